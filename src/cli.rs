@@ -1,0 +1,384 @@
+//! The command line: parse, dispatch, print. All printing of the product happens here (and
+//! in the demo), never in the engine.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use crate::config::{self, Config, StageKind};
+use crate::engine::{self, EventSink};
+use crate::exit;
+use crate::git::{self, GitInfo};
+use crate::providers::local::LocalProvider;
+use crate::providers::{self, Provider};
+use crate::report::{self, Report};
+use crate::secret::Redactor;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "neon-migrate",
+    version,
+    about = "Prove every schema change on a TTL'd test Neon database branch before it reaches the main Neon database branch.",
+    after_help = exit_codes_help()
+)]
+pub struct Cli {
+    /// Path to neon-migrate.toml (default: searched from the working directory up to the git root).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run as if started in DIR.
+    #[arg(short = 'C', long = "dir", global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate neon-migrate.toml and print every problem at once.
+    Check,
+    /// Show what `run <PIPELINE>` would do, without touching any database.
+    Plan {
+        pipeline: String,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a pipeline: create a test Neon database branch, migrate, check, delete, (apply).
+    Run {
+        pipeline: String,
+        /// Print the report as JSON (versioned; see the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete expired test Neon database branches left by killed runs.
+    Gc {
+        /// List what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete every test Neon database branch neon-migrate created, expired or not.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Build a sample repository and run the whole workflow on an embedded Postgres.
+    Demo {
+        /// Folder for the sample repository (default: a new temporary folder).
+        dir: Option<PathBuf>,
+    },
+}
+
+fn exit_codes_help() -> String {
+    let mut s = String::from("Exit codes:\n");
+    for (code, name, what) in exit::TABLE {
+        s.push_str(&format!("  {code:>3}  {name:<17} {what}\n"));
+    }
+    s
+}
+
+/// Runs the command line `args` (including the program name); returns the exit code.
+pub fn run_from<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> i32 {
+    let cwd = match &cli.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    match cli.command {
+        Command::Demo { dir } => crate::demo::run(dir).await,
+        Command::Check => {
+            let git = git::discover(&cwd).ok();
+            match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
+                Ok(c) => {
+                    let file = c.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(defaults)".into());
+                    println!(
+                        "{file}: ok — tool `{}`, provider `{}`, pipelines: {}",
+                        c.tool.name,
+                        c.provider.kind(),
+                        c.pipelines.keys().cloned().collect::<Vec<_>>().join(", ")
+                    );
+                    exit::OK
+                }
+                Err(code) => code,
+            }
+        }
+        Command::Plan { pipeline, json } => {
+            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else { return exit::CONFIG };
+            plan(&config, &git, &pipeline, json)
+        }
+        Command::Run { pipeline, json } => {
+            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else { return exit::CONFIG };
+            run(&config, &git, &pipeline, json).await
+        }
+        Command::Gc { dry_run, all } => {
+            let git = git::discover(&cwd).ok();
+            let config = match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            gc(&config, dry_run, all).await
+        }
+    }
+}
+
+/// Loads the config found from `cwd` (or `explicit`), printing problems; `Err` is the exit code.
+pub fn load_config(explicit: Option<&Path>, cwd: &Path, git: Option<&GitInfo>) -> Result<Config, i32> {
+    let path = match explicit {
+        Some(p) => Some(p.to_owned()),
+        None => config::discover(cwd, git.map(|g| g.root.as_path())),
+    };
+    let Some(path) = path else {
+        let root = git.map(|g| g.root.clone()).unwrap_or_else(|| cwd.to_owned());
+        eprintln!(
+            "note: no {} found from {} up to {}; using the defaults (embedded Postgres, `sql` tool over migrations/)",
+            config::FILE_NAME,
+            cwd.display(),
+            root.display()
+        );
+        return Ok(config::defaults(&root));
+    };
+    match config::load(&path) {
+        Ok(c) => Ok(c),
+        Err(config::LoadError::Io { path, source }) => {
+            eprintln!("error: cannot read {}: {source}", path.display());
+            Err(exit::CONFIG)
+        }
+        Err(config::LoadError::Invalid(e)) => {
+            let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
+            eprint!("{}", config::diag::render(&e, plain));
+            Err(exit::CONFIG)
+        }
+    }
+}
+
+fn setup(explicit: Option<&Path>, cwd: &Path) -> Option<(Config, GitInfo)> {
+    let git = match git::discover(cwd) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}\n  help: neon-migrate names test Neon database branches after the git branch; run it inside a git repository");
+            return None;
+        }
+    };
+    let config = load_config(explicit, cwd, Some(&git)).ok()?;
+    Some((config, git))
+}
+
+fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
+    let Some(p) = find_pipeline(config, pipeline) else { return exit::CONFIG };
+    let vars = engine::base_vars(git, pipeline);
+    let name = match engine::db_branch_name(config, &vars) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: cannot name the test Neon database branch: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let ttl = config::duration::format(config.db_branch.ttl);
+    let stages: Vec<serde_json::Value> = p
+        .stages
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "kind": s.kind.as_str(),
+                "always": s.always,
+                "description": describe_stage(config, &s.kind),
+            })
+        })
+        .collect();
+    if json {
+        let v = serde_json::json!({
+            "schema_version": report::SCHEMA_VERSION,
+            "pipeline": p.name,
+            "origin": p.origin,
+            "git": { "branch": git.branch, "sha": git.sha, "detached": git.detached },
+            "neon_database_branch": { "name": name, "ttl": ttl },
+            "provider": config.provider.kind(),
+            "tool": config.tool.name,
+            "stages": stages,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return exit::OK;
+    }
+    let detached = if git.detached { " (detached HEAD: the short sha stands in for the git branch)" } else { "" };
+    println!("pipeline `{}` ({}){}", p.name, p.origin, if p.description.is_empty() { String::new() } else { format!(": {}", p.description) });
+    println!("  git branch            {}{detached}", git.branch);
+    println!("  commit                {}", git.sha);
+    println!("  Neon database branch  {name} (TTL {ttl})");
+    println!("  tool                  {}", config.tool.name);
+    println!("  provider              {}", config.provider.kind());
+    println!("  stages:");
+    for (i, s) in p.stages.iter().enumerate() {
+        let always = if s.always { " [always runs]" } else { "" };
+        println!("    {}. {:<30} {}{always}", i + 1, s.name, describe_stage(config, &s.kind));
+    }
+    exit::OK
+}
+
+fn describe_stage(config: &Config, kind: &StageKind) -> String {
+    match kind {
+        StageKind::CreateDbBranch => "create a test Neon database branch from the main Neon database branch".into(),
+        StageKind::Migrate => format!("run `{}` on the test Neon database branch", config.tool.name),
+        StageKind::Checks => format!("run {} SQL check(s) on the test Neon database branch", config.sql_checks.len()),
+        StageKind::DeleteDbBranch => "delete the test Neon database branch".into(),
+        StageKind::Apply => format!("run `{}` on the main Neon database branch, if every earlier stage passed", config.tool.name),
+        StageKind::Shell(s) => format!("run `{}`", s.run.display()),
+    }
+}
+
+fn find_pipeline<'c>(config: &'c Config, name: &str) -> Option<&'c config::Pipeline> {
+    let found = config.pipelines.get(name);
+    if found.is_none() {
+        let names: Vec<&str> = config.pipelines.keys().map(String::as_str).collect();
+        eprintln!("error: unknown pipeline `{name}`\n  help: {}", config::diag::suggest(name, "pipelines", &names));
+    }
+    found
+}
+
+/// Opens the configured provider.
+pub async fn open_provider(config: &Config, redactor: &Redactor) -> Result<Box<dyn Provider>, providers::ProviderError> {
+    match &config.provider {
+        config::ProviderConfig::Local(l) => {
+            let url = match &l.url {
+                Some(t) => Some(
+                    crate::template::render(t, &engine::base_vars(&empty_git(), ""))
+                        .map_err(|e| providers::ProviderError::new(format!("provider.url: {e}")))?,
+                ),
+                None => None,
+            };
+            Ok(Box::new(LocalProvider::open(l, url, redactor).await?))
+        }
+    }
+}
+
+fn empty_git() -> GitInfo {
+    GitInfo { root: PathBuf::new(), branch: String::new(), detached: false, sha: String::new() }
+}
+
+struct Printer;
+
+impl EventSink for Printer {
+    fn run_started(&self, r: &Report) {
+        print!("{}\n", report::render_header(r));
+        let _ = std::io::stdout().flush();
+    }
+    fn stage_finished(&self, s: &report::StageReport) {
+        print!("{}", report::render_stage(s));
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// Ctrl-C and SIGTERM flip the returned flag; the engine then stops and cleans up.
+fn interrupt_flag() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        let _ = tx.send(true);
+        // Keep the sender alive so the flag stays set.
+        std::future::pending::<()>().await;
+    });
+    rx
+}
+
+/// Runs a pipeline and prints its report; returns the exit code.
+pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
+    let Some(p) = find_pipeline(config, pipeline) else { return exit::CONFIG };
+    let redactor = Redactor::new();
+    let provider = match open_provider(config, &redactor).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}", redactor.redact(&e.message));
+            if let Some(h) = e.help {
+                eprintln!("  help: {}", redactor.redact(&h));
+            }
+            return exit::PROVIDER;
+        }
+    };
+    let sink: &dyn EventSink = if json { &engine::Silent } else { &Printer };
+    let result = engine::run(config, git, provider.as_ref(), p, redactor.clone(), sink, interrupt_flag()).await;
+    let report = match &result {
+        Ok(r) => r,
+        Err(f) => &f.report,
+    };
+    if json {
+        println!("{}", report::render_json(report));
+    } else {
+        print!("{}", report::render_footer(report));
+    }
+    report.exit_code
+}
+
+async fn gc(config: &Config, dry_run: bool, all: bool) -> i32 {
+    let redactor = Redactor::new();
+    let provider = match open_provider(config, &redactor).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}", redactor.redact(&e.message));
+            return exit::PROVIDER;
+        }
+    };
+    let list = match provider.list().await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {}", redactor.redact(&e.message));
+            return exit::PROVIDER;
+        }
+    };
+    let now = chrono::Utc::now();
+    let mut code = exit::OK;
+    let mut n = 0;
+    for info in &list {
+        let expired = info.expires_at <= now;
+        if !expired && !all {
+            continue;
+        }
+        n += 1;
+        let why = if expired { "expired" } else { "--all" };
+        let when = providers::local::rfc3339(info.expires_at);
+        if dry_run {
+            println!("would delete {} (git branch {}, expires {when}, {why})", info.name, info.git_branch);
+            continue;
+        }
+        match provider.delete(&info.id).await {
+            Ok(_) => println!("deleted {} (git branch {}, expires {when}, {why})", info.name, info.git_branch),
+            Err(e) => {
+                eprintln!("error: cannot delete {}: {}", info.name, redactor.redact(&e.message));
+                code = exit::PROVIDER;
+            }
+        }
+    }
+    let kept = list.len() - n;
+    println!(
+        "{n} test Neon database branch(es) {}; {kept} not expired kept",
+        if dry_run { "to delete" } else { "deleted" }
+    );
+    code
+}

@@ -1,0 +1,97 @@
+//! Human durations in config: `"4h"`, `"90s"`, `"1h30m"`, `"500ms"`, `"7d"`.
+//!
+//! A bare number is rejected on purpose: `ttl = 4` could mean hours or seconds, and a TTL that
+//! is 3,600 times too short deletes a test Neon database branch mid-run.
+
+use std::time::Duration;
+
+/// Parses a duration; the error says what is wrong and shows valid forms.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total: u128 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("expected a number at `{rest}`"));
+        }
+        let value: u128 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("number too large in `{s}`"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = rest[..unit_len].trim();
+        let millis: u128 = match unit {
+            "ms" => 1,
+            "s" | "sec" | "secs" => 1_000,
+            "m" | "min" | "mins" => 60_000,
+            "h" | "hr" | "hrs" => 3_600_000,
+            "d" | "day" | "days" => 86_400_000,
+            "" => return Err(format!("`{s}` has a number without a unit")),
+            other => return Err(format!("unknown unit `{other}` in `{s}`")),
+        };
+        total = total
+            .checked_add(value.checked_mul(millis).ok_or("duration too large")?)
+            .ok_or("duration too large")?;
+        rest = &rest[unit_len..];
+    }
+    let millis = u64::try_from(total).map_err(|_| "duration too large".to_owned())?;
+    Ok(Duration::from_millis(millis))
+}
+
+/// The help line shown with every duration error.
+pub const HELP: &str = "write a number with a unit: `500ms`, `90s`, `30m`, `4h`, `7d`, or combined like `1h30m`";
+
+/// Formats a duration the way config writes it (`4h`, `1h30m`, `250ms`).
+pub fn format(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms % 1000 != 0 {
+        return format!("{ms}ms");
+    }
+    let mut secs = ms / 1000;
+    let mut out = String::new();
+    for (unit, len) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if secs >= len {
+            out.push_str(&format!("{}{unit}", secs / len));
+            secs %= len;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_table() {
+        let ok = [
+            ("4h", 4 * 3600 * 1000),
+            ("90s", 90_000),
+            ("1h30m", 5_400_000),
+            ("500ms", 500),
+            ("7d", 7 * 86_400_000),
+            (" 2m ", 120_000),
+            ("1h 15m", 4_500_000),
+        ];
+        for (text, ms) in ok {
+            assert_eq!(parse(text), Ok(Duration::from_millis(ms)), "{text}");
+        }
+        for bad in ["", "4", "h", "4 hours", "4x", "-1h", "1.5h"] {
+            assert!(parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for text in ["4h", "1h30m", "250ms", "7d", "45s"] {
+            assert_eq!(format(parse(text).unwrap()), text);
+        }
+    }
+}

@@ -1,0 +1,809 @@
+//! `neon-migrate.toml`: discovery, parsing in layers, and the validated model.
+//!
+//! Layers, as cargo-nextest does it: (1) TOML syntax; (2) raw serde types, with unknown keys
+//! collected rather than fatal; (3) validation into the model below — durations, templates,
+//! names, references between stages and pipelines. Every problem from (2) and (3) is
+//! reported at once with its span. Nothing outside this module sees the raw types.
+
+pub mod diag;
+pub mod duration;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use raw::{RawCommand, RawConfig, RawPipeline, RawStage, S};
+
+pub use diag::{ConfigError, Problem};
+
+use crate::template::{self, Scope};
+
+/// The file name looked up from the working directory to the git root.
+pub const FILE_NAME: &str = "neon-migrate.toml";
+
+/// Default Neon database branch name template.
+pub const DEFAULT_NAME_TEMPLATE: &str = "migrate/{{git.branch}}";
+/// Default time to live of a test Neon database branch.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(4 * 3600);
+/// Longest TTL accepted (Neon's own limit for `expires_at` is 30 days).
+pub const MAX_TTL: Duration = Duration::from_secs(30 * 86_400);
+/// Default timeout of the migration tool.
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Default timeout of shell stages.
+pub const DEFAULT_SHELL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Pipelines shipped with the binary (`pipelines/*.toml`).
+pub const PRESETS: &[(&str, &str)] = &[
+    ("pre-push", include_str!("../../pipelines/pre-push.toml")),
+    ("ci", include_str!("../../pipelines/ci.toml")),
+    ("deploy", include_str!("../../pipelines/deploy.toml")),
+];
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file (absent when running on defaults).
+    pub path: Option<PathBuf>,
+    /// The project folder: relative paths in the config are resolved against it.
+    pub root: PathBuf,
+    pub db_branch: DbBranchSettings,
+    pub provider: ProviderConfig,
+    pub tool: ToolConfig,
+    pub sql_checks: Vec<SqlCheck>,
+    pub pipelines: BTreeMap<String, Pipeline>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbBranchSettings {
+    /// Template of the test Neon database branch name.
+    pub name_template: String,
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderConfig {
+    Local(LocalConfig),
+}
+
+impl ProviderConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderConfig::Local(_) => "local",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// A server to use instead of the embedded cluster (a template: may use `{{env.X}}`).
+    pub url: Option<String>,
+    /// The database that plays the main Neon database branch.
+    pub main_database: Option<String>,
+    /// Folder of the embedded cluster (default: per-user cache folder).
+    pub data_dir: Option<PathBuf>,
+    pub busy_parent: BusyParent,
+}
+
+/// What to do when the parent database has other sessions (they block a template copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BusyParent {
+    /// Stop at once and name the sessions.
+    Fail,
+    /// Clone from a golden template that nobody connects to.
+    GoldenTemplate,
+}
+
+#[derive(Debug, Clone)]
+pub struct ToolConfig {
+    pub name: String,
+    pub kind: ToolKind,
+    /// Env vars that receive the connection URI.
+    pub url_env: Vec<String>,
+    pub timeout: Duration,
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ToolKind {
+    /// The built-in `sql` tool.
+    Sql { migrations_dir: PathBuf },
+    /// Any other tool, run as a command.
+    Command { apply: CommandSpec },
+}
+
+/// A command: argv (preferred) or a shell string run by `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandSpec {
+    Argv(Vec<String>),
+    Shell(String),
+}
+
+impl CommandSpec {
+    /// The templates inside, for checks and rendering.
+    pub fn parts(&self) -> Vec<&str> {
+        match self {
+            CommandSpec::Argv(v) => v.iter().map(String::as_str).collect(),
+            CommandSpec::Shell(s) => vec![s.as_str()],
+        }
+    }
+    pub fn display(&self) -> String {
+        match self {
+            CommandSpec::Argv(v) => v.join(" "),
+            CommandSpec::Shell(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlCheck {
+    pub name: String,
+    pub query: String,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The query returns exactly this many rows.
+    Rows(i64),
+    /// The query returns one row whose first column, as text, equals this.
+    Value(String),
+    /// The query returns one row whose first column is `true`.
+    True,
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Rows(n) => write!(f, "{n} row(s)"),
+            Expect::Value(v) => write!(f, "the value `{v}`"),
+            Expect::True => f.write_str("`true`"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: String,
+    pub description: String,
+    pub stages: Vec<Stage>,
+    /// `preset` or the config file that declared it.
+    pub origin: String,
+}
+
+impl Pipeline {
+    pub fn has(&self, kind: fn(&StageKind) -> bool) -> bool {
+        self.stages.iter().any(|s| kind(&s.kind))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    pub kind: StageKind,
+    /// Runs even when an earlier stage failed (cleanup).
+    pub always: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum StageKind {
+    CreateDbBranch,
+    Migrate,
+    Checks,
+    DeleteDbBranch,
+    Apply,
+    Shell(ShellStage),
+}
+
+impl StageKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StageKind::CreateDbBranch => "create-neon-database-branch",
+            StageKind::Migrate => "migrate",
+            StageKind::Checks => "checks",
+            StageKind::DeleteDbBranch => "delete-neon-database-branch",
+            StageKind::Apply => "apply",
+            StageKind::Shell(_) => "shell",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ShellStage {
+    pub run: CommandSpec,
+    pub env: Vec<(String, String)>,
+    pub timeout: Duration,
+}
+
+/// Built-in stage names (they are also stage kinds).
+pub const BUILTIN_STAGES: &[&str] =
+    &["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch", "apply"];
+/// Kinds a `[stages.NAME]` table may have.
+pub const STAGE_KINDS: &[&str] =
+    &["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch", "apply", "shell"];
+const PROVIDER_KINDS: &[&str] = &["local"];
+const BUSY_PARENT: &[&str] = &["fail", "golden-template"];
+
+/// Finds `neon-migrate.toml` from `start` up to `stop` (the git root), inclusive.
+pub fn discover(start: &Path, stop: Option<&Path>) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if Some(d) == stop {
+            break;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Errors loading a config: I/O (the file cannot be read) or its problems.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read config file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    let root = path.parent().map(Path::to_owned).unwrap_or_else(|| PathBuf::from("."));
+    let display = display_path(path);
+    let mut config = parse(&display, &text, &root)?;
+    config.path = Some(path.to_owned());
+    Ok(config)
+}
+
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    cwd.and_then(|c| path.strip_prefix(&c).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The configuration used when a project has no `neon-migrate.toml`: embedded Postgres,
+/// built-in `sql` tool over `migrations/`, the preset pipelines.
+pub fn defaults(root: &Path) -> Config {
+    parse(FILE_NAME, "", root).expect("the empty config is valid")
+}
+
+/// Parses and validates config text. `name` is used in messages.
+pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError> {
+    let mut v = Validator { source: text, problems: Vec::new() };
+    let fail = |problems: Vec<Problem>| ConfigError {
+        path: name.to_owned(),
+        source_text: Arc::new(text.to_owned()),
+        problems,
+    };
+
+    // Layer 1 + 2: syntax and structure; unknown keys are collected, not fatal.
+    let mut unknown: Vec<Vec<Seg>> = Vec::new();
+    let de = toml::Deserializer::new(text);
+    let parsed: Result<RawConfig, _> = serde_ignored::deserialize(de, |path| unknown.push(segments(&path)));
+    let doc = toml_edit::ImDocument::parse(text).ok();
+    for path in &unknown {
+        v.unknown_key(path, doc.as_ref().map(|d| d.as_table()));
+    }
+    let raw = match parsed {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_owned();
+            let problem = Problem::new("config::syntax", span, message)
+                .label("cannot read this")
+                .help("see neon-migrate.toml.example for every key and its type");
+            v.problems.insert(0, problem);
+            return Err(fail(v.problems));
+        }
+    };
+
+    // Layer 3: meaning.
+    let config = v.validate(raw, root);
+    if v.problems.is_empty() {
+        Ok(config)
+    } else {
+        v.problems.sort_by_key(|p| p.span.start);
+        Err(fail(v.problems))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<Seg> {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => Vec::new(),
+        P::Seq { parent, index } => {
+            let mut v = segments(parent);
+            v.push(Seg::Index(*index));
+            v
+        }
+        P::Map { parent, key } => {
+            let mut v = segments(parent);
+            v.push(Seg::Key(key.clone()));
+            v
+        }
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => segments(parent),
+    }
+}
+
+struct Validator<'s> {
+    source: &'s str,
+    problems: Vec<Problem>,
+}
+
+fn span<T>(s: &S<T>) -> Range<usize> {
+    s.span()
+}
+
+impl Validator<'_> {
+    fn push(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    fn unknown_key(&mut self, path: &[Seg], doc: Option<&toml_edit::Table>) {
+        let Some(Seg::Key(key)) = path.last() else { return };
+        let parent = &path[..path.len() - 1];
+        // Table names chosen by the user (stages.NAME, pipelines.NAME) are wildcards.
+        let user_named = matches!(parent.first(), Some(Seg::Key(k)) if k == "stages" || k == "pipelines");
+        let shape: Vec<&str> = parent
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| match seg {
+                Seg::Index(_) => "*",
+                Seg::Key(_) if i == 1 && user_named => "*",
+                Seg::Key(k) => k.as_str(),
+            })
+            .collect();
+        let known = raw::known_keys(&shape);
+        let span = doc.and_then(|d| key_span(d, path)).unwrap_or(0..0);
+        let where_ = if shape.is_empty() {
+            "at the top level".to_owned()
+        } else {
+            format!("in `[{}]`", dotted(parent))
+        };
+        self.push(
+            Problem::new("config::unknown-key", span, format!("unknown key `{key}` {where_}"))
+                .label("not a known key")
+                .help(diag::suggest(key, "keys", known)),
+        );
+    }
+
+    fn duration(&mut self, s: &Option<S<String>>, what: &str, default: Duration) -> Duration {
+        let Some(s) = s else { return default };
+        match duration::parse(s.get_ref()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.push(
+                    Problem::new("config::duration", span(s), format!("malformed duration for `{what}`: {e}"))
+                        .label("not a duration")
+                        .help(duration::HELP),
+                );
+                default
+            }
+        }
+    }
+
+    fn template(&mut self, s: &S<String>, scope: Scope, what: &str) {
+        for p in template::check(s.get_ref(), scope) {
+            let mut sp = span(s);
+            if let Some(needle) = &p.needle {
+                // Narrow the span to the variable when the source spells it literally.
+                if let Some(slice) = self.source.get(sp.clone()) {
+                    if let Some(off) = slice.find(needle.as_str()) {
+                        sp = sp.start + off..sp.start + off + needle.len();
+                    }
+                }
+            }
+            self.push(
+                Problem::new("config::template", sp, format!("{what}: {}", p.message))
+                    .label("in this template")
+                    .help(p.help),
+            );
+        }
+    }
+
+    fn command(&mut self, c: &S<RawCommand>, scope: Scope, what: &str) -> CommandSpec {
+        let spec = match c.get_ref() {
+            RawCommand::Shell(s) => CommandSpec::Shell(s.clone()),
+            RawCommand::Argv(v) => CommandSpec::Argv(v.clone()),
+        };
+        let empty = match &spec {
+            CommandSpec::Shell(s) => s.trim().is_empty(),
+            CommandSpec::Argv(v) => v.is_empty() || v[0].trim().is_empty(),
+        };
+        if empty {
+            self.push(
+                Problem::new("config::command", span(c), format!("{what} is empty"))
+                    .help("give a command, e.g. `[\"npx\", \"prisma\", \"migrate\", \"deploy\"]`"),
+            );
+        }
+        for part in spec.parts() {
+            for p in template::check(part, scope) {
+                self.push(
+                    Problem::new("config::template", span(c), format!("{what}: {}", p.message))
+                        .label("in this command")
+                        .help(p.help),
+                );
+            }
+        }
+        spec
+    }
+
+    fn env(&mut self, env: &BTreeMap<S<String>, S<String>>, what: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (k, val) in env {
+            if k.get_ref().is_empty() || !k.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                self.push(
+                    Problem::new("config::env", span(k), format!("`{}` is not a valid environment variable name", k.get_ref()))
+                        .help("use letters, digits and `_`"),
+                );
+            }
+            self.template(val, Scope::Command, &format!("{what}.{}", k.get_ref()));
+            out.push((k.get_ref().clone(), val.get_ref().clone()));
+        }
+        out
+    }
+
+    fn one_of(&mut self, s: &S<String>, valid: &[&str], what: &str) -> bool {
+        if valid.contains(&s.get_ref().as_str()) {
+            return true;
+        }
+        self.push(
+            Problem::new("config::value", span(s), format!("unknown {what} `{}`", s.get_ref()))
+                .label(format!("not a valid {what}"))
+                .help(diag::suggest(s.get_ref(), &format!("{what}s"), valid)),
+        );
+        false
+    }
+
+    fn validate(&mut self, raw: RawConfig, root: &Path) -> Config {
+        if let Some(version) = &raw.version {
+            if *version.get_ref() != 1 {
+                self.push(
+                    Problem::new("config::version", span(version), format!("unsupported config version {}", version.get_ref()))
+                        .help("this neon-migrate understands `version = 1`"),
+                );
+            }
+        }
+
+        // Neon database branch naming and TTL.
+        let rb = raw.neon_database_branch.unwrap_or_default();
+        let name_template = match &rb.name {
+            Some(n) => {
+                self.template(n, Scope::DbBranchName, "neon-database-branch.name");
+                n.get_ref().clone()
+            }
+            None => DEFAULT_NAME_TEMPLATE.to_owned(),
+        };
+        let ttl = self.duration(&rb.ttl, "neon-database-branch.ttl", DEFAULT_TTL);
+        if let Some(t) = &rb.ttl {
+            if ttl > MAX_TTL || ttl.is_zero() {
+                self.push(
+                    Problem::new("config::ttl", span(t), format!("TTL `{}` is out of range", t.get_ref()))
+                        .help("a test Neon database branch lives between 1s and 30d; the default is `4h`"),
+                );
+            }
+        }
+
+        // Provider.
+        let rp = raw.provider.unwrap_or_default();
+        if let Some(kind) = &rp.kind {
+            self.one_of(kind, PROVIDER_KINDS, "provider kind");
+        }
+        if let Some(url) = &rp.url {
+            self.template(url, Scope::Command, "provider.url");
+            if crate::secret::url_password(url.get_ref()).is_some() {
+                self.push(
+                    Problem::new("config::secret", span(url), "a password is written in `provider.url`")
+                        .label("secret in the repository")
+                        .help("secrets do not go in the repository: write `url = \"{{env.DATABASE_URL}}\"` and set the variable"),
+                );
+            }
+        }
+        let busy_parent = match &rp.busy_parent {
+            Some(b) if self.one_of(b, BUSY_PARENT, "busy-parent policy") && b.get_ref() == "golden-template" => {
+                BusyParent::GoldenTemplate
+            }
+            _ => BusyParent::Fail,
+        };
+        let provider = ProviderConfig::Local(LocalConfig {
+            url: rp.url.map(|u| u.into_inner()),
+            main_database: rp.main_database.map(|m| m.into_inner()),
+            data_dir: rp.data_dir.map(|d| root.join(d.into_inner())),
+            busy_parent,
+        });
+
+        // Tool.
+        let rt = raw.tool.unwrap_or_default();
+        let tool_name = rt.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| "sql".into());
+        let kind = if tool_name == "sql" {
+            if let Some(c) = &rt.command {
+                self.push(
+                    Problem::new("config::tool", span(c), "the built-in `sql` tool takes no `command`")
+                        .help("remove `command`, or set `name` to your tool's name to run a command"),
+                );
+            }
+            let dir = rt.migrations_dir.as_ref().map(|d| d.get_ref().clone()).unwrap_or_else(|| "migrations".into());
+            ToolKind::Sql { migrations_dir: root.join(dir) }
+        } else {
+            match &rt.command {
+                Some(c) => ToolKind::Command { apply: self.command(c, Scope::Command, "tool.command") },
+                None => {
+                    let sp = rt.name.as_ref().map(span).unwrap_or(0..0);
+                    self.push(
+                        Problem::new("config::tool", sp, format!("tool `{tool_name}` needs a `command`"))
+                            .label("no command for this tool")
+                            .help("add `command = [\"…\"]` (the tool's apply command), or use `name = \"sql\"` for plain SQL files"),
+                    );
+                    ToolKind::Command { apply: CommandSpec::Argv(vec!["true".into()]) }
+                }
+            }
+        };
+        if let Some(c) = &rt.apply_command {
+            self.command(c, Scope::Command, "tool.apply-command");
+        }
+        let url_env: Vec<String> = match &rt.url_env {
+            Some(list) => list.iter().map(|s| s.get_ref().clone()).collect(),
+            None => vec!["DATABASE_URL".into()],
+        };
+        let tool_timeout = self.duration(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
+        let tool_env = self.env(&rt.env, "tool.env");
+        let tool = ToolConfig { name: tool_name, kind, url_env, timeout: tool_timeout, env: tool_env };
+
+        // SQL checks.
+        let mut sql_checks = Vec::new();
+        let mut check_names: Vec<String> = Vec::new();
+        for (i, c) in raw.checks.unwrap_or_default().sql.into_iter().enumerate() {
+            let name = match &c.name {
+                Some(n) => {
+                    if check_names.contains(n.get_ref()) {
+                        self.push(Problem::new("config::duplicate", span(n), format!("two SQL checks are named `{}`", n.get_ref())).help("give each check a distinct name"));
+                    }
+                    n.get_ref().clone()
+                }
+                None => format!("sql check #{}", i + 1),
+            };
+            check_names.push(name.clone());
+            let Some(query) = &c.query else {
+                let sp = c.name.as_ref().map(span).unwrap_or(0..0);
+                self.push(Problem::new("config::check", sp, format!("SQL check `{name}` has no `query`")).help("add `query = \"select …\"`"));
+                continue;
+            };
+            let given = [c.expect_rows.is_some(), c.expect_value.is_some(), c.expect_true.is_some()];
+            if given.iter().filter(|g| **g).count() > 1 {
+                self.push(
+                    Problem::new("config::check", span(query), format!("SQL check `{name}` has more than one expectation"))
+                        .help("give exactly one of `expect-rows`, `expect-value`, `expect-true`"),
+                );
+            }
+            let expect = if let Some(r) = &c.expect_rows {
+                Expect::Rows(*r.get_ref())
+            } else if let Some(val) = &c.expect_value {
+                Expect::Value(val.get_ref().clone())
+            } else {
+                if let Some(t) = &c.expect_true {
+                    if !t.get_ref() {
+                        self.push(Problem::new("config::check", span(t), "`expect-true = false` expects nothing").help("use `expect-value = \"false\"` to expect false"));
+                    }
+                }
+                Expect::True
+            };
+            sql_checks.push(SqlCheck { name, query: query.get_ref().clone(), expect });
+        }
+
+        // Stages declared by the project.
+        let mut stage_defs: BTreeMap<String, (Stage, Range<usize>)> = BTreeMap::new();
+        for (name, rs) in &raw.stages {
+            if BUILTIN_STAGES.contains(&name.get_ref().as_str()) {
+                self.push(
+                    Problem::new("config::stage", span(name), format!("`{}` is a built-in stage and cannot be redefined", name.get_ref()))
+                        .help("choose another name for your stage"),
+                );
+                continue;
+            }
+            if let Some(stage) = self.stage(name, rs) {
+                stage_defs.insert(name.get_ref().clone(), (stage, span(name)));
+            }
+        }
+
+        // Pipelines: presets, then the project's (which replace presets of the same name).
+        let mut pipelines = BTreeMap::new();
+        for (pname, text) in PRESETS {
+            let preset: RawPipeline = toml::from_str(text).expect("presets are valid (tested)");
+            let p = self.pipeline(pname, None, &preset, &stage_defs, "preset");
+            pipelines.insert(pname.to_string(), p);
+        }
+        for (pname, rp) in &raw.pipelines {
+            let p = self.pipeline(pname.get_ref(), Some(span(pname)), rp, &stage_defs, "project");
+            pipelines.insert(pname.get_ref().clone(), p);
+        }
+
+        Config {
+            path: None,
+            root: root.to_owned(),
+            db_branch: DbBranchSettings { name_template, ttl },
+            provider,
+            tool,
+            sql_checks,
+            pipelines,
+        }
+    }
+
+    fn stage(&mut self, name: &S<String>, rs: &RawStage) -> Option<Stage> {
+        let Some(kind) = &rs.kind else {
+            self.push(
+                Problem::new("config::stage", span(name), format!("stage `{}` has no `kind`", name.get_ref()))
+                    .help(diag::suggest("", "kinds", STAGE_KINDS)),
+            );
+            return None;
+        };
+        if !self.one_of(kind, STAGE_KINDS, "stage kind") {
+            return None;
+        }
+        let timeout = self.duration(&rs.timeout, "timeout", DEFAULT_SHELL_TIMEOUT);
+        let env = self.env(&rs.env, &format!("stages.{}.env", name.get_ref()));
+        let stage_kind = match kind.get_ref().as_str() {
+            "shell" => {
+                let Some(run) = &rs.run else {
+                    self.push(
+                        Problem::new("config::stage", span(kind), format!("shell stage `{}` has no `run`", name.get_ref()))
+                            .help("add `run = \"…\"` (a shell command) or `run = [\"program\", \"arg\"]`"),
+                    );
+                    return None;
+                };
+                let run = self.command(run, Scope::Command, &format!("stages.{}.run", name.get_ref()));
+                StageKind::Shell(ShellStage { run, env, timeout })
+            }
+            other => {
+                if let Some(run) = &rs.run {
+                    self.push(
+                        Problem::new("config::stage", span(run), format!("`run` is only for shell stages, not `{other}`"))
+                            .help("remove `run`, or set `kind = \"shell\"`"),
+                    );
+                }
+                builtin_kind(other).expect("checked against STAGE_KINDS")
+            }
+        };
+        let always = rs.always.unwrap_or(matches!(stage_kind, StageKind::DeleteDbBranch));
+        Some(Stage { name: name.get_ref().clone(), kind: stage_kind, always })
+    }
+
+    fn pipeline(
+        &mut self,
+        name: &str,
+        name_span: Option<Range<usize>>,
+        rp: &RawPipeline,
+        defs: &BTreeMap<String, (Stage, Range<usize>)>,
+        origin: &str,
+    ) -> Pipeline {
+        let mut stages = Vec::new();
+        let whole = rp.stages.as_ref().map(span).or(name_span.clone()).unwrap_or(0..0);
+        match &rp.stages {
+            None => self.push(
+                Problem::new("config::pipeline", whole.clone(), format!("pipeline `{name}` has no `stages`"))
+                    .help("add `stages = [\"create-neon-database-branch\", \"migrate\", \"checks\", \"delete-neon-database-branch\"]`"),
+            ),
+            Some(list) => {
+                for s in list.get_ref() {
+                    let sname = s.get_ref();
+                    if let Some(kind) = builtin_kind(sname) {
+                        let always = matches!(kind, StageKind::DeleteDbBranch);
+                        stages.push(Stage { name: sname.clone(), kind, always });
+                    } else if let Some((stage, _)) = defs.get(sname) {
+                        stages.push(stage.clone());
+                    } else {
+                        let mut known: Vec<&str> = BUILTIN_STAGES.to_vec();
+                        known.extend(defs.keys().map(String::as_str));
+                        self.push(
+                            Problem::new("config::unknown-stage", span(s), format!("unknown stage `{sname}` in pipeline `{name}`"))
+                                .label("no stage has this name")
+                                .help(diag::suggest(sname, "stages", &known)),
+                        );
+                    }
+                }
+            }
+        }
+        // Order rules: what needs a test Neon database branch comes after it is created,
+        // and one that is created is also deleted.
+        let pos = |k: fn(&StageKind) -> bool| stages.iter().position(|s| k(&s.kind));
+        let create = pos(|k| matches!(k, StageKind::CreateDbBranch));
+        let delete = pos(|k| matches!(k, StageKind::DeleteDbBranch));
+        for (i, s) in stages.iter().enumerate() {
+            if matches!(s.kind, StageKind::Migrate | StageKind::Checks) && create.is_none_or(|c| c > i) {
+                self.push(
+                    Problem::new("config::pipeline", whole.clone(), format!("in pipeline `{name}`, `{}` runs on a test Neon database branch, but none is created before it", s.name))
+                        .help("put `create-neon-database-branch` before it"),
+                );
+            }
+            if matches!(s.kind, StageKind::Migrate | StageKind::Checks) && delete.is_some_and(|d| d < i) {
+                self.push(
+                    Problem::new("config::pipeline", whole.clone(), format!("in pipeline `{name}`, `{}` comes after the test Neon database branch is deleted", s.name))
+                        .help("move `delete-neon-database-branch` after it"),
+                );
+            }
+        }
+        if create.is_some() && delete.is_none() {
+            self.push(
+                Problem::new("config::pipeline", whole.clone(), format!("pipeline `{name}` creates a test Neon database branch but never deletes it"))
+                    .help("add `delete-neon-database-branch` (it runs even when an earlier stage fails)"),
+            );
+        }
+        Pipeline {
+            name: name.to_owned(),
+            description: rp.description.clone().unwrap_or_default(),
+            stages,
+            origin: origin.to_owned(),
+        }
+    }
+}
+
+fn builtin_kind(name: &str) -> Option<StageKind> {
+    Some(match name {
+        "create-neon-database-branch" => StageKind::CreateDbBranch,
+        "migrate" => StageKind::Migrate,
+        "checks" => StageKind::Checks,
+        "delete-neon-database-branch" => StageKind::DeleteDbBranch,
+        "apply" => StageKind::Apply,
+        _ => return None,
+    })
+}
+
+fn dotted(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The span of the key at `path` in the document.
+fn key_span(root: &toml_edit::Table, path: &[Seg]) -> Option<Range<usize>> {
+    use toml_edit::{Item, TableLike, Value};
+    enum Node<'a> {
+        Table(&'a dyn TableLike),
+        Item(&'a Item),
+        Value(&'a Value),
+    }
+    let mut node = Node::Table(root as &dyn TableLike);
+    let (last, parents) = path.split_last()?;
+    for seg in parents {
+        node = match (node, seg) {
+            (Node::Table(t), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
+            (Node::Item(Item::Table(t)), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
+            (Node::Item(Item::Value(Value::InlineTable(t))), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
+            (Node::Value(Value::InlineTable(t)), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
+            (Node::Item(Item::ArrayOfTables(a)), Seg::Index(i)) => Node::Table(a.get(*i)? as &dyn TableLike),
+            (Node::Item(Item::Value(Value::Array(a))), Seg::Index(i)) => Node::Value(a.get(*i)?),
+            (Node::Value(Value::Array(a)), Seg::Index(i)) => Node::Value(a.get(*i)?),
+            _ => return None,
+        };
+    }
+    let Seg::Key(k) = last else { return None };
+    let table: &dyn TableLike = match node {
+        Node::Table(t) => t,
+        Node::Item(i) => i.as_table_like()?,
+        Node::Value(Value::InlineTable(t)) => t as &dyn TableLike,
+        Node::Value(_) => return None,
+    };
+    table.get_key_value(k)?.0.span()
+}

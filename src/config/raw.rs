@@ -1,0 +1,182 @@
+//! Raw serde types that mirror `neon-migrate.toml` key for key.
+//!
+//! They accept anything well-typed and check nothing else: values that need validation
+//! (durations, templates, names) are `Spanned` strings so the validation pass can point at
+//! them. Unknown keys are not rejected here (serde would stop at the first one); they are
+//! collected through `serde_ignored` and reported together with every other problem. These
+//! types never leave the config module.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub(crate) type S<T> = Spanned<T>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawConfig {
+    pub version: Option<S<i64>>,
+    pub neon_database_branch: Option<RawDbBranch>,
+    pub provider: Option<RawProvider>,
+    pub tool: Option<RawTool>,
+    pub checks: Option<RawChecks>,
+    #[serde(default)]
+    pub stages: BTreeMap<S<String>, RawStage>,
+    #[serde(default)]
+    pub pipelines: BTreeMap<S<String>, RawPipeline>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawDbBranch {
+    pub name: Option<S<String>>,
+    pub ttl: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawProvider {
+    pub kind: Option<S<String>>,
+    pub url: Option<S<String>>,
+    pub main_database: Option<S<String>>,
+    pub data_dir: Option<S<String>>,
+    pub busy_parent: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawTool {
+    pub name: Option<S<String>>,
+    pub migrations_dir: Option<S<String>>,
+    pub command: Option<S<RawCommand>>,
+    pub apply_command: Option<S<RawCommand>>,
+    pub url_env: Option<Vec<S<String>>>,
+    pub timeout: Option<S<String>>,
+    #[serde(default)]
+    pub env: BTreeMap<S<String>, S<String>>,
+}
+
+/// A command is either one shell string or an argv array. Deserialized by hand (no
+/// `untagged`) so the error says exactly which two shapes are accepted.
+#[derive(Debug, Clone)]
+pub(crate) enum RawCommand {
+    Shell(String),
+    Argv(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for RawCommand {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawCommand;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a shell command string or an array of program and arguments")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawCommand, E> {
+                Ok(RawCommand::Shell(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<RawCommand, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(item) = a.next_element::<String>()? {
+                    argv.push(item);
+                }
+                Ok(RawCommand::Argv(argv))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawChecks {
+    #[serde(default)]
+    pub sql: Vec<RawSqlCheck>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawSqlCheck {
+    pub name: Option<S<String>>,
+    pub query: Option<S<String>>,
+    pub expect_rows: Option<S<i64>>,
+    pub expect_value: Option<S<String>>,
+    pub expect_true: Option<S<bool>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawStage {
+    pub kind: Option<S<String>>,
+    pub run: Option<S<RawCommand>>,
+    pub timeout: Option<S<String>>,
+    pub always: Option<bool>,
+    #[serde(default)]
+    pub env: BTreeMap<S<String>, S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawPipeline {
+    pub description: Option<String>,
+    pub stages: Option<S<Vec<S<String>>>>,
+}
+
+/// The field names serde accepts for `T`, read from the derive itself so that the
+/// "did you mean" list can never drift from the types above.
+pub(crate) fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Capture<'a>(&'a mut &'static [&'static str]);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("stop")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl serde::de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for Capture<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            *self.0 = fields;
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Capture(&mut fields));
+    fields
+}
+
+/// Valid keys of the table at `path` (a list of keys from the document root; array indices
+/// and user-chosen names are written as `*`).
+pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
+    match path {
+        [] => fields_of::<RawConfig>(),
+        ["neon-database-branch"] => fields_of::<RawDbBranch>(),
+        ["provider"] => fields_of::<RawProvider>(),
+        ["tool"] => fields_of::<RawTool>(),
+        ["checks"] => fields_of::<RawChecks>(),
+        ["checks", "sql", "*"] => fields_of::<RawSqlCheck>(),
+        ["stages", "*"] => fields_of::<RawStage>(),
+        ["pipelines", "*"] => fields_of::<RawPipeline>(),
+        _ => &[],
+    }
+}

@@ -1,0 +1,26 @@
+//! neon-migrate proves every schema change on a TTL'd copy of production — a test Neon
+//! database branch — before it reaches production.
+//!
+//! The binary is a shim over [`run_from`]; `cargo xtask migrate` calls the same function.
+//! The pieces: [`config`] (neon-migrate.toml in layers), [`engine`] (stages over a context,
+//! never printing), [`providers`] (where Neon database branches come from), [`tools`]
+//! (migration systems), [`runner`] (every child process), [`report`] (what happened).
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod exit;
+pub mod fingerprint;
+pub mod git;
+pub mod naming;
+pub mod pg;
+pub mod providers;
+pub mod report;
+pub mod runner;
+pub mod secret;
+mod stages;
+pub mod template;
+pub mod tools;
+
+pub use cli::run_from;

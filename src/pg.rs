@@ -1,0 +1,167 @@
+//! Connecting to Postgres: TLS when the server offers it (Neon requires it, with SNI), plain
+//! for a local server, and error text that keeps Postgres' own message, detail and SQLSTATE.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio_postgres::Client;
+
+use crate::secret::Secret;
+
+/// A connection failure or a failed statement, with the connection URL already redacted.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PgError {
+    pub message: String,
+    /// SQLSTATE when the server answered with an error.
+    pub code: Option<String>,
+}
+
+impl PgError {
+    pub fn new(context: &str, e: &tokio_postgres::Error) -> Self {
+        PgError { message: format!("{context}: {}", describe(e)), code: e.code().map(|c| c.code().to_owned()) }
+    }
+}
+
+/// Postgres' message, detail and hint, plus the SQLSTATE, in one line.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+        if let Some(d) = db.detail() {
+            s.push_str(&format!("; detail: {d}"));
+        }
+        if let Some(h) = db.hint() {
+            s.push_str(&format!("; hint: {h}"));
+        }
+        if let Some(pos) = db.position() {
+            if let tokio_postgres::error::ErrorPosition::Original(p) = pos {
+                s.push_str(&format!("; at character {p}"));
+            }
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(&format!(": {text}"));
+        }
+        source = inner.source();
+    }
+    crate::secret::mask_url_passwords(&s)
+}
+
+fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    });
+    tokio_postgres_rustls::MakeRustlsConnect::new((**config).clone())
+}
+
+/// Connects to `url`. The connection task runs in the background and ends with the client.
+pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
+    let mut config: tokio_postgres::Config = url
+        .expose()
+        .parse()
+        .map_err(|e: tokio_postgres::Error| PgError { message: format!("invalid connection string: {}", describe(&e)), code: None })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(15));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("neon-migrate");
+    }
+    let (client, connection) = config.connect(tls()).await.map_err(|e| PgError::new("cannot connect", &e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// Quotes an identifier for SQL.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a string literal for SQL.
+pub fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (head, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let scheme_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match head[scheme_end..].find('/') {
+        Some(slash) => &head[..scheme_end + slash],
+        None => head,
+    };
+    format!("{base}/{}{query}", percent_encode_path(db))
+}
+
+/// The database name in a URL (percent-decoded), if any.
+pub fn database_of(url: &str) -> Option<String> {
+    let head = url.split('?').next()?;
+    let rest = &head[head.find("://")? + 3..];
+    let db = &rest[rest.find('/')? + 1..];
+    (!db.is_empty()).then(|| percent_decode(db))
+}
+
+fn percent_encode_path(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swaps_database() {
+        assert_eq!(with_database("postgres://u:p@h:5/main?sslmode=require", "x/y"), "postgres://u:p@h:5/x%2Fy?sslmode=require");
+        assert_eq!(with_database("postgres://h", "d"), "postgres://h/d");
+        assert_eq!(database_of("postgres://h:1/x%2Fy?a=b").as_deref(), Some("x/y"));
+        assert_eq!(database_of("postgres://h:1"), None);
+    }
+
+    #[test]
+    fn quotes() {
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(literal("it's"), "'it''s'");
+    }
+}

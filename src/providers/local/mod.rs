@@ -1,0 +1,420 @@
+//! The `local` provider: Neon database branches emulated on a plain Postgres server.
+//!
+//! A test Neon database branch is `CREATE DATABASE <child> TEMPLATE <parent> STRATEGY
+//! FILE_COPY` — a full, consistent copy of schema and data, like Neon's copy-on-write
+//! branches but paid for in bytes (on PG ≥ 18 over XFS/btrfs, `file_copy_method = clone`
+//! makes it copy-on-write too). Its metadata (Neon database branch name, parent, created,
+//! expires) is a JSON `COMMENT ON DATABASE`: it lives and dies with the database, so it can
+//! never be orphaned, and one catalog query lists every test Neon database branch.
+
+pub mod cluster;
+
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use crate::config::{BusyParent, LocalConfig};
+use crate::pg::{self, ident, literal};
+use crate::providers::{CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError};
+use crate::secret::{Redactor, Secret};
+
+/// Postgres limits database names to 63 bytes.
+const MAX_DB_NAME: usize = 63;
+/// Marker key in the database comment.
+const MARKER: &str = "neon_migrate";
+/// Default database that plays the main Neon database branch on the embedded cluster.
+pub const DEFAULT_MAIN: &str = "main";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    neon_migrate: u32,
+    name: String,
+    parent: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    #[serde(default)]
+    git_branch: String,
+    #[serde(default)]
+    git_sha: String,
+    #[serde(default)]
+    pipeline: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GoldenMeta {
+    neon_migrate_golden: u32,
+    parent: String,
+    fingerprint: String,
+}
+
+pub struct LocalProvider {
+    /// URL of the maintenance database (`postgres`) on the server.
+    admin_url: Secret<String>,
+    /// URL template: the server URL whose database part we swap.
+    server_url: Secret<String>,
+    main: String,
+    busy_parent: BusyParent,
+    server_version: i32,
+    cluster: Option<cluster::Cluster>,
+    describe: String,
+}
+
+impl LocalProvider {
+    /// Opens the provider: the configured server, or the embedded cluster (started on demand).
+    /// `url` is the already rendered `provider.url`, if any.
+    pub async fn open(cfg: &LocalConfig, url: Option<String>, redactor: &Redactor) -> Result<Self, ProviderError> {
+        let (server_url, main, cluster, where_) = match url {
+            Some(url) => {
+                redactor.add_url(&url);
+                let main = cfg
+                    .main_database
+                    .clone()
+                    .or_else(|| pg::database_of(&url))
+                    .ok_or_else(|| ProviderError::new("`provider.url` names no database").help("end the URL with `/<database>` or set `main-database`"))?;
+                let where_ = crate::secret::mask_url_passwords(&url);
+                (url, main, None, where_)
+            }
+            None => {
+                let dir = cfg.data_dir.clone();
+                let c = tokio::task::spawn_blocking(move || cluster::ensure(dir.as_deref()))
+                    .await
+                    .map_err(|e| ProviderError::new(format!("embedded cluster set-up panicked: {e}")))??;
+                redactor.add(c.password());
+                let main = cfg.main_database.clone().unwrap_or_else(|| DEFAULT_MAIN.into());
+                let where_ = format!("embedded PostgreSQL {} at 127.0.0.1:{} ({})", c.major, c.port, c.dir.display());
+                (c.url("postgres"), main, Some(c), where_)
+            }
+        };
+        let admin_url = Secret::new(pg::with_database(&server_url, "postgres"));
+        let client = pg::connect(&admin_url).await?;
+        let server_version: i32 = client
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .await
+            .map_err(|e| pg::PgError::new("cannot read the server version", &e))?
+            .get(0);
+        let provider = LocalProvider {
+            admin_url,
+            server_url: Secret::new(server_url),
+            main,
+            busy_parent: cfg.busy_parent,
+            server_version,
+            cluster,
+            describe: where_,
+        };
+        if provider.cluster.is_some() {
+            // On our own cluster the main database is ours to create on first use.
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&provider.main])
+                .await
+                .map_err(|e| pg::PgError::new("cannot list databases", &e))?
+                .is_some();
+            if !exists {
+                client
+                    .batch_execute(&format!("CREATE DATABASE {}", ident(&provider.main)))
+                    .await
+                    .map_err(|e| pg::PgError::new("cannot create the main database", &e))?;
+            }
+        }
+        Ok(provider)
+    }
+
+    /// The embedded cluster, when this provider runs one.
+    pub fn cluster(&self) -> Option<&cluster::Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// The main database's name.
+    pub fn main_database(&self) -> &str {
+        &self.main
+    }
+
+    /// URL of any database on this server.
+    pub fn url_of(&self, db: &str) -> Secret<String> {
+        Secret::new(pg::with_database(self.server_url.expose(), db))
+    }
+
+    pub fn server_version(&self) -> i32 {
+        self.server_version
+    }
+
+    async fn admin(&self) -> Result<Client, ProviderError> {
+        Ok(pg::connect(&self.admin_url).await?)
+    }
+
+    /// Sessions other than ours connected to `db`: they would block a template copy.
+    async fn sessions_on(&self, client: &Client, db: &str) -> Result<Vec<String>, ProviderError> {
+        let rows = client
+            .query(
+                "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), \
+                 coalesce(host(client_addr), 'local socket'), coalesce(state, '') \
+                 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&db],
+            )
+            .await
+            .map_err(|e| pg::PgError::new("cannot read pg_stat_activity", &e))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let app: String = r.get(2);
+                format!(
+                    "pid {} (user `{}`, application `{}`, client {}, {})",
+                    r.get::<_, i32>(0),
+                    r.get::<_, String>(1),
+                    if app.is_empty() { "?" } else { &app },
+                    r.get::<_, String>(3),
+                    r.get::<_, String>(4)
+                )
+            })
+            .collect())
+    }
+
+    async fn comment_of(&self, client: &Client, db: &str) -> Result<Option<Option<String>>, ProviderError> {
+        let row = client
+            .query_opt(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                &[&db],
+            )
+            .await
+            .map_err(|e| pg::PgError::new("cannot read database comments", &e))?;
+        Ok(row.map(|r| r.get::<_, Option<String>>(0)))
+    }
+
+    async fn copy_database(&self, client: &Client, child: &str, template: &str) -> Result<(), ProviderError> {
+        if self.server_version >= 180_000 {
+            let reflink = self.cluster.as_ref().map(|c| cluster::supports_reflink(&c.data_dir())).unwrap_or(false);
+            if reflink {
+                client
+                    .batch_execute("SET file_copy_method = clone")
+                    .await
+                    .map_err(|e| pg::PgError::new("cannot enable copy-on-write clones", &e))?;
+            }
+        }
+        let strategy = if self.server_version >= 150_000 { " STRATEGY FILE_COPY" } else { "" };
+        let sql = format!("CREATE DATABASE {} TEMPLATE {}{strategy}", ident(child), ident(template));
+        client.batch_execute(&sql).await.map_err(|e| {
+            if e.code().map(|c| c.code()) == Some("55006") {
+                ProviderError::new(format!("`{template}` gained a connection while being copied: {}", pg::describe(&e)))
+                    .help("retry, or set `busy-parent = \"golden-template\"` under [provider]")
+            } else {
+                pg::PgError::new(&format!("cannot copy `{template}`"), &e).into()
+            }
+        })
+    }
+
+    /// A copy of the parent that nobody connects to, refreshed when the parent's schema
+    /// fingerprint changes. Cloning from it never waits for the parent's sessions.
+    async fn golden_template(&self, client: &Client) -> Result<String, ProviderError> {
+        let golden = local_db_name(&format!("{}__neon_migrate_golden", self.main));
+        let parent_client = pg::connect(&self.url_of(&self.main)).await?;
+        let fingerprint = crate::fingerprint::of(&parent_client).await?;
+        if let Some(Some(comment)) = self.comment_of(client, &golden).await? {
+            if let Ok(meta) = serde_json::from_str::<GoldenMeta>(&comment) {
+                if meta.fingerprint == fingerprint && meta.parent == self.main {
+                    return Ok(golden);
+                }
+            }
+        }
+        if self.comment_of(client, &golden).await?.is_some() {
+            client
+                .batch_execute(&format!("ALTER DATABASE {0} IS_TEMPLATE false; DROP DATABASE {0} WITH (FORCE)", ident(&golden)))
+                .await
+                .map_err(|e| pg::PgError::new("cannot drop the stale golden template", &e))?;
+        }
+        client
+            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(&golden)))
+            .await
+            .map_err(|e| pg::PgError::new("cannot create the golden template", &e))?;
+        // pg_dump takes an MVCC snapshot: the parent's sessions keep working meanwhile.
+        let bin = match &self.cluster {
+            Some(c) => c.bin.clone(),
+            None => cluster::find_bin()?.0,
+        };
+        let dump = format!(
+            "{} --no-owner --no-acl -d \"$SRC\" | {} -q -v ON_ERROR_STOP=1 -d \"$DST\"",
+            bin.join("pg_dump").display(),
+            bin.join("psql").display()
+        );
+        let out = tokio::process::Command::new("sh")
+            .args(["-c", &dump])
+            .env("SRC", self.url_of(&self.main).expose())
+            .env("DST", self.url_of(&golden).expose())
+            .output()
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
+        if !out.status.success() {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&golden))).await;
+            return Err(ProviderError::new(format!(
+                "refreshing the golden template of `{}` failed: {}",
+                self.main,
+                crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        let meta = GoldenMeta { neon_migrate_golden: 1, parent: self.main.clone(), fingerprint };
+        let json = serde_json::to_string(&meta).expect("serializable");
+        client
+            .batch_execute(&format!(
+                "COMMENT ON DATABASE {0} IS {1}; ALTER DATABASE {0} IS_TEMPLATE true; ALTER DATABASE {0} ALLOW_CONNECTIONS false",
+                ident(&golden),
+                literal(&json)
+            ))
+            .await
+            .map_err(|e| pg::PgError::new("cannot seal the golden template", &e))?;
+        Ok(golden)
+    }
+}
+
+/// The database name for a Neon database branch name: itself when it fits in 63 bytes,
+/// else cut with a stable hash suffix.
+pub fn local_db_name(name: &str) -> String {
+    if name.len() <= MAX_DB_NAME {
+        return name.to_owned();
+    }
+    let hash = crate::naming::short_hash(name);
+    let mut cut = MAX_DB_NAME - hash.len() - 1;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{hash}", &name[..cut])
+}
+
+#[async_trait::async_trait]
+impl Provider for LocalProvider {
+    fn describe(&self) -> String {
+        format!("local ({})", self.describe)
+    }
+
+    async fn main_db_branch(&self) -> Result<DbBranch, ProviderError> {
+        Ok(DbBranch {
+            name: self.main.clone(),
+            id: self.main.clone(),
+            parent: String::new(),
+            url: self.url_of(&self.main),
+            expires_at: None,
+        })
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<DbBranch, ProviderError> {
+        let client = self.admin().await?;
+        let db = local_db_name(&req.name);
+        if db == self.main {
+            return Err(ProviderError::new(format!("the test Neon database branch name `{}` is the main database's name", req.name))
+                .help("change `name` under [neon-database-branch]"));
+        }
+        if self.comment_of(&client, &self.main).await?.is_none() {
+            return Err(ProviderError::new(format!("the main Neon database branch (database `{}`) does not exist", self.main))
+                .help("create it, or point `main-database` under [provider] at the database your migrations target"));
+        }
+        // A leftover from an interrupted run of the same git branch is ours to replace;
+        // anything else with this name is not ours to touch.
+        if let Some(comment) = self.comment_of(&client, &db).await? {
+            match comment.as_deref().and_then(|c| serde_json::from_str::<Meta>(c).ok()) {
+                Some(_) => {
+                    client
+                        .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", ident(&db)))
+                        .await
+                        .map_err(|e| pg::PgError::new("cannot replace the leftover test Neon database branch", &e))?;
+                }
+                None => {
+                    return Err(ProviderError::new(format!("database `{db}` already exists and was not created by neon-migrate"))
+                        .help("rename it, or change `name` under [neon-database-branch]"))
+                }
+            }
+        }
+        let template = {
+            let sessions = self.sessions_on(&client, &self.main).await?;
+            if sessions.is_empty() {
+                self.main.clone()
+            } else {
+                match self.busy_parent {
+                    BusyParent::GoldenTemplate => self.golden_template(&client).await?,
+                    BusyParent::Fail => {
+                        return Err(ProviderError::new(format!(
+                            "the main Neon database branch (database `{}`) has {} other session(s), and Postgres cannot copy a database while it is in use:\n  {}",
+                            self.main,
+                            sessions.len(),
+                            sessions.join("\n  ")
+                        ))
+                        .help("close those sessions (or `SELECT pg_terminate_backend(pid)` them), or set `busy-parent = \"golden-template\"` under [provider] to copy from a template nobody connects to"))
+                    }
+                }
+            }
+        };
+        self.copy_database(&client, &db, &template).await?;
+        let created_at = Utc::now();
+        let expires_at = created_at + chrono::Duration::from_std(req.ttl).unwrap_or(chrono::Duration::hours(4));
+        let meta = Meta {
+            neon_migrate: 1,
+            name: req.name.clone(),
+            parent: self.main.clone(),
+            created_at,
+            expires_at,
+            git_branch: req.git_branch.clone(),
+            git_sha: req.git_sha.clone(),
+            pipeline: req.pipeline.clone(),
+        };
+        let json = serde_json::to_string(&meta).expect("serializable");
+        if let Err(e) = client.batch_execute(&format!("COMMENT ON DATABASE {} IS {}", ident(&db), literal(&json))).await {
+            // Without metadata it could never be found again: do not leave it behind.
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&db))).await;
+            return Err(pg::PgError::new("cannot record the test Neon database branch's metadata", &e).into());
+        }
+        Ok(DbBranch {
+            name: req.name.clone(),
+            id: db.clone(),
+            parent: self.main.clone(),
+            url: self.url_of(&db),
+            expires_at: Some(expires_at),
+        })
+    }
+
+    async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError> {
+        let client = self.admin().await?;
+        match self.comment_of(&client, id).await? {
+            None => Ok(DeleteOutcome::AlreadyGone),
+            Some(comment) => {
+                if comment.as_deref().and_then(|c| serde_json::from_str::<Meta>(c).ok()).is_none() {
+                    return Err(ProviderError::new(format!("refusing to drop database `{id}`: it was not created by neon-migrate")));
+                }
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(id)))
+                    .await
+                    .map_err(|e| pg::PgError::new(&format!("cannot drop the test Neon database branch `{id}`"), &e))?;
+                Ok(DeleteOutcome::Deleted)
+            }
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError> {
+        let client = self.admin().await?;
+        let rows = client
+            .query(
+                "SELECT d.datname, s.description FROM pg_database d \
+                 JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass \
+                 WHERE s.description LIKE $1 ORDER BY d.datname",
+                &[&format!("{{\"{MARKER}\":%")],
+            )
+            .await
+            .map_err(|e| pg::PgError::new("cannot list test Neon database branches", &e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let meta: Meta = serde_json::from_str(r.get::<_, &str>(1)).ok()?;
+                Some(DbBranchInfo {
+                    name: meta.name,
+                    id: r.get(0),
+                    parent: meta.parent,
+                    created_at: meta.created_at,
+                    expires_at: meta.expires_at,
+                    git_branch: meta.git_branch,
+                    git_sha: meta.git_sha,
+                })
+            })
+            .collect())
+    }
+}
+
+/// RFC 3339 UTC with second precision, as Neon's `expires_at`.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}

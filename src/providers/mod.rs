@@ -1,0 +1,107 @@
+//! Where Neon database branches come from. One trait, one file (or folder) per provider.
+//!
+//! The engine only speaks this trait: create a test Neon database branch of the main one with
+//! a TTL, hand out its connection string, delete it, list ours. The `local` provider emulates
+//! a Neon database branch with a template copy of a database on a plain Postgres server.
+
+pub mod local;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// A Neon database branch we can connect to.
+#[derive(Debug, Clone)]
+pub struct DbBranch {
+    /// The Neon database branch name (e.g. `migrate/feature/add-orders`).
+    pub name: String,
+    /// Provider id (Neon: `br-…`; local: the database name).
+    pub id: String,
+    /// Name of the parent Neon database branch.
+    pub parent: String,
+    /// Connection URI (direct, non-pooled).
+    pub url: Secret<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What we ask for when creating a test Neon database branch.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    pub name: String,
+    pub ttl: Duration,
+    pub git_branch: String,
+    pub git_sha: String,
+    pub pipeline: String,
+}
+
+/// A test Neon database branch created by neon-migrate, as listed by the provider.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DbBranchInfo {
+    pub name: String,
+    pub id: String,
+    pub parent: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub git_branch: String,
+    pub git_sha: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeleteOutcome {
+    Deleted,
+    AlreadyGone,
+}
+
+/// A provider failure: what happened, and how to fix it when we know.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl ProviderError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ProviderError { message: message.into(), help: None }
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl From<crate::pg::PgError> for ProviderError {
+    fn from(e: crate::pg::PgError) -> Self {
+        ProviderError::new(e.message)
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    /// Short description for reports, e.g. `local (embedded PostgreSQL 15 at 127.0.0.1:5433)`.
+    fn describe(&self) -> String;
+    /// The main Neon database branch (the parent of test ones, the target of `apply`).
+    async fn main_db_branch(&self) -> Result<DbBranch, ProviderError>;
+    /// Creates a test Neon database branch of the main one, ready to connect to.
+    async fn create(&self, req: &CreateRequest) -> Result<DbBranch, ProviderError>;
+    /// Deletes a test Neon database branch that neon-migrate created.
+    async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError>;
+    /// Every test Neon database branch neon-migrate created and that still exists.
+    async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError>;
+}
+
+/// Deletes every expired test Neon database branch; returns the deleted ones.
+pub async fn reap_expired(provider: &dyn Provider, now: DateTime<Utc>) -> Result<Vec<DbBranchInfo>, ProviderError> {
+    let mut reaped = Vec::new();
+    for info in provider.list().await? {
+        if info.expires_at <= now {
+            provider.delete(&info.id).await?;
+            reaped.push(info);
+        }
+    }
+    Ok(reaped)
+}

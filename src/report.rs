@@ -1,0 +1,207 @@
+//! The report tree of a run, and its renderings (human text, JSON).
+//!
+//! The engine builds a [`Report`] and never prints; the CLI renders it. The JSON form is
+//! versioned (`schema_version`) because CI scripts read it. Every string in it has been
+//! through the redactor.
+
+use serde::Serialize;
+
+use crate::exit;
+
+/// Version of the JSON report's shape. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub pipeline: String,
+    pub git: GitSection,
+    pub neon_database_branch: DbBranchSection,
+    pub provider: String,
+    pub tool: String,
+    /// Expired test Neon database branches deleted before this run.
+    pub reaped: Vec<String>,
+    pub stages: Vec<StageReport>,
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GitSection {
+    pub branch: String,
+    pub sha: String,
+    pub detached: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DbBranchSection {
+    /// The test Neon database branch name.
+    pub name: String,
+    /// Provider id, once created.
+    pub id: Option<String>,
+    /// The parent (main) Neon database branch.
+    pub parent: Option<String>,
+    /// RFC 3339 UTC.
+    pub expires_at: Option<String>,
+    pub created: bool,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub name: String,
+    pub kind: String,
+    pub status: StageStatus,
+    pub duration_ms: u64,
+    /// One line: what the stage did, or why it was skipped.
+    pub summary: String,
+    /// Further lines worth showing.
+    pub details: Vec<String>,
+    /// SQL check results (checks stage only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckReport>,
+    pub error: Option<StageError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageError {
+    pub message: String,
+    pub help: Option<String>,
+    /// Output of the child tool, redacted.
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub name: String,
+    pub passed: bool,
+    pub query: String,
+    pub expected: String,
+    pub got: String,
+}
+
+impl Report {
+    pub fn failed_stage(&self) -> Option<&StageReport> {
+        self.stages.iter().find(|s| s.status == StageStatus::Failed)
+    }
+}
+
+fn ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+fn exit_name(code: i32) -> &'static str {
+    exit::TABLE.iter().find(|(c, _, _)| *c == code).map(|(_, n, _)| *n).unwrap_or("?")
+}
+
+/// The header printed when a run starts.
+pub fn render_header(r: &Report) -> String {
+    let mut out = format!("neon-migrate · pipeline `{}`\n", r.pipeline);
+    let detached = if r.git.detached { "  (detached HEAD: using the short sha as the git branch name)" } else { "" };
+    out.push_str(&format!("  git branch            {} @ {}{detached}\n", r.git.branch, &r.git.sha[..7.min(r.git.sha.len())]));
+    out.push_str(&format!("  Neon database branch  {}\n", r.neon_database_branch.name));
+    out.push_str(&format!("  tool                  {}\n", r.tool));
+    out.push_str(&format!("  provider              {}\n", r.provider));
+    for name in &r.reaped {
+        out.push_str(&format!("  reaped expired test Neon database branch {name}\n"));
+    }
+    out
+}
+
+/// One stage as printed when it finishes.
+pub fn render_stage(s: &StageReport) -> String {
+    let mark = match s.status {
+        StageStatus::Passed => "✓",
+        StageStatus::Failed => "✗",
+        StageStatus::Skipped => "-",
+    };
+    let time = if s.status == StageStatus::Skipped { String::new() } else { ms(s.duration_ms) };
+    let mut out = format!("  {mark} {:<30} {:>8}   {}\n", s.name, time, s.summary);
+    for c in &s.checks {
+        let m = if c.passed { "✓" } else { "✗" };
+        out.push_str(&format!("      {m} {}", c.name));
+        if c.passed {
+            out.push('\n');
+        } else {
+            out.push_str(&format!(": expected {}, got {}\n          query: {}\n", c.expected, c.got, c.query.trim()));
+        }
+    }
+    for d in &s.details {
+        out.push_str(&format!("      {d}\n"));
+    }
+    if let Some(e) = &s.error {
+        for line in e.message.lines() {
+            out.push_str(&format!("      error: {line}\n"));
+        }
+        if let Some(h) = &e.help {
+            out.push_str(&format!("      help: {h}\n"));
+        }
+        if let Some(o) = &e.output {
+            out.push_str("      output:\n");
+            for line in crate::runner::fence(o).lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// The closing line.
+pub fn render_footer(r: &Report) -> String {
+    let word = match r.outcome {
+        Outcome::Passed => "PASSED",
+        Outcome::Failed => "FAILED",
+        Outcome::Interrupted => "INTERRUPTED",
+    };
+    let mut out = format!("\n{word} in {} (exit {}: {})\n", ms(r.duration_ms), r.exit_code, exit_name(r.exit_code));
+    let b = &r.neon_database_branch;
+    if b.created {
+        if b.deleted {
+            out.push_str(&format!("The test Neon database branch {} was deleted.\n", b.name));
+        } else {
+            out.push_str(&format!(
+                "The test Neon database branch {} was NOT deleted; it expires at {} (or run `neon-migrate gc`).\n",
+                b.name,
+                b.expires_at.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    out
+}
+
+/// The whole report as text.
+pub fn render_human(r: &Report) -> String {
+    let mut out = render_header(r);
+    out.push('\n');
+    for s in &r.stages {
+        out.push_str(&render_stage(s));
+    }
+    out.push_str(&render_footer(r));
+    out
+}
+
+/// The whole report as pretty JSON.
+pub fn render_json(r: &Report) -> String {
+    serde_json::to_string_pretty(r).expect("report serializes")
+}

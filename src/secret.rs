@@ -1,0 +1,200 @@
+//! Secrets that cannot be printed by accident, and the redaction filter every piece of output
+//! goes through.
+//!
+//! A connection string carries a password and the Neon API key is a bearer token; both must
+//! never reach stdout, stderr, logs, JSON or reports — including what child tools print. Two
+//! layers make that hold: [`Secret`] has no `Display` and a masked `Debug`, so a secret only
+//! leaves it through an explicit `expose()`; and [`Redactor`] scrubs every known secret value
+//! (plus any `scheme://user:password@` shape) from text before it is shown.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+/// A value that is masked in `Debug` and has no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+    /// The only way out: call sites that use it are easy to audit with grep.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+/// What replaces a secret in output.
+pub const MASK: &str = "****";
+
+/// Scrubs secrets from text. Cheap to clone; every clone shares the same set, so a password
+/// learned late (a freshly created Neon database branch) is redacted everywhere from then on.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Arc<RwLock<Vec<String>>>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Redactor")
+    }
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a secret value. Values shorter than 4 characters are ignored: masking every
+    /// "a" in the output would destroy it without protecting anything.
+    pub fn add(&self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        let mut secrets = self.secrets.write().expect("redactor lock poisoned");
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_owned());
+            // Longest first, so a URL is masked whole before its password alone.
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+        // The percent-encoded form appears in URLs.
+        let encoded = percent_encode(secret);
+        if encoded != secret && !secrets.iter().any(|s| *s == encoded) {
+            secrets.push(encoded);
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Registers the password of a connection URL.
+    pub fn add_url(&self, url: &str) {
+        if let Some(password) = url_password(url) {
+            self.add(&password);
+            self.add(&percent_decode(&password));
+        }
+    }
+
+    /// Returns `text` with every registered secret and every URL password masked.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets.read().expect("redactor lock poisoned").iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), MASK);
+            }
+        }
+        mask_url_passwords(&out)
+    }
+}
+
+/// The password part of `scheme://user:password@host…`, if any (still percent-encoded).
+pub fn url_password(url: &str) -> Option<String> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let at = authority.rfind('@')?;
+    let userinfo = &authority[..at];
+    let colon = userinfo.find(':')?;
+    let password = &userinfo[colon + 1..];
+    (!password.is_empty()).then(|| password.to_owned())
+}
+
+/// Masks the password of every `scheme://user:password@` occurrence in free text.
+pub fn mask_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, tail) = rest.split_at(pos + 3);
+        out.push_str(head);
+        // The userinfo ends at '@'; it cannot contain whitespace, '/' or quotes.
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '"' | '\'' | '`' | '<' | '>'))
+            .unwrap_or(tail.len());
+        let candidate = &tail[..end];
+        match (candidate.rfind('@'), candidate.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&candidate[..colon + 1]);
+                out.push_str(MASK);
+                out.push_str(&candidate[at..]);
+                rest = &tail[end..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_url_passwords_in_free_text() {
+        let cases = [
+            ("postgres://u:p4ss@h:5432/db", "postgres://u:****@h:5432/db"),
+            ("x postgresql://a:b@c/d y", "x postgresql://a:****@c/d y"),
+            ("postgres://nopass@h/db", "postgres://nopass@h/db"),
+            ("see https://example.com/a:b@c", "see https://example.com/a:b@c"),
+            ("two postgres://a:s1@h and mysql://b:s2@h", "two postgres://a:****@h and mysql://b:****@h"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(mask_url_passwords(input), want, "input: {input}");
+        }
+    }
+
+    #[test]
+    fn redacts_registered_secrets_and_encoded_forms() {
+        let r = Redactor::new();
+        r.add("s3cr3t/p@ss");
+        let text = "key=s3cr3t/p@ss url=postgres://u:s3cr3t%2Fp%40ss@h/db";
+        let out = r.redact(text);
+        assert!(!out.contains("s3cr3t"), "{out}");
+    }
+
+    #[test]
+    fn extracts_url_password() {
+        assert_eq!(url_password("postgres://u:pw@h/db").as_deref(), Some("pw"));
+        assert_eq!(url_password("postgres://u@h/db"), None);
+        assert_eq!(url_password("postgres://h/db?x=a:b@c"), None);
+    }
+
+    #[test]
+    fn secret_debug_is_masked() {
+        assert_eq!(format!("{:?}", Secret::new("pw")), "Secret(****)");
+    }
+}

@@ -1,0 +1,77 @@
+//! Migration tools: the project's own migration system, run against a Neon database branch.
+//!
+//! One trait, one file per implementation: the built-in `sql` tool (plain `migrations/*.sql`
+//! with a tracking table) and `command` (any tool, run as a child process with the
+//! connection string in its environment).
+
+pub mod command;
+pub mod split;
+pub mod sql;
+
+use crate::config::{Config, ToolKind};
+use crate::secret::{Redactor, Secret};
+use crate::template::Vars;
+
+/// The database a tool runs against.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Neon database branch name, for messages.
+    pub name: String,
+    pub url: Secret<String>,
+}
+
+/// What a tool needs to run.
+pub struct ToolContext<'a> {
+    pub config: &'a Config,
+    pub redactor: &'a Redactor,
+    /// Template variables; `neon_database_branch` is the target.
+    pub vars: &'a Vars,
+    pub target: Target,
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ToolRun {
+    /// Migrations applied, in order (empty when the target was up to date).
+    pub applied: Vec<String>,
+    /// Notes worth showing (skipped files, warnings).
+    pub notes: Vec<String>,
+    /// The tool's redacted output.
+    pub output: String,
+}
+
+/// A failed run: what failed, the tool's output, and how to fix it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    pub message: String,
+    pub output: Option<String>,
+    pub help: Option<String>,
+    /// Migrations applied before the failure.
+    pub applied: Vec<String>,
+}
+
+impl ToolError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ToolError { message: message.into(), output: None, help: None, applied: Vec::new() }
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Tool: Send + Sync {
+    fn name(&self) -> &str;
+    /// Applies pending migrations to the target.
+    async fn apply(&self, ctx: &ToolContext<'_>) -> Result<ToolRun, ToolError>;
+}
+
+/// The tool the config declares.
+pub fn from_config(config: &Config) -> Box<dyn Tool> {
+    match &config.tool.kind {
+        ToolKind::Sql { migrations_dir } => Box::new(sql::SqlTool::new(migrations_dir.clone())),
+        ToolKind::Command { apply } => Box::new(command::CommandTool::new(config.tool.name.clone(), apply.clone())),
+    }
+}
