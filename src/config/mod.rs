@@ -276,7 +276,8 @@ pub fn defaults(root: &Path) -> Config {
 
 /// Parses and validates config text. `name` is used in messages.
 pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError> {
-    let mut v = Validator { source: text, problems: Vec::new() };
+    let doc = toml_edit::ImDocument::parse(text).ok();
+    let mut v = Validator { source: text, doc: doc.as_ref().map(|d| d.as_table()), problems: Vec::new() };
     let fail = |problems: Vec<Problem>| ConfigError {
         path: name.to_owned(),
         source_text: Arc::new(text.to_owned()),
@@ -287,9 +288,8 @@ pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError>
     let mut unknown: Vec<Vec<Seg>> = Vec::new();
     let de = toml::Deserializer::new(text);
     let parsed: Result<RawConfig, _> = serde_ignored::deserialize(de, |path| unknown.push(segments(&path)));
-    let doc = toml_edit::ImDocument::parse(text).ok();
     for path in &unknown {
-        v.unknown_key(path, doc.as_ref().map(|d| d.as_table()));
+        v.unknown_key(path);
     }
     let raw = match parsed {
         Ok(raw) => raw,
@@ -340,6 +340,8 @@ fn segments(path: &serde_ignored::Path<'_>) -> Vec<Seg> {
 
 struct Validator<'s> {
     source: &'s str,
+    /// The document with spans, to point at keys (serde only spans values).
+    doc: Option<&'s toml_edit::Table>,
     problems: Vec<Problem>,
 }
 
@@ -352,7 +354,13 @@ impl Validator<'_> {
         self.problems.push(p);
     }
 
-    fn unknown_key(&mut self, path: &[Seg], doc: Option<&toml_edit::Table>) {
+    /// The span of the key at `path` (keys given as strings).
+    fn key_at(&self, path: &[&str]) -> Range<usize> {
+        let segs: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+        self.doc.and_then(|d| key_span(d, &segs)).unwrap_or(0..0)
+    }
+
+    fn unknown_key(&mut self, path: &[Seg]) {
         let Some(Seg::Key(key)) = path.last() else { return };
         let parent = &path[..path.len() - 1];
         // Table names chosen by the user (stages.NAME, pipelines.NAME) are wildcards.
@@ -367,7 +375,7 @@ impl Validator<'_> {
             })
             .collect();
         let known = raw::known_keys(&shape);
-        let span = doc.and_then(|d| key_span(d, path)).unwrap_or(0..0);
+        let span = self.doc.and_then(|d| key_span(d, path)).unwrap_or(0..0);
         let where_ = if shape.is_empty() {
             "at the top level".to_owned()
         } else {
@@ -441,17 +449,21 @@ impl Validator<'_> {
         spec
     }
 
-    fn env(&mut self, env: &BTreeMap<S<String>, S<String>>, what: &str) -> Vec<(String, String)> {
+    fn env(&mut self, env: &BTreeMap<String, S<String>>, table: &[&str]) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        let what = table.join(".");
         for (k, val) in env {
-            if k.get_ref().is_empty() || !k.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                let mut path = table.to_vec();
+                path.push(k);
+                let sp = self.key_at(&path);
                 self.push(
-                    Problem::new("config::env", span(k), format!("`{}` is not a valid environment variable name", k.get_ref()))
+                    Problem::new("config::env", sp, format!("`{k}` is not a valid environment variable name"))
                         .help("use letters, digits and `_`"),
                 );
             }
-            self.template(val, Scope::Command, &format!("{what}.{}", k.get_ref()));
-            out.push((k.get_ref().clone(), val.get_ref().clone()));
+            self.template(val, Scope::Command, &format!("{what}.{k}"));
+            out.push((k.clone(), val.get_ref().clone()));
         }
         out
     }
@@ -559,7 +571,7 @@ impl Validator<'_> {
             None => vec!["DATABASE_URL".into()],
         };
         let tool_timeout = self.duration(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
-        let tool_env = self.env(&rt.env, "tool.env");
+        let tool_env = self.env(&rt.env, &["tool", "env"]);
         let tool = ToolConfig { name: tool_name, kind, url_env, timeout: tool_timeout, env: tool_env };
 
         // SQL checks.
@@ -604,17 +616,18 @@ impl Validator<'_> {
         }
 
         // Stages declared by the project.
-        let mut stage_defs: BTreeMap<String, (Stage, Range<usize>)> = BTreeMap::new();
+        let mut stage_defs: BTreeMap<String, Stage> = BTreeMap::new();
         for (name, rs) in &raw.stages {
-            if BUILTIN_STAGES.contains(&name.get_ref().as_str()) {
+            if BUILTIN_STAGES.contains(&name.as_str()) {
+                let sp = self.key_at(&["stages", name]);
                 self.push(
-                    Problem::new("config::stage", span(name), format!("`{}` is a built-in stage and cannot be redefined", name.get_ref()))
+                    Problem::new("config::stage", sp, format!("`{name}` is a built-in stage and cannot be redefined"))
                         .help("choose another name for your stage"),
                 );
                 continue;
             }
             if let Some(stage) = self.stage(name, rs) {
-                stage_defs.insert(name.get_ref().clone(), (stage, span(name)));
+                stage_defs.insert(name.clone(), stage);
             }
         }
 
@@ -626,8 +639,9 @@ impl Validator<'_> {
             pipelines.insert(pname.to_string(), p);
         }
         for (pname, rp) in &raw.pipelines {
-            let p = self.pipeline(pname.get_ref(), Some(span(pname)), rp, &stage_defs, "project");
-            pipelines.insert(pname.get_ref().clone(), p);
+            let sp = self.key_at(&["pipelines", pname]);
+            let p = self.pipeline(pname, Some(sp), rp, &stage_defs, "project");
+            pipelines.insert(pname.clone(), p);
         }
 
         Config {
@@ -641,10 +655,11 @@ impl Validator<'_> {
         }
     }
 
-    fn stage(&mut self, name: &S<String>, rs: &RawStage) -> Option<Stage> {
+    fn stage(&mut self, name: &str, rs: &RawStage) -> Option<Stage> {
         let Some(kind) = &rs.kind else {
+            let sp = self.key_at(&["stages", name]);
             self.push(
-                Problem::new("config::stage", span(name), format!("stage `{}` has no `kind`", name.get_ref()))
+                Problem::new("config::stage", sp, format!("stage `{name}` has no `kind`"))
                     .help(diag::suggest("", "kinds", STAGE_KINDS)),
             );
             return None;
@@ -653,17 +668,17 @@ impl Validator<'_> {
             return None;
         }
         let timeout = self.duration(&rs.timeout, "timeout", DEFAULT_SHELL_TIMEOUT);
-        let env = self.env(&rs.env, &format!("stages.{}.env", name.get_ref()));
+        let env = self.env(&rs.env, &["stages", name, "env"]);
         let stage_kind = match kind.get_ref().as_str() {
             "shell" => {
                 let Some(run) = &rs.run else {
                     self.push(
-                        Problem::new("config::stage", span(kind), format!("shell stage `{}` has no `run`", name.get_ref()))
+                        Problem::new("config::stage", span(kind), format!("shell stage `{name}` has no `run`"))
                             .help("add `run = \"…\"` (a shell command) or `run = [\"program\", \"arg\"]`"),
                     );
                     return None;
                 };
-                let run = self.command(run, Scope::Command, &format!("stages.{}.run", name.get_ref()));
+                let run = self.command(run, Scope::Command, &format!("stages.{name}.run"));
                 StageKind::Shell(ShellStage { run, env, timeout })
             }
             other => {
@@ -677,7 +692,7 @@ impl Validator<'_> {
             }
         };
         let always = rs.always.unwrap_or(matches!(stage_kind, StageKind::DeleteDbBranch));
-        Some(Stage { name: name.get_ref().clone(), kind: stage_kind, always })
+        Some(Stage { name: name.to_owned(), kind: stage_kind, always })
     }
 
     fn pipeline(
@@ -685,7 +700,7 @@ impl Validator<'_> {
         name: &str,
         name_span: Option<Range<usize>>,
         rp: &RawPipeline,
-        defs: &BTreeMap<String, (Stage, Range<usize>)>,
+        defs: &BTreeMap<String, Stage>,
         origin: &str,
     ) -> Pipeline {
         let mut stages = Vec::new();
@@ -701,7 +716,7 @@ impl Validator<'_> {
                     if let Some(kind) = builtin_kind(sname) {
                         let always = matches!(kind, StageKind::DeleteDbBranch);
                         stages.push(Stage { name: sname.clone(), kind, always });
-                    } else if let Some((stage, _)) = defs.get(sname) {
+                    } else if let Some(stage) = defs.get(sname) {
                         stages.push(stage.clone());
                     } else {
                         let mut known: Vec<&str> = BUILTIN_STAGES.to_vec();

@@ -22,9 +22,9 @@ pub(crate) struct RawConfig {
     pub tool: Option<RawTool>,
     pub checks: Option<RawChecks>,
     #[serde(default)]
-    pub stages: BTreeMap<S<String>, RawStage>,
+    pub stages: BTreeMap<String, RawStage>,
     #[serde(default)]
-    pub pipelines: BTreeMap<S<String>, RawPipeline>,
+    pub pipelines: BTreeMap<String, RawPipeline>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,7 +54,7 @@ pub(crate) struct RawTool {
     pub url_env: Option<Vec<S<String>>>,
     pub timeout: Option<S<String>>,
     #[serde(default)]
-    pub env: BTreeMap<S<String>, S<String>>,
+    pub env: BTreeMap<String, S<String>>,
 }
 
 /// A command is either one shell string or an argv array. Deserialized by hand (no
@@ -113,7 +113,7 @@ pub(crate) struct RawStage {
     pub timeout: Option<S<String>>,
     pub always: Option<bool>,
     #[serde(default)]
-    pub env: BTreeMap<S<String>, S<String>>,
+    pub env: BTreeMap<String, S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
