@@ -71,7 +71,7 @@ impl StageFailure {
     pub fn new(exit_code: i32, message: impl Into<String>) -> Self {
         let message = message.into();
         StageFailure {
-            summary: message.lines().next().unwrap_or_default().to_owned(),
+            summary: "failed".into(),
             message,
             help: None,
             output: None,

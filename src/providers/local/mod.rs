@@ -216,10 +216,10 @@ impl LocalProvider {
             }
         }
         if self.comment_of(client, &golden).await?.is_some() {
-            client
-                .batch_execute(&format!("ALTER DATABASE {0} IS_TEMPLATE false; DROP DATABASE {0} WITH (FORCE)", ident(&golden)))
-                .await
-                .map_err(|e| pg::PgError::new("cannot drop the stale golden template", &e))?;
+            // DROP DATABASE cannot share a transaction (or a multi-statement query) with anything.
+            for sql in [format!("ALTER DATABASE {} IS_TEMPLATE false", ident(&golden)), format!("DROP DATABASE {} WITH (FORCE)", ident(&golden))] {
+                client.batch_execute(&sql).await.map_err(|e| pg::PgError::new("cannot drop the stale golden template", &e))?;
+            }
         }
         client
             .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(&golden)))
