@@ -87,10 +87,17 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -111,7 +118,11 @@ async fn dispatch(cli: Cli) -> i32 {
             let git = git::discover(&cwd).ok();
             match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
                 Ok(c) => {
-                    let file = c.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(defaults)".into());
+                    let file = c
+                        .path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "(defaults)".into());
                     println!(
                         "{file}: ok — tool `{}`, provider `{}`, pipelines: {}",
                         c.tool.name,
@@ -124,11 +135,15 @@ async fn dispatch(cli: Cli) -> i32 {
             }
         }
         Command::Plan { pipeline, json } => {
-            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else { return exit::CONFIG };
+            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else {
+                return exit::CONFIG;
+            };
             plan(&config, &git, &pipeline, json)
         }
         Command::Run { pipeline, json } => {
-            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else { return exit::CONFIG };
+            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else {
+                return exit::CONFIG;
+            };
             run(&config, &git, &pipeline, json).await
         }
         Command::Gc { dry_run, all } => {
@@ -143,13 +158,19 @@ async fn dispatch(cli: Cli) -> i32 {
 }
 
 /// Loads the config found from `cwd` (or `explicit`), printing problems; `Err` is the exit code.
-pub fn load_config(explicit: Option<&Path>, cwd: &Path, git: Option<&GitInfo>) -> Result<Config, i32> {
+pub fn load_config(
+    explicit: Option<&Path>,
+    cwd: &Path,
+    git: Option<&GitInfo>,
+) -> Result<Config, i32> {
     let path = match explicit {
         Some(p) => Some(p.to_owned()),
         None => config::discover(cwd, git.map(|g| g.root.as_path())),
     };
     let Some(path) = path else {
-        let root = git.map(|g| g.root.clone()).unwrap_or_else(|| cwd.to_owned());
+        let root = git
+            .map(|g| g.root.clone())
+            .unwrap_or_else(|| cwd.to_owned());
         eprintln!(
             "note: no {} found from {} up to {}; using the defaults (embedded Postgres, `sql` tool over migrations/)",
             config::FILE_NAME,
@@ -185,7 +206,9 @@ fn setup(explicit: Option<&Path>, cwd: &Path) -> Option<(Config, GitInfo)> {
 }
 
 fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
-    let Some(p) = find_pipeline(config, pipeline) else { return exit::CONFIG };
+    let Some(p) = find_pipeline(config, pipeline) else {
+        return exit::CONFIG;
+    };
     let vars = engine::base_vars(git, pipeline);
     let name = match engine::db_branch_name(config, &vars) {
         Ok(n) => n,
@@ -221,8 +244,21 @@ fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
         return exit::OK;
     }
-    let detached = if git.detached { " (detached HEAD: the short sha stands in for the git branch)" } else { "" };
-    println!("pipeline `{}` ({}){}", p.name, p.origin, if p.description.is_empty() { String::new() } else { format!(": {}", p.description) });
+    let detached = if git.detached {
+        " (detached HEAD: the short sha stands in for the git branch)"
+    } else {
+        ""
+    };
+    println!(
+        "pipeline `{}` ({}){}",
+        p.name,
+        p.origin,
+        if p.description.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", p.description)
+        }
+    );
     println!("  git branch            {}{detached}", git.branch);
     println!("  commit                {}", git.sha);
     println!("  Neon database branch  {name} (TTL {ttl})");
@@ -231,18 +267,34 @@ fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
     println!("  stages:");
     for (i, s) in p.stages.iter().enumerate() {
         let always = if s.always { " [always runs]" } else { "" };
-        println!("    {}. {:<30} {}{always}", i + 1, s.name, describe_stage(config, &s.kind));
+        println!(
+            "    {}. {:<30} {}{always}",
+            i + 1,
+            s.name,
+            describe_stage(config, &s.kind)
+        );
     }
     exit::OK
 }
 
 fn describe_stage(config: &Config, kind: &StageKind) -> String {
     match kind {
-        StageKind::CreateDbBranch => "create a test Neon database branch from the main Neon database branch".into(),
-        StageKind::Migrate => format!("run `{}` on the test Neon database branch", config.tool.name),
-        StageKind::Checks => format!("run {} SQL check(s) on the test Neon database branch", config.sql_checks.len()),
+        StageKind::CreateDbBranch => {
+            "create a test Neon database branch from the main Neon database branch".into()
+        }
+        StageKind::Migrate => format!(
+            "run `{}` on the test Neon database branch",
+            config.tool.name
+        ),
+        StageKind::Checks => format!(
+            "run {} SQL check(s) on the test Neon database branch",
+            config.sql_checks.len()
+        ),
         StageKind::DeleteDbBranch => "delete the test Neon database branch".into(),
-        StageKind::Apply => format!("run `{}` on the main Neon database branch, if every earlier stage passed", config.tool.name),
+        StageKind::Apply => format!(
+            "run `{}` on the main Neon database branch, if every earlier stage passed",
+            config.tool.name
+        ),
         StageKind::Shell(s) => format!("run `{}`", s.run.display()),
     }
 }
@@ -251,13 +303,19 @@ fn find_pipeline<'c>(config: &'c Config, name: &str) -> Option<&'c config::Pipel
     let found = config.pipelines.get(name);
     if found.is_none() {
         let names: Vec<&str> = config.pipelines.keys().map(String::as_str).collect();
-        eprintln!("error: unknown pipeline `{name}`\n  help: {}", config::diag::suggest(name, "pipelines", &names));
+        eprintln!(
+            "error: unknown pipeline `{name}`\n  help: {}",
+            config::diag::suggest(name, "pipelines", &names)
+        );
     }
     found
 }
 
 /// Opens the configured provider.
-pub async fn open_provider(config: &Config, redactor: &Redactor) -> Result<Box<dyn Provider>, providers::ProviderError> {
+pub async fn open_provider(
+    config: &Config,
+    redactor: &Redactor,
+) -> Result<Box<dyn Provider>, providers::ProviderError> {
     match &config.provider {
         config::ProviderConfig::Local(l) => {
             let url = match &l.url {
@@ -273,14 +331,19 @@ pub async fn open_provider(config: &Config, redactor: &Redactor) -> Result<Box<d
 }
 
 fn empty_git() -> GitInfo {
-    GitInfo { root: PathBuf::new(), branch: String::new(), detached: false, sha: String::new() }
+    GitInfo {
+        root: PathBuf::new(),
+        branch: String::new(),
+        detached: false,
+        sha: String::new(),
+    }
 }
 
 struct Printer;
 
 impl EventSink for Printer {
     fn run_started(&self, r: &Report) {
-        print!("{}\n", report::render_header(r));
+        println!("{}", report::render_header(r));
         let _ = std::io::stdout().flush();
     }
     fn stage_finished(&self, s: &report::StageReport) {
@@ -293,10 +356,11 @@ impl EventSink for Printer {
 fn interrupt_flag() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -310,7 +374,9 @@ fn interrupt_flag() -> watch::Receiver<bool> {
 
 /// Runs a pipeline and prints its report; returns the exit code.
 pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
-    let Some(p) = find_pipeline(config, pipeline) else { return exit::CONFIG };
+    let Some(p) = find_pipeline(config, pipeline) else {
+        return exit::CONFIG;
+    };
     let redactor = Redactor::new();
     let provider = match open_provider(config, &redactor).await {
         Ok(p) => p,
@@ -323,7 +389,16 @@ pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> 
         }
     };
     let sink: &dyn EventSink = if json { &engine::Silent } else { &Printer };
-    let result = engine::run(config, git, provider.as_ref(), p, redactor.clone(), sink, interrupt_flag()).await;
+    let result = engine::run(
+        config,
+        git,
+        provider.as_ref(),
+        p,
+        redactor.clone(),
+        sink,
+        interrupt_flag(),
+    )
+    .await;
     let report = match &result {
         Ok(r) => r,
         Err(f) => &f.report,
@@ -364,13 +439,23 @@ async fn gc(config: &Config, dry_run: bool, all: bool) -> i32 {
         let why = if expired { "expired" } else { "--all" };
         let when = providers::local::rfc3339(info.expires_at);
         if dry_run {
-            println!("would delete {} (git branch {}, expires {when}, {why})", info.name, info.git_branch);
+            println!(
+                "would delete {} (git branch {}, expires {when}, {why})",
+                info.name, info.git_branch
+            );
             continue;
         }
         match provider.delete(&info.id).await {
-            Ok(_) => println!("deleted {} (git branch {}, expires {when}, {why})", info.name, info.git_branch),
+            Ok(_) => println!(
+                "deleted {} (git branch {}, expires {when}, {why})",
+                info.name, info.git_branch
+            ),
             Err(e) => {
-                eprintln!("error: cannot delete {}: {}", info.name, redactor.redact(&e.message));
+                eprintln!(
+                    "error: cannot delete {}: {}",
+                    info.name,
+                    redactor.redact(&e.message)
+                );
                 code = exit::PROVIDER;
             }
         }

@@ -64,7 +64,8 @@ create table customers (
 );
 ";
 
-const M2: &str = "-- Orders: a new table, a foreign key and a trigger function (its body has semicolons).
+const M2: &str =
+    "-- Orders: a new table, a foreign key and a trigger function (its body has semicolons).
 create table orders (
     id          bigint generated always as identity primary key,
     customer_id bigint not null references customers (id),
@@ -108,7 +109,8 @@ pub async fn run(dir: Option<PathBuf>) -> i32 {
 fn write(dir: &Path, rel: &str, text: &str) -> Result<(), String> {
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -116,23 +118,31 @@ fn write(dir: &Path, rel: &str, text: &str) -> Result<(), String> {
 fn commit(repo: &git2::Repository, message: &str) -> Result<git2::Oid, String> {
     let e = |e: git2::Error| format!("git: {e}");
     let mut index = repo.index().map_err(e)?;
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).map_err(e)?;
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .map_err(e)?;
     index.write().map_err(e)?;
     let tree = repo.find_tree(index.write_tree().map_err(e)?).map_err(e)?;
     let sig = git2::Signature::now("neon-migrate demo", "demo@neon-migrate.invalid").map_err(e)?;
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).map_err(e)
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+        .map_err(e)
 }
 
 fn switch(repo: &git2::Repository, git_branch: &str) -> Result<(), String> {
     let e = |e: git2::Error| format!("git: {e}");
     let head = repo.head().map_err(e)?.peel_to_commit().map_err(e)?;
-    if repo.find_branch(git_branch, git2::BranchType::Local).is_err() {
+    if repo
+        .find_branch(git_branch, git2::BranchType::Local)
+        .is_err()
+    {
         repo.branch(git_branch, &head, false).map_err(e)?;
     }
-    repo.set_head(&format!("refs/heads/{git_branch}")).map_err(e)?;
-    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force())).map_err(e)
+    repo.set_head(&format!("refs/heads/{git_branch}"))
+        .map_err(e)?;
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .map_err(e)
 }
 
 async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
@@ -141,8 +151,15 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
         Some(d) => d,
         None => std::env::temp_dir().join(format!("neon-migrate-demo-{}", std::process::id())),
     };
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false) {
-        return Err(format!("{} is not empty; give an empty or new folder (`neon-migrate demo DIR`)", dir.display()));
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    {
+        return Err(format!(
+            "{} is not empty; give an empty or new folder (`neon-migrate demo DIR`)",
+            dir.display()
+        ));
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let dir = dir.canonicalize().map_err(|e| e.to_string())?;
@@ -150,7 +167,11 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     step(&format!("Sample repository in {}", dir.display()));
     write(&dir, "neon-migrate.toml", CONFIG)?;
     write(&dir, "migrations/0001_customers.sql", M1)?;
-    let repo = git2::Repository::init_opts(&dir, git2::RepositoryInitOptions::new().initial_head("main")).map_err(|e| format!("git: {e}"))?;
+    let repo = git2::Repository::init_opts(
+        &dir,
+        git2::RepositoryInitOptions::new().initial_head("main"),
+    )
+    .map_err(|e| format!("git: {e}"))?;
     commit(&repo, "customers")?;
     println!("  git branch main: neon-migrate.toml, migrations/0001_customers.sql");
 
@@ -160,24 +181,42 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
 
     step("Main Neon database branch: the embedded Postgres, seeded");
     // Start from a clean main database so the demo can be rerun.
-    let provider = LocalProvider::open(local, None, &redactor).await.map_err(|e| e.message)?;
+    let provider = LocalProvider::open(local, None, &redactor)
+        .await
+        .map_err(|e| e.message)?;
     println!("  {}", provider.describe());
-    let admin = pg::connect(&provider.url_of("postgres")).await.map_err(|e| e.message)?;
+    let admin = pg::connect(&provider.url_of("postgres"))
+        .await
+        .map_err(|e| e.message)?;
     for leftover in provider.list().await.map_err(|e| e.message)? {
         if leftover.parent == MAIN_DB {
             provider.delete(&leftover.id).await.map_err(|e| e.message)?;
         }
     }
-    for sql in ["DROP DATABASE IF EXISTS {} WITH (FORCE)", "CREATE DATABASE {}"] {
-        admin.batch_execute(&sql.replace("{}", &pg::ident(MAIN_DB))).await.map_err(|e| pg::describe(&e))?;
+    for sql in [
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        "CREATE DATABASE {}",
+    ] {
+        admin
+            .batch_execute(&sql.replace("{}", &pg::ident(MAIN_DB)))
+            .await
+            .map_err(|e| pg::describe(&e))?;
     }
     let main_url = provider.url_of(MAIN_DB);
     let tool = SqlTool::new(dir.join("migrations"));
     let vars = crate::template::Vars::default();
-    let target = Target { name: "main Neon database branch".into(), url: main_url.clone() };
-    tool.apply(&ToolContext { config: &config, redactor: &redactor, vars: &vars, target })
-        .await
-        .map_err(|e| e.message)?;
+    let target = Target {
+        name: "main Neon database branch".into(),
+        url: main_url.clone(),
+    };
+    tool.apply(&ToolContext {
+        config: &config,
+        redactor: &redactor,
+        vars: &vars,
+        target,
+    })
+    .await
+    .map_err(|e| e.message)?;
     let main = pg::connect(&main_url).await.map_err(|e| e.message)?;
     main.batch_execute(&format!(
         "insert into customers (email) select 'customer' || g || '@example.com' from generate_series(1, {CUSTOMERS}) g"
@@ -192,7 +231,9 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     switch(&repo, "feature/add-orders")?;
     write(&dir, "migrations/0002_add_orders.sql", M2)?;
     commit(&repo, "orders")?;
-    println!("  $ git checkout -b feature/add-orders; add migrations/0002_add_orders.sql; git commit");
+    println!(
+        "  $ git checkout -b feature/add-orders; add migrations/0002_add_orders.sql; git commit"
+    );
     println!("  $ neon-migrate run pre-push\n");
     let git = git::discover(&dir).map_err(|e| e.to_string())?;
     let code = crate::cli::run(&config, &git, "pre-push", false).await;
@@ -200,14 +241,23 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
         return Err(format!("scenario 1 pre-push failed with exit code {code}"));
     }
     let orders_on_main = table_exists(&main_url, "orders").await?;
-    println!("  verified: orders on the main Neon database branch: {} (pre-push never touches it)", yes_no(orders_on_main));
+    println!(
+        "  verified: orders on the main Neon database branch: {} (pre-push never touches it)",
+        yes_no(orders_on_main)
+    );
 
     step("Scenario 1 — merged to the main git branch: deploy");
     switch(&repo, "main")?;
-    let head = repo.find_branch("feature/add-orders", git2::BranchType::Local).map_err(|e| e.to_string())?.get().target();
+    let head = repo
+        .find_branch("feature/add-orders", git2::BranchType::Local)
+        .map_err(|e| e.to_string())?
+        .get()
+        .target();
     if let Some(oid) = head {
-        repo.reference("refs/heads/main", oid, true, "fast-forward").map_err(|e| e.to_string())?;
-        repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force())).map_err(|e| e.to_string())?;
+        repo.reference("refs/heads/main", oid, true, "fast-forward")
+            .map_err(|e| e.to_string())?;
+        repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+            .map_err(|e| e.to_string())?;
     }
     println!("  $ git checkout main; git merge --ff-only feature/add-orders");
     println!("  $ neon-migrate run deploy\n");
@@ -228,7 +278,10 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     let before = count(&main_url, "select count(*) from customers").await?;
     let git = git::discover(&dir).map_err(|e| e.to_string())?;
     let code = crate::cli::run(&config, &git, "pre-push", false).await;
-    println!("  exit code {code} (expected {}: CHECK_FAILED)", exit::CHECK_FAILED);
+    println!(
+        "  exit code {code} (expected {}: CHECK_FAILED)",
+        exit::CHECK_FAILED
+    );
 
     let after = count(&main_url, "select count(*) from customers").await?;
     let applied_on_main = count(
@@ -237,14 +290,41 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     )
     .await?;
     let test_db = crate::providers::local::local_db_name("migrate/feature/dedupe-customers");
-    let still_there = count(&provider.url_of("postgres"), &format!("select count(*) from pg_database where datname = {}", pg::literal(&test_db))).await?;
-    println!("  verified: test Neon database branch migrate/feature/dedupe-customers exists: {}", yes_no(still_there > 0));
-    println!("  verified: customers on the main Neon database branch: {before} before, {after} after");
-    println!("  verified: 0003_dedupe_customers.sql recorded on the main Neon database branch: {}", yes_no(applied_on_main > 0));
+    let still_there = count(
+        &provider.url_of("postgres"),
+        &format!(
+            "select count(*) from pg_database where datname = {}",
+            pg::literal(&test_db)
+        ),
+    )
+    .await?;
+    println!(
+        "  verified: test Neon database branch migrate/feature/dedupe-customers exists: {}",
+        yes_no(still_there > 0)
+    );
+    println!(
+        "  verified: customers on the main Neon database branch: {before} before, {after} after"
+    );
+    println!(
+        "  verified: 0003_dedupe_customers.sql recorded on the main Neon database branch: {}",
+        yes_no(applied_on_main > 0)
+    );
 
-    let ok = code == exit::CHECK_FAILED && still_there == 0 && before == after && after == CUSTOMERS && applied_on_main == 0;
-    step(if ok { "Demo finished: every claim above was verified" } else { "Demo finished: a verification FAILED" });
-    println!("  {:.1} s in all; the sample repository stays in {}", started.elapsed().as_secs_f64(), dir.display());
+    let ok = code == exit::CHECK_FAILED
+        && still_there == 0
+        && before == after
+        && after == CUSTOMERS
+        && applied_on_main == 0;
+    step(if ok {
+        "Demo finished: every claim above was verified"
+    } else {
+        "Demo finished: a verification FAILED"
+    });
+    println!(
+        "  {:.1} s in all; the sample repository stays in {}",
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
     println!("  try: cd {} && neon-migrate plan deploy", dir.display());
     Ok(if ok { exit::OK } else { exit::INTERNAL })
 }
@@ -270,6 +350,9 @@ async fn table_exists(url: &Secret<String>, table: &str) -> Result<bool, String>
 
 async fn count(url: &Secret<String>, sql: &str) -> Result<i64, String> {
     let client = pg::connect(url).await.map_err(|e| e.message)?;
-    let row = client.query_one(sql, &[]).await.map_err(|e| pg::describe(&e))?;
+    let row = client
+        .query_one(sql, &[])
+        .await
+        .map_err(|e| pg::describe(&e))?;
     Ok(row.get(0))
 }

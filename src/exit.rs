@@ -30,11 +30,31 @@ pub const TABLE: &[(i32, &str, &str)] = &[
     (INTERNAL, "INTERNAL", "unexpected internal error"),
     (USAGE, "USAGE", "malformed command line"),
     (CONFIG, "CONFIG", "configuration has problems; nothing ran"),
-    (CHECK_FAILED, "CHECK_FAILED", "a check failed on the test Neon database branch"),
-    (MIGRATION_FAILED, "MIGRATION_FAILED", "the migration tool failed"),
+    (
+        CHECK_FAILED,
+        "CHECK_FAILED",
+        "a check failed on the test Neon database branch",
+    ),
+    (
+        MIGRATION_FAILED,
+        "MIGRATION_FAILED",
+        "the migration tool failed",
+    ),
     (PROVIDER, "PROVIDER", "Postgres server or Neon API failure"),
-    (APPLY_REFUSED, "APPLY_REFUSED", "apply to the main Neon database branch refused by policy"),
+    (
+        APPLY_REFUSED,
+        "APPLY_REFUSED",
+        "apply to the main Neon database branch refused by policy",
+    ),
     (STAGE_FAILED, "STAGE_FAILED", "a shell stage failed"),
-    (GIT, "GIT", "git repository, git branch or commit could not be read"),
-    (INTERRUPTED, "INTERRUPTED", "interrupted by a signal; cleanup ran"),
+    (
+        GIT,
+        "GIT",
+        "git repository, git branch or commit could not be read",
+    ),
+    (
+        INTERRUPTED,
+        "INTERRUPTED",
+        "interrupted by a signal; cleanup ran",
+    ),
 ];

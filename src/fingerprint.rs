@@ -10,12 +10,12 @@ use crate::pg::PgError;
 
 const QUERY: &str = r#"
 WITH objs AS (
-  SELECT 'rel' AS k, n.nspname || '.' || c.relname || ':' || c.relkind AS v
+  SELECT 'rel' AS k, n.nspname || '.' || c.relname || ':' || c.relkind::text AS v
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r','p','v','m','S','f','c')
   UNION ALL
   SELECT 'col', n.nspname || '.' || c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
-         || ':' || a.attnotnull || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ':' || a.attidentity || a.attgenerated
+         || ':' || a.attnotnull || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ':' || a.attidentity::text || a.attgenerated::text
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m','f','c')
@@ -30,7 +30,7 @@ WITH objs AS (
   UNION ALL
   SELECT 'view', schemaname || '.' || viewname || ':' || md5(definition) FROM pg_views
   UNION ALL
-  SELECT 'type', n.nspname || '.' || t.typname || ':' || t.typtype
+  SELECT 'type', n.nspname || '.' || t.typname || ':' || t.typtype::text
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype IN ('e','d','r','m')
   UNION ALL
   SELECT 'enum', t.typname || ':' || e.enumlabel || ':' || e.enumsortorder
@@ -49,6 +49,9 @@ SELECT md5(coalesce(string_agg(k || '|' || v, E'\n' ORDER BY k, v), ''))
 
 /// The fingerprint of the database `client` is connected to.
 pub async fn of(client: &Client) -> Result<String, PgError> {
-    let row = client.query_one(QUERY, &[]).await.map_err(|e| PgError::new("cannot fingerprint the schema", &e))?;
+    let row = client
+        .query_one(QUERY, &[])
+        .await
+        .map_err(|e| PgError::new("cannot fingerprint the schema", &e))?;
     Ok(row.get(0))
 }

@@ -33,7 +33,9 @@ pub enum GitError {
 /// Opens the repository containing `dir`.
 pub fn discover(dir: &Path) -> Result<GitInfo, GitError> {
     let repo = git2::Repository::discover(dir).map_err(|e| match e.code() {
-        git2::ErrorCode::NotFound => GitError::NotARepo { path: dir.to_owned() },
+        git2::ErrorCode::NotFound => GitError::NotARepo {
+            path: dir.to_owned(),
+        },
         _ => GitError::Git(e),
     })?;
     let root = repo
@@ -44,21 +46,42 @@ pub fn discover(dir: &Path) -> Result<GitInfo, GitError> {
     let head = repo.head();
     let info = match head {
         Ok(head) => {
-            let sha = head.target().map(|o| o.to_string()).unwrap_or_else(|| zero.clone());
+            let sha = head
+                .target()
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| zero.clone());
             if head.is_branch() {
                 let branch = head.shorthand().unwrap_or("HEAD").to_owned();
-                Ok(GitInfo { root, branch, detached: false, sha })
+                Ok(GitInfo {
+                    root,
+                    branch,
+                    detached: false,
+                    sha,
+                })
             } else {
                 let branch = sha[..7.min(sha.len())].to_owned();
-                Ok(GitInfo { root, branch, detached: true, sha })
+                Ok(GitInfo {
+                    root,
+                    branch,
+                    detached: true,
+                    sha,
+                })
             }
         }
         // No commit yet: HEAD names a git branch that does not exist yet.
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
             let head = repo.find_reference("HEAD")?;
             let target = head.symbolic_target().unwrap_or("refs/heads/main");
-            let branch = target.strip_prefix("refs/heads/").unwrap_or(target).to_owned();
-            Ok(GitInfo { root, branch, detached: false, sha: zero })
+            let branch = target
+                .strip_prefix("refs/heads/")
+                .unwrap_or(target)
+                .to_owned();
+            Ok(GitInfo {
+                root,
+                branch,
+                detached: false,
+                sha: zero,
+            })
         }
         Err(e) => Err(GitError::Git(e)),
     };

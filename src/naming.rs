@@ -18,7 +18,12 @@ pub fn sanitize(raw: &str, max_len: usize) -> String {
     for segment in lowered.split('/') {
         let mut clean = String::with_capacity(segment.len());
         for c in segment.chars() {
-            let c = if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') { c } else { '-' };
+            let c = if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            {
+                c
+            } else {
+                '-'
+            };
             if c == '-' && clean.ends_with('-') {
                 continue;
             }
@@ -30,7 +35,11 @@ pub fn sanitize(raw: &str, max_len: usize) -> String {
         }
         segments.push(clean.to_owned());
     }
-    let name = if segments.is_empty() { "unnamed".to_owned() } else { segments.join("/") };
+    let name = if segments.is_empty() {
+        "unnamed".to_owned()
+    } else {
+        segments.join("/")
+    };
     if name.len() <= max_len {
         return name;
     }
@@ -86,10 +95,21 @@ mod tests {
 
     #[test]
     fn output_is_always_in_the_alphabet() {
-        for raw in ["A/B/C", "ä/ö/ü", "!!!", "a/b/", "release/2024.01", "x".repeat(300).as_str()] {
+        for raw in [
+            "A/B/C",
+            "ä/ö/ü",
+            "!!!",
+            "a/b/",
+            "release/2024.01",
+            "x".repeat(300).as_str(),
+        ] {
             let s = sanitize(raw, 63);
             assert!(s.len() <= 63, "{s}");
-            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._/-".contains(c)), "{s}");
+            assert!(
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._/-".contains(c)),
+                "{s}"
+            );
             assert!(!s.split('/').any(str::is_empty), "{s}");
         }
     }

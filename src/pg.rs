@@ -19,7 +19,10 @@ pub struct PgError {
 
 impl PgError {
     pub fn new(context: &str, e: &tokio_postgres::Error) -> Self {
-        PgError { message: format!("{context}: {}", describe(e)), code: e.code().map(|c| c.code().to_owned()) }
+        PgError {
+            message: format!("{context}: {}", describe(e)),
+            code: e.code().map(|c| c.code().to_owned()),
+        }
     }
 }
 
@@ -33,10 +36,8 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
         if let Some(h) = db.hint() {
             s.push_str(&format!("; hint: {h}"));
         }
-        if let Some(pos) = db.position() {
-            if let tokio_postgres::error::ErrorPosition::Original(p) = pos {
-                s.push_str(&format!("; at character {p}"));
-            }
+        if let Some(tokio_postgres::error::ErrorPosition::Original(p)) = db.position() {
+            s.push_str(&format!("; at character {p}"));
         }
         return s;
     }
@@ -55,12 +56,16 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
 fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     let config = CONFIG.get_or_init(|| {
-        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         Arc::new(config)
     });
     tokio_postgres_rustls::MakeRustlsConnect::new((**config).clone())
@@ -68,17 +73,23 @@ fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
 
 /// Connects to `url`. The connection task runs in the background and ends with the client.
 pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
-    let mut config: tokio_postgres::Config = url
-        .expose()
-        .parse()
-        .map_err(|e: tokio_postgres::Error| PgError { message: format!("invalid connection string: {}", describe(&e)), code: None })?;
+    let mut config: tokio_postgres::Config =
+        url.expose()
+            .parse()
+            .map_err(|e: tokio_postgres::Error| PgError {
+                message: format!("invalid connection string: {}", describe(&e)),
+                code: None,
+            })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(15));
     }
     if config.get_application_name().is_none() {
         config.application_name("neon-migrate");
     }
-    let (client, connection) = config.connect(tls()).await.map_err(|e| PgError::new("cannot connect", &e))?;
+    let (client, connection) = config
+        .connect(tls())
+        .await
+        .map_err(|e| PgError::new("cannot connect", &e))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -135,7 +146,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -153,9 +167,15 @@ mod tests {
 
     #[test]
     fn swaps_database() {
-        assert_eq!(with_database("postgres://u:p@h:5/main?sslmode=require", "x/y"), "postgres://u:p@h:5/x%2Fy?sslmode=require");
+        assert_eq!(
+            with_database("postgres://u:p@h:5/main?sslmode=require", "x/y"),
+            "postgres://u:p@h:5/x%2Fy?sslmode=require"
+        );
         assert_eq!(with_database("postgres://h", "d"), "postgres://h/d");
-        assert_eq!(database_of("postgres://h:1/x%2Fy?a=b").as_deref(), Some("x/y"));
+        assert_eq!(
+            database_of("postgres://h:1/x%2Fy?a=b").as_deref(),
+            Some("x/y")
+        );
         assert_eq!(database_of("postgres://h:1"), None);
     }
 

@@ -112,19 +112,36 @@ fn ms(ms: u64) -> String {
 }
 
 fn exit_name(code: i32) -> &'static str {
-    exit::TABLE.iter().find(|(c, _, _)| *c == code).map(|(_, n, _)| *n).unwrap_or("?")
+    exit::TABLE
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, n, _)| *n)
+        .unwrap_or("?")
 }
 
 /// The header printed when a run starts.
 pub fn render_header(r: &Report) -> String {
     let mut out = format!("neon-migrate · pipeline `{}`\n", r.pipeline);
-    let detached = if r.git.detached { "  (detached HEAD: using the short sha as the git branch name)" } else { "" };
-    out.push_str(&format!("  git branch            {} @ {}{detached}\n", r.git.branch, &r.git.sha[..7.min(r.git.sha.len())]));
-    out.push_str(&format!("  Neon database branch  {}\n", r.neon_database_branch.name));
+    let detached = if r.git.detached {
+        "  (detached HEAD: using the short sha as the git branch name)"
+    } else {
+        ""
+    };
+    out.push_str(&format!(
+        "  git branch            {} @ {}{detached}\n",
+        r.git.branch,
+        &r.git.sha[..7.min(r.git.sha.len())]
+    ));
+    out.push_str(&format!(
+        "  Neon database branch  {}\n",
+        r.neon_database_branch.name
+    ));
     out.push_str(&format!("  tool                  {}\n", r.tool));
     out.push_str(&format!("  provider              {}\n", r.provider));
     for name in &r.reaped {
-        out.push_str(&format!("  reaped expired test Neon database branch {name}\n"));
+        out.push_str(&format!(
+            "  reaped expired test Neon database branch {name}\n"
+        ));
     }
     out
 }
@@ -136,7 +153,11 @@ pub fn render_stage(s: &StageReport) -> String {
         StageStatus::Failed => "✗",
         StageStatus::Skipped => "-",
     };
-    let time = if s.status == StageStatus::Skipped { String::new() } else { ms(s.duration_ms) };
+    let time = if s.status == StageStatus::Skipped {
+        String::new()
+    } else {
+        ms(s.duration_ms)
+    };
     let mut out = format!("  {mark} {:<30} {:>8}   {}\n", s.name, time, s.summary);
     for c in &s.checks {
         let m = if c.passed { "✓" } else { "✗" };
@@ -144,7 +165,12 @@ pub fn render_stage(s: &StageReport) -> String {
         if c.passed {
             out.push('\n');
         } else {
-            out.push_str(&format!(": expected {}, got {}\n          query: {}\n", c.expected, c.got, c.query.trim()));
+            out.push_str(&format!(
+                ": expected {}, got {}\n          query: {}\n",
+                c.expected,
+                c.got,
+                c.query.trim()
+            ));
         }
     }
     for d in &s.details {
@@ -174,11 +200,19 @@ pub fn render_footer(r: &Report) -> String {
         Outcome::Failed => "FAILED",
         Outcome::Interrupted => "INTERRUPTED",
     };
-    let mut out = format!("\n{word} in {} (exit {}: {})\n", ms(r.duration_ms), r.exit_code, exit_name(r.exit_code));
+    let mut out = format!(
+        "\n{word} in {} (exit {}: {})\n",
+        ms(r.duration_ms),
+        r.exit_code,
+        exit_name(r.exit_code)
+    );
     let b = &r.neon_database_branch;
     if b.created {
         if b.deleted {
-            out.push_str(&format!("The test Neon database branch {} was deleted.\n", b.name));
+            out.push_str(&format!(
+                "The test Neon database branch {} was deleted.\n",
+                b.name
+            ));
         } else {
             out.push_str(&format!(
                 "The test Neon database branch {} was NOT deleted; it expires at {} (or run `neon-migrate gc`).\n",

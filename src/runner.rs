@@ -47,7 +47,10 @@ impl RunOutput {
     /// "exited with code 3", "timed out after 10m", "killed by a signal".
     pub fn describe(&self, timeout: Duration) -> String {
         if self.timed_out {
-            format!("timed out after {}", crate::config::duration::format(timeout))
+            format!(
+                "timed out after {}",
+                crate::config::duration::format(timeout)
+            )
         } else {
             match self.code {
                 Some(c) => format!("exited with code {c}"),
@@ -60,7 +63,10 @@ impl RunOutput {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot start `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
 }
 
 /// Runs `cmd` to completion (or timeout).
@@ -80,10 +86,21 @@ pub async fn run(cmd: &Cmd, redactor: &Redactor) -> Result<RunOutput, RunError> 
         .process_group(0)
         .kill_on_drop(true);
     let started = Instant::now();
-    let mut child = command.spawn().map_err(|source| RunError::Spawn { program: program.clone(), source })?;
+    let mut child = command.spawn().map_err(|source| RunError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
     let captured = Arc::new(Mutex::new(Captured::default()));
-    let out = tokio::spawn(pump(child.stdout.take().expect("piped"), captured.clone(), redactor.clone()));
-    let err = tokio::spawn(pump(child.stderr.take().expect("piped"), captured.clone(), redactor.clone()));
+    let out = tokio::spawn(pump(
+        child.stdout.take().expect("piped"),
+        captured.clone(),
+        redactor.clone(),
+    ));
+    let err = tokio::spawn(pump(
+        child.stderr.take().expect("piped"),
+        captured.clone(),
+        redactor.clone(),
+    ));
     let pid = child.id();
 
     let (code, timed_out) = match tokio::time::timeout(cmd.timeout, child.wait()).await {
@@ -105,7 +122,12 @@ pub async fn run(cmd: &Cmd, redactor: &Redactor) -> Result<RunOutput, RunError> 
         kill_group(pid);
     }
     let captured = captured.lock().expect("capture lock").text.clone();
-    Ok(RunOutput { code, timed_out, duration: started.elapsed(), output: captured })
+    Ok(RunOutput {
+        code,
+        timed_out,
+        duration: started.elapsed(),
+        output: captured,
+    })
 }
 
 #[derive(Default)]
@@ -123,7 +145,9 @@ async fn pump<R: AsyncRead + Unpin>(reader: R, sink: Arc<Mutex<Captured>>, redac
         c.text.push('\n');
         if c.text.len() > MAX_CAPTURE {
             let cut = c.text.len() - MAX_CAPTURE / 2;
-            let cut = (cut..c.text.len()).find(|i| c.text.is_char_boundary(*i)).unwrap_or(cut);
+            let cut = (cut..c.text.len())
+                .find(|i| c.text.is_char_boundary(*i))
+                .unwrap_or(cut);
             c.text = format!("[… earlier output truncated …]\n{}", &c.text[cut..]);
             c.truncated = true;
         }
@@ -132,7 +156,10 @@ async fn pump<R: AsyncRead + Unpin>(reader: R, sink: Arc<Mutex<Captured>>, redac
 
 fn kill_group(pid: Option<u32>) {
     if let Some(pid) = pid {
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }
 
@@ -142,5 +169,8 @@ pub fn fence(output: &str) -> String {
     if body.is_empty() {
         return "  │ (no output)".into();
     }
-    body.lines().map(|l| format!("  │ {l}")).collect::<Vec<_>>().join("\n")
+    body.lines()
+        .map(|l| format!("  │ {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -65,7 +65,7 @@ impl Redactor {
         }
         // The percent-encoded form appears in URLs.
         let encoded = percent_encode(secret);
-        if encoded != secret && !secrets.iter().any(|s| *s == encoded) {
+        if encoded != secret && !secrets.contains(&encoded) {
             secrets.push(encoded);
             secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
@@ -169,8 +169,14 @@ mod tests {
             ("postgres://u:p4ss@h:5432/db", "postgres://u:****@h:5432/db"),
             ("x postgresql://a:b@c/d y", "x postgresql://a:****@c/d y"),
             ("postgres://nopass@h/db", "postgres://nopass@h/db"),
-            ("see https://example.com/a:b@c", "see https://example.com/a:b@c"),
-            ("two postgres://a:s1@h and mysql://b:s2@h", "two postgres://a:****@h and mysql://b:****@h"),
+            (
+                "see https://example.com/a:b@c",
+                "see https://example.com/a:b@c",
+            ),
+            (
+                "two postgres://a:s1@h and mysql://b:s2@h",
+                "two postgres://a:****@h and mysql://b:****@h",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(mask_url_passwords(input), want, "input: {input}");

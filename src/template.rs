@@ -24,19 +24,55 @@ pub enum Scope {
 
 /// Fixed variables (besides `env.*`) and the scopes they exist in.
 const VARIABLES: &[(&str, &[Scope], &str)] = &[
-    ("git.branch", &[Scope::DbBranchName, Scope::Command], "the current git branch (short sha when HEAD is detached)"),
-    ("git.sha", &[Scope::DbBranchName, Scope::Command], "the full commit sha"),
-    ("git.short_sha", &[Scope::DbBranchName, Scope::Command], "the first 7 characters of the commit sha"),
-    ("pipeline", &[Scope::DbBranchName, Scope::Command], "the pipeline being run"),
-    ("timestamp", &[Scope::DbBranchName, Scope::Command], "the run's start time, RFC 3339 UTC"),
-    ("neon_database_branch.name", &[Scope::Command], "the test Neon database branch name"),
-    ("neon_database_branch.url", &[Scope::Command], "its connection URI (a secret: redacted in all output)"),
-    ("neon_database_branch.parent", &[Scope::Command], "the name of its parent Neon database branch"),
+    (
+        "git.branch",
+        &[Scope::DbBranchName, Scope::Command],
+        "the current git branch (short sha when HEAD is detached)",
+    ),
+    (
+        "git.sha",
+        &[Scope::DbBranchName, Scope::Command],
+        "the full commit sha",
+    ),
+    (
+        "git.short_sha",
+        &[Scope::DbBranchName, Scope::Command],
+        "the first 7 characters of the commit sha",
+    ),
+    (
+        "pipeline",
+        &[Scope::DbBranchName, Scope::Command],
+        "the pipeline being run",
+    ),
+    (
+        "timestamp",
+        &[Scope::DbBranchName, Scope::Command],
+        "the run's start time, RFC 3339 UTC",
+    ),
+    (
+        "neon_database_branch.name",
+        &[Scope::Command],
+        "the test Neon database branch name",
+    ),
+    (
+        "neon_database_branch.url",
+        &[Scope::Command],
+        "its connection URI (a secret: redacted in all output)",
+    ),
+    (
+        "neon_database_branch.parent",
+        &[Scope::Command],
+        "the name of its parent Neon database branch",
+    ),
 ];
 
 /// The variable names valid in `scope`, for help lines and docs.
 pub fn variables(scope: Scope) -> Vec<&'static str> {
-    let mut v: Vec<&str> = VARIABLES.iter().filter(|(_, s, _)| s.contains(&scope)).map(|(n, _, _)| *n).collect();
+    let mut v: Vec<&str> = VARIABLES
+        .iter()
+        .filter(|(_, s, _)| s.contains(&scope))
+        .map(|(n, _, _)| *n)
+        .collect();
     v.push("env.NAME");
     v
 }
@@ -46,7 +82,10 @@ pub fn describe() -> impl Iterator<Item = (&'static str, &'static str)> {
     VARIABLES
         .iter()
         .map(|(n, _, d)| (*n, *d))
-        .chain(std::iter::once(("env.NAME", "the environment variable NAME (an error at run time if unset)")))
+        .chain(std::iter::once((
+            "env.NAME",
+            "the environment variable NAME (an error at run time if unset)",
+        )))
 }
 
 /// A problem in one template.
@@ -125,12 +164,20 @@ fn check_variable(raw: &str, scope: Scope) -> Option<TemplateProblem> {
     } else {
         format!("unknown template variable `{raw}`")
     };
-    let list = valid.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+    let list = valid
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let help = match did_you_mean(&name, valid.iter().copied().filter(|v| *v != "env.NAME")) {
         Some(near) if !exists_elsewhere => format!("did you mean `{near}`? variables here: {list}"),
         _ => format!("variables here: {list}"),
     };
-    Some(TemplateProblem { message, needle: Some(raw.to_owned()), help })
+    Some(TemplateProblem {
+        message,
+        needle: Some(raw.to_owned()),
+        help,
+    })
 }
 
 /// Values for rendering. `neon_database_branch` is absent before the test Neon database
@@ -173,16 +220,17 @@ pub fn render(source: &str, vars: &Vars) -> Result<String, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
-    hb.render_template(source, &vars.to_json()).map_err(|e| match e.reason() {
-        handlebars::RenderErrorReason::MissingVariable(Some(var)) => {
-            if let Some(name) = var.strip_prefix("env.") {
-                format!("environment variable `{name}` is not set (used as `{{{{{var}}}}}`)")
-            } else {
-                format!("template variable `{var}` has no value at this point")
+    hb.render_template(source, &vars.to_json())
+        .map_err(|e| match e.reason() {
+            handlebars::RenderErrorReason::MissingVariable(Some(var)) => {
+                if let Some(name) = var.strip_prefix("env.") {
+                    format!("environment variable `{name}` is not set (used as `{{{{{var}}}}}`)")
+                } else {
+                    format!("template variable `{var}` has no value at this point")
+                }
             }
-        }
-        other => format!("template error: {other}"),
-    })
+            other => format!("template error: {other}"),
+        })
 }
 
 #[cfg(test)]
@@ -191,8 +239,16 @@ mod tests {
 
     #[test]
     fn accepts_known_variables() {
-        assert!(check("migrate/{{git.branch}}-{{git.short_sha}}", Scope::DbBranchName).is_empty());
-        assert!(check("psql {{neon_database_branch.url}} {{env.HOME}}", Scope::Command).is_empty());
+        assert!(check(
+            "migrate/{{git.branch}}-{{git.short_sha}}",
+            Scope::DbBranchName
+        )
+        .is_empty());
+        assert!(check(
+            "psql {{neon_database_branch.url}} {{env.HOME}}",
+            Scope::Command
+        )
+        .is_empty());
     }
 
     #[test]
@@ -200,7 +256,11 @@ mod tests {
         let p = check("migrate/{{git.brnach}}", Scope::DbBranchName);
         assert_eq!(p.len(), 1);
         assert!(p[0].message.contains("git.brnach"));
-        assert!(p[0].help.contains("did you mean `git.branch`"), "{}", p[0].help);
+        assert!(
+            p[0].help.contains("did you mean `git.branch`"),
+            "{}",
+            p[0].help
+        );
     }
 
     #[test]
@@ -218,8 +278,15 @@ mod tests {
 
     #[test]
     fn renders_without_html_escaping() {
-        let vars = Vars { git_branch: "feature/a&b".into(), git_sha: "0123456789".into(), ..Default::default() };
-        assert_eq!(render("{{git.branch}}@{{git.short_sha}}", &vars).unwrap(), "feature/a&b@0123456");
+        let vars = Vars {
+            git_branch: "feature/a&b".into(),
+            git_sha: "0123456789".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            render("{{git.branch}}@{{git.short_sha}}", &vars).unwrap(),
+            "feature/a&b@0123456"
+        );
         let err = render("{{env.NOPE_NOT_SET}}", &vars).unwrap_err();
         assert!(err.contains("NOPE_NOT_SET"), "{err}");
     }

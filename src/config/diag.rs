@@ -18,7 +18,13 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(code: &'static str, span: Range<usize>, message: impl Into<String>) -> Self {
-        Problem { code, message: message.into(), span, label: "here".into(), help: None }
+        Problem {
+            code,
+            message: message.into(),
+            span,
+            label: "here".into(),
+            help: None,
+        }
     }
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
@@ -64,14 +70,24 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.problems.len();
-        write!(f, "{} has {n} problem{}", self.path, if n == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{} has {n} problem{}",
+            self.path,
+            if n == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -82,7 +98,9 @@ impl Diagnostic for ConfigError {
         Some(Box::new("neon_migrate::config"))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new("fix every problem listed, then run `neon-migrate check` again"))
+        Some(Box::new(
+            "fix every problem listed, then run `neon-migrate check` again",
+        ))
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
@@ -95,7 +113,9 @@ impl Diagnostic for Problem {
         Some(Box::new(self.code))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
@@ -169,7 +189,10 @@ pub fn render(err: &ConfigError, plain: bool) -> String {
 }
 
 /// The nearest valid name by edit distance, if it is near enough to be a likely typo.
-pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let given_l = given.to_lowercase();
     candidates
         .into_iter()
@@ -181,7 +204,11 @@ pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a st
 
 /// "did you mean `x`?" plus the full list of valid names, for help lines.
 pub fn suggest(given: &str, what: &str, candidates: &[&str]) -> String {
-    let list = candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    let list = candidates
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     match did_you_mean(given, candidates.iter().copied()) {
         Some(near) => format!("did you mean `{near}`? valid {what}: {list}"),
         None if candidates.is_empty() => format!("no {what} are accepted here"),
@@ -212,7 +239,10 @@ mod tests {
         let names = ["migrate", "checks", "apply", "delete-neon-database-branch"];
         assert_eq!(did_you_mean("migrat", names), Some("migrate"));
         assert_eq!(did_you_mean("chekcs", names), Some("checks"));
-        assert_eq!(did_you_mean("delete-neon-db-branch", names), Some("delete-neon-database-branch"));
+        assert_eq!(
+            did_you_mean("delete-neon-db-branch", names),
+            Some("delete-neon-database-branch")
+        );
         assert_eq!(did_you_mean("xyz", names), None);
     }
 

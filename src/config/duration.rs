@@ -14,7 +14,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let mut total: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("expected a number at `{rest}`"));
         }
@@ -22,7 +24,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .parse()
             .map_err(|_| format!("number too large in `{s}`"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = rest[..unit_len].trim();
         let millis: u128 = match unit {
             "ms" => 1,
@@ -43,7 +47,8 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 }
 
 /// The help line shown with every duration error.
-pub const HELP: &str = "write a number with a unit: `500ms`, `90s`, `30m`, `4h`, `7d`, or combined like `1h30m`";
+pub const HELP: &str =
+    "write a number with a unit: `500ms`, `90s`, `30m`, `4h`, `7d`, or combined like `1h30m`";
 
 /// Formats a duration the way config writes it (`4h`, `1h30m`, `250ms`).
 pub fn format(d: Duration) -> String {
@@ -51,7 +56,7 @@ pub fn format(d: Duration) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut secs = ms / 1000;

@@ -105,6 +105,8 @@ pub struct ToolConfig {
     pub url_env: Vec<String>,
     pub timeout: Duration,
     pub env: Vec<(String, String)>,
+    /// A different command for the main Neon database branch (`apply-command`).
+    pub apply_command: Option<CommandSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -219,11 +221,22 @@ pub struct ShellStage {
 }
 
 /// Built-in stage names (they are also stage kinds).
-pub const BUILTIN_STAGES: &[&str] =
-    &["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch", "apply"];
+pub const BUILTIN_STAGES: &[&str] = &[
+    "create-neon-database-branch",
+    "migrate",
+    "checks",
+    "delete-neon-database-branch",
+    "apply",
+];
 /// Kinds a `[stages.NAME]` table may have.
-pub const STAGE_KINDS: &[&str] =
-    &["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch", "apply", "shell"];
+pub const STAGE_KINDS: &[&str] = &[
+    "create-neon-database-branch",
+    "migrate",
+    "checks",
+    "delete-neon-database-branch",
+    "apply",
+    "shell",
+];
 const PROVIDER_KINDS: &[&str] = &["local"];
 const BUSY_PARENT: &[&str] = &["fail", "golden-template"];
 
@@ -247,15 +260,24 @@ pub fn discover(start: &Path, stop: Option<&Path>) -> Option<PathBuf> {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read config file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Invalid(#[from] ConfigError),
 }
 
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-    let root = path.parent().map(Path::to_owned).unwrap_or_else(|| PathBuf::from("."));
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let root = path
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."));
     let display = display_path(path);
     let mut config = parse(&display, &text, &root)?;
     config.path = Some(path.to_owned());
@@ -277,7 +299,11 @@ pub fn defaults(root: &Path) -> Config {
 /// Parses and validates config text. `name` is used in messages.
 pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError> {
     let doc = toml_edit::ImDocument::parse(text).ok();
-    let mut v = Validator { source: text, doc: doc.as_ref().map(|d| d.as_table()), problems: Vec::new() };
+    let mut v = Validator {
+        source: text,
+        doc: doc.as_ref().map(|d| d.as_table()),
+        problems: Vec::new(),
+    };
     let fail = |problems: Vec<Problem>| ConfigError {
         path: name.to_owned(),
         source_text: Arc::new(text.to_owned()),
@@ -287,7 +313,8 @@ pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError>
     // Layer 1 + 2: syntax and structure; unknown keys are collected, not fatal.
     let mut unknown: Vec<Vec<Seg>> = Vec::new();
     let de = toml::Deserializer::new(text);
-    let parsed: Result<RawConfig, _> = serde_ignored::deserialize(de, |path| unknown.push(segments(&path)));
+    let parsed: Result<RawConfig, _> =
+        serde_ignored::deserialize(de, |path| unknown.push(segments(&path)));
     for path in &unknown {
         v.unknown_key(path);
     }
@@ -334,7 +361,9 @@ fn segments(path: &serde_ignored::Path<'_>) -> Vec<Seg> {
             v.push(Seg::Key(key.clone()));
             v
         }
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => segments(parent),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            segments(parent)
+        }
     }
 }
 
@@ -361,10 +390,13 @@ impl Validator<'_> {
     }
 
     fn unknown_key(&mut self, path: &[Seg]) {
-        let Some(Seg::Key(key)) = path.last() else { return };
+        let Some(Seg::Key(key)) = path.last() else {
+            return;
+        };
         let parent = &path[..path.len() - 1];
         // Table names chosen by the user (stages.NAME, pipelines.NAME) are wildcards.
-        let user_named = matches!(parent.first(), Some(Seg::Key(k)) if k == "stages" || k == "pipelines");
+        let user_named =
+            matches!(parent.first(), Some(Seg::Key(k)) if k == "stages" || k == "pipelines");
         let shape: Vec<&str> = parent
             .iter()
             .enumerate()
@@ -382,9 +414,13 @@ impl Validator<'_> {
             format!("in `[{}]`", dotted(parent))
         };
         self.push(
-            Problem::new("config::unknown-key", span, format!("unknown key `{key}` {where_}"))
-                .label("not a known key")
-                .help(diag::suggest(key, "keys", known)),
+            Problem::new(
+                "config::unknown-key",
+                span,
+                format!("unknown key `{key}` {where_}"),
+            )
+            .label("not a known key")
+            .help(diag::suggest(key, "keys", known)),
         );
     }
 
@@ -394,9 +430,13 @@ impl Validator<'_> {
             Ok(d) => d,
             Err(e) => {
                 self.push(
-                    Problem::new("config::duration", span(s), format!("malformed duration for `{what}`: {e}"))
-                        .label("not a duration")
-                        .help(duration::HELP),
+                    Problem::new(
+                        "config::duration",
+                        span(s),
+                        format!("malformed duration for `{what}`: {e}"),
+                    )
+                    .label("not a duration")
+                    .help(duration::HELP),
                 );
                 default
             }
@@ -440,9 +480,13 @@ impl Validator<'_> {
         for part in spec.parts() {
             for p in template::check(part, scope) {
                 self.push(
-                    Problem::new("config::template", span(c), format!("{what}: {}", p.message))
-                        .label("in this command")
-                        .help(p.help),
+                    Problem::new(
+                        "config::template",
+                        span(c),
+                        format!("{what}: {}", p.message),
+                    )
+                    .label("in this command")
+                    .help(p.help),
                 );
             }
         }
@@ -458,8 +502,12 @@ impl Validator<'_> {
                 path.push(k);
                 let sp = self.key_at(&path);
                 self.push(
-                    Problem::new("config::env", sp, format!("`{k}` is not a valid environment variable name"))
-                        .help("use letters, digits and `_`"),
+                    Problem::new(
+                        "config::env",
+                        sp,
+                        format!("`{k}` is not a valid environment variable name"),
+                    )
+                    .help("use letters, digits and `_`"),
                 );
             }
             self.template(val, Scope::Command, &format!("{what}.{k}"));
@@ -473,9 +521,13 @@ impl Validator<'_> {
             return true;
         }
         self.push(
-            Problem::new("config::value", span(s), format!("unknown {what} `{}`", s.get_ref()))
-                .label(format!("not a valid {what}"))
-                .help(diag::suggest(s.get_ref(), &format!("{what}s"), valid)),
+            Problem::new(
+                "config::value",
+                span(s),
+                format!("unknown {what} `{}`", s.get_ref()),
+            )
+            .label(format!("not a valid {what}"))
+            .help(diag::suggest(s.get_ref(), &format!("{what}s"), valid)),
         );
         false
     }
@@ -484,8 +536,12 @@ impl Validator<'_> {
         if let Some(version) = &raw.version {
             if *version.get_ref() != 1 {
                 self.push(
-                    Problem::new("config::version", span(version), format!("unsupported config version {}", version.get_ref()))
-                        .help("this neon-migrate understands `version = 1`"),
+                    Problem::new(
+                        "config::version",
+                        span(version),
+                        format!("unsupported config version {}", version.get_ref()),
+                    )
+                    .help("this neon-migrate understands `version = 1`"),
                 );
             }
         }
@@ -503,8 +559,14 @@ impl Validator<'_> {
         if let Some(t) = &rb.ttl {
             if ttl > MAX_TTL || ttl.is_zero() {
                 self.push(
-                    Problem::new("config::ttl", span(t), format!("TTL `{}` is out of range", t.get_ref()))
-                        .help("a test Neon database branch lives between 1s and 30d; the default is `4h`"),
+                    Problem::new(
+                        "config::ttl",
+                        span(t),
+                        format!("TTL `{}` is out of range", t.get_ref()),
+                    )
+                    .help(
+                        "a test Neon database branch lives between 1s and 30d; the default is `4h`",
+                    ),
                 );
             }
         }
@@ -525,7 +587,10 @@ impl Validator<'_> {
             }
         }
         let busy_parent = match &rp.busy_parent {
-            Some(b) if self.one_of(b, BUSY_PARENT, "busy-parent policy") && b.get_ref() == "golden-template" => {
+            Some(b)
+                if self.one_of(b, BUSY_PARENT, "busy-parent policy")
+                    && b.get_ref() == "golden-template" =>
+            {
                 BusyParent::GoldenTemplate
             }
             _ => BusyParent::Fail,
@@ -539,19 +604,35 @@ impl Validator<'_> {
 
         // Tool.
         let rt = raw.tool.unwrap_or_default();
-        let tool_name = rt.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| "sql".into());
+        let tool_name = rt
+            .name
+            .as_ref()
+            .map(|n| n.get_ref().clone())
+            .unwrap_or_else(|| "sql".into());
         let kind = if tool_name == "sql" {
             if let Some(c) = &rt.command {
                 self.push(
-                    Problem::new("config::tool", span(c), "the built-in `sql` tool takes no `command`")
-                        .help("remove `command`, or set `name` to your tool's name to run a command"),
+                    Problem::new(
+                        "config::tool",
+                        span(c),
+                        "the built-in `sql` tool takes no `command`",
+                    )
+                    .help("remove `command`, or set `name` to your tool's name to run a command"),
                 );
             }
-            let dir = rt.migrations_dir.as_ref().map(|d| d.get_ref().clone()).unwrap_or_else(|| "migrations".into());
-            ToolKind::Sql { migrations_dir: root.join(dir) }
+            let dir = rt
+                .migrations_dir
+                .as_ref()
+                .map(|d| d.get_ref().clone())
+                .unwrap_or_else(|| "migrations".into());
+            ToolKind::Sql {
+                migrations_dir: root.join(dir),
+            }
         } else {
             match &rt.command {
-                Some(c) => ToolKind::Command { apply: self.command(c, Scope::Command, "tool.command") },
+                Some(c) => ToolKind::Command {
+                    apply: self.command(c, Scope::Command, "tool.command"),
+                },
                 None => {
                     let sp = rt.name.as_ref().map(span).unwrap_or(0..0);
                     self.push(
@@ -559,12 +640,21 @@ impl Validator<'_> {
                             .label("no command for this tool")
                             .help("add `command = [\"…\"]` (the tool's apply command), or use `name = \"sql\"` for plain SQL files"),
                     );
-                    ToolKind::Command { apply: CommandSpec::Argv(vec!["true".into()]) }
+                    ToolKind::Command {
+                        apply: CommandSpec::Argv(vec!["true".into()]),
+                    }
                 }
             }
         };
-        if let Some(c) = &rt.apply_command {
-            self.command(c, Scope::Command, "tool.apply-command");
+        let apply_command = rt
+            .apply_command
+            .as_ref()
+            .map(|c| self.command(c, Scope::Command, "tool.apply-command"));
+        if let (Some(c), ToolKind::Sql { .. }) = (&rt.apply_command, &kind) {
+            self.push(
+                Problem::new("config::tool", span(c), "the built-in `sql` tool takes no `apply-command`")
+                    .help("remove `apply-command`; the `sql` tool applies the same files to the main Neon database branch"),
+            );
         }
         let url_env: Vec<String> = match &rt.url_env {
             Some(list) => list.iter().map(|s| s.get_ref().clone()).collect(),
@@ -572,7 +662,14 @@ impl Validator<'_> {
         };
         let tool_timeout = self.duration(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
         let tool_env = self.env(&rt.env, &["tool", "env"]);
-        let tool = ToolConfig { name: tool_name, kind, url_env, timeout: tool_timeout, env: tool_env };
+        let tool = ToolConfig {
+            name: tool_name,
+            kind,
+            url_env,
+            timeout: tool_timeout,
+            env: tool_env,
+            apply_command,
+        };
 
         // SQL checks.
         let mut sql_checks = Vec::new();
@@ -581,7 +678,14 @@ impl Validator<'_> {
             let name = match &c.name {
                 Some(n) => {
                     if check_names.contains(n.get_ref()) {
-                        self.push(Problem::new("config::duplicate", span(n), format!("two SQL checks are named `{}`", n.get_ref())).help("give each check a distinct name"));
+                        self.push(
+                            Problem::new(
+                                "config::duplicate",
+                                span(n),
+                                format!("two SQL checks are named `{}`", n.get_ref()),
+                            )
+                            .help("give each check a distinct name"),
+                        );
                     }
                     n.get_ref().clone()
                 }
@@ -590,14 +694,29 @@ impl Validator<'_> {
             check_names.push(name.clone());
             let Some(query) = &c.query else {
                 let sp = c.name.as_ref().map(span).unwrap_or(0..0);
-                self.push(Problem::new("config::check", sp, format!("SQL check `{name}` has no `query`")).help("add `query = \"select …\"`"));
+                self.push(
+                    Problem::new(
+                        "config::check",
+                        sp,
+                        format!("SQL check `{name}` has no `query`"),
+                    )
+                    .help("add `query = \"select …\"`"),
+                );
                 continue;
             };
-            let given = [c.expect_rows.is_some(), c.expect_value.is_some(), c.expect_true.is_some()];
+            let given = [
+                c.expect_rows.is_some(),
+                c.expect_value.is_some(),
+                c.expect_true.is_some(),
+            ];
             if given.iter().filter(|g| **g).count() > 1 {
                 self.push(
-                    Problem::new("config::check", span(query), format!("SQL check `{name}` has more than one expectation"))
-                        .help("give exactly one of `expect-rows`, `expect-value`, `expect-true`"),
+                    Problem::new(
+                        "config::check",
+                        span(query),
+                        format!("SQL check `{name}` has more than one expectation"),
+                    )
+                    .help("give exactly one of `expect-rows`, `expect-value`, `expect-true`"),
                 );
             }
             let expect = if let Some(r) = &c.expect_rows {
@@ -607,12 +726,23 @@ impl Validator<'_> {
             } else {
                 if let Some(t) = &c.expect_true {
                     if !t.get_ref() {
-                        self.push(Problem::new("config::check", span(t), "`expect-true = false` expects nothing").help("use `expect-value = \"false\"` to expect false"));
+                        self.push(
+                            Problem::new(
+                                "config::check",
+                                span(t),
+                                "`expect-true = false` expects nothing",
+                            )
+                            .help("use `expect-value = \"false\"` to expect false"),
+                        );
                     }
                 }
                 Expect::True
             };
-            sql_checks.push(SqlCheck { name, query: query.get_ref().clone(), expect });
+            sql_checks.push(SqlCheck {
+                name,
+                query: query.get_ref().clone(),
+                expect,
+            });
         }
 
         // Stages declared by the project.
@@ -621,8 +751,12 @@ impl Validator<'_> {
             if BUILTIN_STAGES.contains(&name.as_str()) {
                 let sp = self.key_at(&["stages", name]);
                 self.push(
-                    Problem::new("config::stage", sp, format!("`{name}` is a built-in stage and cannot be redefined"))
-                        .help("choose another name for your stage"),
+                    Problem::new(
+                        "config::stage",
+                        sp,
+                        format!("`{name}` is a built-in stage and cannot be redefined"),
+                    )
+                    .help("choose another name for your stage"),
                 );
                 continue;
             }
@@ -673,8 +807,14 @@ impl Validator<'_> {
             "shell" => {
                 let Some(run) = &rs.run else {
                     self.push(
-                        Problem::new("config::stage", span(kind), format!("shell stage `{name}` has no `run`"))
-                            .help("add `run = \"…\"` (a shell command) or `run = [\"program\", \"arg\"]`"),
+                        Problem::new(
+                            "config::stage",
+                            span(kind),
+                            format!("shell stage `{name}` has no `run`"),
+                        )
+                        .help(
+                            "add `run = \"…\"` (a shell command) or `run = [\"program\", \"arg\"]`",
+                        ),
                     );
                     return None;
                 };
@@ -684,15 +824,25 @@ impl Validator<'_> {
             other => {
                 if let Some(run) = &rs.run {
                     self.push(
-                        Problem::new("config::stage", span(run), format!("`run` is only for shell stages, not `{other}`"))
-                            .help("remove `run`, or set `kind = \"shell\"`"),
+                        Problem::new(
+                            "config::stage",
+                            span(run),
+                            format!("`run` is only for shell stages, not `{other}`"),
+                        )
+                        .help("remove `run`, or set `kind = \"shell\"`"),
                     );
                 }
                 builtin_kind(other).expect("checked against STAGE_KINDS")
             }
         };
-        let always = rs.always.unwrap_or(matches!(stage_kind, StageKind::DeleteDbBranch));
-        Some(Stage { name: name.to_owned(), kind: stage_kind, always })
+        let always = rs
+            .always
+            .unwrap_or(matches!(stage_kind, StageKind::DeleteDbBranch));
+        Some(Stage {
+            name: name.to_owned(),
+            kind: stage_kind,
+            always,
+        })
     }
 
     fn pipeline(
@@ -704,7 +854,12 @@ impl Validator<'_> {
         origin: &str,
     ) -> Pipeline {
         let mut stages = Vec::new();
-        let whole = rp.stages.as_ref().map(span).or(name_span.clone()).unwrap_or(0..0);
+        let whole = rp
+            .stages
+            .as_ref()
+            .map(span)
+            .or(name_span.clone())
+            .unwrap_or(0..0);
         match &rp.stages {
             None => self.push(
                 Problem::new("config::pipeline", whole.clone(), format!("pipeline `{name}` has no `stages`"))
@@ -736,13 +891,17 @@ impl Validator<'_> {
         let create = pos(|k| matches!(k, StageKind::CreateDbBranch));
         let delete = pos(|k| matches!(k, StageKind::DeleteDbBranch));
         for (i, s) in stages.iter().enumerate() {
-            if matches!(s.kind, StageKind::Migrate | StageKind::Checks) && create.is_none_or(|c| c > i) {
+            if matches!(s.kind, StageKind::Migrate | StageKind::Checks)
+                && create.is_none_or(|c| c > i)
+            {
                 self.push(
                     Problem::new("config::pipeline", whole.clone(), format!("in pipeline `{name}`, `{}` runs on a test Neon database branch, but none is created before it", s.name))
                         .help("put `create-neon-database-branch` before it"),
                 );
             }
-            if matches!(s.kind, StageKind::Migrate | StageKind::Checks) && delete.is_some_and(|d| d < i) {
+            if matches!(s.kind, StageKind::Migrate | StageKind::Checks)
+                && delete.is_some_and(|d| d < i)
+            {
                 self.push(
                     Problem::new("config::pipeline", whole.clone(), format!("in pipeline `{name}`, `{}` comes after the test Neon database branch is deleted", s.name))
                         .help("move `delete-neon-database-branch` after it"),
@@ -805,9 +964,13 @@ fn key_span(root: &toml_edit::Table, path: &[Seg]) -> Option<Range<usize>> {
         node = match (node, seg) {
             (Node::Table(t), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
             (Node::Item(Item::Table(t)), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
-            (Node::Item(Item::Value(Value::InlineTable(t))), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
+            (Node::Item(Item::Value(Value::InlineTable(t))), Seg::Key(k)) => {
+                Node::Item(t.get_key_value(k)?.1)
+            }
             (Node::Value(Value::InlineTable(t)), Seg::Key(k)) => Node::Item(t.get_key_value(k)?.1),
-            (Node::Item(Item::ArrayOfTables(a)), Seg::Index(i)) => Node::Table(a.get(*i)? as &dyn TableLike),
+            (Node::Item(Item::ArrayOfTables(a)), Seg::Index(i)) => {
+                Node::Table(a.get(*i)? as &dyn TableLike)
+            }
             (Node::Item(Item::Value(Value::Array(a))), Seg::Index(i)) => Node::Value(a.get(*i)?),
             (Node::Value(Value::Array(a)), Seg::Index(i)) => Node::Value(a.get(*i)?),
             _ => return None,
@@ -821,4 +984,138 @@ fn key_span(root: &toml_edit::Table, path: &[Seg]) -> Option<Range<usize>> {
         Node::Value(_) => return None,
     };
     table.get_key_value(k)?.0.span()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match parse(FILE_NAME, text, Path::new("/repo")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems,
+        }
+    }
+
+    #[test]
+    fn the_example_documents_a_valid_config() {
+        let text = include_str!("../../neon-migrate.toml.example");
+        let config = parse("neon-migrate.toml.example", text, Path::new("/repo"))
+            .unwrap_or_else(|e| panic!("{}", diag::render(&e, true)));
+        assert_eq!(config.sql_checks.len(), 3);
+        assert_eq!(config.pipelines["pre-push"].stages.len(), 5);
+        assert_eq!(config.pipelines["pre-push"].origin, "project");
+        assert_eq!(config.db_branch.ttl, DEFAULT_TTL);
+    }
+
+    #[test]
+    fn the_example_mentions_every_key() {
+        let text = include_str!("../../neon-migrate.toml.example");
+        for path in [
+            &[][..],
+            &["neon-database-branch"],
+            &["provider"],
+            &["tool"],
+            &["checks"],
+            &["checks", "sql", "*"],
+            &["stages", "*"],
+            &["pipelines", "*"],
+        ] {
+            for key in raw::known_keys(path) {
+                let documented = text.lines().any(|l| {
+                    let l = l.trim_start_matches(['#', ' ']);
+                    l.starts_with(&format!("{key} ="))
+                        || l.starts_with(&format!("[{key}"))
+                        || l.starts_with(&format!("[[{key}"))
+                        || l.contains(&format!(".{key}]"))
+                        || l.contains(&format!("[{}.{key}", path.join(".")))
+                });
+                assert!(
+                    documented,
+                    "key `{key}` of {path:?} is not documented in neon-migrate.toml.example"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn presets_are_valid() {
+        let config = parse(FILE_NAME, "", Path::new("/repo")).expect("defaults");
+        for name in ["pre-push", "ci", "deploy"] {
+            assert_eq!(config.pipelines[name].origin, "preset");
+        }
+        let deploy = &config.pipelines["deploy"];
+        assert_eq!(deploy.stages.last().map(|s| s.name.as_str()), Some("apply"));
+        assert!(deploy
+            .stages
+            .iter()
+            .any(|s| s.always && matches!(s.kind, StageKind::DeleteDbBranch)));
+    }
+
+    #[test]
+    fn reports_every_problem_at_once_with_positions() {
+        let text = "[neon-database-branch]\nttl = \"4 hours\"\ncolor = 1\n\n[pipelines.x]\nstages = [\"create-neon-database-branch\", \"migrat\", \"delete-neon-database-branch\"]\n";
+        let err = parse(FILE_NAME, text, Path::new("/repo")).unwrap_err();
+        let lines = err.plain_lines();
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("neon-migrate.toml:2:7: malformed duration"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with("neon-migrate.toml:3:1: unknown key `color`"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("neon-migrate.toml:6:42: unknown stage `migrat`"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].contains("did you mean `migrate`?"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn pipeline_order_rules() {
+        let p =
+            problems("[pipelines.x]\nstages = [\"migrate\", \"create-neon-database-branch\"]\n");
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(p
+            .iter()
+            .any(|p| p.message.contains("none is created before it")));
+        assert!(p.iter().any(|p| p.message.contains("never deletes it")));
+    }
+
+    #[test]
+    fn secrets_and_values_are_checked() {
+        let p =
+            problems("[provider]\nurl = \"postgres://u:hunter2@h/db\"\nbusy-parent = \"wait\"\n");
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(p[0].message.contains("password"));
+        assert!(p[1].help.as_deref().unwrap_or("").contains("`fail`"));
+    }
+
+    #[test]
+    fn type_errors_point_at_the_value() {
+        let err = parse(
+            FILE_NAME,
+            "[neon-database-branch]\nttl = 4\n",
+            Path::new("/repo"),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.line_col(err.problems[0].span.start), (2, 7));
+    }
+
+    #[test]
+    fn tool_needs_a_command_unless_sql() {
+        let p = problems("[tool]\nname = \"prisma\"\n");
+        assert_eq!(p.len(), 1);
+        assert!(p[0].message.contains("needs a `command`"));
+        assert!(
+            problems("[tool]\nname = \"prisma\"\ncommand = \"npx prisma migrate deploy\"\n")
+                .is_empty()
+        );
+    }
 }

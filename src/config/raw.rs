@@ -76,7 +76,10 @@ impl<'de> Deserialize<'de> for RawCommand {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawCommand, E> {
                 Ok(RawCommand::Shell(v.to_owned()))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<RawCommand, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<RawCommand, A::Error> {
                 let mut argv = Vec::new();
                 while let Some(item) = a.next_element::<String>()? {
                     argv.push(item);

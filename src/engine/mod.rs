@@ -15,7 +15,10 @@ use crate::config::{Config, Pipeline, Stage};
 use crate::exit;
 use crate::git::GitInfo;
 use crate::providers::{self, DbBranch, Provider};
-use crate::report::{DbBranchSection, GitSection, Outcome, Report, StageError, StageReport, StageStatus, SCHEMA_VERSION};
+use crate::report::{
+    DbBranchSection, GitSection, Outcome, Report, StageError, StageReport, StageStatus,
+    SCHEMA_VERSION,
+};
 use crate::secret::Redactor;
 use crate::stages;
 use crate::template::{self, Vars};
@@ -97,7 +100,11 @@ pub struct RunFailed {
 impl std::fmt::Display for RunFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.report.failed_stage() {
-            Some(s) => write!(f, "pipeline `{}` failed at stage `{}`", self.report.pipeline, s.name),
+            Some(s) => write!(
+                f,
+                "pipeline `{}` failed at stage `{}`",
+                self.report.pipeline, s.name
+            ),
             None => write!(f, "pipeline `{}` was interrupted", self.report.pipeline),
         }
     }
@@ -137,7 +144,11 @@ pub async fn run(
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         pipeline: pipeline.name.clone(),
-        git: GitSection { branch: git.branch.clone(), sha: git.sha.clone(), detached: git.detached },
+        git: GitSection {
+            branch: git.branch.clone(),
+            sha: git.sha.clone(),
+            detached: git.detached,
+        },
         neon_database_branch: DbBranchSection::default(),
         provider: redactor.redact(&provider.describe()),
         tool: config.tool.name.clone(),
@@ -160,7 +171,11 @@ pub async fn run(
                 summary: "cannot name the test Neon database branch".into(),
                 details: Vec::new(),
                 checks: Vec::new(),
-                error: Some(StageError { message: e, help: None, output: None }),
+                error: Some(StageError {
+                    message: e,
+                    help: None,
+                    output: None,
+                }),
             });
             return Err(RunFailed { report });
         }
@@ -189,7 +204,11 @@ pub async fn run(
     let mut interrupted = *cancel.borrow();
     for stage in &pipeline.stages {
         if (failed.is_some() || interrupted) && !stage.always {
-            let why = if interrupted { "interrupted" } else { "skipped: an earlier stage failed" };
+            let why = if interrupted {
+                "interrupted"
+            } else {
+                "skipped: an earlier stage failed"
+            };
             let r = StageReport {
                 name: stage.name.clone(),
                 kind: stage.kind.as_str().into(),
@@ -248,7 +267,13 @@ pub async fn run(
     Ok(report)
 }
 
-fn stage_report(stage: &Stage, result: StageResult, took: Duration, redactor: &Redactor, failed: &mut Option<i32>) -> StageReport {
+fn stage_report(
+    stage: &Stage,
+    result: StageResult,
+    took: Duration,
+    redactor: &Redactor,
+    failed: &mut Option<i32>,
+) -> StageReport {
     let r = |s: String| redactor.redact(&s);
     let base = StageReport {
         name: stage.name.clone(),
@@ -274,7 +299,11 @@ fn stage_report(stage: &Stage, result: StageResult, took: Duration, redactor: &R
                 summary: r(f.summary),
                 details: f.details.into_iter().map(r).collect(),
                 checks: f.checks,
-                error: Some(StageError { message: r(f.message), help: f.help.map(r), output: f.output.map(r) }),
+                error: Some(StageError {
+                    message: r(f.message),
+                    help: f.help.map(r),
+                    output: f.output.map(r),
+                }),
                 ..base
             }
         }

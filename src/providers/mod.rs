@@ -66,7 +66,10 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(message: impl Into<String>) -> Self {
-        ProviderError { message: message.into(), help: None }
+        ProviderError {
+            message: message.into(),
+            help: None,
+        }
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -95,7 +98,10 @@ pub trait Provider: Send + Sync {
 }
 
 /// Deletes every expired test Neon database branch; returns the deleted ones.
-pub async fn reap_expired(provider: &dyn Provider, now: DateTime<Utc>) -> Result<Vec<DbBranchInfo>, ProviderError> {
+pub async fn reap_expired(
+    provider: &dyn Provider,
+    now: DateTime<Utc>,
+) -> Result<Vec<DbBranchInfo>, ProviderError> {
     let mut reaped = Vec::new();
     for info in provider.list().await? {
         if info.expires_at <= now {

@@ -12,9 +12,14 @@ use crate::report::CheckReport;
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
     if ctx.config.sql_checks.is_empty() {
-        return Ok(StageSuccess { summary: "no checks declared".into(), ..Default::default() });
+        return Ok(StageSuccess {
+            summary: "no checks declared".into(),
+            ..Default::default()
+        });
     }
-    let client = pg::connect(&target.url).await.map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
+    let client = pg::connect(&target.url)
+        .await
+        .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
     let mut reports = Vec::new();
     for check in &ctx.config.sql_checks {
         reports.push(evaluate(&client, check).await);
@@ -22,9 +27,16 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let failed = reports.iter().filter(|r| !r.passed).count();
     let total = reports.len();
     if failed == 0 {
-        Ok(StageSuccess { summary: format!("{total} check(s) passed"), checks: reports, ..Default::default() })
+        Ok(StageSuccess {
+            summary: format!("{total} check(s) passed"),
+            checks: reports,
+            ..Default::default()
+        })
     } else {
-        let mut f = StageFailure::new(exit::CHECK_FAILED, format!("{failed} of {total} check(s) failed on {}", target.name));
+        let mut f = StageFailure::new(
+            exit::CHECK_FAILED,
+            format!("{failed} of {total} check(s) failed on {}", target.name),
+        );
         f.summary = format!("{failed} of {total} check(s) failed");
         f.checks = reports;
         Err(f)
@@ -45,7 +57,9 @@ async fn evaluate(client: &tokio_postgres::Client, check: &SqlCheck) -> CheckRep
         Ok(messages) => messages
             .into_iter()
             .filter_map(|m| match m {
-                SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect()),
+                SimpleQueryMessage::Row(r) => {
+                    Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
+                }
                 _ => None,
             })
             .collect(),
@@ -57,7 +71,14 @@ async fn evaluate(client: &tokio_postgres::Client, check: &SqlCheck) -> CheckRep
     let first = rows.first().and_then(|r| r.first()).cloned().flatten();
     let shape = |rows: &[Vec<Option<String>>]| match rows.len() {
         0 => "no rows".to_owned(),
-        1 => format!("`{}`", rows[0].first().cloned().flatten().unwrap_or_else(|| "NULL".into())),
+        1 => format!(
+            "`{}`",
+            rows[0]
+                .first()
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "NULL".into())
+        ),
         n => format!("{n} rows"),
     };
     match &check.expect {

@@ -26,10 +26,20 @@ pub async fn run(ctx: &mut RunContext<'_>, stage: &Stage) -> StageResult {
 }
 
 /// The test Neon database branch as a tool target, or the failure that it does not exist.
+// Same error type as every stage result: boxing it here alone would buy nothing.
+#[allow(clippy::result_large_err)]
 pub(crate) fn test_target(ctx: &RunContext<'_>) -> Result<Target, StageFailure> {
     match &ctx.db_branch {
-        Some(b) if !ctx.deleted => Ok(Target { name: format!("test Neon database branch {}", b.name), url: b.url.clone() }),
-        _ => Err(StageFailure::new(exit::INTERNAL, "no test Neon database branch exists at this point")
-            .help(Some("put `create-neon-database-branch` before this stage".into()))),
+        Some(b) if !ctx.deleted => Ok(Target {
+            name: format!("test Neon database branch {}", b.name),
+            url: b.url.clone(),
+        }),
+        _ => Err(StageFailure::new(
+            exit::INTERNAL,
+            "no test Neon database branch exists at this point",
+        )
+        .help(Some(
+            "put `create-neon-database-branch` before this stage".into(),
+        ))),
     }
 }

@@ -19,7 +19,11 @@ impl CommandTool {
 /// Renders every part of a command spec.
 pub fn render_spec(spec: &CommandSpec, vars: &template::Vars) -> Result<CommandSpec, String> {
     Ok(match spec {
-        CommandSpec::Argv(v) => CommandSpec::Argv(v.iter().map(|p| template::render(p, vars)).collect::<Result<_, _>>()?),
+        CommandSpec::Argv(v) => CommandSpec::Argv(
+            v.iter()
+                .map(|p| template::render(p, vars))
+                .collect::<Result<_, _>>()?,
+        ),
         CommandSpec::Shell(s) => CommandSpec::Shell(template::render(s, vars)?),
     })
 }
@@ -34,24 +38,41 @@ impl Tool for CommandTool {
         let spec = render_spec(&self.apply, ctx.vars).map_err(ToolError::new)?;
         let mut env: Vec<(String, String)> = Vec::new();
         for (k, v) in &ctx.config.tool.env {
-            env.push((k.clone(), template::render(v, ctx.vars).map_err(ToolError::new)?));
+            env.push((
+                k.clone(),
+                template::render(v, ctx.vars).map_err(ToolError::new)?,
+            ));
         }
         // Explicit variables win over anything the project's own files set.
         for name in &ctx.config.tool.url_env {
             env.push((name.clone(), ctx.target.url.expose().clone()));
         }
-        let cmd = Cmd { spec: spec.clone(), env, cwd: ctx.config.root.clone(), timeout: ctx.config.tool.timeout };
+        let cmd = Cmd {
+            spec: spec.clone(),
+            env,
+            cwd: ctx.config.root.clone(),
+            timeout: ctx.config.tool.timeout,
+        };
         let out = runner::run(&cmd, ctx.redactor).await.map_err(|e| {
             ToolError::new(e.to_string()).help(format!("is `{}` installed and on PATH?", self.name))
         })?;
         if !out.success() {
             return Err(ToolError {
-                message: format!("`{}` {} on {}", ctx.redactor.redact(&spec.display()), out.describe(cmd.timeout), ctx.target.name),
+                message: format!(
+                    "`{}` {} on {}",
+                    ctx.redactor.redact(&spec.display()),
+                    out.describe(cmd.timeout),
+                    ctx.target.name
+                ),
                 output: Some(out.output),
                 help: None,
                 applied: Vec::new(),
             });
         }
-        Ok(ToolRun { applied: Vec::new(), notes: Vec::new(), output: out.output })
+        Ok(ToolRun {
+            applied: Vec::new(),
+            notes: Vec::new(),
+            output: out.output,
+        })
     }
 }

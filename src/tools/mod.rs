@@ -53,7 +53,12 @@ pub struct ToolError {
 
 impl ToolError {
     pub fn new(message: impl Into<String>) -> Self {
-        ToolError { message: message.into(), output: None, help: None, applied: Vec::new() }
+        ToolError {
+            message: message.into(),
+            output: None,
+            help: None,
+            applied: Vec::new(),
+        }
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -68,10 +73,16 @@ pub trait Tool: Send + Sync {
     async fn apply(&self, ctx: &ToolContext<'_>) -> Result<ToolRun, ToolError>;
 }
 
-/// The tool the config declares.
-pub fn from_config(config: &Config) -> Box<dyn Tool> {
+/// The tool the config declares; `for_main` selects `apply-command` when one is given.
+pub fn from_config(config: &Config, for_main: bool) -> Box<dyn Tool> {
     match &config.tool.kind {
         ToolKind::Sql { migrations_dir } => Box::new(sql::SqlTool::new(migrations_dir.clone())),
-        ToolKind::Command { apply } => Box::new(command::CommandTool::new(config.tool.name.clone(), apply.clone())),
+        ToolKind::Command { apply } => {
+            let spec = match (&config.tool.apply_command, for_main) {
+                (Some(main), true) => main.clone(),
+                _ => apply.clone(),
+            };
+            Box::new(command::CommandTool::new(config.tool.name.clone(), spec))
+        }
     }
 }

@@ -22,19 +22,27 @@ pub fn split(sql: &str) -> Vec<Statement> {
         if has_code(text) {
             let leading = text.len() - text.trim_start().len();
             let line = sql[..from + leading].matches('\n').count() + 1;
-            out.push(Statement { sql: text.trim().to_owned(), line });
+            out.push(Statement {
+                sql: text.trim().to_owned(),
+                line,
+            });
         }
     };
     while i < b.len() {
         match b[i] {
             b'\'' => {
                 // E'...' strings allow backslash escapes.
-                let escapes = i > 0 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_ident(b[i - 2]));
+                let escapes =
+                    i > 0 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_ident(b[i - 2]));
                 i = skip_quoted(b, i, b'\'', escapes);
             }
             b'"' => i = skip_quoted(b, i, b'"', false),
             b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..].iter().position(|&c| c == b'\n').map(|p| i + p + 1).unwrap_or(b.len());
+                i = b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map(|p| i + p + 1)
+                    .unwrap_or(b.len());
             }
             b'/' if b.get(i + 1) == Some(&b'*') => i = skip_block_comment(b, i),
             b'$' if i == 0 || !is_ident(b[i - 1]) => match dollar_tag(b, i) {
@@ -113,7 +121,10 @@ fn dollar_tag(b: &[u8], i: usize) -> Option<&[u8]> {
 }
 
 fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    b[from..].windows(needle.len()).position(|w| w == needle).map(|p| from + p)
+    b[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
 }
 
 /// Whether `text` contains anything besides whitespace, `;` and comments.
@@ -124,7 +135,11 @@ fn has_code(text: &str) -> bool {
         match b[i] {
             c if c.is_ascii_whitespace() || c == b';' => i += 1,
             b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..].iter().position(|&c| c == b'\n').map(|p| i + p + 1).unwrap_or(b.len());
+                i = b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map(|p| i + p + 1)
+                    .unwrap_or(b.len());
             }
             b'/' if b.get(i + 1) == Some(&b'*') => i = skip_block_comment(b, i),
             _ => return true,
@@ -147,14 +162,29 @@ mod tests {
         assert_eq!(sqls("select ';'; select 2"), ["select ';';", "select 2"]);
         assert_eq!(sqls("select 'it''s;'; x"), ["select 'it''s;';", "x"]);
         assert_eq!(sqls("select E'a\\';b'; y"), ["select E'a\\';b';", "y"]);
-        assert_eq!(sqls("select \"a;b\" from t; z"), ["select \"a;b\" from t;", "z"]);
-        assert_eq!(sqls("-- c;\nselect 1; /* a; /* nested; */ b; */ select 2"), ["-- c;\nselect 1;", "/* a; /* nested; */ b; */ select 2"]);
+        assert_eq!(
+            sqls("select \"a;b\" from t; z"),
+            ["select \"a;b\" from t;", "z"]
+        );
+        assert_eq!(
+            sqls("-- c;\nselect 1; /* a; /* nested; */ b; */ select 2"),
+            ["-- c;\nselect 1;", "/* a; /* nested; */ b; */ select 2"]
+        );
         assert_eq!(
             sqls("create function f() returns int as $$ select 1; $$ language sql; select 3;"),
-            ["create function f() returns int as $$ select 1; $$ language sql;", "select 3;"]
+            [
+                "create function f() returns int as $$ select 1; $$ language sql;",
+                "select 3;"
+            ]
         );
-        assert_eq!(sqls("do $body$ begin perform 1; end $body$; x"), ["do $body$ begin perform 1; end $body$;", "x"]);
-        assert_eq!(sqls("select $1; select a$b; c"), ["select $1;", "select a$b;", "c"]);
+        assert_eq!(
+            sqls("do $body$ begin perform 1; end $body$; x"),
+            ["do $body$ begin perform 1; end $body$;", "x"]
+        );
+        assert_eq!(
+            sqls("select $1; select a$b; c"),
+            ["select $1;", "select a$b;", "c"]
+        );
         assert_eq!(sqls("-- only a comment;\n  ;  "), Vec::<String>::new());
     }
 

@@ -49,8 +49,11 @@ impl SqlTool {
 /// Reads and orders the migration files of `dir`.
 pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        ToolError::new(format!("cannot read the migrations folder {}: {e}", dir.display()))
-            .help("create it, or set `migrations-dir` under [tool]")
+        ToolError::new(format!(
+            "cannot read the migrations folder {}: {e}",
+            dir.display()
+        ))
+        .help("create it, or set `migrations-dir` under [tool]")
     })?;
     let mut migrations: Vec<(u128, Migration)> = Vec::new();
     let mut bad = Vec::new();
@@ -65,10 +68,21 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
             bad.push(file);
             continue;
         };
-        let sql = std::fs::read_to_string(&path).map_err(|e| ToolError::new(format!("cannot read {}: {e}", path.display())))?;
+        let sql = std::fs::read_to_string(&path)
+            .map_err(|e| ToolError::new(format!("cannot read {}: {e}", path.display())))?;
         let checksum = hex(&Sha256::digest(sql.as_bytes()));
         let transactional = !header_comments(&sql).contains(NO_TRANSACTION);
-        migrations.push((number, Migration { version: digits, file, path, sql, checksum, transactional }));
+        migrations.push((
+            number,
+            Migration {
+                version: digits,
+                file,
+                path,
+                sql,
+                checksum,
+                transactional,
+            },
+        ));
     }
     if !bad.is_empty() {
         bad.sort();
@@ -107,7 +121,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// 1-based line and column of a 1-based character position in `sql`.
 fn position(sql: &str, char_pos: usize) -> (usize, usize) {
-    let byte = sql.char_indices().nth(char_pos.saturating_sub(1)).map(|(i, _)| i).unwrap_or(sql.len());
+    let byte = sql
+        .char_indices()
+        .nth(char_pos.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(sql.len());
     crate::config::diag::line_col(sql, byte)
 }
 
@@ -116,7 +134,12 @@ fn sql_error(m: &Migration, e: &tokio_postgres::Error, offset_line: usize) -> St
     if let Some(db) = e.as_db_error() {
         if let Some(tokio_postgres::error::ErrorPosition::Original(p)) = db.position() {
             let (line, col) = position(&m.sql, *p as usize);
-            msg = format!("{}:{}:{col}: {}", m.file, line + offset_line, pg::describe(e));
+            msg = format!(
+                "{}:{}:{col}: {}",
+                m.file,
+                line + offset_line,
+                pg::describe(e)
+            );
         }
     }
     msg
@@ -135,7 +158,12 @@ async fn ensure_tracking(client: &Client) -> Result<(), ToolError> {
              )"
         ))
         .await
-        .map_err(|e| ToolError::new(format!("cannot create the tracking table: {}", pg::describe(&e))))
+        .map_err(|e| {
+            ToolError::new(format!(
+                "cannot create the tracking table: {}",
+                pg::describe(&e)
+            ))
+        })
 }
 
 /// Versions and checksums already applied.
@@ -144,29 +172,52 @@ pub async fn applied(client: &Client) -> Result<Vec<(String, String, String)>, T
         .query(&format!("SELECT version, file, checksum FROM {TRACKING_SCHEMA}.{TRACKING_TABLE} ORDER BY applied_at, version"), &[])
         .await
         .map_err(|e| ToolError::new(format!("cannot read the tracking table: {}", pg::describe(&e))))?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
 }
 
 async fn run_one(client: &Client, m: &Migration) -> Result<u128, String> {
     let started = Instant::now();
     let record = format!("INSERT INTO {TRACKING_SCHEMA}.{TRACKING_TABLE} (version, file, checksum, duration_ms) VALUES ($1, $2, $3, $4)");
     if m.transactional {
-        client.batch_execute("BEGIN").await.map_err(|e| pg::describe(&e))?;
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| pg::describe(&e))?;
         if let Err(e) = client.batch_execute(&m.sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(sql_error(m, &e, 0));
         }
         let ms = started.elapsed().as_millis() as i64;
-        if let Err(e) = client.execute(&record, &[&m.version, &m.file, &m.checksum, &ms]).await {
+        if let Err(e) = client
+            .execute(&record, &[&m.version, &m.file, &m.checksum, &ms])
+            .await
+        {
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(format!("{}: cannot record it: {}", m.file, pg::describe(&e)));
+            return Err(format!(
+                "{}: cannot record it: {}",
+                m.file,
+                pg::describe(&e)
+            ));
         }
-        client.batch_execute("COMMIT").await.map_err(|e| sql_error(m, &e, 0))?;
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(|e| sql_error(m, &e, 0))?;
     } else {
         let statements = split::split(&m.sql);
         for (i, s) in statements.iter().enumerate() {
             if let Err(e) = client.batch_execute(&s.sql).await {
-                let mut msg = format!("{}:{}: statement {} of {} failed: {}", m.file, s.line, i + 1, statements.len(), pg::describe(&e));
+                let mut msg = format!(
+                    "{}:{}: statement {} of {} failed: {}",
+                    m.file,
+                    s.line,
+                    i + 1,
+                    statements.len(),
+                    pg::describe(&e)
+                );
                 if i > 0 {
                     msg.push_str(&format!(
                         " (this file runs without a transaction: its first {i} statement(s) stay applied; make the rest idempotent, e.g. `IF NOT EXISTS`, and rerun)"
@@ -192,19 +243,33 @@ impl Tool for SqlTool {
 
     async fn apply(&self, ctx: &ToolContext<'_>) -> Result<ToolRun, ToolError> {
         let migrations = load(&self.dir)?;
-        let client = pg::connect(&ctx.target.url).await.map_err(|e| ToolError::new(e.message))?;
+        let client = pg::connect(&ctx.target.url)
+            .await
+            .map_err(|e| ToolError::new(e.message))?;
         client
             .query_one("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
             .await
-            .map_err(|e| ToolError::new(format!("cannot take the migration lock: {}", pg::describe(&e))))?;
+            .map_err(|e| {
+                ToolError::new(format!(
+                    "cannot take the migration lock: {}",
+                    pg::describe(&e)
+                ))
+            })?;
         let result = self.apply_locked(&client, &migrations, ctx).await;
-        let _ = client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
+        let _ = client
+            .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+            .await;
         result
     }
 }
 
 impl SqlTool {
-    async fn apply_locked(&self, client: &Client, migrations: &[Migration], ctx: &ToolContext<'_>) -> Result<ToolRun, ToolError> {
+    async fn apply_locked(
+        &self,
+        client: &Client,
+        migrations: &[Migration],
+        ctx: &ToolContext<'_>,
+    ) -> Result<ToolRun, ToolError> {
         ensure_tracking(client).await?;
         let done = applied(client).await?;
         let mut run = ToolRun::default();
@@ -213,9 +278,15 @@ impl SqlTool {
         let mut changed = Vec::new();
         for (version, file, checksum) in &done {
             match migrations.iter().find(|m| &m.version == version) {
-                Some(m) if &m.checksum != checksum => changed.push(format!("{} (applied as {file})", m.file)),
+                Some(m) if &m.checksum != checksum => {
+                    changed.push(format!("{} (applied as {file})", m.file))
+                }
                 Some(_) => {}
-                None => run.notes.push(format!("{file} is applied on {} but no longer in {}", ctx.target.name, self.dir.display())),
+                None => run.notes.push(format!(
+                    "{file} is applied on {} but no longer in {}",
+                    ctx.target.name,
+                    self.dir.display()
+                )),
             }
         }
         if !changed.is_empty() {
@@ -228,10 +299,17 @@ impl SqlTool {
         }
 
         let mut log = String::new();
-        for m in migrations.iter().filter(|m| !done.iter().any(|(v, _, _)| v == &m.version)) {
+        for m in migrations
+            .iter()
+            .filter(|m| !done.iter().any(|(v, _, _)| v == &m.version))
+        {
             match run_one(client, m).await {
                 Ok(ms) => {
-                    let how = if m.transactional { "" } else { ", no transaction" };
+                    let how = if m.transactional {
+                        ""
+                    } else {
+                        ", no transaction"
+                    };
                     log.push_str(&format!("applied {} ({ms} ms{how})\n", m.file));
                     run.applied.push(m.file.clone());
                 }
@@ -246,7 +324,11 @@ impl SqlTool {
             }
         }
         if run.applied.is_empty() {
-            log.push_str(&format!("{} is up to date ({} migration(s))\n", ctx.target.name, migrations.len()));
+            log.push_str(&format!(
+                "{} is up to date ({} migration(s))\n",
+                ctx.target.name,
+                migrations.len()
+            ));
         }
         run.output = log;
         Ok(run)
@@ -259,8 +341,13 @@ mod tests {
 
     #[test]
     fn directive_only_counts_in_the_header() {
-        assert!(header_comments("-- neon-migrate: no-transaction\ncreate index concurrently i on t(x);").contains(NO_TRANSACTION));
-        assert!(!header_comments("select 1;\n-- neon-migrate: no-transaction").contains(NO_TRANSACTION));
+        assert!(header_comments(
+            "-- neon-migrate: no-transaction\ncreate index concurrently i on t(x);"
+        )
+        .contains(NO_TRANSACTION));
+        assert!(
+            !header_comments("select 1;\n-- neon-migrate: no-transaction").contains(NO_TRANSACTION)
+        );
     }
 
     #[test]

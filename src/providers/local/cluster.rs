@@ -42,7 +42,10 @@ pub struct Cluster {
 impl Cluster {
     /// URL of database `db` on this cluster (contains the password: a secret).
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{db}", self.password, self.port)
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{db}",
+            self.password, self.port
+        )
     }
     pub fn password(&self) -> &str {
         &self.password
@@ -60,7 +63,10 @@ pub fn find_bin() -> Result<(PathBuf, u32), ProviderError> {
         candidates.push(PathBuf::from(dir));
     }
     if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).filter(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file()));
+        candidates.extend(
+            std::env::split_paths(&path)
+                .filter(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file()),
+        );
     }
     let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -71,10 +77,13 @@ pub fn find_bin() -> Result<(PathBuf, u32), ProviderError> {
             Some((major, e.path().join("bin")))
         })
         .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
     candidates.extend(versioned.into_iter().map(|(_, p)| p));
     for dir in candidates {
-        if dir.join("initdb").is_file() && dir.join("pg_ctl").is_file() && dir.join("postgres").is_file() {
+        if dir.join("initdb").is_file()
+            && dir.join("pg_ctl").is_file()
+            && dir.join("postgres").is_file()
+        {
             let major = server_major(&dir)?;
             return Ok((dir, major));
         }
@@ -89,12 +98,22 @@ fn server_major(bin: &Path) -> Result<u32, ProviderError> {
     let out = Command::new(bin.join("postgres"))
         .arg("--version")
         .output()
-        .map_err(|e| ProviderError::new(format!("cannot run {}: {e}", bin.join("postgres").display())))?;
+        .map_err(|e| {
+            ProviderError::new(format!(
+                "cannot run {}: {e}",
+                bin.join("postgres").display()
+            ))
+        })?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
     text.split_whitespace()
         .find_map(|w| w.split('.').next().and_then(|m| m.parse().ok()))
-        .ok_or_else(|| ProviderError::new(format!("cannot read the PostgreSQL version from `{}`", text.trim())))
+        .ok_or_else(|| {
+            ProviderError::new(format!(
+                "cannot read the PostgreSQL version from `{}`",
+                text.trim()
+            ))
+        })
 }
 
 /// The unprivileged account the server runs as, when we are root.
@@ -119,7 +138,11 @@ fn run_as() -> Result<Option<RunAs>, ProviderError> {
             if u.uid.is_root() {
                 continue;
             }
-            return Ok(Some(RunAs { name: name.clone(), uid: u.uid.as_raw(), gid: u.gid.as_raw() }));
+            return Ok(Some(RunAs {
+                name: name.clone(),
+                uid: u.uid.as_raw(),
+                gid: u.gid.as_raw(),
+            }));
         }
     }
     Err(ProviderError::new("running as root, and no unprivileged user to run PostgreSQL as (PostgreSQL refuses to run as root)")
@@ -147,10 +170,13 @@ pub fn default_dir(major: u32) -> PathBuf {
 /// Safe to call from many processes at once: a file lock serializes set-up.
 pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
     let (bin, major) = find_bin()?;
-    let dir = dir.map(Path::to_owned).unwrap_or_else(|| default_dir(major));
+    let dir = dir
+        .map(Path::to_owned)
+        .unwrap_or_else(|| default_dir(major));
     let run_as = run_as()?;
     fs::create_dir_all(&dir).map_err(|e| io_err("create the cluster folder", &dir, e))?;
-    let lock = File::create(dir.join("lock")).map_err(|e| io_err("create the lock file in", &dir, e))?;
+    let lock =
+        File::create(dir.join("lock")).map_err(|e| io_err("create the lock file in", &dir, e))?;
     lock.lock().map_err(|e| io_err("lock", &dir, e))?;
 
     if let Some(r) = &run_as {
@@ -170,7 +196,13 @@ pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
     let conf = dir.join("data").join("neon-migrate.conf");
     let mut port = read_port(&conf).unwrap_or(0);
     if let Some(running_port) = running(&data) {
-        return Ok(Cluster { dir, bin, major, port: running_port, password });
+        return Ok(Cluster {
+            dir,
+            bin,
+            major,
+            port: running_port,
+            password,
+        });
     }
     if port == 0 || !port_free(port) {
         port = free_port()?;
@@ -179,7 +211,13 @@ pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
     start(&bin, &dir, run_as.as_ref())?;
     wait_ready(&dir, port)?;
     drop(lock);
-    Ok(Cluster { dir, bin, major, port, password })
+    Ok(Cluster {
+        dir,
+        bin,
+        major,
+        port,
+        password,
+    })
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> ProviderError {
@@ -188,10 +226,14 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> ProviderError {
 
 fn check_traversable(dir: &Path, r: &RunAs) -> Result<(), ProviderError> {
     for ancestor in dir.ancestors().skip(1) {
-        let Ok(meta) = fs::metadata(ancestor) else { continue };
+        let Ok(meta) = fs::metadata(ancestor) else {
+            continue;
+        };
         let mode = meta.permissions().mode();
         use std::os::unix::fs::MetadataExt;
-        let ok = mode & 0o001 != 0 || (meta.uid() == r.uid && mode & 0o100 != 0) || (meta.gid() == r.gid && mode & 0o010 != 0);
+        let ok = mode & 0o001 != 0
+            || (meta.uid() == r.uid && mode & 0o100 != 0)
+            || (meta.gid() == r.gid && mode & 0o010 != 0);
         if !ok {
             return Err(ProviderError::new(format!(
                 "the embedded PostgreSQL runs as `{}`, which cannot enter {} (mode {:o})",
@@ -211,9 +253,15 @@ fn chown(path: &Path, r: &RunAs) -> Result<(), ProviderError> {
 
 fn command(bin: &Path, program: &str, dir: &Path, r: Option<&RunAs>) -> Command {
     let mut c = Command::new(bin.join(program));
-    c.current_dir(dir).env("PGDATA", dir.join("data")).env_remove("PGPASSWORD");
+    c.current_dir(dir)
+        .env("PGDATA", dir.join("data"))
+        .env_remove("PGPASSWORD");
     if let Some(r) = r {
-        c.uid(r.uid).gid(r.gid).env("HOME", dir).env("USER", &r.name).env("LOGNAME", &r.name);
+        c.uid(r.uid)
+            .gid(r.gid)
+            .env("HOME", dir)
+            .env("USER", &r.name)
+            .env("LOGNAME", &r.name);
     }
     c
 }
@@ -228,7 +276,8 @@ fn initdb(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError
         .mode(0o600)
         .open(&password_file)
         .map_err(|e| io_err("write", &password_file, e))?;
-    f.write_all(password.as_bytes()).map_err(|e| io_err("write", &password_file, e))?;
+    f.write_all(password.as_bytes())
+        .map_err(|e| io_err("write", &password_file, e))?;
     drop(f);
     if let Some(r) = r {
         chown(&password_file, r)?;
@@ -239,15 +288,24 @@ fn initdb(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError
         command(bin, "initdb", dir, r)
             .arg("-D")
             .arg(&data)
-            .args(["-U", SUPERUSER, "--auth=scram-sha-256", "-E", "UTF8", "--no-sync"])
+            .args([
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ])
             .arg(format!("--pwfile={}", password_file.display()))
             .args(locale)
             .output()
     };
-    let mut out = run(&["--locale=C.UTF-8"]).map_err(|e| ProviderError::new(format!("cannot run initdb: {e}")))?;
+    let mut out = run(&["--locale=C.UTF-8"])
+        .map_err(|e| ProviderError::new(format!("cannot run initdb: {e}")))?;
     if !out.status.success() {
         let _ = fs::remove_dir_all(&data);
-        out = run(&["--no-locale"]).map_err(|e| ProviderError::new(format!("cannot run initdb: {e}")))?;
+        out = run(&["--no-locale"])
+            .map_err(|e| ProviderError::new(format!("cannot run initdb: {e}")))?;
     }
     if !out.status.success() {
         return Err(ProviderError::new(format!(
@@ -258,9 +316,15 @@ fn initdb(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError
         )));
     }
     let conf = data.join("postgresql.conf");
-    let mut f = OpenOptions::new().append(true).open(&conf).map_err(|e| io_err("open", &conf, e))?;
-    writeln!(f, "\n# Settings written by neon-migrate.\ninclude_if_exists = 'neon-migrate.conf'")
-        .map_err(|e| io_err("write", &conf, e))?;
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(&conf)
+        .map_err(|e| io_err("open", &conf, e))?;
+    writeln!(
+        f,
+        "\n# Settings written by neon-migrate.\ninclude_if_exists = 'neon-migrate.conf'"
+    )
+    .map_err(|e| io_err("write", &conf, e))?;
     let run_dir = dir.join("run");
     fs::create_dir_all(&run_dir).map_err(|e| io_err("create", &run_dir, e))?;
     if let Some(r) = r {
@@ -293,10 +357,10 @@ fn write_conf(dir: &Path, port: u16, r: Option<&RunAs>) -> Result<(), ProviderEr
 }
 
 fn read_port(conf: &Path) -> Option<u16> {
-    fs::read_to_string(conf)
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("port = ").and_then(|p| p.trim().parse().ok()))
+    fs::read_to_string(conf).ok()?.lines().find_map(|l| {
+        l.strip_prefix("port = ")
+            .and_then(|p| p.trim().parse().ok())
+    })
 }
 
 /// The port of a live, ready server on `data`, from `postmaster.pid`.
@@ -315,8 +379,11 @@ fn port_free(port: u16) -> bool {
 }
 
 fn free_port() -> Result<u16, ProviderError> {
-    let l = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| ProviderError::new(format!("cannot find a free port: {e}")))?;
-    Ok(l.local_addr().map_err(|e| ProviderError::new(e.to_string()))?.port())
+    let l = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| ProviderError::new(format!("cannot find a free port: {e}")))?;
+    Ok(l.local_addr()
+        .map_err(|e| ProviderError::new(e.to_string()))?
+        .port())
 }
 
 fn start(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError> {
@@ -353,7 +420,14 @@ fn wait_ready(dir: &Path, port: u16) -> Result<(), ProviderError> {
         std::thread::sleep(Duration::from_millis(10));
     }
     let log = fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-    let tail: Vec<&str> = log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: Vec<&str> = log
+        .lines()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     Err(ProviderError::new(format!(
         "the embedded PostgreSQL did not become ready within 60 s; last lines of {}:\n{}",
         dir.join("server.log").display(),
@@ -371,14 +445,23 @@ pub fn stop(cluster: &Cluster) -> Result<(), ProviderError> {
         .output()
         .map_err(|e| ProviderError::new(format!("cannot run pg_ctl: {e}")))?;
     if !out.status.success() {
-        return Err(ProviderError::new(format!("pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr))));
+        return Err(ProviderError::new(format!(
+            "pg_ctl stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
     }
     Ok(())
 }
 
 /// The pid of the running server, from `postmaster.pid`.
 pub fn server_pid(cluster: &Cluster) -> Option<u32> {
-    fs::read_to_string(cluster.data_dir().join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
+    fs::read_to_string(cluster.data_dir().join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn random_hex(bytes: usize) -> Result<String, ProviderError> {
@@ -397,7 +480,7 @@ pub fn supports_reflink(path: &Path) -> bool {
     const BTRFS: i64 = 0x9123_683E;
     match nix::sys::statfs::statfs(path) {
         Ok(s) => {
-            let t = s.filesystem_type().0 as i64;
+            let t = s.filesystem_type().0;
             t == XFS || t == BTRFS
         }
         Err(_) => false,

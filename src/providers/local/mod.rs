@@ -9,14 +9,15 @@
 
 pub mod cluster;
 
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
 use crate::config::{BusyParent, LocalConfig};
 use crate::pg::{self, ident, literal};
-use crate::providers::{CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError};
+use crate::providers::{
+    CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError,
+};
 use crate::secret::{Redactor, Secret};
 
 /// Postgres limits database names to 63 bytes.
@@ -63,7 +64,11 @@ pub struct LocalProvider {
 impl LocalProvider {
     /// Opens the provider: the configured server, or the embedded cluster (started on demand).
     /// `url` is the already rendered `provider.url`, if any.
-    pub async fn open(cfg: &LocalConfig, url: Option<String>, redactor: &Redactor) -> Result<Self, ProviderError> {
+    pub async fn open(
+        cfg: &LocalConfig,
+        url: Option<String>,
+        redactor: &Redactor,
+    ) -> Result<Self, ProviderError> {
         let (server_url, main, cluster, where_) = match url {
             Some(url) => {
                 redactor.add_url(&url);
@@ -71,7 +76,10 @@ impl LocalProvider {
                     .main_database
                     .clone()
                     .or_else(|| pg::database_of(&url))
-                    .ok_or_else(|| ProviderError::new("`provider.url` names no database").help("end the URL with `/<database>` or set `main-database`"))?;
+                    .ok_or_else(|| {
+                        ProviderError::new("`provider.url` names no database")
+                            .help("end the URL with `/<database>` or set `main-database`")
+                    })?;
                 let where_ = crate::secret::mask_url_passwords(&url);
                 (url, main, None, where_)
             }
@@ -79,10 +87,20 @@ impl LocalProvider {
                 let dir = cfg.data_dir.clone();
                 let c = tokio::task::spawn_blocking(move || cluster::ensure(dir.as_deref()))
                     .await
-                    .map_err(|e| ProviderError::new(format!("embedded cluster set-up panicked: {e}")))??;
+                    .map_err(|e| {
+                        ProviderError::new(format!("embedded cluster set-up panicked: {e}"))
+                    })??;
                 redactor.add(c.password());
-                let main = cfg.main_database.clone().unwrap_or_else(|| DEFAULT_MAIN.into());
-                let where_ = format!("embedded PostgreSQL {} at 127.0.0.1:{} ({})", c.major, c.port, c.dir.display());
+                let main = cfg
+                    .main_database
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_MAIN.into());
+                let where_ = format!(
+                    "embedded PostgreSQL {} at 127.0.0.1:{} ({})",
+                    c.major,
+                    c.port,
+                    c.dir.display()
+                );
                 (c.url("postgres"), main, Some(c), where_)
             }
         };
@@ -105,7 +123,10 @@ impl LocalProvider {
         if provider.cluster.is_some() {
             // On our own cluster the main database is ours to create on first use.
             let exists = client
-                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&provider.main])
+                .query_opt(
+                    "SELECT 1 FROM pg_database WHERE datname = $1",
+                    &[&provider.main],
+                )
                 .await
                 .map_err(|e| pg::PgError::new("cannot list databases", &e))?
                 .is_some();
@@ -169,7 +190,11 @@ impl LocalProvider {
             .collect())
     }
 
-    async fn comment_of(&self, client: &Client, db: &str) -> Result<Option<Option<String>>, ProviderError> {
+    async fn comment_of(
+        &self,
+        client: &Client,
+        db: &str,
+    ) -> Result<Option<Option<String>>, ProviderError> {
         let row = client
             .query_opt(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
@@ -180,9 +205,18 @@ impl LocalProvider {
         Ok(row.map(|r| r.get::<_, Option<String>>(0)))
     }
 
-    async fn copy_database(&self, client: &Client, child: &str, template: &str) -> Result<(), ProviderError> {
+    async fn copy_database(
+        &self,
+        client: &Client,
+        child: &str,
+        template: &str,
+    ) -> Result<(), ProviderError> {
         if self.server_version >= 180_000 {
-            let reflink = self.cluster.as_ref().map(|c| cluster::supports_reflink(&c.data_dir())).unwrap_or(false);
+            let reflink = self
+                .cluster
+                .as_ref()
+                .map(|c| cluster::supports_reflink(&c.data_dir()))
+                .unwrap_or(false);
             if reflink {
                 client
                     .batch_execute("SET file_copy_method = clone")
@@ -190,12 +224,23 @@ impl LocalProvider {
                     .map_err(|e| pg::PgError::new("cannot enable copy-on-write clones", &e))?;
             }
         }
-        let strategy = if self.server_version >= 150_000 { " STRATEGY FILE_COPY" } else { "" };
-        let sql = format!("CREATE DATABASE {} TEMPLATE {}{strategy}", ident(child), ident(template));
+        let strategy = if self.server_version >= 150_000 {
+            " STRATEGY FILE_COPY"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "CREATE DATABASE {} TEMPLATE {}{strategy}",
+            ident(child),
+            ident(template)
+        );
         client.batch_execute(&sql).await.map_err(|e| {
             if e.code().map(|c| c.code()) == Some("55006") {
-                ProviderError::new(format!("`{template}` gained a connection while being copied: {}", pg::describe(&e)))
-                    .help("retry, or set `busy-parent = \"golden-template\"` under [provider]")
+                ProviderError::new(format!(
+                    "`{template}` gained a connection while being copied: {}",
+                    pg::describe(&e)
+                ))
+                .help("retry, or set `busy-parent = \"golden-template\"` under [provider]")
             } else {
                 pg::PgError::new(&format!("cannot copy `{template}`"), &e).into()
             }
@@ -217,12 +262,21 @@ impl LocalProvider {
         }
         if self.comment_of(client, &golden).await?.is_some() {
             // DROP DATABASE cannot share a transaction (or a multi-statement query) with anything.
-            for sql in [format!("ALTER DATABASE {} IS_TEMPLATE false", ident(&golden)), format!("DROP DATABASE {} WITH (FORCE)", ident(&golden))] {
-                client.batch_execute(&sql).await.map_err(|e| pg::PgError::new("cannot drop the stale golden template", &e))?;
+            for sql in [
+                format!("ALTER DATABASE {} IS_TEMPLATE false", ident(&golden)),
+                format!("DROP DATABASE {} WITH (FORCE)", ident(&golden)),
+            ] {
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| pg::PgError::new("cannot drop the stale golden template", &e))?;
             }
         }
         client
-            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(&golden)))
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                ident(&golden)
+            ))
             .await
             .map_err(|e| pg::PgError::new("cannot create the golden template", &e))?;
         // pg_dump takes an MVCC snapshot: the parent's sessions keep working meanwhile.
@@ -243,14 +297,23 @@ impl LocalProvider {
             .await
             .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
         if !out.status.success() {
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&golden))).await;
+            let _ = client
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(&golden)
+                ))
+                .await;
             return Err(ProviderError::new(format!(
                 "refreshing the golden template of `{}` failed: {}",
                 self.main,
                 crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
             )));
         }
-        let meta = GoldenMeta { neon_migrate_golden: 1, parent: self.main.clone(), fingerprint };
+        let meta = GoldenMeta {
+            neon_migrate_golden: 1,
+            parent: self.main.clone(),
+            fingerprint,
+        };
         let json = serde_json::to_string(&meta).expect("serializable");
         client
             .batch_execute(&format!(
@@ -298,8 +361,11 @@ impl Provider for LocalProvider {
         let client = self.admin().await?;
         let db = local_db_name(&req.name);
         if db == self.main {
-            return Err(ProviderError::new(format!("the test Neon database branch name `{}` is the main database's name", req.name))
-                .help("change `name` under [neon-database-branch]"));
+            return Err(ProviderError::new(format!(
+                "the test Neon database branch name `{}` is the main database's name",
+                req.name
+            ))
+            .help("change `name` under [neon-database-branch]"));
         }
         if self.comment_of(&client, &self.main).await?.is_none() {
             return Err(ProviderError::new(format!("the main Neon database branch (database `{}`) does not exist", self.main))
@@ -308,16 +374,26 @@ impl Provider for LocalProvider {
         // A leftover from an interrupted run of the same git branch is ours to replace;
         // anything else with this name is not ours to touch.
         if let Some(comment) = self.comment_of(&client, &db).await? {
-            match comment.as_deref().and_then(|c| serde_json::from_str::<Meta>(c).ok()) {
+            match comment
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<Meta>(c).ok())
+            {
                 Some(_) => {
                     client
                         .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", ident(&db)))
                         .await
-                        .map_err(|e| pg::PgError::new("cannot replace the leftover test Neon database branch", &e))?;
+                        .map_err(|e| {
+                            pg::PgError::new(
+                                "cannot replace the leftover test Neon database branch",
+                                &e,
+                            )
+                        })?;
                 }
                 None => {
-                    return Err(ProviderError::new(format!("database `{db}` already exists and was not created by neon-migrate"))
-                        .help("rename it, or change `name` under [neon-database-branch]"))
+                    return Err(ProviderError::new(format!(
+                        "database `{db}` already exists and was not created by neon-migrate"
+                    ))
+                    .help("rename it, or change `name` under [neon-database-branch]"))
                 }
             }
         }
@@ -342,7 +418,8 @@ impl Provider for LocalProvider {
         };
         self.copy_database(&client, &db, &template).await?;
         let created_at = Utc::now();
-        let expires_at = created_at + chrono::Duration::from_std(req.ttl).unwrap_or(chrono::Duration::hours(4));
+        let expires_at =
+            created_at + chrono::Duration::from_std(req.ttl).unwrap_or(chrono::Duration::hours(4));
         let meta = Meta {
             neon_migrate: 1,
             name: req.name.clone(),
@@ -354,10 +431,26 @@ impl Provider for LocalProvider {
             pipeline: req.pipeline.clone(),
         };
         let json = serde_json::to_string(&meta).expect("serializable");
-        if let Err(e) = client.batch_execute(&format!("COMMENT ON DATABASE {} IS {}", ident(&db), literal(&json))).await {
+        if let Err(e) = client
+            .batch_execute(&format!(
+                "COMMENT ON DATABASE {} IS {}",
+                ident(&db),
+                literal(&json)
+            ))
+            .await
+        {
             // Without metadata it could never be found again: do not leave it behind.
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&db))).await;
-            return Err(pg::PgError::new("cannot record the test Neon database branch's metadata", &e).into());
+            let _ = client
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(&db)
+                ))
+                .await;
+            return Err(pg::PgError::new(
+                "cannot record the test Neon database branch's metadata",
+                &e,
+            )
+            .into());
         }
         Ok(DbBranch {
             name: req.name.clone(),
@@ -373,13 +466,27 @@ impl Provider for LocalProvider {
         match self.comment_of(&client, id).await? {
             None => Ok(DeleteOutcome::AlreadyGone),
             Some(comment) => {
-                if comment.as_deref().and_then(|c| serde_json::from_str::<Meta>(c).ok()).is_none() {
-                    return Err(ProviderError::new(format!("refusing to drop database `{id}`: it was not created by neon-migrate")));
+                if comment
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str::<Meta>(c).ok())
+                    .is_none()
+                {
+                    return Err(ProviderError::new(format!(
+                        "refusing to drop database `{id}`: it was not created by neon-migrate"
+                    )));
                 }
                 client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(id)))
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        ident(id)
+                    ))
                     .await
-                    .map_err(|e| pg::PgError::new(&format!("cannot drop the test Neon database branch `{id}`"), &e))?;
+                    .map_err(|e| {
+                        pg::PgError::new(
+                            &format!("cannot drop the test Neon database branch `{id}`"),
+                            &e,
+                        )
+                    })?;
                 Ok(DeleteOutcome::Deleted)
             }
         }
