@@ -58,3 +58,15 @@ pub const TABLE: &[(i32, &str, &str)] = &[
         "interrupted by a signal; cleanup ran",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn readme_documents_every_exit_code() {
+        let readme = include_str!("../README.md");
+        for (code, name, what) in super::TABLE {
+            let row = format!("| {code} | {name} | {what} |");
+            assert!(readme.contains(&row), "README lacks the row `{row}`");
+        }
+    }
+}
