@@ -134,18 +134,14 @@ async fn dispatch(cli: Cli) -> i32 {
                 Err(code) => code,
             }
         }
-        Command::Plan { pipeline, json } => {
-            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else {
-                return exit::CONFIG;
-            };
-            plan(&config, &git, &pipeline, json)
-        }
-        Command::Run { pipeline, json } => {
-            let Some((config, git)) = setup(cli.config.as_deref(), &cwd) else {
-                return exit::CONFIG;
-            };
-            run(&config, &git, &pipeline, json).await
-        }
+        Command::Plan { pipeline, json } => match setup(cli.config.as_deref(), &cwd) {
+            Ok((config, git)) => plan(&config, &git, &pipeline, json),
+            Err(code) => code,
+        },
+        Command::Run { pipeline, json } => match setup(cli.config.as_deref(), &cwd) {
+            Ok((config, git)) => run(&config, &git, &pipeline, json).await,
+            Err(code) => code,
+        },
         Command::Gc { dry_run, all } => {
             let git = git::discover(&cwd).ok();
             let config = match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
@@ -193,16 +189,16 @@ pub fn load_config(
     }
 }
 
-fn setup(explicit: Option<&Path>, cwd: &Path) -> Option<(Config, GitInfo)> {
+fn setup(explicit: Option<&Path>, cwd: &Path) -> Result<(Config, GitInfo), i32> {
     let git = match git::discover(cwd) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}\n  help: neon-migrate names test Neon database branches after the git branch; run it inside a git repository");
-            return None;
+            return Err(exit::GIT);
         }
     };
-    let config = load_config(explicit, cwd, Some(&git)).ok()?;
-    Some((config, git))
+    let config = load_config(explicit, cwd, Some(&git))?;
+    Ok((config, git))
 }
 
 fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {

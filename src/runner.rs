@@ -90,6 +90,8 @@ pub async fn run(cmd: &Cmd, redactor: &Redactor) -> Result<RunOutput, RunError> 
         program: program.clone(),
         source,
     })?;
+    // If this future is dropped (an interrupt), the whole group goes, not just the direct child.
+    let mut guard = GroupGuard(child.id());
     let captured = Arc::new(Mutex::new(Captured::default()));
     let out = tokio::spawn(pump(
         child.stdout.take().expect("piped"),
@@ -121,6 +123,7 @@ pub async fn run(cmd: &Cmd, redactor: &Redactor) -> Result<RunOutput, RunError> 
     if drained.is_err() {
         kill_group(pid);
     }
+    guard.0 = None;
     let captured = captured.lock().expect("capture lock").text.clone();
     Ok(RunOutput {
         code,
@@ -151,6 +154,14 @@ async fn pump<R: AsyncRead + Unpin>(reader: R, sink: Arc<Mutex<Captured>>, redac
             c.text = format!("[… earlier output truncated …]\n{}", &c.text[cut..]);
             c.truncated = true;
         }
+    }
+}
+
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
     }
 }
 

@@ -27,7 +27,19 @@ pub(crate) async fn run_tool(
         vars: &vars,
         target: target.clone(),
     };
-    match tool.apply(&tctx).await {
+    let timeout = ctx.config.tool.timeout;
+    let result = match tokio::time::timeout(timeout, tool.apply(&tctx)).await {
+        Ok(r) => r,
+        // Dropping the run closes its connection: the server rolls back the open transaction.
+        Err(_) => Err(tools::ToolError::new(format!(
+            "`{}` did not finish within {} on {}",
+            tool.name(),
+            crate::config::duration::format(timeout),
+            target.name
+        ))
+        .help("raise `timeout` under [tool] if the migration is expected to take longer")),
+    };
+    match result {
         Ok(run) => {
             let summary = match run.applied.len() {
                 0 => format!("{} is up to date", target.name),
