@@ -66,12 +66,14 @@ pub struct DbBranchSettings {
 #[derive(Debug, Clone)]
 pub enum ProviderConfig {
     Local(LocalConfig),
+    Neon(NeonConfig),
 }
 
 impl ProviderConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ProviderConfig::Local(_) => "local",
+            ProviderConfig::Neon(_) => "neon",
         }
     }
 }
@@ -85,6 +87,30 @@ pub struct LocalConfig {
     /// Folder of the embedded cluster (default: per-user cache folder).
     pub data_dir: Option<PathBuf>,
     pub busy_parent: BusyParent,
+}
+
+/// Default base URL of the Neon API.
+pub const NEON_API_HOST: &str = "https://console.neon.tech/api/v2";
+/// Default environment variable holding the Neon API key.
+pub const NEON_API_KEY_ENV: &str = "NEON_API_KEY";
+/// Default time to wait for Neon operations.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// `provider.kind = "neon"`: Neon database branches through the Neon API v2.
+#[derive(Debug, Clone)]
+pub struct NeonConfig {
+    /// Project id; `None` means `$NEON_PROJECT_ID` at run time.
+    pub project_id: Option<String>,
+    /// Name of the environment variable that holds the API key (never the key itself).
+    pub api_key_env: String,
+    /// Base URL; `None` means `$NEON_API_HOST`, else [`NEON_API_HOST`].
+    pub api_host: Option<String>,
+    /// Parent Neon database branch by exact name; `None` means the default one.
+    pub parent: Option<String>,
+    /// Database and role the connection string is for.
+    pub database: String,
+    pub role: String,
+    pub operation_timeout: Duration,
 }
 
 /// What to do when the parent database has other sessions (they block a template copy).
@@ -237,7 +263,9 @@ pub const STAGE_KINDS: &[&str] = &[
     "apply",
     "shell",
 ];
-const PROVIDER_KINDS: &[&str] = &["local"];
+const PROVIDER_KINDS: &[&str] = &["local", "neon"];
+const LOCAL_ONLY: &[&str] = &["url", "main-database", "data-dir", "busy-parent"];
+const NEON_ONLY: &[&str] = &["project-id", "api-key-env", "api-host", "parent", "database", "role", "operation-timeout"];
 const BUSY_PARENT: &[&str] = &["fail", "golden-template"];
 
 /// Finds `neon-migrate.toml` from `start` up to `stop` (the git root), inclusive.
@@ -595,12 +623,78 @@ impl Validator<'_> {
             }
             _ => BusyParent::Fail,
         };
-        let provider = ProviderConfig::Local(LocalConfig {
-            url: rp.url.map(|u| u.into_inner()),
-            main_database: rp.main_database.map(|m| m.into_inner()),
-            data_dir: rp.data_dir.map(|d| root.join(d.into_inner())),
-            busy_parent,
-        });
+        if let Some(key) = &rp.api_key {
+            self.push(
+                Problem::new("config::secret", span(key), "an API key is written in `neon-migrate.toml`")
+                    .label("secret in the repository")
+                    .help(format!(
+                        "secrets do not go in the repository: remove `api-key`, set the key in the environment variable `{NEON_API_KEY_ENV}` (or name another with `api-key-env`), and rotate the key if this file was ever committed"
+                    )),
+            );
+        }
+        let is_neon = rp.kind.as_ref().is_some_and(|k| k.get_ref() == "neon");
+        // Keys of the other provider kind are mistakes, not silently ignored settings.
+        let given: [(&str, Option<Range<usize>>); 11] = [
+            ("url", rp.url.as_ref().map(span)),
+            ("main-database", rp.main_database.as_ref().map(span)),
+            ("data-dir", rp.data_dir.as_ref().map(span)),
+            ("busy-parent", rp.busy_parent.as_ref().map(span)),
+            ("project-id", rp.project_id.as_ref().map(span)),
+            ("api-key-env", rp.api_key_env.as_ref().map(span)),
+            ("api-host", rp.api_host.as_ref().map(span)),
+            ("parent", rp.parent.as_ref().map(span)),
+            ("database", rp.database.as_ref().map(span)),
+            ("role", rp.role.as_ref().map(span)),
+            ("operation-timeout", rp.operation_timeout.as_ref().map(span)),
+        ];
+        for (key, sp) in given {
+            let Some(sp) = sp else { continue };
+            let (wrong, kind) = if is_neon { (LOCAL_ONLY, "neon") } else { (NEON_ONLY, "local") };
+            if wrong.contains(&key) {
+                let other = if is_neon { "local" } else { "neon" };
+                self.push(
+                    Problem::new("config::provider", sp, format!("`{key}` is a `{other}` provider setting, but `kind` is `{kind}`"))
+                        .label("not used by this provider")
+                        .help(format!("remove `{key}`, or set `kind = \"{other}\"`")),
+                );
+            }
+        }
+        if let Some(host) = &rp.api_host {
+            if !(host.get_ref().starts_with("https://") || host.get_ref().starts_with("http://")) {
+                self.push(
+                    Problem::new("config::provider", span(host), format!("`api-host` must be an http(s) URL, not `{}`", host.get_ref()))
+                        .help(format!("the default is `{NEON_API_HOST}`")),
+                );
+            }
+        }
+        if let Some(env) = &rp.api_key_env {
+            let e = env.get_ref();
+            if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || e.starts_with("napi_") {
+                self.push(
+                    Problem::new("config::provider", span(env), "`api-key-env` names an environment variable, not the key itself")
+                        .help("write `api-key-env = \"NEON_API_KEY\"` and put the key in that variable"),
+                );
+            }
+        }
+        let operation_timeout = self.duration(&rp.operation_timeout, "provider.operation-timeout", DEFAULT_OPERATION_TIMEOUT);
+        let provider = if is_neon {
+            ProviderConfig::Neon(NeonConfig {
+                project_id: rp.project_id.map(|p| p.into_inner()),
+                api_key_env: rp.api_key_env.map(|e| e.into_inner()).unwrap_or_else(|| NEON_API_KEY_ENV.into()),
+                api_host: rp.api_host.map(|h| h.into_inner().trim_end_matches('/').to_owned()),
+                parent: rp.parent.map(|p| p.into_inner()),
+                database: rp.database.map(|d| d.into_inner()).unwrap_or_else(|| "neondb".into()),
+                role: rp.role.map(|r| r.into_inner()).unwrap_or_else(|| "neondb_owner".into()),
+                operation_timeout,
+            })
+        } else {
+            ProviderConfig::Local(LocalConfig {
+                url: rp.url.map(|u| u.into_inner()),
+                main_database: rp.main_database.map(|m| m.into_inner()),
+                data_dir: rp.data_dir.map(|d| root.join(d.into_inner())),
+                busy_parent,
+            })
+        };
 
         // Tool.
         let rt = raw.tool.unwrap_or_default();
@@ -1094,6 +1188,25 @@ mod tests {
         assert_eq!(p.len(), 2, "{p:#?}");
         assert!(p[0].message.contains("password"));
         assert!(p[1].help.as_deref().unwrap_or("").contains("`fail`"));
+    }
+
+    #[test]
+    fn neon_provider_settings() {
+        let text = "[provider]\nkind = \"neon\"\nproject-id = \"p-1\"\nparent = \"production\"\noperation-timeout = \"2m\"\n";
+        let c = parse(FILE_NAME, text, Path::new("/repo")).unwrap_or_else(|e| panic!("{:?}", e.plain_lines()));
+        let ProviderConfig::Neon(n) = c.provider else { panic!("neon expected") };
+        assert_eq!(n.project_id.as_deref(), Some("p-1"));
+        assert_eq!(n.parent.as_deref(), Some("production"));
+        assert_eq!(n.api_key_env, "NEON_API_KEY");
+        assert_eq!((n.database.as_str(), n.role.as_str()), ("neondb", "neondb_owner"));
+        assert_eq!(n.operation_timeout, Duration::from_secs(120));
+
+        let p = problems("[provider]\nkind = \"neon\"\napi-key = \"napi_abc\"\nmain-database = \"x\"\n");
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(p[0].message.contains("API key is written"), "{}", p[0].message);
+        assert!(p[1].message.contains("`main-database` is a `local` provider setting"), "{}", p[1].message);
+        let p = problems("[provider]\nproject-id = \"x\"\n");
+        assert!(p[0].message.contains("`project-id` is a `neon` provider setting"), "{p:#?}");
     }
 
     #[test]

@@ -42,6 +42,15 @@ pub(crate) struct RawProvider {
     pub main_database: Option<S<String>>,
     pub data_dir: Option<S<String>>,
     pub busy_parent: Option<S<String>>,
+    pub project_id: Option<S<String>>,
+    pub api_key_env: Option<S<String>>,
+    /// Never accepted: present only so its use gets a precise error.
+    pub api_key: Option<S<toml::Value>>,
+    pub api_host: Option<S<String>>,
+    pub parent: Option<S<String>>,
+    pub database: Option<S<String>>,
+    pub role: Option<S<String>>,
+    pub operation_timeout: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
