@@ -323,6 +323,7 @@ pub async fn open_provider(
             };
             Ok(Box::new(LocalProvider::open(l, url, redactor).await?))
         }
+        config::ProviderConfig::Neon(n) => Ok(Box::new(providers::neon::NeonProvider::open(n, redactor).await?)),
     }
 }
 

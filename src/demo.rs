@@ -176,7 +176,9 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     println!("  git branch main: neon-migrate.toml, migrations/0001_customers.sql");
 
     let config = config::load(&dir.join(config::FILE_NAME)).map_err(|e| e.to_string())?;
-    let config::ProviderConfig::Local(local) = &config.provider;
+    let config::ProviderConfig::Local(local) = &config.provider else {
+        return Err("the demo's config must use the local provider".into());
+    };
     let redactor = Redactor::new();
 
     step("Main Neon database branch: the embedded Postgres, seeded");

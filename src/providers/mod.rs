@@ -5,6 +5,7 @@
 //! a Neon database branch with a template copy of a database on a plain Postgres server.
 
 pub mod local;
+pub mod neon;
 
 use std::time::Duration;
 
