@@ -84,6 +84,9 @@ pub fn find_bin() -> Result<(PathBuf, u32), ProviderError> {
             && dir.join("pg_ctl").is_file()
             && dir.join("postgres").is_file()
         {
+            // A folder of symlinks on PATH (e.g. /usr/local/bin/postgres -> …/15/bin/postgres)
+            // lacks pg_dump and psql: use the folder the server binary really lives in.
+            let dir = real_bin_dir(&dir);
             let major = server_major(&dir)?;
             return Ok((dir, major));
         }
@@ -92,6 +95,17 @@ pub fn find_bin() -> Result<(PathBuf, u32), ProviderError> {
         "install PostgreSQL (Debian/Ubuntu: `apt-get install postgresql`), put its bin folder on PATH or in ${ENV_BIN}, \
          or set `url` under [provider] to use a server you already run"
     )))
+}
+
+/// The folder `postgres` in `dir` really lives in, when that folder has the other tools too.
+fn real_bin_dir(dir: &Path) -> PathBuf {
+    match fs::canonicalize(dir.join("postgres"))
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_owned))
+    {
+        Some(real) if real.join("initdb").is_file() && real.join("pg_ctl").is_file() => real,
+        _ => dir.to_owned(),
+    }
 }
 
 fn server_major(bin: &Path) -> Result<u32, ProviderError> {

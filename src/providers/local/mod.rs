@@ -507,6 +507,11 @@ impl Provider for LocalProvider {
             .iter()
             .filter_map(|r| {
                 let meta: Meta = serde_json::from_str(r.get::<_, &str>(1)).ok()?;
+                // Only this project's: other projects on the same server (another
+                // `main-database`) have their own, maybe in use right now (`gc --all`).
+                if meta.parent != self.main {
+                    return None;
+                }
                 Some(DbBranchInfo {
                     name: meta.name,
                     id: r.get(0),

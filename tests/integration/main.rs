@@ -1,0 +1,183 @@
+//! Integration tests of neon-migrate: the real binary against a real, embedded PostgreSQL.
+//!
+//! One cluster serves the whole run. It is started through the product's own code
+//! (`cluster::ensure`) in a test-only folder — `/dev/shm/neon-migrate-it-<hash>` (tmpfs) when
+//! there is one, else `/var/tmp/…` — and every invocation of the binary is pointed at it with
+//! `NEON_MIGRATE_CLUSTER_DIR`. After every test ran, the harness fails the run if any test
+//! Neon database branch is left on that cluster, then stops the server.
+//!
+//! Run with `cargo test --test integration [FILTER]`.
+
+mod cleanup;
+mod cli_config;
+mod naming;
+mod parent;
+mod pipeline;
+mod secrets;
+mod sql_tool;
+mod support;
+mod users;
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use neon_migrate::pg;
+use neon_migrate::providers::local::cluster;
+
+use support::{all_test_db_branches, query, runtime, MAIN_DB_PREFIX};
+
+/// A test: panics on failure (its message is the report).
+type TestFn = fn();
+
+/// Every test of the suite: (name, function, reason it is ignored).
+fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
+    let mut all = Vec::new();
+    all.extend(pipeline::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(naming::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(cleanup::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(parent::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(sql_tool::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(secrets::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all
+}
+
+fn trials() -> Vec<Trial> {
+    tests()
+        .into_iter()
+        .map(|(name, f, ignored)| {
+            if let Some(reason) = ignored {
+                println!("note: `{name}` is ignored: {reason}");
+            }
+            Trial::test(name, move || {
+                f();
+                Ok::<(), Failed>(())
+            })
+            .with_ignored_flag(ignored.is_some())
+        })
+        .collect()
+}
+
+/// The test-only cluster folder: tmpfs when available, one per checkout.
+fn cluster_dir() -> PathBuf {
+    let hash = neon_migrate::naming::short_hash(env!("CARGO_MANIFEST_DIR"));
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        "/dev/shm"
+    } else {
+        "/var/tmp"
+    };
+    PathBuf::from(format!("{base}/neon-migrate-it-{hash}"))
+}
+
+/// Drops what earlier runs left: every test Neon database branch and every `it_*` main
+/// database (golden templates included) on the test-only cluster. Returns what it dropped.
+async fn drop_test_databases() -> Vec<String> {
+    let rows = query(
+        "postgres",
+        &format!(
+            "SELECT datname FROM pg_database d WHERE datname LIKE '{MAIN_DB_PREFIX}%' \
+             OR shobj_description(d.oid, 'pg_database') LIKE '{{\"neon_migrate\":%'"
+        ),
+    )
+    .await
+    .expect("list test databases");
+    let mut dropped = Vec::new();
+    for row in rows {
+        let name = row[0].clone().unwrap_or_default();
+        let template = format!("ALTER DATABASE {} IS_TEMPLATE false", pg::ident(&name));
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&name));
+        for sql in [template, drop] {
+            if let Err(e) = query("postgres", &sql).await {
+                eprintln!("warning: cannot drop {name}: {e}");
+            }
+        }
+        dropped.push(name);
+    }
+    dropped
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    if args.list {
+        libtest_mimic::run(&args, trials()).exit();
+    }
+    // The tests spend most of their time waiting on child processes, TTLs and the server:
+    // more threads than cores keeps the run short on small machines.
+    if args.test_threads.is_none() {
+        let cores = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
+        args.test_threads = Some(cores.max(4));
+    }
+
+    let started = Instant::now();
+    let dir = cluster_dir();
+    std::fs::create_dir_all(&dir).expect("create the test cluster folder");
+    // Two suite runs in one checkout share the folder: they take turns.
+    let suite_lock = File::create(dir.join("suite.lock")).expect("create suite.lock");
+    suite_lock.lock().expect("lock suite.lock");
+
+    let c = match cluster::ensure(Some(&dir)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "error: cannot start the test cluster in {}: {}",
+                dir.display(),
+                e.message
+            );
+            if let Some(h) = e.help {
+                eprintln!("  help: {h}");
+            }
+            std::process::exit(101);
+        }
+    };
+    println!(
+        "test cluster: PostgreSQL {} at 127.0.0.1:{} in {} (ready after {} ms)",
+        c.major,
+        c.port,
+        dir.display(),
+        started.elapsed().as_millis()
+    );
+    support::set_cluster(c.clone());
+    let rt = runtime();
+    let stale = rt.block_on(drop_test_databases());
+    if !stale.is_empty() {
+        println!(
+            "note: dropped {} database(s) left by an earlier interrupted run: {}",
+            stale.len(),
+            stale.join(", ")
+        );
+    }
+
+    let conclusion = libtest_mimic::run(&args, trials());
+
+    // The suite-wide promise: nothing a test created as a test Neon database branch survives.
+    let left = rt.block_on(all_test_db_branches());
+    let _ = rt.block_on(drop_test_databases());
+    drop(rt);
+    if let Err(e) = cluster::stop(&c) {
+        eprintln!("warning: cannot stop the test cluster: {}", e.message);
+    }
+    drop(suite_lock);
+    println!(
+        "integration suite finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if !left.is_empty() {
+        eprintln!(
+            "\nerror: {} test Neon database branch(es) left behind on the test cluster:",
+            left.len()
+        );
+        for f in &left {
+            eprintln!(
+                "  {} (database `{}`, parent `{}`)",
+                f.name, f.database, f.parent
+            );
+        }
+        std::process::exit(1);
+    }
+    conclusion.exit();
+}

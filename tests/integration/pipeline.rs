@@ -1,0 +1,299 @@
+//! The pipelines end to end: passing, a failing migration, failing checks, and `deploy`.
+
+use neon_migrate::exit;
+
+use crate::support::{stage, Project};
+
+pub const TESTS: &[(&str, fn())] = &[
+    (
+        "pre_push_passes_then_deploy_applies_to_the_main_neon_database_branch",
+        pre_push_passes_then_deploy_applies,
+    ),
+    (
+        "failing_migration_exits_5_names_file_and_line_and_still_deletes",
+        failing_migration,
+    ),
+    (
+        "failing_checks_exit_4_and_every_failure_is_reported",
+        failing_checks,
+    ),
+    (
+        "deploy_after_a_failing_check_skips_apply_and_leaves_main_unchanged",
+        deploy_after_failing_check,
+    ),
+];
+
+const ORDERS: &str =
+    "create table orders (\n    id bigint primary key,\n    total numeric(10, 2) not null\n);\n";
+
+const ORDERS_CHECK: &str = r#"
+[[checks.sql]]
+name = "orders starts empty"
+query = "select count(*) from orders"
+expect-value = "0"
+"#;
+
+/// A duration as the report prints it: `12 ms` or `1.3 s`.
+fn is_duration(number: &str, unit: &str) -> bool {
+    match unit {
+        "ms" => number.parse::<u64>().is_ok(),
+        "s" => number.parse::<f64>().is_ok(),
+        _ => false,
+    }
+}
+
+fn pre_push_passes_then_deploy_applies() {
+    let p = Project::new("pre_push_passes")
+        .config(ORDERS_CHECK)
+        .migration("0001_create_orders.sql", ORDERS)
+        .commit()
+        .git_branch("feature/add-orders");
+    p.main_sql(
+        "create table customers (id int primary key); insert into customers values (1), (2)",
+    );
+
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::OK)
+        .stdout_has("git branch            feature/add-orders @ ")
+        .stdout_has("Neon database branch  migrate/feature/add-orders")
+        .stdout_has("applied 0001_create_orders.sql")
+        .stdout_has("✓ orders starts empty")
+        .stdout_has("The test Neon database branch migrate/feature/add-orders was deleted.")
+        .stdout_has("PASSED in ");
+    for name in [
+        "create-neon-database-branch",
+        "migrate",
+        "checks",
+        "delete-neon-database-branch",
+    ] {
+        let line = out.stage_line(name);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[0], "✓", "stage `{name}` did not pass: {line}\n{out}");
+        assert!(
+            is_duration(words[2], words[3]),
+            "stage `{name}` shows no duration: {line:?}\n{out}"
+        );
+    }
+    p.assert_no_test_db_branches();
+    assert!(!p.block_on(crate::support::database_exists(
+        "migrate/feature/add-orders"
+    )));
+    assert!(
+        !p.main_has("public.orders"),
+        "pre-push must not touch the main Neon database branch"
+    );
+    assert!(
+        !p.main_has("neon_migrate.schema_migrations"),
+        "pre-push must not record anything on main"
+    );
+    assert_eq!(
+        p.main_sql("select count(*) from customers")[0][0].as_deref(),
+        Some("2")
+    );
+
+    let out = p.run(&["run", "deploy"]);
+    out.code(exit::OK).stdout_has("✓ apply");
+    assert!(
+        out.stage_line("apply").contains("applied 1 migration(s)"),
+        "{out}"
+    );
+    assert!(
+        p.main_has("public.orders"),
+        "deploy applies to the main Neon database branch\n{out}"
+    );
+    let recorded = p.main_sql("select version, file from neon_migrate.schema_migrations");
+    assert_eq!(
+        recorded,
+        vec![vec![
+            Some("0001".to_owned()),
+            Some("0001_create_orders.sql".to_owned())
+        ]]
+    );
+    p.assert_no_test_db_branches();
+
+    // Idempotent: a second deploy finds everything applied, on both Neon database branches.
+    let out = p.run(&["run", "deploy"]);
+    out.code(exit::OK);
+    assert!(out.stage_line("migrate").contains("is up to date"), "{out}");
+    assert!(out.stage_line("apply").contains("is up to date"), "{out}");
+    p.assert_no_test_db_branches();
+}
+
+fn failing_migration() {
+    let p = Project::new("failing_migration")
+        .migration("0001_create_a.sql", "create table a (id int);\n")
+        .migration(
+            "0002_broken.sql",
+            "create table b (id int);\n\ninsert into b values (1);\nselec 1;\ncreate table c (id int);\n",
+        )
+        .commit()
+        .git_branch("feature/broken-migration");
+
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("0002_broken.sql:4:1: syntax error at or near \"selec\"")
+        .stdout_has("applied 0001_create_a.sql before the failure")
+        .stdout_has("FAILED in ")
+        .stdout_has("The test Neon database branch migrate/feature/broken-migration was deleted.");
+    assert!(out.stage_line("migrate").starts_with("  ✗"), "{out}");
+    assert!(
+        out.stage_line("checks").starts_with("  -"),
+        "checks must be skipped\n{out}"
+    );
+    assert!(
+        out.stage_line("delete-neon-database-branch")
+            .starts_with("  ✓"),
+        "{out}"
+    );
+    p.assert_no_test_db_branches();
+    for t in [
+        "public.a",
+        "public.b",
+        "public.c",
+        "neon_migrate.schema_migrations",
+    ] {
+        assert!(!p.main_has(t), "{t} reached the main Neon database branch");
+    }
+
+    // The same through deploy: apply never runs after a failed migration.
+    let out = p.run(&["run", "deploy", "--json"]);
+    out.code(exit::MIGRATION_FAILED);
+    let report = out.json();
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["exit_code"], exit::MIGRATION_FAILED);
+    let migrate = stage(&report, "migrate");
+    assert_eq!(migrate["status"], "failed");
+    let message = migrate["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("0002_broken.sql:4:1:"), "{message}");
+    assert_eq!(
+        stage(&report, "delete-neon-database-branch")["status"],
+        "passed"
+    );
+    assert_eq!(stage(&report, "apply")["status"], "skipped");
+    assert_eq!(report["neon_database_branch"]["deleted"], true);
+    p.assert_no_test_db_branches();
+    assert!(!p.main_has("public.a"));
+}
+
+fn failing_checks() {
+    let p = Project::new("failing_checks")
+        .config(
+            r#"
+[[checks.sql]]
+name = "orders exist"
+query = "select to_regclass('public.orders') is not null"
+expect-true = true
+
+[[checks.sql]]
+name = "one seeded order"
+query = "select count(*) from orders"
+expect-value = "1"
+
+[[checks.sql]]
+name = "no negative totals"
+query = "select id from orders where total < 0"
+expect-rows = 0
+"#,
+        )
+        .migration("0001_create_orders.sql", ORDERS)
+        .migration(
+            "0002_seed.sql",
+            "insert into orders values (1, 10), (2, -5);\n",
+        )
+        .commit()
+        .git_branch("feature/failing-checks");
+
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::CHECK_FAILED)
+        .stdout_has("✓ orders exist")
+        // Both failures, each with what was expected, what came back, and the query.
+        .stdout_has("✗ one seeded order: expected the value `1`, got `2`")
+        .stdout_has("query: select count(*) from orders")
+        .stdout_has("✗ no negative totals: expected 0 row(s), got 1 row(s)")
+        .stdout_has("query: select id from orders where total < 0")
+        .stdout_has("2 of 3 check(s) failed")
+        .stdout_has("The test Neon database branch migrate/feature/failing-checks was deleted.");
+    assert!(out.stage_line("checks").starts_with("  ✗"), "{out}");
+    assert!(
+        out.stage_line("delete-neon-database-branch")
+            .starts_with("  ✓"),
+        "{out}"
+    );
+    p.assert_no_test_db_branches();
+    assert!(!p.main_has("public.orders"));
+
+    // The JSON report carries every check too.
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::CHECK_FAILED);
+    let report = out.json();
+    let checks = stage(&report, "checks")["checks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["one seeded order", "no negative totals"],
+        "{report:#}"
+    );
+    let second = &checks[1];
+    assert_eq!(second["expected"], "the value `1`");
+    assert_eq!(second["got"], "`2`");
+    assert_eq!(second["query"], "select count(*) from orders");
+    p.assert_no_test_db_branches();
+}
+
+fn deploy_after_failing_check() {
+    let p = Project::new("deploy_failing_check")
+        .config(
+            r#"
+[[checks.sql]]
+name = "orders has a status column"
+query = "select count(*) from information_schema.columns where table_name = 'orders' and column_name = 'status'"
+expect-value = "1"
+"#,
+        )
+        .migration("0001_create_orders.sql", ORDERS)
+        .commit()
+        .git_branch("feature/deploy-blocked");
+    p.main_sql("create table audit (id int); insert into audit values (7)");
+
+    let out = p.run(&["run", "deploy", "--json"]);
+    out.code(exit::CHECK_FAILED);
+    let report = out.json();
+    assert_eq!(stage(&report, "migrate")["status"], "passed");
+    assert_eq!(stage(&report, "checks")["status"], "failed");
+    assert_eq!(
+        stage(&report, "delete-neon-database-branch")["status"],
+        "passed"
+    );
+    let apply = stage(&report, "apply");
+    assert_eq!(apply["status"], "skipped", "{report:#}");
+    assert!(
+        apply["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("earlier stage failed"),
+        "{report:#}"
+    );
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["exit_code"], exit::CHECK_FAILED);
+
+    assert!(
+        !p.main_has("public.orders"),
+        "apply ran despite a failing check"
+    );
+    assert!(
+        !p.main_has("neon_migrate.schema_migrations"),
+        "apply ran despite a failing check"
+    );
+    assert_eq!(
+        p.main_sql("select id from audit"),
+        vec![vec![Some("7".to_owned())]]
+    );
+    p.assert_no_test_db_branches();
+}

@@ -1,0 +1,78 @@
+//! The cluster password never reaches the output, whatever stages and tools print.
+
+use neon_migrate::exit;
+
+use crate::support::{cluster, Project};
+
+pub const TESTS: &[(&str, fn())] = &[(
+    "the_cluster_password_never_appears_in_any_output",
+    password_never_printed,
+)];
+
+/// Prints the connection string every way a careless script might: the env var, the
+/// template, the bare password cut out of the URL, on stdout and on stderr.
+const LEAKY: &str = r#"echo "env $DATABASE_URL"; echo "template {{neon_database_branch.url}}"; p=${DATABASE_URL#postgres://postgres:}; echo "bare ${p%%@*}"; echo "stderr $DATABASE_URL" >&2"#;
+
+fn config(tool_fails: bool) -> String {
+    let exit = if tool_fails { "exit 3" } else { "true" };
+    format!(
+        r#"
+[tool]
+name = "leaky-tool"
+command = '{LEAKY}; {exit}'
+
+[stages.leaky-stage]
+kind = "shell"
+run = '{LEAKY}'
+
+[pipelines.leak]
+stages = ["create-neon-database-branch", "leaky-stage", "migrate", "delete-neon-database-branch"]
+"#
+    )
+}
+
+fn password_never_printed() {
+    let password =
+        std::fs::read_to_string(cluster().dir.join("password")).expect("read the cluster password");
+    let password = password.trim();
+    assert!(password.len() >= 16, "unexpectedly short password");
+
+    let p = Project::new("secrets")
+        .config(&config(true))
+        .commit()
+        .git_branch("feature/leaky");
+    let human = p.run(&["run", "leak"]);
+    human.code(exit::MIGRATION_FAILED);
+    // The scripts did print their URLs, masked: the stage's tail and the tool's output.
+    human
+        .stdout_has("│ env postgres://postgres:****@127.0.0.1:")
+        .stdout_has("│ template postgres://postgres:****@127.0.0.1:")
+        .stdout_has("│ bare ****")
+        .stdout_has("│ stderr postgres://postgres:****@");
+    let json = p.run(&["run", "leak", "--json"]);
+    json.code(exit::MIGRATION_FAILED);
+    let report = json.json();
+    let output = crate::support::stage(&report, "migrate")["error"]["output"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        output.contains("bare ****"),
+        "the tool's output is in the report: {output}"
+    );
+
+    // A passing tool: its output is not shown, but the stage's is.
+    let p = p.config(&config(false));
+    let passing = p.run(&["run", "leak", "--json"]);
+    passing.code(exit::OK);
+
+    for out in [&human, &json, &passing] {
+        for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !text.contains(password),
+                "the cluster password is in {stream}\n{out}"
+            );
+        }
+    }
+    p.assert_no_test_db_branches();
+}
