@@ -62,11 +62,39 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Serve an emulation of the Neon API v2, backed by a local Postgres (for tests and offline rehearsals).
+    Emulator {
+        /// Address to listen on; port 0 picks a free one (the URL is printed on the first line).
+        #[arg(long, default_value = "127.0.0.1:4444")]
+        listen: std::net::SocketAddr,
+        /// The id of the emulated project.
+        #[arg(long, default_value = "emulated-project-00000001")]
+        project_id: String,
+        /// Accept only the API key in this environment variable (default: any non-empty key).
+        #[arg(long, value_name = "ENV")]
+        api_key_env: Option<String>,
+        /// How long each operation takes to go scheduling → running → finished.
+        #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+        operation_delay: std::time::Duration,
+        /// Faults to inject, a JSON array of {method, path_contains, times, status | retry_after | delay_ms | drop | fail_next_operation}.
+        #[arg(long, value_name = "FILE")]
+        faults: Option<PathBuf>,
+        /// Backing Postgres server (default: the embedded one).
+        #[arg(long, value_name = "URL", env = "NEON_MIGRATE_EMULATOR_BACKING_URL")]
+        backing_url: Option<String>,
+        /// Folder of the embedded Postgres.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// Build a sample repository and run the whole workflow on an embedded Postgres.
     Demo {
         /// Folder for the sample repository (default: a new temporary folder).
         dir: Option<PathBuf>,
     },
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    config::duration::parse(s)
 }
 
 fn exit_codes_help() -> String {
@@ -114,6 +142,26 @@ async fn dispatch(cli: Cli) -> i32 {
     };
     match cli.command {
         Command::Demo { dir } => crate::demo::run(dir).await,
+        Command::Emulator {
+            listen,
+            project_id,
+            api_key_env,
+            operation_delay,
+            faults,
+            backing_url,
+            data_dir,
+        } => {
+            emulator(
+                listen,
+                project_id,
+                api_key_env,
+                operation_delay,
+                faults,
+                backing_url,
+                data_dir,
+            )
+            .await
+        }
         Command::Check => {
             let git = git::discover(&cwd).ok();
             match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
@@ -323,7 +371,9 @@ pub async fn open_provider(
             };
             Ok(Box::new(LocalProvider::open(l, url, redactor).await?))
         }
-        config::ProviderConfig::Neon(n) => Ok(Box::new(providers::neon::NeonProvider::open(n, redactor).await?)),
+        config::ProviderConfig::Neon(n) => Ok(Box::new(
+            providers::neon::NeonProvider::open(n, redactor).await?,
+        )),
     }
 }
 
@@ -463,4 +513,88 @@ async fn gc(config: &Config, dry_run: bool, all: bool) -> i32 {
         if dry_run { "to delete" } else { "deleted" }
     );
     code
+}
+
+async fn emulator(
+    listen: std::net::SocketAddr,
+    project_id: String,
+    api_key_env: Option<String>,
+    operation_delay: std::time::Duration,
+    faults: Option<PathBuf>,
+    backing_url: Option<String>,
+    data_dir: Option<PathBuf>,
+) -> i32 {
+    use crate::emulator::{Emulator, EmulatorOptions, FaultSpec};
+    let api_key = match &api_key_env {
+        Some(name) => match std::env::var(name) {
+            Ok(k) if !k.is_empty() => Some(k),
+            _ => {
+                eprintln!("error: --api-key-env {name}: the variable is not set");
+                return exit::USAGE;
+            }
+        },
+        None => None,
+    };
+    let mut injected = Vec::new();
+    if let Some(path) = &faults {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Vec<FaultSpec>>(&t).map_err(|e| e.to_string()))
+            .and_then(|specs| {
+                specs
+                    .into_iter()
+                    .map(FaultSpec::into_fault)
+                    .collect::<Result<Vec<_>, _>>()
+            });
+        match parsed {
+            Ok(f) => injected = f,
+            Err(e) => {
+                eprintln!("error: --faults {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
+    }
+    let local = config::LocalConfig {
+        url: backing_url,
+        main_database: None,
+        data_dir,
+        busy_parent: config::BusyParent::Fail,
+    };
+    let opts = EmulatorOptions {
+        listen,
+        project_id,
+        api_key,
+        operation_delay,
+        local,
+    };
+    let emu = match Emulator::start(opts).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot start the emulator: {}", e.message);
+            if let Some(h) = e.help {
+                eprintln!("  help: {h}");
+            }
+            return exit::PROVIDER;
+        }
+    };
+    for f in injected {
+        emu.inject(f);
+    }
+    println!("Neon API emulator listening on {}", emu.base_url());
+    println!("  project id            {}", emu.project_id());
+    println!("  API base URLs         {0} and {0}/api/v2", emu.base_url());
+    println!(
+        "  main Neon database branch `main`: {}",
+        crate::secret::mask_url_passwords(&emu.main_url())
+    );
+    println!(
+        "  faults                POST/DELETE {}/_emulator/faults",
+        emu.base_url()
+    );
+    println!("Ctrl-C stops it and deletes every Neon database branch but `main`.");
+    let _ = std::io::stdout().flush();
+    let mut rx = interrupt_flag();
+    let _ = rx.wait_for(|v| *v).await;
+    emu.shutdown().await;
+    exit::OK
 }

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod emulator;
 pub mod engine;
 pub mod exit;
 pub mod fingerprint;

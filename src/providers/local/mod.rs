@@ -155,11 +155,27 @@ impl LocalProvider {
         Secret::new(pg::with_database(self.server_url.expose(), db))
     }
 
+    /// Host and port of the server (for the emulator's endpoint proxies).
+    pub fn server_addr(&self) -> Result<(String, u16), ProviderError> {
+        let config: tokio_postgres::Config = self
+            .server_url
+            .expose()
+            .parse()
+            .map_err(|e| ProviderError::new(format!("invalid server URL: {e}")))?;
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        Ok((host, port))
+    }
+
     pub fn server_version(&self) -> i32 {
         self.server_version
     }
 
-    async fn admin(&self) -> Result<Client, ProviderError> {
+    /// A connection to the server's maintenance database.
+    pub async fn admin(&self) -> Result<Client, ProviderError> {
         Ok(pg::connect(&self.admin_url).await?)
     }
 
@@ -205,7 +221,7 @@ impl LocalProvider {
         Ok(row.map(|r| r.get::<_, Option<String>>(0)))
     }
 
-    async fn copy_database(
+    pub(crate) async fn copy_database(
         &self,
         client: &Client,
         child: &str,

@@ -1,0 +1,625 @@
+//! `neon-migrate emulator`: the subset of Neon API v2 that neon-migrate and `neonctl` use,
+//! served over HTTP and backed by a real Postgres.
+//!
+//! Neon cannot be reached from where this product is tested (and users rehearse offline), so
+//! the `neon` provider is proven against this emulator, and the emulator against Neon's own
+//! CLI and OpenAPI document. It keeps Neon's paths, JSON keys, id shapes, status codes and
+//! asynchronous operations; every Neon database branch is a real database (a template copy
+//! of its parent), reached through a per-endpoint proxy so connection strings look like
+//! Neon's (`postgresql://neondb_owner:npg_…@host/neondb`). Faults can be injected (status
+//! codes with `Retry-After`, delays, dropped connections, failed operations) for the
+//! reliability tests. State is in memory: a restarted emulator is a fresh project whose
+//! default Neon database branch keeps its data.
+
+mod proxy;
+mod routes;
+pub mod state;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::{BusyParent, LocalConfig};
+use crate::pg::{self, ident, literal};
+use crate::providers::local::{local_db_name, LocalProvider};
+use crate::providers::ProviderError;
+use crate::secret::Redactor;
+
+use state::{Branch, Endpoint, Project};
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// The one project it serves (`^[a-z0-9-]{1,60}$`).
+    pub project_id: String,
+    /// The accepted API key; `None` accepts any non-empty Bearer token.
+    pub api_key: Option<String>,
+    /// How long each operation takes to go `scheduling` → `running` → `finished`.
+    pub operation_delay: Duration,
+    /// The backing Postgres (embedded cluster or `url`); `main_database` defaults to
+    /// `neon_emu_<project id>`.
+    pub local: LocalConfig,
+}
+
+/// A fault to inject into the next matching requests.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// HTTP method to match; `None` matches any.
+    pub method: Option<String>,
+    /// Substring of the path to match (`""` matches every path).
+    pub path_contains: String,
+    /// How many matching requests get the fault.
+    pub times: u32,
+    pub action: FaultAction,
+}
+
+#[derive(Debug, Clone)]
+pub enum FaultAction {
+    /// Answer with this status and Neon's error body, optionally with `Retry-After` seconds.
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Close the connection without an answer.
+    Drop,
+    /// Let the request through, but its operations end `failed`.
+    FailNextOperation,
+}
+
+/// The JSON form of a fault (admin route `POST /_emulator/faults`, `--faults FILE`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path_contains: String,
+    #[serde(default = "one")]
+    pub times: u32,
+    pub status: Option<u16>,
+    pub retry_after: Option<u64>,
+    pub delay_ms: Option<u64>,
+    #[serde(default)]
+    pub drop: bool,
+    #[serde(default)]
+    pub fail_next_operation: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl FaultSpec {
+    pub fn into_fault(self) -> Result<Fault, String> {
+        let actions = [
+            self.status.is_some(),
+            self.delay_ms.is_some(),
+            self.drop,
+            self.fail_next_operation,
+        ];
+        if actions.iter().filter(|a| **a).count() != 1 {
+            return Err(
+                "give exactly one of `status`, `delay_ms`, `drop`, `fail_next_operation`".into(),
+            );
+        }
+        let action = if let Some(status) = self.status {
+            if !(100..=599).contains(&status) {
+                return Err(format!("`status` {status} is not an HTTP status"));
+            }
+            FaultAction::Status {
+                status,
+                retry_after: self.retry_after,
+            }
+        } else if let Some(ms) = self.delay_ms {
+            FaultAction::Delay(Duration::from_millis(ms))
+        } else if self.drop {
+            FaultAction::Drop
+        } else {
+            FaultAction::FailNextOperation
+        };
+        Ok(Fault {
+            method: self.method.map(|m| m.to_uppercase()),
+            path_contains: self.path_contains,
+            times: self.times,
+            action,
+        })
+    }
+}
+
+/// State shared by the HTTP server, the proxies and the reaper.
+pub(crate) struct Shared {
+    pub project_id: String,
+    pub api_key: Option<String>,
+    pub delay: Duration,
+    pub project: Mutex<Project>,
+    pub faults: Mutex<Vec<Fault>>,
+    pub backend: LocalProvider,
+    pub backend_addr: (String, u16),
+    /// The physical role behind `neondb_owner`, and its password.
+    pub role: String,
+    pub password: String,
+    proxies: Mutex<HashMap<String, JoinHandle<()>>>,
+}
+
+/// A running emulator. Dropping it stops serving; [`Emulator::shutdown`] also drops the
+/// databases of its non-default Neon database branches.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Ok(proxies) = self.shared.proxies.lock() {
+            for p in proxies.values() {
+                p.abort();
+            }
+        }
+    }
+}
+
+fn sanitize_ident(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl Emulator {
+    /// Starts the emulator: backing database, default Neon database branch `main` with its
+    /// endpoint, the HTTP server and the expiry reaper.
+    pub async fn start(opts: EmulatorOptions) -> Result<Emulator, ProviderError> {
+        let valid = !opts.project_id.is_empty()
+            && opts.project_id.len() <= 60
+            && opts
+                .project_id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(ProviderError::new(format!(
+                "project id `{}` must match ^[a-z0-9-]{{1,60}}$",
+                opts.project_id
+            )));
+        }
+        let tag = sanitize_ident(&opts.project_id);
+        let main_db = opts
+            .local
+            .main_database
+            .clone()
+            .unwrap_or_else(|| local_db_name(&format!("neon_emu_{tag}")));
+        let local = LocalConfig {
+            main_database: Some(main_db.clone()),
+            busy_parent: BusyParent::Fail,
+            ..opts.local.clone()
+        };
+        let redactor = Redactor::new();
+        let url = local.url.clone();
+        let backend = LocalProvider::open(&local, url, &redactor).await?;
+        let backend_addr = backend.server_addr()?;
+        let mut project = Project::new();
+        let password = project.password();
+        let role = local_db_name(&format!("neon_emu_{tag}_owner"));
+
+        let admin = backend.admin().await?;
+        let exists = admin
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
+            .await
+            .map_err(|e| pg::PgError::new("cannot read roles", &e))?
+            .is_some();
+        let verb = if exists { "ALTER" } else { "CREATE" };
+        admin
+            .batch_execute(&format!(
+                "{verb} ROLE {} LOGIN PASSWORD {}",
+                ident(&role),
+                literal(&password)
+            ))
+            .await
+            .map_err(|e| pg::PgError::new("cannot set up the emulator's role", &e))?;
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {} OWNER TO {}",
+                ident(&main_db),
+                ident(&role)
+            ))
+            .await
+            .map_err(|e| {
+                pg::PgError::new("cannot hand the main database to the emulator's role", &e)
+            })?;
+        // Leftovers of an earlier run of this project: its state is gone, so are they.
+        for db in physical_children(&admin, &opts.project_id).await? {
+            let _ = admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(&db)
+                ))
+                .await;
+        }
+
+        let now = Utc::now();
+        let main = Branch {
+            id: project.new_id("br"),
+            name: "main".into(),
+            parent_id: None,
+            default: true,
+            protected: false,
+            created_at: now,
+            updated_at: now,
+            state_changed_at: now,
+            expires_at: None,
+            ttl_interval_seconds: None,
+            last_reset_at: None,
+            init_source: "parent-data".into(),
+            creation_source: "console".into(),
+            annotation: Default::default(),
+            physical: main_db,
+            logical_size: 0,
+        };
+        let main_id = main.id.clone();
+        project.branches.insert(main.id.clone(), main);
+
+        let listener = TcpListener::bind(opts.listen)
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot listen on {}: {e}", opts.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ProviderError::new(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            project_id: opts.project_id.clone(),
+            api_key: opts.api_key.clone(),
+            delay: opts.operation_delay,
+            project: Mutex::new(project),
+            faults: Mutex::new(Vec::new()),
+            backend,
+            backend_addr,
+            role,
+            password,
+            proxies: Mutex::new(HashMap::new()),
+        });
+        shared.add_endpoint(&main_id, 0.25, 0.25, 0).await?;
+
+        let server = tokio::spawn(routes::serve(listener, shared.clone()));
+        let reaper = tokio::spawn(reap(shared.clone()));
+        Ok(Emulator {
+            addr,
+            shared,
+            tasks: vec![server, reaper],
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` — the API is served here and under `/api/v2`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn project_id(&self) -> &str {
+        &self.shared.project_id
+    }
+
+    /// The password of `neondb_owner` (a secret; for tests that build URLs themselves).
+    pub fn password(&self) -> &str {
+        &self.shared.password
+    }
+
+    /// Connection string of the default Neon database branch.
+    pub fn main_url(&self) -> String {
+        let project = self.shared.project.lock().expect("state lock");
+        let main = project
+            .default_branch()
+            .expect("a default Neon database branch exists");
+        let host = project
+            .endpoint_of(&main.id)
+            .map(Endpoint::host)
+            .unwrap_or_default();
+        self.shared.uri(&host)
+    }
+
+    /// Injects a fault into the next matching requests.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.lock().expect("faults lock").push(fault);
+    }
+
+    /// Stops serving and drops the databases of every non-default Neon database branch.
+    pub async fn shutdown(self) {
+        let ids: Vec<String> = {
+            let project = self.shared.project.lock().expect("state lock");
+            project
+                .branches
+                .values()
+                .filter(|b| !b.default)
+                .map(|b| b.id.clone())
+                .collect()
+        };
+        for id in ids {
+            let _ = self.shared.remove_branch(&id).await;
+        }
+    }
+
+    /// Like [`Emulator::shutdown`], and also drops the default Neon database branch's database
+    /// and the emulator's role (tests).
+    pub async fn destroy(self) {
+        let shared = self.shared.clone();
+        let main = {
+            let project = shared.project.lock().expect("state lock");
+            project.default_branch().map(|b| b.physical.clone())
+        };
+        self.shutdown().await;
+        if let Ok(admin) = shared.backend.admin().await {
+            if let Some(db) = main {
+                let _ = admin
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        ident(&db)
+                    ))
+                    .await;
+            }
+            let _ = admin
+                .batch_execute(&format!("DROP ROLE IF EXISTS {}", ident(&shared.role)))
+                .await;
+        }
+    }
+}
+
+/// Databases the emulator created for `project_id` (their comment says so).
+async fn physical_children(
+    admin: &tokio_postgres::Client,
+    project_id: &str,
+) -> Result<Vec<String>, ProviderError> {
+    let rows = admin
+        .query(
+            "SELECT d.datname FROM pg_database d JOIN pg_shdescription s ON s.objoid = d.oid \
+             AND s.classoid = 'pg_database'::regclass WHERE s.description = $1",
+            &[&marker(project_id)],
+        )
+        .await
+        .map_err(|e| pg::PgError::new("cannot list the emulator's databases", &e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+fn marker(project_id: &str) -> String {
+    serde_json::json!({ "neon_emulator": 1, "project_id": project_id }).to_string()
+}
+
+impl Shared {
+    /// A connection URI for `host`, the way Neon writes them (no TLS on loopback).
+    pub fn uri(&self, host: &str) -> String {
+        format!(
+            "postgresql://{}:{}@{host}/{}",
+            state::ROLE,
+            self.password,
+            state::DATABASE
+        )
+    }
+
+    /// Starts the proxy of a new endpoint of `branch_id`; returns its id.
+    pub async fn add_endpoint(
+        self: &Arc<Self>,
+        branch_id: &str,
+        min_cu: f64,
+        max_cu: f64,
+        suspend: i64,
+    ) -> Result<String, ProviderError> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot open an endpoint port: {e}")))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| ProviderError::new(e.to_string()))?
+            .port();
+        let id = {
+            let mut project = self.project.lock().expect("state lock");
+            let id = project.new_id("ep");
+            let ep = Endpoint {
+                id: id.clone(),
+                branch_id: branch_id.to_owned(),
+                port,
+                created_at: Utc::now(),
+                suspend_timeout_seconds: suspend,
+                min_cu,
+                max_cu,
+            };
+            project.endpoints.insert(id.clone(), ep);
+            id
+        };
+        let weak = Arc::downgrade(self);
+        let resolve: proxy::Resolver = Arc::new(move |endpoint_id: &str, database: &str| {
+            let shared = weak.upgrade().ok_or(proxy::Refusal {
+                sqlstate: "57P01",
+                message: "the emulator is shutting down".into(),
+            })?;
+            let project = shared.project.lock().expect("state lock");
+            let ep = project.endpoints.get(endpoint_id).ok_or(proxy::Refusal {
+                sqlstate: "XX000",
+                message: "endpoint not found".into(),
+            })?;
+            let branch = project.branches.get(&ep.branch_id).ok_or(proxy::Refusal {
+                sqlstate: "XX000",
+                message: "endpoint not found".into(),
+            })?;
+            if project.branch_state(&branch.id) != "ready" {
+                return Err(proxy::Refusal { sqlstate: "57P03", message: "the endpoint is not ready yet: wait for the Neon database branch's operations to finish".into() });
+            }
+            if database != state::DATABASE {
+                return Err(proxy::Refusal {
+                    sqlstate: "3D000",
+                    message: format!("database \"{database}\" does not exist"),
+                });
+            }
+            Ok(proxy::Target {
+                database: branch.physical.clone(),
+                user: shared.role.clone(),
+            })
+        });
+        let task = tokio::spawn(proxy::serve(
+            listener,
+            id.clone(),
+            self.backend_addr.clone(),
+            resolve,
+        ));
+        self.proxies
+            .lock()
+            .expect("proxies lock")
+            .insert(id.clone(), task);
+        Ok(id)
+    }
+
+    /// Copies `parent`'s database into a new one for `branch_id`.
+    pub async fn copy_physical(
+        &self,
+        parent: &str,
+        branch_id: &str,
+    ) -> Result<String, ProviderError> {
+        let generation = {
+            let mut project = self.project.lock().expect("state lock");
+            project.generation += 1;
+            project.generation
+        };
+        let db = local_db_name(&format!(
+            "neon_emu_{}_{}_{generation}",
+            sanitize_ident(&self.project_id),
+            sanitize_ident(branch_id)
+        ));
+        let admin = self.backend.admin().await?;
+        // Neon branches from a parent in use; Postgres cannot copy one. Wait for its sessions.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let row = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                    &[&parent],
+                )
+                .await
+                .map_err(|e| pg::PgError::new("cannot read pg_stat_activity", &e))?;
+            if row.get::<_, i64>(0) == 0 {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(ProviderError::new(
+                    "the parent Neon database branch has open sessions and the emulator's Postgres cannot copy it; close them and retry",
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.backend.copy_database(&admin, &db, parent).await?;
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {0} OWNER TO {1}; COMMENT ON DATABASE {0} IS {2}",
+                ident(&db),
+                ident(&self.role),
+                literal(&marker(&self.project_id))
+            ))
+            .await
+            .map_err(|e| pg::PgError::new("cannot hand over the copied database", &e))?;
+        Ok(db)
+    }
+
+    pub async fn drop_physical(&self, db: &str) -> Result<(), ProviderError> {
+        let admin = self.backend.admin().await?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                ident(db)
+            ))
+            .await
+            .map_err(|e| pg::PgError::new("cannot drop a Neon database branch's database", &e))?;
+        Ok(())
+    }
+
+    /// Removes a Neon database branch, its endpoint and its database.
+    pub async fn remove_branch(&self, id: &str) -> Result<(), ProviderError> {
+        let (physical, endpoints) = {
+            let mut project = self.project.lock().expect("state lock");
+            let Some(b) = project.branches.remove(id) else {
+                return Ok(());
+            };
+            let eps: Vec<String> = project
+                .endpoints
+                .values()
+                .filter(|e| e.branch_id == id)
+                .map(|e| e.id.clone())
+                .collect();
+            for e in &eps {
+                project.endpoints.remove(e);
+            }
+            (b.physical, eps)
+        };
+        {
+            let mut proxies = self.proxies.lock().expect("proxies lock");
+            for e in endpoints {
+                if let Some(task) = proxies.remove(&e) {
+                    task.abort();
+                }
+            }
+        }
+        self.drop_physical(&physical).await
+    }
+
+    /// The SQL schema of a Neon database branch (`pg_dump --schema-only`).
+    pub async fn schema_sql(&self, physical: &str) -> Result<String, ProviderError> {
+        let bin = match self.backend.cluster() {
+            Some(c) => c.bin.clone(),
+            None => crate::providers::local::cluster::find_bin()?.0,
+        };
+        let out = tokio::process::Command::new(bin.join("pg_dump"))
+            .args(["--schema-only", "--no-owner", "--no-privileges", "-d"])
+            .arg(self.backend.url_of(physical).expose())
+            .output()
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
+        if !out.status.success() {
+            return Err(ProviderError::new(format!(
+                "pg_dump failed: {}",
+                crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        // pg_dump ≥ 15.14 wraps the dump in `\restrict <random key>`: drop those lines, or two
+        // identical schemas would always differ.
+        let text = String::from_utf8_lossy(&out.stdout);
+        Ok(text
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+            .map(|l| format!("{l}\n"))
+            .collect())
+    }
+}
+
+/// Deletes Neon database branches past `expires_at`, like Neon's background job.
+async fn reap(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let expired: Vec<String> = {
+            let project = shared.project.lock().expect("state lock");
+            let now = Utc::now();
+            project
+                .branches
+                .values()
+                .filter(|b| {
+                    !b.default
+                        && b.expires_at.is_some_and(|e| e <= now)
+                        && project.children_of(&b.id) == 0
+                })
+                .map(|b| b.id.clone())
+                .collect()
+        };
+        for id in expired {
+            let _ = shared.remove_branch(&id).await;
+        }
+    }
+}
