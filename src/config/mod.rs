@@ -265,7 +265,15 @@ pub const STAGE_KINDS: &[&str] = &[
 ];
 const PROVIDER_KINDS: &[&str] = &["local", "neon"];
 const LOCAL_ONLY: &[&str] = &["url", "main-database", "data-dir", "busy-parent"];
-const NEON_ONLY: &[&str] = &["project-id", "api-key-env", "api-host", "parent", "database", "role", "operation-timeout"];
+const NEON_ONLY: &[&str] = &[
+    "project-id",
+    "api-key-env",
+    "api-host",
+    "parent",
+    "database",
+    "role",
+    "operation-timeout",
+];
 const BUSY_PARENT: &[&str] = &["fail", "golden-template"];
 
 /// Finds `neon-migrate.toml` from `start` up to `stop` (the git root), inclusive.
@@ -649,42 +657,81 @@ impl Validator<'_> {
         ];
         for (key, sp) in given {
             let Some(sp) = sp else { continue };
-            let (wrong, kind) = if is_neon { (LOCAL_ONLY, "neon") } else { (NEON_ONLY, "local") };
+            let (wrong, kind) = if is_neon {
+                (LOCAL_ONLY, "neon")
+            } else {
+                (NEON_ONLY, "local")
+            };
             if wrong.contains(&key) {
                 let other = if is_neon { "local" } else { "neon" };
                 self.push(
-                    Problem::new("config::provider", sp, format!("`{key}` is a `{other}` provider setting, but `kind` is `{kind}`"))
-                        .label("not used by this provider")
-                        .help(format!("remove `{key}`, or set `kind = \"{other}\"`")),
+                    Problem::new(
+                        "config::provider",
+                        sp,
+                        format!("`{key}` is a `{other}` provider setting, but `kind` is `{kind}`"),
+                    )
+                    .label("not used by this provider")
+                    .help(format!("remove `{key}`, or set `kind = \"{other}\"`")),
                 );
             }
         }
         if let Some(host) = &rp.api_host {
             if !(host.get_ref().starts_with("https://") || host.get_ref().starts_with("http://")) {
                 self.push(
-                    Problem::new("config::provider", span(host), format!("`api-host` must be an http(s) URL, not `{}`", host.get_ref()))
-                        .help(format!("the default is `{NEON_API_HOST}`")),
+                    Problem::new(
+                        "config::provider",
+                        span(host),
+                        format!(
+                            "`api-host` must be an http(s) URL, not `{}`",
+                            host.get_ref()
+                        ),
+                    )
+                    .help(format!("the default is `{NEON_API_HOST}`")),
                 );
             }
         }
         if let Some(env) = &rp.api_key_env {
             let e = env.get_ref();
-            if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || e.starts_with("napi_") {
+            if e.is_empty()
+                || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || e.starts_with("napi_")
+            {
                 self.push(
-                    Problem::new("config::provider", span(env), "`api-key-env` names an environment variable, not the key itself")
-                        .help("write `api-key-env = \"NEON_API_KEY\"` and put the key in that variable"),
+                    Problem::new(
+                        "config::provider",
+                        span(env),
+                        "`api-key-env` names an environment variable, not the key itself",
+                    )
+                    .help(
+                        "write `api-key-env = \"NEON_API_KEY\"` and put the key in that variable",
+                    ),
                 );
             }
         }
-        let operation_timeout = self.duration(&rp.operation_timeout, "provider.operation-timeout", DEFAULT_OPERATION_TIMEOUT);
+        let operation_timeout = self.duration(
+            &rp.operation_timeout,
+            "provider.operation-timeout",
+            DEFAULT_OPERATION_TIMEOUT,
+        );
         let provider = if is_neon {
             ProviderConfig::Neon(NeonConfig {
                 project_id: rp.project_id.map(|p| p.into_inner()),
-                api_key_env: rp.api_key_env.map(|e| e.into_inner()).unwrap_or_else(|| NEON_API_KEY_ENV.into()),
-                api_host: rp.api_host.map(|h| h.into_inner().trim_end_matches('/').to_owned()),
+                api_key_env: rp
+                    .api_key_env
+                    .map(|e| e.into_inner())
+                    .unwrap_or_else(|| NEON_API_KEY_ENV.into()),
+                api_host: rp
+                    .api_host
+                    .map(|h| h.into_inner().trim_end_matches('/').to_owned()),
                 parent: rp.parent.map(|p| p.into_inner()),
-                database: rp.database.map(|d| d.into_inner()).unwrap_or_else(|| "neondb".into()),
-                role: rp.role.map(|r| r.into_inner()).unwrap_or_else(|| "neondb_owner".into()),
+                database: rp
+                    .database
+                    .map(|d| d.into_inner())
+                    .unwrap_or_else(|| "neondb".into()),
+                role: rp
+                    .role
+                    .map(|r| r.into_inner())
+                    .unwrap_or_else(|| "neondb_owner".into()),
                 operation_timeout,
             })
         } else {
@@ -1193,20 +1240,41 @@ mod tests {
     #[test]
     fn neon_provider_settings() {
         let text = "[provider]\nkind = \"neon\"\nproject-id = \"p-1\"\nparent = \"production\"\noperation-timeout = \"2m\"\n";
-        let c = parse(FILE_NAME, text, Path::new("/repo")).unwrap_or_else(|e| panic!("{:?}", e.plain_lines()));
-        let ProviderConfig::Neon(n) = c.provider else { panic!("neon expected") };
+        let c = parse(FILE_NAME, text, Path::new("/repo"))
+            .unwrap_or_else(|e| panic!("{:?}", e.plain_lines()));
+        let ProviderConfig::Neon(n) = c.provider else {
+            panic!("neon expected")
+        };
         assert_eq!(n.project_id.as_deref(), Some("p-1"));
         assert_eq!(n.parent.as_deref(), Some("production"));
         assert_eq!(n.api_key_env, "NEON_API_KEY");
-        assert_eq!((n.database.as_str(), n.role.as_str()), ("neondb", "neondb_owner"));
+        assert_eq!(
+            (n.database.as_str(), n.role.as_str()),
+            ("neondb", "neondb_owner")
+        );
         assert_eq!(n.operation_timeout, Duration::from_secs(120));
 
-        let p = problems("[provider]\nkind = \"neon\"\napi-key = \"napi_abc\"\nmain-database = \"x\"\n");
+        let p = problems(
+            "[provider]\nkind = \"neon\"\napi-key = \"napi_abc\"\nmain-database = \"x\"\n",
+        );
         assert_eq!(p.len(), 2, "{p:#?}");
-        assert!(p[0].message.contains("API key is written"), "{}", p[0].message);
-        assert!(p[1].message.contains("`main-database` is a `local` provider setting"), "{}", p[1].message);
+        assert!(
+            p[0].message.contains("API key is written"),
+            "{}",
+            p[0].message
+        );
+        assert!(
+            p[1].message
+                .contains("`main-database` is a `local` provider setting"),
+            "{}",
+            p[1].message
+        );
         let p = problems("[provider]\nproject-id = \"x\"\n");
-        assert!(p[0].message.contains("`project-id` is a `neon` provider setting"), "{p:#?}");
+        assert!(
+            p[0].message
+                .contains("`project-id` is a `neon` provider setting"),
+            "{p:#?}"
+        );
     }
 
     #[test]
