@@ -1,0 +1,1275 @@
+//! The `neon` provider: test Neon database branches through the Neon API v2.
+//!
+//! A test Neon database branch is a copy-on-write child of the main Neon database branch
+//! (the project's `default: true` one, or the configured `parent` by exact name), created
+//! with an `expires_at` (so it dies on its own even if neon-migrate is killed), one
+//! `read_write` endpoint, and annotations that say who made it: `created-by: neon-migrate`,
+//! the git branch, the commit sha, the pipeline, and a per-run id. Those annotations are the
+//! only thing that lets neon-migrate touch a Neon database branch again: `list` and `gc` see
+//! only annotated ones, and `delete` refuses anything else.
+//!
+//! Neon's API is asynchronous: a create or delete answers at once with `operations` that run
+//! in the background, and a connection before they finish fails in odd ways (wrong-password
+//! errors, dropped sockets). So every mutation waits until each of its operations is
+//! `finished` or `skipped`, polling with backoff, bounded by `operation-timeout`; `failed`,
+//! `error` and `cancelled` stop with Neon's own error text.
+//!
+//! Retries (see [`api`]): 423 and 503 always, 429 after its `Retry-After`, GETs also after
+//! network errors — but a create or delete whose answer was lost is never simply sent again,
+//! because Neon may have applied it. We look first: a create looks its name up (the per-run
+//! annotation tells our own lost create from a leftover of an earlier run), a delete gets the
+//! Neon database branch (404 means it is gone).
+//!
+//! The never-fall-back rule: a connection string is used only when its host is the
+//! `read_write` endpoint of the Neon database branch it is for. When anything is unclear —
+//! no endpoint, several, a URI with several hosts or a `host=` override, another host — we
+//! refuse. An earlier Neon GitHub action handed out the main Neon database branch's URL when
+//! its lookup failed, and migrations meant for a test ran on production; a refusal costs a
+//! rerun, that mistake costs a production database.
+
+mod api;
+mod uri;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::config::{duration, NeonConfig, NEON_API_HOST};
+use crate::providers::{
+    CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError,
+};
+use crate::secret::{Redactor, Secret};
+use api::{Api, ApiError, Reply};
+
+/// Environment variable with the project id when the config has none.
+pub const ENV_PROJECT_ID: &str = "NEON_PROJECT_ID";
+/// Environment variable with the API base URL when the config has none.
+pub const ENV_API_HOST: &str = "NEON_API_HOST";
+
+/// Annotation key and value that mark a Neon database branch as neon-migrate's.
+pub const CREATED_BY_KEY: &str = "created-by";
+pub const CREATED_BY: &str = "neon-migrate";
+/// Annotation keys: the git branch and commit a test Neon database branch was made for.
+pub const GIT_BRANCH_KEY: &str = "neon-migrate-git-branch";
+pub const GIT_SHA_KEY: &str = "neon-migrate-git-sha";
+/// Annotation key: the pipeline that made it.
+pub const PIPELINE_KEY: &str = "neon-migrate-pipeline";
+/// Annotation key: a random id per create call, which tells a create of ours whose answer was
+/// lost from a leftover of an earlier run.
+pub const RUN_KEY: &str = "neon-migrate-run";
+
+/// Page size when listing Neon database branches (Neon caps pages at 100).
+const PAGE_LIMIT: &str = "100";
+/// Guard against a server whose cursors never end.
+const MAX_PAGES: usize = 10_000;
+/// First and longest pause between polls of an operation.
+const POLL_START: Duration = Duration::from_millis(100);
+const POLL_CAP: Duration = Duration::from_secs(2);
+/// Create attempts: a lost answer or a leftover to replace each cost one.
+const CREATE_ROUNDS: u32 = 4;
+/// Delete attempts after lost answers.
+const DELETE_ROUNDS: u32 = 3;
+
+pub struct NeonProvider {
+    api: Api,
+    project: String,
+    key_env: String,
+    parent: Parent,
+    database: String,
+    role: String,
+    operation_timeout: Duration,
+    redactor: Redactor,
+}
+
+/// The parent of test Neon database branches: the main Neon database branch.
+#[derive(Debug, Clone, Default)]
+struct Parent {
+    id: String,
+    name: String,
+}
+
+// ---- Neon's JSON (only the fields we read; everything optional that may be absent) ----
+
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A Neon database branch as the API describes it.
+#[derive(Debug, Clone, Deserialize)]
+struct ApiDbBranch {
+    id: String,
+    name: String,
+    #[serde(default)]
+    parent_id: Option<String>,
+    #[serde(default)]
+    default: Option<bool>,
+    /// Deprecated alias of `default`.
+    #[serde(default)]
+    primary: Option<bool>,
+    #[serde(default)]
+    protected: Option<bool>,
+    #[serde(default)]
+    current_state: Option<String>,
+    #[serde(default)]
+    expires_at: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    creation_source: Option<String>,
+    #[serde(default)]
+    created_by: Option<CreatedBy>,
+}
+
+impl ApiDbBranch {
+    fn is_default(&self) -> bool {
+        self.default.or(self.primary).unwrap_or(false)
+    }
+    fn is_protected(&self) -> bool {
+        self.protected.unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CreatedBy {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Endpoint {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    branch_id: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Operation {
+    id: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    branch_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ConnectionDetails {
+    connection_uri: String,
+    #[serde(default)]
+    connection_parameters: Option<ConnectionParameters>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ConnectionParameters {
+    #[serde(default)]
+    database: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+/// `POST …/branches` → 201.
+#[derive(Debug, Deserialize)]
+struct CreateReply {
+    branch: ApiDbBranch,
+    #[serde(default, deserialize_with = "nullable")]
+    endpoints: Vec<Endpoint>,
+    #[serde(default, deserialize_with = "nullable")]
+    operations: Vec<Operation>,
+    #[serde(default, deserialize_with = "nullable")]
+    connection_uris: Vec<ConnectionDetails>,
+}
+
+/// `GET …/branches` → 200.
+#[derive(Debug, Deserialize)]
+struct ListReply {
+    #[serde(default, deserialize_with = "nullable")]
+    branches: Vec<ApiDbBranch>,
+    /// Keyed by Neon database branch id.
+    #[serde(default, deserialize_with = "nullable")]
+    annotations: HashMap<String, Value>,
+    #[serde(default)]
+    pagination: Option<Pagination>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pagination {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `GET …/branches/{id}` → 200.
+#[derive(Debug, Deserialize)]
+struct GetReply {
+    branch: ApiDbBranch,
+    #[serde(default)]
+    annotation: Option<Value>,
+}
+
+/// `DELETE …/branches/{id}` → 200.
+#[derive(Debug, Deserialize)]
+struct DeleteReply {
+    #[serde(default, deserialize_with = "nullable")]
+    operations: Vec<Operation>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OperationReply {
+    operation: Operation,
+}
+
+#[derive(Debug, Deserialize)]
+struct OperationsReply {
+    #[serde(default, deserialize_with = "nullable")]
+    operations: Vec<Operation>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EndpointsReply {
+    #[serde(default, deserialize_with = "nullable")]
+    endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UriReply {
+    uri: String,
+}
+
+/// The `value` of an annotation (`{object, value, …}`): string keys to string values.
+#[derive(Debug, Clone, Default)]
+struct Annotation(Map<String, Value>);
+
+impl Annotation {
+    fn of(annotation: Option<&Value>) -> Annotation {
+        Annotation(
+            annotation
+                .and_then(|a| a.get("value"))
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str)
+    }
+    fn is_ours(&self) -> bool {
+        self.get(CREATED_BY_KEY) == Some(CREATED_BY)
+    }
+}
+
+/// Every Neon database branch of a listing, with its annotation.
+#[derive(Debug, Default)]
+struct Listing {
+    db_branches: Vec<ApiDbBranch>,
+    annotations: HashMap<String, Value>,
+}
+
+impl Listing {
+    fn annotation(&self, id: &str) -> Annotation {
+        Annotation::of(self.annotations.get(id))
+    }
+}
+
+/// What a create found under its name after a 409 or a lost answer.
+enum Existing {
+    /// Nothing: the name is free (again).
+    None,
+    /// Made by this very create call (its answer was lost).
+    ThisRun(ApiDbBranch),
+    /// A leftover of an earlier run for the same git branch: ours to replace.
+    Leftover(ApiDbBranch),
+    /// Somebody else's.
+    Foreign(ApiDbBranch, Annotation),
+}
+
+/// What a create answered (or what we found for a create whose answer was lost).
+struct Created {
+    db_branch: ApiDbBranch,
+    endpoints: Vec<Endpoint>,
+    operations: Vec<Operation>,
+    connection_uris: Vec<ConnectionDetails>,
+}
+
+/// How an operation stands (Neon's SDK reads the statuses the same way).
+#[derive(Debug, PartialEq, Eq)]
+enum OpState {
+    Done,
+    Failed,
+    Pending,
+}
+
+fn op_state(status: &str) -> OpState {
+    match status {
+        "finished" | "skipped" => OpState::Done,
+        "failed" | "error" | "cancelled" => OpState::Failed,
+        // `scheduling`, `running`, `cancelling`, and anything new.
+        _ => OpState::Pending,
+    }
+}
+
+/// `now + ttl` as Neon's `expires_at`: RFC 3339 UTC, second precision (`2026-11-25T16:02:16Z`).
+pub fn expires_at(now: DateTime<Utc>, ttl: Duration) -> String {
+    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(4));
+    (now + ttl).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Ids go into URL paths: only the characters Neon's ids are made of.
+fn check_id(what: &str, id: &str) -> Result<(), ProviderError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ProviderError::new(format!(
+            "`{id}` is not a Neon {what} (letters, digits and `-` only)"
+        )))
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn prefix(mut e: ProviderError, context: &str) -> ProviderError {
+    e.message = format!("{context}: {}", e.message);
+    e
+}
+
+/// The annotation we give a test Neon database branch.
+fn annotation_value(req: &CreateRequest, run: &str) -> Map<String, Value> {
+    let mut value = Map::new();
+    for (k, v) in [
+        (CREATED_BY_KEY, CREATED_BY),
+        (GIT_BRANCH_KEY, req.git_branch.as_str()),
+        (GIT_SHA_KEY, req.git_sha.as_str()),
+        (PIPELINE_KEY, req.pipeline.as_str()),
+        (RUN_KEY, run),
+    ] {
+        value.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    value
+}
+
+/// The body of `POST /projects/{p}/branches`.
+fn create_body(parent_id: &str, req: &CreateRequest, run: &str, expires: &str) -> Value {
+    let mut db_branch = Map::new();
+    db_branch.insert("parent_id".into(), parent_id.into());
+    db_branch.insert("name".into(), req.name.clone().into());
+    db_branch.insert("expires_at".into(), expires.into());
+    let mut endpoint = Map::new();
+    endpoint.insert("type".into(), "read_write".into());
+    let mut body = Map::new();
+    body.insert("branch".into(), Value::Object(db_branch));
+    body.insert(
+        "endpoints".into(),
+        Value::Array(vec![Value::Object(endpoint)]),
+    );
+    body.insert(
+        "annotation_value".into(),
+        Value::Object(annotation_value(req, run)),
+    );
+    Value::Object(body)
+}
+
+impl NeonProvider {
+    /// Opens the provider: reads the project id and the API key, and resolves the parent
+    /// Neon database branch (which also proves the key works).
+    pub async fn open(
+        cfg: &NeonConfig,
+        redactor: &Redactor,
+    ) -> Result<NeonProvider, ProviderError> {
+        let key = env_var(&cfg.api_key_env).ok_or_else(|| {
+            ProviderError::new(format!(
+                "no Neon API key: the environment variable `{}` is not set",
+                cfg.api_key_env
+            ))
+            .help(format!(
+                "create a key in the Neon Console (Account settings → API keys) and `export {}=<key>`; \
+                 neon-migrate reads it only from the environment (`api-key-env` under [provider] names the variable)",
+                cfg.api_key_env
+            ))
+        })?;
+        redactor.add(&key);
+        let project = cfg
+            .project_id
+            .clone()
+            .filter(|p| !p.trim().is_empty())
+            .or_else(|| env_var(ENV_PROJECT_ID))
+            .ok_or_else(|| {
+                ProviderError::new("no Neon project id").help(format!(
+                    "set `project-id` under [provider] or the environment variable {ENV_PROJECT_ID} \
+                     (the Neon Console shows it under Settings → General)"
+                ))
+            })?;
+        check_id("project id", &project)?;
+        let base = cfg
+            .api_host
+            .clone()
+            .or_else(|| env_var(ENV_API_HOST))
+            .unwrap_or_else(|| NEON_API_HOST.to_owned());
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(ProviderError::new(format!(
+                "the Neon API base URL `{base}` is not an http(s) URL"
+            ))
+            .help(format!(
+                "fix `api-host` under [provider] or {ENV_API_HOST}; the default is `{NEON_API_HOST}`"
+            )));
+        }
+        let api = Api::new(&base, Secret::new(key), redactor.clone()).map_err(|e| {
+            ProviderError::new(format!(
+                "cannot set up the HTTP client for the Neon API: {e}"
+            ))
+        })?;
+        let mut provider = NeonProvider {
+            api,
+            project,
+            key_env: cfg.api_key_env.clone(),
+            parent: Parent::default(),
+            database: cfg.database.clone(),
+            role: cfg.role.clone(),
+            operation_timeout: cfg.operation_timeout,
+            redactor: redactor.clone(),
+        };
+        provider.parent = provider.resolve_parent(cfg.parent.as_deref()).await?;
+        Ok(provider)
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/projects/{}{rest}", self.project)
+    }
+
+    /// A failed call as a provider error, with help where we know the fix.
+    fn api_error(&self, e: ApiError) -> ProviderError {
+        let text = self.redactor.redact(&e.to_string());
+        match e.status() {
+            Some(401 | 403) => ProviderError::new(format!(
+                "the Neon API rejected the API key in ${}: {text}",
+                self.key_env
+            ))
+            .help(format!(
+                "put a valid Neon API key with access to project `{}` in the environment variable {} \
+                 (Neon Console → Account settings → API keys)",
+                self.project, self.key_env
+            )),
+            _ if e.is_transport() => ProviderError::new(text).help(format!(
+                "check the network, and that {} is the Neon API (`api-host` under [provider], or {ENV_API_HOST})",
+                self.api.base()
+            )),
+            _ => ProviderError::new(text),
+        }
+    }
+
+    /// The body of an answer as `T`.
+    fn decode<T: DeserializeOwned>(&self, reply: Reply) -> Result<T, ProviderError> {
+        serde_json::from_value(reply.body).map_err(|e| {
+            ProviderError::new(self.redactor.redact(&format!(
+                "unexpected answer to {} {} ({}): {e} (request id {})",
+                reply.method, reply.path, reply.status, reply.request_id
+            )))
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ProviderError> {
+        let reply = self
+            .api
+            .get(path, query)
+            .await
+            .map_err(|e| self.api_error(e))?;
+        self.decode(reply)
+    }
+
+    /// Every Neon database branch matching `search` (a substring of name or id), following
+    /// `pagination.next` until it is empty or a page is.
+    async fn list_db_branches(&self, search: Option<&str>) -> Result<Listing, ProviderError> {
+        let path = self.path("/branches");
+        let mut listing = Listing::default();
+        let mut seen = HashSet::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![("limit", PAGE_LIMIT)];
+            if let Some(s) = search {
+                query.push(("search", s));
+            }
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.as_str()));
+            }
+            let page: ListReply = self.get(&path, &query).await?;
+            let empty = page.branches.is_empty();
+            for b in page.branches {
+                if seen.insert(b.id.clone()) {
+                    listing.db_branches.push(b);
+                }
+            }
+            listing.annotations.extend(page.annotations);
+            let next = page
+                .pagination
+                .and_then(|p| p.next)
+                .filter(|n| !n.is_empty());
+            match next {
+                Some(next) if !empty && cursor.as_deref() != Some(next.as_str()) => {
+                    cursor = Some(next)
+                }
+                _ => return Ok(listing),
+            }
+        }
+        Err(ProviderError::new(format!(
+            "listing the Neon database branches of project `{}` did not end after {MAX_PAGES} pages",
+            self.project
+        )))
+    }
+
+    /// The Neon database branch named exactly `name`, with its annotation.
+    async fn find_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<(ApiDbBranch, Annotation)>, ProviderError> {
+        let listing = self.list_db_branches(Some(name)).await?;
+        let mut exact = listing.db_branches.iter().filter(|b| b.name == name);
+        let Some(found) = exact.next() else {
+            return Ok(None);
+        };
+        if exact.next().is_some() {
+            return Err(ProviderError::new(format!(
+                "several Neon database branches are named `{name}` in project `{}`",
+                self.project
+            )));
+        }
+        Ok(Some((found.clone(), listing.annotation(&found.id))))
+    }
+
+    async fn resolve_parent(&self, name: Option<&str>) -> Result<Parent, ProviderError> {
+        let context = "cannot find the main Neon database branch";
+        let found = match name {
+            Some(name) => self
+                .find_by_name(name)
+                .await
+                .map_err(|e| prefix(e, context))?
+                .map(|(b, _)| b)
+                .ok_or_else(|| {
+                    ProviderError::new(format!(
+                        "{context}: project `{}` has no Neon database branch named `{name}`",
+                        self.project
+                    ))
+                    .help("`parent` under [provider] is an exact name, as the Neon Console shows it; remove it to use the project's default Neon database branch")
+                })?,
+            None => {
+                let listing = self
+                    .list_db_branches(None)
+                    .await
+                    .map_err(|e| prefix(e, context))?;
+                let mut defaults = listing.db_branches.into_iter().filter(|b| b.is_default());
+                let first = defaults.next().ok_or_else(|| {
+                    ProviderError::new(format!(
+                        "{context}: project `{}` has no default Neon database branch",
+                        self.project
+                    ))
+                    .help("name the parent with `parent` under [provider]")
+                })?;
+                if defaults.next().is_some() {
+                    return Err(ProviderError::new(format!(
+                        "{context}: project `{}` has several default Neon database branches",
+                        self.project
+                    ))
+                    .help("name the parent with `parent` under [provider]"));
+                }
+                first
+            }
+        };
+        check_id("Neon database branch id", &found.id)?;
+        Ok(Parent {
+            id: found.id,
+            name: found.name,
+        })
+    }
+
+    /// `GET …/branches/{id}`; `None` when it does not exist.
+    async fn get_db_branch(
+        &self,
+        id: &str,
+    ) -> Result<Option<(ApiDbBranch, Annotation)>, ProviderError> {
+        match self
+            .api
+            .get(&self.path(&format!("/branches/{id}")), &[])
+            .await
+        {
+            Ok(reply) => {
+                let r: GetReply = self.decode(reply)?;
+                let annotation = Annotation::of(r.annotation.as_ref());
+                Ok(Some((r.branch, annotation)))
+            }
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(self.api_error(e)),
+        }
+    }
+
+    /// Waits until every operation is `finished` or `skipped`.
+    async fn wait_operations(&self, ops: &[Operation], what: &str) -> Result<(), ProviderError> {
+        let deadline = Instant::now() + self.operation_timeout;
+        let mut pending: Vec<Operation> = Vec::new();
+        for op in ops {
+            match op_state(&op.status) {
+                OpState::Done => {}
+                OpState::Failed => return Err(self.operation_failed(op, what)),
+                OpState::Pending => pending.push(op.clone()),
+            }
+        }
+        let mut pause = POLL_START;
+        while !pending.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                let list: Vec<String> = pending
+                    .iter()
+                    .map(|op| format!("`{}` ({}, id {})", op.action, op.status, op.id))
+                    .collect();
+                return Err(ProviderError::new(format!(
+                    "Neon's operations for {what} did not finish within {}: {} still pending",
+                    duration::format(self.operation_timeout),
+                    list.join(", ")
+                ))
+                .help("raise `operation-timeout` under [provider], or look at the project's operations in the Neon Console"));
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(POLL_CAP);
+            let mut still = Vec::new();
+            for op in pending {
+                check_id("operation id", &op.id)?;
+                let r: OperationReply = self
+                    .get(&self.path(&format!("/operations/{}", op.id)), &[])
+                    .await?;
+                match op_state(&r.operation.status) {
+                    OpState::Done => {}
+                    OpState::Failed => return Err(self.operation_failed(&r.operation, what)),
+                    OpState::Pending => still.push(r.operation),
+                }
+            }
+            pending = still;
+        }
+        Ok(())
+    }
+
+    fn operation_failed(&self, op: &Operation, what: &str) -> ProviderError {
+        let error = op
+            .error
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .unwrap_or("Neon gave no error text");
+        ProviderError::new(self.redactor.redact(&format!(
+            "Neon's operation `{}` for {what} ended `{}`: {error} (operation id {})",
+            op.action, op.status, op.id
+        )))
+    }
+
+    /// Waits until the Neon database branch has left `init`/`resetting`; returns it as it
+    /// is then.
+    async fn wait_ready(&self, id: &str, what: &str) -> Result<ApiDbBranch, ProviderError> {
+        let deadline = Instant::now() + self.operation_timeout;
+        let mut pause = POLL_START;
+        loop {
+            let (b, _) = self.get_db_branch(id).await?.ok_or_else(|| {
+                ProviderError::new(format!("{what} ({id}) vanished while it was being created"))
+            })?;
+            let state = b.current_state.clone().unwrap_or_default();
+            if !matches!(state.as_str(), "init" | "resetting") {
+                return Ok(b);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ProviderError::new(format!(
+                    "{what} ({id}) is still `{state}` after {}",
+                    duration::format(self.operation_timeout)
+                ))
+                .help("raise `operation-timeout` under [provider]"));
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(POLL_CAP);
+        }
+    }
+
+    /// The host of the one `read_write` endpoint of Neon database branch `id`: from `known`
+    /// (a create answer) when it is there, else from `GET …/branches/{id}/endpoints`.
+    async fn rw_endpoint_host(
+        &self,
+        id: &str,
+        known: &[Endpoint],
+        what: &str,
+    ) -> Result<String, ProviderError> {
+        let pick = |endpoints: &[Endpoint]| -> Vec<Endpoint> {
+            endpoints
+                .iter()
+                .filter(|e| e.kind == "read_write" && e.branch_id == id)
+                .cloned()
+                .collect()
+        };
+        let mut rw = pick(known);
+        if rw.is_empty() {
+            let r: EndpointsReply = self
+                .get(&self.path(&format!("/branches/{id}/endpoints")), &[])
+                .await?;
+            rw = pick(&r.endpoints);
+        }
+        let help = "neon-migrate only connects through the read_write endpoint of the Neon database branch it means, and never falls back to another one";
+        match rw.as_slice() {
+            [one] if !one.host.trim().is_empty() => Ok(one.host.trim().to_owned()),
+            [one] => Err(ProviderError::new(format!(
+                "refusing to connect to {what}: its read_write endpoint {} has no host",
+                one.id
+            ))
+            .help(help)),
+            [] => Err(ProviderError::new(format!(
+                "refusing to connect to {what}: Neon lists no read_write endpoint for it ({id})"
+            ))
+            .help(help)),
+            many => Err(ProviderError::new(format!(
+                "refusing to connect to {what}: Neon lists {} read_write endpoints for it ({id})",
+                many.len()
+            ))
+            .help(help)),
+        }
+    }
+
+    /// `GET /connection_uri` for Neon database branch `id` with the configured database and
+    /// role (never pooled: migrations need a session).
+    async fn connection_uri(&self, id: &str, what: &str) -> Result<String, ProviderError> {
+        let query = [
+            ("branch_id", id),
+            ("database_name", self.database.as_str()),
+            ("role_name", self.role.as_str()),
+        ];
+        match self.api.get(&self.path("/connection_uri"), &query).await {
+            Ok(reply) => {
+                let r: UriReply = self.decode(reply)?;
+                self.redactor.add_url(&r.uri);
+                Ok(r.uri)
+            }
+            Err(e) => {
+                let not_found = e.status() == Some(404);
+                let err = prefix(
+                    self.api_error(e),
+                    &format!("cannot get the connection string of {what}"),
+                );
+                Err(if not_found && err.help.is_none() {
+                    err.help(format!(
+                        "check `database` (now `{}`) and `role` (now `{}`) under [provider]",
+                        self.database, self.role
+                    ))
+                } else {
+                    err
+                })
+            }
+        }
+    }
+
+    /// The connection string, once it is proven to lead to `endpoint_host`; TLS added when
+    /// it leaves the machine.
+    fn checked_url(
+        &self,
+        uri: &str,
+        endpoint_host: &str,
+        what: &str,
+    ) -> Result<Secret<String>, ProviderError> {
+        self.redactor.add_url(uri);
+        let help = "neon-migrate only uses a connection string whose host is the read_write endpoint of the Neon database branch it means, and never falls back to another one";
+        let target = uri::target_of(uri).map_err(|why| {
+            ProviderError::new(format!(
+                "refusing the connection string Neon gave for {what}: {why}"
+            ))
+            .help(help)
+        })?;
+        if !uri::is_endpoint(&target, endpoint_host) {
+            return Err(ProviderError::new(format!(
+                "refusing the connection string Neon gave for {what}: it leads to `{}:{}`, but the read_write endpoint of {what} is `{endpoint_host}`",
+                target.host, target.port
+            ))
+            .help(help));
+        }
+        let url = uri::with_tls(uri, &target);
+        self.redactor.add_url(&url);
+        Ok(Secret::new(url))
+    }
+
+    /// After a 409 or a lost answer: what is there under `req.name` now.
+    async fn existing(&self, req: &CreateRequest, run: &str) -> Result<Existing, ProviderError> {
+        let Some((b, annotation)) = self.find_by_name(&req.name).await? else {
+            return Ok(Existing::None);
+        };
+        if b.id == self.parent.id || b.is_default() || b.is_protected() {
+            return Ok(Existing::Foreign(b, annotation));
+        }
+        if annotation.is_ours() && annotation.get(RUN_KEY) == Some(run) {
+            return Ok(Existing::ThisRun(b));
+        }
+        if annotation.is_ours() && annotation.get(GIT_BRANCH_KEY) == Some(req.git_branch.as_str()) {
+            return Ok(Existing::Leftover(b));
+        }
+        Ok(Existing::Foreign(b, annotation))
+    }
+
+    /// Why a Neon database branch that holds our name is not ours to replace.
+    fn foreign(
+        &self,
+        req: &CreateRequest,
+        b: &ApiDbBranch,
+        annotation: &Annotation,
+    ) -> ProviderError {
+        let whose = if b.id == self.parent.id || b.is_default() {
+            "it is the main Neon database branch".to_owned()
+        } else if b.is_protected() {
+            "it is protected".to_owned()
+        } else if annotation.is_ours() {
+            let sha = annotation
+                .get(GIT_SHA_KEY)
+                .filter(|s| !s.is_empty())
+                .map(|s| format!(" at commit {}", &s[..s.len().min(12)]))
+                .unwrap_or_default();
+            format!(
+                "neon-migrate created it for git branch `{}`{sha}, not for this git branch `{}`",
+                annotation.get(GIT_BRANCH_KEY).unwrap_or("?"),
+                req.git_branch
+            )
+        } else {
+            let mut facts = Vec::new();
+            if let Some(s) = b.creation_source.as_deref().filter(|s| !s.is_empty()) {
+                facts.push(format!("creation source `{s}`"));
+            }
+            if let Some(n) = b
+                .created_by
+                .as_ref()
+                .and_then(|c| c.name.as_deref())
+                .filter(|n| !n.is_empty())
+            {
+                facts.push(format!("created by {n}"));
+            }
+            if let Some(t) = b.created_at.as_deref() {
+                facts.push(format!("created {t}"));
+            }
+            let facts = if facts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", facts.join(", "))
+            };
+            format!("neon-migrate did not create it{facts}")
+        };
+        ProviderError::new(format!(
+            "a Neon database branch named `{}` already exists ({}), and {whose}; neon-migrate only replaces its own leftovers of the same git branch",
+            req.name, b.id
+        ))
+        .help(format!(
+            "give test Neon database branches another name with `name` under [neon-database-branch] (e.g. \"migrate/{{{{git.branch}}}}-{{{{git.short_sha}}}}\"), or rename or delete `{}` in the Neon Console if nobody needs it",
+            req.name
+        ))
+    }
+
+    /// Operations that still run on Neon database branch `id` (for a create whose answer,
+    /// and so whose operations, were lost).
+    async fn operations_of(&self, id: &str) -> Result<Vec<Operation>, ProviderError> {
+        let r: OperationsReply = self
+            .get(&self.path("/operations"), &[("limit", PAGE_LIMIT)])
+            .await?;
+        Ok(r.operations
+            .into_iter()
+            .filter(|op| {
+                op.branch_id.as_deref() == Some(id) && op_state(&op.status) != OpState::Done
+            })
+            .collect())
+    }
+
+    /// From a create answer to a connection string we trust. On any failure, deletes what
+    /// was created: the TTL is the safety net, not the plan.
+    async fn finish(
+        &self,
+        req: &CreateRequest,
+        created: Created,
+    ) -> Result<DbBranch, ProviderError> {
+        let id = created.db_branch.id.clone();
+        let expires = created.db_branch.expires_at.clone();
+        match self.ready(req, created).await {
+            Ok(b) => Ok(b),
+            Err(e) => {
+                let cleanup = match self.delete_and_wait(&id).await {
+                    Ok(_) => format!("; {id} was deleted again"),
+                    Err(d) => format!(
+                        "; deleting {id} again failed too ({}), it expires at {}",
+                        d.message,
+                        expires.as_deref().unwrap_or("its TTL")
+                    ),
+                };
+                Err(ProviderError {
+                    message: format!("{}{cleanup}", e.message),
+                    help: e.help,
+                })
+            }
+        }
+    }
+
+    async fn ready(&self, req: &CreateRequest, c: Created) -> Result<DbBranch, ProviderError> {
+        let b = &c.db_branch;
+        let what = format!("the test Neon database branch {}", req.name);
+        if b.name != req.name {
+            return Err(ProviderError::new(format!(
+                "Neon answered the create of {what} with a Neon database branch named `{}` ({})",
+                b.name, b.id
+            )));
+        }
+        if b.parent_id.as_deref() != Some(self.parent.id.as_str()) {
+            return Err(ProviderError::new(format!(
+                "{what} ({}) has parent `{}`, not the main Neon database branch {} ({})",
+                b.id,
+                b.parent_id.as_deref().unwrap_or("none"),
+                self.parent.name,
+                self.parent.id
+            )));
+        }
+        check_id("Neon database branch id", &b.id)?;
+        self.wait_operations(&c.operations, &format!("creating {what}"))
+            .await?;
+        let fresh = self.wait_ready(&b.id, &what).await?;
+        let host = self.rw_endpoint_host(&b.id, &c.endpoints, &what).await?;
+        let from_create = c.connection_uris.iter().find(|u| {
+            u.connection_parameters.as_ref().is_some_and(|p| {
+                p.database.as_deref() == Some(self.database.as_str())
+                    && p.role.as_deref() == Some(self.role.as_str())
+            })
+        });
+        let uri = match from_create {
+            Some(u) => u.connection_uri.clone(),
+            None => self.connection_uri(&b.id, &what).await?,
+        };
+        let url = self.checked_url(&uri, &host, &what)?;
+        Ok(DbBranch {
+            name: req.name.clone(),
+            id: b.id.clone(),
+            parent: self.parent.name.clone(),
+            url,
+            expires_at: parse_time(fresh.expires_at.as_deref())
+                .or_else(|| parse_time(b.expires_at.as_deref())),
+        })
+    }
+
+    /// `DELETE …/branches/{id}` and wait for its operations. A lost answer is followed by a
+    /// look, not by a blind resend.
+    async fn delete_and_wait(&self, id: &str) -> Result<DeleteOutcome, ProviderError> {
+        check_id("Neon database branch id", id)?;
+        if id == self.parent.id {
+            return Err(ProviderError::new(format!(
+                "refusing to delete {id}: it is the main Neon database branch"
+            )));
+        }
+        let path = self.path(&format!("/branches/{id}"));
+        let mut last = None;
+        for round in 1..=DELETE_ROUNDS {
+            match self.api.call(Method::DELETE, &path, &[], None).await {
+                Ok(reply) if reply.status == 204 => return Ok(DeleteOutcome::AlreadyGone),
+                Ok(reply) => {
+                    let r: DeleteReply = self.decode(reply)?;
+                    self.wait_operations(&r.operations, &format!("deleting {id}"))
+                        .await?;
+                    return Ok(DeleteOutcome::Deleted);
+                }
+                Err(e) if e.status() == Some(404) => return Ok(DeleteOutcome::AlreadyGone),
+                Err(e) if e.maybe_applied() => {
+                    // Neon may have applied it: look before sending it again.
+                    if self.get_db_branch(id).await?.is_none() {
+                        return Ok(DeleteOutcome::Deleted);
+                    }
+                    last = Some(e);
+                    tokio::time::sleep(api::backoff(round, api::random_u64())).await;
+                }
+                Err(e) => return Err(self.api_error(e)),
+            }
+        }
+        Err(match last {
+            Some(e) => self.api_error(e),
+            None => ProviderError::new(format!("cannot delete {id}")),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for NeonProvider {
+    fn describe(&self) -> String {
+        format!(
+            "neon (project {}, API {}, parent {})",
+            self.project,
+            self.api.base(),
+            self.parent.name
+        )
+    }
+
+    async fn main_db_branch(&self) -> Result<DbBranch, ProviderError> {
+        let what = format!("the main Neon database branch {}", self.parent.name);
+        let host = self.rw_endpoint_host(&self.parent.id, &[], &what).await?;
+        let uri = self.connection_uri(&self.parent.id, &what).await?;
+        let url = self.checked_url(&uri, &host, &what)?;
+        Ok(DbBranch {
+            name: self.parent.name.clone(),
+            id: self.parent.id.clone(),
+            parent: String::new(),
+            url,
+            expires_at: None,
+        })
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<DbBranch, ProviderError> {
+        if req.name == self.parent.name {
+            return Err(ProviderError::new(format!(
+                "the test Neon database branch name `{}` is the main Neon database branch's name",
+                req.name
+            ))
+            .help("change `name` under [neon-database-branch]"));
+        }
+        let run = api::new_request_id();
+        let expires = expires_at(Utc::now(), req.ttl);
+        let body = create_body(&self.parent.id, req, &run, &expires);
+        let path = self.path("/branches");
+        let mut last = None;
+        for round in 1..=CREATE_ROUNDS {
+            let err = match self.api.call(Method::POST, &path, &[], Some(&body)).await {
+                Ok(reply) => match self.decode::<CreateReply>(reply) {
+                    Ok(r) => {
+                        let created = Created {
+                            db_branch: r.branch,
+                            endpoints: r.endpoints,
+                            operations: r.operations,
+                            connection_uris: r.connection_uris,
+                        };
+                        return self.finish(req, created).await;
+                    }
+                    // Created, but we cannot read what: find it by name below.
+                    Err(e) => e,
+                },
+                Err(e) if e.status() == Some(409) || e.maybe_applied() => self.api_error(e),
+                Err(e) => return Err(self.api_error(e)),
+            };
+            match self.existing(req, &run).await? {
+                Existing::None => {
+                    // The name is free: the lost create was not applied, or the holder is gone.
+                    last = Some(err);
+                    tokio::time::sleep(api::backoff(round, api::random_u64())).await;
+                }
+                Existing::ThisRun(b) => {
+                    let operations = self.operations_of(&b.id).await?;
+                    let created = Created {
+                        db_branch: b,
+                        endpoints: Vec::new(),
+                        operations,
+                        connection_uris: Vec::new(),
+                    };
+                    return self.finish(req, created).await;
+                }
+                Existing::Leftover(b) => {
+                    // A rerun: the earlier run of this git branch left it (interrupted, or
+                    // its delete failed). Replace it.
+                    self.delete_and_wait(&b.id).await.map_err(|e| {
+                        prefix(
+                            e,
+                            &format!(
+                                "cannot replace the leftover test Neon database branch {} ({})",
+                                b.name, b.id
+                            ),
+                        )
+                    })?;
+                    last = Some(err);
+                }
+                Existing::Foreign(b, annotation) => {
+                    return Err(self.foreign(req, &b, &annotation));
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ProviderError::new("cannot create it")))
+    }
+
+    async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError> {
+        check_id("Neon database branch id", id)?;
+        let Some((b, annotation)) = self.get_db_branch(id).await? else {
+            return Ok(DeleteOutcome::AlreadyGone);
+        };
+        if id == self.parent.id || b.is_default() || b.is_protected() || !annotation.is_ours() {
+            return Err(ProviderError::new(format!(
+                "refusing to delete the Neon database branch {} ({id}): it was not created by neon-migrate",
+                b.name
+            )));
+        }
+        self.delete_and_wait(id).await
+    }
+
+    /// Test Neon database branches of this parent that carry our `created-by` annotation.
+    /// One without `expires_at` is skipped: neon-migrate always sets one, so it was changed
+    /// by hand (someone wants to keep it), and `gc` could not judge it anyway.
+    async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError> {
+        let listing = self
+            .list_db_branches(None)
+            .await
+            .map_err(|e| prefix(e, "cannot list Neon database branches"))?;
+        let mut out: Vec<DbBranchInfo> = listing
+            .db_branches
+            .iter()
+            .filter(|b| b.parent_id.as_deref() == Some(self.parent.id.as_str()))
+            .filter_map(|b| {
+                let annotation = listing.annotation(&b.id);
+                if !annotation.is_ours() || b.is_default() || b.is_protected() {
+                    return None;
+                }
+                let expires_at = parse_time(b.expires_at.as_deref())?;
+                Some(DbBranchInfo {
+                    name: b.name.clone(),
+                    id: b.id.clone(),
+                    parent: self.parent.name.clone(),
+                    created_at: parse_time(b.created_at.as_deref()).unwrap_or(expires_at),
+                    expires_at,
+                    git_branch: annotation
+                        .get(GIT_BRANCH_KEY)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    git_sha: annotation.get(GIT_SHA_KEY).unwrap_or_default().to_owned(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_at_is_rfc3339_utc_with_second_precision() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:02:16.987654+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            expires_at(now, Duration::from_secs(4 * 3600)),
+            "2026-11-25T16:02:16Z"
+        );
+        assert_eq!(
+            expires_at(now, Duration::from_secs(30 * 86_400)),
+            "2026-12-25T12:02:16Z"
+        );
+    }
+
+    #[test]
+    fn operation_statuses() {
+        for s in ["finished", "skipped"] {
+            assert_eq!(op_state(s), OpState::Done, "{s}");
+        }
+        for s in ["failed", "error", "cancelled"] {
+            assert_eq!(op_state(s), OpState::Failed, "{s}");
+        }
+        for s in ["scheduling", "running", "cancelling", "something-new", ""] {
+            assert_eq!(op_state(s), OpState::Pending, "{s}");
+        }
+    }
+
+    fn request() -> CreateRequest {
+        CreateRequest {
+            name: "migrate/feature/x".into(),
+            ttl: Duration::from_secs(3600),
+            git_branch: "feature/x".into(),
+            git_sha: "0123456789abcdef".into(),
+            pipeline: "pre-push".into(),
+        }
+    }
+
+    #[test]
+    fn create_body_has_the_documented_shape() {
+        let body = create_body("br-main-1", &request(), "run-1", "2026-11-25T16:02:16Z");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "branch": {
+                    "parent_id": "br-main-1",
+                    "name": "migrate/feature/x",
+                    "expires_at": "2026-11-25T16:02:16Z"
+                },
+                "endpoints": [{"type": "read_write"}],
+                "annotation_value": {
+                    "created-by": "neon-migrate",
+                    "neon-migrate-git-branch": "feature/x",
+                    "neon-migrate-git-sha": "0123456789abcdef",
+                    "neon-migrate-pipeline": "pre-push",
+                    "neon-migrate-run": "run-1"
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn annotations_are_read_from_the_value_object() {
+        let listed = serde_json::json!({
+            "object": {"type": "console/branch", "id": "br-a"},
+            "value": {"created-by": "neon-migrate", "neon-migrate-git-branch": "main"},
+            "created_at": "2026-11-25T12:00:00Z"
+        });
+        let a = Annotation::of(Some(&listed));
+        assert!(a.is_ours());
+        assert_eq!(a.get(GIT_BRANCH_KEY), Some("main"));
+        assert!(!Annotation::of(None).is_ours());
+        assert!(!Annotation::of(Some(&Value::Null)).is_ours());
+        let foreign = serde_json::json!({"value": {"created-by": "someone"}});
+        assert!(!Annotation::of(Some(&foreign)).is_ours());
+    }
+
+    #[test]
+    fn neon_json_with_nulls_and_missing_fields_decodes() {
+        let reply: CreateReply = serde_json::from_value(serde_json::json!({
+            "branch": {"id": "br-a-b-c", "name": "n", "parent_id": "br-p", "default": false,
+                       "expires_at": null, "created_by": null, "current_state": "init"},
+            "endpoints": [{"id": "ep-a", "host": "ep-a.example", "branch_id": "br-a-b-c", "type": "read_write"}],
+            "operations": [{"id": "op-1", "action": "create_branch", "status": "running"}],
+            "roles": [], "databases": [], "connection_uris": null
+        }))
+        .unwrap();
+        assert_eq!(reply.endpoints[0].kind, "read_write");
+        assert!(reply.connection_uris.is_empty());
+        assert!(!reply.branch.is_default());
+        let listing: ListReply = serde_json::from_value(serde_json::json!({
+            "branches": [{"id": "br-a", "name": "main", "primary": true}]
+        }))
+        .unwrap();
+        assert!(listing.branches[0].is_default());
+        assert!(listing.pagination.is_none());
+    }
+
+    #[test]
+    fn ids_are_checked_before_they_go_into_paths() {
+        for ok in ["br-quiet-river-a1b2c3d4", "test-project-123", "p_1"] {
+            assert!(check_id("id", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../x", "a/b", "br a", "x?y=1", "%2F"] {
+            assert!(check_id("id", bad).is_err(), "{bad}");
+        }
+    }
+}
