@@ -399,13 +399,26 @@ fn create_body(parent_id: &str, req: &CreateRequest, run: &str, expires: &str) -
     Value::Object(body)
 }
 
-impl NeonProvider {
-    /// Opens the provider: reads the project id and the API key, and resolves the parent
-    /// Neon database branch (which also proves the key works).
-    pub async fn open(
-        cfg: &NeonConfig,
-        redactor: &Redactor,
-    ) -> Result<NeonProvider, ProviderError> {
+/// Everything the provider needs, resolved: what [`NeonConfig`] says plus the environment.
+pub struct NeonSettings {
+    pub project_id: String,
+    pub api_key: Secret<String>,
+    /// The environment variable the key came from (named in error messages, never the key).
+    pub api_key_env: String,
+    /// Base URL of the API, e.g. `https://console.neon.tech/api/v2`.
+    pub api_host: String,
+    /// Parent Neon database branch by exact name; `None`: the default one.
+    pub parent: Option<String>,
+    pub database: String,
+    pub role: String,
+    pub operation_timeout: Duration,
+}
+
+impl NeonSettings {
+    /// The project id from the config, else `$NEON_PROJECT_ID`; the API key only from the
+    /// environment variable the config names; the base URL from the config, else
+    /// `$NEON_API_HOST`, else Neon's.
+    pub fn from_config(cfg: &NeonConfig) -> Result<NeonSettings, ProviderError> {
         let key = env_var(&cfg.api_key_env).ok_or_else(|| {
             ProviderError::new(format!(
                 "no Neon API key: the environment variable `{}` is not set",
@@ -417,8 +430,7 @@ impl NeonProvider {
                 cfg.api_key_env
             ))
         })?;
-        redactor.add(&key);
-        let project = cfg
+        let project_id = cfg
             .project_id
             .clone()
             .filter(|p| !p.trim().is_empty())
@@ -429,12 +441,44 @@ impl NeonProvider {
                      (the Neon Console shows it under Settings → General)"
                 ))
             })?;
-        check_id("project id", &project)?;
-        let base = cfg
+        let api_host = cfg
             .api_host
             .clone()
             .or_else(|| env_var(ENV_API_HOST))
             .unwrap_or_else(|| NEON_API_HOST.to_owned());
+        Ok(NeonSettings {
+            project_id,
+            api_key: Secret::new(key),
+            api_key_env: cfg.api_key_env.clone(),
+            api_host,
+            parent: cfg.parent.clone(),
+            database: cfg.database.clone(),
+            role: cfg.role.clone(),
+            operation_timeout: cfg.operation_timeout,
+        })
+    }
+}
+
+impl NeonProvider {
+    /// Opens the provider from the config: reads the project id, base URL and API key (see
+    /// [`NeonSettings::from_config`]), then [`NeonProvider::open_with`].
+    pub async fn open(
+        cfg: &NeonConfig,
+        redactor: &Redactor,
+    ) -> Result<NeonProvider, ProviderError> {
+        let settings = NeonSettings::from_config(cfg)?;
+        NeonProvider::open_with(settings, redactor).await
+    }
+
+    /// Opens the provider from resolved settings: registers the key with the redactor and
+    /// resolves the parent Neon database branch (which also proves the key works).
+    pub async fn open_with(
+        settings: NeonSettings,
+        redactor: &Redactor,
+    ) -> Result<NeonProvider, ProviderError> {
+        redactor.add(settings.api_key.expose());
+        check_id("project id", &settings.project_id)?;
+        let base = settings.api_host.trim_end_matches('/').to_owned();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(ProviderError::new(format!(
                 "the Neon API base URL `{base}` is not an http(s) URL"
@@ -443,22 +487,22 @@ impl NeonProvider {
                 "fix `api-host` under [provider] or {ENV_API_HOST}; the default is `{NEON_API_HOST}`"
             )));
         }
-        let api = Api::new(&base, Secret::new(key), redactor.clone()).map_err(|e| {
+        let api = Api::new(&base, settings.api_key, redactor.clone()).map_err(|e| {
             ProviderError::new(format!(
                 "cannot set up the HTTP client for the Neon API: {e}"
             ))
         })?;
         let mut provider = NeonProvider {
             api,
-            project,
-            key_env: cfg.api_key_env.clone(),
+            project: settings.project_id,
+            key_env: settings.api_key_env,
             parent: Parent::default(),
-            database: cfg.database.clone(),
-            role: cfg.role.clone(),
-            operation_timeout: cfg.operation_timeout,
+            database: settings.database,
+            role: settings.role,
+            operation_timeout: settings.operation_timeout,
             redactor: redactor.clone(),
         };
-        provider.parent = provider.resolve_parent(cfg.parent.as_deref()).await?;
+        provider.parent = provider.resolve_parent(settings.parent.as_deref()).await?;
         Ok(provider)
     }
 
@@ -1178,6 +1222,49 @@ mod tests {
             expires_at(now, Duration::from_secs(30 * 86_400)),
             "2026-12-25T12:02:16Z"
         );
+    }
+
+    fn config(key_env: &str, project_id: Option<&str>) -> NeonConfig {
+        NeonConfig {
+            project_id: project_id.map(Into::into),
+            api_key_env: key_env.into(),
+            api_host: None,
+            parent: None,
+            database: "neondb".into(),
+            role: "neondb_owner".into(),
+            operation_timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn settings_need_a_key_from_the_environment_and_a_project_id() {
+        let missing = "NEON_MIGRATE_UNIT_TEST_NO_SUCH_VARIABLE";
+        let e = NeonSettings::from_config(&config(missing, Some("p-1")))
+            .err()
+            .expect("no key, no settings");
+        assert!(
+            e.message.contains(&format!("`{missing}` is not set")),
+            "{}",
+            e.message
+        );
+        let help = e.help.unwrap_or_default();
+        assert!(help.contains(&format!("export {missing}=<key>")), "{help}");
+        // PATH is always set: it stands in for a key here.
+        if std::env::var_os(ENV_PROJECT_ID).is_none() {
+            let e = NeonSettings::from_config(&config("PATH", None))
+                .err()
+                .expect("no project id, no settings");
+            assert_eq!(e.message, "no Neon project id");
+            assert!(e
+                .help
+                .unwrap_or_default()
+                .contains("`project-id` under [provider]"));
+        }
+        if std::env::var_os(ENV_API_HOST).is_none() {
+            let s = NeonSettings::from_config(&config("PATH", Some("p-1"))).expect("settings");
+            assert_eq!(s.api_host, NEON_API_HOST);
+            assert_eq!(s.project_id, "p-1");
+        }
     }
 
     #[test]
