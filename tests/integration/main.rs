@@ -11,6 +11,7 @@
 mod cleanup;
 mod cli_config;
 mod naming;
+mod neon_provider;
 mod parent;
 mod pipeline;
 mod secrets;
@@ -42,6 +43,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(secrets::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
 
