@@ -86,6 +86,31 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Diff two schemas into an online-safe plan (SQL, JSON or Markdown).
+    Diff {
+        /// Current schema: a postgres:// URL, `main`, a .sql file, or a Neon database branch name.
+        #[arg(long, default_value = "main")]
+        from: String,
+        /// Desired schema: a postgres:// URL, a .sql file, or a Neon database branch name.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "sql")]
+        format: crate::diffcmd::Format,
+        /// Plain DDL instead of online-safe forms (for empty databases).
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Write the next migration for the built-in `sql` tool from a desired schema file.
+    Generate {
+        /// Name of the migration (becomes part of the file name).
+        name: String,
+        /// The desired schema.
+        #[arg(long, default_value = "schema.sql")]
+        schema: PathBuf,
+        /// Allow a plan that drops tables, columns or other data.
+        #[arg(long)]
+        allow_destructive: bool,
+    },
     /// Build a sample repository and run the whole workflow on an embedded Postgres.
     Demo {
         /// Folder for the sample repository (default: a new temporary folder).
@@ -142,6 +167,28 @@ async fn dispatch(cli: Cli) -> i32 {
     };
     match cli.command {
         Command::Demo { dir } => crate::demo::run(dir).await,
+        Command::Diff {
+            from,
+            to,
+            format,
+            offline,
+        } => {
+            let git = git::discover(&cwd).ok();
+            match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
+                Ok(config) => crate::diffcmd::diff(&config, &from, &to, format, offline).await,
+                Err(code) => code,
+            }
+        }
+        Command::Generate {
+            name,
+            schema,
+            allow_destructive,
+        } => match setup(cli.config.as_deref(), &cwd) {
+            Ok((config, git)) => {
+                crate::diffcmd::generate(&config, &git, &name, &schema, allow_destructive).await
+            }
+            Err(code) => code,
+        },
         Command::Emulator {
             listen,
             project_id,

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod diffcmd;
 pub mod emulator;
 pub mod engine;
 pub mod exit;
@@ -19,6 +20,7 @@ pub mod pg;
 pub mod providers;
 pub mod report;
 pub mod runner;
+pub mod schema;
 pub mod secret;
 mod stages;
 pub mod template;

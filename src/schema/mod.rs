@@ -1,0 +1,189 @@
+//! The schema engine: introspect a database into a [`Model`], diff two models into an
+//! online-safe [`Plan`], fingerprint a model, and render or apply a plan.
+//!
+//! One engine serves the schema-diff check (what a migration really changed), the drift
+//! check before apply (fingerprints), the reversibility check, and the fallback for
+//! repositories without a migration system (`neon-migrate generate`).
+
+pub mod introspect;
+pub mod model;
+pub mod plan;
+
+use sha2::{Digest, Sha256};
+use tokio_postgres::Client;
+
+pub use model::Model;
+pub use plan::{plan, Hazard, HazardKind, Plan, PlanOptions, Statement};
+
+use crate::pg::{describe, PgError};
+
+/// Introspects the database `client` is connected to, skipping `excluded` schemas.
+///
+/// The session's `search_path` is emptied first, so every name the server prints comes
+/// schema-qualified: definitions then compare equal across databases and run anywhere.
+pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
+    client
+        .batch_execute("SET search_path = ''")
+        .await
+        .map_err(|e| PgError {
+            message: format!("cannot prepare introspection: {}", describe(&e)),
+            code: None,
+        })?;
+    let model = introspect::introspect(client, excluded).await;
+    let _ = client.batch_execute("RESET search_path").await;
+    model
+}
+
+/// The default excluded schemas, owned.
+pub fn default_excluded() -> Vec<String> {
+    introspect::DEFAULT_EXCLUDED
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// A stable hash of everything the model holds (no OIDs, no physical layout).
+pub fn fingerprint(model: &Model) -> String {
+    let json = serde_json::to_string(model).expect("the model serializes");
+    Sha256::digest(json.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The plan as a SQL script: session settings, then each statement with its hazards and
+/// timeouts as comments.
+pub fn render_sql(plan: &Plan) -> String {
+    let mut out = String::new();
+    if !plan.unsupported.is_empty() {
+        out.push_str(
+            "-- WARNING: changes the schema engine cannot express (write them by hand):\n",
+        );
+        for u in &plan.unsupported {
+            out.push_str(&format!("--   {u}\n"));
+        }
+        out.push('\n');
+    }
+    if plan.statements.is_empty() {
+        out.push_str("-- no schema changes\n");
+        return out;
+    }
+    out.push_str("SET check_function_bodies = false;\n");
+    let mut timeouts = (0, 0);
+    for s in &plan.statements {
+        out.push('\n');
+        for hz in &s.hazards {
+            out.push_str(&format!(
+                "-- hazard {}: {}\n",
+                serde_json::to_value(hz.kind)
+                    .expect("enum")
+                    .as_str()
+                    .unwrap_or("?"),
+                hz.message
+            ));
+        }
+        if !s.transactional {
+            out.push_str("-- runs outside a transaction\n");
+        }
+        if timeouts != (s.lock_timeout_ms, s.statement_timeout_ms) {
+            timeouts = (s.lock_timeout_ms, s.statement_timeout_ms);
+            out.push_str(&format!(
+                "SET lock_timeout = '{}ms';\nSET statement_timeout = '{}ms';\n",
+                s.lock_timeout_ms, s.statement_timeout_ms
+            ));
+        }
+        out.push_str(&s.sql);
+        out.push('\n');
+    }
+    out
+}
+
+/// The plan as Markdown (pull-request comments, step summaries).
+pub fn render_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        return "No schema changes.\n".into();
+    }
+    out.push_str(&format!("{} statement(s)", plan.statements.len()));
+    let kinds = plan.hazard_kinds();
+    if !kinds.is_empty() {
+        let list: Vec<String> = kinds
+            .iter()
+            .map(|k| {
+                format!(
+                    "`{}`",
+                    serde_json::to_value(k)
+                        .expect("enum")
+                        .as_str()
+                        .unwrap_or("?")
+                )
+            })
+            .collect();
+        out.push_str(&format!(", hazards: {}", list.join(", ")));
+    }
+    out.push_str("\n\n");
+    for u in &plan.unsupported {
+        out.push_str(&format!("- ⚠️ {u}\n"));
+    }
+    out.push_str("| # | statement | hazards |\n|---|---|---|\n");
+    for (i, s) in plan.statements.iter().enumerate() {
+        let first = s.sql.lines().next().unwrap_or("").replace('|', "\\|");
+        let more = if s.sql.lines().count() > 1 {
+            " …"
+        } else {
+            ""
+        };
+        let hz: Vec<String> = s
+            .hazards
+            .iter()
+            .map(|h| {
+                serde_json::to_value(h.kind)
+                    .expect("enum")
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect();
+        out.push_str(&format!(
+            "| {} | `{first}{more}` | {} |\n",
+            i + 1,
+            hz.join(", ")
+        ));
+    }
+    out
+}
+
+/// Applies a plan statement by statement, with each statement's timeouts.
+pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
+    client
+        .batch_execute("SET check_function_bodies = false")
+        .await
+        .map_err(|e| PgError {
+            message: describe(&e),
+            code: None,
+        })?;
+    for (i, s) in plan.statements.iter().enumerate() {
+        let set = format!(
+            "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
+            s.lock_timeout_ms, s.statement_timeout_ms
+        );
+        client.batch_execute(&set).await.map_err(|e| PgError {
+            message: describe(&e),
+            code: None,
+        })?;
+        client.batch_execute(&s.sql).await.map_err(|e| PgError {
+            message: format!(
+                "statement {} of {} failed: {}\n{}",
+                i + 1,
+                plan.statements.len(),
+                describe(&e),
+                s.sql
+            ),
+            code: e.code().map(|c| c.code().to_owned()),
+        })?;
+    }
+    let _ = client
+        .batch_execute("RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies")
+        .await;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The schema model: what introspection produces and the diff compares.
+//!
+//! Every collection is a `BTreeMap` keyed by a stable, qualified name, so two
+//! introspections of the same schema serialize identically (the fingerprint relies on it).
+//! Definitions are kept as the server prints them (`pg_get_*def`), which is both what we
+//! compare and what we emit — no re-implementation of Postgres' deparser.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Model {
+    /// `server_version_num` of the introspected server.
+    #[serde(skip)]
+    pub server_version: i32,
+    pub schemas: BTreeSet<String>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub enums: BTreeMap<String, Vec<String>>,
+    pub domains: BTreeMap<String, Domain>,
+    pub composites: BTreeMap<String, Vec<(String, String)>>,
+    pub sequences: BTreeMap<String, Sequence>,
+    pub tables: BTreeMap<String, Table>,
+    pub indexes: BTreeMap<String, Index>,
+    pub views: BTreeMap<String, View>,
+    pub functions: BTreeMap<String, Function>,
+    pub triggers: BTreeMap<String, Trigger>,
+    pub policies: BTreeMap<String, Policy>,
+    /// `COMMENT ON <target> IS …`, keyed by the target as SQL (`TABLE public.t`).
+    pub comments: BTreeMap<String, String>,
+    /// Objects the engine does not model, with a digest of their definition: a difference
+    /// here is reported as unsupported, never silently ignored.
+    pub unsupported: BTreeMap<String, String>,
+    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
+    #[serde(skip)]
+    pub deps: BTreeMap<String, BTreeSet<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Extension {
+    pub schema: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Domain {
+    pub base: String,
+    pub default: Option<String>,
+    pub not_null: bool,
+    pub collation: Option<String>,
+    /// Constraint name → definition.
+    pub checks: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sequence {
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    /// `schema.table.column` that owns it.
+    pub owned_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// `r` table, `p` partitioned table, `f` foreign table (unsupported).
+    pub kind: char,
+    pub columns: Vec<Column>,
+    pub constraints: BTreeMap<String, Constraint>,
+    /// `PARTITION BY …` of a partitioned table.
+    pub partition_key: Option<String>,
+    /// For a partition: (parent, `FOR VALUES …`).
+    pub partition_of: Option<(String, String)>,
+    /// Parents by plain inheritance.
+    pub inherits: Vec<String>,
+    pub rls: bool,
+    pub rls_forced: bool,
+    pub options: Vec<String>,
+    pub unlogged: bool,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub data_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// `a` always, `d` by default.
+    pub identity: Option<char>,
+    /// Expression of a `GENERATED ALWAYS AS (…) STORED` column.
+    pub generated: Option<String>,
+    pub collation: Option<String>,
+    /// Inherited from a parent (partition or inheritance): not declared here.
+    pub inherited: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Constraint {
+    /// `p`, `u`, `f`, `c`, `x`.
+    pub kind: char,
+    pub definition: String,
+    pub validated: bool,
+    /// For FKs: the referenced table.
+    pub references: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Index {
+    pub table: String,
+    pub definition: String,
+    pub unique: bool,
+    /// Set for indexes of partitioned tables (CONCURRENTLY is not possible there).
+    pub on_partitioned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct View {
+    pub materialized: bool,
+    pub definition: String,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Function {
+    /// `CREATE OR REPLACE FUNCTION …` as `pg_get_functiondef` prints it.
+    pub definition: String,
+    /// `f` function, `p` procedure.
+    pub kind: char,
+    pub returns: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trigger {
+    pub table: String,
+    pub definition: String,
+    pub enabled: char,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    pub table: String,
+    pub permissive: bool,
+    pub command: String,
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub check: Option<String>,
+}

@@ -1,0 +1,1846 @@
+//! Diff two models into an ordered, online-safe plan of statements with hazards.
+//!
+//! Ordering is in phases (create schemas and types → functions → drop what goes or changes
+//! → tables and columns → constraints → indexes → views → triggers and policies → drop
+//! leftovers → comments), and within a phase by the `pg_depend` graph: creates follow the
+//! target's dependencies, drops the source's in reverse. That handles the classic traps:
+//! a function used in a column default exists before the table, a view on a view comes after
+//! it, a view that needs a primary key comes after the constraint, and views that depend on a
+//! column whose type changes are dropped first and recreated after.
+//!
+//! Online-safe forms are the default: `CREATE/DROP INDEX CONCURRENTLY`, CHECK and FK
+//! constraints `NOT VALID` then `VALIDATE`, `SET NOT NULL` through a validated CHECK, and
+//! PRIMARY KEY/UNIQUE `USING INDEX` built concurrently. Every statement says what lock it
+//! takes and what can go wrong, whether it may run in a transaction, and its timeouts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::model::*;
+
+/// What can go wrong when a statement runs on a busy production database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardKind {
+    /// Blocks reads and writes on the table while it runs.
+    AccessExclusiveLock,
+    /// Blocks writes while it runs.
+    ShareLock,
+    /// Blocks writes on both tables while it runs.
+    ShareRowExclusiveLock,
+    /// Rewrites the whole table (and its indexes).
+    TableRewrite,
+    /// Drops data that cannot be recovered from the schema.
+    DeletesData,
+    /// Builds an index: CPU and I/O load, may take long.
+    IndexBuild,
+    /// Queries that used the index may get slower.
+    IndexDropped,
+    /// Grants, revokes, RLS or policies: may open or close access.
+    AuthzUpdate,
+    /// Fails if existing rows violate it, or changes behaviour in non-obvious ways.
+    Correctness,
+    /// Postgres does not track what depends on it (function callers).
+    UntrackableDependencies,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hazard {
+    pub kind: HazardKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub sql: String,
+    pub hazards: Vec<Hazard>,
+    /// False for statements that cannot run inside a transaction block (CONCURRENTLY, enum
+    /// value additions that later statements use).
+    pub transactional: bool,
+    pub lock_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    #[serde(skip)]
+    phase: u32,
+}
+
+/// Options of a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Use the online-safe forms (default). Off: plain DDL, for empty databases.
+    pub online: bool,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    /// Statement timeout of long, non-blocking work (concurrent index builds, validation).
+    pub long_timeout: Duration,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            online: true,
+            lock_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(3),
+            long_timeout: Duration::from_secs(20 * 60),
+        }
+    }
+}
+
+/// The plan: statements in order, and what the engine could not express.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    pub statements: Vec<Statement>,
+    /// Differences in objects the engine does not model: never silently dropped.
+    pub unsupported: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.unsupported.is_empty()
+    }
+    /// Every hazard kind in the plan, once.
+    pub fn hazard_kinds(&self) -> BTreeSet<HazardKind> {
+        self.statements
+            .iter()
+            .flat_map(|s| s.hazards.iter().map(|h| h.kind))
+            .collect()
+    }
+    pub fn deletes_data(&self) -> bool {
+        self.hazard_kinds().contains(&HazardKind::DeletesData)
+    }
+    pub fn transactional(&self) -> bool {
+        self.statements.iter().all(|s| s.transactional)
+    }
+}
+
+struct Builder<'a> {
+    a: &'a Model,
+    b: &'a Model,
+    o: &'a PlanOptions,
+    out: Vec<Statement>,
+}
+
+fn h(kind: HazardKind, message: impl Into<String>) -> Hazard {
+    Hazard {
+        kind,
+        message: message.into(),
+    }
+}
+
+impl Builder<'_> {
+    fn push(
+        &mut self,
+        phase: u32,
+        sql: String,
+        hazards: Vec<Hazard>,
+        transactional: bool,
+        long: bool,
+    ) {
+        let timeout = if long {
+            self.o.long_timeout
+        } else {
+            self.o.statement_timeout
+        };
+        let sql = if sql.trim_end().ends_with(';') {
+            sql.trim_end().to_owned()
+        } else {
+            format!("{};", sql.trim_end())
+        };
+        self.out.push(Statement {
+            sql,
+            hazards,
+            transactional,
+            lock_timeout_ms: self.o.lock_timeout.as_millis() as u64,
+            statement_timeout_ms: timeout.as_millis() as u64,
+            phase,
+        });
+    }
+    fn simple(&mut self, phase: u32, sql: String) {
+        self.push(phase, sql, Vec::new(), true, false);
+    }
+}
+
+/// Orders `keys` so that what a key depends on (per `deps`, transitively through keys not in
+/// the set) comes first. Ties keep the input (sorted) order.
+fn topo(keys: &[String], deps: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let set: BTreeSet<&String> = keys.iter().collect();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut visiting: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    fn visit(
+        k: &str,
+        set: &BTreeSet<&String>,
+        deps: &BTreeMap<String, BTreeSet<String>>,
+        done: &mut BTreeSet<String>,
+        visiting: &mut BTreeSet<String>,
+        out: &mut Vec<String>,
+        seen: &mut BTreeSet<String>,
+    ) {
+        if done.contains(k) || !seen.insert(k.to_owned()) {
+            return;
+        }
+        visiting.insert(k.to_owned());
+        if let Some(ds) = deps.get(k) {
+            for d in ds {
+                if !visiting.contains(d) {
+                    visit(d, set, deps, done, visiting, out, seen);
+                }
+            }
+        }
+        visiting.remove(k);
+        done.insert(k.to_owned());
+        if set.contains(&k.to_owned()) {
+            out.push(k.to_owned());
+        }
+    }
+    for k in keys {
+        let mut seen = BTreeSet::new();
+        visit(k, &set, deps, &mut done, &mut visiting, &mut out, &mut seen);
+    }
+    out
+}
+
+/// Everything that (transitively) depends on any of `roots`, per `deps`.
+fn dependents(
+    roots: &BTreeSet<String>,
+    deps: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    let mut frontier: Vec<String> = roots.iter().cloned().collect();
+    while let Some(r) = frontier.pop() {
+        for (k, ds) in deps {
+            if ds.contains(&r) && found.insert(k.clone()) {
+                frontier.push(k.clone());
+            }
+        }
+    }
+    found
+}
+
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn column_sql(c: &Column) -> String {
+    let mut s = format!("{} {}", c.name, c.data_type);
+    if let Some(coll) = &c.collation {
+        s.push_str(&format!(" COLLATE {coll}"));
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+    } else if let Some(d) = &c.default {
+        s.push_str(&format!(" DEFAULT {d}"));
+    }
+    match c.identity {
+        Some('a') => s.push_str(" GENERATED ALWAYS AS IDENTITY"),
+        Some('d') => s.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+        _ => {}
+    }
+    if c.not_null {
+        s.push_str(" NOT NULL");
+    }
+    s
+}
+
+/// Defaults that Postgres cannot store as a "fast default" (PG ≥ 11) force a rewrite.
+fn volatile_default(expr: &str) -> bool {
+    let e = expr.to_lowercase();
+    [
+        "nextval(",
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate",
+        "clock_timestamp(",
+        "timeofday(",
+    ]
+    .iter()
+    .any(|f| e.contains(f))
+}
+
+/// Type changes known not to rewrite the table (binary-coercible widening).
+fn no_rewrite(from: &str, to: &str) -> bool {
+    let len = |t: &str, p: &str| -> Option<Option<u32>> {
+        if t == p {
+            return Some(None);
+        }
+        t.strip_prefix(&format!("{p}("))
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|n| n.parse().ok())
+            .map(Some)
+    };
+    for base in ["character varying", "varchar", "bit varying"] {
+        if let (Some(a), Some(b)) = (len(from, base), len(to, base)) {
+            return match (a, b) {
+                (Some(x), Some(y)) => y >= x,
+                (_, None) => true,
+                (None, Some(_)) => false,
+            };
+        }
+    }
+    if (from.starts_with("character varying") || from == "text") && to == "text" {
+        return true;
+    }
+    false
+}
+
+fn index_sql_concurrent(def: &str) -> String {
+    // "CREATE [UNIQUE] INDEX name ON …" → "CREATE [UNIQUE] INDEX CONCURRENTLY name ON …"
+    def.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
+}
+
+/// Index definition for a partitioned table: without `ONLY`, so it cascades to partitions.
+fn index_sql_cascading(def: &str) -> String {
+    def.replacen(" ON ONLY ", " ON ", 1)
+}
+
+fn strip_not_valid(def: &str) -> &str {
+    def.strip_suffix(" NOT VALID").unwrap_or(def)
+}
+
+/// `(cols)` plus `INCLUDE`/`NULLS NOT DISTINCT` of a PRIMARY KEY/UNIQUE definition, when it
+/// can be built as a plain unique index.
+fn unique_index_columns(def: &str) -> Option<&str> {
+    if def.contains("DEFERRABLE")
+        || def.contains("USING INDEX TABLESPACE")
+        || def.contains(" WITH (")
+    {
+        return None;
+    }
+    let rest = def
+        .strip_prefix("PRIMARY KEY ")
+        .or_else(|| def.strip_prefix("UNIQUE "))?;
+    Some(rest)
+}
+
+fn name_of(key: &str, table: &str) -> String {
+    key.strip_prefix(table)
+        .and_then(|k| k.strip_prefix('.'))
+        .unwrap_or(key)
+        .to_owned()
+}
+
+/// Diffs `a` (the current schema) into `b` (the desired one).
+pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
+    let mut x = Builder {
+        a,
+        b,
+        o,
+        out: Vec::new(),
+    };
+    let mut plan = Plan::default();
+
+    // Unsupported objects: any difference is reported, never dropped.
+    for (k, v) in &b.unsupported {
+        match a.unsupported.get(k) {
+            None => plan.unsupported.push(format!(
+                "{k}: added — not supported by the schema engine; write this change by hand"
+            )),
+            Some(old) if old != v => plan.unsupported.push(format!(
+                "{k}: changed — not supported by the schema engine; write this change by hand"
+            )),
+            _ => {}
+        }
+    }
+    for k in a
+        .unsupported
+        .keys()
+        .filter(|k| !b.unsupported.contains_key(*k))
+    {
+        plan.unsupported.push(format!(
+            "{k}: removed — not supported by the schema engine; write this change by hand"
+        ));
+    }
+
+    // Tables whose columns change type, lose columns or are retyped for enums: views over
+    // them must be dropped first and recreated after.
+    let mut altered_tables: BTreeSet<String> = BTreeSet::new();
+    let mut recreated_enums: BTreeSet<String> = BTreeSet::new();
+    for (k, labels) in &b.enums {
+        if let Some(old) = a.enums.get(k) {
+            if old != labels && !is_subsequence(old, labels) {
+                recreated_enums.insert(k.clone());
+            }
+        }
+    }
+    for (k, t) in &b.tables {
+        if let Some(old) = a.tables.get(k) {
+            for c in &old.columns {
+                match t.column(&c.name) {
+                    None => {
+                        altered_tables.insert(format!("rel:{k}"));
+                    }
+                    Some(n)
+                        if n.data_type != c.data_type
+                            || n.collation != c.collation
+                            || n.generated != c.generated =>
+                    {
+                        altered_tables.insert(format!("rel:{k}"));
+                    }
+                    Some(n) if recreated_enums.contains(&n.data_type) => {
+                        altered_tables.insert(format!("rel:{k}"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    // Views that change, or sit on something that changes shape, are recreated.
+    let mut recreate_views: BTreeSet<String> = BTreeSet::new();
+    for (k, v) in &b.views {
+        if a.views.get(k).is_some_and(|old| old != v) {
+            recreate_views.insert(format!("rel:{k}"));
+        }
+    }
+    let mut roots = altered_tables.clone();
+    roots.extend(recreate_views.iter().cloned());
+    for (k, f) in &a.functions {
+        if b.functions
+            .get(k)
+            .is_some_and(|n| n.returns != f.returns || n.kind != f.kind)
+        {
+            roots.insert(format!("fn:{k}"));
+        }
+    }
+    for d in dependents(&roots, &a.deps) {
+        if let Some(v) = d.strip_prefix("rel:") {
+            if a.views.contains_key(v) && b.views.contains_key(v) {
+                recreate_views.insert(d.clone());
+            }
+        }
+    }
+
+    // 10: schemas and extensions.
+    for s in b.schemas.difference(&a.schemas) {
+        x.simple(10, format!("CREATE SCHEMA {s}"));
+    }
+    for (k, e) in &b.extensions {
+        match a.extensions.get(k) {
+            None => x.simple(
+                11,
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {k} WITH SCHEMA {} VERSION {}",
+                    e.schema,
+                    lit(&e.version)
+                ),
+            ),
+            Some(old) if old.version != e.version => x.push(
+                11,
+                format!("ALTER EXTENSION {k} UPDATE TO {}", lit(&e.version)),
+                vec![h(
+                    HazardKind::Correctness,
+                    "the new extension version may not be backwards compatible",
+                )],
+                true,
+                false,
+            ),
+            Some(old) if old.schema != e.schema => {
+                x.simple(11, format!("ALTER EXTENSION {k} SET SCHEMA {}", e.schema))
+            }
+            _ => {}
+        }
+    }
+
+    // 20: types.
+    let mut new_types: Vec<String> = Vec::new();
+    new_types.extend(
+        b.enums
+            .keys()
+            .filter(|k| !a.enums.contains_key(*k))
+            .map(|k| format!("type:{k}")),
+    );
+    new_types.extend(
+        b.domains
+            .keys()
+            .filter(|k| !a.domains.contains_key(*k))
+            .map(|k| format!("type:{k}")),
+    );
+    new_types.extend(
+        b.composites
+            .keys()
+            .filter(|k| !a.composites.contains_key(*k))
+            .map(|k| format!("type:{k}")),
+    );
+    new_types.sort();
+    for key in topo(&new_types, &b.deps) {
+        let k = key.trim_start_matches("type:");
+        if let Some(labels) = b.enums.get(k) {
+            let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
+            x.simple(20, format!("CREATE TYPE {k} AS ENUM ({list})"));
+        } else if let Some(d) = b.domains.get(k) {
+            let mut s = format!("CREATE DOMAIN {k} AS {}", d.base);
+            if let Some(c) = &d.collation {
+                s.push_str(&format!(" COLLATE {c}"));
+            }
+            if let Some(def) = &d.default {
+                s.push_str(&format!(" DEFAULT {def}"));
+            }
+            if d.not_null {
+                s.push_str(" NOT NULL");
+            }
+            for (n, c) in &d.checks {
+                s.push_str(&format!(" CONSTRAINT {n} {c}"));
+            }
+            x.simple(20, s);
+        } else if let Some(attrs) = b.composites.get(k) {
+            let list = attrs
+                .iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            x.simple(20, format!("CREATE TYPE {k} AS ({list})"));
+        }
+    }
+    // 21–22: enum changes.
+    for (k, labels) in &b.enums {
+        let Some(old) = a.enums.get(k) else { continue };
+        if old == labels {
+            continue;
+        }
+        if is_subsequence(old, labels) {
+            for (i, l) in labels.iter().enumerate() {
+                if old.contains(l) {
+                    continue;
+                }
+                let place = match labels[i + 1..].iter().find(|n| old.contains(n)) {
+                    Some(next) => format!(" BEFORE {}", lit(next)),
+                    None => match labels[..i].iter().rev().find(|p| old.contains(p)) {
+                        Some(prev) => format!(" AFTER {}", lit(prev)),
+                        None => String::new(),
+                    },
+                };
+                // Not in a transaction: a later statement using the new value would fail.
+                x.push(
+                    21,
+                    format!("ALTER TYPE {k} ADD VALUE {}{place}", lit(l)),
+                    Vec::new(),
+                    false,
+                    false,
+                );
+            }
+        } else {
+            let old_name = format!(
+                "{}__neon_migrate_old",
+                k.rsplit('.').next().unwrap_or(k).trim_matches('"')
+            );
+            let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
+            x.simple(
+                22,
+                format!("ALTER TYPE {k} RENAME TO {}", crate::pg::ident(&old_name)),
+            );
+            x.simple(22, format!("CREATE TYPE {k} AS ENUM ({list})"));
+            let schema = k.rsplit_once('.').map(|(s, _)| s).unwrap_or("public");
+            x.push(
+                120,
+                format!("DROP TYPE {schema}.{}", crate::pg::ident(&old_name)),
+                Vec::new(),
+                true,
+                false,
+            );
+            for removed in old.iter().filter(|l| !labels.contains(l)) {
+                plan_note_removed_enum_value(&mut x, k, removed);
+            }
+        }
+    }
+    // 25: domain and composite changes.
+    for (k, d) in &b.domains {
+        let Some(old) = a.domains.get(k) else {
+            continue;
+        };
+        if old.base != d.base || old.collation != d.collation {
+            plan.unsupported.push(format!(
+                "domain {k}: base type or collation changed — drop and recreate it by hand"
+            ));
+            continue;
+        }
+        if old.default != d.default {
+            match &d.default {
+                Some(def) => x.simple(25, format!("ALTER DOMAIN {k} SET DEFAULT {def}")),
+                None => x.simple(25, format!("ALTER DOMAIN {k} DROP DEFAULT")),
+            }
+        }
+        if old.not_null != d.not_null {
+            let verb = if d.not_null { "SET" } else { "DROP" };
+            let hz = if d.not_null {
+                vec![h(
+                    HazardKind::Correctness,
+                    "fails if a column of this domain holds NULL",
+                )]
+            } else {
+                Vec::new()
+            };
+            x.push(
+                25,
+                format!("ALTER DOMAIN {k} {verb} NOT NULL"),
+                hz,
+                true,
+                true,
+            );
+        }
+        for (n, c) in &old.checks {
+            if d.checks.get(n) != Some(c) {
+                x.simple(25, format!("ALTER DOMAIN {k} DROP CONSTRAINT {n}"));
+            }
+        }
+        for (n, c) in &d.checks {
+            if old.checks.get(n) != Some(c) {
+                x.simple(
+                    26,
+                    format!(
+                        "ALTER DOMAIN {k} ADD CONSTRAINT {n} {} NOT VALID",
+                        strip_not_valid(c)
+                    ),
+                );
+                x.push(
+                    26,
+                    format!("ALTER DOMAIN {k} VALIDATE CONSTRAINT {n}"),
+                    vec![h(
+                        HazardKind::Correctness,
+                        "fails if existing values violate the new domain constraint",
+                    )],
+                    true,
+                    true,
+                );
+            }
+        }
+    }
+    for (k, attrs) in &b.composites {
+        let Some(old) = a.composites.get(k) else {
+            continue;
+        };
+        for (n, t) in old {
+            match attrs.iter().find(|(m, _)| m == n) {
+                None => x.simple(25, format!("ALTER TYPE {k} DROP ATTRIBUTE {n}")),
+                Some((_, nt)) if nt != t => {
+                    x.simple(25, format!("ALTER TYPE {k} ALTER ATTRIBUTE {n} TYPE {nt}"))
+                }
+                _ => {}
+            }
+        }
+        for (n, t) in attrs {
+            if !old.iter().any(|(m, _)| m == n) {
+                x.simple(25, format!("ALTER TYPE {k} ADD ATTRIBUTE {n} {t}"));
+            }
+        }
+    }
+
+    // 30: sequences.
+    for (k, s) in &b.sequences {
+        let body = |s: &Sequence| {
+            format!(
+                "INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
+                s.increment,
+                s.min,
+                s.max,
+                s.start,
+                s.cache,
+                if s.cycle { "CYCLE" } else { "NO CYCLE" }
+            )
+        };
+        match a.sequences.get(k) {
+            None => x.simple(
+                30,
+                format!("CREATE SEQUENCE {k} AS {} {}", s.data_type, body(s)),
+            ),
+            Some(old)
+                if (
+                    old.data_type.as_str(),
+                    old.increment,
+                    old.min,
+                    old.max,
+                    old.start,
+                    old.cache,
+                    old.cycle,
+                ) != (
+                    s.data_type.as_str(),
+                    s.increment,
+                    s.min,
+                    s.max,
+                    s.start,
+                    s.cache,
+                    s.cycle,
+                ) =>
+            {
+                x.simple(
+                    30,
+                    format!("ALTER SEQUENCE {k} AS {} {}", s.data_type, body(s)),
+                )
+            }
+            _ => {}
+        }
+    }
+
+    // 40: functions (bodies are not validated: the plan sets check_function_bodies off).
+    let mut fns: Vec<String> = Vec::new();
+    for (k, f) in &b.functions {
+        match a.functions.get(k) {
+            None => fns.push(format!("fn:{k}")),
+            Some(old) if old.definition != f.definition => {
+                if old.returns != f.returns || old.kind != f.kind {
+                    let what = if old.kind == 'p' {
+                        "PROCEDURE"
+                    } else {
+                        "FUNCTION"
+                    };
+                    x.push(
+                        40,
+                        format!("DROP {what} {k}"),
+                        vec![h(HazardKind::UntrackableDependencies, "its result type changes: it is dropped and recreated; callers are not tracked by Postgres")],
+                        true,
+                        false,
+                    );
+                }
+                fns.push(format!("fn:{k}"));
+            }
+            _ => {}
+        }
+    }
+    for key in topo(&fns, &b.deps) {
+        if let Some(f) = b.functions.get(key.trim_start_matches("fn:")) {
+            x.simple(41, f.definition.clone());
+        }
+    }
+
+    // 50–54: drop what goes away or changes, dependents first.
+    for (k, t) in &a.triggers {
+        let view_recreated = recreate_views.contains(&format!("rel:{}", t.table));
+        if b.triggers
+            .get(k)
+            .is_none_or(|n| n.definition != t.definition)
+            && a.tables.contains_key(&t.table)
+            && !view_recreated
+        {
+            if b.tables.contains_key(&t.table) || b.views.contains_key(&t.table) {
+                x.simple(
+                    50,
+                    format!("DROP TRIGGER {} ON {}", name_of(k, &t.table), t.table),
+                );
+            }
+        } else if b
+            .triggers
+            .get(k)
+            .is_none_or(|n| n.definition != t.definition)
+            && a.views.contains_key(&t.table)
+            && !view_recreated
+            && b.views.contains_key(&t.table)
+        {
+            x.simple(
+                50,
+                format!("DROP TRIGGER {} ON {}", name_of(k, &t.table), t.table),
+            );
+        }
+    }
+    for (k, p) in &a.policies {
+        if b.policies.get(k).is_none_or(|n| n != p) && b.tables.contains_key(&p.table) {
+            x.push(
+                50,
+                format!("DROP POLICY {} ON {}", name_of(k, &p.table), p.table),
+                vec![h(
+                    HazardKind::AuthzUpdate,
+                    "a row-level security policy is removed or replaced",
+                )],
+                true,
+                false,
+            );
+        }
+    }
+    let mut drop_views: Vec<String> = a
+        .views
+        .keys()
+        .filter(|k| !b.views.contains_key(*k) || recreate_views.contains(&format!("rel:{k}")))
+        .map(|k| format!("rel:{k}"))
+        .collect();
+    drop_views.sort();
+    let mut ordered = topo(&drop_views, &a.deps);
+    ordered.reverse();
+    for key in &ordered {
+        let k = key.trim_start_matches("rel:");
+        let v = &a.views[k];
+        let what = if v.materialized {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        };
+        x.simple(51, format!("DROP {what} {k}"));
+    }
+    for fk_pass in [true, false] {
+        for (tk, t) in &a.tables {
+            let Some(nt) = b.tables.get(tk) else { continue };
+            for (n, c) in &t.constraints {
+                if (c.kind == 'f') != fk_pass {
+                    continue;
+                }
+                let same = nt.constraints.get(n).is_some_and(|nc| {
+                    nc.kind == c.kind
+                        && strip_not_valid(&nc.definition) == strip_not_valid(&c.definition)
+                });
+                if !same {
+                    x.simple(
+                        if fk_pass { 52 } else { 53 },
+                        format!("ALTER TABLE {tk} DROP CONSTRAINT {}", crate::pg::ident(n)),
+                    );
+                }
+            }
+        }
+        // FKs into tables that are dropped go before those tables.
+    }
+    for (k, i) in &a.indexes {
+        let table_goes = !b.tables.contains_key(&i.table) && !b.views.contains_key(&i.table);
+        let matview_recreated = recreate_views.contains(&format!("rel:{}", i.table));
+        if table_goes || matview_recreated {
+            continue;
+        }
+        match b.indexes.get(k) {
+            None => {
+                let conc = o.online && !i.on_partitioned;
+                x.push(
+                    54,
+                    format!("DROP INDEX {}{k}", if conc { "CONCURRENTLY " } else { "" }),
+                    vec![h(
+                        HazardKind::IndexDropped,
+                        "queries that used this index may get slower",
+                    )],
+                    !conc,
+                    conc,
+                );
+            }
+            Some(n) if n.definition != i.definition => {
+                // Keep the old index serving queries until the new one is built.
+                let old_name = format!(
+                    "{}_neon_migrate_old",
+                    k.rsplit('.').next().unwrap_or(k).trim_matches('"')
+                );
+                let schema = k.rsplit_once('.').map(|(s, _)| s).unwrap_or("public");
+                x.simple(
+                    54,
+                    format!("ALTER INDEX {k} RENAME TO {}", crate::pg::ident(&old_name)),
+                );
+                let conc = o.online && !i.on_partitioned;
+                x.push(
+                    125,
+                    format!(
+                        "DROP INDEX {}{schema}.{}",
+                        if conc { "CONCURRENTLY " } else { "" },
+                        crate::pg::ident(&old_name)
+                    ),
+                    vec![h(
+                        HazardKind::IndexDropped,
+                        "the previous definition of the index is dropped",
+                    )],
+                    !conc,
+                    conc,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // 60: new tables, in dependency order (partitions and children after their parents).
+    let mut new_tables: Vec<String> = b
+        .tables
+        .keys()
+        .filter(|k| !a.tables.contains_key(*k))
+        .map(|k| format!("rel:{k}"))
+        .collect();
+    new_tables.sort();
+    let mut tdeps = b.deps.clone();
+    for (k, t) in &b.tables {
+        let e = tdeps.entry(format!("rel:{k}")).or_default();
+        if let Some((p, _)) = &t.partition_of {
+            e.insert(format!("rel:{p}"));
+        }
+        for p in &t.inherits {
+            e.insert(format!("rel:{p}"));
+        }
+    }
+    for key in topo(&new_tables, &tdeps) {
+        let k = key.trim_start_matches("rel:");
+        let t = &b.tables[k];
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| !c.inherited)
+            .map(column_sql)
+            .collect();
+        let mut s = match &t.partition_of {
+            Some((parent, bound)) => {
+                if cols.is_empty() {
+                    format!("CREATE TABLE {k} PARTITION OF {parent} {bound}")
+                } else {
+                    format!(
+                        "CREATE TABLE {k} PARTITION OF {parent} ({}) {bound}",
+                        cols.join(", ")
+                    )
+                }
+            }
+            None => format!(
+                "CREATE {}TABLE {k} (\n    {}\n)",
+                if t.unlogged { "UNLOGGED " } else { "" },
+                cols.join(",\n    ")
+            ),
+        };
+        if !t.inherits.is_empty() {
+            s.push_str(&format!(" INHERITS ({})", t.inherits.join(", ")));
+        }
+        if let Some(pk) = &t.partition_key {
+            s.push_str(&format!(" PARTITION BY {pk}"));
+        }
+        if !t.options.is_empty() {
+            s.push_str(&format!(" WITH ({})", t.options.join(", ")));
+        }
+        x.simple(60, s);
+        // Inherited columns may still differ locally (NOT NULL, defaults).
+        for c in t.columns.iter().filter(|c| c.inherited) {
+            if let Some(d) = &c.default {
+                x.simple(
+                    60,
+                    format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
+                );
+            }
+        }
+    }
+
+    // 61: column changes on tables that stay.
+    for (k, t) in &b.tables {
+        let Some(old) = a.tables.get(k) else { continue };
+        for c in &old.columns {
+            if c.inherited {
+                continue;
+            }
+            let gone = t.column(&c.name).is_none();
+            let regenerated = t
+                .column(&c.name)
+                .is_some_and(|n| n.generated != c.generated);
+            if gone || regenerated {
+                x.push(
+                    61,
+                    format!("ALTER TABLE {k} DROP COLUMN {}", c.name),
+                    vec![
+                        h(
+                            HazardKind::DeletesData,
+                            format!("the data of column {} is lost", c.name),
+                        ),
+                        h(
+                            HazardKind::AccessExclusiveLock,
+                            "brief ACCESS EXCLUSIVE lock; clients still using the column break",
+                        ),
+                    ],
+                    true,
+                    false,
+                );
+            }
+        }
+        for c in &t.columns {
+            if c.inherited {
+                continue;
+            }
+            match old.column(&c.name) {
+                Some(oc) if oc.generated == c.generated => {
+                    alter_column(&mut x, k, oc, c, &recreated_enums)
+                }
+                _ => add_column(&mut x, k, c),
+            }
+        }
+        if old.rls != t.rls {
+            let verb = if t.rls { "ENABLE" } else { "DISABLE" };
+            x.push(
+                110,
+                format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
+                vec![h(
+                    HazardKind::AuthzUpdate,
+                    "row-level security changes who sees which rows",
+                )],
+                true,
+                false,
+            );
+        }
+        if old.rls_forced != t.rls_forced {
+            let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
+            x.push(
+                110,
+                format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
+                vec![h(
+                    HazardKind::AuthzUpdate,
+                    "row-level security for the owner changes",
+                )],
+                true,
+                false,
+            );
+        }
+        if old.options != t.options {
+            let removed: Vec<String> = old
+                .options
+                .iter()
+                .filter(|o| !t.options.contains(o))
+                .map(|o| o.split('=').next().unwrap_or(o).to_owned())
+                .collect();
+            if !removed.is_empty() {
+                x.simple(
+                    61,
+                    format!("ALTER TABLE {k} RESET ({})", removed.join(", ")),
+                );
+            }
+            if !t.options.is_empty() {
+                x.simple(
+                    61,
+                    format!("ALTER TABLE {k} SET ({})", t.options.join(", ")),
+                );
+            }
+        }
+        if old.partition_key != t.partition_key
+            || old.partition_of != t.partition_of
+            || old.inherits != t.inherits
+        {
+            plan.unsupported.push(format!("table {k}: partitioning or inheritance changed — not supported by the schema engine; write this change by hand"));
+        }
+        if t.rls && !old.rls && a.tables.contains_key(k) {
+            // handled above
+        }
+    }
+    for (k, t) in &b.tables {
+        if !a.tables.contains_key(k) {
+            if t.rls {
+                x.push(
+                    110,
+                    format!("ALTER TABLE {k} ENABLE ROW LEVEL SECURITY"),
+                    vec![h(
+                        HazardKind::AuthzUpdate,
+                        "row-level security changes who sees which rows",
+                    )],
+                    true,
+                    false,
+                );
+            }
+            if t.rls_forced {
+                x.push(
+                    110,
+                    format!("ALTER TABLE {k} FORCE ROW LEVEL SECURITY"),
+                    vec![h(
+                        HazardKind::AuthzUpdate,
+                        "row-level security for the owner changes",
+                    )],
+                    true,
+                    false,
+                );
+            }
+        }
+    }
+
+    // 62: tables that go, children and referencing tables first.
+    let mut gone_tables: Vec<String> = a
+        .tables
+        .keys()
+        .filter(|k| !b.tables.contains_key(*k))
+        .map(|k| format!("rel:{k}"))
+        .collect();
+    gone_tables.sort();
+    let mut adeps = a.deps.clone();
+    for (k, t) in &a.tables {
+        let e = adeps.entry(format!("rel:{k}")).or_default();
+        if let Some((p, _)) = &t.partition_of {
+            e.insert(format!("rel:{p}"));
+        }
+        for p in &t.inherits {
+            e.insert(format!("rel:{p}"));
+        }
+        for c in t.constraints.values() {
+            if let Some(r) = &c.references {
+                if r != k {
+                    e.insert(format!("rel:{r}"));
+                }
+            }
+        }
+    }
+    let mut order = topo(&gone_tables, &adeps);
+    order.reverse();
+    for key in order {
+        let k = key.trim_start_matches("rel:");
+        x.push(
+            62,
+            format!("DROP TABLE {k}"),
+            vec![
+                h(
+                    HazardKind::DeletesData,
+                    format!("table {k} and all its rows are dropped"),
+                ),
+                h(
+                    HazardKind::AccessExclusiveLock,
+                    "ACCESS EXCLUSIVE lock while it is dropped",
+                ),
+            ],
+            true,
+            true,
+        );
+    }
+
+    // 70: sequence ownership, and sequences that go.
+    for (k, s) in &b.sequences {
+        let before = a.sequences.get(k).and_then(|o| o.owned_by.clone());
+        if s.owned_by != before {
+            match &s.owned_by {
+                Some(col) => x.simple(70, format!("ALTER SEQUENCE {k} OWNED BY {col}")),
+                None => x.simple(70, format!("ALTER SEQUENCE {k} OWNED BY NONE")),
+            }
+        }
+    }
+    for (k, s) in &a.sequences {
+        if b.sequences.contains_key(k) {
+            continue;
+        }
+        let owner_gone = s.owned_by.as_ref().is_some_and(|col| {
+            let table = col.rsplit_once('.').map(|(t, _)| t).unwrap_or(col);
+            !b.tables.contains_key(table)
+                || b.tables
+                    .get(table)
+                    .and_then(|t| t.column(col.rsplit('.').next().unwrap_or("")))
+                    .is_none()
+        });
+        if !owner_gone {
+            x.push(
+                70,
+                format!("DROP SEQUENCE {k}"),
+                vec![h(
+                    HazardKind::DeletesData,
+                    "the sequence's current value is lost",
+                )],
+                true,
+                false,
+            );
+        }
+    }
+
+    // 80–82: constraints, unique ones first (FKs need them).
+    for pass in ['u', 'c', 'f'] {
+        for (tk, t) in &b.tables {
+            let existing = a.tables.get(tk);
+            for (n, c) in &t.constraints {
+                let class = match c.kind {
+                    'p' | 'u' => 'u',
+                    'f' => 'f',
+                    _ => 'c',
+                };
+                if class != pass {
+                    continue;
+                }
+                let old = existing.and_then(|e| e.constraints.get(n));
+                let same_def = old.is_some_and(|oc| {
+                    oc.kind == c.kind
+                        && strip_not_valid(&oc.definition) == strip_not_valid(&c.definition)
+                });
+                if same_def {
+                    let oc = old.expect("same_def implies old");
+                    if !oc.validated && c.validated {
+                        x.push(
+                            83,
+                            format!(
+                                "ALTER TABLE {tk} VALIDATE CONSTRAINT {}",
+                                crate::pg::ident(n)
+                            ),
+                            validate_hazards(c),
+                            true,
+                            true,
+                        );
+                    }
+                    continue;
+                }
+                add_constraint(&mut x, tk, n, c, existing.is_some());
+            }
+        }
+    }
+
+    // 90: indexes.
+    for (k, i) in &b.indexes {
+        let matview = b.views.get(&i.table).is_some_and(|v| v.materialized);
+        let matview_recreated = recreate_views.contains(&format!("rel:{}", i.table))
+            || (matview && !a.views.contains_key(&i.table));
+        let unchanged = a
+            .indexes
+            .get(k)
+            .is_some_and(|o| o.definition == i.definition);
+        if unchanged && !matview_recreated {
+            continue;
+        }
+        let new_table = !a.tables.contains_key(&i.table) && !matview;
+        let phase = if matview { 101 } else { 90 };
+        if i.on_partitioned {
+            x.push(
+                phase,
+                index_sql_cascading(&i.definition),
+                vec![h(HazardKind::ShareLock, "indexes of partitioned tables cannot be built CONCURRENTLY: writes to every partition wait"), h(HazardKind::IndexBuild, "builds an index on every partition")],
+                true,
+                true,
+            );
+        } else if new_table || matview_recreated || !o.online {
+            x.simple(phase, i.definition.clone());
+        } else {
+            x.push(
+                phase,
+                index_sql_concurrent(&i.definition),
+                vec![h(
+                    HazardKind::IndexBuild,
+                    "builds the index concurrently: no write lock, but CPU and I/O load",
+                )],
+                false,
+                true,
+            );
+        }
+    }
+
+    // 100: views, in dependency order.
+    let mut new_views: Vec<String> = b
+        .views
+        .keys()
+        .filter(|k| !a.views.contains_key(*k) || recreate_views.contains(&format!("rel:{k}")))
+        .map(|k| format!("rel:{k}"))
+        .collect();
+    new_views.sort();
+    for key in topo(&new_views, &b.deps) {
+        let k = key.trim_start_matches("rel:");
+        let v = &b.views[k];
+        let body = v.definition.trim().trim_end_matches(';');
+        let with = if v.options.is_empty() {
+            String::new()
+        } else {
+            format!(" WITH ({})", v.options.join(", "))
+        };
+        if v.materialized {
+            x.push(
+                100,
+                format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}"),
+                vec![h(
+                    HazardKind::IndexBuild,
+                    "the materialized view is populated: it runs its query once",
+                )],
+                true,
+                true,
+            );
+        } else {
+            x.simple(100, format!("CREATE VIEW {k}{with} AS\n{body}"));
+        }
+    }
+
+    // 110: triggers and policies.
+    for (k, t) in &b.triggers {
+        let view_recreated = recreate_views.contains(&format!("rel:{}", t.table));
+        if a.triggers
+            .get(k)
+            .is_some_and(|o| o.definition == t.definition)
+            && !view_recreated
+        {
+            if a.triggers.get(k).is_some_and(|o| o.enabled != t.enabled) {
+                x.simple(111, trigger_enable(k, t));
+            }
+            continue;
+        }
+        x.simple(110, t.definition.clone());
+        if t.enabled != 'O' {
+            x.simple(111, trigger_enable(k, t));
+        }
+    }
+    for (k, p) in &b.policies {
+        if a.policies.get(k) == Some(p) {
+            continue;
+        }
+        let mut s = format!("CREATE POLICY {} ON {}", name_of(k, &p.table), p.table);
+        if !p.permissive {
+            s.push_str(" AS RESTRICTIVE");
+        }
+        s.push_str(&format!(" FOR {} TO {}", p.command, p.roles.join(", ")));
+        if let Some(u) = &p.using {
+            s.push_str(&format!(" USING ({u})"));
+        }
+        if let Some(c) = &p.check {
+            s.push_str(&format!(" WITH CHECK ({c})"));
+        }
+        x.push(
+            110,
+            s,
+            vec![h(
+                HazardKind::AuthzUpdate,
+                "a row-level security policy is added or replaced",
+            )],
+            true,
+            false,
+        );
+    }
+
+    // 120: what goes last: functions, types, extensions, schemas.
+    for (k, f) in &a.functions {
+        if !b.functions.contains_key(k) {
+            let what = if f.kind == 'p' {
+                "PROCEDURE"
+            } else {
+                "FUNCTION"
+            };
+            x.push(
+                120,
+                format!("DROP {what} {k}"),
+                vec![h(
+                    HazardKind::UntrackableDependencies,
+                    "callers of the function are not tracked by Postgres",
+                )],
+                true,
+                false,
+            );
+        }
+    }
+    let mut gone_types: Vec<String> = Vec::new();
+    gone_types.extend(
+        a.enums
+            .keys()
+            .filter(|k| !b.enums.contains_key(*k))
+            .map(|k| format!("type:{k}")),
+    );
+    gone_types.extend(
+        a.domains
+            .keys()
+            .filter(|k| !b.domains.contains_key(*k))
+            .map(|k| format!("type:{k}")),
+    );
+    gone_types.extend(
+        a.composites
+            .keys()
+            .filter(|k| !b.composites.contains_key(*k))
+            .map(|k| format!("type:{k}")),
+    );
+    gone_types.sort();
+    let mut order = topo(&gone_types, &a.deps);
+    order.reverse();
+    for key in order {
+        let k = key.trim_start_matches("type:");
+        let what = if a.domains.contains_key(k) {
+            "DOMAIN"
+        } else {
+            "TYPE"
+        };
+        x.simple(121, format!("DROP {what} {k}"));
+    }
+    for k in a
+        .extensions
+        .keys()
+        .filter(|k| !b.extensions.contains_key(*k))
+    {
+        x.push(
+            122,
+            format!("DROP EXTENSION {k}"),
+            vec![h(
+                HazardKind::DeletesData,
+                "objects of the extension are dropped with it",
+            )],
+            true,
+            false,
+        );
+    }
+    for s in a.schemas.difference(&b.schemas) {
+        x.simple(123, format!("DROP SCHEMA {s}"));
+    }
+
+    // 130: comments.
+    for (target, text) in &b.comments {
+        let recreated = comment_object_recreated(target, &recreate_views);
+        if a.comments.get(target) != Some(text) || recreated {
+            x.simple(130, format!("COMMENT ON {target} IS {}", lit(text)));
+        }
+    }
+    for target in a.comments.keys().filter(|t| !b.comments.contains_key(*t)) {
+        if comment_target_exists(target, b) {
+            x.simple(130, format!("COMMENT ON {target} IS NULL"));
+        }
+    }
+
+    let mut statements = x.out;
+    statements.sort_by_key(|s| s.phase);
+    plan.statements = statements;
+    plan
+}
+
+fn plan_note_removed_enum_value(x: &mut Builder<'_>, k: &str, removed: &str) {
+    let _ = (x.a, x.b);
+    let last = x
+        .out
+        .iter_mut()
+        .rev()
+        .find(|s| s.sql.starts_with(&format!("CREATE TYPE {k} AS ENUM")));
+    if let Some(s) = last {
+        s.hazards.push(h(
+            HazardKind::Correctness,
+            format!(
+                "value {} is removed: rows holding it make the column retype fail",
+                lit(removed)
+            ),
+        ));
+    }
+}
+
+fn is_subsequence(old: &[String], new: &[String]) -> bool {
+    let mut it = new.iter();
+    old.iter().all(|o| it.any(|n| n == o))
+}
+
+fn trigger_enable(k: &str, t: &Trigger) -> String {
+    let name = name_of(k, &t.table);
+    match t.enabled {
+        'D' => format!("ALTER TABLE {} DISABLE TRIGGER {name}", t.table),
+        'R' => format!("ALTER TABLE {} ENABLE REPLICA TRIGGER {name}", t.table),
+        'A' => format!("ALTER TABLE {} ENABLE ALWAYS TRIGGER {name}", t.table),
+        _ => format!("ALTER TABLE {} ENABLE TRIGGER {name}", t.table),
+    }
+}
+
+fn comment_object_recreated(target: &str, recreated: &BTreeSet<String>) -> bool {
+    let obj = target
+        .strip_prefix("VIEW ")
+        .or_else(|| target.strip_prefix("MATERIALIZED VIEW "))
+        .map(str::to_owned)
+        .or_else(|| {
+            target
+                .strip_prefix("COLUMN ")
+                .and_then(|c| c.rsplit_once('.').map(|(t, _)| t.to_owned()))
+        });
+    obj.is_some_and(|o| recreated.contains(&format!("rel:{o}")))
+}
+
+fn comment_target_exists(target: &str, b: &Model) -> bool {
+    if let Some(t) = target.strip_prefix("TABLE ") {
+        return b.tables.contains_key(t);
+    }
+    if let Some(c) = target.strip_prefix("COLUMN ") {
+        return c.rsplit_once('.').is_some_and(|(t, col)| {
+            b.tables.get(t).is_some_and(|t| t.column(col).is_some()) || b.views.contains_key(t)
+        });
+    }
+    if let Some(v) = target
+        .strip_prefix("VIEW ")
+        .or_else(|| target.strip_prefix("MATERIALIZED VIEW "))
+    {
+        return b.views.contains_key(v);
+    }
+    if let Some(i) = target.strip_prefix("INDEX ") {
+        return b.indexes.contains_key(i);
+    }
+    if let Some(s) = target.strip_prefix("SEQUENCE ") {
+        return b.sequences.contains_key(s);
+    }
+    if let Some(f) = target
+        .strip_prefix("FUNCTION ")
+        .or_else(|| target.strip_prefix("PROCEDURE "))
+    {
+        return b.functions.contains_key(f);
+    }
+    if let Some(t) = target
+        .strip_prefix("TYPE ")
+        .or_else(|| target.strip_prefix("DOMAIN "))
+    {
+        return b.enums.contains_key(t)
+            || b.domains.contains_key(t)
+            || b.composites.contains_key(t);
+    }
+    if let Some(s) = target.strip_prefix("SCHEMA ") {
+        return b.schemas.contains(s);
+    }
+    if let Some((_, on)) = target.split_once(" ON ") {
+        let on = on.strip_prefix("DOMAIN ").unwrap_or(on);
+        let name = target.split_whitespace().nth(1).unwrap_or("");
+        if target.starts_with("CONSTRAINT ") {
+            return b
+                .tables
+                .get(on)
+                .is_some_and(|t| t.constraints.contains_key(name.trim_matches('"')))
+                || b.domains.contains_key(on);
+        }
+        if target.starts_with("TRIGGER ") {
+            return b.triggers.contains_key(&format!("{on}.{name}"));
+        }
+        if target.starts_with("POLICY ") {
+            return b.policies.contains_key(&format!("{on}.{name}"));
+        }
+    }
+    false
+}
+
+fn validate_hazards(c: &Constraint) -> Vec<Hazard> {
+    let what = if c.kind == 'f' {
+        "foreign key"
+    } else {
+        "check constraint"
+    };
+    vec![h(HazardKind::Correctness, format!("validating the {what} scans the table (writes continue) and fails if existing rows violate it"))]
+}
+
+fn add_constraint(
+    x: &mut Builder<'_>,
+    table: &str,
+    name: &str,
+    c: &Constraint,
+    table_existed: bool,
+) {
+    let n = crate::pg::ident(name);
+    let online = x.o.online && table_existed;
+    match c.kind {
+        'p' | 'u' if online => match unique_index_columns(&c.definition) {
+            Some(cols) => {
+                let unique = if c.kind == 'p' {
+                    "PRIMARY KEY"
+                } else {
+                    "UNIQUE"
+                };
+                let partitioned = x.b.tables.get(table).is_some_and(|t| t.kind == 'p');
+                if partitioned {
+                    x.push(
+                        80,
+                        format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition),
+                        vec![
+                            h(
+                                HazardKind::AccessExclusiveLock,
+                                "partitioned tables cannot build the index concurrently",
+                            ),
+                            h(
+                                HazardKind::IndexBuild,
+                                "builds a unique index on every partition",
+                            ),
+                        ],
+                        true,
+                        true,
+                    );
+                    return;
+                }
+                x.push(
+                    80,
+                    format!("CREATE UNIQUE INDEX CONCURRENTLY {n} ON {table} {cols}"),
+                    vec![
+                        h(
+                            HazardKind::IndexBuild,
+                            "builds the constraint's index concurrently",
+                        ),
+                        h(
+                            HazardKind::Correctness,
+                            "fails if existing rows hold duplicates",
+                        ),
+                    ],
+                    false,
+                    true,
+                );
+                x.push(
+                    80,
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {n} {unique} USING INDEX {n}"),
+                    vec![h(
+                        HazardKind::AccessExclusiveLock,
+                        "brief ACCESS EXCLUSIVE lock to attach the index",
+                    )],
+                    true,
+                    false,
+                );
+            }
+            None => x.push(
+                80,
+                format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition),
+                vec![
+                    h(
+                        HazardKind::AccessExclusiveLock,
+                        "builds the constraint's index under ACCESS EXCLUSIVE",
+                    ),
+                    h(HazardKind::IndexBuild, "builds a unique index"),
+                ],
+                true,
+                true,
+            ),
+        },
+        'c' | 'f' if online => {
+            let phase = if c.kind == 'f' { 82 } else { 81 };
+            let def = strip_not_valid(&c.definition);
+            let lock = if c.kind == 'f' {
+                h(
+                    HazardKind::ShareRowExclusiveLock,
+                    "brief SHARE ROW EXCLUSIVE lock on both tables (NOT VALID: no scan)",
+                )
+            } else {
+                h(
+                    HazardKind::AccessExclusiveLock,
+                    "brief ACCESS EXCLUSIVE lock (NOT VALID: no scan)",
+                )
+            };
+            x.push(
+                phase,
+                format!("ALTER TABLE {table} ADD CONSTRAINT {n} {def} NOT VALID"),
+                vec![lock],
+                true,
+                false,
+            );
+            if c.validated {
+                x.push(
+                    83,
+                    format!("ALTER TABLE {table} VALIDATE CONSTRAINT {n}"),
+                    validate_hazards(c),
+                    true,
+                    true,
+                );
+            }
+        }
+        'x' if table_existed => x.push(
+            81,
+            format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition),
+            vec![
+                h(
+                    HazardKind::AccessExclusiveLock,
+                    "an exclusion constraint builds its index under ACCESS EXCLUSIVE",
+                ),
+                h(HazardKind::IndexBuild, "builds an index"),
+            ],
+            true,
+            true,
+        ),
+        _ => {
+            let phase = match c.kind {
+                'p' | 'u' => 80,
+                'f' => 82,
+                _ => 81,
+            };
+            let hz = if table_existed {
+                vec![h(
+                    HazardKind::AccessExclusiveLock,
+                    "the constraint is added and checked under a lock",
+                )]
+            } else {
+                Vec::new()
+            };
+            x.push(
+                phase,
+                format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition),
+                hz,
+                true,
+                table_existed,
+            );
+        }
+    }
+}
+
+fn add_column(x: &mut Builder<'_>, table: &str, c: &Column) {
+    let mut hz = Vec::new();
+    if c.generated.is_some() {
+        hz.push(h(
+            HazardKind::TableRewrite,
+            "a stored generated column rewrites the table",
+        ));
+        hz.push(h(
+            HazardKind::AccessExclusiveLock,
+            "ACCESS EXCLUSIVE lock for the whole rewrite",
+        ));
+    } else if c.identity.is_some() {
+        hz.push(h(
+            HazardKind::TableRewrite,
+            "an identity column fills every row: the table is rewritten",
+        ));
+        hz.push(h(
+            HazardKind::AccessExclusiveLock,
+            "ACCESS EXCLUSIVE lock for the whole rewrite",
+        ));
+    } else if c.default.as_deref().is_some_and(volatile_default) {
+        hz.push(h(
+            HazardKind::TableRewrite,
+            "a volatile default is evaluated for every row: the table is rewritten",
+        ));
+        hz.push(h(
+            HazardKind::AccessExclusiveLock,
+            "ACCESS EXCLUSIVE lock for the whole rewrite",
+        ));
+    }
+    if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
+        hz.push(h(
+            HazardKind::Correctness,
+            "NOT NULL without a default fails if the table has rows",
+        ));
+    }
+    let long = !hz.is_empty();
+    x.push(
+        61,
+        format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(c)),
+        hz,
+        true,
+        long,
+    );
+}
+
+fn alter_column(
+    x: &mut Builder<'_>,
+    table: &str,
+    old: &Column,
+    new: &Column,
+    recreated_enums: &BTreeSet<String>,
+) {
+    let col = &new.name;
+    let type_changes = old.data_type != new.data_type
+        || old.collation != new.collation
+        || recreated_enums.contains(&new.data_type);
+    let default_changes = old.default != new.default;
+    if type_changes && old.default.is_some() {
+        x.simple(
+            61,
+            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+        );
+    }
+    if type_changes {
+        let collate = new
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        let using = if recreated_enums.contains(&new.data_type) {
+            format!("{col}::text::{}", new.data_type)
+        } else {
+            format!("{col}::{}", new.data_type)
+        };
+        let mut hz = vec![h(
+            HazardKind::AccessExclusiveLock,
+            "ACCESS EXCLUSIVE lock while the column is converted",
+        )];
+        if !no_rewrite(&old.data_type, &new.data_type) || recreated_enums.contains(&new.data_type) {
+            hz.push(h(
+                HazardKind::TableRewrite,
+                format!(
+                    "changing {} → {} may rewrite the table and its indexes",
+                    old.data_type, new.data_type
+                ),
+            ));
+        }
+        x.push(
+            61,
+            format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {using}",
+                new.data_type
+            ),
+            hz,
+            true,
+            true,
+        );
+    }
+    if (type_changes && new.default.is_some()) || (default_changes && !type_changes) {
+        match &new.default {
+            Some(d) => x.simple(
+                61,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d}"),
+            ),
+            None => x.simple(
+                61,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+            ),
+        }
+    }
+    if old.identity != new.identity {
+        match (old.identity, new.identity) {
+            (Some(_), None) => x.simple(
+                61,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY"),
+            ),
+            (None, Some(k)) => {
+                let how = if k == 'a' { "ALWAYS" } else { "BY DEFAULT" };
+                x.simple(
+                    61,
+                    format!(
+                        "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {how} AS IDENTITY"
+                    ),
+                );
+            }
+            (Some(_), Some(k)) => {
+                let how = if k == 'a' { "ALWAYS" } else { "BY DEFAULT" };
+                x.simple(
+                    61,
+                    format!("ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {how}"),
+                );
+            }
+            _ => {}
+        }
+    }
+    if old.not_null != new.not_null {
+        if !new.not_null {
+            x.simple(
+                61,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"),
+            );
+        } else if x.o.online {
+            // A validated CHECK lets SET NOT NULL skip its scan under ACCESS EXCLUSIVE.
+            let bare = col.trim_matches('"');
+            let tmp = crate::pg::ident(&format!(
+                "{}_nn_neon_migrate",
+                bare.chars().take(40).collect::<String>()
+            ));
+            x.push(
+                61,
+                format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {tmp} CHECK ({col} IS NOT NULL) NOT VALID"
+                ),
+                vec![h(
+                    HazardKind::AccessExclusiveLock,
+                    "brief ACCESS EXCLUSIVE lock (NOT VALID: no scan)",
+                )],
+                true,
+                false,
+            );
+            x.push(
+                61,
+                format!("ALTER TABLE {table} VALIDATE CONSTRAINT {tmp}"),
+                vec![h(
+                    HazardKind::Correctness,
+                    format!("fails if column {col} holds NULLs (the scan does not block writes)"),
+                )],
+                true,
+                true,
+            );
+            x.push(
+                61,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+                vec![h(
+                    HazardKind::AccessExclusiveLock,
+                    "brief ACCESS EXCLUSIVE lock: the validated CHECK spares the scan",
+                )],
+                true,
+                false,
+            );
+            x.simple(61, format!("ALTER TABLE {table} DROP CONSTRAINT {tmp}"));
+        } else {
+            x.push(
+                61,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+                vec![h(
+                    HazardKind::AccessExclusiveLock,
+                    "scans the table under ACCESS EXCLUSIVE",
+                )],
+                true,
+                true,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topo_puts_dependencies_first() {
+        let mut deps = BTreeMap::new();
+        deps.insert("rel:a".to_owned(), BTreeSet::from(["rel:b".to_owned()]));
+        deps.insert("rel:b".to_owned(), BTreeSet::from(["rel:x".to_owned()]));
+        deps.insert("rel:x".to_owned(), BTreeSet::from(["rel:c".to_owned()]));
+        let keys = vec!["rel:a".to_owned(), "rel:b".to_owned(), "rel:c".to_owned()];
+        assert_eq!(topo(&keys, &deps), ["rel:c", "rel:b", "rel:a"]);
+    }
+
+    #[test]
+    fn binary_coercible_widenings_do_not_rewrite() {
+        assert!(no_rewrite("character varying(32)", "character varying(64)"));
+        assert!(no_rewrite("character varying(32)", "text"));
+        assert!(!no_rewrite(
+            "character varying(64)",
+            "character varying(32)"
+        ));
+        assert!(!no_rewrite("integer", "bigint"));
+    }
+
+    #[test]
+    fn enum_additions_are_recognised() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(is_subsequence(&s(&["a", "c"]), &s(&["a", "b", "c"])));
+        assert!(!is_subsequence(&s(&["a", "c"]), &s(&["c", "a"])));
+    }
+}
