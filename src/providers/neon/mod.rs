@@ -28,15 +28,15 @@
 //! rerun, that mistake costs a production database.
 
 mod api;
+mod model;
 mod uri;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::config::{duration, NeonConfig, NEON_API_HOST};
@@ -45,6 +45,7 @@ use crate::providers::{
 };
 use crate::secret::{Redactor, Secret};
 use api::{Api, ApiError, Reply};
+use model::*;
 
 /// Environment variable with the project id when the config has none.
 pub const ENV_PROJECT_ID: &str = "NEON_PROJECT_ID";
@@ -91,199 +92,6 @@ pub struct NeonProvider {
 struct Parent {
     id: String,
     name: String,
-}
-
-// ---- Neon's JSON (only the fields we read; everything optional that may be absent) ----
-
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// A Neon database branch as the API describes it.
-#[derive(Debug, Clone, Deserialize)]
-struct ApiDbBranch {
-    id: String,
-    name: String,
-    #[serde(default)]
-    parent_id: Option<String>,
-    #[serde(default)]
-    default: Option<bool>,
-    /// Deprecated alias of `default`.
-    #[serde(default)]
-    primary: Option<bool>,
-    #[serde(default)]
-    protected: Option<bool>,
-    #[serde(default)]
-    current_state: Option<String>,
-    #[serde(default)]
-    expires_at: Option<String>,
-    #[serde(default)]
-    created_at: Option<String>,
-    #[serde(default)]
-    creation_source: Option<String>,
-    #[serde(default)]
-    created_by: Option<CreatedBy>,
-}
-
-impl ApiDbBranch {
-    fn is_default(&self) -> bool {
-        self.default.or(self.primary).unwrap_or(false)
-    }
-    fn is_protected(&self) -> bool {
-        self.protected.unwrap_or(false)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct CreatedBy {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Endpoint {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    host: String,
-    #[serde(default)]
-    branch_id: String,
-    #[serde(rename = "type", default)]
-    kind: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Operation {
-    id: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    branch_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct ConnectionDetails {
-    connection_uri: String,
-    #[serde(default)]
-    connection_parameters: Option<ConnectionParameters>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct ConnectionParameters {
-    #[serde(default)]
-    database: Option<String>,
-    #[serde(default)]
-    role: Option<String>,
-}
-
-/// `POST …/branches` → 201.
-#[derive(Debug, Deserialize)]
-struct CreateReply {
-    branch: ApiDbBranch,
-    #[serde(default, deserialize_with = "nullable")]
-    endpoints: Vec<Endpoint>,
-    #[serde(default, deserialize_with = "nullable")]
-    operations: Vec<Operation>,
-    #[serde(default, deserialize_with = "nullable")]
-    connection_uris: Vec<ConnectionDetails>,
-}
-
-/// `GET …/branches` → 200.
-#[derive(Debug, Deserialize)]
-struct ListReply {
-    #[serde(default, deserialize_with = "nullable")]
-    branches: Vec<ApiDbBranch>,
-    /// Keyed by Neon database branch id.
-    #[serde(default, deserialize_with = "nullable")]
-    annotations: HashMap<String, Value>,
-    #[serde(default)]
-    pagination: Option<Pagination>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Pagination {
-    #[serde(default)]
-    next: Option<String>,
-}
-
-/// `GET …/branches/{id}` → 200.
-#[derive(Debug, Deserialize)]
-struct GetReply {
-    branch: ApiDbBranch,
-    #[serde(default)]
-    annotation: Option<Value>,
-}
-
-/// `DELETE …/branches/{id}` → 200.
-#[derive(Debug, Deserialize)]
-struct DeleteReply {
-    #[serde(default, deserialize_with = "nullable")]
-    operations: Vec<Operation>,
-}
-
-#[derive(Debug, Deserialize)]
-struct OperationReply {
-    operation: Operation,
-}
-
-#[derive(Debug, Deserialize)]
-struct OperationsReply {
-    #[serde(default, deserialize_with = "nullable")]
-    operations: Vec<Operation>,
-}
-
-#[derive(Debug, Deserialize)]
-struct EndpointsReply {
-    #[serde(default, deserialize_with = "nullable")]
-    endpoints: Vec<Endpoint>,
-}
-
-#[derive(Debug, Deserialize)]
-struct UriReply {
-    uri: String,
-}
-
-/// The `value` of an annotation (`{object, value, …}`): string keys to string values.
-#[derive(Debug, Clone, Default)]
-struct Annotation(Map<String, Value>);
-
-impl Annotation {
-    fn of(annotation: Option<&Value>) -> Annotation {
-        Annotation(
-            annotation
-                .and_then(|a| a.get("value"))
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
-        )
-    }
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
-    }
-    fn is_ours(&self) -> bool {
-        self.get(CREATED_BY_KEY) == Some(CREATED_BY)
-    }
-}
-
-/// Every Neon database branch of a listing, with its annotation.
-#[derive(Debug, Default)]
-struct Listing {
-    db_branches: Vec<ApiDbBranch>,
-    annotations: HashMap<String, Value>,
-}
-
-impl Listing {
-    fn annotation(&self, id: &str) -> Annotation {
-        Annotation::of(self.annotations.get(id))
-    }
 }
 
 /// What a create found under its name after a 409 or a lost answer.
