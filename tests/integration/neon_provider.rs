@@ -56,6 +56,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "neon_lost_answers_are_looked_up_before_anything_is_sent_again",
         lost_answers,
     ),
+    (
+        "neon_a_timed_out_create_is_looked_up_then_sent_again",
+        timed_out_create,
+    ),
     ("neon_pre_push_and_deploy_through_the_cli", pipelines),
 ];
 
@@ -134,6 +138,7 @@ impl Neon {
             database: "neondb".into(),
             role: "neondb_owner".into(),
             operation_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
         }
     }
 
@@ -601,6 +606,41 @@ fn lost_answers() {
     neon.inject("GET", "/branches", 2, FaultAction::Drop);
     assert!(ok(neon.block_on(provider.list())).is_empty());
     assert!(neon.non_default_names().is_empty());
+}
+
+fn timed_out_create() {
+    let neon = Neon::start("it-neon-applied-timed-out");
+    let settings = NeonSettings {
+        request_timeout: Duration::from_secs(1),
+        ..neon.settings()
+    };
+    let provider = ok(neon.block_on(NeonProvider::open_with(settings, &Redactor::new())));
+    // The create times out: it may have been applied. The provider looks the name up (those
+    // GETs time out too, and are simply retried), finds nothing, and only then sends it
+    // again. (The emulator drops a request whose client has gone, so the other outcome, a
+    // create applied after its answer was lost, cannot be staged here.)
+    neon.inject(
+        "POST",
+        "/branches",
+        1,
+        FaultAction::Delay(Duration::from_millis(1200)),
+    );
+    neon.inject(
+        "GET",
+        "/branches",
+        3,
+        FaultAction::Delay(Duration::from_millis(1500)),
+    );
+    let b = ok(neon.block_on(provider.create(&request("migrate/slow", "slow"))));
+    assert_eq!(neon.non_default_names(), ["migrate/slow"]);
+    neon.block_on(async {
+        let c = pg::connect(&b.url).await.expect("connect");
+        c.batch_execute("select 1").await.expect("query");
+    });
+    assert_eq!(
+        ok(neon.block_on(provider.delete(&b.id))),
+        DeleteOutcome::Deleted
+    );
 }
 
 /// A `neon-migrate.toml` for the emulator, plus `extra`.

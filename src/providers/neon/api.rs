@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::secret::{Redactor, Secret};
 
-/// Timeout of one HTTP request (connect, send, answer).
+/// Default timeout of one HTTP request (connect, send, answer).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Timeout of opening the connection alone.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -174,18 +174,25 @@ struct ErrorBody {
 /// The Neon API at one base URL, with one key.
 pub struct Api {
     http: reqwest::Client,
+    timeout: Duration,
     base: String,
     key: Secret<String>,
     redactor: Redactor,
 }
 
 impl Api {
-    /// A client for `base` (no trailing `/`). Fails only when the TLS stack cannot start.
-    pub fn new(base: &str, key: Secret<String>, redactor: Redactor) -> Result<Api, String> {
+    /// A client for `base` (no trailing `/`) whose requests time out after `timeout`. Fails
+    /// only when the TLS stack cannot start.
+    pub fn new(
+        base: &str,
+        key: Secret<String>,
+        timeout: Duration,
+        redactor: Redactor,
+    ) -> Result<Api, String> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("neon-migrate/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT);
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout);
         if super::uri::is_loopback(&host_of_base(base)) {
             // A local emulator: an HTTP(S)_PROXY from the environment must not capture it.
             builder = builder.no_proxy();
@@ -193,6 +200,7 @@ impl Api {
         let http = builder.build().map_err(|e| error_chain(&e))?;
         Ok(Api {
             http,
+            timeout,
             base: base.trim_end_matches('/').to_owned(),
             key,
             redactor,
@@ -260,7 +268,10 @@ impl Api {
                         continue;
                     }
                     let detail = if e.is_timeout() {
-                        format!("timed out after {} s", REQUEST_TIMEOUT.as_secs())
+                        format!(
+                            "timed out after {}",
+                            crate::config::duration::format(self.timeout)
+                        )
                     } else {
                         error_chain(&e)
                     };

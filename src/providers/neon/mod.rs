@@ -44,6 +44,7 @@ use crate::providers::{
     CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError,
 };
 use crate::secret::{Redactor, Secret};
+pub use api::REQUEST_TIMEOUT;
 use api::{Api, ApiError, Reply};
 use model::*;
 
@@ -220,6 +221,8 @@ pub struct NeonSettings {
     pub database: String,
     pub role: String,
     pub operation_timeout: Duration,
+    /// Timeout of one HTTP request (default [`REQUEST_TIMEOUT`]).
+    pub request_timeout: Duration,
 }
 
 impl NeonSettings {
@@ -263,6 +266,7 @@ impl NeonSettings {
             database: cfg.database.clone(),
             role: cfg.role.clone(),
             operation_timeout: cfg.operation_timeout,
+            request_timeout: REQUEST_TIMEOUT,
         })
     }
 }
@@ -295,7 +299,13 @@ impl NeonProvider {
                 "fix `api-host` under [provider] or {ENV_API_HOST}; the default is `{NEON_API_HOST}`"
             )));
         }
-        let api = Api::new(&base, settings.api_key, redactor.clone()).map_err(|e| {
+        let api = Api::new(
+            &base,
+            settings.api_key,
+            settings.request_timeout,
+            redactor.clone(),
+        )
+        .map_err(|e| {
             ProviderError::new(format!(
                 "cannot set up the HTTP client for the Neon API: {e}"
             ))
