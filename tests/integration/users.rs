@@ -63,15 +63,31 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) {
     }
 }
 
-/// A fresh cluster folder for the ordinary user, next to the shared one.
+/// The ordinary user's cluster folder, next to the shared one. The suite lock makes it ours
+/// alone; what an interrupted earlier run left in it is stopped and removed first.
 fn user_cluster_dir() -> PathBuf {
     let shared = &shared_cluster().dir;
     let name = format!(
-        "{}-user-{}",
-        shared.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
+        "{}-user",
+        shared.file_name().unwrap_or_default().to_string_lossy()
     );
     shared.with_file_name(name)
+}
+
+/// Stops the cluster in `dir` (if one ever started there) and removes the folder.
+/// Returns the pid the server had, when it was running.
+fn stop_and_remove(dir: &Path) -> Result<Option<u32>, String> {
+    let mut pid = None;
+    if dir.join("data").join("postmaster.pid").is_file() {
+        let c = cluster::ensure(Some(dir)).map_err(|e| e.message)?;
+        pid = cluster::server_pid(&c);
+        cluster::stop(&c).map_err(|e| e.message)?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+    }
+    Ok(pid)
 }
 
 fn ordinary_user() {
@@ -89,7 +105,12 @@ fn ordinary_user() {
     };
 
     let dir = user_cluster_dir();
-    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = stop_and_remove(&dir) {
+        panic!(
+            "cannot clear what an earlier run left in {}: {e}",
+            dir.display()
+        );
+    }
     std::fs::create_dir_all(&dir).expect("create the user's cluster folder");
     let home = tempfile::Builder::new()
         .prefix("nm-it-home-")
@@ -125,13 +146,9 @@ expect-value = "0"
     let out = run_command(cmd, &["run", "pre-push"]);
 
     // Whatever happened, stop the second cluster and remove it before asserting.
-    let stopped = cluster::ensure(Some(&dir)).and_then(|c| {
-        let pid = cluster::server_pid(&c);
-        cluster::stop(&c).map(|_| pid)
-    });
     let owner =
         std::fs::metadata(dir.join("data")).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
-    let _ = std::fs::remove_dir_all(&dir);
+    let stopped = stop_and_remove(&dir);
 
     out.code(exit::OK)
         .stdout_has(&format!(
@@ -141,7 +158,7 @@ expect-value = "0"
         .stdout_has(&dir.display().to_string())
         .stdout_has("✓ widgets exists")
         .stdout_has("The test Neon database branch migrate/feature/ordinary-user was deleted.");
-    let pid = stopped.unwrap_or_else(|e| panic!("cannot stop the user's cluster: {}", e.message));
+    let pid = stopped.unwrap_or_else(|e| panic!("cannot stop the user's cluster: {e}"));
     assert!(pid.is_some(), "the user's cluster had no postmaster.pid");
     if let Some(u) = &user {
         assert_eq!(
