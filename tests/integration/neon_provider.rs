@@ -35,6 +35,7 @@ pub const TESTS: &[(&str, fn())] = &[
         locked_twice,
     ),
     ("neon_429_waits_for_retry_after", rate_limited),
+    ("neon_unknown_project_is_a_clear_error", unknown_project),
     ("neon_503_then_success_on_create_and_delete", unavailable),
     (
         "neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch",
@@ -586,6 +587,25 @@ fn wrong_key() {
     let out = run_command(c, &["run", "pre-push"]);
     out.code(exit::PROVIDER)
         .stderr_has("no Neon API key: the environment variable `NEON_API_KEY` is not set");
+}
+
+fn unknown_project() {
+    let neon = Neon::start("it-neon-unknown-project");
+    let settings = NeonSettings {
+        project_id: "it-neon-no-such-project".into(),
+        ..neon.settings()
+    };
+    let e = err(neon.block_on(NeonProvider::open_with(settings, &Redactor::new())));
+    assert!(
+        e.message.contains("GET /projects/it-neon-no-such-project/branches?limit=100 answered 404 Not Found: project it-neon-no-such-project not found (request id "),
+        "{}",
+        e.message
+    );
+    let help = e.help.unwrap_or_default();
+    assert!(
+        help.contains("check `project-id` under [provider]"),
+        "{help}"
+    );
 }
 
 fn lost_answers() {

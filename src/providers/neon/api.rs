@@ -92,6 +92,15 @@ impl ApiError {
         }
     }
 
+    /// The path (and query) of the call.
+    pub fn path(&self) -> &str {
+        match self {
+            ApiError::Status { path, .. }
+            | ApiError::Transport { path, .. }
+            | ApiError::Decode { path, .. } => path,
+        }
+    }
+
     /// Whether a mutating call may have been applied although it failed: its answer was
     /// lost, or it was a success we could not read.
     pub fn maybe_applied(&self) -> bool {

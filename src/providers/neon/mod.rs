@@ -14,7 +14,7 @@
 //! `finished` or `skipped`, polling with backoff, bounded by `operation-timeout`; `failed`,
 //! `error` and `cancelled` stop with Neon's own error text.
 //!
-//! Retries (see [`api`]): 423 and 503 always, 429 after its `Retry-After`, GETs also after
+//! Retries (see `api.rs`): 423 and 503 always, 429 after its `Retry-After`, GETs also after
 //! network errors — but a create or delete whose answer was lost is never simply sent again,
 //! because Neon may have applied it. We look first: a create looks its name up (the per-run
 //! annotation tells our own lost create from a leftover of an earlier run), a delete gets the
@@ -155,7 +155,7 @@ fn check_id(what: &str, id: &str) -> Result<(), ProviderError> {
         Ok(())
     } else {
         Err(ProviderError::new(format!(
-            "`{id}` is not a Neon {what} (letters, digits and `-` only)"
+            "`{id}` is not a Neon {what} (only letters, digits, `-` and `_`)"
         )))
     }
 }
@@ -341,6 +341,13 @@ impl NeonProvider {
                  (Neon Console → Account settings → API keys)",
                 self.project, self.key_env
             )),
+            // Listing a project's Neon database branches only fails so when the project is not there.
+            Some(404) if e.path().split('?').next() == Some(self.path("/branches").as_str()) => {
+                ProviderError::new(text).help(format!(
+                    "check `project-id` under [provider] (or {ENV_PROJECT_ID}): the key in {} has no project `{}`",
+                    self.key_env, self.project
+                ))
+            }
             _ if e.is_transport() => ProviderError::new(text).help(format!(
                 "check the network, and that {} is the Neon API (`api-host` under [provider], or {ENV_API_HOST})",
                 self.api.base()
@@ -977,9 +984,18 @@ impl Provider for NeonProvider {
         let Some((b, annotation)) = self.get_db_branch(id).await? else {
             return Ok(DeleteOutcome::AlreadyGone);
         };
-        if id == self.parent.id || b.is_default() || b.is_protected() || !annotation.is_ours() {
+        let refusal = if id == self.parent.id || b.is_default() {
+            Some("it is the main Neon database branch")
+        } else if b.is_protected() {
+            Some("it is protected")
+        } else if !annotation.is_ours() {
+            Some("it was not created by neon-migrate")
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
             return Err(ProviderError::new(format!(
-                "refusing to delete the Neon database branch {} ({id}): it was not created by neon-migrate",
+                "refusing to delete the Neon database branch {} ({id}): {why}",
                 b.name
             )));
         }
