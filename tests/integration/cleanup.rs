@@ -1,7 +1,8 @@
 //! Cleaning up after killed runs: `gc` deletes expired test Neon database branches (and,
 //! with `--all`, every one of the project's), and every `run` reaps expired leftovers first.
 
-use std::time::Duration;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use neon_migrate::exit;
 use nix::sys::signal::{kill, killpg, Signal};
@@ -17,6 +18,10 @@ pub const TESTS: &[(&str, fn())] = &[
     (
         "run_reaps_expired_test_neon_database_branches_of_killed_runs",
         run_reaps,
+    ),
+    (
+        "sigterm_stops_the_stage_and_still_deletes_the_test_neon_database_branch",
+        sigterm,
     ),
 ];
 
@@ -38,30 +43,36 @@ stages = ["create-neon-database-branch", "migrate", "wait", "delete-neon-databas
     )
 }
 
-/// Starts `run slow`, waits until its test Neon database branch `name` exists and the `wait`
-/// stage is running, then SIGKILLs neon-migrate (no cleanup can run) and its `sleep`.
-fn run_and_kill(p: &Project, name: &str) -> Found {
-    let mut child = p.spawn(&["run", "slow"]);
+/// Starts `run slow` and waits until its test Neon database branch `name` exists and the
+/// `wait` stage is running; returns the process, what the cluster records, and the pid of
+/// the stage's `sleep`.
+fn start_slow(p: &Project, name: &str) -> (Child, Found, u32) {
+    let mut child = p
+        .command(&["run", "slow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn neon-migrate");
     let found = p.wait_for_test_db_branch(name, Duration::from_secs(30));
-    let pid = child.id();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let sleeper = loop {
-        if let Some((pid, _)) = children_of(pid)
-            .into_iter()
-            .find(|(_, cmd)| cmd.contains("sleep"))
-        {
-            break pid;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let children = children_of(child.id());
+        if let Some((sleeper, _)) = children.into_iter().find(|(_, cmd)| cmd.contains("sleep")) {
+            return (child, found, sleeper);
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("neon-migrate ended ({status}) before its `wait` stage started");
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the `wait` stage did not start"
-        );
+        assert!(Instant::now() < deadline, "the `wait` stage did not start");
         std::thread::sleep(Duration::from_millis(10));
-    };
-    kill(Pid::from_raw(pid as i32), Signal::SIGKILL).expect("SIGKILL neon-migrate");
+    }
+}
+
+/// Runs `run slow` and SIGKILLs neon-migrate in its `wait` stage (no cleanup can run), then
+/// its orphaned `sleep`.
+fn run_and_kill(p: &Project, name: &str) -> Found {
+    let (mut child, found, sleeper) = start_slow(p, name);
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("SIGKILL neon-migrate");
     let _ = child.wait();
     // The stage runs in its own process group; neon-migrate can no longer end it.
     let _ = killpg(Pid::from_raw(sleeper as i32), Signal::SIGKILL);
@@ -173,4 +184,51 @@ fn run_reaps() {
     assert_eq!(report["neon_database_branch"]["name"], "migrate/reap/next");
     p.assert_no_test_db_branches();
     assert!(!p.block_on(crate::support::database_exists(&killed.database)));
+}
+
+fn sigterm() {
+    let p = Project::new("sigterm")
+        .config(&slow_config("1h"))
+        .migration("0001_init.sql", "create table t (id int);\n")
+        .commit()
+        .git_branch("feature/interrupted");
+    let (child, found, sleeper) = start_slow(&p, "migrate/feature/interrupted");
+    let started = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM neon-migrate");
+    let out = child.wait_with_output().expect("wait for neon-migrate");
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let context = format!(
+        "{stdout}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sleeping = std::fs::metadata(format!("/proc/{sleeper}")).is_ok();
+    if sleeping {
+        let _ = killpg(Pid::from_raw(sleeper as i32), Signal::SIGKILL);
+    }
+
+    assert_eq!(out.status.code(), Some(exit::INTERRUPTED), "{context}");
+    assert!(
+        took < Duration::from_secs(10),
+        "the interrupt took {took:?}\n{context}"
+    );
+    assert!(stdout.contains("INTERRUPTED in "), "{context}");
+    let delete = stdout
+        .lines()
+        .find(|l| l.contains("delete-neon-database-branch"))
+        .unwrap_or_default();
+    assert!(
+        delete.trim_start().starts_with("✓"),
+        "cleanup must run after an interrupt\n{context}"
+    );
+    assert!(
+        stdout.contains("The test Neon database branch migrate/feature/interrupted was deleted."),
+        "{context}"
+    );
+    assert!(
+        !sleeping,
+        "the interrupted stage's `sleep` (pid {sleeper}) is still running"
+    );
+    p.assert_no_test_db_branches();
+    assert!(!p.block_on(crate::support::database_exists(&found.database)));
 }

@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -412,15 +412,6 @@ impl Project {
     /// Runs the binary to completion.
     pub fn run(&self, args: &[&str]) -> Output {
         run_command(self.command(args), args)
-    }
-
-    /// Starts the binary without waiting for it.
-    pub fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn neon-migrate")
     }
 
     /// Runs `f` on this project's Tokio runtime.
