@@ -20,6 +20,7 @@ mod support;
 mod users;
 
 use std::fs::File;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -101,6 +102,22 @@ async fn drop_test_databases() -> Vec<String> {
     dropped
 }
 
+/// The shared server, stopped when dropped: at the end of the run, and also when the harness
+/// itself panics (say, its stdout was closed), so no server outlives the suite.
+struct StopOnDrop(cluster::Cluster);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Err(e) = cluster::stop(&self.0) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: cannot stop the test cluster: {}",
+                e.message
+            );
+        }
+    }
+}
+
 fn main() {
     let mut args = Arguments::from_args();
     if args.list {
@@ -136,6 +153,8 @@ fn main() {
             std::process::exit(101);
         }
     };
+    // From here on, even a panicking harness stops the server.
+    let server = StopOnDrop(c.clone());
     println!(
         "test cluster: PostgreSQL {} at 127.0.0.1:{} in {} (ready after {} ms)",
         c.major,
@@ -160,9 +179,7 @@ fn main() {
     let left = rt.block_on(all_test_db_branches());
     let _ = rt.block_on(drop_test_databases());
     drop(rt);
-    if let Err(e) = cluster::stop(&c) {
-        eprintln!("warning: cannot stop the test cluster: {}", e.message);
-    }
+    drop(server);
     drop(suite_lock);
     println!(
         "integration suite finished in {:.1} s",
