@@ -6,6 +6,7 @@
 //! never printing), [`providers`] (where Neon database branches come from), [`tools`]
 //! (migration systems), [`runner`] (every child process), [`report`] (what happened).
 
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod demo;

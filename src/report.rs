@@ -77,6 +77,9 @@ pub struct StageReport {
     /// SQL check results (checks stage only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckReport>,
+    /// Results of the schema, lint, locks, data and reversible checks (checks stage only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<crate::checks::CheckResult>,
     pub error: Option<StageError>,
 }
 
@@ -175,6 +178,35 @@ pub fn render_stage(s: &StageReport) -> String {
     }
     for d in &s.details {
         out.push_str(&format!("      {d}\n"));
+    }
+    for c in &s.results {
+        let m = match c.status {
+            crate::checks::CheckStatus::Passed => "✓",
+            crate::checks::CheckStatus::Failed => "✗",
+            crate::checks::CheckStatus::Skipped => "-",
+        };
+        out.push_str(&format!("      {m} {}: {}\n", c.name, c.summary));
+        // The assertions are listed one by one above.
+        for f in c.findings.iter().filter(|_| c.name != "sql") {
+            let sev = match f.severity {
+                crate::checks::Severity::Error => "error",
+                crate::checks::Severity::Warning => "warning",
+                crate::checks::Severity::Info => "info",
+            };
+            let at = f
+                .location
+                .as_deref()
+                .map(|l| format!(" [{l}]"))
+                .unwrap_or_default();
+            out.push_str(&format!("          {sev}: {}{at}\n", f.what));
+            out.push_str(&format!("            why: {}\n", f.why));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!("            fix: {fix}\n"));
+            }
+        }
+        for d in &c.details {
+            out.push_str(&format!("          · {d}\n"));
+        }
     }
     if let Some(e) = &s.error {
         for line in e.message.lines() {

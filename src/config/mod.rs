@@ -53,6 +53,8 @@ pub struct Config {
     pub provider: ProviderConfig,
     pub tool: ToolConfig,
     pub sql_checks: Vec<SqlCheck>,
+    /// The other checks of the `checks` stage.
+    pub checks: ChecksConfig,
     pub pipelines: BTreeMap<String, Pipeline>,
 }
 
@@ -165,6 +167,89 @@ impl CommandSpec {
         }
     }
 }
+
+/// Settings of the schema, lint, locks, data and reversible checks.
+#[derive(Debug, Clone)]
+pub struct ChecksConfig {
+    pub schema: SchemaCheck,
+    pub lint: LintCheck,
+    pub locks: LocksCheck,
+    pub data: DataCheck,
+    pub reversible: ReversibleCheck,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchemaCheck {
+    pub enabled: bool,
+    /// Hazard kinds that fail the check (default: `deletes_data`).
+    pub deny: Vec<crate::schema::HazardKind>,
+    /// Migration files allowed to carry denied hazards.
+    pub allow_migrations: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LintCheck {
+    pub enabled: bool,
+    /// Rule names that are not reported.
+    pub ignore: Vec<String>,
+    /// Rule names reported as warnings (they do not fail the check).
+    pub warn: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocksCheck {
+    pub enabled: bool,
+    /// Longest ACCESS EXCLUSIVE lock allowed on any table.
+    pub access_exclusive_budget: Duration,
+    pub sample_interval: Duration,
+    /// Per-table budgets (`schema.table` → budget), overriding the default.
+    pub tables: BTreeMap<String, Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DataCheck {
+    pub enabled: bool,
+    /// Tables with fewer estimated rows are counted exactly.
+    pub exact_below: i64,
+    /// Tables allowed to lose rows or disappear.
+    pub allow_loss: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReversibleCheck {
+    pub enabled: bool,
+    /// Fail when a migration has no down migration (default: skip with a note).
+    pub required: bool,
+}
+
+/// Lint rules reported as warnings unless `warn` is set: style and robustness advice that
+/// does not block production traffic by itself.
+pub const LINT_WARN_DEFAULT: &[&str] = &[
+    "prefer-bigint-over-int",
+    "prefer-bigint-over-smallint",
+    "prefer-identity",
+    "prefer-robust-stmts",
+    "prefer-text-field",
+    "prefer-timestamp-tz",
+    "ban-char-field",
+    "require-timeout-settings",
+    "require-lock-timeout",
+    "require-statement-timeout",
+];
+
+/// Hazard kinds as written in config.
+pub const HAZARD_KINDS: &[&str] = &[
+    "access_exclusive_lock",
+    "share_lock",
+    "share_row_exclusive_lock",
+    "table_rewrite",
+    "deletes_data",
+    "index_build",
+    "index_dropped",
+    "authz_update",
+    "correctness",
+    "untrackable_dependencies",
+];
 
 #[derive(Debug, Clone)]
 pub struct SqlCheck {
@@ -813,9 +898,11 @@ impl Validator<'_> {
         };
 
         // SQL checks.
+        let raw_checks = raw.checks.unwrap_or_default();
+        let checks = self.checks(&raw_checks);
         let mut sql_checks = Vec::new();
         let mut check_names: Vec<String> = Vec::new();
-        for (i, c) in raw.checks.unwrap_or_default().sql.into_iter().enumerate() {
+        for (i, c) in raw_checks.sql.into_iter().enumerate() {
             let name = match &c.name {
                 Some(n) => {
                     if check_names.contains(n.get_ref()) {
@@ -926,7 +1013,124 @@ impl Validator<'_> {
             provider,
             tool,
             sql_checks,
+            checks,
             pipelines,
+        }
+    }
+
+    fn checks(&mut self, raw: &raw::RawChecks) -> ChecksConfig {
+        let rs = raw.schema.as_ref();
+        let mut deny = Vec::new();
+        let deny_raw: Vec<S<String>> = rs
+            .and_then(|s| s.deny.clone())
+            .unwrap_or_else(|| vec![S::new(0..0, "deletes_data".into())]);
+        for d in &deny_raw {
+            if self.one_of(d, HAZARD_KINDS, "hazard kind") {
+                let kind: crate::schema::HazardKind =
+                    serde_json::from_value(serde_json::Value::String(d.get_ref().clone()))
+                        .expect("listed kinds parse");
+                deny.push(kind);
+            }
+        }
+        let schema = SchemaCheck {
+            enabled: rs.and_then(|s| s.enabled).unwrap_or(true),
+            deny,
+            allow_migrations: rs
+                .and_then(|s| s.allow_migrations.clone())
+                .unwrap_or_default(),
+        };
+        let rl = raw.lint.as_ref();
+        let mut names = |list: Option<&Vec<S<String>>>| -> Vec<String> {
+            let mut out = Vec::new();
+            for r in list.into_iter().flatten() {
+                if crate::checks::lint::rule_names().contains(&r.get_ref().as_str()) {
+                    out.push(r.get_ref().clone());
+                } else {
+                    let known = crate::checks::lint::rule_names();
+                    self.push(
+                        Problem::new(
+                            "config::lint-rule",
+                            span(r),
+                            format!("unknown lint rule `{}`", r.get_ref()),
+                        )
+                        .label("not a squawk rule")
+                        .help(diag::suggest(r.get_ref(), "rules", &known)),
+                    );
+                }
+            }
+            out
+        };
+        let warn = match rl.and_then(|l| l.warn.as_ref()) {
+            Some(list) => names(Some(list)),
+            None => LINT_WARN_DEFAULT.iter().map(|s| s.to_string()).collect(),
+        };
+        let lint = LintCheck {
+            enabled: rl.and_then(|l| l.enabled).unwrap_or(true),
+            ignore: names(rl.and_then(|l| l.ignore.as_ref())),
+            warn,
+        };
+        let rk = raw.locks.as_ref();
+        let default_budget = Duration::from_millis(500);
+        let access_exclusive_budget = match rk {
+            Some(k) => self.duration(
+                &k.access_exclusive_budget,
+                "checks.locks.access-exclusive-budget",
+                default_budget,
+            ),
+            None => default_budget,
+        };
+        let sample_interval = match rk {
+            Some(k) => self.duration(
+                &k.sample_interval,
+                "checks.locks.sample-interval",
+                Duration::from_millis(20),
+            ),
+            None => Duration::from_millis(20),
+        };
+        let mut tables = BTreeMap::new();
+        for (t, d) in rk.map(|k| &k.tables).into_iter().flatten() {
+            let budget = self.duration(
+                &Some(d.clone()),
+                &format!("checks.locks.tables.{t}"),
+                default_budget,
+            );
+            tables.insert(t.clone(), budget);
+        }
+        let locks = LocksCheck {
+            enabled: rk.and_then(|k| k.enabled).unwrap_or(true),
+            access_exclusive_budget,
+            sample_interval,
+            tables,
+        };
+        let rd = raw.data.as_ref();
+        let exact_below = rd
+            .and_then(|d| d.exact_below.as_ref())
+            .map(|e| *e.get_ref())
+            .unwrap_or(1_000_000);
+        if let Some(e) = rd.and_then(|d| d.exact_below.as_ref()) {
+            if *e.get_ref() < 0 {
+                self.push(
+                    Problem::new("config::value", span(e), "`exact-below` cannot be negative")
+                        .help("a row count, e.g. `exact-below = 1000000`"),
+                );
+            }
+        }
+        let data = DataCheck {
+            enabled: rd.and_then(|d| d.enabled).unwrap_or(true),
+            exact_below,
+            allow_loss: rd.and_then(|d| d.allow_loss.clone()).unwrap_or_default(),
+        };
+        let rr = raw.reversible.as_ref();
+        let reversible = ReversibleCheck {
+            enabled: rr.and_then(|r| r.enabled).unwrap_or(true),
+            required: rr.and_then(|r| r.required).unwrap_or(false),
+        };
+        ChecksConfig {
+            schema,
+            lint,
+            locks,
+            data,
+            reversible,
         }
     }
 
@@ -1159,6 +1363,11 @@ mod tests {
             &["tool"],
             &["checks"],
             &["checks", "sql", "*"],
+            &["checks", "schema"],
+            &["checks", "lint"],
+            &["checks", "locks"],
+            &["checks", "data"],
+            &["checks", "reversible"],
             &["stages", "*"],
             &["pipelines", "*"],
         ] {

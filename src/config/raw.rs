@@ -105,6 +105,52 @@ impl<'de> Deserialize<'de> for RawCommand {
 pub(crate) struct RawChecks {
     #[serde(default)]
     pub sql: Vec<RawSqlCheck>,
+    pub schema: Option<RawSchemaCheck>,
+    pub lint: Option<RawLintCheck>,
+    pub locks: Option<RawLocksCheck>,
+    pub data: Option<RawDataCheck>,
+    pub reversible: Option<RawReversibleCheck>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawSchemaCheck {
+    pub enabled: Option<bool>,
+    pub deny: Option<Vec<S<String>>>,
+    pub allow_migrations: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawLintCheck {
+    pub enabled: Option<bool>,
+    pub ignore: Option<Vec<S<String>>>,
+    pub warn: Option<Vec<S<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawLocksCheck {
+    pub enabled: Option<bool>,
+    pub access_exclusive_budget: Option<S<String>>,
+    pub sample_interval: Option<S<String>>,
+    #[serde(default)]
+    pub tables: BTreeMap<String, S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawDataCheck {
+    pub enabled: Option<bool>,
+    pub exact_below: Option<S<i64>>,
+    pub allow_loss: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawReversibleCheck {
+    pub enabled: Option<bool>,
+    pub required: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -187,6 +233,11 @@ pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
         ["tool"] => fields_of::<RawTool>(),
         ["checks"] => fields_of::<RawChecks>(),
         ["checks", "sql", "*"] => fields_of::<RawSqlCheck>(),
+        ["checks", "schema"] => fields_of::<RawSchemaCheck>(),
+        ["checks", "lint"] => fields_of::<RawLintCheck>(),
+        ["checks", "locks"] => fields_of::<RawLocksCheck>(),
+        ["checks", "data"] => fields_of::<RawDataCheck>(),
+        ["checks", "reversible"] => fields_of::<RawReversibleCheck>(),
         ["stages", "*"] => fields_of::<RawStage>(),
         ["pipelines", "*"] => fields_of::<RawPipeline>(),
         _ => &[],

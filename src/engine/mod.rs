@@ -48,6 +48,8 @@ pub struct RunContext<'a> {
     /// The test Neon database branch, once created.
     pub db_branch: Option<DbBranch>,
     pub deleted: bool,
+    /// What the migrate stage recorded for the checks.
+    pub observations: crate::checks::Observations,
 }
 
 /// What a stage did when it passed.
@@ -56,6 +58,7 @@ pub struct StageSuccess {
     pub summary: String,
     pub details: Vec<String>,
     pub checks: Vec<crate::report::CheckReport>,
+    pub results: Vec<crate::checks::CheckResult>,
 }
 
 /// Why a stage failed, and which exit code that means.
@@ -68,6 +71,7 @@ pub struct StageFailure {
     pub summary: String,
     pub details: Vec<String>,
     pub checks: Vec<crate::report::CheckReport>,
+    pub results: Vec<crate::checks::CheckResult>,
 }
 
 impl StageFailure {
@@ -81,6 +85,7 @@ impl StageFailure {
             exit_code,
             details: Vec::new(),
             checks: Vec::new(),
+            results: Vec::new(),
         }
     }
     pub fn help(mut self, help: Option<String>) -> Self {
@@ -171,6 +176,7 @@ pub async fn run(
                 summary: "cannot name the test Neon database branch".into(),
                 details: Vec::new(),
                 checks: Vec::new(),
+                results: Vec::new(),
                 error: Some(StageError {
                     message: e,
                     help: None,
@@ -198,6 +204,7 @@ pub async fn run(
         db_branch_name: name,
         db_branch: None,
         deleted: false,
+        observations: Default::default(),
     };
 
     let mut failed: Option<i32> = None;
@@ -217,6 +224,7 @@ pub async fn run(
                 summary: why.into(),
                 details: Vec::new(),
                 checks: Vec::new(),
+                results: Vec::new(),
                 error: None,
             };
             events.stage_finished(&r);
@@ -283,13 +291,26 @@ fn stage_report(
         summary: String::new(),
         details: Vec::new(),
         checks: Vec::new(),
+        results: Vec::new(),
         error: None,
+    };
+    // Findings quote SQL and tool output: they go through the redactor too.
+    let scrub = |mut res: Vec<crate::checks::CheckResult>| {
+        for c in &mut res {
+            c.summary = redactor.redact(&c.summary);
+            for f in &mut c.findings {
+                f.what = redactor.redact(&f.what);
+            }
+            c.details = c.details.iter().map(|d| redactor.redact(d)).collect();
+        }
+        res
     };
     match result {
         Ok(s) => StageReport {
             summary: r(s.summary),
             details: s.details.into_iter().map(r).collect(),
             checks: s.checks,
+            results: scrub(s.results),
             ..base
         },
         Err(f) => {
@@ -299,6 +320,7 @@ fn stage_report(
                 summary: r(f.summary),
                 details: f.details.into_iter().map(r).collect(),
                 checks: f.checks,
+                results: scrub(f.results),
                 error: Some(StageError {
                     message: r(f.message),
                     help: f.help.map(r),

@@ -502,10 +502,7 @@ SELECT DISTINCT a.key, b.key
         m.unsupported.insert(r.get(0), r.get(1));
     }
     for r in &deps {
-        m.deps
-            .entry(r.get(0))
-            .or_default()
-            .insert(r.get(1));
+        m.deps.entry(r.get(0)).or_default().insert(r.get(1));
     }
     // Foreign tables are reported as unsupported, not modelled as tables.
     m.tables.retain(|_, t| t.kind != 'f');

@@ -21,7 +21,9 @@ use serde::Serialize;
 use super::model::*;
 
 /// What can go wrong when a statement runs on a busy production database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HazardKind {
     /// Blocks reads and writes on the table while it runs.

@@ -17,5 +17,5 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         name: format!("main Neon database branch {}", main.name),
         url: main.url,
     };
-    super::migrate::run_tool(ctx, target, true).await
+    super::migrate::run_tool(ctx, target, true).await.0
 }

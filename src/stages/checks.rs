@@ -1,103 +1,251 @@
-//! `checks`: the declared SQL assertions, on the test Neon database branch after migrate.
-//! Every check runs even when one fails, so one failure does not hide another.
+//! `checks`: every configured check on the test Neon database branch after migrate —
+//! SQL assertions, schema diff, lint, observed locks, data, reversibility (last: it runs the
+//! migrations down and up again). All run; the stage fails if any failed.
 
-use tokio_postgres::SimpleQueryMessage;
-
-use crate::config::{Expect, SqlCheck};
+use crate::checks::{self, CheckResult, CheckStatus, Finding, Severity};
+use crate::config::ToolKind;
 use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
 use crate::exit;
 use crate::pg;
-use crate::report::CheckReport;
+use crate::schema;
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
-    if ctx.config.sql_checks.is_empty() {
-        return Ok(StageSuccess {
-            summary: "no checks declared".into(),
-            ..Default::default()
-        });
-    }
     let client = pg::connect(&target.url)
         .await
         .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
+    let cfg = &ctx.config.checks;
+    let obs = &ctx.observations;
+    let mut results: Vec<CheckResult> = Vec::new();
+
+    // Declared SQL assertions.
     let mut reports = Vec::new();
     for check in &ctx.config.sql_checks {
-        reports.push(evaluate(&client, check).await);
+        reports.push(checks::sql::evaluate(&client, check).await);
     }
-    let failed = reports.iter().filter(|r| !r.passed).count();
-    let total = reports.len();
-    if failed == 0 {
+    if !reports.is_empty() {
+        let failed = reports.iter().filter(|r| !r.passed).count();
+        let findings = reports
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| {
+                Finding::new(
+                    "sql",
+                    Severity::Error,
+                    format!("`{}`: expected {}, got {}", r.name, r.expected, r.got),
+                    "a declared invariant of the data does not hold after the migration",
+                )
+                .at(r.query.trim().lines().next().unwrap_or("").to_owned())
+            })
+            .collect();
+        let summary = if failed == 0 {
+            format!("{} assertion(s) hold", reports.len())
+        } else {
+            format!("{failed} of {} assertion(s) failed", reports.len())
+        };
+        results.push(CheckResult::from_findings(
+            "sql",
+            summary,
+            findings,
+            Vec::new(),
+        ));
+    }
+
+    // Schema: what the migration really changed.
+    let needs_after = cfg.schema.enabled || cfg.reversible.enabled;
+    let after = if needs_after && obs.before.is_some() {
+        match schema::introspect(&client, &schema::default_excluded()).await {
+            Ok(m) => Some(m),
+            Err(e) => {
+                results.push(CheckResult::failed(
+                    "schema",
+                    format!(
+                        "cannot introspect the migrated test Neon database branch: {}",
+                        e.message
+                    ),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if cfg.schema.enabled {
+        match (&obs.before, &after) {
+            (Some(before), Some(after)) => {
+                let (plan, findings, details) =
+                    checks::schema::evaluate(before, after, obs, &cfg.schema);
+                let summary = match plan.statements.len() {
+                    0 => "the migration changed nothing in the schema".to_owned(),
+                    n => format!("{n} schema change(s)"),
+                };
+                results.push(CheckResult::from_findings(
+                    "schema", summary, findings, details,
+                ));
+            }
+            (None, _) => results.push(CheckResult::skipped(
+                "schema",
+                "the schema before the migration was not recorded (no migrate stage in this run)",
+            )),
+            _ => {}
+        }
+    }
+
+    // Lint: the SQL that ran.
+    if cfg.lint.enabled {
+        match &ctx.config.tool.kind {
+            ToolKind::Sql { migrations_dir } => {
+                if obs.applied.is_empty() {
+                    results.push(CheckResult::skipped(
+                        "lint",
+                        "no migration was applied in this run",
+                    ));
+                } else {
+                    let major = (obs
+                        .before
+                        .as_ref()
+                        .map(|m| m.server_version)
+                        .unwrap_or(150_000))
+                        / 10_000;
+                    match checks::lint::lint_files(migrations_dir, obs, &cfg.lint, major) {
+                        Ok(findings) => {
+                            let n = findings.len();
+                            results.push(CheckResult::from_findings(
+                                "lint",
+                                format!("{} file(s) linted, {n} finding(s)", obs.applied.len()),
+                                findings,
+                                Vec::new(),
+                            ));
+                        }
+                        Err(e) => results.push(CheckResult::failed("lint", e)),
+                    }
+                }
+            }
+            ToolKind::Command { .. } => results.push(CheckResult::skipped(
+                "lint",
+                format!(
+                    "`{}` has no print-SQL mode configured",
+                    ctx.config.tool.name
+                ),
+            )),
+        }
+    }
+
+    // Locks: what the migration held, measured.
+    if cfg.locks.enabled {
+        match &obs.locks {
+            Some(report) => {
+                let (findings, details) = checks::locks::evaluate(report, &cfg.locks);
+                let summary = format!(
+                    "{} table(s) locked, {} rewritten",
+                    report.held_ms.len(),
+                    report.rewrites.len()
+                );
+                results.push(CheckResult::from_findings(
+                    "locks", summary, findings, details,
+                ));
+            }
+            None => results.push(CheckResult::skipped(
+                "locks",
+                "no lock samples were recorded (no migrate stage in this run)",
+            )),
+        }
+    }
+
+    // Data: no rows lost.
+    if cfg.data.enabled {
+        match &obs.rows_before {
+            Some(before) => match checks::data::count(&client, cfg.data.exact_below).await {
+                Ok(after) => {
+                    let (findings, details) = checks::data::evaluate(before, &after, &cfg.data);
+                    results.push(CheckResult::from_findings(
+                        "data",
+                        format!("{} table(s) compared", before.len()),
+                        findings,
+                        details,
+                    ));
+                }
+                Err(e) => results.push(CheckResult::failed(
+                    "data",
+                    format!("cannot count rows: {e}"),
+                )),
+            },
+            None => results.push(CheckResult::skipped(
+                "data",
+                "row counts before the migration were not recorded",
+            )),
+        }
+    }
+    drop(client);
+
+    // Reversible: last, since it runs the migrations down and up again.
+    if cfg.reversible.enabled {
+        match (&ctx.config.tool.kind, &obs.before, &after) {
+            (ToolKind::Sql { migrations_dir }, Some(before), Some(after)) => {
+                results.push(
+                    checks::reversible::run(
+                        migrations_dir,
+                        &target.url,
+                        before,
+                        after,
+                        obs,
+                        &cfg.reversible,
+                    )
+                    .await,
+                );
+            }
+            (ToolKind::Command { .. }, _, _) => results.push(CheckResult::skipped(
+                "reversible",
+                format!(
+                    "no down command is configured for `{}`",
+                    ctx.config.tool.name
+                ),
+            )),
+            _ => results.push(CheckResult::skipped(
+                "reversible",
+                "the schema before the migration was not recorded",
+            )),
+        }
+    }
+
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.status == CheckStatus::Failed)
+        .map(|r| r.name.as_str())
+        .collect();
+    let ran = results
+        .iter()
+        .filter(|r| r.status != CheckStatus::Skipped)
+        .count();
+    if failed.is_empty() {
+        let summary = if results.is_empty() {
+            "no checks configured".to_owned()
+        } else {
+            format!("{ran} check(s) passed")
+        };
         Ok(StageSuccess {
-            summary: format!("{total} check(s) passed"),
+            summary,
             checks: reports,
+            results,
             ..Default::default()
         })
     } else {
         let mut f = StageFailure::new(
             exit::CHECK_FAILED,
-            format!("{failed} of {total} check(s) failed on {}", target.name),
+            format!(
+                "{} of {ran} check(s) failed on {}: {}",
+                failed.len(),
+                target.name,
+                failed.join(", ")
+            ),
         );
-        f.summary = format!("{failed} of {total} check(s) failed");
+        f.summary = format!(
+            "{} of {ran} check(s) failed: {}",
+            failed.len(),
+            failed.join(", ")
+        );
         f.checks = reports;
+        f.results = results;
         Err(f)
     }
-}
-
-/// Runs one check. The query goes through the simple protocol so every column arrives as
-/// text, whatever its type — the same text psql would show.
-async fn evaluate(client: &tokio_postgres::Client, check: &SqlCheck) -> CheckReport {
-    let mut report = CheckReport {
-        name: check.name.clone(),
-        passed: false,
-        query: check.query.clone(),
-        expected: check.expect.to_string(),
-        got: String::new(),
-    };
-    let rows: Vec<Vec<Option<String>>> = match client.simple_query(&check.query).await {
-        Ok(messages) => messages
-            .into_iter()
-            .filter_map(|m| match m {
-                SimpleQueryMessage::Row(r) => {
-                    Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
-                }
-                _ => None,
-            })
-            .collect(),
-        Err(e) => {
-            report.got = format!("an error: {}", pg::describe(&e));
-            return report;
-        }
-    };
-    let first = rows.first().and_then(|r| r.first()).cloned().flatten();
-    let shape = |rows: &[Vec<Option<String>>]| match rows.len() {
-        0 => "no rows".to_owned(),
-        1 => format!(
-            "`{}`",
-            rows[0]
-                .first()
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| "NULL".into())
-        ),
-        n => format!("{n} rows"),
-    };
-    match &check.expect {
-        Expect::Rows(n) => {
-            report.passed = rows.len() as i64 == *n;
-            report.got = format!("{} row(s)", rows.len());
-        }
-        Expect::Value(v) => {
-            report.passed = rows.len() == 1 && first.as_deref() == Some(v.as_str());
-            report.got = shape(&rows);
-        }
-        Expect::True => {
-            report.passed = rows.len() == 1 && matches!(first.as_deref(), Some("t") | Some("true"));
-            report.got = match (rows.len(), first.as_deref()) {
-                (1, Some("t")) => "`true`".into(),
-                (1, Some("f")) => "`false`".into(),
-                _ => shape(&rows),
-            };
-        }
-    }
-    report
 }

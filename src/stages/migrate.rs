@@ -1,12 +1,65 @@
 //! `migrate`: the project's migration tool on the test Neon database branch.
+//!
+//! When the pipeline has a `checks` stage, this stage also records what the checks compare
+//! against: the schema and row counts before the migration, and — while the tool runs — the
+//! locks it takes (a sidecar sampler) and which tables it rewrites.
 
+use crate::checks;
+use crate::config::StageKind;
 use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
 use crate::exit;
+use crate::pg;
+use crate::schema;
 use crate::tools::{self, ToolContext};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
-    run_tool(ctx, target, false).await
+    let observe = ctx.pipeline.has(|k| matches!(k, StageKind::Checks));
+    let mut notes = Vec::new();
+    let mut sampler = None;
+    if observe {
+        let cfg = &ctx.config.checks;
+        match pg::connect(&target.url).await {
+            Ok(client) => {
+                if cfg.schema.enabled || cfg.reversible.enabled {
+                    match schema::introspect(&client, &schema::default_excluded()).await {
+                        Ok(m) => ctx.observations.before = Some(m),
+                        Err(e) => notes.push(format!(
+                            "schema before the migration not recorded: {}",
+                            e.message
+                        )),
+                    }
+                }
+                if cfg.data.enabled {
+                    match checks::data::count(&client, cfg.data.exact_below).await {
+                        Ok(c) => ctx.observations.rows_before = Some(c),
+                        Err(e) => {
+                            notes.push(format!("row counts before the migration not recorded: {e}"))
+                        }
+                    }
+                }
+            }
+            Err(e) => notes.push(format!("nothing recorded for the checks: {}", e.message)),
+        }
+        if cfg.locks.enabled {
+            match checks::locks::Sampler::start(&target.url, cfg.locks.sample_interval).await {
+                Ok(s) => sampler = Some(s),
+                Err(e) => notes.push(format!("locks not sampled: {e}")),
+            }
+        }
+    }
+    let (result, applied) = run_tool(ctx, target, false).await;
+    if let Some(s) = sampler {
+        match s.finish().await {
+            Ok(report) => ctx.observations.locks = Some(report),
+            Err(e) => notes.push(format!("locks not sampled: {e}")),
+        }
+    }
+    ctx.observations.applied = applied;
+    result.map(|mut s| {
+        s.details.extend(notes);
+        s
+    })
 }
 
 /// Runs the configured tool against `target`; shared with `apply`.
@@ -14,7 +67,7 @@ pub(crate) async fn run_tool(
     ctx: &RunContext<'_>,
     target: tools::Target,
     for_main: bool,
-) -> StageResult {
+) -> (StageResult, Vec<String>) {
     let tool = tools::from_config(ctx.config, for_main);
     let mut vars = ctx.vars.clone();
     if let Some(b) = &mut vars.db_branch {
@@ -39,7 +92,11 @@ pub(crate) async fn run_tool(
         ))
         .help("raise `timeout` under [tool] if the migration is expected to take longer")),
     };
-    match result {
+    let applied = match &result {
+        Ok(run) => run.applied.clone(),
+        Err(e) => e.applied.clone(),
+    };
+    let stage = match result {
         Ok(run) => {
             let summary = match run.applied.len() {
                 0 => format!("{} is up to date", target.name),
@@ -64,5 +121,6 @@ pub(crate) async fn run_tool(
                 .collect();
             Err(f)
         }
-    }
+    };
+    (stage, applied)
 }

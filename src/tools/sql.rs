@@ -335,6 +335,86 @@ impl SqlTool {
     }
 }
 
+/// `0003_add_orders.sql` → `0003_add_orders.down.sql`.
+pub fn down_name(file: &str) -> String {
+    format!("{}.down.sql", file.strip_suffix(".sql").unwrap_or(file))
+}
+
+pub fn down_path(dir: &Path, file: &str) -> PathBuf {
+    dir.join(down_name(file))
+}
+
+/// Runs the down migrations of `files` in reverse order, each in a transaction with the
+/// tracking row removed; returns the down files run.
+pub async fn revert(
+    dir: &Path,
+    url: &crate::secret::Secret<String>,
+    files: &[String],
+) -> Result<Vec<String>, ToolError> {
+    let client = pg::connect(url)
+        .await
+        .map_err(|e| ToolError::new(e.message))?;
+    let mut done = Vec::new();
+    for file in files.iter().rev() {
+        let path = down_path(dir, file);
+        let sql = std::fs::read_to_string(&path)
+            .map_err(|e| ToolError::new(format!("cannot read {}: {e}", path.display())))?;
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| ToolError::new(pg::describe(&e)))?;
+        let result = async {
+            client
+                .batch_execute(&sql)
+                .await
+                .map_err(|e| format!("{} failed: {}", down_name(file), pg::describe(&e)))?;
+            client
+                .execute(
+                    &format!("DELETE FROM {TRACKING_SCHEMA}.{TRACKING_TABLE} WHERE file = $1"),
+                    &[file],
+                )
+                .await
+                .map_err(|e| format!("cannot unrecord {file}: {}", pg::describe(&e)))?;
+            Ok::<(), String>(())
+        }
+        .await;
+        match result {
+            Ok(()) => client
+                .batch_execute("COMMIT")
+                .await
+                .map_err(|e| ToolError::new(pg::describe(&e)))?,
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(ToolError::new(e));
+            }
+        }
+        done.push(down_name(file));
+    }
+    Ok(done)
+}
+
+/// Applies exactly `files` (already pending) again, in order.
+pub async fn apply_files(
+    dir: &Path,
+    url: &crate::secret::Secret<String>,
+    files: &[String],
+) -> Result<Vec<String>, ToolError> {
+    let all = load(dir)?;
+    let client = pg::connect(url)
+        .await
+        .map_err(|e| ToolError::new(e.message))?;
+    let mut done = Vec::new();
+    for file in files {
+        let m = all
+            .iter()
+            .find(|m| &m.file == file)
+            .ok_or_else(|| ToolError::new(format!("{file} is no longer in {}", dir.display())))?;
+        run_one(&client, m).await.map_err(ToolError::new)?;
+        done.push(file.clone());
+    }
+    Ok(done)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -211,7 +211,7 @@ expect-rows = 0
         .stdout_has("query: select count(*) from orders")
         .stdout_has("✗ no negative totals: expected 0 row(s), got 1 row(s)")
         .stdout_has("query: select id from orders where total < 0")
-        .stdout_has("2 of 3 check(s) failed")
+        .stdout_has("2 of 3 assertion(s) failed")
         .stdout_has("The test Neon database branch migrate/feature/failing-checks was deleted.");
     assert!(out.stage_line("checks").starts_with("  ✗"), "{out}");
     assert!(

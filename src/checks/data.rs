@@ -1,0 +1,108 @@
+//! `data`: no rows lost. Row counts of every table before and after the migration on the
+//! test Neon database branch (before = the parent at the time of the copy): exact below a
+//! threshold, planner estimates above it, and every finding says which.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Client;
+
+use super::{table_listed, Finding, RowCount, Severity};
+use crate::config::DataCheck;
+use crate::pg::{self, ident};
+
+const ESTIMATES: &str = r#"
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname, c.reltuples::bigint
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
+   AND n.nspname NOT LIKE 'pg\_temp\_%'
+ ORDER BY 1
+"#;
+
+/// Counts the rows of every table: exactly when the estimate is below `exact_below`.
+pub async fn count(
+    client: &Client,
+    exact_below: i64,
+) -> Result<BTreeMap<String, RowCount>, String> {
+    let rows = client
+        .query(ESTIMATES, &[])
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let key: String = r.get(0);
+        let estimate: i64 = r.get(3);
+        // -1: never analyzed; count it.
+        if estimate < exact_below {
+            let sql = format!(
+                "SELECT count(*) FROM {}.{}",
+                ident(r.get(1)),
+                ident(r.get(2))
+            );
+            let n: i64 = client
+                .query_one(&sql, &[])
+                .await
+                .map_err(|e| pg::describe(&e))?
+                .get(0);
+            out.insert(
+                key,
+                RowCount {
+                    rows: n,
+                    exact: true,
+                },
+            );
+        } else {
+            out.insert(
+                key,
+                RowCount {
+                    rows: estimate,
+                    exact: false,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Compares counts before and after.
+pub fn evaluate(
+    before: &BTreeMap<String, RowCount>,
+    after: &BTreeMap<String, RowCount>,
+    cfg: &DataCheck,
+) -> (Vec<Finding>, Vec<String>) {
+    let mut findings = Vec::new();
+    let mut details = Vec::new();
+    for (table, b) in before {
+        let allowed = table_listed(&cfg.allow_loss, table);
+        let severity = if allowed {
+            Severity::Info
+        } else {
+            Severity::Error
+        };
+        let fix = format!(
+            "if this loss is intended, add \"{table}\" to `allow-loss` under [checks.data]"
+        );
+        match after.get(table) {
+            None if b.rows > 0 => findings.push(
+                Finding::new("data", severity, format!("table {table} disappeared with its {} row(s)", b.rows), "its rows are gone from production once this migration is applied, and old code still reading it breaks")
+                    .at(table.clone())
+                    .fix(fix),
+            ),
+            None => details.push(format!("{table}: dropped (it was empty)")),
+            Some(a) => {
+                let how = if a.exact && b.exact { "exact" } else { "estimate" };
+                // Estimates move on their own; only a clear drop counts.
+                let lost = if a.exact && b.exact { a.rows < b.rows } else { (a.rows as f64) < (b.rows as f64) * 0.9 };
+                if lost {
+                    findings.push(
+                        Finding::new("data", severity, format!("{table} lost {} row(s): {} → {} ({how})", b.rows - a.rows, b.rows, a.rows), "rows a migration deletes on the test Neon database branch are deleted on production too")
+                            .at(table.clone())
+                            .fix(fix),
+                    );
+                } else {
+                    details.push(format!("{table}: {} → {} row(s) ({how})", b.rows, a.rows));
+                }
+            }
+        }
+    }
+    (findings, details)
+}

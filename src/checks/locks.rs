@@ -1,0 +1,269 @@
+//! `locks`: what the migration really locked, and for how long, on production-sized data.
+//!
+//! While the migration runs on the test Neon database branch, a sidecar connection samples
+//! `pg_locks` joined with `pg_stat_activity` every `sample-interval` (20 ms by default) and
+//! records, per table, each continuous episode of each lock mode. Rewrites are detected
+//! exactly: a table whose `relfilenode` changed was rewritten. Budgets turn the
+//! measurements into verdicts: an ACCESS EXCLUSIVE lock held longer than its budget fails.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_postgres::Client;
+
+use super::{lock_name, Finding, Severity, LOCK_MODES};
+use crate::config::LocksCheck;
+use crate::pg;
+use crate::secret::Secret;
+
+/// What the sampler saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LockReport {
+    /// Table → lock mode → longest continuous episode, in ms (at least one interval).
+    pub held_ms: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Tables whose physical file changed: rewritten.
+    pub rewrites: BTreeSet<String>,
+    /// The slowest statements seen running, with their duration in ms.
+    pub statements: Vec<(String, u64)>,
+    pub samples: u64,
+    pub interval_ms: u64,
+}
+
+const SAMPLE: &str = r#"
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), l.mode, l.pid,
+       left(coalesce(a.query, ''), 300),
+       (extract(epoch FROM clock_timestamp() - a.query_start) * 1000)::bigint
+  FROM pg_locks l
+  JOIN pg_class c ON c.oid = l.relation
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.granted AND l.locktype = 'relation'
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND l.pid <> pg_backend_pid()
+   AND c.relkind IN ('r', 'p', 'm')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate')
+"#;
+
+const FILES: &str = r#"
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
+"#;
+
+async fn files(client: &Client) -> Result<BTreeMap<String, i64>, String> {
+    let rows = client
+        .query(FILES, &[])
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// A running sampler.
+pub struct Sampler {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<LockReport, String>>,
+}
+
+#[derive(Default)]
+struct Episode {
+    start: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl Sampler {
+    /// Connects a sidecar to `url`, records the tables' files, and starts sampling.
+    pub async fn start(url: &Secret<String>, interval: Duration) -> Result<Sampler, String> {
+        let client = pg::connect(url).await.map_err(|e| e.message)?;
+        client
+            .batch_execute("SET application_name = 'neon-migrate lock sampler'")
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let before = files(&client).await?;
+        let (stop, mut rx) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut report = LockReport {
+                interval_ms: interval.as_millis() as u64,
+                ..Default::default()
+            };
+            let mut open: BTreeMap<(String, String, i32), Episode> = BTreeMap::new();
+            let mut statements: BTreeMap<(i32, String), u64> = BTreeMap::new();
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    _ = rx.changed() => break,
+                }
+                let now = Instant::now();
+                let rows = match client.query(SAMPLE, &[]).await {
+                    Ok(r) => r,
+                    Err(_) => continue,
+                };
+                report.samples += 1;
+                let mut seen = BTreeSet::new();
+                for r in &rows {
+                    let key: (String, String, i32) = (r.get(0), r.get(1), r.get(2));
+                    let e = open.entry(key.clone()).or_default();
+                    e.start.get_or_insert(now);
+                    e.last = Some(now);
+                    seen.insert(key);
+                    let query: String = r.get(3);
+                    let ms: Option<i64> = r.get(4);
+                    if let Some(ms) = ms {
+                        let q = query.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let entry = statements.entry((r.get(2), q)).or_insert(0);
+                        *entry = (*entry).max(ms.max(0) as u64);
+                    }
+                }
+                // Episodes not seen in this sample have ended.
+                let ended: Vec<_> = open
+                    .keys()
+                    .filter(|k| !seen.contains(*k))
+                    .cloned()
+                    .collect();
+                for k in ended {
+                    if let Some(e) = open.remove(&k) {
+                        close(&mut report, &k, &e, interval);
+                    }
+                }
+            }
+            for (k, e) in std::mem::take(&mut open) {
+                close(&mut report, &k, &e, interval);
+            }
+            let after = files(&client).await?;
+            report.rewrites = before
+                .iter()
+                .filter(|(t, f)| after.get(*t).is_some_and(|n| n != *f))
+                .map(|(t, _)| t.clone())
+                .collect();
+            let mut st: Vec<(String, u64)> =
+                statements.into_iter().map(|((_, q), ms)| (q, ms)).collect();
+            st.sort_by_key(|s| std::cmp::Reverse(s.1));
+            st.dedup_by(|a, b| a.0 == b.0);
+            st.truncate(10);
+            report.statements = st;
+            Ok(report)
+        });
+        Ok(Sampler { stop, task })
+    }
+
+    /// Stops sampling and returns what was seen.
+    pub async fn finish(self) -> Result<LockReport, String> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .map_err(|e| format!("the lock sampler failed: {e}"))?
+    }
+}
+
+fn close(report: &mut LockReport, key: &(String, String, i32), e: &Episode, interval: Duration) {
+    let (Some(start), Some(last)) = (e.start, e.last) else {
+        return;
+    };
+    let ms = (last - start + interval).as_millis() as u64;
+    let slot = report
+        .held_ms
+        .entry(key.0.clone())
+        .or_default()
+        .entry(key.1.clone())
+        .or_insert(0);
+    *slot = (*slot).max(ms);
+}
+
+fn rank(mode: &str) -> usize {
+    LOCK_MODES.iter().position(|m| *m == mode).unwrap_or(0)
+}
+
+/// Verdicts on a lock report.
+pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<String>) {
+    let mut findings = Vec::new();
+    let mut details = Vec::new();
+    for (table, modes) in &report.held_ms {
+        let Some((strongest, _)) = modes.iter().max_by_key(|(m, _)| rank(m)) else {
+            continue;
+        };
+        let rewritten = report.rewrites.contains(table);
+        details.push(format!(
+            "{table}: strongest lock {} for ~{} ms{}",
+            lock_name(strongest),
+            modes[strongest],
+            if rewritten {
+                ", table rewritten"
+            } else {
+                ", no rewrite"
+            }
+        ));
+        if let Some(ms) = modes.get("AccessExclusiveLock") {
+            let budget = cfg
+                .tables
+                .get(table)
+                .or_else(|| {
+                    cfg.tables
+                        .get(table.strip_prefix("public.").unwrap_or(table))
+                })
+                .copied()
+                .unwrap_or(cfg.access_exclusive_budget);
+            let rewrite = if rewritten {
+                " and the table was rewritten"
+            } else {
+                ""
+            };
+            if u128::from(*ms) > budget.as_millis() {
+                findings.push(
+                    Finding::new(
+                        "locks",
+                        Severity::Error,
+                        format!("ACCESS EXCLUSIVE lock on {table} held ~{ms} ms{rewrite} (budget {} ms)", budget.as_millis()),
+                        format!("while it is held every read and write of {table} waits: on production that is ~{ms} ms of downtime, longer under load"),
+                    )
+                    .at(table.clone())
+                    .fix("use an online form (CONCURRENTLY, NOT VALID + VALIDATE, a new column and a backfill instead of a type change), or raise the budget under [checks.locks] if this is acceptable"),
+                );
+            } else if rewritten {
+                findings.push(
+                    Finding::new("locks", Severity::Warning, format!("{table} was rewritten under ACCESS EXCLUSIVE in ~{ms} ms"), "a rewrite grows with the table: on a bigger or busier production table it takes longer")
+                        .at(table.clone()),
+                );
+            }
+        }
+        for mode in ["ShareLock", "ShareRowExclusiveLock", "ExclusiveLock"] {
+            if let Some(ms) = modes.get(mode) {
+                if u128::from(*ms) > cfg.access_exclusive_budget.as_millis() {
+                    findings.push(
+                        Finding::new(
+                            "locks",
+                            Severity::Warning,
+                            format!("{} lock on {table} held ~{ms} ms", lock_name(mode)),
+                            format!("writes to {table} wait while it is held"),
+                        )
+                        .at(table.clone())
+                        .fix(if mode == "ShareLock" {
+                            "build indexes with CREATE INDEX CONCURRENTLY"
+                        } else {
+                            "add constraints NOT VALID, then VALIDATE CONSTRAINT separately"
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    for t in &report.rewrites {
+        if !report.held_ms.contains_key(t) {
+            details.push(format!("{t}: table rewritten"));
+        }
+    }
+    for (q, ms) in report.statements.iter().take(5) {
+        details.push(format!(
+            "statement ran ≥ {ms} ms: {}",
+            q.chars().take(120).collect::<String>()
+        ));
+    }
+    details.push(format!(
+        "{} samples every {} ms",
+        report.samples, report.interval_ms
+    ));
+    (findings, details)
+}

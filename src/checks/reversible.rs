@@ -1,0 +1,100 @@
+//! `reversible`: down, then the schema equals the parent's; up again, then it equals the
+//! migrated one. For the built-in `sql` tool a down migration is the file beside the up
+//! one: `0003_add_orders.sql` → `0003_add_orders.down.sql`.
+
+use std::path::Path;
+
+use super::{CheckResult, Finding, Observations, Severity};
+use crate::config::ReversibleCheck;
+use crate::schema::{self, Model, PlanOptions};
+use crate::secret::Secret;
+use crate::tools::sql;
+
+fn differences(from: &Model, to: &Model) -> Vec<String> {
+    let plan = schema::plan(from, to, &PlanOptions::default());
+    let mut out: Vec<String> = plan
+        .statements
+        .iter()
+        .map(|s| s.sql.lines().next().unwrap_or("").to_owned())
+        .collect();
+    out.extend(plan.unsupported);
+    out
+}
+
+/// Runs the round trip on the test Neon database branch at `url`.
+pub async fn run(
+    dir: &Path,
+    url: &Secret<String>,
+    before: &Model,
+    after: &Model,
+    obs: &Observations,
+    cfg: &ReversibleCheck,
+) -> CheckResult {
+    const NAME: &str = "reversible";
+    if obs.applied.is_empty() {
+        return CheckResult::skipped(NAME, "no migration was applied in this run");
+    }
+    let missing: Vec<String> = obs
+        .applied
+        .iter()
+        .filter(|f| !sql::down_path(dir, f).is_file())
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let list = missing
+            .iter()
+            .map(|f| format!("{} (expected {})", f, sql::down_name(f)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if cfg.required {
+            let f = Finding::new(NAME, Severity::Error, format!("no down migration for {list}"), "without a down migration a bad deploy can only be undone by restoring from a restore point")
+                .fix("write the down migration beside the up one, or set `required = false` under [checks.reversible]");
+            return CheckResult::from_findings(
+                NAME,
+                "down migrations missing",
+                vec![f],
+                Vec::new(),
+            );
+        }
+        return CheckResult::skipped(NAME, format!("no down migration for {list}"));
+    }
+    let excluded = schema::default_excluded();
+    let outcome = async {
+        let reverted = sql::revert(dir, url, &obs.applied).await.map_err(|e| e.message)?;
+        let client = crate::pg::connect(url).await.map_err(|e| e.message)?;
+        let down_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
+        let mut findings = Vec::new();
+        let mut details = vec![format!("down: {}", reverted.join(", "))];
+        let left = differences(before, &down_model);
+        if !left.is_empty() {
+            findings.push(
+                Finding::new(NAME, Severity::Error, format!("after the down migrations the schema differs from the parent's in {} way(s): {}", left.len(), left.join("; ")), "a rollback would not restore the schema production has now")
+                    .fix("make the down migrations undo exactly what the up migrations do"),
+            );
+        }
+        let dir = dir.to_owned();
+        let again = sql::apply_files(&dir, url, &obs.applied).await.map_err(|e| e.message)?;
+        details.push(format!("up again: {}", again.join(", ")));
+        let up_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
+        let drift = differences(after, &up_model);
+        if !drift.is_empty() {
+            findings.push(
+                Finding::new(NAME, Severity::Error, format!("up after down does not reproduce the migrated schema: {}", drift.join("; ")), "re-running the migrations after a rollback would give production a different schema")
+                    .fix("make the down migrations drop everything the up migrations create"),
+            );
+        }
+        Ok::<_, String>((findings, details))
+    }
+    .await;
+    match outcome {
+        Ok((findings, details)) => {
+            let summary = if findings.is_empty() {
+                "down then up again reproduces both schemas"
+            } else {
+                "the round trip does not reproduce the schemas"
+            };
+            CheckResult::from_findings(NAME, summary, findings, details)
+        }
+        Err(e) => CheckResult::failed(NAME, format!("the down/up round trip failed: {e}")),
+    }
+}

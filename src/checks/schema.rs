@@ -1,0 +1,82 @@
+//! `schema`: what the migration really changed — the schema engine's diff of the parent
+//! (the test Neon database branch before the migration) and the migrated test Neon
+//! database branch, with each change's hazards. Policy can deny hazard kinds (by default
+//! `deletes_data`) unless a migration of this run is explicitly allowed.
+
+use super::{table_of, Finding, Observations, Severity};
+use crate::config::SchemaCheck;
+use crate::schema::{self, HazardKind, Model, Plan, PlanOptions};
+
+fn kind_name(k: HazardKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The diff as a plan (for reports) and the findings.
+pub fn evaluate(
+    before: &Model,
+    after: &Model,
+    obs: &Observations,
+    cfg: &SchemaCheck,
+) -> (Plan, Vec<Finding>, Vec<String>) {
+    let plan = schema::plan(before, after, &PlanOptions::default());
+    let allowed = obs.applied.iter().any(|m| cfg.allow_migrations.contains(m));
+    let mut findings = Vec::new();
+    let mut details = Vec::new();
+    for s in &plan.statements {
+        details.push(s.sql.lines().next().unwrap_or("").to_owned());
+        let table = table_of(&s.sql);
+        for hz in &s.hazards {
+            let denied = cfg.deny.contains(&hz.kind);
+            let mut severity = if denied && !allowed {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let mut what = format!(
+                "{}: {}",
+                kind_name(hz.kind),
+                s.sql.lines().next().unwrap_or("")
+            );
+            if hz.kind == HazardKind::TableRewrite {
+                if let Some(false) = table.as_deref().and_then(|t| obs.rewritten(t)) {
+                    severity = Severity::Info;
+                    what.push_str(" — observed on the test Neon database branch: no rewrite");
+                }
+            }
+            if matches!(
+                hz.kind,
+                HazardKind::IndexBuild
+                    | HazardKind::Correctness
+                    | HazardKind::UntrackableDependencies
+            ) && severity == Severity::Warning
+                && !denied
+            {
+                severity = Severity::Info;
+            }
+            let mut f = Finding::new("schema", severity, what, hz.message.clone());
+            if let Some(t) = &table {
+                f = f.at(t.clone());
+            }
+            if denied && !allowed {
+                f = f.fix(format!(
+                    "if intended, list the migration in `allow-migrations` under [checks.schema] (applied here: {}), or remove `{}` from `deny`",
+                    obs.applied.join(", "),
+                    kind_name(hz.kind)
+                ));
+            }
+            findings.push(f);
+        }
+    }
+    for u in &plan.unsupported {
+        findings.push(Finding::new(
+            "schema",
+            Severity::Warning,
+            u.clone(),
+            "the schema engine cannot see this change, so no check covers it",
+        ));
+    }
+    (plan, findings, details)
+}
