@@ -340,24 +340,7 @@ async fn route(c: &Ctx<'_>, m: &Method, s: &[&str]) -> Resp {
             }
         }
         ["projects", _, "connection_uri"] if get => connection_uri(c),
-        ["projects", _, "operations"] if get => {
-            let p = c.shared.project.lock().expect("state lock");
-            let ops: Vec<Value> = p
-                .operations
-                .iter()
-                .rev()
-                .map(|o| o.to_json(c.pid()))
-                .collect();
-            let cursor = p
-                .operations
-                .first()
-                .map(|o| o.id.clone())
-                .unwrap_or_else(|| "none".into());
-            json_response(
-                200,
-                json!({ "operations": ops, "pagination": { "cursor": cursor } }),
-            )
-        }
+        ["projects", _, "operations"] if get => list_operations(c),
         ["projects", _, "operations", id] if get => {
             let p = c.shared.project.lock().expect("state lock");
             match p.operations.iter().find(|o| o.id == *id) {
@@ -371,6 +354,44 @@ async fn route(c: &Ctx<'_>, m: &Method, s: &[&str]) -> Resp {
         ),
         _ => c.err(404, "not found"),
     }
+}
+
+/// Newest first; `limit` (1..1000) per page, `cursor` = the last operation id of the previous
+/// page (Neon's older pagination shape: `pagination.cursor`, never empty).
+fn list_operations(c: &Ctx<'_>) -> Resp {
+    let p = c.shared.project.lock().expect("state lock");
+    let limit: usize = match c.query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 1000,
+        Some(Ok(l)) if (1..=1000).contains(&l) => l,
+        Some(_) => return c.err(400, "limit must be between 1 and 1000"),
+    };
+    let newest_first: Vec<&super::state::Operation> = p.operations.iter().rev().collect();
+    let start = match c.query.get("cursor") {
+        None => 0,
+        Some(cur) => match newest_first.iter().position(|o| &o.id == cur) {
+            Some(i) => i + 1,
+            None => return c.err(400, "invalid cursor"),
+        },
+    };
+    let page: Vec<&super::state::Operation> = newest_first
+        .iter()
+        .skip(start)
+        .take(limit)
+        .copied()
+        .collect();
+    // Past the end the cursor stays where it was, so a client that pages until an empty page
+    // stops.
+    let cursor = page
+        .last()
+        .map(|o| o.id.clone())
+        .or_else(|| c.query.get("cursor").cloned())
+        .or_else(|| p.operations.first().map(|o| o.id.clone()))
+        .unwrap_or_else(|| "none".into());
+    let ops: Vec<Value> = page.iter().map(|o| o.to_json(c.pid())).collect();
+    json_response(
+        200,
+        json!({ "operations": ops, "pagination": { "cursor": cursor } }),
+    )
 }
 
 fn with_branch(

@@ -190,7 +190,7 @@ def main():
                 print(f"    {p}")
         else:
             print(f"ok       {label}")
-    print(f"contract: {len(exchanges) - failures} passed, {failures} failed")
+    print(f"contract: {len(exchanges) - failures} of {len(exchanges)} exchanges match")
     sys.exit(1 if failures else 0)
 
 

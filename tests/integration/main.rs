@@ -10,8 +10,12 @@
 
 mod cleanup;
 mod cli_config;
+#[path = "../contract/contract.rs"]
+mod contract;
+mod emulator;
 mod naming;
 mod neon_provider;
+mod neonctl;
 mod parent;
 mod pipeline;
 mod secrets;
@@ -45,6 +49,9 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(emulator::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(neonctl::tests());
+    all.extend(contract::tests());
     all
 }
 
