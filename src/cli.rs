@@ -111,6 +111,21 @@ pub enum Command {
         #[arg(long)]
         allow_destructive: bool,
     },
+    /// Undo an apply: restore the main Neon database branch from a restore point, or run down migrations.
+    Rollback {
+        /// The restore point to restore from (default: the newest).
+        #[arg(long, value_name = "NAME")]
+        to: Option<String>,
+        /// Run the `sql` tool's down migrations instead of restoring.
+        #[arg(long)]
+        down: bool,
+        /// With `--down`: how many migrations to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Build a sample repository and run the whole workflow on an embedded Postgres.
     Demo {
         /// Folder for the sample repository (default: a new temporary folder).
@@ -167,6 +182,13 @@ async fn dispatch(cli: Cli) -> i32 {
     };
     match cli.command {
         Command::Demo { dir } => crate::demo::run(dir).await,
+        Command::Rollback { to, down, steps, yes } => {
+            let git = git::discover(&cwd).ok();
+            match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
+                Ok(config) => crate::rollback::run(&config, to.as_deref(), down, steps, yes).await,
+                Err(code) => code,
+            }
+        }
         Command::Diff {
             from,
             to,

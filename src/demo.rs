@@ -212,6 +212,7 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
         url: main_url.clone(),
     };
     tool.apply(&ToolContext {
+        timeouts: None,
         config: &config,
         redactor: &redactor,
         vars: &vars,

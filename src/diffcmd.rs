@@ -310,6 +310,7 @@ pub async fn generate(
             };
             use crate::tools::Tool;
             tool.apply(&crate::tools::ToolContext {
+                timeouts: None,
                 config,
                 redactor: &redactor,
                 vars: &vars,

@@ -87,3 +87,25 @@ pub fn discover(dir: &Path) -> Result<GitInfo, GitError> {
     };
     info
 }
+
+/// The repository's default git branch: what `origin/HEAD` points at, else `main`, else
+/// `master`, else the current git branch.
+pub fn default_git_branch(root: &Path) -> Option<String> {
+    let repo = git2::Repository::open(root).ok()?;
+    if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
+        if let Some(target) = r.symbolic_target() {
+            if let Some(name) = target.strip_prefix("refs/remotes/origin/") {
+                return Some(name.to_owned());
+            }
+        }
+    }
+    for name in ["main", "master"] {
+        if repo.find_branch(name, git2::BranchType::Local).is_ok() {
+            return Some(name.to_owned());
+        }
+    }
+    let head = repo.head().ok()?;
+    head.is_branch()
+        .then(|| head.shorthand().map(str::to_owned))
+        .flatten()
+}

@@ -20,6 +20,7 @@ pub mod naming;
 pub mod pg;
 pub mod providers;
 pub mod report;
+pub mod rollback;
 pub mod runner;
 pub mod schema;
 pub mod secret;

@@ -22,6 +22,8 @@ pub struct Report {
     /// Expired test Neon database branches deleted before this run.
     pub reaped: Vec<String>,
     pub stages: Vec<StageReport>,
+    /// The restore point created before applying, if any (`neon-migrate rollback` uses it).
+    pub restore_point: Option<String>,
     pub outcome: Outcome,
     pub exit_code: i32,
     pub duration_ms: u64,

@@ -55,6 +55,8 @@ pub struct Config {
     pub sql_checks: Vec<SqlCheck>,
     /// The other checks of the `checks` stage.
     pub checks: ChecksConfig,
+    /// Policy and safety settings of the `apply` stage.
+    pub apply: ApplyConfig,
     pub pipelines: BTreeMap<String, Pipeline>,
 }
 
@@ -166,6 +168,24 @@ impl CommandSpec {
             CommandSpec::Shell(s) => s.clone(),
         }
     }
+}
+
+/// The `apply` stage: who may apply, and how safely.
+#[derive(Debug, Clone)]
+pub struct ApplyConfig {
+    /// Git branches allowed to apply; `None` means the repository's default git branch.
+    pub git_branches: Option<Vec<String>>,
+    /// How long to wait for another apply holding the lock on the main Neon database branch.
+    pub lock_wait: Duration,
+    /// `lock_timeout` handed to the migration tool.
+    pub lock_timeout: Duration,
+    /// `statement_timeout` handed to the migration tool (zero: none).
+    pub statement_timeout: Duration,
+    /// Retries after a lock timeout (SQLSTATE 55P03).
+    pub retries: u32,
+    /// Create a restore point (a Neon database branch of main) before applying.
+    pub restore_point: bool,
+    pub restore_point_ttl: Duration,
 }
 
 /// Settings of the schema, lint, locks, data and reversible checks.
@@ -973,6 +993,76 @@ impl Validator<'_> {
             });
         }
 
+        // Apply policy.
+        let ra = raw.apply.unwrap_or_default();
+        let git_branches = ra
+            .git_branches
+            .as_ref()
+            .map(|v| v.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>());
+        if let Some(list) = &ra.git_branches {
+            if list.is_empty() {
+                self.push(
+                    Problem::new(
+                        "config::apply",
+                        0..0,
+                        "`git-branches` under [apply] is empty: nothing could ever apply",
+                    )
+                    .help(
+                        "list the git branches allowed to apply, e.g. `git-branches = [\"main\"]`",
+                    ),
+                );
+            }
+        }
+        let retries = match &ra.retries {
+            Some(r) if !(0..=20).contains(r.get_ref()) => {
+                self.push(
+                    Problem::new(
+                        "config::value",
+                        span(r),
+                        "`retries` must be between 0 and 20",
+                    )
+                    .help("the default is 5"),
+                );
+                5
+            }
+            Some(r) => *r.get_ref() as u32,
+            None => 5,
+        };
+        let restore_point_ttl = self.duration(
+            &ra.restore_point_ttl,
+            "apply.restore-point-ttl",
+            Duration::from_secs(7 * 86_400),
+        );
+        if let Some(t) = &ra.restore_point_ttl {
+            if restore_point_ttl > MAX_TTL || restore_point_ttl.is_zero() {
+                self.push(
+                    Problem::new(
+                        "config::ttl",
+                        span(t),
+                        "`restore-point-ttl` is out of range",
+                    )
+                    .help("between 1s and 30d; the default is `7d`"),
+                );
+            }
+        }
+        let apply = ApplyConfig {
+            git_branches,
+            lock_wait: self.duration(&ra.lock_wait, "apply.lock-wait", Duration::from_secs(300)),
+            lock_timeout: self.duration(
+                &ra.lock_timeout,
+                "apply.lock-timeout",
+                Duration::from_secs(3),
+            ),
+            statement_timeout: self.duration(
+                &ra.statement_timeout,
+                "apply.statement-timeout",
+                Duration::ZERO,
+            ),
+            retries,
+            restore_point: ra.restore_point.unwrap_or(true),
+            restore_point_ttl,
+        };
+
         // Stages declared by the project.
         let mut stage_defs: BTreeMap<String, Stage> = BTreeMap::new();
         for (name, rs) in &raw.stages {
@@ -1014,6 +1104,7 @@ impl Validator<'_> {
             tool,
             sql_checks,
             checks,
+            apply,
             pipelines,
         }
     }
@@ -1259,6 +1350,17 @@ impl Validator<'_> {
                     .help("add `delete-neon-database-branch` (it runs even when an earlier stage fails)"),
             );
         }
+        // Production is touched only after the proof: migrate and checks must come first.
+        if let Some(apply_at) = pos(|k| matches!(k, StageKind::Apply)) {
+            let migrate = pos(|k| matches!(k, StageKind::Migrate));
+            let checks = pos(|k| matches!(k, StageKind::Checks));
+            if migrate.is_none_or(|m| m > apply_at) || checks.is_none_or(|c| c > apply_at) {
+                self.push(
+                    Problem::new("config::pipeline", whole.clone(), format!("in pipeline `{name}`, `apply` does not follow `migrate` and `checks`"))
+                        .help("apply runs only after the migrations were proven on a test Neon database branch: put `create-neon-database-branch`, `migrate` and `checks` before it"),
+                );
+            }
+        }
         Pipeline {
             name: name.to_owned(),
             description: rp.description.clone().unwrap_or_default(),
@@ -1363,6 +1465,7 @@ mod tests {
             &["tool"],
             &["checks"],
             &["checks", "sql", "*"],
+            &["apply"],
             &["checks", "schema"],
             &["checks", "lint"],
             &["checks", "locks"],

@@ -25,6 +25,19 @@ pub(crate) struct RawConfig {
     pub stages: BTreeMap<String, RawStage>,
     #[serde(default)]
     pub pipelines: BTreeMap<String, RawPipeline>,
+    pub apply: Option<RawApply>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawApply {
+    pub git_branches: Option<Vec<S<String>>>,
+    pub lock_wait: Option<S<String>>,
+    pub lock_timeout: Option<S<String>>,
+    pub statement_timeout: Option<S<String>>,
+    pub retries: Option<S<i64>>,
+    pub restore_point: Option<bool>,
+    pub restore_point_ttl: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,6 +246,7 @@ pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
         ["tool"] => fields_of::<RawTool>(),
         ["checks"] => fields_of::<RawChecks>(),
         ["checks", "sql", "*"] => fields_of::<RawSqlCheck>(),
+        ["apply"] => fields_of::<RawApply>(),
         ["checks", "schema"] => fields_of::<RawSchemaCheck>(),
         ["checks", "lint"] => fields_of::<RawLintCheck>(),
         ["checks", "locks"] => fields_of::<RawLocksCheck>(),

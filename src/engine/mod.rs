@@ -50,6 +50,10 @@ pub struct RunContext<'a> {
     pub deleted: bool,
     /// What the migrate stage recorded for the checks.
     pub observations: crate::checks::Observations,
+    /// Timeouts handed to the tool (set by `apply`).
+    pub tool_timeouts: Option<(Duration, Duration)>,
+    /// The restore point `apply` created.
+    pub restore_point: Option<String>,
 }
 
 /// What a stage did when it passed.
@@ -159,6 +163,7 @@ pub async fn run(
         tool: config.tool.name.clone(),
         reaped: Vec::new(),
         stages: Vec::new(),
+        restore_point: None,
         outcome: Outcome::Passed,
         exit_code: exit::OK,
         duration_ms: 0,
@@ -205,6 +210,8 @@ pub async fn run(
         db_branch: None,
         deleted: false,
         observations: Default::default(),
+        tool_timeouts: None,
+        restore_point: None,
     };
 
     let mut failed: Option<i32> = None;
@@ -261,6 +268,7 @@ pub async fn run(
         report.neon_database_branch.expires_at = b.expires_at.map(crate::providers::local::rfc3339);
     }
     report.neon_database_branch.deleted = ctx.deleted;
+    report.restore_point = ctx.restore_point.clone();
     report.duration_ms = started.elapsed().as_millis() as u64;
     if interrupted {
         report.outcome = Outcome::Interrupted;

@@ -96,7 +96,30 @@ pub trait Provider: Send + Sync {
     async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError>;
     /// Every test Neon database branch neon-migrate created and that still exists.
     async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError>;
+
+    /// Where the apply lock is taken: by default the main Neon database branch itself. The
+    /// local provider takes it elsewhere, because a session on the main database would block
+    /// the template copy of the restore point.
+    fn apply_lock_url(&self, main: &DbBranch) -> Secret<String> {
+        main.url.clone()
+    }
+
+    /// Restores the main Neon database branch from `from` (a restore point), keeping its
+    /// current state as a Neon database branch named `preserve_as`.
+    async fn restore_main(
+        &self,
+        from: &DbBranchInfo,
+        preserve_as: &str,
+    ) -> Result<(), ProviderError> {
+        let _ = (from, preserve_as);
+        Err(ProviderError::new(
+            "this provider cannot restore the main Neon database branch",
+        ))
+    }
 }
+
+/// Name prefix of restore points.
+pub const RESTORE_PREFIX: &str = "restore/";
 
 /// Deletes every expired test Neon database branch; returns the deleted ones.
 pub async fn reap_expired(

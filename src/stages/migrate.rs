@@ -75,6 +75,7 @@ pub(crate) async fn run_tool(
         b.url = target.url.expose().clone();
     }
     let tctx = ToolContext {
+        timeouts: ctx.tool_timeouts,
         config: ctx.config,
         redactor: &ctx.redactor,
         vars: &vars,

@@ -43,6 +43,17 @@ impl Tool for CommandTool {
                 template::render(v, ctx.vars).map_err(ToolError::new)?,
             ));
         }
+        // libpq-based tools (psql, dbmate, golang-migrate, Django, Alembic, Rails, …) read
+        // PGOPTIONS; tools with their own drivers need the settings in their config.
+        if let Some((lock, statement)) = ctx.timeouts {
+            let mut options = std::env::var("PGOPTIONS").unwrap_or_default();
+            options.push_str(&format!(
+                " -c lock_timeout={}ms -c statement_timeout={}ms",
+                lock.as_millis(),
+                statement.as_millis()
+            ));
+            env.push(("PGOPTIONS".into(), options.trim().to_owned()));
+        }
         // Explicit variables win over anything the project's own files set.
         for name in &ctx.config.tool.url_env {
             env.push((name.clone(), ctx.target.url.expose().clone()));

@@ -27,6 +27,8 @@ pub struct ToolContext<'a> {
     /// Template variables; `neon_database_branch` is the target.
     pub vars: &'a Vars,
     pub target: Target,
+    /// `lock_timeout` and `statement_timeout` for the tool's sessions (apply only).
+    pub timeouts: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 /// What a successful run did.

@@ -255,6 +255,18 @@ impl Tool for SqlTool {
                     pg::describe(&e)
                 ))
             })?;
+        if let Some((lock, statement)) = ctx.timeouts {
+            client
+                .batch_execute(&format!(
+                    "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
+                    lock.as_millis(),
+                    statement.as_millis()
+                ))
+                .await
+                .map_err(|e| {
+                    ToolError::new(format!("cannot set timeouts: {}", pg::describe(&e)))
+                })?;
+        }
         let result = self.apply_locked(&client, &migrations, ctx).await;
         let _ = client
             .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])

@@ -1005,6 +1005,28 @@ impl Provider for NeonProvider {
     /// Test Neon database branches of this parent that carry our `created-by` annotation.
     /// One without `expires_at` is skipped: neon-migrate always sets one, so it was changed
     /// by hand (someone wants to keep it), and `gc` could not judge it anyway.
+    async fn restore_main(
+        &self,
+        from: &DbBranchInfo,
+        preserve_as: &str,
+    ) -> Result<(), ProviderError> {
+        check_id("Neon database branch id", &from.id)?;
+        let path = self.path(&format!("/branches/{}/restore", self.parent.id));
+        let body =
+            serde_json::json!({ "source_branch_id": from.id, "preserve_under_name": preserve_as });
+        let reply = self
+            .api
+            .call(Method::POST, &path, &[], Some(&body))
+            .await
+            .map_err(|e| self.api_error(e))?;
+        let r: DeleteReply = self.decode(reply)?;
+        self.wait_operations(
+            &r.operations,
+            &format!("restoring {} from {}", self.parent.name, from.name),
+        )
+        .await
+    }
+
     async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError> {
         let listing = self
             .list_db_branches(None)
