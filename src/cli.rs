@@ -446,7 +446,8 @@ pub async fn open_provider(
     }
 }
 
-fn empty_git() -> GitInfo {
+/// Git facts for templates rendered outside a run (`provider.url`).
+pub(crate) fn empty_git() -> GitInfo {
     GitInfo {
         root: PathBuf::new(),
         branch: String::new(),

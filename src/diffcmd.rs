@@ -63,7 +63,7 @@ impl Scratch {
         let url = match &local.url {
             Some(t) => Some(crate::template::render(
                 t,
-                &crate::engine::base_vars(&empty_git(), ""),
+                &crate::engine::base_vars(&crate::cli::empty_git(), ""),
             )?),
             None => None,
         };
@@ -120,15 +120,6 @@ impl Scratch {
     }
 }
 
-fn empty_git() -> GitInfo {
-    GitInfo {
-        root: PathBuf::new(),
-        branch: String::new(),
-        detached: false,
-        sha: String::new(),
-    }
-}
-
 /// Introspects a source: a URL, `main`, a `.sql` file, or a Neon database branch name.
 async fn load(
     source: &str,
@@ -163,7 +154,10 @@ async fn load(
                         .url
                         .as_ref()
                         .map(|t| {
-                            crate::template::render(t, &crate::engine::base_vars(&empty_git(), ""))
+                            crate::template::render(
+                                t,
+                                &crate::engine::base_vars(&crate::cli::empty_git(), ""),
+                            )
                         })
                         .transpose()?;
                     let local = LocalProvider::open(l, url, redactor)

@@ -117,7 +117,7 @@ pub fn with_database(url: &str, db: &str) -> String {
         Some(slash) => &head[..scheme_end + slash],
         None => head,
     };
-    format!("{base}/{}{query}", percent_encode_path(db))
+    format!("{base}/{}{query}", percent_encode(db))
 }
 
 /// The database name in a URL (percent-decoded), if any.
@@ -128,21 +128,23 @@ pub fn database_of(url: &str) -> Option<String> {
     (!db.is_empty()).then(|| percent_decode(db))
 }
 
-fn percent_encode_path(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+/// Percent-encodes everything but RFC 3986 unreserved characters (URL paths, query values).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes; anything malformed is kept as it is.
+pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {

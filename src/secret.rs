@@ -64,7 +64,7 @@ impl Redactor {
             secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
         // The percent-encoded form appears in URLs.
-        let encoded = percent_encode(secret);
+        let encoded = crate::pg::percent_encode(secret);
         if encoded != secret && !secrets.contains(&encoded) {
             secrets.push(encoded);
             secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -75,7 +75,7 @@ impl Redactor {
     pub fn add_url(&self, url: &str) {
         if let Some(password) = url_password(url) {
             self.add(&password);
-            self.add(&percent_decode(&password));
+            self.add(&crate::pg::percent_decode(&password));
         }
     }
 
@@ -127,36 +127,6 @@ pub fn mask_url_passwords(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -415,17 +415,9 @@ fn with_query(path: &str, query: &[(&str, &str)]) -> String {
     out
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
+/// Percent-encodes a query component.
 pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::pg::percent_encode(s)
 }
 
 /// The host of a base URL, for the loopback test.
