@@ -290,7 +290,7 @@ fn lifecycle() {
     let e = Emu::start("neonctl", Duration::from_millis(300));
     let n = Neonctl::new(&e);
 
-    // branches list: the default Neon database branch, as JSON.
+    // `neonctl branches list`: the default Neon database branch, as JSON.
     let out = n.run(&["branches", "list", "-o", "json"]);
     out.code(0);
     let list = out.json();
@@ -311,7 +311,7 @@ fn lifecycle() {
     out.code(0);
     assert_eq!(out.json()[0]["id"], main_id.as_str(), "{out}");
 
-    // branches create with --expires-at (given with an offset and milliseconds: neonctl sends
+    // `neonctl branches create --expires-at` (given with an offset and milliseconds: neonctl sends
     // `toISOString()`; Neon keeps UTC at second precision).
     let name = "it/neonctl-lifecycle";
     let expires = DateTime::from_timestamp(Utc::now().timestamp() + 7200, 0).expect("time");
@@ -344,7 +344,7 @@ fn lifecycle() {
     assert!(uri.ends_with("/neondb"), "{uri}");
     n.wait_operations();
 
-    // branches get, by name and by id: expires_at at second precision.
+    // `neonctl branches get`, by name and by id: expires_at at second precision.
     for key in [name, id.as_str()] {
         let out = n.run(&["branches", "get", key, "-o", "json"]);
         out.code(0);
@@ -354,7 +354,7 @@ fn lifecycle() {
         assert_eq!(got["current_state"], "ready", "{out}");
     }
 
-    // connection-string: the new Neon database branch and the default one, both `neondb`.
+    // `neonctl connection-string`: the new Neon database branch and the default one, both `neondb`.
     let cs = |args: &[&str]| {
         let out = n.run(args);
         out.code(0);
@@ -384,7 +384,7 @@ fn lifecycle() {
         assert!(e.physical_dbs().contains(db), "{db} is not the emulator's");
     }
 
-    // branches schema-diff: the table made through the new URL is the difference.
+    // `neonctl branches schema-diff`: the table made through the new URL is the difference.
     let out = n.run(&[
         "branches",
         "schema-diff",
@@ -408,7 +408,7 @@ fn lifecycle() {
     ]);
     out.code(0).stdout_lacks("CREATE TABLE");
 
-    // branches delete: the Neon database branch and its database are gone.
+    // `neonctl branches delete`: the Neon database branch and its database are gone.
     let out = n.run(&["branches", "delete", name, "-o", "json"]);
     out.code(0);
     assert_eq!(out.json()["id"], id.as_str(), "{out}");
