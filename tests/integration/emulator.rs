@@ -62,6 +62,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "emulator_proxy_refuses_connections_until_operations_finish_57p03",
         proxy_readiness,
     ),
+    (
+        "emulator_cli_prints_its_url_first_takes_a_faults_file_and_a_key_and_cleans_up_on_ctrl_c",
+        cli,
+    ),
 ];
 
 /// The key every test emulator accepts.
@@ -1156,4 +1160,159 @@ fn proxy_readiness() {
         Some("28000")
     );
     e.finish();
+}
+
+/// The `neon-migrate emulator` command: URL on the first line, `--faults FILE`,
+/// `--api-key-env`, and Ctrl-C deletes every Neon database branch but `main`.
+fn cli() {
+    use std::io::{BufRead, BufReader};
+
+    let project = format!("it-emu-cli-{}", std::process::id());
+    let tag = project.replace('-', "_");
+    // What the command leaves on purpose (`main` keeps its data): dropped when the test ends.
+    struct Leftovers(String);
+    impl Drop for Leftovers {
+        fn drop(&mut self) {
+            let rt = crate::support::runtime();
+            for sql in [
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    pg::ident(&format!("neon_emu_{}", self.0))
+                ),
+                format!(
+                    "DROP ROLE IF EXISTS {}",
+                    pg::ident(&format!("neon_emu_{}_owner", self.0))
+                ),
+            ] {
+                let _ = rt.block_on(query("postgres", &sql));
+            }
+        }
+    }
+    let _leftovers = Leftovers(tag.clone());
+    let dir = tempfile::Builder::new()
+        .prefix("nm-it-emu-cli-")
+        .tempdir()
+        .expect("temp dir");
+    let faults = dir.path().join("faults.json");
+    std::fs::write(
+        &faults,
+        r#"[{"method":"GET","path_contains":"/branches","status":503,"retry_after":1}]"#,
+    )
+    .expect("write faults");
+    let mut child = std::process::Command::new(crate::support::BIN)
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--project-id",
+            &project,
+        ])
+        .args([
+            "--api-key-env",
+            "IT_EMULATOR_KEY",
+            "--operation-delay",
+            "100ms",
+            "--faults",
+        ])
+        .arg(&faults)
+        .arg("--data-dir")
+        .arg(&cluster().dir)
+        .env("IT_EMULATOR_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start neon-migrate emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60));
+    let Ok(first) = first else {
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("output");
+        panic!("no first line: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let base = first
+        .strip_prefix("Neon API emulator listening on ")
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+
+    let rt = crate::support::runtime();
+    let send = |method: reqwest::Method, path: &str, key: &str, body: Option<Value>| {
+        rt.block_on(async {
+            let mut req = reqwest::Client::new()
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(key);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.expect("the emulator answers");
+            let status = resp.status().as_u16();
+            let retry = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            (status, retry, body)
+        })
+    };
+    let list = format!("/api/v2/projects/{project}/branches");
+    // The fault from the file, once; then the route answers; only the key from the variable.
+    let (status, retry, _) = send(reqwest::Method::GET, &list, KEY, None);
+    assert_eq!((status, retry.as_deref()), (503, Some("1")));
+    assert_eq!(send(reqwest::Method::GET, &list, KEY, None).0, 200);
+    assert_eq!(
+        send(reqwest::Method::GET, &list, "another-key", None).0,
+        401
+    );
+    let (status, _, created) = send(
+        reqwest::Method::POST,
+        &list,
+        KEY,
+        Some(json!({ "branch": { "name": "it/cli" }, "endpoints": [{ "type": "read_write" }] })),
+    );
+    assert_eq!(status, 201, "{created}");
+    let marker = json!({ "neon_emulator": 1, "project_id": project }).to_string();
+    let copies = || {
+        rt.block_on(query(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_shdescription WHERE description = {}",
+                pg::literal(&marker)
+            ),
+        ))
+        .expect("count copies")[0][0]
+            .clone()
+    };
+    assert_eq!(copies().as_deref(), Some("1"));
+    std::thread::sleep(Duration::from_millis(300));
+
+    // Ctrl-C: exit 0, every Neon database branch but `main` deleted.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the emulator did not stop within 30 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    assert_eq!(copies().as_deref(), Some("0"), "Ctrl-C left a copy behind");
 }

@@ -110,6 +110,23 @@ fn pre_push_passes_then_deploy_applies() {
         ]]
     );
     p.assert_no_test_db_branches();
+    // Before touching main, apply kept a restore point of it: the state before the apply.
+    let restore = p.restore_points();
+    assert_eq!(
+        restore.len(),
+        1,
+        "one restore point per apply: {restore:#?}\n{out}"
+    );
+    let before = p
+        .block_on(crate::support::query(
+            &restore[0].database,
+            "select to_regclass('public.orders') is null, (select count(*) from customers)",
+        ))
+        .expect("query the restore point");
+    assert_eq!(
+        before,
+        vec![vec![Some("t".to_owned()), Some("2".to_owned())]]
+    );
 
     // Idempotent: a second deploy finds everything applied, on both Neon database branches.
     let out = p.run(&["run", "deploy"]);

@@ -136,21 +136,40 @@ pub async fn wait_session_gone(pid: i32) {
     }
 }
 
-/// A test Neon database branch as the cluster records it (the database comment's JSON).
+/// A Neon database branch neon-migrate made, as the cluster records it (the database
+/// comment's JSON): a test Neon database branch, or a restore point `apply` keeps.
 #[derive(Debug, Clone)]
 pub struct Found {
     /// The database name (the local provider's id).
     pub database: String,
-    /// The test Neon database branch name.
+    /// The Neon database branch name.
     pub name: String,
     /// The main database it was copied from.
     pub parent: String,
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Every test Neon database branch on the shared cluster, whoever made it: the databases
-/// whose comment is neon-migrate's JSON (the same rule as `LocalProvider::list`).
+impl Found {
+    /// A restore point: kept on purpose (with a TTL) for `neon-migrate rollback`.
+    pub fn is_restore_point(&self) -> bool {
+        self.name
+            .starts_with(neon_migrate::providers::RESTORE_PREFIX)
+    }
+}
+
+/// Every test Neon database branch on the shared cluster, whoever made it (restore points,
+/// kept on purpose, are not test Neon database branches).
 pub async fn all_test_db_branches() -> Vec<Found> {
+    marked_databases()
+        .await
+        .into_iter()
+        .filter(|f| !f.is_restore_point())
+        .collect()
+}
+
+/// Every database whose comment is neon-migrate's JSON (the same rule as
+/// `LocalProvider::list`), whoever made it.
+pub async fn marked_databases() -> Vec<Found> {
     let rows = query(
         "postgres",
         "SELECT d.datname, s.description FROM pg_database d \
@@ -452,6 +471,14 @@ impl Project {
         self.block_on(all_test_db_branches())
             .into_iter()
             .filter(|f| f.parent == self.main_db)
+            .collect()
+    }
+
+    /// Restore points of this project's main database (kept by `apply` on purpose).
+    pub fn restore_points(&self) -> Vec<Found> {
+        self.block_on(marked_databases())
+            .into_iter()
+            .filter(|f| f.parent == self.main_db && f.is_restore_point())
             .collect()
     }
 
