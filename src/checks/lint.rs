@@ -9,6 +9,8 @@
 use std::path::Path;
 
 use squawk_linter::{Linter, Rule};
+use squawk_syntax::ast::{self, AstNode};
+use squawk_syntax::{Parse, SourceFile};
 
 use super::{Finding, Observations, Severity};
 use crate::config::LintCheck;
@@ -42,6 +44,16 @@ fn why(rule: &str) -> &'static str {
     }
 }
 
+/// How to do it safely, when squawk gives no help of its own.
+fn safe_way(rule: &str) -> String {
+    match rule {
+        "changing-column-type" => "add a column of the new type, backfill it in batches, switch reads and writes to it, then drop the old one".into(),
+        "ban-drop-column" | "ban-drop-table" => "first deploy code that no longer uses it, then drop it in a later migration".into(),
+        "renaming-column" | "renaming-table" => "add the new name beside the old one (a new column kept in sync, or a view), move the code over, then drop the old name".into(),
+        _ => format!("see https://squawkhq.com/docs/{rule}"),
+    }
+}
+
 /// Lints one migration file.
 pub fn lint_text(
     file: &str,
@@ -50,6 +62,20 @@ pub fn lint_text(
     pg_major: i32,
     in_transaction: bool,
 ) -> Vec<Finding> {
+    lint_text_at(file, text, cfg, pg_major, in_transaction)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// [`lint_text`], with the byte offset in `text` each finding points at.
+fn lint_text_at(
+    file: &str,
+    text: &str,
+    cfg: &LintCheck,
+    pg_major: i32,
+    in_transaction: bool,
+) -> Vec<(Finding, usize)> {
     let parse = squawk_syntax::SourceFile::parse(text);
     let mut linter = Linter::with_default_rules();
     if let Ok(v) = format!("{pg_major}").parse() {
@@ -76,12 +102,61 @@ pub fn lint_text(
             why(&rule),
         )
         .at(format!("{file}:{line}:{col}"));
-        if let Some(h) = v.help {
-            f = f.fix(h);
-        }
-        out.push(f);
+        f = f.fix(v.help.unwrap_or_else(|| safe_way(&rule)));
+        out.push((f, offset));
     }
     out
+}
+
+/// The table of the `ALTER TABLE` statement that contains byte `offset`, as name parts
+/// (`["public", "t"]` or `["t"]`, unquoted).
+fn altered_table(parse: &Parse<SourceFile>, offset: usize) -> Option<Vec<String>> {
+    let contains = |t: &ast::AlterTable| {
+        let range = t.syntax().text_range();
+        usize::from(range.start()) <= offset && offset <= usize::from(range.end())
+    };
+    parse.tree().stmts().find_map(|stmt| match stmt {
+        ast::Stmt::AlterTable(t) if contains(&t) => {
+            let name = t.table_relation_name()?.table_name_ref()?;
+            Some(split_name(&name.syntax().text().to_string()))
+        }
+        _ => None,
+    })
+}
+
+/// `public."Big"` → `["public", "Big"]`; unquoted parts are folded to lower case, as
+/// PostgreSQL does.
+fn split_name(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut chars = name.trim().chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                part.push('"');
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut part)),
+            c if !quoted && c.is_whitespace() => {}
+            c if quoted => part.push(c),
+            c => part.extend(c.to_lowercase()),
+        }
+    }
+    parts.push(part);
+    parts
+}
+
+/// Whether a sampled table (`[schema, table]`) is the one a statement names; an unqualified
+/// name matches that table in any schema (so a rewrite is never explained away by a guess
+/// about `search_path`).
+fn same_table(sampled: &[String], named: &[String]) -> bool {
+    match (sampled, named) {
+        ([s, t], [ns, nt]) => s == ns && t == nt,
+        ([_, t], [nt]) => t == nt,
+        _ => sampled == named,
+    }
 }
 
 /// Lints the files applied in this run; downgrades rewrite predictions the locks check
@@ -101,19 +176,15 @@ pub fn lint_files(
             .lines()
             .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
             .any(|l| l.contains(crate::tools::sql::NO_TRANSACTION));
-        for mut f in lint_text(file, &text, cfg, pg_major, in_tx) {
+        let parse = squawk_syntax::SourceFile::parse(&text);
+        for (mut f, offset) in lint_text_at(file, &text, cfg, pg_major, in_tx) {
             if f.what.starts_with("changing-column-type") {
-                let line_text = f
-                    .location
-                    .as_deref()
-                    .and_then(|l| l.split(':').nth(1))
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .and_then(|n| text.lines().nth(n - 1))
-                    .unwrap_or("");
-                let rewritten = obs.locks.as_ref().map(|l| {
-                    l.rewrites
-                        .iter()
-                        .any(|t| line_text.contains(t.rsplit('.').next().unwrap_or(t)))
+                // The statement's own table, not a guess from the text of one line: the
+                // violation points at `TYPE …`, which may sit on a line of its own.
+                let rewritten = altered_table(&parse, offset).and_then(|name| {
+                    obs.locks
+                        .as_ref()
+                        .map(|l| l.rewrites.iter().any(|t| same_table(&split_name(t), &name)))
                 });
                 if rewritten == Some(false) {
                     f.severity = Severity::Info;
@@ -173,6 +244,70 @@ mod tests {
                 .any(|f| f.what.starts_with("ban-drop-column") && f.severity == Severity::Warning),
             "{f:?}"
         );
+    }
+
+    /// Lints `sql` as `0002_x.sql` with the sampler having seen `rewrites` (None: no sampler).
+    fn lint_observed(sql: &str, rewrites: Option<&[&str]>) -> Vec<Finding> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("0002_x.sql"), sql).expect("write");
+        let obs = Observations {
+            applied: vec!["0002_x.sql".into()],
+            locks: rewrites.map(|r| super::super::locks::LockReport {
+                rewrites: r.iter().map(|t| t.to_string()).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        lint_files(dir.path(), &obs, &cfg(), 15).expect("lint")
+    }
+
+    fn type_change(f: &[Finding]) -> &Finding {
+        f.iter()
+            .find(|f| f.what.starts_with("changing-column-type"))
+            .unwrap_or_else(|| panic!("no changing-column-type finding in {f:?}"))
+    }
+
+    #[test]
+    fn a_rewrite_of_a_multi_line_statement_is_not_explained_away() {
+        // `TYPE bigint` sits on a line that does not name the table.
+        let sql = "ALTER TABLE accounts\n  ALTER COLUMN n TYPE bigint;\n";
+        let f = lint_observed(sql, Some(&["public.accounts"]));
+        assert_eq!(type_change(&f).severity, Severity::Error, "{f:?}");
+        let f = lint_observed(sql, Some(&[]));
+        let t = type_change(&f);
+        assert_eq!(t.severity, Severity::Info, "{f:?}");
+        assert!(t.what.ends_with("no table was rewritten"), "{t:?}");
+    }
+
+    #[test]
+    fn another_rewritten_table_does_not_keep_a_type_change_an_error() {
+        // `public.t` was rewritten; `accounts` (whose line contains a "t") was not.
+        let sql = "ALTER TABLE accounts ALTER COLUMN name TYPE varchar(64);\n";
+        let f = lint_observed(sql, Some(&["public.t"]));
+        assert_eq!(type_change(&f).severity, Severity::Info, "{f:?}");
+        let f = lint_observed(
+            "ALTER TABLE public.\"Accounts\" ALTER COLUMN name TYPE text;",
+            Some(&["public.\"Accounts\""]),
+        );
+        assert_eq!(type_change(&f).severity, Severity::Error, "{f:?}");
+        let f = lint_observed(
+            "ALTER TABLE audit.accounts ALTER COLUMN name TYPE text;",
+            Some(&["public.accounts"]),
+        );
+        assert_eq!(type_change(&f).severity, Severity::Info, "{f:?}");
+    }
+
+    #[test]
+    fn without_observations_a_type_change_stays_an_error() {
+        let f = lint_observed("ALTER TABLE t ALTER COLUMN n TYPE bigint;", None);
+        assert_eq!(type_change(&f).severity, Severity::Error, "{f:?}");
+    }
+
+    #[test]
+    fn names_split_like_postgres_reads_them() {
+        assert_eq!(split_name("public.Big"), ["public", "big"]);
+        assert_eq!(split_name("\"My \"\"T\".x"), ["My \"T", "x"]);
+        assert_eq!(split_name("t"), ["t"]);
     }
 
     #[test]

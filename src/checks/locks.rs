@@ -82,6 +82,11 @@ impl Sampler {
             .await
             .map_err(|e| pg::describe(&e))?;
         let before = files(&client).await?;
+        // Planned once: each sample is then only an execution, which keeps the period close
+        // to `interval` and the sampler's own load low.
+        let sample = client.prepare(SAMPLE).await.map_err(|e| pg::describe(&e))?;
+        // `tokio::time::interval` panics on a zero period.
+        let interval = interval.max(Duration::from_millis(1));
         let (stop, mut rx) = watch::channel(false);
         let task = tokio::spawn(async move {
             let mut report = LockReport {
@@ -98,7 +103,7 @@ impl Sampler {
                     _ = rx.changed() => break,
                 }
                 let now = Instant::now();
-                let rows = match client.query(SAMPLE, &[]).await {
+                let rows = match client.query(&sample, &[]).await {
                     Ok(r) => r,
                     Err(_) => continue,
                 };
@@ -225,7 +230,8 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
             } else if rewritten {
                 findings.push(
                     Finding::new("locks", Severity::Warning, format!("{table} was rewritten under ACCESS EXCLUSIVE in ~{ms} ms"), "a rewrite grows with the table: on a bigger or busier production table it takes longer")
-                        .at(table.clone()),
+                        .at(table.clone())
+                        .fix("prefer a form that does not rewrite (a new column and a batched backfill instead of a type change, a constant instead of a volatile default), or schedule it when the table is quiet"),
                 );
             }
         }

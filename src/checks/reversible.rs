@@ -73,7 +73,19 @@ pub async fn run(
             );
         }
         let dir = dir.to_owned();
-        let again = sql::apply_files(&dir, url, &obs.applied).await.map_err(|e| e.message)?;
+        let again = match sql::apply_files(&dir, url, &obs.applied).await {
+            Ok(again) => again,
+            // Often a consequence of the difference above (the up migration meets what
+            // the down one left): report both, not only the second.
+            Err(e) if !findings.is_empty() => {
+                findings.push(
+                    Finding::new(NAME, Severity::Error, format!("the up migrations failed when run again after the down ones: {}", e.message), "after a rollback, deploying the same migrations again would fail on production")
+                        .fix("make the down migrations undo exactly what the up migrations do"),
+                );
+                return Ok((findings, details));
+            }
+            Err(e) => return Err(e.message),
+        };
         details.push(format!("up again: {}", again.join(", ")));
         let up_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
         let drift = differences(after, &up_model);

@@ -14,6 +14,21 @@ fn kind_name(k: HazardKind) -> String {
         .unwrap_or_default()
 }
 
+/// How to make a change of this kind without downtime.
+fn safe_way(k: HazardKind) -> &'static str {
+    match k {
+        HazardKind::AccessExclusiveLock => "set a short `lock_timeout` (and retry) so the statement never queues behind a long transaction, and keep the transaction that holds the lock short",
+        HazardKind::ShareLock | HazardKind::IndexBuild => "build the index with CREATE INDEX CONCURRENTLY, in a migration that runs without a transaction",
+        HazardKind::ShareRowExclusiveLock => "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
+        HazardKind::TableRewrite => "add a new column, backfill it in batches and switch over, instead of rewriting the table in one statement",
+        HazardKind::DeletesData => "first deploy code that no longer reads or writes it, keep a copy of the data, then drop it in a later migration",
+        HazardKind::IndexDropped => "check that no frequent query relies on the index, and drop it with DROP INDEX CONCURRENTLY",
+        HazardKind::AuthzUpdate => "review who gains or loses access, and grant before deploying the code that needs it",
+        HazardKind::Correctness => "check the existing rows first: add the constraint NOT VALID, fix the data, then VALIDATE",
+        HazardKind::UntrackableDependencies => "search the code and the other functions for callers before changing it",
+    }
+}
+
 /// The diff as a plan (for reports) and the findings.
 pub fn evaluate(
     before: &Model,
@@ -60,23 +75,29 @@ pub fn evaluate(
             if let Some(t) = &table {
                 f = f.at(t.clone());
             }
-            if denied && !allowed {
-                f = f.fix(format!(
-                    "if intended, list the migration in `allow-migrations` under [checks.schema] (applied here: {}), or remove `{}` from `deny`",
+            f = if denied && !allowed {
+                f.fix(format!(
+                    "{}; if intended, list the migration in `allow-migrations` under [checks.schema] (applied here: {}), or remove `{}` from `deny`",
+                    safe_way(hz.kind),
                     obs.applied.join(", "),
                     kind_name(hz.kind)
-                ));
-            }
+                ))
+            } else {
+                f.fix(safe_way(hz.kind))
+            };
             findings.push(f);
         }
     }
     for u in &plan.unsupported {
-        findings.push(Finding::new(
-            "schema",
-            Severity::Warning,
-            u.clone(),
-            "the schema engine cannot see this change, so no check covers it",
-        ));
+        findings.push(
+            Finding::new(
+                "schema",
+                Severity::Warning,
+                u.clone(),
+                "the schema engine cannot see this change, so no check covers it",
+            )
+            .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion"),
+        );
     }
     (plan, findings, details)
 }

@@ -8,6 +8,7 @@
 //!
 //! Run with `cargo test --test integration [FILTER]`.
 
+mod checks;
 mod cleanup;
 mod cli_config;
 #[path = "../contract/contract.rs"]
@@ -41,6 +42,7 @@ type TestFn = fn();
 fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     let mut all = Vec::new();
     all.extend(pipeline::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(checks::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(naming::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(cleanup::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(parent::TESTS.iter().map(|(n, f)| (*n, *f, None)));

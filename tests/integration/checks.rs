@@ -1,0 +1,1173 @@
+//! The checks of the `checks` stage end to end (issue 6): for every check a migration that
+//! trips it and one that passes, through `pre-push` on the local provider; the locks of real
+//! migrations on a table of 200,000 rows; and checks that aggregate (one failure never hides
+//! another).
+//!
+//! Each scenario runs twice: once for the human report (what/where/why/fix of each finding,
+//! printed under its check) and once with `--json` (stage `checks` → `results[]`: `name`,
+//! `status`, `findings`). Each project's main Neon database branch is its own database,
+//! seeded by the test.
+
+use neon_migrate::exit;
+use serde_json::Value;
+
+use crate::support::{stage, Output, Project};
+
+pub const TESTS: &[(&str, fn())] = &[
+    (
+        "checks_sql_fails_on_a_false_assertion_and_passes_when_it_holds",
+        sql_assertion,
+    ),
+    (
+        "checks_schema_denies_a_dropped_column_unless_the_migration_is_allowed",
+        schema_denies_dropped_column,
+    ),
+    (
+        "checks_lint_flags_a_blocking_index_build_with_file_line_why_and_fix",
+        lint_blocking_index,
+    ),
+    (
+        "checks_lint_ignore_and_warn_let_the_same_migration_pass",
+        lint_ignore_and_warn,
+    ),
+    (
+        "checks_data_fails_on_lost_rows_unless_the_table_may_lose_them",
+        data_lost_rows,
+    ),
+    (
+        "checks_data_estimates_see_rows_a_delete_removed",
+        data_estimates,
+    ),
+    (
+        "checks_reversible_passes_with_a_correct_down_and_fails_when_down_leaves_a_column",
+        reversible_round_trip,
+    ),
+    (
+        "checks_reversible_is_skipped_without_a_down_and_fails_when_required",
+        reversible_missing_down,
+    ),
+    (
+        "checks_two_failing_checks_in_one_run_are_both_reported",
+        failures_aggregate,
+    ),
+    (
+        "checks_locks_int_to_bigint_on_200k_rows_is_a_measured_access_exclusive_rewrite",
+        locks_int_to_bigint,
+    ),
+    (
+        "checks_locks_varchar_widening_on_200k_rows_is_observed_as_no_rewrite",
+        locks_varchar_widening,
+    ),
+    (
+        "checks_locks_plain_create_index_on_200k_rows_holds_share_for_the_build",
+        locks_create_index,
+    ),
+];
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// `accounts`: 100 rows on the main Neon database branch.
+const ACCOUNTS: &str = "create table accounts (id bigint primary key, email text not null, note text); \
+     insert into accounts select g, 'user' || g || '@example.com', null from generate_series(1, 100) g";
+
+/// Rows of the big table of the locks scenarios.
+const LEDGER_ROWS: i64 = 200_000;
+
+/// `ledger`: 200,000 rows, with an `int`, a `varchar(32)` and a `numeric(10,2)` column.
+fn seed_ledger(p: &Project) {
+    p.main_sql(&format!(
+        "create table ledger (id bigint primary key, n int not null, label varchar(32) not null, \
+         amount numeric(10, 2) not null); \
+         insert into ledger select g, g, 'entry ' || g, g % 1000 \
+         from generate_series(1, {LEDGER_ROWS}) g"
+    ));
+    assert_eq!(
+        p.main_sql("select count(*) from ledger")[0][0].as_deref(),
+        Some(LEDGER_ROWS.to_string().as_str())
+    );
+}
+
+/// A project on git branch `feature/<name>` with `migrations` and `config`, committed.
+fn project(name: &str, config: &str, migrations: &[(&str, &str)]) -> Project {
+    let mut p = Project::new(name).config(config);
+    for (file, sql) in migrations {
+        p = p.migration(file, sql);
+    }
+    p.commit().git_branch(&format!("feature/{name}"))
+}
+
+/// Replaces the config (and commits it) for the next run.
+fn reconfigure(p: Project, config: &str) -> Project {
+    p.config(config).commit()
+}
+
+/// `pre-push`, once for the human report and once with `--json`; both must exit `code` and
+/// leave no test Neon database branch behind.
+#[track_caller]
+fn pre_push(p: &Project, code: i32) -> (Output, Value) {
+    let out = p.run(&["run", "pre-push"]);
+    out.code(code);
+    p.assert_no_test_db_branches();
+    let json = p.run(&["run", "pre-push", "--json"]);
+    json.code(code);
+    p.assert_no_test_db_branches();
+    let report = json.json();
+    assert_eq!(report["exit_code"], code, "{report:#}");
+    (out, report)
+}
+
+/// Check `name` in the `checks` stage of a `--json` report.
+#[track_caller]
+fn result<'a>(report: &'a Value, name: &str) -> &'a Value {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no check `{name}` in the checks stage:\n{report:#}"))
+}
+
+/// `status` of every check, in report order.
+fn statuses(report: &Value) -> Vec<(String, String)> {
+    stage(report, "checks")["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or("?").to_owned(),
+                c["status"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts the status of every check that ran (`sql` only appears when assertions exist).
+#[track_caller]
+fn assert_statuses(report: &Value, want: &[(&str, &str)]) {
+    let got = statuses(report);
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(n, s)| (n.to_string(), s.to_string()))
+        .collect();
+    assert_eq!(got, want, "check statuses\n{report:#}");
+}
+
+/// Findings of check `name` whose `what` starts with `prefix`.
+fn findings<'a>(report: &'a Value, name: &str, prefix: &str) -> Vec<&'a Value> {
+    result(report, name)["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["what"].as_str().unwrap_or("").starts_with(prefix))
+        .collect()
+}
+
+/// The one finding of check `name` whose `what` starts with `prefix`.
+#[track_caller]
+fn finding<'a>(report: &'a Value, name: &str, prefix: &str) -> &'a Value {
+    let found = findings(report, name, prefix);
+    assert_eq!(
+        found.len(),
+        1,
+        "want exactly one `{name}` finding starting with {prefix:?}, got {found:#?}\n{:#}",
+        result(report, name)
+    );
+    found[0]
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_default()
+}
+
+/// What a finding must say in the human report. `what` are fragments of its first line (the
+/// first is its start, after the severity); `why` and `fix` are fragments of the next two.
+struct Printed<'a> {
+    severity: &'a str,
+    what: &'a [&'a str],
+    at: Option<&'a str>,
+    why: &'a str,
+    fix: &'a str,
+}
+
+/// Asserts that the human report prints a finding as
+/// `<severity>: <what> [<where>]` / `why: …` / `fix: …`.
+#[track_caller]
+fn assert_printed(out: &Output, want: &Printed<'_>) {
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let head = format!("{}: {}", want.severity, want.what[0]);
+    let ok = lines.iter().enumerate().any(|(i, line)| {
+        let line = line.trim_start();
+        line.starts_with(&head)
+            && want.what[1..].iter().all(|w| line.contains(w))
+            && want.at.is_none_or(|at| line.ends_with(&format!(" [{at}]")))
+            && lines.get(i + 1).is_some_and(|l| {
+                l.trim_start()
+                    .strip_prefix("why: ")
+                    .is_some_and(|w| w.contains(want.why))
+            })
+            && lines.get(i + 2).is_some_and(|l| {
+                l.trim_start()
+                    .strip_prefix("fix: ")
+                    .is_some_and(|f| f.contains(want.fix))
+            })
+    });
+    assert!(
+        ok,
+        "the human report lacks the finding\n  {head} … {:?} [{:?}]\n  why: …{}…\n  fix: …{}…\n{out}",
+        &want.what[1..],
+        want.at,
+        want.why,
+        want.fix
+    );
+}
+
+/// The result line of check `name` in the human report: `✓ name: summary`.
+#[track_caller]
+fn check_line<'a>(out: &'a Output, name: &str) -> &'a str {
+    out.stdout
+        .lines()
+        .map(str::trim_start)
+        .find(|l| {
+            let mut w = l.split_whitespace();
+            matches!(w.next(), Some("✓" | "✗" | "-"))
+                && w.next() == Some(&format!("{name}:") as &str)
+        })
+        .unwrap_or_else(|| panic!("no result line for check `{name}`\n{out}"))
+}
+
+/// The number in `… ~<n> ms …` right after `marker`.
+#[track_caller]
+fn ms_after(s: &str, marker: &str) -> u64 {
+    let rest = s
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("{marker:?} not in {s:?}"))
+        .1;
+    rest.trim_start_matches('~')
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {marker:?} in {s:?}"))
+}
+
+/// The `details` line of check `name` that starts with `prefix`.
+fn detail<'a>(report: &'a Value, name: &str, prefix: &str) -> Option<&'a str> {
+    result(report, name)["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find(|d| d.starts_with(prefix))
+}
+
+// ---------------------------------------------------------------------------------------
+// sql
+// ---------------------------------------------------------------------------------------
+
+const ADD_ONE_ACCOUNT: &str =
+    "insert into accounts (id, email) values (101, 'late@example.com');\n";
+
+fn sql_config(expect: &str) -> String {
+    format!(
+        r#"
+[[checks.sql]]
+name = "accounts after the migration"
+query = "select count(*) from accounts"
+expect-value = "{expect}"
+"#
+    )
+}
+
+fn sql_assertion() {
+    let p = project(
+        "checks_sql",
+        &sql_config("100"),
+        &[("0001_add_account.sql", ADD_ONE_ACCOUNT)],
+    );
+    p.main_sql(ACCOUNTS);
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    out.stdout_has("✗ accounts after the migration: expected the value `100`, got `101`")
+        .stdout_has("query: select count(*) from accounts")
+        .stdout_has("✗ sql: 1 of 1 assertion(s) failed");
+    assert_statuses(
+        &report,
+        &[
+            ("sql", "failed"),
+            ("schema", "passed"),
+            ("lint", "passed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "skipped"),
+        ],
+    );
+    let f = finding(&report, "sql", "`accounts after the migration`");
+    assert_eq!(
+        text(f, "what"),
+        "`accounts after the migration`: expected the value `100`, got `101`"
+    );
+    assert_eq!(text(f, "location"), "select count(*) from accounts");
+    assert_eq!(
+        text(f, "why"),
+        "a declared invariant of the data does not hold after the migration"
+    );
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        text(stage(&report, "checks"), "summary"),
+        "1 of 5 check(s) failed: sql"
+    );
+
+    let p = reconfigure(p, &sql_config("101"));
+    let (out, report) = pre_push(&p, exit::OK);
+    out.stdout_has("✓ accounts after the migration")
+        .stdout_has("✓ sql: 1 assertion(s) hold")
+        .stdout_lacks("error:");
+    assert_eq!(result(&report, "sql")["status"], "passed");
+    assert_eq!(result(&report, "sql")["findings"], serde_json::json!([]));
+    assert!(!p.main_has("neon_migrate.schema_migrations"));
+}
+
+// ---------------------------------------------------------------------------------------
+// schema
+// ---------------------------------------------------------------------------------------
+
+/// squawk's `ban-drop-column` is ignored so that the schema check alone decides.
+const LINT_ALLOWS_DROP: &str = "[checks.lint]\nignore = [\"ban-drop-column\"]\n";
+
+fn schema_denies_dropped_column() {
+    const DROP: &str = "alter table accounts drop column note;\n";
+    let p = project(
+        "checks_schema",
+        LINT_ALLOWS_DROP,
+        &[("0001_drop_note.sql", DROP)],
+    );
+    p.main_sql(ACCOUNTS);
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let what = "deletes_data: ALTER TABLE public.accounts DROP COLUMN note";
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[what],
+            at: Some("public.accounts"),
+            why: "",
+            fix: "list the migration in `allow-migrations` under [checks.schema] (applied here: 0001_drop_note.sql)",
+        },
+    );
+    assert!(check_line(&out, "schema").starts_with("✗ schema: 1 schema change(s)"));
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "failed"),
+            ("lint", "passed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "skipped"),
+        ],
+    );
+    let f = finding(&report, "schema", "deletes_data:");
+    assert_eq!(f["severity"], "error");
+    assert!(text(f, "what").starts_with(what), "{f:#}");
+    assert_eq!(text(f, "location"), "public.accounts");
+    assert!(
+        text(f, "why").contains("note"),
+        "the why names the dropped column: {f:#}"
+    );
+    assert!(
+        text(f, "fix").starts_with("first deploy code that no longer reads or writes it"),
+        "{f:#}"
+    );
+
+    // The same migration, deliberately allowed.
+    let p = reconfigure(
+        p,
+        &format!(
+            "{LINT_ALLOWS_DROP}\n[checks.schema]\nallow-migrations = [\"0001_drop_note.sql\"]\n"
+        ),
+    );
+    let (out, report) = pre_push(&p, exit::OK);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "warning",
+            what: &[what],
+            at: Some("public.accounts"),
+            why: "",
+            fix: "first deploy code that no longer reads or writes it",
+        },
+    );
+    out.stdout_lacks("allow-migrations");
+    assert_eq!(result(&report, "schema")["status"], "passed");
+    assert_eq!(
+        finding(&report, "schema", "deletes_data:")["severity"],
+        "warning"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// lint
+// ---------------------------------------------------------------------------------------
+
+const PLAIN_INDEX: &str =
+    "-- look accounts up by email\ncreate index accounts_email_idx on accounts (email);\n";
+const CONCURRENT_INDEX: &str = "-- neon-migrate: no-transaction\n\
+     create index concurrently accounts_email_idx on accounts (email);\n";
+const BLOCKING_INDEX_RULE: &str = "require-concurrent-index-creation";
+
+fn lint_blocking_index() {
+    let p = project("checks_lint", "", &[("0001_email_idx.sql", PLAIN_INDEX)]);
+    p.main_sql(ACCOUNTS);
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[BLOCKING_INDEX_RULE, "table updates are blocked"],
+            at: Some("0001_email_idx.sql:2:1"),
+            why: "a plain CREATE INDEX holds a SHARE lock for the whole build: every write to the table waits",
+            fix: "Use `concurrently` to avoid blocking writes.",
+        },
+    );
+    assert!(check_line(&out, "lint").starts_with("✗ lint: 1 file(s) linted"));
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "failed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "skipped"),
+        ],
+    );
+    let f = finding(&report, "lint", BLOCKING_INDEX_RULE);
+    assert_eq!(f["severity"], "error");
+    assert_eq!(text(f, "location"), "0001_email_idx.sql:2:1");
+    // Only that rule fails the check; the default warnings stay warnings.
+    let errors: Vec<&Value> = result(&report, "lint")["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+
+    // The safe form passes.
+    let p = p.migration("0001_email_idx.sql", CONCURRENT_INDEX).commit();
+    let (out, report) = pre_push(&p, exit::OK);
+    out.stdout_lacks(BLOCKING_INDEX_RULE);
+    assert_eq!(result(&report, "lint")["status"], "passed");
+    assert!(findings(&report, "lint", BLOCKING_INDEX_RULE).is_empty());
+    assert!(result(&report, "lint")["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|f| f["severity"] != "error"));
+}
+
+fn lint_ignore_and_warn() {
+    let p = project(
+        "checks_lint_lists",
+        &format!("[checks.lint]\nignore = [\"{BLOCKING_INDEX_RULE}\"]\n"),
+        &[("0001_email_idx.sql", PLAIN_INDEX)],
+    );
+    p.main_sql(ACCOUNTS);
+
+    // `ignore`: not reported at all.
+    let (out, report) = pre_push(&p, exit::OK);
+    out.stdout_lacks(BLOCKING_INDEX_RULE);
+    assert_eq!(result(&report, "lint")["status"], "passed");
+    assert!(findings(&report, "lint", BLOCKING_INDEX_RULE).is_empty());
+    // Ignoring one rule leaves the others: the timeouts are still advised.
+    assert!(!findings(&report, "lint", "require-lock-timeout").is_empty());
+
+    // `warn`: reported, without failing. The list replaces the default one, so it repeats
+    // the default rules this file trips.
+    let p = reconfigure(
+        p,
+        &format!(
+            "[checks.lint]\nwarn = [\"{BLOCKING_INDEX_RULE}\", \"require-lock-timeout\", \"require-statement-timeout\"]\n"
+        ),
+    );
+    let (out, report) = pre_push(&p, exit::OK);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "warning",
+            what: &[BLOCKING_INDEX_RULE],
+            at: Some("0001_email_idx.sql:2:1"),
+            why: "a plain CREATE INDEX holds a SHARE lock",
+            fix: "Use `concurrently`",
+        },
+    );
+    assert_eq!(result(&report, "lint")["status"], "passed");
+    assert_eq!(
+        finding(&report, "lint", BLOCKING_INDEX_RULE)["severity"],
+        "warning"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// data
+// ---------------------------------------------------------------------------------------
+
+const PURGE: &str = "delete from accounts where id > 90;\n";
+
+fn data_lost_rows() {
+    let p = project("checks_data", "", &[("0001_purge.sql", PURGE)]);
+    p.main_sql(ACCOUNTS);
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let what = "public.accounts lost 10 row(s): 100 → 90 (exact)";
+    let fix =
+        "if this loss is intended, add \"public.accounts\" to `allow-loss` under [checks.data]";
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[what],
+            at: Some("public.accounts"),
+            why: "rows a migration deletes on the test Neon database branch are deleted on production too",
+            fix,
+        },
+    );
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "passed"),
+            ("locks", "passed"),
+            ("data", "failed"),
+            ("reversible", "skipped"),
+        ],
+    );
+    let f = finding(&report, "data", "public.accounts lost");
+    assert_eq!(text(f, "what"), what);
+    assert_eq!(text(f, "location"), "public.accounts");
+    assert_eq!(text(f, "fix"), fix);
+    assert_eq!(f["severity"], "error");
+    // The parent is untouched.
+    assert_eq!(
+        p.main_sql("select count(*) from accounts")[0][0].as_deref(),
+        Some("100")
+    );
+
+    // Allowed (by bare name): still reported, as information.
+    let p = reconfigure(p, "[checks.data]\nallow-loss = [\"accounts\"]\n");
+    let (out, report) = pre_push(&p, exit::OK);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "info",
+            what: &[what],
+            at: Some("public.accounts"),
+            why: "deleted on production too",
+            fix: "allow-loss",
+        },
+    );
+    assert_eq!(result(&report, "data")["status"], "passed");
+    assert_eq!(
+        finding(&report, "data", "public.accounts lost")["severity"],
+        "info"
+    );
+}
+
+fn data_estimates() {
+    // Above `exact-below` the rows are estimated; the estimate must see what a DELETE did.
+    let p = project(
+        "checks_data_estimates",
+        "[checks.data]\nexact-below = 10\n",
+        &[(
+            "0001_purge_half.sql",
+            "delete from accounts where id % 2 = 0;\n",
+        )],
+    );
+    p.main_sql(ACCOUNTS);
+    p.main_sql("analyze accounts");
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    out.stdout_has("error: public.accounts lost 50 row(s): 100 → 50 (estimate) [public.accounts]");
+    assert_eq!(result(&report, "data")["status"], "failed");
+    let f = finding(&report, "data", "public.accounts lost");
+    assert!(text(f, "what").ends_with("(estimate)"), "{f:#}");
+
+    // A migration that keeps every row passes, also on estimates.
+    let p = p
+        .migration(
+            "0001_purge_half.sql",
+            "update accounts set note = 'kept' where id % 2 = 0;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(result(&report, "data")["status"], "passed");
+    assert!(
+        detail(
+            &report,
+            "data",
+            "public.accounts: 100 → 100 row(s) (estimate)"
+        )
+        .is_some(),
+        "{:#}",
+        result(&report, "data")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// reversible
+// ---------------------------------------------------------------------------------------
+
+const ADD_PLAN: &str = "alter table accounts add column plan text, add column seats integer;\n";
+
+fn reversible_round_trip() {
+    let p = project(
+        "checks_reversible",
+        "",
+        &[
+            ("0001_add_plan.sql", ADD_PLAN),
+            (
+                "0001_add_plan.down.sql",
+                "alter table accounts drop column seats, drop column plan;\n",
+            ),
+        ],
+    );
+    p.main_sql(ACCOUNTS);
+
+    let (out, report) = pre_push(&p, exit::OK);
+    out.stdout_has("✓ reversible: down then up again reproduces both schemas")
+        .stdout_has("· down: 0001_add_plan.down.sql")
+        .stdout_has("· up again: 0001_add_plan.sql");
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "passed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "passed"),
+        ],
+    );
+
+    // A down migration that forgets a column.
+    let p = p
+        .migration(
+            "0001_add_plan.down.sql",
+            "alter table accounts drop column plan;\n",
+        )
+        .commit();
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[
+                "after the down migrations the schema differs from the parent's in 1 way(s)",
+                "seats",
+            ],
+            at: None,
+            why: "a rollback would not restore the schema production has now",
+            fix: "make the down migrations undo exactly what the up migrations do",
+        },
+    );
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "passed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "failed"),
+        ],
+    );
+    let f = finding(
+        &report,
+        "reversible",
+        "after the down migrations the schema differs",
+    );
+    assert!(text(f, "what").contains("seats"), "{f:#}");
+    assert!(!text(f, "what").contains("plan"), "{f:#}");
+    // Running the up migration again then meets the column left behind: said too.
+    let again = finding(
+        &report,
+        "reversible",
+        "the up migrations failed when run again",
+    );
+    assert!(text(again, "what").contains("seats"), "{again:#}");
+}
+
+fn reversible_missing_down() {
+    let p = project(
+        "checks_reversible_missing",
+        "",
+        &[("0001_add_plan.sql", ADD_PLAN)],
+    );
+    p.main_sql(ACCOUNTS);
+    let missing = "no down migration for 0001_add_plan.sql (expected 0001_add_plan.down.sql)";
+
+    let (out, report) = pre_push(&p, exit::OK);
+    out.stdout_has(&format!("- reversible: {missing}"));
+    let r = result(&report, "reversible");
+    assert_eq!(r["status"], "skipped");
+    assert_eq!(text(r, "summary"), missing);
+
+    let p = reconfigure(p, "[checks.reversible]\nrequired = true\n");
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[missing],
+            at: None,
+            why: "without a down migration a bad deploy can only be undone by restoring from a restore point",
+            fix: "write the down migration beside the up one, or set `required = false` under [checks.reversible]",
+        },
+    );
+    assert_eq!(result(&report, "reversible")["status"], "failed");
+    assert_eq!(
+        text(finding(&report, "reversible", "no down migration"), "what"),
+        missing
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Aggregation
+// ---------------------------------------------------------------------------------------
+
+fn failures_aggregate() {
+    // A blocking index build (lint) and a purge (data), in one migration.
+    let p = project(
+        "checks_aggregate",
+        "",
+        &[(
+            "0001_index_and_purge.sql",
+            "create index accounts_email_idx on accounts (email);\ndelete from accounts where id <= 10;\n",
+        )],
+    );
+    p.main_sql(ACCOUNTS);
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert!(out
+        .stage_line("checks")
+        .contains("2 of 4 check(s) failed: lint, data"));
+    out.stdout_has("error: 2 of 4 check(s) failed on test Neon database branch migrate/feature/checks_aggregate: lint, data");
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[BLOCKING_INDEX_RULE],
+            at: Some("0001_index_and_purge.sql:1:1"),
+            why: "SHARE lock",
+            fix: "concurrently",
+        },
+    );
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &["public.accounts lost 10 row(s): 100 → 90 (exact)"],
+            at: Some("public.accounts"),
+            why: "deleted on production too",
+            fix: "allow-loss",
+        },
+    );
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "failed"),
+            ("locks", "passed"),
+            ("data", "failed"),
+            ("reversible", "skipped"),
+        ],
+    );
+    assert_eq!(stage(&report, "checks")["status"], "failed");
+    assert_eq!(
+        text(stage(&report, "checks"), "summary"),
+        "2 of 4 check(s) failed: lint, data"
+    );
+
+    // A dropped table trips three checks at once, and a failing assertion a fourth.
+    let p = project(
+        "checks_aggregate_drop",
+        r#"
+[[checks.sql]]
+name = "audit is kept"
+query = "select to_regclass('public.audit') is not null"
+expect-true = true
+"#,
+        &[("0001_drop_audit.sql", "drop table audit;\n")],
+    );
+    p.main_sql(
+        "create table audit (id bigint primary key, line text); \
+         insert into audit select g, 'line ' || g from generate_series(1, 5) g",
+    );
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert!(
+        out.stage_line("checks")
+            .contains("4 of 5 check(s) failed: sql, schema, lint, data"),
+        "{out}"
+    );
+    out.stdout_has("✗ audit is kept: expected `true`, got `false`");
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &["deletes_data: DROP TABLE public.audit"],
+            at: None,
+            why: "",
+            fix: "allow-migrations",
+        },
+    );
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &["ban-drop-table"],
+            at: Some("0001_drop_audit.sql:1:1"),
+            why: "clients still running the old code break",
+            fix: "",
+        },
+    );
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &["table public.audit disappeared with its 5 row(s)"],
+            at: Some("public.audit"),
+            why: "its rows are gone from production",
+            fix: "add \"public.audit\" to `allow-loss`",
+        },
+    );
+    assert_statuses(
+        &report,
+        &[
+            ("sql", "failed"),
+            ("schema", "failed"),
+            ("lint", "failed"),
+            ("locks", "passed"),
+            ("data", "failed"),
+            ("reversible", "skipped"),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// locks, on 200,000 rows
+// ---------------------------------------------------------------------------------------
+
+/// Multi-line on purpose: the line with `TYPE bigint` does not name the table.
+const N_BIGINT: &str =
+    "-- the counter outgrows int\nalter table ledger\n  alter column n type bigint;\n";
+
+/// The migrate stage's duration in a `--json` report.
+fn migrate_ms(report: &Value) -> u64 {
+    stage(report, "migrate")["duration_ms"]
+        .as_u64()
+        .expect("migrate duration")
+}
+
+/// The longest the sampler saw the migration's statement (the file) running.
+#[track_caller]
+fn statement_ms(report: &Value, starts: &str) -> u64 {
+    let line = result(report, "locks")["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find(|d| d.starts_with("statement ran ≥ ") && d.contains(starts))
+        .unwrap_or_else(|| {
+            panic!(
+                "no statement duration for {starts:?}:\n{:#}",
+                result(report, "locks")
+            )
+        });
+    ms_after(line, "statement ran ≥ ")
+}
+
+fn locks_int_to_bigint() {
+    let budget_small = "[checks.locks]\naccess-exclusive-budget = \"1ms\"\n";
+    let p = project(
+        "checks_locks_bigint",
+        budget_small,
+        &[("0001_n_bigint.sql", N_BIGINT)],
+    );
+    seed_ledger(&p);
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "error",
+            what: &[
+                "ACCESS EXCLUSIVE lock on public.ledger held ~",
+                " ms and the table was rewritten (budget 1 ms)",
+            ],
+            at: Some("public.ledger"),
+            why: "while it is held every read and write of public.ledger waits",
+            fix: "a new column and a backfill instead of a type change",
+        },
+    );
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("· public.ledger: strongest lock ACCESS EXCLUSIVE for ~"))
+        .unwrap_or_else(|| panic!("no lock line for public.ledger\n{out}"));
+    assert!(line.ends_with(", table rewritten"), "{line}\n{out}");
+    assert!(check_line(&out, "locks").starts_with("✗ locks: 1 table(s) locked, 1 rewritten"));
+
+    let locks = result(&report, "locks");
+    assert_eq!(locks["status"], "failed", "{locks:#}");
+    let f = finding(&report, "locks", "ACCESS EXCLUSIVE lock on public.ledger");
+    let held = ms_after(text(f, "what"), "held ");
+    let detail_line = detail(
+        &report,
+        "locks",
+        "public.ledger: strongest lock ACCESS EXCLUSIVE for ~",
+    )
+    .unwrap_or_else(|| panic!("{locks:#}"));
+    assert_eq!(ms_after(detail_line, "for "), held, "{locks:#}");
+    assert!(detail_line.ends_with(", table rewritten"), "{detail_line}");
+    // The duration is a measurement: at least as long as the statement was seen running
+    // (less the sampling granularity), at most the whole migrate stage.
+    let ran = statement_ms(&report, "alter table ledger alter column n type bigint");
+    let migrate = migrate_ms(&report);
+    assert!(
+        ran >= 20,
+        "rewriting 200,000 rows took {ran} ms?\n{locks:#}"
+    );
+    assert!(
+        held + 50 >= ran && held <= migrate + 20,
+        "lock held ~{held} ms; statement ran ≥ {ran} ms; migrate took {migrate} ms\n{locks:#}"
+    );
+    // Observed, the rewrite confirms both static guesses instead of downgrading them.
+    let rewrite = finding(&report, "schema", "table_rewrite:");
+    assert_eq!(rewrite["severity"], "warning", "{rewrite:#}");
+    assert!(!text(rewrite, "what").contains("no rewrite"), "{rewrite:#}");
+    let lint = finding(&report, "lint", "changing-column-type");
+    assert_eq!(lint["severity"], "error", "{lint:#}");
+    assert_eq!(text(lint, "location"), "0001_n_bigint.sql:3:18");
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "failed"),
+            ("locks", "failed"),
+            ("data", "passed"),
+            ("reversible", "skipped"),
+        ],
+    );
+
+    // A large budget passes the same measured rewrite; squawk's rule is accepted here so that
+    // the run passes as a whole.
+    let p = reconfigure(
+        p,
+        "[checks.locks]\naccess-exclusive-budget = \"10min\"\n\n[checks.lint]\nignore = [\"changing-column-type\"]\n",
+    );
+    let (out, report) = pre_push(&p, exit::OK);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "warning",
+            what: &[
+                "public.ledger was rewritten under ACCESS EXCLUSIVE in ~",
+                " ms",
+            ],
+            at: Some("public.ledger"),
+            why: "a rewrite grows with the table",
+            fix: "a new column and a batched backfill",
+        },
+    );
+    assert_eq!(result(&report, "locks")["status"], "passed");
+    let f = finding(&report, "locks", "public.ledger was rewritten");
+    assert_eq!(f["severity"], "warning");
+    let held = ms_after(text(f, "what"), "in ");
+    assert!(held >= 20, "{f:#}");
+    assert!(
+        text(result(&report, "locks"), "summary") == "1 table(s) locked, 1 rewritten",
+        "{:#}",
+        result(&report, "locks")
+    );
+}
+
+/// A catalog-only change holds its lock for a couple of milliseconds: the sampler runs every
+/// millisecond here, and even so it can fall between two samples. The verdicts that do not
+/// depend on catching it (no rewrite, downgraded guesses) are asserted on every run; the lock
+/// itself must be caught in one of a few runs.
+fn locks_varchar_widening() {
+    const WIDEN: &str = "alter table ledger alter column label type varchar(64);\n\
+         alter table ledger alter column amount type numeric(12, 2);\n";
+    let p = project(
+        "checks_locks_varchar",
+        "[checks.locks]\nsample-interval = \"1ms\"\n",
+        &[("0001_widen.sql", WIDEN)],
+    );
+    seed_ledger(&p);
+
+    let (out, report) = pre_push(&p, exit::OK);
+    // lint: both type changes are downgraded by the observation.
+    let lint = findings(&report, "lint", "changing-column-type");
+    assert_eq!(lint.len(), 2, "{:#}", result(&report, "lint"));
+    for f in lint {
+        assert_eq!(f["severity"], "info", "{f:#}");
+        assert!(
+            text(f, "what")
+                .ends_with(" — observed on the test Neon database branch: no table was rewritten"),
+            "{f:#}"
+        );
+    }
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "info",
+            what: &[
+                "changing-column-type",
+                "— observed on the test Neon database branch: no table was rewritten",
+            ],
+            at: Some("0001_widen.sql:1:39"),
+            why: "a type change takes ACCESS EXCLUSIVE and may rewrite the table",
+            fix: "add a column of the new type",
+        },
+    );
+    // schema: the engine knows a varchar widening does not rewrite; it guesses the numeric
+    // one might, and the observation downgrades that guess.
+    let rewrites = findings(&report, "schema", "table_rewrite:");
+    assert_eq!(rewrites.len(), 1, "{:#}", result(&report, "schema"));
+    let guess = rewrites[0];
+    assert!(text(guess, "what").contains("ALTER COLUMN amount TYPE numeric(12,2)"));
+    assert!(
+        text(guess, "what").ends_with(" — observed on the test Neon database branch: no rewrite"),
+        "{guess:#}"
+    );
+    assert_eq!(guess["severity"], "info");
+    out.stdout_has(
+        "info: table_rewrite: ALTER TABLE public.ledger ALTER COLUMN amount TYPE numeric(12,2)",
+    );
+    assert_eq!(
+        findings(&report, "schema", "access_exclusive_lock:").len(),
+        2,
+        "{:#}",
+        result(&report, "schema")
+    );
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "passed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "skipped"),
+        ],
+    );
+
+    // locks: no rewrite on any run; the brief ACCESS EXCLUSIVE lock in one of a few.
+    let mut caught = None;
+    let mut runs = vec![report];
+    for _ in 0..6 {
+        let report = runs.last().expect("a run");
+        let locks = result(report, "locks");
+        assert!(
+            text(locks, "summary").ends_with(", 0 rewritten"),
+            "{locks:#}"
+        );
+        assert!(!locks.to_string().contains("table rewritten"), "{locks:#}");
+        if let Some(d) = detail(report, "locks", "public.ledger: strongest lock ") {
+            caught = Some(d.to_owned());
+            break;
+        }
+        let json = p.run(&["run", "pre-push", "--json"]);
+        json.code(exit::OK);
+        runs.push(json.json());
+    }
+    let caught = caught.unwrap_or_else(|| {
+        panic!(
+            "in {} runs the sampler never saw the ACCESS EXCLUSIVE lock on public.ledger:\n{:#}",
+            runs.len(),
+            result(runs.last().expect("a run"), "locks")
+        )
+    });
+    assert!(
+        caught.starts_with("public.ledger: strongest lock ACCESS EXCLUSIVE for ~")
+            && caught.ends_with(", no rewrite"),
+        "{caught}"
+    );
+    p.assert_no_test_db_branches();
+}
+
+fn locks_create_index() {
+    let budget_small = "[checks.locks]\naccess-exclusive-budget = \"1ms\"\n";
+    let p = project(
+        "checks_locks_index",
+        budget_small,
+        &[(
+            "0001_label_idx.sql",
+            "create index ledger_label_idx on ledger (label);\n",
+        )],
+    );
+    seed_ledger(&p);
+
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_printed(
+        &out,
+        &Printed {
+            severity: "warning",
+            what: &["SHARE lock on public.ledger held ~", " ms"],
+            at: Some("public.ledger"),
+            why: "writes to public.ledger wait while it is held",
+            fix: "build indexes with CREATE INDEX CONCURRENTLY",
+        },
+    );
+    out.stdout_has("· public.ledger: strongest lock SHARE for ~");
+    // Only lint fails: the SHARE lock is a warning, whatever its length.
+    assert_statuses(
+        &report,
+        &[
+            ("schema", "passed"),
+            ("lint", "failed"),
+            ("locks", "passed"),
+            ("data", "passed"),
+            ("reversible", "skipped"),
+        ],
+    );
+    let locks = result(&report, "locks");
+    let d = detail(&report, "locks", "public.ledger: strongest lock ")
+        .unwrap_or_else(|| panic!("{locks:#}"));
+    assert!(
+        d.starts_with("public.ledger: strongest lock SHARE for ~") && d.ends_with(", no rewrite"),
+        "{d}"
+    );
+    let held = ms_after(d, "for ");
+    let f = finding(&report, "locks", "SHARE lock on public.ledger");
+    assert_eq!(ms_after(text(f, "what"), "held "), held);
+    // Held for the build: as long as the statement ran, within the migrate stage.
+    let ran = statement_ms(&report, "create index ledger_label_idx on ledger (label);");
+    let migrate = migrate_ms(&report);
+    assert!(
+        ran >= 20,
+        "building an index on 200,000 rows took {ran} ms?\n{locks:#}"
+    );
+    assert!(
+        held + 50 >= ran && held <= migrate + 20,
+        "SHARE held ~{held} ms; the build ran ≥ {ran} ms; migrate took {migrate} ms\n{locks:#}"
+    );
+    assert!(
+        findings(&report, "locks", "ACCESS EXCLUSIVE").is_empty(),
+        "{locks:#}"
+    );
+
+    // CONCURRENTLY: no SHARE lock; lint and locks pass.
+    let p = p
+        .migration(
+            "0001_label_idx.sql",
+            "-- neon-migrate: no-transaction\ncreate index concurrently ledger_label_idx on ledger (label);\n",
+        )
+        .commit();
+    let (out, report) = pre_push(&p, exit::OK);
+    out.stdout_lacks("SHARE lock on public.ledger");
+    let d = detail(&report, "locks", "public.ledger: strongest lock ")
+        .unwrap_or_else(|| panic!("{:#}", result(&report, "locks")));
+    assert!(
+        d.starts_with("public.ledger: strongest lock SHARE UPDATE EXCLUSIVE for ~"),
+        "{d}"
+    );
+    assert_eq!(result(&report, "locks")["status"], "passed");
+    assert_eq!(result(&report, "lint")["status"], "passed");
+}
