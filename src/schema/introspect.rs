@@ -111,6 +111,16 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.a
  WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1, a.attnum"#);
+    // Identity columns' sequences (internal to the column, so not among `sequences_q`).
+    let identities_q = q(r#"
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname),
+       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+  FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+  JOIN pg_class c ON c.oid = d.refobjid JOIN ns ON ns.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
+ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+   AND d.deptype = 'i' AND a.attidentity <> ''
+ ORDER BY 1, 2"#);
     let constraints_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.contype::text,
        pg_get_constraintdef(co.oid), co.convalidated,
@@ -139,7 +149,9 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
  ORDER BY 1"#);
     let functions_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-       pg_get_functiondef(p.oid), p.prokind::text, coalesce(pg_get_function_result(p.oid), '')
+       pg_get_functiondef(p.oid), p.prokind::text, coalesce(pg_get_function_result(p.oid), ''),
+       pg_get_function_arguments(p.oid),
+       quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || oidvectortypes(p.proargtypes) || ')'
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
  WHERE p.prokind IN ('f', 'p')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
@@ -254,10 +266,31 @@ SELECT 'text search configuration ' || quote_ident(ns.nspname) || '.' || quote_i
   SELECT 'pg_policy'::regclass, po.oid, 'policy:' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(po.polname)
     FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid JOIN ns ON ns.oid = c.relnamespace
 )
-SELECT DISTINCT a.key, b.key
-  FROM pg_depend d JOIN objs a ON a.classid = d.classid AND a.objid = d.objid
-  JOIN objs b ON b.classid = d.refclassid AND b.objid = d.refobjid
- WHERE d.deptype IN ('n', 'a') AND a.key <> b.key"#);
+, pairs AS (
+  SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, a.key AS akey, b.key AS bkey
+    FROM pg_depend d JOIN objs a ON a.classid = d.classid AND a.objid = d.objid
+    JOIN objs b ON b.classid = d.refclassid AND b.objid = d.refobjid
+   WHERE d.deptype IN ('n', 'a')
+), keyed AS (
+  SELECT akey, bkey FROM pairs
+  UNION ALL
+  -- Column-level edges too (`col:public.t.c`): a view, policy, trigger or generated column
+  -- that reads a column whose type changes must be rebuilt around the change.
+  SELECT CASE WHEN aa.attname IS NOT NULL THEN regexp_replace(p.akey, '^[a-z]+:', 'col:') || '.' || quote_ident(aa.attname) ELSE p.akey END,
+         CASE WHEN ba.attname IS NOT NULL THEN regexp_replace(p.bkey, '^[a-z]+:', 'col:') || '.' || quote_ident(ba.attname) ELSE p.bkey END
+    FROM pairs p
+    LEFT JOIN pg_attribute aa ON p.classid = 'pg_class'::regclass AND p.objsubid > 0 AND aa.attrelid = p.objid AND aa.attnum = p.objsubid
+    LEFT JOIN pg_attribute ba ON p.refclassid = 'pg_class'::regclass AND p.refobjsubid > 0 AND ba.attrelid = p.refobjid AND ba.attnum = p.refobjsubid
+   WHERE p.objsubid > 0 OR p.refobjsubid > 0
+  UNION ALL
+  -- A default or generation expression belongs to its column.
+  SELECT regexp_replace(p.akey, '^[a-z]+:', 'col:') || '.' || quote_ident(at.attname),
+         CASE WHEN ba.attname IS NOT NULL THEN regexp_replace(p.bkey, '^[a-z]+:', 'col:') || '.' || quote_ident(ba.attname) ELSE p.bkey END
+    FROM pairs p JOIN pg_attrdef ad ON p.classid = 'pg_attrdef'::regclass AND ad.oid = p.objid
+    JOIN pg_attribute at ON at.attrelid = ad.adrelid AND at.attnum = ad.adnum
+    LEFT JOIN pg_attribute ba ON p.refclassid = 'pg_class'::regclass AND p.refobjsubid > 0 AND ba.attrelid = p.refobjid AND ba.attnum = p.refobjsubid
+)
+SELECT DISTINCT akey, bkey FROM keyed WHERE akey <> bkey"#);
 
     let (
         schemas,
@@ -268,6 +301,7 @@ SELECT DISTINCT a.key, b.key
         sequences,
         tables,
         columns,
+        identities,
         constraints,
         indexes,
         views,
@@ -297,6 +331,12 @@ SELECT DISTINCT a.key, b.key
         },
         async { client.query(&tables_q, &p).await.map_err(err("tables")) },
         async { client.query(&columns_q, &p).await.map_err(err("columns")) },
+        async {
+            client
+                .query(&identities_q, &p)
+                .await
+                .map_err(err("identity columns"))
+        },
         async {
             client
                 .query(&constraints_q, &p)
@@ -411,9 +451,28 @@ SELECT DISTINCT a.key, b.key
                 not_null: r.get(3),
                 default: r.get(4),
                 identity: identity.and_then(|s| s.chars().next()),
+                identity_options: None,
                 generated: r.get(6),
                 collation: r.get(7),
                 inherited: r.get(8),
+            });
+        }
+    }
+    for r in &identities {
+        let table: String = r.get(0);
+        let column: String = r.get(1);
+        let col = m
+            .tables
+            .get_mut(&table)
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == column));
+        if let Some(col) = col {
+            col.identity_options = Some(IdentityOptions {
+                start: r.get(2),
+                increment: r.get(3),
+                min: r.get(4),
+                max: r.get(5),
+                cache: r.get(6),
+                cycle: r.get(7),
             });
         }
     }
@@ -461,6 +520,8 @@ SELECT DISTINCT a.key, b.key
                 definition: r.get(1),
                 kind: kind.chars().next().unwrap_or('f'),
                 returns: r.get(3),
+                arguments: r.get(4),
+                signature: r.get(5),
             },
         );
     }

@@ -31,7 +31,9 @@ pub struct Model {
     /// Objects the engine does not model, with a digest of their definition: a difference
     /// here is reported as unsupported, never silently ignored.
     pub unsupported: BTreeMap<String, String>,
-    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
+    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`. Keys
+    /// are `rel:`, `type:`, `fn:`, `index:`, `con:`, `trigger:`, `policy:` plus the qualified
+    /// name, and `col:<table>.<column>` where Postgres records a column.
     #[serde(skip)]
     pub deps: BTreeMap<String, BTreeSet<String>>,
 }
@@ -97,11 +99,37 @@ pub struct Column {
     pub default: Option<String>,
     /// `a` always, `d` by default.
     pub identity: Option<char>,
+    /// Options of the identity's sequence (its type follows the column's).
+    pub identity_options: Option<IdentityOptions>,
     /// Expression of a `GENERATED ALWAYS AS (…) STORED` column.
     pub generated: Option<String>,
     pub collation: Option<String>,
     /// Inherited from a parent (partition or inheritance): not declared here.
     pub inherited: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityOptions {
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+impl IdentityOptions {
+    /// The options as `sequence_option`s (`START WITH 1 INCREMENT BY 1 …`).
+    pub fn clauses(&self) -> Vec<String> {
+        vec![
+            format!("START WITH {}", self.start),
+            format!("INCREMENT BY {}", self.increment),
+            format!("MINVALUE {}", self.min),
+            format!("MAXVALUE {}", self.max),
+            format!("CACHE {}", self.cache),
+            if self.cycle { "CYCLE" } else { "NO CYCLE" }.to_owned(),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,6 +165,11 @@ pub struct Function {
     /// `f` function, `p` procedure.
     pub kind: char,
     pub returns: String,
+    /// Parameters with modes, names and defaults (`pg_get_function_arguments`).
+    pub arguments: String,
+    /// Name and input types only (`public.f(integer, text)`): the identity Postgres keeps
+    /// when a parameter is renamed.
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

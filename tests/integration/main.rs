@@ -19,6 +19,7 @@ mod neon_provider;
 mod neonctl;
 mod parent;
 mod pipeline;
+mod schema;
 mod secrets;
 mod sql_tool;
 mod support;
@@ -70,6 +71,7 @@ fn trials() -> Vec<Trial> {
             })
             .with_ignored_flag(ignored.is_some())
         })
+        .chain(schema::trials())
         .collect()
 }
 
@@ -81,7 +83,11 @@ fn cluster_dir() -> PathBuf {
     } else {
         "/var/tmp"
     };
-    PathBuf::from(format!("{base}/neon-migrate-it-{hash}"))
+    // Another server (`NEON_MIGRATE_PG_BIN`, e.g. the PG 17 run) gets a cluster of its own.
+    let bin = std::env::var(cluster::ENV_BIN)
+        .map(|b| format!("-{}", neon_migrate::naming::short_hash(&b)))
+        .unwrap_or_default();
+    PathBuf::from(format!("{base}/neon-migrate-it-{hash}{bin}"))
 }
 
 /// Drops what earlier runs left: every test Neon database branch and every `it_*` main

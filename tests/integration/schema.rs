@@ -1,0 +1,505 @@
+//! The schema engine's correctness proof: one trial per fixture under `tests/schema_fixtures/`.
+//!
+//! A fixture is an (A, B) pair of schemas in one file:
+//!
+//! ```text
+//! -- what the fixture is about (free text)
+//! -- [a]
+//! create table t (id int);
+//! -- [b]
+//! create table t (id bigint);
+//! -- [hazards] access_exclusive_lock, table_rewrite
+//! -- [sql] ALTER COLUMN id TYPE bigint        (optional, repeatable: the plan contains this)
+//! -- [unsupported] partitioning               (optional, repeatable: the plan reports this)
+//! ```
+//!
+//! The oracle, on two fresh databases of the shared test cluster: load A and B; introspect
+//! both; plan A → B; the set of hazard kinds is exactly `[hazards]`; apply the plan to A with
+//! `schema::apply`; `pg_dump --schema-only` of A equals B's after normalization; A now has B's
+//! fingerprint; re-introspecting A and re-planning against B gives an empty plan. A fixture
+//! with `[unsupported]` expects the plan to report those changes instead: the rest of its plan
+//! must still apply, and the unsupported report must survive the re-plan (it is never silently
+//! dropped) — its dumps are not compared, since the difference is the point.
+//!
+//! Run them alone with `cargo test --test integration schema_engine::`; on another
+//! PostgreSQL with `NEON_MIGRATE_PG_BIN=<bin folder>` (the harness then uses its own cluster).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use libtest_mimic::{Failed, Trial};
+use neon_migrate::pg;
+use neon_migrate::schema::{self, Model, Plan, PlanOptions};
+use neon_migrate::secret::Secret;
+use tokio_postgres::Client;
+
+use crate::support::{cluster, query, runtime, MAIN_DB_PREFIX};
+
+const PREFIX: &str = "schema_engine::";
+
+/// Every trial of the schema engine: one per fixture, plus the fingerprint round trips.
+pub fn trials() -> Vec<Trial> {
+    let mut out = Vec::new();
+    for path in fixture_paths() {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_owned();
+        out.push(Trial::test(format!("{PREFIX}fixture::{stem}"), move || {
+            let fixture = Fixture::read(&path)?;
+            runtime().block_on(fixture.check())
+        }));
+    }
+    out.push(Trial::test(
+        format!("{PREFIX}fingerprint_is_stable_and_sees_a_one_column_change"),
+        || runtime().block_on(fingerprint_round_trip()),
+    ));
+    out.push(Trial::test(
+        format!("{PREFIX}fixture_suite_is_large_enough"),
+        || {
+            let n = fixture_paths().len();
+            if n < 60 {
+                return Err(
+                    format!("only {n} fixtures under tests/schema_fixtures (want ≥ 60)").into(),
+                );
+            }
+            Ok(())
+        },
+    ));
+    out
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema_fixtures")
+}
+
+fn fixture_paths() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .expect("tests/schema_fixtures exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// One (A, B) pair and what the plan between them must look like.
+#[derive(Debug, Default)]
+struct Fixture {
+    name: String,
+    a: String,
+    b: String,
+    hazards: Option<BTreeSet<String>>,
+    sql: Vec<String>,
+    unsupported: Vec<String>,
+}
+
+impl Fixture {
+    fn read(path: &Path) -> Result<Fixture, Failed> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut f = Fixture {
+            name: path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into(),
+            ..Default::default()
+        };
+        let mut section: Option<char> = None;
+        for line in text.lines() {
+            let t = line.trim();
+            if t == "-- [a]" {
+                section = Some('a');
+            } else if t == "-- [b]" {
+                section = Some('b');
+            } else if let Some(rest) = t.strip_prefix("-- [hazards]") {
+                section = None;
+                let kinds = rest
+                    .split(',')
+                    .map(|k| k.trim().to_owned())
+                    .filter(|k| !k.is_empty());
+                f.hazards = Some(kinds.collect());
+            } else if let Some(rest) = t.strip_prefix("-- [sql]") {
+                section = None;
+                f.sql.push(rest.trim().to_owned());
+            } else if let Some(rest) = t.strip_prefix("-- [unsupported]") {
+                section = None;
+                f.unsupported.push(rest.trim().to_owned());
+            } else if t.starts_with("-- [") {
+                return Err(format!("{}: unknown section `{t}`", path.display()).into());
+            } else {
+                match section {
+                    Some('a') => f.a.push_str(&format!("{line}\n")),
+                    Some('b') => f.b.push_str(&format!("{line}\n")),
+                    _ => {}
+                }
+            }
+        }
+        if f.hazards.is_none() {
+            return Err(format!(
+                "{}: no `-- [hazards]` line (write `-- [hazards]` alone for none)",
+                path.display()
+            )
+            .into());
+        }
+        Ok(f)
+    }
+
+    async fn check(&self) -> Result<(), Failed> {
+        let pid = std::process::id();
+        let short: String = self.name.chars().take(40).collect();
+        let db_a = format!("{MAIN_DB_PREFIX}schema_{short}_a_{pid}");
+        let db_b = format!("{MAIN_DB_PREFIX}schema_{short}_b_{pid}");
+        let result = self.check_on(&db_a, &db_b).await;
+        for db in [&db_a, &db_b] {
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(db));
+            query("postgres", &drop)
+                .await
+                .map_err(|e| format!("cannot drop {db}: {e}"))?;
+        }
+        result.map_err(Failed::from)
+    }
+
+    async fn check_on(&self, db_a: &str, db_b: &str) -> Result<(), String> {
+        let (ca, cb) = tokio::try_join!(fresh_db(db_a, &self.a), fresh_db(db_b, &self.b))?;
+        let excluded = schema::default_excluded();
+        let (a, b) = tokio::try_join!(
+            schema::introspect(&ca, &excluded),
+            schema::introspect(&cb, &excluded)
+        )
+        .map_err(|e| e.message)?;
+        let plan = schema::plan(&a, &b, &PlanOptions::default());
+        let shown = || schema::render_sql(&plan);
+
+        // The plan's shape: hazards, wanted statements, unsupported reports, invariants.
+        let kinds: BTreeSet<String> = plan
+            .hazard_kinds()
+            .iter()
+            .map(|k| {
+                serde_json::to_value(k)
+                    .expect("enum")
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect();
+        let want = self.hazards.clone().unwrap_or_default();
+        if kinds != want {
+            return Err(format!(
+                "hazard kinds differ: the plan has {kinds:?}, the fixture expects {want:?}\n--- plan ---\n{}",
+                shown()
+            ));
+        }
+        for needle in &self.sql {
+            if !plan
+                .statements
+                .iter()
+                .any(|s| s.sql.contains(needle.as_str()))
+            {
+                return Err(format!(
+                    "no statement contains `{needle}`\n--- plan ---\n{}",
+                    shown()
+                ));
+            }
+        }
+        check_invariants(&plan).map_err(|e| format!("{e}\n--- plan ---\n{}", shown()))?;
+        check_unsupported(&self.unsupported, &plan)
+            .map_err(|e| format!("{e}\n--- plan ---\n{}", shown()))?;
+        if plan.statements.is_empty() && self.unsupported.is_empty() {
+            return Err(
+                "the plan is empty: A and B do not differ (a fixture that cannot fail)".into(),
+            );
+        }
+
+        // Apply to A.
+        schema::apply(&ca, &plan).await.map_err(|e| {
+            format!(
+                "applying the plan to A failed: {}\n--- plan ---\n{}",
+                e.message,
+                shown()
+            )
+        })?;
+
+        // Re-introspect and re-plan: nothing left to do.
+        let a2 = schema::introspect(&ca, &excluded)
+            .await
+            .map_err(|e| e.message)?;
+        let again = schema::plan(&a2, &b, &PlanOptions::default());
+        if !again.statements.is_empty() {
+            return Err(format!(
+                "re-planning the migrated A against B is not empty:\n{}\n--- first plan ---\n{}",
+                schema::render_sql(&again),
+                shown()
+            ));
+        }
+        if !self.unsupported.is_empty() {
+            // The difference stays, and so does the report of it.
+            return check_unsupported(&self.unsupported, &again)
+                .map_err(|e| format!("after applying the plan: {e}"));
+        }
+        if !again.unsupported.is_empty() {
+            return Err(format!(
+                "re-plan reports unsupported changes: {:?}",
+                again.unsupported
+            ));
+        }
+        model_equal(&a2, &b).map_err(|e| format!("{e}\n--- plan ---\n{}", shown()))?;
+        drop((ca, cb));
+
+        // The oracle that does not trust our own introspection: pg_dump.
+        let (da, db) = (dump(db_a)?, dump(db_b)?);
+        if da != db {
+            return Err(format!(
+                "pg_dump --schema-only of the migrated A differs from B's (- A, + B):\n{}\n--- plan ---\n{}",
+                line_diff(&da, &db),
+                shown()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Invariants of every plan: timeouts are set, CONCURRENTLY never runs in a transaction.
+fn check_invariants(plan: &Plan) -> Result<(), String> {
+    for s in &plan.statements {
+        if s.lock_timeout_ms == 0 || s.statement_timeout_ms == 0 {
+            return Err(format!("statement without timeouts: {}", s.sql));
+        }
+        if s.sql.contains(" CONCURRENTLY ") && s.transactional {
+            return Err(format!("CONCURRENTLY marked transactional: {}", s.sql));
+        }
+        if s.sql.trim().is_empty() {
+            return Err("an empty statement".into());
+        }
+    }
+    Ok(())
+}
+
+fn check_unsupported(want: &[String], plan: &Plan) -> Result<(), String> {
+    if want.is_empty() && !plan.unsupported.is_empty() {
+        return Err(format!(
+            "unexpected unsupported changes: {:?}",
+            plan.unsupported
+        ));
+    }
+    for needle in want {
+        if !plan.unsupported.iter().any(|u| u.contains(needle.as_str())) {
+            return Err(format!(
+                "the plan does not report `{needle}` as unsupported (it reports {:?})",
+                plan.unsupported
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The migrated A and B are the same model (so the drift check's fingerprints agree).
+fn model_equal(a: &Model, b: &Model) -> Result<(), String> {
+    if schema::fingerprint(a) == schema::fingerprint(b) {
+        return Ok(());
+    }
+    let ja = serde_json::to_string_pretty(a).expect("model serializes");
+    let jb = serde_json::to_string_pretty(b).expect("model serializes");
+    Err(format!(
+        "the migrated A's fingerprint differs from B's although the re-plan is empty (- A, + B):\n{}",
+        line_diff(&ja, &jb)
+    ))
+}
+
+/// Creates database `name` (dropping a leftover) and loads `sql` into it.
+async fn fresh_db(name: &str, sql: &str) -> Result<Client, String> {
+    query(
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(name)),
+    )
+    .await?;
+    query(
+        "postgres",
+        &format!("CREATE DATABASE {} TEMPLATE template0", pg::ident(name)),
+    )
+    .await?;
+    let client = pg::connect(&Secret::new(cluster().url(name)))
+        .await
+        .map_err(|e| e.message)?;
+    client
+        .batch_execute(sql)
+        .await
+        .map_err(|e| format!("loading {name} failed: {}", pg::describe(&e)))?;
+    Ok(client)
+}
+
+/// `pg_dump --schema-only` of `db`, normalized: comments, `SET` lines, `set_config` calls,
+/// `\restrict`/`\unrestrict` lines (random keys, PG ≥ 17.6/15.14) and blank lines go.
+/// Nothing else is normalized: any other difference is a real one.
+fn dump(db: &str) -> Result<String, String> {
+    let c = cluster();
+    let out = Command::new(c.bin.join("pg_dump"))
+        .args(["--schema-only", "--dbname", &c.url(db)])
+        .output()
+        .map_err(|e| format!("cannot run pg_dump: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pg_dump of {db} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(normalize_dump(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn normalize_dump(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim();
+            !(t.is_empty()
+                || t.starts_with("--")
+                || t.starts_with("SET ")
+                || t.starts_with("SELECT pg_catalog.set_config(")
+                || t.starts_with("\\restrict")
+                || t.starts_with("\\unrestrict"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A minimal line diff (longest common subsequence): `-` lines only in `a`, `+` only in `b`,
+/// with two lines of context.
+fn line_diff(a: &str, b: &str) -> String {
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let near = |k: usize| {
+        ops[k.saturating_sub(2)..(k + 3).min(ops.len())]
+            .iter()
+            .any(|(c, _)| *c != ' ')
+    };
+    let mut out = String::new();
+    let mut skipped = false;
+    for (k, (c, l)) in ops.iter().enumerate() {
+        if near(k) {
+            if skipped {
+                out.push_str("   …\n");
+                skipped = false;
+            }
+            out.push_str(&format!("{c}  {l}\n"));
+        } else {
+            skipped = true;
+        }
+    }
+    out
+}
+
+const ROUND_TRIP_SCHEMA: &str = r#"
+create schema app;
+create type app.mood as enum ('sad', 'ok', 'happy');
+create domain app.email as text check (value like '%@%');
+create function app.twice(i int) returns int language sql immutable as $$ select i * 2 $$;
+create table app.customers (
+    id bigint generated always as identity primary key,
+    email app.email not null unique,
+    mood app.mood default 'ok',
+    score int default app.twice(21),
+    name text collate "C"
+);
+create table app.orders (
+    id bigserial primary key,
+    customer_id bigint not null references app.customers (id),
+    total numeric(12, 2) check (total >= 0),
+    doubled numeric generated always as (total * 2) stored
+);
+create index orders_customer on app.orders (customer_id) where total > 0;
+create view app.big_orders as select * from app.orders where total > 100;
+create materialized view app.totals as select customer_id, sum(total) from app.orders group by 1;
+alter table app.orders enable row level security;
+create policy own on app.orders using (customer_id > 0);
+comment on table app.orders is 'orders';
+"#;
+
+/// Introspecting the same database twice gives the same fingerprint; so does the same schema
+/// in another database (OIDs do not count); a one-column change gives another one.
+async fn fingerprint_round_trip() -> Result<(), Failed> {
+    let pid = std::process::id();
+    let dbs = [
+        format!("{MAIN_DB_PREFIX}schema_fingerprint_1_{pid}"),
+        format!("{MAIN_DB_PREFIX}schema_fingerprint_2_{pid}"),
+    ];
+    let result = async {
+        let c1 = fresh_db(&dbs[0], ROUND_TRIP_SCHEMA).await?;
+        // Other OIDs in the second database: something created and dropped first.
+        let c2 = fresh_db(
+            &dbs[1],
+            &format!("create table filler (x int); drop table filler;\n{ROUND_TRIP_SCHEMA}"),
+        )
+        .await?;
+        let ex = schema::default_excluded();
+        let fp = |m: &Model| schema::fingerprint(m);
+        let first = schema::introspect(&c1, &ex).await.map_err(|e| e.message)?;
+        let second = schema::introspect(&c1, &ex).await.map_err(|e| e.message)?;
+        if fp(&first) != fp(&second) {
+            return Err(format!(
+                "two introspections of one database differ:\n{}",
+                line_diff(
+                    &serde_json::to_string_pretty(&first).expect("json"),
+                    &serde_json::to_string_pretty(&second).expect("json")
+                )
+            ));
+        }
+        if first.tables.len() != 2 || first.views.len() != 2 || first.policies.len() != 1 {
+            return Err(format!("the model misses objects: {first:#?}"));
+        }
+        let other = schema::introspect(&c2, &ex).await.map_err(|e| e.message)?;
+        model_equal(&first, &other).map_err(|e| format!("same schema, two databases: {e}"))?;
+
+        c1.batch_execute("alter table app.customers alter column name type varchar(80)")
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let changed = schema::introspect(&c1, &ex).await.map_err(|e| e.message)?;
+        if fp(&changed) == fp(&first) {
+            return Err("a column type change left the fingerprint unchanged".into());
+        }
+        c2.batch_execute("alter table app.orders add column note text")
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let added = schema::introspect(&c2, &ex).await.map_err(|e| e.message)?;
+        if fp(&added) == fp(&other) {
+            return Err("an added column left the fingerprint unchanged".into());
+        }
+        Ok(())
+    }
+    .await;
+    for db in &dbs {
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(db));
+        query("postgres", &drop)
+            .await
+            .map_err(|e| format!("cannot drop {db}: {e}"))?;
+    }
+    result.map_err(Failed::from)
+}
