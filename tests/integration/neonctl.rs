@@ -12,8 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use neon_migrate::emulator::Fault;
-use neon_migrate::emulator::FaultAction;
+use neon_migrate::emulator::{Fault, FaultAction};
 use neon_migrate::pg;
 use neon_migrate::secret::Secret;
 use serde_json::{json, Value};
