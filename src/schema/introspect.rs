@@ -56,8 +56,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
        format_type(t.typbasetype, t.typtypmod), t.typdefault, t.typnotnull,
        CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
             THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.collname) FROM pg_collation c JOIN pg_namespace cn ON cn.oid = c.collnamespace WHERE c.oid = t.typcollation) END,
-       coalesce((SELECT array_agg(quote_ident(c.conname) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid), '{}'),
-       coalesce((SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid), '{}')
+       coalesce((SELECT array_agg(quote_ident(c.conname) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}'),
+       coalesce((SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}')
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
  WHERE t.typtype = 'd'
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)

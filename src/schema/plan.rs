@@ -896,9 +896,52 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
         };
         x.simple(51, format!("DROP {what} {k}"));
     }
+    // Foreign keys that rest on a primary key or unique constraint that is dropped or
+    // replaced: Postgres refuses to drop that constraint under them, so they are dropped
+    // first and, when B keeps them, added again once the new key exists.
+    let mut rebuilt_fks: BTreeSet<(String, String)> = BTreeSet::new();
+    for (tk, t) in &a.tables {
+        let nt = b.tables.get(tk);
+        for (n, c) in &t.constraints {
+            let kept = nt.and_then(|nt| nt.constraints.get(n)).is_some_and(|nc| {
+                nc.kind == c.kind
+                    && strip_not_valid(&nc.definition) == strip_not_valid(&c.definition)
+            });
+            if !matches!(c.kind, 'p' | 'u') || kept || nt.is_none() {
+                continue;
+            }
+            let schema = tk.rsplit_once('.').map_or("public", |(s, _)| s);
+            let index = format!("index:{schema}.{}", quote_ident(n));
+            for (d, ds) in &a.deps {
+                let Some(con) = d.strip_prefix("con:").filter(|_| ds.contains(&index)) else {
+                    continue;
+                };
+                let fk = a.tables.iter().find_map(|(ftk, ft)| {
+                    let name = con.strip_prefix(ftk.as_str())?.strip_prefix('.')?;
+                    ft.constraints
+                        .iter()
+                        .find(|(cn, fc)| fc.kind == 'f' && quote_ident(cn) == name)
+                        .map(|(cn, _)| (ftk.clone(), cn.clone()))
+                });
+                rebuilt_fks.extend(fk);
+            }
+        }
+    }
     for fk_pass in [true, false] {
         for (tk, t) in &a.tables {
-            let Some(nt) = b.tables.get(tk) else { continue };
+            let Some(nt) = b.tables.get(tk) else {
+                // A dropped table's foreign keys go with it, unless the key they rest on
+                // goes first.
+                for (n, c) in &t.constraints {
+                    if fk_pass && c.kind == 'f' && rebuilt_fks.contains(&(tk.clone(), n.clone())) {
+                        x.simple(
+                            52,
+                            format!("ALTER TABLE {tk} DROP CONSTRAINT {}", crate::pg::ident(n)),
+                        );
+                    }
+                }
+                continue;
+            };
             for (n, c) in &t.constraints {
                 if (c.kind == 'f') != fk_pass {
                     continue;
@@ -906,7 +949,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
                 let same = nt.constraints.get(n).is_some_and(|nc| {
                     nc.kind == c.kind
                         && strip_not_valid(&nc.definition) == strip_not_valid(&c.definition)
-                });
+                }) && !rebuilt_fks.contains(&(tk.clone(), n.clone()));
                 if !same {
                     let hz = if matches!(c.kind, 'p' | 'u' | 'x') {
                         vec![h(
@@ -1348,7 +1391,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
                 let same_def = old.is_some_and(|oc| {
                     oc.kind == c.kind
                         && strip_not_valid(&oc.definition) == strip_not_valid(&c.definition)
-                });
+                }) && !rebuilt_fks.contains(&(tk.clone(), n.clone()));
                 if same_def {
                     let oc = old.expect("same_def implies old");
                     if !oc.validated && c.validated {
@@ -1618,6 +1661,23 @@ fn uses_column_in_index(m: &Model, table: &str, col: &str) -> bool {
                 .values()
                 .any(|c| matches!(c.kind, 'p' | 'u' | 'x') && names(&c.definition))
         })
+}
+
+/// An identifier as `quote_ident` prints it: bare when it is a plain lower-case name (the
+/// catalog queries key objects that way). Keywords are not known here; they are rare in names.
+fn quote_ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        crate::pg::ident(name)
+    }
 }
 
 /// The relation of a `rel:` or `col:` dependency key.

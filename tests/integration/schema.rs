@@ -252,6 +252,9 @@ impl Fixture {
 
         // The oracle that does not trust our own introspection: pg_dump.
         let (da, db) = (dump(db_a)?, dump(db_b)?);
+        if !db.contains("CREATE ") {
+            return Err(format!("pg_dump of B printed no DDL:\n{db}"));
+        }
         if da != db {
             return Err(format!(
                 "pg_dump --schema-only of the migrated A differs from B's (- A, + B):\n{}\n--- plan ---\n{}",
