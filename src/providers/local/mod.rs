@@ -416,6 +416,14 @@ impl Provider for LocalProvider {
         // anything else with this name is not ours to touch.
         if let Some(comment) = existing {
             match serde_json::from_str::<Meta>(&comment).ok() {
+                // Another project on this server (another main database) may be using it.
+                Some(meta) if meta.parent != self.main => {
+                    return Err(ProviderError::new(format!(
+                        "database `{db}` is a test Neon database branch of another main database (`{}`), created for git branch `{}`",
+                        meta.parent, meta.git_branch
+                    ))
+                    .help("two projects share this server and a Neon database branch name: make `name` under [neon-database-branch] unique per project, e.g. `migrate/<project>/{{git.branch}}`"))
+                }
                 Some(_) => {
                     client
                         .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", ident(&db)))
