@@ -126,6 +126,15 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Detect the project's migration tool and write a commented neon-migrate.toml.
+    Init {
+        /// The tool preset to use instead of detecting one (e.g. `drizzle`, `sql`).
+        #[arg(long, value_name = "NAME")]
+        tool: Option<String>,
+        /// Replace an existing neon-migrate.toml.
+        #[arg(long)]
+        force: bool,
+    },
     /// Build a sample repository and run the whole workflow on an embedded Postgres.
     Demo {
         /// Folder for the sample repository (default: a new temporary folder).
@@ -182,6 +191,7 @@ async fn dispatch(cli: Cli) -> i32 {
     };
     match cli.command {
         Command::Demo { dir } => crate::demo::run(dir).await,
+        Command::Init { tool, force } => crate::init::run(&cwd, tool.as_deref(), force),
         Command::Rollback { to, down, steps, yes } => {
             let git = git::discover(&cwd).ok();
             match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
@@ -284,13 +294,23 @@ pub fn load_config(
         let root = git
             .map(|g| g.root.clone())
             .unwrap_or_else(|| cwd.to_owned());
+        let config = match config::try_defaults(&root) {
+            Ok(c) => c,
+            Err(e) => {
+                let plain =
+                    !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
+                eprint!("{}", config::diag::render(&e, plain));
+                return Err(exit::CONFIG);
+            }
+        };
         eprintln!(
-            "note: no {} found from {} up to {}; using the defaults (embedded Postgres, `sql` tool over migrations/)",
+            "note: no {} found from {} up to {}; using the defaults (embedded Postgres, tool `{}`)",
             config::FILE_NAME,
             cwd.display(),
-            root.display()
+            root.display(),
+            config.tool.name
         );
-        return Ok(config::defaults(&root));
+        return Ok(config);
     };
     match config::load(&path) {
         Ok(c) => Ok(c),
@@ -352,6 +372,7 @@ fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
             "neon_database_branch": { "name": name, "ttl": ttl },
             "provider": config.provider.kind(),
             "tool": config.tool.name,
+            "migration_tool": crate::tools::explain::json(config),
             "stages": stages,
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
@@ -375,7 +396,9 @@ fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
     println!("  git branch            {}{detached}", git.branch);
     println!("  commit                {}", git.sha);
     println!("  Neon database branch  {name} (TTL {ttl})");
-    println!("  tool                  {}", config.tool.name);
+    for (label, value) in crate::tools::explain::lines(config) {
+        println!("  {label:<22}{value}");
+    }
     println!("  provider              {}", config.provider.kind());
     println!("  stages:");
     for (i, s) in p.stages.iter().enumerate() {

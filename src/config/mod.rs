@@ -7,7 +7,7 @@
 
 pub mod diag;
 pub mod duration;
-mod raw;
+pub(crate) mod raw;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -130,13 +130,96 @@ pub enum BusyParent {
 #[derive(Debug, Clone)]
 pub struct ToolConfig {
     pub name: String,
+    /// The preset's title (`Drizzle Kit`), when the tool has a preset.
+    pub title: Option<String>,
+    /// How to install the tool (a hint shown when its command is missing).
+    pub install: Option<String>,
+    /// Why this tool: named in the config, detected from files, or the default.
+    pub origin: ToolOrigin,
     pub kind: ToolKind,
-    /// Env vars that receive the connection URI.
-    pub url_env: Vec<String>,
+    /// Where the tool's commands run (absolute; default: the project folder).
+    pub working_dir: PathBuf,
     pub timeout: Duration,
     pub env: Vec<(String, String)>,
     /// A different command for the main Neon database branch (`apply-command`).
     pub apply_command: Option<CommandSpec>,
+    /// Reverts the last migration (`down-command`), where the tool has one.
+    pub down_command: Option<CommandSpec>,
+    /// Prints the SQL of pending migrations without running it (`print-sql-command`).
+    pub print_sql_command: Option<CommandSpec>,
+    /// How the connection string reaches the tool.
+    pub handoff: Handoff,
+    /// Paths whose changes need a migration run (absolute); `None`: unknown, every change counts.
+    pub watch: Option<Vec<PathBuf>>,
+    /// How to confirm on the database that the tool did what it said.
+    pub tracking: Option<Tracking>,
+}
+
+impl ToolConfig {
+    /// The apply command of a command tool.
+    pub fn kind_command(&self) -> Option<&CommandSpec> {
+        match &self.kind {
+            ToolKind::Command { apply } => Some(apply),
+            ToolKind::Sql { .. } => None,
+        }
+    }
+}
+
+/// Why the project uses its tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolOrigin {
+    /// `[tool] name` in the config; `evidence` is what the preset's detection finds anyway.
+    Config {
+        evidence: Vec<crate::tools::detect::Evidence>,
+    },
+    /// No name in the config: these files decided it.
+    Detected {
+        evidence: Vec<crate::tools::detect::Evidence>,
+    },
+    /// Nothing decided it: the built-in `sql` tool, and why.
+    Default { note: String },
+}
+
+/// How the connection string is handed to the tool (see [`crate::tools::handoff`]).
+#[derive(Debug, Clone, Default)]
+pub struct Handoff {
+    /// Variables that receive the URL in the tool's format (they win over everything).
+    pub url_env: Vec<String>,
+    pub format: UrlFormat,
+    /// SQLAlchemy driver suffix (`psycopg`); default: the one the config files use.
+    pub driver: Option<String>,
+    /// Variables that receive the user and the password apart (JDBC tools).
+    pub user_env: Vec<String>,
+    pub password_env: Vec<String>,
+    /// URL parameters the tool cannot take (`channel_binding` for lib/pq).
+    pub drop_params: Vec<String>,
+    /// The tool's config files (globs under the working folder), read for the variables they use.
+    pub config_files: Vec<String>,
+}
+
+/// Shape of the URL in `url-env`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UrlFormat {
+    /// `postgresql://…`
+    #[default]
+    Url,
+    /// `postgresql+<driver>://…`
+    Sqlalchemy,
+    /// `jdbc:postgresql://…`, credentials apart.
+    Jdbc,
+}
+
+pub const URL_FORMATS: &[&str] = &["url", "sqlalchemy", "jdbc"];
+
+/// The tool's own record of applied migrations.
+#[derive(Debug, Clone)]
+pub struct Tracking {
+    /// One row per applied migration, its first column naming it; a missing table is no rows.
+    pub query: String,
+    /// Globs (under the working folder) of files that are one migration each: after a run
+    /// that exited 0, the query must return at least as many rows.
+    pub migration_files: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -433,8 +516,28 @@ fn display_path(path: &Path) -> String {
 
 /// The configuration used when a project has no `neon-migrate.toml`: embedded Postgres,
 /// built-in `sql` tool over `migrations/`, the preset pipelines.
+/// When the project's files show more than one migration tool, the built-in `sql` tool is
+/// used and `tool.origin` says why; [`try_defaults`] reports the problem instead.
 pub fn defaults(root: &Path) -> Config {
-    parse(FILE_NAME, "", root).expect("the empty config is valid")
+    try_defaults(root).unwrap_or_else(|e| {
+        let mut c = parse(FILE_NAME, "[tool]\nname = \"sql\"\n", root)
+            .expect("the built-in sql config is valid");
+        c.tool.origin = ToolOrigin::Default {
+            note: e
+                .problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        c
+    })
+}
+
+/// The configuration without a `neon-migrate.toml`; `Err` when the migration tool cannot
+/// be told from the project's files (two candidates).
+pub fn try_defaults(root: &Path) -> Result<Config, ConfigError> {
+    parse(FILE_NAME, "", root)
 }
 
 /// Parses and validates config text. `name` is used in messages.
@@ -849,73 +952,7 @@ impl Validator<'_> {
         };
 
         // Tool.
-        let rt = raw.tool.unwrap_or_default();
-        let tool_name = rt
-            .name
-            .as_ref()
-            .map(|n| n.get_ref().clone())
-            .unwrap_or_else(|| "sql".into());
-        let kind = if tool_name == "sql" {
-            if let Some(c) = &rt.command {
-                self.push(
-                    Problem::new(
-                        "config::tool",
-                        span(c),
-                        "the built-in `sql` tool takes no `command`",
-                    )
-                    .help("remove `command`, or set `name` to your tool's name to run a command"),
-                );
-            }
-            let dir = rt
-                .migrations_dir
-                .as_ref()
-                .map(|d| d.get_ref().clone())
-                .unwrap_or_else(|| "migrations".into());
-            ToolKind::Sql {
-                migrations_dir: root.join(dir),
-            }
-        } else {
-            match &rt.command {
-                Some(c) => ToolKind::Command {
-                    apply: self.command(c, Scope::Command, "tool.command"),
-                },
-                None => {
-                    let sp = rt.name.as_ref().map(span).unwrap_or(0..0);
-                    self.push(
-                        Problem::new("config::tool", sp, format!("tool `{tool_name}` needs a `command`"))
-                            .label("no command for this tool")
-                            .help("add `command = [\"…\"]` (the tool's apply command), or use `name = \"sql\"` for plain SQL files"),
-                    );
-                    ToolKind::Command {
-                        apply: CommandSpec::Argv(vec!["true".into()]),
-                    }
-                }
-            }
-        };
-        let apply_command = rt
-            .apply_command
-            .as_ref()
-            .map(|c| self.command(c, Scope::Command, "tool.apply-command"));
-        if let (Some(c), ToolKind::Sql { .. }) = (&rt.apply_command, &kind) {
-            self.push(
-                Problem::new("config::tool", span(c), "the built-in `sql` tool takes no `apply-command`")
-                    .help("remove `apply-command`; the `sql` tool applies the same files to the main Neon database branch"),
-            );
-        }
-        let url_env: Vec<String> = match &rt.url_env {
-            Some(list) => list.iter().map(|s| s.get_ref().clone()).collect(),
-            None => vec!["DATABASE_URL".into()],
-        };
-        let tool_timeout = self.duration(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
-        let tool_env = self.env(&rt.env, &["tool", "env"]);
-        let tool = ToolConfig {
-            name: tool_name,
-            kind,
-            url_env,
-            timeout: tool_timeout,
-            env: tool_env,
-            apply_command,
-        };
+        let tool = self.tool(raw.tool, root);
 
         // SQL checks.
         let raw_checks = raw.checks.unwrap_or_default();
@@ -1106,6 +1143,233 @@ impl Validator<'_> {
             checks,
             apply,
             pipelines,
+        }
+    }
+
+    /// `[tool]`: the preset named (or detected), with the project's keys over it.
+    fn tool(&mut self, user: Option<raw::RawTool>, root: &Path) -> ToolConfig {
+        use crate::tools::{detect::Tree, presets};
+        let table_span = self.key_at(&["tool"]);
+        let user = user.unwrap_or_default();
+        let working_dir = match &user.working_dir {
+            Some(d) => root.join(d.get_ref()),
+            None => root.to_owned(),
+        };
+        let tree = Tree::new(&working_dir);
+        let (preset, origin) = match user.name.as_ref().map(|n| n.get_ref().clone()) {
+            Some(name) => {
+                let resolved = presets::get(&name).map(|p| p.resolve(&tree));
+                let evidence = resolved
+                    .as_ref()
+                    .map(|r| r.evidence.clone())
+                    .unwrap_or_default();
+                (resolved, ToolOrigin::Config { evidence })
+            }
+            None => {
+                let candidates = presets::detect(&tree);
+                match candidates.as_slice() {
+                    [] => {
+                        let note = if working_dir.join("migrations").is_dir() {
+                            "no other migration tool detected: the built-in `sql` tool applies migrations/*.sql".to_owned()
+                        } else {
+                            presets::NONE_FOUND_HELP.to_owned()
+                        };
+                        (
+                            presets::get("sql").map(|p| p.resolve(&tree)),
+                            ToolOrigin::Default { note },
+                        )
+                    }
+                    [one] => {
+                        let resolved = presets::get(one.name).map(|p| p.resolve(&tree));
+                        (
+                            resolved,
+                            ToolOrigin::Detected {
+                                evidence: one.evidence.clone(),
+                            },
+                        )
+                    }
+                    many => {
+                        let (message, help) = presets::ambiguity(many);
+                        self.push(
+                            Problem::new("config::tool", table_span.clone(), message)
+                                .label("more than one candidate")
+                                .help(help),
+                        );
+                        (
+                            presets::get("sql").map(|p| p.resolve(&tree)),
+                            ToolOrigin::Default {
+                                note: "more than one migration tool detected".into(),
+                            },
+                        )
+                    }
+                }
+            }
+        };
+        let (title, install) = match &preset {
+            Some(p) => (Some(p.title.clone()), p.install.clone()),
+            None => (None, None),
+        };
+        let rt = match &preset {
+            Some(p) => {
+                let mut base: raw::RawTool = toml::to_string(&p.tool)
+                    .ok()
+                    .and_then(|t| toml::from_str(&t).ok())
+                    .unwrap_or_else(|| panic!("preset `{}` has a valid [tool] (tested)", p.name));
+                base.name = Some(S::new(0..0, p.name.to_owned()));
+                user.over(base)
+            }
+            None => user,
+        };
+        let tool_name = rt
+            .name
+            .as_ref()
+            .map(|n| n.get_ref().clone())
+            .unwrap_or_else(|| "sql".into());
+        let name_span = rt.name.as_ref().map(span).unwrap_or(table_span);
+        let is_sql = tool_name == "sql";
+        if is_sql {
+            for (key, c) in [
+                ("command", &rt.command),
+                ("apply-command", &rt.apply_command),
+                ("down-command", &rt.down_command),
+                ("print-sql-command", &rt.print_sql_command),
+            ] {
+                if let Some(c) = c {
+                    self.push(
+                        Problem::new(
+                            "config::tool",
+                            span(c),
+                            format!("the built-in `sql` tool takes no `{key}`"),
+                        )
+                        .help(if key == "command" {
+                            "remove `command`, or set `name` to your tool's name to run a command"
+                        } else {
+                            "remove it: the `sql` tool applies the same files to the main Neon database branch, and reverts with its own NNNN_name.down.sql files"
+                        }),
+                    );
+                }
+            }
+        }
+        let kind = if is_sql {
+            let dir = rt
+                .migrations_dir
+                .as_ref()
+                .map(|d| d.get_ref().clone())
+                .unwrap_or_else(|| "migrations".into());
+            ToolKind::Sql {
+                migrations_dir: root.join(dir),
+            }
+        } else {
+            match &rt.command {
+                Some(c) => ToolKind::Command {
+                    apply: self.command(c, Scope::Command, "tool.command"),
+                },
+                None => {
+                    let mut known = presets::names();
+                    known.retain(|n| *n != "sql");
+                    let near = diag::suggest(&tool_name, "tool presets", &known);
+                    self.push(
+                        Problem::new("config::tool", name_span.clone(), format!("tool `{tool_name}` has no preset and no `command`"))
+                            .label("unknown tool")
+                            .help(format!("{near}; or add `command = [\"…\"]` (your tool's apply command), or use `name = \"sql\"` for plain SQL files")),
+                    );
+                    ToolKind::Command {
+                        apply: CommandSpec::Argv(vec!["true".into()]),
+                    }
+                }
+            }
+        };
+        let mut optional = |c: &Option<S<RawCommand>>, what: &str| {
+            c.as_ref()
+                .filter(|_| !is_sql)
+                .map(|c| self.command(c, Scope::Command, what))
+        };
+        let apply_command = optional(&rt.apply_command, "tool.apply-command");
+        let down_command = optional(&rt.down_command, "tool.down-command");
+        let print_sql_command = optional(&rt.print_sql_command, "tool.print-sql-command");
+        let strings = |v: &Option<Vec<S<String>>>| -> Option<Vec<String>> {
+            v.as_ref()
+                .map(|l| l.iter().map(|s| s.get_ref().clone()).collect())
+        };
+        let url_env = strings(&rt.url_env).unwrap_or_else(|| vec!["DATABASE_URL".into()]);
+        let mut names: Vec<(&str, Vec<S<String>>)> = Vec::new();
+        for (key, list) in [
+            ("url-env", &rt.url_env),
+            ("user-env", &rt.user_env),
+            ("password-env", &rt.password_env),
+        ] {
+            names.push((key, list.clone().unwrap_or_default()));
+        }
+        for (key, list) in names {
+            for n in list {
+                let v = n.get_ref();
+                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    self.push(
+                        Problem::new(
+                            "config::env",
+                            span(&n),
+                            format!("`{v}` in `{key}` is not a valid environment variable name"),
+                        )
+                        .help("use letters, digits and `_`"),
+                    );
+                }
+            }
+        }
+        let format = match &rt.url_format {
+            Some(f) if self.one_of(f, URL_FORMATS, "URL format") => match f.get_ref().as_str() {
+                "sqlalchemy" => UrlFormat::Sqlalchemy,
+                "jdbc" => UrlFormat::Jdbc,
+                _ => UrlFormat::Url,
+            },
+            _ => UrlFormat::Url,
+        };
+        let handoff = Handoff {
+            url_env,
+            format,
+            driver: rt.url_driver.as_ref().map(|d| d.get_ref().clone()),
+            user_env: strings(&rt.user_env).unwrap_or_default(),
+            password_env: strings(&rt.password_env).unwrap_or_default(),
+            drop_params: strings(&rt.drop_url_params).unwrap_or_default(),
+            config_files: strings(&rt.config_files).unwrap_or_default(),
+        };
+        let watch = match (&kind, strings(&rt.watch)) {
+            // Globs name what exists now; literal paths are kept even before they exist.
+            (_, Some(list)) => Some(
+                list.iter()
+                    .flat_map(|p| {
+                        if p.contains(['*', '?', '{']) {
+                            tree.matches(p)
+                        } else {
+                            vec![p.clone()]
+                        }
+                    })
+                    .map(|p| working_dir.join(p))
+                    .collect(),
+            ),
+            (ToolKind::Sql { migrations_dir }, None) => Some(vec![migrations_dir.clone()]),
+            (ToolKind::Command { .. }, None) => None,
+        };
+        let tracking = rt.tracking_query.as_ref().map(|q| Tracking {
+            query: q.get_ref().clone(),
+            migration_files: strings(&rt.migration_files).unwrap_or_default(),
+        });
+        let timeout = self.duration(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
+        let env = self.env(&rt.env, &["tool", "env"]);
+        ToolConfig {
+            name: tool_name,
+            title,
+            install,
+            origin,
+            kind,
+            working_dir,
+            timeout,
+            env,
+            apply_command,
+            down_command,
+            print_sql_command,
+            handoff,
+            watch,
+            tracking: tracking.filter(|_| !is_sql),
         }
     }
 
@@ -1602,13 +1866,85 @@ mod tests {
     }
 
     #[test]
-    fn tool_needs_a_command_unless_sql() {
-        let p = problems("[tool]\nname = \"prisma\"\n");
-        assert_eq!(p.len(), 1);
-        assert!(p[0].message.contains("needs a `command`"));
+    fn an_unknown_tool_needs_a_command_and_a_typo_gets_the_nearest_preset() {
+        let p = problems("[tool]\nname = \"prisa\"\n");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].message.contains("has no preset and no `command`"));
         assert!(
-            problems("[tool]\nname = \"prisma\"\ncommand = \"npx prisma migrate deploy\"\n")
-                .is_empty()
+            p[0].help.as_deref().unwrap_or("").contains("did you mean `prisma`?"),
+            "{p:#?}"
         );
+        assert!(problems("[tool]\nname = \"acme\"\ncommand = \"acme migrate\"\n").is_empty());
+    }
+
+    #[test]
+    fn a_preset_supplies_every_key_and_the_project_overrides_any() {
+        let c = parse(FILE_NAME, "[tool]\nname = \"knex\"\n", Path::new("/repo")).unwrap();
+        assert_eq!(
+            c.tool.kind_command().map(|c| c.display()),
+            Some("npx --no -- knex migrate:latest".into())
+        );
+        assert_eq!(
+            c.tool.down_command.as_ref().map(CommandSpec::display),
+            Some("npx --no -- knex migrate:down".into())
+        );
+        assert_eq!(c.tool.title.as_deref(), Some("Knex"));
+        let text = "[tool]\nname = \"knex\"\ncommand = [\"npx\", \"knex\", \"migrate:latest\", \"--env\", \"production\"]\ntracking-query = \"select name from app.knex_migrations\"\n[tool.env]\nNODE_ENV = \"production\"\n";
+        let c = parse(FILE_NAME, text, Path::new("/repo")).unwrap();
+        assert_eq!(
+            c.tool.kind_command().map(|c| c.display()),
+            Some("npx knex migrate:latest --env production".into())
+        );
+        assert_eq!(c.tool.env, vec![("NODE_ENV".into(), "production".into())]);
+        assert_eq!(
+            c.tool.tracking.as_ref().map(|t| t.query.as_str()),
+            Some("select name from app.knex_migrations")
+        );
+        // Keys the project did not give still come from the preset.
+        assert!(c.tool.down_command.is_some());
+        let p = problems("[tool]\nname = \"sql\"\ndown-command = \"x\"\nurl-format = \"odbc\"\n");
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(p[0].message.contains("takes no `down-command`"));
+        assert!(p[1].message.contains("unknown URL format `odbc`"));
+    }
+
+    #[test]
+    fn every_tool_preset_is_valid_and_documents_only_known_keys() {
+        for preset in crate::tools::presets::all() {
+            // Unknown keys in a preset's [tool] (and its variants) would be silently ignored.
+            let name = preset.name;
+            let text = crate::tools::presets::PRESETS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap()
+                .1;
+            let doc: toml::Table = toml::from_str(text).unwrap();
+            let mut tables: Vec<toml::Table> = Vec::new();
+            if let Some(t) = doc.get("tool").and_then(|t| t.as_table()) {
+                tables.push(t.clone());
+            }
+            for v in doc.get("variant").and_then(|v| v.as_array()).into_iter().flatten() {
+                let mut t = v.as_table().unwrap().clone();
+                t.remove("when");
+                tables.push(t);
+            }
+            for t in tables {
+                let mut unknown = Vec::new();
+                let text = toml::to_string(&t).unwrap();
+                let _: raw::RawTool = serde_ignored::deserialize(
+                    toml::Deserializer::new(&text),
+                    |p| unknown.push(p.to_string()),
+                )
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(unknown.is_empty(), "{name}: unknown keys {unknown:?}");
+            }
+            let c = parse(FILE_NAME, &format!("[tool]\nname = \"{name}\"\n"), Path::new("/repo"))
+                .unwrap_or_else(|e| panic!("{name}: {:?}", e.plain_lines()));
+            assert_eq!(c.tool.name, name);
+            if name != "sql" {
+                assert!(c.tool.tracking.is_some(), "{name} has no tracking-query");
+                assert!(preset.detectable(), "{name} has no detection rules");
+            }
+        }
     }
 }

@@ -71,12 +71,54 @@ pub(crate) struct RawProvider {
 pub(crate) struct RawTool {
     pub name: Option<S<String>>,
     pub migrations_dir: Option<S<String>>,
+    pub working_dir: Option<S<String>>,
     pub command: Option<S<RawCommand>>,
     pub apply_command: Option<S<RawCommand>>,
+    pub down_command: Option<S<RawCommand>>,
+    pub print_sql_command: Option<S<RawCommand>>,
     pub url_env: Option<Vec<S<String>>>,
+    pub url_format: Option<S<String>>,
+    pub url_driver: Option<S<String>>,
+    pub user_env: Option<Vec<S<String>>>,
+    pub password_env: Option<Vec<S<String>>>,
+    pub drop_url_params: Option<Vec<S<String>>>,
+    pub config_files: Option<Vec<S<String>>>,
+    pub watch: Option<Vec<S<String>>>,
+    pub tracking_query: Option<S<String>>,
+    pub migration_files: Option<Vec<S<String>>>,
     pub timeout: Option<S<String>>,
     #[serde(default)]
     pub env: BTreeMap<String, S<String>>,
+}
+
+impl RawTool {
+    /// `self` (the project's keys) over `base` (a preset's): every key the project gives wins;
+    /// `env` tables are merged key by key.
+    pub fn over(self, base: RawTool) -> RawTool {
+        let mut env = base.env;
+        env.extend(self.env);
+        RawTool {
+            name: self.name.or(base.name),
+            migrations_dir: self.migrations_dir.or(base.migrations_dir),
+            working_dir: self.working_dir.or(base.working_dir),
+            command: self.command.or(base.command),
+            apply_command: self.apply_command.or(base.apply_command),
+            down_command: self.down_command.or(base.down_command),
+            print_sql_command: self.print_sql_command.or(base.print_sql_command),
+            url_env: self.url_env.or(base.url_env),
+            url_format: self.url_format.or(base.url_format),
+            url_driver: self.url_driver.or(base.url_driver),
+            user_env: self.user_env.or(base.user_env),
+            password_env: self.password_env.or(base.password_env),
+            drop_url_params: self.drop_url_params.or(base.drop_url_params),
+            config_files: self.config_files.or(base.config_files),
+            watch: self.watch.or(base.watch),
+            tracking_query: self.tracking_query.or(base.tracking_query),
+            migration_files: self.migration_files.or(base.migration_files),
+            timeout: self.timeout.or(base.timeout),
+            env,
+        }
+    }
 }
 
 /// A command is either one shell string or an argv array. Deserialized by hand (no

@@ -2,9 +2,14 @@
 //!
 //! One trait, one file per implementation: the built-in `sql` tool (plain `migrations/*.sql`
 //! with a tracking table) and `command` (any tool, run as a child process with the
-//! connection string in its environment).
+//! connection string in its environment). `presets` and `detect` say which tool a project
+//! uses and how to run it; `handoff` says how the connection string reaches it.
 
 pub mod command;
+pub mod detect;
+pub mod explain;
+pub mod handoff;
+pub mod presets;
 pub mod split;
 pub mod sql;
 

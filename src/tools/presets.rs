@@ -1,0 +1,239 @@
+//! Tool presets (`pipelines/tools/<name>.toml`, embedded in the binary): how to detect a
+//! migration system and how to run it.
+//!
+//! A preset file has three parts:
+//! - `[preset]`: `title`, `install` (a hint shown when the command is missing) and `detect`,
+//!   a list of rules (see [`crate::tools::detect`]).
+//! - `[tool]`: any key of the project's own `[tool]` table; the project's keys win.
+//! - `[[variant]]`: `when` (a rule) and keys that replace `[tool]`'s when the rule holds
+//!   (e.g. a TypeScript data source). `{file}` in a variant's values is the path that
+//!   satisfied the first condition of `when`.
+
+use serde::Deserialize;
+
+use crate::tools::detect::{Condition, Evidence, Tree};
+
+/// Every preset, by name (`pipelines/tools/<name>.toml`).
+pub const PRESETS: &[(&str, &str)] = &[
+    ("sql", include_str!("../../pipelines/tools/sql.toml")),
+    ("prisma", include_str!("../../pipelines/tools/prisma.toml")),
+    ("drizzle", include_str!("../../pipelines/tools/drizzle.toml")),
+    ("django", include_str!("../../pipelines/tools/django.toml")),
+    ("alembic", include_str!("../../pipelines/tools/alembic.toml")),
+    ("rails", include_str!("../../pipelines/tools/rails.toml")),
+    ("flyway", include_str!("../../pipelines/tools/flyway.toml")),
+    (
+        "liquibase",
+        include_str!("../../pipelines/tools/liquibase.toml"),
+    ),
+    ("sqlx", include_str!("../../pipelines/tools/sqlx.toml")),
+    ("diesel", include_str!("../../pipelines/tools/diesel.toml")),
+    ("refinery", include_str!("../../pipelines/tools/refinery.toml")),
+    ("seaorm", include_str!("../../pipelines/tools/seaorm.toml")),
+    (
+        "golang-migrate",
+        include_str!("../../pipelines/tools/golang-migrate.toml"),
+    ),
+    ("goose", include_str!("../../pipelines/tools/goose.toml")),
+    ("dbmate", include_str!("../../pipelines/tools/dbmate.toml")),
+    ("knex", include_str!("../../pipelines/tools/knex.toml")),
+    (
+        "node-pg-migrate",
+        include_str!("../../pipelines/tools/node-pg-migrate.toml"),
+    ),
+    ("typeorm", include_str!("../../pipelines/tools/typeorm.toml")),
+    (
+        "sequelize",
+        include_str!("../../pipelines/tools/sequelize.toml"),
+    ),
+    ("ecto", include_str!("../../pipelines/tools/ecto.toml")),
+    ("laravel", include_str!("../../pipelines/tools/laravel.toml")),
+    ("atlas", include_str!("../../pipelines/tools/atlas.toml")),
+];
+
+/// The names of every preset.
+pub fn names() -> Vec<&'static str> {
+    PRESETS.iter().map(|(n, _)| *n).collect()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresetFile {
+    preset: Meta,
+    #[serde(default)]
+    tool: toml::Table,
+    #[serde(default)]
+    variant: Vec<Variant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    title: String,
+    #[serde(default)]
+    install: Option<String>,
+    #[serde(default)]
+    detect: Vec<Vec<Condition>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Variant {
+    when: Vec<Condition>,
+    #[serde(flatten)]
+    keys: toml::Table,
+}
+
+/// A preset, parsed.
+#[derive(Debug, Clone)]
+pub struct Preset {
+    pub name: &'static str,
+    pub title: String,
+    pub install: Option<String>,
+    detect: Vec<Vec<Condition>>,
+    tool: toml::Table,
+    variants: Vec<Variant>,
+}
+
+/// A preset applied to one project tree.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: &'static str,
+    pub title: String,
+    pub install: Option<String>,
+    /// The `[tool]` keys, with the matching variant's applied.
+    pub tool: toml::Table,
+    /// Files that prove the tool (empty when nothing in the tree does).
+    pub evidence: Vec<Evidence>,
+    /// The files that selected a variant, if one was.
+    pub variant: Option<Vec<Evidence>>,
+}
+
+/// The preset called `name`.
+pub fn get(name: &str) -> Option<Preset> {
+    let (name, text) = PRESETS.iter().find(|(n, _)| *n == name)?;
+    let file: PresetFile = toml::from_str(text)
+        .unwrap_or_else(|e| panic!("preset pipelines/tools/{name}.toml is invalid: {e}"));
+    Some(Preset {
+        name,
+        title: file.preset.title,
+        install: file.preset.install,
+        detect: file.preset.detect,
+        tool: file.tool,
+        variants: file.variant,
+    })
+}
+
+/// Every preset, parsed.
+pub fn all() -> Vec<Preset> {
+    names().into_iter().filter_map(get).collect()
+}
+
+impl Preset {
+    /// Whether the preset can be detected at all (the built-in `sql` tool is the fallback,
+    /// never a detected candidate).
+    pub fn detectable(&self) -> bool {
+        !self.detect.is_empty()
+    }
+
+    /// The preset's keys for the project in `tree`: the first matching variant applied,
+    /// and the files that prove the tool.
+    pub fn resolve(&self, tree: &Tree) -> Resolved {
+        let evidence = tree.all_rules(&self.detect);
+        let mut tool = self.tool.clone();
+        let mut variant = None;
+        for v in &self.variants {
+            if let Some(ev) = tree.first_rule(std::slice::from_ref(&v.when)) {
+                let file = ev.first().map(|e| e.path.clone()).unwrap_or_default();
+                for (k, val) in &v.keys {
+                    tool.insert(k.clone(), substitute(val, &file));
+                }
+                variant = Some(ev);
+                break;
+            }
+        }
+        Resolved {
+            name: self.name,
+            title: self.title.clone(),
+            install: self.install.clone(),
+            tool,
+            evidence,
+            variant,
+        }
+    }
+}
+
+fn substitute(v: &toml::Value, file: &str) -> toml::Value {
+    match v {
+        toml::Value::String(s) => toml::Value::String(s.replace("{file}", file)),
+        toml::Value::Array(a) => toml::Value::Array(a.iter().map(|x| substitute(x, file)).collect()),
+        toml::Value::Table(t) => toml::Value::Table(
+            t.iter()
+                .map(|(k, x)| (k.clone(), substitute(x, file)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A tool detected in a project.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub name: &'static str,
+    pub title: String,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Candidate {
+    /// "`knex` (Knex: knexfile.js)".
+    pub fn describe(&self) -> String {
+        format!(
+            "`{}` ({}: {})",
+            self.name,
+            self.title,
+            self.evidence
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// Every preset whose detection rules hold in `tree`.
+pub fn detect(tree: &Tree) -> Vec<Candidate> {
+    all()
+        .into_iter()
+        .filter(|p| p.detectable())
+        .filter_map(|p| {
+            let evidence = tree.all_rules(&p.detect);
+            (!evidence.is_empty()).then(|| Candidate {
+                name: p.name,
+                title: p.title.clone(),
+                evidence,
+            })
+        })
+        .collect()
+}
+
+/// What to tell a user when no migration system was found.
+pub const NONE_FOUND_HELP: &str = "no migration tool detected: put plain SQL files in migrations/ for the built-in `sql` tool (`[tool] name = \"sql\"`), write the next one from a desired schema with `neon-migrate generate NAME --schema schema.sql`, or name your tool under [tool]";
+
+/// The message and help for two or more candidates.
+pub fn ambiguity(candidates: &[Candidate]) -> (String, String) {
+    let listed: Vec<String> = candidates.iter().map(Candidate::describe).collect();
+    let message = format!(
+        "{} migration tools detected: {}",
+        candidates.len(),
+        listed.join("; ")
+    );
+    let choices: Vec<String> = candidates
+        .iter()
+        .map(|c| format!("`name = \"{}\"`", c.name))
+        .collect();
+    let help = format!(
+        "choose one in neon-migrate.toml under [tool]: {} (or `neon-migrate init --tool {}`)",
+        choices.join(" or "),
+        candidates[0].name
+    );
+    (message, help)
+}

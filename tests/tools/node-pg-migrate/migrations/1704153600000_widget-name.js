@@ -1,0 +1,6 @@
+exports.up = (pgm) => {
+  pgm.addColumn("widgets", { name: { type: "text" } });
+};
+exports.down = (pgm) => {
+  pgm.dropColumn("widgets", "name");
+};
