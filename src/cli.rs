@@ -12,9 +12,10 @@ use crate::config::{self, Config, StageKind};
 use crate::engine::{self, EventSink};
 use crate::exit;
 use crate::git::{self, GitInfo};
+use crate::output::Outputs;
 use crate::providers::local::LocalProvider;
 use crate::providers::{self, Provider};
-use crate::report::{self, Report};
+use crate::report;
 use crate::secret::Redactor;
 
 #[derive(Debug, Parser)]
@@ -52,6 +53,19 @@ pub enum Command {
         /// Print the report as JSON (versioned; see the README).
         #[arg(long)]
         json: bool,
+        /// Also write the report as Markdown to FILE (also appended to $GITHUB_STEP_SUMMARY when set).
+        #[arg(long, value_name = "FILE")]
+        summary_md: Option<PathBuf>,
+    },
+    /// Install, remove or inspect the git pre-push hook that runs the `pre-push` pipeline.
+    Hooks {
+        #[command(subcommand)]
+        action: HooksAction,
+    },
+    /// What the installed git hooks call (reads the pushed refs from stdin).
+    Hook {
+        #[command(subcommand)]
+        hook: HookName,
     },
     /// Delete expired test Neon database branches left by killed runs.
     Gc {
@@ -142,6 +156,27 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum HooksAction {
+    /// Write the git pre-push hook (honours core.hooksPath; a hook already there is kept as pre-push.old).
+    Install,
+    /// Remove the git pre-push hook and restore a kept pre-push.old.
+    Uninstall,
+    /// Show where the git pre-push hook is, whether it is current, what it runs and watches.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookName {
+    /// Run the `pre-push` pipeline for each pushed git branch whose watched paths changed.
+    PrePush {
+        /// The remote's name (git passes it; default: $PRE_COMMIT_REMOTE_NAME, else origin).
+        remote: Option<String>,
+        /// The remote's URL (git passes it).
+        url: Option<String>,
+    },
+}
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     config::duration::parse(s)
 }
@@ -171,17 +206,39 @@ where
             };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    // The hook decides whether there is anything to do before any runtime starts: a push
+    // that changes no watched path must cost milliseconds.
+    if let Command::Hook {
+        hook: HookName::PrePush { remote, url },
+    } = &cli.command
     {
+        let cwd = match &cli.dir {
+            Some(d) => d.clone(),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        return crate::hooks::pre_push(
+            &cwd,
+            cli.config.as_deref(),
+            remote.as_deref(),
+            url.as_deref(),
+        );
+    }
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::INTERNAL;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(dispatch(cli))
+}
+
+/// The async runtime of a command; `Err` is the exit code.
+pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            exit::INTERNAL
+        })
 }
 
 async fn dispatch(cli: Cli) -> i32 {
@@ -192,7 +249,12 @@ async fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Demo { dir } => crate::demo::run(dir).await,
         Command::Init { tool, force } => crate::init::run(&cwd, tool.as_deref(), force),
-        Command::Rollback { to, down, steps, yes } => {
+        Command::Rollback {
+            to,
+            down,
+            steps,
+            yes,
+        } => {
             let git = git::discover(&cwd).ok();
             match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
                 Ok(config) => crate::rollback::run(&config, to.as_deref(), down, steps, yes).await,
@@ -265,10 +327,24 @@ async fn dispatch(cli: Cli) -> i32 {
             Ok((config, git)) => plan(&config, &git, &pipeline, json),
             Err(code) => code,
         },
-        Command::Run { pipeline, json } => match setup(cli.config.as_deref(), &cwd) {
-            Ok((config, git)) => run(&config, &git, &pipeline, json).await,
+        Command::Run {
+            pipeline,
+            json,
+            summary_md,
+        } => match setup(cli.config.as_deref(), &cwd) {
+            Ok((config, git)) => {
+                let outputs = Outputs::from_env(json, summary_md, Some(&git.root));
+                run_with(&config, &git, &pipeline, &outputs).await
+            }
             Err(code) => code,
         },
+        Command::Hooks { action } => match action {
+            HooksAction::Install => crate::hooks::install(&cwd),
+            HooksAction::Uninstall => crate::hooks::uninstall(&cwd),
+            HooksAction::Status => crate::hooks::status(&cwd, cli.config.as_deref()),
+        },
+        // Handled in `run_from`, before the runtime starts.
+        Command::Hook { .. } => exit::INTERNAL,
         Command::Gc { dry_run, all } => {
             let git = git::discover(&cwd).ok();
             let config = match load_config(cli.config.as_deref(), &cwd, git.as_ref()) {
@@ -479,19 +555,6 @@ pub(crate) fn empty_git() -> GitInfo {
     }
 }
 
-struct Printer;
-
-impl EventSink for Printer {
-    fn run_started(&self, r: &Report) {
-        println!("{}", report::render_header(r));
-        let _ = std::io::stdout().flush();
-    }
-    fn stage_finished(&self, s: &report::StageReport) {
-        print!("{}", report::render_stage(s));
-        let _ = std::io::stdout().flush();
-    }
-}
-
 /// Ctrl-C and SIGTERM flip the returned flag; the engine then stops and cleans up.
 fn interrupt_flag() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
@@ -514,6 +577,17 @@ fn interrupt_flag() -> watch::Receiver<bool> {
 
 /// Runs a pipeline and prints its report; returns the exit code.
 pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
+    run_with(
+        config,
+        git,
+        pipeline,
+        &Outputs::from_env(json, None, Some(&git.root)),
+    )
+    .await
+}
+
+/// Runs a pipeline and produces every output `outputs` asks for; returns the exit code.
+pub async fn run_with(config: &Config, git: &GitInfo, pipeline: &str, outputs: &Outputs) -> i32 {
     let Some(p) = find_pipeline(config, pipeline) else {
         return exit::CONFIG;
     };
@@ -528,7 +602,8 @@ pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> 
             return exit::PROVIDER;
         }
     };
-    let sink: &dyn EventSink = if json { &engine::Silent } else { &Printer };
+    let live = crate::output::Live::new(outputs.style);
+    let sink: &dyn EventSink = if outputs.json { &engine::Silent } else { &live };
     let result = engine::run(
         config,
         git,
@@ -543,11 +618,18 @@ pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> 
         Ok(r) => r,
         Err(f) => &f.report,
     };
-    if json {
+    drop(live);
+    if outputs.json {
         println!("{}", report::render_json(report));
     } else {
-        print!("{}", report::render_footer(report));
+        let footer = report::render_footer(report);
+        if outputs.style.color {
+            print!("{}", crate::output::colorize(&footer));
+        } else {
+            print!("{footer}");
+        }
     }
+    crate::output::finish(report, config, outputs);
     report.exit_code
 }
 

@@ -108,7 +108,7 @@ impl Report {
     }
 }
 
-fn ms(ms: u64) -> String {
+pub(crate) fn ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
@@ -116,7 +116,7 @@ fn ms(ms: u64) -> String {
     }
 }
 
-fn exit_name(code: i32) -> &'static str {
+pub(crate) fn exit_name(code: i32) -> &'static str {
     exit::TABLE
         .iter()
         .find(|(c, _, _)| *c == code)

@@ -14,7 +14,9 @@ mod cli_config;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
+mod hooks;
 mod naming;
+mod outputs;
 mod neon_provider;
 mod neonctl;
 mod parent;
@@ -54,6 +56,8 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(emulator::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(neonctl::tests());
+    all.extend(hooks::tests());
+    all.extend(outputs::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all
 }

@@ -1,0 +1,621 @@
+//! The git pre-push hook end to end: `hooks install | uninstall | status`, and real `git push`es
+//! to a local bare remote — through the installed thin hook, through the `cargo xtask migrate`
+//! fallback, and through husky, lefthook and pre-commit (pinned in tests/tools/hook-managers/,
+//! installed by scripts/test into the test-tools cache; without them those tests are skipped
+//! with the reason, unless `NEON_MIGRATE_REQUIRE_TOOLS=1`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use neon_migrate::exit;
+use neon_migrate::hooks::SCRIPT;
+use neon_migrate::providers::local::cluster;
+
+use crate::neonctl::{tools_dir, tools_required};
+use crate::support::{cluster as shared_cluster, Output, Project, BIN};
+
+/// A test: (name, function, why it is skipped).
+type Entry = (&'static str, fn(), Option<&'static str>);
+
+pub fn tests() -> Vec<Entry> {
+    let plain: &[(&'static str, fn())] = &[
+        (
+            "hooks_install_writes_the_thin_hook_keeps_a_foreign_one_as_old_and_uninstall_restores_it",
+            install_keeps_foreign,
+        ),
+        (
+            "hooks_install_honours_core_hooks_path",
+            install_honours_hooks_path,
+        ),
+        (
+            "git_push_changing_no_watched_path_proves_nothing_and_a_config_change_does",
+            push_no_op_then_config_change,
+        ),
+        (
+            "git_push_with_neon_migrate_0_bypasses_the_hook",
+            push_bypassed,
+        ),
+        (
+            "git_push_of_a_new_git_branch_proves_its_migration_in_a_worktree_named_after_the_git_branch",
+            push_new_git_branch,
+        ),
+        (
+            "git_push_of_a_failing_migration_is_stopped_and_the_remote_git_branch_unchanged",
+            push_failing,
+        ),
+        (
+            "git_push_deleting_a_remote_git_branch_proves_nothing",
+            push_delete,
+        ),
+    ];
+    let mut all: Vec<Entry> = plain.iter().map(|(n, f)| (*n, *f, None)).collect();
+    all.push((
+        "git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate",
+        xtask_fallback,
+        skip(&[Manager::Xtask]),
+    ));
+    all.push((
+        "husky_runs_neon_migrate_on_git_push",
+        husky,
+        skip(&[Manager::Husky]),
+    ));
+    all.push((
+        "lefthook_runs_neon_migrate_on_git_push",
+        lefthook,
+        skip(&[Manager::Lefthook]),
+    ));
+    all.push((
+        "pre_commit_runs_neon_migrate_on_git_push",
+        pre_commit,
+        skip(&[Manager::PreCommit]),
+    ));
+    all
+}
+
+// ---- the pinned hook managers -------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+enum Manager {
+    Husky,
+    Lefthook,
+    PreCommit,
+    /// The example crate's binary (scripts/test builds it beside the binary under test).
+    Xtask,
+}
+
+impl Manager {
+    fn path(self) -> PathBuf {
+        let d = tools_dir().join("hook-managers");
+        match self {
+            Manager::Husky => d.join("npm/node_modules/husky/bin.js"),
+            Manager::Lefthook => d.join("npm/node_modules/.bin/lefthook"),
+            Manager::PreCommit => d.join("venv/bin/pre-commit"),
+            Manager::Xtask => Path::new(BIN).with_file_name("xtask"),
+        }
+    }
+
+    fn problem(self) -> Option<String> {
+        let path = self.path();
+        let how = match self {
+            Manager::Xtask => "scripts/test builds examples/xtask",
+            _ => "scripts/test installs tests/tools/hook-managers",
+        };
+        if !path.exists() {
+            return Some(format!("{} is missing ({how})", path.display()));
+        }
+        if !matches!(self, Manager::Xtask) && !tools_dir().join("hook-managers/.stamp").exists() {
+            return Some(format!(
+                "the hook managers are installed only in part ({how})"
+            ));
+        }
+        None
+    }
+}
+
+fn skip(managers: &[Manager]) -> Option<&'static str> {
+    if tools_required() {
+        return None;
+    }
+    let problems: Vec<String> = managers.iter().filter_map(|m| m.problem()).collect();
+    (!problems.is_empty()).then(|| &*Box::leak(problems.join("; ").into_boxed_str()))
+}
+
+#[track_caller]
+fn manager(m: Manager) -> PathBuf {
+    if let Some(p) = m.problem() {
+        panic!("{p} (NEON_MIGRATE_REQUIRE_TOOLS=1)");
+    }
+    m.path()
+}
+
+// ---- a project with a bare remote ---------------------------------------------------------
+
+const INIT: &str = "create table customers (id bigint primary key);\n";
+const ORDERS: &str = "create table orders (id bigint primary key);\n";
+
+/// A project whose first commit (one migration) is on a local bare remote `origin`, whose
+/// default git branch is the project's git branch.
+struct Pushable {
+    p: Project,
+    remote: tempfile::TempDir,
+    /// The git branch the project started on (the remote's default).
+    main: String,
+}
+
+impl Pushable {
+    fn new(name: &str) -> Self {
+        let p = Project::new(name).migration("0001_init.sql", INIT).commit();
+        let main = p.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+        let remote = tempfile::Builder::new()
+            .prefix("nm-it-remote-")
+            .tempdir()
+            .expect("temp dir");
+        run_git(remote.path(), &["init", "-q", "--bare"], &[]).success();
+        p.git(&[
+            "remote",
+            "add",
+            "origin",
+            &remote.path().display().to_string(),
+        ]);
+        let s = Pushable { p, remote, main };
+        s.git(&["push", "-q", "--no-verify", "origin", "HEAD"])
+            .success();
+        s.git(&["remote", "set-head", "origin", "-a"]).success();
+        s
+    }
+
+    /// git in the project, hooks enabled, neon-migrate found through `$NEON_MIGRATE_BIN`.
+    fn git(&self, args: &[&str]) -> Git {
+        run_git(self.p.path(), args, &[("NEON_MIGRATE_BIN", BIN)])
+    }
+
+    fn git_env(&self, args: &[&str], env: &[(&str, &str)]) -> Git {
+        run_git(self.p.path(), args, env)
+    }
+
+    /// The remote's commit of `git_branch` (empty when it has none).
+    fn remote_sha(&self, git_branch: &str) -> String {
+        run_git(
+            self.remote.path(),
+            &[
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/heads/{git_branch}"),
+            ],
+            &[],
+        )
+        .stdout
+        .trim()
+        .to_owned()
+    }
+
+    fn install(&self) {
+        self.p.run(&["hooks", "install"]).code(exit::OK);
+    }
+}
+
+/// What one git command did.
+struct Git {
+    out: Output,
+}
+
+impl Git {
+    #[track_caller]
+    fn success(&self) -> &Output {
+        self.out.code(0)
+    }
+}
+
+impl std::ops::Deref for Git {
+    type Target = Output;
+    fn deref(&self) -> &Output {
+        &self.out
+    }
+}
+
+/// git with a clean configuration, the test's cluster, and `env`.
+fn run_git(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Git {
+    let mut c = Command::new("git");
+    c.args([
+        "-c",
+        "user.name=neon-migrate tests",
+        "-c",
+        "user.email=tests@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ])
+    .args(args)
+    .current_dir(dir)
+    .env("GIT_CONFIG_NOSYSTEM", "1")
+    .env("GIT_CONFIG_GLOBAL", "/dev/null")
+    .env(cluster::ENV_DIR, &shared_cluster().dir)
+    .env("NO_COLOR", "1")
+    .env_remove("NEON_MIGRATE")
+    .env_remove("NEON_MIGRATE_BIN")
+    .env_remove("DATABASE_URL")
+    .env_remove("GITHUB_ACTIONS")
+    .env_remove("GITHUB_STEP_SUMMARY")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let started = Instant::now();
+    let out = c.output().expect("run git");
+    Git {
+        out: Output {
+            command: format!("git {}", args.join(" ")),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+            took: started.elapsed(),
+        },
+    }
+}
+
+/// Asserts that the pre-push pipeline ran for `git_branch` and passed.
+#[track_caller]
+fn assert_proved(out: &Output, git_branch: &str) {
+    let db = format!(
+        "Neon database branch  migrate/{}",
+        git_branch.to_lowercase()
+    );
+    out.stderr_has("neon-migrate · pipeline `pre-push`")
+        .stderr_has(&format!("git branch            {git_branch} @"))
+        .stderr_has(&db)
+        .stderr_has("PASSED");
+}
+
+// ---- the tests ----------------------------------------------------------------------------
+
+fn install_keeps_foreign() {
+    let p = Project::new("hooks_install").commit();
+    let hooks = p.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let foreign = "#!/bin/sh\necho 'foreign hook ran'\n";
+    std::fs::write(hooks.join("pre-push"), foreign).unwrap();
+
+    p.run(&["hooks", "install"])
+        .code(exit::OK)
+        .stdout_has("kept the existing hook as .git/hooks/pre-push.old")
+        .stdout_has("installed .git/hooks/pre-push");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        SCRIPT
+    );
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push.old")).unwrap(),
+        foreign
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(hooks.join("pre-push"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111, "the hook is executable: {mode:o}");
+
+    p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has("hooks folder   .git/hooks (default; core.hooksPath unset)")
+        .stdout_has("pre-push       installed, v2 (current)")
+        .stdout_has("kept hook      .git/hooks/pre-push.old (runs first)")
+        .stdout_has("watches        migrations, neon-migrate.toml");
+    p.run(&["hooks", "install"])
+        .code(exit::OK)
+        .stdout_has("is installed and current");
+
+    // An outdated hook of ours is updated in place; the kept one stays.
+    std::fs::write(
+        hooks.join("pre-push"),
+        "#!/bin/sh\n# neon-migrate pre-push hook v1\n",
+    )
+    .unwrap();
+    p.run(&["hooks", "install"])
+        .code(exit::OK)
+        .stdout_has("updated .git/hooks/pre-push (was v1)");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push.old")).unwrap(),
+        foreign
+    );
+
+    // A second foreign hook while one is kept: refused, nothing changes.
+    std::fs::write(hooks.join("pre-push"), "#!/bin/sh\necho other\n").unwrap();
+    p.run(&["hooks", "install"])
+        .code(exit::CONFIG)
+        .stderr_has("pre-push.old exists already; nothing changed");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        "#!/bin/sh\necho other\n"
+    );
+    p.run(&["hooks", "uninstall"])
+        .code(exit::OK)
+        .stdout_has("is not neon-migrate's; left alone");
+
+    std::fs::write(hooks.join("pre-push"), SCRIPT).unwrap();
+    p.run(&["hooks", "uninstall"])
+        .code(exit::OK)
+        .stdout_has("removed .git/hooks/pre-push")
+        .stdout_has("restored .git/hooks/pre-push.old as .git/hooks/pre-push");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        foreign
+    );
+    assert!(!hooks.join("pre-push.old").exists());
+}
+
+fn install_honours_hooks_path() {
+    let p = Project::new("hooks_path").commit();
+    p.git(&["config", "core.hooksPath", ".githooks"]);
+    p.run(&["hooks", "install"])
+        .code(exit::OK)
+        .stdout_has("installed .githooks/pre-push (core.hooksPath)");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join(".githooks/pre-push")).unwrap(),
+        SCRIPT
+    );
+    assert!(!p.path().join(".git/hooks/pre-push").exists());
+    p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has("hooks folder   .githooks (core.hooksPath)");
+}
+
+fn push_no_op_then_config_change() {
+    let s = Pushable::new("push_noop");
+    s.install();
+    let p = s.p.file("README.md", "docs only\n").commit();
+    let s = Pushable { p, ..s };
+    let out = s.git(&["push", "origin", "HEAD"]);
+    out.success()
+        .stderr_has("no watched path changed (migrations, neon-migrate.toml); nothing to prove")
+        .stderr_has(&format!("git branch {} at", s.main));
+    assert!(!out.stderr.contains("pipeline `pre-push`"), "{}", *out);
+    assert_eq!(s.remote_sha(&s.main), s.p.git(&["rev-parse", "HEAD"]));
+
+    // The config declares the checks: changing it is something to prove.
+    let s2 = s.p.config("# a comment that changes the file\n").commit();
+    let s = Pushable { p: s2, ..s };
+    let out = s.git(&["push", "origin", "HEAD"]);
+    out.success()
+        .stderr_has("1 watched file(s) changed: neon-migrate.toml");
+    assert_proved(&out, &s.main);
+    s.p.assert_no_test_db_branches();
+}
+
+fn push_bypassed() {
+    let s = Pushable::new("push_bypass");
+    s.install();
+    let p = s.p.migration("0002_orders.sql", ORDERS).commit();
+    let s = Pushable { p, ..s };
+    let out = s.git_env(
+        &["push", "origin", "HEAD"],
+        &[("NEON_MIGRATE_BIN", BIN), ("NEON_MIGRATE", "0")],
+    );
+    out.success()
+        .stderr_has("neon-migrate: skipped (NEON_MIGRATE=0)");
+    assert!(!out.stderr.contains("pipeline"), "{}", *out);
+    assert_eq!(s.remote_sha(&s.main), s.p.git(&["rev-parse", "HEAD"]));
+}
+
+fn push_new_git_branch() {
+    let s = Pushable::new("push_new");
+    s.install();
+    let p =
+        s.p.git_branch("feature/Add-Orders")
+            .migration("0002_orders.sql", ORDERS)
+            .commit();
+    let s = Pushable { p, ..s };
+    let main = s.main.clone();
+    s.p.git(&["checkout", "-q", &main]);
+    // The pushed commit is not the checked-out one, and the work tree lacks its migration.
+    assert!(!s.p.path().join("migrations/0002_orders.sql").exists());
+    let out = s.git(&["push", "origin", "feature/Add-Orders"]);
+    out.success()
+        .stderr_has(&format!(
+            "git branch feature/Add-Orders at {} since its merge-base",
+            &s.p.git(&["rev-parse", "--short=7", "feature/Add-Orders"])
+        ))
+        .stderr_has(&format!("with origin/{main} (new git branch)"))
+        .stderr_has("1 watched file(s) changed: migrations/0002_orders.sql")
+        .stderr_has("proving it in a temporary worktree")
+        .stderr_has("applied 0002_orders.sql");
+    assert_proved(&out, "feature/Add-Orders");
+    assert_eq!(
+        s.remote_sha("feature/Add-Orders"),
+        s.p.git(&["rev-parse", "feature/Add-Orders"])
+    );
+    let worktrees = s.p.git(&["worktree", "list"]);
+    assert_eq!(
+        worktrees.lines().count(),
+        1,
+        "the temporary worktree is gone:\n{worktrees}"
+    );
+    s.p.assert_no_test_db_branches();
+}
+
+fn push_failing() {
+    let s = Pushable::new("push_failing");
+    s.install();
+    let before = s.remote_sha(&s.main);
+    let p =
+        s.p.migration(
+            "0002_broken.sql",
+            "create table broken (id bigint primary key,);\n",
+        )
+        .commit();
+    let s = Pushable { p, ..s };
+    let out = s.git(&["push", "origin", "HEAD"]);
+    assert_ne!(out.code, 0, "the push must fail\n{}", *out);
+    out.stderr_has("FAILED")
+        .stderr_has("0002_broken.sql")
+        .stderr_has("the push is stopped")
+        .stderr_has("failed to push some refs");
+    assert_eq!(s.remote_sha(&s.main), before, "the remote is unchanged");
+    s.p.assert_no_test_db_branches();
+}
+
+fn push_delete() {
+    let s = Pushable::new("push_delete");
+    s.git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        "HEAD:refs/heads/old-work",
+    ])
+    .success();
+    s.install();
+    let out = s.git(&["push", "origin", ":old-work"]);
+    out.success()
+        .stderr_has("neon-migrate: refs/heads/old-work: deleted, nothing to prove");
+    assert_eq!(s.remote_sha("old-work"), "");
+}
+
+/// A `cargo` on PATH that only knows `cargo xtask …`, running the example crate's binary: the
+/// hook's last fallback, with arguments and stdin forwarded.
+fn xtask_fallback() {
+    let xtask = manager(Manager::Xtask);
+    let s = Pushable::new("push_xtask");
+    s.install();
+    let bin = tempfile::tempdir().unwrap();
+    let cargo = bin.path().join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = xtask ] || {{ echo \"unexpected: cargo $*\" >&2; exit 64; }}\nshift\nexec '{}' \"$@\"\n",
+            xtask.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let p = s.p.migration("0002_orders.sql", ORDERS).commit();
+    let s = Pushable { p, ..s };
+    let git = std::env::var("PATH").unwrap_or_default();
+    // git itself must stay reachable: it is wherever the test's PATH has it.
+    let git_dir = git
+        .split(':')
+        .find(|d| Path::new(d).join("git").is_file())
+        .unwrap_or("/usr/bin");
+    let path = format!("{path}:{git_dir}");
+    let out = s.git_env(&["push", "origin", "HEAD"], &[("PATH", &path)]);
+    out.success();
+    assert_proved(&out, &s.main);
+    s.p.assert_no_test_db_branches();
+}
+
+/// Pushes a new migration on `feature/<name>` with neon-migrate on PATH (as the snippets
+/// expect it) and checks that it proved the migration. Managers differ in where the hook's
+/// output ends up, so both streams are searched.
+fn push_feature_and_assert_proved(s: Pushable, name: &str, env: &[(&str, &str)]) {
+    let git_branch = format!("feature/{name}");
+    let p =
+        s.p.git_branch(&git_branch)
+            .migration("0002_orders.sql", ORDERS)
+            .commit();
+    let s = Pushable { p, ..s };
+    let path = path_with(&[Path::new(BIN).parent().unwrap()]);
+    let mut env = env.to_vec();
+    if !env.iter().any(|(k, _)| *k == "PATH") {
+        env.push(("PATH", &path));
+    }
+    let out = s.git_env(&["push", "origin", &git_branch], &env);
+    out.success();
+    let all = format!("{}{}", out.stdout, out.stderr);
+    for needle in [
+        "1 watched file(s) changed: migrations/0002_orders.sql".to_owned(),
+        "neon-migrate · pipeline `pre-push`".to_owned(),
+        format!("Neon database branch  migrate/{git_branch}"),
+        "PASSED".to_owned(),
+    ] {
+        assert!(all.contains(&needle), "no {needle:?}\n{}", *out);
+    }
+    assert_eq!(s.remote_sha(&git_branch), s.p.git(&["rev-parse", "HEAD"]));
+    s.p.assert_no_test_db_branches();
+}
+
+/// `dirs` in front of the test's PATH.
+fn path_with(dirs: &[&Path]) -> String {
+    let mut parts: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    parts.push(std::env::var("PATH").unwrap_or_default());
+    parts.join(":")
+}
+
+/// Runs a hook manager's install command in the project.
+#[track_caller]
+fn manager_install(s: &Pushable, program: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let mut c = Command::new(program);
+    c.args(args)
+        .current_dir(s.p.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run the hook manager");
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// husky 9: `husky` sets core.hooksPath to `.husky/_`; the project's hook is `.husky/pre-push`.
+fn husky() {
+    let husky = manager(Manager::Husky);
+    let s = Pushable::new("husky");
+    let p = s.p.file(
+        ".husky/pre-push",
+        include_str!("../../examples/hook-managers/husky-pre-push"),
+    );
+    let s = Pushable { p, ..s };
+    let node = Path::new("node");
+    manager_install(&s, node, &[&husky.display().to_string()], &[]);
+    assert_eq!(s.p.git(&["config", "core.hooksPath"]), ".husky/_");
+    push_feature_and_assert_proved(s, "husky", &[]);
+}
+
+/// lefthook: `lefthook install` writes its own hooks, which read `lefthook.yml`.
+fn lefthook() {
+    let lefthook = manager(Manager::Lefthook);
+    let s = Pushable::new("lefthook");
+    let p = s.p.file(
+        "lefthook.yml",
+        include_str!("../../examples/hook-managers/lefthook.yml"),
+    );
+    let s = Pushable { p, ..s };
+    manager_install(&s, &lefthook, &["install"], &[]);
+    // The hooks lefthook writes find it on PATH, as they would in node_modules/.bin.
+    let path = path_with(&[Path::new(BIN).parent().unwrap(), lefthook.parent().unwrap()]);
+    push_feature_and_assert_proved(s, "lefthook", &[("PATH", &path)]);
+}
+
+/// pre-commit: reads the pushed refs itself and passes them in `PRE_COMMIT_*` variables.
+fn pre_commit() {
+    let pre_commit = manager(Manager::PreCommit);
+    let s = Pushable::new("pre_commit");
+    let p =
+        s.p.file(
+            ".pre-commit-config.yaml",
+            include_str!("../../examples/hook-managers/pre-commit-config.yaml"),
+        )
+        .commit();
+    let s = Pushable { p, ..s };
+    s.git(&["push", "-q", "--no-verify", "origin", "HEAD"])
+        .success();
+    let home_dir = tempfile::tempdir().unwrap();
+    let home = home_dir.path().display().to_string();
+    let env = [("PRE_COMMIT_HOME", home.as_str())];
+    manager_install(
+        &s,
+        &pre_commit,
+        &["install", "--hook-type", "pre-push"],
+        &env,
+    );
+    push_feature_and_assert_proved(s, "pre-commit", &env);
+}
