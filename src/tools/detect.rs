@@ -84,12 +84,15 @@ impl std::fmt::Display for Evidence {
     }
 }
 
+/// A folder's entries: (name, is a folder), listed once.
+type Listing = Rc<Vec<(String, bool)>>;
+
 /// A project tree, read lazily: each glob reads only the folders it can match in, and every
 /// folder is read at most once.
 #[derive(Debug)]
 pub struct Tree {
     root: PathBuf,
-    listed: RefCell<HashMap<String, Rc<Vec<(String, bool)>>>>,
+    listed: RefCell<HashMap<String, Listing>>,
     budget: Cell<usize>,
 }
 
@@ -416,15 +419,35 @@ mod tests {
     fn globs() {
         assert!(glob_match("drizzle.config.*", "drizzle.config.ts"));
         assert!(!glob_match("drizzle.config.*", "src/drizzle.config.ts"));
-        assert!(glob_match("**/migrations/0*.py", "shop/migrations/0001_initial.py"));
-        assert!(glob_match("**/migrations/0*.py", "migrations/0001_initial.py"));
-        assert!(!glob_match("**/migrations/0*.py", "shop/migrations/__init__.py"));
-        assert!(glob_match("migrations/V*__*.sql", "migrations/V1__init.sql"));
-        assert!(!glob_match("migrations/V*__*.sql", "migrations/V1_init.sql"));
+        assert!(glob_match(
+            "**/migrations/0*.py",
+            "shop/migrations/0001_initial.py"
+        ));
+        assert!(glob_match(
+            "**/migrations/0*.py",
+            "migrations/0001_initial.py"
+        ));
+        assert!(!glob_match(
+            "**/migrations/0*.py",
+            "shop/migrations/__init__.py"
+        ));
+        assert!(glob_match(
+            "migrations/V*__*.sql",
+            "migrations/V1__init.sql"
+        ));
+        assert!(!glob_match(
+            "migrations/V*__*.sql",
+            "migrations/V1_init.sql"
+        ));
         assert!(glob_match("a?c", "abc"));
         assert_eq!(
             expand_braces("{,src/}data-source.{js,ts}"),
-            ["data-source.js", "data-source.ts", "src/data-source.js", "src/data-source.ts"]
+            [
+                "data-source.js",
+                "data-source.ts",
+                "src/data-source.js",
+                "src/data-source.ts"
+            ]
         );
     }
 
@@ -445,7 +468,10 @@ mod tests {
         assert_eq!(referenced_env(py), ["PGHOST", "APP_DB_URL", "SECRET_KEY"]);
         let json = r#"{"production": {"use_env_variable": "MY_DB_URL", "dialect": "postgres"}}"#;
         assert_eq!(referenced_env(json), ["MY_DB_URL"]);
-        assert_eq!(referenced_env("url=${JDBC_DATABASE_URL}"), ["JDBC_DATABASE_URL"]);
+        assert_eq!(
+            referenced_env("url=${JDBC_DATABASE_URL}"),
+            ["JDBC_DATABASE_URL"]
+        );
     }
 
     #[test]
@@ -470,7 +496,10 @@ mod tests {
             .try_into()
             .unwrap();
         let ev = tree.first_rule(&rules).unwrap();
-        assert_eq!(ev[0].to_string(), "db/migrations/20240101_init.sql (contains `-- migrate:up`)");
+        assert_eq!(
+            ev[0].to_string(),
+            "db/migrations/20240101_init.sql (contains `-- migrate:up`)"
+        );
         // node_modules is never searched.
         assert_eq!(tree.all_rules(&rules).len(), 1);
         let both: Vec<Vec<Condition>> = vec![vec![

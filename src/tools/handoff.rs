@@ -129,12 +129,19 @@ impl Plan {
                 continue;
             };
             for name in definite_url_vars(&text) {
-                set(&mut plan, &name, Value::Url, Source::Referenced(file.clone()));
+                set(
+                    &mut plan,
+                    &name,
+                    Value::Url,
+                    Source::Referenced(file.clone()),
+                );
             }
             for name in referenced_env(&text) {
-                if plan.base.iter().any(|e| {
-                    e.name == name && e.source == Source::Referenced(file.clone())
-                }) {
+                if plan
+                    .base
+                    .iter()
+                    .any(|e| e.name == name && e.source == Source::Referenced(file.clone()))
+                {
                     continue;
                 }
                 match classify(&name) {
@@ -178,11 +185,7 @@ impl Plan {
     }
 
     /// The values for `url`: (base, explicit).
-    pub fn render(
-        &self,
-        tool: &ToolConfig,
-        url: &str,
-    ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
+    pub fn render(&self, tool: &ToolConfig, url: &str) -> Result<(EnvPairs, EnvPairs), String> {
         let parsed = PgUrl::parse(url).ok_or_else(|| {
             "the connection string of the Neon database branch is not a postgres:// URL".to_owned()
         })?;
@@ -210,7 +213,9 @@ impl Plan {
         let render = |entries: &[Entry]| -> Vec<(String, String)> {
             entries
                 .iter()
-                .filter(|e| !(e.value == Value::Part(Part::SslMode) && u.param("sslmode").is_none()))
+                .filter(|e| {
+                    !(e.value == Value::Part(Part::SslMode) && u.param("sslmode").is_none())
+                })
                 .map(|e| (e.name.clone(), value(&e.value)))
                 .collect()
         };
@@ -317,8 +322,7 @@ impl PgUrl {
             },
             None => (None, None),
         };
-        let (host, port) = if let Some(end) = hostport.strip_prefix('[').and_then(|h| h.find(']'))
-        {
+        let (host, port) = if let Some(end) = hostport.strip_prefix('[').and_then(|h| h.find(']')) {
             let host = &hostport[..end + 2];
             let port = hostport[end + 2..].strip_prefix(':').map(str::to_owned);
             (host.to_owned(), port)
@@ -388,7 +392,11 @@ impl PgUrl {
         if self.params.is_empty() {
             return String::new();
         }
-        let kv: Vec<String> = self.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let kv: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         format!("?{}", kv.join("&"))
     }
 
@@ -473,6 +481,9 @@ pub fn encode(s: &str) -> String {
     percent_encode(s)
 }
 
+/// Environment variables as (name, value) pairs.
+type EnvPairs = Vec<(String, String)>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,7 +492,9 @@ mod tests {
 
     #[test]
     fn direct_host_and_param_drops() {
-        let u = PgUrl::parse(NEON).unwrap().for_tool(&["channel_binding".into()]);
+        let u = PgUrl::parse(NEON)
+            .unwrap()
+            .for_tool(&["channel_binding".into()]);
         assert_eq!(
             u.render(),
             "postgresql://neondb_owner:npg_s%40cret@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require"
@@ -489,7 +502,9 @@ mod tests {
         assert_eq!(u.part(Part::Password), "npg_s@cret");
         assert_eq!(u.part(Part::Port), "5432");
         let kept = PgUrl::parse(NEON).unwrap().for_tool(&[]);
-        assert!(kept.render().ends_with("?sslmode=require&channel_binding=require"));
+        assert!(kept
+            .render()
+            .ends_with("?sslmode=require&channel_binding=require"));
     }
 
     #[test]
@@ -514,8 +529,14 @@ mod tests {
         let u = PgUrl::parse("postgres://postgres:pw@127.0.0.1:5433/it_x")
             .unwrap()
             .for_tool(&[]);
-        assert_eq!(u.render(), "postgresql://postgres:pw@127.0.0.1:5433/it_x?sslmode=disable");
-        assert_eq!(u.jdbc(), "jdbc:postgresql://127.0.0.1:5433/it_x?sslmode=disable");
+        assert_eq!(
+            u.render(),
+            "postgresql://postgres:pw@127.0.0.1:5433/it_x?sslmode=disable"
+        );
+        assert_eq!(
+            u.jdbc(),
+            "jdbc:postgresql://127.0.0.1:5433/it_x?sslmode=disable"
+        );
     }
 
     #[test]
@@ -527,7 +548,14 @@ mod tests {
         assert_eq!(classify("POSTGRES_DB"), Some(Value::Part(Part::Database)));
         assert_eq!(classify("APP_DB_HOST"), Some(Value::Part(Part::Host)));
         assert_eq!(classify("PGPASSWORD"), Some(Value::Part(Part::Password)));
-        for other in ["REDIS_URL", "SENTRY_DSN", "SECRET_KEY", "NODE_ENV", "APP_NAME", "SHADOW_DATABASE_URL"] {
+        for other in [
+            "REDIS_URL",
+            "SENTRY_DSN",
+            "SECRET_KEY",
+            "NODE_ENV",
+            "APP_NAME",
+            "SHADOW_DATABASE_URL",
+        ] {
             assert_eq!(classify(other), None, "{other}");
         }
     }
