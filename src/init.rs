@@ -75,16 +75,18 @@ pub fn choose(dir: &Path, explicit: Option<&str>) -> Result<Choice, (String, Str
 
 /// Comments every line of `text` out.
 fn commented(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("# {l}\n"))
-        .collect::<String>()
+    text.lines().map(|l| format!("# {l}\n")).collect::<String>()
 }
 
 /// The text of the config file for `choice`.
 pub fn render(choice: &Choice, dir: &Path) -> String {
     let mut s = String::new();
-    s.push_str("# neon-migrate.toml, written by `neon-migrate init`. Every key, with its default, is\n");
-    s.push_str("# described in neon-migrate.toml.example; `neon-migrate check` validates this file.\n");
+    s.push_str(
+        "# neon-migrate.toml, written by `neon-migrate init`. Every key, with its default, is\n",
+    );
+    s.push_str(
+        "# described in neon-migrate.toml.example; `neon-migrate check` validates this file.\n",
+    );
     s.push_str("version = 1\n\n[tool]\n");
     s.push_str(&commented(&format!("{}: {}.", choice.title, choice.why)));
     if choice.name == "sql" {
@@ -120,7 +122,9 @@ pub fn render(choice: &Choice, dir: &Path) -> String {
         s.push_str("# [tool.env]\n");
     }
     s.push_str("\n[provider]\n");
-    s.push_str("# Where test Neon database branches are made. \"local\": an embedded PostgreSQL on this\n");
+    s.push_str(
+        "# Where test Neon database branches are made. \"local\": an embedded PostgreSQL on this\n",
+    );
     s.push_str("# machine, nothing to sign up for. For real Neon database branches:\n");
     s.push_str("#   kind = \"neon\"\n#   project-id = \"your-project-id\"   # the API key comes from $NEON_API_KEY, never this file\n");
     s.push_str("kind = \"local\"\n");
@@ -163,7 +167,9 @@ pub fn run(dir: &Path, tool: Option<&str>, force: bool) -> i32 {
     );
     println!("next:");
     println!("  neon-migrate plan pre-push   # what a push will run, and why this tool");
-    println!("  neon-migrate run pre-push    # prove the migrations on a test Neon database branch");
+    println!(
+        "  neon-migrate run pre-push    # prove the migrations on a test Neon database branch"
+    );
     exit::OK
 }
 

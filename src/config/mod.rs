@@ -1871,7 +1871,10 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:#?}");
         assert!(p[0].message.contains("has no preset and no `command`"));
         assert!(
-            p[0].help.as_deref().unwrap_or("").contains("did you mean `prisma`?"),
+            p[0].help
+                .as_deref()
+                .unwrap_or("")
+                .contains("did you mean `prisma`?"),
             "{p:#?}"
         );
         assert!(problems("[tool]\nname = \"acme\"\ncommand = \"acme migrate\"\n").is_empty());
@@ -1923,7 +1926,12 @@ mod tests {
             if let Some(t) = doc.get("tool").and_then(|t| t.as_table()) {
                 tables.push(t.clone());
             }
-            for v in doc.get("variant").and_then(|v| v.as_array()).into_iter().flatten() {
+            for v in doc
+                .get("variant")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
                 let mut t = v.as_table().unwrap().clone();
                 t.remove("when");
                 tables.push(t);
@@ -1931,15 +1939,19 @@ mod tests {
             for t in tables {
                 let mut unknown = Vec::new();
                 let text = toml::to_string(&t).unwrap();
-                let _: raw::RawTool = serde_ignored::deserialize(
-                    toml::Deserializer::new(&text),
-                    |p| unknown.push(p.to_string()),
-                )
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let _: raw::RawTool =
+                    serde_ignored::deserialize(toml::Deserializer::new(&text), |p| {
+                        unknown.push(p.to_string())
+                    })
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert!(unknown.is_empty(), "{name}: unknown keys {unknown:?}");
             }
-            let c = parse(FILE_NAME, &format!("[tool]\nname = \"{name}\"\n"), Path::new("/repo"))
-                .unwrap_or_else(|e| panic!("{name}: {:?}", e.plain_lines()));
+            let c = parse(
+                FILE_NAME,
+                &format!("[tool]\nname = \"{name}\"\n"),
+                Path::new("/repo"),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {:?}", e.plain_lines()));
             assert_eq!(c.tool.name, name);
             if name != "sql" {
                 assert!(c.tool.tracking.is_some(), "{name} has no tracking-query");

@@ -52,7 +52,10 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
     }
     let mut vars = ctx.vars.clone();
     if let Some(b) = &mut vars.db_branch {
-        if let Some((_, url)) = explicit.first().filter(|_| !tool.handoff.url_env.is_empty()) {
+        if let Some((_, url)) = explicit
+            .first()
+            .filter(|_| !tool.handoff.url_env.is_empty())
+        {
             b.url = url.clone();
         } else if let Some(u) = PgUrl::parse(ctx.target.url.expose()) {
             b.url = u.for_tool(&tool.handoff.drop_params).render();
@@ -104,9 +107,7 @@ async fn tracked(ctx: &ToolContext<'_>) -> Result<Option<Vec<String>>, String> {
     let Some(t) = &ctx.config.tool.tracking else {
         return Ok(None);
     };
-    let client = pg::connect(&ctx.target.url)
-        .await
-        .map_err(|e| e.message)?;
+    let client = pg::connect(&ctx.target.url).await.map_err(|e| e.message)?;
     match client.simple_query(&t.query).await {
         Ok(messages) => Ok(Some(
             messages
@@ -241,11 +242,10 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
         Extra::PrintSql => (&tool.print_sql_command, "print-sql-command"),
     };
     let Some(spec) = spec else {
-        return Err(ToolError::new(format!(
-            "tool `{}` has no `{key}`",
-            tool.name
-        ))
-        .help(format!("set `{key}` under [tool]")));
+        return Err(
+            ToolError::new(format!("tool `{}` has no `{key}`", tool.name))
+                .help(format!("set `{key}` under [tool]")),
+        );
     };
     let cmd = prepare(ctx, spec)?;
     let before = tracked(ctx).await.ok().flatten();

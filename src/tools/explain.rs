@@ -18,7 +18,10 @@ fn relative(path: &Path, root: &Path) -> String {
 
 fn why(origin: &ToolOrigin) -> (String, &'static str) {
     let list = |ev: &[crate::tools::detect::Evidence]| {
-        ev.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+        ev.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     match origin {
         ToolOrigin::Config { evidence } if evidence.is_empty() => {
@@ -52,12 +55,19 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
         ToolKind::Sql { migrations_dir } => {
             out.push((
                 "  applies".into(),
-                format!("{}/*.sql (built in)", relative(migrations_dir, &config.root)),
+                format!(
+                    "{}/*.sql (built in)",
+                    relative(migrations_dir, &config.root)
+                ),
             ));
         }
         ToolKind::Command { apply } => {
             let wd = relative(&t.working_dir, &config.root);
-            let place = if wd == "." { String::new() } else { format!(" (in {wd})") };
+            let place = if wd == "." {
+                String::new()
+            } else {
+                format!(" (in {wd})")
+            };
             out.push(("  apply".into(), format!("{}{place}", apply.display())));
             if let Some(main) = cmd(&t.apply_command) {
                 out.push(("  apply on main".into(), main));
@@ -71,11 +81,7 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
                 cmd(&t.print_sql_command).unwrap_or_else(|| "none".into()),
             ));
             let plan = handoff::Plan::new(t, &t.working_dir);
-            let mut named: Vec<String> = plan
-                .explicit
-                .iter()
-                .map(|e| e.name.clone())
-                .collect();
+            let mut named: Vec<String> = plan.explicit.iter().map(|e| e.name.clone()).collect();
             for e in &plan.base {
                 if let Source::Referenced(file) = &e.source {
                     if !named.contains(&e.name) {
@@ -105,7 +111,10 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
             ));
             if !plan.left_alone.is_empty() {
                 let names: Vec<&str> = plan.left_alone.iter().map(|(n, _)| n.as_str()).collect();
-                out.push(("  not set".into(), format!("{} (not about the database)", names.join(", "))));
+                out.push((
+                    "  not set".into(),
+                    format!("{} (not about the database)", names.join(", ")),
+                ));
             }
         }
     }

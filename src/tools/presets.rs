@@ -17,9 +17,15 @@ use crate::tools::detect::{Condition, Evidence, Tree};
 pub const PRESETS: &[(&str, &str)] = &[
     ("sql", include_str!("../../pipelines/tools/sql.toml")),
     ("prisma", include_str!("../../pipelines/tools/prisma.toml")),
-    ("drizzle", include_str!("../../pipelines/tools/drizzle.toml")),
+    (
+        "drizzle",
+        include_str!("../../pipelines/tools/drizzle.toml"),
+    ),
     ("django", include_str!("../../pipelines/tools/django.toml")),
-    ("alembic", include_str!("../../pipelines/tools/alembic.toml")),
+    (
+        "alembic",
+        include_str!("../../pipelines/tools/alembic.toml"),
+    ),
     ("rails", include_str!("../../pipelines/tools/rails.toml")),
     ("flyway", include_str!("../../pipelines/tools/flyway.toml")),
     (
@@ -28,7 +34,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     ),
     ("sqlx", include_str!("../../pipelines/tools/sqlx.toml")),
     ("diesel", include_str!("../../pipelines/tools/diesel.toml")),
-    ("refinery", include_str!("../../pipelines/tools/refinery.toml")),
+    (
+        "refinery",
+        include_str!("../../pipelines/tools/refinery.toml"),
+    ),
     ("seaorm", include_str!("../../pipelines/tools/seaorm.toml")),
     (
         "golang-migrate",
@@ -41,13 +50,19 @@ pub const PRESETS: &[(&str, &str)] = &[
         "node-pg-migrate",
         include_str!("../../pipelines/tools/node-pg-migrate.toml"),
     ),
-    ("typeorm", include_str!("../../pipelines/tools/typeorm.toml")),
+    (
+        "typeorm",
+        include_str!("../../pipelines/tools/typeorm.toml"),
+    ),
     (
         "sequelize",
         include_str!("../../pipelines/tools/sequelize.toml"),
     ),
     ("ecto", include_str!("../../pipelines/tools/ecto.toml")),
-    ("laravel", include_str!("../../pipelines/tools/laravel.toml")),
+    (
+        "laravel",
+        include_str!("../../pipelines/tools/laravel.toml"),
+    ),
     ("atlas", include_str!("../../pipelines/tools/atlas.toml")),
 ];
 
@@ -165,7 +180,9 @@ impl Preset {
 fn substitute(v: &toml::Value, file: &str) -> toml::Value {
     match v {
         toml::Value::String(s) => toml::Value::String(s.replace("{file}", file)),
-        toml::Value::Array(a) => toml::Value::Array(a.iter().map(|x| substitute(x, file)).collect()),
+        toml::Value::Array(a) => {
+            toml::Value::Array(a.iter().map(|x| substitute(x, file)).collect())
+        }
         toml::Value::Table(t) => toml::Value::Table(
             t.iter()
                 .map(|(k, x)| (k.clone(), substitute(x, file)))

@@ -407,7 +407,8 @@ impl Provider for LocalProvider {
             )
             .await
             .map_err(|e| pg::PgError::new("cannot read the server's databases", &e))?;
-        let (main_exists, existing, busy): (bool, Option<String>, i64) = (look.get(0), look.get(1), look.get(2));
+        let (main_exists, existing, busy): (bool, Option<String>, i64) =
+            (look.get(0), look.get(1), look.get(2));
         if !main_exists {
             return Err(ProviderError::new(format!("the main Neon database branch (database `{}`) does not exist", self.main))
                 .help("create it, or point `main-database` under [provider] at the database your migrations target"));
@@ -444,7 +445,11 @@ impl Provider for LocalProvider {
             }
         }
         let template = {
-            let sessions = if busy == 0 { Vec::new() } else { self.sessions_on(&client, &self.main).await? };
+            let sessions = if busy == 0 {
+                Vec::new()
+            } else {
+                self.sessions_on(&client, &self.main).await?
+            };
             if sessions.is_empty() {
                 self.main.clone()
             } else {
