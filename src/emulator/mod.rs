@@ -497,27 +497,36 @@ impl Shared {
             sanitize_ident(branch_id)
         ));
         let admin = self.backend.admin().await?;
-        // Neon branches from a parent in use; Postgres cannot copy one. Wait for its sessions.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
+        // Neon branches from a parent in use; Postgres cannot template-copy one. Wait briefly
+        // for sessions that are closing, then copy through an MVCC snapshot (pg_dump) instead.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        let idle = loop {
             let row = admin
                 .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
                     &[&parent],
                 )
                 .await
                 .map_err(|e| pg::PgError::new("cannot read pg_stat_activity", &e))?;
             if row.get::<_, i64>(0) == 0 {
-                break;
+                break true;
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(ProviderError::new(
-                    "the parent Neon database branch has open sessions and the emulator's Postgres cannot copy it; close them and retry",
-                ));
+                break false;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let copied = if idle {
+            self.backend
+                .copy_database(&admin, &db, parent)
+                .await
+                .is_ok()
+        } else {
+            false
+        };
+        if !copied {
+            self.dump_copy(&admin, parent, &db).await?;
         }
-        self.backend.copy_database(&admin, &db, parent).await?;
         admin
             .batch_execute(&format!(
                 "ALTER DATABASE {0} OWNER TO {1}; COMMENT ON DATABASE {0} IS {2}",
@@ -528,6 +537,48 @@ impl Shared {
             .await
             .map_err(|e| pg::PgError::new("cannot hand over the copied database", &e))?;
         Ok(db)
+    }
+
+    /// A logical copy (`pg_dump | psql`) for a parent that has sessions.
+    async fn dump_copy(
+        &self,
+        admin: &tokio_postgres::Client,
+        from: &str,
+        to: &str,
+    ) -> Result<(), ProviderError> {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(to)))
+            .await
+            .map_err(|e| pg::PgError::new(&format!("cannot create `{to}`"), &e))?;
+        let bin = match self.backend.cluster() {
+            Some(c) => c.bin.clone(),
+            None => crate::providers::local::cluster::find_bin()?.0,
+        };
+        let script = format!(
+            "set -o pipefail; {} -d \"$SRC\" | {} -q -v ON_ERROR_STOP=1 -d \"$DST\"",
+            bin.join("pg_dump").display(),
+            bin.join("psql").display()
+        );
+        let out = tokio::process::Command::new("bash")
+            .args(["-c", &script])
+            .env("SRC", self.backend.url_of(from).expose())
+            .env("DST", self.backend.url_of(to).expose())
+            .output()
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
+        if !out.status.success() {
+            let _ = admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(to)
+                ))
+                .await;
+            return Err(ProviderError::new(format!(
+                "copying `{from}` failed: {}",
+                crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        Ok(())
     }
 
     pub async fn drop_physical(&self, db: &str) -> Result<(), ProviderError> {
