@@ -11,7 +11,7 @@ pub const TESTS: &[(&str, fn())] = &[(
 
 /// Prints the connection string every way a careless script might: the env var, the
 /// template, the bare password cut out of the URL, on stdout and on stderr.
-const LEAKY: &str = r#"echo "env $DATABASE_URL"; echo "template {{neon_database_branch.url}}"; p=${DATABASE_URL#postgres://postgres:}; echo "bare ${p%%@*}"; echo "stderr $DATABASE_URL" >&2"#;
+const LEAKY: &str = r#"echo "env $DATABASE_URL"; echo "template {{neon_database_branch.url}}"; p=${DATABASE_URL#*://postgres:}; echo "bare ${p%%@*}"; echo "stderr $DATABASE_URL" >&2"#;
 
 fn config(tool_fails: bool) -> String {
     let exit = if tool_fails { "exit 3" } else { "true" };
