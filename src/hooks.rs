@@ -572,6 +572,11 @@ pub fn pre_push(
     remote: Option<&str>,
     url: Option<&str>,
 ) -> i32 {
+    // Also checked here, not only in our script, so the bypass works under hook managers.
+    if std::env::var_os("NEON_MIGRATE").is_some_and(|v| v == "0") {
+        eprintln!("neon-migrate: skipped (NEON_MIGRATE=0)");
+        return exit::OK;
+    }
     let mut input = String::new();
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
@@ -665,19 +670,17 @@ pub fn pre_push(
     if pending.is_empty() {
         return exit::OK;
     }
+    let head = repo.head().ok().and_then(|h| h.target());
     drop(repo);
 
     let runtime = match crate::cli::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let head = crate::git::discover(&root)
-        .map(|g| g.sha)
-        .unwrap_or_default();
     let mut code = exit::OK;
     for p in pending {
         let sha = p.pushed.local.to_string();
-        let worktree = if sha == head {
+        let worktree = if head == Some(p.pushed.local) {
             None
         } else {
             match Worktree::add(&root, &sha) {

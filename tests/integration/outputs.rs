@@ -176,7 +176,11 @@ fn github_actions() {
     out.code(exit::CHECK_FAILED)
         .stdout_has("::warning file=migrations/0002_items.sql,line=2,col=")
         .stdout_has(",title=neon-migrate lint::prefer-bigint-over-int")
-        .stdout_has("::error title=neon-migrate: stage checks failed::");
+        .stdout_has(
+            "::error title=neon-migrate sql::`orders is seeded`: expected the value `3`, got `0`",
+        )
+        // The failed stage is covered by its error finding: no second annotation.
+        .stdout_lacks("stage checks failed");
     let ours = std::fs::read_to_string(&md).unwrap();
     assert!(ours.contains("### Findings"), "{ours}");
     assert_eq!(
@@ -192,6 +196,17 @@ fn github_actions() {
     out.code(exit::CHECK_FAILED)
         .stderr_has("::warning file=migrations/0002_items.sql");
     out.json();
+    p.assert_no_test_db_branches();
+
+    // A failed stage without findings gets one annotation of its own.
+    let p = Project::new("outputs_gha_broken")
+        .migration("0001_broken.sql", "create table broken (id bigint,);\n")
+        .commit();
+    let mut c = p.command(&["run", "pre-push"]);
+    c.env("GITHUB_ACTIONS", "true");
+    crate::support::run_command(c, &["run", "pre-push"])
+        .code(exit::MIGRATION_FAILED)
+        .stdout_has("::error title=neon-migrate%3A stage migrate failed::0001_broken.sql:1:");
     p.assert_no_test_db_branches();
 }
 
