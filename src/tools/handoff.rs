@@ -14,7 +14,8 @@
 //! reshaped: `url-format = "sqlalchemy"` (`postgresql+<driver>://`, the project's own driver
 //! suffix kept), `"jdbc"` (`jdbc:postgresql://host:port/db?…`, credentials apart), and
 //! `drop-url-params` (e.g. `channel_binding`, which lib/pq rejects). A loopback URL without
-//! `sslmode` gets `sslmode=disable` (lib/pq would otherwise insist on TLS).
+//! `sslmode` gets `sslmode=disable` (lib/pq would otherwise insist on TLS), and a `/` in the
+//! database name is written raw (node-postgres cannot decode `%2F`).
 
 use std::path::Path;
 
@@ -362,6 +363,11 @@ impl PgUrl {
     pub fn for_tool(&self, drop: &[String]) -> PgUrl {
         let mut u = self.clone();
         u.host = direct_host(&u.host);
+        // A `/` in the database name (the local provider names databases after Neon database
+        // branches) stays raw: node-postgres decodes the path with decodeURI, which keeps
+        // `%2F`, while libpq, SQLAlchemy, sqlx and lib/pq all read a raw `/` right (JDBC URLs
+        // encode it again: pgjdbc is the exception).
+        u.database = u.database.replace("%2F", "/").replace("%2f", "/");
         u.params.retain(|(k, _)| !drop.contains(k));
         let loopback = matches!(u.host.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1");
         if loopback && u.param("sslmode").is_none() {
@@ -447,9 +453,11 @@ impl PgUrl {
         } else {
             format!("?{}", params.join("&"))
         };
+        // pgjdbc splits at a raw `/` but decodes `%2F`.
         format!(
             "jdbc:postgresql://{}:{port}/{}{query}",
-            self.host, self.database
+            self.host,
+            self.database.replace('/', "%2F")
         )
     }
 
@@ -536,6 +544,18 @@ mod tests {
         assert_eq!(
             u.jdbc(),
             "jdbc:postgresql://127.0.0.1:5433/it_x?sslmode=disable"
+        );
+        let slash = PgUrl::parse("postgres://p:pw@127.0.0.1:5433/migrate%2Ffeature%2Fx%3F")
+            .unwrap()
+            .for_tool(&[]);
+        assert_eq!(
+            slash.render(),
+            "postgresql://p:pw@127.0.0.1:5433/migrate/feature/x%3F?sslmode=disable"
+        );
+        assert_eq!(slash.part(Part::Database), "migrate/feature/x?");
+        assert_eq!(
+            slash.jdbc(),
+            "jdbc:postgresql://127.0.0.1:5433/migrate%2Ffeature%2Fx%3F?sslmode=disable"
         );
     }
 

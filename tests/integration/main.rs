@@ -25,6 +25,7 @@ mod schema;
 mod secrets;
 mod sql_tool;
 mod support;
+mod tools;
 mod users;
 
 use std::fs::File;
@@ -59,6 +60,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(hooks::tests());
     all.extend(outputs::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
+    all.extend(tools::tests());
     all
 }
 

@@ -1,0 +1,1 @@
+alter table widgets drop column name;

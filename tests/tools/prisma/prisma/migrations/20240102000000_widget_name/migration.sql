@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "widgets" ADD COLUMN "name" TEXT;

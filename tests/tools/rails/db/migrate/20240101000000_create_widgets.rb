@@ -1,0 +1,5 @@
+class CreateWidgets < ActiveRecord::Migration[8.0]
+  def change
+    create_table :widgets
+  end
+end
