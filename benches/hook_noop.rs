@@ -13,6 +13,10 @@
 //! * new git branch: `feature` (20 commits on top of `origin/main`, nothing on the remote), so
 //!   the hook first finds the merge-base with the remote's default git branch.
 //!
+//! Both with the config `neon-migrate init` writes (`[tool] name = "sql"`), and once more for the
+//! first push with a config that names no tool, so that loading it detects the tool by reading
+//! the work tree's folders (reported, not a target: `init` names the tool).
+//!
 //! The reference is `git diff --name-only <base> <tip>` over the same range. Targets: median
 //! ≤ 15 ms and ≤ 2× the reference. n = 40 measured rounds after 5 warm-up rounds, the two
 //! commands alternating; `$NEON_MIGRATE_BENCH_ITERATIONS` overrides n. The repository lives
@@ -33,7 +37,9 @@ const AHEAD: usize = 20;
 const TARGET: Duration = Duration::from_millis(15);
 const TARGET_RATIO: f64 = 2.0;
 /// Bump when the generated repository changes shape.
-const LAYOUT: &str = "v1";
+const LAYOUT: &str = "v2";
+/// The config `neon-migrate init` writes for the built-in `sql` tool.
+const CONFIG: &str = "version = 1\n\n[tool]\nname = \"sql\"\nmigrations-dir = \"migrations\"\n";
 
 fn main() -> ExitCode {
     match bench() {
@@ -82,18 +88,30 @@ fn bench() -> Result<(), String> {
     let cases = [
         (
             "existing git branch (main, 20 commits ahead)",
+            CONFIG,
             format!("refs/heads/main {main} refs/heads/main {origin}\n"),
             origin.clone(),
             main.clone(),
         ),
         (
             "new git branch (feature, merge-base with origin/main)",
+            CONFIG,
             format!("refs/heads/feature {feature} refs/heads/feature {zero}\n"),
             origin.clone(),
             feature.clone(),
         ),
+        (
+            "existing git branch, config without [tool] (detection reads the work tree)",
+            "version = 1\n",
+            format!("refs/heads/main {main} refs/heads/main {origin}\n"),
+            origin.clone(),
+            main.clone(),
+        ),
     ];
-    for (name, stdin, base, tip) in cases {
+    let config_file = repo.join("neon-migrate.toml");
+    for (name, config, stdin, base, tip) in cases {
+        // Only the work tree's copy changes: the pushed range stays the same.
+        std::fs::write(&config_file, config).map_err(|e| format!("write the config: {e}"))?;
         // The no-op must really be one: the hook says so and runs nothing.
         let out = hook(bin, &repo, &stdin)?;
         if !out.contains("no watched path changed") {
@@ -138,6 +156,7 @@ fn bench() -> Result<(), String> {
             verdict(ratio <= TARGET_RATIO)
         );
     }
+    std::fs::write(&config_file, CONFIG).map_err(|e| format!("write the config: {e}"))?;
     Ok(())
 }
 
@@ -246,7 +265,7 @@ fn generate(repo: &Path) -> Result<(), String> {
             "migrations/0001_init.sql",
             "CREATE TABLE t (id bigint PRIMARY KEY);\n",
         ),
-        ("neon-migrate.toml", "version = 1\n"),
+        ("neon-migrate.toml", CONFIG),
     ] {
         first.push_str(&format!("M 100644 inline {file}\n{}", data(text)));
     }
