@@ -19,7 +19,7 @@ use std::process::Command;
 
 use git2::{Oid, Repository};
 
-use crate::config::{self, Config, ToolKind};
+use crate::config::{self, Config};
 use crate::exit;
 use crate::git::GitInfo;
 
@@ -331,13 +331,11 @@ impl Watched {
     }
 }
 
-/// The paths a tool reads its migrations from; `None` when neon-migrate cannot know them, so
-/// every change counts. A tool kind that knows its folders adds an arm here.
+/// The paths a tool reads its migrations from (`[tool] watch`, from the tool's preset or the
+/// project; the `sql` tool's `migrations-dir`); `None` when neon-migrate cannot know them, so
+/// every change counts.
 fn tool_paths(config: &Config) -> Option<Vec<PathBuf>> {
-    match &config.tool.kind {
-        ToolKind::Sql { migrations_dir } => Some(vec![migrations_dir.clone()]),
-        ToolKind::Command { .. } => None,
-    }
+    config.tool.watch.clone()
 }
 
 /// The watched paths of a project: the tool's paths plus the config file itself (it declares
@@ -345,7 +343,7 @@ fn tool_paths(config: &Config) -> Option<Vec<PathBuf>> {
 pub fn watched_paths(config: &Config, git_root: &Path) -> Watched {
     let Some(mut paths) = tool_paths(config) else {
         return Watched::Everything(format!(
-            "tool `{}` runs a command, whose inputs neon-migrate cannot know",
+            "tool `{}` runs a command whose inputs neon-migrate cannot know; list them in `watch` under [tool]",
             config.tool.name
         ));
     };

@@ -508,7 +508,7 @@ fn sql() {
 
 fn drizzle() {
     require(&[Need::Npm("drizzle-kit")]);
-    e2e(E2e {
+    let p = e2e(E2e {
         tool: "drizzle",
         node: true,
         evidence: &["drizzle.config.ts"],
@@ -516,6 +516,9 @@ fn drizzle() {
         has_down: false,
         has_print_sql: false,
     });
+    // The preset's watched paths reach the git pre-push hook (the glob names what exists).
+    nm(&p, &["hooks", "status"])
+        .stdout_has("watches        drizzle, drizzle.config.ts, neon-migrate.toml");
 }
 
 fn knex() {
