@@ -101,6 +101,11 @@ pub fn tests() -> Vec<Entry> {
             None,
         ),
         (
+            "tool_init_writes_a_config_that_check_accepts_and_plan_explains_for_every_fixture",
+            init_on_every_fixture,
+            None,
+        ),
+        (
             "tool_detection_with_two_candidates_is_an_error_naming_both_and_how_to_choose",
             two_candidates,
             None,
@@ -735,6 +740,33 @@ fn detection_of_every_fixture() {
             (config::ToolOrigin::Detected { evidence }, _) => assert!(!evidence.is_empty()),
             (other, _) => panic!("{tool}: {other:?}"),
         }
+    }
+}
+
+fn init_on_every_fixture() {
+    use neon_migrate::tools::{detect::Tree, presets};
+    for tool in FIXTURES {
+        let p = project(tool, false);
+        nm(&p, &["init"])
+            .code(exit::OK)
+            .stdout_has(&format!("wrote neon-migrate.toml: tool `{tool}`"));
+        nm(&p, &["check"])
+            .code(exit::OK)
+            .stdout_has(&format!("tool `{tool}`"));
+        let plan = nm(&p, &["plan", "pre-push"]);
+        plan.code(exit::OK)
+            .stdout_has(&format!("tool                  {tool}"));
+        if *tool == "sql" {
+            plan.stdout_has(&format!("{:<22}migrations/*.sql (built in)", "  applies"));
+            continue;
+        }
+        // `plan` names the files that prove the tool, and the command it will run.
+        let found = presets::detect(&Tree::new(&fixture(tool)));
+        plan.stdout_has(&format!(
+            "{:<22}set in neon-migrate.toml; its files: {}",
+            "  why", found[0].evidence[0]
+        ))
+        .stdout_has(&format!("{:<22}", "  apply"));
     }
 }
 
