@@ -6,6 +6,7 @@
 //! tool). It asks for confirmation unless `--yes`; without a terminal it refuses to guess.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -36,6 +37,14 @@ fn confirm(yes: bool) -> Result<bool, i32> {
 
 /// Runs `rollback`; returns the exit code.
 pub async fn run(config: &Config, to: Option<&str>, down: bool, steps: usize, yes: bool) -> i32 {
+    if down && to.is_some() {
+        eprintln!("error: `--to` names a restore point, and `--down` does not use one\n  help: pass `--to NAME` to restore from a restore point, or `--down [--steps N]` to run down migrations");
+        return exit::USAGE;
+    }
+    if down && steps == 0 {
+        eprintln!("error: `--steps 0` rolls nothing back\n  help: pass `--steps N` with N ≥ 1 (default 1)");
+        return exit::USAGE;
+    }
     let redactor = Redactor::new();
     let provider = match open_provider(config, &redactor).await {
         Ok(p) => p,
@@ -51,7 +60,56 @@ pub async fn run(config: &Config, to: Option<&str>, down: bool, steps: usize, ye
             return exit::PROVIDER;
         }
     };
+    // Never at the same time as an apply (or another rollback) of this main Neon database
+    // branch: the lock is held until the end.
+    let lock = match ApplyLock::acquire(
+        provider.as_ref(),
+        &main,
+        config.apply.lock_wait,
+        "neon-migrate rollback",
+    )
+    .await
+    {
+        Ok((lock, _)) => lock,
+        Err(LockError::Unavailable(m)) => {
+            eprintln!("error: {}", redactor.redact(&m));
+            return exit::PROVIDER;
+        }
+        Err(LockError::Held(holder)) => {
+            eprintln!(
+                "error: an apply or rollback holds the lock on the main Neon database branch {}: {holder}; waited {}\n  help: wait for it to finish and run again, or raise `lock-wait` under [apply]",
+                main.name,
+                crate::config::duration::format(config.apply.lock_wait)
+            );
+            return exit::APPLY_REFUSED;
+        }
+    };
+    let code = run_locked(
+        config,
+        provider.as_ref(),
+        &main,
+        to,
+        down,
+        steps,
+        yes,
+        &redactor,
+    )
+    .await;
+    lock.release().await;
+    code
+}
 
+#[allow(clippy::too_many_arguments)]
+async fn run_locked(
+    config: &Config,
+    provider: &dyn crate::providers::Provider,
+    main: &crate::providers::DbBranch,
+    to: Option<&str>,
+    down: bool,
+    steps: usize,
+    yes: bool,
+    redactor: &Redactor,
+) -> i32 {
     if down {
         let config::ToolKind::Sql { migrations_dir } = &config.tool.kind else {
             eprintln!("error: `--down` runs the built-in `sql` tool's down migrations; this project uses `{}`\n  help: roll back from a restore point instead (without `--down`)", config.tool.name);
@@ -136,8 +194,9 @@ pub async fn run(config: &Config, to: Option<&str>, down: bool, steps: usize, ye
             .collect::<Vec<_>>()
             .join(", ");
         eprintln!(
-            "error: no restore point {}\n  help: restore points are created by `apply` (see `restore-point` under [apply]); existing: {}",
-            to.map(|t| format!("named `{t}`")).unwrap_or_default(),
+            "error: no restore point{} of the main Neon database branch {}\n  help: restore points are created by `apply` (see `restore-point` under [apply]); existing: {}",
+            to.map(|t| format!(" named `{t}`")).unwrap_or_default(),
+            main.name,
             if list.is_empty() { "none".into() } else { list }
         );
         return exit::USAGE;
@@ -160,7 +219,17 @@ pub async fn run(config: &Config, to: Option<&str>, down: bool, steps: usize, ye
         point.git_branch,
         &point.git_sha[..point.git_sha.len().min(7)]
     );
-    println!("  every change made to {} since then is undone; its current state is kept as {keep} (7 days)", main.name);
+    // The local provider keeps the previous state with a TTL; Neon moves main's children
+    // (restore points, test Neon database branches) onto it, and a Neon database branch with
+    // children cannot expire.
+    let kept_for = match &config.provider {
+        config::ProviderConfig::Local(_) => " (expires in 7 days)",
+        config::ProviderConfig::Neon(_) => " (no expiry: delete it when you no longer need it)",
+    };
+    println!(
+        "  every change made to {} since then is undone; its current state is kept as {keep}{kept_for}",
+        main.name
+    );
     println!("  sessions connected to {} are ended", main.name);
     match confirm(yes) {
         Ok(true) => {}
@@ -185,5 +254,138 @@ pub async fn run(config: &Config, to: Option<&str>, down: bool, steps: usize, ye
             }
             exit::PROVIDER
         }
+    }
+}
+
+/// The apply lock: a Postgres advisory lock that serializes `apply` and `rollback` on one
+/// main Neon database branch. It is taken where the provider says
+/// ([`Provider::apply_lock_url`](crate::providers::Provider::apply_lock_url)) and keyed by
+/// the main Neon database branch's name, so projects sharing a server (the local provider
+/// takes it on the maintenance database) never wait for each other.
+pub(crate) struct ApplyLock {
+    client: tokio_postgres::Client,
+    main: String,
+}
+
+/// First half of the apply lock's key ("nmap"); the second is `hashtext(<main name>)`.
+pub const APPLY_LOCK_CLASS: i32 = 0x6e6d_6170;
+
+/// Why the apply lock was not taken.
+pub(crate) enum LockError {
+    /// The lock's database could not be reached.
+    Unavailable(String),
+    /// Someone else held it for the whole wait: who.
+    Held(String),
+}
+
+impl ApplyLock {
+    /// Takes the lock, waiting up to `wait` for whoever holds it. `who` becomes the
+    /// session's `application_name`, which is what a waiting run shows.
+    pub(crate) async fn acquire(
+        provider: &dyn crate::providers::Provider,
+        main: &crate::providers::DbBranch,
+        wait: Duration,
+        who: &str,
+    ) -> Result<(ApplyLock, Duration), LockError> {
+        let url = provider.apply_lock_url(main);
+        let client = pg::connect(&url).await.map_err(|e| {
+            LockError::Unavailable(format!(
+                "cannot connect to take the apply lock: {}",
+                e.message
+            ))
+        })?;
+        // `application_name` holds at most 63 bytes.
+        let mut name = who.to_owned();
+        while name.len() > 63 {
+            name.pop();
+        }
+        let _ = client
+            .batch_execute(&format!("SET application_name = {}", pg::literal(&name)))
+            .await;
+        let started = Instant::now();
+        loop {
+            let got: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))",
+                    &[&APPLY_LOCK_CLASS, &main.name],
+                )
+                .await
+                .map_err(|e| {
+                    LockError::Unavailable(format!(
+                        "cannot take the apply lock: {}",
+                        pg::describe(&e)
+                    ))
+                })?
+                .get(0);
+            if got {
+                let lock = ApplyLock {
+                    client,
+                    main: main.name.clone(),
+                };
+                return Ok((lock, started.elapsed()));
+            }
+            if started.elapsed() >= wait {
+                let holder = client
+                    .query_opt(
+                        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), \
+                         coalesce(a.usename::text, ''), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+                         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+                         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                         AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid LIMIT 1",
+                        &[&APPLY_LOCK_CLASS, &main.name],
+                    )
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|r| {
+                        let app: String = r.get(1);
+                        format!(
+                            "session pid {} (application `{}`, client {}, user `{}`, connected since {})",
+                            r.get::<_, i32>(0),
+                            if app.is_empty() { "?" } else { &app },
+                            r.get::<_, String>(2),
+                            r.get::<_, String>(3),
+                            r.get::<_, String>(4)
+                        )
+                    })
+                    .unwrap_or_else(|| "a session that could not be identified".into());
+                return Err(LockError::Held(holder));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits (at most `within`) until backend `pid` has left `pg_stat_activity`: a session
+    /// just closed on the main database can linger and block a copy of it.
+    pub(crate) async fn wait_session_gone(&self, pid: i32, within: Duration) {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let n: i64 = match self
+                .client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                    &[&pid],
+                )
+                .await
+            {
+                Ok(r) => r.get(0),
+                Err(_) => return,
+            };
+            if n == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub(crate) async fn release(self) {
+        let _ = self
+            .client
+            .query_one(
+                "SELECT pg_advisory_unlock($1, hashtext($2))",
+                &[&APPLY_LOCK_CLASS, &self.main],
+            )
+            .await;
     }
 }

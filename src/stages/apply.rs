@@ -9,7 +9,7 @@
 //! tool with `lock_timeout`/`statement_timeout`, retried with backoff after a lock timeout
 //! (SQLSTATE 55P03) — the tools record progress per migration, so a retry resumes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -17,11 +17,9 @@ use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
 use crate::pg;
 use crate::providers::{CreateRequest, RESTORE_PREFIX};
+use crate::rollback::{ApplyLock, LockError};
 use crate::schema;
 use crate::tools::Target;
-
-/// Advisory lock key of applies ("nmapply").
-const APPLY_LOCK: i64 = 0x006e_6d61_7070_6c79;
 
 fn refuse(message: impl Into<String>, help: impl Into<String>) -> StageFailure {
     StageFailure::new(exit::APPLY_REFUSED, message).help(Some(help.into()))
@@ -68,109 +66,109 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         )
         .help(e.help)
     })?;
-
-    // 2. Drift: main must still be what the test Neon database branch was copied from.
     let Some(expected) = ctx.observations.before.as_ref() else {
         return Err(refuse(
             "refusing to apply: the schema of the main Neon database branch at the time of the test copy was not recorded",
             "the pipeline must run `migrate` (with the `schema` or `reversible` check enabled) before `apply`",
         ));
     };
-    {
-        let client = pg::connect(&main.url)
-            .await
-            .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
-        let now = schema::introspect(&client, &schema::default_excluded())
-            .await
-            .map_err(|e| {
-                StageFailure::new(
-                    exit::PROVIDER,
-                    format!(
-                        "cannot introspect the main Neon database branch: {}",
-                        e.message
-                    ),
-                )
-            })?;
-        if schema::fingerprint(&now) != schema::fingerprint(expected) {
-            let plan = schema::plan(expected, &now, &schema::PlanOptions::default());
-            let changes: Vec<String> = plan
-                .statements
-                .iter()
-                .map(|s| s.sql.lines().next().unwrap_or("").to_owned())
-                .chain(plan.unsupported.clone())
-                .take(10)
-                .collect();
-            let mut f = refuse(
-                format!("refusing to apply: the main Neon database branch changed since this run copied it ({} change(s))", plan.statements.len() + plan.unsupported.len()),
-                "someone changed production in between: run the pipeline again so the migrations are proven against the current schema",
-            );
-            f.details = changes
-                .into_iter()
-                .map(|c| format!("changed on main: {c}"))
-                .collect();
-            return Err(f);
-        }
-        details.push(format!(
-            "no drift: main's schema fingerprint is {}",
-            &schema::fingerprint(&now)[..12]
-        ));
-    }
 
-    // 3. Serialize applies with an advisory lock, held for the whole stage.
-    let lock_url = ctx.provider.apply_lock_url(&main);
-    let lock_client = pg::connect(&lock_url)
-        .await
-        .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
-    let _ = lock_client
-        .batch_execute("SET application_name = 'neon-migrate apply lock'")
-        .await;
-    let started = Instant::now();
-    loop {
-        let got: bool = lock_client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&APPLY_LOCK])
-            .await
-            .map_err(|e| {
-                StageFailure::new(
-                    exit::PROVIDER,
-                    format!("cannot take the apply lock: {}", pg::describe(&e)),
-                )
-            })?
-            .get(0);
-        if got {
-            break;
-        }
-        if started.elapsed() >= cfg.lock_wait {
-            let holder = lock_client
-                .query_opt(
-                    "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), coalesce(a.usename, ''), a.backend_start::text \
-                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                     WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1 LIMIT 1",
-                    &[&APPLY_LOCK],
-                )
-                .await
-                .ok()
-                .flatten()
-                .map(|r| format!("pid {} (application `{}`, client {}, user `{}`, connected since {})", r.get::<_, i32>(0), r.get::<_, String>(1), r.get::<_, String>(2), r.get::<_, String>(3), r.get::<_, String>(4)))
-                .unwrap_or_else(|| "an unknown session".into());
+    // 2. Serialize applies with an advisory lock, held for the whole stage: the drift check
+    // belongs under it too, or two runs could both pass it and then apply one after the other.
+    let who = format!(
+        "neon-migrate apply {}@{}",
+        ctx.git.branch,
+        &ctx.git.sha[..ctx.git.sha.len().min(7)]
+    );
+    let (lock, waited) = match ApplyLock::acquire(ctx.provider, &main, cfg.lock_wait, &who).await {
+        Ok(l) => l,
+        Err(LockError::Unavailable(m)) => return Err(StageFailure::new(exit::PROVIDER, m)),
+        Err(LockError::Held(holder)) => {
             return Err(refuse(
-                format!("another apply holds the lock on the main Neon database branch: {holder}; waited {}", crate::config::duration::format(cfg.lock_wait)),
+                format!(
+                    "another apply holds the lock on the main Neon database branch {}: {holder}; waited {}",
+                    main.name,
+                    crate::config::duration::format(cfg.lock_wait)
+                ),
                 "wait for it to finish and run again, or raise `lock-wait` under [apply]",
-            ));
+            ))
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    if started.elapsed() > Duration::from_millis(300) {
+    };
+    if waited > Duration::from_millis(300) {
         details.push(format!(
             "waited {:.1} s for another apply",
-            started.elapsed().as_secs_f64()
+            waited.as_secs_f64()
         ));
     }
-
-    let result = apply_locked(ctx, &main, details).await;
-    let _ = lock_client
-        .query_one("SELECT pg_advisory_unlock($1)", &[&APPLY_LOCK])
-        .await;
+    let expected = expected.clone();
+    let result = match drift(ctx, &main, &expected, &lock).await {
+        Ok(line) => {
+            details.push(line);
+            apply_locked(ctx, &main, details).await
+        }
+        Err(f) => Err(f),
+    };
+    lock.release().await;
     result
+}
+
+/// 3. Drift: main must still be what the test Neon database branch was copied from.
+async fn drift(
+    ctx: &RunContext<'_>,
+    main: &crate::providers::DbBranch,
+    expected: &schema::Model,
+    lock: &ApplyLock,
+) -> Result<String, StageFailure> {
+    let _ = ctx;
+    let client = pg::connect(&main.url)
+        .await
+        .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
+    let pid: Option<i32> = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .ok()
+        .map(|r| r.get(0));
+    let now = schema::introspect(&client, &schema::default_excluded())
+        .await
+        .map_err(|e| {
+            StageFailure::new(
+                exit::PROVIDER,
+                format!(
+                    "cannot introspect the main Neon database branch: {}",
+                    e.message
+                ),
+            )
+        });
+    drop(client);
+    // A closed session lingers for a moment, and a copy of main (the restore point, on the
+    // local provider) cannot start while it does.
+    if let Some(pid) = pid {
+        lock.wait_session_gone(pid, Duration::from_secs(5)).await;
+    }
+    let now = now?;
+    if schema::fingerprint(&now) != schema::fingerprint(expected) {
+        let plan = schema::plan(expected, &now, &schema::PlanOptions::default());
+        let changes: Vec<String> = plan
+            .statements
+            .iter()
+            .map(|s| s.sql.lines().next().unwrap_or("").to_owned())
+            .chain(plan.unsupported.clone())
+            .take(10)
+            .collect();
+        let mut f = refuse(
+            format!("refusing to apply: the main Neon database branch changed since this run copied it ({} change(s))", plan.statements.len() + plan.unsupported.len()),
+            "someone changed production in between: run the pipeline again so the migrations are proven against the current schema",
+        );
+        f.details = changes
+            .into_iter()
+            .map(|c| format!("changed on main: {c}"))
+            .collect();
+        return Err(f);
+    }
+    Ok(format!(
+        "no drift: main's schema fingerprint is {}",
+        &schema::fingerprint(&now)[..12]
+    ))
 }
 
 async fn apply_locked(
@@ -181,7 +179,9 @@ async fn apply_locked(
     let cfg = &ctx.config.apply;
     // 4. Restore point.
     if cfg.restore_point {
-        let stamp = Utc::now().format("%Y%m%d-%H%M%S");
+        // To the millisecond: two applies within one second must not share a name (the
+        // second would replace the first's restore point, or be refused as someone else's).
+        let stamp = Utc::now().format("%Y%m%d-%H%M%S-%3f");
         let req = CreateRequest {
             name: crate::naming::sanitize(
                 &format!("{RESTORE_PREFIX}{}-{stamp}", main.name),
@@ -238,8 +238,15 @@ async fn apply_locked(
             }
             Err(mut f) => {
                 if is_lock_timeout(&f) {
+                    let who = match long_transactions(&main.url).await {
+                        Some(list) if !list.is_empty() => format!(
+                            " — open transactions on the main Neon database branch, oldest first: {}",
+                            list.join("; ")
+                        ),
+                        _ => "; find it in pg_stat_activity".into(),
+                    };
                     f.help = Some(format!(
-                        "gave up after {attempt} attempt(s): a long transaction keeps a lock the migration needs; find it in pg_stat_activity, or raise `lock-timeout`/`retries` under [apply]"
+                        "gave up after {attempt} attempt(s): a long transaction keeps a lock the migration needs{who}; end it, or raise `lock-timeout`/`retries` under [apply]"
                     ));
                 }
                 if let Some(rp) = &ctx.restore_point {
@@ -253,4 +260,35 @@ async fn apply_locked(
             }
         }
     }
+}
+
+/// Sessions with an open transaction on the main Neon database branch (the likely holders of
+/// the lock the migration waited for), oldest first; `None` when they cannot be read.
+async fn long_transactions(url: &crate::secret::Secret<String>) -> Option<Vec<String>> {
+    let client = pg::connect(url).await.ok()?;
+    let rows = client
+        .query(
+            "SELECT pid, coalesce(application_name, ''), coalesce(usename::text, ''), coalesce(state, ''), \
+             to_char(xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND xact_start IS NOT NULL ORDER BY xact_start LIMIT 3",
+            &[],
+        )
+        .await
+        .ok()?;
+    Some(
+        rows.iter()
+            .map(|r| {
+                let app: String = r.get(1);
+                format!(
+                    "pid {} (application `{}`, user `{}`, {}, in a transaction since {})",
+                    r.get::<_, i32>(0),
+                    if app.is_empty() { "?" } else { &app },
+                    r.get::<_, String>(2),
+                    r.get::<_, String>(3),
+                    r.get::<_, Option<String>>(4).unwrap_or_default()
+                )
+            })
+            .collect(),
+    )
 }

@@ -275,6 +275,62 @@ impl LocalProvider {
         })
     }
 
+    /// Copies database `from` into a new database `to` with `pg_dump | psql`: an MVCC
+    /// snapshot, so `from` may be in use meanwhile (a template copy needs it idle). Owners
+    /// and privileges are kept (both live on this server).
+    pub(crate) async fn dump_copy(
+        &self,
+        client: &Client,
+        from: &str,
+        to: &str,
+    ) -> Result<(), ProviderError> {
+        let owner: String = client
+            .query_one(
+                "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = $1",
+                &[&from],
+            )
+            .await
+            .map_err(|e| pg::PgError::new(&format!("cannot read the owner of `{from}`"), &e))?
+            .get(0);
+        client
+            .batch_execute(&format!(
+                "CREATE DATABASE {} OWNER {} TEMPLATE template0",
+                ident(to),
+                ident(&owner)
+            ))
+            .await
+            .map_err(|e| pg::PgError::new(&format!("cannot create `{to}`"), &e))?;
+        let bin = match &self.cluster {
+            Some(c) => c.bin.clone(),
+            None => cluster::find_bin()?.0,
+        };
+        let dump = format!(
+            "set -o pipefail; {} -d \"$SRC\" | {} -q -v ON_ERROR_STOP=1 -d \"$DST\"",
+            bin.join("pg_dump").display(),
+            bin.join("psql").display()
+        );
+        let out = tokio::process::Command::new("bash")
+            .args(["-c", &dump])
+            .env("SRC", self.url_of(from).expose())
+            .env("DST", self.url_of(to).expose())
+            .output()
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
+        if !out.status.success() {
+            let _ = client
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(to)
+                ))
+                .await;
+            return Err(ProviderError::new(format!(
+                "copying `{from}` with pg_dump failed: {}",
+                crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        Ok(())
+    }
+
     /// A copy of the parent that nobody connects to, refreshed when the parent's schema
     /// fingerprint changes. Cloning from it never waits for the parent's sessions.
     async fn golden_template(&self, client: &Client) -> Result<String, ProviderError> {
@@ -444,16 +500,29 @@ impl Provider for LocalProvider {
                 }
             }
         }
-        let template = {
-            let sessions = if busy == 0 {
-                Vec::new()
+        if req.name.starts_with(crate::providers::RESTORE_PREFIX) {
+            // A restore point must hold main's data as it is now: never the golden template
+            // (its data is as of the last schema change). A busy main is copied through an
+            // MVCC snapshot instead of refused: its sessions are the application's.
+            let copied = if busy == 0 {
+                self.copy_database(&client, &db, &self.main).await
             } else {
-                self.sessions_on(&client, &self.main).await?
+                Err(ProviderError::new("busy"))
             };
-            if sessions.is_empty() {
-                self.main.clone()
-            } else {
-                match self.busy_parent {
+            if copied.is_err() {
+                self.dump_copy(&client, &self.main, &db).await?;
+            }
+        } else {
+            let template = {
+                let sessions = if busy == 0 {
+                    Vec::new()
+                } else {
+                    self.sessions_on(&client, &self.main).await?
+                };
+                if sessions.is_empty() {
+                    self.main.clone()
+                } else {
+                    match self.busy_parent {
                     BusyParent::GoldenTemplate => self.golden_template(&client).await?,
                     BusyParent::Fail => {
                         return Err(ProviderError::new(format!(
@@ -465,9 +534,10 @@ impl Provider for LocalProvider {
                         .help("close those sessions (or `SELECT pg_terminate_backend(pid)` them), or set `busy-parent = \"golden-template\"` under [provider] to copy from a template nobody connects to"))
                     }
                 }
-            }
-        };
-        self.copy_database(&client, &db, &template).await?;
+                }
+            };
+            self.copy_database(&client, &db, &template).await?;
+        }
         let created_at = Utc::now();
         let expires_at =
             created_at + chrono::Duration::from_std(req.ttl).unwrap_or(chrono::Duration::hours(4));
@@ -581,21 +651,76 @@ impl Provider for LocalProvider {
                     .map_err(|e| ProviderError::from(pg::PgError::new("restore failed", &e)))
             }
         };
-        // Nobody may hold the databases being renamed: stop new sessions, end the others.
+        async fn reopen(client: &Client, dbs: [&String; 2]) {
+            for db in dbs {
+                let _ = client
+                    .batch_execute(&format!(
+                        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+                        ident(db)
+                    ))
+                    .await;
+            }
+        }
+        // Nobody may hold the databases being renamed: stop new sessions, end the others,
+        // and wait until they are gone (a terminated backend takes a moment to exit, and
+        // RENAME refuses a database that is still being accessed).
         for db in [&self.main, &from.id] {
-            exec(format!(
+            if let Err(e) = exec(format!(
                 "ALTER DATABASE {} ALLOW_CONNECTIONS false",
                 ident(db)
             ))
-            .await?;
-            exec(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()", literal(db))).await?;
+            .await
+            {
+                reopen(&client, [&self.main, &from.id]).await;
+                return Err(e);
+            }
         }
-        exec(format!(
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left = self.sessions_on(&client, &self.main).await;
+            let left = match left {
+                Ok(mut l) => {
+                    match self.sessions_on(&client, &from.id).await {
+                        Ok(more) => l.extend(more),
+                        Err(e) => {
+                            reopen(&client, [&self.main, &from.id]).await;
+                            return Err(e);
+                        }
+                    }
+                    l
+                }
+                Err(e) => {
+                    reopen(&client, [&self.main, &from.id]).await;
+                    return Err(e);
+                }
+            };
+            if left.is_empty() {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                reopen(&client, [&self.main, &from.id]).await;
+                return Err(ProviderError::new(format!(
+                    "sessions on `{}` or `{}` did not end within 10 s: {}",
+                    self.main,
+                    from.id,
+                    left.join("; ")
+                )));
+            }
+            for db in [&self.main, &from.id] {
+                let _ = exec(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()", literal(db))).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if let Err(e) = exec(format!(
             "ALTER DATABASE {} RENAME TO {}",
             ident(&self.main),
             ident(&keep)
         ))
-        .await?;
+        .await
+        {
+            reopen(&client, [&self.main, &from.id]).await;
+            return Err(e);
+        }
         if let Err(e) = exec(format!(
             "ALTER DATABASE {} RENAME TO {}",
             ident(&from.id),
@@ -610,11 +735,7 @@ impl Provider for LocalProvider {
                 ident(&self.main)
             ))
             .await;
-            let _ = exec(format!(
-                "ALTER DATABASE {} ALLOW_CONNECTIONS true",
-                ident(&self.main)
-            ))
-            .await;
+            reopen(&client, [&self.main, &from.id]).await;
             return Err(e);
         }
         let now = Utc::now();

@@ -1002,9 +1002,8 @@ impl Provider for NeonProvider {
         self.delete_and_wait(id).await
     }
 
-    /// Test Neon database branches of this parent that carry our `created-by` annotation.
-    /// One without `expires_at` is skipped: neon-migrate always sets one, so it was changed
-    /// by hand (someone wants to keep it), and `gc` could not judge it anyway.
+    /// `POST …/branches/{main}/restore` from the restore point, keeping main's current
+    /// state under `preserve_as`; waits for its operations.
     async fn restore_main(
         &self,
         from: &DbBranchInfo,
@@ -1027,6 +1026,9 @@ impl Provider for NeonProvider {
         .await
     }
 
+    /// Test Neon database branches of this parent that carry our `created-by` annotation.
+    /// One without `expires_at` is skipped: neon-migrate always sets one, so it was changed
+    /// by hand (someone wants to keep it), and `gc` could not judge it anyway.
     async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError> {
         let listing = self
             .list_db_branches(None)
