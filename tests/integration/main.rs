@@ -8,6 +8,7 @@
 //!
 //! Run with `cargo test --test integration [FILTER]`.
 
+mod apply;
 mod checks;
 mod cleanup;
 mod cli_config;
@@ -21,6 +22,7 @@ mod neonctl;
 mod outputs;
 mod parent;
 mod pipeline;
+mod reliability;
 mod schema;
 mod secrets;
 mod sql_tool;
@@ -59,6 +61,8 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(neonctl::tests());
     all.extend(hooks::tests());
     all.extend(outputs::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(apply::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
     all
@@ -198,6 +202,10 @@ fn main() {
 
     // The suite-wide promise: nothing a test created as a test Neon database branch survives.
     let left = rt.block_on(all_test_db_branches());
+    // And no output of any test contains an API key or a password.
+    support::note_secret(emulator::KEY);
+    support::note_secret("secret-test-key-7d1f0c"); // neon_provider.rs's key
+    let leaks = support::leaked_secrets();
     let _ = rt.block_on(drop_test_databases());
     drop(rt);
     drop(server);
@@ -206,6 +214,13 @@ fn main() {
         "integration suite finished in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    if !leaks.is_empty() {
+        eprintln!("\nerror: {} output(s) contain a secret:", leaks.len());
+        for l in &leaks {
+            eprintln!("  {l}");
+        }
+        std::process::exit(1);
+    }
     if !left.is_empty() {
         eprintln!(
             "\nerror: {} test Neon database branch(es) left behind on the test cluster:",

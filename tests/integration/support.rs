@@ -517,14 +517,46 @@ pub fn run_command(mut c: Command, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .output()
         .expect("run neon-migrate");
-    Output {
+    let out = Output {
         command: format!("neon-migrate {}", args.join(" ")),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         code: out.status.code().unwrap_or(-1),
         took: started.elapsed(),
+    };
+    record_output(&out.command, &out.stdout);
+    record_output(&out.command, &out.stderr);
+    out
+}
+
+/// Everything the binary printed in this run of the suite, and the secrets the tests know of:
+/// the harness scans the one for the other at the end.
+static OUTPUTS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps `text` (one stream of `command`) for the suite's secret scan.
+pub fn record_output(command: &str, text: &str) {
+    if !text.is_empty() {
+        let mut o = OUTPUTS.lock().unwrap_or_else(|e| e.into_inner());
+        o.push((command.to_owned(), text.to_owned()));
     }
 }
+
+/// Registers a secret (an API key, a password) that no output may contain.
+pub fn note_secret(secret: &str) {
+    let mut s = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    if !s.iter().any(|x| x == secret) {
+        s.push(secret.to_owned());
+    }
+}
+
+/// What [`record_output`] kept, and what [`note_secret`] registered.
+pub fn recorded() -> (Vec<(String, String)>, Vec<String>) {
+    let o = OUTPUTS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let s = SECRETS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (o, s)
+}
+
 
 /// A connection held open on purpose (it blocks template copies of its database).
 pub struct Held {
@@ -583,4 +615,75 @@ pub fn children_of(pid: u32) -> Vec<(u32, String)> {
         }
     }
     out
+}
+
+/// Outputs that contain a secret: a registered one, the shared cluster's password, a password
+/// of the emulator's shape (`npg_` and 16 characters), or the password of a connection URL
+/// that is not masked. Each entry names the command and what leaked (never the secret).
+pub fn leaked_secrets() -> Vec<String> {
+    let (outputs, mut secrets) = recorded();
+    if let Some(c) = CLUSTER.get() {
+        secrets.push(c.password().to_owned());
+    }
+    scan_for_secrets(&outputs, &secrets)
+}
+
+/// The scan of [`leaked_secrets`]: `(command, text)` pairs against `secrets` and the shapes.
+pub fn scan_for_secrets(outputs: &[(String, String)], secrets: &[String]) -> Vec<String> {
+    let mut leaks = Vec::new();
+    for (command, text) in outputs {
+        for (i, s) in secrets.iter().enumerate() {
+            if s.len() >= 4 && text.contains(s.as_str()) {
+                leaks.push(format!("`{command}` printed registered secret #{i}"));
+            }
+        }
+        if emulator_password_in(text) {
+            leaks.push(format!("`{command}` printed an emulator password (npg_…)"));
+        }
+        if let Some(url) = unmasked_url(text) {
+            leaks.push(format!(
+                "`{command}` printed a connection URL with its password: {url}"
+            ));
+        }
+    }
+    leaks
+}
+
+fn emulator_password_in(text: &str) -> bool {
+    text.match_indices("npg_").any(|(i, _)| {
+        let tail: Vec<char> = text[i + 4..].chars().take(17).collect();
+        tail.len() >= 16
+            && tail[..16].iter().all(|c| c.is_ascii_alphanumeric())
+            && tail.get(16).is_none_or(|c| !c.is_ascii_alphanumeric())
+    })
+}
+
+/// The first `scheme://user:password@host` whose password is not the redactor's mask, with
+/// the password itself replaced (so the report does not leak it again).
+fn unmasked_url(text: &str) -> Option<String> {
+    for (i, _) in text.match_indices("://") {
+        let authority: String = text[i + 3..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '/' | '"' | '\'' | '`'))
+            .collect();
+        let Some((userinfo, host)) = authority.rsplit_once('@') else {
+            continue;
+        };
+        let Some((user, password)) = userinfo.split_once(':') else {
+            continue;
+        };
+        let placeholder = password.is_empty()
+            || password == neon_migrate::secret::MASK
+            || password.starts_with('$')
+            || password.starts_with('{')
+            || password.starts_with('<')
+            || password.chars().all(|c| c == '*' || c == '.' || c == '…');
+        if !placeholder {
+            return Some(format!(
+                "…://{user}:<{} characters>@{host}",
+                password.chars().count()
+            ));
+        }
+    }
+    None
 }
