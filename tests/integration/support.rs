@@ -557,7 +557,6 @@ pub fn recorded() -> (Vec<(String, String)>, Vec<String>) {
     (o, s)
 }
 
-
 /// A connection held open on purpose (it blocks template copies of its database).
 pub struct Held {
     pub client: tokio_postgres::Client,
