@@ -30,6 +30,8 @@ pub struct LockReport {
     pub statements: Vec<(String, u64)>,
     pub samples: u64,
     pub interval_ms: u64,
+    /// Time spent waiting for samples, in ms: the sampler's own load on the server.
+    pub busy_ms: u64,
 }
 
 const SAMPLE: &str = r#"
@@ -77,14 +79,19 @@ impl Sampler {
     /// Connects a sidecar to `url`, records the tables' files, and starts sampling.
     pub async fn start(url: &Secret<String>, interval: Duration) -> Result<Sampler, String> {
         let client = pg::connect(url).await.map_err(|e| e.message)?;
-        client
-            .batch_execute("SET application_name = 'neon-migrate lock sampler'")
-            .await
-            .map_err(|e| pg::describe(&e))?;
-        let before = files(&client).await?;
-        // Planned once: each sample is then only an execution, which keeps the period close
-        // to `interval` and the sampler's own load low.
-        let sample = client.prepare(SAMPLE).await.map_err(|e| pg::describe(&e))?;
+        // Sent together (tokio-postgres pipelines concurrent requests): one round trip.
+        // The sample query is planned once: each sample is then only an execution, which
+        // keeps the period close to `interval` and the sampler's own load low.
+        let (_, before, sample) = tokio::try_join!(
+            async {
+                client
+                    .batch_execute("SET application_name = 'neon-migrate lock sampler'")
+                    .await
+                    .map_err(|e| pg::describe(&e))
+            },
+            files(&client),
+            async { client.prepare(SAMPLE).await.map_err(|e| pg::describe(&e)) },
+        )?;
         // `tokio::time::interval` panics on a zero period.
         let interval = interval.max(Duration::from_millis(1));
         let (stop, mut rx) = watch::channel(false);
@@ -95,6 +102,7 @@ impl Sampler {
             };
             let mut open: BTreeMap<(String, String, i32), Episode> = BTreeMap::new();
             let mut statements: BTreeMap<(i32, String), u64> = BTreeMap::new();
+            let mut busy = Duration::ZERO;
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -103,10 +111,9 @@ impl Sampler {
                     _ = rx.changed() => break,
                 }
                 let now = Instant::now();
-                let rows = match client.query(&sample, &[]).await {
-                    Ok(r) => r,
-                    Err(_) => continue,
-                };
+                let rows = client.query(&sample, &[]).await;
+                busy += now.elapsed();
+                let Ok(rows) = rows else { continue };
                 report.samples += 1;
                 let mut seen = BTreeSet::new();
                 for r in &rows {
@@ -138,6 +145,7 @@ impl Sampler {
             for (k, e) in std::mem::take(&mut open) {
                 close(&mut report, &k, &e, interval);
             }
+            report.busy_ms = busy.as_millis() as u64;
             let after = files(&client).await?;
             report.rewrites = before
                 .iter()
