@@ -2,11 +2,22 @@
 //!
 //! Each query covers one kind of object for the whole database (never one query per
 //! object), so a 2,000-table schema costs a few round trips. Objects that belong to
-//! extensions, system schemas and excluded schemas are skipped.
+//! extensions, system schemas and excluded schemas are skipped. Rows are read as a stream and
+//! turned into the model as they arrive, so a large schema is never held twice.
+//!
+//! The server's deparsers are most of the cost. `pg_get_indexdef` looks up each column's
+//! default operator class with a catalog scan, so plain indexes — columns only, default
+//! operator classes and collations, no predicate or storage options — are spelled out by the
+//! query itself exactly as `pg_get_indexdef` prints them (a test holds the two equal); every
+//! other index is still deparsed by the server. Dependencies come back as bare OIDs and are
+//! turned into keys with the names the other queries already read, instead of naming every
+//! object of the database in SQL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use tokio_postgres::Client;
+use futures_util::TryStreamExt;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
 
 use super::model::*;
 use crate::pg::{describe, PgError};
@@ -32,44 +43,81 @@ fn q(body: &str) -> String {
     format!("{NS}{body}")
 }
 
+fn failed(what: &str, e: tokio_postgres::Error) -> PgError {
+    PgError {
+        message: format!("introspecting {what}: {}", describe(&e)),
+        code: e.code().map(|c| c.code().to_owned()),
+    }
+}
+
+/// Runs `sql` and maps each row as it streams in (the rows themselves are not kept).
+async fn fetch<T>(
+    client: &Client,
+    what: &'static str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    f: impl Fn(&Row) -> T,
+) -> Result<Vec<T>, PgError> {
+    let stream = client
+        .query_raw(sql, params.iter().map(|p| *p as &dyn ToSql))
+        .await
+        .map_err(|e| failed(what, e))?;
+    futures_util::pin_mut!(stream);
+    let mut out = Vec::new();
+    while let Some(row) = stream.try_next().await.map_err(|e| failed(what, e))? {
+        out.push(f(&row));
+    }
+    Ok(out)
+}
+
+fn first_char(s: String, or: char) -> char {
+    s.chars().next().unwrap_or(or)
+}
+
 /// Reads the whole schema of the database `client` is connected to.
 pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
     let ex: Vec<String> = excluded.to_vec();
-    let p: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ex];
-    let err = |what: &'static str| {
-        move |e: tokio_postgres::Error| PgError {
-            message: format!("introspecting {what}: {}", describe(&e)),
-            code: e.code().map(|c| c.code().to_owned()),
-        }
+    let p: [&(dyn ToSql + Sync); 1] = [&ex];
+    let version: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map_err(|e| failed("the server version", e))?
+        .get(0);
+    // `indnullsnotdistinct` exists from PG 15 on.
+    let nulls_not_distinct = if version >= 150_000 {
+        "i.indnullsnotdistinct"
+    } else {
+        "false"
     };
 
     let schemas_q = q("SELECT quote_ident(nspname) FROM ns ORDER BY 1");
     let ext_q = "SELECT quote_ident(e.extname), quote_ident(n.nspname), e.extversion FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1";
     let enums_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::int8,
        array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
- GROUP BY 1 ORDER BY 1"#);
+ GROUP BY 1, 2 ORDER BY 1"#);
     let domains_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::int8,
        format_type(t.typbasetype, t.typtypmod), t.typdefault, t.typnotnull,
        CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
             THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.collname) FROM pg_collation c JOIN pg_namespace cn ON cn.oid = c.collnamespace WHERE c.oid = t.typcollation) END,
        coalesce((SELECT array_agg(quote_ident(c.conname) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}'),
-       coalesce((SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}')
+       coalesce((SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}'),
+       coalesce((SELECT array_agg(c.oid::int8 ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}')
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
  WHERE t.typtype = 'd'
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
  ORDER BY 1"#);
     let composites_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::int8,
        array_agg(quote_ident(a.attname) ORDER BY a.attnum),
        array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
- GROUP BY 1 ORDER BY 1"#);
+ GROUP BY 1, 2 ORDER BY 1"#);
     let sequences_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), format_type(s.seqtypid, NULL),
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
@@ -81,8 +129,14 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), format_type(s.s
  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1"#);
+    // Every relation, for the dependency keys (indexes of constraints and identity sequences
+    // included); a table's row type stands for the table.
+    let relations_q = q(r#"
+SELECT c.oid::int8, c.relkind::text, quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.reltype::int8
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I', 'c')"#);
     let tables_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text,
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.oid::int8,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
        CASE WHEN c.relispartition THEN (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
               FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
@@ -96,10 +150,12 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
  WHERE c.relkind IN ('r', 'p', 'f')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1"#);
+    // A default cannot refer to a column, so it is deparsed without its table (relid 0):
+    // with one, pg_get_expr opens the table for every default, the cost of most of this query.
+    // Generated columns do refer to columns and keep theirs.
     let columns_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname),
-       format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+SELECT a.attrelid::int8, a.attnum::int4, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END,
        nullif(a.attidentity::text, ''),
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
@@ -109,37 +165,73 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.a
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
- ORDER BY 1, a.attnum"#);
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#);
     // Identity columns' sequences (internal to the column, so not among `sequences_q`).
-    let identities_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname),
-       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
-  FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
-  JOIN pg_class c ON c.oid = d.refobjid JOIN ns ON ns.oid = c.relnamespace
-  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
- WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-   AND d.deptype = 'i' AND a.attidentity <> ''
- ORDER BY 1, 2"#);
+    let identities_q = r#"
+SELECT d.refobjid::int8, d.refobjsubid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+  FROM pg_sequence s JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+   AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'"#;
     let constraints_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.contype::text,
-       pg_get_constraintdef(co.oid), co.convalidated,
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.oid::int8, quote_ident(co.conname),
+       co.contype::text, pg_get_constraintdef(co.oid), co.convalidated,
        CASE WHEN co.contype = 'f' THEN (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fc.relname)
               FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END
   FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
  WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1, 2"#);
-    let indexes_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns.nspname) || '.' || quote_ident(c.relname),
-       pg_get_indexdef(i.indexrelid), i.indisunique, c.relkind = 'p'
-  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-  JOIN ns ON ns.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p', 'm')
-   AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
-   AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid)
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
- ORDER BY 1"#);
+    // Plain indexes are spelled out here the way pg_get_indexdef prints them (it looks up
+    // each column's default operator class with a catalog scan: slow on thousands of
+    // indexes); the others are deparsed by the server.
+    let indexes_q = q(&format!(
+        r#"
+, idx AS (
+  SELECT i.indexrelid, i.indrelid, i.indisunique, i.indnkeyatts, {nulls_not_distinct} AS nnd,
+         i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL AS plain_shape,
+         quote_ident(ns.nspname) || '.' || quote_ident(ic.relname) AS name, quote_ident(ic.relname) AS bare,
+         quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS tbl, c.relkind = 'p' AS on_partitioned,
+         ic.relkind = 'I' AS partitioned_index, am.amname
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+    JOIN ns ON ns.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam
+   WHERE c.relkind IN ('r', 'p', 'm')
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
+     AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid)
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+), cols AS (
+  SELECT idx.indexrelid, k.n,
+         k.n > idx.indnkeyatts
+           OR (oc.opcdefault AND (k.coll = 0 OR k.coll = a.attcollation)
+               AND (k.opt = 0 OR idx.amname = 'btree')) AS plain,
+         quote_ident(a.attname)
+           || CASE WHEN k.n > idx.indnkeyatts OR idx.amname <> 'btree' THEN ''
+                   WHEN k.opt & 1 = 1 THEN ' DESC' || CASE WHEN k.opt & 2 = 2 THEN '' ELSE ' NULLS LAST' END
+                   WHEN k.opt & 2 = 2 THEN ' NULLS FIRST' ELSE '' END AS spelled,
+         k.n <= idx.indnkeyatts AS is_key
+    FROM idx JOIN pg_index i ON i.indexrelid = idx.indexrelid
+    CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indclass::oid[], i.indoption::int2[],
+                              i.indcollation::oid[])
+         WITH ORDINALITY AS k(attnum, opc, opt, coll, n)
+    LEFT JOIN pg_attribute a ON a.attrelid = idx.indrelid AND a.attnum = k.attnum
+    LEFT JOIN pg_opclass oc ON oc.oid = k.opc
+   WHERE idx.plain_shape
+), spelled AS (
+  SELECT indexrelid, bool_and(coalesce(plain, false)) AS plain,
+         string_agg(spelled, ', ' ORDER BY n) FILTER (WHERE is_key) AS keys,
+         string_agg(spelled, ', ' ORDER BY n) FILTER (WHERE NOT is_key) AS included
+    FROM cols GROUP BY indexrelid
+)
+SELECT idx.name, idx.tbl,
+       CASE WHEN s.plain THEN
+         'CREATE ' || CASE WHEN idx.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || idx.bare
+         || ' ON ' || CASE WHEN idx.partitioned_index THEN 'ONLY ' ELSE '' END || idx.tbl
+         || ' USING ' || quote_ident(idx.amname) || ' (' || s.keys || ')'
+         || CASE WHEN s.included IS NULL THEN '' ELSE ' INCLUDE (' || s.included || ')' END
+         || CASE WHEN idx.nnd THEN ' NULLS NOT DISTINCT' ELSE '' END
+       ELSE pg_get_indexdef(idx.indexrelid) END,
+       idx.indisunique, idx.on_partitioned
+  FROM idx LEFT JOIN spelled s ON s.indexrelid = idx.indexrelid
+ ORDER BY 1"#
+    ));
     let views_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm', pg_get_viewdef(c.oid, true),
        coalesce(c.reloptions, '{}')
@@ -149,7 +241,7 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
  ORDER BY 1"#);
     let functions_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-       pg_get_functiondef(p.oid), p.prokind::text, coalesce(pg_get_function_result(p.oid), ''),
+       p.oid::int8, pg_get_functiondef(p.oid), p.prokind::text, coalesce(pg_get_function_result(p.oid), ''),
        pg_get_function_arguments(p.oid),
        quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || oidvectortypes(p.proargtypes) || ')'
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
@@ -157,13 +249,13 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
  ORDER BY 1"#);
     let triggers_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(t.tgname),
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(t.tgname), t.oid::int8,
        pg_get_triggerdef(t.oid, false), t.tgenabled::text
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
  WHERE NOT t.tgisinternal AND t.tgparentid = 0
  ORDER BY 1, 2"#);
     let policies_q = q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(p.polname), p.polpermissive,
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(p.polname), p.oid::int8, p.polpermissive,
        CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
        coalesce((SELECT array_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END ORDER BY 1)
                    FROM unnest(p.polroles) r), '{}'),
@@ -232,65 +324,27 @@ UNION ALL
 SELECT 'text search configuration ' || quote_ident(ns.nspname) || '.' || quote_ident(t.cfgname), md5(t.cfgparser::text)
   FROM pg_ts_config t JOIN ns ON ns.oid = t.cfgnamespace
 "#);
-    // Dependencies between modelled objects, as (dependent key, referenced key).
-    let deps_q = q(r#"
-, objs AS (
-  SELECT 'pg_class'::regclass AS classid, c.oid AS objid,
-         CASE WHEN c.relkind = 'i' THEN 'index:' ELSE 'rel:' END || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS key
-    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-  UNION ALL
-  SELECT 'pg_type'::regclass, t.oid,
-         CASE WHEN t.typrelid <> 0 AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) <> 'c'
-              THEN 'rel:' ELSE 'type:' END || quote_ident(ns.nspname) || '.' || quote_ident(t.typname)
-    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace WHERE t.typtype IN ('e', 'd', 'c')
-  UNION ALL
-  SELECT 'pg_proc'::regclass, p.oid,
-         'fn:' || quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
-    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-  UNION ALL
-  SELECT 'pg_rewrite'::regclass, r.oid, 'rel:' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
-    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace
-  UNION ALL
-  SELECT 'pg_attrdef'::regclass, d.oid, 'rel:' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
-    FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN ns ON ns.oid = c.relnamespace
-  UNION ALL
-  SELECT 'pg_constraint'::regclass, co.oid,
-         CASE WHEN co.contypid <> 0 THEN 'type:' || quote_ident(ns.nspname) || '.' || quote_ident(t.typname)
-              ELSE 'con:' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(co.conname) END
-    FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace
-    LEFT JOIN pg_class c ON c.oid = co.conrelid LEFT JOIN pg_type t ON t.oid = co.contypid
-  UNION ALL
-  SELECT 'pg_trigger'::regclass, tg.oid, 'trigger:' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(tg.tgname)
-    FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN ns ON ns.oid = c.relnamespace WHERE NOT tg.tgisinternal
-  UNION ALL
-  SELECT 'pg_policy'::regclass, po.oid, 'policy:' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(po.polname)
-    FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid JOIN ns ON ns.oid = c.relnamespace
-)
-, pairs AS (
-  SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, a.key AS akey, b.key AS bkey
-    FROM pg_depend d JOIN objs a ON a.classid = d.classid AND a.objid = d.objid
-    JOIN objs b ON b.classid = d.refclassid AND b.objid = d.refobjid
-   WHERE d.deptype IN ('n', 'a')
-), keyed AS (
-  SELECT akey, bkey FROM pairs
-  UNION ALL
-  -- Column-level edges too (`col:public.t.c`): a view, policy, trigger or generated column
-  -- that reads a column whose type changes must be rebuilt around the change.
-  SELECT CASE WHEN aa.attname IS NOT NULL THEN regexp_replace(p.akey, '^[a-z]+:', 'col:') || '.' || quote_ident(aa.attname) ELSE p.akey END,
-         CASE WHEN ba.attname IS NOT NULL THEN regexp_replace(p.bkey, '^[a-z]+:', 'col:') || '.' || quote_ident(ba.attname) ELSE p.bkey END
-    FROM pairs p
-    LEFT JOIN pg_attribute aa ON p.classid = 'pg_class'::regclass AND p.objsubid > 0 AND aa.attrelid = p.objid AND aa.attnum = p.objsubid
-    LEFT JOIN pg_attribute ba ON p.refclassid = 'pg_class'::regclass AND p.refobjsubid > 0 AND ba.attrelid = p.refobjid AND ba.attnum = p.refobjsubid
-   WHERE p.objsubid > 0 OR p.refobjsubid > 0
-  UNION ALL
-  -- A default or generation expression belongs to its column.
-  SELECT regexp_replace(p.akey, '^[a-z]+:', 'col:') || '.' || quote_ident(at.attname),
-         CASE WHEN ba.attname IS NOT NULL THEN regexp_replace(p.bkey, '^[a-z]+:', 'col:') || '.' || quote_ident(ba.attname) ELSE p.bkey END
-    FROM pairs p JOIN pg_attrdef ad ON p.classid = 'pg_attrdef'::regclass AND ad.oid = p.objid
-    JOIN pg_attribute at ON at.attrelid = ad.adrelid AND at.attnum = ad.adnum
-    LEFT JOIN pg_attribute ba ON p.refclassid = 'pg_class'::regclass AND p.refobjsubid > 0 AND ba.attrelid = p.refobjid AND ba.attnum = p.refobjsubid
-)
-SELECT DISTINCT akey, bkey FROM keyed WHERE akey <> bkey"#);
+    // Dependencies as bare OIDs, keyed below with the names read above. A view's rule stands
+    // for the view, a default or generation expression for its column. Built-in objects
+    // (OIDs below 16384) are never modelled.
+    let deps_q = r#"
+SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass) THEN 'c'
+            WHEN d.classid = 'pg_type'::regclass THEN 't' WHEN d.classid = 'pg_proc'::regclass THEN 'f'
+            WHEN d.classid = 'pg_constraint'::regclass THEN 'k' WHEN d.classid = 'pg_trigger'::regclass THEN 'g'
+            ELSE 'p' END,
+       coalesce(r.ev_class, ad.adrelid, d.objid)::int8, coalesce(ad.adnum::int4, d.objsubid),
+       CASE WHEN d.refclassid = 'pg_class'::regclass THEN 'c' WHEN d.refclassid = 'pg_type'::regclass THEN 't'
+            WHEN d.refclassid = 'pg_proc'::regclass THEN 'f' WHEN d.refclassid = 'pg_constraint'::regclass THEN 'k'
+            WHEN d.refclassid = 'pg_trigger'::regclass THEN 'g' ELSE 'p' END,
+       d.refobjid::int8, d.refobjsubid
+  FROM pg_depend d
+  LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+  LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+ WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384 AND d.refobjid >= 16384
+   AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_type'::regclass,
+                     'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
+   AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
+                        'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)"#;
 
     let (
         schemas,
@@ -299,6 +353,7 @@ SELECT DISTINCT akey, bkey FROM keyed WHERE akey <> bkey"#);
         domains,
         composites,
         sequences,
+        relations,
         tables,
         columns,
         identities,
@@ -311,105 +366,47 @@ SELECT DISTINCT akey, bkey FROM keyed WHERE akey <> bkey"#);
         comments,
         unsupported,
         deps,
-        version,
     ) = tokio::try_join!(
-        async { client.query(&schemas_q, &p).await.map_err(err("schemas")) },
-        async { client.query(ext_q, &[]).await.map_err(err("extensions")) },
-        async { client.query(&enums_q, &p).await.map_err(err("enums")) },
-        async { client.query(&domains_q, &p).await.map_err(err("domains")) },
-        async {
-            client
-                .query(&composites_q, &p)
-                .await
-                .map_err(err("composite types"))
-        },
-        async {
-            client
-                .query(&sequences_q, &p)
-                .await
-                .map_err(err("sequences"))
-        },
-        async { client.query(&tables_q, &p).await.map_err(err("tables")) },
-        async { client.query(&columns_q, &p).await.map_err(err("columns")) },
-        async {
-            client
-                .query(&identities_q, &p)
-                .await
-                .map_err(err("identity columns"))
-        },
-        async {
-            client
-                .query(&constraints_q, &p)
-                .await
-                .map_err(err("constraints"))
-        },
-        async { client.query(&indexes_q, &p).await.map_err(err("indexes")) },
-        async { client.query(&views_q, &p).await.map_err(err("views")) },
-        async {
-            client
-                .query(&functions_q, &p)
-                .await
-                .map_err(err("functions"))
-        },
-        async { client.query(&triggers_q, &p).await.map_err(err("triggers")) },
-        async { client.query(&policies_q, &p).await.map_err(err("policies")) },
-        async { client.query(&comments_q, &p).await.map_err(err("comments")) },
-        async {
-            client
-                .query(&unsupported_q, &p)
-                .await
-                .map_err(err("unsupported objects"))
-        },
-        async { client.query(&deps_q, &p).await.map_err(err("dependencies")) },
-        async {
-            client
-                .query_one("SELECT current_setting('server_version_num')::int", &[])
-                .await
-                .map_err(err("server version"))
-        },
-    )?;
-
-    let mut m = Model {
-        server_version: version.get(0),
-        ..Default::default()
-    };
-    m.schemas = schemas.iter().map(|r| r.get(0)).collect();
-    for r in &exts {
-        m.extensions.insert(
-            r.get(0),
-            Extension {
+        fetch(client, "schemas", &schemas_q, &p, |r| r.get::<_, String>(0)),
+        fetch(client, "extensions", ext_q, &[], |r| {
+            let e = Extension {
                 schema: r.get(1),
                 version: r.get(2),
-            },
-        );
-    }
-    for r in &enums {
-        m.enums.insert(r.get(0), r.get(1));
-    }
-    for r in &domains {
-        let names: Vec<String> = r.get(5);
-        let defs: Vec<String> = r.get(6);
-        m.domains.insert(
-            r.get(0),
-            Domain {
-                base: r.get(1),
-                default: r.get(2),
-                not_null: r.get(3),
-                collation: r.get(4),
+            };
+            (r.get::<_, String>(0), e)
+        }),
+        fetch(client, "enums", &enums_q, &p, |r| {
+            (
+                r.get::<_, String>(0),
+                r.get::<_, i64>(1),
+                r.get::<_, Vec<String>>(2),
+            )
+        }),
+        fetch(client, "domains", &domains_q, &p, |r| {
+            let names: Vec<String> = r.get(6);
+            let defs: Vec<String> = r.get(7);
+            let d = Domain {
+                base: r.get(2),
+                default: r.get(3),
+                not_null: r.get(4),
+                collation: r.get(5),
                 checks: names.into_iter().zip(defs).collect(),
-            },
-        );
-    }
-    for r in &composites {
-        let names: Vec<String> = r.get(1);
-        let types: Vec<String> = r.get(2);
-        m.composites
-            .insert(r.get(0), names.into_iter().zip(types).collect());
-    }
-    for r in &sequences {
-        m.sequences.insert(
-            r.get(0),
-            Sequence {
+            };
+            (
+                r.get::<_, String>(0),
+                r.get::<_, i64>(1),
+                d,
+                r.get::<_, Vec<i64>>(8),
+            )
+        }),
+        fetch(client, "composite types", &composites_q, &p, |r| {
+            let names: Vec<String> = r.get(2);
+            let types: Vec<String> = r.get(3);
+            let attrs: Vec<(String, String)> = names.into_iter().zip(types).collect();
+            (r.get::<_, String>(0), r.get::<_, i64>(1), attrs)
+        }),
+        fetch(client, "sequences", &sequences_q, &p, |r| {
+            let s = Sequence {
                 data_type: r.get(1),
                 start: r.get(2),
                 increment: r.get(3),
@@ -418,152 +415,247 @@ SELECT DISTINCT akey, bkey FROM keyed WHERE akey <> bkey"#);
                 cache: r.get(6),
                 cycle: r.get(7),
                 owned_by: r.get(8),
-            },
-        );
-    }
-    for r in &tables {
-        let kind: String = r.get(1);
-        let parent: Option<String> = r.get(3);
-        let bound: Option<String> = r.get(4);
-        m.tables.insert(
-            r.get(0),
-            Table {
-                kind: kind.chars().next().unwrap_or('r'),
+            };
+            (r.get::<_, String>(0), s)
+        }),
+        fetch(client, "relations", &relations_q, &p, |r| {
+            let kind = first_char(r.get(1), 'r');
+            (
+                r.get::<_, i64>(0),
+                kind,
+                r.get::<_, String>(2),
+                r.get::<_, i64>(3),
+            )
+        }),
+        fetch(client, "tables", &tables_q, &p, |r| {
+            let parent: Option<String> = r.get(4);
+            let bound: Option<String> = r.get(5);
+            let t = Table {
+                kind: first_char(r.get(1), 'r'),
                 columns: Vec::new(),
                 constraints: BTreeMap::new(),
-                partition_key: r.get(2),
+                partition_key: r.get(3),
                 partition_of: parent.zip(bound),
-                inherits: r.get(5),
-                rls: r.get(6),
-                rls_forced: r.get(7),
-                options: r.get(8),
-                unlogged: r.get(9),
-            },
-        );
-    }
-    for r in &columns {
-        let table: String = r.get(0);
-        let identity: Option<String> = r.get(5);
-        if let Some(t) = m.tables.get_mut(&table) {
-            t.columns.push(Column {
-                name: r.get(1),
-                data_type: r.get(2),
-                not_null: r.get(3),
-                default: r.get(4),
+                inherits: r.get(6),
+                rls: r.get(7),
+                rls_forced: r.get(8),
+                options: r.get(9),
+                unlogged: r.get(10),
+            };
+            (r.get::<_, String>(0), r.get::<_, i64>(2), t)
+        }),
+        fetch(client, "columns", &columns_q, &p, |r| {
+            let identity: Option<String> = r.get(6);
+            let c = Column {
+                name: r.get(2),
+                data_type: r.get(3),
+                not_null: r.get(4),
+                default: r.get(5),
                 identity: identity.and_then(|s| s.chars().next()),
                 identity_options: None,
-                generated: r.get(6),
-                collation: r.get(7),
-                inherited: r.get(8),
-            });
-        }
-    }
-    for r in &identities {
-        let table: String = r.get(0);
-        let column: String = r.get(1);
-        let col = m
-            .tables
-            .get_mut(&table)
-            .and_then(|t| t.columns.iter_mut().find(|c| c.name == column));
-        if let Some(col) = col {
-            col.identity_options = Some(IdentityOptions {
+                generated: r.get(7),
+                collation: r.get(8),
+                inherited: r.get(9),
+            };
+            (r.get::<_, i64>(0), r.get::<_, i32>(1), c)
+        }),
+        fetch(client, "identity columns", identities_q, &[], |r| {
+            let o = IdentityOptions {
                 start: r.get(2),
                 increment: r.get(3),
                 min: r.get(4),
                 max: r.get(5),
                 cache: r.get(6),
                 cycle: r.get(7),
-            });
-        }
-    }
-    for r in &constraints {
-        let table: String = r.get(0);
-        let kind: String = r.get(2);
-        if let Some(t) = m.tables.get_mut(&table) {
-            t.constraints.insert(
-                r.get(1),
-                Constraint {
-                    kind: kind.chars().next().unwrap_or('c'),
-                    definition: r.get(3),
-                    validated: r.get(4),
-                    references: r.get(5),
-                },
-            );
-        }
-    }
-    for r in &indexes {
-        m.indexes.insert(
-            r.get(0),
-            Index {
+            };
+            (r.get::<_, i64>(0), r.get::<_, i32>(1), o)
+        }),
+        fetch(client, "constraints", &constraints_q, &p, |r| {
+            let c = Constraint {
+                kind: first_char(r.get(4), 'c'),
+                definition: r.get(5),
+                validated: r.get(6),
+                references: r.get(7),
+            };
+            let (table, name): (String, String) = (r.get(0), r.get(1));
+            (table, name, r.get::<_, i64>(2), r.get::<_, String>(3), c)
+        }),
+        fetch(client, "indexes", &indexes_q, &p, |r| {
+            let i = Index {
                 table: r.get(1),
                 definition: r.get(2),
                 unique: r.get(3),
                 on_partitioned: r.get(4),
-            },
-        );
-    }
-    for r in &views {
-        m.views.insert(
-            r.get(0),
-            View {
+            };
+            (r.get::<_, String>(0), i)
+        }),
+        fetch(client, "views", &views_q, &p, |r| {
+            let v = View {
                 materialized: r.get(1),
                 definition: r.get(2),
                 options: r.get(3),
-            },
-        );
-    }
-    for r in &functions {
-        let kind: String = r.get(2);
-        m.functions.insert(
-            r.get(0),
-            Function {
-                definition: r.get(1),
-                kind: kind.chars().next().unwrap_or('f'),
-                returns: r.get(3),
-                arguments: r.get(4),
-                signature: r.get(5),
-            },
-        );
-    }
-    for r in &triggers {
-        let table: String = r.get(0);
-        let name: String = r.get(1);
-        let enabled: String = r.get(3);
-        m.triggers.insert(
-            format!("{table}.{name}"),
-            Trigger {
-                table,
+            };
+            (r.get::<_, String>(0), v)
+        }),
+        fetch(client, "functions", &functions_q, &p, |r| {
+            let f = Function {
                 definition: r.get(2),
-                enabled: enabled.chars().next().unwrap_or('O'),
-            },
-        );
+                kind: first_char(r.get(3), 'f'),
+                returns: r.get(4),
+                arguments: r.get(5),
+                signature: r.get(6),
+            };
+            (r.get::<_, String>(0), r.get::<_, i64>(1), f)
+        }),
+        fetch(client, "triggers", &triggers_q, &p, |r| {
+            let (table, name): (String, String) = (r.get(0), r.get(1));
+            let t = Trigger {
+                table: table.clone(),
+                definition: r.get(3),
+                enabled: first_char(r.get(4), 'O'),
+            };
+            (format!("{table}.{name}"), r.get::<_, i64>(2), t)
+        }),
+        fetch(client, "policies", &policies_q, &p, |r| {
+            let (table, name): (String, String) = (r.get(0), r.get(1));
+            let pol = Policy {
+                table: table.clone(),
+                permissive: r.get(3),
+                command: r.get(4),
+                roles: r.get(5),
+                using: r.get(6),
+                check: r.get(7),
+            };
+            (format!("{table}.{name}"), r.get::<_, i64>(2), pol)
+        }),
+        fetch(client, "comments", &comments_q, &p, |r| {
+            (r.get::<_, Option<String>>(0), r.get::<_, String>(1))
+        }),
+        fetch(client, "unsupported objects", &unsupported_q, &p, |r| {
+            (r.get::<_, String>(0), r.get::<_, String>(1))
+        }),
+        fetch(client, "dependencies", deps_q, &[], |r| {
+            (
+                first_char(r.get(0), 'c'),
+                r.get::<_, i64>(1),
+                r.get::<_, i32>(2),
+                first_char(r.get(3), 'c'),
+                r.get::<_, i64>(4),
+                r.get::<_, i32>(5),
+            )
+        }),
+    )?;
+
+    let mut m = Model {
+        server_version: version,
+        ..Default::default()
+    };
+    // Dependency keys by (catalog, OID): `c` pg_class, `t` pg_type, `f` pg_proc,
+    // `k` pg_constraint, `g` pg_trigger, `p` pg_policy; columns by (table OID, attnum).
+    let mut keys: HashMap<(char, i64), String> = HashMap::new();
+    let mut column_keys: HashMap<(i64, i32), String> = HashMap::new();
+
+    m.schemas = schemas.into_iter().collect();
+    m.extensions = exts.into_iter().collect();
+    for (name, oid, labels) in enums {
+        keys.insert(('t', oid), format!("type:{name}"));
+        m.enums.insert(name, labels);
     }
-    for r in &policies {
-        let table: String = r.get(0);
-        let name: String = r.get(1);
-        m.policies.insert(
-            format!("{table}.{name}"),
-            Policy {
-                table,
-                permissive: r.get(2),
-                command: r.get(3),
-                roles: r.get(4),
-                using: r.get(5),
-                check: r.get(6),
-            },
-        );
+    for (name, oid, d, checks) in domains {
+        for c in checks {
+            keys.insert(('k', c), format!("type:{name}"));
+        }
+        keys.insert(('t', oid), format!("type:{name}"));
+        m.domains.insert(name, d);
     }
-    for r in &comments {
-        let target: Option<String> = r.get(0);
-        if let Some(t) = target {
-            m.comments.insert(t, r.get(1));
+    for (name, oid, attrs) in composites {
+        keys.insert(('t', oid), format!("type:{name}"));
+        m.composites.insert(name, attrs);
+    }
+    m.sequences = sequences.into_iter().collect();
+    for (oid, kind, name, rowtype) in relations {
+        let prefix = match kind {
+            'i' | 'I' => "index:",
+            'c' => "type:",
+            _ => "rel:",
+        };
+        if rowtype != 0 && prefix != "index:" {
+            keys.insert(('t', rowtype), format!("{prefix}{name}"));
+        }
+        keys.insert(('c', oid), format!("{prefix}{name}"));
+    }
+    let mut table_of: HashMap<i64, String> = HashMap::new();
+    for (name, oid, t) in tables {
+        table_of.insert(oid, name.clone());
+        m.tables.insert(name, t);
+    }
+    // Where each column went: (table OID, attnum) → (table, position).
+    let mut placed: HashMap<(i64, i32), (String, usize)> = HashMap::new();
+    let mut columns = columns;
+    columns.sort_unstable_by_key(|(relid, attnum, _)| (*relid, *attnum));
+    for (relid, attnum, c) in columns {
+        let Some(table) = table_of.get(&relid) else {
+            continue;
+        };
+        if let Some(t) = m.tables.get_mut(table) {
+            column_keys.insert((relid, attnum), format!("col:{table}.{}", c.name));
+            placed.insert((relid, attnum), (table.clone(), t.columns.len()));
+            t.columns.push(c);
         }
     }
-    for r in &unsupported {
-        m.unsupported.insert(r.get(0), r.get(1));
+    for (relid, attnum, options) in identities {
+        if let Some((table, i)) = placed.get(&(relid, attnum)) {
+            if let Some(c) = m.tables.get_mut(table).and_then(|t| t.columns.get_mut(*i)) {
+                c.identity_options = Some(options);
+            }
+        }
     }
-    for r in &deps {
-        m.deps.entry(r.get(0)).or_default().insert(r.get(1));
+    for (table, name, oid, quoted, c) in constraints {
+        keys.insert(('k', oid), format!("con:{table}.{quoted}"));
+        if let Some(t) = m.tables.get_mut(&table) {
+            t.constraints.insert(name, c);
+        }
+    }
+    m.indexes = indexes.into_iter().collect();
+    m.views = views.into_iter().collect();
+    for (name, oid, f) in functions {
+        keys.insert(('f', oid), format!("fn:{name}"));
+        m.functions.insert(name, f);
+    }
+    for (key, oid, t) in triggers {
+        keys.insert(('g', oid), format!("trigger:{key}"));
+        m.triggers.insert(key, t);
+    }
+    for (key, oid, pol) in policies {
+        keys.insert(('p', oid), format!("policy:{key}"));
+        m.policies.insert(key, pol);
+    }
+    m.comments = comments
+        .into_iter()
+        .filter_map(|(target, text)| target.map(|t| (t, text)))
+        .collect();
+    m.unsupported = unsupported.into_iter().collect();
+    for (ac, ao, asub, bc, bo, bsub) in deps {
+        let (Some(ak), Some(bk)) = (keys.get(&(ac, ao)), keys.get(&(bc, bo))) else {
+            continue;
+        };
+        if ak != bk {
+            m.deps.entry(ak.clone()).or_default().insert(bk.clone());
+        }
+        // Column-level edges too: a view, policy, trigger or generated column that reads a
+        // column whose type changes must be rebuilt around the change.
+        if asub > 0 || bsub > 0 {
+            let column = |c: char, o: i64, sub: i32| {
+                (c == 'c' && sub > 0)
+                    .then(|| column_keys.get(&(o, sub)))
+                    .flatten()
+            };
+            let a = column(ac, ao, asub).unwrap_or(ak);
+            let b = column(bc, bo, bsub).unwrap_or(bk);
+            if a != b {
+                m.deps.entry(a.clone()).or_default().insert(b.clone());
+            }
+        }
     }
     // Foreign tables are reported as unsupported, not modelled as tables.
     m.tables.retain(|_, t| t.kind != 'f');

@@ -1,19 +1,28 @@
 //! Diff two models into an ordered, online-safe plan of statements with hazards.
 //!
 //! Ordering is in phases (create schemas and types → functions → drop what goes or changes
-//! → tables and columns → constraints → indexes → views → triggers and policies → drop
-//! leftovers → comments), and within a phase by the `pg_depend` graph: creates follow the
-//! target's dependencies, drops the source's in reverse. That handles the classic traps:
-//! a function used in a column default exists before the table, a view on a view comes after
-//! it, a view that needs a primary key comes after the constraint, and views that depend on a
-//! column whose type changes are dropped first and recreated after.
+//! → re-create functions that cannot be replaced → tables and columns → constraints →
+//! indexes → views → triggers and policies → drop leftovers → comments), and within a phase
+//! by the `pg_depend` graph: creates follow the target's dependencies, drops the source's in
+//! reverse. That handles the classic traps: a function used in a column default exists before
+//! the table, a view on a view comes after it, a view that needs a primary key comes after the
+//! constraint, and views that depend on a column whose type changes are dropped first and
+//! recreated after. Column-level edges (`col:` keys) do the same for what Postgres refuses to
+//! retype a column under — policies, triggers' WHEN clauses, generated columns — and foreign
+//! keys are dropped and added again around the primary key or unique constraint they rest on.
+//! An enum whose values are removed or reordered is recreated and its columns (and arrays of
+//! it) converted through text; a function whose result, kind or parameters change is dropped
+//! and created again once the views over it are gone. Objects created again get their
+//! comments back. What cannot be done safely this way (a domain over a recreated enum, a
+//! function another object calls, partitioning changes) is reported as unsupported, and the
+//! plan then leaves it alone rather than doing half of it.
 //!
 //! Online-safe forms are the default: `CREATE/DROP INDEX CONCURRENTLY`, CHECK and FK
 //! constraints `NOT VALID` then `VALIDATE`, `SET NOT NULL` through a validated CHECK, and
 //! PRIMARY KEY/UNIQUE `USING INDEX` built concurrently. Every statement says what lock it
 //! takes and what can go wrong, whether it may run in a transaction, and its timeouts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -169,58 +178,84 @@ impl Builder<'_> {
 /// Orders `keys` so that what a key depends on (per `deps`, transitively through keys not in
 /// the set) comes first. Ties keep the input (sorted) order.
 fn topo(keys: &[String], deps: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
-    let set: BTreeSet<&String> = keys.iter().collect();
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut visiting: BTreeSet<String> = BTreeSet::new();
-    let mut out = Vec::new();
-    fn visit(
-        k: &str,
-        set: &BTreeSet<&String>,
-        deps: &BTreeMap<String, BTreeSet<String>>,
-        done: &mut BTreeSet<String>,
-        visiting: &mut BTreeSet<String>,
-        out: &mut Vec<String>,
-        seen: &mut BTreeSet<String>,
-    ) {
-        if done.contains(k) || !seen.insert(k.to_owned()) {
+    topo_with(keys, deps, &BTreeMap::new())
+}
+
+/// [`topo`] over `deps` plus `extra` edges (kept apart: `deps` is large and not copied).
+fn topo_with(
+    keys: &[String],
+    deps: &BTreeMap<String, BTreeSet<String>>,
+    extra: &BTreeMap<String, BTreeSet<String>>,
+) -> Vec<String> {
+    type Deps = BTreeMap<String, BTreeSet<String>>;
+    struct Walk<'a> {
+        set: BTreeSet<&'a String>,
+        deps: &'a Deps,
+        extra: &'a Deps,
+        done: BTreeSet<String>,
+        visiting: BTreeSet<String>,
+        out: Vec<String>,
+    }
+    fn visit(w: &mut Walk<'_>, k: &str) {
+        if w.done.contains(k) || !w.visiting.insert(k.to_owned()) {
             return;
         }
-        visiting.insert(k.to_owned());
-        if let Some(ds) = deps.get(k) {
-            for d in ds {
-                if !visiting.contains(d) {
-                    visit(d, set, deps, done, visiting, out, seen);
-                }
-            }
+        let next: Vec<String> = w
+            .deps
+            .get(k)
+            .into_iter()
+            .chain(w.extra.get(k))
+            .flatten()
+            .cloned()
+            .collect();
+        for d in next {
+            visit(w, &d);
         }
-        visiting.remove(k);
-        done.insert(k.to_owned());
-        if set.contains(&k.to_owned()) {
-            out.push(k.to_owned());
+        w.visiting.remove(k);
+        w.done.insert(k.to_owned());
+        if w.set.contains(&k.to_owned()) {
+            w.out.push(k.to_owned());
         }
     }
+    let mut w = Walk {
+        set: keys.iter().collect(),
+        deps,
+        extra,
+        done: BTreeSet::new(),
+        visiting: BTreeSet::new(),
+        out: Vec::new(),
+    };
     for k in keys {
-        let mut seen = BTreeSet::new();
-        visit(k, &set, deps, &mut done, &mut visiting, &mut out, &mut seen);
+        visit(&mut w, k);
     }
-    out
+    w.out
 }
 
 /// Everything that (transitively) depends on any of `roots`, per `deps`.
-fn dependents(
-    roots: &BTreeSet<String>,
-    deps: &BTreeMap<String, BTreeSet<String>>,
-) -> BTreeSet<String> {
+fn dependents(roots: &BTreeSet<String>, users: &Users<'_>) -> BTreeSet<String> {
     let mut found: BTreeSet<String> = BTreeSet::new();
-    let mut frontier: Vec<String> = roots.iter().cloned().collect();
+    let mut frontier: Vec<&str> = roots.iter().map(String::as_str).collect();
     while let Some(r) = frontier.pop() {
-        for (k, ds) in deps {
-            if ds.contains(&r) && found.insert(k.clone()) {
-                frontier.push(k.clone());
+        for &k in users.get(r).into_iter().flatten() {
+            if found.insert(k.to_owned()) {
+                frontier.push(k);
             }
         }
     }
     found
+}
+
+/// `deps` reversed: referenced key → the keys that depend on it.
+type Users<'a> = HashMap<&'a str, Vec<&'a str>>;
+
+fn users(deps: &BTreeMap<String, BTreeSet<String>>) -> Users<'_> {
+    let mut out: Users<'_> = HashMap::new();
+    for (k, ds) in deps {
+        for d in ds {
+            out.entry(d.as_str()).or_default().push(k.as_str());
+        }
+    }
+    out
 }
 
 fn lit(s: &str) -> String {
@@ -445,7 +480,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             roots.insert(format!("fn:{k}"));
         }
     }
-    for d in dependents(&roots, &a.deps) {
+    let a_users = users(&a.deps);
+    for d in dependents(&roots, &a_users) {
         if let Some(v) = d.strip_prefix("rel:") {
             if a.views.contains_key(v) && b.views.contains_key(v) {
                 recreate_views.insert(d.clone());
@@ -469,7 +505,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             }
         }
     }
-    let around = dependents(&retyped, &a.deps);
+    let around = dependents(&retyped, &a_users);
     let rebuilt_policies: BTreeSet<String> = around
         .iter()
         .filter_map(|d| d.strip_prefix("policy:"))
@@ -1030,7 +1066,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
         .map(|k| format!("rel:{k}"))
         .collect();
     new_tables.sort();
-    let mut tdeps = b.deps.clone();
+    let mut tdeps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (k, t) in &b.tables {
         let e = tdeps.entry(format!("rel:{k}")).or_default();
         if let Some((p, _)) = &t.partition_of {
@@ -1040,7 +1076,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             e.insert(format!("rel:{p}"));
         }
     }
-    for key in topo(&new_tables, &tdeps) {
+    for key in topo_with(&new_tables, &b.deps, &tdeps) {
         let k = key.trim_start_matches("rel:");
         let t = &b.tables[k];
         let cols: Vec<String> = t
@@ -1299,7 +1335,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
         .map(|k| format!("rel:{k}"))
         .collect();
     gone_tables.sort();
-    let mut adeps = a.deps.clone();
+    let mut adeps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (k, t) in &a.tables {
         let e = adeps.entry(format!("rel:{k}")).or_default();
         if let Some((p, _)) = &t.partition_of {
@@ -1316,7 +1352,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             }
         }
     }
-    let mut order = topo(&gone_tables, &adeps);
+    let mut order = topo_with(&gone_tables, &a.deps, &adeps);
     order.reverse();
     for key in order {
         let k = key.trim_start_matches("rel:");
@@ -1743,7 +1779,14 @@ fn comment_target_exists(target: &str, b: &Model) -> bool {
         return b.views.contains_key(v);
     }
     if let Some(i) = target.strip_prefix("INDEX ") {
-        return b.indexes.contains_key(i);
+        // Indexes of PRIMARY KEY, UNIQUE and EXCLUDE constraints are modelled as constraints.
+        let of_constraint = b.tables.iter().any(|(tk, t)| {
+            let schema = tk.rsplit_once('.').map_or("public", |(s, _)| s);
+            t.constraints.iter().any(|(n, c)| {
+                matches!(c.kind, 'p' | 'u' | 'x') && format!("{schema}.{}", quote_ident(n)) == i
+            })
+        });
+        return b.indexes.contains_key(i) || of_constraint;
     }
     if let Some(s) = target.strip_prefix("SEQUENCE ") {
         return b.sequences.contains_key(s);

@@ -57,6 +57,10 @@ pub fn trials() -> Vec<Trial> {
         || runtime().block_on(fingerprint_round_trip()),
     ));
     out.push(Trial::test(
+        format!("{PREFIX}index_definitions_are_the_servers"),
+        || runtime().block_on(index_definitions()),
+    ));
+    out.push(Trial::test(
         format!("{PREFIX}fixture_suite_is_large_enough"),
         || {
             let n = fixture_paths().len();
@@ -504,5 +508,81 @@ async fn fingerprint_round_trip() -> Result<(), Failed> {
             .await
             .map_err(|e| format!("cannot drop {db}: {e}"))?;
     }
+    result.map_err(Failed::from)
+}
+
+const INDEXES_SCHEMA: &str = r#"
+create table "Mixed Case" ("Id" int, "select" text, code varchar(20), name text collate "C",
+                           doc jsonb, tags text[], during tstzrange, n numeric);
+create index plain on "Mixed Case" ("Id");
+create index multi on "Mixed Case" (code, "Id");
+create index descending on "Mixed Case" ("Id" desc, code desc nulls last, name nulls first);
+create unique index uniq on "Mixed Case" ("Id") include (code, name);
+create unique index nnd on "Mixed Case" (code) nulls not distinct;
+create index by_keyword on "Mixed Case" ("select");
+create index own_collation on "Mixed Case" (name);
+create index other_collation on "Mixed Case" (name collate "POSIX");
+create index pattern on "Mixed Case" (code varchar_pattern_ops);
+create index text_pattern on "Mixed Case" ("select" text_pattern_ops);
+create index gin_doc on "Mixed Case" using gin (doc);
+create index gin_path on "Mixed Case" using gin (doc jsonb_path_ops);
+create index gin_tags on "Mixed Case" using gin (tags);
+create index hashed on "Mixed Case" using hash (code);
+create index brin_n on "Mixed Case" using brin (n);
+create index gist_during on "Mixed Case" using gist (during);
+create index expr on "Mixed Case" (lower("select"));
+create index partial on "Mixed Case" ("Id") where code is not null;
+create index with_options on "Mixed Case" ("Id") with (fillfactor = 70);
+create table parted (at date, v int) partition by range (at);
+create table parted_1 partition of parted for values from ('2024-01-01') to ('2025-01-01');
+create index parted_v on parted (v desc);
+create materialized view mv as select "Id", code from "Mixed Case";
+create index mv_code on mv (code);
+"#;
+
+/// Plain indexes are spelled out by the engine itself (for speed): the text must be exactly
+/// what `pg_get_indexdef` prints, for every kind of index the engine handles that way.
+async fn index_definitions() -> Result<(), Failed> {
+    let db = format!("{MAIN_DB_PREFIX}schema_indexes_{}", std::process::id());
+    let result = async {
+        let c = fresh_db(&db, INDEXES_SCHEMA).await?;
+        let model = schema::introspect(&c, &schema::default_excluded())
+            .await
+            .map_err(|e| e.message)?;
+        c.batch_execute("SET search_path = ''")
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let rows = c
+            .query(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid)
+                   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                   JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE n.nspname = 'public'",
+                &[],
+            )
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let mut checked = 0;
+        for r in &rows {
+            let (name, server): (String, String) = (r.get(0), r.get(1));
+            if let Some(i) = model.indexes.get(&name) {
+                if i.definition != server {
+                    return Err(format!(
+                        "index {name}:\n  engine: {}\n  server: {server}",
+                        i.definition
+                    ));
+                }
+                checked += 1;
+            }
+        }
+        if checked != model.indexes.len() || checked < 21 {
+            return Err(format!("only {checked} indexes compared: {:?}", model.indexes.keys()));
+        }
+        Ok(())
+    }
+    .await;
+    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&db));
+    query("postgres", &drop)
+        .await
+        .map_err(|e| format!("cannot drop {db}: {e}"))?;
     result.map_err(Failed::from)
 }

@@ -1,0 +1,9 @@
+-- A composite type used by a table column gains and loses attributes.
+-- [a]
+create type address as (street text, city text);
+create table shops (id int primary key, addr address);
+insert into shops values (1, row('Main St', 'Springfield'));
+-- [b]
+create type address as (street text, zip text);
+create table shops (id int primary key, addr address);
+-- [hazards]
