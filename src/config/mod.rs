@@ -134,6 +134,8 @@ pub struct ToolConfig {
     pub title: Option<String>,
     /// How to install the tool (a hint shown when its command is missing).
     pub install: Option<String>,
+    /// The preset's help for the tool's known failures.
+    pub failure_hints: Vec<crate::tools::presets::FailureHint>,
     /// Why this tool: named in the config, detected from files, or the default.
     pub origin: ToolOrigin,
     pub kind: ToolKind,
@@ -1205,9 +1207,13 @@ impl Validator<'_> {
                 }
             }
         };
-        let (title, install) = match &preset {
-            Some(p) => (Some(p.title.clone()), p.install.clone()),
-            None => (None, None),
+        let (title, install, failure_hints) = match &preset {
+            Some(p) => (
+                Some(p.title.clone()),
+                p.install.clone(),
+                p.failure_hints.clone(),
+            ),
+            None => (None, None, Vec::new()),
         };
         let rt = match &preset {
             Some(p) => {
@@ -1359,6 +1365,7 @@ impl Validator<'_> {
             name: tool_name,
             title,
             install,
+            failure_hints,
             origin,
             kind,
             working_dir,

@@ -4,7 +4,8 @@
 //! runs in its working folder, and is not trusted on its exit code alone: when the tool has a
 //! tracking query, the rows before and after tell what it applied, and a run that exited 0
 //! while recording fewer migrations than the project has files is a failure (tools can skip
-//! migrations silently). The tool's whole output, redacted, goes with every failure.
+//! migrations silently). The tool's whole output, redacted, goes with every failure, and the
+//! preset's help when the output shows one of the tool's known failures.
 
 use crate::config::{CommandSpec, Config};
 use crate::pg;
@@ -13,6 +14,7 @@ use crate::secret::Secret;
 use crate::template;
 use crate::tools::detect::Tree;
 use crate::tools::handoff::{self, PgUrl};
+use crate::tools::presets;
 use crate::tools::{Tool, ToolContext, ToolError, ToolRun};
 
 pub struct CommandTool {
@@ -185,8 +187,8 @@ impl Tool for CommandTool {
                     out.describe(cmd.timeout),
                     ctx.target.name
                 ),
+                help: presets::failure_help(&ctx.config.tool.failure_hints, &out.output),
                 output: Some(out.output),
-                help: None,
                 applied,
             });
         }
@@ -263,8 +265,8 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
                 out.describe(cmd.timeout),
                 ctx.target.name
             ),
+            help: presets::failure_help(&tool.failure_hints, &out.output),
             output: Some(out.output),
-            help: None,
             applied: Vec::new(),
         });
     }

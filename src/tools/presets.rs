@@ -2,8 +2,9 @@
 //! migration system and how to run it.
 //!
 //! A preset file has three parts:
-//! - `[preset]`: `title`, `install` (a hint shown when the command is missing) and `detect`,
-//!   a list of rules (see [`crate::tools::detect`]).
+//! - `[preset]`: `title`, `install` (a hint shown when the command is missing), `detect`,
+//!   a list of rules (see [`crate::tools::detect`]), and `[[preset.failure-hint]]`s: help for
+//!   the tool's known failures, recognised by its output.
 //! - `[tool]`: any key of the project's own `[tool]` table; the project's keys win.
 //! - `[[variant]]`: `when` (a rule) and keys that replace `[tool]`'s when the rule holds
 //!   (e.g. a TypeScript data source). `{file}` in a variant's values is the path that
@@ -89,6 +90,30 @@ struct Meta {
     install: Option<String>,
     #[serde(default)]
     detect: Vec<Vec<Condition>>,
+    #[serde(default, rename = "failure-hint")]
+    failure_hints: Vec<FailureHint>,
+}
+
+/// Help for a known failure of a tool: it goes with the error of a failed run whose output
+/// holds every string of `output-contains`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FailureHint {
+    pub output_contains: Vec<String>,
+    pub help: String,
+}
+
+/// The help of the first hint that matches a failed run's output.
+pub fn failure_help(hints: &[FailureHint], output: &str) -> Option<String> {
+    hints
+        .iter()
+        .find(|h| {
+            !h.output_contains.is_empty()
+                && h.output_contains
+                    .iter()
+                    .all(|s| output.contains(s.as_str()))
+        })
+        .map(|h| h.help.clone())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +129,8 @@ pub struct Preset {
     pub name: &'static str,
     pub title: String,
     pub install: Option<String>,
+    /// Help for the tool's known failures.
+    pub failure_hints: Vec<FailureHint>,
     detect: Vec<Vec<Condition>>,
     tool: toml::Table,
     variants: Vec<Variant>,
@@ -115,6 +142,8 @@ pub struct Resolved {
     pub name: &'static str,
     pub title: String,
     pub install: Option<String>,
+    /// Help for the tool's known failures.
+    pub failure_hints: Vec<FailureHint>,
     /// The `[tool]` keys, with the matching variant's applied.
     pub tool: toml::Table,
     /// Files that prove the tool (empty when nothing in the tree does).
@@ -132,6 +161,7 @@ pub fn get(name: &str) -> Option<Preset> {
         name,
         title: file.preset.title,
         install: file.preset.install,
+        failure_hints: file.preset.failure_hints,
         detect: file.preset.detect,
         tool: file.tool,
         variants: file.variant,
@@ -170,6 +200,7 @@ impl Preset {
             name: self.name,
             title: self.title.clone(),
             install: self.install.clone(),
+            failure_hints: self.failure_hints.clone(),
             tool,
             evidence,
             variant,
@@ -253,4 +284,55 @@ pub fn ambiguity(candidates: &[Candidate]) -> (String, String) {
         candidates[0].name
     );
     (message, help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_parses_and_its_failure_hints_name_what_to_look_for() {
+        for p in all() {
+            for h in &p.failure_hints {
+                assert!(
+                    !h.output_contains.is_empty()
+                        && h.output_contains.iter().all(|s| !s.is_empty()),
+                    "{}: a failure hint needs strings to look for",
+                    p.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_failure_hint_needs_every_string_in_the_output() {
+        let hints = vec![
+            FailureHint {
+                output_contains: vec!["schema-engine".into(), "failed, reason:".into()],
+                help: "engine".into(),
+            },
+            FailureHint {
+                output_contains: vec!["failed, reason:".into()],
+                help: "other".into(),
+            },
+        ];
+        assert_eq!(
+            failure_help(
+                &hints,
+                "request to http://x/schema-engine.gz failed, reason: ENOTFOUND"
+            )
+            .as_deref(),
+            Some("engine")
+        );
+        assert_eq!(
+            failure_help(
+                &hints,
+                "request to http://x/other failed, reason: ENOTFOUND"
+            )
+            .as_deref(),
+            Some("other")
+        );
+        assert_eq!(failure_help(&hints, "schema-engine exited 1"), None);
+        assert_eq!(failure_help(&[], "anything"), None);
+    }
 }

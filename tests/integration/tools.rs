@@ -8,9 +8,14 @@
 //! the pending SQL without running it, the apply must record both migrations in the tool's
 //! tracking table, and the down command (where the tool has one) must revert exactly one.
 //!
-//! Tools whose runtimes cannot be had here (Prisma's engine, Rails, Flyway, golang-migrate,
-//! goose, Ecto, Laravel, Atlas, SeaORM) are tested on their fixture trees: detection, and the
-//! exact command and environment neon-migrate would run.
+//! Prisma runs here only in the one mode that needs no native engine download: Prisma 6.19 with
+//! the Wasm schema engine its CLI bundles (`engine: "js"` and `@prisma/adapter-pg` in
+//! prisma.config.ts); the native schema engine (Prisma 7's only mode) is on no npm package, and
+//! its failed download must come with the preset's help.
+//!
+//! Tools whose runtimes cannot be had here (Rails, Flyway, golang-migrate, goose, Ecto,
+//! Laravel, Atlas, SeaORM) are tested on their fixture trees: detection, and the exact command
+//! and environment neon-migrate would run.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +39,16 @@ pub fn tests() -> Vec<Entry> {
             "tool_sql_fixture_is_initialized_and_proven_on_a_test_neon_database_branch",
             sql as fn(),
             None,
+        ),
+        (
+            "tool_prisma_6_wasm_schema_engine_fixture_is_proven_on_a_test_neon_database_branch",
+            prisma_e2e,
+            node("prisma"),
+        ),
+        (
+            "tool_prisma_failed_engine_download_says_how_to_run_offline",
+            prisma_engine_download_fails,
+            node("prisma"),
         ),
         (
             "tool_drizzle_kit_fixture_is_initialized_and_proven_on_a_test_neon_database_branch",
@@ -509,6 +524,62 @@ fn sql() {
         has_down: false,
         has_print_sql: false,
     });
+}
+
+fn prisma_e2e() {
+    require(&[Need::Npm("prisma")]);
+    e2e(E2e {
+        tool: "prisma",
+        node: true,
+        evidence: &[
+            "prisma/migrations/migration_lock.toml",
+            "prisma/schema.prisma",
+            "prisma.config.ts",
+        ],
+        referenced: &["POSTGRES_URL_NON_POOLING", "MIGRATE_DATABASE_URL"],
+        has_down: false,
+        has_print_sql: false,
+    });
+}
+
+/// The fixture with Prisma's default (native) schema engine: the CLI downloads it first. The
+/// download goes to a closed local port (PRISMA_ENGINES_MIRROR), so it fails the same on a
+/// machine with internet access, in seconds.
+fn prisma_engine_download_fails() {
+    require(&[Need::Npm("prisma")]);
+    let p = project("prisma", true)
+        .file(
+            "prisma.config.ts",
+            "import { defineConfig } from \"prisma/config\";\n\nexport default defineConfig({ schema: \"prisma/schema.prisma\" });\n",
+        )
+        .config(
+            "[tool]\nname = \"prisma\"\n[tool.env]\nPRISMA_ENGINES_MIRROR = \"http://127.0.0.1:9\"\n",
+        )
+        .commit()
+        .git_branch("feature/widgets-prisma-native-engine");
+    let out = nm(&p, &["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("npx --no -- prisma migrate deploy` exited with code 1")
+        .stdout_has("schema-engine.gz.sha256 failed, reason:");
+    // The help wraps to the terminal's width: compare the words.
+    let flat = out
+        .stdout
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    for want in [
+        "could not download its native schema engine",
+        "set PRISMA_SCHEMA_ENGINE_BINARY under [tool.env]",
+        "`engine: \"js\"`",
+    ] {
+        assert!(flat.contains(want), "stdout lacks {want:?}\n{out}");
+    }
+    assert!(
+        !p.main_has("public.widgets"),
+        "the main Neon database branch was touched\n{out}"
+    );
+    p.assert_no_test_db_branches();
 }
 
 fn drizzle() {
