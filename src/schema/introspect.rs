@@ -13,13 +13,14 @@
 //! turned into keys with the names the other queries already read, instead of naming every
 //! object of the database in SQL.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
 use super::model::*;
+use super::spell;
 use crate::pg::{describe, PgError};
 
 /// Schemas skipped by default: neon-migrate's own tracking schema.
@@ -72,6 +73,43 @@ async fn fetch<T>(
 
 fn first_char(s: String, or: char) -> char {
     s.chars().next().unwrap_or(or)
+}
+
+/// A constraint row as the constraints query returns it.
+struct RawConstraintRow {
+    table: String,
+    name: String,
+    oid: i64,
+    quoted: String,
+    kind: char,
+    validated: bool,
+    table_oid: i64,
+    references_oid: i64,
+    /// Set when the server deparsed it already.
+    definition: Option<String>,
+    keys: Vec<i16>,
+    references_keys: Vec<i16>,
+    match_type: char,
+    on_update: char,
+    on_delete: char,
+    deferrable: bool,
+    deferred: bool,
+}
+
+/// The server's spelling of the constraints `spell::constraint` could not write, and the
+/// tables foreign keys reference (also outside the introspected schemas).
+const CONSTRAINTS_BY_OID: &str = r#"
+SELECT co.oid::int8, pg_get_constraintdef(co.oid),
+       CASE WHEN co.contype = 'f' THEN (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fc.relname)
+              FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END
+  FROM pg_constraint co WHERE co.oid = ANY($1::oid[])"#;
+
+/// The server's spelling of the indexes `spell::index` could not write.
+const INDEXES_BY_OID: &str = "SELECT i.indexrelid::int8, pg_get_indexdef(i.indexrelid) \
+                              FROM pg_index i WHERE i.indexrelid = ANY($1::oid[])";
+
+fn oid_of(oid: i64) -> u32 {
+    u32::try_from(oid).unwrap_or(0)
 }
 
 /// Reads the whole schema of the database `client` is connected to.
@@ -152,7 +190,9 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
  ORDER BY 1"#);
     // A default cannot refer to a column, so it is deparsed without its table (relid 0):
     // with one, pg_get_expr opens the table for every default, the cost of most of this query.
-    // Generated columns do refer to columns and keep theirs.
+    // Generated columns do refer to columns and keep theirs. The tables are picked first
+    // (`OFFSET 0` keeps the planner from folding them back in), so pg_attribute is read in one
+    // pass and hashed, not probed once per table.
     let columns_q = q(r#"
 SELECT a.attrelid::int8, a.attnum::int4, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END,
@@ -160,78 +200,64 @@ SELECT a.attrelid::int8, a.attnum::int4, quote_ident(a.attname), format_type(a.a
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-       NOT a.attislocal
-  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
+       NOT a.attislocal, a.attcollation
+  FROM pg_attribute a
+  JOIN (SELECT c.oid FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'f')
+           AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+        OFFSET 0) c ON c.oid = a.attrelid
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#);
+ WHERE a.attnum > 0 AND NOT a.attisdropped"#);
     // Identity columns' sequences (internal to the column, so not among `sequences_q`).
     let identities_q = r#"
 SELECT d.refobjid::int8, d.refobjsubid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
   FROM pg_sequence s JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
    AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'"#;
-    let constraints_q = q(r#"
+    // PRIMARY KEY, UNIQUE and FOREIGN KEY constraints of the common shapes come back raw and
+    // are spelled by `spell::constraint`; the server deparses the others.
+    let delete_set_columns = if version >= 150_000 {
+        "co.confdelsetcols IS NOT NULL"
+    } else {
+        "false"
+    };
+    let constraints_q = q(&format!(
+        r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.oid::int8, quote_ident(co.conname),
-       co.contype::text, pg_get_constraintdef(co.oid), co.convalidated,
-       CASE WHEN co.contype = 'f' THEN (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fc.relname)
-              FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END
+       co.contype::text, co.convalidated, co.conrelid::int8, co.confrelid::int8,
+       CASE WHEN co.contype IN ('c', 'x')
+              OR (co.contype IN ('p', 'u') AND NOT coalesce(ci.indnatts = ci.indnkeyatts AND cic.reloptions IS NULL
+                                                           AND cic.reltablespace = 0 AND NOT {ci_nulls_not_distinct}, false))
+              OR (co.contype = 'f' AND {delete_set_columns})
+            THEN pg_get_constraintdef(co.oid) END,
+       co.conkey, co.confkey, co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text,
+       co.condeferrable, co.condeferred
   FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
+  LEFT JOIN pg_index ci ON ci.indexrelid = co.conindid AND co.contype IN ('p', 'u')
+  LEFT JOIN pg_class cic ON cic.oid = co.conindid AND co.contype IN ('p', 'u')
  WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
- ORDER BY 1, 2"#);
-    // Plain indexes are spelled out here the way pg_get_indexdef prints them (it looks up
-    // each column's default operator class with a catalog scan: slow on thousands of
-    // indexes); the others are deparsed by the server.
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#,
+        ci_nulls_not_distinct = nulls_not_distinct.replace("i.", "ci."),
+    ));
+    // Indexes on plain columns come back raw and are spelled by `spell::index`; those with
+    // expressions, predicates or storage options (and materialized views' indexes, whose
+    // columns the columns query does not read) are deparsed by the server.
     let indexes_q = q(&format!(
         r#"
-, idx AS (
-  SELECT i.indexrelid, i.indrelid, i.indisunique, i.indnkeyatts, {nulls_not_distinct} AS nnd,
-         i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL AS plain_shape,
-         quote_ident(ns.nspname) || '.' || quote_ident(ic.relname) AS name, quote_ident(ic.relname) AS bare,
-         quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS tbl, c.relkind = 'p' AS on_partitioned,
-         ic.relkind = 'I' AS partitioned_index, am.amname
-    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-    JOIN ns ON ns.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam
-   WHERE c.relkind IN ('r', 'p', 'm')
-     AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
-     AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid)
-     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
-), cols AS (
-  SELECT idx.indexrelid, k.n,
-         k.n > idx.indnkeyatts
-           OR (oc.opcdefault AND (k.coll = 0 OR k.coll = a.attcollation)
-               AND (k.opt = 0 OR idx.amname = 'btree')) AS plain,
-         quote_ident(a.attname)
-           || CASE WHEN k.n > idx.indnkeyatts OR idx.amname <> 'btree' THEN ''
-                   WHEN k.opt & 1 = 1 THEN ' DESC' || CASE WHEN k.opt & 2 = 2 THEN '' ELSE ' NULLS LAST' END
-                   WHEN k.opt & 2 = 2 THEN ' NULLS FIRST' ELSE '' END AS spelled,
-         k.n <= idx.indnkeyatts AS is_key
-    FROM idx JOIN pg_index i ON i.indexrelid = idx.indexrelid
-    CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indclass::oid[], i.indoption::int2[],
-                              i.indcollation::oid[])
-         WITH ORDINALITY AS k(attnum, opc, opt, coll, n)
-    LEFT JOIN pg_attribute a ON a.attrelid = idx.indrelid AND a.attnum = k.attnum
-    LEFT JOIN pg_opclass oc ON oc.oid = k.opc
-   WHERE idx.plain_shape
-), spelled AS (
-  SELECT indexrelid, bool_and(coalesce(plain, false)) AS plain,
-         string_agg(spelled, ', ' ORDER BY n) FILTER (WHERE is_key) AS keys,
-         string_agg(spelled, ', ' ORDER BY n) FILTER (WHERE NOT is_key) AS included
-    FROM cols GROUP BY indexrelid
-)
-SELECT idx.name, idx.tbl,
-       CASE WHEN s.plain THEN
-         'CREATE ' || CASE WHEN idx.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || idx.bare
-         || ' ON ' || CASE WHEN idx.partitioned_index THEN 'ONLY ' ELSE '' END || idx.tbl
-         || ' USING ' || quote_ident(idx.amname) || ' (' || s.keys || ')'
-         || CASE WHEN s.included IS NULL THEN '' ELSE ' INCLUDE (' || s.included || ')' END
-         || CASE WHEN idx.nnd THEN ' NULLS NOT DISTINCT' ELSE '' END
-       ELSE pg_get_indexdef(idx.indexrelid) END,
-       idx.indisunique, idx.on_partitioned
-  FROM idx LEFT JOIN spelled s ON s.indexrelid = idx.indexrelid
- ORDER BY 1"#
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns.nspname) || '.' || quote_ident(c.relname),
+       CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR ic.reloptions IS NOT NULL OR c.relkind = 'm'
+            THEN pg_get_indexdef(i.indexrelid) END,
+       i.indisunique, c.relkind = 'p', i.indexrelid::int8, i.indrelid::int8, quote_ident(ic.relname), am.amname::text,
+       i.indnkeyatts::int4, i.indkey::int2[], i.indclass::oid[], i.indoption::int2[], i.indcollation::oid[],
+       {nulls_not_distinct}, ic.relkind = 'I'
+  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+  JOIN ns ON ns.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam
+ WHERE c.relkind IN ('r', 'p', 'm')
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#
     ));
+    let default_opclasses_q = "SELECT oid FROM pg_opclass WHERE opcdefault";
     let views_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm', pg_get_viewdef(c.oid, true),
        coalesce(c.reloptions, '{}')
@@ -325,8 +351,9 @@ SELECT 'text search configuration ' || quote_ident(ns.nspname) || '.' || quote_i
   FROM pg_ts_config t JOIN ns ON ns.oid = t.cfgnamespace
 "#);
     // Dependencies as bare OIDs, keyed below with the names read above. A view's rule stands
-    // for the view, a default or generation expression for its column. Built-in objects
-    // (OIDs below 16384) are never modelled.
+    // for the view, a default or generation expression for its column (its link to that very
+    // column says nothing and is left out). Built-in objects (OIDs below 16384) are never
+    // modelled.
     let deps_q = r#"
 SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass) THEN 'c'
             WHEN d.classid = 'pg_type'::regclass THEN 't' WHEN d.classid = 'pg_proc'::regclass THEN 'f'
@@ -344,7 +371,8 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
    AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_type'::regclass,
                      'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
    AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
-                        'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)"#;
+                        'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
+   AND (ad.oid IS NULL OR NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = ad.adrelid AND d.refobjsubid = ad.adnum))"#;
 
     let (
         schemas,
@@ -359,6 +387,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         identities,
         constraints,
         indexes,
+        default_opclasses,
         views,
         functions,
         triggers,
@@ -457,7 +486,12 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 collation: r.get(8),
                 inherited: r.get(9),
             };
-            (r.get::<_, i64>(0), r.get::<_, i32>(1), c)
+            (
+                r.get::<_, i64>(0),
+                r.get::<_, i32>(1),
+                c,
+                r.get::<_, u32>(10),
+            )
         }),
         fetch(client, "identity columns", identities_q, &[], |r| {
             let o = IdentityOptions {
@@ -471,23 +505,50 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             (r.get::<_, i64>(0), r.get::<_, i32>(1), o)
         }),
         fetch(client, "constraints", &constraints_q, &p, |r| {
-            let c = Constraint {
+            RawConstraintRow {
+                table: r.get(0),
+                name: r.get(1),
+                oid: r.get(2),
+                quoted: r.get(3),
                 kind: first_char(r.get(4), 'c'),
-                definition: r.get(5),
-                validated: r.get(6),
-                references: r.get(7),
-            };
-            let (table, name): (String, String) = (r.get(0), r.get(1));
-            (table, name, r.get::<_, i64>(2), r.get::<_, String>(3), c)
+                validated: r.get(5),
+                table_oid: r.get(6),
+                references_oid: r.get(7),
+                definition: r.get(8),
+                keys: r.get::<_, Option<Vec<i16>>>(9).unwrap_or_default(),
+                references_keys: r.get::<_, Option<Vec<i16>>>(10).unwrap_or_default(),
+                match_type: first_char(r.get(11), 's'),
+                on_update: first_char(r.get(12), 'a'),
+                on_delete: first_char(r.get(13), 'a'),
+                deferrable: r.get(14),
+                deferred: r.get(15),
+            }
         }),
         fetch(client, "indexes", &indexes_q, &p, |r| {
             let i = Index {
                 table: r.get(1),
-                definition: r.get(2),
+                definition: r.get::<_, Option<String>>(2).unwrap_or_default(),
                 unique: r.get(3),
                 on_partitioned: r.get(4),
             };
-            (r.get::<_, String>(0), i)
+            let raw = spell::RawIndex {
+                bare: r.get(7),
+                table: i.table.clone(),
+                table_oid: r.get(6),
+                am: r.get(8),
+                unique: i.unique,
+                only: r.get(15),
+                key_columns: usize::try_from(r.get::<_, i32>(9)).unwrap_or(0),
+                attnums: r.get(10),
+                opclasses: r.get(11),
+                options: r.get(12),
+                collations: r.get(13),
+                nulls_not_distinct: r.get(14),
+            };
+            (r.get::<_, String>(0), r.get::<_, i64>(5), i, raw)
+        }),
+        fetch(client, "operator classes", default_opclasses_q, &[], |r| {
+            r.get::<_, u32>(0)
         }),
         fetch(client, "views", &views_q, &p, |r| {
             let v = View {
@@ -592,11 +653,19 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
     // Where each column went: (table OID, attnum) → (table, position).
     let mut placed: HashMap<(i64, i32), (String, usize)> = HashMap::new();
     let mut columns = columns;
-    columns.sort_unstable_by_key(|(relid, attnum, _)| (*relid, *attnum));
-    for (relid, attnum, c) in columns {
+    columns.sort_unstable_by_key(|(relid, attnum, _, _)| (*relid, *attnum));
+    let mut names: spell::Columns = HashMap::with_capacity(columns.len());
+    for (relid, attnum, c, collation) in columns {
         let Some(table) = table_of.get(&relid) else {
             continue;
         };
+        names.insert(
+            (relid, attnum),
+            spell::ColumnName {
+                quoted: c.name.clone(),
+                collation,
+            },
+        );
         if let Some(t) = m.tables.get_mut(table) {
             column_keys.insert((relid, attnum), format!("col:{table}.{}", c.name));
             placed.insert((relid, attnum), (table.clone(), t.columns.len()));
@@ -610,13 +679,107 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             }
         }
     }
-    for (table, name, oid, quoted, c) in constraints {
-        keys.insert(('k', oid), format!("con:{table}.{quoted}"));
-        if let Some(t) = m.tables.get_mut(&table) {
-            t.constraints.insert(name, c);
+    // Definitions written here where the shape allows, by the server otherwise.
+    let mut ask_server: Vec<u32> = Vec::new();
+    let mut constraints: Vec<(RawConstraintRow, Constraint)> = constraints
+        .into_iter()
+        .map(|row| {
+            let references = (row.kind == 'f')
+                .then(|| table_of.get(&row.references_oid))
+                .flatten()
+                .cloned();
+            let definition = row.definition.clone().or_else(|| {
+                let refs = references
+                    .as_deref()
+                    .map(|name| (row.references_oid, name, row.references_keys.as_slice()));
+                spell::constraint(
+                    &spell::RawConstraint {
+                        kind: row.kind,
+                        table_oid: row.table_oid,
+                        keys: &row.keys,
+                        references: refs,
+                        match_type: row.match_type,
+                        on_update: row.on_update,
+                        on_delete: row.on_delete,
+                        deferrable: row.deferrable,
+                        deferred: row.deferred,
+                        validated: row.validated,
+                    },
+                    &names,
+                )
+            });
+            if definition.is_none() || (row.kind == 'f' && references.is_none()) {
+                ask_server.push(oid_of(row.oid));
+            }
+            let c = Constraint {
+                kind: row.kind,
+                definition: definition.unwrap_or_default(),
+                validated: row.validated,
+                references,
+            };
+            (row, c)
+        })
+        .collect();
+    if !ask_server.is_empty() {
+        let rows = fetch(
+            client,
+            "constraint definitions",
+            CONSTRAINTS_BY_OID,
+            &[&ask_server],
+            |r| {
+                (
+                    r.get::<_, i64>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, Option<String>>(2),
+                )
+            },
+        )
+        .await?;
+        let by_oid: HashMap<i64, (String, Option<String>)> =
+            rows.into_iter().map(|(o, d, r)| (o, (d, r))).collect();
+        for (row, c) in &mut constraints {
+            if let Some((definition, references)) = by_oid.get(&row.oid) {
+                c.definition.clone_from(definition);
+                if c.kind == 'f' {
+                    c.references.clone_from(references);
+                }
+            }
         }
     }
-    m.indexes = indexes.into_iter().collect();
+    for (row, c) in constraints {
+        keys.insert(('k', row.oid), format!("con:{}.{}", row.table, row.quoted));
+        if let Some(t) = m.tables.get_mut(&row.table) {
+            t.constraints.insert(row.name, c);
+        }
+    }
+    let defaults: HashSet<u32> = default_opclasses.into_iter().collect();
+    let mut ask_server: Vec<u32> = Vec::new();
+    let mut by_oid: HashMap<i64, String> = HashMap::new();
+    for (name, oid, mut i, raw) in indexes {
+        if i.definition.is_empty() {
+            match spell::index(&raw, &names, &defaults) {
+                Some(d) => i.definition = d,
+                None => ask_server.push(oid_of(oid)),
+            }
+        }
+        by_oid.insert(oid, name.clone());
+        m.indexes.insert(name, i);
+    }
+    if !ask_server.is_empty() {
+        let rows = fetch(
+            client,
+            "index definitions",
+            INDEXES_BY_OID,
+            &[&ask_server],
+            |r| (r.get::<_, i64>(0), r.get::<_, String>(1)),
+        )
+        .await?;
+        for (oid, definition) in rows {
+            if let Some(i) = by_oid.get(&oid).and_then(|n| m.indexes.get_mut(n)) {
+                i.definition = definition;
+            }
+        }
+    }
     m.views = views.into_iter().collect();
     for (name, oid, f) in functions {
         keys.insert(('f', oid), format!("fn:{name}"));

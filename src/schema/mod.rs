@@ -8,6 +8,7 @@
 pub mod introspect;
 pub mod model;
 pub mod plan;
+mod spell;
 
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;

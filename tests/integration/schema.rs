@@ -61,6 +61,10 @@ pub fn trials() -> Vec<Trial> {
         || runtime().block_on(index_definitions()),
     ));
     out.push(Trial::test(
+        format!("{PREFIX}constraint_definitions_are_the_servers"),
+        || runtime().block_on(constraint_definitions()),
+    ));
+    out.push(Trial::test(
         format!("{PREFIX}fixture_suite_is_large_enough"),
         || {
             let n = fixture_paths().len();
@@ -576,6 +580,86 @@ async fn index_definitions() -> Result<(), Failed> {
         }
         if checked != model.indexes.len() || checked < 21 {
             return Err(format!("only {checked} indexes compared: {:?}", model.indexes.keys()));
+        }
+        Ok(())
+    }
+    .await;
+    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&db));
+    query("postgres", &drop)
+        .await
+        .map_err(|e| format!("cannot drop {db}: {e}"))?;
+    result.map_err(Failed::from)
+}
+
+const CONSTRAINTS_SCHEMA: &str = r#"
+create schema "Other";
+create table "Other".parent (id int primary key, "Code" text unique, during tstzrange);
+create table "Mixed Case" ("Id" int, "select" text, code varchar(20), n int, m int, during tstzrange,
+  constraint pk primary key ("Id", "select"),
+  constraint uniq unique (code),
+  constraint uniq_multi unique (n, m) deferrable initially deferred,
+  constraint uniq_nnd unique nulls not distinct (m),
+  constraint uniq_incl unique (n) include (m),
+  constraint uniq_ff unique (m, n) with (fillfactor = 70),
+  constraint chk check (n > 0),
+  constraint chk_nv check (m > 0) not valid,
+  constraint excl exclude using gist (during with &&));
+create table child (id int generated always as identity primary key, a int, b text, c int, d text,
+  constraint fk_plain foreign key (a) references "Other".parent (id),
+  constraint fk_full foreign key (b) references "Other".parent ("Code") match full on update cascade on delete set null,
+  constraint fk_actions foreign key (c) references "Other".parent (id) on update restrict on delete set default deferrable,
+  constraint fk_set_cols foreign key (c, d) references "Mixed Case" ("Id", "select") on delete set null (c),
+  constraint fk_cascade foreign key (a) references child (id) on delete cascade not valid);
+"#;
+
+/// Common PRIMARY KEY, UNIQUE and FOREIGN KEY constraints are spelled by the engine itself
+/// (for speed): the text must be exactly what `pg_get_constraintdef` prints, and the others
+/// must come from the server.
+async fn constraint_definitions() -> Result<(), Failed> {
+    let db = format!("{MAIN_DB_PREFIX}schema_constraints_{}", std::process::id());
+    let result = async {
+        let c = fresh_db(&db, CONSTRAINTS_SCHEMA).await?;
+        let model = schema::introspect(&c, &schema::default_excluded())
+            .await
+            .map_err(|e| e.message)?;
+        c.batch_execute("SET search_path = ''")
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let rows = c
+            .query(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname), co.conname,
+                        pg_get_constraintdef(co.oid)
+                   FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid
+                   JOIN pg_namespace n ON n.oid = t.relnamespace
+                  WHERE n.nspname IN ('public', 'Other')",
+                &[],
+            )
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        let mut checked = 0;
+        for r in &rows {
+            let (table, name, server): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            let Some(engine) = model
+                .tables
+                .get(&table)
+                .and_then(|t| t.constraints.get(&name))
+            else {
+                return Err(format!("constraint {name} of {table} is not in the model"));
+            };
+            if engine.definition != server {
+                return Err(format!(
+                    "constraint {name} of {table}:\n  engine: {}\n  server: {server}",
+                    engine.definition
+                ));
+            }
+            checked += 1;
+        }
+        let fk = &model.tables["public.child"].constraints["fk_full"];
+        if fk.references.as_deref() != Some("\"Other\".parent") {
+            return Err(format!("fk_full references {:?}", fk.references));
+        }
+        if checked < 17 {
+            return Err(format!("only {checked} constraints compared"));
         }
         Ok(())
     }
