@@ -207,7 +207,11 @@ pub fn render_stage(s: &StageReport) -> String {
             }
         }
         for d in &c.details {
-            out.push_str(&format!("          · {d}\n"));
+            // Multi-line details (a CREATE TABLE) keep their shape under the bullet.
+            for (i, line) in d.lines().enumerate() {
+                let lead = if i == 0 { "· " } else { "  " };
+                out.push_str(&format!("          {lead}{line}\n"));
+            }
         }
     }
     if let Some(e) = &s.error {

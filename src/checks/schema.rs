@@ -41,7 +41,7 @@ pub fn evaluate(
     let mut findings = Vec::new();
     let mut details = Vec::new();
     for s in &plan.statements {
-        details.push(s.sql.lines().next().unwrap_or("").to_owned());
+        details.push(s.sql.trim_end().to_owned());
         let table = table_of(&s.sql);
         for hz in &s.hazards {
             let denied = cfg.deny.contains(&hz.kind);
