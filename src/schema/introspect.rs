@@ -13,7 +13,7 @@
 //! turned into keys with the names the other queries already read, instead of naming every
 //! object of the database in SQL.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures_util::TryStreamExt;
 use tokio_postgres::types::ToSql;
@@ -71,7 +71,7 @@ async fn fetch<T>(
     Ok(out)
 }
 
-fn first_char(s: String, or: char) -> char {
+fn first_char(s: &str, or: char) -> char {
     s.chars().next().unwrap_or(or)
 }
 
@@ -107,6 +107,20 @@ SELECT co.oid::int8, pg_get_constraintdef(co.oid),
 /// The server's spelling of the indexes `spell::index` could not write.
 const INDEXES_BY_OID: &str = "SELECT i.indexrelid::int8, pg_get_indexdef(i.indexrelid) \
                               FROM pg_index i WHERE i.indexrelid = ANY($1::oid[])";
+
+/// Records that `a` depends on `b`, copying the keys only when they are new.
+fn add_edge(deps: &mut BTreeMap<String, BTreeSet<String>>, a: &str, b: &str) {
+    match deps.get_mut(a) {
+        Some(set) => {
+            if !set.contains(b) {
+                set.insert(b.to_owned());
+            }
+        }
+        None => {
+            deps.insert(a.to_owned(), BTreeSet::from([b.to_owned()]));
+        }
+    }
+}
 
 fn oid_of(oid: i64) -> u32 {
     u32::try_from(oid).unwrap_or(0)
@@ -448,7 +462,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             (r.get::<_, String>(0), s)
         }),
         fetch(client, "relations", &relations_q, &p, |r| {
-            let kind = first_char(r.get(1), 'r');
+            let kind = first_char(r.get::<_, &str>(1), 'r');
             (
                 r.get::<_, i64>(0),
                 kind,
@@ -460,7 +474,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             let parent: Option<String> = r.get(4);
             let bound: Option<String> = r.get(5);
             let t = Table {
-                kind: first_char(r.get(1), 'r'),
+                kind: first_char(r.get::<_, &str>(1), 'r'),
                 columns: Vec::new(),
                 constraints: BTreeMap::new(),
                 partition_key: r.get(3),
@@ -510,16 +524,16 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 name: r.get(1),
                 oid: r.get(2),
                 quoted: r.get(3),
-                kind: first_char(r.get(4), 'c'),
+                kind: first_char(r.get::<_, &str>(4), 'c'),
                 validated: r.get(5),
                 table_oid: r.get(6),
                 references_oid: r.get(7),
                 definition: r.get(8),
                 keys: r.get::<_, Option<Vec<i16>>>(9).unwrap_or_default(),
                 references_keys: r.get::<_, Option<Vec<i16>>>(10).unwrap_or_default(),
-                match_type: first_char(r.get(11), 's'),
-                on_update: first_char(r.get(12), 'a'),
-                on_delete: first_char(r.get(13), 'a'),
+                match_type: first_char(r.get::<_, &str>(11), 's'),
+                on_update: first_char(r.get::<_, &str>(12), 'a'),
+                on_delete: first_char(r.get::<_, &str>(13), 'a'),
                 deferrable: r.get(14),
                 deferred: r.get(15),
             }
@@ -561,7 +575,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         fetch(client, "functions", &functions_q, &p, |r| {
             let f = Function {
                 definition: r.get(2),
-                kind: first_char(r.get(3), 'f'),
+                kind: first_char(r.get::<_, &str>(3), 'f'),
                 returns: r.get(4),
                 arguments: r.get(5),
                 signature: r.get(6),
@@ -573,7 +587,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             let t = Trigger {
                 table: table.clone(),
                 definition: r.get(3),
-                enabled: first_char(r.get(4), 'O'),
+                enabled: first_char(r.get::<_, &str>(4), 'O'),
             };
             (format!("{table}.{name}"), r.get::<_, i64>(2), t)
         }),
@@ -597,10 +611,10 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         }),
         fetch(client, "dependencies", deps_q, &[], |r| {
             (
-                first_char(r.get(0), 'c'),
+                first_char(r.get::<_, &str>(0), 'c'),
                 r.get::<_, i64>(1),
                 r.get::<_, i32>(2),
-                first_char(r.get(3), 'c'),
+                first_char(r.get::<_, &str>(3), 'c'),
                 r.get::<_, i64>(4),
                 r.get::<_, i32>(5),
             )
@@ -650,33 +664,38 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         table_of.insert(oid, name.clone());
         m.tables.insert(name, t);
     }
-    // Where each column went: (table OID, attnum) → (table, position).
-    let mut placed: HashMap<(i64, i32), (String, usize)> = HashMap::new();
+    // Where each column went: (table OID, attnum) → position in its table.
+    let mut placed: HashMap<(i64, i32), usize> = HashMap::with_capacity(columns.len());
     let mut columns = columns;
     columns.sort_unstable_by_key(|(relid, attnum, _, _)| (*relid, *attnum));
     let mut names: spell::Columns = HashMap::with_capacity(columns.len());
-    for (relid, attnum, c, collation) in columns {
-        let Some(table) = table_of.get(&relid) else {
-            continue;
-        };
-        names.insert(
-            (relid, attnum),
-            spell::ColumnName {
-                quoted: c.name.clone(),
-                collation,
-            },
-        );
-        if let Some(t) = m.tables.get_mut(table) {
+    // Sorted by table: each table is looked up once for all its columns.
+    let mut columns = columns.into_iter().peekable();
+    while let Some(&(relid, ..)) = columns.peek() {
+        let table = table_of.get(&relid);
+        let mut t = table.and_then(|name| m.tables.get_mut(name));
+        while let Some((_, attnum, c, collation)) = columns.next_if(|col| col.0 == relid) {
+            let (Some(table), Some(t)) = (table, t.as_deref_mut()) else {
+                continue;
+            };
+            names.insert(
+                (relid, attnum),
+                spell::ColumnName {
+                    quoted: c.name.clone(),
+                    collation,
+                },
+            );
             column_keys.insert((relid, attnum), format!("col:{table}.{}", c.name));
-            placed.insert((relid, attnum), (table.clone(), t.columns.len()));
+            placed.insert((relid, attnum), t.columns.len());
             t.columns.push(c);
         }
     }
     for (relid, attnum, options) in identities {
-        if let Some((table, i)) = placed.get(&(relid, attnum)) {
-            if let Some(c) = m.tables.get_mut(table).and_then(|t| t.columns.get_mut(*i)) {
-                c.identity_options = Some(options);
-            }
+        let (Some(i), Some(table)) = (placed.get(&(relid, attnum)), table_of.get(&relid)) else {
+            continue;
+        };
+        if let Some(c) = m.tables.get_mut(table).and_then(|t| t.columns.get_mut(*i)) {
+            c.identity_options = Some(options);
         }
     }
     // Definitions written here where the shape allows, by the server otherwise.
@@ -803,7 +822,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             continue;
         };
         if ak != bk {
-            m.deps.entry(ak.clone()).or_default().insert(bk.clone());
+            add_edge(&mut m.deps, ak, bk);
         }
         // Column-level edges too: a view, policy, trigger or generated column that reads a
         // column whose type changes must be rebuilt around the change.
@@ -816,7 +835,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             let a = column(ac, ao, asub).unwrap_or(ak);
             let b = column(bc, bo, bsub).unwrap_or(bk);
             if a != b {
-                m.deps.entry(a.clone()).or_default().insert(b.clone());
+                add_edge(&mut m.deps, a, b);
             }
         }
     }
