@@ -366,8 +366,10 @@ SELECT 'text search configuration ' || quote_ident(ns.nspname) || '.' || quote_i
 "#);
     // Dependencies as bare OIDs, keyed below with the names read above. A view's rule stands
     // for the view, a default or generation expression for its column (its link to that very
-    // column says nothing and is left out). Built-in objects (OIDs below 16384) are never
-    // modelled.
+    // column says nothing and is left out). An index's links to its own table's columns are
+    // left out too: Postgres rebuilds or drops an index with its columns, so the plan never
+    // orders around them, and on a wide schema they are the bulk of pg_depend. Built-in
+    // objects (OIDs below 16384) are never modelled.
     let deps_q = r#"
 SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass) THEN 'c'
             WHEN d.classid = 'pg_type'::regclass THEN 't' WHEN d.classid = 'pg_proc'::regclass THEN 'f'
@@ -381,7 +383,9 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
   FROM pg_depend d
   LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
   LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
- WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384 AND d.refobjid >= 16384
+  LEFT JOIN pg_class ix ON d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                       AND ix.oid = d.objid AND ix.relkind IN ('i', 'I')
+ WHERE d.deptype IN ('n', 'a') AND ix.oid IS NULL AND d.objid >= 16384 AND d.refobjid >= 16384
    AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_type'::regclass,
                      'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
    AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
