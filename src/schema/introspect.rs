@@ -94,6 +94,8 @@ struct RawConstraintRow {
     on_delete: char,
     deferrable: bool,
     deferred: bool,
+    /// PRIMARY KEY, UNIQUE and EXCLUDE: the constraint's index.
+    index_oid: i64,
 }
 
 /// The server's spelling of the constraints `spell::constraint` could not write, and the
@@ -165,28 +167,26 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::int8,
     let composites_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::int8,
        array_agg(quote_ident(a.attname) ORDER BY a.attnum),
-       array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+       array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), t.typrelid::int8
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
- GROUP BY 1, 2 ORDER BY 1"#);
+ GROUP BY 1, 2, t.typrelid ORDER BY 1"#);
     let sequences_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), format_type(s.seqtypid, NULL),
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
        (SELECT quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || '.' || quote_ident(a.attname)
           FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
           JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.refobjsubid
-         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1)
+         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1),
+       c.oid::int8
   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN ns ON ns.oid = c.relnamespace
  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1"#);
-    // Every relation, for the dependency keys (indexes of constraints and identity sequences
-    // included); a table's row type stands for the table.
-    let relations_q = q(r#"
-SELECT c.oid::int8, c.relkind::text, quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.reltype::int8
-  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I', 'c')"#);
+    // Dependency keys come from the queries below: tables, views, sequences, indexes and
+    // the indexes of constraints (named after their constraint); a relation's row type
+    // stands for the relation.
     let tables_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.oid::int8,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -197,7 +197,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
        coalesce((SELECT array_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY i.inhseqno)
                    FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                   WHERE i.inhrelid = c.oid AND NOT c.relispartition), '{}'),
-       c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{}'), c.relpersistence = 'u'
+       c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{}'), c.relpersistence = 'u',
+       c.reltype::int8
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'f')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
@@ -245,7 +246,7 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.
               OR (co.contype = 'f' AND {delete_set_columns})
             THEN pg_get_constraintdef(co.oid) END,
        co.conkey, co.confkey, co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text,
-       co.condeferrable, co.condeferred
+       co.condeferrable, co.condeferred, co.conindid::int8
   FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_index ci ON ci.indexrelid = co.conindid AND co.contype IN ('p', 'u')
   LEFT JOIN pg_class cic ON cic.oid = co.conindid AND co.contype IN ('p', 'u')
@@ -274,7 +275,7 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns
     let default_opclasses_q = "SELECT oid FROM pg_opclass WHERE opcdefault";
     let views_q = q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm', pg_get_viewdef(c.oid, true),
-       coalesce(c.reloptions, '{}')
+       coalesce(c.reloptions, '{}'), c.oid::int8, c.reltype::int8
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
  WHERE c.relkind IN ('v', 'm')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
@@ -399,7 +400,6 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         domains,
         composites,
         sequences,
-        relations,
         tables,
         columns,
         identities,
@@ -450,7 +450,12 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             let names: Vec<String> = r.get(2);
             let types: Vec<String> = r.get(3);
             let attrs: Vec<(String, String)> = names.into_iter().zip(types).collect();
-            (r.get::<_, String>(0), r.get::<_, i64>(1), attrs)
+            (
+                r.get::<_, String>(0),
+                r.get::<_, i64>(1),
+                attrs,
+                r.get::<_, i64>(4),
+            )
         }),
         fetch(client, "sequences", &sequences_q, &p, |r| {
             let s = Sequence {
@@ -463,16 +468,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 cycle: r.get(7),
                 owned_by: r.get(8),
             };
-            (r.get::<_, String>(0), s)
-        }),
-        fetch(client, "relations", &relations_q, &p, |r| {
-            let kind = first_char(r.get::<_, &str>(1), 'r');
-            (
-                r.get::<_, i64>(0),
-                kind,
-                r.get::<_, String>(2),
-                r.get::<_, i64>(3),
-            )
+            (r.get::<_, String>(0), s, r.get::<_, i64>(9))
         }),
         fetch(client, "tables", &tables_q, &p, |r| {
             let parent: Option<String> = r.get(4);
@@ -489,7 +485,12 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 options: r.get(9),
                 unlogged: r.get(10),
             };
-            (r.get::<_, String>(0), r.get::<_, i64>(2), t)
+            (
+                r.get::<_, String>(0),
+                r.get::<_, i64>(2),
+                t,
+                r.get::<_, i64>(11),
+            )
         }),
         fetch(client, "columns", &columns_q, &p, |r| {
             let identity: Option<String> = r.get(6);
@@ -540,6 +541,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 on_delete: first_char(r.get::<_, &str>(13), 'a'),
                 deferrable: r.get(14),
                 deferred: r.get(15),
+                index_oid: r.get(16),
             }
         }),
         fetch(client, "indexes", &indexes_q, &p, |r| {
@@ -574,7 +576,12 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 definition: r.get(2),
                 options: r.get(3),
             };
-            (r.get::<_, String>(0), v)
+            (
+                r.get::<_, String>(0),
+                v,
+                r.get::<_, i64>(4),
+                r.get::<_, i64>(5),
+            )
         }),
         fetch(client, "functions", &functions_q, &p, |r| {
             let f = Function {
@@ -647,26 +654,32 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         keys.insert(('t', oid), format!("type:{name}"));
         m.domains.insert(name, d);
     }
-    for (name, oid, attrs) in composites {
+    for (name, oid, attrs, relation) in composites {
         keys.insert(('t', oid), format!("type:{name}"));
+        keys.insert(('c', relation), format!("type:{name}"));
         m.composites.insert(name, attrs);
     }
-    m.sequences = sequences.into_iter().collect();
-    for (oid, kind, name, rowtype) in relations {
-        let prefix = match kind {
-            'i' | 'I' => "index:",
-            'c' => "type:",
-            _ => "rel:",
-        };
-        if rowtype != 0 && prefix != "index:" {
-            keys.insert(('t', rowtype), format!("{prefix}{name}"));
-        }
-        keys.insert(('c', oid), format!("{prefix}{name}"));
+    for (name, s, oid) in sequences {
+        keys.insert(('c', oid), format!("rel:{name}"));
+        m.sequences.insert(name, s);
     }
     let mut table_of: HashMap<i64, String> = HashMap::new();
-    for (name, oid, t) in tables {
+    for (name, oid, t, rowtype) in tables {
+        let key = format!("rel:{name}");
+        if rowtype != 0 {
+            keys.insert(('t', rowtype), key.clone());
+        }
+        keys.insert(('c', oid), key);
         table_of.insert(oid, name.clone());
         m.tables.insert(name, t);
+    }
+    for (name, v, oid, rowtype) in views {
+        let key = format!("rel:{name}");
+        if rowtype != 0 {
+            keys.insert(('t', rowtype), key.clone());
+        }
+        keys.insert(('c', oid), key);
+        m.views.insert(name, v);
     }
     // Where each column went: (table OID, attnum) → position in its table.
     let mut placed: HashMap<(i64, i32), usize> = HashMap::with_capacity(columns.len());
@@ -771,6 +784,15 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
     }
     for (row, c) in constraints {
         keys.insert(('k', row.oid), format!("con:{}.{}", row.table, row.quoted));
+        if matches!(row.kind, 'p' | 'u' | 'x') && row.index_oid != 0 {
+            // A constraint's index bears the constraint's name, in the table's schema (a
+            // foreign key's `conindid` is the referenced key's index, not its own).
+            let schema = row.table.rsplit_once('.').map_or("public", |(s, _)| s);
+            keys.insert(
+                ('c', row.index_oid),
+                format!("index:{schema}.{}", row.quoted),
+            );
+        }
         if let Some(t) = m.tables.get_mut(&row.table) {
             t.constraints.insert(row.name, c);
         }
@@ -786,6 +808,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             }
         }
         by_oid.insert(oid, name.clone());
+        keys.insert(('c', oid), format!("index:{name}"));
         m.indexes.insert(name, i);
     }
     if !ask_server.is_empty() {
@@ -803,7 +826,6 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
             }
         }
     }
-    m.views = views.into_iter().collect();
     for (name, oid, f) in functions {
         keys.insert(('f', oid), format!("fn:{name}"));
         m.functions.insert(name, f);
