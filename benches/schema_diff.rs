@@ -41,7 +41,7 @@ const DB_B: &str = "nmschema_bench_b";
 const GENERATOR: &str = "neon-migrate schema_diff bench v1";
 const DEFAULT_DIR: &str = "/var/tmp/neon-migrate-bench-schema";
 /// Measured runs of the engine (after one warm-up run) and of migra.
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 const MIGRA_RUNS: usize = 3;
 const TARGET_WALL_S: f64 = 1.0;
 const TARGET_PEAK_MB: f64 = 60.0;
