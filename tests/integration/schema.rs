@@ -547,48 +547,36 @@ create index mv_code on mv (code);
 /// Plain indexes are spelled out by the engine itself (for speed): the text must be exactly
 /// what `pg_get_indexdef` prints, for every kind of index the engine handles that way.
 async fn index_definitions() -> Result<(), Failed> {
-    let db = format!("{MAIN_DB_PREFIX}schema_indexes_{}", std::process::id());
-    let result = async {
-        let c = fresh_db(&db, INDEXES_SCHEMA).await?;
-        let model = schema::introspect(&c, &schema::default_excluded())
-            .await
-            .map_err(|e| e.message)?;
-        c.batch_execute("SET search_path = ''")
-            .await
-            .map_err(|e| pg::describe(&e))?;
-        let rows = c
-            .query(
-                "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid)
-                   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-                   JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE n.nspname = 'public'",
-                &[],
-            )
-            .await
-            .map_err(|e| pg::describe(&e))?;
-        let mut checked = 0;
-        for r in &rows {
-            let (name, server): (String, String) = (r.get(0), r.get(1));
-            if let Some(i) = model.indexes.get(&name) {
-                if i.definition != server {
-                    return Err(format!(
-                        "index {name}:\n  engine: {}\n  server: {server}",
-                        i.definition
-                    ));
-                }
-                checked += 1;
+    let (model, rows) = introspect_beside(
+        "indexes",
+        INDEXES_SCHEMA,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid)
+           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+           JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE n.nspname = 'public'",
+    )
+    .await?;
+    let mut checked = 0;
+    for r in &rows {
+        let (name, server): (String, String) = (r.get(0), r.get(1));
+        if let Some(i) = model.indexes.get(&name) {
+            if i.definition != server {
+                return Err(format!(
+                    "index {name}:\n  engine: {}\n  server: {server}",
+                    i.definition
+                )
+                .into());
             }
+            checked += 1;
         }
-        if checked != model.indexes.len() || checked < 21 {
-            return Err(format!("only {checked} indexes compared: {:?}", model.indexes.keys()));
-        }
-        Ok(())
     }
-    .await;
-    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&db));
-    query("postgres", &drop)
-        .await
-        .map_err(|e| format!("cannot drop {db}: {e}"))?;
-    result.map_err(Failed::from)
+    if checked != model.indexes.len() || checked < 21 {
+        return Err(format!(
+            "only {checked} indexes compared: {:?}",
+            model.indexes.keys()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 const CONSTRAINTS_SCHEMA: &str = r#"
@@ -616,9 +604,56 @@ create table child (id int generated always as identity primary key, a int, b te
 /// (for speed): the text must be exactly what `pg_get_constraintdef` prints, and the others
 /// must come from the server.
 async fn constraint_definitions() -> Result<(), Failed> {
-    let db = format!("{MAIN_DB_PREFIX}schema_constraints_{}", std::process::id());
+    let (model, rows) = introspect_beside(
+        "constraints",
+        CONSTRAINTS_SCHEMA,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname), co.conname,
+                pg_get_constraintdef(co.oid)
+           FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid
+           JOIN pg_namespace n ON n.oid = t.relnamespace
+          WHERE n.nspname IN ('public', 'Other')",
+    )
+    .await?;
+    let mut checked = 0;
+    for r in &rows {
+        let (table, name, server): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        let Some(engine) = model
+            .tables
+            .get(&table)
+            .and_then(|t| t.constraints.get(&name))
+        else {
+            return Err(format!("constraint {name} of {table} is not in the model").into());
+        };
+        if engine.definition != server {
+            return Err(format!(
+                "constraint {name} of {table}:\n  engine: {}\n  server: {server}",
+                engine.definition
+            )
+            .into());
+        }
+        checked += 1;
+    }
+    let fk = &model.tables["public.child"].constraints["fk_full"];
+    if fk.references.as_deref() != Some("\"Other\".parent") {
+        return Err(format!("fk_full references {:?}", fk.references).into());
+    }
+    if checked < 17 {
+        return Err(format!("only {checked} constraints compared").into());
+    }
+    Ok(())
+}
+
+/// Loads `sql` into a fresh database, introspects it, and runs `server_query` there with the
+/// engine's empty `search_path` (so the server qualifies names as the engine does). The
+/// database is dropped again whatever happens.
+async fn introspect_beside(
+    what: &str,
+    sql: &str,
+    server_query: &str,
+) -> Result<(schema::Model, Vec<tokio_postgres::Row>), String> {
+    let db = format!("{MAIN_DB_PREFIX}schema_{what}_{}", std::process::id());
     let result = async {
-        let c = fresh_db(&db, CONSTRAINTS_SCHEMA).await?;
+        let c = fresh_db(&db, sql).await?;
         let model = schema::introspect(&c, &schema::default_excluded())
             .await
             .map_err(|e| e.message)?;
@@ -626,47 +661,15 @@ async fn constraint_definitions() -> Result<(), Failed> {
             .await
             .map_err(|e| pg::describe(&e))?;
         let rows = c
-            .query(
-                "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname), co.conname,
-                        pg_get_constraintdef(co.oid)
-                   FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid
-                   JOIN pg_namespace n ON n.oid = t.relnamespace
-                  WHERE n.nspname IN ('public', 'Other')",
-                &[],
-            )
+            .query(server_query, &[])
             .await
             .map_err(|e| pg::describe(&e))?;
-        let mut checked = 0;
-        for r in &rows {
-            let (table, name, server): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-            let Some(engine) = model
-                .tables
-                .get(&table)
-                .and_then(|t| t.constraints.get(&name))
-            else {
-                return Err(format!("constraint {name} of {table} is not in the model"));
-            };
-            if engine.definition != server {
-                return Err(format!(
-                    "constraint {name} of {table}:\n  engine: {}\n  server: {server}",
-                    engine.definition
-                ));
-            }
-            checked += 1;
-        }
-        let fk = &model.tables["public.child"].constraints["fk_full"];
-        if fk.references.as_deref() != Some("\"Other\".parent") {
-            return Err(format!("fk_full references {:?}", fk.references));
-        }
-        if checked < 17 {
-            return Err(format!("only {checked} constraints compared"));
-        }
-        Ok(())
+        Ok((model, rows))
     }
     .await;
     let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&db));
     query("postgres", &drop)
         .await
         .map_err(|e| format!("cannot drop {db}: {e}"))?;
-    result.map_err(Failed::from)
+    result
 }
