@@ -639,7 +639,6 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
     // Dependency keys by (catalog, OID): `c` pg_class, `t` pg_type, `f` pg_proc,
     // `k` pg_constraint, `g` pg_trigger, `p` pg_policy; columns by (table OID, attnum).
     let mut keys: HashMap<(char, i64), String> = HashMap::new();
-    let mut column_keys: HashMap<(i64, i32), String> = HashMap::new();
 
     m.schemas = schemas.into_iter().collect();
     m.extensions = exts.into_iter().collect();
@@ -689,10 +688,9 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
     // Sorted by table: each table is looked up once for all its columns.
     let mut columns = columns.into_iter().peekable();
     while let Some(&(relid, ..)) = columns.peek() {
-        let table = table_of.get(&relid);
-        let mut t = table.and_then(|name| m.tables.get_mut(name));
+        let mut t = table_of.get(&relid).and_then(|name| m.tables.get_mut(name));
         while let Some((_, attnum, c, collation)) = columns.next_if(|col| col.0 == relid) {
-            let (Some(table), Some(t)) = (table, t.as_deref_mut()) else {
+            let Some(t) = t.as_deref_mut() else {
                 continue;
             };
             names.insert(
@@ -702,7 +700,6 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                     collation,
                 },
             );
-            column_keys.insert((relid, attnum), format!("col:{table}.{}", c.name));
             placed.insert((relid, attnum), t.columns.len());
             t.columns.push(c);
         }
@@ -852,14 +849,18 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         }
         // Column-level edges too: a view, policy, trigger or generated column that reads a
         // column whose type changes must be rebuilt around the change.
+        // Column keys are written only for the columns an edge names.
         if asub > 0 || bsub > 0 {
-            let column = |c: char, o: i64, sub: i32| {
-                (c == 'c' && sub > 0)
-                    .then(|| column_keys.get(&(o, sub)))
-                    .flatten()
+            let column = |c: char, o: i64, sub: i32| -> Option<String> {
+                if c != 'c' || sub <= 0 {
+                    return None;
+                }
+                let name = &names.get(&(o, sub))?.quoted;
+                Some(format!("col:{}.{name}", table_of.get(&o)?))
             };
-            let a = column(ac, ao, asub).unwrap_or(ak);
-            let b = column(bc, bo, bsub).unwrap_or(bk);
+            let a = column(ac, ao, asub);
+            let b = column(bc, bo, bsub);
+            let (a, b) = (a.as_deref().unwrap_or(ak), b.as_deref().unwrap_or(bk));
             if a != b {
                 add_edge(&mut m.deps, a, b);
             }
