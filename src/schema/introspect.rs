@@ -784,7 +784,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
         if matches!(row.kind, 'p' | 'u' | 'x') && row.index_oid != 0 {
             // A constraint's index bears the constraint's name, in the table's schema (a
             // foreign key's `conindid` is the referenced key's index, not its own).
-            let schema = row.table.rsplit_once('.').map_or("public", |(s, _)| s);
+            let schema = super::split_qualified(&row.table).map_or("public", |(s, _)| s);
             keys.insert(
                 ('c', row.index_oid),
                 format!("index:{schema}.{}", row.quoted),

@@ -10,6 +10,9 @@ pub mod model;
 pub mod plan;
 mod spell;
 
+pub(crate) use names::{quote_ident, split_qualified};
+mod names;
+
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 

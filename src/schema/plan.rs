@@ -28,6 +28,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::model::*;
+use super::{quote_ident, split_qualified};
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(
@@ -519,7 +520,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
         .map(str::to_owned)
         .collect();
     let generated = |m: &Model, key: &str| {
-        key.rsplit_once('.').and_then(|(t, c)| {
+        split_qualified(key).and_then(|(t, c)| {
             m.tables
                 .get(t)
                 .and_then(|t| t.column(c))
@@ -656,7 +657,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             );
             x.simple(22, format!("CREATE TYPE {k} AS ENUM ({list})"));
             x.recreated.insert(format!("TYPE {k}"));
-            let schema = k.rsplit_once('.').map(|(s, _)| s).unwrap_or("public");
+            let schema = split_qualified(k).map(|(s, _)| s).unwrap_or("public");
             x.push(
                 120,
                 format!("DROP TYPE {schema}.{}", crate::pg::ident(&old_name)),
@@ -946,7 +947,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             if !matches!(c.kind, 'p' | 'u') || kept || nt.is_none() {
                 continue;
             }
-            let schema = tk.rsplit_once('.').map_or("public", |(s, _)| s);
+            let schema = split_qualified(tk).map_or("public", |(s, _)| s);
             let index = format!("index:{schema}.{}", quote_ident(n));
             for (d, ds) in &a.deps {
                 let Some(con) = d.strip_prefix("con:").filter(|_| ds.contains(&index)) else {
@@ -1033,7 +1034,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
                     "{}_neon_migrate_old",
                     k.rsplit('.').next().unwrap_or(k).trim_matches('"')
                 );
-                let schema = k.rsplit_once('.').map(|(s, _)| s).unwrap_or("public");
+                let schema = split_qualified(k).map(|(s, _)| s).unwrap_or("public");
                 x.simple(
                     54,
                     format!("ALTER INDEX {k} RENAME TO {}", crate::pg::ident(&old_name)),
@@ -1389,7 +1390,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
             continue;
         }
         let owner_gone = s.owned_by.as_ref().is_some_and(|col| {
-            let table = col.rsplit_once('.').map(|(t, _)| t).unwrap_or(col);
+            let table = split_qualified(col).map(|(t, _)| t).unwrap_or(col);
             !b.tables.contains_key(table)
                 || b.tables
                     .get(table)
@@ -1699,30 +1700,13 @@ fn uses_column_in_index(m: &Model, table: &str, col: &str) -> bool {
         })
 }
 
-/// An identifier as `quote_ident` prints it: bare when it is a plain lower-case name (the
-/// catalog queries key objects that way). Keywords are not known here; they are rare in names.
-fn quote_ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_owned()
-    } else {
-        crate::pg::ident(name)
-    }
-}
-
 /// The relation of a `rel:` or `col:` dependency key.
 fn relation_of(key: &str) -> Option<&str> {
     if let Some(r) = key.strip_prefix("rel:") {
         return Some(r);
     }
     key.strip_prefix("col:")
-        .and_then(|c| c.rsplit_once('.'))
+        .and_then(|c| split_qualified(c))
         .map(|(t, _)| t)
 }
 
@@ -1758,7 +1742,7 @@ fn comment_object_recreated(target: &str, recreated: &BTreeSet<String>) -> bool 
         .or_else(|| {
             target
                 .strip_prefix("COLUMN ")
-                .and_then(|c| c.rsplit_once('.').map(|(t, _)| t.to_owned()))
+                .and_then(|c| split_qualified(c).map(|(t, _)| t.to_owned()))
         });
     obj.is_some_and(|o| recreated.contains(&format!("rel:{o}")))
 }
@@ -1768,7 +1752,7 @@ fn comment_target_exists(target: &str, b: &Model) -> bool {
         return b.tables.contains_key(t);
     }
     if let Some(c) = target.strip_prefix("COLUMN ") {
-        return c.rsplit_once('.').is_some_and(|(t, col)| {
+        return split_qualified(c).is_some_and(|(t, col)| {
             b.tables.get(t).is_some_and(|t| t.column(col).is_some()) || b.views.contains_key(t)
         });
     }
@@ -1781,7 +1765,7 @@ fn comment_target_exists(target: &str, b: &Model) -> bool {
     if let Some(i) = target.strip_prefix("INDEX ") {
         // Indexes of PRIMARY KEY, UNIQUE and EXCLUDE constraints are modelled as constraints.
         let of_constraint = b.tables.iter().any(|(tk, t)| {
-            let schema = tk.rsplit_once('.').map_or("public", |(s, _)| s);
+            let schema = split_qualified(tk).map_or("public", |(s, _)| s);
             t.constraints.iter().any(|(n, c)| {
                 matches!(c.kind, 'p' | 'u' | 'x') && format!("{schema}.{}", quote_ident(n)) == i
             })

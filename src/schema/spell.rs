@@ -14,6 +14,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::quote_ident;
+
 /// A column as the columns query read it: its quoted name and its collation OID.
 pub(super) struct ColumnName {
     pub quoted: String,
@@ -162,23 +164,6 @@ pub(super) fn constraint(c: &RawConstraint<'_>, columns: &Columns) -> Option<Str
         out.push_str(" NOT VALID");
     }
     Some(out)
-}
-
-/// The server's `quote_ident`: bare when the name is a lower-case identifier that is not a
-/// keyword the parser reserves; quoted otherwise. Used for access method names only, which
-/// are never keywords.
-fn quote_ident(s: &str) -> String {
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        s.to_owned()
-    } else {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
 }
 
 #[cfg(test)]
