@@ -15,52 +15,68 @@ use crate::tools::{self, ToolContext};
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
     let observe = ctx.pipeline.has(|k| matches!(k, StageKind::Checks));
-    let mut notes = Vec::new();
     let mut sampler = None;
     if observe {
+        // What the checks compare against must be recorded, or the checks would pass by being
+        // skipped: a test Neon database branch that cannot be read (dropped, replaced by a
+        // concurrent run of the same name, unreachable) stops the run before the tool starts.
+        let unrecorded = |what: &str, why: &str| {
+            StageFailure::new(
+                exit::PROVIDER,
+                format!(
+                    "cannot record {what} on test Neon database branch {}: {why}",
+                    target.name
+                ),
+            )
+            .help(Some(RECORD_HELP.to_owned()))
+        };
         let cfg = &ctx.config.checks;
-        match pg::connect(&target.url).await {
-            Ok(client) => {
-                if cfg.schema.enabled || cfg.reversible.enabled {
-                    match schema::introspect(&client, &schema::default_excluded()).await {
-                        Ok(m) => ctx.observations.before = Some(m),
-                        Err(e) => notes.push(format!(
-                            "schema before the migration not recorded: {}",
-                            e.message
-                        )),
-                    }
-                }
-                if cfg.data.enabled {
-                    match checks::data::count(&client, cfg.data.exact_below).await {
-                        Ok(c) => ctx.observations.rows_before = Some(c),
-                        Err(e) => {
-                            notes.push(format!("row counts before the migration not recorded: {e}"))
-                        }
-                    }
-                }
-            }
-            Err(e) => notes.push(format!("nothing recorded for the checks: {}", e.message)),
+        let client = pg::connect(&target.url)
+            .await
+            .map_err(|e| unrecorded("what the checks compare against", &e.message))?;
+        if cfg.schema.enabled || cfg.reversible.enabled {
+            let m = schema::introspect(&client, &schema::default_excluded())
+                .await
+                .map_err(|e| unrecorded("the schema before the migration", &e.message))?;
+            ctx.observations.before = Some(m);
+        }
+        if cfg.data.enabled {
+            let c = checks::data::count(&client, cfg.data.exact_below)
+                .await
+                .map_err(|e| unrecorded("the row counts before the migration", &e.to_string()))?;
+            ctx.observations.rows_before = Some(c);
         }
         if cfg.locks.enabled {
-            match checks::locks::Sampler::start(&target.url, cfg.locks.sample_interval).await {
-                Ok(s) => sampler = Some(s),
-                Err(e) => notes.push(format!("locks not sampled: {e}")),
-            }
+            let s = checks::locks::Sampler::start(&target.url, cfg.locks.sample_interval)
+                .await
+                .map_err(|e| unrecorded("the locks the migration takes", &e.to_string()))?;
+            sampler = Some(s);
         }
     }
     let (result, applied) = run_tool(ctx, target, false).await;
-    if let Some(s) = sampler {
-        match s.finish().await {
-            Ok(report) => ctx.observations.locks = Some(report),
-            Err(e) => notes.push(format!("locks not sampled: {e}")),
-        }
-    }
     ctx.observations.applied = applied;
-    result.map(|mut s| {
-        s.details.extend(notes);
-        s
-    })
+    let sampled = match sampler {
+        Some(s) => Some(s.finish().await),
+        None => None,
+    };
+    let success = result?;
+    match sampled {
+        Some(Ok(report)) => ctx.observations.locks = Some(report),
+        Some(Err(e)) => {
+            return Err(StageFailure::new(
+                exit::PROVIDER,
+                format!("the lock sampler stopped while the migration ran: {e}"),
+            )
+            .help(Some(RECORD_HELP.to_owned())))
+        }
+        None => {}
+    }
+    Ok(success)
 }
+
+const RECORD_HELP: &str = "the test Neon database branch must stay readable for the whole run; \
+if another run of the same git branch replaced it, let that run finish or give concurrent runs \
+distinct names in `[neon-database-branch] name`, then run again";
 
 /// Runs the configured tool against `target`; shared with `apply`.
 pub(crate) async fn run_tool(
