@@ -81,21 +81,11 @@ struct RawConstraintRow {
     name: String,
     oid: i64,
     quoted: String,
-    kind: char,
-    validated: bool,
-    table_oid: i64,
-    references_oid: i64,
     /// Set when the server deparsed it already.
     definition: Option<String>,
-    keys: Vec<i16>,
-    references_keys: Vec<i16>,
-    match_type: char,
-    on_update: char,
-    on_delete: char,
-    deferrable: bool,
-    deferred: bool,
     /// PRIMARY KEY, UNIQUE and EXCLUDE: the constraint's index.
     index_oid: i64,
+    raw: spell::RawConstraint,
 }
 
 /// The server's spelling of the constraints `spell::constraint` could not write, and the
@@ -529,19 +519,21 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
                 name: r.get(1),
                 oid: r.get(2),
                 quoted: r.get(3),
-                kind: first_char(r.get::<_, &str>(4), 'c'),
-                validated: r.get(5),
-                table_oid: r.get(6),
-                references_oid: r.get(7),
                 definition: r.get(8),
-                keys: r.get::<_, Option<Vec<i16>>>(9).unwrap_or_default(),
-                references_keys: r.get::<_, Option<Vec<i16>>>(10).unwrap_or_default(),
-                match_type: first_char(r.get::<_, &str>(11), 's'),
-                on_update: first_char(r.get::<_, &str>(12), 'a'),
-                on_delete: first_char(r.get::<_, &str>(13), 'a'),
-                deferrable: r.get(14),
-                deferred: r.get(15),
                 index_oid: r.get(16),
+                raw: spell::RawConstraint {
+                    kind: first_char(r.get::<_, &str>(4), 'c'),
+                    validated: r.get(5),
+                    table_oid: r.get(6),
+                    references_oid: r.get(7),
+                    keys: r.get::<_, Option<Vec<i16>>>(9).unwrap_or_default(),
+                    references_keys: r.get::<_, Option<Vec<i16>>>(10).unwrap_or_default(),
+                    match_type: first_char(r.get::<_, &str>(11), 's'),
+                    on_update: first_char(r.get::<_, &str>(12), 'a'),
+                    on_delete: first_char(r.get::<_, &str>(13), 'a'),
+                    deferrable: r.get(14),
+                    deferred: r.get(15),
+                },
             }
         }),
         fetch(client, "indexes", &indexes_q, &p, |r| {
@@ -716,38 +708,23 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
     let mut ask_server: Vec<u32> = Vec::new();
     let mut constraints: Vec<(RawConstraintRow, Constraint)> = constraints
         .into_iter()
-        .map(|row| {
-            let references = (row.kind == 'f')
-                .then(|| table_of.get(&row.references_oid))
+        .map(|mut row| {
+            let raw = &row.raw;
+            let references = (raw.kind == 'f')
+                .then(|| table_of.get(&raw.references_oid))
                 .flatten()
                 .cloned();
-            let definition = row.definition.clone().or_else(|| {
-                let refs = references
-                    .as_deref()
-                    .map(|name| (row.references_oid, name, row.references_keys.as_slice()));
-                spell::constraint(
-                    &spell::RawConstraint {
-                        kind: row.kind,
-                        table_oid: row.table_oid,
-                        keys: &row.keys,
-                        references: refs,
-                        match_type: row.match_type,
-                        on_update: row.on_update,
-                        on_delete: row.on_delete,
-                        deferrable: row.deferrable,
-                        deferred: row.deferred,
-                        validated: row.validated,
-                    },
-                    &names,
-                )
-            });
-            if definition.is_none() || (row.kind == 'f' && references.is_none()) {
+            let definition = row
+                .definition
+                .take()
+                .or_else(|| spell::constraint(raw, references.as_deref(), &names));
+            if definition.is_none() || (raw.kind == 'f' && references.is_none()) {
                 ask_server.push(oid_of(row.oid));
             }
             let c = Constraint {
-                kind: row.kind,
+                kind: raw.kind,
                 definition: definition.unwrap_or_default(),
-                validated: row.validated,
+                validated: raw.validated,
                 references,
             };
             (row, c)
@@ -781,7 +758,7 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
     }
     for (row, c) in constraints {
         keys.insert(('k', row.oid), format!("con:{}.{}", row.table, row.quoted));
-        if matches!(row.kind, 'p' | 'u' | 'x') && row.index_oid != 0 {
+        if matches!(row.raw.kind, 'p' | 'u' | 'x') && row.index_oid != 0 {
             // A constraint's index bears the constraint's name, in the table's schema (a
             // foreign key's `conindid` is the referenced key's index, not its own).
             let schema = super::split_qualified(&row.table).map_or("public", |(s, _)| s);

@@ -93,14 +93,14 @@ pub(super) fn index(i: &RawIndex, columns: &Columns, defaults: &HashSet<u32>) ->
     Some(out)
 }
 
-/// What `pg_constraint` says about a PRIMARY KEY, UNIQUE or FOREIGN KEY constraint whose
-/// shape allows spelling it here.
-pub(super) struct RawConstraint<'a> {
+/// What `pg_constraint` says about a constraint, as spelling it here needs.
+pub(super) struct RawConstraint {
     pub kind: char,
     pub table_oid: i64,
-    pub keys: &'a [i16],
-    /// Foreign keys: the referenced table's OID, qualified name and columns.
-    pub references: Option<(i64, &'a str, &'a [i16])>,
+    pub keys: Vec<i16>,
+    /// Foreign keys: the referenced table's OID and columns.
+    pub references_oid: i64,
+    pub references_keys: Vec<i16>,
     pub match_type: char,
     pub on_update: char,
     pub on_delete: char,
@@ -109,8 +109,14 @@ pub(super) struct RawConstraint<'a> {
     pub validated: bool,
 }
 
-/// `pg_get_constraintdef(oid)` of a plain constraint, or `None` when the server must spell it.
-pub(super) fn constraint(c: &RawConstraint<'_>, columns: &Columns) -> Option<String> {
+/// `pg_get_constraintdef(oid)` of a plain PRIMARY KEY, UNIQUE or FOREIGN KEY constraint, or
+/// `None` when the server must spell it. `references` is a foreign key's referenced table, by
+/// its qualified name.
+pub(super) fn constraint(
+    c: &RawConstraint,
+    references: Option<&str>,
+    columns: &Columns,
+) -> Option<String> {
     let names = |table: i64, attnums: &[i16]| -> Option<String> {
         let names: Option<Vec<&str>> = attnums
             .iter()
@@ -122,15 +128,15 @@ pub(super) fn constraint(c: &RawConstraint<'_>, columns: &Columns) -> Option<Str
             .collect();
         names.filter(|n| !n.is_empty()).map(|n| n.join(", "))
     };
-    let keys = names(c.table_oid, c.keys)?;
+    let keys = names(c.table_oid, &c.keys)?;
     let mut out = match c.kind {
         'p' => format!("PRIMARY KEY ({keys})"),
         'u' => format!("UNIQUE ({keys})"),
         'f' => {
-            let (oid, table, attnums) = c.references?;
+            let table = references?;
             let mut s = format!(
                 "FOREIGN KEY ({keys}) REFERENCES {table}({})",
-                names(oid, attnums)?
+                names(c.references_oid, &c.references_keys)?
             );
             s.push_str(match c.match_type {
                 'f' => " MATCH FULL",
@@ -246,8 +252,9 @@ mod tests {
         let fk = RawConstraint {
             kind: 'f',
             table_oid: 1,
-            keys: &[1],
-            references: Some((2, "public.u", &[1])),
+            keys: vec![1],
+            references_oid: 2,
+            references_keys: vec![1],
             match_type: 'f',
             on_update: 'a',
             on_delete: 'n',
@@ -256,7 +263,7 @@ mod tests {
             validated: false,
         };
         assert_eq!(
-            constraint(&fk, &columns()).as_deref(),
+            constraint(&fk, Some("public.u"), &columns()).as_deref(),
             Some(
                 "FOREIGN KEY (id) REFERENCES public.u(id) MATCH FULL ON DELETE SET NULL \
                  DEFERRABLE INITIALLY DEFERRED NOT VALID"
@@ -264,18 +271,21 @@ mod tests {
         );
         let pk = RawConstraint {
             kind: 'p',
-            keys: &[1, 2],
-            references: None,
+            keys: vec![1, 2],
+            references_keys: Vec::new(),
             deferrable: false,
             deferred: false,
             validated: true,
             ..fk
         };
         assert_eq!(
-            constraint(&pk, &columns()).as_deref(),
+            constraint(&pk, None, &columns()).as_deref(),
             Some("PRIMARY KEY (id, \"Code\")")
         );
-        let missing = RawConstraint { keys: &[7], ..pk };
-        assert_eq!(constraint(&missing, &columns()), None);
+        let missing = RawConstraint {
+            keys: vec![7],
+            ..pk
+        };
+        assert_eq!(constraint(&missing, None, &columns()), None);
     }
 }
