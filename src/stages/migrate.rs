@@ -23,10 +23,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         let unrecorded = |what: &str, why: &str| {
             StageFailure::new(
                 exit::PROVIDER,
-                format!(
-                    "cannot record {what} on test Neon database branch {}: {why}",
-                    target.name
-                ),
+                format!("cannot record {what} on {}: {why}", target.name),
             )
             .help(Some(RECORD_HELP.to_owned()))
         };

@@ -21,6 +21,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "deploy_after_a_failing_check_skips_apply_and_leaves_main_unchanged",
         deploy_after_failing_check,
     ),
+    (
+        "a_test_neon_database_branch_gone_before_migrate_stops_the_run_instead_of_skipping_checks",
+        vanished_before_migrate,
+    ),
 ];
 
 const ORDERS: &str =
@@ -311,6 +315,45 @@ expect-value = "1"
     assert_eq!(
         p.main_sql("select id from audit"),
         vec![vec![Some("7".to_owned())]]
+    );
+    p.assert_no_test_db_branches();
+}
+
+/// The test Neon database branch disappears between `create` and `migrate` (here `gc --all`
+/// deletes it, as a concurrent run of the same name replacing it would): what the checks
+/// compare against cannot be recorded, so the run stops with exit 6 before the tool runs —
+/// the checks never pass by being skipped.
+fn vanished_before_migrate() {
+    let bin = env!("CARGO_BIN_EXE_neon-migrate");
+    let p = Project::new("vanish")
+        .config(&format!(
+            r#"
+[stages.vanish]
+kind = "shell"
+run = "{bin} gc --all"
+
+[pipelines.vanish]
+stages = ["create-neon-database-branch", "vanish", "migrate", "checks", "delete-neon-database-branch"]
+"#
+        ))
+        .migration("0001_orders.sql", ORDERS)
+        .commit()
+        .git_branch("feature/vanish");
+    let out = p.run(&["run", "vanish", "--json"]);
+    out.code(exit::PROVIDER);
+    let report = out.json();
+    let migrate = stage(&report, "migrate");
+    assert_eq!(migrate["status"], "failed", "{out}");
+    let message = migrate["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("cannot record ")
+            && message.contains("on test Neon database branch migrate/feature/vanish"),
+        "{out}"
+    );
+    assert_eq!(stage(&report, "checks")["status"], "skipped", "{out}");
+    assert!(
+        !p.main_has("orders"),
+        "the main Neon database branch is untouched"
     );
     p.assert_no_test_db_branches();
 }
