@@ -1274,6 +1274,7 @@ fn sigkill_boundaries() {
     for (k, boundary) in BOUNDARIES.iter().enumerate() {
         let before = Utc::now();
         let stopped = run_until(neon.command(&p, &["run", "deploy-sync", "--json"]), k);
+        let reached = Utc::now();
         let (out, _) = stop(stopped, Signal::SIGKILL);
         let context = format!("SIGKILL {boundary}\n{out}");
         assert_eq!(out.code, -1, "killed, no exit code\n{context}");
@@ -1288,10 +1289,14 @@ fn sigkill_boundaries() {
                 DateTime::parse_from_rfc3339(left[0]["expires_at"].as_str().expect("expires_at"))
                     .expect("RFC 3339")
                     .with_timezone(&Utc);
-            let ttl = expires - before;
+            // Created between `before` and `reached`; `expires_at` is whole
+            // seconds, so it may sit up to a second before `before + 1h`.
+            let hour = chrono::Duration::hours(1);
             assert!(
-                ttl <= chrono::Duration::hours(1) && ttl > chrono::Duration::minutes(59),
-                "expires_at {expires} is not one hour after the run started\n{context}"
+                expires >= before + hour - chrono::Duration::seconds(1)
+                    && expires <= reached + hour,
+                "expires_at {expires} is not one hour after the test Neon database branch was \
+                 created (between {before} and {reached})\n{context}"
             );
             neon.run(&p, &["gc", "--dry-run"])
                 .code(exit::OK)
