@@ -128,18 +128,23 @@ fn shown(path: &Path, repo: &Repository) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// `hooks install`.
-pub fn install(cwd: &Path) -> i32 {
-    let repo = match open(cwd) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let dir = match hooks_dir(&repo) {
-        Ok(d) => d,
+/// The repository around `cwd` and its hooks folder, or the exit code after saying why not.
+fn open_hooks(cwd: &Path) -> Result<(Repository, HooksDir), i32> {
+    let repo = open(cwd)?;
+    match hooks_dir(&repo) {
+        Ok(dir) => Ok((repo, dir)),
         Err(e) => {
             eprintln!("error: cannot read the git config: {}", e.message());
-            return exit::GIT;
+            Err(exit::GIT)
         }
+    }
+}
+
+/// `hooks install`.
+pub fn install(cwd: &Path) -> i32 {
+    let (repo, dir) = match open_hooks(cwd) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let hook = dir.path.join(HOOK);
     let old = old_path(&hook);
@@ -201,16 +206,9 @@ fn write_script(hook: &Path) -> std::io::Result<()> {
 
 /// `hooks uninstall`: removes our hook and puts a kept `.old` one back.
 pub fn uninstall(cwd: &Path) -> i32 {
-    let repo = match open(cwd) {
-        Ok(r) => r,
+    let (repo, dir) = match open_hooks(cwd) {
+        Ok(found) => found,
         Err(code) => return code,
-    };
-    let dir = match hooks_dir(&repo) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot read the git config: {}", e.message());
-            return exit::GIT;
-        }
     };
     let hook = dir.path.join(HOOK);
     let old = old_path(&hook);
@@ -241,16 +239,9 @@ pub fn uninstall(cwd: &Path) -> i32 {
 /// `hooks status`: where the hook is, whether it is ours and current, what it would run and
 /// which paths it watches.
 pub fn status(cwd: &Path, explicit_config: Option<&Path>) -> i32 {
-    let repo = match open(cwd) {
-        Ok(r) => r,
+    let (repo, dir) = match open_hooks(cwd) {
+        Ok(found) => found,
         Err(code) => return code,
-    };
-    let dir = match hooks_dir(&repo) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot read the git config: {}", e.message());
-            return exit::GIT;
-        }
     };
     let hook = dir.path.join(HOOK);
     let via = if dir.from_config {
