@@ -2,7 +2,9 @@
 
 use neon_migrate::exit;
 
-use crate::support::{stage, Project};
+use neon_migrate::providers::local::cluster;
+
+use crate::support::{run_command, stage, Project};
 
 pub const TESTS: &[(&str, fn())] = &[
     (
@@ -24,6 +26,10 @@ pub const TESTS: &[(&str, fn())] = &[
     (
         "a_test_neon_database_branch_gone_before_migrate_stops_the_run_instead_of_skipping_checks",
         vanished_before_migrate,
+    ),
+    (
+        "demo_runs_the_whole_workflow_and_what_it_claims_holds_on_the_database",
+        demo,
     ),
 ];
 
@@ -356,4 +362,111 @@ stages = ["create-neon-database-branch", "vanish", "migrate", "checks", "delete-
         "the main Neon database branch is untouched"
     );
     p.assert_no_test_db_branches();
+}
+
+/// The README's first command: `neon-migrate demo` on the embedded Postgres. It verifies its
+/// own claims; this test checks them again from outside. The demo names its test Neon database
+/// branches after fixed git branches, so it gets a cluster of its own (as a user's first run
+/// would), stopped at the end.
+fn demo() {
+    let p = Project::new("demo");
+    let own = DemoCluster::start();
+    let sample = p.path().join("sample");
+    let sample_arg = sample.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        let mut c = p.command(args);
+        c.env(cluster::ENV_DIR, &own.0.dir);
+        run_command(c, args)
+    };
+    let out = run(&["demo", sample_arg]);
+    out.code(exit::OK)
+        .stdout_has("verified: customers on the main Neon database branch: 1000 before, 1000 after")
+        .stdout_has(
+            "verified: test Neon database branch migrate/feature/dedupe-customers exists: no",
+        )
+        .stdout_has("Demo finished: every claim above was verified");
+    assert!(sample.join("neon-migrate.toml").is_file(), "{out}");
+    assert!(sample.join(".git").is_dir(), "{out}");
+
+    // From outside: `deploy` applied 0002 to the demo's main database, the row-losing 0003
+    // did not reach it, and of ours only the restore point of `deploy` is left.
+    let sql = |db: &str, sql: &str| -> Vec<String> {
+        let url = own.0.url(db);
+        p.block_on(async {
+            let client = neon_migrate::pg::connect(&neon_migrate::secret::Secret::new(url))
+                .await
+                .map_err(|e| e.message)?;
+            let rows = client
+                .query(sql, &[])
+                .await
+                .map_err(|e| neon_migrate::pg::describe(&e))?;
+            Ok::<_, String>(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        })
+        .unwrap_or_else(|e| panic!("on {db}: {sql}: {e}\n{out}"))
+    };
+    let db = "neon_migrate_demo";
+    assert_eq!(
+        sql(db, "select count(*)::text from customers"),
+        ["1000"],
+        "{out}"
+    );
+    assert_eq!(
+        sql(
+            db,
+            "select (to_regclass('public.orders') is not null)::text"
+        ),
+        ["true"],
+        "{out}"
+    );
+    assert_eq!(
+        sql(
+            db,
+            "select file from neon_migrate.schema_migrations order by file"
+        ),
+        ["0001_customers.sql", "0002_add_orders.sql"],
+        "{out}"
+    );
+    let ours = sql(
+        "postgres",
+        "select datname::text from pg_database \
+         where shobj_description(oid, 'pg_database') like '{\"neon_migrate\":%' order by 1",
+    );
+    assert!(
+        ours.len() == 1 && ours[0].starts_with("restore/neon_migrate_demo-"),
+        "only the restore point is left, got {ours:?}\n{out}"
+    );
+
+    // The sample repository is never overwritten: a folder that is not empty is refused.
+    run(&["demo", sample_arg])
+        .code(exit::INTERNAL)
+        .stderr_has("is not empty; give an empty or new folder");
+}
+
+/// A cluster beside the suite's, for the demo; stopped and removed when dropped.
+struct DemoCluster(cluster::Cluster);
+
+impl DemoCluster {
+    fn start() -> Self {
+        let dir =
+            std::path::PathBuf::from(format!("{}-demo", crate::support::cluster().dir.display()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the demo's cluster folder");
+        match cluster::ensure(Some(&dir)) {
+            Ok(c) => DemoCluster(c),
+            Err(e) => panic!(
+                "cannot start the demo's cluster in {}: {}",
+                dir.display(),
+                e.message
+            ),
+        }
+    }
+}
+
+impl Drop for DemoCluster {
+    fn drop(&mut self) {
+        if let Err(e) = cluster::stop(&self.0) {
+            eprintln!("warning: cannot stop the demo's cluster: {}", e.message);
+        }
+        let _ = std::fs::remove_dir_all(&self.0.dir);
+    }
 }
