@@ -91,7 +91,11 @@ fn rows_of(messages: Vec<SimpleQueryMessage>) -> Rows {
 /// from `pg_stat_activity`: a lingering session on a main database would make the next run's
 /// template copy fail for a reason that has nothing to do with the test.
 pub async fn query(db: &str, sql: &str) -> Result<Rows, String> {
-    let c = cluster();
+    query_on(cluster(), db, sql).await
+}
+
+/// [`query`] on another cluster `c` (one a test started for itself).
+pub async fn query_on(c: &Cluster, db: &str, sql: &str) -> Result<Rows, String> {
     let client = pg::connect(&Secret::new(c.url(db)))
         .await
         .map_err(|e| e.message)?;
@@ -106,13 +110,18 @@ pub async fn query(db: &str, sql: &str) -> Result<Rows, String> {
         .map(rows_of)
         .map_err(|e| pg::describe(&e));
     drop(client);
-    wait_session_gone(pid).await;
+    wait_session_gone_on(c, pid).await;
     result
 }
 
 /// Waits (at most 10 s) until backend `pid` has left `pg_stat_activity`.
 pub async fn wait_session_gone(pid: i32) {
-    let admin = pg::connect(&Secret::new(cluster().url("postgres")))
+    wait_session_gone_on(cluster(), pid).await
+}
+
+/// [`wait_session_gone`] on cluster `c`.
+async fn wait_session_gone_on(c: &Cluster, pid: i32) {
+    let admin = pg::connect(&Secret::new(c.url("postgres")))
         .await
         .expect("admin connection");
     let deadline = Instant::now() + Duration::from_secs(10);
