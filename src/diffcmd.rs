@@ -305,6 +305,7 @@ pub async fn generate(
             use crate::tools::Tool;
             tool.apply(&crate::tools::ToolContext {
                 timeouts: None,
+                on_main: false,
                 config,
                 redactor: &redactor,
                 vars: &vars,

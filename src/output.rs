@@ -228,6 +228,7 @@ fn check_icon(s: CheckStatus) -> &'static str {
         CheckStatus::Passed => "✅",
         CheckStatus::Failed => "❌",
         CheckStatus::Skipped => "⏭️",
+        CheckStatus::NotRun => "⚠️",
     }
 }
 

@@ -71,6 +71,14 @@ fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
     tokio_postgres_rustls::MakeRustlsConnect::new((**config).clone())
 }
 
+/// Makes this session's statistics (its own `pg_stat_database.sessions` count among them)
+/// visible now rather than when it next idles for a second: a connection of ours that stays
+/// open while a tool runs must not be counted later as one of the tool's sessions (see
+/// [`crate::tools::witness`]). A no-op before PostgreSQL 15.
+pub const FLUSH_OWN_STATS: &str = "DO $$ BEGIN \
+    IF current_setting('server_version_num')::int >= 150000 THEN \
+    PERFORM pg_stat_force_next_flush(); END IF; END $$";
+
 /// Connects to `url`. The connection task runs in the background and ends with the client.
 pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
     let mut config: tokio_postgres::Config =

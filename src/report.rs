@@ -151,6 +151,9 @@ pub fn render_header(r: &Report) -> String {
     out
 }
 
+/// Longest list of details printed for one stage or check; the rest is counted.
+const MAX_LINES: usize = 20;
+
 /// One stage as printed when it finishes.
 pub fn render_stage(s: &StageReport) -> String {
     let mark = match s.status {
@@ -178,14 +181,21 @@ pub fn render_stage(s: &StageReport) -> String {
             ));
         }
     }
-    for d in &s.details {
+    for d in s.details.iter().take(MAX_LINES) {
         out.push_str(&format!("      {d}\n"));
+    }
+    if s.details.len() > MAX_LINES {
+        out.push_str(&format!(
+            "      … and {} more (all of them in --json)\n",
+            s.details.len() - MAX_LINES
+        ));
     }
     for c in &s.results {
         let m = match c.status {
             crate::checks::CheckStatus::Passed => "✓",
             crate::checks::CheckStatus::Failed => "✗",
             crate::checks::CheckStatus::Skipped => "-",
+            crate::checks::CheckStatus::NotRun => "!",
         };
         out.push_str(&format!("      {m} {}: {}\n", c.name, c.summary));
         // The assertions are listed one by one above.
@@ -206,12 +216,18 @@ pub fn render_stage(s: &StageReport) -> String {
                 out.push_str(&format!("            fix: {fix}\n"));
             }
         }
-        for d in &c.details {
+        for d in c.details.iter().take(MAX_LINES) {
             // Multi-line details (a CREATE TABLE) keep their shape under the bullet.
             for (i, line) in d.lines().enumerate() {
                 let lead = if i == 0 { "· " } else { "  " };
                 out.push_str(&format!("          {lead}{line}\n"));
             }
+        }
+        if c.details.len() > MAX_LINES {
+            out.push_str(&format!(
+                "          … and {} more (all of them in --json)\n",
+                c.details.len() - MAX_LINES
+            ));
         }
     }
     if let Some(e) = &s.error {
@@ -276,4 +292,15 @@ pub fn render_human(r: &Report) -> String {
 /// The whole report as pretty JSON.
 pub fn render_json(r: &Report) -> String {
     serde_json::to_string_pretty(r).expect("report serializes")
+}
+
+/// `a, b, c` — or, past `max` items, the first `max` and "… and N more": a first deploy of
+/// hundreds of migrations must not print hundreds of lines.
+pub fn collapse<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
+    let mut out = shown.join(", ");
+    if items.len() > max {
+        out.push_str(&format!(" … and {} more", items.len() - max));
+    }
+    out
 }

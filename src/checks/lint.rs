@@ -221,6 +221,7 @@ mod tests {
     fn cfg() -> LintCheck {
         LintCheck {
             enabled: true,
+            required: false,
             ignore: Vec::new(),
             warn: Vec::new(),
         }

@@ -85,7 +85,10 @@ impl Sampler {
         let (_, before, sample) = tokio::try_join!(
             async {
                 client
-                    .batch_execute("SET application_name = 'neon-migrate lock sampler'")
+                    .batch_execute(&format!(
+                        "SET application_name = 'neon-migrate lock sampler'; {}",
+                        pg::FLUSH_OWN_STATS
+                    ))
                     .await
                     .map_err(|e| pg::describe(&e))
             },

@@ -80,7 +80,11 @@ impl Finding {
 pub enum CheckStatus {
     Passed,
     Failed,
+    /// Nothing to check (no migration applied in this run).
     Skipped,
+    /// Enabled, but could not run: nothing it guards was proven. Counted in the summary;
+    /// with `required = true` the stage fails.
+    NotRun,
 }
 
 /// The result of one check.
@@ -124,6 +128,15 @@ impl CheckResult {
             details: Vec::new(),
         }
     }
+    pub fn not_run(name: &str, why: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.into(),
+            status: CheckStatus::NotRun,
+            summary: format!("NOT RUN: {}", why.into()),
+            findings: Vec::new(),
+            details: Vec::new(),
+        }
+    }
     pub fn failed(name: &str, why: impl Into<String>) -> Self {
         let why = why.into();
         CheckResult {
@@ -159,6 +172,11 @@ pub struct Observations {
     pub locks: Option<locks::LockReport>,
     /// Migrations applied in this run, in order.
     pub applied: Vec<String>,
+    /// What the tool's print-SQL mode printed before the migration ran (the SQL of the
+    /// pending migrations), or why it could not be had; `None` when not asked for.
+    pub pending_sql: Option<Result<String, String>>,
+    /// The tool's tracking rows before the migration (what `reversible` goes back to).
+    pub tracked_before: Option<Vec<String>>,
 }
 
 impl Observations {

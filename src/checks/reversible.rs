@@ -10,7 +10,9 @@ use crate::schema::{self, Model, PlanOptions};
 use crate::secret::Secret;
 use crate::tools::sql;
 
-fn differences(from: &Model, to: &Model) -> Vec<String> {
+/// The statements that would turn `from` into `to` (first lines), and what the engine cannot
+/// spell.
+pub fn differences(from: &Model, to: &Model) -> Vec<String> {
     let plan = schema::plan(from, to, &PlanOptions::default());
     let mut out: Vec<String> = plan
         .statements
@@ -56,7 +58,7 @@ pub async fn run(
                 Vec::new(),
             );
         }
-        return CheckResult::skipped(NAME, format!("no down migration for {list}"));
+        return CheckResult::not_run(NAME, format!("no down migration for {list}"));
     }
     let excluded = schema::default_excluded();
     let outcome = async {

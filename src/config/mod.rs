@@ -283,9 +283,25 @@ pub struct ChecksConfig {
     pub reversible: ReversibleCheck,
 }
 
+impl ChecksConfig {
+    /// Whether the check of this name has `required = true`.
+    pub fn required(&self, check: &str) -> bool {
+        match check {
+            "schema" => self.schema.required,
+            "lint" => self.lint.required,
+            "locks" => self.locks.required,
+            "data" => self.data.required,
+            "reversible" => self.reversible.required,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SchemaCheck {
     pub enabled: bool,
+    /// A run where this check could not run fails (default: shown as "not run").
+    pub required: bool,
     /// Hazard kinds that fail the check (default: `deletes_data`).
     pub deny: Vec<crate::schema::HazardKind>,
     /// Migration files allowed to carry denied hazards.
@@ -295,6 +311,8 @@ pub struct SchemaCheck {
 #[derive(Debug, Clone)]
 pub struct LintCheck {
     pub enabled: bool,
+    /// A run where this check could not run fails (default: shown as "not run").
+    pub required: bool,
     /// Rule names that are not reported.
     pub ignore: Vec<String>,
     /// Rule names reported as warnings (they do not fail the check).
@@ -304,6 +322,8 @@ pub struct LintCheck {
 #[derive(Debug, Clone)]
 pub struct LocksCheck {
     pub enabled: bool,
+    /// A run where this check could not run fails (default: shown as "not run").
+    pub required: bool,
     /// Longest ACCESS EXCLUSIVE lock allowed on any table.
     pub access_exclusive_budget: Duration,
     pub sample_interval: Duration,
@@ -314,6 +334,8 @@ pub struct LocksCheck {
 #[derive(Debug, Clone)]
 pub struct DataCheck {
     pub enabled: bool,
+    /// A run where this check could not run fails (default: shown as "not run").
+    pub required: bool,
     /// Tables with fewer estimated rows are counted exactly.
     pub exact_below: i64,
     /// Tables allowed to lose rows or disappear.
@@ -323,7 +345,8 @@ pub struct DataCheck {
 #[derive(Debug, Clone)]
 pub struct ReversibleCheck {
     pub enabled: bool,
-    /// Fail when a migration has no down migration (default: skip with a note).
+    /// Fail when a migration has no down migration, or the round trip could not run
+    /// (default: shown as "not run").
     pub required: bool,
 }
 
@@ -1396,6 +1419,7 @@ impl Validator<'_> {
         }
         let schema = SchemaCheck {
             enabled: rs.and_then(|s| s.enabled).unwrap_or(true),
+            required: rs.and_then(|s| s.required).unwrap_or(false),
             deny,
             allow_migrations: rs
                 .and_then(|s| s.allow_migrations.clone())
@@ -1428,6 +1452,7 @@ impl Validator<'_> {
         };
         let lint = LintCheck {
             enabled: rl.and_then(|l| l.enabled).unwrap_or(true),
+            required: rl.and_then(|l| l.required).unwrap_or(false),
             ignore: names(rl.and_then(|l| l.ignore.as_ref())),
             warn,
         };
@@ -1460,6 +1485,7 @@ impl Validator<'_> {
         }
         let locks = LocksCheck {
             enabled: rk.and_then(|k| k.enabled).unwrap_or(true),
+            required: rk.and_then(|k| k.required).unwrap_or(false),
             access_exclusive_budget,
             sample_interval,
             tables,
@@ -1479,6 +1505,7 @@ impl Validator<'_> {
         }
         let data = DataCheck {
             enabled: rd.and_then(|d| d.enabled).unwrap_or(true),
+            required: rd.and_then(|d| d.required).unwrap_or(false),
             exact_below,
             allow_loss: rd.and_then(|d| d.allow_loss.clone()).unwrap_or_default(),
         };

@@ -171,6 +171,7 @@ pub(crate) struct RawChecks {
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawSchemaCheck {
     pub enabled: Option<bool>,
+    pub required: Option<bool>,
     pub deny: Option<Vec<S<String>>>,
     pub allow_migrations: Option<Vec<String>>,
 }
@@ -179,6 +180,7 @@ pub(crate) struct RawSchemaCheck {
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawLintCheck {
     pub enabled: Option<bool>,
+    pub required: Option<bool>,
     pub ignore: Option<Vec<S<String>>>,
     pub warn: Option<Vec<S<String>>>,
 }
@@ -187,6 +189,7 @@ pub(crate) struct RawLintCheck {
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawLocksCheck {
     pub enabled: Option<bool>,
+    pub required: Option<bool>,
     pub access_exclusive_budget: Option<S<String>>,
     pub sample_interval: Option<S<String>>,
     #[serde(default)]
@@ -197,6 +200,7 @@ pub(crate) struct RawLocksCheck {
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawDataCheck {
     pub enabled: Option<bool>,
+    pub required: Option<bool>,
     pub exact_below: Option<S<i64>>,
     pub allow_loss: Option<Vec<String>>,
 }

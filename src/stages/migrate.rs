@@ -6,11 +6,12 @@
 
 use crate::checks;
 use crate::config::StageKind;
+use crate::config::ToolKind;
 use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
 use crate::exit;
 use crate::pg;
 use crate::schema;
-use crate::tools::{self, ToolContext};
+use crate::tools::{self, command, ToolContext};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
@@ -50,8 +51,12 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             sampler = Some(s);
         }
     }
-    let (result, applied) = run_tool(ctx, target, false).await;
+    if observe && ctx.config.checks.lint.enabled {
+        ctx.observations.pending_sql = print_sql(ctx, &target).await;
+    }
+    let (result, applied, tracked_before) = run_tool_observed(ctx, target, false).await;
     ctx.observations.applied = applied;
+    ctx.observations.tracked_before = tracked_before;
     let sampled = match sampler {
         Some(s) => Some(s.finish().await),
         None => None,
@@ -75,24 +80,75 @@ const RECORD_HELP: &str = "the test Neon database branch must stay readable for 
 if another run of the same git branch replaced it, let that run finish or give concurrent runs \
 distinct names in `[neon-database-branch] name`, then run again";
 
+/// The SQL of the pending migrations, from the tool's print-SQL mode, before the tool runs
+/// (`None`: the built-in `sql` tool lints its files, or the tool has no print-SQL mode).
+async fn print_sql(ctx: &RunContext<'_>, target: &tools::Target) -> Option<Result<String, String>> {
+    if !matches!(ctx.config.tool.kind, ToolKind::Command { .. })
+        || ctx.config.tool.print_sql_command.is_none()
+    {
+        return None;
+    }
+    let vars = tool_vars(ctx, target);
+    let tctx = ToolContext {
+        timeouts: None,
+        config: ctx.config,
+        redactor: &ctx.redactor,
+        vars: &vars,
+        target: target.clone(),
+        on_main: false,
+    };
+    Some(
+        match command::run_extra(&tctx, command::Extra::PrintSql).await {
+            Ok(run) => Ok(run.output),
+            Err(e) => Err(match e.output.filter(|o| !o.trim().is_empty()) {
+                Some(o) => format!("{}; its output ends with: {}", e.message, tail(&o)),
+                None => e.message,
+            }),
+        },
+    )
+}
+
+/// The last few lines of a tool's output, for a one-line reason.
+fn tail(output: &str) -> String {
+    let lines: Vec<&str> = output.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(3)..].join(" / ")
+}
+
+/// Template variables for a tool run on `target`: `neon_database_branch.*` is the database
+/// being migrated.
+fn tool_vars(ctx: &RunContext<'_>, target: &tools::Target) -> crate::template::Vars {
+    let mut vars = ctx.vars.clone();
+    if let Some(b) = &mut vars.db_branch {
+        b.url = target.url.expose().clone();
+    }
+    vars
+}
+
 /// Runs the configured tool against `target`; shared with `apply`.
 pub(crate) async fn run_tool(
     ctx: &RunContext<'_>,
     target: tools::Target,
     for_main: bool,
 ) -> (StageResult, Vec<String>) {
+    let (result, applied, _) = run_tool_observed(ctx, target, for_main).await;
+    (result, applied)
+}
+
+/// [`run_tool`], also returning the tool's tracking rows before the run.
+async fn run_tool_observed(
+    ctx: &RunContext<'_>,
+    target: tools::Target,
+    for_main: bool,
+) -> (StageResult, Vec<String>, Option<Vec<String>>) {
     let tool = tools::from_config(ctx.config, for_main);
-    let mut vars = ctx.vars.clone();
-    if let Some(b) = &mut vars.db_branch {
-        // In tool commands, `neon_database_branch.*` is the database being migrated.
-        b.url = target.url.expose().clone();
-    }
+    let vars = tool_vars(ctx, &target);
     let tctx = ToolContext {
         timeouts: ctx.tool_timeouts,
         config: ctx.config,
         redactor: &ctx.redactor,
         vars: &vars,
         target: target.clone(),
+        on_main: for_main,
     };
     let timeout = ctx.config.tool.timeout;
     let result = match tokio::time::timeout(timeout, tool.apply(&tctx)).await {
@@ -110,14 +166,14 @@ pub(crate) async fn run_tool(
         Ok(run) => run.applied.clone(),
         Err(e) => e.applied.clone(),
     };
+    let tracked_before = result.as_ref().ok().and_then(|r| r.tracked_before.clone());
     let stage = match result {
         Ok(run) => {
             let summary = match run.applied.len() {
                 0 => format!("{} is up to date", target.name),
                 n => format!("applied {n} migration(s) with `{}`", tool.name()),
             };
-            let mut details: Vec<String> =
-                run.applied.iter().map(|m| format!("applied {m}")).collect();
+            let mut details = applied_lines(&run.applied, "");
             details.extend(run.notes);
             Ok(StageSuccess {
                 summary,
@@ -128,13 +184,26 @@ pub(crate) async fn run_tool(
         Err(e) => {
             let mut f = StageFailure::new(exit::MIGRATION_FAILED, e.message).help(e.help);
             f.output = e.output.filter(|o| !o.trim().is_empty());
-            f.details = e
-                .applied
-                .iter()
-                .map(|m| format!("applied {m} before the failure"))
-                .collect();
+            f.details = applied_lines(&e.applied, " before the failure");
             Err(f)
         }
     };
-    (stage, applied)
+    (stage, applied, tracked_before)
+}
+
+/// "applied X" per migration — collapsed past a screenful (a first deploy can apply
+/// hundreds; the JSON report's `applied` keeps them all).
+fn applied_lines(applied: &[String], suffix: &str) -> Vec<String> {
+    const MAX: usize = 15;
+    if applied.len() <= MAX {
+        return applied
+            .iter()
+            .map(|m| format!("applied {m}{suffix}"))
+            .collect();
+    }
+    vec![format!(
+        "applied {} migration(s){suffix}: {}",
+        applied.len(),
+        crate::report::collapse(applied, 5)
+    )]
 }

@@ -8,13 +8,14 @@
 //! preset's help when the output shows one of the tool's known failures.
 
 use crate::config::{CommandSpec, Config};
-use crate::pg;
 use crate::runner::{self, Cmd, RunOutput};
 use crate::secret::Secret;
 use crate::template;
 use crate::tools::detect::Tree;
 use crate::tools::handoff::{self, PgUrl};
 use crate::tools::presets;
+use crate::tools::revisions;
+use crate::tools::witness::{Tracking, Witness};
 use crate::tools::{Tool, ToolContext, ToolError, ToolRun};
 
 pub struct CommandTool {
@@ -104,37 +105,6 @@ async fn run(ctx: &ToolContext<'_>, cmd: &Cmd) -> Result<RunOutput, ToolError> {
     })
 }
 
-/// The tool's tracking rows on the target (`None`: no tracking query, or it cannot be read).
-async fn tracked(ctx: &ToolContext<'_>) -> Result<Option<Vec<String>>, String> {
-    let Some(t) = &ctx.config.tool.tracking else {
-        return Ok(None);
-    };
-    let client = pg::connect(&ctx.target.url).await.map_err(|e| e.message)?;
-    match client.simple_query(&t.query).await {
-        Ok(messages) => Ok(Some(
-            messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(r) => {
-                        Some(r.get(0).unwrap_or("").to_owned())
-                    }
-                    _ => None,
-                })
-                .collect(),
-        )),
-        // No tracking table (or schema) yet: nothing applied.
-        Err(e)
-            if e.code().is_some_and(|c| {
-                *c == tokio_postgres::error::SqlState::UNDEFINED_TABLE
-                    || *c == tokio_postgres::error::SqlState::INVALID_SCHEMA_NAME
-            }) =>
-        {
-            Ok(Some(Vec::new()))
-        }
-        Err(e) => Err(pg::describe(&e)),
-    }
-}
-
 /// Rows in `after` that are not in `before`, in order.
 fn added(before: &[String], after: &[String]) -> Vec<String> {
     after
@@ -144,85 +114,175 @@ fn added(before: &[String], after: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The names of the variables that carried the database to the tool, for messages.
+fn given(cmd: &Cmd) -> String {
+    let names: Vec<&str> = cmd
+        .env
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| *k != "PGOPTIONS")
+        .collect();
+    crate::report::collapse(&names, 12)
+}
+
+/// Help for a tool that worked somewhere else than on the database it was given.
+fn elsewhere_help(cmd: &Cmd) -> String {
+    format!(
+        "the project reads its database from a setting neon-migrate did not fill, so the tool \
+         migrated its default database (or none). It was given: {}. Name the variable the \
+         project reads in `url-env` under [tool] (or set it in [tool.env]); `neon-migrate plan` \
+         shows the whole hand-off",
+        given(cmd)
+    )
+}
+
 #[async_trait::async_trait]
 impl Tool for CommandTool {
     fn name(&self) -> &str {
         &self.name
     }
 
+    /// Runs the tool, then demands evidence that it worked on the target: its sessions
+    /// there (on the test copy) and its tracking table there. Exit code 0 alone proves
+    /// nothing.
     async fn apply(&self, ctx: &ToolContext<'_>) -> Result<ToolRun, ToolError> {
         let cmd = prepare(ctx, &self.apply)?;
-        let mut notes = Vec::new();
-        let before = match tracked(ctx).await {
-            Ok(b) => b,
-            Err(e) => {
-                notes.push(format!(
-                    "the tracking table was not read before the run: {}",
+        let target = &ctx.target.name;
+        let witness = Witness::open(&ctx.target.url, !ctx.on_main)
+            .await
+            .map_err(|e| {
+                ToolError::new(format!(
+                    "cannot connect to {target} before running the tool: {}",
                     ctx.redactor.redact(&e)
-                ));
-                None
+                ))
+            })?;
+        let tracking = ctx.config.tool.tracking.as_ref();
+        let read = |when: &'static str| {
+            let witness = &witness;
+            async move {
+                match tracking {
+                    None => Ok(None),
+                    Some(t) => witness.tracked(&t.query).await.map(Some).map_err(|e| {
+                        ToolError::new(format!(
+                            "cannot read the tool's tracking table on {target} {when} the run: {}",
+                            ctx.redactor.redact(&e)
+                        ))
+                        .help(format!(
+                            "check `tracking-query` under [tool]: `{}`",
+                            tracking.map(|t| t.query.as_str()).unwrap_or_default()
+                        ))
+                    }),
+                }
             }
         };
+        let before = read("before").await?;
         let out = run(ctx, &cmd).await?;
-        let after = match (&before, tracked(ctx).await) {
-            (Some(_), Ok(a)) => a,
-            (_, Err(e)) => {
-                notes.push(format!(
-                    "the tracking table was not read after the run: {}",
-                    ctx.redactor.redact(&e)
-                ));
-                None
-            }
-            _ => None,
-        };
+        let after = read("after").await;
         let applied = match (&before, &after) {
-            (Some(b), Some(a)) => added(b, a),
+            (Some(b), Ok(Some(a))) => self.applied(ctx, b.rows(), a.rows()),
             _ => Vec::new(),
         };
         let shown = ctx.redactor.redact(&cmd.spec.display());
         if !out.success() {
             return Err(ToolError {
-                message: format!(
-                    "`{shown}` {} on {}",
-                    out.describe(cmd.timeout),
-                    ctx.target.name
-                ),
+                message: format!("`{shown}` {} on {target}", out.describe(cmd.timeout)),
                 help: presets::failure_help(&ctx.config.tool.failure_hints, &out.output),
                 output: Some(out.output),
                 applied,
             });
         }
-        // Exit code 0 is not proof: every migration file must be recorded by the tool.
-        if let (Some(t), Some(rows)) = (&ctx.config.tool.tracking, &after) {
-            if !t.migration_files.is_empty() {
-                let files = Tree::new(&ctx.config.tool.working_dir).files(&t.migration_files);
-                if rows.len() < files.len() {
-                    return Err(ToolError {
-                        message: format!(
-                            "`{shown}` exited with code 0, but on {} the tool records {} applied migration(s) while the project has {} ({})",
-                            ctx.target.name,
-                            rows.len(),
-                            files.len(),
-                            t.migration_files.join(", ")
-                        ),
-                        output: Some(out.output),
-                        help: Some(format!(
-                            "the tool skipped migrations without failing; read its output above. Tracking query: `{}`. If these files are not all migrations, set `migration-files` under [tool] (`[]` turns this check off)",
-                            t.query
-                        )),
-                        applied,
-                    });
-                }
+        let after = after?;
+        let refuse = |message: String, help: String| ToolError {
+            message,
+            output: Some(out.output.clone()),
+            help: Some(help),
+            applied: applied.clone(),
+        };
+        let mut notes = Vec::new();
+        // Evidence 1: the tool connected to the target at all.
+        match witness.sessions_since().await {
+            Ok(Some(0)) => {
+                return Err(refuse(
+                    format!("`{shown}` exited with code 0, but it opened no session on {target}: it did not migrate the database it was given"),
+                    elsewhere_help(&cmd),
+                ))
+            }
+            Ok(Some(n)) => notes.push(format!("the tool opened {n} session(s) on {target}")),
+            Ok(None) if !ctx.on_main => notes.push(
+                "the tool's sessions on the target were not counted (PostgreSQL < 15, or another client was connected)".into(),
+            ),
+            Ok(None) => {}
+            Err(e) => notes.push(format!(
+                "the tool's sessions on the target were not counted: {}",
+                ctx.redactor.redact(&e)
+            )),
+        }
+        // Evidence 2: the tool's own record, on the target.
+        let (Some(t), Some(after)) = (tracking, &after) else {
+            notes.push(format!(
+                "NOT PROVEN which migrations ran: `{}` has no `tracking-query` under [tool]",
+                ctx.config.tool.name
+            ));
+            return Ok(ToolRun {
+                applied,
+                notes,
+                output: out.output,
+                tracked_before: None,
+            });
+        };
+        let rows = match after {
+            Tracking::Absent => {
+                return Err(refuse(
+                    format!("`{shown}` exited with code 0, but {target} has no tracking table (`{}` found none): the tool did not migrate the database it was given", t.query),
+                    elsewhere_help(&cmd),
+                ))
+            }
+            Tracking::Rows(rows) => rows,
+        };
+        // Every migration the project has must be recorded (tools can skip some silently).
+        if !t.migration_files.is_empty() {
+            let files = Tree::new(&ctx.config.tool.working_dir).files(&t.migration_files);
+            if rows.len() < files.len() {
+                return Err(refuse(
+                    format!(
+                        "`{shown}` exited with code 0, but on {target} the tool records {} applied migration(s) while the project has {} ({})",
+                        rows.len(),
+                        files.len(),
+                        t.migration_files.join(", ")
+                    ),
+                    format!(
+                        "the tool skipped migrations without failing; read its output above. Tracking query: `{}`. If these files are not all migrations, set `migration-files` under [tool] (`[]` turns this check off)",
+                        t.query
+                    ),
+                ));
             }
         }
-        if after.is_some() && applied.is_empty() {
-            notes.push("the tool's tracking table did not change: nothing was pending".into());
+        if let Some(missing) = revisions::unreached_head(ctx.config, rows) {
+            return Err(refuse(
+                format!("`{shown}` exited with code 0, but on {target} the tool's head is not the project's: {missing}"),
+                "the tool stopped before the newest migration; read its output above".into(),
+            ));
+        }
+        if applied.is_empty() {
+            notes.push(format!(
+                "nothing was pending: the tracking table on {target} already records {} migration(s)",
+                rows.len()
+            ));
         }
         Ok(ToolRun {
             applied,
             notes,
             output: out.output,
+            tracked_before: before.map(|b| b.rows().to_vec()),
         })
+    }
+}
+
+impl CommandTool {
+    /// What the run applied, from the tracking rows before and after. A tool that keeps only
+    /// its head (Alembic) is read through its revision graph.
+    fn applied(&self, ctx: &ToolContext<'_>, before: &[String], after: &[String]) -> Vec<String> {
+        revisions::between(ctx.config, before, after).unwrap_or_else(|| added(before, after))
     }
 }
 
@@ -250,11 +310,18 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
         );
     };
     let cmd = prepare(ctx, spec)?;
-    let before = tracked(ctx).await.ok().flatten();
+    let witness = Witness::open(&ctx.target.url, false).await.ok();
+    let read = || async {
+        match (&witness, &tool.tracking) {
+            (Some(w), Some(t)) => w.tracked(&t.query).await.ok(),
+            _ => None,
+        }
+    };
+    let before = read().await;
     let out = run(ctx, &cmd).await?;
-    let after = tracked(ctx).await.ok().flatten();
+    let after = read().await;
     let reverted = match (&before, &after) {
-        (Some(b), Some(a)) => added(a, b),
+        (Some(b), Some(a)) => added(a.rows(), b.rows()),
         _ => Vec::new(),
     };
     if !out.success() {
@@ -274,6 +341,7 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
         applied: reverted,
         notes: Vec::new(),
         output: out.output,
+        tracked_before: before.map(|b| b.rows().to_vec()),
     })
 }
 
@@ -302,6 +370,7 @@ pub fn rendered(
             url: Secret::new(url.to_owned()),
         },
         timeouts: None,
+        on_main: false,
     };
     let cmd = prepare(&ctx, spec)?;
     Ok((cmd.spec, cmd.env))

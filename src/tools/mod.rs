@@ -10,8 +10,10 @@ pub mod detect;
 pub mod explain;
 pub mod handoff;
 pub mod presets;
+pub mod revisions;
 pub mod split;
 pub mod sql;
+pub mod witness;
 
 use crate::config::{Config, ToolKind};
 use crate::secret::{Redactor, Secret};
@@ -34,6 +36,9 @@ pub struct ToolContext<'a> {
     pub target: Target,
     /// `lock_timeout` and `statement_timeout` for the tool's sessions (apply only).
     pub timeouts: Option<(std::time::Duration, std::time::Duration)>,
+    /// The target is the main Neon database branch: other clients use it too, so the
+    /// sessions the tool opened there cannot be told apart (see [`witness`]).
+    pub on_main: bool,
 }
 
 /// What a successful run did.
@@ -45,6 +50,8 @@ pub struct ToolRun {
     pub notes: Vec<String>,
     /// The tool's redacted output.
     pub output: String,
+    /// The tracking query's rows before the run (`None`: the tool has no tracking query).
+    pub tracked_before: Option<Vec<String>>,
 }
 
 /// A failed run: what failed, the tool's output, and how to fix it.

@@ -43,7 +43,7 @@ pub const TESTS: &[(&str, fn())] = &[
         reversible_round_trip,
     ),
     (
-        "checks_reversible_is_skipped_without_a_down_and_fails_when_required",
+        "checks_reversible_is_not_run_without_a_down_and_fails_when_required",
         reversible_missing_down,
     ),
     (
@@ -298,7 +298,7 @@ fn sql_assertion() {
             ("lint", "passed"),
             ("locks", "passed"),
             ("data", "passed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
     let f = finding(&report, "sql", "`accounts after the migration`");
@@ -363,7 +363,7 @@ fn schema_denies_dropped_column() {
             ("lint", "passed"),
             ("locks", "passed"),
             ("data", "passed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
     let f = finding(&report, "schema", "deletes_data:");
@@ -438,7 +438,7 @@ fn lint_blocking_index() {
             ("lint", "failed"),
             ("locks", "passed"),
             ("data", "passed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
     let f = finding(&report, "lint", BLOCKING_INDEX_RULE);
@@ -539,7 +539,7 @@ fn data_lost_rows() {
             ("lint", "passed"),
             ("locks", "passed"),
             ("data", "failed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
     let f = finding(&report, "data", "public.accounts lost");
@@ -704,11 +704,13 @@ fn reversible_missing_down() {
     p.main_sql(ACCOUNTS);
     let missing = "no down migration for 0001_add_plan.sql (expected 0001_add_plan.down.sql)";
 
+    // Not run is said loudly, and counted in the stage's summary.
     let (out, report) = pre_push(&p, exit::OK);
-    out.stdout_has(&format!("- reversible: {missing}"));
+    out.stdout_has(&format!("! reversible: NOT RUN: {missing}"));
+    out.stdout_has("1 NOT RUN: reversible");
     let r = result(&report, "reversible");
-    assert_eq!(r["status"], "skipped");
-    assert_eq!(text(r, "summary"), missing);
+    assert_eq!(r["status"], "not-run");
+    assert_eq!(text(r, "summary"), format!("NOT RUN: {missing}"));
 
     let p = reconfigure(p, "[checks.reversible]\nrequired = true\n");
     let (out, report) = pre_push(&p, exit::CHECK_FAILED);
@@ -776,7 +778,7 @@ fn failures_aggregate() {
             ("lint", "failed"),
             ("locks", "passed"),
             ("data", "failed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
     assert_eq!(stage(&report, "checks")["status"], "failed");
@@ -845,7 +847,7 @@ expect-true = true
             ("lint", "failed"),
             ("locks", "passed"),
             ("data", "failed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
 }
@@ -952,7 +954,7 @@ fn locks_int_to_bigint() {
             ("lint", "failed"),
             ("locks", "failed"),
             ("data", "passed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
 
@@ -1054,7 +1056,7 @@ fn locks_varchar_widening() {
             ("lint", "passed"),
             ("locks", "passed"),
             ("data", "passed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
 
@@ -1124,7 +1126,7 @@ fn locks_create_index() {
             ("lint", "failed"),
             ("locks", "passed"),
             ("data", "passed"),
-            ("reversible", "skipped"),
+            ("reversible", "not-run"),
         ],
     );
     let locks = result(&report, "locks");

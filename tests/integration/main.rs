@@ -22,6 +22,7 @@ mod neonctl;
 mod outputs;
 mod parent;
 mod pipeline;
+mod proof;
 mod reliability;
 mod schema;
 mod secrets;
@@ -65,6 +66,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
+    all.extend(proof::tests());
     all
 }
 

@@ -48,7 +48,7 @@ pub fn cluster() -> &'static Cluster {
 pub const MAIN_DB_PREFIX: &str = "it_";
 
 /// A unique main database name for a test.
-fn unique_db(test: &str) -> String {
+pub fn unique_db(test: &str) -> String {
     let slug: String = test
         .chars()
         .map(|c| {

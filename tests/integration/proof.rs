@@ -1,0 +1,278 @@
+//! A PASS is a proof: a tool that exits 0 must show, on the database it was given, that it
+//! worked there — sessions it opened on the test Neon database branch, and its tracking
+//! table there. Each fixture has a decoy database that a tool reading the wrong setting
+//! migrates instead: the run fails, says what the tool was given, and the main Neon database
+//! branch stays untouched. Checks that could not run are shown as NOT RUN, and fail the run
+//! when `required = true`.
+
+use neon_migrate::exit;
+
+use crate::neonctl::{tools_dir, tools_required};
+use crate::support::{cluster, query, runtime, stage, unique_db, Output, Project};
+
+pub fn tests() -> Vec<(&'static str, fn(), Option<&'static str>)> {
+    vec![
+        (
+            "proof_a_tool_that_migrates_another_database_fails_and_names_what_it_was_given",
+            elsewhere as fn(),
+            None,
+        ),
+        (
+            "proof_a_tool_that_leaves_no_tracking_table_on_the_test_copy_fails",
+            no_tracking_table,
+            None,
+        ),
+        (
+            "proof_apply_whose_tool_misses_the_main_neon_database_branch_fails_and_main_is_untouched",
+            apply_elsewhere,
+            None,
+        ),
+        (
+            "proof_checks_that_cannot_run_are_not_run_and_fail_when_required",
+            not_run_and_required,
+            None,
+        ),
+        (
+            "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
+            alembic_decoy,
+            alembic_missing(),
+        ),
+    ]
+}
+
+/// A database on the shared cluster that a tool reading the wrong setting reaches.
+struct Decoy {
+    name: String,
+}
+
+impl Decoy {
+    fn new(test: &str) -> Decoy {
+        let name = unique_db(&format!("decoy_{test}"));
+        runtime()
+            .block_on(query("postgres", &format!("create database \"{name}\"")))
+            .expect("create the decoy database");
+        Decoy { name }
+    }
+    fn url(&self) -> String {
+        cluster().url(&self.name)
+    }
+    fn has(&self, relation: &str) -> bool {
+        let rows = runtime()
+            .block_on(query(
+                &self.name,
+                &format!("select to_regclass('{relation}') is not null"),
+            ))
+            .expect("query the decoy");
+        rows[0][0].as_deref() == Some("t")
+    }
+}
+
+impl Drop for Decoy {
+    fn drop(&mut self) {
+        let _ = runtime().block_on(query(
+            "postgres",
+            &format!("drop database if exists \"{}\" with (force)", self.name),
+        ));
+    }
+}
+
+/// What a psql "tool" runs to migrate the database in `$var`: a table and one tracking row.
+fn psql_migrating(var: &str) -> String {
+    format!(
+        "psql \\\"${var}\\\" -v ON_ERROR_STOP=1 -qc 'create table widgets (id int); create table quiet_migrations (name text); insert into quiet_migrations values (1)'"
+    )
+}
+
+fn elsewhere() {
+    let decoy = Decoy::new("elsewhere");
+    // The project reads APP_DB, which no convention names: neon-migrate cannot hand it over.
+    let p = Project::new("proof_elsewhere")
+        .config(&format!(
+            "[tool]\nname = \"elsewhere\"\ncommand = \"{}\"\ntracking-query = \"select name from quiet_migrations\"\n\n[tool.env]\nAPP_DB = \"{}\"\n",
+            psql_migrating("APP_DB"),
+            decoy.url()
+        ))
+        .commit()
+        .git_branch("feature/elsewhere");
+    for pipeline in ["pre-push", "deploy"] {
+        let out = p.run(&["run", pipeline]);
+        out.code(exit::MIGRATION_FAILED)
+            .stdout_has("exited with code 0, but it opened no session on test Neon database branch migrate/feature/elsewhere")
+            .stdout_has("It was given: DATABASE_URL")
+            .stdout_has("`url-env` under [tool]")
+            .stdout_lacks("PASSED");
+        assert!(
+            decoy.has("public.widgets"),
+            "the fixture is wrong: its tool did not reach the decoy\n{out}"
+        );
+        runtime()
+            .block_on(query(&decoy.name, "drop table widgets, quiet_migrations"))
+            .expect("reset the decoy");
+        assert!(
+            !p.main_has("public.widgets"),
+            "the main Neon database branch was touched\n{out}"
+        );
+        p.assert_no_test_db_branches();
+    }
+}
+
+fn no_tracking_table() {
+    // The tool connects to the test Neon database branch, but records nothing there.
+    let p = Project::new("proof_no_tracking")
+        .config(
+            "[tool]\nname = \"idle\"\ncommand = \"psql \\\"$DATABASE_URL\\\" -qc 'select 1'\"\ntracking-query = \"select name from idle_migrations\"\n",
+        )
+        .commit()
+        .git_branch("feature/no-tracking");
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::MIGRATION_FAILED);
+    let report = out.json();
+    let migrate = stage(&report, "migrate");
+    assert_eq!(migrate["status"], "failed", "{out}");
+    let message = migrate["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(
+            "has no tracking table (`select name from idle_migrations` found none): the tool did not migrate the database it was given"
+        ),
+        "{out}"
+    );
+    assert_eq!(report["outcome"], "failed", "{out}");
+    p.assert_no_test_db_branches();
+}
+
+fn apply_elsewhere() {
+    let decoy = Decoy::new("apply_elsewhere");
+    // The tool proves itself on the test Neon database branch, but on main its
+    // `apply-command` reads a setting neon-migrate does not fill and migrates the decoy:
+    // "main is up to date" must not be inferred from the exit code.
+    let p = Project::new("proof_apply_elsewhere")
+        .config(&format!(
+            "[tool]\nname = \"split\"\ncommand = \"{}\"\napply-command = \"{}\"\ntracking-query = \"select name from quiet_migrations\"\n\n[tool.env]\nAPP_DB = \"{}\"\n",
+            psql_migrating("DATABASE_URL"),
+            psql_migrating("APP_DB"),
+            decoy.url()
+        ))
+        .commit()
+        .git_branch("feature/apply-elsewhere");
+    let out = p.run(&["run", "deploy"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("has no tracking table (`select name from quiet_migrations` found none): the tool did not migrate the database it was given")
+        .stdout_lacks("PASSED");
+    assert!(decoy.has("public.widgets"), "{out}");
+    assert!(
+        !p.main_has("public.quiet_migrations"),
+        "main has the tracking table, so the tool did reach it\n{out}"
+    );
+    p.assert_no_test_db_branches();
+}
+
+fn not_run_and_required() {
+    // A tool without print-SQL mode nor down command: lint and reversible cannot run.
+    let config = format!(
+        "[tool]\nname = \"plain\"\ncommand = \"{}\"\ntracking-query = \"select name from quiet_migrations\"\n",
+        psql_migrating("DATABASE_URL")
+    );
+    let p = Project::new("proof_not_run")
+        .config(&config)
+        .commit()
+        .git_branch("feature/not-run");
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::OK);
+    let report = out.json();
+    let checks = stage(&report, "checks");
+    assert!(
+        checks["summary"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("; 2 NOT RUN: lint, reversible")),
+        "{out}"
+    );
+    let status = |name: &str| -> String {
+        checks["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|c| c["name"] == name))
+            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
+    };
+    assert_eq!(status("lint"), "not-run", "{out}");
+    assert_eq!(status("reversible"), "not-run", "{out}");
+    let human = p.run(&["run", "pre-push"]);
+    human
+        .code(exit::OK)
+        .stdout_has(
+            "! lint: NOT RUN: `plain` has no print-SQL mode: set `print-sql-command` under [tool]",
+        )
+        .stdout_has(
+            "! reversible: NOT RUN: `plain` has no down command: set `down-command` under [tool]",
+        );
+
+    for check in ["lint", "reversible"] {
+        let p = Project::new(&format!("proof_required_{check}"))
+            .config(&format!("{config}\n[checks.{check}]\nrequired = true\n"))
+            .commit()
+            .git_branch("feature/required");
+        let out: Output = p.run(&["run", "pre-push"]);
+        out.code(exit::CHECK_FAILED).stdout_has(&format!(
+            "`{check}` is required (`required = true` under [checks.{check}]) but did not run"
+        ));
+        p.assert_no_test_db_branches();
+    }
+}
+
+/// Why the real-Alembic test cannot run here, if it cannot.
+fn alembic_missing() -> Option<&'static str> {
+    let bin = tools_dir().join("migration-tools/venv/bin/alembic");
+    if tools_required() || bin.is_file() {
+        return None;
+    }
+    Some("alembic is not installed; scripts/test installs it into the test-tools cache")
+}
+
+fn alembic_decoy() {
+    let venv = tools_dir().join("migration-tools/venv/bin");
+    assert!(
+        venv.join("alembic").is_file(),
+        "alembic is missing from {} (NEON_MIGRATE_REQUIRE_TOOLS=1); run scripts/test",
+        venv.display()
+    );
+    let decoy = Decoy::new("alembic");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/alembic");
+    let read = |f: &str| std::fs::read_to_string(fixture.join(f)).expect("fixture file");
+    // A settings object with a default that points at another local database, read from a
+    // variable no convention names — the failure seen on a real project.
+    let env_py = format!(
+        "import os\n\nfrom alembic import context\nfrom sqlalchemy import create_engine\n\nurl = \"postgresql+psycopg://\" + os.environ.get(\"APP_SETTINGS_DSN\", \"{}\").split(\"://\", 1)[1]\n\nengine = create_engine(url)\nwith engine.connect() as connection:\n    context.configure(connection=connection, target_metadata=None)\n    with context.begin_transaction():\n        context.run_migrations()\n",
+        decoy.url()
+    );
+    let p = Project::new("proof_alembic")
+        .file("alembic.ini", &read("alembic.ini"))
+        .file("alembic/env.py", &env_py)
+        .file("alembic/script.py.mako", &read("alembic/script.py.mako"))
+        .file(
+            "alembic/versions/0001_create_widgets.py",
+            &read("alembic/versions/0001_create_widgets.py"),
+        )
+        .file(
+            "alembic/versions/0002_widget_name.py",
+            &read("alembic/versions/0002_widget_name.py"),
+        )
+        .config("[tool]\nname = \"alembic\"\n")
+        .commit()
+        .git_branch("feature/alembic-decoy");
+    let path = format!(
+        "{}:{}",
+        venv.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = p.command(&["run", "pre-push"]);
+    c.env("PATH", path);
+    let out = crate::support::run_command(c, &["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("opened no session on test Neon database branch migrate/feature/alembic-decoy")
+        .stdout_lacks("PASSED");
+    assert!(
+        decoy.has("public.widgets") && decoy.has("public.alembic_version"),
+        "the fixture is wrong: alembic did not reach the decoy\n{out}"
+    );
+    assert!(!p.main_has("public.widgets"), "{out}");
+    p.assert_no_test_db_branches();
+}
