@@ -392,6 +392,21 @@ fn e2e(spec: E2e) -> Project {
         })
         .unwrap_or_else(|| panic!("no widgets.name check\n{out}"));
     assert_eq!(proof["passed"], true, "{out}");
+    // Lint reads the tool's print-SQL output and reversible runs its down command: for a
+    // preset that has them, neither may be left NOT RUN.
+    let status = |name: &str| -> String {
+        checks["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|c| c["name"] == name))
+            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no `{name}` check\n{out}"))
+    };
+    if tool != "sql" {
+        let want = if spec.has_print_sql { "passed" } else { "not-run" };
+        assert_eq!(status("lint"), want, "lint of `{tool}`\n{out}");
+        let want = if spec.has_down { "passed" } else { "not-run" };
+        assert_eq!(status("reversible"), want, "reversible of `{tool}`\n{out}");
+    }
     assert!(
         !p.main_has("public.widgets"),
         "the main Neon database branch was touched\n{out}"
