@@ -9,6 +9,7 @@ pub mod command;
 pub mod detect;
 pub mod explain;
 pub mod handoff;
+pub mod layout;
 pub mod presets;
 pub mod split;
 pub mod sql;

@@ -150,6 +150,8 @@ pub struct Resolved {
     pub evidence: Vec<Evidence>,
     /// The files that selected a variant, if one was.
     pub variant: Option<Vec<Evidence>>,
+    /// Where the tool's config puts its migrations, when it says.
+    pub layout: Option<crate::tools::layout::Layout>,
 }
 
 /// The preset called `name`.
@@ -196,6 +198,11 @@ impl Preset {
                 break;
             }
         }
+        // Where the tool's own config says its migrations are, over the preset's guesses.
+        let layout = crate::tools::layout::of(self.name, tree);
+        if let Some(l) = &layout {
+            crate::tools::layout::apply(l, &mut tool);
+        }
         Resolved {
             name: self.name,
             title: self.title.clone(),
@@ -204,6 +211,7 @@ impl Preset {
             tool,
             evidence,
             variant,
+            layout,
         }
     }
 }
