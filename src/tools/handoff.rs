@@ -881,6 +881,80 @@ mod tests {
     }
 
     #[test]
+    fn base_settings_fields_are_variables_with_the_prefix() {
+        let py = r#"
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file="../.env", env_ignore_empty=True)
+    PROJECT_NAME: str = "app"
+    POSTGRES_SERVER: str = "localhost"
+    POSTGRES_PORT: int = 5432
+    postgres_user: str = "postgres"
+
+    def url(self) -> str:
+        x: int = 1
+        return "postgresql+psycopg://"
+
+class Other(Settings):
+    model_config = SettingsConfigDict(env_prefix="APP_")
+    db_password: str = Field("changethis", validation_alias="POSTGRES_PASSWORD")
+    replica_host: str = ""
+
+class NotSettings:
+    POSTGRES_DB: str = "decoy"
+"#;
+        assert_eq!(
+            base_settings_fields(py),
+            [
+                "PROJECT_NAME",
+                "POSTGRES_SERVER",
+                "POSTGRES_PORT",
+                "POSTGRES_USER",
+                "POSTGRES_PASSWORD",
+                "APP_REPLICA_HOST"
+            ]
+        );
+    }
+
+    #[test]
+    fn switches_get_the_value_that_selects_postgres() {
+        let settings = (
+            "config/settings.py".to_owned(),
+            "DB = os.environ.get(\"DB\", \"sqlite\")\nif DB == \"postgres\":\n    DATABASES = {}\n"
+                .to_owned(),
+        );
+        assert!(is_switch_name("DB") && is_switch_name("DB_ENGINE"));
+        assert!(!is_switch_name("NODE_ENV") && !is_switch_name("DB_HOST"));
+        assert_eq!(
+            switch_value("DB", std::slice::from_ref(&settings)).as_deref(),
+            Some("postgres")
+        );
+        let env = (
+            ".env.example".to_owned(),
+            "DATABASE_ENGINE=django.db.backends.postgresql\nSECRET_KEY=x\n".to_owned(),
+        );
+        assert_eq!(
+            switch_value("DATABASE_ENGINE", &[env]).as_deref(),
+            Some("django.db.backends.postgresql")
+        );
+        // A default of sqlite and nothing else: unknown, not guessed.
+        let unknown = (
+            "s.py".to_owned(),
+            "ENGINE = os.getenv(\"DB_ENGINE\", \"django.db.backends.sqlite3\")\n".to_owned(),
+        );
+        assert_eq!(switch_value("DB_ENGINE", &[unknown]), None);
+        let compose = "services:\n  api:\n    environment:\n      - DB_TYPE=postgresql\n      POSTGRES_SERVER: db\n";
+        assert_eq!(
+            compose_pairs(compose),
+            [
+                ("DB_TYPE".to_owned(), "postgresql".to_owned()),
+                ("POSTGRES_SERVER".to_owned(), "db".to_owned())
+            ]
+        );
+    }
+
+    #[test]
     fn classifies_what_config_files_read() {
         assert_eq!(classify("DIRECT_URL"), Some(Value::Url));
         assert_eq!(classify("APP_DB_URL"), Some(Value::Url));
