@@ -74,6 +74,19 @@ impl ToolError {
     }
 }
 
+static START_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records that a migration tool could not start in this process (its program or modules are
+/// missing): the git hook then says so instead of blaming the migration.
+pub fn note_start_failure() {
+    START_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a migration tool could not start in this process.
+pub fn start_failed() -> bool {
+    START_FAILED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[async_trait::async_trait]
 pub trait Tool: Send + Sync {
     fn name(&self) -> &str;

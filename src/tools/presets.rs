@@ -116,6 +116,40 @@ pub fn failure_help(hints: &[FailureHint], output: &str) -> Option<String> {
         .map(|h| h.help.clone())
 }
 
+/// Output that shows a tool which never reached the database because it could not start:
+/// its own program or modules are missing where it ran (a worktree without `node_modules` or
+/// the project's virtualenv, a tool that is not installed).
+const START_FAILURES: &[(&str, &str)] = &[
+    ("ModuleNotFoundError", "a Python module is missing"),
+    ("No module named", "a Python module is missing"),
+    ("npx canceled", "npx could not find the package (no node_modules?)"),
+    (
+        "could not determine executable to run",
+        "npm could not find the tool's executable (no node_modules?)",
+    ),
+    ("ERR_MODULE_NOT_FOUND", "a Node.js module is missing"),
+    ("Cannot find module", "a Node.js module is missing"),
+];
+
+/// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]).
+pub fn start_failure(output: &str, code: Option<i32>) -> Option<&'static str> {
+    if code == Some(127) {
+        return Some("the program is not installed (exit code 127)");
+    }
+    // `sh: 1: alembic: not found`, `bash: alembic: command not found`
+    let shell_says = output.lines().any(|l| {
+        let l = l.trim();
+        (l.starts_with("sh: ") || l.starts_with("bash: ")) && l.ends_with("not found")
+    });
+    if shell_says {
+        return Some("the program is not installed");
+    }
+    START_FAILURES
+        .iter()
+        .find(|(needle, _)| output.contains(needle))
+        .map(|(_, why)| *why)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 struct Variant {
     when: Vec<Condition>,
