@@ -16,6 +16,7 @@ mod cli_config;
 mod contract;
 mod emulator;
 mod hooks;
+mod layouts;
 mod naming;
 mod neon_provider;
 mod neonctl;
@@ -65,6 +66,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
+    all.extend(layouts::tests());
     all
 }
 
