@@ -815,8 +815,8 @@ fn configs_below(repo: &Repository) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in index.iter() {
         let path = String::from_utf8_lossy(&entry.path).into_owned();
-        let is_config = path == config::FILE_NAME
-            || path.ends_with(&format!("/{}", config::FILE_NAME));
+        let is_config =
+            path == config::FILE_NAME || path.ends_with(&format!("/{}", config::FILE_NAME));
         let in_deps = path
             .split('/')
             .any(|seg| matches!(seg, "node_modules" | "vendor" | ".venv" | "venv" | "target"));
@@ -859,10 +859,7 @@ fn projects(
     for path in paths {
         let config = load_quietly(Some(&path), cwd, root)?;
         let watched = watched_paths(&config, root);
-        let dir = path
-            .parent()
-            .and_then(rel)
-            .unwrap_or_default();
+        let dir = path.parent().and_then(rel).unwrap_or_default();
         let mut dirs = vec![dir.clone()];
         if let Some(wd) = rel(&config.tool.working_dir) {
             if !dirs.contains(&wd) {

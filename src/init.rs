@@ -266,7 +266,10 @@ pub fn render(choice: &Choice, dir: &Path) -> String {
         let mut tool_dir = dir.to_owned();
         if let Some(wd) = &choice.working_dir {
             s.push_str("# The tool's files are in this folder: its commands run there, and `watch` and\n# `migration-files` are relative to it.\n");
-            s.push_str(&format!("working-dir = {}\n", toml::Value::String(wd.clone())));
+            s.push_str(&format!(
+                "working-dir = {}\n",
+                toml::Value::String(wd.clone())
+            ));
             tool_dir = dir.join(wd);
         }
         if let Some(p) = presets::get(&choice.name) {

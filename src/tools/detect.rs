@@ -147,8 +147,7 @@ impl Tree {
             let mut next = Vec::new();
             for rel in &level {
                 for (name, is_dir) in self.list(rel).iter() {
-                    if *is_dir && !SKIPPED_DIRS.contains(&name.as_str()) && !name.starts_with('.')
-                    {
+                    if *is_dir && !SKIPPED_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
                         next.push(if rel.is_empty() {
                             name.clone()
                         } else {

@@ -386,7 +386,10 @@ pub fn dotenv_pairs(text: &str) -> Vec<(String, String)> {
 pub fn compose_pairs(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|l| {
-            let l = l.trim().trim_start_matches("- ").trim_start_matches(['"', '\'']);
+            let l = l
+                .trim()
+                .trim_start_matches("- ")
+                .trim_start_matches(['"', '\'']);
             let at = l.find(['=', ':'])?;
             let k = l[..at].trim().trim_end_matches(['"', '\'']);
             conventional(k).then(|| (k.to_owned(), unquote(&l[at + 1..])))
@@ -448,8 +451,8 @@ pub fn base_settings_fields(text: &str) -> Vec<String> {
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            let case_sensitive = whole.contains("case_sensitive=True")
-                || whole.contains("case_sensitive = True");
+            let case_sensitive =
+                whole.contains("case_sensitive=True") || whole.contains("case_sensitive = True");
             for l in &body {
                 if l.trim().is_empty() || indent(l) != field_indent {
                     continue;
@@ -467,13 +470,11 @@ pub fn base_settings_fields(text: &str) -> Vec<String> {
                 {
                     continue;
                 }
-                let alias = ["validation_alias", "alias", "env"]
-                    .iter()
-                    .find_map(|k| {
-                        crate::tools::layout::string_values(after, k)
-                            .into_iter()
-                            .next()
-                    });
+                let alias = ["validation_alias", "alias", "env"].iter().find_map(|k| {
+                    crate::tools::layout::string_values(after, k)
+                        .into_iter()
+                        .next()
+                });
                 let name = match alias {
                     Some(a) => a,
                     None => format!("{prefix}{field}"),
@@ -591,7 +592,10 @@ pub fn switch_value(name: &str, files: &[(String, String)]) -> Option<String> {
             if !words.iter().any(|w| mentions(line, w)) {
                 continue;
             }
-            if let Some(v) = quoted_literals(line).into_iter().find(|v| selects_postgres(v)) {
+            if let Some(v) = quoted_literals(line)
+                .into_iter()
+                .find(|v| selects_postgres(v))
+            {
                 // Only a switch's comparison or default, not a URL or a driver's name in a dict.
                 if is_switch_name(name) || line.contains("==") || line.contains("===") {
                     return Some(v);

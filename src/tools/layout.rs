@@ -125,7 +125,10 @@ pub fn of(tool: &str, tree: &Tree) -> Option<Layout> {
 
 fn alembic(tree: &Tree) -> Option<Layout> {
     let (source, location) = if let Some(text) = read(tree, "alembic.ini") {
-        ("alembic.ini", ini_value(&text, "alembic", "script_location")?)
+        (
+            "alembic.ini",
+            ini_value(&text, "alembic", "script_location")?,
+        )
     } else {
         let text = read(tree, "pyproject.toml")?;
         let table: toml::Table = toml::from_str(&text).ok()?;
@@ -436,14 +439,22 @@ mod tests {
         assert_eq!(l.watch, ["alembic.ini", "app/alembic"]);
         assert_eq!(l.migrations_dir, "app/alembic/versions");
         let names = migration_names("alembic", d.path(), "e2412789c190");
-        assert!(names.contains(&"e2412789c190_initialize".to_owned()), "{names:?}");
+        assert!(
+            names.contains(&"e2412789c190_initialize".to_owned()),
+            "{names:?}"
+        );
         assert!(allows(
             &["e2412789c190_initialize.py".into()],
             "alembic",
             d.path(),
             "e2412789c190"
         ));
-        assert!(!allows(&["other".into()], "alembic", d.path(), "e2412789c190"));
+        assert!(!allows(
+            &["other".into()],
+            "alembic",
+            d.path(),
+            "e2412789c190"
+        ));
     }
 
     #[test]
@@ -469,7 +480,10 @@ mod tests {
             3,
             "out, config and schema: {t}"
         );
-        assert_eq!(t["migration-files"][0].as_str(), Some("lib/db/migrations/*.sql"));
+        assert_eq!(
+            t["migration-files"][0].as_str(),
+            Some("lib/db/migrations/*.sql")
+        );
         assert!(allows(
             &["0000_drop_legacy".into()],
             "drizzle",

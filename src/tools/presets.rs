@@ -122,7 +122,10 @@ pub fn failure_help(hints: &[FailureHint], output: &str) -> Option<String> {
 const START_FAILURES: &[(&str, &str)] = &[
     ("ModuleNotFoundError", "a Python module is missing"),
     ("No module named", "a Python module is missing"),
-    ("npx canceled", "npx could not find the package (no node_modules?)"),
+    (
+        "npx canceled",
+        "npx could not find the package (no node_modules?)",
+    ),
     (
         "could not determine executable to run",
         "npm could not find the tool's executable (no node_modules?)",

@@ -699,7 +699,9 @@ fn push_monorepo() {
         .has("applied 0002_carts.sql");
     assert_eq!(out.all().matches("PASSED").count(), 2, "{}", *out);
     // A push that changes one proves only that one.
-    let p = s.p.file("backend/migrations/0003_x.sql", "create table x ();\n").commit();
+    let p =
+        s.p.file("backend/migrations/0003_x.sql", "create table x ();\n")
+            .commit();
     let s = Pushable { p, ..s };
     let out = s.git(&["push", "origin", "HEAD"]);
     out.success()
@@ -792,7 +794,14 @@ fn push_prunes_stale_worktrees() {
         .path()
         .join(format!("neon-migrate-push-abcdef1-{}", std::process::id()));
     for wt in [&stale, &live] {
-        s.p.git(&["worktree", "add", "--detach", "-q", &wt.display().to_string(), "HEAD"]);
+        s.p.git(&[
+            "worktree",
+            "add",
+            "--detach",
+            "-q",
+            &wt.display().to_string(),
+            "HEAD",
+        ]);
     }
     assert_eq!(s.p.git(&["worktree", "list"]).lines().count(), 3);
     let p = s.p.file("README.md", "docs only\n").commit();
