@@ -1107,6 +1107,19 @@ mod tests {
     }
 
     #[test]
+    fn only_a_failed_migration_or_check_is_blamed_on_the_migration() {
+        let interrupted = stopped_because(exit::INTERRUPTED);
+        assert!(interrupted.starts_with("interrupted"), "{interrupted}");
+        assert!(!interrupted.contains("fix the migration"), "{interrupted}");
+        for code in [exit::PROVIDER, exit::CONFIG, exit::GIT, exit::INTERNAL] {
+            let m = stopped_because(code);
+            assert!(!m.contains("fix the migration"), "{code}: {m}");
+        }
+        assert!(stopped_because(exit::MIGRATION_FAILED).contains("fix the migration"));
+        assert!(stopped_because(exit::CHECK_FAILED).contains("fix the migration"));
+    }
+
+    #[test]
     fn the_fingerprint_tells_ours_from_foreign() {
         let dir = tempfile::tempdir().unwrap();
         let hook = dir.path().join("pre-push");

@@ -335,7 +335,7 @@ pub fn migration_names(tool: &str, dir: &Path, tracked: &str) -> Vec<String> {
                 .into_iter()
                 .flatten()
             {
-                if e["when"].to_string() == when {
+                if e["when"].as_u64().is_some() && e["when"].as_u64() == when.parse::<u64>().ok() {
                     if let Some(tag) = e["tag"].as_str() {
                         add(tag.to_owned());
                         add(format!("{tag}.sql"));
