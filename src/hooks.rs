@@ -274,12 +274,15 @@ pub fn status(cwd: &Path, explicit_config: Option<&Path>) -> i32 {
         println!("kept hook      {} (runs first)", shown(&old, &repo));
     }
     println!("runs           {}", binary_lookup());
-    if let Some(root) = repo.workdir() {
-        let config = match load_quietly(explicit_config, cwd, root) {
-            Ok(c) => c,
+    if let Some(root) = repo.workdir().map(Path::to_owned) {
+        let projects = match projects(&repo, explicit_config, cwd, &root) {
+            Ok(p) => p,
             Err(code) => return code,
         };
-        println!("watches        {}", watched_paths(&config, root).describe());
+        // One line per project; a project below the root is named first.
+        for p in &projects {
+            println!("watches        {}{}", p.label(), p.watched.describe());
+        }
     }
     exit::OK
 }

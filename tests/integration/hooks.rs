@@ -680,6 +680,10 @@ fn push_monorepo() {
         .commit();
     let s = Pushable::with(p);
     s.install();
+    s.p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has("watches        backend/neon-migrate.toml: backend/migrations, backend/neon-migrate.toml")
+        .stdout_has("watches        frontend/neon-migrate.toml: frontend/migrations, frontend/neon-migrate.toml");
     // One push changes both projects: both are proven.
     let p =
         s.p.file("backend/migrations/0002_orders.sql", ORDERS)
