@@ -119,6 +119,9 @@ pub fn of(tool: &str, tree: &Tree) -> Option<Layout> {
         "drizzle" => drizzle(tree),
         "knex" => knex(tree),
         "prisma" => prisma(tree),
+        "diesel" => diesel(tree),
+        "sequelize" => sequelize(tree),
+        "typeorm" => typeorm(tree),
         _ => None,
     }
 }
@@ -275,6 +278,118 @@ fn prisma(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{migrations}/*/migration.sql")]),
         config_files,
         migrations_dir: migrations,
+    })
+}
+
+fn diesel(tree: &Tree) -> Option<Layout> {
+    let text = read(tree, "diesel.toml")?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let dir = clean(table.get("migrations_directory")?.get("dir")?.as_str()?)?;
+    Some(Layout {
+        source: "diesel.toml".into(),
+        watch: vec![dir.clone(), "diesel.toml".into()],
+        migration_files: Some(vec![format!("{dir}/*/up.sql")]),
+        config_files: Vec::new(),
+        migrations_dir: dir,
+    })
+}
+
+/// A path written in JavaScript: `"db/migrations"`, or `path.resolve("db", "migrations")` /
+/// `path.join(__dirname, "db", "migrations")` (relative to the file's folder).
+fn js_path(expr: &str) -> Option<String> {
+    let expr = expr.trim_start();
+    if let Some(call) = ["path.resolve(", "path.join(", "resolve(", "join("]
+        .iter()
+        .find_map(|f| expr.strip_prefix(f))
+    {
+        let args = &call[..call.find(')')?];
+        let mut parts = Vec::new();
+        for a in args.split(',') {
+            let a = a.trim();
+            if a == "__dirname" || a == "process.cwd()" {
+                continue;
+            }
+            let q = a.chars().next()?;
+            if !matches!(q, '"' | '\'' | '`') || !a.ends_with(q) || a.len() < 2 {
+                return None;
+            }
+            parts.push(a[1..a.len() - 1].to_owned());
+        }
+        return clean(&parts.join("/"));
+    }
+    let q = expr.chars().next()?;
+    if !matches!(q, '"' | '\'' | '`') {
+        return None;
+    }
+    let end = expr[1..].find(q)?;
+    clean(&expr[1..1 + end])
+}
+
+fn sequelize(tree: &Tree) -> Option<Layout> {
+    let text = read(tree, ".sequelizerc")?;
+    let at = text.find("migrations-path")? + "migrations-path".len();
+    let rest = text[at..].trim_start_matches(['"', '\'']).trim_start();
+    let dir = js_path(rest.strip_prefix(':')?)?;
+    Some(Layout {
+        source: ".sequelizerc".into(),
+        watch: vec![dir.clone(), ".sequelizerc".into()],
+        migration_files: Some(vec![format!("{dir}/*.{{js,cjs,ts}}")]),
+        config_files: Vec::new(),
+        migrations_dir: dir,
+    })
+}
+
+fn typeorm(tree: &Tree) -> Option<Layout> {
+    let source = tree
+        .matches(
+            "{,src/,src/db/,src/database/,src/config/}{data-source,datasource}.{ts,js,mjs,cjs}",
+        )
+        .into_iter()
+        .next()?;
+    let text = read(tree, &source)?;
+    let base = source.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    // `migrations: ["src/migrations/*.ts"]`, `[__dirname + "/migrations/*.js"]`: the folder
+    // before the first wildcard, relative to the data source's folder for `__dirname`.
+    let mut watch = Vec::new();
+    let at = text.find("migrations:")?;
+    let list = &text[at..];
+    let list = &list[..list.find(']').unwrap_or(list.len())];
+    let inside = &list[list.find('[')? + 1..];
+    let mut literals = Vec::new();
+    let mut rest = inside;
+    while let Some(open) = rest.find(['"', '\'', '`']) {
+        let q = rest[open..].chars().next().unwrap_or('"');
+        let Some(close) = rest[open + 1..].find(q) else {
+            break;
+        };
+        literals.push(rest[open + 1..open + 1 + close].to_owned());
+        rest = &rest[open + 1 + close + 1..];
+    }
+    for v in literals {
+        let relative_to_file = list.contains("__dirname");
+        let v = v.trim_start_matches('/');
+        let dir: Vec<&str> = v
+            .split('/')
+            .take_while(|s| !s.contains(['*', '?', '{']))
+            .collect();
+        let dir = dir.join("/");
+        let dir = if relative_to_file && !base.is_empty() {
+            format!("{base}/{dir}")
+        } else {
+            dir
+        };
+        if let Some(d) = clean(&dir).filter(|d| !watch.contains(d)) {
+            watch.push(d);
+        }
+    }
+    let migrations_dir = watch.first()?.clone();
+    watch.push(source.clone());
+    Some(Layout {
+        source,
+        watch,
+        migration_files: None,
+        config_files: Vec::new(),
+        migrations_dir,
     })
 }
 
@@ -496,6 +611,38 @@ mod tests {
             d.path(),
             "journal entry 1796503753525"
         ));
+    }
+
+    #[test]
+    fn diesel_sequelize_and_typeorm_folders() {
+        let d = tree(&[
+            ("diesel.toml", "[migrations_directory]\ndir = \"db/migrations\"\n"),
+            (
+                ".sequelizerc",
+                "const path = require('path');\nmodule.exports = { 'migrations-path': path.resolve('db', 'migrate') };\n",
+            ),
+            (
+                "src/data-source.ts",
+                "export const ds = new DataSource({ migrations: [__dirname + \"/migrations/*.js\"] });",
+            ),
+        ]);
+        let t = Tree::new(d.path());
+        assert_eq!(
+            of("diesel", &t).unwrap().watch,
+            ["db/migrations", "diesel.toml"]
+        );
+        assert_eq!(
+            of("sequelize", &t).unwrap().watch,
+            ["db/migrate", ".sequelizerc"]
+        );
+        assert_eq!(
+            of("typeorm", &t).unwrap().watch,
+            ["src/migrations", "src/data-source.ts"]
+        );
+        assert_eq!(
+            js_path("path.join(__dirname, \"x\", 'y')").as_deref(),
+            Some("x/y")
+        );
     }
 
     #[test]
