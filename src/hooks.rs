@@ -720,6 +720,17 @@ pub fn pre_push(
                 None => (root.clone(), Ok(project.config.clone())),
                 Some(w) => {
                     let config = match &project.path {
+                        // A config named with --config is read where it is, as before.
+                        _ if explicit_config.is_some() => {
+                            load_quietly(explicit_config, &w.path.join(&project.dir), &w.path)
+                        }
+                        Some(rel) if !w.path.join(rel).is_file() => {
+                            eprintln!(
+                                "neon-migrate: {} is not in the pushed commit; nothing to prove for it",
+                                rel.display()
+                            );
+                            continue;
+                        }
                         Some(rel) => {
                             crate::cli::load_config(Some(&w.path.join(rel)), &w.path, None)
                         }

@@ -713,6 +713,17 @@ fn push_monorepo() {
         .has("applied 0003_x.sql")
         .lacks("proving frontend/neon-migrate.toml");
     assert_eq!(s.remote_sha(&s.main), s.p.git(&["rev-parse", "HEAD"]));
+    // A git branch that removes a project, pushed while another is checked out: nothing to
+    // prove for the removed one, and the push goes through.
+    let p = s.p.git_branch("feature/drop-frontend");
+    std::fs::remove_file(p.path().join("frontend/neon-migrate.toml")).expect("rm");
+    let p = p.commit();
+    let s = Pushable { p, ..s };
+    let main = s.main.clone();
+    s.p.git(&["checkout", "-q", &main]);
+    let out = s.git(&["push", "origin", "feature/drop-frontend"]);
+    out.success()
+        .has("frontend/neon-migrate.toml is not in the pushed commit; nothing to prove for it");
     s.p.assert_no_test_db_branches();
 }
 
