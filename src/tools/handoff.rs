@@ -959,6 +959,48 @@ class NotSettings:
     }
 
     #[test]
+    fn plan_reads_dotenv_examples_compose_files_and_settings_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("knexfile.js", "module.exports = { client: 'pg' };\n");
+        write(
+            ".env.example",
+            "APP_PG_HOST=localhost\nDB_ENGINE=postgres\nSECRET_KEY=x\n",
+        );
+        write(
+            "docker-compose.yml",
+            "services:\n  api:\n    environment:\n      - APP_PG_PASSWORD=changethis\n",
+        );
+        write(
+            "node_modules/x/config.py",
+            "class S(BaseSettings):\n    DECOY_DB_HOST: str = 'x'\n",
+        );
+        let config = crate::config::parse(
+            crate::config::FILE_NAME,
+            "[tool]\nname = \"knex\"\n",
+            dir.path(),
+        )
+        .unwrap();
+        let plan = Plan::new(&config.tool, dir.path());
+        let get = |n: &str| {
+            plan.base
+                .iter()
+                .find(|e| e.name == n)
+                .map(|e| e.value.clone())
+        };
+        assert_eq!(get("APP_PG_HOST"), Some(Value::Part(Part::Host)));
+        assert_eq!(get("APP_PG_PASSWORD"), Some(Value::Part(Part::Password)));
+        assert_eq!(get("DB_ENGINE"), Some(Value::Switch("postgres".into())));
+        // Dependency folders are never read.
+        assert_eq!(get("DECOY_DB_HOST"), None);
+        assert!(plan.left_alone.iter().any(|(n, _)| n == "SECRET_KEY"));
+    }
+
+    #[test]
     fn classifies_what_config_files_read() {
         assert_eq!(classify("DIRECT_URL"), Some(Value::Url));
         assert_eq!(classify("APP_DB_URL"), Some(Value::Url));

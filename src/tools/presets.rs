@@ -350,6 +350,31 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_that_could_not_start_is_recognised() {
+        for (out, code) in [
+            (
+                "Traceback…\nModuleNotFoundError: No module named 'sqlalchemy'",
+                Some(1),
+            ),
+            (
+                "npm error npx canceled due to missing packages and no YES option",
+                Some(1),
+            ),
+            ("sh: 1: .venv/bin/alembic: not found", Some(127)),
+            ("bash: alembic: command not found", Some(1)),
+            ("Error: Cannot find module 'drizzle-kit'", Some(1)),
+        ] {
+            assert!(start_failure(out, code).is_some(), "{out}");
+        }
+        for out in [
+            "ERROR: relation \"widgets\" does not exist",
+            "error: column \"name\" not found in table widgets",
+        ] {
+            assert_eq!(start_failure(out, Some(1)), None, "{out}");
+        }
+    }
+
+    #[test]
     fn a_failure_hint_needs_every_string_in_the_output() {
         let hints = vec![
             FailureHint {
