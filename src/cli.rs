@@ -318,6 +318,9 @@ async fn dispatch(cli: Cli) -> i32 {
                         c.provider.kind(),
                         c.pipelines.keys().cloned().collect::<Vec<_>>().join(", ")
                     );
+                    if let Some(w) = crate::init::working_dir_warning(&c) {
+                        eprintln!("warning: {w}");
+                    }
                     exit::OK
                 }
                 Err(code) => code,

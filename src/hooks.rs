@@ -274,12 +274,15 @@ pub fn status(cwd: &Path, explicit_config: Option<&Path>) -> i32 {
         println!("kept hook      {} (runs first)", shown(&old, &repo));
     }
     println!("runs           {}", binary_lookup());
-    if let Some(root) = repo.workdir() {
-        let config = match load_quietly(explicit_config, cwd, root) {
-            Ok(c) => c,
+    if let Some(root) = repo.workdir().map(Path::to_owned) {
+        let projects = match projects(&repo, explicit_config, cwd, &root) {
+            Ok(p) => p,
             Err(code) => return code,
         };
-        println!("watches        {}", watched_paths(&config, root).describe());
+        // One line per project; a project below the root is named first.
+        for p in &projects {
+            println!("watches        {}{}", p.label(), p.watched.describe());
+        }
     }
     exit::OK
 }
@@ -552,6 +555,8 @@ struct Pending {
     pushed: PushedRef,
     git_branch: String,
     detached: bool,
+    /// The projects (indexes) whose watched paths it changes.
+    projects: Vec<usize>,
 }
 
 /// `hook pre-push <remote> <url>`: the refs come on stdin (or from pre-commit's environment).
@@ -605,13 +610,13 @@ pub fn pre_push(
         eprintln!("neon-migrate: a bare repository has no migrations to prove; skipping");
         return exit::OK;
     };
-    let config = match load_quietly(explicit_config, cwd, &root) {
-        Ok(c) => c,
+    prune_stale_worktrees(&repo);
+    let projects = match projects(&repo, explicit_config, cwd, &root) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let watched = watched_paths(&config, &root);
 
-    let mut pending = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     for r in pushed {
         let (git_branch, detached) = r.git_branch();
         if r.local.is_zero() {
@@ -626,35 +631,43 @@ pub fn pre_push(
             continue;
         }
         let (base, how) = range_base(&repo, &r, &remote, &url);
-        let changed = match watched_changes(&repo, base, r.local, &watched) {
-            Ok(c) => c,
-            Err(e) => {
+        let mut affected = Vec::new();
+        for (i, project) in projects.iter().enumerate() {
+            let changed = match watched_changes(&repo, base, r.local, &project.watched) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot compare the pushed commits of git branch {git_branch}: {}",
+                        e.message()
+                    );
+                    return exit::GIT;
+                }
+            };
+            let label = project.label();
+            if changed.is_empty() {
                 eprintln!(
-                    "error: cannot compare the pushed commits of git branch {git_branch}: {}",
-                    e.message()
+                    "neon-migrate: git branch {git_branch} at {} {how}: {label}no watched path changed ({}); nothing to prove",
+                    short(r.local),
+                    project.watched.describe()
                 );
-                return exit::GIT;
+                continue;
             }
-        };
-        if changed.is_empty() {
             eprintln!(
-                "neon-migrate: git branch {git_branch} at {} {how}: no watched path changed ({}); nothing to prove",
+                "neon-migrate: git branch {git_branch} at {} {how}: {label}{} watched file(s) changed: {}",
                 short(r.local),
-                watched.describe()
+                changed.len(),
+                abbreviate(&changed)
             );
-            continue;
+            affected.push(i);
         }
-        eprintln!(
-            "neon-migrate: git branch {git_branch} at {} {how}: {} watched file(s) changed: {}",
-            short(r.local),
-            changed.len(),
-            abbreviate(&changed)
-        );
-        pending.push(Pending {
-            pushed: r,
-            git_branch,
-            detached,
-        });
+        if !affected.is_empty() {
+            pending.push(Pending {
+                pushed: r,
+                git_branch,
+                detached,
+                projects: affected,
+            });
+        }
     }
     if pending.is_empty() {
         return exit::OK;
@@ -673,11 +686,22 @@ pub fn pre_push(
             None
         } else {
             match Worktree::add(&root, &sha) {
-                Ok(w) => {
+                Ok(mut w) => {
                     eprintln!(
                         "neon-migrate: {} is not checked out; proving it in a temporary worktree",
                         short(p.pushed.local)
                     );
+                    let mut dirs: Vec<PathBuf> = vec![PathBuf::new()];
+                    for &i in &p.projects {
+                        dirs.extend(projects[i].dirs.iter().cloned());
+                    }
+                    let linked = w.link_dependencies(&root, &dirs);
+                    if !linked.is_empty() {
+                        eprintln!(
+                            "neon-migrate: using the checked-out tree's {}",
+                            linked.join(", ")
+                        );
+                    }
                     Some(w)
                 }
                 Err(e) => {
@@ -689,41 +713,194 @@ pub fn pre_push(
                 }
             }
         };
-        // The project folder (where the config was found) inside the pushed commit's tree.
-        let (run_root, dir) = match &worktree {
-            Some(w) => (
-                w.path.clone(),
-                w.path
-                    .join(cwd.strip_prefix(&root).unwrap_or(Path::new(""))),
-            ),
-            None => (root.clone(), cwd.to_owned()),
-        };
-        let config = match &worktree {
-            None => Ok(config.clone()),
-            Some(_) => load_quietly(explicit_config, &dir, &run_root),
-        };
-        let c = match config {
-            Ok(config) => {
-                let git = GitInfo {
-                    root: run_root,
-                    branch: p.git_branch,
-                    detached: p.detached,
-                    sha,
-                };
-                let outputs = crate::output::Outputs::from_env(false, None, Some(&root));
-                runtime.block_on(crate::cli::run_with(&config, &git, PIPELINE, &outputs))
+        for &i in &p.projects {
+            let project = &projects[i];
+            // The project folder inside the pushed commit's tree.
+            let (run_root, config) = match &worktree {
+                None => (root.clone(), Ok(project.config.clone())),
+                Some(w) => {
+                    let config = match &project.path {
+                        // A config named with --config is read where it is, as before.
+                        _ if explicit_config.is_some() => {
+                            load_quietly(explicit_config, &w.path.join(&project.dir), &w.path)
+                        }
+                        Some(rel) if !w.path.join(rel).is_file() => {
+                            eprintln!(
+                                "neon-migrate: {} is not in the pushed commit; nothing to prove for it",
+                                rel.display()
+                            );
+                            continue;
+                        }
+                        Some(rel) => {
+                            crate::cli::load_config(Some(&w.path.join(rel)), &w.path, None)
+                        }
+                        None => load_quietly(None, &w.path.join(&project.dir), &w.path),
+                    };
+                    (w.path.clone(), config)
+                }
+            };
+            let c = match config {
+                Ok(config) => {
+                    if projects.len() > 1 {
+                        eprintln!("neon-migrate: proving {}", project.shown());
+                    }
+                    let git = GitInfo {
+                        root: run_root,
+                        branch: p.git_branch.clone(),
+                        detached: p.detached,
+                        sha: sha.clone(),
+                    };
+                    let outputs = crate::output::Outputs::from_env(false, None, Some(&root));
+                    runtime.block_on(crate::cli::run_with(&config, &git, PIPELINE, &outputs))
+                }
+                Err(c) => c,
+            };
+            if code == exit::OK {
+                code = c;
             }
-            Err(c) => c,
-        };
-        drop(worktree);
-        if code == exit::OK {
-            code = c;
         }
+        drop(worktree);
     }
     if code != exit::OK {
-        eprintln!("neon-migrate: the push is stopped; fix the migration, or bypass once with NEON_MIGRATE=0 git push");
+        eprintln!("neon-migrate: {}", stopped_because(code));
     }
     code
+}
+
+/// The hook's last word on a failed run: what stopped the push, without blaming the
+/// migration for what was not about it.
+fn stopped_because(code: i32) -> String {
+    const BYPASS: &str = "or bypass once with NEON_MIGRATE=0 git push";
+    if code == exit::INTERRUPTED {
+        return "interrupted: nothing was proven, and the push is stopped; push again to prove it"
+            .into();
+    }
+    if crate::tools::start_failed() {
+        return format!("the push is stopped: the migration tool could not start, so nothing is known about the migration; install its dependencies (see above), {BYPASS}");
+    }
+    match code {
+        exit::MIGRATION_FAILED | exit::CHECK_FAILED => {
+            format!("the push is stopped; fix the migration, {BYPASS}")
+        }
+        _ => format!(
+            "the push is stopped: the migration could not be proven (see above); fix that, {BYPASS}"
+        ),
+    }
+}
+
+/// A neon-migrate project the hook may prove: one config file (or the defaults at the root).
+struct HookProject {
+    /// The config file, relative to the work tree root (`None`: the defaults).
+    path: Option<PathBuf>,
+    /// The project folder, relative to the work tree root.
+    dir: PathBuf,
+    /// Folders (relative to the work tree root) whose dependency folders a temporary
+    /// worktree borrows: the project folder and the tool's working folder.
+    dirs: Vec<PathBuf>,
+    config: Config,
+    watched: Watched,
+}
+
+impl HookProject {
+    /// "backend/neon-migrate.toml: " for a project below the root, nothing at the root.
+    fn label(&self) -> String {
+        match &self.path {
+            Some(p) if p.parent().is_some_and(|d| !d.as_os_str().is_empty()) => {
+                format!("{}: ", p.display())
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn shown(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "the defaults".into(),
+        }
+    }
+}
+
+/// Config files tracked by git below the work tree root (from the index: no walk of the
+/// tree), outside dependency folders.
+fn configs_below(repo: &Repository) -> Vec<PathBuf> {
+    let Ok(index) = repo.index() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in index.iter() {
+        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        let is_config =
+            path == config::FILE_NAME || path.ends_with(&format!("/{}", config::FILE_NAME));
+        let in_deps = path
+            .split('/')
+            .any(|seg| matches!(seg, "node_modules" | "vendor" | ".venv" | "venv" | "target"));
+        if is_config && !in_deps {
+            out.push(PathBuf::from(path));
+        }
+    }
+    out
+}
+
+/// The projects a push may need to prove: the config `explicit` names; else the config found
+/// from `cwd` up to the root and every config git tracks below the root (a monorepo's
+/// folders each have their own); else the defaults at the root.
+fn projects(
+    repo: &Repository,
+    explicit: Option<&Path>,
+    cwd: &Path,
+    root: &Path,
+) -> Result<Vec<HookProject>, i32> {
+    let rel = |p: &Path| -> Option<PathBuf> {
+        let canon = |x: &Path| x.canonicalize().unwrap_or_else(|_| x.to_owned());
+        canon(p).strip_prefix(canon(root)).ok().map(Path::to_owned)
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    match explicit {
+        Some(p) => paths.push(p.to_owned()),
+        None => {
+            if let Some(found) = config::discover(cwd, Some(root)) {
+                paths.push(found);
+            }
+            for p in configs_below(repo) {
+                let full = root.join(&p);
+                if full.is_file() && !paths.iter().any(|q| rel(q) == Some(p.clone())) {
+                    paths.push(full);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let config = load_quietly(Some(&path), cwd, root)?;
+        let watched = watched_paths(&config, root);
+        let dir = path.parent().and_then(rel).unwrap_or_default();
+        let mut dirs = vec![dir.clone()];
+        if let Some(wd) = rel(&config.tool.working_dir) {
+            if !dirs.contains(&wd) {
+                dirs.push(wd);
+            }
+        }
+        out.push(HookProject {
+            path: rel(&path),
+            dir,
+            dirs,
+            config,
+            watched,
+        });
+    }
+    if out.is_empty() {
+        let config = load_quietly(None, cwd, root)?;
+        let watched = watched_paths(&config, root);
+        let dir = rel(cwd).unwrap_or_default();
+        out.push(HookProject {
+            path: None,
+            dirs: vec![dir.clone()],
+            dir,
+            config,
+            watched,
+        });
+    }
+    Ok(out)
 }
 
 fn abbreviate(files: &[String]) -> String {
@@ -744,12 +921,105 @@ fn abbreviate(files: &[String]) -> String {
 struct Worktree {
     repo_root: PathBuf,
     path: PathBuf,
+    /// Dependency folders linked in from the checked-out tree (removed first when dropped).
+    links: Vec<PathBuf>,
+}
+
+/// Folders a project installs its dependencies into, never committed: a temporary worktree
+/// borrows the checked-out tree's (a virtualenv, node_modules, …) so the migration tool can
+/// start there.
+const DEPENDENCY_DIRS: &[&str] = &[
+    ".venv",
+    "venv",
+    "node_modules",
+    "vendor",
+    "deps",
+    "_build",
+    ".bundle",
+];
+
+/// The first part of a temporary worktree's folder name; the commit and the hook's process
+/// id follow.
+const WORKTREE_PREFIX: &str = "neon-migrate-push-";
+
+fn alive(pid: i32) -> bool {
+    use nix::errno::Errno;
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(e) => e == Errno::EPERM,
+    }
+}
+
+/// Removes the dependency links of a temporary worktree (never what they point at).
+fn unlink_dependencies(dir: &Path, depth: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Ok(t) = e.file_type() else { continue };
+        let name = e.file_name();
+        if t.is_symlink() && DEPENDENCY_DIRS.iter().any(|d| name == *d) {
+            let _ = std::fs::remove_file(e.path());
+        } else if t.is_dir() && depth > 0 && name != ".git" {
+            unlink_dependencies(&e.path(), depth - 1);
+        }
+    }
+}
+
+/// Removes the temporary worktrees that killed hooks left behind (their process is gone, or
+/// their folder is): otherwise they stay registered in the repository for good.
+fn prune_stale_worktrees(repo: &Repository) {
+    let Ok(entries) = std::fs::read_dir(repo.commondir().join("worktrees")) else {
+        return;
+    };
+    let Some(root) = repo.workdir().map(Path::to_owned) else {
+        return;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let Ok(gitdir) = std::fs::read_to_string(e.path().join("gitdir")) else {
+            continue;
+        };
+        let Some(wt) = Path::new(gitdir.trim()).parent().map(Path::to_owned) else {
+            continue;
+        };
+        let Some(rest) = wt
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix(WORKTREE_PREFIX))
+        else {
+            continue;
+        };
+        let pid = rest.rsplit('-').next().and_then(|p| p.parse::<i32>().ok());
+        if wt.exists() && pid.is_some_and(alive) {
+            continue;
+        }
+        if wt.exists() {
+            unlink_dependencies(&wt, 4);
+            let ok = git(&root)
+                .args(["worktree", "remove", "--force", "--force"])
+                .arg(&wt)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            if !ok {
+                let _ = std::fs::remove_dir_all(&wt);
+            }
+        }
+        removed += 1;
+    }
+    if removed > 0 {
+        let _ = git(&root).args(["worktree", "prune"]).output();
+        eprintln!(
+            "neon-migrate: removed {removed} temporary worktree(s) left by an interrupted push"
+        );
+    }
 }
 
 impl Worktree {
     fn add(repo_root: &Path, sha: &str) -> Result<Self, String> {
         let path = std::env::temp_dir().join(format!(
-            "neon-migrate-push-{}-{}",
+            "{WORKTREE_PREFIX}{}-{}",
             &sha[..7],
             std::process::id()
         ));
@@ -765,12 +1035,39 @@ impl Worktree {
         Ok(Worktree {
             repo_root: repo_root.to_owned(),
             path,
+            links: Vec::new(),
         })
+    }
+
+    /// Links the dependency folders of `dirs` (relative to the work tree root) from the
+    /// checked-out tree into this worktree, where the pushed commit has none; returns them.
+    fn link_dependencies(&mut self, repo_root: &Path, dirs: &[PathBuf]) -> Vec<String> {
+        let mut shown = Vec::new();
+        for dir in dirs {
+            for name in DEPENDENCY_DIRS {
+                let from = repo_root.join(dir).join(name);
+                let to = self.path.join(dir).join(name);
+                if !from.is_dir()
+                    || to.symlink_metadata().is_ok()
+                    || !to.parent().is_some_and(Path::is_dir)
+                {
+                    continue;
+                }
+                if std::os::unix::fs::symlink(&from, &to).is_ok() {
+                    shown.push(dir.join(name).display().to_string());
+                    self.links.push(to);
+                }
+            }
+        }
+        shown
     }
 }
 
 impl Drop for Worktree {
     fn drop(&mut self) {
+        for link in &self.links {
+            let _ = std::fs::remove_file(link);
+        }
         let removed = git(&self.repo_root)
             .args(["worktree", "remove", "--force"])
             .arg(&self.path)
@@ -821,6 +1118,19 @@ mod tests {
         assert_eq!(sha_only.git_branch(), ("1111111".to_owned(), true));
         assert!(parse_pushed("refs/heads/x abc").is_err());
         assert!(parse_pushed(&format!("a nothex b {z}")).is_err());
+    }
+
+    #[test]
+    fn only_a_failed_migration_or_check_is_blamed_on_the_migration() {
+        let interrupted = stopped_because(exit::INTERRUPTED);
+        assert!(interrupted.starts_with("interrupted"), "{interrupted}");
+        assert!(!interrupted.contains("fix the migration"), "{interrupted}");
+        for code in [exit::PROVIDER, exit::CONFIG, exit::GIT, exit::INTERNAL] {
+            let m = stopped_because(code);
+            assert!(!m.contains("fix the migration"), "{code}: {m}");
+        }
+        assert!(stopped_because(exit::MIGRATION_FAILED).contains("fix the migration"));
+        assert!(stopped_because(exit::CHECK_FAILED).contains("fix the migration"));
     }
 
     #[test]

@@ -16,6 +16,39 @@ pub struct Choice {
     /// How the tool was chosen, for the file and the message.
     pub why: String,
     pub evidence: Vec<Evidence>,
+    /// The subfolder the tool lives in (`working-dir`), when not the project folder.
+    pub working_dir: Option<String>,
+}
+
+/// How deep `init` looks for a tool below the project folder (`backend/`, `packages/api/`).
+const SUBFOLDER_DEPTH: usize = 2;
+
+/// The shallowest subfolders of `dir` where tools are detected, with the candidates of each
+/// (a folder inside one that has a tool is not looked at).
+pub fn tools_below(dir: &Path) -> Vec<(String, Vec<presets::Candidate>)> {
+    let mut out: Vec<(String, Vec<presets::Candidate>)> = Vec::new();
+    for folder in Tree::new(dir).folders(SUBFOLDER_DEPTH) {
+        if out
+            .iter()
+            .any(|(f, _)| folder.starts_with(&format!("{f}/")))
+        {
+            continue;
+        }
+        let found = presets::detect(&Tree::new(&dir.join(&folder)));
+        if !found.is_empty() {
+            out.push((folder, found));
+        }
+    }
+    out
+}
+
+/// "backend/alembic.ini, backend/alembic/env.py": evidence shown from the project folder.
+fn shown(folder: &str, evidence: &[Evidence]) -> String {
+    evidence
+        .iter()
+        .map(|e| format!("{folder}/{e}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Picks the tool for the project in `dir`: `explicit` (a preset name), else the one
@@ -30,22 +63,111 @@ pub fn choose(dir: &Path, explicit: Option<&str>) -> Result<Choice, (String, Str
             ));
         };
         let r = p.resolve(&tree);
+        if r.evidence.is_empty() && p.detectable() {
+            // Nothing here shows the tool: it may live in a subfolder (a monorepo).
+            let below: Vec<(String, Vec<Evidence>)> = tools_below(dir)
+                .into_iter()
+                .filter_map(|(f, c)| {
+                    let one = c.into_iter().find(|c| c.name == p.name)?;
+                    Some((f, one.evidence))
+                })
+                .collect();
+            match below.as_slice() {
+                [] => {}
+                [(folder, evidence)] => {
+                    return Ok(Choice {
+                        name: p.name.to_owned(),
+                        title: p.title.clone(),
+                        why: format!(
+                            "chosen with --tool; its files are in {folder}/ ({}), so it runs there",
+                            shown(folder, evidence)
+                        ),
+                        evidence: evidence.clone(),
+                        working_dir: Some(folder.clone()),
+                    });
+                }
+                many => {
+                    let folders: Vec<&str> = many.iter().map(|(f, _)| f.as_str()).collect();
+                    return Err((
+                        format!(
+                            "`{}` is in {} subfolders: {}",
+                            p.name,
+                            many.len(),
+                            folders.join(", ")
+                        ),
+                        format!(
+                            "run `neon-migrate init --tool {}` in each folder to prove (each gets its own neon-migrate.toml, and the git hook proves every one a push changes)",
+                            p.name
+                        ),
+                    ));
+                }
+            }
+        }
         return Ok(Choice {
             name: p.name.to_owned(),
             title: p.title.clone(),
             why: "chosen with --tool".into(),
             evidence: r.evidence,
+            working_dir: None,
         });
     }
     let candidates = presets::detect(&tree);
-    match candidates.as_slice() {
-        [] => Ok(Choice {
+    // A plain-SQL project keeps the built-in tool; otherwise a tool may be in a subfolder.
+    let below = if candidates.is_empty() && !dir.join("migrations").is_dir() {
+        tools_below(dir)
+    } else {
+        Vec::new()
+    };
+    match (candidates.as_slice(), below.as_slice()) {
+        ([], [(folder, found)]) if found.len() == 1 => {
+            let one = &found[0];
+            Ok(Choice {
+                name: one.name.to_owned(),
+                title: one.title.clone(),
+                why: format!(
+                    "detected in {folder}/ from {}, so it runs there",
+                    shown(folder, &one.evidence)
+                ),
+                evidence: one.evidence.clone(),
+                working_dir: Some(folder.clone()),
+            })
+        }
+        ([], [(folder, found)]) => {
+            let (message, _) = presets::ambiguity(found);
+            let names: Vec<String> = found.iter().map(|c| format!("--tool {}", c.name)).collect();
+            Err((
+                format!("in {folder}/: {message}"),
+                format!(
+                    "choose one: `neon-migrate init {}`",
+                    names.join("` or `neon-migrate init ")
+                ),
+            ))
+        }
+        ([], many) if !many.is_empty() => {
+            let listed: Vec<String> = many
+                .iter()
+                .map(|(f, c)| {
+                    let names: Vec<&str> = c.iter().map(|c| c.name).collect();
+                    format!("{f}/ ({})", names.join(", "))
+                })
+                .collect();
+            Err((
+                format!(
+                    "no migration tool here, but {} subfolders have one: {}",
+                    many.len(),
+                    listed.join(", ")
+                ),
+                "run `neon-migrate init` in each folder to prove: each gets its own neon-migrate.toml, and the git hook proves every one a push changes".into(),
+            ))
+        }
+        ([], _) => Ok(Choice {
             name: "sql".into(),
             title: "built-in sql".into(),
             why: presets::NONE_FOUND_HELP.into(),
             evidence: Vec::new(),
+            working_dir: None,
         }),
-        [one] => Ok(Choice {
+        ([one], _) => Ok(Choice {
             name: one.name.to_owned(),
             title: one.title.clone(),
             why: format!(
@@ -57,8 +179,9 @@ pub fn choose(dir: &Path, explicit: Option<&str>) -> Result<Choice, (String, Str
                     .join(", ")
             ),
             evidence: one.evidence.clone(),
+            working_dir: None,
         }),
-        many => {
+        (many, _) => {
             let (message, _) = presets::ambiguity(many);
             let names: Vec<String> = many.iter().map(|c| format!("--tool {}", c.name)).collect();
             Err((
@@ -71,6 +194,47 @@ pub fn choose(dir: &Path, explicit: Option<&str>) -> Result<Choice, (String, Str
             ))
         }
     }
+}
+
+/// What `check` says when the tool the config names shows nowhere in its `working-dir` (a
+/// monorepo whose tool is in a subfolder, a `working-dir` that points at the wrong folder).
+pub fn working_dir_warning(config: &config::Config) -> Option<String> {
+    let t = &config.tool;
+    let crate::config::ToolOrigin::Config { evidence } = &t.origin else {
+        return None;
+    };
+    if !evidence.is_empty() || !presets::get(&t.name).is_some_and(|p| p.detectable()) {
+        return None;
+    }
+    let wd = match t.working_dir.strip_prefix(&config.root) {
+        Ok(r) if r.as_os_str().is_empty() => ".".to_owned(),
+        Ok(r) => r.display().to_string(),
+        Err(_) => t.working_dir.display().to_string(),
+    };
+    let join = |f: &str| {
+        if wd == "." {
+            f.to_owned()
+        } else {
+            format!("{wd}/{f}")
+        }
+    };
+    let below: Vec<String> = tools_below(&t.working_dir)
+        .into_iter()
+        .filter(|(_, c)| c.iter().any(|c| c.name == t.name))
+        .map(|(f, _)| join(&f))
+        .collect();
+    let head = format!(
+        "tool `{}`: nothing in working-dir `{wd}` shows it (none of the files its preset detects is there), so its commands may find no migrations",
+        t.name
+    );
+    Some(match below.as_slice() {
+        [] => format!("{head}; check `working-dir` under [tool]"),
+        [one] => format!("{head}; its files are in {one}/: set `working-dir = \"{one}\"` under [tool]"),
+        many => format!(
+            "{head}; it is in {}: set `working-dir` to one, or give each folder its own neon-migrate.toml",
+            many.join(", ")
+        ),
+    })
 }
 
 /// Comments every line of `text` out.
@@ -99,8 +263,17 @@ pub fn render(choice: &Choice, dir: &Path) -> String {
             choice.name
         ));
         s.push_str(&format!("name = \"{}\"\n", choice.name));
+        let mut tool_dir = dir.to_owned();
+        if let Some(wd) = &choice.working_dir {
+            s.push_str("# The tool's files are in this folder: its commands run there, and `watch` and\n# `migration-files` are relative to it.\n");
+            s.push_str(&format!(
+                "working-dir = {}\n",
+                toml::Value::String(wd.clone())
+            ));
+            tool_dir = dir.join(wd);
+        }
         if let Some(p) = presets::get(&choice.name) {
-            let resolved = p.resolve(&Tree::new(dir));
+            let resolved = p.resolve(&Tree::new(&tool_dir));
             let mut shown = toml::Table::new();
             for key in [
                 "command",
@@ -108,6 +281,7 @@ pub fn render(choice: &Choice, dir: &Path) -> String {
                 "print-sql-command",
                 "url-env",
                 "watch",
+                "migration-files",
                 "tracking-query",
             ] {
                 if let Some(v) = resolved.tool.get(key) {

@@ -80,8 +80,22 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     if cfg.schema.enabled {
         match (&obs.before, &after) {
             (Some(before), Some(after)) => {
+                // `allow-migrations` may name a migration as the tool does (file name, tag,
+                // revision): the tracking rows it names are allowed too.
+                let mut schema_cfg = cfg.schema.clone();
+                let tool = &ctx.config.tool;
+                for m in &obs.applied {
+                    if crate::tools::layout::allows(
+                        &cfg.schema.allow_migrations,
+                        &tool.name,
+                        &tool.working_dir,
+                        m,
+                    ) {
+                        schema_cfg.allow_migrations.push(m.clone());
+                    }
+                }
                 let (plan, findings, details) =
-                    checks::schema::evaluate(before, after, obs, &cfg.schema);
+                    checks::schema::evaluate(before, after, obs, &schema_cfg);
                 let summary = match plan.statements.len() {
                     0 => "the migration changed nothing in the schema".to_owned(),
                     n => format!("{n} schema change(s)"),

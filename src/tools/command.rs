@@ -97,6 +97,7 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
 async fn run(ctx: &ToolContext<'_>, cmd: &Cmd) -> Result<RunOutput, ToolError> {
     let tool = &ctx.config.tool;
     runner::run(cmd, ctx.redactor).await.map_err(|e| {
+        crate::tools::note_start_failure();
         let help = match &tool.install {
             Some(i) => format!("is `{}` installed? {i}", tool.name),
             None => format!("is `{}` installed and on PATH?", tool.name),
@@ -184,6 +185,9 @@ impl Tool for CommandTool {
         };
         let shown = ctx.redactor.redact(&cmd.spec.display());
         if !out.success() {
+            if let Some(why) = presets::start_failure(&out.output, out.code) {
+                return Err(start_error(ctx, &shown, &out, why, applied));
+            }
             return Err(ToolError {
                 message: format!("`{shown}` {} on {target}", out.describe(cmd.timeout)),
                 help: presets::failure_help(&ctx.config.tool.failure_hints, &out.output),
@@ -283,6 +287,37 @@ impl CommandTool {
     /// its head (Alembic) is read through its revision graph.
     fn applied(&self, ctx: &ToolContext<'_>, before: &[String], after: &[String]) -> Vec<String> {
         revisions::between(ctx.config, before, after).unwrap_or_else(|| added(before, after))
+    }
+}
+
+/// A tool that could not start: said so, with how to install it, without blaming the
+/// migration (nothing is known about it yet).
+fn start_error(
+    ctx: &ToolContext<'_>,
+    shown: &str,
+    out: &RunOutput,
+    why: &str,
+    applied: Vec<String>,
+) -> ToolError {
+    crate::tools::note_start_failure();
+    let tool = &ctx.config.tool;
+    let install = tool
+        .install
+        .as_ref()
+        .map(|i| format!(" ({i})"))
+        .unwrap_or_default();
+    ToolError {
+        message: format!(
+            "`{shown}` could not start on {}: {why}; the migration was not tried",
+            ctx.target.name
+        ),
+        output: Some(out.output.clone()),
+        help: Some(format!(
+            "install `{}` and its dependencies where it runs ({}){install}; nothing is known about the migration yet",
+            tool.name,
+            tool.working_dir.display()
+        )),
+        applied,
     }
 }
 

@@ -138,6 +138,30 @@ impl Tree {
         names
     }
 
+    /// Folders below the root (relative, `/` separated), shallowest first, down to
+    /// `max_depth` levels; dependency, build and hidden folders are left out.
+    pub fn folders(&self, max_depth: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut level = vec![String::new()];
+        for _ in 0..max_depth {
+            let mut next = Vec::new();
+            for rel in &level {
+                for (name, is_dir) in self.list(rel).iter() {
+                    if *is_dir && !SKIPPED_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
+                        next.push(if rel.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{rel}/{name}")
+                        });
+                    }
+                }
+            }
+            out.extend(next.iter().cloned());
+            level = next;
+        }
+        out
+    }
+
     /// Paths (relative, `/` separated) matching `glob`, in order. Wildcards never enter
     /// dependency or build folders; a literal path can name anything (`.venv/bin/python`).
     pub fn matches(&self, glob: &str) -> Vec<String> {

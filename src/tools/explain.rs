@@ -82,10 +82,18 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
             ));
             let plan = handoff::Plan::new(t, &t.working_dir);
             let mut named: Vec<String> = plan.explicit.iter().map(|e| e.name.clone()).collect();
+            let mut switches = Vec::new();
             for e in &plan.base {
                 if let Source::Referenced(file) = &e.source {
-                    if !named.contains(&e.name) {
-                        named.push(format!("{} (read by {file})", e.name));
+                    match &e.value {
+                        handoff::Value::Switch(v) => switches.push(format!(
+                            "{}={v} (read by {file}: this value selects Postgres)",
+                            e.name
+                        )),
+                        _ if !named.contains(&e.name) => {
+                            named.push(format!("{} (read by {file})", e.name))
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -109,6 +117,23 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
                     named.join(", ")
                 ),
             ));
+            if !switches.is_empty() {
+                out.push(("  switches".into(), switches.join(", ")));
+            }
+            if !plan.unknown_switches.is_empty() {
+                let names: Vec<String> = plan
+                    .unknown_switches
+                    .iter()
+                    .map(|(n, f)| format!("{n} (read by {f})"))
+                    .collect();
+                out.push((
+                    "  switch unknown".into(),
+                    format!(
+                        "{}: seems to choose the database, but no file says which value selects Postgres; set it under [tool.env]",
+                        names.join(", ")
+                    ),
+                ));
+            }
             if !plan.left_alone.is_empty() {
                 let names: Vec<&str> = plan.left_alone.iter().map(|(n, _)| n.as_str()).collect();
                 out.push((
@@ -169,6 +194,7 @@ pub fn json(config: &Config) -> Value {
             "drop_url_params": t.handoff.drop_params,
             "variables": plan.base.iter().chain(&plan.explicit).collect::<Vec<_>>(),
             "left_alone": plan.left_alone.iter().map(|(n, f)| json!({"name": n, "file": f})).collect::<Vec<_>>(),
+            "unknown_switches": plan.unknown_switches.iter().map(|(n, f)| json!({"name": n, "file": f})).collect::<Vec<_>>(),
         });
     }
     v

@@ -6,6 +6,12 @@
 //! 2. every database variable its config files read (`process.env.X`, `env("X")`,
 //!    `os.environ["X"]`, `getenv("X")`, …): URL-like names get the URL, `*_HOST`, `*_PORT`,
 //!    `*_USER`, `*_PASSWORD`, `*_DB`/`*_NAME` names of a database prefix get the part;
+//!    The project's settings are read too, wherever the tool's config may take them from:
+//!    `BaseSettings` classes (each field is the variable of the same name, upper-cased, with
+//!    the class's `env_prefix`), `.env.example`-style files and docker-compose `environment`
+//!    ([`SETTINGS_FILES`]). A switch that selects the database engine (`DB=postgres`,
+//!    `DB_ENGINE`, `DATABASE_ENGINE`, …) gets the value that selects Postgres, when the files
+//!    say which value that is;
 //! 3. the project's `[tool.env]`;
 //! 4. the explicit `url-env`, `user-env` and `password-env`.
 //!
@@ -71,9 +77,22 @@ pub enum Value {
     /// A JDBC URL (for names containing `JDBC`).
     JdbcUrl,
     Part(Part),
+    /// A switch: this value selects Postgres (`DB=postgres`).
+    Switch(String),
 }
 
-/// Why a variable is set.
+/// Files that may hold the project's database settings, besides the tool's own config files
+/// (globs under the tool's working folder; dependency and build folders are never searched).
+pub const SETTINGS_FILES: &[&str] = &[
+    "**/*settings*.py",
+    "**/*config*.py",
+    "**/settings/*.py",
+    "**/config/*.py",
+    "**/{.env.example,.env.sample,.env.template,.env.dist,.env.defaults,example.env}",
+    "{,*/}{docker-compose,compose}*.{yml,yaml}",
+    "{,src/,lib/,app/,server/}{env,config,db,database}.{ts,js,mjs,cjs}",
+    "{,src/,lib/,app/,server/}{db,database}/index.{ts,js,mjs,cjs}",
+];
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "source", content = "file")]
 pub enum Source {
@@ -103,6 +122,9 @@ pub struct Plan {
     pub left_alone: Vec<(String, String)>,
     /// The SQLAlchemy driver suffix in use (`psycopg`, `asyncpg`, …), for `sqlalchemy`.
     pub driver: Option<String>,
+    /// Switches that seem to select the database engine but whose Postgres value the files do
+    /// not tell: (name, file). Left alone, and `plan` says so.
+    pub unknown_switches: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -125,11 +147,22 @@ impl Plan {
         }
         let tree = Tree::new(dir);
         let mut texts = Vec::new();
-        for file in tree.files(&tool.handoff.config_files) {
+        let mut files = tree.files(&tool.handoff.config_files);
+        let settings: Vec<String> = SETTINGS_FILES.iter().map(|g| (*g).to_owned()).collect();
+        for f in tree.files(&settings) {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+        let mut read: Vec<(String, String)> = Vec::new();
+        for file in files {
             let Ok(text) = std::fs::read_to_string(dir.join(&file)) else {
                 continue;
             };
-            for name in definite_url_vars(&text) {
+            read.push((file, text));
+        }
+        for (file, text) in &read {
+            for name in definite_url_vars(text) {
                 set(
                     &mut plan,
                     &name,
@@ -137,7 +170,7 @@ impl Plan {
                     Source::Referenced(file.clone()),
                 );
             }
-            for name in referenced_env(&text) {
+            for name in settings_names(file, text) {
                 if plan
                     .base
                     .iter()
@@ -147,13 +180,30 @@ impl Plan {
                 }
                 match classify(&name) {
                     Some(value) => set(&mut plan, &name, value, Source::Referenced(file.clone())),
-                    None => {
-                        if !plan.left_alone.iter().any(|(n, _)| n == &name) {
-                            plan.left_alone.push((name, file.clone()));
+                    None => match switch_value(&name, &read) {
+                        Some(v) => set(
+                            &mut plan,
+                            &name,
+                            Value::Switch(v),
+                            Source::Referenced(file.clone()),
+                        ),
+                        None if is_switch_name(&name) => {
+                            if !plan.unknown_switches.iter().any(|(n, _)| n == &name) {
+                                plan.unknown_switches.push((name, file.clone()));
+                            }
                         }
-                    }
+                        None => {
+                            if !plan.left_alone.iter().any(|(n, _)| n == &name) {
+                                plan.left_alone.push((name, file.clone()));
+                            }
+                        }
+                    },
                 }
             }
+        }
+        plan.left_alone
+            .retain(|(n, _)| !plan.base.iter().any(|e| &e.name == n));
+        for (_, text) in read {
             texts.push(text);
         }
         if tool.handoff.format == UrlFormat::Sqlalchemy {
@@ -209,6 +259,7 @@ impl Plan {
                 Value::PlainUrl => u.render(),
                 Value::JdbcUrl => u.jdbc(),
                 Value::Part(p) => u.part(*p),
+                Value::Switch(v) => v.clone(),
             }
         };
         let render = |entries: &[Entry]| -> Vec<(String, String)> {
@@ -279,6 +330,280 @@ pub fn classify(name: &str) -> Option<Value> {
         _ => return None,
     };
     Some(Value::Part(part))
+}
+
+/// Every variable name a settings or config file uses: what code reads (`os.getenv`,
+/// `process.env`, …), the fields of `BaseSettings` classes, the names a dotenv example or a
+/// docker-compose `environment` sets.
+pub fn settings_names(file: &str, text: &str) -> Vec<String> {
+    let mut out = referenced_env(text);
+    let mut add = |n: String| {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    };
+    if file.ends_with(".py") {
+        for n in base_settings_fields(text) {
+            add(n);
+        }
+    }
+    let base = file.rsplit('/').next().unwrap_or(file);
+    if base.contains(".env") || base.ends_with(".env") {
+        for (n, _) in dotenv_pairs(text) {
+            add(n);
+        }
+    }
+    if base.ends_with(".yml") || base.ends_with(".yaml") {
+        for (n, _) in compose_pairs(text) {
+            add(n);
+        }
+    }
+    out
+}
+
+fn conventional(name: &str) -> bool {
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `NAME=value` lines of a dotenv file (`export` allowed, quotes removed).
+pub fn dotenv_pairs(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            let (k, v) = l.split_once('=')?;
+            let k = k.trim();
+            conventional(k).then(|| (k.to_owned(), unquote(v)))
+        })
+        .collect()
+}
+
+/// `- NAME=value` and `NAME: value` entries of a docker-compose file.
+pub fn compose_pairs(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l
+                .trim()
+                .trim_start_matches("- ")
+                .trim_start_matches(['"', '\'']);
+            let at = l.find(['=', ':'])?;
+            let k = l[..at].trim().trim_end_matches(['"', '\'']);
+            conventional(k).then(|| (k.to_owned(), unquote(&l[at + 1..])))
+        })
+        .collect()
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    let v = v.split(" #").next().unwrap_or(v).trim();
+    v.trim_matches(['"', '\'']).to_owned()
+}
+
+/// The environment variables `BaseSettings` classes read: each field's name (upper-cased, as
+/// pydantic-settings matches it case-insensitively) behind the class's `env_prefix`, or the
+/// field's `alias`/`validation_alias`/`env`. Classes deriving a settings class of the same
+/// file count too.
+pub fn base_settings_fields(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut settings_classes: Vec<String> = vec!["BaseSettings".into()];
+    let mut out = Vec::new();
+    // Two passes: a class may derive one defined further down.
+    for _ in 0..2 {
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            let Some(rest) = t.strip_prefix("class ") else {
+                continue;
+            };
+            let Some((name, bases)) = rest.split_once('(') else {
+                continue;
+            };
+            let bases = bases.split(')').next().unwrap_or("");
+            let derives = bases.split(',').any(|b| {
+                let b = b.trim();
+                let b = b.rsplit('.').next().unwrap_or(b);
+                settings_classes.iter().any(|c| c == b)
+            });
+            if !derives {
+                continue;
+            }
+            let name = name.trim().to_owned();
+            if !settings_classes.contains(&name) {
+                settings_classes.push(name);
+            }
+            let own = indent(line);
+            let body: Vec<&str> = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.trim().is_empty() || indent(l) > own)
+                .copied()
+                .collect();
+            let field_indent = body
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| indent(l))
+                .unwrap_or(own + 4);
+            let whole = body.join("\n");
+            let prefix = crate::tools::layout::string_values(&whole, "env_prefix")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let case_sensitive =
+                whole.contains("case_sensitive=True") || whole.contains("case_sensitive = True");
+            for l in &body {
+                if l.trim().is_empty() || indent(l) != field_indent {
+                    continue;
+                }
+                let t = l.trim();
+                let field: String = t
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let after = t[field.len()..].trim_start();
+                if field.is_empty()
+                    || !after.starts_with(':')
+                    || field == "model_config"
+                    || field.starts_with('_')
+                {
+                    continue;
+                }
+                let alias = ["validation_alias", "alias", "env"].iter().find_map(|k| {
+                    crate::tools::layout::string_values(after, k)
+                        .into_iter()
+                        .next()
+                });
+                let name = match alias {
+                    Some(a) => a,
+                    None => format!("{prefix}{field}"),
+                };
+                let name = if case_sensitive {
+                    name
+                } else {
+                    name.to_uppercase()
+                };
+                if conventional(&name) && !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a variable's name says it chooses the database engine (`DB`, `DB_ENGINE`,
+/// `DATABASE_TYPE`, …).
+pub fn is_switch_name(name: &str) -> bool {
+    let tokens: Vec<&str> = name.split('_').filter(|t| !t.is_empty()).collect();
+    match tokens.as_slice() {
+        ["DB" | "DATABASE" | "DBMS"] => true,
+        [prefix @ .., last] if !prefix.is_empty() => {
+            prefix
+                .iter()
+                .any(|t| matches!(*t, "DB" | "DATABASE" | "SQL" | "ORM"))
+                && matches!(
+                    *last,
+                    "ENGINE" | "BACKEND" | "TYPE" | "VENDOR" | "DIALECT" | "KIND" | "SYSTEM"
+                )
+        }
+        _ => false,
+    }
+}
+
+/// A value that names Postgres (`postgres`, `postgresql`, `pg`, `pgsql`,
+/// `django.db.backends.postgresql`, …).
+fn selects_postgres(v: &str) -> bool {
+    let l = v.to_ascii_lowercase();
+    (l.contains("postgres") || matches!(l.as_str(), "pg" | "pgsql" | "psql"))
+        && !l.contains("://")
+        && !l.contains(' ')
+        && l.len() < 80
+}
+
+fn quoted_literals(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(['"', '\'']) {
+        let q = rest[at..].chars().next().unwrap_or('"');
+        let Some(end) = rest[at + 1..].find(q) else {
+            break;
+        };
+        out.push(rest[at + 1..at + 1 + end].to_owned());
+        rest = &rest[at + 1 + end + 1..];
+    }
+    out
+}
+
+fn mentions(line: &str, word: &str) -> bool {
+    line.match_indices(word).any(|(i, _)| {
+        let before = line[..i].chars().next_back();
+        let after = line[i + word.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The value of switch `name` that selects Postgres, as the project's files tell it: a
+/// dotenv or compose value that names Postgres, else a Postgres literal on a line that uses
+/// the variable (or the code variable it is read into: `db = os.getenv("DB")`).
+pub fn switch_value(name: &str, files: &[(String, String)]) -> Option<String> {
+    if !is_switch_name(name) && !files.iter().any(|(_, t)| t.contains(name)) {
+        return None;
+    }
+    for (file, text) in files {
+        let base = file.rsplit('/').next().unwrap_or(file);
+        let pairs = if base.ends_with(".yml") || base.ends_with(".yaml") {
+            compose_pairs(text)
+        } else if base.contains(".env") {
+            dotenv_pairs(text)
+        } else {
+            Vec::new()
+        };
+        if let Some((_, v)) = pairs.iter().find(|(k, v)| k == name && selects_postgres(v)) {
+            return Some(v.clone());
+        }
+    }
+    for (_, text) in files {
+        let mut words = vec![name.to_owned()];
+        for line in text.lines().filter(|l| l.contains(name)) {
+            // `db = os.getenv("DB", "sqlite")`, `const dbKind = process.env.DB_ENGINE`
+            let lhs = line.split('=').next().unwrap_or("");
+            let var = lhs
+                .trim()
+                .trim_start_matches("const ")
+                .trim_start_matches("let ")
+                .trim_start_matches("var ")
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim();
+            if line.contains('=')
+                && !var.is_empty()
+                && var != name
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !words.iter().any(|w| w == var)
+            {
+                words.push(var.to_owned());
+            }
+        }
+        for line in text.lines() {
+            if !words.iter().any(|w| mentions(line, w)) {
+                continue;
+            }
+            if let Some(v) = quoted_literals(line)
+                .into_iter()
+                .find(|v| selects_postgres(v))
+            {
+                // Only a switch's comparison or default, not a URL or a driver's name in a dict.
+                if is_switch_name(name) || line.contains("==") || line.contains("===") {
+                    return Some(v);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The driver of the first `postgresql+<driver>://` in a text.
@@ -557,6 +882,122 @@ mod tests {
             slash.jdbc(),
             "jdbc:postgresql://127.0.0.1:5433/migrate%2Ffeature%2Fx%3F?sslmode=disable"
         );
+    }
+
+    #[test]
+    fn base_settings_fields_are_variables_with_the_prefix() {
+        let py = r#"
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file="../.env", env_ignore_empty=True)
+    PROJECT_NAME: str = "app"
+    POSTGRES_SERVER: str = "localhost"
+    POSTGRES_PORT: int = 5432
+    postgres_user: str = "postgres"
+
+    def url(self) -> str:
+        x: int = 1
+        return "postgresql+psycopg://"
+
+class Other(Settings):
+    model_config = SettingsConfigDict(env_prefix="APP_")
+    db_password: str = Field("changethis", validation_alias="POSTGRES_PASSWORD")
+    replica_host: str = ""
+
+class NotSettings:
+    POSTGRES_DB: str = "decoy"
+"#;
+        assert_eq!(
+            base_settings_fields(py),
+            [
+                "PROJECT_NAME",
+                "POSTGRES_SERVER",
+                "POSTGRES_PORT",
+                "POSTGRES_USER",
+                "POSTGRES_PASSWORD",
+                "APP_REPLICA_HOST"
+            ]
+        );
+    }
+
+    #[test]
+    fn switches_get_the_value_that_selects_postgres() {
+        let settings = (
+            "config/settings.py".to_owned(),
+            "DB = os.environ.get(\"DB\", \"sqlite\")\nif DB == \"postgres\":\n    DATABASES = {}\n"
+                .to_owned(),
+        );
+        assert!(is_switch_name("DB") && is_switch_name("DB_ENGINE"));
+        assert!(!is_switch_name("NODE_ENV") && !is_switch_name("DB_HOST"));
+        assert_eq!(
+            switch_value("DB", std::slice::from_ref(&settings)).as_deref(),
+            Some("postgres")
+        );
+        let env = (
+            ".env.example".to_owned(),
+            "DATABASE_ENGINE=django.db.backends.postgresql\nSECRET_KEY=x\n".to_owned(),
+        );
+        assert_eq!(
+            switch_value("DATABASE_ENGINE", &[env]).as_deref(),
+            Some("django.db.backends.postgresql")
+        );
+        // A default of sqlite and nothing else: unknown, not guessed.
+        let unknown = (
+            "s.py".to_owned(),
+            "ENGINE = os.getenv(\"DB_ENGINE\", \"django.db.backends.sqlite3\")\n".to_owned(),
+        );
+        assert_eq!(switch_value("DB_ENGINE", &[unknown]), None);
+        let compose = "services:\n  api:\n    environment:\n      - DB_TYPE=postgresql\n      POSTGRES_SERVER: db\n";
+        assert_eq!(
+            compose_pairs(compose),
+            [
+                ("DB_TYPE".to_owned(), "postgresql".to_owned()),
+                ("POSTGRES_SERVER".to_owned(), "db".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_reads_dotenv_examples_compose_files_and_settings_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("knexfile.js", "module.exports = { client: 'pg' };\n");
+        write(
+            ".env.example",
+            "APP_PG_HOST=localhost\nDB_ENGINE=postgres\nSECRET_KEY=x\n",
+        );
+        write(
+            "docker-compose.yml",
+            "services:\n  api:\n    environment:\n      - APP_PG_PASSWORD=changethis\n",
+        );
+        write(
+            "node_modules/x/config.py",
+            "class S(BaseSettings):\n    DECOY_DB_HOST: str = 'x'\n",
+        );
+        let config = crate::config::parse(
+            crate::config::FILE_NAME,
+            "[tool]\nname = \"knex\"\n",
+            dir.path(),
+        )
+        .unwrap();
+        let plan = Plan::new(&config.tool, dir.path());
+        let get = |n: &str| {
+            plan.base
+                .iter()
+                .find(|e| e.name == n)
+                .map(|e| e.value.clone())
+        };
+        assert_eq!(get("APP_PG_HOST"), Some(Value::Part(Part::Host)));
+        assert_eq!(get("APP_PG_PASSWORD"), Some(Value::Part(Part::Password)));
+        assert_eq!(get("DB_ENGINE"), Some(Value::Switch("postgres".into())));
+        // Dependency folders are never read.
+        assert_eq!(get("DECOY_DB_HOST"), None);
+        assert!(plan.left_alone.iter().any(|(n, _)| n == "SECRET_KEY"));
     }
 
     #[test]

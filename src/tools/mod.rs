@@ -9,6 +9,7 @@ pub mod command;
 pub mod detect;
 pub mod explain;
 pub mod handoff;
+pub mod layout;
 pub mod presets;
 pub mod revisions;
 pub mod split;
@@ -78,6 +79,19 @@ impl ToolError {
         self.help = Some(help.into());
         self
     }
+}
+
+static START_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records that a migration tool could not start in this process (its program or modules are
+/// missing): the git hook then says so instead of blaming the migration.
+pub fn note_start_failure() {
+    START_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a migration tool could not start in this process.
+pub fn start_failed() -> bool {
+    START_FAILED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 #[async_trait::async_trait]

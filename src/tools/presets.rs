@@ -116,6 +116,43 @@ pub fn failure_help(hints: &[FailureHint], output: &str) -> Option<String> {
         .map(|h| h.help.clone())
 }
 
+/// Output that shows a tool which never reached the database because it could not start:
+/// its own program or modules are missing where it ran (a worktree without `node_modules` or
+/// the project's virtualenv, a tool that is not installed).
+const START_FAILURES: &[(&str, &str)] = &[
+    ("ModuleNotFoundError", "a Python module is missing"),
+    ("No module named", "a Python module is missing"),
+    (
+        "npx canceled",
+        "npx could not find the package (no node_modules?)",
+    ),
+    (
+        "could not determine executable to run",
+        "npm could not find the tool's executable (no node_modules?)",
+    ),
+    ("ERR_MODULE_NOT_FOUND", "a Node.js module is missing"),
+    ("Cannot find module", "a Node.js module is missing"),
+];
+
+/// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]).
+pub fn start_failure(output: &str, code: Option<i32>) -> Option<&'static str> {
+    if code == Some(127) {
+        return Some("the program is not installed (exit code 127)");
+    }
+    // `sh: 1: alembic: not found`, `bash: alembic: command not found`
+    let shell_says = output.lines().any(|l| {
+        let l = l.trim();
+        (l.starts_with("sh: ") || l.starts_with("bash: ")) && l.ends_with("not found")
+    });
+    if shell_says {
+        return Some("the program is not installed");
+    }
+    START_FAILURES
+        .iter()
+        .find(|(needle, _)| output.contains(needle))
+        .map(|(_, why)| *why)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 struct Variant {
     when: Vec<Condition>,
@@ -150,6 +187,8 @@ pub struct Resolved {
     pub evidence: Vec<Evidence>,
     /// The files that selected a variant, if one was.
     pub variant: Option<Vec<Evidence>>,
+    /// Where the tool's config puts its migrations, when it says.
+    pub layout: Option<crate::tools::layout::Layout>,
 }
 
 /// The preset called `name`.
@@ -196,6 +235,11 @@ impl Preset {
                 break;
             }
         }
+        // Where the tool's own config says its migrations are, over the preset's guesses.
+        let layout = crate::tools::layout::of(self.name, tree);
+        if let Some(l) = &layout {
+            crate::tools::layout::apply(l, &mut tool);
+        }
         Resolved {
             name: self.name,
             title: self.title.clone(),
@@ -204,6 +248,7 @@ impl Preset {
             tool,
             evidence,
             variant,
+            layout,
         }
     }
 }
@@ -301,6 +346,31 @@ mod tests {
                     p.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_tool_that_could_not_start_is_recognised() {
+        for (out, code) in [
+            (
+                "Traceback…\nModuleNotFoundError: No module named 'sqlalchemy'",
+                Some(1),
+            ),
+            (
+                "npm error npx canceled due to missing packages and no YES option",
+                Some(1),
+            ),
+            ("sh: 1: .venv/bin/alembic: not found", Some(127)),
+            ("bash: alembic: command not found", Some(1)),
+            ("Error: Cannot find module 'drizzle-kit'", Some(1)),
+        ] {
+            assert!(start_failure(out, code).is_some(), "{out}");
+        }
+        for out in [
+            "ERROR: relation \"widgets\" does not exist",
+            "error: column \"name\" not found in table widgets",
+        ] {
+            assert_eq!(start_failure(out, Some(1)), None, "{out}");
         }
     }
 

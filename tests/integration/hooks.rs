@@ -48,6 +48,18 @@ pub fn tests() -> Vec<Entry> {
             "git_push_deleting_a_remote_git_branch_proves_nothing",
             push_delete,
         ),
+        (
+            "git_push_from_the_root_proves_every_config_below_it_that_the_push_changes",
+            push_monorepo,
+        ),
+        (
+            "git_push_in_a_temporary_worktree_borrows_the_dependency_folders_and_a_missing_tool_is_not_blamed_on_the_migration",
+            push_borrows_dependencies,
+        ),
+        (
+            "git_push_removes_the_worktree_a_killed_hook_left_and_keeps_a_live_one",
+            push_prunes_stale_worktrees,
+        ),
     ];
     let mut all: Vec<Entry> = plain.iter().map(|(n, f)| (*n, *f, None)).collect();
     all.push((
@@ -145,7 +157,11 @@ struct Pushable {
 
 impl Pushable {
     fn new(name: &str) -> Self {
-        let p = Project::new(name).migration("0001_init.sql", INIT).commit();
+        Self::with(Project::new(name).migration("0001_init.sql", INIT).commit())
+    }
+
+    /// `p` (committed) on a new bare remote.
+    fn with(p: Project) -> Self {
         let main = p.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
         let remote = tempfile::Builder::new()
             .prefix("nm-it-remote-")
@@ -639,4 +655,178 @@ fn pre_commit() {
         &env,
     );
     push_feature_and_assert_proved(s, "pre-commit", &env);
+}
+
+/// A sub-project's config: the built-in `sql` tool over its own migrations/.
+fn sub_config(p: &Project) -> String {
+    format!(
+        "[tool]\nname = \"sql\"\nmigrations-dir = \"migrations\"\n\n[provider]\nmain-database = \"{}\"\n",
+        p.main_db()
+    )
+}
+
+fn push_monorepo() {
+    let p = Project::new("push_monorepo");
+    std::fs::remove_file(p.path().join("neon-migrate.toml")).expect("remove root config");
+    let cfg = sub_config(&p);
+    let p = p
+        .file("backend/neon-migrate.toml", &cfg)
+        .file("backend/migrations/0001_init.sql", INIT)
+        .file("frontend/neon-migrate.toml", &cfg)
+        .file(
+            "frontend/migrations/0001_init.sql",
+            "create table sessions (id bigint primary key);\n",
+        )
+        .commit();
+    let s = Pushable::with(p);
+    s.install();
+    s.p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has("watches        backend/neon-migrate.toml: backend/migrations, backend/neon-migrate.toml")
+        .stdout_has("watches        frontend/neon-migrate.toml: frontend/migrations, frontend/neon-migrate.toml");
+    // One push changes both projects: both are proven.
+    let p =
+        s.p.file("backend/migrations/0002_orders.sql", ORDERS)
+            .file(
+                "frontend/migrations/0002_carts.sql",
+                "create table carts (id bigint primary key);\n",
+            )
+            .commit();
+    let s = Pushable { p, ..s };
+    let out = s.git(&["push", "origin", "HEAD"]);
+    out.success()
+        .has("backend/neon-migrate.toml: 1 watched file(s) changed: backend/migrations/0002_orders.sql")
+        .has("frontend/neon-migrate.toml: 1 watched file(s) changed: frontend/migrations/0002_carts.sql")
+        .has("proving backend/neon-migrate.toml")
+        .has("proving frontend/neon-migrate.toml")
+        .has("applied 0002_orders.sql")
+        .has("applied 0002_carts.sql");
+    assert_eq!(out.all().matches("PASSED").count(), 2, "{}", *out);
+    // A push that changes one proves only that one.
+    let p =
+        s.p.file("backend/migrations/0003_x.sql", "create table x ();\n")
+            .commit();
+    let s = Pushable { p, ..s };
+    let out = s.git(&["push", "origin", "HEAD"]);
+    out.success()
+        .has("frontend/neon-migrate.toml: no watched path changed")
+        .has("applied 0003_x.sql")
+        .lacks("proving frontend/neon-migrate.toml");
+    assert_eq!(s.remote_sha(&s.main), s.p.git(&["rev-parse", "HEAD"]));
+    // A git branch that removes a project, pushed while another is checked out: nothing to
+    // prove for the removed one, and the push goes through.
+    let p = s.p.git_branch("feature/drop-frontend");
+    std::fs::remove_file(p.path().join("frontend/neon-migrate.toml")).expect("rm");
+    let p = p.commit();
+    let s = Pushable { p, ..s };
+    let main = s.main.clone();
+    s.p.git(&["checkout", "-q", &main]);
+    let out = s.git(&["push", "origin", "feature/drop-frontend"]);
+    out.success()
+        .has("frontend/neon-migrate.toml is not in the pushed commit; nothing to prove for it");
+    s.p.assert_no_test_db_branches();
+}
+
+/// A migration "tool" that lives in the project's virtualenv (never committed): psql applies
+/// db/*.sql and records each in shop_migrations.
+const SHOP_MIGRATE: &str = r#"#!/bin/sh
+set -e
+psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -c "create table if not exists shop_migrations (name text primary key)"
+for f in db/*.sql; do
+  n=$(basename "$f")
+  if [ -z "$(psql "$DATABASE_URL" -tAc "select 1 from shop_migrations where name = '$n'")" ]; then
+    psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -1 -f "$f" -c "insert into shop_migrations values ('$n')"
+    echo "applied $n"
+  fi
+done
+"#;
+
+fn push_borrows_dependencies() {
+    let p = Project::new("push_deps")
+        .config(
+            r#"[tool]
+name = "shop"
+command = ".venv/bin/shop-migrate"
+watch = ["db"]
+tracking-query = "select name from shop_migrations order by name"
+migration-files = ["db/*.sql"]
+"#,
+        )
+        .file(".gitignore", ".venv\n")
+        .file("db/0001_init.sql", INIT)
+        .commit();
+    let s = Pushable::with(p);
+    s.install();
+    let p =
+        s.p.git_branch("feature/orders")
+            .file("db/0002_orders.sql", ORDERS)
+            .commit();
+    let s = Pushable { p, ..s };
+    let main = s.main.clone();
+    s.p.git(&["checkout", "-q", &main]);
+    // No virtualenv anywhere yet: the tool cannot start, and the migration is not blamed.
+    let out = s.git(&["push", "origin", "feature/orders"]);
+    assert_ne!(out.code, 0, "the push must fail\n{}", *out);
+    out.has("could not start")
+        .has("the migration tool could not start, so nothing is known about the migration")
+        .lacks("fix the migration");
+    assert_eq!(s.remote_sha("feature/orders"), "");
+    // The checked-out tree has the virtualenv: the temporary worktree borrows it.
+    let bin = s.p.path().join(".venv/bin");
+    std::fs::create_dir_all(&bin).expect("venv");
+    std::fs::write(bin.join("shop-migrate"), SHOP_MIGRATE).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.join("shop-migrate"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let out = s.git(&["push", "origin", "feature/orders"]);
+    out.success()
+        .has("proving it in a temporary worktree")
+        .has("using the checked-out tree's .venv")
+        .has("applied 0002_orders.sql");
+    assert_proved(&out, "feature/orders");
+    // The link went with the worktree; the virtualenv stayed.
+    assert!(bin.join("shop-migrate").is_file());
+    assert_eq!(s.p.git(&["worktree", "list"]).lines().count(), 1);
+    s.p.assert_no_test_db_branches();
+}
+
+fn push_prunes_stale_worktrees() {
+    let s = Pushable::new("push_prune");
+    s.install();
+    // A hook killed with SIGKILL leaves its worktree registered: its process is gone.
+    let dead = {
+        let mut c = Command::new("true").spawn().expect("spawn true");
+        let pid = c.id();
+        c.wait().expect("wait");
+        pid
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let stale = tmp.path().join(format!("neon-migrate-push-abcdef1-{dead}"));
+    let live = tmp
+        .path()
+        .join(format!("neon-migrate-push-abcdef1-{}", std::process::id()));
+    for wt in [&stale, &live] {
+        s.p.git(&[
+            "worktree",
+            "add",
+            "--detach",
+            "-q",
+            &wt.display().to_string(),
+            "HEAD",
+        ]);
+    }
+    assert_eq!(s.p.git(&["worktree", "list"]).lines().count(), 3);
+    let p = s.p.file("README.md", "docs only\n").commit();
+    let s = Pushable { p, ..s };
+    let out = s.git(&["push", "origin", "HEAD"]);
+    out.success()
+        .has("removed 1 temporary worktree(s) left by an interrupted push");
+    assert!(!stale.exists(), "the stale worktree is gone");
+    assert!(live.exists(), "a running hook's worktree stays");
+    let list = s.p.git(&["worktree", "list"]);
+    assert_eq!(list.lines().count(), 2, "{list}");
+    s.p.git(&["worktree", "remove", "--force", &live.display().to_string()]);
 }

@@ -16,6 +16,7 @@ mod cli_config;
 mod contract;
 mod emulator;
 mod hooks;
+mod layouts;
 mod naming;
 mod neon_provider;
 mod neonctl;
@@ -67,6 +68,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(contract::tests());
     all.extend(tools::tests());
     all.extend(proof::tests());
+    all.extend(layouts::tests());
     all
 }
 

@@ -161,7 +161,7 @@ pub fn tests() -> Vec<Entry> {
 // ---- where the tools are ---------------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy)]
-enum Need {
+pub(crate) enum Need {
     /// A bin of the npm migration tools.
     Npm(&'static str),
     /// A program of the Python migration tools' venv.
@@ -172,7 +172,7 @@ enum Need {
     Program(&'static str),
 }
 
-fn npm_dir() -> PathBuf {
+pub(crate) fn npm_dir() -> PathBuf {
     tools_dir().join("migration-tools/npm")
 }
 fn venv_bin() -> PathBuf {
@@ -224,7 +224,7 @@ impl Need {
 
 /// Why a test needing `needs` is skipped (`None` under NEON_MIGRATE_REQUIRE_TOOLS=1: it then
 /// runs and fails on what is missing).
-fn skip_unless(needs: &[Need]) -> Option<&'static str> {
+pub(crate) fn skip_unless(needs: &[Need]) -> Option<&'static str> {
     if tools_required() {
         return None;
     }
@@ -241,7 +241,7 @@ fn skip_unless(needs: &[Need]) -> Option<&'static str> {
 }
 
 #[track_caller]
-fn require(needs: &[Need]) {
+pub(crate) fn require(needs: &[Need]) {
     for n in needs {
         if let Some(p) = n.problem() {
             panic!("{p} (NEON_MIGRATE_REQUIRE_TOOLS=1); run scripts/test, which installs them");
@@ -250,7 +250,7 @@ fn require(needs: &[Need]) {
 }
 
 /// PATH with the venv and the cargo-installed tools first.
-fn tool_path() -> String {
+pub(crate) fn tool_path() -> String {
     let mut dirs = vec![venv_bin(), cargo_bin()];
     if let Some(p) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&p));
@@ -269,7 +269,7 @@ fn fixture(tool: &str) -> PathBuf {
         .join(tool)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read fixture") {
         let entry = entry.expect("fixture entry");
         let target = to.join(entry.file_name());
@@ -300,13 +300,13 @@ fn project(tool: &str, node: bool) -> Project {
 }
 
 /// Runs the binary in `p` with the tools on PATH.
-fn nm(p: &Project, args: &[&str]) -> Output {
+pub(crate) fn nm(p: &Project, args: &[&str]) -> Output {
     let mut c = p.command(args);
     c.env("PATH", tool_path());
     run_command(c, args)
 }
 
-const WIDGET_NAME_CHECK: &str = r#"
+pub(crate) const WIDGET_NAME_CHECK: &str = r#"
 [[checks.sql]]
 name = "widgets.name exists on the test Neon database branch"
 query = "select count(*) = 1 from information_schema.columns where table_schema = 'public' and table_name = 'widgets' and column_name = 'name'"
@@ -402,7 +402,11 @@ fn e2e(spec: E2e) -> Project {
             .unwrap_or_else(|| panic!("no `{name}` check\n{out}"))
     };
     if tool != "sql" {
-        let want = if spec.has_print_sql { "passed" } else { "not-run" };
+        let want = if spec.has_print_sql {
+            "passed"
+        } else {
+            "not-run"
+        };
         assert_eq!(status("lint"), want, "lint of `{tool}`\n{out}");
         let want = if spec.has_down { "passed" } else { "not-run" };
         assert_eq!(status("reversible"), want, "reversible of `{tool}`\n{out}");
@@ -510,7 +514,7 @@ fn describe(e: neon_migrate::tools::ToolError) -> String {
     format!("{}\n{}", e.message, e.output.unwrap_or_default())
 }
 
-async fn apply(config: &Config, url: &str) -> Result<ToolRun, String> {
+pub(crate) async fn apply(config: &Config, url: &str) -> Result<ToolRun, String> {
     let (redactor, vars) = (Redactor::new(), vars(url));
     let tool = neon_migrate::tools::from_config(config, true);
     tool.apply(&context(config, &redactor, &vars, url))
@@ -606,7 +610,7 @@ fn drizzle() {
     });
     // The preset's watched paths reach the git pre-push hook (the glob names what exists).
     nm(&p, &["hooks", "status"])
-        .stdout_has("watches        drizzle, drizzle.config.ts, neon-migrate.toml");
+        .stdout_has("watches        drizzle, drizzle.config.ts, neon-migrate.toml, schema.ts");
 }
 
 fn knex() {

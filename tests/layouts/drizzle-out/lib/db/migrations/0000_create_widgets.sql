@@ -1,0 +1,3 @@
+CREATE TABLE "widgets" (
+	"id" serial PRIMARY KEY NOT NULL
+);
