@@ -531,10 +531,20 @@ pub async fn open_provider(
     match &config.provider {
         config::ProviderConfig::Local(l) => {
             let url = match &l.url {
-                Some(t) => Some(
-                    crate::template::render(t, &engine::base_vars(&empty_git(), ""))
-                        .map_err(|e| providers::ProviderError::new(format!("provider.url: {e}")))?,
-                ),
+                Some(t) => {
+                    let mut vars = engine::base_vars(&empty_git(), "");
+                    vars.secrets = redactor.clone();
+                    let url = crate::template::render(t, &vars)
+                        .map_err(|e| providers::ProviderError::new(format!("provider.url: {e}")))?;
+                    // Its password, also one given as `?password=…`, is masked everywhere.
+                    redactor.add_url(&url);
+                    crate::pg::check_url_form(&url).map_err(|e| {
+                        providers::ProviderError::new(format!("provider.url: {e}")).help(
+                            "write the server as a URL: `postgresql://USER@HOST:PORT/DATABASE` (the password in `PGPASSWORD`, or in the URL through `{{env.X}}`)",
+                        )
+                    })?;
+                    Some(url)
+                }
                 None => None,
             };
             Ok(Box::new(LocalProvider::open(l, url, redactor).await?))

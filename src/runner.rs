@@ -23,6 +23,8 @@ const MAX_CAPTURE: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct Cmd {
     pub spec: CommandSpec,
+    /// The command as reports show it (values written in; redact before printing).
+    pub shown: String,
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
     pub timeout: Duration,
