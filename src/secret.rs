@@ -233,6 +233,41 @@ mod tests {
     }
 
     #[test]
+    fn masks_password_parameters_of_urls_and_connection_strings() {
+        let cases = [
+            (
+                "postgres://u@h:5432/db?sslmode=require&password=qpw1",
+                "postgres://u@h:5432/db?sslmode=require&password=****",
+            ),
+            (
+                "postgres://u@h/db?PASSWORD=qpw2&x=1",
+                "postgres://u@h/db?PASSWORD=****&x=1",
+            ),
+            (
+                "host=h password='a b c' dbname=x",
+                "host=h password=**** dbname=x",
+            ),
+            ("host=h password=kv3", "host=h password=****"),
+            // Not a parameter: part of a longer word.
+            ("PGPASSWORD=x mypassword=y", "PGPASSWORD=x mypassword=y"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(mask_url_passwords(input), want, "input: {input}");
+        }
+        assert_eq!(
+            url_password("postgres://u@h/db?password=qpw1").as_deref(),
+            Some("qpw1")
+        );
+        assert_eq!(
+            url_password("host=h password='a b' dbname=x").as_deref(),
+            Some("a b")
+        );
+        let r = Redactor::new();
+        r.add_url("postgres://u@h/db?password=s3cr3t%2Fq");
+        assert_eq!(r.redact("pw s3cr3t/q and s3cr3t%2Fq"), "pw **** and ****");
+    }
+
+    #[test]
     fn extracts_url_password() {
         assert_eq!(url_password("postgres://u:pw@h/db").as_deref(), Some("pw"));
         assert_eq!(url_password("postgres://u@h/db"), None);

@@ -370,29 +370,83 @@ enum Quote {
     Double,
 }
 
+/// A command substitution being read: the quoting outside it, what closes it, and how many
+/// `(` are open inside it.
+#[derive(Debug)]
+struct Substitution {
+    outside: Quote,
+    closer: char,
+    depth: usize,
+}
+
+/// Follows quotes, backslashes and command substitutions (`$(…)`, `` `…` ``, which start a
+/// fresh quoting context) well enough to tell the context of a template variable.
 #[derive(Debug)]
 struct ShellLexer {
     quote: Quote,
     escaped: bool,
+    dollar: bool,
+    nested: Vec<Substitution>,
 }
 
 impl ShellLexer {
+    fn new() -> Self {
+        ShellLexer {
+            quote: Quote::None,
+            escaped: false,
+            dollar: false,
+            nested: Vec::new(),
+        }
+    }
+
     fn feed(&mut self, text: &str) {
         for c in text.chars() {
+            let after_dollar = std::mem::take(&mut self.dollar);
             if self.escaped {
                 self.escaped = false;
                 continue;
             }
-            self.quote = match (self.quote, c) {
-                (Quote::None | Quote::Double, '\\') => {
-                    self.escaped = true;
-                    self.quote
+            match (self.quote, c) {
+                (Quote::Single, '\'') => self.quote = Quote::None,
+                (Quote::Single, _) => {}
+                (_, '\\') => self.escaped = true,
+                (_, '$') => self.dollar = true,
+                (_, '(') if after_dollar => {
+                    self.nested.push(Substitution {
+                        outside: self.quote,
+                        closer: ')',
+                        depth: 0,
+                    });
+                    self.quote = Quote::None;
                 }
-                (Quote::None, '\'') => Quote::Single,
-                (Quote::None, '"') => Quote::Double,
-                (Quote::Single, '\'') | (Quote::Double, '"') => Quote::None,
-                (q, _) => q,
-            };
+                (Quote::None, '`') if self.nested.last().is_some_and(|n| n.closer == '`') => {
+                    self.quote = self.nested.pop().map_or(Quote::None, |n| n.outside);
+                }
+                (_, '`') => {
+                    self.nested.push(Substitution {
+                        outside: self.quote,
+                        closer: '`',
+                        depth: 0,
+                    });
+                    self.quote = Quote::None;
+                }
+                (Quote::None, '(') => {
+                    if let Some(n) = self.nested.last_mut() {
+                        n.depth += 1;
+                    }
+                }
+                (Quote::None, ')') => match self.nested.last_mut() {
+                    Some(n) if n.closer == ')' && n.depth == 0 => {
+                        self.quote = self.nested.pop().map_or(Quote::None, |n| n.outside);
+                    }
+                    Some(n) => n.depth = n.depth.saturating_sub(1),
+                    None => {}
+                },
+                (Quote::None, '\'') => self.quote = Quote::Single,
+                (Quote::None, '"') => self.quote = Quote::Double,
+                (Quote::Double, '"') => self.quote = Quote::None,
+                _ => {}
+            }
         }
     }
 }
@@ -411,10 +465,7 @@ pub fn render_shell(source: &str, vars: &Vars) -> Result<ShellCommand, String> {
         shown: String::new(),
         env: Vec::new(),
     };
-    let mut lexer = ShellLexer {
-        quote: Quote::None,
-        escaped: false,
-    };
+    let mut lexer = ShellLexer::new();
     for element in &template.elements {
         match element {
             TemplateElement::RawString(s) => {
@@ -507,6 +558,136 @@ mod tests {
     fn rejects_helpers_and_blocks() {
         assert_eq!(check("{{#if git.branch}}x{{/if}}", Scope::Command).len(), 1);
         assert_eq!(check("{{lookup env \"X\"}}", Scope::Command).len(), 1);
+    }
+
+    /// Payloads that would run `touch` if a value were pasted into the command line.
+    const PAYLOADS: &[&str] = &[
+        "feat/$(touch PWNED)",
+        "feat/`touch PWNED`",
+        "feat/a;touch PWNED",
+        "feat/x|touch PWNED",
+        "feat/x&&touch PWNED",
+        "feat/q'$(touch PWNED)'",
+        "feat/q\"$(touch PWNED)\"",
+        "feat/n\ntouch PWNED",
+        "feat/b\\'; touch PWNED; echo '",
+        "$HOME ${IFS} * ?",
+    ];
+
+    /// Runs `source` rendered with `git.branch = payload` in `sh -c`, in a scratch folder.
+    fn run_shell(source: &str, payload: &str) -> (String, bool) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let vars = Vars {
+            git_branch: payload.into(),
+            ..Default::default()
+        };
+        let cmd = render_shell(source, &vars).expect("render");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&cmd.exec)
+            .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(dir.path())
+            .output()
+            .expect("sh");
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        let pwned = dir.path().join("PWNED").exists();
+        (String::from_utf8(out.stdout).expect("utf-8"), pwned)
+    }
+
+    #[test]
+    fn shell_commands_take_values_as_text_in_every_quoting_context() {
+        for payload in PAYLOADS {
+            for (source, want) in [
+                ("printf '%s' {{git.branch}}", payload.to_string()),
+                ("printf '%s' \"[{{git.branch}}]\"", format!("[{payload}]")),
+                ("printf '%s' '[{{git.branch}}]'", format!("[{payload}]")),
+                ("printf '%s' x{{{git.branch}}}y", format!("x{payload}y")),
+                ("printf '%s' \"$(printf '%s' {{git.branch}})\"", payload.to_string()),
+                ("printf '%s' `printf '%s' {{git.branch}}`", payload.trim_end().to_string()),
+            ] {
+                let (printed, pwned) = run_shell(source, payload);
+                assert!(!pwned, "{source} with {payload:?} ran the payload");
+                // Command substitution drops trailing newlines and backticks word-split.
+                if !source.contains('`') {
+                    assert_eq!(printed, want, "{source} with {payload:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shell_commands_show_the_values_quoted_where_they_stand() {
+        let vars = Vars {
+            git_branch: "feat/a;b".into(),
+            pipeline: "ci".into(),
+            ..Default::default()
+        };
+        let cmd = render_shell(
+            "echo {{git.branch}} \"{{git.branch}}\" '{{git.branch}}' {{pipeline}}",
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(
+            cmd.exec,
+            "echo \"${NEON_MIGRATE_VAR_GIT_BRANCH}\" \"${NEON_MIGRATE_VAR_GIT_BRANCH}\" ''\"${NEON_MIGRATE_VAR_GIT_BRANCH}\"'' \"${NEON_MIGRATE_VAR_PIPELINE}\""
+        );
+        assert_eq!(cmd.shown, "echo 'feat/a;b' \"feat/a;b\" 'feat/a;b' ci");
+        assert_eq!(
+            cmd.env,
+            vec![
+                ("NEON_MIGRATE_VAR_GIT_BRANCH".to_owned(), "feat/a;b".to_owned()),
+                ("NEON_MIGRATE_VAR_PIPELINE".to_owned(), "ci".to_owned()),
+            ]
+        );
+        // Preset text with its own quoting and substitutions is kept as it is.
+        let preset = "cur=$(alembic current | awk 'NF { print $1 }'); alembic upgrade \"$cur:head\" --sql";
+        assert_eq!(render_shell(preset, &vars).unwrap().exec, preset);
+        let err = render_shell("echo {{env.NOPE_NOT_SET_X}}", &vars).unwrap_err();
+        assert!(err.contains("NOPE_NOT_SET_X"), "{err}");
+    }
+
+    #[test]
+    fn secret_looking_env_values_are_registered_and_never_debug_printed() {
+        assert!(is_secret_name("NEON_API_KEY"));
+        assert!(is_secret_name("GH_TOKEN"));
+        assert!(is_secret_name("client_secret"));
+        assert!(is_secret_name("DB_PASSWORD"));
+        assert!(is_secret_name("PGPASS"));
+        assert!(!is_secret_name("HOME"));
+        assert!(!is_secret_name("DATABASE_URL"));
+        let vars = Vars {
+            env: [
+                ("NEON_API_KEY".to_owned(), "napi_unit_secret_1".to_owned()),
+                ("HOME".to_owned(), "/home/unit-home".to_owned()),
+                (
+                    "DATABASE_URL".to_owned(),
+                    "postgres://u@h/db?password=unit-query-pw".to_owned(),
+                ),
+            ]
+            .into(),
+            db_branch: Some(DbBranchVars {
+                name: "n".into(),
+                url: "postgres://u:unit-url-pw@h/db".into(),
+                parent: "main".into(),
+            }),
+            ..Default::default()
+        };
+        let debug = format!("{vars:?}");
+        for secret in ["napi_unit_secret_1", "unit-home", "unit-query-pw", "unit-url-pw"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        let out = render("{{env.NEON_API_KEY}} {{env.HOME}} {{env.DATABASE_URL}}", &vars).unwrap();
+        assert_eq!(
+            vars.secrets.redact(&out),
+            "**** /home/unit-home postgres://u@h/db?password=****"
+        );
+        let shell = render_shell("echo {{env.NEON_API_KEY}}", &vars).unwrap();
+        assert_eq!(vars.secrets.redact(&shell.shown), "echo ****");
+        // Not in the name of a test Neon database branch.
+        let p = check("migrate/{{env.NEON_API_KEY}}", Scope::DbBranchName);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("looks like a secret"), "{p:?}");
+        assert!(check("migrate/{{env.USER}}", Scope::DbBranchName).is_empty());
     }
 
     #[test]
