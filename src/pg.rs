@@ -144,7 +144,9 @@ pub fn check_url_form(url: &str) -> Result<(), String> {
         .split_whitespace()
         .next()
         .and_then(|w| w.split_once('='))
-        .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        .is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
     if conninfo {
         Err("a key=value connection string (`host=… dbname=…`) is not supported; neon-migrate needs a `postgresql://` URL".into())
     } else {

@@ -501,10 +501,7 @@ pub fn render_shell(source: &str, vars: &Vars) -> Result<ShellCommand, String> {
                             })
                             .collect(),
                     ),
-                    Quote::Single => (
-                        format!("'\"${{{var}}}\"'"),
-                        value.replace('\'', "'\\''"),
-                    ),
+                    Quote::Single => (format!("'\"${{{var}}}\"'"), value.replace('\'', "'\\''")),
                 };
                 out.exec.push_str(&reference);
                 out.shown.push_str(&shown);
@@ -602,8 +599,14 @@ mod tests {
                 ("printf '%s' \"[{{git.branch}}]\"", format!("[{payload}]")),
                 ("printf '%s' '[{{git.branch}}]'", format!("[{payload}]")),
                 ("printf '%s' x{{{git.branch}}}y", format!("x{payload}y")),
-                ("printf '%s' \"$(printf '%s' {{git.branch}})\"", payload.to_string()),
-                ("printf '%s' `printf '%s' {{git.branch}}`", payload.trim_end().to_string()),
+                (
+                    "printf '%s' \"$(printf '%s' {{git.branch}})\"",
+                    payload.to_string(),
+                ),
+                (
+                    "printf '%s' `printf '%s' {{git.branch}}`",
+                    payload.trim_end().to_string(),
+                ),
             ] {
                 let (printed, pwned) = run_shell(source, payload);
                 assert!(!pwned, "{source} with {payload:?} ran the payload");
@@ -635,12 +638,16 @@ mod tests {
         assert_eq!(
             cmd.env,
             vec![
-                ("NEON_MIGRATE_VAR_GIT_BRANCH".to_owned(), "feat/a;b".to_owned()),
+                (
+                    "NEON_MIGRATE_VAR_GIT_BRANCH".to_owned(),
+                    "feat/a;b".to_owned()
+                ),
                 ("NEON_MIGRATE_VAR_PIPELINE".to_owned(), "ci".to_owned()),
             ]
         );
         // Preset text with its own quoting and substitutions is kept as it is.
-        let preset = "cur=$(alembic current | awk 'NF { print $1 }'); alembic upgrade \"$cur:head\" --sql";
+        let preset =
+            "cur=$(alembic current | awk 'NF { print $1 }'); alembic upgrade \"$cur:head\" --sql";
         assert_eq!(render_shell(preset, &vars).unwrap().exec, preset);
         let err = render_shell("echo {{env.NOPE_NOT_SET_X}}", &vars).unwrap_err();
         assert!(err.contains("NOPE_NOT_SET_X"), "{err}");
@@ -673,10 +680,19 @@ mod tests {
             ..Default::default()
         };
         let debug = format!("{vars:?}");
-        for secret in ["napi_unit_secret_1", "unit-home", "unit-query-pw", "unit-url-pw"] {
+        for secret in [
+            "napi_unit_secret_1",
+            "unit-home",
+            "unit-query-pw",
+            "unit-url-pw",
+        ] {
             assert!(!debug.contains(secret), "{debug}");
         }
-        let out = render("{{env.NEON_API_KEY}} {{env.HOME}} {{env.DATABASE_URL}}", &vars).unwrap();
+        let out = render(
+            "{{env.NEON_API_KEY}} {{env.HOME}} {{env.DATABASE_URL}}",
+            &vars,
+        )
+        .unwrap();
         assert_eq!(
             vars.secrets.redact(&out),
             "**** /home/unit-home postgres://u@h/db?password=****"

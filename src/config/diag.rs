@@ -69,7 +69,12 @@ impl ConfigError {
 impl ConfigError {
     /// The error for `text` with every byte range of `secrets` replaced by `****` in the
     /// source it quotes (problem spans moved along), so a snippet never shows a secret.
-    pub fn masked(path: &str, text: &str, mut problems: Vec<Problem>, secrets: &[Range<usize>]) -> Self {
+    pub fn masked(
+        path: &str,
+        text: &str,
+        mut problems: Vec<Problem>,
+        secrets: &[Range<usize>],
+    ) -> Self {
         let mut masks: Vec<Range<usize>> = secrets
             .iter()
             .filter(|r| r.start < r.end && r.end <= text.len())
@@ -94,8 +99,13 @@ impl ConfigError {
         for m in &masks {
             // Cut at character boundaries only.
             let (start, end) = (
-                (0..=m.start).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0),
-                (m.end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len()),
+                (0..=m.start)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0),
+                (m.end..=text.len())
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(text.len()),
             );
             if start < last {
                 continue;

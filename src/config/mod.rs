@@ -880,7 +880,12 @@ impl Validator<'_> {
             }
             // Only the literal text before the first template can be judged here; the
             // rendered URL is checked again when the provider opens.
-            let literal = url.get_ref().split("{{").next().unwrap_or_default().trim_start();
+            let literal = url
+                .get_ref()
+                .split("{{")
+                .next()
+                .unwrap_or_default()
+                .trim_start();
             let url_like = ["postgres://", "postgresql://"]
                 .iter()
                 .any(|s| literal.starts_with(s) || s.starts_with(literal));

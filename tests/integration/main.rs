@@ -15,6 +15,7 @@ mod cli_config;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
+mod hardening;
 mod hooks;
 mod naming;
 mod neon_provider;
@@ -65,6 +66,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
+    all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
 
