@@ -330,9 +330,9 @@ stages = ["create-neon-database-branch", "key-stage", "migrate", "delete-neon-da
     c.env("NEON_API_KEY", API_KEY);
     let out = run_command(c, &["check"]);
     out.code(exit::CONFIG)
-        .stderr_has("neon-migrate.toml:2:18")
+        .stderr_has("neon-migrate.toml:2:19")
         .stderr_has("`env.NEON_API_KEY` looks like a secret")
-        .stderr_has("e.g. `migrate/{{git.branch}}`");
+        .stderr_has("name the test Neon database branch after other values");
     assert!(!out.stderr.contains(API_KEY), "{out}");
     p.assert_no_test_db_branches();
 }
@@ -348,6 +348,8 @@ fn query_password_and_check_snippets() {
         .config("[provider]\nurl = \"{{env.HARDENING_URL}}\"\n")
         .migration("0001_init.sql", "create table t (id bigint primary key);\n")
         .commit();
+    // A server of one's own has its main database already.
+    p.ensure_main();
     let md = p.path().join("summary.md");
     let md_arg = md.display().to_string();
     let run = |args: &[&str]| {
@@ -488,7 +490,7 @@ query = ""
         (
             "\"\"\n\n[provider]",
             "`neon-database-branch.name` is empty",
-            "e.g. `name = \"migrate/{{git.branch}}\"`",
+            "name the test Neon database branch after the git branch",
         ),
         (
             &format!("\"{long}\"")[..],
