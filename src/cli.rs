@@ -365,7 +365,10 @@ async fn dispatch(cli: Cli) -> i32 {
                 run_with(&config, &git, &pipeline, &outputs).await
             }
             // `--json` promises a report on stdout, also when the run cannot start.
-            Err((f, git)) => f.report(&pipeline, git.as_ref(), json),
+            Err(failure) => {
+                let (f, git) = *failure;
+                f.report(&pipeline, git.as_ref(), json)
+            }
         },
         Command::Hooks { action } => match action {
             HooksAction::Install => crate::hooks::install(&cwd),
@@ -497,21 +500,21 @@ pub fn try_load_config(
 }
 
 fn setup(explicit: Option<&Path>, cwd: &Path) -> Result<(Config, GitInfo), i32> {
-    try_setup(explicit, cwd).map_err(|(f, _)| {
-        eprint!("{}", f.printed);
-        f.code
+    try_setup(explicit, cwd).map_err(|failure| {
+        eprint!("{}", failure.0.printed);
+        failure.0.code
     })
 }
 
-/// [`setup`] without printing the failure (with the git facts when they were found).
-fn try_setup(
-    explicit: Option<&Path>,
-    cwd: &Path,
-) -> Result<(Config, GitInfo), (SetupFailure, Option<GitInfo>)> {
+/// Why [`try_setup`] failed, with the git facts when they were found.
+type SetupError = Box<(SetupFailure, Option<GitInfo>)>;
+
+/// [`setup`] without printing the failure.
+fn try_setup(explicit: Option<&Path>, cwd: &Path) -> Result<(Config, GitInfo), SetupError> {
     let git = match git::discover(cwd) {
         Ok(g) => g,
         Err(e) => {
-            return Err((
+            return Err(Box::new((
                 SetupFailure::simple(
                     exit::GIT,
                     "find-git-repository",
@@ -519,12 +522,12 @@ fn try_setup(
                     Some("neon-migrate names test Neon database branches after the git branch; run it inside a git repository".into()),
                 ),
                 None,
-            ))
+            )))
         }
     };
     match try_load_config(explicit, cwd, Some(&git)) {
         Ok(config) => Ok((config, git)),
-        Err(f) => Err((f, Some(git))),
+        Err(f) => Err(Box::new((f, Some(git)))),
     }
 }
 
