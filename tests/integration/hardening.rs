@@ -555,6 +555,22 @@ query = ""
     );
     run.stderr_has("neon-migrate.toml has 6 problems");
 
+    // A name that renders to nothing is refused at run time too, never called `unnamed`.
+    let p = Project::new("empty_rendered_name")
+        .config("[neon-database-branch]\nname = \"{{env.HARDENING_EMPTY}}\"\n")
+        .commit();
+    let mut c = p.command(&["run", "pre-push", "--json"]);
+    c.env("HARDENING_EMPTY", "//");
+    let out = run_command(c, &["run", "pre-push", "--json"]);
+    out.code(exit::CONFIG);
+    let report = out.json();
+    let message = stage(&report, "name-neon-database-branch")["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("is empty once sanitized"), "{out}");
+    p.assert_no_test_db_branches();
+
     // Outside a git repository, too.
     let dir = tempfile::tempdir().expect("temp dir");
     let mut c = Command::new(BIN);
