@@ -195,6 +195,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    quiet_on_closed_output();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -228,6 +229,33 @@ where
         Err(code) => return code,
     };
     runtime.block_on(dispatch(cli))
+}
+
+/// `neon-migrate plan pre-push | head`: once the reader has gone, printing fails, and
+/// `println!` panics. That is the reader's choice, not our failure: end quietly, with no
+/// panic message (exit 0, as `head` wanted no more). A run still finishes and cleans up
+/// first, because its own output ignores write errors ([`out`]).
+fn quiet_on_closed_output() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(exit::OK);
+        }
+        default(info);
+    }));
+}
+
+/// Prints `text` on stdout, ignoring a reader that has gone (see [`quiet_on_closed_output`]).
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
 /// The async runtime of a command; `Err` is the exit code.
@@ -334,12 +362,16 @@ async fn dispatch(cli: Cli) -> i32 {
             pipeline,
             json,
             summary_md,
-        } => match setup(cli.config.as_deref(), &cwd) {
+        } => match try_setup(cli.config.as_deref(), &cwd) {
             Ok((config, git)) => {
                 let outputs = Outputs::from_env(json, summary_md, Some(&git.root));
                 run_with(&config, &git, &pipeline, &outputs).await
             }
-            Err(code) => code,
+            // `--json` promises a report on stdout, also when the run cannot start.
+            Err(failure) => {
+                let (f, git) = *failure;
+                f.report(&pipeline, git.as_ref(), json)
+            }
         },
         Command::Hooks { action } => match action {
             HooksAction::Install => crate::hooks::install(&cwd),
@@ -359,12 +391,84 @@ async fn dispatch(cli: Cli) -> i32 {
     }
 }
 
+/// Why a command could not start: the exit code, what to print, and the same as one
+/// message with a line per problem (for `run --json`).
+pub struct SetupFailure {
+    pub code: i32,
+    /// The `setup` stage's name in a JSON report.
+    pub stage: &'static str,
+    /// What stderr shows (a config error's snippets included).
+    pub printed: String,
+    pub message: String,
+    pub help: Option<String>,
+    pub details: Vec<String>,
+}
+
+impl SetupFailure {
+    fn simple(code: i32, stage: &'static str, message: String, help: Option<String>) -> Self {
+        let mut printed = format!("error: {message}\n");
+        if let Some(h) = &help {
+            printed.push_str(&format!("  help: {h}\n"));
+        }
+        SetupFailure {
+            code,
+            stage,
+            printed,
+            message,
+            help,
+            details: Vec::new(),
+        }
+    }
+
+    fn config(e: &config::ConfigError) -> Self {
+        let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
+        SetupFailure {
+            code: exit::CONFIG,
+            stage: "load-config",
+            printed: config::diag::render(e, plain),
+            message: e.to_string(),
+            help: Some("fix every problem listed, then run `neon-migrate check` again".into()),
+            details: e.plain_lines(),
+        }
+    }
+
+    /// Prints the failure on stderr, and with `json` its report on stdout; returns the code.
+    pub fn report(self, pipeline: &str, git: Option<&GitInfo>, json: bool) -> i32 {
+        eprint!("{}", self.printed);
+        if json {
+            let r = report::setup_failure(
+                pipeline,
+                git,
+                self.stage,
+                self.code,
+                self.message,
+                self.help,
+                self.details,
+            );
+            println!("{}", report::render_json(&r));
+        }
+        self.code
+    }
+}
+
 /// Loads the config found from `cwd` (or `explicit`), printing problems; `Err` is the exit code.
 pub fn load_config(
     explicit: Option<&Path>,
     cwd: &Path,
     git: Option<&GitInfo>,
 ) -> Result<Config, i32> {
+    try_load_config(explicit, cwd, git).map_err(|f| {
+        eprint!("{}", f.printed);
+        f.code
+    })
+}
+
+/// [`load_config`] without printing the failure.
+pub fn try_load_config(
+    explicit: Option<&Path>,
+    cwd: &Path,
+    git: Option<&GitInfo>,
+) -> Result<Config, SetupFailure> {
     let path = match explicit {
         Some(p) => Some(p.to_owned()),
         None => config::discover(cwd, git.map(|g| g.root.as_path())),
@@ -375,12 +479,7 @@ pub fn load_config(
             .unwrap_or_else(|| cwd.to_owned());
         let config = match config::try_defaults(&root) {
             Ok(c) => c,
-            Err(e) => {
-                let plain =
-                    !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
-                eprint!("{}", config::diag::render(&e, plain));
-                return Err(exit::CONFIG);
-            }
+            Err(e) => return Err(SetupFailure::config(&e)),
         };
         eprintln!(
             "note: no {} found from {} up to {}; using the defaults (embedded Postgres, tool `{}`)",
@@ -393,28 +492,46 @@ pub fn load_config(
     };
     match config::load(&path) {
         Ok(c) => Ok(c),
-        Err(config::LoadError::Io { path, source }) => {
-            eprintln!("error: cannot read {}: {source}", path.display());
-            Err(exit::CONFIG)
-        }
-        Err(config::LoadError::Invalid(e)) => {
-            let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
-            eprint!("{}", config::diag::render(&e, plain));
-            Err(exit::CONFIG)
-        }
+        Err(config::LoadError::Io { path, source }) => Err(SetupFailure::simple(
+            exit::CONFIG,
+            "load-config",
+            format!("cannot read {}: {source}", path.display()),
+            None,
+        )),
+        Err(config::LoadError::Invalid(e)) => Err(SetupFailure::config(&e)),
     }
 }
 
 fn setup(explicit: Option<&Path>, cwd: &Path) -> Result<(Config, GitInfo), i32> {
+    try_setup(explicit, cwd).map_err(|failure| {
+        eprint!("{}", failure.0.printed);
+        failure.0.code
+    })
+}
+
+/// Why [`try_setup`] failed, with the git facts when they were found.
+type SetupError = Box<(SetupFailure, Option<GitInfo>)>;
+
+/// [`setup`] without printing the failure.
+fn try_setup(explicit: Option<&Path>, cwd: &Path) -> Result<(Config, GitInfo), SetupError> {
     let git = match git::discover(cwd) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("error: {e}\n  help: neon-migrate names test Neon database branches after the git branch; run it inside a git repository");
-            return Err(exit::GIT);
+            return Err(Box::new((
+                SetupFailure::simple(
+                    exit::GIT,
+                    "find-git-repository",
+                    e.to_string(),
+                    Some("neon-migrate names test Neon database branches after the git branch; run it inside a git repository".into()),
+                ),
+                None,
+            )))
         }
     };
-    let config = load_config(explicit, cwd, Some(&git))?;
-    Ok((config, git))
+    match try_load_config(explicit, cwd, Some(&git)) {
+        Ok(config) => Ok((config, git)),
+        Err(f) => Err(Box::new((f, Some(git)))),
+    }
 }
 
 fn plan(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> i32 {
@@ -534,10 +651,20 @@ pub async fn open_provider(
     match &config.provider {
         config::ProviderConfig::Local(l) => {
             let url = match &l.url {
-                Some(t) => Some(
-                    crate::template::render(t, &engine::base_vars(&empty_git(), ""))
-                        .map_err(|e| providers::ProviderError::new(format!("provider.url: {e}")))?,
-                ),
+                Some(t) => {
+                    let mut vars = engine::base_vars(&empty_git(), "");
+                    vars.secrets = redactor.clone();
+                    let url = crate::template::render(t, &vars)
+                        .map_err(|e| providers::ProviderError::new(format!("provider.url: {e}")))?;
+                    // Its password, also one given as `?password=…`, is masked everywhere.
+                    redactor.add_url(&url);
+                    crate::pg::check_url_form(&url).map_err(|e| {
+                        providers::ProviderError::new(format!("provider.url: {e}")).help(
+                            "write the server as a URL: `postgresql://USER@HOST:PORT/DATABASE` (the password in `PGPASSWORD`, or in the URL through `{{env.X}}`)",
+                        )
+                    })?;
+                    Some(url)
+                }
                 None => None,
             };
             Ok(Box::new(LocalProvider::open(l, url, redactor).await?))
@@ -592,17 +719,32 @@ pub async fn run(config: &Config, git: &GitInfo, pipeline: &str, json: bool) -> 
 /// Runs a pipeline and produces every output `outputs` asks for; returns the exit code.
 pub async fn run_with(config: &Config, git: &GitInfo, pipeline: &str, outputs: &Outputs) -> i32 {
     let Some(p) = find_pipeline(config, pipeline) else {
+        if outputs.json {
+            let names: Vec<&str> = config.pipelines.keys().map(String::as_str).collect();
+            let r = report::setup_failure(
+                pipeline,
+                Some(git),
+                "find-pipeline",
+                exit::CONFIG,
+                format!("unknown pipeline `{pipeline}`"),
+                Some(config::diag::suggest(pipeline, "pipelines", &names)),
+                Vec::new(),
+            );
+            println!("{}", report::render_json(&r));
+        }
         return exit::CONFIG;
     };
     let redactor = Redactor::new();
     let provider = match open_provider(config, &redactor).await {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
-            if let Some(h) = e.help {
-                eprintln!("  help: {}", redactor.redact(&h));
-            }
-            return exit::PROVIDER;
+            let failure = SetupFailure::simple(
+                exit::PROVIDER,
+                "open-provider",
+                redactor.redact(&e.message),
+                e.help.map(|h| redactor.redact(&h)),
+            );
+            return failure.report(pipeline, Some(git), outputs.json);
         }
     };
     let live = crate::output::Live::new(outputs.style);
@@ -623,13 +765,13 @@ pub async fn run_with(config: &Config, git: &GitInfo, pipeline: &str, outputs: &
     };
     drop(live);
     if outputs.json {
-        println!("{}", report::render_json(report));
+        out(&format!("{}\n", report::render_json(report)));
     } else {
         let footer = report::render_footer(report);
         if outputs.style.color {
-            print!("{}", crate::output::colorize(&footer));
+            out(&crate::output::colorize(&footer));
         } else {
-            print!("{footer}");
+            out(&footer);
         }
     }
     crate::output::finish(report, config, outputs);

@@ -549,7 +549,9 @@ pub fn finish(r: &Report, config: &crate::config::Config, outputs: &Outputs) {
             if outputs.json {
                 eprintln!("{lines}");
             } else {
-                println!("{lines}");
+                // A reader that has gone does not change the run's verdict.
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "{lines}");
             }
         }
     }

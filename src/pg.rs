@@ -136,6 +136,32 @@ pub fn database_of(url: &str) -> Option<String> {
     (!db.is_empty()).then(|| percent_decode(db))
 }
 
+/// Checks that `url` is a `postgres://` or `postgresql://` URL. A key=value connection string
+/// (`host=… dbname=…`) is refused with a clear message: the local provider derives the URL of
+/// every test Neon database branch from the server URL by replacing its database. The message
+/// never quotes the value (it may hold a password).
+pub fn check_url_form(url: &str) -> Result<(), String> {
+    let t = url.trim();
+    if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+        return Ok(());
+    }
+    if t.is_empty() {
+        return Err("the URL is empty".into());
+    }
+    let conninfo = t
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.split_once('='))
+        .is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if conninfo {
+        Err("a key=value connection string (`host=… dbname=…`) is not supported; neon-migrate needs a `postgresql://` URL".into())
+    } else {
+        Err("not a `postgres://` or `postgresql://` URL".into())
+    }
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters (URL paths, query values).
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -289,6 +289,53 @@ pub fn render_human(r: &Report) -> String {
     out
 }
 
+/// The report of a run that could not start (the config is invalid, no git repository, an
+/// unknown pipeline, a provider that cannot be opened): one failed `setup` stage named
+/// `stage` whose error says why, `details` listing every problem. `--json` prints it, so a
+/// CI script always gets a report to read.
+pub fn setup_failure(
+    pipeline: &str,
+    git: Option<&crate::git::GitInfo>,
+    stage: &str,
+    exit_code: i32,
+    message: String,
+    help: Option<String>,
+    details: Vec<String>,
+) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        pipeline: pipeline.to_owned(),
+        git: GitSection {
+            branch: git.map(|g| g.branch.clone()).unwrap_or_default(),
+            sha: git.map(|g| g.sha.clone()).unwrap_or_default(),
+            detached: git.is_some_and(|g| g.detached),
+        },
+        neon_database_branch: DbBranchSection::default(),
+        provider: String::new(),
+        tool: String::new(),
+        reaped: Vec::new(),
+        stages: vec![StageReport {
+            name: stage.to_owned(),
+            kind: "setup".into(),
+            status: StageStatus::Failed,
+            duration_ms: 0,
+            summary: message.lines().next().unwrap_or_default().to_owned(),
+            details,
+            checks: Vec::new(),
+            results: Vec::new(),
+            error: Some(StageError {
+                message,
+                help,
+                output: None,
+            }),
+        }],
+        restore_point: None,
+        outcome: Outcome::Failed,
+        exit_code,
+        duration_ms: 0,
+    }
+}
+
 /// The whole report as pretty JSON.
 pub fn render_json(r: &Report) -> String {
     serde_json::to_string_pretty(r).expect("report serializes")

@@ -91,8 +91,23 @@ impl Redactor {
     }
 }
 
-/// The password part of `scheme://user:password@host…`, if any (still percent-encoded).
+/// The password of a connection string, if any (still percent-encoded): the one of
+/// `scheme://user:password@host…`, else a `password=…` parameter in the URL's query, or in a
+/// key=value connection string (`host=h password=…`).
 pub fn url_password(url: &str) -> Option<String> {
+    if let Some(p) = userinfo_password(url) {
+        return Some(p);
+    }
+    let range = password_params(url).into_iter().next()?;
+    let value = &url[range];
+    let value = value
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or(value);
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn userinfo_password(url: &str) -> Option<String> {
     let rest = &url[url.find("://")? + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
@@ -103,8 +118,47 @@ pub fn url_password(url: &str) -> Option<String> {
     (!password.is_empty()).then(|| password.to_owned())
 }
 
-/// Masks the password of every `scheme://user:password@` occurrence in free text.
+/// Byte ranges of the values of `password=…` parameters in `text` (any case; in a URL query,
+/// a key=value connection string or free text): the key starts the text or follows
+/// whitespace, `?`, `&`, `;`, `,` or `(`. A value in single quotes runs to the closing quote.
+fn password_params(text: &str) -> Vec<std::ops::Range<usize>> {
+    const KEY: &str = "password=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find(KEY) {
+        let key = from + pos;
+        let start = key + KEY.len();
+        from = start;
+        let boundary = text[..key]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || matches!(c, '?' | '&' | ';' | ',' | '('));
+        if !boundary {
+            continue;
+        }
+        let rest = &text[start..];
+        let len = if let Some(quoted) = rest.strip_prefix('\'') {
+            quoted.find('\'').map(|i| i + 2).unwrap_or(rest.len())
+        } else {
+            rest.find(|c: char| {
+                c.is_whitespace() || matches!(c, '&' | '#' | '"' | '`' | '<' | '>' | ')')
+            })
+            .unwrap_or(rest.len())
+        };
+        if len > 0 {
+            out.push(start..start + len);
+            from = start + len;
+        }
+    }
+    out
+}
+
+/// Masks the password of every `scheme://user:password@` occurrence in free text, and the
+/// value of every `password=…` parameter (URL queries, key=value connection strings).
 pub fn mask_url_passwords(text: &str) -> String {
+    let text = mask_password_params(text);
+    let text = text.as_str();
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
@@ -126,6 +180,22 @@ pub fn mask_url_passwords(text: &str) -> String {
         }
     }
     out.push_str(rest);
+    out
+}
+
+fn mask_password_params(text: &str) -> String {
+    let ranges = password_params(text);
+    if ranges.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in ranges {
+        out.push_str(&text[last..r.start]);
+        out.push_str(MASK);
+        last = r.end;
+    }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -160,6 +230,41 @@ mod tests {
         let text = "key=s3cr3t/p@ss url=postgres://u:s3cr3t%2Fp%40ss@h/db";
         let out = r.redact(text);
         assert!(!out.contains("s3cr3t"), "{out}");
+    }
+
+    #[test]
+    fn masks_password_parameters_of_urls_and_connection_strings() {
+        let cases = [
+            (
+                "postgres://u@h:5432/db?sslmode=require&password=qpw1",
+                "postgres://u@h:5432/db?sslmode=require&password=****",
+            ),
+            (
+                "postgres://u@h/db?PASSWORD=qpw2&x=1",
+                "postgres://u@h/db?PASSWORD=****&x=1",
+            ),
+            (
+                "host=h password='a b c' dbname=x",
+                "host=h password=**** dbname=x",
+            ),
+            ("host=h password=kv3", "host=h password=****"),
+            // Not a parameter: part of a longer word.
+            ("PGPASSWORD=x mypassword=y", "PGPASSWORD=x mypassword=y"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(mask_url_passwords(input), want, "input: {input}");
+        }
+        assert_eq!(
+            url_password("postgres://u@h/db?password=qpw1").as_deref(),
+            Some("qpw1")
+        );
+        assert_eq!(
+            url_password("host=h password='a b' dbname=x").as_deref(),
+            Some("a b")
+        );
+        let r = Redactor::new();
+        r.add_url("postgres://u@h/db?password=s3cr3t%2Fq");
+        assert_eq!(r.redact("pw s3cr3t/q and s3cr3t%2Fq"), "pw **** and ****");
     }
 
     #[test]

@@ -66,6 +66,66 @@ impl ConfigError {
     }
 }
 
+impl ConfigError {
+    /// The error for `text` with every byte range of `secrets` replaced by `****` in the
+    /// source it quotes (problem spans moved along), so a snippet never shows a secret.
+    pub fn masked(
+        path: &str,
+        text: &str,
+        mut problems: Vec<Problem>,
+        secrets: &[Range<usize>],
+    ) -> Self {
+        let mut masks: Vec<Range<usize>> = secrets
+            .iter()
+            .filter(|r| r.start < r.end && r.end <= text.len())
+            .cloned()
+            .collect();
+        masks.sort_by_key(|r| r.start);
+        masks.dedup_by(|b, a| b.start < a.end);
+        let mask = crate::secret::MASK;
+        let remap = |off: usize| -> usize {
+            let mut shift: isize = 0;
+            for m in &masks {
+                if off >= m.end {
+                    shift += mask.len() as isize - m.len() as isize;
+                } else if off > m.start {
+                    return (m.start as isize + shift) as usize + mask.len().min(off - m.start);
+                }
+            }
+            (off as isize + shift) as usize
+        };
+        let mut source = String::with_capacity(text.len());
+        let mut last = 0;
+        for m in &masks {
+            // Cut at character boundaries only.
+            let (start, end) = (
+                (0..=m.start)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0),
+                (m.end..=text.len())
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(text.len()),
+            );
+            if start < last {
+                continue;
+            }
+            source.push_str(&text[last..start]);
+            source.push_str(mask);
+            last = end;
+        }
+        source.push_str(&text[last..]);
+        for p in &mut problems {
+            p.span = remap(p.span.start)..remap(p.span.end).max(remap(p.span.start));
+        }
+        ConfigError {
+            path: path.to_owned(),
+            source_text: Arc::new(source),
+            problems,
+        }
+    }
+}
+
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];

@@ -12,7 +12,6 @@ pub(crate) mod raw;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use raw::{RawCommand, RawConfig, RawPipeline, RawStage, S};
@@ -30,6 +29,9 @@ pub const DEFAULT_NAME_TEMPLATE: &str = "migrate/{{git.branch}}";
 pub const DEFAULT_TTL: Duration = Duration::from_secs(4 * 3600);
 /// Longest TTL accepted (Neon's own limit for `expires_at` is 30 days).
 pub const MAX_TTL: Duration = Duration::from_secs(30 * 86_400);
+/// The longest PostgreSQL identifier, in bytes (NAMEDATALEN - 1).
+pub const MAX_IDENTIFIER_BYTES: usize = 63;
+
 /// Default timeout of the migration tool.
 pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Default timeout of shell stages.
@@ -572,11 +574,7 @@ pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError>
         source: text,
         doc: doc.as_ref().map(|d| d.as_table()),
         problems: Vec::new(),
-    };
-    let fail = |problems: Vec<Problem>| ConfigError {
-        path: name.to_owned(),
-        source_text: Arc::new(text.to_owned()),
-        problems,
+        secrets: Vec::new(),
     };
 
     // Layer 1 + 2: syntax and structure; unknown keys are collected, not fatal.
@@ -596,7 +594,7 @@ pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError>
                 .label("cannot read this")
                 .help("see neon-migrate.toml.example for every key and its type");
             v.problems.insert(0, problem);
-            return Err(fail(v.problems));
+            return Err(ConfigError::masked(name, text, v.problems, &v.secrets));
         }
     };
 
@@ -606,7 +604,8 @@ pub fn parse(name: &str, text: &str, root: &Path) -> Result<Config, ConfigError>
         Ok(config)
     } else {
         v.problems.sort_by_key(|p| p.span.start);
-        Err(fail(v.problems))
+        // Snippets never show a secret written in the file.
+        Err(ConfigError::masked(name, text, v.problems, &v.secrets))
     }
 }
 
@@ -641,6 +640,8 @@ struct Validator<'s> {
     /// The document with spans, to point at keys (serde only spans values).
     doc: Option<&'s toml_edit::Table>,
     problems: Vec<Problem>,
+    /// Byte ranges of secrets written in the file, masked in every snippet.
+    secrets: Vec<Range<usize>>,
 }
 
 fn span<T>(s: &S<T>) -> Range<usize> {
@@ -710,6 +711,29 @@ impl Validator<'_> {
                 default
             }
         }
+    }
+
+    /// A duration that must not be zero (a timeout of `0s` would fail every run).
+    fn timeout(&mut self, s: &Option<S<String>>, what: &str, default: Duration) -> Duration {
+        let d = self.duration(s, what, default);
+        if let Some(given) = s.as_ref().filter(|_| d.is_zero()) {
+            if duration::parse(given.get_ref()).is_ok() {
+                self.push(
+                    Problem::new(
+                        "config::duration",
+                        span(given),
+                        format!("`{what}` is zero: everything would time out at once"),
+                    )
+                    .label("zero")
+                    .help(format!(
+                        "give a positive duration, e.g. `{}` (the default)",
+                        duration::format(default)
+                    )),
+                );
+            }
+            return default;
+        }
+        d
     }
 
     fn template(&mut self, s: &S<String>, scope: Scope, what: &str) {
@@ -820,7 +844,25 @@ impl Validator<'_> {
         let name_template = match &rb.name {
             Some(n) => {
                 self.template(n, Scope::DbBranchName, "neon-database-branch.name");
-                n.get_ref().clone()
+                let text = n.get_ref();
+                let fixed = !text.contains("{{");
+                if fixed
+                    && crate::naming::sanitize(text, crate::naming::MAX_LEN) == "unnamed"
+                    && !text.to_ascii_lowercase().contains("unnamed")
+                {
+                    self.push(
+                        Problem::new(
+                            "config::name",
+                            span(n),
+                            "`neon-database-branch.name` is empty (once sanitized, nothing is left of it)",
+                        )
+                        .label("no name in here")
+                        .help(format!(
+                            "name the test Neon database branch after the git branch, e.g. `name = \"{DEFAULT_NAME_TEMPLATE}\"` (the default)"
+                        )),
+                    );
+                }
+                text.clone()
             }
             None => DEFAULT_NAME_TEMPLATE.to_owned(),
         };
@@ -847,11 +889,64 @@ impl Validator<'_> {
         }
         if let Some(url) = &rp.url {
             self.template(url, Scope::Command, "provider.url");
-            if crate::secret::url_password(url.get_ref()).is_some() {
+            let literal_password = crate::secret::url_password(url.get_ref())
+                .filter(|p| !(p.starts_with("{{") && p.ends_with("}}")));
+            if let Some(password) = &literal_password {
+                let sp = span(url);
+                let at = self
+                    .source
+                    .get(sp.clone())
+                    .and_then(|v| v.find(password.as_str()))
+                    .map(|off| sp.start + off..sp.start + off + password.len())
+                    .unwrap_or(sp);
+                self.secrets.push(at);
+            }
+            // Only the literal text before the first template can be judged here; the
+            // rendered URL is checked again when the provider opens.
+            let literal = url
+                .get_ref()
+                .split("{{")
+                .next()
+                .unwrap_or_default()
+                .trim_start();
+            let url_like = ["postgres://", "postgresql://"]
+                .iter()
+                .any(|s| literal.starts_with(s) || s.starts_with(literal));
+            if !url_like {
+                let why = crate::pg::check_url_form(literal).err().unwrap_or_default();
+                self.push(
+                    Problem::new("config::url", span(url), format!("`provider.url`: {why}"))
+                        .label("not a postgresql:// URL")
+                        .help("write the server as a URL, e.g. `url = \"postgresql://USER@HOST:5432/DATABASE\"`, with the password in `PGPASSWORD` or through `{{env.X}}`"),
+                );
+            }
+            if literal_password.is_some() {
                 self.push(
                     Problem::new("config::secret", span(url), "a password is written in `provider.url`")
                         .label("secret in the repository")
                         .help("secrets do not go in the repository: write `url = \"{{env.DATABASE_URL}}\"` and set the variable"),
+                );
+            }
+        }
+        if let Some(m) = &rp.main_database {
+            let db = m.get_ref();
+            let problem = if db.trim().is_empty() {
+                Some("`main-database` is empty".to_owned())
+            } else if db.len() > MAX_IDENTIFIER_BYTES {
+                Some(format!(
+                    "`main-database` is {} bytes long; PostgreSQL names are at most {MAX_IDENTIFIER_BYTES} bytes",
+                    db.len()
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                self.push(
+                    Problem::new("config::main-database", span(m), message)
+                        .label("not a usable database name")
+                        .help(format!(
+                            "give the name of the database that plays the main Neon database branch, 1 to {MAX_IDENTIFIER_BYTES} bytes (PostgreSQL would cut a longer one, and then not find it)"
+                        )),
                 );
             }
         }
@@ -865,6 +960,7 @@ impl Validator<'_> {
             _ => BusyParent::Fail,
         };
         if let Some(key) = &rp.api_key {
+            self.secrets.push(span(key));
             self.push(
                 Problem::new("config::secret", span(key), "an API key is written in `neon-migrate.toml`")
                     .label("secret in the repository")
@@ -941,7 +1037,7 @@ impl Validator<'_> {
                 );
             }
         }
-        let operation_timeout = self.duration(
+        let operation_timeout = self.timeout(
             &rp.operation_timeout,
             "provider.operation-timeout",
             DEFAULT_OPERATION_TIMEOUT,
@@ -1014,6 +1110,31 @@ impl Validator<'_> {
                 );
                 continue;
             };
+            if query.get_ref().trim().is_empty() {
+                self.push(
+                    Problem::new(
+                        "config::check",
+                        span(query),
+                        format!("SQL check `{name}` has an empty `query`"),
+                    )
+                    .label("no SQL here")
+                    .help("write the query the check runs, e.g. `query = \"select count(*) = 0 from orders where total < 0\"`"),
+                );
+            }
+            if let Some(r) = c.expect_rows.as_ref().filter(|r| *r.get_ref() < 0) {
+                self.push(
+                    Problem::new(
+                        "config::check",
+                        span(r),
+                        format!(
+                            "SQL check `{name}`: `expect-rows = {}` can never match",
+                            r.get_ref()
+                        ),
+                    )
+                    .label("a negative row count")
+                    .help("`expect-rows` is the number of rows the query must return: 0 or more"),
+                );
+            }
             let given = [
                 c.expect_rows.is_some(),
                 c.expect_value.is_some(),
@@ -1382,7 +1503,7 @@ impl Validator<'_> {
             query: q.get_ref().clone(),
             migration_files: strings(&rt.migration_files).unwrap_or_default(),
         });
-        let timeout = self.duration(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
+        let timeout = self.timeout(&rt.timeout, "tool.timeout", DEFAULT_TOOL_TIMEOUT);
         let env = self.env(&rt.env, &["tool", "env"]);
         ToolConfig {
             name: tool_name,
@@ -1535,7 +1656,11 @@ impl Validator<'_> {
         if !self.one_of(kind, STAGE_KINDS, "stage kind") {
             return None;
         }
-        let timeout = self.duration(&rs.timeout, "timeout", DEFAULT_SHELL_TIMEOUT);
+        let timeout = self.timeout(
+            &rs.timeout,
+            &format!("stages.{name}.timeout"),
+            DEFAULT_SHELL_TIMEOUT,
+        );
         let env = self.env(&rs.env, &["stages", name, "env"]);
         let stage_kind = match kind.get_ref().as_str() {
             "shell" => {

@@ -129,13 +129,23 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
         timestamp: crate::providers::local::rfc3339(Utc::now()),
         db_branch: None,
         env: std::env::vars().collect(),
+        secrets: Redactor::new(),
     }
 }
 
 /// The test Neon database branch name for this run: the template rendered, then sanitized.
 pub fn db_branch_name(config: &Config, vars: &Vars) -> Result<String, String> {
     let raw = template::render(&config.db_branch.name_template, vars)?;
-    Ok(crate::naming::sanitize(&raw, crate::naming::MAX_LEN))
+    let name = crate::naming::sanitize(&raw, crate::naming::MAX_LEN);
+    // `sanitize` falls back to "unnamed": a run must not share such a name with others.
+    if name == "unnamed" && !raw.to_ascii_lowercase().contains("unnamed") {
+        return Err(format!(
+            "the test Neon database branch name `{}` is empty once sanitized (template `{}`)",
+            vars.secrets.redact(&raw),
+            config.db_branch.name_template
+        ));
+    }
+    Ok(name)
 }
 
 /// Runs `pipeline`. `cancel` turning `true` interrupts the current stage; cleanup still runs.
@@ -149,7 +159,9 @@ pub async fn run(
     mut cancel: watch::Receiver<bool>,
 ) -> Result<Report, RunFailed> {
     let started = Instant::now();
-    let vars = base_vars(git, &pipeline.name);
+    let mut vars = base_vars(git, &pipeline.name);
+    // Secret values the templates take are masked by this run's redactor.
+    vars.secrets = redactor.clone();
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         pipeline: pipeline.name.clone(),

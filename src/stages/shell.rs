@@ -8,7 +8,7 @@ use crate::template;
 use crate::tools::command::render_spec;
 
 pub async fn run(ctx: &mut RunContext<'_>, stage: &ShellStage) -> StageResult {
-    let spec =
+    let rendered =
         render_spec(&stage.run, &ctx.vars).map_err(|e| StageFailure::new(exit::CONFIG, e))?;
     let mut env = Vec::new();
     for (k, v) in &stage.env {
@@ -20,13 +20,15 @@ pub async fn run(ctx: &mut RunContext<'_>, stage: &ShellStage) -> StageResult {
     if let (Some(b), false) = (&ctx.db_branch, ctx.deleted) {
         env.push(("DATABASE_URL".into(), b.url.expose().clone()));
     }
+    env.extend(rendered.env);
+    let shown = ctx.redactor.redact(&rendered.shown);
     let cmd = Cmd {
-        spec: spec.clone(),
+        spec: rendered.spec,
+        shown: rendered.shown,
         env,
         cwd: ctx.config.root.clone(),
         timeout: stage.timeout,
     };
-    let shown = ctx.redactor.redact(&spec.display());
     let out = runner::run(&cmd, &ctx.redactor)
         .await
         .map_err(|e| StageFailure::new(exit::STAGE_FAILED, e.to_string()))?;

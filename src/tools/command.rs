@@ -29,15 +29,41 @@ impl CommandTool {
     }
 }
 
-/// Renders every part of a command spec.
-pub fn render_spec(spec: &CommandSpec, vars: &template::Vars) -> Result<CommandSpec, String> {
+/// A command spec with its templates rendered.
+#[derive(Debug, Clone)]
+pub struct RenderedSpec {
+    /// What runs. In a shell string every template variable is a reference to one of `env`
+    /// (see [`template::render_shell`]): a git branch named `x$(rm -rf ~)` is text, not code.
+    pub spec: CommandSpec,
+    /// The command with the values written in, for reports (not yet redacted).
+    pub shown: String,
+    /// Environment variables the shell string refers to.
+    pub env: Vec<(String, String)>,
+}
+
+/// Renders every part of a command spec. Argv parts are rendered as text (no shell reads
+/// them); a shell string gets its values through the environment.
+pub fn render_spec(spec: &CommandSpec, vars: &template::Vars) -> Result<RenderedSpec, String> {
     Ok(match spec {
-        CommandSpec::Argv(v) => CommandSpec::Argv(
-            v.iter()
+        CommandSpec::Argv(v) => {
+            let parts: Vec<String> = v
+                .iter()
                 .map(|p| template::render(p, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        CommandSpec::Shell(s) => CommandSpec::Shell(template::render(s, vars)?),
+                .collect::<Result<_, _>>()?;
+            RenderedSpec {
+                shown: parts.join(" "),
+                spec: CommandSpec::Argv(parts),
+                env: Vec::new(),
+            }
+        }
+        CommandSpec::Shell(s) => {
+            let r = template::render_shell(s, vars)?;
+            RenderedSpec {
+                spec: CommandSpec::Shell(r.exec),
+                shown: r.shown,
+                env: r.env,
+            }
+        }
     })
 }
 
@@ -64,7 +90,7 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
             b.url = u.for_tool(&tool.handoff.drop_params).render();
         }
     }
-    let spec = render_spec(spec, &vars).map_err(ToolError::new)?;
+    let rendered = render_spec(spec, &vars).map_err(ToolError::new)?;
     let mut env: Vec<(String, String)> = base;
     for (k, v) in &tool.env {
         env.push((
@@ -85,8 +111,10 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
     }
     // Explicit variables win over anything the project's own files set.
     env.extend(explicit);
+    env.extend(rendered.env);
     Ok(Cmd {
-        spec,
+        spec: rendered.spec,
+        shown: rendered.shown,
         env,
         cwd: tool.working_dir.clone(),
         timeout: tool.timeout,
@@ -183,7 +211,7 @@ impl Tool for CommandTool {
             (Some(b), Ok(Some(a))) => self.applied(ctx, b.rows(), a.rows()),
             _ => Vec::new(),
         };
-        let shown = ctx.redactor.redact(&cmd.spec.display());
+        let shown = ctx.redactor.redact(&cmd.shown);
         if !out.success() {
             if let Some(why) = presets::start_failure(&out.output, out.code) {
                 return Err(start_error(ctx, &shown, &out, why, applied));
@@ -363,7 +391,7 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
         return Err(ToolError {
             message: format!(
                 "`{}` {} on {}",
-                ctx.redactor.redact(&cmd.spec.display()),
+                ctx.redactor.redact(&cmd.shown),
                 out.describe(cmd.timeout),
                 ctx.target.name
             ),

@@ -57,9 +57,15 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
     })?;
     let mut migrations: Vec<(u128, Migration)> = Vec::new();
     let mut bad = Vec::new();
+    let mut miscased = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         let file = entry.file_name().to_string_lossy().into_owned();
+        // `0003_x.SQL` looks like a migration but is not read: say so rather than skip it.
+        if file.to_ascii_lowercase().ends_with(".sql") && !file.ends_with(".sql") {
+            miscased.push(file);
+            continue;
+        }
         if !file.ends_with(".sql") || file.ends_with(".down.sql") || !path.is_file() {
             continue;
         }
@@ -83,6 +89,27 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
                 transactional,
             },
         ));
+    }
+    if !miscased.is_empty() {
+        miscased.sort();
+        let renamed: Vec<String> = miscased
+            .iter()
+            .map(|f| format!("{}.sql", &f[..f.len() - 4]))
+            .collect();
+        return Err(ToolError::new(format!(
+            "migration files in {} end in `.sql` spelled in another case, and the sql tool reads only lower-case `.sql`: {}",
+            dir.display(),
+            miscased.join(", ")
+        ))
+        .help(format!(
+            "rename them ({}), so that they run instead of being skipped",
+            miscased
+                .iter()
+                .zip(&renamed)
+                .map(|(a, b)| format!("`{a}` → `{b}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     if !bad.is_empty() {
         bad.sort();

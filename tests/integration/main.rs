@@ -15,6 +15,7 @@ mod cli_config;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
+mod hardening;
 mod hooks;
 mod layouts;
 mod naming;
@@ -69,6 +70,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(tools::tests());
     all.extend(proof::tests());
     all.extend(layouts::tests());
+    all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
 

@@ -400,25 +400,41 @@ fn free_port() -> Result<u16, ProviderError> {
         .port())
 }
 
+/// The last 20 lines of the server's log.
+fn log_tail(dir: &Path) -> String {
+    let log = fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 fn start(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError> {
     let log = dir.join("server.log");
     // A new process group: Ctrl-C in the terminal must not reach the server we leave running.
+    // `-w`: pg_ctl waits until the server accepts connections and notices at once when the
+    // postmaster it started has exited (a bad setting, a busy port), instead of our waiting
+    // out the whole timeout.
     let out = command(bin, "pg_ctl", dir, r)
         .arg("-D")
         .arg(dir.join("data"))
         .arg("-l")
         .arg(&log)
-        .args(["-W", "start"])
+        .args(["-w", "-t", "60", "start"])
         .stdin(Stdio::null())
         .process_group(0)
         .output()
         .map_err(|e| ProviderError::new(format!("cannot run pg_ctl: {e}")))?;
     if !out.status.success() {
         return Err(ProviderError::new(format!(
-            "pg_ctl could not start the embedded PostgreSQL in {}:\n{}{}",
+            "pg_ctl could not start the embedded PostgreSQL in {}:\n{}{}last lines of {}:\n{}",
             dir.display(),
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out.stderr),
+            log.display(),
+            log_tail(dir)
+        ))
+        .help(format!(
+            "the server's log says why; fix that, or remove {} to let neon-migrate make a new embedded cluster",
+            dir.display()
         )));
     }
     Ok(())
@@ -433,19 +449,10 @@ fn wait_ready(dir: &Path, port: u16) -> Result<(), ProviderError> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let log = fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-    let tail: Vec<&str> = log
-        .lines()
-        .rev()
-        .take(20)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
     Err(ProviderError::new(format!(
         "the embedded PostgreSQL did not become ready within 60 s; last lines of {}:\n{}",
         dir.join("server.log").display(),
-        tail.join("\n")
+        log_tail(dir)
     )))
 }
 
