@@ -149,7 +149,7 @@ fn given(cmd: &Cmd) -> String {
         .env
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| *k != "PGOPTIONS")
+        .filter(|k| *k != "PGOPTIONS" && !k.starts_with("NEON_MIGRATE_VAR_"))
         .collect();
     crate::report::collapse(&names, 12)
 }
