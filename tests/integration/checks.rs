@@ -314,7 +314,7 @@ fn sql_assertion() {
     assert_eq!(f["severity"], "error");
     assert_eq!(
         text(stage(&report, "checks"), "summary"),
-        "1 of 5 check(s) failed: sql"
+        "1 of 5 check(s) failed: sql; 1 NOT RUN: reversible"
     );
 
     let p = reconfigure(p, &sql_config("101"));
@@ -784,7 +784,7 @@ fn failures_aggregate() {
     assert_eq!(stage(&report, "checks")["status"], "failed");
     assert_eq!(
         text(stage(&report, "checks"), "summary"),
-        "2 of 4 check(s) failed: lint, data"
+        "2 of 4 check(s) failed: lint, data; 1 NOT RUN: reversible"
     );
 
     // A dropped table trips three checks at once, and a failing assertion a fourth.
@@ -1118,6 +1118,10 @@ fn locks_create_index() {
         },
     );
     out.stdout_has("· public.ledger: strongest lock SHARE for ~");
+    // The schema check says what changed, not how the engine would build it: the locks check
+    // just saw the index built without CONCURRENTLY.
+    out.stdout_has("· CREATE INDEX ledger_label_idx ON public.ledger")
+        .stdout_lacks("CREATE INDEX CONCURRENTLY ledger_label_idx");
     // Only lint fails: the SHARE lock is a warning, whatever its length.
     assert_statuses(
         &report,

@@ -1378,7 +1378,7 @@ busy-parent = "golden-template"
 
 [tool]
 name = "logger"
-command = "true"
+command = 'psql "$DATABASE_URL" -qc "select 1"'
 apply-command = 'echo "$NM_RUN start $(date +%s%N)" >> "$NM_LOG"; sleep 0.3; echo "$NM_RUN end $(date +%s%N)" >> "$NM_LOG"'
 
 [apply]

@@ -14,7 +14,12 @@ pub const TESTS: &[(&str, fn())] = &[(
 const LEAKY: &str = r#"echo "env $DATABASE_URL"; echo "template {{neon_database_branch.url}}"; p=${DATABASE_URL#*://postgres:}; echo "bare ${p%%@*}"; echo "stderr $DATABASE_URL" >&2"#;
 
 fn config(tool_fails: bool) -> String {
-    let exit = if tool_fails { "exit 3" } else { "true" };
+    // A passing tool must show it worked on the test Neon database branch: it connects.
+    let exit = if tool_fails {
+        "exit 3"
+    } else {
+        r#"psql "$DATABASE_URL" -qc "select 1""#
+    };
     format!(
         r#"
 [tool]
