@@ -91,6 +91,8 @@ pub struct LocalConfig {
     /// Folder of the embedded cluster (default: per-user cache folder).
     pub data_dir: Option<PathBuf>,
     pub busy_parent: BusyParent,
+    /// The role the tool (and every check) gets on a test Neon database branch.
+    pub tool_role: ToolRole,
 }
 
 /// Default base URL of the Neon API.
@@ -115,6 +117,17 @@ pub struct NeonConfig {
     pub database: String,
     pub role: String,
     pub operation_timeout: Duration,
+}
+
+/// The role a test Neon database branch's URL carries on the `local` provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolRole {
+    /// A role of its own that owns the copy and nothing else (like Neon's `neondb_owner`).
+    #[default]
+    CopyOwner,
+    /// The server URL's own role (on the embedded Postgres, its superuser).
+    Server,
 }
 
 /// What to do when the parent database has other sessions (they block a template copy).
@@ -454,7 +467,13 @@ pub const STAGE_KINDS: &[&str] = &[
     "shell",
 ];
 const PROVIDER_KINDS: &[&str] = &["local", "neon"];
-const LOCAL_ONLY: &[&str] = &["url", "main-database", "data-dir", "busy-parent"];
+const LOCAL_ONLY: &[&str] = &[
+    "url",
+    "main-database",
+    "data-dir",
+    "busy-parent",
+    "tool-role",
+];
 const NEON_ONLY: &[&str] = &[
     "project-id",
     "api-key-env",
@@ -465,6 +484,7 @@ const NEON_ONLY: &[&str] = &[
     "operation-timeout",
 ];
 const BUSY_PARENT: &[&str] = &["fail", "golden-template"];
+const TOOL_ROLES: &[&str] = &["copy-owner", "server"];
 
 /// Finds `neon-migrate.toml` from `start` up to `stop` (the git root), inclusive.
 pub fn discover(start: &Path, stop: Option<&Path>) -> Option<PathBuf> {
@@ -841,6 +861,12 @@ impl Validator<'_> {
             }
             _ => BusyParent::Fail,
         };
+        let tool_role = match &rp.tool_role {
+            Some(r) if self.one_of(r, TOOL_ROLES, "tool role") && r.get_ref() == "server" => {
+                ToolRole::Server
+            }
+            _ => ToolRole::CopyOwner,
+        };
         if let Some(key) = &rp.api_key {
             self.push(
                 Problem::new("config::secret", span(key), "an API key is written in `neon-migrate.toml`")
@@ -852,11 +878,12 @@ impl Validator<'_> {
         }
         let is_neon = rp.kind.as_ref().is_some_and(|k| k.get_ref() == "neon");
         // Keys of the other provider kind are mistakes, not silently ignored settings.
-        let given: [(&str, Option<Range<usize>>); 11] = [
+        let given: [(&str, Option<Range<usize>>); 12] = [
             ("url", rp.url.as_ref().map(span)),
             ("main-database", rp.main_database.as_ref().map(span)),
             ("data-dir", rp.data_dir.as_ref().map(span)),
             ("busy-parent", rp.busy_parent.as_ref().map(span)),
+            ("tool-role", rp.tool_role.as_ref().map(span)),
             ("project-id", rp.project_id.as_ref().map(span)),
             ("api-key-env", rp.api_key_env.as_ref().map(span)),
             ("api-host", rp.api_host.as_ref().map(span)),
@@ -945,11 +972,19 @@ impl Validator<'_> {
                 operation_timeout,
             })
         } else {
+            // Without `url` (the embedded Postgres), every repository gets a main database of
+            // its own; with one, the URL's database is the default (see LocalProvider::open).
+            let main_database = match (&rp.main_database, &rp.url) {
+                (Some(m), _) => Some(m.get_ref().clone()),
+                (None, None) => Some(crate::providers::local::role::default_main_database(root)),
+                (None, Some(_)) => None,
+            };
             ProviderConfig::Local(LocalConfig {
                 url: rp.url.map(|u| u.into_inner()),
-                main_database: rp.main_database.map(|m| m.into_inner()),
+                main_database,
                 data_dir: rp.data_dir.map(|d| root.join(d.into_inner())),
                 busy_parent,
+                tool_role,
             })
         };
 
