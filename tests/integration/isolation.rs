@@ -1,0 +1,195 @@
+//! Isolation of the test Neon database branch on the `local` provider: a migration on a git
+//! branch runs with a role that owns its copy and nothing else, so it cannot drop, rename or
+//! reconfigure the main database, reconfigure the server, end other sessions, or connect to
+//! any other database — and `tool-role = "server"` is the documented way out.
+
+use neon_migrate::exit;
+use neon_migrate::pg;
+use neon_migrate::providers::local::role;
+use neon_migrate::secret::Secret;
+
+use crate::support::{cluster, Output, Project};
+
+pub const TESTS: &[(&str, fn())] = &[
+    (
+        "isolation_a_migration_on_the_test_copy_cannot_drop_alter_or_reach_main",
+        cannot_reach_main,
+    ),
+    (
+        "isolation_the_tool_role_owns_only_its_copy_and_connects_nowhere_else",
+        connects_nowhere_else,
+    ),
+    (
+        "isolation_tool_role_server_is_the_documented_opt_out",
+        opt_out,
+    ),
+];
+
+const NO_TX: &str = "-- neon-migrate: no-transaction\n";
+
+/// What the main database and the server look like, for a before/after comparison.
+fn fingerprint(p: &Project) -> Vec<Vec<Option<String>>> {
+    let main = pg::literal(p.main_db());
+    p.main_sql(&format!(
+        "SELECT (SELECT count(*) FROM customers)::text, \
+                (SELECT datallowconn::text || datistemplate::text FROM pg_database WHERE datname = {main}), \
+                (SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase \
+                  WHERE d.datname = {main})::text, \
+                (SELECT count(*) FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf')::text"
+    ))
+}
+
+fn seeded(tag: &str) -> Project {
+    let p = Project::new(tag);
+    p.main_sql(
+        "create table customers (id bigint primary key); \
+         insert into customers select generate_series(1, 100)",
+    );
+    p.config("").commit()
+}
+
+/// Runs `pre-push` with `migration` as the only new migration, on a git branch of its own.
+fn attempt(p: &Project, n: usize, migration: &str) -> Output {
+    let tag = p.main_db().to_owned();
+    p.git(&["checkout", "-q", "-B", &format!("isolation/{tag}-{n}")]);
+    let _ = std::fs::remove_dir_all(p.path().join("migrations"));
+    let dir = p.path().join("migrations");
+    std::fs::create_dir_all(&dir).expect("migrations folder");
+    std::fs::write(dir.join(format!("000{n}_attempt.sql")), migration).expect("write migration");
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-q", "--allow-empty", "-m", "attempt"]);
+    p.run(&["run", "pre-push"])
+}
+
+fn cannot_reach_main() {
+    let p = seeded("iso_main");
+    // A session of someone else (the superuser, on another database) to try to end.
+    let other = p.block_on(async {
+        let c = pg::connect(&Secret::new(cluster().url("postgres")))
+            .await
+            .expect("connect");
+        let pid: i32 = c
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .expect("pid")
+            .get(0);
+        (c, pid)
+    });
+    let before = fingerprint(&p);
+    let main = pg::ident(p.main_db());
+    let attempts = [
+        format!("{NO_TX}DROP DATABASE {main} WITH (FORCE);\n"),
+        format!("ALTER DATABASE {main} RENAME TO stolen_main;\n"),
+        format!("ALTER DATABASE {main} SET default_transaction_read_only = on;\n"),
+        format!("ALTER DATABASE {main} ALLOW_CONNECTIONS false;\n"),
+        format!("{NO_TX}ALTER SYSTEM SET max_connections = 3;\n"),
+        format!("SELECT pg_terminate_backend({});\n", other.1),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE usename <> current_user;\n"
+            .to_owned(),
+        format!("SELECT pg_cancel_backend({});\n", other.1),
+        format!("{NO_TX}CREATE DATABASE iso_escape;\n"),
+        "CREATE ROLE iso_escape SUPERUSER;\n".to_owned(),
+    ];
+    for (n, sql) in attempts.iter().enumerate() {
+        let out = attempt(&p, n + 1, sql);
+        let context = format!("migration:\n{sql}\n{out}");
+        assert_eq!(out.code, exit::MIGRATION_FAILED, "{context}");
+        assert!(
+            out.stdout.contains("(SQLSTATE 42501)"),
+            "the server refused it for want of privilege (insufficient_privilege)\n{context}"
+        );
+        assert_eq!(
+            fingerprint(&p),
+            before,
+            "main or the server changed\n{context}"
+        );
+        p.assert_no_test_db_branches();
+    }
+    // The other session is still there.
+    p.block_on(async {
+        other
+            .0
+            .query_one("SELECT 1", &[])
+            .await
+            .expect("the other session survived");
+    });
+    assert!(
+        p.main_has("public.customers"),
+        "main is still there, under its own name"
+    );
+}
+
+fn psql_tool(p: Project, args: &str) -> Project {
+    let psql = cluster().bin.join("psql");
+    p.config(&format!(
+        "[tool]\nname = \"probe\"\ncommand = '''\"{}\" -X -v ON_ERROR_STOP=1 {args}'''\n",
+        psql.display()
+    ))
+    .commit()
+}
+
+fn connects_nowhere_else() {
+    let p = seeded("iso_connect");
+    p.git(&["checkout", "-q", "-b", "isolation/connect"]);
+    // Its own database: a role of its own, no superuser, owner of the copy and its tables.
+    let mut p = psql_tool(
+        p,
+        "-Atc \"select current_user, r.rolsuper, r.rolcreatedb, r.rolcreaterole, \
+         pg_get_userbyid(d.datdba) = current_user, pg_get_userbyid(c.relowner) = current_user \
+         from pg_roles r, pg_database d, pg_class c where r.rolname = current_user \
+         and d.datname = current_database() and c.oid = 'customers'::regclass\"; exit 3",
+    );
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("neon_migrate_copy_"))
+        .unwrap_or_else(|| panic!("the tool's own role is printed\n{out}"));
+    assert!(line.ends_with("|f|f|f|t|t"), "{line}\n{out}");
+    // Any other database: refused at the door.
+    let main = p.main_db().to_owned();
+    for db in [main.as_str(), "postgres", "template1"] {
+        p = psql_tool(p, &format!("-d {db} -c 'select 1'"));
+        let out = p.run(&["run", "pre-push"]);
+        out.code(exit::MIGRATION_FAILED);
+        assert!(
+            out.stdout.contains("pg_hba.conf rejects connection"),
+            "connecting to {db} was refused\n{out}"
+        );
+        p.assert_no_test_db_branches();
+    }
+    // The deleted copy's roles went with it.
+    let db = "migrate/isolation/connect";
+    let left = p.main_sql(&format!(
+        "SELECT rolname FROM pg_roles WHERE rolname IN ({}, {})",
+        pg::literal(db),
+        pg::literal(&role::login_role(db))
+    ));
+    assert!(left.is_empty(), "roles left: {left:?}");
+}
+
+fn opt_out() {
+    let p = seeded("iso_opt_out");
+    let main = pg::ident(p.main_db());
+    let config = "[provider]\ntool-role = \"server\"\n";
+    let p = p.config(config).commit();
+    let out = attempt(
+        &p,
+        1,
+        &format!("ALTER DATABASE {main} SET application_name = 'reached main';\n"),
+    );
+    out.code(exit::OK);
+    let set = p.main_sql(&format!(
+        "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase \
+         WHERE d.datname = {}",
+        pg::literal(p.main_db())
+    ));
+    assert_eq!(
+        set[0][0].as_deref(),
+        Some("1"),
+        "with the server's role the migration reaches main\n{out}"
+    );
+    p.main_sql(&format!("ALTER DATABASE {main} RESET ALL"));
+}
