@@ -23,6 +23,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "isolation_tool_role_server_is_the_documented_opt_out",
         opt_out,
     ),
+    (
+        "isolation_each_repository_gets_its_own_default_main_database_shared_by_its_worktrees",
+        main_per_repository,
+    ),
 ];
 
 const NO_TX: &str = "-- neon-migrate: no-transaction\n";
@@ -192,4 +196,80 @@ fn opt_out() {
         "with the server's role the migration reaches main\n{out}"
     );
     p.main_sql(&format!("ALTER DATABASE {main} RESET ALL"));
+}
+
+/// The main database a `pre-push` run of `p` (no `main-database` configured) copied from.
+fn default_main_of(p: &Project, dir: &std::path::Path) -> String {
+    let mut c = p.command(&["run", "pre-push", "--json"]);
+    c.current_dir(dir);
+    let out = crate::support::run_command(c, &["run", "pre-push", "--json"]);
+    out.code(exit::OK);
+    out.json()["neon_database_branch"]["parent"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no parent in the report\n{out}"))
+        .to_owned()
+}
+
+fn main_per_repository() {
+    const TABLE: &str = "create table things (id bigint primary key);\n";
+    let a = Project::new("iso_default_a")
+        .config_raw("")
+        .migration("0001_things.sql", TABLE)
+        .commit()
+        .git_branch("isolation/default-a");
+    let b = Project::new("iso_default_b")
+        .config_raw("")
+        .migration("0001_things.sql", TABLE)
+        .commit()
+        .git_branch("isolation/default-b");
+    let main_a = default_main_of(&a, a.path());
+    let main_b = default_main_of(&b, b.path());
+    let drop_all = |names: &[&str]| {
+        for n in names {
+            a.block_on(crate::support::query(
+                "postgres",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(n)),
+            ))
+            .expect("drop a default main database");
+        }
+    };
+    let folder = |p: &Project| {
+        p.path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_lowercase()
+            .replace('-', "_")
+    };
+    let checks = || {
+        assert_ne!(main_a, "main");
+        assert!(main_a.len() <= 63, "{main_a}");
+        assert!(
+            main_a.starts_with(&format!("main_{}_", folder(&a))),
+            "{main_a}"
+        );
+        assert!(
+            main_b.starts_with(&format!("main_{}_", folder(&b))),
+            "{main_b}"
+        );
+        assert_ne!(main_a, main_b, "two repositories share a main database");
+        // A worktree of repository A (where the pre-push hook runs for a pushed commit that
+        // is not checked out) is still repository A.
+        let wt = tempfile::tempdir().expect("temp dir");
+        let wt_path = wt.path().join("worktree");
+        a.git(&[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "isolation/default-wt",
+            wt_path.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(default_main_of(&a, &wt_path), main_a);
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(checks));
+    drop_all(&[&main_a, &main_b]);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
 }
