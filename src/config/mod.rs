@@ -1759,6 +1759,47 @@ mod tests {
         assert_eq!(config.pipelines["pre-push"].stages.len(), 5);
         assert_eq!(config.pipelines["pre-push"].origin, "project");
         assert_eq!(config.db_branch.ttl, DEFAULT_TTL);
+        let ProviderConfig::Local(local) = &config.provider else {
+            panic!("the example's provider is local")
+        };
+        assert_eq!(local.tool_role, ToolRole::CopyOwner);
+    }
+
+    #[test]
+    fn tool_role_defaults_to_the_copy_owner_and_server_opts_out() {
+        let local = |text: &str| match parse(FILE_NAME, text, Path::new("/repo")) {
+            Ok(Config {
+                provider: ProviderConfig::Local(l),
+                ..
+            }) => l,
+            Ok(_) => panic!("not local"),
+            Err(e) => panic!("{}", diag::render(&e, true)),
+        };
+        assert_eq!(local("").tool_role, ToolRole::CopyOwner);
+        assert_eq!(
+            local("[provider]\ntool-role = \"server\"\n").tool_role,
+            ToolRole::Server
+        );
+        let p = problems("[provider]\ntool-role = \"superuser\"\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message.contains("unknown tool role `superuser`"),
+            "{p:?}"
+        );
+        let p = problems("[provider]\nkind = \"neon\"\ntool-role = \"server\"\n");
+        assert!(
+            p.iter().any(|p| p
+                .message
+                .contains("`tool-role` is a `local` provider setting")),
+            "{p:?}"
+        );
+        // Without `url`, the main database is the repository's own; with one, the URL's.
+        let main = local("").main_database.expect("a default main database");
+        assert!(main.starts_with("main_repo_"), "{main}");
+        assert_eq!(
+            local("[provider]\nurl = \"{{env.DATABASE_URL}}\"\n").main_database,
+            None
+        );
     }
 
     #[test]
