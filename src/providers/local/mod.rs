@@ -582,7 +582,15 @@ impl Provider for LocalProvider {
         let url = if self.tool_role == ToolRole::CopyOwner
             && !req.name.starts_with(crate::providers::RESTORE_PREFIX)
         {
-            match role::hand_over(&client, self.server_url.expose(), &self.url_of(&db), &db).await {
+            match role::hand_over(
+                &client,
+                self.server_url.expose(),
+                &self.url_of(&db),
+                &db,
+                None,
+            )
+            .await
+            {
                 Ok(url) => url,
                 Err(e) => {
                     let _ = client

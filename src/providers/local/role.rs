@@ -128,12 +128,13 @@ async fn exec(client: &Client, what: &str, sql: &str) -> Result<(), ProviderErro
 
 /// Creates (or renews) the roles of test copy `db` and makes its login role the owner of
 /// the database and of every object in it. `copy_url` is a privileged URL of the copy.
-/// Returns the URL the tool gets.
+/// Returns the URL the tool gets. `password`: the login role's (default: a random one).
 pub async fn hand_over(
     admin: &Client,
     server_url: &str,
     copy_url: &Secret<String>,
     db: &str,
+    password: Option<&str>,
 ) -> Result<Secret<String>, ProviderError> {
     let login = login_role(db);
     // The group of all of ours; another run may create it at the same moment.
@@ -155,7 +156,10 @@ pub async fn hand_over(
             .help("rename that role, or change `name` under [neon-database-branch]"));
         }
     }
-    let password = random_password()?;
+    let password = match password {
+        Some(p) => p.to_owned(),
+        None => random_password()?,
+    };
     // The group role named like the database (what `samerole` in pg_hba.conf matches).
     if role_state(admin, db).await?.is_none() {
         exec(
