@@ -27,6 +27,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "isolation_each_repository_gets_its_own_default_main_database_shared_by_its_worktrees",
         main_per_repository,
     ),
+    (
+        "isolation_emulator_a_migration_on_a_test_neon_database_branch_cannot_drop_or_alter_main",
+        emulator_cannot_reach_main,
+    ),
 ];
 
 const NO_TX: &str = "-- neon-migrate: no-transaction\n";
@@ -271,5 +275,49 @@ fn main_per_repository() {
     drop_all(&[&main_a, &main_b]);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
+    }
+}
+
+/// The Neon API emulator backs every Neon database branch with a database of the same server:
+/// each is owned by a role of its own, as each Neon database branch is its own Postgres on Neon.
+fn emulator_cannot_reach_main() {
+    let tag = "iso_emulator";
+    let p = Project::new(tag);
+    let neon = crate::reliability::NeonEmu::start(tag, p.main_db());
+    neon.main_sql(
+        "create table customers (id bigint primary key); insert into customers values (1)",
+    );
+    let main = pg::ident(p.main_db());
+    let p = p.config_raw(&neon.toml("")).commit();
+    for (n, sql) in [
+        format!("{NO_TX}DROP DATABASE {main} WITH (FORCE);\n"),
+        format!("ALTER DATABASE {main} RENAME TO stolen_main;\n"),
+        format!("ALTER DATABASE {main} SET default_transaction_read_only = on;\n"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        p.git(&["checkout", "-q", "-B", &format!("isolation/emulator-{n}")]);
+        let _ = std::fs::remove_dir_all(p.path().join("migrations"));
+        std::fs::create_dir_all(p.path().join("migrations")).expect("migrations folder");
+        std::fs::write(p.path().join(format!("migrations/000{n}_attempt.sql")), sql)
+            .expect("write migration");
+        p.git(&["add", "-A"]);
+        p.git(&["commit", "-q", "--allow-empty", "-m", "attempt"]);
+        let out = neon.run(&p, &["run", "pre-push"]);
+        let context = format!("migration:\n{sql}\n{out}");
+        assert_eq!(out.code, exit::MIGRATION_FAILED, "{context}");
+        assert!(out.stdout.contains("(SQLSTATE 42501)"), "{context}");
+        let rows = neon.main_sql(&format!(
+            "SELECT (SELECT count(*) FROM customers)::text, \
+             (SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase \
+              WHERE d.datname = {})::text",
+            pg::literal(p.main_db())
+        ));
+        assert_eq!(
+            rows,
+            vec![vec![Some("1".to_owned()), Some("0".to_owned())]],
+            "{context}"
+        );
     }
 }
