@@ -390,10 +390,9 @@ async fn tracked(client: &Client, config: &crate::config::Config) -> Option<Vec<
 
 /// Sessions of an interrupted apply on main: tagged with its application name, or (for a
 /// tool that set its own) opened by the same role since the tool started and holding a lock
-/// that only schema changes take. The last column: whether it still holds a relation lock.
+/// that only schema changes take.
 const SESSIONS: &str = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), \
-    coalesce(a.wait_event_type, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 80), \
-    EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'relation') \
+    coalesce(a.wait_event_type, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 80) \
     FROM pg_stat_activity a \
     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
     AND (a.application_name = $1 OR ($2::timestamptz IS NOT NULL AND a.backend_start >= $2 \
@@ -456,11 +455,6 @@ async fn cancel_sessions(
             .query(SESSIONS, &[&flight.tag, &flight.since])
             .await
             .map_err(|e| pg::describe(&e))?;
-        let locking: Vec<i32> = rows
-            .iter()
-            .filter(|r| r.get::<_, bool>(5))
-            .map(|r| r.get(0))
-            .collect();
         for r in &rows {
             let pid: i32 = r.get(0);
             if cancelled.contains(&pid) {
@@ -484,30 +478,32 @@ async fn cancel_sessions(
                 r.get::<_, String>(4)
             ));
         }
-        if locking.is_empty() {
+        // Done when the sessions are gone: a cancelled statement's session ends once its
+        // client (the killed tool, our dropped connection) is gone.
+        if rows.is_empty() {
             break;
         }
         if started.elapsed() > Duration::from_secs(5) {
-            // A session that keeps its locks after the cancel (idle in a transaction whose
-            // client is gone) is ours or the tool's: end it.
-            for pid in &locking {
-                if !terminated.contains(pid) {
+            // A session still there after the cancel (idle in a transaction whose client is
+            // gone, holding its locks) is ours or the tool's: end it.
+            for r in &rows {
+                let pid: i32 = r.get(0);
+                if !terminated.contains(&pid) {
                     let _ = client
-                        .query_one("SELECT pg_terminate_backend($1)", &[pid])
+                        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
                         .await;
-                    terminated.push(*pid);
+                    terminated.push(pid);
                     details.push(format!(
-                        "ended pid {pid}: it kept its locks after the cancel"
+                        "ended pid {pid}: it was still there after the cancel"
                     ));
                 }
             }
         }
         if started.elapsed() > Duration::from_secs(20) {
             return Err(format!(
-                "pid(s) {} still hold locks",
-                locking
-                    .iter()
-                    .map(|p| p.to_string())
+                "pid(s) {} are still there after cancel and terminate",
+                rows.iter()
+                    .map(|r| r.get::<_, i32>(0).to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
@@ -515,7 +511,7 @@ async fn cancel_sessions(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     details.push(
-        "no session of neon-migrate or of the tool holds a lock on the main Neon database branch any more"
+        "no session of neon-migrate or of the tool is left on the main Neon database branch, nor any lock of theirs"
             .into(),
     );
     // What stays applied, what was rolled back.
