@@ -56,6 +56,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "apply_interrupted_while_the_tool_holds_access_exclusive_cancels_the_tools_session",
         interrupt_command_tool,
     ),
+    (
+        "apply_interrupted_on_the_neon_provider_cancels_the_session_on_the_main_neon_database_branch",
+        interrupt_neon,
+    ),
 ];
 
 const ORDERS: &str =
@@ -778,8 +782,27 @@ fn locks_on(p: &Project, db: &str) -> Vec<Vec<Option<String>>> {
 /// `deploy` of a migration that takes ACCESS EXCLUSIVE on main and then sleeps (only on main:
 /// on the test copy it passes at once), interrupted with SIGINT while it holds the lock.
 fn interrupt_during_apply(tag: &str, tool: &str, prelude: &str) -> (Project, Output) {
-    let p = Project::new(tag);
-    p.main_sql("create table accounts (id bigint primary key); insert into accounts values (1)");
+    interrupt_during_apply_on(Project::new(tag), None, tag, tool, prelude)
+}
+
+/// [`interrupt_during_apply`] on `p`, through the Neon API emulator `neon` when given.
+fn interrupt_during_apply_on(
+    p: Project,
+    neon: Option<&NeonEmu>,
+    tag: &str,
+    tool: &str,
+    prelude: &str,
+) -> (Project, Output) {
+    let seed = "create table accounts (id bigint primary key); insert into accounts values (1)";
+    match neon {
+        // Through its endpoint: the main Neon database branch's role owns the table.
+        Some(neon) => {
+            neon.main_sql(seed);
+        }
+        None => {
+            p.main_sql(seed);
+        }
+    }
     let main = p.main_db().to_owned();
     let migration = format!(
         "{prelude}alter table accounts add column flagged boolean;\n\
@@ -787,15 +810,21 @@ fn interrupt_during_apply(tag: &str, tool: &str, prelude: &str) -> (Project, Out
         pg::literal(&main)
     );
     let git_branch = format!("{tag}/x");
-    let p = p
-        .config(&format!(
-            "{tool}\n{}",
-            apply_table(&format!("git-branches = [\"{git_branch}\"]"))
-        ))
-        .migration("0001_flag.sql", &migration)
-        .commit()
-        .git_branch(&git_branch);
-    let mut c = p.command(&["run", "deploy", "--json"]);
+    let toml = format!(
+        "{tool}\n{}",
+        apply_table(&format!("git-branches = [\"{git_branch}\"]"))
+    );
+    let p = match neon {
+        Some(neon) => p.config_raw(&neon.toml(&toml)),
+        None => p.config(&toml),
+    }
+    .migration("0001_flag.sql", &migration)
+    .commit()
+    .git_branch(&git_branch);
+    let mut c = match neon {
+        Some(neon) => neon.command(&p, &["run", "deploy", "--json"]),
+        None => p.command(&["run", "deploy", "--json"]),
+    };
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = c.spawn().expect("spawn neon-migrate");
@@ -912,4 +941,21 @@ fn interrupt_command_tool() {
         "{details}\n{out}"
     );
     gc_all(&p);
+}
+
+fn interrupt_neon() {
+    let tag = "apply_interrupt_neon";
+    let p = Project::new(tag);
+    let neon = NeonEmu::start(tag, p.main_db());
+    let (p, out) = interrupt_during_apply_on(p, Some(&neon), tag, "", "");
+    neon.assert_no_secret(&out);
+    let (status, message, _, details) = apply_of(&out);
+    assert_eq!(status, "failed", "{out}");
+    assert!(
+        message.contains("cancelled 1 session(s) of the migration on it")
+            && message.contains("not applied: 0001_flag.sql"),
+        "{message}\n{out}"
+    );
+    assert!(details.contains("restore point "), "{details}\n{out}");
+    neon.run(&p, &["gc", "--all"]).code(exit::OK);
 }
