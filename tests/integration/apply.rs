@@ -763,16 +763,15 @@ fn rollback_neon() {
     neon.assert_every_db_branch_has_a_ttl(&out);
 }
 
-/// Relation locks anyone holds or waits for on database `db`, seen from outside (`postgres`):
-/// (pid, mode, granted, application name).
+/// Locks anyone holds or waits for on database `db` (relations, advisory locks, objects), seen
+/// from outside (`postgres`): (pid, mode, granted, application name).
 fn locks_on(p: &Project, db: &str) -> Vec<Vec<Option<String>>> {
     p.block_on(crate::support::query(
         "postgres",
         &format!(
             "SELECT l.pid::text, l.mode, l.granted::text, coalesce(a.application_name, '') \
              FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'relation' \
-             AND l.database = (SELECT oid FROM pg_database WHERE datname = {})",
+             WHERE l.database = (SELECT oid FROM pg_database WHERE datname = {})",
             pg::literal(db)
         ),
     ))
