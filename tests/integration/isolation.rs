@@ -24,6 +24,10 @@ pub const TESTS: &[(&str, fn())] = &[
         opt_out,
     ),
     (
+        "isolation_the_copys_role_owns_every_kind_of_object_the_migration_may_alter",
+        owns_every_object,
+    ),
+    (
         "isolation_each_repository_gets_its_own_default_main_database_shared_by_its_worktrees",
         main_per_repository,
     ),
@@ -320,4 +324,72 @@ fn emulator_cannot_reach_main() {
             "{context}"
         );
     }
+}
+
+fn owns_every_object() {
+    let p = Project::new("iso_objects");
+    p.main_sql(
+        "create schema app; \
+         create type app.mood as enum ('ok', 'sad'); \
+         create domain app.positive as integer check (value > 0); \
+         create type app.pair as (a int, b int); \
+         create type app.span as range (subtype = int4); \
+         create table app.items (id serial primary key, n app.positive, m app.mood); \
+         create sequence app.free_seq; \
+         create table app.parts (id int, at date) partition by range (at); \
+         create table app.parts_2026 partition of app.parts for values from ('2026-01-01') to ('2027-01-01'); \
+         create view app.v as select id from app.items; \
+         create materialized view app.mv as select id from app.items; \
+         create function app.f(x int) returns int language sql as 'select x + 1'; \
+         create procedure app.p() language sql as 'select 1'; \
+         create aggregate app.total(int) (sfunc = int4pl, stype = int); \
+         create statistics app.st on id, n from app.items; \
+         create text search configuration app.cfg (copy = simple); \
+         create collation app.coll (locale = 'C');",
+    );
+    p.git(&["checkout", "-q", "-b", "isolation/objects"]);
+    // Every object of schema `app` must be owned by the tool's role: the migration alters them.
+    let p = psql_tool(
+        p,
+        "-Atc \"select string_agg(what, ', ') from ( \
+           select 'schema' as what from pg_namespace where nspname = 'app' and nspowner <> current_user::regrole \
+           union all select 'relation ' || relname from pg_class where relnamespace = 'app'::regnamespace and relowner <> current_user::regrole \
+           union all select 'routine ' || proname from pg_proc where pronamespace = 'app'::regnamespace and proowner <> current_user::regrole \
+           union all select 'type ' || typname from pg_type where typnamespace = 'app'::regnamespace and typowner <> current_user::regrole \
+           union all select 'statistics ' || stxname from pg_statistic_ext where stxnamespace = 'app'::regnamespace and stxowner <> current_user::regrole \
+           union all select 'ts config ' || cfgname from pg_ts_config where cfgnamespace = 'app'::regnamespace and cfgowner <> current_user::regrole \
+           union all select 'collation ' || collname from pg_collation where collnamespace = 'app'::regnamespace and collowner <> current_user::regrole \
+         ) x\" | sed 's/^/not ours: /'; exit 3",
+    );
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("│ not ours:"))
+        .unwrap_or_else(|| panic!("the probe ran\n{out}"));
+    assert!(line.trim_end().ends_with("not ours:"), "{line}\n{out}");
+    // And a migration can change them.
+    let p = p
+        .file("neon-migrate.toml", "")
+        .config("")
+        .migration(
+            "0001_alter.sql",
+            "alter table app.items add column note text; \
+             alter type app.mood add value 'glad'; \
+             alter domain app.positive set default 1; \
+             create or replace function app.f(x int) returns int language sql as 'select x + 2'; \
+             alter sequence app.free_seq restart with 5; \
+             drop materialized view app.mv; \
+             drop aggregate app.total(int); \
+             alter table app.parts add column extra int; \
+             alter table app.parts_2026 alter column extra set default 0;\n",
+        )
+        .commit();
+    // (The lint check rightly objects to some of it: the migrate stage is what is proven.)
+    let out = p.run(&["run", "pre-push"]);
+    assert!(
+        out.stage_line("migrate").trim_start().starts_with('✓'),
+        "the migration altered them\n{out}"
+    );
 }
