@@ -175,6 +175,7 @@ async fn run(
             main_database: Some(format!("{PREFIX}parent_{label}")),
             data_dir: Some(dir.to_path_buf()),
             busy_parent: BusyParent::Fail,
+            tool_role: Default::default(),
         };
         let started = Instant::now();
         let provider = LocalProvider::open(&cfg, None, redactor)

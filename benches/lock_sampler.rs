@@ -181,6 +181,7 @@ async fn run(
         main_database: Some(MAIN_DB.into()),
         data_dir: Some(dir.to_path_buf()),
         busy_parent: BusyParent::Fail,
+        tool_role: Default::default(),
     };
     let provider = LocalProvider::open(&cfg, None, redactor)
         .await

@@ -879,6 +879,7 @@ async fn emulator(
         main_database: None,
         data_dir,
         busy_parent: config::BusyParent::Fail,
+        tool_role: config::ToolRole::default(),
     };
     let opts = EmulatorOptions {
         listen,

@@ -55,9 +55,12 @@ impl Scratch {
             // A Neon project has no scratch server of ours: use the embedded one.
             config::ProviderConfig::Neon(_) => config::LocalConfig {
                 url: None,
-                main_database: None,
+                main_database: Some(crate::providers::local::role::default_main_database(
+                    &config.root,
+                )),
                 data_dir: None,
                 busy_parent: config::BusyParent::Fail,
+                tool_role: config::ToolRole::default(),
             },
         };
         let url = match &local.url {

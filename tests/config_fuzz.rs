@@ -67,6 +67,7 @@ const KEYS: &[&str] = &[
     "main-database",
     "data-dir",
     "busy-parent",
+    "tool-role",
     "project-id",
     "api-key-env",
     "api-key",

@@ -93,6 +93,8 @@ pub struct LocalConfig {
     /// Folder of the embedded cluster (default: per-user cache folder).
     pub data_dir: Option<PathBuf>,
     pub busy_parent: BusyParent,
+    /// The role the tool (and every check) gets on a test Neon database branch.
+    pub tool_role: ToolRole,
 }
 
 /// Default base URL of the Neon API.
@@ -117,6 +119,17 @@ pub struct NeonConfig {
     pub database: String,
     pub role: String,
     pub operation_timeout: Duration,
+}
+
+/// The role a test Neon database branch's URL carries on the `local` provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolRole {
+    /// A role of its own that owns the copy and nothing else (like Neon's `neondb_owner`).
+    #[default]
+    CopyOwner,
+    /// The server URL's own role (on the embedded Postgres, its superuser).
+    Server,
 }
 
 /// What to do when the parent database has other sessions (they block a template copy).
@@ -479,7 +492,13 @@ pub const STAGE_KINDS: &[&str] = &[
     "shell",
 ];
 const PROVIDER_KINDS: &[&str] = &["local", "neon"];
-const LOCAL_ONLY: &[&str] = &["url", "main-database", "data-dir", "busy-parent"];
+const LOCAL_ONLY: &[&str] = &[
+    "url",
+    "main-database",
+    "data-dir",
+    "busy-parent",
+    "tool-role",
+];
 const NEON_ONLY: &[&str] = &[
     "project-id",
     "api-key-env",
@@ -490,6 +509,7 @@ const NEON_ONLY: &[&str] = &[
     "operation-timeout",
 ];
 const BUSY_PARENT: &[&str] = &["fail", "golden-template"];
+const TOOL_ROLES: &[&str] = &["copy-owner", "server"];
 
 /// Finds `neon-migrate.toml` from `start` up to `stop` (the git root), inclusive.
 pub fn discover(start: &Path, stop: Option<&Path>) -> Option<PathBuf> {
@@ -959,6 +979,12 @@ impl Validator<'_> {
             }
             _ => BusyParent::Fail,
         };
+        let tool_role = match &rp.tool_role {
+            Some(r) if self.one_of(r, TOOL_ROLES, "tool role") && r.get_ref() == "server" => {
+                ToolRole::Server
+            }
+            _ => ToolRole::CopyOwner,
+        };
         if let Some(key) = &rp.api_key {
             self.secrets.push(span(key));
             self.push(
@@ -971,11 +997,12 @@ impl Validator<'_> {
         }
         let is_neon = rp.kind.as_ref().is_some_and(|k| k.get_ref() == "neon");
         // Keys of the other provider kind are mistakes, not silently ignored settings.
-        let given: [(&str, Option<Range<usize>>); 11] = [
+        let given: [(&str, Option<Range<usize>>); 12] = [
             ("url", rp.url.as_ref().map(span)),
             ("main-database", rp.main_database.as_ref().map(span)),
             ("data-dir", rp.data_dir.as_ref().map(span)),
             ("busy-parent", rp.busy_parent.as_ref().map(span)),
+            ("tool-role", rp.tool_role.as_ref().map(span)),
             ("project-id", rp.project_id.as_ref().map(span)),
             ("api-key-env", rp.api_key_env.as_ref().map(span)),
             ("api-host", rp.api_host.as_ref().map(span)),
@@ -1064,11 +1091,19 @@ impl Validator<'_> {
                 operation_timeout,
             })
         } else {
+            // Without `url` (the embedded Postgres), every repository gets a main database of
+            // its own; with one, the URL's database is the default (see LocalProvider::open).
+            let main_database = match (&rp.main_database, &rp.url) {
+                (Some(m), _) => Some(m.get_ref().clone()),
+                (None, None) => Some(crate::providers::local::role::default_main_database(root)),
+                (None, Some(_)) => None,
+            };
             ProviderConfig::Local(LocalConfig {
                 url: rp.url.map(|u| u.into_inner()),
-                main_database: rp.main_database.map(|m| m.into_inner()),
+                main_database,
                 data_dir: rp.data_dir.map(|d| root.join(d.into_inner())),
                 busy_parent,
+                tool_role,
             })
         };
 
@@ -1876,6 +1911,47 @@ mod tests {
         assert_eq!(config.pipelines["pre-push"].stages.len(), 5);
         assert_eq!(config.pipelines["pre-push"].origin, "project");
         assert_eq!(config.db_branch.ttl, DEFAULT_TTL);
+        let ProviderConfig::Local(local) = &config.provider else {
+            panic!("the example's provider is local")
+        };
+        assert_eq!(local.tool_role, ToolRole::CopyOwner);
+    }
+
+    #[test]
+    fn tool_role_defaults_to_the_copy_owner_and_server_opts_out() {
+        let local = |text: &str| match parse(FILE_NAME, text, Path::new("/repo")) {
+            Ok(Config {
+                provider: ProviderConfig::Local(l),
+                ..
+            }) => l,
+            Ok(_) => panic!("not local"),
+            Err(e) => panic!("{}", diag::render(&e, true)),
+        };
+        assert_eq!(local("").tool_role, ToolRole::CopyOwner);
+        assert_eq!(
+            local("[provider]\ntool-role = \"server\"\n").tool_role,
+            ToolRole::Server
+        );
+        let p = problems("[provider]\ntool-role = \"superuser\"\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message.contains("unknown tool role `superuser`"),
+            "{p:?}"
+        );
+        let p = problems("[provider]\nkind = \"neon\"\ntool-role = \"server\"\n");
+        assert!(
+            p.iter().any(|p| p
+                .message
+                .contains("`tool-role` is a `local` provider setting")),
+            "{p:?}"
+        );
+        // Without `url`, the main database is the repository's own; with one, the URL's.
+        let main = local("").main_database.expect("a default main database");
+        assert!(main.starts_with("main_repo_"), "{main}");
+        assert_eq!(
+            local("[provider]\nurl = \"{{env.DATABASE_URL}}\"\n").main_database,
+            None
+        );
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub(crate) struct RawProvider {
     pub main_database: Option<S<String>>,
     pub data_dir: Option<S<String>>,
     pub busy_parent: Option<S<String>>,
+    pub tool_role: Option<S<String>>,
     pub project_id: Option<S<String>>,
     pub api_key_env: Option<S<String>>,
     /// Never accepted: present only so its use gets a precise error.

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{BusyParent, LocalConfig};
 use crate::pg::{self, ident, literal};
-use crate::providers::local::{local_db_name, LocalProvider};
+use crate::providers::local::{local_db_name, role, LocalProvider};
 use crate::providers::ProviderError;
 use crate::secret::Redactor;
 
@@ -144,9 +144,13 @@ pub(crate) struct Shared {
     pub faults: Mutex<Vec<Fault>>,
     pub backend: LocalProvider,
     pub backend_addr: (String, u16),
-    /// The physical role behind `neondb_owner`, and its password.
+    /// The physical role behind `neondb_owner` on the default Neon database branch's first
+    /// database, and its password (every Neon database branch's role has the same password).
     pub role: String,
     pub password: String,
+    /// That first database; every other one is owned by a role of its own (see
+    /// [`Shared::role_of`]), so a migration on one Neon database branch cannot reach another.
+    main_physical: String,
     proxies: Mutex<HashMap<String, JoinHandle<()>>>,
 }
 
@@ -251,6 +255,7 @@ impl Emulator {
                     ident(&db)
                 ))
                 .await;
+            role::drop_roles(&admin, &db).await;
         }
 
         let now = Utc::now();
@@ -273,6 +278,7 @@ impl Emulator {
             logical_size: 0,
         };
         let main_id = main.id.clone();
+        let main_id_physical = main.physical.clone();
         project.branches.insert(main.id.clone(), main);
 
         let listener = TcpListener::bind(opts.listen)
@@ -291,6 +297,7 @@ impl Emulator {
             backend_addr,
             role,
             password,
+            main_physical: main_id_physical,
             proxies: Mutex::new(HashMap::new()),
         });
         shared.add_endpoint(&main_id, 0.25, 0.25, 0).await?;
@@ -369,6 +376,7 @@ impl Emulator {
                         ident(&db)
                     ))
                     .await;
+                role::drop_roles(&admin, &db).await;
             }
             let _ = admin
                 .batch_execute(&format!("DROP ROLE IF EXISTS {}", ident(&shared.role)))
@@ -464,7 +472,7 @@ impl Shared {
             }
             Ok(proxy::Target {
                 database: branch.physical.clone(),
-                user: shared.role.clone(),
+                user: shared.role_of(&branch.physical),
             })
         });
         let task = tokio::spawn(proxy::serve(
@@ -529,14 +537,37 @@ impl Shared {
         }
         admin
             .batch_execute(&format!(
-                "ALTER DATABASE {0} OWNER TO {1}; COMMENT ON DATABASE {0} IS {2}",
+                "COMMENT ON DATABASE {0} IS {1}",
                 ident(&db),
-                ident(&self.role),
                 literal(&marker(&self.project_id))
             ))
             .await
             .map_err(|e| pg::PgError::new("cannot hand over the copied database", &e))?;
+        // On Neon a Neon database branch is a Postgres of its own: here, the copy and every
+        // object in it belong to a role of its own (with the project's password), which
+        // cannot touch the other Neon database branches' databases.
+        if let Err(e) = role::hand_over(
+            &admin,
+            self.backend.url_of("postgres").expose(),
+            &self.backend.url_of(&db),
+            &db,
+            Some(&self.password),
+        )
+        .await
+        {
+            let _ = self.drop_physical(&db).await;
+            return Err(e);
+        }
         Ok(db)
+    }
+
+    /// The physical role behind `neondb_owner` on database `physical`.
+    pub fn role_of(&self, physical: &str) -> String {
+        if physical == self.main_physical {
+            self.role.clone()
+        } else {
+            role::login_role(physical)
+        }
     }
 
     /// A logical copy (`pg_dump | psql`) for a parent that has sessions.
@@ -590,6 +621,7 @@ impl Shared {
             ))
             .await
             .map_err(|e| pg::PgError::new("cannot drop a Neon database branch's database", &e))?;
+        role::drop_roles(&admin, db).await;
         Ok(())
     }
 

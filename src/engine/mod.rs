@@ -54,6 +54,8 @@ pub struct RunContext<'a> {
     pub tool_timeouts: Option<(Duration, Duration)>,
     /// The restore point `apply` created.
     pub restore_point: Option<String>,
+    /// The tool's run on the main Neon database branch, while it runs (for an interrupt).
+    pub apply_in_flight: Option<stages::ApplyInFlight>,
 }
 
 /// What a stage did when it passed.
@@ -224,6 +226,7 @@ pub async fn run(
         observations: Default::default(),
         tool_timeouts: None,
         restore_point: None,
+        apply_in_flight: None,
     };
 
     let mut failed: Option<i32> = None;
@@ -264,6 +267,14 @@ pub async fn run(
                     Err(StageFailure::new(exit::INTERRUPTED, "interrupted by a signal"))
                 }
             }
+        };
+        // An interrupted apply: the tool's process group is gone, but its sessions (and ours)
+        // may still run on the main Neon database branch, holding their locks.
+        let result = match (result, ctx.apply_in_flight.take()) {
+            (Err(f), Some(flight)) if interrupted => {
+                Err(stages::apply_interrupted(&ctx, flight, f).await)
+            }
+            (r, _) => r,
         };
         let r = stage_report(stage, result, t.elapsed(), &redactor, &mut failed);
         events.stage_finished(&r);

@@ -11,15 +11,21 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
 
+use crate::config::ToolKind;
 use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
 use crate::pg;
+use crate::providers::DbBranch;
 use crate::providers::{CreateRequest, RESTORE_PREFIX};
 use crate::rollback::{ApplyLock, LockError};
 use crate::schema;
-use crate::tools::Target;
+use crate::secret::Secret;
+use crate::tools::handoff::PgUrl;
+use crate::tools::{sql, Target};
 
 fn refuse(message: impl Into<String>, help: impl Into<String>) -> StageFailure {
     StageFailure::new(exit::APPLY_REFUSED, message).help(Some(help.into()))
@@ -108,6 +114,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         }
         Err(f) => Err(f),
     };
+    ctx.apply_in_flight = None;
     lock.release().await;
     result
 }
@@ -207,12 +214,21 @@ async fn apply_locked(
         ctx.restore_point = Some(rp.name);
     }
 
-    // 5. The tool, with timeouts, retried after lock timeouts.
+    // 5. The tool, with timeouts, retried after lock timeouts. Every session of this apply
+    // on main carries an application name of its own, so that an interrupt can find and
+    // cancel them — the tool's too (libpq and most drivers read it from the URL, libpq also
+    // from PGAPPNAME).
     ctx.tool_timeouts = Some((cfg.lock_timeout, cfg.statement_timeout));
+    let tag = format!(
+        "neon-migrate-apply-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_millis()
+    );
     let target = Target {
         name: format!("main Neon database branch {}", main.name),
-        url: main.url.clone(),
+        url: with_application_name(&main.url, &tag),
     };
+    ctx.apply_in_flight = Some(ApplyInFlight::start(ctx, main, tag).await);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -291,4 +307,260 @@ async fn long_transactions(url: &crate::secret::Secret<String>) -> Option<Vec<St
             })
             .collect(),
     )
+}
+
+/// `url` with `application_name=<name>` (replacing any the URL had).
+fn with_application_name(url: &Secret<String>, name: &str) -> Secret<String> {
+    match PgUrl::parse(url.expose()) {
+        Some(mut u) => {
+            u.params.retain(|(k, _)| k != "application_name");
+            u.params.push(("application_name".into(), name.into()));
+            Secret::new(u.render())
+        }
+        None => url.clone(),
+    }
+}
+
+/// The tool's run on the main Neon database branch, as an interrupt needs to know it: how
+/// to find its sessions and what was applied before it started.
+pub struct ApplyInFlight {
+    main_url: Secret<String>,
+    main_name: String,
+    /// The application name of every session of this apply.
+    tag: String,
+    /// When the tool started, by the server's clock.
+    since: Option<DateTime<Utc>>,
+    /// The tool's tracking rows before it started (`None`: unknown).
+    before: Option<Vec<String>>,
+}
+
+impl ApplyInFlight {
+    async fn start(ctx: &RunContext<'_>, main: &DbBranch, tag: String) -> ApplyInFlight {
+        let mut flight = ApplyInFlight {
+            main_url: main.url.clone(),
+            main_name: main.name.clone(),
+            tag,
+            since: None,
+            before: None,
+        };
+        if let Ok(client) = pg::connect(&main.url).await {
+            flight.since = client
+                .query_one("SELECT clock_timestamp()", &[])
+                .await
+                .ok()
+                .map(|r| r.get(0));
+            flight.before = tracked(&client, ctx.config).await;
+        }
+        flight
+    }
+}
+
+/// The names of applied migrations in the tool's tracking table, `None` when unknown.
+async fn tracked(client: &Client, config: &crate::config::Config) -> Option<Vec<String>> {
+    let query = match &config.tool.kind {
+        ToolKind::Sql { .. } => format!(
+            "SELECT file FROM {}.{} ORDER BY applied_at, version",
+            sql::TRACKING_SCHEMA,
+            sql::TRACKING_TABLE
+        ),
+        _ => config.tool.tracking.as_ref()?.query.clone(),
+    };
+    match client.simple_query(&query).await {
+        Ok(messages) => Some(
+            messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => {
+                        Some(r.get(0).unwrap_or("").to_owned())
+                    }
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Err(e)
+            if e.code().is_some_and(|c| {
+                *c == SqlState::UNDEFINED_TABLE || *c == SqlState::INVALID_SCHEMA_NAME
+            }) =>
+        {
+            Some(Vec::new())
+        }
+        Err(_) => None,
+    }
+}
+
+/// Sessions of an interrupted apply on main: tagged with its application name, or (for a
+/// tool that set its own) opened by the same role since the tool started and holding a lock
+/// that only schema changes take.
+const SESSIONS: &str = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), \
+    coalesce(a.wait_event_type, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 80) \
+    FROM pg_stat_activity a \
+    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+    AND (a.application_name = $1 OR ($2::timestamptz IS NOT NULL AND a.backend_start >= $2 \
+        AND a.usename = current_user AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid \
+        AND l.locktype = 'relation' AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', \
+        'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))))";
+
+/// After an interrupt during `apply`: cancels the tool's and our sessions on main (ending
+/// those that keep their locks), verifies that none holds a lock any more, and says what
+/// was rolled back and what stays applied.
+pub async fn interrupted(
+    ctx: &RunContext<'_>,
+    flight: ApplyInFlight,
+    mut f: StageFailure,
+) -> StageFailure {
+    let help = format!(
+        "find what is left with `SELECT pid, state, query FROM pg_stat_activity WHERE application_name = '{}'` on the main Neon database branch and end it with `SELECT pg_cancel_backend(pid)`",
+        flight.tag
+    );
+    let work = cancel_sessions(ctx, &flight);
+    match tokio::time::timeout(Duration::from_secs(30), work).await {
+        Ok(Ok((message, mut details))) => {
+            f.message = message;
+            if let Some(rp) = &ctx.restore_point {
+                details.push(format!(
+                    "restore point {rp} holds the state before this apply"
+                ));
+            }
+            f.details = details;
+        }
+        Ok(Err(e)) => {
+            f.message = format!(
+                "interrupted by a signal during apply; the migration's sessions on the main Neon database branch {} may still run: {e}",
+                flight.main_name
+            );
+            f.help = Some(help);
+        }
+        Err(_) => {
+            f.message = format!(
+                "interrupted by a signal during apply; the migration's sessions on the main Neon database branch {} did not end within 30 s",
+                flight.main_name
+            );
+            f.help = Some(help);
+        }
+    }
+    f
+}
+
+async fn cancel_sessions(
+    ctx: &RunContext<'_>,
+    flight: &ApplyInFlight,
+) -> Result<(String, Vec<String>), String> {
+    let client = pg::connect(&flight.main_url).await.map_err(|e| e.message)?;
+    let mut details = Vec::new();
+    let mut cancelled: Vec<i32> = Vec::new();
+    let mut terminated: Vec<i32> = Vec::new();
+    let started = std::time::Instant::now();
+    loop {
+        let rows = client
+            .query(SESSIONS, &[&flight.tag, &flight.since])
+            .await
+            .map_err(|e| pg::describe(&e))?;
+        for r in &rows {
+            let pid: i32 = r.get(0);
+            if cancelled.contains(&pid) {
+                continue;
+            }
+            let _ = client
+                .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+                .await;
+            cancelled.push(pid);
+            let app: String = r.get(1);
+            let wait: String = r.get(3);
+            details.push(format!(
+                "cancelled pid {pid} (application `{}`, {}{}): {}",
+                if app.is_empty() { "?" } else { &app },
+                r.get::<_, String>(2),
+                if wait.is_empty() {
+                    String::new()
+                } else {
+                    format!(", waiting on {wait}")
+                },
+                r.get::<_, String>(4)
+            ));
+        }
+        // Done when the sessions are gone: a cancelled statement's session ends once its
+        // client (the killed tool, our dropped connection) is gone.
+        if rows.is_empty() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            // A session still there after the cancel (idle in a transaction whose client is
+            // gone, holding its locks) is ours or the tool's: end it.
+            for r in &rows {
+                let pid: i32 = r.get(0);
+                if !terminated.contains(&pid) {
+                    let _ = client
+                        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+                        .await;
+                    terminated.push(pid);
+                    details.push(format!(
+                        "ended pid {pid}: it was still there after the cancel"
+                    ));
+                }
+            }
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            return Err(format!(
+                "pid(s) {} are still there after cancel and terminate",
+                rows.iter()
+                    .map(|r| r.get::<_, i32>(0).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    details.push(
+        "no session of neon-migrate or of the tool is left on the main Neon database branch, nor any lock of theirs"
+            .into(),
+    );
+    // What stays applied, what was rolled back.
+    let after = tracked(&client, ctx.config).await;
+    let kept: Option<Vec<String>> = match (&flight.before, &after) {
+        (Some(b), Some(a)) => Some(a.iter().filter(|m| !b.contains(m)).cloned().collect()),
+        _ => None,
+    };
+    let pending: Option<Vec<String>> = match (&ctx.config.tool.kind, &after) {
+        (ToolKind::Sql { migrations_dir }, Some(a)) => sql::load(migrations_dir).ok().map(|all| {
+            all.into_iter()
+                .map(|m| m.file)
+                .filter(|f| !a.contains(f))
+                .collect()
+        }),
+        _ => None,
+    };
+    let rolled_back = match &pending {
+        Some(p) if !p.is_empty() => format!(
+            "rolled back: the open transaction of the migration in progress; not applied: {}",
+            p.join(", ")
+        ),
+        _ => "rolled back: the open transaction of the migration in progress".into(),
+    };
+    let kept_line = match &kept {
+        Some(k) if k.is_empty() => {
+            "kept: nothing — no migration of this run was recorded as applied".to_owned()
+        }
+        Some(k) => format!(
+            "kept: applied by this run before the interrupt: {}",
+            k.join(", ")
+        ),
+        None => "kept: unknown — the tool's tracking table cannot be read".to_owned(),
+    };
+    details.push(rolled_back.clone());
+    details.push(kept_line.clone());
+    let sessions = if cancelled.is_empty() {
+        "no session of the migration was running on it".to_owned()
+    } else {
+        format!(
+            "cancelled {} session(s) of the migration on it",
+            cancelled.len()
+        )
+    };
+    Ok((
+        format!(
+            "interrupted by a signal during apply to the main Neon database branch {}: {sessions}; {rolled_back}; {kept_line}",
+            flight.main_name
+        ),
+        details,
+    ))
 }

@@ -13,6 +13,8 @@ use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
 use crate::tools::Target;
 
+pub use apply::{interrupted as apply_interrupted, ApplyInFlight};
+
 /// Runs one stage.
 pub async fn run(ctx: &mut RunContext<'_>, stage: &Stage) -> StageResult {
     match &stage.kind {

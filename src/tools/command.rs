@@ -109,6 +109,13 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
         ));
         env.push(("PGOPTIONS".into(), options.trim().to_owned()));
     }
+    // The application name of an apply's sessions (see `stages::apply`), for libpq-based
+    // tools that build their connection from the split variables.
+    if let Some(app) = PgUrl::parse(ctx.target.url.expose())
+        .and_then(|u| u.param("application_name").map(str::to_owned))
+    {
+        env.push(("PGAPPNAME".into(), app));
+    }
     // Explicit variables win over anything the project's own files set.
     env.extend(explicit);
     env.extend(rendered.env);

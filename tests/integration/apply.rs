@@ -48,6 +48,18 @@ pub const TESTS: &[(&str, fn())] = &[
         "rollback_restores_main_through_the_neon_restore_endpoint",
         rollback_neon,
     ),
+    (
+        "apply_interrupted_while_holding_access_exclusive_cancels_our_session_and_says_what_was_rolled_back",
+        interrupt_sql_tool,
+    ),
+    (
+        "apply_interrupted_while_the_tool_holds_access_exclusive_cancels_the_tools_session",
+        interrupt_command_tool,
+    ),
+    (
+        "apply_interrupted_on_the_neon_provider_cancels_the_session_on_the_main_neon_database_branch",
+        interrupt_neon,
+    ),
 ];
 
 const ORDERS: &str =
@@ -749,4 +761,200 @@ fn rollback_neon() {
         "the previous state is preserved: {names:?}"
     );
     neon.assert_every_db_branch_has_a_ttl(&out);
+}
+
+/// Locks anyone holds or waits for on database `db` (relations, advisory locks, objects), seen
+/// from outside (`postgres`): (pid, mode, granted, application name).
+fn locks_on(p: &Project, db: &str) -> Vec<Vec<Option<String>>> {
+    p.block_on(crate::support::query(
+        "postgres",
+        &format!(
+            "SELECT l.pid::text, l.mode, l.granted::text, coalesce(a.application_name, '') \
+             FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.database = (SELECT oid FROM pg_database WHERE datname = {})",
+            pg::literal(db)
+        ),
+    ))
+    .expect("pg_locks")
+}
+
+/// `deploy` of a migration that takes ACCESS EXCLUSIVE on main and then sleeps (only on main:
+/// on the test copy it passes at once), interrupted with SIGINT while it holds the lock.
+fn interrupt_during_apply(tag: &str, tool: &str, prelude: &str) -> (Project, Output) {
+    interrupt_during_apply_on(Project::new(tag), None, tag, tool, prelude)
+}
+
+/// [`interrupt_during_apply`] on `p`, through the Neon API emulator `neon` when given.
+fn interrupt_during_apply_on(
+    p: Project,
+    neon: Option<&NeonEmu>,
+    tag: &str,
+    tool: &str,
+    prelude: &str,
+) -> (Project, Output) {
+    let seed = "create table accounts (id bigint primary key); insert into accounts values (1)";
+    match neon {
+        // Through its endpoint: the main Neon database branch's role owns the table.
+        Some(neon) => {
+            neon.main_sql(seed);
+        }
+        None => {
+            p.main_sql(seed);
+        }
+    }
+    let main = p.main_db().to_owned();
+    let migration = format!(
+        "{prelude}alter table accounts add column flagged boolean;\n\
+         DO $$ BEGIN IF current_database() = {} THEN PERFORM pg_sleep(600); END IF; END $$;\n",
+        pg::literal(&main)
+    );
+    let git_branch = format!("{tag}/x");
+    let toml = format!(
+        "{tool}\n{}",
+        apply_table(&format!("git-branches = [\"{git_branch}\"]"))
+    );
+    let p = match neon {
+        Some(neon) => p.config_raw(&neon.toml(&toml)),
+        None => p.config(&toml),
+    }
+    .migration("0001_flag.sql", &migration)
+    .commit()
+    .git_branch(&git_branch);
+    let mut c = match neon {
+        Some(neon) => neon.command(&p, &["run", "deploy", "--json"]),
+        None => p.command(&["run", "deploy", "--json"]),
+    };
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = c.spawn().expect("spawn neon-migrate");
+    // The event: ACCESS EXCLUSIVE granted on main, seen from outside.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let held = locks_on(&p, &main).iter().any(|l| {
+            l[1].as_deref() == Some("AccessExclusiveLock") && l[2].as_deref() == Some("true")
+        });
+        if held {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "neon-migrate ended ({status}) before the migration held its lock on main\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(Instant::now() < deadline, "the migration never locked main");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("wait for neon-migrate");
+    let out = Output {
+        command: "neon-migrate run deploy --json (SIGINT during apply)".into(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+        took: started.elapsed(),
+    };
+    record_output(&out.command, &out.stdout);
+    record_output(&out.command, &out.stderr);
+    // Right after the exit, from outside: nobody holds or waits for a lock on main, and no
+    // session is left on it.
+    let left = locks_on(&p, &main);
+    assert!(left.is_empty(), "locks left on main: {left:?}\n{out}");
+    let sessions = p
+        .block_on(crate::support::query(
+            "postgres",
+            &format!(
+                "SELECT pid::text, coalesce(application_name, ''), coalesce(state, '') \
+                 FROM pg_stat_activity WHERE datname = {} AND backend_type = 'client backend'",
+                pg::literal(&main)
+            ),
+        ))
+        .expect("pg_stat_activity");
+    assert!(
+        sessions.is_empty(),
+        "sessions left on main: {sessions:?}\n{out}"
+    );
+    out.code(exit::INTERRUPTED);
+    let report = out.json();
+    assert_eq!(report["outcome"], "interrupted", "{out}");
+    proven(&out);
+    // Readers get through, and nothing of the migration stayed.
+    let flagged = p.main_sql(
+        "SET lock_timeout = '10s'; SELECT count(*)::text FROM information_schema.columns \
+         WHERE table_name = 'accounts' AND column_name = 'flagged'",
+    );
+    assert_eq!(flagged, vec![vec![Some("0".to_owned())]], "{out}");
+    (p, out)
+}
+
+fn interrupt_sql_tool() {
+    let (p, out) = interrupt_during_apply("apply_interrupt_sql", "", "");
+    let (status, message, _, details) = apply_of(&out);
+    assert_eq!(status, "failed", "{out}");
+    assert!(
+        message.starts_with("interrupted by a signal during apply to the main Neon database branch ")
+            && message.contains("cancelled 1 session(s) of the migration on it")
+            && message.contains("rolled back: the open transaction of the migration in progress; not applied: 0001_flag.sql")
+            && message.contains("kept: nothing"),
+        "{message}\n{out}"
+    );
+    assert!(
+        details.contains("cancelled pid ") && details.contains("neon-migrate-apply-"),
+        "{details}\n{out}"
+    );
+    assert!(
+        details.contains("restore point restore/"),
+        "{details}\n{out}"
+    );
+    gc_all(&p);
+}
+
+fn interrupt_command_tool() {
+    let psql = cluster().bin.join("psql");
+    let tool = format!(
+        "[tool]\nname = \"psql-files\"\ncommand = '''\"{}\" -X -v ON_ERROR_STOP=1 -1 -d \"$DATABASE_URL\" -f migrations/0001_flag.sql'''\n",
+        psql.display()
+    );
+    // A tool that names its sessions itself: found as the sessions it opened on main while
+    // it ran that hold a lock only schema changes take.
+    let (p, out) = interrupt_during_apply(
+        "apply_interrupt_tool",
+        &tool,
+        "set application_name = 'my-own-tool';\n",
+    );
+    let (status, message, _, details) = apply_of(&out);
+    assert_eq!(status, "failed", "{out}");
+    assert!(
+        message.contains("cancelled 1 session(s) of the migration on it")
+            && message.contains("rolled back: the open transaction of the migration in progress"),
+        "{message}\n{out}"
+    );
+    assert!(
+        details.contains("cancelled pid ") && details.contains("application `my-own-tool`"),
+        "{details}\n{out}"
+    );
+    gc_all(&p);
+}
+
+fn interrupt_neon() {
+    let tag = "apply_interrupt_neon";
+    let p = Project::new(tag);
+    let neon = NeonEmu::start(tag, p.main_db());
+    let (p, out) = interrupt_during_apply_on(p, Some(&neon), tag, "", "");
+    neon.assert_no_secret(&out);
+    let (status, message, _, details) = apply_of(&out);
+    assert_eq!(status, "failed", "{out}");
+    assert!(
+        message.contains("cancelled 1 session(s) of the migration on it")
+            && message.contains("not applied: 0001_flag.sql"),
+        "{message}\n{out}"
+    );
+    assert!(details.contains("restore point "), "{details}\n{out}");
+    neon.run(&p, &["gc", "--all"]).code(exit::OK);
 }

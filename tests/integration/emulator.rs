@@ -147,6 +147,7 @@ impl Emu {
                 main_database: Some(main_db.clone()),
                 data_dir: Some(cluster().dir.clone()),
                 busy_parent: BusyParent::Fail,
+                tool_role: Default::default(),
             },
         };
         let emu = rt

@@ -17,6 +17,7 @@ mod contract;
 mod emulator;
 mod hardening;
 mod hooks;
+mod isolation;
 mod layouts;
 mod naming;
 mod neon_provider;
@@ -66,6 +67,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(outputs::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(apply::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(isolation::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
     all.extend(proof::tests());

@@ -105,6 +105,7 @@ impl Neon {
                 main_database: Some(main_db.into()),
                 data_dir: Some(cluster().dir.clone()),
                 busy_parent: BusyParent::Fail,
+                tool_role: Default::default(),
             },
         };
         let emu = rt

@@ -207,9 +207,13 @@ pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
         .trim()
         .to_owned();
 
+    let hba_changed = ensure_hba(&dir, run_as.as_ref())?;
     let conf = dir.join("data").join("neon-migrate.conf");
     let mut port = read_port(&conf).unwrap_or(0);
     if let Some(running_port) = running(&data) {
+        if hba_changed {
+            reload(&bin, &dir, run_as.as_ref())?;
+        }
         return Ok(Cluster {
             dir,
             bin,
@@ -345,6 +349,42 @@ fn initdb(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError
         chown(&run_dir, r)?;
     }
     write_conf(dir, free_port()?, r)
+}
+
+/// Puts neon-migrate's lines at the top of `pg_hba.conf` (the roles of test Neon database
+/// branches reach only their own database); returns whether the file changed.
+fn ensure_hba(dir: &Path, r: Option<&RunAs>) -> Result<bool, ProviderError> {
+    let hba = dir.join("data").join("pg_hba.conf");
+    let text = fs::read_to_string(&hba).map_err(|e| io_err("read", &hba, e))?;
+    if text.contains(super::role::HBA_MARKER) {
+        return Ok(false);
+    }
+    fs::write(&hba, format!("{}\n{text}", super::role::hba_block()))
+        .map_err(|e| io_err("write", &hba, e))?;
+    if let Some(r) = r {
+        chown(&hba, r)?;
+    }
+    Ok(true)
+}
+
+/// Makes the running server read its configuration files again.
+fn reload(bin: &Path, dir: &Path, r: Option<&RunAs>) -> Result<(), ProviderError> {
+    let out = command(bin, "pg_ctl", dir, r)
+        .arg("-D")
+        .arg(dir.join("data"))
+        .arg("reload")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| ProviderError::new(format!("cannot run pg_ctl: {e}")))?;
+    if !out.status.success() {
+        return Err(ProviderError::new(format!(
+            "pg_ctl could not reload the embedded PostgreSQL in {}:\n{}{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
 }
 
 fn write_conf(dir: &Path, port: u16, r: Option<&RunAs>) -> Result<(), ProviderError> {

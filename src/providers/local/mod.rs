@@ -8,12 +8,13 @@
 //! never be orphaned, and one catalog query lists every test Neon database branch.
 
 pub mod cluster;
+pub mod role;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
-use crate::config::{BusyParent, LocalConfig};
+use crate::config::{BusyParent, LocalConfig, ToolRole};
 use crate::pg::{self, ident, literal};
 use crate::providers::{
     CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError,
@@ -24,7 +25,8 @@ use crate::secret::{Redactor, Secret};
 const MAX_DB_NAME: usize = 63;
 /// Marker key in the database comment.
 const MARKER: &str = "neon_migrate";
-/// Default database that plays the main Neon database branch on the embedded cluster.
+/// Database that plays the main Neon database branch on the embedded cluster when the config
+/// names none (a parsed config always does: see [`role::default_main_database`]).
 pub const DEFAULT_MAIN: &str = "main";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,6 +60,7 @@ pub struct LocalProvider {
     server_url: Secret<String>,
     main: String,
     busy_parent: BusyParent,
+    tool_role: ToolRole,
     server_version: i32,
     cluster: Option<cluster::Cluster>,
     describe: String,
@@ -119,6 +122,7 @@ impl LocalProvider {
             server_url: Secret::new(server_url),
             main,
             busy_parent: cfg.busy_parent,
+            tool_role: cfg.tool_role,
             server_version,
             cluster,
             describe: where_,
@@ -573,11 +577,44 @@ impl Provider for LocalProvider {
             )
             .into());
         }
+        // The tool gets a role that owns the copy and nothing else (restore points are never
+        // handed to a tool).
+        let url = if self.tool_role == ToolRole::CopyOwner
+            && !req.name.starts_with(crate::providers::RESTORE_PREFIX)
+        {
+            match role::hand_over(
+                &client,
+                self.server_url.expose(),
+                &self.url_of(&db),
+                &db,
+                None,
+            )
+            .await
+            {
+                Ok(url) => url,
+                Err(e) => {
+                    let _ = client
+                        .batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                            ident(&db)
+                        ))
+                        .await;
+                    role::drop_roles(&client, &db).await;
+                    return Err(ProviderError::new(format!(
+                        "cannot give the test Neon database branch a role of its own: {}",
+                        e.message
+                    ))
+                    .help("the server's role needs CREATEROLE (or to be a superuser); or set `tool-role = \"server\"` under [provider] to hand the tool the server's own role, which can reach every database on the server"));
+                }
+            }
+        } else {
+            self.url_of(&db)
+        };
         Ok(DbBranch {
             name: req.name.clone(),
             id: db.clone(),
             parent: self.main.clone(),
-            url: self.url_of(&db),
+            url,
             expires_at: Some(expires_at),
         })
     }
@@ -608,6 +645,7 @@ impl Provider for LocalProvider {
                             &e,
                         )
                     })?;
+                role::drop_roles(&client, id).await;
                 Ok(DeleteOutcome::Deleted)
             }
         }
