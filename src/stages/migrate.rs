@@ -14,6 +14,7 @@ use crate::tools::{self, ToolContext};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
+    super::verify_ours(ctx, "before the migration").await?;
     let observe = ctx.pipeline.has(|k| matches!(k, StageKind::Checks));
     let mut sampler = None;
     if observe {
@@ -56,6 +57,14 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         Some(s) => Some(s.finish().await),
         None => None,
     };
+    // Whatever the tool said, it is about this run's copy only if the copy is still this run's.
+    if let Err(mut f) = super::verify_ours(ctx, "after the migration tool ran").await {
+        if let Err(tool) = &result {
+            f.details.push(format!("the tool's own error: {}", tool.message));
+            f.output = tool.output.clone();
+        }
+        return Err(f);
+    }
     let success = result?;
     match sampled {
         Some(Ok(report)) => ctx.observations.locks = Some(report),
@@ -71,9 +80,8 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     Ok(success)
 }
 
-const RECORD_HELP: &str = "the test Neon database branch must stay readable for the whole run; \
-if another run of the same git branch replaced it, let that run finish or give concurrent runs \
-distinct names in `[neon-database-branch] name`, then run again";
+const RECORD_HELP: &str = "the test Neon database branch must stay readable for the whole run: \
+check that its Postgres server (or Neon compute) is up, then run again";
 
 /// Runs the configured tool against `target`; shared with `apply`.
 pub(crate) async fn run_tool(
@@ -126,6 +134,28 @@ pub(crate) async fn run_tool(
             })
         }
         Err(e) => {
+            if let Some(down) = unreachable(&target).await {
+                // The server went away under the tool: not the migration's failure.
+                let mut f = StageFailure::new(
+                    exit::PROVIDER,
+                    format!(
+                        "the Postgres server of the {} stopped answering while `{}` ran: {down}",
+                        target.name,
+                        tool.name()
+                    ),
+                )
+                .help(Some(format!(
+                    "the migration is not to blame; bring the server (or the Neon compute) back and run again. The tool's own error: {}",
+                    e.message
+                )));
+                f.output = e.output.filter(|o| !o.trim().is_empty());
+                f.details = e
+                    .applied
+                    .iter()
+                    .map(|m| format!("applied {m} before the server went away"))
+                    .collect();
+                return (Err(f), applied);
+            }
             let mut f = StageFailure::new(exit::MIGRATION_FAILED, e.message).help(e.help);
             f.output = e.output.filter(|o| !o.trim().is_empty());
             f.details = e
@@ -137,4 +167,14 @@ pub(crate) async fn run_tool(
         }
     };
     (stage, applied)
+}
+
+/// After a tool failed on `target`: why a new connection to it fails now (the server stopped,
+/// the database is gone), or `None` when it connects.
+async fn unreachable(target: &tools::Target) -> Option<String> {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), pg::connect(&target.url)).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.message),
+        Err(_) => Some("a new connection did not succeed within 10 s".into()),
+    }
 }
