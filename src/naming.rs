@@ -115,7 +115,10 @@ mod tests {
         let h = |raw: &str| format!("-{}", short_hash(raw));
         let cases: &[(&str, String)] = &[
             ("migrate/main", "migrate/main".into()),
-            ("migrate/feature/add-orders", "migrate/feature/add-orders".into()),
+            (
+                "migrate/feature/add-orders",
+                "migrate/feature/add-orders".into(),
+            ),
             ("migrate/release-1.2.3", "migrate/release-1.2.3".into()),
             (
                 "migrate/feat/Dedupe",
@@ -133,7 +136,11 @@ mod tests {
         }
         // Git branches that sanitize alike stay distinct.
         for group in [
-            &["migrate/feat/Dedupe", "migrate/feat/dedupe", "migrate/FEAT/dedupe"][..],
+            &[
+                "migrate/feat/Dedupe",
+                "migrate/feat/dedupe",
+                "migrate/FEAT/dedupe",
+            ][..],
             &["migrate/feat/FOO.BAR", "migrate/feat/foo.bar"],
             &["migrate/feat/a+b", "migrate/feat/a@b", "migrate/feat/a-b"],
             &["migrate/feat/ñ-ç", "migrate/feat", "migrate/feat/é"],

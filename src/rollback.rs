@@ -270,6 +270,8 @@ pub(crate) struct ApplyLock {
     client: tokio_postgres::Client,
     class: i32,
     key: String,
+    /// Who held it when this session first asked; `None` when it was free at once.
+    pub(crate) waited_for: Option<String>,
 }
 
 /// First half of the apply lock's key ("nmap"); the second is `hashtext(<main name>)`.
@@ -326,6 +328,7 @@ impl ApplyLock {
             .batch_execute(&format!("SET application_name = {}", pg::literal(&name)))
             .await;
         let started = Instant::now();
+        let mut waited_for = None;
         loop {
             let got: bool = client
                 .query_one(
@@ -342,36 +345,15 @@ impl ApplyLock {
                     client,
                     class,
                     key: key.to_owned(),
+                    waited_for,
                 };
                 return Ok((lock, started.elapsed()));
             }
+            if waited_for.is_none() {
+                waited_for = Some(holder_of(&client, class, key).await);
+            }
             if started.elapsed() >= wait {
-                let holder = client
-                    .query_opt(
-                        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), \
-                         coalesce(a.usename::text, ''), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-                         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
-                         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-                         AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid LIMIT 1",
-                        &[&class, &key],
-                    )
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|r| {
-                        let app: String = r.get(1);
-                        format!(
-                            "session pid {} (application `{}`, client {}, user `{}`, connected since {})",
-                            r.get::<_, i32>(0),
-                            if app.is_empty() { "?" } else { &app },
-                            r.get::<_, String>(2),
-                            r.get::<_, String>(3),
-                            r.get::<_, String>(4)
-                        )
-                    })
-                    .unwrap_or_else(|| "a session that could not be identified".into());
-                return Err(LockError::Held(holder));
+                return Err(LockError::Held(holder_of(&client, class, key).await));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -409,4 +391,33 @@ impl ApplyLock {
             )
             .await;
     }
+}
+
+/// The session holding advisory lock (`class`, `hashtext(key)`), described.
+async fn holder_of(client: &tokio_postgres::Client, class: i32, key: &str) -> String {
+    client
+        .query_opt(
+            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), \
+             coalesce(a.usename::text, ''), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid LIMIT 1",
+            &[&class, &key],
+        )
+        .await
+        .ok()
+        .flatten()
+        .map(|r| {
+            let app: String = r.get(1);
+            format!(
+                "session pid {} (application `{}`, client {}, user `{}`, connected since {})",
+                r.get::<_, i32>(0),
+                if app.is_empty() { "?" } else { &app },
+                r.get::<_, String>(2),
+                r.get::<_, String>(3),
+                r.get::<_, String>(4)
+            )
+        })
+        .unwrap_or_else(|| "a session that could not be identified".into())
 }

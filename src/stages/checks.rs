@@ -213,8 +213,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     // read another run's copy.
     if let Err(mut f) = super::verify_ours(ctx, "after the checks").await {
         f.details.push(
-            "the checks' results are void: they may have read a copy that is not this run's"
-                .into(),
+            "the checks' results are void: they may have read a copy that is not this run's".into(),
         );
         return Err(f);
     }

@@ -1,7 +1,5 @@
 //! `create-neon-database-branch`: a test Neon database branch of the main one, with a TTL.
 
-use std::time::Duration;
-
 use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
 use crate::exit;
 use crate::providers::CreateRequest;
@@ -83,15 +81,16 @@ async fn take_run_lock(ctx: &mut RunContext<'_>) -> Result<Option<String>, Stage
     let url = ctx.provider.apply_lock_url(&main);
     match ApplyLock::acquire_key(&url, RUN_LOCK_CLASS, &key, "run lock", wait, &who).await {
         Ok((lock, waited)) => {
-            ctx.run_lock = Some(lock);
-            Ok((waited > Duration::from_millis(300)).then(|| {
+            let line = lock.waited_for.as_ref().map(|holder| {
                 format!(
-                    "waited {:.1} s for another run of {} to finish; then copied {} as that run left it",
+                    "waited {:.1} s for another run of {} to finish ({holder}); then copied {} as that run left it",
                     waited.as_secs_f64(),
                     ctx.db_branch_name,
                     main.name
                 )
-            }))
+            });
+            ctx.run_lock = Some(lock);
+            Ok(line)
         }
         Err(LockError::Unavailable(m)) => Err(StageFailure::new(exit::PROVIDER, m)),
         Err(LockError::Held(holder)) => Err(StageFailure::new(

@@ -58,9 +58,15 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         None => None,
     };
     // Whatever the tool said, it is about this run's copy only if the copy is still this run's.
-    if let Err(mut f) = super::verify_ours(ctx, "after the migration tool ran").await {
+    if let Err((unreachable, mut f)) = super::check_ours(ctx, "after the migration tool ran").await
+    {
+        if unreachable && matches!(&result, Err(t) if t.exit_code == exit::PROVIDER) {
+            // The tool's failure already says the server went away.
+            return result;
+        }
         if let Err(tool) = &result {
-            f.details.push(format!("the tool's own error: {}", tool.message));
+            f.details
+                .push(format!("the tool's own error: {}", tool.message));
             f.output = tool.output.clone();
         }
         return Err(f);

@@ -34,11 +34,23 @@ const NOT_OURS_HELP: &str = "runs of one test Neon database branch name take tur
 /// that is gone or another run's, or a provider that cannot tell, is a provider failure:
 /// whatever the stage saw there proves nothing about this run's migration.
 pub(crate) async fn verify_ours(ctx: &RunContext<'_>, when: &str) -> Result<(), StageFailure> {
+    check_ours(ctx, when).await.map_err(|(_, f)| f)
+}
+
+/// [`verify_ours`], also telling whether the provider could not be asked at all (`true`) or
+/// answered that the copy is gone or another's (`false`).
+pub(crate) async fn check_ours(
+    ctx: &RunContext<'_>,
+    when: &str,
+) -> Result<(), (bool, StageFailure)> {
     let Some(b) = &ctx.db_branch else {
         return Ok(());
     };
     let fail = |message: String| {
-        Err(StageFailure::new(exit::PROVIDER, message).help(Some(NOT_OURS_HELP.to_owned())))
+        Err((
+            false,
+            StageFailure::new(exit::PROVIDER, message).help(Some(NOT_OURS_HELP.to_owned())),
+        ))
     };
     match ctx.provider.owner(b, &ctx.run_id).await {
         Ok(Owner::ThisRun) => Ok(()),
@@ -50,16 +62,19 @@ pub(crate) async fn verify_ours(ctx: &RunContext<'_>, when: &str) -> Result<(), 
             "the test Neon database branch {} is no longer this run's {when}: it was replaced by {who}",
             b.name
         )),
-        Err(e) => Err(StageFailure::new(
-            exit::PROVIDER,
-            format!(
-                "cannot tell whether the test Neon database branch {} is still this run's {when}: {}",
-                b.name, e.message
-            ),
-        )
-        .help(e.help.or_else(|| {
-            Some("the Postgres server (or the Neon API) stopped answering: check it and run again".into())
-        }))),
+        Err(e) => Err((
+            true,
+            StageFailure::new(
+                exit::PROVIDER,
+                format!(
+                    "cannot tell whether the test Neon database branch {} is still this run's {when}: {}",
+                    b.name, e.message
+                ),
+            )
+            .help(e.help.or_else(|| {
+                Some("the Postgres server (or the Neon API) stopped answering: check it and run again".into())
+            })),
+        )),
     }
 }
 

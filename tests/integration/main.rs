@@ -16,6 +16,7 @@ mod cli_config;
 mod contract;
 mod emulator;
 mod hooks;
+mod isolation;
 mod naming;
 mod neon_provider;
 mod neonctl;
@@ -63,6 +64,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(outputs::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(apply::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(isolation::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
     all

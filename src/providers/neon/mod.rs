@@ -1025,7 +1025,10 @@ impl Provider for NeonProvider {
                 found.created_at.as_deref().unwrap_or("?")
             )
         } else {
-            format!("a Neon database branch neon-migrate did not create ({})", found.name)
+            format!(
+                "a Neon database branch neon-migrate did not create ({})",
+                found.name
+            )
         }))
     }
 
