@@ -51,10 +51,14 @@ pub const TESTS: &[(&str, fn())] = &[
 const WITHIN: Duration = Duration::from_secs(120);
 
 /// `sh gate.sh NAME`: when `$NM_DIR/$NM_RUN.NAME.hold` exists, creates `….NAME.at` and waits
-/// for `….NAME.go`; otherwise passes at once.
+/// for `….NAME.go`; otherwise passes at once. A test that fails removes `$NM_DIR`: the gate
+/// then fails, and the run ends on its own.
 const GATE: &str = r#"[ -e "$NM_DIR/$NM_RUN.$1.hold" ] || exit 0
 touch "$NM_DIR/$NM_RUN.$1.at"
-while [ ! -e "$NM_DIR/$NM_RUN.$1.go" ]; do sleep 0.02; done
+while [ ! -e "$NM_DIR/$NM_RUN.$1.go" ]; do
+  [ -d "$NM_DIR" ] || exit 1
+  sleep 0.02
+done
 "#;
 
 /// The `gated` pipeline: `deploy` with a gate after create and one after migrate.
