@@ -39,6 +39,8 @@ pub(crate) async fn verify_ours(ctx: &RunContext<'_>, when: &str) -> Result<(), 
 
 /// [`verify_ours`], also telling whether the provider could not be asked at all (`true`) or
 /// answered that the copy is gone or another's (`false`).
+// Same error type as every stage result: boxing it here alone would buy nothing.
+#[allow(clippy::result_large_err)]
 pub(crate) async fn check_ours(
     ctx: &RunContext<'_>,
     when: &str,
