@@ -30,6 +30,10 @@ pub const TESTS: &[(&str, fn())] = &[
         same_name_neon,
     ),
     (
+        "isolation_two_deploys_of_one_git_branch_on_the_local_provider_both_pass_and_apply_the_migration_once",
+        same_name_local_good,
+    ),
+    (
         "isolation_a_killed_run_releases_the_run_lock_and_the_waiting_run_passes",
         holder_killed,
     ),
@@ -373,11 +377,9 @@ fn same_name_neon() {
     neon.assert_every_db_branch_has_a_ttl(&b);
 }
 
-/// The holder of the run lock is killed: its session ends, the lock with it, and the waiting
-/// run replaces the killed run's leftover and passes.
-fn holder_killed() {
-    let git_branch = "iso/killed";
-    let p = Project::new("iso_killed")
+/// The counter project on the local provider, with the `gated` pipeline.
+fn counter_project(tag: &str, git_branch: &str) -> Project {
+    let p = Project::new(tag)
         .config(&format!(
             "[neon-database-branch]\nttl = \"1h\"\n\n[apply]\ngit-branches = [\"{git_branch}\"]\nrestore-point-ttl = \"1h\"\n{GATED}"
         ))
@@ -387,6 +389,51 @@ fn holder_killed() {
         .commit()
         .git_branch(git_branch);
     p.ensure_main();
+    p
+}
+
+/// Two deploys of a good migration at once on the local provider: both pass, the second
+/// finds nothing pending, the migration ran on main once.
+fn same_name_local_good() {
+    let git_branch = "iso/same-good";
+    let p = counter_project("iso_same_good", git_branch);
+    let gates = Gates::new();
+    let (a, b, started) = start_second_while_first_is_held(&p, &gates, git_branch, || {
+        p.command(&["run", "gated", "--json"])
+    });
+    gates.go("a", "migrated");
+    gates.go("b", "created");
+    let a = finish(a, "run a", started);
+    let b = finish(b, "run b", started);
+    a.code(exit::OK);
+    b.code(exit::OK);
+    let rb = b.json();
+    assert!(
+        details(&rb, "create-neon-database-branch").contains("waited"),
+        "{b}"
+    );
+    for s in ["migrate", "apply"] {
+        assert!(
+            stage(&rb, s)["summary"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("is up to date")),
+            "run b finds nothing pending in `{s}`\n{b}"
+        );
+    }
+    assert_eq!(
+        p.main_sql("SELECT n FROM counter")[0][0].as_deref(),
+        Some("1"),
+        "the migration ran on main exactly once"
+    );
+    p.assert_no_test_db_branches();
+    p.run(&["gc", "--all"]).code(exit::OK);
+}
+
+/// The holder of the run lock is killed: its session ends, the lock with it, and the waiting
+/// run replaces the killed run's leftover and passes.
+fn holder_killed() {
+    let git_branch = "iso/killed";
+    let p = counter_project("iso_killed", git_branch);
     let gates = Gates::new();
     let (a, mut b, started) = start_second_while_first_is_held(&p, &gates, git_branch, || {
         p.command(&["run", "gated", "--json"])
