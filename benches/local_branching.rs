@@ -456,6 +456,7 @@ async fn product_round(
         git_branch: "bench".into(),
         git_sha: "0000000".into(),
         pipeline: "local_branching bench".into(),
+        run_id: neon_migrate::providers::new_run_id(),
     };
     let mut retries = 0;
     let (created, create_time) = loop {

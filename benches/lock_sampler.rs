@@ -320,6 +320,7 @@ async fn one_run(
         git_branch: "bench".into(),
         git_sha: "0000000".into(),
         pipeline: "lock_sampler bench".into(),
+        run_id: neon_migrate::providers::new_run_id(),
     };
     let copy = provider
         .create(&req)

@@ -295,6 +295,7 @@ pub async fn generate(
             git_branch: git.branch.clone(),
             git_sha: git.sha.clone(),
             pipeline: "generate".into(),
+            run_id: crate::providers::new_run_id(),
         };
         let branch = provider.create(&req).await.map_err(|e| e.message)?;
         redactor.add_url(branch.url.expose());

@@ -50,6 +50,23 @@ pub fn sanitize(raw: &str, max_len: usize) -> String {
     format!("{head}-{hash}")
 }
 
+/// The test Neon database branch name for a rendered name template: [`sanitize`], and when
+/// that changed anything (a character replaced, upper case folded, a segment dropped) or cut
+/// the name, a stable 8-hex-digit hash of the unsanitized name is appended. So git branches
+/// that sanitize alike (`feat/Dedupe` and `feat/dedupe`, `feat/a+b` and `feat/a@b`) never
+/// share a test Neon database branch, while a name that needs no change stays as it is.
+pub fn db_branch_name(raw: &str, max_len: usize) -> String {
+    let name = sanitize(raw, usize::MAX);
+    if name == raw && name.len() <= max_len {
+        return name;
+    }
+    let hash = short_hash(raw);
+    // `name` is ASCII by construction, so byte slicing is safe.
+    let keep = name.len().min(max_len.saturating_sub(hash.len() + 1));
+    let head = name[..keep].trim_end_matches(['-', '/', '.']);
+    format!("{head}-{hash}")
+}
+
 /// First 8 hex digits of the SHA-256 of `s`.
 pub fn short_hash(s: &str) -> String {
     let digest = Sha256::digest(s.as_bytes());
@@ -91,6 +108,54 @@ mod tests {
         let other = sanitize(&format!("migrate/{}y", "x".repeat(400)), MAX_LEN);
         assert_ne!(a, other, "different long names stay distinct");
         assert!(a.ends_with(&short_hash(&raw)));
+    }
+
+    #[test]
+    fn lossy_names_get_a_hash_of_the_unsanitized_name() {
+        let h = |raw: &str| format!("-{}", short_hash(raw));
+        let cases: &[(&str, String)] = &[
+            ("migrate/main", "migrate/main".into()),
+            (
+                "migrate/feature/add-orders",
+                "migrate/feature/add-orders".into(),
+            ),
+            ("migrate/release-1.2.3", "migrate/release-1.2.3".into()),
+            (
+                "migrate/feat/Dedupe",
+                format!("migrate/feat/dedupe{}", h("migrate/feat/Dedupe")),
+            ),
+            (
+                "migrate/feat/a+b",
+                format!("migrate/feat/a-b{}", h("migrate/feat/a+b")),
+            ),
+            ("migrate/ñ-ç", format!("migrate{}", h("migrate/ñ-ç"))),
+            ("", format!("unnamed{}", h(""))),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(db_branch_name(raw, MAX_LEN), *want, "{raw:?}");
+        }
+        // Git branches that sanitize alike stay distinct.
+        for group in [
+            &[
+                "migrate/feat/Dedupe",
+                "migrate/feat/dedupe",
+                "migrate/FEAT/dedupe",
+            ][..],
+            &["migrate/feat/FOO.BAR", "migrate/feat/foo.bar"],
+            &["migrate/feat/a+b", "migrate/feat/a@b", "migrate/feat/a-b"],
+            &["migrate/feat/ñ-ç", "migrate/feat", "migrate/feat/é"],
+        ] {
+            let names: std::collections::BTreeSet<String> =
+                group.iter().map(|r| db_branch_name(r, MAX_LEN)).collect();
+            assert_eq!(names.len(), group.len(), "{group:?} -> {names:?}");
+        }
+        // Long names: cut with the same hash, as `sanitize` does.
+        let raw = format!("migrate/{}", "x".repeat(400));
+        assert_eq!(db_branch_name(&raw, MAX_LEN), sanitize(&raw, MAX_LEN));
+        let upper = format!("migrate/{}", "X".repeat(400));
+        let cut = db_branch_name(&upper, MAX_LEN);
+        assert_eq!(cut.len(), MAX_LEN);
+        assert!(cut.ends_with(&short_hash(&upper)), "{cut}");
     }
 
     #[test]

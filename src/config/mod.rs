@@ -27,6 +27,9 @@ pub const FILE_NAME: &str = "neon-migrate.toml";
 pub const DEFAULT_NAME_TEMPLATE: &str = "migrate/{{git.branch}}";
 /// Default time to live of a test Neon database branch.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(4 * 3600);
+/// How long a run waits, by default, for another run of the same test Neon database branch
+/// name to finish.
+pub const DEFAULT_DB_BRANCH_LOCK_WAIT: Duration = Duration::from_secs(3600);
 /// Longest TTL accepted (Neon's own limit for `expires_at` is 30 days).
 pub const MAX_TTL: Duration = Duration::from_secs(30 * 86_400);
 /// The longest PostgreSQL identifier, in bytes (NAMEDATALEN - 1).
@@ -67,6 +70,8 @@ pub struct DbBranchSettings {
     /// Template of the test Neon database branch name.
     pub name_template: String,
     pub ttl: Duration,
+    /// How long a run waits for another run of the same test Neon database branch name.
+    pub lock_wait: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -902,6 +907,12 @@ impl Validator<'_> {
             }
         }
 
+        let db_branch_lock_wait = self.duration(
+            &rb.lock_wait,
+            "neon-database-branch.lock-wait",
+            DEFAULT_DB_BRANCH_LOCK_WAIT,
+        );
+
         // Provider.
         let rp = raw.provider.unwrap_or_default();
         if let Some(kind) = &rp.kind {
@@ -1317,7 +1328,11 @@ impl Validator<'_> {
         Config {
             path: None,
             root: root.to_owned(),
-            db_branch: DbBranchSettings { name_template, ttl },
+            db_branch: DbBranchSettings {
+                name_template,
+                ttl,
+                lock_wait: db_branch_lock_wait,
+            },
             provider,
             tool,
             sql_checks,

@@ -45,6 +45,7 @@ pub(crate) struct RawApply {
 pub(crate) struct RawDbBranch {
     pub name: Option<S<String>>,
     pub ttl: Option<S<String>>,
+    pub lock_wait: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

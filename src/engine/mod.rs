@@ -47,6 +47,12 @@ pub struct RunContext<'a> {
     pub db_branch_name: String,
     /// The test Neon database branch, once created.
     pub db_branch: Option<DbBranch>,
+    /// This run's id, recorded with the test Neon database branch it creates: every stage that
+    /// uses the copy checks it is still this run's.
+    pub run_id: String,
+    /// The run lock on this test Neon database branch name (taken by the create stage, held
+    /// until the run ends, after `apply`).
+    pub(crate) run_lock: Option<crate::rollback::ApplyLock>,
     pub deleted: bool,
     /// What the migrate stage recorded for the checks.
     pub observations: crate::checks::Observations,
@@ -138,9 +144,9 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
 /// The test Neon database branch name for this run: the template rendered, then sanitized.
 pub fn db_branch_name(config: &Config, vars: &Vars) -> Result<String, String> {
     let raw = template::render(&config.db_branch.name_template, vars)?;
-    let name = crate::naming::sanitize(&raw, crate::naming::MAX_LEN);
-    // `sanitize` falls back to "unnamed": a run must not share such a name with others.
-    if name == "unnamed" && !raw.to_ascii_lowercase().contains("unnamed") {
+    let name = crate::naming::db_branch_name(&raw, crate::naming::MAX_LEN);
+    // An empty name is sanitized to "unnamed": a run must not share such a name with others.
+    if name.starts_with("unnamed") && !raw.to_ascii_lowercase().contains("unnamed") {
         return Err(format!(
             "the test Neon database branch name `{}` is empty once sanitized (template `{}`)",
             vars.secrets.redact(&raw),
@@ -222,6 +228,8 @@ pub async fn run(
         vars,
         db_branch_name: name,
         db_branch: None,
+        run_id: providers::new_run_id(),
+        run_lock: None,
         deleted: false,
         observations: Default::default(),
         tool_timeouts: None,
@@ -284,6 +292,11 @@ pub async fn run(
         }
     }
 
+    // The next run of this test Neon database branch name may go now: it copies main as this
+    // run left it.
+    if let Some(lock) = ctx.run_lock.take() {
+        lock.release().await;
+    }
     if let Some(b) = &ctx.db_branch {
         report.neon_database_branch.created = true;
         report.neon_database_branch.id = Some(b.id.clone());

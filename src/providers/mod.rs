@@ -36,6 +36,27 @@ pub struct CreateRequest {
     pub git_branch: String,
     pub git_sha: String,
     pub pipeline: String,
+    /// The id of the run that asks ([`new_run_id`]), recorded with the Neon database branch
+    /// (local: its metadata; neon: an annotation): how every later stage tells its own copy
+    /// from one another run put under the same name.
+    pub run_id: String,
+}
+
+/// A new random run id (a version 4 UUID).
+pub fn new_run_id() -> String {
+    neon::new_run_id()
+}
+
+/// Whose a test Neon database branch is now, as far as the provider can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Still the one this run created.
+    ThisRun,
+    /// Gone: nothing exists under its id any more.
+    Gone,
+    /// Something else holds its id now: who, in words (another run's git branch, pipeline
+    /// and creation time, or "a database neon-migrate did not create").
+    Other(String),
 }
 
 /// A test Neon database branch created by neon-migrate, as listed by the provider.
@@ -96,6 +117,9 @@ pub trait Provider: Send + Sync {
     async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError>;
     /// Every test Neon database branch neon-migrate created and that still exists.
     async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError>;
+    /// Whether test Neon database branch `b` is still the one run `run_id` created. An error
+    /// means the provider could not be asked (server or API unreachable).
+    async fn owner(&self, b: &DbBranch, run_id: &str) -> Result<Owner, ProviderError>;
 
     /// Where the apply lock is taken: by default the main Neon database branch itself. The
     /// local provider takes it elsewhere, because a session on the main database would block

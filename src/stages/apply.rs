@@ -65,6 +65,12 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         ));
     }
 
+    // The proof must be this run's: a copy still there is checked now; a deleted one was
+    // checked by the delete stage, just before it deleted it.
+    if !ctx.deleted {
+        super::verify_ours(ctx, "before apply").await?;
+    }
+
     let main = ctx.provider.main_db_branch().await.map_err(|e| {
         StageFailure::new(
             exit::PROVIDER,
@@ -198,6 +204,7 @@ async fn apply_locked(
             git_branch: ctx.git.branch.clone(),
             git_sha: ctx.git.sha.clone(),
             pipeline: "restore-point".into(),
+            run_id: ctx.run_id.clone(),
         };
         let rp = ctx.provider.create(&req).await.map_err(|e| {
             StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e.message))

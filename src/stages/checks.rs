@@ -18,6 +18,7 @@ use crate::tools::{self, Target, ToolContext};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
+    super::verify_ours(ctx, "before the checks").await?;
     let client = pg::connect(&target.url)
         .await
         .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
@@ -187,6 +188,15 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             ),
         };
         results.push(result);
+    }
+
+    // A copy replaced or dropped while the checks ran voids them, passed or not: they may have
+    // read another run's copy.
+    if let Err(mut f) = super::verify_ours(ctx, "after the checks").await {
+        f.details.push(
+            "the checks' results are void: they may have read a copy that is not this run's".into(),
+        );
+        return Err(f);
     }
 
     conclude(cfg, &target, reports, results)

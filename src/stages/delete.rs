@@ -2,7 +2,7 @@
 
 use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
 use crate::exit;
-use crate::providers::DeleteOutcome;
+use crate::providers::{DeleteOutcome, Owner};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let Some(branch) = &ctx.db_branch else {
@@ -17,6 +17,45 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             ..Default::default()
         });
     }
+    // Only this run's copy: under the same name there may be another run's by now.
+    let expires = branch
+        .expires_at
+        .map(crate::providers::local::rfc3339)
+        .unwrap_or_default();
+    match ctx.provider.owner(branch, &ctx.run_id).await {
+        Ok(Owner::ThisRun) => {}
+        Ok(Owner::Gone) => {
+            ctx.deleted = true;
+            return Ok(StageSuccess {
+                summary: format!("{} was already gone", branch.name),
+                ..Default::default()
+            });
+        }
+        Ok(Owner::Other(who)) => {
+            return Err(StageFailure::new(
+                exit::PROVIDER,
+                format!(
+                    "not deleting the test Neon database branch {}: it is no longer this run's, it was replaced by {who}",
+                    branch.name
+                ),
+            )
+            .help(Some(
+                "it is left to the run that made it; this run's own copy is gone. Runs of one test Neon database branch name take turns, so something outside that lock replaced it (`neon-migrate gc --all`, an older neon-migrate, a change by hand)".into(),
+            )))
+        }
+        Err(e) => {
+            return Err(StageFailure::new(
+                exit::PROVIDER,
+                format!(
+                    "cannot delete the test Neon database branch {}: cannot tell whether it is still this run's: {}",
+                    branch.name, e.message
+                ),
+            )
+            .help(Some(format!(
+                "it expires at {expires}; `neon-migrate gc` deletes it once expired, or delete it by hand"
+            ))))
+        }
+    }
     match ctx.provider.delete(&branch.id).await {
         Ok(outcome) => {
             ctx.deleted = true;
@@ -30,10 +69,6 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             })
         }
         Err(e) => {
-            let expires = branch
-                .expires_at
-                .map(crate::providers::local::rfc3339)
-                .unwrap_or_default();
             Err(StageFailure::new(exit::PROVIDER, format!("cannot delete the test Neon database branch {}: {}", branch.name, e.message)).help(Some(
                 format!("it expires at {expires}; `neon-migrate gc` deletes it once expired, or delete it by hand"),
             )))

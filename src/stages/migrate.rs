@@ -15,6 +15,7 @@ use crate::tools::{self, command, ToolContext};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
+    super::verify_ours(ctx, "before the migration").await?;
     let observe = ctx.pipeline.has(|k| matches!(k, StageKind::Checks));
     let mut sampler = None;
     if observe {
@@ -61,6 +62,20 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         Some(s) => Some(s.finish().await),
         None => None,
     };
+    // Whatever the tool said, it is about this run's copy only if the copy is still this run's.
+    if let Err((unreachable, mut f)) = super::check_ours(ctx, "after the migration tool ran").await
+    {
+        if unreachable && matches!(&result, Err(t) if t.exit_code == exit::PROVIDER) {
+            // The tool's failure already says the server went away.
+            return result;
+        }
+        if let Err(tool) = &result {
+            f.details
+                .push(format!("the tool's own error: {}", tool.message));
+            f.output = tool.output.clone();
+        }
+        return Err(f);
+    }
     let success = result?;
     match sampled {
         Some(Ok(report)) => ctx.observations.locks = Some(report),
@@ -76,9 +91,8 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     Ok(success)
 }
 
-const RECORD_HELP: &str = "the test Neon database branch must stay readable for the whole run; \
-if another run of the same git branch replaced it, let that run finish or give concurrent runs \
-distinct names in `[neon-database-branch] name`, then run again";
+const RECORD_HELP: &str = "the test Neon database branch must stay readable for the whole run: \
+check that its Postgres server (or Neon compute) is up, then run again";
 
 /// The SQL of the pending migrations, from the tool's print-SQL mode, before the tool runs
 /// (`None`: the built-in `sql` tool lints its files, or the tool has no print-SQL mode).
@@ -182,6 +196,28 @@ async fn run_tool_observed(
             })
         }
         Err(e) => {
+            if let Some(down) = unreachable(&target).await {
+                // The server went away under the tool: not the migration's failure.
+                let mut f = StageFailure::new(
+                    exit::PROVIDER,
+                    format!(
+                        "the Postgres server of the {} stopped answering while `{}` ran: {down}",
+                        target.name,
+                        tool.name()
+                    ),
+                )
+                .help(Some(format!(
+                    "the migration is not to blame; bring the server (or the Neon compute) back and run again. The tool's own error: {}",
+                    e.message
+                )));
+                f.output = e.output.filter(|o| !o.trim().is_empty());
+                f.details = e
+                    .applied
+                    .iter()
+                    .map(|m| format!("applied {m} before the server went away"))
+                    .collect();
+                return (Err(f), applied, tracked_before);
+            }
             let mut f = StageFailure::new(exit::MIGRATION_FAILED, e.message).help(e.help);
             f.output = e.output.filter(|o| !o.trim().is_empty());
             f.details = applied_lines(&e.applied, " before the failure");
@@ -206,4 +242,14 @@ fn applied_lines(applied: &[String], suffix: &str) -> Vec<String> {
         applied.len(),
         crate::report::collapse(applied, 5)
     )]
+}
+
+/// After a tool failed on `target`: why a new connection to it fails now (the server stopped,
+/// the database is gone), or `None` when it connects.
+async fn unreachable(target: &tools::Target) -> Option<String> {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), pg::connect(&target.url)).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.message),
+        Err(_) => Some("a new connection did not succeed within 10 s".into()),
+    }
 }

@@ -11,6 +11,7 @@ mod shell;
 use crate::config::{Stage, StageKind};
 use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
+use crate::providers::Owner;
 use crate::tools::Target;
 
 pub use apply::{interrupted as apply_interrupted, ApplyInFlight};
@@ -24,6 +25,60 @@ pub async fn run(ctx: &mut RunContext<'_>, stage: &Stage) -> StageResult {
         StageKind::DeleteDbBranch => delete::run(ctx).await,
         StageKind::Apply => apply::run(ctx).await,
         StageKind::Shell(s) => shell::run(ctx, s).await,
+    }
+}
+
+/// What to do when the test Neon database branch is not this run's any more.
+const NOT_OURS_HELP: &str = "runs of one test Neon database branch name take turns (a lock on the main Neon database branch, held for the whole run), so something outside that lock changed it: `neon-migrate gc --all`, an older neon-migrate, or a change by hand. Nothing of this run was applied to the main Neon database branch; run again";
+
+/// Checks that the test Neon database branch is still the one this run created (its run id,
+/// recorded by the provider); `when` says at which point (`before the migration`). A copy
+/// that is gone or another run's, or a provider that cannot tell, is a provider failure:
+/// whatever the stage saw there proves nothing about this run's migration.
+pub(crate) async fn verify_ours(ctx: &RunContext<'_>, when: &str) -> Result<(), StageFailure> {
+    check_ours(ctx, when).await.map_err(|(_, f)| f)
+}
+
+/// [`verify_ours`], also telling whether the provider could not be asked at all (`true`) or
+/// answered that the copy is gone or another's (`false`).
+// Same error type as every stage result: boxing it here alone would buy nothing.
+#[allow(clippy::result_large_err)]
+pub(crate) async fn check_ours(
+    ctx: &RunContext<'_>,
+    when: &str,
+) -> Result<(), (bool, StageFailure)> {
+    let Some(b) = &ctx.db_branch else {
+        return Ok(());
+    };
+    let fail = |message: String| {
+        Err((
+            false,
+            StageFailure::new(exit::PROVIDER, message).help(Some(NOT_OURS_HELP.to_owned())),
+        ))
+    };
+    match ctx.provider.owner(b, &ctx.run_id).await {
+        Ok(Owner::ThisRun) => Ok(()),
+        Ok(Owner::Gone) => fail(format!(
+            "the test Neon database branch {} was deleted while this run used it (found gone {when})",
+            b.name
+        )),
+        Ok(Owner::Other(who)) => fail(format!(
+            "the test Neon database branch {} is no longer this run's {when}: it was replaced by {who}",
+            b.name
+        )),
+        Err(e) => Err((
+            true,
+            StageFailure::new(
+                exit::PROVIDER,
+                format!(
+                    "cannot tell whether the test Neon database branch {} is still this run's {when}: {}",
+                    b.name, e.message
+                ),
+            )
+            .help(e.help.or_else(|| {
+                Some("the Postgres server (or the Neon API) stopped answering: check it and run again".into())
+            })),
+        )),
     }
 }
 

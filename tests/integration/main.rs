@@ -12,6 +12,7 @@ mod apply;
 mod checks;
 mod cleanup;
 mod cli_config;
+mod collisions;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
@@ -68,6 +69,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(apply::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(isolation::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(collisions::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(contract::tests());
     all.extend(tools::tests());
     all.extend(proof::tests());

@@ -19,6 +19,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "detached_head_plan_says_the_short_sha_stands_in_for_the_git_branch",
         detached_head,
     ),
+    (
+        "git_branches_that_sanitize_alike_get_distinct_test_neon_database_branches",
+        lossy_names_stay_distinct,
+    ),
 ];
 
 /// First 8 hex digits of SHA-256, computed here rather than by the product.
@@ -39,7 +43,13 @@ expect-value = "{db}"
 
 fn sanitized_name() {
     let git_branch = "Feature/JIRA-12+Fix#1,Über";
-    let want = "migrate/feature/jira-12-fix-1-ber";
+    // Sanitizing changed it, so it keeps a hash of the original: distinct from the names of
+    // other git branches that sanitize alike.
+    let want = format!(
+        "migrate/feature/jira-12-fix-1-ber-{}",
+        hash8(&format!("migrate/{git_branch}"))
+    );
+    let want = want.as_str();
     let p = Project::new("sanitized_name")
         .migration("0001_init.sql", "create table t (id int);\n")
         .commit()
@@ -136,5 +146,63 @@ fn detached_head() {
     assert_eq!(
         plan["neon_database_branch"]["name"],
         format!("migrate/{short}")
+    );
+}
+
+/// The test Neon database branch name `plan` gives on git branch `git_branch` of `p`.
+fn planned_name(p: &Project, git_branch: &str) -> String {
+    p.git(&["checkout", "-q", "-B", git_branch]);
+    let plan = p.run(&["plan", "pre-push", "--json"]).code(exit::OK).json();
+    assert_eq!(plan["git"]["branch"], git_branch, "{plan:#}");
+    plan["neon_database_branch"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn lossy_names_stay_distinct() {
+    let p = Project::new("lossy_names").commit();
+    // Each group sanitized to one name before: one run's copy was the other's.
+    let groups: &[&[&str]] = &[
+        &["feat/dedupe", "feat/Dedupe"],
+        &["feat/foo.bar", "feat/FOO.BAR"],
+        &["feat/a-b", "feat/a+b", "feat/a@b"],
+        &["feat/x-y", "feat/x_y", "feat/X-Y"],
+    ];
+    for group in groups {
+        let names: Vec<String> = group.iter().map(|b| planned_name(&p, b)).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{group:?} -> {names:?}");
+        for (b, n) in group.iter().zip(&names) {
+            let raw = format!("migrate/{b}");
+            if raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._/-".contains(c))
+            {
+                assert_eq!(n, &raw, "a name that needs no change keeps it");
+            } else {
+                assert_eq!(
+                    n,
+                    &format!(
+                        "{}-{}",
+                        n.rsplit_once('-').map(|(h, _)| h).unwrap_or(""),
+                        hash8(&raw)
+                    ),
+                    "{b}: a changed name ends with a hash of the original"
+                );
+            }
+        }
+    }
+    // `feat/ñ-ç` loses its whole last segment; git branch `feat` (another repository: one
+    // cannot hold both) keeps `migrate/feat`.
+    let accented = planned_name(&p, "feat/ñ-ç");
+    let q = Project::new("lossy_names_plain").commit();
+    let plain = planned_name(&q, "feat");
+    assert_eq!(plain, "migrate/feat");
+    assert_eq!(
+        accented,
+        format!("migrate/feat-{}", hash8("migrate/feat/ñ-ç"))
     );
 }

@@ -225,6 +225,7 @@ fn request(name: &str, git_branch: &str) -> CreateRequest {
         git_branch: git_branch.into(),
         git_sha: SHA.into(),
         pipeline: "pre-push".into(),
+        run_id: neon_migrate::providers::new_run_id(),
     }
 }
 

@@ -326,9 +326,8 @@ expect-value = "1"
 }
 
 /// The test Neon database branch disappears between `create` and `migrate` (here `gc --all`
-/// deletes it, as a concurrent run of the same name replacing it would): what the checks
-/// compare against cannot be recorded, so the run stops with exit 6 before the tool runs —
-/// the checks never pass by being skipped.
+/// deletes it): `migrate` finds it is no longer this run's, so the run stops with exit 6
+/// before the tool runs — the checks never pass by being skipped.
 fn vanished_before_migrate() {
     let bin = env!("CARGO_BIN_EXE_neon-migrate");
     let p = Project::new("vanish")
@@ -352,8 +351,9 @@ stages = ["create-neon-database-branch", "vanish", "migrate", "checks", "delete-
     assert_eq!(migrate["status"], "failed", "{out}");
     let message = migrate["error"]["message"].as_str().unwrap_or_default();
     assert!(
-        message.starts_with("cannot record ")
-            && message.contains("on test Neon database branch migrate/feature/vanish"),
+        message.starts_with(
+            "the test Neon database branch migrate/feature/vanish was deleted while this run used it"
+        ),
         "{out}"
     );
     assert_eq!(stage(&report, "checks")["status"], "skipped", "{out}");

@@ -17,7 +17,7 @@ use tokio_postgres::Client;
 use crate::config::{BusyParent, LocalConfig, ToolRole};
 use crate::pg::{self, ident, literal};
 use crate::providers::{
-    CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError,
+    CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Owner, Provider, ProviderError,
 };
 use crate::secret::{Redactor, Secret};
 
@@ -42,6 +42,9 @@ struct Meta {
     git_sha: String,
     #[serde(default)]
     pipeline: String,
+    /// The id of the run that created it (empty for databases of older versions).
+    #[serde(default)]
+    run: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -267,7 +270,13 @@ impl LocalProvider {
             ident(template)
         );
         client.batch_execute(&sql).await.map_err(|e| {
-            if e.code().map(|c| c.code()) == Some("55006") {
+            if matches!(e.code().map(|c| c.code()), Some("42P04" | "23505")) {
+                ProviderError::new(format!(
+                    "another session created a database named `{child}` at the same moment: {}",
+                    pg::describe(&e)
+                ))
+                .help("runs of the same test Neon database branch name wait for each other; another program (or an older neon-migrate) created it: run again")
+            } else if e.code().map(|c| c.code()) == Some("55006") {
                 ProviderError::new(format!(
                     "`{template}` gained a connection while being copied: {}",
                     pg::describe(&e)
@@ -554,6 +563,7 @@ impl Provider for LocalProvider {
             git_branch: req.git_branch.clone(),
             git_sha: req.git_sha.clone(),
             pipeline: req.pipeline.clone(),
+            run: req.run_id.clone(),
         };
         let json = serde_json::to_string(&meta).expect("serializable");
         if let Err(e) = client
@@ -649,6 +659,27 @@ impl Provider for LocalProvider {
                 Ok(DeleteOutcome::Deleted)
             }
         }
+    }
+
+    async fn owner(&self, b: &DbBranch, run_id: &str) -> Result<Owner, ProviderError> {
+        let client = self.admin().await?;
+        Ok(match self.comment_of(&client, &b.id).await? {
+            None => Owner::Gone,
+            Some(comment) => match comment.and_then(|c| serde_json::from_str::<Meta>(&c).ok()) {
+                Some(meta) if meta.run == run_id && !run_id.is_empty() => Owner::ThisRun,
+                Some(meta) => Owner::Other(format!(
+                    "run {} of git branch `{}` (pipeline {}, created {})",
+                    if meta.run.is_empty() { "?" } else { &meta.run },
+                    meta.git_branch,
+                    meta.pipeline,
+                    rfc3339(meta.created_at)
+                )),
+                None => Owner::Other(format!(
+                    "database `{}`, which neon-migrate did not create",
+                    b.id
+                )),
+            },
+        })
     }
 
     fn apply_lock_url(&self, _main: &DbBranch) -> Secret<String> {
@@ -786,6 +817,7 @@ impl Provider for LocalProvider {
             git_branch: String::new(),
             git_sha: String::new(),
             pipeline: "rollback".into(),
+            run: String::new(),
         };
         let json = serde_json::to_string(&meta).expect("serializable");
         exec(format!("COMMENT ON DATABASE {} IS NULL", ident(&self.main))).await?;

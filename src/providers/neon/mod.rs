@@ -41,10 +41,15 @@ use serde_json::{Map, Value};
 
 use crate::config::{duration, NeonConfig, NEON_API_HOST};
 use crate::providers::{
-    CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Provider, ProviderError,
+    CreateRequest, DbBranch, DbBranchInfo, DeleteOutcome, Owner, Provider, ProviderError,
 };
 use crate::secret::{Redactor, Secret};
 pub use api::REQUEST_TIMEOUT;
+
+/// A new random run id (see [`crate::providers::new_run_id`]).
+pub(crate) fn new_run_id() -> String {
+    api::new_request_id()
+}
 use api::{Api, ApiError, Reply};
 use model::*;
 
@@ -61,8 +66,9 @@ pub const GIT_BRANCH_KEY: &str = "neon-migrate-git-branch";
 pub const GIT_SHA_KEY: &str = "neon-migrate-git-sha";
 /// Annotation key: the pipeline that made it.
 pub const PIPELINE_KEY: &str = "neon-migrate-pipeline";
-/// Annotation key: a random id per create call, which tells a create of ours whose answer was
-/// lost from a leftover of an earlier run.
+/// Annotation key: the id of the run that created it. It tells a create of ours whose answer
+/// was lost from a leftover of an earlier run, and lets every later stage check that the Neon
+/// database branch it is about to use is still this run's.
 pub const RUN_KEY: &str = "neon-migrate-run";
 
 /// Page size when listing Neon database branches (Neon caps pages at 100).
@@ -918,7 +924,7 @@ impl Provider for NeonProvider {
             ))
             .help("change `name` under [neon-database-branch]"));
         }
-        let run = api::new_request_id();
+        let run = req.run_id.clone();
         let expires = expires_at(Utc::now(), req.ttl);
         let body = create_body(&self.parent.id, req, &run, &expires);
         let path = self.path("/branches");
@@ -1000,6 +1006,30 @@ impl Provider for NeonProvider {
             )));
         }
         self.delete_and_wait(id).await
+    }
+
+    async fn owner(&self, b: &DbBranch, run_id: &str) -> Result<Owner, ProviderError> {
+        check_id("Neon database branch id", &b.id)?;
+        let Some((found, annotation)) = self.get_db_branch(&b.id).await? else {
+            return Ok(Owner::Gone);
+        };
+        if annotation.is_ours() && annotation.get(RUN_KEY) == Some(run_id) {
+            return Ok(Owner::ThisRun);
+        }
+        Ok(Owner::Other(if annotation.is_ours() {
+            format!(
+                "run {} of git branch `{}` (pipeline {}, created {})",
+                annotation.get(RUN_KEY).unwrap_or("?"),
+                annotation.get(GIT_BRANCH_KEY).unwrap_or("?"),
+                annotation.get(PIPELINE_KEY).unwrap_or("?"),
+                found.created_at.as_deref().unwrap_or("?")
+            )
+        } else {
+            format!(
+                "a Neon database branch neon-migrate did not create ({})",
+                found.name
+            )
+        }))
     }
 
     /// `POST …/branches/{main}/restore` from the restore point, keeping main's current
@@ -1145,6 +1175,7 @@ mod tests {
             git_branch: "feature/x".into(),
             git_sha: "0123456789abcdef".into(),
             pipeline: "pre-push".into(),
+            run_id: "run-1".into(),
         }
     }
 
