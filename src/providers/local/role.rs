@@ -100,6 +100,9 @@ pub fn url_as(server_url: &str, user: &str, password: &str, db: &str) -> Secret<
         Some(mut u) => {
             u.user = Some(pg::percent_encode(user));
             u.password = Some(pg::percent_encode(password));
+            // Credentials in the query (`?user=…&password=…`) would win over these.
+            u.params
+                .retain(|(k, _)| !matches!(k.as_str(), "user" | "password" | "passfile"));
             Secret::new(u.render())
         }
         None => Secret::new(with_db),
@@ -349,6 +352,20 @@ mod tests {
         assert_eq!(
             u.expose(),
             "postgresql://neon_migrate_copy_ab:secret@127.0.0.1:5432/migrate%2Fx?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn credentials_in_the_query_do_not_override_the_role() {
+        let u = url_as(
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&password=pw&user=postgres",
+            "neon_migrate_copy_ab",
+            "secret",
+            "db",
+        );
+        assert_eq!(
+            u.expose(),
+            "postgresql://neon_migrate_copy_ab:secret@127.0.0.1:5432/db?sslmode=disable"
         );
     }
 }
