@@ -247,31 +247,36 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
         })
     };
     rec.record().fault = fault.clone();
-    let mut drop_answer = false;
-    match fault {
-        Some(FaultAction::Status {
+    if let Some(early @ (FaultAction::Status { .. } | FaultAction::Drop)) = &fault {
+        // The route is not reached; the body is still recorded (what would have been sent).
+        if let Ok(b) = read_body(req).await {
+            rec.record().body = serde_json::from_slice(&b).unwrap_or(Value::Null);
+        }
+        let FaultAction::Status {
             status,
             retry_after,
-        }) => {
-            let message = match status {
-                423 => "project already has running conflicting operations, scheduling of new ones is prohibited",
-                429 => "too many requests",
-                503 => "service temporarily unavailable",
-                _ => "injected failure",
-            };
-            let mut resp = error(status, &request_id, message);
-            if let Some(s) = retry_after {
-                resp.headers_mut()
-                    .insert("retry-after", s.to_string().parse().expect("header value"));
-            }
-            rec.finish(Answer::Status(status));
-            return Ok(resp);
-        }
-        Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
-        Some(FaultAction::Drop) => {
+        } = early
+        else {
             rec.finish(Answer::Dropped);
             return Err(DropConnection);
+        };
+        let message = match status {
+            423 => "project already has running conflicting operations, scheduling of new ones is prohibited",
+            429 => "too many requests",
+            503 => "service temporarily unavailable",
+            _ => "injected failure",
+        };
+        let mut resp = error(*status, &request_id, message);
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert("retry-after", s.to_string().parse().expect("header value"));
         }
+        rec.finish(Answer::Status(*status));
+        return Ok(resp);
+    }
+    let mut drop_answer = false;
+    match fault {
+        Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
         Some(FaultAction::DropAnswer) => drop_answer = true,
         Some(FaultAction::FailNextOperation) => {
             shared
@@ -280,7 +285,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
                 .expect("state lock")
                 .fail_next_operation = true
         }
-        None => {}
+        Some(FaultAction::Status { .. } | FaultAction::Drop) | None => {}
     }
 
     if !authorized(&shared, &req) {
