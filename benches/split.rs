@@ -35,9 +35,7 @@ fn migration(n: usize) -> String {
             3 => s.push_str(&format!(
                 "/* block; /* nested; */ still; */ insert into t values ({i}, 'it''s;');\n"
             )),
-            4 => s.push_str(&format!(
-                "select \"odd;name\", E'esc\\';aped' from t{i};\n"
-            )),
+            4 => s.push_str(&format!("select \"odd;name\", E'esc\\';aped' from t{i};\n")),
             5 => s.push_str(&format!(
                 "create index concurrently if not exists i{i} on t (c{i});\n"
             )),

@@ -202,7 +202,9 @@ mod tests {
         // Dropped empty statements and multi-line comments in between still count.
         let s = split("a;\n;\n-- c\n;\n\nb;\n/* x\n */ c; $$\n;\n$$;\n\n  d");
         assert_eq!(
-            s.iter().map(|s| (s.sql.as_str(), s.line)).collect::<Vec<_>>(),
+            s.iter()
+                .map(|s| (s.sql.as_str(), s.line))
+                .collect::<Vec<_>>(),
             [
                 ("a;", 1),
                 ("b;", 6),

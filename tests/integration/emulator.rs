@@ -967,7 +967,11 @@ fn faults() {
     // Only the first one was delayed: the log says which request consumed the fault.
     let log = e.request_log();
     let last: Vec<&Value> = log[log.len() - 2..].iter().map(|r| &r["fault"]).collect();
-    assert_eq!(last, [&json!({ "delay_ms": 800 }), &Value::Null], "{log:#?}");
+    assert_eq!(
+        last,
+        [&json!({ "delay_ms": 800 }), &Value::Null],
+        "{log:#?}"
+    );
 
     // Dropped connection: no HTTP answer at all.
     e.inject("GET", "/branches", 1, FaultAction::Drop);
@@ -1173,7 +1177,10 @@ impl Emu {
             .iter()
             .map(|r| r.to_json())
             .collect();
-        assert_eq!(requests, in_process, "the admin route and the emulator disagree");
+        assert_eq!(
+            requests, in_process,
+            "the admin route and the emulator disagree"
+        );
         requests
     }
 
@@ -1196,8 +1203,9 @@ impl Emu {
             match s.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-                    || e.kind() == std::io::ErrorKind::TimedOut =>
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
                 {
                     panic!(
                         "no end of the answer within 60 s; got so far: {:?}",
@@ -1241,7 +1249,10 @@ fn admin_needs_key() {
             ("DELETE", "requests", None),
         ] {
             let (status, text) = e.admin(method, route, body, auth);
-            assert_eq!(status, 401, "{method} /_emulator/{route} with {auth:?}: {text}");
+            assert_eq!(
+                status, 401,
+                "{method} /_emulator/{route} with {auth:?}: {text}"
+            );
             assert!(text.contains("API key"), "{text}");
             assert!(!text.contains("wrong-key"), "the key is echoed: {text}");
         }
@@ -1303,7 +1314,10 @@ fn incomplete_body() {
         answer.starts_with("HTTP/1.1 408"),
         "a body that never arrives must time out: {answer:?}"
     );
-    assert!(answer.contains("did not arrive whole within 10 s"), "{answer}");
+    assert!(
+        answer.contains("did not arrive whole within 10 s"),
+        "{answer}"
+    );
 
     // Nothing was created, and no operation started.
     assert_eq!(e.db_branch_names(), ["main"]);
@@ -1401,10 +1415,17 @@ fn request_log() {
     let lost = e.send("POST", &list, Some(&body), Some(&key), &[]);
     let err = lost.expect_err("the answer is dropped");
     assert!(err.status().is_none(), "{err}");
-    assert_eq!(e.db_branch_names(), ["it/lost-answer", "main"], "it was applied");
+    assert_eq!(
+        e.db_branch_names(),
+        ["it/lost-answer", "main"],
+        "it was applied"
+    );
     // `drop` drops before anything happens; a status fault answers for the route.
-    assert!(e.send("GET", &e.p("/endpoints"), None, Some(&key), &[]).is_err());
-    e.call("GET", &e.p("/operations"), None).expect_error(503, "");
+    assert!(e
+        .send("GET", &e.p("/endpoints"), None, Some(&key), &[])
+        .is_err());
+    e.call("GET", &e.p("/operations"), None)
+        .expect_error(503, "");
     e.call("GET", &e.p("/operations"), None).expect(200);
     e.send("GET", &list, None, None, &[])
         .expect("an answer")
@@ -1413,7 +1434,15 @@ fn request_log() {
     let log = e.request_log();
     let summary: Vec<Value> = log
         .iter()
-        .map(|r| json!([r["method"], r["path"], r["fault"], r["applied"], r["answer"]]))
+        .map(|r| {
+            json!([
+                r["method"],
+                r["path"],
+                r["fault"],
+                r["applied"],
+                r["answer"]
+            ])
+        })
         .collect();
     let eps = e.p("/endpoints");
     let ops = e.p("/operations");
@@ -1430,7 +1459,10 @@ fn request_log() {
         "{log:#?}"
     );
     assert_eq!(log[0]["body"], body, "the request's body is recorded");
-    let seqs: Vec<u64> = log.iter().map(|r| r["seq"].as_u64().expect("seq")).collect();
+    let seqs: Vec<u64> = log
+        .iter()
+        .map(|r| r["seq"].as_u64().expect("seq"))
+        .collect();
     assert_eq!(seqs, (1..=6).collect::<Vec<u64>>());
     // Admin routes are not recorded; DELETE empties the log.
     assert_eq!(e.admin("DELETE", "requests", None, Some(&key)).0, 204);

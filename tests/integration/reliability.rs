@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use neon_migrate::config::{BusyParent, LocalConfig};
-use neon_migrate::emulator::{Answer, Emulator, EmulatorOptions, Fault, FaultAction, RequestRecord};
+use neon_migrate::emulator::{
+    Answer, Emulator, EmulatorOptions, Fault, FaultAction, RequestRecord,
+};
 use neon_migrate::exit;
 use neon_migrate::pg;
 use neon_migrate::secret::Secret;
@@ -670,7 +672,10 @@ fn render_log(log: &[RequestRecord]) -> String {
                 r.method,
                 r.path,
                 r.query,
-                r.fault.as_ref().map(|f| f.to_json().to_string()).unwrap_or_default(),
+                r.fault
+                    .as_ref()
+                    .map(|f| f.to_json().to_string())
+                    .unwrap_or_default(),
                 r.applied,
                 r.answer
             )
@@ -773,7 +778,11 @@ fn f_lost_answer_delete() {
     let log = neon.emu().requests();
     let context = format!("{}\n{out}", render_log(&log));
     let deletes: Vec<&RequestRecord> = log.iter().filter(|r| r.method == "DELETE").collect();
-    assert_eq!(deletes.len(), 1, "the applied delete was sent again\n{context}");
+    assert_eq!(
+        deletes.len(),
+        1,
+        "the applied delete was sent again\n{context}"
+    );
     let delete = deletes[0];
     assert!(
         matches!(delete.fault, Some(FaultAction::DropAnswer))
@@ -991,7 +1000,12 @@ fn f_409_foreign() {
         "neon-migrate changed their Neon database branch\n{}\n{out}",
         render_log(&log)
     );
-    assert_eq!(creates_of_test_db_branch(&log).len(), 2, "theirs and our refused create\n{}", render_log(&log));
+    assert_eq!(
+        creates_of_test_db_branch(&log).len(),
+        2,
+        "theirs and our refused create\n{}",
+        render_log(&log)
+    );
 }
 
 fn f_409_leftover() {
@@ -1130,7 +1144,10 @@ fn f_500_delete() {
         .into_iter()
         .find(|b| b["name"] == TEST_DB_BRANCH)
         .unwrap_or_else(|| panic!("no leftover\n{out}"));
-    let expires = leftover["expires_at"].as_str().expect("expires_at").to_owned();
+    let expires = leftover["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .to_owned();
     let at = DateTime::parse_from_rfc3339(&expires)
         .expect("RFC 3339")
         .with_timezone(&Utc);
@@ -1146,7 +1163,11 @@ fn f_500_delete() {
         help.contains(&format!("it expires at {expires};")),
         "the help must name the expiry {expires}: {help:?}\n{out}"
     );
-    assert_eq!(report["neon_database_branch"]["expires_at"], expires.as_str(), "{out}");
+    assert_eq!(
+        report["neon_database_branch"]["expires_at"],
+        expires.as_str(),
+        "{out}"
+    );
     gc_all(&neon, &p);
 }
 
