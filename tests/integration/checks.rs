@@ -926,8 +926,10 @@ fn locks_int_to_bigint() {
     .unwrap_or_else(|| panic!("{locks:#}"));
     assert_eq!(ms_after(detail_line, "for "), held, "{locks:#}");
     assert!(detail_line.ends_with(", table rewritten"), "{detail_line}");
-    // The duration is a measurement: at least as long as the statement was seen running
-    // (less the sampling granularity), at most the whole migrate stage.
+    // The duration is a measurement: about as long as the statement was seen running (both
+    // come from the same samples; a loaded machine delays samples, so half of it, or 50 ms,
+    // is allowed), at most the whole migrate stage (plus rounding): a wrong unit or a
+    // lock never seen still fails.
     let ran = statement_ms(&report, "alter table ledger alter column n type bigint");
     let migrate = migrate_ms(&report);
     assert!(
@@ -935,7 +937,7 @@ fn locks_int_to_bigint() {
         "rewriting 200,000 rows took {ran} ms?\n{locks:#}"
     );
     assert!(
-        held + 50 >= ran && held <= migrate + 20,
+        held + (ran / 2).max(50) >= ran && held <= migrate + 100,
         "lock held ~{held} ms; statement ran ≥ {ran} ms; migrate took {migrate} ms\n{locks:#}"
     );
     // Observed, the rewrite confirms both static guesses instead of downgrading them.
@@ -1145,7 +1147,7 @@ fn locks_create_index() {
         "building an index on 200,000 rows took {ran} ms?\n{locks:#}"
     );
     assert!(
-        held + 50 >= ran && held <= migrate + 20,
+        held + (ran / 2).max(50) >= ran && held <= migrate + 100,
         "SHARE held ~{held} ms; the build ran ≥ {ran} ms; migrate took {migrate} ms\n{locks:#}"
     );
     assert!(
