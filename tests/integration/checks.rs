@@ -990,13 +990,15 @@ fn locks_int_to_bigint() {
     );
 }
 
-/// A catalog-only change holds its lock for a couple of milliseconds: the sampler runs every
-/// millisecond here, and even so it can fall between two samples. The verdicts that do not
-/// depend on catching it (no rewrite, downgraded guesses) are asserted on every run; the lock
-/// itself must be caught in one of a few runs.
+/// A catalog-only change holds its lock for a couple of milliseconds, which a sampler on a
+/// loaded machine can miss; so the file then waits 300 ms in the same transaction, which keeps
+/// the lock (locks last until commit) without touching the table: a sampler that works sees
+/// it on the first run. The verdicts that do not depend on catching it (no rewrite,
+/// downgraded guesses) are asserted on every run; the lock must be caught within a few runs.
 fn locks_varchar_widening() {
     const WIDEN: &str = "alter table ledger alter column label type varchar(64);\n\
-         alter table ledger alter column amount type numeric(12, 2);\n";
+         alter table ledger alter column amount type numeric(12, 2);\n\
+         select pg_sleep(0.3);\n";
     let p = project(
         "checks_locks_varchar",
         "[checks.locks]\nsample-interval = \"1ms\"\n",
