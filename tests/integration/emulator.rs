@@ -82,6 +82,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "emulator_cli_prints_its_url_first_takes_a_faults_file_and_a_key_and_cleans_up_on_ctrl_c",
         cli,
     ),
+    (
+        "emulator_cli_ctrl_c_right_after_its_url_is_printed_stops_it_cleanly",
+        cli_early_ctrl_c,
+    ),
 ];
 
 /// The key every test emulator accepts.
@@ -438,8 +442,9 @@ fn id_shapes() {
 }
 
 fn operations_and_423() {
-    // Long enough that every step below happens while the operations are pending.
-    let delay = Duration::from_millis(3000);
+    // Long enough that every step below happens while the operations are pending, also on
+    // a loaded machine (each of the three states lasts a third of it).
+    let delay = Duration::from_millis(6000);
     let e = Emu::start("emu-ops", delay);
     let before = e.call("GET", &e.p("/branches"), None);
     before.expect(200);
@@ -1472,7 +1477,8 @@ fn request_log() {
 }
 
 fn proxy_readiness() {
-    let delay = Duration::from_millis(2500);
+    // Long enough that the first connection surely comes while the operations are pending.
+    let delay = Duration::from_millis(6000);
     let e = Emu::start("emu-proxy", delay);
     let created = e.create(json!({ "name": "it/proxy" }), true);
     let uri = created["connection_uris"][0]["connection_uri"]
@@ -1661,7 +1667,6 @@ fn cli() {
             .clone()
     };
     assert_eq!(copies().as_deref(), Some("1"));
-    std::thread::sleep(Duration::from_millis(300));
 
     // Ctrl-C: exit 0, every Neon database branch but `main` deleted.
     nix::sys::signal::kill(
@@ -1692,4 +1697,72 @@ fn cli() {
     crate::support::record_output("neon-migrate emulator", &stderr);
     assert!(status.success(), "exit status {status}\n{stderr}");
     assert_eq!(copies().as_deref(), Some("0"), "Ctrl-C left a copy behind");
+}
+
+/// Ctrl-C as soon as the URL is printed (a script that starts it and gives up at once): the
+/// signal is already handled then, so the emulator stops cleanly (exit 0), not killed by it.
+fn cli_early_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+
+    let project = format!("it-emu-early-{}", std::process::id());
+    let tag = project.replace('-', "_");
+    struct Leftovers(String);
+    impl Drop for Leftovers {
+        fn drop(&mut self) {
+            let rt = crate::support::runtime();
+            for sql in [
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    pg::ident(&format!("neon_emu_{}", self.0))
+                ),
+                format!(
+                    "DROP ROLE IF EXISTS {}",
+                    pg::ident(&format!("neon_emu_{}_owner", self.0))
+                ),
+            ] {
+                let _ = rt.block_on(query("postgres", &sql));
+            }
+        }
+    }
+    let _leftovers = Leftovers(tag);
+    let mut child = std::process::Command::new(crate::support::BIN)
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--project-id",
+            &project,
+        ])
+        .arg("--data-dir")
+        .arg(&cluster().dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start neon-migrate emulator");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let printed: Vec<String> = std::iter::once(first.clone())
+        .chain(lines.map_while(Result::ok))
+        .collect();
+    let out = child.wait_with_output().expect("wait for the emulator");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    crate::support::record_output("neon-migrate emulator (early Ctrl-C)", &printed.join("\n"));
+    crate::support::record_output("neon-migrate emulator (early Ctrl-C)", &stderr);
+    assert!(
+        first.starts_with("Neon API emulator listening on http://127.0.0.1:"),
+        "{first:?}\n{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "Ctrl-C right after the URL must stop it cleanly, not kill it: {}\n{stderr}",
+        out.status
+    );
 }
