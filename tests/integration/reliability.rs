@@ -853,7 +853,11 @@ fn f_slow_operations() {
             leftover: true,
         },
     );
-    // Whatever the create left is deleted (the TTL would, later).
+    // Whatever the create left is deleted (the TTL would, later) — with the default
+    // operation timeout: the 1 s one would fail the delete's wait too.
+    let p = p.config_raw(&neon.toml(&format!(
+        "[apply]\ngit-branches = [\"{GIT_BRANCH}\"]\n{ORDERS_CHECK}"
+    )));
     gc_all(&neon, &p);
 }
 
