@@ -768,7 +768,11 @@ async fn emulator(
         crate::secret::mask_url_passwords(&emu.main_url())
     );
     println!(
-        "  faults                POST/DELETE {}/_emulator/faults",
+        "  faults                POST/GET/DELETE {}/_emulator/faults (with the API key)",
+        emu.base_url()
+    );
+    println!(
+        "  request log           GET/DELETE {}/_emulator/requests (with the API key)",
         emu.base_url()
     );
     println!("Ctrl-C stops it and deletes every Neon database branch but `main`.");
