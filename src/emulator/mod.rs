@@ -801,3 +801,63 @@ async fn reap(shared: Arc<Shared>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(json: &str) -> Result<Fault, String> {
+        serde_json::from_str::<FaultSpec>(json)
+            .map_err(|e| e.to_string())?
+            .into_fault()
+    }
+
+    #[test]
+    fn fault_specs_are_bounded_and_unambiguous() {
+        assert!(matches!(
+            fault(r#"{"drop_answer":true}"#).map(|f| f.action),
+            Ok(FaultAction::DropAnswer)
+        ));
+        assert!(matches!(
+            fault(r#"{"delay_ms":300000}"#).map(|f| f.action),
+            Ok(FaultAction::Delay(d)) if d == MAX_FAULT_DELAY
+        ));
+        for (bad, needle) in [
+            (r#"{"delay_ms":300001}"#, "at most 300000"),
+            (r#"{"delay_ms":100800000}"#, "at most 300000"),
+            (r#"{"status":429,"retry_after":3601}"#, "at most 3600"),
+            (r#"{"delay_ms":5,"retry_after":1}"#, "only with `status`"),
+            (r#"{"drop":true,"drop_answer":true}"#, "exactly one"),
+            (r#"{}"#, "exactly one"),
+        ] {
+            let err = fault(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} was accepted"));
+            assert!(err.contains(needle), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn request_records_show_their_fault_in_the_specs_keys() {
+        let r = RequestRecord {
+            seq: 1,
+            method: "POST".into(),
+            path: "/projects/p/branches".into(),
+            query: String::new(),
+            body: json!({ "branch": { "name": "x" } }),
+            fault: Some(FaultAction::DropAnswer),
+            applied: true,
+            answer: Answer::Dropped,
+        };
+        let v = r.to_json();
+        assert_eq!(v["fault"], json!({ "drop_answer": true }));
+        assert_eq!(v["answer"], "dropped");
+        assert_eq!(v["applied"], true);
+        // What the log shows can be injected again as it is.
+        let again: FaultSpec = serde_json::from_value(v["fault"].clone()).expect("a spec");
+        assert!(matches!(
+            again.into_fault().map(|f| f.action),
+            Ok(FaultAction::DropAnswer)
+        ));
+    }
+}
