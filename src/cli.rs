@@ -687,15 +687,19 @@ pub(crate) fn empty_git() -> GitInfo {
 
 /// Ctrl-C and SIGTERM flip the returned flag; the engine then stops and cleans up.
 fn interrupt_flag() -> watch::Receiver<bool> {
+    use tokio::signal::unix::{signal, SignalKind};
     let (tx, rx) = watch::channel(false);
+    // Registered here, before returning: a signal that comes right after (say, once the
+    // emulator printed its URL) is caught, not the default action that ends the process.
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return rx;
+    };
     tokio::spawn(async move {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return,
-            };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
         let _ = tx.send(true);
@@ -901,6 +905,7 @@ async fn emulator(
     for f in injected {
         emu.inject(f);
     }
+    let mut rx = interrupt_flag();
     println!("Neon API emulator listening on {}", emu.base_url());
     println!("  project id            {}", emu.project_id());
     println!("  API base URLs         {0} and {0}/api/v2", emu.base_url());
@@ -909,12 +914,15 @@ async fn emulator(
         crate::secret::mask_url_passwords(&emu.main_url())
     );
     println!(
-        "  faults                POST/DELETE {}/_emulator/faults",
+        "  faults                POST/GET/DELETE {}/_emulator/faults (with the API key)",
+        emu.base_url()
+    );
+    println!(
+        "  request log           GET/DELETE {}/_emulator/requests (with the API key)",
         emu.base_url()
     );
     println!("Ctrl-C stops it and deletes every Neon database branch but `main`.");
     let _ = std::io::stdout().flush();
-    let mut rx = interrupt_flag();
     let _ = rx.wait_for(|v| *v).await;
     emu.shutdown().await;
     exit::OK

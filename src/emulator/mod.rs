@@ -7,9 +7,13 @@
 //! asynchronous operations; every Neon database branch is a real database (a template copy
 //! of its parent), reached through a per-endpoint proxy so connection strings look like
 //! Neon's (`postgresql://neondb_owner:npg_…@host/neondb`). Faults can be injected (status
-//! codes with `Retry-After`, delays, dropped connections, failed operations) for the
-//! reliability tests. State is in memory: a restarted emulator is a fresh project whose
-//! default Neon database branch keeps its data.
+//! codes with `Retry-After`, delays, dropped connections before or after the request is
+//! applied, failed operations) for the reliability tests, and every API request is recorded
+//! with the fault it consumed and what it was answered (`GET /_emulator/requests`), so a test
+//! can assert on what a client sent, not only on the final state. The admin routes need the
+//! API key like every other route. Request bodies are read whole, within [`BODY_TIMEOUT`]
+//! and [`MAX_BODY_BYTES`], before anything is applied. State is in memory: a restarted
+//! emulator is a fresh project whose default Neon database branch keeps its data.
 
 mod proxy;
 mod routes;
@@ -17,11 +21,13 @@ pub mod state;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use serde::Deserialize;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -32,6 +38,19 @@ use crate::providers::ProviderError;
 use crate::secret::Redactor;
 
 use state::{Branch, Endpoint, Project};
+
+/// The largest request body the emulator reads (larger ones get 413). Neon API bodies are a
+/// few kilobytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// How long the emulator waits for a whole request body (a slower one gets 408, and nothing
+/// is applied).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest delay a fault may inject (`delay_ms`).
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(300);
+/// The largest `Retry-After` a fault may send, in seconds.
+pub const MAX_RETRY_AFTER: u64 = 3600;
+/// How many requests the log keeps (later ones are counted, not kept).
+pub const MAX_LOGGED_REQUESTS: usize = 10_000;
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
@@ -70,8 +89,10 @@ pub enum FaultAction {
     },
     /// Wait this long, then answer normally.
     Delay(Duration),
-    /// Close the connection without an answer.
+    /// Close the connection without an answer; the request is not applied.
     Drop,
+    /// Apply the request, then close the connection without its answer (a lost answer).
+    DropAnswer,
     /// Let the request through, but its operations end `failed`.
     FailNextOperation,
 }
@@ -91,6 +112,8 @@ pub struct FaultSpec {
     #[serde(default)]
     pub drop: bool,
     #[serde(default)]
+    pub drop_answer: bool,
+    #[serde(default)]
     pub fail_next_operation: bool,
 }
 
@@ -104,25 +127,44 @@ impl FaultSpec {
             self.status.is_some(),
             self.delay_ms.is_some(),
             self.drop,
+            self.drop_answer,
             self.fail_next_operation,
         ];
         if actions.iter().filter(|a| **a).count() != 1 {
             return Err(
-                "give exactly one of `status`, `delay_ms`, `drop`, `fail_next_operation`".into(),
+                "give exactly one of `status`, `delay_ms`, `drop`, `drop_answer`, `fail_next_operation`"
+                    .into(),
             );
+        }
+        if self.retry_after.is_some() && self.status.is_none() {
+            return Err("`retry_after` goes only with `status`".into());
         }
         let action = if let Some(status) = self.status {
             if !(100..=599).contains(&status) {
                 return Err(format!("`status` {status} is not an HTTP status"));
+            }
+            if let Some(s) = self.retry_after.filter(|s| *s > MAX_RETRY_AFTER) {
+                return Err(format!(
+                    "`retry_after` {s} is more than {MAX_RETRY_AFTER} seconds; give at most {MAX_RETRY_AFTER}"
+                ));
             }
             FaultAction::Status {
                 status,
                 retry_after: self.retry_after,
             }
         } else if let Some(ms) = self.delay_ms {
+            let max = MAX_FAULT_DELAY.as_millis();
+            if u128::from(ms) > max {
+                return Err(format!(
+                    "`delay_ms` {ms} is more than {max} ms ({} s); give at most {max}",
+                    MAX_FAULT_DELAY.as_secs()
+                ));
+            }
             FaultAction::Delay(Duration::from_millis(ms))
         } else if self.drop {
             FaultAction::Drop
+        } else if self.drop_answer {
+            FaultAction::DropAnswer
         } else {
             FaultAction::FailNextOperation
         };
@@ -135,6 +177,80 @@ impl FaultSpec {
     }
 }
 
+impl FaultAction {
+    /// The fault in its JSON form (the keys of [`FaultSpec`]), as the request log shows it.
+    pub fn to_json(&self) -> Value {
+        match self {
+            FaultAction::Status {
+                status,
+                retry_after,
+            } => json!({ "status": status, "retry_after": retry_after }),
+            FaultAction::Delay(d) => json!({ "delay_ms": d.as_millis() as u64 }),
+            FaultAction::Drop => json!({ "drop": true }),
+            FaultAction::DropAnswer => json!({ "drop_answer": true }),
+            FaultAction::FailNextOperation => json!({ "fail_next_operation": true }),
+        }
+    }
+}
+
+/// What became of a recorded request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Answered with this status.
+    Status(u16),
+    /// The connection was closed without an answer (a `drop` or `drop_answer` fault).
+    Dropped,
+    /// The client went away before the answer was ready.
+    Abandoned,
+}
+
+/// One API request as the emulator saw it (admin routes are not recorded).
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    /// Arrival order, from 1.
+    pub seq: u64,
+    pub method: String,
+    /// The path as sent (`/api/v2` included if it was).
+    pub path: String,
+    /// The query string as sent (`""` if none).
+    pub query: String,
+    /// The JSON body (`null` when there was none or it could not be read).
+    pub body: Value,
+    /// The fault this request consumed, if any.
+    pub fault: Option<FaultAction>,
+    /// Whether the request reached the route (was applied, for a mutation).
+    pub applied: bool,
+    pub answer: Answer,
+}
+
+impl RequestRecord {
+    pub fn to_json(&self) -> Value {
+        let answer = match &self.answer {
+            Answer::Status(s) => json!(s),
+            Answer::Dropped => json!("dropped"),
+            Answer::Abandoned => json!("abandoned"),
+        };
+        json!({
+            "seq": self.seq,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "body": self.body,
+            "fault": self.fault.as_ref().map(FaultAction::to_json),
+            "applied": self.applied,
+            "answer": answer,
+        })
+    }
+}
+
+/// The request log: records in arrival order, up to [`MAX_LOGGED_REQUESTS`].
+#[derive(Default)]
+pub(crate) struct RequestLog {
+    pub records: Vec<RequestRecord>,
+    /// Requests that were not kept because the log was full.
+    pub not_kept: u64,
+}
+
 /// State shared by the HTTP server, the proxies and the reaper.
 pub(crate) struct Shared {
     pub project_id: String,
@@ -142,6 +258,8 @@ pub(crate) struct Shared {
     pub delay: Duration,
     pub project: Mutex<Project>,
     pub faults: Mutex<Vec<Fault>>,
+    pub log: Mutex<RequestLog>,
+    pub next_seq: AtomicU64,
     pub backend: LocalProvider,
     pub backend_addr: (String, u16),
     /// The physical role behind `neondb_owner` on the default Neon database branch's first
@@ -293,6 +411,8 @@ impl Emulator {
             delay: opts.operation_delay,
             project: Mutex::new(project),
             faults: Mutex::new(Vec::new()),
+            log: Mutex::new(RequestLog::default()),
+            next_seq: AtomicU64::new(0),
             backend,
             backend_addr,
             role,
@@ -341,6 +461,13 @@ impl Emulator {
     /// Injects a fault into the next matching requests.
     pub fn inject(&self, fault: Fault) {
         self.shared.faults.lock().expect("faults lock").push(fault);
+    }
+
+    /// Every API request so far, in arrival order, with the fault it consumed and its answer.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        let mut records = self.shared.log.lock().expect("log lock").records.clone();
+        records.sort_by_key(|r| r.seq);
+        records
     }
 
     /// Stops serving and drops the databases of every non-default Neon database branch.
@@ -704,5 +831,65 @@ async fn reap(shared: Arc<Shared>) {
         for id in expired {
             let _ = shared.remove_branch(&id).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(json: &str) -> Result<Fault, String> {
+        serde_json::from_str::<FaultSpec>(json)
+            .map_err(|e| e.to_string())?
+            .into_fault()
+    }
+
+    #[test]
+    fn fault_specs_are_bounded_and_unambiguous() {
+        assert!(matches!(
+            fault(r#"{"drop_answer":true}"#).map(|f| f.action),
+            Ok(FaultAction::DropAnswer)
+        ));
+        assert!(matches!(
+            fault(r#"{"delay_ms":300000}"#).map(|f| f.action),
+            Ok(FaultAction::Delay(d)) if d == MAX_FAULT_DELAY
+        ));
+        for (bad, needle) in [
+            (r#"{"delay_ms":300001}"#, "at most 300000"),
+            (r#"{"delay_ms":100800000}"#, "at most 300000"),
+            (r#"{"status":429,"retry_after":3601}"#, "at most 3600"),
+            (r#"{"delay_ms":5,"retry_after":1}"#, "only with `status`"),
+            (r#"{"drop":true,"drop_answer":true}"#, "exactly one"),
+            (r#"{}"#, "exactly one"),
+        ] {
+            let err = fault(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} was accepted"));
+            assert!(err.contains(needle), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn request_records_show_their_fault_in_the_specs_keys() {
+        let r = RequestRecord {
+            seq: 1,
+            method: "POST".into(),
+            path: "/projects/p/branches".into(),
+            query: String::new(),
+            body: json!({ "branch": { "name": "x" } }),
+            fault: Some(FaultAction::DropAnswer),
+            applied: true,
+            answer: Answer::Dropped,
+        };
+        let v = r.to_json();
+        assert_eq!(v["fault"], json!({ "drop_answer": true }));
+        assert_eq!(v["answer"], "dropped");
+        assert_eq!(v["applied"], true);
+        // What the log shows can be injected again as it is.
+        let again: FaultSpec = serde_json::from_value(v["fault"].clone()).expect("a spec");
+        assert!(matches!(
+            again.into_fault().map(|f| f.action),
+            Ok(FaultAction::DropAnswer)
+        ));
     }
 }

@@ -1,11 +1,12 @@
 //! HTTP: the router, fault injection, auth, and one handler per Neon API route.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
@@ -13,7 +14,10 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use super::state::{Branch, DATABASE, ROLE};
-use super::{FaultAction, FaultSpec, Shared};
+use super::{
+    Answer, FaultAction, FaultSpec, RequestRecord, Shared, BODY_TIMEOUT, MAX_BODY_BYTES,
+    MAX_LOGGED_REQUESTS,
+};
 use crate::providers::local::rfc3339;
 
 type Resp = Response<Full<Bytes>>;
@@ -82,6 +86,113 @@ fn decode(s: &str) -> String {
     crate::pg::percent_decode(&s.replace('+', " "))
 }
 
+/// Why a request body could not be read.
+enum BodyError {
+    /// Larger than [`MAX_BODY_BYTES`] (by `Content-Length`, or as it streamed in).
+    TooLarge,
+    /// Not complete within [`BODY_TIMEOUT`].
+    TimedOut,
+    /// The connection ended (or broke) before the body was complete.
+    Incomplete(String),
+}
+
+impl BodyError {
+    fn answer(&self, request_id: &str) -> Resp {
+        match self {
+            BodyError::TooLarge => error(
+                413,
+                request_id,
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            ),
+            BodyError::TimedOut => error(
+                408,
+                request_id,
+                format!(
+                    "the request body did not arrive whole within {} s; nothing was applied",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            ),
+            BodyError::Incomplete(why) => error(
+                400,
+                request_id,
+                format!("the request body is incomplete ({why}); nothing was applied"),
+            ),
+        }
+    }
+}
+
+/// Reads the whole body, or says why not: nothing is applied from a partial body.
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, BodyError> {
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let limited = Limited::new(req.into_body(), MAX_BODY_BYTES);
+    match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
+        Err(_) => Err(BodyError::TimedOut),
+        Ok(Ok(b)) => Ok(b.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Ok(Err(e)) => Err(BodyError::Incomplete(e.to_string())),
+    }
+}
+
+/// Whether the request carries the API key (any non-empty Bearer token when none is set).
+fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
+    !token.is_empty() && shared.api_key.as_deref().is_none_or(|k| k == token)
+}
+
+fn unauthorized(request_id: &str) -> Resp {
+    error(
+        401,
+        request_id,
+        "authorization failed: missing or invalid API key",
+    )
+}
+
+/// A request being served; recorded in the log when it is done — also when the client went
+/// away and the handler was dropped.
+struct Recording {
+    shared: Arc<Shared>,
+    record: Option<RequestRecord>,
+}
+
+impl Recording {
+    fn finish(&mut self, answer: Answer) {
+        if let Some(r) = self.record.as_mut() {
+            r.answer = answer;
+        }
+    }
+    fn record(&mut self) -> &mut RequestRecord {
+        self.record.as_mut().expect("recording")
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        let Some(record) = self.record.take() else {
+            return;
+        };
+        let Ok(mut log) = self.shared.log.lock() else {
+            return;
+        };
+        if log.records.len() < MAX_LOGGED_REQUESTS {
+            log.records.push(record);
+        } else {
+            log.not_kept += 1;
+        }
+    }
+}
+
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, DropConnection> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -94,14 +205,29 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
         .unwrap_or_else(|| shared.project.lock().expect("state lock").uuid());
 
     if let Some(admin) = path.strip_prefix("/_emulator/") {
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        if !authorized(&shared, &req) {
+            return Ok(unauthorized(&request_id));
+        }
+        let body = match read_body(req).await {
+            Ok(b) => b,
+            Err(e) => return Ok(e.answer(&request_id)),
+        };
         return Ok(admin_route(&shared, &method, admin, &body, &request_id));
     }
+
+    let mut rec = Recording {
+        shared: shared.clone(),
+        record: Some(RequestRecord {
+            seq: shared.next_seq.fetch_add(1, Ordering::SeqCst) + 1,
+            method: method.to_string(),
+            path: path.clone(),
+            query: req.uri().query().unwrap_or("").to_owned(),
+            body: Value::Null,
+            fault: None,
+            applied: false,
+            answer: Answer::Abandoned,
+        }),
+    };
 
     // Fault injection comes first: it stands in for the network and Neon's front door.
     let fault = {
@@ -120,26 +246,38 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
             action
         })
     };
-    match fault {
-        Some(FaultAction::Status {
+    rec.record().fault = fault.clone();
+    if let Some(early @ (FaultAction::Status { .. } | FaultAction::Drop)) = &fault {
+        // The route is not reached; the body is still recorded (what would have been sent).
+        if let Ok(b) = read_body(req).await {
+            rec.record().body = serde_json::from_slice(&b).unwrap_or(Value::Null);
+        }
+        let FaultAction::Status {
             status,
             retry_after,
-        }) => {
-            let message = match status {
-                423 => "project already has running conflicting operations, scheduling of new ones is prohibited",
-                429 => "too many requests",
-                503 => "service temporarily unavailable",
-                _ => "injected failure",
-            };
-            let mut resp = error(status, &request_id, message);
-            if let Some(s) = retry_after {
-                resp.headers_mut()
-                    .insert("retry-after", s.to_string().parse().expect("header value"));
-            }
-            return Ok(resp);
+        } = early
+        else {
+            rec.finish(Answer::Dropped);
+            return Err(DropConnection);
+        };
+        let message = match status {
+            423 => "project already has running conflicting operations, scheduling of new ones is prohibited",
+            429 => "too many requests",
+            503 => "service temporarily unavailable",
+            _ => "injected failure",
+        };
+        let mut resp = error(*status, &request_id, message);
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert("retry-after", s.to_string().parse().expect("header value"));
         }
+        rec.finish(Answer::Status(*status));
+        return Ok(resp);
+    }
+    let mut drop_answer = false;
+    match fault {
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
-        Some(FaultAction::Drop) => return Err(DropConnection),
+        Some(FaultAction::DropAnswer) => drop_answer = true,
         Some(FaultAction::FailNextOperation) => {
             shared
                 .project
@@ -147,38 +285,34 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
                 .expect("state lock")
                 .fail_next_operation = true
         }
-        None => {}
+        Some(FaultAction::Status { .. } | FaultAction::Drop) | None => {}
     }
 
-    let auth = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
-    let authorized = !token.is_empty() && shared.api_key.as_deref().is_none_or(|k| k == token);
-    if !authorized {
-        return Ok(error(
-            401,
-            &request_id,
-            "authorization failed: missing or invalid API key",
-        ));
+    if !authorized(&shared, &req) {
+        rec.finish(Answer::Status(401));
+        return Ok(unauthorized(&request_id));
     }
 
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = match read_body(req).await {
+        Ok(b) => b,
+        Err(e) => {
+            let resp = e.answer(&request_id);
+            rec.finish(Answer::Status(resp.status().as_u16()));
+            return Ok(resp);
+        }
+    };
     let body: Value = if body.is_empty() {
         Value::Null
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => v,
-            Err(e) => return Ok(error(400, &request_id, format!("invalid JSON body: {e}"))),
+            Err(e) => {
+                rec.finish(Answer::Status(400));
+                return Ok(error(400, &request_id, format!("invalid JSON body: {e}")));
+            }
         }
     };
+    rec.record().body = body.clone();
     let trimmed = path.strip_prefix("/api/v2").unwrap_or(&path);
     let segs: Vec<String> = trimmed
         .split('/')
@@ -192,7 +326,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
         query: &query,
         body: &body,
     };
-    Ok(route(&ctx, &method, &segs).await)
+    rec.record().applied = true;
+    let resp = route(&ctx, &method, &segs).await;
+    if drop_answer {
+        rec.finish(Answer::Dropped);
+        return Err(DropConnection);
+    }
+    rec.finish(Answer::Status(resp.status().as_u16()));
+    Ok(resp)
 }
 
 fn admin_route(shared: &Shared, method: &Method, path: &str, body: &[u8], rid: &str) -> Resp {
@@ -224,10 +365,42 @@ fn admin_route(shared: &Shared, method: &Method, path: &str, body: &[u8], rid: &
             shared.faults.lock().expect("faults lock").clear();
             empty(204)
         }
+        ("GET", "faults") => {
+            let pending: Vec<Value> = shared
+                .faults
+                .lock()
+                .expect("faults lock")
+                .iter()
+                .map(|f| {
+                    let mut v = f.action.to_json();
+                    v["method"] = json!(f.method);
+                    v["path_contains"] = json!(f.path_contains);
+                    v["times"] = json!(f.times);
+                    v
+                })
+                .collect();
+            json_response(200, json!({ "faults": pending }))
+        }
+        ("GET", "requests") => {
+            let log = shared.log.lock().expect("log lock");
+            let mut records: Vec<&RequestRecord> = log.records.iter().collect();
+            records.sort_by_key(|r| r.seq);
+            let requests: Vec<Value> = records.iter().map(|r| r.to_json()).collect();
+            json_response(
+                200,
+                json!({ "requests": requests, "not_kept": log.not_kept }),
+            )
+        }
+        ("DELETE", "requests") => {
+            let mut log = shared.log.lock().expect("log lock");
+            log.records.clear();
+            log.not_kept = 0;
+            empty(204)
+        }
         _ => error(
             404,
             rid,
-            "unknown emulator admin route; use POST or DELETE /_emulator/faults",
+            "unknown emulator admin route; use POST, GET or DELETE /_emulator/faults, GET or DELETE /_emulator/requests",
         ),
     }
 }

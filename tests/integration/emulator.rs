@@ -59,12 +59,32 @@ pub const TESTS: &[(&str, fn())] = &[
         admin_route,
     ),
     (
+        "emulator_admin_routes_need_the_api_key_and_fault_delays_are_bounded",
+        admin_needs_key,
+    ),
+    (
+        "emulator_incomplete_or_late_request_body_is_400_or_408_and_applies_nothing",
+        incomplete_body,
+    ),
+    (
+        "emulator_request_body_over_1_mib_is_413_by_content_length_or_as_it_streams",
+        body_too_large,
+    ),
+    (
+        "emulator_records_requests_and_consumed_faults_drop_answer_applies_then_drops",
+        request_log,
+    ),
+    (
         "emulator_proxy_refuses_connections_until_operations_finish_57p03",
         proxy_readiness,
     ),
     (
         "emulator_cli_prints_its_url_first_takes_a_faults_file_and_a_key_and_cleans_up_on_ctrl_c",
         cli,
+    ),
+    (
+        "emulator_cli_ctrl_c_right_after_its_url_is_printed_stops_it_cleanly",
+        cli_early_ctrl_c,
     ),
 ];
 
@@ -423,8 +443,9 @@ fn id_shapes() {
 }
 
 fn operations_and_423() {
-    // Long enough that every step below happens while the operations are pending.
-    let delay = Duration::from_millis(3000);
+    // Long enough that every step below happens while the operations are pending, also on
+    // a loaded machine (each of the three states lasts a third of it).
+    let delay = Duration::from_millis(6000);
     let e = Emu::start("emu-ops", delay);
     let before = e.call("GET", &e.p("/branches"), None);
     before.expect(200);
@@ -811,8 +832,9 @@ fn not_found_404() {
 
 fn reaper() {
     let e = Emu::start("emu-reaper", Duration::from_millis(100));
-    // Second precision: three seconds ahead is still in the future when the request lands.
-    let expires = DateTime::from_timestamp(Utc::now().timestamp() + 3, 0).expect("time");
+    // Second precision; eight seconds ahead is still in the future when the request lands,
+    // and after the second create below, also on a loaded machine.
+    let expires = DateTime::from_timestamp(Utc::now().timestamp() + 8, 0).expect("time");
     let created = e.create(
         json!({ "name": "it/short-lived", "expires_at": neon_time(expires) }),
         true,
@@ -948,11 +970,14 @@ fn faults() {
         "took {:?}",
         slow.took
     );
-    let fast = e.call("GET", &e.p("/endpoints"), None);
-    assert!(
-        fast.took < Duration::from_millis(800),
-        "took {:?}",
-        fast.took
+    e.call("GET", &e.p("/endpoints"), None).expect(200);
+    // Only the first one was delayed: the log says which request consumed the fault.
+    let log = e.request_log();
+    let last: Vec<&Value> = log[log.len() - 2..].iter().map(|r| &r["fault"]).collect();
+    assert_eq!(
+        last,
+        [&json!({ "delay_ms": 800 }), &Value::Null],
+        "{log:#?}"
     );
 
     // Dropped connection: no HTTP answer at all.
@@ -1018,6 +1043,7 @@ fn admin_route() {
         e.block_on(async {
             let resp = reqwest::Client::new()
                 .request(method, &url)
+                .bearer_auth(KEY)
                 .header("content-type", "application/json")
                 .body(body.to_owned())
                 .send()
@@ -1080,6 +1106,9 @@ fn admin_route() {
         r#"{"status":999}"#,
         r#"{"status":503,"colour":"red"}"#,
         r#"[{"status":503},{"delay_ms":"soon"}]"#,
+        r#"{"delay_ms":100800000}"#,
+        r#"{"status":503,"retry_after":86400}"#,
+        r#"{"delay_ms":10,"retry_after":1}"#,
     ] {
         let (status, text) = admin("POST", bad);
         assert_eq!(status, 400, "{bad} → {text}");
@@ -1097,16 +1126,361 @@ fn admin_route() {
         r#"{"path_contains":"/branches","status":500,"times":5}"#,
     );
     assert_eq!(status, 200);
+    let (status, text) = admin("GET", "");
+    assert_eq!(status, 200, "{text}");
+    let pending: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        pending["faults"],
+        json!([{ "method": null, "path_contains": "/branches", "status": 500, "retry_after": null, "times": 5 }]),
+        "{text}"
+    );
     let (status, text) = admin("DELETE", "");
     assert_eq!((status, text.as_str()), (204, ""));
     e.call("GET", &list, None).expect(200);
-    let (status, _) = admin("GET", "");
+    let (status, text) = admin("GET", "");
+    assert_eq!((status, text.as_str()), (200, r#"{"faults":[]}"#));
+    let (status, _) = admin("PUT", "");
     assert_eq!(status, 404);
     e.finish();
 }
 
+impl Emu {
+    /// `(status, body)` of an admin route (`/_emulator/<route>`), sent with `authorization`.
+    fn admin(
+        &self,
+        method: &str,
+        route: &str,
+        body: Option<&str>,
+        authorization: Option<&str>,
+    ) -> (u16, String) {
+        let url = format!("{}/_emulator/{route}", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.block_on(async {
+            let mut req = self.http.request(method, &url);
+            if let Some(a) = authorization {
+                req = req.header("authorization", a);
+            }
+            if let Some(b) = body {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(b.to_owned());
+            }
+            let resp = req.send().await.expect("the admin route answers");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.unwrap_or_default())
+        })
+    }
+
+    /// The request log (`GET /_emulator/requests`), checked against the in-process one.
+    fn request_log(&self) -> Vec<Value> {
+        let (status, text) = self.admin("GET", "requests", None, Some(&format!("Bearer {KEY}")));
+        assert_eq!(status, 200, "{text}");
+        let log: Value = serde_json::from_str(&text).expect("JSON request log");
+        assert_eq!(log["not_kept"], 0, "{text}");
+        let requests = log["requests"].as_array().expect("requests").clone();
+        let in_process: Vec<Value> = self
+            .emulator()
+            .requests()
+            .iter()
+            .map(|r| r.to_json())
+            .collect();
+        assert_eq!(
+            requests, in_process,
+            "the admin route and the emulator disagree"
+        );
+        requests
+    }
+
+    /// Sends raw bytes to the emulator's HTTP port (`shutdown_write`: then closes the sending
+    /// half) and returns everything it answers until it closes the connection (at most 60 s).
+    fn raw(&self, bytes: &[u8], shutdown_write: bool) -> String {
+        use std::io::{Read, Write};
+        let addr = self.base.strip_prefix("http://").expect("http base URL");
+        let mut s = std::net::TcpStream::connect(addr).expect("connect to the emulator");
+        s.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("read timeout");
+        // The emulator may refuse before it read everything: a broken pipe then is fine.
+        let _ = s.write_all(bytes);
+        if shutdown_write {
+            let _ = s.shutdown(std::net::Shutdown::Write);
+        }
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    panic!(
+                        "no end of the answer within 60 s; got so far: {:?}",
+                        String::from_utf8_lossy(&got)
+                    )
+                }
+                // A reset after the answer (the emulator did not read the rest).
+                Err(_) => break,
+            }
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    /// Names of every Neon database branch of the project.
+    fn db_branch_names(&self) -> Vec<String> {
+        let list = self.call("GET", &self.p("/branches"), None);
+        let mut names: Vec<String> = list.expect(200)["branches"]
+            .as_array()
+            .expect("branches")
+            .iter()
+            .map(|b| b["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The admin routes answer only with the API key (401 otherwise, nothing injected), and a
+/// fault cannot hold a request for hours.
+fn admin_needs_key() {
+    let e = Emu::start("emu-admin-key", Duration::from_millis(100));
+    let list = e.p("/branches");
+    let fault = r#"{"method":"GET","path_contains":"/branches","status":503}"#;
+    let wrong = "Bearer wrong-key-3f2a1c";
+    for auth in [None, Some("Bearer "), Some("Basic aXQ6aXQ="), Some(wrong)] {
+        for (method, route, body) in [
+            ("POST", "faults", Some(fault)),
+            ("GET", "faults", None),
+            ("DELETE", "faults", None),
+            ("GET", "requests", None),
+            ("DELETE", "requests", None),
+        ] {
+            let (status, text) = e.admin(method, route, body, auth);
+            assert_eq!(
+                status, 401,
+                "{method} /_emulator/{route} with {auth:?}: {text}"
+            );
+            assert!(text.contains("API key"), "{text}");
+            assert!(!text.contains("wrong-key"), "the key is echoed: {text}");
+        }
+    }
+    // Nothing was injected: the route answers.
+    e.call("GET", &list, None).expect(200);
+    let key = format!("Bearer {KEY}");
+    let (status, text) = e.admin("POST", "faults", Some(fault), Some(&key));
+    assert_eq!((status, text.as_str()), (200, r#"{"injected":1}"#));
+    e.call("GET", &list, None).expect_error(503, "");
+
+    // A 28-hour delay (or a day of Retry-After) is refused with the bound, and not injected.
+    for (bad, needle) in [
+        (r#"{"delay_ms":100800000}"#, "at most 300000"),
+        (r#"{"status":429,"retry_after":86400}"#, "at most 3600"),
+    ] {
+        let (status, text) = e.admin("POST", "faults", Some(bad), Some(&key));
+        assert_eq!(status, 400, "{bad} → {text}");
+        assert!(text.contains(needle), "{bad} → {text}");
+    }
+    let (status, text) = e.admin("GET", "faults", None, Some(&key));
+    assert_eq!((status, text.as_str()), (200, r#"{"faults":[]}"#));
+    // The bound itself is accepted (and cleared again).
+    let (status, _) = e.admin(
+        "POST",
+        "faults",
+        Some(r#"{"path_contains":"/nowhere","delay_ms":300000}"#),
+        Some(&key),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(e.admin("DELETE", "faults", None, Some(&key)).0, 204);
+    e.finish();
+}
+
+/// A create whose body does not arrive whole creates nothing: cut off (the client closed
+/// its side) it is 400, never finished it is 408 after the body timeout.
+fn incomplete_body() {
+    let e = Emu::start("emu-partial-body", Duration::from_millis(100));
+    let path = e.p("/branches");
+    let body = json!({ "branch": { "name": "it/partial" } }).to_string();
+    let partial = &body[..body.len() / 2];
+    let head = |len: usize| {
+        format!(
+            "POST {path} HTTP/1.1\r\nhost: emulator\r\nauthorization: Bearer {KEY}\r\n\
+             content-type: application/json\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n"
+        )
+    };
+
+    // Cut off: half the body, then the client's side closes.
+    let answer = e.raw(format!("{}{partial}", head(body.len())).as_bytes(), true);
+    assert!(
+        answer.starts_with("HTTP/1.1 400"),
+        "a cut-off body must be refused: {answer:?}"
+    );
+    assert!(answer.contains("nothing was applied"), "{answer}");
+    // Never finished: half the body, and the connection stays open.
+    let answer = e.raw(format!("{}{partial}", head(body.len())).as_bytes(), false);
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "a body that never arrives must time out: {answer:?}"
+    );
+    assert!(
+        answer.contains("did not arrive whole within 10 s"),
+        "{answer}"
+    );
+
+    // Nothing was created, and no operation started.
+    assert_eq!(e.db_branch_names(), ["main"]);
+    assert_eq!(e.physical_dbs().len(), 1, "only main's database");
+    let ops = e.call("GET", &e.p("/operations"), None);
+    assert_eq!(ops.expect(200)["operations"], json!([]), "{}", ops.text);
+    // The log says why: both answered before reaching the route.
+    let log = e.request_log();
+    let posts: Vec<(Value, Value)> = log
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .map(|r| (r["answer"].clone(), r["applied"].clone()))
+        .collect();
+    assert_eq!(
+        posts,
+        [(json!(400), json!(false)), (json!(408), json!(false))],
+        "{log:#?}"
+    );
+
+    // The whole body, the same way, creates it.
+    let answer = e.raw(format!("{}{body}", head(body.len())).as_bytes(), false);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    e.wait_idle();
+    assert_eq!(e.db_branch_names(), ["it/partial", "main"]);
+    e.finish();
+}
+
+/// Bodies over 1 MiB are refused with 413 without being read into memory: at once by their
+/// `Content-Length` (200 MB announced, none sent), or once 1 MiB streamed in (chunked).
+fn body_too_large() {
+    let e = Emu::start("emu-413", Duration::from_millis(100));
+    let path = e.p("/branches");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: emulator\r\nauthorization: Bearer {KEY}\r\n\
+         content-type: application/json\r\nconnection: close\r\n"
+    );
+    // Announced: the emulator answers before any of the 200 MB is sent.
+    let answer = e.raw(
+        format!("{head}content-length: 209715200\r\n\r\n").as_bytes(),
+        false,
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+    assert!(answer.contains("larger than 1048576 bytes"), "{answer}");
+
+    // Streamed: 2 MiB in 64 KiB chunks, no length announced.
+    let chunk = format!("{:x}\r\n{}\r\n", 65536, " ".repeat(65536));
+    let mut bytes = format!("{head}transfer-encoding: chunked\r\n\r\n").into_bytes();
+    for _ in 0..32 {
+        bytes.extend_from_slice(chunk.as_bytes());
+    }
+    bytes.extend_from_slice(b"0\r\n\r\n");
+    let answer = e.raw(&bytes, true);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+
+    // The admin route too.
+    let answer = e.raw(
+        format!(
+            "POST /_emulator/faults HTTP/1.1\r\nhost: emulator\r\nauthorization: Bearer {KEY}\r\n\
+             connection: close\r\ncontent-length: 209715200\r\n\r\n"
+        )
+        .as_bytes(),
+        false,
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+
+    // Nothing was created; a body under the limit still works.
+    assert_eq!(e.db_branch_names(), ["main"]);
+    let padded = json!({ "branch": { "name": "it/padded" }, "pad": " ".repeat(512 * 1024) });
+    e.call("POST", &path, Some(&padded)).expect(201);
+    e.wait_idle();
+    assert_eq!(e.db_branch_names(), ["it/padded", "main"]);
+    e.finish();
+}
+
+/// The request log: every API request in arrival order with the fault it consumed, whether it
+/// reached the route, and its answer; `drop_answer` applies the request, then drops the answer.
+fn request_log() {
+    let e = Emu::start("emu-log", Duration::from_millis(100));
+    let key = format!("Bearer {KEY}");
+    let list = e.p("/branches");
+    let (status, text) = e.admin(
+        "POST",
+        "faults",
+        Some(
+            r#"[{"method":"POST","path_contains":"/branches","drop_answer":true},
+                {"method":"GET","path_contains":"/endpoints","drop":true},
+                {"method":"GET","path_contains":"/operations","status":503,"retry_after":1}]"#,
+        ),
+        Some(&key),
+    );
+    assert_eq!((status, text.as_str()), (200, r#"{"injected":3}"#));
+
+    // The create is applied, but its answer never comes.
+    let body = json!({ "branch": { "name": "it/lost-answer" } });
+    let lost = e.send("POST", &list, Some(&body), Some(&key), &[]);
+    let err = lost.expect_err("the answer is dropped");
+    assert!(err.status().is_none(), "{err}");
+    assert_eq!(
+        e.db_branch_names(),
+        ["it/lost-answer", "main"],
+        "it was applied"
+    );
+    // `drop` drops before anything happens; a status fault answers for the route.
+    assert!(e
+        .send("GET", &e.p("/endpoints"), None, Some(&key), &[])
+        .is_err());
+    e.call("GET", &e.p("/operations"), None)
+        .expect_error(503, "");
+    e.call("GET", &e.p("/operations"), None).expect(200);
+    e.send("GET", &list, None, None, &[])
+        .expect("an answer")
+        .expect_error(401, "API key");
+
+    let log = e.request_log();
+    let summary: Vec<Value> = log
+        .iter()
+        .map(|r| {
+            json!([
+                r["method"],
+                r["path"],
+                r["fault"],
+                r["applied"],
+                r["answer"]
+            ])
+        })
+        .collect();
+    let eps = e.p("/endpoints");
+    let ops = e.p("/operations");
+    assert_eq!(
+        summary,
+        [
+            json!(["POST", list, { "drop_answer": true }, true, "dropped"]),
+            json!(["GET", list, null, true, 200]),
+            json!(["GET", eps, { "drop": true }, false, "dropped"]),
+            json!(["GET", ops, { "status": 503, "retry_after": 1 }, false, 503]),
+            json!(["GET", ops, null, true, 200]),
+            json!(["GET", list, null, false, 401]),
+        ],
+        "{log:#?}"
+    );
+    assert_eq!(log[0]["body"], body, "the request's body is recorded");
+    let seqs: Vec<u64> = log
+        .iter()
+        .map(|r| r["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, (1..=6).collect::<Vec<u64>>());
+    // Admin routes are not recorded; DELETE empties the log.
+    assert_eq!(e.admin("DELETE", "requests", None, Some(&key)).0, 204);
+    assert_eq!(e.request_log(), Vec::<Value>::new());
+    e.wait_idle();
+    e.finish();
+}
+
 fn proxy_readiness() {
-    let delay = Duration::from_millis(2500);
+    // Long enough that the first connection surely comes while the operations are pending.
+    let delay = Duration::from_millis(6000);
     let e = Emu::start("emu-proxy", delay);
     let created = e.create(json!({ "name": "it/proxy" }), true);
     let uri = created["connection_uris"][0]["connection_uri"]
@@ -1295,7 +1669,6 @@ fn cli() {
             .clone()
     };
     assert_eq!(copies().as_deref(), Some("1"));
-    std::thread::sleep(Duration::from_millis(300));
 
     // Ctrl-C: exit 0, every Neon database branch but `main` deleted.
     nix::sys::signal::kill(
@@ -1314,6 +1687,84 @@ fn cli() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(status.success(), "exit status {status}");
+    // Everything it printed goes to the suite's secret scan (it prints a masked URL).
+    let mut printed = vec![first.clone()];
+    printed.extend(rx.iter());
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    crate::support::record_output("neon-migrate emulator", &printed.join("\n"));
+    crate::support::record_output("neon-migrate emulator", &stderr);
+    assert!(status.success(), "exit status {status}\n{stderr}");
     assert_eq!(copies().as_deref(), Some("0"), "Ctrl-C left a copy behind");
+}
+
+/// Ctrl-C as soon as the URL is printed (a script that starts it and gives up at once): the
+/// signal is already handled then, so the emulator stops cleanly (exit 0), not killed by it.
+fn cli_early_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+
+    let project = format!("it-emu-early-{}", std::process::id());
+    let tag = project.replace('-', "_");
+    struct Leftovers(String);
+    impl Drop for Leftovers {
+        fn drop(&mut self) {
+            let rt = crate::support::runtime();
+            for sql in [
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    pg::ident(&format!("neon_emu_{}", self.0))
+                ),
+                format!(
+                    "DROP ROLE IF EXISTS {}",
+                    pg::ident(&format!("neon_emu_{}_owner", self.0))
+                ),
+            ] {
+                let _ = rt.block_on(query("postgres", &sql));
+            }
+        }
+    }
+    let _leftovers = Leftovers(tag);
+    let mut child = std::process::Command::new(crate::support::BIN)
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--project-id",
+            &project,
+        ])
+        .arg("--data-dir")
+        .arg(&cluster().dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start neon-migrate emulator");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let printed: Vec<String> = std::iter::once(first.clone())
+        .chain(lines.map_while(Result::ok))
+        .collect();
+    let out = child.wait_with_output().expect("wait for the emulator");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    crate::support::record_output("neon-migrate emulator (early Ctrl-C)", &printed.join("\n"));
+    crate::support::record_output("neon-migrate emulator (early Ctrl-C)", &stderr);
+    assert!(
+        first.starts_with("Neon API emulator listening on http://127.0.0.1:"),
+        "{first:?}\n{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "Ctrl-C right after the URL must stop it cleanly, not kill it: {}\n{stderr}",
+        out.status
+    );
 }

@@ -288,15 +288,18 @@ fn run_git(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Git {
     }
     let started = Instant::now();
     let out = c.output().expect("run git");
-    Git {
-        out: Output {
-            command: format!("git {}", args.join(" ")),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            code: out.status.code().unwrap_or(-1),
-            took: started.elapsed(),
-        },
-    }
+    let out = Output {
+        command: format!("git {}", args.join(" ")),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+        took: started.elapsed(),
+    };
+    // What the hook printed through git (`git push` shows neon-migrate's run) is scanned for
+    // secrets with the rest of the suite's output.
+    crate::support::record_output(&out.command, &out.stdout);
+    crate::support::record_output(&out.command, &out.stderr);
+    Git { out }
 }
 
 /// Asserts that the pre-push pipeline ran for `git_branch` and passed.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use neon_migrate::config::{BusyParent, LocalConfig};
-use neon_migrate::emulator::{Emulator, EmulatorOptions, Fault, FaultAction};
+use neon_migrate::emulator::{Answer, Emulator, EmulatorOptions, Fault, FaultAction};
 use neon_migrate::exit;
 use neon_migrate::pg;
 use neon_migrate::providers::neon::{NeonProvider, NeonSettings};
@@ -610,23 +610,126 @@ fn unknown_project() {
     );
 }
 
+/// What the emulator received since request `after`, one `METHOD path?query → answer` line
+/// each (the `seq` of the last one is returned too).
+fn requests_since(neon: &Neon, after: u64) -> (Vec<String>, u64) {
+    let log = neon.emu().requests();
+    let last = log.last().map(|r| r.seq).unwrap_or(after);
+    let project = format!("/projects/{}", neon.emu().project_id());
+    let lines = log
+        .iter()
+        .filter(|r| r.seq > after)
+        .map(|r| {
+            let query = if r.query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", r.query)
+            };
+            let answer = match &r.answer {
+                Answer::Status(s) => s.to_string(),
+                Answer::Dropped if r.applied => "applied, answer dropped".into(),
+                Answer::Dropped => "dropped".into(),
+                Answer::Abandoned => "abandoned".into(),
+            };
+            format!(
+                "{} {}{query} → {answer}",
+                r.method,
+                r.path.replacen(&project, "", 1)
+            )
+        })
+        .collect();
+    (lines, last)
+}
+
 fn lost_answers() {
     let neon = Neon::start("it-neon-lost-answers");
     let provider = neon.open();
+    let (_, mut seen) = requests_since(&neon, 0);
+    let lookup = "GET /branches?limit=100&search=migrate%2Flost → 200";
     // The connection drops before an answer: the create may or may not have been applied.
     // The provider looks the name up (nothing there) and only then sends it again.
     neon.inject("POST", "/branches", 1, FaultAction::Drop);
     let b = ok(neon.block_on(provider.create(&request("migrate/lost", "lost"))));
     assert_eq!(neon.non_default_names(), ["migrate/lost"]);
+    let (sent, last) = requests_since(&neon, seen);
+    seen = last;
+    assert_eq!(
+        sent[..3],
+        ["POST /branches → dropped", lookup, "POST /branches → 201"],
+        "{sent:#?}"
+    );
     // Same for a delete: it looks (still there), then deletes.
     neon.inject("DELETE", "/branches/", 1, FaultAction::Drop);
     assert_eq!(
         ok(neon.block_on(provider.delete(&b.id))),
         DeleteOutcome::Deleted
     );
+    let (sent, last) = requests_since(&neon, seen);
+    seen = last;
+    let one = format!("/branches/{}", b.id);
+    let deletes: Vec<&String> = sent.iter().filter(|l| l.starts_with("DELETE")).collect();
+    assert_eq!(
+        deletes,
+        [
+            &format!("DELETE {one} → dropped"),
+            &format!("DELETE {one} → 200")
+        ],
+        "{sent:#?}"
+    );
+    let first = sent
+        .iter()
+        .position(|l| l.starts_with("DELETE"))
+        .expect("a delete");
+    assert_eq!(sent[first + 1], format!("GET {one} → 200"), "{sent:#?}");
+
+    // Applied, then the answer is lost: looked up, found, and never sent again.
+    neon.inject("POST", "/branches", 1, FaultAction::DropAnswer);
+    let b = ok(neon.block_on(provider.create(&request("migrate/lost", "lost"))));
+    assert_eq!(neon.non_default_names(), ["migrate/lost"]);
+    let (sent, last) = requests_since(&neon, seen);
+    seen = last;
+    assert_eq!(
+        sent[..2],
+        ["POST /branches → applied, answer dropped", lookup],
+        "{sent:#?}"
+    );
+    assert_eq!(
+        sent.iter().filter(|l| l.starts_with("POST")).count(),
+        1,
+        "the applied create was sent again\n{sent:#?}"
+    );
+    neon.inject("DELETE", "/branches/", 1, FaultAction::DropAnswer);
+    assert_eq!(
+        ok(neon.block_on(provider.delete(&b.id))),
+        DeleteOutcome::Deleted
+    );
+    let (sent, last) = requests_since(&neon, seen);
+    seen = last;
+    let one = format!("/branches/{}", b.id);
+    let deletes: Vec<&String> = sent.iter().filter(|l| l.starts_with("DELETE")).collect();
+    assert_eq!(
+        deletes,
+        [&format!("DELETE {one} → applied, answer dropped")],
+        "{sent:#?}"
+    );
+    let first = sent
+        .iter()
+        .position(|l| l.starts_with("DELETE"))
+        .expect("a delete");
+    assert_eq!(sent[first + 1], format!("GET {one} → 404"), "{sent:#?}");
+
     // GETs are simply retried.
     neon.inject("GET", "/branches", 2, FaultAction::Drop);
     assert!(ok(neon.block_on(provider.list())).is_empty());
+    let (sent, _) = requests_since(&neon, seen);
+    assert_eq!(
+        sent.iter()
+            .filter(|l| l.starts_with("GET /branches?"))
+            .map(|l| l.rsplit(" → ").next().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["dropped", "dropped", "200"],
+        "{sent:#?}"
+    );
     assert!(neon.non_default_names().is_empty());
 }
 
