@@ -203,6 +203,8 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
 }
 
 /// The stage's verdict: failed checks, and NOT RUN checks that are required, fail it.
+// `StageResult` is every stage's result type; the async stage functions return it as well.
+#[allow(clippy::result_large_err)]
 fn conclude(
     cfg: &ChecksConfig,
     target: &Target,

@@ -10,7 +10,10 @@ use neon_migrate::exit;
 use crate::neonctl::{tools_dir, tools_required};
 use crate::support::{cluster, query, runtime, stage, unique_db, Output, Project};
 
-pub fn tests() -> Vec<(&'static str, fn(), Option<&'static str>)> {
+/// A test: its name, its function, and why it is skipped (when it is).
+type Entry = (&'static str, fn(), Option<&'static str>);
+
+pub fn tests() -> Vec<Entry> {
     vec![
         (
             "proof_a_tool_that_migrates_another_database_fails_and_names_what_it_was_given",
