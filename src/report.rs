@@ -351,3 +351,33 @@ pub fn collapse<S: AsRef<str>>(items: &[S], max: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod collapse_tests {
+    use super::*;
+
+    #[test]
+    fn long_details_are_counted_not_printed() {
+        let s = StageReport {
+            name: "checks".into(),
+            kind: "checks".into(),
+            status: StageStatus::Passed,
+            duration_ms: 1,
+            summary: "ok".into(),
+            details: (0..100).map(|i| format!("line {i}")).collect(),
+            checks: Vec::new(),
+            results: Vec::new(),
+            error: None,
+        };
+        let text = render_stage(&s);
+        assert!(
+            text.contains("line 19\n") && !text.contains("line 20\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("… and 80 more (all of them in --json)"),
+            "{text}"
+        );
+        assert_eq!(collapse(&["a", "b", "c"], 2), "a, b … and 1 more");
+    }
+}

@@ -253,3 +253,26 @@ async fn unreachable(target: &tools::Target) -> Option<String> {
         Err(_) => Some("a new connection did not succeed within 10 s".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::applied_lines;
+
+    #[test]
+    fn a_first_deploy_of_hundreds_of_migrations_is_one_line() {
+        let few: Vec<String> = (1..=3).map(|i| format!("{i:04}_m.sql")).collect();
+        assert_eq!(
+            applied_lines(&few, ""),
+            [
+                "applied 0001_m.sql",
+                "applied 0002_m.sql",
+                "applied 0003_m.sql"
+            ]
+        );
+        let many: Vec<String> = (1..=205).map(|i| format!("{i:04}_m.sql")).collect();
+        assert_eq!(
+            applied_lines(&many, " before the failure"),
+            ["applied 205 migration(s) before the failure: 0001_m.sql, 0002_m.sql, 0003_m.sql, 0004_m.sql, 0005_m.sql … and 200 more"]
+        );
+    }
+}
