@@ -81,6 +81,23 @@ pub const FLUSH_OWN_STATS: &str = "DO $$ BEGIN \
 
 /// Connects to `url`. The connection task runs in the background and ends with the client.
 pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
+    connect_with(url, None).await
+}
+
+/// `search_path` of [`connect_observer`]: the built-in functions and operators first.
+pub const OBSERVER_SEARCH_PATH: &str = "pg_catalog,public";
+
+/// Connects to a database a migration has just changed, to read it (what the checks, the
+/// tracking query and the lock sampler see). A migration can set the database's own
+/// `search_path` (`ALTER DATABASE … SET search_path = z, …`) and put a `count` aggregate or an
+/// `=` operator in `z` that lies to every unqualified query; a setting sent when connecting
+/// wins over the database's, so these sessions resolve names in `pg_catalog` first, then
+/// `public`, whatever the migration did.
+pub async fn connect_observer(url: &Secret<String>) -> Result<Client, PgError> {
+    connect_with(url, Some(OBSERVER_SEARCH_PATH)).await
+}
+
+async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result<Client, PgError> {
     let mut config: tokio_postgres::Config =
         url.expose()
             .parse()
@@ -93,6 +110,10 @@ pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
     }
     if config.get_application_name().is_none() {
         config.application_name("neon-migrate");
+    }
+    if let Some(path) = search_path {
+        let options = config.get_options().unwrap_or_default().to_owned();
+        config.options(format!("{options} -c search_path={path}").trim());
     }
     let (client, connection) = config
         .connect(tls())

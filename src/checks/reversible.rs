@@ -63,7 +63,7 @@ pub async fn run(
     let excluded = schema::default_excluded();
     let outcome = async {
         let reverted = sql::revert(dir, url, &obs.applied).await.map_err(|e| e.message)?;
-        let client = crate::pg::connect(url).await.map_err(|e| e.message)?;
+        let client = crate::pg::connect_observer(url).await.map_err(|e| e.message)?;
         let down_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
         let mut findings = Vec::new();
         let mut details = vec![format!("down: {}", reverted.join(", "))];

@@ -19,7 +19,7 @@ use crate::tools::{self, Target, ToolContext};
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
     super::verify_ours(ctx, "before the checks").await?;
-    let client = pg::connect(&target.url)
+    let client = pg::connect_observer(&target.url)
         .await
         .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
     let cfg = &ctx.config.checks;
@@ -462,7 +462,9 @@ async fn reversible_with_tool(
     }
     let excluded = schema::default_excluded();
     let read = || async {
-        let client = pg::connect(&target.url).await.map_err(|e| e.message)?;
+        let client = pg::connect_observer(&target.url)
+            .await
+            .map_err(|e| e.message)?;
         schema::introspect(&client, &excluded)
             .await
             .map_err(|e| e.message)

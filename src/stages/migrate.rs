@@ -30,7 +30,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             .help(Some(RECORD_HELP.to_owned()))
         };
         let cfg = &ctx.config.checks;
-        let client = pg::connect(&target.url)
+        let client = pg::connect_observer(&target.url)
             .await
             .map_err(|e| unrecorded("what the checks compare against", &e.message))?;
         if cfg.schema.enabled || cfg.reversible.enabled {

@@ -36,6 +36,11 @@ pub fn tests() -> Vec<Entry> {
             None,
         ),
         (
+            "proof_a_migration_cannot_forge_the_checks_by_shadowing_count_through_the_database_search_path",
+            forged_count,
+            None,
+        ),
+        (
             "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
             alembic_decoy,
             alembic_missing(),
@@ -277,5 +282,47 @@ fn alembic_decoy() {
         "the fixture is wrong: alembic did not reach the decoy\n{out}"
     );
     assert!(!p.main_has("public.widgets"), "{out}");
+    p.assert_no_test_db_branches();
+}
+
+/// A migration that deletes rows, then makes every unqualified `count(*)` on its database
+/// answer 1000 (an aggregate in a schema it puts first in the database's `search_path`): the
+/// data check and a declared SQL check must still see the real count.
+fn forged_count() {
+    let p = Project::new("proof_forged_count")
+        .config(
+            "[[checks.sql]]\nname = \"customers are all there\"\nquery = \"select count(*) from customers\"\nexpect-value = \"1000\"\n",
+        )
+        .migration(
+            "0001_cleanup.sql",
+            "delete from customers where id > 10;\n\
+             create schema z;\n\
+             create function z.keep(s bigint) returns bigint language sql immutable as 'select s';\n\
+             create aggregate z.count(*) (sfunc = z.keep, stype = bigint, initcond = '1000');\n\
+             do $$ begin execute format('alter database %I set search_path = z, pg_catalog, public', current_database()); end $$;\n",
+        )
+        .commit()
+        .git_branch("feature/forged-count");
+    p.main_sql(
+        "create table customers (id bigint primary key); insert into customers select g from generate_series(1, 1000) g",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::CHECK_FAILED);
+    let report = out.json();
+    let checks = stage(&report, "checks");
+    let status = |name: &str| -> String {
+        checks["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|c| c["name"] == name))
+            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
+    };
+    assert_eq!(status("data"), "failed", "the row count was forged\n{out}");
+    assert_eq!(status("sql"), "failed", "the SQL check was forged\n{out}");
+    assert!(
+        out.stdout
+            .contains("public.customers lost 990 row(s): 1000 → 10 (exact)"),
+        "the data check must report the real count\n{out}"
+    );
     p.assert_no_test_db_branches();
 }
