@@ -11,6 +11,7 @@ use std::time::Instant;
 use neon_migrate::exit;
 
 use crate::hooks::{manager, manager_install, path_with, skip, Manager, Pushable};
+use crate::reliability::NeonEmu;
 use crate::support::{cluster, note_secret, query, unique_db, Output, Project, BIN};
 
 /// A test: (name, function, why it is skipped).
@@ -41,6 +42,10 @@ pub fn tests() -> Vec<Entry> {
         (
             "generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name",
             generate_refusals,
+        ),
+        (
+            "diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file",
+            neon_provider,
         ),
         (
             "tool_timeout_kills_the_tool_and_every_process_it_started",
@@ -513,6 +518,83 @@ fn generate_refusals() {
         .code(exit::USAGE)
         .stderr_has("give the migration a name");
     assert!(migration_files(&p).is_empty());
+}
+
+// ---- the neon provider -------------------------------------------------------------------
+
+fn neon_provider() {
+    let tag = "commands_neon";
+    let p = Project::new(tag);
+    let neon = NeonEmu::start(tag, p.main_db());
+    // Main (through its endpoint) has both tables but not the index; the pending 0001 adds
+    // `notes`; the desired schema has all three and the index.
+    neon.main_sql(
+        "create table customers (id bigint primary key, name text not null);\n\
+         create table orders (id bigint primary key, customer_id bigint not null references customers (id), total numeric(10, 2) not null);",
+    );
+    let notes = "create table notes (id bigint primary key);\n";
+    let p = p
+        .config_raw(&neon.toml(SQL_TOOL))
+        .migration("0001_notes.sql", notes)
+        .file("schema.sql", &format!("{DESIRED}{notes}"))
+        .commit();
+
+    // diff: `main` is read through the Neon API, the .sql file on the embedded server.
+    let online = neon.run(&p, &["diff", "--to", "schema.sql"]);
+    online
+        .code(exit::OK)
+        .stdout_has("CREATE INDEX CONCURRENTLY orders_customer_idx")
+        .stdout_has("-- runs outside a transaction")
+        .stdout_has("CREATE TABLE public.notes")
+        .stdout_lacks("CREATE TABLE public.orders");
+    neon.run(&p, &["diff", "--to", "schema.sql", "--offline"])
+        .code(exit::OK)
+        .stdout_has("CREATE INDEX orders_customer_idx")
+        .stdout_lacks("CONCURRENTLY");
+    neon.run(&p, &["diff", "--to", "preview/x"])
+        .code(exit::PROVIDER)
+        .stderr_has("not supported with the neon provider yet; pass its connection URL");
+
+    // generate: main plus the pending 0001 on a Neon database branch (deleted after), so only
+    // the index is left, built CONCURRENTLY: the file runs outside a transaction.
+    let before = migration_files(&p);
+    neon.run(&p, &["generate", "orders_index"]).code(exit::OK);
+    neon.wait_idle();
+    assert_eq!(
+        neon.names(),
+        Vec::<String>::new(),
+        "generate deleted its Neon database branch"
+    );
+    let (name, text) = new_file(&p, &before, "orders_index");
+    assert_eq!(
+        text.lines().next(),
+        Some("-- neon-migrate: no-transaction"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CREATE INDEX CONCURRENTLY orders_customer_idx"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("notes"),
+        "0001 is pending, not missing:\n{text}"
+    );
+    assert!(
+        !neon.main_has("public.notes"),
+        "generate never touches main"
+    );
+
+    let p = p.commit();
+    let run = neon.run(&p, &["run", "pre-push", "--json"]);
+    let r = run.json();
+    let migrate = crate::support::stage(&r, "migrate");
+    assert_eq!(migrate["status"], "passed", "{run}");
+    assert!(run.stdout.contains(&format!("applied {name}")), "{run}");
+    neon.run(&p, &["generate", "again"])
+        .code(exit::OK)
+        .stdout_has("no changes:");
+    neon.wait_idle();
+    assert_eq!(neon.names(), Vec::<String>::new());
 }
 
 // ---- [tool] timeout -----------------------------------------------------------------------
