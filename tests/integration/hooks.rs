@@ -88,7 +88,7 @@ pub fn tests() -> Vec<Entry> {
 // ---- the pinned hook managers -------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy)]
-enum Manager {
+pub(crate) enum Manager {
     Husky,
     Lefthook,
     PreCommit,
@@ -125,7 +125,7 @@ impl Manager {
     }
 }
 
-fn skip(managers: &[Manager]) -> Option<&'static str> {
+pub(crate) fn skip(managers: &[Manager]) -> Option<&'static str> {
     if tools_required() {
         return None;
     }
@@ -134,7 +134,7 @@ fn skip(managers: &[Manager]) -> Option<&'static str> {
 }
 
 #[track_caller]
-fn manager(m: Manager) -> PathBuf {
+pub(crate) fn manager(m: Manager) -> PathBuf {
     if let Some(p) = m.problem() {
         panic!("{p} (NEON_MIGRATE_REQUIRE_TOOLS=1)");
     }
@@ -148,15 +148,15 @@ const ORDERS: &str = "create table orders (id bigint primary key);\n";
 
 /// A project whose first commit (one migration) is on a local bare remote `origin`, whose
 /// default git branch is the project's git branch.
-struct Pushable {
-    p: Project,
-    remote: tempfile::TempDir,
+pub(crate) struct Pushable {
+    pub(crate) p: Project,
+    pub(crate) remote: tempfile::TempDir,
     /// The git branch the project started on (the remote's default).
-    main: String,
+    pub(crate) main: String,
 }
 
 impl Pushable {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         Self::with(Project::new(name).migration("0001_init.sql", INIT).commit())
     }
 
@@ -182,16 +182,16 @@ impl Pushable {
     }
 
     /// git in the project, hooks enabled, neon-migrate found through `$NEON_MIGRATE_BIN`.
-    fn git(&self, args: &[&str]) -> Git {
+    pub(crate) fn git(&self, args: &[&str]) -> Git {
         run_git(self.p.path(), args, &[("NEON_MIGRATE_BIN", BIN)])
     }
 
-    fn git_env(&self, args: &[&str], env: &[(&str, &str)]) -> Git {
+    pub(crate) fn git_env(&self, args: &[&str], env: &[(&str, &str)]) -> Git {
         run_git(self.p.path(), args, env)
     }
 
     /// The remote's commit of `git_branch` (empty when it has none).
-    fn remote_sha(&self, git_branch: &str) -> String {
+    pub(crate) fn remote_sha(&self, git_branch: &str) -> String {
         run_git(
             self.remote.path(),
             &[
@@ -207,13 +207,13 @@ impl Pushable {
         .to_owned()
     }
 
-    fn install(&self) {
+    pub(crate) fn install(&self) {
         self.p.run(&["hooks", "install"]).code(exit::OK);
     }
 }
 
 /// What one git command did.
-struct Git {
+pub(crate) struct Git {
     out: Output,
 }
 
@@ -221,13 +221,13 @@ struct Git {
 /// hook managers move both around: assertions look at both streams.
 impl Git {
     #[track_caller]
-    fn success(&self) -> &Self {
+    pub(crate) fn success(&self) -> &Self {
         self.out.code(0);
         self
     }
 
     #[track_caller]
-    fn has(&self, needle: &str) -> &Self {
+    pub(crate) fn has(&self, needle: &str) -> &Self {
         assert!(
             self.all().contains(needle),
             "no {needle:?} in the output\n{}",
@@ -237,7 +237,7 @@ impl Git {
     }
 
     #[track_caller]
-    fn lacks(&self, needle: &str) -> &Self {
+    pub(crate) fn lacks(&self, needle: &str) -> &Self {
         assert!(
             !self.all().contains(needle),
             "{needle:?} in the output\n{}",
@@ -259,7 +259,7 @@ impl std::ops::Deref for Git {
 }
 
 /// git with a clean configuration, the test's cluster, and `env`.
-fn run_git(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Git {
+pub(crate) fn run_git(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Git {
     let mut c = Command::new("git");
     c.args([
         "-c",
@@ -575,7 +575,7 @@ fn push_feature_and_assert_proved(s: Pushable, name: &str, env: &[(&str, &str)])
 }
 
 /// `dirs` in front of the test's PATH.
-fn path_with(dirs: &[&Path]) -> String {
+pub(crate) fn path_with(dirs: &[&Path]) -> String {
     let mut parts: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     parts.push(std::env::var("PATH").unwrap_or_default());
     parts.join(":")
@@ -583,7 +583,7 @@ fn path_with(dirs: &[&Path]) -> String {
 
 /// Runs a hook manager's install command in the project.
 #[track_caller]
-fn manager_install(s: &Pushable, program: &Path, args: &[&str], env: &[(&str, &str)]) {
+pub(crate) fn manager_install(s: &Pushable, program: &Path, args: &[&str], env: &[(&str, &str)]) {
     let mut c = Command::new(program);
     c.args(args)
         .current_dir(s.p.path())

@@ -13,6 +13,7 @@ mod checks;
 mod cleanup;
 mod cli_config;
 mod collisions;
+mod commands;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
@@ -74,6 +75,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(tools::tests());
     all.extend(proof::tests());
     all.extend(layouts::tests());
+    all.extend(commands::tests());
     all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
