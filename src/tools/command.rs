@@ -14,6 +14,7 @@ use crate::template;
 use crate::tools::detect::Tree;
 use crate::tools::handoff::{self, PgUrl};
 use crate::tools::presets;
+use crate::tools::recorded;
 use crate::tools::revisions;
 use crate::tools::witness::{Tracking, Witness};
 use crate::tools::{Tool, ToolContext, ToolError, ToolRun};
@@ -294,6 +295,32 @@ impl Tool for CommandTool {
                         t.query
                     ),
                 ));
+            }
+        }
+        // … and recorded by name: every file must be one the tracking rows name.
+        if !t.migration_files.is_empty() {
+            let dir = &ctx.config.tool.working_dir;
+            let files = Tree::new(dir).files(&t.migration_files);
+            match recorded::unrecorded(&ctx.config.tool.name, dir, rows, &files) {
+                Some(missing) if !missing.is_empty() => {
+                    return Err(refuse(
+                        format!(
+                            "`{shown}` exited with code 0, but on {target} the tool's tracking table does not record {} of the project's migration(s): {}",
+                            missing.len(),
+                            crate::report::collapse(&missing, 8)
+                        ),
+                        format!(
+                            "the tool did not apply them (an app it does not load, a migration older than the newest applied one, …); read its output above. Tracking query: `{}`",
+                            t.query
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => notes.push(format!(
+                    "the tracking rows on {target} do not name the migration files: only their number ({}) was compared with the project's {} file(s)",
+                    rows.len(),
+                    files.len()
+                )),
             }
         }
         if let Some(missing) = revisions::unreached_head(ctx.config, rows) {

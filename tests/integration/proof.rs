@@ -41,6 +41,16 @@ pub fn tests() -> Vec<Entry> {
             None,
         ),
         (
+            "proof_every_migration_file_must_be_recorded_by_name_not_only_by_count",
+            recorded_by_name,
+            None,
+        ),
+        (
+            "proof_real_django_app_missing_from_installed_apps_is_not_nothing_pending",
+            django_unloaded_app,
+            venv_missing("python"),
+        ),
+        (
             "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
             alembic_decoy,
             alembic_missing(),
@@ -228,11 +238,16 @@ fn not_run_and_required() {
 
 /// Why the real-Alembic test cannot run here, if it cannot.
 fn alembic_missing() -> Option<&'static str> {
-    let bin = tools_dir().join("migration-tools/venv/bin/alembic");
+    venv_missing("alembic")
+}
+
+/// Why a test needing `program` of the migration tools' venv cannot run here, if it cannot.
+fn venv_missing(program: &str) -> Option<&'static str> {
+    let bin = tools_dir().join("migration-tools/venv/bin").join(program);
     if tools_required() || bin.is_file() {
         return None;
     }
-    Some("alembic is not installed; scripts/test installs it into the test-tools cache")
+    Some("the migration tools' venv is not installed; scripts/test installs it into the test-tools cache")
 }
 
 fn alembic_decoy() {
@@ -324,5 +339,83 @@ fn forged_count() {
             .contains("public.customers lost 990 row(s): 1000 → 10 (exact)"),
         "the data check must report the real count\n{out}"
     );
+    p.assert_no_test_db_branches();
+}
+
+/// Two tracking rows for two files — but one row names another migration (as Django's table
+/// records its built-in apps): the file nobody recorded fails the run.
+fn recorded_by_name() {
+    let p = Project::new("proof_by_name")
+        .config(
+            "[tool]\nname = \"counted\"\ncommand = \"psql \\\"$DATABASE_URL\\\" -v ON_ERROR_STOP=1 -qc 'create table if not exists counted (name text); insert into counted values ($$0001_a$$), ($$builtin_0001$$)'\"\ntracking-query = \"select name from counted\"\nmigration-files = [\"db/*.sql\"]\n",
+        )
+        .file("db/0001_a.sql", "create table a ();\n")
+        .file("db/0002_b.sql", "create table b ();\n")
+        .commit()
+        .git_branch("feature/by-name");
+    p.run(&["run", "pre-push"])
+        .code(exit::MIGRATION_FAILED)
+        .stdout_has(
+        "the tool's tracking table does not record 1 of the project's migration(s): db/0002_b.sql",
+    );
+    p.assert_no_test_db_branches();
+}
+
+/// Django: a new app with a migration, left out of INSTALLED_APPS. `migrate` applies nothing
+/// and exits 0; the tracking table has as many rows as before. Not "nothing was pending".
+fn django_unloaded_app() {
+    let venv = tools_dir().join("migration-tools/venv/bin");
+    assert!(
+        venv.join("python").is_file(),
+        "the migration tools' venv is missing (NEON_MIGRATE_REQUIRE_TOOLS=1); run scripts/test"
+    );
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/django");
+    let read = |f: &str| std::fs::read_to_string(fixture.join(f)).expect("fixture file");
+    let mut p = Project::new("proof_django_app");
+    // Django's built-in contenttypes app records rows of its own: the count of rows then
+    // exceeds the project's files, and only the names tell the new app's migration is missing.
+    let settings = read("config/settings.py").replace(
+        "INSTALLED_APPS = [\"shop\"]",
+        "INSTALLED_APPS = [\"django.contrib.contenttypes\", \"shop\"]",
+    );
+    assert!(
+        settings.contains("contenttypes"),
+        "the fixture's settings changed"
+    );
+    p = p.file("config/settings.py", &settings);
+    for f in [
+        "manage.py",
+        "config/__init__.py",
+        "shop/__init__.py",
+        "shop/models.py",
+        "shop/migrations/__init__.py",
+        "shop/migrations/0001_initial.py",
+        "shop/migrations/0002_widget_name.py",
+    ] {
+        p = p.file(f, &read(f));
+    }
+    let p = p
+        .file("billing/__init__.py", "")
+        .file("billing/migrations/__init__.py", "")
+        .file(
+            "billing/migrations/0001_initial.py",
+            "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n        migrations.CreateModel(name=\"Invoice\", fields=[(\"id\", models.BigAutoField(primary_key=True))]),\n    ]\n",
+        )
+        .config("[tool]\nname = \"django\"\n")
+        .commit()
+        .git_branch("feature/billing");
+    let path = format!(
+        "{}:{}",
+        venv.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = p.command(&["run", "pre-push"]);
+    c.env("PATH", path);
+    let out = crate::support::run_command(c, &["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has(
+            "does not record 1 of the project's migration(s): billing/migrations/0001_initial.py",
+        )
+        .stdout_lacks("PASSED");
     p.assert_no_test_db_branches();
 }
