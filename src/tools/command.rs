@@ -93,6 +93,13 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
     }
     let rendered = render_spec(spec, &vars).map_err(ToolError::new)?;
     let mut env: Vec<(String, String)> = base;
+    // What reaches beyond the copy is withheld from the tool: the Neon API key (it can delete
+    // any Neon database branch of the project, main included) and the variables the provider's
+    // own URL is made of (the server's admin credentials). `[tool.env]` can still hand one
+    // over on purpose.
+    for name in withheld(ctx.config) {
+        env.push((name, String::new()));
+    }
     for (k, v) in &tool.env {
         env.push((
             k.clone(),
@@ -127,6 +134,36 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
         cwd: tool.working_dir.clone(),
         timeout: tool.timeout,
     })
+}
+
+/// Variables of our environment the tool must not inherit (see [`prepare`]).
+fn withheld(config: &Config) -> Vec<String> {
+    match &config.provider {
+        crate::config::ProviderConfig::Neon(n) => vec![n.api_key_env.clone()],
+        crate::config::ProviderConfig::Local(l) => {
+            l.url.as_deref().map(template_env_names).unwrap_or_default()
+        }
+    }
+}
+
+/// The `X` of every `{{env.X}}` in a template.
+fn template_env_names(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("env.") {
+        let name: String = rest[at + 4..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let opened = rest[..at]
+            .rfind("{{")
+            .is_some_and(|o| !rest[o..at].contains("}}"));
+        if opened && !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+        rest = &rest[at + 4..];
+    }
+    out
 }
 
 /// Runs a prepared command; a command that cannot start says how to install the tool.
@@ -471,4 +508,17 @@ pub fn rendered(
     };
     let cmd = prepare(&ctx, spec)?;
     Ok((cmd.spec, cmd.env))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_provider_url_s_variables_are_found() {
+        assert_eq!(
+            super::template_env_names(
+                "postgres://adm:{{env.ADMIN_PW}}@{{ env.DB_HOST }}/x?a=env.NOT"
+            ),
+            ["ADMIN_PW", "DB_HOST"]
+        );
+    }
 }

@@ -51,6 +51,11 @@ pub fn tests() -> Vec<Entry> {
             venv_missing("python"),
         ),
         (
+            "proof_the_tool_does_not_inherit_the_variables_of_the_provider_url",
+            provider_env_withheld,
+            None,
+        ),
+        (
             "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
             alembic_decoy,
             alembic_missing(),
@@ -417,5 +422,30 @@ fn django_unloaded_app() {
             "does not record 1 of the project's migration(s): billing/migrations/0001_initial.py",
         )
         .stdout_lacks("PASSED");
+    p.assert_no_test_db_branches();
+}
+
+/// The provider's URL reads the server's admin password from a variable: the tool (which runs
+/// a migration from a git branch) must not inherit it, or it could reach main itself.
+fn provider_env_withheld() {
+    let admin = cluster().url("postgres");
+    let password = cluster().password().to_owned();
+    let templated = admin.replacen(&format!(":{password}@"), ":{{env.NM_ADMIN_PW}}@", 1);
+    assert_ne!(
+        templated, admin,
+        "the cluster URL has no password to template"
+    );
+    let p = Project::new("proof_withheld")
+        .config(&format!(
+            "[provider]\nurl = \"{templated}\"\n\n[tool]\nname = \"nosy\"\ncommand = \"test -z \\\"$NM_ADMIN_PW\\\" || exit 9; {}\"\ntracking-query = \"select name from quiet_migrations\"\n",
+            psql_migrating("DATABASE_URL")
+        ))
+        .commit()
+        .git_branch("feature/withheld");
+    p.ensure_main();
+    let mut c = p.command(&["run", "pre-push"]);
+    c.env("NM_ADMIN_PW", &password);
+    let out = crate::support::run_command(c, &["run", "pre-push"]);
+    out.code(exit::OK).stdout_has("PASSED");
     p.assert_no_test_db_branches();
 }
