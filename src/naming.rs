@@ -57,7 +57,9 @@ pub fn sanitize(raw: &str, max_len: usize) -> String {
 /// share a test Neon database branch, while a name that needs no change stays as it is.
 pub fn db_branch_name(raw: &str, max_len: usize) -> String {
     let name = sanitize(raw, usize::MAX);
-    if name == raw && name.len() <= max_len {
+    // A name that already ends like a hashed one (`…-1a2b3c4d`) could be another git branch's
+    // hashed name: it gets a hash of its own too.
+    if name == raw && name.len() <= max_len && !looks_hashed(&name) {
         return name;
     }
     let hash = short_hash(raw);
@@ -65,6 +67,17 @@ pub fn db_branch_name(raw: &str, max_len: usize) -> String {
     let keep = name.len().min(max_len.saturating_sub(hash.len() + 1));
     let head = name[..keep].trim_end_matches(['-', '/', '.']);
     format!("{head}-{hash}")
+}
+
+/// Whether `name` ends with `-` and 8 lower-case hex digits, as [`db_branch_name`] writes.
+fn looks_hashed(name: &str) -> bool {
+    let Some((_, tail)) = name.rsplit_once('-') else {
+        return false;
+    };
+    tail.len() == 8
+        && tail
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// First 8 hex digits of the SHA-256 of `s`.
@@ -76,6 +89,16 @@ pub fn short_hash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_shaped_like_a_hashed_one_is_hashed_too() {
+        let hashed = db_branch_name("migrate/Feat/X", MAX_LEN);
+        assert!(looks_hashed(&hashed), "{hashed}");
+        let lookalike = db_branch_name(&hashed, MAX_LEN);
+        assert_ne!(lookalike, hashed);
+        assert_eq!(db_branch_name("migrate/feat/x", MAX_LEN), "migrate/feat/x");
+        assert_eq!(db_branch_name("migrate/fix-12", MAX_LEN), "migrate/fix-12");
+    }
 
     #[test]
     fn sanitizer_table() {

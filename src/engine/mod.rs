@@ -144,6 +144,14 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
 /// The test Neon database branch name for this run: the template rendered, then sanitized.
 pub fn db_branch_name(config: &Config, vars: &Vars) -> Result<String, String> {
     let raw = template::render(&config.db_branch.name_template, vars)?;
+    // The name is printed everywhere and stored on the server: a value that carries a password
+    // (a connection URL from `{{env.X}}`) must not become part of it.
+    if crate::secret::mask_url_passwords(&raw) != raw {
+        return Err(format!(
+            "the test Neon database branch name would contain a password: the template `{}` takes a connection URL; use a variable without credentials",
+            config.db_branch.name_template
+        ));
+    }
     let name = crate::naming::db_branch_name(&raw, crate::naming::MAX_LEN);
     // An empty name is sanitized to "unnamed": a run must not share such a name with others.
     if name.starts_with("unnamed") && !raw.to_ascii_lowercase().contains("unnamed") {

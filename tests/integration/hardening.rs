@@ -334,6 +334,25 @@ stages = ["create-neon-database-branch", "key-stage", "migrate", "delete-neon-da
         .stderr_has("`env.NEON_API_KEY` looks like a secret")
         .stderr_has("name the test Neon database branch after other values");
     assert!(!out.stderr.contains(API_KEY), "{out}");
+    // Nor a password carried by a connection URL in a variable of any name.
+    let url_named = Project::new("env_url_name")
+        .config("[neon-database-branch]\nname = \"migrate/{{env.APP_DB_URL}}\"\n")
+        .commit();
+    let mut c = url_named.command(&["run", "pre-push", "--json"]);
+    c.env("APP_DB_URL", "postgres://app:sup3rs3cretpw@db.example/app");
+    let out = run_command(c, &["run", "pre-push", "--json"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains("would contain a password")
+            || out.stderr.contains("would contain a password"),
+        "{out}"
+    );
+    assert!(
+        !out.stdout.to_lowercase().contains("sup3rs3cretpw")
+            && !out.stderr.to_lowercase().contains("sup3rs3cretpw"),
+        "{out}"
+    );
+    url_named.assert_no_test_db_branches();
     p.assert_no_test_db_branches();
 }
 
