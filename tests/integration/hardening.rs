@@ -16,6 +16,10 @@ use crate::support::{
 
 pub const TESTS: &[(&str, fn())] = &[
     (
+        "a_data_dir_that_holds_other_files_is_refused_and_left_as_it_was",
+        foreign_data_dir,
+    ),
+    (
         "shell_metacharacters_in_git_branch_names_and_env_values_are_text_in_stage_run_and_tool_command",
         metacharacters_in_run,
     ),
@@ -734,4 +738,36 @@ fn closed_stdout() {
     run.code(exit::OK);
     assert!(!run.stderr.contains("panicked"), "{run}");
     p.assert_no_test_db_branches();
+}
+
+/// A stranger's config points `data-dir` at a folder of someone else's: neon-migrate must not
+/// take it over (as root it would hand the folder to the server's account).
+fn foreign_data_dir() {
+    use std::os::unix::fs::MetadataExt;
+    let victim = tempfile::tempdir().expect("temp dir");
+    std::fs::write(victim.path().join("important.txt"), "keep me\n").expect("write");
+    let before = std::fs::metadata(victim.path()).expect("stat");
+    let p = Project::new("foreign_data_dir")
+        .config_raw(&format!(
+            "[provider]\ndata-dir = \"{}\"\n",
+            victim.path().display()
+        ))
+        .commit();
+    let mut c = p.command(&["run", "pre-push"]);
+    c.env_remove("NEON_MIGRATE_CLUSTER_DIR");
+    let out = run_command(c, &["run", "pre-push"]);
+    out.code(exit::PROVIDER)
+        .stderr_has("already holds other files (important.txt)");
+    let after = std::fs::metadata(victim.path()).expect("stat");
+    assert_eq!(
+        (before.uid(), before.gid()),
+        (after.uid(), after.gid()),
+        "{out}"
+    );
+    let names: Vec<String> = std::fs::read_dir(victim.path())
+        .expect("read")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["important.txt"], "{out}");
 }

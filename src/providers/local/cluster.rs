@@ -188,6 +188,7 @@ pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
         .map(Path::to_owned)
         .unwrap_or_else(|| default_dir(major));
     let run_as = run_as()?;
+    refuse_foreign_folder(&dir)?;
     fs::create_dir_all(&dir).map_err(|e| io_err("create the cluster folder", &dir, e))?;
     let lock =
         File::create(dir.join("lock")).map_err(|e| io_err("create the lock file in", &dir, e))?;
@@ -263,6 +264,38 @@ fn check_traversable(dir: &Path, r: &RunAs) -> Result<(), ProviderError> {
         }
     }
     Ok(())
+}
+
+/// The cluster folder is given to the server's account (as root, by `chown`): an existing
+/// folder holding anything but a cluster of ours — a `data-dir` of a stranger's config that
+/// points at `../something` or `/usr/local/bin` — is refused before anything is written there.
+fn refuse_foreign_folder(dir: &Path) -> Result<(), ProviderError> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    // `suite.lock`: the integration suite's own lock beside its cluster.
+    const OURS: &[&str] = &[
+        "data",
+        "lock",
+        "password",
+        "run",
+        "server.log",
+        "suite.lock",
+    ];
+    let foreign: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !OURS.contains(&n.as_str()))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(ProviderError::new(format!(
+        "the folder {} for the embedded Postgres already holds other files ({}); neon-migrate does not take over a folder it did not make",
+        dir.display(),
+        crate::report::collapse(&foreign, 5)
+    ))
+    .help("point `data-dir` under [provider] at a new or empty folder, or leave it out for the default"))
 }
 
 fn chown(path: &Path, r: &RunAs) -> Result<(), ProviderError> {
