@@ -318,7 +318,8 @@ fn lint(ctx: &RunContext<'_>) -> CheckResult {
                         let l = l.trim().to_ascii_uppercase();
                         l == "BEGIN;" || l.starts_with("BEGIN TRANSACTION")
                     });
-                    let findings = checks::lint::lint_text(&file, text, cfg, major, in_tx);
+                    let findings =
+                        checks::lint::lint_observed_text(&file, text, obs, cfg, major, in_tx);
                     let n = findings.len();
                     CheckResult::from_findings(
                         NAME,
