@@ -123,21 +123,24 @@ fn lint_text_at(
     out
 }
 
-/// The table of the `ALTER TABLE` or `CREATE INDEX … ON` statement that contains byte
-/// `offset`, as name parts (`["public", "t"]` or `["t"]`, unquoted).
-fn statement_table(parse: &Parse<SourceFile>, offset: usize) -> Option<Vec<String>> {
+/// The tables of the `ALTER TABLE`, `CREATE INDEX … ON` or `DROP TABLE` statement that
+/// contains byte `offset`, each as name parts (`["public", "t"]` or `["t"]`, unquoted).
+fn statement_tables(parse: &Parse<SourceFile>, offset: usize) -> Option<Vec<Vec<String>>> {
     let contains = |n: &squawk_syntax::SyntaxNode| {
         let range = n.text_range();
         usize::from(range.start()) <= offset && offset <= usize::from(range.end())
     };
+    let name = |n: &ast::TableNameRef| split_name(&n.syntax().text().to_string());
     parse.tree().stmts().find_map(|stmt| match stmt {
         ast::Stmt::AlterTable(t) if contains(t.syntax()) => {
-            let name = t.table_relation_name()?.table_name_ref()?;
-            Some(split_name(&name.syntax().text().to_string()))
+            Some(vec![name(&t.table_relation_name()?.table_name_ref()?)])
         }
         ast::Stmt::CreateIndex(i) if contains(i.syntax()) => {
-            let name = i.table_relation_name()?.table_name_ref()?;
-            Some(split_name(&name.syntax().text().to_string()))
+            Some(vec![name(&i.table_relation_name()?.table_name_ref()?)])
+        }
+        ast::Stmt::DropTable(d) if contains(d.syntax()) => {
+            let names: Vec<_> = d.table_name_refs().map(|n| name(&n)).collect();
+            (!names.is_empty()).then_some(names)
         }
         _ => None,
     })
@@ -231,28 +234,32 @@ fn refine(mut f: Finding, parse: &Parse<SourceFile>, offset: usize, obs: &Observ
     }
     // The statement's own table, not a guess from the text of one line: a violation may
     // point at `TYPE …` on a line of its own.
-    let Some(name) = statement_table(parse, offset) else {
+    let Some(tables) = statement_tables(parse, offset) else {
         return f;
     };
-    let new_table = obs.before.as_ref().map(|before| {
-        !before
-            .tables
-            .keys()
-            .any(|t| same_table(&split_name(t), &name))
+    let new_tables = obs.before.as_ref().map(|before| {
+        tables.iter().all(|name| {
+            !before
+                .tables
+                .keys()
+                .any(|t| same_table(&split_name(t), name))
+        })
     });
-    if new_table == Some(true) {
+    if new_tables == Some(true) {
+        let names: Vec<String> = tables.iter().map(|n| n.join(".")).collect();
         f.severity = Severity::Info;
         f.what.push_str(&format!(
-            " — {} did not exist on the parent: created in this run, it has no rows and no clients yet",
-            name.join(".")
+            " — {} did not exist on the parent: created in this run, no rows and no clients yet",
+            names.join(", ")
         ));
         return f;
     }
+    let name = &tables[0];
     if f.what.starts_with("changing-column-type") {
         let rewritten = obs
             .locks
             .as_ref()
-            .map(|l| l.rewrites.iter().any(|t| same_table(&split_name(t), &name)));
+            .map(|l| l.rewrites.iter().any(|t| same_table(&split_name(t), name)));
         if rewritten == Some(false) {
             f.severity = Severity::Info;
             f.what

@@ -968,9 +968,16 @@ impl Validator<'_> {
                 operation_timeout,
             })
         } else {
+            let url = rp.url.map(|u| u.into_inner());
+            // On the embedded Postgres, one main database per repository: projects on the
+            // same machine never share (or deploy onto) each other's schema.
+            let main_database = rp.main_database.map(|m| m.into_inner()).or_else(|| {
+                url.is_none()
+                    .then(|| crate::providers::local::repository_main_database(root))
+            });
             ProviderConfig::Local(LocalConfig {
-                url: rp.url.map(|u| u.into_inner()),
-                main_database: rp.main_database.map(|m| m.into_inner()),
+                url,
+                main_database,
                 data_dir: rp.data_dir.map(|d| root.join(d.into_inner())),
                 busy_parent,
             })

@@ -89,6 +89,8 @@ pub const SETTINGS_FILES: &[&str] = &[
     "**/settings/*.py",
     "**/config/*.py",
     "**/{.env.example,.env.sample,.env.template,.env.dist,.env.defaults,example.env}",
+    // `env-example-relational`, `.env.example.local`, `env.sample`: examples named otherwise.
+    "**/{.env,env}{.,-,_}{example,sample,template}*",
     "{,*/}{docker-compose,compose}*.{yml,yaml}",
     "{,src/,lib/,app/,server/}{env,config,db,database}.{ts,js,mjs,cjs}",
     "{,src/,lib/,app/,server/}{db,database}/index.{ts,js,mjs,cjs}",
@@ -348,7 +350,7 @@ pub fn settings_names(file: &str, text: &str) -> Vec<String> {
         }
     }
     let base = file.rsplit('/').next().unwrap_or(file);
-    if base.contains(".env") || base.ends_with(".env") {
+    if is_dotenv(base) {
         for (n, _) in dotenv_pairs(text) {
             add(n);
         }
@@ -359,6 +361,21 @@ pub fn settings_names(file: &str, text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether a file name is a dotenv file or an example of one: `.env.example`, `example.env`,
+/// and `env-example-relational` or `env.sample` (examples without the leading dot).
+fn is_dotenv(base: &str) -> bool {
+    let plain = base.trim_start_matches('.');
+    base.contains(".env")
+        || plain
+            .strip_prefix("env")
+            .and_then(|rest| rest.strip_prefix(['.', '-', '_']))
+            .is_some_and(|rest| {
+                ["example", "sample", "template"]
+                    .iter()
+                    .any(|w| rest.starts_with(w))
+            })
 }
 
 fn conventional(name: &str) -> bool {
@@ -556,7 +573,7 @@ pub fn switch_value(name: &str, files: &[(String, String)]) -> Option<String> {
         let base = file.rsplit('/').next().unwrap_or(file);
         let pairs = if base.ends_with(".yml") || base.ends_with(".yaml") {
             compose_pairs(text)
-        } else if base.contains(".env") {
+        } else if is_dotenv(base) {
             dotenv_pairs(text)
         } else {
             Vec::new()

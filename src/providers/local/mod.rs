@@ -27,6 +27,37 @@ const MARKER: &str = "neon_migrate";
 /// Default database that plays the main Neon database branch on the embedded cluster.
 pub const DEFAULT_MAIN: &str = "main";
 
+/// The embedded Postgres's main database for the repository holding `root`: `main_` and the
+/// folder name of the repository's main work tree (the same from a linked worktree, such as
+/// the pre-push hook's), lower case, other characters `_`, at most 63 bytes. Outside a git
+/// repository, `root`'s own folder name.
+pub fn repository_main_database(root: &std::path::Path) -> String {
+    let top = git2::Repository::discover(root)
+        .ok()
+        .and_then(|r| r.commondir().parent().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| root.to_path_buf());
+    let folder = top
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name = String::from(DEFAULT_MAIN);
+    // A `_` is due before the next letter or digit (a run of other characters is one `_`).
+    let mut sep = true;
+    for c in folder.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            if sep {
+                name.push('_');
+                sep = false;
+            }
+            name.push(c);
+        } else {
+            sep = true;
+        }
+    }
+    name.truncate(63);
+    name
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Meta {
     neon_migrate: u32,
