@@ -1018,6 +1018,53 @@ class NotSettings:
     }
 
     #[test]
+    fn dotenv_examples_without_the_leading_dot_are_read() {
+        // A NestJS/TypeORM layout: the data source reads DATABASE_TYPE; only the example file
+        // (`cp env-example-relational .env`, says its README) tells which value is Postgres.
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("package.json", "{\"dependencies\": {\"typeorm\": \"0.3\"}}\n");
+        write(
+            "src/database/data-source.ts",
+            "export const AppDataSource = new DataSource({\n  type: process.env.DATABASE_TYPE,\n  host: process.env.DATABASE_HOST,\n});\n",
+        );
+        write(
+            "env-example-relational",
+            "DATABASE_TYPE=postgres\nAPP_DB_SCHEMA_NAME=api\nDATABASE_USERNAME=root\n",
+        );
+        for (name, yes) in [
+            ("env-example-relational", true),
+            ("env.sample", true),
+            (".env_template", true),
+            (".env.example.local", true),
+            ("environment.ts", false),
+            ("envoy.yaml", false),
+        ] {
+            assert_eq!(is_dotenv(name), yes, "{name}");
+        }
+        let config = crate::config::parse(
+            crate::config::FILE_NAME,
+            "[tool]\nname = \"typeorm\"\n",
+            dir.path(),
+        )
+        .unwrap();
+        let plan = Plan::new(&config.tool, dir.path());
+        let get = |n: &str| {
+            plan.base
+                .iter()
+                .find(|e| e.name == n)
+                .map(|e| e.value.clone())
+        };
+        assert_eq!(get("DATABASE_TYPE"), Some(Value::Switch("postgres".into())));
+        assert_eq!(get("DATABASE_USERNAME"), Some(Value::Part(Part::User)));
+        assert!(plan.unknown_switches.is_empty(), "{:?}", plan.unknown_switches);
+    }
+
+    #[test]
     fn classifies_what_config_files_read() {
         assert_eq!(classify("DIRECT_URL"), Some(Value::Url));
         assert_eq!(classify("APP_DB_URL"), Some(Value::Url));
