@@ -836,3 +836,38 @@ impl Provider for LocalProvider {
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two projects on one machine get two main databases; a linked worktree of a project
+    /// (the pre-push hook's) gets its project's.
+    #[test]
+    fn main_database_is_per_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = dir.path().join("My Shop--API");
+        let repo = git2::Repository::init(&shop).unwrap();
+        std::fs::create_dir_all(shop.join("backend")).unwrap();
+        assert_eq!(
+            repository_main_database(&shop.join("backend")),
+            "main_my_shop_api"
+        );
+        let other = dir.path().join("blog");
+        git2::Repository::init(&other).unwrap();
+        assert_eq!(repository_main_database(&other), "main_blog");
+
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+        let linked = dir.path().join("neon-migrate-hook-123");
+        repo.worktree("hook", &linked, None).unwrap();
+        assert_eq!(repository_main_database(&linked), "main_my_shop_api");
+
+        let long = dir.path().join("x".repeat(80));
+        std::fs::create_dir_all(&long).unwrap();
+        assert_eq!(repository_main_database(&long).len(), 63);
+    }
+}
