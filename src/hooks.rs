@@ -313,6 +313,15 @@ pub fn status(cwd: &Path, explicit_config: Option<&Path>) -> i32 {
         }
     };
     println!("{HOOK:<14} {line}");
+    if let Some(script) = husky_script(&dir) {
+        let text = std::fs::read_to_string(&script).unwrap_or_default();
+        let calls = if text.contains("neon-migrate hook pre-push") {
+            "runs neon-migrate hook pre-push before each push"
+        } else {
+            "does not run neon-migrate (run `neon-migrate hooks install`)"
+        };
+        println!("husky          {} {calls}", shown(&script, &repo));
+    }
     let old = old_path(&hook);
     if old.exists() {
         println!("kept hook      {} (runs first)", shown(&old, &repo));

@@ -637,6 +637,9 @@ fn husky_install() {
     assert_eq!(script, "neon-migrate hook pre-push \"$@\"\n");
     let generated = std::fs::read_to_string(s.p.path().join(".husky/_/pre-push")).unwrap();
     assert!(!generated.contains("neon-migrate"), "{generated}");
+    s.p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has("husky          .husky/pre-push runs neon-migrate hook pre-push");
     // Again: nothing to add.
     s.p.run(&["hooks", "install"])
         .code(exit::OK)
