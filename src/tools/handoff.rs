@@ -1027,7 +1027,10 @@ class NotSettings:
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         };
-        write("package.json", "{\"dependencies\": {\"typeorm\": \"0.3\"}}\n");
+        write(
+            "package.json",
+            "{\"dependencies\": {\"typeorm\": \"0.3\"}}\n",
+        );
         write(
             "src/database/data-source.ts",
             "export const AppDataSource = new DataSource({\n  type: process.env.DATABASE_TYPE,\n  host: process.env.DATABASE_HOST,\n});\n",
@@ -1061,7 +1064,11 @@ class NotSettings:
         };
         assert_eq!(get("DATABASE_TYPE"), Some(Value::Switch("postgres".into())));
         assert_eq!(get("DATABASE_USERNAME"), Some(Value::Part(Part::User)));
-        assert!(plan.unknown_switches.is_empty(), "{:?}", plan.unknown_switches);
+        assert!(
+            plan.unknown_switches.is_empty(),
+            "{:?}",
+            plan.unknown_switches
+        );
     }
 
     #[test]

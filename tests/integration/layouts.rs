@@ -445,11 +445,15 @@ fn uv_workspace_history() {
     }
     let reversible = check_result(&report, "reversible");
     assert_eq!(reversible["status"], "passed", "{out}");
-    let left = reversible["findings"].as_array().expect("reversible findings");
+    let left = reversible["findings"]
+        .as_array()
+        .expect("reversible findings");
     assert!(
         left.len() == 1
             && left[0]["severity"] == "warning"
-            && left[0]["what"].as_str().is_some_and(|w| w.contains("uuid-ossp")),
+            && left[0]["what"]
+                .as_str()
+                .is_some_and(|w| w.contains("uuid-ossp")),
         "{out}"
     );
     assert!(!p.main_has("public.gadgets"), "main was touched\n{out}");
