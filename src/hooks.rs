@@ -146,6 +146,9 @@ pub fn install(cwd: &Path) -> i32 {
         Ok(found) => found,
         Err(code) => return code,
     };
+    if let Some(script) = husky_script(&dir) {
+        return install_husky(&repo, &script);
+    }
     let hook = dir.path.join(HOOK);
     let old = old_path(&hook);
     let state = state_of(&hook);
@@ -189,6 +192,47 @@ pub fn install(cwd: &Path) -> i32 {
         ""
     };
     println!("{how}{via}; bypass it once with NEON_MIGRATE=0 git push");
+    exit::OK
+}
+
+/// The line husky's `.husky/pre-push` needs (README § Hook managers).
+const HUSKY_LINE: &str = "neon-migrate hook pre-push \"$@\"";
+
+/// `.husky/pre-push` when `core.hooksPath` is husky 9's generated `.husky/_` folder. Husky
+/// rewrites that folder on every `npm install` (its `prepare` script): a hook written there
+/// would be dropped without a word, and pushes would go unproven. Its `pre-push` stub runs
+/// `.husky/pre-push`, which husky never touches.
+fn husky_script(dir: &HooksDir) -> Option<PathBuf> {
+    let generated = dir.from_config
+        && dir.path.file_name().is_some_and(|n| n == "_")
+        && dir.path.join("h").is_file();
+    generated.then(|| dir.path.parent().map(|p| p.join(HOOK)))?
+}
+
+/// Adds the neon-migrate line to husky's `.husky/pre-push` (creating it if needed).
+fn install_husky(repo: &Repository, script: &Path) -> i32 {
+    let text = std::fs::read_to_string(script).unwrap_or_default();
+    let shown_script = shown(script, repo);
+    if text.contains("neon-migrate hook pre-push") {
+        println!("{shown_script} already runs neon-migrate hook pre-push (husky runs it before each push)");
+        return exit::OK;
+    }
+    let mut new = text.clone();
+    if !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
+    new.push_str(HUSKY_LINE);
+    new.push('\n');
+    if let Err(e) = std::fs::write(script, new) {
+        eprintln!("error: cannot write {shown_script}: {e}");
+        return exit::INTERNAL;
+    }
+    println!(
+        "husky runs this repository's hooks (core.hooksPath = .husky/_, rewritten by every `npm install`):\n\
+         {} {shown_script} with `{HUSKY_LINE}`, which husky runs before each push; commit it so everyone's pushes are proven\n\
+         bypass it once with NEON_MIGRATE=0 git push",
+        if text.is_empty() { "wrote" } else { "appended to" }
+    );
     exit::OK
 }
 
@@ -269,6 +313,15 @@ pub fn status(cwd: &Path, explicit_config: Option<&Path>) -> i32 {
         }
     };
     println!("{HOOK:<14} {line}");
+    if let Some(script) = husky_script(&dir) {
+        let text = std::fs::read_to_string(&script).unwrap_or_default();
+        let calls = if text.contains("neon-migrate hook pre-push") {
+            "runs neon-migrate hook pre-push before each push"
+        } else {
+            "does not run neon-migrate (run `neon-migrate hooks install`)"
+        };
+        println!("husky          {} {calls}", shown(&script, &repo));
+    }
     let old = old_path(&hook);
     if old.exists() {
         println!("kept hook      {} (runs first)", shown(&old, &repo));

@@ -199,7 +199,21 @@ pub fn render_stage(s: &StageReport) -> String {
         };
         out.push_str(&format!("      {m} {}: {}\n", c.name, c.summary));
         // The assertions are listed one by one above.
+        // Info findings (hazards the observations refuted, such as a first deploy's history
+        // on tables it created) are capped; errors and warnings are all shown.
+        let infos = c
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::checks::Severity::Info)
+            .count();
+        let mut info_shown = 0;
         for f in c.findings.iter().filter(|_| c.name != "sql") {
+            if f.severity == crate::checks::Severity::Info {
+                info_shown += 1;
+                if info_shown > MAX_LINES {
+                    continue;
+                }
+            }
             let sev = match f.severity {
                 crate::checks::Severity::Error => "error",
                 crate::checks::Severity::Warning => "warning",
@@ -215,6 +229,12 @@ pub fn render_stage(s: &StageReport) -> String {
             if let Some(fix) = &f.fix {
                 out.push_str(&format!("            fix: {fix}\n"));
             }
+        }
+        if infos > MAX_LINES && c.name != "sql" {
+            out.push_str(&format!(
+                "          … and {} more info finding(s) (all of them in --json)\n",
+                infos - MAX_LINES
+            ));
         }
         for d in c.details.iter().take(MAX_LINES) {
             // Multi-line details (a CREATE TABLE) keep their shape under the bullet.

@@ -123,17 +123,24 @@ fn lint_text_at(
     out
 }
 
-/// The table of the `ALTER TABLE` statement that contains byte `offset`, as name parts
-/// (`["public", "t"]` or `["t"]`, unquoted).
-fn altered_table(parse: &Parse<SourceFile>, offset: usize) -> Option<Vec<String>> {
-    let contains = |t: &ast::AlterTable| {
-        let range = t.syntax().text_range();
+/// The tables of the `ALTER TABLE`, `CREATE INDEX … ON` or `DROP TABLE` statement that
+/// contains byte `offset`, each as name parts (`["public", "t"]` or `["t"]`, unquoted).
+fn statement_tables(parse: &Parse<SourceFile>, offset: usize) -> Option<Vec<Vec<String>>> {
+    let contains = |n: &squawk_syntax::SyntaxNode| {
+        let range = n.text_range();
         usize::from(range.start()) <= offset && offset <= usize::from(range.end())
     };
+    let name = |n: &ast::TableNameRef| split_name(&n.syntax().text().to_string());
     parse.tree().stmts().find_map(|stmt| match stmt {
-        ast::Stmt::AlterTable(t) if contains(&t) => {
-            let name = t.table_relation_name()?.table_name_ref()?;
-            Some(split_name(&name.syntax().text().to_string()))
+        ast::Stmt::AlterTable(t) if contains(t.syntax()) => {
+            Some(vec![name(&t.table_relation_name()?.table_name_ref()?)])
+        }
+        ast::Stmt::CreateIndex(i) if contains(i.syntax()) => {
+            Some(vec![name(&i.table_relation_name()?.table_name_ref()?)])
+        }
+        ast::Stmt::DropTable(d) if contains(d.syntax()) => {
+            let names: Vec<_> = d.table_name_refs().map(|n| name(&n)).collect();
+            (!names.is_empty()).then_some(names)
         }
         _ => None,
     })
@@ -174,8 +181,8 @@ fn same_table(sampled: &[String], named: &[String]) -> bool {
     }
 }
 
-/// Lints the files applied in this run; downgrades rewrite predictions the locks check
-/// refuted.
+/// Lints the files applied in this run; downgrades what the parent shows cannot happen (see
+/// [`refine`]).
 pub fn lint_files(
     dir: &Path,
     obs: &Observations,
@@ -191,27 +198,75 @@ pub fn lint_files(
             .lines()
             .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
             .any(|l| l.contains(crate::tools::sql::NO_TRANSACTION));
-        let parse = squawk_syntax::SourceFile::parse(&text);
-        for (mut f, offset) in lint_text_at(file, &text, cfg, pg_major, in_tx) {
-            if f.what.starts_with("changing-column-type") {
-                // The statement's own table, not a guess from the text of one line: the
-                // violation points at `TYPE …`, which may sit on a line of its own.
-                let rewritten = altered_table(&parse, offset).and_then(|name| {
-                    obs.locks
-                        .as_ref()
-                        .map(|l| l.rewrites.iter().any(|t| same_table(&split_name(t), &name)))
-                });
-                if rewritten == Some(false) {
-                    f.severity = Severity::Info;
-                    f.what.push_str(
-                        " — observed on the test Neon database branch: no table was rewritten",
-                    );
-                }
-            }
-            findings.push(f);
-        }
+        findings.extend(lint_observed_text(file, &text, obs, cfg, pg_major, in_tx));
     }
     Ok(findings)
+}
+
+/// Lints `text` (a migration file, or a tool's print-SQL output) and [`refine`]s the
+/// findings with what was observed on the test Neon database branch.
+pub fn lint_observed_text(
+    file: &str,
+    text: &str,
+    obs: &Observations,
+    cfg: &LintCheck,
+    pg_major: i32,
+    in_transaction: bool,
+) -> Vec<Finding> {
+    let parse = squawk_syntax::SourceFile::parse(text);
+    lint_text_at(file, text, cfg, pg_major, in_transaction)
+        .into_iter()
+        .map(|(f, offset)| refine(f, &parse, offset, obs))
+        .collect()
+}
+
+/// Downgrades to info what the observations refute:
+/// - a finding on a statement about a table the parent did not have (no table of that name
+///   in any schema of the schema recorded before the migration): the run created it, so it
+///   holds no rows to lock or rewrite and no deployed client reads it — a project's first
+///   deploy replays its whole history onto an empty database;
+/// - a predicted rewrite (`changing-column-type`) of a table the locks check saw no rewrite of.
+///
+/// Without a recorded schema or lock samples nothing is downgraded.
+fn refine(mut f: Finding, parse: &Parse<SourceFile>, offset: usize, obs: &Observations) -> Finding {
+    if f.severity == Severity::Info {
+        return f;
+    }
+    // The statement's own table, not a guess from the text of one line: a violation may
+    // point at `TYPE …` on a line of its own.
+    let Some(tables) = statement_tables(parse, offset) else {
+        return f;
+    };
+    let new_tables = obs.before.as_ref().map(|before| {
+        tables.iter().all(|name| {
+            !before
+                .tables
+                .keys()
+                .any(|t| same_table(&split_name(t), name))
+        })
+    });
+    if new_tables == Some(true) {
+        let names: Vec<String> = tables.iter().map(|n| n.join(".")).collect();
+        f.severity = Severity::Info;
+        f.what.push_str(&format!(
+            " — {} did not exist on the parent: created in this run, no rows and no clients yet",
+            names.join(", ")
+        ));
+        return f;
+    }
+    let name = &tables[0];
+    if f.what.starts_with("changing-column-type") {
+        let rewritten = obs
+            .locks
+            .as_ref()
+            .map(|l| l.rewrites.iter().any(|t| same_table(&split_name(t), name)));
+        if rewritten == Some(false) {
+            f.severity = Severity::Info;
+            f.what
+                .push_str(" — observed on the test Neon database branch: no table was rewritten");
+        }
+    }
+    f
 }
 
 #[cfg(test)]

@@ -23,6 +23,31 @@ pub fn differences(from: &Model, to: &Model) -> Vec<String> {
     out
 }
 
+/// Findings for what the down migrations left different from the parent (`left`, from
+/// [`differences`]). An extension the parent did not have that is still installed is a
+/// warning: nothing of the previous schema breaks on an extra extension, and tools install
+/// some themselves on connecting (TypeORM's `uuid-ossp`), outside any migration. Everything
+/// else is an error.
+pub fn left_after_down(left: Vec<String>) -> Vec<Finding> {
+    let (extensions, rest): (Vec<String>, Vec<String>) = left
+        .into_iter()
+        .partition(|s| s.starts_with("CREATE EXTENSION"));
+    let mut findings = Vec::new();
+    if !rest.is_empty() {
+        findings.push(
+            Finding::new("reversible", Severity::Error, format!("after the down migrations the schema differs from the parent's in {} way(s): {}", rest.len(), rest.join("; ")), "a rollback would not restore the schema production has now")
+                .fix("make the down migrations undo exactly what the up migrations do"),
+        );
+    }
+    if !extensions.is_empty() {
+        findings.push(
+            Finding::new("reversible", Severity::Warning, format!("after the down migrations {} extension(s) the parent did not have are still installed: {}", extensions.len(), extensions.join("; ")), "an extra extension breaks nothing of the previous schema, but the rollback is not exact")
+                .fix("drop the extension in the down migration if a migration created it (a tool may create it when it connects)"),
+        );
+    }
+    findings
+}
+
 /// Runs the round trip on the test Neon database branch at `url`.
 pub async fn run(
     dir: &Path,
@@ -67,13 +92,7 @@ pub async fn run(
         let down_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
         let mut findings = Vec::new();
         let mut details = vec![format!("down: {}", reverted.join(", "))];
-        let left = differences(before, &down_model);
-        if !left.is_empty() {
-            findings.push(
-                Finding::new(NAME, Severity::Error, format!("after the down migrations the schema differs from the parent's in {} way(s): {}", left.len(), left.join("; ")), "a rollback would not restore the schema production has now")
-                    .fix("make the down migrations undo exactly what the up migrations do"),
-            );
-        }
+        findings.extend(left_after_down(differences(before, &down_model)));
         let dir = dir.to_owned();
         let again = match sql::apply_files(&dir, url, &obs.applied).await {
             Ok(again) => again,
@@ -104,6 +123,8 @@ pub async fn run(
         Ok((findings, details)) => {
             let summary = if findings.is_empty() {
                 "down then up again reproduces both schemas"
+            } else if findings.iter().all(|f| f.severity != Severity::Error) {
+                "down then up again reproduces both schemas, but for the warnings below"
             } else {
                 "the round trip does not reproduce the schemas"
             };

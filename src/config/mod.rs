@@ -550,14 +550,20 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
         path: path.to_owned(),
         source,
     })?;
-    let root = path
-        .parent()
-        .map(Path::to_owned)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let root = config_root(path);
     let display = display_path(path);
     let mut config = parse(&display, &text, &root)?;
     config.path = Some(path.to_owned());
     Ok(config)
+}
+
+/// The project folder of the config file at `path`, absolute: `--config neon-migrate.toml`
+/// has the empty path as its parent, which as a tool's working folder cannot be entered.
+fn config_root(path: &Path) -> PathBuf {
+    std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_owned))
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn display_path(path: &Path) -> String {
@@ -1909,6 +1915,22 @@ fn key_span(root: &toml_edit::Table, path: &[Seg]) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--config neon-migrate.toml` (no folder): the project folder is the current one, as an
+    /// absolute path a tool can be started in, not the empty path.
+    #[test]
+    fn a_bare_config_file_name_has_the_current_folder_as_its_root() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(config_root(Path::new("neon-migrate.toml")), cwd);
+        assert_eq!(
+            config_root(Path::new("backend/neon-migrate.toml")),
+            cwd.join("backend")
+        );
+        assert_eq!(
+            config_root(Path::new("/repo/neon-migrate.toml")),
+            Path::new("/repo")
+        );
+    }
 
     fn problems(text: &str) -> Vec<Problem> {
         match parse(FILE_NAME, text, Path::new("/repo")) {

@@ -330,7 +330,8 @@ fn lint(ctx: &RunContext<'_>) -> CheckResult {
                         let l = l.trim().to_ascii_uppercase();
                         l == "BEGIN;" || l.starts_with("BEGIN TRANSACTION")
                     });
-                    let findings = checks::lint::lint_text(&file, text, cfg, major, in_tx);
+                    let findings =
+                        checks::lint::lint_observed_text(&file, text, obs, cfg, major, in_tx);
                     let n = findings.len();
                     CheckResult::from_findings(
                         NAME,
@@ -480,12 +481,7 @@ async fn reversible_with_tool(
         .into_iter()
         .filter(|s| !bookkeeping.iter().any(|b| s.contains(b.as_str())))
         .collect();
-    if !left.is_empty() {
-        findings.push(
-            Finding::new(NAME, Severity::Error, format!("after the down migrations the schema differs from the parent's in {} way(s): {}", left.len(), left.join("; ")), "a rollback would not restore the schema production has now")
-                .fix("make the down migrations undo exactly what the up migrations do"),
-        );
-    }
+    findings.extend(checks::reversible::left_after_down(left));
     let again = tools::from_config(ctx.config, false);
     match again.apply(&tctx).await {
         Ok(run) => details.push(format!(
@@ -519,6 +515,8 @@ async fn reversible_with_tool(
     }
     let summary = if findings.is_empty() {
         "down then up again reproduces both schemas"
+    } else if findings.iter().all(|f| f.severity != Severity::Error) {
+        "down then up again reproduces both schemas, but for the warnings below"
     } else {
         "the round trip does not reproduce the schemas"
     };

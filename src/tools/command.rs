@@ -92,7 +92,8 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
         }
     }
     let rendered = render_spec(spec, &vars).map_err(ToolError::new)?;
-    let mut env: Vec<(String, String)> = base;
+    let mut env: Vec<(String, String)> = venv_env(&tool.working_dir);
+    env.extend(base);
     // What reaches beyond the copy is withheld from the tool: the Neon API key (it can delete
     // any Neon database branch of the project, main included) and the variables the provider's
     // own URL is made of (the server's admin credentials). `[tool.env]` can still hand one
@@ -164,6 +165,47 @@ fn template_env_names(template: &str) -> Vec<String> {
         rest = &rest[at + 4..];
     }
     out
+}
+
+/// The project's virtualenv: the nearest `.venv` or `venv` (one with `bin/python`) in the
+/// tool's folder or a folder above it, up to the git work tree's root. `uv sync` in a uv
+/// workspace and Poetry put it at the workspace's root, above the folder with `alembic.ini` or
+/// `manage.py`; `uv run` and an activated virtualenv find it there, so the tool must too.
+pub fn project_venv(working_dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut dir = Some(working_dir);
+    for _ in 0..8 {
+        let d = dir?;
+        for name in [".venv", "venv"] {
+            let venv = d.join(name);
+            if venv.join("bin").join("python").exists() {
+                return Some(venv);
+            }
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// `PATH` (the virtualenv's `bin` first) and `VIRTUAL_ENV` when the project has a virtualenv,
+/// as `uv run` or an activated virtualenv set them; `[tool.env]` can still override both.
+fn venv_env(working_dir: &std::path::Path) -> Vec<(String, String)> {
+    let Some(venv) = project_venv(working_dir) else {
+        return Vec::new();
+    };
+    let mut paths = vec![venv.join("bin")];
+    if let Some(p) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&p));
+    }
+    let Ok(path) = std::env::join_paths(paths) else {
+        return Vec::new();
+    };
+    vec![
+        ("PATH".into(), path.to_string_lossy().into_owned()),
+        ("VIRTUAL_ENV".into(), venv.to_string_lossy().into_owned()),
+    ]
 }
 
 /// Runs a prepared command; a command that cannot start says how to install the tool.

@@ -69,6 +69,15 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
                 format!(" (in {wd})")
             };
             out.push(("  apply".into(), format!("{}{place}", apply.display())));
+            if let Some(venv) = crate::tools::command::project_venv(&t.working_dir) {
+                out.push((
+                    "  virtualenv".into(),
+                    format!(
+                        "{} (its bin first on the tool's PATH)",
+                        relative(&venv, &config.root)
+                    ),
+                ));
+            }
             if let Some(main) = cmd(&t.apply_command) {
                 out.push(("  apply on main".into(), main));
             }

@@ -89,6 +89,8 @@ pub const SETTINGS_FILES: &[&str] = &[
     "**/settings/*.py",
     "**/config/*.py",
     "**/{.env.example,.env.sample,.env.template,.env.dist,.env.defaults,example.env}",
+    // `env-example-relational`, `.env.example.local`, `env.sample`: examples named otherwise.
+    "**/{.env,env}{.,-,_}{example,sample,template}*",
     "{,*/}{docker-compose,compose}*.{yml,yaml}",
     "{,src/,lib/,app/,server/}{env,config,db,database}.{ts,js,mjs,cjs}",
     "{,src/,lib/,app/,server/}{db,database}/index.{ts,js,mjs,cjs}",
@@ -348,7 +350,7 @@ pub fn settings_names(file: &str, text: &str) -> Vec<String> {
         }
     }
     let base = file.rsplit('/').next().unwrap_or(file);
-    if base.contains(".env") || base.ends_with(".env") {
+    if is_dotenv(base) {
         for (n, _) in dotenv_pairs(text) {
             add(n);
         }
@@ -359,6 +361,21 @@ pub fn settings_names(file: &str, text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether a file name is a dotenv file or an example of one: `.env.example`, `example.env`,
+/// and `env-example-relational` or `env.sample` (examples without the leading dot).
+fn is_dotenv(base: &str) -> bool {
+    let plain = base.trim_start_matches('.');
+    base.contains(".env")
+        || plain
+            .strip_prefix("env")
+            .and_then(|rest| rest.strip_prefix(['.', '-', '_']))
+            .is_some_and(|rest| {
+                ["example", "sample", "template"]
+                    .iter()
+                    .any(|w| rest.starts_with(w))
+            })
 }
 
 fn conventional(name: &str) -> bool {
@@ -556,7 +573,7 @@ pub fn switch_value(name: &str, files: &[(String, String)]) -> Option<String> {
         let base = file.rsplit('/').next().unwrap_or(file);
         let pairs = if base.ends_with(".yml") || base.ends_with(".yaml") {
             compose_pairs(text)
-        } else if base.contains(".env") {
+        } else if is_dotenv(base) {
             dotenv_pairs(text)
         } else {
             Vec::new()
@@ -998,6 +1015,60 @@ class NotSettings:
         // Dependency folders are never read.
         assert_eq!(get("DECOY_DB_HOST"), None);
         assert!(plan.left_alone.iter().any(|(n, _)| n == "SECRET_KEY"));
+    }
+
+    #[test]
+    fn dotenv_examples_without_the_leading_dot_are_read() {
+        // A NestJS/TypeORM layout: the data source reads DATABASE_TYPE; only the example file
+        // (`cp env-example-relational .env`, says its README) tells which value is Postgres.
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "package.json",
+            "{\"dependencies\": {\"typeorm\": \"0.3\"}}\n",
+        );
+        write(
+            "src/database/data-source.ts",
+            "export const AppDataSource = new DataSource({\n  type: process.env.DATABASE_TYPE,\n  host: process.env.DATABASE_HOST,\n});\n",
+        );
+        write(
+            "env-example-relational",
+            "DATABASE_TYPE=postgres\nAPP_DB_SCHEMA_NAME=api\nDATABASE_USERNAME=root\n",
+        );
+        for (name, yes) in [
+            ("env-example-relational", true),
+            ("env.sample", true),
+            (".env_template", true),
+            (".env.example.local", true),
+            ("environment.ts", false),
+            ("envoy.yaml", false),
+        ] {
+            assert_eq!(is_dotenv(name), yes, "{name}");
+        }
+        let config = crate::config::parse(
+            crate::config::FILE_NAME,
+            "[tool]\nname = \"typeorm\"\n",
+            dir.path(),
+        )
+        .unwrap();
+        let plan = Plan::new(&config.tool, dir.path());
+        let get = |n: &str| {
+            plan.base
+                .iter()
+                .find(|e| e.name == n)
+                .map(|e| e.value.clone())
+        };
+        assert_eq!(get("DATABASE_TYPE"), Some(Value::Switch("postgres".into())));
+        assert_eq!(get("DATABASE_USERNAME"), Some(Value::Part(Part::User)));
+        assert!(
+            plan.unknown_switches.is_empty(),
+            "{:?}",
+            plan.unknown_switches
+        );
     }
 
     #[test]

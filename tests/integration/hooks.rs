@@ -73,6 +73,11 @@ pub fn tests() -> Vec<Entry> {
         skip(&[Manager::Husky]),
     ));
     all.push((
+        "hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewriting_its_folder",
+        husky_install,
+        skip(&[Manager::Husky]),
+    ));
+    all.push((
         "lefthook_runs_neon_migrate_on_git_push",
         lefthook,
         skip(&[Manager::Lefthook]),
@@ -618,6 +623,35 @@ fn husky() {
         ".husky/_"
     );
     push_feature_and_assert_proved(s, "husky", &[]);
+}
+
+/// A new user of a husky project runs `neon-migrate hooks install`: core.hooksPath is husky's
+/// generated `.husky/_`, which husky rewrites on every `npm install` (its `prepare`), so the
+/// line goes to `.husky/pre-push`; the push is still proven after husky ran again.
+fn husky_install() {
+    let husky = manager(Manager::Husky);
+    let s = Pushable::new("husky_install");
+    let node = Path::new("node");
+    manager_install(&s, node, &[&husky.display().to_string()], &[]);
+    s.p.run(&["hooks", "install"])
+        .code(exit::OK)
+        .stdout_has("wrote .husky/pre-push with `neon-migrate hook pre-push \"$@\"`");
+    let script = std::fs::read_to_string(s.p.path().join(".husky/pre-push")).expect("script");
+    assert_eq!(script, "neon-migrate hook pre-push \"$@\"\n");
+    let generated = std::fs::read_to_string(s.p.path().join(".husky/_/pre-push")).unwrap();
+    assert!(!generated.contains("neon-migrate"), "{generated}");
+    s.p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has("husky          .husky/pre-push runs neon-migrate hook pre-push");
+    // Again: nothing to add.
+    s.p.run(&["hooks", "install"])
+        .code(exit::OK)
+        .stdout_has("already runs neon-migrate hook pre-push");
+    // `npm install` runs husky again, which rewrites .husky/_.
+    manager_install(&s, node, &[&husky.display().to_string()], &[]);
+    let p = s.p.commit();
+    let s = Pushable { p, ..s };
+    push_feature_and_assert_proved(s, "husky-install", &[]);
 }
 
 /// lefthook: `lefthook install` writes its own hooks, which read `lefthook.yml`.

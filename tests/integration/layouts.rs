@@ -46,6 +46,11 @@ pub fn tests() -> Vec<Entry> {
             django_switch,
             skip_unless(&[Need::Venv("python")]),
         ),
+        (
+            "layout_uv_workspace_venv_above_working_dir_runs_alembic_and_history_on_new_tables_passes",
+            uv_workspace_history,
+            skip_unless(&[Need::Venv("alembic")]),
+        ),
     ]
 }
 
@@ -386,5 +391,72 @@ fn django_switch() {
         "the SQLite decoy was migrated\n{out}"
     );
     assert!(!p.main_has("public.widgets"), "main was touched\n{out}");
+    p.assert_no_test_db_branches();
+}
+
+/// The check `name` of the run's `checks` stage.
+fn check_result<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} check in {report}"))
+}
+
+/// A uv workspace (the layout of a FastAPI full-stack template): `alembic.ini` in backend/,
+/// the virtualenv `uv sync` made at the root, nothing on PATH. A first run replays history
+/// onto an empty main database: a type change and SET NOT NULL on a table the same run
+/// created are no hazard (lint: info), and an extension the downgrade leaves is a warning.
+fn uv_workspace_history() {
+    require(&[Need::Venv("alembic")]);
+    let p = project("uv-workspace", false);
+    let venv = crate::neonctl::tools_dir().join("migration-tools/venv");
+    std::os::unix::fs::symlink(&venv, p.path().join(".venv")).expect("link .venv");
+    let p = p.file(".gitignore", ".venv\n__pycache__\n").commit();
+    // The test's own PATH: alembic is only in the workspace's .venv.
+    p.run(&["init"])
+        .code(exit::OK)
+        .stdout_has("detected in backend/ from backend/alembic.ini");
+    p.run(&["plan", "pre-push"])
+        .code(exit::OK)
+        .stdout_has(".venv (its bin first on the tool's PATH)");
+    let p = p.commit().git_branch("feature/gadgets");
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::OK);
+    let report = out.json();
+    let migrate = stage(&report, "migrate");
+    assert_eq!(
+        migrate["summary"], "applied 1 migration(s) with `alembic`",
+        "{out}"
+    );
+    let lint = check_result(&report, "lint");
+    assert_eq!(lint["status"], "passed", "{out}");
+    let findings = lint["findings"].as_array().expect("lint findings");
+    for rule in ["changing-column-type", "adding-not-nullable-field"] {
+        let f = findings
+            .iter()
+            .find(|f| f["what"].as_str().is_some_and(|w| w.starts_with(rule)))
+            .unwrap_or_else(|| panic!("no {rule} finding\n{out}"));
+        assert_eq!(f["severity"], "info", "{out}");
+        assert!(
+            f["what"]
+                .as_str()
+                .is_some_and(|w| w.contains("gadgets did not exist on the parent")),
+            "{out}"
+        );
+    }
+    let reversible = check_result(&report, "reversible");
+    assert_eq!(reversible["status"], "passed", "{out}");
+    let left = reversible["findings"]
+        .as_array()
+        .expect("reversible findings");
+    assert!(
+        left.len() == 1
+            && left[0]["severity"] == "warning"
+            && left[0]["what"]
+                .as_str()
+                .is_some_and(|w| w.contains("uuid-ossp")),
+        "{out}"
+    );
+    assert!(!p.main_has("public.gadgets"), "main was touched\n{out}");
     p.assert_no_test_db_branches();
 }
