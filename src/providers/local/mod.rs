@@ -995,3 +995,75 @@ impl Provider for LocalProvider {
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+#[cfg(test)]
+mod reaper_tests {
+    use super::*;
+
+    fn meta(name: &str, parent: &str, pipeline: &str) -> String {
+        serde_json::to_string(&Meta {
+            neon_migrate: 1,
+            name: name.into(),
+            parent: parent.into(),
+            created_at: Utc::now(),
+            expires_at: Utc::now(),
+            git_branch: String::new(),
+            git_sha: String::new(),
+            pipeline: pipeline.into(),
+            run: String::new(),
+        })
+        .unwrap()
+    }
+
+    fn seen(db: &str, comment: Option<String>, owner: &str, role_comment: Option<String>) -> Seen {
+        Seen {
+            datname: db.into(),
+            comment,
+            owner: owner.into(),
+            owner_in_group: owner.starts_with("neon_migrate_copy_"),
+            owner_comment: role_comment,
+        }
+    }
+
+    fn verdicts(all: &[Seen]) -> Vec<bool> {
+        let p = protected(all, "main");
+        all.iter()
+            .map(|d| provably_ours(d, &p, "postgres").is_some())
+            .collect()
+    }
+
+    #[test]
+    fn a_forged_comment_never_makes_a_main_database_reapable() {
+        let copy = "migrate/x";
+        let all = [
+            // main, its comment forged by a migration applied as the server's role
+            seen("main", Some(meta("main", "main", "deploy")), "postgres", None),
+            // another project's main, named as the parent of its copy's role record
+            seen("other", Some(meta("other", "main", "deploy")), "postgres", None),
+            seen(
+                "migrate/y",
+                Some(meta("migrate/y", "other", "pre-push")),
+                &role::login_role("migrate/y"),
+                Some(meta("migrate/y", "other", "pre-push")),
+            ),
+            // a copy whose migration rewrote its comment: its role's record decides
+            seen(
+                copy,
+                Some(meta("elsewhere", "someone_else", "x")),
+                &role::login_role(copy),
+                Some(meta(copy, "main", "pre-push")),
+            ),
+            // restore point and kept state: named as neon-migrate names them
+            seen("restore/main-1", Some(meta("restore/main-1", "main", "restore-point")), "postgres", None),
+            seen("main-before-rollback-1", Some(meta("main-before-rollback-1", "main", "rollback")), "app", None),
+            // a database of someone else with a comment copied from a copy
+            seen("app", Some(meta("app", "main", "pre-push")), "app", None),
+            // a database named unlike its metadata
+            seen("misnamed", Some(meta("migrate/z", "main", "pre-push")), "postgres", None),
+        ];
+        assert_eq!(
+            verdicts(&all),
+            [false, false, true, true, true, true, false, false]
+        );
+    }
+}
