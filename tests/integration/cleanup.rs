@@ -283,7 +283,9 @@ fn reap_forged_main() {
     let on_main = format!("current_database() = {}", neon_migrate::pg::literal(&main));
     let git_branch = format!("{tag}/x");
     let p = p
-        .config(&format!("[apply]\nrestore-point = false\ngit-branches = [\"{git_branch}\"]\n"))
+        .config(&format!(
+            "[apply]\nrestore-point = false\ngit-branches = [\"{git_branch}\"]\n"
+        ))
         .migration("0001_init.sql", "create table t (id int);\n")
         .migration(
             "0002_forge.sql",
@@ -312,9 +314,7 @@ fn reap_forged_main() {
     );
     out.code(exit::OK);
     assert_eq!(out.json()["reaped"], serde_json::json!([]), "{out}");
-    p.run(&["gc", "--all"])
-        .code(exit::OK)
-        .stdout_lacks(&main);
+    p.run(&["gc", "--all"]).code(exit::OK).stdout_lacks(&main);
     assert!(p.block_on(crate::support::database_exists(&main)));
     assert!(p.main_has("t"));
 }
@@ -334,7 +334,12 @@ fn gc_rewritten_copy() {
         .migration("0001_init.sql", "create table t (id int);\n")
         .migration(
             "0002_forge.sql",
-            &forge_comment(&not_main, &name, "someone_elses_main", "2099-01-01T00:00:00Z"),
+            &forge_comment(
+                &not_main,
+                &name,
+                "someone_elses_main",
+                "2099-01-01T00:00:00Z",
+            ),
         )
         .commit()
         .git_branch(&git_branch);
@@ -373,6 +378,9 @@ fn gc_rewritten_copy() {
             ),
         ))
         .expect("roles");
-    assert!(roles.is_empty(), "the copy's roles are left: {roles:?}\n{out}");
+    assert!(
+        roles.is_empty(),
+        "the copy's roles are left: {roles:?}\n{out}"
+    );
     assert!(p.block_on(crate::support::database_exists(&main)));
 }

@@ -470,7 +470,8 @@ struct Seen {
 }
 
 /// Every database of the server, as [`Seen`] (`$1`: [`role::GROUP`]).
-const SEEN: &str = "SELECT d.datname::text, shobj_description(d.oid, 'pg_database'), r.rolname::text, \
+const SEEN: &str =
+    "SELECT d.datname::text, shobj_description(d.oid, 'pg_database'), r.rolname::text, \
     EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid \
         WHERE m.member = r.oid AND g.rolname = $1), \
     shobj_description(r.oid, 'pg_authid') \
@@ -508,7 +509,8 @@ fn protected(all: &[Seen], main: &str) -> std::collections::HashSet<String> {
 ///   older versions);
 /// - a restore point (`restore/…`) or a state kept by `rollback` (`…-before-rollback-…`);
 /// - a test copy made with `tool-role = "server"`: owned by the server's role `server_role`;
-/// and in every case named after its metadata's name.
+///
+/// In every case it must be named after its metadata's name.
 fn provably_ours(
     d: &Seen,
     protected: &std::collections::HashSet<String>,
@@ -726,7 +728,9 @@ impl Provider for LocalProvider {
                         literal(&json)
                     ))
                     .await
-                    .map_err(|e| pg::PgError::new("cannot record the copy's metadata on its role", &e))?;
+                    .map_err(|e| {
+                        pg::PgError::new("cannot record the copy's metadata on its role", &e)
+                    })?;
                 Ok::<_, ProviderError>(url)
             };
             match handed.await {
@@ -1037,9 +1041,19 @@ mod reaper_tests {
         let copy = "migrate/x";
         let all = [
             // main, its comment forged by a migration applied as the server's role
-            seen("main", Some(meta("main", "main", "deploy")), "postgres", None),
+            seen(
+                "main",
+                Some(meta("main", "main", "deploy")),
+                "postgres",
+                None,
+            ),
             // another project's main, named as the parent of its copy's role record
-            seen("other", Some(meta("other", "main", "deploy")), "postgres", None),
+            seen(
+                "other",
+                Some(meta("other", "main", "deploy")),
+                "postgres",
+                None,
+            ),
             seen(
                 "migrate/y",
                 Some(meta("migrate/y", "other", "pre-push")),
@@ -1054,12 +1068,27 @@ mod reaper_tests {
                 Some(meta(copy, "main", "pre-push")),
             ),
             // restore point and kept state: named as neon-migrate names them
-            seen("restore/main-1", Some(meta("restore/main-1", "main", "restore-point")), "postgres", None),
-            seen("main-before-rollback-1", Some(meta("main-before-rollback-1", "main", "rollback")), "app", None),
+            seen(
+                "restore/main-1",
+                Some(meta("restore/main-1", "main", "restore-point")),
+                "postgres",
+                None,
+            ),
+            seen(
+                "main-before-rollback-1",
+                Some(meta("main-before-rollback-1", "main", "rollback")),
+                "app",
+                None,
+            ),
             // a database of someone else with a comment copied from a copy
             seen("app", Some(meta("app", "main", "pre-push")), "app", None),
             // a database named unlike its metadata
-            seen("misnamed", Some(meta("migrate/z", "main", "pre-push")), "postgres", None),
+            seen(
+                "misnamed",
+                Some(meta("migrate/z", "main", "pre-push")),
+                "postgres",
+                None,
+            ),
         ];
         assert_eq!(
             verdicts(&all),
