@@ -255,18 +255,14 @@ fn sigterm() {
 /// A migration statement that writes neon-migrate's metadata as the comment of the
 /// database it runs on, when `condition` holds there (SQL on `current_database()`).
 fn forge_comment(condition: &str, name: &str, parent: &str, expires: &str) -> String {
-    let meta = serde_json::json!({
-        "neon_migrate": 1,
-        "name": name,
-        "parent": parent,
-        "created_at": "2020-01-01T00:00:00Z",
-        "expires_at": expires,
-        "git_branch": "forged",
-        "git_sha": "",
-        "pipeline": "pre-push",
-        "run": "forged-run",
-    })
-    .to_string();
+    // In the order neon-migrate writes it (`{"neon_migrate":1,…`).
+    let meta = format!(
+        "{{\"neon_migrate\":1,\"name\":{},\"parent\":{},\"created_at\":\"2020-01-01T00:00:00Z\",\
+         \"expires_at\":\"{expires}\",\"git_branch\":\"forged\",\"git_sha\":\"\",\
+         \"pipeline\":\"pre-push\",\"run\":\"forged-run\"}}",
+        serde_json::Value::from(name),
+        serde_json::Value::from(parent)
+    );
     format!(
         "DO $$ BEGIN IF {condition} THEN EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(), {}); END IF; END $$;\n",
         neon_migrate::pg::literal(&meta)
@@ -327,7 +323,8 @@ fn gc_rewritten_copy() {
     let p = Project::new(tag);
     let main = p.main_db().to_owned();
     let not_main = format!("current_database() <> {}", neon_migrate::pg::literal(&main));
-    let git_branch = format!("{tag}/x");
+    // Unique per run: a copy left by an earlier run of the suite must not be in the way.
+    let git_branch = format!("{tag}/{}", &main[main.len().saturating_sub(12)..]);
     let name = format!("migrate/{git_branch}");
     let p = p
         .config("")
@@ -362,11 +359,12 @@ fn gc_rewritten_copy() {
     };
     assert!(role.starts_with("neon_migrate_copy_"), "{role}");
 
+    let run = out;
     let out = p.run(&["gc", "--all"]);
     out.code(exit::OK);
     assert!(
         !p.block_on(crate::support::database_exists(&name)),
-        "gc --all did not find the copy whose comment was rewritten\n{out}"
+        "gc --all did not find the copy whose comment was rewritten\n{out}\n{run}"
     );
     let roles = p
         .block_on(crate::support::query(
