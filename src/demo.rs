@@ -213,6 +213,7 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     };
     tool.apply(&ToolContext {
         timeouts: None,
+        connection_check: None,
         on_main: true,
         config: &config,
         redactor: &redactor,

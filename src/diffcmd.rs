@@ -309,6 +309,7 @@ pub async fn generate(
             use crate::tools::Tool;
             tool.apply(&crate::tools::ToolContext {
                 timeouts: None,
+                connection_check: None,
                 on_main: false,
                 config,
                 redactor: &redactor,

@@ -58,6 +58,8 @@ pub struct RunContext<'a> {
     pub observations: crate::checks::Observations,
     /// Timeouts handed to the tool (set by `apply`).
     pub tool_timeouts: Option<(Duration, Duration)>,
+    /// `client_connection_check_interval` for the tool's sessions (apply, PostgreSQL 14+).
+    pub tool_connection_check: Option<Duration>,
     /// The restore point `apply` created.
     pub restore_point: Option<String>,
     /// The tool's run on the main Neon database branch, while it runs (for an interrupt).
@@ -241,6 +243,7 @@ pub async fn run(
         deleted: false,
         observations: Default::default(),
         tool_timeouts: None,
+        tool_connection_check: None,
         restore_point: None,
         apply_in_flight: None,
     };

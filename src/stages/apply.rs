@@ -235,7 +235,15 @@ async fn apply_locked(
         name: format!("main Neon database branch {}", main.name),
         url: with_application_name(&main.url, &tag),
     };
-    ctx.apply_in_flight = Some(ApplyInFlight::start(ctx, main, tag).await);
+    let flight = ApplyInFlight::start(ctx, main, tag).await;
+    // On PostgreSQL 14+, a backend whose client died (the tool, killed on an interrupt)
+    // notices within a second, aborts its statement and rolls back — a backend running a
+    // simple-query string would otherwise run on, and commit, with nobody left to stop it.
+    ctx.tool_connection_check = flight
+        .server_version
+        .filter(|v| *v >= 140_000)
+        .map(|_| CONNECTION_CHECK);
+    ctx.apply_in_flight = Some(flight);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -339,7 +347,12 @@ pub struct ApplyInFlight {
     since: Option<DateTime<Utc>>,
     /// The tool's tracking rows before it started (`None`: unknown).
     before: Option<Vec<String>>,
+    /// `server_version_num` of main (`None`: unknown).
+    server_version: Option<i32>,
 }
+
+/// `client_connection_check_interval` for the tool's sessions during apply.
+const CONNECTION_CHECK: Duration = Duration::from_secs(1);
 
 impl ApplyInFlight {
     async fn start(ctx: &RunContext<'_>, main: &DbBranch, tag: String) -> ApplyInFlight {
@@ -349,13 +362,19 @@ impl ApplyInFlight {
             tag,
             since: None,
             before: None,
+            server_version: None,
         };
         if let Ok(client) = pg::connect(&main.url).await {
-            flight.since = client
-                .query_one("SELECT clock_timestamp()", &[])
+            if let Ok(r) = client
+                .query_one(
+                    "SELECT clock_timestamp(), current_setting('server_version_num')::int",
+                    &[],
+                )
                 .await
-                .ok()
-                .map(|r| r.get(0));
+            {
+                flight.since = Some(r.get(0));
+                flight.server_version = Some(r.get(1));
+            }
             flight.before = tracked(&client, ctx.config).await;
         }
         flight
@@ -396,16 +415,20 @@ async fn tracked(client: &Client, config: &crate::config::Config) -> Option<Vec<
 }
 
 /// Sessions of an interrupted apply on main: tagged with its application name, or (for a
-/// tool that set its own) opened by the same role since the tool started and holding a lock
-/// that only schema changes take.
+/// tool that set its own) opened by the same role since the tool started, not by
+/// neon-migrate, and running a statement or inside a transaction — whatever they hold, or
+/// would still commit. A tool that sets its own application name and holds only ROW
+/// EXCLUSIVE (a data migration) is found too. On a role shared with an application, that
+/// application's sessions opened during the apply are among them.
 const SESSIONS: &str = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), \
     coalesce(a.wait_event_type, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 80) \
     FROM pg_stat_activity a \
     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+    AND a.backend_type = 'client backend' \
     AND (a.application_name = $1 OR ($2::timestamptz IS NOT NULL AND a.backend_start >= $2 \
-        AND a.usename = current_user AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid \
-        AND l.locktype = 'relation' AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', \
-        'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))))";
+        AND a.usename = current_user \
+        AND coalesce(a.application_name, '') NOT LIKE 'neon-migrate%' \
+        AND (a.state = 'active' OR a.state LIKE 'idle in transaction%' OR a.xact_start IS NOT NULL)))";
 
 /// After an interrupt during `apply`: cancels the tool's and our sessions on main (ending
 /// those that keep their locks), verifies that none holds a lock any more, and says what
@@ -508,19 +531,53 @@ async fn cancel_sessions(
         }
         if started.elapsed() > Duration::from_secs(20) {
             return Err(format!(
-                "pid(s) {} are still there after cancel and terminate",
+                "still there after cancel and terminate: {}",
                 rows.iter()
-                    .map(|r| r.get::<_, i32>(0).to_string())
+                    .map(|r| {
+                        let app: String = r.get(1);
+                        format!(
+                            "pid {} (application `{}`, {}): {}",
+                            r.get::<_, i32>(0),
+                            if app.is_empty() { "?" } else { &app },
+                            r.get::<_, String>(2),
+                            r.get::<_, String>(4)
+                        )
+                    })
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join("; ")
             ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    details.push(
-        "no session of neon-migrate or of the tool is left on the main Neon database branch, nor any lock of theirs"
-            .into(),
-    );
+    // Checked, not assumed: read once more, now that the loop saw none.
+    let left = client
+        .query(SESSIONS, &[&flight.tag, &flight.since])
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    if !left.is_empty() {
+        return Err(format!(
+            "session(s) came back after the cleanup: pid(s) {}",
+            left.iter()
+                .map(|r| r.get::<_, i32>(0).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let role: String = client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    if flight.since.is_some() {
+        details.push(format!(
+            "checked after the cleanup: no session of neon-migrate's apply is left on the main Neon database branch, and no session role `{role}` opened there since the apply started is running a statement or inside a transaction"
+        ));
+    } else {
+        details.push(format!(
+            "checked after the cleanup: no session named `{}` is left on the main Neon database branch; sessions the tool opened under another application name could not be looked for (the start of the apply is unknown)",
+            flight.tag
+        ));
+    }
     // What stays applied, what was rolled back.
     let after = tracked(&client, ctx.config).await;
     let kept: Option<Vec<String>> = match (&flight.before, &after) {
@@ -542,6 +599,18 @@ async fn cancel_sessions(
             p.join(", ")
         ),
         _ => "rolled back: the open transaction of the migration in progress".into(),
+    };
+    // Nothing cancelled: the tool's sessions had already ended (a backend whose client died
+    // aborts on its own, see `CONNECTION_CHECK`), and the server rolled back what they had
+    // not committed.
+    let rolled_back = if cancelled.is_empty() {
+        rolled_back.replacen(
+            "the open transaction of the migration in progress",
+            "whatever the migration had not committed (its sessions had already ended)",
+            1,
+        )
+    } else {
+        rolled_back
     };
     let kept_line = match &kept {
         Some(k) if k.is_empty() => {

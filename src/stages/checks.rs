@@ -392,6 +392,7 @@ async fn reversible_with_tool(
     }
     let tctx = ToolContext {
         timeouts: None,
+        connection_check: None,
         config: ctx.config,
         redactor: &ctx.redactor,
         vars: &vars,

@@ -105,6 +105,7 @@ async fn print_sql(ctx: &RunContext<'_>, target: &tools::Target) -> Option<Resul
     let vars = tool_vars(ctx, target);
     let tctx = ToolContext {
         timeouts: None,
+        connection_check: None,
         config: ctx.config,
         redactor: &ctx.redactor,
         vars: &vars,
@@ -158,6 +159,7 @@ async fn run_tool_observed(
     let vars = tool_vars(ctx, &target);
     let tctx = ToolContext {
         timeouts: ctx.tool_timeouts,
+        connection_check: ctx.tool_connection_check,
         config: ctx.config,
         redactor: &ctx.redactor,
         vars: &vars,

@@ -116,6 +116,12 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
             lock.as_millis(),
             statement.as_millis()
         ));
+        if let Some(check) = ctx.connection_check {
+            options.push_str(&format!(
+                " -c client_connection_check_interval={}ms",
+                check.as_millis()
+            ));
+        }
         env.push(("PGOPTIONS".into(), options.trim().to_owned()));
     }
     // The application name of an apply's sessions (see `stages::apply`), for libpq-based
@@ -546,6 +552,7 @@ pub fn rendered(
             url: Secret::new(url.to_owned()),
         },
         timeouts: None,
+        connection_check: None,
         on_main: false,
     };
     let cmd = prepare(&ctx, spec)?;

@@ -38,6 +38,9 @@ pub struct ToolContext<'a> {
     pub target: Target,
     /// `lock_timeout` and `statement_timeout` for the tool's sessions (apply only).
     pub timeouts: Option<(std::time::Duration, std::time::Duration)>,
+    /// `client_connection_check_interval` for the tool's sessions (apply on PostgreSQL 14+):
+    /// a backend whose client died (an interrupted apply) notices, aborts and rolls back.
+    pub connection_check: Option<std::time::Duration>,
     /// The target is the main Neon database branch: other clients use it too, so the
     /// sessions the tool opened there cannot be told apart (see [`witness`]).
     pub on_main: bool,

@@ -60,6 +60,10 @@ pub const TESTS: &[(&str, fn())] = &[
         "apply_interrupted_on_the_neon_provider_cancels_the_session_on_the_main_neon_database_branch",
         interrupt_neon,
     ),
+    (
+        "apply_interrupted_during_a_data_migration_whose_tool_renamed_itself_never_commits_it_later",
+        interrupt_data_migration,
+    ),
 ];
 
 const ORDERS: &str =
@@ -930,15 +934,22 @@ fn interrupt_command_tool() {
     );
     let (status, message, _, details) = apply_of(&out);
     assert_eq!(status, "failed", "{out}");
-    assert!(
-        message.contains("cancelled 1 session(s) of the migration on it")
-            && message.contains("rolled back: the open transaction of the migration in progress"),
-        "{message}\n{out}"
-    );
-    assert!(
-        details.contains("cancelled pid ") && details.contains("application `my-own-tool`"),
-        "{details}\n{out}"
-    );
+    // The tool's backend, its client killed, may also have ended on its own first
+    // (`client_connection_check_interval`): then there was nothing left to cancel.
+    if message.contains("cancelled 1 session(s) of the migration on it") {
+        assert!(
+            message.contains("rolled back: the open transaction of the migration in progress")
+                && details.contains("cancelled pid ")
+                && details.contains("application `my-own-tool`"),
+            "{message}\n{details}\n{out}"
+        );
+    } else {
+        assert!(
+            message.contains("no session of the migration was running on it")
+                && message.contains("its sessions had already ended"),
+            "{message}\n{out}"
+        );
+    }
     gc_all(&p);
 }
 
@@ -957,4 +968,129 @@ fn interrupt_neon() {
     );
     assert!(details.contains("restore point "), "{details}\n{out}");
     neon.run(&p, &["gc", "--all"]).code(exit::OK);
+}
+
+/// The tool is one psql call that renames its session, updates rows and sleeps before its
+/// COMMIT, all in one simple-query string: a data migration, holding only ROW EXCLUSIVE. Its
+/// backend does not read from its (killed) client while the string runs, so unless it is
+/// cancelled or notices the dead client, it commits after the sleep — after neon-migrate said
+/// it rolled back.
+fn interrupt_data_migration() {
+    const SLEEP_S: u64 = 15;
+    let tag = "apply_interrupt_data";
+    let p = Project::new(tag);
+    p.main_sql(
+        "create table customers (id bigint primary key, name text not null); \
+         insert into customers values (1, 'a'), (2, 'b'), (3, 'c'); \
+         create table trk (name text primary key)",
+    );
+    let main = p.main_db().to_owned();
+    let psql = cluster().bin.join("psql");
+    let script = format!(
+        "exec \"{}\" -X -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -c \"set application_name='myapp'; begin; \
+         update customers set name = 'changed'; insert into trk values ('0001_data'); \
+         select pg_sleep(case when current_database() = '{main}' then {SLEEP_S} else 0 end); commit;\"\n",
+        psql.display()
+    );
+    let git_branch = format!("{tag}/x");
+    let toml = format!(
+        "[tool]\nname = \"data-script\"\ncommand = \"sh apply.sh\"\ntracking-query = \"select name from trk order by name\"\n\n{}",
+        apply_table(&format!("git-branches = [\"{git_branch}\"]"))
+    );
+    let p = p
+        .config(&toml)
+        .file("apply.sh", &script)
+        .migration("0001_data.sql", "update customers set name = 'changed';\n")
+        .commit()
+        .git_branch(&git_branch);
+    let mut c = p.command(&["run", "deploy", "--json"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = c.spawn().expect("spawn neon-migrate");
+    // The event: the tool's session on main sleeps before its COMMIT, seen from outside.
+    let sleeping_on_main = format!(
+        "SELECT pid::text FROM pg_stat_activity WHERE datname = {} \
+         AND application_name = 'myapp' AND wait_event = 'PgSleep'",
+        pg::literal(&main)
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let rows = p
+            .block_on(crate::support::query("postgres", &sleeping_on_main))
+            .expect("pg_stat_activity");
+        if !rows.is_empty() {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "neon-migrate ended ({status}) before the tool slept on main\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(Instant::now() < deadline, "the tool never slept on main");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let slept_from = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("wait for neon-migrate");
+    let out = Output {
+        command: "neon-migrate run deploy --json (SIGINT during a data migration's apply)".into(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+        took: started.elapsed(),
+    };
+    record_output(&out.command, &out.stdout);
+    record_output(&out.command, &out.stderr);
+    // Right after the exit, from outside: the tool's session is gone from main.
+    let left = p
+        .block_on(crate::support::query(
+            "postgres",
+            &format!(
+                "SELECT pid::text, coalesce(state, ''), coalesce(wait_event, '') \
+                 FROM pg_stat_activity WHERE datname = {} AND application_name = 'myapp'",
+                pg::literal(&main)
+            ),
+        ))
+        .expect("pg_stat_activity");
+    assert!(
+        left.is_empty(),
+        "the tool's session is left on main: {left:?}\n{out}"
+    );
+    out.code(exit::INTERRUPTED);
+    proven(&out);
+    let (status, message, _, details) = apply_of(&out);
+    assert_eq!(status, "failed", "{out}");
+    // The report is true: it checked, found nothing left, and nothing was kept.
+    assert!(
+        message.contains("rolled back: ") && message.contains("kept: nothing"),
+        "{message}\n{out}"
+    );
+    assert!(
+        !message.contains("may still run")
+            && details.contains("checked after the cleanup: no session"),
+        "{message}\n{details}\n{out}"
+    );
+    if message.contains("cancelled 1 session(s)") {
+        assert!(details.contains("application `myapp`"), "{details}\n{out}");
+    }
+    // Longer than the sleep: had the backend run on, it would have committed by now.
+    let until = slept_from + Duration::from_secs(SLEEP_S + 5);
+    std::thread::sleep(until.saturating_duration_since(Instant::now()));
+    let rows = p.main_sql(
+        "SELECT (SELECT count(*) FROM customers WHERE name = 'changed')::text, \
+         (SELECT count(*) FROM trk)::text",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![Some("0".to_owned()), Some("0".to_owned())]],
+        "the interrupted data migration committed on main after the report said it rolled back\n{out}"
+    );
+    gc_all(&p);
 }

@@ -23,6 +23,14 @@ pub const TESTS: &[(&str, fn())] = &[
         "sigterm_stops_the_stage_and_still_deletes_the_test_neon_database_branch",
         sigterm,
     ),
+    (
+        "reaper_never_drops_the_main_database_whose_comment_a_migration_forged_as_expired",
+        reap_forged_main,
+    ),
+    (
+        "gc_all_finds_a_test_copy_whose_migration_rewrote_its_comment_by_its_role",
+        gc_rewritten_copy,
+    ),
 ];
 
 /// A pipeline that stops in a long shell stage after migrating, so a run can be killed while
@@ -242,4 +250,135 @@ fn sigterm() {
     );
     p.assert_no_test_db_branches();
     assert!(!p.block_on(crate::support::database_exists(&found.database)));
+}
+
+/// A migration statement that writes neon-migrate's metadata as the comment of the
+/// database it runs on, when `condition` holds there (SQL on `current_database()`).
+fn forge_comment(condition: &str, name: &str, parent: &str, expires: &str) -> String {
+    // In the order neon-migrate writes it (`{"neon_migrate":1,…`).
+    let meta = format!(
+        "{{\"neon_migrate\":1,\"name\":{},\"parent\":{},\"created_at\":\"2020-01-01T00:00:00Z\",\
+         \"expires_at\":\"{expires}\",\"git_branch\":\"forged\",\"git_sha\":\"\",\
+         \"pipeline\":\"pre-push\",\"run\":\"forged-run\"}}",
+        serde_json::Value::from(name),
+        serde_json::Value::from(parent)
+    );
+    format!(
+        "DO $$ BEGIN IF {condition} THEN EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(), {}); END IF; END $$;\n",
+        neon_migrate::pg::literal(&meta)
+    )
+}
+
+/// `apply` runs the migration on main as the server's role: it may write main's comment,
+/// claiming main is an expired test Neon database branch (named like main itself). The next
+/// run's reaper must not believe it.
+fn reap_forged_main() {
+    let tag = "reap_forged_main";
+    let p = Project::new(tag);
+    let main = p.main_db().to_owned();
+    let on_main = format!("current_database() = {}", neon_migrate::pg::literal(&main));
+    let git_branch = format!("{tag}/x");
+    let p = p
+        .config(&format!(
+            "[apply]\nrestore-point = false\ngit-branches = [\"{git_branch}\"]\n"
+        ))
+        .migration("0001_init.sql", "create table t (id int);\n")
+        .migration(
+            "0002_forge.sql",
+            &forge_comment(&on_main, &main, &main, "2020-01-01T00:00:01Z"),
+        )
+        .commit()
+        .git_branch(&git_branch);
+    p.run(&["run", "deploy", "--json"]).code(exit::OK);
+    let comment = p.block_on(crate::support::query(
+        "postgres",
+        &format!(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = {}",
+            neon_migrate::pg::literal(&main)
+        ),
+    ));
+    assert!(
+        format!("{comment:?}").contains("forged-run"),
+        "the migration did not forge main's comment: {comment:?}"
+    );
+
+    let p = p.git_branch(&format!("{tag}/next"));
+    let out = p.run(&["run", "pre-push", "--json"]);
+    assert!(
+        p.block_on(crate::support::database_exists(&main)),
+        "the reaper dropped the main database\n{out}"
+    );
+    out.code(exit::OK);
+    assert_eq!(out.json()["reaped"], serde_json::json!([]), "{out}");
+    p.run(&["gc", "--all"]).code(exit::OK).stdout_lacks(&main);
+    assert!(p.block_on(crate::support::database_exists(&main)));
+    assert!(p.main_has("t"));
+}
+
+/// A migration on the test copy (its owner) rewrites the copy's comment: another run,
+/// another main database, expiring in 2099. The run fails; `gc --all` still finds the copy by
+/// the role it was handed to, and deletes it with that role.
+fn gc_rewritten_copy() {
+    let tag = "gc_rewritten_copy";
+    let p = Project::new(tag);
+    let main = p.main_db().to_owned();
+    let not_main = format!("current_database() <> {}", neon_migrate::pg::literal(&main));
+    // Unique per run: a copy left by an earlier run of the suite must not be in the way.
+    let git_branch = format!("{tag}/{}", &main[main.len().saturating_sub(12)..]);
+    let name = format!("migrate/{git_branch}");
+    let p = p
+        .config("")
+        .migration("0001_init.sql", "create table t (id int);\n")
+        .migration(
+            "0002_forge.sql",
+            &forge_comment(
+                &not_main,
+                &name,
+                "someone_elses_main",
+                "2099-01-01T00:00:00Z",
+            ),
+        )
+        .commit()
+        .git_branch(&git_branch);
+    let out = p.run(&["run", "pre-push", "--json"]);
+    assert_ne!(out.code, exit::OK, "{out}");
+    let owner = |db: &str| {
+        p.block_on(crate::support::query(
+            "postgres",
+            &format!(
+                "SELECT r.rolname::text FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba \
+                 WHERE d.datname = {}",
+                neon_migrate::pg::literal(db)
+            ),
+        ))
+        .expect("owner")
+    };
+    let role = match owner(&name).as_slice() {
+        [row] => row[0].clone().expect("owner name"),
+        rows => panic!("the copy `{name}` is not left behind as in the repro: {rows:?}\n{out}"),
+    };
+    assert!(role.starts_with("neon_migrate_copy_"), "{role}");
+
+    let run = out;
+    let out = p.run(&["gc", "--all"]);
+    out.code(exit::OK);
+    assert!(
+        !p.block_on(crate::support::database_exists(&name)),
+        "gc --all did not find the copy whose comment was rewritten\n{out}\n{run}"
+    );
+    let roles = p
+        .block_on(crate::support::query(
+            "postgres",
+            &format!(
+                "SELECT rolname::text FROM pg_roles WHERE rolname IN ({}, {})",
+                neon_migrate::pg::literal(&role),
+                neon_migrate::pg::literal(&name)
+            ),
+        ))
+        .expect("roles");
+    assert!(
+        roles.is_empty(),
+        "the copy's roles are left: {roles:?}\n{out}"
+    );
+    assert!(p.block_on(crate::support::database_exists(&main)));
 }

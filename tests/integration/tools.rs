@@ -495,6 +495,7 @@ fn context<'a>(
             url: Secret::new(url.to_owned()),
         },
         timeouts: None,
+        connection_check: None,
         on_main: false,
     }
 }

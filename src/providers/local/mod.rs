@@ -23,8 +23,6 @@ use crate::secret::{Redactor, Secret};
 
 /// Postgres limits database names to 63 bytes.
 const MAX_DB_NAME: usize = 63;
-/// Marker key in the database comment.
-const MARKER: &str = "neon_migrate";
 /// Database that plays the main Neon database branch on the embedded cluster when the config
 /// names none (a parsed config always does: see [`role::default_main_database`]).
 pub const DEFAULT_MAIN: &str = "main";
@@ -221,6 +219,38 @@ impl LocalProvider {
                     r.get::<_, String>(3),
                     r.get::<_, String>(4)
                 )
+            })
+            .collect())
+    }
+
+    /// Every database of the server with its metadata when it is provably ours (see
+    /// [`provably_ours`]).
+    async fn seen(&self, client: &Client) -> Result<Vec<(Seen, Option<Meta>)>, ProviderError> {
+        let rows = client
+            .query(SEEN, &[&role::GROUP])
+            .await
+            .map_err(|e| pg::PgError::new("cannot list the server's databases", &e))?;
+        let server_role: String = client
+            .query_one("SELECT current_user::text", &[])
+            .await
+            .map_err(|e| pg::PgError::new("cannot read the server's role", &e))?
+            .get(0);
+        let all: Vec<Seen> = rows
+            .iter()
+            .map(|r| Seen {
+                datname: r.get(0),
+                comment: r.get(1),
+                owner: r.get(2),
+                owner_in_group: r.get(3),
+                owner_comment: r.get(4),
+            })
+            .collect();
+        let protected = protected(&all, &self.main);
+        Ok(all
+            .into_iter()
+            .map(|d| {
+                let meta = provably_ours(&d, &protected, &server_role);
+                (d, meta)
             })
             .collect())
     }
@@ -426,6 +456,82 @@ impl LocalProvider {
 
 /// The database name for a Neon database branch name: itself when it fits in 63 bytes,
 /// else cut with a stable hash suffix.
+/// A database as the reaper sees it: what a migration cannot forge — its name, its owner,
+/// the owner's membership in [`role::GROUP`] and the owner role's comment (a copy's own role
+/// has no CREATEROLE, so it cannot change them) — and what it can: the database comment (a
+/// copy's owner may rewrite its own; a migration applied to main as the server's role may
+/// write main's).
+struct Seen {
+    datname: String,
+    comment: Option<String>,
+    owner: String,
+    owner_in_group: bool,
+    owner_comment: Option<String>,
+}
+
+/// Every database of the server, as [`Seen`] (`$1`: [`role::GROUP`]).
+const SEEN: &str =
+    "SELECT d.datname::text, shobj_description(d.oid, 'pg_database'), r.rolname::text, \
+    EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid \
+        WHERE m.member = r.oid AND g.rolname = $1), \
+    shobj_description(r.oid, 'pg_authid') \
+    FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba ORDER BY d.datname";
+
+fn parse_meta(comment: &Option<String>) -> Option<Meta> {
+    comment
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<Meta>(c).ok())
+}
+
+/// Databases never to drop: `main`, and the parent of every test Neon database branch,
+/// restore point or kept state on the server as recorded where a copy's migration cannot
+/// write (the main databases of this project and of the others sharing the server).
+fn protected(all: &[Seen], main: &str) -> std::collections::HashSet<String> {
+    let mut set = std::collections::HashSet::from([main.to_owned()]);
+    for d in all {
+        let copy_role = d.owner == role::login_role(&d.datname) && d.owner_in_group;
+        if let Some(m) = parse_meta(&d.owner_comment) {
+            set.insert(m.parent);
+        }
+        if !copy_role {
+            if let Some(m) = parse_meta(&d.comment) {
+                set.insert(m.parent);
+            }
+        }
+    }
+    set
+}
+
+/// The metadata of `d` when it is provably a database neon-migrate created, `None` for
+/// anything else — above all the main database of any project, whatever its comment says:
+/// - a test copy handed to its own role: owned by [`role::login_role`] of its name, a member
+///   of [`role::GROUP`]; its metadata is the role's comment (the database's, for copies of
+///   older versions);
+/// - a restore point (`restore/…`) or a state kept by `rollback` (`…-before-rollback-…`);
+/// - a test copy made with `tool-role = "server"`: owned by the server's role `server_role`;
+///
+/// In every case it must be named after its metadata's name.
+fn provably_ours(
+    d: &Seen,
+    protected: &std::collections::HashSet<String>,
+    server_role: &str,
+) -> Option<Meta> {
+    if protected.contains(&d.datname) {
+        return None;
+    }
+    let named = |m: &Meta| local_db_name(&m.name) == d.datname;
+    if d.owner == role::login_role(&d.datname) && d.owner_in_group {
+        return parse_meta(&d.owner_comment)
+            .or_else(|| parse_meta(&d.comment))
+            .filter(named);
+    }
+    let meta = parse_meta(&d.comment).filter(named)?;
+    let restore_point = meta.name.starts_with(crate::providers::RESTORE_PREFIX);
+    let kept = meta.pipeline == "rollback" && meta.name.contains("-before-rollback-");
+    let server_copy = d.owner == server_role && !d.owner.starts_with("neon_migrate_copy_");
+    (restore_point || kept || server_copy).then_some(meta)
+}
+
 pub fn local_db_name(name: &str) -> String {
     if name.len() <= MAX_DB_NAME {
         return name.to_owned();
@@ -493,6 +599,18 @@ impl Provider for LocalProvider {
                         meta.parent, meta.git_branch
                     ))
                     .help("two projects share this server and a Neon database branch name: make `name` under [neon-database-branch] unique per project, e.g. `migrate/<project>/{{git.branch}}`"))
+                }
+                Some(_)
+                    if !self
+                        .seen(&client)
+                        .await?
+                        .iter()
+                        .any(|(d, m)| d.datname == db && m.is_some()) =>
+                {
+                    return Err(ProviderError::new(format!(
+                        "database `{db}` already exists and is not provably a test Neon database branch created by neon-migrate (its comment says so, but a migration can write that)"
+                    ))
+                    .help("rename it, or change `name` under [neon-database-branch]"))
                 }
                 Some(_) => {
                     client
@@ -592,15 +710,30 @@ impl Provider for LocalProvider {
         let url = if self.tool_role == ToolRole::CopyOwner
             && !req.name.starts_with(crate::providers::RESTORE_PREFIX)
         {
-            match role::hand_over(
-                &client,
-                self.server_url.expose(),
-                &self.url_of(&db),
-                &db,
-                None,
-            )
-            .await
-            {
+            let handed = async {
+                let url = role::hand_over(
+                    &client,
+                    self.server_url.expose(),
+                    &self.url_of(&db),
+                    &db,
+                    None,
+                )
+                .await?;
+                // The record the reaper trusts: on the copy's role, which the copy's
+                // migrations cannot change (the database comment they can).
+                client
+                    .batch_execute(&format!(
+                        "COMMENT ON ROLE {} IS {}",
+                        ident(&role::login_role(&db)),
+                        literal(&json)
+                    ))
+                    .await
+                    .map_err(|e| {
+                        pg::PgError::new("cannot record the copy's metadata on its role", &e)
+                    })?;
+                Ok::<_, ProviderError>(url)
+            };
+            match handed.await {
                 Ok(url) => url,
                 Err(e) => {
                     let _ = client
@@ -631,16 +764,14 @@ impl Provider for LocalProvider {
 
     async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError> {
         let client = self.admin().await?;
-        match self.comment_of(&client, id).await? {
+        let seen = self.seen(&client).await?;
+        match seen.iter().find(|(d, _)| d.datname == id) {
             None => Ok(DeleteOutcome::AlreadyGone),
-            Some(comment) => {
-                if comment
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str::<Meta>(c).ok())
-                    .is_none()
-                {
+            Some((_, meta)) => {
+                // Its comment alone proves nothing: a migration can write one.
+                if meta.is_none() {
                     return Err(ProviderError::new(format!(
-                        "refusing to drop database `{id}`: it was not created by neon-migrate"
+                        "refusing to drop database `{id}`: it is not provably a test Neon database branch or restore point created by neon-migrate (a main database, or not owned as neon-migrate's are)"
                     )));
                 }
                 client
@@ -839,19 +970,12 @@ impl Provider for LocalProvider {
 
     async fn list(&self) -> Result<Vec<DbBranchInfo>, ProviderError> {
         let client = self.admin().await?;
-        let rows = client
-            .query(
-                "SELECT d.datname, s.description FROM pg_database d \
-                 JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass \
-                 WHERE s.description LIKE $1 ORDER BY d.datname",
-                &[&format!("{{\"{MARKER}\":%")],
-            )
-            .await
-            .map_err(|e| pg::PgError::new("cannot list test Neon database branches", &e))?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let meta: Meta = serde_json::from_str(r.get::<_, &str>(1)).ok()?;
+        Ok(self
+            .seen(&client)
+            .await?
+            .into_iter()
+            .filter_map(|(d, meta)| {
+                let meta = meta?;
                 // Only this project's: other projects on the same server (another
                 // `main-database`) have their own, maybe in use right now (`gc --all`).
                 if meta.parent != self.main {
@@ -859,7 +983,7 @@ impl Provider for LocalProvider {
                 }
                 Some(DbBranchInfo {
                     name: meta.name,
-                    id: r.get(0),
+                    id: d.datname,
                     parent: meta.parent,
                     created_at: meta.created_at,
                     expires_at: meta.expires_at,
@@ -874,4 +998,101 @@ impl Provider for LocalProvider {
 /// RFC 3339 UTC with second precision, as Neon's `expires_at`.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod reaper_tests {
+    use super::*;
+
+    fn meta(name: &str, parent: &str, pipeline: &str) -> String {
+        serde_json::to_string(&Meta {
+            neon_migrate: 1,
+            name: name.into(),
+            parent: parent.into(),
+            created_at: Utc::now(),
+            expires_at: Utc::now(),
+            git_branch: String::new(),
+            git_sha: String::new(),
+            pipeline: pipeline.into(),
+            run: String::new(),
+        })
+        .unwrap()
+    }
+
+    fn seen(db: &str, comment: Option<String>, owner: &str, role_comment: Option<String>) -> Seen {
+        Seen {
+            datname: db.into(),
+            comment,
+            owner: owner.into(),
+            owner_in_group: owner.starts_with("neon_migrate_copy_"),
+            owner_comment: role_comment,
+        }
+    }
+
+    fn verdicts(all: &[Seen]) -> Vec<bool> {
+        let p = protected(all, "main");
+        all.iter()
+            .map(|d| provably_ours(d, &p, "postgres").is_some())
+            .collect()
+    }
+
+    #[test]
+    fn a_forged_comment_never_makes_a_main_database_reapable() {
+        let copy = "migrate/x";
+        let all = [
+            // main, its comment forged by a migration applied as the server's role
+            seen(
+                "main",
+                Some(meta("main", "main", "deploy")),
+                "postgres",
+                None,
+            ),
+            // another project's main, named as the parent of its copy's role record
+            seen(
+                "other",
+                Some(meta("other", "main", "deploy")),
+                "postgres",
+                None,
+            ),
+            seen(
+                "migrate/y",
+                Some(meta("migrate/y", "other", "pre-push")),
+                &role::login_role("migrate/y"),
+                Some(meta("migrate/y", "other", "pre-push")),
+            ),
+            // a copy whose migration rewrote its comment: its role's record decides
+            seen(
+                copy,
+                Some(meta("elsewhere", "someone_else", "x")),
+                &role::login_role(copy),
+                Some(meta(copy, "main", "pre-push")),
+            ),
+            // restore point and kept state: named as neon-migrate names them
+            seen(
+                "restore/main-1",
+                Some(meta("restore/main-1", "main", "restore-point")),
+                "postgres",
+                None,
+            ),
+            seen(
+                "main-before-rollback-1",
+                Some(meta("main-before-rollback-1", "main", "rollback")),
+                "app",
+                None,
+            ),
+            // a database of someone else with a comment copied from a copy
+            seen("app", Some(meta("app", "main", "pre-push")), "app", None),
+            // a database named unlike its metadata
+            seen(
+                "misnamed",
+                Some(meta("migrate/z", "main", "pre-push")),
+                "postgres",
+                None,
+            ),
+        ];
+        assert_eq!(
+            verdicts(&all),
+            [false, false, true, true, true, true, false, false]
+        );
+    }
 }
