@@ -308,10 +308,12 @@ fn lint(ctx: &RunContext<'_>) -> CheckResult {
         ToolKind::Command { .. } => {
             let tool = &ctx.config.tool.name;
             match &obs.pending_sql {
-                None => CheckResult::not_run(
-                    NAME,
-                    format!("`{tool}` has no print-SQL mode: set `print-sql-command` under [tool]"),
-                ),
+                None => lint_sql_files(ctx, major).unwrap_or_else(|| {
+                    CheckResult::not_run(
+                        NAME,
+                        format!("`{tool}` has no print-SQL mode and its migrations are not SQL files: set `print-sql-command` under [tool]"),
+                    )
+                }),
                 Some(Err(e)) => {
                     CheckResult::not_run(NAME, format!("the print-SQL command failed: {e}"))
                 }
@@ -346,6 +348,59 @@ fn lint(ctx: &RunContext<'_>) -> CheckResult {
             }
         }
     }
+}
+
+/// Lint for a tool without a print-SQL mode whose migrations are plain SQL files (Drizzle,
+/// Prisma, sqlx, dbmate, diesel, refinery, Flyway): the files of the migrations this run
+/// applied, found by the names the tracking table gives them. `None` when they cannot be
+/// found (the caller says NOT RUN).
+fn lint_sql_files(ctx: &RunContext<'_>, major: i32) -> Option<CheckResult> {
+    const NAME: &str = "lint";
+    let obs = &ctx.observations;
+    let tool = &ctx.config.tool;
+    let patterns = &tool.tracking.as_ref()?.migration_files;
+    let files = crate::tools::detect::Tree::new(&tool.working_dir).files(patterns);
+    let list =
+        crate::tools::recorded::sql_files_of(&tool.name, &tool.working_dir, &obs.applied, &files)?;
+    if list.is_empty() {
+        return None;
+    }
+    let mut findings = Vec::new();
+    for file in &list {
+        let path = tool.working_dir.join(file);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                return Some(CheckResult::failed(
+                    NAME,
+                    format!("cannot read {}: {e}", path.display()),
+                ))
+            }
+        };
+        // dbmate keeps the down migration in the same file, after `-- migrate:down`.
+        let up = text.split("-- migrate:down").next().unwrap_or(&text);
+        // These tools run each migration in a transaction unless the file opts out.
+        let in_tx = !(up.contains("transaction:false") || up.contains("no-transaction"));
+        findings.extend(checks::lint::lint_observed_text(
+            file,
+            up,
+            obs,
+            &ctx.config.checks.lint,
+            major,
+            in_tx,
+        ));
+    }
+    let n = findings.len();
+    Some(CheckResult::from_findings(
+        NAME,
+        format!(
+            "{} SQL file(s) of {} migration(s) linted, {n} finding(s)",
+            list.len(),
+            obs.applied.len()
+        ),
+        findings,
+        Vec::new(),
+    ))
 }
 
 /// Whether a text holds anything but blank lines and `--` comments.

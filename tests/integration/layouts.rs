@@ -335,7 +335,7 @@ fn drizzle_allow_by_tag() {
     let generated = std::fs::read_to_string(p.path().join("neon-migrate.toml")).expect("config");
     let p = p
         .config(&format!(
-            "{generated}{WIDGET_NAME_CHECK}\n[checks.schema]\nallow-migrations = [\"0001_widget_name\"]\n"
+            "{generated}{WIDGET_NAME_CHECK}\n[checks.schema]\nallow-migrations = [\"0001_widget_name\"]\n\n# Drizzle's SQL files are linted now: the intended drop is accepted there too.\n[checks.lint]\nignore = [\"ban-drop-column\"]\n"
         ))
         .commit();
     // First on main: the test Neon database branch starts from 0000 applied.

@@ -222,7 +222,7 @@ fn not_run_and_required() {
     human
         .code(exit::OK)
         .stdout_has(
-            "! lint: NOT RUN: `plain` has no print-SQL mode: set `print-sql-command` under [tool]",
+            "! lint: NOT RUN: `plain` has no print-SQL mode and its migrations are not SQL files: set `print-sql-command` under [tool]",
         )
         .stdout_has(
             "! reversible: NOT RUN: `plain` has no down command: set `down-command` under [tool]",
