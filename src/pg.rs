@@ -79,6 +79,29 @@ pub const FLUSH_OWN_STATS: &str = "DO $$ BEGIN \
     IF current_setting('server_version_num')::int >= 150000 THEN \
     PERFORM pg_stat_force_next_flush(); END IF; END $$";
 
+/// Backend pids of our own sessions that read a test Neon database branch while a migration
+/// runs there (the witness's tracking queries): the lock sampler leaves them out, so the locks
+/// report shows only what the migration took.
+static OWN_PIDS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers `pid` as one of ours (see [`own_pids`]) until [`forget_own_pid`].
+pub fn note_own_pid(pid: i32) {
+    if let Ok(mut p) = OWN_PIDS.lock() {
+        p.push(pid);
+    }
+}
+
+pub fn forget_own_pid(pid: i32) {
+    if let Ok(mut p) = OWN_PIDS.lock() {
+        p.retain(|x| *x != pid);
+    }
+}
+
+/// The pids registered by [`note_own_pid`].
+pub fn own_pids() -> Vec<i32> {
+    OWN_PIDS.lock().map(|p| p.clone()).unwrap_or_default()
+}
+
 /// Connects to `url`. The connection task runs in the background and ends with the client.
 pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
     connect_with(url, None).await

@@ -45,6 +45,7 @@ SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), l.mode, l.pid,
  WHERE l.granted AND l.locktype = 'relation'
    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND l.pid <> pg_backend_pid()
+   AND NOT (l.pid = ANY($1::int4[]))
    AND c.relkind IN ('r', 'p', 'm')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate')
 "#;
@@ -114,7 +115,7 @@ impl Sampler {
                     _ = rx.changed() => break,
                 }
                 let now = Instant::now();
-                let rows = client.query(&sample, &[]).await;
+                let rows = client.query(&sample, &[&pg::own_pids()]).await;
                 busy += now.elapsed();
                 let Ok(rows) = rows else { continue };
                 report.samples += 1;

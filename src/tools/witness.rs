@@ -47,6 +47,8 @@ impl Tracking {
 /// A connection to the target, opened before the tool runs.
 pub struct Witness {
     client: Client,
+    /// Our backend's pid, left out by the lock sampler while we exist.
+    pid: Option<i32>,
     /// `sessions` before the run; `None` when the server cannot tell reliably.
     sessions_before: Option<i64>,
 }
@@ -66,13 +68,19 @@ impl Witness {
         let client = pg::connect_observer(url).await.map_err(|e| e.message)?;
         let mut w = Witness {
             client,
+            pid: None,
             sessions_before: None,
         };
-        let version: i64 = w
-            .scalar("select current_setting('server_version_num')")
+        let ids = w
+            .scalar("select current_setting('server_version_num') || ' ' || pg_backend_pid()")
             .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+            .unwrap_or_default();
+        let mut ids = ids.split(' ').map(|v| v.parse::<i64>().unwrap_or(0));
+        let version = ids.next().unwrap_or(0);
+        if let Some(pid) = ids.next().and_then(|p| i32::try_from(p).ok()) {
+            pg::note_own_pid(pid);
+            w.pid = Some(pid);
+        }
         if count_sessions && version >= 150_000 {
             // Our own session is counted now, not later while the tool runs.
             w.client
@@ -166,6 +174,14 @@ impl Witness {
                 Ok(Tracking::Absent)
             }
             Err(e) => Err(pg::describe(&e)),
+        }
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid {
+            pg::forget_own_pid(pid);
         }
     }
 }
