@@ -35,7 +35,8 @@ pub async fn count(
         // -1: never analyzed; count it.
         if estimate < exact_below {
             let sql = format!(
-                "SELECT count(*) FROM {}.{}",
+                // ONLY: rows moved into an inheriting child table are not this table's.
+                "SELECT pg_catalog.count(*) FROM ONLY {}.{}",
                 ident(r.get(1)),
                 ident(r.get(2))
             );

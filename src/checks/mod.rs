@@ -15,6 +15,7 @@ pub mod lint;
 pub mod locks;
 pub mod reversible;
 pub mod schema;
+pub mod shadowing;
 pub mod sql;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -177,6 +178,9 @@ pub struct Observations {
     pub pending_sql: Option<Result<String, String>>,
     /// The tool's tracking rows before the migration (what `reversible` goes back to).
     pub tracked_before: Option<Vec<String>>,
+    /// Functions and operators outside `pg_catalog` that share a built-in's name, before the
+    /// migration (see [`shadowing`]).
+    pub shadows_before: Option<BTreeSet<String>>,
 }
 
 impl Observations {

@@ -26,6 +26,17 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let obs = &ctx.observations;
     let mut results: Vec<CheckResult> = Vec::new();
 
+    // First: whether anything read below can be trusted at all.
+    if let Some(before) = &obs.shadows_before {
+        match checks::shadowing::read(&client).await {
+            Ok(after) => results.extend(checks::shadowing::evaluate(before, &after)),
+            Err(e) => results.push(CheckResult::failed(
+                "shadowing",
+                format!("cannot list the functions and operators after the migration: {e}"),
+            )),
+        }
+    }
+
     // Declared SQL assertions.
     let mut reports = Vec::new();
     for check in &ctx.config.sql_checks {

@@ -39,6 +39,10 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 .map_err(|e| unrecorded("the schema before the migration", &e.message))?;
             ctx.observations.before = Some(m);
         }
+        let shadows = checks::shadowing::read(&client)
+            .await
+            .map_err(|e| unrecorded("the functions and operators before the migration", &e))?;
+        ctx.observations.shadows_before = Some(shadows);
         if cfg.data.enabled {
             let c = checks::data::count(&client, cfg.data.exact_below)
                 .await

@@ -313,6 +313,16 @@ fn reap_forged_main() {
     p.run(&["gc", "--all"]).code(exit::OK).stdout_lacks(&main);
     assert!(p.block_on(crate::support::database_exists(&main)));
     assert!(p.main_has("t"));
+    // The forged comment would make the suite's own end-of-run scan count main as a leftover
+    // test Neon database branch.
+    p.block_on(crate::support::query(
+        "postgres",
+        &format!(
+            "COMMENT ON DATABASE {} IS NULL",
+            neon_migrate::pg::ident(&main)
+        ),
+    ))
+    .expect("clear the forged comment");
 }
 
 /// A migration on the test copy (its owner) rewrites the copy's comment: another run,

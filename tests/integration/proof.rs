@@ -56,6 +56,21 @@ pub fn tests() -> Vec<Entry> {
             None,
         ),
         (
+            "proof_a_migration_that_overloads_a_built_in_function_or_operator_fails_the_checks",
+            overloaded_built_ins,
+            None,
+        ),
+        (
+            "proof_rows_moved_into_an_inheriting_child_table_are_lost_rows",
+            rows_moved_to_a_child,
+            None,
+        ),
+        (
+            "proof_the_hook_watches_django_settings_which_decide_the_apps_and_their_migrations",
+            django_settings_watched,
+            None,
+        ),
+        (
             "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
             alembic_decoy,
             alembic_missing(),
@@ -448,4 +463,99 @@ fn provider_env_withheld() {
     let out = crate::support::run_command(c, &["run", "pre-push"]);
     out.code(exit::OK).stdout_has("PASSED");
     p.assert_no_test_db_branches();
+}
+
+/// Overloads whose argument types match better than the built-in's are run by every query,
+/// whatever the `search_path`: one that swaps two tables' names in our own listings (the data
+/// check then compares a copy), one that makes `length()` lie to a declared check, an `=`.
+fn overloaded_built_ins() {
+    let attacks = [
+        (
+            "quote_ident",
+            "create table big_decoy as select * from big; delete from big;\n\
+             create function public.quote_ident(name) returns text language sql stable as\n\
+             $f$ select pg_catalog.quote_ident(case $1::text when 'big_decoy' then 'big' when 'big' then 'big_decoy' else $1::text end) $f$;\n",
+            "public.quote_ident(name)",
+        ),
+        (
+            "length",
+            "update big set email = '' where id > 1;\n\
+             create function public.length(character varying) returns integer language sql immutable as 'select 100';\n",
+            "public.length(character varying)",
+        ),
+        (
+            "equals",
+            "create function public.always(a varchar, b varchar) returns boolean language sql immutable as 'select true';\n\
+             create operator public.= (leftarg = varchar, rightarg = varchar, function = public.always);\n",
+            "public.=(character varying, character varying)",
+        ),
+    ];
+    for (name, sql, object) in attacks {
+        let p = Project::new(&format!("proof_overload_{name}"))
+            .config(
+                "[[checks.sql]]\nname = \"emails are real\"\nquery = \"select count(*) from big where length(email) < 5\"\nexpect-value = \"0\"\n",
+            )
+            .migration("0001_attack.sql", sql)
+            .commit()
+            .git_branch(&format!("feature/overload-{name}"));
+        p.main_sql(
+            "create table big (id bigint primary key, email varchar(200)); insert into big select g, 'user' || g || '@example.com' from generate_series(1, 1000) g",
+        );
+        let out = p.run(&["run", "pre-push"]);
+        out.code(exit::CHECK_FAILED)
+            .stdout_has(&format!(
+                "the migration defines {object}, with the name of a built-in"
+            ))
+            .stdout_lacks("PASSED");
+        p.assert_no_test_db_branches();
+    }
+}
+
+/// Rows moved into a child table that inherits from the table are gone from the table.
+fn rows_moved_to_a_child() {
+    let p = Project::new("proof_inherit")
+        .migration(
+            "0001_archive.sql",
+            "create table customers_archive () inherits (customers);\n\
+             insert into customers_archive select * from customers;\n\
+             delete from only customers;\n",
+        )
+        .commit()
+        .git_branch("feature/archive");
+    p.main_sql(
+        "create table customers (id bigint primary key); insert into customers select g from generate_series(1, 1000) g",
+    );
+    p.run(&["run", "pre-push"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("public.customers lost 1000 row(s): 1000 → 0 (exact)");
+    p.assert_no_test_db_branches();
+}
+
+/// A push that only adds an app to INSTALLED_APPS brings that app's migrations: the hook must
+/// not call it "nothing to prove".
+fn django_settings_watched() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/django");
+    let read = |f: &str| std::fs::read_to_string(fixture.join(f)).expect("fixture file");
+    let mut p = Project::new("proof_django_watch");
+    for f in [
+        "manage.py",
+        "config/__init__.py",
+        "config/settings.py",
+        "shop/__init__.py",
+        "shop/models.py",
+        "shop/migrations/__init__.py",
+        "shop/migrations/0001_initial.py",
+    ] {
+        p = p.file(f, &read(f));
+    }
+    let p = p.config("[tool]\nname = \"django\"\n").commit();
+    let out = p.run(&["plan", "pre-push", "--json"]);
+    out.code(exit::OK);
+    let watch = out.json()["migration_tool"]["watch"].clone();
+    assert!(
+        watch
+            .as_array()
+            .is_some_and(|w| w.iter().any(|v| v == "config/settings.py")),
+        "{watch}\n{out}"
+    );
 }

@@ -1,0 +1,73 @@
+//! Functions and operators that shadow the built-in ones.
+//!
+//! Every check reads the migrated database with SQL, and so do the declared `[[checks.sql]]`
+//! assertions. A migration can define `public.length(varchar)` or `public.quote_ident(name)` —
+//! an overload whose argument types match better than the built-in's — or an `=` operator for
+//! `varchar`, and Postgres then runs the migration's code inside our queries: row counts,
+//! assertions and the lock report say what the migration wants. A `search_path` does not help
+//! (a better-matching overload wins from any schema on the path). So what such objects exist is
+//! recorded before the migration, and a migration that adds one fails the run: nothing read
+//! from that database can be trusted, on the test copy or on production.
+//!
+//! Objects of an extension (`citext`'s `=` and `length(citext)`) are left out: they come with
+//! the extension, not with the migration's own code.
+
+use std::collections::BTreeSet;
+
+use tokio_postgres::Client;
+
+use super::{CheckResult, Finding, Severity};
+use crate::pg;
+
+const QUERY: &str = r#"
+SELECT pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc c
+                WHERE c.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND c.proname = p.proname)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT pg_catalog.format('%s.%s(%s, %s)', n.nspname, o.oprname,
+                         pg_catalog.format_type(o.oprleft, NULL), pg_catalog.format_type(o.oprright, NULL))
+  FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_operator c
+                WHERE c.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace AND c.oprname = o.oprname)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid AND d.deptype = 'e')
+"#;
+
+/// The shadowing functions and operators on the database `client` is connected to.
+pub async fn read(client: &Client) -> Result<BTreeSet<String>, String> {
+    let rows = client
+        .query(QUERY, &[])
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+}
+
+/// A failed result when the migration added shadowing objects; `None` when it added none.
+pub fn evaluate(before: &BTreeSet<String>, after: &BTreeSet<String>) -> Option<CheckResult> {
+    let added: Vec<&String> = after.difference(before).collect();
+    if added.is_empty() {
+        return None;
+    }
+    let list = crate::report::collapse(&added, 8);
+    let finding = Finding::new(
+        "shadowing",
+        Severity::Error,
+        format!("the migration defines {list}, with the name of a built-in function or operator"),
+        "a better-matching overload is run instead of the built-in by every query that calls it — ours and your application's: row counts, assertions and the lock report on this database can no longer be trusted",
+    )
+    .fix("give the function or operator a name of its own; a migration that replaces a built-in cannot be proven here");
+    Some(CheckResult::from_findings(
+        "shadowing",
+        format!(
+            "{} function(s) or operator(s) shadow built-ins",
+            added.len()
+        ),
+        vec![finding],
+        Vec::new(),
+    ))
+}
