@@ -35,19 +35,32 @@ pub struct LockReport {
 }
 
 const SAMPLE: &str = r#"
-SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), l.mode, l.pid,
+SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index ' ELSE '' END
+         || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+         || CASE WHEN c.relkind IN ('i', 'I') THEN ' on ' || i.indrelid::regclass::text ELSE '' END,
+       l.mode, l.pid,
        left(coalesce(a.query, ''), 300),
        (extract(epoch FROM clock_timestamp() - a.query_start) * 1000)::bigint
   FROM pg_locks l
   JOIN pg_class c ON c.oid = l.relation
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+  LEFT JOIN pg_index i ON i.indexrelid = c.oid
  WHERE l.granted AND l.locktype = 'relation'
    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND l.pid <> pg_backend_pid()
    AND NOT (l.pid = ANY($1::int4[]))
-   AND c.relkind IN ('r', 'p', 'm')
+   -- Indexes that existed before the migration: REINDEX and DROP INDEX lock them ACCESS
+   -- EXCLUSIVE (reads through them wait); a new index's own lock blocks nobody.
+   AND (c.relkind IN ('r', 'p', 'm') OR (c.relkind IN ('i', 'I') AND c.oid = ANY($2::oid[])))
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate')
+"#;
+
+/// The indexes that exist before the migration.
+const INDEXES: &str = r#"
+SELECT coalesce(array_agg(c.oid), '{}')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
 "#;
 
 const FILES: &str = r#"
@@ -83,7 +96,7 @@ impl Sampler {
         // Sent together (tokio-postgres pipelines concurrent requests): one round trip.
         // The sample query is planned once: each sample is then only an execution, which
         // keeps the period close to `interval` and the sampler's own load low.
-        let (_, before, sample) = tokio::try_join!(
+        let (_, before, sample, indexes) = tokio::try_join!(
             async {
                 client
                     .batch_execute(&format!(
@@ -95,6 +108,13 @@ impl Sampler {
             },
             files(&client),
             async { client.prepare(SAMPLE).await.map_err(|e| pg::describe(&e)) },
+            async {
+                client
+                    .query_one(INDEXES, &[])
+                    .await
+                    .map(|r| r.get::<_, Vec<u32>>(0))
+                    .map_err(|e| pg::describe(&e))
+            },
         )?;
         // `tokio::time::interval` panics on a zero period.
         let interval = interval.max(Duration::from_millis(1));
@@ -115,7 +135,7 @@ impl Sampler {
                     _ = rx.changed() => break,
                 }
                 let now = Instant::now();
-                let rows = client.query(&sample, &[&pg::own_pids()]).await;
+                let rows = client.query(&sample, &[&pg::own_pids(), &indexes]).await;
                 busy += now.elapsed();
                 let Ok(rows) = rows else { continue };
                 report.samples += 1;

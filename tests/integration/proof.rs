@@ -71,6 +71,11 @@ pub fn tests() -> Vec<Entry> {
             None,
         ),
         (
+            "proof_an_index_locked_access_exclusive_by_a_hidden_reindex_is_measured",
+            hidden_reindex,
+            None,
+        ),
+        (
             "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
             alembic_decoy,
             alembic_missing(),
@@ -558,4 +563,36 @@ fn django_settings_watched() {
             .is_some_and(|w| w.iter().any(|v| v == "config/settings.py")),
         "{watch}\n{out}"
     );
+}
+
+/// REINDEX inside `DO … EXECUTE` (lint does not see it) holds ACCESS EXCLUSIVE on the index —
+/// reads through it wait — while the table itself only gets SHARE: the locks check must see
+/// the index's lock and hold it to the budget.
+fn hidden_reindex() {
+    let p = Project::new("proof_reindex")
+        .config("[checks.locks]\naccess-exclusive-budget = \"1ms\"\n")
+        .migration(
+            "0001_reindex.sql",
+            "do $$ begin for i in 1..4 loop execute 'reindex index ledger_pkey'; end loop; end $$;\n",
+        )
+        .commit()
+        .git_branch("feature/reindex");
+    p.main_sql(
+        "create table ledger (id bigint primary key, label text); insert into ledger select g, 'l' || g from generate_series(1, 200000) g",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::CHECK_FAILED);
+    let report = out.json();
+    let locks = stage(&report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "locks").cloned())
+        .unwrap_or_else(|| panic!("no locks check\n{out}"));
+    assert_eq!(locks["status"], "failed", "{out}");
+    assert!(
+        locks
+            .to_string()
+            .contains("index public.ledger_pkey on ledger"),
+        "the index's lock is not in the report\n{locks:#}"
+    );
+    p.assert_no_test_db_branches();
 }
