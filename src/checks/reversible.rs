@@ -48,6 +48,33 @@ pub fn left_after_down(left: Vec<String>) -> Vec<Finding> {
     findings
 }
 
+/// The migrations failed when run again after the down ones.
+pub fn rerun_failed(error: &str) -> Finding {
+    Finding::new(
+        "reversible",
+        Severity::Error,
+        format!("the up migrations failed when run again after the down ones: {error}"),
+        "after a rollback, deploying the same migrations again would fail on production",
+    )
+    .fix("make the down migrations undo exactly what the up migrations do")
+}
+
+/// Up after down left a schema other than the migrated one.
+pub fn drift_after_up(drift: Vec<String>) -> Option<Finding> {
+    (!drift.is_empty()).then(|| {
+        Finding::new(
+            "reversible",
+            Severity::Error,
+            format!(
+                "up after down does not reproduce the migrated schema: {}",
+                drift.join("; ")
+            ),
+            "re-running the migrations after a rollback would give production a different schema",
+        )
+        .fix("make the down migrations drop everything the up migrations create")
+    })
+}
+
 /// Runs the round trip on the test Neon database branch at `url`.
 pub async fn run(
     dir: &Path,
@@ -87,9 +114,15 @@ pub async fn run(
     }
     let excluded = schema::default_excluded();
     let outcome = async {
-        let reverted = sql::revert(dir, url, &obs.applied).await.map_err(|e| e.message)?;
-        let client = crate::pg::connect_observer(url).await.map_err(|e| e.message)?;
-        let down_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
+        let reverted = sql::revert(dir, url, &obs.applied)
+            .await
+            .map_err(|e| e.message)?;
+        let client = crate::pg::connect_observer(url)
+            .await
+            .map_err(|e| e.message)?;
+        let down_model = schema::introspect(&client, &excluded)
+            .await
+            .map_err(|e| e.message)?;
         let mut findings = Vec::new();
         let mut details = vec![format!("down: {}", reverted.join(", "))];
         findings.extend(left_after_down(differences(before, &down_model)));
@@ -99,23 +132,16 @@ pub async fn run(
             // Often a consequence of the difference above (the up migration meets what
             // the down one left): report both, not only the second.
             Err(e) if !findings.is_empty() => {
-                findings.push(
-                    Finding::new(NAME, Severity::Error, format!("the up migrations failed when run again after the down ones: {}", e.message), "after a rollback, deploying the same migrations again would fail on production")
-                        .fix("make the down migrations undo exactly what the up migrations do"),
-                );
+                findings.push(rerun_failed(&e.message));
                 return Ok((findings, details));
             }
             Err(e) => return Err(e.message),
         };
         details.push(format!("up again: {}", again.join(", ")));
-        let up_model = schema::introspect(&client, &excluded).await.map_err(|e| e.message)?;
-        let drift = differences(after, &up_model);
-        if !drift.is_empty() {
-            findings.push(
-                Finding::new(NAME, Severity::Error, format!("up after down does not reproduce the migrated schema: {}", drift.join("; ")), "re-running the migrations after a rollback would give production a different schema")
-                    .fix("make the down migrations drop everything the up migrations create"),
-            );
-        }
+        let up_model = schema::introspect(&client, &excluded)
+            .await
+            .map_err(|e| e.message)?;
+        findings.extend(drift_after_up(differences(after, &up_model)));
         Ok::<_, String>((findings, details))
     }
     .await;

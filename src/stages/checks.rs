@@ -457,10 +457,7 @@ async fn reversible_with_tool(
             "the tool's tracking rows before the migration were not recorded (no `tracking-query` under [tool])",
         );
     };
-    let mut vars = ctx.vars.clone();
-    if let Some(b) = &mut vars.db_branch {
-        b.url = target.url.expose().clone();
-    }
+    let vars = super::migrate::tool_vars(ctx, target);
     let tctx = ToolContext {
         timeouts: None,
         connection_check: None,
@@ -561,10 +558,7 @@ async fn reversible_with_tool(
             crate::report::collapse(&run.applied, 10)
         )),
         Err(e) => {
-            findings.push(
-                Finding::new(NAME, Severity::Error, format!("the migrations failed when run again after the down ones: {}", e.message), "after a rollback, deploying the same migrations again would fail on production")
-                    .fix("make the down migrations undo exactly what the up migrations do"),
-            );
+            findings.push(checks::reversible::rerun_failed(&e.message));
             return CheckResult::from_findings(
                 NAME,
                 "the round trip does not reproduce the schemas",
@@ -575,13 +569,9 @@ async fn reversible_with_tool(
     }
     match read().await {
         Ok(up_model) => {
-            let drift = checks::reversible::differences(after, &up_model);
-            if !drift.is_empty() {
-                findings.push(
-                    Finding::new(NAME, Severity::Error, format!("up after down does not reproduce the migrated schema: {}", drift.join("; ")), "re-running the migrations after a rollback would give production a different schema")
-                        .fix("make the down migrations drop everything the up migrations create"),
-                );
-            }
+            findings.extend(checks::reversible::drift_after_up(
+                checks::reversible::differences(after, &up_model),
+            ));
         }
         Err(e) => return CheckResult::failed(NAME, format!("cannot introspect after up: {e}")),
     }

@@ -135,7 +135,7 @@ fn tail(output: &str) -> String {
 
 /// Template variables for a tool run on `target`: `neon_database_branch.*` is the database
 /// being migrated.
-fn tool_vars(ctx: &RunContext<'_>, target: &tools::Target) -> crate::template::Vars {
+pub(crate) fn tool_vars(ctx: &RunContext<'_>, target: &tools::Target) -> crate::template::Vars {
     let mut vars = ctx.vars.clone();
     if let Some(b) = &mut vars.db_branch {
         b.url = target.url.expose().clone();

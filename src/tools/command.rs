@@ -364,9 +364,11 @@ impl Tool for CommandTool {
             }
             Tracking::Rows(rows) => rows,
         };
-        // Every migration the project has must be recorded (tools can skip some silently).
+        // Every migration the project has must be recorded (tools can skip some silently):
+        // as many rows as files, and every file named by a row.
         if !t.migration_files.is_empty() {
-            let files = Tree::new(&ctx.config.tool.working_dir).files(&t.migration_files);
+            let dir = &ctx.config.tool.working_dir;
+            let files = Tree::new(dir).files(&t.migration_files);
             if rows.len() < files.len() {
                 return Err(refuse(
                     format!(
@@ -381,11 +383,6 @@ impl Tool for CommandTool {
                     ),
                 ));
             }
-        }
-        // … and recorded by name: every file must be one the tracking rows name.
-        if !t.migration_files.is_empty() {
-            let dir = &ctx.config.tool.working_dir;
-            let files = Tree::new(dir).files(&t.migration_files);
             match recorded::unrecorded(&ctx.config.tool.name, dir, rows, &files) {
                 Some(missing) if !missing.is_empty() => {
                     return Err(refuse(
