@@ -17,6 +17,7 @@ pub mod reversible;
 pub mod schema;
 pub mod shadowing;
 pub mod sql;
+pub mod workload;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -35,6 +35,7 @@ mod sql_tool;
 mod support;
 mod tools;
 mod users;
+mod workload;
 
 use std::fs::File;
 use std::io::Write;
@@ -77,6 +78,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(layouts::tests());
     all.extend(commands::tests());
     all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(workload::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
 

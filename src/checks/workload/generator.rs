@@ -1,0 +1,489 @@
+//! The open-loop load generator.
+//!
+//! Each query has a fixed schedule (`rate` per second); a request is issued at its intended
+//! time whatever happened to the earlier ones, and its latency is measured from that intended
+//! time — as wrk2 and `pgbench --rate` do — so a request that waited for a free connection
+//! behind a blocked one is counted as slow, not silently left out (no coordinated omission).
+//! One request at a time per connection (a blocked request must not hold others up on its
+//! connection); the pool is opened before the migration starts and never reconnects while it
+//! runs (a new session then would be counted as one of the migration tool's).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
+use tokio_postgres::{CancelToken, Client, Statement};
+
+use super::sources::Query;
+use super::WorkloadError;
+use crate::pg;
+use crate::secret::Secret;
+
+/// `application_name` of the generator's sessions (the witness counts no `neon-migrate…`
+/// session as the tool's).
+pub const APP: &str = "neon-migrate workload";
+
+/// How long requests still in flight may take once the migration ended, before they are
+/// cancelled and counted as errors.
+pub const GRACE: Duration = Duration::from_secs(15);
+
+/// A parameter sent as text: the server parses it as whatever type the statement needs
+/// (`int8`, `uuid`, `timestamptz`, an enum, …), exactly as a value typed into psql.
+#[derive(Debug)]
+pub struct TextParam(pub Option<String>);
+
+impl ToSql for TextParam {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match &self.0 {
+            Some(s) => {
+                out.extend_from_slice(s.as_bytes());
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+    fn encode_format(&self, _ty: &Type) -> Format {
+        Format::Text
+    }
+    to_sql_checked!();
+}
+
+/// One connection of the pool, with every query prepared.
+pub struct Conn {
+    client: Client,
+    pub pid: i32,
+    stmts: Vec<Statement>,
+    cancel: CancelToken,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        pg::forget_own_pid(self.pid);
+    }
+}
+
+impl Conn {
+    async fn open(url: &Secret<String>, queries: &[Query]) -> Result<Conn, WorkloadError> {
+        let client = pg::connect(url).await.map_err(WorkloadError::Connect)?;
+        // Named as ours, and its own statistics out now (see `pg::FLUSH_OWN_STATS`).
+        client
+            .batch_execute(&format!(
+                "SET application_name = '{APP}'; {}",
+                pg::FLUSH_OWN_STATS
+            ))
+            .await
+            .map_err(|e| WorkloadError::db("cannot set up a workload session", &e))?;
+        let pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .map_err(|e| WorkloadError::db("cannot set up a workload session", &e))?
+            .get(0);
+        // The lock sampler leaves our sessions out: their reads are not the migration's locks.
+        pg::note_own_pid(pid);
+        let cancel = client.cancel_token();
+        let mut conn = Conn {
+            client,
+            pid,
+            stmts: Vec::new(),
+            cancel,
+        };
+        for q in queries {
+            let s = conn
+                .client
+                .prepare(&q.sql)
+                .await
+                .map_err(|e| WorkloadError::Query {
+                    name: q.name.clone(),
+                    message: format!("does not prepare: {}", pg::describe(&e)),
+                })?;
+            conn.stmts.push(s);
+        }
+        Ok(conn)
+    }
+
+    async fn exec(
+        &self,
+        qi: usize,
+        write: bool,
+        params: &[TextParam],
+    ) -> Result<(), tokio_postgres::Error> {
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let stmt = &self.stmts[qi];
+        if !write {
+            return self.client.query(stmt, &refs).await.map(|_| ());
+        }
+        // Pipelined in this order on the one connection: a write takes its locks and waits
+        // like the application's, and changes nothing.
+        let (begin, run, rollback) = tokio::join!(
+            self.client.batch_execute("BEGIN"),
+            self.client.query(stmt, &refs),
+            self.client.batch_execute("ROLLBACK"),
+        );
+        begin?;
+        run?;
+        rollback
+    }
+
+    /// Runs query `qi`; `Ok(true)` when it had to be prepared again first (the migration
+    /// changed its result type: drivers that cache prepared statements see that error once).
+    async fn run(
+        &mut self,
+        qi: usize,
+        q: &Query,
+        params: &[TextParam],
+    ) -> Result<bool, tokio_postgres::Error> {
+        match self.exec(qi, q.write, params).await {
+            Ok(()) => Ok(false),
+            Err(e) if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) => {
+                self.stmts[qi] = self.client.prepare(&q.sql).await?;
+                self.exec(qi, q.write, params).await.map(|_| true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The generator's connections.
+pub struct Pool {
+    conns: Vec<Conn>,
+}
+
+impl Pool {
+    /// Opens `n` connections (in parallel) and prepares every query on each.
+    pub async fn connect(
+        url: &Secret<String>,
+        n: usize,
+        queries: &[Query],
+    ) -> Result<Pool, WorkloadError> {
+        let opened =
+            futures_util::future::join_all((0..n.max(1)).map(|_| Conn::open(url, queries))).await;
+        let mut conns = Vec::new();
+        for c in opened {
+            conns.push(c?);
+        }
+        Ok(Pool { conns })
+    }
+
+    pub fn pids(&self) -> Vec<i32> {
+        self.conns.iter().map(|c| c.pid).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+}
+
+/// One request, as measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub query: u16,
+    /// Intended start, µs after the generator started.
+    pub due_us: u64,
+    /// From the intended start to the answer.
+    pub latency_us: u64,
+    /// Backend that served it (to match with the lock observer's samples).
+    pub pid: i32,
+    /// Index into [`Recorded::errors`].
+    pub error: Option<u32>,
+}
+
+/// Everything the generator measured.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub samples: Vec<Sample>,
+    /// Distinct error messages.
+    pub errors: Vec<String>,
+    /// Per query: requests that had to prepare their statement again.
+    pub reprepared: Vec<u64>,
+    /// µs after start: when the migration started, when it ended, when the load stopped.
+    pub migration_start_us: u64,
+    pub migration_end_us: u64,
+    pub stopped_us: u64,
+    /// How late requests were issued although a connection was free, in µs (the generator's
+    /// own lag: evidence it kept its schedule).
+    pub issue_lag_us: Vec<u64>,
+    pub connections: usize,
+}
+
+impl Recorded {
+    fn error_index(&mut self, message: String) -> u32 {
+        match self.errors.iter().position(|e| *e == message) {
+            Some(i) => i as u32,
+            None => {
+                self.errors.push(message);
+                (self.errors.len() - 1) as u32
+            }
+        }
+    }
+
+    fn record(&mut self, query: usize, due_us: u64, latency_us: u64, pid: i32, error: Option<String>) {
+        let error = error.map(|e| self.error_index(e));
+        self.samples.push(Sample {
+            query: query as u16,
+            due_us,
+            latency_us,
+            pid,
+            error,
+        });
+    }
+}
+
+/// The generator, running.
+pub struct Running {
+    stop: watch::Sender<Option<Instant>>,
+    mark: Arc<Mutex<Option<Instant>>>,
+    task: JoinHandle<Recorded>,
+    t0: Instant,
+}
+
+impl Running {
+    /// Starts issuing requests; `t0` is the start of the timeline.
+    pub fn start(pool: Pool, queries: Vec<Query>, t0: Instant) -> Running {
+        let (stop, stop_rx) = watch::channel(None);
+        let mark = Arc::new(Mutex::new(None));
+        let task = tokio::spawn(dispatch(pool, queries, t0, stop_rx));
+        Running {
+            stop,
+            mark,
+            task,
+            t0,
+        }
+    }
+
+    /// From now on requests are "during the migration".
+    pub fn mark_migration_start(&self) {
+        if let Ok(mut m) = self.mark.lock() {
+            *m = Some(Instant::now());
+        }
+    }
+
+    /// Stops the schedule now (requests already due are still issued), waits for the answers,
+    /// and returns the measurements; `ended` is when the migration ended.
+    pub async fn finish(self, ended: Instant) -> Result<Recorded, WorkloadError> {
+        let now = Instant::now();
+        let _ = self.stop.send(Some(now));
+        let mut rec = self
+            .task
+            .await
+            .map_err(|e| WorkloadError::Stopped(e.to_string()))?;
+        let us = |t: Instant| t.saturating_duration_since(self.t0).as_micros() as u64;
+        let start = self.mark.lock().ok().and_then(|m| *m).unwrap_or(ended);
+        rec.migration_start_us = us(start);
+        rec.migration_end_us = us(ended);
+        rec.stopped_us = us(now);
+        Ok(rec)
+    }
+}
+
+/// Per-query schedule state.
+struct Schedule {
+    next: Vec<Instant>,
+    every: Vec<Duration>,
+    issued: Vec<u64>,
+}
+
+impl Schedule {
+    fn new(queries: &[Query], t0: Instant) -> Schedule {
+        let n = queries.len().max(1) as u32;
+        let every: Vec<Duration> = queries
+            .iter()
+            .map(|q| Duration::from_secs_f64(1.0 / q.rate.max(0.001)))
+            .collect();
+        // Staggered, so the queries' first requests do not all fall on t0.
+        let next = every
+            .iter()
+            .enumerate()
+            .map(|(i, e)| t0 + *e * i as u32 / n)
+            .collect();
+        Schedule {
+            next,
+            issued: vec![0; queries.len()],
+            every,
+        }
+    }
+
+    /// The query due next, and when.
+    fn due(&self) -> Option<(usize, Instant)> {
+        self.next
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, t)| **t)
+            .map(|(i, t)| (i, *t))
+    }
+
+    fn advance(&mut self, qi: usize) -> u64 {
+        self.next[qi] += self.every[qi];
+        self.issued[qi] += 1;
+        self.issued[qi] - 1
+    }
+}
+
+/// The dispatcher: issues each request at its time on a free connection.
+async fn dispatch(
+    pool: Pool,
+    queries: Vec<Query>,
+    t0: Instant,
+    mut stop: watch::Receiver<Option<Instant>>,
+) -> Recorded {
+    let rec = Arc::new(Mutex::new(Recorded {
+        reprepared: vec![0; queries.len()],
+        connections: pool.len(),
+        ..Default::default()
+    }));
+    let tokens: Vec<CancelToken> = pool.conns.iter().map(|c| c.cancel.clone()).collect();
+    let total = pool.len();
+    let (idle_tx, mut idle) = mpsc::unbounded_channel::<Conn>();
+    for c in pool.conns {
+        let _ = idle_tx.send(c);
+    }
+    let queries = Arc::new(queries);
+    let mut plan = Schedule::new(&queries, t0);
+    let mut end: Option<Instant> = None;
+    loop {
+        let Some((qi, due)) = plan.due() else { break };
+        if end.is_some_and(|e| due >= e) {
+            break;
+        }
+        if due > Instant::now() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(due.into()) => {}
+                changed = stop.changed(), if end.is_none() => {
+                    end = if changed.is_ok() { *stop.borrow() } else { Some(Instant::now()) };
+                    continue;
+                }
+            }
+        }
+        let (mut conn, free) = match idle.try_recv() {
+            Ok(c) => (c, true),
+            Err(_) => {
+                // Every connection is busy (blocked): wait for one; this request's latency
+                // keeps counting from its intended start. Past the grace period after the
+                // end, stop: the rest is counted as never issued.
+                let give_up = end.map(|e| e + GRACE);
+                tokio::select! {
+                    c = idle.recv() => match c { Some(c) => (c, false), None => break },
+                    changed = stop.changed(), if end.is_none() => {
+                        end = if changed.is_ok() { *stop.borrow() } else { Some(Instant::now()) };
+                        continue;
+                    }
+                    _ = sleep_until_opt(give_up) => break,
+                }
+            }
+        };
+        let k = plan.advance(qi);
+        let now = Instant::now();
+        if free {
+            if let Ok(mut r) = rec.lock() {
+                r.issue_lag_us.push(now.saturating_duration_since(due).as_micros() as u64);
+            }
+        }
+        let q = Arc::clone(&queries);
+        let rec = Arc::clone(&rec);
+        let back = idle_tx.clone();
+        tokio::spawn(async move {
+            let params: Vec<TextParam> = q[qi].params.pick(k).into_iter().map(TextParam).collect();
+            let result = conn.run(qi, &q[qi], &params).await;
+            let latency = Instant::now().saturating_duration_since(due).as_micros() as u64;
+            let at = us_since(t0, due);
+            if let Ok(mut r) = rec.lock() {
+                match result {
+                    Ok(again) => {
+                        if again {
+                            r.reprepared[qi] += 1;
+                        }
+                        r.record(qi, at, latency, conn.pid, None);
+                    }
+                    Err(e) => r.record(qi, at, latency, conn.pid, Some(pg::describe(&e))),
+                }
+            }
+            let _ = back.send(conn);
+        });
+    }
+    drop(idle_tx);
+    let end = end.unwrap_or_else(Instant::now);
+    count_never_issued(&rec, &plan, end, t0);
+    drain(&mut idle, total, end + GRACE, &tokens).await;
+    let mut out = rec.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+    out.connections = total;
+    out
+}
+
+fn us_since(t0: Instant, t: Instant) -> u64 {
+    t.saturating_duration_since(t0).as_micros() as u64
+}
+
+async fn sleep_until_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Requests due before the end that were never issued (every connection stayed blocked past
+/// the grace period): errors, with their latency up to the give-up.
+fn count_never_issued(rec: &Arc<Mutex<Recorded>>, plan: &Schedule, end: Instant, t0: Instant) {
+    let Ok(mut r) = rec.lock() else { return };
+    let give_up = end + GRACE;
+    for (qi, next) in plan.next.iter().enumerate() {
+        let mut due = *next;
+        while due < end {
+            let latency = give_up.saturating_duration_since(due).as_micros() as u64;
+            r.record(
+                qi,
+                us_since(t0, due),
+                latency,
+                0,
+                Some(format!(
+                    "never issued: every connection was still busy {} s after the migration ended",
+                    GRACE.as_secs()
+                )),
+            );
+            due += plan.every[qi];
+        }
+    }
+}
+
+/// Waits for every connection to come back; past `deadline`, cancels what still runs.
+async fn drain(
+    idle: &mut mpsc::UnboundedReceiver<Conn>,
+    total: usize,
+    deadline: Instant,
+    tokens: &[CancelToken],
+) {
+    let mut back = 0;
+    let mut cancelled = false;
+    // After a cancel, the answers have this long to come back; then the rest is left behind
+    // (the test Neon database branch is deleted with its sessions).
+    let last = deadline + Duration::from_secs(5);
+    while back < total {
+        tokio::select! {
+            c = idle.recv() => match c {
+                Some(_) => back += 1,
+                None => return,
+            },
+            _ = tokio::time::sleep_until(deadline.into()), if !cancelled => {
+                cancelled = true;
+                for t in tokens {
+                    let _ = t.cancel_query(tokio_postgres::NoTls).await;
+                }
+            }
+            _ = tokio::time::sleep_until(last.into()) => return,
+        }
+    }
+}

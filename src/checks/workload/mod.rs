@@ -1,0 +1,437 @@
+//! `workload`: what users would feel while the migration runs.
+//!
+//! The locks check measures what the migration locks; this check measures what that means
+//! for the application. While the `migrate` stage runs on the test Neon database branch
+//! (never on the main Neon database branch), an open-loop load generator replays queries
+//! against it; a short baseline window before the migration starts measures the same queries
+//! undisturbed. Optionally a long transaction is opened first (`long-transaction = "3s"`), the
+//! classic outage: the migration's lock request waits behind it and every query after it
+//! queues too.
+//!
+//! - [`sources`]: where the queries come from — declared in `neon-migrate.toml`, the parent's
+//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`), else primary-key
+//!   reads and single-row updates on the tables the migration touches (or the largest ones).
+//! - [`generator`]: a fixed schedule per query, latency measured from the intended start (no
+//!   coordinated omission), HdrHistogram percentiles, a pool of connections.
+//! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
+//!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
+//! - [`report`]: per-query baseline vs during, a per-100 ms timeline, the verdicts
+//!   (`max-blocked`, `max-p99-ratio`, `max-errors`), a mermaid chart and a terminal sparkline.
+//!
+//! Writes are replayed inside a transaction that is rolled back: they take the same locks and
+//! wait the same, and change no data the other checks compare.
+
+pub mod blocking;
+pub mod generator;
+pub mod report;
+pub mod sources;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::pg::PgError;
+use crate::secret::Secret;
+
+pub use report::{evaluate, WorkloadReport};
+
+/// The check's name (in reports and `--json`).
+pub const NAME: &str = "workload";
+
+/// Defaults of the budgets and windows.
+pub const DEFAULT_MAX_BLOCKED: Duration = Duration::from_secs(1);
+pub const DEFAULT_MAX_P99_RATIO: f64 = 3.0;
+pub const DEFAULT_BASELINE: Duration = Duration::from_secs(2);
+/// Total rate of the queries found (not declared), per second.
+pub const DEFAULT_RATE: f64 = 100.0;
+/// p99 latencies below this are compared as this: under it the difference is scheduling
+/// noise, not something a user feels.
+pub const P99_FLOOR_MS: f64 = 50.0;
+/// How long the load keeps running after the migration ended: requests issued right after it
+/// (and those queued behind its locks) are part of what users feel.
+pub const TAIL: Duration = Duration::from_millis(300);
+
+/// `[checks.workload]` as written in `neon-migrate.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawWorkloadConfig {
+    pub enabled: Option<bool>,
+    pub required: Option<bool>,
+    pub long_transaction: Option<String>,
+    pub max_blocked: Option<String>,
+    pub max_p99_ratio: Option<f64>,
+    pub max_errors: Option<u64>,
+    pub baseline: Option<String>,
+    pub rate: Option<String>,
+    pub connections: Option<u32>,
+    #[serde(default)]
+    pub query: Vec<RawQuery>,
+}
+
+/// One `[[checks.workload.query]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawQuery {
+    pub name: Option<String>,
+    pub sql: Option<String>,
+    pub params: Option<String>,
+    pub rate: Option<String>,
+}
+
+/// The validated settings of the check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadConfig {
+    pub enabled: bool,
+    /// A run where this check could not run fails (default: shown as "not run").
+    pub required: bool,
+    /// Opens, before the migration starts, a transaction that reads each touched table and
+    /// stays open this long.
+    pub long_transaction: Option<Duration>,
+    /// Longest any query may take while the migration runs.
+    pub max_blocked: Duration,
+    /// Largest p99 during the migration, as a multiple of the baseline's.
+    pub max_p99_ratio: f64,
+    /// Errors allowed while the migration runs.
+    pub max_errors: u64,
+    /// The undisturbed window before the migration starts.
+    pub baseline: Duration,
+    /// Total rate of the queries found (not declared), per second.
+    pub rate: f64,
+    /// Connections of the generator; `None`: sized from the rate.
+    pub connections: Option<usize>,
+    pub queries: Vec<DeclaredQuery>,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig {
+            enabled: false,
+            required: false,
+            long_transaction: None,
+            max_blocked: DEFAULT_MAX_BLOCKED,
+            max_p99_ratio: DEFAULT_MAX_P99_RATIO,
+            max_errors: 0,
+            baseline: DEFAULT_BASELINE,
+            rate: DEFAULT_RATE,
+            connections: None,
+            queries: Vec::new(),
+        }
+    }
+}
+
+/// A query declared in `neon-migrate.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclaredQuery {
+    pub name: String,
+    /// With `$1…` parameters.
+    pub sql: String,
+    /// A query whose rows supply the parameters (run on the test Neon database branch).
+    pub params: Option<String>,
+    /// Per second.
+    pub rate: f64,
+}
+
+/// One problem in `[checks.workload]`: the key, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigProblem {
+    /// `checks.workload.max-blocked`, `checks.workload.query[2].rate`, …
+    pub key: String,
+    pub message: String,
+    pub help: String,
+}
+
+fn problem(key: &str, message: impl Into<String>, help: impl Into<String>) -> ConfigProblem {
+    ConfigProblem {
+        key: format!("checks.workload.{key}"),
+        message: message.into(),
+        help: help.into(),
+    }
+}
+
+/// A bad rate: what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRate(String);
+
+/// The help line shown with every rate error.
+pub const RATE_HELP: &str =
+    "write a number of queries per unit of time: `200/s`, `30/min`, `1000/h` (fractions like `0.5/s` too)";
+
+/// Parses `"200/s"`, `"30/min"`, `"1000/h"` into queries per second.
+pub fn parse_rate(text: &str) -> Result<f64, BadRate> {
+    let t = text.trim();
+    let Some((n, unit)) = t.split_once('/') else {
+        return Err(BadRate(format!(
+            "`{t}` has no unit: a rate is a number per unit of time"
+        )));
+    };
+    let n: f64 = n
+        .trim()
+        .parse()
+        .map_err(|_| BadRate(format!("`{}` is not a number", n.trim())))?;
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => 1.0,
+        "m" | "min" | "minute" => 60.0,
+        "h" | "hour" => 3600.0,
+        other => return Err(BadRate(format!("unknown unit `/{other}` in `{t}`"))),
+    };
+    let rate = n / per;
+    if !rate.is_finite() || rate <= 0.0 {
+        return Err(BadRate(format!("`{t}` is not a positive rate")));
+    }
+    if rate > 100_000.0 {
+        return Err(BadRate(format!(
+            "`{t}` is more than 100,000 queries per second: the generator would measure itself"
+        )));
+    }
+    Ok(rate)
+}
+
+fn duration(key: &str, text: &Option<String>, out: &mut Vec<ConfigProblem>) -> Option<Duration> {
+    let t = text.as_ref()?;
+    match crate::config::duration::parse(t) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            out.push(problem(key, e, crate::config::duration::HELP));
+            None
+        }
+    }
+}
+
+impl WorkloadConfig {
+    /// Validates the raw settings; lists every problem at once.
+    pub fn from_raw(raw: &RawWorkloadConfig) -> Result<WorkloadConfig, Vec<ConfigProblem>> {
+        let mut problems = Vec::new();
+        let d = WorkloadConfig::default();
+        let long_transaction = duration("long-transaction", &raw.long_transaction, &mut problems);
+        if long_transaction.is_some_and(|l| l.is_zero() || l > Duration::from_secs(600)) {
+            problems.push(problem(
+                "long-transaction",
+                "must be between 1ms and 10m",
+                "a few seconds is enough to show the lock queue: `long-transaction = \"3s\"`",
+            ));
+        }
+        let max_blocked = duration("max-blocked", &raw.max_blocked, &mut problems);
+        let baseline = duration("baseline", &raw.baseline, &mut problems);
+        if baseline.is_some_and(|b| b < Duration::from_millis(200) || b > Duration::from_secs(600))
+        {
+            problems.push(problem(
+                "baseline",
+                "must be between 200ms and 10m",
+                "the default `2s` measures a few hundred requests before the migration starts",
+            ));
+        }
+        let ratio = raw.max_p99_ratio.unwrap_or(d.max_p99_ratio);
+        if !ratio.is_finite() || ratio < 1.0 {
+            problems.push(problem(
+                "max-p99-ratio",
+                format!("{ratio} is below 1: the p99 during the migration is compared with the baseline's, and 1 means no slower at all"),
+                "write a number ≥ 1, like `max-p99-ratio = 3.0`",
+            ));
+        }
+        let rate = match &raw.rate {
+            Some(r) => parse_rate(r)
+                .map_err(|e| problems.push(problem("rate", e.0, RATE_HELP)))
+                .ok(),
+            None => None,
+        };
+        let connections = raw.connections.map(|c| c as usize);
+        if connections.is_some_and(|c| c == 0 || c > 100) {
+            problems.push(problem(
+                "connections",
+                "must be between 1 and 100",
+                "leave it out to size the pool from the rate",
+            ));
+        }
+        let queries = declared(&raw.query, &mut problems);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(WorkloadConfig {
+            enabled: raw.enabled.unwrap_or(d.enabled),
+            required: raw.required.unwrap_or(d.required),
+            long_transaction,
+            max_blocked: max_blocked.unwrap_or(d.max_blocked),
+            max_p99_ratio: ratio,
+            max_errors: raw.max_errors.unwrap_or(d.max_errors),
+            baseline: baseline.unwrap_or(d.baseline),
+            rate: rate.unwrap_or(d.rate),
+            connections,
+            queries,
+        })
+    }
+
+    /// Connections for a total rate: enough that the generator itself never waits for one in
+    /// normal operation (a blocked migration takes them all anyway; requests then wait for a
+    /// connection with their latency still measured from the intended start).
+    pub fn pool_size(&self, total_rate: f64) -> usize {
+        self.connections
+            .unwrap_or_else(|| ((total_rate / 100.0).ceil() as usize + 8).clamp(8, 32))
+    }
+}
+
+fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<DeclaredQuery> {
+    let mut out = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, q) in raw.iter().enumerate() {
+        let key = |k: &str| format!("query[{i}].{k}");
+        let name = q.name.clone().unwrap_or_default();
+        if name.trim().is_empty() {
+            problems.push(problem(
+                &key("name"),
+                "every query needs a name",
+                "add `name = \"read-account\"`: findings and the report name the query",
+            ));
+        } else if !names.insert(name.clone()) {
+            problems.push(problem(
+                &key("name"),
+                format!("`{name}` is declared twice"),
+                "give each [[checks.workload.query]] its own name",
+            ));
+        }
+        let sql = q.sql.clone().unwrap_or_default();
+        if sql.trim().is_empty() {
+            problems.push(problem(
+                &key("sql"),
+                "is missing",
+                "add the statement to replay, with `$1…` for its parameters",
+            ));
+        }
+        let n = sources::max_param(&sql);
+        if n > 0 && q.params.as_deref().is_none_or(|p| p.trim().is_empty()) {
+            problems.push(problem(
+                &key("params"),
+                format!("the statement has {n} parameter(s) and nothing supplies them"),
+                "add `params = \"SELECT id FROM accounts TABLESAMPLE SYSTEM (1) LIMIT 500\"`: its rows fill $1…",
+            ));
+        }
+        let rate = match &q.rate {
+            Some(r) => match parse_rate(r) {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(problem(&key("rate"), e.0, RATE_HELP));
+                    0.0
+                }
+            },
+            None => {
+                problems.push(problem(
+                    &key("rate"),
+                    "is missing",
+                    "add `rate = \"200/s\"`: requests are issued on that schedule",
+                ));
+                0.0
+            }
+        };
+        out.push(DeclaredQuery {
+            name,
+            sql,
+            params: q.params.clone().filter(|p| !p.trim().is_empty()),
+            rate,
+        });
+    }
+    out
+}
+
+/// Why the rehearsal could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    #[error("cannot connect the workload to the test Neon database branch: {0}")]
+    Connect(#[source] PgError),
+    #[error("{context}: {message}")]
+    Db { context: String, message: String },
+    #[error("query `{name}`: {message}")]
+    Query { name: String, message: String },
+    #[error("nothing to replay: {0}")]
+    Nothing(String),
+    #[error("the workload generator stopped: {0}")]
+    Stopped(String),
+}
+
+impl WorkloadError {
+    pub(crate) fn db(context: impl Into<String>, e: &tokio_postgres::Error) -> Self {
+        WorkloadError::Db {
+            context: context.into(),
+            message: crate::pg::describe(e),
+        }
+    }
+}
+
+/// What the migration is: where it runs and which tables its SQL names.
+pub struct Target<'a> {
+    /// The test Neon database branch.
+    pub url: &'a Secret<String>,
+    /// The parent (main) Neon database branch, read for its `pg_stat_statements` only (on
+    /// Neon: the test Neon database branch's own compute starts with empty statistics).
+    pub parent_url: Option<&'a Secret<String>>,
+    /// The parent's database name, when its `pg_stat_statements` is read through the test
+    /// Neon database branch's server (the local provider: one server, one cluster-wide view,
+    /// and no session on the parent, which would block template copies).
+    pub parent_database: Option<&'a str>,
+    /// The SQL of the pending migrations, when known (files, the tool's print-SQL mode).
+    pub pending_sql: Option<&'a str>,
+}
+
+/// A rehearsal in progress: baseline measured, load running, the migration may start.
+pub struct Rehearsal {
+    plan: sources::Plan,
+    running: generator::Running,
+    observer: blocking::Observer,
+    long_tx: Option<blocking::LongTransaction>,
+    started: Instant,
+}
+
+impl Rehearsal {
+    /// Finds the queries, connects the pool and the observer, runs the baseline window, opens
+    /// the long transaction; returns when the migration may start. Every connection is opened
+    /// here, before the migration tool starts (none of them counts as one of the tool's).
+    pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
+        let plan = sources::plan(cfg, target).await?;
+        let total: f64 = plan.queries.iter().map(|q| q.rate).sum();
+        let pool = generator::Pool::connect(target.url, cfg.pool_size(total), &plan.queries).await?;
+        let pids = pool.pids();
+        let long_tx = match cfg.long_transaction {
+            Some(hold) => {
+                Some(blocking::LongTransaction::connect(target.url, &plan.tables, hold).await?)
+            }
+            None => None,
+        };
+        let started = Instant::now();
+        let observer = blocking::Observer::start(
+            target.url,
+            started,
+            pids,
+            long_tx.as_ref().map(|l| l.pid()),
+        )
+        .await?;
+        let running = generator::Running::start(pool, plan.queries.clone(), started);
+        tokio::time::sleep(cfg.baseline).await;
+        let mut long_tx = long_tx;
+        if let Some(l) = &mut long_tx {
+            l.open().await?;
+        }
+        running.mark_migration_start();
+        Ok(Rehearsal {
+            plan,
+            running,
+            observer,
+            long_tx,
+            started,
+        })
+    }
+
+    /// Call when the migration ended: keeps the load on for [`TAIL`], stops it, waits for the
+    /// requests in flight, and returns what was measured.
+    pub async fn finish(self) -> Result<WorkloadReport, WorkloadError> {
+        let ended = Instant::now();
+        tokio::time::sleep(TAIL).await;
+        let recorded = self.running.finish(ended).await?;
+        let long = match self.long_tx {
+            Some(l) => Some(l.finish(self.started).await?),
+            None => None,
+        };
+        let seen = self.observer.finish().await?;
+        Ok(report::build(&self.plan, recorded, seen, long))
+    }
+}

@@ -1,0 +1,520 @@
+//! The `workload` check (issue 18) against the real embedded Postgres: what users would feel
+//! while a migration runs on a table of 1,000,000 rows.
+//!
+//! The rehearsal is driven through the library, as the `migrate` stage drives it: start (the
+//! baseline window runs), run the migration on its own connection, finish, evaluate. The
+//! locks check's sampler runs alongside, as in a real run, so the longest blocked read can be
+//! compared with the ACCESS EXCLUSIVE time it measured. Bounds are generous: the machine is
+//! small and shared; speed goes to `benches/workload.rs`.
+//!
+//! - (a) `ALTER COLUMN … TYPE bigint` (a rewrite): the longest blocked read is within 20 % (or
+//!   100 ms) of the measured ACCESS EXCLUSIVE time, and `max-blocked` fails.
+//! - (b) `ADD COLUMN … NULL` passes with p99 within the default ratio (queries found as
+//!   primary-key reads and rolled-back updates on the table the migration names).
+//! - (c) `long-transaction = "3s"` + `ADD COLUMN`: reads queue ≈ 3 s behind the waiting
+//!   migration and the check fails; with `SET lock_timeout = '100ms'` and retries no read
+//!   waits long and the report says `lock_timeout` bounded it.
+//! - (d) `CREATE INDEX CONCURRENTLY` under a write workload blocks no write.
+//! - `pg_stat_statements` on a parent (its own cluster with the extension preloaded) that ran a
+//!   few hundred real statements: the top statements are replayed with sampled parameters, the
+//!   ones that cannot be filled are listed as skipped.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use neon_migrate::checks::locks::{LockReport, Sampler};
+use neon_migrate::checks::workload::blocking::Who;
+use neon_migrate::checks::workload::report::access_exclusive_ms;
+use neon_migrate::checks::workload::sources::{self, Origin, Params};
+use neon_migrate::checks::workload::{
+    evaluate, RawWorkloadConfig, Rehearsal, Target, WorkloadConfig, WorkloadReport,
+};
+use neon_migrate::checks::{CheckResult, CheckStatus, Severity};
+use neon_migrate::pg;
+use neon_migrate::providers::local::cluster::{self, Cluster};
+use neon_migrate::secret::Secret;
+
+use crate::support::{cluster, query, query_on, unique_db};
+
+pub const TESTS: &[(&str, fn())] = &[
+    (
+        "workload_a_bigint_rewrite_on_1m_rows_blocks_reads_as_long_as_the_measured_access_exclusive_lock",
+        bigint_rewrite_blocks_reads,
+    ),
+    (
+        "workload_b_add_nullable_column_on_1m_rows_passes_with_p99_within_the_ratio",
+        add_nullable_column_passes,
+    ),
+    (
+        "workload_c_long_transaction_queues_reads_behind_the_migration_unless_lock_timeout_bounds_it",
+        long_transaction_lock_queue,
+    ),
+    (
+        "workload_d_create_index_concurrently_blocks_no_write",
+        concurrent_index_blocks_no_write,
+    ),
+    (
+        "workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters",
+        pg_stat_statements_source,
+    ),
+];
+
+const ROWS: i64 = 1_000_000;
+
+/// A database with `accounts` (1,000,000 rows), seeded once per run; tests copy it.
+fn template() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = unique_db("workload_template");
+        rt().block_on(async {
+            query("postgres", &format!("CREATE DATABASE {}", pg::ident(&name)))
+                .await
+                .expect("create the template");
+            query(
+                &name,
+                &format!(
+                    "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL, note text);
+                     INSERT INTO accounts SELECT g, g % 1000, 'note ' || g FROM generate_series(1, {ROWS}) g;
+                     VACUUM ANALYZE accounts;"
+                ),
+            )
+            .await
+            .expect("seed the template");
+        });
+        name
+    })
+}
+
+/// A multi-threaded runtime: the generator, the observer and the migration run side by side.
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A fresh copy of the template, dropped at the end.
+struct Db {
+    name: String,
+    url: Secret<String>,
+}
+
+impl Db {
+    fn new(test: &str) -> Db {
+        let tmpl = template();
+        let name = unique_db(test);
+        rt().block_on(query(
+            "postgres",
+            &format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                pg::ident(&name),
+                pg::ident(tmpl)
+            ),
+        ))
+        .expect("copy the template");
+        let url = Secret::new(cluster().url(&name));
+        Db { name, url }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _ = rt().block_on(query(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&self.name)),
+        ));
+    }
+}
+
+fn config(toml: &str) -> WorkloadConfig {
+    let raw: RawWorkloadConfig = toml::from_str(toml).expect("valid [checks.workload]");
+    WorkloadConfig::from_raw(&raw).expect("valid settings")
+}
+
+/// A point-read workload on `accounts`.
+const POINT_READS: &str = r#"
+enabled = true
+baseline = "1s"
+connections = 8
+[[query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts TABLESAMPLE SYSTEM (1) LIMIT 500"
+rate = "100/s"
+"#;
+
+/// What one rehearsal measured.
+struct Run {
+    report: WorkloadReport,
+    locks: LockReport,
+    result: CheckResult,
+}
+
+/// Starts the rehearsal, runs `migration` (statements run one by one on its own connection;
+/// a statement failing with a lock timeout is retried after 200 ms when `retry`), finishes.
+async fn rehearse(db: &Db, cfg: &WorkloadConfig, migration: &[&str], retry: bool) -> Run {
+    let pending = migration.join(";\n");
+    let target = Target {
+        url: &db.url,
+        parent_url: None,
+        parent_database: None,
+        pending_sql: Some(&pending),
+    };
+    let rehearsal = Rehearsal::start(cfg, &target).await.expect("the rehearsal starts");
+    let sampler = Sampler::start(&db.url, Duration::from_millis(20))
+        .await
+        .expect("the lock sampler starts");
+    let client = pg::connect(&db.url).await.expect("the migration connects");
+    for stmt in migration {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match client.batch_execute(stmt).await {
+                Ok(()) => break,
+                Err(e)
+                    if retry
+                        && attempts < 200
+                        && e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("the migration failed: {}", pg::describe(&e)),
+            }
+        }
+    }
+    drop(client);
+    let locks = sampler.finish().await.expect("the lock sampler finishes");
+    let report = rehearsal.finish().await.expect("the rehearsal finishes");
+    let result = evaluate(&report, cfg, Some(&locks));
+    Run {
+        report,
+        locks,
+        result,
+    }
+}
+
+fn show(run: &Run) -> String {
+    format!(
+        "{}: {}\n{}\nfindings: {:#?}",
+        run.result.name,
+        run.result.summary,
+        run.result.details.join("\n"),
+        run.result.findings
+    )
+}
+
+fn bigint_rewrite_blocks_reads() {
+    let db = Db::new("workload_a");
+    let cfg = config(POINT_READS);
+    let run = rt().block_on(rehearse(
+        &db,
+        &cfg,
+        &["ALTER TABLE accounts ALTER COLUMN n TYPE bigint"],
+        false,
+    ));
+    let held = access_exclusive_ms(&run.locks, "public.accounts")
+        .unwrap_or_else(|| panic!("the locks check saw no ACCESS EXCLUSIVE on accounts: {:?}", run.locks));
+    assert!(run.locks.rewrites.contains("public.accounts"), "a rewrite");
+    let longest = run.report.longest.clone().expect("a slowest request");
+    let diff = (longest.ms - held as f64).abs();
+    let allowed = (held as f64 * 0.2).max(100.0);
+    assert!(
+        diff <= allowed,
+        "longest blocked read {} ms vs ACCESS EXCLUSIVE {held} ms: off by {diff} ms (allowed {allowed})\n{}",
+        longest.ms,
+        show(&run)
+    );
+    assert_eq!(longest.table.as_deref(), Some("public.accounts"), "{}", show(&run));
+    assert_eq!(longest.behind, Some(Who::Migration), "{}", show(&run));
+    assert_eq!(run.result.status, CheckStatus::Failed, "{}", show(&run));
+    let f = run
+        .result
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error && f.what.contains("was blocked"))
+        .unwrap_or_else(|| panic!("no max-blocked finding: {}", show(&run)));
+    assert!(f.what.contains("the locks check measured ACCESS EXCLUSIVE"), "{}", f.what);
+    assert!(f.fix.as_deref().unwrap_or("").contains("online form"), "{f:?}");
+    println!(
+        "(a) longest blocked read {} ms; ACCESS EXCLUSIVE held ~{held} ms",
+        longest.ms
+    );
+}
+
+fn add_nullable_column_passes() {
+    let db = Db::new("workload_b");
+    // No declared query: primary-key reads and rolled-back updates on the table the
+    // migration names.
+    let cfg = config("enabled = true\nbaseline = \"1s\"\nconnections = 8\nrate = \"100/s\"");
+    let run = rt().block_on(rehearse(
+        &db,
+        &cfg,
+        &["ALTER TABLE accounts ADD COLUMN extra text NULL"],
+        false,
+    ));
+    assert_eq!(run.report.source, Origin::PrimaryKey);
+    let names: Vec<&str> = run.report.queries.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(names, ["read accounts", "update accounts"], "{}", show(&run));
+    assert_eq!(run.result.status, CheckStatus::Passed, "{}", show(&run));
+    for q in &run.report.queries {
+        assert!(q.baseline.count > 0 && q.during.count > 0, "{}", show(&run));
+        assert_eq!(q.during.errors + q.baseline.errors, 0, "{}", show(&run));
+        let limit = q.baseline.p99_ms.max(neon_migrate::checks::workload::P99_FLOOR_MS)
+            * cfg.max_p99_ratio;
+        assert!(q.during.p99_ms <= limit, "{}", show(&run));
+    }
+    // The rolled-back updates changed nothing.
+    let rows = rt()
+        .block_on(query(&db.name, "SELECT count(*) FROM accounts WHERE n <> id % 1000"))
+        .expect("count");
+    assert_eq!(rows[0][0].as_deref(), Some("0"));
+}
+
+fn long_transaction_lock_queue() {
+    let db = Db::new("workload_c");
+    let cfg = config(&format!("long-transaction = \"3s\"\n{POINT_READS}"));
+    let run = rt().block_on(rehearse(
+        &db,
+        &cfg,
+        &["ALTER TABLE accounts ADD COLUMN extra text NULL"],
+        false,
+    ));
+    let longest = run.report.longest.clone().expect("a slowest request");
+    assert!(
+        (2_000.0..8_000.0).contains(&longest.ms),
+        "reads queue ≈ 3 s behind the waiting migration: {}",
+        show(&run)
+    );
+    assert!(longest.behind_was_waiting || longest.behind == Some(Who::LongTransaction), "{}", show(&run));
+    let wait = run.report.queue.migration_waits.iter().map(|w| w.waited_ms).max().unwrap_or(0);
+    assert!(wait >= 2_000, "the migration waited for its lock: {}", show(&run));
+    assert_eq!(run.report.queue.bounded_by_lock_timeout, Some(false), "{}", show(&run));
+    assert_eq!(run.result.status, CheckStatus::Failed, "{}", show(&run));
+    let f = run
+        .result
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error && f.what.contains("was blocked"))
+        .unwrap_or_else(|| panic!("no max-blocked finding: {}", show(&run)));
+    assert!(f.fix.as_deref().unwrap_or("").contains("lock_timeout"), "{f:?}");
+    println!("(c) without lock_timeout: longest read {} ms, migration waited {wait} ms", longest.ms);
+
+    // The same migration with lock_timeout and retries.
+    let db = Db::new("workload_c_timeout");
+    let run = rt().block_on(rehearse(
+        &db,
+        &cfg,
+        &["SET lock_timeout = '100ms'; ALTER TABLE accounts ADD COLUMN extra text NULL"],
+        true,
+    ));
+    let longest = run.report.longest.clone().expect("a slowest request");
+    assert!(
+        longest.ms < 600.0,
+        "with lock_timeout = 100ms every read stays well under the long transaction: {}",
+        show(&run)
+    );
+    assert_eq!(run.report.queue.bounded_by_lock_timeout, Some(true), "{}", show(&run));
+    assert!(
+        !run.result.findings.iter().any(|f| f.what.contains("was blocked")),
+        "{}",
+        show(&run)
+    );
+    println!("(c) with lock_timeout and retries: longest read {} ms", longest.ms);
+}
+
+fn concurrent_index_blocks_no_write() {
+    let db = Db::new("workload_d");
+    let cfg = config(
+        r#"
+enabled = true
+baseline = "1s"
+connections = 8
+[[query]]
+name = "bump account"
+sql = "UPDATE accounts SET n = n + 1 WHERE id = $1"
+params = "SELECT id FROM accounts TABLESAMPLE SYSTEM (1) LIMIT 500"
+rate = "100/s"
+"#,
+    );
+    let run = rt().block_on(rehearse(
+        &db,
+        &cfg,
+        &["CREATE INDEX CONCURRENTLY accounts_n ON accounts (n)"],
+        false,
+    ));
+    let q = &run.report.queries[0];
+    assert!(q.write);
+    assert!(q.during.count > 0, "{}", show(&run));
+    assert_eq!(q.during.errors, 0, "{}", show(&run));
+    assert_eq!(
+        run.report.queue.max_at_once, 0,
+        "no write waited for a lock: {}",
+        show(&run)
+    );
+    assert!(
+        !run.report
+            .queries
+            .iter()
+            .filter_map(|q| q.slowest.as_ref())
+            .any(|b| b.behind == Some(Who::Migration)),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        !run.result.findings.iter().any(|f| f.what.contains("was blocked")),
+        "{}",
+        show(&run)
+    );
+    // The index was built (the migration ran under the load), and the writes were rolled back.
+    let rows = rt()
+        .block_on(query(
+            &db.name,
+            "SELECT (SELECT count(*) FROM pg_indexes WHERE indexname = 'accounts_n'), \
+                    (SELECT count(*) FROM accounts WHERE n <> id % 1000)",
+        ))
+        .expect("index");
+    assert_eq!(rows[0][0].as_deref(), Some("1"));
+    assert_eq!(rows[0][1].as_deref(), Some("0"));
+}
+
+/// A cluster of the test's own with `pg_stat_statements` preloaded, stopped when dropped.
+struct OwnCluster(Cluster, PathBuf);
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = cluster::stop(&self.0);
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+fn pg_stat_statements_source() {
+    let base = cluster().dir.parent().expect("cluster folder").to_owned();
+    let dir = base.join(format!(
+        "{}-pgss",
+        cluster().dir.file_name().and_then(|n| n.to_str()).unwrap_or("nm")
+    ));
+    let c = cluster::ensure(Some(&dir)).expect("start a cluster of the test's own");
+    let rt = rt();
+    rt.block_on(query_on(
+        &c,
+        "postgres",
+        "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'",
+    ))
+    .expect("preload pg_stat_statements");
+    cluster::stop(&c).expect("stop");
+    let c = cluster::ensure(Some(&dir)).expect("restart with pg_stat_statements");
+    let own = OwnCluster(c, dir);
+    let c = &own.0;
+    rt.block_on(async {
+        query_on(c, "postgres", "DROP DATABASE IF EXISTS parent WITH (FORCE)").await.unwrap();
+        query_on(c, "postgres", "DROP DATABASE IF EXISTS child WITH (FORCE)").await.unwrap();
+        query_on(c, "postgres", "CREATE DATABASE parent").await.unwrap();
+        query_on(
+            c,
+            "parent",
+            "CREATE EXTENSION pg_stat_statements;
+             CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);
+             CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint NOT NULL, state text NOT NULL, created timestamptz NOT NULL DEFAULT now());
+             INSERT INTO accounts SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 5000) g;
+             INSERT INTO orders SELECT g, 1 + g % 5000, (ARRAY['new','paid','shipped'])[1 + g % 3] FROM generate_series(1, 20000) g;
+             ANALYZE;
+             SELECT pg_stat_statements_reset();",
+        )
+        .await
+        .unwrap();
+        // A few hundred real statements, as an application would send them.
+        let app = pg::connect(&Secret::new(c.url("parent"))).await.unwrap();
+        for i in 1..=300 {
+            let id = 1 + (i * 37) % 5000;
+            app.simple_query(&format!("SELECT id, email FROM accounts WHERE id = {id}")).await.unwrap();
+            if i % 2 == 0 {
+                app.simple_query(&format!(
+                    "SELECT o.id, o.state FROM orders o JOIN accounts a ON a.id = o.account_id WHERE a.id = {id} AND o.state IN ('new', 'paid') ORDER BY o.id LIMIT 20"
+                ))
+                .await
+                .unwrap();
+            }
+            if i % 3 == 0 {
+                app.simple_query(&format!("UPDATE accounts SET email = email WHERE id = {id}")).await.unwrap();
+            }
+            if i % 5 == 0 {
+                app.simple_query("SELECT count(*) FROM orders WHERE created > now() - interval '1 day'")
+                    .await
+                    .unwrap();
+            }
+        }
+        drop(app);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        query_on(c, "postgres", "CREATE DATABASE child TEMPLATE parent").await.unwrap();
+    });
+    let url = Secret::new(c.url("child"));
+    let parent = Secret::new(c.url("parent"));
+    let cfg = config("enabled = true\nbaseline = \"500ms\"\nconnections = 4\nrate = \"60/s\"");
+    // Read through the test copy's server for the parent's database (the local provider's
+    // way: no session on the parent), and on the parent itself (Neon's way): the same plan.
+    let local = Target {
+        url: &url,
+        parent_url: None,
+        parent_database: Some("parent"),
+        pending_sql: None,
+    };
+    let via_server = rt.block_on(sources::plan(&cfg, &local)).expect("plan");
+    let target = Target {
+        url: &url,
+        parent_url: Some(&parent),
+        parent_database: None,
+        pending_sql: None,
+    };
+    let plan = rt.block_on(sources::plan(&cfg, &target)).expect("plan");
+    let sqls_of = |p: &sources::Plan| p.queries.iter().map(|q| q.sql.clone()).collect::<Vec<_>>();
+    assert_eq!(sqls_of(&via_server), sqls_of(&plan), "{:?}", via_server.notes);
+    assert_eq!(plan.origin, Origin::PgStatStatements, "{:?}", plan.notes);
+    let sqls: Vec<&str> = plan.queries.iter().map(|q| q.sql.as_str()).collect();
+    let read = plan
+        .queries
+        .iter()
+        .find(|q| q.sql.contains("FROM accounts WHERE id = $1"))
+        .unwrap_or_else(|| panic!("the point read is replayed: {sqls:#?}"));
+    let Params::PerParam(pools) = &read.params else {
+        panic!("parameters sampled per parameter: {:?}", read.params)
+    };
+    assert!(pools[0].len() >= 20, "real ids sampled: {pools:?}");
+    assert!(
+        pools[0].iter().flatten().all(|v| v.parse::<i64>().is_ok_and(|n| (1..=5000).contains(&n))),
+        "{pools:?}"
+    );
+    let join = plan
+        .queries
+        .iter()
+        .find(|q| q.sql.contains("IN ($2, $3)"))
+        .unwrap_or_else(|| panic!("the join with IN (…) is replayed: {sqls:#?}"));
+    assert!(!join.write);
+    let update = plan
+        .queries
+        .iter()
+        .find(|q| q.sql.starts_with("UPDATE accounts"))
+        .unwrap_or_else(|| panic!("the update is replayed: {sqls:#?}"));
+    assert!(update.write, "updates run in a rolled-back transaction");
+    assert!(
+        plan.skipped.iter().any(|s| s.query.contains("created >")),
+        "the statement with `created > $1` is skipped: {:?}",
+        plan.skipped
+    );
+    // Replayed for real: every filled statement runs without an error.
+    let report = rt.block_on(async {
+        let r = Rehearsal::start(&cfg, &target).await.expect("start");
+        r.finish().await.expect("finish")
+    });
+    assert_eq!(report.source, Origin::PgStatStatements);
+    for q in &report.queries {
+        assert!(q.baseline.count + q.during.count > 0, "{q:?}");
+        assert_eq!(q.baseline.errors + q.during.errors, 0, "{q:?}");
+    }
+    let emails = rt
+        .block_on(query_on(c, "child", "SELECT count(*) FROM accounts WHERE email NOT LIKE 'user%'"))
+        .unwrap();
+    assert_eq!(emails[0][0].as_deref(), Some("0"));
+    drop(own);
+}
