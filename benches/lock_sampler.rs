@@ -1,29 +1,29 @@
-//! Benchmark: the overhead of the `locks` check's sampler on a migration of production size.
+//! Benchmark: what the `locks` check's sampler adds to the migrate stage, as users run it.
 //!
-//! Run with `cargo bench --bench lock_sampler`. A plain timing harness (no criterion), not a
-//! timed test: it reports, it never fails because the target was missed.
+//! Run with `cargo bench --bench lock_sampler` (or `scripts/bench lock_sampler`, which saves the
+//! output under `benches/results/`). A plain timing harness, not a timed test: it reports, it
+//! never fails because the target was missed.
 //!
 //! The main Neon database branch is a database with `ledger`, 200,000 rows (the size of the
-//! integration tests' locks scenarios). Every run migrates a fresh test Neon database branch
-//! copied from it with `LocalProvider::create`, and applies the same migration —
-//! `ALTER TABLE ledger ALTER COLUMN n TYPE bigint`, a rewrite under ACCESS EXCLUSIVE — with
-//! the product's `sql` tool (`tools::sql::apply_files`). The variants:
+//! integration tests' locks scenarios), on a bench-only embedded cluster. Every run is the
+//! product itself — `neon-migrate run pre-push --json` in a scratch git repository — applying
+//! `ALTER TABLE ledger ALTER COLUMN n TYPE bigint` (a rewrite under ACCESS EXCLUSIVE) with the
+//! `sql` tool on a fresh test Neon database branch, the default checks on (lint off: flagging this
+//! rewrite is its job, and a failed run stops the measure). The variants differ
+//! only in `[checks.locks]`:
 //!
-//! * `none`: the migration alone;
-//! * `20ms`: `checks::locks::Sampler` started before, finished after, at the default
-//!   `sample-interval`;
-//! * `1ms`: the same at 1 ms (what the integration tests use to catch catalog-only locks);
+//! * `none`: the locks check disabled (no sampler);
+//! * `20ms`: enabled at the default `sample-interval`;
+//! * `1ms`: enabled at 1 ms (what the integration tests use to catch catalog-only locks);
 //!   shown for information.
 //!
-//! Each round runs every variant once, in an order that rotates every round so drift and
-//! ordering effects cancel out; warm-up rounds first. Two times per run: the migration alone
-//! (`apply`), and the whole of what the migrate stage adds (`stage`: sampler start, migration,
-//! sampler finish). Overheads are the median of per-round ratios against the sampler-free
-//! run of the same round, and the ratio of medians. The verdict is on the migration: how much
-//! slower it runs while sampled; the stage's figure adds the sampler's fixed start
-//! (a connection and a snapshot of the tables' files), shown in ms. Also shown: how much of
-//! the migration's time the sampler spent waiting for its own samples (its load), and the
-//! run-to-run noise.
+//! Each round runs every variant once, in an order that rotates every round; warm-up rounds
+//! first. The measure is the `migrate` stage's `duration_ms` from the run's JSON report — the
+//! stage the sampler lives in: the observations the checks compare against, the sampler's start,
+//! the tool, the sampler's finish. The verdict is the median of the per-round ratios against the
+//! sampler-free run of the same round (robust to drift between rounds), with their
+//! interquartile range; the whole run's time is shown beside it. Every run must pass, and with
+//! the sampler on, the locks check must report the rewrite of `public.ledger`.
 //!
 //! The embedded cluster lives in a bench-only folder (`/var/tmp/neon-migrate-bench-locks`, or
 //! `$NEON_MIGRATE_BENCH_DIR`). The bench drops every database it created and stops that
@@ -31,18 +31,16 @@
 //! number of measured rounds (default 21, at least 5).
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use neon_migrate::checks::locks::{LockReport, Sampler};
 use neon_migrate::config::{BusyParent, LocalConfig};
 use neon_migrate::pg::{self, ident};
 use neon_migrate::providers::local::{cluster, LocalProvider};
-use neon_migrate::providers::{CreateRequest, DeleteOutcome, Provider};
 use neon_migrate::secret::{Redactor, Secret};
-use neon_migrate::tools::sql;
+use serde_json::Value;
 
 /// Every database the bench creates starts with this prefix (and only those are dropped).
 const PREFIX: &str = "nmlocks_";
@@ -136,28 +134,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// One run of one variant.
+/// One run of one variant, from its JSON report.
 struct Run {
-    /// The migration alone.
-    apply: Duration,
-    /// Sampler start + migration + sampler finish (= `apply` without a sampler).
+    /// The `migrate` stage's duration.
     stage: Duration,
-    /// `Sampler::start` and `Sampler::finish` alone (zero without a sampler).
-    start: Duration,
-    finish: Duration,
-    report: Option<LockReport>,
+    /// The whole run (create, migrate, checks, delete), spawn to exit.
+    total: Duration,
+    /// ACCESS EXCLUSIVE held on `public.ledger` as the locks check measured it.
+    held_ms: Option<u64>,
 }
 
 #[derive(Default)]
 struct Series {
-    apply: Vec<Duration>,
     stage: Vec<Duration>,
-    start: Vec<Duration>,
-    finish: Vec<Duration>,
-    samples: Vec<u64>,
+    total: Vec<Duration>,
     held_ms: Vec<u64>,
-    /// Sampler busy time as a share of the migration, in %.
-    busy_pct: Vec<f64>,
 }
 
 async fn run(
@@ -167,7 +158,8 @@ async fn run(
     cluster_out: &mut Option<cluster::Cluster>,
 ) -> Result<()> {
     println!(
-        "lock_sampler: sampler overhead on `{}` over {ROWS} rows, embedded cluster in {}",
+        "lock_sampler: what the sampler adds to the migrate stage of `neon-migrate run pre-push`, \
+         migration `{}` over {ROWS} rows, embedded cluster in {}",
         MIGRATION.trim(),
         dir.display()
     );
@@ -220,15 +212,14 @@ async fn run(
         .await?
         .get(0);
     admin.batch_execute("CHECKPOINT").await?;
+    drop(admin);
     println!(
         "main database `{MAIN_DB}`: {ROWS} rows, {:.1} MiB, built in {} ms",
         size as f64 / 1048576.0,
         started.elapsed().as_millis()
     );
 
-    let migrations = tempfile::tempdir().context("temp dir")?;
-    std::fs::write(migrations.path().join(MIGRATION_FILE), MIGRATION)?;
-
+    let repo = scratch_repo(dir)?;
     let mut series: Vec<Series> = VARIANTS.iter().map(|_| Series::default()).collect();
     for round in 0..WARM_UP + n {
         let measured = round >= WARM_UP;
@@ -240,63 +231,41 @@ async fn run(
         for step in 0..VARIANTS.len() {
             let v = (round + step) % VARIANTS.len();
             let (label, interval) = VARIANTS[v];
-            let r = one_run(&provider, &admin, migrations.path(), round, label, interval).await?;
+            let r = one_run(repo.path(), dir, label, interval.is_some())?;
             line.push_str(&format!(
                 "  {label} {}/{}",
-                r.apply.as_millis(),
-                r.stage.as_millis()
+                r.stage.as_millis(),
+                r.total.as_millis()
             ));
             if measured {
                 let s = &mut series[v];
-                s.apply.push(r.apply);
                 s.stage.push(r.stage);
-                s.start.push(r.start);
-                s.finish.push(r.finish);
-                if let Some(rep) = &r.report {
-                    s.samples.push(rep.samples);
-                    s.busy_pct.push(rep.busy_ms as f64 / ms(r.apply) * 100.0);
-                    let held = rep
-                        .held_ms
-                        .get("public.ledger")
-                        .and_then(|m| m.get("AccessExclusiveLock"))
-                        .copied()
-                        .unwrap_or(0);
-                    s.held_ms.push(held);
-                }
+                s.total.push(r.total);
+                s.held_ms.extend(r.held_ms);
             }
         }
-        println!("{line}   (apply/stage ms)");
+        println!("{line}   (migrate stage/whole run ms)");
     }
-    drop(admin);
     println!("load average at end: {}\n", loadavg());
     report(&series, n);
     Ok(())
 }
 
-/// The main database: `ledger` with 200,000 rows, and the `sql` tool's tracking table (the
-/// migrate stage creates it before applying; `apply_files` expects it).
+/// The main database: `ledger` with 200,000 rows, frozen and analyzed so autovacuum has no
+/// reason to work on the copies while they are measured.
 async fn seed(provider: &LocalProvider) -> Result<()> {
     let client = pg::connect(&provider.url_of(MAIN_DB)).await?;
     client
         .batch_execute(&format!(
             "DROP TABLE IF EXISTS ledger;
+             DROP SCHEMA IF EXISTS neon_migrate CASCADE;
              CREATE TABLE ledger (id bigint PRIMARY KEY, n int NOT NULL, label varchar(32) NOT NULL,
                                   amount numeric(10, 2) NOT NULL);
-             INSERT INTO ledger SELECT g, g, 'entry ' || g, g % 1000 FROM generate_series(1, {ROWS}) g;
-             DROP SCHEMA IF EXISTS neon_migrate CASCADE;
-             CREATE SCHEMA neon_migrate;
-             CREATE TABLE neon_migrate.schema_migrations (
-                 version     text PRIMARY KEY,
-                 file        text NOT NULL,
-                 checksum    text NOT NULL,
-                 applied_at  timestamptz NOT NULL DEFAULT now(),
-                 duration_ms bigint NOT NULL
-             )"
+             INSERT INTO ledger SELECT g, g, 'entry ' || g, g % 1000 FROM generate_series(1, {ROWS}) g"
         ))
         .await
         .context("cannot seed the main database")?;
-    // Frozen and analyzed: autovacuum has no reason to work on the copies while they are
-    // measured. (VACUUM runs outside the implicit transaction of a multi-statement batch.)
+    // VACUUM runs outside the implicit transaction of a multi-statement batch.
     client
         .batch_execute("VACUUM (FREEZE, ANALYZE) ledger")
         .await
@@ -304,84 +273,131 @@ async fn seed(provider: &LocalProvider) -> Result<()> {
     Ok(())
 }
 
-/// Copies the main database, migrates the copy (with the sampler when `interval` is set),
-/// deletes it.
-async fn one_run(
-    provider: &LocalProvider,
-    admin: &tokio_postgres::Client,
-    migrations: &Path,
-    round: usize,
-    label: &str,
-    interval: Option<u64>,
-) -> Result<Run> {
-    let req = CreateRequest {
-        name: format!("{PREFIX}{round}_{label}"),
-        ttl: Duration::from_secs(3600),
-        git_branch: "bench".into(),
-        git_sha: "0000000".into(),
-        pipeline: "lock_sampler bench".into(),
-        run_id: neon_migrate::providers::new_run_id(),
-    };
-    let copy = provider
-        .create(&req)
-        .await
-        .context("LocalProvider::create")?;
-    let files = [MIGRATION_FILE.to_owned()];
-
-    let stage_start = Instant::now();
-    let sampler = match interval {
-        Some(ms) => Some(
-            Sampler::start(&copy.url, Duration::from_millis(ms))
-                .await
-                .map_err(anyhow::Error::msg)
-                .context("Sampler::start")?,
-        ),
-        None => None,
-    };
-    let apply_start = Instant::now();
-    let applied = sql::apply_files(migrations, &copy.url, &files)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))
-        .context("apply_files")?;
-    let apply = apply_start.elapsed();
-    let start = apply_start - stage_start;
-    let finish_start = Instant::now();
-    let report = match sampler {
-        Some(s) => Some(
-            s.finish()
-                .await
-                .map_err(anyhow::Error::msg)
-                .context("Sampler::finish")?,
-        ),
-        None => None,
-    };
-    let finish = finish_start.elapsed();
-    let stage = stage_start.elapsed();
-    if applied != files {
-        bail!("applied {applied:?}, expected {files:?}");
+/// A git repository with the migration and one config per variant.
+fn scratch_repo(cluster_dir: &Path) -> Result<tempfile::TempDir> {
+    let repo = tempfile::tempdir().context("temp dir")?;
+    let root = repo.path();
+    std::fs::create_dir(root.join("migrations"))?;
+    std::fs::write(root.join("migrations").join(MIGRATION_FILE), MIGRATION)?;
+    for (label, interval) in VARIANTS {
+        let locks = match interval {
+            Some(ms) => format!(
+                "enabled = true\nsample-interval = \"{ms}ms\"\naccess-exclusive-budget = \"30s\""
+            ),
+            None => "enabled = false".to_owned(),
+        };
+        std::fs::write(
+            root.join(format!("{label}.toml")),
+            format!(
+                "[provider]\nkind = \"local\"\ndata-dir = {:?}\nmain-database = \"{MAIN_DB}\"\n\n\
+                 [neon-database-branch]\nname = \"{PREFIX}copy\"\n\n\
+                 [tool]\nname = \"sql\"\n\n\
+                 # Flagging this rewrite is lint's job; a failed run would stop the measure.\n\
+                 [checks.lint]\nenabled = false\n\n[checks.locks]\n{locks}\n",
+                cluster_dir.display().to_string()
+            ),
+        )?;
     }
-    if let Some(r) = &report {
-        if !r.rewrites.contains("public.ledger") {
-            bail!("the sampler did not see the rewrite of public.ledger: {r:?}");
+    for args in [
+        &["init", "-q", "-b", "bench"][..],
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "add",
+            "-A",
+        ],
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "commit",
+            "-qm",
+            "bench",
+        ],
+    ] {
+        let st = Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .status()
+            .context("run git")?;
+        if !st.success() {
+            bail!("git {args:?} failed in the scratch repository");
         }
     }
+    Ok(repo)
+}
 
-    // Connections to the copy are closed; deleting it waits for nothing.
-    wait_no_sessions(admin, &copy.id).await?;
-    match provider
-        .delete(&copy.id)
-        .await
-        .context("LocalProvider::delete")?
-    {
-        DeleteOutcome::Deleted => {}
-        other => bail!("LocalProvider::delete({}): {other:?}", copy.id),
+/// `neon-migrate run pre-push --json` with one variant's config; reads the stage times back.
+fn one_run(repo: &Path, cluster_dir: &Path, label: &str, sampled: bool) -> Result<Run> {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_neon-migrate"))
+        .args([
+            "--config",
+            &format!("{label}.toml"),
+            "run",
+            "pre-push",
+            "--json",
+        ])
+        .current_dir(repo)
+        .env("NEON_MIGRATE_CLUSTER_DIR", cluster_dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .context("run neon-migrate")?;
+    let total = t.elapsed();
+    let report: Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "{label}: no JSON report (exit {:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    if !out.status.success() {
+        bail!(
+            "{label}: the run failed (exit {:?}): {}",
+            out.status.code(),
+            serde_json::to_string_pretty(&report["stages"]).unwrap_or_default()
+        );
     }
+    let stages = report["stages"].as_array().context("no stages")?;
+    let migrate = stages
+        .iter()
+        .find(|s| s["name"] == "migrate")
+        .context("no migrate stage in the report")?;
+    let stage = Duration::from_millis(migrate["duration_ms"].as_u64().context("duration_ms")?);
+    let locks = stages
+        .iter()
+        .filter_map(|s| s["results"].as_array())
+        .flatten()
+        .find(|r| r["name"] == "locks");
+    let held_ms = match (sampled, locks) {
+        (true, Some(l)) => {
+            if l["status"] != "passed" {
+                bail!("{label}: the locks check did not pass: {l}");
+            }
+            let summary = l["summary"].as_str().unwrap_or("");
+            if !summary.contains(", 1 rewritten") {
+                bail!("{label}: the locks check did not see the rewrite of public.ledger: {l}");
+            }
+            // "ACCESS EXCLUSIVE lock on public.ledger held ~N ms", when a finding names it.
+            let text = l.to_string();
+            text.split("lock on public.ledger held ~")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+        }
+        (true, None) => bail!("{label}: the report has no locks check result"),
+        (false, Some(l)) if l["status"] == "passed" => {
+            bail!("{label}: the locks check ran although disabled: {l}")
+        }
+        (false, _) => None,
+    };
     Ok(Run {
-        apply,
         stage,
-        start,
-        finish,
-        report,
+        total,
+        held_ms,
     })
 }
 
@@ -407,17 +423,24 @@ fn median_f(v: &[f64]) -> f64 {
     }
 }
 
+/// First and third quartiles (nearest rank).
+fn quartiles(v: &[f64]) -> (f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let q = |f: f64| s[((s.len() - 1) as f64 * f).round() as usize];
+    (q(0.25), q(0.75))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 fn report(series: &[Series], n: usize) {
     let base = &series[0];
-    let base_apply = median(&base.apply);
     println!("median [min–max] over n = {n} rounds, ms:");
     println!(
-        "  {:<6} {:>20} {:>20} {:>8} {:>8} {:>13} {:>8}",
-        "", "apply", "stage", "start", "finish", "AE held (ms)", "samples"
+        "  {:<6} {:>20} {:>20} {:>13}",
+        "", "migrate stage", "whole run", "AE held (ms)"
     );
     for (i, s) in series.iter().enumerate() {
         let range = |v: &[Duration]| {
@@ -435,73 +458,51 @@ fn report(series: &[Series], n: usize) {
             h.sort();
             h[h.len() / 2].to_string()
         };
-        let samples = if s.samples.is_empty() {
-            "-".to_owned()
-        } else {
-            let mut h = s.samples.clone();
-            h.sort();
-            h[h.len() / 2].to_string()
-        };
         println!(
-            "  {:<6} {:>20} {:>20} {:>8.0} {:>8.0} {:>13} {:>8}",
+            "  {:<6} {:>20} {:>20} {:>13}",
             VARIANTS[i].0,
-            range(&s.apply),
             range(&s.stage),
-            ms(median(&s.start)),
-            ms(median(&s.finish)),
-            held,
-            samples
+            range(&s.total),
+            held
         );
     }
     println!();
+    // Per round: this variant against the sampler-free run of the same round.
+    let paired = |v: &[Duration], b: &[Duration]| -> Vec<f64> {
+        v.iter()
+            .zip(b)
+            .map(|(x, b)| (ms(*x) / ms(*b) - 1.0) * 100.0)
+            .collect()
+    };
     for (i, s) in series.iter().enumerate().skip(1) {
         let label = VARIANTS[i].0;
-        let on_medians = |v: &[Duration]| (ms(median(v)) / ms(base_apply) - 1.0) * 100.0;
-        // Per round: this variant against the sampler-free run of the same round.
-        let paired = |v: &[Duration]| {
-            let ratios: Vec<f64> = v
-                .iter()
-                .zip(&base.apply)
-                .map(|(x, b)| (ms(*x) / ms(*b) - 1.0) * 100.0)
-                .collect();
-            median_f(&ratios)
-        };
-        // The verdict: the migration with the sampler against the one without, paired per
-        // round (robust to drift between rounds). The stage adds the sampler's fixed start.
-        let migration = paired(&s.apply);
-        let verdict = if migration < TARGET_PERCENT {
+        let stage = paired(&s.stage, &base.stage);
+        let (q1, q3) = quartiles(&stage);
+        let m = median_f(&stage);
+        let verdict = if m < TARGET_PERCENT {
             "within"
         } else {
             "MISSES"
         };
-        let busy = if s.busy_pct.is_empty() {
-            0.0
-        } else {
-            median_f(&s.busy_pct)
-        };
+        let whole = paired(&s.total, &base.total);
+        let (w1, w3) = quartiles(&whole);
         println!("sampler every {label}:");
         println!(
-            "  migration    {migration:+6.1} % paired ({:+.1} % on medians) — {verdict} the < {TARGET_PERCENT} % target",
-            on_medians(&s.apply)
+            "  migrate stage {m:+6.1} % median of {} paired ratios (IQR {q1:+.1} … {q3:+.1} %) — {verdict} the < {TARGET_PERCENT} % target",
+            stage.len()
         );
         println!(
-            "  whole stage  {:+6.1} % paired ({:+.1} % on medians), including the sampler's fixed start of {:.0} ms",
-            paired(&s.stage),
-            on_medians(&s.stage),
-            ms(median(&s.start))
+            "  whole run     {:+6.1} % median of paired ratios (IQR {w1:+.1} … {w3:+.1} %)",
+            median_f(&whole)
         );
-        println!("  busy         {busy:6.1} % of the migration's time spent waiting for samples");
     }
-    let mut sorted: Vec<f64> = base.apply.iter().map(|d| ms(*d)).collect();
+    let mut sorted: Vec<f64> = base.stage.iter().map(|d| ms(*d)).collect();
     sorted.sort_by(f64::total_cmp);
     let q = |f: f64| sorted[((sorted.len() - 1) as f64 * f).round() as usize];
     println!(
-        "noise: the sampler-free migration's interquartile range is {:.0} % of its median; load average now {}",
-        (q(0.75) - q(0.25)) / ms(base_apply) * 100.0,
+        "noise: the sampler-free migrate stage's interquartile range is {:.0} % of its median; load average now {}",
+        (q(0.75) - q(0.25)) / ms(median(&base.stage)) * 100.0,
         loadavg()
-    );
-    println!(
-        "(stage = sampler start + migration + sampler finish; for `none` it is the migration alone)"
     );
 }
 

@@ -8,12 +8,14 @@
 #
 # Usage: MIGRA_FROM=… MIGRA_TO=… PGPASSWORD=… benches/migra.sh [RUNS]
 # Prints one line per run on stdout: `run <seconds> <statements>`.
+#    or: benches/migra.sh --install
+# Installs (or reuses) the virtualenv and prints the path of its migra executable; the
+# schema_diff bench times that executable itself, the same way as neon-migrate.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 req="$here/migra-requirements.txt"
 venv="${NEON_MIGRATE_MIGRA_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/neon-migrate-bench/migra-venv}"
 runs="${1:-3}"
-: "${MIGRA_FROM:?set MIGRA_FROM}" "${MIGRA_TO:?set MIGRA_TO}"
 
 py="$(command -v python3 || true)"
 [ -n "$py" ] || { echo "migra.sh: python3 not found" >&2; exit 1; }
@@ -26,6 +28,12 @@ if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/migra
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
   echo "$want" >"$venv/.stamp"
 fi
+
+if [ "$runs" = "--install" ]; then
+  echo "$venv/bin/migra"
+  exit 0
+fi
+: "${MIGRA_FROM:?set MIGRA_FROM}" "${MIGRA_TO:?set MIGRA_TO}"
 
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT

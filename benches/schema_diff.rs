@@ -7,14 +7,21 @@
 //! * A: 2,000 tables of 10 columns each (identity primary key, a foreign key to the previous
 //!   table, text, varchar, numeric, int, bool, jsonb, 2 timestamptz) with 2 secondary indexes.
 //!   B: a copy of A (`CREATE DATABASE … TEMPLATE`) plus 12 varied changes (see [`CHANGES`]).
-//! * The measured part — connect to both, introspect both in parallel, plan A → B — runs in a
-//!   child process (this binary again), once to warm up and then [`RUNS`] times; each child
-//!   reports its wall time and its peak memory (`VmHWM` from `/proc/self/status`), so the peak
-//!   is that of the engine alone, not of the generator.
-//! * migra: `benches/migra.sh` installs it from PyPI into a virtualenv (pins in
-//!   `benches/migra-requirements.txt`) and times `migra --unsafe A B` on the same databases.
+//! * The comparison is of whole processes, as a user runs them: `neon-migrate diff --from A
+//!   --to B` (the release binary) and `migra --unsafe A B` (migra from PyPI in a virtualenv,
+//!   pins in `benches/migra-requirements.txt`, installed by `benches/migra.sh`). Both are
+//!   spawned by the same measuring wrapper (this binary, `__spawn`): wall time from spawn to
+//!   exit, peak RSS from `getrusage(RUSAGE_CHILDREN)`. They run in [`PAIRS`] interleaved pairs
+//!   (after a warm-up pair), the order alternating; the ratio is taken per pair and reported
+//!   as its median with the interquartile range.
+//! * A breakdown in process (a child of its own per run): one database's catalog read
+//!   (connect + introspect A) against the engine (connect + introspect A and B in parallel +
+//!   plan).
+//! * `NEON_MIGRATE_SCHEMA_BENCH_TABLES=10000` measures 10,000 tables (its own pair of
+//!   databases); `scripts/bench` saves the output under `benches/results/`.
 //!
-//! Targets (issue 5): ≤ 1.0 s wall and ≤ 60 MB peak, and at least 10× faster than migra.
+//! Targets (issues 5 and 17): ≤ 1.0 s wall and ≤ 60 MB peak at 2,000 tables, ≥ 10× faster than
+//! migra, and the engine ≤ 1.5× one catalog read.
 //!
 //! The embedded cluster lives in a bench-only folder (`/var/tmp/neon-migrate-bench-schema`, or
 //! `$NEON_MIGRATE_SCHEMA_BENCH_DIR`) and is stopped at the end, also after an error. The two
@@ -40,10 +47,11 @@ const DB_B: &str = "nmschema_bench_b";
 /// Stored as the databases' comment; bump it whenever the generator or [`CHANGES`] change.
 const GENERATOR: &str = "neon-migrate schema_diff bench v1";
 const DEFAULT_DIR: &str = "/var/tmp/neon-migrate-bench-schema";
-/// Measured runs of the engine (after one warm-up run) and of migra.
-const RUNS: usize = 9;
-const MIGRA_RUNS: usize = 3;
+/// Measured pairs (neon-migrate, migra) after one warm-up pair; `NEON_MIGRATE_SCHEMA_BENCH_PAIRS`.
+const PAIRS: usize = 7;
 const TARGET_WALL_S: f64 = 1.0;
+/// The engine (both catalogs read in parallel, then the plan) against one catalog read.
+const TARGET_CATALOG_RATIO: f64 = 1.5;
 const TARGET_PEAK_MB: f64 = 60.0;
 const TARGET_RATIO: f64 = 10.0;
 /// Tables created per statement batch (one implicit transaction: the lock table is finite).
@@ -68,9 +76,24 @@ const CHANGES: &[&str] = &[
 ];
 
 fn main() -> ExitCode {
-    // The measured part, in a child process of its own.
+    // The measuring wrapper around a whole process.
+    if std::env::args().nth(1).as_deref() == Some("__spawn") {
+        let argv: Vec<String> = std::env::args().skip(2).collect();
+        return match spawn_and_measure(&argv) {
+            Ok(v) => {
+                println!("{v}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // The in-process breakdown, in a child process of its own.
     if std::env::args().nth(1).as_deref() == Some("__measure") {
-        return match measure() {
+        let mode = std::env::args().nth(2).unwrap_or_default();
+        return match measure(&mode) {
             Ok(v) => {
                 println!("{v}");
                 ExitCode::SUCCESS
@@ -122,66 +145,270 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn run(c: &Cluster) -> Result<()> {
+    let tables = tables();
+    let pairs = pairs()?;
+    let (db_a, db_b) = databases(tables);
     println!(
-        "schema_diff: PostgreSQL {} at 127.0.0.1:{} ({})",
+        "schema_diff: PostgreSQL {} at 127.0.0.1:{} ({}), {tables} tables, {pairs} interleaved pairs",
         c.major,
         c.port,
         c.dir.display()
     );
-    runtime()?.block_on(prepare(c))?;
+    println!("load average at start: {}", loadavg());
+    runtime()?.block_on(prepare(c, tables))?;
+    let migra_bin = install_migra()?;
+    let work = tempfile::tempdir().context("temp dir for the diff runs")?;
 
-    // The engine: one warm-up run, then the measured ones.
-    let mut walls = Vec::new();
-    let mut peaks = Vec::new();
-    let mut last = Value::Null;
-    for i in 0..=RUNS {
-        let v = child(c)?;
-        if i > 0 {
-            walls.push(v["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0);
-            peaks.push(v["peak_kb"].as_f64().unwrap_or(f64::NAN) / 1024.0);
-        }
-        last = v;
-    }
+    // In-process breakdown: one catalog read alone, and the engine (both read in parallel +
+    // plan), each in a fresh child process after a warm-up; reports the plan too.
+    let catalog: Vec<Value> = (0..=3)
+        .map(|_| child(c, tables, "catalog"))
+        .collect::<Result<_>>()?;
+    let engine: Vec<Value> = (0..=3)
+        .map(|_| child(c, tables, "engine"))
+        .collect::<Result<_>>()?;
+    let last = engine.last().cloned().unwrap_or(Value::Null);
     println!("\nplan A → B ({} statements):", last["statements"]);
     for s in last["first_lines"].as_array().into_iter().flatten() {
         println!("  {}", s.as_str().unwrap_or(""));
     }
-    let wall = median(&walls);
-    let peak = peaks.iter().cloned().fold(f64::NAN, f64::max);
+    let ms_of = |v: &[Value], k: &str| -> Vec<f64> {
+        v.iter()
+            .skip(1)
+            .map(|x| x[k].as_f64().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let catalog_ms = median(&ms_of(&catalog, "wall_ms"));
+    let engine_ms = median(&ms_of(&engine, "wall_ms"));
+    let catalog_ratio = engine_ms / catalog_ms;
     println!(
-        "\nneon-migrate schema engine: connect + introspect A and B (in parallel) + diff + plan, {TABLES} tables"
+        "\nin process (3 runs after a warm-up, medians): one catalog read (connect + introspect A) {catalog_ms:.0} ms; \
+         engine (connect + introspect A and B in parallel + plan) {engine_ms:.0} ms \
+         (introspect {:.0} ms, plan {:.0} ms)",
+        median(&ms_of(&engine, "introspect_ms")),
+        median(&ms_of(&engine, "plan_ms")),
     );
     println!(
-        "  wall   median {:.3} s [{:.3}–{:.3}] over {} runs (introspect {:.0} ms, plan {:.0} ms in the last)   target ≤ {TARGET_WALL_S:.1} s: {}",
-        wall,
-        min(&walls),
-        max(&walls),
-        walls.len(),
-        last["introspect_ms"].as_f64().unwrap_or(f64::NAN),
-        last["plan_ms"].as_f64().unwrap_or(f64::NAN),
-        verdict(wall <= TARGET_WALL_S)
-    );
-    println!(
-        "  memory peak {peak:.1} MB (VmHWM of the measuring process, highest of the runs)   target ≤ {TARGET_PEAK_MB:.0} MB: {}",
-        verdict(peak <= TARGET_PEAK_MB)
+        "  engine / one catalog read = {catalog_ratio:.2}×   target ≤ {TARGET_CATALOG_RATIO:.1}×: {}",
+        verdict(catalog_ratio <= TARGET_CATALOG_RATIO)
     );
 
-    // migra on the same pair.
-    let migra = migra(c)?;
-    let m = median(&migra);
-    let ratio = m / wall;
-    println!("\nmigra --unsafe A B (migra 3.0.1663481299 in a virtualenv from PyPI)");
+    // Whole processes, interleaved: `neon-migrate diff` and `migra --unsafe`, each spawned
+    // by the same measuring wrapper (wall time from spawn to exit, peak RSS of the process).
+    let ours = vec![
+        env!("CARGO_BIN_EXE_neon-migrate").to_owned(),
+        "diff".into(),
+        "--from".into(),
+        c.url(&db_a),
+        "--to".into(),
+        c.url(&db_b),
+    ];
+    let migra_url = |db: &str| format!("postgresql+psycopg2://postgres@127.0.0.1:{}/{db}", c.port);
+    let theirs = vec![
+        migra_bin.display().to_string(),
+        "--unsafe".into(),
+        migra_url(&db_a),
+        migra_url(&db_b),
+    ];
+    let mut ours_s = Vec::new();
+    let mut theirs_s = Vec::new();
+    let mut ours_mb: f64 = 0.0;
+    let mut theirs_mb: f64 = 0.0;
+    let mut ratios = Vec::new();
+    println!("\nwhole processes, interleaved (pair 0 is a warm-up and not counted):");
+    for pair in 0..=pairs {
+        // Alternate which goes first, so drift and caches favour neither.
+        let first_ours = pair % 2 == 0;
+        let run_one = |ours_turn: bool| -> Result<Timed> {
+            if ours_turn {
+                timed(&ours, work.path(), &[("PGPASSWORD", c.password())], &[0])
+            } else {
+                // migra exits 2 when it found differences (expected here), 0 when none.
+                timed(&theirs, work.path(), &[("PGPASSWORD", c.password())], &[2])
+            }
+        };
+        let (a, b) = if first_ours {
+            let a = run_one(true)?;
+            (a, run_one(false)?)
+        } else {
+            let b = run_one(false)?;
+            (run_one(true)?, b)
+        };
+        if a.statements == 0 || b.statements == 0 {
+            bail!(
+                "pair {pair}: a side printed no statements (neon-migrate {}, migra {})",
+                a.statements,
+                b.statements
+            );
+        }
+        let ratio = b.secs / a.secs;
+        println!(
+            "  pair {pair:>2}: neon-migrate {:.3} s ({} lines ending in `;`, {:.1} MB)   migra {:.3} s ({} lines ending in `;`, {:.1} MB)   ratio {ratio:.1}×",
+            a.secs, a.statements, a.peak_mb, b.secs, b.statements, b.peak_mb
+        );
+        if pair > 0 {
+            ours_s.push(a.secs);
+            theirs_s.push(b.secs);
+            ours_mb = ours_mb.max(a.peak_mb);
+            theirs_mb = theirs_mb.max(b.peak_mb);
+            ratios.push(ratio);
+        }
+    }
+    let wall = median(&ours_s);
+    let (q1, q3) = quartiles(&ratios);
+    let ratio = median(&ratios);
     println!(
-        "  wall   median {m:.3} s [{:.3}–{:.3}] over {} runs",
-        min(&migra),
-        max(&migra),
-        migra.len()
+        "\nneon-migrate diff (whole process): median {wall:.3} s [{:.3}–{:.3}] over {} runs   target ≤ {TARGET_WALL_S:.1} s: {}",
+        min(&ours_s),
+        max(&ours_s),
+        ours_s.len(),
+        sized(tables, wall <= TARGET_WALL_S)
     );
     println!(
-        "\nratio: migra / neon-migrate = {ratio:.1}×   target ≥ {TARGET_RATIO:.0}×: {}",
+        "  memory peak {ours_mb:.1} MB (max RSS of the process, highest of the runs)   target ≤ {TARGET_PEAK_MB:.0} MB: {}",
+        sized(tables, ours_mb <= TARGET_PEAK_MB)
+    );
+    println!(
+        "migra --unsafe (whole process, migra 3.0.1663481299 from PyPI): median {:.3} s [{:.3}–{:.3}] over {} runs, peak {theirs_mb:.1} MB",
+        median(&theirs_s),
+        min(&theirs_s),
+        max(&theirs_s),
+        theirs_s.len()
+    );
+    println!(
+        "ratio migra / neon-migrate per pair: median {ratio:.1}× (IQR {q1:.1}–{q3:.1}×, min {:.1}×) over {} pairs   target ≥ {TARGET_RATIO:.0}×: {}",
+        min(&ratios),
+        ratios.len(),
         verdict(ratio >= TARGET_RATIO)
     );
+    println!("load average at end: {}", loadavg());
     Ok(())
+}
+
+/// One whole-process run, as the measuring wrapper reported it.
+struct Timed {
+    secs: f64,
+    peak_mb: f64,
+    statements: usize,
+}
+
+/// Runs `argv` under the measuring wrapper (this binary, `__spawn`): wall time from spawn to
+/// exit and the child's peak RSS (`getrusage(RUSAGE_CHILDREN)` of the wrapper, which has no
+/// other child). The wrapper's own start-up is outside the measured interval.
+fn timed(argv: &[String], cwd: &Path, env: &[(&str, &str)], ok_codes: &[i32]) -> Result<Timed> {
+    let exe = std::env::current_exe().context("find the bench binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("__spawn").args(argv).current_dir(cwd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().context("run the measuring wrapper")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or("");
+    let v: Value = serde_json::from_str(last).with_context(|| {
+        format!(
+            "the wrapper reported nothing readable for {}: {}",
+            argv[0],
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let code = v["code"].as_i64().unwrap_or(-1) as i32;
+    if !ok_codes.contains(&code) {
+        bail!(
+            "{} exited with {code} (expected {ok_codes:?}): {}",
+            argv[0],
+            v["stderr"].as_str().unwrap_or("")
+        );
+    }
+    Ok(Timed {
+        secs: v["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+        peak_mb: v["peak_kb"].as_f64().unwrap_or(f64::NAN) / 1024.0,
+        statements: v["statements"].as_u64().unwrap_or(0) as usize,
+    })
+}
+
+/// The wrapper: spawn, wait, report wall time, exit code, peak RSS and the number of SQL
+/// statements (lines ending in `;`) the child printed.
+fn spawn_and_measure(argv: &[String]) -> Result<Value> {
+    let t = Instant::now();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .output()
+        .with_context(|| format!("spawn {}", argv[0]))?;
+    let wall = t.elapsed();
+    // SAFETY: getrusage writes into the zeroed struct we own; RUSAGE_CHILDREN covers the one
+    // child this process waited for.
+    let peak_kb = unsafe {
+        let mut r: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut r) != 0 {
+            bail!("getrusage failed");
+        }
+        r.ru_maxrss
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Ok(json!({
+        "wall_ms": wall.as_secs_f64() * 1000.0,
+        "code": out.status.code().unwrap_or(-1),
+        "peak_kb": peak_kb,
+        "statements": stdout.lines().filter(|l| l.trim_end().ends_with(';')).count(),
+        "stderr": stderr.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"),
+    }))
+}
+
+fn quartiles(v: &[f64]) -> (f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let q = |f: f64| s[((s.len() - 1) as f64 * f).round() as usize];
+    (q(0.25), q(0.75))
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn tables() -> usize {
+    std::env::var("NEON_MIGRATE_SCHEMA_BENCH_TABLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1200)
+        .unwrap_or(TABLES)
+}
+
+fn pairs() -> Result<usize> {
+    match std::env::var("NEON_MIGRATE_SCHEMA_BENCH_PAIRS") {
+        Ok(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 3)
+            .with_context(|| {
+                format!("NEON_MIGRATE_SCHEMA_BENCH_PAIRS must be an integer ≥ 3, got `{v}`")
+            }),
+        Err(_) => Ok(PAIRS),
+    }
+}
+
+/// The pair's database names: one pair per table count, so both sizes stay built.
+fn databases(tables: usize) -> (String, String) {
+    if tables == TABLES {
+        (DB_A.to_owned(), DB_B.to_owned())
+    } else {
+        (format!("{DB_A}_{tables}"), format!("{DB_B}_{tables}"))
+    }
+}
+
+/// The wall and memory targets are set for [`TABLES`] tables; other sizes are shown only.
+fn sized(tables: usize, met: bool) -> &'static str {
+    if tables == TABLES {
+        verdict(met)
+    } else {
+        "set for 2,000 tables, not judged at this size"
+    }
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -217,22 +444,24 @@ async fn connect(c: &Cluster, db: &str) -> Result<Client> {
 }
 
 /// Builds A and B unless the cluster already holds this generator's version of them.
-async fn prepare(c: &Cluster) -> Result<()> {
+async fn prepare(c: &Cluster, tables: usize) -> Result<()> {
+    let (db_a, db_b) = databases(tables);
+    let (db_a, db_b) = (db_a.as_str(), db_b.as_str());
     let admin = connect(c, "postgres").await?;
     let fresh = std::env::var("NEON_MIGRATE_SCHEMA_BENCH_FRESH").is_ok_and(|v| v == "1");
     let marked = admin
         .query(
             "SELECT count(*) FROM pg_database d WHERE d.datname = ANY($1) \
              AND shobj_description(d.oid, 'pg_database') = $2",
-            &[&vec![DB_A, DB_B], &GENERATOR],
+            &[&vec![db_a, db_b], &GENERATOR],
         )
         .await?[0]
         .get::<_, i64>(0);
     if marked == 2 && !fresh {
-        println!("schema_diff: reusing {DB_A} and {DB_B} (NEON_MIGRATE_SCHEMA_BENCH_FRESH=1 rebuilds them)");
+        println!("schema_diff: reusing {db_a} and {db_b} (NEON_MIGRATE_SCHEMA_BENCH_FRESH=1 rebuilds them)");
         return Ok(());
     }
-    for db in [DB_B, DB_A] {
+    for db in [db_b, db_a] {
         admin
             .batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -244,12 +473,12 @@ async fn prepare(c: &Cluster) -> Result<()> {
     admin
         .batch_execute(&format!(
             "CREATE DATABASE {} TEMPLATE template0",
-            ident(DB_A)
+            ident(db_a)
         ))
         .await?;
     {
-        let a = connect(c, DB_A).await?;
-        for chunk in (0..TABLES).collect::<Vec<_>>().chunks(CHUNK) {
+        let a = connect(c, db_a).await?;
+        for chunk in (0..tables).collect::<Vec<_>>().chunks(CHUNK) {
             let sql: String = chunk.iter().map(|&i| table_sql(i)).collect();
             a.batch_execute(&sql)
                 .await
@@ -264,19 +493,19 @@ async fn prepare(c: &Cluster) -> Result<()> {
     admin
         .batch_execute(&format!(
             "CREATE DATABASE {} TEMPLATE {}{strategy}",
-            ident(DB_B),
-            ident(DB_A)
+            ident(db_b),
+            ident(db_a)
         ))
         .await?;
     {
-        let b = connect(c, DB_B).await?;
+        let b = connect(c, db_b).await?;
         for change in CHANGES {
             b.batch_execute(change)
                 .await
                 .with_context(|| format!("apply to B: {change}"))?;
         }
     }
-    for db in [DB_A, DB_B] {
+    for db in [db_a, db_b] {
         admin
             .batch_execute(&format!(
                 "COMMENT ON DATABASE {} IS {}",
@@ -286,7 +515,7 @@ async fn prepare(c: &Cluster) -> Result<()> {
             .await?;
     }
     println!(
-        "schema_diff: built {DB_A} ({TABLES} tables) and {DB_B} (+{} changes) in {:.1} s",
+        "schema_diff: built {db_a} ({tables} tables) and {db_b} (+{} changes) in {:.1} s",
         CHANGES.len(),
         t.elapsed().as_secs_f64()
     );
@@ -319,13 +548,16 @@ CREATE INDEX {t}_prev_created_idx ON {t} (prev_id, created_at);
     )
 }
 
-/// Runs the measured part in a child process; returns what it reported.
-fn child(c: &Cluster) -> Result<Value> {
+/// Runs the in-process breakdown (`catalog` or `engine`) in a child process of its own.
+fn child(c: &Cluster, tables: usize, mode: &str) -> Result<Value> {
+    let (db_a, db_b) = databases(tables);
     let exe = std::env::current_exe().context("find the bench binary")?;
     let out = Command::new(exe)
         .arg("__measure")
-        .env("NM_SCHEMA_BENCH_URL_A", c.url(DB_A))
-        .env("NM_SCHEMA_BENCH_URL_B", c.url(DB_B))
+        .arg(mode)
+        .env("NM_SCHEMA_BENCH_URL_A", c.url(&db_a))
+        .env("NM_SCHEMA_BENCH_URL_B", c.url(&db_b))
+        .env("NM_SCHEMA_BENCH_TABLES", tables.to_string())
         .output()
         .context("run the measuring child")?;
     if !out.status.success() {
@@ -337,21 +569,41 @@ fn child(c: &Cluster) -> Result<Value> {
     serde_json::from_slice(&out.stdout).context("read the child's report")
 }
 
-/// The child: connect, introspect both sides in parallel, plan. Reports times and peak memory.
-fn measure() -> Result<Value> {
+/// The child: `catalog` connects to A and reads its catalog; `engine` connects to both, reads
+/// both in parallel and plans. Reports times.
+fn measure(mode: &str) -> Result<Value> {
     let url = |k: &str| -> Result<Secret<String>> {
         Ok(Secret::new(
             std::env::var(k).with_context(|| format!("{k} is not set"))?,
         ))
     };
+    let tables: usize = std::env::var("NM_SCHEMA_BENCH_TABLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .context("NM_SCHEMA_BENCH_TABLES")?;
     let (ua, ub) = (url("NM_SCHEMA_BENCH_URL_A")?, url("NM_SCHEMA_BENCH_URL_B")?);
     let rt = runtime()?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let ex = schema::default_excluded();
     let t0 = Instant::now();
+    if mode == "catalog" {
+        let a = rt.block_on(async {
+            let ca = pg::connect(&ua)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            schema::introspect(&ca, &ex)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))
+        })?;
+        if a.tables.len() != tables {
+            bail!("introspected {} tables, expected {tables}", a.tables.len());
+        }
+        return Ok(json!({ "wall_ms": ms(t0.elapsed()) }));
+    }
     let (a, b, connected, introspected) = rt.block_on(async {
         let (ca, cb) = tokio::try_join!(pg::connect(&ua), pg::connect(&ub))
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         let connected = t0.elapsed();
-        let ex = schema::default_excluded();
         let (a, b) = tokio::try_join!(schema::introspect(&ca, &ex), schema::introspect(&cb, &ex))
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         Ok::<_, anyhow::Error>((a, b, connected, t0.elapsed() - connected))
@@ -360,28 +612,26 @@ fn measure() -> Result<Value> {
     let plan = schema::plan(&a, &b, &PlanOptions::default());
     let planned = t1.elapsed();
     let wall = t0.elapsed();
-    let peak = peak_kb()?;
     if !plan.unsupported.is_empty() {
         bail!(
             "the plan reports unsupported changes: {:?}",
             plan.unsupported
         );
     }
-    if a.tables.len() != TABLES || b.tables.len() != TABLES + 1 {
+    if a.tables.len() != tables || b.tables.len() != tables + 1 {
         bail!(
-            "introspected {} and {} tables, expected {TABLES} and {}",
+            "introspected {} and {} tables, expected {tables} and {}",
             a.tables.len(),
             b.tables.len(),
-            TABLES + 1
+            tables + 1
         );
     }
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Ok(json!({
         "wall_ms": ms(wall),
         "connect_ms": ms(connected),
         "introspect_ms": ms(introspected),
         "plan_ms": ms(planned),
-        "peak_kb": peak,
+        "peak_kb": peak_kb()?,
         "statements": plan.statements.len(),
         "first_lines": plan
             .statements
@@ -401,40 +651,26 @@ fn peak_kb() -> Result<u64> {
         .context("no VmHWM in /proc/self/status")
 }
 
-/// Times migra on the same pair through `benches/migra.sh`; returns the seconds of each run.
-fn migra(c: &Cluster) -> Result<Vec<f64>> {
+/// Installs migra through `benches/migra.sh` (a virtualenv from PyPI, reused); returns the
+/// path of its executable.
+fn install_migra() -> Result<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/migra.sh");
-    let url = |db: &str| format!("postgresql+psycopg2://postgres@127.0.0.1:{}/{db}", c.port);
     let out = Command::new("bash")
         .arg(&script)
-        .arg(MIGRA_RUNS.to_string())
-        .env("MIGRA_FROM", url(DB_A))
-        .env("MIGRA_TO", url(DB_B))
-        .env("PGPASSWORD", c.password())
+        .arg("--install")
         .stderr(std::process::Stdio::inherit())
         .output()
         .with_context(|| format!("run {}", script.display()))?;
     if !out.status.success() {
         bail!("{} failed", script.display());
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut secs = Vec::new();
-    for line in text.lines() {
-        let mut w = line.split_whitespace();
-        if w.next() == Some("run") {
-            let s: f64 = w
-                .next()
-                .and_then(|s| s.parse().ok())
-                .context("migra time")?;
-            let n: usize = w.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            if n == 0 {
-                bail!("migra printed no statements for A → B");
-            }
-            secs.push(s);
-        }
+    let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if !bin.is_file() {
+        bail!(
+            "{} named no migra executable ({})",
+            script.display(),
+            bin.display()
+        );
     }
-    if secs.is_empty() {
-        bail!("{} reported no runs:\n{text}", script.display());
-    }
-    Ok(secs)
+    Ok(bin)
 }
