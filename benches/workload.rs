@@ -54,7 +54,6 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    machine();
     let c = match cluster::ensure(Some(&dir)) {
         Ok(c) => c,
         Err(e) => {
@@ -72,19 +71,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn machine() {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
-        .unwrap_or_else(|| "?".into());
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(0);
-    println!("date: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"));
-    println!("machine: nproc {cores}, {cpu}; load average {}", load.trim());
-    println!("command: cargo bench --bench workload");
 }
 
 async fn sql(c: &Cluster, db: &str, text: &str) -> Result<()> {

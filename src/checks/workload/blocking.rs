@@ -237,7 +237,7 @@ async fn own_session(url: &Secret<String>, app: &str) -> Result<(Client, i32), W
 }
 
 /// What the long transaction did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LongTxReport {
     pub tables: Vec<String>,
     /// How long it stayed open, in ms.

@@ -435,3 +435,67 @@ impl Rehearsal {
         Ok(report::build(&self.plan, recorded, seen, long))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> Result<WorkloadConfig, Vec<ConfigProblem>> {
+        let raw: RawWorkloadConfig = toml::from_str(toml).expect("toml");
+        WorkloadConfig::from_raw(&raw)
+    }
+
+    #[test]
+    fn defaults_are_sensible() {
+        let c = parse("").unwrap();
+        assert!(!c.enabled);
+        assert_eq!(c.max_blocked, Duration::from_secs(1));
+        assert_eq!(c.max_p99_ratio, 3.0);
+        assert_eq!(c.max_errors, 0);
+        assert_eq!(c.baseline, Duration::from_secs(2));
+        assert_eq!(c.pool_size(100.0), 9);
+        assert_eq!(c.pool_size(50_000.0), 32);
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_its_key() {
+        let e = parse(
+            r#"
+long-transaction = "3"
+max-p99-ratio = 0.5
+rate = "fast"
+[[query]]
+name = "q"
+sql = "SELECT * FROM t WHERE id = $1"
+rate = "200"
+[[query]]
+name = "q"
+sql = "SELECT 1"
+rate = "10/s"
+"#,
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = e.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "checks.workload.long-transaction",
+                "checks.workload.max-p99-ratio",
+                "checks.workload.rate",
+                "checks.workload.query[0].params",
+                "checks.workload.query[0].rate",
+                "checks.workload.query[1].name",
+            ]
+        );
+        assert!(e.iter().all(|p| !p.help.is_empty()));
+    }
+
+    #[test]
+    fn rates_read_like_the_docs() {
+        assert_eq!(parse_rate("200/s").unwrap(), 200.0);
+        assert_eq!(parse_rate("30/min").unwrap(), 0.5);
+        assert!(parse_rate("200").is_err());
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("5/fortnight").is_err());
+    }
+}

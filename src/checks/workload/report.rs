@@ -148,7 +148,7 @@ fn stats(samples: &[&Sample]) -> Stats {
         }
         h.saturating_record(s.latency_us.max(1));
     }
-    if h.is_empty() {
+    if h.len() == 0 {
         return Stats {
             count: samples.len() as u64,
             errors,

@@ -123,9 +123,7 @@ pub fn max_param(sql: &str) -> usize {
 
 /// Finds the queries to replay.
 pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, WorkloadError> {
-    let client = pg::connect_observer(target.url)
-        .await
-        .map_err(WorkloadError::Connect)?;
+    let (client, _pid) = session(target.url).await?;
     let named = target.pending_sql.map(touched_tables).unwrap_or_default();
     let touched = resolve_tables(&client, &named).await?;
     let mut notes = Vec::new();
@@ -188,6 +186,34 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
         tables,
         notes,
     })
+}
+
+/// Our pid, left out by the lock sampler until dropped.
+struct OwnPid(i32);
+
+impl Drop for OwnPid {
+    fn drop(&mut self) {
+        pg::forget_own_pid(self.0);
+    }
+}
+
+/// A short-lived session of ours on `url`: its statistics flushed at once (the witness must
+/// not count it as one of the tool's sessions when it ends later), its pid registered.
+async fn session(url: &crate::secret::Secret<String>) -> Result<(Client, OwnPid), WorkloadError> {
+    let client = pg::connect_observer(url)
+        .await
+        .map_err(WorkloadError::Connect)?;
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(|e| WorkloadError::db("cannot read the test Neon database branch", &e))?
+        .get(0);
+    pg::note_own_pid(pid);
+    client
+        .batch_execute(pg::FLUSH_OWN_STATS)
+        .await
+        .map_err(|e| WorkloadError::db("cannot read the test Neon database branch", &e))?;
+    Ok((client, OwnPid(pid)))
 }
 
 /// Rows of a simple query, every value as text.
@@ -307,7 +333,7 @@ async fn statements(
     via: &crate::secret::Secret<String>,
     database: Option<&str>,
 ) -> Result<Vec<(String, i64)>, Unusable> {
-    let client = pg::connect_observer(via).await.map_err(|e| e.message)?;
+    let (client, _pid) = session(via).await.map_err(|e| e.to_string())?;
     let schema = client
         .query_opt(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
