@@ -565,9 +565,11 @@ async fn primary_key_queries(
         let pred = pred.join(" AND ");
         let params = Params::Rows(Arc::new(rows));
         let bare = t.name.strip_prefix("public.").unwrap_or(&t.name);
+        // The whole row, as applications read it: a migration that changes the row type
+        // (a new column) makes prepared statements plan again.
         out.push(Query {
             name: format!("read {bare}"),
-            sql: format!("SELECT {cols} FROM {} WHERE {pred}", t.name),
+            sql: format!("SELECT * FROM {} WHERE {pred}", t.name),
             write: false,
             rate: (share * 0.75).max(1.0),
             params: params.clone(),
