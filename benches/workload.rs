@@ -57,7 +57,11 @@ fn main() -> ExitCode {
     let c = match cluster::ensure(Some(&dir)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: cannot start the bench cluster in {}: {}", dir.display(), e.message);
+            eprintln!(
+                "error: cannot start the bench cluster in {}: {}",
+                dir.display(),
+                e.message
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -74,20 +78,33 @@ fn main() -> ExitCode {
 }
 
 async fn sql(c: &Cluster, db: &str, text: &str) -> Result<()> {
-    let client = pg::connect(&Secret::new(c.url(db))).await.map_err(|e| anyhow::anyhow!(e.message))?;
-    client.batch_execute(text).await.map_err(|e| anyhow::anyhow!(pg::describe(&e)))?;
+    let client = pg::connect(&Secret::new(c.url(db)))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    client
+        .batch_execute(text)
+        .await
+        .map_err(|e| anyhow::anyhow!(pg::describe(&e)))?;
     Ok(())
 }
 
 async fn drop_all(c: &Cluster) -> Result<()> {
-    let client = pg::connect(&Secret::new(c.url("postgres"))).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let client = pg::connect(&Secret::new(c.url("postgres")))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     let rows = client
-        .query("SELECT datname FROM pg_database WHERE datname LIKE $1", &[&format!("{PREFIX}%")])
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            &[&format!("{PREFIX}%")],
+        )
         .await?;
     for r in rows {
         let name: String = r.get(0);
         let _ = client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&name)))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                ident(&name)
+            ))
             .await;
     }
     Ok(())
@@ -116,15 +133,28 @@ async fn run(c: &Cluster) -> Result<()> {
     );
     println!(
         "target ≥ 2000 queries/s: {}",
-        if t.answered_per_s >= 2000.0 { "met" } else { "MISSED" }
+        if t.answered_per_s >= 2000.0 {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
 
     println!("\n## 2. agreement with pgbench --rate ({COMPARE_RATE}/s, {CONNECTIONS} connections, {SECONDS} s, prepared)");
     let ours = generate(&url, COMPARE_RATE, CONNECTIONS).await?;
     let theirs = pgbench(c, COMPARE_RATE, CONNECTIONS)?;
-    println!("{:<10} {:>10} {:>10} {:>10} {:>10}", "", "p50 ms", "p95 ms", "p99 ms", "requests");
-    println!("{:<10} {:>10.3} {:>10.3} {:>10.3} {:>10}", "pgbench", theirs.p50, theirs.p95, theirs.p99, theirs.requests);
-    println!("{:<10} {:>10.3} {:>10.3} {:>10.3} {:>10}", "neon-migrate", ours.p50, ours.p95, ours.p99, ours.requests);
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>10}",
+        "", "p50 ms", "p95 ms", "p99 ms", "requests"
+    );
+    println!(
+        "{:<10} {:>10.3} {:>10.3} {:>10.3} {:>10}",
+        "pgbench", theirs.p50, theirs.p95, theirs.p99, theirs.requests
+    );
+    println!(
+        "{:<10} {:>10.3} {:>10.3} {:>10.3} {:>10}",
+        "neon-migrate", ours.p50, ours.p95, ours.p99, ours.requests
+    );
     let pct = |a: f64, b: f64| if b > 0.0 { (a - b) / b * 100.0 } else { 0.0 };
     println!(
         "difference vs pgbench: p50 {:+.1} %, p95 {:+.1} %, p99 {:+.1} %",
@@ -158,9 +188,14 @@ fn pct_of(sorted: &[f64], q: f64) -> f64 {
 
 /// The generator alone on `QUERY` at `rate` for `SECONDS`.
 async fn generate(url: &Secret<String>, rate: f64, conns: usize) -> Result<Measured> {
-    let client = pg::connect(url).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let client = pg::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     let ids: Vec<Vec<Option<String>>> = client
-        .query("SELECT id::text FROM accounts ORDER BY random() LIMIT 10000", &[])
+        .query(
+            "SELECT id::text FROM accounts ORDER BY random() LIMIT 10000",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| vec![Some(r.get::<_, String>(0))])
@@ -184,7 +219,10 @@ async fn generate(url: &Secret<String>, rate: f64, conns: usize) -> Result<Measu
     running.mark_migration_start();
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
     let end = Instant::now();
-    let rec = running.finish(end).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let rec = running
+        .finish(end)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
     let measured: Vec<_> = rec
         .samples
         .iter()
@@ -227,7 +265,14 @@ fn pgbench(c: &Cluster, rate: f64, conns: usize) -> Result<Measured> {
     let out = Command::new(&bin)
         .current_dir(work.path())
         .env("PGPASSWORD", c.password())
-        .args(["-h", "127.0.0.1", "-p", &c.port.to_string(), "-U", cluster::SUPERUSER])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &c.port.to_string(),
+            "-U",
+            cluster::SUPERUSER,
+        ])
         .args(["-n", "-M", "prepared", "-c", &conns.to_string(), "-j", "2"])
         .args(["-R", &format!("{rate}"), "-T", &(SECONDS + 1).to_string()])
         .args(["-l", "--log-prefix", "pgb", "-f"])
@@ -241,12 +286,19 @@ fn pgbench(c: &Cluster, rate: f64, conns: usize) -> Result<Measured> {
     let mut rows: Vec<(f64, f64)> = Vec::new();
     for f in std::fs::read_dir(work.path())? {
         let p = f?.path();
-        if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("pgb")) {
+        if p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("pgb"))
+        {
             rows.extend(parse_log(&p)?);
         }
     }
     let start = rows.iter().map(|r| r.0).fold(f64::MAX, f64::min);
-    let mut lat: Vec<f64> = rows.iter().filter(|r| r.0 >= start + 1.0).map(|r| r.1).collect();
+    let mut lat: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.0 >= start + 1.0)
+        .map(|r| r.1)
+        .collect();
     lat.sort_by(f64::total_cmp);
     Ok(Measured {
         answered_per_s: lat.len() as f64 / SECONDS as f64,
@@ -268,7 +320,11 @@ fn parse_log(p: &Path) -> Result<Vec<(f64, f64)>> {
         if f.len() < 6 {
             continue;
         }
-        let (Ok(us), Ok(s), Ok(sus)) = (f[2].parse::<f64>(), f[4].parse::<f64>(), f[5].parse::<f64>()) else {
+        let (Ok(us), Ok(s), Ok(sus)) = (
+            f[2].parse::<f64>(),
+            f[4].parse::<f64>(),
+            f[5].parse::<f64>(),
+        ) else {
             continue;
         };
         out.push((s + sus / 1e6, us / 1000.0));
@@ -295,17 +351,33 @@ async fn overhead(c: &Cluster) -> Result<()> {
     };
     for round in 0..OVERHEAD_ROUNDS * 2 {
         let db = format!("{PREFIX}copy_{round}");
-        sql(c, "postgres", &format!("CREATE DATABASE {db} TEMPLATE {MAIN_DB}")).await?;
+        sql(
+            c,
+            "postgres",
+            &format!("CREATE DATABASE {db} TEMPLATE {MAIN_DB}"),
+        )
+        .await?;
         let url = Secret::new(c.url(&db));
         let with_load = round % 2 == 1;
         let stage = Instant::now();
         let rehearsal = if with_load {
-            let target = Target { url: &url, parent_url: None, parent_database: None, pending_sql: None };
-            Some(Rehearsal::start(&cfg, &target).await.map_err(|e| anyhow::anyhow!(e.to_string()))?)
+            let target = Target {
+                url: &url,
+                parent_url: None,
+                parent_database: None,
+                pending_sql: None,
+            };
+            Some(
+                Rehearsal::start(&cfg, &target)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.to_string()))?,
+            )
         } else {
             None
         };
-        let client = pg::connect(&url).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let client = pg::connect(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
         let t = Instant::now();
         client
             .batch_execute("ALTER TABLE accounts ALTER COLUMN n TYPE bigint")
@@ -314,7 +386,10 @@ async fn overhead(c: &Cluster) -> Result<()> {
         let took = t.elapsed().as_secs_f64() * 1000.0;
         drop(client);
         if let Some(r) = rehearsal {
-            let report = r.finish().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            let report = r
+                .finish()
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?;
             loaded.push(took);
             fixed.push(stage.elapsed().as_secs_f64() * 1000.0 - took);
             let _ = report;

@@ -125,7 +125,10 @@ impl Drop for Db {
     fn drop(&mut self) {
         let _ = rt().block_on(query(
             "postgres",
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg::ident(&self.name)),
+            &format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                pg::ident(&self.name)
+            ),
         ));
     }
 }
@@ -164,7 +167,9 @@ async fn rehearse(db: &Db, cfg: &WorkloadConfig, migration: &[&str], retry: bool
         parent_database: None,
         pending_sql: Some(&pending),
     };
-    let rehearsal = Rehearsal::start(cfg, &target).await.expect("the rehearsal starts");
+    let rehearsal = Rehearsal::start(cfg, &target)
+        .await
+        .expect("the rehearsal starts");
     let sampler = Sampler::start(&db.url, Duration::from_millis(20))
         .await
         .expect("the lock sampler starts");
@@ -178,7 +183,8 @@ async fn rehearse(db: &Db, cfg: &WorkloadConfig, migration: &[&str], retry: bool
                 Err(e)
                     if retry
                         && attempts < 200
-                        && e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+                        && e.code()
+                            == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
                 {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
@@ -216,8 +222,12 @@ fn bigint_rewrite_blocks_reads() {
         &["ALTER TABLE accounts ALTER COLUMN n TYPE bigint"],
         false,
     ));
-    let held = access_exclusive_ms(&run.locks, "public.accounts")
-        .unwrap_or_else(|| panic!("the locks check saw no ACCESS EXCLUSIVE on accounts: {:?}", run.locks));
+    let held = access_exclusive_ms(&run.locks, "public.accounts").unwrap_or_else(|| {
+        panic!(
+            "the locks check saw no ACCESS EXCLUSIVE on accounts: {:?}",
+            run.locks
+        )
+    });
     assert!(run.locks.rewrites.contains("public.accounts"), "a rewrite");
     let longest = run.report.longest.clone().expect("a slowest request");
     let diff = (longest.ms - held as f64).abs();
@@ -228,7 +238,12 @@ fn bigint_rewrite_blocks_reads() {
         longest.ms,
         show(&run)
     );
-    assert_eq!(longest.table.as_deref(), Some("public.accounts"), "{}", show(&run));
+    assert_eq!(
+        longest.table.as_deref(),
+        Some("public.accounts"),
+        "{}",
+        show(&run)
+    );
     assert_eq!(longest.behind, Some(Who::Migration), "{}", show(&run));
     assert_eq!(run.result.status, CheckStatus::Failed, "{}", show(&run));
     let f = run
@@ -237,8 +252,15 @@ fn bigint_rewrite_blocks_reads() {
         .iter()
         .find(|f| f.severity == Severity::Error && f.what.contains("was blocked"))
         .unwrap_or_else(|| panic!("no max-blocked finding: {}", show(&run)));
-    assert!(f.what.contains("the locks check measured ACCESS EXCLUSIVE"), "{}", f.what);
-    assert!(f.fix.as_deref().unwrap_or("").contains("online form"), "{f:?}");
+    assert!(
+        f.what.contains("the locks check measured ACCESS EXCLUSIVE"),
+        "{}",
+        f.what
+    );
+    assert!(
+        f.fix.as_deref().unwrap_or("").contains("online form"),
+        "{f:?}"
+    );
     println!(
         "(a) longest blocked read {} ms; ACCESS EXCLUSIVE held ~{held} ms",
         longest.ms
@@ -258,20 +280,31 @@ fn add_nullable_column_passes() {
     ));
     assert_eq!(run.report.source, Origin::PrimaryKey);
     let names: Vec<&str> = run.report.queries.iter().map(|q| q.name.as_str()).collect();
-    assert_eq!(names, ["read accounts", "update accounts"], "{}", show(&run));
+    assert_eq!(
+        names,
+        ["read accounts", "update accounts"],
+        "{}",
+        show(&run)
+    );
     assert_eq!(run.result.status, CheckStatus::Passed, "{}", show(&run));
     // `SELECT *` changed its result type: prepared again, not failed.
     assert!(run.report.queries[0].reprepared > 0, "{}", show(&run));
     for q in &run.report.queries {
         assert!(q.baseline.count > 0 && q.during.count > 0, "{}", show(&run));
         assert_eq!(q.during.errors + q.baseline.errors, 0, "{}", show(&run));
-        let limit = q.baseline.p99_ms.max(neon_migrate::checks::workload::P99_FLOOR_MS)
+        let limit = q
+            .baseline
+            .p99_ms
+            .max(neon_migrate::checks::workload::P99_FLOOR_MS)
             * cfg.max_p99_ratio;
         assert!(q.during.p99_ms <= limit, "{}", show(&run));
     }
     // The rolled-back updates changed nothing.
     let rows = rt()
-        .block_on(query(&db.name, "SELECT count(*) FROM accounts WHERE n <> id % 1000"))
+        .block_on(query(
+            &db.name,
+            "SELECT count(*) FROM accounts WHERE n <> id % 1000",
+        ))
         .expect("count");
     assert_eq!(rows[0][0].as_deref(), Some("0"));
 }
@@ -291,10 +324,30 @@ fn long_transaction_lock_queue() {
         "reads queue ≈ 3 s behind the waiting migration: {}",
         show(&run)
     );
-    assert!(longest.behind_was_waiting || longest.behind == Some(Who::LongTransaction), "{}", show(&run));
-    let wait = run.report.queue.migration_waits.iter().map(|w| w.waited_ms).max().unwrap_or(0);
-    assert!(wait >= 2_000, "the migration waited for its lock: {}", show(&run));
-    assert_eq!(run.report.queue.bounded_by_lock_timeout, Some(false), "{}", show(&run));
+    assert!(
+        longest.behind_was_waiting || longest.behind == Some(Who::LongTransaction),
+        "{}",
+        show(&run)
+    );
+    let wait = run
+        .report
+        .queue
+        .migration_waits
+        .iter()
+        .map(|w| w.waited_ms)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        wait >= 2_000,
+        "the migration waited for its lock: {}",
+        show(&run)
+    );
+    assert_eq!(
+        run.report.queue.bounded_by_lock_timeout,
+        Some(false),
+        "{}",
+        show(&run)
+    );
     assert_eq!(run.result.status, CheckStatus::Failed, "{}", show(&run));
     let f = run
         .result
@@ -302,8 +355,14 @@ fn long_transaction_lock_queue() {
         .iter()
         .find(|f| f.severity == Severity::Error && f.what.contains("was blocked"))
         .unwrap_or_else(|| panic!("no max-blocked finding: {}", show(&run)));
-    assert!(f.fix.as_deref().unwrap_or("").contains("lock_timeout"), "{f:?}");
-    println!("(c) without lock_timeout: longest read {} ms, migration waited {wait} ms", longest.ms);
+    assert!(
+        f.fix.as_deref().unwrap_or("").contains("lock_timeout"),
+        "{f:?}"
+    );
+    println!(
+        "(c) without lock_timeout: longest read {} ms, migration waited {wait} ms",
+        longest.ms
+    );
 
     // The same migration with lock_timeout and retries.
     let db = Db::new("workload_c_timeout");
@@ -319,13 +378,24 @@ fn long_transaction_lock_queue() {
         "with lock_timeout = 100ms every read stays well under the long transaction: {}",
         show(&run)
     );
-    assert_eq!(run.report.queue.bounded_by_lock_timeout, Some(true), "{}", show(&run));
-    assert!(
-        !run.result.findings.iter().any(|f| f.what.contains("was blocked")),
+    assert_eq!(
+        run.report.queue.bounded_by_lock_timeout,
+        Some(true),
         "{}",
         show(&run)
     );
-    println!("(c) with lock_timeout and retries: longest read {} ms", longest.ms);
+    assert!(
+        !run.result
+            .findings
+            .iter()
+            .any(|f| f.what.contains("was blocked")),
+        "{}",
+        show(&run)
+    );
+    println!(
+        "(c) with lock_timeout and retries: longest read {} ms",
+        longest.ms
+    );
 }
 
 fn concurrent_index_blocks_no_write() {
@@ -353,7 +423,8 @@ rate = "100/s"
     assert!(q.during.count > 0, "{}", show(&run));
     assert_eq!(q.during.errors, 0, "{}", show(&run));
     assert_eq!(
-        run.report.queue.max_at_once, 0,
+        run.report.queue.max_at_once,
+        0,
         "no write waited for a lock: {}",
         show(&run)
     );
@@ -367,7 +438,10 @@ rate = "100/s"
         show(&run)
     );
     assert!(
-        !run.result.findings.iter().any(|f| f.what.contains("was blocked")),
+        !run.result
+            .findings
+            .iter()
+            .any(|f| f.what.contains("was blocked")),
         "{}",
         show(&run)
     );
@@ -397,7 +471,11 @@ fn pg_stat_statements_source() {
     let base = cluster().dir.parent().expect("cluster folder").to_owned();
     let dir = base.join(format!(
         "{}-pgss",
-        cluster().dir.file_name().and_then(|n| n.to_str()).unwrap_or("nm")
+        cluster()
+            .dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("nm")
     ));
     let c = cluster::ensure(Some(&dir)).expect("start a cluster of the test's own");
     let rt = rt();
@@ -473,7 +551,12 @@ fn pg_stat_statements_source() {
     };
     let plan = rt.block_on(sources::plan(&cfg, &target)).expect("plan");
     let sqls_of = |p: &sources::Plan| p.queries.iter().map(|q| q.sql.clone()).collect::<Vec<_>>();
-    assert_eq!(sqls_of(&via_server), sqls_of(&plan), "{:?}", via_server.notes);
+    assert_eq!(
+        sqls_of(&via_server),
+        sqls_of(&plan),
+        "{:?}",
+        via_server.notes
+    );
     assert_eq!(plan.origin, Origin::PgStatStatements, "{:?}", plan.notes);
     let sqls: Vec<&str> = plan.queries.iter().map(|q| q.sql.as_str()).collect();
     let read = plan
@@ -486,7 +569,10 @@ fn pg_stat_statements_source() {
     };
     assert!(pools[0].len() >= 20, "real ids sampled: {pools:?}");
     assert!(
-        pools[0].iter().flatten().all(|v| v.parse::<i64>().is_ok_and(|n| (1..=5000).contains(&n))),
+        pools[0]
+            .iter()
+            .flatten()
+            .all(|v| v.parse::<i64>().is_ok_and(|n| (1..=5000).contains(&n))),
         "{pools:?}"
     );
     let join = plan
@@ -517,7 +603,11 @@ fn pg_stat_statements_source() {
         assert_eq!(q.baseline.errors + q.during.errors, 0, "{q:?}");
     }
     let emails = rt
-        .block_on(query_on(c, "child", "SELECT count(*) FROM accounts WHERE email NOT LIKE 'user%'"))
+        .block_on(query_on(
+            c,
+            "child",
+            "SELECT count(*) FROM accounts WHERE email NOT LIKE 'user%'",
+        ))
         .unwrap();
     assert_eq!(emails[0][0].as_deref(), Some("0"));
     drop(own);

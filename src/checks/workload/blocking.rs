@@ -319,9 +319,9 @@ impl LongTransaction {
     /// Waits for the commit; `t0` is the start of the timeline.
     pub async fn finish(mut self, t0: Instant) -> Result<LongTxReport, WorkloadError> {
         let held = match self.task.take() {
-            Some(t) => t
-                .await
-                .map_err(|e| WorkloadError::Stopped(format!("the long transaction failed: {e}")))??,
+            Some(t) => t.await.map_err(|e| {
+                WorkloadError::Stopped(format!("the long transaction failed: {e}"))
+            })??,
             None => Duration::ZERO,
         };
         Ok(LongTxReport {
@@ -381,7 +381,11 @@ pub fn episodes(seen: &Seen) -> Vec<Episode> {
             }
             present.push(key);
         }
-        let ended: Vec<_> = open.keys().filter(|k| !present.contains(k)).cloned().collect();
+        let ended: Vec<_> = open
+            .keys()
+            .filter(|k| !present.contains(k))
+            .cloned()
+            .collect();
         for k in ended {
             if let Some(e) = open.remove(&k) {
                 done.push(e);

@@ -232,7 +232,14 @@ impl Recorded {
         }
     }
 
-    fn record(&mut self, query: usize, due_us: u64, latency_us: u64, pid: i32, error: Option<String>) {
+    fn record(
+        &mut self,
+        query: usize,
+        due_us: u64,
+        latency_us: u64,
+        pid: i32,
+        error: Option<String>,
+    ) {
         let error = error.map(|e| self.error_index(e));
         self.samples.push(Sample {
             query: query as u16,
@@ -355,8 +362,7 @@ async fn dispatch(
     let queries = Arc::new(queries);
     let mut plan = Schedule::new(&queries, t0);
     let mut end: Option<Instant> = None;
-    loop {
-        let Some((qi, due)) = plan.due() else { break };
+    while let Some((qi, due)) = plan.due() {
         if end.is_some_and(|e| due >= e) {
             break;
         }
@@ -390,7 +396,8 @@ async fn dispatch(
         let now = Instant::now();
         if free {
             if let Ok(mut r) = rec.lock() {
-                r.issue_lag_us.push(now.saturating_duration_since(due).as_micros() as u64);
+                r.issue_lag_us
+                    .push(now.saturating_duration_since(due).as_micros() as u64);
             }
         }
         let q = Arc::clone(&queries);
@@ -419,7 +426,10 @@ async fn dispatch(
     let end = end.unwrap_or_else(Instant::now);
     count_never_issued(&rec, &plan, end, t0);
     drain(&mut idle, total, end + GRACE, &tokens).await;
-    let mut out = rec.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+    let mut out = rec
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default();
     out.connections = total;
     out
 }

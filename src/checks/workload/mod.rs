@@ -23,6 +23,8 @@
 
 pub mod blocking;
 pub mod generator;
+pub mod parse;
+pub mod render;
 pub mod report;
 pub mod sources;
 
@@ -389,7 +391,8 @@ impl Rehearsal {
     pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
         let plan = sources::plan(cfg, target).await?;
         let total: f64 = plan.queries.iter().map(|q| q.rate).sum();
-        let pool = generator::Pool::connect(target.url, cfg.pool_size(total), &plan.queries).await?;
+        let pool =
+            generator::Pool::connect(target.url, cfg.pool_size(total), &plan.queries).await?;
         let pids = pool.pids();
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
@@ -398,13 +401,9 @@ impl Rehearsal {
             None => None,
         };
         let started = Instant::now();
-        let observer = blocking::Observer::start(
-            target.url,
-            started,
-            pids,
-            long_tx.as_ref().map(|l| l.pid()),
-        )
-        .await?;
+        let observer =
+            blocking::Observer::start(target.url, started, pids, long_tx.as_ref().map(|l| l.pid()))
+                .await?;
         let running = generator::Running::start(pool, plan.queries.clone(), started);
         tokio::time::sleep(cfg.baseline).await;
         let mut long_tx = long_tx;

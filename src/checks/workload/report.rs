@@ -1,8 +1,5 @@
-//! What the rehearsal measured, the verdicts, and how it is shown: per-query baseline vs
-//! during, a per-100 ms timeline, the lock queue; a mermaid `xychart-beta` for Markdown and a
-//! sparkline for terminals.
-
-use std::fmt::Write as _;
+//! What the rehearsal measured and the verdicts: per-query baseline vs during, a per-100 ms
+//! timeline, the lock queue ([`super::render`] shows them).
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -148,7 +145,7 @@ fn stats(samples: &[&Sample]) -> Stats {
         }
         h.saturating_record(s.latency_us.max(1));
     }
-    if h.len() == 0 {
+    if h.is_empty() {
         return Stats {
             count: samples.len() as u64,
             errors,
@@ -204,8 +201,14 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
         .iter()
         .map(|p| {
             let q = match seen.who(*p) {
-                Who::LongTransaction => "the long transaction opened ahead of the migration".to_owned(),
-                _ => seen.sessions.get(p).map(|s| s.1.clone()).unwrap_or_default(),
+                Who::LongTransaction => {
+                    "the long transaction opened ahead of the migration".to_owned()
+                }
+                _ => seen
+                    .sessions
+                    .get(p)
+                    .map(|s| s.1.clone())
+                    .unwrap_or_default(),
             };
             (*p, seen.who(*p), q)
         })
@@ -243,17 +246,16 @@ fn rank(mode: &str) -> usize {
 }
 
 /// Puts the measurements together.
-pub fn build(
-    plan: &Plan,
-    rec: Recorded,
-    seen: Seen,
-    long: Option<LongTxReport>,
-) -> WorkloadReport {
+pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>) -> WorkloadReport {
     let start = rec.migration_start_us;
     let eps = blocking::episodes(&seen);
     let mut queries = Vec::new();
     for (i, q) in plan.queries.iter().enumerate() {
-        let mine: Vec<&Sample> = rec.samples.iter().filter(|s| s.query as usize == i).collect();
+        let mine: Vec<&Sample> = rec
+            .samples
+            .iter()
+            .filter(|s| s.query as usize == i)
+            .collect();
         let (base, during): (Vec<&Sample>, Vec<&Sample>) =
             mine.into_iter().partition(|s| s.due_us < start);
         let mut errors: Vec<String> = Vec::new();
@@ -364,7 +366,11 @@ fn queue(
         Some(l) if !migration_waits.is_empty() => {
             // Bounded: no single wait of the migration lasted half the long transaction (its
             // lock requests gave up and were retried).
-            let longest = migration_waits.iter().map(|w| w.waited_ms).max().unwrap_or(0);
+            let longest = migration_waits
+                .iter()
+                .map(|w| w.waited_ms)
+                .max()
+                .unwrap_or(0);
             Some(longest * 2 < l.held_ms)
         }
         _ => None,
@@ -418,7 +424,11 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
         if i >= n {
             continue;
         }
-        let q = snap.waiting.iter().filter(|w| w.who == Who::Workload).count() as u64;
+        let q = snap
+            .waiting
+            .iter()
+            .filter(|w| w.who == Who::Workload)
+            .count() as u64;
         queued[i] = queued[i].max(q);
         if let Some(m) = snap
             .held
@@ -456,7 +466,11 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
 /// The check's result: `max-blocked`, `max-p99-ratio` and `max-errors` against what was
 /// measured; with the locks check's report, the longest block is compared with the ACCESS
 /// EXCLUSIVE time it measured.
-pub fn evaluate(r: &WorkloadReport, cfg: &WorkloadConfig, locks: Option<&LockReport>) -> CheckResult {
+pub fn evaluate(
+    r: &WorkloadReport,
+    cfg: &WorkloadConfig,
+    locks: Option<&LockReport>,
+) -> CheckResult {
     if r.during_count() == 0 {
         return CheckResult::not_run(
             NAME,
@@ -473,9 +487,18 @@ pub fn evaluate(r: &WorkloadReport, cfg: &WorkloadConfig, locks: Option<&LockRep
                 Severity::Warning
             };
             findings.push(
-                Finding::new(NAME, sev, format!("`{}` failed before the migration started: {}", q.name, q.errors.first().cloned().unwrap_or_default()), "a query that fails undisturbed measures nothing about the migration")
-                    .at(q.sql.clone())
-                    .fix("fix the query (or its `params`) under [[checks.workload.query]]"),
+                Finding::new(
+                    NAME,
+                    sev,
+                    format!(
+                        "`{}` failed before the migration started: {}",
+                        q.name,
+                        q.errors.first().cloned().unwrap_or_default()
+                    ),
+                    "a query that fails undisturbed measures nothing about the migration",
+                )
+                .at(q.sql.clone())
+                .fix("fix the query (or its `params`) under [[checks.workload.query]]"),
             );
         }
     }
@@ -519,14 +542,22 @@ pub fn evaluate(r: &WorkloadReport, cfg: &WorkloadConfig, locks: Option<&LockRep
     if let Some(f) = lock_timeout_finding(r) {
         findings.push(f);
     }
-    let mut details = vec![terminal(r)];
+    let mut details = vec![super::render::terminal(r)];
     details.extend(lines(r, locks));
     CheckResult::from_findings(NAME, summary(r), findings, details)
 }
 
 fn summary(r: &WorkloadReport) -> String {
-    let base = r.queries.iter().map(|q| q.baseline.p99_ms).fold(0.0, f64::max);
-    let during = r.queries.iter().map(|q| q.during.p99_ms).fold(0.0, f64::max);
+    let base = r
+        .queries
+        .iter()
+        .map(|q| q.baseline.p99_ms)
+        .fold(0.0, f64::max);
+    let during = r
+        .queries
+        .iter()
+        .map(|q| q.during.p99_ms)
+        .fold(0.0, f64::max);
     let errors: u64 = r.queries.iter().map(|q| q.during.errors).sum();
     format!(
         "{} request(s) of {} query(ies) ({}) during a {} ms migration; p99 {base} → {during} ms, longest {} ms, {errors} error(s)",
@@ -538,7 +569,12 @@ fn summary(r: &WorkloadReport) -> String {
     )
 }
 
-fn blocked_finding(r: &WorkloadReport, b: &Blocked, cfg: &WorkloadConfig, locks: Option<&LockReport>) -> Finding {
+fn blocked_finding(
+    r: &WorkloadReport,
+    b: &Blocked,
+    cfg: &WorkloadConfig,
+    locks: Option<&LockReport>,
+) -> Finding {
     let table = b.table.clone().unwrap_or_else(|| "its table".into());
     let why = match (&b.lock, b.behind) {
         (Some(lock), Some(who)) => {
@@ -572,7 +608,9 @@ fn blocked_finding(r: &WorkloadReport, b: &Blocked, cfg: &WorkloadConfig, locks:
         ),
         None => format!("`{}` was blocked {} ms (max-blocked = {} ms)", b.query, b.ms, cfg.max_blocked.as_millis()),
     };
-    Finding::new(NAME, Severity::Error, what, why).at(table).fix(fix)
+    Finding::new(NAME, Severity::Error, what, why)
+        .at(table)
+        .fix(fix)
 }
 
 /// ACCESS EXCLUSIVE time the locks check measured on `table`, in ms.
@@ -641,7 +679,9 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
             w.waited_ms,
             w.lock,
             w.table,
-            w.behind.map(|b| format!(" behind {}", b.describe())).unwrap_or_default()
+            w.behind
+                .map(|b| format!(" behind {}", b.describe()))
+                .unwrap_or_default()
         ));
     }
     out.push(format!(
@@ -666,169 +706,11 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
     out
 }
 
-// ---------------------------------------------------------------------------------------
-// Rendering
-
-/// Ticks merged to at most `width` columns: p99 the max, qps the mean, lock the strongest.
-fn columns(ticks: &[Tick], width: usize) -> Vec<Tick> {
-    if ticks.len() <= width {
-        return ticks.to_vec();
-    }
-    let per = ticks.len().div_ceil(width);
-    ticks
-        .chunks(per)
-        .map(|c| Tick {
-            t_ms: c[0].t_ms,
-            during: c.iter().any(|t| t.during),
-            qps: c.iter().map(|t| t.qps).sum::<f64>() / c.len() as f64,
-            p99_ms: c.iter().map(|t| t.p99_ms).fold(0.0, f64::max),
-            errors: c.iter().map(|t| t.errors).sum(),
-            queued: c.iter().map(|t| t.queued).max().unwrap_or(0),
-            lock: c.iter().filter_map(|t| t.lock.clone()).max_by_key(|l| l.len()),
-        })
-        .collect()
-}
-
-/// `▁▂▃▄▅▆▇█` for `values`, scaled to their max.
-pub fn sparkline(values: &[f64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = values.iter().copied().fold(0.0, f64::max);
-    values
-        .iter()
-        .map(|v| {
-            if max <= 0.0 {
-                BARS[0]
-            } else {
-                BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize]
-            }
-        })
-        .collect()
-}
-
-fn arrow(a: f64, b: f64) -> String {
-    format!("{a} → {b}")
-}
-
-/// The terminal view: per-query table, then p99 / throughput / lock sparklines.
-pub fn terminal(r: &WorkloadReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<24} {:>13} {:>16} {:>16} {:>18} {:>18} {:>7}",
-        "query (before → during)", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"
-    );
-    for q in &r.queries {
-        let name: String = q.name.chars().take(24).collect();
-        let _ = writeln!(
-            out,
-            "{name:<24} {:>13} {:>16} {:>16} {:>18} {:>18} {:>7}",
-            format!("{}/{}", q.baseline.count, q.during.count),
-            arrow(q.baseline.p50_ms, q.during.p50_ms),
-            arrow(q.baseline.p95_ms, q.during.p95_ms),
-            arrow(q.baseline.p99_ms, q.during.p99_ms),
-            arrow(q.baseline.max_ms, q.during.max_ms),
-            q.during.errors
-        );
-    }
-    let cols = columns(&r.timeline, 60);
-    let start = cols.iter().position(|t| t.during).unwrap_or(cols.len());
-    let mark = |s: String| {
-        let chars: Vec<char> = s.chars().collect();
-        let (a, b) = chars.split_at(start.min(chars.len()));
-        format!("{}┃{}", a.iter().collect::<String>(), b.iter().collect::<String>())
-    };
-    let p99: Vec<f64> = cols.iter().map(|t| t.p99_ms).collect();
-    let qps: Vec<f64> = cols.iter().map(|t| t.qps).collect();
-    let locks: String = cols
-        .iter()
-        .map(|t| match t.lock.as_deref() {
-            Some("ACCESS EXCLUSIVE") => 'X',
-            Some(_) => 's',
-            None => '·',
-        })
-        .collect();
-    let secs = cols.last().map(|t| t.t_ms + TICK_MS).unwrap_or(0) as f64 / 1000.0;
-    let _ = writeln!(
-        out,
-        "p99   {}  max {} ms",
-        mark(sparkline(&p99)),
-        p99.iter().copied().fold(0.0, f64::max)
-    );
-    let _ = writeln!(
-        out,
-        "q/s   {}  max {}",
-        mark(sparkline(&qps)),
-        qps.iter().copied().fold(0.0, f64::max)
-    );
-    let _ = write!(
-        out,
-        "lock  {}  X = ACCESS EXCLUSIVE, s = SHARE…; ┃ = migration starts; {secs:.1} s in all",
-        mark(locks)
-    );
-    out
-}
-
-/// The Markdown view: per-query table, the lock queue, and two mermaid `xychart-beta` charts.
-pub fn markdown(r: &WorkloadReport) -> String {
-    let mut md = String::new();
-    let _ = writeln!(md, "\n### Workload rehearsal\n");
-    let _ = writeln!(
-        md,
-        "Queries from {}; baseline {} ms, migration {} ms, {} connection(s).\n",
-        r.source.describe(),
-        r.baseline_ms,
-        r.migration_ms,
-        r.generator.connections
-    );
-    let _ = writeln!(md, "| query | requests before / during | p50 ms | p95 ms | p99 ms | max ms | errors |\n|---|--:|--:|--:|--:|--:|--:|");
-    for q in &r.queries {
-        let _ = writeln!(
-            md,
-            "| `{}` | {} / {} | {} | {} | {} | {} | {} |",
-            q.name.replace('|', "\\|"),
-            q.baseline.count,
-            q.during.count,
-            arrow(q.baseline.p50_ms, q.during.p50_ms),
-            arrow(q.baseline.p95_ms, q.during.p95_ms),
-            arrow(q.baseline.p99_ms, q.during.p99_ms),
-            arrow(q.baseline.max_ms, q.during.max_ms),
-            q.during.errors
-        );
-    }
-    if let Some(b) = &r.longest {
-        let _ = writeln!(
-            md,
-            "\nLongest request: `{}`, {} ms{}.",
-            b.query,
-            b.ms,
-            match (&b.table, &b.lock) {
-                (Some(t), Some(l)) => format!(", waiting for {l} on `{t}`"),
-                _ => String::new(),
-            }
-        );
-    }
-    let cols = columns(&r.timeline, 100);
-    let secs = cols.last().map(|t| t.t_ms + TICK_MS).unwrap_or(0) as f64 / 1000.0;
-    let fmt = |v: Vec<f64>| v.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(", ");
-    let start = r.migration_start_ms as f64 / 1000.0;
-    let _ = writeln!(
-        md,
-        "\n```mermaid\nxychart-beta\n    title \"p99 latency per 100 ms (migration starts at {start:.1} s)\"\n    x-axis \"seconds\" 0 --> {secs:.1}\n    y-axis \"ms\"\n    line [{}]\n```",
-        fmt(cols.iter().map(|t| t.p99_ms).collect())
-    );
-    let _ = writeln!(
-        md,
-        "\n```mermaid\nxychart-beta\n    title \"answers per second\"\n    x-axis \"seconds\" 0 --> {secs:.1}\n    y-axis \"queries/s\"\n    bar [{}]\n```",
-        fmt(cols.iter().map(|t| t.qps).collect())
-    );
-    md
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn report() -> WorkloadReport {
+    pub(crate) fn report() -> WorkloadReport {
         let tick = |t: u64, during: bool, p99: f64, lock: Option<&str>| Tick {
             t_ms: t,
             during,
@@ -850,8 +732,22 @@ mod tests {
                 sql: "SELECT 1".into(),
                 write: false,
                 rate: 100.0,
-                baseline: Stats { count: 20, errors: 0, p50_ms: 0.3, p95_ms: 0.5, p99_ms: 0.6, max_ms: 0.7 },
-                during: Stats { count: 25, errors: 0, p50_ms: 0.4, p95_ms: 150.0, p99_ms: 180.0, max_ms: 181.0 },
+                baseline: Stats {
+                    count: 20,
+                    errors: 0,
+                    p50_ms: 0.3,
+                    p95_ms: 0.5,
+                    p99_ms: 0.6,
+                    max_ms: 0.7,
+                },
+                during: Stats {
+                    count: 25,
+                    errors: 0,
+                    p50_ms: 0.4,
+                    p95_ms: 150.0,
+                    p99_ms: 180.0,
+                    max_ms: 181.0,
+                },
                 reprepared: 0,
                 errors: Vec::new(),
                 slowest: None,
@@ -891,21 +787,22 @@ mod tests {
         cfg.max_p99_ratio = 10.0;
         cfg.max_blocked = std::time::Duration::from_millis(100);
         let res = evaluate(&r, &cfg, None);
-        let f = res.findings.iter().find(|f| f.what.contains("was blocked")).expect("blocked");
-        assert!(f.why.contains("ACCESS SHARE on public.t behind the migration"), "{}", f.why);
+        let f = res
+            .findings
+            .iter()
+            .find(|f| f.what.contains("was blocked"))
+            .expect("blocked");
+        assert!(
+            f.why
+                .contains("ACCESS SHARE on public.t behind the migration"),
+            "{}",
+            f.why
+        );
         cfg.max_blocked = std::time::Duration::from_secs(1);
-        assert_eq!(evaluate(&r, &cfg, None).status, crate::checks::CheckStatus::Passed);
-    }
-
-    #[test]
-    fn views_show_the_spike() {
-        let r = report();
-        let t = terminal(&r);
-        assert!(t.contains("▁▁┃█▁"), "{t}");
-        assert!(t.contains("··┃X·"), "{t}");
-        let md = markdown(&r);
-        assert!(md.contains("xychart-beta"));
-        assert!(md.contains("line [0.6, 0.5, 180.0, 0.4]"), "{md}");
+        assert_eq!(
+            evaluate(&r, &cfg, None).status,
+            crate::checks::CheckStatus::Passed
+        );
     }
 
     #[test]

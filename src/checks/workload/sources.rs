@@ -13,8 +13,11 @@ use std::sync::Arc;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::parse::{lex, param_role, table_refs, Role};
 use super::{Target, WorkloadConfig, WorkloadError};
 use crate::pg;
+
+pub use super::parse::{is_write, max_param, touched_tables};
 
 /// Rows of text values (`None`: SQL NULL).
 pub type TextRows = Vec<Vec<Option<String>>>;
@@ -107,18 +110,6 @@ pub struct Plan {
     pub tables: Vec<String>,
     /// Why an earlier source was not used (`pg_stat_statements` not readable, …).
     pub notes: Vec<String>,
-}
-
-/// The largest `$n` in a statement (outside quotes and comments).
-pub fn max_param(sql: &str) -> usize {
-    lex(sql)
-        .iter()
-        .filter_map(|t| match t {
-            Tok::Param(n) => Some(*n),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0)
 }
 
 /// Finds the queries to replay.
@@ -289,26 +280,6 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
     Ok(out)
 }
 
-/// Whether a statement writes (replayed in a rolled-back transaction): anything but a plain
-/// `SELECT`/`VALUES`/`TABLE`, or a `WITH` holding a data-modifying statement.
-pub fn is_write(sql: &str) -> bool {
-    let toks = lex(sql);
-    let words: Vec<String> = toks
-        .iter()
-        .filter_map(|t| match t {
-            Tok::Word(w) => Some(w.to_ascii_uppercase()),
-            _ => None,
-        })
-        .collect();
-    match words.first().map(String::as_str) {
-        Some("SELECT") | Some("VALUES") | Some("TABLE") | Some("SHOW") => false,
-        Some("WITH") => words
-            .iter()
-            .any(|w| matches!(w.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE")),
-        _ => true,
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // pg_stat_statements
 
@@ -343,7 +314,11 @@ async fn statements(
         .await
         .map_err(|e| pg::describe(&e))?
         .map(|r| r.get::<_, String>(0))
-        .ok_or_else(|| Unusable("the extension is not installed (CREATE EXTENSION pg_stat_statements)".to_owned()))?;
+        .ok_or_else(|| {
+            Unusable(
+                "the extension is not installed (CREATE EXTENSION pg_stat_statements)".to_owned(),
+            )
+        })?;
     let sql = format!(
         "SELECT query, calls FROM {}.pg_stat_statements \
          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = coalesce($1, current_database())) \
@@ -361,7 +336,11 @@ async fn statements(
 }
 
 /// Fills the parameters of the statements found; splits `total_rate` by their calls.
-async fn fill(client: &Client, found: &[(String, i64)], total_rate: f64) -> (Vec<Query>, Vec<Skipped>) {
+async fn fill(
+    client: &Client,
+    found: &[(String, i64)],
+    total_rate: f64,
+) -> (Vec<Query>, Vec<Skipped>) {
     let mut filled = Vec::new();
     let mut skipped = Vec::new();
     for (sql, calls) in found {
@@ -467,7 +446,10 @@ async fn sample_column(
             );
             match text_rows(client, &sql).await {
                 Ok(rows) if rows.len() >= 20 || (sample.is_empty() && !rows.is_empty()) => {
-                    return Ok(rows.into_iter().map(|r| r.into_iter().next().flatten()).collect())
+                    return Ok(rows
+                        .into_iter()
+                        .map(|r| r.into_iter().next().flatten())
+                        .collect())
                 }
                 Ok(_) => {}
                 Err(_) => break,
@@ -505,7 +487,11 @@ SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
  LIMIT $2
 "#;
 
-async fn keyed(client: &Client, names: Option<&[String]>, limit: i64) -> Result<Vec<Keyed>, WorkloadError> {
+async fn keyed(
+    client: &Client,
+    names: Option<&[String]>,
+    limit: i64,
+) -> Result<Vec<Keyed>, WorkloadError> {
     let names: Option<Vec<String>> = names.map(|n| n.to_vec());
     let rows = client
         .query(KEYED, &[&names, &limit])
@@ -546,9 +532,9 @@ async fn primary_key_queries(
         let mut rows = Vec::new();
         for sample in ["TABLESAMPLE SYSTEM (1)", ""] {
             let sql = format!("SELECT {cols} FROM {} {sample} LIMIT 1000", t.name);
-            rows = text_rows(client, &sql)
-                .await
-                .map_err(|e| WorkloadError::db(format!("cannot sample the keys of {}", t.name), &e))?;
+            rows = text_rows(client, &sql).await.map_err(|e| {
+                WorkloadError::db(format!("cannot sample the keys of {}", t.name), &e)
+            })?;
             if rows.len() >= 50 {
                 break;
             }
@@ -593,389 +579,9 @@ async fn primary_key_queries(
     Ok(out)
 }
 
-// ---------------------------------------------------------------------------------------
-// A small lexer: enough to find table names and the predicates parameters appear in.
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    /// An unquoted word (keyword or identifier).
-    Word(String),
-    /// A `"quoted"` identifier.
-    Quoted(String),
-    Param(usize),
-    Punct(char),
-    /// A literal (string, number): only its position matters.
-    Literal,
-}
-
-fn lex(sql: &str) -> Vec<Tok> {
-    let c: Vec<char> = sql.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < c.len() {
-        let ch = c[i];
-        if ch.is_whitespace() {
-            i += 1;
-        } else if ch == '-' && c.get(i + 1) == Some(&'-') {
-            while i < c.len() && c[i] != '\n' {
-                i += 1;
-            }
-        } else if ch == '/' && c.get(i + 1) == Some(&'*') {
-            i += 2;
-            while i + 1 < c.len() && !(c[i] == '*' && c[i + 1] == '/') {
-                i += 1;
-            }
-            i += 2;
-        } else if ch == '\'' {
-            i += 1;
-            while i < c.len() {
-                if c[i] == '\'' && c.get(i + 1) == Some(&'\'') {
-                    i += 2;
-                } else if c[i] == '\'' {
-                    break;
-                } else {
-                    i += 1;
-                }
-            }
-            i += 1;
-            out.push(Tok::Literal);
-        } else if ch == '"' {
-            let mut s = String::new();
-            i += 1;
-            while i < c.len() {
-                if c[i] == '"' && c.get(i + 1) == Some(&'"') {
-                    s.push('"');
-                    i += 2;
-                } else if c[i] == '"' {
-                    break;
-                } else {
-                    s.push(c[i]);
-                    i += 1;
-                }
-            }
-            i += 1;
-            out.push(Tok::Quoted(s));
-        } else if ch == '$' && c.get(i + 1).is_some_and(|d| d.is_ascii_digit()) {
-            let start = i + 1;
-            i += 1;
-            while i < c.len() && c[i].is_ascii_digit() {
-                i += 1;
-            }
-            let n: String = c[start..i].iter().collect();
-            out.push(Tok::Param(n.parse().unwrap_or(0)));
-        } else if ch == '$' {
-            // A dollar-quoted body: skip to its closing tag.
-            let mut j = i + 1;
-            while j < c.len() && (c[j].is_alphanumeric() || c[j] == '_') {
-                j += 1;
-            }
-            if c.get(j) == Some(&'$') {
-                let tag: String = c[i..=j].iter().collect();
-                let rest: String = c[j + 1..].iter().collect();
-                let end = rest.find(&tag).map(|p| rest[..p].chars().count()).unwrap_or(rest.chars().count());
-                i = j + 1 + end + tag.chars().count();
-                out.push(Tok::Literal);
-            } else {
-                out.push(Tok::Punct('$'));
-                i += 1;
-            }
-        } else if ch.is_ascii_digit() {
-            while i < c.len() && (c[i].is_ascii_alphanumeric() || c[i] == '.') {
-                i += 1;
-            }
-            out.push(Tok::Literal);
-        } else if ch.is_alphabetic() || ch == '_' {
-            let start = i;
-            while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == '$') {
-                i += 1;
-            }
-            out.push(Tok::Word(c[start..i].iter().collect()));
-        } else {
-            out.push(Tok::Punct(ch));
-            i += 1;
-        }
-    }
-    out
-}
-
-fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
-    matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
-}
-
-/// An identifier as SQL: unquoted words as written, quoted ones quoted again.
-fn ident_sql(t: &Tok) -> Option<String> {
-    match t {
-        Tok::Word(w) => Some(w.clone()),
-        Tok::Quoted(q) => Some(pg::ident(q)),
-        _ => None,
-    }
-}
-
-/// A possibly qualified name at `toks[i..]`: (SQL text, tokens used).
-fn name_at(toks: &[Tok], i: usize) -> Option<(String, usize)> {
-    let mut name = ident_sql(toks.get(i)?)?;
-    let mut used = 1;
-    while toks.get(i + used) == Some(&Tok::Punct('.')) {
-        let part = ident_sql(toks.get(i + used + 1)?)?;
-        name = format!("{name}.{part}");
-        used += 2;
-    }
-    Some((name, used))
-}
-
-/// Words that end a table reference (so they are no alias).
-const NOT_ALIAS: &[&str] = &[
-    "WHERE", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "ON", "USING", "SET",
-    "ORDER", "GROUP", "HAVING", "LIMIT", "OFFSET", "FOR", "UNION", "EXCEPT", "INTERSECT",
-    "RETURNING", "VALUES", "SELECT", "WINDOW", "TABLESAMPLE", "DEFAULT", "ONLY", "LATERAL",
-];
-
-/// Tables a statement reads or writes, with their aliases.
-fn table_refs(toks: &[Tok]) -> Vec<(String, Option<String>)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        let starts = ["FROM", "JOIN", "UPDATE", "INTO"].iter().any(|k| is_kw(toks.get(i), k))
-            || (toks.get(i) == Some(&Tok::Punct(',')) && !out.is_empty() && in_from(toks, i));
-        if !starts {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        if is_kw(toks.get(j), "ONLY") {
-            j += 1;
-        }
-        let Some((name, used)) = name_at(toks, j) else {
-            i += 1;
-            continue;
-        };
-        j += used;
-        if is_kw(toks.get(j), "AS") {
-            j += 1;
-        }
-        let alias = match toks.get(j) {
-            Some(Tok::Word(w)) if !NOT_ALIAS.iter().any(|k| w.eq_ignore_ascii_case(k)) => {
-                Some(w.to_ascii_lowercase())
-            }
-            Some(Tok::Quoted(q)) => Some(q.clone()),
-            _ => None,
-        };
-        out.push((name, alias));
-        i = j;
-    }
-    out
-}
-
-/// Whether the comma at `i` is in a FROM list (the last keyword before it is FROM).
-fn in_from(toks: &[Tok], i: usize) -> bool {
-    toks[..i]
-        .iter()
-        .rev()
-        .find_map(|t| match t {
-            Tok::Word(w) => {
-                let u = w.to_ascii_uppercase();
-                match u.as_str() {
-                    "FROM" => Some(true),
-                    "WHERE" | "SELECT" | "SET" | "ON" | "ORDER" | "GROUP" | "VALUES" => Some(false),
-                    _ => None,
-                }
-            }
-            _ => None,
-        })
-        .unwrap_or(false)
-}
-
-/// What a parameter stands for.
-#[derive(Debug, Clone, PartialEq)]
-enum Role {
-    Column {
-        qualifier: Option<String>,
-        column: String,
-    },
-    Limit,
-    Offset,
-}
-
-/// The column (possibly qualified) ending at `toks[end]`.
-fn column_before(toks: &[Tok], end: usize) -> Option<(Option<String>, String)> {
-    let col_sql = ident_sql(toks.get(end)?)?;
-    if end >= 2 && toks[end - 1] == Tok::Punct('.') {
-        let q = match &toks[end - 2] {
-            Tok::Word(w) => w.to_ascii_lowercase(),
-            Tok::Quoted(q) => q.clone(),
-            _ => return None,
-        };
-        return Some((Some(q), col_sql));
-    }
-    Some((None, col_sql))
-}
-
-/// How `$p` is used: compared with a column, or a LIMIT / OFFSET.
-fn param_role(toks: &[Tok], p: usize) -> Option<Role> {
-    let mut found = None;
-    for (i, t) in toks.iter().enumerate() {
-        if *t != Tok::Param(p) {
-            continue;
-        }
-        // A cast right after (`$1::int`) does not change what it is compared with.
-        let role = if i >= 1 && is_kw(toks.get(i - 1), "LIMIT") {
-            Some(Role::Limit)
-        } else if i >= 1 && is_kw(toks.get(i - 1), "OFFSET") {
-            Some(Role::Offset)
-        } else if i >= 2 && toks[i - 1] == Tok::Punct('=') {
-            column_before(toks, i - 2).map(|(qualifier, column)| Role::Column { qualifier, column })
-        } else if toks.get(i + 1) == Some(&Tok::Punct('=')) {
-            match (toks.get(i + 2), toks.get(i + 3)) {
-                (Some(_), Some(Tok::Punct('.'))) => column_before(toks, i + 4),
-                (Some(_), _) => column_before(toks, i + 2),
-                _ => None,
-            }
-            .map(|(qualifier, column)| Role::Column { qualifier, column })
-        } else {
-            in_list_column(toks, i).map(|(qualifier, column)| Role::Column { qualifier, column })
-        };
-        match (role, &found) {
-            (None, _) => return None,
-            (Some(r), None) => found = Some(r),
-            (Some(r), Some(f)) if r == *f => {}
-            _ => return None,
-        }
-    }
-    found
-}
-
-/// For `$p` at `i` inside `col IN ( …, $p, … )`: the column.
-fn in_list_column(toks: &[Tok], i: usize) -> Option<(Option<String>, String)> {
-    let mut j = i;
-    loop {
-        j = j.checked_sub(1)?;
-        match &toks[j] {
-            Tok::Param(_) | Tok::Punct(',') | Tok::Literal => continue,
-            Tok::Punct('(') => break,
-            _ => return None,
-        }
-    }
-    if !is_kw(toks.get(j.checked_sub(1)?), "IN") {
-        return None;
-    }
-    column_before(toks, j.checked_sub(2)?)
-}
-
-/// The tables a migration's SQL names: `ALTER TABLE`, `CREATE INDEX … ON`, `LOCK`,
-/// `UPDATE`, `DELETE FROM`, `INSERT INTO`, `TRUNCATE`, `VACUUM FULL`, `CLUSTER`,
-/// `REINDEX TABLE`, `REFERENCES`.
-pub fn touched_tables(sql: &str) -> Vec<String> {
-    let toks = lex(sql);
-    let mut out: Vec<String> = Vec::new();
-    let kw = |i: usize, k: &str| is_kw(toks.get(i), k);
-    let skip = |mut i: usize, words: &[&str]| {
-        while words.iter().any(|w| kw(i, w)) {
-            i += 1;
-        }
-        i
-    };
-    for i in 0..toks.len() {
-        let at = if kw(i, "ALTER") && kw(i + 1, "TABLE") {
-            let mut j = i + 2;
-            if kw(j, "IF") && kw(j + 1, "EXISTS") {
-                j += 2;
-            }
-            Some(skip(j, &["ONLY"]))
-        } else if kw(i, "INDEX") && (kw(i.wrapping_sub(1), "CREATE") || kw(i.wrapping_sub(1), "UNIQUE")) {
-            let mut j = skip(i + 1, &["CONCURRENTLY"]);
-            if kw(j, "IF") {
-                j += 3;
-            }
-            // An optional index name, then ON.
-            (j..j + 4).find(|&k| kw(k, "ON")).map(|k| skip(k + 1, &["ONLY"]))
-        } else if kw(i, "LOCK") || kw(i, "TRUNCATE") {
-            Some(skip(i + 1, &["TABLE", "ONLY"]))
-        } else if (kw(i, "UPDATE") && !kw(i.wrapping_sub(1), "FOR") && !kw(i.wrapping_sub(1), "ON") && !kw(i.wrapping_sub(1), "DO"))
-            || (kw(i, "FROM") && kw(i.wrapping_sub(1), "DELETE"))
-            || (kw(i, "INTO") && kw(i.wrapping_sub(1), "INSERT"))
-            || kw(i, "REFERENCES")
-            || kw(i, "CLUSTER")
-        {
-            Some(skip(i + 1, &["ONLY"]))
-        } else if kw(i, "VACUUM") && kw(i + 1, "FULL") {
-            Some(i + 2)
-        } else if kw(i, "REINDEX") && kw(i + 1, "TABLE") {
-            Some(skip(i + 2, &["CONCURRENTLY"]))
-        } else {
-            None
-        };
-        if let Some((name, _)) = at.and_then(|j| name_at(&toks, j)) {
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn migrations_name_their_tables() {
-        let sql = "-- ALTER TABLE nope\nALTER TABLE IF EXISTS ONLY public.accounts ADD COLUMN x int;\n\
-                   CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY \"Orders\" (id);\n\
-                   CREATE INDEX ON items (a);\n\
-                   ALTER TABLE t2 ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES parents (id);\n\
-                   UPDATE accounts SET x = 1; INSERT INTO log VALUES ('ALTER TABLE fake x');\n\
-                   SELECT 1 FROM z FOR UPDATE;";
-        assert_eq!(
-            touched_tables(sql),
-            ["public.accounts", "\"Orders\"", "items", "t2", "parents", "accounts", "log"]
-        );
-    }
-
-    #[test]
-    fn parameters_are_placed() {
-        let toks = lex("SELECT * FROM accounts a JOIN orders o ON o.account = a.id WHERE a.id = $1 AND o.state IN ($2, $3) AND $4 = o.kind LIMIT $5 OFFSET $6");
-        assert_eq!(
-            table_refs(&toks),
-            [
-                ("accounts".to_owned(), Some("a".to_owned())),
-                ("orders".to_owned(), Some("o".to_owned()))
-            ]
-        );
-        assert_eq!(
-            param_role(&toks, 1),
-            Some(Role::Column {
-                qualifier: Some("a".into()),
-                column: "id".into()
-            })
-        );
-        assert_eq!(
-            param_role(&toks, 3),
-            Some(Role::Column {
-                qualifier: Some("o".into()),
-                column: "state".into()
-            })
-        );
-        assert_eq!(
-            param_role(&toks, 4),
-            Some(Role::Column {
-                qualifier: Some("o".into()),
-                column: "kind".into()
-            })
-        );
-        assert_eq!(param_role(&toks, 5), Some(Role::Limit));
-        assert_eq!(param_role(&toks, 6), Some(Role::Offset));
-        let toks = lex("SELECT * FROM t WHERE created > $1");
-        assert_eq!(param_role(&toks, 1), None);
-        assert_eq!(max_param("SELECT '$9', $2 -- $7\n"), 2);
-    }
-
-    #[test]
-    fn writes_are_told_from_reads() {
-        assert!(!is_write("select * from t where id = $1"));
-        assert!(is_write("UPDATE t SET a = 1 WHERE id = $1"));
-        assert!(is_write("with x as (delete from t returning *) select 1"));
-        assert!(!is_write("with x as (select 1) select * from x"));
-    }
 
     #[test]
     fn parameters_pick_from_their_pools() {
