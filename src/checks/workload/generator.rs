@@ -215,7 +215,7 @@ pub struct Recorded {
     pub migration_start_us: u64,
     pub migration_end_us: u64,
     pub stopped_us: u64,
-    /// How late requests were issued although a connection was free, in µs (the generator's
+    /// How late requests were issued beyond any wait for a free connection, in µs (the generator's
     /// own lag: evidence it kept its schedule).
     pub issue_lag_us: Vec<u64>,
     pub connections: usize,
@@ -362,6 +362,7 @@ async fn dispatch(
     let queries = Arc::new(queries);
     let mut plan = Schedule::new(&queries, t0);
     let mut end: Option<Instant> = None;
+    let mut waited_until = t0;
     while let Some((qi, due)) = plan.due() {
         if end.is_some_and(|e| due >= e) {
             break;
@@ -375,15 +376,21 @@ async fn dispatch(
                 }
             }
         }
-        let (mut conn, free) = match idle.try_recv() {
-            Ok(c) => (c, true),
+        let mut conn = match idle.try_recv() {
+            Ok(c) => c,
             Err(_) => {
                 // Every connection is busy (blocked): wait for one; this request's latency
                 // keeps counting from its intended start. Past the grace period after the
                 // end, stop: the rest is counted as never issued.
                 let give_up = end.map(|e| e + GRACE);
                 tokio::select! {
-                    c = idle.recv() => match c { Some(c) => (c, false), None => break },
+                    c = idle.recv() => match c {
+                        Some(c) => {
+                            waited_until = Instant::now();
+                            c
+                        }
+                        None => break,
+                    },
                     changed = stop.changed(), if end.is_none() => {
                         end = if changed.is_ok() { *stop.borrow() } else { Some(Instant::now()) };
                         continue;
@@ -393,12 +400,14 @@ async fn dispatch(
             }
         };
         let k = plan.advance(qi);
+        // The generator's own lag: how late beyond any wait for a connection (a backlog
+        // issued right after a blocked stretch is late because of the block, not of us).
         let now = Instant::now();
-        if free {
-            if let Ok(mut r) = rec.lock() {
-                r.issue_lag_us
-                    .push(now.saturating_duration_since(due).as_micros() as u64);
-            }
+        if let Ok(mut r) = rec.lock() {
+            r.issue_lag_us.push(
+                now.saturating_duration_since(due.max(waited_until))
+                    .as_micros() as u64,
+            );
         }
         let q = Arc::clone(&queries);
         let rec = Arc::clone(&rec);

@@ -116,7 +116,7 @@ pub fn markdown(r: &WorkloadReport) -> String {
     let _ = writeln!(md, "\n### Workload rehearsal\n");
     let _ = writeln!(
         md,
-        "Queries from {}; baseline {} ms, migration {} ms, {} connection(s).\n",
+        "Queries {}; baseline {} ms, migration {} ms, {} connection(s).\n",
         r.source.describe(),
         r.baseline_ms,
         r.migration_ms,

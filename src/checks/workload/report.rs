@@ -11,6 +11,9 @@ use super::{WorkloadConfig, NAME, P99_FLOOR_MS};
 use crate::checks::locks::LockReport;
 use crate::checks::{lock_name, CheckResult, Finding, Severity};
 
+/// The start of the baseline window left out of it (at most a fifth of it), µs.
+const WARM_UP_US: u64 = 200_000;
+
 /// Width of one timeline tick.
 pub const TICK_MS: u64 = 100;
 
@@ -258,6 +261,9 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
             .collect();
         let (base, during): (Vec<&Sample>, Vec<&Sample>) =
             mine.into_iter().partition(|s| s.due_us < start);
+        // The first moments warm up (connections' first executions): not the baseline.
+        let warm = (start / 5).min(WARM_UP_US);
+        let base: Vec<&Sample> = base.into_iter().filter(|s| s.due_us >= warm).collect();
         let mut errors: Vec<String> = Vec::new();
         for s in &during {
             if let Some(e) = s.error.and_then(|e| rec.errors.get(e as usize)) {
@@ -654,7 +660,7 @@ fn lock_timeout_finding(r: &WorkloadReport) -> Option<Finding> {
 fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
     let mut out = Vec::new();
     out.push(format!(
-        "source: {}; {} connection(s); baseline {} ms; the generator issued requests at most {} ms late (p99) when a connection was free",
+        "queries {}; {} connection(s); baseline {} ms; the generator's own lag (p99, beyond waits for a connection) {} ms",
         r.source.describe(),
         r.generator.connections,
         r.baseline_ms,

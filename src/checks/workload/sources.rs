@@ -74,8 +74,8 @@ impl Origin {
     pub fn describe(self) -> &'static str {
         match self {
             Origin::Declared => "declared in neon-migrate.toml",
-            Origin::PgStatStatements => "the parent's pg_stat_statements",
-            Origin::PrimaryKey => "primary-key reads and single-row updates",
+            Origin::PgStatStatements => "from the parent's pg_stat_statements",
+            Origin::PrimaryKey => "primary-key reads and single-row updates (rolled back)",
         }
     }
 }
