@@ -390,6 +390,16 @@ pub fn render_markdown(r: &Report) -> String {
         }
     }
 
+    // The workload rehearsal's table and charts, from the report it carries.
+    if let Some(report) = results
+        .iter()
+        .find(|c| c.name == crate::checks::workload::NAME)
+        .and_then(|c| c.data.clone())
+        .and_then(|d| serde_json::from_value(d).ok())
+    {
+        md.push_str(&crate::checks::workload::render::markdown(&report));
+    }
+
     if let Some(schema) = results.iter().find(|c| c.name == "schema") {
         let _ = writeln!(md, "\n### Schema diff\n");
         if schema.details.is_empty() {

@@ -98,6 +98,9 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
+    /// What the check measured, for `--json` (the `workload` check's report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
 }
 
 impl CheckResult {
@@ -119,6 +122,7 @@ impl CheckResult {
             summary: summary.into(),
             findings,
             details,
+            data: None,
         }
     }
     pub fn skipped(name: &str, why: impl Into<String>) -> Self {
@@ -128,6 +132,7 @@ impl CheckResult {
             summary: why.into(),
             findings: Vec::new(),
             details: Vec::new(),
+            data: None,
         }
     }
     pub fn not_run(name: &str, why: impl Into<String>) -> Self {
@@ -137,6 +142,7 @@ impl CheckResult {
             summary: format!("NOT RUN: {}", why.into()),
             findings: Vec::new(),
             details: Vec::new(),
+            data: None,
         }
     }
     pub fn failed(name: &str, why: impl Into<String>) -> Self {
@@ -152,6 +158,7 @@ impl CheckResult {
                 "the check could not run, so nothing it guards was proven",
             )],
             details: Vec::new(),
+            data: None,
         }
     }
 }
@@ -182,6 +189,9 @@ pub struct Observations {
     /// Functions and operators outside `pg_catalog` that share a built-in's name, before the
     /// migration (see [`shadowing`]).
     pub shadows_before: Option<BTreeSet<String>>,
+    /// What users would have felt while the migration ran (see [`workload`]), or why the
+    /// rehearsal could not run.
+    pub workload: Option<Result<workload::WorkloadReport, workload::WorkloadError>>,
 }
 
 impl Observations {

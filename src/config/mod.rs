@@ -301,6 +301,7 @@ pub struct ChecksConfig {
     pub locks: LocksCheck,
     pub data: DataCheck,
     pub reversible: ReversibleCheck,
+    pub workload: crate::checks::workload::WorkloadConfig,
 }
 
 impl ChecksConfig {
@@ -312,6 +313,7 @@ impl ChecksConfig {
             "locks" => self.locks.required,
             "data" => self.data.required,
             "reversible" => self.reversible.required,
+            "workload" => self.workload.required,
             _ => false,
         }
     }
@@ -1580,6 +1582,48 @@ impl Validator<'_> {
         }
     }
 
+    /// `[checks.workload]`: validated by the check's own module; each problem is placed at
+    /// its key.
+    fn workload(
+        &mut self,
+        raw: Option<&crate::checks::workload::RawWorkloadConfig>,
+    ) -> crate::checks::workload::WorkloadConfig {
+        use crate::checks::workload::WorkloadConfig;
+        let Some(raw) = raw else {
+            return WorkloadConfig::default();
+        };
+        match WorkloadConfig::from_raw(raw) {
+            Ok(c) => c,
+            Err(problems) => {
+                for p in problems {
+                    let mut segs = Vec::new();
+                    for part in p.key.split('.') {
+                        match part.split_once('[') {
+                            Some((k, i)) => {
+                                segs.push(Seg::Key(k.to_owned()));
+                                segs.push(Seg::Index(i.trim_end_matches(']').parse().unwrap_or(0)));
+                            }
+                            None => segs.push(Seg::Key(part.to_owned())),
+                        }
+                    }
+                    let span = self
+                        .doc
+                        .and_then(|d| key_span(d, &segs))
+                        .unwrap_or_else(|| self.key_at(&["checks", "workload"]));
+                    self.push(
+                        Problem::new(
+                            "config::workload",
+                            span,
+                            format!("`{}` {}", p.key, p.message),
+                        )
+                        .help(p.help),
+                    );
+                }
+                WorkloadConfig::default()
+            }
+        }
+    }
+
     fn checks(&mut self, raw: &raw::RawChecks) -> ChecksConfig {
         let rs = raw.schema.as_ref();
         let mut deny = Vec::new();
@@ -1691,12 +1735,14 @@ impl Validator<'_> {
             enabled: rr.and_then(|r| r.enabled).unwrap_or(true),
             required: rr.and_then(|r| r.required).unwrap_or(false),
         };
+        let workload = self.workload(raw.workload.as_ref());
         ChecksConfig {
             schema,
             lint,
             locks,
             data,
             reversible,
+            workload,
         }
     }
 

@@ -167,6 +167,7 @@ pub(crate) struct RawChecks {
     pub locks: Option<RawLocksCheck>,
     pub data: Option<RawDataCheck>,
     pub reversible: Option<RawReversibleCheck>,
+    pub workload: Option<crate::checks::workload::RawWorkloadConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -300,6 +301,8 @@ pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
         ["checks", "locks"] => fields_of::<RawLocksCheck>(),
         ["checks", "data"] => fields_of::<RawDataCheck>(),
         ["checks", "reversible"] => fields_of::<RawReversibleCheck>(),
+        ["checks", "workload"] => fields_of::<crate::checks::workload::RawWorkloadConfig>(),
+        ["checks", "workload", "query", "*"] => fields_of::<crate::checks::workload::RawQuery>(),
         ["stages", "*"] => fields_of::<RawStage>(),
         ["pipelines", "*"] => fields_of::<RawPipeline>(),
         _ => &[],

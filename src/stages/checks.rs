@@ -181,6 +181,9 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     }
     drop(client);
 
+    // Workload: what users would have felt while the migration ran.
+    results.extend(super::workload::result(ctx));
+
     // Reversible: last, since it runs the migrations down and up again.
     if cfg.reversible.enabled {
         let result = match (&ctx.config.tool.kind, &obs.before, &after) {

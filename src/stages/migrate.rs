@@ -18,6 +18,10 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     super::verify_ours(ctx, "before the migration").await?;
     let observe = ctx.pipeline.has(|k| matches!(k, StageKind::Checks));
     let mut sampler = None;
+    let mut rehearsal = None;
+    if observe && (ctx.config.checks.lint.enabled || ctx.config.checks.workload.enabled) {
+        ctx.observations.pending_sql = print_sql(ctx, &target).await;
+    }
     if observe {
         // What the checks compare against must be recorded, or the checks would pass by being
         // skipped: a test Neon database branch that cannot be read (dropped, replaced by a
@@ -49,15 +53,15 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 .map_err(|e| unrecorded("the row counts before the migration", &e.to_string()))?;
             ctx.observations.rows_before = Some(c);
         }
+        // The workload rehearsal first (its baseline window runs now): none of its
+        // sessions then counts as the tool's, and its reads are not the migration's locks.
+        rehearsal = super::workload::start(ctx, &target).await;
         if cfg.locks.enabled {
             let s = checks::locks::Sampler::start(&target.url, cfg.locks.sample_interval)
                 .await
                 .map_err(|e| unrecorded("the locks the migration takes", &e.to_string()))?;
             sampler = Some(s);
         }
-    }
-    if observe && ctx.config.checks.lint.enabled {
-        ctx.observations.pending_sql = print_sql(ctx, &target).await;
     }
     let (result, applied, tracked_before) = run_tool_observed(ctx, target, false).await;
     ctx.observations.applied = applied;
@@ -66,6 +70,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         Some(s) => Some(s.finish().await),
         None => None,
     };
+    super::workload::finish(rehearsal, &mut ctx.observations).await;
     // Whatever the tool said, it is about this run's copy only if the copy is still this run's.
     if let Err((unreachable, mut f)) = super::check_ours(ctx, "after the migration tool ran").await
     {

@@ -7,6 +7,7 @@ mod create;
 mod delete;
 mod migrate;
 mod shell;
+mod workload;
 
 use crate::config::{Stage, StageKind};
 use crate::engine::{RunContext, StageFailure, StageResult};

@@ -35,7 +35,7 @@ use neon_migrate::pg;
 use neon_migrate::providers::local::cluster::{self, Cluster};
 use neon_migrate::secret::Secret;
 
-use crate::support::{cluster, query, query_on, unique_db};
+use crate::support::{cluster, query, query_on, stage, unique_db, Project};
 
 pub const TESTS: &[(&str, fn())] = &[
     (
@@ -57,6 +57,10 @@ pub const TESTS: &[(&str, fn())] = &[
     (
         "workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters",
         pg_stat_statements_source,
+    ),
+    (
+        "workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown",
+        end_to_end,
     ),
 ];
 
@@ -611,4 +615,80 @@ fn pg_stat_statements_source() {
         .unwrap();
     assert_eq!(emails[0][0].as_deref(), Some("0"));
     drop(own);
+}
+
+/// Through the binary: `run pre-push` with `[checks.workload]` on a rewrite of 200,000 rows
+/// (the rehearsal runs inside the `migrate` stage; the verdict comes in the `checks` stage).
+fn end_to_end() {
+    let config = r#"
+[checks.locks]
+access-exclusive-budget = "10s"
+
+[checks.workload]
+enabled = true
+baseline = "1s"
+max-blocked = "50ms"
+connections = 8
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts TABLESAMPLE SYSTEM (2) LIMIT 500"
+rate = "100/s"
+"#;
+    let p = Project::new("workload_e2e")
+        .config(config)
+        .migration(
+            "0001_n_bigint.sql",
+            "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n",
+        )
+        .commit()
+        .git_branch("feature/workload_e2e");
+    p.main_sql(
+        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
+         INSERT INTO accounts SELECT g, g FROM generate_series(1, 200000) g",
+    );
+    let md = p.path().join("summary.md");
+    let out = p.run(&["run", "pre-push", "--summary-md", md.to_str().unwrap()]);
+    out.code(neon_migrate::exit::CHECK_FAILED);
+    p.assert_no_test_db_branches();
+    out.stdout_has("✗ workload: ")
+        .stdout_has("`read account` was blocked ")
+        .stdout_has("p99   ")
+        .stdout_has("┃");
+    let text = std::fs::read_to_string(&md).expect("the Markdown summary");
+    assert!(text.contains("### Workload rehearsal"), "{text}");
+    assert!(text.contains("xychart-beta"), "{text}");
+    let json = p.run(&["run", "pre-push", "--json"]);
+    json.code(neon_migrate::exit::CHECK_FAILED);
+    p.assert_no_test_db_branches();
+    let report = json.json();
+    let w = stage(&report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
+        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
+        .clone();
+    assert_eq!(w["status"], "failed", "{w:#}");
+    let q = &w["data"]["queries"][0];
+    assert_eq!(q["name"], "read account", "{w:#}");
+    assert!(q["during"]["count"].as_u64().unwrap_or(0) > 0, "{w:#}");
+    assert_eq!(w["data"]["longest"]["table"], "public.accounts", "{w:#}");
+    assert_eq!(w["data"]["longest"]["behind"], "migration", "{w:#}");
+    // The locks check counts only the migration's locks, not the rehearsal's reads.
+    let locks = stage(&report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "locks"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        locks["summary"], "1 table(s) locked, 1 rewritten",
+        "{locks:#}"
+    );
+    assert!(
+        !w["data"]["timeline"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .is_empty(),
+        "{w:#}"
+    );
 }
