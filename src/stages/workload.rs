@@ -45,6 +45,8 @@ async fn pending_sql(ctx: &RunContext<'_>, target: &tools::Target) -> Option<Str
         ToolKind::Sql { migrations_dir } => {
             let all = tools::sql::load(migrations_dir).ok()?;
             let client = pg::connect_observer(&target.url).await.ok()?;
+            // Counted now, not later as one of the tool's sessions (see `pg::FLUSH_OWN_STATS`).
+            client.batch_execute(pg::FLUSH_OWN_STATS).await.ok()?;
             let done: Vec<String> = tools::sql::applied(&client)
                 .await
                 .map(|a| a.into_iter().map(|(v, _, _)| v).collect())
