@@ -1606,9 +1606,12 @@ impl Validator<'_> {
                             None => segs.push(Seg::Key(part.to_owned())),
                         }
                     }
+                    // The key itself, else (a missing key) the table it belongs in.
                     let span = self
                         .doc
-                        .and_then(|d| key_span(d, &segs))
+                        .and_then(|d| {
+                            key_span(d, &segs).or_else(|| key_span(d, &segs[..segs.len() - 1]))
+                        })
                         .unwrap_or_else(|| self.key_at(&["checks", "workload"]));
                     self.push(
                         Problem::new(
