@@ -874,24 +874,47 @@ impl HookProject {
 }
 
 /// Config files tracked by git below the work tree root (from the index: no walk of the
-/// tree), outside dependency folders.
+/// tree), outside dependency folders. The index file is scanned directly
+/// ([`crate::gitindex`]); libgit2 answers when that reader is not sure.
 fn configs_below(repo: &Repository) -> Vec<PathBuf> {
-    let Ok(index) = repo.index() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in index.iter() {
-        let path = String::from_utf8_lossy(&entry.path).into_owned();
-        let is_config =
-            path == config::FILE_NAME || path.ends_with(&format!("/{}", config::FILE_NAME));
-        let in_deps = path
-            .split('/')
-            .any(|seg| matches!(seg, "node_modules" | "vendor" | ".venv" | "venv" | "target"));
-        if is_config && !in_deps {
-            out.push(PathBuf::from(path));
+    let name = config::FILE_NAME.as_bytes();
+    let sha256 = repo
+        .config()
+        .and_then(|c| c.get_string("extensions.objectformat"))
+        .is_ok_and(|f| f.eq_ignore_ascii_case("sha256"));
+    let fast = crate::gitindex::paths_named(
+        &repo.path().join("index"),
+        name,
+        if sha256 { 32 } else { 20 },
+    );
+    let paths = match fast {
+        Some(p) => p,
+        None => {
+            let Ok(index) = repo.index() else {
+                return Vec::new();
+            };
+            index
+                .iter()
+                .map(|e| e.path)
+                .filter(|p| {
+                    p.as_slice() == name
+                        || (p.len() > name.len()
+                            && p.ends_with(name)
+                            && p[p.len() - name.len() - 1] == b'/')
+                })
+                .collect()
         }
-    }
-    out
+    };
+    paths
+        .into_iter()
+        .map(|p| String::from_utf8_lossy(&p).into_owned())
+        .filter(|path| {
+            !path
+                .split('/')
+                .any(|seg| matches!(seg, "node_modules" | "vendor" | ".venv" | "venv" | "target"))
+        })
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// The projects a push may need to prove: the config `explicit` names; else the config found

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod exit;
 pub mod fingerprint;
 pub mod git;
+pub mod gitindex;
 pub mod hooks;
 pub mod init;
 pub mod naming;
