@@ -144,7 +144,7 @@ fn no_function_is_over_the_line_limit() {
         bad.extend(v.found);
     }
     assert!(measured > 500, "measured only {measured} functions");
-    bad.sort_by(|a, b| b.0.cmp(&a.0));
+    bad.sort_by_key(|b| std::cmp::Reverse(b.0));
     report(
         &format!("functions over {MAX_FN_LINES} lines (of {measured} measured)"),
         bad.into_iter().map(|(_, s)| s).collect(),
