@@ -12,6 +12,7 @@ mod apply;
 mod checks;
 mod cleanup;
 mod cli_config;
+mod clone;
 mod collisions;
 mod commands;
 #[path = "../contract/contract.rs"]
@@ -76,6 +77,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(proof::tests());
     all.extend(layouts::tests());
     all.extend(commands::tests());
+    all.extend(clone::tests());
     all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
