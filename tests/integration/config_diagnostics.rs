@@ -4,7 +4,9 @@
 //!
 //! Each case writes one config exactly as given, runs `check`, asserts the config exit code and
 //! an empty stdout, and snapshots stderr through the suite's one redaction filter
-//! ([`crate::outputs::redact`]). A change in any wording, order or position shows as a diff.
+//! ([`crate::outputs::redact`]); one case also pins the `--json` report of `run`, whose
+//! `details` carry the same problems as plain lines. A change in any wording, order or position
+//! shows as a diff.
 
 use neon_migrate::exit;
 
@@ -51,9 +53,9 @@ pub const TESTS: &[(&str, fn())] = &[
 ];
 
 /// Writes `toml` as the project's config, runs `check`, and snapshots its stderr as
-/// `config_diagnostics_<case>`.
+/// `config_diagnostics_<case>`. Returns the project for more runs.
 #[track_caller]
-fn snapshot_check(case: &str, toml: &str) {
+fn snapshot_check(case: &str, toml: &str) -> Project {
     let p = Project::new(&format!("diag_{case}"))
         .config_raw(toml)
         .commit();
@@ -61,11 +63,16 @@ fn snapshot_check(case: &str, toml: &str) {
     out.code(exit::CONFIG);
     assert!(out.stdout.is_empty(), "nothing is reported as ok\n{out}");
     let text = format!("--- neon-migrate.toml ---\n{toml}--- stderr ---\n{}", out.stderr);
+    snapshot(&format!("config_diagnostics_{case}"), &redact(&text, &p));
+    p
+}
+
+#[track_caller]
+fn snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
-    let name = format!("config_diagnostics_{case}");
-    settings.bind(|| insta::assert_snapshot!(name, redact(&text, &p)));
+    settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
 fn unknown_key() {
@@ -182,7 +189,7 @@ run = "echo {{pipline}}"
 }
 
 fn several_problems() {
-    snapshot_check(
+    let p = snapshot_check(
         "several_problems",
         r#"version = 2
 
@@ -208,6 +215,13 @@ retries = 99
 [pipelines.mine]
 stages = ["migrate", "create-neon-database-branch", "migrat"]
 "#,
+    );
+    // `--json` carries the same problems, one `file:line:col: message (help: …)` line each.
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::CONFIG);
+    snapshot(
+        "config_diagnostics_several_problems_json",
+        &redact(&out.stdout, &p),
     );
 }
 
