@@ -62,7 +62,10 @@ fn snapshot_check(case: &str, toml: &str) -> Project {
     let out = p.run(&["check"]);
     out.code(exit::CONFIG);
     assert!(out.stdout.is_empty(), "nothing is reported as ok\n{out}");
-    let text = format!("--- neon-migrate.toml ---\n{toml}--- stderr ---\n{}", out.stderr);
+    let text = format!(
+        "--- neon-migrate.toml ---\n{toml}--- stderr ---\n{}",
+        out.stderr
+    );
     snapshot(&format!("config_diagnostics_{case}"), &redact(&text, &p));
     p
 }

@@ -62,7 +62,11 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(sql_tool::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(secrets::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(config_diagnostics::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(
+        config_diagnostics::TESTS
+            .iter()
+            .map(|(n, f)| (*n, *f, None)),
+    );
     all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(emulator::TESTS.iter().map(|(n, f)| (*n, *f, None)));
