@@ -198,6 +198,16 @@ impl Validator<'_> {
                 .help("write the query the check runs, e.g. `query = \"select count(*) = 0 from orders where total < 0\"`"),
             );
         }
+        let expect = self.expectation(&name, &c, query);
+        Some(SqlCheck {
+            name,
+            query: query.get_ref().clone(),
+            expect,
+        })
+    }
+
+    /// The one expectation of SQL check `name`: rows, a value, or `true` (the default).
+    fn expectation(&mut self, name: &str, c: &RawSqlCheck, query: &S<String>) -> Expect {
         if let Some(r) = c.expect_rows.as_ref().filter(|r| *r.get_ref() < 0) {
             self.push(
                 Problem::new(
@@ -227,7 +237,7 @@ impl Validator<'_> {
                 .help("give exactly one of `expect-rows`, `expect-value`, `expect-true`"),
             );
         }
-        let expect = if let Some(r) = &c.expect_rows {
+        if let Some(r) = &c.expect_rows {
             Expect::Rows(*r.get_ref())
         } else if let Some(val) = &c.expect_value {
             Expect::Value(val.get_ref().clone())
@@ -245,11 +255,6 @@ impl Validator<'_> {
                 }
             }
             Expect::True
-        };
-        Some(SqlCheck {
-            name,
-            query: query.get_ref().clone(),
-            expect,
-        })
+        }
     }
 }
