@@ -15,6 +15,7 @@ mod cli_config;
 mod clone;
 mod collisions;
 mod commands;
+mod config_diagnostics;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
@@ -62,6 +63,11 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(sql_tool::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(secrets::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(
+        config_diagnostics::TESTS
+            .iter()
+            .map(|(n, f)| (*n, *f, None)),
+    );
     all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(emulator::TESTS.iter().map(|(n, f)| (*n, *f, None)));
