@@ -341,7 +341,7 @@ async fn one_run(
     let apply_start = Instant::now();
     let applied = sql::apply_files(migrations, &copy.url, &files)
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))
+        .map_err(|e| anyhow::anyhow!(e.to_string()))
         .context("apply_files")?;
     let apply = apply_start.elapsed();
     let start = apply_start - stage_start;
