@@ -167,7 +167,7 @@ pub enum ToolError {
     #[error("tool `{tool}` has no `{key}`")]
     #[diagnostic(code(neon_migrate::tool::no_command), help("set `{key}` under [tool]"))]
     NoCommand { tool: String, key: &'static str },
-    /// The tool ran longer than `timeout` under [tool].
+    /// The tool ran longer than `timeout` under `[tool]`.
     #[error("`{tool}` did not finish within {limit} on {target}")]
     #[diagnostic(
         code(neon_migrate::tool::timed_out),
