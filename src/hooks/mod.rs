@@ -229,15 +229,11 @@ mod tests {
 
     #[test]
     fn the_script_is_posix_sh_and_names_no_bare_branch() {
-        let out = std::process::Command::new("sh")
+        let out = crate::runner::Proc::new("sh")
             .args(["-n", "-c", SCRIPT])
-            .output()
+            .run_blocking(&crate::secret::Redactor::new())
             .expect("sh");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.success(), "{}", out.failure_text());
         for line in SCRIPT.lines() {
             let l = line.to_lowercase();
             for (i, _) in l.match_indices("branch") {

@@ -2,15 +2,17 @@
 //! and the sweep of the ones killed hooks left behind.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use git2::Repository;
+
+use crate::runner::{Proc, ProcOutput, RunError};
+use crate::secret::Redactor;
 
 /// A temporary worktree could not be added.
 #[derive(Debug, thiserror::Error)]
 pub enum WorktreeError {
-    #[error("cannot run git: {0}")]
-    Spawn(#[source] std::io::Error),
+    #[error("cannot run git: {}", spawn_cause(.0))]
+    Spawn(#[source] RunError),
     /// What `git worktree add` said.
     #[error("{0}")]
     Git(String),
@@ -97,12 +99,11 @@ pub fn prune_stale_worktrees(repo: &Repository) -> usize {
         }
         if wt.exists() {
             unlink_dependencies(&wt, 4);
-            let ok = git(&root)
-                .args(["worktree", "remove", "--force", "--force"])
-                .arg(&wt)
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false);
+            let ok = succeeded(
+                git(&root)
+                    .args(["worktree", "remove", "--force", "--force"])
+                    .arg(&wt),
+            );
             if !ok {
                 let _ = std::fs::remove_dir_all(&wt);
             }
@@ -110,7 +111,7 @@ pub fn prune_stale_worktrees(repo: &Repository) -> usize {
         removed += 1;
     }
     if removed > 0 {
-        let _ = git(&root).args(["worktree", "prune"]).output();
+        succeeded(git(&root).args(["worktree", "prune"]));
     }
     removed
 }
@@ -127,12 +128,10 @@ impl Worktree {
             .args(["worktree", "add", "--detach", "--quiet"])
             .arg(&path)
             .arg(sha)
-            .output()
+            .run_blocking(&Redactor::new())
             .map_err(WorktreeError::Spawn)?;
-        if !out.status.success() {
-            return Err(WorktreeError::Git(
-                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            ));
+        if !out.success() {
+            return Err(WorktreeError::Git(out.failure_text()));
         }
         Ok(Worktree {
             repo_root: repo_root.to_owned(),
@@ -170,26 +169,39 @@ impl Drop for Worktree {
         for link in &self.links {
             let _ = std::fs::remove_file(link);
         }
-        let removed = git(&self.repo_root)
-            .args(["worktree", "remove", "--force"])
-            .arg(&self.path)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
+        let removed = succeeded(
+            git(&self.repo_root)
+                .args(["worktree", "remove", "--force"])
+                .arg(&self.path),
+        );
         if !removed {
             let _ = std::fs::remove_dir_all(&self.path);
-            let _ = git(&self.repo_root).args(["worktree", "prune"]).output();
+            succeeded(git(&self.repo_root).args(["worktree", "prune"]));
         }
     }
 }
 
-/// `git` in `root`, free of the variables git sets for the hook that runs us.
-fn git(root: &Path) -> Command {
-    let mut c = Command::new("git");
-    c.arg("-C")
+/// `git` in `root`, free of the variables git sets for the hook that runs us. Run through the
+/// runner's blocking API: the hook has no async runtime.
+fn git(root: &Path) -> Proc {
+    Proc::new("git")
+        .arg("-C")
         .arg(root)
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
-    c
+        .env_remove("GIT_INDEX_FILE")
+}
+
+/// Runs a housekeeping `git` command; whether it succeeded (its output is not needed).
+fn succeeded(git: Proc) -> bool {
+    git.run_blocking(&Redactor::new())
+        .as_ref()
+        .is_ok_and(ProcOutput::success)
+}
+
+/// The reason a program did not start (the OS error), without the runner's own wording.
+fn spawn_cause(e: &RunError) -> String {
+    std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| e.to_string())
 }
