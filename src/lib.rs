@@ -3,13 +3,13 @@
 //!
 //! The binary is a shim over [`run_from`]; `cargo xtask migrate` calls the same function.
 //! The pieces: `cli` (the clap types) dispatching to one module per subcommand
-//! (`commands`), which call the library: [`app`] (config and git for a command, opening the
+//! (`commands`), which call the library: `app` (config and git for a command, opening the
 //! provider, running a pipeline with its outputs), [`config`] (neon-migrate.toml in layers),
 //! [`engine`] (stages over a context, never printing), [`providers`] (where Neon database
 //! branches come from), [`tools`] (migration systems), [`runner`] (every child process),
 //! [`report`] (what happened), [`output`] (where a report meets a terminal or CI).
 
-pub mod app;
+pub(crate) mod app;
 pub mod apply_lock;
 pub mod checks;
 mod cli;

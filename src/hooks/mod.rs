@@ -1,8 +1,8 @@
 //! Git hooks, the library part: where git runs hooks from and whether ours is there
 //! ([`hooks_dir`], [`state_of`]), the script `hooks install` writes ([`SCRIPT`]), the pushed
-//! refs of a pre-push hook ([`pushed`]), the projects a push may need to prove and the paths
-//! each watches ([`projects`]), and the temporary worktree a pushed commit is proven in
-//! ([`worktree`]). The commands (`hooks install | uninstall | status`, `hook pre-push`) are in
+//! refs of a pre-push hook (`pushed`), the projects a push may need to prove and the paths
+//! each watches (`projects`), and the temporary worktree a pushed commit is proven in
+//! (`worktree`). The commands (`hooks install | uninstall | status`, `hook pre-push`) are in
 //! `commands::hooks` and `commands::pre_push`.
 //!
 //! The installed script is thin on purpose (a fingerprint line, a bypass, a binary lookup):
@@ -17,9 +17,9 @@
 //! run the `pre-push` pipeline, with the Neon database branch named after the git branch being
 //! pushed, in a temporary worktree when the pushed commit is not the checked-out one.
 
-pub mod projects;
-pub mod pushed;
-pub mod worktree;
+pub(crate) mod projects;
+pub(crate) mod pushed;
+pub(crate) mod worktree;
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +27,7 @@ use git2::Repository;
 
 use crate::exit::{self, Failure};
 
-pub use projects::{watched_paths, HookProject, Watched};
-pub use pushed::{parse_pushed, watched_changes, PushedRef};
+pub(crate) use projects::Watched;
 
 /// The script `hooks install` writes (also `hooks/pre-push` in the source tree).
 pub const SCRIPT: &str = include_str!("../../hooks/pre-push");
