@@ -86,6 +86,38 @@ pub fn render(e: &dyn Failure) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{render, Failure};
+
+    #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+    enum Example {
+        #[error("the thing failed")]
+        #[diagnostic(help("do it again"))]
+        WithHelp,
+        #[error("plain")]
+        Plain,
+        #[error("snippets")]
+        Rendered,
+    }
+
+    impl Failure for Example {
+        fn exit_code(&self) -> i32 {
+            super::CONFIG
+        }
+        fn rendered(&self) -> Option<String> {
+            matches!(self, Example::Rendered).then(|| "  × snippets\n".to_owned())
+        }
+    }
+
+    #[test]
+    fn one_renderer_writes_error_then_help() {
+        assert_eq!(
+            render(&Example::WithHelp),
+            "error: the thing failed\n  help: do it again\n"
+        );
+        assert_eq!(render(&Example::Plain), "error: plain\n");
+        assert_eq!(render(&Example::Rendered), "  × snippets\n");
+    }
+
     #[test]
     fn readme_documents_every_exit_code() {
         let readme = include_str!("../README.md");
