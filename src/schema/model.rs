@@ -31,11 +31,64 @@ pub struct Model {
     /// Objects the engine does not model, with a digest of their definition: a difference
     /// here is reported as unsupported, never silently ignored.
     pub unsupported: BTreeMap<String, String>,
-    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`. Keys
-    /// are `rel:`, `type:`, `fn:`, `index:`, `con:`, `trigger:`, `policy:` plus the qualified
-    /// name, and `col:<table>.<column>` where Postgres records a column.
+    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
     #[serde(skip)]
-    pub deps: BTreeMap<String, BTreeSet<String>>,
+    pub deps: Deps,
+}
+
+/// Dependencies: each object → the objects it depends on.
+pub type Deps = BTreeMap<DepKey, BTreeSet<DepKey>>;
+
+/// An object in the dependency graph, by kind and qualified name.
+///
+/// The variants are declared in the alphabetical order of the text keys they replace
+/// (`col:`, `con:`, `fn:`, `index:`, `policy:`, `rel:`, `trigger:`, `type:`), and no prefix is
+/// a prefix of another, so the derived ordering is the one of those strings: the plan's
+/// dependency walks visit keys in the same order as ever.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DepKey {
+    /// `<table>.<column>`, where Postgres records a column.
+    Col(String),
+    /// `<table>.<constraint>`.
+    Con(String),
+    /// A function or procedure: `schema.name(identity arguments)`.
+    Fn(String),
+    Index(String),
+    /// `<table>.<policy>`.
+    Policy(String),
+    /// A table, view, materialized view or sequence.
+    Rel(String),
+    /// `<table>.<trigger>`.
+    Trigger(String),
+    Type(String),
+}
+
+impl DepKey {
+    /// The relation of a [`DepKey::Rel`] or [`DepKey::Col`] key.
+    pub fn relation(&self) -> Option<&str> {
+        match self {
+            DepKey::Rel(r) => Some(r),
+            DepKey::Col(c) => super::split_qualified(c).map(|(t, _)| t),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DepKey {
+    /// The key as it reads in messages: `kind:name`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, name) = match self {
+            DepKey::Col(n) => ("col", n),
+            DepKey::Con(n) => ("con", n),
+            DepKey::Fn(n) => ("fn", n),
+            DepKey::Index(n) => ("index", n),
+            DepKey::Policy(n) => ("policy", n),
+            DepKey::Rel(n) => ("rel", n),
+            DepKey::Trigger(n) => ("trigger", n),
+            DepKey::Type(n) => ("type", n),
+        };
+        write!(f, "{kind}:{name}")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
