@@ -122,8 +122,7 @@ pub struct Sequence {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
-    /// `r` table, `p` partitioned table, `f` foreign table (unsupported).
-    pub kind: char,
+    pub kind: TableKind,
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
     /// `PARTITION BY …` of a partitioned table.
@@ -187,8 +186,7 @@ impl IdentityOptions {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Constraint {
-    /// `p`, `u`, `f`, `c`, `x`.
-    pub kind: char,
+    pub kind: ConstraintKind,
     pub definition: String,
     pub validated: bool,
     /// For FKs: the referenced table.
@@ -215,8 +213,7 @@ pub struct View {
 pub struct Function {
     /// `CREATE OR REPLACE FUNCTION …` as `pg_get_functiondef` prints it.
     pub definition: String,
-    /// `f` function, `p` procedure.
-    pub kind: char,
+    pub kind: FunctionKind,
     pub returns: String,
     /// Parameters with modes, names and defaults (`pg_get_function_arguments`).
     pub arguments: String,
@@ -240,4 +237,90 @@ pub struct Policy {
     pub roles: Vec<String>,
     pub using: Option<String>,
     pub check: Option<String>,
+}
+
+/// What a table is (serialized as `pg_class.relkind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TableKind {
+    #[serde(rename = "r")]
+    Table,
+    #[serde(rename = "p")]
+    Partitioned,
+    /// Foreign tables are unsupported objects, not modelled as tables.
+    #[serde(rename = "f")]
+    Foreign,
+}
+
+impl TableKind {
+    /// From `pg_class.relkind`.
+    pub fn from_relkind(code: char) -> TableKind {
+        match code {
+            'p' => TableKind::Partitioned,
+            'f' => TableKind::Foreign,
+            _ => TableKind::Table,
+        }
+    }
+}
+
+/// What a constraint is (serialized as `pg_constraint.contype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConstraintKind {
+    #[serde(rename = "p")]
+    PrimaryKey,
+    #[serde(rename = "u")]
+    Unique,
+    #[serde(rename = "f")]
+    ForeignKey,
+    #[serde(rename = "c")]
+    Check,
+    #[serde(rename = "x")]
+    Exclusion,
+}
+
+impl ConstraintKind {
+    /// From `pg_constraint.contype` (the query reads only these five).
+    pub fn from_contype(code: char) -> ConstraintKind {
+        match code {
+            'p' => ConstraintKind::PrimaryKey,
+            'u' => ConstraintKind::Unique,
+            'f' => ConstraintKind::ForeignKey,
+            'x' => ConstraintKind::Exclusion,
+            _ => ConstraintKind::Check,
+        }
+    }
+    /// PRIMARY KEY or UNIQUE: what foreign keys rest on.
+    pub fn is_key(self) -> bool {
+        matches!(self, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+    }
+    /// Backed by an index of its own (PRIMARY KEY, UNIQUE, EXCLUDE).
+    pub fn has_index(self) -> bool {
+        self.is_key() || self == ConstraintKind::Exclusion
+    }
+}
+
+/// A function or a procedure (serialized as `pg_proc.prokind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FunctionKind {
+    #[serde(rename = "f")]
+    Function,
+    #[serde(rename = "p")]
+    Procedure,
+}
+
+impl FunctionKind {
+    /// From `pg_proc.prokind` (the query reads only functions and procedures).
+    pub fn from_prokind(code: char) -> FunctionKind {
+        if code == 'p' {
+            FunctionKind::Procedure
+        } else {
+            FunctionKind::Function
+        }
+    }
+    /// The keyword of DROP/COMMENT ON.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FunctionKind::Function => "FUNCTION",
+            FunctionKind::Procedure => "PROCEDURE",
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use tokio_postgres::{Client, Row};
 
-use super::super::model::{Constraint, DepKey};
+use super::super::model::{Constraint, ConstraintKind, DepKey};
 use super::super::{spell, split_qualified};
 use super::{fetch, first_char, nulls_not_distinct, oid_of, q, Build, ObjKind};
 use crate::pg::PgError;
@@ -102,7 +102,9 @@ pub(super) async fn add(
         .into_iter()
         .map(|mut row| {
             let raw = &row.raw;
-            let references = (raw.kind == 'f')
+            let kind = ConstraintKind::from_contype(raw.kind);
+            let is_fk = kind == ConstraintKind::ForeignKey;
+            let references = is_fk
                 .then(|| b.table_of.get(&raw.references_oid))
                 .flatten()
                 .cloned();
@@ -110,11 +112,11 @@ pub(super) async fn add(
                 .definition
                 .take()
                 .or_else(|| spell::constraint(raw, references.as_deref(), &b.names));
-            if definition.is_none() || (raw.kind == 'f' && references.is_none()) {
+            if definition.is_none() || (is_fk && references.is_none()) {
                 ask_server.push(oid_of(row.oid));
             }
             let c = Constraint {
-                kind: raw.kind,
+                kind,
                 definition: definition.unwrap_or_default(),
                 validated: raw.validated,
                 references,
@@ -136,7 +138,7 @@ pub(super) async fn add(
         for (row, c) in &mut constraints {
             if let Some((definition, references)) = by_oid.get(&row.oid) {
                 c.definition.clone_from(definition);
-                if c.kind == 'f' {
+                if c.kind == ConstraintKind::ForeignKey {
                     c.references.clone_from(references);
                 }
             }
@@ -148,7 +150,7 @@ pub(super) async fn add(
             row.oid,
             DepKey::Con(format!("{}.{}", row.table, row.quoted)),
         );
-        if matches!(row.raw.kind, 'p' | 'u' | 'x') && row.index_oid != 0 {
+        if c.kind.has_index() && row.index_oid != 0 {
             // A constraint's index bears the constraint's name, in the table's schema (a
             // foreign key's `conindid` is the referenced key's index, not its own).
             let schema = split_qualified(&row.table).map_or("public", |(s, _)| s);

@@ -2,7 +2,7 @@
 
 use tokio_postgres::Row;
 
-use super::super::model::{DepKey, Function};
+use super::super::model::{DepKey, Function, FunctionKind};
 use super::{first_char, q, Build, ObjKind};
 
 pub(super) fn functions_query() -> String {
@@ -23,7 +23,7 @@ pub(super) type FunctionRow = (String, i64, Function);
 pub(super) fn function_row(r: &Row) -> FunctionRow {
     let f = Function {
         definition: r.get(2),
-        kind: first_char(r.get::<_, &str>(3), 'f'),
+        kind: FunctionKind::from_prokind(first_char(r.get::<_, &str>(3), 'f')),
         returns: r.get(4),
         arguments: r.get(5),
         signature: r.get(6),

@@ -301,6 +301,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     b.m.unsupported = unsupported.into_iter().collect();
     deps::add(&mut b, deps);
     // Foreign tables are reported as unsupported, not modelled as tables.
-    b.m.tables.retain(|_, t| t.kind != 'f');
+    b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     Ok(b.m)
 }

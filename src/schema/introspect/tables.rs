@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use tokio_postgres::Row;
 
-use super::super::model::{Column, DepKey, IdentityOptions, Table};
+use super::super::model::{Column, DepKey, IdentityOptions, Table, TableKind};
 use super::super::spell;
 use super::{first_char, q, Build, ObjKind};
 
@@ -37,7 +37,7 @@ pub(super) fn table_row(r: &Row) -> TableRow {
     let parent: Option<String> = r.get(4);
     let bound: Option<String> = r.get(5);
     let t = Table {
-        kind: first_char(r.get::<_, &str>(1), 'r'),
+        kind: TableKind::from_relkind(first_char(r.get::<_, &str>(1), 'r')),
         columns: Vec::new(),
         constraints: BTreeMap::new(),
         partition_key: r.get(3),

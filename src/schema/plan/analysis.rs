@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::{DepKey, Model};
+use super::super::model::{ConstraintKind, DepKey, Model};
 use super::super::{quote_ident, split_qualified};
 use super::graph::{dependents, users, Users};
 use super::sql::{element_type, is_subsequence, strip_not_valid};
@@ -228,7 +228,7 @@ fn rebuilt_fks(a: &Model, b: &Model) -> BTreeSet<(String, String)> {
                 nc.kind == c.kind
                     && strip_not_valid(&nc.definition) == strip_not_valid(&c.definition)
             });
-            if !matches!(c.kind, 'p' | 'u') || kept || nt.is_none() {
+            if !c.kind.is_key() || kept || nt.is_none() {
                 continue;
             }
             let schema = split_qualified(tk).map_or("public", |(s, _)| s);
@@ -242,7 +242,9 @@ fn rebuilt_fks(a: &Model, b: &Model) -> BTreeSet<(String, String)> {
                     let name = con.strip_prefix(ftk.as_str())?.strip_prefix('.')?;
                     ft.constraints
                         .iter()
-                        .find(|(cn, fc)| fc.kind == 'f' && quote_ident(cn) == name)
+                        .find(|(cn, fc)| {
+                            fc.kind == ConstraintKind::ForeignKey && quote_ident(cn) == name
+                        })
                         .map(|(cn, _)| (ftk.clone(), cn.clone()))
                 });
                 rebuilt.extend(fk);

@@ -353,6 +353,6 @@ fn uses_column_in_index(m: &Model, table: &str, col: &str) -> bool {
         || m.tables.get(table).is_some_and(|t| {
             t.constraints
                 .values()
-                .any(|c| matches!(c.kind, 'p' | 'u' | 'x') && names(&c.definition))
+                .any(|c| c.kind.has_index() && names(&c.definition))
         })
 }

@@ -61,9 +61,9 @@ fn target_exists(target: &str, b: &Model) -> bool {
         // Indexes of PRIMARY KEY, UNIQUE and EXCLUDE constraints are modelled as constraints.
         let of_constraint = b.tables.iter().any(|(tk, t)| {
             let schema = split_qualified(tk).map_or("public", |(s, _)| s);
-            t.constraints.iter().any(|(n, c)| {
-                matches!(c.kind, 'p' | 'u' | 'x') && format!("{schema}.{}", quote_ident(n)) == i
-            })
+            t.constraints
+                .iter()
+                .any(|(n, c)| c.kind.has_index() && format!("{schema}.{}", quote_ident(n)) == i)
         });
         return b.indexes.contains_key(i) || of_constraint;
     }

@@ -3,7 +3,8 @@
 //! CHECK and FOREIGN KEY `NOT VALID` and validated apart, PRIMARY KEY and UNIQUE over an
 //! index built concurrently.
 
-use super::super::model::{Constraint, Table};
+use super::super::model::ConstraintKind::{self, *};
+use super::super::model::{Constraint, Table, TableKind};
 use super::sql::{strip_not_valid, unique_index_columns};
 use super::{h, Cx, Hazard, HazardKind, Phase, Stmt};
 
@@ -11,7 +12,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     for fk_pass in [true, false] {
         drop_changed(x, fk_pass);
     }
-    for pass in ['u', 'c', 'f'] {
+    for pass in [Phase::AddKeys, Phase::AddChecks, Phase::AddForeignKeys] {
         add_changed(x, pass);
     }
 }
@@ -29,7 +30,10 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
             // A dropped table's foreign keys go with it, unless the key they rest on
             // goes first.
             for (n, c) in &t.constraints {
-                if fk_pass && c.kind == 'f' && x.ch.rebuilt_fks.contains(&(tk.clone(), n.clone())) {
+                if fk_pass
+                    && c.kind == ForeignKey
+                    && x.ch.rebuilt_fks.contains(&(tk.clone(), n.clone()))
+                {
                     x.simple(
                         Phase::DropForeignKeys,
                         format!("ALTER TABLE {tk} DROP CONSTRAINT {}", crate::pg::ident(n)),
@@ -39,7 +43,7 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
             continue;
         };
         for (n, c) in &t.constraints {
-            if (c.kind == 'f') != fk_pass {
+            if (c.kind == ForeignKey) != fk_pass {
                 continue;
             }
             let kept = nt.constraints.get(n).is_some_and(|nc| same(c, nc))
@@ -55,7 +59,7 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
                 },
                 format!("ALTER TABLE {tk} DROP CONSTRAINT {}", crate::pg::ident(n)),
             );
-            if matches!(c.kind, 'p' | 'u' | 'x') {
+            if c.kind.has_index() {
                 stmt = stmt.hazard(
                     HazardKind::IndexDropped,
                     "the constraint's index is dropped with it: queries that used it may get slower",
@@ -66,19 +70,24 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
     }
 }
 
-/// Adds the constraints of one class (`u` keys, `c` checks and exclusions, `f` foreign
-/// keys) that are new or changed, and validates those that B has validated.
-fn add_changed(x: &mut Cx<'_>, pass: char) {
+/// The phase in which a constraint of this kind is added: keys first (foreign keys need
+/// them), then checks and exclusions, then foreign keys.
+fn add_phase(kind: ConstraintKind) -> Phase {
+    match kind {
+        PrimaryKey | Unique => Phase::AddKeys,
+        ForeignKey => Phase::AddForeignKeys,
+        Check | Exclusion => Phase::AddChecks,
+    }
+}
+
+/// Adds the constraints of one phase (see [`add_phase`]) that are new or changed, and
+/// validates those that B has validated.
+fn add_changed(x: &mut Cx<'_>, pass: Phase) {
     let (a, b) = (x.a, x.b);
     for (tk, t) in &b.tables {
         let existing = a.tables.get(tk);
         for (n, c) in &t.constraints {
-            let class = match c.kind {
-                'p' | 'u' => 'u',
-                'f' => 'f',
-                _ => 'c',
-            };
-            if class != pass {
+            if add_phase(c.kind) != pass {
                 continue;
             }
             let old = existing
@@ -108,7 +117,7 @@ fn add_changed(x: &mut Cx<'_>, pass: char) {
 }
 
 fn validate_hazards(c: &Constraint) -> Vec<Hazard> {
-    let what = if c.kind == 'f' {
+    let what = if c.kind == ForeignKey {
         "foreign key"
     } else {
         "check constraint"
@@ -125,19 +134,15 @@ fn add(x: &mut Cx<'_>, table: &str, name: &str, c: &Constraint, existing: Option
     x.recreated.insert(format!("CONSTRAINT {n} ON {table}"));
     let plain = format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition);
     match c.kind {
-        'p' | 'u' if online => add_key_online(x, table, &n, c),
-        'c' | 'f' if online => {
-            let phase = if c.kind == 'f' {
-                Phase::AddForeignKeys
-            } else {
-                Phase::AddChecks
-            };
+        PrimaryKey | Unique if online => add_key_online(x, table, &n, c),
+        Check | ForeignKey if online => {
+            let phase = add_phase(c.kind);
             let def = strip_not_valid(&c.definition);
             let stmt = Stmt::new(
                 phase,
                 format!("ALTER TABLE {table} ADD CONSTRAINT {n} {def} NOT VALID"),
             );
-            x.push(if c.kind == 'f' {
+            x.push(if c.kind == ForeignKey {
                 stmt.hazard(
                     HazardKind::ShareRowExclusiveLock,
                     "brief SHARE ROW EXCLUSIVE lock on both tables (NOT VALID: no scan)",
@@ -159,7 +164,7 @@ fn add(x: &mut Cx<'_>, table: &str, name: &str, c: &Constraint, existing: Option
                 );
             }
         }
-        'x' if table_existed => x.push(
+        Exclusion if table_existed => x.push(
             Stmt::new(Phase::AddChecks, plain)
                 .hazard(
                     HazardKind::AccessExclusiveLock,
@@ -169,12 +174,7 @@ fn add(x: &mut Cx<'_>, table: &str, name: &str, c: &Constraint, existing: Option
                 .long(),
         ),
         _ => {
-            let phase = match c.kind {
-                'p' | 'u' => Phase::AddKeys,
-                'f' => Phase::AddForeignKeys,
-                _ => Phase::AddChecks,
-            };
-            let mut stmt = Stmt::new(phase, plain).long_if(table_existed);
+            let mut stmt = Stmt::new(add_phase(c.kind), plain).long_if(table_existed);
             if table_existed {
                 stmt = stmt.hazard(
                     HazardKind::AccessExclusiveLock,
@@ -202,7 +202,10 @@ fn add_key_online(x: &mut Cx<'_>, table: &str, n: &str, c: &Constraint) {
         );
         return;
     };
-    let partitioned = x.b.tables.get(table).is_some_and(|t| t.kind == 'p');
+    let partitioned =
+        x.b.tables
+            .get(table)
+            .is_some_and(|t| t.kind == TableKind::Partitioned);
     if partitioned {
         x.push(
             Stmt::new(Phase::AddKeys, add)
@@ -218,7 +221,7 @@ fn add_key_online(x: &mut Cx<'_>, table: &str, n: &str, c: &Constraint) {
         );
         return;
     }
-    let unique = if c.kind == 'p' {
+    let unique = if c.kind == PrimaryKey {
         "PRIMARY KEY"
     } else {
         "UNIQUE"

@@ -25,11 +25,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
 }
 
 fn what(f: &Function) -> &'static str {
-    if f.kind == 'p' {
-        "PROCEDURE"
-    } else {
-        "FUNCTION"
-    }
+    f.kind.keyword()
 }
 
 /// The functions to create or replace in place, and those created again after a drop;
