@@ -14,9 +14,6 @@ pub struct Model {
     /// `server_version_num` of the introspected server.
     #[serde(skip)]
     pub server_version: i32,
-    /// The role that introspected (and would run a plan): what new objects are owned by.
-    #[serde(skip)]
-    pub current_user: String,
     pub schemas: BTreeSet<String>,
     pub extensions: BTreeMap<String, Extension>,
     pub enums: BTreeMap<String, Vec<String>>,
@@ -138,12 +135,6 @@ pub struct Table {
     pub rls_forced: bool,
     pub options: Vec<String>,
     pub unlogged: bool,
-    /// The owning role (quoted as `quote_ident` prints it).
-    pub owner: String,
-    /// How the table's privileges differ from the defaults of its owner: `grantee PRIVILEGE`
-    /// (plus ` WITH GRANT OPTION`) for each privilege granted beyond them, `-owner PRIVILEGE`
-    /// for each the owner lost; empty when they are the defaults. Sorted.
-    pub privileges: Vec<String>,
 }
 
 impl Table {

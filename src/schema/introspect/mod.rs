@@ -170,14 +170,11 @@ impl Queries {
 pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
     let ex: Vec<String> = excluded.to_vec();
     let p: [&(dyn ToSql + Sync); 1] = [&ex];
-    let row = client
-        .query_one(
-            "SELECT current_setting('server_version_num')::int, quote_ident(current_user)",
-            &[],
-        )
+    let version: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
         .await
-        .map_err(|e| failed("the server version", e))?;
-    let (version, current_user): (i32, String) = (row.get(0), row.get(1));
+        .map_err(|e| failed("the server version", e))?
+        .get(0);
     let qs = Queries::new(version);
     // All at once: the queries are pipelined on the connection.
     let (
@@ -279,7 +276,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     let mut b = Build {
         m: Model {
             server_version: version,
-            current_user,
             ..Default::default()
         },
         keys: HashMap::new(),

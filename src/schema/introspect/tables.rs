@@ -23,19 +23,7 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
                    FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                   WHERE i.inhrelid = c.oid AND NOT c.relispartition), '{}'),
        c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{}'), c.relpersistence = 'u',
-       c.reltype::int8, quote_ident(pg_get_userbyid(c.relowner)),
-       CASE WHEN c.relacl IS NULL THEN '{}'::text[] ELSE (
-         WITH acl AS (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS who,
-                             a.privilege_type AS what, a.is_grantable AS opt
-                        FROM aclexplode(c.relacl) a),
-              def AS (SELECT quote_ident(pg_get_userbyid(a.grantee)) AS who, a.privilege_type AS what, a.is_grantable AS opt
-                        FROM aclexplode(acldefault('r', c.relowner)) a)
-         SELECT coalesce(array_agg(x ORDER BY x), '{}') FROM (
-           SELECT who || ' ' || what || CASE WHEN opt THEN ' WITH GRANT OPTION' ELSE '' END
-             FROM (SELECT * FROM acl EXCEPT SELECT * FROM def) g
-           UNION ALL
-           SELECT '-' || who || ' ' || what FROM (SELECT who, what FROM def EXCEPT SELECT who, what FROM acl) r
-         ) d(x)) END
+       c.reltype::int8
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'f')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
@@ -59,8 +47,6 @@ pub(super) fn table_row(r: &Row) -> TableRow {
         rls_forced: r.get(8),
         options: r.get(9),
         unlogged: r.get(10),
-        owner: r.get(12),
-        privileges: r.get(13),
     };
     (r.get(0), r.get(2), t, r.get(11))
 }

@@ -44,7 +44,6 @@ mod functions;
 mod graph;
 mod indexes;
 mod policies;
-mod privileges;
 mod schemas;
 mod sequences;
 mod sql;
@@ -186,8 +185,6 @@ enum Phase {
     CreateMatviewIndexes = 101,
     SecurityAndTriggers = 110,
     EnableTriggers = 111,
-    Owners = 112,
-    Privileges = 113,
     DropFunctions = 120,
     DropTypes = 121,
     DropExtensions = 122,
@@ -318,7 +315,6 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     tables::diff(&mut cx);
     triggers::diff(&mut cx);
     policies::diff(&mut cx);
-    privileges::diff(&mut cx);
     views::diff(&mut cx);
     constraints::diff(&mut cx);
     indexes::diff(&mut cx);
@@ -369,8 +365,6 @@ mod tests {
             CreateMatviewIndexes,
             SecurityAndTriggers,
             EnableTriggers,
-            Owners,
-            Privileges,
             DropFunctions,
             DropTypes,
             DropExtensions,
