@@ -745,8 +745,8 @@ pub async fn run_with(config: &Config, git: &GitInfo, pipeline: &str, outputs: &
             let failure = SetupFailure::simple(
                 exit::PROVIDER,
                 "open-provider",
-                redactor.redact(&e.message),
-                e.help.map(|h| redactor.redact(&h)),
+                redactor.redact(&e.to_string()),
+                e.help_text().map(|h| redactor.redact(&h)),
             );
             return failure.report(pipeline, Some(git), outputs.json);
         }
@@ -787,14 +787,14 @@ async fn gc(config: &Config, dry_run: bool, all: bool) -> i32 {
     let provider = match open_provider(config, &redactor).await {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
             return exit::PROVIDER;
         }
     };
     let list = match provider.list().await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
             return exit::PROVIDER;
         }
     };
@@ -825,7 +825,7 @@ async fn gc(config: &Config, dry_run: bool, all: bool) -> i32 {
                 eprintln!(
                     "error: cannot delete {}: {}",
                     info.name,
-                    redactor.redact(&e.message)
+                    redactor.redact(&e.to_string())
                 );
                 code = exit::PROVIDER;
             }
@@ -867,7 +867,7 @@ async fn emulator(
             .and_then(|specs| {
                 specs
                     .into_iter()
-                    .map(FaultSpec::into_fault)
+                    .map(|s| s.into_fault().map_err(String::from))
                     .collect::<Result<Vec<_>, _>>()
             });
         match parsed {
@@ -895,8 +895,8 @@ async fn emulator(
     let emu = match Emulator::start(opts).await {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot start the emulator: {}", e.message);
-            if let Some(h) = e.help {
+            eprintln!("error: cannot start the emulator: {}", e.to_string());
+            if let Some(h) = e.help_text() {
                 eprintln!("  help: {h}");
             }
             return exit::PROVIDER;

@@ -185,14 +185,17 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     // Start from a clean main database so the demo can be rerun.
     let provider = LocalProvider::open(local, None, &redactor)
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     println!("  {}", provider.describe());
     let admin = pg::connect(&provider.url_of("postgres"))
         .await
-        .map_err(|e| e.message)?;
-    for leftover in provider.list().await.map_err(|e| e.message)? {
+        .map_err(|e| e.to_string())?;
+    for leftover in provider.list().await.map_err(|e| e.to_string())? {
         if leftover.parent == MAIN_DB {
-            provider.delete(&leftover.id).await.map_err(|e| e.message)?;
+            provider
+                .delete(&leftover.id)
+                .await
+                .map_err(|e| e.to_string())?;
         }
     }
     for sql in [
@@ -222,7 +225,7 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
     })
     .await
     .map_err(|e| e.message)?;
-    let main = pg::connect(&main_url).await.map_err(|e| e.message)?;
+    let main = pg::connect(&main_url).await.map_err(|e| e.to_string())?;
     main.batch_execute(&format!(
         "insert into customers (email) select 'customer' || g || '@example.com' from generate_series(1, {CUSTOMERS}) g"
     ))
@@ -345,7 +348,7 @@ fn yes_no(b: bool) -> &'static str {
 /// Short-lived connections: a session left open on the main database would block the next
 /// template copy.
 async fn table_exists(url: &Secret<String>, table: &str) -> Result<bool, String> {
-    let client = pg::connect(url).await.map_err(|e| e.message)?;
+    let client = pg::connect(url).await.map_err(|e| e.to_string())?;
     let row = client
         .query_one("select to_regclass($1) is not null", &[&table])
         .await
@@ -354,7 +357,7 @@ async fn table_exists(url: &Secret<String>, table: &str) -> Result<bool, String>
 }
 
 async fn count(url: &Secret<String>, sql: &str) -> Result<i64, String> {
-    let client = pg::connect(url).await.map_err(|e| e.message)?;
+    let client = pg::connect(url).await.map_err(|e| e.to_string())?;
     let row = client
         .query_one(sql, &[])
         .await

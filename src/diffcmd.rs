@@ -72,13 +72,13 @@ impl Scratch {
         };
         let provider = LocalProvider::open(&local, url, redactor)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         let name = local_db_name(&format!(
             "neon_migrate_scratch_{}_{}",
             std::process::id(),
             Utc::now().timestamp_micros()
         ));
-        let admin = provider.admin().await.map_err(|e| e.message)?;
+        let admin = provider.admin().await.map_err(|e| e.to_string())?;
         admin
             .batch_execute(&format!(
                 "CREATE DATABASE {} TEMPLATE template0",
@@ -89,7 +89,7 @@ impl Scratch {
         let scratch = Scratch { provider, name };
         let client = pg::connect(&scratch.provider.url_of(&scratch.name))
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         if let Err(e) = client.batch_execute(&sql).await {
             scratch.finish().await;
             return Err(format!(
@@ -100,7 +100,7 @@ impl Scratch {
         }
         let model = schema::introspect(&client, &schema::default_excluded())
             .await
-            .map_err(|e| e.message);
+            .map_err(|e| e.to_string());
         drop(client);
         match model {
             Ok(m) => Ok((scratch, m)),
@@ -147,9 +147,13 @@ async fn load(
     } else {
         let provider = open_provider(config, redactor)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         if source == "main" {
-            provider.main_db_branch().await.map_err(|e| e.message)?.url
+            provider
+                .main_db_branch()
+                .await
+                .map_err(|e| e.to_string())?
+                .url
         } else {
             match &config.provider {
                 config::ProviderConfig::Local(l) => {
@@ -165,9 +169,9 @@ async fn load(
                         .transpose()?;
                     let local = LocalProvider::open(l, url, redactor)
                         .await
-                        .map_err(|e| e.message)?;
+                        .map_err(|e| e.to_string())?;
                     let db = local_db_name(source);
-                    let admin = local.admin().await.map_err(|e| e.message)?;
+                    let admin = local.admin().await.map_err(|e| e.to_string())?;
                     let exists = admin
                         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
                         .await
@@ -184,10 +188,10 @@ async fn load(
             }
         }
     };
-    let client = pg::connect(&url).await.map_err(|e| e.message)?;
+    let client = pg::connect(&url).await.map_err(|e| e.to_string())?;
     let model = schema::introspect(&client, &schema::default_excluded())
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     Ok((model, None))
 }
 
@@ -285,7 +289,7 @@ pub async fn generate(
     let current = async {
         let provider = open_provider(config, &redactor)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         let req = CreateRequest {
             name: crate::naming::sanitize(
                 &format!("migrate/generate-{}", git.short_sha()),
@@ -297,7 +301,7 @@ pub async fn generate(
             pipeline: "generate".into(),
             run_id: crate::providers::new_run_id(),
         };
-        let branch = provider.create(&req).await.map_err(|e| e.message)?;
+        let branch = provider.create(&req).await.map_err(|e| e.to_string())?;
         redactor.add_url(branch.url.expose());
         let result = async {
             let tool = crate::tools::sql::SqlTool::new(migrations_dir.clone());
@@ -318,10 +322,10 @@ pub async fn generate(
             })
             .await
             .map_err(|e| e.message)?;
-            let client = pg::connect(&branch.url).await.map_err(|e| e.message)?;
+            let client = pg::connect(&branch.url).await.map_err(|e| e.to_string())?;
             schema::introspect(&client, &schema::default_excluded())
                 .await
-                .map_err(|e| e.message)
+                .map_err(|e| e.to_string())
         }
         .await;
         let _ = provider.delete(&branch.id).await;

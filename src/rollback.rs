@@ -49,14 +49,14 @@ pub async fn run(config: &Config, to: Option<&str>, down: bool, steps: usize, ye
     let provider = match open_provider(config, &redactor).await {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
             return exit::PROVIDER;
         }
     };
     let main = match provider.main_db_branch().await {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
             return exit::PROVIDER;
         }
     };
@@ -118,7 +118,7 @@ async fn run_locked(
         let client = match pg::connect(&main.url).await {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("error: {}", redactor.redact(&e.message));
+                eprintln!("error: {}", redactor.redact(&e.to_string()));
                 return exit::PROVIDER;
             }
         };
@@ -179,7 +179,7 @@ async fn run_locked(
             .filter(|b| b.name.starts_with(RESTORE_PREFIX))
             .collect(),
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
             return exit::PROVIDER;
         }
     };
@@ -248,8 +248,8 @@ async fn run_locked(
             exit::OK
         }
         Err(e) => {
-            eprintln!("error: {}", redactor.redact(&e.message));
-            if let Some(h) = e.help {
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
+            if let Some(h) = e.help_text() {
                 eprintln!("  help: {h}");
             }
             exit::PROVIDER
@@ -317,7 +317,10 @@ impl ApplyLock {
         who: &str,
     ) -> Result<(ApplyLock, Duration), LockError> {
         let client = pg::connect(url).await.map_err(|e| {
-            LockError::Unavailable(format!("cannot connect to take the {what}: {}", e.message))
+            LockError::Unavailable(format!(
+                "cannot connect to take the {what}: {}",
+                e.to_string()
+            ))
         })?;
         // `application_name` holds at most 63 bytes.
         let mut name = who.to_owned();

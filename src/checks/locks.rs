@@ -92,7 +92,7 @@ struct Episode {
 impl Sampler {
     /// Connects a sidecar to `url`, records the tables' files, and starts sampling.
     pub async fn start(url: &Secret<String>, interval: Duration) -> Result<Sampler, String> {
-        let client = pg::connect_observer(url).await.map_err(|e| e.message)?;
+        let client = pg::connect_observer(url).await.map_err(|e| e.to_string())?;
         // Sent together (tokio-postgres pipelines concurrent requests): one round trip.
         // The sample query is planned once: each sample is then only an execution, which
         // keeps the period close to `interval` and the sampler's own load low.

@@ -119,10 +119,10 @@ pub async fn run(
             .map_err(|e| e.message)?;
         let client = crate::pg::connect_observer(url)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         let down_model = schema::introspect(&client, &excluded)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         let mut findings = Vec::new();
         let mut details = vec![format!("down: {}", reverted.join(", "))];
         findings.extend(left_after_down(differences(before, &down_model)));
@@ -140,7 +140,7 @@ pub async fn run(
         details.push(format!("up again: {}", again.join(", ")));
         let up_model = schema::introspect(&client, &excluded)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         findings.extend(drift_after_up(differences(after, &up_model)));
         Ok::<_, String>((findings, details))
     }

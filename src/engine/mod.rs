@@ -138,7 +138,7 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
         pipeline: pipeline.to_owned(),
         timestamp: crate::providers::local::rfc3339(Utc::now()),
         db_branch: None,
-        env: std::env::vars().collect(),
+        env: crate::template::Env::Process,
         secrets: Redactor::new(),
     }
 }

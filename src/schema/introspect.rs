@@ -21,7 +21,7 @@ use tokio_postgres::{Client, Row};
 
 use super::model::*;
 use super::spell;
-use crate::pg::{describe, PgError};
+use crate::pg::PgError;
 
 /// Schemas skipped by default: neon-migrate's own tracking schema.
 pub const DEFAULT_EXCLUDED: &[&str] = &["neon_migrate"];
@@ -45,10 +45,7 @@ fn q(body: &str) -> String {
 }
 
 fn failed(what: &str, e: tokio_postgres::Error) -> PgError {
-    PgError {
-        message: format!("introspecting {what}: {}", describe(&e)),
-        code: e.code().map(|c| c.code().to_owned()),
-    }
+    PgError::new(format!("introspecting {what}"), e)
 }
 
 /// Runs `sql` and maps each row as it streams in (the rows themselves are not kept).

@@ -74,9 +74,12 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let main = ctx.provider.main_db_branch().await.map_err(|e| {
         StageFailure::new(
             exit::PROVIDER,
-            format!("cannot reach the main Neon database branch: {}", e.message),
+            format!(
+                "cannot reach the main Neon database branch: {}",
+                e.to_string()
+            ),
         )
-        .help(e.help)
+        .help(e.help_text())
     })?;
     let Some(expected) = ctx.observations.before.as_ref() else {
         return Err(refuse(
@@ -135,7 +138,7 @@ async fn drift(
     let _ = ctx;
     let client = pg::connect(&main.url)
         .await
-        .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
+        .map_err(|e| StageFailure::new(exit::PROVIDER, e.to_string()))?;
     let pid: Option<i32> = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -148,7 +151,7 @@ async fn drift(
                 exit::PROVIDER,
                 format!(
                     "cannot introspect the main Neon database branch: {}",
-                    e.message
+                    e.to_string()
                 ),
             )
         });
@@ -207,7 +210,7 @@ async fn apply_locked(
             run_id: ctx.run_id.clone(),
         };
         let rp = ctx.provider.create(&req).await.map_err(|e| {
-            StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e.message))
+            StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e.to_string()))
                 .help(Some("nothing was applied; set `restore-point = false` under [apply] only if you have another way back".into()))
         })?;
         let expires = rp
@@ -475,7 +478,9 @@ async fn cancel_sessions(
     ctx: &RunContext<'_>,
     flight: &ApplyInFlight,
 ) -> Result<(String, Vec<String>), String> {
-    let client = pg::connect(&flight.main_url).await.map_err(|e| e.message)?;
+    let client = pg::connect(&flight.main_url)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut details = Vec::new();
     let mut cancelled: Vec<i32> = Vec::new();
     let mut terminated: Vec<i32> = Vec::new();

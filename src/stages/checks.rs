@@ -21,7 +21,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     super::verify_ours(ctx, "before the checks").await?;
     let client = pg::connect_observer(&target.url)
         .await
-        .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
+        .map_err(|e| StageFailure::new(exit::PROVIDER, e.to_string()))?;
     let cfg = &ctx.config.checks;
     let obs = &ctx.observations;
     let mut results: Vec<CheckResult> = Vec::new();
@@ -80,7 +80,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                     "schema",
                     format!(
                         "cannot introspect the migrated test Neon database branch: {}",
-                        e.message
+                        e.to_string()
                     ),
                 ));
                 None
@@ -534,10 +534,10 @@ async fn reversible_with_tool(
     let read = || async {
         let client = pg::connect_observer(&target.url)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         schema::introspect(&client, &excluded)
             .await
-            .map_err(|e| e.message)
+            .map_err(|e| e.to_string())
     };
     let down_model = match read().await {
         Ok(m) => m,

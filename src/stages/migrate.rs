@@ -32,11 +32,11 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         let cfg = &ctx.config.checks;
         let client = pg::connect_observer(&target.url)
             .await
-            .map_err(|e| unrecorded("what the checks compare against", &e.message))?;
+            .map_err(|e| unrecorded("what the checks compare against", &e.to_string()))?;
         if cfg.schema.enabled || cfg.reversible.enabled {
             let m = schema::introspect(&client, &schema::default_excluded())
                 .await
-                .map_err(|e| unrecorded("the schema before the migration", &e.message))?;
+                .map_err(|e| unrecorded("the schema before the migration", &e.to_string()))?;
             ctx.observations.before = Some(m);
         }
         let shadows = checks::shadowing::read(&client)
@@ -138,7 +138,7 @@ fn tail(output: &str) -> String {
 pub(crate) fn tool_vars(ctx: &RunContext<'_>, target: &tools::Target) -> crate::template::Vars {
     let mut vars = ctx.vars.clone();
     if let Some(b) = &mut vars.db_branch {
-        b.url = target.url.expose().clone();
+        b.url = target.url.clone();
     }
     vars
 }
@@ -255,7 +255,7 @@ fn applied_lines(applied: &[String], suffix: &str) -> Vec<String> {
 async fn unreachable(target: &tools::Target) -> Option<String> {
     match tokio::time::timeout(std::time::Duration::from_secs(10), pg::connect(&target.url)).await {
         Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(e.message),
+        Ok(Err(e)) => Some(e.to_string()),
         Err(_) => Some("a new connection did not succeed within 10 s".into()),
     }
 }

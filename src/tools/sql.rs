@@ -272,7 +272,7 @@ impl Tool for SqlTool {
         let migrations = load(&self.dir)?;
         let client = pg::connect(&ctx.target.url)
             .await
-            .map_err(|e| ToolError::new(e.message))?;
+            .map_err(|e| ToolError::new(e.to_string()))?;
         client
             .query_one("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
             .await
@@ -392,7 +392,7 @@ pub async fn revert(
 ) -> Result<Vec<String>, ToolError> {
     let client = pg::connect(url)
         .await
-        .map_err(|e| ToolError::new(e.message))?;
+        .map_err(|e| ToolError::new(e.to_string()))?;
     let mut done = Vec::new();
     for file in files.iter().rev() {
         let path = down_path(dir, file);
@@ -441,7 +441,7 @@ pub async fn apply_files(
     let all = load(dir)?;
     let client = pg::connect(url)
         .await
-        .map_err(|e| ToolError::new(e.message))?;
+        .map_err(|e| ToolError::new(e.to_string()))?;
     let mut done = Vec::new();
     for file in files {
         let m = all

@@ -65,7 +65,7 @@ impl Witness {
     /// Connects to the target. With `count_sessions`, also takes the first reading of the
     /// sessions counter (only meaningful on a database nobody else uses: the test copy).
     pub async fn open(url: &Secret<String>, count_sessions: bool) -> Result<Witness, String> {
-        let client = pg::connect_observer(url).await.map_err(|e| e.message)?;
+        let client = pg::connect_observer(url).await.map_err(|e| e.to_string())?;
         let mut w = Witness {
             client,
             pid: None,

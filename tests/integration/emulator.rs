@@ -170,9 +170,13 @@ impl Emu {
                 tool_role: Default::default(),
             },
         };
-        let emu = rt
-            .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+        let emu = rt.block_on(Emulator::start(opts)).unwrap_or_else(|e| {
+            panic!(
+                "cannot start the emulator: {} ({:?})",
+                e.to_string(),
+                e.help_text()
+            )
+        });
         let base = emu.base_url();
         let http = reqwest::Client::builder()
             // A dropped-connection fault must not poison a pooled connection for the next call.
@@ -1498,7 +1502,7 @@ fn proxy_readiness() {
                         .get(0);
                     Ok(db)
                 }
-                Err(err) => Err((err.code, err.message)),
+                Err(err) => Err((err.code().map(|c| c.code().to_owned()), err.to_string())),
             }
         })
     };

@@ -229,9 +229,13 @@ impl NeonEmu {
                 tool_role: Default::default(),
             },
         };
-        let emu = rt
-            .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+        let emu = rt.block_on(Emulator::start(opts)).unwrap_or_else(|e| {
+            panic!(
+                "cannot start the emulator: {} ({:?})",
+                e.to_string(),
+                e.help_text()
+            )
+        });
         crate::support::note_secret(KEY);
         crate::support::note_secret(emu.password());
         NeonEmu {
@@ -907,7 +911,7 @@ fn f_slow_responses() {
     let result = neon.block_on(async {
         let provider = NeonProvider::open_with(settings, &redactor)
             .await
-            .unwrap_or_else(|e| panic!("open: {}", e.message));
+            .unwrap_or_else(|e| panic!("open: {}", e.to_string()));
         engine::run(
             &config,
             &git,
