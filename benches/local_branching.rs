@@ -91,7 +91,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot reach the bench cluster in {} to stop it: {}",
                     dir.display(),
-                    e.to_string()
+                    e
                 );
                 ok = false;
             }
@@ -111,7 +111,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot stop the bench cluster in {}: {}",
                     c.dir.display(),
-                    e.to_string()
+                    e
                 );
                 ok = false;
             }
@@ -469,7 +469,7 @@ async fn product_round(
                 retries += 1;
                 eprintln!(
                     "  note: product create refused, parent busy (retry {retries}): {}",
-                    e.to_string()
+                    e
                 );
                 wait_no_sessions(admin, provider.main_database()).await?;
             }

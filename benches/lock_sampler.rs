@@ -103,7 +103,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot reach the bench cluster in {} to stop it: {}",
                     dir.display(),
-                    e.to_string()
+                    e
                 );
                 ok = false;
             }
@@ -123,7 +123,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot stop the bench cluster in {}: {}",
                     c.dir.display(),
-                    e.to_string()
+                    e
                 );
                 ok = false;
             }

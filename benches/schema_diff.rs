@@ -90,7 +90,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "error: cannot start the bench cluster in {}: {}",
                 dir.display(),
-                e.to_string()
+                e
             );
             return ExitCode::FAILURE;
         }
@@ -105,7 +105,7 @@ fn main() -> ExitCode {
             "cleanup: stopped the bench cluster in {}",
             started.dir.display()
         ),
-        Err(e) => eprintln!("error: cannot stop the bench cluster: {}", e.to_string()),
+        Err(e) => eprintln!("error: cannot stop the bench cluster: {}", e),
     }
     if result.is_ok() && stopped.is_ok() {
         ExitCode::SUCCESS
@@ -213,7 +213,7 @@ fn max(v: &[f64]) -> f64 {
 async fn connect(c: &Cluster, db: &str) -> Result<Client> {
     pg::connect(&Secret::new(c.url(db)))
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.to_string()))
+        .map_err(|e| anyhow::anyhow!("{}", e))
 }
 
 /// Builds A and B unless the cluster already holds this generator's version of them.
@@ -349,11 +349,11 @@ fn measure() -> Result<Value> {
     let t0 = Instant::now();
     let (a, b, connected, introspected) = rt.block_on(async {
         let (ca, cb) = tokio::try_join!(pg::connect(&ua), pg::connect(&ub))
-            .map_err(|e| anyhow::anyhow!("{}", e.to_string()))?;
+            .map_err(|e| anyhow::anyhow!("{}", e))?;
         let connected = t0.elapsed();
         let ex = schema::default_excluded();
         let (a, b) = tokio::try_join!(schema::introspect(&ca, &ex), schema::introspect(&cb, &ex))
-            .map_err(|e| anyhow::anyhow!("{}", e.to_string()))?;
+            .map_err(|e| anyhow::anyhow!("{}", e))?;
         Ok::<_, anyhow::Error>((a, b, connected, t0.elapsed() - connected))
     })?;
     let t1 = Instant::now();

@@ -895,7 +895,7 @@ async fn emulator(
     let emu = match Emulator::start(opts).await {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot start the emulator: {}", e.to_string());
+            eprintln!("error: cannot start the emulator: {}", e);
             if let Some(h) = e.help_text() {
                 eprintln!("  help: {h}");
             }

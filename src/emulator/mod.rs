@@ -723,7 +723,7 @@ impl Shared {
         admin
             .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(to)))
             .await
-            .map_err(|e| pg::PgError::new(&format!("cannot create `{to}`"), e))?;
+            .map_err(|e| pg::PgError::new(format!("cannot create `{to}`"), e))?;
         let copied = dump::dump_restore(
             &self.backend.bin()?,
             &self.backend.url_of(from),

@@ -74,10 +74,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let main = ctx.provider.main_db_branch().await.map_err(|e| {
         StageFailure::new(
             exit::PROVIDER,
-            format!(
-                "cannot reach the main Neon database branch: {}",
-                e.to_string()
-            ),
+            format!("cannot reach the main Neon database branch: {}", e),
         )
         .help(e.help_text())
     })?;
@@ -149,10 +146,7 @@ async fn drift(
         .map_err(|e| {
             StageFailure::new(
                 exit::PROVIDER,
-                format!(
-                    "cannot introspect the main Neon database branch: {}",
-                    e.to_string()
-                ),
+                format!("cannot introspect the main Neon database branch: {}", e),
             )
         });
     drop(client);
@@ -210,7 +204,7 @@ async fn apply_locked(
             run_id: ctx.run_id.clone(),
         };
         let rp = ctx.provider.create(&req).await.map_err(|e| {
-            StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e.to_string()))
+            StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e))
                 .help(Some("nothing was applied; set `restore-point = false` under [apply] only if you have another way back".into()))
         })?;
         let expires = rp

@@ -80,7 +80,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                     "schema",
                     format!(
                         "cannot introspect the migrated test Neon database branch: {}",
-                        e.to_string()
+                        e
                     ),
                 ));
                 None

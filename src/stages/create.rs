@@ -26,8 +26,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             exit::PROVIDER,
             format!(
                 "cannot create the test Neon database branch {}: {}",
-                req.name,
-                e.to_string()
+                req.name, e
             ),
         )
         .help(e.help_text())
@@ -66,8 +65,7 @@ async fn take_run_lock(ctx: &mut RunContext<'_>) -> Result<Option<String>, Stage
             exit::PROVIDER,
             format!(
                 "cannot reach the main Neon database branch to take the run lock of {}: {}",
-                ctx.db_branch_name,
-                e.to_string()
+                ctx.db_branch_name, e
             ),
         )
         .help(e.help_text())

@@ -72,7 +72,7 @@ pub(crate) async fn check_ours(
                 exit::PROVIDER,
                 format!(
                     "cannot tell whether the test Neon database branch {} is still this run's {when}: {}",
-                    b.name, e.to_string()
+                    b.name, e
                 ),
             )
             .help(e.help_text().or_else(|| {

@@ -170,13 +170,9 @@ impl Emu {
                 tool_role: Default::default(),
             },
         };
-        let emu = rt.block_on(Emulator::start(opts)).unwrap_or_else(|e| {
-            panic!(
-                "cannot start the emulator: {} ({:?})",
-                e.to_string(),
-                e.help_text()
-            )
-        });
+        let emu = rt
+            .block_on(Emulator::start(opts))
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
         let base = emu.base_url();
         let http = reqwest::Client::builder()
             // A dropped-connection fault must not poison a pooled connection for the next call.

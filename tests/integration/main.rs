@@ -149,7 +149,7 @@ impl Drop for StopOnDrop {
             let _ = writeln!(
                 std::io::stderr(),
                 "warning: cannot stop the test cluster: {}",
-                e.to_string()
+                e
             );
         }
     }
@@ -182,7 +182,7 @@ fn main() {
             eprintln!(
                 "error: cannot start the test cluster in {}: {}",
                 dir.display(),
-                e.to_string()
+                e
             );
             if let Some(h) = e.help_text() {
                 eprintln!("  help: {h}");

@@ -108,13 +108,9 @@ impl Neon {
                 tool_role: Default::default(),
             },
         };
-        let emu = rt.block_on(Emulator::start(opts)).unwrap_or_else(|e| {
-            panic!(
-                "cannot start the emulator: {} ({:?})",
-                e.to_string(),
-                e.help_text()
-            )
-        });
+        let emu = rt
+            .block_on(Emulator::start(opts))
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
         Neon {
             rt,
             emu: Some(emu),
@@ -151,7 +147,7 @@ impl Neon {
     #[track_caller]
     fn open(&self) -> NeonProvider {
         self.block_on(NeonProvider::open_with(self.settings(), &Redactor::new()))
-            .unwrap_or_else(|e| panic!("cannot open the neon provider: {}", e.to_string()))
+            .unwrap_or_else(|e| panic!("cannot open the neon provider: {}", e))
     }
 
     fn inject(&self, method: &str, path_contains: &str, times: u32, action: FaultAction) {
@@ -235,13 +231,7 @@ fn request(name: &str, git_branch: &str) -> CreateRequest {
 
 #[track_caller]
 fn ok<T>(r: Result<T, ProviderError>) -> T {
-    r.unwrap_or_else(|e| {
-        panic!(
-            "{}\n  help: {}",
-            e.to_string(),
-            e.help_text().unwrap_or_default()
-        )
-    })
+    r.unwrap_or_else(|e| panic!("{}\n  help: {}", e, e.help_text().unwrap_or_default()))
 }
 
 #[track_caller]
@@ -471,7 +461,7 @@ fn failed_operation() {
         "operation failed (injected by the emulator)",
         "was deleted again",
     ] {
-        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e.to_string());
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     // Nothing left behind, with or without a TTL.
     assert!(
@@ -576,7 +566,7 @@ fn wrong_key() {
         "authorization failed",
         "(request id ",
     ] {
-        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e.to_string());
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     assert!(help.contains("NEON_API_KEY"), "{help}");
     assert!(

@@ -229,13 +229,9 @@ impl NeonEmu {
                 tool_role: Default::default(),
             },
         };
-        let emu = rt.block_on(Emulator::start(opts)).unwrap_or_else(|e| {
-            panic!(
-                "cannot start the emulator: {} ({:?})",
-                e.to_string(),
-                e.help_text()
-            )
-        });
+        let emu = rt
+            .block_on(Emulator::start(opts))
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
         crate::support::note_secret(KEY);
         crate::support::note_secret(emu.password());
         NeonEmu {
@@ -911,7 +907,7 @@ fn f_slow_responses() {
     let result = neon.block_on(async {
         let provider = NeonProvider::open_with(settings, &redactor)
             .await
-            .unwrap_or_else(|e| panic!("open: {}", e.to_string()));
+            .unwrap_or_else(|e| panic!("open: {}", e));
         engine::run(
             &config,
             &git,

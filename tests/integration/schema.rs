@@ -227,7 +227,7 @@ impl Fixture {
         schema::apply(&ca, &plan).await.map_err(|e| {
             format!(
                 "applying the plan to A failed: {}\n--- plan ---\n{}",
-                e.to_string(),
+                e,
                 shown()
             )
         })?;

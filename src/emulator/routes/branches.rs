@@ -132,7 +132,7 @@ struct CreateAsk {
 pub(super) async fn create_branch(c: &Ctx<'_>) -> Resp {
     let ask = match create_ask(c) {
         Ok(ask) => ask,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let CreateAsk {
         parent,
@@ -199,59 +199,68 @@ pub(super) async fn create_branch(c: &Ctx<'_>) -> Resp {
 }
 
 /// Checks a create request against the project the way Neon does; the refusal is the answer.
-fn create_ask(c: &Ctx<'_>) -> Result<CreateAsk, Resp> {
+fn create_ask(c: &Ctx<'_>) -> Result<CreateAsk, Box<Resp>> {
     let b = &c.body["branch"];
     let mut p = c.shared.project.lock().expect("state lock");
     if p.busy() {
-        return Err(c.err(423, "project already has running conflicting operations, scheduling of new ones is prohibited"));
+        return Err(Box::new(c.err(423, "project already has running conflicting operations, scheduling of new ones is prohibited")));
     }
     let parent = match b["parent_id"].as_str().filter(|s| !s.is_empty()) {
         Some(id) => match p.branches.get(id) {
             Some(b) => b.clone(),
-            None => return Err(c.err(404, format!("parent branch {id} not found"))),
+            None => {
+                return Err(Box::new(
+                    c.err(404, format!("parent branch {id} not found")),
+                ))
+            }
         },
         None => match p.default_branch() {
             Some(b) => b.clone(),
-            None => return Err(c.err(400, "the project has no default branch")),
+            None => return Err(Box::new(c.err(400, "the project has no default branch"))),
         },
     };
     for unsupported in ["parent_lsn", "parent_timestamp"] {
         if !b[unsupported].is_null() {
-            return Err(c.err(400, format!("{unsupported} is not supported by the neon-migrate emulator (only the parent's head)")));
+            return Err(Box::new(c.err(400, format!("{unsupported} is not supported by the neon-migrate emulator (only the parent's head)"))));
         }
     }
     if b["init_source"]
         .as_str()
         .is_some_and(|s| s != "parent-data")
     {
-        return Err(c.err(
+        return Err(Box::new(c.err(
             400,
             "init_source other than parent-data is not supported by the neon-migrate emulator",
-        ));
+        )));
     }
     let name = match b["name"].as_str() {
         Some(n) if n.is_empty() || n.chars().count() > 256 => {
-            return Err(c.err(400, "branch name must be 1 to 256 characters"))
+            return Err(Box::new(
+                c.err(400, "branch name must be 1 to 256 characters"),
+            ))
         }
         Some(n) => n.to_owned(),
         None => p.new_id("br"),
     };
     if p.branches.values().any(|x| x.name == name) {
-        return Err(c.err(
+        return Err(Box::new(c.err(
             409,
             format!("branch already exists; branch_name:\"{name}\""),
-        ));
+        )));
     }
-    let expires_at = parse_expiry(&b["expires_at"]).map_err(|e| c.err(400, e.to_string()))?;
+    let expires_at =
+        parse_expiry(&b["expires_at"]).map_err(|e| Box::new(c.err(400, e.to_string())))?;
     let protected = b["protected"].as_bool().unwrap_or(false);
     if expires_at.is_some() && protected {
-        return Err(c.err(400, "expires_at cannot be set on a protected branch"));
+        return Err(Box::new(
+            c.err(400, "expires_at cannot be set on a protected branch"),
+        ));
     }
     if parent.expires_at.is_some() {
-        return Err(c.err(
+        return Err(Box::new(c.err(
             400,
             "cannot create a child of a branch that has an expiration time",
-        ));
+        )));
     }
     drop(p);
     let endpoints: Vec<Value> = c.body["endpoints"].as_array().cloned().unwrap_or_default();
@@ -261,13 +270,15 @@ fn create_ask(c: &Ctx<'_>) -> Result<CreateAsk, Resp> {
         .count()
         > 1
     {
-        return Err(c.err(400, "a branch can have only one read_write endpoint"));
+        return Err(Box::new(
+            c.err(400, "a branch can have only one read_write endpoint"),
+        ));
     }
     if endpoints.iter().any(|e| e["type"] != "read_write") {
-        return Err(c.err(
+        return Err(Box::new(c.err(
             400,
             "only read_write endpoints are supported by the neon-migrate emulator",
-        ));
+        )));
     }
     Ok(CreateAsk {
         parent,

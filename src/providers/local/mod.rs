@@ -287,7 +287,7 @@ impl LocalProvider {
                 ))
                 .help("retry, or set `busy-parent = \"golden-template\"` under [provider]")
             } else {
-                pg::PgError::new(&format!("cannot copy `{template}`"), e).into()
+                pg::PgError::new(format!("cannot copy `{template}`"), e).into()
             }
         })
     }
@@ -307,7 +307,7 @@ impl LocalProvider {
                 &[&from],
             )
             .await
-            .map_err(|e| pg::PgError::new(&format!("cannot read the owner of `{from}`"), e))?
+            .map_err(|e| pg::PgError::new(format!("cannot read the owner of `{from}`"), e))?
             .get(0);
         client
             .batch_execute(&format!(
@@ -316,7 +316,7 @@ impl LocalProvider {
                 ident(&owner)
             ))
             .await
-            .map_err(|e| pg::PgError::new(&format!("cannot create `{to}`"), e))?;
+            .map_err(|e| pg::PgError::new(format!("cannot create `{to}`"), e))?;
         let copied =
             dump::dump_restore(&self.bin()?, &self.url_of(from), &self.url_of(to), &[]).await;
         if let Err(e) = copied {
@@ -471,7 +471,7 @@ impl Provider for LocalProvider {
                     .await
                     .map_err(|e| {
                         pg::PgError::new(
-                            &format!("cannot drop the test Neon database branch `{id}`"),
+                            format!("cannot drop the test Neon database branch `{id}`"),
                             e,
                         )
                     })?;
