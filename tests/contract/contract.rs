@@ -125,7 +125,7 @@ fn exercise(r: &Recorder<'_>, tag: &str) {
     e.block_on(async {
         let client = neon_migrate::pg::connect(&neon_migrate::secret::Secret::new(a_uri))
             .await
-            .unwrap_or_else(|err| panic!("cannot connect: {}", err.message));
+            .unwrap_or_else(|err| panic!("cannot connect: {}", err));
         client
             .batch_execute(
                 "CREATE TABLE authors (id bigint PRIMARY KEY, email text UNIQUE NOT NULL);

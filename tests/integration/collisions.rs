@@ -607,9 +607,8 @@ impl OwnCluster {
             let _ = std::fs::remove_dir_all(&dir);
         }
         std::fs::create_dir_all(&dir).expect("create the cluster folder");
-        let c = cluster::ensure(Some(&dir)).unwrap_or_else(|e| {
-            panic!("cannot start a cluster in {}: {}", dir.display(), e.message)
-        });
+        let c = cluster::ensure(Some(&dir))
+            .unwrap_or_else(|e| panic!("cannot start a cluster in {}: {}", dir.display(), e));
         crate::support::note_secret(c.password());
         (OwnCluster(dir), c)
     }
@@ -642,7 +641,7 @@ fn server_stopped() {
     cmd.env("NM_PSQL", psql());
     let mut a = spawn(cmd, "a", &gates);
     wait_at(&mut a, &gates, "a", "tool");
-    cluster::stop(&c).unwrap_or_else(|e| panic!("cannot stop the server: {}", e.message));
+    cluster::stop(&c).unwrap_or_else(|e| panic!("cannot stop the server: {}", e));
     gates.go("a", "tool");
     let a = finish(a, "run a", started);
 

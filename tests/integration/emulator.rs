@@ -172,7 +172,7 @@ impl Emu {
         };
         let emu = rt
             .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
         let base = emu.base_url();
         let http = reqwest::Client::builder()
             // A dropped-connection fault must not poison a pooled connection for the next call.
@@ -1498,7 +1498,7 @@ fn proxy_readiness() {
                         .get(0);
                     Ok(db)
                 }
-                Err(err) => Err((err.code, err.message)),
+                Err(err) => Err((err.code().map(|c| c.code().to_owned()), err.to_string())),
             }
         })
     };

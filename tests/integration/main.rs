@@ -157,7 +157,7 @@ impl Drop for StopOnDrop {
             let _ = writeln!(
                 std::io::stderr(),
                 "warning: cannot stop the test cluster: {}",
-                e.message
+                e
             );
         }
     }
@@ -190,9 +190,9 @@ fn main() {
             eprintln!(
                 "error: cannot start the test cluster in {}: {}",
                 dir.display(),
-                e.message
+                e
             );
-            if let Some(h) = e.help {
+            if let Some(h) = e.help_text() {
                 eprintln!("  help: {h}");
             }
             std::process::exit(101);

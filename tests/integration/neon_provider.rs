@@ -110,7 +110,7 @@ impl Neon {
         };
         let emu = rt
             .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
         Neon {
             rt,
             emu: Some(emu),
@@ -147,7 +147,7 @@ impl Neon {
     #[track_caller]
     fn open(&self) -> NeonProvider {
         self.block_on(NeonProvider::open_with(self.settings(), &Redactor::new()))
-            .unwrap_or_else(|e| panic!("cannot open the neon provider: {}", e.message))
+            .unwrap_or_else(|e| panic!("cannot open the neon provider: {}", e))
     }
 
     fn inject(&self, method: &str, path_contains: &str, times: u32, action: FaultAction) {
@@ -231,7 +231,7 @@ fn request(name: &str, git_branch: &str) -> CreateRequest {
 
 #[track_caller]
 fn ok<T>(r: Result<T, ProviderError>) -> T {
-    r.unwrap_or_else(|e| panic!("{}\n  help: {}", e.message, e.help.unwrap_or_default()))
+    r.unwrap_or_else(|e| panic!("{}\n  help: {}", e, e.help_text().unwrap_or_default()))
 }
 
 #[track_caller]
@@ -461,7 +461,7 @@ fn failed_operation() {
         "operation failed (injected by the emulator)",
         "was deleted again",
     ] {
-        assert!(e.message.contains(needle), "{needle:?} not in: {}", e.message);
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     // Nothing left behind, with or without a TTL.
     assert!(
@@ -510,19 +510,19 @@ fn conflict_foreign() {
     neon.wait_ready(&theirs);
     let e = err(neon.block_on(provider.create(&request("migrate/feature/taken", "feature/taken"))));
     assert!(
-        e.message.contains(&format!(
+        e.to_string().contains(&format!(
             "a Neon database branch named `migrate/feature/taken` already exists ({theirs})"
         )),
         "{}",
-        e.message
+        e.to_string()
     );
     assert!(
-        e.message
+        e.to_string()
             .contains("neon-migrate did not create it (creation source `"),
         "{}",
-        e.message
+        e.to_string()
     );
-    let help = e.help.clone().unwrap_or_default();
+    let help = e.help_text().clone().unwrap_or_default();
     assert!(
         help.contains("`name` under [neon-database-branch]"),
         "{help}"
@@ -537,18 +537,18 @@ fn conflict_foreign() {
     let a = ok(neon.block_on(provider.create(&request("migrate/shared", "feature/a"))));
     let e = err(neon.block_on(provider.create(&request("migrate/shared", "feature/b"))));
     assert!(
-        e.message.contains("neon-migrate created it for git branch `feature/a` at commit 0123456789ab, not for this git branch `feature/b`"),
+        e.to_string().contains("neon-migrate created it for git branch `feature/a` at commit 0123456789ab, not for this git branch `feature/b`"),
         "{}",
-        e.message
+        e.to_string()
     );
     assert_eq!(neon.api("GET", &format!("/branches/{}", a.id), None).0, 200);
     ok(neon.block_on(provider.delete(&a.id)));
     // And delete refuses what is not ours.
     let e = err(neon.block_on(provider.delete(&theirs)));
     assert!(
-        e.message.contains("it was not created by neon-migrate"),
+        e.to_string().contains("it was not created by neon-migrate"),
         "{}",
-        e.message
+        e.to_string()
     );
 }
 
@@ -560,16 +560,19 @@ fn wrong_key() {
         ..neon.settings()
     };
     let e = err(neon.block_on(NeonProvider::open_with(settings, &Redactor::new())));
-    let help = e.help.clone().unwrap_or_default();
+    let help = e.help_text().clone().unwrap_or_default();
     for needle in [
         "the Neon API rejected the API key in $NEON_API_KEY: GET /projects/it-neon-wrong-key/branches?limit=100 answered 401 Unauthorized: ",
         "authorization failed",
         "(request id ",
     ] {
-        assert!(e.message.contains(needle), "{needle:?} not in: {}", e.message);
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     assert!(help.contains("NEON_API_KEY"), "{help}");
-    assert!(!e.message.contains(WRONG) && !help.contains(WRONG), "{e:?}");
+    assert!(
+        !e.to_string().contains(WRONG) && !help.contains(WRONG),
+        "{e:?}"
+    );
 
     // The same through the CLI.
     let p = Project::new("neon_wrong_key")
@@ -599,11 +602,11 @@ fn unknown_project() {
     };
     let e = err(neon.block_on(NeonProvider::open_with(settings, &Redactor::new())));
     assert!(
-        e.message.contains("GET /projects/it-neon-no-such-project/branches?limit=100 answered 404 Not Found: project it-neon-no-such-project not found (request id "),
+        e.to_string().contains("GET /projects/it-neon-no-such-project/branches?limit=100 answered 404 Not Found: project it-neon-no-such-project not found (request id "),
         "{}",
-        e.message
+        e.to_string()
     );
-    let help = e.help.unwrap_or_default();
+    let help = e.help_text().unwrap_or_default();
     assert!(
         help.contains("check `project-id` under [provider]"),
         "{help}"

@@ -272,7 +272,7 @@ fn current_database(e: &Emu, url: &str, sql: Option<&str>) -> String {
     e.block_on(async {
         let client = pg::connect(&Secret::new(url.to_owned()))
             .await
-            .unwrap_or_else(|err| panic!("cannot connect with neonctl's URL: {}", err.message));
+            .unwrap_or_else(|err| panic!("cannot connect with neonctl's URL: {}", err));
         if let Some(sql) = sql {
             client
                 .batch_execute(sql)

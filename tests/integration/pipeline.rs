@@ -448,7 +448,7 @@ impl DemoCluster {
             Err(e) => panic!(
                 "cannot start the demo's cluster in {}: {}",
                 dir.display(),
-                e.message
+                e
             ),
         }
     }
@@ -457,7 +457,7 @@ impl DemoCluster {
 impl Drop for DemoCluster {
     fn drop(&mut self) {
         if let Err(e) = cluster::stop(&self.0) {
-            eprintln!("warning: cannot stop the demo's cluster: {}", e.message);
+            eprintln!("warning: cannot stop the demo's cluster: {}", e);
         }
         let _ = std::fs::remove_dir_all(&self.0.dir);
     }

@@ -231,7 +231,7 @@ impl NeonEmu {
         };
         let emu = rt
             .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
         crate::support::note_secret(KEY);
         crate::support::note_secret(emu.password());
         NeonEmu {
@@ -907,7 +907,7 @@ fn f_slow_responses() {
     let result = neon.block_on(async {
         let provider = NeonProvider::open_with(settings, &redactor)
             .await
-            .unwrap_or_else(|e| panic!("open: {}", e.message));
+            .unwrap_or_else(|e| panic!("open: {}", e));
         engine::run(
             &config,
             &git,

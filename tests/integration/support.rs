@@ -98,7 +98,7 @@ pub async fn query(db: &str, sql: &str) -> Result<Rows, String> {
 pub async fn query_on(c: &Cluster, db: &str, sql: &str) -> Result<Rows, String> {
     let client = pg::connect(&Secret::new(c.url(db)))
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await

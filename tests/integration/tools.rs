@@ -507,7 +507,7 @@ fn vars(url: &str) -> Vars {
     Vars {
         db_branch: Some(DbBranchVars {
             name: "main".into(),
-            url: url.to_owned(),
+            url: neon_migrate::secret::Secret::new(url.to_owned()),
             parent: "main".into(),
         }),
         ..Default::default()

@@ -79,9 +79,9 @@ fn user_cluster_dir() -> PathBuf {
 fn stop_and_remove(dir: &Path) -> Result<Option<u32>, String> {
     let mut pid = None;
     if dir.join("data").join("postmaster.pid").is_file() {
-        let c = cluster::ensure(Some(dir)).map_err(|e| e.message)?;
+        let c = cluster::ensure(Some(dir)).map_err(|e| e.to_string())?;
         pid = cluster::server_pid(&c);
-        cluster::stop(&c).map_err(|e| e.message)?;
+        cluster::stop(&c).map_err(|e| e.to_string())?;
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir)

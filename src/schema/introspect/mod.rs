@@ -25,7 +25,7 @@ use tokio_postgres::{Client, Row};
 
 use super::model::*;
 use super::spell;
-use crate::pg::{describe, PgError};
+use crate::pg::PgError;
 
 mod comments;
 mod constraints;
@@ -65,10 +65,7 @@ fn q(body: &str) -> String {
 }
 
 fn failed(what: &str, e: tokio_postgres::Error) -> PgError {
-    PgError {
-        message: format!("introspecting {what}: {}", describe(&e)),
-        code: e.code().map(|c| c.code().to_owned()),
-    }
+    PgError::new(format!("introspecting {what}"), e)
 }
 
 /// Runs `sql` and maps each row as it streams in (the rows themselves are not kept).
