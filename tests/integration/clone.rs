@@ -36,7 +36,7 @@ fn skip_reason() -> Option<&'static str> {
             std::env::var("NEON_MIGRATE_TEST_XFS_MISSING")
                 .unwrap_or_else(|_| "NEON_MIGRATE_TEST_XFS is not set".into())
         ),
-        (Some(_), Err(e)) => format!("no PostgreSQL binaries: {}", e.to_string()),
+        (Some(_), Err(e)) => format!("no PostgreSQL binaries: {}", e),
         (Some(_), Ok((_, major))) if major < 18 => format!(
             "needs PostgreSQL ≥ 18 (file_copy_method), this run has {major}; scripts/test runs it with 18"
         ),
@@ -70,7 +70,7 @@ fn copies_are_copy_on_write() {
         panic!(
             "cannot start a cluster in {}: {}",
             dir.display(),
-            e.to_string()
+            e
         )
     }));
     assert!(
@@ -140,7 +140,7 @@ fn copies_are_copy_on_write() {
         let redactor = Redactor::new();
         let provider = LocalProvider::open(&cfg, None, &redactor)
             .await
-            .unwrap_or_else(|e| panic!("open the provider: {}", e.to_string()));
+            .unwrap_or_else(|e| panic!("open the provider: {}", e));
         let before = used(&dir);
         let copy = provider
             .create(&CreateRequest {
@@ -152,7 +152,7 @@ fn copies_are_copy_on_write() {
                 run_id: new_run_id(),
             })
             .await
-            .unwrap_or_else(|e| panic!("create a test Neon database branch: {}", e.to_string()));
+            .unwrap_or_else(|e| panic!("create a test Neon database branch: {}", e));
         let cloned = used(&dir).saturating_sub(before);
         let rows: i64 = {
             let c = pg::connect(&copy.url).await.expect("connect to the copy");
