@@ -11,7 +11,8 @@
 /// Registers test functions under their own names, so a name cannot drift from its code:
 /// `tests![a_test, another_test => skip_reason]` gives a [`Test`] per function, named by
 /// `stringify!`; `=> expr` (an `Option<&'static str>`) says why the test is skipped, if it is.
-/// A test function left out of its file's list is dead code, which the build rejects.
+/// A test function left out of its file's list is dead code: a warning, an error under
+/// `cargo clippy -- -D warnings`. (Rows of a scenario table carry their name as data, once.)
 macro_rules! tests {
     ($($name:ident $(=> $skip:expr)?),* $(,)?) => {
         vec![$($crate::Test::new(stringify!($name), $name, None $(.or($skip))?)),*]
@@ -97,8 +98,13 @@ impl Test {
 }
 
 fn trials() -> Vec<Trial> {
-    tests()
-        .into_iter()
+    let all = tests();
+    // Two files may hold functions of one name: a filter must still pick out one test.
+    let mut names = std::collections::HashSet::new();
+    for t in &all {
+        assert!(names.insert(t.name), "two tests are named `{}`", t.name);
+    }
+    all.into_iter()
         .map(|t| {
             if let Some(reason) = t.skip {
                 println!("note: `{}` is ignored: {reason}", t.name);
