@@ -8,7 +8,7 @@
 use neon_migrate::exit;
 
 use crate::neonctl::{tools_dir, tools_required};
-use crate::support::{cluster, query, runtime, stage, unique_db, Output, Project};
+use crate::support::{check_status, cluster, query, runtime, stage, unique_db, Output, Project};
 use crate::Test;
 
 /// Every test of this file.
@@ -176,13 +176,7 @@ fn proof_checks_that_cannot_run_are_not_run_and_fail_when_required() {
             .is_some_and(|s| s.ends_with("; 2 NOT RUN: lint, reversible")),
         "{out}"
     );
-    let status = |name: &str| -> String {
-        checks["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["name"] == name))
-            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
-    };
+    let status = |name: &str| check_status(&report, name, &out);
     assert_eq!(status("lint"), "not-run", "{out}");
     assert_eq!(status("reversible"), "not-run", "{out}");
     let human = p.run(&["run", "pre-push"]);
@@ -289,14 +283,7 @@ fn proof_a_migration_cannot_forge_the_checks_by_shadowing_count_through_the_data
     let out = p.run(&["run", "pre-push", "--json"]);
     out.code(exit::CHECK_FAILED);
     let report = out.json();
-    let checks = stage(&report, "checks");
-    let status = |name: &str| -> String {
-        checks["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["name"] == name))
-            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
-    };
+    let status = |name: &str| check_status(&report, name, &out);
     assert_eq!(status("data"), "failed", "the row count was forged\n{out}");
     assert_eq!(status("sql"), "failed", "the SQL check was forged\n{out}");
     assert!(

@@ -372,6 +372,16 @@ pub fn flat_words(text: &str) -> String {
         .join(" ")
 }
 
+/// The status of check `name` in the `checks` stage of `out`'s `--json` report.
+#[track_caller]
+pub fn check_status(report: &Value, name: &str, out: &Output) -> String {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == name))
+        .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
+}
+
 /// A git repository with a `neon-migrate.toml`, in a temporary folder.
 pub struct Project {
     dir: tempfile::TempDir,

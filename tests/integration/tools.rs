@@ -27,7 +27,7 @@ use neon_migrate::tools::command::{self, Extra};
 use neon_migrate::tools::{Target, ToolContext, ToolRun};
 
 use crate::neonctl::{tools_dir, tools_required};
-use crate::support::{cluster, flat_words, run_command, stage, Output, Project};
+use crate::support::{check_status, cluster, flat_words, run_command, stage, Output, Project};
 use crate::Test;
 
 /// Every test of this file, with why it is skipped (its tool is not installed).
@@ -284,16 +284,9 @@ fn e2e(spec: E2e) -> Project {
         );
     }
     assert_widgets_name_proven(&report, &out);
-    let checks = stage(&report, "checks");
     // Lint reads the tool's print-SQL output and reversible runs its down command: for a
     // preset that has them, neither may be left NOT RUN.
-    let status = |name: &str| -> String {
-        checks["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["name"] == name))
-            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("no `{name}` check\n{out}"))
-    };
+    let status = |name: &str| check_status(&report, name, &out);
     if tool != "sql" {
         // Tools without a print-SQL mode whose migrations are SQL files are linted from the
         // files of the migrations they applied.
