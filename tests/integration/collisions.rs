@@ -434,6 +434,19 @@ fn isolation_a_killed_run_releases_the_run_lock_and_the_waiting_run_passes() {
     p.run(&["gc", "--all"]).code(exit::OK);
 }
 
+/// Runs `c` as run `a`, held at `gate` while its copy `db` is replaced by another run's;
+/// returns what the run did.
+fn run_replacing_copy_at(p: &Project, c: Command, gate: &str, db: &str) -> Output {
+    let gates = Gates::new();
+    gates.hold("a", gate);
+    let started = Instant::now();
+    let mut a = spawn(c, "a", &gates);
+    wait_at(&mut a, &gates, "a", gate);
+    replace_copy(p, db);
+    gates.go("a", gate);
+    finish(a, "run a", started)
+}
+
 /// Replaces test Neon database branch `db` (local provider) by a copy of main that another run
 /// made: what something outside the run lock (an older neon-migrate, `gc --all` and a rerun, a
 /// hand) does.
@@ -474,15 +487,8 @@ fn replace_copy(p: &Project, db: &str) {
 fn isolation_a_copy_replaced_behind_the_lock_voids_the_checks_and_is_left_to_its_owner() {
     let git_branch = "iso/replaced";
     let p = customers_project("iso_replaced", git_branch);
-    let gates = Gates::new();
-    gates.hold("a", "migrated");
-    let started = Instant::now();
-    let mut a = spawn(p.command(&["run", "gated", "--json"]), "a", &gates);
-    wait_at(&mut a, &gates, "a", "migrated");
     let db = "migrate/iso/replaced";
-    replace_copy(&p, db);
-    gates.go("a", "migrated");
-    let a = finish(a, "run a", started);
+    let a = run_replacing_copy_at(&p, p.command(&["run", "gated", "--json"]), "migrated", db);
 
     a.code(exit::PROVIDER);
     let r = a.json();
@@ -539,17 +545,10 @@ fn isolation_a_copy_replaced_while_the_migration_tool_runs_exits_6_not_5() {
         .commit()
         .git_branch(git_branch);
     p.main_sql(CUSTOMERS);
-    let gates = Gates::new();
-    gates.hold("a", "tool");
-    let started = Instant::now();
     let mut c = p.command(&["run", "deploy", "--json"]);
     c.env("NM_PSQL", psql());
-    let mut a = spawn(c, "a", &gates);
-    wait_at(&mut a, &gates, "a", "tool");
     let db = "migrate/iso/replaced-tool";
-    replace_copy(&p, db);
-    gates.go("a", "tool");
-    let a = finish(a, "run a", started);
+    let a = run_replacing_copy_at(&p, c, "tool", db);
 
     a.code(exit::PROVIDER);
     let r = a.json();
