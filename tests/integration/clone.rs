@@ -16,16 +16,12 @@ use neon_migrate::providers::local::{cluster, LocalProvider};
 use neon_migrate::providers::{new_run_id, CreateRequest, DeleteOutcome, Provider};
 use neon_migrate::secret::{Redactor, Secret};
 
-type Entry = (&'static str, fn(), Option<&'static str>);
+use crate::Test;
 
 const MAIN_DB: &str = "clone_main";
 
-pub fn tests() -> Vec<Entry> {
-    vec![(
-        "local_provider_clone_copies_are_copy_on_write_on_postgresql_18_over_xfs",
-        copies_are_copy_on_write as fn(),
-        skip_reason(),
-    )]
+pub fn tests() -> Vec<Test> {
+    tests![local_provider_clone_copies_are_copy_on_write_on_postgresql_18_over_xfs => skip_reason()]
 }
 
 /// Why the test cannot run here, if it cannot.
@@ -62,7 +58,7 @@ impl Drop for OwnCluster {
     }
 }
 
-fn copies_are_copy_on_write() {
+fn local_provider_clone_copies_are_copy_on_write_on_postgresql_18_over_xfs() {
     let mount = PathBuf::from(std::env::var_os("NEON_MIGRATE_TEST_XFS").expect("checked"));
     let dir = mount.join(format!("nm-clone-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the cluster folder");

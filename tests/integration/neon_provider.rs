@@ -10,8 +10,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use neon_migrate::config::{BusyParent, LocalConfig};
-use neon_migrate::emulator::{Answer, Emulator, EmulatorOptions, Fault, FaultAction};
+use neon_migrate::emulator::{Answer, Emulator, Fault, FaultAction};
 use neon_migrate::exit;
 use neon_migrate::pg;
 use neon_migrate::providers::neon::{NeonProvider, NeonSettings};
@@ -19,50 +18,27 @@ use neon_migrate::providers::{CreateRequest, DbBranch, DeleteOutcome, Provider, 
 use neon_migrate::secret::{Redactor, Secret};
 use serde_json::{json, Value};
 
-use crate::support::{cluster, run_command, Output, Project, MAIN_DB_PREFIX};
+use crate::support::{start_emulator, run_command, Output, Project, MAIN_DB_PREFIX};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "neon_creates_waits_connects_lists_and_deletes_a_test_neon_database_branch",
-        lifecycle,
-    ),
-    (
-        "neon_delete_of_an_already_deleted_neon_database_branch_is_already_gone",
-        already_gone,
-    ),
-    (
-        "neon_423_locked_twice_then_the_create_succeeds",
-        locked_twice,
-    ),
-    ("neon_429_waits_for_retry_after", rate_limited),
-    ("neon_unknown_project_is_a_clear_error", unknown_project),
-    ("neon_503_then_success_on_create_and_delete", unavailable),
-    (
-        "neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch",
-        failed_operation,
-    ),
-    (
-        "neon_409_for_a_leftover_of_the_same_git_branch_replaces_it",
-        conflict_rerun,
-    ),
-    (
-        "neon_409_for_a_foreign_neon_database_branch_is_refused_with_whose_it_is",
-        conflict_foreign,
-    ),
-    (
-        "neon_401_names_the_key_variable_but_never_the_key",
-        wrong_key,
-    ),
-    (
-        "neon_lost_answers_are_looked_up_before_anything_is_sent_again",
-        lost_answers,
-    ),
-    (
-        "neon_a_timed_out_create_is_looked_up_then_sent_again",
-        timed_out_create,
-    ),
-    ("neon_pre_push_and_deploy_through_the_cli", pipelines),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        neon_creates_waits_connects_lists_and_deletes_a_test_neon_database_branch,
+        neon_delete_of_an_already_deleted_neon_database_branch_is_already_gone,
+        neon_423_locked_twice_then_the_create_succeeds,
+        neon_429_waits_for_retry_after,
+        neon_unknown_project_is_a_clear_error,
+        neon_503_then_success_on_create_and_delete,
+        neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch,
+        neon_409_for_a_leftover_of_the_same_git_branch_replaces_it,
+        neon_409_for_a_foreign_neon_database_branch_is_refused_with_whose_it_is,
+        neon_401_names_the_key_variable_but_never_the_key,
+        neon_lost_answers_are_looked_up_before_anything_is_sent_again,
+        neon_a_timed_out_create_is_looked_up_then_sent_again,
+        neon_pre_push_and_deploy_through_the_cli,
+    ]
+}
 
 /// The key the emulators accept.
 const KEY: &str = "secret-test-key-7d1f0c";
@@ -90,27 +66,7 @@ impl Neon {
 
     /// An emulator whose main Neon database branch is database `main_db` of the shared cluster.
     fn start_on(project_id: &str, main_db: &str) -> Neon {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let opts = EmulatorOptions {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            project_id: project_id.into(),
-            api_key: Some(KEY.into()),
-            operation_delay: Duration::from_millis(300),
-            local: LocalConfig {
-                url: None,
-                main_database: Some(main_db.into()),
-                data_dir: Some(cluster().dir.clone()),
-                busy_parent: BusyParent::Fail,
-                tool_role: Default::default(),
-            },
-        };
-        let emu = rt
-            .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
+        let (rt, emu) = start_emulator(project_id, KEY, main_db, Duration::from_millis(300));
         Neon {
             rt,
             emu: Some(emu),
@@ -248,7 +204,7 @@ fn host_port(url: &Secret<String>) -> String {
     rest.split(['/', '?']).next().unwrap_or_default().to_owned()
 }
 
-fn lifecycle() {
+fn neon_creates_waits_connects_lists_and_deletes_a_test_neon_database_branch() {
     let neon = Neon::start("it-neon-lifecycle");
     let redactor = Redactor::new();
     let provider = ok(neon.block_on(NeonProvider::open_with(neon.settings(), &redactor)));
@@ -365,7 +321,7 @@ fn lifecycle() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn already_gone() {
+fn neon_delete_of_an_already_deleted_neon_database_branch_is_already_gone() {
     let neon = Neon::start("it-neon-already-gone");
     let provider = neon.open();
     let b = ok(neon.block_on(provider.create(&request("migrate/gone", "gone"))));
@@ -388,7 +344,7 @@ fn already_gone() {
     );
 }
 
-fn locked_twice() {
+fn neon_423_locked_twice_then_the_create_succeeds() {
     let neon = Neon::start("it-neon-locked");
     let provider = neon.open();
     let locked = FaultAction::Status {
@@ -405,7 +361,7 @@ fn locked_twice() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn rate_limited() {
+fn neon_429_waits_for_retry_after() {
     let neon = Neon::start("it-neon-rate-limited");
     let provider = neon.open();
     let limited = FaultAction::Status {
@@ -433,7 +389,7 @@ fn rate_limited() {
     ok(neon.block_on(provider.delete(&b.id)));
 }
 
-fn unavailable() {
+fn neon_503_then_success_on_create_and_delete() {
     let neon = Neon::start("it-neon-unavailable");
     let provider = neon.open();
     let down = FaultAction::Status {
@@ -451,7 +407,7 @@ fn unavailable() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn failed_operation() {
+fn neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch() {
     let neon = Neon::start("it-neon-failed-operation");
     let provider = neon.open();
     neon.inject("POST", "/branches", 1, FaultAction::FailNextOperation);
@@ -472,7 +428,7 @@ fn failed_operation() {
     assert!(ok(neon.block_on(provider.list())).is_empty());
 }
 
-fn conflict_rerun() {
+fn neon_409_for_a_leftover_of_the_same_git_branch_replaces_it() {
     let neon = Neon::start("it-neon-conflict-rerun");
     let provider = neon.open();
     // An interrupted run of git branch feature/rerun left its test Neon database branch.
@@ -495,7 +451,7 @@ fn conflict_rerun() {
     ok(neon.block_on(provider.delete(&second.id)));
 }
 
-fn conflict_foreign() {
+fn neon_409_for_a_foreign_neon_database_branch_is_refused_with_whose_it_is() {
     let neon = Neon::start("it-neon-conflict-foreign");
     let provider = neon.open();
 
@@ -552,7 +508,7 @@ fn conflict_foreign() {
     );
 }
 
-fn wrong_key() {
+fn neon_401_names_the_key_variable_but_never_the_key() {
     const WRONG: &str = "napi_wrong_key_5f3a9c";
     let neon = Neon::start("it-neon-wrong-key");
     let settings = NeonSettings {
@@ -569,10 +525,7 @@ fn wrong_key() {
         assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     assert!(help.contains("NEON_API_KEY"), "{help}");
-    assert!(
-        !e.to_string().contains(WRONG) && !help.contains(WRONG),
-        "{e:?}"
-    );
+    assert!(!e.to_string().contains(WRONG) && !help.contains(WRONG), "{e:?}");
 
     // The same through the CLI.
     let p = Project::new("neon_wrong_key")
@@ -594,7 +547,7 @@ fn wrong_key() {
         .stderr_has("no Neon API key: the environment variable `NEON_API_KEY` is not set");
 }
 
-fn unknown_project() {
+fn neon_unknown_project_is_a_clear_error() {
     let neon = Neon::start("it-neon-unknown-project");
     let settings = NeonSettings {
         project_id: "it-neon-no-such-project".into(),
@@ -644,7 +597,7 @@ fn requests_since(neon: &Neon, after: u64) -> (Vec<String>, u64) {
     (lines, last)
 }
 
-fn lost_answers() {
+fn neon_lost_answers_are_looked_up_before_anything_is_sent_again() {
     let neon = Neon::start("it-neon-lost-answers");
     let provider = neon.open();
     let (_, mut seen) = requests_since(&neon, 0);
@@ -736,7 +689,7 @@ fn lost_answers() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn timed_out_create() {
+fn neon_a_timed_out_create_is_looked_up_then_sent_again() {
     let neon = Neon::start("it-neon-applied-timed-out");
     let settings = NeonSettings {
         request_timeout: Duration::from_secs(1),
@@ -799,7 +752,7 @@ query = "select count(*) from orders"
 expect-value = "0"
 "#;
 
-fn pipelines() {
+fn neon_pre_push_and_deploy_through_the_cli() {
     let p = Project::new("neon_pipelines");
     let neon = Neon::start_on("it-neon-pipelines", p.main_db());
     let p = p
