@@ -60,7 +60,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "error: cannot start the bench cluster in {}: {}",
                 dir.display(),
-                e.message
+                e
             );
             return ExitCode::FAILURE;
         }
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
 async fn sql(c: &Cluster, db: &str, text: &str) -> Result<()> {
     let client = pg::connect(&Secret::new(c.url(db)))
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
     client
         .batch_execute(text)
         .await
@@ -91,7 +91,7 @@ async fn sql(c: &Cluster, db: &str, text: &str) -> Result<()> {
 async fn drop_all(c: &Cluster) -> Result<()> {
     let client = pg::connect(&Secret::new(c.url("postgres")))
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
     let rows = client
         .query(
             "SELECT datname FROM pg_database WHERE datname LIKE $1",
@@ -190,7 +190,7 @@ fn pct_of(sorted: &[f64], q: f64) -> f64 {
 async fn generate(url: &Secret<String>, rate: f64, conns: usize) -> Result<Measured> {
     let client = pg::connect(url)
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
     let ids: Vec<Vec<Option<String>>> = client
         .query(
             "SELECT id::text FROM accounts ORDER BY random() LIMIT 10000",
@@ -377,7 +377,7 @@ async fn overhead(c: &Cluster) -> Result<()> {
         };
         let client = pg::connect(&url)
             .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
         let t = Instant::now();
         client
             .batch_execute("ALTER TABLE accounts ALTER COLUMN n TYPE bigint")

@@ -1,9 +1,9 @@
 //! `create-neon-database-branch`: a test Neon database branch of the main one, with a TTL.
 
-use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
+use crate::apply_lock::{run_lock_key, ApplyLock, LockError, RUN_LOCK_CLASS};
+use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::providers::CreateRequest;
-use crate::rollback::{run_lock_key, ApplyLock, LockError, RUN_LOCK_CLASS};
 use crate::template::DbBranchVars;
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
@@ -26,20 +26,20 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             exit::PROVIDER,
             format!(
                 "cannot create the test Neon database branch {}: {}",
-                req.name, e.message
+                req.name, e
             ),
         )
-        .help(e.help)
+        .help(e.help_text())
     })?;
     ctx.redactor.add_url(branch.url.expose());
     ctx.vars.db_branch = Some(DbBranchVars {
         name: branch.name.clone(),
-        url: branch.url.expose().clone(),
+        url: branch.url.clone(),
         parent: branch.parent.clone(),
     });
     let expires = branch
         .expires_at
-        .map(crate::providers::local::rfc3339)
+        .map(crate::time::rfc3339)
         .unwrap_or_else(|| "never".into());
     let summary = format!(
         "created {} from {} (expires {expires})",
@@ -47,7 +47,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     );
     ctx.db_branch = Some(branch);
     ctx.deleted = false;
-    Ok(StageSuccess {
+    Ok(StageOutput {
         summary,
         details,
         ..Default::default()
@@ -65,10 +65,10 @@ async fn take_run_lock(ctx: &mut RunContext<'_>) -> Result<Option<String>, Stage
             exit::PROVIDER,
             format!(
                 "cannot reach the main Neon database branch to take the run lock of {}: {}",
-                ctx.db_branch_name, e.message
+                ctx.db_branch_name, e
             ),
         )
-        .help(e.help)
+        .help(e.help_text())
     })?;
     let who = format!(
         "neon-migrate run {} {}@{}",

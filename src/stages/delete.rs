@@ -1,18 +1,18 @@
 //! `delete-neon-database-branch`: always runs, also after a failure or an interrupt.
 
-use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
+use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::providers::{DeleteOutcome, Owner};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let Some(branch) = &ctx.db_branch else {
-        return Ok(StageSuccess {
+        return Ok(StageOutput {
             summary: "nothing to delete: no test Neon database branch was created".into(),
             ..Default::default()
         });
     };
     if ctx.deleted {
-        return Ok(StageSuccess {
+        return Ok(StageOutput {
             summary: format!("{} is already deleted", branch.name),
             ..Default::default()
         });
@@ -20,13 +20,13 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     // Only this run's copy: under the same name there may be another run's by now.
     let expires = branch
         .expires_at
-        .map(crate::providers::local::rfc3339)
+        .map(crate::time::rfc3339)
         .unwrap_or_default();
     match ctx.provider.owner(branch, &ctx.run_id).await {
         Ok(Owner::ThisRun) => {}
         Ok(Owner::Gone) => {
             ctx.deleted = true;
-            return Ok(StageSuccess {
+            return Ok(StageOutput {
                 summary: format!("{} was already gone", branch.name),
                 ..Default::default()
             });
@@ -48,7 +48,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 exit::PROVIDER,
                 format!(
                     "cannot delete the test Neon database branch {}: cannot tell whether it is still this run's: {}",
-                    branch.name, e.message
+                    branch.name, e
                 ),
             )
             .help(Some(format!(
@@ -63,13 +63,13 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 DeleteOutcome::Deleted => format!("deleted {}", branch.name),
                 DeleteOutcome::AlreadyGone => format!("{} was already gone", branch.name),
             };
-            Ok(StageSuccess {
+            Ok(StageOutput {
                 summary,
                 ..Default::default()
             })
         }
         Err(e) => {
-            Err(StageFailure::new(exit::PROVIDER, format!("cannot delete the test Neon database branch {}: {}", branch.name, e.message)).help(Some(
+            Err(StageFailure::new(exit::PROVIDER, format!("cannot delete the test Neon database branch {}: {}", branch.name, e)).help(Some(
                 format!("it expires at {expires}; `neon-migrate gc` deletes it once expired, or delete it by hand"),
             )))
         }

@@ -7,13 +7,13 @@ mod create;
 mod delete;
 mod migrate;
 mod shell;
-mod workload;
 
 use crate::config::{Stage, StageKind};
 use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
 use crate::providers::Owner;
-use crate::tools::Target;
+use crate::template::Vars;
+use crate::tools::{Target, ToolContext};
 
 pub use apply::{interrupted as apply_interrupted, ApplyInFlight};
 
@@ -73,10 +73,10 @@ pub(crate) async fn check_ours(
                 exit::PROVIDER,
                 format!(
                     "cannot tell whether the test Neon database branch {} is still this run's {when}: {}",
-                    b.name, e.message
+                    b.name, e
                 ),
             )
-            .help(e.help.or_else(|| {
+            .help(e.help_text().or_else(|| {
                 Some("the Postgres server (or the Neon API) stopped answering: check it and run again".into())
             })),
         )),
@@ -99,5 +99,23 @@ pub(crate) fn test_target(ctx: &RunContext<'_>) -> Result<Target, StageFailure> 
         .help(Some(
             "put `create-neon-database-branch` before this stage".into(),
         ))),
+    }
+}
+
+/// The tool's context on the test Neon database branch `target`, outside `apply` (no
+/// timeouts): for the checks' hooks, which run the tool's other commands.
+pub(crate) fn test_tool<'a>(
+    ctx: &'a RunContext<'_>,
+    target: &Target,
+    vars: &'a Vars,
+) -> ToolContext<'a> {
+    ToolContext {
+        timeouts: None,
+        connection_check: None,
+        config: ctx.config,
+        redactor: &ctx.redactor,
+        vars,
+        target: target.clone(),
+        on_main: false,
     }
 }

@@ -35,34 +35,19 @@ use neon_migrate::pg;
 use neon_migrate::providers::local::cluster::{self, Cluster};
 use neon_migrate::secret::Secret;
 
+use crate::Test;
 use crate::support::{cluster, query, query_on, stage, unique_db, Project};
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "workload_a_bigint_rewrite_on_1m_rows_blocks_reads_as_long_as_the_measured_access_exclusive_lock",
-        bigint_rewrite_blocks_reads,
-    ),
-    (
-        "workload_b_add_nullable_column_on_1m_rows_passes_with_p99_within_the_ratio",
-        add_nullable_column_passes,
-    ),
-    (
-        "workload_c_long_transaction_queues_reads_behind_the_migration_unless_lock_timeout_bounds_it",
-        long_transaction_lock_queue,
-    ),
-    (
-        "workload_d_create_index_concurrently_blocks_no_write",
-        concurrent_index_blocks_no_write,
-    ),
-    (
-        "workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters",
-        pg_stat_statements_source,
-    ),
-    (
-        "workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown",
-        end_to_end,
-    ),
-];
+pub fn tests() -> Vec<Test> {
+    tests![
+        workload_a_bigint_rewrite_on_1m_rows_blocks_reads_as_long_as_the_measured_access_exclusive_lock,
+        workload_b_add_nullable_column_on_1m_rows_passes_with_p99_within_the_ratio,
+        workload_c_long_transaction_queues_reads_behind_the_migration_unless_lock_timeout_bounds_it,
+        workload_d_create_index_concurrently_blocks_no_write,
+        workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters,
+        workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown,
+    ]
+}
 
 const ROWS: i64 = 1_000_000;
 
@@ -217,7 +202,7 @@ fn show(run: &Run) -> String {
     )
 }
 
-fn bigint_rewrite_blocks_reads() {
+fn workload_a_bigint_rewrite_on_1m_rows_blocks_reads_as_long_as_the_measured_access_exclusive_lock() {
     let db = Db::new("workload_a");
     let cfg = config(POINT_READS);
     let run = rt().block_on(rehearse(
@@ -271,7 +256,7 @@ fn bigint_rewrite_blocks_reads() {
     );
 }
 
-fn add_nullable_column_passes() {
+fn workload_b_add_nullable_column_on_1m_rows_passes_with_p99_within_the_ratio() {
     let db = Db::new("workload_b");
     // No declared query: primary-key reads and rolled-back updates on the table the
     // migration names.
@@ -313,7 +298,7 @@ fn add_nullable_column_passes() {
     assert_eq!(rows[0][0].as_deref(), Some("0"));
 }
 
-fn long_transaction_lock_queue() {
+fn workload_c_long_transaction_queues_reads_behind_the_migration_unless_lock_timeout_bounds_it() {
     let db = Db::new("workload_c");
     let cfg = config(&format!("long-transaction = \"3s\"\n{POINT_READS}"));
     let run = rt().block_on(rehearse(
@@ -402,7 +387,7 @@ fn long_transaction_lock_queue() {
     );
 }
 
-fn concurrent_index_blocks_no_write() {
+fn workload_d_create_index_concurrently_blocks_no_write() {
     let db = Db::new("workload_d");
     let cfg = config(
         r#"
@@ -471,7 +456,7 @@ impl Drop for OwnCluster {
     }
 }
 
-fn pg_stat_statements_source() {
+fn workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters() {
     let base = cluster().dir.parent().expect("cluster folder").to_owned();
     let dir = base.join(format!(
         "{}-pgss",
@@ -619,7 +604,7 @@ fn pg_stat_statements_source() {
 
 /// Through the binary: `run pre-push` with `[checks.workload]` on a rewrite of 200,000 rows
 /// (the rehearsal runs inside the `migrate` stage; the verdict comes in the `checks` stage).
-fn end_to_end() {
+fn workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown() {
     let config = r#"
 [checks.locks]
 access-exclusive-budget = "10s"

@@ -22,6 +22,7 @@
 //! wait the same, and change no data the other checks compare.
 
 pub mod blocking;
+mod check;
 pub mod generator;
 pub mod parse;
 pub mod render;
@@ -36,6 +37,7 @@ use serde::Deserialize;
 use crate::pg::PgError;
 use crate::secret::Secret;
 
+pub use check::Workload;
 pub use report::{evaluate, WorkloadReport};
 
 /// The check's name (in reports and `--json`).
@@ -196,7 +198,7 @@ fn duration(key: &str, text: &Option<String>, out: &mut Vec<ConfigProblem>) -> O
     match crate::config::duration::parse(t) {
         Ok(d) => Some(d),
         Err(e) => {
-            out.push(problem(key, e, crate::config::duration::HELP));
+            out.push(problem(key, e.to_string(), crate::config::duration::HELP));
             None
         }
     }
