@@ -90,13 +90,14 @@ fn boxed<C: Check + 'static>(check: Option<C>) -> Option<Box<dyn Check>> {
 /// # Adding a check
 ///
 /// A file under `src/checks/` with a type, its `new(config) -> Option<Self>`, this trait, and
-/// one line in [`enabled`]. The two checks planned next fit as follows:
+/// one line in [`enabled`]. Two checks show the hooks at work:
 ///
-/// - **`workload`** (runs a load generator while the tool runs): `needs` the pending SQL (the
-///   tables the migration touches); `record_before` picks its queries; `start` measures the
-///   baseline window, opens the long transaction and starts the generator on a pool of its
-///   own; `stop` joins them and keeps the histograms in `self`; `evaluate` compares during
-///   with baseline — it reads no database.
+/// - **`workload`** (runs a load generator while the tool runs, [`workload`]): `needs` the
+///   pending SQL (the tables the migration touches); `record_before` reads the built-in
+///   tool's pending files; `start` (which sees the print-SQL output in [`Observations`])
+///   picks its queries, measures the baseline window, opens the long transaction and starts
+///   the generator on a pool of its own; `stop` joins them and keeps the report in `self`;
+///   `evaluate` compares during with baseline — it reads no database.
 /// - **`integrity`** (per-row fingerprints): `record_before` writes the fingerprints to its
 ///   scratch schema over [`Recording::client`]; `evaluate` joins them with the migrated rows
 ///   over [`Evaluation::reader`].
