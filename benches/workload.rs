@@ -118,11 +118,11 @@ async fn run(c: &Cluster) -> Result<()> {
         MAIN_DB,
         &format!(
             "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL, note text);
-             INSERT INTO accounts SELECT g, g % 1000, 'note ' || g FROM generate_series(1, {ROWS}) g;
-             VACUUM ANALYZE accounts;"
+             INSERT INTO accounts SELECT g, g % 1000, 'note ' || g FROM generate_series(1, {ROWS}) g;"
         ),
     )
     .await?;
+    sql(c, MAIN_DB, "VACUUM ANALYZE accounts").await?;
     let url = Secret::new(c.url(MAIN_DB));
 
     println!("\n## 1. throughput: one point read scheduled at {THROUGHPUT_RATE}/s for {SECONDS} s, {CONNECTIONS} connections");
