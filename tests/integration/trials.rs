@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         trial_knexfile_ts_node_cannot_load_is_a_tool_that_could_not_start_not_a_failed_migration => skip_unless(&[Need::Npm("knex")]),
         trial_tool_that_reached_the_database_is_never_a_start_failure_whatever_its_output_quotes,
+        trial_sql_tool_migrations_dir_is_relative_to_working_dir,
     ]
 }
 
@@ -67,5 +68,33 @@ fn trial_tool_that_reached_the_database_is_never_a_start_failure_whatever_its_ou
             .stdout_has("Cannot find module")
             .stdout_lacks("could not start");
         p.assert_no_test_db_branches();
+    }
+}
+
+/// `migrations-dir` is read from `working-dir`; a folder that exists only relative to the
+/// config's folder is a config error naming both.
+fn trial_sql_tool_migrations_dir_is_relative_to_working_dir() {
+    let p = Project::new("sql_working_dir")
+        .config("[tool]\nname = \"sql\"\nworking-dir = \"db\"\n")
+        .file(
+            "db/migrations/0001_init.sql",
+            "create table accounts (id int primary key);\n",
+        )
+        .commit()
+        .git_branch("feature/sql-working-dir");
+    p.run(&["run", "pre-push"])
+        .code(exit::OK)
+        .stdout_has("applied 0001_init.sql");
+    p.assert_no_test_db_branches();
+    // The folder only where the config is: both named, nothing runs.
+    std::fs::rename(p.path().join("db/migrations"), p.path().join("migrations")).expect("mv");
+    let out = p.run(&["check"]);
+    out.code(exit::CONFIG);
+    let flat = flat_words(&out.stderr);
+    for want in [
+        "the `sql` tool's folder `migrations` is relative to `working-dir` (`db`): db/migrations does not exist, but migrations (relative to the config's folder) does",
+        "set `migrations-dir` relative to `working-dir`",
+    ] {
+        assert!(flat.contains(want), "stderr lacks {want:?}\n{out}");
     }
 }
