@@ -42,6 +42,24 @@ pub fn tools_below(dir: &Path) -> Vec<(String, Vec<presets::Candidate>)> {
     out
 }
 
+/// The shallowest subfolders of `dir` holding the entry point of tool `p` (see
+/// [`presets::Preset::anchor`]), with it.
+fn anchors_below(dir: &Path, p: &presets::Preset) -> Vec<(String, Vec<Evidence>)> {
+    let mut out: Vec<(String, Vec<Evidence>)> = Vec::new();
+    for folder in Tree::new(dir).folders(SUBFOLDER_DEPTH) {
+        if out
+            .iter()
+            .any(|(f, _)| folder.starts_with(&format!("{f}/")))
+        {
+            continue;
+        }
+        if let Some(e) = p.anchor(&Tree::new(&dir.join(&folder))) {
+            out.push((folder, vec![e]));
+        }
+    }
+    out
+}
+
 /// "backend/alembic.ini, backend/alembic/env.py": evidence shown from the project folder.
 fn shown(folder: &str, evidence: &[Evidence]) -> String {
     evidence
@@ -72,6 +90,12 @@ pub fn choose(dir: &Path, explicit: Option<&str>) -> Result<Choice, (String, Str
                     Some((f, one.evidence))
                 })
                 .collect();
+            // Else the tool's entry point alone (`app/manage.py` whose apps live elsewhere).
+            let below = if below.is_empty() && p.anchor(&tree).is_none() {
+                anchors_below(dir, &p)
+            } else {
+                below
+            };
             match below.as_slice() {
                 [] => {}
                 [(folder, evidence)] => {
@@ -203,7 +227,11 @@ pub fn working_dir_warning(config: &config::Config) -> Option<String> {
     let crate::config::ToolOrigin::Config { evidence } = &t.origin else {
         return None;
     };
-    if !evidence.is_empty() || !presets::get(&t.name).is_some_and(|p| p.detectable()) {
+    let Some(preset) = presets::get(&t.name).filter(|p| p.detectable()) else {
+        return None;
+    };
+    // The tool's entry point in working-dir shows it too (`manage.py` whose apps are elsewhere).
+    if !evidence.is_empty() || preset.anchor(&Tree::new(&t.working_dir)).is_some() {
         return None;
     }
     let wd = match t.working_dir.strip_prefix(&config.root) {

@@ -276,6 +276,15 @@ impl Preset {
         !self.detect.is_empty()
     }
 
+    /// The tool's entry point in `tree`: the first condition of a detection rule that holds
+    /// (Django's `manage.py`, Rails' `Gemfile`), even when the rule's other conditions do not
+    /// (a Django project whose apps, with their migrations, live outside `manage.py`'s folder).
+    pub fn anchor(&self, tree: &Tree) -> Option<Evidence> {
+        self.detect
+            .iter()
+            .find_map(|rule| rule.first().and_then(|c| tree.check(c)))
+    }
+
     /// The preset's keys for the project in `tree`: the first matching variant applied,
     /// and the files that prove the tool.
     pub fn resolve(&self, tree: &Tree) -> Resolved {

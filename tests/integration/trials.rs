@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         trial_knexfile_ts_node_cannot_load_is_a_tool_that_could_not_start_not_a_failed_migration => skip_unless(&[Need::Npm("knex")]),
         trial_tool_that_reached_the_database_is_never_a_start_failure_whatever_its_output_quotes,
         trial_sql_tool_migrations_dir_is_relative_to_working_dir,
+        trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere,
     ]
 }
 
@@ -96,5 +97,33 @@ fn trial_sql_tool_migrations_dir_is_relative_to_working_dir() {
         "set `migrations-dir` relative to `working-dir`",
     ] {
         assert!(flat.contains(want), "stderr lacks {want:?}\n{out}");
+    }
+}
+
+/// `app/manage.py` with the apps (and their migrations) beside `app/`, not in it: `init
+/// --tool django --force` writes `working-dir = "app"`, and `check`/`plan` do not warn that
+/// nothing in `app` shows Django.
+fn trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere() {
+    let p = Project::new("django_subfolder")
+        .file(
+            "app/manage.py",
+            "import os, sys\nsys.path.insert(0, '..')\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n",
+        )
+        .file("app/settings.py", "INSTALLED_APPS = ['shop']\n")
+        .file("shop/__init__.py", "")
+        .file("shop/migrations/__init__.py", "")
+        .file("shop/migrations/0001_initial.py", "# a migration\n")
+        .commit();
+    nm(&p, &["init", "--tool", "django", "--force"])
+        .code(exit::OK)
+        .stdout_has("its files are in app/ (app/manage.py (contains `django`)), so it runs there");
+    let text = std::fs::read_to_string(p.path().join("neon-migrate.toml")).expect("config");
+    assert!(text.contains("working-dir = \"app\""), "{text}");
+    let p = p.config("[tool]\nname = \"django\"\nworking-dir = \"app\"\n");
+    for args in [&["check"][..], &["plan", "pre-push"][..]] {
+        let out = nm(&p, args);
+        out.code(exit::OK);
+        assert!(!out.stderr.contains("nothing in working-dir"), "{out}");
+        assert!(!out.stdout.contains("nothing in working-dir"), "{out}");
     }
 }
