@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
         trial_tool_that_reached_the_database_is_never_a_start_failure_whatever_its_output_quotes,
         trial_sql_tool_migrations_dir_is_relative_to_working_dir,
         trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere,
+        trial_annotations_name_a_command_tool_s_files_from_the_repository_root,
     ]
 }
 
@@ -126,4 +127,43 @@ fn trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhe
         assert!(!out.stderr.contains("nothing in working-dir"), "{out}");
         assert!(!out.stdout.contains("nothing in working-dir"), "{out}");
     }
+}
+
+/// A command tool in `apps/api` whose migrations are `drizzle/*.sql` there, applied by psql
+/// and recorded by file name.
+const MONOREPO_TOOL: &str = r#"[tool]
+name = "shop"
+working-dir = "apps/api"
+tracking-query = "select name from shop_migrations order by name"
+migration-files = ["drizzle/*.sql"]
+command = '''
+set -e
+psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -c "create table if not exists shop_migrations (name text primary key)"
+for f in drizzle/*.sql; do
+  n=$(basename "$f")
+  if [ -z "$(psql "$DATABASE_URL" -tAc "select 1 from shop_migrations where name = '$n'")" ]; then
+    psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -1 -f "$f" -c "insert into shop_migrations values ('$n')"
+  fi
+done
+'''
+"#;
+
+/// GitHub annotations of a command tool's migration file carry `file=` (from the repository
+/// root, not the tool's working-dir), `line=` and `col=`, as the built-in tool's do.
+fn trial_annotations_name_a_command_tool_s_files_from_the_repository_root() {
+    let p = Project::new("gha_monorepo")
+        .config(MONOREPO_TOOL)
+        .file(
+            "apps/api/drizzle/0001_items.sql",
+            "create table items (id int primary key);\n",
+        )
+        .commit()
+        .git_branch("feature/items");
+    let mut c = p.command(&["run", "pre-push"]);
+    c.env("GITHUB_ACTIONS", "true");
+    let out = crate::support::run_command(c, &["run", "pre-push"]);
+    out.stdout_has("::warning file=apps/api/drizzle/0001_items.sql,line=1,col=")
+        .stdout_has(",title=neon-migrate lint::prefer-bigint-over-int")
+        .stdout_lacks("::warning title=neon-migrate lint");
+    p.assert_no_test_db_branches();
 }
