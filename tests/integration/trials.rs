@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         trial_sql_tool_migrations_dir_is_relative_to_working_dir,
         trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere,
         trial_annotations_name_a_command_tool_s_files_from_the_repository_root,
+        trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_copy => skip_unless(&[Need::Npm("knex")]),
     ]
 }
 
@@ -165,5 +166,43 @@ fn trial_annotations_name_a_command_tool_s_files_from_the_repository_root() {
     out.stdout_has("::warning file=apps/api/drizzle/0001_items.sql,line=1,col=")
         .stdout_has(",title=neon-migrate lint::prefer-bigint-over-int")
         .stdout_lacks("::warning title=neon-migrate lint");
+    p.assert_no_test_db_branches();
+}
+
+/// A knexfile whose connection parts carry the environment's name (`DB_USER_DEV`, …): `plan`
+/// says each gets its part, and the run migrates the test Neon database branch with them.
+fn trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_copy() {
+    require(&[Need::Npm("knex")]);
+    let p = project("knex", true);
+    let p = p
+        .file(
+            "knexfile.js",
+            "module.exports = {\n  client: \"pg\",\n  connection: {\n    host: process.env.DB_HOST_DEV,\n    port: process.env.DB_PORT_DEV,\n    user: process.env.DB_USER_DEV,\n    password: process.env.DB_PASSWORD_DEV,\n    database: process.env.DB_NAME_DEV,\n  },\n  migrations: { directory: \"./migrations\" },\n};\n",
+        )
+        .config("[tool]\nname = \"knex\"\n")
+        .commit()
+        .git_branch("feature/knex-dev-parts");
+    let plan = nm(&p, &["plan", "pre-push", "--json"]).json();
+    let vars = plan["migration_tool"]["connection"]["variables"]
+        .as_array()
+        .expect("variables")
+        .clone();
+    for (name, part) in [
+        ("DB_HOST_DEV", "host"),
+        ("DB_PORT_DEV", "port"),
+        ("DB_USER_DEV", "user"),
+        ("DB_PASSWORD_DEV", "password"),
+        ("DB_NAME_DEV", "database"),
+    ] {
+        let v = vars
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not set: {vars:#?}"));
+        assert_eq!(v["value"]["part"], part, "{v}");
+    }
+    let out = nm(&p, &["run", "pre-push"]);
+    out.code(exit::OK)
+        .stdout_has("20240102000000_widget_name.js");
+    assert!(!p.main_has("public.widgets"), "{out}");
     p.assert_no_test_db_branches();
 }
