@@ -227,9 +227,7 @@ pub fn working_dir_warning(config: &config::Config) -> Option<String> {
     let crate::config::ToolOrigin::Config { evidence } = &t.origin else {
         return None;
     };
-    let Some(preset) = presets::get(&t.name).filter(|p| p.detectable()) else {
-        return None;
-    };
+    let preset = presets::get(&t.name).filter(|p| p.detectable())?;
     // The tool's entry point in working-dir shows it too (`manage.py` whose apps are elsewhere).
     if !evidence.is_empty() || preset.anchor(&Tree::new(&t.working_dir)).is_some() {
         return None;
