@@ -118,7 +118,7 @@ fn trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhe
         .commit();
     nm(&p, &["init", "--tool", "django", "--force"])
         .code(exit::OK)
-        .stdout_has("its files are in app/ (app/manage.py (contains `django`)), so it runs there");
+        .stdout_has("its files are in app/ (app/manage.py (contains `django`)), so it runs there; its migrations are not under app/: set `watch` and `migration-files`");
     let text = std::fs::read_to_string(p.path().join("neon-migrate.toml")).expect("config");
     assert!(text.contains("working-dir = \"app\""), "{text}");
     let p = p.config("[tool]\nname = \"django\"\nworking-dir = \"app\"\n");
