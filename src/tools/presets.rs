@@ -116,28 +116,85 @@ pub fn failure_help(hints: &[FailureHint], output: &str) -> Option<String> {
         .map(|h| h.help.clone())
 }
 
+/// Why a tool could not start, read from its output, and how to fix it when the output says
+/// more than "install it".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartFailure {
+    pub why: &'static str,
+    /// Help that replaces the generic "install the tool" line.
+    pub help: Option<&'static str>,
+}
+
+/// Help for a TypeScript config file Node.js cannot load by itself.
+const TS_LOADER_HELP: &str = "Node.js cannot load a TypeScript config file (knexfile.ts, …) without a loader: run the tool through one, e.g. `command = \"npx tsx node_modules/.bin/knex migrate:latest\"` under [tool] (with `tsx` installed), or use a .js config file; nothing is known about the migration yet";
+
 /// Output that shows a tool which never reached the database because it could not start:
 /// its own program or modules are missing where it ran (a worktree without `node_modules` or
-/// the project's virtualenv, a tool that is not installed).
-const START_FAILURES: &[(&str, &str)] = &[
-    ("ModuleNotFoundError", "a Python module is missing"),
-    ("No module named", "a Python module is missing"),
+/// the project's virtualenv, a tool that is not installed), or it could not load its config
+/// file.
+const START_FAILURES: &[(&str, StartFailure)] = &[
+    (
+        "ERR_UNKNOWN_FILE_EXTENSION",
+        StartFailure {
+            why: "Node.js could not load the tool's config file (unknown file extension)",
+            help: Some(TS_LOADER_HELP),
+        },
+    ),
+    (
+        "Unknown file extension \".ts\"",
+        StartFailure {
+            why: "Node.js could not load the tool's config file (unknown file extension)",
+            help: Some(TS_LOADER_HELP),
+        },
+    ),
+    (
+        "Failed to read config from knexfile",
+        StartFailure {
+            why: "knex could not read its knexfile",
+            help: None,
+        },
+    ),
+    ("ModuleNotFoundError", missing("a Python module is missing")),
+    ("No module named", missing("a Python module is missing")),
     (
         "npx canceled",
-        "npx could not find the package (no node_modules?)",
+        missing("npx could not find the package (no node_modules?)"),
     ),
     (
         "could not determine executable to run",
-        "npm could not find the tool's executable (no node_modules?)",
+        missing("npm could not find the tool's executable (no node_modules?)"),
     ),
-    ("ERR_MODULE_NOT_FOUND", "a Node.js module is missing"),
-    ("Cannot find module", "a Node.js module is missing"),
+    (
+        "ERR_MODULE_NOT_FOUND",
+        missing("a Node.js module is missing"),
+    ),
+    ("Cannot find module", missing("a Node.js module is missing")),
 ];
 
-/// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]).
-pub fn start_failure(output: &str, code: Option<i32>) -> Option<&'static str> {
+const fn missing(why: &'static str) -> StartFailure {
+    StartFailure { why, help: None }
+}
+
+/// Output that shows the database answered: an error of the server (psql's `ERROR:`, a
+/// driver's `severity: 'ERROR'` or SQLSTATE, psycopg's error classes). A tool whose
+/// migration reached the server has started, whatever else its output holds.
+const DATABASE_ANSWERED: &[&str] = &[
+    "ERROR:",
+    "SQLSTATE",
+    "severity: 'ERROR'",
+    "psycopg2.errors.",
+    "psycopg.errors.",
+    "PG::",
+];
+
+/// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]);
+/// never when the output shows an error of the database (see [`DATABASE_ANSWERED`]).
+pub fn start_failure(output: &str, code: Option<i32>) -> Option<StartFailure> {
+    if DATABASE_ANSWERED.iter().any(|m| output.contains(m)) {
+        return None;
+    }
     if code == Some(127) {
-        return Some("the program is not installed (exit code 127)");
+        return Some(missing("the program is not installed (exit code 127)"));
     }
     // `sh: 1: alembic: not found`, `bash: alembic: command not found`
     let shell_says = output.lines().any(|l| {
@@ -145,12 +202,12 @@ pub fn start_failure(output: &str, code: Option<i32>) -> Option<&'static str> {
         (l.starts_with("sh: ") || l.starts_with("bash: ")) && l.ends_with("not found")
     });
     if shell_says {
-        return Some("the program is not installed");
+        return Some(missing("the program is not installed"));
     }
     START_FAILURES
         .iter()
         .find(|(needle, _)| output.contains(needle))
-        .map(|(_, why)| *why)
+        .map(|(_, f)| *f)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -217,6 +274,15 @@ impl Preset {
     /// never a detected candidate).
     pub fn detectable(&self) -> bool {
         !self.detect.is_empty()
+    }
+
+    /// The tool's entry point in `tree`: the first condition of a detection rule that holds
+    /// (Django's `manage.py`, Rails' `Gemfile`), even when the rule's other conditions do not
+    /// (a Django project whose apps, with their migrations, live outside `manage.py`'s folder).
+    pub fn anchor(&self, tree: &Tree) -> Option<Evidence> {
+        self.detect
+            .iter()
+            .find_map(|rule| rule.first().and_then(|c| tree.check(c)))
     }
 
     /// The preset's keys for the project in `tree`: the first matching variant applied,
@@ -363,12 +429,19 @@ mod tests {
             ("sh: 1: .venv/bin/alembic: not found", Some(127)),
             ("bash: alembic: command not found", Some(1)),
             ("Error: Cannot find module 'drizzle-kit'", Some(1)),
+            (
+                "Failed to read config from knexfile\nTypeError [ERR_UNKNOWN_FILE_EXTENSION]: Unknown file extension \".ts\" for /p/knexfile.ts",
+                Some(1),
+            ),
         ] {
             assert!(start_failure(out, code).is_some(), "{out}");
         }
         for out in [
             "ERROR: relation \"widgets\" does not exist",
             "error: column \"name\" not found in table widgets",
+            // A migration's SQL error that quotes the words of a start failure.
+            "psql:m.sql:1: ERROR:  relation \"nope\" does not exist\nLINE 1: select 'Cannot find module' from nope",
+            "migration failed with error: select 1 - No module named x { code: '42P01', severity: 'ERROR' }",
         ] {
             assert_eq!(start_failure(out, Some(1)), None, "{out}");
         }

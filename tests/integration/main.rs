@@ -61,6 +61,7 @@ test_files![
     hardening,
     clone,
     config_diagnostics,
+    trials,
 ];
 
 mod schema;

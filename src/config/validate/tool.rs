@@ -56,7 +56,7 @@ impl Validator<'_> {
         if is_sql {
             self.sql_tool_takes_no_commands(&rt);
         }
-        let kind = self.tool_kind(&rt, &tool_name, name_span, root);
+        let kind = self.tool_kind(&rt, &tool_name, name_span, (root, &working_dir));
         let mut optional = |c: &Option<S<RawCommand>>, what: &str| {
             c.as_ref()
                 .filter(|_| !is_sql)
@@ -175,22 +175,53 @@ impl Validator<'_> {
         }
     }
 
+    /// The `sql` tool's folder: `migrations-dir` relative to `working-dir` (the config's folder
+    /// when unset). A folder that exists only relative to the config's folder, while
+    /// `working-dir` is set, is a problem naming both.
+    fn migrations_dir(&mut self, rt: &RawTool, root: &Path, working_dir: &Path) -> PathBuf {
+        let dir = rt
+            .migrations_dir
+            .as_ref()
+            .map(|d| d.get_ref().clone())
+            .unwrap_or_else(|| "migrations".into());
+        let resolved = working_dir.join(&dir);
+        let other = root.join(&dir);
+        if let Some(wd) = rt.working_dir.as_ref() {
+            if !resolved.is_dir() && other.is_dir() && other != resolved {
+                let at = rt.migrations_dir.as_ref().map(span).unwrap_or(span(wd));
+                let wd = wd.get_ref();
+                let from_wd = Path::new(wd).join(&dir);
+                self.push(
+                    Problem::new(
+                        "config::tool",
+                        at,
+                        format!(
+                            "the `sql` tool's folder `{dir}` is relative to `working-dir` (`{wd}`): {} does not exist, but {dir} (relative to the config's folder) does",
+                            from_wd.display()
+                        ),
+                    )
+                    .label("no such folder in working-dir")
+                    .help(format!(
+                        "set `migrations-dir` relative to `working-dir` (the path to {dir} from {wd}), or move the migrations to {}",
+                        from_wd.display()
+                    )),
+                );
+            }
+        }
+        resolved
+    }
+
     /// What runs the migrations: the built-in `sql` tool, or the tool's command.
     fn tool_kind(
         &mut self,
         rt: &RawTool,
         tool_name: &str,
         name_span: Range<usize>,
-        root: &Path,
+        (root, working_dir): (&Path, &Path),
     ) -> ToolKind {
         if tool_name == "sql" {
-            let dir = rt
-                .migrations_dir
-                .as_ref()
-                .map(|d| d.get_ref().clone())
-                .unwrap_or_else(|| "migrations".into());
             ToolKind::Sql {
-                migrations_dir: root.join(dir),
+                migrations_dir: self.migrations_dir(rt, root, working_dir),
             }
         } else {
             match &rt.command {
