@@ -1,7 +1,7 @@
 //! `checks`: every enabled check (see [`crate::checks::Check`]) evaluated on the test Neon
 //! database branch after migrate, in registration order — shadowed built-ins, SQL
-//! assertions, schema diff, lint, observed locks, data, reversibility (last: it runs the
-//! migrations down and up again). All run; the stage fails if any failed.
+//! assertions, schema diff, lint, observed locks, data, ORM models, reversibility (last: it
+//! runs the migrations down and up again). All run; the stage fails if any failed.
 //!
 //! A check that is enabled but could not run (nothing was recorded before the migration,
 //! the tool has no print-SQL mode or down command, …) is shown as NOT RUN and counted in

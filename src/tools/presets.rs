@@ -4,7 +4,8 @@
 //! A preset file has three parts:
 //! - `[preset]`: `title`, `install` (a hint shown when the command is missing), `detect`,
 //!   a list of rules (see [`crate::tools::detect`]), and `[[preset.failure-hint]]`s: help for
-//!   the tool's known failures, recognised by its output.
+//!   the tool's known failures, recognised by its output; `[preset.models]` when the tool
+//!   generates its migrations from ORM models (see [`Models`] and the `models` check).
 //! - `[tool]`: any key of the project's own `[tool]` table; the project's keys win.
 //! - `[[variant]]`: `when` (a rule) and keys that replace `[tool]`'s when the rule holds
 //!   (e.g. a TypeScript data source). `{file}` in a variant's values is the path that
