@@ -124,17 +124,14 @@ pub async fn compare(tctx: &ToolContext<'_>) -> CheckResult {
             ),
         ));
     }
-    let no_models = tool.models.as_ref().is_some_and(|m| {
-        m.no_models_output
-            .iter()
-            .any(|s| out.output.contains(s.as_str()))
-    });
-    if no_models {
+    let cannot = tool
+        .models
+        .as_ref()
+        .and_then(|m| presets::failure_help(&m.not_run, &out.output));
+    if let Some(why) = cannot {
         return details(CheckResult::not_run(
             NAME,
-            format!(
-                "`{shown}` found no ORM models to compare (the project writes its migrations by hand)"
-            ),
+            format!("`{shown}` could not compare the models: {why}"),
         ));
     }
     let differ_code = tool.models.as_ref().and_then(|m| m.differ_exit_code);

@@ -105,10 +105,11 @@ pub struct Models {
     /// The tool's own command that writes a migration from the models (the fix a failed
     /// `models` check names).
     pub generate: String,
-    /// Output of the model-check command that shows the project has no models to compare
-    /// (Alembic without `target_metadata`): the check is NOT RUN, not failed.
-    #[serde(default)]
-    pub no_models_output: Vec<String>,
+    /// `[[preset.models.not-run]]`: output of the model-check command that shows it cannot
+    /// compare here (Alembic without `target_metadata`, Prisma 6 with a driver adapter): the
+    /// check is NOT RUN, not failed, and `help` says why.
+    #[serde(default, rename = "not-run")]
+    pub not_run: Vec<FailureHint>,
     /// The exit code that means "the models differ" when the command has one of its own
     /// (Prisma's `--exit-code`: 2); any other non-zero code is then the command's failure.
     #[serde(default)]

@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         checks_models_alembic_change_with_its_revision_passes => venv("alembic"),
         checks_models_alembic_without_target_metadata_is_not_run => venv("alembic"),
         checks_models_drizzle_without_a_model_check_command_is_not_run_and_said => skip_unless(&[Need::Npm("drizzle-kit")]),
+        checks_models_prisma_with_a_driver_adapter_is_not_run => skip_unless(&[Need::Npm("prisma")]),
     ]
 }
 
@@ -42,7 +43,7 @@ fn migrated(tool: &str, test: &str, files: &[(&str, &str)], extra: &str) -> Proj
     for (path, text) in files {
         p = p.file(path, text);
     }
-    if tool == "drizzle" {
+    if matches!(tool, "drizzle" | "prisma") {
         std::os::unix::fs::symlink(
             crate::tools::npm_dir().join("node_modules"),
             p.path().join("node_modules"),
@@ -315,7 +316,7 @@ fn checks_models_alembic_without_target_metadata_is_not_run() {
     assert!(
         models["summary"]
             .as_str()
-            .is_some_and(|s| s.contains("found no ORM models")),
+            .is_some_and(|s| s.contains("`target_metadata` is None")),
         "{out}"
     );
 }
@@ -360,4 +361,23 @@ export const widgets = pgTable("widgets", {
     out.code(exit::CHECK_FAILED);
     assert_eq!(check_status(&out.json(), "models", &out), "not-run", "{out}");
     p.assert_no_test_db_branches();
+}
+
+// ---- Prisma ----------------------------------------------------------------------------------
+
+/// The fixture runs Prisma 6 with a driver adapter (the Wasm schema engine), where
+/// `migrate diff` reads no database: NOT RUN with why, not a failure blamed on the models.
+fn checks_models_prisma_with_a_driver_adapter_is_not_run() {
+    require(&[Need::Npm("prisma")]);
+    let p = migrated("prisma", "prisma", &[], "");
+    let (_p, out, report) = push(p, &[("README", "a change\n")]);
+    out.code(exit::OK);
+    let models = models_result(&report, &out);
+    assert_eq!(models["status"], "not-run", "{out}");
+    assert!(
+        models["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("driver adapter")),
+        "{out}"
+    );
 }
