@@ -161,3 +161,76 @@ pub async fn compare(tctx: &ToolContext<'_>) -> CheckResult {
         Vec::new(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(toml: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        crate::config::parse(crate::config::FILE_NAME, toml, dir.path())
+            .map_err(|e| crate::config::diag::render(&e, false))
+    }
+
+    fn present(toml: &str) -> bool {
+        let config = parsed(toml).unwrap_or_else(|e| panic!("{toml}: {e}"));
+        Models::new(&config).is_some()
+    }
+
+    #[test]
+    fn the_check_exists_for_tools_with_models_or_a_model_check_command() {
+        // The built-in `sql` tool has no ORM; plain SQL tools neither.
+        assert!(!present(""));
+        assert!(!present("[tool]\nname = \"dbmate\"\n"));
+        assert!(!present("[tool]\nname = \"mine\"\ncommand = [\"true\"]\n"));
+        // ORM presets, with or without a model-check command (Drizzle: NOT RUN).
+        for tool in ["django", "alembic", "prisma", "drizzle"] {
+            assert!(present(&format!("[tool]\nname = \"{tool}\"\n")), "{tool}");
+        }
+        assert!(present(
+            "[tool]\nname = \"mine\"\ncommand = [\"true\"]\nmodel-check-command = [\"false\"]\n"
+        ));
+        assert!(!present(
+            "[tool]\nname = \"django\"\n[checks.models]\nenabled = false\n"
+        ));
+    }
+
+    #[test]
+    fn presets_declare_their_model_check_and_fix() {
+        let tool = |name: &str| {
+            parsed(&format!("[tool]\nname = \"{name}\"\n"))
+                .expect("config")
+                .tool
+        };
+        let django = tool("django");
+        assert_eq!(
+            django.model_check_command.map(|c| c.display()).as_deref(),
+            Some("python manage.py makemigrations --check --dry-run")
+        );
+        assert_eq!(
+            fix(&parsed("[tool]\nname = \"django\"\n").expect("config")),
+            "run `python manage.py makemigrations` and commit the migration it writes"
+        );
+        assert_eq!(
+            tool("alembic")
+                .model_check_command
+                .map(|c| c.display())
+                .as_deref(),
+            Some("alembic check")
+        );
+        assert!(tool("prisma")
+            .model_check_command
+            .is_some_and(|c| c.display().contains("--exit-code")));
+        let drizzle = tool("drizzle");
+        assert!(drizzle.models.is_some() && drizzle.model_check_command.is_none());
+    }
+
+    #[test]
+    fn the_sql_tool_takes_no_model_check_command_and_required_is_read() {
+        let e = parsed("[tool]\nmodel-check-command = [\"false\"]\n").expect_err("refused");
+        assert!(e.contains("takes no `model-check-command`"), "{e}");
+        let c = parsed("[tool]\nname = \"django\"\n[checks.models]\nrequired = true\n")
+            .expect("config");
+        assert!(c.checks.required(NAME));
+    }
+}
