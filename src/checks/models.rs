@@ -166,15 +166,17 @@ pub async fn compare(tctx: &ToolContext<'_>) -> CheckResult {
 mod tests {
     use super::*;
 
-    fn parsed(toml: &str) -> Result<Config, String> {
+    fn parse(toml: &str) -> Result<Config, crate::config::ConfigError> {
         let dir = tempfile::tempdir().expect("tempdir");
         crate::config::parse(crate::config::FILE_NAME, toml, dir.path())
-            .map_err(|e| crate::config::diag::render(&e, false))
+    }
+
+    fn parsed(toml: &str) -> Config {
+        parse(toml).unwrap_or_else(|e| panic!("{toml}: {}", crate::config::diag::render(&e, true)))
     }
 
     fn present(toml: &str) -> bool {
-        let config = parsed(toml).unwrap_or_else(|e| panic!("{toml}: {e}"));
-        Models::new(&config).is_some()
+        Models::new(&parsed(toml)).is_some()
     }
 
     #[test]
@@ -197,18 +199,14 @@ mod tests {
 
     #[test]
     fn presets_declare_their_model_check_and_fix() {
-        let tool = |name: &str| {
-            parsed(&format!("[tool]\nname = \"{name}\"\n"))
-                .expect("config")
-                .tool
-        };
+        let tool = |name: &str| parsed(&format!("[tool]\nname = \"{name}\"\n")).tool;
         let django = tool("django");
         assert_eq!(
             django.model_check_command.map(|c| c.display()).as_deref(),
             Some("python manage.py makemigrations --check --dry-run")
         );
         assert_eq!(
-            fix(&parsed("[tool]\nname = \"django\"\n").expect("config")),
+            fix(&parsed("[tool]\nname = \"django\"\n")),
             "run `python manage.py makemigrations` and commit the migration it writes"
         );
         assert_eq!(
@@ -227,10 +225,10 @@ mod tests {
 
     #[test]
     fn the_sql_tool_takes_no_model_check_command_and_required_is_read() {
-        let e = parsed("[tool]\nmodel-check-command = [\"false\"]\n").expect_err("refused");
+        let e = parse("[tool]\nmodel-check-command = [\"false\"]\n").expect_err("refused");
+        let e = crate::config::diag::render(&e, true);
         assert!(e.contains("takes no `model-check-command`"), "{e}");
-        let c = parsed("[tool]\nname = \"django\"\n[checks.models]\nrequired = true\n")
-            .expect("config");
+        let c = parsed("[tool]\nname = \"django\"\n[checks.models]\nrequired = true\n");
         assert!(c.checks.required(NAME));
     }
 }
