@@ -4,7 +4,8 @@
 //! A preset file has three parts:
 //! - `[preset]`: `title`, `install` (a hint shown when the command is missing), `detect`,
 //!   a list of rules (see [`crate::tools::detect`]), and `[[preset.failure-hint]]`s: help for
-//!   the tool's known failures, recognised by its output.
+//!   the tool's known failures, recognised by its output; `[preset.models]` when the tool
+//!   generates its migrations from ORM models (see [`Models`] and the `models` check).
 //! - `[tool]`: any key of the project's own `[tool]` table; the project's keys win.
 //! - `[[variant]]`: `when` (a rule) and keys that replace `[tool]`'s when the rule holds
 //!   (e.g. a TypeScript data source). `{file}` in a variant's values is the path that
@@ -92,6 +93,27 @@ struct Meta {
     detect: Vec<Vec<Condition>>,
     #[serde(default, rename = "failure-hint")]
     failure_hints: Vec<FailureHint>,
+    #[serde(default)]
+    models: Option<Models>,
+}
+
+/// `[preset.models]`: the tool generates its migrations from ORM models. The `models` check
+/// runs the tool's `model-check-command`; without one it is NOT RUN.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Models {
+    /// The tool's own command that writes a migration from the models (the fix a failed
+    /// `models` check names).
+    pub generate: String,
+    /// `[[preset.models.not-run]]`: output of the model-check command that shows it cannot
+    /// compare here (Alembic without `target_metadata`, Prisma 6 with a driver adapter): the
+    /// check is NOT RUN, not failed, and `help` says why.
+    #[serde(default, rename = "not-run")]
+    pub not_run: Vec<FailureHint>,
+    /// The exit code that means "the models differ" when the command has one of its own
+    /// (Prisma's `--exit-code`: 2); any other non-zero code is then the command's failure.
+    #[serde(default)]
+    pub differ_exit_code: Option<i32>,
 }
 
 /// Help for a known failure of a tool: it goes with the error of a failed run whose output
@@ -225,6 +247,8 @@ pub struct Preset {
     pub install: Option<String>,
     /// Help for the tool's known failures.
     pub failure_hints: Vec<FailureHint>,
+    /// The tool's ORM models, when it generates migrations from them.
+    pub models: Option<Models>,
     detect: Vec<Vec<Condition>>,
     tool: toml::Table,
     variants: Vec<Variant>,
@@ -238,6 +262,8 @@ pub struct Resolved {
     pub install: Option<String>,
     /// Help for the tool's known failures.
     pub failure_hints: Vec<FailureHint>,
+    /// The tool's ORM models, when it generates migrations from them.
+    pub models: Option<Models>,
     /// The `[tool]` keys, with the matching variant's applied.
     pub tool: toml::Table,
     /// Files that prove the tool (empty when nothing in the tree does).
@@ -258,6 +284,7 @@ pub fn get(name: &str) -> Option<Preset> {
         title: file.preset.title,
         install: file.preset.install,
         failure_hints: file.preset.failure_hints,
+        models: file.preset.models,
         detect: file.preset.detect,
         tool: file.tool,
         variants: file.variant,
@@ -311,6 +338,7 @@ impl Preset {
             title: self.title.clone(),
             install: self.install.clone(),
             failure_hints: self.failure_hints.clone(),
+            models: self.models.clone(),
             tool,
             evidence,
             variant,

@@ -55,6 +55,7 @@ test_files![
     #[path = "../contract/contract.rs"]
     contract,
     tools,
+    models,
     proof,
     layouts,
     commands,

@@ -27,13 +27,14 @@ impl Validator<'_> {
         let tree = Tree::new(&working_dir);
         let name = user.name.as_ref().map(|n| n.get_ref().clone());
         let (preset, origin) = self.tool_preset(name, &tree, &working_dir, &table_span);
-        let (title, install, failure_hints) = match &preset {
+        let (title, install, failure_hints, models) = match &preset {
             Some(p) => (
                 Some(p.title.clone()),
                 p.install.clone(),
                 p.failure_hints.clone(),
+                p.models.clone(),
             ),
-            None => (None, None, Vec::new()),
+            None => (None, None, Vec::new(), None),
         };
         let rt = match &preset {
             Some(p) => {
@@ -65,6 +66,7 @@ impl Validator<'_> {
         let apply_command = optional(&rt.apply_command, "tool.apply-command");
         let down_command = optional(&rt.down_command, "tool.down-command");
         let print_sql_command = optional(&rt.print_sql_command, "tool.print-sql-command");
+        let model_check_command = optional(&rt.model_check_command, "tool.model-check-command");
         let handoff = self.handoff(&rt);
         let watch = watch(&rt, &kind, &tree, &working_dir);
         let tracking = rt.tracking_query.as_ref().map(|q| Tracking {
@@ -86,6 +88,8 @@ impl Validator<'_> {
             apply_command,
             down_command,
             print_sql_command,
+            model_check_command,
+            models: models.filter(|_| !is_sql),
             handoff,
             watch,
             tracking: tracking.filter(|_| !is_sql),
@@ -157,6 +161,7 @@ impl Validator<'_> {
             ("apply-command", &rt.apply_command),
             ("down-command", &rt.down_command),
             ("print-sql-command", &rt.print_sql_command),
+            ("model-check-command", &rt.model_check_command),
         ] {
             if let Some(c) = c {
                 self.push(
@@ -167,6 +172,8 @@ impl Validator<'_> {
                     )
                     .help(if key == "command" {
                         "remove `command`, or set `name` to your tool's name to run a command"
+                    } else if key == "model-check-command" {
+                        "remove it: the `sql` tool has no ORM models to compare with its migrations"
                     } else {
                         "remove it: the `sql` tool applies the same files to the main Neon database branch, and reverts with its own NNNN_name.down.sql files"
                     }),
