@@ -115,12 +115,12 @@ pub async fn compare(tctx: &ToolContext<'_>) -> CheckResult {
             format!("`{shown}` {described} on {}", tctx.target.name),
         ));
     }
-    if let Some(why) = presets::start_failure(&out.output, out.code) {
+    if let Some(failure) = presets::start_failure(&out.output, out.code) {
         return details(CheckResult::failed(
             NAME,
             format!(
-                "`{shown}` could not start on {}: {why}; the models were not compared",
-                tctx.target.name
+                "`{shown}` could not start on {}: {}; the models were not compared",
+                tctx.target.name, failure.why
             ),
         ));
     }
