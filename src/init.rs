@@ -42,6 +42,24 @@ pub fn tools_below(dir: &Path) -> Vec<(String, Vec<presets::Candidate>)> {
     out
 }
 
+/// The shallowest subfolders of `dir` holding the entry point of tool `p` (see
+/// [`presets::Preset::anchor`]), with it.
+fn anchors_below(dir: &Path, p: &presets::Preset) -> Vec<(String, Vec<Evidence>)> {
+    let mut out: Vec<(String, Vec<Evidence>)> = Vec::new();
+    for folder in Tree::new(dir).folders(SUBFOLDER_DEPTH) {
+        if out
+            .iter()
+            .any(|(f, _)| folder.starts_with(&format!("{f}/")))
+        {
+            continue;
+        }
+        if let Some(e) = p.anchor(&Tree::new(&dir.join(&folder))) {
+            out.push((folder, vec![e]));
+        }
+    }
+    out
+}
+
 /// "backend/alembic.ini, backend/alembic/env.py": evidence shown from the project folder.
 fn shown(folder: &str, evidence: &[Evidence]) -> String {
     evidence
@@ -51,65 +69,83 @@ fn shown(folder: &str, evidence: &[Evidence]) -> String {
         .join(", ")
 }
 
+/// [`choose`] with `--tool name`: the preset, run where its files are (a subfolder when
+/// nothing in `dir` shows it).
+fn choose_named(dir: &Path, tree: &Tree, name: &str) -> Result<Choice, (String, String)> {
+    let Some(p) = presets::get(name) else {
+        return Err((
+            format!("no tool preset is called `{name}`"),
+            config::diag::suggest(name, "tools", &presets::names()),
+        ));
+    };
+    let r = p.resolve(tree);
+    if r.evidence.is_empty() && p.detectable() {
+        // Nothing here shows the tool: it may live in a subfolder (a monorepo).
+        let below: Vec<(String, Vec<Evidence>)> = tools_below(dir)
+            .into_iter()
+            .filter_map(|(f, c)| {
+                let one = c.into_iter().find(|c| c.name == p.name)?;
+                Some((f, one.evidence))
+            })
+            .collect();
+        // Else the tool's entry point alone (`app/manage.py` whose apps live elsewhere).
+        let below = if below.is_empty() && p.anchor(tree).is_none() {
+            anchors_below(dir, &p)
+        } else {
+            below
+        };
+        match below.as_slice() {
+            [] => {}
+            [(folder, evidence)] => {
+                // Only the entry point is there: the rest (migrations) is elsewhere.
+                let elsewhere = if p.resolve(&Tree::new(&dir.join(folder))).evidence.is_empty() {
+                    format!("; its migrations are not under {folder}/: set `watch` and `migration-files` under [tool] (relative to {folder}/), or the git hook and the tracking check do not see them")
+                } else {
+                    String::new()
+                };
+                return Ok(Choice {
+                    name: p.name.to_owned(),
+                    title: p.title.clone(),
+                    why: format!(
+                        "chosen with --tool; its files are in {folder}/ ({}), so it runs there{elsewhere}",
+                        shown(folder, evidence)
+                    ),
+                    evidence: evidence.clone(),
+                    working_dir: Some(folder.clone()),
+                });
+            }
+            many => {
+                let folders: Vec<&str> = many.iter().map(|(f, _)| f.as_str()).collect();
+                return Err((
+                    format!(
+                        "`{}` is in {} subfolders: {}",
+                        p.name,
+                        many.len(),
+                        folders.join(", ")
+                    ),
+                    format!(
+                        "run `neon-migrate init --tool {}` in each folder to prove (each gets its own neon-migrate.toml, and the git hook proves every one a push changes)",
+                        p.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Choice {
+        name: p.name.to_owned(),
+        title: p.title.clone(),
+        why: "chosen with --tool".into(),
+        evidence: r.evidence,
+        working_dir: None,
+    })
+}
+
 /// Picks the tool for the project in `dir`: `explicit` (a preset name), else the one
 /// detected. `Err` is the message (and help) for the user.
 pub fn choose(dir: &Path, explicit: Option<&str>) -> Result<Choice, (String, String)> {
     let tree = Tree::new(dir);
     if let Some(name) = explicit {
-        let Some(p) = presets::get(name) else {
-            return Err((
-                format!("no tool preset is called `{name}`"),
-                config::diag::suggest(name, "tools", &presets::names()),
-            ));
-        };
-        let r = p.resolve(&tree);
-        if r.evidence.is_empty() && p.detectable() {
-            // Nothing here shows the tool: it may live in a subfolder (a monorepo).
-            let below: Vec<(String, Vec<Evidence>)> = tools_below(dir)
-                .into_iter()
-                .filter_map(|(f, c)| {
-                    let one = c.into_iter().find(|c| c.name == p.name)?;
-                    Some((f, one.evidence))
-                })
-                .collect();
-            match below.as_slice() {
-                [] => {}
-                [(folder, evidence)] => {
-                    return Ok(Choice {
-                        name: p.name.to_owned(),
-                        title: p.title.clone(),
-                        why: format!(
-                            "chosen with --tool; its files are in {folder}/ ({}), so it runs there",
-                            shown(folder, evidence)
-                        ),
-                        evidence: evidence.clone(),
-                        working_dir: Some(folder.clone()),
-                    });
-                }
-                many => {
-                    let folders: Vec<&str> = many.iter().map(|(f, _)| f.as_str()).collect();
-                    return Err((
-                        format!(
-                            "`{}` is in {} subfolders: {}",
-                            p.name,
-                            many.len(),
-                            folders.join(", ")
-                        ),
-                        format!(
-                            "run `neon-migrate init --tool {}` in each folder to prove (each gets its own neon-migrate.toml, and the git hook proves every one a push changes)",
-                            p.name
-                        ),
-                    ));
-                }
-            }
-        }
-        return Ok(Choice {
-            name: p.name.to_owned(),
-            title: p.title.clone(),
-            why: "chosen with --tool".into(),
-            evidence: r.evidence,
-            working_dir: None,
-        });
+        return choose_named(dir, &tree, name);
     }
     let candidates = presets::detect(&tree);
     // A plain-SQL project keeps the built-in tool; otherwise a tool may be in a subfolder.
@@ -203,7 +239,9 @@ pub fn working_dir_warning(config: &config::Config) -> Option<String> {
     let crate::config::ToolOrigin::Config { evidence } = &t.origin else {
         return None;
     };
-    if !evidence.is_empty() || !presets::get(&t.name).is_some_and(|p| p.detectable()) {
+    let preset = presets::get(&t.name).filter(|p| p.detectable())?;
+    // The tool's entry point in working-dir shows it too (`manage.py` whose apps are elsewhere).
+    if !evidence.is_empty() || preset.anchor(&Tree::new(&t.working_dir)).is_some() {
         return None;
     }
     let wd = match t.working_dir.strip_prefix(&config.root) {

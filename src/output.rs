@@ -573,12 +573,12 @@ pub fn finish(r: &Report, config: &crate::config::Config, outputs: &Outputs) {
             .git_root
             .clone()
             .unwrap_or_else(|| config.root.clone());
-        let dirs: Vec<PathBuf> = match &config.tool.kind {
-            crate::config::ToolKind::Sql { migrations_dir } => {
-                vec![config.root.clone(), migrations_dir.clone()]
-            }
-            crate::config::ToolKind::Command { .. } => vec![config.root.clone()],
-        };
+        // A command tool's files are named from its working folder (`drizzle/0044_x.sql` in
+        // `apps/api`); the annotation names them from the repository root.
+        let mut dirs: Vec<PathBuf> = vec![config.root.clone(), config.tool.working_dir.clone()];
+        if let crate::config::ToolKind::Sql { migrations_dir } = &config.tool.kind {
+            dirs.push(migrations_dir.clone());
+        }
         let resolve = |file: &str| -> Option<String> {
             dirs.iter()
                 .map(|d| d.join(file))

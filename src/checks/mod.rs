@@ -1,6 +1,7 @@
 //! The checks of the `checks` stage, one file each behind one trait, [`Check`]: shadowed
 //! built-ins, declared SQL assertions, the schema diff (what the migration really changed),
-//! zero-downtime lint, observed locks, data loss, and reversibility.
+//! zero-downtime lint, observed locks, data loss, ORM models without their migration, and
+//! reversibility.
 //!
 //! The test Neon database branch holds a copy of production data, so several checks measure
 //! instead of guessing: before the migration they record what they compare against (the
@@ -14,6 +15,7 @@
 pub mod data;
 pub mod lint;
 pub mod locks;
+pub mod models;
 mod outcome;
 pub mod reversible;
 pub mod schema;
@@ -40,6 +42,7 @@ pub fn enabled(config: &Config) -> Vec<Box<dyn Check>> {
         boxed(locks::Locks::new(config)),
         boxed(data::RowCounts::new(config)),
         boxed(workload::Workload::new(config)),
+        boxed(models::Models::new(config)),
         // Last: it runs the migrations down and up again.
         boxed(reversible::Reversible::new(config)),
     ]

@@ -344,7 +344,7 @@ fn stopped_because(code: i32) -> String {
             .into();
     }
     if crate::tools::start_failed() {
-        return format!("the push is stopped: the migration tool could not start, so nothing is known about the migration; install its dependencies (see above), {BYPASS}");
+        return format!("the push is stopped: the migration tool could not start, so nothing is known about the migration; install its dependencies or fix how it starts (see above), {BYPASS}");
     }
     match code {
         exit::MIGRATION_FAILED | exit::CHECK_FAILED => {

@@ -156,6 +156,12 @@ pub struct ToolConfig {
     pub down_command: Option<CommandSpec>,
     /// Prints the SQL of pending migrations without running it (`print-sql-command`).
     pub print_sql_command: Option<CommandSpec>,
+    /// Exits non-zero when the ORM models differ from what the migrations produce, run on the
+    /// migrated test Neon database branch (`model-check-command`).
+    pub model_check_command: Option<CommandSpec>,
+    /// The tool generates its migrations from ORM models (its preset says how); `None`: it
+    /// has no models (the built-in `sql` tool, plain SQL tools, a tool without a preset).
+    pub models: Option<crate::tools::presets::Models>,
     /// How the connection string reaches the tool.
     pub handoff: Handoff,
     /// Paths whose changes need a migration run (absolute); `None`: unknown, every change counts.
@@ -278,7 +284,7 @@ pub struct ApplyConfig {
     pub restore_point_ttl: Duration,
 }
 
-/// Settings of the schema, lint, locks, data and reversible checks.
+/// Settings of the schema, lint, locks, data, reversible and models checks.
 #[derive(Debug, Clone)]
 pub struct ChecksConfig {
     pub schema: SchemaCheck,
@@ -287,6 +293,7 @@ pub struct ChecksConfig {
     pub data: DataCheck,
     pub reversible: ReversibleCheck,
     pub workload: crate::checks::workload::WorkloadConfig,
+    pub models: ModelsCheck,
 }
 
 impl ChecksConfig {
@@ -299,6 +306,7 @@ impl ChecksConfig {
             "data" => self.data.required,
             "reversible" => self.reversible.required,
             "workload" => self.workload.required,
+            "models" => self.models.required,
             _ => false,
         }
     }
@@ -354,6 +362,14 @@ pub struct ReversibleCheck {
     pub enabled: bool,
     /// Fail when a migration has no down migration, or the round trip could not run
     /// (default: shown as "not run").
+    pub required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelsCheck {
+    pub enabled: bool,
+    /// Fail when the models could not be compared with the migrations (default: shown as
+    /// "not run").
     pub required: bool,
 }
 

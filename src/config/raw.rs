@@ -78,6 +78,7 @@ pub(crate) struct RawTool {
     pub apply_command: Option<S<RawCommand>>,
     pub down_command: Option<S<RawCommand>>,
     pub print_sql_command: Option<S<RawCommand>>,
+    pub model_check_command: Option<S<RawCommand>>,
     pub url_env: Option<Vec<S<String>>>,
     pub url_format: Option<S<String>>,
     pub url_driver: Option<S<String>>,
@@ -107,6 +108,7 @@ impl RawTool {
             apply_command: self.apply_command.or(base.apply_command),
             down_command: self.down_command.or(base.down_command),
             print_sql_command: self.print_sql_command.or(base.print_sql_command),
+            model_check_command: self.model_check_command.or(base.model_check_command),
             url_env: self.url_env.or(base.url_env),
             url_format: self.url_format.or(base.url_format),
             url_driver: self.url_driver.or(base.url_driver),
@@ -168,6 +170,7 @@ pub(crate) struct RawChecks {
     pub data: Option<RawDataCheck>,
     pub reversible: Option<RawReversibleCheck>,
     pub workload: Option<crate::checks::workload::RawWorkloadConfig>,
+    pub models: Option<RawModelsCheck>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +214,13 @@ pub(crate) struct RawDataCheck {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawReversibleCheck {
+    pub enabled: Option<bool>,
+    pub required: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct RawModelsCheck {
     pub enabled: Option<bool>,
     pub required: Option<bool>,
 }
@@ -303,6 +313,7 @@ pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
         ["checks", "reversible"] => fields_of::<RawReversibleCheck>(),
         ["checks", "workload"] => fields_of::<crate::checks::workload::RawWorkloadConfig>(),
         ["checks", "workload", "query", "*"] => fields_of::<crate::checks::workload::RawQuery>(),
+        ["checks", "models"] => fields_of::<RawModelsCheck>(),
         ["stages", "*"] => fields_of::<RawStage>(),
         ["pipelines", "*"] => fields_of::<RawPipeline>(),
         _ => &[],

@@ -97,6 +97,7 @@ fn the_example_mentions_every_key() {
         &["checks", "locks"],
         &["checks", "data"],
         &["checks", "reversible"],
+        &["checks", "models"],
         &["stages", "*"],
         &["pipelines", "*"],
     ] {

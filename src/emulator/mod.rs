@@ -348,6 +348,11 @@ impl Emulator {
             busy_parent: BusyParent::Fail,
             ..opts.local.clone()
         };
+        // The address first: an emulator that cannot listen (another one runs there) must not
+        // touch the backing database — it would reset the running one's role password.
+        let listener = TcpListener::bind(opts.listen)
+            .await
+            .map_err(|e| ProviderError::new(format!("cannot listen on {}: {e}", opts.listen)))?;
         let redactor = Redactor::new();
         let url = local.url.clone();
         let backend = LocalProvider::open(&local, url, &redactor).await?;
@@ -415,9 +420,6 @@ impl Emulator {
         let main_id_physical = main.physical.clone();
         project.branches.insert(main.id.clone(), main);
 
-        let listener = TcpListener::bind(opts.listen)
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot listen on {}: {e}", opts.listen)))?;
         let addr = listener
             .local_addr()
             .map_err(|e| ProviderError::new(e.to_string()))?;

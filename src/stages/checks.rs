@@ -1,7 +1,7 @@
 //! `checks`: every enabled check (see [`crate::checks::Check`]) evaluated on the test Neon
 //! database branch after migrate, in registration order — shadowed built-ins, SQL
-//! assertions, schema diff, lint, observed locks, data, reversibility (last: it runs the
-//! migrations down and up again). All run; the stage fails if any failed.
+//! assertions, schema diff, lint, observed locks, data, ORM models, reversibility (last: it
+//! runs the migrations down and up again). All run; the stage fails if any failed.
 //!
 //! A check that is enabled but could not run (nothing was recorded before the migration,
 //! the tool has no print-SQL mode or down command, …) is shown as NOT RUN and counted in
@@ -38,7 +38,8 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         return Err(f);
     }
 
-    conclude(&ctx.config.checks, &target, results)
+    let nothing_applied = ctx.observations.applied.is_empty();
+    conclude(&ctx.config.checks, &target, results, nothing_applied)
 }
 
 /// Every check's verdict, in order. The schema after the migration is read once, when the
@@ -87,7 +88,12 @@ async fn evaluate(
 /// The stage's verdict: failed checks, and NOT RUN checks that are required, fail it.
 // `StageResult` is every stage's result type; the async stage functions return it as well.
 #[allow(clippy::result_large_err)]
-fn conclude(cfg: &ChecksConfig, target: &Target, mut results: Vec<CheckResult>) -> StageResult {
+fn conclude(
+    cfg: &ChecksConfig,
+    target: &Target,
+    mut results: Vec<CheckResult>,
+    nothing_applied: bool,
+) -> StageResult {
     // The declared assertions are listed one by one under the stage's `checks`.
     let assertions: Vec<Assertion> = results
         .iter_mut()
@@ -118,6 +124,17 @@ fn conclude(cfg: &ChecksConfig, target: &Target, mut results: Vec<CheckResult>) 
     } else {
         let names: Vec<&str> = not_run.iter().map(|r| r.name.as_str()).collect();
         format!("; {} NOT RUN: {}", names.len(), names.join(", "))
+    };
+    // With nothing pending, the models check is the only thing that could have seen a model
+    // change without its migration: its absence is said in the summary itself.
+    let models_unchecked = nothing_applied
+        && not_run
+            .iter()
+            .any(|r| r.name == crate::checks::models::NAME);
+    let not_run_note = if models_unchecked {
+        format!("{not_run_note}; no migration was applied and the ORM models were NOT checked against the migrations")
+    } else {
+        not_run_note
     };
     if failed.is_empty() {
         let summary = if results.is_empty() {

@@ -295,7 +295,19 @@ impl Tool for CommandTool {
         let shown = ctx.redactor.redact(&cmd.shown);
         if !out.success() {
             if let Some(why) = presets::start_failure(&out.output, out.code) {
-                return Err(start_error(ctx, &shown, &out, why, applied));
+                // A tool that opened a session on the target has started: its failure is the
+                // migration's, whatever its output quotes.
+                let connected = matches!(witness.sessions_since().await, Ok(Some(n)) if n > 0);
+                if !connected {
+                    let how = out.describe(cmd.timeout);
+                    return Err(start_error(
+                        ctx,
+                        &format!("`{shown}` {how}"),
+                        &out,
+                        why,
+                        applied,
+                    ));
+                }
             }
             return Err(ToolError::Failed {
                 message: format!("`{shown}` {} on {target}", out.describe(cmd.timeout)),
@@ -498,13 +510,14 @@ impl CommandTool {
     }
 }
 
-/// A tool that could not start: said so, with how to install it, without blaming the
-/// migration (nothing is known about it yet).
+/// A tool that could not start: said so, with how to install it (or the output's own fix),
+/// without blaming the migration (nothing is known about it yet). `ran` is the command and
+/// how it ended.
 fn start_error(
     ctx: &ToolContext<'_>,
-    shown: &str,
+    ran: &str,
     out: &RunOutput,
-    why: &str,
+    why: presets::StartFailure,
     applied: Vec<String>,
 ) -> ToolError {
     crate::tools::note_start_failure();
@@ -514,17 +527,21 @@ fn start_error(
         .as_ref()
         .map(|i| format!(" ({i})"))
         .unwrap_or_default();
-    ToolError::NotStarted {
-        message: format!(
-            "`{shown}` could not start on {}: {why}; the migration was not tried",
-            ctx.target.name
-        ),
-        output: out.output.clone(),
-        help: format!(
+    let help = match why.help {
+        Some(h) => h.to_owned(),
+        None => format!(
             "install `{}` and its dependencies where it runs ({}){install}; nothing is known about the migration yet",
             tool.name,
             tool.working_dir.display()
         ),
+    };
+    ToolError::NotStarted {
+        message: format!(
+            "{ran} and could not start on {}: {}; the migration was not tried",
+            ctx.target.name, why.why
+        ),
+        output: out.output.clone(),
+        help,
         applied,
     }
 }

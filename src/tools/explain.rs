@@ -89,6 +89,13 @@ pub fn lines(config: &Config) -> Vec<(String, String)> {
                 "  print SQL".into(),
                 cmd(&t.print_sql_command).unwrap_or_else(|| "none".into()),
             ));
+            if t.models.is_some() || t.model_check_command.is_some() {
+                out.push((
+                    "  model check".into(),
+                    cmd(&t.model_check_command)
+                        .unwrap_or_else(|| "none: the `models` check is NOT RUN".into()),
+                ));
+            }
             let plan = handoff::Plan::new(t, &t.working_dir);
             let mut named: Vec<String> = plan.explicit.iter().map(|e| e.name.clone()).collect();
             let mut switches = Vec::new();
@@ -197,6 +204,7 @@ pub fn json(config: &Config) -> Value {
         v["apply_command"] = json!(cmd(&t.apply_command));
         v["down_command"] = json!(cmd(&t.down_command));
         v["print_sql_command"] = json!(cmd(&t.print_sql_command));
+        v["model_check_command"] = json!(cmd(&t.model_check_command));
         v["connection"] = json!({
             "format": t.handoff.format,
             "driver": plan.driver,

@@ -5,7 +5,8 @@
 //!    `PGHOST`…`PGDATABASE` and the split `DB_HOST`…`DB_PASSWORD`);
 //! 2. every database variable its config files read (`process.env.X`, `env("X")`,
 //!    `os.environ["X"]`, `getenv("X")`, …): URL-like names get the URL, `*_HOST`, `*_PORT`,
-//!    `*_USER`, `*_PASSWORD`, `*_DB`/`*_NAME` names of a database prefix get the part;
+//!    `*_USER`, `*_PASSWORD`, `*_DB`/`*_NAME` names of a database prefix get the part (also
+//!    with an environment after them: `DB_USER_DEV`);
 //!    The project's settings are read too, wherever the tool's config may take them from:
 //!    `BaseSettings` classes (each field is the variable of the same name, upper-cased, with
 //!    the class's `env_prefix`), `.env.example`-style files and docker-compose `environment`
@@ -296,6 +297,21 @@ impl Plan {
     }
 }
 
+/// Environment names a project puts after a connection part (`DB_USER_DEV`).
+const ENV_SUFFIXES: &[&str] = &[
+    "DEV",
+    "DEVELOPMENT",
+    "PROD",
+    "PRODUCTION",
+    "STAGING",
+    "STAGE",
+    "LOCAL",
+    "QA",
+    "UAT",
+    "PREVIEW",
+    "CI",
+];
+
 /// What a variable read by a config file should receive, if it is about the database.
 pub fn classify(name: &str) -> Option<Value> {
     if name.contains("SHADOW") || name.contains("TEST") || name.contains("REPLICA") {
@@ -328,7 +344,18 @@ pub fn classify(name: &str) -> Option<Value> {
             Value::Url
         });
     }
-    let (last, prefix) = tokens.split_last()?;
+    // `DB_USER_DEV`, `DB_PASSWORD_PRODUCTION`, `DB_HOST_2`: a part with the environment (or a
+    // number) after it.
+    let core = match tokens.split_last() {
+        Some((last, rest))
+            if rest.len() >= 2
+                && (ENV_SUFFIXES.contains(last) || last.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            rest
+        }
+        _ => &tokens[..],
+    };
+    let (last, prefix) = core.split_last()?;
     if !dbish(prefix) {
         return None;
     }
@@ -545,7 +572,20 @@ class NotSettings:
         assert_eq!(classify("POSTGRES_DB"), Some(Value::Part(Part::Database)));
         assert_eq!(classify("APP_DB_HOST"), Some(Value::Part(Part::Host)));
         assert_eq!(classify("PGPASSWORD"), Some(Value::Part(Part::Password)));
+        // The environment after the part.
+        assert_eq!(classify("DB_USER_DEV"), Some(Value::Part(Part::User)));
+        assert_eq!(
+            classify("DB_PASSWORD_DEV"),
+            Some(Value::Part(Part::Password))
+        );
+        assert_eq!(classify("DB_NAME_DEV"), Some(Value::Part(Part::Database)));
+        assert_eq!(classify("DEV_DB_USER"), Some(Value::Part(Part::User)));
+        assert_eq!(classify("DB_HOST_2"), Some(Value::Part(Part::Host)));
         for other in [
+            "DB_NAME_PREFIX",
+            "DB_POOL_MAX",
+            "USER_DEV",
+            "DB_USER_TEST",
             "REDIS_URL",
             "SENTRY_DSN",
             "SECRET_KEY",

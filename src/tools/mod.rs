@@ -75,7 +75,7 @@ pub enum ToolError {
     #[error("cannot read the migrations folder {}: {source}", .dir.display())]
     #[diagnostic(
         code(neon_migrate::tool::migrations_dir),
-        help("create it, or set `migrations-dir` under [tool]")
+        help("create it, or set `migrations-dir` under [tool] (relative to `working-dir`)")
     )]
     MigrationsDir {
         dir: std::path::PathBuf,

@@ -4,7 +4,8 @@
 //! A preset file has three parts:
 //! - `[preset]`: `title`, `install` (a hint shown when the command is missing), `detect`,
 //!   a list of rules (see [`crate::tools::detect`]), and `[[preset.failure-hint]]`s: help for
-//!   the tool's known failures, recognised by its output.
+//!   the tool's known failures, recognised by its output; `[preset.models]` when the tool
+//!   generates its migrations from ORM models (see [`Models`] and the `models` check).
 //! - `[tool]`: any key of the project's own `[tool]` table; the project's keys win.
 //! - `[[variant]]`: `when` (a rule) and keys that replace `[tool]`'s when the rule holds
 //!   (e.g. a TypeScript data source). `{file}` in a variant's values is the path that
@@ -92,6 +93,27 @@ struct Meta {
     detect: Vec<Vec<Condition>>,
     #[serde(default, rename = "failure-hint")]
     failure_hints: Vec<FailureHint>,
+    #[serde(default)]
+    models: Option<Models>,
+}
+
+/// `[preset.models]`: the tool generates its migrations from ORM models. The `models` check
+/// runs the tool's `model-check-command`; without one it is NOT RUN.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Models {
+    /// The tool's own command that writes a migration from the models (the fix a failed
+    /// `models` check names).
+    pub generate: String,
+    /// `[[preset.models.not-run]]`: output of the model-check command that shows it cannot
+    /// compare here (Alembic without `target_metadata`, Prisma 6 with a driver adapter): the
+    /// check is NOT RUN, not failed, and `help` says why.
+    #[serde(default, rename = "not-run")]
+    pub not_run: Vec<FailureHint>,
+    /// The exit code that means "the models differ" when the command has one of its own
+    /// (Prisma's `--exit-code`: 2); any other non-zero code is then the command's failure.
+    #[serde(default)]
+    pub differ_exit_code: Option<i32>,
 }
 
 /// Help for a known failure of a tool: it goes with the error of a failed run whose output
@@ -116,28 +138,85 @@ pub fn failure_help(hints: &[FailureHint], output: &str) -> Option<String> {
         .map(|h| h.help.clone())
 }
 
+/// Why a tool could not start, read from its output, and how to fix it when the output says
+/// more than "install it".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartFailure {
+    pub why: &'static str,
+    /// Help that replaces the generic "install the tool" line.
+    pub help: Option<&'static str>,
+}
+
+/// Help for a TypeScript config file Node.js cannot load by itself.
+const TS_LOADER_HELP: &str = "Node.js cannot load a TypeScript config file (knexfile.ts, …) without a loader: run the tool through one, e.g. `command = \"npx tsx node_modules/.bin/knex migrate:latest\"` under [tool] (with `tsx` installed), or use a .js config file; nothing is known about the migration yet";
+
 /// Output that shows a tool which never reached the database because it could not start:
 /// its own program or modules are missing where it ran (a worktree without `node_modules` or
-/// the project's virtualenv, a tool that is not installed).
-const START_FAILURES: &[(&str, &str)] = &[
-    ("ModuleNotFoundError", "a Python module is missing"),
-    ("No module named", "a Python module is missing"),
+/// the project's virtualenv, a tool that is not installed), or it could not load its config
+/// file.
+const START_FAILURES: &[(&str, StartFailure)] = &[
+    (
+        "ERR_UNKNOWN_FILE_EXTENSION",
+        StartFailure {
+            why: "Node.js could not load the tool's config file (unknown file extension)",
+            help: Some(TS_LOADER_HELP),
+        },
+    ),
+    (
+        "Unknown file extension \".ts\"",
+        StartFailure {
+            why: "Node.js could not load the tool's config file (unknown file extension)",
+            help: Some(TS_LOADER_HELP),
+        },
+    ),
+    (
+        "Failed to read config from knexfile",
+        StartFailure {
+            why: "knex could not read its knexfile",
+            help: None,
+        },
+    ),
+    ("ModuleNotFoundError", missing("a Python module is missing")),
+    ("No module named", missing("a Python module is missing")),
     (
         "npx canceled",
-        "npx could not find the package (no node_modules?)",
+        missing("npx could not find the package (no node_modules?)"),
     ),
     (
         "could not determine executable to run",
-        "npm could not find the tool's executable (no node_modules?)",
+        missing("npm could not find the tool's executable (no node_modules?)"),
     ),
-    ("ERR_MODULE_NOT_FOUND", "a Node.js module is missing"),
-    ("Cannot find module", "a Node.js module is missing"),
+    (
+        "ERR_MODULE_NOT_FOUND",
+        missing("a Node.js module is missing"),
+    ),
+    ("Cannot find module", missing("a Node.js module is missing")),
 ];
 
-/// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]).
-pub fn start_failure(output: &str, code: Option<i32>) -> Option<&'static str> {
+const fn missing(why: &'static str) -> StartFailure {
+    StartFailure { why, help: None }
+}
+
+/// Output that shows the database answered: an error of the server (psql's `ERROR:`, a
+/// driver's `severity: 'ERROR'` or SQLSTATE, psycopg's error classes). A tool whose
+/// migration reached the server has started, whatever else its output holds.
+const DATABASE_ANSWERED: &[&str] = &[
+    "ERROR:",
+    "SQLSTATE",
+    "severity: 'ERROR'",
+    "psycopg2.errors.",
+    "psycopg.errors.",
+    "PG::",
+];
+
+/// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]);
+/// never when the output shows an error of the database (see [`DATABASE_ANSWERED`]).
+pub fn start_failure(output: &str, code: Option<i32>) -> Option<StartFailure> {
+    if DATABASE_ANSWERED.iter().any(|m| output.contains(m)) {
+        return None;
+    }
     if code == Some(127) {
-        return Some("the program is not installed (exit code 127)");
+        return Some(missing("the program is not installed (exit code 127)"));
     }
     // `sh: 1: alembic: not found`, `bash: alembic: command not found`
     let shell_says = output.lines().any(|l| {
@@ -145,12 +224,12 @@ pub fn start_failure(output: &str, code: Option<i32>) -> Option<&'static str> {
         (l.starts_with("sh: ") || l.starts_with("bash: ")) && l.ends_with("not found")
     });
     if shell_says {
-        return Some("the program is not installed");
+        return Some(missing("the program is not installed"));
     }
     START_FAILURES
         .iter()
         .find(|(needle, _)| output.contains(needle))
-        .map(|(_, why)| *why)
+        .map(|(_, f)| *f)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +247,8 @@ pub struct Preset {
     pub install: Option<String>,
     /// Help for the tool's known failures.
     pub failure_hints: Vec<FailureHint>,
+    /// The tool's ORM models, when it generates migrations from them.
+    pub models: Option<Models>,
     detect: Vec<Vec<Condition>>,
     tool: toml::Table,
     variants: Vec<Variant>,
@@ -181,6 +262,8 @@ pub struct Resolved {
     pub install: Option<String>,
     /// Help for the tool's known failures.
     pub failure_hints: Vec<FailureHint>,
+    /// The tool's ORM models, when it generates migrations from them.
+    pub models: Option<Models>,
     /// The `[tool]` keys, with the matching variant's applied.
     pub tool: toml::Table,
     /// Files that prove the tool (empty when nothing in the tree does).
@@ -201,6 +284,7 @@ pub fn get(name: &str) -> Option<Preset> {
         title: file.preset.title,
         install: file.preset.install,
         failure_hints: file.preset.failure_hints,
+        models: file.preset.models,
         detect: file.preset.detect,
         tool: file.tool,
         variants: file.variant,
@@ -217,6 +301,15 @@ impl Preset {
     /// never a detected candidate).
     pub fn detectable(&self) -> bool {
         !self.detect.is_empty()
+    }
+
+    /// The tool's entry point in `tree`: the first condition of a detection rule that holds
+    /// (Django's `manage.py`, Rails' `Gemfile`), even when the rule's other conditions do not
+    /// (a Django project whose apps, with their migrations, live outside `manage.py`'s folder).
+    pub fn anchor(&self, tree: &Tree) -> Option<Evidence> {
+        self.detect
+            .iter()
+            .find_map(|rule| rule.first().and_then(|c| tree.check(c)))
     }
 
     /// The preset's keys for the project in `tree`: the first matching variant applied,
@@ -245,6 +338,7 @@ impl Preset {
             title: self.title.clone(),
             install: self.install.clone(),
             failure_hints: self.failure_hints.clone(),
+            models: self.models.clone(),
             tool,
             evidence,
             variant,
@@ -363,12 +457,19 @@ mod tests {
             ("sh: 1: .venv/bin/alembic: not found", Some(127)),
             ("bash: alembic: command not found", Some(1)),
             ("Error: Cannot find module 'drizzle-kit'", Some(1)),
+            (
+                "Failed to read config from knexfile\nTypeError [ERR_UNKNOWN_FILE_EXTENSION]: Unknown file extension \".ts\" for /p/knexfile.ts",
+                Some(1),
+            ),
         ] {
             assert!(start_failure(out, code).is_some(), "{out}");
         }
         for out in [
             "ERROR: relation \"widgets\" does not exist",
             "error: column \"name\" not found in table widgets",
+            // A migration's SQL error that quotes the words of a start failure.
+            "psql:m.sql:1: ERROR:  relation \"nope\" does not exist\nLINE 1: select 'Cannot find module' from nope",
+            "migration failed with error: select 1 - No module named x { code: '42P01', severity: 'ERROR' }",
         ] {
             assert_eq!(start_failure(out, Some(1)), None, "{out}");
         }

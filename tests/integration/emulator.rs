@@ -23,6 +23,7 @@ use crate::Test;
 /// Every test of this file.
 pub fn tests() -> Vec<Test> {
     tests![
+        emulator_that_cannot_listen_leaves_the_running_one_working,
         emulator_ids_have_neons_shapes_and_operation_ids_are_uuids,
         emulator_operations_go_scheduling_running_finished_and_mutations_meanwhile_get_423,
         emulator_operations_list_pages_with_limit_and_cursor,
@@ -1702,4 +1703,40 @@ fn emulator_cli_ctrl_c_right_after_its_url_is_printed_stops_it_cleanly() {
         "Ctrl-C right after the URL must stop it cleanly, not kill it: {}\n{stderr}",
         out.status
     );
+}
+
+/// A second emulator for the same project on an address already taken fails to start — and
+/// must not touch the backing database first: it reset the role password, and every
+/// connection URI of the running emulator then failed authentication.
+fn emulator_that_cannot_listen_leaves_the_running_one_working() {
+    let main_db = format!("{MAIN_DB_PREFIX}emu_second_{}", std::process::id());
+    let (rt, first) = start_emulator("second-start", KEY, &main_db, Duration::from_millis(0));
+    let taken: std::net::SocketAddr = first
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let opts = neon_migrate::emulator::EmulatorOptions {
+        listen: taken,
+        project_id: "second-start".into(),
+        api_key: Some(KEY.into()),
+        operation_delay: Duration::from_millis(0),
+        local: neon_migrate::config::LocalConfig {
+            url: None,
+            main_database: Some(main_db.clone()),
+            data_dir: Some(cluster().dir.clone()),
+            busy_parent: neon_migrate::config::BusyParent::Fail,
+            tool_role: Default::default(),
+        },
+    };
+    let second = rt.block_on(Emulator::start(opts));
+    let err = second.err().expect("a second emulator on a taken address must fail");
+    assert!(err.to_string().contains("cannot listen"), "{err}");
+    let url = Secret::new(first.main_url());
+    rt.block_on(async {
+        let c = pg::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("the running emulator's main URL no longer connects: {e}"));
+        c.query_one("SELECT 1", &[]).await.expect("query");
+    });
 }

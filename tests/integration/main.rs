@@ -55,6 +55,7 @@ test_files![
     #[path = "../contract/contract.rs"]
     contract,
     tools,
+    models,
     proof,
     layouts,
     commands,
@@ -62,6 +63,7 @@ test_files![
     clone,
     config_diagnostics,
     workload,
+    trials,
 ];
 
 mod schema;

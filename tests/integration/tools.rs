@@ -186,7 +186,7 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// A project holding a copy of fixture `tool` (and the npm tools as its node_modules).
-fn project(tool: &str, node: bool) -> Project {
+pub(crate) fn project(tool: &str, node: bool) -> Project {
     let p = Project::new(&format!("tool_{}", tool.replace('-', "_")));
     // `init` writes the config; the test's main database goes in afterwards.
     std::fs::remove_file(p.path().join("neon-migrate.toml")).expect("remove config");

@@ -1,4 +1,4 @@
-//! `[checks]`: the settings of the schema, lint, locks, data and reversible checks, and the
+//! `[checks]`: the settings of the schema, lint, locks, data, reversible and models checks, and the
 //! project's `[[checks.sql]]`.
 
 use std::collections::BTreeMap;
@@ -10,8 +10,8 @@ use crate::config::raw::{
     RawChecks, RawDataCheck, RawLintCheck, RawLocksCheck, RawSchemaCheck, RawSqlCheck, S,
 };
 use crate::config::{
-    ChecksConfig, DataCheck, Expect, LintCheck, LocksCheck, ReversibleCheck, SchemaCheck, SqlCheck,
-    LINT_WARN_DEFAULT,
+    ChecksConfig, DataCheck, Expect, LintCheck, LocksCheck, ModelsCheck, ReversibleCheck,
+    SchemaCheck, SqlCheck, LINT_WARN_DEFAULT,
 };
 use crate::schema::HazardKind;
 
@@ -27,6 +27,11 @@ impl Validator<'_> {
             required: rr.and_then(|r| r.required).unwrap_or(false),
         };
         let workload = self.workload_check(raw.workload.as_ref());
+        let rm = raw.models.as_ref();
+        let models = ModelsCheck {
+            enabled: rm.and_then(|r| r.enabled).unwrap_or(true),
+            required: rm.and_then(|r| r.required).unwrap_or(false),
+        };
         ChecksConfig {
             schema,
             lint,
@@ -34,6 +39,7 @@ impl Validator<'_> {
             data,
             reversible,
             workload,
+            models,
         }
     }
 

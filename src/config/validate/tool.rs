@@ -27,13 +27,14 @@ impl Validator<'_> {
         let tree = Tree::new(&working_dir);
         let name = user.name.as_ref().map(|n| n.get_ref().clone());
         let (preset, origin) = self.tool_preset(name, &tree, &working_dir, &table_span);
-        let (title, install, failure_hints) = match &preset {
+        let (title, install, failure_hints, models) = match &preset {
             Some(p) => (
                 Some(p.title.clone()),
                 p.install.clone(),
                 p.failure_hints.clone(),
+                p.models.clone(),
             ),
-            None => (None, None, Vec::new()),
+            None => (None, None, Vec::new(), None),
         };
         let rt = match &preset {
             Some(p) => {
@@ -56,7 +57,7 @@ impl Validator<'_> {
         if is_sql {
             self.sql_tool_takes_no_commands(&rt);
         }
-        let kind = self.tool_kind(&rt, &tool_name, name_span, root);
+        let kind = self.tool_kind(&rt, &tool_name, name_span, (root, &working_dir));
         let mut optional = |c: &Option<S<RawCommand>>, what: &str| {
             c.as_ref()
                 .filter(|_| !is_sql)
@@ -65,6 +66,7 @@ impl Validator<'_> {
         let apply_command = optional(&rt.apply_command, "tool.apply-command");
         let down_command = optional(&rt.down_command, "tool.down-command");
         let print_sql_command = optional(&rt.print_sql_command, "tool.print-sql-command");
+        let model_check_command = optional(&rt.model_check_command, "tool.model-check-command");
         let handoff = self.handoff(&rt);
         let watch = watch(&rt, &kind, &tree, &working_dir);
         let tracking = rt.tracking_query.as_ref().map(|q| Tracking {
@@ -86,6 +88,8 @@ impl Validator<'_> {
             apply_command,
             down_command,
             print_sql_command,
+            model_check_command,
+            models: models.filter(|_| !is_sql),
             handoff,
             watch,
             tracking: tracking.filter(|_| !is_sql),
@@ -157,6 +161,7 @@ impl Validator<'_> {
             ("apply-command", &rt.apply_command),
             ("down-command", &rt.down_command),
             ("print-sql-command", &rt.print_sql_command),
+            ("model-check-command", &rt.model_check_command),
         ] {
             if let Some(c) = c {
                 self.push(
@@ -167,6 +172,8 @@ impl Validator<'_> {
                     )
                     .help(if key == "command" {
                         "remove `command`, or set `name` to your tool's name to run a command"
+                    } else if key == "model-check-command" {
+                        "remove it: the `sql` tool has no ORM models to compare with its migrations"
                     } else {
                         "remove it: the `sql` tool applies the same files to the main Neon database branch, and reverts with its own NNNN_name.down.sql files"
                     }),
@@ -175,22 +182,53 @@ impl Validator<'_> {
         }
     }
 
+    /// The `sql` tool's folder: `migrations-dir` relative to `working-dir` (the config's folder
+    /// when unset). A folder that exists only relative to the config's folder, while
+    /// `working-dir` is set, is a problem naming both.
+    fn migrations_dir(&mut self, rt: &RawTool, root: &Path, working_dir: &Path) -> PathBuf {
+        let dir = rt
+            .migrations_dir
+            .as_ref()
+            .map(|d| d.get_ref().clone())
+            .unwrap_or_else(|| "migrations".into());
+        let resolved = working_dir.join(&dir);
+        let other = root.join(&dir);
+        if let Some(wd) = rt.working_dir.as_ref() {
+            if !resolved.is_dir() && other.is_dir() && other != resolved {
+                let at = rt.migrations_dir.as_ref().map(span).unwrap_or(span(wd));
+                let wd = wd.get_ref();
+                let from_wd = Path::new(wd).join(&dir);
+                self.push(
+                    Problem::new(
+                        "config::tool",
+                        at,
+                        format!(
+                            "the `sql` tool's folder `{dir}` is relative to `working-dir` (`{wd}`): {} does not exist, but {dir} (relative to the config's folder) does",
+                            from_wd.display()
+                        ),
+                    )
+                    .label("no such folder in working-dir")
+                    .help(format!(
+                        "set `migrations-dir` relative to `working-dir` (the path to {dir} from {wd}), or move the migrations to {}",
+                        from_wd.display()
+                    )),
+                );
+            }
+        }
+        resolved
+    }
+
     /// What runs the migrations: the built-in `sql` tool, or the tool's command.
     fn tool_kind(
         &mut self,
         rt: &RawTool,
         tool_name: &str,
         name_span: Range<usize>,
-        root: &Path,
+        (root, working_dir): (&Path, &Path),
     ) -> ToolKind {
         if tool_name == "sql" {
-            let dir = rt
-                .migrations_dir
-                .as_ref()
-                .map(|d| d.get_ref().clone())
-                .unwrap_or_else(|| "migrations".into());
             ToolKind::Sql {
-                migrations_dir: root.join(dir),
+                migrations_dir: self.migrations_dir(rt, root, working_dir),
             }
         } else {
             match &rt.command {
