@@ -11,6 +11,7 @@
 //! where, why it matters for zero downtime, and how to do it safely.
 
 pub mod data;
+pub mod integrity;
 pub mod lint;
 pub mod locks;
 pub mod reversible;

@@ -19,6 +19,7 @@ mod contract;
 mod emulator;
 mod hardening;
 mod hooks;
+mod integrity;
 mod isolation;
 mod layouts;
 mod naming;
@@ -77,6 +78,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(layouts::tests());
     all.extend(commands::tests());
     all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(integrity::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all
 }
 
