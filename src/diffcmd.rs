@@ -128,7 +128,7 @@ async fn load(
     source: &str,
     config: &Config,
     redactor: &Redactor,
-) -> Result<(Model, Option<Scratch>), String> {
+) -> Result<(Model, Option<Scratch>, Option<tokio_postgres::Client>), String> {
     if source.ends_with(".sql") {
         let path = config.root.join(source);
         let path = if Path::new(source).is_absolute() {
@@ -139,7 +139,7 @@ async fn load(
             PathBuf::from(source)
         };
         let (s, m) = Scratch::load_sql(config, &path, redactor).await?;
-        return Ok((m, Some(s)));
+        return Ok((m, Some(s), None));
     }
     let url = if source.starts_with("postgres://") || source.starts_with("postgresql://") {
         redactor.add_url(source);
@@ -188,7 +188,7 @@ async fn load(
     let model = schema::introspect(&client, &schema::default_excluded())
         .await
         .map_err(|e| e.message)?;
-    Ok((model, None))
+    Ok((model, None, Some(client)))
 }
 
 /// `neon-migrate diff --from A --to B`.
@@ -196,18 +196,18 @@ pub async fn diff(config: &Config, from: &str, to: &str, format: Format, offline
     let redactor = Redactor::new();
     let (a, b) = tokio::join!(load(from, config, &redactor), load(to, config, &redactor));
     let mut scratches = Vec::new();
-    let (a, b) = match (a, b) {
-        (Ok((a, sa)), Ok((b, sb))) => {
+    let (a, b, from_client) = match (a, b) {
+        (Ok((a, sa, ca)), Ok((b, sb, _))) => {
             scratches.extend(sa);
             scratches.extend(sb);
-            (a, b)
+            (a, b, ca)
         }
         (a, b) => {
             let mut first_error = String::new();
             for r in [a, b] {
                 match r {
-                    Ok((_, Some(s))) => s.finish().await,
-                    Ok((_, None)) => {}
+                    Ok((_, Some(s), _)) => s.finish().await,
+                    Ok((_, None, _)) => {}
                     Err(e) if first_error.is_empty() => first_error = e,
                     Err(_) => {}
                 }
@@ -222,7 +222,24 @@ pub async fn diff(config: &Config, from: &str, to: &str, format: Format, offline
         online: !offline,
         ..Default::default()
     };
-    let plan = schema::plan(&a, &b, &opts);
+    let mut plan = schema::plan(&a, &b, &opts);
+    // The rows of `from` each data-sensitive statement would fail on or change, counted.
+    if let Some(client) = &from_client {
+        // A URL may hold a password: it is never part of a message.
+        let label = if from.contains("://") {
+            "the --from database"
+        } else {
+            from
+        };
+        if let Err(e) =
+            crate::checks::integrity::hazards::annotate(&mut plan, &a, &b, client, label).await
+        {
+            eprintln!(
+                "warning: the rows the plan would fail on could not be counted: {}",
+                redactor.redact(&e.to_string())
+            );
+        }
+    }
     match format {
         Format::Sql => print!("{}", schema::render_sql(&plan)),
         Format::Markdown => print!("{}", schema::render_markdown(&plan)),

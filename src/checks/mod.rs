@@ -182,6 +182,8 @@ pub struct Observations {
     /// Functions and operators outside `pg_catalog` that share a built-in's name, before the
     /// migration (see [`shadowing`]).
     pub shadows_before: Option<BTreeSet<String>>,
+    /// The `integrity` check's fingerprints, recorded before the migration.
+    pub integrity: Option<integrity::Recorded>,
 }
 
 impl Observations {

@@ -301,6 +301,7 @@ pub struct ChecksConfig {
     pub locks: LocksCheck,
     pub data: DataCheck,
     pub reversible: ReversibleCheck,
+    pub integrity: crate::checks::integrity::IntegrityConfig,
 }
 
 impl ChecksConfig {
@@ -312,6 +313,7 @@ impl ChecksConfig {
             "locks" => self.locks.required,
             "data" => self.data.required,
             "reversible" => self.reversible.required,
+            "integrity" => self.integrity.required,
             _ => false,
         }
     }
@@ -1697,6 +1699,7 @@ impl Validator<'_> {
             locks,
             data,
             reversible,
+            integrity: raw.integrity.clone().unwrap_or_default(),
         }
     }
 

@@ -167,6 +167,7 @@ pub(crate) struct RawChecks {
     pub locks: Option<RawLocksCheck>,
     pub data: Option<RawDataCheck>,
     pub reversible: Option<RawReversibleCheck>,
+    pub integrity: Option<crate::checks::integrity::IntegrityConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -300,6 +301,7 @@ pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
         ["checks", "locks"] => fields_of::<RawLocksCheck>(),
         ["checks", "data"] => fields_of::<RawDataCheck>(),
         ["checks", "reversible"] => fields_of::<RawReversibleCheck>(),
+        ["checks", "integrity"] => fields_of::<crate::checks::integrity::IntegrityConfig>(),
         ["stages", "*"] => fields_of::<RawStage>(),
         ["pipelines", "*"] => fields_of::<RawPipeline>(),
         _ => &[],

@@ -179,6 +179,31 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             )),
         }
     }
+    // Integrity: every value the migration changed.
+    if cfg.integrity.enabled {
+        results.push(match &obs.integrity {
+            Some(rec) => {
+                let tool = &ctx.config.tool;
+                let migration_allowed = obs.applied.iter().any(|m| {
+                    crate::tools::layout::allows(
+                        &cfg.integrity.allow_migrations,
+                        &tool.name,
+                        &tool.working_dir,
+                        m,
+                    )
+                });
+                let facts = checks::integrity::compare::RunFacts {
+                    tool: &tool.name,
+                    migration_allowed,
+                };
+                checks::integrity::evaluate(&client, rec, &cfg.integrity, facts).await
+            }
+            None => CheckResult::not_run(
+                "integrity",
+                "no fingerprints were recorded before the migration (no migrate stage in this run)",
+            ),
+        });
+    }
     drop(client);
 
     // Reversible: last, since it runs the migrations down and up again.

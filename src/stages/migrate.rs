@@ -49,6 +49,20 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 .map_err(|e| unrecorded("the row counts before the migration", &e.to_string()))?;
             ctx.observations.rows_before = Some(c);
         }
+        if cfg.integrity.enabled {
+            let skip = checks::integrity::bookkeeping(
+                ctx.config.tool.tracking.as_ref().map(|t| t.query.as_str()),
+            );
+            let r = checks::integrity::record(&client, &cfg.integrity, &skip)
+                .await
+                .map_err(|e| {
+                    unrecorded(
+                        "the fingerprints of the rows before the migration",
+                        &e.to_string(),
+                    )
+                })?;
+            ctx.observations.integrity = Some(r);
+        }
         if cfg.locks.enabled {
             let s = checks::locks::Sampler::start(&target.url, cfg.locks.sample_interval)
                 .await
