@@ -41,6 +41,14 @@ pub const TESTS: &[(&str, fn())] = &[
         "integrity_diff_counts_the_nulls_a_set_not_null_fails_on",
         diff_counts_nulls,
     ),
+    (
+        "integrity_a_migration_that_edits_the_fingerprints_fails",
+        tampered_fingerprints,
+    ),
+    (
+        "integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said",
+        keyless_and_sampled,
+    ),
 ];
 
 /// The checks of these projects; `{extra}` goes under `[checks.integrity]`.
@@ -347,5 +355,69 @@ fn diff_counts_nulls() {
     assert!(
         !hazards.iter().any(|h| h.contains("in email")),
         "{hazards:#?}"
+    );
+}
+
+fn tampered_fingerprints() {
+    // The migration lower-cases the emails, then deletes its rows' fingerprints to hide it.
+    let p = project(
+        "integrity_tamper",
+        "",
+        "update accounts set email = lower(email);\n\
+         do $$ declare t text; begin\n\
+           for t in select format('%I.%I', schemaname, tablename) from pg_tables where schemaname = 'neon_migrate_integrity' loop\n\
+             execute format('delete from %s where k::int <= 40', t);\n\
+           end loop;\n\
+         end $$;\n",
+    );
+    p.main_sql(ACCOUNTS);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "the fingerprints of public.accounts recorded before the migration were changed while it ran",
+    );
+    assert_eq!(f["severity"], "error");
+
+    // Dropping the scratch schema does not make the check pass either.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "update accounts set email = lower(email);\ndrop schema neon_migrate_integrity cascade;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "failed",
+        "{report:#}"
+    );
+}
+
+fn keyless_and_sampled() {
+    // No key: aggregates, and the finding says the rows cannot be named.
+    let p = project(
+        "integrity_keyless",
+        "sample-above = 10\n",
+        "update events set kind = upper(kind) where n <= 5;\n\
+         update accounts set email = lower(email);\n",
+    );
+    p.main_sql(ACCOUNTS);
+    p.main_sql(
+        "create table events (n int, kind text); \
+         insert into events select g, 'kind' || g from generate_series(1, 20) g; \
+         analyze accounts; analyze events",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let how = finding(&report, "public.events: no primary key or unique NOT NULL key: compared by order-independent aggregates");
+    assert_eq!(how["severity"], "info");
+    let changed = finding(&report, "public.events.kind: values changed (aggregate");
+    assert_eq!(changed["severity"], "error");
+    // 100 accounts above `sample-above = 10`: 64 key ranges of `id`, the same before and after.
+    let sampled = finding(&report, "public.accounts.email: ");
+    let what = sampled["what"].as_str().unwrap_or("");
+    assert!(
+        what.contains("value(s) changed")
+            && what.ends_with("(sampled: 64 key range(s) of id out of ~100 row(s))"),
+        "{what}"
     );
 }
