@@ -42,6 +42,10 @@ pub const TESTS: &[(&str, fn())] = &[
         diff_counts_nulls,
     ),
     (
+        "integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values",
+        diff_counts_other_hazards,
+    ),
+    (
         "integrity_a_migration_that_edits_the_fingerprints_fails",
         tampered_fingerprints,
     ),
@@ -420,4 +424,45 @@ fn keyless_and_sampled() {
             && what.ends_with("(sampled: 64 key range(s) of id out of ~100 row(s))"),
         "{what}"
     );
+}
+
+/// Every hazard message of a `diff --format json`.
+fn diff_hazards(p: &Project, to: &str) -> Vec<String> {
+    let json = p.run(&["diff", "--from", "main", "--to", to, "--format", "json"]);
+    json.code(exit::OK);
+    json.json()["plan"]["statements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["hazards"].as_array().cloned().unwrap_or_default())
+        .map(|h| h["message"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn diff_counts_other_hazards() {
+    let p = Project::new("integrity_diff_more")
+        .file(
+            "target.sql",
+            "create table accounts (id bigint primary key, email text not null, note text, \
+             constraint accounts_note_key unique (note));\n\
+             create table orders (id int primary key, account_id bigint references accounts (id), \
+             amount numeric(12,2) check (amount > 0), code varchar(5));\n",
+        )
+        .commit();
+    p.main_sql(ACCOUNTS);
+    p.main_sql(
+        "update accounts set note = 'same' where id <= 2; \
+         create table orders (id int primary key, account_id bigint, amount numeric(12,2), code varchar(20)); \
+         insert into orders select g, case when g <= 3 then 999 else g end, case when g <= 2 then -1 else g end, \
+         case when g <= 4 then 'longcode' || g else 'c' || g end from generate_series(1, 10) g",
+    );
+    let hazards = diff_hazards(&p, "target.sql");
+    for want in [
+        "2 row(s) of main share their (note) with another row (e.g. keys 1, 2): this statement fails on them",
+        "3 row(s) of main reference no row of public.accounts (account_id) (e.g. keys 1, 3): this statement fails on them",
+        "2 row(s) of main violate CHECK ((amount > (0)::numeric)) (e.g. keys 1, 2): this statement fails on them",
+        "4 row(s) of main hold values of code that character varying(20) → character varying(5) changes (e.g. keys 1, 4)",
+    ] {
+        assert!(hazards.iter().any(|h| h.starts_with(want)), "want {want:?} in {hazards:#?}");
+    }
 }

@@ -592,3 +592,21 @@ async fn compare_aggregate(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rename_fix;
+
+    #[test]
+    fn renames_done_as_drop_and_add_get_the_tools_own_fix() {
+        let t = "\"public\".\"people\"";
+        assert!(rename_fix("prisma", t, "full_name", "name").contains("--create-only"));
+        assert!(rename_fix("prisma", t, "full_name", "name").contains("@map(\"full_name\")"));
+        assert!(
+            rename_fix("drizzle", t, "full_name", "name").contains("renamed from another column")
+        );
+        assert!(rename_fix("django", t, "full_name", "name").contains("migrations.RenameField"));
+        assert!(rename_fix("sql", t, "full_name", "name")
+            .contains("ALTER TABLE \"public\".\"people\" RENAME COLUMN \"full_name\" TO \"name\""));
+    }
+}
