@@ -2,10 +2,10 @@
 //! table, and the findings.
 
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 
 use super::record::{
-    self, hash_expr, key_text, ColumnInfo, Mode, Recorded, TableInfo, TableRecord,
+    self, hash_expr, key_text, ColumnInfo, Mode, Recorded, Sample, TableInfo, TableRecord,
 };
 use super::{display, examples, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION};
 use crate::checks::{CheckResult, Finding, Severity};
@@ -207,7 +207,7 @@ impl Counted {
         sel.push(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
         Counted { n }
     }
-    fn read(&self, row: &tokio_postgres::Row) -> (i64, String) {
+    fn read(&self, row: &Row) -> (i64, String) {
         let n: i64 = row.get(self.n);
         let first: Option<String> = row.get(self.n + 1);
         let last: Option<String> = row.get(self.n + 2);
@@ -216,6 +216,269 @@ impl Counted {
 }
 
 const MATCHED: &str = "a.k IS NOT NULL AND b.k IS NOT NULL";
+
+/// The comparison statement of one keyed table and where each answer is in its row.
+struct KeyedQuery<'a> {
+    sql: String,
+    deleted: Counted,
+    inserted: Counted,
+    before_rows: usize,
+    matched: usize,
+    digest: usize,
+    kept: Vec<(&'a ColumnInfo, &'a ColumnInfo, Counted)>,
+    dropped: Vec<(&'a ColumnInfo, usize)>,
+    added: Vec<(&'a ColumnInfo, usize)>,
+    /// Rename candidates (dropped, added): rows whose dropped value equals the added one.
+    pairs: Vec<(&'a ColumnInfo, &'a ColumnInfo, usize)>,
+}
+
+/// One keyed table's comparison, as the migration left it.
+struct Keyed<'a> {
+    before: &'a TableInfo,
+    after: &'a TableInfo,
+    cols: Columns<'a>,
+    key_after: Vec<&'a ColumnInfo>,
+    scratch: &'a str,
+    sample: Option<&'a Sample>,
+    /// `schema.table` for the findings.
+    name: String,
+    /// ` (sampled: …)`, or empty.
+    sampled: String,
+}
+
+impl<'a> Keyed<'a> {
+    /// The type a column had before the migration, when it changed.
+    fn old_type(&self, c: &ColumnInfo) -> Option<String> {
+        self.before
+            .column(c.attnum)
+            .filter(|b| b.data_type != c.data_type)
+            .map(|b| b.data_type.clone())
+    }
+
+    fn any_type_changed(&self) -> bool {
+        self.after
+            .columns
+            .iter()
+            .any(|c| self.old_type(c).is_some())
+    }
+
+    /// The fingerprints (`b`) FULL JOIN the table as it is now (`a`), hashed the same way;
+    /// with `cast_back`, a column whose type changed is cast back to its old type first.
+    fn query(&self, cast_back: bool) -> KeyedQuery<'a> {
+        let key_cols: Vec<String> = self
+            .key_after
+            .iter()
+            .map(|c| match self.old_type(c).filter(|_| cast_back) {
+                Some(t) => format!("({})::{t}", ident(&c.name)),
+                None => ident(&c.name),
+            })
+            .collect();
+        let ktext = key_text(&key_cols);
+        let mut inner = vec![format!("{ktext} COLLATE \"C\" AS k")];
+        for c in &self.after.columns {
+            let old = self.old_type(c).filter(|_| cast_back);
+            inner.push(format!(
+                "{} AS h{}",
+                hash_expr(&c.name, old.as_deref()),
+                c.attnum
+            ));
+        }
+        let raw_key: Vec<String> = self.key_after.iter().map(|c| ident(&c.name)).collect();
+        let filter = self
+            .sample
+            .map(|s| format!(" WHERE {}", s.filter(&raw_key, &ktext)))
+            .unwrap_or_default();
+        let mut sel = Select { items: Vec::new() };
+        let deleted = Counted::add(&mut sel, "a.k IS NULL", "b.k");
+        let inserted = Counted::add(&mut sel, "b.k IS NULL", "a.k");
+        let before_rows = sel.push("pg_catalog.count(b.k)".into());
+        let matched = sel.push(format!("pg_catalog.count(*) FILTER (WHERE {MATCHED})"));
+        let digest = sel.push(
+            "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(b::text, $1)::numeric) FILTER (WHERE b.k IS NOT NULL), 0)::text".into(),
+        );
+        let kept = self
+            .cols
+            .kept
+            .iter()
+            .map(|(b, a)| {
+                let cond = format!("{MATCHED} AND a.h{n} IS DISTINCT FROM b.h{n}", n = b.attnum);
+                (*b, *a, Counted::add(&mut sel, &cond, "b.k"))
+            })
+            .collect();
+        let dropped = self
+            .cols
+            .dropped
+            .iter()
+            .map(|d| (*d, sel.push(format!("pg_catalog.count(b.h{})", d.attnum))))
+            .collect();
+        let added = self
+            .cols
+            .added
+            .iter()
+            .map(|x| (*x, sel.push(format!("pg_catalog.count(a.h{})", x.attnum))))
+            .collect();
+        let mut pairs = Vec::new();
+        for d in self.cols.dropped.iter().take(8) {
+            for x in self.cols.added.iter().take(8) {
+                let i = sel.push(format!(
+                    "pg_catalog.count(*) FILTER (WHERE {MATCHED} AND a.h{} IS NOT DISTINCT FROM b.h{})",
+                    x.attnum, d.attnum
+                ));
+                pairs.push((*d, *x, i));
+            }
+        }
+        let sql = format!(
+            "SELECT {} FROM {} b FULL JOIN (SELECT {} FROM ONLY {}{filter}) a ON a.k = b.k",
+            sel.items.join(", "),
+            self.scratch,
+            inner.join(", "),
+            self.after.sql_name()
+        );
+        KeyedQuery {
+            sql,
+            deleted,
+            inserted,
+            before_rows,
+            matched,
+            digest,
+            kept,
+            dropped,
+            added,
+            pairs,
+        }
+    }
+
+    /// Rows deleted and inserted.
+    fn rows(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row) {
+        let (name, sampled) = (&self.name, &self.sampled);
+        let (del, del_ex) = q.deleted.read(row);
+        let (ins, _) = q.inserted.read(row);
+        if del > 0 {
+            let same = if ins == del {
+                ": the row count is the same, the rows are not"
+            } else {
+                ""
+            };
+            let what = if ins > 0 {
+                format!("{name}: {del} row(s) deleted{del_ex} and {ins} inserted{same}{sampled}")
+            } else {
+                format!("{name}: {del} row(s) deleted{del_ex}{sampled}")
+            };
+            out.change(self.after, None, what, "a row the migration deletes on the test Neon database branch is deleted on production too, even when as many rows take its place (the rows' identity, and whatever refers to them, is lost)", None);
+        } else if ins > 0 {
+            out.info(
+                self.after,
+                format!("{name}: {ins} row(s) inserted{sampled}"),
+                "new rows are information: nothing that existed was lost",
+            );
+        }
+    }
+
+    /// Values changed in the columns that stayed; returns how many columns are unchanged.
+    fn kept(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row, cast_back: bool) -> usize {
+        let (name, sampled) = (&self.name, &self.sampled);
+        let mut unchanged = 0;
+        for (b, a, counted) in &q.kept {
+            let (n, ex) = counted.read(row);
+            let column = format!("{name}.{}", a.name);
+            if b.data_type != a.data_type {
+                if n > 0 {
+                    let how = if cast_back {
+                        "not equal after casting back"
+                    } else {
+                        "changed (their text forms differ; the new values do not all cast back)"
+                    };
+                    out.change(self.after, Some(&a.name), format!("{column}: type {} → {}: {n} value(s) {how}{ex}{sampled}", b.data_type, a.data_type), "the type change truncated, rounded or shifted values that production holds", Some("keep a type that holds every value, or convert the values on purpose in the migration".into()));
+                } else {
+                    out.details.push(format!(
+                        "{column}: type {} → {}, every value equal after casting back",
+                        b.data_type, a.data_type
+                    ));
+                }
+            } else if n > 0 {
+                out.change(self.after, Some(&a.name), format!("{column}: {n} value(s) changed{ex}{sampled}"), "the migration rewrote values that existed before it; row counts do not show it", None);
+            } else {
+                unchanged += 1;
+            }
+        }
+        unchanged
+    }
+
+    /// Dropped columns and the renames among drops and adds; returns the added columns
+    /// already explained by a rename.
+    fn dropped(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row) -> Vec<i32> {
+        let (name, sampled) = (&self.name, &self.sampled);
+        let matched: i64 = row.get(q.matched);
+        let mut used_added = Vec::new();
+        for (d, i) in &q.dropped {
+            let lost: i64 = row.get(*i);
+            let column = format!("{name}.{}", d.name);
+            let copy = q
+                .pairs
+                .iter()
+                .filter(|(pd, _, _)| pd.attnum == d.attnum)
+                .find(|(_, _, j)| matched > 0 && row.get::<_, i64>(*j) == matched);
+            if let Some((_, x, _)) = copy.filter(|_| lost > 0) {
+                used_added.push(x.attnum);
+                out.info(
+                    self.after,
+                    format!(
+                        "{column} renamed to {} by copy: all {lost} non-null value(s) kept",
+                        x.name
+                    ),
+                    "a rename by copy keeps every value",
+                );
+                continue;
+            }
+            if lost == 0 {
+                out.details
+                    .push(format!("{column}: dropped (it held no values)"));
+                continue;
+            }
+            let added = &self.cols.added;
+            let partner = added
+                .iter()
+                .find(|x| x.data_type == d.data_type && !used_added.contains(&x.attnum))
+                .or_else(|| (self.cols.dropped.len() == 1 && added.len() == 1).then(|| &added[0]))
+                .copied();
+            match partner {
+                Some(x) => {
+                    used_added.push(x.attnum);
+                    let fix = rename_fix(out.facts.tool, &self.after.sql_name(), &d.name, &x.name);
+                    out.change(self.after, Some(&d.name), format!("{name}: {} dropped and {} added looks like a rename done as drop + add: {lost} value(s) lost{sampled}", d.name, x.name), "the values of the old column are not in the new one: production loses them", Some(fix));
+                }
+                None => out.change(
+                    self.after,
+                    Some(&d.name),
+                    format!("{column} dropped with {lost} non-null value(s) lost{sampled}"),
+                    "the column's values are gone from production once this migration is applied",
+                    None,
+                ),
+            }
+        }
+        used_added
+    }
+
+    /// Added columns: backfilled ones are information.
+    fn added(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row, renamed: &[i32]) {
+        for (x, i) in q.added.iter().filter(|(x, _)| !renamed.contains(&x.attnum)) {
+            let filled: i64 = row.get(*i);
+            let column = format!("{}.{}", self.name, x.name);
+            if filled > 0 {
+                out.info(
+                    self.after,
+                    format!(
+                        "{column} added, backfilled: {filled} non-null value(s){}",
+                        self.sampled
+                    ),
+                    "a new column's values are information: nothing that existed was lost",
+                );
+            } else {
+                out.details.push(format!("{column}: added (no values)"));
+            }
+        }
+    }
+}
 
 async fn compare_keyed(
     client: &Client,
@@ -236,7 +499,6 @@ async fn compare_keyed(
         return Ok(());
     };
     let name = display(&after.schema, &after.name);
-    let cols = columns(before, after);
     let sampled = sample
         .as_ref()
         .map(|s| {
@@ -259,223 +521,54 @@ async fn compare_keyed(
         );
         return Ok(());
     };
-    let old_type = |c: &ColumnInfo| {
-        before
-            .column(c.attnum)
-            .filter(|b| b.data_type != c.data_type)
-            .map(|b| b.data_type.clone())
+    let k = Keyed {
+        before,
+        after,
+        cols: columns(before, after),
+        key_after,
+        scratch,
+        sample: sample.as_ref(),
+        name,
+        sampled,
     };
     let mut cast_back = true;
-    loop {
-        let key_cols: Vec<String> = key_after
-            .iter()
-            .map(|c| match old_type(c).filter(|_| cast_back) {
-                Some(t) => format!("({})::{t}", ident(&c.name)),
-                None => ident(&c.name),
-            })
-            .collect();
-        let ktext = key_text(&key_cols);
-        let mut inner = vec![format!("{ktext} COLLATE \"C\" AS k")];
-        for c in &after.columns {
-            let old = old_type(c).filter(|_| cast_back);
-            inner.push(format!(
-                "{} AS h{}",
-                hash_expr(&c.name, old.as_deref()),
-                c.attnum
-            ));
-        }
-        let raw_key: Vec<String> = key_after.iter().map(|c| ident(&c.name)).collect();
-        let filter = sample
-            .as_ref()
-            .map(|s| format!(" WHERE {}", s.filter(&raw_key, &ktext)))
-            .unwrap_or_default();
-        let mut sel = Select { items: Vec::new() };
-        let deleted = Counted::add(&mut sel, "a.k IS NULL", "b.k");
-        let inserted = Counted::add(&mut sel, "b.k IS NULL", "a.k");
-        let before_rows = sel.push("pg_catalog.count(b.k)".into());
-        let matched = sel.push(format!("pg_catalog.count(*) FILTER (WHERE {MATCHED})"));
-        let got_digest = sel.push(
-            "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(b::text, $1)::numeric) FILTER (WHERE b.k IS NOT NULL), 0)::text".into(),
-        );
-        let kept: Vec<(&ColumnInfo, &ColumnInfo, Counted)> = cols
-            .kept
-            .iter()
-            .map(|(b, a)| {
-                let cond = format!("{MATCHED} AND a.h{n} IS DISTINCT FROM b.h{n}", n = b.attnum);
-                (*b, *a, Counted::add(&mut sel, &cond, "b.k"))
-            })
-            .collect();
-        let dropped: Vec<(&ColumnInfo, usize)> = cols
-            .dropped
-            .iter()
-            .map(|d| (*d, sel.push(format!("pg_catalog.count(b.h{})", d.attnum))))
-            .collect();
-        let added: Vec<(&ColumnInfo, usize)> = cols
-            .added
-            .iter()
-            .map(|x| (*x, sel.push(format!("pg_catalog.count(a.h{})", x.attnum))))
-            .collect();
-        // Rename candidates: rows whose dropped value equals the added one.
-        let mut pairs = Vec::new();
-        for d in cols.dropped.iter().take(8) {
-            for x in cols.added.iter().take(8) {
-                let i = sel.push(format!(
-                    "pg_catalog.count(*) FILTER (WHERE {MATCHED} AND a.h{} IS NOT DISTINCT FROM b.h{})",
-                    x.attnum, d.attnum
-                ));
-                pairs.push((*d, *x, i));
-            }
-        }
-        let sql = format!(
-            "SELECT {} FROM {scratch} b FULL JOIN (SELECT {} FROM ONLY {}{filter}) a ON a.k = b.k",
-            sel.items.join(", "),
-            inner.join(", "),
-            after.sql_name()
-        );
-        let row = match client.query_one(&sql, &[&seed]).await {
-            Ok(r) => r,
+    let (q, row) = loop {
+        let q = k.query(cast_back);
+        match client.query_one(&q.sql, &[&seed]).await {
+            Ok(row) => break (q, row),
             Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
                 tampered(out, after, "it is gone");
                 return Ok(());
             }
             // A new value that does not cast back to the old type: compare the text forms.
-            Err(_) if cast_back && after.columns.iter().any(|c| old_type(c).is_some()) => {
-                cast_back = false;
-                continue;
-            }
+            Err(_) if cast_back && k.any_type_changed() => cast_back = false,
             Err(e) => {
                 return Err(IntegrityError::Query {
-                    what: format!("cannot compare {name}"),
+                    what: format!("cannot compare {}", k.name),
                     source: e,
                 })
             }
-        };
-        if row.get::<_, i64>(before_rows) != *rows || row.get::<_, String>(got_digest) != *digest {
-            tampered(out, after, "its rows are not the ones recorded");
-            return Ok(());
         }
-        let matched: i64 = row.get(matched);
-        let (del, del_ex) = deleted.read(&row);
-        let (ins, _) = inserted.read(&row);
-        if del > 0 {
-            let what = if ins > 0 {
-                format!(
-                    "{name}: {del} row(s) deleted{del_ex} and {ins} inserted{}{sampled}",
-                    if ins == del {
-                        ": the row count is the same, the rows are not"
-                    } else {
-                        ""
-                    }
-                )
-            } else {
-                format!("{name}: {del} row(s) deleted{del_ex}{sampled}")
-            };
-            out.change(after, None, what, "a row the migration deletes on the test Neon database branch is deleted on production too, even when as many rows take its place (the rows' identity, and whatever refers to them, is lost)", None);
-        } else if ins > 0 {
-            out.info(
-                after,
-                format!("{name}: {ins} row(s) inserted{sampled}"),
-                "new rows are information: nothing that existed was lost",
-            );
-        }
-        let mut unchanged = 0;
-        for (b, a, counted) in &kept {
-            let (n, ex) = counted.read(&row);
-            let column = format!("{name}.{}", a.name);
-            if b.data_type != a.data_type {
-                if n > 0 {
-                    let how = if cast_back {
-                        "not equal after casting back"
-                    } else {
-                        "changed (their text forms differ; the new values do not all cast back)"
-                    };
-                    out.change(after, Some(&a.name), format!("{column}: type {} → {}: {n} value(s) {how}{ex}{sampled}", b.data_type, a.data_type), "the type change truncated, rounded or shifted values that production holds", Some("keep a type that holds every value, or convert the values on purpose in the migration".into()));
-                } else {
-                    out.details.push(format!(
-                        "{column}: type {} → {}, every value equal after casting back",
-                        b.data_type, a.data_type
-                    ));
-                }
-            } else if n > 0 {
-                out.change(after, Some(&a.name), format!("{column}: {n} value(s) changed{ex}{sampled}"), "the migration rewrote values that existed before it; row counts do not show it", None);
-            } else {
-                unchanged += 1;
-            }
-        }
-        // Drops and adds, and the renames among them.
-        let mut used_added = Vec::new();
-        for (d, i) in &dropped {
-            let lost: i64 = row.get(*i);
-            let column = format!("{name}.{}", d.name);
-            let copy = pairs
-                .iter()
-                .filter(|(pd, _, _)| pd.attnum == d.attnum)
-                .find(|(_, _, j)| matched > 0 && row.get::<_, i64>(*j) == matched);
-            if let Some((_, x, _)) = copy.filter(|_| lost > 0) {
-                used_added.push(x.attnum);
-                out.info(
-                    after,
-                    format!(
-                        "{column} renamed to {} by copy: all {lost} non-null value(s) kept",
-                        x.name
-                    ),
-                    "a rename by copy keeps every value",
-                );
-                continue;
-            }
-            if lost == 0 {
-                out.details
-                    .push(format!("{column}: dropped (it held no values)"));
-                continue;
-            }
-            let partner = cols
-                .added
-                .iter()
-                .find(|x| x.data_type == d.data_type && !used_added.contains(&x.attnum))
-                .or_else(|| {
-                    (cols.dropped.len() == 1 && cols.added.len() == 1).then(|| &cols.added[0])
-                })
-                .copied();
-            match partner {
-                Some(x) => {
-                    used_added.push(x.attnum);
-                    out.change(after, Some(&d.name), format!("{name}: {} dropped and {} added looks like a rename done as drop + add: {lost} value(s) lost{sampled}", d.name, x.name), "the values of the old column are not in the new one: production loses them", Some(rename_fix(out.facts.tool, &after.sql_name(), &d.name, &x.name)));
-                }
-                None => out.change(
-                    after,
-                    Some(&d.name),
-                    format!("{column} dropped with {lost} non-null value(s) lost{sampled}"),
-                    "the column's values are gone from production once this migration is applied",
-                    None,
-                ),
-            }
-        }
-        for (x, i) in &added {
-            if used_added.contains(&x.attnum) {
-                continue;
-            }
-            let filled: i64 = row.get(*i);
-            let column = format!("{name}.{}", x.name);
-            if filled > 0 {
-                out.info(
-                    after,
-                    format!("{column} added, backfilled: {filled} non-null value(s){sampled}"),
-                    "a new column's values are information: nothing that existed was lost",
-                );
-            } else {
-                out.details.push(format!("{column}: added (no values)"));
-            }
-        }
-        out.details.push(format!(
-            "{name}: {matched} row(s) matched by key, {unchanged} column(s) unchanged{}",
-            if sampled.is_empty() {
-                " (exact)".to_owned()
-            } else {
-                sampled.clone()
-            }
-        ));
+    };
+    if row.get::<_, i64>(q.before_rows) != *rows || row.get::<_, String>(q.digest) != *digest {
+        tampered(out, after, "its rows are not the ones recorded");
         return Ok(());
     }
+    k.rows(out, &q, &row);
+    let unchanged = k.kept(out, &q, &row, cast_back);
+    let renamed = k.dropped(out, &q, &row);
+    k.added(out, &q, &row, &renamed);
+    let matched: i64 = row.get(q.matched);
+    let how = if k.sampled.is_empty() {
+        " (exact)"
+    } else {
+        k.sampled.as_str()
+    };
+    out.details.push(format!(
+        "{}: {matched} row(s) matched by key, {unchanged} column(s) unchanged{how}",
+        k.name
+    ));
+    Ok(())
 }
 
 fn tampered(out: &mut Out<'_>, t: &TableInfo, how: &str) {

@@ -7,11 +7,26 @@
 //! its statement (`correctness`), so every rendering of the plan (SQL comments, JSON,
 //! Markdown) shows it next to the others. Statements with nothing offending get nothing.
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::IntegrityError;
 use crate::schema::model::{Constraint, Table};
 use crate::schema::{Hazard, HazardKind, Model, Plan};
+
+/// The errors of a conversion that refuses a value (class 22, data exception).
+const DATA_EXCEPTIONS: &[SqlState] = &[
+    SqlState::DATA_EXCEPTION,
+    SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+    SqlState::STRING_DATA_RIGHT_TRUNCATION,
+    SqlState::INVALID_TEXT_REPRESENTATION,
+    SqlState::INVALID_BINARY_REPRESENTATION,
+    SqlState::INVALID_DATETIME_FORMAT,
+    SqlState::DATETIME_FIELD_OVERFLOW,
+    SqlState::INVALID_PARAMETER_VALUE,
+    SqlState::CHARACTER_NOT_IN_REPERTOIRE,
+    SqlState::DIVISION_BY_ZERO,
+];
 
 /// One counted hazard: the statement it belongs to, and what was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +92,7 @@ pub async fn annotate(
             }
             Err(e) => match e.as_db_error() {
                 // A data exception: a value the conversion refuses — the statement fails.
-                Some(db) if db.code().code().starts_with("22") => (
+                Some(db) if DATA_EXCEPTIONS.contains(db.code()) => (
                     None,
                     format!(
                         "a row of {source} {}: {} — {}",

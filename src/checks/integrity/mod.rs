@@ -219,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn config_reads_kebab_case_and_refuses_unknown_keys() {
+    fn config_reads_kebab_case_and_refuses_wrong_types() {
         let cfg: IntegrityConfig = toml::from_str(
             "enabled = true\nallow-change = [\"public.users.email\"]\nsample-above = 10\n",
         )
