@@ -177,7 +177,7 @@ pub enum HookName {
     },
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(s: &str) -> Result<std::time::Duration, config::duration::DurationError> {
     config::duration::parse(s)
 }
 

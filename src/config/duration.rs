@@ -5,11 +5,31 @@
 
 use std::time::Duration;
 
-/// Parses a duration; the error says what is wrong and shows valid forms.
-pub fn parse(text: &str) -> Result<Duration, String> {
+/// Why a text is not a duration; the message says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("empty duration")]
+    Empty,
+    /// A unit (or other text) where a number belongs; holds the rest of the text.
+    #[error("expected a number at `{0}`")]
+    ExpectedNumber(String),
+    /// A number with more digits than any duration has; holds the whole text.
+    #[error("number too large in `{0}`")]
+    NumberTooLarge(String),
+    /// A number without a unit; holds the whole text.
+    #[error("`{0}` has a number without a unit")]
+    MissingUnit(String),
+    #[error("unknown unit `{unit}` in `{text}`")]
+    UnknownUnit { unit: String, text: String },
+    #[error("duration too large")]
+    TooLarge,
+}
+
+/// Parses a duration; the error says what is wrong (with [`HELP`], the valid forms).
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let s = text.trim();
     if s.is_empty() {
-        return Err("empty duration".into());
+        return Err(DurationError::Empty);
     }
     let mut total: u128 = 0;
     let mut rest = s;
@@ -18,11 +38,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("expected a number at `{rest}`"));
+            return Err(DurationError::ExpectedNumber(rest.to_owned()));
         }
         let value: u128 = rest[..digits]
             .parse()
-            .map_err(|_| format!("number too large in `{s}`"))?;
+            .map_err(|_| DurationError::NumberTooLarge(s.to_owned()))?;
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit())
@@ -34,15 +54,20 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "m" | "min" | "mins" => 60_000,
             "h" | "hr" | "hrs" => 3_600_000,
             "d" | "day" | "days" => 86_400_000,
-            "" => return Err(format!("`{s}` has a number without a unit")),
-            other => return Err(format!("unknown unit `{other}` in `{s}`")),
+            "" => return Err(DurationError::MissingUnit(s.to_owned())),
+            other => {
+                return Err(DurationError::UnknownUnit {
+                    unit: other.to_owned(),
+                    text: s.to_owned(),
+                })
+            }
         };
         total = total
-            .checked_add(value.checked_mul(millis).ok_or("duration too large")?)
-            .ok_or("duration too large")?;
+            .checked_add(value.checked_mul(millis).ok_or(DurationError::TooLarge)?)
+            .ok_or(DurationError::TooLarge)?;
         rest = &rest[unit_len..];
     }
-    let millis = u64::try_from(total).map_err(|_| "duration too large".to_owned())?;
+    let millis = u64::try_from(total).map_err(|_| DurationError::TooLarge)?;
     Ok(Duration::from_millis(millis))
 }
 
@@ -90,6 +115,25 @@ mod tests {
         }
         for bad in ["", "4", "h", "4 hours", "4x", "-1h", "1.5h"] {
             assert!(parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    /// The messages config diagnostics and `--ttl` show.
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let cases = [
+            ("", "empty duration"),
+            ("h", "expected a number at `h`"),
+            ("4", "`4` has a number without a unit"),
+            ("4 hours", "unknown unit `hours` in `4 hours`"),
+            (
+                "99999999999999999999999999999999999999999h",
+                "number too large in `99999999999999999999999999999999999999999h`",
+            ),
+            ("999999999999999d", "duration too large"),
+        ];
+        for (text, message) in cases {
+            assert_eq!(parse(text).unwrap_err().to_string(), message, "{text}");
         }
     }
 

@@ -32,7 +32,17 @@ use super::{quote_ident, split_qualified};
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    enum_iterator::Sequence,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum HazardKind {

@@ -12,8 +12,10 @@ mod apply;
 mod checks;
 mod cleanup;
 mod cli_config;
+mod clone;
 mod collisions;
 mod commands;
+mod config_diagnostics;
 #[path = "../contract/contract.rs"]
 mod contract;
 mod emulator;
@@ -62,6 +64,11 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(sql_tool::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(secrets::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
+    all.extend(
+        config_diagnostics::TESTS
+            .iter()
+            .map(|(n, f)| (*n, *f, None)),
+    );
     all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(emulator::TESTS.iter().map(|(n, f)| (*n, *f, None)));
@@ -77,6 +84,7 @@ fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
     all.extend(proof::tests());
     all.extend(layouts::tests());
     all.extend(commands::tests());
+    all.extend(clone::tests());
     all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all.extend(integrity::TESTS.iter().map(|(n, f)| (*n, *f, None)));
     all

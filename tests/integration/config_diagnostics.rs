@@ -1,0 +1,249 @@
+//! What `neon-migrate check` prints for a broken `neon-migrate.toml`, pinned as insta snapshots
+//! (in `snapshots/`, named `config_diagnostics_<case>`): every message, label, help line,
+//! did-you-mean and list of valid names, with the `file:line:col` of each problem.
+//!
+//! Each case writes one config exactly as given, runs `check`, asserts the config exit code and
+//! an empty stdout, and snapshots stderr through the suite's one redaction filter
+//! ([`crate::outputs::redact`]); one case also pins the `--json` report of `run`, whose
+//! `details` carry the same problems as plain lines. A change in any wording, order or position
+//! shows as a diff.
+
+use neon_migrate::exit;
+
+use crate::outputs::redact;
+use crate::support::Project;
+
+pub const TESTS: &[(&str, fn())] = &[
+    (
+        "config_diagnostics_of_an_unknown_key_suggest_the_nearest_key",
+        unknown_key,
+    ),
+    (
+        "config_diagnostics_of_a_wrong_type_point_at_the_value",
+        wrong_type,
+    ),
+    (
+        "config_diagnostics_of_bad_durations_show_the_valid_forms",
+        bad_durations,
+    ),
+    (
+        "config_diagnostics_of_bad_enum_values_list_the_valid_names",
+        bad_enum_values,
+    ),
+    (
+        "config_diagnostics_of_stage_kinds_and_stage_names_list_the_valid_names",
+        bad_stages,
+    ),
+    (
+        "config_diagnostics_of_template_variables_name_the_valid_variables",
+        template_errors,
+    ),
+    (
+        "config_diagnostics_of_several_problems_come_all_at_once_in_file_order",
+        several_problems,
+    ),
+    (
+        "config_diagnostics_never_quote_a_secret_written_in_the_file",
+        secrets_masked,
+    ),
+    (
+        "config_diagnostics_of_a_toml_syntax_error_point_at_it",
+        syntax_error,
+    ),
+];
+
+/// Writes `toml` as the project's config, runs `check`, and snapshots its stderr as
+/// `config_diagnostics_<case>`. Returns the project for more runs.
+#[track_caller]
+fn snapshot_check(case: &str, toml: &str) -> Project {
+    let p = Project::new(&format!("diag_{case}"))
+        .config_raw(toml)
+        .commit();
+    let out = p.run(&["check"]);
+    out.code(exit::CONFIG);
+    assert!(out.stdout.is_empty(), "nothing is reported as ok\n{out}");
+    let text = format!(
+        "--- neon-migrate.toml ---\n{toml}--- stderr ---\n{}",
+        out.stderr
+    );
+    snapshot(&format!("config_diagnostics_{case}"), &redact(&text, &p));
+    p
+}
+
+#[track_caller]
+fn snapshot(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+fn unknown_key() {
+    snapshot_check(
+        "unknown_key",
+        r#"colour = "blue"
+
+[neon-database-branch]
+nmae = "migrate/{{git.branch}}"
+
+[provider]
+main-databse = "app"
+
+[pipelines.mine]
+stages = ["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch"]
+descripton = "mine"
+"#,
+    );
+}
+
+fn wrong_type() {
+    snapshot_check(
+        "wrong_type",
+        r#"[neon-database-branch]
+ttl = 4
+"#,
+    );
+}
+
+fn bad_durations() {
+    snapshot_check(
+        "bad_durations",
+        r#"[neon-database-branch]
+ttl = "4hours"
+lock-wait = "1.5h"
+
+[tool]
+name = "sql"
+timeout = "0s"
+
+[apply]
+lock-timeout = "3"
+restore-point-ttl = "90d"
+
+[checks.locks]
+access-exclusive-budget = "fast"
+"#,
+    );
+}
+
+fn bad_enum_values() {
+    snapshot_check(
+        "bad_enum_values",
+        r#"[provider]
+kind = "lokal"
+busy-parent = "wait"
+tool-role = "superuser"
+
+[tool]
+name = "sql"
+url-format = "odbc"
+
+[checks.schema]
+deny = ["deletes_data", "table_rewrites", "locks"]
+
+[checks.lint]
+ignore = ["prefer-big-int"]
+"#,
+    );
+}
+
+fn bad_stages() {
+    snapshot_check(
+        "bad_stages",
+        r#"[stages.smoke]
+kind = "shel"
+run = "make smoke"
+
+[stages.nokind]
+run = "true"
+
+[stages.migrate]
+kind = "shell"
+run = "true"
+
+[stages.notes]
+kind = "checks"
+run = "true"
+
+[pipelines.mine]
+stages = ["create-neon-database-branch", "migrat", "smoke", "delete-neon-database-branch", "apply"]
+"#,
+    );
+}
+
+fn template_errors() {
+    snapshot_check(
+        "template_errors",
+        r#"[neon-database-branch]
+name = "migrate/{{git.brnach}}-{{neon_database_branch.name}}"
+
+[tool]
+name = "acme"
+command = ["acme", "migrate", "--url", "{{neon_database_branch.ulr}}"]
+
+[tool.env]
+ACME_TAG = "{{#if git.sha}}x{{/if}}"
+
+[stages.notify]
+kind = "shell"
+run = "echo {{pipline}}"
+"#,
+    );
+}
+
+fn several_problems() {
+    let p = snapshot_check(
+        "several_problems",
+        r#"version = 2
+
+[neon-database-branch]
+ttl = "4hours"
+
+[provider]
+main-databse = "it_never_created"
+
+[[checks.sql]]
+name = "totals"
+query = "select count(*) from orders where total < 0"
+expect-rows = -1
+expect-true = true
+
+[[checks.sql]]
+name = "totals"
+
+[apply]
+git-branches = []
+retries = 99
+
+[pipelines.mine]
+stages = ["migrate", "create-neon-database-branch", "migrat"]
+"#,
+    );
+    // `--json` carries the same problems, one `file:line:col: message (help: …)` line each.
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::CONFIG);
+    snapshot(
+        "config_diagnostics_several_problems_json",
+        &redact(&out.stdout, &p),
+    );
+}
+
+fn secrets_masked() {
+    snapshot_check(
+        "secrets_masked",
+        r#"[provider]
+url = "postgres://app:hunter2-not-shown@db.example.com/app"
+kind = "neon"
+api-key = "napi_not_shown_either"
+"#,
+    );
+}
+
+fn syntax_error() {
+    snapshot_check(
+        "syntax_error",
+        r#"[provider
+kind = "local"
+"#,
+    );
+}
