@@ -221,7 +221,7 @@ async fn demo(dir: Option<PathBuf>) -> Result<i32, String> {
         target,
     })
     .await
-    .map_err(|e| e.message)?;
+    .map_err(|e| e.to_string())?;
     let main = pg::connect(&main_url).await.map_err(|e| e.message)?;
     main.batch_execute(&format!(
         "insert into customers (email) select 'customer' || g || '@example.com' from generate_series(1, {CUSTOMERS}) g"

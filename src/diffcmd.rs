@@ -334,7 +334,7 @@ pub async fn generate(
                 target,
             })
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
             let client = pg::connect(&branch.url).await.map_err(|e| e.message)?;
             schema::introspect(&client, &schema::default_excluded())
                 .await

@@ -78,7 +78,7 @@ pub struct StageReport {
     pub details: Vec<String>,
     /// SQL check results (checks stage only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub checks: Vec<CheckReport>,
+    pub checks: Vec<crate::checks::sql::Assertion>,
     /// Results of the schema, lint, locks, data and reversible checks (checks stage only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<crate::checks::CheckResult>,
@@ -93,13 +93,26 @@ pub struct StageError {
     pub output: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckReport {
-    pub name: String,
-    pub passed: bool,
-    pub query: String,
-    pub expected: String,
-    pub got: String,
+impl StageReport {
+    /// A stage's report with its status and summary line; nothing else yet.
+    pub fn new(
+        name: impl Into<String>,
+        kind: impl Into<String>,
+        status: StageStatus,
+        summary: impl Into<String>,
+    ) -> Self {
+        StageReport {
+            name: name.into(),
+            kind: kind.into(),
+            status,
+            duration_ms: 0,
+            summary: summary.into(),
+            details: Vec::new(),
+            checks: Vec::new(),
+            results: Vec::new(),
+            error: None,
+        }
+    }
 }
 
 impl Report {
@@ -335,19 +348,18 @@ pub fn setup_failure(
         tool: String::new(),
         reaped: Vec::new(),
         stages: vec![StageReport {
-            name: stage.to_owned(),
-            kind: "setup".into(),
-            status: StageStatus::Failed,
-            duration_ms: 0,
-            summary: message.lines().next().unwrap_or_default().to_owned(),
             details,
-            checks: Vec::new(),
-            results: Vec::new(),
             error: Some(StageError {
-                message,
+                message: message.clone(),
                 help,
                 output: None,
             }),
+            ..StageReport::new(
+                stage,
+                "setup",
+                StageStatus::Failed,
+                message.lines().next().unwrap_or_default(),
+            )
         }],
         restore_point: None,
         outcome: Outcome::Failed,

@@ -125,7 +125,7 @@ async fn run_locked(
         let applied = match sql::applied(&client).await {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("error: {}", e.message);
+                eprintln!("error: {e}");
                 return exit::PROVIDER;
             }
         };
@@ -167,7 +167,7 @@ async fn run_locked(
                 exit::OK
             }
             Err(e) => {
-                eprintln!("error: {}", redactor.redact(&e.message));
+                eprintln!("error: {}", redactor.redact(&e.to_string()));
                 exit::MIGRATION_FAILED
             }
         };

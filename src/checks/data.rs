@@ -5,11 +5,82 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use tokio_postgres::Client;
 
-use super::{table_listed, Finding, RowCount, Severity};
-use crate::config::DataCheck;
-use crate::pg::{self, ident};
+use super::{table_listed, Check, CheckResult, Evaluation, Finding, Observations, QueryError};
+use super::{RecordError, Recording, Severity};
+use crate::config::{Config, DataCheck};
+use crate::pg::ident;
+
+const NAME: &str = "data";
+
+/// Row count of one table, and whether it is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RowCount {
+    pub rows: i64,
+    pub exact: bool,
+}
+
+/// `[checks.data]`: row counts before and after.
+pub struct RowCounts {
+    before: Option<BTreeMap<String, RowCount>>,
+}
+
+impl RowCounts {
+    pub fn new(config: &Config) -> Option<Self> {
+        config
+            .checks
+            .data
+            .enabled
+            .then_some(RowCounts { before: None })
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for RowCounts {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        let counts = count(cx.client, cx.config().checks.data.exact_below)
+            .await
+            .map_err(|e| cx.unrecorded("the row counts before the migration", e))?;
+        self.before = Some(counts);
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let cfg = &cx.config().checks.data;
+        let Some(before) = &self.before else {
+            return Some(CheckResult::not_run(
+                NAME,
+                "row counts before the migration were not recorded (no migrate stage in this run)",
+            ));
+        };
+        let client = match cx.reader() {
+            Ok(c) => c,
+            Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),
+        };
+        Some(match count(client, cfg.exact_below).await {
+            Ok(after) => {
+                let (findings, details) = evaluate(before, &after, cfg);
+                CheckResult::from_findings(
+                    NAME,
+                    format!("{} table(s) compared", before.len()),
+                    findings,
+                    details,
+                )
+            }
+            Err(e) => CheckResult::failed(NAME, format!("cannot count rows: {e}")),
+        })
+    }
+}
 
 const ESTIMATES: &str = r#"
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname, c.reltuples::bigint
@@ -23,11 +94,8 @@ SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.rel
 pub async fn count(
     client: &Client,
     exact_below: i64,
-) -> Result<BTreeMap<String, RowCount>, String> {
-    let rows = client
-        .query(ESTIMATES, &[])
-        .await
-        .map_err(|e| pg::describe(&e))?;
+) -> Result<BTreeMap<String, RowCount>, QueryError> {
+    let rows = client.query(ESTIMATES, &[]).await?;
     let mut out = BTreeMap::new();
     for r in rows {
         let key: String = r.get(0);
@@ -40,11 +108,7 @@ pub async fn count(
                 ident(r.get(1)),
                 ident(r.get(2))
             );
-            let n: i64 = client
-                .query_one(&sql, &[])
-                .await
-                .map_err(|e| pg::describe(&e))?
-                .get(0);
+            let n: i64 = client.query_one(&sql, &[]).await?.get(0);
             out.insert(
                 key,
                 RowCount {
@@ -104,7 +168,7 @@ pub fn evaluate(
         );
         match after.get(table) {
             None if b.rows > 0 => findings.push(
-                Finding::new("data", severity, format!("table {table} disappeared with its {} row(s)", b.rows), "its rows are gone from production once this migration is applied, and old code still reading it breaks")
+                Finding::new(NAME, severity, format!("table {table} disappeared with its {} row(s)", b.rows), "its rows are gone from production once this migration is applied, and old code still reading it breaks")
                     .at(table.clone())
                     .fix(fix),
             ),
@@ -115,7 +179,7 @@ pub fn evaluate(
                 let lost = if a.exact && b.exact { a.rows < b.rows } else { (a.rows as f64) < (b.rows as f64) * 0.9 };
                 if lost {
                     findings.push(
-                        Finding::new("data", severity, format!("{table} lost {} row(s): {} → {} ({how})", b.rows - a.rows, b.rows, a.rows), "rows a migration deletes on the test Neon database branch are deleted on production too")
+                        Finding::new(NAME, severity, format!("{table} lost {} row(s): {} → {} ({how})", b.rows - a.rows, b.rows, a.rows), "rows a migration deletes on the test Neon database branch are deleted on production too")
                             .at(table.clone())
                             .fix(fix),
                     );

@@ -12,8 +12,190 @@ use squawk_linter::{Linter, Rule};
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{Parse, SourceFile};
 
-use super::{Finding, Observations, Severity};
-use crate::config::LintCheck;
+use super::{Check, CheckResult, Evaluation, Finding, Needs, Observations, Severity};
+use crate::config::{Config, LintCheck, ToolKind};
+
+const NAME: &str = "lint";
+
+/// `[checks.lint]`: lints the SQL of this run's migrations — the files for the built-in `sql`
+/// tool, the print-SQL output (taken before the tool ran) or the migration files for any
+/// other tool.
+pub struct Lint;
+
+impl Lint {
+    pub fn new(config: &Config) -> Option<Self> {
+        config.checks.lint.enabled.then_some(Lint)
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for Lint {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn needs(&self) -> Needs {
+        Needs::PENDING_SQL
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let obs = cx.obs;
+        let major = obs
+            .before
+            .as_ref()
+            .map(|m| m.server_version)
+            .unwrap_or(150_000)
+            / 10_000;
+        if obs.applied.is_empty() {
+            return Some(CheckResult::skipped(
+                NAME,
+                "no migration was applied in this run",
+            ));
+        }
+        let cfg = &cx.config().checks.lint;
+        Some(match &cx.config().tool.kind {
+            ToolKind::Sql { migrations_dir } => match lint_files(migrations_dir, obs, cfg, major) {
+                Ok(findings) => {
+                    let n = findings.len();
+                    CheckResult::from_findings(
+                        NAME,
+                        format!("{} file(s) linted, {n} finding(s)", obs.applied.len()),
+                        findings,
+                        Vec::new(),
+                    )
+                }
+                Err(e) => CheckResult::failed(NAME, e.to_string()),
+            },
+            ToolKind::Command { .. } => lint_command_tool(cx, major),
+        })
+    }
+}
+
+/// Lint for a tool run as a command: its print-SQL output, else its migration files.
+fn lint_command_tool(cx: &Evaluation<'_>, major: i32) -> CheckResult {
+    let obs = cx.obs;
+    let tool = &cx.config().tool.name;
+    let text = match &obs.pending_sql {
+            None => {
+                return lint_sql_files(cx, major).unwrap_or_else(|| {
+                    CheckResult::not_run(
+                        NAME,
+                        format!("`{tool}` has no print-SQL mode and its migrations are not SQL files: set `print-sql-command` under [tool]"),
+                    )
+                })
+            }
+            Some(Err(e)) => {
+                let why = match e.output().filter(|o| !o.trim().is_empty()) {
+                    Some(o) => format!("{e}; its output ends with: {}", tail(o)),
+                    None => e.to_string(),
+                };
+                return CheckResult::not_run(NAME, format!("the print-SQL command failed: {why}"));
+            }
+            Some(Ok(text)) => text,
+        };
+    if !has_sql(text) {
+        return CheckResult::not_run(
+            NAME,
+            format!(
+                "the print-SQL command printed no SQL, yet {} migration(s) were applied",
+                obs.applied.len()
+            ),
+        );
+    }
+    let file = format!("{tool} print-SQL output");
+    // The tool's output carries its own BEGIN/COMMIT when it uses a transaction;
+    // otherwise each statement stands alone.
+    let in_tx = !text.lines().any(|l| {
+        let l = l.trim().to_ascii_uppercase();
+        l == "BEGIN;" || l.starts_with("BEGIN TRANSACTION")
+    });
+    let findings = lint_observed_text(&file, text, obs, &cx.config().checks.lint, major, in_tx);
+    let n = findings.len();
+    CheckResult::from_findings(
+        NAME,
+        format!(
+            "the SQL of {} migration(s) linted (print-SQL mode), {n} finding(s)",
+            obs.applied.len()
+        ),
+        findings,
+        Vec::new(),
+    )
+}
+
+/// The last few lines of a tool's output, for a one-line reason.
+fn tail(output: &str) -> String {
+    let lines: Vec<&str> = output.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(3)..].join(" / ")
+}
+
+/// Lint for a tool without a print-SQL mode whose migrations are plain SQL files (Drizzle,
+/// Prisma, sqlx, dbmate, diesel, refinery, Flyway): the files of the migrations this run
+/// applied, found by the names the tracking table gives them. `None` when they cannot be
+/// found (the caller says NOT RUN).
+fn lint_sql_files(cx: &Evaluation<'_>, major: i32) -> Option<CheckResult> {
+    let obs = cx.obs;
+    let tool = &cx.config().tool;
+    let patterns = &tool.tracking.as_ref()?.migration_files;
+    let files = crate::tools::detect::Tree::new(&tool.working_dir).files(patterns);
+    let list =
+        crate::tools::recorded::sql_files_of(&tool.name, &tool.working_dir, &obs.applied, &files)?;
+    if list.is_empty() {
+        return None;
+    }
+    let mut findings = Vec::new();
+    for file in &list {
+        let path = tool.working_dir.join(file);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                return Some(CheckResult::failed(
+                    NAME,
+                    format!("cannot read {}: {e}", path.display()),
+                ))
+            }
+        };
+        // dbmate keeps the down migration in the same file, after `-- migrate:down`.
+        let up = text.split("-- migrate:down").next().unwrap_or(&text);
+        // These tools run each migration in a transaction unless the file opts out.
+        let in_tx = !(up.contains("transaction:false") || up.contains("no-transaction"));
+        findings.extend(lint_observed_text(
+            file,
+            up,
+            obs,
+            &cx.config().checks.lint,
+            major,
+            in_tx,
+        ));
+    }
+    let n = findings.len();
+    Some(CheckResult::from_findings(
+        NAME,
+        format!(
+            "{} SQL file(s) of {} migration(s) linted, {n} finding(s)",
+            list.len(),
+            obs.applied.len()
+        ),
+        findings,
+        Vec::new(),
+    ))
+}
+
+/// Whether a text holds anything but blank lines and `--` comments.
+fn has_sql(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with("--")
+    })
+}
+
+/// A migration file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {}: {source}", .path.display())]
+pub struct ReadError {
+    path: std::path::PathBuf,
+    #[source]
+    source: std::io::Error,
+}
 
 /// Every rule name squawk knows.
 pub fn rule_names() -> Vec<&'static str> {
@@ -188,12 +370,14 @@ pub fn lint_files(
     obs: &Observations,
     cfg: &LintCheck,
     pg_major: i32,
-) -> Result<Vec<Finding>, String> {
+) -> Result<Vec<Finding>, ReadError> {
     let mut findings = Vec::new();
     for file in &obs.applied {
         let path = dir.join(file);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ReadError {
+            path: path.clone(),
+            source,
+        })?;
         let in_tx = !text
             .lines()
             .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))

@@ -14,10 +14,94 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
-use super::{lock_name, Finding, Severity, LOCK_MODES};
-use crate::config::LocksCheck;
+use super::{lock_name, Check, CheckResult, Evaluation, Finding, Observations, QueryError};
+use super::{RecordError, Severity, LOCK_MODES};
+use crate::config::{Config, LocksCheck};
 use crate::pg;
 use crate::secret::Secret;
+use crate::tools::ToolContext;
+
+const NAME: &str = "locks";
+
+/// `[checks.locks]`: a sampler runs beside the migration; its report is kept in
+/// [`Observations::locks`] (lint and schema read the rewrites too).
+pub struct Locks {
+    sampler: Option<Sampler>,
+}
+
+impl Locks {
+    pub fn new(config: &Config) -> Option<Self> {
+        config
+            .checks
+            .locks
+            .enabled
+            .then_some(Locks { sampler: None })
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for Locks {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn start(&mut self, cx: &ToolContext<'_>) -> Result<(), RecordError> {
+        let interval = cx.config.checks.locks.sample_interval;
+        let sampler = Sampler::start(&cx.target.url, interval)
+            .await
+            .map_err(|e| RecordError::Before {
+                what: "the locks the migration takes",
+                target: cx.target.name.clone(),
+                source: e.into(),
+            })?;
+        self.sampler = Some(sampler);
+        Ok(())
+    }
+
+    async fn stop(&mut self, obs: &mut Observations) -> Result<(), RecordError> {
+        let Some(sampler) = self.sampler.take() else {
+            return Ok(());
+        };
+        let report = sampler.finish().await.map_err(|e| RecordError::During {
+            what: "the lock sampler",
+            source: e.into(),
+        })?;
+        obs.locks = Some(report);
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let Some(report) = &cx.obs.locks else {
+            return Some(CheckResult::not_run(
+                NAME,
+                "no lock samples were recorded (no migrate stage in this run)",
+            ));
+        };
+        let (findings, details) = evaluate(report, &cx.config().checks.locks);
+        // Indexes locked (rebuilt, reindexed, dropped) are listed in the details.
+        let tables = report
+            .held_ms
+            .keys()
+            .filter(|k| !k.starts_with("index "))
+            .count();
+        let summary = format!(
+            "{tables} table(s) locked, {} rewritten",
+            report.rewrites.len()
+        );
+        Some(CheckResult::from_findings(NAME, summary, findings, details))
+    }
+}
+
+/// Why the sampler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SamplerError {
+    /// A query of the sampler failed.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// The sampling task itself failed.
+    #[error("the lock sampler failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+}
 
 /// What the sampler saw.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -69,18 +153,15 @@ SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::b
  WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
-async fn files(client: &Client) -> Result<BTreeMap<String, i64>, String> {
-    let rows = client
-        .query(FILES, &[])
-        .await
-        .map_err(|e| pg::describe(&e))?;
+async fn files(client: &Client) -> Result<BTreeMap<String, i64>, QueryError> {
+    let rows = client.query(FILES, &[]).await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// A running sampler.
 pub struct Sampler {
     stop: watch::Sender<bool>,
-    task: JoinHandle<Result<LockReport, String>>,
+    task: JoinHandle<Result<LockReport, QueryError>>,
 }
 
 #[derive(Default)]
@@ -91,8 +172,8 @@ struct Episode {
 
 impl Sampler {
     /// Connects a sidecar to `url`, records the tables' files, and starts sampling.
-    pub async fn start(url: &Secret<String>, interval: Duration) -> Result<Sampler, String> {
-        let client = pg::connect_observer(url).await.map_err(|e| e.message)?;
+    pub async fn start(url: &Secret<String>, interval: Duration) -> Result<Sampler, QueryError> {
+        let client = pg::connect_observer(url).await?;
         // Sent together (tokio-postgres pipelines concurrent requests): one round trip.
         // The sample query is planned once: each sample is then only an execution, which
         // keeps the period close to `interval` and the sampler's own load low.
@@ -104,16 +185,16 @@ impl Sampler {
                         pg::FLUSH_OWN_STATS
                     ))
                     .await
-                    .map_err(|e| pg::describe(&e))
+                    .map_err(QueryError::from)
             },
             files(&client),
-            async { client.prepare(SAMPLE).await.map_err(|e| pg::describe(&e)) },
+            async { client.prepare(SAMPLE).await.map_err(QueryError::from) },
             async {
                 client
                     .query_one(INDEXES, &[])
                     .await
                     .map(|r| r.get::<_, Vec<u32>>(0))
-                    .map_err(|e| pg::describe(&e))
+                    .map_err(QueryError::from)
             },
         )?;
         // `tokio::time::interval` panics on a zero period.
@@ -188,11 +269,9 @@ impl Sampler {
     }
 
     /// Stops sampling and returns what was seen.
-    pub async fn finish(self) -> Result<LockReport, String> {
+    pub async fn finish(self) -> Result<LockReport, SamplerError> {
         let _ = self.stop.send(true);
-        self.task
-            .await
-            .map_err(|e| format!("the lock sampler failed: {e}"))?
+        Ok(self.task.await.map_err(SamplerError::Task)??)
     }
 }
 
@@ -251,7 +330,7 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
             if u128::from(*ms) > budget.as_millis() {
                 findings.push(
                     Finding::new(
-                        "locks",
+                        NAME,
                         Severity::Error,
                         format!("ACCESS EXCLUSIVE lock on {table} held ~{ms} ms{rewrite} (budget {} ms)", budget.as_millis()),
                         format!("while it is held every read and write of {table} waits: on production that is ~{ms} ms of downtime, longer under load"),
@@ -261,7 +340,7 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                 );
             } else if rewritten {
                 findings.push(
-                    Finding::new("locks", Severity::Warning, format!("{table} was rewritten under ACCESS EXCLUSIVE in ~{ms} ms"), "a rewrite grows with the table: on a bigger or busier production table it takes longer")
+                    Finding::new(NAME, Severity::Warning, format!("{table} was rewritten under ACCESS EXCLUSIVE in ~{ms} ms"), "a rewrite grows with the table: on a bigger or busier production table it takes longer")
                         .at(table.clone())
                         .fix("prefer a form that does not rewrite (a new column and a batched backfill instead of a type change, a constant instead of a volatile default), or schedule it when the table is quiet"),
                 );
@@ -272,7 +351,7 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                 if u128::from(*ms) > cfg.access_exclusive_budget.as_millis() {
                     findings.push(
                         Finding::new(
-                            "locks",
+                            NAME,
                             Severity::Warning,
                             format!("{} lock on {table} held ~{ms} ms", lock_name(mode)),
                             format!("writes to {table} wait while it is held"),

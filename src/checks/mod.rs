@@ -1,189 +1,310 @@
-//! The checks of the `checks` stage, one file each: declared SQL assertions, the schema diff
-//! (what the migration really changed), zero-downtime lint, observed locks, data loss, and
+//! The checks of the `checks` stage, one file each behind one trait, [`Check`]: shadowed
+//! built-ins, declared SQL assertions, the schema diff (what the migration really changed),
+//! zero-downtime lint, observed locks, data loss, every value changed (integrity), and
 //! reversibility.
 //!
 //! The test Neon database branch holds a copy of production data, so several checks measure
-//! instead of guessing: the `migrate` stage records the schema, row counts and physical
-//! files before the migration and samples the locks it takes while it runs
-//! ([`Observations`]); the checks compare. Observed facts override static guesses — a
-//! `varchar` widening that rewrote nothing is not reported as a rewrite. Every check runs,
-//! even after another failed, so one failure never hides another. Each finding says what,
-//! where, why it matters for zero downtime, and how to do it safely.
+//! instead of guessing: before the migration they record what they compare against (the
+//! schema, row counts, physical files), while it runs they watch it (the locks it takes), and
+//! afterwards they compare. Facts more than one check reads are kept in [`Observations`];
+//! observed facts override static guesses — a `varchar` widening that rewrote nothing is not
+//! reported as a rewrite. Every check runs, even after another failed, so one failure never
+//! hides another. Each finding says what, where, why it matters for zero downtime, and how to
+//! do it safely.
 
 pub mod data;
 pub mod integrity;
 pub mod lint;
 pub mod locks;
+mod outcome;
 pub mod reversible;
 pub mod schema;
 pub mod shadowing;
 pub mod sql;
 
-use std::collections::{BTreeMap, BTreeSet};
+use tokio_postgres::Client;
 
-use serde::Serialize;
-
+use crate::config::Config;
 use crate::schema::Model;
+use crate::tools::ToolContext;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    /// Fails the check.
-    Error,
-    /// Shown, does not fail.
-    Warning,
-    /// A fact worth knowing.
-    Info,
+pub use outcome::{CheckResult, CheckStatus, Finding, Severity};
+
+/// Every check the config enables, in the order they record and report. Adding a check is a
+/// file implementing [`Check`] and one line here.
+pub fn enabled(config: &Config) -> Vec<Box<dyn Check>> {
+    [
+        boxed(shadowing::Shadowing::new(config)),
+        boxed(sql::Assertions::new(config)),
+        boxed(schema::SchemaDiff::new(config)),
+        boxed(lint::Lint::new(config)),
+        boxed(locks::Locks::new(config)),
+        boxed(data::RowCounts::new(config)),
+        boxed(integrity::Integrity::new(config)),
+        // Last: it runs the migrations down and up again.
+        boxed(reversible::Reversible::new(config)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-/// One thing a check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub check: String,
-    pub severity: Severity,
-    /// What happened.
-    pub what: String,
-    /// Where: `file:line`, a table, a statement.
-    pub location: Option<String>,
-    /// Why it matters for zero downtime.
-    pub why: String,
-    /// How to do it safely.
-    pub fix: Option<String>,
+fn boxed<C: Check + 'static>(check: Option<C>) -> Option<Box<dyn Check>> {
+    check.map(|c| Box::new(c) as Box<dyn Check>)
 }
 
-impl Finding {
-    pub fn new(
-        check: &str,
-        severity: Severity,
-        what: impl Into<String>,
-        why: impl Into<String>,
-    ) -> Self {
-        Finding {
-            check: check.into(),
-            severity,
-            what: what.into(),
-            location: None,
-            why: why.into(),
-            fix: None,
+/// One check of the `checks` stage.
+///
+/// A check is built once per run by [`enabled`] (its `new(config)` returns `None` when the
+/// config disables it) and lives in the run context from stage to stage, so it can keep what
+/// it recorded in its own fields. Its life has four hooks, each with a default that does
+/// nothing but [`evaluate`](Check::evaluate):
+///
+/// 1. **[`record_before`](Check::record_before)** — in the `migrate` stage, on the test Neon
+///    database branch while it is still the parent's copy, before the tool starts (and only
+///    when the pipeline has a `checks` stage). Record what `evaluate` compares against: in
+///    `self` when only this check reads it (row counts; an `integrity` check's per-row
+///    fingerprints, written to a scratch schema), in [`Observations`] when other checks or
+///    stages read it too. An error stops the run before the tool starts: a check whose
+///    baseline is missing would pass by being skipped.
+/// 2. **[`start`](Check::start)** — right after every check recorded, the instant before the
+///    tool starts: start what must run beside the migration, on its own connections (the
+///    lock sampler; a `workload` check's baseline window, then its load generator and the
+///    long transaction it holds open). The shared reading connection is closed by then.
+/// 3. **[`stop`](Check::stop)** — as soon as the tool exits, passed or failed: join what
+///    `start` started and keep what it saw. An error (the sampler died mid-run) fails the
+///    `migrate` stage once the tool itself passed: what the check watches was not watched.
+///    These hooks run on the test Neon database branch only — `apply` never calls them.
+/// 4. **[`evaluate`](Check::evaluate)** — in the `checks` stage, once the tool ran: compare,
+///    and conclude in one [`CheckResult`] (`None`: nothing worth a line, as `shadowing` when
+///    nothing shadows a built-in). A check that cannot conclude returns
+///    [`CheckResult::not_run`] (nothing was recorded, the tool has no print-SQL mode, …) or
+///    [`CheckResult::failed`]; it never passes by default.
+///
+/// Before the hooks, `migrate` records the shared facts an enabled check [`needs`](Check::needs)
+/// (the schema before; the tool's print-SQL output, after the `record_before`s). When one
+/// `start` fails, `stop` is called on the checks before it (with nothing started, `stop` does
+/// nothing). The `checks` stage evaluates in registration order, with one reading connection
+/// shared by the checks that only read ([`Access::Reads`]); a check that changes the database
+/// ([`Access::ChangesDatabase`]) is evaluated after that connection is closed.
+///
+/// # Adding a check
+///
+/// A file under `src/checks/` with a type, its `new(config) -> Option<Self>`, this trait, and
+/// one line in [`enabled`]. The two checks planned next fit as follows:
+///
+/// - **`workload`** (runs a load generator while the tool runs): `needs` the pending SQL (the
+///   tables the migration touches); `record_before` picks its queries; `start` measures the
+///   baseline window, opens the long transaction and starts the generator on a pool of its
+///   own; `stop` joins them and keeps the histograms in `self`; `evaluate` compares during
+///   with baseline — it reads no database.
+/// - **`integrity`** (per-row fingerprints): `record_before` writes the fingerprints to its
+///   scratch schema over [`Recording::client`]; `evaluate` joins them with the migrated rows
+///   over [`Evaluation::reader`].
+#[async_trait::async_trait]
+pub trait Check: Send + Sync {
+    /// The check's name: its table under `[checks]`, and `name` of its result in every output.
+    fn name(&self) -> &'static str;
+
+    /// The shared facts it reads, which the stages record only when an enabled check needs
+    /// them.
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
+
+    /// What `evaluate` does to the test Neon database branch.
+    fn access(&self) -> Access {
+        Access::Reads
+    }
+
+    /// Before the migration: record what `evaluate` compares against (see the trait's docs).
+    async fn record_before(
+        &mut self,
+        _cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        Ok(())
+    }
+
+    /// The instant before the tool starts: start what runs beside the migration.
+    async fn start(&mut self, _cx: &ToolContext<'_>) -> Result<(), RecordError> {
+        Ok(())
+    }
+
+    /// As soon as the tool exits: stop what [`start`](Check::start) started and keep what it
+    /// saw, here or in `obs`.
+    async fn stop(&mut self, _obs: &mut Observations) -> Result<(), RecordError> {
+        Ok(())
+    }
+
+    /// After the migration: the verdict.
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult>;
+}
+
+/// Shared facts a check reads, recorded by the stages for every check that needs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The schema before the migration ([`Observations::before`], by `migrate`) and after it
+    /// ([`Evaluation::after`], by `checks`).
+    pub schema: bool,
+    /// The SQL of the pending migrations, from the tool's print-SQL mode, before the tool ran
+    /// ([`Observations::pending_sql`]).
+    pub pending_sql: bool,
+}
+
+impl Needs {
+    /// The schema before and after.
+    pub const SCHEMA: Needs = Needs {
+        schema: true,
+        pending_sql: false,
+    };
+    /// The SQL of the pending migrations.
+    pub const PENDING_SQL: Needs = Needs {
+        schema: false,
+        pending_sql: true,
+    };
+}
+
+/// What a check's `evaluate` does to the test Neon database branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// It only reads, over the shared connection ([`Evaluation::client`]).
+    Reads,
+    /// It changes the database (runs migrations down and up again), over connections of its
+    /// own or the tool's; the shared connection is closed first so the tool's sessions can be
+    /// told apart.
+    ChangesDatabase,
+}
+
+/// What `record_before` sees: the tool as it runs on the test Neon database branch, and a
+/// reading connection to it.
+pub struct Recording<'a> {
+    /// The tool's context on the test Neon database branch: config, target (its URL is a
+    /// secret), template variables, redactor — enough to run the tool's other commands.
+    pub tool: &'a ToolContext<'a>,
+    /// A connection for reading (its `search_path` is pinned, see
+    /// [`crate::pg::connect_observer`]), closed before the tool starts.
+    pub client: &'a Client,
+}
+
+impl Recording<'_> {
+    pub fn config(&self) -> &Config {
+        self.tool.config
+    }
+    /// "cannot record {what} on {the test Neon database branch}: {source}".
+    pub fn unrecorded(
+        &self,
+        what: &'static str,
+        source: impl Into<crate::tools::BoxError>,
+    ) -> RecordError {
+        RecordError::Before {
+            what,
+            target: self.tool.target.name.clone(),
+            source: source.into(),
         }
     }
-    pub fn at(mut self, location: impl Into<String>) -> Self {
-        self.location = Some(location.into());
-        self
+}
+
+/// What `evaluate` sees.
+pub struct Evaluation<'a> {
+    /// The tool's context on the test Neon database branch (see [`Recording::tool`]).
+    pub tool: &'a ToolContext<'a>,
+    /// What the `migrate` stage and the checks recorded.
+    pub obs: &'a Observations,
+    /// The schema after the migration, when a check [`needs`](Check::needs) it and the schema
+    /// before was recorded.
+    pub after: Option<&'a Model>,
+    /// The shared reading connection; `None` for a check that changes the database (see
+    /// [`Evaluation::reader`]).
+    pub client: Option<&'a Client>,
+}
+
+impl Evaluation<'_> {
+    pub fn config(&self) -> &Config {
+        self.tool.config
     }
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.fix = Some(fix.into());
-        self
+    /// The shared reading connection, for a check that [`Access::Reads`]; a check that changes
+    /// the database has none.
+    pub fn reader(&self) -> Result<&Client, NoReader> {
+        self.client.ok_or(NoReader)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckStatus {
-    Passed,
-    Failed,
-    /// Nothing to check (no migration applied in this run).
-    Skipped,
-    /// Enabled, but could not run: nothing it guards was proven. Counted in the summary;
-    /// with `required = true` the stage fails.
-    NotRun,
+/// A check that changes the database asked for the shared reading connection.
+#[derive(Debug, thiserror::Error)]
+#[error("no reading connection: a check that changes the database cannot read over the shared one")]
+pub struct NoReader;
+
+/// Why a check could not record what it needs around the migration. The `migrate` stage fails
+/// with it (exit code [`exit_code`](RecordError::exit_code)): the checks would prove nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Before the migration.
+    #[error("cannot record {what} on {target}: {source}")]
+    Before {
+        what: &'static str,
+        target: String,
+        #[source]
+        source: crate::tools::BoxError,
+    },
+    /// While it ran: what `start` started stopped early.
+    #[error("{what} stopped while the migration ran: {source}")]
+    During {
+        what: &'static str,
+        #[source]
+        source: crate::tools::BoxError,
+    },
 }
 
-/// The result of one check.
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckResult {
-    pub name: String,
-    pub status: CheckStatus,
-    pub summary: String,
-    pub findings: Vec<Finding>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
-}
-
-impl CheckResult {
-    /// Passed unless a finding is an error.
-    pub fn from_findings(
-        name: &str,
-        summary: impl Into<String>,
-        findings: Vec<Finding>,
-        details: Vec<String>,
-    ) -> Self {
-        let failed = findings.iter().any(|f| f.severity == Severity::Error);
-        CheckResult {
-            name: name.into(),
-            status: if failed {
-                CheckStatus::Failed
-            } else {
-                CheckStatus::Passed
-            },
-            summary: summary.into(),
-            findings,
-            details,
-        }
-    }
-    pub fn skipped(name: &str, why: impl Into<String>) -> Self {
-        CheckResult {
-            name: name.into(),
-            status: CheckStatus::Skipped,
-            summary: why.into(),
-            findings: Vec::new(),
-            details: Vec::new(),
-        }
-    }
-    pub fn not_run(name: &str, why: impl Into<String>) -> Self {
-        CheckResult {
-            name: name.into(),
-            status: CheckStatus::NotRun,
-            summary: format!("NOT RUN: {}", why.into()),
-            findings: Vec::new(),
-            details: Vec::new(),
-        }
-    }
-    pub fn failed(name: &str, why: impl Into<String>) -> Self {
-        let why = why.into();
-        CheckResult {
-            name: name.into(),
-            status: CheckStatus::Failed,
-            summary: why.clone(),
-            findings: vec![Finding::new(
-                name,
-                Severity::Error,
-                why,
-                "the check could not run, so nothing it guards was proven",
-            )],
-            details: Vec::new(),
-        }
+impl RecordError {
+    /// The database stopped answering: a provider failure, not the migration's.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::PROVIDER
     }
 }
 
-/// Row count of one table, and whether it is exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RowCount {
-    pub rows: i64,
-    pub exact: bool,
+impl miette::Diagnostic for RecordError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            RecordError::Before { .. } => "neon_migrate::checks::unrecorded",
+            RecordError::During { .. } => "neon_migrate::checks::stopped",
+        }))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(
+            "the test Neon database branch must stay readable for the whole run: \
+             check that its Postgres server (or Neon compute) is up, then run again",
+        ))
+    }
 }
 
-/// What the `migrate` stage recorded for the checks.
+/// A query a check runs failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// It could not connect.
+    #[error(transparent)]
+    Connect(#[from] crate::pg::PgError),
+    /// The query failed.
+    #[error("{}", crate::pg::describe(.0))]
+    Query(#[from] tokio_postgres::Error),
+}
+
+/// What the `migrate` stage recorded, for more than one check (and `apply`).
 #[derive(Debug, Default)]
 pub struct Observations {
-    /// Schema of the test Neon database branch before the migration (= the parent's).
+    /// Schema of the test Neon database branch before the migration (= the parent's), when a
+    /// check [`needs`](Check::needs) it; `apply` compares main with it.
     pub before: Option<Model>,
-    /// Row counts before the migration.
-    pub rows_before: Option<BTreeMap<String, RowCount>>,
+    /// What the tool's print-SQL mode printed before the migration ran (the SQL of the
+    /// pending migrations), or why it could not be had; `None` when not asked for (no check
+    /// needs it, the built-in `sql` tool, a tool without a print-SQL mode).
+    pub pending_sql: Option<Result<String, crate::tools::ToolError>>,
     /// Locks, rewrites and statement durations seen while the migration ran.
     pub locks: Option<locks::LockReport>,
     /// Migrations applied in this run, in order.
     pub applied: Vec<String>,
-    /// What the tool's print-SQL mode printed before the migration ran (the SQL of the
-    /// pending migrations), or why it could not be had; `None` when not asked for.
-    pub pending_sql: Option<Result<String, String>>,
     /// The tool's tracking rows before the migration (what `reversible` goes back to).
     pub tracked_before: Option<Vec<String>>,
-    /// Functions and operators outside `pg_catalog` that share a built-in's name, before the
-    /// migration (see [`shadowing`]).
-    pub shadows_before: Option<BTreeSet<String>>,
-    /// The `integrity` check's fingerprints, recorded before the migration.
-    pub integrity: Option<integrity::Recorded>,
 }
 
 impl Observations {
@@ -245,13 +366,39 @@ pub fn table_listed(list: &[String], table: &str) -> bool {
 }
 
 /// Deduplicated, ordered set of strings (for details).
-pub fn set<I: IntoIterator<Item = String>>(it: I) -> BTreeSet<String> {
+pub fn set<I: IntoIterator<Item = String>>(it: I) -> std::collections::BTreeSet<String> {
     it.into_iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enabled_checks_run_in_the_order_they_report() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names = |toml: &str| -> Vec<&'static str> {
+            let config = crate::config::parse(crate::config::FILE_NAME, toml, dir.path())
+                .unwrap_or_else(|e| panic!("{toml}: {e}"));
+            enabled(&config).iter().map(|c| c.name()).collect()
+        };
+        assert_eq!(
+            names("[[checks.sql]]\nname = \"one\"\nquery = \"select true\"\n"),
+            [
+                "shadowing",
+                "sql",
+                "schema",
+                "lint",
+                "locks",
+                "data",
+                "reversible"
+            ]
+        );
+        assert_eq!(
+            names("[checks.lint]\nenabled = false\n[checks.data]\nenabled = false\n"),
+            ["shadowing", "schema", "locks", "reversible"]
+        );
+    }
 
     #[test]
     fn tables_of_statements() {

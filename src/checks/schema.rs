@@ -3,9 +3,61 @@
 //! database branch, with each change's hazards. Policy can deny hazard kinds (by default
 //! `deletes_data`) unless a migration of this run is explicitly allowed.
 
-use super::{table_of, Finding, Observations, Severity};
-use crate::config::SchemaCheck;
+use super::{table_of, Check, CheckResult, Evaluation, Finding, Needs, Observations, Severity};
+use crate::config::{Config, SchemaCheck};
 use crate::schema::{self, HazardKind, Model, Plan, PlanOptions};
+
+const NAME: &str = "schema";
+
+/// `[checks.schema]`: the diff of the schema before and after the migration.
+pub struct SchemaDiff;
+
+impl SchemaDiff {
+    pub fn new(config: &Config) -> Option<Self> {
+        config.checks.schema.enabled.then_some(SchemaDiff)
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for SchemaDiff {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn needs(&self) -> Needs {
+        Needs::SCHEMA
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let obs = cx.obs;
+        let (Some(before), Some(after)) = (&obs.before, cx.after) else {
+            // Not introspected after the migration: the stage reported why, as this check.
+            return obs.before.is_none().then(|| {
+                CheckResult::not_run(
+                    NAME,
+                    "the schema before the migration was not recorded (no migrate stage in this run)",
+                )
+            });
+        };
+        // `allow-migrations` may name a migration as the tool does (file name, tag,
+        // revision): the tracking rows it names are allowed too.
+        let cfg = &cx.config().checks.schema;
+        let mut schema_cfg = cfg.clone();
+        let tool = &cx.config().tool;
+        for m in &obs.applied {
+            if crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
+            {
+                schema_cfg.allow_migrations.push(m.clone());
+            }
+        }
+        let (plan, findings, details) = evaluate(before, after, obs, &schema_cfg);
+        let summary = match plan.statements.len() {
+            0 => "the migration changed nothing in the schema".to_owned(),
+            n => format!("{n} schema change(s)"),
+        };
+        Some(CheckResult::from_findings(NAME, summary, findings, details))
+    }
+}
 
 fn kind_name(k: HazardKind) -> String {
     serde_json::to_value(k)
@@ -79,7 +131,7 @@ pub fn evaluate(
             {
                 severity = Severity::Info;
             }
-            let mut f = Finding::new("schema", severity, what, hz.message.clone());
+            let mut f = Finding::new(NAME, severity, what, hz.message.clone());
             if let Some(t) = &table {
                 f = f.at(t.clone());
             }
@@ -99,7 +151,7 @@ pub fn evaluate(
     for u in &plan.unsupported {
         findings.push(
             Finding::new(
-                "schema",
+                NAME,
                 Severity::Warning,
                 u.clone(),
                 "the schema engine cannot see this change, so no check covers it",

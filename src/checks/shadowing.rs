@@ -16,8 +16,57 @@ use std::collections::BTreeSet;
 
 use tokio_postgres::Client;
 
-use super::{CheckResult, Finding, Severity};
-use crate::pg;
+use super::{Check, CheckResult, Evaluation, Finding, Observations, QueryError, RecordError};
+use super::{Recording, Severity};
+use crate::config::Config;
+
+const NAME: &str = "shadowing";
+
+/// Always on: first of all, whether anything the other checks read can be trusted.
+pub struct Shadowing {
+    /// The shadowing objects before the migration.
+    before: Option<BTreeSet<String>>,
+}
+
+impl Shadowing {
+    pub fn new(_config: &Config) -> Option<Self> {
+        Some(Shadowing { before: None })
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for Shadowing {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        let shadows = read(cx.client)
+            .await
+            .map_err(|e| cx.unrecorded("the functions and operators before the migration", e))?;
+        self.before = Some(shadows);
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let before = self.before.as_ref()?;
+        let client = match cx.reader() {
+            Ok(c) => c,
+            Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),
+        };
+        match read(client).await {
+            Ok(after) => evaluate(before, &after),
+            Err(e) => Some(CheckResult::failed(
+                NAME,
+                format!("cannot list the functions and operators after the migration: {e}"),
+            )),
+        }
+    }
+}
 
 const QUERY: &str = r#"
 SELECT pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
@@ -39,11 +88,8 @@ SELECT pg_catalog.format('%s.%s(%s, %s)', n.nspname, o.oprname,
 "#;
 
 /// The shadowing functions and operators on the database `client` is connected to.
-pub async fn read(client: &Client) -> Result<BTreeSet<String>, String> {
-    let rows = client
-        .query(QUERY, &[])
-        .await
-        .map_err(|e| pg::describe(&e))?;
+pub async fn read(client: &Client) -> Result<BTreeSet<String>, QueryError> {
+    let rows = client.query(QUERY, &[]).await?;
     Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
 }
 
@@ -55,14 +101,14 @@ pub fn evaluate(before: &BTreeSet<String>, after: &BTreeSet<String>) -> Option<C
     }
     let list = crate::report::collapse(&added, 8);
     let finding = Finding::new(
-        "shadowing",
+        NAME,
         Severity::Error,
         format!("the migration defines {list}, with the name of a built-in function or operator"),
         "a better-matching overload is run instead of the built-in by every query that calls it — ours and your application's: row counts, assertions and the lock report on this database can no longer be trusted",
     )
     .fix("give the function or operator a name of its own; a migration that replaces a built-in cannot be proven here");
     Some(CheckResult::from_findings(
-        "shadowing",
+        NAME,
         format!(
             "{} function(s) or operator(s) shadow built-ins",
             added.len()

@@ -1,15 +1,78 @@
 //! `[[checks.sql]]`: declared queries must return what the config expects.
 
+use serde::Serialize;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::config::{Expect, SqlCheck};
+use super::{Check, CheckResult, Evaluation, Finding, Severity};
+use crate::config::{Config, Expect, SqlCheck};
 use crate::pg;
-use crate::report::CheckReport;
 
-/// Runs one check. The query goes through the simple protocol so every column arrives as
+const NAME: &str = "sql";
+
+/// The declared assertions, enabled by any `[[checks.sql]]`.
+pub struct Assertions;
+
+impl Assertions {
+    pub fn new(config: &Config) -> Option<Self> {
+        (!config.sql_checks.is_empty()).then_some(Assertions)
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for Assertions {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let client = match cx.reader() {
+            Ok(c) => c,
+            Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),
+        };
+        let mut assertions = Vec::new();
+        for check in &cx.config().sql_checks {
+            assertions.push(evaluate(client, check).await);
+        }
+        let failed = assertions.iter().filter(|r| !r.passed).count();
+        let findings = assertions
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| {
+                Finding::new(
+                    NAME,
+                    Severity::Error,
+                    format!("`{}`: expected {}, got {}", r.name, r.expected, r.got),
+                    "a declared invariant of the data does not hold after the migration",
+                )
+                .at(r.query.trim().lines().next().unwrap_or("").to_owned())
+            })
+            .collect();
+        let summary = if failed == 0 {
+            format!("{} assertion(s) hold", assertions.len())
+        } else {
+            format!("{failed} of {} assertion(s) failed", assertions.len())
+        };
+        Some(CheckResult {
+            assertions,
+            ..CheckResult::from_findings(NAME, summary, findings, Vec::new())
+        })
+    }
+}
+
+/// One declared assertion and what it found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assertion {
+    pub name: String,
+    pub passed: bool,
+    pub query: String,
+    pub expected: String,
+    pub got: String,
+}
+
+/// Runs one assertion. The query goes through the simple protocol so every column arrives as
 /// text, whatever its type — the same text psql would show.
-pub async fn evaluate(client: &Client, check: &SqlCheck) -> CheckReport {
-    let mut report = CheckReport {
+pub async fn evaluate(client: &Client, check: &SqlCheck) -> Assertion {
+    let mut report = Assertion {
         name: check.name.clone(),
         passed: false,
         query: check.query.clone(),

@@ -286,6 +286,7 @@ pub struct ChecksConfig {
     pub locks: LocksCheck,
     pub data: DataCheck,
     pub reversible: ReversibleCheck,
+    pub integrity: crate::checks::integrity::IntegrityConfig,
 }
 
 impl ChecksConfig {
@@ -297,6 +298,7 @@ impl ChecksConfig {
             "locks" => self.locks.required,
             "data" => self.data.required,
             "reversible" => self.reversible.required,
+            "integrity" => self.integrity.required,
             _ => false,
         }
     }

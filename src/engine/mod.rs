@@ -56,6 +56,9 @@ pub struct RunContext<'a> {
     pub deleted: bool,
     /// What the migrate stage recorded for the checks.
     pub observations: crate::checks::Observations,
+    /// The checks the config enables, built once per run: the `migrate` stage calls their
+    /// recording hooks, the `checks` stage evaluates them (see [`crate::checks::Check`]).
+    pub checks: Vec<Box<dyn crate::checks::Check>>,
     /// Timeouts handed to the tool (set by `apply`).
     pub tool_timeouts: Option<(Duration, Duration)>,
     /// `client_connection_check_interval` for the tool's sessions (apply, PostgreSQL 14+).
@@ -66,13 +69,25 @@ pub struct RunContext<'a> {
     pub apply_in_flight: Option<stages::ApplyInFlight>,
 }
 
-/// What a stage did when it passed.
+/// What a stage shows in the report, passed or failed: one line, the lines under it, and
+/// (the `checks` stage) the checks' results.
 #[derive(Debug, Default)]
-pub struct StageSuccess {
+pub struct StageOutput {
     pub summary: String,
     pub details: Vec<String>,
-    pub checks: Vec<crate::report::CheckReport>,
+    /// The declared SQL assertions (`[[checks.sql]]`), one by one.
+    pub checks: Vec<crate::checks::sql::Assertion>,
     pub results: Vec<crate::checks::CheckResult>,
+}
+
+impl StageOutput {
+    /// Only a summary line.
+    pub fn new(summary: impl Into<String>) -> Self {
+        StageOutput {
+            summary: summary.into(),
+            ..Default::default()
+        }
+    }
 }
 
 /// Why a stage failed, and which exit code that means.
@@ -82,24 +97,18 @@ pub struct StageFailure {
     pub help: Option<String>,
     pub output: Option<String>,
     pub exit_code: i32,
-    pub summary: String,
-    pub details: Vec<String>,
-    pub checks: Vec<crate::report::CheckReport>,
-    pub results: Vec<crate::checks::CheckResult>,
+    /// What the report shows for the stage (its summary reads "failed" unless set).
+    pub shown: StageOutput,
 }
 
 impl StageFailure {
     pub fn new(exit_code: i32, message: impl Into<String>) -> Self {
-        let message = message.into();
         StageFailure {
-            summary: "failed".into(),
-            message,
+            message: message.into(),
             help: None,
             output: None,
             exit_code,
-            details: Vec::new(),
-            checks: Vec::new(),
-            results: Vec::new(),
+            shown: StageOutput::new("failed"),
         }
     }
     pub fn help(mut self, help: Option<String>) -> Self {
@@ -108,7 +117,7 @@ impl StageFailure {
     }
 }
 
-pub type StageResult = Result<StageSuccess, StageFailure>;
+pub type StageResult = Result<StageOutput, StageFailure>;
 
 /// A run that did not pass; carries the report up to where it stopped.
 #[derive(Debug)]
@@ -143,25 +152,48 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
     }
 }
 
+/// Why the test Neon database branch cannot be named.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum NameError {
+    /// The name template does not render.
+    #[error("{0}")]
+    #[diagnostic(code(neon_migrate::name::template))]
+    Template(String),
+    /// The rendered name would carry a password.
+    #[error("the test Neon database branch name would contain a password: the template `{template}` takes a connection URL; use a variable without credentials")]
+    #[diagnostic(code(neon_migrate::name::password))]
+    Password { template: String },
+    /// Nothing is left once the name is sanitized.
+    #[error("the test Neon database branch name `{name}` is empty once sanitized (template `{template}`)")]
+    #[diagnostic(code(neon_migrate::name::empty))]
+    Empty { name: String, template: String },
+}
+
+impl NameError {
+    /// A name that cannot be made is a configuration problem.
+    pub fn exit_code(&self) -> i32 {
+        exit::CONFIG
+    }
+}
+
 /// The test Neon database branch name for this run: the template rendered, then sanitized.
-pub fn db_branch_name(config: &Config, vars: &Vars) -> Result<String, String> {
-    let raw = template::render(&config.db_branch.name_template, vars)?;
+pub fn db_branch_name(config: &Config, vars: &Vars) -> Result<String, NameError> {
+    let template = &config.db_branch.name_template;
+    let raw = template::render(template, vars).map_err(|e| NameError::Template(e.to_string()))?;
     // The name is printed everywhere and stored on the server: a value that carries a password
     // (a connection URL from `{{env.X}}`) must not become part of it.
     if crate::secret::mask_url_passwords(&raw) != raw {
-        return Err(format!(
-            "the test Neon database branch name would contain a password: the template `{}` takes a connection URL; use a variable without credentials",
-            config.db_branch.name_template
-        ));
+        return Err(NameError::Password {
+            template: template.clone(),
+        });
     }
     let name = crate::naming::db_branch_name(&raw, crate::naming::MAX_LEN);
     // An empty name is sanitized to "unnamed": a run must not share such a name with others.
     if name.starts_with("unnamed") && !raw.to_ascii_lowercase().contains("unnamed") {
-        return Err(format!(
-            "the test Neon database branch name `{}` is empty once sanitized (template `{}`)",
-            vars.secrets.redact(&raw),
-            config.db_branch.name_template
-        ));
+        return Err(NameError::Empty {
+            name: vars.secrets.redact(&raw),
+            template: template.clone(),
+        });
     }
     Ok(name)
 }
@@ -174,49 +206,30 @@ pub async fn run(
     pipeline: &Pipeline,
     redactor: Redactor,
     events: &dyn EventSink,
-    mut cancel: watch::Receiver<bool>,
+    cancel: watch::Receiver<bool>,
 ) -> Result<Report, RunFailed> {
     let started = Instant::now();
     let mut vars = base_vars(git, &pipeline.name);
     // Secret values the templates take are masked by this run's redactor.
     vars.secrets = redactor.clone();
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        pipeline: pipeline.name.clone(),
-        git: GitSection {
-            branch: git.branch.clone(),
-            sha: git.sha.clone(),
-            detached: git.detached,
-        },
-        neon_database_branch: DbBranchSection::default(),
-        provider: redactor.redact(&provider.describe()),
-        tool: config.tool.name.clone(),
-        reaped: Vec::new(),
-        stages: Vec::new(),
-        restore_point: None,
-        outcome: Outcome::Passed,
-        exit_code: exit::OK,
-        duration_ms: 0,
-    };
+    let mut report = new_report(config, git, provider, pipeline, &redactor);
     let name = match db_branch_name(config, &vars) {
         Ok(n) => n,
         Err(e) => {
             report.outcome = Outcome::Failed;
-            report.exit_code = exit::CONFIG;
+            report.exit_code = e.exit_code();
             report.stages.push(StageReport {
-                name: "name-neon-database-branch".into(),
-                kind: "setup".into(),
-                status: StageStatus::Failed,
-                duration_ms: 0,
-                summary: "cannot name the test Neon database branch".into(),
-                details: Vec::new(),
-                checks: Vec::new(),
-                results: Vec::new(),
                 error: Some(StageError {
-                    message: e,
+                    message: e.to_string(),
                     help: None,
                     output: None,
                 }),
+                ..StageReport::new(
+                    "name-neon-database-branch",
+                    "setup",
+                    StageStatus::Failed,
+                    "cannot name the test Neon database branch",
+                )
             });
             return Err(RunFailed { report });
         }
@@ -242,66 +255,13 @@ pub async fn run(
         run_lock: None,
         deleted: false,
         observations: Default::default(),
+        checks: crate::checks::enabled(config),
         tool_timeouts: None,
         tool_connection_check: None,
         restore_point: None,
         apply_in_flight: None,
     };
-
-    let mut failed: Option<i32> = None;
-    let mut interrupted = *cancel.borrow();
-    for stage in &pipeline.stages {
-        if (failed.is_some() || interrupted) && !stage.always {
-            let why = if interrupted {
-                "interrupted"
-            } else {
-                "skipped: an earlier stage failed"
-            };
-            let r = StageReport {
-                name: stage.name.clone(),
-                kind: stage.kind.as_str().into(),
-                status: StageStatus::Skipped,
-                duration_ms: 0,
-                summary: why.into(),
-                details: Vec::new(),
-                checks: Vec::new(),
-                results: Vec::new(),
-                error: None,
-            };
-            events.stage_finished(&r);
-            report.stages.push(r);
-            continue;
-        }
-        events.stage_started(stage);
-        let t = Instant::now();
-        let result = if stage.always || interrupted {
-            // Cleanup is not raced against the interrupt: it must finish.
-            stages::run(&mut ctx, stage).await
-        } else {
-            let fut = stages::run(&mut ctx, stage);
-            tokio::select! {
-                r = fut => r,
-                _ = cancel.wait_for(|c| *c) => {
-                    interrupted = true;
-                    Err(StageFailure::new(exit::INTERRUPTED, "interrupted by a signal"))
-                }
-            }
-        };
-        // An interrupted apply: the tool's process group is gone, but its sessions (and ours)
-        // may still run on the main Neon database branch, holding their locks.
-        let result = match (result, ctx.apply_in_flight.take()) {
-            (Err(f), Some(flight)) if interrupted => {
-                Err(stages::apply_interrupted(&ctx, flight, f).await)
-            }
-            (r, _) => r,
-        };
-        let r = stage_report(stage, result, t.elapsed(), &redactor, &mut failed);
-        events.stage_finished(&r);
-        report.stages.push(r);
-        if !interrupted && *cancel.borrow() {
-            interrupted = true;
-        }
-    }
+    let (failed, interrupted) = run_stages(&mut ctx, &mut report, events, cancel).await;
 
     // The next run of this test Neon database branch name may go now: it copies main as this
     // run left it.
@@ -330,6 +290,90 @@ pub async fn run(
     Ok(report)
 }
 
+/// The report of a run that has not started a stage yet.
+fn new_report(
+    config: &Config,
+    git: &GitInfo,
+    provider: &dyn Provider,
+    pipeline: &Pipeline,
+    redactor: &Redactor,
+) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        pipeline: pipeline.name.clone(),
+        git: GitSection {
+            branch: git.branch.clone(),
+            sha: git.sha.clone(),
+            detached: git.detached,
+        },
+        neon_database_branch: DbBranchSection::default(),
+        provider: redactor.redact(&provider.describe()),
+        tool: config.tool.name.clone(),
+        reaped: Vec::new(),
+        stages: Vec::new(),
+        restore_point: None,
+        outcome: Outcome::Passed,
+        exit_code: exit::OK,
+        duration_ms: 0,
+    }
+}
+
+/// Runs the pipeline's stages in order into `report`; returns the exit code of the first
+/// failure and whether the run was interrupted.
+async fn run_stages(
+    ctx: &mut RunContext<'_>,
+    report: &mut Report,
+    events: &dyn EventSink,
+    mut cancel: watch::Receiver<bool>,
+) -> (Option<i32>, bool) {
+    let mut failed: Option<i32> = None;
+    let mut interrupted = *cancel.borrow();
+    let pipeline = ctx.pipeline;
+    for stage in &pipeline.stages {
+        if (failed.is_some() || interrupted) && !stage.always {
+            let why = if interrupted {
+                "interrupted"
+            } else {
+                "skipped: an earlier stage failed"
+            };
+            let r = StageReport::new(&stage.name, stage.kind.as_str(), StageStatus::Skipped, why);
+            events.stage_finished(&r);
+            report.stages.push(r);
+            continue;
+        }
+        events.stage_started(stage);
+        let t = Instant::now();
+        let result = if stage.always || interrupted {
+            // Cleanup is not raced against the interrupt: it must finish.
+            stages::run(ctx, stage).await
+        } else {
+            let fut = stages::run(ctx, stage);
+            tokio::select! {
+                r = fut => r,
+                _ = cancel.wait_for(|c| *c) => {
+                    interrupted = true;
+                    Err(StageFailure::new(exit::INTERRUPTED, "interrupted by a signal"))
+                }
+            }
+        };
+        // An interrupted apply: the tool's process group is gone, but its sessions (and ours)
+        // may still run on the main Neon database branch, holding their locks.
+        let result = match (result, ctx.apply_in_flight.take()) {
+            (Err(f), Some(flight)) if interrupted => {
+                Err(stages::apply_interrupted(ctx, flight, f).await)
+            }
+            (r, _) => r,
+        };
+        let r = stage_report(stage, result, t.elapsed(), &ctx.redactor, &mut failed);
+        events.stage_finished(&r);
+        report.stages.push(r);
+        if !interrupted && *cancel.borrow() {
+            interrupted = true;
+        }
+    }
+    (failed, interrupted)
+}
+
 fn stage_report(
     stage: &Stage,
     result: StageResult,
@@ -338,17 +382,6 @@ fn stage_report(
     failed: &mut Option<i32>,
 ) -> StageReport {
     let r = |s: String| redactor.redact(&s);
-    let base = StageReport {
-        name: stage.name.clone(),
-        kind: stage.kind.as_str().into(),
-        status: StageStatus::Passed,
-        duration_ms: took.as_millis() as u64,
-        summary: String::new(),
-        details: Vec::new(),
-        checks: Vec::new(),
-        results: Vec::new(),
-        error: None,
-    };
     // Findings quote SQL and tool output: they go through the redactor too.
     let scrub = |mut res: Vec<crate::checks::CheckResult>| {
         for c in &mut res {
@@ -360,29 +393,24 @@ fn stage_report(
         }
         res
     };
-    match result {
-        Ok(s) => StageReport {
-            summary: r(s.summary),
-            details: s.details.into_iter().map(r).collect(),
-            checks: s.checks,
-            results: scrub(s.results),
-            ..base
-        },
+    let (status, shown, error) = match result {
+        Ok(s) => (StageStatus::Passed, s, None),
         Err(f) => {
             failed.get_or_insert(f.exit_code);
-            StageReport {
-                status: StageStatus::Failed,
-                summary: r(f.summary),
-                details: f.details.into_iter().map(r).collect(),
-                checks: f.checks,
-                results: scrub(f.results),
-                error: Some(StageError {
-                    message: r(f.message),
-                    help: f.help.map(r),
-                    output: f.output.map(r),
-                }),
-                ..base
-            }
+            let error = StageError {
+                message: r(f.message),
+                help: f.help.map(r),
+                output: f.output.map(r),
+            };
+            (StageStatus::Failed, f.shown, Some(error))
         }
+    };
+    StageReport {
+        duration_ms: took.as_millis() as u64,
+        details: shown.details.into_iter().map(r).collect(),
+        checks: shown.checks,
+        results: scrub(shown.results),
+        error,
+        ..StageReport::new(&stage.name, stage.kind.as_str(), status, r(shown.summary))
     }
 }

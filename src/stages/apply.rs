@@ -31,11 +31,6 @@ fn refuse(message: impl Into<String>, help: impl Into<String>) -> StageFailure {
     StageFailure::new(exit::APPLY_REFUSED, message).help(Some(help.into()))
 }
 
-fn is_lock_timeout(f: &StageFailure) -> bool {
-    let text = format!("{}\n{}", f.message, f.output.as_deref().unwrap_or(""));
-    text.contains("55P03") || text.contains("lock timeout")
-}
-
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let cfg = &ctx.config.apply;
     let mut details = Vec::new();
@@ -135,7 +130,7 @@ async fn drift(
     let _ = ctx;
     let client = pg::connect(&main.url)
         .await
-        .map_err(|e| StageFailure::new(exit::PROVIDER, e.message))?;
+        .map_err(|e| StageFailure::new(exit::PROVIDER, e.to_string()))?;
     let pid: Option<i32> = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -172,7 +167,7 @@ async fn drift(
             format!("refusing to apply: the main Neon database branch changed since this run copied it ({} change(s))", plan.statements.len() + plan.unsupported.len()),
             "someone changed production in between: run the pipeline again so the migrations are proven against the current schema",
         );
-        f.details = changes
+        f.shown.details = changes
             .into_iter()
             .map(|c| format!("changed on main: {c}"))
             .collect();
@@ -247,8 +242,8 @@ async fn apply_locked(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (result, _) = super::migrate::run_tool(ctx, target.clone(), true).await;
-        match result {
+        let outcome = super::migrate::run_tool(ctx, target.clone(), true).await;
+        match outcome.stage {
             Ok(mut s) => {
                 if attempt > 1 {
                     details.push(format!(
@@ -259,7 +254,7 @@ async fn apply_locked(
                 s.details = details;
                 return Ok(s);
             }
-            Err(f) if is_lock_timeout(&f) && attempt <= cfg.retries as usize => {
+            Err(_) if outcome.lock_timeout && attempt <= cfg.retries as usize => {
                 let wait = Duration::from_millis(500 * (1 << (attempt - 1).min(5)));
                 details.push(format!(
                     "attempt {attempt}: lock timeout; retrying in {:.1} s",
@@ -268,7 +263,7 @@ async fn apply_locked(
                 tokio::time::sleep(wait).await;
             }
             Err(mut f) => {
-                if is_lock_timeout(&f) {
+                if outcome.lock_timeout {
                     let who = match long_transactions(&main.url).await {
                         Some(list) if !list.is_empty() => format!(
                             " — open transactions on the main Neon database branch, oldest first: {}",
@@ -285,8 +280,8 @@ async fn apply_locked(
                         "restore point {rp} holds the state before this apply"
                     ));
                 }
-                details.append(&mut f.details);
-                f.details = details;
+                details.append(&mut f.shown.details);
+                f.shown.details = details;
                 return Err(f);
             }
         }
@@ -444,14 +439,17 @@ pub async fn interrupted(
     );
     let work = cancel_sessions(ctx, &flight);
     match tokio::time::timeout(Duration::from_secs(30), work).await {
-        Ok(Ok((message, mut details))) => {
+        Ok(Ok(Cleanup {
+            message,
+            mut details,
+        })) => {
             f.message = message;
             if let Some(rp) = &ctx.restore_point {
                 details.push(format!(
                     "restore point {rp} holds the state before this apply"
                 ));
             }
-            f.details = details;
+            f.shown.details = details;
         }
         Ok(Err(e)) => {
             f.message = format!(
@@ -471,20 +469,91 @@ pub async fn interrupted(
     f
 }
 
+/// What the cleanup after an interrupted apply did: the stage's message, and the lines under it.
+struct Cleanup {
+    message: String,
+    details: Vec<String>,
+}
+
+/// Why the sessions of an interrupted apply may still run on main.
+#[derive(Debug, thiserror::Error)]
+enum CancelError {
+    #[error(transparent)]
+    Connect(#[from] pg::PgError),
+    #[error("{}", pg::describe(.0))]
+    Query(#[from] tokio_postgres::Error),
+    #[error("still there after cancel and terminate: {0}")]
+    StillThere(String),
+    #[error("session(s) came back after the cleanup: pid(s) {0}")]
+    CameBack(String),
+}
+
 async fn cancel_sessions(
     ctx: &RunContext<'_>,
     flight: &ApplyInFlight,
-) -> Result<(String, Vec<String>), String> {
-    let client = pg::connect(&flight.main_url).await.map_err(|e| e.message)?;
+) -> Result<Cleanup, CancelError> {
+    let client = pg::connect(&flight.main_url).await?;
     let mut details = Vec::new();
+    let cancelled = end_sessions(&client, flight, &mut details).await?;
+    // Checked, not assumed: read once more, now that the loop saw none.
+    let left = client
+        .query(SESSIONS, &[&flight.tag, &flight.since])
+        .await?;
+    if !left.is_empty() {
+        return Err(CancelError::CameBack(
+            left.iter()
+                .map(|r| r.get::<_, i32>(0).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    let role: String = client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    if flight.since.is_some() {
+        details.push(format!(
+            "checked after the cleanup: no session of neon-migrate's apply is left on the main Neon database branch, and no session role `{role}` opened there since the apply started is running a statement or inside a transaction"
+        ));
+    } else {
+        details.push(format!(
+            "checked after the cleanup: no session named `{}` is left on the main Neon database branch; sessions the tool opened under another application name could not be looked for (the start of the apply is unknown)",
+            flight.tag
+        ));
+    }
+    // What stays applied, what was rolled back.
+    let (rolled_back, kept_line) = what_stays(ctx, flight, &client, cancelled == 0).await;
+    details.push(rolled_back.clone());
+    details.push(kept_line.clone());
+    let sessions = if cancelled == 0 {
+        "no session of the migration was running on it".to_owned()
+    } else {
+        format!("cancelled {cancelled} session(s) of the migration on it")
+    };
+    Ok(Cleanup {
+        message: format!(
+            "interrupted by a signal during apply to the main Neon database branch {}: {sessions}; {rolled_back}; {kept_line}",
+            flight.main_name
+        ),
+        details,
+    })
+}
+
+/// Cancels the apply's sessions on main until none is left, ending those still there after
+/// 5 s; a line per session goes to `details`. Returns how many were cancelled.
+async fn end_sessions(
+    client: &Client,
+    flight: &ApplyInFlight,
+    details: &mut Vec<String>,
+) -> Result<usize, CancelError> {
     let mut cancelled: Vec<i32> = Vec::new();
     let mut terminated: Vec<i32> = Vec::new();
     let started = std::time::Instant::now();
     loop {
         let rows = client
             .query(SESSIONS, &[&flight.tag, &flight.since])
-            .await
-            .map_err(|e| pg::describe(&e))?;
+            .await?;
         for r in &rows {
             let pid: i32 = r.get(0);
             if cancelled.contains(&pid) {
@@ -511,7 +580,7 @@ async fn cancel_sessions(
         // Done when the sessions are gone: a cancelled statement's session ends once its
         // client (the killed tool, our dropped connection) is gone.
         if rows.is_empty() {
-            break;
+            return Ok(cancelled.len());
         }
         if started.elapsed() > Duration::from_secs(5) {
             // A session still there after the cancel (idle in a transaction whose client is
@@ -530,8 +599,7 @@ async fn cancel_sessions(
             }
         }
         if started.elapsed() > Duration::from_secs(20) {
-            return Err(format!(
-                "still there after cancel and terminate: {}",
+            return Err(CancelError::StillThere(
                 rows.iter()
                     .map(|r| {
                         let app: String = r.get(1);
@@ -544,42 +612,22 @@ async fn cancel_sessions(
                         )
                     })
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; "),
             ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Checked, not assumed: read once more, now that the loop saw none.
-    let left = client
-        .query(SESSIONS, &[&flight.tag, &flight.since])
-        .await
-        .map_err(|e| pg::describe(&e))?;
-    if !left.is_empty() {
-        return Err(format!(
-            "session(s) came back after the cleanup: pid(s) {}",
-            left.iter()
-                .map(|r| r.get::<_, i32>(0).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    let role: String = client
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .map(|r| r.get(0))
-        .unwrap_or_default();
-    if flight.since.is_some() {
-        details.push(format!(
-            "checked after the cleanup: no session of neon-migrate's apply is left on the main Neon database branch, and no session role `{role}` opened there since the apply started is running a statement or inside a transaction"
-        ));
-    } else {
-        details.push(format!(
-            "checked after the cleanup: no session named `{}` is left on the main Neon database branch; sessions the tool opened under another application name could not be looked for (the start of the apply is unknown)",
-            flight.tag
-        ));
-    }
-    // What stays applied, what was rolled back.
-    let after = tracked(&client, ctx.config).await;
+}
+
+/// After the cleanup: what was rolled back, and what stays applied (the "rolled back: …" and
+/// "kept: …" lines). `none_cancelled`: the tool's sessions had already ended.
+async fn what_stays(
+    ctx: &RunContext<'_>,
+    flight: &ApplyInFlight,
+    client: &Client,
+    none_cancelled: bool,
+) -> (String, String) {
+    let after = tracked(client, ctx.config).await;
     let kept: Option<Vec<String>> = match (&flight.before, &after) {
         (Some(b), Some(a)) => Some(a.iter().filter(|m| !b.contains(m)).cloned().collect()),
         _ => None,
@@ -603,7 +651,7 @@ async fn cancel_sessions(
     // Nothing cancelled: the tool's sessions had already ended (a backend whose client died
     // aborts on its own, see `CONNECTION_CHECK`), and the server rolled back what they had
     // not committed.
-    let rolled_back = if cancelled.is_empty() {
+    let rolled_back = if none_cancelled {
         rolled_back.replacen(
             "the open transaction of the migration in progress",
             "whatever the migration had not committed (its sessions had already ended)",
@@ -622,21 +670,5 @@ async fn cancel_sessions(
         ),
         None => "kept: unknown — the tool's tracking table cannot be read".to_owned(),
     };
-    details.push(rolled_back.clone());
-    details.push(kept_line.clone());
-    let sessions = if cancelled.is_empty() {
-        "no session of the migration was running on it".to_owned()
-    } else {
-        format!(
-            "cancelled {} session(s) of the migration on it",
-            cancelled.len()
-        )
-    };
-    Ok((
-        format!(
-            "interrupted by a signal during apply to the main Neon database branch {}: {sessions}; {rolled_back}; {kept_line}",
-            flight.main_name
-        ),
-        details,
-    ))
+    (rolled_back, kept_line)
 }

@@ -1,6 +1,6 @@
 //! `create-neon-database-branch`: a test Neon database branch of the main one, with a TTL.
 
-use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
+use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::providers::CreateRequest;
 use crate::rollback::{run_lock_key, ApplyLock, LockError, RUN_LOCK_CLASS};
@@ -47,7 +47,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     );
     ctx.db_branch = Some(branch);
     ctx.deleted = false;
-    Ok(StageSuccess {
+    Ok(StageOutput {
         summary,
         details,
         ..Default::default()

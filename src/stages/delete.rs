@@ -1,18 +1,18 @@
 //! `delete-neon-database-branch`: always runs, also after a failure or an interrupt.
 
-use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
+use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::providers::{DeleteOutcome, Owner};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let Some(branch) = &ctx.db_branch else {
-        return Ok(StageSuccess {
+        return Ok(StageOutput {
             summary: "nothing to delete: no test Neon database branch was created".into(),
             ..Default::default()
         });
     };
     if ctx.deleted {
-        return Ok(StageSuccess {
+        return Ok(StageOutput {
             summary: format!("{} is already deleted", branch.name),
             ..Default::default()
         });
@@ -26,7 +26,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         Ok(Owner::ThisRun) => {}
         Ok(Owner::Gone) => {
             ctx.deleted = true;
-            return Ok(StageSuccess {
+            return Ok(StageOutput {
                 summary: format!("{} was already gone", branch.name),
                 ..Default::default()
             });
@@ -63,7 +63,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 DeleteOutcome::Deleted => format!("deleted {}", branch.name),
                 DeleteOutcome::AlreadyGone => format!("{} was already gone", branch.name),
             };
-            Ok(StageSuccess {
+            Ok(StageOutput {
                 summary,
                 ..Default::default()
             })

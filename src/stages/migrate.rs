@@ -1,85 +1,43 @@
 //! `migrate`: the project's migration tool on the test Neon database branch.
 //!
-//! When the pipeline has a `checks` stage, this stage also records what the checks compare
-//! against: the schema and row counts before the migration, and — while the tool runs — the
-//! locks it takes (a sidecar sampler) and which tables it rewrites.
+//! When the pipeline has a `checks` stage, this stage also runs the checks' recording hooks
+//! (see [`crate::checks::Check`]): what they compare against is recorded before the tool
+//! starts (the schema and the SQL of the pending migrations when a check needs them, then each
+//! check's own: row counts, …), and what runs beside the migration (the lock sampler) is
+//! started just before it and stopped as soon as it exits.
 
-use crate::checks;
-use crate::config::StageKind;
-use crate::config::ToolKind;
-use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
+use crate::checks::{Check, Observations, RecordError, Recording};
+use crate::config::{StageKind, ToolKind};
+use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::pg;
 use crate::schema;
-use crate::tools::{self, command, ToolContext};
+use crate::tools::{self, ToolContext};
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
     super::verify_ours(ctx, "before the migration").await?;
     let observe = ctx.pipeline.has(|k| matches!(k, StageKind::Checks));
-    let mut sampler = None;
+    let mut checks = std::mem::take(&mut ctx.checks);
+    let mut obs = std::mem::take(&mut ctx.observations);
+    // What the checks compare against must be recorded, or the checks would pass by being
+    // skipped: a test Neon database branch that cannot be read (dropped, replaced by a
+    // concurrent run of the same name, unreachable) stops the run before the tool starts.
     if observe {
-        // What the checks compare against must be recorded, or the checks would pass by being
-        // skipped: a test Neon database branch that cannot be read (dropped, replaced by a
-        // concurrent run of the same name, unreachable) stops the run before the tool starts.
-        let unrecorded = |what: &str, why: &str| {
-            StageFailure::new(
-                exit::PROVIDER,
-                format!("cannot record {what} on {}: {why}", target.name),
-            )
-            .help(Some(RECORD_HELP.to_owned()))
-        };
-        let cfg = &ctx.config.checks;
-        let client = pg::connect_observer(&target.url)
-            .await
-            .map_err(|e| unrecorded("what the checks compare against", &e.message))?;
-        if cfg.schema.enabled || cfg.reversible.enabled {
-            let m = schema::introspect(&client, &schema::default_excluded())
-                .await
-                .map_err(|e| unrecorded("the schema before the migration", &e.message))?;
-            ctx.observations.before = Some(m);
-        }
-        let shadows = checks::shadowing::read(&client)
-            .await
-            .map_err(|e| unrecorded("the functions and operators before the migration", &e))?;
-        ctx.observations.shadows_before = Some(shadows);
-        if cfg.data.enabled {
-            let c = checks::data::count(&client, cfg.data.exact_below)
-                .await
-                .map_err(|e| unrecorded("the row counts before the migration", &e.to_string()))?;
-            ctx.observations.rows_before = Some(c);
-        }
-        if cfg.integrity.enabled {
-            let skip = checks::integrity::bookkeeping(
-                ctx.config.tool.tracking.as_ref().map(|t| t.query.as_str()),
-            );
-            let r = checks::integrity::record(&client, &cfg.integrity, &skip)
-                .await
-                .map_err(|e| {
-                    unrecorded(
-                        "the fingerprints of the rows before the migration",
-                        &e.to_string(),
-                    )
-                })?;
-            ctx.observations.integrity = Some(r);
-        }
-        if cfg.locks.enabled {
-            let s = checks::locks::Sampler::start(&target.url, cfg.locks.sample_interval)
-                .await
-                .map_err(|e| unrecorded("the locks the migration takes", &e.to_string()))?;
-            sampler = Some(s);
+        if let Err(e) = record(ctx, &target, &mut checks, &mut obs).await {
+            (ctx.checks, ctx.observations) = (checks, obs);
+            return Err(record_failure(&e));
         }
     }
-    if observe && ctx.config.checks.lint.enabled {
-        ctx.observations.pending_sql = print_sql(ctx, &target).await;
-    }
-    let (result, applied, tracked_before) = run_tool_observed(ctx, target, false).await;
-    ctx.observations.applied = applied;
-    ctx.observations.tracked_before = tracked_before;
-    let sampled = match sampler {
-        Some(s) => Some(s.finish().await),
-        None => None,
+    let outcome = run_tool(ctx, target, false).await;
+    let stopped = match observe {
+        true => stop(&mut checks, &mut obs).await,
+        false => Ok(()),
     };
+    (ctx.checks, ctx.observations) = (checks, obs);
+    ctx.observations.applied = outcome.applied;
+    ctx.observations.tracked_before = outcome.tracked_before;
+    let result = outcome.stage;
     // Whatever the tool said, it is about this run's copy only if the copy is still this run's.
     if let Err((unreachable, mut f)) = super::check_ours(ctx, "after the migration tool ran").await
     {
@@ -88,63 +46,95 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             return result;
         }
         if let Err(tool) = &result {
-            f.details
+            f.shown
+                .details
                 .push(format!("the tool's own error: {}", tool.message));
             f.output = tool.output.clone();
         }
         return Err(f);
     }
     let success = result?;
-    match sampled {
-        Some(Ok(report)) => ctx.observations.locks = Some(report),
-        Some(Err(e)) => {
-            return Err(StageFailure::new(
-                exit::PROVIDER,
-                format!("the lock sampler stopped while the migration ran: {e}"),
-            )
-            .help(Some(RECORD_HELP.to_owned())))
-        }
-        None => {}
-    }
+    stopped.map_err(|e| record_failure(&e))?;
     Ok(success)
 }
 
-const RECORD_HELP: &str = "the test Neon database branch must stay readable for the whole run: \
-check that its Postgres server (or Neon compute) is up, then run again";
+/// The checks' hooks before the tool starts: the schema before the migration (when a check
+/// reads it), each check's `record_before` over one reading connection, then each check's
+/// `start`. When a `start` fails, what the others started is stopped again.
+async fn record(
+    ctx: &RunContext<'_>,
+    target: &tools::Target,
+    checks: &mut [Box<dyn Check>],
+    obs: &mut Observations,
+) -> Result<(), RecordError> {
+    let vars = tool_vars(ctx, target);
+    let tool = super::test_tool(ctx, target, &vars);
+    {
+        let client = pg::connect_observer(&target.url)
+            .await
+            .map_err(|e| RecordError::Before {
+                what: "what the checks compare against",
+                target: target.name.clone(),
+                source: e.into(),
+            })?;
+        let cx = Recording {
+            tool: &tool,
+            client: &client,
+        };
+        if checks.iter().any(|c| c.needs().schema) {
+            let m = schema::introspect(&client, &schema::default_excluded())
+                .await
+                .map_err(|e| cx.unrecorded("the schema before the migration", e))?;
+            obs.before = Some(m);
+        }
+        for check in checks.iter_mut() {
+            check.record_before(&cx, obs).await?;
+        }
+        // The reading connection is closed here: the tool's sessions are counted alone.
+    }
+    if checks.iter().any(|c| c.needs().pending_sql) {
+        obs.pending_sql = print_sql(&tool).await;
+    }
+    for i in 0..checks.len() {
+        if let Err(e) = checks[i].start(&tool).await {
+            let _ = stop(&mut checks[..i], obs).await;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
 
 /// The SQL of the pending migrations, from the tool's print-SQL mode, before the tool runs
 /// (`None`: the built-in `sql` tool lints its files, or the tool has no print-SQL mode).
-async fn print_sql(ctx: &RunContext<'_>, target: &tools::Target) -> Option<Result<String, String>> {
-    if !matches!(ctx.config.tool.kind, ToolKind::Command { .. })
-        || ctx.config.tool.print_sql_command.is_none()
-    {
+async fn print_sql(tool: &ToolContext<'_>) -> Option<Result<String, tools::ToolError>> {
+    let t = &tool.config.tool;
+    if !matches!(t.kind, ToolKind::Command { .. }) || t.print_sql_command.is_none() {
         return None;
     }
-    let vars = tool_vars(ctx, target);
-    let tctx = ToolContext {
-        timeouts: None,
-        connection_check: None,
-        config: ctx.config,
-        redactor: &ctx.redactor,
-        vars: &vars,
-        target: target.clone(),
-        on_main: false,
-    };
     Some(
-        match command::run_extra(&tctx, command::Extra::PrintSql).await {
-            Ok(run) => Ok(run.output),
-            Err(e) => Err(match e.output.filter(|o| !o.trim().is_empty()) {
-                Some(o) => format!("{}; its output ends with: {}", e.message, tail(&o)),
-                None => e.message,
-            }),
-        },
+        tools::command::run_extra(tool, tools::command::Extra::PrintSql)
+            .await
+            .map(|run| run.output),
     )
 }
 
-/// The last few lines of a tool's output, for a one-line reason.
-fn tail(output: &str) -> String {
-    let lines: Vec<&str> = output.trim_end().lines().collect();
-    lines[lines.len().saturating_sub(3)..].join(" / ")
+/// The checks' `stop` hooks, all of them; the first error.
+async fn stop(checks: &mut [Box<dyn Check>], obs: &mut Observations) -> Result<(), RecordError> {
+    let mut first = Ok(());
+    for check in checks.iter_mut() {
+        if let Err(e) = check.stop(obs).await {
+            if first.is_ok() {
+                first = Err(e);
+            }
+        }
+    }
+    first
+}
+
+/// A recording that failed, as the stage's failure.
+fn record_failure(e: &RecordError) -> StageFailure {
+    let help = miette::Diagnostic::help(e).map(|h| h.to_string());
+    StageFailure::new(e.exit_code(), e.to_string()).help(help)
 }
 
 /// Template variables for a tool run on `target`: `neon_database_branch.*` is the database
@@ -157,22 +147,24 @@ pub(crate) fn tool_vars(ctx: &RunContext<'_>, target: &tools::Target) -> crate::
     vars
 }
 
+/// What a run of the tool came to.
+pub(crate) struct ToolOutcome {
+    /// The stage's result.
+    pub stage: StageResult,
+    /// Migrations applied (before a failure too).
+    pub applied: Vec<String>,
+    /// The tool's tracking rows before the run.
+    pub tracked_before: Option<Vec<String>>,
+    /// The migration failed waiting for a lock (`lock_timeout`): `apply` retries.
+    pub lock_timeout: bool,
+}
+
 /// Runs the configured tool against `target`; shared with `apply`.
 pub(crate) async fn run_tool(
     ctx: &RunContext<'_>,
     target: tools::Target,
     for_main: bool,
-) -> (StageResult, Vec<String>) {
-    let (result, applied, _) = run_tool_observed(ctx, target, for_main).await;
-    (result, applied)
-}
-
-/// [`run_tool`], also returning the tool's tracking rows before the run.
-async fn run_tool_observed(
-    ctx: &RunContext<'_>,
-    target: tools::Target,
-    for_main: bool,
-) -> (StageResult, Vec<String>, Option<Vec<String>>) {
+) -> ToolOutcome {
     let tool = tools::from_config(ctx.config, for_main);
     let vars = tool_vars(ctx, &target);
     let tctx = ToolContext {
@@ -188,20 +180,13 @@ async fn run_tool_observed(
     let result = match tokio::time::timeout(timeout, tool.apply(&tctx)).await {
         Ok(r) => r,
         // Dropping the run closes its connection: the server rolls back the open transaction.
-        Err(_) => Err(tools::ToolError::new(format!(
-            "`{}` did not finish within {} on {}",
-            tool.name(),
-            crate::config::duration::format(timeout),
-            target.name
-        ))
-        .help("raise `timeout` under [tool] if the migration is expected to take longer")),
+        Err(_) => Err(tools::ToolError::TimedOut {
+            tool: tool.name().to_owned(),
+            limit: crate::config::duration::format(timeout),
+            target: target.name.clone(),
+        }),
     };
-    let applied = match &result {
-        Ok(run) => run.applied.clone(),
-        Err(e) => e.applied.clone(),
-    };
-    let tracked_before = result.as_ref().ok().and_then(|r| r.tracked_before.clone());
-    let stage = match result {
+    match result {
         Ok(run) => {
             let summary = match run.applied.len() {
                 0 => format!("{} is up to date", target.name),
@@ -209,42 +194,66 @@ async fn run_tool_observed(
             };
             let mut details = applied_lines(&run.applied, "");
             details.extend(run.notes);
-            Ok(StageSuccess {
-                summary,
-                details,
-                ..Default::default()
-            })
-        }
-        Err(e) => {
-            if let Some(down) = unreachable(&target).await {
-                // The server went away under the tool: not the migration's failure.
-                let mut f = StageFailure::new(
-                    exit::PROVIDER,
-                    format!(
-                        "the Postgres server of the {} stopped answering while `{}` ran: {down}",
-                        target.name,
-                        tool.name()
-                    ),
-                )
-                .help(Some(format!(
-                    "the migration is not to blame; bring the server (or the Neon compute) back and run again. The tool's own error: {}",
-                    e.message
-                )));
-                f.output = e.output.filter(|o| !o.trim().is_empty());
-                f.details = e
-                    .applied
-                    .iter()
-                    .map(|m| format!("applied {m} before the server went away"))
-                    .collect();
-                return (Err(f), applied, tracked_before);
+            ToolOutcome {
+                stage: Ok(StageOutput {
+                    details,
+                    ..StageOutput::new(summary)
+                }),
+                applied: run.applied,
+                tracked_before: run.tracked_before,
+                lock_timeout: false,
             }
-            let mut f = StageFailure::new(exit::MIGRATION_FAILED, e.message).help(e.help);
-            f.output = e.output.filter(|o| !o.trim().is_empty());
-            f.details = applied_lines(&e.applied, " before the failure");
-            Err(f)
         }
-    };
-    (stage, applied, tracked_before)
+        Err(e) => ToolOutcome {
+            applied: e.applied().to_vec(),
+            tracked_before: None,
+            lock_timeout: false,
+            stage: Err(tool_failure(&target, tool.name(), &e).await),
+        }
+        .lock_timeout_if(e.is_lock_timeout()),
+    }
+}
+
+impl ToolOutcome {
+    /// Marks a lock timeout, unless the server went away (then the failure is the provider's).
+    fn lock_timeout_if(mut self, lock_timeout: bool) -> Self {
+        self.lock_timeout =
+            lock_timeout && matches!(&self.stage, Err(f) if f.exit_code != exit::PROVIDER);
+        self
+    }
+}
+
+/// The stage's failure for a failed tool run: the migration's, or the provider's when the
+/// server stopped answering under the tool.
+async fn tool_failure(target: &tools::Target, tool: &str, e: &tools::ToolError) -> StageFailure {
+    let output = e
+        .output()
+        .filter(|o| !o.trim().is_empty())
+        .map(str::to_owned);
+    if let Some(down) = unreachable(target).await {
+        // The server went away under the tool: not the migration's failure.
+        let mut f = StageFailure::new(
+            exit::PROVIDER,
+            format!(
+                "the Postgres server of the {} stopped answering while `{tool}` ran: {down}",
+                target.name
+            ),
+        )
+        .help(Some(format!(
+            "the migration is not to blame; bring the server (or the Neon compute) back and run again. The tool's own error: {e}"
+        )));
+        f.output = output;
+        f.shown.details = e
+            .applied()
+            .iter()
+            .map(|m| format!("applied {m} before the server went away"))
+            .collect();
+        return f;
+    }
+    let mut f = StageFailure::new(e.exit_code(), e.to_string()).help(e.help_text());
+    f.output = output;
+    f.shown.details = applied_lines(e.applied(), " before the failure");
+    f
 }
 
 /// "applied X" per migration — collapsed past a screenful (a first deploy can apply
@@ -269,7 +278,7 @@ fn applied_lines(applied: &[String], suffix: &str) -> Vec<String> {
 async fn unreachable(target: &tools::Target) -> Option<String> {
     match tokio::time::timeout(std::time::Duration::from_secs(10), pg::connect(&target.url)).await {
         Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(e.message),
+        Ok(Err(e)) => Some(e.to_string()),
         Err(_) => Some("a new connection did not succeed within 10 s".into()),
     }
 }

@@ -12,7 +12,8 @@ use crate::config::{Stage, StageKind};
 use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
 use crate::providers::Owner;
-use crate::tools::Target;
+use crate::template::Vars;
+use crate::tools::{Target, ToolContext};
 
 pub use apply::{interrupted as apply_interrupted, ApplyInFlight};
 
@@ -98,5 +99,23 @@ pub(crate) fn test_target(ctx: &RunContext<'_>) -> Result<Target, StageFailure> 
         .help(Some(
             "put `create-neon-database-branch` before this stage".into(),
         ))),
+    }
+}
+
+/// The tool's context on the test Neon database branch `target`, outside `apply` (no
+/// timeouts): for the checks' hooks, which run the tool's other commands.
+pub(crate) fn test_tool<'a>(
+    ctx: &'a RunContext<'_>,
+    target: &Target,
+    vars: &'a Vars,
+) -> ToolContext<'a> {
+    ToolContext {
+        timeouts: None,
+        connection_check: None,
+        config: ctx.config,
+        redactor: &ctx.redactor,
+        vars,
+        target: target.clone(),
+        on_main: false,
     }
 }

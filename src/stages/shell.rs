@@ -1,15 +1,15 @@
 //! `shell`: a project-defined command, with templates and the connection string in `env`.
 
 use crate::config::ShellStage;
-use crate::engine::{RunContext, StageFailure, StageResult, StageSuccess};
+use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::runner::{self, Cmd};
 use crate::template;
 use crate::tools::command::render_spec;
 
 pub async fn run(ctx: &mut RunContext<'_>, stage: &ShellStage) -> StageResult {
-    let rendered =
-        render_spec(&stage.run, &ctx.vars).map_err(|e| StageFailure::new(exit::CONFIG, e))?;
+    let rendered = render_spec(&stage.run, &ctx.vars)
+        .map_err(|e| StageFailure::new(exit::CONFIG, e.to_string()))?;
     let mut env = Vec::new();
     for (k, v) in &stage.env {
         env.push((
@@ -37,7 +37,7 @@ pub async fn run(ctx: &mut RunContext<'_>, stage: &ShellStage) -> StageResult {
         let lines: Vec<&str> = out.output.lines().collect();
         let tail = lines.len().saturating_sub(10);
         details.extend(lines[tail..].iter().map(|l| format!("│ {l}")));
-        Ok(StageSuccess {
+        Ok(StageOutput {
             summary: format!("`{shown}` succeeded"),
             details,
             ..Default::default()

@@ -7,7 +7,7 @@
 //! migrations silently). The tool's whole output, redacted, goes with every failure, and the
 //! preset's help when the output shows one of the tool's known failures.
 
-use crate::config::{CommandSpec, Config};
+use crate::config::{CommandSpec, Config, Tracking as TrackingConfig};
 use crate::runner::{self, Cmd, RunOutput};
 use crate::secret::Secret;
 use crate::template;
@@ -44,12 +44,12 @@ pub struct RenderedSpec {
 
 /// Renders every part of a command spec. Argv parts are rendered as text (no shell reads
 /// them); a shell string gets its values through the environment.
-pub fn render_spec(spec: &CommandSpec, vars: &template::Vars) -> Result<RenderedSpec, String> {
+pub fn render_spec(spec: &CommandSpec, vars: &template::Vars) -> Result<RenderedSpec, ToolError> {
     Ok(match spec {
         CommandSpec::Argv(v) => {
             let parts: Vec<String> = v
                 .iter()
-                .map(|p| template::render(p, vars))
+                .map(|p| render(p, vars))
                 .collect::<Result<_, _>>()?;
             RenderedSpec {
                 shown: parts.join(" "),
@@ -58,7 +58,8 @@ pub fn render_spec(spec: &CommandSpec, vars: &template::Vars) -> Result<Rendered
             }
         }
         CommandSpec::Shell(s) => {
-            let r = template::render_shell(s, vars)?;
+            let r =
+                template::render_shell(s, vars).map_err(|e| ToolError::Render(e.to_string()))?;
             RenderedSpec {
                 spec: CommandSpec::Shell(r.exec),
                 shown: r.shown,
@@ -76,7 +77,7 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
     let plan = handoff::Plan::new(tool, &tool.working_dir);
     let (base, explicit) = plan
         .render(tool, ctx.target.url.expose())
-        .map_err(ToolError::new)?;
+        .map_err(|e| ToolError::Render(e.to_string()))?;
     for (_, v) in base.iter().chain(&explicit) {
         ctx.redactor.add_url(v);
     }
@@ -91,7 +92,7 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
             b.url = u.for_tool(&tool.handoff.drop_params).render();
         }
     }
-    let rendered = render_spec(spec, &vars).map_err(ToolError::new)?;
+    let rendered = render_spec(spec, &vars)?;
     let mut env: Vec<(String, String)> = venv_env(&tool.working_dir);
     env.extend(base);
     // What reaches beyond the copy is withheld from the tool: the Neon API key (it can delete
@@ -102,10 +103,7 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
         env.push((name, String::new()));
     }
     for (k, v) in &tool.env {
-        env.push((
-            k.clone(),
-            template::render(v, &vars).map_err(ToolError::new)?,
-        ));
+        env.push((k.clone(), render(v, &vars)?));
     }
     // libpq-based tools (psql, Django, Alembic, Rails, diesel, …) read PGOPTIONS; tools with
     // their own drivers need the settings in their config.
@@ -141,6 +139,11 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
         cwd: tool.working_dir.clone(),
         timeout: tool.timeout,
     })
+}
+
+/// One template rendered as text.
+fn render(text: &str, vars: &template::Vars) -> Result<String, ToolError> {
+    template::render(text, vars).map_err(|e| ToolError::Render(e.to_string()))
 }
 
 /// Variables of our environment the tool must not inherit (see [`prepare`]).
@@ -223,7 +226,10 @@ async fn run(ctx: &ToolContext<'_>, cmd: &Cmd) -> Result<RunOutput, ToolError> {
             Some(i) => format!("is `{}` installed? {i}", tool.name),
             None => format!("is `{}` installed and on PATH?", tool.name),
         };
-        ToolError::new(e.to_string()).help(help)
+        ToolError::Spawn {
+            source: Box::new(e),
+            help,
+        }
     })
 }
 
@@ -272,34 +278,16 @@ impl Tool for CommandTool {
         let target = &ctx.target.name;
         let witness = Witness::open(&ctx.target.url, !ctx.on_main)
             .await
-            .map_err(|e| {
-                ToolError::new(format!(
+            .map_err(|e| ToolError::Evidence {
+                message: format!(
                     "cannot connect to {target} before running the tool: {}",
-                    ctx.redactor.redact(&e)
-                ))
+                    ctx.redactor.redact(&e.to_string())
+                ),
+                help: None,
             })?;
-        let tracking = ctx.config.tool.tracking.as_ref();
-        let read = |when: &'static str| {
-            let witness = &witness;
-            async move {
-                match tracking {
-                    None => Ok(None),
-                    Some(t) => witness.tracked(&t.query).await.map(Some).map_err(|e| {
-                        ToolError::new(format!(
-                            "cannot read the tool's tracking table on {target} {when} the run: {}",
-                            ctx.redactor.redact(&e)
-                        ))
-                        .help(format!(
-                            "check `tracking-query` under [tool]: `{}`",
-                            tracking.map(|t| t.query.as_str()).unwrap_or_default()
-                        ))
-                    }),
-                }
-            }
-        };
-        let before = read("before").await?;
+        let before = read_tracking(ctx, &witness, "before").await?;
         let out = run(ctx, &cmd).await?;
-        let after = read("after").await;
+        let after = read_tracking(ctx, &witness, "after").await;
         let applied = match (&before, &after) {
             (Some(b), Ok(Some(a))) => self.applied(ctx, b.rows(), a.rows()),
             _ => Vec::new(),
@@ -309,41 +297,26 @@ impl Tool for CommandTool {
             if let Some(why) = presets::start_failure(&out.output, out.code) {
                 return Err(start_error(ctx, &shown, &out, why, applied));
             }
-            return Err(ToolError {
+            return Err(ToolError::Failed {
                 message: format!("`{shown}` {} on {target}", out.describe(cmd.timeout)),
                 help: presets::failure_help(&ctx.config.tool.failure_hints, &out.output),
+                codes: crate::tools::sqlstates_in_output(&out.output),
                 output: Some(out.output),
                 applied,
             });
         }
         let after = after?;
-        let refuse = |message: String, help: String| ToolError {
-            message,
-            output: Some(out.output.clone()),
-            help: Some(help),
-            applied: applied.clone(),
+        let evidence = Evidence {
+            ctx,
+            cmd: &cmd,
+            shown: &shown,
+            output: &out.output,
+            applied: &applied,
         };
-        let mut notes = Vec::new();
         // Evidence 1: the tool connected to the target at all.
-        match witness.sessions_since().await {
-            Ok(Some(0)) => {
-                return Err(refuse(
-                    format!("`{shown}` exited with code 0, but it opened no session on {target}: it did not migrate the database it was given"),
-                    elsewhere_help(&cmd),
-                ))
-            }
-            Ok(Some(n)) => notes.push(format!("the tool opened {n} session(s) on {target}")),
-            Ok(None) if !ctx.on_main => notes.push(
-                "the tool's sessions on the target were not counted (PostgreSQL < 15, or another client was connected)".into(),
-            ),
-            Ok(None) => {}
-            Err(e) => notes.push(format!(
-                "the tool's sessions on the target were not counted: {}",
-                ctx.redactor.redact(&e)
-            )),
-        }
+        let mut notes = evidence.sessions(&witness).await?;
         // Evidence 2: the tool's own record, on the target.
-        let (Some(t), Some(after)) = (tracking, &after) else {
+        let (Some(t), Some(after)) = (ctx.config.tool.tracking.as_ref(), &after) else {
             notes.push(format!(
                 "NOT PROVEN which migrations ran: `{}` has no `tracking-query` under [tool]",
                 ctx.config.tool.name
@@ -355,11 +328,99 @@ impl Tool for CommandTool {
                 tracked_before: None,
             });
         };
+        notes.extend(evidence.tracking(t, after)?);
+        Ok(ToolRun {
+            applied,
+            notes,
+            output: out.output,
+            tracked_before: before.map(|b| b.rows().to_vec()),
+        })
+    }
+}
+
+/// The tool's tracking rows on the target `when` (before, after) the run; `None` when the tool
+/// has no tracking query.
+async fn read_tracking(
+    ctx: &ToolContext<'_>,
+    witness: &Witness,
+    when: &str,
+) -> Result<Option<Tracking>, ToolError> {
+    let Some(t) = ctx.config.tool.tracking.as_ref() else {
+        return Ok(None);
+    };
+    witness
+        .tracked(&t.query)
+        .await
+        .map(Some)
+        .map_err(|e| ToolError::Evidence {
+            message: format!(
+                "cannot read the tool's tracking table on {} {when} the run: {}",
+                ctx.target.name,
+                ctx.redactor.redact(&e.to_string())
+            ),
+            help: Some(format!(
+                "check `tracking-query` under [tool]: `{}`",
+                t.query
+            )),
+        })
+}
+
+/// What a run that exited 0 is judged on: the tool's sessions on the target and its tracking
+/// rows there.
+struct Evidence<'a> {
+    ctx: &'a ToolContext<'a>,
+    cmd: &'a Cmd,
+    /// The command, redacted.
+    shown: &'a str,
+    output: &'a str,
+    applied: &'a [String],
+}
+
+impl Evidence<'_> {
+    /// The run is refused: it exited 0, but the target says otherwise.
+    fn refuse(&self, message: String, help: String) -> ToolError {
+        ToolError::Unproven {
+            message,
+            help,
+            output: self.output.to_owned(),
+            applied: self.applied.to_vec(),
+        }
+    }
+
+    /// The tool opened sessions on the target; notes on what could be counted.
+    async fn sessions(&self, witness: &Witness) -> Result<Vec<String>, ToolError> {
+        let (shown, target) = (self.shown, &self.ctx.target.name);
+        let mut notes = Vec::new();
+        match witness.sessions_since().await {
+            Ok(Some(0)) => {
+                return Err(self.refuse(
+                    format!("`{shown}` exited with code 0, but it opened no session on {target}: it did not migrate the database it was given"),
+                    elsewhere_help(self.cmd),
+                ))
+            }
+            Ok(Some(n)) => notes.push(format!("the tool opened {n} session(s) on {target}")),
+            Ok(None) if !self.ctx.on_main => notes.push(
+                "the tool's sessions on the target were not counted (PostgreSQL < 15, or another client was connected)".into(),
+            ),
+            Ok(None) => {}
+            Err(e) => notes.push(format!(
+                "the tool's sessions on the target were not counted: {}",
+                self.ctx.redactor.redact(&e.to_string())
+            )),
+        }
+        Ok(notes)
+    }
+
+    /// The tracking table exists on the target and records every migration the project has,
+    /// up to its head; notes on what was compared.
+    fn tracking(&self, t: &TrackingConfig, after: &Tracking) -> Result<Vec<String>, ToolError> {
+        let (shown, target) = (self.shown, &self.ctx.target.name);
+        let mut notes = Vec::new();
         let rows = match after {
             Tracking::Absent => {
-                return Err(refuse(
+                return Err(self.refuse(
                     format!("`{shown}` exited with code 0, but {target} has no tracking table (`{}` found none): the tool did not migrate the database it was given", t.query),
-                    elsewhere_help(&cmd),
+                    elsewhere_help(self.cmd),
                 ))
             }
             Tracking::Rows(rows) => rows,
@@ -367,62 +428,65 @@ impl Tool for CommandTool {
         // Every migration the project has must be recorded (tools can skip some silently):
         // as many rows as files, and every file named by a row.
         if !t.migration_files.is_empty() {
-            let dir = &ctx.config.tool.working_dir;
-            let files = Tree::new(dir).files(&t.migration_files);
-            if rows.len() < files.len() {
-                return Err(refuse(
-                    format!(
-                        "`{shown}` exited with code 0, but on {target} the tool records {} applied migration(s) while the project has {} ({})",
-                        rows.len(),
-                        files.len(),
-                        t.migration_files.join(", ")
-                    ),
-                    format!(
-                        "the tool skipped migrations without failing; read its output above. Tracking query: `{}`. If these files are not all migrations, set `migration-files` under [tool] (`[]` turns this check off)",
-                        t.query
-                    ),
-                ));
-            }
-            match recorded::unrecorded(&ctx.config.tool.name, dir, rows, &files) {
-                Some(missing) if !missing.is_empty() => {
-                    return Err(refuse(
-                        format!(
-                            "`{shown}` exited with code 0, but on {target} the tool's tracking table does not record {} of the project's migration(s): {}",
-                            missing.len(),
-                            crate::report::collapse(&missing, 8)
-                        ),
-                        format!(
-                            "the tool did not apply them (an app it does not load, a migration older than the newest applied one, …); read its output above. Tracking query: `{}`",
-                            t.query
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None => notes.push(format!(
-                    "the tracking rows on {target} do not name the migration files: only their number ({}) was compared with the project's {} file(s)",
-                    rows.len(),
-                    files.len()
-                )),
-            }
+            notes.extend(self.every_file_recorded(t, rows)?);
         }
-        if let Some(missing) = revisions::unreached_head(ctx.config, rows) {
-            return Err(refuse(
+        if let Some(missing) = revisions::unreached_head(self.ctx.config, rows) {
+            return Err(self.refuse(
                 format!("`{shown}` exited with code 0, but on {target} the tool's head is not the project's: {missing}"),
                 "the tool stopped before the newest migration; read its output above".into(),
             ));
         }
-        if applied.is_empty() {
+        if self.applied.is_empty() {
             notes.push(format!(
                 "nothing was pending: the tracking table on {target} already records {} migration(s)",
                 rows.len()
             ));
         }
-        Ok(ToolRun {
-            applied,
-            notes,
-            output: out.output,
-            tracked_before: before.map(|b| b.rows().to_vec()),
-        })
+        Ok(notes)
+    }
+
+    /// As many tracking rows as migration files, and every file named by a row.
+    fn every_file_recorded(
+        &self,
+        t: &TrackingConfig,
+        rows: &[String],
+    ) -> Result<Vec<String>, ToolError> {
+        let (shown, target) = (self.shown, &self.ctx.target.name);
+        let dir = &self.ctx.config.tool.working_dir;
+        let files = Tree::new(dir).files(&t.migration_files);
+        if rows.len() < files.len() {
+            return Err(self.refuse(
+                format!(
+                    "`{shown}` exited with code 0, but on {target} the tool records {} applied migration(s) while the project has {} ({})",
+                    rows.len(),
+                    files.len(),
+                    t.migration_files.join(", ")
+                ),
+                format!(
+                    "the tool skipped migrations without failing; read its output above. Tracking query: `{}`. If these files are not all migrations, set `migration-files` under [tool] (`[]` turns this check off)",
+                    t.query
+                ),
+            ));
+        }
+        match recorded::unrecorded(&self.ctx.config.tool.name, dir, rows, &files) {
+            Some(missing) if !missing.is_empty() => Err(self.refuse(
+                format!(
+                    "`{shown}` exited with code 0, but on {target} the tool's tracking table does not record {} of the project's migration(s): {}",
+                    missing.len(),
+                    crate::report::collapse(&missing, 8)
+                ),
+                format!(
+                    "the tool did not apply them (an app it does not load, a migration older than the newest applied one, …); read its output above. Tracking query: `{}`",
+                    t.query
+                ),
+            )),
+            Some(_) => Ok(Vec::new()),
+            None => Ok(vec![format!(
+                "the tracking rows on {target} do not name the migration files: only their number ({}) was compared with the project's {} file(s)",
+                rows.len(),
+                files.len()
+            )]),
+        }
     }
 }
 
@@ -450,17 +514,17 @@ fn start_error(
         .as_ref()
         .map(|i| format!(" ({i})"))
         .unwrap_or_default();
-    ToolError {
+    ToolError::NotStarted {
         message: format!(
             "`{shown}` could not start on {}: {why}; the migration was not tried",
             ctx.target.name
         ),
-        output: Some(out.output.clone()),
-        help: Some(format!(
+        output: out.output.clone(),
+        help: format!(
             "install `{}` and its dependencies where it runs ({}){install}; nothing is known about the migration yet",
             tool.name,
             tool.working_dir.display()
-        )),
+        ),
         applied,
     }
 }
@@ -483,10 +547,10 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
         Extra::PrintSql => (&tool.print_sql_command, "print-sql-command"),
     };
     let Some(spec) = spec else {
-        return Err(
-            ToolError::new(format!("tool `{}` has no `{key}`", tool.name))
-                .help(format!("set `{key}` under [tool]")),
-        );
+        return Err(ToolError::NoCommand {
+            tool: tool.name.clone(),
+            key,
+        });
     };
     let cmd = prepare(ctx, spec)?;
     let witness = Witness::open(&ctx.target.url, false).await.ok();
@@ -504,7 +568,7 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
         _ => Vec::new(),
     };
     if !out.success() {
-        return Err(ToolError {
+        return Err(ToolError::Failed {
             message: format!(
                 "`{}` {} on {}",
                 ctx.redactor.redact(&cmd.shown),
@@ -512,6 +576,7 @@ pub async fn run_extra(ctx: &ToolContext<'_>, which: Extra) -> Result<ToolRun, T
                 ctx.target.name
             ),
             help: presets::failure_help(&tool.failure_hints, &out.output),
+            codes: crate::tools::sqlstates_in_output(&out.output),
             output: Some(out.output),
             applied: Vec::new(),
         });

@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::pg;
+use crate::secret::Redactor;
 use crate::tools::split;
 use crate::tools::{Tool, ToolContext, ToolError, ToolRun};
 
@@ -48,12 +50,9 @@ impl SqlTool {
 
 /// Reads and orders the migration files of `dir`.
 pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        ToolError::new(format!(
-            "cannot read the migrations folder {}: {e}",
-            dir.display()
-        ))
-        .help("create it, or set `migrations-dir` under [tool]")
+    let entries = std::fs::read_dir(dir).map_err(|source| ToolError::MigrationsDir {
+        dir: dir.to_owned(),
+        source,
     })?;
     let mut migrations: Vec<(u128, Migration)> = Vec::new();
     let mut bad = Vec::new();
@@ -74,8 +73,10 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
             bad.push(file);
             continue;
         };
-        let sql = std::fs::read_to_string(&path)
-            .map_err(|e| ToolError::new(format!("cannot read {}: {e}", path.display())))?;
+        let sql = std::fs::read_to_string(&path).map_err(|source| ToolError::ReadFile {
+            path: path.clone(),
+            source,
+        })?;
         let checksum = hex(&Sha256::digest(sql.as_bytes()));
         let transactional = !header_comments(&sql).contains(NO_TRANSACTION);
         migrations.push((
@@ -96,38 +97,44 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
             .iter()
             .map(|f| format!("{}.sql", &f[..f.len() - 4]))
             .collect();
-        return Err(ToolError::new(format!(
-            "migration files in {} end in `.sql` spelled in another case, and the sql tool reads only lower-case `.sql`: {}",
-            dir.display(),
-            miscased.join(", ")
-        ))
-        .help(format!(
-            "rename them ({}), so that they run instead of being skipped",
-            miscased
-                .iter()
-                .zip(&renamed)
-                .map(|(a, b)| format!("`{a}` → `{b}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(ToolError::Files {
+            message: format!(
+                "migration files in {} end in `.sql` spelled in another case, and the sql tool reads only lower-case `.sql`: {}",
+                dir.display(),
+                miscased.join(", ")
+            ),
+            help: Some(format!(
+                "rename them ({}), so that they run instead of being skipped",
+                miscased
+                    .iter()
+                    .zip(&renamed)
+                    .map(|(a, b)| format!("`{a}` → `{b}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        });
     }
     if !bad.is_empty() {
         bad.sort();
-        return Err(ToolError::new(format!(
-            "migration files without a version prefix in {}: {}",
-            dir.display(),
-            bad.join(", ")
-        ))
-        .help("name files `<version>_<name>.sql`, e.g. `0003_add_orders.sql` or `20261125120000_add_orders.sql`"));
+        return Err(ToolError::Files {
+            message: format!(
+                "migration files without a version prefix in {}: {}",
+                dir.display(),
+                bad.join(", ")
+            ),
+            help: Some("name files `<version>_<name>.sql`, e.g. `0003_add_orders.sql` or `20261125120000_add_orders.sql`".into()),
+        });
     }
     migrations.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.file.cmp(&b.1.file)));
     for pair in migrations.windows(2) {
         if pair[0].0 == pair[1].0 {
-            return Err(ToolError::new(format!(
-                "two migrations share version {}: {} and {}",
-                pair[0].1.version, pair[0].1.file, pair[1].1.file
-            ))
-            .help("give each file its own version prefix"));
+            return Err(ToolError::Files {
+                message: format!(
+                    "two migrations share version {}: {} and {}",
+                    pair[0].1.version, pair[0].1.file, pair[1].1.file
+                ),
+                help: Some("give each file its own version prefix".into()),
+            });
         }
     }
     Ok(migrations.into_iter().map(|(_, m)| m).collect())
@@ -156,7 +163,41 @@ fn position(sql: &str, char_pos: usize) -> (usize, usize) {
     crate::config::diag::line_col(sql, byte)
 }
 
-fn sql_error(m: &Migration, e: &tokio_postgres::Error, offset_line: usize) -> String {
+/// A migration that failed: the message (file, line, Postgres' error) and the SQLSTATE the
+/// server gave.
+struct Failure {
+    message: String,
+    code: Option<SqlState>,
+}
+
+impl Failure {
+    fn new(message: String, e: &tokio_postgres::Error) -> Self {
+        Failure {
+            message,
+            code: e.code().cloned(),
+        }
+    }
+    /// As the tool's error, `message` redacted.
+    fn into_error(
+        self,
+        redactor: Option<&Redactor>,
+        output: Option<String>,
+        applied: Vec<String>,
+    ) -> ToolError {
+        ToolError::Failed {
+            message: match redactor {
+                Some(r) => r.redact(&self.message),
+                None => self.message,
+            },
+            help: None,
+            output,
+            applied,
+            codes: self.code.into_iter().collect(),
+        }
+    }
+}
+
+fn sql_error(m: &Migration, e: &tokio_postgres::Error, offset_line: usize) -> Failure {
     let mut msg = format!("{} failed: {}", m.file, pg::describe(e));
     if let Some(db) = e.as_db_error() {
         if let Some(tokio_postgres::error::ErrorPosition::Original(p)) = db.position() {
@@ -169,7 +210,7 @@ fn sql_error(m: &Migration, e: &tokio_postgres::Error, offset_line: usize) -> St
             );
         }
     }
-    msg
+    Failure::new(msg, e)
 }
 
 async fn ensure_tracking(client: &Client) -> Result<(), ToolError> {
@@ -185,11 +226,9 @@ async fn ensure_tracking(client: &Client) -> Result<(), ToolError> {
              )"
         ))
         .await
-        .map_err(|e| {
-            ToolError::new(format!(
-                "cannot create the tracking table: {}",
-                pg::describe(&e)
-            ))
+        .map_err(|source| ToolError::Query {
+            context: Some("cannot create the tracking table"),
+            source,
         })
 }
 
@@ -198,21 +237,24 @@ pub async fn applied(client: &Client) -> Result<Vec<(String, String, String)>, T
     let rows = client
         .query(&format!("SELECT version, file, checksum FROM {TRACKING_SCHEMA}.{TRACKING_TABLE} ORDER BY applied_at, version"), &[])
         .await
-        .map_err(|e| ToolError::new(format!("cannot read the tracking table: {}", pg::describe(&e))))?;
+        .map_err(|source| ToolError::Query {
+            context: Some("cannot read the tracking table"),
+            source,
+        })?;
     Ok(rows
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
 }
 
-async fn run_one(client: &Client, m: &Migration) -> Result<u128, String> {
+async fn run_one(client: &Client, m: &Migration) -> Result<u128, Failure> {
     let started = Instant::now();
     let record = format!("INSERT INTO {TRACKING_SCHEMA}.{TRACKING_TABLE} (version, file, checksum, duration_ms) VALUES ($1, $2, $3, $4)");
     if m.transactional {
         client
             .batch_execute("BEGIN")
             .await
-            .map_err(|e| pg::describe(&e))?;
+            .map_err(|e| Failure::new(pg::describe(&e), &e))?;
         if let Err(e) = client.batch_execute(&m.sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(sql_error(m, &e, 0));
@@ -223,10 +265,9 @@ async fn run_one(client: &Client, m: &Migration) -> Result<u128, String> {
             .await
         {
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(format!(
-                "{}: cannot record it: {}",
-                m.file,
-                pg::describe(&e)
+            return Err(Failure::new(
+                format!("{}: cannot record it: {}", m.file, pg::describe(&e)),
+                &e,
             ));
         }
         client
@@ -250,14 +291,19 @@ async fn run_one(client: &Client, m: &Migration) -> Result<u128, String> {
                         " (this file runs without a transaction: its first {i} statement(s) stay applied; make the rest idempotent, e.g. `IF NOT EXISTS`, and rerun)"
                     ));
                 }
-                return Err(msg);
+                return Err(Failure::new(msg, &e));
             }
         }
         let ms = started.elapsed().as_millis() as i64;
         client
             .execute(&record, &[&m.version, &m.file, &m.checksum, &ms])
             .await
-            .map_err(|e| format!("{}: cannot record it: {}", m.file, pg::describe(&e)))?;
+            .map_err(|e| {
+                Failure::new(
+                    format!("{}: cannot record it: {}", m.file, pg::describe(&e)),
+                    &e,
+                )
+            })?;
     }
     Ok(started.elapsed().as_millis())
 }
@@ -270,17 +316,13 @@ impl Tool for SqlTool {
 
     async fn apply(&self, ctx: &ToolContext<'_>) -> Result<ToolRun, ToolError> {
         let migrations = load(&self.dir)?;
-        let client = pg::connect(&ctx.target.url)
-            .await
-            .map_err(|e| ToolError::new(e.message))?;
+        let client = pg::connect(&ctx.target.url).await?;
         client
             .query_one("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
             .await
-            .map_err(|e| {
-                ToolError::new(format!(
-                    "cannot take the migration lock: {}",
-                    pg::describe(&e)
-                ))
+            .map_err(|source| ToolError::Query {
+                context: Some("cannot take the migration lock"),
+                source,
             })?;
         if let Some((lock, statement)) = ctx.timeouts {
             client
@@ -290,8 +332,9 @@ impl Tool for SqlTool {
                     statement.as_millis()
                 ))
                 .await
-                .map_err(|e| {
-                    ToolError::new(format!("cannot set timeouts: {}", pg::describe(&e)))
+                .map_err(|source| ToolError::Query {
+                    context: Some("cannot set timeouts"),
+                    source,
                 })?;
         }
         let result = self.apply_locked(&client, &migrations, ctx).await;
@@ -329,12 +372,14 @@ impl SqlTool {
             }
         }
         if !changed.is_empty() {
-            return Err(ToolError::new(format!(
-                "checksum mismatch: {} changed after being applied to {}",
-                changed.join(", "),
-                ctx.target.name
-            ))
-            .help("never edit an applied migration: restore the file from git and put the change in a new migration"));
+            return Err(ToolError::Files {
+                message: format!(
+                    "checksum mismatch: {} changed after being applied to {}",
+                    changed.join(", "),
+                    ctx.target.name
+                ),
+                help: Some("never edit an applied migration: restore the file from git and put the change in a new migration".into()),
+            });
         }
 
         let mut log = String::new();
@@ -352,13 +397,8 @@ impl SqlTool {
                     log.push_str(&format!("applied {} ({ms} ms{how})\n", m.file));
                     run.applied.push(m.file.clone());
                 }
-                Err(message) => {
-                    return Err(ToolError {
-                        message: ctx.redactor.redact(&message),
-                        output: Some(log),
-                        help: None,
-                        applied: run.applied,
-                    })
+                Err(failure) => {
+                    return Err(failure.into_error(Some(ctx.redactor), Some(log), run.applied))
                 }
             }
         }
@@ -390,41 +430,43 @@ pub async fn revert(
     url: &crate::secret::Secret<String>,
     files: &[String],
 ) -> Result<Vec<String>, ToolError> {
-    let client = pg::connect(url)
-        .await
-        .map_err(|e| ToolError::new(e.message))?;
+    let client = pg::connect(url).await?;
     let mut done = Vec::new();
+    let bare = |source| ToolError::Query {
+        context: None,
+        source,
+    };
     for file in files.iter().rev() {
         let path = down_path(dir, file);
-        let sql = std::fs::read_to_string(&path)
-            .map_err(|e| ToolError::new(format!("cannot read {}: {e}", path.display())))?;
-        client
-            .batch_execute("BEGIN")
-            .await
-            .map_err(|e| ToolError::new(pg::describe(&e)))?;
+        let sql = std::fs::read_to_string(&path).map_err(|source| ToolError::ReadFile {
+            path: path.clone(),
+            source,
+        })?;
+        client.batch_execute("BEGIN").await.map_err(bare)?;
         let result = async {
-            client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| format!("{} failed: {}", down_name(file), pg::describe(&e)))?;
+            client.batch_execute(&sql).await.map_err(|e| {
+                Failure::new(
+                    format!("{} failed: {}", down_name(file), pg::describe(&e)),
+                    &e,
+                )
+            })?;
             client
                 .execute(
                     &format!("DELETE FROM {TRACKING_SCHEMA}.{TRACKING_TABLE} WHERE file = $1"),
                     &[file],
                 )
                 .await
-                .map_err(|e| format!("cannot unrecord {file}: {}", pg::describe(&e)))?;
-            Ok::<(), String>(())
+                .map_err(|e| {
+                    Failure::new(format!("cannot unrecord {file}: {}", pg::describe(&e)), &e)
+                })?;
+            Ok::<(), Failure>(())
         }
         .await;
         match result {
-            Ok(()) => client
-                .batch_execute("COMMIT")
-                .await
-                .map_err(|e| ToolError::new(pg::describe(&e)))?,
-            Err(e) => {
+            Ok(()) => client.batch_execute("COMMIT").await.map_err(bare)?,
+            Err(failure) => {
                 let _ = client.batch_execute("ROLLBACK").await;
-                return Err(ToolError::new(e));
+                return Err(failure.into_error(None, None, Vec::new()));
             }
         }
         done.push(down_name(file));
@@ -439,16 +481,19 @@ pub async fn apply_files(
     files: &[String],
 ) -> Result<Vec<String>, ToolError> {
     let all = load(dir)?;
-    let client = pg::connect(url)
-        .await
-        .map_err(|e| ToolError::new(e.message))?;
+    let client = pg::connect(url).await?;
     let mut done = Vec::new();
     for file in files {
         let m = all
             .iter()
             .find(|m| &m.file == file)
-            .ok_or_else(|| ToolError::new(format!("{file} is no longer in {}", dir.display())))?;
-        run_one(&client, m).await.map_err(ToolError::new)?;
+            .ok_or_else(|| ToolError::Files {
+                message: format!("{file} is no longer in {}", dir.display()),
+                help: None,
+            })?;
+        run_one(&client, m)
+            .await
+            .map_err(|f| f.into_error(None, None, Vec::new()))?;
         done.push(file.clone());
     }
     Ok(done)

@@ -44,6 +44,17 @@ impl Tracking {
     }
 }
 
+/// Why the witness could not read the target.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// It could not connect.
+    #[error(transparent)]
+    Connect(#[from] pg::PgError),
+    /// A query failed.
+    #[error("{}", pg::describe(.0))]
+    Query(#[from] tokio_postgres::Error),
+}
+
 /// A connection to the target, opened before the tool runs.
 pub struct Witness {
     client: Client,
@@ -64,8 +75,8 @@ const SETTLE: Duration = Duration::from_secs(5);
 impl Witness {
     /// Connects to the target. With `count_sessions`, also takes the first reading of the
     /// sessions counter (only meaningful on a database nobody else uses: the test copy).
-    pub async fn open(url: &Secret<String>, count_sessions: bool) -> Result<Witness, String> {
-        let client = pg::connect_observer(url).await.map_err(|e| e.message)?;
+    pub async fn open(url: &Secret<String>, count_sessions: bool) -> Result<Witness, WitnessError> {
+        let client = pg::connect_observer(url).await?;
         let mut w = Witness {
             client,
             pid: None,
@@ -87,8 +98,7 @@ impl Witness {
                 .simple_query(&format!(
                     "set application_name = '{OWN}'; select pg_stat_force_next_flush()"
                 ))
-                .await
-                .map_err(|e| pg::describe(&e))?;
+                .await?;
             if w.others_gone().await? {
                 w.sessions_before = w.sessions().await?;
             }
@@ -97,7 +107,7 @@ impl Witness {
     }
 
     /// Waits until no backend but our own flushed ones is connected to the database.
-    async fn others_gone(&self) -> Result<bool, String> {
+    async fn others_gone(&self) -> Result<bool, WitnessError> {
         let deadline = Instant::now() + SETTLE;
         let sql = format!(
             "select count(*) from pg_stat_activity where datname = current_database() \
@@ -116,19 +126,15 @@ impl Witness {
     }
 
     /// The first column of the last row `sql` returns (of its last statement).
-    async fn scalar(&self, sql: &str) -> Result<Option<String>, String> {
-        let messages = self
-            .client
-            .simple_query(sql)
-            .await
-            .map_err(|e| pg::describe(&e))?;
+    async fn scalar(&self, sql: &str) -> Result<Option<String>, WitnessError> {
+        let messages = self.client.simple_query(sql).await?;
         Ok(messages.into_iter().rev().find_map(|m| match m {
             SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
             _ => None,
         }))
     }
 
-    async fn sessions(&self) -> Result<Option<i64>, String> {
+    async fn sessions(&self) -> Result<Option<i64>, WitnessError> {
         Ok(self
             .scalar(
                 "select pg_stat_clear_snapshot(); \
@@ -140,7 +146,7 @@ impl Witness {
 
     /// Sessions opened on the target since [`Witness::open`], waiting briefly for the
     /// statistics of sessions that just ended; `None` when the server cannot tell.
-    pub async fn sessions_since(&self) -> Result<Option<i64>, String> {
+    pub async fn sessions_since(&self) -> Result<Option<i64>, WitnessError> {
         let Some(before) = self.sessions_before else {
             return Ok(None);
         };
@@ -155,7 +161,7 @@ impl Witness {
     }
 
     /// The tracking query's rows on the target.
-    pub async fn tracked(&self, query: &str) -> Result<Tracking, String> {
+    pub async fn tracked(&self, query: &str) -> Result<Tracking, WitnessError> {
         match self.client.simple_query(query).await {
             Ok(messages) => Ok(Tracking::Rows(
                 messages
@@ -173,7 +179,7 @@ impl Witness {
             {
                 Ok(Tracking::Absent)
             }
-            Err(e) => Err(pg::describe(&e)),
+            Err(e) => Err(e.into()),
         }
     }
 }

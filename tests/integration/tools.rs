@@ -515,7 +515,7 @@ fn vars(url: &str) -> Vars {
 }
 
 fn describe(e: neon_migrate::tools::ToolError) -> String {
-    format!("{}\n{}", e.message, e.output.unwrap_or_default())
+    format!("{e}\n{}", e.output().unwrap_or_default())
 }
 
 pub(crate) async fn apply(config: &Config, url: &str) -> Result<ToolRun, String> {

@@ -34,6 +34,9 @@ use serde::Deserialize;
 pub use compare::evaluate;
 pub use record::{record, Recorded};
 
+use super::{Check, CheckResult, Evaluation, Observations, RecordError, Recording};
+use crate::config::Config;
+
 /// The check's name in every output.
 pub const NAME: &str = "integrity";
 
@@ -105,6 +108,72 @@ impl IntegrityConfig {
     }
 }
 
+/// `[checks.integrity]` behind the [`Check`] trait: `record_before` fingerprints every table
+/// over the recording connection (the tool's own bookkeeping tables aside), `evaluate` joins
+/// the fingerprints with the migrated rows over the shared reading connection.
+pub struct Integrity {
+    recorded: Option<Recorded>,
+}
+
+impl Integrity {
+    pub fn new(config: &Config) -> Option<Self> {
+        config
+            .checks
+            .integrity
+            .enabled
+            .then_some(Integrity { recorded: None })
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for Integrity {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        let config = cx.config();
+        let skip = bookkeeping(config.tool.tracking.as_ref().map(|t| t.query.as_str()));
+        let recorded = record(cx.client, &config.checks.integrity, &skip).await;
+        // The connection is shared: leave its settings as they were.
+        let _ = cx.client.batch_execute(RESET).await;
+        let recorded = recorded
+            .map_err(|e| cx.unrecorded("the fingerprints of the rows before the migration", e))?;
+        self.recorded = Some(recorded);
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let Some(recorded) = &self.recorded else {
+            return Some(CheckResult::not_run(
+                NAME,
+                "no fingerprints were recorded before the migration (no migrate stage in this run)",
+            ));
+        };
+        let client = match cx.reader() {
+            Ok(c) => c,
+            Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),
+        };
+        let config = cx.config();
+        let cfg = &config.checks.integrity;
+        let tool = &config.tool;
+        let migration_allowed = cx.obs.applied.iter().any(|m| {
+            crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
+        });
+        let facts = compare::RunFacts {
+            tool: &tool.name,
+            migration_allowed,
+        };
+        let result = evaluate(client, recorded, cfg, facts).await;
+        let _ = client.batch_execute(RESET).await;
+        Some(result)
+    }
+}
+
 /// What can go wrong while recording or comparing.
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrityError {
@@ -131,6 +200,10 @@ impl IntegrityError {
 pub(crate) const SESSION: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; \
     SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET bytea_output = 'hex'; \
     SET statement_timeout = 0";
+
+/// Undoes [`SESSION`] on a connection other checks share.
+const RESET: &str = "RESET TimeZone; RESET DateStyle; RESET IntervalStyle; \
+    RESET extra_float_digits; RESET bytea_output; RESET statement_timeout";
 
 /// `schema.table` and `schema.table.column` as users write them in `allow-change`.
 pub(crate) fn display(schema: &str, table: &str) -> String {

@@ -364,7 +364,7 @@ pub(crate) async fn aggregate(
     client: &Client,
     t: &TableInfo,
     columns: &[ColumnInfo],
-    cast_back: &dyn Fn(i32) -> Option<String>,
+    cast_back: &(dyn Fn(i32) -> Option<String> + Sync),
 ) -> Result<Mode, IntegrityError> {
     let mut exprs = vec!["pg_catalog.count(*)".to_owned()];
     for c in columns {

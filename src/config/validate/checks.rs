@@ -32,6 +32,7 @@ impl Validator<'_> {
             locks,
             data,
             reversible,
+            integrity: raw.integrity.clone().unwrap_or_default(),
         }
     }
 
