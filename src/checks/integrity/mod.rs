@@ -315,6 +315,23 @@ mod tests {
     }
 
     #[test]
+    fn the_config_enables_the_check_and_refuses_a_sample_below_one_row() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let parse = |toml: &str| crate::config::parse(crate::config::FILE_NAME, toml, dir.path());
+        let on = parse("[checks.integrity]\nenabled = true\nallow-change = [\"users.email\"]\n")
+            .expect("valid");
+        assert!(on.checks.integrity.enabled);
+        assert!(Integrity::new(&on).is_some());
+        let off = parse("").expect("valid");
+        assert!(Integrity::new(&off).is_none(), "off by default");
+        let bad = parse("[checks.integrity]\nsample-above = 0\n").expect_err("refused");
+        assert!(
+            format!("{bad:?}").contains("`sample-above` must be at least 1"),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
     fn examples_name_at_most_two_keys() {
         assert_eq!(
             examples(&Some("1".into()), &Some("9".into())),
