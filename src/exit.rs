@@ -59,8 +59,65 @@ pub const TABLE: &[(i32, &str, &str)] = &[
     ),
 ];
 
+/// An error a command ends with: what stderr shows (`error: …`, then `  help: …` from
+/// [`miette::Diagnostic::help`]) and the exit code. The command line renders every one in one
+/// place; library functions return them, never print them.
+pub trait Failure: miette::Diagnostic {
+    /// The exit code this error ends the command with.
+    fn exit_code(&self) -> i32;
+    /// The whole text for stderr when it is more than `error:` and `help:` lines (a config
+    /// error's snippets); `None` for the usual two lines.
+    fn rendered(&self) -> Option<String> {
+        None
+    }
+}
+
+/// What stderr shows for `e`: [`Failure::rendered`], else `error: <e>` and its `help:` line.
+pub fn render(e: &dyn Failure) -> String {
+    if let Some(text) = e.rendered() {
+        return text;
+    }
+    let mut text = format!("error: {e}\n");
+    if let Some(h) = e.help() {
+        text.push_str(&format!("  help: {h}\n"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{render, Failure};
+
+    #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+    enum Example {
+        #[error("the thing failed")]
+        #[diagnostic(help("do it again"))]
+        WithHelp,
+        #[error("plain")]
+        Plain,
+        #[error("snippets")]
+        Rendered,
+    }
+
+    impl Failure for Example {
+        fn exit_code(&self) -> i32 {
+            super::CONFIG
+        }
+        fn rendered(&self) -> Option<String> {
+            matches!(self, Example::Rendered).then(|| "  × snippets\n".to_owned())
+        }
+    }
+
+    #[test]
+    fn one_renderer_writes_error_then_help() {
+        assert_eq!(
+            render(&Example::WithHelp),
+            "error: the thing failed\n  help: do it again\n"
+        );
+        assert_eq!(render(&Example::Plain), "error: plain\n");
+        assert_eq!(render(&Example::Rendered), "  × snippets\n");
+    }
+
     #[test]
     fn readme_documents_every_exit_code() {
         let readme = include_str!("../README.md");

@@ -1,10 +1,10 @@
-//! `neon-migrate init`: detect the project's migration tool and write a commented
-//! `neon-migrate.toml` that `check` accepts.
+//! What `neon-migrate init` decides: the project's migration tool (detected, or named with
+//! `--tool`) and the text of a commented `neon-migrate.toml` that `check` accepts. The command
+//! itself is `commands::init`.
 
 use std::path::Path;
 
-use crate::config::{self, FILE_NAME};
-use crate::exit;
+use crate::config;
 use crate::tools::detect::{Evidence, Tree};
 use crate::tools::presets;
 
@@ -305,48 +305,6 @@ pub fn render(choice: &Choice, dir: &Path) -> String {
     s
 }
 
-/// `neon-migrate init [--tool NAME] [--force]` in `dir`; returns the exit code.
-pub fn run(dir: &Path, tool: Option<&str>, force: bool) -> i32 {
-    let path = dir.join(FILE_NAME);
-    if path.exists() && !force {
-        eprintln!(
-            "error: {} already exists\n  help: `neon-migrate check` validates it; `neon-migrate init --force` replaces it",
-            path.display()
-        );
-        return exit::USAGE;
-    }
-    let choice = match choose(dir, tool) {
-        Ok(c) => c,
-        Err((message, help)) => {
-            eprintln!("error: {message}\n  help: {help}");
-            return exit::CONFIG;
-        }
-    };
-    let text = render(&choice, dir);
-    // Never write a file `check` would reject.
-    if let Err(e) = config::parse(FILE_NAME, &text, dir) {
-        eprintln!(
-            "error: the generated {FILE_NAME} is invalid (a bug in neon-migrate):\n{}",
-            config::diag::render(&e, true)
-        );
-        return exit::INTERNAL;
-    }
-    if let Err(e) = std::fs::write(&path, &text) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return exit::INTERNAL;
-    }
-    println!(
-        "wrote {FILE_NAME}: tool `{}` ({}), {}",
-        choice.name, choice.title, choice.why
-    );
-    println!("next:");
-    println!("  neon-migrate plan pre-push   # what a push will run, and why this tool");
-    println!(
-        "  neon-migrate run pre-push    # prove the migrations on a test Neon database branch"
-    );
-    exit::OK
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,7 +315,7 @@ mod tests {
         for name in presets::names() {
             let choice = choose(dir.path(), Some(name)).unwrap();
             let text = render(&choice, dir.path());
-            let c = config::parse(FILE_NAME, &text, dir.path())
+            let c = config::parse(config::FILE_NAME, &text, dir.path())
                 .unwrap_or_else(|e| panic!("{name}:\n{text}\n{:?}", e.plain_lines()));
             assert_eq!(c.tool.name, name);
         }

@@ -2,15 +2,19 @@
 //! database branch — before it reaches production.
 //!
 //! The binary is a shim over [`run_from`]; `cargo xtask migrate` calls the same function.
-//! The pieces: [`config`] (neon-migrate.toml in layers), [`engine`] (stages over a context,
-//! never printing), [`providers`] (where Neon database branches come from), [`tools`]
-//! (migration systems), [`runner`] (every child process), [`report`] (what happened).
+//! The pieces: `cli` (the clap types) dispatching to one module per subcommand
+//! (`commands`), which call the library: `app` (config and git for a command, opening the
+//! provider, running a pipeline with its outputs), [`config`] (neon-migrate.toml in layers),
+//! [`engine`] (stages over a context, never printing), [`providers`] (where Neon database
+//! branches come from), [`tools`] (migration systems), [`runner`] (every child process),
+//! [`report`] (what happened), [`output`] (where a report meets a terminal or CI).
 
+pub(crate) mod app;
+pub mod apply_lock;
 pub mod checks;
-pub mod cli;
+mod cli;
+mod commands;
 pub mod config;
-pub mod demo;
-pub mod diffcmd;
 pub mod emulator;
 pub mod engine;
 pub mod exit;
@@ -24,12 +28,12 @@ pub mod output;
 pub mod pg;
 pub mod providers;
 pub mod report;
-pub mod rollback;
 pub mod runner;
 pub mod schema;
 pub mod secret;
 mod stages;
 pub mod template;
+pub mod time;
 pub mod tools;
 
 pub use cli::run_from;

@@ -61,6 +61,14 @@ impl Outputs {
     }
 }
 
+/// Prints `text` on stdout, ignoring a reader that has gone (`neon-migrate run … | head`): a run
+/// still finishes and cleans up, and its verdict is the exit code.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
 // ---------------------------------------------------------------------------------------
 // Colour
 
@@ -266,6 +274,25 @@ fn fenced(lang: &str, body: &str) -> String {
 /// The report as Markdown, fit for `$GITHUB_STEP_SUMMARY` or a pull-request comment.
 pub fn render_markdown(r: &Report) -> String {
     let mut md = String::new();
+    md_summary(&mut md, r);
+    md_stages(&mut md, r);
+    md_checks(&mut md, r);
+    md_findings(&mut md, r);
+    let mut results = r.stages.iter().flat_map(|s| &s.results);
+    if let Some(schema) = results.find(|c| c.name == "schema") {
+        let _ = writeln!(md, "\n### Schema diff\n");
+        if schema.details.is_empty() {
+            let _ = writeln!(md, "{}", schema.summary);
+        } else {
+            md.push_str(&fenced("sql", &schema.details.join("\n")));
+        }
+    }
+    md_error(&mut md, r);
+    md
+}
+
+/// The verdict and the table of facts: git branch, test Neon database branch, tool, result.
+fn md_summary(md: &mut String, r: &Report) {
     let verdict = match (r.outcome, r.failed_stage()) {
         (Outcome::Passed, _) => "✅ passed".to_owned(),
         (Outcome::Failed, Some(s)) => format!("❌ failed at {}", code(&s.name)),
@@ -316,7 +343,9 @@ pub fn render_markdown(r: &Report) -> String {
         report::exit_name(r.exit_code),
         report::ms(r.duration_ms)
     );
+}
 
+fn md_stages(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
         "\n### Stages\n\n| | stage | duration | summary |\n|---|---|--:|---|"
@@ -335,85 +364,87 @@ pub fn render_markdown(r: &Report) -> String {
             cell(&s.summary)
         );
     }
+}
 
+fn md_checks(md: &mut String, r: &Report) {
     let sql: Vec<_> = r.stages.iter().flat_map(|s| &s.checks).collect();
     let results: Vec<_> = r.stages.iter().flat_map(|s| &s.results).collect();
-    if !sql.is_empty() || !results.is_empty() {
-        let _ = writeln!(md, "\n### Checks\n\n| | check | summary |\n|---|---|---|");
-        for c in &results {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} |",
-                check_icon(c.status),
-                code(&c.name),
-                cell(&c.summary)
-            );
-        }
-        for c in &sql {
-            let (icon, what) = if c.passed {
-                ("✅", "passed".to_owned())
-            } else {
-                (
-                    "❌",
-                    format!("expected {}, got {}", cell(&c.expected), cell(&c.got)),
-                )
-            };
-            let _ = writeln!(md, "| {icon} | SQL check {} | {what} |", code(&c.name));
-        }
+    if sql.is_empty() && results.is_empty() {
+        return;
     }
+    let _ = writeln!(md, "\n### Checks\n\n| | check | summary |\n|---|---|---|");
+    for c in &results {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            check_icon(c.status),
+            code(&c.name),
+            cell(&c.summary)
+        );
+    }
+    for c in &sql {
+        let (icon, what) = if c.passed {
+            ("✅", "passed".to_owned())
+        } else {
+            (
+                "❌",
+                format!("expected {}, got {}", cell(&c.expected), cell(&c.got)),
+            )
+        };
+        let _ = writeln!(md, "| {icon} | SQL check {} | {what} |", code(&c.name));
+    }
+}
 
+fn md_findings(md: &mut String, r: &Report) {
     // The `sql` check's findings are its assertions, listed above.
-    let findings: Vec<_> = results
+    let findings: Vec<_> = r
+        .stages
         .iter()
+        .flat_map(|s| &s.results)
         .filter(|c| c.name != "sql")
         .flat_map(|c| &c.findings)
         .collect();
-    if !findings.is_empty() {
-        let _ = writeln!(md, "\n### Findings\n");
-        for f in findings {
-            let (icon, word) = severity(f.severity);
-            let at = f
-                .location
-                .as_deref()
-                .map(|l| format!(" at {}", code(l)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                md,
-                "- {icon} **{word}** ({}){at}: {}  \n  why: {}",
-                code(&f.check),
-                f.what.trim(),
-                f.why.trim()
-            );
-            if let Some(fix) = &f.fix {
-                let _ = writeln!(md, "  fix: {}", fix.trim());
-            }
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "\n### Findings\n");
+    for f in findings {
+        let (icon, word) = severity(f.severity);
+        let at = f
+            .location
+            .as_deref()
+            .map(|l| format!(" at {}", code(l)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "- {icon} **{word}** ({}){at}: {}  \n  why: {}",
+            code(&f.check),
+            f.what.trim(),
+            f.why.trim()
+        );
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(md, "  fix: {}", fix.trim());
         }
     }
+}
 
-    if let Some(schema) = results.iter().find(|c| c.name == "schema") {
-        let _ = writeln!(md, "\n### Schema diff\n");
-        if schema.details.is_empty() {
-            let _ = writeln!(md, "{}", schema.summary);
-        } else {
-            md.push_str(&fenced("sql", &schema.details.join("\n")));
-        }
+fn md_error(md: &mut String, r: &Report) {
+    let Some(s) = r.failed_stage() else {
+        return;
+    };
+    let Some(e) = &s.error else {
+        return;
+    };
+    let _ = writeln!(md, "\n### Error in {}\n", code(&s.name));
+    md.push_str(&fenced("text", &e.message));
+    if let Some(h) = &e.help {
+        let _ = writeln!(md, "\nhelp: {}", h.trim());
     }
-
-    if let Some(s) = r.failed_stage() {
-        if let Some(e) = &s.error {
-            let _ = writeln!(md, "\n### Error in {}\n", code(&s.name));
-            md.push_str(&fenced("text", &e.message));
-            if let Some(h) = &e.help {
-                let _ = writeln!(md, "\nhelp: {}", h.trim());
-            }
-            if let Some(o) = e.output.as_deref().filter(|o| !o.trim().is_empty()) {
-                let _ = writeln!(md, "\n<details><summary>output</summary>\n");
-                md.push_str(&fenced("text", o));
-                let _ = writeln!(md, "\n</details>");
-            }
-        }
+    if let Some(o) = e.output.as_deref().filter(|o| !o.trim().is_empty()) {
+        let _ = writeln!(md, "\n<details><summary>output</summary>\n");
+        md.push_str(&fenced("text", o));
+        let _ = writeln!(md, "\n</details>");
     }
-    md
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
 use super::{lock_name, Check, CheckResult, Evaluation, Finding, Observations, QueryError};
-use super::{RecordError, Severity, LOCK_MODES};
+use super::{RecordError, Recording, Severity, LOCK_MODES};
 use crate::config::{Config, LocksCheck};
 use crate::pg;
 use crate::secret::Secret;
@@ -26,16 +26,26 @@ const NAME: &str = "locks";
 /// `[checks.locks]`: a sampler runs beside the migration; its report is kept in
 /// [`Observations::locks`] (lint and schema read the rewrites too).
 pub struct Locks {
+    /// The sidecar's connection, opened in the background while the other checks record what
+    /// they compare against: its start then adds one round trip to the stage, not a connect.
+    connecting: Option<JoinHandle<Result<Connected, QueryError>>>,
     sampler: Option<Sampler>,
+}
+
+impl Drop for Locks {
+    fn drop(&mut self) {
+        if let Some(c) = self.connecting.take() {
+            c.abort();
+        }
+    }
 }
 
 impl Locks {
     pub fn new(config: &Config) -> Option<Self> {
-        config
-            .checks
-            .locks
-            .enabled
-            .then_some(Locks { sampler: None })
+        config.checks.locks.enabled.then_some(Locks {
+            connecting: None,
+            sampler: None,
+        })
     }
 }
 
@@ -45,15 +55,32 @@ impl Check for Locks {
         NAME
     }
 
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        let url = cx.tool.target.url.clone();
+        self.connecting = Some(tokio::spawn(async move { Sampler::connect(&url).await }));
+        Ok(())
+    }
+
     async fn start(&mut self, cx: &ToolContext<'_>) -> Result<(), RecordError> {
         let interval = cx.config.checks.locks.sample_interval;
-        let sampler = Sampler::start(&cx.target.url, interval)
+        let failed = |e: SamplerError| RecordError::Before {
+            what: "the locks the migration takes",
+            target: cx.target.name.clone(),
+            source: e.into(),
+        };
+        let connected = match self.connecting.take() {
+            Some(handle) => handle.await.map_err(|e| failed(SamplerError::Task(e)))?,
+            None => Sampler::connect(&cx.target.url).await,
+        };
+        let sampler = connected
+            .map_err(|e| failed(e.into()))?
+            .begin(interval)
             .await
-            .map_err(|e| RecordError::Before {
-                what: "the locks the migration takes",
-                target: cx.target.name.clone(),
-                source: e.into(),
-            })?;
+            .map_err(|e| failed(e.into()))?;
         self.sampler = Some(sampler);
         Ok(())
     }
@@ -170,14 +197,27 @@ struct Episode {
     last: Option<Instant>,
 }
 
+/// A sampler's connection, ready to start: connected, named, its sample query planned. Opening
+/// it does not depend on the state of the database, so it can happen while the other checks
+/// record theirs; what does — the tables' files — is read by [`Connected::begin`].
+pub struct Connected {
+    client: Client,
+    sample: tokio_postgres::Statement,
+}
+
 impl Sampler {
     /// Connects a sidecar to `url`, records the tables' files, and starts sampling.
     pub async fn start(url: &Secret<String>, interval: Duration) -> Result<Sampler, QueryError> {
+        Sampler::connect(url).await?.begin(interval).await
+    }
+
+    /// The sidecar's connection, not sampling yet.
+    pub async fn connect(url: &Secret<String>) -> Result<Connected, QueryError> {
         let client = pg::connect_observer(url).await?;
         // Sent together (tokio-postgres pipelines concurrent requests): one round trip.
         // The sample query is planned once: each sample is then only an execution, which
         // keeps the period close to `interval` and the sampler's own load low.
-        let (_, before, sample, indexes) = tokio::try_join!(
+        let (_, sample) = tokio::try_join!(
             async {
                 client
                     .batch_execute(&format!(
@@ -187,16 +227,24 @@ impl Sampler {
                     .await
                     .map_err(QueryError::from)
             },
-            files(&client),
             async { client.prepare(SAMPLE).await.map_err(QueryError::from) },
-            async {
-                client
-                    .query_one(INDEXES, &[])
-                    .await
-                    .map(|r| r.get::<_, Vec<u32>>(0))
-                    .map_err(QueryError::from)
-            },
         )?;
+        Ok(Connected { client, sample })
+    }
+}
+
+impl Connected {
+    /// Records the tables' and indexes' files as they are now (one round trip) and starts
+    /// sampling every `interval`.
+    pub async fn begin(self, interval: Duration) -> Result<Sampler, QueryError> {
+        let Connected { client, sample } = self;
+        let (before, indexes) = tokio::try_join!(files(&client), async {
+            client
+                .query_one(INDEXES, &[])
+                .await
+                .map(|r| r.get::<_, Vec<u32>>(0))
+                .map_err(QueryError::from)
+        })?;
         // `tokio::time::interval` panics on a zero period.
         let interval = interval.max(Duration::from_millis(1));
         let (stop, mut rx) = watch::channel(false);
@@ -267,7 +315,9 @@ impl Sampler {
         });
         Ok(Sampler { stop, task })
     }
+}
 
+impl Sampler {
     /// Stops sampling and returns what was seen.
     pub async fn finish(self) -> Result<LockReport, SamplerError> {
         let _ = self.stop.send(true);

@@ -18,7 +18,7 @@ use super::{
     Answer, FaultAction, FaultSpec, RequestRecord, Shared, BODY_TIMEOUT, MAX_BODY_BYTES,
     MAX_LOGGED_REQUESTS,
 };
-use crate::providers::local::rfc3339;
+use crate::time::rfc3339;
 
 type Resp = Response<Full<Bytes>>;
 

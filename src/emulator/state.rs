@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::providers::local::rfc3339;
+use crate::time::rfc3339;
 
 /// The logical database and role every Neon database branch has.
 pub const DATABASE: &str = "neondb";

@@ -52,7 +52,7 @@ pub struct RunContext<'a> {
     pub run_id: String,
     /// The run lock on this test Neon database branch name (taken by the create stage, held
     /// until the run ends, after `apply`).
-    pub(crate) run_lock: Option<crate::rollback::ApplyLock>,
+    pub(crate) run_lock: Option<crate::apply_lock::ApplyLock>,
     pub deleted: bool,
     /// What the migrate stage recorded for the checks.
     pub observations: crate::checks::Observations,
@@ -145,7 +145,7 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
         git_branch: git.branch.clone(),
         git_sha: git.sha.clone(),
         pipeline: pipeline.to_owned(),
-        timestamp: crate::providers::local::rfc3339(Utc::now()),
+        timestamp: crate::time::rfc3339(Utc::now()),
         db_branch: None,
         env: std::env::vars().collect(),
         secrets: Redactor::new(),
@@ -272,7 +272,7 @@ pub async fn run(
         report.neon_database_branch.created = true;
         report.neon_database_branch.id = Some(b.id.clone());
         report.neon_database_branch.parent = Some(b.parent.clone());
-        report.neon_database_branch.expires_at = b.expires_at.map(crate::providers::local::rfc3339);
+        report.neon_database_branch.expires_at = b.expires_at.map(crate::time::rfc3339);
     }
     report.neon_database_branch.deleted = ctx.deleted;
     report.restore_point = ctx.restore_point.clone();

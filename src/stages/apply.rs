@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
+use crate::apply_lock::{ApplyLock, LockError};
 use crate::config::ToolKind;
 use crate::engine::{RunContext, StageFailure, StageResult};
 use crate::exit;
 use crate::pg;
 use crate::providers::DbBranch;
 use crate::providers::{CreateRequest, RESTORE_PREFIX};
-use crate::rollback::{ApplyLock, LockError};
 use crate::schema;
 use crate::secret::Secret;
 use crate::tools::handoff::PgUrl;
@@ -205,10 +205,7 @@ async fn apply_locked(
             StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e.message))
                 .help(Some("nothing was applied; set `restore-point = false` under [apply] only if you have another way back".into()))
         })?;
-        let expires = rp
-            .expires_at
-            .map(crate::providers::local::rfc3339)
-            .unwrap_or_default();
+        let expires = rp.expires_at.map(crate::time::rfc3339).unwrap_or_default();
         details.push(format!(
             "restore point {} (expires {expires}); `neon-migrate rollback` restores from it",
             rp.name

@@ -1,9 +1,9 @@
 //! `create-neon-database-branch`: a test Neon database branch of the main one, with a TTL.
 
+use crate::apply_lock::{run_lock_key, ApplyLock, LockError, RUN_LOCK_CLASS};
 use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
 use crate::exit;
 use crate::providers::CreateRequest;
-use crate::rollback::{run_lock_key, ApplyLock, LockError, RUN_LOCK_CLASS};
 use crate::template::DbBranchVars;
 
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
@@ -39,7 +39,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     });
     let expires = branch
         .expires_at
-        .map(crate::providers::local::rfc3339)
+        .map(crate::time::rfc3339)
         .unwrap_or_else(|| "never".into());
     let summary = format!(
         "created {} from {} (expires {expires})",

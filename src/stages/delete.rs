@@ -20,7 +20,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     // Only this run's copy: under the same name there may be another run's by now.
     let expires = branch
         .expires_at
-        .map(crate::providers::local::rfc3339)
+        .map(crate::time::rfc3339)
         .unwrap_or_default();
     match ctx.provider.owner(branch, &ctx.run_id).await {
         Ok(Owner::ThisRun) => {}

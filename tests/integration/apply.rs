@@ -6,9 +6,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use neon_migrate::apply_lock::APPLY_LOCK_CLASS;
 use neon_migrate::exit;
 use neon_migrate::pg;
-use neon_migrate::rollback::APPLY_LOCK_CLASS;
 use neon_migrate::secret::Secret;
 use serde_json::Value;
 

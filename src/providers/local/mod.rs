@@ -10,7 +10,7 @@
 pub mod cluster;
 pub mod role;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
@@ -995,10 +995,7 @@ impl Provider for LocalProvider {
     }
 }
 
-/// RFC 3339 UTC with second precision, as Neon's `expires_at`.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+use crate::time::rfc3339;
 
 #[cfg(test)]
 mod reaper_tests {

@@ -1,0 +1,261 @@
+//! Schemas from where the user says they are: a `postgres://` URL, `main`, a `.sql` file
+//! (loaded into a scratch database), or a Neon database branch name. `diff` and `generate`
+//! read both their sides through here.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use crate::config::{self, Config};
+use crate::git::GitInfo;
+use crate::pg::{self, ident, PgError};
+use crate::providers::local::{local_db_name, LocalProvider};
+use crate::providers::{CreateRequest, ProviderError};
+use crate::schema::{self, Model};
+use crate::secret::{Redactor, Secret};
+
+use super::run::open_provider;
+use super::setup::empty_git;
+
+/// Why a schema could not be read. The texts may hold a server's address: redact them.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `provider.url` did not render.
+    #[error("{0}")]
+    Template(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+    #[error(transparent)]
+    Tool(#[from] crate::tools::ToolError),
+    #[error("{}", pg::describe(.0))]
+    Statement(#[from] tokio_postgres::Error),
+    #[error("{} does not load: {}", file.display(), pg::describe(source))]
+    DoesNotLoad {
+        file: PathBuf,
+        source: tokio_postgres::Error,
+    },
+    #[error("no Neon database branch (database) named `{0}`: use a URL, `main`, a .sql file, or an existing Neon database branch")]
+    NoSuchDbBranch(String),
+    #[error("`{0}`: naming a Neon database branch other than `main` is not supported with the neon provider yet; pass its connection URL")]
+    NeonDbBranchByName(String),
+}
+
+/// A scratch database on the embedded (or configured local) server, dropped on `finish`.
+pub struct Scratch {
+    provider: LocalProvider,
+    name: String,
+}
+
+/// `provider.url` rendered, for a local provider opened outside a run.
+fn local_url(l: &config::LocalConfig) -> Result<Option<String>, SourceError> {
+    l.url
+        .as_ref()
+        .map(|t| {
+            crate::template::render(t, &crate::engine::base_vars(&empty_git(), ""))
+                .map_err(|e| SourceError::Template(e.to_string()))
+        })
+        .transpose()
+}
+
+impl Scratch {
+    /// Loads the SQL file `file` into a new scratch database and introspects it.
+    pub async fn load_sql(
+        config: &Config,
+        file: &Path,
+        redactor: &Redactor,
+    ) -> Result<(Scratch, Model), SourceError> {
+        let sql = std::fs::read_to_string(file).map_err(|source| SourceError::Read {
+            path: file.to_owned(),
+            source,
+        })?;
+        let local = match &config.provider {
+            config::ProviderConfig::Local(l) => l.clone(),
+            // A Neon project has no scratch server of ours: use the embedded one.
+            config::ProviderConfig::Neon(_) => config::LocalConfig {
+                url: None,
+                main_database: Some(crate::providers::local::role::default_main_database(
+                    &config.root,
+                )),
+                data_dir: None,
+                busy_parent: config::BusyParent::Fail,
+                tool_role: config::ToolRole::default(),
+            },
+        };
+        let url = local_url(&local)?;
+        let provider = LocalProvider::open(&local, url, redactor).await?;
+        let name = local_db_name(&format!(
+            "neon_migrate_scratch_{}_{}",
+            std::process::id(),
+            Utc::now().timestamp_micros()
+        ));
+        let admin = provider.admin().await?;
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                ident(&name)
+            ))
+            .await?;
+        let scratch = Scratch { provider, name };
+        let client = pg::connect(&scratch.provider.url_of(&scratch.name)).await?;
+        if let Err(source) = client.batch_execute(&sql).await {
+            scratch.finish().await;
+            return Err(SourceError::DoesNotLoad {
+                file: file.to_owned(),
+                source,
+            });
+        }
+        let model = schema::introspect(&client, &schema::default_excluded()).await;
+        drop(client);
+        match model {
+            Ok(m) => Ok((scratch, m)),
+            Err(e) => {
+                scratch.finish().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Drops the scratch database.
+    pub async fn finish(self) {
+        if let Ok(admin) = self.provider.admin().await {
+            let _ = admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(&self.name)
+                ))
+                .await;
+        }
+    }
+}
+
+/// Introspects a source: a URL, `main`, a `.sql` file, or a Neon database branch name. A
+/// `.sql` file leaves a scratch database for the caller to [`Scratch::finish`].
+pub async fn load(
+    source: &str,
+    config: &Config,
+    redactor: &Redactor,
+) -> Result<(Model, Option<Scratch>), SourceError> {
+    if source.ends_with(".sql") {
+        let path = config.root.join(source);
+        let path = if Path::new(source).is_absolute() {
+            PathBuf::from(source)
+        } else if path.exists() {
+            path
+        } else {
+            PathBuf::from(source)
+        };
+        let (s, m) = Scratch::load_sql(config, &path, redactor).await?;
+        return Ok((m, Some(s)));
+    }
+    let url = if source.starts_with("postgres://") || source.starts_with("postgresql://") {
+        redactor.add_url(source);
+        Secret::new(source.to_owned())
+    } else {
+        db_branch_url(source, config, redactor).await?
+    };
+    let client = pg::connect(&url).await?;
+    let model = schema::introspect(&client, &schema::default_excluded()).await?;
+    Ok((model, None))
+}
+
+/// The URL of a source that is a database (a URL, `main`, a Neon database branch name);
+/// `None` for a `.sql` file.
+pub async fn database_url(
+    source: &str,
+    config: &Config,
+    redactor: &Redactor,
+) -> Result<Option<Secret<String>>, SourceError> {
+    if source.ends_with(".sql") {
+        return Ok(None);
+    }
+    if source.starts_with("postgres://") || source.starts_with("postgresql://") {
+        redactor.add_url(source);
+        return Ok(Some(Secret::new(source.to_owned())));
+    }
+    db_branch_url(source, config, redactor).await.map(Some)
+}
+
+/// The URL of `main` or of the Neon database branch named `source`.
+async fn db_branch_url(
+    source: &str,
+    config: &Config,
+    redactor: &Redactor,
+) -> Result<Secret<String>, SourceError> {
+    let provider = open_provider(config, redactor).await?;
+    if source == "main" {
+        return Ok(provider.main_db_branch().await?.url);
+    }
+    match &config.provider {
+        config::ProviderConfig::Local(l) => {
+            let url = local_url(l)?;
+            let local = LocalProvider::open(l, url, redactor).await?;
+            let db = local_db_name(source);
+            let admin = local.admin().await?;
+            let exists = admin
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
+                .await?
+                .is_some();
+            if !exists {
+                return Err(SourceError::NoSuchDbBranch(source.to_owned()));
+            }
+            Ok(local.url_of(&db))
+        }
+        config::ProviderConfig::Neon(_) => Err(SourceError::NeonDbBranchByName(source.to_owned())),
+    }
+}
+
+/// The main Neon database branch plus the built-in `sql` tool's pending migrations in
+/// `migrations_dir`, introspected on a test Neon database branch (main itself is never
+/// touched; the test Neon database branch is deleted before this returns).
+pub async fn with_pending_migrations(
+    config: &Config,
+    git: &GitInfo,
+    migrations_dir: &Path,
+    redactor: &Redactor,
+) -> Result<Model, SourceError> {
+    let provider = open_provider(config, redactor).await?;
+    let req = CreateRequest {
+        name: crate::naming::sanitize(
+            &format!("migrate/generate-{}", git.short_sha()),
+            crate::naming::MAX_LEN,
+        ),
+        ttl: std::time::Duration::from_secs(3600),
+        git_branch: git.branch.clone(),
+        git_sha: git.sha.clone(),
+        pipeline: "generate".into(),
+        run_id: crate::providers::new_run_id(),
+    };
+    let branch = provider.create(&req).await?;
+    redactor.add_url(branch.url.expose());
+    let result: Result<Model, SourceError> = async {
+        use crate::tools::Tool;
+        let tool = crate::tools::sql::SqlTool::new(migrations_dir.to_owned());
+        let vars = crate::template::Vars::default();
+        let target = crate::tools::Target {
+            name: format!("test Neon database branch {}", branch.name),
+            url: branch.url.clone(),
+        };
+        tool.apply(&crate::tools::ToolContext {
+            timeouts: None,
+            connection_check: None,
+            on_main: false,
+            config,
+            redactor,
+            vars: &vars,
+            target,
+        })
+        .await?;
+        let client = pg::connect(&branch.url).await?;
+        Ok(schema::introspect(&client, &schema::default_excluded()).await?)
+    }
+    .await;
+    let _ = provider.delete(&branch.id).await;
+    result
+}

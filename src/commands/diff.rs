@@ -1,0 +1,146 @@
+//! `neon-migrate diff --from A --to B`: two schemas into an online-safe plan (SQL, JSON or
+//! Markdown).
+
+use crate::app::schema_source;
+use crate::app::SetupError;
+use crate::exit::{self, Failure};
+use crate::schema::{self, PlanOptions};
+use crate::secret::Redactor;
+
+use super::Context;
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Sql,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum DiffError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Setup(#[from] SetupError),
+    /// A side could not be read (redacted).
+    #[error("{0}")]
+    #[diagnostic(help(
+        "sources: a postgres:// URL, `main`, a .sql file, or a Neon database branch name"
+    ))]
+    Source(String),
+}
+
+impl Failure for DiffError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            DiffError::Setup(e) => e.exit_code(),
+            DiffError::Source(_) => exit::PROVIDER,
+        }
+    }
+    fn rendered(&self) -> Option<String> {
+        match self {
+            DiffError::Setup(e) => e.rendered(),
+            DiffError::Source(_) => None,
+        }
+    }
+}
+
+pub(crate) async fn run(
+    cx: &Context,
+    from: &str,
+    to: &str,
+    format: Format,
+    offline: bool,
+) -> Result<i32, DiffError> {
+    let config = cx.load_config()?;
+    let redactor = Redactor::new();
+    let (a, b) = tokio::join!(
+        schema_source::load(from, &config, &redactor),
+        schema_source::load(to, &config, &redactor)
+    );
+    let (a, b) = match (a, b) {
+        (Ok((a, sa)), Ok((b, sb))) => {
+            for s in sa.into_iter().chain(sb) {
+                s.finish().await;
+            }
+            (a, b)
+        }
+        // The scratch databases go, whatever failed; the first error is the one shown.
+        (a, b) => {
+            let mut first_error = None;
+            for r in [a, b] {
+                match r {
+                    Ok((_, Some(s))) => s.finish().await,
+                    Ok((_, None)) => {}
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            let e = first_error.map(|e| e.to_string()).unwrap_or_default();
+            return Err(DiffError::Source(redactor.redact(&e)));
+        }
+    };
+    let opts = PlanOptions {
+        online: !offline,
+        ..Default::default()
+    };
+    let mut plan = schema::plan(&a, &b, &opts);
+    count_offending_rows(&mut plan, &a, &b, from, &config, &redactor).await;
+    match format {
+        Format::Sql => print!("{}", schema::render_sql(&plan)),
+        Format::Markdown => print!("{}", schema::render_markdown(&plan)),
+        Format::Json => {
+            let v = serde_json::json!({
+                "schema_version": 1,
+                "from_fingerprint": schema::fingerprint(&a),
+                "to_fingerprint": schema::fingerprint(&b),
+                "plan": plan,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        }
+    }
+    if plan.unsupported.is_empty() {
+        return Ok(exit::OK);
+    }
+    eprintln!(
+        "warning: {} change(s) the schema engine cannot express; see the plan",
+        plan.unsupported.len()
+    );
+    Ok(exit::CHECK_FAILED)
+}
+
+/// On a `from` that is a database, counts the rows each statement that can fail or silently
+/// change data would hit, as one more hazard of that statement
+/// ([`crate::checks::integrity::hazards`]). A count that cannot be had is a warning: the
+/// plan stands without it.
+async fn count_offending_rows(
+    plan: &mut schema::Plan,
+    a: &schema::Model,
+    b: &schema::Model,
+    from: &str,
+    config: &crate::config::Config,
+    redactor: &Redactor,
+) {
+    let counted = async {
+        let Some(url) = schema_source::database_url(from, config, redactor).await? else {
+            return Ok(());
+        };
+        let client = crate::pg::connect(&url).await?;
+        // A URL may hold a password: it is never part of a message.
+        let label = if from.contains("://") {
+            "the --from database"
+        } else {
+            from
+        };
+        crate::checks::integrity::hazards::annotate(plan, a, b, &client, label).await?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    if let Err(e) = counted {
+        eprintln!(
+            "warning: the rows the plan would fail on could not be counted: {}",
+            redactor.redact(&e.to_string())
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! `neon-migrate gc [--dry-run] [--all]`: delete expired test Neon database branches left by
+//! killed runs.
+
+use crate::app::{self, SetupError};
+use crate::exit::{self, Failure};
+use crate::secret::Redactor;
+
+use super::Context;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum GcError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Setup(#[from] SetupError),
+    /// The provider failed (redacted).
+    #[error("{0}")]
+    Provider(String),
+}
+
+impl Failure for GcError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            GcError::Setup(e) => e.exit_code(),
+            GcError::Provider(_) => exit::PROVIDER,
+        }
+    }
+    fn rendered(&self) -> Option<String> {
+        match self {
+            GcError::Setup(e) => e.rendered(),
+            GcError::Provider(_) => None,
+        }
+    }
+}
+
+pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, GcError> {
+    let config = cx.load_config()?;
+    let redactor = Redactor::new();
+    let provider_error =
+        |e: crate::providers::ProviderError| GcError::Provider(redactor.redact(&e.to_string()));
+    let provider = app::open_provider(&config, &redactor)
+        .await
+        .map_err(provider_error)?;
+    let list = provider.list().await.map_err(provider_error)?;
+    let now = chrono::Utc::now();
+    let mut code = exit::OK;
+    let mut n = 0;
+    for info in &list {
+        let expired = info.expires_at <= now;
+        if !expired && !all {
+            continue;
+        }
+        n += 1;
+        let why = if expired { "expired" } else { "--all" };
+        let when = crate::time::rfc3339(info.expires_at);
+        if dry_run {
+            println!(
+                "would delete {} (git branch {}, expires {when}, {why})",
+                info.name, info.git_branch
+            );
+            continue;
+        }
+        match provider.delete(&info.id).await {
+            Ok(_) => println!(
+                "deleted {} (git branch {}, expires {when}, {why})",
+                info.name, info.git_branch
+            ),
+            Err(e) => {
+                // One failure does not stop the sweep: the others are still deleted.
+                super::report(&GcError::Provider(format!(
+                    "cannot delete {}: {}",
+                    info.name,
+                    redactor.redact(&e.to_string())
+                )));
+                code = exit::PROVIDER;
+            }
+        }
+    }
+    let kept = list.len() - n;
+    println!(
+        "{n} test Neon database branch(es) {}; {kept} not expired kept",
+        if dry_run { "to delete" } else { "deleted" }
+    );
+    Ok(code)
+}

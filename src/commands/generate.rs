@@ -1,0 +1,191 @@
+//! `neon-migrate generate <NAME>`: the next migration for the built-in `sql` tool, from a
+//! desired schema file.
+//!
+//! The fallback for repositories without a migration system: the desired schema
+//! (`schema.sql`) is loaded into a scratch database, the main Neon database branch plus the
+//! pending migrations is loaded into a test Neon database branch, and the plan between them
+//! becomes the next file. Destructive plans need `--allow-destructive`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use crate::app::schema_source::{self, Scratch};
+use crate::app::SetupError;
+use crate::config;
+use crate::exit::{self, Failure};
+use crate::schema::{self, Plan, PlanOptions};
+use crate::secret::Redactor;
+
+use super::Context;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum GenerateError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Setup(#[from] SetupError),
+    #[error("`generate` writes files for the built-in `sql` tool, but this project uses `{0}`")]
+    #[diagnostic(help("use your tool's own generator, or set `name = \"sql\"` under [tool]"))]
+    NotSqlTool(String),
+    #[error("give the migration a name, e.g. `neon-migrate generate add_orders`")]
+    Unnamed,
+    #[error("the desired schema {} does not exist", .0.display())]
+    #[diagnostic(help("write the schema you want in that file, or pass `--schema FILE`"))]
+    NoSchema(PathBuf),
+    /// A side could not be read (redacted).
+    #[error("{0}")]
+    Source(String),
+    #[error("the desired schema has changes the schema engine cannot express:{}", list(.0))]
+    Unsupported(Vec<String>),
+    #[error("the plan deletes data:{}", list(.0))]
+    #[diagnostic(help("if that is intended, run again with `--allow-destructive`"))]
+    DeletesData(Vec<String>),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// `\n  - item` per item.
+fn list(items: &[String]) -> String {
+    items.iter().map(|i| format!("\n  - {i}")).collect()
+}
+
+impl Failure for GenerateError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            GenerateError::Setup(e) => e.exit_code(),
+            GenerateError::NotSqlTool(_) | GenerateError::NoSchema(_) => exit::CONFIG,
+            GenerateError::Unnamed => exit::USAGE,
+            GenerateError::Source(_) => exit::PROVIDER,
+            GenerateError::Unsupported(_) | GenerateError::DeletesData(_) => exit::CHECK_FAILED,
+            GenerateError::Write { .. } => exit::INTERNAL,
+        }
+    }
+    fn rendered(&self) -> Option<String> {
+        match self {
+            GenerateError::Setup(e) => e.rendered(),
+            _ => None,
+        }
+    }
+}
+
+/// The flags of `generate`.
+pub(crate) struct Options {
+    pub name: String,
+    pub schema: PathBuf,
+    pub allow_destructive: bool,
+}
+
+pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError> {
+    let (config, git) = cx.setup()?;
+    let redactor = Redactor::new();
+    let config::ToolKind::Sql { migrations_dir } = &config.tool.kind else {
+        return Err(GenerateError::NotSqlTool(config.tool.name.clone()));
+    };
+    let slug = crate::naming::sanitize(&o.name, 60).replace('/', "_");
+    if slug == "unnamed" {
+        return Err(GenerateError::Unnamed);
+    }
+    let schema_path = if o.schema.is_absolute() {
+        o.schema.clone()
+    } else {
+        config.root.join(&o.schema)
+    };
+    if !schema_path.is_file() {
+        return Err(GenerateError::NoSchema(schema_path));
+    }
+    let source =
+        |e: schema_source::SourceError| GenerateError::Source(redactor.redact(&e.to_string()));
+    // Desired side: the schema file in a scratch database. Current side: the main Neon
+    // database branch plus the pending migrations, on a test Neon database branch.
+    let (desired, current) = tokio::join!(
+        Scratch::load_sql(&config, &schema_path, &redactor),
+        schema_source::with_pending_migrations(&config, &git, migrations_dir, &redactor)
+    );
+    let (scratch, b) = desired.map_err(source)?;
+    scratch.finish().await;
+    let a = current.map_err(source)?;
+
+    let plan = schema::plan(&a, &b, &PlanOptions::default());
+    refuse(&plan, o.allow_destructive)?;
+    if plan.statements.is_empty() {
+        println!("no changes: the main Neon database branch plus the pending migrations already matches {}", schema_path.display());
+        return Ok(exit::OK);
+    }
+    let file = write(migrations_dir, &slug, o, &plan)?;
+    println!(
+        "wrote {} ({} statement(s))",
+        file.display(),
+        plan.statements.len()
+    );
+    for k in plan.hazard_kinds() {
+        println!(
+            "  hazard: {}",
+            serde_json::to_value(k)
+                .expect("enum")
+                .as_str()
+                .unwrap_or("?")
+        );
+    }
+    println!("next: review it, then `neon-migrate run pre-push` proves it on a test Neon database branch");
+    Ok(exit::OK)
+}
+
+/// A plan `generate` does not write: changes it cannot express, or data deleted without
+/// `--allow-destructive`.
+fn refuse(plan: &Plan, allow_destructive: bool) -> Result<(), GenerateError> {
+    if !plan.unsupported.is_empty() {
+        return Err(GenerateError::Unsupported(
+            plan.unsupported.iter().map(|u| u.to_string()).collect(),
+        ));
+    }
+    if plan.statements.is_empty() || !plan.deletes_data() || allow_destructive {
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    for s in &plan.statements {
+        for hz in s
+            .hazards
+            .iter()
+            .filter(|h| h.kind == schema::HazardKind::DeletesData)
+        {
+            lines.push(format!(
+                "{} ({})",
+                s.sql.lines().next().unwrap_or(""),
+                hz.message
+            ));
+        }
+    }
+    Err(GenerateError::DeletesData(lines))
+}
+
+/// Writes the migration file; returns its path.
+fn write(
+    migrations_dir: &Path,
+    slug: &str,
+    o: &Options,
+    plan: &Plan,
+) -> Result<PathBuf, GenerateError> {
+    let stamp = Utc::now().format("%Y%m%d%H%M%S");
+    let file = migrations_dir.join(format!("{stamp}_{slug}.sql"));
+    let mut text = String::new();
+    if !plan.transactional() {
+        text.push_str(&format!("-- {}\n", crate::tools::sql::NO_TRANSACTION));
+    }
+    text.push_str(&format!(
+        "-- Generated by `neon-migrate generate {}` from {} on {}.\n",
+        o.name,
+        o.schema.display(),
+        crate::time::rfc3339(Utc::now())
+    ));
+    text.push_str(&schema::render_sql(plan));
+    std::fs::create_dir_all(migrations_dir)
+        .and_then(|_| std::fs::write(&file, text))
+        .map_err(|source| GenerateError::Write {
+            path: file.clone(),
+            source,
+        })?;
+    Ok(file)
+}
