@@ -121,7 +121,11 @@ pub async fn annotate(
 /// The key of a row as text for the examples: the primary key's columns (`NULL` without one).
 fn key_text(table: Option<&Table>) -> String {
     let cols = table
-        .and_then(|t| t.constraints.values().find(|c| c.kind == 'p'))
+        .and_then(|t| {
+            t.constraints
+                .values()
+                .find(|c| c.definition.starts_with("PRIMARY KEY"))
+        })
         .and_then(|c| columns_of(&c.definition));
     match cols {
         Some(cols) if cols.len() == 1 => format!("(t.{})::text", cols[0]),
@@ -261,8 +265,19 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
         format!("CREATE UNIQUE INDEX CONCURRENTLY {n} ON {table} "),
         format!("ALTER TABLE {table} ADD CONSTRAINT {n} "),
     ];
-    match c.kind {
-        'p' | 'u' => {
+    // The kind read from the definition (`pg_get_constraintdef`'s first words).
+    let primary = def.starts_with("PRIMARY KEY ");
+    let kind = if primary || def.starts_with("UNIQUE ") {
+        'u'
+    } else if def.starts_with("CHECK ") {
+        'c'
+    } else if def.starts_with("FOREIGN KEY ") {
+        'f'
+    } else {
+        return None;
+    };
+    match kind {
+        'u' => {
             let cols = columns_of(def)?;
             let list = cols
                 .iter()
@@ -273,13 +288,13 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
             let dup = format!(
                 "({list}) IN (SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1)"
             );
-            let condition = if c.kind == 'p' {
+            let condition = if primary {
                 let nulls: Vec<String> = cols.iter().map(|c| format!("t.{c} IS NULL")).collect();
                 format!("{dup} OR {}", nulls.join(" OR "))
             } else {
                 dup
             };
-            let what = if c.kind == 'p' {
+            let what = if primary {
                 format!("duplicate or leave NULL the new primary key ({bare})")
             } else {
                 format!("share their ({bare}) with another row")
