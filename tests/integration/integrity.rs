@@ -46,6 +46,10 @@ pub const TESTS: &[(&str, fn())] = &[
         diff_counts_other_hazards,
     ),
     (
+        "integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing",
+        case_insensitive_collation,
+    ),
+    (
         "integrity_a_migration_that_edits_the_fingerprints_fails",
         tampered_fingerprints,
     ),
@@ -465,4 +469,21 @@ fn diff_counts_other_hazards() {
     ] {
         assert!(hazards.iter().any(|h| h.starts_with(want)), "want {want:?} in {hazards:#?}");
     }
+}
+
+fn case_insensitive_collation() {
+    // Under a nondeterministic collation 'Ann' = 'ann': the hashes must still tell them apart.
+    let p = project(
+        "integrity_collation",
+        "",
+        "update names set name = lower(name);\n",
+    );
+    p.main_sql(
+        "create collation ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false); \
+         create table names (id int primary key, name text collate ci); \
+         insert into names select g, case when g <= 7 then 'Name' else 'name' end || g from generate_series(1, 20) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "public.names.name: 7 value(s) changed");
+    assert_eq!(f["severity"], "error");
 }

@@ -294,7 +294,7 @@ impl<'a> Keyed<'a> {
         let before_rows = sel.push("pg_catalog.count(b.k)".into());
         let matched = sel.push(format!("pg_catalog.count(*) FILTER (WHERE {MATCHED})"));
         let digest = sel.push(
-            "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(b::text, $1)::numeric) FILTER (WHERE b.k IS NOT NULL), 0)::text".into(),
+            "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(b::text COLLATE \"C\", $1)::numeric) FILTER (WHERE b.k IS NOT NULL), 0)::text".into(),
         );
         let kept = self
             .cols

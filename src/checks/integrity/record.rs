@@ -132,7 +132,7 @@ impl Sample {
                 format!("({})", parts.join(" OR "))
             }
             Sample::KeyHash(below) => format!(
-                "(pg_catalog.hashtextextended({key_text}, 0) & {}) < {below}",
+                "(pg_catalog.hashtextextended({key_text} COLLATE \"C\", 0) & {}) < {below}",
                 HASH_SLOTS - 1
             ),
         }
@@ -187,15 +187,19 @@ pub struct Recorded {
     pub tables: Vec<TableRecord>,
 }
 
-/// The hash of one column's text form as SQL: `hashtextextended(("c")::text, 0)`; with
+/// The hash of one column's text form as SQL, in the "C" collation (a case-insensitive one
+/// would hash `Ann` and `ann` alike): `hashtextextended(("c")::text COLLATE "C", 0)`; with
 /// `cast_back`, the value is first cast back to the type it had before the migration.
 pub(crate) fn hash_expr(column: &str, cast_back: Option<&str>) -> String {
     match cast_back {
         Some(old) => format!(
-            "pg_catalog.hashtextextended((({})::{old})::text, 0)",
+            "pg_catalog.hashtextextended((({})::{old})::text COLLATE \"C\", 0)",
             ident(column)
         ),
-        None => format!("pg_catalog.hashtextextended(({})::text, 0)", ident(column)),
+        None => format!(
+            "pg_catalog.hashtextextended(({})::text COLLATE \"C\", 0)",
+            ident(column)
+        ),
     }
 }
 
@@ -292,7 +296,7 @@ async fn record_keyed(
         )))?;
     let sql = format!(
         "WITH ins AS (INSERT INTO {scratch} SELECT {} FROM ONLY {}{filter} RETURNING *) \
-         SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(ins::text, $1)::numeric), 0)::text FROM ins",
+         SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(ins::text COLLATE \"C\", $1)::numeric), 0)::text FROM ins",
         exprs.join(", "),
         t.sql_name()
     );
@@ -416,7 +420,7 @@ mod tests {
         let h = Sample::KeyHash(1024);
         assert_eq!(
             h.filter(&["\"a\"".into(), "\"b\"".into()], "k"),
-            "(pg_catalog.hashtextextended(k, 0) & 1048575) < 1024"
+            "(pg_catalog.hashtextextended(k COLLATE \"C\", 0) & 1048575) < 1024"
         );
         assert!(h
             .describe(10_000_000, "(a, b)")
@@ -432,7 +436,7 @@ mod tests {
         );
         assert_eq!(
             hash_expr("we\"ird", Some("numeric(12,2)")),
-            "pg_catalog.hashtextextended(((\"we\"\"ird\")::numeric(12,2))::text, 0)"
+            "pg_catalog.hashtextextended(((\"we\"\"ird\")::numeric(12,2))::text COLLATE \"C\", 0)"
         );
     }
 }
