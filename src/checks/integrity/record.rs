@@ -11,19 +11,19 @@ use crate::pg::ident;
 /// narrowest unique index without expressions or predicate whose columns are all NOT NULL.
 const TABLES: &str = r#"
 SELECT c.oid::bigint, n.nspname::text, c.relname::text, c.reltuples::float8::bigint,
-       coalesce((SELECT array_agg(a.attnum::int ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+       coalesce((SELECT pg_catalog.array_agg(a.attnum::int ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
-       coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+       coalesce((SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
-       coalesce((SELECT array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+       coalesce((SELECT pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
                    FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
-       (SELECT (SELECT array_agg(k::int ORDER BY o) FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(k, o)
+       (SELECT (SELECT pg_catalog.array_agg(k::int ORDER BY o) FROM pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY u(k, o)
                  WHERE o <= i.indnkeyatts)
           FROM pg_catalog.pg_index i
          WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid
            AND i.indpred IS NULL AND i.indexprs IS NULL
-           AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(k, o)
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY u(k, o)
                              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.k
                             WHERE u.o <= i.indnkeyatts AND NOT a.attnotnull)
          ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid
