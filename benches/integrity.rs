@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         match cluster::stop(c) {
             Ok(()) => println!("cleanup: stopped the bench cluster in {}", c.dir.display()),
             Err(e) => {
-                eprintln!("error: cannot stop the bench cluster: {}", e.message);
+                eprintln!("error: cannot stop the bench cluster: {e}");
                 ok = false;
             }
         }

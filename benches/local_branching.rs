@@ -91,7 +91,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot reach the bench cluster in {} to stop it: {}",
                     dir.display(),
-                    e.message
+                    e
                 );
                 ok = false;
             }
@@ -111,7 +111,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot stop the bench cluster in {}: {}",
                     c.dir.display(),
-                    e.message
+                    e
                 );
                 ok = false;
             }
@@ -465,11 +465,11 @@ async fn product_round(
             Ok(b) => break (b, started.elapsed()),
             // Another session on the parent (e.g. an autovacuum worker passing by) makes the
             // product refuse the copy; wait for it to leave and count the retry.
-            Err(e) if e.message.contains("other session(s)") && retries < 3 => {
+            Err(e) if e.to_string().contains("other session(s)") && retries < 3 => {
                 retries += 1;
                 eprintln!(
                     "  note: product create refused, parent busy (retry {retries}): {}",
-                    e.message
+                    e
                 );
                 wait_no_sessions(admin, provider.main_database()).await?;
             }

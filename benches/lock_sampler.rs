@@ -101,7 +101,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot reach the bench cluster in {} to stop it: {}",
                     dir.display(),
-                    e.message
+                    e
                 );
                 ok = false;
             }
@@ -121,7 +121,7 @@ fn main() -> ExitCode {
                 eprintln!(
                     "error: cannot stop the bench cluster in {}: {}",
                     c.dir.display(),
-                    e.message
+                    e
                 );
                 ok = false;
             }

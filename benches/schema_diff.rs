@@ -113,7 +113,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "error: cannot start the bench cluster in {}: {}",
                 dir.display(),
-                e.message
+                e
             );
             return ExitCode::FAILURE;
         }
@@ -128,7 +128,7 @@ fn main() -> ExitCode {
             "cleanup: stopped the bench cluster in {}",
             started.dir.display()
         ),
-        Err(e) => eprintln!("error: cannot stop the bench cluster: {}", e.message),
+        Err(e) => eprintln!("error: cannot stop the bench cluster: {}", e),
     }
     if result.is_ok() && stopped.is_ok() {
         ExitCode::SUCCESS
@@ -440,7 +440,7 @@ fn max(v: &[f64]) -> f64 {
 async fn connect(c: &Cluster, db: &str) -> Result<Client> {
     pg::connect(&Secret::new(c.url(db)))
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))
+        .map_err(|e| anyhow::anyhow!("{}", e))
 }
 
 /// Builds A and B unless the cluster already holds this generator's version of them.
@@ -588,12 +588,10 @@ fn measure(mode: &str) -> Result<Value> {
     let t0 = Instant::now();
     if mode == "catalog" {
         let a = rt.block_on(async {
-            let ca = pg::connect(&ua)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let ca = pg::connect(&ua).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             schema::introspect(&ca, &ex)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))
+                .map_err(|e| anyhow::anyhow!("{e}"))
         })?;
         if a.tables.len() != tables {
             bail!("introspected {} tables, expected {tables}", a.tables.len());
@@ -602,10 +600,10 @@ fn measure(mode: &str) -> Result<Value> {
     }
     let (a, b, connected, introspected) = rt.block_on(async {
         let (ca, cb) = tokio::try_join!(pg::connect(&ua), pg::connect(&ub))
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            .map_err(|e| anyhow::anyhow!("{}", e))?;
         let connected = t0.elapsed();
         let (a, b) = tokio::try_join!(schema::introspect(&ca, &ex), schema::introspect(&cb, &ex))
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            .map_err(|e| anyhow::anyhow!("{}", e))?;
         Ok::<_, anyhow::Error>((a, b, connected, t0.elapsed() - connected))
     })?;
     let t1 = Instant::now();

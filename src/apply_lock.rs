@@ -65,7 +65,7 @@ impl ApplyLock {
         who: &str,
     ) -> Result<(ApplyLock, Duration), LockError> {
         let client = pg::connect(url).await.map_err(|e| {
-            LockError::Unavailable(format!("cannot connect to take the {what}: {}", e.message))
+            LockError::Unavailable(format!("cannot connect to take the {what}: {}", e))
         })?;
         // `application_name` holds at most 63 bytes.
         let mut name = who.to_owned();

@@ -52,6 +52,6 @@ pub async fn of(client: &Client) -> Result<String, PgError> {
     let row = client
         .query_one(QUERY, &[])
         .await
-        .map_err(|e| PgError::new("cannot fingerprint the schema", &e))?;
+        .map_err(|e| PgError::new("cannot fingerprint the schema", e))?;
     Ok(row.get(0))
 }

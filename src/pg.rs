@@ -4,25 +4,100 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::secret::Secret;
 
-/// A connection failure or a failed statement, with the connection URL already redacted.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct PgError {
-    pub message: String,
-    /// SQLSTATE when the server answered with an error.
-    pub code: Option<String>,
+/// A connection failure or a failed statement. The text never holds the connection URL's
+/// password ([`describe`] masks it).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PgError {
+    /// What we were doing (`context`) and what Postgres, or the network, said (`detail`).
+    #[error("{context}: {detail}")]
+    #[diagnostic(code(neon_migrate::postgres))]
+    Failed {
+        context: String,
+        /// [`describe`] of `source`.
+        detail: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// Statement `index` (from 1) of `total` of a plan failed; `sql` is the statement.
+    #[error("statement {index} of {total} failed: {detail}\n{sql}")]
+    #[diagnostic(code(neon_migrate::postgres::statement))]
+    Statement {
+        index: usize,
+        total: usize,
+        sql: String,
+        detail: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A failure whose own words say enough (a session setting we always send).
+    #[error("{detail}")]
+    #[diagnostic(code(neon_migrate::postgres))]
+    Bare {
+        detail: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The connection string does not parse.
+    #[error("invalid connection string: {detail}")]
+    #[diagnostic(code(neon_migrate::postgres::url))]
+    InvalidUrl {
+        detail: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
 }
 
 impl PgError {
-    pub fn new(context: &str, e: &tokio_postgres::Error) -> Self {
-        PgError {
-            message: format!("{context}: {}", describe(e)),
-            code: e.code().map(|c| c.code().to_owned()),
+    /// `context: <what Postgres said>`.
+    pub fn new(context: impl Into<String>, source: tokio_postgres::Error) -> Self {
+        PgError::Failed {
+            context: context.into(),
+            detail: describe(&source),
+            source,
         }
+    }
+
+    /// Only what Postgres said.
+    pub fn bare(source: tokio_postgres::Error) -> Self {
+        PgError::Bare {
+            detail: describe(&source),
+            source,
+        }
+    }
+
+    /// Statement `index` (from 1) of `total` failed.
+    pub fn statement(index: usize, total: usize, sql: &str, source: tokio_postgres::Error) -> Self {
+        PgError::Statement {
+            index,
+            total,
+            sql: sql.to_owned(),
+            detail: describe(&source),
+            source,
+        }
+    }
+
+    fn source_error(&self) -> &tokio_postgres::Error {
+        match self {
+            PgError::Failed { source, .. }
+            | PgError::Statement { source, .. }
+            | PgError::Bare { source, .. }
+            | PgError::InvalidUrl { source, .. } => source,
+        }
+    }
+
+    /// The SQLSTATE, when the server answered with an error.
+    pub fn code(&self) -> Option<&SqlState> {
+        self.source_error().code()
+    }
+
+    /// A Postgres failure ends a run as a provider failure.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::PROVIDER
     }
 }
 
@@ -124,9 +199,9 @@ async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result
     let mut config: tokio_postgres::Config =
         url.expose()
             .parse()
-            .map_err(|e: tokio_postgres::Error| PgError {
-                message: format!("invalid connection string: {}", describe(&e)),
-                code: None,
+            .map_err(|source: tokio_postgres::Error| PgError::InvalidUrl {
+                detail: describe(&source),
+                source,
             })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(15));
@@ -141,7 +216,7 @@ async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result
     let (client, connection) = config
         .connect(tls())
         .await
-        .map_err(|e| PgError::new("cannot connect", &e))?;
+        .map_err(|e| PgError::new("cannot connect", e))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -180,17 +255,27 @@ pub fn database_of(url: &str) -> Option<String> {
     (!db.is_empty()).then(|| percent_decode(db))
 }
 
+/// Why a server URL was refused. The message never quotes the value (it may hold a password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UrlFormError {
+    #[error("the URL is empty")]
+    Empty,
+    #[error("a key=value connection string (`host=… dbname=…`) is not supported; neon-migrate needs a `postgresql://` URL")]
+    KeyValue,
+    #[error("not a `postgres://` or `postgresql://` URL")]
+    NotAUrl,
+}
+
 /// Checks that `url` is a `postgres://` or `postgresql://` URL. A key=value connection string
 /// (`host=… dbname=…`) is refused with a clear message: the local provider derives the URL of
-/// every test Neon database branch from the server URL by replacing its database. The message
-/// never quotes the value (it may hold a password).
-pub fn check_url_form(url: &str) -> Result<(), String> {
+/// every test Neon database branch from the server URL by replacing its database.
+pub fn check_url_form(url: &str) -> Result<(), UrlFormError> {
     let t = url.trim();
     if t.starts_with("postgres://") || t.starts_with("postgresql://") {
         return Ok(());
     }
     if t.is_empty() {
-        return Err("the URL is empty".into());
+        return Err(UrlFormError::Empty);
     }
     let conninfo = t
         .split_whitespace()
@@ -200,9 +285,9 @@ pub fn check_url_form(url: &str) -> Result<(), String> {
             !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
     if conninfo {
-        Err("a key=value connection string (`host=… dbname=…`) is not supported; neon-migrate needs a `postgresql://` URL".into())
+        Err(UrlFormError::KeyValue)
     } else {
-        Err("not a `postgres://` or `postgresql://` URL".into())
+        Err(UrlFormError::NotAUrl)
     }
 }
 

@@ -30,6 +30,13 @@ impl<T> fmt::Debug for Secret<T> {
     }
 }
 
+/// A secret read from JSON (a connection URI in a Neon API answer) is a secret from the start.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Secret)
+    }
+}
+
 /// What replaces a secret in output.
 pub const MASK: &str = "****";
 

@@ -12,7 +12,7 @@ use handlebars::{Handlebars, Path, Template};
 use serde_json::{json, Value};
 
 use crate::config::diag::did_you_mean;
-use crate::secret::{Redactor, MASK};
+use crate::secret::{Redactor, Secret};
 
 /// Where a template is used decides which variables exist there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,11 +193,13 @@ fn check_variable(raw: &str, scope: Scope) -> Option<TemplateProblem> {
 /// Values for rendering. `neon_database_branch` is absent before the test Neon database
 /// branch exists.
 ///
-/// `env` holds the whole environment, secrets included: `Debug` lists its names only and
-/// masks the connection URI, so a stray `{:?}` cannot print a secret. Every value a template
-/// takes from a variable whose name looks secret ([`is_secret_name`]), and the password of
-/// every URL it takes from the environment, is registered with `secrets` when it is rendered,
-/// so the run's redactor masks it wherever it appears afterwards.
+/// `env` holds no environment: [`Env::Process`] reads a variable only when a template refers
+/// to it as `{{env.NAME}}`, so a `Vars` cloned into every stage never carries the API key or
+/// any other value nobody asked for. `Debug` shows the git and pipeline values and masks the
+/// connection URI. Every value a template takes from a variable whose name looks secret
+/// ([`is_secret_name`]), and the password of every URL it takes from the environment, is
+/// registered with `secrets` when it is rendered, so the run's redactor masks it wherever it
+/// appears afterwards.
 #[derive(Clone, Default)]
 pub struct Vars {
     pub git_branch: String,
@@ -205,7 +207,7 @@ pub struct Vars {
     pub pipeline: String,
     pub timestamp: String,
     pub db_branch: Option<DbBranchVars>,
-    pub env: BTreeMap<String, String>,
+    pub env: Env,
     /// Where secret values taken by templates are registered (share the run's redactor).
     pub secrets: Redactor,
 }
@@ -218,15 +220,56 @@ impl std::fmt::Debug for Vars {
             .field("pipeline", &self.pipeline)
             .field("timestamp", &self.timestamp)
             .field("db_branch", &self.db_branch)
-            .field("env", &format_args!("[{} variables]", self.env.len()))
+            .field("env", &self.env)
             .finish_non_exhaustive()
     }
 }
 
+/// Where the values of `{{env.NAME}}` come from.
+#[derive(Clone, Default)]
+pub enum Env {
+    /// The process environment, read name by name when a template refers to it.
+    Process,
+    /// None (the default: `plan`'s preview and tests must not depend on the environment).
+    #[default]
+    Empty,
+    /// These values only (tests).
+    Fixed(BTreeMap<String, String>),
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Env::Process => f.write_str("Process"),
+            Env::Empty => f.write_str("Empty"),
+            // Names only: values may be secrets.
+            Env::Fixed(vars) => f.debug_set().entries(vars.keys()).finish(),
+        }
+    }
+}
+
+impl Env {
+    /// The value of environment variable `name`, if set.
+    pub fn get(&self, name: &str) -> Option<String> {
+        match self {
+            Env::Process => std::env::var(name).ok(),
+            Env::Empty => None,
+            Env::Fixed(vars) => vars.get(name).cloned(),
+        }
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Env {
+    fn from(vars: [(String, String); N]) -> Self {
+        Env::Fixed(vars.into())
+    }
+}
+
+/// The variables of a test Neon database branch; `url` is its connection URI, a secret.
 #[derive(Clone)]
 pub struct DbBranchVars {
     pub name: String,
-    pub url: String,
+    pub url: Secret<String>,
     pub parent: String,
 }
 
@@ -234,7 +277,7 @@ impl std::fmt::Debug for DbBranchVars {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DbBranchVars")
             .field("name", &self.name)
-            .field("url", &MASK)
+            .field("url", &self.url)
             .field("parent", &self.parent)
             .finish()
     }
@@ -251,16 +294,29 @@ pub fn is_secret_name(name: &str) -> bool {
 }
 
 impl Vars {
-    fn to_json(&self) -> Value {
+    /// The values `template` may refer to, as JSON; of the environment, only the variables
+    /// it names.
+    fn to_json(&self, template: &Template) -> Value {
         let short: String = self.git_sha.chars().take(7).collect();
+        let env: serde_json::Map<String, Value> = template
+            .elements
+            .iter()
+            .filter_map(variable_of)
+            .filter_map(|name| {
+                let var = name.strip_prefix("env.")?.to_owned();
+                let value = self.env.get(&var)?;
+                Some((var, Value::String(value)))
+            })
+            .collect();
         let mut v = json!({
             "git": { "branch": self.git_branch, "sha": self.git_sha, "short_sha": short },
             "pipeline": self.pipeline,
             "timestamp": self.timestamp,
-            "env": self.env,
+            "env": env,
         });
         if let Some(b) = &self.db_branch {
-            v["neon_database_branch"] = json!({ "name": b.name, "url": b.url, "parent": b.parent });
+            v["neon_database_branch"] =
+                json!({ "name": b.name, "url": b.url.expose(), "parent": b.parent });
         }
         v
     }
@@ -292,34 +348,55 @@ fn register_secrets(template: &Template, vars: &Vars) {
         };
         if let Some(value) = vars.env.get(var) {
             if is_secret_name(var) {
-                vars.secrets.add(value);
+                vars.secrets.add(&value);
             }
-            vars.secrets.add_url(value);
+            vars.secrets.add_url(&value);
         }
     }
 }
 
+/// Why a template that passed [`check`] could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("environment variable `{name}` is not set (used as `{{{{env.{name}}}}}`)")]
+    EnvNotSet { name: String },
+    #[error("template variable `{0}` has no value at this point")]
+    NoValue(String),
+    #[error("template helpers, blocks and partials are not supported")]
+    Unsupported,
+    /// Handlebars' own complaint.
+    #[error("template error: {0}")]
+    Template(String),
+}
+
+/// For callers that carry messages.
+impl From<RenderError> for String {
+    fn from(e: RenderError) -> String {
+        e.to_string()
+    }
+}
+
 /// The error of a variable without a value.
-fn missing(var: &str) -> String {
-    if let Some(name) = var.strip_prefix("env.") {
-        format!("environment variable `{name}` is not set (used as `{{{{{var}}}}}`)")
-    } else {
-        format!("template variable `{var}` has no value at this point")
+fn missing(var: &str) -> RenderError {
+    match var.strip_prefix("env.") {
+        Some(name) => RenderError::EnvNotSet {
+            name: name.to_owned(),
+        },
+        None => RenderError::NoValue(var.to_owned()),
     }
 }
 
 /// Renders a template that passed [`check`]. Errors name the missing variable.
-pub fn render(source: &str, vars: &Vars) -> Result<String, String> {
-    if let Ok(t) = Template::compile(source) {
-        register_secrets(&t, vars);
-    }
+pub fn render(source: &str, vars: &Vars) -> Result<String, RenderError> {
+    let template = Template::compile(source).map_err(|e| RenderError::Template(e.to_string()))?;
+    register_secrets(&template, vars);
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
-    hb.render_template(source, &vars.to_json())
+    hb.render_template(source, &vars.to_json(&template))
         .map_err(|e| match e.reason() {
             handlebars::RenderErrorReason::MissingVariable(Some(var)) => missing(var),
-            other => format!("template error: {other}"),
+            other => RenderError::Template(other.to_string()),
         })
 }
 
@@ -456,10 +533,10 @@ impl ShellLexer {
 /// context it stands in (bare text, `"…"` or `'…'`). Should the context be misjudged (say,
 /// quotes nested in `$(…)`), the worst case is a literal or split value, never execution,
 /// because the shell does not parse the result of a parameter expansion again.
-pub fn render_shell(source: &str, vars: &Vars) -> Result<ShellCommand, String> {
-    let template = Template::compile(source).map_err(|e| format!("template error: {e}"))?;
+pub fn render_shell(source: &str, vars: &Vars) -> Result<ShellCommand, RenderError> {
+    let template = Template::compile(source).map_err(|e| RenderError::Template(e.to_string()))?;
     register_secrets(&template, vars);
-    let data = vars.to_json();
+    let data = vars.to_json(&template);
     let mut out = ShellCommand {
         exec: String::new(),
         shown: String::new(),
@@ -476,7 +553,7 @@ pub fn render_shell(source: &str, vars: &Vars) -> Result<ShellCommand, String> {
             TemplateElement::Comment(_) => {}
             e => {
                 let Some(name) = variable_of(e) else {
-                    return Err("template helpers, blocks and partials are not supported".into());
+                    return Err(RenderError::Unsupported);
                 };
                 let value = name
                     .split('.')
@@ -579,14 +656,14 @@ mod tests {
             ..Default::default()
         };
         let cmd = render_shell(source, &vars).expect("render");
-        let out = std::process::Command::new("sh")
+        let out = crate::runner::Proc::new("sh")
             .arg("-c")
             .arg(&cmd.exec)
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(dir.path())
-            .output()
+            .cwd(dir.path())
+            .run_blocking(&Redactor::new())
             .expect("sh");
-        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        assert!(out.success(), "{cmd:?}: {out:?}");
         let pwned = dir.path().join("PWNED").exists();
         (String::from_utf8(out.stdout).expect("utf-8"), pwned)
     }
@@ -650,7 +727,10 @@ mod tests {
             "cur=$(alembic current | awk 'NF { print $1 }'); alembic upgrade \"$cur:head\" --sql";
         assert_eq!(render_shell(preset, &vars).unwrap().exec, preset);
         let err = render_shell("echo {{env.NOPE_NOT_SET_X}}", &vars).unwrap_err();
-        assert!(err.contains("NOPE_NOT_SET_X"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "environment variable `NOPE_NOT_SET_X` is not set (used as `{{env.NOPE_NOT_SET_X}}`)"
+        );
     }
 
     #[test]
@@ -674,7 +754,7 @@ mod tests {
             .into(),
             db_branch: Some(DbBranchVars {
                 name: "n".into(),
-                url: "postgres://u:unit-url-pw@h/db".into(),
+                url: Secret::new("postgres://u:unit-url-pw@h/db".into()),
                 parent: "main".into(),
             }),
             ..Default::default()
@@ -718,6 +798,58 @@ mod tests {
             "feature/a&b@0123456"
         );
         let err = render("{{env.NOPE_NOT_SET}}", &vars).unwrap_err();
-        assert!(err.contains("NOPE_NOT_SET"), "{err}");
+        assert!(err.to_string().contains("NOPE_NOT_SET"), "{err}");
+        let err = render("{{neon_database_branch.url}}", &vars).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "template variable `neon_database_branch.url` has no value at this point"
+        );
+    }
+
+    #[test]
+    fn only_the_environment_variables_a_template_names_are_read() {
+        let vars = Vars {
+            env: [
+                ("USED".to_owned(), "used-value".to_owned()),
+                ("NEON_API_KEY".to_owned(), "napi_unit_unused_key".to_owned()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let template = Template::compile("{{env.USED}} {{git.branch}}").unwrap();
+        let json = vars.to_json(&template);
+        assert_eq!(json["env"], json!({ "USED": "used-value" }));
+        assert!(!json.to_string().contains("napi_unit_unused_key"), "{json}");
+        // The process environment is read name by name, never copied whole.
+        let process = Vars {
+            env: Env::Process,
+            ..Default::default()
+        };
+        let json = process.to_json(&Template::compile("{{env.PATH}}").unwrap());
+        let env = json["env"].as_object().expect("an object");
+        assert_eq!(env.keys().collect::<Vec<_>>(), ["PATH"]);
+        assert_eq!(format!("{:?}", process.env), "Process");
+    }
+
+    #[test]
+    fn debug_of_the_variables_shows_no_secret() {
+        let vars = Vars {
+            git_branch: "feature/x".into(),
+            env: [("API_TOKEN".to_owned(), "unit-token-value".to_owned())].into(),
+            db_branch: Some(DbBranchVars {
+                name: "migrate/feature-x".into(),
+                url: Secret::new("postgres://u:unit-db-pw@h/db".into()),
+                parent: "main".into(),
+            }),
+            ..Default::default()
+        };
+        let debug = format!("{vars:?} {:?}", vars.db_branch);
+        assert!(
+            debug.contains("migrate/feature-x") && debug.contains("API_TOKEN"),
+            "{debug}"
+        );
+        for secret in ["unit-token-value", "unit-db-pw", "postgres://"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
     }
 }

@@ -84,11 +84,18 @@ fn report(rule: &str, violations: Vec<String>) {
 #[test]
 fn no_source_file_is_over_the_line_limit() {
     let mut bad = Vec::new();
+    let mut all = Vec::new();
     for (rel, text) in sources() {
         let n = text.lines().count();
         if n > MAX_FILE_LINES {
             bad.push(format!("{rel}: {n} lines"));
         }
+        all.push((n, rel));
+    }
+    all.sort_by_key(|a| std::cmp::Reverse(a.0));
+    println!("the five largest of {} files:", all.len());
+    for (n, rel) in all.iter().take(5) {
+        println!("  {rel}: {n} lines");
     }
     report(&format!("files over {MAX_FILE_LINES} lines"), bad);
 }
@@ -96,6 +103,7 @@ fn no_source_file_is_over_the_line_limit() {
 struct FnLengths<'a> {
     rel: &'a str,
     found: Vec<(usize, String)>,
+    all: Vec<(usize, String)>,
     measured: usize,
 }
 
@@ -104,10 +112,11 @@ impl FnLengths<'_> {
         let (start, end) = (span.start().line, span.end().line);
         self.measured += 1;
         let n = end + 1 - start;
+        let at = format!("{}:{start} fn {name}: {n} lines", self.rel);
         if n > MAX_FN_LINES {
-            self.found
-                .push((n, format!("{}:{start} fn {name}: {n} lines", self.rel)));
+            self.found.push((n, at.clone()));
         }
+        self.all.push((n, at));
     }
 }
 
@@ -131,19 +140,28 @@ impl<'ast> Visit<'ast> for FnLengths<'_> {
 #[test]
 fn no_function_is_over_the_line_limit() {
     let mut bad = Vec::new();
+    let mut all = Vec::new();
     let mut measured = 0;
     for (rel, text) in sources() {
         let file = parse(&rel, &text);
         let mut v = FnLengths {
             rel: &rel,
             found: Vec::new(),
+            all: Vec::new(),
             measured: 0,
         };
         v.visit_file(&file);
         measured += v.measured;
+        all.extend(v.all);
         bad.extend(v.found);
     }
     assert!(measured > 500, "measured only {measured} functions");
+    all.sort_by_key(|b| std::cmp::Reverse(b.0));
+    // `cargo test --test architecture -- --nocapture` shows the longest ones.
+    println!("the five longest of {measured} functions:");
+    for (_, f) in all.iter().take(5) {
+        println!("  {f}");
+    }
     bad.sort_by_key(|b| std::cmp::Reverse(b.0));
     report(
         &format!("functions over {MAX_FN_LINES} lines (of {measured} measured)"),

@@ -105,8 +105,8 @@ pub async fn run_pipeline(
     let provider = open_provider(config, &redactor)
         .await
         .map_err(|e| SetupError::Provider {
-            message: redactor.redact(&e.message),
-            help: e.help.map(|h| redactor.redact(&h)),
+            message: redactor.redact(&e.to_string()),
+            help: e.help_text().map(|h| redactor.redact(&h)),
         })?;
     let live = output::Live::new(outputs.style);
     let sink: &dyn EventSink = if outputs.json { &engine::Silent } else { &live };

@@ -86,8 +86,8 @@ pub(crate) async fn run(o: Options) -> Result<i32, EmulatorError> {
     let emu = Emulator::start(opts)
         .await
         .map_err(|e| EmulatorError::Start {
-            message: e.message,
-            help: e.help,
+            message: e.to_string(),
+            help: e.help_text(),
         })?;
     for f in injected {
         emu.inject(f);

@@ -273,8 +273,8 @@ async fn restore(
         .restore_main(point, &keep)
         .await
         .map_err(|e| RollbackError::Provider {
-            message: redactor.redact(&e.message),
-            help: e.help,
+            message: redactor.redact(&e.to_string()),
+            help: e.help_text(),
         })?;
     println!(
         "restored {} from {}; the previous state is {keep}",

@@ -33,7 +33,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{BusyParent, LocalConfig};
 use crate::pg::{self, ident, literal};
-use crate::providers::local::{local_db_name, role, LocalProvider};
+use crate::providers::local::{dump, local_db_name, role, LocalProvider};
 use crate::providers::ProviderError;
 use crate::secret::Redactor;
 
@@ -121,8 +121,32 @@ fn one() -> u32 {
     1
 }
 
+/// Why a fault spec was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    #[error(
+        "give exactly one of `status`, `delay_ms`, `drop`, `drop_answer`, `fail_next_operation`"
+    )]
+    NotOneAction,
+    #[error("`retry_after` goes only with `status`")]
+    RetryAfterWithoutStatus,
+    #[error("`status` {0} is not an HTTP status")]
+    NotAStatus(u16),
+    #[error("`retry_after` {0} is more than {limit} seconds; give at most {limit}", limit = MAX_RETRY_AFTER)]
+    RetryAfterTooLong(u64),
+    #[error("`delay_ms` {ms} is more than {max} ms ({secs} s); give at most {max}", secs = MAX_FAULT_DELAY.as_secs())]
+    DelayTooLong { ms: u64, max: u128 },
+}
+
+/// For callers that carry messages (the `--faults` file's read and parse errors).
+impl From<FaultError> for String {
+    fn from(e: FaultError) -> String {
+        e.to_string()
+    }
+}
+
 impl FaultSpec {
-    pub fn into_fault(self) -> Result<Fault, String> {
+    pub fn into_fault(self) -> Result<Fault, FaultError> {
         let actions = [
             self.status.is_some(),
             self.delay_ms.is_some(),
@@ -131,22 +155,17 @@ impl FaultSpec {
             self.fail_next_operation,
         ];
         if actions.iter().filter(|a| **a).count() != 1 {
-            return Err(
-                "give exactly one of `status`, `delay_ms`, `drop`, `drop_answer`, `fail_next_operation`"
-                    .into(),
-            );
+            return Err(FaultError::NotOneAction);
         }
         if self.retry_after.is_some() && self.status.is_none() {
-            return Err("`retry_after` goes only with `status`".into());
+            return Err(FaultError::RetryAfterWithoutStatus);
         }
         let action = if let Some(status) = self.status {
             if !(100..=599).contains(&status) {
-                return Err(format!("`status` {status} is not an HTTP status"));
+                return Err(FaultError::NotAStatus(status));
             }
             if let Some(s) = self.retry_after.filter(|s| *s > MAX_RETRY_AFTER) {
-                return Err(format!(
-                    "`retry_after` {s} is more than {MAX_RETRY_AFTER} seconds; give at most {MAX_RETRY_AFTER}"
-                ));
+                return Err(FaultError::RetryAfterTooLong(s));
             }
             FaultAction::Status {
                 status,
@@ -155,10 +174,7 @@ impl FaultSpec {
         } else if let Some(ms) = self.delay_ms {
             let max = MAX_FAULT_DELAY.as_millis();
             if u128::from(ms) > max {
-                return Err(format!(
-                    "`delay_ms` {ms} is more than {max} ms ({} s); give at most {max}",
-                    MAX_FAULT_DELAY.as_secs()
-                ));
+                return Err(FaultError::DelayTooLong { ms, max });
             }
             FaultAction::Delay(Duration::from_millis(ms))
         } else if self.drop {
@@ -344,7 +360,7 @@ impl Emulator {
         let exists = admin
             .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
             .await
-            .map_err(|e| pg::PgError::new("cannot read roles", &e))?
+            .map_err(|e| pg::PgError::new("cannot read roles", e))?
             .is_some();
         let verb = if exists { "ALTER" } else { "CREATE" };
         admin
@@ -354,7 +370,7 @@ impl Emulator {
                 literal(&password)
             ))
             .await
-            .map_err(|e| pg::PgError::new("cannot set up the emulator's role", &e))?;
+            .map_err(|e| pg::PgError::new("cannot set up the emulator's role", e))?;
         admin
             .batch_execute(&format!(
                 "ALTER DATABASE {} OWNER TO {}",
@@ -363,7 +379,7 @@ impl Emulator {
             ))
             .await
             .map_err(|e| {
-                pg::PgError::new("cannot hand the main database to the emulator's role", &e)
+                pg::PgError::new("cannot hand the main database to the emulator's role", e)
             })?;
         // Leftovers of an earlier run of this project: its state is gone, so are they.
         for db in physical_children(&admin, &opts.project_id).await? {
@@ -524,7 +540,7 @@ async fn physical_children(
             &[&marker(project_id)],
         )
         .await
-        .map_err(|e| pg::PgError::new("cannot list the emulator's databases", &e))?;
+        .map_err(|e| pg::PgError::new("cannot list the emulator's databases", e))?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -642,7 +658,7 @@ impl Shared {
                     &[&parent],
                 )
                 .await
-                .map_err(|e| pg::PgError::new("cannot read pg_stat_activity", &e))?;
+                .map_err(|e| pg::PgError::new("cannot read pg_stat_activity", e))?;
             if row.get::<_, i64>(0) == 0 {
                 break true;
             }
@@ -669,7 +685,7 @@ impl Shared {
                 literal(&marker(&self.project_id))
             ))
             .await
-            .map_err(|e| pg::PgError::new("cannot hand over the copied database", &e))?;
+            .map_err(|e| pg::PgError::new("cannot hand over the copied database", e))?;
         // On Neon a Neon database branch is a Postgres of its own: here, the copy and every
         // object in it belong to a role of its own (with the project's password), which
         // cannot touch the other Neon database branches' databases.
@@ -707,34 +723,27 @@ impl Shared {
         admin
             .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(to)))
             .await
-            .map_err(|e| pg::PgError::new(&format!("cannot create `{to}`"), &e))?;
-        let bin = match self.backend.cluster() {
-            Some(c) => c.bin.clone(),
-            None => crate::providers::local::cluster::find_bin()?.0,
-        };
-        let script = format!(
-            "set -o pipefail; {} -d \"$SRC\" | {} -q -v ON_ERROR_STOP=1 -d \"$DST\"",
-            bin.join("pg_dump").display(),
-            bin.join("psql").display()
-        );
-        let out = tokio::process::Command::new("bash")
-            .args(["-c", &script])
-            .env("SRC", self.backend.url_of(from).expose())
-            .env("DST", self.backend.url_of(to).expose())
-            .output()
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
-        if !out.status.success() {
+            .map_err(|e| pg::PgError::new(format!("cannot create `{to}`"), e))?;
+        let copied = dump::dump_restore(
+            &self.backend.bin()?,
+            &self.backend.url_of(from),
+            &self.backend.url_of(to),
+            &[],
+        )
+        .await;
+        if let Err(e) = copied {
             let _ = admin
                 .batch_execute(&format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                     ident(to)
                 ))
                 .await;
-            return Err(ProviderError::new(format!(
-                "copying `{from}` failed: {}",
-                crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
-            )));
+            return Err(match e {
+                dump::DumpError::Failed(why) => {
+                    ProviderError::new(format!("copying `{from}` failed: {why}"))
+                }
+                start => start.into(),
+            });
         }
         Ok(())
     }
@@ -747,7 +756,7 @@ impl Shared {
                 ident(db)
             ))
             .await
-            .map_err(|e| pg::PgError::new("cannot drop a Neon database branch's database", &e))?;
+            .map_err(|e| pg::PgError::new("cannot drop a Neon database branch's database", e))?;
         role::drop_roles(&admin, db).await;
         Ok(())
     }
@@ -783,30 +792,7 @@ impl Shared {
 
     /// The SQL schema of a Neon database branch (`pg_dump --schema-only`).
     pub async fn schema_sql(&self, physical: &str) -> Result<String, ProviderError> {
-        let bin = match self.backend.cluster() {
-            Some(c) => c.bin.clone(),
-            None => crate::providers::local::cluster::find_bin()?.0,
-        };
-        let out = tokio::process::Command::new(bin.join("pg_dump"))
-            .args(["--schema-only", "--no-owner", "--no-privileges", "-d"])
-            .arg(self.backend.url_of(physical).expose())
-            .output()
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot run pg_dump: {e}")))?;
-        if !out.status.success() {
-            return Err(ProviderError::new(format!(
-                "pg_dump failed: {}",
-                crate::secret::mask_url_passwords(&String::from_utf8_lossy(&out.stderr))
-            )));
-        }
-        // pg_dump ≥ 15.14 wraps the dump in `\restrict <random key>`: drop those lines, or two
-        // identical schemas would always differ.
-        let text = String::from_utf8_lossy(&out.stdout);
-        Ok(text
-            .lines()
-            .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
-            .map(|l| format!("{l}\n"))
-            .collect())
+        Ok(dump::schema_sql(&self.backend.bin()?, &self.backend.url_of(physical)).await?)
     }
 }
 
@@ -838,10 +824,9 @@ async fn reap(shared: Arc<Shared>) {
 mod tests {
     use super::*;
 
-    fn fault(json: &str) -> Result<Fault, String> {
-        serde_json::from_str::<FaultSpec>(json)
-            .map_err(|e| e.to_string())?
-            .into_fault()
+    /// The fault of `json`, or the message of why not.
+    fn fault(json: &str) -> Result<Fault, Box<dyn std::error::Error>> {
+        Ok(serde_json::from_str::<FaultSpec>(json)?.into_fault()?)
     }
 
     #[test]
@@ -865,7 +850,7 @@ mod tests {
             let err = fault(bad)
                 .err()
                 .unwrap_or_else(|| panic!("{bad} was accepted"));
-            assert!(err.contains(needle), "{bad}: {err}");
+            assert!(err.to_string().contains(needle), "{bad}: {err}");
         }
     }
 

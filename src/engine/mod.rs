@@ -147,7 +147,7 @@ pub fn base_vars(git: &GitInfo, pipeline: &str) -> Vars {
         pipeline: pipeline.to_owned(),
         timestamp: crate::time::rfc3339(Utc::now()),
         db_branch: None,
-        env: std::env::vars().collect(),
+        env: crate::template::Env::Process,
         secrets: Redactor::new(),
     }
 }

@@ -78,30 +78,115 @@ pub enum DeleteOutcome {
     AlreadyGone,
 }
 
-/// A provider failure: what happened, and how to fix it when we know.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct ProviderError {
-    pub message: String,
-    pub help: Option<String>,
+/// A provider failure: what happened, and how to fix it when we know. Every variant renders
+/// one line for the user (`Display`) and may carry a help line ([`ProviderError::help_text`]).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ProviderError {
+    /// Refused or impossible, said in words for the user (a name clash, a missing setting, a
+    /// Neon answer we do not trust, …).
+    #[error("{message}")]
+    #[diagnostic(code(neon_migrate::provider))]
+    Refused {
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+    /// A Postgres connection or statement failed.
+    #[error("{source}")]
+    #[diagnostic(code(neon_migrate::provider::postgres))]
+    Postgres {
+        #[source]
+        source: crate::pg::PgError,
+        #[help]
+        help: Option<String>,
+    },
+    /// A logical copy (`pg_dump | psql`) could not start.
+    #[error("{source}")]
+    #[diagnostic(code(neon_migrate::provider::copy))]
+    Copy {
+        #[source]
+        source: local::dump::DumpError,
+        #[help]
+        help: Option<String>,
+    },
+    /// A file or folder of the embedded cluster could not be used.
+    #[error("cannot {what} {}: {source}", path.display())]
+    #[diagnostic(code(neon_migrate::provider::io))]
+    Io {
+        what: String,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+        #[help]
+        help: Option<String>,
+    },
+    /// What we were doing when `source` happened (`context: source`).
+    #[error("{context}: {source}")]
+    #[diagnostic(code(neon_migrate::provider))]
+    Context {
+        context: String,
+        #[source]
+        source: Box<ProviderError>,
+        #[help]
+        help: Option<String>,
+    },
 }
 
 impl ProviderError {
+    /// A refusal in words for the user.
     pub fn new(message: impl Into<String>) -> Self {
-        ProviderError {
+        ProviderError::Refused {
             message: message.into(),
             help: None,
         }
     }
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+
+    /// The same error with a help line (how to fix it).
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        *self.help_slot() = Some(text.into());
         self
+    }
+
+    /// `context: <this error>`, keeping its help line.
+    pub fn context(self, context: impl Into<String>) -> Self {
+        let help = self.help_text();
+        ProviderError::Context {
+            context: context.into(),
+            source: Box::new(self),
+            help,
+        }
+    }
+
+    /// How to fix it, when we know.
+    pub fn help_text(&self) -> Option<String> {
+        match self {
+            ProviderError::Refused { help, .. }
+            | ProviderError::Postgres { help, .. }
+            | ProviderError::Copy { help, .. }
+            | ProviderError::Io { help, .. }
+            | ProviderError::Context { help, .. } => help.clone(),
+        }
+    }
+
+    fn help_slot(&mut self) -> &mut Option<String> {
+        match self {
+            ProviderError::Refused { help, .. }
+            | ProviderError::Postgres { help, .. }
+            | ProviderError::Copy { help, .. }
+            | ProviderError::Io { help, .. }
+            | ProviderError::Context { help, .. } => help,
+        }
+    }
+
+    /// A provider failure ends a run with [`crate::exit::PROVIDER`].
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::PROVIDER
     }
 }
 
 impl From<crate::pg::PgError> for ProviderError {
-    fn from(e: crate::pg::PgError) -> Self {
-        ProviderError::new(e.message)
+    fn from(source: crate::pg::PgError) -> Self {
+        ProviderError::Postgres { source, help: None }
     }
 }
 
@@ -158,4 +243,34 @@ pub async fn reap_expired(
         }
     }
     Ok(reaped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_db_branch_and_of_errors_shows_no_connection_secret() {
+        let b = DbBranch {
+            name: "migrate/x".into(),
+            id: "br-x-1".into(),
+            parent: "main".into(),
+            url: Secret::new("postgres://u:provider-unit-pw@h/db".into()),
+            expires_at: None,
+        };
+        let debug = format!("{b:?}");
+        assert!(debug.contains("migrate/x"), "{debug}");
+        assert!(!debug.contains("provider-unit-pw"), "{debug}");
+    }
+
+    #[test]
+    fn errors_keep_their_text_help_and_exit_code_through_context() {
+        let e = ProviderError::new("it failed").help("do this");
+        assert_eq!(e.to_string(), "it failed");
+        let e = e.context("cannot list");
+        assert_eq!(e.to_string(), "cannot list: it failed");
+        assert_eq!(e.help_text().as_deref(), Some("do this"));
+        assert_eq!(e.exit_code(), crate::exit::PROVIDER);
+        assert!(std::error::Error::source(&e).is_some());
+    }
 }

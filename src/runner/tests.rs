@@ -118,7 +118,11 @@ fn blocking_timeout_kills_the_whole_process_group() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("grandchild");
     let out = Proc::new("sh")
-        .args(["-c", "sleep 60 & echo $! > grandchild; wait"])
+        // The grandchild holds no pipe of ours: only the timeout's group kill can end it.
+        .args([
+            "-c",
+            "sleep 60 >/dev/null 2>&1 & echo $! > grandchild; wait",
+        ])
         .cwd(dir.path())
         .timeout(Duration::from_millis(500))
         .run_blocking(&Redactor::new())

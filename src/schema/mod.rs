@@ -19,7 +19,7 @@ use tokio_postgres::Client;
 pub use model::Model;
 pub use plan::{plan, Hazard, HazardKind, Plan, PlanOptions, Statement};
 
-use crate::pg::{describe, PgError};
+use crate::pg::PgError;
 
 /// Introspects the database `client` is connected to, skipping `excluded` schemas.
 ///
@@ -29,10 +29,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     client
         .batch_execute("SET search_path = ''")
         .await
-        .map_err(|e| PgError {
-            message: format!("cannot prepare introspection: {}", describe(&e)),
-            code: None,
-        })?;
+        .map_err(|e| PgError::new("cannot prepare introspection", e))?;
     let model = introspect::introspect(client, excluded).await;
     let _ = client.batch_execute("RESET search_path").await;
     model
@@ -162,29 +159,17 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
     client
         .batch_execute("SET check_function_bodies = false")
         .await
-        .map_err(|e| PgError {
-            message: describe(&e),
-            code: None,
-        })?;
+        .map_err(PgError::bare)?;
     for (i, s) in plan.statements.iter().enumerate() {
         let set = format!(
             "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
             s.lock_timeout_ms, s.statement_timeout_ms
         );
-        client.batch_execute(&set).await.map_err(|e| PgError {
-            message: describe(&e),
-            code: None,
-        })?;
-        client.batch_execute(&s.sql).await.map_err(|e| PgError {
-            message: format!(
-                "statement {} of {} failed: {}\n{}",
-                i + 1,
-                plan.statements.len(),
-                describe(&e),
-                s.sql
-            ),
-            code: e.code().map(|c| c.code().to_owned()),
-        })?;
+        client.batch_execute(&set).await.map_err(PgError::bare)?;
+        client
+            .batch_execute(&s.sql)
+            .await
+            .map_err(|e| PgError::statement(i + 1, plan.statements.len(), &s.sql, e))?;
     }
     let _ = client
         .batch_execute("RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies")

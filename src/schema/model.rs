@@ -31,11 +31,64 @@ pub struct Model {
     /// Objects the engine does not model, with a digest of their definition: a difference
     /// here is reported as unsupported, never silently ignored.
     pub unsupported: BTreeMap<String, String>,
-    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`. Keys
-    /// are `rel:`, `type:`, `fn:`, `index:`, `con:`, `trigger:`, `policy:` plus the qualified
-    /// name, and `col:<table>.<column>` where Postgres records a column.
+    /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
     #[serde(skip)]
-    pub deps: BTreeMap<String, BTreeSet<String>>,
+    pub deps: Deps,
+}
+
+/// Dependencies: each object → the objects it depends on.
+pub type Deps = BTreeMap<DepKey, BTreeSet<DepKey>>;
+
+/// An object in the dependency graph, by kind and qualified name.
+///
+/// The variants are declared in the alphabetical order of the text keys they replace
+/// (`col:`, `con:`, `fn:`, `index:`, `policy:`, `rel:`, `trigger:`, `type:`), and no prefix is
+/// a prefix of another, so the derived ordering is the one of those strings: the plan's
+/// dependency walks visit keys in the same order as ever.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DepKey {
+    /// `<table>.<column>`, where Postgres records a column.
+    Col(String),
+    /// `<table>.<constraint>`.
+    Con(String),
+    /// A function or procedure: `schema.name(identity arguments)`.
+    Fn(String),
+    Index(String),
+    /// `<table>.<policy>`.
+    Policy(String),
+    /// A table, view, materialized view or sequence.
+    Rel(String),
+    /// `<table>.<trigger>`.
+    Trigger(String),
+    Type(String),
+}
+
+impl DepKey {
+    /// The relation of a [`DepKey::Rel`] or [`DepKey::Col`] key.
+    pub fn relation(&self) -> Option<&str> {
+        match self {
+            DepKey::Rel(r) => Some(r),
+            DepKey::Col(c) => super::split_qualified(c).map(|(t, _)| t),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DepKey {
+    /// The key as it reads in messages: `kind:name`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, name) = match self {
+            DepKey::Col(n) => ("col", n),
+            DepKey::Con(n) => ("con", n),
+            DepKey::Fn(n) => ("fn", n),
+            DepKey::Index(n) => ("index", n),
+            DepKey::Policy(n) => ("policy", n),
+            DepKey::Rel(n) => ("rel", n),
+            DepKey::Trigger(n) => ("trigger", n),
+            DepKey::Type(n) => ("type", n),
+        };
+        write!(f, "{kind}:{name}")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,8 +122,7 @@ pub struct Sequence {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
-    /// `r` table, `p` partitioned table, `f` foreign table (unsupported).
-    pub kind: char,
+    pub kind: TableKind,
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
     /// `PARTITION BY …` of a partitioned table.
@@ -134,8 +186,7 @@ impl IdentityOptions {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Constraint {
-    /// `p`, `u`, `f`, `c`, `x`.
-    pub kind: char,
+    pub kind: ConstraintKind,
     pub definition: String,
     pub validated: bool,
     /// For FKs: the referenced table.
@@ -162,8 +213,7 @@ pub struct View {
 pub struct Function {
     /// `CREATE OR REPLACE FUNCTION …` as `pg_get_functiondef` prints it.
     pub definition: String,
-    /// `f` function, `p` procedure.
-    pub kind: char,
+    pub kind: FunctionKind,
     pub returns: String,
     /// Parameters with modes, names and defaults (`pg_get_function_arguments`).
     pub arguments: String,
@@ -187,4 +237,90 @@ pub struct Policy {
     pub roles: Vec<String>,
     pub using: Option<String>,
     pub check: Option<String>,
+}
+
+/// What a table is (serialized as `pg_class.relkind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TableKind {
+    #[serde(rename = "r")]
+    Table,
+    #[serde(rename = "p")]
+    Partitioned,
+    /// Foreign tables are unsupported objects, not modelled as tables.
+    #[serde(rename = "f")]
+    Foreign,
+}
+
+impl TableKind {
+    /// From `pg_class.relkind`.
+    pub fn from_relkind(code: char) -> TableKind {
+        match code {
+            'p' => TableKind::Partitioned,
+            'f' => TableKind::Foreign,
+            _ => TableKind::Table,
+        }
+    }
+}
+
+/// What a constraint is (serialized as `pg_constraint.contype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConstraintKind {
+    #[serde(rename = "p")]
+    PrimaryKey,
+    #[serde(rename = "u")]
+    Unique,
+    #[serde(rename = "f")]
+    ForeignKey,
+    #[serde(rename = "c")]
+    Check,
+    #[serde(rename = "x")]
+    Exclusion,
+}
+
+impl ConstraintKind {
+    /// From `pg_constraint.contype` (the query reads only these five).
+    pub fn from_contype(code: char) -> ConstraintKind {
+        match code {
+            'p' => ConstraintKind::PrimaryKey,
+            'u' => ConstraintKind::Unique,
+            'f' => ConstraintKind::ForeignKey,
+            'x' => ConstraintKind::Exclusion,
+            _ => ConstraintKind::Check,
+        }
+    }
+    /// PRIMARY KEY or UNIQUE: what foreign keys rest on.
+    pub fn is_key(self) -> bool {
+        matches!(self, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+    }
+    /// Backed by an index of its own (PRIMARY KEY, UNIQUE, EXCLUDE).
+    pub fn has_index(self) -> bool {
+        self.is_key() || self == ConstraintKind::Exclusion
+    }
+}
+
+/// A function or a procedure (serialized as `pg_proc.prokind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FunctionKind {
+    #[serde(rename = "f")]
+    Function,
+    #[serde(rename = "p")]
+    Procedure,
+}
+
+impl FunctionKind {
+    /// From `pg_proc.prokind` (the query reads only functions and procedures).
+    pub fn from_prokind(code: char) -> FunctionKind {
+        if code == 'p' {
+            FunctionKind::Procedure
+        } else {
+            FunctionKind::Function
+        }
+    }
+    /// The keyword of DROP/COMMENT ON.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FunctionKind::Function => "FUNCTION",
+            FunctionKind::Procedure => "PROCEDURE",
+        }
+    }
 }

@@ -69,9 +69,9 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let main = ctx.provider.main_db_branch().await.map_err(|e| {
         StageFailure::new(
             exit::PROVIDER,
-            format!("cannot reach the main Neon database branch: {}", e.message),
+            format!("cannot reach the main Neon database branch: {}", e),
         )
-        .help(e.help)
+        .help(e.help_text())
     })?;
     let Some(expected) = ctx.observations.before.as_ref() else {
         return Err(refuse(
@@ -141,10 +141,7 @@ async fn drift(
         .map_err(|e| {
             StageFailure::new(
                 exit::PROVIDER,
-                format!(
-                    "cannot introspect the main Neon database branch: {}",
-                    e.message
-                ),
+                format!("cannot introspect the main Neon database branch: {}", e),
             )
         });
     drop(client);
@@ -202,7 +199,7 @@ async fn apply_locked(
             run_id: ctx.run_id.clone(),
         };
         let rp = ctx.provider.create(&req).await.map_err(|e| {
-            StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e.message))
+            StageFailure::new(exit::PROVIDER, format!("cannot create the restore point {}: {}", req.name, e))
                 .help(Some("nothing was applied; set `restore-point = false` under [apply] only if you have another way back".into()))
         })?;
         let expires = rp.expires_at.map(crate::time::rfc3339).unwrap_or_default();

@@ -26,15 +26,15 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             exit::PROVIDER,
             format!(
                 "cannot create the test Neon database branch {}: {}",
-                req.name, e.message
+                req.name, e
             ),
         )
-        .help(e.help)
+        .help(e.help_text())
     })?;
     ctx.redactor.add_url(branch.url.expose());
     ctx.vars.db_branch = Some(DbBranchVars {
         name: branch.name.clone(),
-        url: branch.url.expose().clone(),
+        url: branch.url.clone(),
         parent: branch.parent.clone(),
     });
     let expires = branch
@@ -65,10 +65,10 @@ async fn take_run_lock(ctx: &mut RunContext<'_>) -> Result<Option<String>, Stage
             exit::PROVIDER,
             format!(
                 "cannot reach the main Neon database branch to take the run lock of {}: {}",
-                ctx.db_branch_name, e.message
+                ctx.db_branch_name, e
             ),
         )
-        .help(e.help)
+        .help(e.help_text())
     })?;
     let who = format!(
         "neon-migrate run {} {}@{}",

@@ -48,7 +48,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
                 exit::PROVIDER,
                 format!(
                     "cannot delete the test Neon database branch {}: cannot tell whether it is still this run's: {}",
-                    branch.name, e.message
+                    branch.name, e
                 ),
             )
             .help(Some(format!(
@@ -69,7 +69,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             })
         }
         Err(e) => {
-            Err(StageFailure::new(exit::PROVIDER, format!("cannot delete the test Neon database branch {}: {}", branch.name, e.message)).help(Some(
+            Err(StageFailure::new(exit::PROVIDER, format!("cannot delete the test Neon database branch {}: {}", branch.name, e)).help(Some(
                 format!("it expires at {expires}; `neon-migrate gc` deletes it once expired, or delete it by hand"),
             )))
         }

@@ -142,7 +142,7 @@ fn record_failure(e: &RecordError) -> StageFailure {
 pub(crate) fn tool_vars(ctx: &RunContext<'_>, target: &tools::Target) -> crate::template::Vars {
     let mut vars = ctx.vars.clone();
     if let Some(b) = &mut vars.db_branch {
-        b.url = target.url.expose().clone();
+        b.url = target.url.clone();
     }
     vars
 }

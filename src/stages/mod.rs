@@ -73,10 +73,10 @@ pub(crate) async fn check_ours(
                 exit::PROVIDER,
                 format!(
                     "cannot tell whether the test Neon database branch {} is still this run's {when}: {}",
-                    b.name, e.message
+                    b.name, e
                 ),
             )
-            .help(e.help.or_else(|| {
+            .help(e.help_text().or_else(|| {
                 Some("the Postgres server (or the Neon API) stopped answering: check it and run again".into())
             })),
         )),

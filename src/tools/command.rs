@@ -87,9 +87,9 @@ pub fn prepare(ctx: &ToolContext<'_>, spec: &CommandSpec) -> Result<Cmd, ToolErr
             .first()
             .filter(|_| !tool.handoff.url_env.is_empty())
         {
-            b.url = url.clone();
+            b.url = crate::secret::Secret::new(url.clone());
         } else if let Some(u) = PgUrl::parse(ctx.target.url.expose()) {
-            b.url = u.for_tool(&tool.handoff.drop_params).render();
+            b.url = crate::secret::Secret::new(u.for_tool(&tool.handoff.drop_params).render());
         }
     }
     let rendered = render_spec(spec, &vars)?;
@@ -600,7 +600,7 @@ pub fn rendered(
     let vars = template::Vars {
         db_branch: Some(template::DbBranchVars {
             name: "test".into(),
-            url: url.to_owned(),
+            url: crate::secret::Secret::new(url.to_owned()),
             parent: "main".into(),
         }),
         ..Default::default()

@@ -18,15 +18,13 @@ use serde_json::{json, Value};
 
 use crate::emulator::{neon_time, Emu, KEY, LOCKED};
 use crate::neonctl::{skip_reason, tool, Tool};
+use crate::Test;
 
-type Entry = (&'static str, fn(), Option<&'static str>);
-
-pub fn tests() -> Vec<Entry> {
-    vec![(
-        "contract_every_emulator_route_validates_against_neons_openapi_document",
-        contract as fn(),
-        skip_reason(&[Tool::OpenApiDocument, Tool::Validator]),
-    )]
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        contract_every_emulator_route_validates_against_neons_openapi_document => skip_reason(&[Tool::OpenApiDocument, Tool::Validator]),
+    ]
 }
 
 /// Records every exchange for the validator.
@@ -125,7 +123,7 @@ fn exercise(r: &Recorder<'_>, tag: &str) {
     e.block_on(async {
         let client = neon_migrate::pg::connect(&neon_migrate::secret::Secret::new(a_uri))
             .await
-            .unwrap_or_else(|err| panic!("cannot connect: {}", err.message));
+            .unwrap_or_else(|err| panic!("cannot connect: {}", err));
         client
             .batch_execute(
                 "CREATE TABLE authors (id bigint PRIMARY KEY, email text UNIQUE NOT NULL);
@@ -434,7 +432,7 @@ fn exercise(r: &Recorder<'_>, tag: &str) {
     e.wait_idle();
 }
 
-fn contract() {
+fn contract_every_emulator_route_validates_against_neons_openapi_document() {
     let spec = tool(Tool::OpenApiDocument);
     let python = tool(Tool::Validator);
     // Long enough for a mutation right after a create to meet a pending operation (423).

@@ -13,58 +13,26 @@ use neon_migrate::secret::Secret;
 use serde_json::Value;
 
 use crate::reliability::NeonEmu;
-use crate::support::{cluster, record_output, run_command, stage, Found, Output, Project};
+use crate::support::{cluster, run_command, stage, Output, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "apply_refused_from_a_git_branch_the_policy_does_not_allow_and_allowed_when_listed",
-        policy,
-    ),
-    (
-        "apply_refused_when_main_changed_after_the_test_copy_and_says_what_changed",
-        drift,
-    ),
-    (
-        "apply_waits_for_the_apply_lock_then_stops_naming_its_holder",
-        lock_held,
-    ),
-    (
-        "apply_retries_after_lock_timeouts_and_passes_once_the_lock_is_released",
-        lock_timeout_retried,
-    ),
-    (
-        "apply_gives_up_after_lock_timeouts_naming_the_long_transaction",
-        lock_timeout_gives_up,
-    ),
-    (
-        "apply_creates_a_restore_point_and_rollback_restores_main_from_it",
-        restore_point_and_rollback,
-    ),
-    (
-        "rollback_down_runs_down_migrations_one_step_at_a_time",
-        rollback_down,
-    ),
-    (
-        "rollback_restores_main_through_the_neon_restore_endpoint",
-        rollback_neon,
-    ),
-    (
-        "apply_interrupted_while_holding_access_exclusive_cancels_our_session_and_says_what_was_rolled_back",
-        interrupt_sql_tool,
-    ),
-    (
-        "apply_interrupted_while_the_tool_holds_access_exclusive_cancels_the_tools_session",
-        interrupt_command_tool,
-    ),
-    (
-        "apply_interrupted_on_the_neon_provider_cancels_the_session_on_the_main_neon_database_branch",
-        interrupt_neon,
-    ),
-    (
-        "apply_interrupted_during_a_data_migration_whose_tool_renamed_itself_never_commits_it_later",
-        interrupt_data_migration,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        apply_refused_from_a_git_branch_the_policy_does_not_allow_and_allowed_when_listed,
+        apply_refused_when_main_changed_after_the_test_copy_and_says_what_changed,
+        apply_waits_for_the_apply_lock_then_stops_naming_its_holder,
+        apply_retries_after_lock_timeouts_and_passes_once_the_lock_is_released,
+        apply_gives_up_after_lock_timeouts_naming_the_long_transaction,
+        apply_creates_a_restore_point_and_rollback_restores_main_from_it,
+        rollback_down_runs_down_migrations_one_step_at_a_time,
+        rollback_restores_main_through_the_neon_restore_endpoint,
+        apply_interrupted_while_holding_access_exclusive_cancels_our_session_and_says_what_was_rolled_back,
+        apply_interrupted_while_the_tool_holds_access_exclusive_cancels_the_tools_session,
+        apply_interrupted_on_the_neon_provider_cancels_the_session_on_the_main_neon_database_branch,
+        apply_interrupted_during_a_data_migration_whose_tool_renamed_itself_never_commits_it_later,
+    ]
+}
 
 const ORDERS: &str =
     "create table orders (id bigint primary key, total numeric(10, 2) not null);\n";
@@ -109,33 +77,6 @@ fn proven(out: &Output) {
     assert_eq!(r["neon_database_branch"]["deleted"], true, "{out}");
 }
 
-/// Every database neon-migrate marked as its own whose parent is `p`'s main database: test
-/// Neon database branches, restore points, states kept by `rollback`.
-pub fn ours(p: &Project) -> Vec<Found> {
-    let rows = p
-        .block_on(crate::support::query(
-            "postgres",
-            "SELECT d.datname, s.description FROM pg_database d \
-             JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass \
-             WHERE s.description LIKE '{\"neon_migrate\":%' ORDER BY d.datname",
-        ))
-        .expect("list marked databases");
-    rows.into_iter()
-        .filter_map(|r| {
-            let meta: Value = serde_json::from_str(r[1].as_deref()?).ok()?;
-            let text = |k: &str| meta[k].as_str().unwrap_or_default().to_owned();
-            (text("parent") == p.main_db()).then(|| Found {
-                database: r[0].clone().unwrap_or_default(),
-                name: text("name"),
-                parent: text("parent"),
-                expires_at: chrono::DateTime::parse_from_rfc3339(&text("expires_at"))
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
 /// Deletes the restore points (and rollback leftovers) a test made: they are ours, so the
 /// suite-wide check would count them.
 fn gc_all(p: &Project) {
@@ -143,7 +84,7 @@ fn gc_all(p: &Project) {
     p.assert_no_test_db_branches();
 }
 
-fn policy() {
+fn apply_refused_from_a_git_branch_the_policy_does_not_allow_and_allowed_when_listed() {
     let p = Project::new("apply_policy")
         .config(&apply_table(""))
         .migration("0001_create_orders.sql", ORDERS)
@@ -206,7 +147,7 @@ fn policy() {
     gc_all(&p);
 }
 
-fn drift() {
+fn apply_refused_when_main_changed_after_the_test_copy_and_says_what_changed() {
     let p = Project::new("apply_drift");
     p.main_sql("create table accounts (id bigint primary key)");
     let psql = cluster().bin.join("psql");
@@ -295,7 +236,7 @@ fn hold_apply_lock(p: &Project, app: &str) -> Holder {
     })
 }
 
-fn lock_held() {
+fn apply_waits_for_the_apply_lock_then_stops_naming_its_holder() {
     let p = Project::new("apply_lock_held")
         .config(&apply_table(
             "git-branches = [\"apply-lock/held\"]\nlock-wait = \"1500ms\"",
@@ -369,15 +310,7 @@ fn lock_held() {
     drop(client);
     p.block_on(crate::support::wait_session_gone(pid));
     let out = child.wait_with_output().expect("wait");
-    let out = Output {
-        command: "neon-migrate run deploy --json".into(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: Duration::ZERO,
-    };
-    record_output(&out.command, &out.stdout);
-    record_output(&out.command, &out.stderr);
+    let out = Output::recorded("neon-migrate run deploy --json", &out, Duration::ZERO);
     out.code(exit::OK);
     let (_, _, _, details) = apply_of(&out);
     assert!(details.contains("s for another apply"), "{details}\n{out}");
@@ -451,7 +384,7 @@ fn has_note(p: &Project) -> bool {
         .is_empty()
 }
 
-fn lock_timeout_retried() {
+fn apply_retries_after_lock_timeouts_and_passes_once_the_lock_is_released() {
     let p = lock_timeout_project("apply_lock_timeout", "apply-locked/retried", "retries = 5");
     let held = lock_accounts(&p);
     // The golden template is made now (main is busy), with two rows; a third arrives after it.
@@ -470,15 +403,7 @@ fn lock_timeout_retried() {
         .expect("commit");
     p.release(held);
     let out = child.wait_with_output().expect("wait");
-    let out = Output {
-        command: "neon-migrate run deploy --json".into(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: Duration::ZERO,
-    };
-    record_output(&out.command, &out.stdout);
-    record_output(&out.command, &out.stderr);
+    let out = Output::recorded("neon-migrate run deploy --json", &out, Duration::ZERO);
     out.code(exit::OK);
     let (_, _, _, details) = apply_of(&out);
     assert!(
@@ -497,7 +422,7 @@ fn lock_timeout_retried() {
         .as_str()
         .expect("restore point")
         .to_owned();
-    let db = ours(&p)
+    let db = p.ours()
         .into_iter()
         .find(|f| f.name == point)
         .expect("the restore point exists")
@@ -509,7 +434,7 @@ fn lock_timeout_retried() {
     gc_all(&p);
 }
 
-fn lock_timeout_gives_up() {
+fn apply_gives_up_after_lock_timeouts_naming_the_long_transaction() {
     let p = lock_timeout_project(
         "apply_lock_gives_up",
         "apply-locked/gives-up",
@@ -549,7 +474,7 @@ fn lock_timeout_gives_up() {
     gc_all(&p);
 }
 
-fn restore_point_and_rollback() {
+fn apply_creates_a_restore_point_and_rollback_restores_main_from_it() {
     let p = Project::new("apply_rollback");
     p.main_sql(
         "create table accounts (id bigint primary key); insert into accounts values (1), (2), (3)",
@@ -575,7 +500,7 @@ fn restore_point_and_rollback() {
         details.contains(&format!("restore point {point} (expires 20")),
         "{details}"
     );
-    let found = ours(&p)
+    let found = p.ours()
         .into_iter()
         .find(|f| f.name == point)
         .expect("the restore point exists");
@@ -627,7 +552,7 @@ fn restore_point_and_rollback() {
         "{out}"
     );
     // The state it replaced is kept, with a TTL.
-    let kept = ours(&p)
+    let kept = p.ours()
         .into_iter()
         .find(|f| {
             f.name
@@ -652,7 +577,7 @@ fn restore_point_and_rollback() {
     gc_all(&p);
 }
 
-fn rollback_down() {
+fn rollback_down_runs_down_migrations_one_step_at_a_time() {
     let p = Project::new("apply_rollback_down")
         .config(&apply_table(
             "git-branches = [\"release/down\"]\nrestore-point = false",
@@ -721,7 +646,7 @@ fn rollback_down() {
     p.assert_no_test_db_branches();
 }
 
-fn rollback_neon() {
+fn rollback_restores_main_through_the_neon_restore_endpoint() {
     let p = Project::new("apply_rollback_neon");
     let neon = NeonEmu::start("apply-rollback", p.main_db());
     let p = p
@@ -857,15 +782,7 @@ fn interrupt_during_apply_on(
     )
     .expect("SIGINT");
     let out = child.wait_with_output().expect("wait for neon-migrate");
-    let out = Output {
-        command: "neon-migrate run deploy --json (SIGINT during apply)".into(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
-    record_output(&out.command, &out.stdout);
-    record_output(&out.command, &out.stderr);
+    let out = Output::recorded("neon-migrate run deploy --json (SIGINT during apply)", &out, started.elapsed());
     // Right after the exit, from outside: nobody holds or waits for a lock on main, and no
     // session is left on it.
     let left = locks_on(&p, &main);
@@ -897,7 +814,7 @@ fn interrupt_during_apply_on(
     (p, out)
 }
 
-fn interrupt_sql_tool() {
+fn apply_interrupted_while_holding_access_exclusive_cancels_our_session_and_says_what_was_rolled_back() {
     let (p, out) = interrupt_during_apply("apply_interrupt_sql", "", "");
     let (status, message, _, details) = apply_of(&out);
     assert_eq!(status, "failed", "{out}");
@@ -919,7 +836,7 @@ fn interrupt_sql_tool() {
     gc_all(&p);
 }
 
-fn interrupt_command_tool() {
+fn apply_interrupted_while_the_tool_holds_access_exclusive_cancels_the_tools_session() {
     let psql = cluster().bin.join("psql");
     let tool = format!(
         "[tool]\nname = \"psql-files\"\ncommand = '''\"{}\" -X -v ON_ERROR_STOP=1 -1 -d \"$DATABASE_URL\" -f migrations/0001_flag.sql'''\n",
@@ -953,7 +870,7 @@ fn interrupt_command_tool() {
     gc_all(&p);
 }
 
-fn interrupt_neon() {
+fn apply_interrupted_on_the_neon_provider_cancels_the_session_on_the_main_neon_database_branch() {
     let tag = "apply_interrupt_neon";
     let p = Project::new(tag);
     let neon = NeonEmu::start(tag, p.main_db());
@@ -975,7 +892,7 @@ fn interrupt_neon() {
 /// backend does not read from its (killed) client while the string runs, so unless it is
 /// cancelled or notices the dead client, it commits after the sleep — after neon-migrate said
 /// it rolled back.
-fn interrupt_data_migration() {
+fn apply_interrupted_during_a_data_migration_whose_tool_renamed_itself_never_commits_it_later() {
     const SLEEP_S: u64 = 15;
     let tag = "apply_interrupt_data";
     let p = Project::new(tag);
@@ -1039,15 +956,7 @@ fn interrupt_data_migration() {
     )
     .expect("SIGINT");
     let out = child.wait_with_output().expect("wait for neon-migrate");
-    let out = Output {
-        command: "neon-migrate run deploy --json (SIGINT during a data migration's apply)".into(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
-    record_output(&out.command, &out.stdout);
-    record_output(&out.command, &out.stderr);
+    let out = Output::recorded("neon-migrate run deploy --json (SIGINT during a data migration's apply)", &out, started.elapsed());
     // Right after the exit, from outside: the tool's session is gone from main.
     let left = p
         .block_on(crate::support::query(

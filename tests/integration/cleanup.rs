@@ -9,29 +9,18 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
 use crate::support::{children_of, Found, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "gc_deletes_expired_test_neon_database_branches_and_all_deletes_the_rest",
-        gc,
-    ),
-    (
-        "run_reaps_expired_test_neon_database_branches_of_killed_runs",
-        run_reaps,
-    ),
-    (
-        "sigterm_stops_the_stage_and_still_deletes_the_test_neon_database_branch",
-        sigterm,
-    ),
-    (
-        "reaper_never_drops_the_main_database_whose_comment_a_migration_forged_as_expired",
-        reap_forged_main,
-    ),
-    (
-        "gc_all_finds_a_test_copy_whose_migration_rewrote_its_comment_by_its_role",
-        gc_rewritten_copy,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        gc_deletes_expired_test_neon_database_branches_and_all_deletes_the_rest,
+        run_reaps_expired_test_neon_database_branches_of_killed_runs,
+        sigterm_stops_the_stage_and_still_deletes_the_test_neon_database_branch,
+        reaper_never_drops_the_main_database_whose_comment_a_migration_forged_as_expired,
+        gc_all_finds_a_test_copy_whose_migration_rewrote_its_comment_by_its_role,
+    ]
+}
 
 /// A pipeline that stops in a long shell stage after migrating, so a run can be killed while
 /// its test Neon database branch exists.
@@ -96,7 +85,7 @@ fn wait_expired(f: &Found) {
     }
 }
 
-fn gc() {
+fn gc_deletes_expired_test_neon_database_branches_and_all_deletes_the_rest() {
     let p = Project::new("gc")
         .config(&slow_config("1h"))
         .migration("0001_init.sql", "create table t (id int);\n")
@@ -171,7 +160,7 @@ fn gc() {
     assert!(!other.block_on(crate::support::database_exists(&theirs.database)));
 }
 
-fn run_reaps() {
+fn run_reaps_expired_test_neon_database_branches_of_killed_runs() {
     let p = Project::new("run_reaps")
         .config(&slow_config("2s"))
         .migration("0001_init.sql", "create table t (id int);\n")
@@ -194,7 +183,7 @@ fn run_reaps() {
     assert!(!p.block_on(crate::support::database_exists(&killed.database)));
 }
 
-fn sigterm() {
+fn sigterm_stops_the_stage_and_still_deletes_the_test_neon_database_branch() {
     let p = Project::new("sigterm")
         .config(&slow_config("1h"))
         .migration("0001_init.sql", "create table t (id int);\n")
@@ -272,7 +261,7 @@ fn forge_comment(condition: &str, name: &str, parent: &str, expires: &str) -> St
 /// `apply` runs the migration on main as the server's role: it may write main's comment,
 /// claiming main is an expired test Neon database branch (named like main itself). The next
 /// run's reaper must not believe it.
-fn reap_forged_main() {
+fn reaper_never_drops_the_main_database_whose_comment_a_migration_forged_as_expired() {
     let tag = "reap_forged_main";
     let p = Project::new(tag);
     let main = p.main_db().to_owned();
@@ -328,7 +317,7 @@ fn reap_forged_main() {
 /// A migration on the test copy (its owner) rewrites the copy's comment: another run,
 /// another main database, expiring in 2099. The run fails; `gc --all` still finds the copy by
 /// the role it was handed to, and deletes it with that role.
-fn gc_rewritten_copy() {
+fn gc_all_finds_a_test_copy_whose_migration_rewrote_its_comment_by_its_role() {
     let tag = "gc_rewritten_copy";
     let p = Project::new(tag);
     let main = p.main_db().to_owned();

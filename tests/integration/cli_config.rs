@@ -3,11 +3,14 @@
 use neon_migrate::exit;
 
 use crate::support::Project;
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[(
-    "check_reports_every_config_problem_at_once_with_place_and_suggestion",
-    check_reports_all,
-)];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        check_reports_every_config_problem_at_once_with_place_and_suggestion,
+    ]
+}
 
 const BROKEN: &str = r#"[neon-database-branch]
 ttl = "4hours"
@@ -27,7 +30,7 @@ fn place(text: &str, needle: &str) -> String {
     format!("{line}:{col}")
 }
 
-fn check_reports_all() {
+fn check_reports_every_config_problem_at_once_with_place_and_suggestion() {
     let p = Project::new("check_all").config_raw(BROKEN).commit();
     let out = p.run(&["check"]);
     out.code(exit::CONFIG)

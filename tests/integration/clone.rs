@@ -16,16 +16,12 @@ use neon_migrate::providers::local::{cluster, LocalProvider};
 use neon_migrate::providers::{new_run_id, CreateRequest, DeleteOutcome, Provider};
 use neon_migrate::secret::{Redactor, Secret};
 
-type Entry = (&'static str, fn(), Option<&'static str>);
+use crate::Test;
 
 const MAIN_DB: &str = "clone_main";
 
-pub fn tests() -> Vec<Entry> {
-    vec![(
-        "local_provider_clone_copies_are_copy_on_write_on_postgresql_18_over_xfs",
-        copies_are_copy_on_write as fn(),
-        skip_reason(),
-    )]
+pub fn tests() -> Vec<Test> {
+    tests![local_provider_clone_copies_are_copy_on_write_on_postgresql_18_over_xfs => skip_reason()]
 }
 
 /// Why the test cannot run here, if it cannot.
@@ -36,7 +32,7 @@ fn skip_reason() -> Option<&'static str> {
             std::env::var("NEON_MIGRATE_TEST_XFS_MISSING")
                 .unwrap_or_else(|_| "NEON_MIGRATE_TEST_XFS is not set".into())
         ),
-        (Some(_), Err(e)) => format!("no PostgreSQL binaries: {}", e.message),
+        (Some(_), Err(e)) => format!("no PostgreSQL binaries: {}", e),
         (Some(_), Ok((_, major))) if major < 18 => format!(
             "needs PostgreSQL ≥ 18 (file_copy_method), this run has {major}; scripts/test runs it with 18"
         ),
@@ -56,23 +52,23 @@ struct OwnCluster(cluster::Cluster);
 impl Drop for OwnCluster {
     fn drop(&mut self) {
         if let Err(e) = cluster::stop(&self.0) {
-            eprintln!(
-                "warning: cannot stop the clone test's cluster: {}",
-                e.message
-            );
+            eprintln!("warning: cannot stop the clone test's cluster: {}", e);
         }
         let _ = std::fs::remove_dir_all(&self.0.dir);
     }
 }
 
-fn copies_are_copy_on_write() {
+fn local_provider_clone_copies_are_copy_on_write_on_postgresql_18_over_xfs() {
     let mount = PathBuf::from(std::env::var_os("NEON_MIGRATE_TEST_XFS").expect("checked"));
     let dir = mount.join(format!("nm-clone-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the cluster folder");
-    let own =
-        OwnCluster(cluster::ensure(Some(&dir)).unwrap_or_else(|e| {
-            panic!("cannot start a cluster in {}: {}", dir.display(), e.message)
-        }));
+    let own = OwnCluster(cluster::ensure(Some(&dir)).unwrap_or_else(|e| {
+        panic!(
+            "cannot start a cluster in {}: {}",
+            dir.display(),
+            e
+        )
+    }));
     assert!(
         own.0.major >= 18,
         "the cluster runs PostgreSQL {}",
@@ -140,7 +136,7 @@ fn copies_are_copy_on_write() {
         let redactor = Redactor::new();
         let provider = LocalProvider::open(&cfg, None, &redactor)
             .await
-            .unwrap_or_else(|e| panic!("open the provider: {}", e.message));
+            .unwrap_or_else(|e| panic!("open the provider: {}", e));
         let before = used(&dir);
         let copy = provider
             .create(&CreateRequest {
@@ -152,7 +148,7 @@ fn copies_are_copy_on_write() {
                 run_id: new_run_id(),
             })
             .await
-            .unwrap_or_else(|e| panic!("create a test Neon database branch: {}", e.message));
+            .unwrap_or_else(|e| panic!("create a test Neon database branch: {}", e));
         let cloned = used(&dir).saturating_sub(before);
         let rows: i64 = {
             let c = pg::connect(&copy.url).await.expect("connect to the copy");
@@ -172,7 +168,7 @@ fn copies_are_copy_on_write() {
         );
         match provider.delete(&copy.id).await {
             Ok(DeleteOutcome::Deleted) => {}
-            other => panic!("delete the copy: {:?}", other.map_err(|e| e.message)),
+            other => panic!("delete the copy: {:?}", other.map_err(|e| e.to_string())),
         }
     });
     drop(rt);

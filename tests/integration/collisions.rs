@@ -18,38 +18,21 @@ use nix::unistd::Pid;
 use serde_json::Value;
 
 use crate::reliability::NeonEmu;
-use crate::support::{cluster as shared_cluster, query, record_output, stage, Output, Project};
+use crate::support::{cluster as shared_cluster, query, stage, Output, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "isolation_runs_of_one_test_neon_database_branch_name_take_turns_and_each_proves_its_own_copy",
-        same_name_local,
-    ),
-    (
-        "isolation_two_deploys_of_one_git_branch_through_the_neon_api_both_pass_and_apply_the_migration_once",
-        same_name_neon,
-    ),
-    (
-        "isolation_two_deploys_of_one_git_branch_on_the_local_provider_both_pass_and_apply_the_migration_once",
-        same_name_local_good,
-    ),
-    (
-        "isolation_a_killed_run_releases_the_run_lock_and_the_waiting_run_passes",
-        holder_killed,
-    ),
-    (
-        "isolation_a_copy_replaced_behind_the_lock_voids_the_checks_and_is_left_to_its_owner",
-        replaced_before_checks,
-    ),
-    (
-        "isolation_a_copy_replaced_while_the_migration_tool_runs_exits_6_not_5",
-        replaced_during_migrate,
-    ),
-    (
-        "isolation_a_server_stopped_while_the_migration_tool_runs_exits_6_not_5",
-        server_stopped,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        isolation_runs_of_one_test_neon_database_branch_name_take_turns_and_each_proves_its_own_copy,
+        isolation_two_deploys_of_one_git_branch_through_the_neon_api_both_pass_and_apply_the_migration_once,
+        isolation_two_deploys_of_one_git_branch_on_the_local_provider_both_pass_and_apply_the_migration_once,
+        isolation_a_killed_run_releases_the_run_lock_and_the_waiting_run_passes,
+        isolation_a_copy_replaced_behind_the_lock_voids_the_checks_and_is_left_to_its_owner,
+        isolation_a_copy_replaced_while_the_migration_tool_runs_exits_6_not_5,
+        isolation_a_server_stopped_while_the_migration_tool_runs_exits_6_not_5,
+    ]
+}
 
 /// Generous bound for every wait on an event: only a broken run gets near it.
 const WITHIN: Duration = Duration::from_secs(120);
@@ -163,17 +146,22 @@ fn spawn(mut c: Command, run: &str, gates: &Gates) -> Child {
         .expect("spawn neon-migrate")
 }
 
+/// The second run of a migration found it applied, on its copy and on main.
+#[track_caller]
+fn assert_nothing_pending(report: &Value, out: &Output) {
+    for s in ["migrate", "apply"] {
+        assert!(
+            stage(report, s)["summary"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("is up to date")),
+            "run b finds nothing pending in `{s}`\n{out}"
+        );
+    }
+}
+
 fn finish(child: Child, what: &str, started: Instant) -> Output {
     let out = child.wait_with_output().expect("wait");
-    let out = Output {
-        command: format!("neon-migrate run ({what})"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
-    record_output(&out.command, &out.stdout);
-    record_output(&out.command, &out.stderr);
+    let out = Output::recorded(format!("neon-migrate run ({what})"), &out, started.elapsed());
     out
 }
 
@@ -271,7 +259,7 @@ fn customers_project(tag: &str, git_branch: &str) -> Project {
 /// migration loses rows), then the second copies main as the first left it and fails the
 /// same check. Main is never migrated. Before the fix the second replaced the first's copy,
 /// the first's checks passed on it, and the first applied the migration.
-fn same_name_local() {
+fn isolation_runs_of_one_test_neon_database_branch_name_take_turns_and_each_proves_its_own_copy() {
     let git_branch = "iso/same-name";
     let p = customers_project("iso_same_local", git_branch);
     let gates = Gates::new();
@@ -312,7 +300,7 @@ fn same_name_local() {
 /// The same through the Neon API emulator, with a good migration: both deploys pass, the
 /// second proves against the main Neon database branch as the first left it (nothing
 /// pending) and says so; the migration ran on main exactly once.
-fn same_name_neon() {
+fn isolation_two_deploys_of_one_git_branch_through_the_neon_api_both_pass_and_apply_the_migration_once() {
     let git_branch = "iso/same-neon";
     let p = Project::new("iso_same_neon");
     let neon = NeonEmu::start("iso_same_neon", p.main_db());
@@ -351,14 +339,7 @@ fn same_name_neon() {
         details(&rb, "create-neon-database-branch").contains("waited"),
         "{b}"
     );
-    for s in ["migrate", "apply"] {
-        assert!(
-            stage(&rb, s)["summary"]
-                .as_str()
-                .is_some_and(|t| t.ends_with("is up to date")),
-            "run b finds nothing pending in `{s}`\n{b}"
-        );
-    }
+    assert_nothing_pending(&rb, &b);
     assert_eq!(
         neon.main_sql("SELECT n FROM counter")[0][0].as_deref(),
         Some("1"),
@@ -394,7 +375,7 @@ fn counter_project(tag: &str, git_branch: &str) -> Project {
 
 /// Two deploys of a good migration at once on the local provider: both pass, the second
 /// finds nothing pending, the migration ran on main once.
-fn same_name_local_good() {
+fn isolation_two_deploys_of_one_git_branch_on_the_local_provider_both_pass_and_apply_the_migration_once() {
     let git_branch = "iso/same-good";
     let p = counter_project("iso_same_good", git_branch);
     let gates = Gates::new();
@@ -412,14 +393,7 @@ fn same_name_local_good() {
         details(&rb, "create-neon-database-branch").contains("waited"),
         "{b}"
     );
-    for s in ["migrate", "apply"] {
-        assert!(
-            stage(&rb, s)["summary"]
-                .as_str()
-                .is_some_and(|t| t.ends_with("is up to date")),
-            "run b finds nothing pending in `{s}`\n{b}"
-        );
-    }
+    assert_nothing_pending(&rb, &b);
     assert_eq!(
         p.main_sql("SELECT n FROM counter")[0][0].as_deref(),
         Some("1"),
@@ -431,7 +405,7 @@ fn same_name_local_good() {
 
 /// The holder of the run lock is killed: its session ends, the lock with it, and the waiting
 /// run replaces the killed run's leftover and passes.
-fn holder_killed() {
+fn isolation_a_killed_run_releases_the_run_lock_and_the_waiting_run_passes() {
     let git_branch = "iso/killed";
     let p = counter_project("iso_killed", git_branch);
     let gates = Gates::new();
@@ -458,6 +432,19 @@ fn holder_killed() {
     );
     p.assert_no_test_db_branches();
     p.run(&["gc", "--all"]).code(exit::OK);
+}
+
+/// Runs `c` as run `a`, held at `gate` while its copy `db` is replaced by another run's;
+/// returns what the run did.
+fn run_replacing_copy_at(p: &Project, c: Command, gate: &str, db: &str) -> Output {
+    let gates = Gates::new();
+    gates.hold("a", gate);
+    let started = Instant::now();
+    let mut a = spawn(c, "a", &gates);
+    wait_at(&mut a, &gates, "a", gate);
+    replace_copy(p, db);
+    gates.go("a", gate);
+    finish(a, "run a", started)
 }
 
 /// Replaces test Neon database branch `db` (local provider) by a copy of main that another run
@@ -497,18 +484,11 @@ fn replace_copy(p: &Project, db: &str) {
 /// checks refuse to judge a copy that is not this run's (exit 6, naming who replaced it), the
 /// delete stage leaves it to its owner, and main is untouched. Before the fix the checks
 /// passed on the fresh copy and the migration that loses rows was applied.
-fn replaced_before_checks() {
+fn isolation_a_copy_replaced_behind_the_lock_voids_the_checks_and_is_left_to_its_owner() {
     let git_branch = "iso/replaced";
     let p = customers_project("iso_replaced", git_branch);
-    let gates = Gates::new();
-    gates.hold("a", "migrated");
-    let started = Instant::now();
-    let mut a = spawn(p.command(&["run", "gated", "--json"]), "a", &gates);
-    wait_at(&mut a, &gates, "a", "migrated");
     let db = "migrate/iso/replaced";
-    replace_copy(&p, db);
-    gates.go("a", "migrated");
-    let a = finish(a, "run a", started);
+    let a = run_replacing_copy_at(&p, p.command(&["run", "gated", "--json"]), "migrated", db);
 
     a.code(exit::PROVIDER);
     let r = a.json();
@@ -557,7 +537,7 @@ fn psql() -> PathBuf {
 
 /// The copy is replaced while the tool has a session on it: the tool fails (its session was
 /// ended), and the run says the copy was replaced — exit 6, not the migration's exit 5.
-fn replaced_during_migrate() {
+fn isolation_a_copy_replaced_while_the_migration_tool_runs_exits_6_not_5() {
     let git_branch = "iso/replaced-tool";
     let p = Project::new("iso_replaced_tool")
         .config(&held_tool(git_branch))
@@ -565,17 +545,10 @@ fn replaced_during_migrate() {
         .commit()
         .git_branch(git_branch);
     p.main_sql(CUSTOMERS);
-    let gates = Gates::new();
-    gates.hold("a", "tool");
-    let started = Instant::now();
     let mut c = p.command(&["run", "deploy", "--json"]);
     c.env("NM_PSQL", psql());
-    let mut a = spawn(c, "a", &gates);
-    wait_at(&mut a, &gates, "a", "tool");
     let db = "migrate/iso/replaced-tool";
-    replace_copy(&p, db);
-    gates.go("a", "tool");
-    let a = finish(a, "run a", started);
+    let a = run_replacing_copy_at(&p, c, "tool", db);
 
     a.code(exit::PROVIDER);
     let r = a.json();
@@ -607,9 +580,8 @@ impl OwnCluster {
             let _ = std::fs::remove_dir_all(&dir);
         }
         std::fs::create_dir_all(&dir).expect("create the cluster folder");
-        let c = cluster::ensure(Some(&dir)).unwrap_or_else(|e| {
-            panic!("cannot start a cluster in {}: {}", dir.display(), e.message)
-        });
+        let c = cluster::ensure(Some(&dir))
+            .unwrap_or_else(|e| panic!("cannot start a cluster in {}: {}", dir.display(), e));
         crate::support::note_secret(c.password());
         (OwnCluster(dir), c)
     }
@@ -626,7 +598,7 @@ impl Drop for OwnCluster {
 
 /// The Postgres server stops while the tool has a session open: the run says the server
 /// stopped answering — exit 6, not the migration's exit 5 — and keeps the copy's TTL.
-fn server_stopped() {
+fn isolation_a_server_stopped_while_the_migration_tool_runs_exits_6_not_5() {
     let (own, c) = OwnCluster::start("isolation-stopped");
     let git_branch = "iso/stopped";
     let p = Project::new("iso_stopped")
@@ -642,7 +614,7 @@ fn server_stopped() {
     cmd.env("NM_PSQL", psql());
     let mut a = spawn(cmd, "a", &gates);
     wait_at(&mut a, &gates, "a", "tool");
-    cluster::stop(&c).unwrap_or_else(|e| panic!("cannot stop the server: {}", e.message));
+    cluster::stop(&c).unwrap_or_else(|e| panic!("cannot stop the server: {}", e));
     gates.go("a", "tool");
     let a = finish(a, "run a", started);
 

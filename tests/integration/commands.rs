@@ -10,78 +10,30 @@ use std::time::Instant;
 
 use neon_migrate::exit;
 
-use crate::hooks::{manager, manager_install, path_with, skip, Manager, Pushable};
+use crate::hooks::{path_with, skip, with_husky, with_lefthook, with_pre_commit, Manager, Pushable};
 use crate::reliability::NeonEmu;
 use crate::support::{cluster, note_secret, query, unique_db, Output, Project, BIN};
+use crate::Test;
 
-/// A test: (name, function, why it is skipped).
-type Entry = (&'static str, fn(), Option<&'static str>);
-
-pub fn tests() -> Vec<Entry> {
-    let plain: &[(&'static str, fn())] = &[
-        (
-            "diff_prints_sql_json_and_markdown_and_the_sql_applied_leaves_an_empty_diff",
-            diff_formats,
-        ),
-        (
-            "diff_reads_main_a_url_a_sql_file_and_a_neon_database_branch_name",
-            diff_sources,
-        ),
-        (
-            "diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4",
-            diff_bad_sources,
-        ),
-        (
-            "generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing",
-            generate_next_file,
-        ),
-        (
-            "generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with",
-            generate_destructive,
-        ),
-        (
-            "generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name",
-            generate_refusals,
-        ),
-        (
-            "diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file",
-            neon_provider,
-        ),
-        (
-            "tool_timeout_kills_the_tool_and_every_process_it_started",
-            tool_timeout_kills_group,
-        ),
-        (
-            "apply_gives_a_command_tool_lock_and_statement_timeouts_in_pgoptions_on_main",
-            apply_pgoptions,
-        ),
-        (
-            "git_push_runs_the_kept_pre_push_old_first_on_the_same_stdin",
-            push_runs_old_hook_first,
-        ),
-        (
-            "git_push_of_a_kept_pre_push_old_that_fails_stops_the_push_before_neon_migrate",
-            push_old_hook_fails,
-        ),
-        ("git_push_of_a_tag_proves_nothing", push_tag_skipped),
-    ];
-    let mut all: Vec<Entry> = plain.iter().map(|(n, f)| (*n, *f, None)).collect();
-    all.push((
-        "husky_with_neon_migrate_0_bypasses_neon_migrate",
-        husky_bypass,
-        skip(&[Manager::Husky]),
-    ));
-    all.push((
-        "lefthook_with_neon_migrate_0_bypasses_neon_migrate",
-        lefthook_bypass,
-        skip(&[Manager::Lefthook]),
-    ));
-    all.push((
-        "pre_commit_with_neon_migrate_0_bypasses_neon_migrate",
-        pre_commit_bypass,
-        skip(&[Manager::PreCommit]),
-    ));
-    all
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        diff_prints_sql_json_and_markdown_and_the_sql_applied_leaves_an_empty_diff,
+        diff_reads_main_a_url_a_sql_file_and_a_neon_database_branch_name,
+        diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4,
+        generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing,
+        generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with,
+        generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name,
+        diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file,
+        tool_timeout_kills_the_tool_and_every_process_it_started,
+        apply_gives_a_command_tool_lock_and_statement_timeouts_in_pgoptions_on_main,
+        git_push_runs_the_kept_pre_push_old_first_on_the_same_stdin,
+        git_push_of_a_kept_pre_push_old_that_fails_stops_the_push_before_neon_migrate,
+        git_push_of_a_tag_proves_nothing,
+        husky_with_neon_migrate_0_bypasses_neon_migrate => skip(&[Manager::Husky]),
+        lefthook_with_neon_migrate_0_bypasses_neon_migrate => skip(&[Manager::Lefthook]),
+        pre_commit_with_neon_migrate_0_bypasses_neon_migrate => skip(&[Manager::PreCommit]),
+    ]
 }
 
 // ---- diff ---------------------------------------------------------------------------------
@@ -100,15 +52,7 @@ fn run_with_pid(p: &Project, args: &[&str]) -> (Output, u32) {
     let child = c.spawn().expect("spawn neon-migrate");
     let pid = child.id();
     let out = child.wait_with_output().expect("wait for neon-migrate");
-    let out = Output {
-        command: format!("neon-migrate {}", args.join(" ")),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
-    crate::support::record_output(&out.command, &out.stdout);
-    crate::support::record_output(&out.command, &out.stderr);
+    let out = Output::recorded(format!("neon-migrate {}", args.join(" ")), &out, started.elapsed());
     (out, pid)
 }
 
@@ -155,7 +99,7 @@ fn psql_file(db: &str, file: &Path) {
     );
 }
 
-fn diff_formats() {
+fn diff_prints_sql_json_and_markdown_and_the_sql_applied_leaves_an_empty_diff() {
     let p = Project::new("diff_formats")
         .config(SQL_TOOL)
         .file("schema.sql", DESIRED)
@@ -254,7 +198,7 @@ fn diff_formats() {
     p.assert_no_test_db_branches();
 }
 
-fn diff_sources() {
+fn diff_reads_main_a_url_a_sql_file_and_a_neon_database_branch_name() {
     let p = Project::new("diff_sources")
         .config(SQL_TOOL)
         .file("schema.sql", DESIRED)
@@ -311,7 +255,7 @@ fn diff_sources() {
     .expect("drop the copy");
 }
 
-fn diff_bad_sources() {
+fn diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4() {
     let p = Project::new("diff_bad")
         .config(SQL_TOOL)
         .file("broken.sql", "create table broken (id bigint,);\n")
@@ -417,7 +361,7 @@ fn applies_cleanly(p: &Project, files: &[&str]) {
     p.assert_no_test_db_branches();
 }
 
-fn generate_next_file() {
+fn generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing() {
     // Main has nothing yet; the pending 0001 creates customers: generate must count it.
     let p = Project::new("generate_next")
         .config(SQL_TOOL)
@@ -470,7 +414,7 @@ fn generate_next_file() {
         .stdout_has("-- no schema changes");
 }
 
-fn generate_destructive() {
+fn generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with() {
     let p = Project::new("generate_destructive")
         .config(SQL_TOOL)
         .migration("0001_init.sql", DESIRED)
@@ -501,7 +445,7 @@ fn generate_destructive() {
     p.assert_no_test_db_branches();
 }
 
-fn generate_refusals() {
+fn generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name() {
     let p = Project::new("generate_refusals")
         .config("[tool]\nname = \"custom\"\ncommand = \"true\"\n")
         .file("schema.sql", CUSTOMERS)
@@ -522,7 +466,7 @@ fn generate_refusals() {
 
 // ---- the neon provider -------------------------------------------------------------------
 
-fn neon_provider() {
+fn diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file() {
     let tag = "commands_neon";
     let p = Project::new(tag);
     let neon = NeonEmu::start(tag, p.main_db());
@@ -630,7 +574,7 @@ fn live_in_group(pgid: u32) -> Vec<u32> {
         .collect()
 }
 
-fn tool_timeout_kills_group() {
+fn tool_timeout_kills_the_tool_and_every_process_it_started() {
     // The tool (`sh`, leader of its own process group) starts a grandchild `sleep` in the
     // background and another in the foreground, both detached from the output pipes, and
     // writes down its pid and the grandchild's.
@@ -677,7 +621,7 @@ fn tool_timeout_kills_group() {
 
 // ---- PGOPTIONS on main --------------------------------------------------------------------
 
-fn apply_pgoptions() {
+fn apply_gives_a_command_tool_lock_and_statement_timeouts_in_pgoptions_on_main() {
     let psql = cluster().bin.join("psql");
     let git_branch = "apply-pgoptions/x";
     // A psql tool that records, on each database it is run on, the timeouts its session got.
@@ -743,7 +687,7 @@ fn with_old_hook(name: &str, old: &str) -> (Pushable, tempfile::TempDir) {
     (s, rec)
 }
 
-fn push_runs_old_hook_first() {
+fn git_push_runs_the_kept_pre_push_old_first_on_the_same_stdin() {
     let (s, rec) = with_old_hook(
         "push_old_hook",
         "#!/bin/sh\necho old >> \"$REC/order\"\necho \"$@\" > \"$REC/old-args\"\ncat > \"$REC/old-stdin\"\n",
@@ -779,7 +723,7 @@ fn push_runs_old_hook_first() {
     s.p.assert_no_test_db_branches();
 }
 
-fn push_old_hook_fails() {
+fn git_push_of_a_kept_pre_push_old_that_fails_stops_the_push_before_neon_migrate() {
     let (s, rec) = with_old_hook(
         "push_old_hook_fails",
         "#!/bin/sh\necho old >> \"$REC/order\"\necho 'old hook says no' >&2\nexit 3\n",
@@ -802,7 +746,7 @@ fn push_old_hook_fails() {
     assert_eq!(s.remote_sha(&s.main), before, "the remote is unchanged");
 }
 
-fn push_tag_skipped() {
+fn git_push_of_a_tag_proves_nothing() {
     let s = Pushable::new("push_tag");
     s.install();
     // The tagged commit has a migration that would fail if it were proven.
@@ -840,51 +784,16 @@ fn push_broken_bypassed(s: Pushable, env: &[(&str, &str)]) {
     s.p.assert_no_test_db_branches();
 }
 
-fn husky_bypass() {
-    let husky = manager(Manager::Husky);
-    let s = Pushable::new("husky_bypass");
-    let p = s.p.file(
-        ".husky/pre-push",
-        include_str!("../../examples/hook-managers/husky-pre-push"),
-    );
-    let s = Pushable { p, ..s };
-    manager_install(&s, Path::new("node"), &[&husky.display().to_string()], &[]);
-    push_broken_bypassed(s, &[]);
+fn husky_with_neon_migrate_0_bypasses_neon_migrate() {
+    push_broken_bypassed(with_husky("husky_bypass"), &[]);
 }
 
-fn lefthook_bypass() {
-    let lefthook = manager(Manager::Lefthook);
-    let s = Pushable::new("lefthook_bypass");
-    let p = s.p.file(
-        "lefthook.yml",
-        include_str!("../../examples/hook-managers/lefthook.yml"),
-    );
-    let s = Pushable { p, ..s };
-    manager_install(&s, &lefthook, &["install"], &[]);
-    let path = path_with(&[Path::new(BIN).parent().unwrap(), lefthook.parent().unwrap()]);
+fn lefthook_with_neon_migrate_0_bypasses_neon_migrate() {
+    let (s, path) = with_lefthook("lefthook_bypass");
     push_broken_bypassed(s, &[("PATH", &path)]);
 }
 
-fn pre_commit_bypass() {
-    let pre_commit = manager(Manager::PreCommit);
-    let s = Pushable::new("pre_commit_bypass");
-    let p =
-        s.p.file(
-            ".pre-commit-config.yaml",
-            include_str!("../../examples/hook-managers/pre-commit-config.yaml"),
-        )
-        .commit();
-    let s = Pushable { p, ..s };
-    s.git(&["push", "-q", "--no-verify", "origin", "HEAD"])
-        .success();
-    let home_dir = tempfile::tempdir().unwrap();
-    let home = home_dir.path().display().to_string();
-    let env = [("PRE_COMMIT_HOME", home.as_str())];
-    manager_install(
-        &s,
-        &pre_commit,
-        &["install", "--hook-type", "pre-push"],
-        &env,
-    );
-    push_broken_bypassed(s, &env);
+fn pre_commit_with_neon_migrate_0_bypasses_neon_migrate() {
+    let (s, _home_dir, home) = with_pre_commit("pre_commit_bypass");
+    push_broken_bypassed(s, &[("PRE_COMMIT_HOME", home.as_str())]);
 }

@@ -12,45 +12,21 @@ use neon_migrate::exit;
 
 use crate::outputs::redact;
 use crate::support::Project;
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "config_diagnostics_of_an_unknown_key_suggest_the_nearest_key",
-        unknown_key,
-    ),
-    (
-        "config_diagnostics_of_a_wrong_type_point_at_the_value",
-        wrong_type,
-    ),
-    (
-        "config_diagnostics_of_bad_durations_show_the_valid_forms",
-        bad_durations,
-    ),
-    (
-        "config_diagnostics_of_bad_enum_values_list_the_valid_names",
-        bad_enum_values,
-    ),
-    (
-        "config_diagnostics_of_stage_kinds_and_stage_names_list_the_valid_names",
-        bad_stages,
-    ),
-    (
-        "config_diagnostics_of_template_variables_name_the_valid_variables",
-        template_errors,
-    ),
-    (
-        "config_diagnostics_of_several_problems_come_all_at_once_in_file_order",
-        several_problems,
-    ),
-    (
-        "config_diagnostics_never_quote_a_secret_written_in_the_file",
-        secrets_masked,
-    ),
-    (
-        "config_diagnostics_of_a_toml_syntax_error_point_at_it",
-        syntax_error,
-    ),
-];
+pub fn tests() -> Vec<Test> {
+    tests![
+        config_diagnostics_of_an_unknown_key_suggest_the_nearest_key,
+        config_diagnostics_of_a_wrong_type_point_at_the_value,
+        config_diagnostics_of_bad_durations_show_the_valid_forms,
+        config_diagnostics_of_bad_enum_values_list_the_valid_names,
+        config_diagnostics_of_stage_kinds_and_stage_names_list_the_valid_names,
+        config_diagnostics_of_template_variables_name_the_valid_variables,
+        config_diagnostics_of_several_problems_come_all_at_once_in_file_order,
+        config_diagnostics_never_quote_a_secret_written_in_the_file,
+        config_diagnostics_of_a_toml_syntax_error_point_at_it,
+    ]
+}
 
 /// Writes `toml` as the project's config, runs `check`, and snapshots its stderr as
 /// `config_diagnostics_<case>`. Returns the project for more runs.
@@ -78,7 +54,7 @@ fn snapshot(name: &str, text: &str) {
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
-fn unknown_key() {
+fn config_diagnostics_of_an_unknown_key_suggest_the_nearest_key() {
     snapshot_check(
         "unknown_key",
         r#"colour = "blue"
@@ -96,7 +72,7 @@ descripton = "mine"
     );
 }
 
-fn wrong_type() {
+fn config_diagnostics_of_a_wrong_type_point_at_the_value() {
     snapshot_check(
         "wrong_type",
         r#"[neon-database-branch]
@@ -105,7 +81,7 @@ ttl = 4
     );
 }
 
-fn bad_durations() {
+fn config_diagnostics_of_bad_durations_show_the_valid_forms() {
     snapshot_check(
         "bad_durations",
         r#"[neon-database-branch]
@@ -126,7 +102,7 @@ access-exclusive-budget = "fast"
     );
 }
 
-fn bad_enum_values() {
+fn config_diagnostics_of_bad_enum_values_list_the_valid_names() {
     snapshot_check(
         "bad_enum_values",
         r#"[provider]
@@ -147,7 +123,7 @@ ignore = ["prefer-big-int"]
     );
 }
 
-fn bad_stages() {
+fn config_diagnostics_of_stage_kinds_and_stage_names_list_the_valid_names() {
     snapshot_check(
         "bad_stages",
         r#"[stages.smoke]
@@ -171,7 +147,7 @@ stages = ["create-neon-database-branch", "migrat", "smoke", "delete-neon-databas
     );
 }
 
-fn template_errors() {
+fn config_diagnostics_of_template_variables_name_the_valid_variables() {
     snapshot_check(
         "template_errors",
         r#"[neon-database-branch]
@@ -191,7 +167,7 @@ run = "echo {{pipline}}"
     );
 }
 
-fn several_problems() {
+fn config_diagnostics_of_several_problems_come_all_at_once_in_file_order() {
     let p = snapshot_check(
         "several_problems",
         r#"version = 2
@@ -228,7 +204,7 @@ stages = ["migrate", "create-neon-database-branch", "migrat"]
     );
 }
 
-fn secrets_masked() {
+fn config_diagnostics_never_quote_a_secret_written_in_the_file() {
     snapshot_check(
         "secrets_masked",
         r#"[provider]
@@ -239,7 +215,7 @@ api-key = "napi_not_shown_either"
     );
 }
 
-fn syntax_error() {
+fn config_diagnostics_of_a_toml_syntax_error_point_at_it() {
     snapshot_check(
         "syntax_error",
         r#"[provider

@@ -12,81 +12,36 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use neon_migrate::config::{BusyParent, LocalConfig};
-use neon_migrate::emulator::{Emulator, EmulatorOptions, Fault, FaultAction};
+use neon_migrate::emulator::{Emulator, Fault, FaultAction};
 use neon_migrate::pg;
 use neon_migrate::secret::Secret;
 use serde_json::{json, Value};
 
-use crate::support::{cluster, query, MAIN_DB_PREFIX};
+use crate::support::{start_emulator, cluster, query, MAIN_DB_PREFIX};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "emulator_ids_have_neons_shapes_and_operation_ids_are_uuids",
-        id_shapes,
-    ),
-    (
-        "emulator_operations_go_scheduling_running_finished_and_mutations_meanwhile_get_423",
-        operations_and_423,
-    ),
-    (
-        "emulator_operations_list_pages_with_limit_and_cursor",
-        operations_pages,
-    ),
-    (
-        "emulator_duplicate_neon_database_branch_name_is_409",
-        duplicate_name_409,
-    ),
-    (
-        "emulator_invalid_expires_at_is_400_past_too_far_default_with_children_child_of_expiring",
-        expires_at_400,
-    ),
-    ("emulator_401_without_a_bearer_key", unauthorized_401),
-    (
-        "emulator_404_for_unknown_project_and_neon_database_branch_and_204_on_delete",
-        not_found_404,
-    ),
-    (
-        "emulator_reaper_deletes_an_expired_neon_database_branch_and_its_database",
-        reaper,
-    ),
-    (
-        "emulator_faults_status_with_retry_after_delay_dropped_connection_failed_operation",
-        faults,
-    ),
-    (
-        "emulator_admin_route_injects_and_clears_faults_from_json",
-        admin_route,
-    ),
-    (
-        "emulator_admin_routes_need_the_api_key_and_fault_delays_are_bounded",
-        admin_needs_key,
-    ),
-    (
-        "emulator_incomplete_or_late_request_body_is_400_or_408_and_applies_nothing",
-        incomplete_body,
-    ),
-    (
-        "emulator_request_body_over_1_mib_is_413_by_content_length_or_as_it_streams",
-        body_too_large,
-    ),
-    (
-        "emulator_records_requests_and_consumed_faults_drop_answer_applies_then_drops",
-        request_log,
-    ),
-    (
-        "emulator_proxy_refuses_connections_until_operations_finish_57p03",
-        proxy_readiness,
-    ),
-    (
-        "emulator_cli_prints_its_url_first_takes_a_faults_file_and_a_key_and_cleans_up_on_ctrl_c",
-        cli,
-    ),
-    (
-        "emulator_cli_ctrl_c_right_after_its_url_is_printed_stops_it_cleanly",
-        cli_early_ctrl_c,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        emulator_ids_have_neons_shapes_and_operation_ids_are_uuids,
+        emulator_operations_go_scheduling_running_finished_and_mutations_meanwhile_get_423,
+        emulator_operations_list_pages_with_limit_and_cursor,
+        emulator_duplicate_neon_database_branch_name_is_409,
+        emulator_invalid_expires_at_is_400_past_too_far_default_with_children_child_of_expiring,
+        emulator_401_without_a_bearer_key,
+        emulator_404_for_unknown_project_and_neon_database_branch_and_204_on_delete,
+        emulator_reaper_deletes_an_expired_neon_database_branch_and_its_database,
+        emulator_faults_status_with_retry_after_delay_dropped_connection_failed_operation,
+        emulator_admin_route_injects_and_clears_faults_from_json,
+        emulator_admin_routes_need_the_api_key_and_fault_delays_are_bounded,
+        emulator_incomplete_or_late_request_body_is_400_or_408_and_applies_nothing,
+        emulator_request_body_over_1_mib_is_413_by_content_length_or_as_it_streams,
+        emulator_records_requests_and_consumed_faults_drop_answer_applies_then_drops,
+        emulator_proxy_refuses_connections_until_operations_finish_57p03,
+        emulator_cli_prints_its_url_first_takes_a_faults_file_and_a_key_and_cleans_up_on_ctrl_c,
+        emulator_cli_ctrl_c_right_after_its_url_is_printed_stops_it_cleanly,
+    ]
+}
 
 /// The key every test emulator accepts.
 pub const KEY: &str = "it-emulator-key-5b0e97";
@@ -152,27 +107,7 @@ impl Emu {
         let project = format!("it-{tag}-{pid}-{n}");
         assert!(project.len() <= 60, "project id too long: {project}");
         let main_db = format!("{MAIN_DB_PREFIX}emu_{}_{pid}_{n}", tag.replace('-', "_"));
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let opts = EmulatorOptions {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            project_id: project.clone(),
-            api_key: Some(KEY.into()),
-            operation_delay,
-            local: LocalConfig {
-                url: None,
-                main_database: Some(main_db.clone()),
-                data_dir: Some(cluster().dir.clone()),
-                busy_parent: BusyParent::Fail,
-                tool_role: Default::default(),
-            },
-        };
-        let emu = rt
-            .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+        let (rt, emu) = start_emulator(&project, KEY, &main_db, operation_delay);
         let base = emu.base_url();
         let http = reqwest::Client::builder()
             // A dropped-connection fault must not poison a pooled connection for the next call.
@@ -373,7 +308,7 @@ fn is_neon_time(s: &str) -> bool {
     s.len() == 20 && s.ends_with('Z') && DateTime::parse_from_rfc3339(s).is_ok()
 }
 
-fn id_shapes() {
+fn emulator_ids_have_neons_shapes_and_operation_ids_are_uuids() {
     let e = Emu::start("emu-ids", Duration::from_millis(100));
     let main = e.default_db_branch();
     assert!(
@@ -442,7 +377,7 @@ fn id_shapes() {
     e.finish();
 }
 
-fn operations_and_423() {
+fn emulator_operations_go_scheduling_running_finished_and_mutations_meanwhile_get_423() {
     // Long enough that every step below happens while the operations are pending, also on
     // a loaded machine (each of the three states lasts a third of it).
     let delay = Duration::from_millis(6000);
@@ -534,7 +469,7 @@ fn operations_and_423() {
     e.finish();
 }
 
-fn operations_pages() {
+fn emulator_operations_list_pages_with_limit_and_cursor() {
     let e = Emu::start("emu-op-pages", Duration::from_millis(50));
     // Three creates with an endpoint and a delete: seven operations.
     let mut ids = Vec::new();
@@ -595,7 +530,7 @@ fn operations_pages() {
     e.finish();
 }
 
-fn duplicate_name_409() {
+fn emulator_duplicate_neon_database_branch_name_is_409() {
     let e = Emu::start("emu-dup", Duration::from_millis(100));
     let first = e.create(json!({ "name": "it/dup" }), false);
     e.wait_idle();
@@ -633,7 +568,7 @@ fn duplicate_name_409() {
     e.finish();
 }
 
-fn expires_at_400() {
+fn emulator_invalid_expires_at_is_400_past_too_far_default_with_children_child_of_expiring() {
     let e = Emu::start("emu-ttl", Duration::from_millis(100));
     let main = e.default_db_branch();
     let main_id = main["id"].as_str().expect("id").to_owned();
@@ -719,7 +654,7 @@ fn expires_at_400() {
     e.finish();
 }
 
-fn unauthorized_401() {
+fn emulator_401_without_a_bearer_key() {
     let e = Emu::start("emu-401", Duration::from_millis(100));
     let path = e.p("/branches");
     let wrong = "Bearer wrong-key-d41d8c";
@@ -752,7 +687,7 @@ fn unauthorized_401() {
     e.finish();
 }
 
-fn not_found_404() {
+fn emulator_404_for_unknown_project_and_neon_database_branch_and_204_on_delete() {
     let e = Emu::start("emu-404", Duration::from_millis(100));
     for prefix in ["", "/api/v2"] {
         for path in [
@@ -830,7 +765,7 @@ fn not_found_404() {
     e.finish();
 }
 
-fn reaper() {
+fn emulator_reaper_deletes_an_expired_neon_database_branch_and_its_database() {
     let e = Emu::start("emu-reaper", Duration::from_millis(100));
     // Second precision; eight seconds ahead is still in the future when the request lands,
     // and after the second create below, also on a loaded machine.
@@ -904,7 +839,7 @@ impl Emu {
     }
 }
 
-fn faults() {
+fn emulator_faults_status_with_retry_after_delay_dropped_connection_failed_operation() {
     let e = Emu::start("emu-faults", Duration::from_millis(100));
     let list = e.p("/branches");
 
@@ -1034,7 +969,7 @@ fn faults() {
     e.finish();
 }
 
-fn admin_route() {
+fn emulator_admin_route_injects_and_clears_faults_from_json() {
     let e = Emu::start("emu-admin", Duration::from_millis(100));
     let list = e.p("/branches");
     let admin = |method: &str, body: &str| {
@@ -1242,7 +1177,7 @@ impl Emu {
 
 /// The admin routes answer only with the API key (401 otherwise, nothing injected), and a
 /// fault cannot hold a request for hours.
-fn admin_needs_key() {
+fn emulator_admin_routes_need_the_api_key_and_fault_delays_are_bounded() {
     let e = Emu::start("emu-admin-key", Duration::from_millis(100));
     let list = e.p("/branches");
     let fault = r#"{"method":"GET","path_contains":"/branches","status":503}"#;
@@ -1296,7 +1231,7 @@ fn admin_needs_key() {
 
 /// A create whose body does not arrive whole creates nothing: cut off (the client closed
 /// its side) it is 400, never finished it is 408 after the body timeout.
-fn incomplete_body() {
+fn emulator_incomplete_or_late_request_body_is_400_or_408_and_applies_nothing() {
     let e = Emu::start("emu-partial-body", Duration::from_millis(100));
     let path = e.p("/branches");
     let body = json!({ "branch": { "name": "it/partial" } }).to_string();
@@ -1354,7 +1289,7 @@ fn incomplete_body() {
 
 /// Bodies over 1 MiB are refused with 413 without being read into memory: at once by their
 /// `Content-Length` (200 MB announced, none sent), or once 1 MiB streamed in (chunked).
-fn body_too_large() {
+fn emulator_request_body_over_1_mib_is_413_by_content_length_or_as_it_streams() {
     let e = Emu::start("emu-413", Duration::from_millis(100));
     let path = e.p("/branches");
     let head = format!(
@@ -1401,7 +1336,7 @@ fn body_too_large() {
 
 /// The request log: every API request in arrival order with the fault it consumed, whether it
 /// reached the route, and its answer; `drop_answer` applies the request, then drops the answer.
-fn request_log() {
+fn emulator_records_requests_and_consumed_faults_drop_answer_applies_then_drops() {
     let e = Emu::start("emu-log", Duration::from_millis(100));
     let key = format!("Bearer {KEY}");
     let list = e.p("/branches");
@@ -1478,7 +1413,7 @@ fn request_log() {
     e.finish();
 }
 
-fn proxy_readiness() {
+fn emulator_proxy_refuses_connections_until_operations_finish_57p03() {
     // Long enough that the first connection surely comes while the operations are pending.
     let delay = Duration::from_millis(6000);
     let e = Emu::start("emu-proxy", delay);
@@ -1498,7 +1433,7 @@ fn proxy_readiness() {
                         .get(0);
                     Ok(db)
                 }
-                Err(err) => Err((err.code, err.message)),
+                Err(err) => Err((err.code().map(|c| c.code().to_owned()), err.to_string())),
             }
         })
     };
@@ -1539,7 +1474,7 @@ fn proxy_readiness() {
 
 /// The `neon-migrate emulator` command: URL on the first line, `--faults FILE`,
 /// `--api-key-env`, and Ctrl-C deletes every Neon database branch but `main`.
-fn cli() {
+fn emulator_cli_prints_its_url_first_takes_a_faults_file_and_a_key_and_cleans_up_on_ctrl_c() {
     use std::io::{BufRead, BufReader};
 
     let project = format!("it-emu-cli-{}", std::process::id());
@@ -1703,7 +1638,7 @@ fn cli() {
 
 /// Ctrl-C as soon as the URL is printed (a script that starts it and gives up at once): the
 /// signal is already handled then, so the emulator stops cleanly (exit 0), not killed by it.
-fn cli_early_ctrl_c() {
+fn emulator_cli_ctrl_c_right_after_its_url_is_printed_stops_it_cleanly() {
     use std::io::{BufRead, BufReader};
 
     let project = format!("it-emu-early-{}", std::process::id());

@@ -13,53 +13,24 @@ use serde_json::Value;
 use crate::support::{
     cluster as shared_cluster, note_secret, run_command, stage, Output, Project, BIN,
 };
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "a_data_dir_that_holds_other_files_is_refused_and_left_as_it_was",
-        foreign_data_dir,
-    ),
-    (
-        "shell_metacharacters_in_git_branch_names_and_env_values_are_text_in_stage_run_and_tool_command",
-        metacharacters_in_run,
-    ),
-    (
-        "shell_metacharacters_in_git_branch_names_are_text_through_the_installed_hook_on_git_push",
-        metacharacters_through_the_hook,
-    ),
-    (
-        "secret_env_values_taken_by_templates_are_redacted_in_every_output_and_refused_in_the_name",
-        env_secrets_redacted,
-    ),
-    (
-        "a_password_in_the_provider_url_query_is_never_printed_and_check_snippets_mask_secrets",
-        query_password_and_check_snippets,
-    ),
-    (
-        "a_key_value_conninfo_provider_url_is_refused_clearly",
-        conninfo_url_refused,
-    ),
-    (
-        "check_refuses_values_that_would_only_fail_at_run_time_and_run_json_reports_config_errors",
-        check_refuses_run_time_failures,
-    ),
-    (
-        "the_sql_tool_refuses_a_migration_with_an_upper_case_extension",
-        upper_case_extension,
-    ),
-    (
-        "the_embedded_server_start_fails_at_once_with_the_log_tail_when_postgres_exits",
-        server_exit_detected,
-    ),
-    (
-        "terminal_escape_codes_of_tools_never_reach_the_reports",
-        ansi_stripped,
-    ),
-    (
-        "a_closed_stdout_ends_plan_and_run_quietly",
-        closed_stdout,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        a_data_dir_that_holds_other_files_is_refused_and_left_as_it_was,
+        shell_metacharacters_in_git_branch_names_and_env_values_are_text_in_stage_run_and_tool_command,
+        shell_metacharacters_in_git_branch_names_are_text_through_the_installed_hook_on_git_push,
+        secret_env_values_taken_by_templates_are_redacted_in_every_output_and_refused_in_the_name,
+        a_password_in_the_provider_url_query_is_never_printed_and_check_snippets_mask_secrets,
+        a_key_value_conninfo_provider_url_is_refused_clearly,
+        check_refuses_values_that_would_only_fail_at_run_time_and_run_json_reports_config_errors,
+        the_sql_tool_refuses_a_migration_with_an_upper_case_extension,
+        the_embedded_server_start_fails_at_once_with_the_log_tail_when_postgres_exits,
+        terminal_escape_codes_of_tools_never_reach_the_reports,
+        a_closed_stdout_ends_plan_and_run_quietly,
+    ]
+}
 
 /// A command that prints the git branch and an env value in every quoting context; each
 /// printed line is `[<context>:<value>]`.
@@ -131,16 +102,14 @@ fn printed_lines(payload: &str) -> Vec<String> {
         .collect()
 }
 
-fn metacharacters_in_run() {
+fn shell_metacharacters_in_git_branch_names_and_env_values_are_text_in_stage_run_and_tool_command() {
     let mut p = Project::new("metachar_run")
         .config(&printing_config())
         .commit();
     let root = p.path().to_owned();
     for payload in payloads(&root) {
         p = p.git_branch(&payload);
-        let mut c = p.command(&["run", "meta", "--json"]);
-        c.env("HARDENING_PAYLOAD", ENV_PAYLOAD);
-        let out = run_command(c, &["run", "meta", "--json"]);
+        let out = p.run_env(&["run", "meta", "--json"], &[("HARDENING_PAYLOAD", ENV_PAYLOAD)]);
         out.code(exit::MIGRATION_FAILED);
         let report = out.json();
         let s = stage(&report, "print-stage");
@@ -207,7 +176,7 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     run_command(c, args)
 }
 
-fn metacharacters_through_the_hook() {
+fn shell_metacharacters_in_git_branch_names_are_text_through_the_installed_hook_on_git_push() {
     let p = Project::new("metachar_hook")
         .config(&printing_config())
         .commit();
@@ -259,7 +228,7 @@ fn metacharacters_through_the_hook() {
 const API_KEY: &str = "napi_hardening_0d9c7be1f4a2";
 const DB_PASSWORD: &str = "pw-hardening-5e2a91c7";
 
-fn env_secrets_redacted() {
+fn secret_env_values_taken_by_templates_are_redacted_in_every_output_and_refused_in_the_name() {
     note_secret(API_KEY);
     note_secret(DB_PASSWORD);
     let config = r#"
@@ -360,7 +329,7 @@ stages = ["create-neon-database-branch", "key-stage", "migrate", "delete-neon-da
     p.assert_no_test_db_branches();
 }
 
-fn query_password_and_check_snippets() {
+fn a_password_in_the_provider_url_query_is_never_printed_and_check_snippets_mask_secrets() {
     let c = shared_cluster();
     let password = c.password().to_owned();
     let url = format!(
@@ -432,7 +401,7 @@ fn query_password_and_check_snippets() {
     assert!(!out.stderr.contains(LITERAL_KEY), "{out}");
 }
 
-fn conninfo_url_refused() {
+fn a_key_value_conninfo_provider_url_is_refused_clearly() {
     let p = Project::new("conninfo_literal")
         .config("[provider]\nurl = \"host=127.0.0.1 port=5432 dbname=app\"\n")
         .commit();
@@ -471,7 +440,7 @@ fn conninfo_url_refused() {
     );
 }
 
-fn check_refuses_run_time_failures() {
+fn check_refuses_values_that_would_only_fail_at_run_time_and_run_json_reports_config_errors() {
     let long = "m".repeat(70);
     let text = format!(
         r#"[neon-database-branch]
@@ -582,9 +551,7 @@ query = ""
     let p = Project::new("empty_rendered_name")
         .config("[neon-database-branch]\nname = \"{{env.HARDENING_EMPTY}}\"\n")
         .commit();
-    let mut c = p.command(&["run", "pre-push", "--json"]);
-    c.env("HARDENING_EMPTY", "//");
-    let out = run_command(c, &["run", "pre-push", "--json"]);
+    let out = p.run_env(&["run", "pre-push", "--json"], &[("HARDENING_EMPTY", "//")]);
     out.code(exit::CONFIG);
     let report = out.json();
     let message = stage(&report, "name-neon-database-branch")["error"]["message"]
@@ -609,7 +576,7 @@ query = ""
     assert_eq!(stage(&out.json(), "find-git-repository")["kind"], "setup");
 }
 
-fn upper_case_extension() {
+fn the_sql_tool_refuses_a_migration_with_an_upper_case_extension() {
     let p = Project::new("upper_sql")
         .migration("0001_init.sql", "create table a (id bigint primary key);\n")
         .migration("0002_b.sql", "create table b (id bigint primary key);\n")
@@ -622,7 +589,7 @@ fn upper_case_extension() {
     p.assert_no_test_db_branches();
 }
 
-fn server_exit_detected() {
+fn the_embedded_server_start_fails_at_once_with_the_log_tail_when_postgres_exits() {
     let shared = &shared_cluster().dir;
     let dir = shared.with_file_name(format!(
         "{}-broken",
@@ -638,8 +605,8 @@ fn server_exit_detected() {
     };
     clear(&dir);
     std::fs::create_dir_all(&dir).expect("create the cluster folder");
-    let c = cluster::ensure(Some(&dir)).unwrap_or_else(|e| panic!("first start: {}", e.message));
-    cluster::stop(&c).unwrap_or_else(|e| panic!("stop: {}", e.message));
+    let c = cluster::ensure(Some(&dir)).unwrap_or_else(|e| panic!("first start: {}", e));
+    cluster::stop(&c).unwrap_or_else(|e| panic!("stop: {}", e));
     // A setting the server refuses: postgres exits at once.
     let auto = dir.join("data").join("postgresql.auto.conf");
     let mut conf = std::fs::read_to_string(&auto).unwrap_or_default();
@@ -655,20 +622,16 @@ fn server_exit_detected() {
         Err(e) => e,
     };
     // Generous: the old code waited out its whole 60 s.
+    assert!(took < Duration::from_secs(30), "took {took:?}: {}", e);
+    assert!(e.to_string().contains("server.log"), "{}", e.to_string());
     assert!(
-        took < Duration::from_secs(30),
-        "took {took:?}: {}",
-        e.message
-    );
-    assert!(e.message.contains("server.log"), "{}", e.message);
-    assert!(
-        e.message.contains("shared_buffers"),
+        e.to_string().contains("shared_buffers"),
         "the log tail: {}",
-        e.message
+        e
     );
 }
 
-fn ansi_stripped() {
+fn terminal_escape_codes_of_tools_never_reach_the_reports() {
     let print = r"printf '\033[2K\033[1G\033[32m✔ done\033[0m \033]0;title\007tail\n'";
     let p = Project::new("ansi")
         .config(&format!(
@@ -726,7 +689,7 @@ fn with_closed_stdout(p: &Project, args: &[&str]) -> Output {
     out
 }
 
-fn closed_stdout() {
+fn a_closed_stdout_ends_plan_and_run_quietly() {
     let p = Project::new("closed_stdout")
         .migration("0001_init.sql", "create table t (id bigint primary key);\n")
         .commit();
@@ -742,7 +705,7 @@ fn closed_stdout() {
 
 /// A stranger's config points `data-dir` at a folder of someone else's: neon-migrate must not
 /// take it over (as root it would hand the folder to the server's account).
-fn foreign_data_dir() {
+fn a_data_dir_that_holds_other_files_is_refused_and_left_as_it_was() {
     use std::os::unix::fs::MetadataExt;
     let victim = tempfile::tempdir().expect("temp dir");
     std::fs::write(victim.path().join("important.txt"), "keep me\n").expect("write");

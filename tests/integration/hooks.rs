@@ -14,80 +14,27 @@ use neon_migrate::providers::local::cluster;
 
 use crate::neonctl::{tools_dir, tools_required};
 use crate::support::{cluster as shared_cluster, Output, Project, BIN};
+use crate::Test;
 
-/// A test: (name, function, why it is skipped).
-type Entry = (&'static str, fn(), Option<&'static str>);
-
-pub fn tests() -> Vec<Entry> {
-    let plain: &[(&'static str, fn())] = &[
-        (
-            "hooks_install_writes_the_thin_hook_keeps_a_foreign_one_as_old_and_uninstall_restores_it",
-            install_keeps_foreign,
-        ),
-        (
-            "hooks_install_honours_core_hooks_path",
-            install_honours_hooks_path,
-        ),
-        (
-            "git_push_changing_no_watched_path_proves_nothing_and_a_config_change_does",
-            push_no_op_then_config_change,
-        ),
-        (
-            "git_push_with_neon_migrate_0_bypasses_the_hook",
-            push_bypassed,
-        ),
-        (
-            "git_push_of_a_new_git_branch_proves_its_migration_in_a_worktree_named_after_the_git_branch",
-            push_new_git_branch,
-        ),
-        (
-            "git_push_of_a_failing_migration_is_stopped_and_the_remote_git_branch_unchanged",
-            push_failing,
-        ),
-        (
-            "git_push_deleting_a_remote_git_branch_proves_nothing",
-            push_delete,
-        ),
-        (
-            "git_push_from_the_root_proves_every_config_below_it_that_the_push_changes",
-            push_monorepo,
-        ),
-        (
-            "git_push_in_a_temporary_worktree_borrows_the_dependency_folders_and_a_missing_tool_is_not_blamed_on_the_migration",
-            push_borrows_dependencies,
-        ),
-        (
-            "git_push_removes_the_worktree_a_killed_hook_left_and_keeps_a_live_one",
-            push_prunes_stale_worktrees,
-        ),
-    ];
-    let mut all: Vec<Entry> = plain.iter().map(|(n, f)| (*n, *f, None)).collect();
-    all.push((
-        "git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate",
-        xtask_fallback,
-        skip(&[Manager::Xtask]),
-    ));
-    all.push((
-        "husky_runs_neon_migrate_on_git_push",
-        husky,
-        skip(&[Manager::Husky]),
-    ));
-    all.push((
-        "hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewriting_its_folder",
-        husky_install,
-        skip(&[Manager::Husky]),
-    ));
-    all.push((
-        "lefthook_runs_neon_migrate_on_git_push",
-        lefthook,
-        skip(&[Manager::Lefthook]),
-    ));
-    all.push((
-        "pre_commit_runs_neon_migrate_on_git_push",
-        pre_commit,
-        skip(&[Manager::PreCommit]),
-    ));
-    all
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        hooks_install_writes_the_thin_hook_keeps_a_foreign_one_as_old_and_uninstall_restores_it,
+        hooks_install_honours_core_hooks_path,
+        git_push_changing_no_watched_path_proves_nothing_and_a_config_change_does,
+        git_push_with_neon_migrate_0_bypasses_the_hook,
+        git_push_of_a_new_git_branch_proves_its_migration_in_a_worktree_named_after_the_git_branch,
+        git_push_of_a_failing_migration_is_stopped_and_the_remote_git_branch_unchanged,
+        git_push_deleting_a_remote_git_branch_proves_nothing,
+        git_push_from_the_root_proves_every_config_below_it_that_the_push_changes,
+        git_push_in_a_temporary_worktree_borrows_the_dependency_folders_and_a_missing_tool_is_not_blamed_on_the_migration,
+        git_push_removes_the_worktree_a_killed_hook_left_and_keeps_a_live_one,
+        git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate => skip(&[Manager::Xtask]),
+        husky_runs_neon_migrate_on_git_push => skip(&[Manager::Husky]),
+        hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewriting_its_folder => skip(&[Manager::Husky]),
+        lefthook_runs_neon_migrate_on_git_push => skip(&[Manager::Lefthook]),
+        pre_commit_runs_neon_migrate_on_git_push => skip(&[Manager::PreCommit]),
+    ]
 }
 
 // ---- the pinned hook managers -------------------------------------------------------------
@@ -293,17 +240,9 @@ pub(crate) fn run_git(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Git {
     }
     let started = Instant::now();
     let out = c.output().expect("run git");
-    let out = Output {
-        command: format!("git {}", args.join(" ")),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
     // What the hook printed through git (`git push` shows neon-migrate's run) is scanned for
     // secrets with the rest of the suite's output.
-    crate::support::record_output(&out.command, &out.stdout);
-    crate::support::record_output(&out.command, &out.stderr);
+    let out = Output::recorded(format!("git {}", args.join(" ")), &out, started.elapsed());
     Git { out }
 }
 
@@ -322,7 +261,7 @@ fn assert_proved(out: &Git, git_branch: &str) {
 
 // ---- the tests ----------------------------------------------------------------------------
 
-fn install_keeps_foreign() {
+fn hooks_install_writes_the_thin_hook_keeps_a_foreign_one_as_old_and_uninstall_restores_it() {
     let p = Project::new("hooks_install").commit();
     let hooks = p.path().join(".git/hooks");
     std::fs::create_dir_all(&hooks).unwrap();
@@ -397,7 +336,7 @@ fn install_keeps_foreign() {
     assert!(!hooks.join("pre-push.old").exists());
 }
 
-fn install_honours_hooks_path() {
+fn hooks_install_honours_core_hooks_path() {
     let p = Project::new("hooks_path").commit();
     p.git(&["config", "core.hooksPath", ".githooks"]);
     p.run(&["hooks", "install"])
@@ -413,7 +352,7 @@ fn install_honours_hooks_path() {
         .stdout_has("hooks folder   .githooks (core.hooksPath)");
 }
 
-fn push_no_op_then_config_change() {
+fn git_push_changing_no_watched_path_proves_nothing_and_a_config_change_does() {
     let s = Pushable::new("push_noop");
     s.install();
     let p = s.p.file("README.md", "docs only\n").commit();
@@ -435,7 +374,7 @@ fn push_no_op_then_config_change() {
     s.p.assert_no_test_db_branches();
 }
 
-fn push_bypassed() {
+fn git_push_with_neon_migrate_0_bypasses_the_hook() {
     let s = Pushable::new("push_bypass");
     s.install();
     let p = s.p.migration("0002_orders.sql", ORDERS).commit();
@@ -449,7 +388,7 @@ fn push_bypassed() {
     assert_eq!(s.remote_sha(&s.main), s.p.git(&["rev-parse", "HEAD"]));
 }
 
-fn push_new_git_branch() {
+fn git_push_of_a_new_git_branch_proves_its_migration_in_a_worktree_named_after_the_git_branch() {
     let s = Pushable::new("push_new");
     s.install();
     let p =
@@ -485,7 +424,7 @@ fn push_new_git_branch() {
     s.p.assert_no_test_db_branches();
 }
 
-fn push_failing() {
+fn git_push_of_a_failing_migration_is_stopped_and_the_remote_git_branch_unchanged() {
     let s = Pushable::new("push_failing");
     s.install();
     let before = s.remote_sha(&s.main);
@@ -506,7 +445,7 @@ fn push_failing() {
     s.p.assert_no_test_db_branches();
 }
 
-fn push_delete() {
+fn git_push_deleting_a_remote_git_branch_proves_nothing() {
     let s = Pushable::new("push_delete");
     s.git(&[
         "push",
@@ -525,7 +464,7 @@ fn push_delete() {
 
 /// A `cargo` on PATH that only knows `cargo xtask …`, running the example crate's binary: the
 /// hook's last fallback, with arguments and stdin forwarded.
-fn xtask_fallback() {
+fn git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate() {
     let xtask = manager(Manager::Xtask);
     let s = Pushable::new("push_xtask");
     s.install();
@@ -607,17 +546,64 @@ pub(crate) fn manager_install(s: &Pushable, program: &Path, args: &[&str], env: 
     );
 }
 
-/// husky 9: `husky` sets core.hooksPath to `.husky/_`; the project's hook is `.husky/pre-push`.
-fn husky() {
+/// A pushable project with husky's `.husky/pre-push`, husky installed (core.hooksPath
+/// `.husky/_`).
+pub fn with_husky(tag: &str) -> Pushable {
     let husky = manager(Manager::Husky);
-    let s = Pushable::new("husky");
+    let s = Pushable::new(tag);
     let p = s.p.file(
         ".husky/pre-push",
         include_str!("../../examples/hook-managers/husky-pre-push"),
     );
     let s = Pushable { p, ..s };
-    let node = Path::new("node");
-    manager_install(&s, node, &[&husky.display().to_string()], &[]);
+    manager_install(&s, Path::new("node"), &[&husky.display().to_string()], &[]);
+    s
+}
+
+/// A pushable project with `lefthook.yml`, lefthook's hooks installed; and the `PATH` on which
+/// those hooks find lefthook and neon-migrate, as they would in node_modules/.bin.
+pub fn with_lefthook(tag: &str) -> (Pushable, String) {
+    let lefthook = manager(Manager::Lefthook);
+    let s = Pushable::new(tag);
+    let p = s.p.file(
+        "lefthook.yml",
+        include_str!("../../examples/hook-managers/lefthook.yml"),
+    );
+    let s = Pushable { p, ..s };
+    manager_install(&s, &lefthook, &["install"], &[]);
+    let path = path_with(&[Path::new(BIN).parent().unwrap(), lefthook.parent().unwrap()]);
+    (s, path)
+}
+
+/// A pushable project with `.pre-commit-config.yaml` (committed and pushed), pre-commit's
+/// pre-push hook installed with a home of its own: the folder and its path, for
+/// `PRE_COMMIT_HOME`.
+pub fn with_pre_commit(tag: &str) -> (Pushable, tempfile::TempDir, String) {
+    let pre_commit = manager(Manager::PreCommit);
+    let s = Pushable::new(tag);
+    let p =
+        s.p.file(
+            ".pre-commit-config.yaml",
+            include_str!("../../examples/hook-managers/pre-commit-config.yaml"),
+        )
+        .commit();
+    let s = Pushable { p, ..s };
+    s.git(&["push", "-q", "--no-verify", "origin", "HEAD"])
+        .success();
+    let home_dir = tempfile::tempdir().unwrap();
+    let home = home_dir.path().display().to_string();
+    manager_install(
+        &s,
+        &pre_commit,
+        &["install", "--hook-type", "pre-push"],
+        &[("PRE_COMMIT_HOME", home.as_str())],
+    );
+    (s, home_dir, home)
+}
+
+/// husky 9: `husky` sets core.hooksPath to `.husky/_`; the project's hook is `.husky/pre-push`.
+fn husky_runs_neon_migrate_on_git_push() {
+    let s = with_husky("husky");
     assert_eq!(
         s.git(&["config", "core.hooksPath"]).stdout.trim(),
         ".husky/_"
@@ -628,7 +614,7 @@ fn husky() {
 /// A new user of a husky project runs `neon-migrate hooks install`: core.hooksPath is husky's
 /// generated `.husky/_`, which husky rewrites on every `npm install` (its `prepare`), so the
 /// line goes to `.husky/pre-push`; the push is still proven after husky ran again.
-fn husky_install() {
+fn hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewriting_its_folder() {
     let husky = manager(Manager::Husky);
     let s = Pushable::new("husky_install");
     let node = Path::new("node");
@@ -655,43 +641,15 @@ fn husky_install() {
 }
 
 /// lefthook: `lefthook install` writes its own hooks, which read `lefthook.yml`.
-fn lefthook() {
-    let lefthook = manager(Manager::Lefthook);
-    let s = Pushable::new("lefthook");
-    let p = s.p.file(
-        "lefthook.yml",
-        include_str!("../../examples/hook-managers/lefthook.yml"),
-    );
-    let s = Pushable { p, ..s };
-    manager_install(&s, &lefthook, &["install"], &[]);
-    // The hooks lefthook writes find it on PATH, as they would in node_modules/.bin.
-    let path = path_with(&[Path::new(BIN).parent().unwrap(), lefthook.parent().unwrap()]);
+fn lefthook_runs_neon_migrate_on_git_push() {
+    let (s, path) = with_lefthook("lefthook");
     push_feature_and_assert_proved(s, "lefthook", &[("PATH", &path)]);
 }
 
 /// pre-commit: reads the pushed refs itself and passes them in `PRE_COMMIT_*` variables.
-fn pre_commit() {
-    let pre_commit = manager(Manager::PreCommit);
-    let s = Pushable::new("pre_commit");
-    let p =
-        s.p.file(
-            ".pre-commit-config.yaml",
-            include_str!("../../examples/hook-managers/pre-commit-config.yaml"),
-        )
-        .commit();
-    let s = Pushable { p, ..s };
-    s.git(&["push", "-q", "--no-verify", "origin", "HEAD"])
-        .success();
-    let home_dir = tempfile::tempdir().unwrap();
-    let home = home_dir.path().display().to_string();
-    let env = [("PRE_COMMIT_HOME", home.as_str())];
-    manager_install(
-        &s,
-        &pre_commit,
-        &["install", "--hook-type", "pre-push"],
-        &env,
-    );
-    push_feature_and_assert_proved(s, "pre-commit", &env);
+fn pre_commit_runs_neon_migrate_on_git_push() {
+    let (s, _home_dir, home) = with_pre_commit("pre_commit");
+    push_feature_and_assert_proved(s, "pre-commit", &[("PRE_COMMIT_HOME", home.as_str())]);
 }
 
 /// A sub-project's config: the built-in `sql` tool over its own migrations/.
@@ -702,7 +660,7 @@ fn sub_config(p: &Project) -> String {
     )
 }
 
-fn push_monorepo() {
+fn git_push_from_the_root_proves_every_config_below_it_that_the_push_changes() {
     let p = Project::new("push_monorepo");
     std::fs::remove_file(p.path().join("neon-migrate.toml")).expect("remove root config");
     let cfg = sub_config(&p);
@@ -778,7 +736,7 @@ for f in db/*.sql; do
 done
 "#;
 
-fn push_borrows_dependencies() {
+fn git_push_in_a_temporary_worktree_borrows_the_dependency_folders_and_a_missing_tool_is_not_blamed_on_the_migration() {
     let p = Project::new("push_deps")
         .config(
             r#"[tool]
@@ -830,7 +788,7 @@ migration-files = ["db/*.sql"]
     s.p.assert_no_test_db_branches();
 }
 
-fn push_prunes_stale_worktrees() {
+fn git_push_removes_the_worktree_a_killed_hook_left_and_keeps_a_live_one() {
     let s = Pushable::new("push_prune");
     s.install();
     // A hook killed with SIGKILL leaves its worktree registered: its process is gone.

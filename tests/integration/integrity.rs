@@ -11,53 +11,23 @@ use neon_migrate::exit;
 use serde_json::Value;
 
 use crate::support::{stage, Output, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "integrity_lower_casing_a_column_fails_naming_the_column_and_the_count",
-        lower_casing,
-    ),
-    (
-        "integrity_delete_and_reinsert_of_as_many_rows_fails_where_counts_pass",
-        delete_reinsert,
-    ),
-    (
-        "integrity_rename_as_drop_add_is_flagged_and_rename_by_copy_passes",
-        renames,
-    ),
-    (
-        "integrity_narrowing_types_report_the_values_they_changed",
-        narrowing,
-    ),
-    (
-        "integrity_a_declared_change_passes_as_information",
-        declared_change,
-    ),
-    (
-        "integrity_a_backfilled_new_column_is_information",
-        backfilled_column,
-    ),
-    (
-        "integrity_diff_counts_the_nulls_a_set_not_null_fails_on",
-        diff_counts_nulls,
-    ),
-    (
-        "integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values",
-        diff_counts_other_hazards,
-    ),
-    (
-        "integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing",
-        case_insensitive_collation,
-    ),
-    (
-        "integrity_a_migration_that_edits_the_fingerprints_fails",
-        tampered_fingerprints,
-    ),
-    (
-        "integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said",
-        keyless_and_sampled,
-    ),
-];
+pub fn tests() -> Vec<Test> {
+    tests![
+        integrity_lower_casing_a_column_fails_naming_the_column_and_the_count,
+        integrity_delete_and_reinsert_of_as_many_rows_fails_where_counts_pass,
+        integrity_rename_as_drop_add_is_flagged_and_rename_by_copy_passes,
+        integrity_narrowing_types_report_the_values_they_changed,
+        integrity_a_declared_change_passes_as_information,
+        integrity_a_backfilled_new_column_is_information,
+        integrity_diff_counts_the_nulls_a_set_not_null_fails_on,
+        integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
+        integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
+        integrity_a_migration_that_edits_the_fingerprints_fails,
+        integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said,
+    ]
+}
 
 /// The checks of these projects; `{extra}` goes under `[checks.integrity]`.
 const BASE: &str = "[checks.integrity]\nenabled = true\n{extra}\n[checks.schema]\nenabled = false\n\n[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n";
@@ -123,7 +93,7 @@ fn errors(report: &Value) -> Vec<String> {
         .collect()
 }
 
-fn lower_casing() {
+fn integrity_lower_casing_a_column_fails_naming_the_column_and_the_count() {
     let p = project(
         "integrity_lower",
         "",
@@ -157,7 +127,7 @@ fn lower_casing() {
     );
 }
 
-fn delete_reinsert() {
+fn integrity_delete_and_reinsert_of_as_many_rows_fails_where_counts_pass() {
     let p = project(
         "integrity_reinsert",
         "",
@@ -195,7 +165,7 @@ fn delete_reinsert() {
 const PEOPLE: &str = "create table people (id int primary key, full_name text); \
      insert into people select g, 'person ' || g from generate_series(1, 50) g";
 
-fn renames() {
+fn integrity_rename_as_drop_add_is_flagged_and_rename_by_copy_passes() {
     // Drop + add: the values are gone.
     let p = project(
         "integrity_rename",
@@ -250,7 +220,7 @@ fn renames() {
     );
 }
 
-fn narrowing() {
+fn integrity_narrowing_types_report_the_values_they_changed() {
     let p = project(
         "integrity_narrowing",
         "",
@@ -278,7 +248,7 @@ fn narrowing() {
     assert_eq!(errors(&report).len(), 2, "{:?}", errors(&report));
 }
 
-fn declared_change() {
+fn integrity_a_declared_change_passes_as_information() {
     let p = project(
         "integrity_declared",
         "allow-change = [\"public.accounts.email\"]\n",
@@ -302,7 +272,7 @@ fn declared_change() {
     );
 }
 
-fn backfilled_column() {
+fn integrity_a_backfilled_new_column_is_information() {
     let p = project(
         "integrity_backfill",
         "",
@@ -322,7 +292,7 @@ fn backfilled_column() {
     assert_eq!(f["severity"], "info");
 }
 
-fn diff_counts_nulls() {
+fn integrity_diff_counts_the_nulls_a_set_not_null_fails_on() {
     let p = Project::new("integrity_diff")
         .file(
             "target.sql",
@@ -366,7 +336,7 @@ fn diff_counts_nulls() {
     );
 }
 
-fn tampered_fingerprints() {
+fn integrity_a_migration_that_edits_the_fingerprints_fails() {
     // The migration lower-cases the emails, then deletes its rows' fingerprints to hide it.
     let p = project(
         "integrity_tamper",
@@ -401,7 +371,7 @@ fn tampered_fingerprints() {
     );
 }
 
-fn keyless_and_sampled() {
+fn integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said() {
     // No key: aggregates, and the finding says the rows cannot be named.
     let p = project(
         "integrity_keyless",
@@ -443,7 +413,7 @@ fn diff_hazards(p: &Project, to: &str) -> Vec<String> {
         .collect()
 }
 
-fn diff_counts_other_hazards() {
+fn integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values() {
     let p = Project::new("integrity_diff_more")
         .file(
             "target.sql",
@@ -471,7 +441,7 @@ fn diff_counts_other_hazards() {
     }
 }
 
-fn case_insensitive_collation() {
+fn integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing() {
     // Under a nondeterministic collation 'Ann' = 'ann': the hashes must still tell them apart.
     let p = project(
         "integrity_collation",

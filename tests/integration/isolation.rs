@@ -9,33 +9,19 @@ use neon_migrate::providers::local::role;
 use neon_migrate::secret::Secret;
 
 use crate::support::{cluster, Output, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "isolation_a_migration_on_the_test_copy_cannot_drop_alter_or_reach_main",
-        cannot_reach_main,
-    ),
-    (
-        "isolation_the_tool_role_owns_only_its_copy_and_connects_nowhere_else",
-        connects_nowhere_else,
-    ),
-    (
-        "isolation_tool_role_server_is_the_documented_opt_out",
-        opt_out,
-    ),
-    (
-        "isolation_the_copys_role_owns_every_kind_of_object_the_migration_may_alter",
-        owns_every_object,
-    ),
-    (
-        "isolation_each_repository_gets_its_own_default_main_database_shared_by_its_worktrees",
-        main_per_repository,
-    ),
-    (
-        "isolation_emulator_a_migration_on_a_test_neon_database_branch_cannot_drop_or_alter_main",
-        emulator_cannot_reach_main,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        isolation_a_migration_on_the_test_copy_cannot_drop_alter_or_reach_main,
+        isolation_the_tool_role_owns_only_its_copy_and_connects_nowhere_else,
+        isolation_tool_role_server_is_the_documented_opt_out,
+        isolation_the_copys_role_owns_every_kind_of_object_the_migration_may_alter,
+        isolation_each_repository_gets_its_own_default_main_database_shared_by_its_worktrees,
+        isolation_emulator_a_migration_on_a_test_neon_database_branch_cannot_drop_or_alter_main,
+    ]
+}
 
 const NO_TX: &str = "-- neon-migrate: no-transaction\n";
 
@@ -73,7 +59,7 @@ fn attempt(p: &Project, n: usize, migration: &str) -> Output {
     p.run(&["run", "pre-push"])
 }
 
-fn cannot_reach_main() {
+fn isolation_a_migration_on_the_test_copy_cannot_drop_alter_or_reach_main() {
     let p = seeded("iso_main");
     // A session of someone else (the superuser, on another database) to try to end.
     let other = p.block_on(async {
@@ -141,7 +127,7 @@ fn psql_tool(p: Project, args: &str) -> Project {
     .commit()
 }
 
-fn connects_nowhere_else() {
+fn isolation_the_tool_role_owns_only_its_copy_and_connects_nowhere_else() {
     let p = seeded("iso_connect");
     p.git(&["checkout", "-q", "-b", "isolation/connect"]);
     // Its own database: a role of its own, no superuser, owner of the copy and its tables.
@@ -182,7 +168,7 @@ fn connects_nowhere_else() {
     assert!(left.is_empty(), "roles left: {left:?}");
 }
 
-fn opt_out() {
+fn isolation_tool_role_server_is_the_documented_opt_out() {
     let p = seeded("iso_opt_out");
     let main = pg::ident(p.main_db());
     let config = "[provider]\ntool-role = \"server\"\n";
@@ -218,7 +204,7 @@ fn default_main_of(p: &Project, dir: &std::path::Path) -> String {
         .to_owned()
 }
 
-fn main_per_repository() {
+fn isolation_each_repository_gets_its_own_default_main_database_shared_by_its_worktrees() {
     const TABLE: &str = "create table things (id bigint primary key);\n";
     let a = Project::new("iso_default_a")
         .config_raw("")
@@ -284,7 +270,7 @@ fn main_per_repository() {
 
 /// The Neon API emulator backs every Neon database branch with a database of the same server:
 /// each is owned by a role of its own, as each Neon database branch is its own Postgres on Neon.
-fn emulator_cannot_reach_main() {
+fn isolation_emulator_a_migration_on_a_test_neon_database_branch_cannot_drop_or_alter_main() {
     let tag = "iso_emulator";
     let p = Project::new(tag);
     let neon = crate::reliability::NeonEmu::start(tag, p.main_db());
@@ -326,7 +312,7 @@ fn emulator_cannot_reach_main() {
     }
 }
 
-fn owns_every_object() {
+fn isolation_the_copys_role_owns_every_kind_of_object_the_migration_may_alter() {
     let p = Project::new("iso_objects");
     p.main_sql(
         "create schema app; \

@@ -16,41 +16,17 @@ use crate::support::{cluster, query, stage, Project};
 use crate::tools::{
     apply, copy_tree, nm, npm_dir, require, skip_unless, tool_path, Need, WIDGET_NAME_CHECK,
 };
+use crate::Test;
 
-type Entry = (&'static str, fn(), Option<&'static str>);
-
-pub fn tests() -> Vec<Entry> {
-    vec![
-        (
-            "layout_init_at_the_root_finds_alembic_in_a_subfolder_and_check_warns_without_working_dir",
-            init_and_check_in_a_monorepo as fn(),
-            None,
-        ),
-        (
-            "layout_alembic_base_settings_parts_reach_the_test_neon_database_branch_not_the_decoy",
-            alembic_base_settings,
-            skip_unless(&[Need::Venv("alembic")]),
-        ),
-        (
-            "layout_drizzle_out_folder_is_watched_and_counted_an_out_of_order_journal_entry_fails",
-            drizzle_out_of_order,
-            skip_unless(&[Need::Npm("drizzle-kit")]),
-        ),
-        (
-            "layout_drizzle_allow_migrations_accepts_the_journal_tag",
-            drizzle_allow_by_tag,
-            skip_unless(&[Need::Npm("drizzle-kit")]),
-        ),
-        (
-            "layout_django_db_postgres_switch_is_set_and_the_sqlite_decoy_untouched",
-            django_switch,
-            skip_unless(&[Need::Venv("python")]),
-        ),
-        (
-            "layout_uv_workspace_venv_above_working_dir_runs_alembic_and_history_on_new_tables_passes",
-            uv_workspace_history,
-            skip_unless(&[Need::Venv("alembic")]),
-        ),
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        layout_init_at_the_root_finds_alembic_in_a_subfolder_and_check_warns_without_working_dir,
+        layout_alembic_base_settings_parts_reach_the_test_neon_database_branch_not_the_decoy => skip_unless(&[Need::Venv("alembic")]),
+        layout_drizzle_out_folder_is_watched_and_counted_an_out_of_order_journal_entry_fails => skip_unless(&[Need::Npm("drizzle-kit")]),
+        layout_drizzle_allow_migrations_accepts_the_journal_tag => skip_unless(&[Need::Npm("drizzle-kit")]),
+        layout_django_db_postgres_switch_is_set_and_the_sqlite_decoy_untouched => skip_unless(&[Need::Venv("python")]),
+        layout_uv_workspace_venv_above_working_dir_runs_alembic_and_history_on_new_tables_passes => skip_unless(&[Need::Venv("alembic")]),
     ]
 }
 
@@ -152,30 +128,15 @@ fn assert_proven(out: &crate::support::Output, applied: usize, tool: &str) {
         format!("applied {applied} migration(s) with `{tool}`"),
         "{out}"
     );
-    let checks = stage(&report, "checks");
-    let proof = checks["checks"]
-        .as_array()
-        .and_then(|c| {
-            c.iter().find(|c| {
-                c["name"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with("widgets.name"))
-            })
-        })
-        .unwrap_or_else(|| panic!("no widgets.name check\n{out}"));
-    assert_eq!(proof["passed"], true, "{out}");
+    crate::tools::assert_widgets_name_proven(&report, out);
 }
 
 /// The flattened words of stderr and stdout (diagnostics wrap to the terminal's width).
 fn flat(out: &crate::support::Output) -> String {
-    format!("{} {}", out.stdout, out.stderr)
-        .split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::support::flat_words(&format!("{} {}", out.stdout, out.stderr))
 }
 
-fn init_and_check_in_a_monorepo() {
+fn layout_init_at_the_root_finds_alembic_in_a_subfolder_and_check_warns_without_working_dir() {
     let p = project("alembic-monorepo", false).commit();
     // `init` at the root: nothing here, Alembic in backend/.
     let out = nm(&p, &["init"]);
@@ -229,7 +190,7 @@ fn init_and_check_in_a_monorepo() {
     );
 }
 
-fn alembic_base_settings() {
+fn layout_alembic_base_settings_parts_reach_the_test_neon_database_branch_not_the_decoy() {
     require(&[Need::Venv("alembic")]);
     let p = project("alembic-monorepo", false);
     let decoy = Decoy::new(&p);
@@ -277,7 +238,7 @@ const OUT_OF_ORDER_JOURNAL: &str = r#"{
 }
 "#;
 
-fn drizzle_out_of_order() {
+fn layout_drizzle_out_folder_is_watched_and_counted_an_out_of_order_journal_entry_fails() {
     require(&[Need::Npm("drizzle-kit")]);
     let p = project("drizzle-out", true);
     // The main database already has 0000 (a later `when` than the 0001 a git branch brings).
@@ -319,7 +280,7 @@ fn drizzle_out_of_order() {
     p.assert_no_test_db_branches();
 }
 
-fn drizzle_allow_by_tag() {
+fn layout_drizzle_allow_migrations_accepts_the_journal_tag() {
     require(&[Need::Npm("drizzle-kit")]);
     let p = project("drizzle-out", true)
         .file(
@@ -371,7 +332,7 @@ fn drizzle_allow_by_tag() {
     p.assert_no_test_db_branches();
 }
 
-fn django_switch() {
+fn layout_django_db_postgres_switch_is_set_and_the_sqlite_decoy_untouched() {
     require(&[Need::Venv("python")]);
     let p = project("django-switch", false).commit();
     nm(&p, &["init"]).code(exit::OK).stdout_has("tool `django`");
@@ -406,7 +367,7 @@ fn check_result<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json
 /// the virtualenv `uv sync` made at the root, nothing on PATH. A first run replays history
 /// onto an empty main database: a type change and SET NOT NULL on a table the same run
 /// created are no hazard (lint: info), and an extension the downgrade leaves is a warning.
-fn uv_workspace_history() {
+fn layout_uv_workspace_venv_above_working_dir_runs_alembic_and_history_on_new_tables_passes() {
     require(&[Need::Venv("alembic")]);
     let p = project("uv-workspace", false);
     let venv = crate::neonctl::tools_dir().join("migration-tools/venv");

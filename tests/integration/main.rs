@@ -8,36 +8,64 @@
 //!
 //! Run with `cargo test --test integration [FILTER]`.
 
-mod apply;
-mod checks;
-mod cleanup;
-mod cli_config;
-mod clone;
-mod collisions;
-mod commands;
-mod config_diagnostics;
-#[path = "../contract/contract.rs"]
-mod contract;
-mod emulator;
-mod hardening;
-mod hooks;
-mod integrity;
-mod isolation;
-mod layouts;
-mod naming;
-mod neon_provider;
-mod neonctl;
-mod outputs;
-mod parent;
-mod pipeline;
-mod proof;
-mod reliability;
+/// Registers test functions under their own names, so a name cannot drift from its code:
+/// `tests![a_test, another_test => skip_reason]` gives a [`Test`] per function, named by
+/// `stringify!`; `=> expr` (an `Option<&'static str>`) says why the test is skipped, if it is.
+/// A test function left out of its file's list is dead code: a warning, an error under
+/// `cargo clippy -- -D warnings`. (Rows of a scenario table carry their name as data, once.)
+macro_rules! tests {
+    ($($name:ident $(=> $skip:expr)?),* $(,)?) => {
+        vec![$($crate::Test::new(stringify!($name), $name, None $(.or($skip))?)),*]
+    };
+}
+
+/// Declares the test files and gathers their tests: each file has `pub fn tests()`.
+macro_rules! test_files {
+    ($($(#[$attr:meta])* $file:ident),* $(,)?) => {
+        $($(#[$attr])* mod $file;)*
+
+        /// Every test of the suite but the schema fixtures (those come from files).
+        fn tests() -> Vec<Test> {
+            let mut all = Vec::new();
+            $(all.extend($file::tests());)*
+            all
+        }
+    };
+}
+
+test_files![
+    pipeline,
+    checks,
+    naming,
+    cleanup,
+    parent,
+    sql_tool,
+    secrets,
+    cli_config,
+    users,
+    neon_provider,
+    emulator,
+    neonctl,
+    hooks,
+    outputs,
+    apply,
+    reliability,
+    isolation,
+    collisions,
+    #[path = "../contract/contract.rs"]
+    contract,
+    tools,
+    proof,
+    layouts,
+    commands,
+    hardening,
+    clone,
+    config_diagnostics,
+    integrity,
+];
+
 mod schema;
-mod secrets;
-mod sql_tool;
 mod support;
-mod tools;
-mod users;
 
 use std::fs::File;
 use std::io::Write;
@@ -50,58 +78,46 @@ use neon_migrate::providers::local::cluster;
 
 use support::{all_test_db_branches, query, runtime, MAIN_DB_PREFIX};
 
-/// A test: panics on failure (its message is the report).
-type TestFn = fn();
+/// A test of the suite: its name, what it runs (a panic is a failure, its message the
+/// report), and why it is skipped, if it is.
+pub struct Test {
+    name: &'static str,
+    run: Box<dyn FnOnce() + Send>,
+    skip: Option<&'static str>,
+}
 
-/// Every test of the suite: (name, function, reason it is ignored).
-fn tests() -> Vec<(&'static str, TestFn, Option<&'static str>)> {
-    let mut all = Vec::new();
-    all.extend(pipeline::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(checks::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(naming::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(cleanup::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(parent::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(sql_tool::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(secrets::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(cli_config::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(
-        config_diagnostics::TESTS
-            .iter()
-            .map(|(n, f)| (*n, *f, None)),
-    );
-    all.extend(users::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(neon_provider::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(emulator::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(neonctl::tests());
-    all.extend(hooks::tests());
-    all.extend(outputs::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(apply::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(reliability::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(isolation::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(collisions::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(contract::tests());
-    all.extend(tools::tests());
-    all.extend(proof::tests());
-    all.extend(layouts::tests());
-    all.extend(commands::tests());
-    all.extend(clone::tests());
-    all.extend(hardening::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all.extend(integrity::TESTS.iter().map(|(n, f)| (*n, *f, None)));
-    all
+impl Test {
+    pub fn new(
+        name: &'static str,
+        run: impl FnOnce() + Send + 'static,
+        skip: Option<&'static str>,
+    ) -> Test {
+        Test {
+            name,
+            run: Box::new(run),
+            skip,
+        }
+    }
 }
 
 fn trials() -> Vec<Trial> {
-    tests()
-        .into_iter()
-        .map(|(name, f, ignored)| {
-            if let Some(reason) = ignored {
-                println!("note: `{name}` is ignored: {reason}");
+    let all = tests();
+    // Two files may hold functions of one name: a filter must still pick out one test.
+    let mut names = std::collections::HashSet::new();
+    for t in &all {
+        assert!(names.insert(t.name), "two tests are named `{}`", t.name);
+    }
+    all.into_iter()
+        .map(|t| {
+            if let Some(reason) = t.skip {
+                println!("note: `{}` is ignored: {reason}", t.name);
             }
-            Trial::test(name, move || {
-                f();
+            let run = t.run;
+            Trial::test(t.name, move || {
+                run();
                 Ok::<(), Failed>(())
             })
-            .with_ignored_flag(ignored.is_some())
+            .with_ignored_flag(t.skip.is_some())
         })
         .chain(schema::trials())
         .collect()
@@ -159,7 +175,7 @@ impl Drop for StopOnDrop {
             let _ = writeln!(
                 std::io::stderr(),
                 "warning: cannot stop the test cluster: {}",
-                e.message
+                e
             );
         }
     }
@@ -192,9 +208,9 @@ fn main() {
             eprintln!(
                 "error: cannot start the test cluster in {}: {}",
                 dir.display(),
-                e.message
+                e
             );
-            if let Some(h) = e.help {
+            if let Some(h) = e.help_text() {
                 eprintln!("  help: {h}");
             }
             std::process::exit(101);

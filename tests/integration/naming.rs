@@ -5,25 +5,17 @@ use neon_migrate::exit;
 use sha2::{Digest, Sha256};
 
 use crate::support::Project;
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "git_branch_with_uppercase_and_odd_characters_gets_a_sanitized_name",
-        sanitized_name,
-    ),
-    (
-        "very_long_git_branch_gets_a_hashed_name_and_a_63_byte_database",
-        long_name,
-    ),
-    (
-        "detached_head_plan_says_the_short_sha_stands_in_for_the_git_branch",
-        detached_head,
-    ),
-    (
-        "git_branches_that_sanitize_alike_get_distinct_test_neon_database_branches",
-        lossy_names_stay_distinct,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        git_branch_with_uppercase_and_odd_characters_gets_a_sanitized_name,
+        very_long_git_branch_gets_a_hashed_name_and_a_63_byte_database,
+        detached_head_plan_says_the_short_sha_stands_in_for_the_git_branch,
+        git_branches_that_sanitize_alike_get_distinct_test_neon_database_branches,
+    ]
+}
 
 /// First 8 hex digits of SHA-256, computed here rather than by the product.
 fn hash8(s: &str) -> String {
@@ -41,7 +33,7 @@ query = "select current_database()"
 expect-value = "{db}"
 "#;
 
-fn sanitized_name() {
+fn git_branch_with_uppercase_and_odd_characters_gets_a_sanitized_name() {
     let git_branch = "Feature/JIRA-12+Fix#1,Über";
     // Sanitizing changed it, so it keeps a hash of the original: distinct from the names of
     // other git branches that sanitize alike.
@@ -78,7 +70,7 @@ fn sanitized_name() {
     p.assert_no_test_db_branches();
 }
 
-fn long_name() {
+fn very_long_git_branch_gets_a_hashed_name_and_a_63_byte_database() {
     // Git limits each ref component (a file name) to 255 bytes, not the whole ref.
     let git_branch = format!("feature/{}/{}/Tail-End", "a".repeat(120), "b".repeat(120));
     let raw = format!("migrate/{git_branch}");
@@ -128,7 +120,7 @@ fn long_name() {
     p.assert_no_test_db_branches();
 }
 
-fn detached_head() {
+fn detached_head_plan_says_the_short_sha_stands_in_for_the_git_branch() {
     let p = Project::new("detached_head").commit().detach();
     let sha = p.git(&["rev-parse", "HEAD"]);
     let short = &sha[..7];
@@ -160,7 +152,7 @@ fn planned_name(p: &Project, git_branch: &str) -> String {
         .to_owned()
 }
 
-fn lossy_names_stay_distinct() {
+fn git_branches_that_sanitize_alike_get_distinct_test_neon_database_branches() {
     let p = Project::new("lossy_names").commit();
     // Each group sanitized to one name before: one run's copy was the other's.
     let groups: &[&[&str]] = &[

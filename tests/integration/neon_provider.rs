@@ -10,8 +10,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use neon_migrate::config::{BusyParent, LocalConfig};
-use neon_migrate::emulator::{Answer, Emulator, EmulatorOptions, Fault, FaultAction};
+use neon_migrate::emulator::{Answer, Emulator, Fault, FaultAction};
 use neon_migrate::exit;
 use neon_migrate::pg;
 use neon_migrate::providers::neon::{NeonProvider, NeonSettings};
@@ -19,50 +18,27 @@ use neon_migrate::providers::{CreateRequest, DbBranch, DeleteOutcome, Provider, 
 use neon_migrate::secret::{Redactor, Secret};
 use serde_json::{json, Value};
 
-use crate::support::{cluster, run_command, Output, Project, MAIN_DB_PREFIX};
+use crate::support::{start_emulator, run_command, Output, Project, MAIN_DB_PREFIX};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "neon_creates_waits_connects_lists_and_deletes_a_test_neon_database_branch",
-        lifecycle,
-    ),
-    (
-        "neon_delete_of_an_already_deleted_neon_database_branch_is_already_gone",
-        already_gone,
-    ),
-    (
-        "neon_423_locked_twice_then_the_create_succeeds",
-        locked_twice,
-    ),
-    ("neon_429_waits_for_retry_after", rate_limited),
-    ("neon_unknown_project_is_a_clear_error", unknown_project),
-    ("neon_503_then_success_on_create_and_delete", unavailable),
-    (
-        "neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch",
-        failed_operation,
-    ),
-    (
-        "neon_409_for_a_leftover_of_the_same_git_branch_replaces_it",
-        conflict_rerun,
-    ),
-    (
-        "neon_409_for_a_foreign_neon_database_branch_is_refused_with_whose_it_is",
-        conflict_foreign,
-    ),
-    (
-        "neon_401_names_the_key_variable_but_never_the_key",
-        wrong_key,
-    ),
-    (
-        "neon_lost_answers_are_looked_up_before_anything_is_sent_again",
-        lost_answers,
-    ),
-    (
-        "neon_a_timed_out_create_is_looked_up_then_sent_again",
-        timed_out_create,
-    ),
-    ("neon_pre_push_and_deploy_through_the_cli", pipelines),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        neon_creates_waits_connects_lists_and_deletes_a_test_neon_database_branch,
+        neon_delete_of_an_already_deleted_neon_database_branch_is_already_gone,
+        neon_423_locked_twice_then_the_create_succeeds,
+        neon_429_waits_for_retry_after,
+        neon_unknown_project_is_a_clear_error,
+        neon_503_then_success_on_create_and_delete,
+        neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch,
+        neon_409_for_a_leftover_of_the_same_git_branch_replaces_it,
+        neon_409_for_a_foreign_neon_database_branch_is_refused_with_whose_it_is,
+        neon_401_names_the_key_variable_but_never_the_key,
+        neon_lost_answers_are_looked_up_before_anything_is_sent_again,
+        neon_a_timed_out_create_is_looked_up_then_sent_again,
+        neon_pre_push_and_deploy_through_the_cli,
+    ]
+}
 
 /// The key the emulators accept.
 const KEY: &str = "secret-test-key-7d1f0c";
@@ -90,27 +66,7 @@ impl Neon {
 
     /// An emulator whose main Neon database branch is database `main_db` of the shared cluster.
     fn start_on(project_id: &str, main_db: &str) -> Neon {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let opts = EmulatorOptions {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            project_id: project_id.into(),
-            api_key: Some(KEY.into()),
-            operation_delay: Duration::from_millis(300),
-            local: LocalConfig {
-                url: None,
-                main_database: Some(main_db.into()),
-                data_dir: Some(cluster().dir.clone()),
-                busy_parent: BusyParent::Fail,
-                tool_role: Default::default(),
-            },
-        };
-        let emu = rt
-            .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+        let (rt, emu) = start_emulator(project_id, KEY, main_db, Duration::from_millis(300));
         Neon {
             rt,
             emu: Some(emu),
@@ -147,7 +103,7 @@ impl Neon {
     #[track_caller]
     fn open(&self) -> NeonProvider {
         self.block_on(NeonProvider::open_with(self.settings(), &Redactor::new()))
-            .unwrap_or_else(|e| panic!("cannot open the neon provider: {}", e.message))
+            .unwrap_or_else(|e| panic!("cannot open the neon provider: {}", e))
     }
 
     fn inject(&self, method: &str, path_contains: &str, times: u32, action: FaultAction) {
@@ -231,7 +187,7 @@ fn request(name: &str, git_branch: &str) -> CreateRequest {
 
 #[track_caller]
 fn ok<T>(r: Result<T, ProviderError>) -> T {
-    r.unwrap_or_else(|e| panic!("{}\n  help: {}", e.message, e.help.unwrap_or_default()))
+    r.unwrap_or_else(|e| panic!("{}\n  help: {}", e, e.help_text().unwrap_or_default()))
 }
 
 #[track_caller]
@@ -248,7 +204,7 @@ fn host_port(url: &Secret<String>) -> String {
     rest.split(['/', '?']).next().unwrap_or_default().to_owned()
 }
 
-fn lifecycle() {
+fn neon_creates_waits_connects_lists_and_deletes_a_test_neon_database_branch() {
     let neon = Neon::start("it-neon-lifecycle");
     let redactor = Redactor::new();
     let provider = ok(neon.block_on(NeonProvider::open_with(neon.settings(), &redactor)));
@@ -365,7 +321,7 @@ fn lifecycle() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn already_gone() {
+fn neon_delete_of_an_already_deleted_neon_database_branch_is_already_gone() {
     let neon = Neon::start("it-neon-already-gone");
     let provider = neon.open();
     let b = ok(neon.block_on(provider.create(&request("migrate/gone", "gone"))));
@@ -388,7 +344,7 @@ fn already_gone() {
     );
 }
 
-fn locked_twice() {
+fn neon_423_locked_twice_then_the_create_succeeds() {
     let neon = Neon::start("it-neon-locked");
     let provider = neon.open();
     let locked = FaultAction::Status {
@@ -405,7 +361,7 @@ fn locked_twice() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn rate_limited() {
+fn neon_429_waits_for_retry_after() {
     let neon = Neon::start("it-neon-rate-limited");
     let provider = neon.open();
     let limited = FaultAction::Status {
@@ -433,7 +389,7 @@ fn rate_limited() {
     ok(neon.block_on(provider.delete(&b.id)));
 }
 
-fn unavailable() {
+fn neon_503_then_success_on_create_and_delete() {
     let neon = Neon::start("it-neon-unavailable");
     let provider = neon.open();
     let down = FaultAction::Status {
@@ -451,7 +407,7 @@ fn unavailable() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn failed_operation() {
+fn neon_failed_operation_is_a_clear_error_and_leaves_no_test_neon_database_branch() {
     let neon = Neon::start("it-neon-failed-operation");
     let provider = neon.open();
     neon.inject("POST", "/branches", 1, FaultAction::FailNextOperation);
@@ -461,7 +417,7 @@ fn failed_operation() {
         "operation failed (injected by the emulator)",
         "was deleted again",
     ] {
-        assert!(e.message.contains(needle), "{needle:?} not in: {}", e.message);
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     // Nothing left behind, with or without a TTL.
     assert!(
@@ -472,7 +428,7 @@ fn failed_operation() {
     assert!(ok(neon.block_on(provider.list())).is_empty());
 }
 
-fn conflict_rerun() {
+fn neon_409_for_a_leftover_of_the_same_git_branch_replaces_it() {
     let neon = Neon::start("it-neon-conflict-rerun");
     let provider = neon.open();
     // An interrupted run of git branch feature/rerun left its test Neon database branch.
@@ -495,7 +451,7 @@ fn conflict_rerun() {
     ok(neon.block_on(provider.delete(&second.id)));
 }
 
-fn conflict_foreign() {
+fn neon_409_for_a_foreign_neon_database_branch_is_refused_with_whose_it_is() {
     let neon = Neon::start("it-neon-conflict-foreign");
     let provider = neon.open();
 
@@ -510,19 +466,19 @@ fn conflict_foreign() {
     neon.wait_ready(&theirs);
     let e = err(neon.block_on(provider.create(&request("migrate/feature/taken", "feature/taken"))));
     assert!(
-        e.message.contains(&format!(
+        e.to_string().contains(&format!(
             "a Neon database branch named `migrate/feature/taken` already exists ({theirs})"
         )),
         "{}",
-        e.message
+        e.to_string()
     );
     assert!(
-        e.message
+        e.to_string()
             .contains("neon-migrate did not create it (creation source `"),
         "{}",
-        e.message
+        e.to_string()
     );
-    let help = e.help.clone().unwrap_or_default();
+    let help = e.help_text().clone().unwrap_or_default();
     assert!(
         help.contains("`name` under [neon-database-branch]"),
         "{help}"
@@ -537,22 +493,22 @@ fn conflict_foreign() {
     let a = ok(neon.block_on(provider.create(&request("migrate/shared", "feature/a"))));
     let e = err(neon.block_on(provider.create(&request("migrate/shared", "feature/b"))));
     assert!(
-        e.message.contains("neon-migrate created it for git branch `feature/a` at commit 0123456789ab, not for this git branch `feature/b`"),
+        e.to_string().contains("neon-migrate created it for git branch `feature/a` at commit 0123456789ab, not for this git branch `feature/b`"),
         "{}",
-        e.message
+        e.to_string()
     );
     assert_eq!(neon.api("GET", &format!("/branches/{}", a.id), None).0, 200);
     ok(neon.block_on(provider.delete(&a.id)));
     // And delete refuses what is not ours.
     let e = err(neon.block_on(provider.delete(&theirs)));
     assert!(
-        e.message.contains("it was not created by neon-migrate"),
+        e.to_string().contains("it was not created by neon-migrate"),
         "{}",
-        e.message
+        e.to_string()
     );
 }
 
-fn wrong_key() {
+fn neon_401_names_the_key_variable_but_never_the_key() {
     const WRONG: &str = "napi_wrong_key_5f3a9c";
     let neon = Neon::start("it-neon-wrong-key");
     let settings = NeonSettings {
@@ -560,16 +516,16 @@ fn wrong_key() {
         ..neon.settings()
     };
     let e = err(neon.block_on(NeonProvider::open_with(settings, &Redactor::new())));
-    let help = e.help.clone().unwrap_or_default();
+    let help = e.help_text().clone().unwrap_or_default();
     for needle in [
         "the Neon API rejected the API key in $NEON_API_KEY: GET /projects/it-neon-wrong-key/branches?limit=100 answered 401 Unauthorized: ",
         "authorization failed",
         "(request id ",
     ] {
-        assert!(e.message.contains(needle), "{needle:?} not in: {}", e.message);
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {}", e);
     }
     assert!(help.contains("NEON_API_KEY"), "{help}");
-    assert!(!e.message.contains(WRONG) && !help.contains(WRONG), "{e:?}");
+    assert!(!e.to_string().contains(WRONG) && !help.contains(WRONG), "{e:?}");
 
     // The same through the CLI.
     let p = Project::new("neon_wrong_key")
@@ -591,7 +547,7 @@ fn wrong_key() {
         .stderr_has("no Neon API key: the environment variable `NEON_API_KEY` is not set");
 }
 
-fn unknown_project() {
+fn neon_unknown_project_is_a_clear_error() {
     let neon = Neon::start("it-neon-unknown-project");
     let settings = NeonSettings {
         project_id: "it-neon-no-such-project".into(),
@@ -599,11 +555,11 @@ fn unknown_project() {
     };
     let e = err(neon.block_on(NeonProvider::open_with(settings, &Redactor::new())));
     assert!(
-        e.message.contains("GET /projects/it-neon-no-such-project/branches?limit=100 answered 404 Not Found: project it-neon-no-such-project not found (request id "),
+        e.to_string().contains("GET /projects/it-neon-no-such-project/branches?limit=100 answered 404 Not Found: project it-neon-no-such-project not found (request id "),
         "{}",
-        e.message
+        e.to_string()
     );
-    let help = e.help.unwrap_or_default();
+    let help = e.help_text().unwrap_or_default();
     assert!(
         help.contains("check `project-id` under [provider]"),
         "{help}"
@@ -641,7 +597,7 @@ fn requests_since(neon: &Neon, after: u64) -> (Vec<String>, u64) {
     (lines, last)
 }
 
-fn lost_answers() {
+fn neon_lost_answers_are_looked_up_before_anything_is_sent_again() {
     let neon = Neon::start("it-neon-lost-answers");
     let provider = neon.open();
     let (_, mut seen) = requests_since(&neon, 0);
@@ -733,7 +689,7 @@ fn lost_answers() {
     assert!(neon.non_default_names().is_empty());
 }
 
-fn timed_out_create() {
+fn neon_a_timed_out_create_is_looked_up_then_sent_again() {
     let neon = Neon::start("it-neon-applied-timed-out");
     let settings = NeonSettings {
         request_timeout: Duration::from_secs(1),
@@ -796,7 +752,7 @@ query = "select count(*) from orders"
 expect-value = "0"
 "#;
 
-fn pipelines() {
+fn neon_pre_push_and_deploy_through_the_cli() {
     let p = Project::new("neon_pipelines");
     let neon = Neon::start_on("it-neon-pipelines", p.main_db());
     let p = p

@@ -19,23 +19,14 @@ use serde_json::{json, Value};
 
 use crate::emulator::{has_id_shape, neon_time, Emu, KEY};
 use crate::support::Output;
+use crate::Test;
 
-/// A test: (name, function, why it is skipped).
-type Entry = (&'static str, fn(), Option<&'static str>);
-
-pub fn tests() -> Vec<Entry> {
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
     let skip = skip_reason(&[Tool::Neonctl]);
-    vec![
-        (
-            "neonctl_lists_creates_gets_connects_diffs_and_deletes_a_neon_database_branch",
-            lifecycle as fn(),
-            skip,
-        ),
-        (
-            "neonctl_retries_a_423_on_delete_and_succeeds",
-            locked_delete,
-            skip,
-        ),
+    tests![
+        neonctl_lists_creates_gets_connects_diffs_and_deletes_a_neon_database_branch => skip,
+        neonctl_retries_a_423_on_delete_and_succeeds => skip,
     ]
 }
 
@@ -236,13 +227,7 @@ impl Neonctl {
             std::thread::sleep(Duration::from_millis(20));
         }
         let out = child.wait_with_output().expect("neonctl output");
-        let out = Output {
-            command: format!("neonctl --api-host {} … {}", self.api_host, args.join(" ")),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            code: out.status.code().unwrap_or(-1),
-            took: started.elapsed(),
-        };
+        let out = Output::of(format!("neonctl --api-host {} … {}", self.api_host, args.join(" ")), &out, started.elapsed());
         // Not fed to the suite's secret scan: printing connection strings with their
         // password is what `neonctl connection-string` is for.
         out
@@ -272,7 +257,7 @@ fn current_database(e: &Emu, url: &str, sql: Option<&str>) -> String {
     e.block_on(async {
         let client = pg::connect(&Secret::new(url.to_owned()))
             .await
-            .unwrap_or_else(|err| panic!("cannot connect with neonctl's URL: {}", err.message));
+            .unwrap_or_else(|err| panic!("cannot connect with neonctl's URL: {}", err));
         if let Some(sql) = sql {
             client
                 .batch_execute(sql)
@@ -288,7 +273,7 @@ fn current_database(e: &Emu, url: &str, sql: Option<&str>) -> String {
     })
 }
 
-fn lifecycle() {
+fn neonctl_lists_creates_gets_connects_diffs_and_deletes_a_neon_database_branch() {
     let e = Emu::start("neonctl", Duration::from_millis(300));
     let n = Neonctl::new(&e);
 
@@ -424,7 +409,7 @@ fn lifecycle() {
     e.finish();
 }
 
-fn locked_delete() {
+fn neonctl_retries_a_423_on_delete_and_succeeds() {
     let e = Emu::start("neonctl-423", Duration::from_millis(100));
     let n = Neonctl::new(&e);
     let created = e.create(json!({ "name": "it/neonctl-locked" }), true);

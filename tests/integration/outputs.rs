@@ -14,33 +14,19 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::support::{Output, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "outputs_of_a_passing_run_match_the_human_json_and_markdown_snapshots",
-        passing_snapshots,
-    ),
-    (
-        "outputs_of_a_failing_run_match_the_human_json_and_markdown_snapshots",
-        failing_snapshots,
-    ),
-    (
-        "github_actions_gets_annotations_for_findings_and_the_markdown_step_summary",
-        github_actions,
-    ),
-    (
-        "a_tty_shows_a_spinner_with_the_elapsed_time_and_no_color_drops_the_colors",
-        tty_progress,
-    ),
-    (
-        "the_readme_documents_every_key_of_the_json_report",
-        readme_json_keys,
-    ),
-    (
-        "the_readme_carries_the_example_github_actions_workflow",
-        readme_workflow,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        outputs_of_a_passing_run_match_the_human_json_and_markdown_snapshots,
+        outputs_of_a_failing_run_match_the_human_json_and_markdown_snapshots,
+        github_actions_gets_annotations_for_findings_and_the_markdown_step_summary,
+        a_tty_shows_a_spinner_with_the_elapsed_time_and_no_color_drops_the_colors,
+        the_readme_documents_every_key_of_the_json_report,
+        the_readme_carries_the_example_github_actions_workflow,
+    ]
+}
 
 const ORDERS: &str =
     "create table orders (\n    id bigint primary key,\n    total numeric(10, 2) not null\n);\n";
@@ -138,7 +124,7 @@ fn snapshot_run(p: &Project, name: &str, code: i32) -> Value {
     value
 }
 
-fn passing_snapshots() {
+fn outputs_of_a_passing_run_match_the_human_json_and_markdown_snapshots() {
     let p = Project::new("outputs_pass")
         .config(PASSING_CHECK)
         .migration("0001_orders.sql", ORDERS)
@@ -157,14 +143,14 @@ fn failing_project(name: &str) -> Project {
         .commit()
 }
 
-fn failing_snapshots() {
+fn outputs_of_a_failing_run_match_the_human_json_and_markdown_snapshots() {
     let p = failing_project("outputs_fail");
     let v = snapshot_run(&p, "failing_run", exit::CHECK_FAILED);
     assert_eq!(v["outcome"], "failed");
     p.assert_no_test_db_branches();
 }
 
-fn github_actions() {
+fn github_actions_gets_annotations_for_findings_and_the_markdown_step_summary() {
     let p = failing_project("outputs_gha");
     let summary = p.path().join("step-summary.md");
     std::fs::write(&summary, "# earlier step\n").unwrap();
@@ -234,7 +220,7 @@ fn under_tty(p: &Project, args: &str, no_color: bool) -> Output {
     crate::support::run_command(script, &[args])
 }
 
-fn tty_progress() {
+fn a_tty_shows_a_spinner_with_the_elapsed_time_and_no_color_drops_the_colors() {
     if !Path::new("/usr/bin/script").exists() {
         panic!("`script` (util-linux) is needed to give the binary a terminal");
     }
@@ -307,7 +293,7 @@ fn readme_section(title: &str) -> String {
     rest[..end].to_owned()
 }
 
-fn readme_json_keys() {
+fn the_readme_documents_every_key_of_the_json_report() {
     let p = failing_project("outputs_keys");
     let out = p.run(&["run", "pre-push", "--json"]);
     out.code(exit::CHECK_FAILED);
@@ -327,7 +313,7 @@ fn readme_json_keys() {
     p.assert_no_test_db_branches();
 }
 
-fn readme_workflow() {
+fn the_readme_carries_the_example_github_actions_workflow() {
     let workflow = include_str!("../../examples/github-actions/neon-migrate.yml");
     let readme = include_str!("../../README.md");
     assert!(

@@ -7,11 +7,14 @@ use std::time::Duration;
 use neon_migrate::exit;
 
 use crate::support::Project;
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[(
-    "open_connection_on_main_fails_fast_or_uses_the_golden_template",
-    busy_parent,
-)];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        open_connection_on_main_fails_fast_or_uses_the_golden_template,
+    ]
+}
 
 const CHECKS: &str = r#"
 [[checks.sql]]
@@ -32,7 +35,7 @@ expect-value = "1"
 /// failed fast took less (however loaded the machine, it does far less than 5 s of work).
 const FAST: Duration = Duration::from_secs(5);
 
-fn busy_parent() {
+fn open_connection_on_main_fails_fast_or_uses_the_golden_template() {
     let p = Project::new("busy_parent")
         .config(CHECKS)
         .migration(

@@ -5,33 +5,19 @@ use neon_migrate::exit;
 use neon_migrate::providers::local::cluster;
 
 use crate::support::{query_on, run_command, stage, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "pre_push_passes_then_deploy_applies_to_the_main_neon_database_branch",
-        pre_push_passes_then_deploy_applies,
-    ),
-    (
-        "failing_migration_exits_5_names_file_and_line_and_still_deletes",
-        failing_migration,
-    ),
-    (
-        "failing_checks_exit_4_and_every_failure_is_reported",
-        failing_checks,
-    ),
-    (
-        "deploy_after_a_failing_check_skips_apply_and_leaves_main_unchanged",
-        deploy_after_failing_check,
-    ),
-    (
-        "a_test_neon_database_branch_gone_before_migrate_stops_the_run_instead_of_skipping_checks",
-        vanished_before_migrate,
-    ),
-    (
-        "demo_runs_the_whole_workflow_and_what_it_claims_holds_on_the_database",
-        demo,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        pre_push_passes_then_deploy_applies_to_the_main_neon_database_branch,
+        failing_migration_exits_5_names_file_and_line_and_still_deletes,
+        failing_checks_exit_4_and_every_failure_is_reported,
+        deploy_after_a_failing_check_skips_apply_and_leaves_main_unchanged,
+        a_test_neon_database_branch_gone_before_migrate_stops_the_run_instead_of_skipping_checks,
+        demo_runs_the_whole_workflow_and_what_it_claims_holds_on_the_database,
+    ]
+}
 
 const ORDERS: &str =
     "create table orders (\n    id bigint primary key,\n    total numeric(10, 2) not null\n);\n";
@@ -52,7 +38,7 @@ fn is_duration(number: &str, unit: &str) -> bool {
     }
 }
 
-fn pre_push_passes_then_deploy_applies() {
+fn pre_push_passes_then_deploy_applies_to_the_main_neon_database_branch() {
     let p = Project::new("pre_push_passes")
         .config(ORDERS_CHECK)
         .migration("0001_create_orders.sql", ORDERS)
@@ -146,7 +132,7 @@ fn pre_push_passes_then_deploy_applies() {
     p.assert_no_test_db_branches();
 }
 
-fn failing_migration() {
+fn failing_migration_exits_5_names_file_and_line_and_still_deletes() {
     let p = Project::new("failing_migration")
         .migration("0001_create_a.sql", "create table a (id int);\n")
         .migration(
@@ -202,7 +188,7 @@ fn failing_migration() {
     assert!(!p.main_has("public.a"));
 }
 
-fn failing_checks() {
+fn failing_checks_exit_4_and_every_failure_is_reported() {
     let p = Project::new("failing_checks")
         .config(
             r#"
@@ -274,7 +260,7 @@ expect-rows = 0
     p.assert_no_test_db_branches();
 }
 
-fn deploy_after_failing_check() {
+fn deploy_after_a_failing_check_skips_apply_and_leaves_main_unchanged() {
     let p = Project::new("deploy_failing_check")
         .config(
             r#"
@@ -328,7 +314,7 @@ expect-value = "1"
 /// The test Neon database branch disappears between `create` and `migrate` (here `gc --all`
 /// deletes it): `migrate` finds it is no longer this run's, so the run stops with exit 6
 /// before the tool runs — the checks never pass by being skipped.
-fn vanished_before_migrate() {
+fn a_test_neon_database_branch_gone_before_migrate_stops_the_run_instead_of_skipping_checks() {
     let bin = env!("CARGO_BIN_EXE_neon-migrate");
     let p = Project::new("vanish")
         .config(&format!(
@@ -368,7 +354,7 @@ stages = ["create-neon-database-branch", "vanish", "migrate", "checks", "delete-
 /// own claims; this test checks them again from outside. The demo names its test Neon database
 /// branches after fixed git branches, so it gets a cluster of its own (as a user's first run
 /// would), stopped at the end.
-fn demo() {
+fn demo_runs_the_whole_workflow_and_what_it_claims_holds_on_the_database() {
     let p = Project::new("demo");
     let own = DemoCluster::start();
     let sample = p.path().join("sample");
@@ -448,7 +434,7 @@ impl DemoCluster {
             Err(e) => panic!(
                 "cannot start the demo's cluster in {}: {}",
                 dir.display(),
-                e.message
+                e
             ),
         }
     }
@@ -457,7 +443,7 @@ impl DemoCluster {
 impl Drop for DemoCluster {
     fn drop(&mut self) {
         if let Err(e) = cluster::stop(&self.0) {
-            eprintln!("warning: cannot stop the demo's cluster: {}", e.message);
+            eprintln!("warning: cannot stop the demo's cluster: {}", e);
         }
         let _ = std::fs::remove_dir_all(&self.0.dir);
     }

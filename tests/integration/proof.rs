@@ -8,78 +8,25 @@
 use neon_migrate::exit;
 
 use crate::neonctl::{tools_dir, tools_required};
-use crate::support::{cluster, query, runtime, stage, unique_db, Output, Project};
+use crate::support::{check_status, cluster, query, runtime, stage, unique_db, Output, Project};
+use crate::Test;
 
-/// A test: its name, its function, and why it is skipped (when it is).
-type Entry = (&'static str, fn(), Option<&'static str>);
-
-pub fn tests() -> Vec<Entry> {
-    vec![
-        (
-            "proof_a_tool_that_migrates_another_database_fails_and_names_what_it_was_given",
-            elsewhere as fn(),
-            None,
-        ),
-        (
-            "proof_a_tool_that_leaves_no_tracking_table_on_the_test_copy_fails",
-            no_tracking_table,
-            None,
-        ),
-        (
-            "proof_apply_whose_tool_misses_the_main_neon_database_branch_fails_and_main_is_untouched",
-            apply_elsewhere,
-            None,
-        ),
-        (
-            "proof_checks_that_cannot_run_are_not_run_and_fail_when_required",
-            not_run_and_required,
-            None,
-        ),
-        (
-            "proof_a_migration_cannot_forge_the_checks_by_shadowing_count_through_the_database_search_path",
-            forged_count,
-            None,
-        ),
-        (
-            "proof_every_migration_file_must_be_recorded_by_name_not_only_by_count",
-            recorded_by_name,
-            None,
-        ),
-        (
-            "proof_real_django_app_missing_from_installed_apps_is_not_nothing_pending",
-            django_unloaded_app,
-            venv_missing("python"),
-        ),
-        (
-            "proof_the_tool_does_not_inherit_the_variables_of_the_provider_url",
-            provider_env_withheld,
-            None,
-        ),
-        (
-            "proof_a_migration_that_overloads_a_built_in_function_or_operator_fails_the_checks",
-            overloaded_built_ins,
-            None,
-        ),
-        (
-            "proof_rows_moved_into_an_inheriting_child_table_are_lost_rows",
-            rows_moved_to_a_child,
-            None,
-        ),
-        (
-            "proof_the_hook_watches_django_settings_which_decide_the_apps_and_their_migrations",
-            django_settings_watched,
-            None,
-        ),
-        (
-            "proof_an_index_locked_access_exclusive_by_a_hidden_reindex_is_measured",
-            hidden_reindex,
-            None,
-        ),
-        (
-            "proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails",
-            alembic_decoy,
-            alembic_missing(),
-        ),
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        proof_a_tool_that_migrates_another_database_fails_and_names_what_it_was_given,
+        proof_a_tool_that_leaves_no_tracking_table_on_the_test_copy_fails,
+        proof_apply_whose_tool_misses_the_main_neon_database_branch_fails_and_main_is_untouched,
+        proof_checks_that_cannot_run_are_not_run_and_fail_when_required,
+        proof_a_migration_cannot_forge_the_checks_by_shadowing_count_through_the_database_search_path,
+        proof_every_migration_file_must_be_recorded_by_name_not_only_by_count,
+        proof_real_django_app_missing_from_installed_apps_is_not_nothing_pending => venv_missing("python"),
+        proof_the_tool_does_not_inherit_the_variables_of_the_provider_url,
+        proof_a_migration_that_overloads_a_built_in_function_or_operator_fails_the_checks,
+        proof_rows_moved_into_an_inheriting_child_table_are_lost_rows,
+        proof_the_hook_watches_django_settings_which_decide_the_apps_and_their_migrations,
+        proof_an_index_locked_access_exclusive_by_a_hidden_reindex_is_measured,
+        proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails => alembic_missing(),
     ]
 }
 
@@ -126,7 +73,7 @@ fn psql_migrating(var: &str) -> String {
     )
 }
 
-fn elsewhere() {
+fn proof_a_tool_that_migrates_another_database_fails_and_names_what_it_was_given() {
     let decoy = Decoy::new("elsewhere");
     // The project reads APP_DB, which no convention names: neon-migrate cannot hand it over.
     let p = Project::new("proof_elsewhere")
@@ -159,7 +106,7 @@ fn elsewhere() {
     }
 }
 
-fn no_tracking_table() {
+fn proof_a_tool_that_leaves_no_tracking_table_on_the_test_copy_fails() {
     // The tool connects to the test Neon database branch, but records nothing there.
     let p = Project::new("proof_no_tracking")
         .config(
@@ -183,7 +130,7 @@ fn no_tracking_table() {
     p.assert_no_test_db_branches();
 }
 
-fn apply_elsewhere() {
+fn proof_apply_whose_tool_misses_the_main_neon_database_branch_fails_and_main_is_untouched() {
     let decoy = Decoy::new("apply_elsewhere");
     // The tool proves itself on the test Neon database branch, but on main its
     // `apply-command` reads a setting neon-migrate does not fill and migrates the decoy:
@@ -209,7 +156,7 @@ fn apply_elsewhere() {
     p.assert_no_test_db_branches();
 }
 
-fn not_run_and_required() {
+fn proof_checks_that_cannot_run_are_not_run_and_fail_when_required() {
     // A tool without print-SQL mode nor down command: lint and reversible cannot run.
     let config = format!(
         "[tool]\nname = \"plain\"\ncommand = \"{}\"\ntracking-query = \"select name from quiet_migrations\"\n",
@@ -229,13 +176,7 @@ fn not_run_and_required() {
             .is_some_and(|s| s.ends_with("; 2 NOT RUN: lint, reversible")),
         "{out}"
     );
-    let status = |name: &str| -> String {
-        checks["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["name"] == name))
-            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
-    };
+    let status = |name: &str| check_status(&report, name, &out);
     assert_eq!(status("lint"), "not-run", "{out}");
     assert_eq!(status("reversible"), "not-run", "{out}");
     let human = p.run(&["run", "pre-push"]);
@@ -275,7 +216,7 @@ fn venv_missing(program: &str) -> Option<&'static str> {
     Some("the migration tools' venv is not installed; scripts/test installs it into the test-tools cache")
 }
 
-fn alembic_decoy() {
+fn proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails() {
     let venv = tools_dir().join("migration-tools/venv/bin");
     assert!(
         venv.join("alembic").is_file(),
@@ -306,14 +247,7 @@ fn alembic_decoy() {
         .config("[tool]\nname = \"alembic\"\n")
         .commit()
         .git_branch("feature/alembic-decoy");
-    let path = format!(
-        "{}:{}",
-        venv.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut c = p.command(&["run", "pre-push"]);
-    c.env("PATH", path);
-    let out = crate::support::run_command(c, &["run", "pre-push"]);
+    let out = p.run_with_path(&venv, &["run", "pre-push"]);
     out.code(exit::MIGRATION_FAILED)
         .stdout_has("opened no session on test Neon database branch migrate/feature/alembic-decoy")
         .stdout_lacks("PASSED");
@@ -328,7 +262,7 @@ fn alembic_decoy() {
 /// A migration that deletes rows, then makes every unqualified `count(*)` on its database
 /// answer 1000 (an aggregate in a schema it puts first in the database's `search_path`): the
 /// data check and a declared SQL check must still see the real count.
-fn forged_count() {
+fn proof_a_migration_cannot_forge_the_checks_by_shadowing_count_through_the_database_search_path() {
     let p = Project::new("proof_forged_count")
         .config(
             "[[checks.sql]]\nname = \"customers are all there\"\nquery = \"select count(*) from customers\"\nexpect-value = \"1000\"\n",
@@ -349,14 +283,7 @@ fn forged_count() {
     let out = p.run(&["run", "pre-push", "--json"]);
     out.code(exit::CHECK_FAILED);
     let report = out.json();
-    let checks = stage(&report, "checks");
-    let status = |name: &str| -> String {
-        checks["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["name"] == name))
-            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
-    };
+    let status = |name: &str| check_status(&report, name, &out);
     assert_eq!(status("data"), "failed", "the row count was forged\n{out}");
     assert_eq!(status("sql"), "failed", "the SQL check was forged\n{out}");
     assert!(
@@ -369,7 +296,7 @@ fn forged_count() {
 
 /// Two tracking rows for two files — but one row names another migration (as Django's table
 /// records its built-in apps): the file nobody recorded fails the run.
-fn recorded_by_name() {
+fn proof_every_migration_file_must_be_recorded_by_name_not_only_by_count() {
     let p = Project::new("proof_by_name")
         .config(
             "[tool]\nname = \"counted\"\ncommand = \"psql \\\"$DATABASE_URL\\\" -v ON_ERROR_STOP=1 -qc 'create table if not exists counted (name text); insert into counted values ($$0001_a$$), ($$builtin_0001$$)'\"\ntracking-query = \"select name from counted\"\nmigration-files = [\"db/*.sql\"]\n",
@@ -388,7 +315,7 @@ fn recorded_by_name() {
 
 /// Django: a new app with a migration, left out of INSTALLED_APPS. `migrate` applies nothing
 /// and exits 0; the tracking table has as many rows as before. Not "nothing was pending".
-fn django_unloaded_app() {
+fn proof_real_django_app_missing_from_installed_apps_is_not_nothing_pending() {
     let venv = tools_dir().join("migration-tools/venv/bin");
     assert!(
         venv.join("python").is_file(),
@@ -429,14 +356,7 @@ fn django_unloaded_app() {
         .config("[tool]\nname = \"django\"\n")
         .commit()
         .git_branch("feature/billing");
-    let path = format!(
-        "{}:{}",
-        venv.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut c = p.command(&["run", "pre-push"]);
-    c.env("PATH", path);
-    let out = crate::support::run_command(c, &["run", "pre-push"]);
+    let out = p.run_with_path(&venv, &["run", "pre-push"]);
     out.code(exit::MIGRATION_FAILED)
         .stdout_has(
             "does not record 1 of the project's migration(s): billing/migrations/0001_initial.py",
@@ -447,7 +367,7 @@ fn django_unloaded_app() {
 
 /// The provider's URL reads the server's admin password from a variable: the tool (which runs
 /// a migration from a git branch) must not inherit it, or it could reach main itself.
-fn provider_env_withheld() {
+fn proof_the_tool_does_not_inherit_the_variables_of_the_provider_url() {
     let admin = cluster().url("postgres");
     let password = cluster().password().to_owned();
     let templated = admin.replacen(&format!(":{password}@"), ":{{env.NM_ADMIN_PW}}@", 1);
@@ -473,7 +393,7 @@ fn provider_env_withheld() {
 /// Overloads whose argument types match better than the built-in's are run by every query,
 /// whatever the `search_path`: one that swaps two tables' names in our own listings (the data
 /// check then compares a copy), one that makes `length()` lie to a declared check, an `=`.
-fn overloaded_built_ins() {
+fn proof_a_migration_that_overloads_a_built_in_function_or_operator_fails_the_checks() {
     let attacks = [
         (
             "quote_ident",
@@ -517,7 +437,7 @@ fn overloaded_built_ins() {
 }
 
 /// Rows moved into a child table that inherits from the table are gone from the table.
-fn rows_moved_to_a_child() {
+fn proof_rows_moved_into_an_inheriting_child_table_are_lost_rows() {
     let p = Project::new("proof_inherit")
         .migration(
             "0001_archive.sql",
@@ -538,7 +458,7 @@ fn rows_moved_to_a_child() {
 
 /// A push that only adds an app to INSTALLED_APPS brings that app's migrations: the hook must
 /// not call it "nothing to prove".
-fn django_settings_watched() {
+fn proof_the_hook_watches_django_settings_which_decide_the_apps_and_their_migrations() {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/django");
     let read = |f: &str| std::fs::read_to_string(fixture.join(f)).expect("fixture file");
     let mut p = Project::new("proof_django_watch");
@@ -568,7 +488,7 @@ fn django_settings_watched() {
 /// REINDEX inside `DO … EXECUTE` (lint does not see it) holds ACCESS EXCLUSIVE on the index —
 /// reads through it wait — while the table itself only gets SHARE: the locks check must see
 /// the index's lock and hold it to the budget.
-fn hidden_reindex() {
+fn proof_an_index_locked_access_exclusive_by_a_hidden_reindex_is_measured() {
     let p = Project::new("proof_reindex")
         .config("[checks.locks]\naccess-exclusive-budget = \"1ms\"\n")
         .migration(

@@ -8,16 +8,12 @@
 //! without a TTL; and the main Neon database branch is untouched whenever validation did not
 //! pass. [`NeonEmu`] is also used by the apply tests.
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use neon_migrate::config::{BusyParent, LocalConfig};
-use neon_migrate::emulator::{
-    Answer, Emulator, EmulatorOptions, Fault, FaultAction, RequestRecord,
-};
+use neon_migrate::emulator::{Answer, Emulator, Fault, FaultAction, RequestRecord};
 use neon_migrate::exit;
 use neon_migrate::pg;
 use neon_migrate::secret::Secret;
@@ -25,158 +21,29 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use serde_json::{json, Value};
 
-use crate::support::{children_of, cluster, run_command, stage, Output, Project, Rows};
+use crate::support::{start_emulator, children_of, cluster, run_command, stage, Output, Project, Rows};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "reliability_neon_423_three_times_on_create_then_passes",
-        f_423_create,
-    ),
-    (
-        "reliability_neon_429_with_retry_after_waits_then_passes",
-        f_429_retry_after,
-    ),
-    (
-        "reliability_neon_429_without_retry_after_backs_off_then_passes",
-        f_429_no_retry_after,
-    ),
-    (
-        "reliability_neon_500_on_create_is_a_clear_error",
-        f_500_create,
-    ),
-    (
-        "reliability_neon_503_twice_on_create_then_passes",
-        f_503_create,
-    ),
-    (
-        "reliability_neon_503_on_every_attempt_is_a_clear_error_after_6_attempts",
-        f_503_always,
-    ),
-    (
-        "reliability_neon_502_on_get_is_retried_then_passes",
-        f_502_get,
-    ),
-    (
-        "reliability_neon_dropped_connection_on_create_is_looked_up_then_passes",
-        f_drop_create,
-    ),
-    (
-        "reliability_neon_lost_answer_of_an_applied_create_is_looked_up_and_never_sent_again",
-        f_lost_answer_create,
-    ),
-    (
-        "reliability_neon_lost_answer_of_an_applied_delete_is_looked_up_and_never_sent_again",
-        f_lost_answer_delete,
-    ),
-    (
-        "reliability_neon_dropped_connections_on_operation_polls_then_passes",
-        f_drop_operations,
-    ),
-    (
-        "reliability_neon_unreachable_api_is_a_clear_error",
-        f_unreachable,
-    ),
-    (
-        "reliability_neon_operations_slower_than_operation_timeout_are_a_clear_error",
-        f_slow_operations,
-    ),
-    (
-        "reliability_neon_responses_slower_than_the_request_timeout_are_looked_up_then_pass",
-        f_slow_responses,
-    ),
-    (
-        "reliability_neon_operation_ending_failed_on_create_is_a_clear_error",
-        f_failed_operation_create,
-    ),
-    (
-        "reliability_neon_409_on_create_with_the_name_free_is_sent_again_then_passes",
-        f_409_free,
-    ),
-    (
-        "reliability_neon_409_for_a_teammates_neon_database_branch_is_refused",
-        f_409_foreign,
-    ),
-    (
-        "reliability_neon_leftover_of_a_killed_run_of_the_same_git_branch_is_replaced",
-        f_409_leftover,
-    ),
-    (
-        "reliability_neon_401_wrong_key_is_a_clear_error_without_the_key",
-        f_401_key,
-    ),
-    (
-        "reliability_neon_401_during_delete_leaves_a_ttl_and_skips_apply",
-        f_401_delete,
-    ),
-    (
-        "reliability_neon_404_on_delete_counts_as_already_gone",
-        f_404_delete,
-    ),
-    (
-        "reliability_neon_423_three_times_on_delete_then_passes",
-        f_423_delete,
-    ),
-    (
-        "reliability_neon_500_on_delete_leaves_a_ttl_and_skips_apply",
-        f_500_delete,
-    ),
-    (
-        "reliability_neon_dropped_connection_on_delete_is_looked_up_then_passes",
-        f_drop_delete,
-    ),
-    (
-        "reliability_neon_operation_ending_failed_on_delete_is_a_clear_error",
-        f_failed_operation_delete,
-    ),
-    (
-        "reliability_neon_503_on_connection_uri_of_main_then_passes",
-        f_503_connection_uri,
-    ),
-    (
-        "reliability_neon_failure_during_migrate_leaves_main_untouched",
-        f_migrate_fails,
-    ),
-    (
-        "reliability_neon_failure_during_checks_leaves_main_untouched",
-        f_checks_fail,
-    ),
-    (
-        "reliability_neon_failure_creating_the_restore_point_applies_nothing",
-        f_restore_point_fails,
-    ),
-    (
-        "reliability_neon_423_while_creating_the_restore_point_then_passes",
-        f_restore_point_423,
-    ),
-    (
-        "reliability_sigint_at_every_stage_boundary_cleans_up_and_exits_130",
-        sigint_boundaries,
-    ),
-    (
-        "reliability_sigterm_at_every_stage_boundary_cleans_up_and_exits_130",
-        sigterm_boundaries,
-    ),
-    (
-        "reliability_sigkill_at_every_stage_boundary_leaves_only_ttl_d_neon_database_branches",
-        sigkill_boundaries,
-    ),
-    (
-        "reliability_sigkill_orphan_is_deleted_by_gc_once_expired",
-        sigkill_gc_local,
-    ),
-    (
-        "reliability_eight_pipelines_at_once_apply_one_at_a_time",
-        eight_at_once,
-    ),
-    (
-        "reliability_eight_pipelines_of_the_same_git_branch_at_once_take_turns_and_all_pass",
-        eight_same_git_branch,
-    ),
-    (
-        "reliability_the_suites_secret_scan_finds_keys_passwords_and_unmasked_urls",
-        secret_scan,
-    ),
-];
+/// Every test of this file: the fault scenarios (rows of a table) and the rest.
+pub fn tests() -> Vec<Test> {
+    let rows = fault_scenarios().into_iter();
+    let mut all: Vec<Test> = rows.map(|s| Test::new(s.name, move || s.run(), None)).collect();
+    all.extend(tests![
+        reliability_neon_503_on_every_attempt_is_a_clear_error_after_6_attempts,
+        reliability_neon_unreachable_api_is_a_clear_error,
+        reliability_neon_operations_slower_than_operation_timeout_are_a_clear_error,
+        reliability_neon_responses_slower_than_the_request_timeout_are_looked_up_then_pass,
+        reliability_neon_401_wrong_key_is_a_clear_error_without_the_key,
+        reliability_sigint_at_every_stage_boundary_cleans_up_and_exits_130,
+        reliability_sigterm_at_every_stage_boundary_cleans_up_and_exits_130,
+        reliability_sigkill_at_every_stage_boundary_leaves_only_ttl_d_neon_database_branches,
+        reliability_sigkill_orphan_is_deleted_by_gc_once_expired,
+        reliability_eight_pipelines_at_once_apply_one_at_a_time,
+        reliability_eight_pipelines_of_the_same_git_branch_at_once_take_turns_and_all_pass,
+        reliability_the_suites_secret_scan_finds_keys_passwords_and_unmasked_urls,
+    ]);
+    all
+}
 
 /// The key the emulators of this suite accept.
 pub const KEY: &str = "it-reliability-key-3c9e51d2";
@@ -211,27 +78,7 @@ impl NeonEmu {
             })
             .collect();
         assert!(project_id.len() <= 60, "project id too long: {project_id}");
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let opts = EmulatorOptions {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            project_id: project_id.clone(),
-            api_key: Some(KEY.into()),
-            operation_delay,
-            local: LocalConfig {
-                url: None,
-                main_database: Some(main_db.into()),
-                data_dir: Some(cluster().dir.clone()),
-                busy_parent: BusyParent::Fail,
-                tool_role: Default::default(),
-            },
-        };
-        let emu = rt
-            .block_on(Emulator::start(opts))
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e.message, e.help));
+        let (rt, emu) = start_emulator(&project_id, KEY, main_db, operation_delay);
         crate::support::note_secret(KEY);
         crate::support::note_secret(emu.password());
         NeonEmu {
@@ -425,7 +272,7 @@ const TEST_DB_BRANCH: &str = "migrate/feature/reliable";
 
 /// The project of a fault scenario: one migration, one check, `deploy` allowed from its git
 /// branch, and `deploy-inject`, which injects `$NM_FAULTS` right before `apply`.
-fn project(tag: &str, neon: &NeonEmu, p: Project, extra: &str) -> Project {
+fn project(neon: &NeonEmu, p: Project, extra: &str) -> Project {
     let config = neon.toml(&format!(
         r#"
 [neon-database-branch]
@@ -444,11 +291,18 @@ stages = ["create-neon-database-branch", "migrate", "checks", "delete-neon-datab
 {ORDERS_CHECK}
 {extra}"#
     ));
-    let _ = tag;
     p.config_raw(&config)
         .migration("0001_create_orders.sql", ORDERS)
         .commit()
         .git_branch(GIT_BRANCH)
+}
+
+/// A fresh emulator and a fault scenario's [`project`] on it.
+fn emulated(tag: &str) -> (NeonEmu, Project) {
+    let p = Project::new(tag);
+    let neon = NeonEmu::start(tag, p.main_db());
+    let p = project(&neon, p, "");
+    (neon, p)
 }
 
 /// What a scenario expects.
@@ -469,12 +323,23 @@ const PASS: Want = Want {
     leftover: false,
 };
 
-/// Runs `pipeline` and checks the suite's promises; returns the output.
-fn check(neon: &NeonEmu, p: &Project, pipeline: &str, want: &Want) -> Output {
-    check_env(neon, p, pipeline, want, &[])
+/// A run stopped by a Neon API error: `code`, the stage that failed and what its error says.
+const fn fails(
+    code: i32,
+    stage: &'static str,
+    needles: &'static [&'static str],
+    leftover: bool,
+) -> Want {
+    Want {
+        code,
+        failed_stage: Some(stage),
+        needles,
+        leftover,
+    }
 }
 
-fn check_env(
+/// Runs `pipeline` and checks the suite's promises; returns the output.
+fn check(
     neon: &NeonEmu,
     p: &Project,
     pipeline: &str,
@@ -563,15 +428,6 @@ fn check_env(
     out
 }
 
-/// One fault scenario: a fresh project and emulator, `setup` injects, `deploy` runs.
-fn scenario(tag: &str, setup: impl FnOnce(&NeonEmu), want: Want) -> Output {
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
-    setup(&neon);
-    check(&neon, &p, "deploy", &want)
-}
-
 fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
     FaultAction::Status {
         status,
@@ -579,87 +435,254 @@ fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
     }
 }
 
-fn f_423_create() {
-    scenario(
-        "rel_423_create",
-        |n| n.inject("POST", "/branches", 3, status(423, None)),
-        PASS,
-    );
+/// One fault scenario, a row of [`fault_scenarios`]: a fresh emulator and [`project`] (plus
+/// `config` and `migration`), `setup` run on the emulator and `faults` injected, then `deploy`
+/// (or, with `before_apply`, `deploy-inject`, which injects those faults right before `apply`);
+/// [`check`] asserts the suite's promises and `want`, and `then` what is particular to the row.
+struct Scenario {
+    name: &'static str,
+    config: &'static str,
+    migration: Option<(&'static str, &'static str)>,
+    setup: fn(&NeonEmu) -> Value,
+    faults: Vec<(&'static str, &'static str, u32, FaultAction)>,
+    before_apply: Option<Value>,
+    want: Want,
+    then: fn(&Ran),
 }
 
-fn f_429_retry_after() {
-    let out = scenario(
-        "rel_429_ra",
-        |n| n.inject("POST", "/branches", 1, status(429, Some(2))),
-        PASS,
-    );
-    assert!(
-        out.took >= Duration::from_secs(2),
-        "Retry-After: 2 was not honoured\n{out}"
-    );
+/// What a scenario's run left for the row's own assertions.
+struct Ran {
+    out: Output,
+    p: Project,
+    neon: NeonEmu,
+    /// What the row's `setup` returned.
+    made: Value,
+    /// Just before the run started and just after it ended.
+    started: DateTime<Utc>,
+    ended: DateTime<Utc>,
 }
 
-fn f_429_no_retry_after() {
-    scenario(
-        "rel_429",
-        |n| n.inject("POST", "/branches", 2, status(429, None)),
-        PASS,
-    );
+impl Scenario {
+    fn new(name: &'static str, want: Want) -> Scenario {
+        Scenario {
+            name,
+            config: "",
+            migration: None,
+            setup: |_| Value::Null,
+            faults: Vec::new(),
+            before_apply: None,
+            want,
+            then: |_| {},
+        }
+    }
+
+    /// Injects `action` into the next `times` requests `method` … `path` before the run.
+    fn fault(mut self, method: &'static str, path: &'static str, times: u32, action: FaultAction) -> Self {
+        self.faults.push((method, path, times, action));
+        self
+    }
+
+    fn setup(mut self, setup: fn(&NeonEmu) -> Value) -> Self {
+        self.setup = setup;
+        self
+    }
+
+    fn config(mut self, extra: &'static str) -> Self {
+        self.config = extra;
+        self
+    }
+
+    fn migration(mut self, file: &'static str, sql: &'static str) -> Self {
+        self.migration = Some((file, sql));
+        self
+    }
+
+    /// Faults (the emulator's JSON form) injected by a shell stage right before `apply`.
+    fn before_apply(mut self, faults: Value) -> Self {
+        self.before_apply = Some(faults);
+        self
+    }
+
+    fn then(mut self, then: fn(&Ran)) -> Self {
+        self.then = then;
+        self
+    }
+
+    fn run(self) {
+        let short = self.name.trim_start_matches("reliability_neon_");
+        let tag = format!("rel_{}", &short[..short.len().min(24)]);
+        let p = Project::new(&tag);
+        let neon = NeonEmu::start(&tag, p.main_db());
+        let mut p = project(&neon, p, self.config);
+        if let Some((file, sql)) = self.migration {
+            p = p.migration(file, sql).commit();
+        }
+        let made = (self.setup)(&neon);
+        for (method, path, times, action) in self.faults {
+            neon.inject(method, path, times, action);
+        }
+        let (pipeline, env) = match &self.before_apply {
+            Some(faults) => ("deploy-inject", vec![("NM_FAULTS", faults.to_string())]),
+            None => ("deploy", Vec::new()),
+        };
+        let started = Utc::now();
+        let out = check(&neon, &p, pipeline, &self.want, &env);
+        let ended = Utc::now();
+        (self.then)(&Ran {
+            out,
+            p,
+            neon,
+            made,
+            started,
+            ended,
+        });
+    }
 }
 
-fn f_500_create() {
-    scenario(
-        "rel_500_create",
-        |n| n.inject("POST", "/branches", 1, status(500, None)),
-        Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("create-neon-database-branch"),
-            needles: &[
+/// The fault scenarios: one row each, named as the test is.
+fn fault_scenarios() -> Vec<Scenario> {
+    let s = Scenario::new;
+    vec![
+        s("reliability_neon_423_three_times_on_create_then_passes", PASS)
+            .fault("POST", "/branches", 3, status(423, None)),
+        s("reliability_neon_429_with_retry_after_waits_then_passes", PASS)
+            .fault("POST", "/branches", 1, status(429, Some(2)))
+            .then(|r| {
+                assert!(
+                    r.out.took >= Duration::from_secs(2),
+                    "Retry-After: 2 was not honoured\n{}",
+                    r.out
+                );
+            }),
+        s("reliability_neon_429_without_retry_after_backs_off_then_passes", PASS)
+            .fault("POST", "/branches", 2, status(429, None)),
+        s(
+            "reliability_neon_500_on_create_is_a_clear_error",
+            fails(exit::PROVIDER, "create-neon-database-branch", &[
                 "cannot create the test Neon database branch migrate/feature/reliable: POST /projects/",
                 "/branches answered 500 Internal Server Error: injected failure (request id ",
-            ],
-            leftover: false,
-        },
-    );
+            ], false),
+        )
+        .fault("POST", "/branches", 1, status(500, None)),
+        s("reliability_neon_503_twice_on_create_then_passes", PASS)
+            .fault("POST", "/branches", 2, status(503, None)),
+        s("reliability_neon_502_on_get_is_retried_then_passes", PASS)
+            .fault("GET", "/branches", 2, status(502, None)),
+        s("reliability_neon_dropped_connection_on_create_is_looked_up_then_passes", PASS)
+            .fault("POST", "/branches", 1, FaultAction::Drop)
+            .then(dropped_create_is_looked_up),
+        s("reliability_neon_lost_answer_of_an_applied_create_is_looked_up_and_never_sent_again", PASS)
+            .fault("POST", "/branches", 1, FaultAction::DropAnswer)
+            .then(lost_create_is_looked_up_once),
+        s("reliability_neon_lost_answer_of_an_applied_delete_is_looked_up_and_never_sent_again", PASS)
+            .fault("DELETE", "/branches/", 1, FaultAction::DropAnswer)
+            .then(lost_delete_is_looked_up_once),
+        s("reliability_neon_dropped_connections_on_operation_polls_then_passes", PASS)
+            .fault("GET", "/operations/", 2, FaultAction::Drop),
+        s(
+            "reliability_neon_operation_ending_failed_on_create_is_a_clear_error",
+            fails(exit::PROVIDER, "create-neon-database-branch", &[
+                "ended `failed`: operation failed (injected by the emulator)",
+                "was deleted again",
+            ], false),
+        )
+        .fault("POST", "/branches", 1, FaultAction::FailNextOperation),
+        s("reliability_neon_409_on_create_with_the_name_free_is_sent_again_then_passes", PASS)
+            .fault("POST", "/branches", 1, status(409, None)),
+        s(
+            "reliability_neon_409_for_a_teammates_neon_database_branch_is_refused",
+            fails(exit::PROVIDER, "create-neon-database-branch", &[
+                "a Neon database branch named `migrate/feature/reliable` already exists",
+                "neon-migrate did not create it",
+                "`name` under [neon-database-branch]",
+            ], true),
+        )
+        .setup(|n| test_db_branch_made_outside(n, None))
+        .then(theirs_is_untouched),
+        s("reliability_neon_leftover_of_a_killed_run_of_the_same_git_branch_is_replaced", PASS)
+            // What a SIGKILLed run of this git branch left: ours, with a TTL.
+            .setup(|n| {
+                let ours = json!({ "created-by": "neon-migrate", "neon-migrate-git-branch": GIT_BRANCH });
+                test_db_branch_made_outside(n, Some(ours))
+            }),
+        s(
+            "reliability_neon_401_during_delete_leaves_a_ttl_and_skips_apply",
+            fails(exit::PROVIDER, "delete-neon-database-branch", &[
+                "cannot delete the test Neon database branch migrate/feature/reliable",
+                "401 Unauthorized",
+                "`neon-migrate gc` deletes it once expired",
+            ], true),
+        )
+        .fault("DELETE", "/branches/", 1, status(401, None))
+        .then(|r| gc_all(&r.neon, &r.p)),
+        // Neon says it is gone (here it is not: the emulator lies, so it keeps its TTL).
+        s("reliability_neon_404_on_delete_counts_as_already_gone", Want { leftover: true, ..PASS })
+            .fault("DELETE", "/branches/", 1, status(404, None))
+            .then(|r| {
+                let report = r.out.json();
+                assert_eq!(
+                    stage(&report, "delete-neon-database-branch")["summary"],
+                    "migrate/feature/reliable was already gone",
+                    "{}",
+                    r.out
+                );
+                gc_all(&r.neon, &r.p);
+            }),
+        s("reliability_neon_423_three_times_on_delete_then_passes", PASS)
+            .fault("DELETE", "/branches/", 3, status(423, None)),
+        s(
+            "reliability_neon_500_on_delete_leaves_a_ttl_and_skips_apply",
+            fails(exit::PROVIDER, "delete-neon-database-branch", &["answered 500 Internal Server Error"], true),
+        )
+        .fault("DELETE", "/branches/", 1, status(500, None))
+        .then(leftover_help_names_its_expiry),
+        s("reliability_neon_dropped_connection_on_delete_is_looked_up_then_passes", PASS)
+            .fault("DELETE", "/branches/", 1, FaultAction::Drop)
+            .then(dropped_delete_is_looked_up),
+        s(
+            "reliability_neon_operation_ending_failed_on_delete_is_a_clear_error",
+            fails(exit::PROVIDER, "delete-neon-database-branch", &[
+                "ended `failed`: operation failed (injected by the emulator)",
+            ], false),
+        )
+        .fault("DELETE", "/branches/", 1, FaultAction::FailNextOperation),
+        s("reliability_neon_503_on_connection_uri_of_main_then_passes", PASS)
+            .fault("GET", "/connection_uri", 2, status(503, None)),
+        s(
+            "reliability_neon_failure_during_migrate_leaves_main_untouched",
+            fails(exit::MIGRATION_FAILED, "migrate", &["0002_broken.sql:1:", "no_such_type"], false),
+        )
+        .migration("0002_broken.sql", "alter table orders add column x no_such_type;\n"),
+        s(
+            "reliability_neon_failure_during_checks_leaves_main_untouched",
+            fails(exit::CHECK_FAILED, "checks", &[], false),
+        )
+        .config("[[checks.sql]]\nname = \"orders has a customer column\"\nquery = \"select count(*) from information_schema.columns where table_name = 'orders' and column_name = 'customer'\"\nexpect-value = \"1\"\n"),
+        s(
+            "reliability_neon_failure_creating_the_restore_point_applies_nothing",
+            fails(exit::PROVIDER, "apply", &[
+                "cannot create the restore point restore/main-",
+                "answered 500 Internal Server Error",
+                "nothing was applied",
+            ], false),
+        )
+        .before_apply(json!([{ "method": "POST", "path_contains": "/branches", "status": 500 }])),
+        s("reliability_neon_423_while_creating_the_restore_point_then_passes", PASS)
+            .before_apply(json!([{ "method": "POST", "path_contains": "/branches", "status": 423, "times": 3 }])),
+    ]
 }
 
-fn f_503_create() {
-    scenario(
-        "rel_503_create",
-        |n| n.inject("POST", "/branches", 2, status(503, None)),
-        PASS,
-    );
-}
-
-fn f_503_always() {
-    let p = Project::new("rel_503_always");
-    let neon = NeonEmu::start("rel_503_always", p.main_db());
-    let p = project("rel_503_always", &neon, p, "");
-    neon.inject("GET", "/branches", 6, status(503, None));
-    let out = neon.run(&p, &["run", "deploy", "--json"]);
-    out.code(exit::PROVIDER)
-        .stderr_has("answered 503 Service Unavailable: service temporarily unavailable")
-        .stderr_has("after 6 attempts)");
-    assert!(!neon.main_has("public.orders"), "{out}");
-    assert!(neon.others().is_empty(), "{:#?}", neon.others());
-}
-
-fn f_502_get() {
-    scenario(
-        "rel_502_get",
-        |n| n.inject("GET", "/branches", 2, status(502, None)),
-        PASS,
-    );
-}
-
-/// A fault scenario on a project of its own; returns the emulator too (for its request log).
-fn scenario_with_log(tag: &str, setup: impl FnOnce(&NeonEmu), want: Want) -> (Output, NeonEmu) {
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
-    setup(&neon);
-    let out = check(&neon, &p, "deploy", &want);
-    (out, neon)
+/// A Neon database branch named as this run's test Neon database branch, expiring in an hour,
+/// made through the API before the run (with `annotation`, if any); returns it.
+fn test_db_branch_made_outside(n: &NeonEmu, annotation: Option<Value>) -> Value {
+    let mut body = json!({ "branch": { "name": TEST_DB_BRANCH, "expires_at": neon_time(Utc::now() + chrono::Duration::hours(1)) } });
+    if let Some(annotation) = annotation {
+        body["annotation_value"] = annotation;
+    }
+    let (status, made) = n.api("POST", "/branches", Some(body));
+    assert_eq!(status, 201, "{made}");
+    n.wait_idle();
+    made["branch"].clone()
 }
 
 /// The request log, one line per request, for failure messages.
@@ -683,6 +706,13 @@ fn render_log(log: &[RequestRecord]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The emulator's request log of a run, and the context for failure messages.
+fn log_of(r: &Ran) -> (Vec<RequestRecord>, String) {
+    let log = r.neon.emu().requests();
+    let context = format!("{}\n{}", render_log(&log), r.out);
+    (log, context)
 }
 
 /// Creates of the test Neon database branch in the log.
@@ -710,15 +740,9 @@ fn is_lookup_by_name(r: &RequestRecord) -> bool {
         && r.query.contains("search=migrate%2Ffeature%2Freliable")
 }
 
-fn f_drop_create() {
-    let (out, neon) = scenario_with_log(
-        "rel_drop_create",
-        |n| n.inject("POST", "/branches", 1, FaultAction::Drop),
-        PASS,
-    );
-    // Dropped before it was applied: looked up (nothing there), then sent again, once.
-    let log = neon.emu().requests();
-    let context = format!("{}\n{out}", render_log(&log));
+/// Dropped before it was applied: looked up (nothing there), then sent again, once.
+fn dropped_create_is_looked_up(r: &Ran) {
+    let (log, context) = log_of(r);
     let creates = creates_of_test_db_branch(&log);
     assert_eq!(creates.len(), 2, "{context}");
     assert!(
@@ -735,16 +759,10 @@ fn f_drop_create() {
     );
 }
 
-fn f_lost_answer_create() {
-    let (out, neon) = scenario_with_log(
-        "rel_lost_create",
-        |n| n.inject("POST", "/branches", 1, FaultAction::DropAnswer),
-        PASS,
-    );
-    // Applied, answer lost: looked up, found (this run's), and never sent again — exactly
-    // one test Neon database branch was created, and deleted once.
-    let log = neon.emu().requests();
-    let context = format!("{}\n{out}", render_log(&log));
+/// Applied, answer lost: looked up, found (this run's), and never sent again — exactly one
+/// test Neon database branch was created, and deleted once.
+fn lost_create_is_looked_up_once(r: &Ran) {
+    let (log, context) = log_of(r);
     let creates = creates_of_test_db_branch(&log);
     assert_eq!(
         creates.len(),
@@ -769,15 +787,9 @@ fn f_lost_answer_create() {
     assert_eq!(deletes.len(), 1, "{context}");
 }
 
-fn f_lost_answer_delete() {
-    let (out, neon) = scenario_with_log(
-        "rel_lost_delete",
-        |n| n.inject("DELETE", "/branches/", 1, FaultAction::DropAnswer),
-        PASS,
-    );
-    // Applied, answer lost: the Neon database branch is looked up (gone), never deleted again.
-    let log = neon.emu().requests();
-    let context = format!("{}\n{out}", render_log(&log));
+/// Applied, answer lost: the Neon database branch is looked up (gone), never deleted again.
+fn lost_delete_is_looked_up_once(r: &Ran) {
+    let (log, context) = log_of(r);
     let deletes: Vec<&RequestRecord> = log.iter().filter(|r| r.method == "DELETE").collect();
     assert_eq!(
         deletes.len(),
@@ -800,15 +812,114 @@ fn f_lost_answer_delete() {
     assert_eq!(creates.len(), 1, "{context}");
 }
 
-fn f_drop_operations() {
-    scenario(
-        "rel_drop_ops",
-        |n| n.inject("GET", "/operations/", 2, FaultAction::Drop),
-        PASS,
+/// Dropped before it was applied: looked up (still there), then sent again.
+fn dropped_delete_is_looked_up(r: &Ran) {
+    let (log, context) = log_of(r);
+    let deletes: Vec<&RequestRecord> = log.iter().filter(|r| r.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 2, "{context}");
+    assert!(
+        matches!(deletes[0].fault, Some(FaultAction::Drop)) && !deletes[0].applied,
+        "{context}"
+    );
+    let look = next_after(&log, deletes[0].seq);
+    assert!(
+        look.method == "GET" && look.path == deletes[0].path && look.answer == Answer::Status(200),
+        "the lost delete must be looked up before it is sent again\n{context}"
+    );
+    assert_eq!(deletes[1].answer, Answer::Status(200), "{context}");
+}
+
+/// Theirs (what the row's setup made) is untouched: same id, same expiry, never deleted,
+/// patched or replaced.
+fn theirs_is_untouched(r: &Ran) {
+    let (neon, out, theirs) = (&r.neon, &r.out, &r.made);
+    let now = neon.others();
+    let kept = now
+        .iter()
+        .find(|b| b["name"] == TEST_DB_BRANCH)
+        .unwrap_or_else(|| panic!("their Neon database branch is gone\n{out}"));
+    assert_eq!(kept["id"], theirs["id"], "{out}");
+    assert_eq!(kept["expires_at"], theirs["expires_at"], "{out}");
+    let log = neon.emu().requests();
+    let id = theirs["id"].as_str().expect("id");
+    assert!(
+        !log.iter()
+            .any(|r| r.method != "GET" && r.path.ends_with(&format!("/branches/{id}"))),
+        "neon-migrate changed their Neon database branch\n{}\n{out}",
+        render_log(&log)
+    );
+    assert_eq!(
+        creates_of_test_db_branch(&log).len(),
+        2,
+        "theirs and our refused create\n{}",
+        render_log(&log)
     );
 }
 
-fn f_unreachable() {
+/// Apply is skipped, and the help names the leftover's real expiry: what Neon holds, one hour
+/// (the TTL) after the run created it (whole seconds).
+fn leftover_help_names_its_expiry(r: &Ran) {
+    let (neon, out, before, after) = (&r.neon, &r.out, r.started, r.ended);
+    let report = out.json();
+    assert_eq!(stage(&report, "apply")["status"], "skipped", "{out}");
+    let leftover = neon
+        .others()
+        .into_iter()
+        .find(|b| b["name"] == TEST_DB_BRANCH)
+        .unwrap_or_else(|| panic!("no leftover\n{out}"));
+    let expires = leftover["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .to_owned();
+    let at = DateTime::parse_from_rfc3339(&expires)
+        .expect("RFC 3339")
+        .with_timezone(&Utc);
+    let hour = chrono::Duration::hours(1);
+    assert!(
+        at >= before + hour - chrono::Duration::seconds(1) && at <= after + hour,
+        "expires_at {expires} is not one hour after the run ({before} … {after})\n{out}"
+    );
+    let help = stage(&report, "delete-neon-database-branch")["error"]["help"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        help.contains(&format!("it expires at {expires};")),
+        "the help must name the expiry {expires}: {help:?}\n{out}"
+    );
+    assert_eq!(
+        report["neon_database_branch"]["expires_at"],
+        expires.as_str(),
+        "{out}"
+    );
+    gc_all(neon, &r.p);
+}
+
+/// Deletes whatever a failed delete left (the TTL would, later).
+fn gc_all(neon: &NeonEmu, p: &Project) {
+    neon.run(p, &["gc", "--all"]).code(exit::OK);
+    neon.wait_idle();
+    assert!(
+        neon.names().iter().all(|n| !n.starts_with("migrate/")),
+        "{:?}",
+        neon.names()
+    );
+}
+
+// The scenarios a row cannot hold: no JSON report to check, another API host or key, other
+// timeouts, or the engine in this process.
+
+fn reliability_neon_503_on_every_attempt_is_a_clear_error_after_6_attempts() {
+    let (neon, p) = emulated("rel_503_always");
+    neon.inject("GET", "/branches", 6, status(503, None));
+    let out = neon.run(&p, &["run", "deploy", "--json"]);
+    out.code(exit::PROVIDER)
+        .stderr_has("answered 503 Service Unavailable: service temporarily unavailable")
+        .stderr_has("after 6 attempts)");
+    assert!(!neon.main_has("public.orders"), "{out}");
+    assert!(neon.others().is_empty(), "{:#?}", neon.others());
+}
+
+fn reliability_neon_unreachable_api_is_a_clear_error() {
     // A port that refuses every connection for as long as the test runs: bound by this
     // socket (no one else can take it), never listening.
     let rt = crate::support::runtime();
@@ -832,27 +943,23 @@ fn f_unreachable() {
     drop(refusing);
 }
 
-fn f_slow_operations() {
+fn reliability_neon_operations_slower_than_operation_timeout_are_a_clear_error() {
     let tag = "rel_slow_ops";
     let p = Project::new(tag);
     // Every operation takes 3 s; the run waits for one at most 1 s.
     let neon = NeonEmu::start_with(tag, p.main_db(), Duration::from_secs(3));
-    let p = project(tag, &neon, p, "").config_raw(&neon.toml(&format!(
+    let p = project(&neon, p, "").config_raw(&neon.toml(&format!(
         "operation-timeout = \"1s\"\n[apply]\ngit-branches = [\"{GIT_BRANCH}\"]\n{ORDERS_CHECK}"
     )));
     check(
         &neon,
         &p,
         "deploy",
-        &Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("create-neon-database-branch"),
-            needles: &[
-                "Neon's operations for creating the test Neon database branch migrate/feature/reliable did not finish within 1s",
-                "raise `operation-timeout` under [provider]",
-            ],
-            leftover: true,
-        },
+        &fails(exit::PROVIDER, "create-neon-database-branch", &[
+            "Neon's operations for creating the test Neon database branch migrate/feature/reliable did not finish within 1s",
+            "raise `operation-timeout` under [provider]",
+        ], true),
+        &[],
     );
     // Whatever the create left is deleted (the TTL would, later) — with the default
     // operation timeout: the 1 s one would fail the delete's wait too.
@@ -864,15 +971,12 @@ fn f_slow_operations() {
 
 /// Through the engine in this process: the CLI's request timeout (30 s) is not configurable,
 /// so this is the same pipeline with a provider whose requests time out after 3 s.
-fn f_slow_responses() {
+fn reliability_neon_responses_slower_than_the_request_timeout_are_looked_up_then_pass() {
     use neon_migrate::engine;
     use neon_migrate::providers::neon::{NeonProvider, NeonSettings};
     use neon_migrate::secret::Redactor;
 
-    let tag = "rel_slow_responses";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
+    let (neon, p) = emulated("rel_slow_responses");
     let config = neon_migrate::config::load(&p.path().join("neon-migrate.toml"))
         .unwrap_or_else(|e| panic!("config: {e:?}"));
     let git = neon_migrate::git::discover(p.path()).expect("git");
@@ -907,7 +1011,7 @@ fn f_slow_responses() {
     let result = neon.block_on(async {
         let provider = NeonProvider::open_with(settings, &redactor)
             .await
-            .unwrap_or_else(|e| panic!("open: {}", e.message));
+            .unwrap_or_else(|e| panic!("open: {}", e));
         engine::run(
             &config,
             &git,
@@ -940,103 +1044,8 @@ fn f_slow_responses() {
     );
 }
 
-fn f_failed_operation_create() {
-    scenario(
-        "rel_failed_op_create",
-        |n| n.inject("POST", "/branches", 1, FaultAction::FailNextOperation),
-        Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("create-neon-database-branch"),
-            needles: &[
-                "ended `failed`: operation failed (injected by the emulator)",
-                "was deleted again",
-            ],
-            leftover: false,
-        },
-    );
-}
-
-fn f_409_free() {
-    scenario(
-        "rel_409_free",
-        |n| n.inject("POST", "/branches", 1, status(409, None)),
-        PASS,
-    );
-}
-
-fn f_409_foreign() {
-    let mut theirs = Value::Null;
-    let (out, neon) = scenario_with_log(
-        "rel_409_foreign",
-        |n| {
-            let (status, made) = n.api(
-                "POST",
-                "/branches",
-                Some(json!({ "branch": { "name": TEST_DB_BRANCH, "expires_at": neon_time(Utc::now() + chrono::Duration::hours(1)) } })),
-            );
-            assert_eq!(status, 201, "{made}");
-            theirs = made["branch"].clone();
-            n.wait_idle();
-        },
-        Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("create-neon-database-branch"),
-            needles: &[
-                "a Neon database branch named `migrate/feature/reliable` already exists",
-                "neon-migrate did not create it",
-                "`name` under [neon-database-branch]",
-            ],
-            leftover: true,
-        },
-    );
-    // Theirs is untouched: same id, same expiry, never deleted, patched or replaced.
-    let now = neon.others();
-    let kept = now
-        .iter()
-        .find(|b| b["name"] == TEST_DB_BRANCH)
-        .unwrap_or_else(|| panic!("their Neon database branch is gone\n{out}"));
-    assert_eq!(kept["id"], theirs["id"], "{out}");
-    assert_eq!(kept["expires_at"], theirs["expires_at"], "{out}");
-    let log = neon.emu().requests();
-    let id = theirs["id"].as_str().expect("id");
-    assert!(
-        !log.iter()
-            .any(|r| r.method != "GET" && r.path.ends_with(&format!("/branches/{id}"))),
-        "neon-migrate changed their Neon database branch\n{}\n{out}",
-        render_log(&log)
-    );
-    assert_eq!(
-        creates_of_test_db_branch(&log).len(),
-        2,
-        "theirs and our refused create\n{}",
-        render_log(&log)
-    );
-}
-
-fn f_409_leftover() {
-    scenario(
-        "rel_409_leftover",
-        |n| {
-            // What a SIGKILLed run of this git branch left: ours, with a TTL.
-            let (status, made) = n.api(
-                "POST",
-                "/branches",
-                Some(json!({
-                    "branch": { "name": TEST_DB_BRANCH, "expires_at": neon_time(Utc::now() + chrono::Duration::hours(1)) },
-                    "annotation_value": { "created-by": "neon-migrate", "neon-migrate-git-branch": GIT_BRANCH },
-                })),
-            );
-            assert_eq!(status, 201, "{made}");
-            n.wait_idle();
-        },
-        PASS,
-    );
-}
-
-fn f_401_key() {
-    let p = Project::new("rel_401");
-    let neon = NeonEmu::start("rel_401", p.main_db());
-    let p = project("rel_401", &neon, p, "");
+fn reliability_neon_401_wrong_key_is_a_clear_error_without_the_key() {
+    let (neon, p) = emulated("rel_401");
     let wrong = "napi_revoked_key_0b7e4d";
     crate::support::note_secret(wrong);
     let mut c = p.command(&["run", "deploy"]);
@@ -1051,259 +1060,6 @@ fn f_401_key() {
     );
     assert!(neon.others().is_empty());
     assert!(!neon.main_has("public.orders"));
-}
-
-/// Deletes whatever a failed delete left (the TTL would, later).
-fn gc_all(neon: &NeonEmu, p: &Project) {
-    neon.run(p, &["gc", "--all"]).code(exit::OK);
-    neon.wait_idle();
-    assert!(
-        neon.names().iter().all(|n| !n.starts_with("migrate/")),
-        "{:?}",
-        neon.names()
-    );
-}
-
-fn f_401_delete() {
-    let tag = "rel_401_delete";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
-    neon.inject("DELETE", "/branches/", 1, status(401, None));
-    check(
-        &neon,
-        &p,
-        "deploy",
-        &Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("delete-neon-database-branch"),
-            needles: &[
-                "cannot delete the test Neon database branch migrate/feature/reliable",
-                "401 Unauthorized",
-                "`neon-migrate gc` deletes it once expired",
-            ],
-            leftover: true,
-        },
-    );
-    gc_all(&neon, &p);
-}
-
-fn f_404_delete() {
-    let tag = "rel_404_delete";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
-    // Neon says it is gone (here it is not: the emulator lies, so it keeps its TTL).
-    neon.inject("DELETE", "/branches/", 1, status(404, None));
-    let out = check(
-        &neon,
-        &p,
-        "deploy",
-        &Want {
-            leftover: true,
-            ..PASS
-        },
-    );
-    let report = out.json();
-    assert_eq!(
-        stage(&report, "delete-neon-database-branch")["summary"],
-        "migrate/feature/reliable was already gone",
-        "{out}"
-    );
-    gc_all(&neon, &p);
-}
-
-fn f_423_delete() {
-    scenario(
-        "rel_423_delete",
-        |n| n.inject("DELETE", "/branches/", 3, status(423, None)),
-        PASS,
-    );
-}
-
-fn f_500_delete() {
-    let tag = "rel_500_delete";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
-    neon.inject("DELETE", "/branches/", 1, status(500, None));
-    let before = Utc::now();
-    let out = check(
-        &neon,
-        &p,
-        "deploy",
-        &Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("delete-neon-database-branch"),
-            needles: &["answered 500 Internal Server Error"],
-            leftover: true,
-        },
-    );
-    let after = Utc::now();
-    let report = out.json();
-    assert_eq!(stage(&report, "apply")["status"], "skipped", "{out}");
-    // The help names the leftover's real expiry: what Neon holds, one hour (the TTL) after
-    // the run created it (whole seconds).
-    let leftover = neon
-        .others()
-        .into_iter()
-        .find(|b| b["name"] == TEST_DB_BRANCH)
-        .unwrap_or_else(|| panic!("no leftover\n{out}"));
-    let expires = leftover["expires_at"]
-        .as_str()
-        .expect("expires_at")
-        .to_owned();
-    let at = DateTime::parse_from_rfc3339(&expires)
-        .expect("RFC 3339")
-        .with_timezone(&Utc);
-    let hour = chrono::Duration::hours(1);
-    assert!(
-        at >= before + hour - chrono::Duration::seconds(1) && at <= after + hour,
-        "expires_at {expires} is not one hour after the run ({before} … {after})\n{out}"
-    );
-    let help = stage(&report, "delete-neon-database-branch")["error"]["help"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        help.contains(&format!("it expires at {expires};")),
-        "the help must name the expiry {expires}: {help:?}\n{out}"
-    );
-    assert_eq!(
-        report["neon_database_branch"]["expires_at"],
-        expires.as_str(),
-        "{out}"
-    );
-    gc_all(&neon, &p);
-}
-
-fn f_drop_delete() {
-    let (out, neon) = scenario_with_log(
-        "rel_drop_delete",
-        |n| n.inject("DELETE", "/branches/", 1, FaultAction::Drop),
-        PASS,
-    );
-    // Dropped before it was applied: looked up (still there), then sent again.
-    let log = neon.emu().requests();
-    let context = format!("{}\n{out}", render_log(&log));
-    let deletes: Vec<&RequestRecord> = log.iter().filter(|r| r.method == "DELETE").collect();
-    assert_eq!(deletes.len(), 2, "{context}");
-    assert!(
-        matches!(deletes[0].fault, Some(FaultAction::Drop)) && !deletes[0].applied,
-        "{context}"
-    );
-    let look = next_after(&log, deletes[0].seq);
-    assert!(
-        look.method == "GET" && look.path == deletes[0].path && look.answer == Answer::Status(200),
-        "the lost delete must be looked up before it is sent again\n{context}"
-    );
-    assert_eq!(deletes[1].answer, Answer::Status(200), "{context}");
-}
-
-fn f_failed_operation_delete() {
-    scenario(
-        "rel_failed_op_delete",
-        |n| n.inject("DELETE", "/branches/", 1, FaultAction::FailNextOperation),
-        Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("delete-neon-database-branch"),
-            needles: &["ended `failed`: operation failed (injected by the emulator)"],
-            leftover: false,
-        },
-    );
-}
-
-fn f_503_connection_uri() {
-    scenario(
-        "rel_503_uri",
-        |n| n.inject("GET", "/connection_uri", 2, status(503, None)),
-        PASS,
-    );
-}
-
-fn f_migrate_fails() {
-    let tag = "rel_migrate_fails";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "")
-        .migration(
-            "0002_broken.sql",
-            "alter table orders add column x no_such_type;\n",
-        )
-        .commit();
-    check(
-        &neon,
-        &p,
-        "deploy",
-        &Want {
-            code: exit::MIGRATION_FAILED,
-            failed_stage: Some("migrate"),
-            needles: &["0002_broken.sql:1:", "no_such_type"],
-            leftover: false,
-        },
-    );
-}
-
-fn f_checks_fail() {
-    let tag = "rel_checks_fail";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(
-        tag,
-        &neon,
-        p,
-        "[[checks.sql]]\nname = \"orders has a customer column\"\nquery = \"select count(*) from information_schema.columns where table_name = 'orders' and column_name = 'customer'\"\nexpect-value = \"1\"\n",
-    );
-    check(
-        &neon,
-        &p,
-        "deploy",
-        &Want {
-            code: exit::CHECK_FAILED,
-            failed_stage: Some("checks"),
-            needles: &[],
-            leftover: false,
-        },
-    );
-}
-
-/// A passing proof, then `faults` injected (through the emulator's admin route, by a shell
-/// stage) right before `apply`.
-fn inject_before_apply(tag: &str, faults: Value, want: Want) -> Output {
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = project(tag, &neon, p, "");
-    check_env(
-        &neon,
-        &p,
-        "deploy-inject",
-        &want,
-        &[("NM_FAULTS", faults.to_string())],
-    )
-}
-
-fn f_restore_point_fails() {
-    inject_before_apply(
-        "rel_rp_fails",
-        json!([{ "method": "POST", "path_contains": "/branches", "status": 500 }]),
-        Want {
-            code: exit::PROVIDER,
-            failed_stage: Some("apply"),
-            needles: &[
-                "cannot create the restore point restore/main-",
-                "answered 500 Internal Server Error",
-                "nothing was applied",
-            ],
-            leftover: false,
-        },
-    );
-}
-
-fn f_restore_point_423() {
-    inject_before_apply(
-        "rel_rp_423",
-        json!([{ "method": "POST", "path_contains": "/branches", "status": 423, "times": 3 }]),
-        PASS,
-    );
 }
 
 /// Neon's `expires_at` text.
@@ -1337,6 +1093,18 @@ fn sync_pipeline(ttl: &str) -> String {
     s.push_str("[pipelines.deploy-sync]\nstages = [\"sync-0\", \"create-neon-database-branch\", \"sync-1\", \"migrate\", \"sync-2\", \"checks\", \"sync-3\", \"delete-neon-database-branch\", \"sync-4\", \"apply\"]\n");
     s.push_str(ORDERS_CHECK);
     s
+}
+
+/// A fresh emulator and a project whose `deploy-sync` stops where `$NM_STOP_AT` says.
+fn sync_project(tag: &str) -> (NeonEmu, Project) {
+    let p = Project::new(tag);
+    let neon = NeonEmu::start(tag, p.main_db());
+    let p = p
+        .config_raw(&neon.toml(&sync_pipeline("1h")))
+        .migration("0001_create_orders.sql", ORDERS)
+        .commit()
+        .git_branch(GIT_BRANCH);
+    (neon, p)
 }
 
 /// A run stopped in `sync-<k>`: the process and the pid of the stage's `sleep`.
@@ -1413,15 +1181,7 @@ fn stop(s: Stopped, signal: Signal) -> (Output, bool) {
     if outlived {
         let _ = killpg(Pid::from_raw(s.sleeper as i32), Signal::SIGKILL);
     }
-    let out = Output {
-        command: format!("neon-migrate run deploy-sync --json ({signal})"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
-    crate::support::record_output(&out.command, &out.stdout);
-    crate::support::record_output(&out.command, &out.stderr);
+    let out = Output::recorded(format!("neon-migrate run deploy-sync --json ({signal})"), &out, started.elapsed());
     (out, outlived && signal != Signal::SIGKILL)
 }
 
@@ -1434,14 +1194,7 @@ pub fn alive(pid: u32) -> bool {
 }
 
 fn interrupt_boundaries(signal: Signal) {
-    let tag = format!("rel_{}", signal.as_str().to_lowercase());
-    let p = Project::new(&tag);
-    let neon = NeonEmu::start(&tag, p.main_db());
-    let p = p
-        .config_raw(&neon.toml(&sync_pipeline("1h")))
-        .migration("0001_create_orders.sql", ORDERS)
-        .commit()
-        .git_branch(GIT_BRANCH);
+    let (neon, p) = sync_project(&format!("rel_{}", signal.as_str().to_lowercase()));
     for (k, boundary) in BOUNDARIES.iter().enumerate() {
         let stopped = run_until(neon.command(&p, &["run", "deploy-sync", "--json"]), k);
         let (out, outlived) = stop(stopped, signal);
@@ -1490,23 +1243,16 @@ fn interrupt_boundaries(signal: Signal) {
     }
 }
 
-fn sigint_boundaries() {
+fn reliability_sigint_at_every_stage_boundary_cleans_up_and_exits_130() {
     interrupt_boundaries(Signal::SIGINT);
 }
 
-fn sigterm_boundaries() {
+fn reliability_sigterm_at_every_stage_boundary_cleans_up_and_exits_130() {
     interrupt_boundaries(Signal::SIGTERM);
 }
 
-fn sigkill_boundaries() {
-    let tag = "rel_sigkill";
-    let p = Project::new(tag);
-    let neon = NeonEmu::start(tag, p.main_db());
-    let p = p
-        .config_raw(&neon.toml(&sync_pipeline("1h")))
-        .migration("0001_create_orders.sql", ORDERS)
-        .commit()
-        .git_branch(GIT_BRANCH);
+fn reliability_sigkill_at_every_stage_boundary_leaves_only_ttl_d_neon_database_branches() {
+    let (neon, p) = sync_project("rel_sigkill");
     for (k, boundary) in BOUNDARIES.iter().enumerate() {
         let before = Utc::now();
         let stopped = run_until(neon.command(&p, &["run", "deploy-sync", "--json"]), k);
@@ -1559,7 +1305,7 @@ fn sigkill_boundaries() {
 
 /// On the local provider, which has no expiry job of its own: the orphan of a SIGKILLed run
 /// is found by `gc` once its TTL has passed, and deleted.
-fn sigkill_gc_local() {
+fn reliability_sigkill_orphan_is_deleted_by_gc_once_expired() {
     // Long enough that the first `gc` surely comes before it expires on a loaded machine.
     let p = Project::new("rel_sigkill_gc")
         .config(&sync_pipeline("10s"))
@@ -1596,10 +1342,12 @@ fn sigkill_gc_local() {
 // ---------------------------------------------------------------------------------------
 // Eight pipelines at once.
 
-/// A tool whose apply logs when it starts and ends (nanoseconds) and takes 300 ms: overlapping
-/// applies would interleave in `$NM_LOG`.
-fn logger_config(main_db: &str, name: &str, branches: &[&str]) -> String {
-    let list = branches
+/// A project of a fleet: the `sql` tool with one migration that creates `table` (and takes
+/// 300 ms, so overlapping applies would show in the tracking table), and `deploy-seen`: `deploy`
+/// with a shell stage that writes the public tables of the fresh test copy to
+/// `$NM_SEEN/$NM_RUN` (what the run proves its migration against).
+fn fleet_config(main_db: &str, name: &str, git_branches: &[&str]) -> String {
+    let list = git_branches
         .iter()
         .map(|b| format!("\"{b}\""))
         .collect::<Vec<_>>()
@@ -1614,9 +1362,14 @@ main-database = "{main_db}"
 busy-parent = "golden-template"
 
 [tool]
-name = "logger"
-command = 'psql "$DATABASE_URL" -qc "select 1"'
-apply-command = 'echo "$NM_RUN start $(date +%s%N)" >> "$NM_LOG"; sleep 0.3; echo "$NM_RUN end $(date +%s%N)" >> "$NM_LOG"'
+name = "sql"
+
+[stages.seen]
+kind = "shell"
+run = '''"$NM_PSQL" -X -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public'" > "$NM_SEEN/$NM_RUN"'''
+
+[pipelines.deploy-seen]
+stages = ["create-neon-database-branch", "seen", "migrate", "checks", "delete-neon-database-branch", "apply"]
 
 [apply]
 git-branches = [{list}]
@@ -1626,203 +1379,334 @@ restore-point-ttl = "1h"
     )
 }
 
-/// The apply intervals in the log: (run, start, end), sorted by start; asserts none overlap.
-#[track_caller]
-fn assert_serialized(log: &Path, runs: usize) -> Vec<(String, u128, u128)> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut starts = std::collections::BTreeMap::new();
-    let mut ends = std::collections::BTreeMap::new();
-    for line in text.lines() {
-        let w: Vec<&str> = line.split_whitespace().collect();
-        let (run, what, t) = (w[0].to_owned(), w[1], w[2].parse::<u128>().expect("time"));
-        match what {
-            "start" => assert!(starts.insert(run, t).is_none(), "{text}"),
-            _ => assert!(ends.insert(run, t).is_none(), "{text}"),
-        }
-    }
-    assert_eq!(starts.len(), runs, "every run applied once:\n{text}");
-    let mut spans: Vec<(String, u128, u128)> = starts
-        .iter()
-        .map(|(r, s)| (r.clone(), *s, *ends.get(r).expect("an end for every start")))
-        .collect();
-    spans.sort_by_key(|s| s.1);
-    for w in spans.windows(2) {
-        assert!(
-            w[0].2 <= w[1].1,
-            "applies overlapped: run {} ({}..{}) and run {} ({}..{})\n{text}",
-            w[0].0,
-            w[0].1,
-            w[0].2,
-            w[1].0,
-            w[1].1,
-            w[1].2
-        );
-    }
-    spans
+/// One run of a fleet: its project, git branch, and the table its migration creates.
+struct Member {
+    p: Project,
+    git_branch: String,
+    table: String,
 }
 
 struct Fleet {
     base: Project,
-    projects: Vec<(Project, String)>,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
+    members: Vec<Member>,
+    seen: tempfile::TempDir,
 }
 
-/// Eight projects (clones of one repository) on one main database, each on its git branch.
-fn fleet(tag: &str, name: &str, git_branches: &[&str]) -> Fleet {
+/// Eight projects (clones of one repository) on one main database, each on its git branch
+/// with its migration: `(git branch, version, table)`.
+fn fleet(tag: &str, name: &str, runs: &[(&str, usize, String)]) -> Fleet {
     let base = Project::new(tag);
     base.ensure_main();
-    let mut unique: Vec<&str> = git_branches.to_vec();
+    let mut unique: Vec<&str> = runs.iter().map(|r| r.0).collect();
     unique.sort();
     unique.dedup();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("applies.log");
-    let projects: Vec<(Project, String)> = git_branches
+    let members: Vec<Member> = runs
         .iter()
         .enumerate()
-        .map(|(i, b)| {
+        .map(|(i, (git_branch, version, table))| {
             let p = Project::new(&format!("{tag}_{i}"))
-                .config_raw(&logger_config(base.main_db(), name, &unique))
+                .config_raw(&fleet_config(base.main_db(), name, &unique))
+                .migration(
+                    &format!("{version:04}_{table}.sql"),
+                    &format!("create table {table} (id bigint primary key);\nselect pg_sleep(0.3);\n"),
+                )
                 .commit()
-                .git_branch(b);
-            (p, b.to_string())
+                .git_branch(git_branch);
+            Member {
+                p,
+                git_branch: git_branch.to_string(),
+                table: table.clone(),
+            }
         })
         .collect();
     // The golden template exists and is fresh before the crowd arrives (the first copy of a
     // busy main makes it).
     let held = base.hold_main_connection();
-    let mut c = projects[0].0.command(&["run", "pre-push"]);
+    let mut c = members[0].p.command(&["run", "pre-push"]);
     c.env("NM_RUN", "warm-up");
     let warm = run_command(c, &["run", "pre-push"]);
     base.release(held);
     warm.code(exit::OK);
     Fleet {
         base,
-        projects,
-        log,
-        _dir: dir,
+        members,
+        seen: tempfile::tempdir().expect("temp dir"),
     }
 }
 
-/// Starts `deploy` in every project at once; returns the outputs in order.
-fn deploy_all(f: &Fleet) -> Vec<Output> {
-    let started = Instant::now();
-    let children: Vec<Child> = f
-        .projects
-        .iter()
-        .enumerate()
-        .map(|(i, (p, _))| {
-            p.command(&["run", "deploy", "--json"])
-                .env("NM_RUN", i.to_string())
-                .env("NM_LOG", &f.log)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn neon-migrate")
-        })
-        .collect();
-    children
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let out = c.wait_with_output().expect("wait");
-            let out = Output {
-                command: format!("neon-migrate run deploy --json (run {i})"),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                code: out.status.code().unwrap_or(-1),
-                took: started.elapsed(),
-            };
-            crate::support::record_output(&out.command, &out.stdout);
-            crate::support::record_output(&out.command, &out.stderr);
-            out
-        })
-        .collect()
+impl Fleet {
+    /// Starts `deploy-seen` in every project at once; returns the outputs in order.
+    fn deploy_all(&self) -> Vec<Output> {
+        let started = Instant::now();
+        let psql = cluster().bin.join("psql");
+        let children: Vec<Child> = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                m.p.command(&["run", "deploy-seen", "--json"])
+                    .env("NM_RUN", i.to_string())
+                    .env("NM_SEEN", self.seen.path())
+                    .env("NM_PSQL", &psql)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn neon-migrate")
+            })
+            .collect();
+        children
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let out = c.wait_with_output().expect("wait");
+                let out = Output::recorded(format!("neon-migrate run deploy-seen --json (run {i})"), &out, started.elapsed());
+                out
+            })
+            .collect()
+    }
+
+    /// The public tables run `i`'s test copy had before its migration.
+    #[track_caller]
+    fn seen_by(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(self.seen.path().join(i.to_string()))
+            .unwrap_or_else(|e| panic!("run {i} recorded no tables of its test copy: {e}"));
+        sorted_list(text.trim())
+    }
+
+    /// The public tables of database `db`, sorted, comma-separated.
+    fn tables(&self, db: &str) -> String {
+        let sql = "select coalesce(string_agg(tablename, ',' order by tablename), '') \
+                   from pg_tables where schemaname = 'public'";
+        let rows = self
+            .base
+            .block_on(crate::support::query(db, sql))
+            .unwrap_or_else(|e| panic!("on {db}: {e}"));
+        sorted_list(rows[0][0].as_deref().unwrap_or_default())
+    }
+
+    /// Every restore point of main, oldest first (their names carry the time, to the ms),
+    /// with its public tables.
+    fn restore_points(&self) -> Vec<(String, String)> {
+        let mut points: Vec<(String, String)> = self
+            .base
+            .restore_points()
+            .into_iter()
+            .map(|f| (f.name, self.tables(&f.database)))
+            .collect();
+        points.sort();
+        points
+    }
+
+    /// Asserts that the applies recorded in main's tracking table never overlapped, and
+    /// returns their versions in the order they ran.
+    #[track_caller]
+    fn assert_applies_serialized(&self) -> Vec<String> {
+        let rows = self.base.main_sql(
+            "select version, extract(epoch from applied_at) * 1000, duration_ms \
+             from neon_migrate.schema_migrations order by applied_at",
+        );
+        let spans: Vec<(String, f64, f64)> = rows
+            .iter()
+            .map(|r| {
+                let n = |k: usize| r[k].as_deref().unwrap_or("0").parse::<f64>().expect("a number");
+                let start = n(1);
+                (r[0].clone().unwrap_or_default(), start, start + n(2))
+            })
+            .collect();
+        for w in spans.windows(2) {
+            assert!(
+                w[0].2 <= w[1].1,
+                "applies overlapped on main: {} ({}..{}) and {} ({}..{})",
+                w[0].0,
+                w[0].1,
+                w[0].2,
+                w[1].0,
+                w[1].1,
+                w[1].2
+            );
+        }
+        spans.into_iter().map(|s| s.0).collect()
+    }
 }
 
-fn eight_at_once() {
+/// A comma-separated list, sorted bytewise (whatever the server's collation did).
+fn sorted_list(csv: &str) -> String {
+    let mut items: Vec<&str> = csv.split(',').filter(|t| !t.is_empty()).collect();
+    items.sort_unstable();
+    items.join(",")
+}
+
+/// Whether a report's stage `name` has a detail line starting with `waited `.
+fn waited(report: &Value, name: &str) -> bool {
+    stage(report, name)["details"].as_array().is_some_and(|d| {
+        d.iter()
+            .any(|l| l.as_str().is_some_and(|l| l.starts_with("waited ")))
+    })
+}
+
+/// Four git branches, each with its own table, deployed eight times at once with test Neon
+/// database branches of their own. Whichever apply comes first changes main, so a run that
+/// copied main before that must be refused (drift) rather than apply what was proven on a
+/// stale copy; whichever passes applied over exactly the schema it proved its migration on
+/// (its restore point holds what its test copy had), one at a time, and main ends with the
+/// tables of exactly the git branches that passed.
+fn reliability_eight_pipelines_at_once_apply_one_at_a_time() {
     let branches = [
         "main", "main", "release", "release", "hotfix/a", "hotfix/b", "main", "release",
     ];
+    let mut unique = branches.to_vec();
+    unique.sort();
+    unique.dedup();
+    let runs: Vec<(&str, usize, String)> = branches
+        .iter()
+        .map(|b| {
+            let version = unique.iter().position(|u| u == b).expect("listed") + 1;
+            (*b, version, format!("t_{}", b.replace('/', "_")))
+        })
+        .collect();
     let f = fleet(
         "rel_eight",
         "migrate/eight/{{git.branch}}/{{env.NM_RUN}}",
-        &branches,
+        &runs,
     );
-    let outs = deploy_all(&f);
+    let outs = f.deploy_all();
+    let mut passed = Vec::new();
+    let mut refused = Vec::new();
+    for (i, out) in outs.iter().enumerate() {
+        let m = &f.members[i];
+        let r = out.json();
+        assert_eq!(r["git"]["branch"], m.git_branch, "{out}");
+        assert_eq!(
+            r["neon_database_branch"]["name"],
+            format!("migrate/eight/{}/{i}", m.git_branch),
+            "{out}"
+        );
+        assert_eq!(r["neon_database_branch"]["deleted"], true, "{out}");
+        let apply = stage(&r, "apply");
+        match out.code {
+            exit::OK => {
+                assert_eq!(r["outcome"], "passed", "{out}");
+                assert_eq!(apply["status"], "passed", "{out}");
+                let point = r["restore_point"].as_str().expect("a restore point");
+                passed.push((i, point.to_owned()));
+            }
+            exit::APPLY_REFUSED => {
+                assert_eq!(r["outcome"], "failed", "{out}");
+                assert_eq!(apply["status"], "failed", "{out}");
+                assert!(
+                    apply["error"]["message"].as_str().is_some_and(|m| m.starts_with(
+                        "refusing to apply: the main Neon database branch changed since this run copied it"
+                    )),
+                    "only drift may refuse an apply here\n{out}"
+                );
+                assert!(r["restore_point"].is_null(), "{out}");
+                refused.push((i, r));
+            }
+            _ => panic!("run {i} neither passed nor was refused for drift\n{out}"),
+        }
+    }
+    assert!(!passed.is_empty(), "no run passed: the first apply has no drift");
+    let order = f.assert_applies_serialized();
+
+    // Every passing report names its own restore point, and they all exist (with their TTL).
+    let points = f.restore_points();
+    let mut names: Vec<&str> = passed.iter().map(|(_, p)| p.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), passed.len(), "{passed:?}");
+    let on_server: Vec<&str> = points.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(on_server, names, "restore points on the server");
+    // A passing run applied over exactly what its test copy had: its restore point (main just
+    // before its apply) holds the tables its copy held.
+    for (i, point) in &passed {
+        let (_, tables) = points.iter().find(|(n, _)| n == point).expect("listed");
+        assert_eq!(
+            tables,
+            &f.seen_by(*i),
+            "run {i} applied over a main that changed since its test copy ({point})\n{}",
+            outs[*i]
+        );
+    }
+    // A refused run names a change another run applied.
+    let applied: Vec<&str> = passed.iter().map(|(i, _)| f.members[*i].table.as_str()).collect();
+    for (i, r) in &refused {
+        let named = stage(r, "apply")["details"].as_array().is_some_and(|d| {
+            d.iter().filter_map(Value::as_str).any(|l| {
+                l.starts_with("changed on main: ")
+                    && applied.iter().any(|t| l.contains(&format!("public.{t}")))
+            })
+        });
+        assert!(named, "run {i}'s refusal names no change of a passing run\n{}", outs[*i]);
+    }
+    // Main holds the tables of exactly the git branches that passed, each applied once.
+    let mut want: Vec<&str> = applied.clone();
+    want.sort();
+    want.dedup();
+    assert_eq!(f.tables(f.base.main_db()), want.join(","), "the tables on main");
+    let mut versions = order.clone();
+    versions.sort();
+    let mut want_versions: Vec<String> = passed
+        .iter()
+        .map(|(i, _)| format!("{:04}", runs[*i].1))
+        .collect();
+    want_versions.sort();
+    want_versions.dedup();
+    assert_eq!(versions, want_versions, "the migrations applied to main");
+    f.base.run(&["gc", "--all"]).code(exit::OK);
+    f.base.assert_no_test_db_branches();
+}
+
+/// The same git branch eight times at once, each run with a migration of its own (eight
+/// pushes): they share one test Neon database branch name, so they take turns (the run lock):
+/// each run copies main only after the one before it ended, so every run proves its migration
+/// on what main then is, passes and applies it (no drift); the applies never overlap, each
+/// restore point holds the tables of the runs before it, and nothing is left behind.
+fn reliability_eight_pipelines_of_the_same_git_branch_at_once_take_turns_and_all_pass() {
+    let runs: Vec<(&str, usize, String)> =
+        (0..8).map(|i| ("main", i + 1, format!("t_run_{i}"))).collect();
+    let f = fleet("rel_same", "migrate/same/{{git.branch}}", &runs);
+    let outs = f.deploy_all();
+    let mut waits = 0;
     let mut points = Vec::new();
     for (i, out) in outs.iter().enumerate() {
         out.code(exit::OK);
         let r = out.json();
         assert_eq!(r["outcome"], "passed", "{out}");
-        assert_eq!(r["git"]["branch"], f.projects[i].1, "{out}");
-        assert_eq!(
-            r["neon_database_branch"]["name"],
-            format!("migrate/eight/{}/{i}", f.projects[i].1),
-            "{out}"
-        );
-        assert_eq!(r["neon_database_branch"]["deleted"], true, "{out}");
-        assert_eq!(stage(&r, "apply")["status"], "passed", "{out}");
-        points.push(
-            r["restore_point"]
-                .as_str()
-                .expect("a restore point")
-                .to_owned(),
-        );
-    }
-    let spans = assert_serialized(&f.log, 8);
-    // Every report names its own restore point, and they all exist (with their TTL).
-    let mut unique = points.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(unique.len(), 8, "{points:?}");
-    let mut on_server: Vec<String> = crate::apply::ours(&f.base)
-        .into_iter()
-        .map(|b| b.name)
-        .collect();
-    on_server.sort();
-    assert_eq!(on_server, unique, "restore points on the server");
-    // The later applies waited for the earlier ones, and said so.
-    let waited = outs
-        .iter()
-        .filter(|o| {
-            stage(&o.json(), "apply")["details"]
-                .as_array()
-                .is_some_and(|d| {
-                    d.iter()
-                        .any(|l| l.as_str().is_some_and(|l| l.starts_with("waited ")))
-                })
-        })
-        .count();
-    assert!(waited >= 1, "no apply reported waiting; spans {spans:?}");
-    f.base.run(&["gc", "--all"]).code(exit::OK);
-    f.base.assert_no_test_db_branches();
-}
-
-/// The same git branch eight times at once: they share one test Neon database branch name,
-/// so they take turns (the run lock): each run creates its copy only after the one before it
-/// ended, every run passes, the applies never overlap, and nothing is left behind.
-fn eight_same_git_branch() {
-    let branches = ["main"; 8];
-    let f = fleet("rel_same", "migrate/same/{{git.branch}}", &branches);
-    let outs = deploy_all(&f);
-    let mut waited = 0;
-    for out in &outs {
-        out.code(exit::OK);
-        let r = out.json();
-        assert_eq!(r["outcome"], "passed", "{out}");
         assert_eq!(stage(&r, "apply")["status"], "passed", "{out}");
         assert_eq!(r["neon_database_branch"]["deleted"], true, "{out}");
-        let create = &stage(&r, "create-neon-database-branch")["details"];
-        if create.as_array().is_some_and(|d| {
-            d.iter()
-                .any(|l| l.as_str().is_some_and(|l| l.starts_with("waited ")))
-        }) {
-            waited += 1;
+        if waited(&r, "create-neon-database-branch") {
+            waits += 1;
         }
+        let point = r["restore_point"].as_str().expect("a restore point");
+        points.push((i, point.to_owned()));
     }
-    assert!(waited >= 1, "no run reported waiting for another run");
-    assert_serialized(&f.log, 8);
+    assert!(waits >= 1, "no run reported waiting for another run");
+    let order = f.assert_applies_serialized();
+    assert_eq!(order.len(), 8, "every run applied once: {order:?}");
+
+    // Each restore point holds what the run's test copy had: the tables of the runs before it.
+    let on_server = f.restore_points();
+    assert_eq!(on_server.len(), 8, "{on_server:?}");
+    let mut before: Vec<String> = Vec::new();
+    for (k, (name, tables)) in on_server.iter().enumerate() {
+        let (i, _) = points
+            .iter()
+            .find(|(_, p)| p == name)
+            .unwrap_or_else(|| panic!("restore point {name} is no run's"));
+        let mut sorted = before.clone();
+        sorted.sort();
+        assert_eq!(tables, &sorted.join(","), "restore point #{k} {name}");
+        assert_eq!(tables, &f.seen_by(*i), "run {i}'s test copy and its restore point");
+        assert_eq!(
+            order[k],
+            format!("{:04}", runs[*i].1),
+            "the applies ran in the order of their restore points"
+        );
+        before.push(f.members[*i].table.clone());
+    }
+    let mut all: Vec<String> = f.members.iter().map(|m| m.table.clone()).collect();
+    all.sort();
+    assert_eq!(f.tables(f.base.main_db()), all.join(","), "the tables on main");
     f.base.run(&["gc", "--all"]).code(exit::OK);
     f.base.assert_no_test_db_branches();
 }
@@ -1830,7 +1714,7 @@ fn eight_same_git_branch() {
 // ---------------------------------------------------------------------------------------
 // The harness's secret scan (run over every output at the end of the suite) finds leaks.
 
-fn secret_scan() {
+fn reliability_the_suites_secret_scan_finds_keys_passwords_and_unmasked_urls() {
     use crate::support::scan_for_secrets;
     let out = |t: &str| vec![("neon-migrate run x".to_owned(), t.to_owned())];
     let key = vec!["napi_k3y_for_the_scan".to_owned()];

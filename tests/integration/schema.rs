@@ -179,7 +179,7 @@ impl Fixture {
             schema::introspect(&ca, &excluded),
             schema::introspect(&cb, &excluded)
         )
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
         let plan = schema::plan(&a, &b, &PlanOptions::default());
         let shown = || schema::render_sql(&plan);
 
@@ -227,7 +227,7 @@ impl Fixture {
         schema::apply(&ca, &plan).await.map_err(|e| {
             format!(
                 "applying the plan to A failed: {}\n--- plan ---\n{}",
-                e.message,
+                e,
                 shown()
             )
         })?;
@@ -235,7 +235,7 @@ impl Fixture {
         // Re-introspect and re-plan: nothing left to do.
         let a2 = schema::introspect(&ca, &excluded)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         let again = schema::plan(&a2, &b, &PlanOptions::default());
         if !again.statements.is_empty() {
             return Err(format!(
@@ -335,7 +335,7 @@ async fn fresh_db(name: &str, sql: &str) -> Result<Client, String> {
     .await?;
     let client = pg::connect(&Secret::new(cluster().url(name)))
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     client
         .batch_execute(sql)
         .await
@@ -472,8 +472,12 @@ async fn fingerprint_round_trip() -> Result<(), Failed> {
         .await?;
         let ex = schema::default_excluded();
         let fp = |m: &Model| schema::fingerprint(m);
-        let first = schema::introspect(&c1, &ex).await.map_err(|e| e.message)?;
-        let second = schema::introspect(&c1, &ex).await.map_err(|e| e.message)?;
+        let first = schema::introspect(&c1, &ex)
+            .await
+            .map_err(|e| e.to_string())?;
+        let second = schema::introspect(&c1, &ex)
+            .await
+            .map_err(|e| e.to_string())?;
         if fp(&first) != fp(&second) {
             return Err(format!(
                 "two introspections of one database differ:\n{}",
@@ -486,20 +490,26 @@ async fn fingerprint_round_trip() -> Result<(), Failed> {
         if first.tables.len() != 2 || first.views.len() != 2 || first.policies.len() != 1 {
             return Err(format!("the model misses objects: {first:#?}"));
         }
-        let other = schema::introspect(&c2, &ex).await.map_err(|e| e.message)?;
+        let other = schema::introspect(&c2, &ex)
+            .await
+            .map_err(|e| e.to_string())?;
         model_equal(&first, &other).map_err(|e| format!("same schema, two databases: {e}"))?;
 
         c1.batch_execute("alter table app.customers alter column name type varchar(80)")
             .await
             .map_err(|e| pg::describe(&e))?;
-        let changed = schema::introspect(&c1, &ex).await.map_err(|e| e.message)?;
+        let changed = schema::introspect(&c1, &ex)
+            .await
+            .map_err(|e| e.to_string())?;
         if fp(&changed) == fp(&first) {
             return Err("a column type change left the fingerprint unchanged".into());
         }
         c2.batch_execute("alter table app.orders add column note text")
             .await
             .map_err(|e| pg::describe(&e))?;
-        let added = schema::introspect(&c2, &ex).await.map_err(|e| e.message)?;
+        let added = schema::introspect(&c2, &ex)
+            .await
+            .map_err(|e| e.to_string())?;
         if fp(&added) == fp(&other) {
             return Err("an added column left the fingerprint unchanged".into());
         }
@@ -668,7 +678,7 @@ async fn introspect_beside(
         let c = fresh_db(&db, sql).await?;
         let model = schema::introspect(&c, &schema::default_excluded())
             .await
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         c.batch_execute("SET search_path = ''")
             .await
             .map_err(|e| pg::describe(&e))?;

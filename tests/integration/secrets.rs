@@ -3,11 +3,14 @@
 use neon_migrate::exit;
 
 use crate::support::{cluster, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[(
-    "the_cluster_password_never_appears_in_any_output",
-    password_never_printed,
-)];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        the_cluster_password_never_appears_in_any_output,
+    ]
+}
 
 /// Prints the connection string every way a careless script might: the env var, the
 /// template, the bare password cut out of the URL, on stdout and on stderr.
@@ -36,7 +39,7 @@ stages = ["create-neon-database-branch", "leaky-stage", "migrate", "delete-neon-
     )
 }
 
-fn password_never_printed() {
+fn the_cluster_password_never_appears_in_any_output() {
     let password =
         std::fs::read_to_string(cluster().dir.join("password")).expect("read the cluster password");
     let password = password.trim();

@@ -4,23 +4,18 @@
 use neon_migrate::exit;
 
 use crate::support::Project;
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    (
-        "editing_an_applied_migration_is_a_checksum_mismatch",
-        checksum_mismatch,
-    ),
-    (
-        "dollar_quoted_function_bodies_apply_and_work",
-        dollar_quoted_functions,
-    ),
-    (
-        "create_index_concurrently_needs_the_no_transaction_header",
-        index_concurrently,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        editing_an_applied_migration_is_a_checksum_mismatch,
+        dollar_quoted_function_bodies_apply_and_work,
+        create_index_concurrently_needs_the_no_transaction_header,
+    ]
+}
 
-fn checksum_mismatch() {
+fn editing_an_applied_migration_is_a_checksum_mismatch() {
     let p = Project::new("checksum_mismatch")
         .migration(
             "0001_init.sql",
@@ -75,7 +70,7 @@ create function twice(x int) returns int language sql immutable as $body$ select
 comment on function twice(int) is 'doubles; safely';
 "#;
 
-fn dollar_quoted_functions() {
+fn dollar_quoted_function_bodies_apply_and_work() {
     let p = Project::new("dollar_quoted")
         .config(
             r#"
@@ -126,7 +121,7 @@ query = "select indisvalid from pg_index where indexrelid = 'orders_total_idx'::
 expect-true = true
 "#;
 
-fn index_concurrently() {
+fn create_index_concurrently_needs_the_no_transaction_header() {
     let p = Project::new("index_concurrently")
         .config(VALID_INDEX)
         .migration("0001_orders.sql", ORDERS)

@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use neon_migrate::config::{BusyParent, LocalConfig};
+use neon_migrate::emulator::{Emulator, EmulatorOptions};
 use neon_migrate::pg;
 use neon_migrate::providers::local::cluster::{self, Cluster};
 use neon_migrate::secret::Secret;
@@ -64,6 +66,39 @@ pub fn unique_db(test: &str) -> String {
     format!("{MAIN_DB_PREFIX}{slug}_{}_{n}", std::process::id())
 }
 
+/// A Neon API emulator for project `project_id` (API key `key`) whose main Neon database
+/// branch is database `main_db` of the shared cluster, on a multi-threaded runtime of its own
+/// (it keeps serving while the test thread waits for the binary).
+pub fn start_emulator(
+    project_id: &str,
+    key: &str,
+    main_db: &str,
+    operation_delay: Duration,
+) -> (tokio::runtime::Runtime, Emulator) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let opts = EmulatorOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        project_id: project_id.into(),
+        api_key: Some(key.into()),
+        operation_delay,
+        local: LocalConfig {
+            url: None,
+            main_database: Some(main_db.into()),
+            data_dir: Some(cluster().dir.clone()),
+            busy_parent: BusyParent::Fail,
+            tool_role: Default::default(),
+        },
+    };
+    let emu = rt
+        .block_on(Emulator::start(opts))
+        .unwrap_or_else(|e| panic!("cannot start the emulator: {} ({:?})", e, e.help_text()));
+    (rt, emu)
+}
+
 /// A current-thread Tokio runtime for one test's database work.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -98,7 +133,7 @@ pub async fn query(db: &str, sql: &str) -> Result<Rows, String> {
 pub async fn query_on(c: &Cluster, db: &str, sql: &str) -> Result<Rows, String> {
     let client = pg::connect(&Secret::new(c.url(db)))
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -242,6 +277,29 @@ impl fmt::Display for Output {
 }
 
 impl Output {
+    /// What a finished process did, as `command` (how failure messages name it).
+    pub fn of(command: impl Into<String>, out: &std::process::Output, took: Duration) -> Output {
+        Output {
+            command: command.into(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+            took,
+        }
+    }
+
+    /// [`Output::of`], its stdout and stderr fed to the suite's secret scan.
+    pub fn recorded(
+        command: impl Into<String>,
+        out: &std::process::Output,
+        took: Duration,
+    ) -> Output {
+        let out = Output::of(command, out, took);
+        record_output(&out.command, &out.stdout);
+        record_output(&out.command, &out.stderr);
+        out
+    }
+
     /// Asserts the exit code.
     #[track_caller]
     pub fn code(&self, want: i32) -> &Self {
@@ -303,6 +361,25 @@ pub fn stage<'a>(report: &'a Value, name: &str) -> &'a Value {
         .as_array()
         .and_then(|s| s.iter().find(|s| s["name"] == name))
         .unwrap_or_else(|| panic!("no stage `{name}` in the report:\n{report:#}"))
+}
+
+/// The words of `text`, one space apart, without the frame of a diagnostic (`│`): what a
+/// message says, however the terminal's width wrapped it.
+pub fn flat_words(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The status of check `name` in the `checks` stage of `out`'s `--json` report.
+#[track_caller]
+pub fn check_status(report: &Value, name: &str, out: &Output) -> String {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == name))
+        .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
 }
 
 /// A git repository with a `neon-migrate.toml`, in a temporary folder.
@@ -442,6 +519,23 @@ impl Project {
         run_command(self.command(args), args)
     }
 
+    /// Runs the binary to completion with `env` set on top of the project's environment.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = self.command(args);
+        c.envs(env.iter().copied());
+        run_command(c, args)
+    }
+
+    /// Runs the binary to completion with `dir` first on `PATH`.
+    pub fn run_with_path(&self, dir: &Path, args: &[&str]) -> Output {
+        let path = format!(
+            "{}:{}",
+            dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        self.run_env(args, &[("PATH", &path)])
+    }
+
     /// Runs `f` on this project's Tokio runtime.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
@@ -483,11 +577,20 @@ impl Project {
             .collect()
     }
 
-    /// Restore points of this project's main database (kept by `apply` on purpose).
-    pub fn restore_points(&self) -> Vec<Found> {
+    /// Every database neon-migrate marked as its own whose parent is this project's main
+    /// database: test Neon database branches, restore points, states kept by `rollback`.
+    pub fn ours(&self) -> Vec<Found> {
         self.block_on(marked_databases())
             .into_iter()
-            .filter(|f| f.parent == self.main_db && f.is_restore_point())
+            .filter(|f| f.parent == self.main_db)
+            .collect()
+    }
+
+    /// Restore points of this project's main database (kept by `apply` on purpose).
+    pub fn restore_points(&self) -> Vec<Found> {
+        self.ours()
+            .into_iter()
+            .filter(Found::is_restore_point)
             .collect()
     }
 
@@ -526,15 +629,11 @@ pub fn run_command(mut c: Command, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .output()
         .expect("run neon-migrate");
-    let out = Output {
-        command: format!("neon-migrate {}", args.join(" ")),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-        took: started.elapsed(),
-    };
-    record_output(&out.command, &out.stdout);
-    record_output(&out.command, &out.stderr);
+    let out = Output::recorded(
+        format!("neon-migrate {}", args.join(" ")),
+        &out,
+        started.elapsed(),
+    );
     out
 }
 

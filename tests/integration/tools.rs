@@ -27,134 +27,37 @@ use neon_migrate::tools::command::{self, Extra};
 use neon_migrate::tools::{Target, ToolContext, ToolRun};
 
 use crate::neonctl::{tools_dir, tools_required};
-use crate::support::{cluster, run_command, stage, Output, Project};
-
-type Entry = (&'static str, fn(), Option<&'static str>);
+use crate::support::{check_status, cluster, flat_words, run_command, stage, Output, Project};
+use crate::Test;
 
 /// Every test of this file, with why it is skipped (its tool is not installed).
-pub fn tests() -> Vec<Entry> {
+pub fn tests() -> Vec<Test> {
     let node = |bin: &'static str| skip_unless(&[Need::Npm(bin)]);
-    vec![
-        (
-            "tool_sql_fixture_is_initialized_and_proven_on_a_test_neon_database_branch",
-            sql as fn(),
-            None,
-        ),
-        (
-            "tool_prisma_6_wasm_schema_engine_fixture_is_proven_on_a_test_neon_database_branch",
-            prisma_e2e,
-            node("prisma"),
-        ),
-        (
-            "tool_prisma_failed_engine_download_says_how_to_run_offline",
-            prisma_engine_download_fails,
-            node("prisma"),
-        ),
-        (
-            "tool_drizzle_kit_fixture_is_initialized_and_proven_on_a_test_neon_database_branch",
-            drizzle,
-            node("drizzle-kit"),
-        ),
-        (
-            "tool_knex_fixture_is_proven_and_its_down_command_reverts_one_migration",
-            knex,
-            node("knex"),
-        ),
-        (
-            "tool_node_pg_migrate_fixture_is_proven_prints_sql_and_reverts_one_migration",
-            node_pg_migrate,
-            node("node-pg-migrate"),
-        ),
-        (
-            "tool_typeorm_fixture_is_proven_and_its_down_command_reverts_one_migration",
-            typeorm,
-            node("typeorm"),
-        ),
-        (
-            "tool_sequelize_fixture_is_proven_and_its_down_command_reverts_one_migration",
-            sequelize,
-            node("sequelize-cli"),
-        ),
-        (
-            "tool_liquibase_from_npm_is_proven_prints_sql_and_reverts_one_changeset",
-            liquibase,
-            skip_unless(&[Need::Npm("node-liquibase"), Need::Program("java")]),
-        ),
-        (
-            "tool_dbmate_from_npm_is_proven_and_its_down_command_reverts_one_migration",
-            dbmate,
-            node("dbmate"),
-        ),
-        (
-            "tool_django_fixture_is_proven_prints_sql_and_reverts_one_migration",
-            django,
-            skip_unless(&[Need::Venv("python")]),
-        ),
-        (
-            "tool_alembic_fixture_keeps_its_driver_suffix_prints_sql_and_downgrades_one",
-            alembic,
-            skip_unless(&[Need::Venv("alembic")]),
-        ),
-        (
-            "tool_sqlx_cli_fixture_is_proven_and_its_down_command_reverts_one_migration",
-            sqlx,
-            skip_unless(&[Need::Cargo("sqlx")]),
-        ),
-        (
-            "tool_diesel_cli_fixture_is_proven_and_its_down_command_reverts_one_migration",
-            diesel,
-            skip_unless(&[Need::Cargo("diesel")]),
-        ),
-        (
-            "tool_refinery_cli_fixture_is_proven_on_a_test_neon_database_branch",
-            refinery,
-            skip_unless(&[Need::Cargo("refinery")]),
-        ),
-        (
-            "tool_detection_names_exactly_the_fixture_tool_for_every_preset",
-            detection_of_every_fixture,
-            None,
-        ),
-        (
-            "tool_init_writes_a_config_that_check_accepts_and_plan_explains_for_every_fixture",
-            init_on_every_fixture,
-            None,
-        ),
-        (
-            "tool_detection_with_two_candidates_is_an_error_naming_both_and_how_to_choose",
-            two_candidates,
-            None,
-        ),
-        (
-            "tool_detection_with_no_candidate_suggests_sql_and_generate",
-            no_candidate,
-            None,
-        ),
-        (
-            "tool_commands_and_environment_for_tools_without_a_runtime_here",
-            commands_without_runtime,
-            None,
-        ),
-        (
-            "tool_prisma_command_environment_and_offline_engine_variable",
-            prisma,
-            None,
-        ),
-        (
-            "tool_exit_code_zero_without_recorded_migrations_is_a_migration_failure",
-            silent_failure,
-            None,
-        ),
-        (
-            "tool_failure_shows_the_whole_output_redacted",
-            failure_output,
-            None,
-        ),
-        (
-            "tool_user_keys_override_the_preset_and_init_refuses_to_overwrite",
-            overrides_and_init_refusal,
-            None,
-        ),
+    tests![
+        tool_sql_fixture_is_initialized_and_proven_on_a_test_neon_database_branch,
+        tool_prisma_6_wasm_schema_engine_fixture_is_proven_on_a_test_neon_database_branch => node("prisma"),
+        tool_prisma_failed_engine_download_says_how_to_run_offline => node("prisma"),
+        tool_drizzle_kit_fixture_is_initialized_and_proven_on_a_test_neon_database_branch => node("drizzle-kit"),
+        tool_knex_fixture_is_proven_and_its_down_command_reverts_one_migration => node("knex"),
+        tool_node_pg_migrate_fixture_is_proven_prints_sql_and_reverts_one_migration => node("node-pg-migrate"),
+        tool_typeorm_fixture_is_proven_and_its_down_command_reverts_one_migration => node("typeorm"),
+        tool_sequelize_fixture_is_proven_and_its_down_command_reverts_one_migration => node("sequelize-cli"),
+        tool_liquibase_from_npm_is_proven_prints_sql_and_reverts_one_changeset => skip_unless(&[Need::Npm("node-liquibase"), Need::Program("java")]),
+        tool_dbmate_from_npm_is_proven_and_its_down_command_reverts_one_migration => node("dbmate"),
+        tool_django_fixture_is_proven_prints_sql_and_reverts_one_migration => skip_unless(&[Need::Venv("python")]),
+        tool_alembic_fixture_keeps_its_driver_suffix_prints_sql_and_downgrades_one => skip_unless(&[Need::Venv("alembic")]),
+        tool_sqlx_cli_fixture_is_proven_and_its_down_command_reverts_one_migration => skip_unless(&[Need::Cargo("sqlx")]),
+        tool_diesel_cli_fixture_is_proven_and_its_down_command_reverts_one_migration => skip_unless(&[Need::Cargo("diesel")]),
+        tool_refinery_cli_fixture_is_proven_on_a_test_neon_database_branch => skip_unless(&[Need::Cargo("refinery")]),
+        tool_detection_names_exactly_the_fixture_tool_for_every_preset,
+        tool_init_writes_a_config_that_check_accepts_and_plan_explains_for_every_fixture,
+        tool_detection_with_two_candidates_is_an_error_naming_both_and_how_to_choose,
+        tool_detection_with_no_candidate_suggests_sql_and_generate,
+        tool_commands_and_environment_for_tools_without_a_runtime_here,
+        tool_prisma_command_environment_and_offline_engine_variable,
+        tool_exit_code_zero_without_recorded_migrations_is_a_migration_failure,
+        tool_failure_shows_the_whole_output_redacted,
+        tool_user_keys_override_the_preset_and_init_refuses_to_overwrite,
     ]
 }
 
@@ -380,27 +283,10 @@ fn e2e(spec: E2e) -> Project {
             "the tracking table must show both migrations\n{out}"
         );
     }
-    let checks = stage(&report, "checks");
-    let proof = checks["checks"]
-        .as_array()
-        .and_then(|c| {
-            c.iter().find(|c| {
-                c["name"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with("widgets.name"))
-            })
-        })
-        .unwrap_or_else(|| panic!("no widgets.name check\n{out}"));
-    assert_eq!(proof["passed"], true, "{out}");
+    assert_widgets_name_proven(&report, &out);
     // Lint reads the tool's print-SQL output and reversible runs its down command: for a
     // preset that has them, neither may be left NOT RUN.
-    let status = |name: &str| -> String {
-        checks["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["name"] == name))
-            .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("no `{name}` check\n{out}"))
-    };
+    let status = |name: &str| check_status(&report, name, &out);
     if tool != "sql" {
         // Tools without a print-SQL mode whose migrations are SQL files are linted from the
         // files of the migrations they applied.
@@ -432,11 +318,15 @@ fn e2e(spec: E2e) -> Project {
         let run = p
             .block_on(extra(&config, &url, Extra::PrintSql))
             .unwrap_or_else(|e| panic!("print-sql-command failed: {e}"));
-        assert!(
-            run.output.to_lowercase().contains("widgets"),
-            "the print-SQL command printed no SQL for widgets:\n{}",
-            run.output
-        );
+        // Both pending migrations, as SQL statements (not just their file names, which
+        // also say `widgets`).
+        for statement in ["create table", "alter table"] {
+            assert!(
+                sql_statement_on(&run.output, statement, "widgets"),
+                "the print-SQL command printed no `{statement} … widgets` statement:\n{}",
+                run.output
+            );
+        }
         assert!(
             !p.main_has("public.widgets"),
             "printing the SQL ran it:\n{}",
@@ -475,6 +365,31 @@ fn e2e(spec: E2e) -> Project {
     p
 }
 
+/// Whether `output` has a line that starts (case aside, after blanks) with `statement` and
+/// names `table`: a statement, where a file or revision name would only name the table.
+fn sql_statement_on(output: &str, statement: &str, table: &str) -> bool {
+    output.lines().any(|l| {
+        let l = l.trim_start().to_lowercase();
+        l.starts_with(statement) && l.contains(table)
+    })
+}
+
+/// Asserts that the `widgets.name` check of a fixture's config ran and passed.
+#[track_caller]
+pub fn assert_widgets_name_proven(report: &serde_json::Value, out: &Output) {
+    let proof = stage(report, "checks")["checks"]
+        .as_array()
+        .and_then(|c| {
+            c.iter().find(|c| {
+                c["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("widgets.name"))
+            })
+        })
+        .unwrap_or_else(|| panic!("no widgets.name check\n{out}"));
+    assert_eq!(proof["passed"], true, "{out}");
+}
+
 fn widget_has_name(p: &Project) -> bool {
     p.main_sql(
         "select count(*) from information_schema.columns where table_schema = 'public' and table_name = 'widgets' and column_name = 'name'",
@@ -507,7 +422,7 @@ fn vars(url: &str) -> Vars {
     Vars {
         db_branch: Some(DbBranchVars {
             name: "main".into(),
-            url: url.to_owned(),
+            url: neon_migrate::secret::Secret::new(url.to_owned()),
             parent: "main".into(),
         }),
         ..Default::default()
@@ -535,7 +450,7 @@ async fn extra(config: &Config, url: &str, which: Extra) -> Result<ToolRun, Stri
 
 // ---- end to end, per tool ---------------------------------------------------------------------
 
-fn sql() {
+fn tool_sql_fixture_is_initialized_and_proven_on_a_test_neon_database_branch() {
     e2e(E2e {
         tool: "sql",
         node: false,
@@ -546,7 +461,7 @@ fn sql() {
     });
 }
 
-fn prisma_e2e() {
+fn tool_prisma_6_wasm_schema_engine_fixture_is_proven_on_a_test_neon_database_branch() {
     require(&[Need::Npm("prisma")]);
     e2e(E2e {
         tool: "prisma",
@@ -565,7 +480,7 @@ fn prisma_e2e() {
 /// The fixture with Prisma's default (native) schema engine: the CLI downloads it first. The
 /// download goes to a closed local port (PRISMA_ENGINES_MIRROR), so it fails the same on a
 /// machine with internet access, in seconds.
-fn prisma_engine_download_fails() {
+fn tool_prisma_failed_engine_download_says_how_to_run_offline() {
     require(&[Need::Npm("prisma")]);
     let p = project("prisma", true)
         .file(
@@ -582,12 +497,7 @@ fn prisma_engine_download_fails() {
         .stdout_has("npx --no -- prisma migrate deploy` exited with code 1")
         .stdout_has("schema-engine.gz.sha256 failed, reason:");
     // The help wraps to the terminal's width: compare the words.
-    let flat = out
-        .stdout
-        .split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat = flat_words(&out.stdout);
     for want in [
         "could not download its native schema engine",
         "set PRISMA_SCHEMA_ENGINE_BINARY under [tool.env]",
@@ -602,7 +512,7 @@ fn prisma_engine_download_fails() {
     p.assert_no_test_db_branches();
 }
 
-fn drizzle() {
+fn tool_drizzle_kit_fixture_is_initialized_and_proven_on_a_test_neon_database_branch() {
     require(&[Need::Npm("drizzle-kit")]);
     let p = e2e(E2e {
         tool: "drizzle",
@@ -617,7 +527,7 @@ fn drizzle() {
         .stdout_has("watches        drizzle, drizzle.config.ts, neon-migrate.toml, schema.ts");
 }
 
-fn knex() {
+fn tool_knex_fixture_is_proven_and_its_down_command_reverts_one_migration() {
     require(&[Need::Npm("knex")]);
     e2e(E2e {
         tool: "knex",
@@ -629,7 +539,7 @@ fn knex() {
     });
 }
 
-fn node_pg_migrate() {
+fn tool_node_pg_migrate_fixture_is_proven_prints_sql_and_reverts_one_migration() {
     require(&[Need::Npm("node-pg-migrate")]);
     e2e(E2e {
         tool: "node-pg-migrate",
@@ -641,7 +551,7 @@ fn node_pg_migrate() {
     });
 }
 
-fn typeorm() {
+fn tool_typeorm_fixture_is_proven_and_its_down_command_reverts_one_migration() {
     require(&[Need::Npm("typeorm")]);
     e2e(E2e {
         tool: "typeorm",
@@ -653,7 +563,7 @@ fn typeorm() {
     });
 }
 
-fn sequelize() {
+fn tool_sequelize_fixture_is_proven_and_its_down_command_reverts_one_migration() {
     require(&[Need::Npm("sequelize-cli")]);
     e2e(E2e {
         tool: "sequelize",
@@ -665,7 +575,7 @@ fn sequelize() {
     });
 }
 
-fn liquibase() {
+fn tool_liquibase_from_npm_is_proven_prints_sql_and_reverts_one_changeset() {
     require(&[Need::Npm("node-liquibase"), Need::Program("java")]);
     let p = e2e(E2e {
         tool: "liquibase",
@@ -690,7 +600,7 @@ fn liquibase() {
     );
 }
 
-fn dbmate() {
+fn tool_dbmate_from_npm_is_proven_and_its_down_command_reverts_one_migration() {
     require(&[Need::Npm("dbmate")]);
     e2e(E2e {
         tool: "dbmate",
@@ -702,7 +612,7 @@ fn dbmate() {
     });
 }
 
-fn django() {
+fn tool_django_fixture_is_proven_prints_sql_and_reverts_one_migration() {
     require(&[Need::Venv("python")]);
     e2e(E2e {
         tool: "django",
@@ -717,7 +627,7 @@ fn django() {
     });
 }
 
-fn alembic() {
+fn tool_alembic_fixture_keeps_its_driver_suffix_prints_sql_and_downgrades_one() {
     require(&[Need::Venv("alembic")]);
     let p = e2e(E2e {
         tool: "alembic",
@@ -731,7 +641,7 @@ fn alembic() {
     nm(&p, &["plan", "pre-push"]).stdout_has("postgresql+psycopg://");
 }
 
-fn sqlx() {
+fn tool_sqlx_cli_fixture_is_proven_and_its_down_command_reverts_one_migration() {
     require(&[Need::Cargo("sqlx")]);
     e2e(E2e {
         tool: "sqlx",
@@ -743,7 +653,7 @@ fn sqlx() {
     });
 }
 
-fn diesel() {
+fn tool_diesel_cli_fixture_is_proven_and_its_down_command_reverts_one_migration() {
     require(&[Need::Cargo("diesel")]);
     e2e(E2e {
         tool: "diesel",
@@ -755,7 +665,7 @@ fn diesel() {
     });
 }
 
-fn refinery() {
+fn tool_refinery_cli_fixture_is_proven_on_a_test_neon_database_branch() {
     require(&[Need::Cargo("refinery")]);
     e2e(E2e {
         tool: "refinery",
@@ -798,7 +708,7 @@ const FIXTURES: &[&str] = &[
     "atlas",
 ];
 
-fn detection_of_every_fixture() {
+fn tool_detection_names_exactly_the_fixture_tool_for_every_preset() {
     use neon_migrate::tools::{detect::Tree, presets};
     assert_eq!(
         {
@@ -834,7 +744,7 @@ fn detection_of_every_fixture() {
     }
 }
 
-fn init_on_every_fixture() {
+fn tool_init_writes_a_config_that_check_accepts_and_plan_explains_for_every_fixture() {
     use neon_migrate::tools::{detect::Tree, presets};
     for tool in FIXTURES {
         let p = project(tool, false);
@@ -861,7 +771,7 @@ fn init_on_every_fixture() {
     }
 }
 
-fn two_candidates() {
+fn tool_detection_with_two_candidates_is_an_error_naming_both_and_how_to_choose() {
     let p = Project::new("tool_two_candidates")
         .config_raw("")
         .file("knexfile.js", "module.exports = {};\n")
@@ -870,12 +780,7 @@ fn two_candidates() {
     let out = nm(&p, &["check"]);
     out.code(exit::CONFIG);
     // The diagnostic wraps to the terminal's width: compare the words.
-    let flat = out
-        .stderr
-        .split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat = flat_words(&out.stderr);
     for want in [
         "2 migration tools detected",
         "`drizzle` (Drizzle Kit: drizzle.config.ts)",
@@ -899,7 +804,7 @@ fn two_candidates() {
     nm(&p, &["check"]).code(exit::OK).stdout_has("tool `knex`");
 }
 
-fn no_candidate() {
+fn tool_detection_with_no_candidate_suggests_sql_and_generate() {
     let p = Project::new("tool_no_candidate").commit();
     std::fs::remove_file(p.path().join("neon-migrate.toml")).expect("remove config");
     let out = nm(&p, &["init"]);
@@ -955,7 +860,7 @@ fn assert_var(env: &[(String, String)], name: &str, want: &str) {
     assert_eq!(var(env, name), Some(want), "{name} in {env:#?}");
 }
 
-fn commands_without_runtime() {
+fn tool_commands_and_environment_for_tools_without_a_runtime_here() {
     // No tool ever gets the pooled host, whatever the variable.
     for tool in FIXTURES.iter().filter(|t| **t != "sql") {
         let (_, env) = rendered(tool, apply_spec);
@@ -1080,7 +985,7 @@ fn commands_without_runtime() {
     assert_var(&env, "SEQUELIZE_URL", DIRECT);
 }
 
-fn prisma() {
+fn tool_prisma_command_environment_and_offline_engine_variable() {
     let (cmd, env) = rendered("prisma", apply_spec);
     assert_eq!(cmd, "npx --no -- prisma migrate deploy");
     // prisma.config.ts reads both: Prisma's env() throws when its variable is unset.
@@ -1101,7 +1006,7 @@ fn prisma() {
     assert_var(&env, "CHECKPOINT_DISABLE", "1");
 }
 
-fn silent_failure() {
+fn tool_exit_code_zero_without_recorded_migrations_is_a_migration_failure() {
     // A "tool" that exits 0 and records nothing on the test Neon database branch (it creates
     // its tracking table there, empty), while the project has two migration files.
     let p = Project::new("tool_silent_failure")
@@ -1125,7 +1030,7 @@ migration-files = ["db/*.sql"]
     p.assert_no_test_db_branches();
 }
 
-fn failure_output() {
+fn tool_failure_shows_the_whole_output_redacted() {
     // The tool prints its URL and fails: every line is shown, the password never.
     let p = Project::new("tool_failure_output")
         .config(
@@ -1150,7 +1055,7 @@ command = "echo \"connecting to $DATABASE_URL\"; echo 'line two' >&2; echo \"pw 
     p.assert_no_test_db_branches();
 }
 
-fn overrides_and_init_refusal() {
+fn tool_user_keys_override_the_preset_and_init_refuses_to_overwrite() {
     let p = project("knex", false);
     nm(&p, &["init"]).code(exit::OK);
     let again = nm(&p, &["init"]);

@@ -9,14 +9,15 @@ use neon_migrate::providers::local::cluster;
 use nix::unistd::{Uid, User};
 
 use crate::support::{cluster as shared_cluster, run_command, Project};
+use crate::Test;
 
-pub const TESTS: &[(&str, fn())] = &[
-    ("embedded_server_never_runs_as_root", server_not_root),
-    (
-        "ordinary_user_runs_pre_push_on_their_own_cluster",
-        ordinary_user,
-    ),
-];
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        embedded_server_never_runs_as_root,
+        ordinary_user_runs_pre_push_on_their_own_cluster,
+    ]
+}
 
 /// The real uid of a process, from `/proc/<pid>/status`.
 fn uid_of(pid: u32) -> u32 {
@@ -32,7 +33,7 @@ fn uid_of(pid: u32) -> u32 {
         .expect("uid")
 }
 
-fn server_not_root() {
+fn embedded_server_never_runs_as_root() {
     let pid = cluster::server_pid(shared_cluster()).expect("postmaster.pid names the server");
     let uid = uid_of(pid);
     if Uid::effective().is_root() {
@@ -79,9 +80,9 @@ fn user_cluster_dir() -> PathBuf {
 fn stop_and_remove(dir: &Path) -> Result<Option<u32>, String> {
     let mut pid = None;
     if dir.join("data").join("postmaster.pid").is_file() {
-        let c = cluster::ensure(Some(dir)).map_err(|e| e.message)?;
+        let c = cluster::ensure(Some(dir)).map_err(|e| e.to_string())?;
         pid = cluster::server_pid(&c);
-        cluster::stop(&c).map_err(|e| e.message)?;
+        cluster::stop(&c).map_err(|e| e.to_string())?;
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir)
@@ -90,7 +91,7 @@ fn stop_and_remove(dir: &Path) -> Result<Option<u32>, String> {
     Ok(pid)
 }
 
-fn ordinary_user() {
+fn ordinary_user_runs_pre_push_on_their_own_cluster() {
     let root = Uid::effective().is_root();
     let user = if root {
         Some(

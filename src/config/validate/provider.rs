@@ -137,7 +137,10 @@ impl Validator<'_> {
             .iter()
             .any(|s| literal.starts_with(s) || s.starts_with(literal));
         if !url_like {
-            let why = crate::pg::check_url_form(literal).err().unwrap_or_default();
+            let why = crate::pg::check_url_form(literal)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             self.push(
                 Problem::new("config::url", span(url), format!("`provider.url`: {why}"))
                     .label("not a postgresql:// URL")

@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::providers::ProviderError;
+use crate::secret::Secret;
 
 /// Env var: the cluster folder (overrides the per-user default).
 pub const ENV_DIR: &str = "NEON_MIGRATE_CLUSTER_DIR";
@@ -36,7 +37,7 @@ pub struct Cluster {
     pub bin: PathBuf,
     pub major: u32,
     pub port: u16,
-    password: String,
+    password: Secret<String>,
 }
 
 impl Cluster {
@@ -44,11 +45,12 @@ impl Cluster {
     pub fn url(&self, db: &str) -> String {
         format!(
             "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{db}",
-            self.password, self.port
+            self.password.expose(),
+            self.port
         )
     }
     pub fn password(&self) -> &str {
-        &self.password
+        self.password.expose()
     }
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
@@ -220,7 +222,7 @@ pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
             bin,
             major,
             port: running_port,
-            password,
+            password: Secret::new(password),
         });
     }
     if port == 0 || !port_free(port) {
@@ -235,12 +237,17 @@ pub fn ensure(dir: Option<&Path>) -> Result<Cluster, ProviderError> {
         bin,
         major,
         port,
-        password,
+        password: Secret::new(password),
     })
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> ProviderError {
-    ProviderError::new(format!("cannot {what} {}: {e}", path.display()))
+    ProviderError::Io {
+        what: what.to_owned(),
+        path: path.to_owned(),
+        source: e,
+        help: None,
+    }
 }
 
 fn check_traversable(dir: &Path, r: &RunAs) -> Result<(), ProviderError> {

@@ -118,7 +118,7 @@ async fn role_state(client: &Client, name: &str) -> Result<Option<bool>, Provide
             &[&name, &GROUP],
         )
         .await
-        .map_err(|e| pg::PgError::new("cannot read roles", &e))?;
+        .map_err(|e| pg::PgError::new("cannot read roles", e))?;
     Ok(row.map(|r| r.get(0)))
 }
 
@@ -126,7 +126,7 @@ async fn exec(client: &Client, what: &str, sql: &str) -> Result<(), ProviderErro
     client
         .batch_execute(sql)
         .await
-        .map_err(|e| pg::PgError::new(what, &e).into())
+        .map_err(|e| pg::PgError::new(what, e).into())
 }
 
 /// Creates (or renews) the roles of test copy `db` and makes its login role the owner of
@@ -147,7 +147,7 @@ pub async fn hand_over(
             .await
         {
             if role_state(admin, GROUP).await?.is_none() {
-                return Err(pg::PgError::new("cannot create the role of test copies", &e).into());
+                return Err(pg::PgError::new("cannot create the role of test copies", e).into());
             }
         }
     }
@@ -208,7 +208,7 @@ pub async fn hand_over(
     let rows = copy
         .query(OWNED_OBJECTS, &[&login])
         .await
-        .map_err(|e| pg::PgError::new("cannot list the objects of the test copy", &e))?;
+        .map_err(|e| pg::PgError::new("cannot list the objects of the test copy", e))?;
     let mut sql = String::from("BEGIN;\n");
     for r in &rows {
         sql.push_str(r.get::<_, &str>(0));
@@ -232,7 +232,7 @@ pub async fn hand_over(
             &[&login],
         )
         .await
-        .map_err(|e| pg::PgError::new("cannot list the objects of the test copy", &e))?;
+        .map_err(|e| pg::PgError::new("cannot list the objects of the test copy", e))?;
     for r in &left {
         let _ = copy.batch_execute(r.get::<_, &str>(0)).await;
     }

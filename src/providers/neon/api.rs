@@ -36,8 +36,7 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// Longest wait we accept from a `Retry-After` header.
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
 
-/// A successful answer.
-#[derive(Debug)]
+/// A successful answer. `Debug` leaves the body out: a create's holds connection URIs.
 pub struct Reply {
     pub method: Method,
     /// Path and query, relative to the base URL.
@@ -189,6 +188,27 @@ pub struct Api {
     redactor: Redactor,
 }
 
+/// The HTTP client could not be built (the TLS stack did not start).
+#[derive(Debug, thiserror::Error)]
+#[error("{chain}")]
+pub struct ClientSetupError {
+    /// The error with its causes, in one line.
+    chain: String,
+    #[source]
+    source: reqwest::Error,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Api {
     /// A client for `base` (no trailing `/`) whose requests time out after `timeout`. Fails
     /// only when the TLS stack cannot start.
@@ -197,7 +217,7 @@ impl Api {
         key: Secret<String>,
         timeout: Duration,
         redactor: Redactor,
-    ) -> Result<Api, String> {
+    ) -> Result<Api, ClientSetupError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("neon-migrate/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
@@ -206,7 +226,10 @@ impl Api {
             // A local emulator: an HTTP(S)_PROXY from the environment must not capture it.
             builder = builder.no_proxy();
         }
-        let http = builder.build().map_err(|e| error_chain(&e))?;
+        let http = builder.build().map_err(|source| ClientSetupError {
+            chain: error_chain(&source),
+            source,
+        })?;
         Ok(Api {
             http,
             timeout,

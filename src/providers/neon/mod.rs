@@ -28,8 +28,12 @@
 //! rerun, that mistake costs a production database.
 
 mod api;
+mod create;
 mod model;
+mod settings;
 mod uri;
+
+pub use settings::NeonSettings;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -37,7 +41,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
 
 use crate::config::{duration, NeonConfig, NEON_API_HOST};
 use crate::providers::{
@@ -101,26 +104,6 @@ struct Parent {
     name: String,
 }
 
-/// What a create found under its name after a 409 or a lost answer.
-enum Existing {
-    /// Nothing: the name is free (again).
-    None,
-    /// Made by this very create call (its answer was lost).
-    ThisRun(ApiDbBranch),
-    /// A leftover of an earlier run for the same git branch: ours to replace.
-    Leftover(ApiDbBranch),
-    /// Somebody else's.
-    Foreign(ApiDbBranch, Annotation),
-}
-
-/// What a create answered (or what we found for a create whose answer was lost).
-struct Created {
-    db_branch: ApiDbBranch,
-    endpoints: Vec<Endpoint>,
-    operations: Vec<Operation>,
-    connection_uris: Vec<ConnectionDetails>,
-}
-
 /// How an operation stands (Neon's SDK reads the statuses the same way).
 #[derive(Debug, PartialEq, Eq)]
 enum OpState {
@@ -166,115 +149,8 @@ fn check_id(what: &str, id: &str) -> Result<(), ProviderError> {
     }
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-fn prefix(mut e: ProviderError, context: &str) -> ProviderError {
-    e.message = format!("{context}: {}", e.message);
-    e
-}
-
-/// The annotation we give a test Neon database branch.
-fn annotation_value(req: &CreateRequest, run: &str) -> Map<String, Value> {
-    let mut value = Map::new();
-    for (k, v) in [
-        (CREATED_BY_KEY, CREATED_BY),
-        (GIT_BRANCH_KEY, req.git_branch.as_str()),
-        (GIT_SHA_KEY, req.git_sha.as_str()),
-        (PIPELINE_KEY, req.pipeline.as_str()),
-        (RUN_KEY, run),
-    ] {
-        value.insert(k.to_owned(), Value::String(v.to_owned()));
-    }
-    value
-}
-
-/// The body of `POST /projects/{p}/branches`.
-fn create_body(parent_id: &str, req: &CreateRequest, run: &str, expires: &str) -> Value {
-    let mut db_branch = Map::new();
-    db_branch.insert("parent_id".into(), parent_id.into());
-    db_branch.insert("name".into(), req.name.clone().into());
-    db_branch.insert("expires_at".into(), expires.into());
-    let mut endpoint = Map::new();
-    endpoint.insert("type".into(), "read_write".into());
-    let mut body = Map::new();
-    body.insert("branch".into(), Value::Object(db_branch));
-    body.insert(
-        "endpoints".into(),
-        Value::Array(vec![Value::Object(endpoint)]),
-    );
-    body.insert(
-        "annotation_value".into(),
-        Value::Object(annotation_value(req, run)),
-    );
-    Value::Object(body)
-}
-
-/// Everything the provider needs, resolved: what [`NeonConfig`] says plus the environment.
-pub struct NeonSettings {
-    pub project_id: String,
-    pub api_key: Secret<String>,
-    /// The environment variable the key came from (named in error messages, never the key).
-    pub api_key_env: String,
-    /// Base URL of the API, e.g. `https://console.neon.tech/api/v2`.
-    pub api_host: String,
-    /// Parent Neon database branch by exact name; `None`: the default one.
-    pub parent: Option<String>,
-    pub database: String,
-    pub role: String,
-    pub operation_timeout: Duration,
-    /// Timeout of one HTTP request (default [`REQUEST_TIMEOUT`]).
-    pub request_timeout: Duration,
-}
-
-impl NeonSettings {
-    /// The project id from the config, else `$NEON_PROJECT_ID`; the API key only from the
-    /// environment variable the config names; the base URL from the config, else
-    /// `$NEON_API_HOST`, else Neon's.
-    pub fn from_config(cfg: &NeonConfig) -> Result<NeonSettings, ProviderError> {
-        let key = env_var(&cfg.api_key_env).ok_or_else(|| {
-            ProviderError::new(format!(
-                "no Neon API key: the environment variable `{}` is not set",
-                cfg.api_key_env
-            ))
-            .help(format!(
-                "create a key in the Neon Console (Account settings → API keys) and `export {}=<key>`; \
-                 neon-migrate reads it only from the environment (`api-key-env` under [provider] names the variable)",
-                cfg.api_key_env
-            ))
-        })?;
-        let project_id = cfg
-            .project_id
-            .clone()
-            .filter(|p| !p.trim().is_empty())
-            .or_else(|| env_var(ENV_PROJECT_ID))
-            .ok_or_else(|| {
-                ProviderError::new("no Neon project id").help(format!(
-                    "set `project-id` under [provider] or the environment variable {ENV_PROJECT_ID} \
-                     (the Neon Console shows it under Settings → General)"
-                ))
-            })?;
-        let api_host = cfg
-            .api_host
-            .clone()
-            .or_else(|| env_var(ENV_API_HOST))
-            .unwrap_or_else(|| NEON_API_HOST.to_owned());
-        Ok(NeonSettings {
-            project_id,
-            api_key: Secret::new(key),
-            api_key_env: cfg.api_key_env.clone(),
-            api_host,
-            parent: cfg.parent.clone(),
-            database: cfg.database.clone(),
-            role: cfg.role.clone(),
-            operation_timeout: cfg.operation_timeout,
-            request_timeout: REQUEST_TIMEOUT,
-        })
-    }
+fn prefix(e: ProviderError, context: &str) -> ProviderError {
+    e.context(context)
 }
 
 impl NeonProvider {
@@ -645,8 +521,8 @@ impl NeonProvider {
         match self.api.get(&self.path("/connection_uri"), &query).await {
             Ok(reply) => {
                 let r: UriReply = self.decode(reply)?;
-                self.redactor.add_url(&r.uri);
-                Ok(r.uri)
+                self.redactor.add_url(r.uri.expose());
+                Ok(r.uri.expose().clone())
             }
             Err(e) => {
                 let not_found = e.status() == Some(404);
@@ -654,7 +530,7 @@ impl NeonProvider {
                     self.api_error(e),
                     &format!("cannot get the connection string of {what}"),
                 );
-                Err(if not_found && err.help.is_none() {
+                Err(if not_found && err.help_text().is_none() {
                     err.help(format!(
                         "check `database` (now `{}`) and `role` (now `{}`) under [provider]",
                         self.database, self.role
@@ -692,164 +568,6 @@ impl NeonProvider {
         let url = uri::with_tls(uri, &target);
         self.redactor.add_url(&url);
         Ok(Secret::new(url))
-    }
-
-    /// After a 409 or a lost answer: what is there under `req.name` now.
-    async fn existing(&self, req: &CreateRequest, run: &str) -> Result<Existing, ProviderError> {
-        let Some((b, annotation)) = self.find_by_name(&req.name).await? else {
-            return Ok(Existing::None);
-        };
-        if b.id == self.parent.id || b.is_default() || b.is_protected() {
-            return Ok(Existing::Foreign(b, annotation));
-        }
-        if annotation.is_ours() && annotation.get(RUN_KEY) == Some(run) {
-            return Ok(Existing::ThisRun(b));
-        }
-        if annotation.is_ours() && annotation.get(GIT_BRANCH_KEY) == Some(req.git_branch.as_str()) {
-            return Ok(Existing::Leftover(b));
-        }
-        Ok(Existing::Foreign(b, annotation))
-    }
-
-    /// Why a Neon database branch that holds our name is not ours to replace.
-    fn foreign(
-        &self,
-        req: &CreateRequest,
-        b: &ApiDbBranch,
-        annotation: &Annotation,
-    ) -> ProviderError {
-        let whose = if b.id == self.parent.id || b.is_default() {
-            "it is the main Neon database branch".to_owned()
-        } else if b.is_protected() {
-            "it is protected".to_owned()
-        } else if annotation.is_ours() {
-            let sha = annotation
-                .get(GIT_SHA_KEY)
-                .filter(|s| !s.is_empty())
-                .map(|s| format!(" at commit {}", &s[..s.len().min(12)]))
-                .unwrap_or_default();
-            format!(
-                "neon-migrate created it for git branch `{}`{sha}, not for this git branch `{}`",
-                annotation.get(GIT_BRANCH_KEY).unwrap_or("?"),
-                req.git_branch
-            )
-        } else {
-            let mut facts = Vec::new();
-            if let Some(s) = b.creation_source.as_deref().filter(|s| !s.is_empty()) {
-                facts.push(format!("creation source `{s}`"));
-            }
-            if let Some(n) = b
-                .created_by
-                .as_ref()
-                .and_then(|c| c.name.as_deref())
-                .filter(|n| !n.is_empty())
-            {
-                facts.push(format!("created by {n}"));
-            }
-            if let Some(t) = b.created_at.as_deref() {
-                facts.push(format!("created {t}"));
-            }
-            let facts = if facts.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", facts.join(", "))
-            };
-            format!("neon-migrate did not create it{facts}")
-        };
-        ProviderError::new(format!(
-            "a Neon database branch named `{}` already exists ({}), and {whose}; neon-migrate only replaces its own leftovers of the same git branch",
-            req.name, b.id
-        ))
-        .help(format!(
-            "give test Neon database branches another name with `name` under [neon-database-branch] (e.g. \"migrate/{{{{git.branch}}}}-{{{{git.short_sha}}}}\"), or rename or delete `{}` in the Neon Console if nobody needs it",
-            req.name
-        ))
-    }
-
-    /// Operations that still run on Neon database branch `id` (for a create whose answer,
-    /// and so whose operations, were lost).
-    async fn operations_of(&self, id: &str) -> Result<Vec<Operation>, ProviderError> {
-        let r: OperationsReply = self
-            .get(&self.path("/operations"), &[("limit", PAGE_LIMIT)])
-            .await?;
-        Ok(r.operations
-            .into_iter()
-            .filter(|op| {
-                op.branch_id.as_deref() == Some(id) && op_state(&op.status) != OpState::Done
-            })
-            .collect())
-    }
-
-    /// From a create answer to a connection string we trust. On any failure, deletes what
-    /// was created: the TTL is the safety net, not the plan.
-    async fn finish(
-        &self,
-        req: &CreateRequest,
-        created: Created,
-    ) -> Result<DbBranch, ProviderError> {
-        let id = created.db_branch.id.clone();
-        let expires = created.db_branch.expires_at.clone();
-        match self.ready(req, created).await {
-            Ok(b) => Ok(b),
-            Err(e) => {
-                let cleanup = match self.delete_and_wait(&id).await {
-                    Ok(_) => format!("; {id} was deleted again"),
-                    Err(d) => format!(
-                        "; deleting {id} again failed too ({}), it expires at {}",
-                        d.message,
-                        expires.as_deref().unwrap_or("its TTL")
-                    ),
-                };
-                Err(ProviderError {
-                    message: format!("{}{cleanup}", e.message),
-                    help: e.help,
-                })
-            }
-        }
-    }
-
-    async fn ready(&self, req: &CreateRequest, c: Created) -> Result<DbBranch, ProviderError> {
-        let b = &c.db_branch;
-        let what = format!("the test Neon database branch {}", req.name);
-        if b.name != req.name {
-            return Err(ProviderError::new(format!(
-                "Neon answered the create of {what} with a Neon database branch named `{}` ({})",
-                b.name, b.id
-            )));
-        }
-        if b.parent_id.as_deref() != Some(self.parent.id.as_str()) {
-            return Err(ProviderError::new(format!(
-                "{what} ({}) has parent `{}`, not the main Neon database branch {} ({})",
-                b.id,
-                b.parent_id.as_deref().unwrap_or("none"),
-                self.parent.name,
-                self.parent.id
-            )));
-        }
-        check_id("Neon database branch id", &b.id)?;
-        self.wait_operations(&c.operations, &format!("creating {what}"))
-            .await?;
-        let fresh = self.wait_ready(&b.id, &what).await?;
-        let host = self.rw_endpoint_host(&b.id, &c.endpoints, &what).await?;
-        let from_create = c.connection_uris.iter().find(|u| {
-            u.connection_parameters.as_ref().is_some_and(|p| {
-                p.database.as_deref() == Some(self.database.as_str())
-                    && p.role.as_deref() == Some(self.role.as_str())
-            })
-        });
-        let uri = match from_create {
-            Some(u) => u.connection_uri.clone(),
-            None => self.connection_uri(&b.id, &what).await?,
-        };
-        let url = self.checked_url(&uri, &host, &what)?;
-        Ok(DbBranch {
-            name: req.name.clone(),
-            id: b.id.clone(),
-            parent: self.parent.name.clone(),
-            url,
-            expires_at: parse_time(fresh.expires_at.as_deref())
-                .or_else(|| parse_time(b.expires_at.as_deref())),
-        })
     }
 
     /// `DELETE …/branches/{id}` and wait for its operations. A lost answer is followed by a
@@ -917,72 +635,7 @@ impl Provider for NeonProvider {
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<DbBranch, ProviderError> {
-        if req.name == self.parent.name {
-            return Err(ProviderError::new(format!(
-                "the test Neon database branch name `{}` is the main Neon database branch's name",
-                req.name
-            ))
-            .help("change `name` under [neon-database-branch]"));
-        }
-        let run = req.run_id.clone();
-        let expires = expires_at(Utc::now(), req.ttl);
-        let body = create_body(&self.parent.id, req, &run, &expires);
-        let path = self.path("/branches");
-        let mut last = None;
-        for round in 1..=CREATE_ROUNDS {
-            let err = match self.api.call(Method::POST, &path, &[], Some(&body)).await {
-                Ok(reply) => match self.decode::<CreateReply>(reply) {
-                    Ok(r) => {
-                        let created = Created {
-                            db_branch: r.branch,
-                            endpoints: r.endpoints,
-                            operations: r.operations,
-                            connection_uris: r.connection_uris,
-                        };
-                        return self.finish(req, created).await;
-                    }
-                    // Created, but we cannot read what: find it by name below.
-                    Err(e) => e,
-                },
-                Err(e) if e.status() == Some(409) || e.maybe_applied() => self.api_error(e),
-                Err(e) => return Err(self.api_error(e)),
-            };
-            match self.existing(req, &run).await? {
-                Existing::None => {
-                    // The name is free: the lost create was not applied, or the holder is gone.
-                    last = Some(err);
-                    tokio::time::sleep(api::backoff(round, api::random_u64())).await;
-                }
-                Existing::ThisRun(b) => {
-                    let operations = self.operations_of(&b.id).await?;
-                    let created = Created {
-                        db_branch: b,
-                        endpoints: Vec::new(),
-                        operations,
-                        connection_uris: Vec::new(),
-                    };
-                    return self.finish(req, created).await;
-                }
-                Existing::Leftover(b) => {
-                    // A rerun: the earlier run of this git branch left it (interrupted, or
-                    // its delete failed). Replace it.
-                    self.delete_and_wait(&b.id).await.map_err(|e| {
-                        prefix(
-                            e,
-                            &format!(
-                                "cannot replace the leftover test Neon database branch {} ({})",
-                                b.name, b.id
-                            ),
-                        )
-                    })?;
-                    last = Some(err);
-                }
-                Existing::Foreign(b, annotation) => {
-                    return Err(self.foreign(req, &b, &annotation));
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| ProviderError::new("cannot create it")))
+        self.create_db_branch(req).await
     }
 
     async fn delete(&self, id: &str) -> Result<DeleteOutcome, ProviderError> {
@@ -1095,7 +748,9 @@ impl Provider for NeonProvider {
 
 #[cfg(test)]
 mod tests {
+    use super::create::create_body;
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn expires_at_is_rfc3339_utc_with_second_precision() {
@@ -1131,20 +786,19 @@ mod tests {
             .err()
             .expect("no key, no settings");
         assert!(
-            e.message.contains(&format!("`{missing}` is not set")),
-            "{}",
-            e.message
+            e.to_string().contains(&format!("`{missing}` is not set")),
+            "{e}"
         );
-        let help = e.help.unwrap_or_default();
+        let help = e.help_text().unwrap_or_default();
         assert!(help.contains(&format!("export {missing}=<key>")), "{help}");
         // PATH is always set: it stands in for a key here.
         if std::env::var_os(ENV_PROJECT_ID).is_none() {
             let e = NeonSettings::from_config(&config("PATH", None))
                 .err()
                 .expect("no project id, no settings");
-            assert_eq!(e.message, "no Neon project id");
+            assert_eq!(e.to_string(), "no Neon project id");
             assert!(e
-                .help
+                .help_text()
                 .unwrap_or_default()
                 .contains("`project-id` under [provider]"));
         }

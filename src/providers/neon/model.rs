@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use super::{CREATED_BY, CREATED_BY_KEY};
+use crate::secret::Secret;
 
 /// `null` (or an absent field) as the empty value.
 pub(super) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -86,7 +87,7 @@ pub(super) struct Operation {
 
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct ConnectionDetails {
-    pub connection_uri: String,
+    pub connection_uri: Secret<String>,
     #[serde(default)]
     pub connection_parameters: Option<ConnectionParameters>,
 }
@@ -163,7 +164,7 @@ pub(super) struct EndpointsReply {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct UriReply {
-    pub uri: String,
+    pub uri: Secret<String>,
 }
 
 /// The `value` of an annotation (`{object, value, …}`): string keys to string values.

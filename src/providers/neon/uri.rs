@@ -15,13 +15,31 @@ pub struct Target {
     pub port: u16,
 }
 
+/// Why a connection URI's destination is not clear (completes "refusing the connection
+/// string Neon gave for …: ").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("it is not a URI (no `://`)")]
+    NotAUri,
+    #[error("its scheme is `{0}`, not `postgresql`")]
+    Scheme(String),
+    #[error("it names several hosts")]
+    SeveralHosts,
+    #[error("it names no host")]
+    NoHost,
+    #[error("its port `{0}` is not a number")]
+    Port(String),
+    #[error("its query sets `{0}`, which overrides the host")]
+    HostOverride(String),
+}
+
 /// The single host (and port) of a `postgres://` / `postgresql://` URI. Anything that would
 /// make the destination ambiguous is an error: several hosts, or `host`/`hostaddr` query
 /// parameters (libpq-style clients let them override the authority).
-pub fn target_of(uri: &str) -> Result<Target, String> {
-    let (scheme, rest) = uri.split_once("://").ok_or("it is not a URI (no `://`)")?;
+pub fn target_of(uri: &str) -> Result<Target, TargetError> {
+    let (scheme, rest) = uri.split_once("://").ok_or(TargetError::NotAUri)?;
     if !matches!(scheme, "postgres" | "postgresql") {
-        return Err(format!("its scheme is `{scheme}`, not `postgresql`"));
+        return Err(TargetError::Scheme(scheme.to_owned()));
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
@@ -30,21 +48,19 @@ pub fn target_of(uri: &str) -> Result<Target, String> {
         None => authority,
     };
     if hostport.contains(',') {
-        return Err("it names several hosts".into());
+        return Err(TargetError::SeveralHosts);
     }
     let (host, port) = split_host_port(hostport);
     if host.is_empty() {
-        return Err("it names no host".into());
+        return Err(TargetError::NoHost);
     }
     let port = match port {
         None => DEFAULT_PORT,
-        Some(p) => p
-            .parse()
-            .map_err(|_| format!("its port `{p}` is not a number"))?,
+        Some(p) => p.parse().map_err(|_| TargetError::Port(p.to_owned()))?,
     };
     for (key, _) in query_pairs(uri) {
         if matches!(key.as_str(), "host" | "hostaddr" | "port") {
-            return Err(format!("its query sets `{key}`, which overrides the host"));
+            return Err(TargetError::HostOverride(key));
         }
     }
     Ok(Target {

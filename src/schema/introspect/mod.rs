@@ -1,0 +1,304 @@
+//! Introspection: a handful of catalog queries, pipelined on one connection, into a [`Model`].
+//!
+//! Each query covers one kind of object for the whole database (never one query per
+//! object), so a 2,000-table schema costs a few round trips. Objects that belong to
+//! extensions, system schemas and excluded schemas are skipped. Rows are read as a stream and
+//! turned into the model as they arrive, so a large schema is never held twice.
+//!
+//! The server's deparsers are most of the cost. `pg_get_indexdef` looks up each column's
+//! default operator class with a catalog scan, so plain indexes — columns only, default
+//! operator classes and collations, no predicate or storage options — are spelled out by the
+//! query itself exactly as `pg_get_indexdef` prints them (a test holds the two equal); every
+//! other index is still deparsed by the server. Dependencies come back as bare OIDs and are
+//! turned into keys with the names the other queries already read, instead of naming every
+//! object of the database in SQL.
+//!
+//! The layout: one file per object kind, each with its queries, one row-mapper per query
+//! (`*_row`) and an `add` that puts the rows into the model under their dependency keys;
+//! [`introspect`] here runs all the queries at once and adds their rows in order.
+
+use std::collections::HashMap;
+
+use futures_util::TryStreamExt;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+use super::model::*;
+use super::spell;
+use crate::pg::PgError;
+
+mod comments;
+mod constraints;
+mod deps;
+mod functions;
+mod indexes;
+mod policies;
+mod schemas;
+mod sequences;
+mod tables;
+mod triggers;
+mod types;
+mod unsupported;
+mod views;
+
+use deps::ObjKind;
+
+/// Schemas skipped by default: neon-migrate's own tracking schema, and the scratch schema of
+/// the `integrity` check's fingerprints.
+pub const DEFAULT_EXCLUDED: &[&str] = &["neon_migrate", "neon_migrate_integrity"];
+
+/// Namespaces we model: user schemas not owned by an extension nor excluded.
+const NS: &str = r#"
+WITH ns AS (
+  SELECT n.oid, n.nspname FROM pg_namespace n
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+     AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+     AND n.nspname <> ALL($1::text[])
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                     AND d.objid = n.oid AND d.deptype = 'e')
+), ext AS (
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+)
+"#;
+
+fn q(body: &str) -> String {
+    format!("{NS}{body}")
+}
+
+fn failed(what: &str, e: tokio_postgres::Error) -> PgError {
+    PgError::new(format!("introspecting {what}"), e)
+}
+
+/// Runs `sql` and maps each row as it streams in (the rows themselves are not kept).
+async fn fetch<T>(
+    client: &Client,
+    what: &'static str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    f: impl Fn(&Row) -> T,
+) -> Result<Vec<T>, PgError> {
+    let stream = client
+        .query_raw(sql, params.iter().map(|p| *p as &dyn ToSql))
+        .await
+        .map_err(|e| failed(what, e))?;
+    futures_util::pin_mut!(stream);
+    let mut out = Vec::new();
+    while let Some(row) = stream.try_next().await.map_err(|e| failed(what, e))? {
+        out.push(f(&row));
+    }
+    Ok(out)
+}
+
+fn first_char(s: &str, or: char) -> char {
+    s.chars().next().unwrap_or(or)
+}
+
+fn oid_of(oid: i64) -> u32 {
+    u32::try_from(oid).unwrap_or(0)
+}
+
+/// `indnullsnotdistinct` exists from PG 15 on.
+fn nulls_not_distinct(version: i32) -> &'static str {
+    if version >= 150_000 {
+        "i.indnullsnotdistinct"
+    } else {
+        "false"
+    }
+}
+
+/// The model being built, and what the rows of one query need from those of another.
+struct Build {
+    m: Model,
+    /// Dependency keys by (catalog, OID).
+    keys: HashMap<(ObjKind, i64), DepKey>,
+    /// Table names by OID.
+    table_of: HashMap<i64, String>,
+    /// Column names by (table OID, attnum).
+    names: spell::Columns,
+}
+
+impl Build {
+    fn key(&mut self, kind: ObjKind, oid: i64, key: DepKey) {
+        self.keys.insert((kind, oid), key);
+    }
+}
+
+/// The text of every query, for one server version.
+struct Queries {
+    schemas: String,
+    enums: String,
+    domains: String,
+    composites: String,
+    sequences: String,
+    tables: String,
+    columns: String,
+    constraints: String,
+    indexes: String,
+    views: String,
+    functions: String,
+    triggers: String,
+    policies: String,
+    comments: String,
+    unsupported: String,
+}
+
+impl Queries {
+    fn new(version: i32) -> Queries {
+        Queries {
+            schemas: schemas::schemas_query(),
+            enums: types::enums_query(),
+            domains: types::domains_query(),
+            composites: types::composites_query(),
+            sequences: sequences::sequences_query(),
+            tables: tables::tables_query(),
+            columns: tables::columns_query(),
+            constraints: constraints::constraints_query(version),
+            indexes: indexes::indexes_query(version),
+            views: views::views_query(),
+            functions: functions::functions_query(),
+            triggers: triggers::triggers_query(),
+            policies: policies::policies_query(),
+            comments: comments::comments_query(),
+            unsupported: unsupported::unsupported_query(),
+        }
+    }
+}
+
+/// Reads the whole schema of the database `client` is connected to.
+pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
+    let ex: Vec<String> = excluded.to_vec();
+    let p: [&(dyn ToSql + Sync); 1] = [&ex];
+    let version: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map_err(|e| failed("the server version", e))?
+        .get(0);
+    let qs = Queries::new(version);
+    // All at once: the queries are pipelined on the connection.
+    let (
+        schemas,
+        exts,
+        enums,
+        domains,
+        composites,
+        sequences,
+        tables,
+        columns,
+        identities,
+        constraints,
+        indexes,
+        default_opclasses,
+        views,
+        functions,
+        triggers,
+        policies,
+        comments,
+        unsupported,
+        deps,
+    ) = tokio::try_join!(
+        fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
+        fetch(
+            client,
+            "extensions",
+            schemas::EXTENSIONS,
+            &[],
+            schemas::extension_row
+        ),
+        fetch(client, "enums", &qs.enums, &p, types::enum_row),
+        fetch(client, "domains", &qs.domains, &p, types::domain_row),
+        fetch(
+            client,
+            "composite types",
+            &qs.composites,
+            &p,
+            types::composite_row
+        ),
+        fetch(
+            client,
+            "sequences",
+            &qs.sequences,
+            &p,
+            sequences::sequence_row
+        ),
+        fetch(client, "tables", &qs.tables, &p, tables::table_row),
+        fetch(client, "columns", &qs.columns, &p, tables::column_row),
+        fetch(
+            client,
+            "identity columns",
+            tables::IDENTITIES,
+            &[],
+            tables::identity_row
+        ),
+        fetch(
+            client,
+            "constraints",
+            &qs.constraints,
+            &p,
+            constraints::constraint_row
+        ),
+        fetch(client, "indexes", &qs.indexes, &p, indexes::index_row),
+        fetch(
+            client,
+            "operator classes",
+            indexes::DEFAULT_OPCLASSES,
+            &[],
+            indexes::opclass_row
+        ),
+        fetch(client, "views", &qs.views, &p, views::view_row),
+        fetch(
+            client,
+            "functions",
+            &qs.functions,
+            &p,
+            functions::function_row
+        ),
+        fetch(client, "triggers", &qs.triggers, &p, triggers::trigger_row),
+        fetch(client, "policies", &qs.policies, &p, policies::policy_row),
+        fetch(client, "comments", &qs.comments, &p, comments::comment_row),
+        fetch(
+            client,
+            "unsupported objects",
+            &qs.unsupported,
+            &p,
+            unsupported::unsupported_row
+        ),
+        fetch(
+            client,
+            "dependencies",
+            deps::DEPENDENCIES,
+            &[],
+            deps::dep_row
+        ),
+    )?;
+
+    let mut b = Build {
+        m: Model {
+            server_version: version,
+            ..Default::default()
+        },
+        keys: HashMap::new(),
+        table_of: HashMap::new(),
+        names: HashMap::new(),
+    };
+    b.m.schemas = schemas.into_iter().collect();
+    b.m.extensions = exts.into_iter().collect();
+    types::add(&mut b, enums, domains, composites);
+    sequences::add(&mut b, sequences);
+    tables::add(&mut b, tables);
+    views::add(&mut b, views);
+    tables::add_columns(&mut b, columns, identities);
+    constraints::add(client, &mut b, constraints).await?;
+    indexes::add(client, &mut b, indexes, default_opclasses).await?;
+    functions::add(&mut b, functions);
+    triggers::add(&mut b, triggers);
+    policies::add(&mut b, policies);
+    b.m.comments = comments
+        .into_iter()
+        .filter_map(|(target, text)| target.map(|t| (t, text)))
+        .collect();
+    b.m.unsupported = unsupported.into_iter().collect();
+    deps::add(&mut b, deps);
+    // Foreign tables are reported as unsupported, not modelled as tables.
+    b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
+    Ok(b.m)
+}

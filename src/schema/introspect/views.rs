@@ -1,0 +1,39 @@
+//! Views and materialized views.
+
+use tokio_postgres::Row;
+
+use super::super::model::{DepKey, View};
+use super::{q, Build, ObjKind};
+
+pub(super) fn views_query() -> String {
+    q(r#"
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm', pg_get_viewdef(c.oid, true),
+       coalesce(c.reloptions, '{}'), c.oid::int8, c.reltype::int8
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm')
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+ ORDER BY 1"#)
+}
+
+/// (name, view, OID, OID of its row type).
+pub(super) type ViewRow = (String, View, i64, i64);
+
+pub(super) fn view_row(r: &Row) -> ViewRow {
+    let v = View {
+        materialized: r.get(1),
+        definition: r.get(2),
+        options: r.get(3),
+    };
+    (r.get(0), v, r.get(4), r.get(5))
+}
+
+pub(super) fn add(b: &mut Build, views: Vec<ViewRow>) {
+    for (name, v, oid, rowtype) in views {
+        let key = DepKey::Rel(name.clone());
+        if rowtype != 0 {
+            b.key(ObjKind::Type, rowtype, key.clone());
+        }
+        b.key(ObjKind::Class, oid, key);
+        b.m.views.insert(name, v);
+    }
+}

@@ -1,0 +1,255 @@
+//! What must be rebuilt around what, decided before any statement is written: enums that
+//! are recreated, views over something that changes shape, and what Postgres refuses to
+//! retype a column or drop a key under (policies, triggers, generated columns, foreign keys).
+
+use std::collections::BTreeSet;
+
+use super::super::model::{ConstraintKind, DepKey, Model};
+use super::super::{quote_ident, split_qualified};
+use super::graph::{dependents, users, Users};
+use super::sql::{element_type, is_subsequence, strip_not_valid};
+
+/// The decisions of the analysis, read by the object kinds' `diff`s.
+#[derive(Debug, Default)]
+pub(super) struct Changes {
+    /// Enums whose values are removed or reordered: created again under the old name.
+    pub recreated_enums: BTreeSet<String>,
+    /// Views ([`DepKey::Rel`]) dropped and created again.
+    pub recreate_views: BTreeSet<DepKey>,
+    /// Policies, triggers and generated columns (`table.column`) that read a retyped column.
+    pub rebuilt_policies: BTreeSet<String>,
+    pub rebuilt_triggers: BTreeSet<String>,
+    pub rebuilt_columns: BTreeSet<String>,
+    /// Foreign keys (table, name) that rest on a primary key or unique constraint that is
+    /// dropped or replaced.
+    pub rebuilt_fks: BTreeSet<(String, String)>,
+    /// Functions of A handled as a drop and a create (not dropped again at the end); filled
+    /// by the functions' diff.
+    pub replaced_fns: BTreeSet<String>,
+}
+
+/// Unsupported objects: any difference is reported, never dropped.
+pub(super) fn unsupported_objects(a: &Model, b: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in &b.unsupported {
+        match a.unsupported.get(k) {
+            None => out.push(format!(
+                "{k}: added — not supported by the schema engine; write this change by hand"
+            )),
+            Some(old) if old != v => out.push(format!(
+                "{k}: changed — not supported by the schema engine; write this change by hand"
+            )),
+            _ => {}
+        }
+    }
+    for k in a
+        .unsupported
+        .keys()
+        .filter(|k| !b.unsupported.contains_key(*k))
+    {
+        out.push(format!(
+            "{k}: removed — not supported by the schema engine; write this change by hand"
+        ));
+    }
+    out
+}
+
+impl Changes {
+    pub(super) fn of(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> Changes {
+        let mut ch = Changes {
+            recreated_enums: recreated_enums(a, b, unsupported),
+            ..Default::default()
+        };
+        let a_users = users(&a.deps);
+        ch.recreate_views = recreate_views(a, b, &ch.recreated_enums, &a_users);
+        ch.rebuild_around_retyped_columns(a, b, &a_users);
+        ch.rebuilt_fks = rebuilt_fks(a, b);
+        ch
+    }
+
+    /// Postgres refuses to retype a column that a policy, a trigger's WHEN clause or a
+    /// generated column reads: those are dropped before and created again after.
+    fn rebuild_around_retyped_columns(&mut self, a: &Model, b: &Model, a_users: &Users<'_>) {
+        let mut retyped: BTreeSet<DepKey> = BTreeSet::new();
+        for (k, t) in &b.tables {
+            let Some(old) = a.tables.get(k) else { continue };
+            for c in &old.columns {
+                let Some(n) = t.column(&c.name) else { continue };
+                if n.generated == c.generated
+                    && (n.data_type != c.data_type
+                        || n.collation != c.collation
+                        || self.recreated_enums.contains(element_type(&n.data_type)))
+                {
+                    retyped.insert(DepKey::Col(format!("{k}.{}", c.name)));
+                }
+            }
+        }
+        let around = dependents(&retyped, a_users);
+        self.rebuilt_policies = around
+            .iter()
+            .filter_map(|d| match d {
+                DepKey::Policy(k) => Some(k),
+                _ => None,
+            })
+            .filter(|k| a.policies.contains_key(*k) && b.policies.contains_key(*k))
+            .cloned()
+            .collect();
+        self.rebuilt_triggers = around
+            .iter()
+            .filter_map(|d| match d {
+                DepKey::Trigger(k) => Some(k),
+                _ => None,
+            })
+            .filter(|k| a.triggers.contains_key(*k) && b.triggers.contains_key(*k))
+            .cloned()
+            .collect();
+        let generated = |m: &Model, key: &str| {
+            split_qualified(key).and_then(|(t, c)| {
+                m.tables
+                    .get(t)
+                    .and_then(|t| t.column(c))
+                    .and_then(|c| c.generated.clone())
+            })
+        };
+        self.rebuilt_columns = around
+            .iter()
+            .filter_map(|d| match d {
+                DepKey::Col(k) => Some(k),
+                _ => None,
+            })
+            .filter(|k| generated(a, k).is_some() && generated(a, k) == generated(b, k))
+            .cloned()
+            .collect();
+    }
+}
+
+/// Enums whose values are removed or reordered. A recreated enum is swapped under table
+/// columns (and arrays of it) and views; anything else that uses it (domains, composite types,
+/// functions, constraints or indexes naming its values) would keep the old type: that is for
+/// a human to write, and reported as unsupported.
+fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTreeSet<String> {
+    let mut recreated: BTreeSet<String> = BTreeSet::new();
+    for (k, labels) in &b.enums {
+        if let Some(old) = a.enums.get(k) {
+            if old != labels && !is_subsequence(old, labels) {
+                recreated.insert(k.clone());
+            }
+        }
+    }
+    for k in recreated.clone() {
+        let key = DepKey::Type(k.clone());
+        let blockers: Vec<String> = a
+            .deps
+            .iter()
+            .filter(|(_, ds)| ds.contains(&key))
+            .map(|(d, _)| d)
+            .filter(|d| {
+                let rel = d.relation().unwrap_or("");
+                let swapped_under = (a.tables.contains_key(rel) && b.tables.contains_key(rel))
+                    || a.views.contains_key(rel);
+                !swapped_under
+            })
+            .map(DepKey::to_string)
+            .collect();
+        if !blockers.is_empty() {
+            unsupported.push(format!(
+                "enum {k}: values are removed or reordered, so the type must be recreated, but {} use it — not supported by the schema engine; write this change by hand",
+                blockers.join(", ")
+            ));
+            recreated.remove(&k);
+        }
+    }
+    recreated
+}
+
+/// Views that change, or sit on something that changes shape (tables whose columns change
+/// type, go or are retyped for enums; functions dropped and created again), are recreated.
+fn recreate_views(
+    a: &Model,
+    b: &Model,
+    recreated_enums: &BTreeSet<String>,
+    a_users: &Users<'_>,
+) -> BTreeSet<DepKey> {
+    let mut altered_tables: BTreeSet<DepKey> = BTreeSet::new();
+    for (k, t) in &b.tables {
+        let Some(old) = a.tables.get(k) else { continue };
+        for c in &old.columns {
+            let altered = match t.column(&c.name) {
+                None => true,
+                Some(n) => {
+                    n.data_type != c.data_type
+                        || n.collation != c.collation
+                        || n.generated != c.generated
+                        || recreated_enums.contains(element_type(&n.data_type))
+                }
+            };
+            if altered {
+                altered_tables.insert(DepKey::Rel(k.clone()));
+            }
+        }
+    }
+    let mut recreate: BTreeSet<DepKey> = BTreeSet::new();
+    for (k, v) in &b.views {
+        if a.views.get(k).is_some_and(|old| old != v) {
+            recreate.insert(DepKey::Rel(k.clone()));
+        }
+    }
+    let mut roots = altered_tables;
+    roots.extend(recreate.iter().cloned());
+    for (k, f) in &a.functions {
+        let recreated = match b.functions.get(k) {
+            Some(n) => n.returns != f.returns || n.kind != f.kind || n.arguments != f.arguments,
+            // The same signature under another key: a parameter was renamed.
+            None => b.functions.values().any(|n| n.signature == f.signature),
+        };
+        if recreated {
+            roots.insert(DepKey::Fn(k.clone()));
+        }
+    }
+    for d in dependents(&roots, a_users) {
+        if let DepKey::Rel(v) = &d {
+            if a.views.contains_key(v) && b.views.contains_key(v) {
+                recreate.insert(d);
+            }
+        }
+    }
+    recreate
+}
+
+/// Foreign keys that rest on a primary key or unique constraint that is dropped or
+/// replaced: Postgres refuses to drop that constraint under them, so they are dropped first
+/// and, when B keeps them, added again once the new key exists.
+fn rebuilt_fks(a: &Model, b: &Model) -> BTreeSet<(String, String)> {
+    let mut rebuilt: BTreeSet<(String, String)> = BTreeSet::new();
+    for (tk, t) in &a.tables {
+        let nt = b.tables.get(tk);
+        for (n, c) in &t.constraints {
+            let kept = nt.and_then(|nt| nt.constraints.get(n)).is_some_and(|nc| {
+                nc.kind == c.kind
+                    && strip_not_valid(&nc.definition) == strip_not_valid(&c.definition)
+            });
+            if !c.kind.is_key() || kept || nt.is_none() {
+                continue;
+            }
+            let schema = split_qualified(tk).map_or("public", |(s, _)| s);
+            let index = DepKey::Index(format!("{schema}.{}", quote_ident(n)));
+            for (d, ds) in &a.deps {
+                let DepKey::Con(con) = d else { continue };
+                if !ds.contains(&index) {
+                    continue;
+                }
+                let fk = a.tables.iter().find_map(|(ftk, ft)| {
+                    let name = con.strip_prefix(ftk.as_str())?.strip_prefix('.')?;
+                    ft.constraints
+                        .iter()
+                        .find(|(cn, fc)| {
+                            fc.kind == ConstraintKind::ForeignKey && quote_ident(cn) == name
+                        })
+                        .map(|(cn, _)| (ftk.clone(), cn.clone()))
+                });
+                rebuilt.extend(fk);
+            }
+        }
+    }
+    rebuilt
+}

@@ -1,0 +1,358 @@
+//! Columns of a table that stays: dropped, added, retyped, their defaults, identities,
+//! generation expressions and NOT NULL changed — online where Postgres allows it.
+
+use std::collections::BTreeSet;
+
+use super::super::model::{Column, Model, Table};
+use super::sql::{column_sql, element_type, identity_sql, no_rewrite, volatile_default};
+use super::{h, Cx, HazardKind, Phase, Stmt};
+
+const P: Phase = Phase::AlterTables;
+
+/// The column changes of table `k` (`old` → `t`).
+pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
+    let readded = drop_columns(x, k, old, t);
+    for c in &t.columns {
+        if c.inherited {
+            continue;
+        }
+        let Some(oc) = old
+            .column(&c.name)
+            .filter(|_| !readded.contains(c.name.as_str()))
+        else {
+            add(x, k, c);
+            continue;
+        };
+        alter_expression(x, k, oc, c);
+        let was = Column {
+            generated: c.generated.clone(),
+            ..oc.clone()
+        };
+        alter(x, k, &was, c);
+    }
+}
+
+/// Drops the columns that go, and those dropped to be added again: generated columns with a
+/// new expression before PG 17 (no SET EXPRESSION), and generated columns that read a
+/// retyped column. Returns the names of the latter.
+fn drop_columns<'t>(x: &mut Cx<'_>, k: &str, old: &'t Table, t: &Table) -> BTreeSet<&'t str> {
+    // Generated columns: a new expression is set in place on PG ≥ 17 (SET EXPRESSION)
+    // and dropped and added on older servers; a column that stops being generated keeps
+    // its values (DROP EXPRESSION); one that reads a retyped column is rebuilt around it.
+    let set_expression = x.a.server_version >= 170_000;
+    let mut readded: BTreeSet<&str> = BTreeSet::new();
+    for c in &old.columns {
+        if c.inherited {
+            continue;
+        }
+        let n = t.column(&c.name);
+        let rebuilt = x.ch.rebuilt_columns.contains(&format!("{k}.{}", c.name));
+        let regenerated = n.is_some_and(|n| {
+            n.generated.is_some()
+                && n.generated != c.generated
+                && !(set_expression && c.generated.is_some())
+        });
+        if n.is_none() || regenerated || rebuilt {
+            let mut hz = vec![h(
+                HazardKind::AccessExclusiveLock,
+                "brief ACCESS EXCLUSIVE lock; clients still using the column break",
+            )];
+            if c.generated.is_none() {
+                hz.insert(
+                    0,
+                    h(
+                        HazardKind::DeletesData,
+                        format!("the data of column {} is lost", c.name),
+                    ),
+                );
+            }
+            x.push(Stmt::new(P, format!("ALTER TABLE {k} DROP COLUMN {}", c.name)).hazards(hz));
+            if n.is_some() {
+                readded.insert(c.name.as_str());
+            }
+        }
+    }
+    readded
+}
+
+/// A generation expression that goes (the column keeps its values) or changes in place.
+fn alter_expression(x: &mut Cx<'_>, k: &str, oc: &Column, c: &Column) {
+    match (&oc.generated, &c.generated) {
+        (Some(_), None) => {
+            x.push(
+                Stmt::new(
+                    P,
+                    format!("ALTER TABLE {k} ALTER COLUMN {} DROP EXPRESSION", c.name),
+                )
+                .hazard(
+                    HazardKind::AccessExclusiveLock,
+                    "brief ACCESS EXCLUSIVE lock; the column keeps its values",
+                ),
+            );
+        }
+        (Some(was), Some(expr)) if was != expr => {
+            x.push(
+                Stmt::new(
+                    P,
+                    format!(
+                        "ALTER TABLE {k} ALTER COLUMN {} SET EXPRESSION AS ({expr})",
+                        c.name
+                    ),
+                )
+                .hazard(
+                    HazardKind::TableRewrite,
+                    "the new expression is computed for every row: the table is rewritten",
+                )
+                .hazard(
+                    HazardKind::AccessExclusiveLock,
+                    "ACCESS EXCLUSIVE lock for the whole rewrite",
+                )
+                .long(),
+            );
+        }
+        _ => {}
+    }
+}
+
+fn add(x: &mut Cx<'_>, table: &str, c: &Column) {
+    let mut hz = Vec::new();
+    let rewrite = if c.generated.is_some() {
+        Some("a stored generated column rewrites the table")
+    } else if c.identity.is_some() {
+        Some("an identity column fills every row: the table is rewritten")
+    } else if c.default.as_deref().is_some_and(volatile_default) {
+        Some("a volatile default is evaluated for every row: the table is rewritten")
+    } else {
+        None
+    };
+    if let Some(why) = rewrite {
+        hz.push(h(HazardKind::TableRewrite, why));
+        hz.push(h(
+            HazardKind::AccessExclusiveLock,
+            "ACCESS EXCLUSIVE lock for the whole rewrite",
+        ));
+    }
+    if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
+        hz.push(h(
+            HazardKind::Correctness,
+            "NOT NULL without a default fails if the table has rows",
+        ));
+    }
+    let long = !hz.is_empty();
+    x.recreated.insert(format!("COLUMN {table}.{}", c.name));
+    x.push(
+        Stmt::new(
+            P,
+            format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(c)),
+        )
+        .hazards(hz)
+        .long_if(long),
+    );
+}
+
+/// A column that stays: type, default, identity, NOT NULL.
+fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
+    let col = &new.name;
+    let recast = x.ch.recreated_enums.contains(element_type(&new.data_type));
+    let type_changes = old.data_type != new.data_type || old.collation != new.collation || recast;
+    let default_changes = old.default != new.default;
+    if type_changes && old.default.is_some() {
+        x.simple(
+            P,
+            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+        );
+    }
+    if type_changes {
+        retype(x, table, old, new, recast);
+    }
+    if (type_changes && new.default.is_some()) || (default_changes && !type_changes) {
+        match &new.default {
+            Some(d) => x.simple(
+                P,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d}"),
+            ),
+            None => x.simple(
+                P,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+            ),
+        }
+    }
+    alter_identity(x, table, old, new);
+    if old.not_null != new.not_null {
+        if new.not_null {
+            set_not_null(x, table, col);
+        } else {
+            x.simple(
+                P,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"),
+            );
+        }
+    }
+}
+
+fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool) {
+    let col = &new.name;
+    let collate = new
+        .collation
+        .as_ref()
+        .map(|c| format!(" COLLATE {c}"))
+        .unwrap_or_default();
+    let using = if recast {
+        // Through text: the old and the new enum have no cast between them.
+        let text = new
+            .data_type
+            .replacen(element_type(&new.data_type), "text", 1);
+        format!("{col}::{text}::{}", new.data_type)
+    } else {
+        format!("{col}::{}", new.data_type)
+    };
+    let mut stmt = Stmt::new(
+        P,
+        format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {using}",
+            new.data_type
+        ),
+    )
+    .hazard(
+        HazardKind::AccessExclusiveLock,
+        "ACCESS EXCLUSIVE lock while the column is converted",
+    )
+    .long();
+    // A domain relabelled to its base type is binary coercible too.
+    let to_base =
+        x.a.domains
+            .get(&old.data_type)
+            .is_some_and(|d| d.base == new.data_type && old.collation == new.collation);
+    let same_type = old.data_type == new.data_type;
+    let rewrites = !(same_type || no_rewrite(&old.data_type, &new.data_type) || to_base);
+    if rewrites || recast {
+        stmt = stmt.hazard(
+            HazardKind::TableRewrite,
+            format!(
+                "changing {} → {} may rewrite the table and its indexes",
+                old.data_type, new.data_type
+            ),
+        );
+    } else if same_type && uses_column_in_index(x.a, table, col) {
+        // A new collation keeps the rows but not the order of the indexes on them.
+        stmt = stmt.hazard(
+            HazardKind::IndexBuild,
+            format!("indexes on {col} are rebuilt for the new collation, under the lock"),
+        );
+    }
+    x.push(stmt);
+}
+
+fn alter_identity(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
+    let col = &new.name;
+    match (old.identity, new.identity) {
+        (Some(_), None) => x.simple(
+            P,
+            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY"),
+        ),
+        (None, Some(k)) => {
+            let identity = identity_sql(k, new.identity_options.as_ref());
+            x.simple(
+                P,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} ADD{identity}"),
+            );
+        }
+        (Some(was), Some(k)) => {
+            if was != k {
+                let how = if k == 'a' { "ALWAYS" } else { "BY DEFAULT" };
+                x.simple(
+                    P,
+                    format!("ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {how}"),
+                );
+            }
+            // Only the options that differ: a type change already moved the sequence's
+            // bounds when they were the old type's defaults.
+            if let (Some(o), Some(n)) = (&old.identity_options, &new.identity_options) {
+                let changed: Vec<String> = n
+                    .clauses()
+                    .into_iter()
+                    .zip(o.clauses())
+                    .filter(|(n, o)| n != o)
+                    .map(|(n, _)| format!(" SET {n}"))
+                    .collect();
+                if !changed.is_empty() {
+                    x.simple(
+                        P,
+                        format!("ALTER TABLE {table} ALTER COLUMN {col}{}", changed.concat()),
+                    );
+                }
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+fn set_not_null(x: &mut Cx<'_>, table: &str, col: &str) {
+    if !x.o.online {
+        x.push(
+            Stmt::new(
+                P,
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+            )
+            .hazard(
+                HazardKind::AccessExclusiveLock,
+                "scans the table under ACCESS EXCLUSIVE",
+            )
+            .long(),
+        );
+        return;
+    }
+    // A validated CHECK lets SET NOT NULL skip its scan under ACCESS EXCLUSIVE.
+    let bare = col.trim_matches('"');
+    let tmp = crate::pg::ident(&format!(
+        "{}_nn_neon_migrate",
+        bare.chars().take(40).collect::<String>()
+    ));
+    x.push(
+        Stmt::new(
+            P,
+            format!("ALTER TABLE {table} ADD CONSTRAINT {tmp} CHECK ({col} IS NOT NULL) NOT VALID"),
+        )
+        .hazard(
+            HazardKind::AccessExclusiveLock,
+            "brief ACCESS EXCLUSIVE lock (NOT VALID: no scan)",
+        ),
+    );
+    x.push(
+        Stmt::new(P, format!("ALTER TABLE {table} VALIDATE CONSTRAINT {tmp}"))
+            .hazard(
+                HazardKind::Correctness,
+                format!("fails if column {col} holds NULLs (the scan does not block writes)"),
+            )
+            .long(),
+    );
+    x.push(
+        Stmt::new(
+            P,
+            format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+        )
+        .hazard(
+            HazardKind::AccessExclusiveLock,
+            "brief ACCESS EXCLUSIVE lock: the validated CHECK spares the scan",
+        ),
+    );
+    x.simple(P, format!("ALTER TABLE {table} DROP CONSTRAINT {tmp}"));
+}
+
+/// Whether an index (or an index-backed constraint) of `table` in `m` names column `col`.
+fn uses_column_in_index(m: &Model, table: &str, col: &str) -> bool {
+    let names = |def: &str| {
+        // The column list (and expressions) follow the access method: "… USING btree (a, b)".
+        let cols = def.split_once(" USING ").map_or(def, |(_, r)| r);
+        cols.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+            .any(|w| w == col)
+    };
+    m.indexes
+        .values()
+        .any(|i| i.table == table && names(&i.definition))
+        || m.tables.get(table).is_some_and(|t| {
+            t.constraints
+                .values()
+                .any(|c| c.kind.has_index() && names(&c.definition))
+        })
+}

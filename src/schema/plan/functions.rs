@@ -1,0 +1,94 @@
+//! Functions and procedures (bodies are not validated: the plan sets check_function_bodies
+//! off). New and replaceable ones come before tables (column defaults may call them). One
+//! whose result, kind or parameters (names, defaults) change cannot be replaced: it is
+//! dropped once what uses it (views) is dropped, and created again right after.
+
+use super::super::model::{DepKey, Function};
+use super::graph::topo;
+use super::{Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    let b = x.b;
+    let (fns, refns) = create_or_replace(x);
+    for (phase, list) in [
+        (Phase::CreateFunctions, &fns),
+        (Phase::RecreateFunctions, &refns),
+    ] {
+        for key in topo(list, &b.deps) {
+            let DepKey::Fn(k) = &key else { continue };
+            if let Some(f) = b.functions.get(k) {
+                x.simple(phase, f.definition.clone());
+            }
+        }
+    }
+    drop_gone(x);
+}
+
+fn what(f: &Function) -> &'static str {
+    f.kind.keyword()
+}
+
+/// The functions to create or replace in place, and those created again after a drop;
+/// pushes the drops.
+fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
+    let (a, b) = (x.a, x.b);
+    let mut fns: Vec<DepKey> = Vec::new();
+    let mut refns: Vec<DepKey> = Vec::new();
+    for (k, f) in &b.functions {
+        let old = a.functions.get(k).map(|o| (k, o)).or_else(|| {
+            a.functions
+                .iter()
+                .find(|(ka, o)| o.signature == f.signature && !b.functions.contains_key(*ka))
+        });
+        let Some((ka, o)) = old else {
+            fns.push(DepKey::Fn(k.clone()));
+            continue;
+        };
+        if o.definition == f.definition && ka == k {
+            continue;
+        }
+        if o.returns == f.returns && o.kind == f.kind && o.arguments == f.arguments {
+            fns.push(DepKey::Fn(k.clone()));
+            continue;
+        }
+        x.ch.replaced_fns.insert(ka.clone());
+        let key = DepKey::Fn(ka.clone());
+        let blockers: Vec<String> = a
+            .deps
+            .iter()
+            .filter(|(d, ds)| ds.contains(&key) && !x.ch.recreate_views.contains(*d))
+            .map(|(d, _)| d.to_string())
+            .collect();
+        if !blockers.is_empty() {
+            x.unsupported(format!(
+                "function {ka}: its result, kind or parameters change, so it must be dropped and created again, but {} use it — not supported by the schema engine; write this change by hand",
+                blockers.join(", ")
+            ));
+            continue;
+        }
+        x.push(
+            Stmt::new(Phase::DropReplacedFunctions, format!("DROP {} {ka}", what(o))).hazard(
+                HazardKind::UntrackableDependencies,
+                "its result, kind or parameters change: it is dropped and created again; callers are not tracked by Postgres",
+            ),
+        );
+        x.recreated.insert(format!("{} {k}", what(f)));
+        refns.push(DepKey::Fn(k.clone()));
+    }
+    (fns, refns)
+}
+
+/// Functions that go, after everything else that might call them.
+fn drop_gone(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, f) in &a.functions {
+        if !b.functions.contains_key(k) && !x.ch.replaced_fns.contains(k) {
+            x.push(
+                Stmt::new(Phase::DropFunctions, format!("DROP {} {k}", what(f))).hazard(
+                    HazardKind::UntrackableDependencies,
+                    "callers of the function are not tracked by Postgres",
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Indexes (those of PRIMARY KEY, UNIQUE and EXCLUDE constraints are the constraints').
+//! Built and dropped CONCURRENTLY where Postgres allows it; a changed index is renamed away
+//! and keeps serving queries until the new one is built.
+
+use super::super::model::DepKey;
+use super::super::split_qualified;
+use super::sql::{index_sql_cascading, index_sql_concurrent, old_name};
+use super::{Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    drop_or_rename(x);
+    create(x);
+}
+
+fn drop_or_rename(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, i) in &a.indexes {
+        let table_goes = !b.tables.contains_key(&i.table) && !b.views.contains_key(&i.table);
+        let matview_recreated = x.ch.recreate_views.contains(&DepKey::Rel(i.table.clone()));
+        if table_goes || matview_recreated {
+            continue;
+        }
+        let conc = x.o.online && !i.on_partitioned;
+        let concurrently = if conc { "CONCURRENTLY " } else { "" };
+        match b.indexes.get(k) {
+            None => x.push(
+                Stmt::new(
+                    Phase::DropOrRenameIndexes,
+                    format!("DROP INDEX {concurrently}{k}"),
+                )
+                .hazard(
+                    HazardKind::IndexDropped,
+                    "queries that used this index may get slower",
+                )
+                .outside_txn_if(conc)
+                .long_if(conc),
+            ),
+            Some(n) if n.definition != i.definition => {
+                // Keep the old index serving queries until the new one is built.
+                let old_name = old_name(k, "_neon_migrate_old");
+                let schema = split_qualified(k).map(|(s, _)| s).unwrap_or("public");
+                x.simple(
+                    Phase::DropOrRenameIndexes,
+                    format!("ALTER INDEX {k} RENAME TO {}", crate::pg::ident(&old_name)),
+                );
+                x.push(
+                    Stmt::new(
+                        Phase::DropOldIndexes,
+                        format!(
+                            "DROP INDEX {concurrently}{schema}.{}",
+                            crate::pg::ident(&old_name)
+                        ),
+                    )
+                    .hazard(
+                        HazardKind::IndexDropped,
+                        "the previous definition of the index is dropped",
+                    )
+                    .outside_txn_if(conc)
+                    .long_if(conc),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn create(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, i) in &b.indexes {
+        let matview = b.views.get(&i.table).is_some_and(|v| v.materialized);
+        let matview_recreated = x.ch.recreate_views.contains(&DepKey::Rel(i.table.clone()))
+            || (matview && !a.views.contains_key(&i.table));
+        let unchanged = a
+            .indexes
+            .get(k)
+            .is_some_and(|o| o.definition == i.definition);
+        if unchanged && !matview_recreated {
+            continue;
+        }
+        let new_table = !a.tables.contains_key(&i.table) && !matview;
+        let phase = if matview {
+            Phase::CreateMatviewIndexes
+        } else {
+            Phase::CreateIndexes
+        };
+        x.recreated.insert(format!("INDEX {k}"));
+        let stmt = if i.on_partitioned && new_table {
+            Stmt::new(phase, index_sql_cascading(&i.definition))
+        } else if i.on_partitioned {
+            Stmt::new(phase, index_sql_cascading(&i.definition))
+                .hazard(HazardKind::ShareLock, "indexes of partitioned tables cannot be built CONCURRENTLY: writes to every partition wait")
+                .hazard(HazardKind::IndexBuild, "builds an index on every partition")
+                .long()
+        } else if new_table || matview_recreated || !x.o.online {
+            Stmt::new(phase, i.definition.clone())
+        } else {
+            Stmt::new(phase, index_sql_concurrent(&i.definition))
+                .hazard(
+                    HazardKind::IndexBuild,
+                    "builds the index concurrently: no write lock, but CPU and I/O load",
+                )
+                .outside_txn()
+                .long()
+        };
+        x.push(stmt);
+    }
+}

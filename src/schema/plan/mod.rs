@@ -1,0 +1,389 @@
+//! Diff two models into an ordered, online-safe plan of statements with hazards.
+//!
+//! Ordering is in phases (create schemas and types → functions → drop what goes or changes
+//! → re-create functions that cannot be replaced → tables and columns → constraints →
+//! indexes → views → triggers and policies → drop leftovers → comments), and within a phase
+//! by the `pg_depend` graph: creates follow the target's dependencies, drops the source's in
+//! reverse. That handles the classic traps: a function used in a column default exists before
+//! the table, a view on a view comes after it, a view that needs a primary key comes after the
+//! constraint, and views that depend on a column whose type changes are dropped first and
+//! recreated after. Column-level edges ([`DepKey::Col`]) do the same for what Postgres refuses
+//! to retype a column under — policies, triggers' WHEN clauses, generated columns — and foreign
+//! keys are dropped and added again around the primary key or unique constraint they rest on.
+//! An enum whose values are removed or reordered is recreated and its columns (and arrays of
+//! it) converted through text; a function whose result, kind or parameters change is dropped
+//! and created again once the views over it are gone. Objects created again get their
+//! comments back. What cannot be done safely this way (a domain over a recreated enum, a
+//! function another object calls, partitioning changes) is reported as unsupported, and the
+//! plan then leaves it alone rather than doing half of it.
+//!
+//! Online-safe forms are the default: `CREATE/DROP INDEX CONCURRENTLY`, CHECK and FK
+//! constraints `NOT VALID` then `VALIDATE`, `SET NOT NULL` through a validated CHECK, and
+//! PRIMARY KEY/UNIQUE `USING INDEX` built concurrently. Every statement says what lock it
+//! takes and what can go wrong, whether it may run in a transaction, and its timeouts.
+//!
+//! The layout: [`plan`] here is the orchestrator. [`analysis`] decides up front what must be
+//! rebuilt around what (views over retyped columns, recreated enums, foreign keys over a
+//! replaced key); then one file per object kind diffs its objects with a `diff(cx)` that
+//! pushes [`Stmt`]s, each tagged with its [`Phase`]. The statements are finally ordered by
+//! phase, keeping the order in which each phase's statements were pushed.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::model::*;
+
+mod analysis;
+mod columns;
+mod comments;
+mod constraints;
+mod extensions;
+mod functions;
+mod graph;
+mod indexes;
+mod policies;
+mod schemas;
+mod sequences;
+mod sql;
+mod tables;
+mod triggers;
+mod types;
+mod views;
+
+use analysis::Changes;
+
+/// What can go wrong when a statement runs on a busy production database.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    enum_iterator::Sequence,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardKind {
+    /// Blocks reads and writes on the table while it runs.
+    AccessExclusiveLock,
+    /// Blocks writes while it runs.
+    ShareLock,
+    /// Blocks writes on both tables while it runs.
+    ShareRowExclusiveLock,
+    /// Rewrites the whole table (and its indexes).
+    TableRewrite,
+    /// Drops data that cannot be recovered from the schema.
+    DeletesData,
+    /// Builds an index: CPU and I/O load, may take long.
+    IndexBuild,
+    /// Queries that used the index may get slower.
+    IndexDropped,
+    /// Grants, revokes, RLS or policies: may open or close access.
+    AuthzUpdate,
+    /// Fails if existing rows violate it, or changes behaviour in non-obvious ways.
+    Correctness,
+    /// Postgres does not track what depends on it (function callers).
+    UntrackableDependencies,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hazard {
+    pub kind: HazardKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub sql: String,
+    pub hazards: Vec<Hazard>,
+    /// False for statements that cannot run inside a transaction block (CONCURRENTLY, enum
+    /// value additions that later statements use).
+    pub transactional: bool,
+    pub lock_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    #[serde(skip)]
+    phase: Phase,
+}
+
+/// Options of a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Use the online-safe forms (default). Off: plain DDL, for empty databases.
+    pub online: bool,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    /// Statement timeout of long, non-blocking work (concurrent index builds, validation).
+    pub long_timeout: Duration,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            online: true,
+            lock_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(3),
+            long_timeout: Duration::from_secs(20 * 60),
+        }
+    }
+}
+
+/// The plan: statements in order, and what the engine could not express.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    pub statements: Vec<Statement>,
+    /// Differences in objects the engine does not model: never silently dropped.
+    pub unsupported: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.unsupported.is_empty()
+    }
+    /// Every hazard kind in the plan, once.
+    pub fn hazard_kinds(&self) -> BTreeSet<HazardKind> {
+        self.statements
+            .iter()
+            .flat_map(|s| s.hazards.iter().map(|h| h.kind))
+            .collect()
+    }
+    pub fn deletes_data(&self) -> bool {
+        self.hazard_kinds().contains(&HazardKind::DeletesData)
+    }
+    pub fn transactional(&self) -> bool {
+        self.statements.iter().all(|s| s.transactional)
+    }
+}
+
+/// When a statement runs: statements are ordered by phase, and within a phase in the order
+/// they were pushed. The discriminants are the plan's historical phase numbers (gaps left for
+/// new phases); the variants are declared in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u32)]
+enum Phase {
+    CreateSchemas = 10,
+    CreateOrAlterExtensions = 11,
+    CreateTypes = 20,
+    AddEnumValues = 21,
+    RecreateEnums = 22,
+    AlterTypes = 25,
+    AddDomainChecks = 26,
+    CreateOrAlterSequences = 30,
+    CreateFunctions = 41,
+    DropTriggersAndPolicies = 50,
+    DropViews = 51,
+    DropForeignKeys = 52,
+    DropConstraints = 53,
+    DropOrRenameIndexes = 54,
+    DropReplacedFunctions = 55,
+    RecreateFunctions = 56,
+    CreateTables = 60,
+    AlterTables = 61,
+    DropTables = 62,
+    SequenceOwnership = 70,
+    AddKeys = 80,
+    AddChecks = 81,
+    AddForeignKeys = 82,
+    ValidateConstraints = 83,
+    CreateIndexes = 90,
+    CreateViews = 100,
+    CreateMatviewIndexes = 101,
+    SecurityAndTriggers = 110,
+    EnableTriggers = 111,
+    DropFunctions = 120,
+    DropTypes = 121,
+    DropExtensions = 122,
+    DropSchemas = 123,
+    DropOldIndexes = 125,
+    Comments = 130,
+}
+
+fn h(kind: HazardKind, message: impl Into<String>) -> Hazard {
+    Hazard {
+        kind,
+        message: message.into(),
+    }
+}
+
+/// One statement of the plan, before the options give it its timeouts:
+/// `Stmt::new(Phase::DropTables, sql).hazard(..).long()`.
+#[must_use]
+struct Stmt {
+    phase: Phase,
+    sql: String,
+    hazards: Vec<Hazard>,
+    transactional: bool,
+    long: bool,
+}
+
+impl Stmt {
+    /// A statement that runs in a transaction under the ordinary statement timeout.
+    fn new(phase: Phase, sql: impl Into<String>) -> Stmt {
+        Stmt {
+            phase,
+            sql: sql.into(),
+            hazards: Vec::new(),
+            transactional: true,
+            long: false,
+        }
+    }
+    fn hazard(mut self, kind: HazardKind, message: impl Into<String>) -> Stmt {
+        self.hazards.push(h(kind, message));
+        self
+    }
+    fn hazards(mut self, hazards: Vec<Hazard>) -> Stmt {
+        self.hazards.extend(hazards);
+        self
+    }
+    /// Cannot run inside a transaction block (CONCURRENTLY, new enum values).
+    fn outside_txn(self) -> Stmt {
+        self.outside_txn_if(true)
+    }
+    fn outside_txn_if(mut self, outside: bool) -> Stmt {
+        self.transactional = !outside;
+        self
+    }
+    /// Long, non-blocking or rewriting work: runs under the long statement timeout.
+    fn long(self) -> Stmt {
+        self.long_if(true)
+    }
+    fn long_if(mut self, long: bool) -> Stmt {
+        self.long = long;
+        self
+    }
+}
+
+/// What every object kind's `diff` works with: both models, the options, what the analysis
+/// decided, and the statements pushed so far.
+struct Cx<'a> {
+    a: &'a Model,
+    b: &'a Model,
+    o: &'a PlanOptions,
+    ch: Changes,
+    out: Vec<Statement>,
+    unsupported: Vec<String>,
+    /// Comment targets (`INDEX public.i`) of objects dropped and created again: their
+    /// comments went with them and are set again even when unchanged.
+    recreated: BTreeSet<String>,
+}
+
+impl Cx<'_> {
+    fn push(&mut self, s: Stmt) {
+        let timeout = if s.long {
+            self.o.long_timeout
+        } else {
+            self.o.statement_timeout
+        };
+        let sql = if s.sql.trim_end().ends_with(';') {
+            s.sql.trim_end().to_owned()
+        } else {
+            format!("{};", s.sql.trim_end())
+        };
+        self.out.push(Statement {
+            sql,
+            hazards: s.hazards,
+            transactional: s.transactional,
+            lock_timeout_ms: self.o.lock_timeout.as_millis() as u64,
+            statement_timeout_ms: timeout.as_millis() as u64,
+            phase: s.phase,
+        });
+    }
+    /// A statement without hazards, in a transaction, under the ordinary timeout.
+    fn simple(&mut self, phase: Phase, sql: impl Into<String>) {
+        self.push(Stmt::new(phase, sql));
+    }
+    fn unsupported(&mut self, message: String) {
+        self.unsupported.push(message);
+    }
+}
+
+/// Diffs `a` (the current schema) into `b` (the desired one).
+pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
+    let mut unsupported = analysis::unsupported_objects(a, b);
+    let ch = Changes::of(a, b, &mut unsupported);
+    let mut cx = Cx {
+        a,
+        b,
+        o,
+        ch,
+        out: Vec::new(),
+        unsupported,
+        recreated: BTreeSet::new(),
+    };
+    // The order of the calls matters only within a phase: each kind's statements of one
+    // phase follow those of the kinds called before it.
+    schemas::diff(&mut cx);
+    extensions::diff(&mut cx);
+    types::diff(&mut cx);
+    sequences::diff(&mut cx);
+    functions::diff(&mut cx);
+    tables::diff(&mut cx);
+    triggers::diff(&mut cx);
+    policies::diff(&mut cx);
+    views::diff(&mut cx);
+    constraints::diff(&mut cx);
+    indexes::diff(&mut cx);
+    comments::diff(&mut cx);
+
+    let mut statements = cx.out;
+    statements.sort_by_key(|s| s.phase as u32);
+    Plan {
+        statements,
+        unsupported: cx.unsupported,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_are_declared_in_the_order_of_their_numbers() {
+        use Phase::*;
+        let all = [
+            CreateSchemas,
+            CreateOrAlterExtensions,
+            CreateTypes,
+            AddEnumValues,
+            RecreateEnums,
+            AlterTypes,
+            AddDomainChecks,
+            CreateOrAlterSequences,
+            CreateFunctions,
+            DropTriggersAndPolicies,
+            DropViews,
+            DropForeignKeys,
+            DropConstraints,
+            DropOrRenameIndexes,
+            DropReplacedFunctions,
+            RecreateFunctions,
+            CreateTables,
+            AlterTables,
+            DropTables,
+            SequenceOwnership,
+            AddKeys,
+            AddChecks,
+            AddForeignKeys,
+            ValidateConstraints,
+            CreateIndexes,
+            CreateViews,
+            CreateMatviewIndexes,
+            SecurityAndTriggers,
+            EnableTriggers,
+            DropFunctions,
+            DropTypes,
+            DropExtensions,
+            DropSchemas,
+            DropOldIndexes,
+            Comments,
+        ];
+        for w in all.windows(2) {
+            assert!(w[0] < w[1] && (w[0] as u32) < (w[1] as u32), "{w:?}");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Sequences: created or altered early, their ownership set and the ones that go dropped
+//! once the tables are in place.
+
+use super::super::model::Sequence;
+use super::super::split_qualified;
+use super::{Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    create_or_alter(x);
+    ownership(x);
+    drop_gone(x);
+}
+
+fn body(s: &Sequence) -> String {
+    format!(
+        "INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
+        s.increment,
+        s.min,
+        s.max,
+        s.start,
+        s.cache,
+        if s.cycle { "CYCLE" } else { "NO CYCLE" }
+    )
+}
+
+fn create_or_alter(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    let shape = |s: &Sequence| {
+        (
+            s.data_type.clone(),
+            s.increment,
+            s.min,
+            s.max,
+            s.start,
+            s.cache,
+            s.cycle,
+        )
+    };
+    for (k, s) in &b.sequences {
+        match a.sequences.get(k) {
+            None => x.simple(
+                Phase::CreateOrAlterSequences,
+                format!("CREATE SEQUENCE {k} AS {} {}", s.data_type, body(s)),
+            ),
+            Some(old) if shape(old) != shape(s) => {
+                // Narrower bounds fail when the current value lies outside them; the plan
+                // cannot know it, and moving the value would hand out used numbers again.
+                let mut stmt = Stmt::new(
+                    Phase::CreateOrAlterSequences,
+                    format!("ALTER SEQUENCE {k} AS {} {}", s.data_type, body(s)),
+                );
+                if s.min > old.min || s.max < old.max {
+                    stmt = stmt.hazard(
+                        HazardKind::Correctness,
+                        "fails if the sequence's current value is outside the new bounds",
+                    );
+                }
+                x.push(stmt);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn ownership(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, s) in &b.sequences {
+        let before = a.sequences.get(k).and_then(|o| o.owned_by.clone());
+        if s.owned_by != before {
+            match &s.owned_by {
+                Some(col) => x.simple(
+                    Phase::SequenceOwnership,
+                    format!("ALTER SEQUENCE {k} OWNED BY {col}"),
+                ),
+                None => x.simple(
+                    Phase::SequenceOwnership,
+                    format!("ALTER SEQUENCE {k} OWNED BY NONE"),
+                ),
+            }
+        }
+    }
+}
+
+/// Sequences that go, unless the column that owns them goes too (and takes them along).
+fn drop_gone(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, s) in &a.sequences {
+        if b.sequences.contains_key(k) {
+            continue;
+        }
+        let owner_gone = s.owned_by.as_ref().is_some_and(|col| {
+            let table = split_qualified(col).map(|(t, _)| t).unwrap_or(col);
+            !b.tables.contains_key(table)
+                || b.tables
+                    .get(table)
+                    .and_then(|t| t.column(col.rsplit('.').next().unwrap_or("")))
+                    .is_none()
+        });
+        if !owner_gone {
+            x.push(
+                Stmt::new(Phase::SequenceOwnership, format!("DROP SEQUENCE {k}")).hazard(
+                    HazardKind::DeletesData,
+                    "the sequence's current value is lost",
+                ),
+            );
+        }
+    }
+}

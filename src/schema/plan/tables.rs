@@ -1,0 +1,223 @@
+//! Tables: created in dependency order (partitions and children after their parents),
+//! altered in place (their columns, then row-level security, persistence, storage options),
+//! and dropped children and referencing tables first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::model::{DepKey, Deps, Table};
+use super::graph::topo_with;
+use super::sql::column_sql;
+use super::{columns, h, Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    create(x);
+    let (a, b) = (x.a, x.b);
+    for (k, t) in &b.tables {
+        if let Some(old) = a.tables.get(k) {
+            columns::diff(x, k, old, t);
+            alter(x, k, old, t);
+        }
+    }
+    for (k, t) in &b.tables {
+        if !a.tables.contains_key(k) {
+            row_security(x, k, None, t);
+        }
+    }
+    drop_gone(x);
+}
+
+/// Each table's parents (partitioned table, inheritance parents), and with `references` the
+/// tables its foreign keys point to, as extra dependency edges.
+fn parents(tables: &BTreeMap<String, Table>, references: bool) -> Deps {
+    let mut deps: Deps = BTreeMap::new();
+    for (k, t) in tables {
+        let e = deps.entry(DepKey::Rel(k.clone())).or_default();
+        if let Some((p, _)) = &t.partition_of {
+            e.insert(DepKey::Rel(p.clone()));
+        }
+        for p in &t.inherits {
+            e.insert(DepKey::Rel(p.clone()));
+        }
+        if !references {
+            continue;
+        }
+        for c in t.constraints.values() {
+            if let Some(r) = &c.references {
+                if r != k {
+                    e.insert(DepKey::Rel(r.clone()));
+                }
+            }
+        }
+    }
+    deps
+}
+
+fn create(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    let new_tables: Vec<DepKey> = b
+        .tables
+        .keys()
+        .filter(|k| !a.tables.contains_key(*k))
+        .map(|k| DepKey::Rel(k.clone()))
+        .collect();
+    for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
+        let DepKey::Rel(k) = &key else { continue };
+        let t = &b.tables[k];
+        x.simple(Phase::CreateTables, create_table(k, t));
+        // Inherited columns may still differ locally (NOT NULL, defaults).
+        for c in t.columns.iter().filter(|c| c.inherited) {
+            if let Some(d) = &c.default {
+                x.simple(
+                    Phase::CreateTables,
+                    format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
+                );
+            }
+        }
+    }
+}
+
+fn create_table(k: &str, t: &Table) -> String {
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|c| !c.inherited)
+        .map(column_sql)
+        .collect();
+    let mut s = match &t.partition_of {
+        Some((parent, bound)) => {
+            if cols.is_empty() {
+                format!("CREATE TABLE {k} PARTITION OF {parent} {bound}")
+            } else {
+                format!(
+                    "CREATE TABLE {k} PARTITION OF {parent} ({}) {bound}",
+                    cols.join(", ")
+                )
+            }
+        }
+        None => format!(
+            "CREATE {}TABLE {k} (\n    {}\n)",
+            if t.unlogged { "UNLOGGED " } else { "" },
+            cols.join(",\n    ")
+        ),
+    };
+    if !t.inherits.is_empty() {
+        s.push_str(&format!(" INHERITS ({})", t.inherits.join(", ")));
+    }
+    if let Some(pk) = &t.partition_key {
+        s.push_str(&format!(" PARTITION BY {pk}"));
+    }
+    if !t.options.is_empty() {
+        s.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    s
+}
+
+/// Row-level security of a table that stays (`old`) or is new.
+fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
+    if old.map_or(t.rls, |o| o.rls != t.rls) {
+        let verb = if t.rls { "ENABLE" } else { "DISABLE" };
+        x.push(
+            Stmt::new(
+                Phase::SecurityAndTriggers,
+                format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
+            )
+            .hazard(
+                HazardKind::AuthzUpdate,
+                "row-level security changes who sees which rows",
+            ),
+        );
+    }
+    if old.map_or(t.rls_forced, |o| o.rls_forced != t.rls_forced) {
+        let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
+        x.push(
+            Stmt::new(
+                Phase::SecurityAndTriggers,
+                format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
+            )
+            .hazard(
+                HazardKind::AuthzUpdate,
+                "row-level security for the owner changes",
+            ),
+        );
+    }
+}
+
+/// What changes on a table that stays, besides its columns.
+fn alter(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
+    row_security(x, k, Some(old), t);
+    if old.unlogged != t.unlogged {
+        let to = if t.unlogged { "UNLOGGED" } else { "LOGGED" };
+        x.push(
+            Stmt::new(Phase::AlterTables, format!("ALTER TABLE {k} SET {to}"))
+                .hazards(vec![
+                    h(
+                        HazardKind::TableRewrite,
+                        format!("SET {to} rewrites the table and its indexes"),
+                    ),
+                    h(
+                        HazardKind::AccessExclusiveLock,
+                        "ACCESS EXCLUSIVE lock for the whole rewrite",
+                    ),
+                ])
+                .long(),
+        );
+    }
+    if old.options != t.options {
+        let key = |o: &String| o.split('=').next().unwrap_or(o).to_owned();
+        let kept: BTreeSet<String> = t.options.iter().map(key).collect();
+        let removed: Vec<String> = old
+            .options
+            .iter()
+            .map(key)
+            .filter(|k| !kept.contains(k))
+            .collect();
+        if !removed.is_empty() {
+            x.simple(
+                Phase::AlterTables,
+                format!("ALTER TABLE {k} RESET ({})", removed.join(", ")),
+            );
+        }
+        if !t.options.is_empty() {
+            x.simple(
+                Phase::AlterTables,
+                format!("ALTER TABLE {k} SET ({})", t.options.join(", ")),
+            );
+        }
+    }
+    if old.partition_key != t.partition_key
+        || old.partition_of != t.partition_of
+        || old.inherits != t.inherits
+    {
+        x.unsupported(format!("table {k}: partitioning or inheritance changed — not supported by the schema engine; write this change by hand"));
+    }
+}
+
+/// Tables that go, children and referencing tables first.
+fn drop_gone(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    let gone: Vec<DepKey> = a
+        .tables
+        .keys()
+        .filter(|k| !b.tables.contains_key(*k))
+        .map(|k| DepKey::Rel(k.clone()))
+        .collect();
+    let mut order = topo_with(&gone, &a.deps, &parents(&a.tables, true));
+    order.reverse();
+    for key in order {
+        let DepKey::Rel(k) = &key else { continue };
+        x.push(
+            Stmt::new(Phase::DropTables, format!("DROP TABLE {k}"))
+                .hazards(vec![
+                    h(
+                        HazardKind::DeletesData,
+                        format!("table {k} and all its rows are dropped"),
+                    ),
+                    h(
+                        HazardKind::AccessExclusiveLock,
+                        "ACCESS EXCLUSIVE lock while it is dropped",
+                    ),
+                ])
+                .long(),
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Types: enums, domains and composite types.
+
+use super::super::model::{DepKey, Domain, Model};
+use super::super::split_qualified;
+use super::graph::topo;
+use super::sql::{is_subsequence, lit, old_name, strip_not_valid};
+use super::{h, Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    create(x);
+    alter_enums(x);
+    alter_domains(x);
+    alter_composites(x);
+    drop_gone(x);
+}
+
+/// The types of `m` not in `other`, as keys.
+fn types_not_in(m: &Model, other: &Model) -> Vec<DepKey> {
+    let mut keys: Vec<DepKey> = Vec::new();
+    keys.extend(
+        m.enums
+            .keys()
+            .filter(|k| !other.enums.contains_key(*k))
+            .map(|k| DepKey::Type(k.clone())),
+    );
+    keys.extend(
+        m.domains
+            .keys()
+            .filter(|k| !other.domains.contains_key(*k))
+            .map(|k| DepKey::Type(k.clone())),
+    );
+    keys.extend(
+        m.composites
+            .keys()
+            .filter(|k| !other.composites.contains_key(*k))
+            .map(|k| DepKey::Type(k.clone())),
+    );
+    keys.sort();
+    keys
+}
+
+fn create(x: &mut Cx<'_>) {
+    let b = x.b;
+    for key in topo(&types_not_in(b, x.a), &b.deps) {
+        let DepKey::Type(k) = &key else { continue };
+        if let Some(labels) = b.enums.get(k) {
+            let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
+            x.simple(
+                Phase::CreateTypes,
+                format!("CREATE TYPE {k} AS ENUM ({list})"),
+            );
+        } else if let Some(d) = b.domains.get(k) {
+            x.simple(Phase::CreateTypes, create_domain(k, d));
+        } else if let Some(attrs) = b.composites.get(k) {
+            let list = attrs
+                .iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            x.simple(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"));
+        }
+    }
+}
+
+fn create_domain(k: &str, d: &Domain) -> String {
+    let mut s = format!("CREATE DOMAIN {k} AS {}", d.base);
+    if let Some(c) = &d.collation {
+        s.push_str(&format!(" COLLATE {c}"));
+    }
+    if let Some(def) = &d.default {
+        s.push_str(&format!(" DEFAULT {def}"));
+    }
+    if d.not_null {
+        s.push_str(" NOT NULL");
+    }
+    for (n, c) in &d.checks {
+        s.push_str(&format!(" CONSTRAINT {n} {c}"));
+    }
+    s
+}
+
+/// New values are added in place; an enum whose values are removed or reordered is renamed
+/// away, created again, and the old one dropped once the columns moved over.
+fn alter_enums(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, labels) in &b.enums {
+        let Some(old) = a.enums.get(k) else { continue };
+        if old == labels {
+            continue;
+        }
+        if is_subsequence(old, labels) {
+            add_enum_values(x, k, old, labels);
+        } else if x.ch.recreated_enums.contains(k) {
+            recreate_enum(x, k, old, labels);
+        }
+        // Otherwise reported as unsupported by the analysis.
+    }
+}
+
+fn add_enum_values(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
+    for (i, l) in labels.iter().enumerate() {
+        if old.contains(l) {
+            continue;
+        }
+        let place = match labels[i + 1..].iter().find(|n| old.contains(n)) {
+            Some(next) => format!(" BEFORE {}", lit(next)),
+            None => match labels[..i].iter().rev().find(|p| old.contains(p)) {
+                Some(prev) => format!(" AFTER {}", lit(prev)),
+                None => String::new(),
+            },
+        };
+        // Not in a transaction: a later statement using the new value would fail.
+        x.push(
+            Stmt::new(
+                Phase::AddEnumValues,
+                format!("ALTER TYPE {k} ADD VALUE {}{place}", lit(l)),
+            )
+            .outside_txn(),
+        );
+    }
+}
+
+fn recreate_enum(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
+    let old_name = old_name(k, "__neon_migrate_old");
+    let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
+    x.simple(
+        Phase::RecreateEnums,
+        format!("ALTER TYPE {k} RENAME TO {}", crate::pg::ident(&old_name)),
+    );
+    let mut create = Stmt::new(
+        Phase::RecreateEnums,
+        format!("CREATE TYPE {k} AS ENUM ({list})"),
+    );
+    for removed in old.iter().filter(|l| !labels.contains(l)) {
+        create = create.hazard(
+            HazardKind::Correctness,
+            format!(
+                "value {} is removed: rows holding it make the column retype fail",
+                lit(removed)
+            ),
+        );
+    }
+    x.push(create);
+    x.recreated.insert(format!("TYPE {k}"));
+    let schema = split_qualified(k).map(|(s, _)| s).unwrap_or("public");
+    x.simple(
+        Phase::DropFunctions,
+        format!("DROP TYPE {schema}.{}", crate::pg::ident(&old_name)),
+    );
+}
+
+fn alter_domains(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, d) in &b.domains {
+        let Some(old) = a.domains.get(k) else {
+            continue;
+        };
+        if old.base != d.base || old.collation != d.collation {
+            x.unsupported(format!(
+                "domain {k}: base type or collation changed — drop and recreate it by hand"
+            ));
+            continue;
+        }
+        if old.default != d.default {
+            match &d.default {
+                Some(def) => x.simple(
+                    Phase::AlterTypes,
+                    format!("ALTER DOMAIN {k} SET DEFAULT {def}"),
+                ),
+                None => x.simple(Phase::AlterTypes, format!("ALTER DOMAIN {k} DROP DEFAULT")),
+            }
+        }
+        if old.not_null != d.not_null {
+            let verb = if d.not_null { "SET" } else { "DROP" };
+            let hz = if d.not_null {
+                vec![h(
+                    HazardKind::Correctness,
+                    "fails if a column of this domain holds NULL",
+                )]
+            } else {
+                Vec::new()
+            };
+            x.push(
+                Stmt::new(
+                    Phase::AlterTypes,
+                    format!("ALTER DOMAIN {k} {verb} NOT NULL"),
+                )
+                .hazards(hz)
+                .long(),
+            );
+        }
+        alter_domain_checks(x, k, old, d);
+    }
+}
+
+fn alter_domain_checks(x: &mut Cx<'_>, k: &str, old: &Domain, d: &Domain) {
+    for (n, c) in &old.checks {
+        if d.checks.get(n) != Some(c) {
+            x.simple(
+                Phase::AlterTypes,
+                format!("ALTER DOMAIN {k} DROP CONSTRAINT {n}"),
+            );
+        }
+    }
+    for (n, c) in &d.checks {
+        if old.checks.get(n) == Some(c) {
+            continue;
+        }
+        x.simple(
+            Phase::AddDomainChecks,
+            format!(
+                "ALTER DOMAIN {k} ADD CONSTRAINT {n} {} NOT VALID",
+                strip_not_valid(c)
+            ),
+        );
+        if c.ends_with(" NOT VALID") {
+            continue;
+        }
+        x.push(
+            Stmt::new(
+                Phase::AddDomainChecks,
+                format!("ALTER DOMAIN {k} VALIDATE CONSTRAINT {n}"),
+            )
+            .hazard(
+                HazardKind::Correctness,
+                "fails if existing values violate the new domain constraint",
+            )
+            .long(),
+        );
+    }
+}
+
+fn alter_composites(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, attrs) in &b.composites {
+        let Some(old) = a.composites.get(k) else {
+            continue;
+        };
+        for (n, t) in old {
+            match attrs.iter().find(|(m, _)| m == n) {
+                None => x.simple(
+                    Phase::AlterTypes,
+                    format!("ALTER TYPE {k} DROP ATTRIBUTE {n}"),
+                ),
+                Some((_, nt)) if nt != t => x.simple(
+                    Phase::AlterTypes,
+                    format!("ALTER TYPE {k} ALTER ATTRIBUTE {n} TYPE {nt}"),
+                ),
+                _ => {}
+            }
+        }
+        for (n, t) in attrs {
+            if !old.iter().any(|(m, _)| m == n) {
+                x.simple(
+                    Phase::AlterTypes,
+                    format!("ALTER TYPE {k} ADD ATTRIBUTE {n} {t}"),
+                );
+            }
+        }
+    }
+}
+
+/// Types that go, after everything that used them.
+fn drop_gone(x: &mut Cx<'_>) {
+    let a = x.a;
+    let mut order = topo(&types_not_in(a, x.b), &a.deps);
+    order.reverse();
+    for key in order {
+        let DepKey::Type(k) = &key else { continue };
+        let what = if a.domains.contains_key(k) {
+            "DOMAIN"
+        } else {
+            "TYPE"
+        };
+        x.simple(Phase::DropTypes, format!("DROP {what} {k}"));
+    }
+}

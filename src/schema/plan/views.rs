@@ -1,0 +1,68 @@
+//! Views and materialized views: dropped (dependents first) when they go or change or sit on
+//! something that changes shape, created again (dependencies first) after the tables.
+
+use super::super::model::DepKey;
+use super::graph::topo;
+use super::{Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    let drop: Vec<DepKey> = a
+        .views
+        .keys()
+        .map(|k| DepKey::Rel(k.clone()))
+        .filter(|k| match k {
+            DepKey::Rel(v) => !b.views.contains_key(v) || x.ch.recreate_views.contains(k),
+            _ => false,
+        })
+        .collect();
+    let mut ordered = topo(&drop, &a.deps);
+    ordered.reverse();
+    for key in &ordered {
+        let DepKey::Rel(k) = key else { continue };
+        let what = if a.views[k].materialized {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        };
+        x.simple(Phase::DropViews, format!("DROP {what} {k}"));
+    }
+
+    let create: Vec<DepKey> = b
+        .views
+        .keys()
+        .map(|k| DepKey::Rel(k.clone()))
+        .filter(|k| match k {
+            DepKey::Rel(v) => !a.views.contains_key(v) || x.ch.recreate_views.contains(k),
+            _ => false,
+        })
+        .collect();
+    for key in topo(&create, &b.deps) {
+        let DepKey::Rel(k) = &key else { continue };
+        let v = &b.views[k];
+        let body = v.definition.trim().trim_end_matches(';');
+        let with = if v.options.is_empty() {
+            String::new()
+        } else {
+            format!(" WITH ({})", v.options.join(", "))
+        };
+        if v.materialized {
+            x.push(
+                Stmt::new(
+                    Phase::CreateViews,
+                    format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}"),
+                )
+                .hazard(
+                    HazardKind::IndexBuild,
+                    "the materialized view is populated: it runs its query once",
+                )
+                .long(),
+            );
+        } else {
+            x.simple(
+                Phase::CreateViews,
+                format!("CREATE VIEW {k}{with} AS\n{body}"),
+            );
+        }
+    }
+}
