@@ -74,14 +74,19 @@ pub trait Failure: miette::Diagnostic {
 
 /// What stderr shows for `e`: [`Failure::rendered`], else `error: <e>` and its `help:` line.
 pub fn render(e: &dyn Failure) -> String {
-    if let Some(text) = e.rendered() {
-        return text;
-    }
-    let mut text = format!("error: {e}\n");
-    if let Some(h) = e.help() {
-        text.push_str(&format!("  help: {h}\n"));
-    }
-    text
+    let text = match e.rendered() {
+        Some(text) => text,
+        None => {
+            let mut text = format!("error: {e}\n");
+            if let Some(h) = e.help() {
+                text.push_str(&format!("  help: {h}\n"));
+            }
+            text
+        }
+    };
+    // An error may quote what the user typed — an argument, a path, a config line — and that
+    // may hold a connection URL with its password: no error shows one.
+    crate::secret::mask_url_passwords(&text)
 }
 
 #[cfg(test)]

@@ -370,7 +370,9 @@ pub fn setup_failure(
 
 /// The whole report as pretty JSON.
 pub fn render_json(r: &Report) -> String {
-    serde_json::to_string_pretty(r).expect("report serializes")
+    // Values a user typed (a pipeline name, a path) may hold a URL with a password: the
+    // report's text never shows one, whatever field it came through.
+    crate::secret::mask_url_passwords(&serde_json::to_string_pretty(r).expect("report serializes"))
 }
 
 /// `a, b, c` — or, past `max` items, the first `max` and "… and N more": a first deploy of

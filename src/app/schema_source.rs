@@ -242,16 +242,19 @@ pub async fn with_pending_migrations(
             name: format!("test Neon database branch {}", branch.name),
             url: branch.url.clone(),
         };
-        tool.apply(&crate::tools::ToolContext {
-            timeouts: None,
-            connection_check: None,
-            on_main: false,
-            config,
-            redactor,
-            vars: &vars,
-            target,
-        })
-        .await?;
+        // No migrations folder yet (the first `generate` of a project): nothing is pending.
+        if migrations_dir.exists() {
+            tool.apply(&crate::tools::ToolContext {
+                timeouts: None,
+                connection_check: None,
+                on_main: false,
+                config,
+                redactor,
+                vars: &vars,
+                target,
+            })
+            .await?;
+        }
         let client = pg::connect(&branch.url).await?;
         Ok(schema::introspect(&client, &schema::default_excluded()).await?)
     }

@@ -350,3 +350,11 @@ fn a_built_in_stage_is_named_as_its_kind_and_shell_is_the_one_other_stage_kind()
     assert_eq!(StageKindName::names(), kinds);
     assert_eq!(ProviderKind::names(), ["local", "neon"]);
 }
+
+#[test]
+fn a_pipeline_with_no_stages_is_refused_it_would_pass_having_proven_nothing() {
+    let p = problems("[pipelines.r]\nstages = []\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("pipeline `r` has no stages"), "{p:?}");
+    assert!(problems("[pipelines.r]\nstages = [\"create-neon-database-branch\", \"delete-neon-database-branch\"]\n").is_empty());
+}

@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         diff_prints_sql_json_and_markdown_and_the_sql_applied_leaves_an_empty_diff,
         diff_reads_main_a_url_a_sql_file_and_a_neon_database_branch_name,
         diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4,
+        diff_and_generate_work_on_the_first_use_when_the_main_database_does_not_exist_yet,
         generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing,
         generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with,
         generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name,
@@ -796,4 +797,18 @@ fn lefthook_with_neon_migrate_0_bypasses_neon_migrate() {
 fn pre_commit_with_neon_migrate_0_bypasses_neon_migrate() {
     let (s, _home_dir, home) = with_pre_commit("pre_commit_bypass");
     push_broken_bypassed(s, &[("PRE_COMMIT_HOME", home.as_str())]);
+}
+
+/// On the first use in a repository the main database does not exist yet, and `diff --from
+/// main` / `generate` open the provider for both sides at once: both used to create it, and
+/// the second failed with a duplicate key (exit 6).
+fn diff_and_generate_work_on_the_first_use_when_the_main_database_does_not_exist_yet() {
+    let schema = "CREATE TABLE first_use (id bigint PRIMARY KEY);\n";
+    let p = Project::new("first_use_diff").file("schema.sql", schema);
+    let out = p.run(&["diff", "--from", "main", "--to", "schema.sql"]);
+    assert_eq!(out.code, exit::OK, "{out}");
+    assert!(out.stdout.contains("CREATE TABLE public.first_use"), "{out}");
+    let p = Project::new("first_use_generate").file("schema.sql", schema);
+    let out = p.run(&["generate", "first"]);
+    assert_eq!(out.code, exit::OK, "{out}");
 }

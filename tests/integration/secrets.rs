@@ -9,6 +9,7 @@ use crate::Test;
 pub fn tests() -> Vec<Test> {
     tests![
         the_cluster_password_never_appears_in_any_output,
+        passwords_a_user_typed_never_come_back_in_errors_or_json,
     ]
 }
 
@@ -91,4 +92,29 @@ fn the_cluster_password_never_appears_in_any_output() {
         }
     }
     p.assert_no_test_db_branches();
+}
+
+/// Passwords in what the user typed — a config URL with several `password=` parameters, a
+/// pipeline name, a `--schema` path, a `--config` path — are masked in every error and in the
+/// JSON report (they were echoed back by the config snippet, the error renderer and the JSON).
+fn passwords_a_user_typed_never_come_back_in_errors_or_json() {
+    let p = Project::new("typed_secrets").config_raw(
+        "[provider]\nurl = \"postgres://u:hunter1@localhost/db?sslmode=x&password=hunter2&password=hunter3\"\nbusy-parent = \"wait\"\n",
+    );
+    let plain = Project::new("typed_secrets_plain");
+    let runs = [
+        p.run(&["check"]),
+        p.run(&["plan", "pre-push", "--json"]),
+        plain.run(&["run", "--json", "postgres://u:hunter4@x/y"]),
+        plain.run(&["generate", "z", "--schema", "postgres://u:hunter5@127.0.0.1:1/db"]),
+        plain.run(&["--config", "/nonexistent/postgres://u:hunter6@x/y.toml", "check"]),
+    ];
+    for out in &runs {
+        assert_ne!(out.code, exit::OK, "{out}");
+        let all = format!("{}{}", out.stdout, out.stderr);
+        for pw in ["hunter1", "hunter2", "hunter3", "hunter4", "hunter5", "hunter6"] {
+            assert!(!all.contains(pw), "`{pw}` came back:\n{out}");
+        }
+        assert!(all.contains("****"), "nothing was masked, so nothing was shown:\n{out}");
+    }
 }

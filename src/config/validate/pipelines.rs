@@ -163,6 +163,10 @@ impl Validator<'_> {
                 Problem::new("config::pipeline", whole.clone(), format!("pipeline `{name}` has no `stages`"))
                     .help("add `stages = [\"create-neon-database-branch\", \"migrate\", \"checks\", \"delete-neon-database-branch\"]`"),
             ),
+            Some(list) if list.get_ref().is_empty() => self.push(
+                Problem::new("config::pipeline", whole.clone(), format!("pipeline `{name}` has no stages: a run of it would prove nothing and report PASSED"))
+                    .help("list its stages, e.g. `stages = [\"create-neon-database-branch\", \"migrate\", \"checks\", \"delete-neon-database-branch\"]`, or remove the pipeline"),
+            ),
             Some(list) => {
                 for s in list.get_ref() {
                     let sname = s.get_ref();

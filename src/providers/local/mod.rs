@@ -144,10 +144,22 @@ impl LocalProvider {
                 .map_err(|e| pg::PgError::new("cannot list databases", e))?
                 .is_some();
             if !exists {
-                client
+                let created = client
                     .batch_execute(&format!("CREATE DATABASE {}", ident(&provider.main)))
-                    .await
-                    .map_err(|e| pg::PgError::new("cannot create the main database", e))?;
+                    .await;
+                // Two openers at once (`diff --from main`, a hook and a run) both saw it
+                // missing; the one that lost the race finds it made, which is all it wanted.
+                let raced = |e: &tokio_postgres::Error| {
+                    e.code() == Some(&SqlState::DUPLICATE_DATABASE)
+                        || e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+                };
+                match created {
+                    Ok(()) => {}
+                    Err(e) if raced(&e) => {}
+                    Err(e) => {
+                        return Err(pg::PgError::new("cannot create the main database", e).into())
+                    }
+                }
             }
         }
         Ok(provider)
