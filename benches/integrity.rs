@@ -130,28 +130,31 @@ async fn run(
         "embedded PostgreSQL {version}, {} core(s); {rows} rows × 10 columns; {iterations} round(s) after 1 warm-up, variants interleaved",
         std::thread::available_parallelism().map_or(1, usize::from)
     );
-    admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {d} WITH (FORCE); DROP DATABASE IF EXISTS {m} WITH (FORCE); CREATE DATABASE {d}",
-            d = ident(DB),
-            m = ident(&format!("{DB}_main"))
-        ))
-        .await?;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(DB)),
+        format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            ident(&format!("{DB}_main"))
+        ),
+        format!("CREATE DATABASE {}", ident(DB)),
+    ] {
+        admin.batch_execute(&sql).await?;
+    }
     let client = pg::connect_observer(&provider.url_of(DB)).await?;
     let started = Instant::now();
     client
         .batch_execute(&format!(
-            "CREATE TABLE wide (id bigint PRIMARY KEY, n int NOT NULL, amount numeric(12,2), \
+            "CREATE TABLE public.wide (id bigint PRIMARY KEY, n int NOT NULL, amount numeric(12,2), \
              label varchar(64), note text, created timestamptz, active boolean, ref uuid, \
              score double precision, tags jsonb); \
-             INSERT INTO wide SELECT g, g % 1000, (g % 100000) / 100.0, 'label ' || g, \
+             INSERT INTO public.wide SELECT g, g % 1000, (g % 100000) / 100.0, 'label ' || g, \
              md5(g::text), timestamptz '2026-01-01' + g * interval '1 second', g % 2 = 0, \
              md5(g::text)::uuid, g / 7.0, jsonb_build_object('k', g % 10) \
-             FROM generate_series(1, {rows}) g; VACUUM ANALYZE wide"
+             FROM generate_series(1, {rows}) g; VACUUM ANALYZE public.wide"
         ))
         .await?;
     let size: i64 = client
-        .query_one("SELECT pg_total_relation_size('wide')", &[])
+        .query_one("SELECT pg_total_relation_size('public.wide')", &[])
         .await?
         .get(0);
     println!(
@@ -204,7 +207,7 @@ async fn one(
     if variant == "count" {
         let t = Instant::now();
         let n: i64 = client
-            .query_one("SELECT count(*) FROM wide", &[])
+            .query_one("SELECT count(*) FROM public.wide", &[])
             .await?
             .get(0);
         if n != rows {
@@ -225,7 +228,7 @@ async fn one(
     // Undo the previous round's change, out of the clock.
     client
         .batch_execute(
-            "UPDATE wide SET note = md5(id::text) WHERE id <= 1000 AND note <> md5(id::text)",
+            "UPDATE public.wide SET note = md5(id::text) WHERE id <= 1000 AND note <> md5(id::text)",
         )
         .await?;
     let t = Instant::now();
@@ -233,7 +236,7 @@ async fn one(
     let recorded = t.elapsed();
     // The "migration", out of the clock: 1,000 values of one column change.
     client
-        .batch_execute("UPDATE wide SET note = upper(note) WHERE id <= 1000")
+        .batch_execute("UPDATE public.wide SET note = upper(note) WHERE id <= 1000")
         .await?;
     let t2 = Instant::now();
     let result = integrity::evaluate(
