@@ -150,9 +150,10 @@ async fn run(
              INSERT INTO public.wide SELECT g, g % 1000, (g % 100000) / 100.0, 'label ' || g, \
              md5(g::text), timestamptz '2026-01-01' + g * interval '1 second', g % 2 = 0, \
              md5(g::text)::uuid, g / 7.0, jsonb_build_object('k', g % 10) \
-             FROM generate_series(1, {rows}) g; VACUUM ANALYZE public.wide"
+             FROM generate_series(1, {rows}) g"
         ))
         .await?;
+    client.batch_execute("VACUUM ANALYZE public.wide").await?;
     let size: i64 = client
         .query_one("SELECT pg_total_relation_size('public.wide')", &[])
         .await?
