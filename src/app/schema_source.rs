@@ -165,6 +165,23 @@ pub async fn load(
     Ok((model, None))
 }
 
+/// The URL of a source that is a database (a URL, `main`, a Neon database branch name);
+/// `None` for a `.sql` file.
+pub async fn database_url(
+    source: &str,
+    config: &Config,
+    redactor: &Redactor,
+) -> Result<Option<Secret<String>>, SourceError> {
+    if source.ends_with(".sql") {
+        return Ok(None);
+    }
+    if source.starts_with("postgres://") || source.starts_with("postgresql://") {
+        redactor.add_url(source);
+        return Ok(Some(Secret::new(source.to_owned())));
+    }
+    db_branch_url(source, config, redactor).await.map(Some)
+}
+
 /// The URL of `main` or of the Neon database branch named `source`.
 async fn db_branch_url(
     source: &str,

@@ -85,7 +85,7 @@ impl Check for RowCounts {
 const ESTIMATES: &str = r#"
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname, c.reltuples::bigint
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
+ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
    AND n.nspname NOT LIKE 'pg\_temp\_%'
  ORDER BY 1
 "#;

@@ -168,20 +168,20 @@ SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index ' ELSE '' END
    -- Indexes that existed before the migration: REINDEX and DROP INDEX lock them ACCESS
    -- EXCLUSIVE (reads through them wait); a new index's own lock blocks nobody.
    AND (c.relkind IN ('r', 'p', 'm') OR (c.relkind IN ('i', 'I') AND c.oid = ANY($2::oid[])))
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
 /// The indexes that exist before the migration.
 const INDEXES: &str = r#"
 SELECT coalesce(array_agg(c.oid), '{}')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
+ WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
 const FILES: &str = r#"
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
+ WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
 async fn files(client: &Client) -> Result<BTreeMap<String, i64>, QueryError> {

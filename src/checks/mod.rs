@@ -1,6 +1,7 @@
 //! The checks of the `checks` stage, one file each behind one trait, [`Check`]: shadowed
 //! built-ins, declared SQL assertions, the schema diff (what the migration really changed),
-//! zero-downtime lint, observed locks, data loss, ORM models without their migration, and
+//! zero-downtime lint, observed locks, data loss, every value changed (integrity), ORM models
+//! without their migration, and
 //! reversibility.
 //!
 //! The test Neon database branch holds a copy of production data, so several checks measure
@@ -13,6 +14,7 @@
 //! do it safely.
 
 pub mod data;
+pub mod integrity;
 pub mod lint;
 pub mod locks;
 pub mod models;
@@ -43,6 +45,7 @@ pub fn enabled(config: &Config) -> Vec<Box<dyn Check>> {
         boxed(data::RowCounts::new(config)),
         boxed(workload::Workload::new(config)),
         boxed(models::Models::new(config)),
+        boxed(integrity::Integrity::new(config)),
         // Last: it runs the migrations down and up again.
         boxed(reversible::Reversible::new(config)),
     ]

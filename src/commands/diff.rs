@@ -85,7 +85,8 @@ pub(crate) async fn run(
         online: !offline,
         ..Default::default()
     };
-    let plan = schema::plan(&a, &b, &opts);
+    let mut plan = schema::plan(&a, &b, &opts);
+    count_offending_rows(&mut plan, &a, &b, from, &config, &redactor).await;
     match format {
         Format::Sql => print!("{}", schema::render_sql(&plan)),
         Format::Markdown => print!("{}", schema::render_markdown(&plan)),
@@ -107,4 +108,39 @@ pub(crate) async fn run(
         plan.unsupported.len()
     );
     Ok(exit::CHECK_FAILED)
+}
+
+/// On a `from` that is a database, counts the rows each statement that can fail or silently
+/// change data would hit, as one more hazard of that statement
+/// ([`crate::checks::integrity::hazards`]). A count that cannot be had is a warning: the
+/// plan stands without it.
+async fn count_offending_rows(
+    plan: &mut schema::Plan,
+    a: &schema::Model,
+    b: &schema::Model,
+    from: &str,
+    config: &crate::config::Config,
+    redactor: &Redactor,
+) {
+    let counted = async {
+        let Some(url) = schema_source::database_url(from, config, redactor).await? else {
+            return Ok(());
+        };
+        let client = crate::pg::connect(&url).await?;
+        // A URL may hold a password: it is never part of a message.
+        let label = if from.contains("://") {
+            "the --from database"
+        } else {
+            from
+        };
+        crate::checks::integrity::hazards::annotate(plan, a, b, &client, label).await?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    if let Err(e) = counted {
+        eprintln!(
+            "warning: the rows the plan would fail on could not be counted: {}",
+            redactor.redact(&e.to_string())
+        );
+    }
 }

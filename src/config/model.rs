@@ -294,6 +294,7 @@ pub struct ChecksConfig {
     pub reversible: ReversibleCheck,
     pub workload: crate::checks::workload::WorkloadConfig,
     pub models: ModelsCheck,
+    pub integrity: crate::checks::integrity::IntegrityConfig,
 }
 
 impl ChecksConfig {
@@ -307,6 +308,7 @@ impl ChecksConfig {
             "reversible" => self.reversible.required,
             "workload" => self.workload.required,
             "models" => self.models.required,
+            "integrity" => self.integrity.required,
             _ => false,
         }
     }

@@ -171,6 +171,7 @@ pub(crate) struct RawChecks {
     pub reversible: Option<RawReversibleCheck>,
     pub workload: Option<crate::checks::workload::RawWorkloadConfig>,
     pub models: Option<RawModelsCheck>,
+    pub integrity: Option<crate::checks::integrity::IntegrityConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -314,6 +315,7 @@ pub(crate) fn known_keys(path: &[&str]) -> &'static [&'static str] {
         ["checks", "workload"] => fields_of::<crate::checks::workload::RawWorkloadConfig>(),
         ["checks", "workload", "query", "*"] => fields_of::<crate::checks::workload::RawQuery>(),
         ["checks", "models"] => fields_of::<RawModelsCheck>(),
+        ["checks", "integrity"] => fields_of::<crate::checks::integrity::IntegrityConfig>(),
         ["stages", "*"] => fields_of::<RawStage>(),
         ["pipelines", "*"] => fields_of::<RawPipeline>(),
         _ => &[],

@@ -64,6 +64,7 @@ test_files![
     config_diagnostics,
     workload,
     trials,
+    integrity,
 ];
 
 mod schema;

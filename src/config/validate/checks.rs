@@ -40,7 +40,25 @@ impl Validator<'_> {
             reversible,
             workload,
             models,
+            integrity: self.integrity_check(raw.integrity.as_ref()),
         }
+    }
+
+    /// `[checks.integrity]`: its own struct (`checks::integrity::IntegrityConfig`); a
+    /// `sample-above` below 1 would sample every table.
+    fn integrity_check(
+        &mut self,
+        raw: Option<&crate::checks::integrity::IntegrityConfig>,
+    ) -> crate::checks::integrity::IntegrityConfig {
+        let cfg = raw.cloned().unwrap_or_default();
+        if cfg.sample_above < 1 {
+            let at = self.key_at(&["checks", "integrity", "sample-above"]);
+            self.push(
+                Problem::new("config::value", at, "`sample-above` must be at least 1")
+                    .help("a row count, e.g. `sample-above = 2000000`"),
+            );
+        }
+        cfg
     }
 
     fn schema_check(&mut self, rs: Option<&RawSchemaCheck>) -> SchemaCheck {

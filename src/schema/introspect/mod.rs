@@ -43,8 +43,9 @@ mod views;
 
 use deps::ObjKind;
 
-/// Schemas skipped by default: neon-migrate's own tracking schema.
-pub const DEFAULT_EXCLUDED: &[&str] = &["neon_migrate"];
+/// Schemas skipped by default: neon-migrate's own tracking schema, and the scratch schema of
+/// the `integrity` check's fingerprints.
+pub const DEFAULT_EXCLUDED: &[&str] = &["neon_migrate", "neon_migrate_integrity"];
 
 /// Namespaces we model: user schemas not owned by an extension nor excluded.
 const NS: &str = r#"

@@ -1,0 +1,371 @@
+//! Data-aware hazards: for the statements of a plan that fail on some rows or silently change
+//! them — SET NOT NULL, ADD UNIQUE / PRIMARY KEY, FOREIGN KEY or VALIDATE, CHECK, a NOT NULL
+//! column added without a default, a type change — the rows of a database (the one the plan
+//! starts from) that they would fail on or change, counted, with example keys (never values).
+//!
+//! Each count is one read-only statement on the server; a count becomes one more hazard of
+//! its statement (`correctness`), so every rendering of the plan (SQL comments, JSON,
+//! Markdown) shows it next to the others. Statements with nothing offending get nothing.
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use super::IntegrityError;
+use crate::schema::model::{Constraint, Table};
+use crate::schema::{Hazard, HazardKind, Model, Plan};
+
+/// The errors of a conversion that refuses a value (class 22, data exception).
+const DATA_EXCEPTIONS: &[SqlState] = &[
+    SqlState::DATA_EXCEPTION,
+    SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+    SqlState::STRING_DATA_RIGHT_TRUNCATION,
+    SqlState::INVALID_TEXT_REPRESENTATION,
+    SqlState::INVALID_BINARY_REPRESENTATION,
+    SqlState::INVALID_DATETIME_FORMAT,
+    SqlState::DATETIME_FIELD_OVERFLOW,
+    SqlState::INVALID_PARAMETER_VALUE,
+    SqlState::CHARACTER_NOT_IN_REPERTOIRE,
+    SqlState::DIVISION_BY_ZERO,
+];
+
+/// One counted hazard: the statement it belongs to, and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offending {
+    /// Index in `plan.statements`.
+    pub statement: usize,
+    /// Offending rows; `None` when the statement would fail on a value before it could be
+    /// counted (the message says why).
+    pub rows: Option<i64>,
+    pub message: String,
+}
+
+/// A statement's offending rows, as a condition on the table's rows.
+struct Probe {
+    statement: usize,
+    table: String,
+    /// SQL condition on `t`.
+    condition: String,
+    /// `… hold NULLs in "c"`, completed with the count.
+    what: String,
+    /// What the statement does to them.
+    effect: &'static str,
+}
+
+/// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
+/// messages), the rows each data-sensitive statement of `plan` would fail on or change, and
+/// adds each non-zero count to its statement's hazards. Returns what it added.
+pub async fn annotate(
+    plan: &mut Plan,
+    from: &Model,
+    to: &Model,
+    client: &Client,
+    source: &str,
+) -> Result<Vec<Offending>, IntegrityError> {
+    client
+        .batch_execute(
+            "SET search_path = pg_catalog; SET default_transaction_read_only = on; \
+             SET statement_timeout = '60s'",
+        )
+        .await
+        .map_err(IntegrityError::query(
+            "cannot prepare the offending-row counts",
+        ))?;
+    let probes = probes(plan, from, to);
+    let mut found = Vec::new();
+    for p in probes {
+        let key = key_text(from.tables.get(&p.table));
+        let sql = format!(
+            "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM ONLY {} t WHERE {}",
+            p.table, p.condition
+        );
+        let (rows, message) = match client.query_one(&sql, &[]).await {
+            Ok(row) => {
+                let n: i64 = row.get(0);
+                if n == 0 {
+                    continue;
+                }
+                let ex = super::examples(&row.get(1), &row.get(2));
+                (
+                    Some(n),
+                    format!("{n} row(s) of {source} {}{ex}: {}", p.what, p.effect),
+                )
+            }
+            Err(e) => match e.as_db_error() {
+                // A data exception: a value the conversion refuses — the statement fails.
+                Some(db) if DATA_EXCEPTIONS.contains(db.code()) => (
+                    None,
+                    format!(
+                        "a row of {source} {}: {} — {}",
+                        p.what,
+                        db.message(),
+                        "this statement fails on it"
+                    ),
+                ),
+                // No cast, a timeout: nothing known, nothing claimed.
+                _ => continue,
+            },
+        };
+        plan.statements[p.statement].hazards.push(Hazard {
+            kind: HazardKind::Correctness,
+            message: message.clone(),
+        });
+        found.push(Offending {
+            statement: p.statement,
+            rows,
+            message,
+        });
+    }
+    Ok(found)
+}
+
+/// The key of a row as text for the examples: the primary key's columns (`NULL` without one).
+fn key_text(table: Option<&Table>) -> String {
+    let cols = table
+        .and_then(|t| {
+            t.constraints
+                .values()
+                .find(|c| c.definition.starts_with("PRIMARY KEY"))
+        })
+        .and_then(|c| columns_of(&c.definition));
+    match cols {
+        Some(cols) if cols.len() == 1 => format!("(t.{})::text", cols[0]),
+        Some(cols) => format!(
+            "(ROW({}))::text",
+            cols.iter()
+                .map(|c| format!("t.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => "NULL::text".into(),
+    }
+}
+
+/// The columns of the first parenthesised list of a constraint definition:
+/// `UNIQUE (a, "B")` → `["a", "\"B\""]`.
+fn columns_of(definition: &str) -> Option<Vec<String>> {
+    let open = definition.find('(')?;
+    let close = open + definition[open..].find(')')?;
+    let cols: Vec<String> = definition[open + 1..close]
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    (!cols.is_empty()).then_some(cols)
+}
+
+/// The index of the first statement whose SQL starts with one of `prefixes`, in that order
+/// of preference.
+fn statement(plan: &Plan, prefixes: &[String]) -> Option<usize> {
+    prefixes.iter().find_map(|p| {
+        plan.statements
+            .iter()
+            .position(|s| s.sql.starts_with(p.as_str()))
+    })
+}
+
+fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
+    let mut out = Vec::new();
+    for (name, new) in &to.tables {
+        let Some(old) = from.tables.get(name) else {
+            continue;
+        };
+        columns(plan, name, old, new, &mut out);
+        for (cname, c) in &new.constraints {
+            if old
+                .constraints
+                .get(cname)
+                .is_some_and(|o| o.definition == c.definition)
+            {
+                continue;
+            }
+            if let Some(p) = constraint(plan, name, cname, c, from) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Probe>) {
+    for c in &new.columns {
+        let Some(o) = old.columns.iter().find(|o| o.name == c.name) else {
+            // A NOT NULL column without a default, added to a table with rows.
+            if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
+                if let Some(i) = statement(
+                    plan,
+                    &[format!("ALTER TABLE {table} ADD COLUMN {} ", c.name)],
+                ) {
+                    out.push(Probe {
+                        statement: i,
+                        table: table.to_owned(),
+                        condition: "true".into(),
+                        what: format!(
+                            "exist, and none has a value for the new NOT NULL column {}",
+                            c.name
+                        ),
+                        effect: "this statement fails on them",
+                    });
+                }
+            }
+            continue;
+        };
+        if c.not_null && !o.not_null {
+            let bare = c.name.trim_matches('"');
+            let tmp = crate::pg::ident(&format!(
+                "{}_nn_neon_migrate",
+                bare.chars().take(40).collect::<String>()
+            ));
+            let i = statement(
+                plan,
+                &[
+                    format!("ALTER TABLE {table} VALIDATE CONSTRAINT {tmp}"),
+                    format!("ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL", c.name),
+                ],
+            );
+            if let Some(i) = i {
+                out.push(Probe {
+                    statement: i,
+                    table: table.to_owned(),
+                    condition: format!("t.{} IS NULL", c.name),
+                    what: format!("hold NULL in {}", c.name),
+                    effect: "this statement fails on them",
+                });
+            }
+        }
+        if c.data_type != o.data_type {
+            if let Some(i) = statement(
+                plan,
+                &[format!("ALTER TABLE {table} ALTER COLUMN {} TYPE ", c.name)],
+            ) {
+                out.push(Probe {
+                    statement: i,
+                    table: table.to_owned(),
+                    condition: format!(
+                        "t.{c} IS NOT NULL AND (((t.{c})::{new})::{old})::text IS DISTINCT FROM (t.{c})::text",
+                        c = c.name,
+                        new = c.data_type,
+                        old = o.data_type
+                    ),
+                    what: format!("hold values of {} that {} → {} changes", c.name, o.data_type, c.data_type),
+                    effect: "they are truncated, rounded or shifted without an error",
+                });
+            }
+        }
+    }
+}
+
+fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model) -> Option<Probe> {
+    let n = crate::pg::ident(name);
+    let def = c
+        .definition
+        .trim_end_matches(" NOT VALID")
+        .trim_end_matches(" NO INHERIT");
+    let added = [
+        format!("ALTER TABLE {table} VALIDATE CONSTRAINT {n}"),
+        format!("CREATE UNIQUE INDEX CONCURRENTLY {n} ON {table} "),
+        format!("ALTER TABLE {table} ADD CONSTRAINT {n} "),
+    ];
+    // The kind read from the definition (`pg_get_constraintdef`'s first words).
+    let primary = def.starts_with("PRIMARY KEY ");
+    let kind = if primary || def.starts_with("UNIQUE ") {
+        'u'
+    } else if def.starts_with("CHECK ") {
+        'c'
+    } else if def.starts_with("FOREIGN KEY ") {
+        'f'
+    } else {
+        return None;
+    };
+    match kind {
+        'u' => {
+            let cols = columns_of(def)?;
+            let list = cols
+                .iter()
+                .map(|c| format!("t.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let bare = cols.join(", ");
+            let dup = format!(
+                "({list}) IN (SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1)"
+            );
+            let condition = if primary {
+                let nulls: Vec<String> = cols.iter().map(|c| format!("t.{c} IS NULL")).collect();
+                format!("{dup} OR {}", nulls.join(" OR "))
+            } else {
+                dup
+            };
+            let what = if primary {
+                format!("duplicate or leave NULL the new primary key ({bare})")
+            } else {
+                format!("share their ({bare}) with another row")
+            };
+            Some(Probe {
+                statement: statement(plan, &added[1..])?,
+                table: table.to_owned(),
+                condition,
+                what,
+                effect: "this statement fails on them",
+            })
+        }
+        'c' if c.validated => {
+            let expr = def.strip_prefix("CHECK ")?;
+            Some(Probe {
+                statement: statement(plan, &[added[0].clone(), added[2].clone()])?,
+                table: table.to_owned(),
+                condition: format!("NOT {expr}"),
+                what: format!("violate {def}"),
+                effect: "this statement fails on them",
+            })
+        }
+        'f' if c.validated => {
+            let local = columns_of(def)?;
+            let rest = def.split_once(" REFERENCES ")?.1;
+            let (target, _) = rest.split_once('(')?;
+            let target = target.trim();
+            let remote = columns_of(rest)?;
+            if remote.len() != local.len() {
+                return None;
+            }
+            let present: Vec<String> = local.iter().map(|l| format!("t.{l} IS NOT NULL")).collect();
+            let condition = if from.tables.contains_key(target) {
+                let eq: Vec<String> = local
+                    .iter()
+                    .zip(&remote)
+                    .map(|(l, r)| format!("r.{r} = t.{l}"))
+                    .collect();
+                format!(
+                    "{} AND NOT EXISTS (SELECT 1 FROM {target} r WHERE {})",
+                    present.join(" AND "),
+                    eq.join(" AND ")
+                )
+            } else {
+                // The referenced table is new, hence empty when the key is validated.
+                present.join(" AND ")
+            };
+            Some(Probe {
+                statement: statement(plan, &[added[0].clone(), added[2].clone()])?,
+                table: table.to_owned(),
+                condition,
+                what: format!("reference no row of {target} ({})", local.join(", ")),
+                effect: "this statement fails on them",
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_columns_are_read_from_the_definition() {
+        assert_eq!(columns_of("UNIQUE (a, \"B\")").unwrap(), ["a", "\"B\""]);
+        assert_eq!(columns_of("PRIMARY KEY (id) INCLUDE (x)").unwrap(), ["id"]);
+        assert_eq!(
+            columns_of("FOREIGN KEY (a) REFERENCES public.t(id)").unwrap(),
+            ["a"]
+        );
+        assert_eq!(columns_of("UNIQUE ()"), None);
+    }
+}

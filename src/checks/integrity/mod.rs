@@ -1,0 +1,346 @@
+//! `integrity`: every value the migration changed, not only how many rows there are.
+//!
+//! Before the tool runs (the test Neon database branch is then the parent's copy),
+//! [`record::record`] fingerprints every table on the server: one row per table row, keyed by
+//! the primary key (or a unique NOT NULL key), one 64-bit hash per column of the value's text
+//! form, stored in the scratch schema [`SCRATCH_SCHEMA`] on the test Neon database branch —
+//! one set-based statement per table, nothing hashed row by row in Rust. After the tool ran,
+//! [`compare::evaluate`] joins the fingerprints with the migrated table, again in one
+//! statement per table: rows deleted, rows inserted, and per column the rows whose value
+//! changed; dropped columns with the values they held; added columns and what they were
+//! backfilled with; type changes compared after casting the new value back to the old type;
+//! renames done as a copy (fine) or as drop + add (values lost). Findings name example keys,
+//! never values (they may be personal data).
+//!
+//! Tables without a usable key are compared by order-independent aggregates per column, and
+//! the finding says so. Tables above `sample-above` rows are sampled deterministically (key
+//! ranges of an integer key, else a slice of the key's hash): the same rows before and after,
+//! and the finding says it was a sample.
+//!
+//! Trust: the scratch schema lives on a database the migration can write. A digest of each
+//! fingerprint table, keyed with a random seed that only this process knows, is kept in
+//! memory and checked after the migration: fingerprints edited to hide a change fail the check.
+//!
+//! [`hazards`] is the other half of the issue: for a schema plan, the rows of a database that
+//! a statement would fail on (NULLs under SET NOT NULL, duplicates under UNIQUE, orphans under
+//! a FOREIGN KEY, CHECK violations) or silently change (type narrowing), counted.
+
+pub mod compare;
+pub mod hazards;
+pub mod record;
+
+use serde::Deserialize;
+
+pub use compare::evaluate;
+pub use record::{record, Recorded};
+
+use super::{Check, CheckResult, Evaluation, Observations, RecordError, Recording};
+use crate::config::Config;
+
+/// The check's name in every output.
+pub const NAME: &str = "integrity";
+
+/// Scratch schema of the fingerprints, on the test Neon database branch only. Every other
+/// check and the schema engine leave it out (see `schema::default_excluded`).
+pub const SCRATCH_SCHEMA: &str = "neon_migrate_integrity";
+
+/// Default of `sample-above`: tables with more rows (planner estimate) are sampled. Chosen
+/// from `benches/integrity.rs` (see `benches/results/integrity.txt`).
+pub const DEFAULT_SAMPLE_ABOVE: i64 = 2_000_000;
+
+/// `[checks.integrity]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct IntegrityConfig {
+    /// Off by default: it reads every row of every table twice.
+    #[serde(default)]
+    pub enabled: bool,
+    /// A run where this check could not run fails (default: shown as "not run").
+    #[serde(default)]
+    pub required: bool,
+    /// Declared changes: `schema.table.column`, `table.column` (schema `public`),
+    /// `schema.table` or `table` (every change of the table). Still reported, as information.
+    #[serde(default)]
+    pub allow_change: Vec<String>,
+    /// Migrations whose changes are declared: when one of them was applied in the run, every
+    /// change is information.
+    #[serde(default)]
+    pub allow_migrations: Vec<String>,
+    /// Tables estimated above this many rows are compared on a deterministic sample.
+    #[serde(default = "default_sample_above")]
+    pub sample_above: i64,
+}
+
+fn default_sample_above() -> i64 {
+    DEFAULT_SAMPLE_ABOVE
+}
+
+impl Default for IntegrityConfig {
+    fn default() -> Self {
+        IntegrityConfig {
+            enabled: false,
+            required: false,
+            allow_change: Vec::new(),
+            allow_migrations: Vec::new(),
+            sample_above: DEFAULT_SAMPLE_ABOVE,
+        }
+    }
+}
+
+impl IntegrityConfig {
+    /// Whether `allow-change` declares a change of `schema.table` (column `None`: a change of
+    /// whole rows) or of one of its columns.
+    pub fn allows(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
+        self.allow_change.iter().any(|entry| {
+            let e = entry.trim();
+            let table_forms = [format!("{schema}.{table}"), table.to_owned()];
+            let public = schema == "public";
+            if e == table_forms[0] || (public && e == table_forms[1]) {
+                return true;
+            }
+            match column {
+                Some(c) => {
+                    e == format!("{schema}.{table}.{c}") || (public && e == format!("{table}.{c}"))
+                }
+                None => false,
+            }
+        })
+    }
+}
+
+/// `[checks.integrity]` behind the [`Check`] trait: `record_before` fingerprints every table
+/// over the recording connection (the tool's own bookkeeping tables aside), `evaluate` joins
+/// the fingerprints with the migrated rows over the shared reading connection.
+pub struct Integrity {
+    recorded: Option<Recorded>,
+}
+
+impl Integrity {
+    pub fn new(config: &Config) -> Option<Self> {
+        config
+            .checks
+            .integrity
+            .enabled
+            .then_some(Integrity { recorded: None })
+    }
+}
+
+#[async_trait::async_trait]
+impl Check for Integrity {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        let config = cx.config();
+        let skip = bookkeeping(config.tool.tracking.as_ref().map(|t| t.query.as_str()));
+        let recorded = record(cx.client, &config.checks.integrity, &skip).await;
+        // The connection is shared: leave its settings as they were.
+        let _ = cx.client.batch_execute(RESET).await;
+        let recorded = recorded
+            .map_err(|e| cx.unrecorded("the fingerprints of the rows before the migration", e))?;
+        self.recorded = Some(recorded);
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
+        let Some(recorded) = &self.recorded else {
+            return Some(CheckResult::not_run(
+                NAME,
+                "no fingerprints were recorded before the migration (no migrate stage in this run)",
+            ));
+        };
+        let client = match cx.reader() {
+            Ok(c) => c,
+            Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),
+        };
+        let config = cx.config();
+        let cfg = &config.checks.integrity;
+        let tool = &config.tool;
+        let migration_allowed = cx.obs.applied.iter().any(|m| {
+            crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
+        });
+        let facts = compare::RunFacts {
+            tool: &tool.name,
+            migration_allowed,
+        };
+        let result = evaluate(client, recorded, cfg, facts).await;
+        let _ = client.batch_execute(RESET).await;
+        Some(result)
+    }
+}
+
+/// What can go wrong while recording or comparing.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrityError {
+    /// A statement failed.
+    #[error("{what}: {}", crate::pg::describe(.source))]
+    Query {
+        what: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+}
+
+impl IntegrityError {
+    pub(crate) fn query(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Self {
+        let what = what.into();
+        move |source| IntegrityError::Query { what, source }
+    }
+}
+
+/// Session settings that fix every type's text form (dates, floats, intervals, bytea), so the
+/// same value hashes the same before and after whatever the database's defaults say — a
+/// migration that changes them (`ALTER DATABASE … SET DateStyle`) cannot make values look
+/// changed or unchanged.
+pub(crate) const SESSION: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; \
+    SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET bytea_output = 'hex'; \
+    SET statement_timeout = 0";
+
+/// Undoes [`SESSION`] on a connection other checks share.
+const RESET: &str = "RESET TimeZone; RESET DateStyle; RESET IntervalStyle; \
+    RESET extra_float_digits; RESET bytea_output; RESET statement_timeout";
+
+/// `schema.table` and `schema.table.column` as users write them in `allow-change`.
+pub(crate) fn display(schema: &str, table: &str) -> String {
+    format!("{schema}.{table}")
+}
+
+/// A random 63-bit seed for the fingerprint digests, known only to this process.
+pub(crate) fn random_seed() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    (h.finish() >> 1) as i64
+}
+
+/// The tool's own bookkeeping tables, read from its tracking query (`… FROM alembic_version`),
+/// with their lock tables (`knex_migrations_lock`, `databasechangeloglock`): the tool updates
+/// them by design, so they are not fingerprinted.
+pub fn bookkeeping(tracking_query: Option<&str>) -> Vec<String> {
+    let Some(q) = tracking_query else {
+        return Vec::new();
+    };
+    let words: Vec<&str> = q.split_whitespace().collect();
+    let mut out = Vec::new();
+    for pair in words.windows(2) {
+        if !matches!(pair[0].to_ascii_lowercase().as_str(), "from" | "join") {
+            continue;
+        }
+        let name = pair[1].trim_end_matches([';', ')', ',']).trim_matches('"');
+        let bare = name.rsplit('.').next().unwrap_or(name).trim_matches('"');
+        for n in [
+            name.to_owned(),
+            bare.to_owned(),
+            format!("{bare}_lock"),
+            format!("{bare}lock"),
+        ] {
+            if !n.is_empty() && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// Up to two example keys, `e.g. keys 1, 7`.
+pub(crate) fn examples(first: &Option<String>, last: &Option<String>) -> String {
+    match (first, last) {
+        (Some(a), Some(b)) if a != b => format!(" (e.g. keys {a}, {b})"),
+        (Some(a), _) | (None, Some(a)) => format!(" (e.g. key {a})"),
+        (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_change_names_tables_and_columns() {
+        let cfg = IntegrityConfig {
+            allow_change: vec![
+                "public.users.email".into(),
+                "audit".into(),
+                "app.t.c".into(),
+            ],
+            ..Default::default()
+        };
+        assert!(cfg.allows("public", "users", Some("email")));
+        assert!(!cfg.allows("public", "users", Some("name")));
+        assert!(!cfg.allows("public", "users", None));
+        assert!(cfg.allows("public", "audit", None));
+        assert!(cfg.allows("public", "audit", Some("x")));
+        assert!(cfg.allows("app", "t", Some("c")));
+        assert!(!cfg.allows("other", "t", Some("c")));
+        let bare = IntegrityConfig {
+            allow_change: vec!["users.email".into()],
+            ..Default::default()
+        };
+        assert!(bare.allows("public", "users", Some("email")));
+        assert!(!bare.allows("app", "users", Some("email")));
+    }
+
+    #[test]
+    fn config_reads_kebab_case_and_refuses_wrong_types() {
+        let cfg: IntegrityConfig = toml::from_str(
+            "enabled = true\nallow-change = [\"public.users.email\"]\nsample-above = 10\n",
+        )
+        .expect("parses");
+        assert!(cfg.enabled);
+        assert_eq!(cfg.sample_above, 10);
+        assert_eq!(cfg.allow_change, ["public.users.email"]);
+        assert!(toml::from_str::<IntegrityConfig>("sample-above = \"many\"").is_err());
+        let empty: IntegrityConfig = toml::from_str("").expect("parses");
+        assert_eq!(empty, IntegrityConfig::default());
+    }
+
+    #[test]
+    fn bookkeeping_tables_come_from_the_tracking_query() {
+        let b = bookkeeping(Some("SELECT version_num FROM alembic_version"));
+        assert!(b.contains(&"alembic_version".to_owned()), "{b:?}");
+        let k = bookkeeping(Some("select name from knex_migrations order by id"));
+        assert!(k.contains(&"knex_migrations_lock".to_owned()), "{k:?}");
+        assert!(bookkeeping(None).is_empty());
+    }
+
+    #[test]
+    fn the_config_enables_the_check_and_refuses_a_sample_below_one_row() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let parse = |toml: &str| crate::config::parse(crate::config::FILE_NAME, toml, dir.path());
+        let on = parse("[checks.integrity]\nenabled = true\nallow-change = [\"users.email\"]\n")
+            .expect("valid");
+        assert!(on.checks.integrity.enabled);
+        assert!(Integrity::new(&on).is_some());
+        let off = parse("").expect("valid");
+        assert!(Integrity::new(&off).is_none(), "off by default");
+        let bad = parse("[checks.integrity]\nsample-above = 0\n").expect_err("refused");
+        assert!(
+            format!("{bad:?}").contains("`sample-above` must be at least 1"),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn examples_name_at_most_two_keys() {
+        assert_eq!(
+            examples(&Some("1".into()), &Some("9".into())),
+            " (e.g. keys 1, 9)"
+        );
+        assert_eq!(
+            examples(&Some("1".into()), &Some("1".into())),
+            " (e.g. key 1)"
+        );
+        assert_eq!(examples(&None, &None), "");
+    }
+}

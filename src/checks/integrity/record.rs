@@ -1,0 +1,442 @@
+//! Before the migration: one fingerprint per table row, one hash per column, on the server.
+
+use tokio_postgres::Client;
+
+use super::{random_seed, IntegrityConfig, IntegrityError, SCRATCH_SCHEMA, SESSION};
+use crate::pg::ident;
+
+/// The user tables of a database: every `relkind = 'r'` table outside the catalogs, the
+/// tracking schema, the scratch schema and extensions; with its columns by attribute number
+/// (a rename keeps it, a drop + add does not) and its best key: the primary key, else the
+/// narrowest unique index without expressions or predicate whose columns are all NOT NULL.
+const TABLES: &str = r#"
+SELECT c.oid::bigint, n.nspname::text, c.relname::text, c.reltuples::float8::bigint,
+       coalesce((SELECT pg_catalog.array_agg(a.attnum::int ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+       coalesce((SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+       coalesce((SELECT pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+                   FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+       (SELECT (SELECT pg_catalog.array_agg(k::int ORDER BY o) FROM pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY u(k, o)
+                 WHERE o <= i.indnkeyatts)
+          FROM pg_catalog.pg_index i
+         WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid
+           AND i.indpred IS NULL AND i.indexprs IS NULL
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY u(k, o)
+                             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.k
+                            WHERE u.o <= i.indnkeyatts AND NOT a.attnotnull)
+         ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid
+         LIMIT 1)
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
+   AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                     AND d.objid = c.oid AND d.deptype = 'e')
+   AND ($1::bigint[] IS NULL OR c.oid::bigint = ANY($1::bigint[]))
+ ORDER BY 2, 3
+"#;
+
+/// A column, by attribute number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    pub attnum: i32,
+    pub name: String,
+    pub data_type: String,
+}
+
+/// A table as the catalog describes it now.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub oid: i64,
+    pub schema: String,
+    pub name: String,
+    /// Planner estimate (-1: never analyzed).
+    pub estimate: i64,
+    pub columns: Vec<ColumnInfo>,
+    /// Attribute numbers of the key, if it has a usable one.
+    pub key: Option<Vec<i32>>,
+}
+
+impl TableInfo {
+    /// `"schema"."table"` for SQL.
+    pub fn sql_name(&self) -> String {
+        format!("{}.{}", ident(&self.schema), ident(&self.name))
+    }
+    pub fn column(&self, attnum: i32) -> Option<&ColumnInfo> {
+        self.columns.iter().find(|c| c.attnum == attnum)
+    }
+}
+
+/// Reads the user tables (all, or those with these oids).
+pub async fn tables(
+    client: &Client,
+    oids: Option<Vec<i64>>,
+) -> Result<Vec<TableInfo>, IntegrityError> {
+    let rows = client
+        .query(TABLES, &[&oids])
+        .await
+        .map_err(IntegrityError::query("cannot list the tables"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let nums: Vec<i32> = r.get(4);
+            let names: Vec<String> = r.get(5);
+            let types: Vec<String> = r.get(6);
+            TableInfo {
+                oid: r.get(0),
+                schema: r.get(1),
+                name: r.get(2),
+                estimate: r.get(3),
+                columns: nums
+                    .into_iter()
+                    .zip(names)
+                    .zip(types)
+                    .map(|((attnum, name), data_type)| ColumnInfo {
+                        attnum,
+                        name,
+                        data_type,
+                    })
+                    .collect(),
+                key: r.get(7),
+            }
+        })
+        .collect())
+}
+
+/// How a table's rows were sampled (the same rows are read after the migration).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sample {
+    /// Half-open ranges `[from, to)` of an integer key column.
+    Ranges(Vec<(i64, i64)>),
+    /// Rows whose key hash, modulo 2^20, is below this.
+    KeyHash(i64),
+}
+
+/// Parts of the key hash's range in a sample by key hash.
+const HASH_SLOTS: i64 = 1 << 20;
+/// Key ranges of a sample by ranges.
+const RANGES: i64 = 64;
+
+impl Sample {
+    /// The `WHERE` condition selecting the sample, given the key column(s) as SQL.
+    pub fn filter(&self, key_cols: &[String], key_text: &str) -> String {
+        match self {
+            Sample::Ranges(ranges) => {
+                let col = &key_cols[0];
+                let parts: Vec<String> = ranges
+                    .iter()
+                    .map(|(a, b)| format!("({col} >= {a} AND {col} < {b})"))
+                    .collect();
+                format!("({})", parts.join(" OR "))
+            }
+            Sample::KeyHash(below) => format!(
+                "(pg_catalog.hashtextextended({key_text} COLLATE \"C\", 0) & {}) < {below}",
+                HASH_SLOTS - 1
+            ),
+        }
+    }
+    /// How the sample was taken, for the findings.
+    pub fn describe(&self, estimate: i64, key: &str) -> String {
+        match self {
+            Sample::Ranges(r) => format!(
+                "sampled: {} key range(s) of {key} out of ~{estimate} row(s)",
+                r.len()
+            ),
+            Sample::KeyHash(below) => format!(
+                "sampled: {:.2}% of ~{estimate} row(s) by the hash of {key}",
+                *below as f64 * 100.0 / HASH_SLOTS as f64
+            ),
+        }
+    }
+}
+
+/// How a table was recorded.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Per row, in `SCRATCH_SCHEMA.fp_<oid>`.
+    Keyed {
+        key: Vec<i32>,
+        /// Qualified scratch table.
+        scratch: String,
+        /// Rows fingerprinted.
+        rows: i64,
+        /// Keyed digest of the scratch table's rows (see [`super`]).
+        digest: String,
+        sample: Option<Sample>,
+    },
+    /// No usable key: rows and, per column, non-null values and the sum of their hashes.
+    Aggregate {
+        rows: i64,
+        columns: Vec<(i32, i64, String)>,
+    },
+}
+
+/// One table before the migration.
+#[derive(Debug, Clone)]
+pub struct TableRecord {
+    pub table: TableInfo,
+    pub mode: Mode,
+}
+
+/// Everything recorded before the migration.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub(crate) seed: i64,
+    pub tables: Vec<TableRecord>,
+}
+
+/// The hash of one column's text form as SQL, in the "C" collation (a case-insensitive one
+/// would hash `Ann` and `ann` alike): `hashtextextended(("c")::text COLLATE "C", 0)`; with
+/// `cast_back`, the value is first cast back to the type it had before the migration.
+pub(crate) fn hash_expr(column: &str, cast_back: Option<&str>) -> String {
+    match cast_back {
+        Some(old) => format!(
+            "pg_catalog.hashtextextended((({})::{old})::text COLLATE \"C\", 0)",
+            ident(column)
+        ),
+        None => format!(
+            "pg_catalog.hashtextextended(({})::text COLLATE \"C\", 0)",
+            ident(column)
+        ),
+    }
+}
+
+/// The key of a row as text: the column's text form, or the row constructor's for several.
+pub(crate) fn key_text(cols: &[String]) -> String {
+    if cols.len() == 1 {
+        format!("({})::text", cols[0])
+    } else {
+        format!("(ROW({}))::text", cols.join(", "))
+    }
+}
+
+/// Fingerprints every user table but those named in `skip` (`table` or `schema.table`: the
+/// tool's own bookkeeping, which it updates by design).
+pub async fn record(
+    client: &Client,
+    cfg: &IntegrityConfig,
+    skip: &[String],
+) -> Result<Recorded, IntegrityError> {
+    client
+        .batch_execute(SESSION)
+        .await
+        .map_err(IntegrityError::query("cannot set up the session"))?;
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s}",
+            s = ident(SCRATCH_SCHEMA)
+        ))
+        .await
+        .map_err(IntegrityError::query(format!(
+            "cannot create the scratch schema {SCRATCH_SCHEMA}"
+        )))?;
+    let seed = random_seed();
+    let mut out = Vec::new();
+    for t in tables(client, None).await? {
+        if skip
+            .iter()
+            .any(|s| s == &t.name || *s == format!("{}.{}", t.schema, t.name))
+        {
+            continue;
+        }
+        let mode = match &t.key {
+            Some(key) => record_keyed(client, &t, key, seed, cfg.sample_above).await?,
+            None => aggregate(client, &t, &t.columns, &|_| None).await?,
+        };
+        out.push(TableRecord { table: t, mode });
+    }
+    Ok(Recorded { seed, tables: out })
+}
+
+/// One statement: the fingerprints go into the scratch table and their keyed digest comes back.
+async fn record_keyed(
+    client: &Client,
+    t: &TableInfo,
+    key: &[i32],
+    seed: i64,
+    sample_above: i64,
+) -> Result<Mode, IntegrityError> {
+    let scratch = format!(
+        "{}.{}",
+        ident(SCRATCH_SCHEMA),
+        ident(&format!("fp_{}", t.oid))
+    );
+    let key_cols: Vec<String> = key
+        .iter()
+        .filter_map(|k| t.column(*k))
+        .map(|c| ident(&c.name))
+        .collect();
+    let ktext = key_text(&key_cols);
+    let sample = if t.estimate > sample_above {
+        Some(choose_sample(client, t, key, &key_cols, sample_above).await?)
+    } else {
+        None
+    };
+    let mut defs = vec!["k text".to_owned()];
+    let mut exprs = vec![format!("{ktext} COLLATE \"C\"")];
+    for c in &t.columns {
+        defs.push(format!("h{} bigint", c.attnum));
+        exprs.push(hash_expr(&c.name, None));
+    }
+    let filter = sample
+        .as_ref()
+        .map(|s| format!(" WHERE {}", s.filter(&key_cols, &ktext)))
+        .unwrap_or_default();
+    client
+        .batch_execute(&format!(
+            "CREATE UNLOGGED TABLE {scratch} ({})",
+            defs.join(", ")
+        ))
+        .await
+        .map_err(IntegrityError::query(format!(
+            "cannot create the fingerprint table of {}",
+            t.sql_name()
+        )))?;
+    let sql = format!(
+        "WITH ins AS (INSERT INTO {scratch} SELECT {} FROM ONLY {}{filter} RETURNING *) \
+         SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(ins::text COLLATE \"C\", $1)::numeric), 0)::text FROM ins",
+        exprs.join(", "),
+        t.sql_name()
+    );
+    let row = client
+        .query_one(&sql, &[&seed])
+        .await
+        .map_err(IntegrityError::query(format!(
+            "cannot fingerprint {}",
+            t.sql_name()
+        )))?;
+    Ok(Mode::Keyed {
+        key: key.to_vec(),
+        scratch,
+        rows: row.get(0),
+        digest: row.get(1),
+        sample,
+    })
+}
+
+/// Key ranges for an integer key column, else a slice of the key hash, sized so that about
+/// `sample_above` rows are read.
+async fn choose_sample(
+    client: &Client,
+    t: &TableInfo,
+    key: &[i32],
+    key_cols: &[String],
+    sample_above: i64,
+) -> Result<Sample, IntegrityError> {
+    let fraction = (sample_above as f64 / t.estimate.max(1) as f64).clamp(0.0, 1.0);
+    let integer = key.len() == 1
+        && t.column(key[0])
+            .is_some_and(|c| matches!(c.data_type.as_str(), "smallint" | "integer" | "bigint"));
+    if integer {
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT pg_catalog.min({k})::bigint, pg_catalog.max({k})::bigint FROM ONLY {}",
+                    t.sql_name(),
+                    k = key_cols[0]
+                ),
+                &[],
+            )
+            .await
+            .map_err(IntegrityError::query(format!(
+                "cannot read the key range of {}",
+                t.sql_name()
+            )))?;
+        if let (Some(lo), Some(hi)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) {
+            let span = (hi as i128 - lo as i128 + 1) as f64;
+            let step = span / RANGES as f64;
+            let width = ((span * fraction) / RANGES as f64).ceil().max(1.0);
+            let ranges = (0..RANGES)
+                .map(|i| {
+                    let from = lo as f64 + step * i as f64;
+                    (from.floor() as i64, (from + width).floor() as i64)
+                })
+                .collect();
+            return Ok(Sample::Ranges(ranges));
+        }
+    }
+    Ok(Sample::KeyHash(
+        ((HASH_SLOTS as f64) * fraction).ceil() as i64
+    ))
+}
+
+/// Row count and, per column, non-null values and the sum of their hashes (order-independent).
+/// `cast_back` gives, per attribute number, the type to cast a value back to first.
+pub(crate) async fn aggregate(
+    client: &Client,
+    t: &TableInfo,
+    columns: &[ColumnInfo],
+    cast_back: &(dyn Fn(i32) -> Option<String> + Sync),
+) -> Result<Mode, IntegrityError> {
+    let mut exprs = vec!["pg_catalog.count(*)".to_owned()];
+    for c in columns {
+        let old = cast_back(c.attnum);
+        exprs.push(format!("pg_catalog.count({})", ident(&c.name)));
+        exprs.push(format!(
+            "coalesce(pg_catalog.sum({}::numeric), 0)::text",
+            hash_expr(&c.name, old.as_deref())
+        ));
+    }
+    let row = client
+        .query_one(
+            &format!("SELECT {} FROM ONLY {}", exprs.join(", "), t.sql_name()),
+            &[],
+        )
+        .await
+        .map_err(IntegrityError::query(format!(
+            "cannot aggregate {}",
+            t.sql_name()
+        )))?;
+    let columns = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                c.attnum,
+                row.get::<_, i64>(1 + 2 * i),
+                row.get::<_, String>(2 + 2 * i),
+            )
+        })
+        .collect();
+    Ok(Mode::Aggregate {
+        rows: row.get(0),
+        columns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_filters_are_sql_on_the_key() {
+        let s = Sample::Ranges(vec![(1, 5), (100, 104)]);
+        assert_eq!(
+            s.filter(&["\"id\"".into()], "(\"id\")::text"),
+            "((\"id\" >= 1 AND \"id\" < 5) OR (\"id\" >= 100 AND \"id\" < 104))"
+        );
+        let h = Sample::KeyHash(1024);
+        assert_eq!(
+            h.filter(&["\"a\"".into(), "\"b\"".into()], "k"),
+            "(pg_catalog.hashtextextended(k COLLATE \"C\", 0) & 1048575) < 1024"
+        );
+        assert!(h
+            .describe(10_000_000, "(a, b)")
+            .starts_with("sampled: 0.10% of ~10000000"));
+    }
+
+    #[test]
+    fn keys_and_hashes_quote_names() {
+        assert_eq!(key_text(&["\"id\"".into()]), "(\"id\")::text");
+        assert_eq!(
+            key_text(&["\"a\"".into(), "\"b\"".into()]),
+            "(ROW(\"a\", \"b\"))::text"
+        );
+        assert_eq!(
+            hash_expr("we\"ird", Some("numeric(12,2)")),
+            "pg_catalog.hashtextextended(((\"we\"\"ird\")::numeric(12,2))::text COLLATE \"C\", 0)"
+        );
+    }
+}

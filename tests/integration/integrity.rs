@@ -1,0 +1,459 @@
+//! The `integrity` check end to end (issue 19): trip and pass fixtures through `pre-push` on
+//! the local provider, the built-in `sql` tool, and `diff` counting the rows a plan would fail
+//! on. Every scenario asserts on the JSON report (`checks` stage → `results[]` → the result
+//! named `integrity`) and on the human one.
+//!
+//! The `schema` and `lint` checks are off in these projects (they deny the dropped columns some
+//! scenarios need), and `reversible` too (no down files): what passes or fails is `integrity`
+//! alone.
+
+use neon_migrate::exit;
+use serde_json::Value;
+
+use crate::support::{stage, Output, Project};
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        integrity_lower_casing_a_column_fails_naming_the_column_and_the_count,
+        integrity_delete_and_reinsert_of_as_many_rows_fails_where_counts_pass,
+        integrity_rename_as_drop_add_is_flagged_and_rename_by_copy_passes,
+        integrity_narrowing_types_report_the_values_they_changed,
+        integrity_a_declared_change_passes_as_information,
+        integrity_a_backfilled_new_column_is_information,
+        integrity_diff_counts_the_nulls_a_set_not_null_fails_on,
+        integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
+        integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
+        integrity_a_migration_that_edits_the_fingerprints_fails,
+        integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said,
+    ]
+}
+
+/// The checks of these projects; `{extra}` goes under `[checks.integrity]`.
+const BASE: &str = "[checks.integrity]\nenabled = true\n{extra}\n[checks.schema]\nenabled = false\n\n[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n";
+
+/// 100 accounts; the first 40 have a capitalised email.
+const ACCOUNTS: &str = "create table accounts (id bigint primary key, email text not null, note text); \
+     insert into accounts select g, case when g <= 40 then 'User' else 'user' end || g || '@example.com', null \
+     from generate_series(1, 100) g";
+
+fn project(name: &str, extra_config: &str, migration: &str) -> Project {
+    Project::new(name)
+        .config(&BASE.replace("{extra}", extra_config))
+        .migration("0001_change.sql", migration)
+        .commit()
+        .git_branch(&format!("feature/{name}"))
+}
+
+/// `pre-push` for the human report and with `--json`; both exit `code`.
+#[track_caller]
+fn pre_push(p: &Project, code: i32) -> (Output, Value) {
+    let out = p.run(&["run", "pre-push"]);
+    out.code(code);
+    let json = p.run(&["run", "pre-push", "--json"]);
+    json.code(code);
+    p.assert_no_test_db_branches();
+    (out, json.json())
+}
+
+#[track_caller]
+fn result<'a>(report: &'a Value, name: &str) -> &'a Value {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no check `{name}` in the checks stage:\n{report:#}"))
+}
+
+/// The one `integrity` finding whose `what` starts with `prefix`.
+#[track_caller]
+fn finding<'a>(report: &'a Value, prefix: &str) -> &'a Value {
+    let found: Vec<&Value> = result(report, "integrity")["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["what"].as_str().unwrap_or("").starts_with(prefix))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "want one integrity finding starting with {prefix:?}:\n{:#}",
+        result(report, "integrity")
+    );
+    found[0]
+}
+
+#[track_caller]
+fn errors(report: &Value) -> Vec<String> {
+    result(report, "integrity")["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["what"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn integrity_lower_casing_a_column_fails_naming_the_column_and_the_count() {
+    let p = project(
+        "integrity_lower",
+        "",
+        "update accounts set email = lower(email);\n",
+    );
+    p.main_sql(ACCOUNTS);
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    // The row counts see nothing.
+    assert_eq!(result(&report, "data")["status"], "passed", "{report:#}");
+    assert_eq!(result(&report, "integrity")["status"], "failed");
+    let f = finding(&report, "public.accounts.email: 40 value(s) changed");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["location"], "public.accounts");
+    // Keys are named, values never.
+    let what = f["what"].as_str().unwrap_or("");
+    assert!(what.contains("(e.g. keys "), "{what}");
+    assert!(!out.stdout.contains("example.com"), "{out}");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"public.accounts.email\" to `allow-change` under [checks.integrity]"),
+        "{f:#}"
+    );
+    out.stdout_has("error: public.accounts.email: 40 value(s) changed");
+    assert_eq!(errors(&report).len(), 1, "{:?}", errors(&report));
+    // The parent is untouched.
+    assert_eq!(
+        p.main_sql("select count(*) from accounts where email <> lower(email)")[0][0].as_deref(),
+        Some("40")
+    );
+}
+
+fn integrity_delete_and_reinsert_of_as_many_rows_fails_where_counts_pass() {
+    let p = project(
+        "integrity_reinsert",
+        "",
+        "delete from accounts where id <= 10;\n\
+         insert into accounts select g + 1000, 'new' || g || '@example.com' from generate_series(1, 10) g;\n",
+    );
+    p.main_sql(ACCOUNTS);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(result(&report, "data")["status"], "passed", "{report:#}");
+    let f = finding(&report, "public.accounts: 10 row(s) deleted");
+    assert_eq!(f["severity"], "error");
+    let what = f["what"].as_str().unwrap_or("");
+    assert!(
+        what.contains("and 10 inserted: the row count is the same, the rows are not"),
+        "{what}"
+    );
+
+    // Deleting and re-inserting the very same rows changes nothing, and passes.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "create temp table keep as select * from accounts where id <= 10;\n\
+             delete from accounts where id <= 10;\n\
+             insert into accounts select * from keep;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "passed",
+        "{report:#}"
+    );
+}
+
+const PEOPLE: &str = "create table people (id int primary key, full_name text); \
+     insert into people select g, 'person ' || g from generate_series(1, 50) g";
+
+fn integrity_rename_as_drop_add_is_flagged_and_rename_by_copy_passes() {
+    // Drop + add: the values are gone.
+    let p = project(
+        "integrity_rename",
+        "",
+        "alter table people add column name text;\nalter table people drop column full_name;\n",
+    );
+    p.main_sql(PEOPLE);
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "public.people: full_name dropped and name added looks like a rename done as drop + add: 50 value(s) lost",
+    );
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ALTER TABLE \"public\".\"people\" RENAME COLUMN \"full_name\" TO \"name\""),
+        "{f:#}"
+    );
+    out.stdout_has("looks like a rename done as drop + add: 50 value(s) lost");
+
+    // Rename by copy: every value kept.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "alter table people add column name text;\n\
+             update people set name = full_name;\n\
+             alter table people drop column full_name;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    let f = finding(
+        &report,
+        "public.people.full_name renamed to name by copy: all 50 non-null value(s) kept",
+    );
+    assert_eq!(f["severity"], "info");
+    assert!(errors(&report).is_empty(), "{:?}", errors(&report));
+
+    // A real rename keeps the column itself: nothing to report.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "alter table people rename column full_name to name;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "passed",
+        "{report:#}"
+    );
+}
+
+fn integrity_narrowing_types_report_the_values_they_changed() {
+    let p = project(
+        "integrity_narrowing",
+        "",
+        "alter table items alter column label type varchar(10) using left(label, 10);\n\
+         alter table items alter column price type numeric(12,0);\n",
+    );
+    // 30 labels longer than 10 characters; 75 prices with cents (every 4th is whole).
+    p.main_sql(
+        "create table items (id int primary key, label varchar(100), price numeric(12,2)); \
+         insert into items select g, case when g <= 30 then 'a long label ' || g else 'item' || g end, g / 4.0 \
+         from generate_series(1, 100) g",
+    );
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let label = finding(
+        &report,
+        "public.items.label: type character varying(100) → character varying(10): 30 value(s) not equal after casting back",
+    );
+    assert_eq!(label["severity"], "error");
+    let price = finding(
+        &report,
+        "public.items.price: type numeric(12,2) → numeric(12,0): 75 value(s) not equal after casting back",
+    );
+    assert_eq!(price["severity"], "error");
+    out.stdout_has("30 value(s) not equal after casting back");
+    assert_eq!(errors(&report).len(), 2, "{:?}", errors(&report));
+}
+
+fn integrity_a_declared_change_passes_as_information() {
+    let p = project(
+        "integrity_declared",
+        "allow-change = [\"public.accounts.email\"]\n",
+        "update accounts set email = lower(email);\n",
+    );
+    p.main_sql(ACCOUNTS);
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "passed",
+        "{report:#}"
+    );
+    let f = finding(&report, "public.accounts.email: 40 value(s) changed");
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["what"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("(declared in allow-change)"),
+        "{f:#}"
+    );
+}
+
+fn integrity_a_backfilled_new_column_is_information() {
+    let p = project(
+        "integrity_backfill",
+        "",
+        "alter table accounts add column status text not null default 'active';\n",
+    );
+    p.main_sql(ACCOUNTS);
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "passed",
+        "{report:#}"
+    );
+    let f = finding(
+        &report,
+        "public.accounts.status added, backfilled: 100 non-null value(s)",
+    );
+    assert_eq!(f["severity"], "info");
+}
+
+fn integrity_diff_counts_the_nulls_a_set_not_null_fails_on() {
+    let p = Project::new("integrity_diff")
+        .file(
+            "target.sql",
+            "create table accounts (id bigint primary key, email text not null, note text not null);\n",
+        )
+        .commit();
+    p.main_sql(ACCOUNTS);
+    p.main_sql("update accounts set note = 'kept' where id > 3");
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::OK).stdout_has("SET NOT NULL").stdout_has(
+        "3 row(s) of main hold NULL in note (e.g. keys 1, 3): this statement fails on them",
+    );
+    let json = p.run(&[
+        "diff",
+        "--from",
+        "main",
+        "--to",
+        "target.sql",
+        "--format",
+        "json",
+    ]);
+    json.code(exit::OK);
+    let v = json.json();
+    let hazards: Vec<String> = v["plan"]["statements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["hazards"].as_array().cloned().unwrap_or_default())
+        .map(|h| h["message"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        hazards
+            .iter()
+            .any(|h| h.starts_with("3 row(s) of main hold NULL in note")),
+        "{hazards:#?}"
+    );
+    // A column without NULLs gets no count.
+    assert!(
+        !hazards.iter().any(|h| h.contains("in email")),
+        "{hazards:#?}"
+    );
+}
+
+fn integrity_a_migration_that_edits_the_fingerprints_fails() {
+    // The migration lower-cases the emails, then deletes its rows' fingerprints to hide it.
+    let p = project(
+        "integrity_tamper",
+        "",
+        "update accounts set email = lower(email);\n\
+         do $$ declare t text; begin\n\
+           for t in select format('%I.%I', schemaname, tablename) from pg_tables where schemaname = 'neon_migrate_integrity' loop\n\
+             execute format('delete from %s where k::int <= 40', t);\n\
+           end loop;\n\
+         end $$;\n",
+    );
+    p.main_sql(ACCOUNTS);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "the fingerprints of public.accounts recorded before the migration were changed while it ran",
+    );
+    assert_eq!(f["severity"], "error");
+
+    // Dropping the scratch schema does not make the check pass either.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "update accounts set email = lower(email);\ndrop schema neon_migrate_integrity cascade;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "failed",
+        "{report:#}"
+    );
+}
+
+fn integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said() {
+    // No key: aggregates, and the finding says the rows cannot be named.
+    let p = project(
+        "integrity_keyless",
+        "sample-above = 10\n",
+        "update events set kind = upper(kind) where n <= 5;\n\
+         update accounts set email = lower(email);\n",
+    );
+    p.main_sql(ACCOUNTS);
+    p.main_sql(
+        "create table events (n int, kind text); \
+         insert into events select g, 'kind' || g from generate_series(1, 20) g; \
+         analyze accounts; analyze events",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let how = finding(&report, "public.events: no primary key or unique NOT NULL key: compared by order-independent aggregates");
+    assert_eq!(how["severity"], "info");
+    let changed = finding(&report, "public.events.kind: values changed (aggregate");
+    assert_eq!(changed["severity"], "error");
+    // 100 accounts above `sample-above = 10`: 64 key ranges of `id`, the same before and after.
+    let sampled = finding(&report, "public.accounts.email: ");
+    let what = sampled["what"].as_str().unwrap_or("");
+    assert!(
+        what.contains("value(s) changed")
+            && what.ends_with("(sampled: 64 key range(s) of id out of ~100 row(s))"),
+        "{what}"
+    );
+}
+
+/// Every hazard message of a `diff --format json`.
+fn diff_hazards(p: &Project, to: &str) -> Vec<String> {
+    let json = p.run(&["diff", "--from", "main", "--to", to, "--format", "json"]);
+    json.code(exit::OK);
+    json.json()["plan"]["statements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["hazards"].as_array().cloned().unwrap_or_default())
+        .map(|h| h["message"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values() {
+    let p = Project::new("integrity_diff_more")
+        .file(
+            "target.sql",
+            "create table accounts (id bigint primary key, email text not null, note text, \
+             constraint accounts_note_key unique (note));\n\
+             create table orders (id int primary key, account_id bigint references accounts (id), \
+             amount numeric(12,2) check (amount > 0), code varchar(5));\n",
+        )
+        .commit();
+    p.main_sql(ACCOUNTS);
+    p.main_sql(
+        "update accounts set note = 'same' where id <= 2; \
+         create table orders (id int primary key, account_id bigint, amount numeric(12,2), code varchar(20)); \
+         insert into orders select g, case when g <= 3 then 999 else g end, case when g <= 2 then -1 else g end, \
+         case when g <= 4 then 'longcode' || g else 'c' || g end from generate_series(1, 10) g",
+    );
+    let hazards = diff_hazards(&p, "target.sql");
+    for want in [
+        "2 row(s) of main share their (note) with another row (e.g. keys 1, 2): this statement fails on them",
+        "3 row(s) of main reference no row of public.accounts (account_id) (e.g. keys 1, 3): this statement fails on them",
+        "2 row(s) of main violate CHECK ((amount > (0)::numeric)) (e.g. keys 1, 2): this statement fails on them",
+        "4 row(s) of main hold values of code that character varying(20) → character varying(5) changes (e.g. keys 1, 4)",
+    ] {
+        assert!(hazards.iter().any(|h| h.starts_with(want)), "want {want:?} in {hazards:#?}");
+    }
+}
+
+fn integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing() {
+    // Under a nondeterministic collation 'Ann' = 'ann': the hashes must still tell them apart.
+    let p = project(
+        "integrity_collation",
+        "",
+        "update names set name = lower(name);\n",
+    );
+    p.main_sql(
+        "create collation ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false); \
+         create table names (id int primary key, name text collate ci); \
+         insert into names select g, case when g <= 7 then 'Name' else 'name' end || g from generate_series(1, 20) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "public.names.name: 7 value(s) changed");
+    assert_eq!(f["severity"], "error");
+}
