@@ -222,7 +222,8 @@ async fn own_session(url: &Secret<String>, app: &str) -> Result<(Client, i32), W
         .map_err(WorkloadError::Connect)?;
     client
         .batch_execute(&format!(
-            "SET application_name = '{app}'; {}",
+            "SET application_name = {}; {}",
+            pg::literal(app),
             pg::FLUSH_OWN_STATS
         ))
         .await
