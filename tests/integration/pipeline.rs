@@ -410,7 +410,7 @@ fn demo_runs_the_whole_workflow_and_what_it_claims_holds_on_the_database() {
 
     // The sample repository is never overwritten: a folder that is not empty is refused.
     run(&["demo", sample_arg])
-        .code(exit::INTERNAL)
+        .code(exit::USAGE)
         .stderr_has("is not empty; give an empty or new folder");
 }
 

@@ -65,14 +65,27 @@ pub(crate) enum DemoError {
     Scenario { scenario: &'static str, code: i32 },
 }
 
-/// The demo failed: it says so and ends with INTERNAL.
+/// The demo failed: it says so and ends with the code of what failed (README, "Exit codes").
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("demo failed: {0}")]
 pub(crate) struct DemoFailed(#[from] DemoError);
 
 impl Failure for DemoFailed {
     fn exit_code(&self) -> i32 {
-        exit::INTERNAL
+        match &self.0 {
+            // The folder came from the command line.
+            DemoError::NotEmpty(_) => exit::USAGE,
+            DemoError::Provider(_) | DemoError::Postgres(_) | DemoError::Statement(_) => {
+                exit::PROVIDER
+            }
+            DemoError::Tool(_) => exit::MIGRATION_FAILED,
+            DemoError::Config(_) | DemoError::NotLocal => exit::CONFIG,
+            DemoError::Git(_) | DemoError::Merge(_) | DemoError::Discover(_) => exit::GIT,
+            DemoError::Create { .. }
+            | DemoError::Write { .. }
+            | DemoError::Io(_)
+            | DemoError::Scenario { .. } => exit::INTERNAL,
+        }
     }
 }
 
