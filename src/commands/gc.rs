@@ -52,18 +52,16 @@ pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, G
         n += 1;
         let why = if expired { "expired" } else { "--all" };
         let when = crate::time::rfc3339(info.expires_at);
+        let origin = git_branch_of(&info.git_branch);
         if dry_run {
             println!(
-                "would delete {} (git branch {}, expires {when}, {why})",
-                info.name, info.git_branch
+                "would delete {} ({origin}, expires {when}, {why})",
+                info.name
             );
             continue;
         }
         match provider.delete(&info.id).await {
-            Ok(_) => println!(
-                "deleted {} (git branch {}, expires {when}, {why})",
-                info.name, info.git_branch
-            ),
+            Ok(_) => println!("deleted {} ({origin}, expires {when}, {why})", info.name),
             Err(e) => {
                 // One failure does not stop the sweep: the others are still deleted.
                 super::report(&GcError::Provider(format!(
@@ -81,4 +79,26 @@ pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, G
         if dry_run { "to delete" } else { "deleted" }
     );
     Ok(code)
+}
+
+/// "git branch NAME", or what is known when the annotation holds none. The name comes from
+/// the provider's annotation: control characters are shown escaped, never sent to a terminal.
+fn git_branch_of(name: &str) -> String {
+    if name.trim().is_empty() {
+        return "git branch not recorded".to_owned();
+    }
+    let shown: String = name.chars().flat_map(char::escape_debug).collect();
+    format!("git branch {shown}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::git_branch_of;
+
+    #[test]
+    fn a_missing_or_hostile_git_branch_name_reads_clearly() {
+        assert_eq!(git_branch_of(""), "git branch not recorded");
+        assert_eq!(git_branch_of("feature/x"), "git branch feature/x");
+        assert_eq!(git_branch_of("a\u{1b}[2Jb\n"), "git branch a\\u{1b}[2Jb\\n");
+    }
 }
