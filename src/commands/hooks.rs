@@ -132,6 +132,9 @@ fn install_husky(repo: &Repository, script: &Path) -> Result<i32, HooksCommandEr
 /// `hooks uninstall`: removes our hook and puts a kept `.old` one back.
 pub(crate) fn uninstall(cwd: &Path) -> Result<i32, HooksCommandError> {
     let (repo, dir) = open_hooks(cwd)?;
+    if let Some(script) = husky_script(&dir) {
+        return uninstall_husky(&repo, &script);
+    }
     let hook = dir.path.join(HOOK);
     let old = old_path(&hook);
     match state_of(&hook) {
@@ -150,6 +153,37 @@ pub(crate) fn uninstall(cwd: &Path) -> Result<i32, HooksCommandError> {
         std::fs::rename(&old, &hook)
             .map_err(file_error(format!("restore {}", shown(&old, &repo))))?;
         println!("restored {} as {}", shown(&old, &repo), shown(&hook, &repo));
+    }
+    Ok(exit::OK)
+}
+
+/// Takes our line out of husky's `.husky/pre-push`; a script left with nothing to run goes.
+fn uninstall_husky(repo: &Repository, script: &Path) -> Result<i32, HooksCommandError> {
+    let shown_script = shown(script, repo);
+    let text = match std::fs::read_to_string(script) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("no {shown_script}: husky runs no pre-push hook, nothing to remove");
+            return Ok(exit::OK);
+        }
+        Err(e) => return Err(file_error(format!("read {shown_script}"))(e)),
+    };
+    let kept: Vec<&str> = text.lines().filter(|l| l.trim() != HUSKY_LINE).collect();
+    if kept.len() == text.lines().count() {
+        println!("{shown_script} does not run neon-migrate hook pre-push; left alone");
+        return Ok(exit::OK);
+    }
+    if kept
+        .iter()
+        .all(|l| l.trim().is_empty() || l.starts_with("#!"))
+    {
+        std::fs::remove_file(script).map_err(file_error(format!("remove {shown_script}")))?;
+        println!("removed {shown_script} (it ran only neon-migrate hook pre-push)");
+    } else {
+        let mut new = kept.join("\n");
+        new.push('\n');
+        std::fs::write(script, new).map_err(file_error(format!("write {shown_script}")))?;
+        println!("removed `{HUSKY_LINE}` from {shown_script}; its other lines are kept");
     }
     Ok(exit::OK)
 }

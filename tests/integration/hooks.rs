@@ -32,6 +32,7 @@ pub fn tests() -> Vec<Test> {
         git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate => skip(&[Manager::Xtask]),
         husky_runs_neon_migrate_on_git_push => skip(&[Manager::Husky]),
         hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewriting_its_folder => skip(&[Manager::Husky]),
+        hooks_uninstall_under_husky_removes_only_our_line => skip(&[Manager::Husky]),
         lefthook_runs_neon_migrate_on_git_push => skip(&[Manager::Lefthook]),
         pre_commit_runs_neon_migrate_on_git_push => skip(&[Manager::PreCommit]),
     ]
@@ -638,6 +639,31 @@ fn hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewritin
     let p = s.p.commit();
     let s = Pushable { p, ..s };
     push_feature_and_assert_proved(s, "husky-install", &[]);
+}
+
+/// `hooks uninstall` under husky takes our line out of `.husky/pre-push` and keeps the
+/// project's own lines; a script that ran only neon-migrate goes.
+fn hooks_uninstall_under_husky_removes_only_our_line() {
+    let husky = manager(Manager::Husky);
+    let s = Pushable::new("husky_uninstall");
+    manager_install(&s, Path::new("node"), &[&husky.display().to_string()], &[]);
+    let script = s.p.path().join(".husky/pre-push");
+    std::fs::write(&script, "npm test\n").expect("write the project's own hook");
+    s.p.run(&["hooks", "install"]).code(exit::OK);
+    s.p.run(&["hooks", "uninstall"])
+        .code(exit::OK)
+        .stdout_has("removed `neon-migrate hook pre-push \"$@\"` from .husky/pre-push");
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), "npm test\n");
+    s.p.run(&["hooks", "status"])
+        .code(exit::OK)
+        .stdout_has(".husky/pre-push does not run neon-migrate");
+    // Installed into a fresh script, uninstalled: the script goes.
+    std::fs::remove_file(&script).unwrap();
+    s.p.run(&["hooks", "install"]).code(exit::OK);
+    s.p.run(&["hooks", "uninstall"])
+        .code(exit::OK)
+        .stdout_has("removed .husky/pre-push (it ran only neon-migrate hook pre-push)");
+    assert!(!script.exists());
 }
 
 /// lefthook: `lefthook install` writes its own hooks, which read `lefthook.yml`.
