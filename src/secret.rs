@@ -114,6 +114,23 @@ pub fn url_password(url: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
+/// Every password written in `url`: the userinfo's, then each `password=` parameter's.
+pub fn url_passwords(url: &str) -> Vec<String> {
+    let params = password_params(url).into_iter().map(|range| {
+        let value = &url[range];
+        value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .unwrap_or(value)
+            .to_owned()
+    });
+    userinfo_password(url)
+        .into_iter()
+        .chain(params)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 fn userinfo_password(url: &str) -> Option<String> {
     let rest = &url[url.find("://")? + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());

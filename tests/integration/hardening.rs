@@ -390,6 +390,18 @@ fn a_password_in_the_provider_url_query_is_never_printed_and_check_snippets_mask
         .stderr_has("a password is written in `provider.url`")
         .stderr_has("?password=****");
     assert!(!out.stderr.contains(LITERAL_PW), "{out}");
+    // A templated password in the userinfo does not make a literal one behind it safe.
+    let text = format!(
+        "[provider]\nurl = \"postgresql://postgres:{{{{env.PGPASSWORD}}}}@127.0.0.1:5432/x?sslmode=disable&password={LITERAL_PW}\"\n"
+    );
+    let p = Project::new("literal_password_behind_template")
+        .config_raw(&text)
+        .commit();
+    let out = p.run(&["check"]);
+    out.code(exit::CONFIG)
+        .stderr_has("a password is written in `provider.url`")
+        .stderr_has("&password=****");
+    assert!(!out.stderr.contains(LITERAL_PW), "{out}");
     let text =
         format!("[provider]\nkind = \"neon\"\nproject-id = \"p-1\"\napi-key = \"{LITERAL_KEY}\"\n");
     let p = Project::new("literal_api_key").config_raw(&text).commit();

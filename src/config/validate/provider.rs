@@ -113,8 +113,11 @@ impl Validator<'_> {
     /// `provider.url`: a template for a postgresql:// URL, with no password written in it.
     fn provider_url(&mut self, url: &S<String>) {
         self.template(url, Scope::Command, "provider.url");
-        let literal_password = crate::secret::url_password(url.get_ref())
-            .filter(|p| !(p.starts_with("{{") && p.ends_with("}}")));
+        // Every password the URL writes, not only the first: a templated userinfo does not
+        // make a literal `?password=` behind it safe.
+        let literal_password = crate::secret::url_passwords(url.get_ref())
+            .into_iter()
+            .find(|p| !(p.starts_with("{{") && p.ends_with("}}")));
         if let Some(password) = &literal_password {
             let sp = span(url);
             let at = self
