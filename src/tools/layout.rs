@@ -148,9 +148,18 @@ fn alembic(tree: &Tree) -> Option<Layout> {
         return None;
     }
     let dir = clean(&location)?;
+    // The models `env.py` reaches (its `target_metadata`): a model changed without its
+    // migration must still start a run, where the `models` check finds it.
+    let mut watch = vec![source.to_owned(), dir.clone()];
+    let env = format!("{dir}/env.py");
+    watch.extend(
+        crate::tools::pyimports::project_imports(tree.root(), &env)
+            .into_iter()
+            .filter(|f| !f.starts_with(&format!("{dir}/"))),
+    );
     Some(Layout {
         source: source.into(),
-        watch: vec![source.into(), dir.clone()],
+        watch,
         migration_files: None,
         config_files: vec![format!("{dir}/env.py")],
         migrations_dir: format!("{dir}/versions"),

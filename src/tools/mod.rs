@@ -11,6 +11,7 @@ pub mod explain;
 pub mod handoff;
 pub mod layout;
 pub mod presets;
+pub mod pyimports;
 pub mod recorded;
 pub mod revisions;
 pub mod split;

@@ -159,7 +159,16 @@ fn layout_init_at_the_root_finds_alembic_in_a_subfolder_and_check_warns_without_
     let watch = j["migration_tool"]["watch"].clone();
     assert_eq!(
         watch,
-        serde_json::json!(["backend/alembic.ini", "backend/app/alembic"]),
+        serde_json::json!([
+            "backend/alembic.ini",
+            "backend/app/alembic",
+            // What env.py imports: where the models (target_metadata) are.
+            "backend/app/__init__.py",
+            "backend/app/core/__init__.py",
+            "backend/app/core/_standin.py",
+            "backend/app/core/config.py",
+            "backend/app/models.py"
+        ]),
         "{j:#}"
     );
     let vars = j["migration_tool"]["connection"]["variables"]
