@@ -95,6 +95,11 @@ impl PgError {
         self.source_error().code()
     }
 
+    /// The session could not be opened at all (no server answered, or it hung up).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, PgError::Failed { context, .. } if context == CONNECT_CONTEXT)
+    }
+
     /// A Postgres failure ends a run as a provider failure.
     pub fn exit_code(&self) -> i32 {
         crate::exit::PROVIDER
@@ -178,6 +183,9 @@ pub fn own_pids() -> Vec<i32> {
 }
 
 /// Connects to `url`. The connection task runs in the background and ends with the client.
+/// What a failed connection attempt says first.
+const CONNECT_CONTEXT: &str = "cannot connect";
+
 pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
     connect_with(url, None).await
 }
@@ -199,9 +207,14 @@ async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result
     let mut config: tokio_postgres::Config =
         url.expose()
             .parse()
-            .map_err(|source: tokio_postgres::Error| PgError::InvalidUrl {
-                detail: describe(&source),
-                source,
+            .map_err(|source: tokio_postgres::Error| {
+                // tokio-postgres already starts with "invalid connection string".
+                let said = describe(&source);
+                let detail = said
+                    .strip_prefix("invalid connection string: ")
+                    .unwrap_or(&said)
+                    .to_owned();
+                PgError::InvalidUrl { detail, source }
             })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(15));
@@ -216,7 +229,7 @@ async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result
     let (client, connection) = config
         .connect(tls())
         .await
-        .map_err(|e| PgError::new("cannot connect", e))?;
+        .map_err(|e| PgError::new(CONNECT_CONTEXT, e))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });

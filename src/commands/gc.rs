@@ -12,22 +12,35 @@ pub(crate) enum GcError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Setup(#[from] SetupError),
-    /// The provider failed (redacted).
-    #[error("{0}")]
-    Provider(String),
+    /// The provider failed (redacted), with how to fix it when known.
+    #[error("{message}")]
+    Provider {
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+impl GcError {
+    fn provider(redactor: &Redactor, e: &crate::providers::ProviderError) -> Self {
+        GcError::Provider {
+            message: redactor.redact(&e.to_string()),
+            help: e.help_text(),
+        }
+    }
 }
 
 impl Failure for GcError {
     fn exit_code(&self) -> i32 {
         match self {
             GcError::Setup(e) => e.exit_code(),
-            GcError::Provider(_) => exit::PROVIDER,
+            GcError::Provider { .. } => exit::PROVIDER,
         }
     }
     fn rendered(&self) -> Option<String> {
         match self {
             GcError::Setup(e) => e.rendered(),
-            GcError::Provider(_) => None,
+            GcError::Provider { .. } => None,
         }
     }
 }
@@ -35,8 +48,7 @@ impl Failure for GcError {
 pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, GcError> {
     let config = cx.load_config()?;
     let redactor = Redactor::new();
-    let provider_error =
-        |e: crate::providers::ProviderError| GcError::Provider(redactor.redact(&e.to_string()));
+    let provider_error = |e: crate::providers::ProviderError| GcError::provider(&redactor, &e);
     let provider = app::open_provider(&config, &redactor)
         .await
         .map_err(provider_error)?;
@@ -64,11 +76,14 @@ pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, G
             Ok(_) => println!("deleted {} ({origin}, expires {when}, {why})", info.name),
             Err(e) => {
                 // One failure does not stop the sweep: the others are still deleted.
-                super::report(&GcError::Provider(format!(
-                    "cannot delete {}: {}",
-                    info.name,
-                    redactor.redact(&e.to_string())
-                )));
+                super::report(&GcError::Provider {
+                    message: format!(
+                        "cannot delete {}: {}",
+                        info.name,
+                        redactor.redact(&e.to_string())
+                    ),
+                    help: e.help_text(),
+                });
                 code = exit::PROVIDER;
             }
         }

@@ -105,6 +105,14 @@ impl RollbackError {
             help: None,
         }
     }
+
+    /// A provider failure, with its help line.
+    fn from_provider(redactor: &Redactor, e: &ProviderError) -> Self {
+        RollbackError::Provider {
+            message: redactor.redact(&e.to_string()),
+            help: e.help_text(),
+        }
+    }
 }
 
 fn confirm(yes: bool) -> Result<bool, RollbackError> {
@@ -131,7 +139,7 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, RollbackError>
         return Err(RollbackError::NoSteps);
     }
     let redactor = Redactor::new();
-    let failed = |e: ProviderError| RollbackError::provider(&redactor, &e.to_string());
+    let failed = |e: ProviderError| RollbackError::from_provider(&redactor, &e);
     let provider = app::open_provider(&config, &redactor)
         .await
         .map_err(failed)?;

@@ -42,8 +42,14 @@ pub const PIPELINE: &str = "pre-push";
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum HooksError {
     #[error("{} is not inside a git repository ({message})", path.display())]
+    #[diagnostic(help(
+        "git hooks belong to a repository: run this inside one (or pass `-C DIR`), or `git init` first"
+    ))]
     NotARepo { path: PathBuf, message: String },
     #[error("cannot read the git config: {0}")]
+    #[diagnostic(help(
+        "check `.git/config` (and `git config --list --show-origin`) for a syntax error"
+    ))]
     GitConfig(String),
 }
 

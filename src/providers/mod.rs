@@ -186,7 +186,25 @@ impl ProviderError {
 
 impl From<crate::pg::PgError> for ProviderError {
     fn from(source: crate::pg::PgError) -> Self {
-        ProviderError::Postgres { source, help: None }
+        let help = connection_help(&source);
+        ProviderError::Postgres { source, help }
+    }
+}
+
+/// How to fix a failure to reach or log in to the server, when that is what happened.
+fn connection_help(e: &crate::pg::PgError) -> Option<String> {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => Some(
+            "check the user and password the connection uses (`provider.url`, PGPASSWORD, or the Neon API key's project)".into(),
+        ),
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => Some(
+            "the database does not exist on that server: check the database name in `provider.url` / `main-database`".into(),
+        ),
+        None if e.is_connect() => Some(
+            "is the server running and reachable? check the host and port in `provider.url` (for the embedded Postgres, `neon-migrate demo` shows a working setup)".into(),
+        ),
+        _ => None,
     }
 }
 

@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         config_diagnostics_of_several_problems_come_all_at_once_in_file_order,
         config_diagnostics_never_quote_a_secret_written_in_the_file,
         config_diagnostics_of_a_toml_syntax_error_point_at_it,
+        config_diagnostics_of_a_provider_url_that_does_not_parse_say_why,
     ]
 }
 
@@ -69,6 +70,15 @@ main-databse = "app"
 stages = ["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch"]
 descripton = "mine"
 "#,
+    );
+}
+
+/// A whole URL (no templates) is parsed by `check` as the connection will parse it, and the
+/// reason is said once.
+fn config_diagnostics_of_a_provider_url_that_does_not_parse_say_why() {
+    snapshot_check(
+        "bad_url",
+        "[provider]\nurl = \"postgresql://u@db.example:99999/app\"\n",
     );
 }
 

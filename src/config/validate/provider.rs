@@ -150,6 +150,21 @@ impl Validator<'_> {
                     .help("write the server as a URL, e.g. `url = \"postgresql://USER@HOST:5432/DATABASE\"`, with the password in `PGPASSWORD` or through `{{env.X}}`"),
             );
         }
+        // A URL without templates is whole here: parse it as the connection will.
+        if url_like && !url.get_ref().contains("{{") {
+            if let Err(e) = url.get_ref().trim().parse::<tokio_postgres::Config>() {
+                let said = crate::pg::describe(&e);
+                let why = said
+                    .strip_prefix("invalid connection string: ")
+                    .unwrap_or(&said)
+                    .to_owned();
+                self.push(
+                    Problem::new("config::url", span(url), format!("`provider.url` does not parse: {why}"))
+                        .label("not a valid connection URL")
+                        .help("fix the URL: `postgresql://USER@HOST:PORT/DATABASE` (a port is 1–65535; percent-encode special characters)"),
+                );
+            }
+        }
         if literal_password.is_some() {
             self.push(
                 Problem::new("config::secret", span(url), "a password is written in `provider.url`")
