@@ -162,6 +162,15 @@ fn refuse(plan: &Plan, allow_destructive: bool) -> Result<(), GenerateError> {
 }
 
 /// Writes the migration file; returns its path.
+/// A constraint added `NOT VALID` and validated later is online-safe only with a commit in
+/// between: in one transaction the lock the `ADD` took is held through the validating scan.
+/// Such a plan is written to run statement by statement, as `schema::apply` runs it.
+fn validates_separately(plan: &Plan) -> bool {
+    plan.statements
+        .iter()
+        .any(|s| s.sql.contains(" VALIDATE CONSTRAINT "))
+}
+
 fn write(
     migrations_dir: &Path,
     slug: &str,
@@ -171,7 +180,7 @@ fn write(
     let stamp = Utc::now().format("%Y%m%d%H%M%S");
     let file = migrations_dir.join(format!("{stamp}_{slug}.sql"));
     let mut text = String::new();
-    if !plan.transactional() {
+    if !plan.transactional() || validates_separately(plan) {
         text.push_str(&format!("-- {}\n", crate::tools::sql::NO_TRANSACTION));
     }
     text.push_str(&format!(

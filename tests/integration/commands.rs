@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing,
         generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with,
         generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name,
+        generate_writes_a_foreign_key_on_an_existing_table_to_validate_in_its_own_transaction,
         diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file,
         tool_timeout_kills_the_tool_and_every_process_it_started,
         apply_gives_a_command_tool_lock_and_statement_timeouts_in_pgoptions_on_main,
@@ -444,6 +445,34 @@ fn generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_w
         .code(exit::OK)
         .stdout_has("no changes:");
     p.assert_no_test_db_branches();
+}
+
+/// A foreign key added to tables that hold rows is written `NOT VALID`, then validated: the
+/// file runs statement by statement, or the `ADD`'s lock on both tables would be held through
+/// the validating scan (the lint check says so too).
+fn generate_writes_a_foreign_key_on_an_existing_table_to_validate_in_its_own_transaction() {
+    let without_fk = "create table customers (id bigint primary key, name text not null);\n\
+        create table orders (id bigint primary key, customer_id bigint not null);\n";
+    let with_fk = "create table customers (id bigint primary key, name text not null);\n\
+        create table orders (id bigint primary key, customer_id bigint not null references customers (id));\n";
+    let p = Project::new("generate_fk_validate")
+        .config(SQL_TOOL)
+        .migration("0001_init.sql", without_fk)
+        .file("schema.sql", with_fk)
+        .commit();
+    p.ensure_main();
+    let before = migration_files(&p);
+    generate(&p, &["orders_fk"]).code(exit::OK);
+    let (name, text) = new_file(&p, &before, "orders_fk");
+    assert_eq!(
+        text.lines().next(),
+        Some("-- neon-migrate: no-transaction"),
+        "{text}"
+    );
+    assert!(text.contains("NOT VALID"), "{text}");
+    assert!(text.contains("VALIDATE CONSTRAINT"), "{text}");
+    let p = p.commit();
+    applies_cleanly(&p, &["0001_init.sql", &name]);
 }
 
 fn generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name() {
