@@ -39,7 +39,13 @@ pub(super) async fn fetch_all(
         tokio::try_join!(
             fetch(client, "range types", &rq, p, ranges::range_row),
             fetch(client, "casts", &cq, &[], casts::cast_row),
-            fetch(client, "event triggers", &eq, &[], event_triggers::event_trigger_row),
+            fetch(
+                client,
+                "event triggers",
+                &eq,
+                &[],
+                event_triggers::event_trigger_row
+            ),
             fetch(client, "collations", &coq, p, collations::collation_row),
             fetch(client, "foreign data wrappers", &fq, &[], foreign::fdw_row),
             fetch(client, "foreign servers", &sq, &[], foreign::server_row),

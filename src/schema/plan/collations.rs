@@ -14,9 +14,10 @@ fn used(m: &Model, k: &str) -> bool {
     tables
         .flat_map(|t| t.columns.iter())
         .any(|c| c.collation.as_deref() == Some(k))
-        || m.domains.values().any(|d| d.collation.as_deref() == Some(k))
-        || m
-            .ranges
+        || m.domains
+            .values()
+            .any(|d| d.collation.as_deref() == Some(k))
+        || m.ranges
             .values()
             .any(|r| r.contains(&format!("collation = {k}")))
 }
@@ -25,7 +26,10 @@ pub(super) fn create(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     for (k, def) in &b.collations {
         match a.collations.get(k) {
-            None => x.simple(Phase::CreateCollations, format!("CREATE COLLATION {k} {def}")),
+            None => x.simple(
+                Phase::CreateCollations,
+                format!("CREATE COLLATION {k} {def}"),
+            ),
             Some(old) if old != def => {
                 if used(a, k) {
                     x.unsupported(format!(
@@ -34,7 +38,10 @@ pub(super) fn create(x: &mut Cx<'_>) {
                     continue;
                 }
                 x.simple(Phase::CreateCollations, format!("DROP COLLATION {k}"));
-                x.simple(Phase::CreateCollations, format!("CREATE COLLATION {k} {def}"));
+                x.simple(
+                    Phase::CreateCollations,
+                    format!("CREATE COLLATION {k} {def}"),
+                );
             }
             _ => {}
         }
@@ -44,7 +51,11 @@ pub(super) fn create(x: &mut Cx<'_>) {
 /// After the types' drops (a domain may use the collation).
 pub(super) fn drop_gone(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
-    for k in a.collations.keys().filter(|k| !b.collations.contains_key(*k)) {
+    for k in a
+        .collations
+        .keys()
+        .filter(|k| !b.collations.contains_key(*k))
+    {
         x.simple(Phase::DropTypes, format!("DROP COLLATION {k}"));
     }
 }

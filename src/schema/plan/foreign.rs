@@ -199,7 +199,11 @@ fn user_mappings(x: &mut Cx<'_>) {
 /// User mappings, servers and wrappers that go, in that order, after the foreign tables.
 fn drop_gone(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
-    for k in a.user_mappings.keys().filter(|k| !b.user_mappings.contains_key(*k)) {
+    for k in a
+        .user_mappings
+        .keys()
+        .filter(|k| !b.user_mappings.contains_key(*k))
+    {
         x.push(
             Stmt::new(Phase::DropForeignServers, format!("DROP USER MAPPING {k}")).hazard(
                 HazardKind::AuthzUpdate,
@@ -220,9 +224,9 @@ fn drop_gone(x: &mut Cx<'_>) {
 
 /// Whether anything of the current schema depends on foreign table `k`.
 fn has_dependents(x: &Cx<'_>, k: &str) -> bool {
-    x.a.deps.iter().any(|(d, set)| {
-        d.relation() != Some(k) && set.iter().any(|r| r.relation() == Some(k))
-    })
+    x.a.deps
+        .iter()
+        .any(|(d, set)| d.relation() != Some(k) && set.iter().any(|r| r.relation() == Some(k)))
 }
 
 fn foreign_tables(x: &mut Cx<'_>) {
@@ -301,3 +305,67 @@ fn create_sql(k: &str, t: &ForeignTable) -> String {
     s
 }
 
+#[cfg(test)]
+mod tests {
+    use super::super::super::model::{ForeignServer, Model};
+    use super::super::{plan, PlanOptions};
+    use super::*;
+    use crate::schema::render_sql;
+
+    fn server(options: &[(&str, OptionValue)]) -> ForeignServer {
+        ForeignServer {
+            fdw: "w".into(),
+            server_type: None,
+            version: None,
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn digested_options_are_refused_by_name_and_never_printed() {
+        let digest = OptionValue::Digest("d1gest0fsecret".into());
+        let host = OptionValue::Plain("db.internal".into());
+        let mut a = Model::default();
+        a.servers
+            .insert("s".into(), server(&[("host", host.clone())]));
+        let mut b = a.clone();
+        b.servers.insert(
+            "s".into(),
+            server(&[("host", host.clone()), ("password", digest.clone())]),
+        );
+        let mapping: Options = [("password".to_string(), digest.clone())].into();
+        b.user_mappings
+            .insert("FOR PUBLIC SERVER s".into(), mapping.clone());
+        let p = plan(&a, &b, &PlanOptions::default());
+        let text = format!("{}{:?}", render_sql(&p), p.unsupported);
+        assert!(!text.contains("d1gest0fsecret"), "{text}");
+        assert!(
+            text.contains("CREATE USER MAPPING FOR PUBLIC SERVER s;"),
+            "{text}"
+        );
+        assert!(
+            p.unsupported
+                .iter()
+                .any(|u| u.contains("user mapping FOR PUBLIC SERVER s: options (password)")),
+            "{:?}",
+            p.unsupported
+        );
+        assert!(
+            p.unsupported
+                .iter()
+                .any(|u| u.contains("server s: options (password)")),
+            "{:?}",
+            p.unsupported
+        );
+        // A digested option that goes is dropped by name.
+        let mut c = b.clone();
+        c.user_mappings
+            .insert("FOR PUBLIC SERVER s".into(), Options::new());
+        let p = plan(&b, &c, &PlanOptions::default());
+        assert!(render_sql(&p).contains(r#"OPTIONS (DROP "password")"#));
+        assert!(p.unsupported.is_empty(), "{:?}", p.unsupported);
+    }
+}

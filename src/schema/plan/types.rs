@@ -79,7 +79,10 @@ fn create(x: &mut Cx<'_>) {
             x.simple(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"));
         } else if let Some(def) = b.ranges.get(k) {
             // Its constructors, multirange and array types come with it.
-            x.simple(Phase::CreateTypes, format!("CREATE TYPE {k} AS RANGE {def}"));
+            x.simple(
+                Phase::CreateTypes,
+                format!("CREATE TYPE {k} AS RANGE {def}"),
+            );
         }
     }
 }
