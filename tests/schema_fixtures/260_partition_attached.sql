@@ -1,14 +1,13 @@
 -- A plain table becomes a partition of an existing partitioned table: ATTACH PARTITION.
--- (The key column is nullable: PostgreSQL 18 names NOT NULL constraints, and an attached
--- table keeps its own name where a created partition takes its parent's; the engine does not
--- model NOT NULL constraint names.)
+-- On PostgreSQL 18 the table's NOT NULL constraints first take the parent's names, as a
+-- partition created under it has.
 -- [a]
-create table events (at date, body text) partition by range (at);
+create table events (at date not null, body text) partition by range (at);
 create table events_2025 partition of events for values from ('2025-01-01') to ('2026-01-01');
-create table events_2026 (at date, body text);
+create table events_2026 (at date not null, body text);
 insert into events_2026 values ('2026-03-01', 'x');
 -- [b]
-create table events (at date, body text) partition by range (at);
+create table events (at date not null, body text) partition by range (at);
 create table events_2025 partition of events for values from ('2025-01-01') to ('2026-01-01');
 create table events_2026 partition of events for values from ('2026-01-01') to ('2027-01-01');
 -- [hazards] access_exclusive_lock, correctness

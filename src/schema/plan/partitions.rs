@@ -84,6 +84,26 @@ pub(super) fn attach(x: &mut Cx<'_>, k: &str, t: &Table) {
             format!("the default partition of {parent} is scanned for rows of the new bound while locked"),
         ));
     }
+    if x.a.server_version >= 180_000 {
+        // PostgreSQL 18 names NOT NULL constraints: an attached table keeps its own names,
+        // where a partition created under the parent takes the parent's: the parent's are given
+        // first (an inherited constraint cannot be renamed).
+        let rename = lit(&format!("ALTER TABLE {k} RENAME CONSTRAINT %I TO %I"));
+        x.simple(
+            Phase::AlterTables,
+            format!(
+                "DO $neon_migrate$ DECLARE r record; BEGIN FOR r IN SELECT c.conname AS own, p.conname AS parents \
+                 FROM pg_catalog.pg_constraint c \
+                 JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = c.conkey[1] \
+                 JOIN pg_catalog.pg_attribute pa ON pa.attrelid = {pr}::regclass AND pa.attname = ca.attname \
+                 JOIN pg_catalog.pg_constraint p ON p.conrelid = pa.attrelid AND p.contype = 'n' AND p.conkey[1] = pa.attnum \
+                 WHERE c.conrelid = {kr}::regclass AND c.contype = 'n' AND c.conname <> p.conname \
+                 LOOP EXECUTE format({rename}, r.own, r.parents); END LOOP; END $neon_migrate$",
+                pr = lit(parent),
+                kr = lit(k),
+            ),
+        );
+    }
     x.push(
         Stmt::new(
             Phase::AlterTables,
