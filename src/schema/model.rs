@@ -34,6 +34,70 @@ pub struct Model {
     /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
     #[serde(skip)]
     pub deps: Deps,
+    /// Range types: name → `(subtype = …, …)` as `CREATE TYPE … AS RANGE` takes it. Their
+    /// constructor functions, multirange and array types are implicit and not modelled.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ranges: BTreeMap<String, String>,
+    /// User-defined casts: `(source AS target)` → `WITH FUNCTION … [AS IMPLICIT]`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub casts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_triggers: BTreeMap<String, EventTrigger>,
+    /// Collations: name → `(provider = …, …)` as `CREATE COLLATION` takes it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub collations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fdws: BTreeMap<String, ForeignDataWrapper>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub servers: BTreeMap<String, ForeignServer>,
+    /// User mappings, keyed `FOR <role> SERVER <server>`: option name → digest only.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_mappings: BTreeMap<String, BTreeMap<String, OptionValue>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub foreign_tables: BTreeMap<String, ForeignTable>,
+}
+
+/// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and
+/// `pg_event_trigger.evtenabled` (`O`, `D`, `R`, `A`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventTrigger {
+    pub definition: String,
+    pub enabled: String,
+}
+
+/// An option of a foreign data wrapper, server or user mapping. Values can be secrets
+/// (passwords), so only the values of well-known harmless options are kept; the others
+/// are kept as a SHA-256 digest, compared but never printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum OptionValue {
+    Plain(String),
+    Digest(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForeignDataWrapper {
+    pub handler: Option<String>,
+    pub validator: Option<String>,
+    pub options: BTreeMap<String, OptionValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForeignServer {
+    pub fdw: String,
+    pub server_type: Option<String>,
+    pub version: Option<String>,
+    pub options: BTreeMap<String, OptionValue>,
+}
+
+/// A foreign table: its columns and CHECK constraints (as a table's), server and options
+/// (`key=value` as `pg_foreign_table.ftoptions` holds them: no secrets there).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForeignTable {
+    pub table: Table,
+    pub server: String,
+    pub options: Vec<String>,
+    /// Column options (`attfdwoptions`), by quoted column name.
+    pub column_options: BTreeMap<String, Vec<String>>,
 }
 
 /// Dependencies: each object → the objects it depends on.

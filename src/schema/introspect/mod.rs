@@ -27,12 +27,18 @@ use super::model::*;
 use super::spell;
 use crate::pg::PgError;
 
+mod casts;
+mod collations;
 mod comments;
 mod constraints;
 mod deps;
+mod event_triggers;
+mod foreign;
 mod functions;
 mod indexes;
+mod kinds;
 mod policies;
+mod ranges;
 mod schemas;
 mod sequences;
 mod tables;
@@ -195,6 +201,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         comments,
         unsupported,
         deps,
+        kinds,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -269,6 +276,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             &[],
             deps::dep_row
         ),
+        kinds::fetch_all(client, version, &p),
     )?;
 
     let mut b = Build {
@@ -297,6 +305,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         .filter_map(|(target, text)| target.map(|t| (t, text)))
         .collect();
     b.m.unsupported = unsupported.into_iter().collect();
+    kinds::add(&mut b, kinds);
     deps::add(&mut b, deps);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);

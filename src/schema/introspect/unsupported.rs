@@ -16,13 +16,6 @@ SELECT 'operator ' || quote_ident(ns.nspname) || '.' || o.oprname || '(' || o.op
   FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
 UNION ALL
-SELECT 'collation ' || quote_ident(ns.nspname) || '.' || quote_ident(co.collname), md5(coalesce(co.collcollate, '') || coalesce(co.collctype, ''))
-  FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)
-UNION ALL
-SELECT 'foreign table ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5(coalesce(array_to_string(c.reloptions, ','), ''))
-  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind = 'f'
-UNION ALL
 SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5(pg_get_ruledef(r.oid))
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace WHERE r.rulename <> '_RETURN'
 UNION ALL

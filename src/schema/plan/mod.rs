@@ -36,13 +36,18 @@ use serde::Serialize;
 use super::model::*;
 
 mod analysis;
+mod casts;
+mod collations;
 mod columns;
 mod comments;
 mod constraints;
+mod event_triggers;
 mod extensions;
+mod foreign;
 mod functions;
 mod graph;
 mod indexes;
+mod partitions;
 mod policies;
 mod schemas;
 mod sequences;
@@ -168,13 +173,16 @@ impl Plan {
 enum Phase {
     CreateSchemas = 10,
     CreateOrAlterExtensions = 11,
+    CreateCollations = 15,
     CreateTypes = 20,
     AddEnumValues = 21,
     RecreateEnums = 22,
     AlterTypes = 25,
     AddDomainChecks = 26,
     CreateOrAlterSequences = 30,
+    CreateForeignServers = 35,
     CreateFunctions = 41,
+    DropEventTriggersAndCasts = 49,
     DropTriggersAndPolicies = 50,
     DropViews = 51,
     DropForeignKeys = 52,
@@ -182,6 +190,8 @@ enum Phase {
     DropOrRenameIndexes = 54,
     DropReplacedFunctions = 55,
     RecreateFunctions = 56,
+    CreateCasts = 57,
+    DropForeignTables = 59,
     CreateTables = 60,
     AlterTables = 61,
     DropTables = 62,
@@ -195,6 +205,7 @@ enum Phase {
     CreateMatviewIndexes = 101,
     SecurityAndTriggers = 110,
     EnableTriggers = 111,
+    DropForeignServers = 119,
     DropFunctions = 120,
     DropTypes = 121,
     DropExtensions = 122,
@@ -319,11 +330,16 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     // phase follow those of the kinds called before it.
     schemas::diff(&mut cx);
     extensions::diff(&mut cx);
+    collations::create(&mut cx);
     types::diff(&mut cx);
+    collations::drop_gone(&mut cx);
     sequences::diff(&mut cx);
+    foreign::diff(&mut cx);
     functions::diff(&mut cx);
+    casts::diff(&mut cx);
     tables::diff(&mut cx);
     triggers::diff(&mut cx);
+    event_triggers::diff(&mut cx);
     policies::diff(&mut cx);
     views::diff(&mut cx);
     constraints::diff(&mut cx);
@@ -348,13 +364,16 @@ mod tests {
         let all = [
             CreateSchemas,
             CreateOrAlterExtensions,
+            CreateCollations,
             CreateTypes,
             AddEnumValues,
             RecreateEnums,
             AlterTypes,
             AddDomainChecks,
             CreateOrAlterSequences,
+            CreateForeignServers,
             CreateFunctions,
+            DropEventTriggersAndCasts,
             DropTriggersAndPolicies,
             DropViews,
             DropForeignKeys,
@@ -362,6 +381,8 @@ mod tests {
             DropOrRenameIndexes,
             DropReplacedFunctions,
             RecreateFunctions,
+            CreateCasts,
+            DropForeignTables,
             CreateTables,
             AlterTables,
             DropTables,
@@ -375,6 +396,7 @@ mod tests {
             CreateMatviewIndexes,
             SecurityAndTriggers,
             EnableTriggers,
+            DropForeignServers,
             DropFunctions,
             DropTypes,
             DropExtensions,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::super::model::{DepKey, Deps, Table};
 use super::graph::topo_with;
 use super::sql::column_sql;
-use super::{columns, h, Cx, HazardKind, Phase, Stmt};
+use super::{columns, h, partitions, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     create(x);
@@ -184,11 +184,11 @@ fn alter(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             );
         }
     }
-    if old.partition_key != t.partition_key
-        || old.partition_of != t.partition_of
-        || old.inherits != t.inherits
-    {
+    if old.partition_key != t.partition_key || old.inherits != t.inherits {
         x.unsupported(format!("table {k}: partitioning or inheritance changed — not supported by the schema engine; write this change by hand"));
+    } else if old.partition_of != t.partition_of {
+        partitions::detach(x, k, old);
+        partitions::attach(x, k, t);
     }
 }
 

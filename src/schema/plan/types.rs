@@ -1,4 +1,4 @@
-//! Types: enums, domains and composite types.
+//! Types: enums, domains, composite types and range types.
 
 use super::super::model::{DepKey, Domain, Model};
 use super::super::split_qualified;
@@ -11,7 +11,20 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     alter_enums(x);
     alter_domains(x);
     alter_composites(x);
+    alter_ranges(x);
     drop_gone(x);
+}
+
+/// A range type cannot be altered: a new definition is refused.
+fn alter_ranges(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, def) in &b.ranges {
+        if a.ranges.get(k).is_some_and(|old| old != def) {
+            x.unsupported(format!(
+                "range type {k}: definition changed — a range type cannot be altered; drop and recreate it by hand"
+            ));
+        }
+    }
 }
 
 /// The types of `m` not in `other`, as keys.
@@ -33,6 +46,12 @@ fn types_not_in(m: &Model, other: &Model) -> Vec<DepKey> {
         m.composites
             .keys()
             .filter(|k| !other.composites.contains_key(*k))
+            .map(|k| DepKey::Type(k.clone())),
+    );
+    keys.extend(
+        m.ranges
+            .keys()
+            .filter(|k| !other.ranges.contains_key(*k))
             .map(|k| DepKey::Type(k.clone())),
     );
     keys.sort();
@@ -58,6 +77,12 @@ fn create(x: &mut Cx<'_>) {
                 .collect::<Vec<_>>()
                 .join(", ");
             x.simple(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"));
+        } else if let Some(def) = b.ranges.get(k) {
+            // Its constructors, multirange and array types come with it.
+            x.simple(
+                Phase::CreateTypes,
+                format!("CREATE TYPE {k} AS RANGE {def}"),
+            );
         }
     }
 }

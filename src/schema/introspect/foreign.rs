@@ -1,0 +1,202 @@
+//! Foreign data wrappers, foreign servers, user mappings and foreign tables.
+//!
+//! Server and user mapping options can hold secrets (passwords): their values never leave
+//! the server. Each option comes back as its name and either its value, for the few options
+//! known to be harmless (`host`, `port`, `dbname`, …), or a SHA-256 digest of `name=value`
+//! computed by the server: changes are seen, values are never printed. All user mapping
+//! options are digested. User mappings are read from `pg_user_mappings`, whose options are
+//! NULL for a role that may not see them: such options compare as absent.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Row;
+
+use super::super::model::{ForeignDataWrapper, ForeignServer, ForeignTable, OptionValue};
+use super::{q, Build};
+
+/// Options of wrappers and servers whose values are kept and printed: connection targets
+/// and tuning knobs of postgres_fdw, never credentials.
+pub const PLAIN_OPTIONS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "fetch_size",
+    "batch_size",
+    "use_remote_estimate",
+    "updatable",
+    "truncatable",
+    "extensions",
+    "async_capable",
+    "keep_connections",
+    "parallel_commit",
+    "parallel_abort",
+    "fdw_startup_cost",
+    "fdw_tuple_cost",
+    "analyze_sampling",
+    "application_name",
+    "sslmode",
+    "connect_timeout",
+];
+
+/// Two arrays for an options column: the names, and `=value` or `#digest` for each.
+fn options_sql(column: &str, plain: bool) -> String {
+    let allowed = if plain {
+        PLAIN_OPTIONS
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        "''".to_owned()
+    };
+    format!(
+        "coalesce((SELECT array_agg(split_part(o, '=', 1) ORDER BY o) FROM unnest({column}) o), '{{}}'),
+       coalesce((SELECT array_agg(CASE WHEN split_part(o, '=', 1) IN ({allowed}) THEN '=' || substr(o, strpos(o, '=') + 1)
+                                       ELSE '#' || encode(sha256(convert_to(o, 'UTF8')), 'hex') END ORDER BY o)
+                   FROM unnest({column}) o), '{{}}')"
+    )
+}
+
+fn options_of(r: &Row, i: usize) -> BTreeMap<String, OptionValue> {
+    let names: Vec<String> = r.get(i);
+    let values: Vec<String> = r.get(i + 1);
+    names
+        .into_iter()
+        .zip(values)
+        .map(|(n, v)| {
+            let value = match v.strip_prefix('=') {
+                Some(plain) => OptionValue::Plain(plain.to_owned()),
+                None => OptionValue::Digest(v.trim_start_matches('#').to_owned()),
+            };
+            (n, value)
+        })
+        .collect()
+}
+
+const NOT_EXT: &str = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{catalog}'::regclass AND d.objid = x.oid AND d.deptype = 'e')";
+
+fn not_ext(catalog: &str) -> String {
+    NOT_EXT.replace("{catalog}", catalog)
+}
+
+pub(super) fn fdws_query() -> String {
+    format!(
+        r#"
+SELECT quote_ident(x.fdwname),
+       CASE WHEN x.fdwhandler <> 0 THEN x.fdwhandler::regproc::text END,
+       CASE WHEN x.fdwvalidator <> 0 THEN x.fdwvalidator::regproc::text END,
+       {}
+  FROM pg_foreign_data_wrapper x WHERE {} ORDER BY 1"#,
+        options_sql("x.fdwoptions", true),
+        not_ext("pg_foreign_data_wrapper")
+    )
+}
+
+pub(super) type FdwRow = (String, ForeignDataWrapper);
+
+pub(super) fn fdw_row(r: &Row) -> FdwRow {
+    let w = ForeignDataWrapper {
+        handler: r.get(1),
+        validator: r.get(2),
+        options: options_of(r, 3),
+    };
+    (r.get(0), w)
+}
+
+pub(super) fn servers_query() -> String {
+    format!(
+        r#"
+SELECT quote_ident(x.srvname), quote_ident(w.fdwname), x.srvtype, x.srvversion,
+       {}
+  FROM pg_foreign_server x JOIN pg_foreign_data_wrapper w ON w.oid = x.srvfdw
+ WHERE {} ORDER BY 1"#,
+        options_sql("x.srvoptions", true),
+        not_ext("pg_foreign_server")
+    )
+}
+
+pub(super) type ServerRow = (String, ForeignServer);
+
+pub(super) fn server_row(r: &Row) -> ServerRow {
+    let s = ForeignServer {
+        fdw: r.get(1),
+        server_type: r.get(2),
+        version: r.get(3),
+        options: options_of(r, 4),
+    };
+    (r.get(0), s)
+}
+
+/// Keyed `FOR <role> SERVER <server>`.
+pub(super) fn user_mappings_query() -> String {
+    format!(
+        r#"
+SELECT 'FOR ' || CASE WHEN x.umuser = 0 THEN 'PUBLIC' ELSE quote_ident(x.usename) END || ' SERVER ' || quote_ident(x.srvname),
+       {}
+  FROM pg_user_mappings x JOIN pg_foreign_server s ON s.oid = x.srvid
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_foreign_server'::regclass AND d.objid = s.oid AND d.deptype = 'e')
+ ORDER BY 1"#,
+        options_sql("x.umoptions", false)
+    )
+}
+
+pub(super) type UserMappingRow = (String, BTreeMap<String, OptionValue>);
+
+pub(super) fn user_mapping_row(r: &Row) -> UserMappingRow {
+    (r.get(0), options_of(r, 1))
+}
+
+pub(super) fn foreign_tables_query() -> String {
+    q(r#"
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(s.srvname), coalesce(ft.ftoptions, '{}'),
+       coalesce((SELECT array_agg(quote_ident(a.attname) ORDER BY a.attnum) FROM pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attfdwoptions IS NOT NULL), '{}'),
+       coalesce((SELECT array_agg(array_to_string(a.attfdwoptions, E'\n') ORDER BY a.attnum) FROM pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attfdwoptions IS NOT NULL), '{}')
+  FROM pg_foreign_table ft JOIN pg_class c ON c.oid = ft.ftrelid JOIN ns ON ns.oid = c.relnamespace
+  JOIN pg_foreign_server s ON s.oid = ft.ftserver
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+ ORDER BY 1"#)
+}
+
+/// (name, server, options, column options by column).
+pub(super) type ForeignTableRow = (String, String, Vec<String>, BTreeMap<String, Vec<String>>);
+
+pub(super) fn foreign_table_row(r: &Row) -> ForeignTableRow {
+    let cols: Vec<String> = r.get(3);
+    let opts: Vec<String> = r.get(4);
+    let column_options = cols
+        .into_iter()
+        .zip(opts)
+        .map(|(c, o)| (c, o.split('\n').map(str::to_owned).collect()))
+        .collect();
+    (r.get(0), r.get(1), r.get(2), column_options)
+}
+
+/// After the tables and their constraints were added: foreign tables move out of them.
+pub(super) fn add(
+    b: &mut Build,
+    fdws: Vec<FdwRow>,
+    servers: Vec<ServerRow>,
+    user_mappings: Vec<UserMappingRow>,
+    foreign_tables: Vec<ForeignTableRow>,
+) {
+    b.m.fdws = fdws.into_iter().collect();
+    b.m.servers = servers.into_iter().collect();
+    b.m.user_mappings = user_mappings.into_iter().collect();
+    for (name, server, options, column_options) in foreign_tables {
+        let Some(table) = b.m.tables.remove(&name) else {
+            continue;
+        };
+        b.m.foreign_tables.insert(
+            name,
+            ForeignTable {
+                table,
+                server,
+                options,
+                column_options,
+            },
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! A table that stays but joins, leaves or moves between partitioned tables: `DETACH
+//! PARTITION` (CONCURRENTLY where the server allows it) then `ATTACH PARTITION`.
+//! Turning a plain table into a partitioned one (or back) is refused by the caller.
+
+use super::super::model::Table;
+use super::sql::lit;
+use super::{h, Cx, HazardKind, Phase, Stmt};
+
+/// Whether `parent` has a default partition in the current schema.
+fn has_default(x: &Cx<'_>, parent: &str) -> bool {
+    x.a.tables.values().any(|t| {
+        t.partition_of
+            .as_ref()
+            .is_some_and(|(p, bound)| p == parent && bound == "DEFAULT")
+    })
+}
+
+/// Detaches `k` (as it is in the current schema, `old`) from its partitioned table.
+pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
+    let Some((parent, _)) = &old.partition_of else {
+        return;
+    };
+    let leaves = h(
+        HazardKind::Correctness,
+        format!("the rows of {k} stop being rows of {parent}"),
+    );
+    if x.a.server_version < 140_000 || has_default(x, parent) || !x.o.online {
+        x.push(
+            Stmt::new(
+                Phase::AlterTables,
+                format!("ALTER TABLE {parent} DETACH PARTITION {k}"),
+            )
+            .hazards(vec![
+                h(
+                    HazardKind::AccessExclusiveLock,
+                    format!("ACCESS EXCLUSIVE lock on {parent} and {k} while the partition is detached (DETACH … CONCURRENTLY needs PostgreSQL ≥ 14 and no default partition)"),
+                ),
+                leaves,
+            ]),
+        );
+        return;
+    }
+    x.push(
+        Stmt::new(
+            Phase::AlterTables,
+            format!("ALTER TABLE {parent} DETACH PARTITION {k} CONCURRENTLY"),
+        )
+        .hazards(vec![leaves])
+        .outside_txn()
+        .long(),
+    );
+    // DETACH … CONCURRENTLY leaves a CHECK constraint equal to the partition bound on the
+    // table, under a generated name: it is the one CHECK the table did not have before.
+    let had: Vec<String> = old.constraints.keys().map(|n| lit(n)).collect();
+    let drop = lit(&format!("ALTER TABLE {k} DROP CONSTRAINT %I"));
+    x.simple(
+        Phase::AlterTables,
+        format!(
+            "DO $neon_migrate$ DECLARE c name; BEGIN FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND contype = 'c' AND conname <> ALL (ARRAY[{}]::name[]) LOOP EXECUTE format({drop}, c); END LOOP; END $neon_migrate$",
+            lit(k),
+            had.join(", ")
+        ),
+    );
+}
+
+/// Attaches `k` to the partitioned table it belongs to in the desired schema (`t`).
+pub(super) fn attach(x: &mut Cx<'_>, k: &str, t: &Table) {
+    let Some((parent, bound)) = &t.partition_of else {
+        return;
+    };
+    let mut hz = vec![
+        h(
+            HazardKind::AccessExclusiveLock,
+            format!("ACCESS EXCLUSIVE lock on {k} (SHARE UPDATE EXCLUSIVE on {parent}) while every row is checked against the bound; a validated CHECK constraint equal to the bound, added first, skips the scan"),
+        ),
+        h(
+            HazardKind::Correctness,
+            format!("fails if a row of {k} is outside {bound}; its rows become rows of {parent}"),
+        ),
+    ];
+    if has_default(x, parent) {
+        hz.push(h(
+            HazardKind::AccessExclusiveLock,
+            format!("the default partition of {parent} is scanned for rows of the new bound while locked"),
+        ));
+    }
+    if x.a.server_version >= 180_000 {
+        // PostgreSQL 18 names NOT NULL constraints: an attached table keeps its own names,
+        // where a partition created under the parent takes the parent's: the parent's are given
+        // first (an inherited constraint cannot be renamed).
+        let rename = lit(&format!("ALTER TABLE {k} RENAME CONSTRAINT %I TO %I"));
+        x.simple(
+            Phase::AlterTables,
+            format!(
+                "DO $neon_migrate$ DECLARE r record; BEGIN FOR r IN SELECT c.conname AS own, p.conname AS parents \
+                 FROM pg_catalog.pg_constraint c \
+                 JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = c.conkey[1] \
+                 JOIN pg_catalog.pg_attribute pa ON pa.attrelid = {pr}::regclass AND pa.attname = ca.attname \
+                 JOIN pg_catalog.pg_constraint p ON p.conrelid = pa.attrelid AND p.contype = 'n' AND p.conkey[1] = pa.attnum \
+                 WHERE c.conrelid = {kr}::regclass AND c.contype = 'n' AND c.conname <> p.conname \
+                 LOOP EXECUTE format({rename}, r.own, r.parents); END LOOP; END $neon_migrate$",
+                pr = lit(parent),
+                kr = lit(k),
+            ),
+        );
+    }
+    x.push(
+        Stmt::new(
+            Phase::AlterTables,
+            format!("ALTER TABLE {parent} ATTACH PARTITION {k} {bound}"),
+        )
+        .hazards(hz)
+        .long(),
+    );
+}
