@@ -51,6 +51,12 @@ mod tables;
 mod triggers;
 mod types;
 mod views;
+// Aggregates, operators, rules, extended statistics, text search objects.
+mod aggregates;
+mod operators;
+mod rules;
+mod statistics;
+mod textsearch;
 
 use analysis::Changes;
 
@@ -175,6 +181,10 @@ enum Phase {
     AddDomainChecks = 26,
     CreateOrAlterSequences = 30,
     CreateFunctions = 41,
+    CreateOperators = 42,
+    CreateAggregates = 43,
+    CreateTsDictionaries = 44,
+    CreateTsConfigs = 45,
     DropTriggersAndPolicies = 50,
     DropViews = 51,
     DropForeignKeys = 52,
@@ -193,8 +203,13 @@ enum Phase {
     CreateIndexes = 90,
     CreateViews = 100,
     CreateMatviewIndexes = 101,
+    CreateStatistics = 102,
     SecurityAndTriggers = 110,
     EnableTriggers = 111,
+    DropAggregates = 116,
+    DropOperators = 117,
+    DropTsConfigs = 118,
+    DropTsDictionaries = 119,
     DropFunctions = 120,
     DropTypes = 121,
     DropExtensions = 122,
@@ -328,6 +343,11 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     views::diff(&mut cx);
     constraints::diff(&mut cx);
     indexes::diff(&mut cx);
+    operators::diff(&mut cx);
+    aggregates::diff(&mut cx);
+    textsearch::diff(&mut cx);
+    rules::diff(&mut cx);
+    statistics::diff(&mut cx);
     comments::diff(&mut cx);
 
     let mut statements = cx.out;
@@ -355,6 +375,10 @@ mod tests {
             AddDomainChecks,
             CreateOrAlterSequences,
             CreateFunctions,
+            CreateOperators,
+            CreateAggregates,
+            CreateTsDictionaries,
+            CreateTsConfigs,
             DropTriggersAndPolicies,
             DropViews,
             DropForeignKeys,
@@ -373,8 +397,13 @@ mod tests {
             CreateIndexes,
             CreateViews,
             CreateMatviewIndexes,
+            CreateStatistics,
             SecurityAndTriggers,
             EnableTriggers,
+            DropAggregates,
+            DropOperators,
+            DropTsConfigs,
+            DropTsDictionaries,
             DropFunctions,
             DropTypes,
             DropExtensions,
