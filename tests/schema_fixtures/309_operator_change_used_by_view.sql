@@ -14,4 +14,4 @@ create table t309 (a int, b int);
 create view v309 as select a === b as same from t309;
 -- [hazards]
 -- [unsupported] operator public.===(integer, integer): its function
--- [unsupported] but view v309 use it
+-- [unsupported] but view public.v309 use it

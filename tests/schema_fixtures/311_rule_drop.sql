@@ -6,5 +6,5 @@ create table t311_gone (id int);
 create rule r311_gone as on update to t311_gone do instead nothing;
 -- [b]
 create table t311 (id int);
--- [hazards] deletes_data
+-- [hazards] access_exclusive_lock, deletes_data
 -- [sql] DROP RULE r311 ON public.t311

@@ -6,6 +6,16 @@
 
 use super::{Cx, HazardKind, Phase, Stmt};
 
+/// The definition without its selectivity estimators (`RESTRICT`, `JOIN`: always last).
+fn shape(definition: &str) -> &str {
+    let definition = definition.strip_suffix(')').unwrap_or(definition);
+    [", RESTRICT = ", ", JOIN = "]
+        .iter()
+        .filter_map(|e| definition.find(e))
+        .min()
+        .map_or(definition, |i| &definition[..i])
+}
+
 pub(super) fn diff(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     for (k, op) in &b.operators {
@@ -13,7 +23,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             x.simple(Phase::CreateOperators, op.definition.clone());
             continue;
         };
-        if old.definition == op.definition {
+        if shape(&old.definition) == shape(&op.definition) {
             if old.estimators != op.estimators {
                 x.simple(
                     Phase::CreateOperators,
