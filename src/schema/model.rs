@@ -56,7 +56,8 @@ pub type Deps = BTreeMap<DepKey, BTreeSet<DepKey>>;
 /// The variants are declared in the alphabetical order of the text keys they replace
 /// (`col:`, `con:`, `fn:`, `index:`, `policy:`, `rel:`, `trigger:`, `type:`), and no prefix is
 /// a prefix of another, so the derived ordering is the one of those strings: the plan's
-/// dependency walks visit keys in the same order as ever.
+/// dependency walks visit keys in the same order as ever. `Aggregate` and `Operator` came
+/// later and sort after all of those.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DepKey {
     /// `<table>.<column>`, where Postgres records a column.

@@ -81,7 +81,11 @@ pub(super) fn aggregate_row(r: &Row) -> AggregateRow {
             modify(first_char(r.get::<_, &str>(9), 'r'))
         ));
     }
-    for (i, what) in [(10, "COMBINEFUNC"), (11, "SERIALFUNC"), (12, "DESERIALFUNC")] {
+    for (i, what) in [
+        (10, "COMBINEFUNC"),
+        (11, "SERIALFUNC"),
+        (12, "DESERIALFUNC"),
+    ] {
         if let Some(f) = s(i) {
             opts.push(format!("{what} = {f}"));
         }

@@ -24,10 +24,7 @@ pub(super) struct Rows {
     configs: Vec<(String, TsConfig)>,
 }
 
-pub(super) async fn fetch_all(
-    client: &Client,
-    p: &[&(dyn ToSql + Sync)],
-) -> Result<Rows, PgError> {
+pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Result<Rows, PgError> {
     let (aq, oq, rq, sq, dq, cq) = (
         aggregates::aggregates_query(),
         operators::operators_query(),
@@ -40,7 +37,13 @@ pub(super) async fn fetch_all(
         fetch(client, "aggregates", &aq, p, aggregates::aggregate_row),
         fetch(client, "operators", &oq, p, operators::operator_row),
         fetch(client, "rules", &rq, p, rules::rule_row),
-        fetch(client, "extended statistics", &sq, p, statistics::statistics_row),
+        fetch(
+            client,
+            "extended statistics",
+            &sq,
+            p,
+            statistics::statistics_row
+        ),
         fetch(
             client,
             "text search dictionaries",

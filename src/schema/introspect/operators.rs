@@ -89,7 +89,11 @@ pub(super) fn operator_row(r: &Row) -> OperatorRow {
 pub(super) fn add(b: &mut Build, operators: Vec<OperatorRow>) {
     for (name, o, code) in operators {
         let key = DepKey::Operator(name.clone());
-        if let Some(f) = b.keys.get(&(ObjKind::Proc, i64::from(oid_of(code)))).cloned() {
+        if let Some(f) = b
+            .keys
+            .get(&(ObjKind::Proc, i64::from(oid_of(code))))
+            .cloned()
+        {
             b.m.deps.entry(key).or_default().insert(f);
         }
         b.m.operators.insert(name, o);

@@ -46,7 +46,11 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         );
         x.simple(Phase::CreateAggregates, g.definition.clone());
     }
-    for k in a.aggregates.keys().filter(|k| !b.aggregates.contains_key(*k)) {
+    for k in a
+        .aggregates
+        .keys()
+        .filter(|k| !b.aggregates.contains_key(*k))
+    {
         x.push(
             Stmt::new(Phase::DropAggregates, format!("DROP AGGREGATE {k}")).hazard(
                 HazardKind::UntrackableDependencies,

@@ -22,7 +22,11 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         if !same {
             x.simple(Phase::CreateStatistics, s.definition.clone());
         }
-        let old_target = if same { old.map_or(-1, |o| o.target) } else { -1 };
+        let old_target = if same {
+            old.map_or(-1, |o| o.target)
+        } else {
+            -1
+        };
         if s.target != old_target {
             let target = if s.target >= 0 {
                 s.target.to_string()

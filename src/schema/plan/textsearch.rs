@@ -22,7 +22,10 @@ fn create_dictionary(k: &str, d: &TsDictionary) -> String {
             "CREATE TEXT SEARCH DICTIONARY {k} (TEMPLATE = {}, {o})",
             d.template
         ),
-        _ => format!("CREATE TEXT SEARCH DICTIONARY {k} (TEMPLATE = {})", d.template),
+        _ => format!(
+            "CREATE TEXT SEARCH DICTIONARY {k} (TEMPLATE = {})",
+            d.template
+        ),
     }
 }
 
@@ -123,7 +126,10 @@ fn add_mappings(k: &str, mappings: &BTreeMap<String, Vec<String>>, verb: &str) -
 fn create_config(x: &mut Cx<'_>, k: &str, c: &TsConfig) {
     x.simple(
         Phase::CreateTsConfigs,
-        format!("CREATE TEXT SEARCH CONFIGURATION {k} (PARSER = {})", c.parser),
+        format!(
+            "CREATE TEXT SEARCH CONFIGURATION {k} (PARSER = {})",
+            c.parser
+        ),
     );
     for s in add_mappings(k, &c.mappings, "ADD") {
         x.simple(Phase::CreateTsConfigs, s);
