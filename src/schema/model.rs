@@ -55,6 +55,18 @@ pub struct Model {
     pub user_mappings: BTreeMap<String, BTreeMap<String, OptionValue>>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub foreign_tables: BTreeMap<String, ForeignTable>,
+    /// Aggregates, keyed like functions (`schema.name(identity arguments)`).
+    pub aggregates: BTreeMap<String, Aggregate>,
+    /// Operators, keyed `schema.op(left type, right type)` (`NONE` for a prefix operator).
+    pub operators: BTreeMap<String, Operator>,
+    /// Rules other than views' `_RETURN`, keyed `table.rule`.
+    pub rules: BTreeMap<String, Rule>,
+    /// Extended statistics, keyed `schema.name`.
+    pub statistics: BTreeMap<String, Statistics>,
+    /// Text search dictionaries, keyed `schema.name`.
+    pub ts_dictionaries: BTreeMap<String, TsDictionary>,
+    /// Text search configurations, keyed `schema.name`.
+    pub ts_configs: BTreeMap<String, TsConfig>,
 }
 
 /// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and
@@ -108,7 +120,8 @@ pub type Deps = BTreeMap<DepKey, BTreeSet<DepKey>>;
 /// The variants are declared in the alphabetical order of the text keys they replace
 /// (`col:`, `con:`, `fn:`, `index:`, `policy:`, `rel:`, `trigger:`, `type:`), and no prefix is
 /// a prefix of another, so the derived ordering is the one of those strings: the plan's
-/// dependency walks visit keys in the same order as ever.
+/// dependency walks visit keys in the same order as ever. `Aggregate` and `Operator` came
+/// later and sort after all of those.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DepKey {
     /// `<table>.<column>`, where Postgres records a column.
@@ -125,6 +138,10 @@ pub enum DepKey {
     /// `<table>.<trigger>`.
     Trigger(String),
     Type(String),
+    /// An aggregate: `schema.name(identity arguments)`.
+    Aggregate(String),
+    /// An operator: `schema.op(left, right)`.
+    Operator(String),
 }
 
 impl DepKey {
@@ -150,6 +167,8 @@ impl std::fmt::Display for DepKey {
             DepKey::Rel(n) => ("rel", n),
             DepKey::Trigger(n) => ("trigger", n),
             DepKey::Type(n) => ("type", n),
+            DepKey::Aggregate(n) => ("aggregate", n),
+            DepKey::Operator(n) => ("operator", n),
         };
         write!(f, "{kind}:{name}")
     }
@@ -387,4 +406,64 @@ impl FunctionKind {
             FunctionKind::Procedure => "PROCEDURE",
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Aggregate {
+    /// `CREATE AGGREGATE …`, built from `pg_aggregate` (the server has no deparser for it).
+    pub definition: String,
+    /// `pg_aggregate.aggkind`: `n` normal, `o` ordered-set, `h` hypothetical-set.
+    pub kind: char,
+    pub returns: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operator {
+    /// `CREATE OPERATOR …`, built from `pg_operator`.
+    pub definition: String,
+    /// `RESTRICT = …, JOIN = …`: the part `ALTER OPERATOR … SET` can change in place.
+    pub estimators: String,
+    /// What uses it (`pg_describe_object` of its dependents), for messages only.
+    #[serde(skip)]
+    pub used_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub table: String,
+    /// `CREATE RULE …` as `pg_get_ruledef` prints it.
+    pub definition: String,
+    /// `pg_rewrite.ev_enabled`.
+    pub enabled: char,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statistics {
+    pub table: String,
+    /// `CREATE STATISTICS …` as `pg_get_statisticsobjdef` prints it.
+    pub definition: String,
+    /// `SET STATISTICS` target; -1 is the default.
+    pub target: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TsDictionary {
+    /// The template, qualified.
+    pub template: String,
+    /// `dictinitoption` as the server keeps it (`stopwords = 'english'`).
+    pub options: Option<String>,
+    /// What uses it (configurations), for messages only.
+    #[serde(skip)]
+    pub used_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TsConfig {
+    /// The parser, qualified.
+    pub parser: String,
+    /// Token type alias → the dictionaries, qualified and in order.
+    pub mappings: BTreeMap<String, Vec<String>>,
+    /// What uses it (columns, indexes, views), for messages only.
+    #[serde(skip)]
+    pub used_by: Vec<String>,
 }

@@ -46,6 +46,13 @@ mod triggers;
 mod types;
 mod unsupported;
 mod views;
+// Aggregates, operators, rules, extended statistics, text search objects.
+mod aggregates;
+mod more_kinds;
+mod operators;
+mod rules;
+mod statistics;
+mod textsearch;
 
 use deps::ObjKind;
 
@@ -202,6 +209,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         unsupported,
         deps,
         kinds,
+        more,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -277,6 +285,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             deps::dep_row
         ),
         kinds::fetch_all(client, version, &p),
+        more_kinds::fetch_all(client, &p),
     )?;
 
     let mut b = Build {
@@ -300,6 +309,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     functions::add(&mut b, functions);
     triggers::add(&mut b, triggers);
     policies::add(&mut b, policies);
+    more_kinds::add(&mut b, more);
     b.m.comments = comments
         .into_iter()
         .filter_map(|(target, text)| target.map(|t| (t, text)))

@@ -7,23 +7,33 @@ use super::q;
 
 pub(super) fn unsupported_query() -> String {
     q(r#"
-SELECT 'aggregate ' || quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+SELECT 'window function ' || quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        md5(coalesce(p.prosrc, '') || p.prorettype::regtype::text)
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
- WHERE p.prokind IN ('a', 'w') AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+ WHERE p.prokind = 'w' AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
 UNION ALL
-SELECT 'operator ' || quote_ident(ns.nspname) || '.' || o.oprname || '(' || o.oprleft::regtype || ',' || o.oprright::regtype || ')', md5(o.oprcode::text)
-  FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
+SELECT 'operator class ' || quote_ident(ns.nspname) || '.' || quote_ident(oc.opcname) || ' using ' || am.amname,
+       md5(oc.opcintype::regtype::text || oc.opcdefault::text || (SELECT fo.opfname FROM pg_opfamily fo WHERE fo.oid = oc.opcfamily))
+  FROM pg_opclass oc JOIN ns ON ns.oid = oc.opcnamespace JOIN pg_am am ON am.oid = oc.opcmethod
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = oc.oid)
 UNION ALL
-SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5(pg_get_ruledef(r.oid))
-  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace WHERE r.rulename <> '_RETURN'
+SELECT 'operator family ' || quote_ident(ns.nspname) || '.' || quote_ident(f.opfname) || ' using ' || am.amname,
+       md5(coalesce((SELECT string_agg(ao.amopopr::regoperator::text || '/' || ao.amopstrategy, ',' ORDER BY ao.amopstrategy, ao.amopopr::regoperator::text)
+                       FROM pg_amop ao WHERE ao.amopfamily = f.oid), '')
+           || coalesce((SELECT string_agg(ap.amproc::regprocedure::text || '/' || ap.amprocnum, ',' ORDER BY ap.amprocnum, ap.amproc::regprocedure::text)
+                          FROM pg_amproc ap WHERE ap.amprocfamily = f.oid), ''))
+  FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)
 UNION ALL
-SELECT 'statistics ' || quote_ident(ns.nspname) || '.' || quote_ident(s.stxname), md5(pg_get_statisticsobjdef(s.oid))
-  FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
+SELECT 'text search parser ' || quote_ident(ns.nspname) || '.' || quote_ident(tp.prsname),
+       md5(tp.prsstart::text || tp.prstoken::text || tp.prsend::text || tp.prslextype::text || tp.prsheadline::text)
+  FROM pg_ts_parser tp JOIN ns ON ns.oid = tp.prsnamespace
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = tp.oid)
 UNION ALL
-SELECT 'text search configuration ' || quote_ident(ns.nspname) || '.' || quote_ident(t.cfgname), md5(t.cfgparser::text)
-  FROM pg_ts_config t JOIN ns ON ns.oid = t.cfgnamespace
+SELECT 'text search template ' || quote_ident(ns.nspname) || '.' || quote_ident(tt.tmplname),
+       md5(tt.tmplinit::text || tt.tmpllexize::text)
+  FROM pg_ts_template tt JOIN ns ON ns.oid = tt.tmplnamespace
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = tt.oid)
 "#)
 }
 

@@ -56,6 +56,12 @@ mod tables;
 mod triggers;
 mod types;
 mod views;
+// Aggregates, operators, rules, extended statistics, text search objects.
+mod aggregates;
+mod operators;
+mod rules;
+mod statistics;
+mod textsearch;
 
 use analysis::Changes;
 
@@ -182,6 +188,10 @@ enum Phase {
     CreateOrAlterSequences = 30,
     CreateForeignServers = 35,
     CreateFunctions = 41,
+    CreateOperators = 42,
+    CreateAggregates = 43,
+    CreateTsDictionaries = 44,
+    CreateTsConfigs = 45,
     DropEventTriggersAndCasts = 49,
     DropTriggersAndPolicies = 50,
     DropViews = 51,
@@ -203,9 +213,14 @@ enum Phase {
     CreateIndexes = 90,
     CreateViews = 100,
     CreateMatviewIndexes = 101,
+    CreateStatistics = 102,
     SecurityAndTriggers = 110,
     EnableTriggers = 111,
-    DropForeignServers = 119,
+    DropForeignServers = 115,
+    DropAggregates = 116,
+    DropOperators = 117,
+    DropTsConfigs = 118,
+    DropTsDictionaries = 119,
     DropFunctions = 120,
     DropTypes = 121,
     DropExtensions = 122,
@@ -344,6 +359,11 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     views::diff(&mut cx);
     constraints::diff(&mut cx);
     indexes::diff(&mut cx);
+    operators::diff(&mut cx);
+    aggregates::diff(&mut cx);
+    textsearch::diff(&mut cx);
+    rules::diff(&mut cx);
+    statistics::diff(&mut cx);
     comments::diff(&mut cx);
 
     let mut statements = cx.out;
@@ -373,6 +393,10 @@ mod tests {
             CreateOrAlterSequences,
             CreateForeignServers,
             CreateFunctions,
+            CreateOperators,
+            CreateAggregates,
+            CreateTsDictionaries,
+            CreateTsConfigs,
             DropEventTriggersAndCasts,
             DropTriggersAndPolicies,
             DropViews,
@@ -394,9 +418,14 @@ mod tests {
             CreateIndexes,
             CreateViews,
             CreateMatviewIndexes,
+            CreateStatistics,
             SecurityAndTriggers,
             EnableTriggers,
             DropForeignServers,
+            DropAggregates,
+            DropOperators,
+            DropTsConfigs,
+            DropTsDictionaries,
             DropFunctions,
             DropTypes,
             DropExtensions,

@@ -1,0 +1,79 @@
+//! The queries of aggregates, operators, rules, extended statistics and text search
+//! objects, run together (pipelined with the others) and added to the model after the
+//! functions, whose dependency keys they use.
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Client;
+
+use super::super::model::{TsConfig, TsDictionary};
+use super::aggregates::{self, AggregateRow};
+use super::operators::{self, OperatorRow};
+use super::rules::{self, RuleRow};
+use super::statistics::{self, StatisticsRow};
+use super::textsearch;
+use super::{fetch, Build};
+use crate::pg::PgError;
+
+/// The rows of those queries.
+pub(super) struct Rows {
+    aggregates: Vec<AggregateRow>,
+    operators: Vec<OperatorRow>,
+    rules: Vec<RuleRow>,
+    statistics: Vec<StatisticsRow>,
+    dictionaries: Vec<(String, TsDictionary)>,
+    configs: Vec<(String, TsConfig)>,
+}
+
+pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Result<Rows, PgError> {
+    let (aq, oq, rq, sq, dq, cq) = (
+        aggregates::aggregates_query(),
+        operators::operators_query(),
+        rules::rules_query(),
+        statistics::statistics_query(),
+        textsearch::dictionaries_query(),
+        textsearch::configs_query(),
+    );
+    let (aggregates, operators, rules, statistics, dictionaries, configs) = tokio::try_join!(
+        fetch(client, "aggregates", &aq, p, aggregates::aggregate_row),
+        fetch(client, "operators", &oq, p, operators::operator_row),
+        fetch(client, "rules", &rq, p, rules::rule_row),
+        fetch(
+            client,
+            "extended statistics",
+            &sq,
+            p,
+            statistics::statistics_row
+        ),
+        fetch(
+            client,
+            "text search dictionaries",
+            &dq,
+            p,
+            textsearch::dictionary_row
+        ),
+        fetch(
+            client,
+            "text search configurations",
+            &cq,
+            p,
+            textsearch::config_row
+        ),
+    )?;
+    Ok(Rows {
+        aggregates,
+        operators,
+        rules,
+        statistics,
+        dictionaries,
+        configs,
+    })
+}
+
+/// Adds the rows; after the functions (operators look up their function's key).
+pub(super) fn add(b: &mut Build, rows: Rows) {
+    aggregates::add(b, rows.aggregates);
+    operators::add(b, rows.operators);
+    rules::add(b, rows.rules);
+    statistics::add(b, rows.statistics);
+    textsearch::add(b, rows.dictionaries, rows.configs);
+}

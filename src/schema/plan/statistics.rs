@@ -1,0 +1,44 @@
+//! Extended statistics: dropped when they change or go (before columns are dropped or
+//! retyped; not when their table goes, which takes them along), created after the tables,
+//! indexes and materialized views, with their `SET STATISTICS` target.
+
+use super::{Cx, Phase};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    for (k, s) in &a.statistics {
+        let changed = b
+            .statistics
+            .get(k)
+            .is_none_or(|n| n.definition != s.definition || n.table != s.table);
+        let table_stays = b.tables.contains_key(&s.table) || b.views.contains_key(&s.table);
+        if changed && table_stays {
+            x.simple(Phase::DropConstraints, format!("DROP STATISTICS {k}"));
+        }
+    }
+    for (k, s) in &b.statistics {
+        let old = a.statistics.get(k);
+        let same = old.is_some_and(|o| o.definition == s.definition && o.table == s.table);
+        if !same {
+            x.simple(Phase::CreateStatistics, s.definition.clone());
+        }
+        let old_target = if same {
+            old.map_or(-1, |o| o.target)
+        } else {
+            -1
+        };
+        if s.target != old_target {
+            let target = if s.target >= 0 {
+                s.target.to_string()
+            } else if b.server_version >= 170_000 {
+                "DEFAULT".to_owned()
+            } else {
+                "-1".to_owned()
+            };
+            x.simple(
+                Phase::CreateStatistics,
+                format!("ALTER STATISTICS {k} SET STATISTICS {target}"),
+            );
+        }
+    }
+}
