@@ -27,12 +27,14 @@ use super::model::*;
 use super::spell;
 use crate::pg::PgError;
 
+mod authz;
 mod comments;
 mod constraints;
 mod deps;
 mod functions;
 mod indexes;
 mod policies;
+mod replication;
 mod schemas;
 mod sequences;
 mod tables;
@@ -195,6 +197,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         comments,
         unsupported,
         deps,
+        authz,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -269,6 +272,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             &[],
             deps::dep_row
         ),
+        authz::fetch_all(client, version, excluded),
     )?;
 
     let mut b = Build {
@@ -298,6 +302,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         .collect();
     b.m.unsupported = unsupported.into_iter().collect();
     deps::add(&mut b, deps);
+    authz::add_all(&mut b, authz);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     Ok(b.m)

@@ -44,6 +44,8 @@ mod functions;
 mod graph;
 mod indexes;
 mod policies;
+mod privileges;
+mod replication;
 mod schemas;
 mod sequences;
 mod sql;
@@ -53,6 +55,7 @@ mod types;
 mod views;
 
 use analysis::Changes;
+pub use privileges::without_owners;
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(
@@ -90,6 +93,8 @@ pub enum HazardKind {
     Correctness,
     /// Postgres does not track what depends on it (function callers).
     UntrackableDependencies,
+    /// Publications or replica identities: what logical replication sends changes.
+    Replication,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -329,6 +334,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     constraints::diff(&mut cx);
     indexes::diff(&mut cx);
     comments::diff(&mut cx);
+    privileges::diff(&mut cx);
+    replication::diff(&mut cx);
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);
