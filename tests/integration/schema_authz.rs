@@ -24,7 +24,7 @@ pub fn tests() -> Vec<Test> {
 /// `CREATE ROLE name` unless it exists (roles are cluster-wide; tests run in parallel).
 fn role(name: &str, extra: &str) -> String {
     format!(
-        "DO $$ BEGIN CREATE ROLE {} {extra}; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        "DO $$ BEGIN CREATE ROLE {} {extra}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
         pg::ident(name)
     )
 }

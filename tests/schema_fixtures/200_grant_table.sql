@@ -1,9 +1,9 @@
 -- GRANT on a table, one privilege with the grant option
 -- [a]
-DO $$ BEGIN CREATE ROLE f200_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f200_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, note text);
 -- [b]
-DO $$ BEGIN CREATE ROLE f200_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f200_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, note text);
 grant select on t to f200_reader;
 grant insert, update on t to f200_reader with grant option;

@@ -1,11 +1,11 @@
 -- REVOKE on a table, and a grant option taken back while the privilege stays
 -- [a]
-DO $$ BEGIN CREATE ROLE f201_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f201_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, note text);
 grant select, delete on t to f201_reader;
 grant update on t to f201_reader with grant option;
 -- [b]
-DO $$ BEGIN CREATE ROLE f201_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f201_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, note text);
 grant update on t to f201_reader;
 -- [hazards] authz_update

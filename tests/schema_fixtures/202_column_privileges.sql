@@ -1,10 +1,10 @@
 -- column privileges granted and revoked
 -- [a]
-DO $$ BEGIN CREATE ROLE f202_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f202_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, email text, secret text);
 grant select (secret) on t to f202_app;
 -- [b]
-DO $$ BEGIN CREATE ROLE f202_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f202_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, email text, secret text);
 grant select (id, email), update (email) on t to f202_app;
 -- [hazards] authz_update

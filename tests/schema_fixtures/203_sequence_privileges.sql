@@ -1,10 +1,10 @@
 -- privileges on a free sequence and on a serial column's sequence
 -- [a]
-DO $$ BEGIN CREATE ROLE f203_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f203_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create sequence s;
 create table t (id serial primary key);
 -- [b]
-DO $$ BEGIN CREATE ROLE f203_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f203_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create sequence s;
 create table t (id serial primary key);
 grant usage, select on sequence s to f203_app;

@@ -1,9 +1,9 @@
 -- schema privileges: USAGE and CREATE to a role, CREATE taken from PUBLIC on public
 -- [a]
-DO $$ BEGIN CREATE ROLE f204_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f204_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create schema app;
 -- [b]
-DO $$ BEGIN CREATE ROLE f204_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f204_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create schema app;
 grant usage, create on schema app to f204_app;
 revoke usage on schema public from public;

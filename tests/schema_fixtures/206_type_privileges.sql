@@ -1,11 +1,11 @@
 -- USAGE on types and domains: taken from PUBLIC, given to a role
 -- [a]
-DO $$ BEGIN CREATE ROLE f206_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f206_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create type mood as enum ('ok', 'sad');
 create domain pos as int check (value > 0);
 create type pair as (a int, b int);
 -- [b]
-DO $$ BEGIN CREATE ROLE f206_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f206_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create type mood as enum ('ok', 'sad');
 create domain pos as int check (value > 0);
 create type pair as (a int, b int);

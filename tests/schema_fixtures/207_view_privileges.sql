@@ -1,12 +1,12 @@
 -- grants on a view and a materialized view
 -- [a]
-DO $$ BEGIN CREATE ROLE f207_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f207_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key);
 create view v as select id from t;
 create materialized view m as select id from t;
 grant select on v to f207_app;
 -- [b]
-DO $$ BEGIN CREATE ROLE f207_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f207_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key);
 create view v as select id from t;
 create materialized view m as select id from t;

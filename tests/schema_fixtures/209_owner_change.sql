@@ -1,15 +1,15 @@
 -- owners of a table, a view, a sequence and a schema change to another role; grants follow the owner
 -- [a]
-DO $$ BEGIN CREATE ROLE f209_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE f209_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f209_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f209_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create schema app;
 create table app.t (id int primary key);
 grant select on app.t to f209_reader;
 create view app.v as select id from app.t;
 create sequence app.s;
 -- [b]
-DO $$ BEGIN CREATE ROLE f209_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE f209_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f209_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f209_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create schema app;
 create table app.t (id int primary key);
 grant select on app.t to f209_reader;

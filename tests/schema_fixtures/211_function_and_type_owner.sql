@@ -1,12 +1,12 @@
 -- owners of a function, a procedure, an enum and a domain
 -- [a]
-DO $$ BEGIN CREATE ROLE f211_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f211_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create function f() returns int language sql as 'select 1';
 create procedure p() language sql as 'select 1';
 create type mood as enum ('ok');
 create domain pos as int;
 -- [b]
-DO $$ BEGIN CREATE ROLE f211_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f211_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create function f() returns int language sql as 'select 1';
 create procedure p() language sql as 'select 1';
 create type mood as enum ('ok');

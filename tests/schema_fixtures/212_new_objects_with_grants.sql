@@ -1,11 +1,11 @@
 -- objects created by the plan get their owner and grants after they exist
 -- [a]
-DO $$ BEGIN CREATE ROLE f212_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE f212_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f212_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f212_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 select 1;
 -- [b]
-DO $$ BEGIN CREATE ROLE f212_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE f212_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f212_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE f212_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create schema app;
 create table app.t (id serial primary key, note text);
 grant select, insert on app.t to f212_app;
