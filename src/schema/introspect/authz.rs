@@ -1,4 +1,5 @@
-//! Owners, privileges and default privileges: one query, plus the server's roles.
+//! Owners, privileges and default privileges: one query, plus the server's roles (column
+//! privileges come with the columns' settings, in `replication`: one pass over pg_attribute).
 //!
 //! An owner is kept only when it is not the default one: the role this session connected
 //! as (also `pg_database_owner` when that role owns the database, and a local test copy's
@@ -32,12 +33,6 @@ pub(super) fn privileges_query() -> String {
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
      AND (c.relacl IS NOT NULL OR c.relowner NOT IN (SELECT oid FROM dflt_oids))
-     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
-  UNION ALL
-  SELECT 'o', 'COLUMN ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
-         c.relowner, a.attacl, acldefault('c', c.relowner), false
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
-   WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
   UNION ALL
   SELECT 'o', CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || quote_ident(ns.nspname) || '.'
@@ -115,7 +110,7 @@ pub(super) fn privilege_row(r: &Row) -> PrivilegeRow {
 }
 
 /// `+o*SELECT:` / `-p EXECUTE:` / `+r SELECT:"Role"` → (granted?, item).
-fn parse_item(s: &str) -> Option<(bool, AclItem)> {
+pub(super) fn parse_item(s: &str) -> Option<(bool, AclItem)> {
     let mut chars = s.chars();
     let sign = chars.next()?;
     let kind = chars.next()?;
@@ -191,8 +186,8 @@ pub(super) async fn fetch_all(
     version: i32,
     excluded: &[String],
 ) -> Result<AuthzRows, crate::pg::PgError> {
-    use super::replication as r;
     use super::fetch;
+    use super::replication as r;
     let ex: Vec<String> = excluded.to_vec();
     let group = crate::providers::local::role::GROUP.to_owned();
     let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ex];
@@ -209,8 +204,20 @@ pub(super) async fn fetch_all(
         fetch(client, "roles", ROLES, &[], roles_row),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
         fetch(client, "column settings", &sq, &p1, r::column_settings_row),
-        fetch(client, "publications", r::PUBLICATIONS, &[], r::publication_row),
-        fetch(client, "publication tables", &tq, &p1, r::publication_table_row),
+        fetch(
+            client,
+            "publications",
+            r::PUBLICATIONS,
+            &[],
+            r::publication_row
+        ),
+        fetch(
+            client,
+            "publication tables",
+            &tq,
+            &p1,
+            r::publication_table_row
+        ),
         fetch(client, "publication schemas", &nq, &p1, r::pair_row),
     )?;
     Ok(AuthzRows {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Row;
 
-use super::super::model::{ColumnSettings, Publication};
+use super::super::model::{AclDelta, ColumnSettings, Publication};
 use super::{q, Build};
 
 pub(super) fn replica_identities_query() -> String {
@@ -37,28 +37,39 @@ pub(super) fn column_settings_query(version: i32) -> String {
     };
     q(&format!(
         r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
+SELECT quote_ident(c.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
        CASE WHEN a.attstorage <> t.typstorage THEN
          CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'm' THEN 'MAIN' WHEN 'e' THEN 'EXTERNAL' ELSE 'EXTENDED' END END,
        {compression},
        CASE WHEN coalesce(a.attstattarget, -1) >= 0 THEN a.attstattarget::int4 END,
-       CASE t.typstorage WHEN 'p' THEN 'PLAIN' WHEN 'm' THEN 'MAIN' WHEN 'e' THEN 'EXTERNAL' ELSE 'EXTENDED' END
-  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
-  JOIN pg_type t ON t.oid = a.atttypid
- WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-   AND (a.attstorage <> t.typstorage OR {compressed} OR coalesce(a.attstattarget, -1) >= 0)
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#
+       CASE t.typstorage WHEN 'p' THEN 'PLAIN' WHEN 'm' THEN 'MAIN' WHEN 'e' THEN 'EXTERNAL' ELSE 'EXTENDED' END,
+       coalesce((SELECT array_agg(DISTINCT '+' || CASE WHEN e.grantee = 0 THEN 'p' WHEN e.grantee = c.relowner THEN 'o' ELSE 'r' END
+                          || CASE WHEN e.is_grantable THEN '*' ELSE ' ' END || e.privilege_type || ':'
+                          || CASE WHEN e.grantee = 0 OR e.grantee = c.relowner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END)
+                   FROM aclexplode(a.attacl) e), '{{}}')
+  FROM pg_attribute a
+  JOIN (SELECT c.oid, c.relname, c.relkind, c.relowner, ns.nspname FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'v', 'm')
+           AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+        OFFSET 0) c ON c.oid = a.attrelid
+  JOIN (SELECT oid, typstorage FROM pg_type OFFSET 0) t ON t.oid = a.atttypid
+ WHERE a.attnum > 0 AND NOT a.attisdropped
+   AND (a.attacl IS NOT NULL OR (c.relkind IN ('r', 'p')
+        AND (a.attstorage <> t.typstorage OR {compressed} OR coalesce(a.attstattarget, -1) >= 0)))"#
     ))
 }
 
-pub(super) fn column_settings_row(r: &Row) -> (String, ColumnSettings) {
+/// (`table.column`, settings, column privileges as `introspect::authz` items).
+pub(super) type ColumnRow = (String, ColumnSettings, Vec<String>);
+
+pub(super) fn column_settings_row(r: &Row) -> ColumnRow {
     let s = ColumnSettings {
         storage: r.get(1),
         compression: r.get(2),
         statistics: r.get(3),
         type_storage: r.get(4),
     };
-    (r.get(0), s)
+    (r.get(0), s, r.get(5))
 }
 
 pub(super) const PUBLICATIONS: &str = r#"
@@ -114,7 +125,7 @@ SELECT quote_ident(p.pubname), quote_ident(ns.nspname)
 /// Everything this file reads, in one value.
 pub(super) struct Rows {
     pub identities: Vec<(String, String)>,
-    pub settings: Vec<(String, ColumnSettings)>,
+    pub settings: Vec<ColumnRow>,
     pub publications: Vec<PublicationRow>,
     pub tables: Vec<PublicationTableRow>,
     pub schemas: Vec<(String, String)>,
@@ -122,7 +133,26 @@ pub(super) struct Rows {
 
 pub(super) fn add(b: &mut Build, rows: Rows) {
     b.m.replica_identities = rows.identities.into_iter().collect();
-    b.m.column_settings = rows.settings.into_iter().collect();
+    for (key, settings, acl) in rows.settings {
+        let delta = AclDelta {
+            granted: acl
+                .iter()
+                .filter_map(|i| super::authz::parse_item(i))
+                .map(|(_, item)| item)
+                .collect(),
+            revoked: Default::default(),
+        };
+        if !delta.granted.is_empty() {
+            b.m.privileges.insert(format!("COLUMN {key}"), delta);
+        }
+        let default = ColumnSettings {
+            type_storage: settings.type_storage.clone(),
+            ..Default::default()
+        };
+        if settings != default {
+            b.m.column_settings.insert(key, settings);
+        }
+    }
     let mut pubs: BTreeMap<String, Publication> = BTreeMap::new();
     for (name, all_tables, publish, via_root) in rows.publications {
         pubs.insert(

@@ -63,7 +63,14 @@ fn exists(key: &str, m: &Model) -> bool {
 
 /// `TABLE public.t` → (`TABLE`, `public.t`).
 fn split_key(key: &str) -> Option<(&str, &str)> {
-    for kind in ["MATERIALIZED VIEW", "VIEW", "TABLE", "SEQUENCE", "COLUMN", "FUNCTION"] {
+    for kind in [
+        "MATERIALIZED VIEW",
+        "VIEW",
+        "TABLE",
+        "SEQUENCE",
+        "COLUMN",
+        "FUNCTION",
+    ] {
         if let Some(rest) = key.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
             return Some((kind, rest));
         }

@@ -74,7 +74,10 @@ fn losing_columns(old: &Publication, a: &Model, b: &Model) -> Vec<String> {
         let dropped = ta
             .columns
             .iter()
-            .filter(|c| !tb.column(&c.name).is_some_and(|n| n.data_type == c.data_type))
+            .filter(|c| {
+                !tb.column(&c.name)
+                    .is_some_and(|n| n.data_type == c.data_type)
+            })
             .any(|c| {
                 cols.as_ref().is_some_and(|l| l.contains(&c.name))
                     || filter.as_ref().is_some_and(|f| f.contains(c.name.as_str()))
@@ -110,7 +113,9 @@ fn publications(x: &mut Cx<'_>) {
             let s = Stmt::new(Phase::SecurityAndTriggers, create_sql(name, p));
             x.push(replication(
                 s,
-                format!("publication {name} is created: what it publishes is sent to any subscriber"),
+                format!(
+                    "publication {name} is created: what it publishes is sent to any subscriber"
+                ),
             ));
             continue;
         };
@@ -133,7 +138,9 @@ fn publications(x: &mut Cx<'_>) {
             x.push(replication(s, format!("publication {name} publishes {} (was {}): subscribers receive different changes from now on", p.publish, old.publish)));
         }
         let dropped_early = losing_columns(old, a, b);
-        if p.all_tables || (old.tables == p.tables && old.schemas == p.schemas && dropped_early.is_empty()) {
+        if p.all_tables
+            || (old.tables == p.tables && old.schemas == p.schemas && dropped_early.is_empty())
+        {
             continue;
         }
         let objs = objects_sql(p);
@@ -144,7 +151,12 @@ fn publications(x: &mut Cx<'_>) {
                 .filter(|t| !dropped_early.contains(t) && b.tables.contains_key(*t))
                 .map(|t| format!("TABLE {t}"))
                 .collect();
-            drops.extend(old.schemas.iter().filter(|s| b.schemas.contains(*s)).map(|s| format!("TABLES IN SCHEMA {s}")));
+            drops.extend(
+                old.schemas
+                    .iter()
+                    .filter(|s| b.schemas.contains(*s))
+                    .map(|s| format!("TABLES IN SCHEMA {s}")),
+            );
             if drops.is_empty() {
                 continue;
             }
@@ -152,8 +164,16 @@ fn publications(x: &mut Cx<'_>) {
         } else {
             format!("ALTER PUBLICATION {name} SET {}", objs.join(", "))
         };
-        let added: BTreeSet<&String> = p.tables.keys().filter(|t| !old.tables.contains_key(*t)).collect();
-        let gone: BTreeSet<&String> = old.tables.keys().filter(|t| !p.tables.contains_key(*t)).collect();
+        let added: BTreeSet<&String> = p
+            .tables
+            .keys()
+            .filter(|t| !old.tables.contains_key(*t))
+            .collect();
+        let gone: BTreeSet<&String> = old
+            .tables
+            .keys()
+            .filter(|t| !p.tables.contains_key(*t))
+            .collect();
         let s = Stmt::new(Phase::SecurityAndTriggers, sql);
         x.push(replication(s, format!(
             "publication {name}: tables or their column lists and row filters change (added: {}; removed: {}): subscribers receive different rows and columns from now on, and must refresh it (ALTER SUBSCRIPTION … REFRESH PUBLICATION)",
@@ -179,8 +199,16 @@ fn replica_identities(x: &mut Cx<'_>) {
         .filter(|k| b.tables.contains_key(*k))
         .collect();
     for k in keys {
-        let before = a.replica_identities.get(k).map(String::as_str).unwrap_or("DEFAULT");
-        let after = b.replica_identities.get(k).map(String::as_str).unwrap_or("DEFAULT");
+        let before = a
+            .replica_identities
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or("DEFAULT");
+        let after = b
+            .replica_identities
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or("DEFAULT");
         // The index (or the key constraint's) created again has lost the mark.
         let index_recreated = after.strip_prefix("USING INDEX ").is_some_and(|i| {
             let schema = split_qualified(k).map_or("public", |(s, _)| s);
@@ -199,31 +227,57 @@ fn replica_identities(x: &mut Cx<'_>) {
 fn column_settings(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     let none = ColumnSettings::default();
-    let keys: BTreeSet<&String> = a.column_settings.keys().chain(b.column_settings.keys()).collect();
+    let keys: BTreeSet<&String> = a
+        .column_settings
+        .keys()
+        .chain(b.column_settings.keys())
+        .collect();
     for key in keys {
-        let Some((t, c)) = split_qualified(key) else { continue };
-        let Some(col) = b.tables.get(t).and_then(|tb| tb.column(c)) else { continue };
+        let Some((t, c)) = split_qualified(key) else {
+            continue;
+        };
+        let Some(col) = b.tables.get(t).and_then(|tb| tb.column(c)) else {
+            continue;
+        };
         let old_col = a.tables.get(t).and_then(|ta| ta.column(c));
         let fresh = old_col.is_none() || x.recreated.contains(&format!("COLUMN {key}"));
         let retyped = old_col.is_some_and(|o| o.data_type != col.data_type);
-        let before = if fresh { &none } else { a.column_settings.get(key).unwrap_or(&none) };
+        let before = if fresh {
+            &none
+        } else {
+            a.column_settings.get(key).unwrap_or(&none)
+        };
         let after = b.column_settings.get(key).unwrap_or(&none);
         let alter = format!("ALTER TABLE {t} ALTER COLUMN {c}");
         // A type change resets storage and compression to the new type's defaults.
-        let (old_storage, old_compression) = if retyped { (None, None) } else { (before.storage.clone(), before.compression.clone()) };
+        let (old_storage, old_compression) = if retyped {
+            (None, None)
+        } else {
+            (before.storage.clone(), before.compression.clone())
+        };
         if old_storage != after.storage {
-            let to = after.storage.clone().or_else(|| Some(before.type_storage.clone()).filter(|s| !s.is_empty())).unwrap_or_else(|| "EXTENDED".into());
+            let to = after
+                .storage
+                .clone()
+                .or_else(|| Some(before.type_storage.clone()).filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| "EXTENDED".into());
             x.push(Stmt::new(Phase::AlterTables, format!("{alter} SET STORAGE {to}"))
                 .hazard(HazardKind::AccessExclusiveLock, format!("SET STORAGE takes an ACCESS EXCLUSIVE lock on {t} (brief: existing values are not rewritten, only new ones are stored the new way)")));
         }
         if old_compression != after.compression {
-            let to = after.compression.clone().unwrap_or_else(|| "DEFAULT".into());
+            let to = after
+                .compression
+                .clone()
+                .unwrap_or_else(|| "DEFAULT".into());
             x.push(Stmt::new(Phase::AlterTables, format!("{alter} SET COMPRESSION {to}"))
                 .hazard(HazardKind::AccessExclusiveLock, format!("SET COMPRESSION takes an ACCESS EXCLUSIVE lock on {t} (brief: existing values keep their compression)")));
         }
         if before.statistics != after.statistics {
             let to = after.statistics.unwrap_or(-1);
-            x.push(Stmt::new(Phase::AlterTables, format!("{alter} SET STATISTICS {to}")));
+            x.push(Stmt::new(
+                Phase::AlterTables,
+                format!("{alter} SET STATISTICS {to}"),
+            ));
         }
     }
 }
