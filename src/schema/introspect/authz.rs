@@ -157,21 +157,6 @@ pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<St
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn items_parse() {
-        let (g, i) = parse_item("+r*SELECT:\"A:b\"").unwrap();
-        assert!(g && i.grantable && i.privilege == "SELECT");
-        assert_eq!(i.grantee, Grantee::Role("\"A:b\"".into()));
-        let (g, i) = parse_item("-p EXECUTE:").unwrap();
-        assert!(!g && !i.grantable && i.grantee == Grantee::Public);
-        assert_eq!(parse_item("+o"), None);
-    }
-}
-
 /// What this file and `replication` read.
 pub(super) struct AuthzRows {
     privileges: Vec<PrivilegeRow>,
@@ -237,4 +222,19 @@ pub(super) async fn fetch_all(
 pub(super) fn add_all(b: &mut Build, rows: AuthzRows) {
     add(b, rows.privileges, rows.roles);
     super::replication::add(b, rows.replication);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_parse() {
+        let (g, i) = parse_item("+r*SELECT:\"A:b\"").unwrap();
+        assert!(g && i.grantable && i.privilege == "SELECT");
+        assert_eq!(i.grantee, Grantee::Role("\"A:b\"".into()));
+        let (g, i) = parse_item("-p EXECUTE:").unwrap();
+        assert!(!g && !i.grantable && i.grantee == Grantee::Public);
+        assert_eq!(parse_item("+o"), None);
+    }
 }

@@ -75,8 +75,8 @@ fn losing_columns(old: &Publication, a: &Model, b: &Model) -> Vec<String> {
             .columns
             .iter()
             .filter(|c| {
-                !tb.column(&c.name)
-                    .is_some_and(|n| n.data_type == c.data_type)
+                tb.column(&c.name)
+                    .is_none_or(|n| n.data_type != c.data_type)
             })
             .any(|c| {
                 cols.as_ref().is_some_and(|l| l.contains(&c.name))
