@@ -454,4 +454,27 @@ mod tests {
             "EXECUTE ON FUNCTION public.f(integer)"
         );
     }
+
+    #[test]
+    fn a_grantee_missing_on_the_target_server_is_a_correctness_hazard() {
+        let mut a = Model::default();
+        a.schemas.insert("app".into());
+        a.roles = ["postgres".to_owned(), "reader".to_owned()].into();
+        let mut b = a.clone();
+        let grant = |r: &str| AclDelta {
+            granted: [item(Grantee::Role(r.into()), "USAGE", false)].into(),
+            revoked: BTreeSet::new(),
+        };
+        b.privileges.insert("SCHEMA app".into(), grant("ghost"));
+        let plan = super::super::plan(&a, &b, &Default::default());
+        let s = &plan.statements[0];
+        assert_eq!(s.sql, "GRANT USAGE ON SCHEMA app TO ghost;");
+        let kinds: Vec<HazardKind> = s.hazards.iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, [HazardKind::AuthzUpdate, HazardKind::Correctness]);
+        assert!(s.hazards[1].message.contains("role ghost does not exist"));
+        // A role the server has: no such hazard.
+        b.privileges.insert("SCHEMA app".into(), grant("reader"));
+        let plan = super::super::plan(&a, &b, &Default::default());
+        assert_eq!(plan.statements[0].hazards.len(), 1, "{plan:?}");
+    }
 }
