@@ -78,6 +78,7 @@ fn safe_way(k: HazardKind) -> &'static str {
         HazardKind::AuthzUpdate => "review who gains or loses access, and grant before deploying the code that needs it",
         HazardKind::Correctness => "check the existing rows first: add the constraint NOT VALID, fix the data, then VALIDATE",
         HazardKind::UntrackableDependencies => "search the code and the other functions for callers before changing it",
+        HazardKind::Replication => "tell the subscribers' owners first; after a publication's tables change, run ALTER SUBSCRIPTION … REFRESH PUBLICATION on each subscriber",
     }
 }
 

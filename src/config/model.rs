@@ -597,6 +597,7 @@ impl ConfigName for HazardKind {
             HazardKind::AuthzUpdate => "authz_update",
             HazardKind::Correctness => "correctness",
             HazardKind::UntrackableDependencies => "untrackable_dependencies",
+            HazardKind::Replication => "replication",
         }
     }
 }

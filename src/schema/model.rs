@@ -67,6 +67,31 @@ pub struct Model {
     pub ts_dictionaries: BTreeMap<String, TsDictionary>,
     /// Text search configurations, keyed `schema.name`.
     pub ts_configs: BTreeMap<String, TsConfig>,
+    /// The role introspection connected as: objects it owns have the default owner. Not
+    /// part of the fingerprint (two sessions of different roles read the same schema).
+    #[serde(skip)]
+    pub connected_as: String,
+    /// Every role of the server (roles are cluster-wide: the engine never creates them).
+    #[serde(skip)]
+    pub roles: BTreeSet<String>,
+    /// Owners other than the default one, by object as SQL (`TABLE public.t`, `SCHEMA s`,
+    /// `FUNCTION public.f(integer)`). The default owner is the role introspection connected
+    /// as (and `pg_database_owner` when that role owns the database, and a local test
+    /// copy's own role, which stands in for main's owners).
+    pub owners: BTreeMap<String, String>,
+    /// Privileges that differ from the object kind's default (`acldefault`), by object as
+    /// SQL (`TABLE public.t`, `COLUMN public.t.c`, …): an ACL equal to the default is absent.
+    pub privileges: BTreeMap<String, AclDelta>,
+    /// `ALTER DEFAULT PRIVILEGES`, keyed by `[FOR ROLE r ][IN SCHEMA s ]|TABLES` (no `FOR
+    /// ROLE` for the default owner), as a difference from the hard-wired default (global
+    /// entries) or from nothing (per-schema entries).
+    pub default_privileges: BTreeMap<String, AclDelta>,
+    /// Replica identities other than `DEFAULT`, by table: `FULL`, `NOTHING`, `USING INDEX i`.
+    pub replica_identities: BTreeMap<String, String>,
+    /// Column `STORAGE`/`COMPRESSION`/`STATISTICS` other than the defaults, by `table.column`.
+    pub column_settings: BTreeMap<String, ColumnSettings>,
+    /// Publications by (quoted) name.
+    pub publications: BTreeMap<String, Publication>,
 }
 
 /// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and
@@ -110,6 +135,60 @@ pub struct ForeignTable {
     pub options: Vec<String>,
     /// Column options (`attfdwoptions`), by quoted column name.
     pub column_options: BTreeMap<String, Vec<String>>,
+}
+
+/// Who a privilege is granted to. The object's owner is `Owner` whatever its name, so that
+/// an ACL survives an owner change (Postgres moves the old owner's entries to the new one).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Grantee {
+    Public,
+    Owner,
+    /// A role, quoted as an identifier.
+    Role(String),
+}
+
+/// One privilege of one grantee (the grantor is not compared).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AclItem {
+    pub grantee: Grantee,
+    /// `SELECT`, `EXECUTE`, … as `aclexplode` names it.
+    pub privilege: String,
+    pub grantable: bool,
+}
+
+/// An ACL as its difference from the default: items granted beyond it, items of the
+/// default revoked. Two sides compare without knowing the default itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AclDelta {
+    pub granted: BTreeSet<AclItem>,
+    pub revoked: BTreeSet<AclItem>,
+}
+
+/// A column's physical settings, `None` where the default applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ColumnSettings {
+    /// `PLAIN`, `MAIN`, `EXTERNAL`, `EXTENDED` when not the type's default.
+    pub storage: Option<String>,
+    /// `pglz`, `lz4`.
+    pub compression: Option<String>,
+    pub statistics: Option<i32>,
+    /// The column type's default storage (what a reset goes back to before PG 16's
+    /// `SET STORAGE DEFAULT`).
+    #[serde(skip)]
+    pub type_storage: String,
+}
+
+/// A publication (logical replication).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Publication {
+    pub all_tables: bool,
+    /// `insert, update, delete, truncate` as the `publish` option lists them.
+    pub publish: String,
+    pub via_root: bool,
+    /// Tables published one by one: table → (column list, row filter).
+    pub tables: BTreeMap<String, (Option<Vec<String>>, Option<String>)>,
+    /// Schemas published as a whole (`FOR TABLES IN SCHEMA`).
+    pub schemas: BTreeSet<String>,
 }
 
 /// Dependencies: each object → the objects it depends on.

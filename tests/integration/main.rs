@@ -65,6 +65,7 @@ test_files![
     workload,
     trials,
     integrity,
+    schema_authz,
 ];
 
 mod schema;

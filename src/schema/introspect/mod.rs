@@ -27,6 +27,7 @@ use super::model::*;
 use super::spell;
 use crate::pg::PgError;
 
+mod authz;
 mod casts;
 mod collations;
 mod comments;
@@ -39,6 +40,7 @@ mod indexes;
 mod kinds;
 mod policies;
 mod ranges;
+mod replication;
 mod schemas;
 mod sequences;
 mod tables;
@@ -210,6 +212,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         deps,
         kinds,
         more,
+        authz,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -286,6 +289,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         ),
         kinds::fetch_all(client, version, &p),
         more_kinds::fetch_all(client, &p),
+        authz::fetch_all(client, version, excluded),
     )?;
 
     let mut b = Build {
@@ -317,6 +321,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     b.m.unsupported = unsupported.into_iter().collect();
     kinds::add(&mut b, kinds);
     deps::add(&mut b, deps);
+    authz::add_all(&mut b, authz);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     Ok(b.m)

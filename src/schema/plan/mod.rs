@@ -49,6 +49,8 @@ mod graph;
 mod indexes;
 mod partitions;
 mod policies;
+mod privileges;
+mod replication;
 mod schemas;
 mod sequences;
 mod sql;
@@ -64,6 +66,7 @@ mod statistics;
 mod textsearch;
 
 use analysis::Changes;
+pub use privileges::without_owners;
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(
@@ -101,6 +104,8 @@ pub enum HazardKind {
     Correctness,
     /// Postgres does not track what depends on it (function callers).
     UntrackableDependencies,
+    /// Publications or replica identities: what logical replication sends changes.
+    Replication,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -365,6 +370,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     rules::diff(&mut cx);
     statistics::diff(&mut cx);
     comments::diff(&mut cx);
+    privileges::diff(&mut cx);
+    replication::diff(&mut cx);
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);

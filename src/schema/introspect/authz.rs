@@ -1,0 +1,240 @@
+//! Owners, privileges and default privileges: one query, plus the server's roles (column
+//! privileges come with the columns' settings, in `replication`: one pass over pg_attribute).
+//!
+//! An owner is kept only when it is not the default one: the role this session connected
+//! as (also `pg_database_owner` when that role owns the database, and a local test copy's
+//! own role, which stands in for main's owners). An ACL is kept as its difference from the
+//! object kind's `acldefault`, computed by the server, with the owner's entries written as
+//! `Owner` (whatever its name) — so "no ACL" and "an explicit ACL equal to the default" are
+//! the same, and a test copy handed to another role reads the same as main.
+
+use tokio_postgres::Row;
+
+use super::super::model::{AclDelta, AclItem, Grantee};
+use super::{q, Build};
+
+pub(super) fn privileges_query() -> String {
+    q(r#"
+, me AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
+, dflt AS (
+  SELECT oid FROM me
+  UNION SELECT to_regrole('pg_database_owner') FROM pg_database d
+   WHERE d.datname = current_database() AND d.datdba IN (SELECT oid FROM me)
+  UNION SELECT m.member FROM pg_auth_members m WHERE m.roleid = to_regrole($2::text)
+)
+, dflt_oids AS (SELECT oid FROM dflt WHERE oid IS NOT NULL)
+, objs AS (
+  SELECT 'o'::text AS what, CASE c.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+           || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS key,
+         c.relowner AS owner, c.relacl AS acl,
+         acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner) AS defacl,
+         NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+              AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) AS owned
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
+     AND (c.relacl IS NOT NULL OR c.relowner NOT IN (SELECT oid FROM dflt_oids))
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  SELECT 'o', CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || quote_ident(ns.nspname) || '.'
+           || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+         p.proowner, p.proacl, acldefault('f', p.proowner), true
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+   WHERE p.prokind IN ('f', 'p') AND (p.proacl IS NOT NULL OR p.proowner NOT IN (SELECT oid FROM dflt_oids))
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+  UNION ALL
+  SELECT 'o', CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
+         t.typowner, t.typacl, acldefault('T', t.typowner), true
+    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+   WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
+     AND (t.typacl IS NOT NULL OR t.typowner NOT IN (SELECT oid FROM dflt_oids))
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+  UNION ALL
+  SELECT 'o', 'SCHEMA ' || quote_ident(n.nspname), n.nspowner, n.nspacl, acldefault('n', n.nspowner), true
+    FROM pg_namespace n JOIN ns ON ns.oid = n.oid
+   WHERE n.nspacl IS NOT NULL OR n.nspowner NOT IN (SELECT oid FROM dflt_oids)
+  UNION ALL
+  SELECT 'o', 'PUBLICATION ' || quote_ident(p.pubname), p.pubowner, NULL, NULL, true
+    FROM pg_publication p WHERE p.pubowner NOT IN (SELECT oid FROM dflt_oids)
+  UNION ALL
+  SELECT 'd', concat_ws(' ',
+           CASE WHEN d.defaclrole NOT IN (SELECT oid FROM dflt_oids) THEN 'FOR ROLE ' || quote_ident(pg_get_userbyid(d.defaclrole)) END,
+           CASE WHEN d.defaclnamespace <> 0 THEN 'IN SCHEMA ' || quote_ident(n.nspname) END)
+           || '|' || CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                          WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
+         d.defaclrole, d.defaclacl,
+         CASE WHEN d.defaclnamespace = 0
+              THEN acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)
+              ELSE acldefault('c', d.defaclrole) END,
+         false
+    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+   WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (SELECT oid FROM ns)
+)
+, items AS (
+  SELECT o.what, o.key, s.side,
+         CASE WHEN e.grantee = 0 THEN 'p' WHEN e.grantee = o.owner THEN 'o' ELSE 'r' END AS gk,
+         CASE WHEN e.grantee = 0 OR e.grantee = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END AS gname,
+         e.privilege_type AS priv, e.is_grantable AS g
+    FROM objs o
+   CROSS JOIN LATERAL (VALUES ('a', o.acl), ('d', o.defacl)) s(side, acl)
+   CROSS JOIN LATERAL aclexplode(s.acl) e
+   WHERE o.acl IS NOT NULL
+)
+, delta AS (
+  SELECT what, key, array_agg(CASE side WHEN 'a' THEN '+' ELSE '-' END || gk || CASE WHEN g THEN '*' ELSE ' ' END
+                              || priv || ':' || gname) AS items
+    FROM (SELECT what, key, gk, gname, priv, g, min(side) AS side FROM items
+           GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(DISTINCT side) = 1) x
+   GROUP BY 1, 2
+)
+SELECT o.what, o.key,
+       CASE WHEN o.what = 'o' AND o.owned AND o.owner NOT IN (SELECT oid FROM dflt_oids)
+            THEN quote_ident(pg_get_userbyid(o.owner)) END,
+       coalesce(d.items, '{}')
+  FROM objs o LEFT JOIN delta d ON d.what = o.what AND d.key = o.key
+"#)
+}
+
+/// The connecting role and every role of the server, quoted.
+pub(super) const ROLES: &str = "SELECT quote_ident(current_user::text), \
+     coalesce((SELECT array_agg(quote_ident(rolname::text)) FROM pg_roles), '{}')";
+
+pub(super) fn roles_row(r: &Row) -> (String, Vec<String>) {
+    (r.get(0), r.get(1))
+}
+
+/// (`o` object or `d` default privileges, key, owner other than the default, ACL items).
+pub(super) type PrivilegeRow = (String, String, Option<String>, Vec<String>);
+
+pub(super) fn privilege_row(r: &Row) -> PrivilegeRow {
+    (r.get(0), r.get(1), r.get(2), r.get(3))
+}
+
+/// `+o*SELECT:` / `-p EXECUTE:` / `+r SELECT:"Role"` → (granted?, item).
+pub(super) fn parse_item(s: &str) -> Option<(bool, AclItem)> {
+    let mut chars = s.chars();
+    let sign = chars.next()?;
+    let kind = chars.next()?;
+    let grantable = chars.next()? == '*';
+    let (privilege, name) = chars.as_str().split_once(':')?;
+    let grantee = match kind {
+        'p' => Grantee::Public,
+        'o' => Grantee::Owner,
+        _ => Grantee::Role(name.to_owned()),
+    };
+    Some((
+        sign == '+',
+        AclItem {
+            grantee,
+            privilege: privilege.to_owned(),
+            grantable,
+        },
+    ))
+}
+
+pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<String>)) {
+    b.m.connected_as = roles.0;
+    b.m.roles = roles.1.into_iter().collect();
+    for (what, key, owner, items) in rows {
+        let mut delta = AclDelta::default();
+        for (granted, item) in items.iter().filter_map(|i| parse_item(i)) {
+            if granted {
+                delta.granted.insert(item);
+            } else {
+                delta.revoked.insert(item);
+            }
+        }
+        if let Some(o) = owner {
+            b.m.owners.insert(key.clone(), o);
+        }
+        if delta == AclDelta::default() {
+            continue;
+        }
+        if what == "d" {
+            b.m.default_privileges.insert(key, delta);
+        } else {
+            b.m.privileges.insert(key, delta);
+        }
+    }
+}
+
+/// What this file and `replication` read.
+pub(super) struct AuthzRows {
+    privileges: Vec<PrivilegeRow>,
+    roles: (String, Vec<String>),
+    replication: super::replication::Rows,
+}
+
+/// Runs the queries of owners, privileges, roles, replica identities, column settings and
+/// publications at once (pipelined with the other kinds' on the same connection).
+pub(super) async fn fetch_all(
+    client: &tokio_postgres::Client,
+    version: i32,
+    excluded: &[String],
+) -> Result<AuthzRows, crate::pg::PgError> {
+    use super::fetch;
+    use super::replication as r;
+    let ex: Vec<String> = excluded.to_vec();
+    let group = crate::providers::local::role::GROUP.to_owned();
+    let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ex];
+    let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ex, &group];
+    let (pq, iq, sq, tq, nq) = (
+        privileges_query(),
+        r::replica_identities_query(),
+        r::column_settings_query(version),
+        r::publication_tables_query(version),
+        r::publication_schemas_query(version),
+    );
+    let (privileges, roles, identities, settings, publications, tables, schemas) = tokio::try_join!(
+        fetch(client, "privileges and owners", &pq, &p2, privilege_row),
+        fetch(client, "roles", ROLES, &[], roles_row),
+        fetch(client, "replica identities", &iq, &p1, r::pair_row),
+        fetch(client, "column settings", &sq, &p1, r::column_settings_row),
+        fetch(
+            client,
+            "publications",
+            r::PUBLICATIONS,
+            &[],
+            r::publication_row
+        ),
+        fetch(
+            client,
+            "publication tables",
+            &tq,
+            &p1,
+            r::publication_table_row
+        ),
+        fetch(client, "publication schemas", &nq, &p1, r::pair_row),
+    )?;
+    Ok(AuthzRows {
+        privileges,
+        roles: roles.into_iter().next().unwrap_or_default(),
+        replication: r::Rows {
+            identities,
+            settings,
+            publications,
+            tables,
+            schemas,
+        },
+    })
+}
+
+/// Puts everything [`fetch_all`] read into the model.
+pub(super) fn add_all(b: &mut Build, rows: AuthzRows) {
+    add(b, rows.privileges, rows.roles);
+    super::replication::add(b, rows.replication);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_parse() {
+        let (g, i) = parse_item("+r*SELECT:\"A:b\"").unwrap();
+        assert!(g && i.grantable && i.privilege == "SELECT");
+        assert_eq!(i.grantee, Grantee::Role("\"A:b\"".into()));
+        let (g, i) = parse_item("-p EXECUTE:").unwrap();
+        assert!(!g && !i.grantable && i.grantee == Grantee::Public);
+        assert_eq!(parse_item("+o"), None);
+    }
+}

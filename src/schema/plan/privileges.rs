@@ -1,0 +1,480 @@
+//! Owners, privileges (GRANT/REVOKE on tables, views, sequences, columns, schemas,
+//! routines and types) and default privileges: every change is an `authz_update` hazard
+//! that names who gains or loses what on which object.
+//!
+//! Owners and ACLs come from introspection already normalized (see `introspect::authz`):
+//! an absent owner is the role the plan runs as, rendered `OWNER TO CURRENT_USER`; an
+//! ACL is its difference from the default, with the owner's entries as [`Grantee::Owner`].
+//! Objects the plan creates (or drops and creates again) start from the defaults.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::model::{AclDelta, AclItem, DepKey, Grantee, Model};
+use super::super::split_qualified;
+use super::{Cx, HazardKind, Phase, Stmt};
+
+pub(super) fn diff(x: &mut Cx<'_>) {
+    owners(x);
+    privileges(x);
+    default_privileges(x);
+}
+
+/// Whether the plan creates `key`'s object (absent in A) or drops and creates it again:
+/// it then has the default owner and ACL when the grants run.
+fn fresh(x: &Cx<'_>, key: &str) -> bool {
+    if !exists(key, x.a) || x.recreated.contains(key) {
+        return true;
+    }
+    let rel = key
+        .strip_prefix("VIEW ")
+        .or_else(|| key.strip_prefix("MATERIALIZED VIEW "))
+        .map(str::to_owned)
+        .or_else(|| {
+            key.strip_prefix("COLUMN ")
+                .and_then(|c| split_qualified(c).map(|(t, _)| t.to_owned()))
+        });
+    rel.is_some_and(|r| x.ch.recreate_views.contains(&DepKey::Rel(r)))
+}
+
+/// Whether the object of an owner or ACL key exists in `m`. Sequences of identity columns
+/// are not modelled: one exists when `m` has privileges on it.
+fn exists(key: &str, m: &Model) -> bool {
+    let Some((kind, name)) = split_key(key) else {
+        return false;
+    };
+    match kind {
+        "TABLE" => m.tables.contains_key(name),
+        "VIEW" | "MATERIALIZED VIEW" => m.views.contains_key(name),
+        "SEQUENCE" => m.sequences.contains_key(name) || m.privileges.contains_key(key),
+        "COLUMN" => split_qualified(name).is_some_and(|(t, c)| {
+            m.tables.get(t).is_some_and(|t| t.column(c).is_some()) || m.views.contains_key(t)
+        }),
+        "FUNCTION" | "PROCEDURE" => m.functions.contains_key(name),
+        "TYPE" | "DOMAIN" => {
+            m.enums.contains_key(name)
+                || m.domains.contains_key(name)
+                || m.composites.contains_key(name)
+        }
+        "SCHEMA" => m.schemas.contains(name),
+        "PUBLICATION" => m.publications.contains_key(name),
+        _ => false,
+    }
+}
+
+/// `TABLE public.t` → (`TABLE`, `public.t`).
+fn split_key(key: &str) -> Option<(&str, &str)> {
+    for kind in [
+        "MATERIALIZED VIEW",
+        "VIEW",
+        "TABLE",
+        "SEQUENCE",
+        "COLUMN",
+        "FUNCTION",
+    ] {
+        if let Some(rest) = key.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
+            return Some((kind, rest));
+        }
+    }
+    for kind in ["PROCEDURE", "TYPE", "DOMAIN", "SCHEMA", "PUBLICATION"] {
+        if let Some(rest) = key.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
+            return Some((kind, rest));
+        }
+    }
+    None
+}
+
+/// A role, for messages: the default owner is the role running the migration.
+fn who(owner: Option<&String>) -> String {
+    owner
+        .map(|o| format!("role {o}"))
+        .unwrap_or_else(|| "the role running the migration".into())
+}
+
+/// A hazard for a role the target server does not have (roles are cluster-wide: the schema
+/// engine never creates them).
+fn missing_role(x: &Cx<'_>, role: &str) -> Option<String> {
+    if x.a.roles.is_empty() || x.a.roles.contains(role) {
+        return None;
+    }
+    Some(format!(
+        "role {role} does not exist on the server this plan runs on: this statement fails there. Roles are cluster-wide and the schema engine never creates them: create the role first (CREATE ROLE {role})"
+    ))
+}
+
+fn owners(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    let keys: BTreeSet<&String> = a.owners.keys().chain(b.owners.keys()).collect();
+    for key in keys {
+        if !exists(key, x.b) {
+            continue;
+        }
+        let Some((kind, name)) = split_key(key) else {
+            continue;
+        };
+        let before = if fresh(x, key) {
+            None
+        } else {
+            x.a.owners.get(key)
+        };
+        let after = x.b.owners.get(key);
+        if before == after {
+            continue;
+        }
+        let to = after.map(String::as_str).unwrap_or("CURRENT_USER");
+        let mut s = Stmt::new(
+            Phase::SecurityAndTriggers,
+            format!("ALTER {kind} {name} OWNER TO {to}"),
+        )
+        .hazard(
+            HazardKind::AuthzUpdate,
+            format!(
+                "{key}: owner {} → {}: the new owner gains every privilege on it (and the right to drop or alter it), the old one loses those it had as the owner",
+                who(before),
+                who(after)
+            ),
+        );
+        if let Some(m) = after.and_then(|r| missing_role(x, r)) {
+            s = s.hazard(HazardKind::Correctness, m);
+        }
+        x.push(s);
+    }
+}
+
+/// (items to grant, items to revoke) taking `a` to `b`, both relative to one default.
+fn changes(a: &AclDelta, b: &AclDelta) -> (BTreeSet<AclItem>, BTreeSet<AclItem>) {
+    let grant = a
+        .revoked
+        .difference(&b.revoked)
+        .chain(b.granted.difference(&a.granted))
+        .cloned()
+        .collect();
+    let revoke = b
+        .revoked
+        .difference(&a.revoked)
+        .chain(a.granted.difference(&b.granted))
+        .cloned()
+        .collect();
+    (grant, revoke)
+}
+
+/// One GRANT/REVOKE to write: (grantee, action) → privileges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    /// `REVOKE GRANT OPTION FOR`: the privilege stays, the right to pass it on goes.
+    RevokeOption,
+    Revoke,
+    Grant,
+    GrantWithOption,
+}
+
+/// The statements' actions, grouped by grantee: a privilege that only gains or loses its
+/// grant option is one GRANT … WITH GRANT OPTION or REVOKE GRANT OPTION FOR.
+fn actions(
+    grant: BTreeSet<AclItem>,
+    revoke: BTreeSet<AclItem>,
+) -> BTreeMap<(Grantee, Action), Vec<String>> {
+    let mut out: BTreeMap<(Grantee, Action), Vec<String>> = BTreeMap::new();
+    let held = |set: &BTreeSet<AclItem>, i: &AclItem, grantable: bool| {
+        set.contains(&AclItem {
+            grantable,
+            ..i.clone()
+        })
+    };
+    for i in &revoke {
+        let action = if held(&grant, i, !i.grantable) {
+            if i.grantable {
+                Action::RevokeOption
+            } else {
+                continue; // upgraded by the grant with grant option
+            }
+        } else {
+            Action::Revoke
+        };
+        out.entry((i.grantee.clone(), action))
+            .or_default()
+            .push(i.privilege.clone());
+    }
+    for i in &grant {
+        if !i.grantable && held(&revoke, i, true) {
+            continue; // the REVOKE GRANT OPTION FOR above
+        }
+        let action = if i.grantable {
+            Action::GrantWithOption
+        } else {
+            Action::Grant
+        };
+        out.entry((i.grantee.clone(), action))
+            .or_default()
+            .push(i.privilege.clone());
+    }
+    out
+}
+
+fn grantee_sql(g: &Grantee, owner: Option<&String>) -> String {
+    match g {
+        Grantee::Public => "PUBLIC".into(),
+        Grantee::Owner => owner.cloned().unwrap_or_else(|| "CURRENT_USER".into()),
+        Grantee::Role(r) => r.clone(),
+    }
+}
+
+/// `privileges ON target` of a GRANT for an ACL key (columns: `SELECT (c) ON TABLE t`).
+fn on(key: &str, privileges: &[String]) -> Option<String> {
+    let (kind, name) = split_key(key)?;
+    let list = |p: &[String]| p.join(", ");
+    Some(match kind {
+        "COLUMN" => {
+            let (t, c) = split_qualified(name)?;
+            let each: Vec<String> = privileges.iter().map(|p| format!("{p} ({c})")).collect();
+            format!("{} ON TABLE {t}", each.join(", "))
+        }
+        "VIEW" | "MATERIALIZED VIEW" | "TABLE" => format!("{} ON TABLE {name}", list(privileges)),
+        _ => format!("{} ON {kind} {name}", list(privileges)),
+    })
+}
+
+fn privileges(x: &mut Cx<'_>) {
+    let empty = AclDelta::default();
+    let (a, b) = (x.a, x.b);
+    let keys: BTreeSet<&String> = a.privileges.keys().chain(b.privileges.keys()).collect();
+    for key in keys {
+        if !exists(key, x.b) {
+            continue;
+        }
+        let mut before = if fresh(x, key) {
+            empty.clone()
+        } else {
+            x.a.privileges.get(key).cloned().unwrap_or_default()
+        };
+        let after = x.b.privileges.get(key).unwrap_or(&empty);
+        // The owner of the object (for a column, of its table).
+        let owner_key = match split_key(key) {
+            Some(("COLUMN", c)) => split_qualified(c).map(|(t, _)| {
+                if x.b.views.get(t).is_some_and(|v| v.materialized) {
+                    format!("MATERIALIZED VIEW {t}")
+                } else if x.b.views.contains_key(t) {
+                    format!("VIEW {t}")
+                } else {
+                    format!("TABLE {t}")
+                }
+            }),
+            _ => Some(key.clone()),
+        };
+        let owner = owner_key.as_ref().and_then(|k| x.b.owners.get(k)).cloned();
+        // An owner change folds the new owner's own grants into its owner's rights.
+        if let Some(o) = &owner {
+            before
+                .granted
+                .retain(|i| i.grantee != Grantee::Role(o.clone()));
+        }
+        let (grant, revoke) = changes(&before, after);
+        for ((grantee, action), privs) in actions(grant, revoke) {
+            let Some(target) = on(key, &privs) else {
+                continue;
+            };
+            let to = grantee_sql(&grantee, owner.as_ref());
+            let (sql, verb) = match action {
+                Action::Grant => (format!("GRANT {target} TO {to}"), "gains"),
+                Action::GrantWithOption => (
+                    format!("GRANT {target} TO {to} WITH GRANT OPTION"),
+                    "gains (with the right to grant it on)",
+                ),
+                Action::Revoke => (format!("REVOKE {target} FROM {to}"), "loses"),
+                Action::RevokeOption => (
+                    format!("REVOKE GRANT OPTION FOR {target} FROM {to}"),
+                    "loses the right to grant on",
+                ),
+            };
+            let whom = match &grantee {
+                Grantee::Public => "PUBLIC (every role)".to_owned(),
+                Grantee::Owner => format!("the owner ({})", who(owner.as_ref())),
+                Grantee::Role(r) => format!("role {r}"),
+            };
+            let mut s = Stmt::new(Phase::SecurityAndTriggers, sql).hazard(
+                HazardKind::AuthzUpdate,
+                format!("{whom} {verb} {} on {key}", privs.join(", ")),
+            );
+            if let Grantee::Role(r) = &grantee {
+                if let Some(m) = missing_role(x, r) {
+                    s = s.hazard(HazardKind::Correctness, m);
+                }
+            }
+            x.push(s);
+        }
+    }
+}
+
+fn default_privileges(x: &mut Cx<'_>) {
+    let empty = AclDelta::default();
+    let (a, b) = (x.a, x.b);
+    let keys: BTreeSet<&String> = a
+        .default_privileges
+        .keys()
+        .chain(b.default_privileges.keys())
+        .collect();
+    for key in keys {
+        let Some((scope, objects)) = key.rsplit_once('|') else {
+            continue;
+        };
+        let schema_goes = scope
+            .split_once("IN SCHEMA ")
+            .is_some_and(|(_, s)| !x.b.schemas.contains(s.trim()));
+        if schema_goes {
+            // Its default privileges go with it.
+            continue;
+        }
+        let before = x.a.default_privileges.get(key).unwrap_or(&empty);
+        let after = x.b.default_privileges.get(key).unwrap_or(&empty);
+        let role = scope
+            .strip_prefix("FOR ROLE ")
+            .map(|r| r.split(" IN SCHEMA ").next().unwrap_or(r).trim().to_owned());
+        let (grant, revoke) = changes(before, after);
+        for ((grantee, action), privs) in actions(grant, revoke) {
+            let to = grantee_sql(&grantee, role.as_ref());
+            let list = privs.join(", ");
+            let head = if scope.is_empty() {
+                "ALTER DEFAULT PRIVILEGES".to_owned()
+            } else {
+                format!("ALTER DEFAULT PRIVILEGES {scope}")
+            };
+            let sql = match action {
+                Action::Grant => format!("{head} GRANT {list} ON {objects} TO {to}"),
+                Action::GrantWithOption => {
+                    format!("{head} GRANT {list} ON {objects} TO {to} WITH GRANT OPTION")
+                }
+                Action::Revoke => format!("{head} REVOKE {list} ON {objects} FROM {to}"),
+                Action::RevokeOption => {
+                    format!("{head} REVOKE GRANT OPTION FOR {list} ON {objects} FROM {to}")
+                }
+            };
+            let creator = role
+                .as_ref()
+                .map(|r| format!("role {r}"))
+                .unwrap_or_else(|| "the role running the migration".into());
+            let gains = matches!(action, Action::Grant | Action::GrantWithOption);
+            let mut s = Stmt::new(Phase::SecurityAndTriggers, sql).hazard(
+                HazardKind::AuthzUpdate,
+                format!(
+                    "{to} {} {list} on {} created from now on by {creator}",
+                    if gains { "gains" } else { "loses" },
+                    objects.to_lowercase(),
+                ),
+            );
+            if let Grantee::Role(r) = &grantee {
+                if let Some(m) = missing_role(x, r) {
+                    s = s.hazard(HazardKind::Correctness, m);
+                }
+            }
+            x.push(s);
+        }
+    }
+}
+
+/// `m` with every owner the default one and the default privileges of `role` written as
+/// the default role's: how the drift check compares main with a local test copy that was
+/// handed to a role of its own (main's owners are not in the copy).
+pub fn without_owners(m: &Model, role: &str) -> Model {
+    let mut out = m.clone();
+    out.owners.clear();
+    let prefix = format!("FOR ROLE {role}");
+    out.default_privileges = m
+        .default_privileges
+        .iter()
+        .map(|(k, v)| {
+            let k = match k.strip_prefix(&prefix) {
+                Some(rest) if rest.starts_with(' ') || rest.starts_with('|') => {
+                    rest.trim_start().to_owned()
+                }
+                _ => k.clone(),
+            };
+            (k, v.clone())
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(g: Grantee, p: &str, grantable: bool) -> AclItem {
+        AclItem {
+            grantee: g,
+            privilege: p.into(),
+            grantable,
+        }
+    }
+
+    #[test]
+    fn grant_option_changes_are_one_statement() {
+        let r = Grantee::Role("r".into());
+        let a = AclDelta {
+            granted: [item(r.clone(), "SELECT", false)].into(),
+            revoked: BTreeSet::new(),
+        };
+        let b = AclDelta {
+            granted: [item(r.clone(), "SELECT", true)].into(),
+            revoked: BTreeSet::new(),
+        };
+        let (g, rv) = changes(&a, &b);
+        let up = actions(g, rv);
+        assert_eq!(up.len(), 1, "{up:?}");
+        assert!(up.contains_key(&(r.clone(), Action::GrantWithOption)));
+        let (g, rv) = changes(&b, &a);
+        let down = actions(g, rv);
+        assert_eq!(down.len(), 1, "{down:?}");
+        assert!(down.contains_key(&(r, Action::RevokeOption)));
+    }
+
+    #[test]
+    fn revoking_a_default_privilege_and_giving_it_back() {
+        let public_exec = item(Grantee::Public, "EXECUTE", false);
+        let revoked = AclDelta {
+            granted: BTreeSet::new(),
+            revoked: [public_exec.clone()].into(),
+        };
+        let (g, r) = changes(&AclDelta::default(), &revoked);
+        assert!(g.is_empty() && r.contains(&public_exec));
+        let (g, r) = changes(&revoked, &AclDelta::default());
+        assert!(r.is_empty() && g.contains(&public_exec));
+    }
+
+    #[test]
+    fn keys_split_and_render() {
+        assert_eq!(
+            split_key("MATERIALIZED VIEW public.m"),
+            Some(("MATERIALIZED VIEW", "public.m"))
+        );
+        assert_eq!(
+            on("COLUMN public.t.b", &["SELECT".into(), "UPDATE".into()]).unwrap(),
+            "SELECT (b), UPDATE (b) ON TABLE public.t"
+        );
+        assert_eq!(
+            on("FUNCTION public.f(integer)", &["EXECUTE".into()]).unwrap(),
+            "EXECUTE ON FUNCTION public.f(integer)"
+        );
+    }
+
+    #[test]
+    fn a_grantee_missing_on_the_target_server_is_a_correctness_hazard() {
+        let mut a = Model::default();
+        a.schemas.insert("app".into());
+        a.roles = ["postgres".to_owned(), "reader".to_owned()].into();
+        let mut b = a.clone();
+        let grant = |r: &str| AclDelta {
+            granted: [item(Grantee::Role(r.into()), "USAGE", false)].into(),
+            revoked: BTreeSet::new(),
+        };
+        b.privileges.insert("SCHEMA app".into(), grant("ghost"));
+        let plan = super::super::plan(&a, &b, &Default::default());
+        let s = &plan.statements[0];
+        assert_eq!(s.sql, "GRANT USAGE ON SCHEMA app TO ghost;");
+        let kinds: Vec<HazardKind> = s.hazards.iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, [HazardKind::AuthzUpdate, HazardKind::Correctness]);
+        assert!(s.hazards[1].message.contains("role ghost does not exist"));
+        // A role the server has: no such hazard.
+        b.privileges.insert("SCHEMA app".into(), grant("reader"));
+        let plan = super::super::plan(&a, &b, &Default::default());
+        assert_eq!(plan.statements[0].hazards.len(), 1, "{plan:?}");
+    }
+}

@@ -1,0 +1,208 @@
+//! Privileges and owners through the real binary: `diff` of two live databases that differ
+//! only by a REVOKE, a `.sql` target loaded by another role than the live side's (no owner
+//! change invented), and the drift check before `apply` — a GRANT or an owner change made on
+//! main after the test copy is drift, while a local test copy owned by a role of its own is
+//! not.
+
+use neon_migrate::exit;
+use neon_migrate::pg;
+use serde_json::Value;
+
+use crate::support::{cluster, query, run_command, stage, unique_db, Project};
+use crate::Test;
+
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        diff_of_two_databases_differing_by_a_revoke_plans_it_with_an_authz_update_hazard,
+        diff_to_a_sql_file_loaded_by_another_role_invents_no_owner_change,
+        apply_refused_when_a_grant_was_made_on_main_after_the_test_copy,
+        apply_refused_when_an_owner_changed_on_main_after_the_test_copy,
+    ]
+}
+
+/// `CREATE ROLE name` unless it exists (roles are cluster-wide; tests run in parallel).
+fn role(name: &str, extra: &str) -> String {
+    format!(
+        "DO $$ BEGIN CREATE ROLE {} {extra}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+        pg::ident(name)
+    )
+}
+
+/// A new database of the shared cluster, loaded with `sql`.
+fn database(p: &Project, name: &str, sql: &str) {
+    p.block_on(async {
+        query(
+            "postgres",
+            &format!("CREATE DATABASE {} TEMPLATE template0", pg::ident(name)),
+        )
+        .await
+        .expect("create database");
+        query(name, sql).await.expect("load database");
+    });
+}
+
+fn diff_of_two_databases_differing_by_a_revoke_plans_it_with_an_authz_update_hazard() {
+    let p = Project::new("authz_diff");
+    let schema = format!(
+        "{}\ncreate table t (id int primary key);\ngrant select, insert on t to it_authz_reader;\n",
+        role("it_authz_reader", "")
+    );
+    let (a, b) = (unique_db("authz_a"), unique_db("authz_b"));
+    database(&p, &a, &schema);
+    database(
+        &p,
+        &b,
+        &format!("{schema}revoke select on t from it_authz_reader;\n"),
+    );
+    let (ua, ub) = (cluster().url(&a), cluster().url(&b));
+    let out = p.run(&["diff", "--from", &ua, "--to", &ub]);
+    // Exit 4 is for changes the engine cannot express; a planned REVOKE is 0.
+    out.code(exit::OK);
+    out.stdout_has("REVOKE SELECT ON TABLE public.t FROM it_authz_reader;");
+    out.stdout_has("-- hazard authz_update: role it_authz_reader loses SELECT on TABLE public.t");
+    assert!(!out.stdout.contains("no schema changes"), "{out}");
+    assert!(!out.stdout.contains("INSERT"), "only the REVOKE:\n{out}");
+
+    let json = p.run(&["diff", "--from", &ua, "--to", &ub, "--format", "json"]);
+    json.code(exit::OK);
+    let v: Value = serde_json::from_str(&json.stdout).expect("json");
+    let statements = v["plan"]["statements"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1, "{json}");
+    assert_eq!(statements[0]["hazards"][0]["kind"], "authz_update", "{json}");
+    assert_ne!(v["from_fingerprint"], v["to_fingerprint"], "{json}");
+}
+
+fn diff_to_a_sql_file_loaded_by_another_role_invents_no_owner_change() {
+    // The live side is read as the role that owns its objects; the .sql target is loaded
+    // into a scratch database by the server's role: both are "the default owner".
+    let live = unique_db("authz_live");
+    let app = "it_authz_app";
+    let schema = "create table t (id int primary key, note text);\n\
+                  create function f() returns int language sql as 'select 1';\n";
+    let p = Project::new("authz_sql_target").file(
+        "target.sql",
+        &format!("{}\n{schema}grant select on t to it_authz_reader;\n", role("it_authz_reader", "")),
+    );
+    database(
+        &p,
+        &live,
+        &format!(
+            "{}\n{}\nALTER ROLE {app} LOGIN PASSWORD 'it-authz-pw';\n{schema}\
+             alter table t owner to {app};\nalter function f() owner to {app};\n\
+             alter schema public owner to {app};\n",
+            role(app, "LOGIN"),
+            role("it_authz_reader", "")
+        ),
+    );
+    let url = neon_migrate::providers::local::role::url_as(
+        &cluster().url(&live),
+        app,
+        "it-authz-pw",
+        &live,
+    );
+    let url = url.expose().to_owned();
+    let out = p.run(&["diff", "--from", &url, "--to", "target.sql"]);
+    out.code(exit::OK);
+    out.stdout_has("GRANT SELECT ON TABLE public.t TO it_authz_reader;");
+    assert!(!out.stdout.contains("OWNER TO"), "an owner change was invented:\n{out}");
+    assert!(
+        !out.stdout.contains("EXECUTE"),
+        "the loader's implicit privileges were planned:\n{out}"
+    );
+}
+
+/// A project whose main has `accounts` owned by another role with a grant, and a pipeline
+/// that runs `change` on main between the test copy and `apply`.
+fn drift_project(name: &str, change: &str, provider: &str) -> (Project, std::path::PathBuf) {
+    let p = Project::new(name);
+    p.main_sql(&format!(
+        "{}{}create table accounts (id bigint primary key);\n\
+         alter table accounts owner to it_authz_owner;\n\
+         grant select on accounts to it_authz_reader;\n",
+        role("it_authz_owner", ""),
+        role("it_authz_reader", "")
+    ));
+    let psql = cluster().bin.join("psql");
+    let git_branch = format!("{}/x", name.replace('_', "-"));
+    let p = p
+        .config(&format!(
+            r#"
+[apply]
+restore-point-ttl = "2h"
+git-branches = ["{git_branch}"]
+
+[stages.alter-main]
+kind = "shell"
+run = '"$NM_PSQL" -q -v ON_ERROR_STOP=1 -d "$NM_MAIN_URL" -c "{change}"'
+
+[pipelines.deploy-drift]
+stages = ["create-neon-database-branch", "migrate", "checks", "delete-neon-database-branch", "alter-main", "apply"]
+{provider}
+"#
+        ))
+        .migration(
+            "0001_create_orders.sql",
+            "create table orders (id bigint primary key);\n",
+        )
+        .commit()
+        .git_branch(&git_branch);
+    (p, psql)
+}
+
+/// Runs the drifting pipeline: refused, naming `needle`; then the plain one applies.
+fn refused_then_applied(p: &Project, psql: &std::path::Path, needle: &str) {
+    let mut c = p.command(&["run", "deploy-drift", "--json"]);
+    c.env("NM_PSQL", psql)
+        .env("NM_MAIN_URL", cluster().url(p.main_db()));
+    let out = run_command(c, &["run", "deploy-drift", "--json"]);
+    out.code(exit::APPLY_REFUSED);
+    let a = stage(&out.json(), "apply").clone();
+    let details = a["details"].to_string();
+    assert!(
+        a["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the main Neon database branch changed since this run copied it"),
+        "{out}"
+    );
+    assert!(details.contains(needle), "{needle} not named:\n{details}\n{out}");
+    assert!(!p.main_has("public.orders"), "applied despite the drift\n{out}");
+
+    // Proven again against the current main: applied (the copy's own owner is no drift).
+    let out = p.run(&["run", "deploy", "--json"]);
+    out.code(exit::OK);
+    let a = stage(&out.json(), "apply").clone();
+    assert!(a["details"].to_string().contains("no drift"), "{out}");
+    assert!(p.main_has("public.orders"), "{out}");
+    p.run(&["gc", "--all"]).code(exit::OK);
+    p.assert_no_test_db_branches();
+}
+
+fn apply_refused_when_a_grant_was_made_on_main_after_the_test_copy() {
+    // The default local set-up: the test copy is handed to a role of its own.
+    let (p, psql) = drift_project(
+        "authz_drift_grant",
+        "grant insert on accounts to it_authz_reader",
+        "",
+    );
+    refused_then_applied(
+        &p,
+        &psql,
+        "GRANT INSERT ON TABLE public.accounts TO it_authz_reader",
+    );
+}
+
+fn apply_refused_when_an_owner_changed_on_main_after_the_test_copy() {
+    // With the server's role on the copy too, owners are compared.
+    let (p, psql) = drift_project(
+        "authz_drift_owner",
+        "alter table accounts owner to it_authz_reader",
+        "[provider]\ntool-role = \"server\"\n",
+    );
+    refused_then_applied(
+        &p,
+        &psql,
+        "ALTER TABLE public.accounts OWNER TO it_authz_reader",
+    );
+}
