@@ -34,6 +34,9 @@ pub struct Model {
     /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
     #[serde(skip)]
     pub deps: Deps,
+    /// The catalog fingerprint ([`super::catalog`]): `None` for a model not introspected.
+    #[serde(skip)]
+    pub catalog: Option<super::catalog::Catalog>,
 }
 
 /// Dependencies: each object → the objects it depends on.

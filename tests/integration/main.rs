@@ -65,6 +65,7 @@ test_files![
     workload,
     trials,
     integrity,
+    safety_net,
 ];
 
 mod schema;

@@ -27,6 +27,7 @@ use super::model::*;
 use super::spell;
 use crate::pg::PgError;
 
+mod catalog;
 mod comments;
 mod constraints;
 mod deps;
@@ -140,6 +141,7 @@ struct Queries {
     policies: String,
     comments: String,
     unsupported: String,
+    catalog: String,
 }
 
 impl Queries {
@@ -160,6 +162,7 @@ impl Queries {
             policies: policies::policies_query(),
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
+            catalog: catalog::catalog_query(version),
         }
     }
 }
@@ -195,6 +198,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         comments,
         unsupported,
         deps,
+        fingerprint,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -269,6 +273,13 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             &[],
             deps::dep_row
         ),
+        fetch(
+            client,
+            "the catalog fingerprint",
+            &qs.catalog,
+            &p,
+            catalog::catalog_row
+        ),
     )?;
 
     let mut b = Build {
@@ -300,5 +311,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     deps::add(&mut b, deps);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
+    b.m.catalog = Some(super::catalog::from_rows(fingerprint));
     Ok(b.m)
 }
