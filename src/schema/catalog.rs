@@ -230,10 +230,16 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
             };
             format!("{kw} {}", on(&id.name))
         }
+        "extension" => return json(m.extensions.get(&id.name)),
         "domain constraint" => format!("CONSTRAINT {}", id.name.replacen(" on ", " ON DOMAIN ", 1)),
         _ => return None,
     };
-    m.comments.get(&key).cloned()
+    // `pg_identify_object` calls a domain a type.
+    let domain = key.strip_prefix("TYPE ").map(|n| format!("DOMAIN {n}"));
+    m.comments
+        .get(&key)
+        .or_else(|| domain.and_then(|d| m.comments.get(&d)))
+        .cloned()
 }
 
 /// The one registry: which part of the model explains a difference of (kind, aspect).
@@ -243,9 +249,13 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "extension", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&id.name)) },
     Explainer { kind: "table", aspect: Aspect::Definition, explains: table_head },
     Explainer { kind: "column", aspect: Aspect::Definition, explains: column },
+    // A type change resets the column's storage to the new type's.
+    Explainer { kind: "column", aspect: Aspect::Extra, explains: column },
     Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| &t.columns)) },
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: constraint },
     Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
+    // An index is logged or unlogged with its table.
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
     Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
     Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
     Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },
@@ -259,6 +269,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "domain", aspect: Aspect::Definition, explains: |m, id| json(m.domains.get(&id.name)) },
     Explainer { kind: "composite type", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&id.name)) },
     Explainer { kind: "composite type attribute", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&id.parent)) },
+    Explainer { kind: "composite type attribute", aspect: Aspect::Extra, explains: |m, id| json(m.composites.get(&id.parent)) },
     Explainer { kind: "comment", aspect: Aspect::Definition, explains: comment },
     // Kinds the engine reports as unsupported objects (`introspect/unsupported.rs`).
     Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("aggregate {}", id.name)) },
@@ -275,6 +286,7 @@ pub static REGISTRY: &[Explainer] = &[
 /// known: a new object with another value has that aspect to explain.
 fn created_default(kind: &str, aspect: Aspect) -> Option<Option<&'static str>> {
     match (aspect, kind) {
+        // Kinds without privileges or an owner of their own read NULL: nothing to explain.
         (Aspect::Privileges, _) => Some(None),
         (Aspect::Owner, _) => Some(Some("=")),
         (Aspect::Extra, "table" | "materialized view") => Some(Some("d")),
@@ -315,7 +327,8 @@ pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec
         let mut d = vec![Aspect::Definition];
         for s in [Aspect::Privileges, Aspect::Owner, Aspect::Extra] {
             if let Some(default) = created_default(&id.kind, s) {
-                if y[s as usize].as_deref() != default {
+                let value = y[s as usize].as_deref();
+                if value.is_some() && value != default {
                     d.push(s);
                 }
             }

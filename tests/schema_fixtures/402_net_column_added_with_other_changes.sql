@@ -6,4 +6,4 @@ create table t (id int primary key, code varchar(10));
 create table t (id int primary key, code text default 'x', note text);
 comment on column t.note is 'free text';
 create table u (id bigint generated always as identity primary key, t_id int references t (id));
--- [hazards] access_exclusive_lock, share_row_exclusive_lock, correctness
+-- [hazards] access_exclusive_lock

@@ -63,7 +63,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
          CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
          (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace),
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         CASE WHEN i.indexrelid IS NOT NULL THEN pg_get_indexdef(c.oid) || i.indisclustered || i.indisvalid END,
+         CASE WHEN i.indexrelid IS NOT NULL THEN pg_get_indexdef(c.oid) || i.indisclustered::text || i.indisvalid::text END,
          CASE WHEN s.seqrelid IS NOT NULL THEN concat_ws(',', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle) END,
          CASE WHEN c.relkind = 'f' THEN (SELECT srvname || md5(coalesce(ft.ftoptions::text, '')) FROM pg_foreign_table ft
               JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END)),
@@ -72,7 +72,9 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_index i ON i.indexrelid = c.oid
   LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
- WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I') AND {own}"#,
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I') AND {own}
+   -- A partitioned index's partitions follow from it.
+   AND NOT (c.relkind IN ('i', 'I') AND c.relispartition)"#,
         acl = acl("c.relacl"),
         owner = owner("c.relowner"),
         own = own("pg_class", "c.oid"),
@@ -86,13 +88,14 @@ fn columns() -> String {
 SELECT CASE c.relkind WHEN 'c' THEN 'composite type attribute' WHEN 'v' THEN 'view column' WHEN 'm' THEN 'view column'
          WHEN 'f' THEN 'foreign table column' ELSE 'column' END,
        {QN}quote_ident(c.relname), quote_ident(a.attname),
-       md5(concat_ws('|', format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, a.attgenerated,
+       -- A view's columns follow from its query: only their privileges are theirs.
+       CASE WHEN c.relkind NOT IN ('v', 'm') THEN md5(concat_ws('|', format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, a.attgenerated,
          CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
          CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) ELSE pg_get_expr(d.adbin, d.adrelid) END,
-         a.attislocal, a.attinhcount)),
+         a.attislocal, a.attinhcount)) END,
        {acl}, NULL,
-       concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1), a.attoptions::text,
-         md5(a.attfdwoptions::text))
+       CASE WHEN c.relkind NOT IN ('v', 'm') THEN concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1),
+         a.attoptions::text, md5(a.attfdwoptions::text)) END
   FROM pg_attribute a
   JOIN (SELECT c.oid, c.relname, c.relkind, c.relnamespace FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {own} OFFSET 0) c ON c.oid = a.attrelid
@@ -118,7 +121,7 @@ SELECT CASE co.contype WHEN 'n' THEN 'not-null constraint' ELSE 'constraint' END
          co.coninhcount, co.connoinherit, pg_get_constraintdef(co.oid))),
        NULL, NULL, NULL
   FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace
- WHERE {own}"#,
+ WHERE {own} AND co.conparentid = 0"#,
         own = own("pg_constraint", "co.oid"),
     )
 }
@@ -140,7 +143,7 @@ SELECT 'publication schema', quote_ident(p.pubname), quote_ident(ns.nspname), NU
     };
     format!(
         r#"
-SELECT 'trigger', {QN}quote_ident(c.relname), quote_ident(t.tgname), md5(pg_get_triggerdef(t.oid) || t.tgenabled), NULL, NULL, NULL
+SELECT 'trigger', {QN}quote_ident(c.relname), quote_ident(t.tgname), md5(pg_get_triggerdef(t.oid) || t.tgenabled::text), NULL, NULL, NULL
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
  WHERE NOT t.tgisinternal AND {own_trg}
 UNION ALL
@@ -149,7 +152,7 @@ SELECT 'policy', {QN}quote_ident(c.relname), quote_ident(p.polname),
          pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))), NULL, NULL, NULL
   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
-SELECT 'rule', {QN}quote_ident(c.relname), quote_ident(r.rulename), md5(pg_get_ruledef(r.oid) || r.ev_enabled), NULL, NULL, NULL
+SELECT 'rule', {QN}quote_ident(c.relname), quote_ident(r.rulename), md5(pg_get_ruledef(r.oid) || r.ev_enabled::text), NULL, NULL, NULL
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace
  WHERE r.rulename <> '_RETURN' AND {own_rule}
 UNION ALL
@@ -309,7 +312,7 @@ SELECT 'extension', '', quote_ident(e.extname),
        md5(concat_ws('|', e.extversion, e.extnamespace::regnamespace, e.extrelocatable)), NULL, {ext_owner}, NULL
   FROM pg_extension e WHERE e.oid >= 16384
 UNION ALL
-SELECT 'cast', '', '(' || ca.castsource::regtype || ' AS ' || ca.casttarget::regtype || ')',
+SELECT 'cast', '', '(' || ca.castsource::regtype::text || ' AS ' || ca.casttarget::regtype::text || ')',
        md5(concat_ws('|', ca.castfunc::regprocedure, ca.castcontext, ca.castmethod)), NULL, NULL, NULL
   FROM pg_cast ca WHERE ca.oid >= 16384 AND {own_cast}
 UNION ALL
@@ -334,7 +337,7 @@ SELECT 'publication', '', quote_ident(p.pubname),
        md5(concat_ws('|', p.puballtables, p.pubinsert, p.pubupdate, p.pubdelete, p.pubtruncate, p.pubviaroot)), NULL, {pub_owner}, NULL
   FROM pg_publication p
 UNION ALL
-SELECT 'default privileges', '', {def_role} || ' IN ' || coalesce(quote_ident(dn.nspname), '*') || ' ON ' || da.defaclobjtype,
+SELECT 'default privileges', '', {def_role} || ' IN ' || coalesce(quote_ident(dn.nspname), '*') || ' ON ' || da.defaclobjtype::text,
        NULL, {def_acl}, NULL, NULL
   FROM pg_default_acl da LEFT JOIN pg_namespace dn ON dn.oid = da.defaclnamespace
  WHERE da.defaclnamespace = 0 OR dn.nspname IN (SELECT nspname FROM ns)
@@ -347,7 +350,7 @@ UNION ALL
 SELECT 'access method', '', quote_ident(am.amname), md5(concat_ws('|', am.amtype, am.amhandler::regprocedure)), NULL, NULL, NULL
   FROM pg_am am WHERE am.oid >= 16384 AND {own_am}
 UNION ALL
-SELECT 'transform', '', 'FOR ' || tr.trftype::regtype || ' LANGUAGE ' || (SELECT quote_ident(lanname) FROM pg_language WHERE oid = tr.trflang),
+SELECT 'transform', '', 'FOR ' || tr.trftype::regtype::text || ' LANGUAGE ' || (SELECT quote_ident(lanname) FROM pg_language WHERE oid = tr.trflang),
        md5(concat_ws('|', tr.trffromsql::regprocedure, tr.trftosql::regprocedure)), NULL, NULL, NULL
   FROM pg_transform tr WHERE tr.oid >= 16384 AND {own_trf}
 UNION ALL
