@@ -179,7 +179,10 @@ SELECT 'publication table', quote_ident(p.pubname), {QN}quote_ident(c.relname), 
 fn namespaced() -> String {
     format!(
         r#"
-SELECT 'schema', '', quote_ident(ns.nspname), NULL, {nsp_acl}, {nsp_owner}, NULL
+SELECT 'schema', '', quote_ident(ns.nspname), NULL,
+       -- `public` belongs to whoever created the database (it differs between a scratch
+       -- database and the one it is compared with): only its existence counts.
+       CASE WHEN n.oid >= 16384 THEN {nsp_acl} END, CASE WHEN n.oid >= 16384 THEN {nsp_owner} END, NULL
   FROM pg_namespace n JOIN ns ON ns.oid = n.oid
 UNION ALL
 SELECT CASE WHEN p.prokind IN ('a', 'w') THEN 'aggregate' WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END, '',
