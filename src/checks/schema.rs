@@ -56,9 +56,7 @@ impl Check for SchemaDiff {
             (0, 0) => "the migration changed nothing in the schema".to_owned(),
             (0, u) => format!("{u} change(s) the schema engine cannot express"),
             (n, 0) => format!("{n} schema change(s)"),
-            (n, u) => format!(
-                "{n} schema change(s), and {u} the schema engine cannot express"
-            ),
+            (n, u) => format!("{n} schema change(s), and {u} the schema engine cannot express"),
         };
         Some(CheckResult::from_findings(NAME, summary, findings, details))
     }

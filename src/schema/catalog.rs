@@ -414,11 +414,7 @@ pub fn describe(a: &Catalog, b: &Catalog) -> String {
         .map(|(id, aspects, side)| {
             let names: Vec<&str> = aspects.iter().map(|s| s.name(&id.kind)).collect();
             let (x, y) = (a.get(id), b.get(id));
-            format!(
-                "{id} ({}; {:?}): {x:?} → {y:?}",
-                names.join(", "),
-                side
-            )
+            format!("{id} ({}; {:?}): {x:?} → {y:?}", names.join(", "), side)
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -61,10 +61,7 @@ pub fn fingerprint(model: &Model) -> String {
     for (id, aspects) in model.catalog.iter().flatten() {
         h.update(format!("\n{}\t{}\t{}\t{:?}", id.kind, id.parent, id.name, aspects).as_bytes());
     }
-    h.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The plan as a SQL script: session settings, then each statement with its hazards and

@@ -12,7 +12,6 @@
 
 use tokio_postgres::Row;
 
-
 /// A role as the fingerprint spells it: `PUBLIC`, `=` for the session's role, else its name.
 fn role(e: &str) -> String {
     format!(
