@@ -356,7 +356,12 @@ SELECT 'transform', '', 'FOR ' || tr.trftype::regtype::text || ' LANGUAGE ' || (
        md5(concat_ws('|', tr.trffromsql::regprocedure, tr.trftosql::regprocedure)), NULL, NULL, NULL
   FROM pg_transform tr WHERE tr.oid >= 16384 AND {own_trf}
 UNION ALL
-SELECT 'comment', o.type, o.identity, md5(d.description), NULL, NULL, NULL
+SELECT 'comment', o.type,
+       -- A function as the model names it: with its parameters' names.
+       CASE WHEN d.classoid = 'pg_proc'::regclass THEN (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.proname) || '('
+              || pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace
+             WHERE p.oid = d.objoid) ELSE o.identity END,
+       md5(d.description), NULL, NULL, NULL
   FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
  WHERE d.objoid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = d.classoid AND ext.objid = d.objoid)
    AND ({desc_filter})
