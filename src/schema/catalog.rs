@@ -177,6 +177,14 @@ fn constraint(m: &Model, id: &ObjectId) -> Option<String> {
     )
 }
 
+/// A NOT NULL constraint (PostgreSQL 18 for tables, 17 for domains): its column or domain.
+fn not_null(m: &Model, id: &ObjectId) -> Option<String> {
+    match m.domains.get(&id.parent) {
+        Some(d) => json(Some(d)),
+        None => json(m.tables.get(&id.parent).map(|t| &t.columns)),
+    }
+}
+
 fn index(m: &Model, id: &ObjectId) -> Option<String> {
     if let Some(i) = m.indexes.get(&id.name) {
         return json(Some(i));
@@ -251,7 +259,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "column", aspect: Aspect::Definition, explains: column },
     // A type change resets the column's storage to the new type's.
     Explainer { kind: "column", aspect: Aspect::Extra, explains: column },
-    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| &t.columns)) },
+    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: not_null },
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: constraint },
     Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
     // An index is logged or unlogged with its table.
