@@ -51,9 +51,12 @@ impl Check for SchemaDiff {
             }
         }
         let (plan, findings, details) = evaluate(before, after, obs, &schema_cfg);
-        let summary = match plan.statements.len() {
-            0 => "the migration changed nothing in the schema".to_owned(),
-            n => format!("{n} schema change(s)"),
+        // "Changed nothing" only when the catalog fingerprints agree (the plan is empty).
+        let summary = match (plan.statements.len(), plan.unsupported.len()) {
+            (0, 0) => "the migration changed nothing in the schema".to_owned(),
+            (0, u) => format!("{u} change(s) the schema engine cannot express"),
+            (n, 0) => format!("{n} schema change(s)"),
+            (n, u) => format!("{n} schema change(s), and {u} the schema engine cannot express"),
         };
         Some(CheckResult::from_findings(NAME, summary, findings, details))
     }
@@ -150,14 +153,21 @@ pub fn evaluate(
         }
     }
     for u in &plan.unsupported {
-        findings.push(
-            Finding::new(
-                NAME,
+        // What only the catalog fingerprint saw fails the check: nothing else reviewed it.
+        let (severity, why) = if schema::catalog::is_net_entry(u) {
+            (
+                Severity::Error,
+                "the catalog changed where the schema engine models nothing: no check covers this change",
+            )
+        } else {
+            (
                 Severity::Warning,
-                u.clone(),
                 "the schema engine cannot see this change, so no check covers it",
             )
-            .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion"),
+        };
+        findings.push(
+            Finding::new(NAME, severity, u.clone(), why)
+                .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion"),
         );
     }
     (plan, findings, details)

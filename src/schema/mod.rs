@@ -5,6 +5,7 @@
 //! check before apply (fingerprints), the reversibility check, and the fallback for
 //! repositories without a migration system (`neon-migrate generate`).
 
+pub mod catalog;
 pub mod introspect;
 pub mod model;
 pub mod plan;
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
 pub use model::Model;
-pub use plan::{plan, Hazard, HazardKind, Plan, PlanOptions, Statement};
+pub use plan::{Hazard, HazardKind, Plan, PlanOptions, Statement};
 
 use crate::pg::PgError;
 
@@ -43,13 +44,24 @@ pub fn default_excluded() -> Vec<String> {
         .collect()
 }
 
-/// A stable hash of everything the model holds (no OIDs, no physical layout).
+/// Diffs `a` (the current schema) into `b` (the desired one): the engine's plan, plus what
+/// the catalog fingerprints show and the models do not ([`catalog::net`]).
+pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
+    let mut p = plan::plan(a, b, o);
+    catalog::net(a, b, &mut p);
+    p
+}
+
+/// A stable hash of everything the model holds (no OIDs, no physical layout), and of its
+/// catalog fingerprint.
 pub fn fingerprint(model: &Model) -> String {
     let json = serde_json::to_string(model).expect("the model serializes");
-    Sha256::digest(json.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut h = Sha256::new();
+    h.update(json.as_bytes());
+    for (id, aspects) in model.catalog.iter().flatten() {
+        h.update(format!("\n{}\t{}\t{}\t{:?}", id.kind, id.parent, id.name, aspects).as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The plan as a SQL script: session settings, then each statement with its hazards and
@@ -66,7 +78,13 @@ pub fn render_sql(plan: &Plan) -> String {
         out.push('\n');
     }
     if plan.statements.is_empty() {
-        out.push_str("-- no schema changes\n");
+        // "No schema changes" only when nothing differs: the plan is empty only when the
+        // catalog fingerprints agree (`catalog::net`).
+        out.push_str(if plan.unsupported.is_empty() {
+            "-- no schema changes\n"
+        } else {
+            "-- no statements: the schemas differ only in the changes above, which this script does NOT make\n"
+        });
         return out;
     }
     out.push_str("SET check_function_bodies = false;\n");
@@ -125,6 +143,10 @@ pub fn render_markdown(plan: &Plan) -> String {
     out.push_str("\n\n");
     for u in &plan.unsupported {
         out.push_str(&format!("- ⚠️ {u}\n"));
+    }
+    if plan.statements.is_empty() {
+        out.push_str("\nNo statements: the schemas differ only in the changes above, which the plan does NOT make.\n");
+        return out;
     }
     out.push_str("| # | statement | hazards |\n|---|---|---|\n");
     for (i, s) in plan.statements.iter().enumerate() {

@@ -92,6 +92,9 @@ pub struct Model {
     pub column_settings: BTreeMap<String, ColumnSettings>,
     /// Publications by (quoted) name.
     pub publications: BTreeMap<String, Publication>,
+    /// The catalog fingerprint ([`super::catalog`]): `None` for a model not introspected.
+    #[serde(skip)]
+    pub catalog: Option<super::catalog::Catalog>,
 }
 
 /// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and

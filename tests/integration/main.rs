@@ -66,6 +66,7 @@ test_files![
     trials,
     integrity,
     schema_authz,
+    safety_net,
 ];
 
 mod schema;

@@ -16,7 +16,8 @@
 //! The oracle, on two fresh databases of the shared test cluster: load A and B; introspect
 //! both; plan A → B; the set of hazard kinds is exactly `[hazards]`; apply the plan to A with
 //! `schema::apply`; `pg_dump --schema-only` of A equals B's after normalization; A now has B's
-//! fingerprint; re-introspecting A and re-planning against B gives an empty plan. A fixture
+//! fingerprint and the same catalog fingerprint (every user-visible catalog row, see
+//! `schema::catalog`); re-introspecting A and re-planning against B gives an empty plan. A fixture
 //! with `[unsupported]` expects the plan to report those changes instead: the rest of its plan
 //! must still apply, and the unsupported report must survive the re-plan (it is never silently
 //! dropped) — its dumps are not compared, since the difference is the point.
@@ -249,6 +250,7 @@ impl Fixture {
             return check_unsupported(&self.unsupported, &again)
                 .map_err(|e| format!("after applying the plan: {e}"));
         }
+        catalogs_equal(&a2, &b).map_err(|e| format!("{e}\n--- plan ---\n{}", shown()))?;
         if !again.unsupported.is_empty() {
             return Err(format!(
                 "re-plan reports unsupported changes: {:?}",
@@ -306,6 +308,21 @@ fn check_unsupported(want: &[String], plan: &Plan) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The migrated A and B have the same catalog fingerprint (the safety net's): every
+/// user-visible catalog row agrees, not only what the model holds.
+fn catalogs_equal(a: &Model, b: &Model) -> Result<(), String> {
+    let (Some(ca), Some(cb)) = (&a.catalog, &b.catalog) else {
+        return Err("a model without its catalog fingerprint".into());
+    };
+    if ca == cb {
+        return Ok(());
+    }
+    Err(format!(
+        "the catalog fingerprints of the migrated A and of B differ (object: A's digests → B's):\n{}",
+        schema::catalog::describe(ca, cb)
+    ))
 }
 
 /// The migrated A and B are the same model (so the drift check's fingerprints agree).

@@ -29,6 +29,7 @@ use crate::pg::PgError;
 
 mod authz;
 mod casts;
+mod catalog;
 mod collations;
 mod comments;
 mod constraints;
@@ -155,6 +156,7 @@ struct Queries {
     policies: String,
     comments: String,
     unsupported: String,
+    catalog: String,
 }
 
 impl Queries {
@@ -175,6 +177,7 @@ impl Queries {
             policies: policies::policies_query(),
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
+            catalog: catalog::catalog_query(version),
         }
     }
 }
@@ -213,6 +216,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         kinds,
         more,
         authz,
+        fingerprint,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -290,6 +294,13 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         kinds::fetch_all(client, version, &p),
         more_kinds::fetch_all(client, &p),
         authz::fetch_all(client, version, excluded),
+        fetch(
+            client,
+            "the catalog fingerprint",
+            &qs.catalog,
+            &p,
+            catalog::catalog_row
+        ),
     )?;
 
     let mut b = Build {
@@ -324,5 +335,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     authz::add_all(&mut b, authz);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
+    b.m.catalog = Some(super::catalog::from_rows(fingerprint));
     Ok(b.m)
 }

@@ -1,0 +1,536 @@
+//! The safety net: a catalog-wide fingerprint of each side, compared with what the engine
+//! modeled.
+//!
+//! Introspection also reads every user-visible row of the catalogs that describe a schema
+//! (relations, columns and defaults, constraints, indexes, triggers, policies, rules,
+//! functions and aggregates, types, enums, ranges, operators and their classes and families,
+//! collations, conversions, casts, text search objects, extensions, foreign data wrappers,
+//! servers, user mappings, event triggers, publications, default privileges, inheritance,
+//! languages, access methods, transforms, comments, security labels) in one query
+//! (`introspect/catalog.rs`), hashed per object with OIDs replaced by names, so two copies of
+//! one schema give equal fingerprints. Each object is `(kind, parent, name)` with up to four
+//! [`Aspect`]s: its definition, its privileges, its owner, and one `Extra` aspect some kinds
+//! have (a table's replica identity, a column's storage/compression/statistics target).
+//!
+//! [`net`] compares both sides' fingerprints. Where an aspect of an object differs (or the
+//! object exists on one side only) and no [`Explainer`] of that kind and aspect shows the
+//! engine's models differing for that object, the plan gets an `unsupported` entry, `not
+//! modeled by the schema engine: <kind> <name> differs (<aspect>)`: `diff` exits 4 and the
+//! schema check fails. A kind or aspect nobody registered is never explained: it fails safe.
+//! An object only on the target side must also have the default privileges (none) and owner
+//! (the session's role), unless an explainer of those aspects explains them.
+//!
+//! # Registering a kind
+//!
+//! When the engine models a new kind (or a new aspect of a kind: privileges, owners,
+//! storage, …), add one line per (kind, aspect) to [`REGISTRY`]:
+//!
+//! ```text
+//! Explainer { kind: "publication", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.name)) },
+//! ```
+//!
+//! `kind` is the first column of the catalog query (`'publication'`), `id.parent` and
+//! `id.name` are its second and third (quoted like the model's keys: `public.t`, `"Col"`),
+//! and `explains` returns the part of the model that holds that object (`None` when the model
+//! has none). The difference is explained when what it returns differs between the two
+//! models — so return the narrowest part: the object itself, not its whole table. Several
+//! explainers of one (kind, aspect) are alternatives: any that differs explains it. Keep the
+//! line when a kind moves out of the model's `unsupported` map: its explainer must then read
+//! where the kind lives now. The fixture oracle (`tests/integration/schema.rs`) checks that
+//! every fixture's applied plan leaves both sides with equal catalog fingerprints.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::model::Model;
+use super::plan::Plan;
+use super::{quote_ident, split_qualified};
+
+/// One row of the catalog query.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub kind: String,
+    pub parent: String,
+    pub name: String,
+    /// Digests of the aspects, in [`Aspect`] order.
+    pub aspects: [Option<String>; 4],
+}
+
+/// An object of the catalog fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId {
+    /// `table`, `column`, `conversion`, … (the catalog query's first column).
+    pub kind: String,
+    /// The table (domain, publication, …) a sub-object belongs to; empty for none.
+    pub parent: String,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, parent, name) = (&self.kind, &self.parent, &self.name);
+        if parent.is_empty() {
+            write!(f, "{kind} {name}")
+        } else if kind.ends_with("column") || kind.ends_with("attribute") {
+            write!(f, "{kind} {parent}.{name}")
+        } else if kind == "comment" {
+            write!(f, "comment on {parent} {name}")
+        } else {
+            write!(f, "{kind} {name} on {parent}")
+        }
+    }
+}
+
+/// The catalog fingerprint of one database: each object's aspect digests.
+pub type Catalog = BTreeMap<ObjectId, [Option<String>; 4]>;
+
+/// The fingerprint from the query's rows.
+pub fn from_rows(rows: Vec<Row>) -> Catalog {
+    rows.into_iter()
+        .map(|r| {
+            (
+                ObjectId {
+                    kind: r.kind,
+                    parent: r.parent,
+                    name: r.name,
+                },
+                r.aspects,
+            )
+        })
+        .collect()
+}
+
+/// What part of an object differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Aspect {
+    Definition = 0,
+    Privileges = 1,
+    Owner = 2,
+    /// A table's or index's replica identity, a column's storage, compression, statistics
+    /// target and options.
+    Extra = 3,
+}
+
+const ASPECTS: [Aspect; 4] = [
+    Aspect::Definition,
+    Aspect::Privileges,
+    Aspect::Owner,
+    Aspect::Extra,
+];
+
+impl Aspect {
+    fn name(self, kind: &str) -> &'static str {
+        match self {
+            Aspect::Definition => "definition",
+            Aspect::Privileges => "privileges",
+            Aspect::Owner => "owner",
+            Aspect::Extra => match kind {
+                "table" | "materialized view" | "index" => "replica identity",
+                "column" => "storage, compression or statistics target",
+                _ => "options",
+            },
+        }
+    }
+}
+
+/// Explains differences of one aspect of one kind by the part of the model holding them.
+pub struct Explainer {
+    pub kind: &'static str,
+    pub aspect: Aspect,
+    pub explains: fn(&Model, &ObjectId) -> Option<String>,
+}
+
+/// A part of the model, comparable: `None` when absent.
+pub fn json<T: Serialize>(v: Option<&T>) -> Option<String> {
+    v.map(|v| serde_json::to_string(v).expect("the model serializes"))
+}
+
+fn table_head(m: &Model, id: &ObjectId) -> Option<String> {
+    let t = m.tables.get(&id.name)?;
+    json(Some(&(
+        t.kind,
+        &t.partition_key,
+        &t.partition_of,
+        t.rls,
+        t.rls_forced,
+        &t.options,
+        t.unlogged,
+    )))
+}
+
+fn column(m: &Model, id: &ObjectId) -> Option<String> {
+    json(m.tables.get(&id.parent).and_then(|t| t.column(&id.name)))
+}
+
+fn constraint(m: &Model, id: &ObjectId) -> Option<String> {
+    if let Some(d) = m.domains.get(&id.parent) {
+        return json(Some(d));
+    }
+    let t = m.tables.get(&id.parent)?;
+    json(
+        t.constraints
+            .iter()
+            .find(|(k, _)| quote_ident(k) == id.name)
+            .map(|(_, c)| c),
+    )
+}
+
+/// A NOT NULL constraint (PostgreSQL 18 for tables, 17 for domains): its column or domain.
+fn not_null(m: &Model, id: &ObjectId) -> Option<String> {
+    match m.domains.get(&id.parent) {
+        Some(d) => json(Some(d)),
+        None => json(m.tables.get(&id.parent).map(|t| &t.columns)),
+    }
+}
+
+fn index(m: &Model, id: &ObjectId) -> Option<String> {
+    if let Some(i) = m.indexes.get(&id.name) {
+        return json(Some(i));
+    }
+    // The index of a PRIMARY KEY, UNIQUE or EXCLUDE constraint bears its name.
+    let bare = split_qualified(&id.name).map_or(id.name.as_str(), |(_, n)| n);
+    let t = m.tables.get(&id.parent)?;
+    json(
+        t.constraints
+            .iter()
+            .find(|(k, c)| c.kind.has_index() && quote_ident(k) == bare)
+            .map(|(_, c)| c),
+    )
+}
+
+fn sequence(m: &Model, id: &ObjectId) -> Option<String> {
+    // An identity or serial column's sequence goes with its column's table.
+    json(Some(&(
+        m.sequences.get(&id.name),
+        m.tables.get(&id.parent).map(|t| &t.columns),
+    )))
+}
+
+fn sub(m: &Model, id: &ObjectId, kind: &str) -> Option<String> {
+    let key = format!("{}.{}", id.parent, id.name);
+    match kind {
+        "trigger" => json(m.triggers.get(&key)),
+        _ => json(m.policies.get(&key)),
+    }
+}
+
+fn unsupported(m: &Model, key: String) -> Option<String> {
+    m.unsupported.get(&key).cloned()
+}
+
+/// The model's comment key (`TABLE public.t`) of a comment's target as
+/// `pg_identify_object` names it (type `table`, identity `public.t`).
+fn comment(m: &Model, id: &ObjectId) -> Option<String> {
+    let on = |s: &str| s.replacen(" on ", " ON ", 1);
+    let key = match id.parent.as_str() {
+        "table" | "view" | "materialized view" | "index" | "sequence" | "schema" | "function"
+        | "procedure" | "type" | "domain" => {
+            format!("{} {}", id.parent.to_uppercase(), id.name)
+        }
+        "table column" | "view column" => format!("COLUMN {}", id.name),
+        "table constraint" | "trigger" | "policy" => {
+            let kw = match id.parent.as_str() {
+                "table constraint" => "CONSTRAINT",
+                "trigger" => "TRIGGER",
+                _ => "POLICY",
+            };
+            format!("{kw} {}", on(&id.name))
+        }
+        "extension" => return json(m.extensions.get(&id.name)),
+        "domain constraint" => format!("CONSTRAINT {}", id.name.replacen(" on ", " ON DOMAIN ", 1)),
+        _ => return None,
+    };
+    // `pg_identify_object` calls a domain a type.
+    let domain = key.strip_prefix("TYPE ").map(|n| format!("DOMAIN {n}"));
+    m.comments
+        .get(&key)
+        .or_else(|| domain.and_then(|d| m.comments.get(&d)))
+        .cloned()
+}
+
+/// Owner and privileges of the object the model keys `key` (`TABLE public.t`).
+fn authz(m: &Model, key: String) -> Option<String> {
+    json(Some(&(m.owners.get(&key), m.privileges.get(&key))))
+}
+
+/// The SQL keyword the model's owners and privileges use for a catalog kind.
+fn authz_keyword(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "table" => "TABLE",
+        "view" => "VIEW",
+        "materialized view" => "MATERIALIZED VIEW",
+        "sequence" => "SEQUENCE",
+        "function" => "FUNCTION",
+        "procedure" => "PROCEDURE",
+        "schema" => "SCHEMA",
+        "enum" | "composite type" | "range type" | "type" => "TYPE",
+        "domain" => "DOMAIN",
+        "publication" => "PUBLICATION",
+        _ => return None,
+    })
+}
+
+/// Owner and privileges of an object with one of [`authz_keyword`]'s kinds; an index's and
+/// an owned sequence's owner is their table's.
+fn object_authz(m: &Model, id: &ObjectId) -> Option<String> {
+    let own = authz_keyword(&id.kind).and_then(|kw| authz(m, format!("{kw} {}", id.name)));
+    let parent = (!id.parent.is_empty()).then(|| authz(m, format!("TABLE {}", id.parent)));
+    json(Some(&(own, parent.flatten())))
+}
+
+fn column_authz(m: &Model, id: &ObjectId) -> Option<String> {
+    let key = format!("{}.{}", id.parent, id.name);
+    json(Some(&(
+        m.privileges.get(&format!("COLUMN {key}")),
+        m.column_settings.get(&key),
+        m.tables.get(&id.parent).and_then(|t| t.column(&id.name)),
+    )))
+}
+
+/// A key of `map` equal to `name` but for spaces (`public.===(integer, integer)`); a prefix
+/// operator's missing left type reads `-` in the catalog and `NONE` in the model.
+fn spaced<'m, V: Serialize>(map: &'m BTreeMap<String, V>, name: &str) -> Option<&'m V> {
+    let name = name.replace("(-,", "(NONE,");
+    let name = name.as_str();
+    let bare: String = name.chars().filter(|c| *c != ' ').collect();
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.chars().filter(|c| *c != ' ').collect::<String>() == bare)
+            .map(|(_, v)| v)
+    })
+}
+
+/// The one registry: which part of the model explains a difference of (kind, aspect).
+#[rustfmt::skip]
+pub static REGISTRY: &[Explainer] = &[
+    Explainer { kind: "schema", aspect: Aspect::Definition, explains: |m, id| m.schemas.contains(&id.name).then(String::new) },
+    Explainer { kind: "extension", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&id.name)) },
+    Explainer { kind: "table", aspect: Aspect::Definition, explains: table_head },
+    Explainer { kind: "column", aspect: Aspect::Definition, explains: column },
+    // A type change resets the column's storage to the new type's.
+    Explainer { kind: "column", aspect: Aspect::Extra, explains: column },
+    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: not_null },
+    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: constraint },
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
+    // An index is logged or unlogged with its table.
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
+    Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
+    Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
+    Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },
+    Explainer { kind: "materialized view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },
+    Explainer { kind: "view column", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.parent)) },
+    Explainer { kind: "function", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&id.name)) },
+    Explainer { kind: "procedure", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&id.name)) },
+    Explainer { kind: "trigger", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "trigger") },
+    Explainer { kind: "policy", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "policy") },
+    Explainer { kind: "enum", aspect: Aspect::Definition, explains: |m, id| json(m.enums.get(&id.name)) },
+    Explainer { kind: "domain", aspect: Aspect::Definition, explains: |m, id| json(m.domains.get(&id.name)) },
+    Explainer { kind: "composite type", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&id.name)) },
+    Explainer { kind: "composite type attribute", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&id.parent)) },
+    Explainer { kind: "composite type attribute", aspect: Aspect::Extra, explains: |m, id| json(m.composites.get(&id.parent)) },
+    Explainer { kind: "comment", aspect: Aspect::Definition, explains: comment },
+    // Kinds the engine reports as unsupported objects (`introspect/unsupported.rs`).
+    Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("aggregate {}", id.name)) },
+    Explainer { kind: "operator", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("operator {}", id.name)) },
+    Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("collation {}", id.name)) },
+    Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("foreign table {}", id.name)) },
+    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("foreign table {}", id.parent)) },
+    Explainer { kind: "rule", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("rule {} on {}", id.name, id.parent)) },
+    Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("statistics {}", id.name)) },
+    Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("text search configuration {}", id.name)) },
+    // Privileges and owners (`owners`, `privileges`, `default_privileges`).
+    Explainer { kind: "table", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "table", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "view", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "view", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "materialized view", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "materialized view", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "sequence", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "sequence", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "index", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "function", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "function", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "procedure", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "procedure", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "schema", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "schema", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "enum", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "enum", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "domain", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "domain", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "composite type", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "composite type", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "range type", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "range type", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "column", aspect: Aspect::Privileges, explains: column_authz },
+    Explainer { kind: "column", aspect: Aspect::Extra, explains: column_authz },
+    Explainer { kind: "view column", aspect: Aspect::Privileges, explains: column_authz },
+    Explainer { kind: "default privileges", aspect: Aspect::Definition, explains: |m, _| json(Some(&m.default_privileges)) },
+    Explainer { kind: "default privileges", aspect: Aspect::Privileges, explains: |m, _| json(Some(&m.default_privileges)) },
+    // Replication (`replica_identities`, `publications`).
+    Explainer { kind: "table", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&id.name)) },
+    Explainer { kind: "index", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&id.parent)) },
+    Explainer { kind: "publication", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.name)) },
+    Explainer { kind: "publication", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "publication table", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.parent)) },
+    Explainer { kind: "publication schema", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.parent)) },
+    // Ranges, casts, event triggers, collations, foreign data.
+    Explainer { kind: "range type", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&id.name)) },
+    Explainer { kind: "cast", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.casts, &id.name)) },
+    Explainer { kind: "event trigger", aspect: Aspect::Definition, explains: |m, id| json(m.event_triggers.get(&id.name)) },
+    Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| json(m.collations.get(&id.name)) },
+    Explainer { kind: "foreign data wrapper", aspect: Aspect::Definition, explains: |m, id| json(m.fdws.get(&id.name)) },
+    Explainer { kind: "server", aspect: Aspect::Definition, explains: |m, id| json(m.servers.get(&id.name)) },
+    Explainer { kind: "user mapping", aspect: Aspect::Definition, explains: |m, id| json(m.user_mappings.get(&format!("FOR {}", id.name))) },
+    Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.name)) },
+    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    // Aggregates, operators, rules, statistics, text search.
+    Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.aggregates, &id.name)) },
+    Explainer { kind: "operator", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.operators, &id.name)) },
+    Explainer { kind: "rule", aspect: Aspect::Definition, explains: |m, id| json(m.rules.get(&format!("{}.{}", id.parent, id.name))) },
+    Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&id.name)) },
+    Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&id.name)) },
+    Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&id.name)) },
+];
+
+/// The aspect's value on an object created by a plain `CREATE` (no GRANT, no ALTER), when
+/// known: a new object with another value has that aspect to explain.
+fn created_default(kind: &str, aspect: Aspect) -> Option<Option<&'static str>> {
+    match (aspect, kind) {
+        // Kinds without privileges or an owner of their own read NULL: nothing to explain.
+        (Aspect::Privileges, _) => Some(None),
+        (Aspect::Owner, _) => Some(Some("=")),
+        (Aspect::Extra, "table" | "materialized view") => Some(Some("d")),
+        (Aspect::Extra, "index") => Some(None),
+        _ => None,
+    }
+}
+
+fn explained(a: &Model, b: &Model, id: &ObjectId, aspect: Aspect) -> bool {
+    REGISTRY
+        .iter()
+        .filter(|e| e.kind == id.kind && e.aspect == aspect)
+        .any(|e| (e.explains)(a, id) != (e.explains)(b, id))
+}
+
+/// What differs between two fingerprints: each object with the aspects that differ (an
+/// object on one side only: its definition, and for a created one the aspects that are not
+/// the defaults of a plain `CREATE`).
+pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec<Aspect>, Side)> {
+    let mut out = Vec::new();
+    for (id, x) in a {
+        match b.get(id) {
+            Some(y) if x == y => {}
+            Some(y) => {
+                let d: Vec<Aspect> = ASPECTS
+                    .into_iter()
+                    .filter(|&s| x[s as usize] != y[s as usize])
+                    .collect();
+                out.push((id, d, Side::Both));
+            }
+            None => out.push((id, vec![Aspect::Definition], Side::From)),
+        }
+    }
+    for (id, y) in b {
+        if a.contains_key(id) {
+            continue;
+        }
+        let mut d = vec![Aspect::Definition];
+        for s in [Aspect::Privileges, Aspect::Owner, Aspect::Extra] {
+            if let Some(default) = created_default(&id.kind, s) {
+                let value = y[s as usize].as_deref();
+                if value.is_some() && value != default {
+                    d.push(s);
+                }
+            }
+        }
+        out.push((id, d, Side::To));
+    }
+    out.sort_by(|x, y| x.0.cmp(y.0));
+    out
+}
+
+/// Where an object of a difference is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Both,
+    /// Only in the current schema (`--from`).
+    From,
+    /// Only in the desired schema (`--to`).
+    To,
+}
+
+/// How every entry [`net`] adds begins.
+pub const NOT_MODELED: &str = "not modeled by the schema engine";
+
+/// Whether a plan's `unsupported` entry comes from the safety net.
+pub fn is_net_entry(entry: &str) -> bool {
+    entry.starts_with(NOT_MODELED) || entry.starts_with(EMPTY_PLAN)
+}
+
+const EMPTY_PLAN: &str = "the catalogs differ but the schema engine planned nothing";
+
+/// Most `not modeled` entries one plan lists; the rest are counted.
+const MAX_LISTED: usize = 50;
+
+/// Adds to `plan` what the catalog fingerprints show and the models do not explain, and
+/// makes sure a plan that is empty means equal fingerprints. Models without a fingerprint
+/// (built by hand, not introspected) are left alone.
+pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
+    let (Some(ca), Some(cb)) = (&a.catalog, &b.catalog) else {
+        return;
+    };
+    let diffs = differences(ca, cb);
+    let mut entries = Vec::new();
+    for (id, aspects, side) in &diffs {
+        let open: Vec<&str> = aspects
+            .iter()
+            .filter(|&&s| !explained(a, b, id, s))
+            .map(|s| s.name(&id.kind))
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        let whence = match side {
+            Side::Both => String::new(),
+            Side::From => "; only in the current schema".to_owned(),
+            Side::To => "; only in the desired schema".to_owned(),
+        };
+        entries.push(format!(
+            "{NOT_MODELED}: {id} differs ({}{whence})",
+            open.join(", ")
+        ));
+    }
+    if entries.len() > MAX_LISTED {
+        let more = entries.len() - MAX_LISTED;
+        entries.truncate(MAX_LISTED);
+        entries.push(format!("{NOT_MODELED}: {more} more object(s) differ"));
+    }
+    plan.unsupported.extend(entries);
+    if plan.is_empty() && !diffs.is_empty() {
+        // The models differ where the plan wrote nothing: never "no schema changes".
+        let listed: Vec<String> = diffs.iter().take(5).map(|d| d.0.to_string()).collect();
+        plan.unsupported.push(format!(
+            "{EMPTY_PLAN}: {}{}",
+            listed.join(", "),
+            if diffs.len() > 5 { ", …" } else { "" }
+        ));
+    }
+}
+
+/// A readable list of what differs between two fingerprints (tests, reports).
+pub fn describe(a: &Catalog, b: &Catalog) -> String {
+    differences(a, b)
+        .iter()
+        .map(|(id, aspects, side)| {
+            let names: Vec<&str> = aspects.iter().map(|s| s.name(&id.kind)).collect();
+            let (x, y) = (a.get(id), b.get(id));
+            format!("{id} ({}; {:?}): {x:?} → {y:?}", names.join(", "), side)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

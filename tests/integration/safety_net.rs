@@ -1,0 +1,134 @@
+//! The schema engine's safety net through the real binary: a change only the catalog
+//! fingerprint sees (a conversion, a kind the engine deliberately does not model) makes `diff`
+//! exit 4 naming the object, in every format, never printing "no schema changes"; two equal
+//! schemas created in different orders print "no schema changes" and exit 0; and the schema
+//! check of `run pre-push` fails on a migration that only the net sees.
+
+use neon_migrate::exit;
+
+use crate::support::Project;
+use crate::Test;
+
+/// Every test of this file.
+pub fn tests() -> Vec<Test> {
+    tests![
+        diff_of_a_change_only_the_catalog_fingerprint_sees_exits_4_naming_it,
+        diff_of_one_schema_created_in_two_orders_prints_no_schema_changes,
+        schema_check_fails_on_a_migration_only_the_catalog_fingerprint_sees,
+    ]
+}
+
+const SQL_TOOL: &str = "[tool]\nname = \"sql\"\n";
+
+const BASE: &str = "create table f410_t (id bigint primary key, note text);\n";
+
+const WITH_CONVERSION: &str = "create table f410_t (id bigint primary key, note text);\n\
+create conversion public.f410_conv for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8;\n";
+
+/// The same objects as `SAME_2`, created in another order (other OIDs).
+const SAME_1: &str = "create schema f411;\n\
+create type f411.mood as enum ('sad', 'ok');\n\
+create table f411.t (id int primary key, mood f411.mood, note text);\n\
+create index t_note on f411.t (note);\n\
+create function f411.f(i int) returns int language sql as 'select i';\n\
+create view f411.v as select id, f411.f(id) from f411.t;\n\
+create conversion f411.conv for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8;\n\
+alter table f411.t alter column note set storage external;\n\
+comment on table f411.t is 'rows';\n\
+grant usage on schema f411 to public;\n\
+grant select (note) on f411.t to public;\n";
+
+const SAME_2: &str = "create table filler (x int);\ndrop table filler;\n\
+create schema f411;\n\
+create function f411.f(i int) returns int language sql as 'select i';\n\
+create conversion f411.conv for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8;\n\
+create type f411.mood as enum ('sad', 'ok');\n\
+create table f411.t (id int primary key, mood f411.mood, note text);\n\
+grant select (note) on f411.t to public;\n\
+comment on table f411.t is 'rows';\n\
+alter table f411.t alter column note set storage external;\n\
+create view f411.v as select id, f411.f(id) from f411.t;\n\
+create index t_note on f411.t (note);\n\
+grant usage on schema f411 to public;\n";
+
+fn diff_of_a_change_only_the_catalog_fingerprint_sees_exits_4_naming_it() {
+    let p = Project::new("net_conversion")
+        .config(SQL_TOOL)
+        .file("base.sql", BASE)
+        .file("conv.sql", WITH_CONVERSION)
+        .commit();
+    p.run(&["diff", "--from", "base.sql", "--to", "conv.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("not modeled by the schema engine: conversion public.f410_conv differs")
+        .stdout_lacks("no schema changes")
+        .stderr_has("change(s) the schema engine cannot express");
+    p.run(&[
+        "diff",
+        "--from",
+        "base.sql",
+        "--to",
+        "conv.sql",
+        "--format",
+        "markdown",
+    ])
+    .code(exit::CHECK_FAILED)
+    .stdout_has("conversion public.f410_conv")
+    .stdout_lacks("No schema changes");
+    let out = p.run(&[
+        "diff",
+        "--from",
+        "conv.sql",
+        "--to",
+        "base.sql",
+        "--format",
+        "json",
+    ]);
+    out.code(exit::CHECK_FAILED);
+    let v = out.json();
+    assert_ne!(v["from_fingerprint"], v["to_fingerprint"], "{v:#}");
+    let unsupported = v["plan"]["unsupported"].to_string();
+    assert!(
+        unsupported.contains("conversion public.f410_conv differs"),
+        "{v:#}"
+    );
+}
+
+fn diff_of_one_schema_created_in_two_orders_prints_no_schema_changes() {
+    let p = Project::new("net_same")
+        .config(SQL_TOOL)
+        .file("one.sql", SAME_1)
+        .file("two.sql", SAME_2)
+        .commit();
+    p.run(&["diff", "--from", "one.sql", "--to", "two.sql"])
+        .code(exit::OK)
+        .stdout_has("-- no schema changes")
+        .stdout_lacks("WARNING");
+    let out = p.run(&[
+        "diff",
+        "--from",
+        "two.sql",
+        "--to",
+        "one.sql",
+        "--format",
+        "json",
+    ]);
+    out.code(exit::OK);
+    let v = out.json();
+    assert_eq!(v["from_fingerprint"], v["to_fingerprint"], "{v:#}");
+}
+
+fn schema_check_fails_on_a_migration_only_the_catalog_fingerprint_sees() {
+    let p = Project::new("net_check")
+        .config(SQL_TOOL)
+        .migration(
+            "0001_conversion.sql",
+            "create conversion public.f410_conv for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8;\n",
+        )
+        .commit()
+        .git_branch("feature/net_check");
+    p.main_sql(BASE);
+    p.run(&["run", "pre-push"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("not modeled by the schema engine: conversion public.f410_conv differs");
+    p.assert_no_test_db_branches();
+}
