@@ -48,6 +48,15 @@ fn own(catalog: &str, oid: &str) -> String {
     )
 }
 
+/// Not a member of an extension, nor internally part of another object (a range type's
+/// constructors and casts).
+fn own_not_internal(catalog: &str, oid: &str) -> String {
+    format!(
+        "{} AND NOT EXISTS (SELECT 1 FROM pg_depend dd WHERE dd.classid = '{catalog}'::regclass AND dd.objid = {oid} AND dd.deptype = 'i')",
+        own(catalog, oid)
+    )
+}
+
 const QN: &str = "quote_ident(ns.nspname) || '.' || ";
 
 /// Relations: tables, views, sequences, indexes, foreign tables.
@@ -295,10 +304,7 @@ SELECT 'text search template', '', {QN}quote_ident(tt.tmplname),
         pro_owner = owner("p.proowner"),
         // A range type's constructors are part of it (an internal dependency), not
         // objects of their own.
-        own_pro = format!(
-            "{} AND NOT EXISTS (SELECT 1 FROM pg_depend dd WHERE dd.classid = 'pg_proc'::regclass AND dd.objid = p.oid AND dd.deptype = 'i')",
-            own("pg_proc", "p.oid")
-        ),
+        own_pro = own_not_internal("pg_proc", "p.oid"),
         typ_acl = acl_with_default("t.typacl", "'T'", "t.typowner"),
         typ_owner = owner("t.typowner"),
         own_typ = own("pg_type", "t.oid"),
@@ -390,10 +396,7 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
    AND ({desc_filter})"#,
         ext_owner = owner("e.extowner"),
         // A range type's casts to its multirange are part of it.
-        own_cast = format!(
-            "{} AND NOT EXISTS (SELECT 1 FROM pg_depend dd WHERE dd.classid = 'pg_cast'::regclass AND dd.objid = ca.oid AND dd.deptype = 'i')",
-            own("pg_cast", "ca.oid")
-        ),
+        own_cast = own_not_internal("pg_cast", "ca.oid"),
         fdw_acl = acl("w.fdwacl"),
         fdw_owner = owner("w.fdwowner"),
         own_fdw = own("pg_foreign_data_wrapper", "w.oid"),
