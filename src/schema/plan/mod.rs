@@ -43,6 +43,7 @@ mod extensions;
 mod functions;
 mod graph;
 mod indexes;
+mod inherit;
 mod policies;
 mod schemas;
 mod sequences;
@@ -182,6 +183,8 @@ enum Phase {
     DropOrRenameIndexes = 54,
     DropReplacedFunctions = 55,
     RecreateFunctions = 56,
+    /// Columns dropped from a parent but kept by its inheritance children (`ONLY`).
+    DropParentOnlyColumns = 58,
     CreateTables = 60,
     AlterTables = 61,
     DropTables = 62,
@@ -362,6 +365,7 @@ mod tests {
             DropOrRenameIndexes,
             DropReplacedFunctions,
             RecreateFunctions,
+            DropParentOnlyColumns,
             CreateTables,
             AlterTables,
             DropTables,
