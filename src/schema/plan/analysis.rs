@@ -196,6 +196,9 @@ fn recreate_views(
     }
     let mut roots = altered_tables;
     roots.extend(recreate.iter().cloned());
+    // A table or view that goes (dropped, or replaced by a view or table of the same name):
+    // the views over it that B keeps are dropped first and created again over what replaces it.
+    roots.extend(replaced_relations(a, b));
     for (k, f) in &a.functions {
         let recreated = match b.functions.get(k) {
             Some(n) => n.returns != f.returns || n.kind != f.kind || n.arguments != f.arguments,
@@ -252,4 +255,11 @@ fn rebuilt_fks(a: &Model, b: &Model) -> BTreeSet<(String, String)> {
         }
     }
     rebuilt
+}
+
+/// Tables and views of A that B no longer has as the same kind of relation.
+fn replaced_relations<'m>(a: &'m Model, b: &'m Model) -> impl Iterator<Item = DepKey> + 'm {
+    let tables = a.tables.keys().filter(|k| !b.tables.contains_key(*k));
+    let views = a.views.keys().filter(|k| !b.views.contains_key(*k));
+    tables.chain(views).map(|k| DepKey::Rel(k.clone()))
 }

@@ -3,17 +3,34 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::{Column, Model, Table};
-use super::sql::{column_sql, element_type, identity_sql, no_rewrite, volatile_default};
-use super::{h, Cx, HazardKind, Phase, Stmt};
+use super::super::model::{Column, DepKey, Model, Table};
+use super::sql::{column_sql, element_type, identity_sql, lit, no_rewrite, volatile_default};
+use super::{h, inherit, Cx, HazardKind, Phase, Stmt};
 
 const P: Phase = Phase::AlterTables;
 
 /// The column changes of table `k` (`old` → `t`).
 pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
-    let readded = drop_columns(x, k, old, t);
+    inherit::check_local_flags(x, k, old, t);
+    let (readded, left) = drop_columns(x, k, old, t);
     for c in &t.columns {
         if c.inherited {
+            match old.column(&c.name) {
+                Some(oc) if oc.inherited => inherited_default(x, k, oc, c),
+                // Added to the parent (before this child): the child's own default follows.
+                None => {
+                    if let Some(d) = &c.default {
+                        x.simple(
+                            P,
+                            format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
+                        );
+                    }
+                }
+                Some(_) => {}
+            }
+            continue;
+        }
+        if left.contains(c.name.as_str()) {
             continue;
         }
         let Some(oc) = old
@@ -34,13 +51,20 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
 
 /// Drops the columns that go, and those dropped to be added again: generated columns with a
 /// new expression before PG 17 (no SET EXPRESSION), and generated columns that read a
-/// retyped column. Returns the names of the latter.
-fn drop_columns<'t>(x: &mut Cx<'_>, k: &str, old: &'t Table, t: &Table) -> BTreeSet<&'t str> {
+/// retyped column. Returns the names of the latter, and of the columns left alone because
+/// dropping and adding them again would lose more than their values (reported).
+fn drop_columns<'t>(
+    x: &mut Cx<'_>,
+    k: &str,
+    old: &'t Table,
+    t: &Table,
+) -> (BTreeSet<&'t str>, BTreeSet<&'t str>) {
     // Generated columns: a new expression is set in place on PG ≥ 17 (SET EXPRESSION)
     // and dropped and added on older servers; a column that stops being generated keeps
     // its values (DROP EXPRESSION); one that reads a retyped column is rebuilt around it.
     let set_expression = x.a.server_version >= 170_000;
     let mut readded: BTreeSet<&str> = BTreeSet::new();
+    let mut left: BTreeSet<&str> = BTreeSet::new();
     for c in &old.columns {
         if c.inherited {
             continue;
@@ -52,6 +76,18 @@ fn drop_columns<'t>(x: &mut Cx<'_>, k: &str, old: &'t Table, t: &Table) -> BTree
                 && n.generated != c.generated
                 && !(set_expression && c.generated.is_some())
         });
+        if regenerated && !rebuilt {
+            if let Some(why) = readd_blocker(x, k, t, &c.name) {
+                x.unsupported(format!(
+                    "column {k}.{}: {} must be dropped and added again (Postgres has no statement that makes a column generated{}), but {why} — not supported by the schema engine; write this change by hand",
+                    c.name,
+                    if c.generated.is_some() { "its generation expression changes, so it" } else { "it becomes generated, so it" },
+                    if set_expression { "" } else { " or, before PostgreSQL 17, changes its expression" }
+                ));
+                left.insert(c.name.as_str());
+                continue;
+            }
+        }
         if n.is_none() || regenerated || rebuilt {
             let mut hz = vec![h(
                 HazardKind::AccessExclusiveLock,
@@ -66,13 +102,77 @@ fn drop_columns<'t>(x: &mut Cx<'_>, k: &str, old: &'t Table, t: &Table) -> BTree
                     ),
                 );
             }
+            if n.is_none() && !regenerated && !rebuilt {
+                let keepers = inherit::children_keeping(x, k, &c.name);
+                if !keepers.is_empty() {
+                    inherit::drop_parent_only(x, k, &c.name, &keepers);
+                    continue;
+                }
+            }
             x.push(Stmt::new(P, format!("ALTER TABLE {k} DROP COLUMN {}", c.name)).hazards(hz));
             if n.is_some() {
                 readded.insert(c.name.as_str());
             }
         }
     }
-    readded
+    (readded, left)
+}
+
+/// The default a child or partition gives a column it inherits: set or dropped; under a
+/// type change (done by the parent, before the children's statements), dropped first.
+fn inherited_default(x: &mut Cx<'_>, k: &str, oc: &Column, c: &Column) {
+    let type_changes = oc.data_type != c.data_type || oc.collation != c.collation;
+    let col = &c.name;
+    if oc.default.is_some() && type_changes {
+        x.simple(
+            Phase::DropParentOnlyColumns,
+            format!("ALTER TABLE {k} ALTER COLUMN {col} DROP DEFAULT"),
+        );
+        if let Some(d) = &c.default {
+            x.simple(
+                P,
+                format!("ALTER TABLE {k} ALTER COLUMN {col} SET DEFAULT {d}"),
+            );
+        }
+    } else if oc.default != c.default {
+        let what = match &c.default {
+            Some(d) => format!("SET DEFAULT {d}"),
+            None => "DROP DEFAULT".into(),
+        };
+        x.simple(P, format!("ALTER TABLE {k} ALTER COLUMN {col} {what}"));
+    }
+}
+
+/// Why column `col` of `k` cannot simply be dropped and added again: what would go with it
+/// (constraints, indexes), or its place among the columns (an added column comes last).
+fn readd_blocker(x: &Cx<'_>, k: &str, t: &Table, col: &str) -> Option<String> {
+    let key = DepKey::Col(format!("{k}.{col}"));
+    let constraints: Vec<String> =
+        x.a.deps
+            .iter()
+            .filter(|(d, ds)| matches!(d, DepKey::Con(_)) && ds.contains(&key))
+            .map(|(d, _)| d.to_string())
+            .collect();
+    if !constraints.is_empty() {
+        return Some(format!(
+            "{} would be dropped with it",
+            constraints.join(", ")
+        ));
+    }
+    if uses_column_in_index(x.a, k, col) {
+        return Some("an index on it would be dropped with it".into());
+    }
+    let old = x.a.tables.get(k)?;
+    let pos = t.columns.iter().position(|c| c.name == col)?;
+    let later_kept = t.columns[pos + 1..]
+        .iter()
+        .find(|c| !c.inherited && old.column(&c.name).is_some());
+    later_kept.map(|c| {
+        format!(
+            "added again it would come after {} (a column is always added last)",
+            c.name
+        )
+    })
 }
 
 /// A generation expression that goes (the column keeps its values) or changes in place.
@@ -156,6 +256,18 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     let recast = x.ch.recreated_enums.contains(element_type(&new.data_type));
     let type_changes = old.data_type != new.data_type || old.collation != new.collation || recast;
     let default_changes = old.default != new.default;
+    // Identity added: NOT NULL first (online), then the default goes in the same statement
+    // as the identity comes (no moment without either), and the sequence moves past the data.
+    let adds_identity = old.identity.is_none() && new.identity.is_some();
+    let folded_default = adds_identity && old.default.is_some() && !type_changes;
+    // Identity removed: first, so that a type change that follows may leave integers.
+    let drops_identity = old.identity.is_some() && new.identity.is_none();
+    if drops_identity {
+        x.simple(
+            P,
+            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY"),
+        );
+    }
     if type_changes && old.default.is_some() {
         x.simple(
             P,
@@ -165,7 +277,9 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     if type_changes {
         retype(x, table, old, new, recast);
     }
-    if (type_changes && new.default.is_some()) || (default_changes && !type_changes) {
+    if ((type_changes && new.default.is_some()) || (default_changes && !type_changes))
+        && !(folded_default && new.default.is_none())
+    {
         match &new.default {
             Some(d) => x.simple(
                 P,
@@ -177,8 +291,15 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
             ),
         }
     }
-    alter_identity(x, table, old, new);
-    if old.not_null != new.not_null {
+    if adds_identity {
+        if !old.not_null {
+            set_not_null(x, table, col);
+        }
+        add_identity(x, table, new, folded_default && new.default.is_none());
+    } else if !drops_identity {
+        alter_identity(x, table, old, new);
+    }
+    if old.not_null != new.not_null && !(adds_identity && new.not_null) {
         if new.not_null {
             set_not_null(x, table, col);
         } else {
@@ -203,6 +324,9 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
             .data_type
             .replacen(element_type(&new.data_type), "text", 1);
         format!("{col}::{text}::{}", new.data_type)
+    } else if through_text(x, old, new) {
+        // An enum (or an array of one) has no cast to or from another type but text.
+        format!("{col}::text::{}", new.data_type)
     } else {
         format!("{col}::{}", new.data_type)
     };
@@ -243,13 +367,65 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
     x.push(stmt);
 }
 
+/// Identity added to an existing column (already NOT NULL): its default dropped in the same
+/// statement when it had one, then the new sequence set past the largest value the column
+/// holds (smallest, for a descending one) in the same transaction (one simple query), so the
+/// first generated value does not collide with the rows already there.
+fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
+    let col = &new.name;
+    let Some(kind) = new.identity else { return };
+    let identity = identity_sql(kind, new.identity_options.as_ref());
+    let drop = if drop_default {
+        format!("DROP DEFAULT, ALTER COLUMN {col} ")
+    } else {
+        String::new()
+    };
+    let (start, increment) = new
+        .identity_options
+        .as_ref()
+        .map_or((1, 1), |o| (o.start, o.increment));
+    let (agg, cmp) = if increment < 0 {
+        ("min", "<=")
+    } else {
+        ("max", ">=")
+    };
+    let bare = col.trim_matches('"').replace("\"\"", "\"");
+    let sql = format!(
+        "ALTER TABLE {table} ALTER COLUMN {col} {drop}ADD{identity};\n\
+         SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({}, {}), {agg}({col})) FROM {table} HAVING {agg}({col}) {cmp} {start}",
+        lit(table),
+        lit(&bare)
+    );
+    let mut s = Stmt::new(P, sql).long();
+    if drop_default {
+        // Clients relied on the default: what they get now, and the scan under the lock.
+        s = s
+            .hazard(
+                HazardKind::AccessExclusiveLock,
+                "ACCESS EXCLUSIVE lock while the identity is added and its sequence is set past the column's values (a scan of the column without an index on it)",
+            )
+            .hazard(
+                HazardKind::Correctness,
+                format!("the default of {col} is replaced by the identity's sequence{}", if kind == 'a' { "; GENERATED ALWAYS: inserts that give it a value now fail" } else { "" }),
+            );
+    }
+    x.push(s);
+}
+
+/// Whether a type change goes through text: an enum on either side (enums have no casts
+/// but to and from text; the text form of an array reads back as an array of the new type).
+fn through_text(x: &Cx<'_>, old: &Column, new: &Column) -> bool {
+    let is_enum = |t: &str| {
+        let e = element_type(t);
+        x.a.enums.contains_key(e) || x.b.enums.contains_key(e)
+    };
+    old.data_type != new.data_type && (is_enum(&old.data_type) || is_enum(&new.data_type))
+}
+
 fn alter_identity(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     let col = &new.name;
     match (old.identity, new.identity) {
-        (Some(_), None) => x.simple(
-            P,
-            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY"),
-        ),
+        (Some(_), None) => {}
         (None, Some(k)) => {
             let identity = identity_sql(k, new.identity_options.as_ref());
             x.simple(

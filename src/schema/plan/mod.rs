@@ -47,6 +47,7 @@ mod foreign;
 mod functions;
 mod graph;
 mod indexes;
+mod inherit;
 mod partitions;
 mod policies;
 mod privileges;
@@ -206,6 +207,8 @@ enum Phase {
     DropReplacedFunctions = 55,
     RecreateFunctions = 56,
     CreateCasts = 57,
+    /// Columns dropped from a parent but kept by its inheritance children (`ONLY`).
+    DropParentOnlyColumns = 58,
     DropForeignTables = 59,
     CreateTables = 60,
     AlterTables = 61,
@@ -413,6 +416,7 @@ mod tests {
             DropReplacedFunctions,
             RecreateFunctions,
             CreateCasts,
+            DropParentOnlyColumns,
             DropForeignTables,
             CreateTables,
             AlterTables,

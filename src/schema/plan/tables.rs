@@ -12,11 +12,19 @@ use super::{columns, h, partitions, Cx, HazardKind, Phase, Stmt};
 pub(super) fn diff(x: &mut Cx<'_>) {
     create(x);
     let (a, b) = (x.a, x.b);
-    for (k, t) in &b.tables {
-        if let Some(old) = a.tables.get(k) {
-            columns::diff(x, k, old, t);
-            alter(x, k, old, t);
-        }
+    // Parents before their children: a column a parent drops (or retypes) is no longer
+    // inherited when a child drops (or declares) its own.
+    let kept: Vec<DepKey> = b
+        .tables
+        .keys()
+        .filter(|k| a.tables.contains_key(*k))
+        .map(|k| DepKey::Rel(k.clone()))
+        .collect();
+    for key in topo_with(&kept, &BTreeMap::new(), &parents(&b.tables, false)) {
+        let DepKey::Rel(k) = &key else { continue };
+        let (old, t) = (&a.tables[k], &b.tables[k]);
+        columns::diff(x, k, old, t);
+        alter(x, k, old, t);
     }
     for (k, t) in &b.tables {
         if !a.tables.contains_key(k) {
