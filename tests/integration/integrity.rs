@@ -10,7 +10,7 @@
 use neon_migrate::exit;
 use serde_json::Value;
 
-use crate::support::{stage, Output, Project};
+use crate::support::{check_result as result, findings_starting, Output, Project};
 use crate::Test;
 
 pub fn tests() -> Vec<Test> {
@@ -58,23 +58,10 @@ fn pre_push(p: &Project, code: i32) -> (Output, Value) {
     (out, json.json())
 }
 
-#[track_caller]
-fn result<'a>(report: &'a Value, name: &str) -> &'a Value {
-    stage(report, "checks")["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["name"] == name))
-        .unwrap_or_else(|| panic!("no check `{name}` in the checks stage:\n{report:#}"))
-}
-
 /// The one `integrity` finding whose `what` starts with `prefix`.
 #[track_caller]
 fn finding<'a>(report: &'a Value, prefix: &str) -> &'a Value {
-    let found: Vec<&Value> = result(report, "integrity")["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["what"].as_str().unwrap_or("").starts_with(prefix))
-        .collect();
+    let found = findings_starting(report, "integrity", "what", prefix);
     assert_eq!(
         found.len(),
         1,
@@ -508,12 +495,7 @@ fn integrity_the_schema_check_counts_the_nulls_a_set_not_null_met_before_the_mig
     with_three_null_notes(&p);
     let (out, report) = pre_push(&p, exit::OK);
     let counted = "3 row(s) of the test Neon database branch before the migration (the parent's copy) held NULL in note (e.g. keys 1, 3): this statement fails on them";
-    let found: Vec<&Value> = result(&report, "schema")["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["why"].as_str().unwrap_or("").starts_with(counted))
-        .collect();
+    let found = findings_starting(&report, "schema", "why", counted);
     assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
     let what = found[0]["what"].as_str().unwrap_or("");
     assert!(
