@@ -14,128 +14,69 @@
 //!
 //! * `count`: `SELECT count(*)` of the table;
 //! * `exact`: record + compare with `sample-above` above the table's size (every row);
-//! * `sampled`: record + compare with `sample-above = 100000` (64 key ranges, ~10 % of rows).
+//! * `default`: record + compare with the shipped `sample-above` (64 key ranges of the integer
+//!   key, read through its index);
+//! * `sampled (250000)`: a larger sample, to show how the cost grows with `sample-above`.
 //!
 //! Reported: the median and range per variant, and the medians' ratio to `count`. Rows:
-//! `$NEON_MIGRATE_BENCH_ROWS` (default 1,000,000).
+//! `$NEON_MIGRATE_BENCH_ROWS` (default 1,000,000). The cluster's start, its cleanup and the
+//! statistics are shared with the other cluster benches (`benches/support/mod.rs`).
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use neon_migrate::checks::integrity::{self, compare::RunFacts, IntegrityConfig};
 use neon_migrate::checks::CheckStatus;
-use neon_migrate::config::{BusyParent, LocalConfig};
 use neon_migrate::pg::{self, ident};
-use neon_migrate::providers::local::{cluster, LocalProvider};
-use neon_migrate::secret::{Redactor, Secret};
+use support::{loadavg, median, ms, range_ms, Bench, ClusterSlot};
 
+const PREFIX: &str = "nmintegrity_";
 const DB: &str = "nmintegrity_bench";
+const MAIN_DB: &str = "nmintegrity_bench_main";
 const DEFAULT_DIR: &str = "/var/tmp/neon-migrate-bench-integrity";
-const DEFAULT_ROWS: i64 = 1_000_000;
+const DEFAULT_ROWS: usize = 1_000_000;
 const DEFAULT_ITERATIONS: usize = 5;
-const SAMPLED_ABOVE: i64 = 100_000;
+/// A larger sample than the default, to show how the cost grows with `sample-above`.
+const LARGER_SAMPLE: i64 = 250_000;
 
-fn env_number(name: &str, default: i64) -> Result<i64> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .with_context(|| format!("{name} must be a positive integer, got `{v}`")),
-        Err(_) => Ok(default),
-    }
+fn main() -> std::process::ExitCode {
+    let bench = Bench {
+        default_dir: DEFAULT_DIR,
+        db_prefix: PREFIX,
+    };
+    bench.main(|dir, redactor, slot| async move { run(&dir, &redactor, &slot).await })
 }
 
-fn main() -> ExitCode {
-    let dir = std::env::var_os("NEON_MIGRATE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let redactor = Redactor::new();
-    let mut handle: Option<cluster::Cluster> = None;
-    let result = runtime.block_on(run(&dir, &redactor, &mut handle));
-    let mut ok = true;
-    if let Err(e) = &result {
-        eprintln!("error: {}", redactor.redact(&format!("{e:#}")));
-        ok = false;
-    }
-    if let Some(c) = &handle {
-        let dropped = runtime.block_on(async {
-            let admin = pg::connect(&Secret::new(c.url("postgres"))).await?;
-            admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    ident(DB)
-                ))
-                .await?;
-            anyhow::Ok(())
-        });
-        if let Err(e) = dropped {
-            eprintln!("error: cleanup: {}", redactor.redact(&format!("{e:#}")));
-            ok = false;
-        }
-        match cluster::stop(c) {
-            Ok(()) => println!("cleanup: stopped the bench cluster in {}", c.dir.display()),
-            Err(e) => {
-                eprintln!("error: cannot stop the bench cluster: {e}");
-                ok = false;
-            }
-        }
-    }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+/// A variant: its label and `sample-above` (`None`: the `count(*)` baseline).
+fn variants(rows: i64) -> Vec<(String, Option<i64>)> {
+    vec![
+        ("count".into(), None),
+        ("exact".into(), Some(rows * 10)),
+        (
+            format!("default ({})", integrity::DEFAULT_SAMPLE_ABOVE),
+            Some(integrity::DEFAULT_SAMPLE_ABOVE),
+        ),
+        (format!("sampled ({LARGER_SAMPLE})"), Some(LARGER_SAMPLE)),
+    ]
 }
 
 async fn run(
     dir: &std::path::Path,
-    redactor: &Redactor,
-    cluster_out: &mut Option<cluster::Cluster>,
+    redactor: &neon_migrate::secret::Redactor,
+    slot: &ClusterSlot,
 ) -> Result<()> {
-    let rows = env_number("NEON_MIGRATE_BENCH_ROWS", DEFAULT_ROWS)?;
-    let iterations =
-        env_number("NEON_MIGRATE_BENCH_ITERATIONS", DEFAULT_ITERATIONS as i64)? as usize;
-    let cfg = LocalConfig {
-        url: None,
-        main_database: Some(format!("{DB}_main")),
-        data_dir: Some(dir.to_path_buf()),
-        busy_parent: BusyParent::Fail,
-        tool_role: Default::default(),
-    };
-    let provider = LocalProvider::open(&cfg, None, redactor)
-        .await
-        .context("cannot open the local provider")?;
-    let c = provider
-        .cluster()
-        .context("the local provider runs no embedded cluster")?
-        .clone();
-    *cluster_out = Some(c.clone());
-    let admin = pg::connect(&Secret::new(c.url("postgres"))).await?;
-    let version: String = admin.query_one("SHOW server_version", &[]).await?.get(0);
+    let rows = support::env_count("NEON_MIGRATE_BENCH_ROWS", DEFAULT_ROWS, 1)? as i64;
+    let iterations = support::env_count("NEON_MIGRATE_BENCH_ITERATIONS", DEFAULT_ITERATIONS, 1)?;
+    let (provider, _cluster, admin) = support::open_cluster(dir, MAIN_DB, redactor, slot).await?;
     println!(
-        "embedded PostgreSQL {version}, {} core(s); {rows} rows × 10 columns; {iterations} round(s) after 1 warm-up, variants interleaved",
-        std::thread::available_parallelism().map_or(1, usize::from)
+        "{rows} rows × 10 columns; {iterations} round(s) after 1 warm-up, variants interleaved"
     );
     for sql in [
         format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(DB)),
-        format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            ident(&format!("{DB}_main"))
-        ),
         format!("CREATE DATABASE {}", ident(DB)),
     ] {
         admin.batch_execute(&sql).await?;
@@ -165,12 +106,12 @@ async fn run(
         loadavg()
     );
 
-    let variants = ["count", "exact", "sampled"];
+    let variants = variants(rows);
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
     let mut record_share: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
     for round in 0..=iterations {
-        for (i, v) in variants.iter().enumerate() {
-            let (total, record) = one(&client, v, rows).await?;
+        for (i, (_, sample_above)) in variants.iter().enumerate() {
+            let (total, record) = one(&client, *sample_above, rows).await?;
             if round > 0 {
                 times[i].push(total);
                 record_share[i].push(record);
@@ -178,18 +119,15 @@ async fn run(
         }
     }
     println!();
-    println!("variant   median     min–max              (record | compare medians)");
+    println!("variant            median      min–max               (record | compare medians)");
     let base = median(&times[0]);
-    for (i, v) in variants.iter().enumerate() {
+    for (i, (v, _)) in variants.iter().enumerate() {
         let m = median(&times[i]);
         let r = median(&record_share[i]);
-        let min = times[i].iter().min().copied().unwrap_or_default();
-        let max = times[i].iter().max().copied().unwrap_or_default();
+        let (min, max) = range_ms(&times[i]);
         println!(
-            "{v:<9} {:>8.1} ms [{:.1}–{:.1}]  {:>5.1}× count   ({:.1} | {:.1} ms)",
+            "{v:<17} {:>8.1} ms [{min:.1}–{max:.1}]  {:>5.1}× count   ({:.1} | {:.1} ms)",
             ms(m),
-            ms(min),
-            ms(max),
             ms(m) / ms(base),
             ms(r),
             ms(m.saturating_sub(r)),
@@ -202,10 +140,10 @@ async fn run(
 /// One variant once: its total time and, for record + compare, the record part.
 async fn one(
     client: &tokio_postgres::Client,
-    variant: &str,
+    sample_above: Option<i64>,
     rows: i64,
 ) -> Result<(Duration, Duration)> {
-    if variant == "count" {
+    let Some(sample_above) = sample_above else {
         let t = Instant::now();
         let n: i64 = client
             .query_one("SELECT count(*) FROM public.wide", &[])
@@ -216,14 +154,10 @@ async fn one(
         }
         let d = t.elapsed();
         return Ok((d, d));
-    }
+    };
     let cfg = IntegrityConfig {
         enabled: true,
-        sample_above: if variant == "exact" {
-            rows * 10
-        } else {
-            SAMPLED_ABOVE
-        },
+        sample_above,
         ..Default::default()
     };
     // Undo the previous round's change, out of the clock.
@@ -260,20 +194,4 @@ async fn one(
         bail!("the comparison did not find the changed values: {result:?}");
     }
     Ok((recorded + compared, recorded))
-}
-
-fn median(v: &[Duration]) -> Duration {
-    let mut s = v.to_vec();
-    s.sort();
-    s.get(s.len() / 2).copied().unwrap_or_default()
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }

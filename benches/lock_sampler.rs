@@ -30,17 +30,19 @@
 //! cluster at the end, also after an error. `$NEON_MIGRATE_BENCH_ITERATIONS` overrides the
 //! number of measured rounds (default 21, at least 5).
 
-use std::path::{Path, PathBuf};
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use neon_migrate::config::{BusyParent, LocalConfig};
 use neon_migrate::pg::{self, ident};
-use neon_migrate::providers::local::{cluster, LocalProvider};
-use neon_migrate::secret::{Redactor, Secret};
+use neon_migrate::providers::local::LocalProvider;
 use serde_json::Value;
+use support::{loadavg, median, median_f, ms, quartiles, Bench};
 
 /// Every database the bench creates starts with this prefix (and only those are dropped).
 const PREFIX: &str = "nmlocks_";
@@ -60,78 +62,18 @@ const MIGRATION: &str = "ALTER TABLE ledger ALTER COLUMN n TYPE bigint;\n";
 const VARIANTS: [(&str, Option<u64>); 3] = [("none", None), ("20ms", Some(20)), ("1ms", Some(1))];
 
 fn main() -> ExitCode {
-    let dir = std::env::var_os("NEON_MIGRATE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
-    let iterations = match std::env::var("NEON_MIGRATE_BENCH_ITERATIONS") {
-        Ok(v) => match v.parse::<usize>() {
-            Ok(n) if n >= MIN_ITERATIONS => n,
-            _ => {
-                eprintln!(
-                    "error: NEON_MIGRATE_BENCH_ITERATIONS must be an integer ≥ {MIN_ITERATIONS}, got `{v}`"
-                );
-                return ExitCode::FAILURE;
-            }
-        },
-        Err(_) => DEFAULT_ITERATIONS,
+    let bench = Bench {
+        default_dir: DEFAULT_DIR,
+        db_prefix: PREFIX,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let redactor = Redactor::new();
-    let mut cluster_handle: Option<cluster::Cluster> = None;
-    let result = runtime.block_on(run(&dir, iterations, &redactor, &mut cluster_handle));
-    if let Err(e) = &result {
-        eprintln!("error: {}", redactor.redact(&format!("{e:#}")));
-    }
-
-    // Clean up whatever happened above: drop the bench databases, stop the bench cluster.
-    let mut ok = result.is_ok();
-    if cluster_handle.is_none() && dir.join("data").join("postmaster.pid").is_file() {
-        match cluster::ensure(Some(&dir)) {
-            Ok(c) => cluster_handle = Some(c),
-            Err(e) => {
-                eprintln!(
-                    "error: cannot reach the bench cluster in {} to stop it: {}",
-                    dir.display(),
-                    e
-                );
-                ok = false;
-            }
-        }
-    }
-    if let Some(c) = &cluster_handle {
-        match runtime.block_on(drop_bench_databases(c)) {
-            Ok(n) => println!("cleanup: dropped {n} bench database(s)"),
-            Err(e) => {
-                eprintln!("error: cleanup: {}", redactor.redact(&format!("{e:#}")));
-                ok = false;
-            }
-        }
-        match cluster::stop(c) {
-            Ok(()) => println!("cleanup: stopped the bench cluster in {}", c.dir.display()),
-            Err(e) => {
-                eprintln!(
-                    "error: cannot stop the bench cluster in {}: {}",
-                    c.dir.display(),
-                    e
-                );
-                ok = false;
-            }
-        }
-    }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    bench.main(|dir, redactor, slot| async move {
+        let n = support::env_count(
+            "NEON_MIGRATE_BENCH_ITERATIONS",
+            DEFAULT_ITERATIONS,
+            MIN_ITERATIONS,
+        )?;
+        run(&dir, n, &redactor, &slot).await
+    })
 }
 
 /// One run of one variant, from its JSON report.
@@ -154,8 +96,8 @@ struct Series {
 async fn run(
     dir: &Path,
     n: usize,
-    redactor: &Redactor,
-    cluster_out: &mut Option<cluster::Cluster>,
+    redactor: &neon_migrate::secret::Redactor,
+    slot: &support::ClusterSlot,
 ) -> Result<()> {
     println!(
         "lock_sampler: what the sampler adds to the migrate stage of `neon-migrate run pre-push`, \
@@ -168,28 +110,7 @@ async fn run(
     );
     println!("load average at start: {}", loadavg());
 
-    let cfg = LocalConfig {
-        url: None,
-        main_database: Some(MAIN_DB.into()),
-        data_dir: Some(dir.to_path_buf()),
-        busy_parent: BusyParent::Fail,
-        tool_role: Default::default(),
-    };
-    let provider = LocalProvider::open(&cfg, None, redactor)
-        .await
-        .context("cannot open the local provider")?;
-    let c = provider
-        .cluster()
-        .context("the local provider runs no embedded cluster")?
-        .clone();
-    *cluster_out = Some(c.clone());
-    let admin = pg::connect(&Secret::new(c.url("postgres"))).await?;
-    let version: String = admin.query_one("SHOW server_version", &[]).await?.get(0);
-    println!(
-        "embedded PostgreSQL {version} on 127.0.0.1:{}, {} core(s)",
-        c.port,
-        std::thread::available_parallelism().map_or(1, usize::from)
-    );
+    let (provider, _cluster, admin) = support::open_cluster(dir, MAIN_DB, redactor, slot).await?;
 
     // Leftover copies of an interrupted run; the main database is rebuilt below.
     let rows = admin
@@ -401,40 +322,6 @@ fn one_run(repo: &Path, cluster_dir: &Path, label: &str, sampled: bool) -> Resul
     })
 }
 
-fn median(v: &[Duration]) -> Duration {
-    let mut s = v.to_vec();
-    s.sort();
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2
-    }
-}
-
-fn median_f(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
-}
-
-/// First and third quartiles (nearest rank).
-fn quartiles(v: &[f64]) -> (f64, f64) {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let q = |f: f64| s[((s.len() - 1) as f64 * f).round() as usize];
-    (q(0.25), q(0.75))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn report(series: &[Series], n: usize) {
     let base = &series[0];
     println!("median [min–max] over n = {n} rounds, ms:");
@@ -526,32 +413,4 @@ async fn wait_no_sessions(admin: &tokio_postgres::Client, db: &str) -> Result<()
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// Drops every `nmlocks_` database; returns how many.
-async fn drop_bench_databases(c: &cluster::Cluster) -> Result<usize> {
-    let admin = pg::connect(&Secret::new(c.url("postgres"))).await?;
-    let rows = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname",
-            &[&PREFIX],
-        )
-        .await?;
-    for row in &rows {
-        let name: String = row.get(0);
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                ident(&name)
-            ))
-            .await
-            .with_context(|| format!("cannot drop bench database `{name}`"))?;
-    }
-    Ok(rows.len())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }

@@ -213,13 +213,14 @@ async fn db_branch_url(
 
 /// The main Neon database branch plus the built-in `sql` tool's pending migrations in
 /// `migrations_dir`, introspected on a test Neon database branch (main itself is never
-/// touched; the test Neon database branch is deleted before this returns).
+/// touched). The caller reads its rows, then deletes it with [`PendingCopy::finish`]; on an
+/// error it is deleted before this returns.
 pub async fn with_pending_migrations(
     config: &Config,
     git: &GitInfo,
     migrations_dir: &Path,
     redactor: &Redactor,
-) -> Result<Model, SourceError> {
+) -> Result<(PendingCopy, Model), SourceError> {
     let provider = open_provider(config, redactor).await?;
     let req = CreateRequest {
         name: crate::naming::sanitize(
@@ -234,7 +235,7 @@ pub async fn with_pending_migrations(
     };
     let branch = provider.create(&req).await?;
     redactor.add_url(branch.url.expose());
-    let result: Result<Model, SourceError> = async {
+    let result: Result<(tokio_postgres::Client, Model), SourceError> = async {
         use crate::tools::Tool;
         let tool = crate::tools::sql::SqlTool::new(migrations_dir.to_owned());
         let vars = crate::template::Vars::default();
@@ -256,9 +257,41 @@ pub async fn with_pending_migrations(
             .await?;
         }
         let client = pg::connect(&branch.url).await?;
-        Ok(schema::introspect(&client, &schema::default_excluded()).await?)
+        let model = schema::introspect(&client, &schema::default_excluded()).await?;
+        Ok((client, model))
     }
     .await;
-    let _ = provider.delete(&branch.id).await;
-    result
+    match result {
+        Ok((client, model)) => Ok((
+            PendingCopy {
+                provider,
+                id: branch.id,
+                client,
+            },
+            model,
+        )),
+        Err(e) => {
+            let _ = provider.delete(&branch.id).await;
+            Err(e)
+        }
+    }
+}
+
+/// The test Neon database branch [`with_pending_migrations`] loaded: the main Neon database
+/// branch's rows under the pending migrations, readable over `client` until [`finish`]
+/// deletes it.
+///
+/// [`finish`]: PendingCopy::finish
+pub struct PendingCopy {
+    provider: Box<dyn crate::providers::Provider>,
+    id: String,
+    pub client: tokio_postgres::Client,
+}
+
+impl PendingCopy {
+    /// Deletes the test Neon database branch.
+    pub async fn finish(self) {
+        drop(self.client);
+        let _ = self.provider.delete(&self.id).await;
+    }
 }

@@ -3,18 +3,29 @@
 //! database branch, with each change's hazards. Policy can deny hazard kinds (by default
 //! `deletes_data`) unless a migration of this run is explicitly allowed.
 
-use super::{table_of, Check, CheckResult, Evaluation, Finding, Needs, Observations, Severity};
+use super::integrity::hazards::{self, NullCounts};
+use super::{
+    table_of, Check, CheckResult, Evaluation, Finding, Needs, Observations, RecordError, Recording,
+    Severity,
+};
 use crate::config::{Config, SchemaCheck};
 use crate::schema::{self, HazardKind, Model, Plan, PlanOptions};
 
 const NAME: &str = "schema";
 
 /// `[checks.schema]`: the diff of the schema before and after the migration.
-pub struct SchemaDiff;
+pub struct SchemaDiff {
+    /// NULLs per nullable column before the migration (see `record_before`).
+    nulls: Option<NullCounts>,
+}
 
 impl SchemaDiff {
     pub fn new(config: &Config) -> Option<Self> {
-        config.checks.schema.enabled.then_some(SchemaDiff)
+        config
+            .checks
+            .schema
+            .enabled
+            .then_some(SchemaDiff { nulls: None })
     }
 }
 
@@ -26,6 +37,22 @@ impl Check for SchemaDiff {
 
     fn needs(&self) -> Needs {
         Needs::SCHEMA
+    }
+
+    /// Data-aware hazards need the rows as they were: the schema the migration leads to is
+    /// not known yet, so the NULLs of every nullable column are counted now (tables the
+    /// `data` check counts exactly, below its `exact-below`), and matched with the plan's
+    /// SET NOT NULLs afterwards. Best effort: a count that fails is a detail, never a stop.
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        if let Some(before) = &obs.before {
+            let max_rows = cx.config().checks.data.exact_below;
+            self.nulls = Some(hazards::count_nulls(cx.client, before, max_rows).await);
+        }
+        Ok(())
     }
 
     async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
@@ -50,7 +77,11 @@ impl Check for SchemaDiff {
                 schema_cfg.allow_migrations.push(m.clone());
             }
         }
-        let (plan, findings, details) = evaluate(before, after, obs, &schema_cfg);
+        let (plan, findings, mut details) =
+            evaluate(before, after, obs, &schema_cfg, self.nulls.as_ref());
+        if let Some(n) = &self.nulls {
+            details.extend(n.skipped.iter().map(|s| format!("NULLs not counted: {s}")));
+        }
         // "Changed nothing" only when the catalog fingerprints agree (the plan is empty).
         let summary = match (plan.statements.len(), plan.unsupported.len()) {
             (0, 0) => "the migration changed nothing in the schema".to_owned(),
@@ -98,8 +129,18 @@ pub fn evaluate(
     after: &Model,
     obs: &Observations,
     cfg: &SchemaCheck,
+    nulls: Option<&NullCounts>,
 ) -> (Plan, Vec<Finding>, Vec<String>) {
-    let plan = schema::plan(before, after, &PlanOptions::default());
+    let mut plan = schema::plan(before, after, &PlanOptions::default());
+    if let Some(n) = nulls {
+        hazards::annotate_recorded(
+            &mut plan,
+            before,
+            after,
+            n,
+            "the test Neon database branch before the migration (the parent's copy)",
+        );
+    }
     let allowed = obs.applied.iter().any(|m| cfg.allow_migrations.contains(m));
     let mut findings = Vec::new();
     let mut details = Vec::new();

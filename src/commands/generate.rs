@@ -12,6 +12,7 @@ use chrono::Utc;
 
 use crate::app::schema_source::{self, Scratch};
 use crate::app::SetupError;
+use crate::checks::integrity::hazards::{self, Offending};
 use crate::config;
 use crate::exit::{self, Failure};
 use crate::schema::{self, Plan, PlanOptions};
@@ -104,11 +105,38 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
         Scratch::load_sql(&config, &schema_path, &redactor),
         schema_source::with_pending_migrations(&config, &git, migrations_dir, &redactor)
     );
-    let (scratch, b) = desired.map_err(source)?;
-    scratch.finish().await;
-    let a = current.map_err(source)?;
+    // The copy of main is kept until its rows are counted; deleted whatever failed.
+    let (copy, a, b) = match (current, desired) {
+        (Ok((copy, a)), Ok((scratch, b))) => {
+            scratch.finish().await;
+            (copy, a, b)
+        }
+        (current, desired) => {
+            // The desired side's error first, as before the copy was kept.
+            let mut errors = Vec::new();
+            match desired {
+                Ok((scratch, _)) => scratch.finish().await,
+                Err(e) => errors.push(e),
+            }
+            match current {
+                Ok((copy, _)) => copy.finish().await,
+                Err(e) => errors.push(e),
+            }
+            return Err(source(errors.remove(0)));
+        }
+    };
 
-    let plan = schema::plan(&a, &b, &PlanOptions::default());
+    let mut plan = schema::plan(&a, &b, &PlanOptions::default());
+    // The rows the plan would fail on or change, counted on the copy of main it starts from.
+    let counted = count_offending_rows(&mut plan, &a, &b, &copy.client).await;
+    copy.finish().await;
+    let counted = counted.unwrap_or_else(|e| {
+        eprintln!(
+            "warning: the rows the plan would fail on could not be counted: {}",
+            redactor.redact(&e.to_string())
+        );
+        Vec::new()
+    });
     refuse(&plan, o.allow_destructive)?;
     if plan.statements.is_empty() {
         println!("no changes: the main Neon database branch plus the pending migrations already matches {}", schema_path.display());
@@ -129,8 +157,28 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
                 .unwrap_or("?")
         );
     }
+    for o in &counted {
+        let sql = plan.statements[o.statement]
+            .sql
+            .lines()
+            .next()
+            .unwrap_or("");
+        println!("  rows: {} — {sql}", o.message);
+    }
     println!("next: review it, then `neon-migrate run pre-push` proves it on a test Neon database branch");
     Ok(exit::OK)
+}
+
+/// The rows each statement of `plan` would fail on or silently change, counted on the copy
+/// of main it starts from ([`crate::checks::integrity::hazards`]), as one more hazard of
+/// that statement: in the file's comments and on the terminal.
+async fn count_offending_rows(
+    plan: &mut Plan,
+    a: &schema::Model,
+    b: &schema::Model,
+    client: &tokio_postgres::Client,
+) -> Result<Vec<Offending>, crate::checks::integrity::IntegrityError> {
+    hazards::annotate(plan, a, b, client, "main (with the pending migrations)").await
 }
 
 /// A plan `generate` does not write: changes it cannot express, or data deleted without

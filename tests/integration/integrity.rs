@@ -10,7 +10,7 @@
 use neon_migrate::exit;
 use serde_json::Value;
 
-use crate::support::{stage, Output, Project};
+use crate::support::{check_result as result, findings_starting, Output, Project};
 use crate::Test;
 
 pub fn tests() -> Vec<Test> {
@@ -26,6 +26,8 @@ pub fn tests() -> Vec<Test> {
         integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
         integrity_a_migration_that_edits_the_fingerprints_fails,
         integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said,
+        integrity_generate_counts_the_nulls_a_set_not_null_fails_on,
+        integrity_the_schema_check_counts_the_nulls_a_set_not_null_met_before_the_migration,
     ]
 }
 
@@ -56,23 +58,10 @@ fn pre_push(p: &Project, code: i32) -> (Output, Value) {
     (out, json.json())
 }
 
-#[track_caller]
-fn result<'a>(report: &'a Value, name: &str) -> &'a Value {
-    stage(report, "checks")["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["name"] == name))
-        .unwrap_or_else(|| panic!("no check `{name}` in the checks stage:\n{report:#}"))
-}
-
 /// The one `integrity` finding whose `what` starts with `prefix`.
 #[track_caller]
 fn finding<'a>(report: &'a Value, prefix: &str) -> &'a Value {
-    let found: Vec<&Value> = result(report, "integrity")["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["what"].as_str().unwrap_or("").starts_with(prefix))
-        .collect();
+    let found = findings_starting(report, "integrity", "what", prefix);
     assert_eq!(
         found.len(),
         1,
@@ -456,4 +445,62 @@ fn integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing() {
     let (_, report) = pre_push(&p, exit::CHECK_FAILED);
     let f = finding(&report, "public.names.name: 7 value(s) changed");
     assert_eq!(f["severity"], "error");
+}
+
+/// `accounts` with NULL in `note` for keys 1–3 only.
+fn with_three_null_notes(p: &Project) {
+    p.main_sql(ACCOUNTS);
+    p.main_sql("update accounts set note = 'kept' where id > 3");
+}
+
+fn integrity_generate_counts_the_nulls_a_set_not_null_fails_on() {
+    let p = Project::new("integrity_generate")
+        .file(
+            "schema.sql",
+            "create table accounts (id bigint primary key, email text not null, note text not null);\n",
+        )
+        .commit();
+    with_three_null_notes(&p);
+    let counted = "3 row(s) of main (with the pending migrations) hold NULL in note (e.g. keys 1, 3): this statement fails on them";
+    let out = p.run(&["generate", "note_not_null"]);
+    out.code(exit::OK).stdout_has(&format!("rows: {counted} — "));
+    p.assert_no_test_db_branches();
+    // In the file, next to the statement's other hazards.
+    let dir = p.path().join("migrations");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).expect("the migration");
+    assert!(
+        text.contains(&format!("-- hazard correctness: {counted}\n")),
+        "{text}"
+    );
+    // A column without NULLs gets no count.
+    assert!(!text.contains("in email"), "{text}");
+}
+
+fn integrity_the_schema_check_counts_the_nulls_a_set_not_null_met_before_the_migration() {
+    // The migration fills the NULLs, then sets NOT NULL: it passes on the copy, and the schema
+    // check says how many rows it had to change for its SET NOT NULL not to fail.
+    let p = Project::new("integrity_schema_nulls")
+        .config("[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n")
+        .migration(
+            "0001_change.sql",
+            "update accounts set note = 'filled' where note is null;\n\
+             alter table accounts alter column note set not null;\n",
+        )
+        .commit()
+        .git_branch("feature/integrity_schema_nulls");
+    with_three_null_notes(&p);
+    let (out, report) = pre_push(&p, exit::OK);
+    let counted = "3 row(s) of the test Neon database branch before the migration (the parent's copy) held NULL in note (e.g. keys 1, 3): this statement fails on them";
+    let found = findings_starting(&report, "schema", "why", counted);
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
+    let what = found[0]["what"].as_str().unwrap_or("");
+    assert!(
+        what.starts_with("correctness: ALTER TABLE public.accounts"),
+        "{what}"
+    );
+    out.stdout_has(counted);
 }

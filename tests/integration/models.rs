@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use neon_migrate::config;
 use neon_migrate::exit;
 
-use crate::support::{check_status, cluster, stage, Output, Project};
+use crate::support::{check_result, check_status, cluster, stage, Output, Project};
 use crate::tools::{apply, copy_tree, nm, require, skip_unless, tool_path, Need};
 use crate::Test;
 
@@ -78,13 +78,13 @@ fn push(p: Project, files: &[(&str, &str)]) -> (Project, Output, serde_json::Val
     (p, out, report)
 }
 
-/// The `models` result of a report.
+/// The `models` result of a report (`out` is shown when there is none).
 #[track_caller]
 fn models_result<'a>(report: &'a serde_json::Value, out: &Output) -> &'a serde_json::Value {
-    stage(report, "checks")["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["name"] == "models"))
-        .unwrap_or_else(|| panic!("no `models` check\n{out}"))
+    if report["stages"].is_null() {
+        panic!("no report\n{out}");
+    }
+    check_result(report, "models")
 }
 
 /// The run failed on the `models` check alone, nothing pending, with a finding naming `fix`.

@@ -382,6 +382,31 @@ pub fn check_status(report: &Value, name: &str, out: &Output) -> String {
         .unwrap_or_else(|| panic!("no check `{name}`\n{out}"))
 }
 
+/// The result of check `name` in the `checks` stage of a `--json` report.
+#[track_caller]
+pub fn check_result<'a>(report: &'a Value, name: &str) -> &'a Value {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no check `{name}` in the checks stage:\n{report:#}"))
+}
+
+/// The findings of check `name` whose `field` (`what`, `why`, …) starts with `prefix`.
+#[track_caller]
+pub fn findings_starting<'a>(
+    report: &'a Value,
+    name: &str,
+    field: &str,
+    prefix: &str,
+) -> Vec<&'a Value> {
+    check_result(report, name)["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f[field].as_str().unwrap_or("").starts_with(prefix))
+        .collect()
+}
+
 /// A git repository with a `neon-migrate.toml`, in a temporary folder.
 pub struct Project {
     dir: tempfile::TempDir,

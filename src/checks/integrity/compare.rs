@@ -5,7 +5,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Row};
 
 use super::record::{
-    self, hash_expr, key_text, ColumnInfo, Mode, Recorded, Sample, TableInfo, TableRecord,
+    self, fingerprint_expr, key_text, ColumnInfo, Mode, Recorded, Sample, TableInfo, TableRecord,
+    DIGEST,
 };
 use super::{display, examples, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION};
 use crate::checks::{CheckResult, Finding, Severity};
@@ -279,7 +280,7 @@ impl<'a> Keyed<'a> {
             let old = self.old_type(c).filter(|_| cast_back);
             inner.push(format!(
                 "{} AS h{}",
-                hash_expr(&c.name, old.as_deref()),
+                fingerprint_expr(&c.name, old.as_deref()),
                 c.attnum
             ));
         }
@@ -293,15 +294,16 @@ impl<'a> Keyed<'a> {
         let inserted = Counted::add(&mut sel, "b.k IS NULL", "a.k");
         let before_rows = sel.push("pg_catalog.count(b.k)".into());
         let matched = sel.push(format!("pg_catalog.count(*) FILTER (WHERE {MATCHED})"));
-        let digest = sel.push(
-            "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(b::text COLLATE \"C\", $1)::numeric) FILTER (WHERE b.k IS NOT NULL), 0)::text".into(),
-        );
+        // Rows of `b` only: on a row `a` alone has, `b` is a row of NULLs.
+        let digest =
+            sel.push(DIGEST.replace("), 0)::text", ") FILTER (WHERE b.k IS NOT NULL), 0)::text"));
         let kept = self
             .cols
             .kept
             .iter()
             .map(|(b, a)| {
-                let cond = format!("{MATCHED} AND a.h{n} IS DISTINCT FROM b.h{n}", n = b.attnum);
+                // NULL (not counted) on a row only one side has: see `fingerprint_expr`.
+                let cond = format!("a.h{n} <> b.h{n}", n = b.attnum);
                 (*b, *a, Counted::add(&mut sel, &cond, "b.k"))
             })
             .collect();
@@ -309,19 +311,32 @@ impl<'a> Keyed<'a> {
             .cols
             .dropped
             .iter()
-            .map(|d| (*d, sel.push(format!("pg_catalog.count(b.h{})", d.attnum))))
+            .map(|d| {
+                let n = sel.push(format!(
+                    "pg_catalog.count(*) FILTER (WHERE b.h{} <> 0)",
+                    d.attnum
+                ));
+                (*d, n)
+            })
             .collect();
         let added = self
             .cols
             .added
             .iter()
-            .map(|x| (*x, sel.push(format!("pg_catalog.count(a.h{})", x.attnum))))
+            .map(|x| {
+                let n = sel.push(format!(
+                    "pg_catalog.count(*) FILTER (WHERE a.h{} <> 0)",
+                    x.attnum
+                ));
+                (*x, n)
+            })
             .collect();
         let mut pairs = Vec::new();
         for d in self.cols.dropped.iter().take(8) {
             for x in self.cols.added.iter().take(8) {
+                // Equal fingerprints (NULL = NULL is 0 = 0) on a row both sides have.
                 let i = sel.push(format!(
-                    "pg_catalog.count(*) FILTER (WHERE {MATCHED} AND a.h{} IS NOT DISTINCT FROM b.h{})",
+                    "pg_catalog.count(*) FILTER (WHERE a.h{} = b.h{})",
                     x.attnum, d.attnum
                 ));
                 pairs.push((*d, *x, i));

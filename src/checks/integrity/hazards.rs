@@ -49,6 +49,9 @@ struct Probe {
     what: String,
     /// What the statement does to them.
     effect: &'static str,
+    /// For a SET NOT NULL: the column whose NULLs are the offending rows (so that NULLs
+    /// counted before a migration, [`count_nulls`], can be matched with the statement).
+    nulls_in: Option<String>,
 }
 
 /// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
@@ -116,6 +119,130 @@ pub async fn annotate(
         });
     }
     Ok(found)
+}
+
+/// NULLs per nullable column of a database's tables, counted before a migration (when the
+/// schema it leads to is not known yet): `(table, column)` → rows and example keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NullCounts {
+    pub counts: std::collections::BTreeMap<(String, String), (i64, String)>,
+    /// Tables not counted: estimated above the bound, or their count failed (with why).
+    pub skipped: Vec<String>,
+}
+
+/// Counts, on the database `client` is connected to (whose schema is `model`), the NULLs of
+/// every nullable column of every table estimated at no more than `max_rows` rows: one
+/// read-only statement per table (60 s at most), nothing changed. A table whose count fails
+/// is listed in `skipped`, with why.
+pub async fn count_nulls(client: &Client, model: &Model, max_rows: i64) -> NullCounts {
+    let mut out = NullCounts::default();
+    for (name, table) in &model.tables {
+        // A partitioned table holds no rows of its own; a foreign one is another server's.
+        if table.kind != crate::schema::model::TableKind::Table {
+            continue;
+        }
+        let nullable: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| !c.not_null && c.generated.is_none() && !c.inherited)
+            .map(|c| c.name.as_str())
+            .collect();
+        if nullable.is_empty() {
+            continue;
+        }
+        match count_table_nulls(client, name, table, &nullable, max_rows).await {
+            Ok(Some(found)) => out.counts.extend(found),
+            Ok(None) => out
+                .skipped
+                .push(format!("{name}: estimated above {max_rows} row(s)")),
+            Err(e) => out.skipped.push(format!("{name}: {e}")),
+        }
+    }
+    out
+}
+
+/// One table's NULL counts (`None`: above `max_rows`), in a read-only transaction.
+async fn count_table_nulls(
+    client: &Client,
+    name: &str,
+    table: &Table,
+    nullable: &[&str],
+    max_rows: i64,
+) -> Result<Option<Vec<((String, String), (i64, String))>>, IntegrityError> {
+    let what = || format!("cannot count the NULLs of {name}");
+    let estimate: i64 = client
+        .query_one(
+            "SELECT c.reltuples::bigint FROM pg_catalog.pg_class c WHERE c.oid = $1::text::pg_catalog.regclass",
+            &[&name],
+        )
+        .await
+        .map_err(IntegrityError::query(what()))?
+        .get(0);
+    if estimate > max_rows {
+        return Ok(None);
+    }
+    let key = key_text(Some(table));
+    let mut items = Vec::new();
+    for c in nullable {
+        let cond = format!("t.{c} IS NULL");
+        items.push(format!(
+            "pg_catalog.count(*) FILTER (WHERE {cond}), pg_catalog.min({key}) FILTER (WHERE {cond}), pg_catalog.max({key}) FILTER (WHERE {cond})"
+        ));
+    }
+    let sql = format!("SELECT {} FROM ONLY {name} t", items.join(", "));
+    client
+        .batch_execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '60s'")
+        .await
+        .map_err(IntegrityError::query(what()))?;
+    let row = client.query_one(&sql, &[]).await;
+    let _ = client.batch_execute("COMMIT").await;
+    let row = row.map_err(IntegrityError::query(what()))?;
+    Ok(Some(
+        nullable
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let n: i64 = row.get(3 * i);
+                let ex = super::examples(&row.get(3 * i + 1), &row.get(3 * i + 2));
+                (n > 0).then(|| ((name.to_owned(), (*c).to_owned()), (n, ex)))
+            })
+            .collect(),
+    ))
+}
+
+/// Adds to each SET NOT NULL of `plan` (from `from` to `to`) the NULLs [`count_nulls`] found
+/// in its column before the migration, as one more hazard of that statement. `source` names
+/// where they were counted. Returns what it added.
+pub fn annotate_recorded(
+    plan: &mut Plan,
+    from: &Model,
+    to: &Model,
+    nulls: &NullCounts,
+    source: &str,
+) -> Vec<Offending> {
+    let mut found = Vec::new();
+    for p in probes(plan, from, to) {
+        let Some(column) = &p.nulls_in else {
+            continue;
+        };
+        let Some((n, ex)) = nulls.counts.get(&(p.table.clone(), column.clone())) else {
+            continue;
+        };
+        let message = format!(
+            "{n} row(s) of {source} held NULL in {column}{ex}: {}, unless the migration changes them first (as it must have here, on the same rows)",
+            p.effect
+        );
+        plan.statements[p.statement].hazards.push(Hazard {
+            kind: HazardKind::Correctness,
+            message: message.clone(),
+        });
+        found.push(Offending {
+            statement: p.statement,
+            rows: Some(*n),
+            message,
+        });
+    }
+    found
 }
 
 /// The key of a row as text for the examples: the primary key's columns (`NULL` without one).
@@ -204,6 +331,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                             c.name
                         ),
                         effect: "this statement fails on them",
+                        nulls_in: None,
                     });
                 }
             }
@@ -229,6 +357,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     condition: format!("t.{} IS NULL", c.name),
                     what: format!("hold NULL in {}", c.name),
                     effect: "this statement fails on them",
+                    nulls_in: Some(c.name.clone()),
                 });
             }
         }
@@ -248,6 +377,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     ),
                     what: format!("hold values of {} that {} → {} changes", c.name, o.data_type, c.data_type),
                     effect: "they are truncated, rounded or shifted without an error",
+                    nulls_in: None,
                 });
             }
         }
@@ -305,6 +435,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 condition,
                 what,
                 effect: "this statement fails on them",
+                nulls_in: None,
             })
         }
         'c' if c.validated => {
@@ -315,6 +446,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 condition: format!("NOT {expr}"),
                 what: format!("violate {def}"),
                 effect: "this statement fails on them",
+                nulls_in: None,
             })
         }
         'f' if c.validated => {
@@ -348,6 +480,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 condition,
                 what: format!("reference no row of {target} ({})", local.join(", ")),
                 effect: "this statement fails on them",
+                nulls_in: None,
             })
         }
         _ => None,

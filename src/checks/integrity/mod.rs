@@ -45,8 +45,11 @@ pub const NAME: &str = "integrity";
 pub const SCRATCH_SCHEMA: &str = "neon_migrate_integrity";
 
 /// Default of `sample-above`: tables with more rows (planner estimate) are sampled. Chosen
-/// from `benches/integrity.rs` (see `benches/results/integrity.txt`).
-pub const DEFAULT_SAMPLE_ABOVE: i64 = 2_000_000;
+/// from `benches/integrity.rs` (see `benches/results/integrity.txt` and the README's
+/// "Integrity" paragraph): at 100,000, record + compare of a larger table stays within a
+/// small multiple of one `count(*)` of it, and an exact comparison up to that size takes
+/// well under a second.
+pub const DEFAULT_SAMPLE_ABOVE: i64 = 100_000;
 
 /// `[checks.integrity]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -196,14 +199,15 @@ impl IntegrityError {
 /// Session settings that fix every type's text form (dates, floats, intervals, bytea), so the
 /// same value hashes the same before and after whatever the database's defaults say — a
 /// migration that changes them (`ALTER DATABASE … SET DateStyle`) cannot make values look
-/// changed or unchanged.
+/// changed or unchanged. JIT is off: compiling the wide hashing and comparison expressions
+/// cost about a second per statement and saved less (`benches/results/integrity.txt`).
 pub(crate) const SESSION: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; \
     SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET bytea_output = 'hex'; \
-    SET statement_timeout = 0";
+    SET statement_timeout = 0; SET jit = off";
 
 /// Undoes [`SESSION`] on a connection other checks share.
 const RESET: &str = "RESET TimeZone; RESET DateStyle; RESET IntervalStyle; \
-    RESET extra_float_digits; RESET bytea_output; RESET statement_timeout";
+    RESET extra_float_digits; RESET bytea_output; RESET statement_timeout; RESET jit";
 
 /// `schema.table` and `schema.table.column` as users write them in `allow-change`.
 pub(crate) fn display(schema: &str, table: &str) -> String {

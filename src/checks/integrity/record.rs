@@ -203,6 +203,14 @@ pub(crate) fn hash_expr(column: &str, cast_back: Option<&str>) -> String {
     }
 }
 
+/// A column's fingerprint as stored: its [`hash_expr`], with 0 standing for NULL — so that
+/// the comparison is a plain `a.hN <> b.hN` (false, never NULL, for an unchanged NULL; NULL
+/// for a row only one side has), and a non-null count is `hN <> 0` (a value hashing to 0,
+/// one in 2^64, counts as NULL).
+pub(crate) fn fingerprint_expr(column: &str, cast_back: Option<&str>) -> String {
+    format!("coalesce({}, 0)", hash_expr(column, cast_back))
+}
+
 /// The key of a row as text: the column's text form, or the row constructor's for several.
 pub(crate) fn key_text(cols: &[String]) -> String {
     if cols.len() == 1 {
@@ -250,7 +258,11 @@ pub async fn record(
     Ok(Recorded { seed, tables: out })
 }
 
-/// One statement: the fingerprints go into the scratch table and their keyed digest comes back.
+/// The fingerprints go into the scratch table in one `CREATE TABLE … AS` (bulk-written, and
+/// the hashing may run in parallel workers), then one read of it takes their keyed digest,
+/// and `ANALYZE` gives the comparison's join true row counts (without them the planner
+/// guessed billions of rows and sorted both sides on disk; see
+/// `benches/results/integrity-profile.txt`).
 async fn record_keyed(
     client: &Client,
     t: &TableInfo,
@@ -274,39 +286,45 @@ async fn record_keyed(
     } else {
         None
     };
-    let mut defs = vec!["k text".to_owned()];
-    let mut exprs = vec![format!("{ktext} COLLATE \"C\"")];
+    let mut exprs = vec![format!("{ktext} COLLATE \"C\" AS k")];
     for c in &t.columns {
-        defs.push(format!("h{} bigint", c.attnum));
-        exprs.push(hash_expr(&c.name, None));
+        exprs.push(format!(
+            "{} AS h{}",
+            fingerprint_expr(&c.name, None),
+            c.attnum
+        ));
     }
     let filter = sample
         .as_ref()
         .map(|s| format!(" WHERE {}", s.filter(&key_cols, &ktext)))
         .unwrap_or_default();
+    let what = || format!("cannot fingerprint {}", t.sql_name());
     client
         .batch_execute(&format!(
-            "CREATE UNLOGGED TABLE {scratch} ({})",
-            defs.join(", ")
+            "CREATE UNLOGGED TABLE {scratch} AS SELECT {} FROM ONLY {}{filter}",
+            exprs.join(", "),
+            t.sql_name()
         ))
         .await
-        .map_err(IntegrityError::query(format!(
-            "cannot create the fingerprint table of {}",
-            t.sql_name()
-        )))?;
-    let sql = format!(
-        "WITH ins AS (INSERT INTO {scratch} SELECT {} FROM ONLY {}{filter} RETURNING *) \
-         SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(ins::text COLLATE \"C\", $1)::numeric), 0)::text FROM ins",
-        exprs.join(", "),
-        t.sql_name()
-    );
+        .map_err(IntegrityError::query(what()))?;
     let row = client
-        .query_one(&sql, &[&seed])
+        .query_one(
+            &format!("SELECT pg_catalog.count(*), {DIGEST} FROM {scratch} b"),
+            &[&seed],
+        )
         .await
-        .map_err(IntegrityError::query(format!(
-            "cannot fingerprint {}",
-            t.sql_name()
-        )))?;
+        .map_err(IntegrityError::query(what()))?;
+    // The join needs the row count and that `k` is unique, which a 300-row sample tells as
+    // well as the default 30,000 (a tenth of the time at 100,000 rows).
+    let analyzed = client
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL default_statistics_target = 1; ANALYZE {scratch}; COMMIT"
+        ))
+        .await;
+    if let Err(e) = analyzed {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(IntegrityError::query(what())(e));
+    }
     Ok(Mode::Keyed {
         key: key.to_vec(),
         scratch,
@@ -315,6 +333,12 @@ async fn record_keyed(
         sample,
     })
 }
+
+/// The keyed digest of a fingerprint table `b` (`$1`: the seed only this process knows):
+/// the sum of each row's hash, every field hashed with the seed. Without the seed, an edit
+/// of the fingerprints that keeps the digest cannot be computed.
+pub(crate) const DIGEST: &str =
+    "coalesce(pg_catalog.sum(pg_catalog.hash_record_extended(b, $1)), 0)::text";
 
 /// Key ranges for an integer key column, else a slice of the key hash, sized so that about
 /// `sample_above` rows are read.

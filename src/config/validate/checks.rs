@@ -55,7 +55,7 @@ impl Validator<'_> {
             let at = self.key_at(&["checks", "integrity", "sample-above"]);
             self.push(
                 Problem::new("config::value", at, "`sample-above` must be at least 1")
-                    .help("a row count, e.g. `sample-above = 2000000`"),
+                    .help("a row count, e.g. `sample-above = 100000`"),
             );
         }
         cfg
