@@ -169,3 +169,58 @@ fn wait_until(due: Instant, end: &End) -> bool {
     // A stop that came while yielding.
     !end.at.lock().map(|g| ended_before(&g)).unwrap_or(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::workload::sources::{Origin, Params};
+
+    fn query(name: &str, rate: f64) -> Query {
+        Query {
+            name: name.into(),
+            sql: "SELECT 1".into(),
+            write: false,
+            rate,
+            params: Params::None,
+            origin: Origin::Declared,
+        }
+    }
+
+    #[test]
+    fn hands_over_every_request_due_before_the_stop_never_before_its_instant() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let t0 = Instant::now() + Duration::from_millis(300);
+        let clock = Clock::start(&[query("a", 1000.0), query("b", 500.0)], t0, tx);
+        // Stopped before the first instant: exactly the requests due in [t0, t0 + 10 ms).
+        clock.stop(t0 + Duration::from_millis(10));
+        let mut got = Vec::new();
+        while let Some(t) = rx.blocking_recv() {
+            assert!(Instant::now() >= t.due, "handed over before its instant");
+            got.push((t.query, t.k, t.due.duration_since(t0).as_micros()));
+        }
+        drop(clock);
+        let a: Vec<_> = got
+            .iter()
+            .filter(|g| g.0 == 0)
+            .map(|g| (g.1, g.2))
+            .collect();
+        let b: Vec<_> = got
+            .iter()
+            .filter(|g| g.0 == 1)
+            .map(|g| (g.1, g.2))
+            .collect();
+        assert_eq!(
+            a,
+            (0..10).map(|k| (k, k as u128 * 1000)).collect::<Vec<_>>()
+        );
+        // The second query is staggered by half its interval.
+        assert_eq!(
+            b,
+            (0..5)
+                .map(|k| (k, 1000 + k as u128 * 2000))
+                .collect::<Vec<_>>()
+        );
+        let dues: Vec<u128> = got.iter().map(|g| g.2).collect();
+        assert!(dues.windows(2).all(|w| w[0] <= w[1]), "in order: {dues:?}");
+    }
+}
