@@ -161,6 +161,9 @@ pub struct Needs {
     /// The SQL of the pending migrations, from the tool's print-SQL mode, before the tool ran
     /// ([`Observations::pending_sql`]).
     pub pending_sql: bool,
+    /// The parent (main) Neon database branch's connection URI, for reading only
+    /// ([`Recording::parent_url`]; the `neon` provider's, asked of the provider).
+    pub parent_url: bool,
 }
 
 impl Needs {
@@ -168,11 +171,13 @@ impl Needs {
     pub const SCHEMA: Needs = Needs {
         schema: true,
         pending_sql: false,
+        parent_url: false,
     };
     /// The SQL of the pending migrations.
     pub const PENDING_SQL: Needs = Needs {
         schema: false,
         pending_sql: true,
+        parent_url: false,
     };
 }
 
@@ -196,6 +201,9 @@ pub struct Recording<'a> {
     /// A connection for reading (its `search_path` is pinned, see
     /// [`crate::pg::connect_observer`]), closed before the tool starts.
     pub client: &'a Client,
+    /// The main Neon database branch's connection URI when a check [`Needs::parent_url`] (or
+    /// why the provider could not give it); `None` otherwise.
+    pub parent_url: Option<&'a Result<crate::secret::Secret<String>, String>>,
 }
 
 impl Recording<'_> {

@@ -69,6 +69,16 @@ async fn record(
 ) -> Result<(), RecordError> {
     let vars = tool_vars(ctx, target);
     let tool = super::test_tool(ctx, target, &vars);
+    let parent_url = match checks.iter().any(|c| c.needs().parent_url) {
+        true => Some(
+            ctx.provider
+                .main_db_branch()
+                .await
+                .map(|b| b.url)
+                .map_err(|e| e.to_string()),
+        ),
+        false => None,
+    };
     {
         let client = pg::connect_observer(&target.url)
             .await
@@ -80,6 +90,7 @@ async fn record(
         let cx = Recording {
             tool: &tool,
             client: &client,
+            parent_url: parent_url.as_ref(),
         };
         if checks.iter().any(|c| c.needs().schema) {
             let m = schema::introspect(&client, &schema::default_excluded())

@@ -14,9 +14,15 @@ pub struct Workload {
     cfg: WorkloadConfig,
     /// The built-in `sql` tool's pending migrations (other tools: their print-SQL output).
     pending: Option<String>,
+    /// The provider is `neon` (the parent's `pg_stat_statements` is read on the parent).
+    neon: bool,
     /// The parent's database, when its `pg_stat_statements` is read through the test Neon
     /// database branch's server (the local provider).
     parent_database: Option<String>,
+    /// The `neon` provider: the main Neon database branch's connection URI, its
+    /// `pg_stat_statements` read there (the test Neon database branch's own compute starts
+    /// with empty statistics), or why the provider could not give it.
+    parent_url: Option<Result<crate::secret::Secret<String>, String>>,
     running: Option<Result<Rehearsal, WorkloadError>>,
     outcome: Option<Result<WorkloadReport, WorkloadError>>,
 }
@@ -27,7 +33,9 @@ impl Workload {
         cfg.enabled.then(|| Workload {
             cfg: cfg.clone(),
             pending: None,
+            neon: matches!(config.provider, ProviderConfig::Neon(_)),
             parent_database: None,
+            parent_url: None,
             running: None,
             outcome: None,
         })
@@ -57,7 +65,11 @@ impl Check for Workload {
     }
 
     fn needs(&self) -> Needs {
-        Needs::PENDING_SQL
+        Needs {
+            // Declared queries come first: then the parent is not read at all.
+            parent_url: self.neon && self.cfg.queries.is_empty(),
+            ..Needs::PENDING_SQL
+        }
     }
 
     async fn record_before(
@@ -68,12 +80,14 @@ impl Check for Workload {
         if let ToolKind::Sql { migrations_dir } = &cx.config().tool.kind {
             self.pending = pending_files(migrations_dir, cx.client).await;
         }
-        // One server holds the parent and its copies: its pg_stat_statements is read there,
-        // for the parent's database (no session on the parent, which would block template
-        // copies). On Neon the copy's compute starts with empty statistics (see the README).
+        // Local: one server holds the parent and its copies: its pg_stat_statements is read
+        // there, for the parent's database (no session on the parent, which would block
+        // template copies). Neon: the copy's compute starts with empty statistics, so it is
+        // read on the main Neon database branch itself, one short read-only session.
         if matches!(cx.config().provider, ProviderConfig::Local(_)) {
             self.parent_database = cx.tool.vars.db_branch.as_ref().map(|b| b.parent.clone());
         }
+        self.parent_url = cx.parent_url.cloned();
         Ok(())
     }
 
@@ -85,9 +99,14 @@ impl Check for Workload {
         let pending = self.pending.clone().or(printed);
         let target = Target {
             url: &cx.target.url,
-            parent_url: None,
+            parent_url: self.parent_url.as_ref().and_then(|p| p.as_ref().ok()),
             parent_database: self.parent_database.as_deref(),
             pending_sql: pending.as_deref(),
+            parent_error: self
+                .parent_url
+                .as_ref()
+                .and_then(|p| p.as_ref().err())
+                .map(String::as_str),
         };
         // A rehearsal that cannot start is this check's failure, not the migration's: the
         // tool still runs, and `evaluate` says why nothing was rehearsed.

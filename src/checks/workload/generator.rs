@@ -4,6 +4,8 @@
 //! time whatever happened to the earlier ones, and its latency is measured from that intended
 //! time — as wrk2 and `pgbench --rate` do — so a request that waited for a free connection
 //! behind a blocked one is counted as slow, not silently left out (no coordinated omission).
+//! The instants come from a [`Clock`] thread (tokio's timer is 1 ms coarse, and that delay
+//! would count as latency); the dispatcher puts each request on a free connection.
 //! One request at a time per connection (a blocked request must not hold others up on its
 //! connection); the pool is opened before the migration starts and never reconnects while it
 //! runs (a new session then would be counted as one of the migration tool's).
@@ -18,6 +20,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
 use tokio_postgres::{CancelToken, Client, Statement};
 
+use super::clock::{Clock, Tick};
 use super::sources::Query;
 use super::WorkloadError;
 use crate::pg;
@@ -201,6 +204,9 @@ pub struct Sample {
     pub pid: i32,
     /// Index into [`Recorded::errors`].
     pub error: Option<u32>,
+    /// From the intended start to the moment the request was sent (a wait for a free
+    /// connection included): the part of `latency_us` spent before the server saw it.
+    pub lag_us: u64,
 }
 
 /// Everything the generator measured.
@@ -247,6 +253,7 @@ impl Recorded {
             latency_us,
             pid,
             error,
+            lag_us: 0,
         });
     }
 }
@@ -254,19 +261,24 @@ impl Recorded {
 /// The generator, running.
 pub struct Running {
     stop: watch::Sender<Option<Instant>>,
+    clock: Clock,
     mark: Arc<Mutex<Option<Instant>>>,
     task: JoinHandle<Recorded>,
     t0: Instant,
 }
 
 impl Running {
-    /// Starts issuing requests; `t0` is the start of the timeline.
+    /// Starts issuing requests; `t0` is the start of the timeline. The requests' instants come
+    /// from a [`Clock`] thread of their own (tokio's timer is 1 ms coarse).
     pub fn start(pool: Pool, queries: Vec<Query>, t0: Instant) -> Running {
         let (stop, stop_rx) = watch::channel(None);
         let mark = Arc::new(Mutex::new(None));
-        let task = tokio::spawn(dispatch(pool, queries, t0, stop_rx));
+        let (ticks_tx, ticks) = mpsc::unbounded_channel();
+        let clock = Clock::start(&queries, t0, ticks_tx);
+        let task = tokio::spawn(dispatch(pool, queries, t0, ticks, stop_rx));
         Running {
             stop,
+            clock,
             mark,
             task,
             t0,
@@ -284,6 +296,7 @@ impl Running {
     /// and returns the measurements; `ended` is when the migration ended.
     pub async fn finish(self, ended: Instant) -> Result<Recorded, WorkloadError> {
         let now = Instant::now();
+        self.clock.stop(now);
         let _ = self.stop.send(Some(now));
         let mut rec = self
             .task
@@ -298,54 +311,47 @@ impl Running {
     }
 }
 
-/// Per-query schedule state.
-struct Schedule {
-    next: Vec<Instant>,
-    every: Vec<Duration>,
-    issued: Vec<u64>,
+/// A free connection for a request due now, or why there is none.
+enum Free {
+    /// Free at once, or after the wait until `at`.
+    Conn(Conn, Option<Instant>),
+    /// Every connection stayed busy past the grace period after the end.
+    GaveUp,
+    /// Every connection is gone.
+    Closed,
 }
 
-impl Schedule {
-    fn new(queries: &[Query], t0: Instant) -> Schedule {
-        let n = queries.len().max(1) as u32;
-        let every: Vec<Duration> = queries
-            .iter()
-            .map(|q| Duration::from_secs_f64(1.0 / q.rate.max(0.001)))
-            .collect();
-        // Staggered, so the queries' first requests do not all fall on t0.
-        let next = every
-            .iter()
-            .enumerate()
-            .map(|(i, e)| t0 + *e * i as u32 / n)
-            .collect();
-        Schedule {
-            next,
-            issued: vec![0; queries.len()],
-            every,
+/// Takes a free connection; waits for one while all are busy (a blocked stretch), up to the
+/// grace period after the end of the schedule.
+async fn free_conn(
+    idle: &mut mpsc::UnboundedReceiver<Conn>,
+    stop: &mut watch::Receiver<Option<Instant>>,
+    end: &mut Option<Instant>,
+) -> Free {
+    if let Ok(c) = idle.try_recv() {
+        return Free::Conn(c, None);
+    }
+    loop {
+        let give_up = end.map(|e| e + GRACE);
+        tokio::select! {
+            c = idle.recv() => return match c {
+                Some(c) => Free::Conn(c, Some(Instant::now())),
+                None => Free::Closed,
+            },
+            changed = stop.changed(), if end.is_none() => {
+                *end = if changed.is_ok() { *stop.borrow() } else { Some(Instant::now()) };
+            }
+            _ = sleep_until_opt(give_up) => return Free::GaveUp,
         }
     }
-
-    /// The query due next, and when.
-    fn due(&self) -> Option<(usize, Instant)> {
-        self.next
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, t)| **t)
-            .map(|(i, t)| (i, *t))
-    }
-
-    fn advance(&mut self, qi: usize) -> u64 {
-        self.next[qi] += self.every[qi];
-        self.issued[qi] += 1;
-        self.issued[qi] - 1
-    }
 }
 
-/// The dispatcher: issues each request at its time on a free connection.
+/// The dispatcher: puts each request the clock hands over on a free connection.
 async fn dispatch(
     pool: Pool,
     queries: Vec<Query>,
     t0: Instant,
+    mut ticks: mpsc::UnboundedReceiver<Tick>,
     mut stop: watch::Receiver<Option<Instant>>,
 ) -> Recorded {
     let rec = Arc::new(Mutex::new(Recorded {
@@ -360,80 +366,34 @@ async fn dispatch(
         let _ = idle_tx.send(c);
     }
     let queries = Arc::new(queries);
-    let mut plan = Schedule::new(&queries, t0);
     let mut end: Option<Instant> = None;
-    let mut waited_until = t0;
-    while let Some((qi, due)) = plan.due() {
-        if end.is_some_and(|e| due >= e) {
-            break;
-        }
-        if due > Instant::now() {
-            tokio::select! {
-                _ = tokio::time::sleep_until(due.into()) => {}
-                changed = stop.changed(), if end.is_none() => {
-                    end = if changed.is_ok() { *stop.borrow() } else { Some(Instant::now()) };
-                    continue;
+    while let Some(tick) = ticks.recv().await {
+        let (conn, freed) = match free_conn(&mut idle, &mut stop, &mut end).await {
+            Free::Conn(c, freed) => (c, freed),
+            Free::GaveUp => {
+                // The clock stops at the end: what it handed over and nobody issued is
+                // counted, with its latency up to the give-up.
+                let end = end.unwrap_or_else(Instant::now);
+                never_issued(&rec, tick, end, t0);
+                while let Some(t) = ticks.recv().await {
+                    never_issued(&rec, t, end, t0);
                 }
+                break;
             }
-        }
-        let mut conn = match idle.try_recv() {
-            Ok(c) => c,
-            Err(_) => {
-                // Every connection is busy (blocked): wait for one; this request's latency
-                // keeps counting from its intended start. Past the grace period after the
-                // end, stop: the rest is counted as never issued.
-                let give_up = end.map(|e| e + GRACE);
-                tokio::select! {
-                    c = idle.recv() => match c {
-                        Some(c) => {
-                            waited_until = Instant::now();
-                            c
-                        }
-                        None => break,
-                    },
-                    changed = stop.changed(), if end.is_none() => {
-                        end = if changed.is_ok() { *stop.borrow() } else { Some(Instant::now()) };
-                        continue;
-                    }
-                    _ = sleep_until_opt(give_up) => break,
-                }
-            }
+            Free::Closed => break,
         };
-        let k = plan.advance(qi);
-        // The generator's own lag: how late beyond any wait for a connection (a backlog
-        // issued right after a blocked stretch is late because of the block, not of us).
-        let now = Instant::now();
-        if let Ok(mut r) = rec.lock() {
-            r.issue_lag_us.push(
-                now.saturating_duration_since(due.max(waited_until))
-                    .as_micros() as u64,
-            );
-        }
-        let q = Arc::clone(&queries);
-        let rec = Arc::clone(&rec);
-        let back = idle_tx.clone();
-        tokio::spawn(async move {
-            let params: Vec<TextParam> = q[qi].params.pick(k).into_iter().map(TextParam).collect();
-            let result = conn.run(qi, &q[qi], &params).await;
-            let latency = Instant::now().saturating_duration_since(due).as_micros() as u64;
-            let at = us_since(t0, due);
-            if let Ok(mut r) = rec.lock() {
-                match result {
-                    Ok(again) => {
-                        if again {
-                            r.reprepared[qi] += 1;
-                        }
-                        r.record(qi, at, latency, conn.pid, None);
-                    }
-                    Err(e) => r.record(qi, at, latency, conn.pid, Some(pg::describe(&e))),
-                }
-            }
-            let _ = back.send(conn);
-        });
+        tokio::spawn(issue(
+            conn,
+            tick,
+            freed,
+            t0,
+            Arc::clone(&queries),
+            Arc::clone(&rec),
+            idle_tx.clone(),
+        ));
     }
     drop(idle_tx);
     let end = end.unwrap_or_else(Instant::now);
-    count_never_issued(&rec, &plan, end, t0);
     drain(&mut idle, total, end + GRACE, &tokens).await;
     let mut out = rec
         .lock()
@@ -441,6 +401,50 @@ async fn dispatch(
         .unwrap_or_default();
     out.connections = total;
     out
+}
+
+/// Runs one request on `conn` and records it; gives the connection back.
+async fn issue(
+    mut conn: Conn,
+    tick: Tick,
+    freed: Option<Instant>,
+    t0: Instant,
+    q: Arc<Vec<Query>>,
+    rec: Arc<Mutex<Recorded>>,
+    back: mpsc::UnboundedSender<Conn>,
+) {
+    let qi = tick.query;
+    let params: Vec<TextParam> = q[qi]
+        .params
+        .pick(tick.k)
+        .into_iter()
+        .map(TextParam)
+        .collect();
+    let sent = Instant::now();
+    let result = conn.run(qi, &q[qi], &params).await;
+    let latency = Instant::now().saturating_duration_since(tick.due);
+    // The generator's own lag: how late beyond any wait for a connection (a backlog issued
+    // right after a blocked stretch is late because of the block, not of us).
+    let own = sent.saturating_duration_since(freed.map_or(tick.due, |f| f.max(tick.due)));
+    let at = us_since(t0, tick.due);
+    let lag_us = sent.saturating_duration_since(tick.due).as_micros() as u64;
+    if let Ok(mut r) = rec.lock() {
+        r.issue_lag_us.push(own.as_micros() as u64);
+        let latency = latency.as_micros() as u64;
+        match result {
+            Ok(again) => {
+                if again {
+                    r.reprepared[qi] += 1;
+                }
+                r.record(qi, at, latency, conn.pid, None);
+            }
+            Err(e) => r.record(qi, at, latency, conn.pid, Some(pg::describe(&e))),
+        }
+        if let Some(s) = r.samples.last_mut() {
+            s.lag_us = lag_us;
+        }
+    }
+    let _ = back.send(conn);
 }
 
 fn us_since(t0: Instant, t: Instant) -> u64 {
@@ -454,28 +458,21 @@ async fn sleep_until_opt(t: Option<Instant>) {
     }
 }
 
-/// Requests due before the end that were never issued (every connection stayed blocked past
-/// the grace period): errors, with their latency up to the give-up.
-fn count_never_issued(rec: &Arc<Mutex<Recorded>>, plan: &Schedule, end: Instant, t0: Instant) {
+/// A request due before the end that was never issued (every connection stayed blocked past
+/// the grace period): an error, with its latency up to the give-up.
+fn never_issued(rec: &Arc<Mutex<Recorded>>, tick: Tick, end: Instant, t0: Instant) {
     let Ok(mut r) = rec.lock() else { return };
-    let give_up = end + GRACE;
-    for (qi, next) in plan.next.iter().enumerate() {
-        let mut due = *next;
-        while due < end {
-            let latency = give_up.saturating_duration_since(due).as_micros() as u64;
-            r.record(
-                qi,
-                us_since(t0, due),
-                latency,
-                0,
-                Some(format!(
-                    "never issued: every connection was still busy {} s after the migration ended",
-                    GRACE.as_secs()
-                )),
-            );
-            due += plan.every[qi];
-        }
-    }
+    let latency = (end + GRACE).saturating_duration_since(tick.due);
+    r.record(
+        tick.query,
+        us_since(t0, tick.due),
+        latency.as_micros() as u64,
+        0,
+        Some(format!(
+            "never issued: every connection was still busy {} s after the migration ended",
+            GRACE.as_secs()
+        )),
+    );
 }
 
 /// Waits for every connection to come back; past `deadline`, cancels what still runs.

@@ -11,8 +11,9 @@
 //! - [`sources`]: where the queries come from — declared in `neon-migrate.toml`, the parent's
 //!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`), else primary-key
 //!   reads and single-row updates on the tables the migration touches (or the largest ones).
-//! - [`generator`]: a fixed schedule per query, latency measured from the intended start (no
-//!   coordinated omission), HdrHistogram percentiles, a pool of connections.
+//! - [`generator`]: a fixed schedule per query ([`clock`]: a thread that hands each request
+//!   over at its instant), latency measured from the intended start (no coordinated
+//!   omission), HdrHistogram percentiles, a pool of connections.
 //! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
 //!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
 //! - [`report`]: per-query baseline vs during, a per-100 ms timeline, the verdicts
@@ -23,6 +24,7 @@
 
 pub mod blocking;
 mod check;
+pub mod clock;
 pub mod generator;
 pub mod parse;
 pub mod render;
@@ -375,6 +377,9 @@ pub struct Target<'a> {
     pub parent_database: Option<&'a str>,
     /// The SQL of the pending migrations, when known (files, the tool's print-SQL mode).
     pub pending_sql: Option<&'a str>,
+    /// Why the parent could not be reached for its `pg_stat_statements` (the `neon` provider
+    /// could not give its connection URI), shown in the report's notes.
+    pub parent_error: Option<&'a str>,
 }
 
 /// A rehearsal in progress: baseline measured, load running, the migration may start.

@@ -161,6 +161,10 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
             }
             Err(why) => notes.push(format!("the parent's pg_stat_statements: {why}")),
         }
+    } else if let Some(why) = target.parent_error {
+        notes.push(format!(
+            "the parent's pg_stat_statements was not read: the main Neon database branch cannot be reached: {why}"
+        ));
     } else {
         notes.push("the parent's pg_stat_statements was not read (no parent given)".into());
     }
