@@ -314,7 +314,7 @@ impl Running {
 /// A free connection for a request due now, or why there is none.
 enum Free {
     /// Free at once, or after the wait until `at`.
-    Conn(Conn, Option<Instant>),
+    Conn(Box<Conn>, Option<Instant>),
     /// Every connection stayed busy past the grace period after the end.
     GaveUp,
     /// Every connection is gone.
@@ -329,13 +329,13 @@ async fn free_conn(
     end: &mut Option<Instant>,
 ) -> Free {
     if let Ok(c) = idle.try_recv() {
-        return Free::Conn(c, None);
+        return Free::Conn(Box::new(c), None);
     }
     loop {
         let give_up = end.map(|e| e + GRACE);
         tokio::select! {
             c = idle.recv() => return match c {
-                Some(c) => Free::Conn(c, Some(Instant::now())),
+                Some(c) => Free::Conn(Box::new(c), Some(Instant::now())),
                 None => Free::Closed,
             },
             changed = stop.changed(), if end.is_none() => {
@@ -369,7 +369,7 @@ async fn dispatch(
     let mut end: Option<Instant> = None;
     while let Some(tick) = ticks.recv().await {
         let (conn, freed) = match free_conn(&mut idle, &mut stop, &mut end).await {
-            Free::Conn(c, freed) => (c, freed),
+            Free::Conn(c, freed) => (*c, freed),
             Free::GaveUp => {
                 // The clock stops at the end: what it handed over and nobody issued is
                 // counted, with its latency up to the give-up.
