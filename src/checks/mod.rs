@@ -203,8 +203,16 @@ pub struct Recording<'a> {
     pub client: &'a Client,
     /// The main Neon database branch's connection URI when a check [`Needs::parent_url`] (or
     /// why the provider could not give it); `None` otherwise.
-    pub parent_url: Option<&'a Result<crate::secret::Secret<String>, String>>,
+    pub parent_url: Option<&'a ParentUrl>,
 }
+
+/// The main Neon database branch's connection URI, or why the provider could not give it.
+pub type ParentUrl = Result<crate::secret::Secret<String>, ParentUrlUnavailable>;
+
+/// Why the provider could not give the main Neon database branch's connection URI.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ParentUrlUnavailable(pub String);
 
 impl Recording<'_> {
     pub fn config(&self) -> &Config {

@@ -75,7 +75,7 @@ async fn record(
                 .main_db_branch()
                 .await
                 .map(|b| b.url)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| crate::checks::ParentUrlUnavailable(e.to_string())),
         ),
         false => None,
     };

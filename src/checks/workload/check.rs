@@ -22,7 +22,7 @@ pub struct Workload {
     /// The `neon` provider: the main Neon database branch's connection URI, its
     /// `pg_stat_statements` read there (the test Neon database branch's own compute starts
     /// with empty statistics), or why the provider could not give it.
-    parent_url: Option<Result<crate::secret::Secret<String>, String>>,
+    parent_url: Option<crate::checks::ParentUrl>,
     running: Option<Result<Rehearsal, WorkloadError>>,
     outcome: Option<Result<WorkloadReport, WorkloadError>>,
 }
@@ -106,7 +106,7 @@ impl Check for Workload {
                 .parent_url
                 .as_ref()
                 .and_then(|p| p.as_ref().err())
-                .map(String::as_str),
+                .map(|e| e.0.as_str()),
         };
         // A rehearsal that cannot start is this check's failure, not the migration's: the
         // tool still runs, and `evaluate` says why nothing was rehearsed.

@@ -23,17 +23,19 @@ fn role(e: &str) -> String {
 /// explicit ACL equal to the kind's default (`acldefault`) reads as NULL too: after a GRANT
 /// and its REVOKE nothing is granted, whatever the catalog keeps.
 fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
-    acl(&format!(
-        "CASE WHEN {e} = acldefault({kind}::\"char\", {owner}) THEN NULL ELSE {e} END"
-    ))
+    acl(
+        &format!("CASE WHEN {e} = acldefault({kind}::\"char\", {owner}) THEN NULL ELSE {e} END"),
+        owner,
+    )
 }
 
-/// An ACL as sorted `grantee>grantor:privilege[*]` items (NULL: the default ACL).
-fn acl(e: &str) -> String {
+/// An ACL as sorted `grantee:privilege[*]` items (NULL: the default ACL). The grantor is
+/// left out and the object's owner (`owner`, an expression) reads `owner` whatever its
+/// name, as the model compares them: an owner change moves the owner's entries along.
+fn acl(e: &str, owner: &str) -> String {
     format!(
-        "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT {} || '>' || {} || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x) y), '{{}}') END",
+        "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x) y), '{{}}') END",
         role("x.grantee"),
-        role("x.grantor")
     )
 }
 
@@ -118,13 +120,13 @@ SELECT CASE c.relkind WHEN 'c' THEN 'composite type attribute' WHEN 'v' THEN 'vi
        CASE WHEN c.relkind NOT IN ('v', 'm') THEN concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1),
          a.attoptions::text, md5(a.attfdwoptions::text)) END
   FROM pg_attribute a
-  JOIN (SELECT c.oid, c.relname, c.relkind, c.relnamespace FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  JOIN (SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {own} OFFSET 0) c ON c.oid = a.attrelid
   JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attnum > 0 AND NOT a.attisdropped"#,
-        acl = acl("a.attacl"),
+        acl = acl("a.attacl", "c.relowner"),
         own = own("pg_class", "c.oid"),
     )
 }
@@ -397,10 +399,10 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
         ext_owner = owner("e.extowner"),
         // A range type's casts to its multirange are part of it.
         own_cast = own_not_internal("pg_cast", "ca.oid"),
-        fdw_acl = acl("w.fdwacl"),
+        fdw_acl = acl("w.fdwacl", "w.fdwowner"),
         fdw_owner = owner("w.fdwowner"),
         own_fdw = own("pg_foreign_data_wrapper", "w.oid"),
-        srv_acl = acl("s.srvacl"),
+        srv_acl = acl("s.srvacl", "s.srvowner"),
         srv_owner = owner("s.srvowner"),
         own_srv = own("pg_foreign_server", "s.oid"),
         um_user = role("um.umuser"),
@@ -408,8 +410,8 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
         own_evt = own("pg_event_trigger", "et.oid"),
         pub_owner = owner("p.pubowner"),
         def_role = role("da.defaclrole"),
-        def_acl = acl("da.defaclacl"),
-        lan_acl = acl("l.lanacl"),
+        def_acl = acl("da.defaclacl", "da.defaclrole"),
+        lan_acl = acl("l.lanacl", "l.lanowner"),
         lan_owner = owner("l.lanowner"),
         own_lan = own("pg_language", "l.oid"),
         own_am = own("pg_am", "am.oid"),

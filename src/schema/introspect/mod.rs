@@ -182,6 +182,32 @@ impl Queries {
     }
 }
 
+/// Rows of enums, domains and composite types.
+type TypeRows = (
+    Vec<types::EnumRow>,
+    Vec<types::DomainRow>,
+    Vec<types::CompositeRow>,
+);
+
+/// Enums, domains and composite types, read together.
+async fn fetch_types(
+    client: &Client,
+    qs: &Queries,
+    p: &[&(dyn ToSql + Sync)],
+) -> Result<TypeRows, PgError> {
+    tokio::try_join!(
+        fetch(client, "enums", &qs.enums, p, types::enum_row),
+        fetch(client, "domains", &qs.domains, p, types::domain_row),
+        fetch(
+            client,
+            "composite types",
+            &qs.composites,
+            p,
+            types::composite_row
+        ),
+    )
+}
+
 /// Reads the whole schema of the database `client` is connected to.
 pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
     let ex: Vec<String> = excluded.to_vec();
@@ -196,9 +222,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     let (
         schemas,
         exts,
-        enums,
-        domains,
-        composites,
+        (enums, domains, composites),
         sequences,
         tables,
         columns,
@@ -226,15 +250,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             &[],
             schemas::extension_row
         ),
-        fetch(client, "enums", &qs.enums, &p, types::enum_row),
-        fetch(client, "domains", &qs.domains, &p, types::domain_row),
-        fetch(
-            client,
-            "composite types",
-            &qs.composites,
-            &p,
-            types::composite_row
-        ),
+        fetch_types(client, &qs, &p),
         fetch(
             client,
             "sequences",

@@ -376,6 +376,25 @@ fn default_privileges(x: &mut Cx<'_>) {
 pub fn without_owners(m: &Model, role: &str) -> Model {
     let mut out = m.clone();
     out.owners.clear();
+    // The catalog fingerprint's owners too; the copy's own role is not main's, and default
+    // privileges of the reading role are that role's defaults (as below).
+    if let Some(catalog) = out.catalog.take() {
+        let owner = crate::schema::catalog::Aspect::Owner as usize;
+        let ours = format!("{role} IN ");
+        let fixed = catalog
+            .into_iter()
+            .map(|(mut id, mut aspects)| {
+                aspects[owner] = None;
+                if id.kind == "default privileges" {
+                    if let Some(rest) = id.name.strip_prefix(&ours) {
+                        id.name = format!("= IN {rest}");
+                    }
+                }
+                (id, aspects)
+            })
+            .collect();
+        out.catalog = Some(fixed);
+    }
     let prefix = format!("FOR ROLE {role}");
     out.default_privileges = m
         .default_privileges
