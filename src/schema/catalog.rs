@@ -337,6 +337,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("collation {}", id.name)) },
     Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("foreign table {}", id.name)) },
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("foreign table {}", id.parent)) },
     Explainer { kind: "rule", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("rule {} on {}", id.name, id.parent)) },
     Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("statistics {}", id.name)) },
@@ -387,6 +388,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "user mapping", aspect: Aspect::Definition, explains: |m, id| json(m.user_mappings.get(&format!("FOR {}", id.name))) },
     Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.name)) },
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     // Aggregates, operators, rules, statistics, text search.
     Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.aggregates, &id.name)) },
