@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
         diff_of_a_change_only_the_catalog_fingerprint_sees_exits_4_naming_it,
         diff_of_one_schema_created_in_two_orders_prints_no_schema_changes,
         schema_check_fails_on_a_migration_only_the_catalog_fingerprint_sees,
+        diff_of_a_column_added_in_the_middle_says_the_order_differs,
     ]
 }
 
@@ -50,6 +51,35 @@ alter table f411.t alter column note set storage external;\n\
 create view f411.v as select id, f411.f(id) from f411.t;\n\
 create index t_note on f411.t (note);\n\
 grant usage on schema f411 to public;\n";
+
+/// PostgreSQL adds columns at the end: a desired schema with the new column in the middle
+/// gets a plan whose result orders columns otherwise, and the plan says so (the fingerprints
+/// do not record column positions, so silence would be a false "converged").
+fn diff_of_a_column_added_in_the_middle_says_the_order_differs() {
+    let p = Project::new("net_column_order")
+        .config(SQL_TOOL)
+        .file("a.sql", "create table f412_t (id bigint primary key, note text);\n")
+        .file(
+            "b.sql",
+            "create table f412_t (id bigint primary key, added int, note text);\n",
+        )
+        .file(
+            "c.sql",
+            "create table f412_t (id bigint primary key, note text, added int);\n",
+        )
+        .commit();
+    p.run(&["diff", "--from", "a.sql", "--to", "b.sql"])
+        .code(exit::OK)
+        .stdout_has("ADD COLUMN added integer")
+        .stdout_has(
+            "-- hazard correctness: added is added after the last column, not before note as in the desired schema",
+        );
+    // At the end, as PostgreSQL adds it: nothing to say.
+    p.run(&["diff", "--from", "a.sql", "--to", "c.sql"])
+        .code(exit::OK)
+        .stdout_has("ADD COLUMN added integer")
+        .stdout_lacks("column order differs");
+}
 
 fn diff_of_a_change_only_the_catalog_fingerprint_sees_exits_4_naming_it() {
     let p = Project::new("net_conversion")

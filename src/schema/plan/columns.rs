@@ -38,6 +38,7 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             .filter(|_| !readded.contains(c.name.as_str()))
         else {
             add(x, k, c);
+            out_of_place(x, old, t, c);
             continue;
         };
         alter_expression(x, k, oc, c);
@@ -212,6 +213,28 @@ fn alter_expression(x: &mut Cx<'_>, k: &str, oc: &Column, c: &Column) {
         }
         _ => {}
     }
+}
+
+/// PostgreSQL adds a column after the last one: where the desired schema has it before a
+/// column the table keeps, the order differs from it, which `SELECT *`, `COPY` without a
+/// column list and positional `INSERT`s see. Said on the statement that adds it.
+fn out_of_place(x: &mut Cx<'_>, old: &Table, t: &Table, c: &Column) {
+    let at = t.columns.iter().position(|o| o.name == c.name);
+    let before_kept = at.and_then(|i| {
+        t.columns[i + 1..]
+            .iter()
+            .find(|o| !o.inherited && old.column(&o.name).is_some())
+    });
+    let (Some(next), Some(last)) = (before_kept, x.out.last_mut()) else {
+        return;
+    };
+    last.hazards.push(h(
+        HazardKind::Correctness,
+        format!(
+            "{} is added after the last column, not before {} as in the desired schema: the column order differs (SELECT *, COPY without a column list and positional INSERTs see it)",
+            c.name, next.name
+        ),
+    ));
 }
 
 fn add(x: &mut Cx<'_>, table: &str, c: &Column) {
