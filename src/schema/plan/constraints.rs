@@ -128,7 +128,11 @@ fn validate_hazards(c: &Constraint) -> Vec<Hazard> {
 fn add(x: &mut Cx<'_>, table: &str, name: &str, c: &Constraint, existing: Option<&Table>) {
     let table_existed = existing.is_some();
     let n = crate::pg::ident(name);
-    let online = x.o.online && table_existed;
+    // PostgreSQL before 18 refuses `NOT VALID` for a foreign key on a partitioned table: it
+    // is added (and checked) at once there, on every version alike.
+    let partitioned_fk = c.kind == ForeignKey
+        && existing.is_some_and(|t| t.kind == super::super::model::TableKind::Partitioned);
+    let online = x.o.online && table_existed && !partitioned_fk;
     // The comment target as the catalog prints it (quote_ident quotes only when needed).
     x.recreated.insert(format!("CONSTRAINT {name} ON {table}"));
     x.recreated.insert(format!("CONSTRAINT {n} ON {table}"));
