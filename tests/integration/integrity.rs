@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         integrity_a_declared_change_passes_as_information,
         integrity_a_backfilled_new_column_is_information,
         integrity_diff_counts_the_nulls_a_set_not_null_fails_on,
+        integrity_diff_never_prints_a_value_a_conversion_refuses,
         integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
         integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
         integrity_a_migration_that_edits_the_fingerprints_fails,
@@ -323,6 +324,26 @@ fn integrity_diff_counts_the_nulls_a_set_not_null_fails_on() {
         !hazards.iter().any(|h| h.contains("in email")),
         "{hazards:#?}"
     );
+}
+
+/// A conversion the data refuses makes Postgres quote the value in its error: the hazard says
+/// the SQLSTATE, never the message (the value may be personal data or a secret).
+fn integrity_diff_never_prints_a_value_a_conversion_refuses() {
+    const SECRET: &str = "SECRETVALUE-9c41";
+    let p = Project::new("integrity_diff_no_values")
+        .file(
+            "target.sql",
+            "create table vault (id bigint primary key, secret integer);\n",
+        )
+        .commit();
+    p.main_sql(&format!(
+        "create table vault (id bigint primary key, secret text);\n\
+         insert into vault select g, '{SECRET}' || g from generate_series(1, 3) g;"
+    ));
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::OK)
+        .stdout_has("the conversion raises SQLSTATE 22P02 — this statement fails on it");
+    assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET), "{out}");
 }
 
 fn integrity_a_migration_that_edits_the_fingerprints_fails() {

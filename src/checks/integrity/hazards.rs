@@ -95,13 +95,14 @@ pub async fn annotate(
             }
             Err(e) => match e.as_db_error() {
                 // A data exception: a value the conversion refuses — the statement fails.
+                // Postgres' message quotes the refused value (personal data, secrets): only
+                // its SQLSTATE is said, never the message.
                 Some(db) if DATA_EXCEPTIONS.contains(db.code()) => (
                     None,
                     format!(
-                        "a row of {source} {}: {} — {}",
+                        "at least one row of {source} {}: the conversion raises SQLSTATE {} — this statement fails on it (rows not counted)",
                         p.what,
-                        db.message(),
-                        "this statement fails on it"
+                        db.code().code(),
                     ),
                 ),
                 // No cast, a timeout: nothing known, nothing claimed.
