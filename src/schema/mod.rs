@@ -64,6 +64,22 @@ pub fn fingerprint(model: &Model) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Text made safe for one `--` comment line: a line break (from an object's name, a key or
+/// a server message) would end the comment and make the rest SQL that runs, so control
+/// characters are written escaped (`\n`, `\r`, `\u{1b}`).
+pub fn comment_text(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 /// The plan as a SQL script: session settings, then each statement with its hazards and
 /// timeouts as comments.
 pub fn render_sql(plan: &Plan) -> String {
@@ -73,7 +89,7 @@ pub fn render_sql(plan: &Plan) -> String {
             "-- WARNING: changes the schema engine cannot express (write them by hand):\n",
         );
         for u in &plan.unsupported {
-            out.push_str(&format!("--   {u}\n"));
+            out.push_str(&format!("--   {}\n", comment_text(u)));
         }
         out.push('\n');
     }
@@ -98,7 +114,7 @@ pub fn render_sql(plan: &Plan) -> String {
                     .expect("enum")
                     .as_str()
                     .unwrap_or("?"),
-                hz.message
+                comment_text(&hz.message)
             ));
         }
         if !s.transactional {
@@ -142,7 +158,7 @@ pub fn render_markdown(plan: &Plan) -> String {
     }
     out.push_str("\n\n");
     for u in &plan.unsupported {
-        out.push_str(&format!("- ⚠️ {u}\n"));
+        out.push_str(&format!("- ⚠️ {}\n", comment_text(u)));
     }
     if plan.statements.is_empty() {
         out.push_str("\nNo statements: the schemas differ only in the changes above, which the plan does NOT make.\n");
@@ -197,4 +213,24 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
         .batch_execute("RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies")
         .await;
     Ok(())
+}
+
+#[cfg(test)]
+mod comment_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_break_in_a_hazard_or_a_warning_never_ends_its_comment() {
+        let mut plan = Plan::default();
+        plan.unsupported
+            .push("not modeled: table \"a\nDROP TABLE victim; --\" differs".into());
+        let sql = render_sql(&plan);
+        assert!(
+            sql.lines()
+                .all(|l| l.trim().is_empty() || l.starts_with("--")),
+            "every line is a comment:\n{sql}"
+        );
+        assert!(sql.contains("\\nDROP TABLE victim"), "{sql}");
+        assert_eq!(comment_text("k\r\nx\u{1b}"), "k\\r\\nx\\u{1b}");
+    }
 }

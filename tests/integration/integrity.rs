@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
         integrity_a_backfilled_new_column_is_information,
         integrity_diff_counts_the_nulls_a_set_not_null_fails_on,
         integrity_diff_never_prints_a_value_a_conversion_refuses,
+        integrity_diff_a_key_with_a_line_break_stays_inside_its_comment,
         integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
         integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
         integrity_a_migration_that_edits_the_fingerprints_fails,
@@ -344,6 +345,28 @@ fn integrity_diff_never_prints_a_value_a_conversion_refuses() {
     out.code(exit::OK)
         .stdout_has("the conversion raises SQLSTATE 22P02 — this statement fails on it");
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET), "{out}");
+}
+
+/// Example keys are data: one holding a line break must not end the hazard's `--` comment
+/// and become a statement of the plan (found by an outside attacker).
+fn integrity_diff_a_key_with_a_line_break_stays_inside_its_comment() {
+    let p = Project::new("integrity_diff_newline_key")
+        .file(
+            "target.sql",
+            "create table victim (x int);\ncreate table t (id text primary key, n int);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table victim (x int);\n\
+         create table t (id text primary key, n numeric);\n\
+         insert into t values (E'k\\nDROP TABLE victim; --', 1.5);",
+    );
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::OK).stdout_has("\\nDROP TABLE victim");
+    assert!(
+        !out.stdout.lines().any(|l| l.trim_start().starts_with("DROP TABLE victim")),
+        "a line of the plan runs the key's text:\n{out}"
+    );
 }
 
 fn integrity_a_migration_that_edits_the_fingerprints_fails() {
