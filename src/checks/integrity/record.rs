@@ -110,8 +110,8 @@ pub async fn tables(
 pub enum Sample {
     /// Half-open ranges `[from, to)` of an integer key column.
     Ranges(Vec<(i64, i64)>),
-    /// Rows whose key hash, modulo 2^20, is below this.
-    KeyHash(i64),
+    /// Rows whose key hash (seeded), modulo 2^20, is below this.
+    KeyHash { below: i64, seed: i64 },
 }
 
 /// Parts of the key hash's range in a sample by key hash.
@@ -131,8 +131,8 @@ impl Sample {
                     .collect();
                 format!("({})", parts.join(" OR "))
             }
-            Sample::KeyHash(below) => format!(
-                "(pg_catalog.hashtextextended({key_text} COLLATE \"C\", 0) & {}) < {below}",
+            Sample::KeyHash { below, seed } => format!(
+                "(pg_catalog.hashtextextended({key_text} COLLATE \"C\", {seed}) & {}) < {below}",
                 HASH_SLOTS - 1
             ),
         }
@@ -144,7 +144,7 @@ impl Sample {
                 "sampled: {} key range(s) of {key} out of ~{estimate} row(s)",
                 r.len()
             ),
-            Sample::KeyHash(below) => format!(
+            Sample::KeyHash { below, .. } => format!(
                 "sampled: {:.2}% of ~{estimate} row(s) by the hash of {key}",
                 *below as f64 * 100.0 / HASH_SLOTS as f64
             ),
@@ -372,18 +372,29 @@ async fn choose_sample(
             let span = (hi as i128 - lo as i128 + 1) as f64;
             let step = span / RANGES as f64;
             let width = ((span * fraction) / RANGES as f64).ceil().max(1.0);
+            // Where each range starts within its step is drawn per run: which rows are read
+            // cannot be known in advance (the same rows are read after the migration).
+            let slack = (step - width).max(0.0);
             let ranges = (0..RANGES)
                 .map(|i| {
-                    let from = lo as f64 + step * i as f64;
+                    let jitter = slack * random_unit();
+                    let from = lo as f64 + step * i as f64 + jitter;
                     (from.floor() as i64, (from + width).floor() as i64)
                 })
                 .collect();
             return Ok(Sample::Ranges(ranges));
         }
     }
-    Ok(Sample::KeyHash(
-        ((HASH_SLOTS as f64) * fraction).ceil() as i64
-    ))
+    Ok(Sample::KeyHash {
+        below: ((HASH_SLOTS as f64) * fraction).ceil() as i64,
+        // Which keys fall in the slice is drawn per run.
+        seed: random_seed(),
+    })
+}
+
+/// A number in [0, 1), drawn per call.
+fn random_unit() -> f64 {
+    (random_seed() >> 10) as f64 / (1u64 << 53) as f64
 }
 
 /// Row count and, per column, non-null values and the sum of their hashes (order-independent).
@@ -441,14 +452,28 @@ mod tests {
             s.filter(&["\"id\"".into()], "(\"id\")::text"),
             "((\"id\" >= 1 AND \"id\" < 5) OR (\"id\" >= 100 AND \"id\" < 104))"
         );
-        let h = Sample::KeyHash(1024);
+        let h = Sample::KeyHash {
+            below: 1024,
+            seed: 77,
+        };
         assert_eq!(
             h.filter(&["\"a\"".into(), "\"b\"".into()], "k"),
-            "(pg_catalog.hashtextextended(k COLLATE \"C\", 0) & 1048575) < 1024"
+            "(pg_catalog.hashtextextended(k COLLATE \"C\", 77) & 1048575) < 1024"
         );
         assert!(h
             .describe(10_000_000, "(a, b)")
             .starts_with("sampled: 0.10% of ~10000000"));
+    }
+
+    #[test]
+    fn the_sample_is_drawn_per_run() {
+        let draws: Vec<f64> = (0..8).map(|_| random_unit()).collect();
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)), "{draws:?}");
+        let distinct: std::collections::BTreeSet<u64> = draws.iter().map(|d| d.to_bits()).collect();
+        assert!(
+            distinct.len() > 1,
+            "every run would read the same rows: {draws:?}"
+        );
     }
 
     #[test]
