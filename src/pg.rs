@@ -106,6 +106,15 @@ impl PgError {
     }
 }
 
+/// Why a connection string does not parse, without tokio-postgres' own "invalid connection
+/// string: " prefix (callers say that themselves).
+pub fn url_error_detail(e: &tokio_postgres::Error) -> String {
+    let said = describe(e);
+    said.strip_prefix("invalid connection string: ")
+        .map(str::to_owned)
+        .unwrap_or(said)
+}
+
 /// Postgres' message, detail and hint, plus the SQLSTATE, in one line.
 pub fn describe(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
@@ -207,14 +216,9 @@ async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result
     let mut config: tokio_postgres::Config =
         url.expose()
             .parse()
-            .map_err(|source: tokio_postgres::Error| {
-                // tokio-postgres already starts with "invalid connection string".
-                let said = describe(&source);
-                let detail = said
-                    .strip_prefix("invalid connection string: ")
-                    .unwrap_or(&said)
-                    .to_owned();
-                PgError::InvalidUrl { detail, source }
+            .map_err(|source: tokio_postgres::Error| PgError::InvalidUrl {
+                detail: url_error_detail(&source),
+                source,
             })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(15));

@@ -153,11 +153,7 @@ impl Validator<'_> {
         // A URL without templates is whole here: parse it as the connection will.
         if url_like && !url.get_ref().contains("{{") {
             if let Err(e) = url.get_ref().trim().parse::<tokio_postgres::Config>() {
-                let said = crate::pg::describe(&e);
-                let why = said
-                    .strip_prefix("invalid connection string: ")
-                    .unwrap_or(&said)
-                    .to_owned();
+                let why = crate::pg::url_error_detail(&e);
                 self.push(
                     Problem::new("config::url", span(url), format!("`provider.url` does not parse: {why}"))
                         .label("not a valid connection URL")
