@@ -332,6 +332,9 @@ pub struct Observations {
     pub applied: Vec<String>,
     /// The tool's tracking rows before the migration (what `reversible` goes back to).
     pub tracked_before: Option<Vec<String>>,
+    /// Schema of the test Neon database branch after the migration, read before any check
+    /// changed it (`None`: no check read it); `apply` holds main to it afterwards.
+    pub after: Option<Model>,
 }
 
 impl Observations {

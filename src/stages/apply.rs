@@ -7,7 +7,9 @@
 //! Postgres advisory lock; a second apply waits, then stops naming the holder), a restore
 //! point (a Neon database branch of main with a TTL, for `neon-migrate rollback`), and the
 //! tool with `lock_timeout`/`statement_timeout`, retried with backoff after a lock timeout
-//! (SQLSTATE 55P03) — the tools record progress per migration, so a retry resumes.
+//! (SQLSTATE 55P03) — the tools record progress per migration, so a retry resumes. Last,
+//! main is held to the rehearsal: its schema must now equal the test copy's after the same
+//! migrations ([`super::applied`]).
 
 use std::time::Duration;
 
@@ -111,7 +113,10 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let result = match drift(ctx, &main, &expected, &lock).await {
         Ok(line) => {
             details.push(line);
-            apply_locked(ctx, &main, details).await
+            match apply_locked(ctx, &main, details).await {
+                Ok(out) => super::applied::verify(ctx, &main, out).await,
+                Err(f) => Err(f),
+            }
         }
         Err(f) => Err(f),
     };
@@ -184,7 +189,7 @@ async fn drift(
 /// stay in: grants survive the hand-over), and the copy's default privileges of the role
 /// that reads main are that role's defaults. Anywhere else (Neon, `tool-role = "server"`)
 /// both are read as the same role and compared whole.
-fn comparable(
+pub(super) fn comparable(
     ctx: &RunContext<'_>,
     now: schema::Model,
     expected: &schema::Model,

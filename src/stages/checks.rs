@@ -26,8 +26,9 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
         .await
         .map_err(|e| StageFailure::new(exit::PROVIDER, e.to_string()))?;
     let mut checks = std::mem::take(&mut ctx.checks);
-    let results = evaluate(ctx, &target, client, &mut checks).await;
+    let (results, after) = evaluate(ctx, &target, client, &mut checks).await;
     ctx.checks = checks;
+    ctx.observations.after = after;
 
     // A copy replaced or dropped while the checks ran voids them, passed or not: they may have
     // read another run's copy.
@@ -44,13 +45,14 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
 
 /// Every check's verdict, in order. The schema after the migration is read once, when the
 /// first check that reads it comes (a failure to read it is the `schema` check's failure);
-/// the reading connection is closed before a check that changes the database.
+/// the reading connection is closed before a check that changes the database. Returns the
+/// verdicts and that schema (what `apply` holds main to afterwards).
 async fn evaluate(
     ctx: &RunContext<'_>,
     target: &Target,
     client: Client,
     checks: &mut [Box<dyn Check>],
-) -> Vec<CheckResult> {
+) -> (Vec<CheckResult>, Option<Model>) {
     let vars = super::migrate::tool_vars(ctx, target);
     let tool = super::test_tool(ctx, target, &vars);
     let obs = &ctx.observations;
@@ -82,7 +84,7 @@ async fn evaluate(
         };
         results.extend(check.evaluate(&cx).await);
     }
-    results
+    (results, after)
 }
 
 /// The stage's verdict: failed checks, and NOT RUN checks that are required, fail it.

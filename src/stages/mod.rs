@@ -1,6 +1,7 @@
 //! Stage kinds, one file each. A stage reads and updates the run context and returns what
 //! it did; it never prints.
 
+mod applied;
 mod apply;
 mod checks;
 mod create;

@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         proof_the_hook_watches_django_settings_which_decide_the_apps_and_their_migrations,
         proof_an_index_locked_access_exclusive_by_a_hidden_reindex_is_measured,
         proof_real_alembic_reading_an_unknown_variable_migrates_the_decoy_and_the_run_fails => alembic_missing(),
+        proof_a_migration_that_does_something_else_on_main_fails_the_apply_naming_the_difference,
     ]
 }
 
@@ -515,4 +516,50 @@ fn proof_an_index_locked_access_exclusive_by_a_hidden_reindex_is_measured() {
         "the index's lock is not in the report\n{locks:#}"
     );
     p.assert_no_test_db_branches();
+}
+
+/// The apply is held to the rehearsal: a migration that behaves differently on main (here it
+/// reads the database's name) leaves main with a schema the test copy never had — the run
+/// fails after the apply, names the difference and the way back; an ordinary one is verified.
+fn proof_a_migration_that_does_something_else_on_main_fails_the_apply_naming_the_difference() {
+    let p = Project::new("proof_apply_differs");
+    p.main_sql("create table accounts (id bigint primary key)");
+    let sneaky = format!(
+        "create table orders (id bigint primary key);\n\
+         do $$ begin if current_database() = {} then \
+         execute 'alter table accounts add column sneaky integer'; end if; end $$;\n",
+        neon_migrate::pg::literal(p.main_db())
+    );
+    let p = p
+        .config("[apply]\nrestore-point-ttl = \"2h\"\n")
+        .migration("0001_orders.sql", &sneaky)
+        .commit();
+    let out = p.run(&["run", "deploy", "--json"]);
+    out.code(exit::MIGRATION_FAILED);
+    let r = out.json();
+    let apply = stage(&r, "apply");
+    assert_eq!(apply["status"], "failed", "{out}");
+    let message = apply["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the apply left the main Neon database branch with a schema the test Neon database branch did not have after the same migrations"),
+        "{out}"
+    );
+    let help = apply["error"]["help"].as_str().unwrap_or_default();
+    assert!(help.contains("`neon-migrate rollback` restores main from the restore point"), "{help}");
+    let details = apply["details"].to_string();
+    assert!(
+        details.contains("main differs from the proven schema") && details.contains("sneaky"),
+        "the difference is named:\n{out}"
+    );
+
+    // An ordinary migration: main is verified against the copy.
+    let p = p.migration("0002_note.sql", "alter table orders add column note text;\n").commit();
+    let out = p.run(&["run", "deploy", "--json"]);
+    out.code(exit::OK);
+    let details = stage(&out.json(), "apply")["details"].to_string();
+    assert!(
+        details.contains("verified: main's schema now equals the test copy's after the same migrations"),
+        "{out}"
+    );
+    p.run(&["gc", "--all"]).code(exit::OK);
 }
