@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         integrity_lossless_type_changes_pass,
         integrity_a_detached_partition_fails_like_a_deletion_unless_declared,
         integrity_a_table_of_1200_columns_is_compared,
+        integrity_the_schema_check_counts_nulls_in_a_table_of_1200_columns,
         integrity_tables_in_a_schema_named_neon_migrate_are_compared,
         integrity_diff_counts_the_rows_a_narrowing_conversion_refuses,
     ]
@@ -214,6 +215,28 @@ fn integrity_a_table_of_1200_columns_is_compared() {
         "passed",
         "{report:#}"
     );
+}
+
+fn integrity_the_schema_check_counts_nulls_in_a_table_of_1200_columns() {
+    let cols: Vec<String> = (1..=1200).map(|i| format!("c{i} int")).collect();
+    let p = Project::new("integrity_wide_nulls")
+        .config("[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n")
+        .migration(
+            "0001_change.sql",
+            "update wide set c1200 = 0 where c1200 is null;\n\
+             alter table wide alter column c1200 set not null;\n",
+        )
+        .commit()
+        .git_branch("feature/integrity_wide_nulls");
+    p.main_sql(&format!(
+        "create table wide (id int primary key, {}); \
+         insert into wide (id, c1200) select g, case when g > 3 then g end from generate_series(1, 6) g",
+        cols.join(", ")
+    ));
+    let (_, report) = pre_push(&p, exit::OK);
+    let counted = "3 row(s) of the test Neon database branch before the migration (the parent's copy) held NULL in c1200 (e.g. keys 1, 3)";
+    let found = findings_starting(&report, "schema", "why", counted);
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
 }
 
 fn integrity_tables_in_a_schema_named_neon_migrate_are_compared() {

@@ -302,14 +302,20 @@ async fn count_table_nulls(
         return Ok(None);
     }
     let key = key_text(Some(table));
-    let mut items = Vec::new();
+    // In three arrays: a table may have more columns than a select list may have entries.
+    let (mut counts, mut firsts, mut lasts) = (Vec::new(), Vec::new(), Vec::new());
     for c in nullable {
         let cond = format!("t.{c} IS NULL");
-        items.push(format!(
-            "pg_catalog.count(*) FILTER (WHERE {cond}), pg_catalog.min({key}) FILTER (WHERE {cond}), pg_catalog.max({key}) FILTER (WHERE {cond})"
-        ));
+        counts.push(format!("pg_catalog.count(*) FILTER (WHERE {cond})"));
+        firsts.push(format!("pg_catalog.min({key}) FILTER (WHERE {cond})"));
+        lasts.push(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
     }
-    let sql = format!("SELECT {} FROM ONLY {name} t", items.join(", "));
+    let sql = format!(
+        "SELECT ARRAY[{}]::bigint[], ARRAY[{}]::text[], ARRAY[{}]::text[] FROM ONLY {name} t",
+        counts.join(", "),
+        firsts.join(", "),
+        lasts.join(", ")
+    );
     client
         .batch_execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '60s'")
         .await
@@ -317,13 +323,19 @@ async fn count_table_nulls(
     let row = client.query_one(&sql, &[]).await;
     let _ = client.batch_execute("COMMIT").await;
     let row = row.map_err(IntegrityError::query(what()))?;
+    let counts: Vec<i64> = row.get(0);
+    let firsts: Vec<Option<String>> = row.get(1);
+    let lasts: Vec<Option<String>> = row.get(2);
     Ok(Some(
         nullable
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
-                let n: i64 = row.get(3 * i);
-                let ex = super::examples(&row.get(3 * i + 1), &row.get(3 * i + 2));
+                let n = counts.get(i).copied().unwrap_or(0);
+                let ex = super::examples(
+                    &firsts.get(i).cloned().flatten(),
+                    &lasts.get(i).cloned().flatten(),
+                );
                 (n > 0).then(|| ((name.to_owned(), (*c).to_owned()), (n, ex)))
             })
             .collect(),
