@@ -6,11 +6,14 @@
 //! form, stored in the scratch schema [`SCRATCH_SCHEMA`] on the test Neon database branch —
 //! one set-based statement per table, nothing hashed row by row in Rust. After the tool ran,
 //! [`compare::evaluate`] joins the fingerprints with the migrated table, again in one
-//! statement per table: rows deleted, rows inserted, and per column the rows whose value
-//! changed; dropped columns with the values they held; added columns and what they were
-//! backfilled with; type changes compared after casting the new value back to the old type;
-//! renames done as a copy (fine) or as drop + add (values lost). Findings name example keys,
-//! never values (they may be personal data).
+//! statement per table: rows deleted, rows inserted, and per column (matched by name) the
+//! rows whose value changed; dropped columns with the values they held; added columns and what
+//! they were backfilled with; type changes compared after casting the new value back to the
+//! old type (and forward again: the round trip must be lossless); columns dropped and added
+//! again under their name; partitions detached from their table; renames done as a copy (fine)
+//! or as drop + add (values lost). Tables of more than [`record::PLAIN_MAX`] columns keep their
+//! fingerprints in `bigint[]` chunks. Findings name example keys, never values (they may be
+//! personal data).
 //!
 //! Tables without a usable key are compared by order-independent aggregates per column, and
 //! the finding says so. Tables above `sample-above` rows are sampled deterministically (key
