@@ -886,7 +886,71 @@ async fn compare_aggregate(
 
 #[cfg(test)]
 mod tests {
-    use super::rename_fix;
+    use super::{columns, rename_fix, ColumnInfo, TableInfo};
+
+    fn table(cols: &[(i32, &str)]) -> TableInfo {
+        TableInfo {
+            oid: 1,
+            schema: "public".into(),
+            name: "t".into(),
+            estimate: 0,
+            columns: cols
+                .iter()
+                .map(|(attnum, name)| ColumnInfo {
+                    attnum: *attnum,
+                    name: (*name).into(),
+                    data_type: "text".into(),
+                })
+                .collect(),
+            key: None,
+            parent: None,
+        }
+    }
+
+    /// (before name, after name) of the kept columns, and the dropped and added names.
+    fn names(
+        before: &TableInfo,
+        after: &TableInfo,
+    ) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
+        let c = columns(before, after);
+        (
+            c.kept
+                .iter()
+                .map(|(b, a)| (b.name.clone(), a.name.clone()))
+                .collect(),
+            c.dropped.iter().map(|d| d.name.clone()).collect(),
+            c.added.iter().map(|x| x.name.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn columns_are_matched_by_name_and_followed_through_a_rename() {
+        let before = table(&[(1, "id"), (2, "a"), (3, "b")]);
+        // Swapped by renames: a is attnum 3 now, b attnum 2 — matched by name.
+        let swapped = table(&[(1, "id"), (2, "b"), (3, "a")]);
+        let c = columns(&before, &swapped);
+        assert!(
+            c.kept.iter().all(|(b, a)| b.name == a.name),
+            "matched by name"
+        );
+        assert!(c.dropped.is_empty() && c.added.is_empty());
+        // RENAME COLUMN a TO c: the same column.
+        let (kept, dropped, added) = names(&before, &table(&[(1, "id"), (2, "c"), (3, "b")]));
+        assert!(kept.contains(&("a".into(), "c".into())), "{kept:?}");
+        assert!(dropped.is_empty() && added.is_empty());
+        // Drop + add of b: the same name on a new column.
+        let (kept, _, added) = names(&before, &table(&[(1, "id"), (2, "a"), (4, "b")]));
+        assert!(
+            kept.contains(&("b".into(), "b".into())) && added.is_empty(),
+            "{kept:?}"
+        );
+        // Drop b, add d: no name in common.
+        let (_, dropped, added) = names(&before, &table(&[(1, "id"), (2, "a"), (4, "d")]));
+        assert_eq!(
+            (dropped, added),
+            (vec!["b".to_owned()], vec!["d".to_owned()])
+        );
+    }
 
     #[test]
     fn renames_done_as_drop_and_add_get_the_tools_own_fix() {
