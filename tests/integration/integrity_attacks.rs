@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Test> {
         integrity_a_table_of_1200_columns_is_compared,
         integrity_the_schema_check_counts_nulls_in_a_table_of_1200_columns,
         integrity_tables_in_a_schema_named_neon_migrate_are_compared,
+        integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails,
         integrity_diff_counts_the_rows_a_narrowing_conversion_refuses,
     ]
 }
@@ -258,6 +259,31 @@ fn integrity_tables_in_a_schema_named_neon_migrate_are_compared() {
         findings_starting(&report, "integrity", "what", "neon_migrate.schema_migrations").is_empty(),
         "{:#}",
         result(&report, "integrity")
+    );
+}
+
+fn integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails() {
+    // A user's schema of the scratch schema's name used to be dropped on the copy (with the
+    // tables the migration then changed unseen) and the check passed.
+    let p = project(
+        "integrity_scratch_name",
+        "",
+        "update neon_migrate_integrity.audit set note = 'rewritten';\n",
+    );
+    p.main_sql(
+        "create schema neon_migrate_integrity; \
+         create table neon_migrate_integrity.audit (id int primary key, note text); \
+         insert into neon_migrate_integrity.audit select g, 'note ' || g from generate_series(1, 5) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let integrity = result(&report, "integrity");
+    assert_eq!(integrity["status"], "failed", "{integrity:#}");
+    assert!(
+        integrity["summary"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("nothing compared: a schema named neon_migrate_integrity already existed"),
+        "{integrity:#}"
     );
 }
 

@@ -223,6 +223,9 @@ pub struct Recorded {
     /// The database's time zone as the migration's sessions see it: what a conversion
     /// between `timestamp` (or `date`) and `timestamptz` used.
     pub(crate) tz: String,
+    /// The scratch schema already existed, holding this many relations: a schema of the
+    /// user's (or put there to be dropped), left as it is — nothing was fingerprinted.
+    pub(crate) occupied: Option<i64>,
 }
 
 /// Fingerprints per `bigint[]` chunk of a wide table's scratch row.
@@ -312,11 +315,26 @@ pub async fn record(
         .batch_execute(SESSION)
         .await
         .map_err(IntegrityError::query("cannot set up the session"))?;
+    // The parent never has the scratch schema: when the copy does, it is not ours to drop.
+    let occupied: Option<i64> = client
+        .query_one(
+            "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid)
+               FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
+            &[&SCRATCH_SCHEMA],
+        )
+        .await
+        .ok()
+        .map(|r| r.get(0));
+    if occupied.is_some() {
+        return Ok(Recorded {
+            seed: 0,
+            tables: Vec::new(),
+            tz,
+            occupied,
+        });
+    }
     client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s}",
-            s = ident(SCRATCH_SCHEMA)
-        ))
+        .batch_execute(&format!("CREATE SCHEMA {s}", s = ident(SCRATCH_SCHEMA)))
         .await
         .map_err(IntegrityError::query(format!(
             "cannot create the scratch schema {SCRATCH_SCHEMA}"
@@ -340,6 +358,7 @@ pub async fn record(
         seed,
         tables: out,
         tz,
+        occupied: None,
     })
 }
 
