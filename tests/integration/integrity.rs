@@ -34,14 +34,14 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// The checks of these projects; `{extra}` goes under `[checks.integrity]`.
-const BASE: &str = "[checks.integrity]\nenabled = true\n{extra}\n[checks.schema]\nenabled = false\n\n[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n";
+pub(crate) const BASE: &str = "[checks.integrity]\nenabled = true\n{extra}\n[checks.schema]\nenabled = false\n\n[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n";
 
 /// 100 accounts; the first 40 have a capitalised email.
 const ACCOUNTS: &str = "create table accounts (id bigint primary key, email text not null, note text); \
      insert into accounts select g, case when g <= 40 then 'User' else 'user' end || g || '@example.com', null \
      from generate_series(1, 100) g";
 
-fn project(name: &str, extra_config: &str, migration: &str) -> Project {
+pub(crate) fn project(name: &str, extra_config: &str, migration: &str) -> Project {
     Project::new(name)
         .config(&BASE.replace("{extra}", extra_config))
         .migration("0001_change.sql", migration)
@@ -51,7 +51,7 @@ fn project(name: &str, extra_config: &str, migration: &str) -> Project {
 
 /// `pre-push` for the human report and with `--json`; both exit `code`.
 #[track_caller]
-fn pre_push(p: &Project, code: i32) -> (Output, Value) {
+pub(crate) fn pre_push(p: &Project, code: i32) -> (Output, Value) {
     let out = p.run(&["run", "pre-push"]);
     out.code(code);
     let json = p.run(&["run", "pre-push", "--json"]);
@@ -62,7 +62,7 @@ fn pre_push(p: &Project, code: i32) -> (Output, Value) {
 
 /// The one `integrity` finding whose `what` starts with `prefix`.
 #[track_caller]
-fn finding<'a>(report: &'a Value, prefix: &str) -> &'a Value {
+pub(crate) fn finding<'a>(report: &'a Value, prefix: &str) -> &'a Value {
     let found = findings_starting(report, "integrity", "what", prefix);
     assert_eq!(
         found.len(),
@@ -74,7 +74,7 @@ fn finding<'a>(report: &'a Value, prefix: &str) -> &'a Value {
 }
 
 #[track_caller]
-fn errors(report: &Value) -> Vec<String> {
+pub(crate) fn errors(report: &Value) -> Vec<String> {
     result(report, "integrity")["findings"]
         .as_array()
         .into_iter()
@@ -434,7 +434,7 @@ fn integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said() {
 }
 
 /// Every hazard message of a `diff --format json`.
-fn diff_hazards(p: &Project, to: &str) -> Vec<String> {
+pub(crate) fn diff_hazards(p: &Project, to: &str) -> Vec<String> {
     let json = p.run(&["diff", "--from", "main", "--to", to, "--format", "json"]);
     json.code(exit::OK);
     json.json()["plan"]["statements"]

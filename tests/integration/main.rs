@@ -65,6 +65,7 @@ test_files![
     workload,
     trials,
     integrity,
+    integrity_attacks,
     schema_authz,
     safety_net,
 ];

@@ -2,11 +2,11 @@
 //! table, and the findings.
 
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, Row};
+use tokio_postgres::Client;
 
 use super::record::{
-    self, fingerprint_expr, key_text, ColumnInfo, Mode, Recorded, Sample, TableInfo, TableRecord,
-    DIGEST,
+    self, fingerprint_expr, key_text, ColumnInfo, Mode, Recorded, Retyped, Sample, TableInfo,
+    TableRecord, DIGEST,
 };
 use super::{display, examples, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION};
 use crate::checks::{CheckResult, Finding, Severity};
@@ -143,10 +143,15 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
             ));
         }
         let findings_before = out.findings.len();
+        detached(client, before, after, out).await?;
         match &tr.mode {
-            Mode::Keyed { .. } => compare_keyed(client, rec.seed, tr, after, out).await?,
+            Mode::Keyed { .. } => compare_keyed(client, rec, tr, after, out).await?,
             Mode::Aggregate { rows, columns } => {
-                compare_aggregate(client, before, after, *rows, columns, out).await?
+                let recorded = Aggregated {
+                    rows: *rows,
+                    columns,
+                };
+                compare_aggregate(client, before, after, recorded, &rec.tz, out).await?
             }
         }
         if out.findings.len() > findings_before {
@@ -156,42 +161,137 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
     Ok(())
 }
 
-/// Columns of a table before and after, by attribute number.
+/// A partition (or inheriting child) that is no longer one of the table it belonged to: its
+/// rows left that table — what reads the parent no longer sees them. Counted (exactly) and
+/// reported on the parent, as a deletion from it.
+async fn detached(
+    client: &Client,
+    before: &TableInfo,
+    after: &TableInfo,
+    out: &mut Out<'_>,
+) -> Result<(), IntegrityError> {
+    let Some((poid, pschema, pname)) = &before.parent else {
+        return Ok(());
+    };
+    if after.parent.as_ref().map(|p| p.0) == Some(*poid) {
+        return Ok(());
+    }
+    let rows: i64 = client
+        .query_one(
+            &format!("SELECT pg_catalog.count(*) FROM ONLY {}", after.sql_name()),
+            &[],
+        )
+        .await
+        .map_err(IntegrityError::query(format!(
+            "cannot count the rows of {}",
+            after.sql_name()
+        )))?
+        .get(0);
+    let parent = TableInfo {
+        oid: *poid,
+        schema: pschema.clone(),
+        name: pname.clone(),
+        estimate: 0,
+        columns: Vec::new(),
+        key: None,
+        parent: None,
+    };
+    let (pdisplay, table) = (display(pschema, pname), display(&after.schema, &after.name));
+    if rows == 0 {
+        out.details.push(format!(
+            "{pdisplay}: partition {table} detached (it was empty)"
+        ));
+        return Ok(());
+    }
+    out.change(
+        &parent,
+        None,
+        format!("{pdisplay}: partition {table} detached: its {rows} row(s) left {pdisplay}"),
+        "every query of the parent table stops seeing them on production: for the application they are deleted",
+        Some(format!("keep the partition attached, or move its rows elsewhere on purpose (and archive {table})")),
+    );
+    Ok(())
+}
+
+/// Columns of a table before and after, by name — what users know a column by: values moved
+/// between named columns (`RENAME a TO tmp, b TO a, tmp TO b`) are changed values. A column
+/// whose name is gone and whose attribute number holds a column of a new name was renamed
+/// (`RENAME COLUMN`): the same column, kept.
 struct Columns<'a> {
+    /// (before, after): the same name, or renamed in place.
     kept: Vec<(&'a ColumnInfo, &'a ColumnInfo)>,
     dropped: Vec<&'a ColumnInfo>,
     added: Vec<&'a ColumnInfo>,
 }
 
 fn columns<'a>(before: &'a TableInfo, after: &'a TableInfo) -> Columns<'a> {
+    let origin = |a: &ColumnInfo| -> Option<&'a ColumnInfo> {
+        match before.named(&a.name) {
+            Some(b) => Some(b),
+            None => before
+                .column(a.attnum)
+                .filter(|b| after.named(&b.name).is_none()),
+        }
+    };
+    let kept: Vec<(&ColumnInfo, &ColumnInfo)> = after
+        .columns
+        .iter()
+        .filter_map(|a| origin(a).map(|b| (b, a)))
+        .collect();
     Columns {
-        kept: before
-            .columns
-            .iter()
-            .filter_map(|b| after.column(b.attnum).map(|a| (b, a)))
-            .collect(),
         dropped: before
             .columns
             .iter()
-            .filter(|b| after.column(b.attnum).is_none())
+            .filter(|b| !kept.iter().any(|(k, _)| k.attnum == b.attnum))
             .collect(),
         added: after
             .columns
             .iter()
-            .filter(|a| before.column(a.attnum).is_none())
+            .filter(|a| !kept.iter().any(|(_, k)| k.attnum == a.attnum))
             .collect(),
+        kept,
     }
 }
 
-/// Result columns of the comparison statement, by position.
+/// Result columns of the comparison statement: every answer is an element of one of two
+/// arrays (`bigint[]` counts, `text[]` keys and digest), so that a table of 1,600 columns
+/// stays under Postgres' 1,664 entries per select list.
+#[derive(Default)]
 struct Select {
-    items: Vec<String>,
+    ints: Vec<String>,
+    texts: Vec<String>,
 }
 
 impl Select {
-    fn push(&mut self, item: String) -> usize {
-        self.items.push(item);
-        self.items.len() - 1
+    fn int(&mut self, item: String) -> usize {
+        self.ints.push(item);
+        self.ints.len() - 1
+    }
+    fn text(&mut self, item: String) -> usize {
+        self.texts.push(item);
+        self.texts.len() - 1
+    }
+    fn sql(&self) -> String {
+        format!(
+            "ARRAY[{}]::bigint[], ARRAY[{}]::text[]",
+            self.ints.join(", "),
+            self.texts.join(", ")
+        )
+    }
+}
+
+/// The answers of the comparison statement.
+struct Row {
+    ints: Vec<i64>,
+    texts: Vec<Option<String>>,
+}
+
+impl Row {
+    fn int(&self, i: usize) -> i64 {
+        self.ints.get(i).copied().unwrap_or(0)
+    }
+    fn text(&self, i: usize) -> Option<String> {
+        self.texts.get(i).cloned().flatten()
     }
 }
 
@@ -199,20 +299,22 @@ impl Select {
 #[derive(Clone, Copy)]
 struct Counted {
     n: usize,
+    first: usize,
 }
 
 impl Counted {
     fn add(sel: &mut Select, cond: &str, key: &str) -> Self {
-        let n = sel.push(format!("pg_catalog.count(*) FILTER (WHERE {cond})"));
-        sel.push(format!("pg_catalog.min({key}) FILTER (WHERE {cond})"));
-        sel.push(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
-        Counted { n }
+        let n = sel.int(format!("pg_catalog.count(*) FILTER (WHERE {cond})"));
+        let first = sel.text(format!("pg_catalog.min({key}) FILTER (WHERE {cond})"));
+        sel.text(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
+        Counted { n, first }
     }
     fn read(&self, row: &Row) -> (i64, String) {
-        let n: i64 = row.get(self.n);
-        let first: Option<String> = row.get(self.n + 1);
-        let last: Option<String> = row.get(self.n + 2);
-        (n, examples(&first, &last))
+        let n = row.int(self.n);
+        (
+            n,
+            examples(&row.text(self.first), &row.text(self.first + 1)),
+        )
     }
 }
 
@@ -240,6 +342,10 @@ struct Keyed<'a> {
     cols: Columns<'a>,
     key_after: Vec<&'a ColumnInfo>,
     scratch: &'a str,
+    /// The fingerprints are stored in chunks (see [`Mode::Keyed`]).
+    chunked: bool,
+    /// The database's time zone (see [`record::cast`]).
+    tz: &'a str,
     sample: Option<&'a Sample>,
     /// `schema.table` for the findings.
     name: String,
@@ -248,19 +354,27 @@ struct Keyed<'a> {
 }
 
 impl<'a> Keyed<'a> {
-    /// The type a column had before the migration, when it changed.
-    fn old_type(&self, c: &ColumnInfo) -> Option<String> {
-        self.before
-            .column(c.attnum)
-            .filter(|b| b.data_type != c.data_type)
-            .map(|b| b.data_type.clone())
+    /// The type a column (of the table now) had before the migration, when it changed.
+    fn retyped(&self, c: &ColumnInfo) -> Option<Retyped<'a>> {
+        self.cols
+            .kept
+            .iter()
+            .find(|(_, a)| a.attnum == c.attnum)
+            .filter(|(b, a)| b.data_type != a.data_type)
+            .map(|(b, a)| Retyped {
+                old: &b.data_type,
+                new: &a.data_type,
+                tz: self.tz,
+            })
     }
 
     fn any_type_changed(&self) -> bool {
-        self.after
-            .columns
-            .iter()
-            .any(|c| self.old_type(c).is_some())
+        self.after.columns.iter().any(|c| self.retyped(c).is_some())
+    }
+
+    /// Where a column's fingerprint before the migration is, in the scratch table `b`.
+    fn stored(&self, c: &ColumnInfo) -> String {
+        self.before.stored(c, self.chunked)
     }
 
     /// The fingerprints (`b`) FULL JOIN the table as it is now (`a`), hashed the same way;
@@ -269,18 +383,18 @@ impl<'a> Keyed<'a> {
         let key_cols: Vec<String> = self
             .key_after
             .iter()
-            .map(|c| match self.old_type(c).filter(|_| cast_back) {
-                Some(t) => format!("({})::{t}", ident(&c.name)),
+            .map(|c| match self.retyped(c).filter(|_| cast_back) {
+                Some(r) => record::cast(&ident(&c.name), r.new, r.old, r.tz),
                 None => ident(&c.name),
             })
             .collect();
         let ktext = key_text(&key_cols);
         let mut inner = vec![format!("{ktext} COLLATE \"C\" AS k")];
         for c in &self.after.columns {
-            let old = self.old_type(c).filter(|_| cast_back);
+            let retyped = self.retyped(c).filter(|_| cast_back);
             inner.push(format!(
                 "{} AS h{}",
-                fingerprint_expr(&c.name, old.as_deref()),
+                fingerprint_expr(&c.name, retyped),
                 c.attnum
             ));
         }
@@ -289,21 +403,21 @@ impl<'a> Keyed<'a> {
             .sample
             .map(|s| format!(" WHERE {}", s.filter(&raw_key, &ktext)))
             .unwrap_or_default();
-        let mut sel = Select { items: Vec::new() };
+        let mut sel = Select::default();
         let deleted = Counted::add(&mut sel, "a.k IS NULL", "b.k");
         let inserted = Counted::add(&mut sel, "b.k IS NULL", "a.k");
-        let before_rows = sel.push("pg_catalog.count(b.k)".into());
-        let matched = sel.push(format!("pg_catalog.count(*) FILTER (WHERE {MATCHED})"));
+        let before_rows = sel.int("pg_catalog.count(b.k)".into());
+        let matched = sel.int(format!("pg_catalog.count(*) FILTER (WHERE {MATCHED})"));
         // Rows of `b` only: on a row `a` alone has, `b` is a row of NULLs.
         let digest =
-            sel.push(DIGEST.replace("), 0)::text", ") FILTER (WHERE b.k IS NOT NULL), 0)::text"));
+            sel.text(DIGEST.replace("), 0)::text", ") FILTER (WHERE b.k IS NOT NULL), 0)::text"));
         let kept = self
             .cols
             .kept
             .iter()
             .map(|(b, a)| {
                 // NULL (not counted) on a row only one side has: see `fingerprint_expr`.
-                let cond = format!("a.h{n} <> b.h{n}", n = b.attnum);
+                let cond = format!("a.h{} <> {}", a.attnum, self.stored(b));
                 (*b, *a, Counted::add(&mut sel, &cond, "b.k"))
             })
             .collect();
@@ -312,9 +426,9 @@ impl<'a> Keyed<'a> {
             .dropped
             .iter()
             .map(|d| {
-                let n = sel.push(format!(
-                    "pg_catalog.count(*) FILTER (WHERE b.h{} <> 0)",
-                    d.attnum
+                let n = sel.int(format!(
+                    "pg_catalog.count(*) FILTER (WHERE {} <> 0)",
+                    self.stored(d)
                 ));
                 (*d, n)
             })
@@ -324,7 +438,7 @@ impl<'a> Keyed<'a> {
             .added
             .iter()
             .map(|x| {
-                let n = sel.push(format!(
+                let n = sel.int(format!(
                     "pg_catalog.count(*) FILTER (WHERE a.h{} <> 0)",
                     x.attnum
                 ));
@@ -335,16 +449,17 @@ impl<'a> Keyed<'a> {
         for d in self.cols.dropped.iter().take(8) {
             for x in self.cols.added.iter().take(8) {
                 // Equal fingerprints (NULL = NULL is 0 = 0) on a row both sides have.
-                let i = sel.push(format!(
-                    "pg_catalog.count(*) FILTER (WHERE a.h{} = b.h{})",
-                    x.attnum, d.attnum
+                let i = sel.int(format!(
+                    "pg_catalog.count(*) FILTER (WHERE a.h{} = {})",
+                    x.attnum,
+                    self.stored(d)
                 ));
                 pairs.push((*d, *x, i));
             }
         }
         let sql = format!(
             "SELECT {} FROM {} b FULL JOIN (SELECT {} FROM ONLY {}{filter}) a ON a.k = b.k",
-            sel.items.join(", "),
+            sel.sql(),
             self.scratch,
             inner.join(", "),
             self.after.sql_name()
@@ -396,17 +511,34 @@ impl<'a> Keyed<'a> {
         for (b, a, counted) in &q.kept {
             let (n, ex) = counted.read(row);
             let column = format!("{name}.{}", a.name);
-            if b.data_type != a.data_type {
+            let retyped = b.data_type != a.data_type;
+            if b.name != a.name {
+                out.details.push(format!(
+                    "{name}.{} renamed to {} (the same column)",
+                    b.name, a.name
+                ));
+            }
+            // The same name on a new column: dropped and added again (a type change an ORM
+            // wrote as DROP + ADD). Whatever was not copied over is lost.
+            if self.before.column(a.attnum).is_none() && n > 0 {
+                let how = if retyped {
+                    format!(" (type {} → {})", b.data_type, a.data_type)
+                } else {
+                    String::new()
+                };
+                let fix = recreate_fix(out.facts.tool, &self.after.sql_name(), b, a);
+                out.change(self.after, Some(&a.name), format!("{column}: dropped and added again{how}: {n} value(s) lost{ex}{sampled}"), "the column of this name is a new one: the values the old one held are not in it, production loses them", Some(fix));
+            } else if retyped {
                 if n > 0 {
                     let how = if cast_back {
-                        "not equal after casting back"
+                        "not equal after casting back (or not kept when cast back and forth)"
                     } else {
                         "changed (their text forms differ; the new values do not all cast back)"
                     };
                     out.change(self.after, Some(&a.name), format!("{column}: type {} → {}: {n} value(s) {how}{ex}{sampled}", b.data_type, a.data_type), "the type change truncated, rounded or shifted values that production holds", Some("keep a type that holds every value, or convert the values on purpose in the migration".into()));
                 } else {
                     out.details.push(format!(
-                        "{column}: type {} → {}, every value equal after casting back",
+                        "{column}: type {} → {}, every value equal after casting back and forth",
                         b.data_type, a.data_type
                     ));
                 }
@@ -423,16 +555,16 @@ impl<'a> Keyed<'a> {
     /// already explained by a rename.
     fn dropped(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row) -> Vec<i32> {
         let (name, sampled) = (&self.name, &self.sampled);
-        let matched: i64 = row.get(q.matched);
+        let matched = row.int(q.matched);
         let mut used_added = Vec::new();
         for (d, i) in &q.dropped {
-            let lost: i64 = row.get(*i);
+            let lost = row.int(*i);
             let column = format!("{name}.{}", d.name);
             let copy = q
                 .pairs
                 .iter()
                 .filter(|(pd, _, _)| pd.attnum == d.attnum)
-                .find(|(_, _, j)| matched > 0 && row.get::<_, i64>(*j) == matched);
+                .find(|(_, _, j)| matched > 0 && row.int(*j) == matched);
             if let Some((_, x, _)) = copy.filter(|_| lost > 0) {
                 used_added.push(x.attnum);
                 out.info(
@@ -477,7 +609,7 @@ impl<'a> Keyed<'a> {
     /// Added columns: backfilled ones are information.
     fn added(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row, renamed: &[i32]) {
         for (x, i) in q.added.iter().filter(|(x, _)| !renamed.contains(&x.attnum)) {
-            let filled: i64 = row.get(*i);
+            let filled = row.int(*i);
             let column = format!("{}.{}", self.name, x.name);
             if filled > 0 {
                 out.info(
@@ -497,7 +629,7 @@ impl<'a> Keyed<'a> {
 
 async fn compare_keyed(
     client: &Client,
-    seed: i64,
+    rec: &Recorded,
     tr: &TableRecord,
     after: &TableInfo,
     out: &mut Out<'_>,
@@ -509,6 +641,7 @@ async fn compare_keyed(
         rows,
         digest,
         sample,
+        chunked,
     } = &tr.mode
     else {
         return Ok(());
@@ -524,9 +657,18 @@ async fn compare_keyed(
             format!(" ({})", s.describe(before.estimate, &key_names.join(", ")))
         })
         .unwrap_or_default();
-    // The key after the migration, by attribute number (a renamed key column is followed).
-    let Some(key_after): Option<Vec<&ColumnInfo>> = key.iter().map(|k| after.column(*k)).collect()
-    else {
+    let cols = columns(before, after);
+    // The key after the migration, by name (a key column renamed in place is followed).
+    let key_after: Option<Vec<&ColumnInfo>> = key
+        .iter()
+        .map(|k| {
+            cols.kept
+                .iter()
+                .find(|(b, a)| b.attnum == *k && before.column(a.attnum).is_some())
+                .map(|(_, a)| *a)
+        })
+        .collect();
+    let Some(key_after) = key_after else {
         out.change(
             after,
             None,
@@ -539,9 +681,11 @@ async fn compare_keyed(
     let k = Keyed {
         before,
         after,
-        cols: columns(before, after),
+        cols,
         key_after,
         scratch,
+        chunked: *chunked,
+        tz: &rec.tz,
         sample: sample.as_ref(),
         name,
         sampled,
@@ -549,8 +693,14 @@ async fn compare_keyed(
     let mut cast_back = true;
     let (q, row) = loop {
         let q = k.query(cast_back);
-        match client.query_one(&q.sql, &[&seed]).await {
-            Ok(row) => break (q, row),
+        match client.query_one(&q.sql, &[&rec.seed]).await {
+            Ok(row) => {
+                let row = Row {
+                    ints: row.get(0),
+                    texts: row.get(1),
+                };
+                break (q, row);
+            }
             Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
                 tampered(out, after, "it is gone");
                 return Ok(());
@@ -565,7 +715,7 @@ async fn compare_keyed(
             }
         }
     };
-    if row.get::<_, i64>(q.before_rows) != *rows || row.get::<_, String>(q.digest) != *digest {
+    if row.int(q.before_rows) != *rows || row.text(q.digest).as_ref() != Some(digest) {
         tampered(out, after, "its rows are not the ones recorded");
         return Ok(());
     }
@@ -573,7 +723,7 @@ async fn compare_keyed(
     let unchanged = k.kept(out, &q, &row, cast_back);
     let renamed = k.dropped(out, &q, &row);
     k.added(out, &q, &row, &renamed);
-    let matched: i64 = row.get(q.matched);
+    let matched = row.int(q.matched);
     let how = if k.sampled.is_empty() {
         " (exact)"
     } else {
@@ -602,6 +752,28 @@ fn tampered(out: &mut Out<'_>, t: &TableInfo, how: &str) {
     );
 }
 
+/// How to change a column in place instead of dropping it and adding one of the same name.
+fn recreate_fix(tool: &str, table: &str, before: &ColumnInfo, after: &ColumnInfo) -> String {
+    let c = ident(&after.name);
+    let sql = if before.data_type != after.data_type {
+        format!(
+            "ALTER TABLE {table} ALTER COLUMN {c} TYPE {t} USING {c}::{t}",
+            t = after.data_type
+        )
+    } else {
+        format!("keep the column (drop neither it nor its values): no statement is needed for {c}")
+    };
+    let change = if before.data_type != after.data_type {
+        format!("change the column in place (`{sql}`)")
+    } else {
+        sql
+    };
+    match tool {
+        "prisma" => format!("Prisma writes some type changes as DROP + ADD: create the migration with `prisma migrate dev --create-only` and {change}"),
+        _ => format!("{change}, or add the new column under another name, copy the values (`UPDATE … SET`), then drop the old one and rename"),
+    }
+}
+
 /// The tool's own way to rename a column instead of dropping and adding it.
 fn rename_fix(tool: &str, table: &str, old: &str, new: &str) -> String {
     let sql = format!(
@@ -617,23 +789,39 @@ fn rename_fix(tool: &str, table: &str, old: &str, new: &str) -> String {
     }
 }
 
+/// What [`record::aggregate`] recorded of a table without a key.
+struct Aggregated<'a> {
+    rows: i64,
+    /// (attribute number, non-null values, sum of hashes) per column.
+    columns: &'a [(i32, i64, String)],
+}
+
 async fn compare_aggregate(
     client: &Client,
     before: &TableInfo,
     after: &TableInfo,
-    rows: i64,
-    recorded: &[(i32, i64, String)],
+    recorded: Aggregated<'_>,
+    tz: &str,
     out: &mut Out<'_>,
 ) -> Result<(), IntegrityError> {
     let name = display(&after.schema, &after.name);
-    let cast_back = |attnum: i32| {
-        let b = before.column(attnum)?;
-        let a = after.column(attnum)?;
-        (a.data_type != b.data_type).then(|| b.data_type.clone())
-    };
-    let now = match record::aggregate(client, after, &after.columns, &cast_back).await {
+    let cols = columns(before, after);
+    let retyped: Vec<(i32, Retyped<'_>)> = cols
+        .kept
+        .iter()
+        .filter(|(b, a)| b.data_type != a.data_type)
+        .map(|(b, a)| {
+            let r = Retyped {
+                old: &b.data_type,
+                new: &a.data_type,
+                tz,
+            };
+            (a.attnum, r)
+        })
+        .collect();
+    let now = match record::aggregate(client, after, &retyped).await {
         Ok(m) => m,
-        Err(_) => record::aggregate(client, after, &after.columns, &|_| None).await?,
+        Err(_) => record::aggregate(client, after, &[]).await?,
     };
     let Mode::Aggregate {
         rows: rows_after,
@@ -648,6 +836,7 @@ async fn compare_aggregate(
         format!("{name}: {how}"),
         "add a primary key to have changed rows named",
     );
+    let rows = recorded.rows;
     if rows_after < rows {
         out.change(
             after,
@@ -657,43 +846,37 @@ async fn compare_aggregate(
             None,
         );
     }
-    for (attnum, nonnull, sum) in recorded {
-        let Some(c) = before.column(*attnum) else {
-            continue;
-        };
-        match now.iter().find(|(a, _, _)| a == attnum) {
-            None if *nonnull > 0 => out.change(
+    let was = |attnum: i32| recorded.columns.iter().find(|(n, _, _)| *n == attnum);
+    let is = |attnum: i32| now.iter().find(|(n, _, _)| *n == attnum);
+    for (b, a) in &cols.kept {
+        if let (Some((_, n1, s1)), Some((_, n2, s2))) = (was(b.attnum), is(a.attnum)) {
+            if n1 != n2 || s1 != s2 {
+                out.change(after, Some(&a.name), format!("{name}.{}: values changed (aggregate: {n1} non-null before, {n2} after)", a.name), "the migration rewrote values that existed before it; row counts do not show it", None);
+            }
+        }
+    }
+    for d in &cols.dropped {
+        match was(d.attnum) {
+            Some((_, nonnull, _)) if *nonnull > 0 => out.change(
                 after,
-                Some(&c.name),
+                Some(&d.name),
                 format!(
                     "{name}.{} dropped with {nonnull} non-null value(s) lost",
-                    c.name
+                    d.name
                 ),
                 "the column's values are gone from production once this migration is applied",
                 None,
             ),
-            None => out
+            _ => out
                 .details
-                .push(format!("{name}.{}: dropped (it held no values)", c.name)),
-            Some((_, n2, s2)) if n2 != nonnull || s2 != sum => {
-                let col = after
-                    .column(*attnum)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default();
-                out.change(after, Some(&col), format!("{name}.{col}: values changed (aggregate: {nonnull} non-null before, {n2} after)"), "the migration rewrote values that existed before it; row counts do not show it", None);
-            }
-            Some(_) => {}
+                .push(format!("{name}.{}: dropped (it held no values)", d.name)),
         }
     }
-    for (attnum, n, _) in &now {
-        if before.column(*attnum).is_none() && *n > 0 {
-            let col = after
-                .column(*attnum)
-                .map(|a| a.name.clone())
-                .unwrap_or_default();
+    for x in &cols.added {
+        if let Some((_, n, _)) = is(x.attnum).filter(|(_, n, _)| *n > 0) {
             out.info(
                 after,
-                format!("{name}.{col} added, backfilled: {n} non-null value(s)"),
+                format!("{name}.{} added, backfilled: {n} non-null value(s)", x.name),
                 "a new column's values are information: nothing that existed was lost",
             );
         }
@@ -703,7 +886,71 @@ async fn compare_aggregate(
 
 #[cfg(test)]
 mod tests {
-    use super::rename_fix;
+    use super::{columns, rename_fix, ColumnInfo, TableInfo};
+
+    fn table(cols: &[(i32, &str)]) -> TableInfo {
+        TableInfo {
+            oid: 1,
+            schema: "public".into(),
+            name: "t".into(),
+            estimate: 0,
+            columns: cols
+                .iter()
+                .map(|(attnum, name)| ColumnInfo {
+                    attnum: *attnum,
+                    name: (*name).into(),
+                    data_type: "text".into(),
+                })
+                .collect(),
+            key: None,
+            parent: None,
+        }
+    }
+
+    /// (before name, after name) of the kept columns, and the dropped and added names.
+    fn names(
+        before: &TableInfo,
+        after: &TableInfo,
+    ) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
+        let c = columns(before, after);
+        (
+            c.kept
+                .iter()
+                .map(|(b, a)| (b.name.clone(), a.name.clone()))
+                .collect(),
+            c.dropped.iter().map(|d| d.name.clone()).collect(),
+            c.added.iter().map(|x| x.name.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn columns_are_matched_by_name_and_followed_through_a_rename() {
+        let before = table(&[(1, "id"), (2, "a"), (3, "b")]);
+        // Swapped by renames: a is attnum 3 now, b attnum 2 — matched by name.
+        let swapped = table(&[(1, "id"), (2, "b"), (3, "a")]);
+        let c = columns(&before, &swapped);
+        assert!(
+            c.kept.iter().all(|(b, a)| b.name == a.name),
+            "matched by name"
+        );
+        assert!(c.dropped.is_empty() && c.added.is_empty());
+        // RENAME COLUMN a TO c: the same column.
+        let (kept, dropped, added) = names(&before, &table(&[(1, "id"), (2, "c"), (3, "b")]));
+        assert!(kept.contains(&("a".into(), "c".into())), "{kept:?}");
+        assert!(dropped.is_empty() && added.is_empty());
+        // Drop + add of b: the same name on a new column.
+        let (kept, _, added) = names(&before, &table(&[(1, "id"), (2, "a"), (4, "b")]));
+        assert!(
+            kept.contains(&("b".into(), "b".into())) && added.is_empty(),
+            "{kept:?}"
+        );
+        // Drop b, add d: no name in common.
+        let (_, dropped, added) = names(&before, &table(&[(1, "id"), (2, "a"), (4, "d")]));
+        assert_eq!(
+            (dropped, added),
+            (vec!["b".to_owned()], vec!["d".to_owned()])
+        );
+    }
 
     #[test]
     fn renames_done_as_drop_and_add_get_the_tools_own_fix() {

@@ -52,6 +52,8 @@ struct Probe {
     /// For a SET NOT NULL: the column whose NULLs are the offending rows (so that NULLs
     /// counted before a migration, [`count_nulls`], can be matched with the statement).
     nulls_in: Option<String>,
+    /// For a type change: the column, its type before and after (see [`count_refused`]).
+    conversion: Option<(String, String, String)>,
 }
 
 /// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
@@ -81,6 +83,7 @@ pub async fn annotate(
             "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM ONLY {} t WHERE {}",
             p.table, p.condition
         );
+        let mut extra = None;
         let (rows, message) = match client.query_one(&sql, &[]).await {
             Ok(row) => {
                 let n: i64 = row.get(0);
@@ -97,14 +100,37 @@ pub async fn annotate(
                 // A data exception: a value the conversion refuses — the statement fails.
                 // Postgres' message quotes the refused value (personal data, secrets): only
                 // its SQLSTATE is said, never the message.
-                Some(db) if DATA_EXCEPTIONS.contains(db.code()) => (
-                    None,
-                    format!(
-                        "at least one row of {source} {}: the conversion raises SQLSTATE {} — this statement fails on it (rows not counted)",
-                        p.what,
-                        db.code().code(),
-                    ),
-                ),
+                Some(db) if DATA_EXCEPTIONS.contains(db.code()) => {
+                    let code = db.code().code().to_owned();
+                    let counted = match &p.conversion {
+                        Some(conv) => count_refused(client, &p.table, &key, conv).await.ok(),
+                        None => None,
+                    };
+                    match (counted, &p.conversion) {
+                        (Some(r), Some((c, old, new))) if r.refused > 0 => {
+                            if r.changed > 0 {
+                                extra = Some((r.changed, format!(
+                                    "{} row(s) of {source} hold values of {c} that {old} → {new} changes{}: {}",
+                                    r.changed, r.changed_examples, p.effect
+                                )));
+                            }
+                            (
+                                Some(r.refused),
+                                format!(
+                                    "{} row(s) of {source} hold values of {c} that {old} → {new} refuses{}: the conversion raises SQLSTATE {code} — this statement fails on it, and on each of these rows",
+                                    r.refused, r.refused_examples
+                                ),
+                            )
+                        }
+                        _ => (
+                            None,
+                            format!(
+                                "at least one row of {source} {}: the conversion raises SQLSTATE {code} — this statement fails on it (rows not counted)",
+                                p.what,
+                            ),
+                        ),
+                    }
+                }
                 // No cast, a timeout: nothing known, nothing claimed.
                 _ => continue,
             },
@@ -118,8 +144,101 @@ pub async fn annotate(
             rows,
             message,
         });
+        if let Some((n, message)) = extra {
+            plan.statements[p.statement].hazards.push(Hazard {
+                kind: HazardKind::Correctness,
+                message: message.clone(),
+            });
+            found.push(Offending {
+                statement: p.statement,
+                rows: Some(n),
+                message,
+            });
+        }
     }
     Ok(found)
+}
+
+/// What [`count_refused`] counted.
+struct Refused {
+    refused: i64,
+    refused_examples: String,
+    changed: i64,
+    changed_examples: String,
+}
+
+/// Counts, row by row, the values of `table` a conversion (`column`, `old` → `new`, cast as
+/// the plan's `USING` does) refuses, and those it changes — where one query stops at the first
+/// refused value. A PL/pgSQL block catches each data exception and hands the counts and
+/// example keys back through transaction-local settings; it runs read-only, and no value, nor
+/// Postgres' message quoting one, leaves the server.
+async fn count_refused(
+    client: &Client,
+    table: &str,
+    key: &str,
+    (column, old, new): &(String, String, String),
+) -> Result<Refused, tokio_postgres::Error> {
+    let body = format!(
+        "DECLARE r record; v {new}; nr bigint := 0; nc bigint := 0; rf text; rl text; cf text; cl text;
+BEGIN
+  FOR r IN SELECT {key} AS k, t.{column} AS v FROM ONLY {table} t WHERE t.{column} IS NOT NULL LOOP
+    BEGIN
+      v := (r.v)::{new};
+      IF ((v)::{old})::text IS DISTINCT FROM (r.v)::text THEN
+        nc := nc + 1;
+        IF cf IS NULL OR r.k < cf THEN cf := r.k; END IF;
+        IF cl IS NULL OR r.k > cl THEN cl := r.k; END IF;
+      END IF;
+    EXCEPTION WHEN data_exception THEN
+      nr := nr + 1;
+      IF rf IS NULL OR r.k < rf THEN rf := r.k; END IF;
+      IF rl IS NULL OR r.k > rl THEN rl := r.k; END IF;
+    END;
+  END LOOP;
+  PERFORM pg_catalog.set_config('neon_migrate.counted', pg_catalog.concat_ws(E'\\x1f', nr, nc, rf, rl, cf, cl, ''), true);
+  PERFORM pg_catalog.set_config('neon_migrate.nulls', pg_catalog.concat(rf IS NULL, rl IS NULL, cf IS NULL, cl IS NULL), true);
+END"
+    );
+    // A dollar quote no name in the body can end.
+    let mut tag = format!("nm{:x}", super::random_seed());
+    while body.contains(&format!("${tag}$")) {
+        tag.push('x');
+    }
+    let run =
+        format!("BEGIN READ ONLY; SET LOCAL statement_timeout = '60s'; DO ${tag}${body}${tag}$");
+    let result = async {
+        client.batch_execute(&run).await?;
+        client
+            .query_one(
+                "SELECT pg_catalog.current_setting('neon_migrate.counted'), pg_catalog.current_setting('neon_migrate.nulls')",
+                &[],
+            )
+            .await
+    }
+    .await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    let row = result?;
+    let counted: String = row.get(0);
+    let nulls: String = row.get(1);
+    let parts: Vec<&str> = counted.split('\u{1f}').collect();
+    let is_null: Vec<bool> = nulls.as_bytes().chunks(1).map(|b| b == b"t").collect();
+    let n = |i: usize| parts.get(i).and_then(|p| p.parse().ok()).unwrap_or(0);
+    // concat_ws skips NULLs: the keys present are in order, the flags say which they are.
+    let mut keys = parts.iter().skip(2).map(|s| (*s).to_owned());
+    let mut next = |i: usize| {
+        if is_null.get(i).copied().unwrap_or(true) {
+            None
+        } else {
+            keys.next()
+        }
+    };
+    let (rf, rl, cf, cl) = (next(0), next(1), next(2), next(3));
+    Ok(Refused {
+        refused: n(0),
+        refused_examples: super::examples(&rf, &rl),
+        changed: n(1),
+        changed_examples: super::examples(&cf, &cl),
+    })
 }
 
 /// NULLs per nullable column of a database's tables, counted before a migration (when the
@@ -183,14 +302,20 @@ async fn count_table_nulls(
         return Ok(None);
     }
     let key = key_text(Some(table));
-    let mut items = Vec::new();
+    // In three arrays: a table may have more columns than a select list may have entries.
+    let (mut counts, mut firsts, mut lasts) = (Vec::new(), Vec::new(), Vec::new());
     for c in nullable {
         let cond = format!("t.{c} IS NULL");
-        items.push(format!(
-            "pg_catalog.count(*) FILTER (WHERE {cond}), pg_catalog.min({key}) FILTER (WHERE {cond}), pg_catalog.max({key}) FILTER (WHERE {cond})"
-        ));
+        counts.push(format!("pg_catalog.count(*) FILTER (WHERE {cond})"));
+        firsts.push(format!("pg_catalog.min({key}) FILTER (WHERE {cond})"));
+        lasts.push(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
     }
-    let sql = format!("SELECT {} FROM ONLY {name} t", items.join(", "));
+    let sql = format!(
+        "SELECT ARRAY[{}]::bigint[], ARRAY[{}]::text[], ARRAY[{}]::text[] FROM ONLY {name} t",
+        counts.join(", "),
+        firsts.join(", "),
+        lasts.join(", ")
+    );
     client
         .batch_execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '60s'")
         .await
@@ -198,13 +323,19 @@ async fn count_table_nulls(
     let row = client.query_one(&sql, &[]).await;
     let _ = client.batch_execute("COMMIT").await;
     let row = row.map_err(IntegrityError::query(what()))?;
+    let counts: Vec<i64> = row.get(0);
+    let firsts: Vec<Option<String>> = row.get(1);
+    let lasts: Vec<Option<String>> = row.get(2);
     Ok(Some(
         nullable
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
-                let n: i64 = row.get(3 * i);
-                let ex = super::examples(&row.get(3 * i + 1), &row.get(3 * i + 2));
+                let n = counts.get(i).copied().unwrap_or(0);
+                let ex = super::examples(
+                    &firsts.get(i).cloned().flatten(),
+                    &lasts.get(i).cloned().flatten(),
+                );
                 (n > 0).then(|| ((name.to_owned(), (*c).to_owned()), (n, ex)))
             })
             .collect(),
@@ -333,6 +464,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                         ),
                         effect: "this statement fails on them",
                         nulls_in: None,
+                        conversion: None,
                     });
                 }
             }
@@ -359,6 +491,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     what: format!("hold NULL in {}", c.name),
                     effect: "this statement fails on them",
                     nulls_in: Some(c.name.clone()),
+                    conversion: None,
                 });
             }
         }
@@ -379,6 +512,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     what: format!("hold values of {} that {} → {} changes", c.name, o.data_type, c.data_type),
                     effect: "they are truncated, rounded or shifted without an error",
                     nulls_in: None,
+                    conversion: Some((c.name.clone(), o.data_type.clone(), c.data_type.clone())),
                 });
             }
         }
@@ -437,6 +571,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 what,
                 effect: "this statement fails on them",
                 nulls_in: None,
+                conversion: None,
             })
         }
         'c' if c.validated => {
@@ -448,6 +583,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 what: format!("violate {def}"),
                 effect: "this statement fails on them",
                 nulls_in: None,
+                conversion: None,
             })
         }
         'f' if c.validated => {
@@ -482,6 +618,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 what: format!("reference no row of {target} ({})", local.join(", ")),
                 effect: "this statement fails on them",
                 nulls_in: None,
+                conversion: None,
             })
         }
         _ => None,

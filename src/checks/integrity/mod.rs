@@ -6,11 +6,14 @@
 //! form, stored in the scratch schema [`SCRATCH_SCHEMA`] on the test Neon database branch —
 //! one set-based statement per table, nothing hashed row by row in Rust. After the tool ran,
 //! [`compare::evaluate`] joins the fingerprints with the migrated table, again in one
-//! statement per table: rows deleted, rows inserted, and per column the rows whose value
-//! changed; dropped columns with the values they held; added columns and what they were
-//! backfilled with; type changes compared after casting the new value back to the old type;
-//! renames done as a copy (fine) or as drop + add (values lost). Findings name example keys,
-//! never values (they may be personal data).
+//! statement per table: rows deleted, rows inserted, and per column (matched by name) the
+//! rows whose value changed; dropped columns with the values they held; added columns and what
+//! they were backfilled with; type changes compared after casting the new value back to the
+//! old type (and forward again: the round trip must be lossless); columns dropped and added
+//! again under their name; partitions detached from their table; renames done as a copy (fine)
+//! or as drop + add (values lost). Tables of more than [`record::PLAIN_MAX`] columns keep their
+//! fingerprints in `bigint[]` chunks. Findings name example keys, never values (they may be
+//! personal data).
 //!
 //! Tables without a usable key are compared by order-independent aggregates per column, and
 //! the finding says so. Tables above `sample-above` rows are sampled deterministically (key
@@ -157,6 +160,14 @@ impl Check for Integrity {
                 "no fingerprints were recorded before the migration (no migrate stage in this run)",
             ));
         };
+        if let Some(n) = recorded.occupied {
+            return Some(CheckResult::failed(
+                NAME,
+                format!(
+                    "nothing compared: a schema named {SCRATCH_SCHEMA} already existed on the test Neon database branch before the migration ({n} relation(s)) — it is the integrity check's scratch schema, so it was left as it is and no table was fingerprinted; rename that schema (or drop it if it is a leftover) on the main Neon database branch"
+                ),
+            ));
+        }
         let client = match cx.reader() {
             Ok(c) => c,
             Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),

@@ -3,12 +3,14 @@
 use tokio_postgres::Client;
 
 use super::{random_seed, IntegrityConfig, IntegrityError, SCRATCH_SCHEMA, SESSION};
-use crate::pg::ident;
+use crate::pg::{ident, literal};
 
 /// The user tables of a database: every `relkind = 'r'` table outside the catalogs, the
-/// tracking schema, the scratch schema and extensions; with its columns by attribute number
-/// (a rename keeps it, a drop + add does not) and its best key: the primary key, else the
-/// narrowest unique index without expressions or predicate whose columns are all NOT NULL.
+/// scratch schema and extensions — and but the built-in `sql` tool's own tracking table
+/// (`neon_migrate.schema_migrations`): a user's table in a schema named `neon_migrate` is
+/// compared like any other; with its columns (in attribute number order), its best key: the
+/// primary key, else the narrowest unique index without expressions or predicate whose
+/// columns are all NOT NULL; and the table it is a partition (or child) of.
 const TABLES: &str = r#"
 SELECT c.oid::bigint, n.nspname::text, c.relname::text, c.reltuples::float8::bigint,
        coalesce((SELECT pg_catalog.array_agg(a.attnum::int ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
@@ -27,10 +29,15 @@ SELECT c.oid::bigint, n.nspname::text, c.relname::text, c.reltuples::float8::big
                              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.k
                             WHERE u.o <= i.indnkeyatts AND NOT a.attnotnull)
          ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid
-         LIMIT 1)
+         LIMIT 1),
+       p.oid::bigint, pn.nspname::text, p.relname::text
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_inherits ih ON ih.inhrelid = c.oid AND ih.inhseqno = 1
+  LEFT JOIN pg_catalog.pg_class p ON p.oid = ih.inhparent
+  LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
  WHERE c.relkind = 'r'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate_integrity')
+   AND NOT (n.nspname = 'neon_migrate' AND c.relname = 'schema_migrations')
    AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
                      AND d.objid = c.oid AND d.deptype = 'e')
@@ -57,6 +64,9 @@ pub struct TableInfo {
     pub columns: Vec<ColumnInfo>,
     /// Attribute numbers of the key, if it has a usable one.
     pub key: Option<Vec<i32>>,
+    /// The table it is a partition (or an inheriting child) of: oid, schema, name. Its rows
+    /// are read through that table: detached, they leave it.
+    pub parent: Option<(i64, String, String)>,
 }
 
 impl TableInfo {
@@ -66,6 +76,24 @@ impl TableInfo {
     }
     pub fn column(&self, attnum: i32) -> Option<&ColumnInfo> {
         self.columns.iter().find(|c| c.attnum == attnum)
+    }
+    /// The column of this name: what users know a column by (a rename keeps its attribute
+    /// number, and values moved between named columns are changed values).
+    pub fn named(&self, name: &str) -> Option<&ColumnInfo> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// Where the fingerprint of column `c` (of this table, as recorded) is in the scratch
+    /// table `b`: its own column, or an element of a chunk (see [`CHUNK`]).
+    pub fn stored(&self, c: &ColumnInfo, chunked: bool) -> String {
+        if !chunked {
+            return format!("b.h{}", c.attnum);
+        }
+        let i = self
+            .columns
+            .iter()
+            .position(|x| x.attnum == c.attnum)
+            .unwrap_or(0);
+        format!("b.c{}[{}]", i / CHUNK, i % CHUNK + 1)
     }
 }
 
@@ -100,6 +128,9 @@ pub async fn tables(
                     })
                     .collect(),
                 key: r.get(7),
+                parent: r
+                    .get::<_, Option<i64>>(8)
+                    .map(|oid| (oid, r.get(9), r.get(10))),
             }
         })
         .collect())
@@ -165,6 +196,10 @@ pub enum Mode {
         /// Keyed digest of the scratch table's rows (see [`super`]).
         digest: String,
         sample: Option<Sample>,
+        /// The fingerprints are stored in chunks of [`CHUNK`] per `bigint[]` column (`c0`,
+        /// `c1`, …) instead of one column each (`h<attnum>`): a table too wide for one
+        /// `bigint` per column in a row (Postgres' rows hold ~1,000 of them).
+        chunked: bool,
     },
     /// No usable key: rows and, per column, non-null values and the sum of their hashes.
     Aggregate {
@@ -185,30 +220,73 @@ pub struct TableRecord {
 pub struct Recorded {
     pub(crate) seed: i64,
     pub tables: Vec<TableRecord>,
+    /// The database's time zone as the migration's sessions see it: what a conversion
+    /// between `timestamp` (or `date`) and `timestamptz` used.
+    pub(crate) tz: String,
+    /// The scratch schema already existed, holding this many relations: a schema of the
+    /// user's (or put there to be dropped), left as it is — nothing was fingerprinted.
+    pub(crate) occupied: Option<i64>,
+}
+
+/// Fingerprints per `bigint[]` chunk of a wide table's scratch row.
+pub const CHUNK: usize = 100;
+/// Tables with more columns than this store their fingerprints in chunks: one `bigint` per
+/// column would make a row too big (8 kB) above ~1,000 columns.
+pub const PLAIN_MAX: usize = 400;
+
+/// A column whose type the migration changed: its type before and now, and the database's
+/// time zone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retyped<'a> {
+    pub old: &'a str,
+    pub new: &'a str,
+    pub tz: &'a str,
+}
+
+/// `expr` (of type `from`) cast to type `to`. Between `timestamp` or `date` and
+/// `timestamptz`, the conversion happens in the database's time zone `tz`, as the
+/// migration's did (this session's is UTC, for stable text forms).
+pub(crate) fn cast(expr: &str, from: &str, to: &str, tz: &str) -> String {
+    let tstz = |t: &str| t.starts_with("timestamp") && t.ends_with(" with time zone");
+    let local =
+        |t: &str| t == "date" || (t.starts_with("timestamp") && t.ends_with(" without time zone"));
+    if tstz(to) && local(from) {
+        format!("((({expr})::timestamp AT TIME ZONE {})::{to})", literal(tz))
+    } else if tstz(from) && local(to) {
+        format!("((({expr}) AT TIME ZONE {})::{to})", literal(tz))
+    } else {
+        format!("(({expr})::{to})")
+    }
 }
 
 /// The hash of one column's text form as SQL, in the "C" collation (a case-insensitive one
-/// would hash `Ann` and `ann` alike): `hashtextextended(("c")::text COLLATE "C", 0)`; with
-/// `cast_back`, the value is first cast back to the type it had before the migration.
-pub(crate) fn hash_expr(column: &str, cast_back: Option<&str>) -> String {
-    match cast_back {
-        Some(old) => format!(
-            "pg_catalog.hashtextextended((({})::{old})::text COLLATE \"C\", 0)",
-            ident(column)
-        ),
-        None => format!(
-            "pg_catalog.hashtextextended(({})::text COLLATE \"C\", 0)",
-            ident(column)
-        ),
-    }
+/// would hash `Ann` and `ann` alike): `hashtextextended(("c")::text COLLATE "C", 0)`.
+///
+/// With `retyped`, the value is first cast back to the type it had before the migration — and
+/// counts as that old value only when the round trip is lossless for the new value (cast back,
+/// then forward again, it has the same text form): otherwise it hashes (with another seed) as
+/// a value no old one equals. An `integer` made `numeric` by `v + 0.4` casts back to the same
+/// integer, but does not survive the round trip: changed.
+pub(crate) fn hash_expr(column: &str, retyped: Option<Retyped<'_>>) -> String {
+    let c = ident(column);
+    let Some(r) = retyped else {
+        return format!("pg_catalog.hashtextextended(({c})::text COLLATE \"C\", 0)");
+    };
+    let back = cast(&c, r.new, r.old, r.tz);
+    let round = cast(&back, r.old, r.new, r.tz);
+    format!(
+        "CASE WHEN ({round})::text COLLATE \"C\" IS NOT DISTINCT FROM ({c})::text COLLATE \"C\" \
+         THEN pg_catalog.hashtextextended(({back})::text COLLATE \"C\", 0) \
+         ELSE pg_catalog.hashtextextended(({c})::text COLLATE \"C\", 1) END"
+    )
 }
 
 /// A column's fingerprint as stored: its [`hash_expr`], with 0 standing for NULL — so that
 /// the comparison is a plain `a.hN <> b.hN` (false, never NULL, for an unchanged NULL; NULL
 /// for a row only one side has), and a non-null count is `hN <> 0` (a value hashing to 0,
 /// one in 2^64, counts as NULL).
-pub(crate) fn fingerprint_expr(column: &str, cast_back: Option<&str>) -> String {
-    format!("coalesce({}, 0)", hash_expr(column, cast_back))
+pub(crate) fn fingerprint_expr(column: &str, retyped: Option<Retyped<'_>>) -> String {
+    format!("coalesce({}, 0)", hash_expr(column, retyped))
 }
 
 /// The key of a row as text: the column's text form, or the row constructor's for several.
@@ -227,15 +305,36 @@ pub async fn record(
     cfg: &IntegrityConfig,
     skip: &[String],
 ) -> Result<Recorded, IntegrityError> {
+    // Before SESSION sets UTC: the time zone the migration's own sessions will have.
+    let tz: String = client
+        .query_one("SELECT pg_catalog.current_setting('TimeZone')", &[])
+        .await
+        .map_err(IntegrityError::query("cannot read the time zone"))?
+        .get(0);
     client
         .batch_execute(SESSION)
         .await
         .map_err(IntegrityError::query("cannot set up the session"))?;
+    // The parent never has the scratch schema: when the copy does, it is not ours to drop.
+    let occupied: Option<i64> = client
+        .query_one(
+            "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid)
+               FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
+            &[&SCRATCH_SCHEMA],
+        )
+        .await
+        .ok()
+        .map(|r| r.get(0));
+    if occupied.is_some() {
+        return Ok(Recorded {
+            seed: 0,
+            tables: Vec::new(),
+            tz,
+            occupied,
+        });
+    }
     client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s}",
-            s = ident(SCRATCH_SCHEMA)
-        ))
+        .batch_execute(&format!("CREATE SCHEMA {s}", s = ident(SCRATCH_SCHEMA)))
         .await
         .map_err(IntegrityError::query(format!(
             "cannot create the scratch schema {SCRATCH_SCHEMA}"
@@ -251,11 +350,16 @@ pub async fn record(
         }
         let mode = match &t.key {
             Some(key) => record_keyed(client, &t, key, seed, cfg.sample_above).await?,
-            None => aggregate(client, &t, &t.columns, &|_| None).await?,
+            None => aggregate(client, &t, &[]).await?,
         };
         out.push(TableRecord { table: t, mode });
     }
-    Ok(Recorded { seed, tables: out })
+    Ok(Recorded {
+        seed,
+        tables: out,
+        tz,
+        occupied: None,
+    })
 }
 
 /// The fingerprints go into the scratch table in one `CREATE TABLE … AS` (bulk-written, and
@@ -287,12 +391,23 @@ async fn record_keyed(
         None
     };
     let mut exprs = vec![format!("{ktext} COLLATE \"C\" AS k")];
-    for c in &t.columns {
-        exprs.push(format!(
-            "{} AS h{}",
-            fingerprint_expr(&c.name, None),
-            c.attnum
-        ));
+    let chunked = t.columns.len() > PLAIN_MAX;
+    if chunked {
+        for (i, chunk) in t.columns.chunks(CHUNK).enumerate() {
+            let fps: Vec<String> = chunk
+                .iter()
+                .map(|c| fingerprint_expr(&c.name, None))
+                .collect();
+            exprs.push(format!("ARRAY[{}]::bigint[] AS c{i}", fps.join(", ")));
+        }
+    } else {
+        for c in &t.columns {
+            exprs.push(format!(
+                "{} AS h{}",
+                fingerprint_expr(&c.name, None),
+                c.attnum
+            ));
+        }
     }
     let filter = sample
         .as_ref()
@@ -331,6 +446,7 @@ async fn record_keyed(
         rows: row.get(0),
         digest: row.get(1),
         sample,
+        chunked,
     })
 }
 
@@ -397,26 +513,37 @@ fn random_unit() -> f64 {
     (random_seed() >> 10) as f64 / (1u64 << 53) as f64
 }
 
-/// Row count and, per column, non-null values and the sum of their hashes (order-independent).
-/// `cast_back` gives, per attribute number, the type to cast a value back to first.
+/// Row count and, per column, non-null values and the sum of their hashes (order-independent),
+/// in two arrays (a table may have more columns than a select list may have entries).
+/// `retyped` gives, by attribute number, the columns to cast back first (see [`hash_expr`]).
 pub(crate) async fn aggregate(
     client: &Client,
     t: &TableInfo,
-    columns: &[ColumnInfo],
-    cast_back: &(dyn Fn(i32) -> Option<String> + Sync),
+    retyped: &[(i32, Retyped<'_>)],
 ) -> Result<Mode, IntegrityError> {
-    let mut exprs = vec!["pg_catalog.count(*)".to_owned()];
-    for c in columns {
-        let old = cast_back(c.attnum);
-        exprs.push(format!("pg_catalog.count({})", ident(&c.name)));
-        exprs.push(format!(
+    let mut counts = Vec::new();
+    let mut sums = Vec::new();
+    for c in &t.columns {
+        counts.push(format!("pg_catalog.count({})", ident(&c.name)));
+        sums.push(format!(
             "coalesce(pg_catalog.sum({}::numeric), 0)::text",
-            hash_expr(&c.name, old.as_deref())
+            hash_expr(
+                &c.name,
+                retyped
+                    .iter()
+                    .find(|(n, _)| *n == c.attnum)
+                    .map(|(_, r)| *r)
+            )
         ));
     }
     let row = client
         .query_one(
-            &format!("SELECT {} FROM ONLY {}", exprs.join(", "), t.sql_name()),
+            &format!(
+                "SELECT pg_catalog.count(*), ARRAY[{}]::bigint[], ARRAY[{}]::text[] FROM ONLY {}",
+                counts.join(", "),
+                sums.join(", "),
+                t.sql_name()
+            ),
             &[],
         )
         .await
@@ -424,16 +551,13 @@ pub(crate) async fn aggregate(
             "cannot aggregate {}",
             t.sql_name()
         )))?;
-    let columns = columns
+    let counts: Vec<i64> = row.get(1);
+    let sums: Vec<String> = row.get(2);
+    let columns = t
+        .columns
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            (
-                c.attnum,
-                row.get::<_, i64>(1 + 2 * i),
-                row.get::<_, String>(2 + 2 * i),
-            )
-        })
+        .zip(counts.into_iter().zip(sums))
+        .map(|(c, (n, sum))| (c.attnum, n, sum))
         .collect();
     Ok(Mode::Aggregate {
         rows: row.get(0),
@@ -483,9 +607,40 @@ mod tests {
             key_text(&["\"a\"".into(), "\"b\"".into()]),
             "(ROW(\"a\", \"b\"))::text"
         );
-        assert_eq!(
-            hash_expr("we\"ird", Some("numeric(12,2)")),
-            "pg_catalog.hashtextextended(((\"we\"\"ird\")::numeric(12,2))::text COLLATE \"C\", 0)"
+        let r = Retyped {
+            old: "numeric(12,2)",
+            new: "numeric(12,0)",
+            tz: "UTC",
+        };
+        let h = hash_expr("we\"ird", Some(r));
+        let back = "((\"we\"\"ird\")::numeric(12,2))";
+        // Cast back, then forward again, compared as text with the value now.
+        assert!(
+            h.starts_with(&format!(
+                "CASE WHEN ((({back})::numeric(12,0)))::text COLLATE \"C\" IS NOT DISTINCT FROM (\"we\"\"ird\")::text"
+            )),
+            "{h}"
         );
+        assert!(
+            h.contains(&format!(
+                "THEN pg_catalog.hashtextextended(({back})::text COLLATE \"C\", 0)"
+            )),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn time_zone_conversions_use_the_databases_time_zone() {
+        let ts = "timestamp without time zone";
+        let tstz = "timestamp with time zone";
+        assert_eq!(
+            cast("x", ts, tstz, "Europe/Paris"),
+            "(((x)::timestamp AT TIME ZONE 'Europe/Paris')::timestamp with time zone)"
+        );
+        assert_eq!(
+            cast("x", tstz, "date", "UTC"),
+            "(((x) AT TIME ZONE 'UTC')::date)"
+        );
+        assert_eq!(cast("x", "integer", "numeric", "UTC"), "((x)::numeric)");
     }
 }

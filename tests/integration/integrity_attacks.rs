@@ -1,0 +1,322 @@
+//! The `integrity` check against what an outside attacker tried (issue 19, second round): each
+//! scenario is a false green or a gap found from the README and the binary, run through
+//! `pre-push` (or `diff`) as a user would, and asserted on the JSON report.
+
+use neon_migrate::exit;
+
+use crate::integrity::{diff_hazards, errors, finding, pre_push, project};
+use crate::support::{check_result as result, findings_starting, Project};
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        integrity_columns_swapped_by_renames_are_changed_values,
+        integrity_a_column_dropped_and_added_again_is_not_a_rename_to_itself,
+        integrity_a_type_change_that_rounds_on_the_way_back_fails,
+        integrity_lossless_type_changes_pass,
+        integrity_a_detached_partition_fails_like_a_deletion_unless_declared,
+        integrity_a_table_of_1200_columns_is_compared,
+        integrity_the_schema_check_counts_nulls_in_a_table_of_1200_columns,
+        integrity_tables_in_a_schema_named_neon_migrate_are_compared,
+        integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails,
+        integrity_diff_counts_the_rows_a_narrowing_conversion_refuses,
+    ]
+}
+
+/// 20 rows whose `a` and `b` hold different values.
+const PAIR: &str = "create table pair (id int primary key, a text, b text); \
+     insert into pair select g, 'a' || g, 'b' || g from generate_series(1, 20) g";
+
+fn integrity_columns_swapped_by_renames_are_changed_values() {
+    let p = project(
+        "integrity_swap",
+        "",
+        "alter table pair rename column a to tmp;\n\
+         alter table pair rename column b to a;\n\
+         alter table pair rename column tmp to b;\n",
+    );
+    p.main_sql(PAIR);
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    // A column is its name: both named columns now hold other values.
+    for col in ["a", "b"] {
+        let f = finding(&report, &format!("public.pair.{col}: 20 value(s) changed"));
+        assert_eq!(f["severity"], "error", "{f:#}");
+    }
+    assert_eq!(errors(&report).len(), 2, "{:?}", errors(&report));
+    out.stdout_has("public.pair.a: 20 value(s) changed");
+}
+
+fn integrity_a_column_dropped_and_added_again_is_not_a_rename_to_itself() {
+    // A type change done as drop + add: the same name, every value gone.
+    let p = project(
+        "integrity_readd",
+        "",
+        "alter table pair drop column b;\nalter table pair add column b bigint;\n",
+    );
+    p.main_sql(PAIR);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "public.pair.b: dropped and added again (type text → bigint): 20 value(s) lost",
+    );
+    assert_eq!(f["severity"], "error");
+    let fix = f["fix"].as_str().unwrap_or("");
+    assert!(!fix.contains("RENAME COLUMN"), "{fix}");
+    assert!(
+        fix.contains("ALTER TABLE \"public\".\"pair\" ALTER COLUMN \"b\" TYPE bigint USING"),
+        "{fix}"
+    );
+    assert_eq!(errors(&report).len(), 1, "{:?}", errors(&report));
+
+    // A rename by copy onto a dropped name, and a plain drop + add of another name, still
+    // report as such.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "alter table pair add column c text;\nupdate pair set c = a;\nalter table pair drop column a;\n\
+             alter table pair add column d text;\nalter table pair drop column b;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "public.pair.a renamed to c by copy: all 20 non-null value(s) kept",
+    );
+    assert_eq!(f["severity"], "info");
+    let f = finding(
+        &report,
+        "public.pair: b dropped and d added looks like a rename done as drop + add: 20 value(s) lost",
+    );
+    assert_eq!(f["severity"], "error");
+    assert_eq!(errors(&report).len(), 1, "{:?}", errors(&report));
+}
+
+fn integrity_a_type_change_that_rounds_on_the_way_back_fails() {
+    let p = project(
+        "integrity_roundtrip",
+        "",
+        "alter table nums alter column v type numeric using v + 0.4;\n\
+         alter table nums alter column d type timestamp using d + interval '5 hours';\n",
+    );
+    p.main_sql(
+        "create table nums (id int primary key, v int, d date); \
+         insert into nums select g, g, date '2024-01-01' + g from generate_series(1, 10) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "public.nums.v: type integer → numeric: 10 value(s) not equal after casting back",
+    );
+    assert_eq!(f["severity"], "error");
+    let f = finding(
+        &report,
+        "public.nums.d: type date → timestamp without time zone: 10 value(s) not equal after casting back",
+    );
+    assert_eq!(f["severity"], "error");
+    assert_eq!(errors(&report).len(), 2, "{:?}", errors(&report));
+}
+
+fn integrity_lossless_type_changes_pass() {
+    let p = project(
+        "integrity_lossless",
+        "",
+        "alter table kinds alter column ts type timestamptz;\n\
+         alter table kinds alter column n type bigint;\n\
+         alter table kinds alter column code type integer using code::integer;\n\
+         alter table kinds alter column price type numeric(14,2);\n\
+         alter table kinds alter column label type text;\n",
+    );
+    p.main_sql(
+        "create table kinds (id int primary key, ts timestamp, n int, code text, price numeric(12,2), label varchar(20)); \
+         insert into kinds select g, timestamp '2024-03-01 10:30:00' + g * interval '1 day', g * 1000, (g * 7)::text, \
+         g / 4.0, 'label ' || g from generate_series(1, 30) g; \
+         insert into kinds values (31, null, null, null, null, null)",
+    );
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "passed",
+        "{report:#}"
+    );
+    assert!(errors(&report).is_empty(), "{:?}", errors(&report));
+}
+
+const PARTITIONED: &str = "create table measures (id int, y int, v text, primary key (id, y)) partition by range (y); \
+     create table measures_2023 partition of measures for values from (2023) to (2024); \
+     create table measures_2024 partition of measures for values from (2024) to (2025); \
+     insert into measures select g, 2023 + g % 2, 'v' || g from generate_series(1, 30) g";
+
+fn integrity_a_detached_partition_fails_like_a_deletion_unless_declared() {
+    let p = project(
+        "integrity_detach",
+        "",
+        "alter table measures detach partition measures_2024;\n",
+    );
+    p.main_sql(PARTITIONED);
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(
+        &report,
+        "public.measures: partition public.measures_2024 detached: its 15 row(s) left public.measures",
+    );
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["location"], "public.measures");
+    out.stdout_has("its 15 row(s) left public.measures");
+
+    // Detached, then dropped: the rows are counted once more, as a dropped table.
+    let p = p
+        .migration(
+            "0001_change.sql",
+            "alter table measures detach partition measures_2024;\ndrop table measures_2024;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    finding(&report, "table public.measures_2024 dropped with its 15 row(s)");
+
+    // Declared on the parent: information.
+    let p = p
+        .config(&crate::integrity::BASE.replace("{extra}", "allow-change = [\"public.measures\"]\n"))
+        .migration(
+            "0001_change.sql",
+            "alter table measures detach partition measures_2024;\n",
+        )
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    let f = finding(
+        &report,
+        "public.measures: partition public.measures_2024 detached",
+    );
+    assert_eq!(f["severity"], "info");
+}
+
+fn integrity_a_table_of_1200_columns_is_compared() {
+    let cols: Vec<String> = (1..=1200).map(|i| format!("c{i} int")).collect();
+    let values: Vec<String> = (1..=1200).map(|i| format!("g + {i}")).collect();
+    let p = project(
+        "integrity_wide",
+        "",
+        "update wide set c1100 = c1100 + 1 where id <= 2;\n",
+    );
+    p.main_sql(&format!(
+        "create table wide (id int primary key, {}); insert into wide select g, {} from generate_series(1, 5) g",
+        cols.join(", "),
+        values.join(", ")
+    ));
+    // `pre_push` runs twice: the first run leaves nothing that breaks the second.
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "public.wide.c1100: 2 value(s) changed");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(errors(&report).len(), 1, "{:?}", errors(&report));
+    // And a run that changes nothing passes.
+    let p = p
+        .migration("0001_change.sql", "select 1;\n")
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        result(&report, "integrity")["status"],
+        "passed",
+        "{report:#}"
+    );
+}
+
+fn integrity_the_schema_check_counts_nulls_in_a_table_of_1200_columns() {
+    let cols: Vec<String> = (1..=1200).map(|i| format!("c{i} int")).collect();
+    let p = Project::new("integrity_wide_nulls")
+        .config("[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n")
+        .migration(
+            "0001_change.sql",
+            "update wide set c1200 = 0 where c1200 is null;\n\
+             alter table wide alter column c1200 set not null;\n",
+        )
+        .commit()
+        .git_branch("feature/integrity_wide_nulls");
+    p.main_sql(&format!(
+        "create table wide (id int primary key, {}); \
+         insert into wide (id, c1200) select g, case when g > 3 then g end from generate_series(1, 6) g",
+        cols.join(", ")
+    ));
+    let (_, report) = pre_push(&p, exit::OK);
+    let counted = "3 row(s) of the test Neon database branch before the migration (the parent's copy) held NULL in c1200 (e.g. keys 1, 3)";
+    let found = findings_starting(&report, "schema", "why", counted);
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
+}
+
+fn integrity_tables_in_a_schema_named_neon_migrate_are_compared() {
+    let p = project(
+        "integrity_own_schema",
+        "",
+        "update neon_migrate.users set email = lower(email);\n",
+    );
+    p.main_sql(
+        "create schema neon_migrate; \
+         create table neon_migrate.users (id int primary key, email text); \
+         insert into neon_migrate.users select g, 'User' || g || '@example.com' from generate_series(1, 12) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "neon_migrate.users.email: 12 value(s) changed");
+    assert_eq!(f["severity"], "error");
+    // Our own tracking table is not the user's data.
+    assert!(
+        findings_starting(&report, "integrity", "what", "neon_migrate.schema_migrations").is_empty(),
+        "{:#}",
+        result(&report, "integrity")
+    );
+}
+
+fn integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails() {
+    // A user's schema of the scratch schema's name used to be dropped on the copy (with the
+    // tables the migration then changed unseen) and the check passed.
+    let p = project(
+        "integrity_scratch_name",
+        "",
+        "update neon_migrate_integrity.audit set note = 'rewritten';\n",
+    );
+    p.main_sql(
+        "create schema neon_migrate_integrity; \
+         create table neon_migrate_integrity.audit (id int primary key, note text); \
+         insert into neon_migrate_integrity.audit select g, 'note ' || g from generate_series(1, 5) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let integrity = result(&report, "integrity");
+    assert_eq!(integrity["status"], "failed", "{integrity:#}");
+    assert!(
+        integrity["summary"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("nothing compared: a schema named neon_migrate_integrity already existed"),
+        "{integrity:#}"
+    );
+}
+
+fn integrity_diff_counts_the_rows_a_narrowing_conversion_refuses() {
+    const SECRET: &str = "SECRET-7f3e";
+    let p = Project::new("integrity_diff_refused")
+        .file(
+            "target.sql",
+            "create table big (id int primary key, n integer, code integer, amount numeric(4,2));\n",
+        )
+        .commit();
+    p.main_sql(&format!(
+        "create table big (id int primary key, n bigint, code text, amount numeric(8,3)); \
+         insert into big select g, case when g <= 3 then 5000000000 + g else g end, \
+         case when g between 4 and 5 then '{SECRET}' || g else g::text end, \
+         case when g = 10 then 123.5 when g = 9 then 1.005 else g end from generate_series(1, 10) g"
+    ));
+    let hazards = diff_hazards(&p, "target.sql");
+    for want in [
+        "3 row(s) of main hold values of n that bigint → integer refuses (e.g. keys 1, 3): the conversion raises SQLSTATE 22003 — this statement fails on it",
+        "2 row(s) of main hold values of code that text → integer refuses (e.g. keys 4, 5): the conversion raises SQLSTATE 22P02 — this statement fails on it",
+        "1 row(s) of main hold values of amount that numeric(8,3) → numeric(4,2) refuses (e.g. key 10): the conversion raises SQLSTATE 22003",
+    ] {
+        assert!(
+            hazards.iter().any(|h| h.starts_with(want)),
+            "want {want:?} in {hazards:#?}"
+        );
+    }
+    let all = hazards.join("\n");
+    assert!(!all.contains(SECRET) && !all.contains("5000000001"), "{all}");
+    // The value a narrowing rounds is counted as well, next to the ones it refuses.
+    assert!(
+        all.contains("1 row(s) of main hold values of amount that numeric(8,3) → numeric(4,2) changes (e.g. key 9)"),
+        "{all}"
+    );
+}
