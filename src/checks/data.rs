@@ -91,7 +91,9 @@ impl Check for RowCounts {
 const ESTIMATES: &str = r#"
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname, c.reltuples::bigint
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
+ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate_integrity')
+   -- Of our own schema only the tracking table of the `sql` tool: a user's table there counts.
+   AND NOT (n.nspname = 'neon_migrate' AND c.relname = 'schema_migrations')
    AND n.nspname NOT LIKE 'pg\_temp\_%'
  ORDER BY 1
 "#;

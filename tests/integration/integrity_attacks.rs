@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         integrity_tables_in_a_schema_named_neon_migrate_are_compared,
         integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails,
         integrity_diff_counts_the_rows_a_narrowing_conversion_refuses,
+        data_check_counts_a_users_table_in_the_schema_named_neon_migrate,
     ]
 }
 
@@ -318,5 +319,28 @@ fn integrity_diff_counts_the_rows_a_narrowing_conversion_refuses() {
     assert!(
         all.contains("1 row(s) of main hold values of amount that numeric(8,3) → numeric(4,2) changes (e.g. key 9)"),
         "{all}"
+    );
+}
+
+/// The `data` check skipped the whole `neon_migrate` schema: a user's table there lost rows
+/// unseen. Only the `sql` tool's tracking table is ours.
+fn data_check_counts_a_users_table_in_the_schema_named_neon_migrate() {
+    let p = Project::new("data_own_schema")
+        .config("[checks.schema]\nenabled = false\n\n[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n")
+        .migration("0001_change.sql", "delete from neon_migrate.users where id > 6;\n")
+        .commit()
+        .git_branch("feature/data_own_schema");
+    p.main_sql(
+        "create schema neon_migrate; \
+         create table neon_migrate.users (id int primary key, email text); \
+         insert into neon_migrate.users select g, 'u' || g from generate_series(1, 12) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let lost = findings_starting(&report, "data", "what", "neon_migrate.users lost 6 row(s)");
+    assert_eq!(lost.len(), 1, "{:#}", result(&report, "data"));
+    assert!(
+        findings_starting(&report, "data", "what", "neon_migrate.schema_migrations").is_empty(),
+        "{:#}",
+        result(&report, "data")
     );
 }
