@@ -390,6 +390,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "foreign table column", aspect: Aspect::Extra, explains: |m, id| json(m.foreign_tables.get(&id.parent).and_then(|t| t.column_options.get(&id.name))) },
     // Aggregates, operators, rules, statistics, text search.
     Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.aggregates, &id.name)) },
     Explainer { kind: "operator", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.operators, &id.name)) },

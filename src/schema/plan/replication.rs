@@ -119,7 +119,9 @@ fn publications(x: &mut Cx<'_>) {
             ));
             continue;
         };
-        if old == p {
+        // A table that left the publication early (a column it reads changes) comes back
+        // even when the publication itself does not change.
+        if old == p && (old.all_tables || losing_columns(old, a, b).is_empty()) {
             continue;
         }
         if old.all_tables != p.all_tables {
@@ -175,6 +177,14 @@ fn publications(x: &mut Cx<'_>) {
             .filter(|t| !p.tables.contains_key(*t))
             .collect();
         let s = Stmt::new(Phase::SecurityAndTriggers, sql);
+        if old.tables == p.tables && old.schemas == p.schemas {
+            let back: BTreeSet<&String> = dropped_early.iter().collect();
+            x.push(replication(s, format!(
+                "publication {name}: {} added back after the column change (not published in between)",
+                list(&back)
+            )));
+            continue;
+        }
         x.push(replication(s, format!(
             "publication {name}: tables or their column lists and row filters change (added: {}; removed: {}): subscribers receive different rows and columns from now on, and must refresh it (ALTER SUBSCRIPTION … REFRESH PUBLICATION)",
             list(&added), list(&gone)
