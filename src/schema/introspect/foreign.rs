@@ -220,7 +220,10 @@ pub(super) fn foreign_table_row(r: &Row) -> ForeignTableRow {
     let values: Vec<String> = r.get(6);
     let mut column_options: BTreeMap<String, Options> = BTreeMap::new();
     for ((c, n), v) in cols.into_iter().zip(names).zip(values) {
-        column_options.entry(c).or_default().insert(n, option_value(v));
+        column_options
+            .entry(c)
+            .or_default()
+            .insert(n, option_value(v));
     }
     (r.get(0), r.get(1), options_of(r, 2), column_options)
 }
