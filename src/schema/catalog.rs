@@ -316,6 +316,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
     // An index is logged or unlogged with its table.
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&id.parent).is_some_and(|i| i == n)))) },
     Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
     Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
     Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },

@@ -95,6 +95,12 @@ pub struct Model {
     /// The catalog fingerprint ([`super::catalog`]): `None` for a model not introspected.
     #[serde(skip)]
     pub catalog: Option<super::catalog::Catalog>,
+    /// `CLUSTER ON`: table or materialized view → the (unqualified, quoted) index marked.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub clustered: BTreeMap<String, String>,
+    /// `ALTER INDEX … ALTER COLUMN n SET STATISTICS`: index → column number → target.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub index_statistics: BTreeMap<String, BTreeMap<i16, i32>>,
 }
 
 /// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and

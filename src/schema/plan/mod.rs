@@ -37,6 +37,7 @@ use super::model::*;
 
 mod analysis;
 mod casts;
+mod clustering;
 mod collations;
 mod columns;
 mod comments;
@@ -375,6 +376,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     comments::diff(&mut cx);
     privileges::diff(&mut cx);
     replication::diff(&mut cx);
+    clustering::diff(&mut cx);
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);

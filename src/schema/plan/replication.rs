@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::{ColumnSettings, Model, Publication};
+use super::super::model::{ColumnSettings, DepKey, Model, Publication};
 use super::super::split_qualified;
 use super::{Cx, HazardKind, Phase, Stmt};
 
@@ -234,6 +234,28 @@ fn replica_identities(x: &mut Cx<'_>) {
     }
 }
 
+/// A materialized view's column statistics target (what is read of its columns' settings):
+/// written again when the plan creates the view or creates it again.
+fn matview_statistics(x: &mut Cx<'_>, m: &str, c: &str, key: &str) {
+    let fresh =
+        !x.a.views.contains_key(m) || x.ch.recreate_views.contains(&DepKey::Rel(m.to_owned()));
+    let before = if fresh {
+        None
+    } else {
+        x.a.column_settings.get(key).and_then(|s| s.statistics)
+    };
+    let after = x.b.column_settings.get(key).and_then(|s| s.statistics);
+    if before != after {
+        x.simple(
+            Phase::SecurityAndTriggers,
+            format!(
+                "ALTER MATERIALIZED VIEW {m} ALTER COLUMN {c} SET STATISTICS {}",
+                after.unwrap_or(-1)
+            ),
+        );
+    }
+}
+
 fn column_settings(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     let none = ColumnSettings::default();
@@ -246,6 +268,10 @@ fn column_settings(x: &mut Cx<'_>) {
         let Some((t, c)) = split_qualified(key) else {
             continue;
         };
+        if b.views.get(t).is_some_and(|v| v.materialized) {
+            matview_statistics(x, t, c, key);
+            continue;
+        }
         let Some(col) = b.tables.get(t).and_then(|tb| tb.column(c)) else {
             continue;
         };
