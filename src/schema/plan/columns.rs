@@ -318,7 +318,14 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
         if !old.not_null {
             set_not_null(x, table, col);
         }
-        add_identity(x, table, new, folded_default && new.default.is_none());
+        let serial = serial_sequence(x, table, col);
+        add_identity(
+            x,
+            table,
+            new,
+            folded_default && new.default.is_none(),
+            serial,
+        );
     } else if !drops_identity {
         alter_identity(x, table, old, new);
     }
@@ -394,7 +401,13 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
 /// statement when it had one, then the new sequence set past the largest value the column
 /// holds (smallest, for a descending one) in the same transaction (one simple query), so the
 /// first generated value does not collide with the rows already there.
-fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
+fn add_identity(
+    x: &mut Cx<'_>,
+    table: &str,
+    new: &Column,
+    drop_default: bool,
+    serial: Option<String>,
+) {
     let col = &new.name;
     let Some(kind) = new.identity else { return };
     let identity = identity_sql(kind, new.identity_options.as_ref());
@@ -402,6 +415,16 @@ fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
         format!("DROP DEFAULT, ALTER COLUMN {col} ")
     } else {
         String::new()
+    };
+    // The serial's own sequence goes first (its default already went, or goes here), so the
+    // identity's sequence takes its name rather than `…_seq1`.
+    let (head, drop) = match serial {
+        Some(seq) if drop_default => (
+            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;\nDROP SEQUENCE {seq};\n"),
+            String::new(),
+        ),
+        Some(seq) => (format!("DROP SEQUENCE {seq};\n"), drop),
+        None => (String::new(), drop),
     };
     let (start, increment) = new
         .identity_options
@@ -414,7 +437,7 @@ fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
     };
     let bare = col.trim_matches('"').replace("\"\"", "\"");
     let sql = format!(
-        "ALTER TABLE {table} ALTER COLUMN {col} {drop}ADD{identity};\n\
+        "{head}ALTER TABLE {table} ALTER COLUMN {col} {drop}ADD{identity};\n\
          SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({}, {}), {agg}({col})) FROM {table} HAVING {agg}({col}) {cmp} {start}",
         lit(table),
         lit(&bare)
@@ -433,6 +456,18 @@ fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
             );
     }
     x.push(s);
+}
+
+/// The sequence of a serial column that becomes an identity: owned by the column in A, gone
+/// in B. The identity's statement drops it (the sequences' plan leaves it alone).
+fn serial_sequence(x: &Cx<'_>, table: &str, col: &str) -> Option<String> {
+    let owner = format!("{table}.{col}");
+    x.a.sequences
+        .iter()
+        .find(|(k, s)| {
+            s.owned_by.as_deref() == Some(owner.as_str()) && !x.b.sequences.contains_key(*k)
+        })
+        .map(|(k, _)| k.clone())
 }
 
 /// Whether a type change goes through text: an enum on either side (enums have no casts
