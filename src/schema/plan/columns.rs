@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::super::model::{Column, DepKey, Model, Table};
-use super::sql::{column_sql, element_type, identity_sql, lit, no_rewrite, volatile_default};
+use super::sql::{
+    column_sql, element_type, identity_sql, lit, narrowing, no_rewrite, volatile_default,
+};
 use super::{h, inherit, Cx, HazardKind, Phase, Stmt};
 
 const P: Phase = Phase::AlterTables;
@@ -379,6 +381,15 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
             .is_some_and(|d| d.base == new.data_type && old.collation == new.collation);
     let same_type = old.data_type == new.data_type;
     let rewrites = !(same_type || no_rewrite(&old.data_type, &new.data_type) || to_base);
+    if let Some(how) = narrowing(&old.data_type, &new.data_type) {
+        stmt = stmt.hazard(
+            HazardKind::DeletesData,
+            format!(
+                "{col}: {} → {} narrows the column: {how}",
+                old.data_type, new.data_type
+            ),
+        );
+    }
     if rewrites || recast {
         stmt = stmt.hazard(
             HazardKind::TableRewrite,
