@@ -226,7 +226,7 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
     let on = |s: &str| s.replacen(" on ", " ON ", 1);
     let key = match id.parent.as_str() {
         "table" | "view" | "materialized view" | "index" | "sequence" | "schema" | "function"
-        | "procedure" | "type" | "domain" => {
+        | "procedure" | "type" | "domain" | "aggregate" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
         "table column" | "view column" => format!("COLUMN {}", id.name),

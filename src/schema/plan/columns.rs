@@ -39,10 +39,29 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             .column(&c.name)
             .filter(|_| !readded.contains(c.name.as_str()))
         else {
+            let moved = inherit::moved_up_retyped(x, k, c);
+            if !moved.is_empty() {
+                x.unsupported(format!(
+                    "column {k}.{}: added to {k} while {} already declare it with another type or collation — Postgres merges a column a parent adds only into children that agree, so this move up with a type change fails; change the children's type first, in a migration of its own",
+                    c.name,
+                    moved.join(", ")
+                ));
+                continue;
+            }
             add(x, k, c);
             out_of_place(x, old, t, c);
             continue;
         };
+        if inherit::moving_up_retyped(x, old, t, &c.name) {
+            continue; // refused with the parent's column
+        }
+        if let Some(why) = retype_blocker(x, k, oc, c) {
+            x.unsupported(format!(
+                "column {k}.{}: its type changes ({} → {}), but {why} use it and Postgres refuses to change the type of a column they use — not supported by the schema engine; write this change by hand",
+                c.name, oc.data_type, c.data_type
+            ));
+            continue;
+        }
         alter_expression(x, k, oc, c);
         let was = Column {
             generated: c.generated.clone(),
@@ -144,6 +163,32 @@ fn inherited_default(x: &mut Cx<'_>, k: &str, oc: &Column, c: &Column) {
         };
         x.simple(P, format!("ALTER TABLE {k} ALTER COLUMN {col} {what}"));
     }
+}
+
+/// What keeps column `c` of `k` from changing type in place: rules (on any table) and
+/// functions with a SQL-standard body (`BEGIN ATOMIC`, `RETURN`) that read it.
+fn retype_blocker(x: &Cx<'_>, k: &str, old: &Column, c: &Column) -> Option<String> {
+    if old.data_type == c.data_type && old.collation == c.collation {
+        return None;
+    }
+    let key = DepKey::Col(format!("{k}.{}", c.name));
+    let mut users: Vec<String> = Vec::new();
+    for (d, ds) in &x.a.deps {
+        if !ds.contains(&key) {
+            continue;
+        }
+        match d {
+            DepKey::Fn(f) => users.push(format!("function {f}")),
+            DepKey::Rel(r) if x.a.tables.contains_key(r) => users.extend(
+                x.a.rules
+                    .iter()
+                    .filter(|(_, rule)| &rule.table == r)
+                    .map(|(n, _)| format!("rule {n}")),
+            ),
+            _ => {}
+        }
+    }
+    (!users.is_empty()).then(|| users.join(", "))
 }
 
 /// Why column `col` of `k` cannot simply be dropped and added again: what would go with it
@@ -362,10 +407,16 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
     } else {
         format!("{col}::{}", new.data_type)
     };
+    // A generated column is computed again by its expression: Postgres refuses a USING.
+    let using = if new.generated.is_some() {
+        String::new()
+    } else {
+        format!(" USING {using}")
+    };
     let mut stmt = Stmt::new(
         P,
         format!(
-            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {using}",
+            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate}{using}",
             new.data_type
         ),
     )

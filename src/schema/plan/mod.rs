@@ -220,6 +220,9 @@ enum Phase {
     AddForeignKeys = 82,
     ValidateConstraints = 83,
     CreateIndexes = 90,
+    /// Functions whose SQL-standard body (`BEGIN ATOMIC`, `RETURN`) reads a relation the
+    /// plan creates: after the tables (Postgres resolves such a body when it is created).
+    CreateAtomicFunctions = 95,
     CreateViews = 100,
     CreateMatviewIndexes = 101,
     CreateStatistics = 102,
