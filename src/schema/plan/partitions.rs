@@ -24,7 +24,7 @@ fn staying_default<'m>(x: &Cx<'m>, parent: &str) -> Option<&'m String> {
     };
     x.a.tables
         .iter()
-        .find(|(d, t)| is_default(t) && x.b.tables.get(*d).is_some_and(|n| is_default(n)))
+        .find(|(d, t)| is_default(t) && x.b.tables.get(*d).is_some_and(&is_default))
         .map(|(d, _)| d)
 }
 
