@@ -226,7 +226,7 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
     let on = |s: &str| s.replacen(" on ", " ON ", 1);
     let key = match id.parent.as_str() {
         "table" | "view" | "materialized view" | "index" | "sequence" | "schema" | "function"
-        | "procedure" | "type" | "domain" => {
+        | "procedure" | "type" | "domain" | "aggregate" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
         "table column" | "view column" => format!("COLUMN {}", id.name),
@@ -316,6 +316,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
     // An index is logged or unlogged with its table.
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&id.parent).is_some_and(|i| i == n)))) },
     Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
     Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
     Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },
@@ -390,6 +391,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
     Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "foreign table column", aspect: Aspect::Extra, explains: |m, id| json(m.foreign_tables.get(&id.parent).and_then(|t| t.column_options.get(&id.name))) },
     // Aggregates, operators, rules, statistics, text search.
     Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.aggregates, &id.name)) },
     Explainer { kind: "operator", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.operators, &id.name)) },

@@ -95,6 +95,12 @@ pub struct Model {
     /// The catalog fingerprint ([`super::catalog`]): `None` for a model not introspected.
     #[serde(skip)]
     pub catalog: Option<super::catalog::Catalog>,
+    /// `CLUSTER ON`: table or materialized view → the (unqualified, quoted) index marked.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub clustered: BTreeMap<String, String>,
+    /// `ALTER INDEX … ALTER COLUMN n SET STATISTICS`: index → column number → target.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub index_statistics: BTreeMap<String, BTreeMap<i16, i32>>,
 }
 
 /// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and
@@ -129,15 +135,16 @@ pub struct ForeignServer {
     pub options: BTreeMap<String, OptionValue>,
 }
 
-/// A foreign table: its columns and CHECK constraints (as a table's), server and options
-/// (`key=value` as `pg_foreign_table.ftoptions` holds them: no secrets there).
+/// A foreign table: its columns and CHECK constraints (as a table's), server and options.
+/// Options can hold secrets (a password, a `program` with a token): only the values of
+/// options known to be harmless are kept, the others are a digest, as for servers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForeignTable {
     pub table: Table,
     pub server: String,
-    pub options: Vec<String>,
+    pub options: BTreeMap<String, OptionValue>,
     /// Column options (`attfdwoptions`), by quoted column name.
-    pub column_options: BTreeMap<String, Vec<String>>,
+    pub column_options: BTreeMap<String, BTreeMap<String, OptionValue>>,
 }
 
 /// Who a privilege is granted to. The object's owner is `Owner` whatever its name, so that

@@ -276,8 +276,13 @@ impl Fixture {
     }
 }
 
-/// Invariants of every plan: timeouts are set, CONCURRENTLY never runs in a transaction.
+/// Invariants of every plan: timeouts are set, CONCURRENTLY never runs in a transaction,
+/// and no value a fixture marks as secret (any word containing `s3cret`) is ever printed.
 fn check_invariants(plan: &Plan) -> Result<(), String> {
+    let text = format!("{}\n{:?}", schema::render_sql(plan), plan.unsupported);
+    if text.contains("s3cret") {
+        return Err("the plan prints a secret option value (`…s3cret…`)".into());
+    }
     for s in &plan.statements {
         if s.lock_timeout_ms == 0 || s.statement_timeout_ms == 0 {
             return Err(format!("statement without timeouts: {}", s.sql));

@@ -8,4 +8,4 @@ create table t (id int primary key, name varchar(20));
 create view v1 as select id, name from t;
 create view v2 as select * from v1 where id > 10;
 create view v0 as select count(*) from v2;
--- [hazards] access_exclusive_lock, table_rewrite
+-- [hazards] access_exclusive_lock, deletes_data, table_rewrite

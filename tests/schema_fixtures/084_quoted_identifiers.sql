@@ -9,4 +9,4 @@ create table "Sales Dept"."Order" ("Id" int primary key, "select" varchar(10) no
 create index "Order By State" on "Sales Dept"."Order" ("State");
 create view "Sales Dept"."Open Orders" as select "Id" from "Sales Dept"."Order" where "State" = 'New';
 comment on column "Sales Dept"."Order"."select" is 'a keyword';
--- [hazards] access_exclusive_lock, correctness, index_build, table_rewrite
+-- [hazards] access_exclusive_lock, correctness, deletes_data, index_build, table_rewrite

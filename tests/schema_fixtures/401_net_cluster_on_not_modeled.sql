@@ -1,5 +1,5 @@
--- The safety net sees an aspect of a modeled kind the model leaves out: `CLUSTER ON` marks an
--- index (pg_index.indisclustered); the index's model is the same, the catalog's row is not.
+-- `CLUSTER ON` marks an index (pg_index.indisclustered). Once only the safety net saw it
+-- (the index's model was the same, the catalog's row was not); it is modeled now and planned.
 -- [a]
 create table t (id int, code text);
 create index t_code_idx on t (code);
@@ -8,4 +8,4 @@ create table t (id int, code text);
 create index t_code_idx on t (code);
 alter table t cluster on t_code_idx;
 -- [hazards]
--- [unsupported] not modeled by the schema engine: index public.t_code_idx on public.t differs
+-- [sql] ALTER TABLE public.t CLUSTER ON t_code_idx

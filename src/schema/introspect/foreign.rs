@@ -1,6 +1,6 @@
 //! Foreign data wrappers, foreign servers, user mappings and foreign tables.
 //!
-//! Server and user mapping options can hold secrets (passwords): their values never leave
+//! Server, user mapping and foreign table options can hold secrets (passwords): their values never leave
 //! the server. Each option comes back as its name and either its value, for the few options
 //! known to be harmless (`host`, `port`, `dbname`, …), or a SHA-256 digest of `name=value`
 //! computed by the server: changes are seen, values are never printed. All user mapping
@@ -39,17 +39,54 @@ pub const PLAIN_OPTIONS: &[&str] = &[
     "connect_timeout",
 ];
 
+/// Options of foreign tables and their columns whose values are kept and printed: where
+/// the rows are (postgres_fdw's names, file_fdw's file and format) and tuning knobs. Any
+/// other option (a `program`, a password of some wrapper) is a digest, never printed.
+pub const PLAIN_TABLE_OPTIONS: &[&str] = &[
+    "schema_name",
+    "table_name",
+    "column_name",
+    "fetch_size",
+    "batch_size",
+    "use_remote_estimate",
+    "updatable",
+    "truncatable",
+    "async_capable",
+    "analyze_sampling",
+    "filename",
+    "format",
+    "header",
+    "delimiter",
+    "quote",
+    "escape",
+    "null",
+    "encoding",
+    "force_not_null",
+    "force_null",
+];
+
+fn quoted_list(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "''".to_owned();
+    }
+    names
+        .iter()
+        .map(|o| format!("'{o}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `=value` for an option `o` (`name=value`) in `allowed`, else `#digest`.
+fn option_value_sql(o: &str, allowed: &str) -> String {
+    format!(
+        "CASE WHEN split_part({o}, '=', 1) IN ({allowed}) THEN '=' || substr({o}, strpos({o}, '=') + 1)
+              ELSE '#' || encode(sha256(convert_to({o}, 'UTF8')), 'hex') END"
+    )
+}
+
 /// Two arrays for an options column: the names, and `=value` or `#digest` for each.
 fn options_sql(column: &str, plain: bool) -> String {
-    let allowed = if plain {
-        PLAIN_OPTIONS
-            .iter()
-            .map(|o| format!("'{o}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    } else {
-        "''".to_owned()
-    };
+    let allowed = quoted_list(if plain { PLAIN_OPTIONS } else { &[] });
     format!(
         "coalesce((SELECT array_agg(split_part(o, '=', 1) ORDER BY o) FROM unnest({column}) o), '{{}}'),
        coalesce((SELECT array_agg(CASE WHEN split_part(o, '=', 1) IN ({allowed}) THEN '=' || substr(o, strpos(o, '=') + 1)
@@ -64,13 +101,7 @@ fn options_of(r: &Row, i: usize) -> BTreeMap<String, OptionValue> {
     names
         .into_iter()
         .zip(values)
-        .map(|(n, v)| {
-            let value = match v.strip_prefix('=') {
-                Some(plain) => OptionValue::Plain(plain.to_owned()),
-                None => OptionValue::Digest(v.trim_start_matches('#').to_owned()),
-            };
-            (n, value)
-        })
+        .map(|(n, v)| (n, option_value(v)))
         .collect()
 }
 
@@ -148,30 +179,53 @@ pub(super) fn user_mapping_row(r: &Row) -> UserMappingRow {
 }
 
 pub(super) fn foreign_tables_query() -> String {
+    let allowed = quoted_list(PLAIN_TABLE_OPTIONS);
+    let table = format!(
+        "coalesce((SELECT array_agg(split_part(o, '=', 1) ORDER BY o) FROM unnest(ft.ftoptions) o), '{{}}'),
+       coalesce((SELECT array_agg({} ORDER BY o) FROM unnest(ft.ftoptions) o), '{{}}')",
+        option_value_sql("o", &allowed)
+    );
     q(r#"
-SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(s.srvname), coalesce(ft.ftoptions, '{}'),
-       coalesce((SELECT array_agg(quote_ident(a.attname) ORDER BY a.attnum) FROM pg_attribute a
-                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attfdwoptions IS NOT NULL), '{}'),
-       coalesce((SELECT array_agg(array_to_string(a.attfdwoptions, E'\n') ORDER BY a.attnum) FROM pg_attribute a
-                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attfdwoptions IS NOT NULL), '{}')
+SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(s.srvname),
+       {table_options},
+       coalesce((SELECT array_agg(quote_ident(a.attname) ORDER BY a.attnum, o) FROM pg_attribute a, unnest(a.attfdwoptions) o
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+       coalesce((SELECT array_agg(split_part(o, '=', 1) ORDER BY a.attnum, o) FROM pg_attribute a, unnest(a.attfdwoptions) o
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+       coalesce((SELECT array_agg({column_value} ORDER BY a.attnum, o) FROM pg_attribute a, unnest(a.attfdwoptions) o
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}')
   FROM pg_foreign_table ft JOIN pg_class c ON c.oid = ft.ftrelid JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_foreign_server s ON s.oid = ft.ftserver
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1"#)
+    .replace("{table_options}", &table)
+    .replace("{column_value}", &option_value_sql("o", &allowed))
 }
 
+type Options = BTreeMap<String, OptionValue>;
+
 /// (name, server, options, column options by column).
-pub(super) type ForeignTableRow = (String, String, Vec<String>, BTreeMap<String, Vec<String>>);
+pub(super) type ForeignTableRow = (String, String, Options, BTreeMap<String, Options>);
+
+fn option_value(v: String) -> OptionValue {
+    match v.strip_prefix('=') {
+        Some(plain) => OptionValue::Plain(plain.to_owned()),
+        None => OptionValue::Digest(v.trim_start_matches('#').to_owned()),
+    }
+}
 
 pub(super) fn foreign_table_row(r: &Row) -> ForeignTableRow {
-    let cols: Vec<String> = r.get(3);
-    let opts: Vec<String> = r.get(4);
-    let column_options = cols
-        .into_iter()
-        .zip(opts)
-        .map(|(c, o)| (c, o.split('\n').map(str::to_owned).collect()))
-        .collect();
-    (r.get(0), r.get(1), r.get(2), column_options)
+    let cols: Vec<String> = r.get(4);
+    let names: Vec<String> = r.get(5);
+    let values: Vec<String> = r.get(6);
+    let mut column_options: BTreeMap<String, Options> = BTreeMap::new();
+    for ((c, n), v) in cols.into_iter().zip(names).zip(values) {
+        column_options
+            .entry(c)
+            .or_default()
+            .insert(n, option_value(v));
+    }
+    (r.get(0), r.get(1), options_of(r, 2), column_options)
 }
 
 /// After the tables and their constraints were added: foreign tables move out of them.

@@ -7,6 +7,7 @@ use tokio_postgres::Client;
 
 use super::super::model::{TsConfig, TsDictionary};
 use super::aggregates::{self, AggregateRow};
+use super::clustering::{self, ClusteringRow};
 use super::operators::{self, OperatorRow};
 use super::rules::{self, RuleRow};
 use super::statistics::{self, StatisticsRow};
@@ -22,18 +23,20 @@ pub(super) struct Rows {
     statistics: Vec<StatisticsRow>,
     dictionaries: Vec<(String, TsDictionary)>,
     configs: Vec<(String, TsConfig)>,
+    clustering: Vec<ClusteringRow>,
 }
 
 pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Result<Rows, PgError> {
-    let (aq, oq, rq, sq, dq, cq) = (
+    let (aq, oq, rq, sq, dq, cq, kq) = (
         aggregates::aggregates_query(),
         operators::operators_query(),
         rules::rules_query(),
         statistics::statistics_query(),
         textsearch::dictionaries_query(),
         textsearch::configs_query(),
+        clustering::clustering_query(),
     );
-    let (aggregates, operators, rules, statistics, dictionaries, configs) = tokio::try_join!(
+    let (aggregates, operators, rules, statistics, dictionaries, configs, clustering) = tokio::try_join!(
         fetch(client, "aggregates", &aq, p, aggregates::aggregate_row),
         fetch(client, "operators", &oq, p, operators::operator_row),
         fetch(client, "rules", &rq, p, rules::rule_row),
@@ -58,6 +61,13 @@ pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Res
             p,
             textsearch::config_row
         ),
+        fetch(
+            client,
+            "clustered indexes and index statistics",
+            &kq,
+            p,
+            clustering::clustering_row
+        ),
     )?;
     Ok(Rows {
         aggregates,
@@ -66,6 +76,7 @@ pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Res
         statistics,
         dictionaries,
         configs,
+        clustering,
     })
 }
 
@@ -76,4 +87,5 @@ pub(super) fn add(b: &mut Build, rows: Rows) {
     rules::add(b, rows.rules);
     statistics::add(b, rows.statistics);
     textsearch::add(b, rows.dictionaries, rows.configs);
+    clustering::add(b, rows.clustering);
 }

@@ -55,7 +55,8 @@ SELECT quote_ident(c.nspname) || '.' || quote_ident(c.relname) || '.' || quote_i
   JOIN (SELECT oid, typstorage FROM pg_type OFFSET 0) t ON t.oid = a.atttypid
  WHERE a.attnum > 0 AND NOT a.attisdropped
    AND (a.attacl IS NOT NULL OR (c.relkind IN ('r', 'p')
-        AND (a.attstorage <> t.typstorage OR {compressed} OR coalesce(a.attstattarget, -1) >= 0)))"#
+        AND (a.attstorage <> t.typstorage OR {compressed} OR coalesce(a.attstattarget, -1) >= 0))
+        OR (c.relkind = 'm' AND coalesce(a.attstattarget, -1) >= 0))"#
     ))
 }
 

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::super::model::{Column, DepKey, Model, Table};
-use super::sql::{column_sql, element_type, identity_sql, lit, no_rewrite, volatile_default};
+use super::sql::{
+    column_sql, element_type, identity_sql, lit, narrowing, no_rewrite, volatile_default,
+};
 use super::{h, inherit, Cx, HazardKind, Phase, Stmt};
 
 const P: Phase = Phase::AlterTables;
@@ -37,10 +39,29 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             .column(&c.name)
             .filter(|_| !readded.contains(c.name.as_str()))
         else {
+            let moved = inherit::moved_up_retyped(x, k, c);
+            if !moved.is_empty() {
+                x.unsupported(format!(
+                    "column {k}.{}: added to {k} while {} already declare it with another type or collation — Postgres merges a column a parent adds only into children that agree, so this move up with a type change fails; change the children's type first, in a migration of its own",
+                    c.name,
+                    moved.join(", ")
+                ));
+                continue;
+            }
             add(x, k, c);
             out_of_place(x, old, t, c);
             continue;
         };
+        if inherit::moving_up_retyped(x, old, t, &c.name) {
+            continue; // refused with the parent's column
+        }
+        if let Some(why) = retype_blocker(x, k, oc, c) {
+            x.unsupported(format!(
+                "column {k}.{}: its type changes ({} → {}), but {why} use it and Postgres refuses to change the type of a column they use — not supported by the schema engine; write this change by hand",
+                c.name, oc.data_type, c.data_type
+            ));
+            continue;
+        }
         alter_expression(x, k, oc, c);
         let was = Column {
             generated: c.generated.clone(),
@@ -142,6 +163,32 @@ fn inherited_default(x: &mut Cx<'_>, k: &str, oc: &Column, c: &Column) {
         };
         x.simple(P, format!("ALTER TABLE {k} ALTER COLUMN {col} {what}"));
     }
+}
+
+/// What keeps column `c` of `k` from changing type in place: rules (on any table) and
+/// functions with a SQL-standard body (`BEGIN ATOMIC`, `RETURN`) that read it.
+fn retype_blocker(x: &Cx<'_>, k: &str, old: &Column, c: &Column) -> Option<String> {
+    if old.data_type == c.data_type && old.collation == c.collation {
+        return None;
+    }
+    let key = DepKey::Col(format!("{k}.{}", c.name));
+    let mut users: Vec<String> = Vec::new();
+    for (d, ds) in &x.a.deps {
+        if !ds.contains(&key) {
+            continue;
+        }
+        match d {
+            DepKey::Fn(f) => users.push(format!("function {f}")),
+            DepKey::Rel(r) if x.a.tables.contains_key(r) => users.extend(
+                x.a.rules
+                    .iter()
+                    .filter(|(_, rule)| &rule.table == r)
+                    .map(|(n, _)| format!("rule {n}")),
+            ),
+            _ => {}
+        }
+    }
+    (!users.is_empty()).then(|| users.join(", "))
 }
 
 /// Why column `col` of `k` cannot simply be dropped and added again: what would go with it
@@ -318,7 +365,14 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
         if !old.not_null {
             set_not_null(x, table, col);
         }
-        add_identity(x, table, new, folded_default && new.default.is_none());
+        let serial = serial_sequence(x, table, col);
+        add_identity(
+            x,
+            table,
+            new,
+            folded_default && new.default.is_none(),
+            serial,
+        );
     } else if !drops_identity {
         alter_identity(x, table, old, new);
     }
@@ -353,10 +407,16 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
     } else {
         format!("{col}::{}", new.data_type)
     };
+    // A generated column is computed again by its expression: Postgres refuses a USING.
+    let using = if new.generated.is_some() {
+        String::new()
+    } else {
+        format!(" USING {using}")
+    };
     let mut stmt = Stmt::new(
         P,
         format!(
-            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {using}",
+            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate}{using}",
             new.data_type
         ),
     )
@@ -372,6 +432,15 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
             .is_some_and(|d| d.base == new.data_type && old.collation == new.collation);
     let same_type = old.data_type == new.data_type;
     let rewrites = !(same_type || no_rewrite(&old.data_type, &new.data_type) || to_base);
+    if let Some(how) = narrowing(&old.data_type, &new.data_type) {
+        stmt = stmt.hazard(
+            HazardKind::DeletesData,
+            format!(
+                "{col}: {} → {} narrows the column: {how}",
+                old.data_type, new.data_type
+            ),
+        );
+    }
     if rewrites || recast {
         stmt = stmt.hazard(
             HazardKind::TableRewrite,
@@ -394,7 +463,13 @@ fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool)
 /// statement when it had one, then the new sequence set past the largest value the column
 /// holds (smallest, for a descending one) in the same transaction (one simple query), so the
 /// first generated value does not collide with the rows already there.
-fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
+fn add_identity(
+    x: &mut Cx<'_>,
+    table: &str,
+    new: &Column,
+    drop_default: bool,
+    serial: Option<String>,
+) {
     let col = &new.name;
     let Some(kind) = new.identity else { return };
     let identity = identity_sql(kind, new.identity_options.as_ref());
@@ -402,6 +477,16 @@ fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
         format!("DROP DEFAULT, ALTER COLUMN {col} ")
     } else {
         String::new()
+    };
+    // The serial's own sequence goes first (its default already went, or goes here), so the
+    // identity's sequence takes its name rather than `…_seq1`.
+    let (head, drop) = match serial {
+        Some(seq) if drop_default => (
+            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;\nDROP SEQUENCE {seq};\n"),
+            String::new(),
+        ),
+        Some(seq) => (format!("DROP SEQUENCE {seq};\n"), drop),
+        None => (String::new(), drop),
     };
     let (start, increment) = new
         .identity_options
@@ -414,7 +499,7 @@ fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
     };
     let bare = col.trim_matches('"').replace("\"\"", "\"");
     let sql = format!(
-        "ALTER TABLE {table} ALTER COLUMN {col} {drop}ADD{identity};\n\
+        "{head}ALTER TABLE {table} ALTER COLUMN {col} {drop}ADD{identity};\n\
          SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({}, {}), {agg}({col})) FROM {table} HAVING {agg}({col}) {cmp} {start}",
         lit(table),
         lit(&bare)
@@ -433,6 +518,18 @@ fn add_identity(x: &mut Cx<'_>, table: &str, new: &Column, drop_default: bool) {
             );
     }
     x.push(s);
+}
+
+/// The sequence of a serial column that becomes an identity: owned by the column in A, gone
+/// in B. The identity's statement drops it (the sequences' plan leaves it alone).
+fn serial_sequence(x: &Cx<'_>, table: &str, col: &str) -> Option<String> {
+    let owner = format!("{table}.{col}");
+    x.a.sequences
+        .iter()
+        .find(|(k, s)| {
+            s.owned_by.as_deref() == Some(owner.as_str()) && !x.b.sequences.contains_key(*k)
+        })
+        .map(|(k, _)| k.clone())
 }
 
 /// Whether a type change goes through text: an enum on either side (enums have no casts

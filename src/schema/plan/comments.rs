@@ -16,14 +16,25 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         if a.comments.get(target) != Some(text) || recreated {
             x.simple(
                 Phase::Comments,
-                format!("COMMENT ON {target} IS {}", lit(text)),
+                format!("COMMENT ON {} IS {}", spelled(target), lit(text)),
             );
         }
     }
     for target in a.comments.keys().filter(|t| !b.comments.contains_key(*t)) {
         if target_exists(target, b) {
-            x.simple(Phase::Comments, format!("COMMENT ON {target} IS NULL"));
+            x.simple(
+                Phase::Comments,
+                format!("COMMENT ON {} IS NULL", spelled(target)),
+            );
         }
+    }
+}
+
+/// A comment target as `COMMENT ON` takes it: an aggregate without arguments is `agg(*)`.
+fn spelled(target: &str) -> String {
+    match target.strip_prefix("AGGREGATE ") {
+        Some(g) if g.ends_with("()") => format!("AGGREGATE {}(*)", &g[..g.len() - 2]),
+        _ => target.to_owned(),
     }
 }
 
@@ -75,6 +86,9 @@ fn target_exists(target: &str, b: &Model) -> bool {
         .or_else(|| target.strip_prefix("PROCEDURE "))
     {
         return b.functions.contains_key(f);
+    }
+    if let Some(g) = target.strip_prefix("AGGREGATE ") {
+        return b.aggregates.contains_key(g);
     }
     if let Some(t) = target
         .strip_prefix("TYPE ")

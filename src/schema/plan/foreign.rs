@@ -6,10 +6,13 @@
 //! An option that must be set and whose value is only a digest — every user mapping option
 //! (`user`, `password`), a server's `password` — is refused loudly, naming the object and
 //! the option names, never the values: the object itself is still created (without it) and
-//! options that go are still dropped. Foreign tables hold no rows here: one that changes is
-//! dropped and created again, unless a view or another object depends on it.
+//! options that go are still dropped. Foreign tables hold no rows here: one whose options alone
+//! change is altered in place; one that changes otherwise is dropped and created again, unless
+//! a view or another object depends on it. A foreign table's options are treated as a
+//! server's: a value not known to be harmless is a digest, never printed, and a foreign table
+//! that would have to be created with one is refused by name (table and option names only).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::model::{ConstraintKind, ForeignTable, OptionValue};
 use super::sql::lit;
@@ -229,44 +232,130 @@ fn has_dependents(x: &Cx<'_>, k: &str) -> bool {
         .any(|(d, set)| d.relation() != Some(k) && set.iter().any(|r| r.relation() == Some(k)))
 }
 
+/// Names of options (of the table and of its columns) whose values are only a digest.
+fn digested(t: &ForeignTable) -> Vec<String> {
+    let is_digest = |v: &OptionValue| matches!(v, OptionValue::Digest(_));
+    let mut out: Vec<String> = t
+        .options
+        .iter()
+        .filter(|(_, v)| is_digest(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (c, o) in &t.column_options {
+        out.extend(
+            o.iter()
+                .filter(|(_, v)| is_digest(v))
+                .map(|(k, _)| format!("{c}.{k}")),
+        );
+    }
+    out
+}
+
+/// What a changed foreign table needs.
+enum Change {
+    /// Only options differ: `ALTER FOREIGN TABLE … OPTIONS`.
+    Options,
+    /// Dropped and created again.
+    Again,
+    /// Refused (already reported).
+    Refused,
+}
+
+fn change_of(x: &mut Cx<'_>, k: &str, old: &ForeignTable, t: &ForeignTable) -> Change {
+    if old.table == t.table && old.server == t.server {
+        return Change::Options;
+    }
+    if has_dependents(x, k) {
+        x.unsupported(format!("foreign table {k}: changed while other objects depend on it — it would be dropped and created again; write this change by hand"));
+        return Change::Refused;
+    }
+    let secret = digested(t);
+    if !secret.is_empty() {
+        x.unsupported(format!("foreign table {k}: changed, and it would be dropped and created again, but options ({}) may be secrets whose values are never printed; write this change by hand", secret.join(", ")));
+        return Change::Refused;
+    }
+    Change::Again
+}
+
 fn foreign_tables(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
+    let mut again = BTreeSet::new();
     for (k, old) in &a.foreign_tables {
         match b.foreign_tables.get(k) {
             None => x.simple(Phase::DropForeignTables, format!("DROP FOREIGN TABLE {k}")),
-            Some(t) if t != old => {
-                if has_dependents(x, k) {
-                    x.unsupported(format!("foreign table {k}: changed while other objects depend on it — it would be dropped and created again; write this change by hand"));
-                    continue;
+            Some(t) if t != old => match change_of(x, k, old, t) {
+                Change::Options => alter_options(x, k, old, t),
+                Change::Again => {
+                    x.simple(Phase::DropForeignTables, format!("DROP FOREIGN TABLE {k}"));
+                    again.insert(k.clone());
                 }
-                x.simple(Phase::DropForeignTables, format!("DROP FOREIGN TABLE {k}"));
-            }
+                Change::Refused => {}
+            },
             Some(_) => {}
         }
     }
     for (k, t) in &b.foreign_tables {
-        let again = a
-            .foreign_tables
-            .get(k)
-            .is_some_and(|o| o != t && !has_dependents(x, k));
-        if a.foreign_tables.contains_key(k) && !again {
+        if a.foreign_tables.contains_key(k) && !again.contains(k) {
             continue;
         }
         if t.table.partition_of.is_some() || !t.table.inherits.is_empty() {
             x.unsupported(format!("foreign table {k}: a partition or an inheritance child — not supported by the schema engine; write this change by hand"));
             continue;
         }
+        let secret = digested(t);
+        if !secret.is_empty() {
+            x.unsupported(format!("foreign table {k}: options ({}) may be secrets — their values are never printed, so it is not created; create it by hand", secret.join(", ")));
+            continue;
+        }
         x.simple(Phase::CreateTables, create_sql(k, t));
-        if again {
+        if again.contains(k) {
             x.recreated.insert(format!("FOREIGN TABLE {k}"));
         }
     }
 }
 
-/// `key=value` → `"key" 'value'`.
-fn option_sql(o: &str) -> String {
-    let (k, v) = o.split_once('=').unwrap_or((o, ""));
-    format!("{} {}", ident(k), lit(v))
+/// Options of the table and of its columns, changed in place; digested values are refused.
+fn alter_options(x: &mut Cx<'_>, k: &str, old: &ForeignTable, t: &ForeignTable) {
+    let empty = Options::new();
+    let (clauses, mut secret) = option_changes(&old.options, &t.options);
+    let mut parts = Vec::new();
+    if !clauses.is_empty() {
+        parts.push(options_clause(&clauses).trim_start().to_owned());
+    }
+    let columns: BTreeSet<&String> = old
+        .column_options
+        .keys()
+        .chain(t.column_options.keys())
+        .collect();
+    for c in columns {
+        let (clauses, s) = option_changes(
+            old.column_options.get(c).unwrap_or(&empty),
+            t.column_options.get(c).unwrap_or(&empty),
+        );
+        secret.extend(s.into_iter().map(|o| format!("{c}.{o}")));
+        if !clauses.is_empty() {
+            parts.push(format!("ALTER COLUMN {c}{}", options_clause(&clauses)));
+        }
+    }
+    if !parts.is_empty() {
+        x.simple(
+            Phase::CreateTables,
+            format!("ALTER FOREIGN TABLE {k} {}", parts.join(", ")),
+        );
+    }
+    refuse_secret(x, &format!("foreign table {k}"), &secret);
+}
+
+/// Plain options as `"key" 'value'` (a digested one is never written: refused before).
+fn options_sql(o: &Options) -> String {
+    let o: Vec<String> = o
+        .iter()
+        .filter_map(|(k, v)| match v {
+            OptionValue::Plain(v) => Some(format!("{} {}", ident(k), lit(v))),
+            OptionValue::Digest(_) => None,
+        })
+        .collect();
+    format!(" OPTIONS ({})", o.join(", "))
 }
 
 fn create_sql(k: &str, t: &ForeignTable) -> String {
@@ -274,8 +363,7 @@ fn create_sql(k: &str, t: &ForeignTable) -> String {
     for c in t.table.columns.iter().filter(|c| !c.inherited) {
         let mut s = format!("{} {}", c.name, c.data_type);
         if let Some(o) = t.column_options.get(&c.name) {
-            let o: Vec<String> = o.iter().map(|o| option_sql(o)).collect();
-            s.push_str(&format!(" OPTIONS ({})", o.join(", ")));
+            s.push_str(&options_sql(o));
         }
         if let Some(coll) = &c.collation {
             s.push_str(&format!(" COLLATE {coll}"));
@@ -299,8 +387,7 @@ fn create_sql(k: &str, t: &ForeignTable) -> String {
         t.server
     );
     if !t.options.is_empty() {
-        let o: Vec<String> = t.options.iter().map(|o| option_sql(o)).collect();
-        s.push_str(&format!(" OPTIONS ({})", o.join(", ")));
+        s.push_str(&options_sql(&t.options));
     }
     s
 }

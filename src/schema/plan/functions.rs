@@ -1,5 +1,7 @@
 //! Functions and procedures (bodies are not validated: the plan sets check_function_bodies
-//! off). New and replaceable ones come before tables (column defaults may call them). One
+//! off). New and replaceable ones come before tables (column defaults may call them), except
+//! those whose SQL-standard body reads a relation the plan creates: after the tables and
+//! indexes, before the views. One
 //! whose result, kind or parameters (names, defaults) change cannot be replaced: it is
 //! dropped once what uses it (views) is dropped, and created again right after.
 
@@ -16,12 +18,31 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     ] {
         for key in topo(list, &b.deps) {
             let DepKey::Fn(k) = &key else { continue };
+            let phase = if reads_new_relation(x, &key) {
+                Phase::CreateAtomicFunctions
+            } else {
+                phase
+            };
             if let Some(f) = b.functions.get(k) {
                 x.simple(phase, f.definition.clone());
             }
         }
     }
     drop_gone(x);
+}
+
+/// Whether function `key` depends on a relation the plan creates (only a SQL-standard body,
+/// `BEGIN ATOMIC` or `RETURN`, records such dependencies; it is resolved when created).
+fn reads_new_relation(x: &Cx<'_>, key: &DepKey) -> bool {
+    x.b.deps.get(key).is_some_and(|ds| {
+        ds.iter().any(|d| match d {
+            DepKey::Rel(r) => {
+                !(x.a.tables.contains_key(r) || x.a.views.contains_key(r))
+                    || x.ch.recreate_views.contains(d)
+            }
+            _ => false,
+        })
+    })
 }
 
 fn what(f: &Function) -> &'static str {

@@ -26,6 +26,40 @@ fn children<'m>(a: &'m Model, b: &'m Model, parent: &str) -> Vec<(&'m str, &'m T
         .collect()
 }
 
+/// Children of `parent` that declare column `col` in A with another type or collation than
+/// the one `parent` adds it with: Postgres merges a column a parent adds into the children's
+/// only when they agree, so moving a column up while its type changes fails. Refused up
+/// front, naming them.
+pub(super) fn moved_up_retyped(
+    x: &Cx<'_>,
+    parent: &str,
+    col: &super::super::model::Column,
+) -> Vec<String> {
+    children(x.a, x.b, parent)
+        .into_iter()
+        .filter(|(_, old, _)| {
+            old.column(&col.name)
+                .is_some_and(|c| c.data_type != col.data_type || c.collation != col.collation)
+        })
+        .map(|(k, ..)| k.to_owned())
+        .collect()
+}
+
+/// Whether column `col` of child `k` is one a parent adds in this plan while the child's type
+/// changes (refused with the parent's column: see [`moved_up_retyped`]).
+pub(super) fn moving_up_retyped(x: &Cx<'_>, old: &Table, t: &Table, col: &str) -> bool {
+    let retyped = match (old.column(col), t.column(col)) {
+        (Some(o), Some(n)) => o.data_type != n.data_type || o.collation != n.collation,
+        _ => false,
+    };
+    retyped
+        && t.inherits.iter().any(|p| {
+            x.b.tables.get(p).is_some_and(|pb| pb.column(col).is_some())
+                && x.a.tables.get(p).is_some_and(|pa| pa.column(col).is_none())
+                && old.inherits.contains(p)
+        })
+}
+
 /// Children of `parent` whose column `col` was inherited only in A and is declared by them
 /// in B: they keep it when the parent drops it.
 pub(super) fn children_keeping(x: &Cx<'_>, parent: &str, col: &str) -> Vec<String> {

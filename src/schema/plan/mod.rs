@@ -37,6 +37,7 @@ use super::model::*;
 
 mod analysis;
 mod casts;
+mod clustering;
 mod collations;
 mod columns;
 mod comments;
@@ -219,6 +220,9 @@ enum Phase {
     AddForeignKeys = 82,
     ValidateConstraints = 83,
     CreateIndexes = 90,
+    /// Functions whose SQL-standard body (`BEGIN ATOMIC`, `RETURN`) reads a relation the
+    /// plan creates: after the tables (Postgres resolves such a body when it is created).
+    CreateAtomicFunctions = 95,
     CreateViews = 100,
     CreateMatviewIndexes = 101,
     CreateStatistics = 102,
@@ -375,6 +379,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     comments::diff(&mut cx);
     privileges::diff(&mut cx);
     replication::diff(&mut cx);
+    clustering::diff(&mut cx);
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);

@@ -15,6 +15,75 @@ fn has_default(x: &Cx<'_>, parent: &str) -> bool {
     })
 }
 
+/// The default partition of `parent` in the current schema that stays its default partition.
+fn staying_default<'m>(x: &Cx<'m>, parent: &str) -> Option<&'m String> {
+    let is_default = |t: &Table| {
+        t.partition_of
+            .as_ref()
+            .is_some_and(|(p, bound)| p == parent && bound == "DEFAULT")
+    };
+    x.a.tables
+        .iter()
+        .find(|(d, t)| is_default(t) && x.b.tables.get(*d).is_some_and(&is_default))
+        .map(|(d, _)| d)
+}
+
+/// A new partition `k` (created by `create`) of a partitioned table whose default partition
+/// stays: Postgres refuses to create it while the default partition holds rows of its range.
+/// So, in one transaction: the default partition is detached, the partition created, the
+/// default partition's rows of its range moved into it, and the default partition attached
+/// again. Returns whether it pushed that (else the caller creates the partition alone).
+pub(super) fn create_beside_default(x: &mut Cx<'_>, k: &str, t: &Table, create: &str) -> bool {
+    let Some((parent, bound)) = &t.partition_of else {
+        return false;
+    };
+    if bound == "DEFAULT" {
+        return false;
+    }
+    let Some(d) = staying_default(x, parent) else {
+        return false;
+    };
+    let Some(p) = x.b.tables.get(parent) else {
+        return false;
+    };
+    let cols: Vec<&str> = p
+        .columns
+        .iter()
+        .filter(|c| c.generated.is_none())
+        .map(|c| c.name.as_str())
+        .collect();
+    let list = cols.join(", ");
+    let overriding = if p.columns.iter().any(|c| c.identity == Some('a')) {
+        " OVERRIDING SYSTEM VALUE"
+    } else {
+        ""
+    };
+    let moving = lit(&format!(
+        "WITH moved AS (DELETE FROM {d} WHERE %s RETURNING {list}) INSERT INTO {k} ({list}){overriding} SELECT {list} FROM moved"
+    ));
+    let sql = format!(
+        "ALTER TABLE {parent} DETACH PARTITION {d};\n{create};\n\
+         DO $neon_migrate$ BEGIN EXECUTE format({moving}, pg_catalog.pg_get_partition_constraintdef({}::regclass)); END $neon_migrate$;\n\
+         ALTER TABLE {parent} ATTACH PARTITION {d} DEFAULT",
+        lit(k)
+    );
+    x.push(
+        Stmt::new(Phase::CreateTables, sql)
+            .hazards(vec![
+                h(
+                    HazardKind::AccessExclusiveLock,
+                    format!("ACCESS EXCLUSIVE lock on {parent} and its default partition {d} while {k} is created beside it: {d} is detached, its rows of {k}'s range are moved into {k}, and it is attached again (a scan of {d})"),
+                ),
+                h(
+                    HazardKind::Correctness,
+                    format!("rows of {d} in {k}'s range {bound} move to {k} (Postgres would refuse to create {k} while {d} holds them)"),
+                ),
+            ])
+            .long(),
+    );
+    true
+}
+
 /// Detaches `k` (as it is in the current schema, `old`) from its partitioned table.
 pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     let Some((parent, _)) = &old.partition_of else {

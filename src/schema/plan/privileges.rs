@@ -5,7 +5,10 @@
 //! Owners and ACLs come from introspection already normalized (see `introspect::authz`):
 //! an absent owner is the role the plan runs as, rendered `OWNER TO CURRENT_USER`; an
 //! ACL is its difference from the default, with the owner's entries as [`Grantee::Owner`].
-//! Objects the plan creates (or drops and creates again) start from the defaults.
+//! Objects the plan creates (or drops and creates again) start from the defaults — the
+//! default privileges the database had before the plan (`ALTER DEFAULT PRIVILEGES` of the
+//! role running it, database-wide and in the object's schema), which a created object
+//! receives; its grants and revokes then take it to exactly the target's ACL.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -233,16 +236,106 @@ fn on(key: &str, privileges: &[String]) -> Option<String> {
     })
 }
 
+/// The schema of an object key's name (`public.t`, `"a.b".f(integer)`): up to the first
+/// dot outside quotes.
+fn schema_of(name: &str) -> Option<&str> {
+    let mut quoted = false;
+    for (i, c) in name.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => return Some(&name[..i]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The ACL (as a difference from the kind's default) an object the plan creates starts
+/// with: the default privileges `m` (the database before the plan) gives to objects the
+/// role running the migration creates — its own (`ALTER DEFAULT PRIVILEGES` without
+/// `FOR ROLE`), database-wide, plus those of the object's schema. The plan changes default
+/// privileges only after it created everything, so A's are the ones in effect.
+fn initial(m: &Model, key: &str) -> AclDelta {
+    let mut out = AclDelta::default();
+    let Some((kind, name)) = split_key(key) else {
+        return out;
+    };
+    let objects = match kind {
+        "TABLE" | "VIEW" | "MATERIALIZED VIEW" => "TABLES",
+        "SEQUENCE" => "SEQUENCES",
+        "FUNCTION" | "PROCEDURE" => "FUNCTIONS",
+        "TYPE" | "DOMAIN" => "TYPES",
+        "SCHEMA" => "SCHEMAS",
+        _ => return out,
+    };
+    if let Some(d) = m.default_privileges.get(&format!("|{objects}")) {
+        out = d.clone();
+    }
+    let schema = if kind == "SCHEMA" {
+        None
+    } else {
+        schema_of(name)
+    };
+    if let Some(d) = schema.and_then(|s| {
+        m.default_privileges
+            .get(&format!("IN SCHEMA {s}|{objects}"))
+    }) {
+        for i in &d.granted {
+            if !out.revoked.remove(i) {
+                out.granted.insert(i.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Keys of every object of `m` that can carry privileges.
+fn object_keys(m: &Model) -> Vec<String> {
+    let mut out: Vec<String> = m.tables.keys().map(|k| format!("TABLE {k}")).collect();
+    out.extend(m.views.iter().map(|(k, v)| {
+        let kind = if v.materialized {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        };
+        format!("{kind} {k}")
+    }));
+    out.extend(m.sequences.keys().map(|k| format!("SEQUENCE {k}")));
+    out.extend(
+        m.functions
+            .iter()
+            .map(|(k, f)| format!("{} {k}", f.kind.keyword())),
+    );
+    out.extend(m.enums.keys().map(|k| format!("TYPE {k}")));
+    out.extend(m.composites.keys().map(|k| format!("TYPE {k}")));
+    out.extend(m.domains.keys().map(|k| format!("DOMAIN {k}")));
+    out.extend(m.schemas.iter().map(|k| format!("SCHEMA {k}")));
+    out
+}
+
 fn privileges(x: &mut Cx<'_>) {
     let empty = AclDelta::default();
     let (a, b) = (x.a, x.b);
-    let keys: BTreeSet<&String> = a.privileges.keys().chain(b.privileges.keys()).collect();
-    for key in keys {
+    let mut keys: BTreeSet<String> = a
+        .privileges
+        .keys()
+        .chain(b.privileges.keys())
+        .cloned()
+        .collect();
+    // Objects the plan creates get A's default privileges, even where B's have no ACL.
+    if !a.default_privileges.is_empty() {
+        keys.extend(
+            object_keys(b)
+                .into_iter()
+                .filter(|k| fresh(x, k) && initial(a, k) != empty),
+        );
+    }
+    for key in &keys {
         if !exists(key, x.b) {
             continue;
         }
         let mut before = if fresh(x, key) {
-            empty.clone()
+            initial(x.a, key)
         } else {
             x.a.privileges.get(key).cloned().unwrap_or_default()
         };

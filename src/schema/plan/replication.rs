@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::{ColumnSettings, Model, Publication};
+use super::super::model::{ColumnSettings, DepKey, Model, Publication};
 use super::super::split_qualified;
 use super::{Cx, HazardKind, Phase, Stmt};
 
@@ -119,7 +119,9 @@ fn publications(x: &mut Cx<'_>) {
             ));
             continue;
         };
-        if old == p {
+        // A table that left the publication early (a column it reads changes) comes back
+        // even when the publication itself does not change.
+        if old == p && (old.all_tables || losing_columns(old, a, b).is_empty()) {
             continue;
         }
         if old.all_tables != p.all_tables {
@@ -175,6 +177,14 @@ fn publications(x: &mut Cx<'_>) {
             .filter(|t| !p.tables.contains_key(*t))
             .collect();
         let s = Stmt::new(Phase::SecurityAndTriggers, sql);
+        if old.tables == p.tables && old.schemas == p.schemas {
+            let back: BTreeSet<&String> = dropped_early.iter().collect();
+            x.push(replication(s, format!(
+                "publication {name}: {} added back after the column change (not published in between)",
+                list(&back)
+            )));
+            continue;
+        }
         x.push(replication(s, format!(
             "publication {name}: tables or their column lists and row filters change (added: {}; removed: {}): subscribers receive different rows and columns from now on, and must refresh it (ALTER SUBSCRIPTION … REFRESH PUBLICATION)",
             list(&added), list(&gone)
@@ -224,6 +234,28 @@ fn replica_identities(x: &mut Cx<'_>) {
     }
 }
 
+/// A materialized view's column statistics target (what is read of its columns' settings):
+/// written again when the plan creates the view or creates it again.
+fn matview_statistics(x: &mut Cx<'_>, m: &str, c: &str, key: &str) {
+    let fresh =
+        !x.a.views.contains_key(m) || x.ch.recreate_views.contains(&DepKey::Rel(m.to_owned()));
+    let before = if fresh {
+        None
+    } else {
+        x.a.column_settings.get(key).and_then(|s| s.statistics)
+    };
+    let after = x.b.column_settings.get(key).and_then(|s| s.statistics);
+    if before != after {
+        x.simple(
+            Phase::SecurityAndTriggers,
+            format!(
+                "ALTER MATERIALIZED VIEW {m} ALTER COLUMN {c} SET STATISTICS {}",
+                after.unwrap_or(-1)
+            ),
+        );
+    }
+}
+
 fn column_settings(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     let none = ColumnSettings::default();
@@ -236,6 +268,10 @@ fn column_settings(x: &mut Cx<'_>) {
         let Some((t, c)) = split_qualified(key) else {
             continue;
         };
+        if b.views.get(t).is_some_and(|v| v.materialized) {
+            matview_statistics(x, t, c, key);
+            continue;
+        }
         let Some(col) = b.tables.get(t).and_then(|tb| tb.column(c)) else {
             continue;
         };

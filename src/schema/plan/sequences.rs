@@ -96,7 +96,16 @@ fn drop_gone(x: &mut Cx<'_>) {
                     .and_then(|t| t.column(col.rsplit('.').next().unwrap_or("")))
                     .is_none()
         });
-        if !owner_gone {
+        // A serial column that becomes an identity: its statement drops the sequence.
+        let to_identity = s.owned_by.as_ref().is_some_and(|col| {
+            let Some((t, c)) = split_qualified(col) else {
+                return false;
+            };
+            let was = a.tables.get(t).and_then(|t| t.column(c));
+            let now = b.tables.get(t).and_then(|t| t.column(c));
+            was.is_some_and(|w| w.identity.is_none()) && now.is_some_and(|n| n.identity.is_some())
+        });
+        if !owner_gone && !to_identity {
             x.push(
                 Stmt::new(Phase::SequenceOwnership, format!("DROP SEQUENCE {k}")).hazard(
                     HazardKind::DeletesData,

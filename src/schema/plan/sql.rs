@@ -75,6 +75,113 @@ pub(super) fn no_rewrite(from: &str, to: &str) -> bool {
     false
 }
 
+/// `name(n)` / `name(p,s)` → (`name`, numbers); a type without a modifier has none.
+fn type_mods(t: &str) -> (&str, Vec<i64>) {
+    match t.split_once('(') {
+        Some((base, rest)) => {
+            let inner = rest.split_once(')').map_or(rest, |(i, _)| i);
+            let n = inner
+                .split(',')
+                .filter_map(|x| x.trim().parse().ok())
+                .collect();
+            // `timestamp(3) without time zone`: the modifier sits inside the name.
+            let tail = rest.split_once(')').map_or("", |(_, t)| t);
+            if tail.is_empty() {
+                (base, n)
+            } else {
+                (t, n)
+            }
+        }
+        None => (t, Vec::new()),
+    }
+}
+
+/// How a type change can lose values without an error, or fail on values out of range
+/// (the `USING` cast truncates strings, rounds numbers): `None` when it cannot.
+pub(super) fn narrowing(from: &str, to: &str) -> Option<String> {
+    if let (Some(f), Some(t)) = (from.strip_suffix("[]"), to.strip_suffix("[]")) {
+        return narrowing(f, t);
+    }
+    let (fb, fm) = type_mods(from);
+    let (tb, tm) = type_mods(to);
+    let strings = [
+        "text",
+        "character varying",
+        "character",
+        "bpchar",
+        "varchar",
+        "char",
+    ];
+    let is_string = |b: &str| strings.contains(&b);
+    if is_string(tb) && is_string(fb) {
+        if let Some(&m) = tm.first() {
+            let wider = fm.first().is_some_and(|&n| n <= m) && fb != "text";
+            if !wider {
+                return Some(format!(
+                    "values longer than {m} characters are cut to {m} without an error"
+                ));
+            }
+        }
+        return None;
+    }
+    let rank = |b: &str| match b {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        _ => None,
+    };
+    let inexact = |b: &str| ["numeric", "real", "double precision"].contains(&b);
+    match (rank(fb), rank(tb)) {
+        (Some(f), Some(t)) if t < f => {
+            return Some(format!("values outside the range of {to} make the apply fail"))
+        }
+        (None, Some(_)) if inexact(fb) => {
+            return Some(format!("fractions are rounded away converting to {to}, and values outside its range make the apply fail"))
+        }
+        _ => {}
+    }
+    if fb == "double precision" && tb == "real" {
+        return Some("values are rounded to real's 6 significant digits".into());
+    }
+    if tb == "numeric" && !tm.is_empty() {
+        let (p2, s2) = (tm[0], tm.get(1).copied().unwrap_or(0));
+        let lost = match (fb, fm.as_slice()) {
+            ("numeric", [p, rest @ ..]) => {
+                let s = rest.first().copied().unwrap_or(0);
+                s2 < s || p2 - s2 < p - s
+            }
+            ("numeric" | "real" | "double precision", _) => true,
+            (b, _) => rank(b).is_some_and(|r| p2 - s2 < [5, 10, 19][r - 1]),
+        };
+        if lost {
+            return Some(format!("values are rounded to {s2} decimal places, and those with more than {} digits before the point make the apply fail", p2 - s2));
+        }
+    }
+    let precise = |b: &str| {
+        b.starts_with("timestamp")
+            || b.starts_with("time ")
+            || b == "time"
+            || b.starts_with("interval")
+    };
+    let kind = |b: &str| {
+        let head = b.split(['(', ' ']).next().unwrap_or(b).to_owned();
+        (head, b.contains(" with time zone"))
+    };
+    if precise(fb) && precise(tb) && kind(fb) == kind(tb) {
+        let (f, t) = (
+            fm.first().copied().unwrap_or(6),
+            tm.first().copied().unwrap_or(6),
+        );
+        if t < f {
+            return Some(format!("fractions of seconds are rounded to {t} digits"));
+        }
+    }
+    if fb.starts_with("timestamp") && tb == "date" {
+        return Some("the time of day is cut off".into());
+    }
+    None
+}
+
 pub(super) fn index_sql_concurrent(def: &str) -> String {
     // "CREATE [UNIQUE] INDEX name ON …" → "CREATE [UNIQUE] INDEX CONCURRENTLY name ON …"
     def.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
@@ -127,11 +234,31 @@ pub(super) fn is_subsequence(old: &[String], new: &[String]) -> bool {
 }
 
 /// `{name}{suffix}` of a qualified name's last part, for a renamed-away old copy.
+///
+/// The result fits PostgreSQL's 63 bytes: a longer name is cut (at a character boundary)
+/// and given 8 hex digits of its SHA-256, so two long names that share their first bytes
+/// still get distinct names (Postgres would cut both to the same one).
 pub(super) fn old_name(key: &str, suffix: &str) -> String {
-    format!(
-        "{}{suffix}",
-        key.rsplit('.').next().unwrap_or(key).trim_matches('"')
-    )
+    use sha2::{Digest, Sha256};
+    let last = super::super::split_qualified(key).map_or(key, |(_, n)| n);
+    let bare = match last.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+        Some(q) => q.replace("\"\"", "\""),
+        None => last.to_owned(),
+    };
+    const MAX: usize = 63;
+    if bare.len() + suffix.len() <= MAX {
+        return format!("{bare}{suffix}");
+    }
+    let hash: String = Sha256::digest(bare.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut cut = MAX - suffix.len() - hash.len() - 1;
+    while !bare.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}{suffix}", &bare[..cut])
 }
 
 #[cfg(test)]
@@ -154,5 +281,74 @@ mod tests {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert!(is_subsequence(&s(&["a", "c"]), &s(&["a", "b", "c"])));
         assert!(!is_subsequence(&s(&["a", "c"]), &s(&["c", "a"])));
+    }
+}
+
+#[cfg(test)]
+mod narrowing_tests {
+    use super::{narrowing, old_name};
+
+    #[test]
+    fn old_names_fit_63_bytes_and_stay_distinct() {
+        let long_a = format!("public.{}", "a".repeat(60) + "x");
+        let long_b = format!("public.{}", "a".repeat(60) + "y");
+        let (x, y) = (
+            old_name(&long_a, "_neon_migrate_old"),
+            old_name(&long_b, "_neon_migrate_old"),
+        );
+        assert!(x.len() <= 63 && y.len() <= 63, "{x} {y}");
+        assert_ne!(x, y);
+        assert!(x.ends_with("_neon_migrate_old"));
+        assert_eq!(
+            old_name("public.t_idx", "_neon_migrate_old"),
+            "t_idx_neon_migrate_old"
+        );
+        assert_eq!(old_name(r#""a.b"."Q""x""#, "_o"), r#"Q"x_o"#);
+        let multibyte = format!("public.{}", "é".repeat(31));
+        assert!(old_name(&multibyte, "_neon_migrate_old").len() <= 63);
+    }
+
+    #[test]
+    fn narrowing_casts_are_told_apart_from_widening_ones() {
+        for (from, to) in [
+            ("text", "character varying(3)"),
+            ("character varying(10)", "character varying(3)"),
+            ("character varying", "character(2)"),
+            ("numeric(10,4)", "numeric(10,2)"),
+            ("numeric(10,2)", "numeric(6,2)"),
+            ("numeric", "numeric(12,2)"),
+            ("bigint", "integer"),
+            ("integer", "smallint"),
+            ("numeric", "integer"),
+            ("double precision", "real"),
+            ("integer", "numeric(5,0)"),
+            (
+                "timestamp(6) without time zone",
+                "timestamp(0) without time zone",
+            ),
+            ("timestamp with time zone", "date"),
+            ("text[]", "character varying(3)[]"),
+        ] {
+            assert!(narrowing(from, to).is_some(), "{from} → {to}");
+        }
+        for (from, to) in [
+            ("character varying(3)", "text"),
+            ("character varying(3)", "character varying(10)"),
+            ("character(3)", "character varying(3)"),
+            ("numeric(10,2)", "numeric(12,4)"),
+            ("integer", "bigint"),
+            ("smallint", "integer"),
+            ("integer", "numeric"),
+            ("integer", "numeric(12,0)"),
+            ("real", "double precision"),
+            ("integer", "text"),
+            (
+                "timestamp(0) without time zone",
+                "timestamp(3) without time zone",
+            ),
+            ("date", "timestamp without time zone"),
+        ] {
+            assert!(narrowing(from, to).is_none(), "{from} → {to}");
+        }
     }
 }

@@ -71,7 +71,9 @@ fn create(x: &mut Cx<'_>) {
     for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
         let DepKey::Rel(k) = &key else { continue };
         let t = &b.tables[k];
-        x.simple(Phase::CreateTables, create_table(k, t));
+        if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
+            x.simple(Phase::CreateTables, create_table(k, t));
+        }
         // Inherited columns may still differ locally (NOT NULL, defaults).
         for c in t.columns.iter().filter(|c| c.inherited) {
             if let Some(d) = &c.default {
