@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         isolation_a_sql_file_cannot_run_a_program_read_server_files_or_another_database,
         isolation_the_scratch_role_is_unprivileged_and_connects_nowhere_else,
         isolation_a_sql_file_with_trusted_extensions_and_grants_still_loads,
+        isolation_databases_neon_migrate_creates_grant_connect_to_no_other_role,
     ]
 }
 
@@ -229,4 +230,39 @@ fn isolation_a_sql_file_with_trusted_extensions_and_grants_still_loads() {
     let out = diff_to(&p, "with_role.sql", &with_role);
     out.code(exit::OK)
         .stdout_has("GRANT SELECT ON TABLE public.accounts TO it_scratch_reader;");
+}
+
+/// Whether `PUBLIC` holds any privilege on database `db` (a new database grants it CONNECT
+/// and TEMPORARY).
+fn public_privileges(p: &Project, db: &str) -> String {
+    p.main_sql(&format!(
+        "SELECT (d.datacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(d.datacl) a \
+         WHERE a.grantee = 0))::text FROM pg_database d WHERE d.datname = {}",
+        pg::literal(db)
+    ))[0][0]
+        .clone()
+        .unwrap_or_default()
+}
+
+fn isolation_databases_neon_migrate_creates_grant_connect_to_no_other_role() {
+    // The main database the embedded server's provider creates on first use.
+    let p = Project::new("iso_acl_main").config("").commit();
+    p.run(&["diff", "--from", "main", "--to", "main"]).code(exit::OK);
+    assert_eq!(public_privileges(&p, p.main_db()), "false", "main");
+    // A test copy: the tool (its owner) sees that PUBLIC holds nothing on it.
+    let p = seeded("iso_acl_copy").git_branch("isolation/acl");
+    let psql = cluster().bin.join("psql");
+    let p = p
+        .config(&format!(
+            "[tool]\nname = \"probe\"\ncommand = '''\"{}\" -X -v ON_ERROR_STOP=1 -Atc \
+             \"select 'public=' || (d.datacl is null or exists (select 1 from aclexplode(d.datacl) a \
+             where a.grantee = 0))::text || ' owner=' || has_database_privilege(current_database(), \
+             'CONNECT')::text from pg_database d where d.datname = current_database()\"; exit 3'''\n",
+            psql.display()
+        ))
+        .commit();
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("public=false owner=true");
+    p.assert_no_test_db_branches();
 }
