@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere,
         trial_annotations_name_a_command_tool_s_files_from_the_repository_root,
         trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_copy => skip_unless(&[Need::Npm("knex")]),
+        trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not_a_failed_migration => skip_unless(&[Need::Venv("django-admin")]),
     ]
 }
 
@@ -204,5 +205,39 @@ fn trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_cop
     out.code(exit::OK)
         .stdout_has("20240102000000_widget_name.js");
     assert!(!p.main_has("public.widgets"), "{out}");
+    p.assert_no_test_db_branches();
+}
+
+/// Django whose settings raise while importing (`ImportError: cannot import name …`, which
+/// no "missing module" pattern names): the server counted no session on the test Neon
+/// database branch, so the migration was not tried, and the report says so with the
+/// traceback — not "the migration failed".
+fn trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not_a_failed_migration() {
+    require(&[Need::Venv("django-admin")]);
+    let p = project("django", false);
+    let settings = p.path().join("config/settings.py");
+    let text = std::fs::read_to_string(&settings).expect("settings.py");
+    std::fs::write(
+        &settings,
+        format!("{text}\nfrom django.conf import no_such_setting_helper  # noqa\n"),
+    )
+    .expect("write settings.py");
+    let p = p
+        .config("[tool]\nname = \"django\"\n")
+        .commit()
+        .git_branch("feature/settings-import");
+    let out = nm(&p, &["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("ImportError: cannot import name 'no_such_setting_helper'")
+        .stdout_lacks("PASSED");
+    let flat = flat_words(&out.stdout);
+    for want in [
+        "could not start on test Neon database branch migrate/feature/settings-import",
+        "it failed before it opened any session on it",
+        "the migration was not tried",
+        "the error is in the tool's start-up, not in a migration",
+    ] {
+        assert!(flat.contains(want), "stdout lacks {want:?}\n{out}");
+    }
     p.assert_no_test_db_branches();
 }
