@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere,
         trial_annotations_name_a_command_tool_s_files_from_the_repository_root,
         trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_copy => skip_unless(&[Need::Npm("knex")]),
+        trial_django_apps_outside_working_dir_are_watched_by_the_hook,
         trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not_a_failed_migration => skip_unless(&[Need::Venv("django-admin")]),
     ]
 }
@@ -240,4 +241,41 @@ fn trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not
         assert!(flat.contains(want), "stdout lacks {want:?}\n{out}");
     }
     p.assert_no_test_db_branches();
+}
+
+/// `app/manage.py` whose INSTALLED_APPS live beside `app/` (`shop`, and `billing` named by its
+/// AppConfig): the hook watches their migrations folders too, not only `app/**/migrations`,
+/// so a push of a new migration there is proved rather than skipped.
+fn trial_django_apps_outside_working_dir_are_watched_by_the_hook() {
+    let p = Project::new("django_outside")
+        .file(
+            "app/manage.py",
+            "import os, sys\nsys.path.insert(0, '..')\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n",
+        )
+        .file(
+            "app/settings.py",
+            "INSTALLED_APPS = [\n    'django.contrib.contenttypes',\n    'shop',\n    'billing.apps.BillingConfig',\n]\n",
+        )
+        .file("shop/__init__.py", "")
+        .file("shop/migrations/__init__.py", "")
+        .file("shop/migrations/0001_initial.py", "# a migration\n")
+        .file("billing/__init__.py", "")
+        .file("billing/apps.py", "# AppConfig\n")
+        .file("billing/migrations/__init__.py", "")
+        .file("billing/migrations/0001_initial.py", "# a migration\n")
+        .config("[tool]\nname = \"django\"\nworking-dir = \"app\"\n")
+        .commit();
+    let out = nm(&p, &["hooks", "status"]);
+    out.code(exit::OK);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("watches"))
+        .unwrap_or_else(|| panic!("no watch list\n{out}"));
+    for want in ["shop/migrations", "billing/migrations", "app/settings.py"] {
+        assert!(
+            line.split(", ").any(|w| w.trim().ends_with(want)),
+            "{want} is not watched: {line}\n{out}"
+        );
+    }
 }
