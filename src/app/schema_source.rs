@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::config::{self, Config};
 use crate::git::GitInfo;
-use crate::pg::{self, ident, PgError};
+use crate::pg::{self, PgError};
 use crate::providers::local::{local_db_name, LocalProvider};
 use crate::providers::{CreateRequest, ProviderError};
 use crate::schema::{self, Model};
@@ -45,6 +45,13 @@ pub enum SourceError {
     NoSuchDbBranch(String),
     #[error("`{0}`: naming a Neon database branch other than `main` is not supported with the neon provider yet; pass its connection URL")]
     NeonDbBranchByName(String),
+    /// The `.sql` file did something its unprivileged loader may not do.
+    #[error("{} does not load: {}\n  {help}", file.display(), pg::describe(source))]
+    NotAllowed {
+        file: PathBuf,
+        source: tokio_postgres::Error,
+        help: String,
+    },
 }
 
 /// A scratch database on the embedded (or configured local) server, dropped on `finish`.
@@ -95,20 +102,30 @@ impl Scratch {
             std::process::id(),
             Utc::now().timestamp_micros()
         ));
-        let admin = provider.admin().await?;
-        admin
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                ident(&name)
-            ))
-            .await?;
+        // The file is repository content and runs as SQL: it is loaded by a role that owns
+        // the scratch database and nothing else (see `LocalProvider::create_scratch`).
+        let load_url = provider.create_scratch(&name).await?;
+        redactor.add_url(load_url.expose());
         let scratch = Scratch { provider, name };
-        let client = pg::connect(&scratch.provider.url_of(&scratch.name)).await?;
+        let client = match pg::connect(&load_url).await {
+            Ok(c) => c,
+            Err(e) => {
+                scratch.finish().await;
+                return Err(e.into());
+            }
+        };
         if let Err(source) = client.batch_execute(&sql).await {
             scratch.finish().await;
-            return Err(SourceError::DoesNotLoad {
-                file: file.to_owned(),
-                source,
+            return Err(match refusal_help(&source) {
+                Some(help) => SourceError::NotAllowed {
+                    file: file.to_owned(),
+                    source,
+                    help,
+                },
+                None => SourceError::DoesNotLoad {
+                    file: file.to_owned(),
+                    source,
+                },
             });
         }
         let model = schema::introspect(&client, &schema::default_excluded()).await;
@@ -122,17 +139,44 @@ impl Scratch {
         }
     }
 
-    /// Drops the scratch database.
+    /// Drops the scratch database and its roles.
     pub async fn finish(self) {
-        if let Ok(admin) = self.provider.admin().await {
-            let _ = admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    ident(&self.name)
-                ))
-                .await;
-        }
+        self.provider.drop_scratch(&self.name).await;
     }
+}
+
+/// What to do about a `.sql` file the server refused for want of privilege: it is loaded by
+/// a role that owns only its scratch database. `None` for any other error.
+fn refusal_help(e: &tokio_postgres::Error) -> Option<String> {
+    let db = e.as_db_error()?;
+    if db.code() != &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE {
+        return None;
+    }
+    let why = "a .sql schema is loaded by a role that owns its scratch database and nothing else \
+               (not a superuser; it cannot read server files, run programs or reach other \
+               databases), because the file runs as SQL on a server other projects share";
+    let opt_out = "or set `tool-role = \"server\"` under [provider] to load it as the server's \
+                   own role (then the file can reach every database and file of the server)";
+    let message = db.message();
+    let quoted = message.split('"').nth(1).filter(|_| message.contains('"'));
+    let what = if message.contains("create extension") {
+        let ext = quoted.unwrap_or("?");
+        format!(
+            "extension `{ext}` is not a trusted extension, so only a superuser can create it \
+             (trusted ones, such as pgcrypto, citext, hstore or uuid-ossp, load): compare \
+             against a database that has it (`--to <URL>`, or a Neon database branch), {opt_out}"
+        )
+    } else if message.contains("create role") {
+        "roles are server-wide, so a schema file cannot create them: create the role on the \
+         server first and drop `CREATE ROLE` from the file (its GRANTs to existing roles load), "
+            .to_owned()
+            + opt_out
+    } else {
+        format!(
+            "the file needs a privilege its loader does not have; remove that statement, {opt_out}"
+        )
+    };
+    Some(format!("help: {why}; {what}"))
 }
 
 /// Introspects a source: a URL, `main`, a `.sql` file, or a Neon database branch name. A

@@ -196,9 +196,42 @@ pub fn binary_lookup() -> String {
         return format!("{} (PATH)", p.display());
     }
     if find_on_path("cargo").is_some() {
-        return "cargo xtask migrate (neon-migrate is not on PATH)".into();
+        if has_xtask() {
+            return "cargo xtask migrate (neon-migrate is not on PATH)".into();
+        }
+        return "nothing: neon-migrate is not on PATH and this project has no `cargo xtask` (no `xtask` alias in .cargo/config.toml); pushes will fail".into();
     }
     "nothing: neon-migrate is not on PATH and there is no cargo; pushes will fail".into()
+}
+
+/// Whether `cargo xtask` exists here, as the script decides it: an `xtask` alias in a
+/// `.cargo/config.toml` (or `.cargo/config`) from the working directory up or in
+/// `$CARGO_HOME`, or a `cargo-xtask` on PATH.
+fn has_xtask() -> bool {
+    let aliased = |dir: &Path| {
+        ["config.toml", "config"].iter().any(|f| {
+            std::fs::read_to_string(dir.join(f))
+                .map(|t| {
+                    t.lines().any(|l| {
+                        l.trim_start()
+                            .strip_prefix("xtask")
+                            .is_some_and(|r| r.trim_start().starts_with('='))
+                    })
+                })
+                .unwrap_or(false)
+        })
+    };
+    if find_on_path("cargo-xtask").is_some() {
+        return true;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if cwd.ancestors().any(|d| aliased(&d.join(".cargo"))) {
+        return true;
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    cargo_home.is_some_and(|h| aliased(&h))
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {

@@ -294,11 +294,22 @@ impl Tool for CommandTool {
         };
         let shown = ctx.redactor.redact(&cmd.shown);
         if !out.success() {
-            if let Some(why) = presets::start_failure(&out.output, out.code) {
+            let known = presets::start_failure(&out.output, out.code);
+            let traceback = presets::python_start_traceback(&out.output);
+            if known.is_some() || traceback {
                 // A tool that opened a session on the target has started: its failure is the
-                // migration's, whatever its output quotes.
-                let connected = matches!(witness.sessions_since().await, Ok(Some(n)) if n > 0);
-                if !connected {
+                // migration's, whatever its output quotes. One that provably opened none
+                // (counted by the server) failed before any migration, whatever it says.
+                let sessions = witness.sessions_since().await;
+                let connected = matches!(sessions, Ok(Some(n)) if n > 0);
+                let why = match known {
+                    Some(why) if !connected => Some(why),
+                    None if traceback && matches!(sessions, Ok(Some(0))) => {
+                        Some(presets::FAILED_BEFORE_CONNECTING)
+                    }
+                    _ => None,
+                };
+                if let Some(why) = why {
                     let how = out.describe(cmd.timeout);
                     return Err(start_error(
                         ctx,

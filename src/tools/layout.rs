@@ -26,6 +26,8 @@ pub struct Layout {
     pub config_files: Vec<String>,
     /// The folder holding the migrations themselves.
     pub migrations_dir: String,
+    /// Paths added to the preset's `watch` (kept) rather than replacing it.
+    pub extra_watch: Vec<String>,
 }
 
 /// A relative path from a config value: `./x/` → `x`; `None` for absolute or escaping paths.
@@ -122,6 +124,7 @@ pub fn of(tool: &str, tree: &Tree) -> Option<Layout> {
         "diesel" => diesel(tree),
         "sequelize" => sequelize(tree),
         "typeorm" => typeorm(tree),
+        "django" => django(tree),
         _ => None,
     }
 }
@@ -163,6 +166,59 @@ fn alembic(tree: &Tree) -> Option<Layout> {
         migration_files: None,
         config_files: vec![format!("{dir}/env.py")],
         migrations_dir: format!("{dir}/versions"),
+        extra_watch: Vec::new(),
+    })
+}
+
+/// Django: the migrations folders of the apps `INSTALLED_APPS` names that live outside the
+/// working folder (a monorepo's `app/manage.py` with its apps beside `app/`), where the
+/// preset's `**/migrations` does not reach. An app `a.b` (or its AppConfig `a.b.apps.C`) is
+/// looked for from the working folder up to the git work tree's root, as `manage.py`'s
+/// `sys.path` does; the paths found are added to the preset's `watch`.
+fn django(tree: &Tree) -> Option<Layout> {
+    let root = tree.root();
+    let mut settings: Vec<String> = tree.matches("**/settings.py");
+    settings.extend(tree.matches("**/settings/*.py"));
+    let apps: Vec<String> = settings
+        .iter()
+        .filter_map(|f| read(tree, f))
+        .flat_map(|t| string_values(&t, "INSTALLED_APPS"))
+        .collect();
+    // The folders above the working folder, up to the git work tree's root.
+    let mut bases = Vec::new();
+    let mut up = String::new();
+    for dir in root.ancestors().skip(1).take(8) {
+        up.push_str("../");
+        bases.push((dir.to_path_buf(), up.clone()));
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    let mut extra = Vec::new();
+    for app in &apps {
+        let parts: Vec<&str> = app.split('.').collect();
+        // `a.b.apps.BConfig` names a class in module `a.b.apps`: the app is `a.b`.
+        let found = (1..=parts.len()).rev().find_map(|n| {
+            let rel = parts[..n].join("/");
+            if rel.is_empty() || root.join(&rel).join("migrations").is_dir() {
+                return None; // inside the working folder: the preset's glob has it
+            }
+            bases
+                .iter()
+                .find(|(b, _)| b.join(&rel).join("migrations").is_dir())
+                .map(|(_, up)| format!("{up}{rel}/migrations"))
+        });
+        if let Some(f) = found.filter(|f| !extra.contains(f)) {
+            extra.push(f);
+        }
+    }
+    if extra.is_empty() {
+        return None;
+    }
+    Some(Layout {
+        source: settings.first().cloned().unwrap_or_default(),
+        extra_watch: extra,
+        ..Layout::default()
     })
 }
 
@@ -191,6 +247,7 @@ fn drizzle(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{out}/*.sql")]),
         config_files: Vec::new(),
         migrations_dir: out,
+        extra_watch: Vec::new(),
     })
 }
 
@@ -228,6 +285,7 @@ fn knex(tree: &Tree) -> Option<Layout> {
         ),
         config_files: Vec::new(),
         migrations_dir: dirs[0].clone(),
+        extra_watch: Vec::new(),
     })
 }
 
@@ -287,6 +345,7 @@ fn prisma(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{migrations}/*/migration.sql")]),
         config_files,
         migrations_dir: migrations,
+        extra_watch: Vec::new(),
     })
 }
 
@@ -300,6 +359,7 @@ fn diesel(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{dir}/*/up.sql")]),
         config_files: Vec::new(),
         migrations_dir: dir,
+        extra_watch: Vec::new(),
     })
 }
 
@@ -345,6 +405,7 @@ fn sequelize(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{dir}/*.{{js,cjs,ts}}")]),
         config_files: Vec::new(),
         migrations_dir: dir,
+        extra_watch: Vec::new(),
     })
 }
 
@@ -399,6 +460,7 @@ fn typeorm(tree: &Tree) -> Option<Layout> {
         migration_files: None,
         config_files: Vec::new(),
         migrations_dir,
+        extra_watch: Vec::new(),
     })
 }
 
@@ -406,8 +468,16 @@ fn typeorm(tree: &Tree) -> Option<Layout> {
 /// `config-files` extended.
 pub fn apply(layout: &Layout, tool: &mut toml::Table) {
     let strings = |v: &[String]| toml::Value::Array(v.iter().cloned().map(Into::into).collect());
-    if tool.contains_key("watch") {
+    if tool.contains_key("watch") && !layout.watch.is_empty() {
         tool.insert("watch".into(), strings(&layout.watch));
+    }
+    if let Some(toml::Value::Array(watch)) = tool.get_mut("watch") {
+        for w in &layout.extra_watch {
+            let w = toml::Value::from(w.as_str());
+            if !watch.contains(&w) {
+                watch.push(w);
+            }
+        }
     }
     if let Some(files) = &layout.migration_files {
         tool.insert("migration-files".into(), strings(files));

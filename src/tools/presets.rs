@@ -209,10 +209,32 @@ const DATABASE_ANSWERED: &[&str] = &[
     "PG::",
 ];
 
+/// Whether a tool's output carries an error of the database (see [`DATABASE_ANSWERED`]): the
+/// tool reached the server, whatever else went wrong.
+pub fn database_answered(output: &str) -> bool {
+    DATABASE_ANSWERED.iter().any(|m| output.contains(m))
+}
+
+/// Whether a failed tool's output is a Python traceback and no error of the database: with
+/// no session on the target (the caller counts them), a Python tool (Django, Alembic) that
+/// raised while importing its settings, env.py or models.
+pub fn python_start_traceback(output: &str) -> bool {
+    output.contains("Traceback (most recent call last):") && !database_answered(output)
+}
+
+/// A failed Python tool that opened no session on its target and whose output holds no error
+/// of the database: it failed while starting (importing the project's code or settings, reading its
+/// config, connecting), before any migration. Positive evidence only: the caller has counted
+/// the target's sessions.
+pub const FAILED_BEFORE_CONNECTING: StartFailure = StartFailure {
+    why: "it failed before it opened any session on it (while importing its code or settings, reading its config, or connecting: its output says which), so no migration ran",
+    help: Some("the error is in the tool's start-up, not in a migration: read the tool's output (a Python traceback names the file and line, such as Django's settings or Alembic's env.py); nothing is known about the migration yet"),
+};
+
 /// Why a failed run's output shows that the tool could not start (see [`START_FAILURES`]);
 /// never when the output shows an error of the database (see [`DATABASE_ANSWERED`]).
 pub fn start_failure(output: &str, code: Option<i32>) -> Option<StartFailure> {
-    if DATABASE_ANSWERED.iter().any(|m| output.contains(m)) {
+    if database_answered(output) {
         return None;
     }
     if code == Some(127) {

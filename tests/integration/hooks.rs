@@ -30,6 +30,7 @@ pub fn tests() -> Vec<Test> {
         git_push_in_a_temporary_worktree_borrows_the_dependency_folders_and_a_missing_tool_is_not_blamed_on_the_migration,
         git_push_removes_the_worktree_a_killed_hook_left_and_keeps_a_live_one,
         git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate => skip(&[Manager::Xtask]),
+        git_push_without_neon_migrate_or_an_xtask_says_what_is_missing_and_how_to_fix_it,
         husky_runs_neon_migrate_on_git_push => skip(&[Manager::Husky]),
         hooks_install_under_husky_writes_husky_pre_push_which_survives_husky_rewriting_its_folder => skip(&[Manager::Husky]),
         hooks_uninstall_under_husky_removes_only_our_line => skip(&[Manager::Husky]),
@@ -469,6 +470,13 @@ fn git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate() {
     let xtask = manager(Manager::Xtask);
     let s = Pushable::new("push_xtask");
     s.install();
+    // What makes `cargo xtask` a command: the alias (README, `cargo xtask migrate`).
+    std::fs::create_dir_all(s.p.path().join(".cargo")).unwrap();
+    std::fs::write(
+        s.p.path().join(".cargo/config.toml"),
+        "[alias]\nxtask = \"run --quiet --package xtask --\"\n",
+    )
+    .unwrap();
     let bin = tempfile::tempdir().unwrap();
     let cargo = bin.path().join("cargo");
     std::fs::write(
@@ -495,6 +503,44 @@ fn git_push_falls_back_to_cargo_xtask_migrate_from_the_example_crate() {
     out.success();
     assert_proved(&out, &s.main);
     s.p.assert_no_test_db_branches();
+}
+
+/// No `NEON_MIGRATE_BIN`, no neon-migrate on PATH, a cargo but no `xtask` alias: the hook
+/// says what is missing and how to fix it, not cargo's "no such command: `xtask`".
+fn git_push_without_neon_migrate_or_an_xtask_says_what_is_missing_and_how_to_fix_it() {
+    let s = Pushable::new("push_no_binary");
+    s.install();
+    let bin = tempfile::tempdir().unwrap();
+    let cargo = bin.path().join("cargo");
+    // What cargo says of a command it does not know.
+    std::fs::write(
+        &cargo,
+        "#!/bin/sh\necho \"error: no such command: \\`$1\\`\" >&2\nexit 101\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let git = std::env::var("PATH").unwrap_or_default();
+    let git_dir = git
+        .split(':')
+        .find(|d| Path::new(d).join("git").is_file())
+        .unwrap_or("/usr/bin");
+    let path = format!("{}:/usr/bin:/bin:{git_dir}", bin.path().display());
+    let p = s.p.migration("0002_orders.sql", ORDERS).commit();
+    let s = Pushable { p, ..s };
+    let before = s.remote_sha(&s.main);
+    let out = s.git_env(
+        &["push", "origin", "HEAD"],
+        &[("PATH", &path), ("CARGO_HOME", &bin.path().display().to_string())],
+    );
+    assert_ne!(out.code, 0, "the push must fail\n{}", *out);
+    out.has("the pre-push hook cannot run neon-migrate: it is not on PATH")
+        .has("no `xtask` alias in .cargo/config.toml")
+        .has("cargo install --locked neon-migrate")
+        .has("NEON_MIGRATE_BIN=/path/to/neon-migrate")
+        .has("NEON_MIGRATE=0 git push")
+        .lacks("no such command");
+    assert_eq!(s.remote_sha(&s.main), before, "the remote is unchanged");
 }
 
 /// Pushes a new migration on `feature/<name>` with neon-migrate on PATH (as the snippets

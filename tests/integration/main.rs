@@ -51,6 +51,7 @@ test_files![
     apply,
     reliability,
     isolation,
+    scratch_isolation,
     collisions,
     #[path = "../contract/contract.rs"]
     contract,

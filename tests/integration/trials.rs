@@ -17,6 +17,8 @@ pub fn tests() -> Vec<Test> {
         trial_init_tool_django_finds_manage_py_in_a_subfolder_whose_apps_live_elsewhere,
         trial_annotations_name_a_command_tool_s_files_from_the_repository_root,
         trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_copy => skip_unless(&[Need::Npm("knex")]),
+        trial_django_apps_outside_working_dir_are_watched_by_the_hook,
+        trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not_a_failed_migration => skip_unless(&[Need::Venv("django-admin")]),
     ]
 }
 
@@ -205,4 +207,75 @@ fn trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_cop
         .stdout_has("20240102000000_widget_name.js");
     assert!(!p.main_has("public.widgets"), "{out}");
     p.assert_no_test_db_branches();
+}
+
+/// Django whose settings raise while importing (`ImportError: cannot import name …`, which
+/// no "missing module" pattern names): the server counted no session on the test Neon
+/// database branch, so the migration was not tried, and the report says so with the
+/// traceback — not "the migration failed".
+fn trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not_a_failed_migration() {
+    require(&[Need::Venv("django-admin")]);
+    let p = project("django", false);
+    let settings = p.path().join("config/settings.py");
+    let text = std::fs::read_to_string(&settings).expect("settings.py");
+    std::fs::write(
+        &settings,
+        format!("{text}\nfrom django.conf import no_such_setting_helper  # noqa\n"),
+    )
+    .expect("write settings.py");
+    let p = p
+        .config("[tool]\nname = \"django\"\n")
+        .commit()
+        .git_branch("feature/settings-import");
+    let out = nm(&p, &["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("ImportError: cannot import name 'no_such_setting_helper'")
+        .stdout_lacks("PASSED");
+    let flat = flat_words(&out.stdout);
+    for want in [
+        "could not start on test Neon database branch migrate/feature/settings-import",
+        "it failed before it opened any session on it",
+        "the migration was not tried",
+        "the error is in the tool's start-up, not in a migration",
+    ] {
+        assert!(flat.contains(want), "stdout lacks {want:?}\n{out}");
+    }
+    p.assert_no_test_db_branches();
+}
+
+/// `app/manage.py` whose INSTALLED_APPS live beside `app/` (`shop`, and `billing` named by its
+/// AppConfig): the hook watches their migrations folders too, not only `app/**/migrations`,
+/// so a push of a new migration there is proved rather than skipped.
+fn trial_django_apps_outside_working_dir_are_watched_by_the_hook() {
+    let p = Project::new("django_outside")
+        .file(
+            "app/manage.py",
+            "import os, sys\nsys.path.insert(0, '..')\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n",
+        )
+        .file(
+            "app/settings.py",
+            "INSTALLED_APPS = [\n    'django.contrib.contenttypes',\n    'shop',\n    'billing.apps.BillingConfig',\n]\n",
+        )
+        .file("shop/__init__.py", "")
+        .file("shop/migrations/__init__.py", "")
+        .file("shop/migrations/0001_initial.py", "# a migration\n")
+        .file("billing/__init__.py", "")
+        .file("billing/apps.py", "# AppConfig\n")
+        .file("billing/migrations/__init__.py", "")
+        .file("billing/migrations/0001_initial.py", "# a migration\n")
+        .config("[tool]\nname = \"django\"\nworking-dir = \"app\"\n")
+        .commit();
+    let out = nm(&p, &["hooks", "status"]);
+    out.code(exit::OK);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("watches"))
+        .unwrap_or_else(|| panic!("no watch list\n{out}"));
+    for want in ["shop/migrations", "billing/migrations", "app/settings.py"] {
+        assert!(
+            line.split(", ").any(|w| w.trim().ends_with(want)),
+            "{want} is not watched: {line}\n{out}"
+        );
+    }
 }

@@ -189,6 +189,9 @@ impl LocalProvider {
         let handed = async {
             let url = role::hand_over(client, self.server_url.expose(), &self.url_of(db), db, None)
                 .await?;
+            // Other roles (another copy's, on a server whose pg_hba.conf is not ours) must not
+            // connect to this copy: Postgres grants CONNECT on a new database to PUBLIC.
+            role::revoke_public_connect(client, db).await?;
             // The record the reaper trusts: on the copy's role, which the copy's
             // migrations cannot change (the database comment they can).
             client
@@ -214,6 +217,44 @@ impl LocalProvider {
                 ))
                 .help("the server's role needs CREATEROLE (or to be a superuser); or set `tool-role = \"server\"` under [provider] to hand the tool the server's own role, which can reach every database on the server"))
             }
+        }
+    }
+}
+
+impl LocalProvider {
+    /// Creates the empty scratch database `db` for untrusted SQL (a `.sql` schema file) and
+    /// returns the URL it is loaded through: a login role of its own that owns `db` and
+    /// nothing else (not a superuser, no CREATEDB or CREATEROLE, none of the `pg_*` roles that
+    /// read server files or run programs), which no other database lets connect (our
+    /// `pg_hba.conf` on the embedded server, and `CONNECT` taken from `PUBLIC` on every
+    /// database neon-migrate creates). `tool-role = "server"` loads it as the server's role.
+    /// On failure nothing is left.
+    pub async fn create_scratch(&self, db: &str) -> Result<Secret<String>, ProviderError> {
+        let client = self.admin().await?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", ident(db)))
+            .await
+            .map_err(|e| pg::PgError::new("cannot create a scratch database", e))?;
+        if self.tool_role == ToolRole::Server {
+            return Ok(self.url_of(db));
+        }
+        match role::hand_over_empty(&client, self.server_url.expose(), db).await {
+            Ok(url) => Ok(url),
+            Err(e) => {
+                self.drop_scratch(db).await;
+                Err(ProviderError::new(format!(
+                    "cannot give the scratch database a role of its own: {e}"
+                ))
+                .help("the server's role needs CREATEROLE (or to be a superuser); or set `tool-role = \"server\"` under [provider] to load .sql files as the server's own role, which can reach every database on the server"))
+            }
+        }
+    }
+
+    /// Drops scratch database `db` and its roles, best effort.
+    pub async fn drop_scratch(&self, db: &str) {
+        if let Ok(client) = self.admin().await {
+            drop_database(&client, db).await;
+            role::drop_roles(&client, db).await;
         }
     }
 }

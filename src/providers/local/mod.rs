@@ -154,7 +154,9 @@ impl LocalProvider {
                         || e.code() == Some(&SqlState::UNIQUE_VIOLATION)
                 };
                 match created {
-                    Ok(()) => {}
+                    // Only the server's role (and whoever it hands main to) connects to main:
+                    // not the roles of test copies and scratch databases.
+                    Ok(()) => role::revoke_public_connect(&client, &provider.main).await?,
                     Err(e) if raced(&e) => {}
                     Err(e) => {
                         return Err(pg::PgError::new("cannot create the main database", e).into())

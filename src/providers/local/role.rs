@@ -129,16 +129,14 @@ async fn exec(client: &Client, what: &str, sql: &str) -> Result<(), ProviderErro
         .map_err(|e| pg::PgError::new(what, e).into())
 }
 
-/// Creates (or renews) the roles of test copy `db` and makes its login role the owner of
-/// the database and of every object in it. `copy_url` is a privileged URL of the copy.
-/// Returns the URL the tool gets. `password`: the login role's (default: a random one).
-pub async fn hand_over(
+/// Creates (or renews) the roles of database `db` — the group role named like it, and a
+/// login role (not a superuser, no CREATEDB, no CREATEROLE, in [`GROUP`]) — and makes the
+/// login role the database's owner. Returns the login role and its password.
+async fn own_database(
     admin: &Client,
-    server_url: &str,
-    copy_url: &Secret<String>,
     db: &str,
     password: Option<&str>,
-) -> Result<Secret<String>, ProviderError> {
+) -> Result<(String, String), ProviderError> {
     let login = login_role(db);
     // The group of all of ours; another run may create it at the same moment.
     if role_state(admin, GROUP).await?.is_none() {
@@ -204,6 +202,48 @@ pub async fn hand_over(
         &format!("ALTER DATABASE {} OWNER TO {}", ident(db), ident(&login)),
     )
     .await?;
+    Ok((login, password))
+}
+
+/// Hands the new, empty database `db` to a login role of its own (see [`own_database`]) and
+/// takes `CONNECT` and `TEMPORARY` on it from `PUBLIC`, so that no other role but the
+/// server's superusers can connect to it. Returns that role's URL of `db`. For a database
+/// that runs untrusted SQL (a `.sql` schema file) on a server others share.
+pub async fn hand_over_empty(
+    admin: &Client,
+    server_url: &str,
+    db: &str,
+) -> Result<Secret<String>, ProviderError> {
+    let (login, password) = own_database(admin, db, None).await?;
+    revoke_public_connect(admin, db).await?;
+    Ok(url_as(server_url, &login, &password, db))
+}
+
+/// `REVOKE CONNECT, TEMPORARY ON DATABASE db FROM PUBLIC`: Postgres grants both to every
+/// role on a new database; its owner and superusers keep them.
+pub async fn revoke_public_connect(admin: &Client, db: &str) -> Result<(), ProviderError> {
+    exec(
+        admin,
+        "cannot take CONNECT on the database from PUBLIC",
+        &format!(
+            "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
+            ident(db)
+        ),
+    )
+    .await
+}
+
+/// Creates (or renews) the roles of test copy `db` and makes its login role the owner of
+/// the database and of every object in it. `copy_url` is a privileged URL of the copy.
+/// Returns the URL the tool gets. `password`: the login role's (default: a random one).
+pub async fn hand_over(
+    admin: &Client,
+    server_url: &str,
+    copy_url: &Secret<String>,
+    db: &str,
+    password: Option<&str>,
+) -> Result<Secret<String>, ProviderError> {
+    let (login, password) = own_database(admin, db, password).await?;
     let copy = pg::connect(copy_url).await?;
     let rows = copy
         .query(OWNED_OBJECTS, &[&login])
