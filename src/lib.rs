@@ -28,6 +28,7 @@ pub mod output;
 pub mod pg;
 pub mod providers;
 pub mod report;
+pub mod row_values;
 pub mod runner;
 pub mod schema;
 pub mod secret;

@@ -128,7 +128,7 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
         if let Some(tokio_postgres::error::ErrorPosition::Original(p)) = db.position() {
             s.push_str(&format!("; at character {p}"));
         }
-        return s;
+        return crate::row_values::mask(&s);
     }
     let mut s = e.to_string();
     let mut source = std::error::Error::source(e);

@@ -94,7 +94,7 @@ impl Redactor {
                 out = out.replace(secret.as_str(), MASK);
             }
         }
-        mask_url_passwords(&out)
+        crate::row_values::mask(&mask_url_passwords(&out))
     }
 }
 

@@ -10,6 +10,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         the_cluster_password_never_appears_in_any_output,
         passwords_a_user_typed_never_come_back_in_errors_or_json,
+        row_values_in_postgres_errors_never_reach_any_output,
     ]
 }
 
@@ -117,4 +118,51 @@ fn passwords_a_user_typed_never_come_back_in_errors_or_json() {
         }
         assert!(all.contains("****"), "nothing was masked, so nothing was shown:\n{out}");
     }
+}
+
+/// A migration that fails on production data fails with the data in PostgreSQL's message
+/// (`Key (email)=(…) is duplicated`, `Failing row contains (…)`): neither our own error nor
+/// a tool's output may show the values — the columns stay, to say what to fix.
+fn row_values_in_postgres_errors_never_reach_any_output() {
+    const SEED: &str = "create table people (id int primary key, email text, n bigint); \
+        insert into people values (1, 'ann.secret@example.com', 5000000000), (2, 'ann.secret@example.com', 1)";
+    let cases: [(&str, &str, &str); 3] = [
+        ("unique", "alter table people add constraint people_email_key unique (email);\n", "Key (email)=(…) is duplicated"),
+        ("check", "alter table people add constraint small check (n < 3);\n", "Failing row contains (…)"),
+        ("cast", "alter table people alter column email type int using email::int;\n", "invalid input syntax for type integer: \"…\""),
+    ];
+    for (tag, migration, masked) in cases {
+        let p = Project::new(&format!("row_values_{tag}"))
+            .migration("0001_change.sql", migration)
+            .commit()
+            .git_branch(&format!("feature/row-values-{tag}"));
+        p.main_sql(SEED);
+        for args in [&["run", "pre-push"][..], &["run", "pre-push", "--json"][..]] {
+            let out = p.run(args);
+            out.code(exit::MIGRATION_FAILED);
+            for text in [&out.stdout, &out.stderr] {
+                assert!(
+                    !text.contains("ann.secret") && !text.contains("5000000000"),
+                    "a row value is shown ({tag}):\n{out}"
+                );
+            }
+            assert!(out.stdout.contains(masked), "{tag}: want {masked:?}\n{out}");
+        }
+    }
+
+    // A tool of the project's own, printing a driver's error as psycopg or node-postgres do.
+    let p = Project::new("row_values_tool")
+        .config(
+            r#"
+[tool]
+name = "printing-tool"
+command = 'echo "DETAIL:  Key (email)=(ann.secret@example.com) already exists." >&2; exit 1'
+"#,
+        )
+        .commit()
+        .git_branch("feature/row-values-tool");
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(exit::MIGRATION_FAILED);
+    assert!(!out.stdout.contains("ann.secret") && !out.stderr.contains("ann.secret"), "{out}");
+    assert!(out.stdout.contains("Key (email)=(…) already exists."), "{out}");
 }
