@@ -131,6 +131,8 @@ struct Build {
     table_of: HashMap<i64, String>,
     /// Column names by (table OID, attnum).
     names: spell::Columns,
+    /// Each table constraint's definition by OID (the catalog fingerprint hashes it).
+    constraint_definitions: HashMap<i64, String>,
 }
 
 impl Build {
@@ -157,6 +159,8 @@ struct Queries {
     comments: String,
     unsupported: String,
     catalog: String,
+    catalog_columns: String,
+    catalog_constraints: String,
 }
 
 impl Queries {
@@ -178,6 +182,8 @@ impl Queries {
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
             catalog: catalog::catalog_query(version),
+            catalog_columns: catalog::table_columns_query(),
+            catalog_constraints: catalog::table_constraints_query(),
         }
     }
 }
@@ -241,6 +247,8 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         more,
         authz,
         fingerprint,
+        fingerprint_columns,
+        fingerprint_constraints,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -317,6 +325,20 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             &p,
             catalog::catalog_row
         ),
+        fetch(
+            client,
+            "the catalog fingerprint of columns",
+            &qs.catalog_columns,
+            &p,
+            catalog::table_column_row
+        ),
+        fetch(
+            client,
+            "the catalog fingerprint of constraints",
+            &qs.catalog_constraints,
+            &p,
+            catalog::table_constraint_row
+        ),
     )?;
 
     let mut b = Build {
@@ -327,6 +349,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         keys: HashMap::new(),
         table_of: HashMap::new(),
         names: HashMap::new(),
+        constraint_definitions: HashMap::new(),
     };
     b.m.schemas = schemas.into_iter().collect();
     b.m.extensions = exts.into_iter().collect();
@@ -349,6 +372,14 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     kinds::add(&mut b, kinds);
     deps::add(&mut b, deps);
     authz::add_all(&mut b, authz);
+    let mut fingerprint = fingerprint;
+    catalog::complete(
+        &b.m,
+        &b.constraint_definitions,
+        fingerprint_columns,
+        fingerprint_constraints,
+        &mut fingerprint,
+    );
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     b.m.catalog = Some(super::catalog::from_rows(fingerprint));
