@@ -12,6 +12,8 @@
 
 use tokio_postgres::Row;
 
+use crate::schema::catalog::{Catalog, ObjectId};
+
 /// A role as the fingerprint spells it: `PUBLIC`, `=` for the session's role, else its name.
 fn role(e: &str) -> String {
     format!(
@@ -453,14 +455,16 @@ pub(super) fn catalog_query(version: i32) -> String {
     format!("{}{me}\n{body}", super::NS.trim_end())
 }
 
-/// One object's row: (kind, parent, name) and its aspects' digests.
-pub(super) fn catalog_row(r: &Row) -> crate::schema::catalog::Row {
-    crate::schema::catalog::Row {
-        kind: r.get(0),
-        parent: r.get::<_, Option<String>>(1).unwrap_or_default(),
-        name: r.get::<_, Option<String>>(2).unwrap_or_default(),
-        aspects: [r.get(3), r.get(4), r.get(5), r.get(6)],
-    }
+/// One object's row: (kind, parent, name) and its aspects' digests, into the fingerprint.
+pub(super) fn add_row(c: &mut Catalog, r: &Row) {
+    c.insert(
+        ObjectId {
+            kind: r.get(0),
+            parent: r.get::<_, Option<String>>(1).unwrap_or_default(),
+            name: r.get::<_, Option<String>>(2).unwrap_or_default(),
+        },
+        [r.get(3), r.get(4), r.get(5), r.get(6)],
+    );
 }
 
 /// The columns of tables (plain and partitioned). The model's columns query deparses their
@@ -583,9 +587,8 @@ pub(super) fn complete(
     constraint_definitions: &std::collections::HashMap<i64, String>,
     columns: Vec<TableColumnRow>,
     constraints: Vec<TableConstraintRow>,
-    out: &mut Vec<crate::schema::catalog::Row>,
+    out: &mut Catalog,
 ) {
-    out.reserve(columns.len() + constraints.len());
     for c in columns {
         let column = m.tables.get(&c.table).and_then(|t| t.column(&c.name));
         let definition = match column {
@@ -597,12 +600,12 @@ pub(super) fn complete(
             ]),
             None => unread(),
         };
-        out.push(crate::schema::catalog::Row {
+        let id = ObjectId {
             kind: "column".to_owned(),
             parent: c.table,
             name: c.name,
-            aspects: [Some(definition), c.acl, None, c.extra],
-        });
+        };
+        out.insert(id, [Some(definition), c.acl, None, c.extra]);
     }
     for c in constraints {
         let definition = match c
@@ -613,12 +616,12 @@ pub(super) fn complete(
             Some(d) => digest(&[&c.raw, d]),
             None => unread(),
         };
-        out.push(crate::schema::catalog::Row {
+        let id = ObjectId {
             kind: c.kind,
             parent: c.table,
             name: c.name,
-            aspects: [Some(definition), None, None, None],
-        });
+        };
+        out.insert(id, [Some(definition), None, None, None]);
     }
 }
 
@@ -672,10 +675,10 @@ mod tests {
         rows: Vec<TableColumnRow>,
         cons: Vec<TableConstraintRow>,
     ) -> Vec<Option<String>> {
-        let mut out = Vec::new();
+        let mut out = Catalog::new();
         let defs = HashMap::from([(7, "CHECK ((c > 0))".to_owned())]);
         complete(m, &defs, rows, cons, &mut out);
-        out.into_iter().map(|r| r.aspects[0].clone()).collect()
+        out.into_values().map(|a| a[0].clone()).collect()
     }
 
     #[test]

@@ -105,6 +105,27 @@ async fn fetch<T>(
     Ok(out)
 }
 
+/// Runs `sql` and folds each row into `acc` as it streams in: no `Vec` of every row (nor
+/// its doubling growth) held beside what the rows become.
+async fn fetch_fold<A>(
+    client: &Client,
+    what: &'static str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    mut acc: A,
+    mut f: impl FnMut(&mut A, &Row),
+) -> Result<A, PgError> {
+    let stream = client
+        .query_raw(sql, params.iter().map(|p| *p as &dyn ToSql))
+        .await
+        .map_err(|e| failed(what, e))?;
+    futures_util::pin_mut!(stream);
+    while let Some(row) = stream.try_next().await.map_err(|e| failed(what, e))? {
+        f(&mut acc, &row);
+    }
+    Ok(acc)
+}
+
 fn first_char(s: &str, or: char) -> char {
     s.chars().next().unwrap_or(or)
 }
@@ -318,12 +339,13 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         kinds::fetch_all(client, version, &p),
         more_kinds::fetch_all(client, &p),
         authz::fetch_all(client, version, excluded),
-        fetch(
+        fetch_fold(
             client,
             "the catalog fingerprint",
             &qs.catalog,
             &p,
-            catalog::catalog_row
+            super::catalog::Catalog::new(),
+            catalog::add_row
         ),
         fetch(
             client,
@@ -382,6 +404,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     );
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
-    b.m.catalog = Some(super::catalog::from_rows(fingerprint));
+    b.m.catalog = Some(fingerprint);
     Ok(b.m)
 }
