@@ -235,6 +235,46 @@ async fn fetch_types(
     )
 }
 
+/// The catalog fingerprint's rows: all but a table's columns and constraints, and those,
+/// which [`catalog::complete`] finishes with the model's text.
+type FingerprintRows = (
+    super::catalog::Catalog,
+    Vec<catalog::TableColumnRow>,
+    Vec<catalog::TableConstraintRow>,
+);
+
+/// The catalog fingerprint's queries, read together.
+async fn fetch_fingerprint(
+    client: &Client,
+    qs: &Queries,
+    p: &[&(dyn ToSql + Sync)],
+) -> Result<FingerprintRows, PgError> {
+    tokio::try_join!(
+        fetch_fold(
+            client,
+            "the catalog fingerprint",
+            &qs.catalog,
+            p,
+            super::catalog::Catalog::new(),
+            catalog::add_row
+        ),
+        fetch(
+            client,
+            "the catalog fingerprint of columns",
+            &qs.catalog_columns,
+            p,
+            catalog::table_column_row
+        ),
+        fetch(
+            client,
+            "the catalog fingerprint of constraints",
+            &qs.catalog_constraints,
+            p,
+            catalog::table_constraint_row
+        ),
+    )
+}
+
 /// Reads the whole schema of the database `client` is connected to.
 pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
     let ex: Vec<String> = excluded.to_vec();
@@ -268,8 +308,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         more,
         authz,
         fingerprint,
-        fingerprint_columns,
-        fingerprint_constraints,
     ) = tokio::try_join!(
         fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
         fetch(
@@ -339,28 +377,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         kinds::fetch_all(client, version, &p),
         more_kinds::fetch_all(client, &p),
         authz::fetch_all(client, version, excluded),
-        fetch_fold(
-            client,
-            "the catalog fingerprint",
-            &qs.catalog,
-            &p,
-            super::catalog::Catalog::new(),
-            catalog::add_row
-        ),
-        fetch(
-            client,
-            "the catalog fingerprint of columns",
-            &qs.catalog_columns,
-            &p,
-            catalog::table_column_row
-        ),
-        fetch(
-            client,
-            "the catalog fingerprint of constraints",
-            &qs.catalog_constraints,
-            &p,
-            catalog::table_constraint_row
-        ),
+        fetch_fingerprint(client, &qs, &p),
     )?;
 
     let mut b = Build {
@@ -394,16 +411,16 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     kinds::add(&mut b, kinds);
     deps::add(&mut b, deps);
     authz::add_all(&mut b, authz);
-    let mut fingerprint = fingerprint;
+    let (mut catalog, columns, constraints) = fingerprint;
     catalog::complete(
         &b.m,
         &b.constraint_definitions,
-        fingerprint_columns,
-        fingerprint_constraints,
-        &mut fingerprint,
+        columns,
+        constraints,
+        &mut catalog,
     );
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
-    b.m.catalog = Some(fingerprint);
+    b.m.catalog = Some(catalog);
     Ok(b.m)
 }
