@@ -144,7 +144,10 @@ pub(super) async fn add(
             }
         }
     }
+    b.constraint_definitions.reserve(constraints.len());
     for (row, c) in constraints {
+        b.constraint_definitions
+            .insert(row.oid, c.definition.clone());
         b.key(
             ObjKind::Constraint,
             row.oid,

@@ -57,9 +57,10 @@ SELECT CASE WHEN d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg
        d.refobjid::int8, d.refobjsubid
   FROM pg_depend d
   LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
-  LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
-  LEFT JOIN pg_class ix ON d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-                       AND ix.oid = d.objid AND ix.relkind IN ('i', 'I')
+  -- Defaults and indexes are hashed once (`OFFSET 0`), not probed by index for every edge.
+  LEFT JOIN (SELECT oid, adrelid, adnum FROM pg_attrdef OFFSET 0) ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+  LEFT JOIN (SELECT oid FROM pg_class WHERE relkind IN ('i', 'I') OFFSET 0) ix
+         ON d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND ix.oid = d.objid
  WHERE d.deptype IN ('n', 'a') AND ix.oid IS NULL AND d.objid >= 16384 AND d.refobjid >= 16384
    AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_type'::regclass,
                      'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)

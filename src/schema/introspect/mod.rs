@@ -106,6 +106,27 @@ async fn fetch<T>(
     Ok(out)
 }
 
+/// Runs `sql` and folds each row into `acc` as it streams in: no `Vec` of every row (nor
+/// its doubling growth) held beside what the rows become.
+async fn fetch_fold<A>(
+    client: &Client,
+    what: &'static str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    mut acc: A,
+    mut f: impl FnMut(&mut A, &Row),
+) -> Result<A, PgError> {
+    let stream = client
+        .query_raw(sql, params.iter().map(|p| *p as &dyn ToSql))
+        .await
+        .map_err(|e| failed(what, e))?;
+    futures_util::pin_mut!(stream);
+    while let Some(row) = stream.try_next().await.map_err(|e| failed(what, e))? {
+        f(&mut acc, &row);
+    }
+    Ok(acc)
+}
+
 fn first_char(s: &str, or: char) -> char {
     s.chars().next().unwrap_or(or)
 }
@@ -132,6 +153,8 @@ struct Build {
     table_of: HashMap<i64, String>,
     /// Column names by (table OID, attnum).
     names: spell::Columns,
+    /// Each table constraint's definition by OID (the catalog fingerprint hashes it).
+    constraint_definitions: HashMap<i64, String>,
 }
 
 impl Build {
@@ -158,6 +181,8 @@ struct Queries {
     comments: String,
     unsupported: String,
     catalog: String,
+    catalog_columns: String,
+    catalog_constraints: String,
 }
 
 impl Queries {
@@ -179,6 +204,8 @@ impl Queries {
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
             catalog: catalog::catalog_query(version),
+            catalog_columns: catalog::table_columns_query(),
+            catalog_constraints: catalog::table_constraints_query(),
         }
     }
 }
@@ -205,6 +232,46 @@ async fn fetch_types(
             &qs.composites,
             p,
             types::composite_row
+        ),
+    )
+}
+
+/// The catalog fingerprint's rows: all but a table's columns and constraints, and those,
+/// which [`catalog::complete`] finishes with the model's text.
+type FingerprintRows = (
+    super::catalog::Catalog,
+    Vec<catalog::TableColumnRow>,
+    Vec<catalog::TableConstraintRow>,
+);
+
+/// The catalog fingerprint's queries, read together.
+async fn fetch_fingerprint(
+    client: &Client,
+    qs: &Queries,
+    p: &[&(dyn ToSql + Sync)],
+) -> Result<FingerprintRows, PgError> {
+    tokio::try_join!(
+        fetch_fold(
+            client,
+            "the catalog fingerprint",
+            &qs.catalog,
+            p,
+            super::catalog::Catalog::new(),
+            catalog::add_row
+        ),
+        fetch(
+            client,
+            "the catalog fingerprint of columns",
+            &qs.catalog_columns,
+            p,
+            catalog::table_column_row
+        ),
+        fetch(
+            client,
+            "the catalog fingerprint of constraints",
+            &qs.catalog_constraints,
+            p,
+            catalog::table_constraint_row
         ),
     )
 }
@@ -311,13 +378,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         kinds::fetch_all(client, version, &p),
         more_kinds::fetch_all(client, &p),
         authz::fetch_all(client, version, excluded),
-        fetch(
-            client,
-            "the catalog fingerprint",
-            &qs.catalog,
-            &p,
-            catalog::catalog_row
-        ),
+        fetch_fingerprint(client, &qs, &p),
     )?;
 
     let mut b = Build {
@@ -328,6 +389,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         keys: HashMap::new(),
         table_of: HashMap::new(),
         names: HashMap::new(),
+        constraint_definitions: HashMap::new(),
     };
     b.m.schemas = schemas.into_iter().collect();
     b.m.extensions = exts.into_iter().collect();
@@ -350,8 +412,16 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     kinds::add(&mut b, kinds);
     deps::add(&mut b, deps);
     authz::add_all(&mut b, authz);
+    let (mut catalog, columns, constraints) = fingerprint;
+    catalog::complete(
+        &b.m,
+        &b.constraint_definitions,
+        columns,
+        constraints,
+        &mut catalog,
+    );
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
-    b.m.catalog = Some(super::catalog::from_rows(fingerprint));
+    b.m.catalog = Some(catalog);
     Ok(b.m)
 }
