@@ -706,6 +706,7 @@ const FIXTURES: &[&str] = &[
     "ecto",
     "laravel",
     "atlas",
+    "flask-migrate",
 ];
 
 fn tool_detection_names_exactly_the_fixture_tool_for_every_preset() {
