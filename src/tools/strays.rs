@@ -354,13 +354,15 @@ pub fn after_run(
         return Err(e);
     }
     let tool = &config.tool;
-    let Some(t) = tool
-        .tracking
-        .as_ref()
-        .filter(|t| !t.migration_files.is_empty())
-    else {
+    let Some(t) = tool.tracking.as_ref() else {
         return Ok(Vec::new());
     };
+    if t.migration_files.is_empty() {
+        return Ok(vec![format!(
+            "edits of already-applied migration files NOT CHECKED: `{}` has no `migration-files` to tell which files are migrations",
+            tool.name
+        )]);
+    }
     let (changed, base) = match edited(config, &t.migration_files) {
         Ok(c) => c,
         Err(why) => {
