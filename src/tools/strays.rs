@@ -254,7 +254,16 @@ fn pushed_range() -> Option<Range> {
 /// Migration files (relative to the working folder) that existed at the range's base and were
 /// changed (`false`) or deleted (`true`), with what the base was; `Err`: why it could not be
 /// told.
-fn edited(config: &Config, globs: &[String]) -> Result<(Vec<(String, bool)>, String), String> {
+/// Why edits of applied migrations could not be checked.
+struct NotChecked(String);
+
+impl<T: Into<String>> From<T> for NotChecked {
+    fn from(why: T) -> Self {
+        NotChecked(why.into())
+    }
+}
+
+fn edited(config: &Config, globs: &[String]) -> Result<(Vec<(String, bool)>, String), NotChecked> {
     let repo = Repository::discover(&config.root).map_err(|e| e.message().to_owned())?;
     let workdir = repo
         .workdir()
@@ -365,7 +374,7 @@ pub fn after_run(
     }
     let (changed, base) = match edited(config, &t.migration_files) {
         Ok(c) => c,
-        Err(why) => {
+        Err(NotChecked(why)) => {
             return Ok(vec![format!(
                 "edits of already-applied migration files NOT CHECKED: {why}"
             )])
