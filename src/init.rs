@@ -275,6 +275,44 @@ pub fn working_dir_warning(config: &config::Config) -> Option<String> {
     })
 }
 
+/// What `init` and `check` say about the git hook's watch list: what the tool's config could
+/// not tell (the whole project is watched then), and watched paths that do not exist — a
+/// guess of the preset's that misses where the migrations are.
+pub fn watch_warnings(config: &config::Config) -> Vec<String> {
+    let t = &config.tool;
+    let mut out = Vec::new();
+    if let Some(layout) =
+        presets::get(&t.name).and_then(|p| p.resolve(&Tree::new(&t.working_dir)).layout)
+    {
+        out.extend(layout.notes);
+    }
+    if matches!(t.kind, config::ToolKind::Sql { .. }) {
+        return out;
+    }
+    let shown = |p: &Path| {
+        p.strip_prefix(&config.root)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
+    let missing: Vec<String> = t
+        .watch
+        .iter()
+        .flatten()
+        .filter(|p| !p.to_string_lossy().contains(['*', '?', '{']))
+        .filter(|p| !p.exists())
+        .map(|p| shown(p))
+        .collect();
+    if !missing.is_empty() {
+        out.push(format!(
+            "NOT WATCHED: the git hook watches {} for tool `{}`, which does not exist here; if the migrations or the schema are elsewhere, a push changing them proves nothing: set `watch` under [tool] to where they are",
+            missing.join(", "),
+            t.name
+        ));
+    }
+    out
+}
+
 /// Comments every line of `text` out.
 fn commented(text: &str) -> String {
     text.lines().map(|l| format!("# {l}\n")).collect::<String>()

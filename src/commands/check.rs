@@ -12,6 +12,10 @@ pub(crate) fn run(cx: &Context) -> Result<i32, SetupError> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "(defaults)".into());
+    if let Some((message, help)) = crate::tools::strays::strays(&c) {
+        eprintln!("error: {file}: {message}\n  help: {help}");
+        return Ok(exit::CONFIG);
+    }
     println!(
         "{file}: ok — tool `{}`, provider `{}`, pipelines: {}",
         c.tool.name,
@@ -19,6 +23,9 @@ pub(crate) fn run(cx: &Context) -> Result<i32, SetupError> {
         c.pipelines.keys().cloned().collect::<Vec<_>>().join(", ")
     );
     if let Some(w) = crate::init::working_dir_warning(&c) {
+        eprintln!("warning: {w}");
+    }
+    for w in crate::init::watch_warnings(&c) {
         eprintln!("warning: {w}");
     }
     Ok(exit::OK)

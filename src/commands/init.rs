@@ -48,8 +48,11 @@ pub(crate) fn run(dir: &Path, tool: Option<&str>, force: bool) -> Result<i32, In
         .map_err(|(message, help)| InitError::NoChoice { message, help })?;
     let text = crate::init::render(&choice, dir);
     // Never write a file `check` would reject.
-    if let Err(e) = config::parse(FILE_NAME, &text, dir) {
-        return Err(InitError::Invalid(config::diag::render(&e, true)));
+    let parsed = config::parse(FILE_NAME, &text, dir)
+        .map_err(|e| InitError::Invalid(config::diag::render(&e, true)))?;
+    // Never a config whose tool would pass over the project's migrations.
+    if let Some((message, help)) = crate::tools::strays::strays(&parsed) {
+        return Err(InitError::NoChoice { message, help });
     }
     std::fs::write(&path, &text).map_err(|source| InitError::Write {
         path: path.clone(),
@@ -59,6 +62,9 @@ pub(crate) fn run(dir: &Path, tool: Option<&str>, force: bool) -> Result<i32, In
         "wrote {FILE_NAME}: tool `{}` ({}), {}",
         choice.name, choice.title, choice.why
     );
+    for w in crate::init::watch_warnings(&parsed) {
+        eprintln!("warning: {w}");
+    }
     println!("next:");
     println!("  neon-migrate plan pre-push   # what a push will run, and why this tool");
     println!(

@@ -14,7 +14,7 @@ use crate::app::{self, RuntimeError, SetupError};
 use crate::config::Config;
 use crate::exit::{self, Failure};
 use crate::git::GitInfo;
-use crate::hooks::projects::{load_quietly, projects, HookProject};
+use crate::hooks::projects::{load_quietly, projects, watched_in_commit, HookProject};
 use crate::hooks::pushed::{
     parse_pushed, pushed_from_pre_commit, range_base, short, watched_changes, PushedError,
     PushedRef,
@@ -74,6 +74,8 @@ struct Pending {
     detached: bool,
     /// The projects (indexes) whose watched paths it changes.
     projects: Vec<usize>,
+    /// Where the pushed range starts (`None`: every file of the pushed commit counts).
+    base: Option<git2::Oid>,
 }
 
 /// The hook's flags and where it runs.
@@ -119,7 +121,7 @@ pub(crate) fn run(o: &Options) -> Result<i32, PrePushError> {
         );
     }
     let projects = projects(&repo, o.explicit_config, o.cwd, &root)?;
-    let pending = pending(&repo, pushed, &projects, &remote, &url)?;
+    let pending = pending(&repo, &root, pushed, &projects, &remote, &url)?;
     if pending.is_empty() {
         return Ok(exit::OK);
     }
@@ -160,6 +162,7 @@ fn read_pushed() -> Result<Vec<PushedRef>, PrePushError> {
 /// The pushed refs that change a watched path of some project, each line said on stderr.
 fn pending(
     repo: &Repository,
+    root: &Path,
     pushed: Vec<PushedRef>,
     projects: &[HookProject],
     remote: &str,
@@ -182,7 +185,8 @@ fn pending(
         let (base, how) = range_base(repo, &r, remote, url);
         let mut affected = Vec::new();
         for (i, project) in projects.iter().enumerate() {
-            let changed = watched_changes(repo, base, r.local, &project.watched).map_err(|e| {
+            let watched = watched_in_commit(repo, project, root, r.local);
+            let changed = watched_changes(repo, base, r.local, &watched).map_err(|e| {
                 PrePushError::Compare {
                     git_branch: git_branch.clone(),
                     message: e.message().to_owned(),
@@ -193,7 +197,7 @@ fn pending(
                 eprintln!(
                     "neon-migrate: git branch {git_branch} at {} {how}: {label}no watched path changed ({}); nothing to prove",
                     short(r.local),
-                    project.watched.describe()
+                    watched.describe()
                 );
                 continue;
             }
@@ -211,6 +215,7 @@ fn pending(
                 git_branch,
                 detached,
                 projects: affected,
+                base,
             });
         }
     }
@@ -233,6 +238,8 @@ fn prove(
     } else {
         Some(temporary_worktree(root, p, projects)?)
     };
+    // Edits of already-applied migrations are judged over the pushed range.
+    crate::tools::strays::set_pushed_range(p.base, p.pushed.local);
     let mut code = exit::OK;
     for &i in &p.projects {
         let project = &projects[i];

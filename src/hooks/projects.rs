@@ -71,6 +71,73 @@ pub fn watched_paths(config: &Config, git_root: &Path) -> Watched {
     Watched::Paths(out)
 }
 
+/// The watched paths of `project` for a pushed commit: the checked-out tree's, and — when the
+/// pushed commit is not the checked-out one — its own config's too (a commit that moved the
+/// migrations folder). A config that does not parse there, or a tool config file (such as
+/// `.sequelizerc`) that differs there, makes every path count: the run in the pushed commit's
+/// tree then says what is wrong or proves it.
+pub fn watched_in_commit(
+    repo: &Repository,
+    project: &HookProject,
+    root: &Path,
+    commit: git2::Oid,
+) -> Watched {
+    let head = repo.head().ok().and_then(|h| h.target());
+    if head == Some(commit) {
+        return project.watched.clone();
+    }
+    let short = super::pushed::short(commit);
+    let Ok(pushed) = repo.find_commit(commit).and_then(|c| c.tree()) else {
+        return project.watched.clone();
+    };
+    let checked_out = head.and_then(|h| repo.find_commit(h).and_then(|c| c.tree()).ok());
+    let blob = |tree: Option<&git2::Tree>, rel: &Path| -> Option<Vec<u8>> {
+        let entry = tree?.get_path(rel).ok()?;
+        Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+    };
+    // The tool's own config files, from the checked-out working folder.
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
+    if let Ok(wd) = canon(&project.config.tool.working_dir).strip_prefix(canon(root)) {
+        for source in crate::tools::layout::sources(&project.config.tool.name) {
+            let rel = wd.join(&source);
+            if blob(Some(&pushed), &rel) != blob(checked_out.as_ref(), &rel) {
+                return Watched::Everything(format!(
+                    "{} differs in the pushed commit {short} from the checked-out tree, so where that commit keeps its migrations is known only there",
+                    rel.display()
+                ));
+            }
+        }
+    }
+    let rel = project
+        .path
+        .clone()
+        .unwrap_or_else(|| project.dir.join(config::FILE_NAME));
+    let Some(text) = blob(Some(&pushed), &rel) else {
+        return project.watched.clone();
+    };
+    if blob(checked_out.as_ref(), &rel).as_deref() == Some(&text[..]) {
+        return project.watched.clone();
+    }
+    let parsed = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| config::parse(config::FILE_NAME, t, &root.join(&project.dir)).ok());
+    let Some(theirs) = parsed else {
+        return Watched::Everything(format!(
+            "{} cannot be read as the pushed commit {short} has it (it does not parse, or names what only that commit has)",
+            rel.display()
+        ));
+    };
+    match (project.watched.clone(), watched_paths(&theirs, root)) {
+        (Watched::Paths(mut mine), Watched::Paths(other)) => {
+            mine.extend(other);
+            mine.sort();
+            mine.dedup();
+            Watched::Paths(mine)
+        }
+        (Watched::Everything(why), _) | (_, Watched::Everything(why)) => Watched::Everything(why),
+    }
+}
+
 /// Loads the project's config without the "no config" note: the hook runs on every push.
 pub fn load_quietly(
     explicit: Option<&Path>,

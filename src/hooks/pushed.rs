@@ -75,7 +75,7 @@ pub fn pushed_from_pre_commit() -> Option<PushedRef> {
 
 /// The tip of the remote's default git branch: `refs/remotes/<remote>/HEAD`, else its `main`
 /// or `master`. `remote` may be a URL (a push to a URL): the remote with that URL is used.
-fn remote_default_tip(repo: &Repository, remote: &str, url: &str) -> Option<(String, Oid)> {
+pub fn default_tip(repo: &Repository, remote: &str, url: &str) -> Option<(String, Oid)> {
     let mut names = vec![remote.to_owned()];
     if let Ok(remotes) = repo.remotes() {
         for name in remotes.iter().flatten() {
@@ -125,7 +125,7 @@ pub fn range_base(
     } else {
         "remote tip not fetched"
     };
-    match remote_default_tip(repo, remote, url) {
+    match default_tip(repo, remote, url) {
         Some((name, tip)) => match repo.merge_base(r.local, tip) {
             Ok(base) => (
                 Some(base),

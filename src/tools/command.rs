@@ -448,6 +448,10 @@ impl Evidence<'_> {
             }
             Tracking::Rows(rows) => rows,
         };
+        notes.extend(
+            crate::tools::strays::after_run(self.ctx.config, rows, self.applied)
+                .map_err(|(m, h)| self.refuse(m, h))?,
+        );
         // Every migration the project has must be recorded (tools can skip some silently):
         // as many rows as files, and every file named by a row.
         if !t.migration_files.is_empty() {

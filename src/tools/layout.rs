@@ -28,6 +28,12 @@ pub struct Layout {
     pub migrations_dir: String,
     /// Paths added to the preset's `watch` (kept) rather than replacing it.
     pub extra_watch: Vec<String>,
+    /// The schema file the tool's config names (Prisma), replacing the preset's guess in its
+    /// commands.
+    pub schema: Option<String>,
+    /// What could not be read from the tool's config, said by `init` and `check`. With one,
+    /// `watch` is empty: every path is watched.
+    pub notes: Vec<String>,
 }
 
 /// A relative path from a config value: `./x/` → `x`; `None` for absolute or escaping paths.
@@ -125,8 +131,32 @@ pub fn of(tool: &str, tree: &Tree) -> Option<Layout> {
         "sequelize" => sequelize(tree),
         "typeorm" => typeorm(tree),
         "django" => django(tree),
+        "flask-migrate" => flask_migrate(tree),
         _ => None,
     }
+}
+
+/// The files a tool's layout is read from (paths relative to its working folder, braces
+/// expanded): when one differs in a pushed commit, the checked-out tree's layout says nothing
+/// about where that commit keeps its migrations.
+pub fn sources(tool: &str) -> Vec<String> {
+    let globs: &[&str] = match tool {
+        "alembic" => &["alembic.ini", "pyproject.toml"],
+        "drizzle" => &["drizzle.config.{ts,js,mjs,cjs,mts,cts,json}"],
+        "knex" => &["knexfile.{js,ts,cjs,mjs}"],
+        "prisma" => &["prisma.config.{ts,js,mjs,cjs,mts,cts}", "package.json"],
+        "diesel" => &["diesel.toml"],
+        "sequelize" => &[".sequelizerc"],
+        "typeorm" => {
+            &["{,src/,src/db/,src/database/,src/config/}{data-source,datasource}.{ts,js,mjs,cjs}"]
+        }
+        "flask-migrate" => &[".flaskenv", ".env"],
+        _ => &[],
+    };
+    globs
+        .iter()
+        .flat_map(|g| crate::tools::detect::expand_braces(g))
+        .collect()
 }
 
 fn alembic(tree: &Tree) -> Option<Layout> {
@@ -166,7 +196,7 @@ fn alembic(tree: &Tree) -> Option<Layout> {
         migration_files: None,
         config_files: vec![format!("{dir}/env.py")],
         migrations_dir: format!("{dir}/versions"),
-        extra_watch: Vec::new(),
+        ..Layout::default()
     })
 }
 
@@ -222,6 +252,61 @@ fn django(tree: &Tree) -> Option<Layout> {
     })
 }
 
+/// The module `flask` loads: FLASK_APP (the environment's is not known here: .flaskenv, .env),
+/// else app.py or wsgi.py, as a file of the project.
+fn flask_app(tree: &Tree) -> Option<String> {
+    let named = [".flaskenv", ".env"].iter().find_map(|f| {
+        read(tree, f)?.lines().find_map(|l| {
+            let v = l
+                .trim()
+                .strip_prefix("FLASK_APP")?
+                .trim_start()
+                .strip_prefix('=')?;
+            Some(v.trim().trim_matches(['"', '\'']).to_owned())
+        })
+    });
+    let candidates: Vec<String> = match named {
+        Some(app) => {
+            let module = app.split(':').next().unwrap_or("").trim();
+            if module.ends_with(".py") {
+                vec![module.to_owned()]
+            } else {
+                let m = module.replace('.', "/");
+                vec![format!("{m}.py"), format!("{m}/__init__.py")]
+            }
+        }
+        None => vec!["app.py".into(), "wsgi.py".into()],
+    };
+    candidates
+        .into_iter()
+        .filter_map(|c| clean(&c))
+        .find(|c| tree.root().join(c).is_file())
+}
+
+/// Flask-Migrate: migrations/ (Alembic's files, no `script_location`), and the app's modules
+/// (the models), followed from the file `flask` loads.
+fn flask_migrate(tree: &Tree) -> Option<Layout> {
+    if !tree.root().join("migrations/env.py").is_file() {
+        return None;
+    }
+    let mut watch = vec!["migrations".to_owned()];
+    if let Some(app) = flask_app(tree) {
+        watch.extend(crate::tools::pyimports::project_imports(tree.root(), &app));
+        watch.push(app);
+    }
+    for f in [".flaskenv", "config.py"] {
+        if tree.root().join(f).is_file() && !watch.iter().any(|w| w == f) {
+            watch.push(f.to_owned());
+        }
+    }
+    Some(Layout {
+        source: "migrations/alembic.ini".into(),
+        watch,
+        migrations_dir: "migrations/versions".into(),
+        ..Layout::default()
+    })
+}
+
 fn drizzle(tree: &Tree) -> Option<Layout> {
     let source = tree
         .matches("drizzle.config.{ts,js,mjs,cjs,mts,cts,json}")
@@ -247,7 +332,7 @@ fn drizzle(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{out}/*.sql")]),
         config_files: Vec::new(),
         migrations_dir: out,
-        extra_watch: Vec::new(),
+        ..Layout::default()
     })
 }
 
@@ -285,7 +370,7 @@ fn knex(tree: &Tree) -> Option<Layout> {
         ),
         config_files: Vec::new(),
         migrations_dir: dirs[0].clone(),
-        extra_watch: Vec::new(),
+        ..Layout::default()
     })
 }
 
@@ -294,11 +379,20 @@ fn prisma(tree: &Tree) -> Option<Layout> {
         .matches("prisma.config.{ts,js,mjs,cjs,mts,cts}")
         .into_iter()
         .next();
+    let mut unreadable = None;
     let (source, schema, migrations) = match config.as_ref().and_then(|c| read(tree, c)) {
         Some(text) => {
-            let schema = string_values(&text, "schema")
-                .into_iter()
-                .find_map(|s| clean(&s));
+            // `schema: "prisma/schema.prisma"`, or `path.join("src", "prisma", …)` as
+            // Prisma's docs write it.
+            let written = js_values(&text, "schema");
+            let schema = written.iter().find_map(|s| js_path(s));
+            if schema.is_none() {
+                unreadable = written.first().map(|w| {
+                    w.chars()
+                        .take_while(|c| !matches!(c, ',' | '\n' | '}'))
+                        .collect::<String>()
+                });
+            }
             // `migrations: { path: "…" }`
             let migrations = text
                 .find("migrations")
@@ -313,6 +407,17 @@ fn prisma(tree: &Tree) -> Option<Layout> {
             ("package.json".to_owned(), schema, None)
         }
     };
+    if let Some(written) = unreadable {
+        // A schema path neon-migrate cannot read: never a guess, watch the whole folder.
+        return Some(Layout {
+            notes: vec![format!(
+                "{source}: the Prisma schema path `schema: {}` is not a string or a `path.join`/`path.resolve` of strings, so neon-migrate cannot tell where the schema and migrations are: every path of the project is watched by the git hook, and the `models` check keeps the preset's `prisma/schema.prisma`; write the path as a string, or set `watch` and `migration-files` under [tool]",
+                written.trim()
+            )],
+            source,
+            ..Layout::default()
+        });
+    }
     if schema.is_none() && migrations.is_none() {
         return None;
     }
@@ -336,7 +441,7 @@ fn prisma(tree: &Tree) -> Option<Layout> {
         watch.push(s.clone());
     }
     let mut config_files = Vec::new();
-    if let Some(s) = schema.filter(|s| s.ends_with(".prisma")) {
+    if let Some(s) = schema.clone().filter(|s| s.ends_with(".prisma")) {
         config_files.push(s);
     }
     Some(Layout {
@@ -346,6 +451,8 @@ fn prisma(tree: &Tree) -> Option<Layout> {
         config_files,
         migrations_dir: migrations,
         extra_watch: Vec::new(),
+        schema,
+        notes: Vec::new(),
     })
 }
 
@@ -359,7 +466,7 @@ fn diesel(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{dir}/*/up.sql")]),
         config_files: Vec::new(),
         migrations_dir: dir,
-        extra_watch: Vec::new(),
+        ..Layout::default()
     })
 }
 
@@ -394,6 +501,31 @@ fn js_path(expr: &str) -> Option<String> {
     clean(&expr[1..1 + end])
 }
 
+/// The JavaScript expressions written after `key:` / `key =` / `"key":` (up to the end of the
+/// line), in order.
+fn js_values(text: &str, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(key) {
+        let start = from + at;
+        from = start + key.len();
+        let before = text[..start].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
+        let Some(rest) = rest.strip_prefix([':', '=']) else {
+            continue;
+        };
+        let value = rest.trim_start();
+        let line = &value[..value.find('\n').unwrap_or(value.len())];
+        if !line.trim().is_empty() {
+            out.push(line.trim().to_owned());
+        }
+    }
+    out
+}
+
 fn sequelize(tree: &Tree) -> Option<Layout> {
     let text = read(tree, ".sequelizerc")?;
     let at = text.find("migrations-path")? + "migrations-path".len();
@@ -405,7 +537,7 @@ fn sequelize(tree: &Tree) -> Option<Layout> {
         migration_files: Some(vec![format!("{dir}/*.{{js,cjs,ts}}")]),
         config_files: Vec::new(),
         migrations_dir: dir,
-        extra_watch: Vec::new(),
+        ..Layout::default()
     })
 }
 
@@ -460,7 +592,7 @@ fn typeorm(tree: &Tree) -> Option<Layout> {
         migration_files: None,
         config_files: Vec::new(),
         migrations_dir,
-        extra_watch: Vec::new(),
+        ..Layout::default()
     })
 }
 
@@ -468,6 +600,11 @@ fn typeorm(tree: &Tree) -> Option<Layout> {
 /// `config-files` extended.
 pub fn apply(layout: &Layout, tool: &mut toml::Table) {
     let strings = |v: &[String]| toml::Value::Array(v.iter().cloned().map(Into::into).collect());
+    if !layout.notes.is_empty() && layout.watch.is_empty() {
+        // The config could not be read: nothing is guessed, every path is watched.
+        tool.remove("watch");
+        return;
+    }
     if tool.contains_key("watch") && !layout.watch.is_empty() {
         tool.insert("watch".into(), strings(&layout.watch));
     }
@@ -477,6 +614,20 @@ pub fn apply(layout: &Layout, tool: &mut toml::Table) {
             if !watch.contains(&w) {
                 watch.push(w);
             }
+        }
+    }
+    if let Some(schema) = &layout.schema {
+        if let Some(toml::Value::String(cmd)) = tool.get("model-check-command") {
+            let cmd = cmd.replace("prisma/schema.prisma", schema);
+            tool.insert("model-check-command".into(), cmd.into());
+        }
+        if let Some(toml::Value::Array(files)) = tool.get("config-files") {
+            let files: Vec<toml::Value> = files
+                .iter()
+                .filter(|f| f.as_str() != Some("prisma/schema.prisma"))
+                .cloned()
+                .collect();
+            tool.insert("config-files".into(), toml::Value::Array(files));
         }
     }
     if let Some(files) = &layout.migration_files {
@@ -538,7 +689,7 @@ pub fn migration_names(tool: &str, dir: &Path, tracked: &str) -> Vec<String> {
                 }
             }
         }
-        "alembic" => {
+        "alembic" | "flask-migrate" => {
             let versions = layout
                 .as_ref()
                 .map(|l| l.migrations_dir.clone())

@@ -16,6 +16,7 @@ pub mod recorded;
 pub mod revisions;
 pub mod split;
 pub mod sql;
+pub mod strays;
 pub mod witness;
 
 use crate::config::{Config, ToolKind};

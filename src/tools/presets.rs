@@ -66,6 +66,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         include_str!("../../pipelines/tools/laravel.toml"),
     ),
     ("atlas", include_str!("../../pipelines/tools/atlas.toml")),
+    (
+        "flask-migrate",
+        include_str!("../../pipelines/tools/flask-migrate.toml"),
+    ),
 ];
 
 /// The names of every preset.

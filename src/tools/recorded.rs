@@ -107,6 +107,11 @@ pub fn unrecorded(
     Some(missing)
 }
 
+/// Whether a tracking row of `rows` records `file` (relative to the working folder).
+pub fn records(tool: &str, dir: &Path, rows: &[String], file: &str) -> bool {
+    Names::of(tool, dir, rows).name(tool, file)
+}
+
 /// The SQL files of the migrations `applied` names, in their order (a down file never), or
 /// `None` when one of them has no SQL file among `files`: what `lint` reads for a tool
 /// without a print-SQL mode whose migrations are plain SQL (Drizzle, Prisma, sqlx, dbmate,

@@ -88,7 +88,9 @@ fn version_folders(dir: &Path) -> Vec<PathBuf> {
             .map(resolve)
             .collect();
     }
-    let script = script.unwrap_or_else(|| "alembic".into());
+    // Flask-Migrate's migrations/alembic.ini has no script_location: its folder is migrations/.
+    let flask = dir.join("migrations/alembic.ini").is_file() && !dir.join("alembic").is_dir();
+    let script = script.unwrap_or_else(|| if flask { "migrations" } else { "alembic" }.into());
     // `package:folder` names a package resource; its folder cannot be read from here.
     if script.contains(':') && !script.contains('/') {
         return Vec::new();

@@ -91,6 +91,13 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, ToolError> {
             },
         ));
     }
+    // Another tool's migrations, or code files the sql tool does not run: never "up to date".
+    if let Some((message, help)) = crate::tools::strays::sql_dir_strays(dir) {
+        return Err(ToolError::Files {
+            message,
+            help: Some(help),
+        });
+    }
     if !miscased.is_empty() {
         miscased.sort();
         let renamed: Vec<String> = miscased

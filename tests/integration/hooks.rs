@@ -115,7 +115,7 @@ impl Pushable {
     }
 
     /// `p` (committed) on a new bare remote.
-    fn with(p: Project) -> Self {
+    pub(crate) fn with(p: Project) -> Self {
         let main = p.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
         let remote = tempfile::Builder::new()
             .prefix("nm-it-remote-")

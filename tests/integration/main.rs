@@ -69,6 +69,7 @@ test_files![
     integrity_attacks,
     schema_authz,
     safety_net,
+    hook_trust,
 ];
 
 mod schema;

@@ -706,6 +706,7 @@ const FIXTURES: &[&str] = &[
     "ecto",
     "laravel",
     "atlas",
+    "flask-migrate",
 ];
 
 fn tool_detection_names_exactly_the_fixture_tool_for_every_preset() {
@@ -1078,6 +1079,12 @@ fn tool_user_keys_override_the_preset_and_init_refuses_to_overwrite() {
     assert_eq!(t["watch"], serde_json::json!(["db"]), "{plan}");
     assert_eq!(t["origin"], "config", "{plan}");
     assert_eq!(t["evidence"][0]["path"], "knexfile.js", "{plan}");
-    nm(&p, &["init", "--force", "--tool", "sql"]).code(exit::OK);
-    nm(&p, &["check"]).code(exit::OK).stdout_has("tool `sql`");
+    // The built-in sql tool would run none of the knex migrations in migrations/: refused,
+    // naming the tool they belong to (it was accepted before, and every run "passed").
+    let out = nm(&p, &["init", "--force", "--tool", "sql"]);
+    out.code(exit::CONFIG);
+    assert!(
+        flat_words(&out.stderr).contains("these are `knex` migrations"),
+        "{out}"
+    );
 }
