@@ -440,9 +440,13 @@ pub(super) fn catalog_query(version: i32) -> String {
         namespaced(),
         global(),
     ]
+    .into_iter()
+    .chain(super::catalog_more::parts(version)) // more parts: catalog_more.rs
+    .collect::<Vec<_>>()
     .join("\nUNION ALL");
     // `NS` opens the WITH list (`ns`, `ext`); `me` joins it.
-    format!("{}{me}\n{body}", super::NS.trim_end())
+    let sk = super::catalog_more::with_sk();
+    format!("{}{me}{sk}\n{body}", super::NS.trim_end())
 }
 
 /// One object's row: (kind, parent, name) and its aspects' digests.

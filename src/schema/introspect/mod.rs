@@ -30,6 +30,7 @@ use crate::pg::PgError;
 mod authz;
 mod casts;
 mod catalog;
+mod catalog_more;
 mod collations;
 mod comments;
 mod constraints;
