@@ -135,41 +135,58 @@ SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
 }
 
 /// Built-in objects (OID below 16384) whose privileges differ from their initial ones
-/// (`pg_init_privs`, else the kind's default): `GRANT EXECUTE ON FUNCTION pg_read_file …`,
-/// `REVOKE … ON pg_catalog…`. Only the difference is a row, so two servers of different
-/// versions (with different built-in objects) compare equal. The schemas the model reads
-/// (`public`) are the model's.
+/// (`pg_init_privs`, else the kind's default; `information_schema`'s relations, which initdb
+/// grants to PUBLIC without recording it, start with `SELECT` for PUBLIC): `GRANT EXECUTE ON
+/// FUNCTION pg_read_file …`, `REVOKE … ON pg_catalog…`. A row is only the change (`+item`
+/// granted, `-item` revoked), so two servers of different versions, whose built-in objects
+/// and defaults differ (PostgreSQL 17's MAINTAIN), compare equal. The schemas the model
+/// reads (`public`) are the model's.
 fn builtin_privileges() -> String {
-    let items = |e: &str| acl_items(&format!("coalesce({e}, acldefault(b.k, b.own))"), "b.own");
+    let items = |e: &str| {
+        format!(
+            "ARRAY(SELECT CASE WHEN ai.grantee = b.own AND ai.grantee <> 0 THEN 'owner' ELSE {} END || ':' || ai.privilege_type || CASE WHEN ai.is_grantable THEN '*' ELSE '' END FROM aclexplode(coalesce({e}, acldefault(b.k, b.own))) ai)",
+            role("ai.grantee")
+        )
+    };
     format!(
         r#"
-SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.now, NULL, NULL
+SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.change, NULL, NULL
   FROM (
-    SELECT b.cls, b.oid, b.sub, {now} AS now, {init} AS init
+    SELECT y.cls, y.oid, y.sub,
+           (SELECT string_agg(i, ',' ORDER BY i) FROM (
+              (SELECT '+' || u FROM unnest(y.now) u EXCEPT SELECT '+' || u FROM unnest(y.base) u)
+              UNION ALL
+              (SELECT '-' || u FROM unnest(y.base) u EXCEPT SELECT '-' || u FROM unnest(y.now) u)) d(i)) AS change
       FROM (
-        SELECT 'pg_class'::regclass AS cls, c.oid, 0 AS sub, c.relacl AS acl, c.relowner AS own,
-               (CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char" AS k
-          FROM pg_class c WHERE c.oid < 16384
-        UNION ALL
-        SELECT 'pg_class'::regclass, a.attrelid, a.attnum, a.attacl, c.relowner, 'c'::"char"
-          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid < 16384 AND a.attnum > 0
-        UNION ALL
-        SELECT 'pg_proc'::regclass, p.oid, 0, p.proacl, p.proowner, 'f'::"char" FROM pg_proc p WHERE p.oid < 16384
-        UNION ALL
-        SELECT 'pg_namespace'::regclass, n.oid, 0, n.nspacl, n.nspowner, 'n'::"char" FROM pg_namespace n
-         WHERE n.oid < 16384 AND n.oid NOT IN (SELECT oid FROM ns)
-        UNION ALL
-        SELECT 'pg_type'::regclass, t.oid, 0, t.typacl, t.typowner, 'T'::"char" FROM pg_type t WHERE t.oid < 16384
-        UNION ALL
-        SELECT 'pg_language'::regclass, l.oid, 0, l.lanacl, l.lanowner, 'l'::"char" FROM pg_language l WHERE l.oid < 16384
-        UNION ALL
-        SELECT 'pg_foreign_data_wrapper'::regclass, w.oid, 0, w.fdwacl, w.fdwowner, 'F'::"char" FROM pg_foreign_data_wrapper w WHERE w.oid < 16384
-      ) b
-      LEFT JOIN pg_init_privs ip ON ip.classoid = b.cls AND ip.objoid = b.oid AND ip.objsubid = b.sub
-     WHERE b.acl IS NOT NULL OR ip.initprivs IS NOT NULL
+        SELECT b.cls, b.oid, b.sub, {now} AS now,
+               {init} || CASE WHEN ip.objoid IS NULL AND b.nsp = 'information_schema'::regnamespace AND b.sub = 0
+                               THEN ARRAY['PUBLIC:SELECT'] ELSE '{{}}'::text[] END AS base
+          FROM (
+            SELECT 'pg_class'::regclass AS cls, c.oid, 0 AS sub, c.relacl AS acl, c.relowner AS own,
+                   (CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char" AS k, c.relnamespace AS nsp
+              FROM pg_class c WHERE c.oid < 16384
+            UNION ALL
+            SELECT 'pg_class'::regclass, a.attrelid, a.attnum, a.attacl, c.relowner, 'c'::"char", c.relnamespace
+              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid < 16384 AND a.attnum > 0
+            UNION ALL
+            SELECT 'pg_proc'::regclass, p.oid, 0, p.proacl, p.proowner, 'f'::"char", NULL FROM pg_proc p WHERE p.oid < 16384
+            UNION ALL
+            SELECT 'pg_namespace'::regclass, n.oid, 0, n.nspacl, n.nspowner, 'n'::"char", NULL FROM pg_namespace n
+             WHERE n.oid < 16384 AND n.oid NOT IN (SELECT oid FROM ns)
+            UNION ALL
+            SELECT 'pg_type'::regclass, t.oid, 0, t.typacl, t.typowner, 'T'::"char", NULL FROM pg_type t WHERE t.oid < 16384
+            UNION ALL
+            SELECT 'pg_language'::regclass, l.oid, 0, l.lanacl, l.lanowner, 'l'::"char", NULL FROM pg_language l WHERE l.oid < 16384
+            UNION ALL
+            SELECT 'pg_foreign_data_wrapper'::regclass, w.oid, 0, w.fdwacl, w.fdwowner, 'F'::"char", NULL
+              FROM pg_foreign_data_wrapper w WHERE w.oid < 16384
+          ) b
+          LEFT JOIN pg_init_privs ip ON ip.classoid = b.cls AND ip.objoid = b.oid AND ip.objsubid = b.sub
+         WHERE b.acl IS NOT NULL OR ip.initprivs IS NOT NULL
+      ) y
   ) z,
   LATERAL pg_identify_object(z.cls, z.oid, z.sub) o
- WHERE z.now IS DISTINCT FROM z.init"#,
+ WHERE z.change IS NOT NULL"#,
         now = items("b.acl"),
         init = items("ip.initprivs"),
     )
