@@ -6,7 +6,7 @@
 //!   schemas (`neon_migrate`, `neon_migrate_integrity`), which the model skips: seen here, so
 //!   a difference is reported as not checked instead of passing unseen;
 //! - extension members (the extension's version is the `extension` row's): each member with
-//!   its definition, privileges and owner, so `ALTER FUNCTION ext_fn …` or a GRANT on an
+//!   its definition, privileges and owner (an array type follows from its element type), so `ALTER FUNCTION ext_fn …` or a GRANT on an
 //!   extension's table after `CREATE EXTENSION`, and a changed membership, are seen;
 //! - privileges of built-in objects that differ from their initial privileges
 //!   (`pg_init_privs`, else `acldefault`);
@@ -131,7 +131,9 @@ SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
   LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
   LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid,
   LATERAL pg_identify_object(d.classid, d.objid, 0) o
- WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass AND e.oid >= 16384"#
+ WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass AND e.oid >= 16384
+   -- An array type follows from its element type (PostgreSQL 18 records it as a member).
+   AND (t.oid IS NULL OR t.typcategory <> 'A')"#
 }
 
 /// Built-in objects (OID below 16384) whose privileges differ from their initial ones
