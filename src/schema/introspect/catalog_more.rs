@@ -53,11 +53,12 @@ fn own_schemas() -> String {
 /// tables (`neon_migrate_integrity.fp_*`).
 fn skipped_schemas() -> String {
     let own = own_schemas();
+    let acl = acl_items("x.acl", "x.own");
     format!(
         r#"
 SELECT CASE WHEN sn.nspname IN ({own}) THEN 'object in a schema neon-migrate skips' ELSE 'object in a system schema' END,
        '', o.type || ' ' || o.identity, md5(coalesce(x.def, '')),
-       {acl}, {owner}, NULL
+       CASE WHEN x.acl IS NOT NULL THEN {acl} END, {owner}, NULL
   FROM (
     SELECT 'pg_proc'::regclass AS cls, p.oid, p.pronamespace AS nsp, p.proowner AS own, p.proacl AS acl,
            CASE WHEN p.prokind IN ('a', 'w') THEN p.prorettype::regtype::text ELSE pg_get_functiondef(p.oid) END AS def
@@ -105,7 +106,6 @@ SELECT 'object in a schema neon-migrate skips', '', 'trigger ' || quote_ident(t.
        md5(pg_get_triggerdef(t.oid) || t.tgenabled::text), NULL, NULL, NULL
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN sk ON sk.oid = c.relnamespace
  WHERE NOT t.tgisinternal"#,
-        acl = format!("CASE WHEN x.acl IS NOT NULL THEN {} END", acl_items("x.acl", "x.own")),
         owner = role("x.own"),
     )
 }
