@@ -399,6 +399,12 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&id.name)) },
     Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&id.name)) },
     Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&id.name)) },
+    // Extension members (`introspect/catalog_more.rs`) follow from their extension's version
+    // and schema; changed any other way (`ALTER FUNCTION ext_fn …`, a GRANT on a member,
+    // `ALTER EXTENSION … ADD`) they are not modeled.
+    Explainer { kind: "extension member", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&id.parent)) },
+    Explainer { kind: "extension member", aspect: Aspect::Privileges, explains: |m, id| json(m.extensions.get(&id.parent)) },
+    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| json(m.extensions.get(&id.parent)) },
 ];
 
 /// The aspect's value on an object created by a plain `CREATE` (no GRANT, no ALTER), when

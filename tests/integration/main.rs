@@ -70,6 +70,7 @@ test_files![
     schema_authz,
     safety_net,
     hook_trust,
+    schema_net,
 ];
 
 mod schema;

@@ -36,7 +36,7 @@ fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
 /// name, as the model compares them: an owner change moves the owner's entries along.
 fn acl(e: &str, owner: &str) -> String {
     format!(
-        "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x) y), '{{}}') END",
+        "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x WHERE NOT (x.grantee = {owner} AND x.privilege_type = 'MAINTAIN')) y), '{{}}') END",
         role("x.grantee"),
     )
 }
@@ -128,7 +128,9 @@ SELECT CASE c.relkind WHEN 'c' THEN 'composite type attribute' WHEN 'v' THEN 'vi
          ELSE 'foreign table column' END,
        {QN}quote_ident(c.relname), quote_ident(a.attname),
        -- A view's columns follow from its query: only their privileges are theirs.
-       CASE WHEN c.relkind NOT IN ('v', 'm') THEN md5(concat_ws('|', format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, a.attgenerated,
+       CASE WHEN c.relkind NOT IN ('v', 'm') THEN md5(concat_ws('|', format_type(a.atttypid, a.atttypmod), a.attnotnull,
+         -- PostgreSQL 17 gives a partition its parent's identity: it follows from the parent's.
+         CASE WHEN c.relispartition AND a.attinhcount > 0 THEN '' ELSE a.attidentity END, a.attgenerated,
          CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
          CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) ELSE pg_get_expr(d.adbin, d.adrelid) END,
          a.attislocal, a.attinhcount)) END,
@@ -157,7 +159,11 @@ SELECT CASE co.contype WHEN 'n' THEN 'not-null constraint' ELSE 'constraint' END
          co.coninhcount, co.connoinherit, pg_get_constraintdef(co.oid))),
        NULL, NULL, NULL
   FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace
- WHERE co.contypid <> 0 AND {own} AND co.conparentid = 0 AND co.conislocal"#,
+ WHERE co.contypid <> 0 AND {own} AND co.conparentid = 0 AND co.conislocal
+   -- PostgreSQL 17 records a domain's NOT NULL as a constraint: one with its default name and
+   -- nothing else is the domain's NOT NULL, as on older versions.
+   AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
+            AND co.conname = (SELECT typname FROM pg_type WHERE oid = co.contypid) || '_not_null')"#,
         own = own("pg_constraint", "co.oid"),
     )
 }
@@ -192,7 +198,7 @@ SELECT 'rule', {QN}quote_ident(c.relname), quote_ident(r.rulename), md5(pg_get_r
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace
  WHERE r.rulename <> '_RETURN' AND {own_rule}
 UNION ALL
-SELECT 'statistics', '', {QN}quote_ident(s.stxname), md5(pg_get_statisticsobjdef(s.oid) || coalesce(s.stxstattarget::text, '')), NULL, {stx_owner}, NULL
+SELECT 'statistics', '', {QN}quote_ident(s.stxname), md5(pg_get_statisticsobjdef(s.oid) || coalesce(nullif(s.stxstattarget, -1)::text, '')), NULL, {stx_owner}, NULL
   FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
  WHERE {own_stx}
 UNION ALL
@@ -279,7 +285,8 @@ SELECT 'operator class', '', {QN}quote_ident(oc.opcname) || ' USING ' || am.amna
  WHERE {own_opc}
 UNION ALL
 SELECT 'collation', '', {QN}quote_ident(co.collname),
-       md5((to_jsonb(co) - ARRAY['oid', 'collnamespace', 'collowner', 'collversion'])::text), NULL, {coll_owner}, NULL
+       md5((to_jsonb(co) - ARRAY['oid', 'collnamespace', 'collowner', 'collversion', 'colliculocale', 'colllocale', 'collicurules']
+         || jsonb_build_object('l', coalesce(to_jsonb(co)->>'colllocale', to_jsonb(co)->>'colliculocale'), 'r', to_jsonb(co)->>'collicurules'))::text), NULL, {coll_owner}, NULL
   FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
  WHERE co.oid >= 16384 AND {own_coll}
 UNION ALL
@@ -450,9 +457,13 @@ pub(super) fn catalog_query(version: i32) -> String {
         namespaced(),
         global(),
     ]
+    .into_iter()
+    .chain(super::catalog_more::parts(version)) // more parts: catalog_more.rs
+    .collect::<Vec<_>>()
     .join("\nUNION ALL");
     // `NS` opens the WITH list (`ns`, `ext`); `me` joins it.
-    format!("{}{me}\n{body}", super::NS.trim_end())
+    let sk = super::catalog_more::with_sk();
+    format!("{}{me}{sk}\n{body}", super::NS.trim_end())
 }
 
 /// One object's row: (kind, parent, name) and its aspects' digests, into the fingerprint.
@@ -476,13 +487,15 @@ pub(super) fn table_columns_query() -> String {
     format!(
         r#"{}{me}
 SELECT {QN}quote_ident(c.relname), quote_ident(a.attname),
-       concat_ws('|', a.attnotnull, a.attidentity, a.attgenerated,
+       concat_ws('|', a.attnotnull,
+         -- PostgreSQL 17 gives a partition its parent's identity: it follows from the parent's.
+         CASE WHEN c.relispartition AND a.attinhcount > 0 THEN '' ELSE a.attidentity END, a.attgenerated,
          CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
          a.attislocal, a.attinhcount),
        {acl},
        concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1), a.attoptions::text, md5(a.attfdwoptions::text))
   FROM pg_attribute a
-  JOIN (SELECT c.oid, c.relname, c.relnamespace, c.relowner FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  JOIN (SELECT c.oid, c.relname, c.relnamespace, c.relowner, c.relispartition FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND {own} OFFSET 0) c ON c.oid = a.attrelid
   JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_type t ON t.oid = a.atttypid
@@ -530,7 +543,12 @@ SELECT CASE co.contype WHEN 'n' THEN 'not-null constraint' ELSE 'constraint' END
  WHERE co.contypid = 0 AND {own} AND co.conparentid = 0
    -- A constraint a partition or child only inherits follows from its parent's; a
    -- constraint trigger is its trigger's row.
-   AND co.conislocal AND co.contype <> 't'"#,
+   AND co.conislocal AND co.contype <> 't'
+   -- PostgreSQL 18 records NOT NULL as a constraint: one with its default name and nothing
+   -- else is the column's NOT NULL, as on older versions.
+   AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
+            AND co.conname = c.relname || '_' || (SELECT attname FROM pg_attribute
+                WHERE attrelid = co.conrelid AND attnum = co.conkey[1]) || '_not_null')"#,
         super::NS.trim_end(),
         own = own("pg_constraint", "co.oid"),
     )

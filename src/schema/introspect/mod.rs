@@ -31,6 +31,7 @@ mod authz;
 mod casts;
 mod catalog;
 mod clustering;
+mod catalog_more;
 mod collations;
 mod comments;
 mod constraints;

@@ -1,0 +1,300 @@
+//! More of the catalog fingerprint (see [`crate::schema::catalog`]): the areas the first query
+//! ([`super::catalog`]) left out, each a `SELECT` of the same row shape `(kind, parent, name,
+//! def, acl, owner, extra)`, hooked into that query by [`parts`].
+//!
+//! - objects a user created in `pg_catalog` / `information_schema` and in neon-migrate's own
+//!   schemas (`neon_migrate`, `neon_migrate_integrity`), which the model skips: seen here, so
+//!   a difference is reported as not checked instead of passing unseen;
+//! - extension members (the extension's version is the `extension` row's): each member with
+//!   its definition, privileges and owner (an array type follows from its element type), so `ALTER FUNCTION ext_fn …` or a GRANT on an
+//!   extension's table after `CREATE EXTENSION`, and a changed membership, are seen;
+//! - privileges of built-in objects that differ from their initial privileges
+//!   (`pg_init_privs`, else `acldefault`);
+//! - settings of this database and of roles in it (`pg_db_role_setting`; values hashed);
+//! - subscriptions of this database (the connection string, which holds a password, is never
+//!   read);
+//! - view column defaults, index column statistics targets, `toast.*` options, materialized
+//!   views `WITH NO DATA`, partitions with a pending detach, virtual generated columns (18).
+//!
+//! Every part reads each catalog once (no per-row subquery over a large catalog), so it stays
+//! cheap on 10,000 tables. None of these kinds has an explainer but extension members (their
+//! extension's model): any difference is reported as not modeled.
+
+use super::DEFAULT_EXCLUDED;
+
+/// A role: `PUBLIC`, `=` for the session's role, else its name.
+fn role(e: &str) -> String {
+    format!(
+        "CASE {e} WHEN 0 THEN 'PUBLIC' WHEN (SELECT oid FROM me) THEN '=' ELSE {e}::regrole::text END"
+    )
+}
+
+/// An ACL (`e`, never NULL here) as sorted `grantee:privilege[*]` items, the object's owner
+/// (`owner`) spelled `owner` whatever its name.
+fn acl_items(e: &str, owner: &str) -> String {
+    format!(
+        "(SELECT coalesce(string_agg(s, ',' ORDER BY s), '') FROM (SELECT CASE WHEN ai.grantee = {owner} AND ai.grantee <> 0 THEN 'owner' ELSE {} END || ':' || ai.privilege_type || CASE WHEN ai.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) ai) aj)",
+        role("ai.grantee"),
+    )
+}
+
+/// neon-migrate's own schemas as a SQL list.
+fn own_schemas() -> String {
+    DEFAULT_EXCLUDED
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Objects created by a user (OID ≥ 16384) in the system schemas or in neon-migrate's own
+/// schemas, which the model skips. neon-migrate's own tables there are left out: the
+/// tracking table (`neon_migrate.schema_migrations`) and the integrity check's scratch
+/// tables (`neon_migrate_integrity.fp_*`).
+fn skipped_schemas() -> String {
+    let own = own_schemas();
+    let acl = acl_items("x.acl", "x.own");
+    format!(
+        r#"
+SELECT CASE WHEN sn.nspname IN ({own}) THEN 'object in a schema neon-migrate skips' ELSE 'object in a system schema' END,
+       '', o.type || ' ' || o.identity, md5(coalesce(x.def, '')),
+       CASE WHEN x.acl IS NOT NULL THEN {acl} END, {owner}, NULL
+  FROM (
+    SELECT 'pg_proc'::regclass AS cls, p.oid, p.pronamespace AS nsp, p.proowner AS own, p.proacl AS acl,
+           CASE WHEN p.prokind IN ('a', 'w') THEN p.prorettype::regtype::text ELSE pg_get_functiondef(p.oid) END AS def
+      FROM pg_proc p WHERE p.oid >= 16384 AND p.pronamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_class'::regclass, c.oid, c.relnamespace, c.relowner, c.relacl,
+           concat_ws('|', c.relkind, c.reloptions::text, CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END)
+      FROM pg_class c JOIN sk ON sk.oid = c.relnamespace
+     WHERE c.oid >= 16384 AND NOT (sk.nspname = 'neon_migrate' AND c.relname IN ('schema_migrations', 'schema_migrations_pkey'))
+       AND NOT (sk.nspname = 'neon_migrate_integrity' AND c.relname LIKE 'fp\_%')
+    UNION ALL
+    SELECT 'pg_type'::regclass, t.oid, t.typnamespace, t.typowner, t.typacl, concat_ws('|', t.typtype, t.typbasetype::regtype)
+      FROM pg_type t WHERE t.oid >= 16384 AND t.typnamespace IN (SELECT oid FROM sk) AND t.typrelid = 0 AND t.typcategory <> 'A'
+    UNION ALL
+    SELECT 'pg_operator'::regclass, o.oid, o.oprnamespace, o.oprowner, NULL, o.oprcode::regprocedure::text
+      FROM pg_operator o WHERE o.oid >= 16384 AND o.oprnamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_collation'::regclass, co.oid, co.collnamespace, co.collowner, NULL, NULL
+      FROM pg_collation co WHERE co.oid >= 16384 AND co.collnamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_conversion'::regclass, cv.oid, cv.connamespace, cv.conowner, NULL, cv.conproc::regprocedure::text
+      FROM pg_conversion cv WHERE cv.oid >= 16384 AND cv.connamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_ts_config'::regclass, cf.oid, cf.cfgnamespace, cf.cfgowner, NULL, NULL
+      FROM pg_ts_config cf WHERE cf.oid >= 16384 AND cf.cfgnamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_ts_dict'::regclass, dc.oid, dc.dictnamespace, dc.dictowner, NULL, dc.dictinitoption
+      FROM pg_ts_dict dc WHERE dc.oid >= 16384 AND dc.dictnamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_opfamily'::regclass, f.oid, f.opfnamespace, f.opfowner, NULL, NULL
+      FROM pg_opfamily f WHERE f.oid >= 16384 AND f.opfnamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_opclass'::regclass, oc.oid, oc.opcnamespace, oc.opcowner, NULL, NULL
+      FROM pg_opclass oc WHERE oc.oid >= 16384 AND oc.opcnamespace IN (SELECT oid FROM sk)
+    UNION ALL
+    SELECT 'pg_statistic_ext'::regclass, s.oid, s.stxnamespace, s.stxowner, NULL, pg_get_statisticsobjdef(s.oid)
+      FROM pg_statistic_ext s WHERE s.oid >= 16384 AND s.stxnamespace IN (SELECT oid FROM sk)
+  ) x
+  JOIN pg_namespace sn ON sn.oid = x.nsp,
+  LATERAL pg_identify_object(x.cls, x.oid, 0) o
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = x.cls AND ext.objid = x.oid)
+UNION ALL
+-- A trigger on a table of those schemas.
+SELECT 'object in a schema neon-migrate skips', '', 'trigger ' || quote_ident(t.tgname) || ' on ' || quote_ident(sk.nspname) || '.' || quote_ident(c.relname),
+       md5(pg_get_triggerdef(t.oid) || t.tgenabled::text), NULL, NULL, NULL
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN sk ON sk.oid = c.relnamespace
+ WHERE NOT t.tgisinternal"#,
+        owner = role("x.own"),
+    )
+}
+
+/// Every member of every extension (but built-in ones, `plpgsql`): functions with their
+/// definition, relations with their kind and options, and the privileges and owner of
+/// functions, relations and types. Types of the members' tables and arrays follow from them.
+fn extension_members() -> &'static str {
+    r#"
+SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
+       md5(concat_ws('|', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) WHEN p.oid IS NOT NULL THEN p.prokind::text END,
+         c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relreplident)),
+       CASE WHEN coalesce(p.proacl, c.relacl, t.typacl) IS NOT NULL THEN (SELECT coalesce(string_agg(s, ',' ORDER BY s), '') FROM (
+         SELECT CASE WHEN x.grantee = coalesce(p.proowner, c.relowner, t.typowner) AND x.grantee <> 0 THEN 'owner'
+                     WHEN x.grantee = 0 THEN 'PUBLIC' WHEN x.grantee = (SELECT oid FROM me) THEN '=' ELSE x.grantee::regrole::text END
+                || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s
+           FROM aclexplode(coalesce(p.proacl, c.relacl, t.typacl)) x) y) END,
+       CASE coalesce(p.proowner, c.relowner, t.typowner) WHEN (SELECT oid FROM me) THEN '=' ELSE coalesce(p.proowner, c.relowner, t.typowner)::regrole::text END,
+       NULL
+  FROM pg_depend d
+  JOIN pg_extension e ON e.oid = d.refobjid
+  LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+  LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+  LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid,
+  LATERAL pg_identify_object(d.classid, d.objid, 0) o
+ WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass AND e.oid >= 16384
+   -- An array type follows from its element type (PostgreSQL 18 records it as a member).
+   AND (t.oid IS NULL OR t.typcategory <> 'A')"#
+}
+
+/// Built-in objects (OID below 16384) whose privileges differ from their initial ones
+/// (`pg_init_privs`, else the kind's default; `information_schema`'s relations, which initdb
+/// grants to PUBLIC without recording it, start with `SELECT` for PUBLIC): `GRANT EXECUTE ON
+/// FUNCTION pg_read_file …`, `REVOKE … ON pg_catalog…`. A row is only the change (`+item`
+/// granted, `-item` revoked), so two servers of different versions, whose built-in objects
+/// and defaults differ (PostgreSQL 17's MAINTAIN), compare equal. The schemas the model
+/// reads (`public`) are the model's.
+fn builtin_privileges() -> String {
+    let items = |e: &str| {
+        format!(
+            "ARRAY(SELECT CASE WHEN ai.grantee = b.own AND ai.grantee <> 0 THEN 'owner' ELSE {} END || ':' || ai.privilege_type || CASE WHEN ai.is_grantable THEN '*' ELSE '' END FROM aclexplode(coalesce({e}, acldefault(b.k, b.own))) ai)",
+            role("ai.grantee")
+        )
+    };
+    format!(
+        r#"
+SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.change, NULL, NULL
+  FROM (
+    SELECT y.cls, y.oid, y.sub,
+           (SELECT string_agg(i, ',' ORDER BY i) FROM (
+              (SELECT '+' || u FROM unnest(y.now) u EXCEPT SELECT '+' || u FROM unnest(y.base) u)
+              UNION ALL
+              (SELECT '-' || u FROM unnest(y.base) u EXCEPT SELECT '-' || u FROM unnest(y.now) u)) d(i)) AS change
+      FROM (
+        SELECT b.cls, b.oid, b.sub, {now} AS now,
+               {init} || CASE WHEN ip.objoid IS NULL AND b.nsp = 'information_schema'::regnamespace AND b.sub = 0
+                               THEN ARRAY['PUBLIC:SELECT'] ELSE '{{}}'::text[] END AS base
+          FROM (
+            SELECT 'pg_class'::regclass AS cls, c.oid, 0 AS sub, c.relacl AS acl, c.relowner AS own,
+                   (CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char" AS k, c.relnamespace AS nsp
+              FROM pg_class c WHERE c.oid < 16384
+            UNION ALL
+            SELECT 'pg_class'::regclass, a.attrelid, a.attnum, a.attacl, c.relowner, 'c'::"char", c.relnamespace
+              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid < 16384 AND a.attnum > 0
+            UNION ALL
+            SELECT 'pg_proc'::regclass, p.oid, 0, p.proacl, p.proowner, 'f'::"char", NULL FROM pg_proc p WHERE p.oid < 16384
+            UNION ALL
+            SELECT 'pg_namespace'::regclass, n.oid, 0, n.nspacl, n.nspowner, 'n'::"char", NULL FROM pg_namespace n
+             WHERE n.oid < 16384 AND n.oid NOT IN (SELECT oid FROM ns)
+            UNION ALL
+            SELECT 'pg_type'::regclass, t.oid, 0, t.typacl, t.typowner, 'T'::"char", NULL FROM pg_type t WHERE t.oid < 16384
+            UNION ALL
+            SELECT 'pg_language'::regclass, l.oid, 0, l.lanacl, l.lanowner, 'l'::"char", NULL FROM pg_language l WHERE l.oid < 16384
+            UNION ALL
+            SELECT 'pg_foreign_data_wrapper'::regclass, w.oid, 0, w.fdwacl, w.fdwowner, 'F'::"char", NULL
+              FROM pg_foreign_data_wrapper w WHERE w.oid < 16384
+          ) b
+          LEFT JOIN pg_init_privs ip ON ip.classoid = b.cls AND ip.objoid = b.oid AND ip.objsubid = b.sub
+         WHERE b.acl IS NOT NULL OR ip.initprivs IS NOT NULL
+      ) y
+  ) z,
+  LATERAL pg_identify_object(z.cls, z.oid, z.sub) o
+ WHERE z.change IS NOT NULL"#,
+        now = items("b.acl"),
+        init = items("ip.initprivs"),
+    )
+}
+
+/// Settings of this database (`ALTER DATABASE … SET`) and of roles in it (`ALTER ROLE … IN
+/// DATABASE … SET`); values hashed.
+fn database_settings() -> String {
+    format!(
+        r#"
+SELECT 'database setting', CASE WHEN s.setrole = 0 THEN '' ELSE 'role ' || {r} END, split_part(cfg, '=', 1),
+       md5(substr(cfg, strpos(cfg, '=') + 1)), NULL, NULL, NULL
+  FROM pg_db_role_setting s, unnest(s.setconfig) cfg
+ WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"#,
+        r = role("s.setrole"),
+    )
+}
+
+/// Subscriptions of this database. The connection string (`subconninfo`) is never read: it
+/// holds a password (and only superusers may read it). Settings newer than PostgreSQL 15
+/// count only when not at their default, so two versions compare equal.
+fn subscriptions(version: i32) -> String {
+    let v15 = if version >= 150_000 {
+        "s.subtwophasestate, s.subdisableonerr,"
+    } else {
+        ""
+    };
+    let mut newer = String::new();
+    if version >= 160_000 {
+        newer.push_str(", 'origin=' || nullif(s.suborigin, 'any'), 'password_required=' || nullif(s.subpasswordrequired, true)::text, 'run_as_owner=' || nullif(s.subrunasowner, false)::text");
+    }
+    if version >= 170_000 {
+        newer.push_str(", 'failover=' || nullif(s.subfailover, false)::text");
+    }
+    format!(
+        r#"
+SELECT 'subscription', '', quote_ident(s.subname),
+       md5(concat_ws('|', s.subenabled, s.subbinary, CASE s.substream::text WHEN 'false' THEN 'f' WHEN 'true' THEN 't' ELSE s.substream::text END,
+         {v15} s.subslotname, s.subsynccommit, s.subpublications::text{newer})),
+       NULL, {owner}, NULL
+  FROM pg_subscription s
+ WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"#,
+        owner = role("s.subowner"),
+    )
+}
+
+/// Relations' and columns' settings the first query leaves out.
+fn relation_details(version: i32) -> String {
+    let virtual_columns = if version >= 180_000 {
+        r#"
+UNION ALL
+SELECT 'virtual generated column', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname),
+       md5(pg_get_expr(d.adbin, d.adrelid)), NULL, NULL, NULL
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attgenerated = 'v' AND NOT a.attisdropped"#
+    } else {
+        ""
+    };
+    format!(
+        r#"
+SELECT 'view column default', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname),
+       md5(pg_get_expr(d.adbin, d.adrelid)), NULL, NULL, NULL
+  FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN ns ON ns.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+ WHERE c.relkind = 'v'
+UNION ALL
+SELECT 'index column statistics target', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), a.attnum::text,
+       md5(a.attstattarget::text), NULL, NULL, NULL
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
+ WHERE a.attstattarget >= 0 AND c.relkind IN ('i', 'I')
+UNION ALL
+SELECT 'toast options', '', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5(tc.reloptions::text), NULL, NULL, NULL
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace JOIN pg_class tc ON tc.oid = c.reltoastrelid
+ WHERE tc.reloptions IS NOT NULL
+UNION ALL
+SELECT 'materialized view not populated (WITH NO DATA)', '', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5('no data'), NULL, NULL, NULL
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+ WHERE c.relkind = 'm' AND NOT c.relispopulated
+UNION ALL
+SELECT 'pending partition detach', quote_ident(pn.nspname) || '.' || quote_ident(p.relname), quote_ident(ns.nspname) || '.' || quote_ident(c.relname),
+       md5('pending'), NULL, NULL, NULL
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN ns ON ns.oid = c.relnamespace
+  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+ WHERE i.inhdetachpending{virtual_columns}"#,
+    )
+}
+
+/// The parts for server `version`, each a `SELECT` to join to the catalog query with `UNION
+/// ALL`; they use its `ns`, `ext` and `me`, and `sk` from [`with_sk`].
+pub(super) fn parts(version: i32) -> Vec<String> {
+    vec![
+        skipped_schemas(),
+        extension_members().to_owned(),
+        builtin_privileges(),
+        database_settings(),
+        subscriptions(version),
+        relation_details(version),
+    ]
+}
+
+/// The schemas the model skips and this file reads: the system schemas and neon-migrate's
+/// own (a `WITH` item; joins the catalog query's list).
+pub(super) fn with_sk() -> String {
+    format!(
+        ", sk AS (SELECT oid, nspname FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema', {}))",
+        own_schemas()
+    )
+}
