@@ -67,6 +67,7 @@ test_files![
     integrity,
     schema_authz,
     safety_net,
+    locks,
 ];
 
 mod schema;
