@@ -10,7 +10,11 @@ pub const HIDDEN: &str = "…";
 
 /// `text` with the row values of PostgreSQL's error texts masked, line by line.
 pub fn mask(text: &str) -> String {
-    if !text.contains(")=(") && !text.contains("Failing row contains (") && !text.contains(": \"") {
+    if !text.contains(")=(")
+        && !text.contains("Failing row contains (")
+        && !text.contains(": \"")
+        && !text.contains("value \"")
+    {
         return text.to_owned();
     }
     let mut out = String::with_capacity(text.len());

@@ -14,9 +14,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
+use super::workload::parse;
+use super::CheckStatus;
 use super::{lock_name, Check, CheckResult, Evaluation, Finding, Observations, QueryError};
 use super::{RecordError, Recording, Severity, LOCK_MODES};
-use crate::config::{Config, LocksCheck};
+use crate::config::{Config, LocksCheck, ToolKind};
 use crate::pg;
 use crate::secret::Secret;
 use crate::tools::ToolContext;
@@ -108,27 +110,166 @@ impl Check for Locks {
                 "no lock samples were recorded (no migrate stage in this run)",
             ));
         };
-        let (findings, details) = evaluate(report, &cx.config().checks.locks);
-        // Indexes locked (rebuilt, reindexed, dropped) are listed in the details.
-        let tables = report
-            .held_ms
-            .keys()
-            .filter(|k| !k.starts_with("index "))
-            .count();
+        let sql = migration_sql(cx);
+        Some(judge(report, &cx.config().checks.locks, sql.as_deref()))
+    }
+}
+
+/// The check's result from what the sampler saw; `sql`: the migration's, when known.
+pub fn judge(report: &LockReport, cfg: &LocksCheck, sql: Option<&str>) -> CheckResult {
+    let (findings, mut details) = evaluate(report, cfg);
+    if report.samples == 0 {
+        return CheckResult::not_run(
+            NAME,
+            format!(
+                "the lock sampler took no sample ({} failed): nothing says what the migration locked",
+                report.failed_samples
+            ),
+        );
+    }
+    // Locks the migration's statements are known to take on tables that existed before, and
+    // that no sample saw: not observed, which is not "none".
+    let unseen = sql.map(|s| not_observed(report, s)).unwrap_or_default();
+    for (table, mode, statement) in &unseen {
+        details.push(format!(
+            "{table}: {} expected from `{statement}`, not observed: held for less than the gaps between samples (longest {} ms), so for an unknown time, not none",
+            mode.map_or_else(|| "a table lock".to_owned(), lock_name),
+            report.longest_gap_ms
+        ));
+    }
+    // Indexes locked (rebuilt, reindexed, dropped) are listed in the details.
+    let tables = report
+        .held_ms
+        .keys()
+        .filter(|k| !k.starts_with("index "))
+        .count();
+    let mut summary = if tables == 0 {
         // Nothing seen is not "nothing locked": a lock held between two samples is missed.
-        let summary = if tables == 0 {
-            format!(
-                "no table lock seen (sampled every {} ms: shorter locks are not seen), {} rewritten",
-                report.interval_ms,
-                report.rewrites.len()
-            )
-        } else {
-            format!(
-                "{tables} table(s) locked, {} rewritten",
-                report.rewrites.len()
-            )
-        };
-        Some(CheckResult::from_findings(NAME, summary, findings, details))
+        format!(
+            "no table lock observed (sampled every {} ms; shorter locks are not seen)",
+            report.interval_ms
+        )
+    } else {
+        format!("{tables} table(s) locked")
+    };
+    if !unseen.is_empty() {
+        let list: Vec<String> = unseen
+            .iter()
+            .map(|(t, m, _)| {
+                format!(
+                    "{} on {t}",
+                    m.map_or_else(|| "a table lock".to_owned(), lock_name)
+                )
+            })
+            .collect();
+        summary.push_str(&format!("; expected, not observed: {}", list.join(", ")));
+    }
+    summary.push_str(&format!(", {} rewritten", report.rewrites.len()));
+    if let Some(b) = finest_budget(cfg).filter(|b| *b < 2 * report.interval_ms) {
+        details.push(format!(
+            "the budget ({b} ms) is finer than the sampling (every {} ms): only the locks seen are held to it",
+            report.interval_ms
+        ));
+    }
+    let mut result = CheckResult::from_findings(NAME, summary, findings, details);
+    if let Some(why) = unproven(report, cfg) {
+        if result.status == CheckStatus::Passed {
+            result.status = CheckStatus::NotRun;
+            result.summary = format!("NOT RUN: {why}; {}", result.summary);
+        }
+    }
+    result
+}
+
+/// Why a pass would prove nothing: the sampler went longer without a sample than the budget it
+/// holds locks to (a lock over the budget could have started and ended in between). A budget
+/// finer than the sampling itself (`1ms` at every 20 ms) only holds the locks seen to it, as
+/// the details say.
+fn unproven(report: &LockReport, cfg: &LocksCheck) -> Option<String> {
+    let budget = finest_budget(cfg)?;
+    (budget >= 2 * report.interval_ms && report.longest_gap_ms >= budget).then(|| {
+        format!(
+            "the lock sampler went {} ms without a sample ({} failed), longer than the {budget} ms budget: a lock over the budget could have been missed",
+            report.longest_gap_ms, report.failed_samples
+        )
+    })
+}
+
+/// The smallest budget a lock is held to, in ms.
+fn finest_budget(cfg: &LocksCheck) -> Option<u64> {
+    cfg.tables
+        .values()
+        .copied()
+        .chain([cfg.access_exclusive_budget])
+        .min()
+        .map(|b| b.as_millis() as u64)
+}
+
+/// The SQL of the migrations applied in this run, when known: the built-in tool's files, else
+/// the tool's print-SQL output.
+fn migration_sql(cx: &Evaluation<'_>) -> Option<String> {
+    if let ToolKind::Sql { migrations_dir } = &cx.config().tool.kind {
+        let texts: Option<Vec<String>> = cx
+            .obs
+            .applied
+            .iter()
+            .map(|f| std::fs::read_to_string(migrations_dir.join(f)).ok())
+            .collect();
+        return texts.map(|t| t.join("\n;\n"));
+    }
+    match &cx.obs.pending_sql {
+        Some(Ok(text)) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// `schema.table` as the sampler writes it (`quote_ident`), unquoted.
+fn unquoted(name: &str) -> Option<(String, String)> {
+    match parse::plain_name(name)? {
+        (Some(schema), table) => Some((schema, table)),
+        (None, _) => None,
+    }
+}
+
+/// Locks the statements in `sql` are known to take on tables that existed before the
+/// migration, that no sample saw on that table: (table, mode, statement), each table once.
+fn not_observed(report: &LockReport, sql: &str) -> Vec<(String, Option<&'static str>, String)> {
+    let seen: BTreeSet<(String, String)> =
+        report.held_ms.keys().filter_map(|k| unquoted(k)).collect();
+    let mut out: Vec<(String, Option<&'static str>, String)> = Vec::new();
+    for e in parse::expected_locks(sql) {
+        let key = (e.schema.unwrap_or_else(|| "public".into()), e.table);
+        if !report.tables_before.contains(&key) || seen.contains(&key) {
+            continue;
+        }
+        let name = format!("{}.{}", quote(&key.0), quote(&key.1));
+        match out.iter_mut().find(|o| o.0 == name) {
+            // The strongest mode expected, once per table.
+            Some(o) => {
+                if e.mode.map_or(0, rank) > o.1.map_or(0, rank) {
+                    o.1 = e.mode;
+                    o.2 = e.statement;
+                }
+            }
+            None => out.push((name, e.mode, e.statement)),
+        }
+    }
+    out
+}
+
+/// An identifier as `quote_ident` writes it: quoted only when it must be.
+fn quote(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        pg::ident(name)
     }
 }
 
@@ -156,6 +297,14 @@ pub struct LockReport {
     pub interval_ms: u64,
     /// Time spent waiting for samples, in ms: the sampler's own load on the server.
     pub busy_ms: u64,
+    /// The longest stretch the sampler went without a sample, in ms, from its start to its
+    /// stop (a failed sample counts as none): a lock shorter than this can have been missed.
+    pub longest_gap_ms: u64,
+    /// Samples whose query failed.
+    pub failed_samples: u64,
+    /// Tables that existed when sampling started, as unquoted (schema, name).
+    #[serde(skip)]
+    pub tables_before: BTreeSet<(String, String)>,
 }
 
 const SAMPLE: &str = r#"
@@ -269,6 +418,11 @@ impl Connected {
             let mut open: BTreeMap<(String, String, i32), Episode> = BTreeMap::new();
             let mut statements: BTreeMap<(i32, String), u64> = BTreeMap::new();
             let mut busy = Duration::ZERO;
+            // Coverage: a lock is missed when it starts after one sample's snapshot and ends
+            // before the next one's; measured from the last good sample's request to the next
+            // one's answer (a failed sample is no sample), and to the stop.
+            let mut last_ok = Instant::now();
+            let mut gap = Duration::ZERO;
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -279,7 +433,12 @@ impl Connected {
                 let now = Instant::now();
                 let rows = client.query(&sample, &[&pg::own_pids(), &indexes]).await;
                 busy += now.elapsed();
-                let Ok(rows) = rows else { continue };
+                let Ok(rows) = rows else {
+                    report.failed_samples += 1;
+                    continue;
+                };
+                gap = gap.max(last_ok.elapsed());
+                last_ok = now;
                 report.samples += 1;
                 let mut seen = BTreeSet::new();
                 for r in &rows {
@@ -308,10 +467,12 @@ impl Connected {
                     }
                 }
             }
+            report.longest_gap_ms = gap.max(last_ok.elapsed()).as_millis() as u64;
             for (k, e) in std::mem::take(&mut open) {
                 close(&mut report, &k, &e, interval);
             }
             report.busy_ms = busy.as_millis() as u64;
+            report.tables_before = before.keys().filter_map(|t| unquoted(t)).collect();
             let after = files(&client).await?;
             report.rewrites = before
                 .iter()
@@ -442,8 +603,122 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
         ));
     }
     details.push(format!(
-        "{} samples every {} ms",
-        report.samples, report.interval_ms
+        "{} samples every {} ms{}; longest gap between samples {} ms: a lock shorter than that can be missed",
+        report.samples,
+        report.interval_ms,
+        match report.failed_samples {
+            0 => String::new(),
+            n => format!(" ({n} failed)"),
+        },
+        report.longest_gap_ms
     ));
     (findings, details)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> LocksCheck {
+        LocksCheck {
+            enabled: true,
+            required: false,
+            access_exclusive_budget: Duration::from_millis(500),
+            sample_interval: Duration::from_millis(20),
+            tables: BTreeMap::new(),
+        }
+    }
+
+    /// 40 samples every 20 ms, nothing seen, on a database with `public.accounts` and
+    /// `public."Orders"`.
+    fn quiet() -> LockReport {
+        LockReport {
+            samples: 40,
+            interval_ms: 20,
+            longest_gap_ms: 25,
+            tables_before: [("public", "accounts"), ("public", "Orders")]
+                .iter()
+                .map(|(s, t)| (s.to_string(), t.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn nothing_seen_is_said_as_not_observed_never_as_none() {
+        let r = judge(&quiet(), &cfg(), None);
+        assert_eq!(r.status, CheckStatus::Passed);
+        assert_eq!(
+            r.summary,
+            "no table lock observed (sampled every 20 ms; shorter locks are not seen), 0 rewritten"
+        );
+        assert!(!r.summary.contains("0 table(s)"));
+        assert_eq!(
+            r.details.last().map(String::as_str),
+            Some("40 samples every 20 ms; longest gap between samples 25 ms: a lock shorter than that can be missed")
+        );
+    }
+
+    #[test]
+    fn a_lock_the_statements_take_and_no_sample_saw_is_named_not_observed() {
+        let sql = "ALTER TABLE accounts ADD COLUMN note text;\n\
+                   CREATE INDEX ON \"Orders\" (id);\n\
+                   CREATE TABLE fresh (id int); ALTER TABLE fresh ADD COLUMN x int;";
+        let r = judge(&quiet(), &cfg(), Some(sql));
+        assert_eq!(
+            r.summary,
+            "no table lock observed (sampled every 20 ms; shorter locks are not seen); expected, not observed: ACCESS EXCLUSIVE on public.accounts, SHARE on public.\"Orders\", 0 rewritten"
+        );
+        assert!(
+            r.details.iter().any(|d| d
+                == "public.accounts: ACCESS EXCLUSIVE expected from `ALTER TABLE accounts ADD COLUMN …`, not observed: held for less than the gaps between samples (longest 25 ms), so for an unknown time, not none"),
+            "{:#?}",
+            r.details
+        );
+        // A table created in the run was not there to be locked before; one seen is not unseen.
+        assert!(!r.summary.contains("fresh"));
+        let mut seen = quiet();
+        seen.held_ms.insert(
+            "public.accounts".into(),
+            [("AccessExclusiveLock".to_string(), 40)].into(),
+        );
+        let r = judge(&seen, &cfg(), Some(sql));
+        assert_eq!(
+            r.summary,
+            "1 table(s) locked; expected, not observed: SHARE on public.\"Orders\", 0 rewritten"
+        );
+    }
+
+    #[test]
+    fn a_sampler_that_stalled_longer_than_the_budget_proves_nothing() {
+        let mut stalled = quiet();
+        stalled.longest_gap_ms = 700;
+        stalled.failed_samples = 3;
+        let r = judge(&stalled, &cfg(), None);
+        assert_eq!(r.status, CheckStatus::NotRun, "{}", r.summary);
+        assert!(
+            r.summary.starts_with("NOT RUN: the lock sampler went 700 ms without a sample (3 failed), longer than the 500 ms budget"),
+            "{}",
+            r.summary
+        );
+        // A lock seen over its budget still fails.
+        stalled.held_ms.insert(
+            "public.accounts".into(),
+            [("AccessExclusiveLock".to_string(), 900)].into(),
+        );
+        assert_eq!(judge(&stalled, &cfg(), None).status, CheckStatus::Failed);
+        // No sample at all: nothing was observed.
+        let none = LockReport {
+            samples: 0,
+            failed_samples: 5,
+            ..quiet()
+        };
+        let r = judge(&none, &cfg(), None);
+        assert_eq!(r.status, CheckStatus::NotRun);
+        assert!(
+            r.summary.contains("took no sample (5 failed)"),
+            "{}",
+            r.summary
+        );
+    }
 }

@@ -71,6 +71,7 @@ test_files![
     safety_net,
     hook_trust,
     schema_net,
+    locks,
 ];
 
 mod schema;

@@ -1,6 +1,7 @@
 //! The open-loop load generator.
 //!
-//! Each query has a fixed schedule (`rate` per second); a request is issued at its intended
+//! Each query has a schedule (`rate` per second: a fixed interval, or Poisson arrivals with
+//! `arrivals = "poisson"`); a request is issued at its intended
 //! time whatever happened to the earlier ones, and its latency is measured from that intended
 //! time — as wrk2 and `pgbench --rate` do — so a request that waited for a free connection
 //! behind a blocked one is counted as slow, not silently left out (no coordinated omission).
@@ -20,7 +21,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
 use tokio_postgres::{CancelToken, Client, Statement};
 
-use super::clock::{Clock, Tick};
+use super::clock::{Arrivals, Clock, Tick};
 use super::sources::Query;
 use super::WorkloadError;
 use crate::pg;
@@ -225,6 +226,8 @@ pub struct Recorded {
     /// own lag: evidence it kept its schedule).
     pub issue_lag_us: Vec<u64>,
     pub connections: usize,
+    /// How the requests were spread in time.
+    pub arrivals: Arrivals,
 }
 
 impl Recorded {
@@ -265,16 +268,17 @@ pub struct Running {
     mark: Arc<Mutex<Option<Instant>>>,
     task: JoinHandle<Recorded>,
     t0: Instant,
+    arrivals: Arrivals,
 }
 
 impl Running {
     /// Starts issuing requests; `t0` is the start of the timeline. The requests' instants come
     /// from a [`Clock`] thread of their own (tokio's timer is 1 ms coarse).
-    pub fn start(pool: Pool, queries: Vec<Query>, t0: Instant) -> Running {
+    pub fn start(pool: Pool, queries: Vec<Query>, t0: Instant, arrivals: Arrivals) -> Running {
         let (stop, stop_rx) = watch::channel(None);
         let mark = Arc::new(Mutex::new(None));
         let (ticks_tx, ticks) = mpsc::unbounded_channel();
-        let clock = Clock::start(&queries, t0, ticks_tx);
+        let clock = Clock::start(&queries, t0, arrivals, ticks_tx);
         let task = tokio::spawn(dispatch(pool, queries, t0, ticks, stop_rx));
         Running {
             stop,
@@ -282,6 +286,7 @@ impl Running {
             mark,
             task,
             t0,
+            arrivals,
         }
     }
 
@@ -307,6 +312,7 @@ impl Running {
         rec.migration_start_us = us(start);
         rec.migration_end_us = us(ended);
         rec.stopped_us = us(now);
+        rec.arrivals = self.arrivals;
         Ok(rec)
     }
 }

@@ -11,9 +11,9 @@
 //! - [`sources`]: where the queries come from — declared in `neon-migrate.toml`, the parent's
 //!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`), else primary-key
 //!   reads and single-row updates on the tables the migration touches (or the largest ones).
-//! - [`generator`]: a fixed schedule per query ([`clock`]: a thread that hands each request
-//!   over at its instant), latency measured from the intended start (no coordinated
-//!   omission), HdrHistogram percentiles, a pool of connections.
+//! - [`generator`]: a schedule per query, a fixed interval or Poisson arrivals ([`clock`]: a
+//!   thread that hands each request over at its instant), latency measured from the intended
+//!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections.
 //! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
 //!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
 //! - [`report`]: per-query baseline vs during, a per-100 ms timeline, the verdicts
@@ -35,6 +35,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+
+pub use clock::Arrivals;
 
 use crate::pg::PgError;
 use crate::secret::Secret;
@@ -73,6 +75,8 @@ pub struct RawWorkloadConfig {
     pub connections: Option<u32>,
     #[serde(default)]
     pub query: Vec<RawQuery>,
+    /// `"fixed"` (default) or `"poisson"`.
+    pub arrivals: Option<String>,
 }
 
 /// One `[[checks.workload.query]]`.
@@ -107,6 +111,8 @@ pub struct WorkloadConfig {
     /// Connections of the generator; `None`: sized from the rate.
     pub connections: Option<usize>,
     pub queries: Vec<DeclaredQuery>,
+    /// How each query's requests are spread in time.
+    pub arrivals: Arrivals,
 }
 
 impl Default for WorkloadConfig {
@@ -122,6 +128,7 @@ impl Default for WorkloadConfig {
             rate: DEFAULT_RATE,
             connections: None,
             queries: Vec::new(),
+            arrivals: Arrivals::Fixed,
         }
     }
 }
@@ -252,6 +259,18 @@ impl WorkloadConfig {
             ));
         }
         let queries = declared(&raw.query, &mut problems);
+        let arrivals = match raw.arrivals.as_deref().map(str::trim) {
+            None | Some("fixed") => Arrivals::Fixed,
+            Some("poisson") => Arrivals::Poisson,
+            Some(other) => {
+                problems.push(problem(
+                    "arrivals",
+                    format!("`{other}` is not a schedule"),
+                    "write `arrivals = \"fixed\"` (one request every 1/rate, the default) or `arrivals = \"poisson\"` (random gaps with the same mean, as `pgbench --rate`)",
+                ));
+                Arrivals::Fixed
+            }
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -266,6 +285,7 @@ impl WorkloadConfig {
             rate: rate.unwrap_or(d.rate),
             connections,
             queries,
+            arrivals,
         })
     }
 
@@ -411,7 +431,7 @@ impl Rehearsal {
         let observer =
             blocking::Observer::start(target.url, started, pids, long_tx.as_ref().map(|l| l.pid()))
                 .await?;
-        let running = generator::Running::start(pool, plan.queries.clone(), started);
+        let running = generator::Running::start(pool, plan.queries.clone(), started, cfg.arrivals);
         tokio::time::sleep(cfg.baseline).await;
         let mut long_tx = long_tx;
         if let Some(l) = &mut long_tx {
@@ -494,6 +514,18 @@ rate = "10/s"
             ]
         );
         assert!(e.iter().all(|p| !p.help.is_empty()));
+    }
+
+    #[test]
+    fn arrivals_are_fixed_unless_poisson_is_asked_for() {
+        assert_eq!(parse("").unwrap().arrivals, Arrivals::Fixed);
+        assert_eq!(
+            parse("arrivals = \"poisson\"").unwrap().arrivals,
+            Arrivals::Poisson
+        );
+        let e = parse("arrivals = \"bursty\"").unwrap_err();
+        assert_eq!(e[0].key, "checks.workload.arrivals");
+        assert!(e[0].help.contains("poisson"), "{}", e[0].help);
     }
 
     #[test]

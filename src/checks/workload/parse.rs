@@ -390,6 +390,139 @@ pub fn touched_tables(sql: &str) -> Vec<String> {
     out
 }
 
+/// A table lock a migration statement is known to take (the `locks` check says when it was not
+/// observed: a lock shorter than the sampling interval is not seen, which is not "none").
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedLock {
+    /// The table as a (schema, name) pair, unquoted (`None`: not qualified).
+    pub schema: Option<String>,
+    pub table: String,
+    /// `pg_locks` mode (`AccessExclusiveLock`), or `None` when the statement's form takes a
+    /// weaker lock that this lexer does not tell apart (`ALTER TABLE … VALIDATE CONSTRAINT`).
+    pub mode: Option<&'static str>,
+    /// The statement's first words, for the report.
+    pub statement: String,
+}
+
+/// Words that make an `ALTER TABLE` take less than ACCESS EXCLUSIVE (or only for some of its
+/// subcommands): such a statement is said to take "a table lock", never a mode it may not take.
+const WEAKER_ALTER: &[&str] = &[
+    "VALIDATE",
+    "ATTACH",
+    "DETACH",
+    "STATISTICS",
+    "REFERENCES",
+    "FOREIGN",
+    "TRIGGER",
+    "CLUSTER",
+];
+
+/// A name at `toks[i..]` as an unquoted (schema, table) pair: unquoted words folded to lower
+/// case, as the server does.
+fn plain_name_at(toks: &[Tok], i: usize) -> Option<(Option<String>, String)> {
+    let part = |t: &Tok| match t {
+        Tok::Word(w) => Some(w.to_lowercase()),
+        Tok::Quoted(q) => Some(q.clone()),
+        _ => None,
+    };
+    let first = part(toks.get(i)?)?;
+    if toks.get(i + 1) == Some(&Tok::Punct('.')) {
+        let second = part(toks.get(i + 2)?)?;
+        return Some((Some(first), second));
+    }
+    Some((None, first))
+}
+
+/// A possibly qualified name (`public."Orders"`) as an unquoted (schema, table) pair.
+pub fn plain_name(text: &str) -> Option<(Option<String>, String)> {
+    let toks = lex(text);
+    let name = plain_name_at(&toks, 0)?;
+    let used = if name.0.is_some() { 3 } else { 1 };
+    (toks.len() == used).then_some(name)
+}
+
+/// The table locks the statements of `sql` are known to take: `ALTER TABLE` (ACCESS
+/// EXCLUSIVE, unless a weaker form), `DROP TABLE` and `TRUNCATE` (ACCESS EXCLUSIVE),
+/// `CREATE INDEX` (SHARE; SHARE UPDATE EXCLUSIVE `CONCURRENTLY`).
+pub fn expected_locks(sql: &str) -> Vec<ExpectedLock> {
+    let toks = lex(sql);
+    let mut out = Vec::new();
+    for st in toks.split(|t| *t == Tok::Punct(';')) {
+        let kw = |i: usize, k: &str| is_kw(st.get(i), k);
+        let skip = |mut i: usize, words: &[&str]| {
+            while words.iter().any(|w| kw(i, w)) {
+                i += 1;
+            }
+            i
+        };
+        let words = |n: usize| {
+            st.iter()
+                .take(n)
+                .filter_map(|t| match t {
+                    Tok::Word(w) => Some(w.clone()),
+                    Tok::Quoted(q) => Some(pg::ident(q)),
+                    Tok::Punct('.') => Some(".".into()),
+                    Tok::Punct(',') => Some(",".into()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" . ", ".")
+                .replace(" ,", ",")
+        };
+        let (at, mode, shown) = if kw(0, "ALTER") && kw(1, "TABLE") {
+            let weaker = st
+                .iter()
+                .any(|t| WEAKER_ALTER.iter().any(|w| is_kw(Some(t), w)));
+            let mode = (!weaker).then_some("AccessExclusiveLock");
+            let at = skip(skip(2, &["IF", "EXISTS"]), &["ONLY"]);
+            let used = name_at(st, at).map_or(1, |n| n.1);
+            // The name and the action's first two words.
+            (vec![at], mode, at + used + 2)
+        } else if (kw(0, "DROP") && kw(1, "TABLE")) || kw(0, "TRUNCATE") {
+            let first = skip(skip(1, &["TABLE", "IF", "EXISTS"]), &["ONLY"]);
+            // Every table of the list.
+            let mut at = vec![first];
+            let mut j = first;
+            while let Some((_, used)) = name_at(st, j) {
+                j += used;
+                if st.get(j) != Some(&Tok::Punct(',')) {
+                    break;
+                }
+                j = skip(j + 1, &["ONLY"]);
+                at.push(j);
+            }
+            (at, Some("AccessExclusiveLock"), j)
+        } else if kw(0, "CREATE") && (kw(1, "INDEX") || (kw(1, "UNIQUE") && kw(2, "INDEX"))) {
+            let concurrently = st.iter().any(|t| is_kw(Some(t), "CONCURRENTLY"));
+            let Some(on) = (2..st.len().min(12)).find(|&k| kw(k, "ON")) else {
+                continue;
+            };
+            let mode = if concurrently {
+                "ShareUpdateExclusiveLock"
+            } else {
+                "ShareLock"
+            };
+            let at = skip(on + 1, &["ONLY"]);
+            let used = name_at(st, at).map_or(1, |n| n.1);
+            (vec![at], Some(mode), at + used)
+        } else {
+            continue;
+        };
+        for a in at {
+            if let Some((schema, table)) = plain_name_at(st, a) {
+                out.push(ExpectedLock {
+                    schema,
+                    table,
+                    mode,
+                    statement: format!("{} …", words(shown)),
+                });
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +586,39 @@ mod tests {
         let toks = lex("SELECT * FROM t WHERE created > $1");
         assert_eq!(param_role(&toks, 1), None);
         assert_eq!(max_param("SELECT '$9', $2 -- $7\n"), 2);
+    }
+
+    #[test]
+    fn statements_say_which_table_locks_they_take() {
+        let sql = "-- ALTER TABLE commented\n\
+                   ALTER TABLE IF EXISTS ONLY public.\"Accounts\" ADD COLUMN x int;\n\
+                   alter table orders validate constraint c;\n\
+                   CREATE UNIQUE INDEX CONCURRENTLY i ON items (a);\n\
+                   CREATE INDEX ON Items (b);\n\
+                   DROP TABLE IF EXISTS a, s.b; TRUNCATE c;\n\
+                   UPDATE d SET x = 'ALTER TABLE e ADD x int;';";
+        let all = expected_locks(sql);
+        let got: Vec<(Option<&str>, &str, Option<&str>)> = all
+            .iter()
+            .map(|e| (e.schema.as_deref(), e.table.as_str(), e.mode))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("public"), "Accounts", Some("AccessExclusiveLock")),
+                (None, "orders", None),
+                (None, "items", Some("ShareUpdateExclusiveLock")),
+                (None, "items", Some("ShareLock")),
+                (None, "a", Some("AccessExclusiveLock")),
+                (Some("s"), "b", Some("AccessExclusiveLock")),
+                (None, "c", Some("AccessExclusiveLock")),
+            ]
+        );
+        assert_eq!(
+            all[0].statement,
+            "ALTER TABLE IF EXISTS ONLY public.\"Accounts\" ADD COLUMN …"
+        );
+        assert_eq!(all[4].statement, "DROP TABLE IF EXISTS a, s.b …");
     }
 
     #[test]

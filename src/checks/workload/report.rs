@@ -113,6 +113,9 @@ pub struct GeneratorStats {
     pub issue_lag_p99_ms: f64,
     pub observer_samples: u64,
     pub observer_busy_ms: u64,
+    /// How requests were spread in time: `fixed` or `poisson`.
+    #[serde(default)]
+    pub arrivals: super::Arrivals,
 }
 
 /// Everything the rehearsal measured (`--json`: `data` of the check named `workload`).
@@ -312,6 +315,7 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
             issue_lag_p99_ms: ms(percentile(&lag, 0.99)),
             observer_samples: seen.snapshots.len() as u64,
             observer_busy_ms: seen.busy_ms,
+            arrivals: rec.arrivals,
         },
         queries,
     }
@@ -660,9 +664,13 @@ fn lock_timeout_finding(r: &WorkloadReport) -> Option<Finding> {
 fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
     let mut out = Vec::new();
     out.push(format!(
-        "queries {}; {} connection(s); baseline {} ms; the generator's own lag (p99, beyond waits for a connection) {} ms",
+        "queries {}; {} connection(s){}; baseline {} ms; the generator's own lag (p99, beyond waits for a connection) {} ms",
         r.source.describe(),
         r.generator.connections,
+        match r.generator.arrivals {
+            super::Arrivals::Fixed => "",
+            super::Arrivals::Poisson => ", Poisson arrivals",
+        },
         r.baseline_ms,
         r.generator.issue_lag_p99_ms
     ));
