@@ -138,7 +138,7 @@ SELECT CASE c.relkind WHEN 'c' THEN 'composite type attribute' WHEN 'v' THEN 'vi
        CASE WHEN c.relkind NOT IN ('v', 'm') THEN concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1),
          a.attoptions::text, md5(a.attfdwoptions::text)) END
   FROM pg_attribute a
-  JOIN (SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  JOIN (SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner, c.relispartition FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
          WHERE c.relkind IN ('f', 'v', 'm', 'c') AND {own} OFFSET 0) c ON c.oid = a.attrelid
   JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_type t ON t.oid = a.atttypid
