@@ -95,22 +95,82 @@ impl Default for IntegrityConfig {
 
 impl IntegrityConfig {
     /// Whether `allow-change` declares a change of `schema.table` (column `None`: a change of
-    /// whole rows) or of one of its columns.
+    /// whole rows) or of one of its columns. Entries are SQL identifiers (see [`parse_entry`]),
+    /// matched exactly: `public.a.b` is column `b` of table `a`, never table `"a.b"`.
     pub fn allows(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
         self.allow_change.iter().any(|entry| {
-            let e = entry.trim();
-            let table_forms = [format!("{schema}.{table}"), table.to_owned()];
-            let public = schema == "public";
-            if e == table_forms[0] || (public && e == table_forms[1]) {
-                return true;
-            }
-            match column {
-                Some(c) => {
-                    e == format!("{schema}.{table}.{c}") || (public && e == format!("{table}.{c}"))
-                }
-                None => false,
-            }
+            parse_entry(entry).is_some_and(|parts| declares(&parts, schema, table, column))
         })
+    }
+}
+
+/// Whether the parsed `allow-change` entry `parts` names `schema.table` (a whole table) or
+/// its `column`.
+pub(crate) fn declares(parts: &[String], schema: &str, table: &str, column: Option<&str>) -> bool {
+    let public = schema == "public";
+    match parts {
+        [t] => public && t == table,
+        [s, t] => {
+            (s == schema && t == table) || (public && s == table && Some(t.as_str()) == column)
+        }
+        [s, t, c] => s == schema && t == table && Some(c.as_str()) == column,
+        _ => false,
+    }
+}
+
+/// An `allow-change` entry as SQL names: `schema.table.column`, `"Mixed".t`, `public."a.b".c`;
+/// unquoted parts are folded to lower case as Postgres does, `""` inside quotes is one `"`.
+/// `None` when it is not 1 to 3 dot-separated identifiers.
+pub fn parse_entry(entry: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = entry.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    '"' => break,
+                    c => part.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied().filter(|c| *c != '.') {
+                if c == '"' || c.is_whitespace() {
+                    return None;
+                }
+                part.extend(c.to_lowercase());
+                chars.next();
+            }
+        }
+        if part.is_empty() {
+            return None;
+        }
+        parts.push(part);
+        match chars.next() {
+            None => break,
+            Some('.') => continue,
+            Some(_) => return None,
+        }
+    }
+    (1..=3).contains(&parts.len()).then_some(parts)
+}
+
+/// An identifier as users can write it back: bare when Postgres would read it unchanged
+/// (lower case letters, digits, `_`, `$`, not starting with a digit or `$`), else quoted.
+pub(crate) fn shown(name: &str) -> String {
+    let bare = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if bare {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
 
@@ -175,12 +235,22 @@ impl Check for Integrity {
         let config = cx.config();
         let cfg = &config.checks.integrity;
         let tool = &config.tool;
-        let migration_allowed = cx.obs.applied.iter().any(|m| {
-            crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
-        });
+        // Changes cannot be attributed to one migration: they are declared only when every
+        // migration of the run is listed.
+        let (listed, unlisted): (Vec<&String>, Vec<&String>) =
+            cx.obs.applied.iter().partition(|m| {
+                crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
+            });
+        let migration_allowed = !listed.is_empty() && unlisted.is_empty();
+        let unlisted: Vec<String> = if listed.is_empty() {
+            Vec::new()
+        } else {
+            unlisted.into_iter().cloned().collect()
+        };
         let facts = compare::RunFacts {
             tool: &tool.name,
             migration_allowed,
+            unlisted: &unlisted,
         };
         let result = evaluate(client, recorded, cfg, facts).await;
         let _ = client.batch_execute(RESET).await;
@@ -220,9 +290,10 @@ pub(crate) const SESSION: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MD
 const RESET: &str = "RESET TimeZone; RESET DateStyle; RESET IntervalStyle; \
     RESET extra_float_digits; RESET bytea_output; RESET statement_timeout; RESET jit";
 
-/// `schema.table` and `schema.table.column` as users write them in `allow-change`.
+/// `schema.table` as users write it in `allow-change`, quoted where needed
+/// (`public."T"`).
 pub(crate) fn display(schema: &str, table: &str) -> String {
-    format!("{schema}.{table}")
+    format!("{}.{}", shown(schema), shown(table))
 }
 
 /// A random 63-bit seed for the fingerprint digests, known only to this process.
