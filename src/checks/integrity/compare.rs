@@ -8,7 +8,9 @@ use super::record::{
     self, fingerprint_expr, key_text, ColumnInfo, Mode, Recorded, Retyped, Sample, TableInfo,
     TableRecord, DIGEST,
 };
-use super::{display, examples, shown, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION};
+use super::{
+    display, examples, shown, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION,
+};
 use crate::checks::{CheckResult, Finding, Severity};
 use crate::pg::ident;
 
@@ -75,7 +77,15 @@ fn summary(rec: &Recorded, out: &Out<'_>) -> String {
     let sampled = rec
         .tables
         .iter()
-        .filter(|t| matches!(t.mode, Mode::Keyed { sample: Some(_), .. }))
+        .filter(|t| {
+            matches!(
+                t.mode,
+                Mode::Keyed {
+                    sample: Some(_),
+                    ..
+                }
+            )
+        })
         .count();
     let aggregated = rec.tables.len() - keyed;
     let mut how = vec![format!("{keyed} value by value")];
@@ -244,7 +254,11 @@ fn undeclaring(rec: &Recorded, now: &[TableInfo], out: &mut Out<'_>) {
     let mut names: Vec<(&str, &str, Option<&str>)> = Vec::new();
     for t in tables {
         names.push((&t.schema, &t.name, None));
-        names.extend(t.columns.iter().map(|c| (&*t.schema, &*t.name, Some(&*c.name))));
+        names.extend(
+            t.columns
+                .iter()
+                .map(|c| (&*t.schema, &*t.name, Some(&*c.name))),
+        );
     }
     for entry in &out.cfg.allow_change {
         let why = match super::parse_entry(entry) {
@@ -1024,16 +1038,20 @@ async fn compare_aggregate(
                 "the column's values are gone from production once this migration is applied",
                 None,
             ),
-            _ => out
-                .details
-                .push(format!("{name}.{}: dropped (it held no values)", shown(&d.name))),
+            _ => out.details.push(format!(
+                "{name}.{}: dropped (it held no values)",
+                shown(&d.name)
+            )),
         }
     }
     for x in &cols.added {
         if let Some((_, n, _)) = is(x.attnum).filter(|(_, n, _)| *n > 0) {
             out.info(
                 after,
-                format!("{name}.{} added, backfilled: {n} non-null value(s)", shown(&x.name)),
+                format!(
+                    "{name}.{} added, backfilled: {n} non-null value(s)",
+                    shown(&x.name)
+                ),
                 "a new column's values are information: nothing that existed was lost",
             );
         }

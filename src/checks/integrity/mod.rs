@@ -163,7 +163,10 @@ pub fn parse_entry(entry: &str) -> Option<Vec<String>> {
 /// An identifier as users can write it back: bare when Postgres would read it unchanged
 /// (lower case letters, digits, `_`, `$`, not starting with a digit or `$`), else quoted.
 pub(crate) fn shown(name: &str) -> String {
-    let bare = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    let bare = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
@@ -239,7 +242,12 @@ impl Check for Integrity {
         // migration of the run is listed.
         let (listed, unlisted): (Vec<&String>, Vec<&String>) =
             cx.obs.applied.iter().partition(|m| {
-                crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
+                crate::tools::layout::allows(
+                    &cfg.allow_migrations,
+                    &tool.name,
+                    &tool.working_dir,
+                    m,
+                )
             });
         let migration_allowed = !listed.is_empty() && unlisted.is_empty();
         let unlisted: Vec<String> = if listed.is_empty() {

@@ -510,7 +510,10 @@ async fn key_ranges(
     let percent = (RANGES as f64 * 64.0 * 100.0 / t.estimate.max(1) as f64).clamp(0.0001, 100.0);
     let mut starts: Vec<i64> = Vec::new();
     for source in [
-        format!("ONLY {} TABLESAMPLE SYSTEM ({percent}) REPEATABLE ({seed})", t.sql_name()),
+        format!(
+            "ONLY {} TABLESAMPLE SYSTEM ({percent}) REPEATABLE ({seed})",
+            t.sql_name()
+        ),
         format!("ONLY {}", t.sql_name()),
     ] {
         let rows = client
@@ -567,7 +570,9 @@ pub(crate) async fn aggregate(
                 .find(|(n, _)| *n == c.attnum)
                 .map(|(_, r)| *r),
         );
-        sums.push(format!("coalesce(pg_catalog.sum({hash}::numeric), 0)::text"));
+        sums.push(format!(
+            "coalesce(pg_catalog.sum({hash}::numeric), 0)::text"
+        ));
         hashes.push(format!("coalesce({hash}, 0)"));
     }
     sums.push(format!(
