@@ -350,11 +350,11 @@ fn data_check_counts_a_users_table_in_the_schema_named_neon_migrate() {
     );
 }
 
-/// 20,000 rows with keys 1..20000 and one far away (issue 19, third round: a sample spread over
+/// 20,000 rows with keys 1..20000 and two far away (issue 19, third round: a sample spread over
 /// the span of key values read none of them).
 const SPARSE: &str = "create table t (id bigint primary key, v text); \
      insert into t select g, 'v' || g from generate_series(1, 20000) g; \
-     insert into t values (9000000000000000000, 'far'); analyze t";
+     insert into t values (-1000000000000012345, 'far'), (9000000000000000000, 'far'); analyze t";
 
 fn integrity_a_sample_over_sparse_keys_reads_rows_and_sees_every_row_updated() {
     let p = project(

@@ -386,6 +386,38 @@ mod tests {
     }
 
     #[test]
+    fn allow_change_entries_are_sql_names_matched_exactly() {
+        let p = |e: &str| parse_entry(e);
+        assert_eq!(
+            p("public.a.b"),
+            Some(vec!["public".into(), "a".into(), "b".into()])
+        );
+        assert_eq!(
+            p("public.\"a.b\""),
+            Some(vec!["public".into(), "a.b".into()])
+        );
+        assert_eq!(p("Users.Email"), Some(vec!["users".into(), "email".into()]));
+        assert_eq!(p("\"T\".\"x\"\"y\""), Some(vec!["T".into(), "x\"y".into()]));
+        for bad in ["", "a..b", "a.b.c.d", "\"open", "a b", "a.\"b\"c"] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+        let cfg = IntegrityConfig {
+            allow_change: vec!["public.a.b".into(), "public.\"T\".v".into()],
+            ..Default::default()
+        };
+        assert!(cfg.allows("public", "a", Some("b")));
+        assert!(
+            !cfg.allows("public", "a.b", Some("v")),
+            "table \"a.b\" is not column a.b"
+        );
+        assert!(cfg.allows("public", "T", Some("v")));
+        assert!(!cfg.allows("public", "t", Some("v")));
+        assert_eq!(display("public", "T"), "public.\"T\"");
+        assert_eq!(display("public", "a.b"), "public.\"a.b\"");
+        assert_eq!(display("app_1", "users"), "app_1.users");
+    }
+
+    #[test]
     fn config_reads_kebab_case_and_refuses_wrong_types() {
         let cfg: IntegrityConfig = toml::from_str(
             "enabled = true\nallow-change = [\"public.users.email\"]\nsample-above = 10\n",
