@@ -45,7 +45,7 @@ pub async fn evaluate(
     };
     match compare(client, rec, &mut out).await {
         Ok(()) => {
-            let summary = summary(rec, &out);
+            let summary = super::summary(rec, &out);
             CheckResult::from_findings(NAME, summary, out.findings, out.details)
         }
         Err(e) => CheckResult::failed(NAME, format!("cannot compare the values: {e}")),
@@ -53,62 +53,24 @@ pub async fn evaluate(
 }
 
 /// Findings being gathered.
-struct Out<'a> {
-    cfg: &'a IntegrityConfig,
+pub(super) struct Out<'a> {
+    pub(super) cfg: &'a IntegrityConfig,
     facts: RunFacts<'a>,
-    findings: Vec<Finding>,
-    details: Vec<String>,
+    pub(super) findings: Vec<Finding>,
+    pub(super) details: Vec<String>,
     /// Tables with a change that fails the check.
-    failing: usize,
+    pub(super) failing: usize,
     /// Tables whose changes are all information (declared, new rows or columns).
-    informational: usize,
+    pub(super) informational: usize,
     /// Information findings that are no change (how a table was compared).
     notes: usize,
-}
-
-/// The check's summary line: how the tables were compared (value by value, sampled, by
-/// aggregates) and how many have changes, failing or information only.
-fn summary(rec: &Recorded, out: &Out<'_>) -> String {
-    let keyed = rec
-        .tables
-        .iter()
-        .filter(|t| matches!(t.mode, Mode::Keyed { .. }))
-        .count();
-    let sampled = rec
-        .tables
-        .iter()
-        .filter(|t| {
-            matches!(
-                t.mode,
-                Mode::Keyed {
-                    sample: Some(_),
-                    ..
-                }
-            )
-        })
-        .count();
-    let aggregated = rec.tables.len() - keyed;
-    let mut how = vec![format!("{keyed} value by value")];
-    if sampled > 0 {
-        how[0] = format!("{} ({sampled} sampled)", how[0]);
-    }
-    if aggregated > 0 {
-        how.push(format!("{aggregated} by aggregates (no key)"));
-    }
-    format!(
-        "{} table(s) compared: {}; {} with changes that fail, {} with information only",
-        rec.tables.len(),
-        how.join(", "),
-        out.failing,
-        out.informational
-    )
 }
 
 const FIX_HINT: &str = "if this change is intended, add";
 
 impl Out<'_> {
     /// An error unless declared (`allow-change`, `allow-migrations`): then information.
-    fn change(
+    pub(super) fn change(
         &mut self,
         t: &TableInfo,
         column: Option<&str>,
@@ -172,11 +134,11 @@ impl Out<'_> {
         }
     }
     /// Information on how a table was compared: no change.
-    fn note(&mut self, t: &TableInfo, what: String, why: &str) {
+    pub(super) fn note(&mut self, t: &TableInfo, what: String, why: &str) {
         self.notes += 1;
         self.info(t, what, why);
     }
-    fn info(&mut self, t: &TableInfo, what: String, why: &str) {
+    pub(super) fn info(&mut self, t: &TableInfo, what: String, why: &str) {
         self.findings
             .push(Finding::new(NAME, Severity::Info, what, why).at(display(&t.schema, &t.name)));
     }
@@ -189,7 +151,7 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
         .map_err(IntegrityError::query("cannot set up the session"))?;
     let oids: Vec<i64> = rec.tables.iter().map(|t| t.table.oid).collect();
     let now = record::tables(client, Some(oids)).await?;
-    undeclaring(rec, &now, out);
+    super::undeclaring(rec, &now, out);
     for tr in &rec.tables {
         let before = &tr.table;
         let Some(after) = now.iter().find(|t| t.oid == before.oid) else {
@@ -233,51 +195,18 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
                 columns,
                 row_hashes,
             } => {
-                let recorded = Aggregated {
+                let recorded = super::keyless::Aggregated {
                     rows: *rows,
                     columns,
                     row_hashes,
                 };
-                compare_aggregate(client, before, after, recorded, &rec.tz, out).await?
+                super::keyless::compare_aggregate(client, before, after, recorded, &rec.tz, out)
+                    .await?
             }
         }
         out.tally(mark);
     }
     Ok(())
-}
-
-/// `allow-change` entries that name no table or column of the database (before or after
-/// the migration) declare nothing: a warning each, rather than silence (a typo, or a name
-/// that needs quoting: `public."Users".email`).
-fn undeclaring(rec: &Recorded, now: &[TableInfo], out: &mut Out<'_>) {
-    let tables = rec.tables.iter().map(|t| &t.table).chain(now);
-    let mut names: Vec<(&str, &str, Option<&str>)> = Vec::new();
-    for t in tables {
-        names.push((&t.schema, &t.name, None));
-        names.extend(
-            t.columns
-                .iter()
-                .map(|c| (&*t.schema, &*t.name, Some(&*c.name))),
-        );
-    }
-    for entry in &out.cfg.allow_change {
-        let why = match super::parse_entry(entry) {
-            None => "it is not `table`, `schema.table`, `table.column` or `schema.table.column` (SQL names; quote one with capitals or dots: `public.\"Users\".email`)",
-            Some(parts) if !names.iter().any(|(s, t, c)| super::declares(&parts, s, t, *c)) => {
-                "it matches no table or column of the database (unquoted names are read in lower case, as Postgres does: quote one with capitals or dots, `public.\"Users\".email`)"
-            }
-            Some(_) => continue,
-        };
-        out.findings.push(
-            Finding::new(
-                NAME,
-                Severity::Warning,
-                format!("allow-change entry \"{entry}\" declares nothing: {why}"),
-                "an entry that matches nothing excuses no change: the change it was meant for fails the check",
-            )
-            .fix(format!("correct or remove \"{entry}\" in `allow-change` under [checks.{NAME}]")),
-        );
-    }
 }
 
 /// A partition (or inheriting child) that is no longer one of the table it belonged to: its
@@ -336,14 +265,14 @@ async fn detached(
 /// between named columns (`RENAME a TO tmp, b TO a, tmp TO b`) are changed values. A column
 /// whose name is gone and whose attribute number holds a column of a new name was renamed
 /// (`RENAME COLUMN`): the same column, kept.
-struct Columns<'a> {
+pub(super) struct Columns<'a> {
     /// (before, after): the same name, or renamed in place.
-    kept: Vec<(&'a ColumnInfo, &'a ColumnInfo)>,
-    dropped: Vec<&'a ColumnInfo>,
-    added: Vec<&'a ColumnInfo>,
+    pub(super) kept: Vec<(&'a ColumnInfo, &'a ColumnInfo)>,
+    pub(super) dropped: Vec<&'a ColumnInfo>,
+    pub(super) added: Vec<&'a ColumnInfo>,
 }
 
-fn columns<'a>(before: &'a TableInfo, after: &'a TableInfo) -> Columns<'a> {
+pub(super) fn columns<'a>(before: &'a TableInfo, after: &'a TableInfo) -> Columns<'a> {
     let origin = |a: &ColumnInfo| -> Option<&'a ColumnInfo> {
         match before.named(&a.name) {
             Some(b) => Some(b),
@@ -936,127 +865,6 @@ fn rename_fix(tool: &str, table: &str, old: &str, new: &str) -> String {
         "django" => format!("answer makemigrations' \"Did you rename …{old} to …{new}?\" with y, or write `migrations.RenameField(model_name=…, old_name=\"{old}\", new_name=\"{new}\")` in the migration"),
         _ => format!("rename the column (`{sql}`), or copy its values (`UPDATE … SET {} = {}`) before dropping it", ident(new), ident(old)),
     }
-}
-
-/// What [`record::aggregate`] recorded of a table without a key.
-struct Aggregated<'a> {
-    rows: i64,
-    /// (attribute number, non-null values, sum of hashes) per column.
-    columns: &'a [(i32, i64, String)],
-    /// See [`Mode::Aggregate`].
-    row_hashes: &'a str,
-}
-
-async fn compare_aggregate(
-    client: &Client,
-    before: &TableInfo,
-    after: &TableInfo,
-    recorded: Aggregated<'_>,
-    tz: &str,
-    out: &mut Out<'_>,
-) -> Result<(), IntegrityError> {
-    let name = display(&after.schema, &after.name);
-    let cols = columns(before, after);
-    let retyped: Vec<(i32, Retyped<'_>)> = cols
-        .kept
-        .iter()
-        .filter(|(b, a)| b.data_type != a.data_type)
-        .map(|(b, a)| {
-            let r = Retyped {
-                old: &b.data_type,
-                new: &a.data_type,
-                tz,
-            };
-            (a.attnum, r)
-        })
-        .collect();
-    let now = match record::aggregate(client, after, &retyped).await {
-        Ok(m) => m,
-        Err(_) => record::aggregate(client, after, &[]).await?,
-    };
-    let Mode::Aggregate {
-        rows: rows_after,
-        columns: now,
-        row_hashes,
-    } = now
-    else {
-        return Ok(());
-    };
-    let how = "no primary key or unique NOT NULL key: compared by order-independent aggregates per column and of whole rows, so the rows cannot be named";
-    out.note(
-        after,
-        format!("{name}: {how}"),
-        "add a primary key to have changed rows named",
-    );
-    let rows = recorded.rows;
-    if rows_after < rows {
-        out.change(
-            after,
-            None,
-            format!("{name}: {rows} → {rows_after} row(s) (aggregate)"),
-            "rows the migration deletes are deleted on production too",
-            None,
-        );
-    }
-    let was = |attnum: i32| recorded.columns.iter().find(|(n, _, _)| *n == attnum);
-    let is = |attnum: i32| now.iter().find(|(n, _, _)| *n == attnum);
-    let mut columns_changed = false;
-    for (b, a) in &cols.kept {
-        if let (Some((_, n1, s1)), Some((_, n2, s2))) = (was(b.attnum), is(a.attnum)) {
-            if n1 != n2 || s1 != s2 {
-                columns_changed = true;
-                out.change(after, Some(&a.name), format!("{name}.{}: values changed (aggregate: {n1} non-null before, {n2} after)", shown(&a.name)), "the migration rewrote values that existed before it; row counts do not show it", None);
-            }
-        }
-    }
-    // Whole rows: comparable when the table has the same columns in the same places.
-    let same_columns = cols.dropped.is_empty()
-        && cols.added.is_empty()
-        && cols.kept.iter().all(|(b, a)| b.attnum == a.attnum);
-    if same_columns && rows_after == rows && !columns_changed && row_hashes != recorded.row_hashes {
-        out.change(
-            after,
-            None,
-            format!("{name}: rows changed: every column holds the same values, but not in the same rows (aggregate of whole-row hashes)"),
-            "values moved between rows: each row now pairs values it did not hold before, and production's rows would change the same way",
-            None,
-        );
-    } else if !same_columns {
-        out.details.push(format!(
-            "{name}: columns added, dropped or moved: compared per column only (values moved between rows are not detected)"
-        ));
-    }
-    for d in &cols.dropped {
-        match was(d.attnum) {
-            Some((_, nonnull, _)) if *nonnull > 0 => out.change(
-                after,
-                Some(&d.name),
-                format!(
-                    "{name}.{} dropped with {nonnull} non-null value(s) lost",
-                    shown(&d.name)
-                ),
-                "the column's values are gone from production once this migration is applied",
-                None,
-            ),
-            _ => out.details.push(format!(
-                "{name}.{}: dropped (it held no values)",
-                shown(&d.name)
-            )),
-        }
-    }
-    for x in &cols.added {
-        if let Some((_, n, _)) = is(x.attnum).filter(|(_, n, _)| *n > 0) {
-            out.info(
-                after,
-                format!(
-                    "{name}.{} added, backfilled: {n} non-null value(s)",
-                    shown(&x.name)
-                ),
-                "a new column's values are information: nothing that existed was lost",
-            );
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 
 pub mod compare;
 pub mod hazards;
+mod keyless;
 pub mod record;
 
 use serde::Deserialize;
@@ -37,7 +38,9 @@ use serde::Deserialize;
 pub use compare::evaluate;
 pub use record::{record, Recorded};
 
-use super::{Check, CheckResult, Evaluation, Observations, RecordError, Recording};
+use super::{
+    Check, CheckResult, Evaluation, Finding, Observations, RecordError, Recording, Severity,
+};
 use crate::config::Config;
 
 /// The check's name in every output.
@@ -263,6 +266,78 @@ impl Check for Integrity {
         let result = evaluate(client, recorded, cfg, facts).await;
         let _ = client.batch_execute(RESET).await;
         Some(result)
+    }
+}
+
+/// The check's summary line: how the tables were compared (value by value, sampled, by
+/// aggregates) and how many have changes, failing or information only.
+fn summary(rec: &Recorded, out: &compare::Out<'_>) -> String {
+    let keyed = rec
+        .tables
+        .iter()
+        .filter(|t| matches!(t.mode, record::Mode::Keyed { .. }))
+        .count();
+    let sampled = rec
+        .tables
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.mode,
+                record::Mode::Keyed {
+                    sample: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    let aggregated = rec.tables.len() - keyed;
+    let mut how = vec![format!("{keyed} value by value")];
+    if sampled > 0 {
+        how[0] = format!("{} ({sampled} sampled)", how[0]);
+    }
+    if aggregated > 0 {
+        how.push(format!("{aggregated} by aggregates (no key)"));
+    }
+    format!(
+        "{} table(s) compared: {}; {} with changes that fail, {} with information only",
+        rec.tables.len(),
+        how.join(", "),
+        out.failing,
+        out.informational
+    )
+}
+
+/// `allow-change` entries that name no table or column of the database (before or after
+/// the migration) declare nothing: a warning each, rather than silence (a typo, or a name
+/// that needs quoting: `public."Users".email`).
+fn undeclaring(rec: &Recorded, now: &[record::TableInfo], out: &mut compare::Out<'_>) {
+    let tables = rec.tables.iter().map(|t| &t.table).chain(now);
+    let mut names: Vec<(&str, &str, Option<&str>)> = Vec::new();
+    for t in tables {
+        names.push((&t.schema, &t.name, None));
+        names.extend(
+            t.columns
+                .iter()
+                .map(|c| (&*t.schema, &*t.name, Some(&*c.name))),
+        );
+    }
+    for entry in &out.cfg.allow_change {
+        let why = match parse_entry(entry) {
+            None => "it is not `table`, `schema.table`, `table.column` or `schema.table.column` (SQL names; quote one with capitals or dots: `public.\"Users\".email`)",
+            Some(parts) if !names.iter().any(|(s, t, c)| declares(&parts, s, t, *c)) => {
+                "it matches no table or column of the database (unquoted names are read in lower case, as Postgres does: quote one with capitals or dots, `public.\"Users\".email`)"
+            }
+            Some(_) => continue,
+        };
+        out.findings.push(
+            Finding::new(
+                NAME,
+                Severity::Warning,
+                format!("allow-change entry \"{entry}\" declares nothing: {why}"),
+                "an entry that matches nothing excuses no change: the change it was meant for fails the check",
+            )
+            .fix(format!("correct or remove \"{entry}\" in `allow-change` under [checks.{NAME}]")),
+        );
     }
 }
 
