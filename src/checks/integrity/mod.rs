@@ -15,10 +15,11 @@
 //! fingerprints in `bigint[]` chunks. Findings name example keys, never values (they may be
 //! personal data).
 //!
-//! Tables without a usable key are compared by order-independent aggregates per column, and
-//! the finding says so. Tables above `sample-above` rows are sampled deterministically (key
-//! ranges of an integer key, else a slice of the key's hash): the same rows before and after,
-//! and the finding says it was a sample.
+//! Tables without a usable key are compared by order-independent aggregates per column and of
+//! whole rows, and the finding says so. Tables above `sample-above` rows are sampled (key
+//! ranges of an integer key starting at keys drawn among the rows, else a slice of the key's
+//! hash): the same rows before and after, and the finding says it was a sample; a sample that
+//! read under half the rows it aimed for fails the check as NOT CHECKED.
 //!
 //! Trust: the scratch schema lives on a database the migration can write. A digest of each
 //! fingerprint table, keyed with a random seed that only this process knows, is kept in
@@ -68,11 +69,12 @@ pub struct IntegrityConfig {
     #[serde(default)]
     pub required: bool,
     /// Declared changes: `schema.table.column`, `table.column` (schema `public`),
-    /// `schema.table` or `table` (every change of the table). Still reported, as information.
+    /// `schema.table` or `table` (every change of the table), as SQL names (see
+    /// [`parse_entry`]). Still reported, as information.
     #[serde(default)]
     pub allow_change: Vec<String>,
-    /// Migrations whose changes are declared: when one of them was applied in the run, every
-    /// change is information.
+    /// Migrations whose changes are declared: when every migration applied in the run is one
+    /// of them, every change is information (changes cannot be attributed to one migration).
     #[serde(default)]
     pub allow_migrations: Vec<String>,
     /// Tables estimated above this many rows are compared on a deterministic sample.
