@@ -466,8 +466,8 @@ pub(crate) const DIGEST: &str =
 ///
 /// The ranges are drawn from the rows, not from the span of key values (one far-away key
 /// would leave every range of a value-spread sample empty): up to [`RANGES`] start keys are
-/// picked among rows read by `TABLESAMPLE SYSTEM … REPEATABLE (seed)` (the seed is drawn per
-/// run, then ordered by a seeded hash of the key), and each range is the next
+/// picked, evenly by rank from an offset drawn per run, among rows read by `TABLESAMPLE
+/// BERNOULLI … REPEATABLE (seed)` (the seed drawn per run), and each range is the next
 /// `sample_above / RANGES` keys from its start in key order, `key >= start ORDER BY key LIMIT
 /// n`, whose last key is recorded: after the migration exactly the same key interval is read.
 async fn choose_sample(
@@ -505,32 +505,46 @@ async fn key_ranges(
     let per_range = ((sample_above as f64) / RANGES as f64).ceil().max(1.0) as i64;
     let seed = random_seed();
     let what = || format!("cannot draw the sample of {}", t.sql_name());
-    // Pages holding about 64 candidates per range; where too few come back (small or
-    // stale estimates), every row is a candidate.
-    let percent = (RANGES as f64 * 64.0 * 100.0 / t.estimate.max(1) as f64).clamp(0.0001, 100.0);
-    let mut starts: Vec<i64> = Vec::new();
+    // About 16 candidates per range, drawn row by row (`BERNOULLI`: pages would cluster
+    // them), in key order; the starts are every 16th or so, from an offset drawn per run —
+    // spread like the rows, so the ranges do not overlap unless the table is barely above
+    // `sample-above`. Too few candidates (a stale estimate): every row is one.
+    let percent = (RANGES as f64 * 16.0 * 100.0 / t.estimate.max(1) as f64).clamp(0.0001, 100.0);
+    let mut candidates: Vec<i64> = Vec::new();
     for source in [
         format!(
-            "ONLY {} TABLESAMPLE SYSTEM ({percent}) REPEATABLE ({seed})",
+            "ONLY {} TABLESAMPLE BERNOULLI ({percent}) REPEATABLE ({seed})",
             t.sql_name()
         ),
         format!("ONLY {}", t.sql_name()),
     ] {
         let rows = client
             .query(
+                // At most 4,096, a random subset of them (whatever the estimate says).
                 &format!(
-                    "SELECT DISTINCT {k}::bigint, pg_catalog.hashint8extended({k}::bigint, $1) FROM {source} \
-                      WHERE {k} IS NOT NULL ORDER BY 2, 1 LIMIT {RANGES}"
+                    "SELECT {k}::bigint FROM {source} WHERE {k} IS NOT NULL \
+                      ORDER BY pg_catalog.hashint8extended({k}::bigint, $1) LIMIT {}",
+                    RANGES * 64
                 ),
                 &[&seed],
             )
             .await
             .map_err(IntegrityError::query(what()))?;
-        starts = rows.iter().map(|r| r.get::<_, i64>(0)).collect();
-        if starts.len() as i64 >= RANGES / 2 {
+        candidates = rows.iter().map(|r| r.get::<_, i64>(0)).collect();
+        candidates.sort_unstable();
+        if candidates.len() as i64 >= RANGES * 4 {
             break;
         }
     }
+    let stride = (candidates.len() / RANGES as usize).max(1);
+    let offset = (seed as u64 % stride as u64) as usize;
+    let mut starts: Vec<i64> = candidates
+        .iter()
+        .skip(offset)
+        .step_by(stride)
+        .take(RANGES as usize)
+        .copied()
+        .collect();
     starts.sort_unstable();
     let rows = client
         .query(
