@@ -192,6 +192,12 @@ fn integrity_a_detached_partition_fails_like_a_deletion_unless_declared() {
         "public.measures: partition public.measures_2024 detached",
     );
     assert_eq!(f["severity"], "info");
+    // The partitioned parent is a name `allow-change` knows.
+    assert!(
+        findings_starting(&report, "integrity", "what", "allow-change entry").is_empty(),
+        "{:#}",
+        result(&report, "integrity")
+    );
 }
 
 fn integrity_a_table_of_1200_columns_is_compared() {

@@ -317,6 +317,10 @@ fn undeclaring(rec: &Recorded, now: &[record::TableInfo], out: &mut compare::Out
     let mut names: Vec<(&str, &str, Option<&str>)> = Vec::new();
     for t in tables {
         names.push((&t.schema, &t.name, None));
+        // A partitioned parent is no table of its own here, but declares its partitions.
+        if let Some((_, schema, name)) = &t.parent {
+            names.push((schema, name, None));
+        }
         names.extend(
             t.columns
                 .iter()
