@@ -181,6 +181,7 @@ async fn one(
         RunFacts {
             tool: "sql",
             migration_allowed: false,
+            unlisted: &[],
         },
     )
     .await;

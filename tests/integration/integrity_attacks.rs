@@ -21,6 +21,11 @@ pub fn tests() -> Vec<Test> {
         integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails,
         integrity_diff_counts_the_rows_a_narrowing_conversion_refuses,
         data_check_counts_a_users_table_in_the_schema_named_neon_migrate,
+        integrity_a_sample_over_sparse_keys_reads_rows_and_sees_every_row_updated,
+        integrity_a_sample_that_reads_almost_nothing_is_not_checked,
+        integrity_keyless_tables_see_values_swapped_between_rows,
+        integrity_allow_migrations_excuses_nothing_when_the_run_applies_unlisted_ones,
+        integrity_allow_change_entries_are_sql_names_matched_exactly,
     ]
 }
 
@@ -187,6 +192,12 @@ fn integrity_a_detached_partition_fails_like_a_deletion_unless_declared() {
         "public.measures: partition public.measures_2024 detached",
     );
     assert_eq!(f["severity"], "info");
+    // The partitioned parent is a name `allow-change` knows.
+    assert!(
+        findings_starting(&report, "integrity", "what", "allow-change entry").is_empty(),
+        "{:#}",
+        result(&report, "integrity")
+    );
 }
 
 fn integrity_a_table_of_1200_columns_is_compared() {
@@ -343,4 +354,154 @@ fn data_check_counts_a_users_table_in_the_schema_named_neon_migrate() {
         "{:#}",
         result(&report, "data")
     );
+}
+
+/// 20,000 rows with keys 1..20000 and two far away (issue 19, third round: a sample spread over
+/// the span of key values read none of them).
+const SPARSE: &str = "create table t (id bigint primary key, v text); \
+     insert into t select g, 'v' || g from generate_series(1, 20000) g; \
+     insert into t values (-1000000000000012345, 'far'), (9000000000000000000, 'far'); analyze t";
+
+fn integrity_a_sample_over_sparse_keys_reads_rows_and_sees_every_row_updated() {
+    let p = project(
+        "integrity_sparse_sample",
+        "sample-above = 1000\n",
+        "update t set v = 'zz' where id <= 20000;\n",
+    );
+    p.main_sql(SPARSE);
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "public.t.v: ");
+    let what = f["what"].as_str().unwrap_or("");
+    assert!(
+        what.contains("value(s) changed") && what.contains("(sampled: "),
+        "{what}"
+    );
+    assert_eq!(f["severity"], "error");
+    // The summary says the table was sampled.
+    let summary = result(&report, "integrity")["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("(1 sampled)"), "{summary}");
+    out.stdout_has("1 sampled");
+}
+
+fn integrity_a_sample_that_reads_almost_nothing_is_not_checked() {
+    // The estimate says 20,000 rows, 100 are left: a sample aiming at 1,000 reads 100 at most,
+    // which proves nothing — never "unchanged".
+    let p = project("integrity_thin_sample", "sample-above = 1000\n", "select 1;\n");
+    p.main_sql(
+        "create table t (id bigint primary key, v text) with (autovacuum_enabled = false); \
+         insert into t select g, 'v' || g from generate_series(1, 20000) g; analyze t; \
+         delete from t where id > 100",
+    );
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "public.t: NOT CHECKED: its sample read ");
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["what"].as_str().unwrap_or("").contains("where it aimed for ~1000"),
+        "{f:#}"
+    );
+    assert!(!out.stdout.contains("column(s) unchanged"), "{out}");
+}
+
+fn integrity_keyless_tables_see_values_swapped_between_rows() {
+    let p = project(
+        "integrity_keyless_swap",
+        "",
+        "update t set b = case b when 'x' then 'y' when 'y' then 'x' else b end;\n",
+    );
+    p.main_sql("create table t (a int, b text); insert into t values (1, 'x'), (2, 'y'), (3, 'z')");
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let f = finding(&report, "public.t: rows changed: ");
+    assert_eq!(f["severity"], "error");
+    let summary = result(&report, "integrity")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("1 by aggregates") && !summary.contains("1 value by value"),
+        "{summary}"
+    );
+
+    // Untouched: passes, and the summary says nothing changed.
+    let p = p.migration("0001_change.sql", "select 1;\n").commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    let summary = result(&report, "integrity")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.ends_with("0 with changes that fail, 0 with information only"),
+        "{summary}"
+    );
+}
+
+fn integrity_allow_migrations_excuses_nothing_when_the_run_applies_unlisted_ones() {
+    let config = crate::integrity::BASE.replace(
+        "{extra}",
+        "allow-migrations = [\"0001_backfill.sql\"]\n",
+    );
+    let p = Project::new("integrity_allow_mig")
+        .config(&config)
+        .migration("0001_backfill.sql", "update t set v = 'y';\n")
+        .migration("0002_other.sql", "update u set secret = 'lost';\n")
+        .commit()
+        .git_branch("feature/integrity_allow_mig");
+    p.main_sql(
+        "create table t (id int primary key, v text); insert into t values (1, 'x'); \
+         create table u (id int primary key, secret text); insert into u values (1, 's')",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    for prefix in ["public.u.secret: 1 value(s) changed", "public.t.v: 1 value(s) changed"] {
+        let f = finding(&report, prefix);
+        assert_eq!(f["severity"], "error", "{f:#}");
+        assert!(
+            f["what"].as_str().unwrap_or("").contains("the run also applied 0002_other"),
+            "{f:#}"
+        );
+    }
+
+    // Every migration of the run listed: information.
+    let p = p
+        .config(&crate::integrity::BASE.replace(
+            "{extra}",
+            "allow-migrations = [\"0001_backfill.sql\", \"0002_other.sql\"]\n",
+        ))
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    let f = finding(&report, "public.u.secret: 1 value(s) changed");
+    assert_eq!(f["severity"], "info", "{f:#}");
+}
+
+fn integrity_allow_change_entries_are_sql_names_matched_exactly() {
+    let p = project(
+        "integrity_allow_names",
+        "allow-change = [\"public.a.b\", \"public.nosuch\"]\n",
+        "update \"a.b\" set v = 'changed'; update \"T\" set v = 'changed'; update a set b = 'changed';\n",
+    );
+    p.main_sql(
+        "create table a (id int primary key, b text); insert into a values (1, 'x'); \
+         create table \"a.b\" (id int primary key, v text); insert into \"a.b\" values (1, 'x'); \
+         create table \"T\" (id int primary key, v text); insert into \"T\" values (1, 'x')",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    // Table "a.b" is not column b of table a: not declared, and named as SQL would.
+    let f = finding(&report, "public.\"a.b\".v: 1 value(s) changed");
+    assert_eq!(f["severity"], "error", "{f:#}");
+    assert!(
+        f["fix"].as_str().unwrap_or("").contains("'public.\"a.b\".v' to `allow-change`"),
+        "{f:#}"
+    );
+    let f = finding(&report, "public.\"T\".v: 1 value(s) changed");
+    assert_eq!(f["severity"], "error", "{f:#}");
+    // The declared column: information, without a fix to declare it again.
+    let f = finding(&report, "public.a.b: 1 value(s) changed");
+    assert_eq!(f["severity"], "info", "{f:#}");
+    assert!(f["fix"].is_null() || !f["fix"].as_str().unwrap_or("").contains("allow-change"), "{f:#}");
+    // An entry that matches nothing is said.
+    let w = finding(&report, "allow-change entry \"public.nosuch\" declares nothing");
+    assert_eq!(w["severity"], "warning", "{w:#}");
+
+    // Quoted, the entry declares the table "a.b".
+    let p = p
+        .config(&crate::integrity::BASE.replace(
+            "{extra}",
+            "allow-change = ['public.\"a.b\".v', 'public.\"T\"', \"public.a.b\"]\n",
+        ))
+        .commit();
+    let (_, report) = pre_push(&p, exit::OK);
+    let f = finding(&report, "public.\"a.b\".v: 1 value(s) changed");
+    assert_eq!(f["severity"], "info", "{f:#}");
 }

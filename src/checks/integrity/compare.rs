@@ -8,7 +8,9 @@ use super::record::{
     self, fingerprint_expr, key_text, ColumnInfo, Mode, Recorded, Retyped, Sample, TableInfo,
     TableRecord, DIGEST,
 };
-use super::{display, examples, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION};
+use super::{
+    display, examples, shown, IntegrityConfig, IntegrityError, NAME, SCRATCH_SCHEMA, SESSION,
+};
 use crate::checks::{CheckResult, Finding, Severity};
 use crate::pg::ident;
 
@@ -17,7 +19,12 @@ use crate::pg::ident;
 #[derive(Debug, Clone, Copy)]
 pub struct RunFacts<'a> {
     pub tool: &'a str,
+    /// Every migration applied in the run is listed in `allow-migrations` (changes cannot be
+    /// attributed to one migration, so only then are they declared).
     pub migration_allowed: bool,
+    /// Migrations of the run that `allow-migrations` does not list, when it lists another one
+    /// of the run: said on each change it then does not excuse.
+    pub unlisted: &'a [String],
 }
 
 /// Compares the migrated test Neon database branch with what [`record::record`] recorded.
@@ -32,15 +39,13 @@ pub async fn evaluate(
         facts,
         findings: Vec::new(),
         details: Vec::new(),
-        changed: 0,
+        failing: 0,
+        informational: 0,
+        notes: 0,
     };
     match compare(client, rec, &mut out).await {
         Ok(()) => {
-            let summary = format!(
-                "{} table(s) compared value by value, {} with changes",
-                rec.tables.len(),
-                out.changed
-            );
+            let summary = super::summary(rec, &out);
             CheckResult::from_findings(NAME, summary, out.findings, out.details)
         }
         Err(e) => CheckResult::failed(NAME, format!("cannot compare the values: {e}")),
@@ -48,20 +53,24 @@ pub async fn evaluate(
 }
 
 /// Findings being gathered.
-struct Out<'a> {
-    cfg: &'a IntegrityConfig,
+pub(super) struct Out<'a> {
+    pub(super) cfg: &'a IntegrityConfig,
     facts: RunFacts<'a>,
-    findings: Vec<Finding>,
-    details: Vec<String>,
-    /// Tables with at least one change.
-    changed: usize,
+    pub(super) findings: Vec<Finding>,
+    pub(super) details: Vec<String>,
+    /// Tables with a change that fails the check.
+    pub(super) failing: usize,
+    /// Tables whose changes are all information (declared, new rows or columns).
+    pub(super) informational: usize,
+    /// Information findings that are no change (how a table was compared).
+    notes: usize,
 }
 
 const FIX_HINT: &str = "if this change is intended, add";
 
 impl Out<'_> {
     /// An error unless declared (`allow-change`, `allow-migrations`): then information.
-    fn change(
+    pub(super) fn change(
         &mut self,
         t: &TableInfo,
         column: Option<&str>,
@@ -76,27 +85,60 @@ impl Out<'_> {
         } else if declared {
             (
                 Severity::Info,
-                format!("{what} (a migration of the run is in allow-migrations)"),
+                format!("{what} (every migration of the run is in allow-migrations)"),
+            )
+        } else if !self.facts.unlisted.is_empty() {
+            let names = self.facts.unlisted.join(", ");
+            (
+                Severity::Error,
+                format!("{what} (not excused by allow-migrations: the run also applied {names}, which it does not list, and a change cannot be attributed to one migration)"),
             )
         } else {
             (Severity::Error, what)
         };
         let entry = match column {
-            Some(c) => format!("{}.{c}", display(&t.schema, &t.name)),
+            Some(c) => format!("{}.{}", display(&t.schema, &t.name), shown(c)),
             None => display(&t.schema, &t.name),
         };
-        let allow = format!("{FIX_HINT} \"{entry}\" to `allow-change` under [checks.{NAME}]");
-        let fix = match fix {
-            Some(f) => format!("{f}; {allow}"),
-            None => allow,
+        // As a TOML string: a quoted identifier's `"` needs the literal form.
+        let toml = if entry.contains('"') {
+            format!("'{entry}'")
+        } else {
+            format!("\"{entry}\"")
         };
-        self.findings.push(
-            Finding::new(NAME, severity, what, why)
-                .at(display(&t.schema, &t.name))
-                .fix(fix),
-        );
+        let allow = format!("{FIX_HINT} {toml} to `allow-change` under [checks.{NAME}]");
+        let fix = match (fix, declared) {
+            (Some(f), true) => Some(f),
+            (None, true) => None,
+            (Some(f), false) => Some(format!("{f}; {allow}")),
+            (None, false) => Some(allow),
+        };
+        let finding = Finding::new(NAME, severity, what, why).at(display(&t.schema, &t.name));
+        self.findings.push(match fix {
+            Some(f) => finding.fix(f),
+            None => finding,
+        });
     }
-    fn info(&mut self, t: &TableInfo, what: String, why: &str) {
+    /// Where the findings are before a table is compared (see [`Out::tally`]).
+    fn mark(&self) -> (usize, usize) {
+        (self.findings.len(), self.notes)
+    }
+    /// Counts the table compared since `mark`: failing when a change of it is an error,
+    /// information only when its changes (notes on how it was compared aside) are not.
+    fn tally(&mut self, (findings, notes): (usize, usize)) {
+        let new = &self.findings[findings..];
+        if new.iter().any(|f| f.severity == Severity::Error) {
+            self.failing += 1;
+        } else if new.len() > self.notes - notes {
+            self.informational += 1;
+        }
+    }
+    /// Information on how a table was compared: no change.
+    pub(super) fn note(&mut self, t: &TableInfo, what: String, why: &str) {
+        self.notes += 1;
+        self.info(t, what, why);
+    }
+    pub(super) fn info(&mut self, t: &TableInfo, what: String, why: &str) {
         self.findings
             .push(Finding::new(NAME, Severity::Info, what, why).at(display(&t.schema, &t.name)));
     }
@@ -109,6 +151,7 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
         .map_err(IntegrityError::query("cannot set up the session"))?;
     let oids: Vec<i64> = rec.tables.iter().map(|t| t.table.oid).collect();
     let now = record::tables(client, Some(oids)).await?;
+    super::undeclaring(rec, &now, out);
     for tr in &rec.tables {
         let before = &tr.table;
         let Some(after) = now.iter().find(|t| t.oid == before.oid) else {
@@ -116,7 +159,7 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
                 Mode::Keyed { rows, .. } | Mode::Aggregate { rows, .. } => *rows,
             };
             if rows > 0 {
-                out.changed += 1;
+                let mark = out.mark();
                 out.change(
                     before,
                     None,
@@ -127,6 +170,7 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
                     "its rows are gone from production once this migration is applied",
                     None,
                 );
+                out.tally(mark);
             } else {
                 out.details.push(format!(
                     "{}: dropped (it was empty)",
@@ -142,21 +186,25 @@ async fn compare(client: &Client, rec: &Recorded, out: &mut Out<'_>) -> Result<(
                 display(&after.schema, &after.name)
             ));
         }
-        let findings_before = out.findings.len();
+        let mark = out.mark();
         detached(client, before, after, out).await?;
         match &tr.mode {
             Mode::Keyed { .. } => compare_keyed(client, rec, tr, after, out).await?,
-            Mode::Aggregate { rows, columns } => {
-                let recorded = Aggregated {
+            Mode::Aggregate {
+                rows,
+                columns,
+                row_hashes,
+            } => {
+                let recorded = super::keyless::Aggregated {
                     rows: *rows,
                     columns,
+                    row_hashes,
                 };
-                compare_aggregate(client, before, after, recorded, &rec.tz, out).await?
+                super::keyless::compare_aggregate(client, before, after, recorded, &rec.tz, out)
+                    .await?
             }
         }
-        if out.findings.len() > findings_before {
-            out.changed += 1;
-        }
+        out.tally(mark);
     }
     Ok(())
 }
@@ -217,14 +265,14 @@ async fn detached(
 /// between named columns (`RENAME a TO tmp, b TO a, tmp TO b`) are changed values. A column
 /// whose name is gone and whose attribute number holds a column of a new name was renamed
 /// (`RENAME COLUMN`): the same column, kept.
-struct Columns<'a> {
+pub(super) struct Columns<'a> {
     /// (before, after): the same name, or renamed in place.
-    kept: Vec<(&'a ColumnInfo, &'a ColumnInfo)>,
-    dropped: Vec<&'a ColumnInfo>,
-    added: Vec<&'a ColumnInfo>,
+    pub(super) kept: Vec<(&'a ColumnInfo, &'a ColumnInfo)>,
+    pub(super) dropped: Vec<&'a ColumnInfo>,
+    pub(super) added: Vec<&'a ColumnInfo>,
 }
 
-fn columns<'a>(before: &'a TableInfo, after: &'a TableInfo) -> Columns<'a> {
+pub(super) fn columns<'a>(before: &'a TableInfo, after: &'a TableInfo) -> Columns<'a> {
     let origin = |a: &ColumnInfo| -> Option<&'a ColumnInfo> {
         match before.named(&a.name) {
             Some(b) => Some(b),
@@ -510,12 +558,13 @@ impl<'a> Keyed<'a> {
         let mut unchanged = 0;
         for (b, a, counted) in &q.kept {
             let (n, ex) = counted.read(row);
-            let column = format!("{name}.{}", a.name);
+            let column = format!("{name}.{}", shown(&a.name));
             let retyped = b.data_type != a.data_type;
             if b.name != a.name {
                 out.details.push(format!(
                     "{name}.{} renamed to {} (the same column)",
-                    b.name, a.name
+                    shown(&b.name),
+                    shown(&a.name)
                 ));
             }
             // The same name on a new column: dropped and added again (a type change an ORM
@@ -559,7 +608,7 @@ impl<'a> Keyed<'a> {
         let mut used_added = Vec::new();
         for (d, i) in &q.dropped {
             let lost = row.int(*i);
-            let column = format!("{name}.{}", d.name);
+            let column = format!("{name}.{}", shown(&d.name));
             let copy = q
                 .pairs
                 .iter()
@@ -571,7 +620,7 @@ impl<'a> Keyed<'a> {
                     self.after,
                     format!(
                         "{column} renamed to {} by copy: all {lost} non-null value(s) kept",
-                        x.name
+                        shown(&x.name)
                     ),
                     "a rename by copy keeps every value",
                 );
@@ -592,7 +641,7 @@ impl<'a> Keyed<'a> {
                 Some(x) => {
                     used_added.push(x.attnum);
                     let fix = rename_fix(out.facts.tool, &self.after.sql_name(), &d.name, &x.name);
-                    out.change(self.after, Some(&d.name), format!("{name}: {} dropped and {} added looks like a rename done as drop + add: {lost} value(s) lost{sampled}", d.name, x.name), "the values of the old column are not in the new one: production loses them", Some(fix));
+                    out.change(self.after, Some(&d.name), format!("{name}: {} dropped and {} added looks like a rename done as drop + add: {lost} value(s) lost{sampled}", shown(&d.name), shown(&x.name)), "the values of the old column are not in the new one: production loses them", Some(fix));
                 }
                 None => out.change(
                     self.after,
@@ -610,7 +659,7 @@ impl<'a> Keyed<'a> {
     fn added(&self, out: &mut Out<'_>, q: &KeyedQuery<'_>, row: &Row, renamed: &[i32]) {
         for (x, i) in q.added.iter().filter(|(x, _)| !renamed.contains(&x.attnum)) {
             let filled = row.int(*i);
-            let column = format!("{}.{}", self.name, x.name);
+            let column = format!("{}.{}", self.name, shown(&x.name));
             if filled > 0 {
                 out.info(
                     self.after,
@@ -719,6 +768,13 @@ async fn compare_keyed(
         tampered(out, after, "its rows are not the ones recorded");
         return Ok(());
     }
+    if let Some(s) = sample {
+        let intended = out.cfg.sample_above.min(before.estimate).max(1);
+        if rows.saturating_mul(2) < intended {
+            unsampled(out, &k, s, *rows, intended);
+            return Ok(());
+        }
+    }
     k.rows(out, &q, &row);
     let unchanged = k.kept(out, &q, &row, cast_back);
     let renamed = k.dropped(out, &q, &row);
@@ -734,6 +790,28 @@ async fn compare_keyed(
         k.name
     ));
     Ok(())
+}
+
+/// A sample that read far fewer rows than it aimed for (under half) proves nothing about the
+/// table's values: an error, never "unchanged".
+fn unsampled(out: &mut Out<'_>, k: &Keyed<'_>, s: &Sample, rows: i64, intended: i64) {
+    let estimate = k.before.estimate;
+    let what = format!(
+        "{}: NOT CHECKED: its sample read {rows} row(s) where it aimed for ~{intended} ({})",
+        k.name,
+        s.describe(estimate, "the key")
+    );
+    out.details.push(what.clone());
+    out.findings.push(
+        Finding::new(
+            NAME,
+            Severity::Error,
+            what,
+            "a sample that reads almost nothing shows nothing of what the migration did to the table's values",
+        )
+        .at(k.name.clone())
+        .fix(format!("run ANALYZE on {} on the main Neon database branch (its estimate of ~{estimate} row(s) may be stale), or raise `sample-above` under [checks.{NAME}] above its row count to compare it exactly", k.after.sql_name())),
+    );
 }
 
 fn tampered(out: &mut Out<'_>, t: &TableInfo, how: &str) {
@@ -787,101 +865,6 @@ fn rename_fix(tool: &str, table: &str, old: &str, new: &str) -> String {
         "django" => format!("answer makemigrations' \"Did you rename …{old} to …{new}?\" with y, or write `migrations.RenameField(model_name=…, old_name=\"{old}\", new_name=\"{new}\")` in the migration"),
         _ => format!("rename the column (`{sql}`), or copy its values (`UPDATE … SET {} = {}`) before dropping it", ident(new), ident(old)),
     }
-}
-
-/// What [`record::aggregate`] recorded of a table without a key.
-struct Aggregated<'a> {
-    rows: i64,
-    /// (attribute number, non-null values, sum of hashes) per column.
-    columns: &'a [(i32, i64, String)],
-}
-
-async fn compare_aggregate(
-    client: &Client,
-    before: &TableInfo,
-    after: &TableInfo,
-    recorded: Aggregated<'_>,
-    tz: &str,
-    out: &mut Out<'_>,
-) -> Result<(), IntegrityError> {
-    let name = display(&after.schema, &after.name);
-    let cols = columns(before, after);
-    let retyped: Vec<(i32, Retyped<'_>)> = cols
-        .kept
-        .iter()
-        .filter(|(b, a)| b.data_type != a.data_type)
-        .map(|(b, a)| {
-            let r = Retyped {
-                old: &b.data_type,
-                new: &a.data_type,
-                tz,
-            };
-            (a.attnum, r)
-        })
-        .collect();
-    let now = match record::aggregate(client, after, &retyped).await {
-        Ok(m) => m,
-        Err(_) => record::aggregate(client, after, &[]).await?,
-    };
-    let Mode::Aggregate {
-        rows: rows_after,
-        columns: now,
-    } = now
-    else {
-        return Ok(());
-    };
-    let how = "no primary key or unique NOT NULL key: compared by order-independent aggregates per column, so the rows cannot be named";
-    out.info(
-        after,
-        format!("{name}: {how}"),
-        "add a primary key to have changed rows named",
-    );
-    let rows = recorded.rows;
-    if rows_after < rows {
-        out.change(
-            after,
-            None,
-            format!("{name}: {rows} → {rows_after} row(s) (aggregate)"),
-            "rows the migration deletes are deleted on production too",
-            None,
-        );
-    }
-    let was = |attnum: i32| recorded.columns.iter().find(|(n, _, _)| *n == attnum);
-    let is = |attnum: i32| now.iter().find(|(n, _, _)| *n == attnum);
-    for (b, a) in &cols.kept {
-        if let (Some((_, n1, s1)), Some((_, n2, s2))) = (was(b.attnum), is(a.attnum)) {
-            if n1 != n2 || s1 != s2 {
-                out.change(after, Some(&a.name), format!("{name}.{}: values changed (aggregate: {n1} non-null before, {n2} after)", a.name), "the migration rewrote values that existed before it; row counts do not show it", None);
-            }
-        }
-    }
-    for d in &cols.dropped {
-        match was(d.attnum) {
-            Some((_, nonnull, _)) if *nonnull > 0 => out.change(
-                after,
-                Some(&d.name),
-                format!(
-                    "{name}.{} dropped with {nonnull} non-null value(s) lost",
-                    d.name
-                ),
-                "the column's values are gone from production once this migration is applied",
-                None,
-            ),
-            _ => out
-                .details
-                .push(format!("{name}.{}: dropped (it held no values)", d.name)),
-        }
-    }
-    for x in &cols.added {
-        if let Some((_, n, _)) = is(x.attnum).filter(|(_, n, _)| *n > 0) {
-            out.info(
-                after,
-                format!("{name}.{} added, backfilled: {n} non-null value(s)", x.name),
-                "a new column's values are information: nothing that existed was lost",
-            );
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -15,10 +15,11 @@
 //! fingerprints in `bigint[]` chunks. Findings name example keys, never values (they may be
 //! personal data).
 //!
-//! Tables without a usable key are compared by order-independent aggregates per column, and
-//! the finding says so. Tables above `sample-above` rows are sampled deterministically (key
-//! ranges of an integer key, else a slice of the key's hash): the same rows before and after,
-//! and the finding says it was a sample.
+//! Tables without a usable key are compared by order-independent aggregates per column and of
+//! whole rows, and the finding says so. Tables above `sample-above` rows are sampled (key
+//! ranges of an integer key starting at keys drawn among the rows, else a slice of the key's
+//! hash): the same rows before and after, and the finding says it was a sample; a sample that
+//! read under half the rows it aimed for fails the check as NOT CHECKED.
 //!
 //! Trust: the scratch schema lives on a database the migration can write. A digest of each
 //! fingerprint table, keyed with a random seed that only this process knows, is kept in
@@ -30,6 +31,7 @@
 
 pub mod compare;
 pub mod hazards;
+mod keyless;
 pub mod record;
 
 use serde::Deserialize;
@@ -37,7 +39,9 @@ use serde::Deserialize;
 pub use compare::evaluate;
 pub use record::{record, Recorded};
 
-use super::{Check, CheckResult, Evaluation, Observations, RecordError, Recording};
+use super::{
+    Check, CheckResult, Evaluation, Finding, Observations, RecordError, Recording, Severity,
+};
 use crate::config::Config;
 
 /// The check's name in every output.
@@ -65,11 +69,12 @@ pub struct IntegrityConfig {
     #[serde(default)]
     pub required: bool,
     /// Declared changes: `schema.table.column`, `table.column` (schema `public`),
-    /// `schema.table` or `table` (every change of the table). Still reported, as information.
+    /// `schema.table` or `table` (every change of the table), as SQL names (see
+    /// [`parse_entry`]). Still reported, as information.
     #[serde(default)]
     pub allow_change: Vec<String>,
-    /// Migrations whose changes are declared: when one of them was applied in the run, every
-    /// change is information.
+    /// Migrations whose changes are declared: when every migration applied in the run is one
+    /// of them, every change is information (changes cannot be attributed to one migration).
     #[serde(default)]
     pub allow_migrations: Vec<String>,
     /// Tables estimated above this many rows are compared on a deterministic sample.
@@ -95,22 +100,85 @@ impl Default for IntegrityConfig {
 
 impl IntegrityConfig {
     /// Whether `allow-change` declares a change of `schema.table` (column `None`: a change of
-    /// whole rows) or of one of its columns.
+    /// whole rows) or of one of its columns. Entries are SQL identifiers (see [`parse_entry`]),
+    /// matched exactly: `public.a.b` is column `b` of table `a`, never table `"a.b"`.
     pub fn allows(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
         self.allow_change.iter().any(|entry| {
-            let e = entry.trim();
-            let table_forms = [format!("{schema}.{table}"), table.to_owned()];
-            let public = schema == "public";
-            if e == table_forms[0] || (public && e == table_forms[1]) {
-                return true;
-            }
-            match column {
-                Some(c) => {
-                    e == format!("{schema}.{table}.{c}") || (public && e == format!("{table}.{c}"))
-                }
-                None => false,
-            }
+            parse_entry(entry).is_some_and(|parts| declares(&parts, schema, table, column))
         })
+    }
+}
+
+/// Whether the parsed `allow-change` entry `parts` names `schema.table` (a whole table) or
+/// its `column`.
+pub(crate) fn declares(parts: &[String], schema: &str, table: &str, column: Option<&str>) -> bool {
+    let public = schema == "public";
+    match parts {
+        [t] => public && t == table,
+        [s, t] => {
+            (s == schema && t == table) || (public && s == table && Some(t.as_str()) == column)
+        }
+        [s, t, c] => s == schema && t == table && Some(c.as_str()) == column,
+        _ => false,
+    }
+}
+
+/// An `allow-change` entry as SQL names: `schema.table.column`, `"Mixed".t`, `public."a.b".c`;
+/// unquoted parts are folded to lower case as Postgres does, `""` inside quotes is one `"`.
+/// `None` when it is not 1 to 3 dot-separated identifiers.
+pub fn parse_entry(entry: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = entry.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    '"' => break,
+                    c => part.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied().filter(|c| *c != '.') {
+                if c == '"' || c.is_whitespace() {
+                    return None;
+                }
+                part.extend(c.to_lowercase());
+                chars.next();
+            }
+        }
+        if part.is_empty() {
+            return None;
+        }
+        parts.push(part);
+        match chars.next() {
+            None => break,
+            Some('.') => continue,
+            Some(_) => return None,
+        }
+    }
+    (1..=3).contains(&parts.len()).then_some(parts)
+}
+
+/// An identifier as users can write it back: bare when Postgres would read it unchanged
+/// (lower case letters, digits, `_`, `$`, not starting with a digit or `$`), else quoted.
+pub(crate) fn shown(name: &str) -> String {
+    let bare = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if bare {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
 
@@ -175,16 +243,107 @@ impl Check for Integrity {
         let config = cx.config();
         let cfg = &config.checks.integrity;
         let tool = &config.tool;
-        let migration_allowed = cx.obs.applied.iter().any(|m| {
-            crate::tools::layout::allows(&cfg.allow_migrations, &tool.name, &tool.working_dir, m)
-        });
+        // Changes cannot be attributed to one migration: they are declared only when every
+        // migration of the run is listed.
+        let (listed, unlisted): (Vec<&String>, Vec<&String>) =
+            cx.obs.applied.iter().partition(|m| {
+                crate::tools::layout::allows(
+                    &cfg.allow_migrations,
+                    &tool.name,
+                    &tool.working_dir,
+                    m,
+                )
+            });
+        let migration_allowed = !listed.is_empty() && unlisted.is_empty();
+        let unlisted: Vec<String> = if listed.is_empty() {
+            Vec::new()
+        } else {
+            unlisted.into_iter().cloned().collect()
+        };
         let facts = compare::RunFacts {
             tool: &tool.name,
             migration_allowed,
+            unlisted: &unlisted,
         };
         let result = evaluate(client, recorded, cfg, facts).await;
         let _ = client.batch_execute(RESET).await;
         Some(result)
+    }
+}
+
+/// The check's summary line: how the tables were compared (value by value, sampled, by
+/// aggregates) and how many have changes, failing or information only.
+fn summary(rec: &Recorded, out: &compare::Out<'_>) -> String {
+    let keyed = rec
+        .tables
+        .iter()
+        .filter(|t| matches!(t.mode, record::Mode::Keyed { .. }))
+        .count();
+    let sampled = rec
+        .tables
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.mode,
+                record::Mode::Keyed {
+                    sample: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    let aggregated = rec.tables.len() - keyed;
+    let mut how = vec![format!("{keyed} value by value")];
+    if sampled > 0 {
+        how[0] = format!("{} ({sampled} sampled)", how[0]);
+    }
+    if aggregated > 0 {
+        how.push(format!("{aggregated} by aggregates (no key)"));
+    }
+    format!(
+        "{} table(s) compared: {}; {} with changes that fail, {} with information only",
+        rec.tables.len(),
+        how.join(", "),
+        out.failing,
+        out.informational
+    )
+}
+
+/// `allow-change` entries that name no table or column of the database (before or after
+/// the migration) declare nothing: a warning each, rather than silence (a typo, or a name
+/// that needs quoting: `public."Users".email`).
+fn undeclaring(rec: &Recorded, now: &[record::TableInfo], out: &mut compare::Out<'_>) {
+    let tables = rec.tables.iter().map(|t| &t.table).chain(now);
+    let mut names: Vec<(&str, &str, Option<&str>)> = Vec::new();
+    for t in tables {
+        names.push((&t.schema, &t.name, None));
+        // A partitioned parent is no table of its own here, but declares its partitions.
+        if let Some((_, schema, name)) = &t.parent {
+            names.push((schema, name, None));
+        }
+        names.extend(
+            t.columns
+                .iter()
+                .map(|c| (&*t.schema, &*t.name, Some(&*c.name))),
+        );
+    }
+    for entry in &out.cfg.allow_change {
+        let why = match parse_entry(entry) {
+            None => "it is not `table`, `schema.table`, `table.column` or `schema.table.column` (SQL names; quote one with capitals or dots: `public.\"Users\".email`)",
+            Some(parts) if !names.iter().any(|(s, t, c)| declares(&parts, s, t, *c)) => {
+                "it matches no table or column of the database (unquoted names are read in lower case, as Postgres does: quote one with capitals or dots, `public.\"Users\".email`)"
+            }
+            Some(_) => continue,
+        };
+        out.findings.push(
+            Finding::new(
+                NAME,
+                Severity::Warning,
+                format!("allow-change entry \"{entry}\" declares nothing: {why}"),
+                "an entry that matches nothing excuses no change: the change it was meant for fails the check",
+            )
+            .fix(format!("correct or remove \"{entry}\" in `allow-change` under [checks.{NAME}]")),
+        );
     }
 }
 
@@ -220,9 +379,10 @@ pub(crate) const SESSION: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MD
 const RESET: &str = "RESET TimeZone; RESET DateStyle; RESET IntervalStyle; \
     RESET extra_float_digits; RESET bytea_output; RESET statement_timeout; RESET jit";
 
-/// `schema.table` and `schema.table.column` as users write them in `allow-change`.
+/// `schema.table` as users write it in `allow-change`, quoted where needed
+/// (`public."T"`).
 pub(crate) fn display(schema: &str, table: &str) -> String {
-    format!("{schema}.{table}")
+    format!("{}.{}", shown(schema), shown(table))
 }
 
 /// A random 63-bit seed for the fingerprint digests, known only to this process.
@@ -304,6 +464,38 @@ mod tests {
         };
         assert!(bare.allows("public", "users", Some("email")));
         assert!(!bare.allows("app", "users", Some("email")));
+    }
+
+    #[test]
+    fn allow_change_entries_are_sql_names_matched_exactly() {
+        let p = |e: &str| parse_entry(e);
+        assert_eq!(
+            p("public.a.b"),
+            Some(vec!["public".into(), "a".into(), "b".into()])
+        );
+        assert_eq!(
+            p("public.\"a.b\""),
+            Some(vec!["public".into(), "a.b".into()])
+        );
+        assert_eq!(p("Users.Email"), Some(vec!["users".into(), "email".into()]));
+        assert_eq!(p("\"T\".\"x\"\"y\""), Some(vec!["T".into(), "x\"y".into()]));
+        for bad in ["", "a..b", "a.b.c.d", "\"open", "a b", "a.\"b\"c"] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+        let cfg = IntegrityConfig {
+            allow_change: vec!["public.a.b".into(), "public.\"T\".v".into()],
+            ..Default::default()
+        };
+        assert!(cfg.allows("public", "a", Some("b")));
+        assert!(
+            !cfg.allows("public", "a.b", Some("v")),
+            "table \"a.b\" is not column a.b"
+        );
+        assert!(cfg.allows("public", "T", Some("v")));
+        assert!(!cfg.allows("public", "t", Some("v")));
+        assert_eq!(display("public", "T"), "public.\"T\"");
+        assert_eq!(display("public", "a.b"), "public.\"a.b\"");
+        assert_eq!(display("app_1", "users"), "app_1.users");
     }
 
     #[test]

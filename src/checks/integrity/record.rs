@@ -139,7 +139,8 @@ pub async fn tables(
 /// How a table's rows were sampled (the same rows are read after the migration).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sample {
-    /// Half-open ranges `[from, to)` of an integer key column.
+    /// Closed ranges `[from, to]` of an integer key column (`to`: the last key the range
+    /// read before the migration).
     Ranges(Vec<(i64, i64)>),
     /// Rows whose key hash (seeded), modulo 2^20, is below this.
     KeyHash { below: i64, seed: i64 },
@@ -158,7 +159,7 @@ impl Sample {
                 let col = &key_cols[0];
                 let parts: Vec<String> = ranges
                     .iter()
-                    .map(|(a, b)| format!("({col} >= {a} AND {col} < {b})"))
+                    .map(|(a, b)| format!("({col} >= {a} AND {col} <= {b})"))
                     .collect();
                 format!("({})", parts.join(" OR "))
             }
@@ -205,6 +206,10 @@ pub enum Mode {
     Aggregate {
         rows: i64,
         columns: Vec<(i32, i64, String)>,
+        /// The sum of each row's hash of its column hashes (in attribute number order):
+        /// order-independent, yet it keeps which values share a row — values swapped between
+        /// rows keep every column's sum, not this one.
+        row_hashes: String,
     },
 }
 
@@ -458,6 +463,13 @@ pub(crate) const DIGEST: &str =
 
 /// Key ranges for an integer key column, else a slice of the key hash, sized so that about
 /// `sample_above` rows are read.
+///
+/// The ranges are drawn from the rows, not from the span of key values (one far-away key
+/// would leave every range of a value-spread sample empty): up to [`RANGES`] start keys are
+/// picked, evenly by rank from an offset drawn per run, among rows read by `TABLESAMPLE
+/// BERNOULLI … REPEATABLE (seed)` (the seed drawn per run), and each range is the next
+/// `sample_above / RANGES` keys from its start in key order, `key >= start ORDER BY key LIMIT
+/// n`, whose last key is recorded: after the migration exactly the same key interval is read.
 async fn choose_sample(
     client: &Client,
     t: &TableInfo,
@@ -470,34 +482,8 @@ async fn choose_sample(
         && t.column(key[0])
             .is_some_and(|c| matches!(c.data_type.as_str(), "smallint" | "integer" | "bigint"));
     if integer {
-        let row = client
-            .query_one(
-                &format!(
-                    "SELECT pg_catalog.min({k})::bigint, pg_catalog.max({k})::bigint FROM ONLY {}",
-                    t.sql_name(),
-                    k = key_cols[0]
-                ),
-                &[],
-            )
-            .await
-            .map_err(IntegrityError::query(format!(
-                "cannot read the key range of {}",
-                t.sql_name()
-            )))?;
-        if let (Some(lo), Some(hi)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) {
-            let span = (hi as i128 - lo as i128 + 1) as f64;
-            let step = span / RANGES as f64;
-            let width = ((span * fraction) / RANGES as f64).ceil().max(1.0);
-            // Where each range starts within its step is drawn per run: which rows are read
-            // cannot be known in advance (the same rows are read after the migration).
-            let slack = (step - width).max(0.0);
-            let ranges = (0..RANGES)
-                .map(|i| {
-                    let jitter = slack * random_unit();
-                    let from = lo as f64 + step * i as f64 + jitter;
-                    (from.floor() as i64, (from + width).floor() as i64)
-                })
-                .collect();
+        let ranges = key_ranges(client, t, &key_cols[0], sample_above).await?;
+        if !ranges.is_empty() {
             return Ok(Sample::Ranges(ranges));
         }
     }
@@ -508,9 +494,74 @@ async fn choose_sample(
     })
 }
 
-/// A number in [0, 1), drawn per call.
-fn random_unit() -> f64 {
-    (random_seed() >> 10) as f64 / (1u64 << 53) as f64
+/// The ranges of [`choose_sample`]: `[start, end]` key intervals, each holding up to
+/// `sample_above / RANGES` rows, starting at keys drawn among the rows.
+async fn key_ranges(
+    client: &Client,
+    t: &TableInfo,
+    k: &str,
+    sample_above: i64,
+) -> Result<Vec<(i64, i64)>, IntegrityError> {
+    let per_range = ((sample_above as f64) / RANGES as f64).ceil().max(1.0) as i64;
+    let seed = random_seed();
+    let what = || format!("cannot draw the sample of {}", t.sql_name());
+    // About 16 candidates per range, drawn row by row (`BERNOULLI`: pages would cluster
+    // them), in key order; the starts are every 16th or so, from an offset drawn per run —
+    // spread like the rows, so the ranges do not overlap unless the table is barely above
+    // `sample-above`. Too few candidates (a stale estimate): every row is one.
+    let percent = (RANGES as f64 * 16.0 * 100.0 / t.estimate.max(1) as f64).clamp(0.0001, 100.0);
+    let mut candidates: Vec<i64> = Vec::new();
+    for source in [
+        format!(
+            "ONLY {} TABLESAMPLE BERNOULLI ({percent}) REPEATABLE ({seed})",
+            t.sql_name()
+        ),
+        format!("ONLY {}", t.sql_name()),
+    ] {
+        let rows = client
+            .query(
+                // At most 4,096, a random subset of them (whatever the estimate says).
+                &format!(
+                    "SELECT {k}::bigint FROM {source} WHERE {k} IS NOT NULL \
+                      ORDER BY pg_catalog.hashint8extended({k}::bigint, $1) LIMIT {}",
+                    RANGES * 64
+                ),
+                &[&seed],
+            )
+            .await
+            .map_err(IntegrityError::query(what()))?;
+        candidates = rows.iter().map(|r| r.get::<_, i64>(0)).collect();
+        candidates.sort_unstable();
+        if candidates.len() as i64 >= RANGES * 4 {
+            break;
+        }
+    }
+    let stride = (candidates.len() / RANGES as usize).max(1);
+    let offset = (seed as u64 % stride as u64) as usize;
+    let mut starts: Vec<i64> = candidates
+        .iter()
+        .skip(offset)
+        .step_by(stride)
+        .take(RANGES as usize)
+        .copied()
+        .collect();
+    starts.sort_unstable();
+    let rows = client
+        .query(
+            &format!(
+                "SELECT s.start, (SELECT pg_catalog.max(x.k) FROM (SELECT {k}::bigint AS k FROM ONLY {} \
+                   WHERE {k} >= s.start ORDER BY {k} LIMIT {per_range}) x) \
+                   FROM pg_catalog.unnest($1::bigint[]) s(start) ORDER BY 1",
+                t.sql_name()
+            ),
+            &[&starts],
+        )
+        .await
+        .map_err(IntegrityError::query(what()))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.get::<_, i64>(0), r.get::<_, Option<i64>>(1)?)))
+        .collect())
 }
 
 /// Row count and, per column, non-null values and the sum of their hashes (order-independent),
@@ -523,19 +574,25 @@ pub(crate) async fn aggregate(
 ) -> Result<Mode, IntegrityError> {
     let mut counts = Vec::new();
     let mut sums = Vec::new();
+    let mut hashes = Vec::new();
     for c in &t.columns {
         counts.push(format!("pg_catalog.count({})", ident(&c.name)));
+        let hash = hash_expr(
+            &c.name,
+            retyped
+                .iter()
+                .find(|(n, _)| *n == c.attnum)
+                .map(|(_, r)| *r),
+        );
         sums.push(format!(
-            "coalesce(pg_catalog.sum({}::numeric), 0)::text",
-            hash_expr(
-                &c.name,
-                retyped
-                    .iter()
-                    .find(|(n, _)| *n == c.attnum)
-                    .map(|(_, r)| *r)
-            )
+            "coalesce(pg_catalog.sum({hash}::numeric), 0)::text"
         ));
+        hashes.push(format!("coalesce({hash}, 0)"));
     }
+    sums.push(format!(
+        "coalesce(pg_catalog.sum(pg_catalog.hashtextextended((ARRAY[{}]::bigint[])::text, 0)::numeric), 0)::text",
+        hashes.join(", ")
+    ));
     let row = client
         .query_one(
             &format!(
@@ -552,7 +609,8 @@ pub(crate) async fn aggregate(
             t.sql_name()
         )))?;
     let counts: Vec<i64> = row.get(1);
-    let sums: Vec<String> = row.get(2);
+    let mut sums: Vec<String> = row.get(2);
+    let row_hashes = sums.pop().unwrap_or_default();
     let columns = t
         .columns
         .iter()
@@ -562,6 +620,7 @@ pub(crate) async fn aggregate(
     Ok(Mode::Aggregate {
         rows: row.get(0),
         columns,
+        row_hashes,
     })
 }
 
@@ -574,7 +633,7 @@ mod tests {
         let s = Sample::Ranges(vec![(1, 5), (100, 104)]);
         assert_eq!(
             s.filter(&["\"id\"".into()], "(\"id\")::text"),
-            "((\"id\" >= 1 AND \"id\" < 5) OR (\"id\" >= 100 AND \"id\" < 104))"
+            "((\"id\" >= 1 AND \"id\" <= 5) OR (\"id\" >= 100 AND \"id\" <= 104))"
         );
         let h = Sample::KeyHash {
             below: 1024,
@@ -591,11 +650,9 @@ mod tests {
 
     #[test]
     fn the_sample_is_drawn_per_run() {
-        let draws: Vec<f64> = (0..8).map(|_| random_unit()).collect();
-        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)), "{draws:?}");
-        let distinct: std::collections::BTreeSet<u64> = draws.iter().map(|d| d.to_bits()).collect();
+        let draws: std::collections::BTreeSet<i64> = (0..8).map(|_| random_seed()).collect();
         assert!(
-            distinct.len() > 1,
+            draws.len() > 1,
             "every run would read the same rows: {draws:?}"
         );
     }
