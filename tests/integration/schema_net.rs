@@ -208,8 +208,11 @@ fn schema_net_one_schema_on_two_major_versions_has_no_changes() {
     });
     let dir = PathBuf::from(format!("{}-net-xver", cluster().dir.display()));
     let _stop = StopServer(dir.clone());
+    // The file creates its roles: loaded as the server's role (a .sql file is otherwise
+    // loaded by a role that cannot create roles).
     let p = Project::new("net_xver")
         .with_cluster_dir(&dir)
+        .config("[provider]\ntool-role = \"server\"\n")
         .file("schema.sql", XVER);
     let url = cluster().url(&main);
     let other_s = other.to_string_lossy().into_owned();
