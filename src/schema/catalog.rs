@@ -317,6 +317,8 @@ pub static REGISTRY: &[Explainer] = &[
     // An index is logged or unlogged with its table.
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&id.parent).is_some_and(|i| i == n)))) },
+    // An index column's statistics target (the row names the index as its parent, the column by number).
+    Explainer { kind: "index column statistics target", aspect: Aspect::Definition, explains: |m, id| json(m.index_statistics.get(&id.parent).and_then(|c| id.name.parse::<i16>().ok().and_then(|n| c.get(&n)))) },
     Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
     Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
     Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },

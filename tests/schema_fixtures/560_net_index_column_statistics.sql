@@ -1,5 +1,5 @@
--- The safety net: an index column's statistics target (ALTER INDEX … ALTER COLUMN 1 SET
--- STATISTICS) is seen and reported.
+-- An index column's statistics target (ALTER INDEX … ALTER COLUMN 1 SET STATISTICS): first
+-- seen by the safety net only, now modelled (fixture 506) and written.
 -- [a]
 create table t (id int, note text);
 create index t_lower_note on t ((lower(note)));
@@ -8,4 +8,4 @@ create table t (id int, note text);
 create index t_lower_note on t ((lower(note)));
 alter index t_lower_note alter column 1 set statistics 500;
 -- [hazards]
--- [unsupported] not modeled by the schema engine: index column statistics target 1 on public.t_lower_note differs
+-- [sql] ALTER INDEX public.t_lower_note ALTER COLUMN 1 SET STATISTICS 500
