@@ -242,7 +242,11 @@ fn not_observed(report: &LockReport, sql: &str) -> Vec<(String, Option<&'static 
         if !report.tables_before.contains(&key) || seen.contains(&key) {
             continue;
         }
-        let name = format!("{}.{}", quote(&key.0), quote(&key.1));
+        let name = format!(
+            "{}.{}",
+            crate::schema::names::quote_ident(&key.0),
+            crate::schema::names::quote_ident(&key.1)
+        );
         match out.iter_mut().find(|o| o.0 == name) {
             // The strongest mode expected, once per table.
             Some(o) => {
@@ -255,22 +259,6 @@ fn not_observed(report: &LockReport, sql: &str) -> Vec<(String, Option<&'static 
         }
     }
     out
-}
-
-/// An identifier as `quote_ident` writes it: quoted only when it must be.
-fn quote(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_owned()
-    } else {
-        pg::ident(name)
-    }
 }
 
 /// Why the sampler failed.

@@ -12,7 +12,7 @@ pub mod plan;
 mod spell;
 
 pub(crate) use names::{quote_ident, split_qualified};
-mod names;
+pub(crate) mod names;
 
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
