@@ -34,6 +34,15 @@ pub async fn evaluate(
     cfg: &IntegrityConfig,
     facts: RunFacts<'_>,
 ) -> CheckResult {
+    // Nothing was fingerprinted: never a pass, whoever calls.
+    if let Some(n) = rec.occupied {
+        return CheckResult::failed(
+            NAME,
+            format!(
+                "nothing compared: a schema named {SCRATCH_SCHEMA} already existed on the test Neon database branch before the migration ({n} relation(s)) — it is the integrity check's scratch schema, so it was left as it is and no table was fingerprinted; rename that schema (or drop it if it is a leftover) on the main Neon database branch"
+            ),
+        );
+    }
     let mut out = Out {
         cfg,
         facts,
