@@ -126,6 +126,9 @@ impl Live {
     }
 
     fn print(&self, text: &str) {
+        // As in the JSON report: no URL password or `password=` value reaches the terminal,
+        // whatever it came through (a migration statement quoted in a finding, a query).
+        let text = &crate::secret::mask_url_passwords(text);
         let mut out = std::io::stdout().lock();
         if self.style.color {
             let _ = out.write_all(colorize(text).as_bytes());
@@ -299,7 +302,8 @@ pub fn render_markdown(r: &Report) -> String {
         }
     }
     md_error(&mut md, r);
-    md
+    // As in the JSON report: no URL password or `password=` value, whatever field it is in.
+    crate::secret::mask_url_passwords(&md)
 }
 
 /// The verdict and the table of facts: git branch, test Neon database branch, tool, result.

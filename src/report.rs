@@ -319,7 +319,7 @@ pub fn render_human(r: &Report) -> String {
         out.push_str(&render_stage(s));
     }
     out.push_str(&render_footer(r));
-    out
+    crate::secret::mask_url_passwords(&out)
 }
 
 /// The report of a run that could not start (the config is invalid, no git repository, an

@@ -154,10 +154,15 @@ fn password_params(text: &str) -> Vec<std::ops::Range<usize>> {
         let key = from + pos;
         let start = key + KEY.len();
         from = start;
-        let boundary = text[..key]
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace() || matches!(c, '?' | '&' | ';' | ',' | '('));
+        let is_boundary = |before: &str| {
+            before
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '?' | '&' | ';' | ',' | '('))
+        };
+        // `password=` and libpq's `sslpassword=` (the client key's passphrase).
+        let boundary = is_boundary(&text[..key])
+            || (lower[..key].ends_with("ssl") && is_boundary(&text[..key - 3]));
         if !boundary {
             continue;
         }
@@ -272,6 +277,10 @@ mod tests {
                 "host=h password=**** dbname=x",
             ),
             ("host=h password=kv3", "host=h password=****"),
+            (
+                "postgres://u@h/db?sslpassword=kp1&x=1 host=h sslpassword=kp2",
+                "postgres://u@h/db?sslpassword=****&x=1 host=h sslpassword=****",
+            ),
             // Not a parameter: part of a longer word.
             ("PGPASSWORD=x mypassword=y", "PGPASSWORD=x mypassword=y"),
         ];

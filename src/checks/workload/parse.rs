@@ -331,18 +331,65 @@ fn in_list_column(toks: &[Tok], i: usize) -> Option<(Option<String>, String)> {
     column_before(toks, j.checked_sub(2)?)
 }
 
+/// Words that are never an unquoted table name where one is looked for (`BEFORE UPDATE ON t`
+/// names `t`, not `ON`).
+const NOT_A_TABLE: &[&str] = &[
+    "ON",
+    "OF",
+    "OR",
+    "TO",
+    "SET",
+    "WHERE",
+    "FROM",
+    "AS",
+    "AND",
+    "IS",
+    "NOT",
+    "NULL",
+    "SELECT",
+    "TABLE",
+    "ONLY",
+    "IF",
+    "EXISTS",
+    "DO",
+    "INSTEAD",
+    "FOR",
+    "EACH",
+    "ROW",
+    "STATEMENT",
+    "USING",
+    "WITH",
+    "VALUES",
+    "DEFAULT",
+    "RETURNING",
+    "CONCURRENTLY",
+];
+
 /// The tables a migration's SQL names: `ALTER TABLE`, `CREATE INDEX … ON`, `LOCK`,
 /// `UPDATE`, `DELETE FROM`, `INSERT INTO`, `TRUNCATE`, `VACUUM FULL`, `CLUSTER`,
-/// `REINDEX TABLE`, `REFERENCES`.
+/// `REINDEX TABLE`, `REFERENCES`, `DROP TABLE`, `REFRESH MATERIALIZED VIEW`, the table of a
+/// `CREATE TRIGGER`, `CREATE RULE` or `CREATE POLICY` — also inside dollar-quoted bodies
+/// (`DO $$ … ALTER TABLE t … $$`, which runs there and then).
 pub fn touched_tables(sql: &str) -> Vec<String> {
-    let toks = lex(sql);
     let mut out: Vec<String> = Vec::new();
+    named_in(sql, &mut out, 0);
+    out
+}
+
+fn named_in(sql: &str, out: &mut Vec<String>, depth: u8) {
+    let toks = lex(sql);
     let kw = |i: usize, k: &str| is_kw(toks.get(i), k);
     let skip = |mut i: usize, words: &[&str]| {
         while words.iter().any(|w| kw(i, w)) {
             i += 1;
         }
         i
+    };
+    // The first `word` after `i` in the same statement.
+    let find = |i: usize, word: &str| {
+        (i..toks.len())
+            .take_while(|&k| toks[k] != Tok::Punct(';'))
+            .find(|&k| kw(k, word))
     };
     for i in 0..toks.len() {
         let at = if kw(i, "ALTER") && kw(i + 1, "TABLE") {
@@ -351,6 +398,24 @@ pub fn touched_tables(sql: &str) -> Vec<String> {
                 j += 2;
             }
             Some(skip(j, &["ONLY"]))
+        } else if kw(i, "DROP") && kw(i + 1, "TABLE") {
+            Some(skip(i + 2, &["IF", "EXISTS"]))
+        } else if kw(i, "REFRESH") && kw(i + 1, "MATERIALIZED") && kw(i + 2, "VIEW") {
+            Some(skip(i + 3, &["CONCURRENTLY"]))
+        } else if kw(i, "TRIGGER")
+            && (kw(i.wrapping_sub(1), "CREATE")
+                || kw(i.wrapping_sub(1), "REPLACE")
+                || kw(i.wrapping_sub(1), "CONSTRAINT"))
+        {
+            find(i + 1, "ON").map(|k| skip(k + 1, &["ONLY"]))
+        } else if kw(i, "POLICY")
+            && (kw(i.wrapping_sub(1), "CREATE") || kw(i.wrapping_sub(1), "ALTER"))
+        {
+            find(i + 1, "ON").map(|k| k + 1)
+        } else if kw(i, "RULE")
+            && (kw(i.wrapping_sub(1), "CREATE") || kw(i.wrapping_sub(1), "REPLACE"))
+        {
+            find(i + 1, "TO").map(|k| k + 1)
         } else if kw(i, "INDEX")
             && (kw(i.wrapping_sub(1), "CREATE") || kw(i.wrapping_sub(1), "UNIQUE"))
         {
@@ -381,10 +446,60 @@ pub fn touched_tables(sql: &str) -> Vec<String> {
         } else {
             None
         };
-        if let Some((name, _)) = at.and_then(|j| name_at(&toks, j)) {
+        let Some(j) = at else { continue };
+        if NOT_A_TABLE.iter().any(|w| kw(j, w)) {
+            continue;
+        }
+        if let Some((name, _)) = name_at(&toks, j) {
             if !out.contains(&name) {
                 out.push(name);
             }
+        }
+    }
+    if depth < 4 {
+        for body in dollar_bodies(sql) {
+            named_in(body, out, depth + 1);
+        }
+    }
+}
+
+/// The bodies of the dollar-quoted strings of `sql` (`$$…$$`, `$tag$…$tag$`), outside
+/// comments, quoted strings and quoted identifiers.
+fn dollar_bodies(sql: &str) -> Vec<&str> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(b.len(), |p| i + p);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+            }
+            q @ (b'\'' | b'"') => {
+                i = sql[i + 1..]
+                    .find(q as char)
+                    .map_or(b.len(), |p| i + 1 + p + 1);
+            }
+            b'$' if !b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) =>
+            {
+                let tag_end = sql[i + 1..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .map(|p| i + 1 + p);
+                match tag_end.filter(|&e| b[e] == b'$') {
+                    Some(e) => {
+                        let tag = &sql[i..=e];
+                        let body_start = e + 1;
+                        let close = sql[body_start..].find(tag).map(|p| body_start + p);
+                        out.push(&sql[body_start..close.unwrap_or(b.len())]);
+                        i = close.map_or(b.len(), |c| c + tag.len());
+                    }
+                    None => i += 1,
+                }
+            }
+            _ => i += 1,
         }
     }
     out
@@ -547,6 +662,24 @@ mod tests {
                 "accounts",
                 "log"
             ]
+        );
+    }
+
+    #[test]
+    fn triggers_rules_policies_and_do_blocks_name_their_tables() {
+        let sql = "CREATE TRIGGER t1 BEFORE UPDATE ON other FOR EACH ROW EXECUTE FUNCTION f();\n\
+                   CREATE OR REPLACE TRIGGER t2 AFTER INSERT OR UPDATE OF a ON s2.\"T\" EXECUTE FUNCTION f();\n\
+                   GRANT UPDATE ON granted TO PUBLIC;\n\
+                   CREATE RULE r AS ON UPDATE TO ruled DO INSTEAD NOTHING;\n\
+                   CREATE POLICY p ON policed USING (true);\n\
+                   REFRESH MATERIALIZED VIEW CONCURRENTLY mv;\n\
+                   DROP TABLE IF EXISTS gone;\n\
+                   DO $$ BEGIN IF true THEN ALTER TABLE inside ADD COLUMN y int; END IF; END $$;\n\
+                   CREATE FUNCTION g() RETURNS void AS $body$ UPDATE in_fn SET a = 1 $body$ LANGUAGE sql;\n\
+                   SELECT '$$ ALTER TABLE not_a_body x $$';";
+        assert_eq!(
+            touched_tables(sql),
+            ["other", "s2.\"T\"", "ruled", "policed", "mv", "gone", "inside", "in_fn"]
         );
     }
 
