@@ -312,6 +312,21 @@ impl ChecksConfig {
             _ => false,
         }
     }
+
+    /// Whether the check of this name runs.
+    pub fn enabled(&self, check: &str) -> bool {
+        match check {
+            "schema" => self.schema.enabled,
+            "lint" => self.lint.enabled,
+            "locks" => self.locks.enabled,
+            "data" => self.data.enabled,
+            "reversible" => self.reversible.enabled,
+            "workload" => self.workload.enabled,
+            "models" => self.models.enabled,
+            "integrity" => self.integrity.enabled,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

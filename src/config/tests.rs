@@ -359,3 +359,20 @@ fn a_pipeline_with_no_stages_is_refused_it_would_pass_having_proven_nothing() {
     assert!(p[0].message.contains("pipeline `r` has no stages"), "{p:?}");
     assert!(problems("[pipelines.r]\nstages = [\"create-neon-database-branch\", \"delete-neon-database-branch\"]\n").is_empty());
 }
+
+#[test]
+fn a_required_check_that_is_not_enabled_is_an_error() {
+    // Off by default, required: the run would not list it at all.
+    let p = problems("[checks.workload]\nrequired = true\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message.contains("the `workload` check is not enabled"),
+        "{p:?}"
+    );
+    let p = problems("[checks.integrity]\nrequired = true\nenabled = false\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    let p = problems("[checks.locks]\nrequired = true\nenabled = false\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(problems("[checks.workload]\nrequired = true\nenabled = true\n").is_empty());
+    assert!(problems("[checks.locks]\nrequired = true\n").is_empty());
+}

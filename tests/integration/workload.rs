@@ -49,6 +49,7 @@ pub fn tests() -> Vec<Test> {
         workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters,
         workload_neon_provider_reads_pg_stat_statements_on_the_main_neon_database_branch,
         workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown,
+        workload_a_lock_on_a_table_no_replayed_query_reads_is_not_checked_never_passed,
     ]
 }
 
@@ -776,5 +777,74 @@ rate = "100/s"
             .unwrap_or(&Vec::new())
             .is_empty(),
         "{w:#}"
+    );
+}
+
+/// From an outside attacker: a migration that holds ACCESS EXCLUSIVE on a table the declared
+/// queries never read (or one named only inside a trigger, a rule, a DO block) passed with
+/// exit 0. Now the replayed queries' relations are read before the load starts and held
+/// against the tables the locks check saw locked: a table nobody replayed makes the check NOT
+/// CHECKED, and with `required = true` the run fails. The password of a connection string in
+/// the migration never reaches the terminal either.
+fn workload_a_lock_on_a_table_no_replayed_query_reads_is_not_checked_never_passed() {
+    let config = r#"
+[checks.locks]
+access-exclusive-budget = "10s"
+
+[checks.workload]
+enabled = true
+required = true
+baseline = "500ms"
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "100/s"
+"#;
+    let p = Project::new("workload_uncovered")
+        .config(config)
+        .migration(
+            "0001_lock_other.sql",
+            "LOCK TABLE other IN ACCESS EXCLUSIVE MODE;\n\
+             SELECT pg_sleep(0.6), 'postgresql://u:pw9secret@h/d';\n",
+        )
+        .commit()
+        .git_branch("feature/workload_uncovered");
+    p.main_sql(
+        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
+         INSERT INTO accounts SELECT g, g FROM generate_series(1, 1000) g; \
+         CREATE TABLE other (id int PRIMARY KEY, v int); \
+         INSERT INTO other SELECT g, g FROM generate_series(1, 1000) g",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(neon_migrate::exit::CHECK_FAILED);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let results = stage(&report, "checks")["results"].clone();
+    let w = results
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
+        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
+        .clone();
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    let summary = w["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("NOT CHECKED: the migration locked public.other"),
+        "{summary}"
+    );
+    assert!(
+        w["data"]["coverage"]["reads"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|t| t == "public.accounts")),
+        "{w:#}"
+    );
+    let human = p.run(&["run", "pre-push"]);
+    human.code(neon_migrate::exit::CHECK_FAILED);
+    human.stdout_has("NOT CHECKED: the migration locked public.other");
+    assert!(
+        !human.stdout.contains("pw9secret") && !human.stderr.contains("pw9secret"),
+        "{}",
+        human.stdout
     );
 }

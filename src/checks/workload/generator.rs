@@ -63,6 +63,28 @@ impl ToSql for TextParam {
     to_sql_checked!();
 }
 
+/// The relations (tables, partitions, views, materialized views, foreign tables) this
+/// session holds a lock on, named as the lock sampler names them.
+const LOCKED: &str =
+    "SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+  FROM pg_catalog.pg_locks l
+  JOIN pg_catalog.pg_class c ON c.oid = l.relation
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
+   AND c.relkind IN ('r', 'p', 'm', 'v', 'f')";
+
+/// What the replayed queries touch ([`Pool::coverage`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    /// Relations some replayed query locks (writes included: they wait behind a lock that
+    /// blocks reads too).
+    pub reads: std::collections::BTreeSet<String>,
+    /// Relations some replayed write locks.
+    pub writes: std::collections::BTreeSet<String>,
+    /// Queries whose relations could not be read (the query failed before the migration).
+    pub unknown: Vec<String>,
+}
+
 /// One connection of the pool, with every query prepared.
 pub struct Conn {
     client: Client,
@@ -182,6 +204,42 @@ impl Pool {
 
     pub fn pids(&self) -> Vec<i32> {
         self.conns.iter().map(|c| c.pid).collect()
+    }
+
+    /// Which relations the replayed queries lock, read once each before the load starts:
+    /// inside a transaction that is rolled back, the query runs with its first parameters and
+    /// `pg_locks` says what this session locked (a view's tables, a partition, whatever the
+    /// plan opened). What the migration locks outside these was not rehearsed.
+    pub async fn coverage(&self, queries: &[Query]) -> Coverage {
+        let mut out = Coverage::default();
+        let Some(c) = self.conns.first() else {
+            return out;
+        };
+        for (qi, q) in queries.iter().enumerate() {
+            let params: Vec<TextParam> = q.params.pick(0).into_iter().map(TextParam).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            let locked = async {
+                c.client.batch_execute("BEGIN").await?;
+                c.client.query(&c.stmts[qi], &refs).await?;
+                c.client.query(LOCKED, &[]).await
+            }
+            .await;
+            let _ = c.client.batch_execute("ROLLBACK").await;
+            match locked {
+                Ok(rows) => {
+                    for r in rows {
+                        let rel: String = r.get(0);
+                        if q.write {
+                            out.writes.insert(rel.clone());
+                        }
+                        out.reads.insert(rel);
+                    }
+                }
+                Err(_) => out.unknown.push(q.name.clone()),
+            }
+        }
+        out
     }
 
     pub fn len(&self) -> usize {

@@ -405,6 +405,7 @@ pub struct Target<'a> {
 /// A rehearsal in progress: baseline measured, load running, the migration may start.
 pub struct Rehearsal {
     plan: sources::Plan,
+    coverage: generator::Coverage,
     running: generator::Running,
     observer: blocking::Observer,
     long_tx: Option<blocking::LongTransaction>,
@@ -421,6 +422,7 @@ impl Rehearsal {
         let pool =
             generator::Pool::connect(target.url, cfg.pool_size(total), &plan.queries).await?;
         let pids = pool.pids();
+        let coverage = pool.coverage(&plan.queries).await;
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
                 Some(blocking::LongTransaction::connect(target.url, &plan.tables, hold).await?)
@@ -440,6 +442,7 @@ impl Rehearsal {
         running.mark_migration_start();
         Ok(Rehearsal {
             plan,
+            coverage,
             running,
             observer,
             long_tx,
@@ -458,7 +461,9 @@ impl Rehearsal {
             None => None,
         };
         let seen = self.observer.finish().await?;
-        Ok(report::build(&self.plan, recorded, seen, long))
+        let mut report = report::build(&self.plan, recorded, seen, long);
+        report.coverage = self.coverage;
+        Ok(report)
     }
 }
 

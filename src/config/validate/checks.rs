@@ -32,7 +32,7 @@ impl Validator<'_> {
             enabled: rm.and_then(|r| r.enabled).unwrap_or(true),
             required: rm.and_then(|r| r.required).unwrap_or(false),
         };
-        ChecksConfig {
+        let checks = ChecksConfig {
             schema,
             lint,
             locks,
@@ -41,7 +41,33 @@ impl Validator<'_> {
             workload,
             models,
             integrity: self.integrity_check(raw.integrity.as_ref()),
+        };
+        // A required check that does not run is not in the run at all: `required` would
+        // guard nothing, and the run would pass without it.
+        for name in [
+            "schema",
+            "lint",
+            "locks",
+            "data",
+            "reversible",
+            "workload",
+            "models",
+            "integrity",
+        ] {
+            if checks.required(name) && !checks.enabled(name) {
+                let at = self.key_at(&["checks", name, "required"]);
+                self.push(
+                    Problem::new(
+                        "config::check",
+                        at,
+                        format!("`required = true` but the `{name}` check is not enabled: it would not run at all, so the run would pass without it"),
+                    )
+                    .label("required, but off")
+                    .help(format!("add `enabled = true` under [checks.{name}] (or remove `required`)")),
+                );
+            }
         }
+        checks
     }
 
     /// `[checks.integrity]`: its own struct (`checks::integrity::IntegrityConfig`); a
