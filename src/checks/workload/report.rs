@@ -477,6 +477,10 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
 // ---------------------------------------------------------------------------------------
 // Verdicts
 
+/// The generator's own lag (p99, beyond waits for a connection) above which what it measured
+/// is its own overload.
+const GENERATOR_LAG_LIMIT_MS: f64 = 100.0;
+
 /// The check's result: `max-blocked`, `max-p99-ratio` and `max-errors` against what was
 /// measured; with the locks check's report, the longest block is compared with the ACCESS
 /// EXCLUSIVE time it measured.
@@ -490,6 +494,18 @@ pub fn evaluate(
             NAME,
             "no replayed request fell inside the migration (it ended before the first one was due)",
         );
+    }
+    if r.generator.issue_lag_p99_ms > GENERATOR_LAG_LIMIT_MS {
+        // Its latencies then measure the generator, not the migration: no verdict either way.
+        let mut res = CheckResult::not_run(
+            NAME,
+            format!(
+                "the load generator could not keep its own schedule: it sent 1 request in 100 more than {} ms late beyond any wait for a connection (limit {GENERATOR_LAG_LIMIT_MS} ms), so the latencies measure it, not the migration — lower `rate` (or the queries' rates) or `connections` under [checks.workload]",
+                r.generator.issue_lag_p99_ms
+            ),
+        );
+        res.details = vec![super::render::terminal(r)];
+        return res;
     }
     let mut findings = Vec::new();
     let budget_ms = cfg.max_blocked.as_millis() as f64;
@@ -718,9 +734,11 @@ fn blocked_finding(
         ),
         None => format!("`{}` was blocked {} ms (max-blocked = {} ms)", b.query, b.ms, cfg.max_blocked.as_millis()),
     };
-    Finding::new(NAME, Severity::Error, what, why)
-        .at(table)
-        .fix(fix)
+    let f = Finding::new(NAME, Severity::Error, what, why).fix(fix);
+    match &b.table {
+        Some(t) => f.at(t.clone()),
+        None => f,
+    }
 }
 
 /// ACCESS EXCLUSIVE time the locks check measured on `table`, in ms.
@@ -982,6 +1000,20 @@ pub(crate) mod tests {
         assert_eq!(res.status, CheckStatus::NotRun, "{res:#?}");
         let res = judged(&[("public.t", "AccessExclusiveLock", 180)], Some(&["t"]));
         assert_eq!(res.status, CheckStatus::Passed, "{res:#?}");
+    }
+
+    #[test]
+    fn an_overloaded_generator_measures_itself_and_judges_nothing() {
+        let mut r = report();
+        r.generator.issue_lag_p99_ms = 920.0;
+        let res = evaluate(&r, &WorkloadConfig::default(), None);
+        assert_eq!(res.status, CheckStatus::NotRun, "{res:#?}");
+        assert!(
+            res.summary.contains("could not keep its own schedule"),
+            "{}",
+            res.summary
+        );
+        assert!(res.findings.is_empty(), "{res:#?}");
     }
 
     #[test]

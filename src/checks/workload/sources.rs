@@ -336,6 +336,27 @@ async fn statements(
         .query(&sql, &[&database])
         .await
         .map_err(|e| pg::describe(&e))?;
+    if rows.is_empty() {
+        // Other roles' statements show as `<insufficient privilege>`: say so, not "none".
+        let hidden: i64 = client
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM {}.pg_stat_statements \
+                     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = coalesce($1, current_database())) \
+                       AND query = '<insufficient privilege>'",
+                    pg::ident(&schema)
+                ),
+                &[&database],
+            )
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        if hidden > 0 {
+            return Err(Unusable(format!(
+                "{hidden} statement(s) are recorded, but the role reading them may not see their text (other roles' statements need pg_read_all_stats; on the local provider, `tool-role = \"server\"` reads as the server's role)"
+            )));
+        }
+    }
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
