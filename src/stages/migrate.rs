@@ -6,6 +6,8 @@
 //! check's own: row counts, …), and what runs beside the migration (the lock sampler) is
 //! started just before it and stopped as soon as it exits.
 
+use std::time::Duration;
+
 use crate::checks::{Check, Observations, RecordError, Recording};
 use crate::config::{StageKind, ToolKind};
 use crate::engine::{RunContext, StageFailure, StageOutput, StageResult};
@@ -29,7 +31,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
             return Err(record_failure(&e));
         }
     }
-    let outcome = run_tool(ctx, target, false).await;
+    let outcome = run_retrying(ctx, &target).await;
     let stopped = match observe {
         true => stop(&mut checks, &mut obs).await,
         false => Ok(()),
@@ -56,6 +58,38 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let success = result?;
     stopped.map_err(|e| record_failure(&e))?;
     Ok(success)
+}
+
+/// The tool on the test Neon database branch, retried after a lock timeout as `apply` retries
+/// on the main Neon database branch (`[apply] retries`, the same backoff): a migration that
+/// sets `lock_timeout` and gives up behind a long transaction (the `workload` check's
+/// `long-transaction`) is rehearsed as it will run. Only an attempt that applied nothing is
+/// retried: the tracking rows before the run stay those of the first attempt.
+async fn run_retrying(ctx: &RunContext<'_>, target: &tools::Target) -> ToolOutcome {
+    let mut attempt: u32 = 0;
+    let mut waits = Vec::new();
+    loop {
+        attempt += 1;
+        let mut outcome = run_tool(ctx, target.clone(), false).await;
+        let retry = outcome.lock_timeout
+            && outcome.applied.is_empty()
+            && attempt <= ctx.config.apply.retries;
+        if !retry {
+            if let (Ok(s), false) = (&mut outcome.stage, waits.is_empty()) {
+                s.details.push(format!(
+                    "succeeded on attempt {attempt} after lock timeouts ({}; retried as `apply` will: [apply] retries)",
+                    waits.join(", ")
+                ));
+            }
+            return outcome;
+        }
+        let wait = Duration::from_millis(500 * (1 << (attempt - 1).min(5)));
+        waits.push(format!(
+            "attempt {attempt} gave up waiting for a lock, retried after {:.1} s",
+            wait.as_secs_f64()
+        ));
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// The checks' hooks before the tool starts: the schema before the migration (when a check

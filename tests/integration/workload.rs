@@ -50,6 +50,7 @@ pub fn tests() -> Vec<Test> {
         workload_neon_provider_reads_pg_stat_statements_on_the_main_neon_database_branch,
         workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown,
         workload_a_lock_on_a_table_no_replayed_query_reads_is_not_checked_never_passed,
+        workload_lock_timeout_with_retries_behind_the_long_transaction_is_rehearsed_through_the_binary,
     ]
 }
 
@@ -847,4 +848,61 @@ rate = "100/s"
         "{}",
         human.stdout
     );
+}
+
+/// From an outside attacker: with `long-transaction`, the fix the check recommends (`SET
+/// lock_timeout` and retry) made the run fail with exit 5 — the `migrate` stage gave up on
+/// the first lock timeout, though `apply` retries. It now retries as `apply` will, and the
+/// rehearsal shows reads bounded by the timeout.
+fn workload_lock_timeout_with_retries_behind_the_long_transaction_is_rehearsed_through_the_binary() {
+    let config = r#"
+[checks.workload]
+enabled = true
+baseline = "500ms"
+long-transaction = "2s"
+max-p99-ratio = 20
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "100/s"
+"#;
+    let p = Project::new("workload_retry")
+        .config(config)
+        .migration(
+            "0001_add_column.sql",
+            "SET lock_timeout = '100ms';\nALTER TABLE accounts ADD COLUMN extra int;\n",
+        )
+        .commit()
+        .git_branch("feature/workload_retry");
+    p.main_sql(
+        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
+         INSERT INTO accounts SELECT g, g FROM generate_series(1, 1000) g",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let migrate = stage(&report, "migrate");
+    assert_eq!(migrate["status"], "passed", "{report:#}");
+    assert!(
+        migrate["details"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|l| l
+                .as_str()
+                .is_some_and(|l| l.starts_with("succeeded on attempt")))),
+        "{migrate:#}"
+    );
+    let w = stage(&report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
+        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
+        .clone();
+    let longest = w["data"]["longest"]["ms"].as_f64().unwrap_or(f64::MAX);
+    assert!(
+        longest < 1000.0,
+        "reads stay bounded by the 100 ms lock timeout, not the 2 s long transaction: {w:#}"
+    );
+    assert_eq!(w["status"], "passed", "{w:#}");
+    out.code(0);
 }
