@@ -105,13 +105,16 @@ fn conclude(
         .iter()
         .filter(|r| r.status == CheckStatus::NotRun)
         .collect();
-    let failed: Vec<&str> = results
+    // A required check that did not run fails, said once: "workload (required, NOT RUN)".
+    let failed: Vec<String> = results
         .iter()
-        .filter(|r| {
-            r.status == CheckStatus::Failed
-                || (r.status == CheckStatus::NotRun && cfg.required(&r.name))
+        .filter_map(|r| match r.status {
+            CheckStatus::Failed => Some(r.name.clone()),
+            CheckStatus::NotRun if cfg.required(&r.name) => {
+                Some(format!("{} (required, NOT RUN)", r.name))
+            }
+            _ => None,
         })
-        .map(|r| r.name.as_str())
         .collect();
     // Checks that ran, and required ones that could not: the verdict's denominator.
     let ran = results
@@ -124,8 +127,15 @@ fn conclude(
     let not_run_note = if not_run.is_empty() {
         String::new()
     } else {
-        let names: Vec<&str> = not_run.iter().map(|r| r.name.as_str()).collect();
-        format!("; {} NOT RUN: {}", names.len(), names.join(", "))
+        let names: Vec<&str> = not_run
+            .iter()
+            .filter(|r| !cfg.required(&r.name))
+            .map(|r| r.name.as_str())
+            .collect();
+        match names.is_empty() {
+            true => String::new(),
+            false => format!("; {} NOT RUN: {}", names.len(), names.join(", ")),
+        }
     };
     // With nothing pending, the models check is the only thing that could have seen a model
     // change without its migration: its absence is said in the summary itself.

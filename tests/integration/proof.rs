@@ -196,9 +196,17 @@ fn proof_checks_that_cannot_run_are_not_run_and_fail_when_required() {
             .commit()
             .git_branch("feature/required");
         let out: Output = p.run(&["run", "pre-push"]);
-        out.code(exit::CHECK_FAILED).stdout_has(&format!(
-            "`{check}` is required (`required = true` under [checks.{check}]) but did not run"
-        ));
+        out.code(exit::CHECK_FAILED)
+            .stdout_has(&format!(
+                "`{check}` is required (`required = true` under [checks.{check}]) but did not run"
+            ))
+            // Counted once, as a failure, not also among the NOT RUN.
+            .stdout_has(&format!("check(s) failed: {check} (required, NOT RUN)"));
+        assert!(
+            !out.stdout.contains(&format!("NOT RUN: {check}")),
+            "{}",
+            out.stdout
+        );
         p.assert_no_test_db_branches();
     }
 }
