@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::report::{Tick, WorkloadReport, TICK_MS};
+use super::report::{Stats, Tick, WorkloadReport, TICK_MS};
 
 fn columns(ticks: &[Tick], width: usize) -> Vec<Tick> {
     if ticks.len() <= width {
@@ -43,8 +43,14 @@ pub fn sparkline(values: &[f64]) -> String {
         .collect()
 }
 
-fn arrow(a: f64, b: f64) -> String {
-    format!("{a} → {b}")
+/// `before → during` of one statistic; `—` on a side with no answered request (none was due,
+/// or every one failed: its latencies are not in the percentiles).
+fn arrow(before: &Stats, during: &Stats, f: impl Fn(&Stats) -> f64) -> String {
+    let side = |s: &Stats| match s.count > s.errors {
+        true => format!("{}", f(s)),
+        false => "—".to_owned(),
+    };
+    format!("{} → {}", side(before), side(during))
 }
 
 /// The terminal view: per-query table, then p99 / throughput / lock sparklines.
@@ -61,10 +67,10 @@ pub fn terminal(r: &WorkloadReport) -> String {
             out,
             "{name:<24} {:>13} {:>16} {:>16} {:>18} {:>18} {:>7}",
             format!("{}/{}", q.baseline.count, q.during.count),
-            arrow(q.baseline.p50_ms, q.during.p50_ms),
-            arrow(q.baseline.p95_ms, q.during.p95_ms),
-            arrow(q.baseline.p99_ms, q.during.p99_ms),
-            arrow(q.baseline.max_ms, q.during.max_ms),
+            arrow(&q.baseline, &q.during, |s| s.p50_ms),
+            arrow(&q.baseline, &q.during, |s| s.p95_ms),
+            arrow(&q.baseline, &q.during, |s| s.p99_ms),
+            arrow(&q.baseline, &q.during, |s| s.max_ms),
             q.during.errors
         );
     }
@@ -130,10 +136,10 @@ pub fn markdown(r: &WorkloadReport) -> String {
             q.name.replace('|', "\\|"),
             q.baseline.count,
             q.during.count,
-            arrow(q.baseline.p50_ms, q.during.p50_ms),
-            arrow(q.baseline.p95_ms, q.during.p95_ms),
-            arrow(q.baseline.p99_ms, q.during.p99_ms),
-            arrow(q.baseline.max_ms, q.during.max_ms),
+            arrow(&q.baseline, &q.during, |s| s.p50_ms),
+            arrow(&q.baseline, &q.during, |s| s.p95_ms),
+            arrow(&q.baseline, &q.during, |s| s.p99_ms),
+            arrow(&q.baseline, &q.during, |s| s.max_ms),
             q.during.errors
         );
     }

@@ -1003,6 +1003,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_side_without_an_answered_request_shows_no_latency() {
+        let mut r = report();
+        // Every request during the migration failed: no latency to show, not "0".
+        r.queries[0].during = Stats {
+            count: 25,
+            errors: 25,
+            ..Default::default()
+        };
+        let text = super::super::render::terminal(&r);
+        assert!(text.contains("0.6 → —"), "{text}");
+        assert!(!text.contains("→ 0 "), "{text}");
+    }
+
+    #[test]
     fn an_overloaded_generator_measures_itself_and_judges_nothing() {
         let mut r = report();
         r.generator.issue_lag_p99_ms = 920.0;
