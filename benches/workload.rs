@@ -367,11 +367,7 @@ async fn compare(c: &Cluster, url: &Secret<String>) -> Result<()> {
             m[0],
             m[1],
             m[2],
-            if m.iter().all(|d| d.abs() <= 10.0) {
-                "within 10 %: met"
-            } else {
-                "within 10 %: MISSED"
-            }
+            within_10(&m)
         )
     };
     println!("\nmedian difference over {rounds} round(s), vs pgbench as it comes (the reference):");
@@ -771,12 +767,17 @@ async fn stalled(c: &Cluster, url: &Secret<String>) -> Result<()> {
             m[0],
             m[1],
             m[2],
-            if m.iter().all(|d| d.abs() <= 10.0) {
-                "within 10 %: met"
-            } else {
-                "within 10 %: MISSED"
-            }
+            within_10(&m)
         );
     }
     Ok(())
+}
+
+/// The verdict on medians of differences, in %: all within 10 % of pgbench?
+fn within_10(m: &[f64]) -> &'static str {
+    if m.iter().all(|d| d.abs() <= 10.0) {
+        "within 10 %: met"
+    } else {
+        "within 10 %: MISSED"
+    }
 }

@@ -724,17 +724,15 @@ sql = "SELECT id, n FROM accounts WHERE id = $1"
 params = "SELECT id FROM accounts TABLESAMPLE SYSTEM (2) LIMIT 500"
 rate = "100/s"
 "#;
-    let p = Project::new("workload_e2e")
-        .config(config)
-        .migration(
+    let p = accounts_project(
+        "workload_e2e",
+        config,
+        (
             "0001_n_bigint.sql",
             "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n",
-        )
-        .commit()
-        .git_branch("feature/workload_e2e");
-    p.main_sql(
-        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
-         INSERT INTO accounts SELECT g, g FROM generate_series(1, 200000) g",
+        ),
+        200_000,
+        "",
     );
     let md = p.path().join("summary.md");
     let out = p.run(&["run", "pre-push", "--summary-md", md.to_str().unwrap()]);
@@ -751,11 +749,7 @@ rate = "100/s"
     json.code(neon_migrate::exit::CHECK_FAILED);
     p.assert_no_test_db_branches();
     let report = json.json();
-    let w = stage(&report, "checks")["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
-        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
-        .clone();
+    let w = workload_result(&report);
     assert_eq!(w["status"], "failed", "{w:#}");
     let q = &w["data"]["queries"][0];
     assert_eq!(q["name"], "read account", "{w:#}");
@@ -803,31 +797,23 @@ sql = "SELECT id, n FROM accounts WHERE id = $1"
 params = "SELECT id FROM accounts LIMIT 100"
 rate = "100/s"
 "#;
-    let p = Project::new("workload_uncovered")
-        .config(config)
-        .migration(
+    let p = accounts_project(
+        "workload_uncovered",
+        config,
+        (
             "0001_lock_other.sql",
             "LOCK TABLE other IN ACCESS EXCLUSIVE MODE;\n\
              SELECT pg_sleep(0.6), 'postgresql://u:pw9secret@h/d';\n",
-        )
-        .commit()
-        .git_branch("feature/workload_uncovered");
-    p.main_sql(
-        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
-         INSERT INTO accounts SELECT g, g FROM generate_series(1, 1000) g; \
-         CREATE TABLE other (id int PRIMARY KEY, v int); \
+        ),
+        1000,
+        "CREATE TABLE other (id int PRIMARY KEY, v int); \
          INSERT INTO other SELECT g, g FROM generate_series(1, 1000) g",
     );
     let out = p.run(&["run", "pre-push", "--json"]);
     out.code(neon_migrate::exit::CHECK_FAILED);
     p.assert_no_test_db_branches();
     let report = out.json();
-    let results = stage(&report, "checks")["results"].clone();
-    let w = results
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
-        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
-        .clone();
+    let w = workload_result(&report);
     assert_eq!(w["status"], "not-run", "{w:#}");
     let summary = w["summary"].as_str().unwrap_or_default();
     assert!(
@@ -868,17 +854,15 @@ sql = "SELECT id, n FROM accounts WHERE id = $1"
 params = "SELECT id FROM accounts LIMIT 100"
 rate = "100/s"
 "#;
-    let p = Project::new("workload_retry")
-        .config(config)
-        .migration(
+    let p = accounts_project(
+        "workload_retry",
+        config,
+        (
             "0001_add_column.sql",
             "SET lock_timeout = '100ms';\nALTER TABLE accounts ADD COLUMN extra int;\n",
-        )
-        .commit()
-        .git_branch("feature/workload_retry");
-    p.main_sql(
-        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
-         INSERT INTO accounts SELECT g, g FROM generate_series(1, 1000) g",
+        ),
+        1000,
+        "",
     );
     let out = p.run(&["run", "pre-push", "--json"]);
     p.assert_no_test_db_branches();
@@ -893,11 +877,7 @@ rate = "100/s"
                 .is_some_and(|l| l.starts_with("succeeded on attempt")))),
         "{migrate:#}"
     );
-    let w = stage(&report, "checks")["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
-        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
-        .clone();
+    let w = workload_result(&report);
     let longest = w["data"]["longest"]["ms"].as_f64().unwrap_or(f64::MAX);
     assert!(
         longest < 1000.0,
@@ -905,4 +885,34 @@ rate = "100/s"
     );
     assert_eq!(w["status"], "passed", "{w:#}");
     out.code(0);
+}
+
+/// A project on git branch `feature/NAME` with `config` and one migration, its main Neon
+/// database branch holding `accounts` with `rows` rows (and `extra_sql` after it).
+fn accounts_project(
+    name: &str,
+    config: &str,
+    migration: (&str, &str),
+    rows: i64,
+    extra_sql: &str,
+) -> Project {
+    let p = Project::new(name)
+        .config(config)
+        .migration(migration.0, migration.1)
+        .commit()
+        .git_branch(&format!("feature/{name}"));
+    p.main_sql(&format!(
+        "CREATE TABLE accounts (id int PRIMARY KEY, n int NOT NULL); \
+         INSERT INTO accounts SELECT g, g FROM generate_series(1, {rows}) g; {extra_sql}"
+    ));
+    p
+}
+
+/// The `workload` check's result in a `--json` report.
+fn workload_result(report: &serde_json::Value) -> serde_json::Value {
+    stage(report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "workload"))
+        .unwrap_or_else(|| panic!("no workload check:\n{report:#}"))
+        .clone()
 }
