@@ -471,8 +471,8 @@ pub(super) fn add_row(c: &mut Catalog, r: &Row) {
     c.insert(
         ObjectId {
             kind: kind(r.get(0)),
-            parent: r.get::<_, Option<String>>(1).unwrap_or_default(),
-            name: r.get::<_, Option<String>>(2).unwrap_or_default(),
+            parent: r.get::<_, Option<&str>>(1).unwrap_or_default().into(),
+            name: r.get::<_, Option<&str>>(2).unwrap_or_default().into(),
         },
         [aspect(r, 3), aspect(r, 4), aspect(r, 5), aspect(r, 6)],
     );
@@ -651,8 +651,8 @@ pub(super) fn complete(
         };
         let id = ObjectId {
             kind: "column".into(),
-            parent: c.table,
-            name: c.name,
+            parent: c.table.into(),
+            name: c.name.into(),
         };
         let boxed = |s: Option<String>| s.map(String::into_boxed_str);
         rest.insert(
@@ -671,8 +671,8 @@ pub(super) fn complete(
         };
         let id = ObjectId {
             kind: kind(&c.kind),
-            parent: c.table,
-            name: c.name,
+            parent: c.table.into(),
+            name: c.name.into(),
         };
         rest.insert(id, [Some(definition.into()), None, None, None]);
     }
