@@ -300,7 +300,7 @@ fn authz_keyword(kind: &str) -> Option<&'static str> {
 /// Owner and privileges of an object with one of [`authz_keyword`]'s kinds; an index's and
 /// an owned sequence's owner is their table's.
 fn object_authz(m: &Model, id: &ObjectId) -> Option<String> {
-    let own = authz_keyword(&id.kind).and_then(|kw| authz(m, format!("{kw} {}", id.name)));
+    let own = authz_keyword(id.kind).and_then(|kw| authz(m, format!("{kw} {}", id.name)));
     let parent = (!id.parent.is_empty()).then(|| authz(m, format!("TABLE {}", id.parent)));
     json(Some(&(own, parent.flatten())))
 }
@@ -498,7 +498,7 @@ pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec
 fn created(id: &ObjectId, y: &Aspects) -> Vec<Aspect> {
     let mut d = vec![Aspect::Definition];
     for s in [Aspect::Privileges, Aspect::Owner, Aspect::Extra] {
-        if let Some(default) = created_default(&id.kind, s) {
+        if let Some(default) = created_default(id.kind, s) {
             let value = y[s as usize].as_deref();
             if value.is_some() && value != default {
                 d.push(s);
@@ -544,7 +544,7 @@ pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
         let open: Vec<&str> = aspects
             .iter()
             .filter(|&&s| !explained(a, b, id, s))
-            .map(|s| s.name(&id.kind))
+            .map(|s| s.name(id.kind))
             .collect();
         if open.is_empty() {
             continue;
@@ -581,7 +581,7 @@ pub fn describe(a: &Catalog, b: &Catalog) -> String {
     differences(a, b)
         .iter()
         .map(|(id, aspects, side)| {
-            let names: Vec<&str> = aspects.iter().map(|s| s.name(&id.kind)).collect();
+            let names: Vec<&str> = aspects.iter().map(|s| s.name(id.kind)).collect();
             let (x, y) = (a.get(id), b.get(id));
             format!("{id} ({}; {:?}): {x:?} → {y:?}", names.join(", "), side)
         })

@@ -650,7 +650,7 @@ pub(super) fn complete(
             None => unread(),
         };
         let id = ObjectId {
-            kind: "column".into(),
+            kind: "column",
             parent: c.table.into(),
             name: c.name.into(),
         };
