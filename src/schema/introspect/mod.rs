@@ -436,6 +436,11 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         std::mem::take(&mut b.table_of),
     ));
     authz::add_all(&mut b, authz);
+    Ok(finish(b, fingerprint))
+}
+
+/// The model with its catalog fingerprint completed, in packed maps.
+fn finish(mut b: Build, fingerprint: FingerprintRows) -> Model {
     let (catalog, columns, constraints) = fingerprint;
     let mut catalog = packed(catalog);
     catalog::complete(
@@ -452,7 +457,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     b.m.tables = packed(std::mem::take(&mut b.m.tables));
     b.m.indexes = packed(std::mem::take(&mut b.m.indexes));
     b.m.deps = packed(std::mem::take(&mut b.m.deps));
-    Ok(b.m)
+    b.m
 }
 
 #[cfg(test)]
