@@ -26,7 +26,7 @@
 //! storage, …), add one line per (kind, aspect) to [`REGISTRY`]:
 //!
 //! ```text
-//! Explainer { kind: "publication", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.name)) },
+//! Explainer { kind: "publication", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&*id.name)) },
 //! ```
 //!
 //! `kind` is the first column of the catalog query (`'publication'`), `id.parent` and
@@ -39,8 +39,9 @@
 //! where the kind lives now. The fixture oracle (`tests/integration/schema.rs`) checks that
 //! every fixture's applied plan leaves both sides with equal catalog fingerprints.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -55,17 +56,19 @@ pub struct Row {
     pub parent: String,
     pub name: String,
     /// Digests of the aspects, in [`Aspect`] order.
-    pub aspects: [Option<String>; 4],
+    pub aspects: Aspects,
 }
 
 /// An object of the catalog fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectId {
-    /// `table`, `column`, `conversion`, … (the catalog query's first column).
-    pub kind: String,
-    /// The table (domain, publication, …) a sub-object belongs to; empty for none.
-    pub parent: String,
-    pub name: String,
+    /// `table`, `column`, `conversion`, … (the catalog query's first column): one of a few
+    /// dozen words, shared by every object of the kind (see [`kind`]).
+    pub kind: &'static str,
+    /// The table (domain, publication, …) a sub-object belongs to; empty for none. Boxed
+    /// text, like the aspects: a 2,000-table schema has some 35,000 objects.
+    pub parent: Box<str>,
+    pub name: Box<str>,
 }
 
 impl fmt::Display for ObjectId {
@@ -75,7 +78,7 @@ impl fmt::Display for ObjectId {
             write!(f, "{kind} {name}")
         } else if kind.ends_with("column") || kind.ends_with("attribute") {
             write!(f, "{kind} {parent}.{name}")
-        } else if kind == "comment" {
+        } else if *kind == "comment" {
             write!(f, "comment on {parent} {name}")
         } else {
             write!(f, "{kind} {name} on {parent}")
@@ -84,7 +87,29 @@ impl fmt::Display for ObjectId {
 }
 
 /// The catalog fingerprint of one database: each object's aspect digests.
-pub type Catalog = BTreeMap<ObjectId, [Option<String>; 4]>;
+pub type Catalog = BTreeMap<ObjectId, Aspects>;
+
+/// An object's aspect digests, in [`Aspect`] order (`None`: the aspect has no value). Boxed
+/// text, not `String`: without a capacity each is a word smaller, and a 2,000-table schema
+/// has some 35,000 objects.
+pub type Aspects = [Option<Box<str>>; 4];
+
+/// The kind `k`, shared: a 2,000-table schema has tens of thousands of objects of a few dozen
+/// kinds, and a `String` each would be as many allocations. The kinds are the catalog query's
+/// words, so the set stays small.
+pub fn kind(k: &str) -> &'static str {
+    static KINDS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut kinds = KINDS.lock().unwrap_or_else(|e| e.into_inner());
+    let shared = match kinds.get(k) {
+        Some(s) => s,
+        None => {
+            let s: &'static str = Box::leak(k.into());
+            kinds.insert(s);
+            s
+        }
+    };
+    shared
+}
 
 /// The fingerprint from the query's rows.
 pub fn from_rows(rows: Vec<Row>) -> Catalog {
@@ -92,9 +117,9 @@ pub fn from_rows(rows: Vec<Row>) -> Catalog {
         .map(|r| {
             (
                 ObjectId {
-                    kind: r.kind,
-                    parent: r.parent,
-                    name: r.name,
+                    kind: kind(&r.kind),
+                    parent: r.parent.into(),
+                    name: r.name.into(),
                 },
                 r.aspects,
             )
@@ -148,7 +173,7 @@ pub fn json<T: Serialize>(v: Option<&T>) -> Option<String> {
 }
 
 fn table_head(m: &Model, id: &ObjectId) -> Option<String> {
-    let t = m.tables.get(&id.name)?;
+    let t = m.tables.get(&*id.name)?;
     json(Some(&(
         t.kind,
         &t.partition_key,
@@ -161,37 +186,37 @@ fn table_head(m: &Model, id: &ObjectId) -> Option<String> {
 }
 
 fn column(m: &Model, id: &ObjectId) -> Option<String> {
-    json(m.tables.get(&id.parent).and_then(|t| t.column(&id.name)))
+    json(m.tables.get(&*id.parent).and_then(|t| t.column(&id.name)))
 }
 
 fn constraint(m: &Model, id: &ObjectId) -> Option<String> {
-    if let Some(d) = m.domains.get(&id.parent) {
+    if let Some(d) = m.domains.get(&*id.parent) {
         return json(Some(d));
     }
-    let t = m.tables.get(&id.parent)?;
+    let t = m.tables.get(&*id.parent)?;
     json(
         t.constraints
             .iter()
-            .find(|(k, _)| quote_ident(k) == id.name)
+            .find(|(k, _)| quote_ident(k) == *id.name)
             .map(|(_, c)| c),
     )
 }
 
 /// A NOT NULL constraint (PostgreSQL 18 for tables, 17 for domains): its column or domain.
 fn not_null(m: &Model, id: &ObjectId) -> Option<String> {
-    match m.domains.get(&id.parent) {
+    match m.domains.get(&*id.parent) {
         Some(d) => json(Some(d)),
-        None => json(m.tables.get(&id.parent).map(|t| &t.columns)),
+        None => json(m.tables.get(&*id.parent).map(|t| &t.columns)),
     }
 }
 
 fn index(m: &Model, id: &ObjectId) -> Option<String> {
-    if let Some(i) = m.indexes.get(&id.name) {
+    if let Some(i) = m.indexes.get(&*id.name) {
         return json(Some(i));
     }
     // The index of a PRIMARY KEY, UNIQUE or EXCLUDE constraint bears its name.
-    let bare = split_qualified(&id.name).map_or(id.name.as_str(), |(_, n)| n);
-    let t = m.tables.get(&id.parent)?;
+    let bare = split_qualified(&id.name).map_or(&*id.name, |(_, n)| n);
+    let t = m.tables.get(&*id.parent)?;
     json(
         t.constraints
             .iter()
@@ -203,8 +228,8 @@ fn index(m: &Model, id: &ObjectId) -> Option<String> {
 fn sequence(m: &Model, id: &ObjectId) -> Option<String> {
     // An identity or serial column's sequence goes with its column's table.
     json(Some(&(
-        m.sequences.get(&id.name),
-        m.tables.get(&id.parent).map(|t| &t.columns),
+        m.sequences.get(&*id.name),
+        m.tables.get(&*id.parent).map(|t| &t.columns),
     )))
 }
 
@@ -224,21 +249,21 @@ fn unsupported(m: &Model, key: String) -> Option<String> {
 /// `pg_identify_object` names it (type `table`, identity `public.t`).
 fn comment(m: &Model, id: &ObjectId) -> Option<String> {
     let on = |s: &str| s.replacen(" on ", " ON ", 1);
-    let key = match id.parent.as_str() {
+    let key = match &*id.parent {
         "table" | "view" | "materialized view" | "index" | "sequence" | "schema" | "function"
         | "procedure" | "type" | "domain" | "aggregate" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
         "table column" | "view column" => format!("COLUMN {}", id.name),
         "table constraint" | "trigger" | "policy" => {
-            let kw = match id.parent.as_str() {
+            let kw = match &*id.parent {
                 "table constraint" => "CONSTRAINT",
                 "trigger" => "TRIGGER",
                 _ => "POLICY",
             };
             format!("{kw} {}", on(&id.name))
         }
-        "extension" => return json(m.extensions.get(&id.name)),
+        "extension" => return json(m.extensions.get(&*id.name)),
         "domain constraint" => format!("CONSTRAINT {}", id.name.replacen(" on ", " ON DOMAIN ", 1)),
         _ => return None,
     };
@@ -275,7 +300,7 @@ fn authz_keyword(kind: &str) -> Option<&'static str> {
 /// Owner and privileges of an object with one of [`authz_keyword`]'s kinds; an index's and
 /// an owned sequence's owner is their table's.
 fn object_authz(m: &Model, id: &ObjectId) -> Option<String> {
-    let own = authz_keyword(&id.kind).and_then(|kw| authz(m, format!("{kw} {}", id.name)));
+    let own = authz_keyword(id.kind).and_then(|kw| authz(m, format!("{kw} {}", id.name)));
     let parent = (!id.parent.is_empty()).then(|| authz(m, format!("TABLE {}", id.parent)));
     json(Some(&(own, parent.flatten())))
 }
@@ -285,7 +310,7 @@ fn column_authz(m: &Model, id: &ObjectId) -> Option<String> {
     json(Some(&(
         m.privileges.get(&format!("COLUMN {key}")),
         m.column_settings.get(&key),
-        m.tables.get(&id.parent).and_then(|t| t.column(&id.name)),
+        m.tables.get(&*id.parent).and_then(|t| t.column(&id.name)),
     )))
 }
 
@@ -305,8 +330,8 @@ fn spaced<'m, V: Serialize>(map: &'m BTreeMap<String, V>, name: &str) -> Option<
 /// The one registry: which part of the model explains a difference of (kind, aspect).
 #[rustfmt::skip]
 pub static REGISTRY: &[Explainer] = &[
-    Explainer { kind: "schema", aspect: Aspect::Definition, explains: |m, id| m.schemas.contains(&id.name).then(String::new) },
-    Explainer { kind: "extension", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&id.name)) },
+    Explainer { kind: "schema", aspect: Aspect::Definition, explains: |m, id| m.schemas.contains(&*id.name).then(String::new) },
+    Explainer { kind: "extension", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&*id.name)) },
     Explainer { kind: "table", aspect: Aspect::Definition, explains: table_head },
     Explainer { kind: "column", aspect: Aspect::Definition, explains: column },
     // A type change resets the column's storage to the new type's.
@@ -316,31 +341,31 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
     // An index is logged or unlogged with its table.
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
-    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&id.parent).is_some_and(|i| i == n)))) },
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&*id.parent).is_some_and(|i| i == n)))) },
     // An index column's statistics target (the row names the index as its parent, the column by number).
-    Explainer { kind: "index column statistics target", aspect: Aspect::Definition, explains: |m, id| json(m.index_statistics.get(&id.parent).and_then(|c| id.name.parse::<i16>().ok().and_then(|n| c.get(&n)))) },
+    Explainer { kind: "index column statistics target", aspect: Aspect::Definition, explains: |m, id| json(m.index_statistics.get(&*id.parent).and_then(|c| id.name.parse::<i16>().ok().and_then(|n| c.get(&n)))) },
     Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
-    Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
-    Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },
-    Explainer { kind: "materialized view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.name)) },
-    Explainer { kind: "view column", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&id.parent)) },
-    Explainer { kind: "function", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&id.name)) },
-    Explainer { kind: "procedure", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&id.name)) },
+    Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&*id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
+    Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
+    Explainer { kind: "materialized view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
+    Explainer { kind: "view column", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.parent)) },
+    Explainer { kind: "function", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
+    Explainer { kind: "procedure", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
     Explainer { kind: "trigger", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "trigger") },
     Explainer { kind: "policy", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "policy") },
-    Explainer { kind: "enum", aspect: Aspect::Definition, explains: |m, id| json(m.enums.get(&id.name)) },
-    Explainer { kind: "domain", aspect: Aspect::Definition, explains: |m, id| json(m.domains.get(&id.name)) },
-    Explainer { kind: "composite type", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&id.name)) },
-    Explainer { kind: "composite type attribute", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&id.parent)) },
-    Explainer { kind: "composite type attribute", aspect: Aspect::Extra, explains: |m, id| json(m.composites.get(&id.parent)) },
+    Explainer { kind: "enum", aspect: Aspect::Definition, explains: |m, id| json(m.enums.get(&*id.name)) },
+    Explainer { kind: "domain", aspect: Aspect::Definition, explains: |m, id| json(m.domains.get(&*id.name)) },
+    Explainer { kind: "composite type", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&*id.name)) },
+    Explainer { kind: "composite type attribute", aspect: Aspect::Definition, explains: |m, id| json(m.composites.get(&*id.parent)) },
+    Explainer { kind: "composite type attribute", aspect: Aspect::Extra, explains: |m, id| json(m.composites.get(&*id.parent)) },
     Explainer { kind: "comment", aspect: Aspect::Definition, explains: comment },
     // Kinds the engine reports as unsupported objects (`introspect/unsupported.rs`).
     Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("aggregate {}", id.name)) },
     Explainer { kind: "operator", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("operator {}", id.name)) },
     Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("collation {}", id.name)) },
     Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("foreign table {}", id.name)) },
-    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
-    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
+    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&*id.parent)) },
+    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&*id.parent)) },
     Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("foreign table {}", id.parent)) },
     Explainer { kind: "rule", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("rule {} on {}", id.name, id.parent)) },
     Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| unsupported(m, format!("statistics {}", id.name)) },
@@ -375,38 +400,38 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "default privileges", aspect: Aspect::Definition, explains: |m, _| json(Some(&m.default_privileges)) },
     Explainer { kind: "default privileges", aspect: Aspect::Privileges, explains: |m, _| json(Some(&m.default_privileges)) },
     // Replication (`replica_identities`, `publications`).
-    Explainer { kind: "table", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&id.name)) },
-    Explainer { kind: "index", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&id.parent)) },
-    Explainer { kind: "publication", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.name)) },
+    Explainer { kind: "table", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&*id.name)) },
+    Explainer { kind: "index", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&*id.parent)) },
+    Explainer { kind: "publication", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&*id.name)) },
     Explainer { kind: "publication", aspect: Aspect::Owner, explains: object_authz },
-    Explainer { kind: "publication table", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.parent)) },
-    Explainer { kind: "publication schema", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&id.parent)) },
+    Explainer { kind: "publication table", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&*id.parent)) },
+    Explainer { kind: "publication schema", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&*id.parent)) },
     // Ranges, casts, event triggers, collations, foreign data.
-    Explainer { kind: "range type", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&id.name)) },
+    Explainer { kind: "range type", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&*id.name)) },
     Explainer { kind: "cast", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.casts, &id.name)) },
-    Explainer { kind: "event trigger", aspect: Aspect::Definition, explains: |m, id| json(m.event_triggers.get(&id.name)) },
-    Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| json(m.collations.get(&id.name)) },
-    Explainer { kind: "foreign data wrapper", aspect: Aspect::Definition, explains: |m, id| json(m.fdws.get(&id.name)) },
-    Explainer { kind: "server", aspect: Aspect::Definition, explains: |m, id| json(m.servers.get(&id.name)) },
+    Explainer { kind: "event trigger", aspect: Aspect::Definition, explains: |m, id| json(m.event_triggers.get(&*id.name)) },
+    Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| json(m.collations.get(&*id.name)) },
+    Explainer { kind: "foreign data wrapper", aspect: Aspect::Definition, explains: |m, id| json(m.fdws.get(&*id.name)) },
+    Explainer { kind: "server", aspect: Aspect::Definition, explains: |m, id| json(m.servers.get(&*id.name)) },
     Explainer { kind: "user mapping", aspect: Aspect::Definition, explains: |m, id| json(m.user_mappings.get(&format!("FOR {}", id.name))) },
-    Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.name)) },
-    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
-    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
-    Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&id.parent)) },
-    Explainer { kind: "foreign table column", aspect: Aspect::Extra, explains: |m, id| json(m.foreign_tables.get(&id.parent).and_then(|t| t.column_options.get(&id.name))) },
+    Explainer { kind: "foreign table", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&*id.name)) },
+    Explainer { kind: "constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&*id.parent)) },
+    Explainer { kind: "not-null constraint", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&*id.parent)) },
+    Explainer { kind: "foreign table column", aspect: Aspect::Definition, explains: |m, id| json(m.foreign_tables.get(&*id.parent)) },
+    Explainer { kind: "foreign table column", aspect: Aspect::Extra, explains: |m, id| json(m.foreign_tables.get(&*id.parent).and_then(|t| t.column_options.get(&*id.name))) },
     // Aggregates, operators, rules, statistics, text search.
     Explainer { kind: "aggregate", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.aggregates, &id.name)) },
     Explainer { kind: "operator", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.operators, &id.name)) },
     Explainer { kind: "rule", aspect: Aspect::Definition, explains: |m, id| json(m.rules.get(&format!("{}.{}", id.parent, id.name))) },
-    Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&id.name)) },
-    Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&id.name)) },
-    Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&id.name)) },
+    Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&*id.name)) },
+    Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&*id.name)) },
+    Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&*id.name)) },
     // Extension members (`introspect/catalog_more.rs`) follow from their extension's version
     // and schema; changed any other way (`ALTER FUNCTION ext_fn …`, a GRANT on a member,
     // `ALTER EXTENSION … ADD`) they are not modeled.
-    Explainer { kind: "extension member", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Privileges, explains: |m, id| json(m.extensions.get(&id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| json(m.extensions.get(&id.parent)) },
+    Explainer { kind: "extension member", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&*id.parent)) },
+    Explainer { kind: "extension member", aspect: Aspect::Privileges, explains: |m, id| json(m.extensions.get(&*id.parent)) },
+    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| json(m.extensions.get(&*id.parent)) },
 ];
 
 /// The aspect's value on an object created by a plain `CREATE` (no GRANT, no ALTER), when
@@ -434,36 +459,53 @@ fn explained(a: &Model, b: &Model, id: &ObjectId, aspect: Aspect) -> bool {
 /// the defaults of a plain `CREATE`).
 pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec<Aspect>, Side)> {
     let mut out = Vec::new();
-    for (id, x) in a {
-        match b.get(id) {
-            Some(y) if x == y => {}
-            Some(y) => {
-                let d: Vec<Aspect> = ASPECTS
-                    .into_iter()
-                    .filter(|&s| x[s as usize] != y[s as usize])
-                    .collect();
-                out.push((id, d, Side::Both));
+    // Both are sorted: one walk side by side instead of a lookup per object, which lists
+    // the differences in order.
+    let (mut xs, mut ys) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        let order = match (xs.peek(), ys.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((i, _)), Some((j, _))) => i.cmp(j),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                let (id, _) = xs.next().expect("peeked");
+                out.push((id, vec![Aspect::Definition], Side::From));
             }
-            None => out.push((id, vec![Aspect::Definition], Side::From)),
-        }
-    }
-    for (id, y) in b {
-        if a.contains_key(id) {
-            continue;
-        }
-        let mut d = vec![Aspect::Definition];
-        for s in [Aspect::Privileges, Aspect::Owner, Aspect::Extra] {
-            if let Some(default) = created_default(&id.kind, s) {
-                let value = y[s as usize].as_deref();
-                if value.is_some() && value != default {
-                    d.push(s);
+            std::cmp::Ordering::Greater => {
+                let (id, y) = ys.next().expect("peeked");
+                out.push((id, created(id, y), Side::To));
+            }
+            std::cmp::Ordering::Equal => {
+                let ((id, x), (_, y)) = (xs.next().expect("peeked"), ys.next().expect("peeked"));
+                if x != y {
+                    let d: Vec<Aspect> = ASPECTS
+                        .into_iter()
+                        .filter(|&s| x[s as usize] != y[s as usize])
+                        .collect();
+                    out.push((id, d, Side::Both));
                 }
             }
         }
-        out.push((id, d, Side::To));
     }
-    out.sort_by(|x, y| x.0.cmp(y.0));
     out
+}
+
+/// The aspects to explain of an object only in the desired schema: its definition, and those
+/// that are not the defaults of a plain `CREATE`.
+fn created(id: &ObjectId, y: &Aspects) -> Vec<Aspect> {
+    let mut d = vec![Aspect::Definition];
+    for s in [Aspect::Privileges, Aspect::Owner, Aspect::Extra] {
+        if let Some(default) = created_default(id.kind, s) {
+            let value = y[s as usize].as_deref();
+            if value.is_some() && value != default {
+                d.push(s);
+            }
+        }
+    }
+    d
 }
 
 /// Where an object of a difference is.
@@ -502,7 +544,7 @@ pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
         let open: Vec<&str> = aspects
             .iter()
             .filter(|&&s| !explained(a, b, id, s))
-            .map(|s| s.name(&id.kind))
+            .map(|s| s.name(id.kind))
             .collect();
         if open.is_empty() {
             continue;
@@ -539,10 +581,85 @@ pub fn describe(a: &Catalog, b: &Catalog) -> String {
     differences(a, b)
         .iter()
         .map(|(id, aspects, side)| {
-            let names: Vec<&str> = aspects.iter().map(|s| s.name(&id.kind)).collect();
+            let names: Vec<&str> = aspects.iter().map(|s| s.name(id.kind)).collect();
             let (x, y) = (a.get(id), b.get(id));
             format!("{id} ({}; {:?}): {x:?} → {y:?}", names.join(", "), side)
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(kind: &str, name: &str) -> ObjectId {
+        ObjectId {
+            kind: super::kind(kind),
+            parent: "".into(),
+            name: name.into(),
+        }
+    }
+
+    fn aspects(def: &str, owner: Option<&str>) -> Aspects {
+        [Some(def.into()), None, owner.map(Box::from), None]
+    }
+
+    #[test]
+    fn differences_list_each_object_once_in_order_with_its_side() {
+        let a: Catalog = [
+            (id("table", "a_only"), aspects("1", None)),
+            (id("table", "changed"), aspects("1", Some("="))),
+            (id("table", "same"), aspects("1", None)),
+            (id("view", "last_a_only"), aspects("1", None)),
+        ]
+        .into_iter()
+        .collect();
+        let b: Catalog = [
+            (id("index", "first_b_only"), aspects("1", Some("="))),
+            (id("table", "b_only"), aspects("1", Some("alice"))),
+            (id("table", "changed"), aspects("2", Some("bob"))),
+            (id("table", "same"), aspects("1", None)),
+            (id("view", "z_b_only"), aspects("1", None)),
+        ]
+        .into_iter()
+        .collect();
+        let got: Vec<(String, Vec<Aspect>, Side)> = differences(&a, &b)
+            .into_iter()
+            .map(|(id, d, side)| (id.to_string(), d, side))
+            .collect();
+        use Aspect::*;
+        let want = vec![
+            ("index first_b_only".to_owned(), vec![Definition], Side::To),
+            ("table a_only".to_owned(), vec![Definition], Side::From),
+            ("table b_only".to_owned(), vec![Definition, Owner], Side::To),
+            (
+                "table changed".to_owned(),
+                vec![Definition, Owner],
+                Side::Both,
+            ),
+            ("view last_a_only".to_owned(), vec![Definition], Side::From),
+            ("view z_b_only".to_owned(), vec![Definition], Side::To),
+        ];
+        assert_eq!(got, want);
+        // The other way round: the same objects, the sides swapped (each side's last object
+        // comes after all of the other's).
+        let back: Vec<(String, Side)> = differences(&b, &a)
+            .into_iter()
+            .map(|(id, _, side)| (id.to_string(), side))
+            .collect();
+        let swapped: Vec<(String, Side)> = want
+            .into_iter()
+            .map(|(id, _, side)| {
+                let side = match side {
+                    Side::From => Side::To,
+                    Side::To => Side::From,
+                    Side::Both => Side::Both,
+                };
+                (id, side)
+            })
+            .collect();
+        assert_eq!(back, swapped);
+        assert!(differences(&a, &a).is_empty());
+    }
 }

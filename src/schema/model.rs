@@ -323,8 +323,9 @@ pub struct Column {
     pub default: Option<String>,
     /// `a` always, `d` by default.
     pub identity: Option<char>,
-    /// Options of the identity's sequence (its type follows the column's).
-    pub identity_options: Option<IdentityOptions>,
+    /// Options of the identity's sequence (its type follows the column's). Boxed: most
+    /// columns have none, and every column would carry their room.
+    pub identity_options: Option<Box<IdentityOptions>>,
     /// Expression of a `GENERATED ALWAYS AS (…) STORED` column.
     pub generated: Option<String>,
     pub collation: Option<String>,

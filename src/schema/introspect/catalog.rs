@@ -12,7 +12,7 @@
 
 use tokio_postgres::Row;
 
-use crate::schema::catalog::{Catalog, ObjectId};
+use crate::schema::catalog::{kind, Catalog, ObjectId};
 
 /// A role as the fingerprint spells it: `PUBLIC`, `=` for the session's role, else its name.
 fn role(e: &str) -> String {
@@ -470,12 +470,16 @@ pub(super) fn catalog_query(version: i32) -> String {
 pub(super) fn add_row(c: &mut Catalog, r: &Row) {
     c.insert(
         ObjectId {
-            kind: r.get(0),
-            parent: r.get::<_, Option<String>>(1).unwrap_or_default(),
-            name: r.get::<_, Option<String>>(2).unwrap_or_default(),
+            kind: kind(r.get(0)),
+            parent: r.get::<_, Option<&str>>(1).unwrap_or_default().into(),
+            name: r.get::<_, Option<&str>>(2).unwrap_or_default().into(),
         },
-        [r.get(3), r.get(4), r.get(5), r.get(6)],
+        [aspect(r, 3), aspect(r, 4), aspect(r, 5), aspect(r, 6)],
     );
+}
+
+fn aspect(r: &Row, i: usize) -> Option<Box<str>> {
+    r.get::<_, Option<&str>>(i).map(Box::from)
 }
 
 /// The columns of tables (plain and partitioned). The model's columns query deparses their
@@ -585,10 +589,19 @@ fn digest(parts: &[&str]) -> String {
         // A separator no text of the catalog holds: `a|b` + `c` never equals `a` + `b|c`.
         h.update([0u8]);
     }
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&h.finalize()[..16])
+}
+
+/// Lower-case hex digits of `bytes`, written straight into one string (a `format!` per byte
+/// was most of the time of [`complete`]).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
 }
 
 /// What the model does not hold, said so in the digest: unique to this read, it never
@@ -600,6 +613,10 @@ fn unread() -> String {
 }
 
 /// The rows of table columns and constraints, completed with the model's text of them.
+///
+/// They go into a map of their own, merged into `out` at the end: the merge lays both out
+/// anew in full nodes (see [`super::packed`]), where inserting them one by one into `out`
+/// would leave its nodes about half empty.
 pub(super) fn complete(
     m: &crate::schema::model::Model,
     constraint_definitions: &std::collections::HashMap<i64, String>,
@@ -607,8 +624,22 @@ pub(super) fn complete(
     constraints: Vec<TableConstraintRow>,
     out: &mut Catalog,
 ) {
+    let mut rest = Catalog::new();
+    // The rows come table by table: each table is looked up once for all its columns.
+    let mut table: Option<(&str, Option<&crate::schema::model::Table>)> = None;
     for c in columns {
-        let column = m.tables.get(&c.table).and_then(|t| t.column(&c.name));
+        let t = match table {
+            Some((name, t)) if name == c.table => t,
+            _ => {
+                let (name, t) = match m.tables.get_key_value(&c.table) {
+                    Some((name, t)) => (name.as_str(), Some(t)),
+                    None => ("", None),
+                };
+                table = Some((name, t));
+                t
+            }
+        };
+        let column = t.and_then(|t| t.column(&c.name));
         let definition = match column {
             Some(col) => digest(&[
                 &c.raw,
@@ -619,11 +650,15 @@ pub(super) fn complete(
             None => unread(),
         };
         let id = ObjectId {
-            kind: "column".to_owned(),
-            parent: c.table,
-            name: c.name,
+            kind: "column",
+            parent: c.table.into(),
+            name: c.name.into(),
         };
-        out.insert(id, [Some(definition), c.acl, None, c.extra]);
+        let boxed = |s: Option<String>| s.map(String::into_boxed_str);
+        rest.insert(
+            id,
+            [Some(definition.into()), boxed(c.acl), None, boxed(c.extra)],
+        );
     }
     for c in constraints {
         let definition = match c
@@ -635,11 +670,16 @@ pub(super) fn complete(
             None => unread(),
         };
         let id = ObjectId {
-            kind: c.kind,
-            parent: c.table,
-            name: c.name,
+            kind: kind(&c.kind),
+            parent: c.table.into(),
+            name: c.name.into(),
         };
-        out.insert(id, [Some(definition), None, None, None]);
+        rest.insert(id, [Some(definition.into()), None, None, None]);
+    }
+    if out.is_empty() {
+        *out = super::packed(rest);
+    } else {
+        out.append(&mut rest);
     }
 }
 
@@ -692,7 +732,7 @@ mod tests {
         m: &Model,
         rows: Vec<TableColumnRow>,
         cons: Vec<TableConstraintRow>,
-    ) -> Vec<Option<String>> {
+    ) -> Vec<Option<Box<str>>> {
         let mut out = Catalog::new();
         let defs = HashMap::from([(7, "CHECK ((c > 0))".to_owned())]);
         complete(m, &defs, rows, cons, &mut out);

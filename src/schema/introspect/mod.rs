@@ -17,7 +17,7 @@
 //! (`*_row`) and an `add` that puts the rows into the model under their dependency keys;
 //! [`introspect`] here runs all the queries at once and adds their rows in order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures_util::TryStreamExt;
 use tokio_postgres::types::ToSql;
@@ -104,6 +104,8 @@ async fn fetch<T>(
     while let Some(row) = stream.try_next().await.map_err(|e| failed(what, e))? {
         out.push(f(&row));
     }
+    // The rows wait for the other queries: without the room their doubling left unused.
+    out.shrink_to_fit();
     Ok(out)
 }
 
@@ -126,6 +128,20 @@ async fn fetch_fold<A>(
         f(&mut acc, &row);
     }
     Ok(acc)
+}
+
+/// `map` rebuilt with full nodes. Inserted one by one, in about the order the catalogs
+/// return them, a B-tree's nodes end up half empty: this is most of the catalog
+/// fingerprint's memory. `append` into a non-empty map builds the tree anew from the two
+/// sorted sequences, filling each node, and frees the old nodes as it goes.
+fn packed<K: Ord, V>(mut map: BTreeMap<K, V>) -> BTreeMap<K, V> {
+    let Some((k, v)) = map.pop_first() else {
+        return map;
+    };
+    let mut out = BTreeMap::new();
+    out.insert(k, v);
+    out.append(&mut map);
+    out
 }
 
 fn first_char(s: &str, or: char) -> char {
@@ -412,8 +428,21 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     b.m.unsupported = unsupported.into_iter().collect();
     kinds::add(&mut b, kinds);
     deps::add(&mut b, deps);
+    // How rows found each other's names: not needed past the dependencies, and gone before
+    // the fingerprint is completed (the most memory introspection holds at once).
+    drop((
+        std::mem::take(&mut b.keys),
+        std::mem::take(&mut b.names),
+        std::mem::take(&mut b.table_of),
+    ));
     authz::add_all(&mut b, authz);
-    let (mut catalog, columns, constraints) = fingerprint;
+    Ok(finish(b, fingerprint))
+}
+
+/// The model with its catalog fingerprint completed, in packed maps.
+fn finish(mut b: Build, fingerprint: FingerprintRows) -> Model {
+    let (catalog, columns, constraints) = fingerprint;
+    let mut catalog = packed(catalog);
     catalog::complete(
         &b.m,
         &b.constraint_definitions,
@@ -424,5 +453,27 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     b.m.catalog = Some(catalog);
-    Ok(b.m)
+    // The largest maps of the model, filled in order: their nodes half empty until packed.
+    b.m.tables = packed(std::mem::take(&mut b.m.tables));
+    b.m.indexes = packed(std::mem::take(&mut b.m.indexes));
+    b.m.deps = packed(std::mem::take(&mut b.m.deps));
+    b.m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_keeps_every_entry() {
+        for n in [0usize, 1, 2, 11, 12, 1000] {
+            let map: BTreeMap<String, usize> =
+                (0..n).rev().map(|i| (format!("k{i:05}"), i)).collect();
+            let mut inserted = BTreeMap::new();
+            for (k, v) in &map {
+                inserted.insert(k.clone(), *v);
+            }
+            assert_eq!(packed(inserted), map, "{n} entries");
+        }
+    }
 }

@@ -135,21 +135,37 @@ pub(super) fn add_columns(
     mut columns: Vec<ColumnRow>,
     identities: Vec<IdentityRow>,
 ) {
-    // Where each column went: (table OID, attnum) → position in its table.
-    let mut placed: HashMap<(i64, i32), usize> = HashMap::with_capacity(columns.len());
+    let mut identities: HashMap<(i64, i32), Box<IdentityOptions>> = identities
+        .into_iter()
+        .map(|(relid, attnum, o)| ((relid, attnum), Box::new(o)))
+        .collect();
     columns.sort_unstable_by_key(|(relid, attnum, _, _)| (*relid, *attnum));
     b.names.reserve(columns.len());
-    // Sorted by table: each table is looked up once for all its columns.
-    let mut columns = columns.into_iter().peekable();
-    while let Some(&(relid, ..)) = columns.peek() {
-        let mut t = b
+    // Sorted by table: each table is looked up once for all its columns, and its column
+    // list gets the room it needs at once (growing it by doubling left a third unused).
+    let mut rest = columns.as_slice();
+    let mut runs = Vec::new();
+    while let Some(&(relid, ..)) = rest.first() {
+        let n = rest.iter().take_while(|c| c.0 == relid).count();
+        runs.push(n);
+        rest = &rest[n..];
+    }
+    let mut columns = columns.into_iter();
+    for n in runs {
+        let mut run = columns.by_ref().take(n).peekable();
+        let Some(&(relid, ..)) = run.peek() else {
+            continue;
+        };
+        let Some(t) = b
             .table_of
             .get(&relid)
-            .and_then(|name| b.m.tables.get_mut(name));
-        while let Some((_, attnum, c, collation)) = columns.next_if(|col| col.0 == relid) {
-            let Some(t) = t.as_deref_mut() else {
-                continue;
-            };
+            .and_then(|name| b.m.tables.get_mut(name))
+        else {
+            run.for_each(drop);
+            continue;
+        };
+        t.columns.reserve_exact(n);
+        for (_, attnum, mut c, collation) in run {
             b.names.insert(
                 (relid, attnum),
                 spell::ColumnName {
@@ -157,20 +173,8 @@ pub(super) fn add_columns(
                     collation,
                 },
             );
-            placed.insert((relid, attnum), t.columns.len());
+            c.identity_options = identities.remove(&(relid, attnum));
             t.columns.push(c);
-        }
-    }
-    for (relid, attnum, options) in identities {
-        let (Some(i), Some(table)) = (placed.get(&(relid, attnum)), b.table_of.get(&relid)) else {
-            continue;
-        };
-        if let Some(c) =
-            b.m.tables
-                .get_mut(table)
-                .and_then(|t| t.columns.get_mut(*i))
-        {
-            c.identity_options = Some(options);
         }
     }
 }

@@ -472,7 +472,7 @@ fn add_identity(
 ) {
     let col = &new.name;
     let Some(kind) = new.identity else { return };
-    let identity = identity_sql(kind, new.identity_options.as_ref());
+    let identity = identity_sql(kind, new.identity_options.as_deref());
     let drop = if drop_default {
         format!("DROP DEFAULT, ALTER COLUMN {col} ")
     } else {
@@ -547,7 +547,7 @@ fn alter_identity(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     match (old.identity, new.identity) {
         (Some(_), None) => {}
         (None, Some(k)) => {
-            let identity = identity_sql(k, new.identity_options.as_ref());
+            let identity = identity_sql(k, new.identity_options.as_deref());
             x.simple(
                 P,
                 format!("ALTER TABLE {table} ALTER COLUMN {col} ADD{identity}"),

@@ -480,7 +480,7 @@ pub fn without_owners(m: &Model, role: &str) -> Model {
                 aspects[owner] = None;
                 if id.kind == "default privileges" {
                     if let Some(rest) = id.name.strip_prefix(&ours) {
-                        id.name = format!("= IN {rest}");
+                        id.name = format!("= IN {rest}").into();
                     }
                 }
                 (id, aspects)

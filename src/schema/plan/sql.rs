@@ -17,7 +17,7 @@ pub(super) fn column_sql(c: &Column) -> String {
         s.push_str(&format!(" DEFAULT {d}"));
     }
     if let Some(k) = c.identity {
-        s.push_str(&identity_sql(k, c.identity_options.as_ref()));
+        s.push_str(&identity_sql(k, c.identity_options.as_deref()));
     }
     if c.not_null {
         s.push_str(" NOT NULL");
