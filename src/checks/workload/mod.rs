@@ -25,6 +25,7 @@
 pub mod blocking;
 mod check;
 pub mod clock;
+mod coverage;
 pub mod generator;
 pub mod parse;
 pub mod render;
