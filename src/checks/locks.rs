@@ -324,10 +324,12 @@ SELECT coalesce(array_agg(c.oid), '{}')
  WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
+/// The tables that exist, with their files (a partitioned parent has none: 0, never
+/// "rewritten"), before and after the migration.
 const FILES: &str = r#"
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
+ WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
 async fn files(client: &Client) -> Result<BTreeMap<String, i64>, QueryError> {

@@ -32,8 +32,31 @@ pub(super) fn uncovered(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<G
     let Some(locks) = locks else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (table, modes) in &locks.held_ms {
+    let mut out: Vec<Gap> = Vec::new();
+    let bare = |x: &str| x.strip_prefix("public.").unwrap_or(x).to_owned();
+    let has =
+        |set: &std::collections::BTreeSet<String>, t: &str| set.iter().any(|c| bare(c) == bare(t));
+    for (key, modes) in &locks.held_ms {
+        // An index's lock (`index public.i on t`) is felt by the queries on its table.
+        let table = match key
+            .strip_prefix("index ")
+            .and_then(|k| k.split_once(" on "))
+        {
+            Some((_, t)) if t.contains('.') => t.to_owned(),
+            Some((_, t)) => format!("public.{t}"),
+            None => key.clone(),
+        };
+        // A table the migration created: no query could have gone there before.
+        let existed = locks.tables_before.is_empty()
+            || super::parse::plain_name(&table).is_some_and(|(schema, name)| {
+                locks
+                    .tables_before
+                    .contains(&(schema.unwrap_or_else(|| "public".into()), name))
+            });
+        if !existed || out.iter().any(|g| bare(&g.table) == bare(&table)) {
+            continue;
+        }
+        let table = &table;
         let longest = |set: &[&str]| {
             modes
                 .iter()
@@ -42,30 +65,29 @@ pub(super) fn uncovered(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<G
                 .map(|(m, ms)| (lock_name(m), *ms))
         };
         let (reads, writes) = (longest(BLOCKS_READS), longest(BLOCKS_WRITES));
-        if let Some((mode, ms)) = reads.clone().filter(|_| !r.coverage.reads.contains(table)) {
+        if let Some((mode, ms)) = reads.clone().filter(|_| !has(&r.coverage.reads, table)) {
             out.push(Gap {
                 table: table.clone(),
-                what: format!("the migration held {mode} on {table} for ~{ms} ms (locks check) and no replayed query reads {table}"),
+                what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check) and no replayed query reads {table}"),
                 why: format!("every query on {table} waits while this lock is held; none was replayed, so how long users would wait was not measured"),
                 fix: "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
             });
         } else if let Some((mode, ms)) =
-            writes.filter(|_| reads.is_none() && !r.coverage.writes.contains(table))
+            writes.filter(|_| reads.is_none() && !has(&r.coverage.writes, table))
         {
             out.push(Gap {
                 table: table.clone(),
-                what: format!("the migration held {mode} on {table} for ~{ms} ms (locks check), which blocks writes, and no replayed query writes {table}"),
+                what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check), which blocks writes, and no replayed query writes {table}"),
                 why: format!("every INSERT, UPDATE and DELETE on {table} waits while this lock is held; none was replayed"),
                 fix: "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)",
             });
         }
         if let (Some(l), Some((mode, ms))) = (&r.long_transaction, reads) {
-            let bare = |x: &str| x.strip_prefix("public.").unwrap_or(x).to_owned();
             let read = l.tables.iter().any(|t| bare(t) == bare(table));
             if !read && out.iter().all(|g| g.table != *table) {
                 out.push(Gap {
                     table: table.clone(),
-                    what: format!("the migration held {mode} on {table} for ~{ms} ms (locks check) and the long transaction did not read {table}"),
+                    what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check) and the long transaction did not read {table}"),
                     why: format!("`long-transaction` rehearses a long query ahead of the migration's lock request; on {table} it was not rehearsed"),
                     fix: "name the table in the migration's SQL, or declare queries that read it",
                 });
@@ -98,6 +120,10 @@ mod tests {
             ..Default::default()
         };
         let mut locks = LockReport::default();
+        locks.tables_before = [("public", "t"), ("public", "other")]
+            .iter()
+            .map(|(s, n)| (s.to_string(), n.to_string()))
+            .collect();
         for (table, mode, ms) in held {
             locks
                 .held_ms
@@ -142,5 +168,26 @@ mod tests {
         assert_eq!(res.status, CheckStatus::NotRun, "{res:#?}");
         let res = judged(&[("public.t", "AccessExclusiveLock", 180)], Some(&["t"]));
         assert_eq!(res.status, CheckStatus::Passed, "{res:#?}");
+        // A table the migration created: nobody could have read it before.
+        let res = judged(&[("public.created", "AccessExclusiveLock", 900)], None);
+        assert_eq!(res.status, CheckStatus::Passed, "{res:#?}");
+        // An index's lock is felt on its table: covered by the reads of public.t, not of other.
+        let res = judged(
+            &[("index public.t_idx on t", "AccessExclusiveLock", 300)],
+            None,
+        );
+        assert_eq!(res.status, CheckStatus::Passed, "{res:#?}");
+        let res = judged(
+            &[("index public.o_idx on other", "AccessExclusiveLock", 300)],
+            None,
+        );
+        assert_eq!(res.status, CheckStatus::NotRun, "{res:#?}");
+        assert!(
+            res.findings
+                .iter()
+                .any(|f| f.what.contains("on index public.o_idx on other")
+                    && f.what.contains("no replayed query reads public.other")),
+            "{res:#?}"
+        );
     }
 }
