@@ -119,11 +119,13 @@ mod tests {
             max_p99_ratio: 10.0,
             ..Default::default()
         };
-        let mut locks = LockReport::default();
-        locks.tables_before = [("public", "t"), ("public", "other")]
-            .iter()
-            .map(|(s, n)| (s.to_string(), n.to_string()))
-            .collect();
+        let mut locks = LockReport {
+            tables_before: [("public", "t"), ("public", "other")]
+                .iter()
+                .map(|(s, n)| (s.to_string(), n.to_string()))
+                .collect(),
+            ..Default::default()
+        };
         for (table, mode, ms) in held {
             locks
                 .held_ms
