@@ -45,25 +45,30 @@ fn clean(value: &str) -> Option<String> {
     Some(v.replace("/./", "/"))
 }
 
-/// The string values written after `key` (`key: "v"`, `key = "v"`, `"key": "v"`, and the
-/// strings of `key: ["a", "b"]`), in order.
-pub fn string_values(text: &str, key: &str) -> Vec<String> {
+/// What follows each whole `key` written as `key: …`, `key = …` or `"key": …`, trimmed, in
+/// order; `key` preceded by a character `longer` accepts is the tail of a longer name.
+fn after_key<'a>(text: &'a str, key: &str, longer: fn(char) -> bool) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(at) = text[from..].find(key) {
         let start = from + at;
         from = start + key.len();
-        // A whole key: not the tail of a longer identifier.
-        let before = text[..start].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if text[..start].chars().next_back().is_some_and(longer) {
             continue;
         }
-        let rest = text[from..].trim_start_matches(['"', '\'']);
-        let rest = rest.trim_start();
-        let Some(rest) = rest.strip_prefix([':', '=']) else {
-            continue;
-        };
-        let rest = rest.trim_start();
+        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
+        if let Some(rest) = rest.strip_prefix([':', '=']) {
+            out.push(rest.trim_start());
+        }
+    }
+    out
+}
+
+/// The string values written after `key` (`key: "v"`, `key = "v"`, `"key": "v"`, and the
+/// strings of `key: ["a", "b"]`), in order.
+pub fn string_values(text: &str, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for rest in after_key(text, key, |c| c.is_ascii_alphanumeric() || c == '_') {
         let mut push = |s: &str| {
             let q = s.chars().next().unwrap_or(' ');
             if !matches!(q, '"' | '\'' | '`') {
@@ -505,19 +510,9 @@ fn js_path(expr: &str) -> Option<String> {
 /// line), in order.
 fn js_values(text: &str, key: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(at) = text[from..].find(key) {
-        let start = from + at;
-        from = start + key.len();
-        let before = text[..start].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
-            continue;
-        }
-        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
-        let Some(rest) = rest.strip_prefix([':', '=']) else {
-            continue;
-        };
-        let value = rest.trim_start();
+    for value in after_key(text, key, |c| {
+        c.is_ascii_alphanumeric() || c == '_' || c == '.'
+    }) {
         let line = &value[..value.find('\n').unwrap_or(value.len())];
         if !line.trim().is_empty() {
             out.push(line.trim().to_owned());

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use neon_migrate::exit;
 
-use crate::hooks::{run_git, Git, Pushable};
+use crate::hooks::{run_git, Git, Pushable, SHOP_MIGRATE};
 use crate::support::{flat_words, Output, Project, BIN};
 use crate::tools::{copy_tree, nm, project as tool_project, require, skip_unless, tool_path, Need};
 use crate::Test;
@@ -138,19 +138,6 @@ fn init_and_hooks_status_read_a_prisma_schema_written_with_path_join() {
 }
 
 // ---- 3: an edited applied migration -------------------------------------------------------
-
-/// A migration tool of the project's own: applies `db/*.sql` not yet named in its table.
-const SHOP_MIGRATE: &str = r#"#!/bin/sh
-set -e
-psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -c "create table if not exists shop_migrations (name text primary key)"
-for f in db/*.sql; do
-  n=$(basename "$f")
-  if [ -z "$(psql "$DATABASE_URL" -tAc "select 1 from shop_migrations where name = '$n'")" ]; then
-    psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -1 -f "$f" -c "insert into shop_migrations values ('$n')"
-    echo "applied $n"
-  fi
-done
-"#;
 
 const SHOP: &str = r#"[tool]
 name = "shop"

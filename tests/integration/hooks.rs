@@ -796,7 +796,7 @@ fn git_push_from_the_root_proves_every_config_below_it_that_the_push_changes() {
 
 /// A migration "tool" that lives in the project's virtualenv (never committed): psql applies
 /// db/*.sql and records each in shop_migrations.
-const SHOP_MIGRATE: &str = r#"#!/bin/sh
+pub(crate) const SHOP_MIGRATE: &str = r#"#!/bin/sh
 set -e
 psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -c "create table if not exists shop_migrations (name text primary key)"
 for f in db/*.sql; do
