@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::parse::{lex, param_role, table_refs, Role};
-use super::{Target, WorkloadConfig, WorkloadError};
+use super::{Target, WorkloadConfig, WorkloadError, MIN_RATE};
 use crate::pg;
 
 pub use super::parse::{is_write, max_param, touched_tables};
@@ -173,11 +173,11 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
             "no query is declared under [[checks.workload.query]], pg_stat_statements gave none, and no table has a primary key".into(),
         ));
     }
-    let queries = primary_key_queries(&client, &candidates, cfg.rate).await?;
+    let (queries, skipped) = primary_key_queries(&client, &candidates, cfg.rate).await?;
     Ok(Plan {
         origin: Origin::PrimaryKey,
         queries,
-        skipped: Vec::new(),
+        skipped,
         tables,
         notes,
     })
@@ -366,7 +366,7 @@ async fn fill(
     found: &[(String, i64)],
     total_rate: f64,
 ) -> (Vec<Query>, Vec<Skipped>) {
-    let mut filled = Vec::new();
+    let mut filled: Vec<(String, i64, TextRows)> = Vec::new();
     let mut skipped = Vec::new();
     for (sql, calls) in found {
         if filled.len() >= MAX_REPLAYED {
@@ -380,14 +380,22 @@ async fn fill(
             }),
         }
     }
-    let calls: i64 = filled.iter().map(|f| f.1.max(1)).sum();
+    let weights: Vec<f64> = filled.iter().map(|f| f.1.max(1) as f64).collect();
+    let rates = split_rate(total_rate, &weights);
+    for (sql, _, _) in filled.drain(rates.len()..) {
+        skipped.push(Skipped {
+            query: one_line(&sql),
+            why: too_slow(total_rate, weights.len()),
+        });
+    }
     let queries = filled
         .into_iter()
+        .zip(rates)
         .enumerate()
-        .map(|(i, (sql, c, pools))| Query {
+        .map(|(i, ((sql, _, pools), rate))| Query {
             name: format!("pgss-{}", i + 1),
             write: is_write(&sql),
-            rate: (total_rate * c.max(1) as f64 / calls.max(1) as f64).max(1.0),
+            rate,
             params: if pools.is_empty() {
                 Params::None
             } else {
@@ -398,6 +406,31 @@ async fn fill(
         })
         .collect();
     (queries, skipped)
+}
+
+/// Splits `total` requests per second among queries weighted `weights` so that each gets at
+/// least [`MIN_RATE`] and the rates add up to `total` exactly: each gets the minimum, the rest
+/// goes in proportion to the weights. When `total` cannot give every query the minimum, only
+/// the first `total / MIN_RATE` are given a rate (the length of the result); the caller lists
+/// the others as skipped. No rate is ever raised above what the config says.
+pub fn split_rate(total: f64, weights: &[f64]) -> Vec<f64> {
+    let fit = ((total / MIN_RATE).floor().max(0.0) as usize).min(weights.len());
+    let kept = &weights[..fit];
+    let sum: f64 = kept.iter().sum();
+    let spare = total - MIN_RATE * fit as f64;
+    kept.iter()
+        .map(|w| match sum > 0.0 {
+            true => MIN_RATE + spare * w / sum,
+            false => MIN_RATE + spare / fit as f64,
+        })
+        .collect()
+}
+
+/// Why a query found was left out: the total rate leaves it under [`MIN_RATE`].
+fn too_slow(total: f64, found: usize) -> String {
+    format!(
+        "the total `rate` ({total}/s) gives {found} queries less than 1 request per second each, the least a query is replayed at; raise `rate` under [checks.workload] to at least {found}/s to replay them all"
+    )
 }
 
 /// The statement on one line, shortened.
@@ -544,14 +577,14 @@ async fn largest_tables(client: &Client) -> Result<Vec<Keyed>, WorkloadError> {
     keyed(client, None, 3).await
 }
 
-/// A point read and a single-row update (rolled back) per table: reads get ¾ of the rate.
+/// A point read and a single-row update (rolled back) per table: reads weigh 3, updates 1
+/// ([`split_rate`]); the queries the total rate leaves under 1/s are listed as skipped.
 async fn primary_key_queries(
     client: &Client,
     tables: &[Keyed],
     total_rate: f64,
-) -> Result<Vec<Query>, WorkloadError> {
+) -> Result<(Vec<Query>, Vec<Skipped>), WorkloadError> {
     let mut out = Vec::new();
-    let share = total_rate / tables.len().max(1) as f64;
     for t in tables {
         let cols = t.key.join(", ");
         let mut rows = Vec::new();
@@ -582,7 +615,7 @@ async fn primary_key_queries(
             name: format!("read {bare}"),
             sql: format!("SELECT * FROM {} WHERE {pred}", t.name),
             write: false,
-            rate: (share * 0.75).max(1.0),
+            rate: 3.0,
             params: params.clone(),
             origin: Origin::PrimaryKey,
         });
@@ -591,7 +624,7 @@ async fn primary_key_queries(
             name: format!("update {bare}"),
             sql: format!("UPDATE {} SET {first} = {first} WHERE {pred}", t.name),
             write: true,
-            rate: (share * 0.25).max(1.0),
+            rate: 1.0,
             params,
             origin: Origin::PrimaryKey,
         });
@@ -601,12 +634,47 @@ async fn primary_key_queries(
             "the tables with a primary key are empty".into(),
         ));
     }
-    Ok(out)
+    // Until here `rate` held each query's weight.
+    let weights: Vec<f64> = out.iter().map(|q| q.rate).collect();
+    let rates = split_rate(total_rate, &weights);
+    let skipped = out
+        .drain(rates.len()..)
+        .map(|q| Skipped {
+            query: one_line(&q.sql),
+            why: too_slow(total_rate, weights.len()),
+        })
+        .collect();
+    for (q, r) in out.iter_mut().zip(rates) {
+        q.rate = r;
+    }
+    Ok((out, skipped))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From an outside attacker: `rate = "1/s"` over a read and an update was replayed at
+    /// 2/s (each query found was raised to 1/s). The split keeps the total.
+    #[test]
+    fn the_total_rate_is_split_exactly_with_at_least_one_per_second_each() {
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        let r = split_rate(100.0, &[3.0, 1.0, 3.0, 1.0]);
+        assert!((sum(&r) - 100.0).abs() < 1e-9, "{r:?}");
+        assert!(
+            (r[0] - 3.0 * r[1] + 2.0).abs() < 1e-9,
+            "weights 3:1 beyond 1/s each: {r:?}"
+        );
+        // A skewed pg_stat_statements: the rare statement still gets 1/s, the total stays.
+        let r = split_rate(10.0, &[990.0, 9.0, 1.0]);
+        assert!((sum(&r) - 10.0).abs() < 1e-9, "{r:?}");
+        assert!(r.iter().all(|x| *x >= MIN_RATE), "{r:?}");
+        // Too few for all: the first ones, at 1/s each, never more than the total.
+        assert_eq!(split_rate(3.5, &[3.0, 1.0, 3.0, 1.0]).len(), 3);
+        assert!((sum(&split_rate(3.5, &[3.0, 1.0, 3.0, 1.0])) - 3.5).abs() < 1e-9);
+        assert_eq!(split_rate(1.0, &[3.0, 1.0]), vec![1.0]);
+        assert!(split_rate(5.0, &[]).is_empty());
+    }
 
     #[test]
     fn parameters_pick_from_their_pools() {
