@@ -16,8 +16,8 @@
 //!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections.
 //! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
 //!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
-//! - [`report`]: per-query baseline vs during, a per-100 ms timeline, the verdicts
-//!   (`max-blocked`, `max-p99-ratio`, `max-errors`), a mermaid chart and a terminal sparkline.
+//! - [`report`]: per-query baseline vs during, a per-100 ms timeline; [`render`]: a mermaid
+//!   chart and a terminal sparkline; `verdict`: `max-blocked`, `max-p99-ratio`, `max-errors`.
 //!
 //! Writes are replayed inside a transaction that is rolled back: they take the same locks and
 //! wait the same, and change no data the other checks compare.
@@ -31,6 +31,7 @@ pub mod parse;
 pub mod render;
 pub mod report;
 pub mod sources;
+mod verdict;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
