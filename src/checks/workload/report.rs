@@ -107,6 +107,7 @@ pub struct Tick {
 /// Evidence the generator itself kept up.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorStats {
+    /// Every request the generator sent.
     pub requests: u64,
     pub connections: usize,
     /// p99 of how late requests were issued while a connection was free, ms.
@@ -115,6 +116,14 @@ pub struct GeneratorStats {
     /// ms: nothing blocks then, so lateness is the generator's own overload.
     #[serde(default)]
     pub baseline_lag_p99_ms: f64,
+    /// Requests due in the warm-up, the first moments of the baseline window (connections'
+    /// first executions): in neither the baseline nor during. `requests` is
+    /// `warm_up_requests` + every query's `baseline.count` + `during.count`.
+    #[serde(default)]
+    pub warm_up_requests: u64,
+    /// How long the warm-up lasted, ms (a fifth of the baseline window, at most 200 ms).
+    #[serde(default)]
+    pub warm_up_ms: u64,
     pub observer_samples: u64,
     pub observer_busy_ms: u64,
     /// How requests were spread in time: `fixed` or `poisson`.
@@ -148,15 +157,20 @@ fn ms(us: u64) -> f64 {
     (us as f64 / 100.0).round() / 10.0
 }
 
+/// Percentiles from an HdrHistogram (3 significant digits: a value is read back as the top
+/// of its bucket, up to 0.1 % above it); the max is the exact one recorded — the number the
+/// longest request shows — and no percentile is shown above it.
 fn stats(samples: &[&Sample]) -> Stats {
     let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
     let mut errors = 0;
+    let mut max = 0;
     for s in samples {
         if s.error.is_some() {
             errors += 1;
             continue;
         }
         h.saturating_record(s.latency_us.max(1));
+        max = max.max(s.latency_us);
     }
     if h.is_empty() {
         return Stats {
@@ -165,13 +179,14 @@ fn stats(samples: &[&Sample]) -> Stats {
             ..Default::default()
         };
     }
+    let at = |q: f64| ms(h.value_at_quantile(q).min(max));
     Stats {
         count: samples.len() as u64,
         errors,
-        p50_ms: ms(h.value_at_quantile(0.50)),
-        p95_ms: ms(h.value_at_quantile(0.95)),
-        p99_ms: ms(h.value_at_quantile(0.99)),
-        max_ms: ms(h.max()),
+        p50_ms: at(0.50),
+        p95_ms: at(0.95),
+        p99_ms: at(0.99),
+        max_ms: ms(max),
     }
 }
 
@@ -261,6 +276,7 @@ pub(super) fn rank(mode: &str) -> usize {
 /// Puts the measurements together.
 pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>) -> WorkloadReport {
     let start = rec.migration_start_us;
+    let warm = warm_up_us(start);
     let eps = blocking::episodes(&seen);
     let mut queries = Vec::new();
     for (i, q) in plan.queries.iter().enumerate() {
@@ -272,7 +288,6 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         let (base, during): (Vec<&Sample>, Vec<&Sample>) =
             mine.into_iter().partition(|s| s.due_us < start);
         // The first moments warm up (connections' first executions): not the baseline.
-        let warm = (start / 5).min(WARM_UP_US);
         let base: Vec<&Sample> = base.into_iter().filter(|s| s.due_us >= warm).collect();
         let mut errors: Vec<String> = Vec::new();
         for s in &during {
@@ -305,7 +320,6 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
     let queue = queue(&rec, &queries, &eps, &seen, long.as_ref());
     let mut lag = rec.issue_lag_us.clone();
     lag.sort_unstable();
-    let warm = (start / 5).min(WARM_UP_US);
     let mut baseline_lag: Vec<u64> = rec
         .samples
         .iter()
@@ -326,6 +340,8 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         timeline: timeline(&rec, &seen),
         generator: GeneratorStats {
             requests: rec.samples.len() as u64,
+            warm_up_requests: rec.samples.iter().filter(|s| s.due_us < warm).count() as u64,
+            warm_up_ms: warm / 1000,
             connections: rec.connections,
             issue_lag_p99_ms: ms(percentile(&lag, 0.99)),
             baseline_lag_p99_ms: ms(percentile(&baseline_lag, 0.99)),
@@ -338,7 +354,25 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
     }
 }
 
+/// The warm-up at the start of a baseline window ending at `start_us`: a fifth of it, at most
+/// [`WARM_UP_US`].
+fn warm_up_us(start_us: u64) -> u64 {
+    (start_us / 5).min(WARM_UP_US)
+}
+
 impl WorkloadReport {
+    /// Every request, as the reader adds them up: warm-up, baseline, during.
+    pub fn counts_line(&self) -> String {
+        let base: u64 = self.queries.iter().map(|q| q.baseline.count).sum();
+        format!(
+            "{} request(s): {} warming up (the first {} ms, not measured), {base} in the baseline, {} during the migration",
+            self.generator.requests,
+            self.generator.warm_up_requests,
+            self.generator.warm_up_ms,
+            self.during_count()
+        )
+    }
+
     /// All requests during the migration.
     pub fn during_count(&self) -> u64 {
         self.queries.iter().map(|q| q.during.count).sum()
@@ -446,6 +480,9 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
     }
     let mut queued = vec![0u64; n];
     let mut lock: Vec<Option<String>> = vec![None; n];
+    // The tick holding the migration's start is the migration's: it is drawn after the ┃.
+    let first_during = (rec.migration_start_us / tick_us) as usize;
+    let interval_us = blocking::INTERVAL.as_micros() as u64;
     for snap in &seen.snapshots {
         let i = (snap.t_us / tick_us) as usize;
         if i >= n {
@@ -457,6 +494,17 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             .filter(|w| w.who == Who::Workload)
             .count() as u64;
         queued[i] = queued[i].max(q);
+        // The migration holds nothing before it starts. A snapshot is stamped before its
+        // query runs, so one stamped less than a sampling interval before the start can see
+        // the lock the migration just took: drawn from the start on. A lock seen earlier is
+        // another session's, not the migration's: not drawn.
+        let at = if i >= first_during {
+            i
+        } else if snap.t_us + interval_us >= rec.migration_start_us {
+            first_during.min(n - 1)
+        } else {
+            continue;
+        };
         if let Some(m) = snap
             .held
             .iter()
@@ -464,9 +512,9 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             .map(|h| h.mode.as_str())
             .max_by_key(|m| rank(m))
         {
-            let cur = lock[i].as_deref().map(rank).unwrap_or(0);
-            if lock[i].is_none() || rank(m) > cur {
-                lock[i] = Some(m.to_owned());
+            let cur = lock[at].as_deref().map(rank).unwrap_or(0);
+            if lock[at].is_none() || rank(m) > cur {
+                lock[at] = Some(m.to_owned());
             }
         }
     }
@@ -476,7 +524,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             v.sort_unstable();
             Tick {
                 t_ms: i as u64 * TICK_MS,
-                during: i as u64 * tick_us >= rec.migration_start_us,
+                during: i >= first_during,
                 qps: done[i] as f64 * 1000.0 / TICK_MS as f64,
                 p99_ms: ms(percentile(&v, 0.99)),
                 errors: errors[i],
@@ -627,5 +675,132 @@ pub(crate) mod tests {
         assert_eq!(v["queries"][0]["during"]["p99_ms"], 180.0);
         let back: WorkloadReport = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
+    }
+
+    /// One query's requests every 10 ms for 3 s, the migration starting at `start_ms`;
+    /// the request due at `slow_ms` takes `slow_us`; the observer saw the migration hold
+    /// ACCESS EXCLUSIVE in snapshots taken at `lock_ms`.
+    fn measured(start_ms: u64, slow_ms: u64, slow_us: u64, lock_ms: &[u64]) -> WorkloadReport {
+        use super::super::blocking::{Held, Snapshot};
+        use super::super::sources::{Params, Query};
+        let plan = Plan {
+            origin: Origin::Declared,
+            queries: vec![Query {
+                name: "read".into(),
+                sql: "SELECT 1".into(),
+                write: false,
+                rate: 100.0,
+                params: Params::None,
+                origin: Origin::Declared,
+            }],
+            skipped: Vec::new(),
+            tables: Vec::new(),
+            notes: Vec::new(),
+        };
+        let samples = (0..300u64)
+            .map(|i| Sample {
+                query: 0,
+                due_us: i * 10_000,
+                latency_us: if i * 10 == slow_ms { slow_us } else { 400 + i },
+                pid: 1,
+                error: None,
+                lag_us: 20,
+            })
+            .collect();
+        let rec = Recorded {
+            samples,
+            migration_start_us: start_ms * 1000,
+            migration_end_us: 2_700_000,
+            stopped_us: 3_000_000,
+            connections: 4,
+            ..Default::default()
+        };
+        let seen = Seen {
+            snapshots: lock_ms
+                .iter()
+                .map(|t| Snapshot {
+                    t_us: t * 1000,
+                    waiting: Vec::new(),
+                    held: vec![Held {
+                        pid: 99,
+                        who: Who::Migration,
+                        mode: "AccessExclusiveLock".into(),
+                        relation: "public.t".into(),
+                    }],
+                })
+                .collect(),
+            workload_pids: vec![1],
+            ..Default::default()
+        };
+        build(&plan, rec, seen, None)
+    }
+
+    /// From an outside attacker: `generator.requests` counted the warm-up's requests, which
+    /// are in neither the baseline nor "during". The counts add up in every view.
+    #[test]
+    fn the_request_counts_add_up_with_the_warm_up_reported_apart() {
+        let r = measured(2_000, 2_500, 900, &[]);
+        let v = serde_json::to_value(&r).unwrap();
+        let q = &v["queries"][0];
+        let counted =
+            q["baseline"]["count"].as_u64().unwrap() + q["during"]["count"].as_u64().unwrap();
+        let warm_up = v["generator"]["warm_up_requests"].as_u64().unwrap_or(0);
+        assert_eq!(v["generator"]["requests"], 300, "{v:#}");
+        // The first 200 ms (a fifth of the baseline at most) warm the connections up.
+        assert_eq!(warm_up, 20, "{:#}", v["generator"]);
+        assert_eq!(v["generator"]["warm_up_ms"], 200, "{:#}", v["generator"]);
+        assert_eq!(warm_up + counted, 300, "{v:#}");
+        let lines = super::super::verdict::evaluate(&r, &WorkloadConfig::default(), None).details;
+        assert!(
+            lines.iter().any(|l| l.contains("300 request(s): 20 warming up (the first 200 ms, not measured), 180 in the baseline, 100 during the migration")),
+            "{lines:#?}"
+        );
+        let md = super::super::render::markdown(&r);
+        assert!(md.contains("300 request(s): 20 warming up"), "{md}");
+    }
+
+    /// From an outside attacker: the longest request (exact) and the table's max (rounded by
+    /// the histogram) differed by ~2 ms. Both are the exact recorded max; no percentile is
+    /// above it.
+    #[test]
+    fn the_longest_request_and_the_max_column_are_the_same_number() {
+        let r = measured(2_000, 2_500, 2_047_123, &[]);
+        let longest = r.longest.as_ref().expect("a slowest request").ms;
+        assert_eq!(longest, 2047.1);
+        assert_eq!(
+            r.queries[0].during.max_ms, longest,
+            "{:?}",
+            r.queries[0].during
+        );
+        assert!(
+            r.queries[0].during.p99_ms <= longest,
+            "{:?}",
+            r.queries[0].during
+        );
+        let text = super::super::render::terminal(&r);
+        assert!(text.contains("→ 2047.1"), "{text}");
+    }
+
+    /// From an outside attacker: the bucket holding the migration's start was drawn before the
+    /// ┃, with the lock the migration took in it. The bucket is the migration's, and a lock seen
+    /// by a snapshot that started just before the migration is drawn from its start on; one
+    /// seen long before is another session's.
+    #[test]
+    fn no_lock_is_drawn_before_the_migration_started() {
+        let r = measured(1_050, 2_500, 900, &[300, 1_020, 1_070, 1_120]);
+        assert!(
+            r.timeline.iter().all(|t| t.during || t.lock.is_none()),
+            "{:#?}",
+            &r.timeline[9..13]
+        );
+        assert!(r.timeline[10].during, "{:?}", r.timeline[10]);
+        let text = super::super::render::terminal(&r);
+        let lock_row = text
+            .lines()
+            .find(|l| l.starts_with("lock"))
+            .expect("a lock row");
+        let before = lock_row.split('┃').next().unwrap_or_default();
+        assert!(!before.contains('X'), "{lock_row}");
+        assert!(lock_row.contains("┃XX"), "{lock_row}");
     }
 }

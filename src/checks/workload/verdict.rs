@@ -255,6 +255,7 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
         r.baseline_ms,
         r.generator.issue_lag_p99_ms
     ));
+    out.push(r.counts_line());
     for n in &r.notes {
         out.push(format!("note: {n}"));
     }
