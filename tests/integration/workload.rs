@@ -83,7 +83,7 @@ fn template() -> &'static str {
 }
 
 /// A multi-threaded runtime: the generator, the observer and the migration run side by side.
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -127,7 +127,7 @@ impl Drop for Db {
     }
 }
 
-fn config(toml: &str) -> WorkloadConfig {
+pub(crate) fn config(toml: &str) -> WorkloadConfig {
     let raw: RawWorkloadConfig = toml::from_str(toml).expect("valid [checks.workload]");
     WorkloadConfig::from_raw(&raw).expect("valid settings")
 }
@@ -455,7 +455,7 @@ rate = "100/s"
 }
 
 /// A cluster of the test's own with `pg_stat_statements` preloaded, stopped when dropped.
-struct OwnCluster(Cluster, PathBuf);
+pub(crate) struct OwnCluster(pub(crate) Cluster, pub(crate) PathBuf);
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
@@ -466,7 +466,7 @@ impl Drop for OwnCluster {
 
 /// A cluster of the test's own (folder `<shared cluster>-<suffix>`) with `pg_stat_statements`
 /// preloaded.
-fn pgss_cluster(suffix: &str) -> OwnCluster {
+pub(crate) fn pgss_cluster(suffix: &str) -> OwnCluster {
     let base = cluster().dir.parent().expect("cluster folder").to_owned();
     let dir = base.join(format!(
         "{}-{suffix}",

@@ -9,7 +9,8 @@
 //! queues too.
 //!
 //! - [`sources`]: where the queries come from — declared in `neon-migrate.toml`, the parent's
-//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`), else primary-key
+//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`, and for the columns
+//!   an `INSERT … VALUES` fills — [`insert`]), else primary-key
 //!   reads and single-row updates on the tables the migration touches (or the largest ones).
 //! - [`generator`]: a schedule per query, a fixed interval or Poisson arrivals ([`clock`]: a
 //!   thread that hands each request over at its instant), latency measured from the intended
@@ -27,6 +28,7 @@ mod check;
 pub mod clock;
 mod coverage;
 pub mod generator;
+pub mod insert;
 pub mod parse;
 pub mod render;
 pub mod report;

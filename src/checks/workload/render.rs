@@ -144,6 +144,12 @@ pub fn markdown(r: &WorkloadReport) -> String {
             q.during.errors
         );
     }
+    for q in &r.queries {
+        let conflicts = q.baseline.conflicts + q.during.conflicts;
+        if conflicts > 0 {
+            let _ = writeln!(md, "\n{}", super::verdict::conflicts_line(q, conflicts));
+        }
+    }
     if let Some(b) = &r.longest {
         let _ = writeln!(
             md,

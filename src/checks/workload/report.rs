@@ -20,8 +20,14 @@ pub const TICK_MS: u64 = 100;
 /// Latency percentiles of one query in one window, in ms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Every request: answered, failed (`errors`) or conflicting (`conflicts`).
     pub count: u64,
     pub errors: u64,
+    /// Inserts with sampled values that hit a unique violation (a unique index the migration
+    /// added on a sampled column): neither errors nor successes; their latencies are in the
+    /// percentiles (the table's lock was waited for before the unique check).
+    #[serde(default)]
+    pub conflicts: u64,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
@@ -160,12 +166,15 @@ fn ms(us: u64) -> f64 {
 /// Percentiles from an HdrHistogram (3 significant digits: a value is read back as the top
 /// of its bucket, up to 0.1 % above it); the max is the exact one recorded — the number the
 /// longest request shows — and no percentile is shown above it.
-fn stats(samples: &[&Sample]) -> Stats {
+fn stats(samples: &[&Sample], conflict: Option<u32>) -> Stats {
     let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
     let mut errors = 0;
+    let mut conflicts = 0;
     let mut max = 0;
     for s in samples {
-        if s.error.is_some() {
+        if s.error.is_some() && s.error == conflict {
+            conflicts += 1;
+        } else if s.error.is_some() {
             errors += 1;
             continue;
         }
@@ -183,6 +192,7 @@ fn stats(samples: &[&Sample]) -> Stats {
     Stats {
         count: samples.len() as u64,
         errors,
+        conflicts,
         p50_ms: at(0.50),
         p95_ms: at(0.95),
         p99_ms: at(0.99),
@@ -277,6 +287,7 @@ pub(super) fn rank(mode: &str) -> usize {
 pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>) -> WorkloadReport {
     let start = rec.migration_start_us;
     let warm = warm_up_us(start);
+    let conflict = conflict_index(&rec);
     let eps = blocking::episodes(&seen);
     let mut queries = Vec::new();
     for (i, q) in plan.queries.iter().enumerate() {
@@ -291,7 +302,11 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         let base: Vec<&Sample> = base.into_iter().filter(|s| s.due_us >= warm).collect();
         let mut errors: Vec<String> = Vec::new();
         for s in &during {
-            if let Some(e) = s.error.and_then(|e| rec.errors.get(e as usize)) {
+            if let Some(e) = s
+                .error
+                .filter(|e| Some(*e) != conflict)
+                .and_then(|e| rec.errors.get(e as usize))
+            {
                 if errors.len() < 3 && !errors.contains(e) {
                     errors.push(e.clone());
                 }
@@ -306,8 +321,8 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
             sql: super::sources::one_line(&q.sql),
             write: q.write,
             rate: (q.rate * 100.0).round() / 100.0,
-            baseline: stats(&base),
-            during: stats(&during),
+            baseline: stats(&base, conflict),
+            during: stats(&during, conflict),
             reprepared: rec.reprepared.get(i).copied().unwrap_or(0),
             errors,
             slowest,
@@ -352,6 +367,14 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         queries,
         coverage: Default::default(),
     }
+}
+
+/// The error index of [`super::sources::SAMPLING_CONFLICT`], if a request recorded it.
+fn conflict_index(rec: &Recorded) -> Option<u32> {
+    rec.errors
+        .iter()
+        .position(|e| e == super::sources::SAMPLING_CONFLICT)
+        .map(|i| i as u32)
 }
 
 /// The warm-up at the start of a baseline window ending at `start_us`: a fifth of it, at most
@@ -465,6 +488,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
     let mut lat: Vec<Vec<u64>> = vec![Vec::new(); n];
     let mut done = vec![0u64; n];
     let mut errors = vec![0u64; n];
+    let conflict = conflict_index(rec);
     for s in &rec.samples {
         let due = (s.due_us / tick_us) as usize;
         let at = ((s.due_us + s.latency_us) / tick_us) as usize;
@@ -472,7 +496,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             v.push(s.latency_us);
         }
         if at < n {
-            match s.error {
+            match s.error.filter(|e| Some(*e) != conflict) {
                 Some(_) => errors[at] += 1,
                 None => done[at] += 1,
             }
@@ -570,6 +594,7 @@ pub(crate) mod tests {
                     p95_ms: 0.5,
                     p99_ms: 0.6,
                     max_ms: 0.7,
+                    ..Default::default()
                 },
                 during: Stats {
                     count: 25,
@@ -578,6 +603,7 @@ pub(crate) mod tests {
                     p95_ms: 150.0,
                     p99_ms: 180.0,
                     max_ms: 181.0,
+                    ..Default::default()
                 },
                 reprepared: 0,
                 errors: Vec::new(),
@@ -802,5 +828,84 @@ pub(crate) mod tests {
         let before = lock_row.split('┃').next().unwrap_or_default();
         assert!(!before.contains('X'), "{lock_row}");
         assert!(lock_row.contains("┃XX"), "{lock_row}");
+    }
+
+    /// An insert with sampled values that hits a unique violation (a unique index the
+    /// migration added) is neither an error nor a success: counted apart, its latency kept.
+    #[test]
+    fn unique_violations_of_sampled_inserts_are_counted_apart() {
+        use super::super::sources::SAMPLING_CONFLICT;
+        let plan = Plan {
+            origin: Origin::PgStatStatements,
+            queries: vec![super::super::sources::Query {
+                name: "pgss-1".into(),
+                sql: "INSERT INTO t (id, email) VALUES ($1, $2)".into(),
+                write: true,
+                rate: 10.0,
+                params: super::super::sources::Params::None,
+                origin: Origin::PgStatStatements,
+            }],
+            skipped: Vec::new(),
+            tables: Vec::new(),
+            notes: Vec::new(),
+        };
+        let sample = |due_ms: u64, latency_us: u64, error: Option<u32>| Sample {
+            query: 0,
+            due_us: due_ms * 1000,
+            latency_us,
+            pid: 1,
+            error,
+            lag_us: 10,
+        };
+        let mut samples: Vec<Sample> = (0..20).map(|i| sample(300 + i * 50, 500, None)).collect();
+        samples.push(sample(1_300, 400_000, Some(0)));
+        samples.push(sample(1_400, 900, Some(0)));
+        samples.push(sample(1_500, 700, None));
+        let rec = Recorded {
+            samples,
+            errors: vec![SAMPLING_CONFLICT.to_owned()],
+            migration_start_us: 1_250_000,
+            migration_end_us: 1_450_000,
+            stopped_us: 1_600_000,
+            ..Default::default()
+        };
+        let r = build(&plan, rec, Seen::default(), None);
+        let during = &r.queries[0].during;
+        assert_eq!(
+            (during.count, during.errors, during.conflicts),
+            (4, 0, 2),
+            "{during:?}"
+        );
+        assert_eq!(
+            during.max_ms, 400.0,
+            "the conflict's latency counts: {during:?}"
+        );
+        assert!(r.queries[0].errors.is_empty(), "{:?}", r.queries[0].errors);
+        assert!(
+            r.timeline.iter().all(|t| t.errors == 0),
+            "{:#?}",
+            r.timeline
+        );
+        let cfg = WorkloadConfig {
+            max_p99_ratio: 100.0,
+            ..Default::default()
+        };
+        let res = evaluate(&r, &cfg, None);
+        assert!(
+            !res.findings
+                .iter()
+                .any(|f| f.what.contains("failed while the migration ran")),
+            "{:#?}",
+            res.findings
+        );
+        assert!(
+            res.details
+                .iter()
+                .any(|l| l
+                    .contains("2 request(s) (2 while the migration ran) hit a unique violation")),
+            "{:#?}",
+            res.details
+        );
+        assert!(super::super::render::markdown(&r).contains("hit a unique violation"));
     }
 }

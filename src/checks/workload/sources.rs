@@ -4,8 +4,8 @@
 //!    of its `params` query, run on the test Neon database branch;
 //! 2. the parent's `pg_stat_statements`, when readable: the top statements by calls, each `$n`
 //!    filled by sampling real values of the column it is compared with (`col = $n`,
-//!    `col IN ($n, …)`; `LIMIT $n` gets 10, `OFFSET $n` 0); statements it cannot fill are
-//!    listed as skipped;
+//!    `col IN ($n, …)`; `LIMIT $n` gets 10, `OFFSET $n` 0), or, in an `INSERT … VALUES`, the
+//!    column it goes into ([`super::insert`]); statements it cannot fill are listed as skipped;
 //! 3. otherwise primary-key reads and single-row updates on the tables the pending migrations
 //!    touch (from their SQL), else on the largest tables.
 
@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::insert::{self, InsertParams};
 use super::parse::{lex, param_role, table_refs, Role};
 use super::{Target, WorkloadConfig, WorkloadError, MIN_RATE};
 use crate::pg;
@@ -31,20 +32,25 @@ pub enum Params {
     Rows(Arc<TextRows>),
     /// One pool of sampled values per parameter (`pg_stat_statements`).
     PerParam(Arc<TextRows>),
+    /// An `INSERT … VALUES` of `pg_stat_statements`: sampled pools, and fresh values for a
+    /// column of each unique index it fills ([`super::insert`]).
+    Insert(Arc<InsertParams>),
+}
+
+/// A fixed scramble of `k` (and a salt per pool): which value a request picks.
+pub(super) fn mix(k: u64, salt: u64) -> u64 {
+    let mut x = k
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 29)
 }
 
 impl Params {
     /// The `k`-th set of parameter values (spread over the pools by a fixed scramble, so runs
     /// are repeatable).
     pub fn pick(&self, k: u64) -> Vec<Option<String>> {
-        let mix = |k: u64, salt: u64| {
-            let mut x = k
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-            x ^= x >> 31;
-            x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
-            x ^ (x >> 29)
-        };
         match self {
             Params::None => Vec::new(),
             Params::Rows(rows) if rows.is_empty() => Vec::new(),
@@ -57,9 +63,14 @@ impl Params {
                     n => pool[(mix(k, i as u64 + 1) % n as u64) as usize].clone(),
                 })
                 .collect(),
+            Params::Insert(p) => p.pick(k),
         }
     }
 }
+
+/// The error a request records when it hit a unique violation with values sampled from
+/// existing rows: counted apart, neither an error nor a success ([`Query::sampling_conflict`]).
+pub const SAMPLING_CONFLICT: &str = "unique violation with values sampled from existing rows (a unique index the migration added?): counted apart, not as an error";
 
 /// Where a query was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -91,6 +102,16 @@ pub struct Query {
     pub rate: f64,
     pub params: Params,
     pub origin: Origin,
+}
+
+impl Query {
+    /// Whether `e` is a unique violation of an `INSERT` whose values were sampled from
+    /// existing rows: the lock was taken and waited for, but a new row of the application's
+    /// would not collide — neither an error nor a success.
+    pub fn sampling_conflict(&self, e: &tokio_postgres::Error) -> bool {
+        matches!(self.params, Params::Insert(_))
+            && e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+    }
 }
 
 /// A statement that could not be replayed, and why.
@@ -289,7 +310,7 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
 
 /// Most statements read from `pg_stat_statements`, and most replayed.
 const MAX_STATEMENTS: i64 = 50;
-const MAX_REPLAYED: usize = 10;
+pub(super) const MAX_REPLAYED: usize = 10;
 
 /// Why a statement (or `pg_stat_statements` itself) cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -366,14 +387,14 @@ async fn fill(
     found: &[(String, i64)],
     total_rate: f64,
 ) -> (Vec<Query>, Vec<Skipped>) {
-    let mut filled: Vec<(String, i64, TextRows)> = Vec::new();
+    let mut filled: Vec<(String, i64, Params)> = Vec::new();
     let mut skipped = Vec::new();
     for (sql, calls) in found {
         if filled.len() >= MAX_REPLAYED {
             break;
         }
-        match fill_one(client, sql).await {
-            Ok(pools) => filled.push((sql.clone(), *calls, pools)),
+        match fill_one(client, sql, filled.len() as u64).await {
+            Ok(params) => filled.push((sql.clone(), *calls, params)),
             Err(why) => skipped.push(Skipped {
                 query: one_line(sql),
                 why: why.0,
@@ -392,15 +413,11 @@ async fn fill(
         .into_iter()
         .zip(rates)
         .enumerate()
-        .map(|(i, ((sql, _, pools), rate))| Query {
+        .map(|(i, ((sql, _, params), rate))| Query {
             name: format!("pgss-{}", i + 1),
             write: is_write(&sql),
             rate,
-            params: if pools.is_empty() {
-                Params::None
-            } else {
-                Params::PerParam(Arc::new(pools))
-            },
+            params,
             sql,
             origin: Origin::PgStatStatements,
         })
@@ -443,12 +460,18 @@ pub fn one_line(sql: &str) -> String {
     }
 }
 
-/// One pool of sampled values per `$n`, or why the statement cannot be filled.
-async fn fill_one(client: &Client, sql: &str) -> Result<TextRows, Unusable> {
+/// The parameters of a statement (`slot`: its place among the replayed ones), or why it
+/// cannot be filled: an `INSERT … VALUES` as [`insert`] fills it, any other statement one
+/// pool of sampled values per `$n`.
+async fn fill_one(client: &Client, sql: &str, slot: u64) -> Result<Params, Unusable> {
     let toks = lex(sql);
     let n = max_param(sql);
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(Params::None);
+    }
+    if let Some(shape) = insert::shape(&toks) {
+        prepares(client, sql).await?;
+        return insert::fill(client, sql, &toks, &shape, n, slot).await;
     }
     let tables = table_refs(&toks);
     let mut pools: TextRows = vec![Vec::new(); n];
@@ -466,17 +489,21 @@ async fn fill_one(client: &Client, sql: &str) -> Result<TextRows, Unusable> {
             }
         };
     }
-    if let Err(e) = client.prepare(sql).await {
-        return Err(Unusable(format!(
+    prepares(client, sql).await?;
+    Ok(Params::PerParam(Arc::new(pools)))
+}
+
+async fn prepares(client: &Client, sql: &str) -> Result<(), Unusable> {
+    client.prepare(sql).await.map(|_| ()).map_err(|e| {
+        Unusable(format!(
             "does not prepare on the test Neon database branch: {}",
             pg::describe(&e)
-        )));
-    }
-    Ok(pools)
+        ))
+    })
 }
 
 /// Real values of `column`, from the table it belongs to.
-async fn sample_column(
+pub(super) async fn sample_column(
     client: &Client,
     tables: &[(String, Option<String>)],
     qualifier: Option<&str>,

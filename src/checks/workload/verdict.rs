@@ -3,7 +3,7 @@
 //! coverage gaps, and the detail lines.
 
 use super::blocking::Who;
-use super::report::{Blocked, WorkloadReport};
+use super::report::{Blocked, QueryReport, WorkloadReport};
 use super::sources::Origin;
 use super::{WorkloadConfig, NAME, P99_FLOOR_MS};
 use crate::checks::locks::LockReport;
@@ -293,6 +293,12 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
             ));
         }
     }
+    for q in &r.queries {
+        let conflicts = q.baseline.conflicts + q.during.conflicts;
+        if conflicts > 0 {
+            out.push(conflicts_line(q, conflicts));
+        }
+    }
     for q in r.queries.iter().filter(|q| q.reprepared > 0) {
         out.push(format!(
             "`{}`: {} request(s) had to prepare the statement again (the migration changed its result type; drivers that cache prepared statements see `cached plan must not change result type` once per connection)",
@@ -300,4 +306,13 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
         ));
     }
     out
+}
+
+/// What the inserts' unique violations with sampled values were, and why they are neither
+/// errors nor successes.
+pub(super) fn conflicts_line(q: &QueryReport, conflicts: u64) -> String {
+    format!(
+        "`{}`: {conflicts} request(s) ({} while the migration ran) hit a unique violation with values sampled from existing rows — a unique index the migration added on a sampled column makes them collide, where the application's new values would not: counted apart, neither errors nor successes; their latencies count (the table's lock was waited for before the unique check)",
+        q.name, q.during.conflicts
+    )
 }
