@@ -1,7 +1,7 @@
 //! Human durations in config: `"4h"`, `"90s"`, `"1h30m"`, `"500ms"`, `"7d"`, `"1.5s"`.
 //!
-//! Every duration of the config and of the command line (`--ttl`) goes through [`parse`], so
-//! they all accept the same forms. A decimal (`1.5s`, `0.25h`) is accepted when it is a whole
+//! Every duration of the config and of the command line (`emulator --operation-delay`) goes
+//! through [`parse`], so they all accept the same forms. A decimal (`1.5s`, `0.25h`) is accepted when it is a whole
 //! number of milliseconds, the resolution of every duration here; `1.0005s` is refused, never
 //! rounded.
 //!

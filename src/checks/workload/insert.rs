@@ -7,7 +7,7 @@
 //!
 //! - a parameter standing alone in a VALUES row (`$n`, `$n::type`) is filled with values
 //!   sampled from the existing rows of the column it is inserted into — values the column's
-//!   type, CHECK constraints and foreign keys already accept;
+//!   type, CHECK constraints and foreign keys already accept (NULL when there is none);
 //! - for each unique index (the primary key too) whose columns the statement all fills, one of
 //!   them gets a fresh value per request instead — a number above the column's max, the
 //!   sampled text with a `-nm<n>` suffix, or a uuid of our own — so the insert does not stop at
@@ -378,7 +378,11 @@ pub(crate) async fn fill(
         };
         let ident = pg::ident(&col.name);
         if !fresh_cols.contains(&col.attnum) {
-            pools[p - 1] = sample_column(client, &table, None, &ident).await?;
+            // A column with no value to sample (an empty table, all NULL) gets NULL: the trial
+            // run says whether the table takes it.
+            pools[p - 1] = sample_column(client, &table, None, &ident)
+                .await
+                .unwrap_or_else(|_| vec![None]);
         } else if col.ty == "uuid" {
             fresh.push((p - 1, Fresh::Uuid));
         } else if col.category == "S" {
