@@ -502,6 +502,10 @@ async fn issue(
                 }
                 r.record(qi, at, latency, conn.pid, None);
             }
+            Err(e) if q[qi].sampling_conflict(&e) => {
+                let why = super::sources::SAMPLING_CONFLICT.to_owned();
+                r.record(qi, at, latency, conn.pid, Some(why));
+            }
             Err(e) => r.record(qi, at, latency, conn.pid, Some(request_error(&e, &params))),
         }
         if let Some(s) = r.samples.last_mut() {

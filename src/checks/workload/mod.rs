@@ -9,15 +9,16 @@
 //! queues too.
 //!
 //! - [`sources`]: where the queries come from — declared in `neon-migrate.toml`, the parent's
-//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`), else primary-key
+//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`, and for the columns
+//!   an `INSERT … VALUES` fills — [`insert`]), else primary-key
 //!   reads and single-row updates on the tables the migration touches (or the largest ones).
 //! - [`generator`]: a schedule per query, a fixed interval or Poisson arrivals ([`clock`]: a
 //!   thread that hands each request over at its instant), latency measured from the intended
 //!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections.
 //! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
 //!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
-//! - [`report`]: per-query baseline vs during, a per-100 ms timeline, the verdicts
-//!   (`max-blocked`, `max-p99-ratio`, `max-errors`), a mermaid chart and a terminal sparkline.
+//! - [`report`]: per-query baseline vs during, a per-100 ms timeline; [`render`]: a mermaid
+//!   chart and a terminal sparkline; `verdict`: `max-blocked`, `max-p99-ratio`, `max-errors`.
 //!
 //! Writes are replayed inside a transaction that is rolled back: they take the same locks and
 //! wait the same, and change no data the other checks compare.
@@ -27,10 +28,12 @@ mod check;
 pub mod clock;
 mod coverage;
 pub mod generator;
+pub mod insert;
 pub mod parse;
 pub mod render;
 pub mod report;
 pub mod sources;
+mod verdict;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -146,13 +149,18 @@ pub struct DeclaredQuery {
     pub rate: f64,
 }
 
-/// One problem in `[checks.workload]`: the key, what is wrong, how to fix it.
+/// One problem in `[checks.workload]`: the key, what is wrong, how to fix it. The config
+/// validator places it at the key; when the key is missing, at the `[[checks.workload.query]]`
+/// entry (or table) it is missing from.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{key}: {message}")]
+#[error("{message}")]
 pub struct ConfigProblem {
     /// `checks.workload.max-blocked`, `checks.workload.query[2].rate`, …
     pub key: String,
+    /// The whole message, naming the key.
     pub message: String,
+    /// What the snippet's label says at the key.
+    pub label: String,
     pub help: String,
 }
 
@@ -160,7 +168,15 @@ fn problem(key: &str, message: impl Into<String>, help: impl Into<String>) -> Co
     ConfigProblem {
         key: format!("checks.workload.{key}"),
         message: message.into(),
+        label: "here".into(),
         help: help.into(),
+    }
+}
+
+impl ConfigProblem {
+    fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 }
 
@@ -169,11 +185,17 @@ fn problem(key: &str, message: impl Into<String>, help: impl Into<String>) -> Co
 #[error("{0}")]
 pub struct BadRate(String);
 
+/// The lowest rate accepted, per second: the rehearsal lasts seconds (the baseline window,
+/// then the migration), so a query issued less often sends a request or two — no latency to
+/// compare — or none at all.
+pub const MIN_RATE: f64 = 1.0;
+
 /// The help line shown with every rate error.
 pub const RATE_HELP: &str =
-    "write a number of queries per unit of time: `200/s`, `30/min`, `1000/h` (fractions like `0.5/s` too)";
+    "write a number of queries per unit of time, at least `1/s` (`60/min`, `3600/h`): `200/s`, `1.5/s`, `6000/min`";
 
-/// Parses `"200/s"`, `"30/min"`, `"1000/h"` into queries per second.
+/// Parses `"200/s"`, `"6000/min"`, `"3600/h"` into queries per second; under [`MIN_RATE`] is
+/// refused, never raised.
 pub fn parse_rate(text: &str) -> Result<f64, BadRate> {
     let t = text.trim();
     let Some((n, unit)) = t.split_once('/') else {
@@ -195,6 +217,11 @@ pub fn parse_rate(text: &str) -> Result<f64, BadRate> {
     if !rate.is_finite() || rate <= 0.0 {
         return Err(BadRate(format!("`{t}` is not a positive rate")));
     }
+    if rate < MIN_RATE {
+        return Err(BadRate(format!(
+            "`{t}` is below 1 request per second, the least the rehearsal replays a query at: it lasts seconds (the baseline window, then the migration), so a slower query sends a request or two, or none — nothing to measure"
+        )));
+    }
     if rate > 100_000.0 {
         return Err(BadRate(format!(
             "`{t}` is more than 100,000 queries per second: the generator would measure itself"
@@ -208,7 +235,28 @@ fn duration(key: &str, text: &Option<String>, out: &mut Vec<ConfigProblem>) -> O
     match crate::config::duration::parse(t) {
         Ok(d) => Some(d),
         Err(e) => {
-            out.push(problem(key, e.to_string(), crate::config::duration::HELP));
+            out.push(
+                problem(
+                    key,
+                    format!("malformed duration for `checks.workload.{key}`: {e}"),
+                    crate::config::duration::HELP,
+                )
+                .label("not a duration"),
+            );
+            None
+        }
+    }
+}
+
+/// A rate, or its problem at `key`.
+fn rate(key: &str, text: &str, out: &mut Vec<ConfigProblem>) -> Option<f64> {
+    match parse_rate(text) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            out.push(
+                problem(key, format!("`checks.workload.{key}`: {e}"), RATE_HELP)
+                    .label("not a usable rate"),
+            );
             None
         }
     }
@@ -223,7 +271,7 @@ impl WorkloadConfig {
         if long_transaction.is_some_and(|l| l.is_zero() || l > Duration::from_secs(600)) {
             problems.push(problem(
                 "long-transaction",
-                "must be between 1ms and 10m",
+                "`checks.workload.long-transaction` must be between 1ms and 10m",
                 "a few seconds is enough to show the lock queue: `long-transaction = \"3s\"`",
             ));
         }
@@ -233,7 +281,7 @@ impl WorkloadConfig {
         {
             problems.push(problem(
                 "baseline",
-                "must be between 200ms and 10m",
+                "`checks.workload.baseline` must be between 200ms and 10m",
                 "the default `2s` measures a few hundred requests before the migration starts",
             ));
         }
@@ -241,21 +289,19 @@ impl WorkloadConfig {
         if !ratio.is_finite() || ratio < 1.0 {
             problems.push(problem(
                 "max-p99-ratio",
-                format!("{ratio} is below 1: the p99 during the migration is compared with the baseline's, and 1 means no slower at all"),
-                "write a number ≥ 1, like `max-p99-ratio = 3.0`",
-            ));
+                format!("`checks.workload.max-p99-ratio` must be a finite number ≥ 1, not {ratio}: it is the most the p99 during the migration may be, as a multiple of the baseline's (1: no slower at all)"),
+                "write a number ≥ 1, like `max-p99-ratio = 3.0` (the default)",
+            ).label("not a finite number ≥ 1"));
         }
-        let rate = match &raw.rate {
-            Some(r) => parse_rate(r)
-                .map_err(|e| problems.push(problem("rate", e.0, RATE_HELP)))
-                .ok(),
-            None => None,
-        };
+        let rate = raw
+            .rate
+            .as_ref()
+            .and_then(|r| rate("rate", r, &mut problems));
         let connections = raw.connections.map(|c| c as usize);
         if connections.is_some_and(|c| c == 0 || c > 100) {
             problems.push(problem(
                 "connections",
-                "must be between 1 and 100",
+                "`checks.workload.connections` must be between 1 and 100",
                 "leave it out to size the pool from the rate",
             ));
         }
@@ -266,7 +312,7 @@ impl WorkloadConfig {
             Some(other) => {
                 problems.push(problem(
                     "arrivals",
-                    format!("`{other}` is not a schedule"),
+                    format!("`checks.workload.arrivals`: `{other}` is not a schedule"),
                     "write `arrivals = \"fixed\"` (one request every 1/rate, the default) or `arrivals = \"poisson\"` (random gaps with the same mean, as `pgbench --rate`)",
                 ));
                 Arrivals::Fixed
@@ -299,54 +345,62 @@ impl WorkloadConfig {
     }
 }
 
+/// How a `[[checks.workload.query]]` entry is named in a message: its `name`, else its place.
+fn entry(i: usize, name: &str) -> String {
+    if name.trim().is_empty() {
+        format!("`[[checks.workload.query]]` #{}", i + 1)
+    } else {
+        format!("`[[checks.workload.query]]` `{name}`")
+    }
+}
+
 fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<DeclaredQuery> {
     let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for (i, q) in raw.iter().enumerate() {
         let key = |k: &str| format!("query[{i}].{k}");
         let name = q.name.clone().unwrap_or_default();
-        if name.trim().is_empty() {
-            problems.push(problem(
+        let this = entry(i, &name);
+        // A key left out is reported at the entry's header (the validator's fallback), with
+        // the key named; a key written empty, at the key.
+        let missing = |k: &str, help: &str| {
+            problem(&key(k), format!("{this} has no `{k}`"), help)
+                .label(format!("no `{k}` in this entry"))
+        };
+        let empty =
+            |k: &str, help: &str| problem(&key(k), format!("{this} has an empty `{k}`"), help);
+        let name_help = "add `name = \"read-account\"`: findings and the report name the query";
+        match &q.name {
+            None => problems.push(missing("name", name_help)),
+            Some(n) if n.trim().is_empty() => problems.push(empty("name", name_help)),
+            Some(_) if !names.insert(name.clone()) => problems.push(problem(
                 &key("name"),
-                "every query needs a name",
-                "add `name = \"read-account\"`: findings and the report name the query",
-            ));
-        } else if !names.insert(name.clone()) {
-            problems.push(problem(
-                &key("name"),
-                format!("`{name}` is declared twice"),
+                format!("{this} is declared twice"),
                 "give each [[checks.workload.query]] its own name",
-            ));
+            )),
+            Some(_) => {}
         }
         let sql = q.sql.clone().unwrap_or_default();
-        if sql.trim().is_empty() {
-            problems.push(problem(
-                &key("sql"),
-                "is missing",
-                "add the statement to replay, with `$1…` for its parameters",
-            ));
+        let sql_help = "add the statement to replay, with `$1…` for its parameters: `sql = \"SELECT id, email FROM accounts WHERE id = $1\"`";
+        match &q.sql {
+            None => problems.push(missing("sql", sql_help)),
+            Some(s) if s.trim().is_empty() => problems.push(empty("sql", sql_help)),
+            Some(_) => {}
         }
         let n = sources::max_param(&sql);
         if n > 0 && q.params.as_deref().is_none_or(|p| p.trim().is_empty()) {
             problems.push(problem(
                 &key("params"),
-                format!("the statement has {n} parameter(s) and nothing supplies them"),
+                format!("{this}: the statement has {n} parameter(s) and no `params` query supplies them"),
                 "add `params = \"SELECT id FROM accounts TABLESAMPLE SYSTEM (1) LIMIT 500\"`: its rows fill $1…",
-            ));
+            ).label("nothing supplies $1…"));
         }
         let rate = match &q.rate {
-            Some(r) => match parse_rate(r) {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(problem(&key("rate"), e.0, RATE_HELP));
-                    0.0
-                }
-            },
+            Some(r) => rate(&key("rate"), r, problems).unwrap_or(0.0),
             None => {
-                problems.push(problem(
-                    &key("rate"),
-                    "is missing",
-                    "add `rate = \"200/s\"`: requests are issued on that schedule",
+                problems.push(missing(
+                    "rate",
+                    "add `rate = \"200/s\"` (at least `1/s`): requests are issued on that schedule",
                 ));
                 0.0
             }
@@ -537,7 +591,13 @@ rate = "10/s"
     #[test]
     fn rates_read_like_the_docs() {
         assert_eq!(parse_rate("200/s").unwrap(), 200.0);
-        assert_eq!(parse_rate("30/min").unwrap(), 0.5);
+        assert_eq!(parse_rate("90/min").unwrap(), 1.5);
+        assert_eq!(parse_rate("1/s").unwrap(), 1.0);
+        // Below 1/s: refused, never raised.
+        for slow in ["30/min", "0.5/s", "1000/h", "0.999/s"] {
+            let e = parse_rate(slow).unwrap_err();
+            assert!(e.0.contains("below 1 request per second"), "{slow}: {e}");
+        }
         assert!(parse_rate("200").is_err());
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("5/fortnight").is_err());

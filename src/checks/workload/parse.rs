@@ -141,7 +141,7 @@ pub(crate) fn lex(sql: &str) -> Vec<Tok> {
     out
 }
 
-fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
+pub(crate) fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
 }
 
@@ -155,7 +155,7 @@ fn ident_sql(t: &Tok) -> Option<String> {
 }
 
 /// A possibly qualified name at `toks[i..]`: (SQL text, tokens used).
-fn name_at(toks: &[Tok], i: usize) -> Option<(String, usize)> {
+pub(crate) fn name_at(toks: &[Tok], i: usize) -> Option<(String, usize)> {
     let mut name = ident_sql(toks.get(i)?)?;
     let mut used = 1;
     while toks.get(i + used) == Some(&Tok::Punct('.')) {

@@ -122,11 +122,12 @@ pub fn markdown(r: &WorkloadReport) -> String {
     let _ = writeln!(md, "\n### Workload rehearsal\n");
     let _ = writeln!(
         md,
-        "Queries {}; baseline {} ms, migration {} ms, {} connection(s).\n",
+        "Queries {}; baseline {} ms, migration {} ms, {} connection(s); {}.\n",
         r.source.describe(),
         r.baseline_ms,
         r.migration_ms,
-        r.generator.connections
+        r.generator.connections,
+        r.counts_line()
     );
     let _ = writeln!(md, "| query | requests before / during | p50 ms | p95 ms | p99 ms | max ms | errors |\n|---|--:|--:|--:|--:|--:|--:|");
     for q in &r.queries {
@@ -142,6 +143,12 @@ pub fn markdown(r: &WorkloadReport) -> String {
             arrow(&q.baseline, &q.during, |s| s.max_ms),
             q.during.errors
         );
+    }
+    for q in &r.queries {
+        let conflicts = q.baseline.conflicts + q.during.conflicts;
+        if conflicts > 0 {
+            let _ = writeln!(md, "\n{}", super::verdict::conflicts_line(q, conflicts));
+        }
     }
     if let Some(b) = &r.longest {
         let _ = writeln!(
