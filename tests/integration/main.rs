@@ -64,6 +64,7 @@ test_files![
     clone,
     config_diagnostics,
     workload,
+    workload_attacks,
     trials,
     integrity,
     integrity_attacks,
