@@ -17,8 +17,11 @@ use super::generator::Sample;
 use super::report::WorkloadReport;
 use super::{WorkloadConfig, P99_FLOOR_MS};
 
-/// An unexplained wait shorter than this is noise (a connection handed back a moment late).
-const NOISE_US: u64 = 1_000;
+/// An unexplained part of a wait shorter than one sampling interval is within the observer's
+/// resolution (a lock wait starts and ends up to one interval away from the samples that saw
+/// it; the backlog behind a lock drains for a few ms after its release): it counts as the
+/// lock's.
+const NOISE_US: u64 = INTERVAL.as_micros() as u64;
 
 /// What the generator's own limit added to a query's requests while the migration ran.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -53,8 +56,18 @@ pub fn lock_waits(seen: &Seen, pids: &[i32]) -> Vec<u64> {
 /// The part of `s`'s wait for a connection that no lock wait of its query's connections
 /// (`waits`, from [`lock_waits`]) explains, in µs: the wait outside the stretch from one
 /// sampling interval before the first such lock wait seen during it to one interval after the
-/// last (a wait starts and ends up to one interval away from the samples that saw it).
+/// last (a wait starts and ends up to one interval away from the samples that saw it); 0 when
+/// under one interval ([`NOISE_US`]).
 pub fn unexplained_us(s: &Sample, waits: &[u64]) -> u64 {
+    let u = outside(s, waits);
+    if u < NOISE_US {
+        0
+    } else {
+        u
+    }
+}
+
+fn outside(s: &Sample, waits: &[u64]) -> u64 {
     if s.wait_us == 0 {
         return 0;
     }
@@ -84,7 +97,7 @@ pub fn generator_wait(
     connections: usize,
 ) -> Option<GeneratorWait> {
     let unexplained: Vec<u64> = during.iter().map(|s| unexplained_us(s, waits)).collect();
-    let requests = unexplained.iter().filter(|u| **u >= NOISE_US).count() as u64;
+    let requests = unexplained.iter().filter(|u| **u > 0).count() as u64;
     if requests == 0 {
         return None;
     }
@@ -194,6 +207,8 @@ mod tests {
         let s = sample(1300, 620, 600);
         assert_eq!(unexplained_us(&s, &waits), 350_000);
         assert_eq!(explained_us(&s, &waits), 270_000);
+        // A backlog drained 20 ms past that: within the observer's resolution, the lock's.
+        assert_eq!(unexplained_us(&sample(1400, 175, 170), &waits), 0);
         // No lock wait seen: the whole wait is the generator's.
         assert_eq!(unexplained_us(&sample(3000, 500, 450), &waits), 450_000);
         // No wait at all.
