@@ -271,7 +271,7 @@ async fn timer_lateness() {
         &[q],
         Instant::now() + Duration::from_millis(10),
         Arrivals::Fixed,
-        tx,
+        move |t| tx.send(t).is_ok(),
     );
     let mut late = Vec::new();
     while let Some(t) = rx.recv().await {
@@ -485,7 +485,7 @@ async fn generate(
         params: Params::Rows(Arc::new(ids)),
         origin: Origin::Declared,
     };
-    let pool = Pool::connect(url, conns, std::slice::from_ref(&q))
+    let pool = Pool::connect(url, &[conns], std::slice::from_ref(&q))
         .await
         .map_err(|e| anyhow::anyhow!(e.to_string()))?;
     // Warm-up second, not measured.

@@ -293,7 +293,28 @@ pub struct LockReport {
     /// Tables that existed when sampling started, as unquoted (schema, name).
     #[serde(skip)]
     pub tables_before: BTreeSet<(String, String)>,
+    /// Locks still held after the migration tool exited, by sessions that outlived it: their
+    /// time in `held_ms` ends at the tool's exit, not at their release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outlived: Vec<OutlivedLock>,
 }
+
+/// A lock still held after the migration tool exited, by a session that outlived it (one it
+/// left in the background, or a statement its backend kept running).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutlivedLock {
+    /// As in `held_ms`.
+    pub table: String,
+    pub mode: String,
+    /// The session's statement.
+    pub statement: String,
+    /// How long it was seen holding the lock until the sampler stopped, ms.
+    pub seen_ms: u64,
+}
+
+/// How long after the stop a lock seen at the stop must still be held to count as a session's
+/// that outlived the tool (the tool's own backends end as it exits).
+const OUTLIVED_SETTLE: Duration = Duration::from_millis(50);
 
 const SAMPLE: &str = r#"
 SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index ' ELSE '' END
@@ -458,6 +479,7 @@ impl Connected {
                 }
             }
             report.longest_gap_ms = gap.max(last_ok.elapsed()).as_millis() as u64;
+            report.outlived = still_held(&client, &sample, &indexes, &open).await;
             for (k, e) in std::mem::take(&mut open) {
                 close(&mut report, &k, &e, interval);
             }
@@ -487,6 +509,44 @@ impl Sampler {
         let _ = self.stop.send(true);
         Ok(self.task.await.map_err(SamplerError::Task)??)
     }
+}
+
+/// The locks still held once the tool exited, by sessions that outlived it: seen in a sample
+/// at the stop and again [`OUTLIVED_SETTLE`] later; `open` gives how long each was seen.
+async fn still_held(
+    client: &Client,
+    sample: &tokio_postgres::Statement,
+    indexes: &[u32],
+    open: &BTreeMap<(String, String, i32), Episode>,
+) -> Vec<OutlivedLock> {
+    let take = || async {
+        let rows = client
+            .query(sample, &[&pg::own_pids(), &indexes])
+            .await
+            .unwrap_or_default();
+        rows.iter()
+            .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
+            .collect::<BTreeMap<(String, String, i32), String>>()
+    };
+    let first = take().await;
+    if first.is_empty() {
+        return Vec::new();
+    }
+    tokio::time::sleep(OUTLIVED_SETTLE).await;
+    let second = take().await;
+    first
+        .into_iter()
+        .filter(|(k, _)| second.contains_key(k))
+        .map(|((table, mode, pid), statement)| OutlivedLock {
+            seen_ms: open
+                .get(&(table.clone(), mode.clone(), pid))
+                .and_then(|e| e.start)
+                .map_or(0, |s| s.elapsed().as_millis() as u64),
+            table,
+            mode,
+            statement: statement.split_whitespace().collect::<Vec<_>>().join(" "),
+        })
+        .collect()
 }
 
 fn close(report: &mut LockReport, key: &(String, String, i32), e: &Episode, interval: Duration) {
@@ -580,6 +640,24 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                 }
             }
         }
+    }
+    for o in &report.outlived {
+        findings.push(
+            Finding::new(
+                NAME,
+                Severity::Warning,
+                format!(
+                    "{} on {} still held after the migration tool exited, by a session that outlived it (`{}`): ~{} ms seen until then, its full time not measured",
+                    lock_name(&o.mode),
+                    o.table,
+                    o.statement.chars().take(120).collect::<String>(),
+                    o.seen_ms
+                ),
+                "every query that conflicts with it keeps waiting after the migration ended, on production too; the times above end at the tool's exit (the `workload` check, when enabled, measures what the queries felt)",
+            )
+            .at(o.table.clone())
+            .fix("make the migration tool end every session it opens before it exits (no connection left in the background)"),
+        );
     }
     for t in &report.rewrites {
         if !report.held_ms.contains_key(t) {

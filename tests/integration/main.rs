@@ -65,6 +65,7 @@ test_files![
     config_diagnostics,
     workload,
     workload_attacks,
+    workload_pool_attacks,
     trials,
     integrity,
     integrity_attacks,

@@ -910,7 +910,7 @@ rate = "100/s"
 
 /// A project on git branch `feature/NAME` with `config` and one migration, its main Neon
 /// database branch holding `accounts` with `rows` rows (and `extra_sql` after it).
-fn accounts_project(
+pub(crate) fn accounts_project(
     name: &str,
     config: &str,
     migration: (&str, &str),
@@ -930,7 +930,7 @@ fn accounts_project(
 }
 
 /// The `workload` check's result in a `--json` report.
-fn workload_result(report: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn workload_result(report: &serde_json::Value) -> serde_json::Value {
     stage(report, "checks")["results"]
         .as_array()
         .and_then(|r| r.iter().find(|c| c["name"] == "workload"))

@@ -14,11 +14,14 @@
 //!   reads and single-row updates on the tables the migration touches (or the largest ones).
 //! - [`generator`]: a schedule per query, a fixed interval or Poisson arrivals ([`clock`]: a
 //!   thread that hands each request over at its instant), latency measured from the intended
-//!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections.
+//!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections per
+//!   query ([`waits`]: a wait for a connection is the lock's or the generator's own limit).
 //! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
 //!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
 //! - [`report`]: per-query baseline vs during, a per-100 ms timeline; [`render`]: a mermaid
-//!   chart and a terminal sparkline; `verdict`: `max-blocked`, `max-p99-ratio`, `max-errors`.
+//!   chart and a terminal sparkline; `verdict`: `max-blocked`, `max-p99-ratio`, `max-errors`;
+//!   [`coverage`]: the tables the migration locks (seen, or as its SQL says) where no replayed
+//!   query goes are NOT CHECKED.
 //!
 //! Writes are replayed inside a transaction that is rolled back: they take the same locks and
 //! wait the same, and change no data the other checks compare.
@@ -26,7 +29,7 @@
 pub mod blocking;
 mod check;
 pub mod clock;
-mod coverage;
+pub mod coverage;
 pub mod generator;
 pub mod insert;
 pub mod parse;
@@ -34,6 +37,7 @@ pub mod render;
 pub mod report;
 pub mod sources;
 mod verdict;
+pub mod waits;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -112,7 +116,8 @@ pub struct WorkloadConfig {
     pub baseline: Duration,
     /// Total rate of the queries found (not declared), per second.
     pub rate: f64,
-    /// Connections of the generator; `None`: sized from the rate.
+    /// Connections of the generator in all, shared among the queries (each has its own);
+    /// `None`: sized from each query's rate and `max-blocked`.
     pub connections: Option<usize>,
     pub queries: Vec<DeclaredQuery>,
     /// How each query's requests are spread in time.
@@ -302,7 +307,7 @@ impl WorkloadConfig {
             problems.push(problem(
                 "connections",
                 "`checks.workload.connections` must be between 1 and 100",
-                "leave it out to size the pool from the rate",
+                "leave it out to size each query's connections from its rate and `max-blocked`",
             ));
         }
         let queries = declared(&raw.query, &mut problems);
@@ -336,12 +341,26 @@ impl WorkloadConfig {
         })
     }
 
-    /// Connections for a total rate: enough that the generator itself never waits for one in
-    /// normal operation (a blocked migration takes them all anyway; requests then wait for a
-    /// connection with their latency still measured from the intended start).
-    pub fn pool_size(&self, total_rate: f64) -> usize {
-        self.connections
-            .unwrap_or_else(|| ((total_rate / 100.0).ceil() as usize + 8).clamp(8, 32))
+    /// Connections of each query (`rates`: per query, per second), a pool of its own each.
+    /// Sized so that the query alone keeps sending while its requests are blocked up to
+    /// `max-blocked`: `rate × max-blocked + 1`, between [`MIN_PER_QUERY`] and
+    /// [`MAX_PER_QUERY`], [`MAX_CONNECTIONS`] in all (shared in proportion when more are
+    /// wanted); with `connections`, that total is shared the same way, at least one each.
+    pub fn pool_sizes(&self, rates: &[f64]) -> Vec<usize> {
+        let want: Vec<usize> = rates
+            .iter()
+            .map(|r| {
+                let n = (r.max(0.0) * self.max_blocked.as_secs_f64()).ceil() as usize + 1;
+                n.clamp(MIN_PER_QUERY, MAX_PER_QUERY)
+            })
+            .collect();
+        match self.connections {
+            Some(total) => share(total, &want, 1),
+            None if want.iter().sum::<usize>() > MAX_CONNECTIONS => {
+                share(MAX_CONNECTIONS, &want, MIN_PER_QUERY)
+            }
+            None => want,
+        }
     }
 }
 
@@ -352,6 +371,33 @@ fn entry(i: usize, name: &str) -> String {
     } else {
         format!("`[[checks.workload.query]]` `{name}`")
     }
+}
+
+/// Fewest and most connections a query gets by default, and most in all.
+pub const MIN_PER_QUERY: usize = 2;
+pub const MAX_PER_QUERY: usize = 16;
+pub const MAX_CONNECTIONS: usize = 32;
+
+/// `total` shared in proportion to `want` (largest remainders first), at least `min` each
+/// (so more than `total` when there are more than `total / min` queries).
+fn share(total: usize, want: &[usize], min: usize) -> Vec<usize> {
+    let sum: usize = want.iter().sum::<usize>().max(1);
+    let exact: Vec<f64> = want
+        .iter()
+        .map(|w| total as f64 * *w as f64 / sum as f64)
+        .collect();
+    let mut out: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut left = total.saturating_sub(out.iter().sum());
+    let mut order: Vec<usize> = (0..want.len()).collect();
+    order.sort_by(|a, b| (exact[*b] - out[*b] as f64).total_cmp(&(exact[*a] - out[*a] as f64)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        out[i] += 1;
+        left -= 1;
+    }
+    out.into_iter().map(|n| n.max(min)).collect()
 }
 
 fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<DeclaredQuery> {
@@ -473,11 +519,14 @@ impl Rehearsal {
     /// here, before the migration tool starts (none of them counts as one of the tool's).
     pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
         let plan = sources::plan(cfg, target).await?;
-        let total: f64 = plan.queries.iter().map(|q| q.rate).sum();
+        let rates: Vec<f64> = plan.queries.iter().map(|q| q.rate).collect();
         let pool =
-            generator::Pool::connect(target.url, cfg.pool_size(total), &plan.queries).await?;
+            generator::Pool::connect(target.url, &cfg.pool_sizes(&rates), &plan.queries).await?;
         let pids = pool.pids();
-        let coverage = pool.coverage(&plan.queries).await;
+        let mut coverage = pool.coverage(&plan.queries).await;
+        if let (Some(sql), Some(client)) = (target.pending_sql, pool.client()) {
+            coverage.migration_sql = Some(coverage::sql_locks(client, sql).await);
+        }
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
                 Some(blocking::LongTransaction::connect(target.url, &plan.tables, hold).await?)
@@ -515,7 +564,9 @@ impl Rehearsal {
             Some(l) => Some(l.finish(self.started).await?),
             None => None,
         };
-        let seen = self.observer.finish().await?;
+        let mut seen = self.observer.finish().await?;
+        // A session still holding a lock well after the tool exited is not the migration's run.
+        seen.mark_outlived(recorded.migration_end_us);
         let mut report = report::build(&self.plan, recorded, seen, long);
         report.coverage = self.coverage;
         Ok(report)
@@ -539,8 +590,23 @@ mod tests {
         assert_eq!(c.max_p99_ratio, 3.0);
         assert_eq!(c.max_errors, 0);
         assert_eq!(c.baseline, Duration::from_secs(2));
-        assert_eq!(c.pool_size(100.0), 9);
-        assert_eq!(c.pool_size(50_000.0), 32);
+    }
+
+    #[test]
+    fn each_query_gets_connections_for_its_rate_over_max_blocked() {
+        let c = parse("").unwrap();
+        // 1 s of 10/s blocked: 11; of 100/s: 101, at most 16; at least 2.
+        assert_eq!(c.pool_sizes(&[10.0, 100.0, 0.1]), [11, 16, 2]);
+        // 32 in all: shared in proportion, at least 2 each.
+        assert_eq!(c.pool_sizes(&[500.0, 500.0, 500.0]), [11, 11, 10]);
+        assert_eq!(c.pool_sizes(&[1000.0; 20]), [2; 20]);
+        let c = parse("max-blocked = \"100ms\"").unwrap();
+        assert_eq!(c.pool_sizes(&[100.0, 20.0]), [11, 3]);
+        // `connections`: the total, shared the same way, one each at least.
+        let c = parse("connections = 8").unwrap();
+        assert_eq!(c.pool_sizes(&[100.0]), [8]);
+        assert_eq!(c.pool_sizes(&[100.0, 100.0]), [4, 4]);
+        assert_eq!(c.pool_sizes(&[1.0; 10]), [1; 10]);
     }
 
     #[test]

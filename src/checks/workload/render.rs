@@ -184,6 +184,37 @@ pub fn markdown(r: &WorkloadReport) -> String {
     md
 }
 
+/// The `max-blocked` finding when the blocker outlived the migration tool: named as such, with
+/// the time the workload's observer saw it hold its lock (`locks_ms`: the locks check's, which
+/// stops sampling when the tool exits).
+pub(super) fn outlived(
+    b: &super::report::Blocked,
+    cfg: &super::WorkloadConfig,
+    table: &str,
+    locks_ms: Option<u64>,
+) -> String {
+    let lock = b.behind_lock.as_deref().unwrap_or("a lock");
+    let mut s = format!(
+        "`{}` was blocked {} ms (max-blocked = {} ms) behind a session that outlived the migration tool",
+        b.query,
+        b.ms,
+        cfg.max_blocked.as_millis()
+    );
+    if let (Some(held), Some(after)) = (b.behind_held_ms, b.behind_held_after_ms) {
+        let _ = write!(
+            s,
+            ", which held {lock} on {table} for ~{held} ms as observed, ~{after} ms of it after the tool exited"
+        );
+    }
+    if let Some(h) = locks_ms {
+        let _ = write!(
+            s,
+            " (the locks check stops sampling when the tool exits: it saw ~{h} ms of it)"
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,12 @@ pub struct Blocked {
     pub behind_lock: Option<String>,
     /// The blocker itself was waiting (behind the long transaction): the lock queue.
     pub behind_was_waiting: bool,
+    /// How long the workload's observer saw the blocker hold its lock on the table, and how
+    /// much of that after the migration tool exited, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behind_held_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behind_held_after_ms: Option<u64>,
 }
 
 /// One replayed query.
@@ -68,6 +74,9 @@ pub struct QueryReport {
     pub errors: Vec<String>,
     /// Its slowest request during the migration.
     pub slowest: Option<Blocked>,
+    /// Waits for one of its connections that no lock explains (the generator's own limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_wait: Option<super::waits::GeneratorWait>,
 }
 
 /// The migration waiting for a lock.
@@ -201,8 +210,8 @@ fn stats(samples: &[&Sample], conflict: Option<u32>) -> Stats {
 }
 
 /// What blocked a request: the longest wait episode of its backend within its window (or,
-/// when it waited for a connection, of any replayed query's backend).
-fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
+/// when it waited for a connection, of another of its query's own backends, `pids`).
+fn blocked(s: &Sample, name: &str, pids: &[i32], eps: &[Episode], seen: &Seen) -> Blocked {
     let from = s.due_us;
     let to = s.due_us + s.latency_us;
     let pad = blocking::INTERVAL.as_micros() as u64;
@@ -214,7 +223,7 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
         .max_by_key(|e| e.last_us - e.first_us);
     let any = || {
         eps.iter()
-            .filter(|e| e.who == Who::Workload)
+            .filter(|e| pids.contains(&e.pid))
             .filter(overlaps)
             .max_by_key(|e| e.last_us - e.first_us)
     };
@@ -228,6 +237,8 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
         behind_statement: None,
         behind_lock: None,
         behind_was_waiting: false,
+        behind_held_ms: None,
+        behind_held_after_ms: None,
     };
     let Some(e) = own.or_else(any) else { return b };
     b.table = Some(e.relation.clone());
@@ -251,7 +262,7 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
             (*p, seen.who(*p), q)
         })
         .min_by_key(|(_, w, _)| match w {
-            Who::Migration => 0,
+            Who::Migration | Who::OutlivedTool => 0,
             Who::LongTransaction => 1,
             Who::Workload => 2,
         });
@@ -272,6 +283,10 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
             .max_by_key(|m| rank(m));
         b.behind_was_waiting = asked.is_some();
         b.behind_lock = held.or(asked).map(|m| lock_name(&m));
+        if let Some((held, after)) = b.table.as_deref().and_then(|t| seen.held_ms(pid, t)) {
+            b.behind_held_ms = Some(held);
+            b.behind_held_after_ms = Some(after);
+        }
     }
     b
 }
@@ -312,10 +327,17 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
                 }
             }
         }
+        // Judged by what locks explain: a wait for a connection that is the generator's own
+        // limit is left out (see `waits`).
+        let pids = rec.pids.get(i).map(Vec::as_slice).unwrap_or_default();
+        let waits = super::waits::lock_waits(&seen, pids);
         let slowest = during
             .iter()
-            .max_by_key(|s| s.latency_us)
-            .map(|s| blocked(s, &q.name, &eps, &seen));
+            .max_by_key(|s| super::waits::explained_us(s, &waits))
+            .map(|s| Blocked {
+                ms: ms(super::waits::explained_us(s, &waits)),
+                ..blocked(s, &q.name, pids, &eps, &seen)
+            });
         queries.push(QueryReport {
             name: q.name.clone(),
             sql: super::sources::one_line(&q.sql),
@@ -326,6 +348,7 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
             reprepared: rec.reprepared.get(i).copied().unwrap_or(0),
             errors,
             slowest,
+            generator_wait: super::waits::generator_wait(&during, &waits, pids.len()),
         });
     }
     let longest = queries
@@ -441,7 +464,7 @@ fn queue(
                 .map(|b| seen.who(*b))
                 .min_by_key(|w| match w {
                     Who::LongTransaction => 0,
-                    Who::Migration => 1,
+                    Who::Migration | Who::OutlivedTool => 1,
                     Who::Workload => 2,
                 }),
         })
@@ -532,7 +555,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
         if let Some(m) = snap
             .held
             .iter()
-            .filter(|h| h.who == Who::Migration)
+            .filter(|h| matches!(h.who, Who::Migration | Who::OutlivedTool))
             .map(|h| h.mode.as_str())
             .max_by_key(|m| rank(m))
         {
@@ -608,6 +631,7 @@ pub(crate) mod tests {
                 reprepared: 0,
                 errors: Vec::new(),
                 slowest: None,
+                generator_wait: None,
             }],
             longest: Some(Blocked {
                 query: "read".into(),
@@ -619,6 +643,8 @@ pub(crate) mod tests {
                 behind_statement: Some("ALTER TABLE t ALTER COLUMN n TYPE bigint".into()),
                 behind_lock: Some("ACCESS EXCLUSIVE".into()),
                 behind_was_waiting: false,
+                behind_held_ms: None,
+                behind_held_after_ms: None,
             }),
             queue: Queue::default(),
             long_transaction: None,
@@ -631,6 +657,11 @@ pub(crate) mod tests {
             generator: GeneratorStats::default(),
             coverage: super::super::generator::Coverage {
                 reads: ["public.t".to_owned()].into(),
+                migration_sql: Some(vec![super::super::coverage::SqlLock {
+                    table: "public.t".into(),
+                    mode: Some("AccessExclusiveLock".into()),
+                    statement: "ALTER TABLE t ALTER COLUMN n TYPE …".into(),
+                }]),
                 ..Default::default()
             },
         }
@@ -731,6 +762,7 @@ pub(crate) mod tests {
                 pid: 1,
                 error: None,
                 lag_us: 20,
+                wait_us: 0,
             })
             .collect();
         let rec = Recorded {
@@ -856,6 +888,7 @@ pub(crate) mod tests {
             pid: 1,
             error,
             lag_us: 10,
+            wait_us: 0,
         };
         let mut samples: Vec<Sample> = (0..20).map(|i| sample(300 + i * 50, 500, None)).collect();
         samples.push(sample(1_300, 400_000, Some(0)));

@@ -85,14 +85,15 @@ pub fn evaluate(
     for q in &r.queries {
         let base = q.baseline.p99_ms.max(P99_FLOOR_MS);
         let limit = base * cfg.max_p99_ratio;
-        if q.during.count > 0 && q.during.p99_ms > limit {
+        let p99 = super::waits::judged_p99(q);
+        if q.during.count > 0 && p99 > limit {
             findings.push(
                 Finding::new(
                     NAME,
                     Severity::Error,
                     format!(
                         "`{}`: p99 {} ms while the migration ran vs {} ms before (max-p99-ratio = {}; under {P99_FLOOR_MS} ms counts as {P99_FLOOR_MS} ms)",
-                        q.name, q.during.p99_ms, q.baseline.p99_ms, cfg.max_p99_ratio
+                        q.name, p99, q.baseline.p99_ms, cfg.max_p99_ratio
                     ),
                     "one request in a hundred is this much slower for as long as the migration runs",
                 )
@@ -104,34 +105,30 @@ pub fn evaluate(
     if let Some(f) = lock_timeout_finding(r) {
         findings.push(f);
     }
-    let gaps = super::coverage::uncovered(r, locks);
+    let mut gaps = super::coverage::uncovered(r, locks);
+    gaps.extend(super::waits::gaps(r, cfg));
     for g in &gaps {
-        findings.push(
-            Finding::new(
-                NAME,
-                Severity::Warning,
-                format!("not checked: {}", g.what),
-                g.why.clone(),
-            )
-            .at(g.table.clone())
-            .fix(g.fix),
-        );
+        let f = Finding::new(
+            NAME,
+            Severity::Warning,
+            format!("not checked: {}", g.what),
+            g.why.clone(),
+        )
+        .fix(g.fix);
+        findings.push(match g.table.is_empty() {
+            true => f,
+            false => f.at(g.table.clone()),
+        });
     }
     let mut details = vec![super::render::terminal(r)];
     details.extend(lines(r, locks));
-    if locks.is_none() {
-        details.push("which tables the migration locked is not known (the locks check is off): whether the replayed queries read them is not cross-checked".into());
-    }
+    details.extend(super::coverage::note(r, locks));
+    details.extend(super::waits::notes(r));
     let mut result = CheckResult::from_findings(NAME, summary(r), findings, details);
     if !gaps.is_empty() && result.status == CheckStatus::Passed {
-        // Part of what users would feel was never replayed: no pass.
+        // Part of what users would feel was never measured: no pass.
         result.status = CheckStatus::NotRun;
-        let tables: Vec<&str> = gaps.iter().map(|g| g.table.as_str()).collect();
-        result.summary = format!(
-            "NOT CHECKED: the migration locked {} where no replayed query goes; {}",
-            tables.join(", "),
-            result.summary
-        );
+        result.summary = super::coverage::summary(&gaps, &result.summary);
     }
     result
 }
@@ -184,13 +181,17 @@ fn blocked_finding(
     };
     let long_queue = r.long_transaction.is_some()
         && (b.behind == Some(Who::LongTransaction) || b.behind_was_waiting);
-    let fix = if long_queue {
+    let outlived = b.behind == Some(Who::OutlivedTool);
+    let fix = if outlived {
+        "make the migration tool end every session it opens before it exits (a connection left in the background keeps its locks after the migration, on production too), or raise `max-blocked` under [checks.workload] if this wait is acceptable"
+    } else if long_queue {
         "set `lock_timeout` in the migration (`SET lock_timeout = '100ms';`) and retry it on timeout: its lock request then gives up instead of queueing every query behind it while a long transaction runs"
     } else {
         "use an online form (a new column and a batched backfill instead of a type change, CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE CONSTRAINT), or raise `max-blocked` under [checks.workload] if this wait is acceptable"
     };
     let held = locks.and_then(|l| access_exclusive_ms(l, &table));
     let what = match held {
+        _ if outlived => super::render::outlived(b, cfg, &table, held),
         Some(h) => format!(
             "`{}` was blocked {} ms (max-blocked = {} ms); the locks check measured ACCESS EXCLUSIVE on {table} for ~{h} ms",
             b.query, b.ms, cfg.max_blocked.as_millis()
@@ -285,7 +286,13 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
         r.queue.queued, r.queue.threshold_ms, r.queue.max_at_once
     ));
     if let (Some(b), Some(l)) = (&r.longest, locks) {
-        if let Some(h) = b.table.as_deref().and_then(|t| access_exclusive_ms(l, t)) {
+        let by_tool = b.behind != Some(Who::OutlivedTool);
+        if let Some(h) = b
+            .table
+            .as_deref()
+            .and_then(|t| access_exclusive_ms(l, t))
+            .filter(|_| by_tool)
+        {
             out.push(format!(
                 "longest blocked request: {} ms; ACCESS EXCLUSIVE on {} held ~{h} ms (locks check)",
                 b.ms,
