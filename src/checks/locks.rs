@@ -293,6 +293,14 @@ pub struct LockReport {
     /// Tables that existed when sampling started, as unquoted (schema, name).
     #[serde(skip)]
     pub tables_before: BTreeSet<(String, String)>,
+    /// Tables that existed before whose definition (columns, constraints, indexes, triggers,
+    /// rules, policies, options, privileges) differs after, as in `held_ms`: what the
+    /// migration changed, whether or not a sample caught its lock.
+    #[serde(skip)]
+    pub changed: BTreeSet<String>,
+    /// The tables' definitions were read before and after (`changed` is known).
+    #[serde(skip)]
+    pub compared: bool,
     /// Locks still held after the migration tool exited, by sessions that outlived it: their
     /// time in `held_ms` ends at the tool's exit, not at their release.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -348,14 +356,51 @@ SELECT coalesce(array_agg(c.oid), '{}')
 /// The tables that exist, with their files (a partitioned parent has none: 0, never
 /// "rewritten"), before and after the migration.
 const FILES: &str = r#"
-SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint,
+       md5(concat_ws('|', c.relkind, c.relpersistence, c.relreplident, c.relrowsecurity,
+         c.relforcerowsecurity, c.reloptions::text, c.relowner, c.relacl::text, c.relispartition,
+         (SELECT string_agg(concat_ws(',', a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+                  a.atthasdef, a.attisdropped, a.attidentity, a.attgenerated, a.attstorage,
+                  a.attcollation, a.attacl::text), ';' ORDER BY a.attnum)
+            FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
+         (SELECT string_agg(concat_ws(',', d.adnum, d.adbin::text), ';' ORDER BY d.adnum)
+            FROM pg_attrdef d WHERE d.adrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', k.conname, k.contype, k.convalidated, k.conkey::text,
+                  k.confrelid, k.conbin::text), ';' ORDER BY k.conname)
+            FROM pg_constraint k WHERE k.conrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', x.indexrelid, x.indisvalid, x.indisunique,
+                  x.indkey::text), ';' ORDER BY x.indexrelid)
+            FROM pg_index x WHERE x.indrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', t.tgname, t.tgenabled, t.tgfoid), ';' ORDER BY t.tgname)
+            FROM pg_trigger t WHERE t.tgrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', r.rulename, r.ev_enabled), ';' ORDER BY r.rulename)
+            FROM pg_rewrite r WHERE r.ev_class = c.oid),
+         (SELECT string_agg(concat_ws(',', p.polname, p.polcmd, p.polqual::text), ';' ORDER BY p.polname)
+            FROM pg_policy p WHERE p.polrelid = c.oid)))
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
-async fn files(client: &Client) -> Result<BTreeMap<String, i64>, QueryError> {
+/// A table's physical file and a digest of its definition (columns, defaults, constraints,
+/// indexes, triggers, rules, policies, options, owner, privileges).
+#[derive(Debug, Clone, PartialEq)]
+struct Table {
+    file: i64,
+    definition: String,
+}
+
+async fn files(client: &Client) -> Result<BTreeMap<String, Table>, QueryError> {
     let rows = client.query(FILES, &[]).await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let table = Table {
+                file: r.get(1),
+                definition: r.get(2),
+            };
+            (r.get(0), table)
+        })
+        .collect())
 }
 
 /// A running sampler.
@@ -488,9 +533,19 @@ impl Connected {
             let after = files(&client).await?;
             report.rewrites = before
                 .iter()
-                .filter(|(t, f)| after.get(*t).is_some_and(|n| n != *f))
+                .filter(|(t, f)| after.get(*t).is_some_and(|n| n.file != f.file))
                 .map(|(t, _)| t.clone())
                 .collect();
+            report.changed = before
+                .iter()
+                .filter(|(t, f)| {
+                    after
+                        .get(*t)
+                        .is_some_and(|n| n.definition != f.definition)
+                })
+                .map(|(t, _)| t.clone())
+                .collect();
+            report.compared = true;
             let mut st: Vec<(String, u64)> =
                 statements.into_iter().map(|((_, q), ms)| (q, ms)).collect();
             st.sort_by_key(|s| std::cmp::Reverse(s.1));

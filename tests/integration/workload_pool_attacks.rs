@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         workload_reads_a_share_lock_never_blocked_are_not_reported_blocked_behind_the_blocked_writes,
         workload_a_lock_kept_by_a_session_the_tool_left_open_is_named_as_such_with_its_observed_time,
         workload_a_lock_shorter_than_the_sampling_on_a_table_no_query_goes_to_is_not_checked,
+        workload_a_changed_table_no_query_goes_to_is_not_checked_though_no_sample_caught_its_lock,
     ]
 }
 
@@ -242,4 +243,66 @@ rate = "100/s"
         "{w:#}"
     );
     out.code(0);
+}
+
+/// From a real-project trial (Knex, no print-SQL mode): the migration added a column to a
+/// small table (a lock of a millisecond, between two samples) that no replayed query goes to,
+/// while the tool's own bookkeeping held ROW EXCLUSIVE on a table the queries read. That lock
+/// was taken as the migration's table set, every table in it was covered, and the check
+/// passed. The tables whose definition the migration changed (catalog before vs after) now
+/// need a replayed query whether or not a sample caught their lock.
+fn workload_a_changed_table_no_query_goes_to_is_not_checked_though_no_sample_caught_its_lock() {
+    let psql = cluster().bin.join("psql");
+    let script = format!(
+        "set -e\n\
+         \"{psql}\" -X -q -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -c begin -c \"insert into trk values ('0001_funds')\" -c 'update accounts set n = n where id = 1' -c 'select pg_sleep(1.2)' -c commit >/dev/null\n\
+         \"{psql}\" -X -q -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -c 'alter table funds add column code text'\n",
+        psql = psql.display()
+    );
+    let config = r#"
+[tool]
+name = "no-print-sql"
+command = "sh migrate.sh"
+tracking-query = "select name from trk order by name"
+
+[checks.locks]
+access-exclusive-budget = "10s"
+sample-interval = "300ms"
+
+[checks.workload]
+enabled = true
+baseline = "500ms"
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "50/s"
+"#;
+    let p = accounts_project(
+        "workload_changed_unseen",
+        config,
+        ("0001_funds.sh", "# adds funds.code (run by migrate.sh)\n"),
+        1000,
+        "CREATE TABLE trk (name text PRIMARY KEY); CREATE TABLE funds (id int PRIMARY KEY)",
+    )
+    .file("migrate.sh", &script)
+    .commit();
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    let summary = w["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("NOT CHECKED: ") && summary.contains("public.funds"),
+        "{summary}"
+    );
+    assert!(
+        whats(&w).iter().any(|f| f.contains("changed the definition of public.funds")
+            && f.contains("no replayed query goes to public.funds")),
+        "{w:#}"
+    );
+    // The bookkeeping table is only written: nothing to replay there.
+    assert!(!summary.contains("public.trk"), "{summary}");
 }

@@ -328,11 +328,6 @@ pub struct LongTransaction {
     opened: Option<Instant>,
 }
 
-impl Drop for LongTransaction {
-    fn drop(&mut self) {
-        pg::forget_own_pid(self.pid);
-    }
-}
 
 impl LongTransaction {
     /// Connects (before the migration starts); [`LongTransaction::open`] opens it.

@@ -103,12 +103,6 @@ pub struct Conn {
     cancel: CancelToken,
 }
 
-impl Drop for Conn {
-    fn drop(&mut self) {
-        pg::forget_own_pid(self.pid);
-    }
-}
-
 impl Conn {
     async fn open(url: &Secret<String>, q: &Query) -> Result<Conn, WorkloadError> {
         let client = pg::connect(url).await.map_err(WorkloadError::Connect)?;

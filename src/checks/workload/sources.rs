@@ -135,7 +135,7 @@ pub struct Plan {
 
 /// Finds the queries to replay.
 pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, WorkloadError> {
-    let (client, _pid) = session(target.url).await?;
+    let client = session(target.url).await?;
     let named = target.pending_sql.map(touched_tables).unwrap_or_default();
     let touched = resolve_tables(&client, &named).await?;
     let mut notes = Vec::new();
@@ -204,18 +204,9 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
     })
 }
 
-/// Our pid, left out by the lock sampler until dropped.
-struct OwnPid(i32);
-
-impl Drop for OwnPid {
-    fn drop(&mut self) {
-        pg::forget_own_pid(self.0);
-    }
-}
-
 /// A short-lived session of ours on `url`: its statistics flushed at once (the witness must
 /// not count it as one of the tool's sessions when it ends later), its pid registered.
-async fn session(url: &crate::secret::Secret<String>) -> Result<(Client, OwnPid), WorkloadError> {
+async fn session(url: &crate::secret::Secret<String>) -> Result<Client, WorkloadError> {
     let client = pg::connect_observer(url)
         .await
         .map_err(WorkloadError::Connect)?;
@@ -229,7 +220,7 @@ async fn session(url: &crate::secret::Secret<String>) -> Result<(Client, OwnPid)
         .batch_execute(pg::FLUSH_OWN_STATS)
         .await
         .map_err(|e| WorkloadError::db("cannot read the test Neon database branch", &e))?;
-    Ok((client, OwnPid(pid)))
+    Ok(client)
 }
 
 /// Rows of a simple query, every value as text.
@@ -329,7 +320,7 @@ async fn statements(
     via: &crate::secret::Secret<String>,
     database: Option<&str>,
 ) -> Result<Vec<(String, i64)>, Unusable> {
-    let (client, _pid) = session(via).await.map_err(|e| e.to_string())?;
+    let client = session(via).await.map_err(|e| e.to_string())?;
     let schema = client
         .query_opt(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
