@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         workload_a_lock_kept_by_a_session_the_tool_left_open_is_named_as_such_with_its_observed_time,
         workload_a_lock_shorter_than_the_sampling_on_a_table_no_query_goes_to_is_not_checked,
         workload_a_changed_table_no_query_goes_to_is_not_checked_though_no_sample_caught_its_lock,
+        workload_a_read_that_calls_a_writing_function_writes_nothing,
     ]
 }
 
@@ -305,4 +306,57 @@ rate = "50/s"
     );
     // The bookkeeping table is only written: nothing to replay there.
     assert!(!summary.contains("public.trk"), "{summary}");
+}
+
+/// From an outside attacker: a replayed read that calls a function which writes
+/// (`SELECT log_audit($1)`) ran outside any transaction and committed its rows on the test
+/// Neon database branch — the data check then saw rows the migration never added (hiding a
+/// deletion, or blaming one on it). Reads now run read-only: such a query fails before the
+/// migration and says so; nothing is written.
+fn workload_a_read_that_calls_a_writing_function_writes_nothing() {
+    let config = r#"
+[checks.locks]
+access-exclusive-budget = "10s"
+
+[checks.workload]
+enabled = true
+baseline = "500ms"
+
+[[checks.workload.query]]
+name = "log a read"
+sql = "SELECT log_audit($1)"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "50/s"
+"#;
+    let p = accounts_project(
+        "workload_read_writes",
+        config,
+        ("0001_other.sql", "CREATE TABLE other (id int);\n"),
+        1000,
+        "CREATE TABLE audit (id serial PRIMARY KEY, account int); \
+         CREATE FUNCTION log_audit(a int) RETURNS int LANGUAGE sql AS \
+         'INSERT INTO audit (account) VALUES (a) RETURNING id'",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    assert!(
+        whats(&w)
+            .iter()
+            .any(|f| f.contains("`log a read` failed before the migration started")
+                && f.contains("read-only")),
+        "{w:#}"
+    );
+    assert_eq!(w["status"], "failed", "{w:#}");
+    // The data check saw no row appear in audit.
+    let data = crate::support::stage(&report, "checks")["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "data"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        data.to_string().contains("public.audit: 0 → 0 row(s)"),
+        "{data:#}"
+    );
 }

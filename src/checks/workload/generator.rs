@@ -106,10 +106,17 @@ pub struct Conn {
 impl Conn {
     async fn open(url: &Secret<String>, q: &Query) -> Result<Conn, WorkloadError> {
         let client = pg::connect(url).await.map_err(WorkloadError::Connect)?;
-        // Named as ours, and its own statistics out now (see `pg::FLUSH_OWN_STATS`).
+        // Named as ours, and its own statistics out now (see `pg::FLUSH_OWN_STATS`). A read
+        // runs read-only: a function it calls must not write for real (a write is replayed in
+        // a transaction that is rolled back; a read is not, and would commit what it wrote).
+        let read_only = if q.write {
+            ""
+        } else {
+            " SET default_transaction_read_only = on;"
+        };
         client
             .batch_execute(&format!(
-                "SET application_name = '{APP}'; {}",
+                "SET application_name = '{APP}'; {};{read_only}",
                 pg::FLUSH_OWN_STATS
             ))
             .await
