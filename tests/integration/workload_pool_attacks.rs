@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Test> {
         workload_a_lock_shorter_than_the_sampling_on_a_table_no_query_goes_to_is_not_checked,
         workload_a_changed_table_no_query_goes_to_is_not_checked_though_no_sample_caught_its_lock,
         workload_a_read_that_calls_a_writing_function_writes_nothing,
+        workload_with_the_locks_check_off_coverage_is_not_checked_even_where_the_sql_is_known,
     ]
 }
 
@@ -358,5 +359,49 @@ rate = "50/s"
     assert!(
         data.to_string().contains("public.audit: 0 → 0 row(s)"),
         "{data:#}"
+    );
+}
+
+/// From an outside attacker: with the locks check off, the coverage rule trusted the tables the
+/// migration's SQL names — and `EXECUTE 'LOCK TABLE accounts …'` names none, so a query set
+/// that never reads the locked table passed. Without the locks check the tables the migration
+/// locks are not measured: NOT CHECKED.
+fn workload_with_the_locks_check_off_coverage_is_not_checked_even_where_the_sql_is_known() {
+    let config = r#"
+[checks.locks]
+enabled = false
+
+[checks.workload]
+enabled = true
+baseline = "500ms"
+
+[[checks.workload.query]]
+name = "read other"
+sql = "SELECT id FROM other WHERE id = $1"
+params = "SELECT id FROM other LIMIT 10"
+rate = "50/s"
+"#;
+    let p = accounts_project(
+        "workload_locks_off",
+        config,
+        (
+            "0001_dynamic.sql",
+            "DO $$ BEGIN EXECUTE 'LOCK TABLE ' || 'accounts' || ' IN ACCESS EXCLUSIVE MODE'; PERFORM pg_sleep(1); END $$;\n",
+        ),
+        1000,
+        "CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other SELECT generate_series(1, 10)",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let w = workload_result(&out.json());
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    let summary = w["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("NOT CHECKED: ") && summary.contains("which tables the migration locks"),
+        "{summary}"
+    );
+    assert!(
+        whats(&w).iter().any(|f| f.contains("the locks check is off")),
+        "{w:#}"
     );
 }

@@ -142,22 +142,22 @@ pub(super) fn uncovered(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<G
     if let Some(locks) = locks {
         changed(r, locks, &mut out);
     }
-    match &r.coverage.migration_sql {
-        Some(_) => {}
-        None if !established(locks) => out.push(Gap {
+    match (locks, &r.coverage.migration_sql) {
+        (None, _) => out.push(Gap {
             kind: GapKind::Unknown,
             table: String::new(),
-            what: format!(
-                "which tables the migration locks is not known: {}, and its SQL is not known (the tool has no `print-sql-command`)",
-                match locks {
-                    None => "the locks check is off",
-                    Some(_) => "the locks check saw no lock on a table that existed before (one shorter than its sampling interval is not seen)",
-                }
-            ),
+            what: "which tables the migration locks was not measured: the locks check is off (the migration's SQL, where known, can hide tables in dynamic SQL, in functions or behind another `search_path`)".into(),
             why: "whether the replayed queries go where the migration locks was not established".into(),
-            fix: "turn the locks check on (`[checks.locks]`), or give the tool a `print-sql-command` under [tool] so the migration's SQL is known",
+            fix: "turn the locks check on (`[checks.locks]`): it samples the locks the migration takes and reads which tables it changed",
         }),
-        None => {}
+        (Some(_), None) if !established(locks) => out.push(Gap {
+            kind: GapKind::Unknown,
+            table: String::new(),
+            what: "which tables the migration locks is not known: the locks check saw no lock on a table that existed before (one shorter than its sampling interval is not seen), and its SQL is not known (the tool has no `print-sql-command`)".into(),
+            why: "whether the replayed queries go where the migration locks was not established".into(),
+            fix: "give the tool a `print-sql-command` under [tool] so the migration's SQL is known",
+        }),
+        _ => {}
     }
     out
 }
@@ -379,7 +379,6 @@ pub(super) fn summary(gaps: &[Gap], rest: &str) -> String {
 /// What the details say about how the coverage was established.
 pub(super) fn note(r: &WorkloadReport, locks: Option<&LockReport>) -> Option<String> {
     match (locks, &r.coverage.migration_sql) {
-        (None, Some(_)) => Some("the locks check is off: the replayed queries were checked against the tables the migration's SQL names, with the locks its statements are known to take (none measured)".into()),
         (Some(_), None) => Some("the migration's SQL is not known (no `print-sql-command`): the replayed queries were checked against the locks the locks check saw only (a lock shorter than its sampling interval is not seen)".into()),
         _ => None,
     }
