@@ -181,11 +181,12 @@ fn stats(samples: &[&Sample], conflict: Option<u32>) -> Stats {
     let mut conflicts = 0;
     let mut max = 0;
     for s in samples {
+        // A failed request counts in the latencies too: one that waited behind a lock and
+        // then failed (a lock timeout, a cancelled statement) kept its user waiting as long.
         if s.error.is_some() && s.error == conflict {
             conflicts += 1;
         } else if s.error.is_some() {
             errors += 1;
-            continue;
         }
         h.saturating_record(s.latency_us.max(1));
         max = max.max(s.latency_us);
@@ -587,6 +588,26 @@ pub(crate) mod tests {
     use super::super::WorkloadConfig;
     use super::*;
     use crate::checks::CheckStatus;
+
+    #[test]
+    fn a_request_blocked_then_failed_counts_in_the_latencies() {
+        let sample = |latency_us: u64, error: Option<u32>| Sample {
+            query: 0,
+            due_us: 0,
+            latency_us,
+            pid: 1,
+            error,
+            lag_us: 0,
+            wait_us: 0,
+        };
+        let mut all: Vec<Sample> = (0..99).map(|_| sample(500, None)).collect();
+        all.push(sample(958_700, Some(0)));
+        let refs: Vec<&Sample> = all.iter().collect();
+        let st = stats(&refs, None);
+        assert_eq!((st.count, st.errors), (100, 1));
+        assert_eq!(st.max_ms, 958.7);
+        assert!(st.p99_ms >= 0.5 && st.max_ms > 900.0, "{st:?}");
+    }
 
     pub(crate) fn report() -> WorkloadReport {
         let tick = |t: u64, during: bool, p99: f64, lock: Option<&str>| Tick {
