@@ -80,7 +80,28 @@ pub fn evaluate(
         }
     }
     if let Some(b) = r.longest.as_ref().filter(|b| b.ms > budget_ms) {
-        findings.push(blocked_finding(r, b, cfg, locks));
+        // A query slower than the budget undisturbed, and nothing seen blocking this request:
+        // its own time, not the migration's.
+        let own =
+            r.queries.iter().find(|q| q.name == b.query).filter(|q| {
+                b.behind.is_none() && b.table.is_none() && q.baseline.max_ms > budget_ms
+            });
+        match own {
+            Some(q) => findings.push(
+                Finding::new(
+                    NAME,
+                    Severity::Warning,
+                    format!(
+                        "`{}` took {} ms while the migration ran, nothing seen blocking it; it took up to {} ms before the migration too, over max-blocked = {budget_ms} ms",
+                        q.name, b.ms, q.baseline.max_ms
+                    ),
+                    "a query slower than `max-blocked` undisturbed cannot be judged by it (its p99 against the baseline still is)",
+                )
+                .at(q.sql.clone())
+                .fix("raise `max-blocked` under [checks.workload] above the query's own time, or replay a faster query"),
+            ),
+            None => findings.push(blocked_finding(r, b, cfg, locks)),
+        }
     }
     for q in &r.queries {
         let base = q.baseline.p99_ms.max(P99_FLOOR_MS);
@@ -322,4 +343,46 @@ pub(super) fn conflicts_line(q: &QueryReport, conflicts: u64) -> String {
         "`{}`: {conflicts} request(s) ({} while the migration ran) hit a unique violation with values sampled from existing rows — a unique index the migration added on a sampled column makes them collide, where the application's new values would not: counted apart, neither errors nor successes; their latencies count (the table's lock was waited for before the unique check)",
         q.name, q.during.conflicts
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::locks::LockReport;
+
+    #[test]
+    fn a_query_slower_than_the_budget_undisturbed_is_not_blamed_on_the_migration() {
+        let mut r = super::super::report::tests::report();
+        let measured = LockReport {
+            compared: true,
+            ..Default::default()
+        };
+        let cfg = WorkloadConfig {
+            max_blocked: std::time::Duration::from_millis(100),
+            max_p99_ratio: 1000.0,
+            ..Default::default()
+        };
+        // Blocked behind the migration: the budget fails.
+        assert_eq!(
+            evaluate(&r, &cfg, Some(&measured)).status,
+            CheckStatus::Failed
+        );
+        // Nothing seen blocking it, and as slow before the migration: a warning, no failure.
+        if let Some(b) = r.longest.as_mut() {
+            (b.behind, b.table, b.lock, b.behind_statement, b.behind_lock) =
+                (None, None, None, None, None);
+        }
+        r.queries[0].baseline.max_ms = 190.0;
+        let res = evaluate(&r, &cfg, Some(&measured));
+        assert_eq!(res.status, CheckStatus::Passed, "{res:#?}");
+        assert!(res.findings.iter().any(|f| f.severity == Severity::Warning
+            && f.what
+                .contains("it took up to 190 ms before the migration too")));
+        // Nothing seen blocking it but fast before: still the budget's failure.
+        r.queries[0].baseline.max_ms = 0.7;
+        assert_eq!(
+            evaluate(&r, &cfg, Some(&measured)).status,
+            CheckStatus::Failed
+        );
+    }
 }
