@@ -409,15 +409,16 @@ fn off_with_settings(raw: &RawWorkloadConfig, problems: &mut Vec<ConfigProblem>)
             if raw.query.len() == 1 { "y" } else { "ies" }
         ));
     }
-    if set.is_empty() {
-        return;
-    }
+    let Some(last) = set.pop() else { return };
+    let set = match set.is_empty() {
+        true => last,
+        false => format!("{} and {last}", set.join(", ")),
+    };
     problems.push(
         problem(
             "enabled",
             format!(
-                "[checks.workload] sets {} but not `enabled = true`: the workload check is off by default, so it would not run at all and the run would pass without it",
-                set.join(", ")
+                "[checks.workload] sets {set} but not `enabled = true`: the workload check is off by default, so it would not run at all and the run would pass without it"
             ),
             "add `enabled = true` under [checks.workload] (or remove the section)",
         )
@@ -579,10 +580,19 @@ impl Rehearsal {
     /// the long transaction; returns when the migration may start. Every connection is opened
     /// here, before the migration tool starts (none of them counts as one of the tool's).
     pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
-        let plan = sources::plan(cfg, target).await?;
+        let mut plan = sources::plan(cfg, target).await?;
         let rates: Vec<f64> = plan.queries.iter().map(|q| q.rate).collect();
-        let pool =
-            generator::Pool::connect(target.url, &cfg.pool_sizes(&rates), &plan.queries).await?;
+        let sizes = cfg.pool_sizes(&rates);
+        if let Some(c) = cfg.connections.filter(|c| *c < sizes.len()) {
+            // Declared queries are refused below one each (`from_raw`); found ones are
+            // counted only now.
+            plan.notes.push(format!(
+                "`connections = {c}` is fewer than the {} queries found: each query has a connection of its own, so {} were opened",
+                sizes.len(),
+                sizes.iter().sum::<usize>()
+            ));
+        }
+        let pool = generator::Pool::connect(target.url, &sizes, &plan.queries).await?;
         let pids = pool.pids();
         let mut coverage = pool.coverage(&plan.queries).await;
         if let (Some(sql), Some(client)) = (target.pending_sql, pool.client()) {
