@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Test> {
         workload_a_changed_table_no_query_goes_to_is_not_checked_though_no_sample_caught_its_lock,
         workload_a_read_that_calls_a_writing_function_writes_nothing,
         workload_a_foreign_key_check_on_a_table_is_not_a_write_of_it,
+        workload_fewer_connections_than_the_queries_found_is_said_in_the_details,
     ]
 }
 
@@ -426,4 +427,41 @@ rate = "20/s"
         "{w:#}"
     );
     out.code(0);
+}
+
+/// From an outside attacker: `connections = 1` with two queries was raised to 2 without a
+/// word (each query has connections of its own). Declared queries are refused below one
+/// connection each (a config error); with the queries found, the details say it.
+fn workload_fewer_connections_than_the_queries_found_is_said_in_the_details() {
+    let config = r#"
+[checks.locks]
+access-exclusive-budget = "10s"
+
+[checks.workload]
+enabled = true
+baseline = "500ms"
+connections = 1
+rate = "20/s"
+"#;
+    let p = accounts_project(
+        "workload_conn_found",
+        config,
+        (
+            "0001_add.sql",
+            "ALTER TABLE accounts ADD COLUMN extra int;\n",
+        ),
+        1000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    let details = w["details"].to_string();
+    assert!(
+        details.contains("`connections = 1` is fewer than the 2 queries found")
+            && details.contains("so 2 were opened")
+            && details.contains("2 connection(s)"),
+        "{w:#}"
+    );
 }
