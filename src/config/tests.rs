@@ -421,7 +421,7 @@ fn a_workload_rate_below_one_per_second_is_refused_at_its_line() {
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].0, 7, "{p:?}");
     assert!(p[0].1.contains("below 1 request per second"), "{p:?}");
-    assert!(located("[checks.workload]\nrate = \"60/min\"\n").is_empty());
+    assert!(located("[checks.workload]\nenabled = true\nrate = \"60/min\"\n").is_empty());
 }
 
 /// From an outside attacker: `max-p99-ratio = inf` said "inf is below 1".
@@ -441,7 +441,7 @@ fn a_workload_p99_ratio_must_be_a_finite_number_of_at_least_one() {
         assert!(!message.contains("inf is below"), "{message}");
         assert!(help.contains("max-p99-ratio = 3.0"), "{help}");
     }
-    assert!(located("[checks.workload]\nmax-p99-ratio = 1\n").is_empty());
+    assert!(located("[checks.workload]\nenabled = true\nmax-p99-ratio = 1\n").is_empty());
 }
 
 /// From an outside attacker: `baseline = "1.5s"` said "unknown unit `.`". Every duration of
@@ -451,7 +451,7 @@ fn a_workload_p99_ratio_must_be_a_finite_number_of_at_least_one() {
 fn decimal_durations_are_accepted_by_every_duration_key() {
     let c = parse(
         FILE_NAME,
-        "[neon-database-branch]\nttl = \"1.5h\"\n\n[checks.workload]\nbaseline = \"1.5s\"\n\
+        "[neon-database-branch]\nttl = \"1.5h\"\n\n[checks.workload]\nenabled = true\nbaseline = \"1.5s\"\n\
          max-blocked = \"0.25s\"\n",
         Path::new("/repo"),
     )
@@ -459,9 +459,9 @@ fn decimal_durations_are_accepted_by_every_duration_key() {
     assert_eq!(c.db_branch.ttl, Duration::from_secs(90 * 60));
     assert_eq!(c.checks.workload.baseline, Duration::from_millis(1500));
     assert_eq!(c.checks.workload.max_blocked, Duration::from_millis(250));
-    let p = located("[checks.workload]\nbaseline = \"1.0005s\"\n");
+    let p = located("[checks.workload]\nenabled = true\nbaseline = \"1.0005s\"\n");
     assert_eq!(p.len(), 1, "{p:?}");
-    assert_eq!(p[0].0, 2, "{p:?}");
+    assert_eq!(p[0].0, 3, "{p:?}");
     assert!(p[0].1.contains("finer than a millisecond"), "{p:?}");
     assert!(p[0].2.contains("`1.5s`"), "{p:?}");
 }
@@ -487,4 +487,36 @@ fn a_workload_query_missing_a_key_is_reported_at_its_own_entry() {
         "{p:?}"
     );
     assert!(p.iter().all(|x| !x.2.is_empty()), "{p:?}");
+}
+
+/// From an outside attacker: `[checks.workload]` with settings and queries but no
+/// `enabled = true` passed `neon-migrate check`, and every run skipped the check without a
+/// word. It is an error at the section's header, as `required` without `enabled` is.
+#[test]
+fn workload_settings_without_enabled_are_an_error_at_the_section() {
+    let text = "[checks.locks]\naccess-exclusive-budget = \"5s\"\n\n\
+                [checks.workload]\nmax-blocked = \"50ms\"\n\n\
+                [[checks.workload.query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n";
+    let p = located(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (line, message, help) = &p[0];
+    assert_eq!(*line, 4, "the [checks.workload] header: {p:?}");
+    assert!(
+        message.contains("not `enabled = true`") && message.contains("`max-blocked`"),
+        "{message}"
+    );
+    assert!(
+        help.contains("add `enabled = true` under [checks.workload]"),
+        "{help}"
+    );
+    // Queries alone: at their entry.
+    let p =
+        located("[[checks.workload.query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, 1, "{p:?}");
+    assert!(located("[checks.workload]\nenabled = false\nmax-blocked = \"50ms\"\n").is_empty());
+    // `required` without `enabled`: one error, the existing one.
+    let p = problems("[checks.workload]\nrequired = true\nmax-blocked = \"50ms\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("`required = true`"), "{p:?}");
 }

@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         config_diagnostics_of_a_toml_syntax_error_point_at_it,
         config_diagnostics_of_a_provider_url_that_does_not_parse_say_why,
         config_diagnostics_of_the_workload_check_say_what_where_and_how,
+        config_diagnostics_of_workload_settings_without_enabled_say_what_where_and_how,
     ]
 }
 
@@ -258,6 +259,46 @@ rate = "1/min"
 [[checks.workload.query]]
 name = "update account"
 rate = "10/s"
+"#,
+    );
+}
+
+/// From an outside attacker: `[checks.workload]` with `max-blocked` and a query, but no
+/// `enabled = true`: `check` said ok and every run skipped the workload check. An error at the
+/// section, saying how to turn it on (or remove it); `max-blocked = "0s"` and `connections`
+/// below the queries declared are refused too, once the section is enabled.
+fn config_diagnostics_of_workload_settings_without_enabled_say_what_where_and_how() {
+    snapshot_check(
+        "workload_not_enabled",
+        r#"[checks.locks]
+access-exclusive-budget = "5s"
+
+[checks.workload]
+max-blocked = "50ms"
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 500"
+rate = "100/s"
+"#,
+    );
+    snapshot_check(
+        "workload_zero_and_too_few_connections",
+        r#"[checks.workload]
+enabled = true
+connections = 1
+max-blocked = "0s"
+
+[[checks.workload.query]]
+name = "q1"
+sql = "SELECT 1"
+rate = "5/s"
+
+[[checks.workload.query]]
+name = "q2"
+sql = "SELECT 2"
+rate = "5/s"
 "#,
     );
 }

@@ -127,8 +127,14 @@ impl Drop for Db {
     }
 }
 
+/// `toml` as the body of `[checks.workload]`, `enabled = true` added unless it says.
 pub(crate) fn config(toml: &str) -> WorkloadConfig {
-    let raw: RawWorkloadConfig = toml::from_str(toml).expect("valid [checks.workload]");
+    let text = if toml.contains("enabled") {
+        toml.to_owned()
+    } else {
+        format!("enabled = true\n{toml}")
+    };
+    let raw: RawWorkloadConfig = toml::from_str(&text).expect("valid [checks.workload]");
     WorkloadConfig::from_raw(&raw).expect("valid settings")
 }
 

@@ -19,6 +19,8 @@ pub fn tests() -> Vec<Test> {
         workload_a_changed_table_no_query_goes_to_is_not_checked_though_no_sample_caught_its_lock,
         workload_a_read_that_calls_a_writing_function_writes_nothing,
         workload_with_the_locks_check_off_coverage_is_not_checked_even_where_the_sql_is_known,
+        workload_a_foreign_key_check_on_a_table_is_not_a_write_of_it,
+        workload_fewer_connections_than_the_queries_found_is_said_in_the_details,
     ]
 }
 
@@ -402,6 +404,109 @@ rate = "50/s"
     );
     assert!(
         whats(&w).iter().any(|f| f.contains("the locks check is off")),
+        "{w:#}"
+    );
+}
+
+/// From an outside attacker: `INSERT INTO orders` checks its foreign key to `accounts`, which
+/// locks `accounts` (ROW SHARE, the FK check's `FOR KEY SHARE`); every relation a write locked
+/// counted as written, so a migration holding SHARE on `accounts` (`CREATE INDEX`, which
+/// blocks writes to `accounts`) passed with no replayed write on `accounts`. A table is now
+/// written only where the replayed write took ROW EXCLUSIVE (or stronger) on it.
+fn workload_a_foreign_key_check_on_a_table_is_not_a_write_of_it() {
+    let config = r#"
+[checks.lint]
+enabled = false
+
+[checks.locks]
+access-exclusive-budget = "10s"
+
+[checks.workload]
+enabled = true
+baseline = "500ms"
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "50/s"
+
+[[checks.workload.query]]
+name = "place order"
+sql = "INSERT INTO orders (id, account_id) VALUES ($1 + 1000000, $1)"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "20/s"
+"#;
+    let p = accounts_project(
+        "workload_fk_not_write",
+        config,
+        (
+            "0001_index.sql",
+            "CREATE INDEX accounts_n ON accounts (n);\nSELECT pg_sleep(1.5);\n",
+        ),
+        1000,
+        "CREATE TABLE orders (id int PRIMARY KEY, account_id int NOT NULL REFERENCES accounts (id))",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    let summary = w["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("NOT CHECKED: ") && summary.contains("public.accounts"),
+        "{summary}"
+    );
+    assert!(
+        whats(&w).iter().any(|f| f.contains("SHARE")
+            && f.contains("no replayed query writes public.accounts")),
+        "{w:#}"
+    );
+    // The write goes to orders, the read (and the FK check) to accounts.
+    let cov = &w["data"]["coverage"];
+    assert!(cov.to_string().contains("orders"), "{w:#}");
+    assert!(
+        !cov["writes"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.contains("accounts")))),
+        "{w:#}"
+    );
+    out.code(0);
+}
+
+/// From an outside attacker: `connections = 1` with two queries was raised to 2 without a
+/// word (each query has connections of its own). Declared queries are refused below one
+/// connection each (a config error); with the queries found, the details say it.
+fn workload_fewer_connections_than_the_queries_found_is_said_in_the_details() {
+    let config = r#"
+[checks.locks]
+access-exclusive-budget = "10s"
+
+[checks.workload]
+enabled = true
+baseline = "500ms"
+connections = 1
+rate = "20/s"
+"#;
+    let p = accounts_project(
+        "workload_conn_found",
+        config,
+        (
+            "0001_add.sql",
+            "ALTER TABLE accounts ADD COLUMN extra int;\n",
+        ),
+        1000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    let details = w["details"].to_string();
+    assert!(
+        details.contains("`connections = 1` is fewer than the 2 queries found")
+            && details.contains("so 2 were opened")
+            && details.contains("2 connection(s)"),
         "{w:#}"
     );
 }

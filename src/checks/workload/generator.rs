@@ -70,14 +70,23 @@ impl ToSql for TextParam {
 }
 
 /// The relations (tables, partitions, views, materialized views, foreign tables) this
-/// session holds a lock on, named as the lock sampler names them.
+/// session holds a lock on, named as the lock sampler names them, and whether it holds a
+/// mode a write takes there (one SHARE — `CREATE INDEX` — blocks: ROW EXCLUSIVE or
+/// stronger). A foreign-key check locks the referenced table ROW SHARE (`FOR KEY SHARE`):
+/// it goes there, it does not write there. The catalog (this very query's own locks) is
+/// left out.
 const LOCKED: &str =
-    "SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+    "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+       pg_catalog.bool_or(l.mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock',
+                                     'ShareRowExclusiveLock', 'ExclusiveLock',
+                                     'AccessExclusiveLock'))
   FROM pg_catalog.pg_locks l
   JOIN pg_catalog.pg_class c ON c.oid = l.relation
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
-   AND c.relkind IN ('r', 'p', 'm', 'v', 'f')";
+   AND c.relkind IN ('r', 'p', 'm', 'v', 'f')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ GROUP BY 1";
 
 /// What the replayed queries touch ([`Pool::coverage`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -85,7 +94,8 @@ pub struct Coverage {
     /// Relations some replayed query locks (writes included: they wait behind a lock that
     /// blocks reads too).
     pub reads: std::collections::BTreeSet<String>,
-    /// Relations some replayed write locks.
+    /// Relations some replayed write locks in a mode a write takes (ROW EXCLUSIVE or
+    /// stronger): not those it only reads, nor those a foreign-key check locks ROW SHARE.
     pub writes: std::collections::BTreeSet<String>,
     /// Queries whose relations could not be read (the query failed before the migration).
     pub unknown: Vec<String>,
@@ -246,7 +256,8 @@ impl Pool {
                 Ok(rows) => {
                     for r in rows {
                         let rel: String = r.get(0);
-                        if q.write {
+                        let writes: bool = r.get(1);
+                        if q.write && writes {
                             out.writes.insert(rel.clone());
                         }
                         out.reads.insert(rel);

@@ -281,6 +281,13 @@ impl WorkloadConfig {
             ));
         }
         let max_blocked = duration("max-blocked", &raw.max_blocked, &mut problems);
+        if max_blocked.is_some_and(|m| m.is_zero()) {
+            problems.push(problem(
+                "max-blocked",
+                "`checks.workload.max-blocked` must be more than 0: it is the longest any replayed query may take while the migration runs, and every request takes some time, so every run would fail",
+                "write the longest wait users may feel, like `max-blocked = \"1s\"` (the default) or `max-blocked = \"200ms\"`",
+            ).label("must be > 0"));
+        }
         let baseline = duration("baseline", &raw.baseline, &mut problems);
         if baseline.is_some_and(|b| b < Duration::from_millis(200) || b > Duration::from_secs(600))
         {
@@ -311,6 +318,14 @@ impl WorkloadConfig {
             ));
         }
         let queries = declared(&raw.query, &mut problems);
+        if let Some(c) = connections.filter(|c| *c >= 1 && *c < queries.len()) {
+            problems.push(problem(
+                "connections",
+                format!("`checks.workload.connections = {c}` is fewer than the {} queries declared under [[checks.workload.query]]: each query has connections of its own (so that one blocked query never holds another's), at least one each", queries.len()),
+                format!("write `connections = {}` or more, or leave it out to size each query's connections from its rate and `max-blocked`", queries.len()),
+            ).label("fewer than the queries"));
+        }
+        off_with_settings(raw, &mut problems);
         let arrivals = match raw.arrivals.as_deref().map(str::trim) {
             None | Some("fixed") => Arrivals::Fixed,
             Some("poisson") => Arrivals::Poisson,
@@ -362,6 +377,53 @@ impl WorkloadConfig {
             None => want,
         }
     }
+}
+
+/// Settings or queries under `[checks.workload]` with no `enabled`: the check is off by
+/// default, so they would do nothing and the run would pass without it. (With `required`,
+/// the config's "required without enabled" error says so already; `enabled = false` is a
+/// choice.)
+fn off_with_settings(raw: &RawWorkloadConfig, problems: &mut Vec<ConfigProblem>) {
+    if raw.enabled.is_some() || raw.required.is_some() {
+        return;
+    }
+    let keys = [
+        ("long-transaction", raw.long_transaction.is_some()),
+        ("max-blocked", raw.max_blocked.is_some()),
+        ("max-p99-ratio", raw.max_p99_ratio.is_some()),
+        ("max-errors", raw.max_errors.is_some()),
+        ("baseline", raw.baseline.is_some()),
+        ("rate", raw.rate.is_some()),
+        ("connections", raw.connections.is_some()),
+        ("arrivals", raw.arrivals.is_some()),
+    ];
+    let mut set: Vec<String> = keys
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| format!("`{k}`"))
+        .collect();
+    if !raw.query.is_empty() {
+        set.push(format!(
+            "{} [[checks.workload.query]] entr{}",
+            raw.query.len(),
+            if raw.query.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    let Some(last) = set.pop() else { return };
+    let set = match set.is_empty() {
+        true => last,
+        false => format!("{} and {last}", set.join(", ")),
+    };
+    problems.push(
+        problem(
+            "enabled",
+            format!(
+                "[checks.workload] sets {set} but not `enabled = true`: the workload check is off by default, so it would not run at all and the run would pass without it"
+            ),
+            "add `enabled = true` under [checks.workload] (or remove the section)",
+        )
+        .label("settings, but the check is off"),
+    );
 }
 
 /// How a `[[checks.workload.query]]` entry is named in a message: its `name`, else its place.
@@ -518,10 +580,19 @@ impl Rehearsal {
     /// the long transaction; returns when the migration may start. Every connection is opened
     /// here, before the migration tool starts (none of them counts as one of the tool's).
     pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
-        let plan = sources::plan(cfg, target).await?;
+        let mut plan = sources::plan(cfg, target).await?;
         let rates: Vec<f64> = plan.queries.iter().map(|q| q.rate).collect();
-        let pool =
-            generator::Pool::connect(target.url, &cfg.pool_sizes(&rates), &plan.queries).await?;
+        let sizes = cfg.pool_sizes(&rates);
+        if let Some(c) = cfg.connections.filter(|c| *c < sizes.len()) {
+            // Declared queries are refused below one each (`from_raw`); found ones are
+            // counted only now.
+            plan.notes.push(format!(
+                "`connections = {c}` is fewer than the {} queries found: each query has a connection of its own, so {} were opened",
+                sizes.len(),
+                sizes.iter().sum::<usize>()
+            ));
+        }
+        let pool = generator::Pool::connect(target.url, &sizes, &plan.queries).await?;
         let pids = pool.pids();
         let mut coverage = pool.coverage(&plan.queries).await;
         if let (Some(sql), Some(client)) = (target.pending_sql, pool.client()) {
@@ -577,14 +648,20 @@ impl Rehearsal {
 mod tests {
     use super::*;
 
+    /// `toml` as the body of `[checks.workload]`, `enabled = true` added unless it says.
     fn parse(toml: &str) -> Result<WorkloadConfig, Vec<ConfigProblem>> {
-        let raw: RawWorkloadConfig = toml::from_str(toml).expect("toml");
+        let text = if toml.contains("enabled") {
+            toml.to_owned()
+        } else {
+            format!("enabled = true\n{toml}")
+        };
+        let raw: RawWorkloadConfig = toml::from_str(&text).expect("toml");
         WorkloadConfig::from_raw(&raw)
     }
 
     #[test]
     fn defaults_are_sensible() {
-        let c = parse("").unwrap();
+        let c = WorkloadConfig::from_raw(&RawWorkloadConfig::default()).unwrap();
         assert!(!c.enabled);
         assert_eq!(c.max_blocked, Duration::from_secs(1));
         assert_eq!(c.max_p99_ratio, 3.0);
@@ -667,5 +744,77 @@ rate = "10/s"
         assert!(parse_rate("200").is_err());
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("5/fortnight").is_err());
+    }
+
+    /// From an outside attacker: settings and queries under `[checks.workload]` without
+    /// `enabled = true` passed `neon-migrate check`, and every run skipped the check.
+    #[test]
+    fn settings_without_enabled_are_refused() {
+        let raw = |toml: &str| -> RawWorkloadConfig { toml::from_str(toml).expect("toml") };
+        let e = WorkloadConfig::from_raw(&raw(
+            "max-blocked = \"50ms\"\n[[query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].key, "checks.workload.enabled");
+        assert!(
+            e[0].message.contains("`max-blocked`")
+                && e[0].message.contains("1 [[checks.workload.query]] entry")
+                && e[0].message.contains("would not run at all"),
+            "{}",
+            e[0].message
+        );
+        assert!(
+            e[0].help.contains("`enabled = true`") && e[0].help.contains("remove the section"),
+            "{}",
+            e[0].help
+        );
+        // Queries alone, too.
+        let e = WorkloadConfig::from_raw(&raw(
+            "[[query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e[0].key, "checks.workload.enabled", "{e:?}");
+        // Said on or off, or only `required` (its own error): no such problem.
+        assert!(WorkloadConfig::from_raw(&raw("enabled = false\nmax-blocked = \"50ms\"")).is_ok());
+        assert!(WorkloadConfig::from_raw(&raw("enabled = true\nmax-blocked = \"50ms\"")).is_ok());
+        assert!(WorkloadConfig::from_raw(&raw("required = true")).is_ok());
+        assert!(WorkloadConfig::from_raw(&raw("")).is_ok());
+    }
+
+    /// From an outside attacker: `max-blocked = "0s"` was accepted, and every run failed.
+    #[test]
+    fn max_blocked_of_zero_is_refused() {
+        for zero in ["0s", "0ms", "0h0m"] {
+            let Err(e) = parse(&format!("max-blocked = \"{zero}\"")) else {
+                panic!("{zero} accepted");
+            };
+            assert_eq!(e.len(), 1, "{zero}: {e:?}");
+            assert_eq!(e[0].key, "checks.workload.max-blocked");
+            assert!(e[0].message.contains("must be more than 0"), "{e:?}");
+        }
+        assert_eq!(
+            parse("max-blocked = \"1ms\"").unwrap().max_blocked,
+            Duration::from_millis(1)
+        );
+    }
+
+    /// From an outside attacker: `connections = 1` with two queries was raised to 2 without a
+    /// word (each query has connections of its own). It is refused, with the least accepted.
+    #[test]
+    fn fewer_connections_than_declared_queries_are_refused() {
+        let two = "[[query]]\nname = \"a\"\nsql = \"SELECT 1\"\nrate = \"5/s\"\n\
+                   [[query]]\nname = \"b\"\nsql = \"SELECT 2\"\nrate = \"5/s\"\n";
+        let e = parse(&format!("connections = 1\n{two}")).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].key, "checks.workload.connections");
+        assert!(
+            e[0].message.contains("fewer than the 2 queries declared"),
+            "{}",
+            e[0].message
+        );
+        assert!(e[0].help.contains("`connections = 2`"), "{}", e[0].help);
+        let c = parse(&format!("connections = 2\n{two}")).unwrap();
+        assert_eq!(c.pool_sizes(&[5.0, 5.0]), [1, 1]);
     }
 }
