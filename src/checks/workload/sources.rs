@@ -268,7 +268,10 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
                     p.trim().trim_end_matches(';')
                 );
                 let rows = text_rows(client, &sql).await.map_err(|e| {
-                    fail(format!("its `params` query failed: {}", pg::describe(&e)))
+                    fail(format!(
+                        "its `params` query failed: {}",
+                        crate::sqlstate::without_values(&e)
+                    ))
                 })?;
                 if rows.is_empty() {
                     return Err(fail(
