@@ -538,11 +538,7 @@ impl Connected {
                 .collect();
             report.changed = before
                 .iter()
-                .filter(|(t, f)| {
-                    after
-                        .get(*t)
-                        .is_some_and(|n| n.definition != f.definition)
-                })
+                .filter(|(t, f)| after.get(*t).is_some_and(|n| n.definition != f.definition))
                 .map(|(t, _)| t.clone())
                 .collect();
             report.compared = true;

@@ -107,5 +107,6 @@ rate = "10/s"
         );
     }
     assert!(out.stderr.contains("control character"), "{out}");
-    assert!(out.stderr.contains("query[0].name"), "{out}");
+    // Where: the `name` line of the entry.
+    assert!(out.stderr.contains("neon-migrate.toml:6:"), "{out}");
 }

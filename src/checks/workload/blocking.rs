@@ -328,7 +328,6 @@ pub struct LongTransaction {
     opened: Option<Instant>,
 }
 
-
 impl LongTransaction {
     /// Connects (before the migration starts); [`LongTransaction::open`] opens it.
     pub async fn connect(
