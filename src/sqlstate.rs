@@ -15,6 +15,26 @@ const VALUE_FREE: [&str; 6] = [
     "terminating connection due to administrator command",
 ];
 
+/// `cannot execute INSERT in a read-only transaction`, for a command PostgreSQL names there
+/// (a fixed list: a message of that shape with anything else in it is not shown).
+fn read_only(message: &str) -> bool {
+    const COMMANDS: [&str; 9] = [
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "TRUNCATE TABLE",
+        "SELECT FOR UPDATE",
+        "SELECT FOR NO KEY UPDATE",
+        "SELECT FOR SHARE",
+        "nextval()",
+    ];
+    message
+        .strip_prefix("cannot execute ")
+        .and_then(|m| m.strip_suffix(" in a read-only transaction"))
+        .is_some_and(|cmd| COMMANDS.contains(&cmd))
+}
+
 /// `SQLSTATE 23505 unique_violation`, plus the message only when it is one of
 /// [`VALUE_FREE`]; a failure without a server answer (the connection) as
 /// [`crate::pg::describe`] tells it (it holds no row values).
@@ -24,7 +44,7 @@ pub fn without_values(e: &tokio_postgres::Error) -> String {
     };
     let code = db.code().code();
     let mut s = format!("SQLSTATE {code} {}", condition(code));
-    if VALUE_FREE.contains(&db.message()) {
+    if VALUE_FREE.contains(&db.message()) || read_only(db.message()) {
         s.push_str(&format!(": {}", db.message()));
     } else {
         s.push_str(" (the server's message is not shown: it can hold row values)");
@@ -125,7 +145,17 @@ const CLASSES: [(&str, &str); 20] = [
 
 #[cfg(test)]
 mod tests {
-    use super::condition;
+    use super::{condition, read_only};
+
+    #[test]
+    fn only_a_read_only_message_naming_a_known_command_is_shown() {
+        assert!(read_only(
+            "cannot execute INSERT in a read-only transaction"
+        ));
+        assert!(!read_only(
+            "cannot execute ann@example.com in a read-only transaction"
+        ));
+    }
 
     #[test]
     fn sqlstates_are_named_by_their_condition_or_their_class() {
