@@ -66,6 +66,7 @@ test_files![
     workload,
     workload_attacks,
     workload_pool_attacks,
+    workload_leaks,
     trials,
     integrity,
     integrity_attacks,

@@ -575,7 +575,7 @@ async fn issue(
                 let why = super::sources::SAMPLING_CONFLICT.to_owned();
                 r.record(qi, at, latency, conn.pid, Some(why));
             }
-            Err(e) => r.record(qi, at, latency, conn.pid, Some(request_error(&e, &params))),
+            Err(e) => r.record(qi, at, latency, conn.pid, Some(request_error(&e))),
         }
         if let Some(s) = r.samples.last_mut() {
             s.lag_us = lag_us;
@@ -585,41 +585,12 @@ async fn issue(
     let _ = back.send(conn);
 }
 
-/// What a failed request reports, without the row values it may carry: a function's or
-/// trigger's own `RAISE` (SQLSTATE class P0) can print any column, so only its SQLSTATE is
-/// said; elsewhere a quoted part of the message taken from the request's parameters (values
-/// sampled from the rows: `schema "user3@example" does not exist` for an e-mail cast to
-/// `regclass`) is replaced by `…` (PostgreSQL's own value quotes are masked by [`pg::describe`]).
-fn request_error(e: &tokio_postgres::Error, params: &[TextParam]) -> String {
-    if let Some(code) = e.code().map(|c| c.code()).filter(|c| c.starts_with("P0")) {
-        return format!(
-            "raised by a function or trigger (SQLSTATE {code}; its message is not shown: it can hold row values)"
-        );
-    }
-    mask_quoted_values(&pg::describe(e), params)
-}
-
-/// Replaces each `"…"` or `'…'` part of `text` that is part of a parameter's value.
-fn mask_quoted_values(text: &str, params: &[TextParam]) -> String {
-    let values: Vec<&str> = params.iter().filter_map(|p| p.0.as_deref()).collect();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find(['"', '\'']) {
-        let quote = rest[open..].chars().next().unwrap_or('"');
-        let body = &rest[open + 1..];
-        let Some(close) = body.find(quote) else { break };
-        let inner = &body[..close];
-        out.push_str(&rest[..=open]);
-        if !inner.is_empty() && values.iter().any(|v| v.contains(inner)) {
-            out.push('…');
-        } else {
-            out.push_str(inner);
-        }
-        out.push(quote);
-        rest = &body[close + 1..];
-    }
-    out.push_str(rest);
-    out
+/// What a failed request reports, without the row values it may carry: its SQLSTATE and
+/// condition name, never the server's words (a trigger's `RAISE` with any SQLSTATE, a
+/// built-in `invalid input syntax … "user9"` or `date/time field value out of range:
+/// 2020-13-09`, can print any value of the rows; see [`crate::sqlstate`]).
+fn request_error(e: &tokio_postgres::Error) -> String {
+    crate::sqlstate::without_values(e)
 }
 
 fn us_since(t0: Instant, t: Instant) -> u64 {
@@ -676,28 +647,5 @@ async fn drain(
             }
             _ = tokio::time::sleep_until(last.into()) => return,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_parts_of_a_parameter_are_masked_and_the_rest_kept() {
-        let params = [TextParam(Some("user3@example.com".into())), TextParam(None)];
-        assert_eq!(
-            mask_quoted_values(
-                "schema \"user3@example\" does not exist (SQLSTATE 3F000)",
-                &params
-            ),
-            "schema \"…\" does not exist (SQLSTATE 3F000)"
-        );
-        assert_eq!(
-            mask_quoted_values("Token 'user3' is invalid; column \"email\" of t", &params),
-            "Token '…' is invalid; column \"email\" of t"
-        );
-        // An unclosed quote is left as it is.
-        assert_eq!(mask_quoted_values("a \"b", &params), "a \"b");
     }
 }

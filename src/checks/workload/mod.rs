@@ -431,7 +431,11 @@ fn entry(i: usize, name: &str) -> String {
     if name.trim().is_empty() {
         format!("`[[checks.workload.query]]` #{}", i + 1)
     } else {
-        format!("`[[checks.workload.query]]` `{name}`")
+        // Control characters are written escaped: the name is refused for them, in a message.
+        format!(
+            "`[[checks.workload.query]]` `{}`",
+            crate::schema::comment_text(name)
+        )
     }
 }
 
@@ -481,6 +485,14 @@ fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<Declared
         match &q.name {
             None => problems.push(missing("name", name_help)),
             Some(n) if n.trim().is_empty() => problems.push(empty("name", name_help)),
+            Some(n) if n.chars().any(char::is_control) => problems.push(problem(
+                &key("name"),
+                format!(
+                    "{} has a control character (a line break, tab or escape) in its `name`",
+                    entry(i, n)
+                ),
+                "write the name on one line with printable characters only: `name = \"read account\"` (it is printed in the terminal, the Markdown summary and GitHub Actions annotations)",
+            )),
             Some(_) if !names.insert(name.clone()) => problems.push(problem(
                 &key("name"),
                 format!("{this} is declared twice"),
@@ -717,6 +729,23 @@ rate = "10/s"
             ]
         );
         assert!(e.iter().all(|p| !p.help.is_empty()));
+    }
+
+    #[test]
+    fn a_query_name_with_control_characters_is_refused_and_shown_escaped() {
+        let e = parse(
+            "[[query]]\nname = \"rd\\n::warning::x\\u001b[2J\"\nsql = \"SELECT 1\"\nrate = \"10/s\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].key, "checks.workload.query[0].name");
+        assert!(e[0].message.contains("control character"), "{e:?}");
+        assert!(
+            e[0].message.contains("`rd\\n::warning::x\\u{1b}[2J`"),
+            "{}",
+            e[0].message
+        );
+        assert!(!e[0].message.chars().any(char::is_control), "{e:?}");
     }
 
     #[test]

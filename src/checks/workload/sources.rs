@@ -245,7 +245,7 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
     let mut out = Vec::new();
     for q in &cfg.queries {
         let fail = |message: String| WorkloadError::Query {
-            name: q.name.clone(),
+            name: crate::schema::comment_text(&q.name),
             message,
         };
         let stmt = client.prepare(&q.sql).await.map_err(|e| {
@@ -268,7 +268,10 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
                     p.trim().trim_end_matches(';')
                 );
                 let rows = text_rows(client, &sql).await.map_err(|e| {
-                    fail(format!("its `params` query failed: {}", pg::describe(&e)))
+                    fail(format!(
+                        "its `params` query failed: {}",
+                        crate::sqlstate::without_values(&e)
+                    ))
                 })?;
                 if rows.is_empty() {
                     return Err(fail(
@@ -285,7 +288,7 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
             }
         };
         out.push(Query {
-            name: q.name.clone(),
+            name: crate::schema::comment_text(&q.name),
             sql: q.sql.clone(),
             write: is_write(&q.sql),
             rate: q.rate,
@@ -443,12 +446,19 @@ fn too_slow(total: f64, found: usize) -> String {
 
 /// The statement on one line, shortened.
 pub fn one_line(sql: &str) -> String {
-    let s = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = shown(sql);
     if s.chars().count() > 160 {
         format!("{}…", s.chars().take(160).collect::<String>())
     } else {
         s
     }
+}
+
+/// `text` on one line as it may be printed: whitespace runs become one space, and the other
+/// control characters (an escape sequence that clears a terminal, from a query's `name`, a
+/// table's name or a statement's text) are written escaped (`\u{1b}`), never sent raw.
+pub fn shown(text: &str) -> String {
+    crate::schema::comment_text(&text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// The parameters of a statement (`slot`: its place among the replayed ones), or why it
@@ -630,7 +640,7 @@ async fn primary_key_queries(
         // The whole row, as applications read it: a migration that changes the row type
         // (a new column) makes prepared statements plan again.
         out.push(Query {
-            name: format!("read {bare}"),
+            name: crate::schema::comment_text(&format!("read {bare}")),
             sql: format!("SELECT * FROM {} WHERE {pred}", t.name),
             write: false,
             rate: 3.0,
@@ -639,7 +649,7 @@ async fn primary_key_queries(
         });
         let first = &t.key[0];
         out.push(Query {
-            name: format!("update {bare}"),
+            name: crate::schema::comment_text(&format!("update {bare}")),
             sql: format!("UPDATE {} SET {first} = {first} WHERE {pred}", t.name),
             write: true,
             rate: 1.0,
@@ -671,6 +681,15 @@ async fn primary_key_queries(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_and_names_are_printed_on_one_line_with_control_characters_escaped() {
+        assert_eq!(
+            shown("SELECT 1\n  FROM t\t-- \u{1b}[2J"),
+            "SELECT 1 FROM t -- \\u{1b}[2J"
+        );
+        assert_eq!(one_line("SELECT\n::warning::x"), "SELECT ::warning::x");
+    }
 
     /// From an outside attacker: `rate = "1/s"` over a read and an update was replayed at
     /// 2/s (each query found was raised to 1/s). The split keeps the total.

@@ -59,7 +59,7 @@ pub fn evaluate(
                     ),
                     "a query that fails undisturbed measures nothing about the migration",
                 )
-                .at(q.sql.clone())
+                .at(super::sources::shown(&q.sql))
                 .fix("fix the query (or its `params`) under [[checks.workload.query]]"),
             );
         }
@@ -74,7 +74,7 @@ pub fn evaluate(
                     format!("`{}`: {} of {} request(s) failed while the migration ran (max-errors = {})", q.name, q.during.errors, q.during.count, cfg.max_errors),
                     format!("users would see these errors: {}", q.errors.first().cloned().unwrap_or_default()),
                 )
-                .at(q.sql.clone())
+                .at(super::sources::shown(&q.sql))
                 .fix("make the change in a form the application's queries survive (add, backfill, then switch; never drop or rename what a running version reads), or raise `max-errors` under [checks.workload]"),
             );
         }
@@ -118,7 +118,7 @@ pub fn evaluate(
                     ),
                     "one request in a hundred is this much slower for as long as the migration runs",
                 )
-                .at(q.sql.clone())
+                .at(super::sources::shown(&q.sql))
                 .fix("see the lock findings above; or raise `max-p99-ratio` under [checks.workload]"),
             );
         }
