@@ -34,7 +34,7 @@ fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
 /// An ACL as sorted `grantee:privilege[*]` items (NULL: the default ACL). The grantor is
 /// left out and the object's owner (`owner`, an expression) reads `owner` whatever its
 /// name, as the model compares them: an owner change moves the owner's entries along.
-fn acl(e: &str, owner: &str) -> String {
+pub(super) fn acl(e: &str, owner: &str) -> String {
     format!(
         "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x WHERE NOT (x.grantee = {owner} AND x.privilege_type = 'MAINTAIN')) y), '{{}}') END",
         role("x.grantee"),
@@ -120,7 +120,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
 }
 
 /// Columns of views, foreign tables and composite types (with their defaults, `pg_attrdef`);
-/// a table's columns are [`table_columns_query`]'s.
+/// a table's columns are read with the model's (`columns.rs`).
 fn columns() -> String {
     format!(
         r#"
@@ -440,7 +440,7 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
 }
 
 /// The whole fingerprint query for server `version`: every part but a table's columns and
-/// constraints (see [`table_columns_query`]).
+/// constraints (see [`super::columns`] and [`table_constraints_query`]).
 ///
 /// A new part is one more `SELECT` of the row shape above, added to the list below. To stay
 /// fast at 10,000 tables: join (hash joins), never a scalar subquery or `NOT EXISTS` per row
@@ -480,53 +480,6 @@ pub(super) fn add_row(c: &mut Catalog, r: &Row) {
 
 fn aspect(r: &Row, i: usize) -> Option<Box<str>> {
     r.get::<_, Option<&str>>(i).map(Box::from)
-}
-
-/// The columns of tables (plain and partitioned). The model's columns query deparses their
-/// types, defaults and generation expressions already: the server sends here only what the
-/// model does not read, and [`complete`] hashes it with the model's text — deparsing every
-/// default twice was a third of the fingerprint's time.
-pub(super) fn table_columns_query() -> String {
-    let me = ", me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)";
-    format!(
-        r#"{}{me}
-SELECT {QN}quote_ident(c.relname), quote_ident(a.attname),
-       concat_ws('|', a.attnotnull,
-         -- PostgreSQL 17 gives a partition its parent's identity: it follows from the parent's.
-         CASE WHEN c.relispartition AND a.attinhcount > 0 THEN '' ELSE a.attidentity END, a.attgenerated,
-         CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
-         a.attislocal, a.attinhcount),
-       {acl},
-       concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1), a.attoptions::text, md5(a.attfdwoptions::text))
-  FROM pg_attribute a
-  JOIN (SELECT c.oid, c.relname, c.relnamespace, c.relowner, c.relispartition FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND {own} OFFSET 0) c ON c.oid = a.attrelid
-  JOIN ns ON ns.oid = c.relnamespace
-  JOIN pg_type t ON t.oid = a.atttypid
- WHERE a.attnum > 0 AND NOT a.attisdropped"#,
-        super::NS.trim_end(),
-        acl = acl("a.attacl", "c.relowner"),
-        own = own("pg_class", "c.oid"),
-    )
-}
-
-/// A table column's row: what the model does not read about it.
-pub(super) struct TableColumnRow {
-    table: String,
-    name: String,
-    raw: String,
-    acl: Option<String>,
-    extra: Option<String>,
-}
-
-pub(super) fn table_column_row(r: &Row) -> TableColumnRow {
-    TableColumnRow {
-        table: r.get(0),
-        name: r.get(1),
-        raw: r.get(2),
-        acl: r.get(3),
-        extra: r.get(4),
-    }
 }
 
 /// The constraints of tables. Those the model's constraints query reads (key, unique,
@@ -581,7 +534,7 @@ pub(super) fn table_constraint_row(r: &Row) -> TableConstraintRow {
 }
 
 /// A digest of `parts` (32 hex digits, like the server's md5).
-fn digest(parts: &[&str]) -> String {
+pub(super) fn digest(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for p in parts {
@@ -612,54 +565,18 @@ fn unread() -> String {
     format!("not read by the model #{n}")
 }
 
-/// The rows of table columns and constraints, completed with the model's text of them.
+/// The rows of table constraints, completed with the model's text of them, and the rows of
+/// table columns ([`super::columns`]), into `out`.
 ///
 /// They go into a map of their own, merged into `out` at the end: the merge lays both out
 /// anew in full nodes (see [`super::packed`]), where inserting them one by one into `out`
 /// would leave its nodes about half empty.
 pub(super) fn complete(
-    m: &crate::schema::model::Model,
     constraint_definitions: &std::collections::HashMap<i64, String>,
-    columns: Vec<TableColumnRow>,
+    mut rest: Catalog,
     constraints: Vec<TableConstraintRow>,
     out: &mut Catalog,
 ) {
-    let mut rest = Catalog::new();
-    // The rows come table by table: each table is looked up once for all its columns.
-    let mut table: Option<(&str, Option<&crate::schema::model::Table>)> = None;
-    for c in columns {
-        let t = match table {
-            Some((name, t)) if name == c.table => t,
-            _ => {
-                let (name, t) = match m.tables.get_key_value(&c.table) {
-                    Some((name, t)) => (name.as_str(), Some(t)),
-                    None => ("", None),
-                };
-                table = Some((name, t));
-                t
-            }
-        };
-        let column = t.and_then(|t| t.column(&c.name));
-        let definition = match column {
-            Some(col) => digest(&[
-                &c.raw,
-                &col.data_type,
-                col.default.as_deref().unwrap_or("\u{1}"),
-                col.generated.as_deref().unwrap_or("\u{1}"),
-            ]),
-            None => unread(),
-        };
-        let id = ObjectId {
-            kind: "column",
-            parent: c.table.into(),
-            name: c.name.into(),
-        };
-        let boxed = |s: Option<String>| s.map(String::into_boxed_str);
-        rest.insert(
-            id,
-            [Some(definition.into()), boxed(c.acl), None, boxed(c.extra)],
-        );
-    }
     for c in constraints {
         let definition = match c
             .definition
@@ -686,91 +603,39 @@ pub(super) fn complete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::{Column, Model, Table, TableKind};
     use std::collections::HashMap;
 
-    fn column_row(table: &str, name: &str) -> TableColumnRow {
-        TableColumnRow {
-            table: table.to_owned(),
-            name: name.to_owned(),
-            raw: "t||||t|0".to_owned(),
-            acl: None,
-            extra: Some("x|".to_owned()),
-        }
-    }
-
-    fn model_with(data_type: &str) -> Model {
-        let mut m = Model::default();
-        let mut t = Table {
-            kind: TableKind::Table,
-            columns: Vec::new(),
-            constraints: Default::default(),
-            partition_key: None,
-            partition_of: None,
-            inherits: Vec::new(),
-            rls: false,
-            rls_forced: false,
-            options: Vec::new(),
-            unlogged: false,
-        };
-        t.columns.push(Column {
-            name: "c".to_owned(),
-            data_type: data_type.to_owned(),
-            not_null: true,
-            default: None,
-            identity: None,
-            identity_options: None,
-            generated: None,
-            collation: None,
-            inherited: false,
-        });
-        m.tables.insert("public.t".to_owned(), t);
-        m
-    }
-
-    fn definition(
-        m: &Model,
-        rows: Vec<TableColumnRow>,
-        cons: Vec<TableConstraintRow>,
-    ) -> Vec<Option<Box<str>>> {
+    fn definition(cons: Vec<TableConstraintRow>) -> Vec<Option<Box<str>>> {
         let mut out = Catalog::new();
         let defs = HashMap::from([(7, "CHECK ((c > 0))".to_owned())]);
-        complete(m, &defs, rows, cons, &mut out);
+        complete(&defs, Catalog::new(), cons, &mut out);
         out.into_values().map(|a| a[0].clone()).collect()
     }
 
     #[test]
     fn completed_rows_hash_the_models_text_and_fail_safe_without_it() {
-        let int = model_with("integer");
-        // The model's text is in the digest: equal models, equal digests; a type change shows.
-        let a = definition(&int, vec![column_row("public.t", "c")], vec![]);
-        assert_eq!(
-            a,
-            definition(&int, vec![column_row("public.t", "c")], vec![])
-        );
-        assert_ne!(
-            a,
-            definition(
-                &model_with("bigint"),
-                vec![column_row("public.t", "c")],
-                vec![]
-            )
-        );
-        // A column or constraint the model did not read never compares equal to anything,
-        // not even to the same object read again: the net reports it.
-        let missing = || definition(&int, vec![column_row("public.t", "gone")], vec![]);
-        assert_ne!(missing(), missing());
-        let constraint = |oid| TableConstraintRow {
+        let constraint = |oid, definition: Option<&str>| TableConstraintRow {
             kind: "constraint".to_owned(),
             table: "public.t".to_owned(),
             name: "k".to_owned(),
             raw: "c|f|f|t|t|0|f".to_owned(),
             oid,
-            definition: None,
+            definition: definition.map(str::to_owned),
         };
-        let read = || definition(&int, vec![], vec![constraint(7)]);
+        // The model's text is in the digest: equal texts, equal digests; another text shows.
+        let read = || definition(vec![constraint(7, None)]);
         assert_eq!(read(), read());
-        let unread_constraint = || definition(&int, vec![], vec![constraint(8)]);
+        assert_eq!(
+            read(),
+            definition(vec![constraint(9, Some("CHECK ((c > 0))"))])
+        );
+        assert_ne!(
+            read(),
+            definition(vec![constraint(9, Some("CHECK ((c > 1))"))])
+        );
+        // A constraint the model did not read never compares equal to anything, not even
+        // to the same object read again: the net reports it.
+        let unread_constraint = || definition(vec![constraint(8, None)]);
         assert_ne!(unread_constraint(), unread_constraint());
     }
 }

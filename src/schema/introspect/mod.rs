@@ -33,6 +33,7 @@ mod catalog;
 mod catalog_more;
 mod clustering;
 mod collations;
+mod columns;
 mod comments;
 mod constraints;
 mod deps;
@@ -198,7 +199,6 @@ struct Queries {
     comments: String,
     unsupported: String,
     catalog: String,
-    catalog_columns: String,
     catalog_constraints: String,
 }
 
@@ -211,7 +211,7 @@ impl Queries {
             composites: types::composites_query(),
             sequences: sequences::sequences_query(),
             tables: tables::tables_query(),
-            columns: tables::columns_query(),
+            columns: columns::columns_query(version),
             constraints: constraints::constraints_query(version),
             indexes: indexes::indexes_query(version),
             views: views::views_query(),
@@ -221,7 +221,6 @@ impl Queries {
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
             catalog: catalog::catalog_query(version),
-            catalog_columns: catalog::table_columns_query(),
             catalog_constraints: catalog::table_constraints_query(),
         }
     }
@@ -253,13 +252,9 @@ async fn fetch_types(
     )
 }
 
-/// The catalog fingerprint's rows: all but a table's columns and constraints, and those,
-/// which [`catalog::complete`] finishes with the model's text.
-type FingerprintRows = (
-    super::catalog::Catalog,
-    Vec<catalog::TableColumnRow>,
-    Vec<catalog::TableConstraintRow>,
-);
+/// The catalog fingerprint's rows: all but a table's columns (`columns.rs`) and constraints,
+/// and those, which [`catalog::complete`] finishes with the model's text.
+type FingerprintRows = (super::catalog::Catalog, Vec<catalog::TableConstraintRow>);
 
 /// The catalog fingerprint's queries, read together.
 async fn fetch_fingerprint(
@@ -275,13 +270,6 @@ async fn fetch_fingerprint(
             p,
             super::catalog::Catalog::new(),
             catalog::add_row
-        ),
-        fetch(
-            client,
-            "the catalog fingerprint of columns",
-            &qs.catalog_columns,
-            p,
-            catalog::table_column_row
         ),
         fetch(
             client,
@@ -344,13 +332,13 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             sequences::sequence_row
         ),
         fetch(client, "tables", &qs.tables, &p, tables::table_row),
-        fetch(client, "columns", &qs.columns, &p, tables::column_row),
+        fetch(client, "columns", &qs.columns, &p, columns::column_row),
         fetch(
             client,
             "identity columns",
-            tables::IDENTITIES,
+            columns::IDENTITIES,
             &[],
-            tables::identity_row
+            columns::identity_row
         ),
         fetch(
             client,
@@ -414,7 +402,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     sequences::add(&mut b, sequences);
     tables::add(&mut b, tables);
     views::add(&mut b, views);
-    tables::add_columns(&mut b, columns, identities);
+    let column_prints = columns::add(&mut b, columns, identities);
     constraints::add(client, &mut b, constraints).await?;
     indexes::add(client, &mut b, indexes, default_opclasses).await?;
     functions::add(&mut b, functions);
@@ -436,15 +424,14 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         std::mem::take(&mut b.table_of),
     ));
     authz::add_all(&mut b, authz);
-    Ok(finish(b, fingerprint))
+    Ok(finish(b, fingerprint, column_prints))
 }
 
 /// The model with its catalog fingerprint completed, in packed maps.
-fn finish(mut b: Build, fingerprint: FingerprintRows) -> Model {
-    let (catalog, columns, constraints) = fingerprint;
+fn finish(mut b: Build, fingerprint: FingerprintRows, columns: super::catalog::Catalog) -> Model {
+    let (catalog, constraints) = fingerprint;
     let mut catalog = packed(catalog);
     catalog::complete(
-        &b.m,
         &b.constraint_definitions,
         columns,
         constraints,
