@@ -41,7 +41,7 @@ pub(super) fn acl(e: &str, owner: &str) -> String {
     )
 }
 
-fn owner(e: &str) -> String {
+pub(super) fn owner(e: &str) -> String {
     role(e)
 }
 
@@ -63,15 +63,13 @@ fn own_not_internal(catalog: &str, oid: &str) -> String {
 
 const QN: &str = "quote_ident(ns.nspname) || '.' || ";
 
-/// Relations: tables, views, sequences, indexes, foreign tables.
+/// Relations: tables, views, sequences, foreign tables (indexes: [`super::indexes`]).
 fn relations() -> String {
     format!(
         r#"
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table'
-         WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' ELSE 'index' END,
-       CASE WHEN i.indrelid IS NOT NULL THEN quote_ident(itn.nspname) || '.' || quote_ident(itc.relname)
-            WHEN c.relkind = 'S' THEN coalesce(so.owner, '')
-            ELSE '' END,
+         WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'sequence' END,
+       CASE WHEN c.relkind = 'S' THEN coalesce(so.owner, '') ELSE '' END,
        {QN}quote_ident(c.relname),
        md5(concat_ws('|', c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relforcerowsecurity,
          c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
@@ -80,23 +78,12 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
          CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
          sp.spcname,
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         -- An index's definition is the model's (spelled from its columns, held equal to
-         -- pg_get_indexdef by tests); calling pg_get_indexdef for every index here was most
-         -- of this query's time. What the model does not read is kept: CLUSTER ON, validity,
-         -- the expressions and predicate (names, not attribute numbers).
-         CASE WHEN i.indexrelid IS NOT NULL THEN concat_ws(',', i.indnatts, i.indnkeyatts, i.indisunique, i.indisprimary,
-           i.indisexclusion, i.indimmediate, i.indisclustered, i.indisvalid, i.indoption::text,
-           CASE WHEN i.indexprs IS NOT NULL THEN pg_get_expr(i.indexprs, i.indrelid) END,
-           CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END) END,
          CASE WHEN s.seqrelid IS NOT NULL THEN concat_ws(',', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle) END,
          CASE WHEN c.relkind = 'f' THEN (SELECT srvname || md5(coalesce(ft.ftoptions::text, '')) FROM pg_foreign_table ft
               JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END)),
        {acl}, {owner},
-       CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text WHEN i.indisreplident THEN 'replica identity' END
+       CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN pg_index i ON i.indexrelid = c.oid
-  LEFT JOIN pg_class itc ON itc.oid = i.indrelid
-  LEFT JOIN pg_namespace itn ON itn.oid = itc.relnamespace
   LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
   -- The table a sequence belongs to (serial or identity): one hash join, not a lookup per row.
   LEFT JOIN (SELECT DISTINCT ON (d.objid) d.objid, quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) AS owner
@@ -106,9 +93,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
               ORDER BY d.objid, d.refobjid) so ON so.objid = c.oid
   LEFT JOIN pg_am am ON am.oid = c.relam
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
- WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I') AND {own}
-   -- A partitioned index's partitions follow from it.
-   AND NOT (c.relkind IN ('i', 'I') AND c.relispartition)"#,
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND {own}"#,
         acl = acl_with_default(
             "c.relacl",
             "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END",

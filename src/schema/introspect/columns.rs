@@ -18,7 +18,8 @@ use super::catalog::digest;
 use super::{q, Build, ObjKind};
 
 /// Columns of tables, foreign tables, views and materialized views; of views only those with
-/// privileges or (materialized) a statistics target. `attcompression` exists from PG 14 on;
+/// privileges or (materialized) a statistics target; of indexes (`ALTER INDEX … ALTER COLUMN n
+/// SET STATISTICS`) only those with a statistics target. `attcompression` exists from PG 14 on;
 /// `attstattarget` is NULL by default from PG 17 on, -1 before.
 ///
 /// A default cannot refer to a column, so it is deparsed without its table (relid 0): with
@@ -45,16 +46,24 @@ SELECT a.attrelid::int8, a.attnum::int4, quote_ident(a.attname), c.relkind,
        c.relispartition, a.attstorage, t.typstorage, {compression}, a.attstattarget::int4, a.attoptions,
        CASE WHEN a.attfdwoptions IS NOT NULL THEN md5(a.attfdwoptions::text) END,
        CASE WHEN a.attacl IS NOT NULL THEN {print_acl} END,
-       CASE WHEN a.attacl IS NOT NULL THEN {model_acl} END
+       CASE WHEN a.attacl IS NOT NULL THEN {model_acl} END,
+       -- An index's column with a statistics target: the index's name, and whether the
+       -- model reads it (its table is not an extension's).
+       CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname)
+              FROM pg_class ic JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE ic.oid = a.attrelid) END,
+       CASE WHEN c.relkind IN ('i', 'I') THEN NOT EXISTS (SELECT 1 FROM pg_index i JOIN ext ON ext.classid = 'pg_class'::regclass
+              AND ext.objid = i.indrelid WHERE i.indexrelid = a.attrelid) END
   FROM pg_attribute a
   JOIN (SELECT c.oid, c.relkind, c.relowner, c.relispartition FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
-           AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+         WHERE c.relkind IN ('i', 'I') OR (c.relkind IN ('r', 'p', 'f', 'v', 'm')
+           AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid))
         OFFSET 0) c ON c.oid = a.attrelid
   JOIN pg_type t ON t.oid = a.atttypid
-  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  -- Hashed (a lookup per column costs more than reading them all).
+  LEFT JOIN (SELECT adrelid, adnum, adbin FROM pg_attrdef OFFSET 0) d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attnum > 0 AND NOT a.attisdropped
-   AND (c.relkind IN ('r', 'p', 'f') OR a.attacl IS NOT NULL OR (c.relkind = 'm' AND coalesce(a.attstattarget, -1) >= 0))"#,
+   AND (c.relkind IN ('r', 'p', 'f') OR a.attacl IS NOT NULL
+        OR (c.relkind IN ('m', 'i', 'I') AND coalesce(a.attstattarget, -1) >= 0))"#,
         print_acl = super::catalog::acl("a.attacl", "c.relowner"),
         model_acl = MODEL_ACL,
     ))
@@ -79,6 +88,8 @@ pub(super) struct ColumnRow {
     print: Option<Aspects>,
     /// Settings and privileges other than the defaults.
     settings: Option<Box<(ColumnSettings, Vec<String>)>>,
+    /// An index's column: the index's name, whether the model reads it, the target.
+    index: Option<Box<(String, bool, i32)>>,
 }
 
 fn char_of(r: &Row, i: usize) -> u8 {
@@ -133,8 +144,16 @@ pub(super) fn column_row(r: &Row) -> ColumnRow {
         b'm' => settings.statistics.is_some(),
         _ => false,
     };
-    let settings = (relkind != b'f' && (kept || acl.is_some()))
+    let settings = (!matches!(relkind, b'f' | b'i' | b'I') && (kept || acl.is_some()))
         .then(|| Box::new((settings, acl.unwrap_or_default())));
+    let index = match (r.get::<_, Option<String>>(24), target) {
+        (Some(name), Some(t)) if t >= 0 => Some(Box::new((
+            name,
+            r.get::<_, Option<bool>>(25) == Some(true),
+            t,
+        ))),
+        _ => None,
+    };
     ColumnRow {
         relid: r.get(0),
         attnum: r.get(1),
@@ -143,6 +162,7 @@ pub(super) fn column_row(r: &Row) -> ColumnRow {
         collation: r.get(11),
         print,
         settings,
+        index,
     }
 }
 
@@ -223,20 +243,16 @@ pub(super) fn identity_row(r: &Row) -> IdentityRow {
 
 /// Puts each column into its table (in attnum order), records its name for the spelling of
 /// definitions, gives identity columns their sequence's options, keeps settings and
-/// privileges other than the defaults, and returns the catalog fingerprint's rows of table
-/// columns. After the tables and views were added (their names by OID).
-pub(super) fn add(
-    b: &mut Build,
-    mut columns: Vec<ColumnRow>,
-    identities: Vec<IdentityRow>,
-) -> Catalog {
+/// privileges other than the defaults, and keeps the catalog fingerprint's rows of table
+/// columns (`b.prints`). After the tables and views were added (their names by OID).
+pub(super) fn add(b: &mut Build, mut columns: Vec<ColumnRow>, identities: Vec<IdentityRow>) {
     let mut identities: HashMap<(i64, i32), Box<IdentityOptions>> = identities
         .into_iter()
         .map(|(relid, attnum, o)| ((relid, attnum), Box::new(o)))
         .collect();
     columns.sort_unstable_by_key(|c| (c.relid, c.attnum));
     b.names.reserve(columns.len());
-    let mut prints = Catalog::new();
+    let mut prints = std::mem::take(&mut b.prints);
     // Sorted by relation: each is looked up once for all its columns, and a table's column
     // list gets the room it needs at once (growing it by doubling left a third unused).
     let mut rest = columns.as_slice();
@@ -253,6 +269,10 @@ pub(super) fn add(
             continue;
         };
         let (relid, relkind) = (first.relid, first.relkind);
+        if matches!(relkind, b'i' | b'I') {
+            index_statistics(b, run, &mut prints);
+            continue;
+        }
         let name = if matches!(relkind, b'r' | b'p' | b'f') {
             b.table_of.get(&relid).cloned()
         } else {
@@ -266,7 +286,7 @@ pub(super) fn add(
         };
         add_run(b, &name, run, &mut identities, &mut prints);
     }
-    prints
+    b.prints = prints;
 }
 
 /// The columns of one relation (`name`): a table's go into it, a view's only give their
@@ -307,6 +327,30 @@ fn add_run(
         column.identity_options = identities.remove(&(c.relid, c.attnum));
         if let Some(t) = b.m.tables.get_mut(name) {
             t.columns.push(column);
+        }
+    }
+}
+
+/// An index's columns' statistics targets: into the model (when it reads the index) and the
+/// catalog fingerprint.
+fn index_statistics(b: &mut Build, run: Vec<ColumnRow>, prints: &mut Catalog) {
+    for c in run {
+        let Some(index) = c.index else {
+            continue;
+        };
+        let (name, modeled, target) = *index;
+        let id = ObjectId {
+            kind: kind("index column statistics target"),
+            parent: name.as_str().into(),
+            name: c.attnum.to_string().into(),
+        };
+        prints.insert(id, [Some(target.to_string().into()), None, None, None]);
+        if modeled {
+            let attnum = i16::try_from(c.attnum).unwrap_or(i16::MAX);
+            b.m.index_statistics
+                .entry(name)
+                .or_default()
+                .insert(attnum, target);
         }
     }
 }

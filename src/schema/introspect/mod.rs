@@ -173,6 +173,8 @@ struct Build {
     names: spell::Columns,
     /// Each table constraint's definition by OID (the catalog fingerprint hashes it).
     constraint_definitions: HashMap<i64, String>,
+    /// The catalog fingerprint's rows made from the model's queries' rows (columns, indexes).
+    prints: super::catalog::Catalog,
 }
 
 impl Build {
@@ -395,6 +397,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         table_of: HashMap::new(),
         names: HashMap::new(),
         constraint_definitions: HashMap::new(),
+        prints: super::catalog::Catalog::new(),
     };
     b.m.schemas = schemas.into_iter().collect();
     b.m.extensions = exts.into_iter().collect();
@@ -402,7 +405,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     sequences::add(&mut b, sequences);
     tables::add(&mut b, tables);
     views::add(&mut b, views);
-    let column_prints = columns::add(&mut b, columns, identities);
+    columns::add(&mut b, columns, identities);
     constraints::add(client, &mut b, constraints).await?;
     indexes::add(client, &mut b, indexes, default_opclasses).await?;
     functions::add(&mut b, functions);
@@ -424,19 +427,15 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         std::mem::take(&mut b.table_of),
     ));
     authz::add_all(&mut b, authz);
-    Ok(finish(b, fingerprint, column_prints))
+    Ok(finish(b, fingerprint))
 }
 
 /// The model with its catalog fingerprint completed, in packed maps.
-fn finish(mut b: Build, fingerprint: FingerprintRows, columns: super::catalog::Catalog) -> Model {
+fn finish(mut b: Build, fingerprint: FingerprintRows) -> Model {
     let (catalog, constraints) = fingerprint;
     let mut catalog = packed(catalog);
-    catalog::complete(
-        &b.constraint_definitions,
-        columns,
-        constraints,
-        &mut catalog,
-    );
+    let prints = std::mem::take(&mut b.prints);
+    catalog::complete(&b.constraint_definitions, prints, constraints, &mut catalog);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     b.m.catalog = Some(catalog);
