@@ -424,8 +424,8 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
     )
 }
 
-/// The whole fingerprint query for server `version`: every part but a table's columns and
-/// constraints (see [`super::columns`] and [`table_constraints_query`]).
+/// The whole fingerprint query for server `version`: every part but a table's columns,
+/// indexes and constraints (see [`super::columns`], [`super::indexes`], [`super::constraints`]).
 ///
 /// A new part is one more `SELECT` of the row shape above, added to the list below. To stay
 /// fast at 10,000 tables: join (hash joins), never a scalar subquery or `NOT EXISTS` per row
@@ -467,57 +467,6 @@ fn aspect(r: &Row, i: usize) -> Option<Box<str>> {
     r.get::<_, Option<&str>>(i).map(Box::from)
 }
 
-/// The constraints of tables. Those the model's constraints query reads (key, unique,
-/// foreign key, check and exclusion constraints of tables it reads) come without their
-/// definition, which [`complete`] takes from the model (spelled or deparsed once); the server
-/// deparses the others here.
-pub(super) fn table_constraints_query() -> String {
-    format!(
-        r#"{}
-SELECT CASE co.contype WHEN 'n' THEN 'not-null constraint' ELSE 'constraint' END,
-       {QN}quote_ident(c.relname), quote_ident(co.conname),
-       concat_ws('|', co.contype, co.condeferrable, co.condeferred, co.convalidated, co.conislocal,
-         co.coninhcount, co.connoinherit),
-       co.oid::int8,
-       CASE WHEN co.contype NOT IN ('p', 'u', 'f', 'c', 'x') OR te.objid IS NOT NULL THEN pg_get_constraintdef(co.oid) END
-  FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN ext te ON te.classid = 'pg_class'::regclass AND te.objid = c.oid
- WHERE co.contypid = 0 AND {own} AND co.conparentid = 0
-   -- A constraint a partition or child only inherits follows from its parent's; a
-   -- constraint trigger is its trigger's row.
-   AND co.conislocal AND co.contype <> 't'
-   -- PostgreSQL 18 records NOT NULL as a constraint: one with its default name and nothing
-   -- else is the column's NOT NULL, as on older versions.
-   AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
-            AND co.conname = c.relname || '_' || (SELECT attname FROM pg_attribute
-                WHERE attrelid = co.conrelid AND attnum = co.conkey[1]) || '_not_null')"#,
-        super::NS.trim_end(),
-        own = own("pg_constraint", "co.oid"),
-    )
-}
-
-/// A table constraint's row: what the model does not read, and the server's definition
-/// where the model has none.
-pub(super) struct TableConstraintRow {
-    kind: String,
-    table: String,
-    name: String,
-    raw: String,
-    oid: i64,
-    definition: Option<String>,
-}
-
-pub(super) fn table_constraint_row(r: &Row) -> TableConstraintRow {
-    TableConstraintRow {
-        kind: r.get(0),
-        table: r.get(1),
-        name: r.get(2),
-        raw: r.get(3),
-        oid: r.get(4),
-        definition: r.get(5),
-    }
-}
-
 /// A digest of `parts` (32 hex digits, like the server's md5).
 pub(super) fn digest(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
@@ -544,40 +493,18 @@ fn hex(bytes: &[u8]) -> String {
 
 /// What the model does not hold, said so in the digest: unique to this read, it never
 /// compares equal to the other side's (fails safe: the object is reported).
-fn unread() -> String {
+pub(super) fn unread() -> String {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("not read by the model #{n}")
 }
 
-/// The rows of table constraints, completed with the model's text of them, and the rows of
-/// table columns ([`super::columns`]), into `out`.
+/// The rows made from the model's queries' rows (columns, indexes, constraints), into `out`.
 ///
-/// They go into a map of their own, merged into `out` at the end: the merge lays both out
+/// They come in a map of their own, merged into `out` at the end: the merge lays both out
 /// anew in full nodes (see [`super::packed`]), where inserting them one by one into `out`
 /// would leave its nodes about half empty.
-pub(super) fn complete(
-    constraint_definitions: &std::collections::HashMap<i64, String>,
-    mut rest: Catalog,
-    constraints: Vec<TableConstraintRow>,
-    out: &mut Catalog,
-) {
-    for c in constraints {
-        let definition = match c
-            .definition
-            .as_ref()
-            .or_else(|| constraint_definitions.get(&c.oid))
-        {
-            Some(d) => digest(&[&c.raw, d]),
-            None => unread(),
-        };
-        let id = ObjectId {
-            kind: kind(&c.kind),
-            parent: c.table.into(),
-            name: c.name.into(),
-        };
-        rest.insert(id, [Some(definition.into()), None, None, None]);
-    }
+pub(super) fn complete(mut rest: Catalog, out: &mut Catalog) {
     if out.is_empty() {
         *out = super::packed(rest);
     } else {
@@ -588,39 +515,15 @@ pub(super) fn complete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn definition(cons: Vec<TableConstraintRow>) -> Vec<Option<Box<str>>> {
-        let mut out = Catalog::new();
-        let defs = HashMap::from([(7, "CHECK ((c > 0))".to_owned())]);
-        complete(&defs, Catalog::new(), cons, &mut out);
-        out.into_values().map(|a| a[0].clone()).collect()
-    }
 
     #[test]
-    fn completed_rows_hash_the_models_text_and_fail_safe_without_it() {
-        let constraint = |oid, definition: Option<&str>| TableConstraintRow {
-            kind: "constraint".to_owned(),
-            table: "public.t".to_owned(),
-            name: "k".to_owned(),
-            raw: "c|f|f|t|t|0|f".to_owned(),
-            oid,
-            definition: definition.map(str::to_owned),
-        };
-        // The model's text is in the digest: equal texts, equal digests; another text shows.
-        let read = || definition(vec![constraint(7, None)]);
-        assert_eq!(read(), read());
-        assert_eq!(
-            read(),
-            definition(vec![constraint(9, Some("CHECK ((c > 0))"))])
-        );
-        assert_ne!(
-            read(),
-            definition(vec![constraint(9, Some("CHECK ((c > 1))"))])
-        );
-        // A constraint the model did not read never compares equal to anything, not even
-        // to the same object read again: the net reports it.
-        let unread_constraint = || definition(vec![constraint(8, None)]);
-        assert_ne!(unread_constraint(), unread_constraint());
+    fn digests_separate_their_parts_and_unread_never_compares_equal() {
+        assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
+        assert_ne!(digest(&["a|b", "c"]), digest(&["a", "b|c"]));
+        assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
+        assert_eq!(digest(&["x"]).len(), 32);
+        // What the model did not read never compares equal to anything, not even to the
+        // same object read again: the net reports it.
+        assert_ne!(unread(), unread());
     }
 }

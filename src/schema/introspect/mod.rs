@@ -171,8 +171,6 @@ struct Build {
     table_of: HashMap<i64, String>,
     /// Column names by (table OID, attnum).
     names: spell::Columns,
-    /// Each table constraint's definition by OID (the catalog fingerprint hashes it).
-    constraint_definitions: HashMap<i64, String>,
     /// The catalog fingerprint's rows made from the model's queries' rows (columns, indexes).
     prints: super::catalog::Catalog,
 }
@@ -201,7 +199,6 @@ struct Queries {
     comments: String,
     unsupported: String,
     catalog: String,
-    catalog_constraints: String,
 }
 
 impl Queries {
@@ -223,7 +220,6 @@ impl Queries {
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
             catalog: catalog::catalog_query(version),
-            catalog_constraints: catalog::table_constraints_query(),
         }
     }
 }
@@ -254,33 +250,22 @@ async fn fetch_types(
     )
 }
 
-/// The catalog fingerprint's rows: all but a table's columns (`columns.rs`) and constraints,
-/// and those, which [`catalog::complete`] finishes with the model's text.
-type FingerprintRows = (super::catalog::Catalog, Vec<catalog::TableConstraintRow>);
-
-/// The catalog fingerprint's queries, read together.
+/// The catalog fingerprint's query: all rows but those of a table's columns, indexes and
+/// constraints, which come from the model's queries (`b.prints`).
 async fn fetch_fingerprint(
     client: &Client,
     qs: &Queries,
     p: &[&(dyn ToSql + Sync)],
-) -> Result<FingerprintRows, PgError> {
-    tokio::try_join!(
-        fetch_fold(
-            client,
-            "the catalog fingerprint",
-            &qs.catalog,
-            p,
-            super::catalog::Catalog::new(),
-            catalog::add_row
-        ),
-        fetch(
-            client,
-            "the catalog fingerprint of constraints",
-            &qs.catalog_constraints,
-            p,
-            catalog::table_constraint_row
-        ),
+) -> Result<super::catalog::Catalog, PgError> {
+    fetch_fold(
+        client,
+        "the catalog fingerprint",
+        &qs.catalog,
+        p,
+        super::catalog::Catalog::new(),
+        catalog::add_row,
     )
+    .await
 }
 
 /// Reads the whole schema of the database `client` is connected to.
@@ -396,7 +381,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         keys: HashMap::new(),
         table_of: HashMap::new(),
         names: HashMap::new(),
-        constraint_definitions: HashMap::new(),
         prints: super::catalog::Catalog::new(),
     };
     b.m.schemas = schemas.into_iter().collect();
@@ -431,11 +415,9 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
 }
 
 /// The model with its catalog fingerprint completed, in packed maps.
-fn finish(mut b: Build, fingerprint: FingerprintRows) -> Model {
-    let (catalog, constraints) = fingerprint;
+fn finish(mut b: Build, catalog: super::catalog::Catalog) -> Model {
     let mut catalog = packed(catalog);
-    let prints = std::mem::take(&mut b.prints);
-    catalog::complete(&b.constraint_definitions, prints, constraints, &mut catalog);
+    catalog::complete(std::mem::take(&mut b.prints), &mut catalog);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     b.m.catalog = Some(catalog);
