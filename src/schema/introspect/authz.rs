@@ -1,5 +1,5 @@
 //! Owners, privileges and default privileges: one query, plus the server's roles (column
-//! privileges come with the columns' settings, in `replication`: one pass over pg_attribute).
+//! privileges come with the columns, in `columns`: one pass over pg_attribute).
 //!
 //! An owner is kept only when it is not the default one: the role this session connected
 //! as (also `pg_database_owner` when that role owns the database, and a local test copy's
@@ -164,8 +164,7 @@ pub(super) struct AuthzRows {
     replication: super::replication::Rows,
 }
 
-/// Runs the queries of owners, privileges, roles, replica identities, column settings and
-/// publications at once (pipelined with the other kinds' on the same connection).
+/// Runs the queries of owners, privileges, roles, replica identities and publications at once (pipelined with the other kinds' on the same connection).
 pub(super) async fn fetch_all(
     client: &tokio_postgres::Client,
     version: i32,
@@ -177,18 +176,16 @@ pub(super) async fn fetch_all(
     let group = crate::providers::local::role::GROUP.to_owned();
     let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ex];
     let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ex, &group];
-    let (pq, iq, sq, tq, nq) = (
+    let (pq, iq, tq, nq) = (
         privileges_query(),
         r::replica_identities_query(),
-        r::column_settings_query(version),
         r::publication_tables_query(version),
         r::publication_schemas_query(version),
     );
-    let (privileges, roles, identities, settings, publications, tables, schemas) = tokio::try_join!(
+    let (privileges, roles, identities, publications, tables, schemas) = tokio::try_join!(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
         fetch(client, "roles", ROLES, &[], roles_row),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
-        fetch(client, "column settings", &sq, &p1, r::column_settings_row),
         fetch(
             client,
             "publications",
@@ -210,7 +207,6 @@ pub(super) async fn fetch_all(
         roles: roles.into_iter().next().unwrap_or_default(),
         replication: r::Rows {
             identities,
-            settings,
             publications,
             tables,
             schemas,

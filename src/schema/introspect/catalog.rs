@@ -34,14 +34,14 @@ fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
 /// An ACL as sorted `grantee:privilege[*]` items (NULL: the default ACL). The grantor is
 /// left out and the object's owner (`owner`, an expression) reads `owner` whatever its
 /// name, as the model compares them: an owner change moves the owner's entries along.
-fn acl(e: &str, owner: &str) -> String {
+pub(super) fn acl(e: &str, owner: &str) -> String {
     format!(
         "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x WHERE NOT (x.grantee = {owner} AND x.privilege_type = 'MAINTAIN')) y), '{{}}') END",
         role("x.grantee"),
     )
 }
 
-fn owner(e: &str) -> String {
+pub(super) fn owner(e: &str) -> String {
     role(e)
 }
 
@@ -63,15 +63,13 @@ fn own_not_internal(catalog: &str, oid: &str) -> String {
 
 const QN: &str = "quote_ident(ns.nspname) || '.' || ";
 
-/// Relations: tables, views, sequences, indexes, foreign tables.
+/// Relations: tables, views, sequences, foreign tables (indexes: [`super::indexes`]).
 fn relations() -> String {
     format!(
         r#"
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table'
-         WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' ELSE 'index' END,
-       CASE WHEN i.indrelid IS NOT NULL THEN quote_ident(itn.nspname) || '.' || quote_ident(itc.relname)
-            WHEN c.relkind = 'S' THEN coalesce(so.owner, '')
-            ELSE '' END,
+         WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'sequence' END,
+       CASE WHEN c.relkind = 'S' THEN coalesce(so.owner, '') ELSE '' END,
        {QN}quote_ident(c.relname),
        md5(concat_ws('|', c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relforcerowsecurity,
          c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
@@ -80,23 +78,12 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
          CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
          sp.spcname,
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         -- An index's definition is the model's (spelled from its columns, held equal to
-         -- pg_get_indexdef by tests); calling pg_get_indexdef for every index here was most
-         -- of this query's time. What the model does not read is kept: CLUSTER ON, validity,
-         -- the expressions and predicate (names, not attribute numbers).
-         CASE WHEN i.indexrelid IS NOT NULL THEN concat_ws(',', i.indnatts, i.indnkeyatts, i.indisunique, i.indisprimary,
-           i.indisexclusion, i.indimmediate, i.indisclustered, i.indisvalid, i.indoption::text,
-           CASE WHEN i.indexprs IS NOT NULL THEN pg_get_expr(i.indexprs, i.indrelid) END,
-           CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END) END,
          CASE WHEN s.seqrelid IS NOT NULL THEN concat_ws(',', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle) END,
          CASE WHEN c.relkind = 'f' THEN (SELECT srvname || md5(coalesce(ft.ftoptions::text, '')) FROM pg_foreign_table ft
               JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END)),
        {acl}, {owner},
-       CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text WHEN i.indisreplident THEN 'replica identity' END
+       CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN pg_index i ON i.indexrelid = c.oid
-  LEFT JOIN pg_class itc ON itc.oid = i.indrelid
-  LEFT JOIN pg_namespace itn ON itn.oid = itc.relnamespace
   LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
   -- The table a sequence belongs to (serial or identity): one hash join, not a lookup per row.
   LEFT JOIN (SELECT DISTINCT ON (d.objid) d.objid, quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) AS owner
@@ -106,9 +93,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
               ORDER BY d.objid, d.refobjid) so ON so.objid = c.oid
   LEFT JOIN pg_am am ON am.oid = c.relam
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
- WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I') AND {own}
-   -- A partitioned index's partitions follow from it.
-   AND NOT (c.relkind IN ('i', 'I') AND c.relispartition)"#,
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND {own}"#,
         acl = acl_with_default(
             "c.relacl",
             "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END",
@@ -120,7 +105,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
 }
 
 /// Columns of views, foreign tables and composite types (with their defaults, `pg_attrdef`);
-/// a table's columns are [`table_columns_query`]'s.
+/// a table's columns are read with the model's (`columns.rs`).
 fn columns() -> String {
     format!(
         r#"
@@ -439,8 +424,8 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
     )
 }
 
-/// The whole fingerprint query for server `version`: every part but a table's columns and
-/// constraints (see [`table_columns_query`]).
+/// The whole fingerprint query for server `version`: every part but a table's columns,
+/// indexes and constraints (see [`super::columns`], [`super::indexes`], [`super::constraints`]).
 ///
 /// A new part is one more `SELECT` of the row shape above, added to the list below. To stay
 /// fast at 10,000 tables: join (hash joins), never a scalar subquery or `NOT EXISTS` per row
@@ -482,106 +467,8 @@ fn aspect(r: &Row, i: usize) -> Option<Box<str>> {
     r.get::<_, Option<&str>>(i).map(Box::from)
 }
 
-/// The columns of tables (plain and partitioned). The model's columns query deparses their
-/// types, defaults and generation expressions already: the server sends here only what the
-/// model does not read, and [`complete`] hashes it with the model's text — deparsing every
-/// default twice was a third of the fingerprint's time.
-pub(super) fn table_columns_query() -> String {
-    let me = ", me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)";
-    format!(
-        r#"{}{me}
-SELECT {QN}quote_ident(c.relname), quote_ident(a.attname),
-       concat_ws('|', a.attnotnull,
-         -- PostgreSQL 17 gives a partition its parent's identity: it follows from the parent's.
-         CASE WHEN c.relispartition AND a.attinhcount > 0 THEN '' ELSE a.attidentity END, a.attgenerated,
-         CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
-         a.attislocal, a.attinhcount),
-       {acl},
-       concat_ws('|', a.attstorage, a.attcompression, nullif(a.attstattarget, -1), a.attoptions::text, md5(a.attfdwoptions::text))
-  FROM pg_attribute a
-  JOIN (SELECT c.oid, c.relname, c.relnamespace, c.relowner, c.relispartition FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND {own} OFFSET 0) c ON c.oid = a.attrelid
-  JOIN ns ON ns.oid = c.relnamespace
-  JOIN pg_type t ON t.oid = a.atttypid
- WHERE a.attnum > 0 AND NOT a.attisdropped"#,
-        super::NS.trim_end(),
-        acl = acl("a.attacl", "c.relowner"),
-        own = own("pg_class", "c.oid"),
-    )
-}
-
-/// A table column's row: what the model does not read about it.
-pub(super) struct TableColumnRow {
-    table: String,
-    name: String,
-    raw: String,
-    acl: Option<String>,
-    extra: Option<String>,
-}
-
-pub(super) fn table_column_row(r: &Row) -> TableColumnRow {
-    TableColumnRow {
-        table: r.get(0),
-        name: r.get(1),
-        raw: r.get(2),
-        acl: r.get(3),
-        extra: r.get(4),
-    }
-}
-
-/// The constraints of tables. Those the model's constraints query reads (key, unique,
-/// foreign key, check and exclusion constraints of tables it reads) come without their
-/// definition, which [`complete`] takes from the model (spelled or deparsed once); the server
-/// deparses the others here.
-pub(super) fn table_constraints_query() -> String {
-    format!(
-        r#"{}
-SELECT CASE co.contype WHEN 'n' THEN 'not-null constraint' ELSE 'constraint' END,
-       {QN}quote_ident(c.relname), quote_ident(co.conname),
-       concat_ws('|', co.contype, co.condeferrable, co.condeferred, co.convalidated, co.conislocal,
-         co.coninhcount, co.connoinherit),
-       co.oid::int8,
-       CASE WHEN co.contype NOT IN ('p', 'u', 'f', 'c', 'x') OR te.objid IS NOT NULL THEN pg_get_constraintdef(co.oid) END
-  FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN ext te ON te.classid = 'pg_class'::regclass AND te.objid = c.oid
- WHERE co.contypid = 0 AND {own} AND co.conparentid = 0
-   -- A constraint a partition or child only inherits follows from its parent's; a
-   -- constraint trigger is its trigger's row.
-   AND co.conislocal AND co.contype <> 't'
-   -- PostgreSQL 18 records NOT NULL as a constraint: one with its default name and nothing
-   -- else is the column's NOT NULL, as on older versions.
-   AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
-            AND co.conname = c.relname || '_' || (SELECT attname FROM pg_attribute
-                WHERE attrelid = co.conrelid AND attnum = co.conkey[1]) || '_not_null')"#,
-        super::NS.trim_end(),
-        own = own("pg_constraint", "co.oid"),
-    )
-}
-
-/// A table constraint's row: what the model does not read, and the server's definition
-/// where the model has none.
-pub(super) struct TableConstraintRow {
-    kind: String,
-    table: String,
-    name: String,
-    raw: String,
-    oid: i64,
-    definition: Option<String>,
-}
-
-pub(super) fn table_constraint_row(r: &Row) -> TableConstraintRow {
-    TableConstraintRow {
-        kind: r.get(0),
-        table: r.get(1),
-        name: r.get(2),
-        raw: r.get(3),
-        oid: r.get(4),
-        definition: r.get(5),
-    }
-}
-
 /// A digest of `parts` (32 hex digits, like the server's md5).
-fn digest(parts: &[&str]) -> String {
+pub(super) fn digest(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for p in parts {
@@ -606,76 +493,18 @@ fn hex(bytes: &[u8]) -> String {
 
 /// What the model does not hold, said so in the digest: unique to this read, it never
 /// compares equal to the other side's (fails safe: the object is reported).
-fn unread() -> String {
+pub(super) fn unread() -> String {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("not read by the model #{n}")
 }
 
-/// The rows of table columns and constraints, completed with the model's text of them.
+/// The rows made from the model's queries' rows (columns, indexes, constraints), into `out`.
 ///
-/// They go into a map of their own, merged into `out` at the end: the merge lays both out
+/// They come in a map of their own, merged into `out` at the end: the merge lays both out
 /// anew in full nodes (see [`super::packed`]), where inserting them one by one into `out`
 /// would leave its nodes about half empty.
-pub(super) fn complete(
-    m: &crate::schema::model::Model,
-    constraint_definitions: &std::collections::HashMap<i64, String>,
-    columns: Vec<TableColumnRow>,
-    constraints: Vec<TableConstraintRow>,
-    out: &mut Catalog,
-) {
-    let mut rest = Catalog::new();
-    // The rows come table by table: each table is looked up once for all its columns.
-    let mut table: Option<(&str, Option<&crate::schema::model::Table>)> = None;
-    for c in columns {
-        let t = match table {
-            Some((name, t)) if name == c.table => t,
-            _ => {
-                let (name, t) = match m.tables.get_key_value(&c.table) {
-                    Some((name, t)) => (name.as_str(), Some(t)),
-                    None => ("", None),
-                };
-                table = Some((name, t));
-                t
-            }
-        };
-        let column = t.and_then(|t| t.column(&c.name));
-        let definition = match column {
-            Some(col) => digest(&[
-                &c.raw,
-                &col.data_type,
-                col.default.as_deref().unwrap_or("\u{1}"),
-                col.generated.as_deref().unwrap_or("\u{1}"),
-            ]),
-            None => unread(),
-        };
-        let id = ObjectId {
-            kind: "column",
-            parent: c.table.into(),
-            name: c.name.into(),
-        };
-        let boxed = |s: Option<String>| s.map(String::into_boxed_str);
-        rest.insert(
-            id,
-            [Some(definition.into()), boxed(c.acl), None, boxed(c.extra)],
-        );
-    }
-    for c in constraints {
-        let definition = match c
-            .definition
-            .as_ref()
-            .or_else(|| constraint_definitions.get(&c.oid))
-        {
-            Some(d) => digest(&[&c.raw, d]),
-            None => unread(),
-        };
-        let id = ObjectId {
-            kind: kind(&c.kind),
-            parent: c.table.into(),
-            name: c.name.into(),
-        };
-        rest.insert(id, [Some(definition.into()), None, None, None]);
-    }
+pub(super) fn complete(mut rest: Catalog, out: &mut Catalog) {
     if out.is_empty() {
         *out = super::packed(rest);
     } else {
@@ -686,91 +515,15 @@ pub(super) fn complete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::{Column, Model, Table, TableKind};
-    use std::collections::HashMap;
-
-    fn column_row(table: &str, name: &str) -> TableColumnRow {
-        TableColumnRow {
-            table: table.to_owned(),
-            name: name.to_owned(),
-            raw: "t||||t|0".to_owned(),
-            acl: None,
-            extra: Some("x|".to_owned()),
-        }
-    }
-
-    fn model_with(data_type: &str) -> Model {
-        let mut m = Model::default();
-        let mut t = Table {
-            kind: TableKind::Table,
-            columns: Vec::new(),
-            constraints: Default::default(),
-            partition_key: None,
-            partition_of: None,
-            inherits: Vec::new(),
-            rls: false,
-            rls_forced: false,
-            options: Vec::new(),
-            unlogged: false,
-        };
-        t.columns.push(Column {
-            name: "c".to_owned(),
-            data_type: data_type.to_owned(),
-            not_null: true,
-            default: None,
-            identity: None,
-            identity_options: None,
-            generated: None,
-            collation: None,
-            inherited: false,
-        });
-        m.tables.insert("public.t".to_owned(), t);
-        m
-    }
-
-    fn definition(
-        m: &Model,
-        rows: Vec<TableColumnRow>,
-        cons: Vec<TableConstraintRow>,
-    ) -> Vec<Option<Box<str>>> {
-        let mut out = Catalog::new();
-        let defs = HashMap::from([(7, "CHECK ((c > 0))".to_owned())]);
-        complete(m, &defs, rows, cons, &mut out);
-        out.into_values().map(|a| a[0].clone()).collect()
-    }
 
     #[test]
-    fn completed_rows_hash_the_models_text_and_fail_safe_without_it() {
-        let int = model_with("integer");
-        // The model's text is in the digest: equal models, equal digests; a type change shows.
-        let a = definition(&int, vec![column_row("public.t", "c")], vec![]);
-        assert_eq!(
-            a,
-            definition(&int, vec![column_row("public.t", "c")], vec![])
-        );
-        assert_ne!(
-            a,
-            definition(
-                &model_with("bigint"),
-                vec![column_row("public.t", "c")],
-                vec![]
-            )
-        );
-        // A column or constraint the model did not read never compares equal to anything,
-        // not even to the same object read again: the net reports it.
-        let missing = || definition(&int, vec![column_row("public.t", "gone")], vec![]);
-        assert_ne!(missing(), missing());
-        let constraint = |oid| TableConstraintRow {
-            kind: "constraint".to_owned(),
-            table: "public.t".to_owned(),
-            name: "k".to_owned(),
-            raw: "c|f|f|t|t|0|f".to_owned(),
-            oid,
-            definition: None,
-        };
-        let read = || definition(&int, vec![], vec![constraint(7)]);
-        assert_eq!(read(), read());
-        let unread_constraint = || definition(&int, vec![], vec![constraint(8)]);
-        assert_ne!(unread_constraint(), unread_constraint());
+    fn digests_separate_their_parts_and_unread_never_compares_equal() {
+        assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
+        assert_ne!(digest(&["a|b", "c"]), digest(&["a", "b|c"]));
+        assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
+        assert_eq!(digest(&["x"]).len(), 32);
+        // What the model did not read never compares equal to anything, not even to the
+        // same object read again: the net reports it.
+        assert_ne!(unread(), unread());
     }
 }

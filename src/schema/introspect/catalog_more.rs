@@ -13,8 +13,9 @@
 //! - settings of this database and of roles in it (`pg_db_role_setting`; values hashed);
 //! - subscriptions of this database (the connection string, which holds a password, is never
 //!   read);
-//! - view column defaults, index column statistics targets, `toast.*` options, materialized
-//!   views `WITH NO DATA`, partitions with a pending detach, virtual generated columns (18).
+//! - view column defaults, `toast.*` options, materialized
+//!   views `WITH NO DATA`, partitions with a pending detach, virtual generated columns (18);
+//!   index column statistics targets come with the columns (`columns.rs`).
 //!
 //! Every part reads each catalog once (no per-row subquery over a large catalog), so it stays
 //! cheap on 10,000 tables. None of these kinds has an explainer but extension members (their
@@ -169,7 +170,7 @@ SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.ch
               FROM pg_class c WHERE c.oid < 16384
             UNION ALL
             SELECT 'pg_class'::regclass, a.attrelid, a.attnum, a.attacl, c.relowner, 'c'::"char", c.relnamespace
-              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid < 16384 AND a.attnum > 0
+              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid < 16384 AND c.oid < 16384 AND a.attnum > 0
             UNION ALL
             SELECT 'pg_proc'::regclass, p.oid, 0, p.proacl, p.proowner, 'f'::"char", NULL FROM pg_proc p WHERE p.oid < 16384
             UNION ALL
@@ -184,7 +185,8 @@ SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.ch
               FROM pg_foreign_data_wrapper w WHERE w.oid < 16384
           ) b
           LEFT JOIN pg_init_privs ip ON ip.classoid = b.cls AND ip.objoid = b.oid AND ip.objsubid = b.sub
-         WHERE b.acl IS NOT NULL OR ip.initprivs IS NOT NULL
+         -- An ACL equal to its initial one is no change (most built-in objects): not expanded.
+         WHERE (b.acl IS NOT NULL OR ip.initprivs IS NOT NULL) AND b.acl IS DISTINCT FROM ip.initprivs
       ) y
   ) z,
   LATERAL pg_identify_object(z.cls, z.oid, z.sub) o
@@ -255,11 +257,6 @@ SELECT 'view column default', quote_ident(ns.nspname) || '.' || quote_ident(c.re
   FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
  WHERE c.relkind = 'v'
-UNION ALL
-SELECT 'index column statistics target', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), a.attnum::text,
-       md5(a.attstattarget::text), NULL, NULL, NULL
-  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
- WHERE a.attstattarget >= 0 AND c.relkind IN ('i', 'I')
 UNION ALL
 SELECT 'toast options', '', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5(tc.reloptions::text), NULL, NULL, NULL
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace JOIN pg_class tc ON tc.oid = c.reltoastrelid

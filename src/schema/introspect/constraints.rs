@@ -6,13 +6,23 @@ use std::collections::HashMap;
 
 use tokio_postgres::{Client, Row};
 
+use super::super::catalog::ObjectId;
 use super::super::model::{Constraint, ConstraintKind, DepKey};
 use super::super::{spell, split_qualified};
+use super::catalog::digest;
 use super::{fetch, first_char, nulls_not_distinct, oid_of, q, Build, ObjKind};
 use crate::pg::PgError;
 
 /// PRIMARY KEY, UNIQUE and FOREIGN KEY constraints of the common shapes come back raw and
 /// are spelled by `spell::constraint`; the server deparses the others.
+///
+/// Every table constraint comes back, flagged: the model reads the keys, foreign keys,
+/// checks and exclusions of tables that are not an extension's; the catalog fingerprint's
+/// rows of table constraints come from here too — all but an extension's, a partition's or
+/// child's inherited copies (they follow from their parent's), constraint triggers' rows
+/// (the trigger's row) and, from PostgreSQL 18 on, a NOT NULL with its default name and
+/// nothing else (the column's NOT NULL, as on older versions) — with the model's definition
+/// or, for the others, the server's.
 pub(super) fn constraints_query(version: i32) -> String {
     let delete_set_columns = if version >= 150_000 {
         "co.confdelsetcols IS NOT NULL"
@@ -20,21 +30,28 @@ pub(super) fn constraints_query(version: i32) -> String {
         "false"
     };
     q(&format!(
-        r#"
+        r#", owned AS (SELECT objid FROM ext WHERE classid = 'pg_class'::regclass)
+, members AS (SELECT objid FROM ext WHERE classid = 'pg_constraint'::regclass)
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.oid::int8, quote_ident(co.conname),
        co.contype::text, co.convalidated, co.conrelid::int8, co.confrelid::int8,
        CASE WHEN co.contype IN ('c', 'x')
               OR (co.contype IN ('p', 'u') AND NOT coalesce(ci.indnatts = ci.indnkeyatts AND cic.reloptions IS NULL
                                                            AND cic.reltablespace = 0 AND NOT {ci_nulls_not_distinct}, false))
               OR (co.contype = 'f' AND {delete_set_columns})
+              OR co.contype NOT IN ('p', 'u', 'f') OR c.oid IN (SELECT objid FROM owned)
             THEN pg_get_constraintdef(co.oid) END,
        co.conkey, co.confkey, co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text,
-       co.condeferrable, co.condeferred, co.conindid::int8
+       co.condeferrable, co.condeferred, co.conindid::int8,
+       co.contype IN ('p', 'u', 'f', 'c', 'x') AND c.oid NOT IN (SELECT objid FROM owned),
+       co.conparentid = 0 AND co.oid NOT IN (SELECT objid FROM members)
+         AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
+                  AND co.conname = c.relname || '_' || (SELECT attname FROM pg_attribute
+                      WHERE attrelid = co.conrelid AND attnum = co.conkey[1]) || '_not_null'),
+       co.coninhcount::int4, co.connoinherit
   FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_index ci ON ci.indexrelid = co.conindid AND co.contype IN ('p', 'u')
   LEFT JOIN pg_class cic ON cic.oid = co.conindid AND co.contype IN ('p', 'u')
- WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#,
+ WHERE co.contypid = 0 AND co.conislocal AND co.contype <> 't'"#,
         ci_nulls_not_distinct = nulls_not_distinct(version).replace("i.", "ci."),
     ))
 }
@@ -50,9 +67,26 @@ pub(super) struct RawConstraintRow {
     /// PRIMARY KEY, UNIQUE and EXCLUDE: the constraint's index.
     index_oid: i64,
     raw: spell::RawConstraint,
+    /// The model reads it.
+    modeled: bool,
+    /// What the catalog fingerprint hashes beside the definition (`None`: not in it).
+    print: Option<Box<str>>,
 }
 
 pub(super) fn constraint_row(r: &Row) -> RawConstraintRow {
+    let contype: &str = r.get(4);
+    let print = r.get::<_, bool>(18).then(|| {
+        let tf = |b: bool| if b { "t" } else { "f" };
+        format!(
+            "{contype}|{}|{}|{}|{}|{}",
+            tf(r.get(14)),
+            tf(r.get(15)),
+            tf(r.get(5)),
+            r.get::<_, i32>(19),
+            tf(r.get(20)),
+        )
+        .into()
+    });
     RawConstraintRow {
         table: r.get(0),
         name: r.get(1),
@@ -61,7 +95,7 @@ pub(super) fn constraint_row(r: &Row) -> RawConstraintRow {
         definition: r.get(8),
         index_oid: r.get(16),
         raw: spell::RawConstraint {
-            kind: first_char(r.get::<_, &str>(4), 'c'),
+            kind: first_char(contype, 'c'),
             validated: r.get(5),
             table_oid: r.get(6),
             references_oid: r.get(7),
@@ -73,6 +107,8 @@ pub(super) fn constraint_row(r: &Row) -> RawConstraintRow {
             deferrable: r.get(14),
             deferred: r.get(15),
         },
+        modeled: r.get(17),
+        print,
     }
 }
 
@@ -96,6 +132,13 @@ pub(super) async fn add(
     b: &mut Build,
     rows: Vec<RawConstraintRow>,
 ) -> Result<(), PgError> {
+    // The fingerprint's rows of constraints the model leaves out, with the server's text.
+    let (rows, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.modeled);
+    for row in others {
+        if let (Some(raw), Some(definition)) = (&row.print, &row.definition) {
+            print(b, &row, raw, definition);
+        }
+    }
     // Definitions written here where the shape allows, by the server otherwise.
     let mut ask_server: Vec<u32> = Vec::new();
     let mut constraints: Vec<(RawConstraintRow, Constraint)> = rows
@@ -144,10 +187,10 @@ pub(super) async fn add(
             }
         }
     }
-    b.constraint_definitions.reserve(constraints.len());
     for (row, c) in constraints {
-        b.constraint_definitions
-            .insert(row.oid, c.definition.clone());
+        if let Some(raw) = &row.print {
+            print(b, &row, raw, &c.definition);
+        }
         b.key(
             ObjKind::Constraint,
             row.oid,
@@ -168,4 +211,25 @@ pub(super) async fn add(
         }
     }
     Ok(())
+}
+
+/// A table constraint's row of the catalog fingerprint: its flags and definition hashed. A
+/// definition the model could not get (empty) never compares equal: the net reports it.
+fn print(b: &mut Build, row: &RawConstraintRow, raw: &str, definition: &str) {
+    let kind = if row.raw.kind == 'n' {
+        "not-null constraint"
+    } else {
+        "constraint"
+    };
+    let digest = if definition.is_empty() {
+        super::catalog::unread()
+    } else {
+        digest(&[raw, definition])
+    };
+    let id = ObjectId {
+        kind: super::super::catalog::kind(kind),
+        parent: row.table.as_str().into(),
+        name: row.quoted.as_str().into(),
+    };
+    b.prints.insert(id, [Some(digest.into()), None, None, None]);
 }

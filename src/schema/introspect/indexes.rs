@@ -1,62 +1,146 @@
 //! Indexes (not those of PRIMARY KEY, UNIQUE and EXCLUDE constraints, nor partitions'
-//! clones): plain ones spelled here from their raw rows, the others deparsed by the server.
+//! clones): plain ones spelled here from their raw rows, the others deparsed by the server;
+//! and the catalog fingerprint's rows of indexes.
 
 use std::collections::{HashMap, HashSet};
 
 use tokio_postgres::{Client, Row};
 
+use super::super::catalog::{kind, Aspects, ObjectId};
 use super::super::model::{DepKey, Index};
 use super::super::spell;
+use super::catalog::digest;
 use super::{fetch, nulls_not_distinct, oid_of, q, Build, ObjKind};
 use crate::pg::PgError;
 
 /// Indexes on plain columns come back raw and are spelled by `spell::index`; those with
 /// expressions, predicates or storage options (and materialized views' indexes, whose
 /// columns the columns query does not read) are deparsed by the server.
+///
+/// The indexes of constraints and of extensions' tables come back too, flagged: the model
+/// leaves them out, the catalog fingerprint's rows of indexes come from here (what
+/// `pg_class` and `pg_index` say of each, but its columns, which the model's definition and
+/// the constraint's hold). Partitions of a partitioned index follow from it.
 pub(super) fn indexes_query(version: i32) -> String {
     let nulls_not_distinct = nulls_not_distinct(version);
     q(&format!(
-        r#"
+        r#", me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)
+, keys AS (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x'))
+, owned AS (SELECT objid FROM ext WHERE classid = 'pg_class'::regclass)
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns.nspname) || '.' || quote_ident(c.relname),
-       CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR ic.reloptions IS NOT NULL OR c.relkind = 'm'
+       CASE WHEN (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR ic.reloptions IS NOT NULL OR c.relkind = 'm')
+                 AND i.indexrelid NOT IN (SELECT conindid FROM keys)
             THEN pg_get_indexdef(i.indexrelid) END,
        i.indisunique, c.relkind = 'p', i.indexrelid::int8, i.indrelid::int8, quote_ident(ic.relname), am.amname::text,
        i.indnkeyatts::int4, i.indkey::int2[], i.indclass::oid[], i.indoption::int2[], i.indcollation::oid[],
-       {nulls_not_distinct}, ic.relkind = 'I'
-  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-  JOIN ns ON ns.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam
- WHERE c.relkind IN ('r', 'p', 'm')
-   AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
-   AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid)
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)"#
+       {nulls_not_distinct}, ic.relkind = 'I',
+       i.indexrelid IN (SELECT conindid FROM keys), c.oid IN (SELECT objid FROM owned), ic.oid IN (SELECT objid FROM owned),
+       ic.relpersistence, ic.reloptions, sp.spcname::text, i.indnatts::int4, i.indisprimary, i.indisexclusion,
+       i.indimmediate, i.indisclustered, i.indisvalid, i.indisreplident,
+       CASE WHEN i.indexprs IS NOT NULL THEN pg_get_expr(i.indexprs, i.indrelid) END,
+       CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END,
+       {owner}, ic.relrowsecurity, ic.relforcerowsecurity, ic.reloftype <> 0, ic.relacl IS NOT NULL
+  FROM (SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'm') OFFSET 0) c
+  JOIN pg_index i ON i.indrelid = c.oid
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN ns ON ns.oid = ic.relnamespace
+  JOIN pg_am am ON am.oid = ic.relam
+  LEFT JOIN pg_tablespace sp ON sp.oid = ic.reltablespace
+ WHERE NOT ic.relispartition"#,
+        owner = super::catalog::owner("ic.relowner"),
     ))
 }
 
-/// (name, OID, index (definition empty when not deparsed by the query), raw row).
-pub(super) type IndexRow = (String, i64, Index, spell::RawIndex);
+/// An index row: the model's index (`None` for the indexes the model leaves out), its
+/// catalog fingerprint row (`None` for an extension's index).
+pub(super) struct IndexRow {
+    model: Option<(String, i64, Index, spell::RawIndex)>,
+    print: Option<(ObjectId, Aspects)>,
+}
 
 pub(super) fn index_row(r: &Row) -> IndexRow {
-    let i = Index {
-        table: r.get(1),
-        definition: r.get::<_, Option<String>>(2).unwrap_or_default(),
-        unique: r.get(3),
-        on_partitioned: r.get(4),
-    };
-    let raw = spell::RawIndex {
-        bare: r.get(7),
-        table: i.table.clone(),
-        table_oid: r.get(6),
-        am: r.get(8),
-        unique: i.unique,
-        only: r.get(15),
-        key_columns: usize::try_from(r.get::<_, i32>(9)).unwrap_or(0),
-        attnums: r.get(10),
-        opclasses: r.get(11),
-        options: r.get(12),
-        collations: r.get(13),
-        nulls_not_distinct: r.get(14),
-    };
-    (r.get(0), r.get(5), i, raw)
+    let name: String = r.get(0);
+    let constraint: bool = r.get(16);
+    let table_ext: bool = r.get(17);
+    let print = (!r.get::<_, bool>(18)).then(|| {
+        let id = ObjectId {
+            kind: kind("index"),
+            parent: r.get::<_, &str>(1).into(),
+            name: name.as_str().into(),
+        };
+        (id, index_print(r))
+    });
+    let model = (!constraint && !table_ext).then(|| {
+        let i = Index {
+            table: r.get(1),
+            definition: r.get::<_, Option<String>>(2).unwrap_or_default(),
+            unique: r.get(3),
+            on_partitioned: r.get(4),
+        };
+        let raw = spell::RawIndex {
+            bare: r.get(7),
+            table: i.table.clone(),
+            table_oid: r.get(6),
+            am: r.get(8),
+            unique: i.unique,
+            only: r.get(15),
+            key_columns: usize::try_from(r.get::<_, i32>(9)).unwrap_or(0),
+            attnums: r.get(10),
+            opclasses: r.get(11),
+            options: r.get(12),
+            collations: r.get(13),
+            nulls_not_distinct: r.get(14),
+        };
+        (name, r.get(5), i, raw)
+    });
+    IndexRow { model, print }
+}
+
+/// An index's aspects in the catalog fingerprint: what `pg_class` and `pg_index` say of it
+/// (its columns aside), no privileges (an index has none), its owner, and whether it is its
+/// table's replica identity.
+fn index_print(r: &Row) -> Aspects {
+    let tf = |b: bool| if b { "t" } else { "f" };
+    let b = |i: usize| tf(r.get::<_, bool>(i));
+    let int = |i: usize| r.get::<_, i32>(i).to_string();
+    let relkind = if r.get::<_, bool>(15) { "I" } else { "i" };
+    let persistence = [r.get::<_, i8>(19) as u8];
+    let options: Option<Vec<&str>> = r.get(20);
+    let options = options.map(|o| o.join("\u{2}"));
+    let indoption: Vec<i16> = r.get(12);
+    let indoption: Vec<String> = indoption.iter().map(i16::to_string).collect();
+    let (natts, nkeyatts) = (int(22), int(9));
+    let parts = [
+        relkind,
+        std::str::from_utf8(&persistence).unwrap_or("?"),
+        options.as_deref().unwrap_or("\u{1}"),
+        b(32),
+        b(33),
+        b(34),
+        r.get::<_, &str>(8),
+        r.get::<_, Option<&str>>(21).unwrap_or("\u{1}"),
+        &natts,
+        &nkeyatts,
+        b(3),
+        b(23),
+        b(24),
+        b(25),
+        b(26),
+        b(27),
+        &indoption.join(" "),
+        r.get::<_, Option<&str>>(29).unwrap_or("\u{1}"),
+        r.get::<_, Option<&str>>(30).unwrap_or("\u{1}"),
+        // An index has no privileges: one that had would show.
+        b(35),
+    ];
+    let owner: Option<&str> = r.get(31);
+    [
+        Some(digest(&parts).into()),
+        None,
+        owner.map(Box::from),
+        r.get::<_, bool>(28).then(|| "replica identity".into()),
+    ]
 }
 
 /// The default operator classes: an index on them does not name them.
@@ -84,7 +168,13 @@ pub(super) async fn add(
     let defaults: HashSet<u32> = default_opclasses.into_iter().collect();
     let mut ask_server: Vec<u32> = Vec::new();
     let mut by_oid: HashMap<i64, String> = HashMap::new();
-    for (name, oid, mut i, raw) in indexes {
+    for row in indexes {
+        if let Some((id, aspects)) = row.print {
+            b.prints.insert(id, aspects);
+        }
+        let Some((name, oid, mut i, raw)) = row.model else {
+            continue;
+        };
         if i.definition.is_empty() {
             match spell::index(&raw, &b.names, &defaults) {
                 Some(d) => i.definition = d,

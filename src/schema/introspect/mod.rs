@@ -33,6 +33,7 @@ mod catalog;
 mod catalog_more;
 mod clustering;
 mod collations;
+mod columns;
 mod comments;
 mod constraints;
 mod deps;
@@ -170,8 +171,8 @@ struct Build {
     table_of: HashMap<i64, String>,
     /// Column names by (table OID, attnum).
     names: spell::Columns,
-    /// Each table constraint's definition by OID (the catalog fingerprint hashes it).
-    constraint_definitions: HashMap<i64, String>,
+    /// The catalog fingerprint's rows made from the model's queries' rows (columns, indexes).
+    prints: super::catalog::Catalog,
 }
 
 impl Build {
@@ -198,8 +199,6 @@ struct Queries {
     comments: String,
     unsupported: String,
     catalog: String,
-    catalog_columns: String,
-    catalog_constraints: String,
 }
 
 impl Queries {
@@ -211,7 +210,7 @@ impl Queries {
             composites: types::composites_query(),
             sequences: sequences::sequences_query(),
             tables: tables::tables_query(),
-            columns: tables::columns_query(),
+            columns: columns::columns_query(version),
             constraints: constraints::constraints_query(version),
             indexes: indexes::indexes_query(version),
             views: views::views_query(),
@@ -221,8 +220,6 @@ impl Queries {
             comments: comments::comments_query(),
             unsupported: unsupported::unsupported_query(),
             catalog: catalog::catalog_query(version),
-            catalog_columns: catalog::table_columns_query(),
-            catalog_constraints: catalog::table_constraints_query(),
         }
     }
 }
@@ -253,44 +250,22 @@ async fn fetch_types(
     )
 }
 
-/// The catalog fingerprint's rows: all but a table's columns and constraints, and those,
-/// which [`catalog::complete`] finishes with the model's text.
-type FingerprintRows = (
-    super::catalog::Catalog,
-    Vec<catalog::TableColumnRow>,
-    Vec<catalog::TableConstraintRow>,
-);
-
-/// The catalog fingerprint's queries, read together.
+/// The catalog fingerprint's query: all rows but those of a table's columns, indexes and
+/// constraints, which come from the model's queries (`b.prints`).
 async fn fetch_fingerprint(
     client: &Client,
     qs: &Queries,
     p: &[&(dyn ToSql + Sync)],
-) -> Result<FingerprintRows, PgError> {
-    tokio::try_join!(
-        fetch_fold(
-            client,
-            "the catalog fingerprint",
-            &qs.catalog,
-            p,
-            super::catalog::Catalog::new(),
-            catalog::add_row
-        ),
-        fetch(
-            client,
-            "the catalog fingerprint of columns",
-            &qs.catalog_columns,
-            p,
-            catalog::table_column_row
-        ),
-        fetch(
-            client,
-            "the catalog fingerprint of constraints",
-            &qs.catalog_constraints,
-            p,
-            catalog::table_constraint_row
-        ),
+) -> Result<super::catalog::Catalog, PgError> {
+    fetch_fold(
+        client,
+        "the catalog fingerprint",
+        &qs.catalog,
+        p,
+        super::catalog::Catalog::new(),
+        catalog::add_row,
     )
+    .await
 }
 
 /// Reads the whole schema of the database `client` is connected to.
@@ -344,13 +319,13 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             sequences::sequence_row
         ),
         fetch(client, "tables", &qs.tables, &p, tables::table_row),
-        fetch(client, "columns", &qs.columns, &p, tables::column_row),
+        fetch(client, "columns", &qs.columns, &p, columns::column_row),
         fetch(
             client,
             "identity columns",
-            tables::IDENTITIES,
+            columns::IDENTITIES,
             &[],
-            tables::identity_row
+            columns::identity_row
         ),
         fetch(
             client,
@@ -406,7 +381,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         keys: HashMap::new(),
         table_of: HashMap::new(),
         names: HashMap::new(),
-        constraint_definitions: HashMap::new(),
+        prints: super::catalog::Catalog::new(),
     };
     b.m.schemas = schemas.into_iter().collect();
     b.m.extensions = exts.into_iter().collect();
@@ -414,7 +389,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     sequences::add(&mut b, sequences);
     tables::add(&mut b, tables);
     views::add(&mut b, views);
-    tables::add_columns(&mut b, columns, identities);
+    columns::add(&mut b, columns, identities);
     constraints::add(client, &mut b, constraints).await?;
     indexes::add(client, &mut b, indexes, default_opclasses).await?;
     functions::add(&mut b, functions);
@@ -440,16 +415,9 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
 }
 
 /// The model with its catalog fingerprint completed, in packed maps.
-fn finish(mut b: Build, fingerprint: FingerprintRows) -> Model {
-    let (catalog, columns, constraints) = fingerprint;
+fn finish(mut b: Build, catalog: super::catalog::Catalog) -> Model {
     let mut catalog = packed(catalog);
-    catalog::complete(
-        &b.m,
-        &b.constraint_definitions,
-        columns,
-        constraints,
-        &mut catalog,
-    );
+    catalog::complete(std::mem::take(&mut b.prints), &mut catalog);
     // Foreign tables are reported as unsupported, not modelled as tables.
     b.m.tables.retain(|_, t| t.kind != TableKind::Foreign);
     b.m.catalog = Some(catalog);
