@@ -803,24 +803,7 @@ async fn stalled(c: &Cluster, url: &Secret<String>) -> Result<()> {
         );
         diffs.push(d);
     }
-    let median = |i: usize| {
-        let mut v: Vec<f64> = diffs.iter().map(|d| d[i]).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    for (label, from) in [
-        ("ours, fixed interval (the default):", 0),
-        ("ours, Poisson arrivals:           ", 3),
-    ] {
-        let m = [median(from), median(from + 1), median(from + 2)];
-        println!(
-            "median difference vs pgbench, {label} p95 {:+.1} %, p99 {:+.1} %, max {:+.1} % ({})",
-            m[0],
-            m[1],
-            m[2],
-            within_10(&m)
-        );
-    }
+    print_medians(&diffs, ["p95", "p99", "max"]);
     Ok(())
 }
 
@@ -880,6 +863,13 @@ async fn steady(c: &Cluster, url: &Secret<String>) -> Result<()> {
         );
         diffs.push(d);
     }
+    print_medians(&diffs, ["p50", "p95", "p99"]);
+    Ok(())
+}
+
+/// The median over the rounds of each difference (per round: ours fixed ×3, ours Poisson ×3,
+/// in % of pgbench), with the verdict.
+fn print_medians(diffs: &[[f64; 6]], names: [&str; 3]) {
     let median = |i: usize| {
         let mut v: Vec<f64> = diffs.iter().map(|d| d[i]).collect();
         v.sort_by(f64::total_cmp);
@@ -891,14 +881,16 @@ async fn steady(c: &Cluster, url: &Secret<String>) -> Result<()> {
     ] {
         let m = [median(from), median(from + 1), median(from + 2)];
         println!(
-            "median difference vs pgbench, {label} p50 {:+.1} %, p95 {:+.1} %, p99 {:+.1} % ({})",
+            "median difference vs pgbench, {label} {} {:+.1} %, {} {:+.1} %, {} {:+.1} % ({})",
+            names[0],
             m[0],
+            names[1],
             m[1],
+            names[2],
             m[2],
             within_10(&m)
         );
     }
-    Ok(())
 }
 
 /// The verdict on medians of differences, in %: all within 10 % of pgbench?
