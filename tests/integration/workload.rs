@@ -46,6 +46,7 @@ pub fn tests() -> Vec<Test> {
         workload_b_add_nullable_column_on_1m_rows_passes_with_p99_within_the_ratio,
         workload_c_long_transaction_queues_reads_behind_the_migration_unless_lock_timeout_bounds_it,
         workload_d_create_index_concurrently_blocks_no_write,
+        workload_replayed_writes_of_one_row_waiting_for_each_other_are_not_a_lock_queue,
         workload_pg_stat_statements_of_the_parent_are_replayed_with_sampled_parameters,
         workload_neon_provider_reads_pg_stat_statements_on_the_main_neon_database_branch,
         workload_end_to_end_pre_push_reports_the_blocked_reads_in_the_terminal_json_and_markdown,
@@ -458,6 +459,42 @@ rate = "100/s"
         .expect("index");
     assert_eq!(rows[0][0].as_deref(), Some("1"));
     assert_eq!(rows[0][1].as_deref(), Some("0"));
+}
+
+/// Replayed writes of the same row wait for each other (the application's own contention, there
+/// without the migration too): that is no queue behind the migration. Under load, writes of the
+/// (d) test sometimes met on a row and were counted as queued behind CREATE INDEX.
+fn workload_replayed_writes_of_one_row_waiting_for_each_other_are_not_a_lock_queue() {
+    let db = Db::new("workload_own_rows");
+    // One row, each write holding its row lock ~50 ms (RETURNING runs after the row is locked),
+    // 15 a second at random (Poisson) times: most writes find the row locked by the one before.
+    let cfg = config(
+        r#"
+enabled = true
+baseline = "1s"
+connections = 8
+arrivals = "poisson"
+[[query]]
+name = "bump one account"
+sql = "UPDATE accounts SET n = n + 1 WHERE id = $1 RETURNING pg_sleep(0.05)"
+params = "SELECT 7"
+rate = "15/s"
+"#,
+    );
+    let run = rt().block_on(rehearse(&db, &cfg, &["SELECT pg_sleep(1)"], false));
+    let seen_waiting = run.report.timeline.iter().filter(|t| t.queued > 0).count();
+    assert!(
+        seen_waiting > 0,
+        "the replayed writes were seen waiting for each other's row lock: {}",
+        show(&run)
+    );
+    assert_eq!(
+        run.report.queue.max_at_once,
+        0,
+        "waits behind other replayed writes are no queue behind the migration: {}",
+        show(&run)
+    );
+    println!("writes seen waiting for each other in {seen_waiting} tick(s), none behind the migration");
 }
 
 /// A cluster of the test's own with `pg_stat_statements` preloaded, stopped when dropped.

@@ -462,6 +462,39 @@ pub fn episodes(seen: &Seen) -> Vec<Episode> {
     done
 }
 
+/// For each episode of a replayed query, whether it waited, directly or through other replayed
+/// queries, behind a session that is not the workload's (the migration, the long transaction, a
+/// session the tool left open). Replayed writes of the same row waiting for each other are the
+/// application's own contention, present without the migration too: not a lock queue.
+pub fn behind_others(eps: &[Episode], seen: &Seen) -> Vec<bool> {
+    let mut counts: Vec<bool> = eps
+        .iter()
+        .map(|e| e.who == Who::Workload && e.blockers.iter().any(|b| seen.who(*b) != Who::Workload))
+        .collect();
+    // Through other replayed queries: a blocker's own episode, at an overlapping time, that counts.
+    loop {
+        let mut changed = false;
+        for (i, e) in eps.iter().enumerate() {
+            if counts[i] || e.who != Who::Workload {
+                continue;
+            }
+            let through = eps.iter().enumerate().any(|(j, x)| {
+                counts[j]
+                    && e.blockers.contains(&x.pid)
+                    && x.first_us <= e.last_us
+                    && e.first_us <= x.last_us
+            });
+            if through {
+                counts[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return counts;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,6 +514,36 @@ mod tests {
                 }],
             })
             .collect()
+    }
+
+    #[test]
+    fn a_replayed_query_queues_behind_the_migration_directly_or_through_another_one_only() {
+        let seen = Seen {
+            workload_pids: vec![1, 2, 3, 4],
+            ..Default::default()
+        };
+        let ep = |pid, first_ms: u64, last_ms: u64, blockers: Vec<i32>| Episode {
+            pid,
+            who: seen.who(pid),
+            mode: "AccessShareLock".into(),
+            relation: "public.t".into(),
+            first_us: first_ms * 1000,
+            last_us: last_ms * 1000,
+            blockers,
+        };
+        let eps = vec![
+            // 1 behind the migration; 2 behind 1 while 1 waited; 3 behind 1 after 1's wait
+            // ended (a row lock among replayed writes); 4 behind 3; the migration itself.
+            ep(1, 100, 300, vec![9]),
+            ep(2, 200, 250, vec![1]),
+            ep(3, 400, 450, vec![1]),
+            ep(4, 420, 440, vec![3]),
+            ep(9, 0, 50, vec![1]),
+        ];
+        assert_eq!(
+            behind_others(&eps, &seen),
+            [true, true, false, false, false]
+        );
     }
 
     #[test]

@@ -485,7 +485,8 @@ fn queue(
     };
     let mut max_at_once = 0;
     let mut counts: std::collections::BTreeMap<u64, u64> = Default::default();
-    for e in eps.iter().filter(|e| e.who == Who::Workload) {
+    let behind = blocking::behind_others(eps, seen);
+    for (e, _) in eps.iter().zip(behind).filter(|(_, b)| *b) {
         let mut t = e.first_us;
         while t <= e.last_us {
             let c = counts.entry(t).or_insert(0);
