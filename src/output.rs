@@ -251,17 +251,19 @@ fn severity(s: Severity) -> (&'static str, &'static str) {
     }
 }
 
-/// Inline code that survives backticks in the text.
-fn code(s: &str) -> String {
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
+/// `s` as a Markdown code span, whatever backticks it holds: fenced by a run of backticks
+/// longer than any inside.
+pub(crate) fn code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
+        return format!("`{s}`");
     }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {s} {fence}")
 }
 
 /// Text fit for one table cell.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
@@ -647,5 +649,8 @@ mod tests {
         assert_eq!(fenced("text", "a ``` b"), "````text\na ``` b\n````\n");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
         assert_eq!(code("x`y"), "`` x`y ``");
+        assert_eq!(code("a ``` b"), "```` a ``` b ````");
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(cell(&code("rd` | x")), "`` rd` \\| x ``");
     }
 }

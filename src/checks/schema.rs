@@ -176,7 +176,15 @@ pub fn evaluate(
             {
                 severity = Severity::Info;
             }
-            let mut f = Finding::new(NAME, severity, what, hz.message.clone());
+            // The engine's own words on its online form do not describe how the migration
+            // built the index (the statement shown is the migration's change, without
+            // CONCURRENTLY).
+            let why = if hz.kind == HazardKind::IndexBuild && sql != s.sql {
+                "a new index on an existing table: building it reads the whole table (CPU and I/O load); built without CONCURRENTLY it also blocks writes while it runs — the locks check shows how the migration built it".to_owned()
+            } else {
+                hz.message.clone()
+            };
+            let mut f = Finding::new(NAME, severity, what, why);
             if let Some(t) = &table {
                 f = f.at(t.clone());
             }

@@ -931,8 +931,12 @@ expect-true = true
                     .has(&[
                         "· public.ledger: strongest lock SHARE for ~",
                         "· CREATE INDEX ledger_label_idx ON public.ledger",
+                        "built without CONCURRENTLY it also blocks writes while it runs — the locks check shows how the migration built it",
                     ])
-                    .lacks(&["CREATE INDEX CONCURRENTLY ledger_label_idx"])
+                    .lacks(&[
+                        "CREATE INDEX CONCURRENTLY ledger_label_idx",
+                        "builds the index concurrently",
+                    ])
                     // Only lint fails: the SHARE lock is a warning, whatever its length.
                     .statuses("schema=passed lint=failed locks=passed data=passed reversible=not-run")
                     .then(index_build_holds_share),

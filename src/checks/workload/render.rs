@@ -133,8 +133,8 @@ pub fn markdown(r: &WorkloadReport) -> String {
     for q in &r.queries {
         let _ = writeln!(
             md,
-            "| `{}` | {} / {} | {} | {} | {} | {} | {} |",
-            q.name.replace('|', "\\|"),
+            "| {} | {} / {} | {} | {} | {} | {} | {} |",
+            crate::output::cell(&crate::output::code(&q.name)),
             q.baseline.count,
             q.during.count,
             arrow(&q.baseline, &q.during, |s| s.p50_ms),
@@ -153,8 +153,8 @@ pub fn markdown(r: &WorkloadReport) -> String {
     if let Some(b) = &r.longest {
         let _ = writeln!(
             md,
-            "\nLongest request: `{}`, {} ms{}.",
-            b.query,
+            "\nLongest request: {}, {} ms{}.",
+            crate::output::code(&b.query),
             b.ms,
             match (&b.table, &b.lock) {
                 (Some(t), Some(l)) => format!(", waiting for {l} on `{t}`"),
@@ -229,5 +229,19 @@ mod tests {
         let md = markdown(&r);
         assert!(md.contains("xychart-beta"));
         assert!(md.contains("line [0.6, 0.5, 180.0, 0.4]"), "{md}");
+    }
+
+    #[test]
+    fn a_query_name_with_pipes_and_backticks_stays_in_its_table_cell() {
+        let mut r = report();
+        r.queries[0].name = "rd` | x |".into();
+        let md = markdown(&r);
+        let row = md
+            .lines()
+            .find(|l| l.contains("rd`"))
+            .unwrap_or_else(|| panic!("{md}"));
+        // Seven cells: every pipe of the name escaped, the backtick inside a longer fence.
+        assert_eq!(row.matches(" | ").count(), 6, "{row}");
+        assert!(row.starts_with("| `` rd` \\| x \\| `` | "), "{row}");
     }
 }
