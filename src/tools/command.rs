@@ -542,9 +542,10 @@ fn start_error(
         .as_ref()
         .map(|i| format!(" ({i})"))
         .unwrap_or_default();
-    let help = match why.help {
-        Some(h) => h.to_owned(),
-        None => format!(
+    let help = match (why.help, crate::tools::unset::from_traceback(&out.output)) {
+        (_, Some(unset)) => unset.help(),
+        (Some(h), None) => h.to_owned(),
+        (None, None) => format!(
             "install `{}` and its dependencies where it runs ({}){install}; nothing is known about the migration yet",
             tool.name,
             tool.working_dir.display()

@@ -17,6 +17,7 @@ pub mod revisions;
 pub mod split;
 pub mod sql;
 pub mod strays;
+pub mod unset;
 pub mod witness;
 
 use crate::config::{Config, ToolKind};

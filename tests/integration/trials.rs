@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Test> {
         trial_knexfile_connection_parts_with_an_environment_suffix_reach_the_test_copy => skip_unless(&[Need::Npm("knex")]),
         trial_django_apps_outside_working_dir_are_watched_by_the_hook,
         trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not_a_failed_migration => skip_unless(&[Need::Venv("django-admin")]),
+        trial_django_settings_reading_an_unset_variable_name_it_and_its_line_in_the_help => skip_unless(&[Need::Venv("django-admin")]),
     ]
 }
 
@@ -240,6 +241,37 @@ fn trial_django_settings_that_fail_to_import_are_a_tool_that_could_not_start_not
     ] {
         assert!(flat.contains(want), "stdout lacks {want:?}\n{out}");
     }
+    p.assert_no_test_db_branches();
+}
+
+/// Django settings that read a variable neon-migrate does not set
+/// (`os.environ.get("…").split(" ")`, as the Django docker templates do): the help names the
+/// variable, the settings line, and [tool.env] — and with it set there, the run passes.
+fn trial_django_settings_reading_an_unset_variable_name_it_and_its_line_in_the_help() {
+    require(&[Need::Venv("django-admin")]);
+    let p = project("django", false);
+    let settings = p.path().join("config/settings.py");
+    let text = std::fs::read_to_string(&settings).expect("settings.py");
+    // The settings' lines, an empty one, `import os`, then the line that reads the variable.
+    let line = text.lines().count() + 3;
+    std::fs::write(
+        &settings,
+        format!("{text}\nimport os\nALLOWED_HOSTS = os.environ.get(\"NM_TEST_ALLOWED_HOSTS\").split(\" \")\n"),
+    )
+    .expect("write settings.py");
+    let p = p
+        .config("[tool]\nname = \"django\"\n")
+        .commit()
+        .git_branch("feature/unset-variable");
+    let out = nm(&p, &["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED).stdout_lacks("PASSED");
+    let flat = flat_words(&out.stdout);
+    let want = format!("the project's code reads `NM_TEST_ALLOWED_HOSTS` from the environment (config/settings.py:{line}) and it is not set where neon-migrate runs the tool: set it under [tool.env]");
+    assert!(flat.contains(&want), "stdout lacks {want:?}\n{out}");
+    let p = p
+        .config("[tool]\nname = \"django\"\n[tool.env]\nNM_TEST_ALLOWED_HOSTS = \"localhost\"\n")
+        .commit();
+    nm(&p, &["run", "pre-push"]).code(exit::OK);
     p.assert_no_test_db_branches();
 }
 
