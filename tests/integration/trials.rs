@@ -23,6 +23,9 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
+/// knexfile.ts in an ESM package, run by plain `knex` (a `command` that names it): Node.js
+/// cannot load the config, so the tool could not start — not a failed migration. With tsx
+/// installed beside it, the preset runs knex under tsx and the migration is proven.
 fn trial_knexfile_ts_node_cannot_load_is_a_tool_that_could_not_start_not_a_failed_migration() {
     require(&[Need::Npm("knex")]);
     let p = project("knex", true);
@@ -32,10 +35,28 @@ fn trial_knexfile_ts_node_cannot_load_is_a_tool_that_could_not_start_not_a_faile
             "knexfile.ts",
             "export default { client: \"pg\", connection: process.env.DATABASE_URL };\n",
         )
-        .file("package.json", "{ \"name\": \"ts-knex\", \"type\": \"module\" }\n")
+        .file("package.json", "{ \"name\": \"ts-knex\" }\n")
         .config("[tool]\nname = \"knex\"\n")
         .commit()
         .git_branch("feature/knexfile-ts");
+    // The preset's variant: tsx is in node_modules/.bin (the fixture's migrations are
+    // CommonJS: the package is too).
+    let init = nm(&p, &["init", "--force"]);
+    init.code(exit::OK);
+    let written = std::fs::read_to_string(p.path().join("neon-migrate.toml")).expect("config");
+    assert!(
+        written.contains("\"tsx\", \"node_modules/knex/bin/cli.js\", \"migrate:latest\""),
+        "{written}"
+    );
+    let p = p.config("[tool]\nname = \"knex\"\n").commit();
+    nm(&p, &["run", "pre-push"])
+        .code(exit::OK)
+        .stdout_has("20240102000000_widget_name.js");
+    p.assert_no_test_db_branches();
+    let p = p
+        .file("package.json", "{ \"name\": \"ts-knex\", \"type\": \"module\" }\n")
+        .config("[tool]\nname = \"knex\"\ncommand = [\"npx\", \"--no\", \"--\", \"knex\", \"migrate:latest\"]\n")
+        .commit();
     let out = nm(&p, &["run", "pre-push"]);
     out.code(exit::MIGRATION_FAILED)
         .stdout_has("ERR_UNKNOWN_FILE_EXTENSION");
