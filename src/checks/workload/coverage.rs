@@ -13,6 +13,7 @@ use tokio_postgres::Client;
 
 use super::parse;
 use super::report::WorkloadReport;
+use super::sources::Origin;
 use crate::checks::lock_name;
 use crate::checks::locks::LockReport;
 
@@ -201,6 +202,15 @@ fn table_of(key: &str) -> String {
     }
 }
 
+/// How to get a table replayed, given where this run's queries came from.
+fn read_fix(r: &WorkloadReport) -> &'static str {
+    match r.source {
+        Origin::Declared => "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
+        Origin::PgStatStatements => "declare a query that reads this table under [[checks.workload.query]]: none of the statements pg_stat_statements ranks highest by calls reads it",
+        Origin::PrimaryKey => "declare a query that reads this table under [[checks.workload.query]]: the tables the migration's SQL names were replayed, and this one is not named there (dynamic SQL, a function or a trigger reached it)",
+    }
+}
+
 /// Whether `table` existed before the migration (a table it created: no query could have
 /// gone there before).
 fn existed(locks: &LockReport, table: &str) -> bool {
@@ -234,7 +244,7 @@ fn observed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
                 table: table.clone(),
                 what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check) and no replayed query reads {table}"),
                 why: format!("every query on {table} waits while this lock is held; none was replayed, so how long users would wait was not measured"),
-                fix: "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
+                fix: read_fix(r),
             });
         } else if let Some((mode, ms)) =
             writes.filter(|_| reads.is_none() && !has(&r.coverage.writes, table))
@@ -303,7 +313,7 @@ fn expected(r: &WorkloadReport, locks: Option<&LockReport>, sql: &[SqlLock], out
             Some(m) if BLOCKS_READS.contains(&m) && !has(&r.coverage.reads, table) => (
                 format!("the migration takes {} on {table} ({from}; {unseen}) and no replayed query reads {table}", lock_name(m)),
                 format!("every query on {table} waits while this lock is held; none was replayed"),
-                "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
+                read_fix(r),
             ),
             Some(m) if !BLOCKS_READS.contains(&m) && BLOCKS_WRITES.contains(&m) && !has(&r.coverage.writes, table) => (
                 format!("the migration takes {} on {table} ({from}; {unseen}), which blocks writes, and no replayed query writes {table}", lock_name(m)),
@@ -313,7 +323,7 @@ fn expected(r: &WorkloadReport, locks: Option<&LockReport>, sql: &[SqlLock], out
             None if !has(&r.coverage.reads, table) => (
                 format!("the migration's SQL names {table} ({from}; the lock it takes there is not known) and no replayed query goes to {table}"),
                 format!("what users of {table} would feel while the migration runs was not rehearsed"),
-                "declare a query on this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
+                read_fix(r),
             ),
             _ => {
                 if let Some(m) = mode.filter(|m| BLOCKS_READS.contains(m)) {
