@@ -27,6 +27,7 @@
 //! wait the same, and change no data the other checks compare.
 
 pub mod blocking;
+mod bounded;
 mod check;
 pub mod clock;
 pub mod coverage;
