@@ -126,7 +126,7 @@ pub fn evaluate(
             format!("not checked: {}", g.what),
             g.why.clone(),
         )
-        .fix(g.fix);
+        .fix(g.fix.clone());
         findings.push(match g.table.is_empty() {
             true => f,
             false => f.at(g.table.clone()),
@@ -276,11 +276,7 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
         out.push(format!("skipped `{}`: {}", s.query, s.why));
     }
     if let Some(l) = &r.long_transaction {
-        out.push(format!(
-            "long transaction: read {} and stayed open {} ms",
-            l.tables.join(", "),
-            l.held_ms
-        ));
+        out.push(super::longtx::line(l));
     }
     for w in &r.queue.migration_waits {
         out.push(format!(
