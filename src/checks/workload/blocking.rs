@@ -311,6 +311,9 @@ async fn own_session(url: &Secret<String>, app: &str) -> Result<(Client, i32), W
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LongTxReport {
     pub tables: Vec<String>,
+    /// Read (ACCESS SHARE) or write (ROW EXCLUSIVE).
+    #[serde(default)]
+    pub mode: super::longtx::LongTxMode,
     /// How long it stayed open, in ms.
     pub held_ms: u64,
     /// When it opened, ms after the generator started.
@@ -324,6 +327,7 @@ pub struct LongTransaction {
     pid: i32,
     hold: Duration,
     tables: Vec<String>,
+    mode: super::longtx::LongTxMode,
     task: Option<JoinHandle<Result<Duration, WorkloadError>>>,
     opened: Option<Instant>,
 }
@@ -334,6 +338,7 @@ impl LongTransaction {
         url: &Secret<String>,
         tables: &[String],
         hold: Duration,
+        mode: super::longtx::LongTxMode,
     ) -> Result<LongTransaction, WorkloadError> {
         if tables.is_empty() {
             return Err(WorkloadError::Nothing(
@@ -346,6 +351,7 @@ impl LongTransaction {
             pid,
             hold,
             tables: tables.to_vec(),
+            mode,
             task: None,
             opened: None,
         })
@@ -355,12 +361,16 @@ impl LongTransaction {
         self.pid
     }
 
-    /// Begins, reads each table (an ACCESS SHARE lock held to the end), and commits after the
-    /// hold time in the background.
+    /// Begins, reads each table (an ACCESS SHARE lock held to the end) — in write mode also
+    /// takes ROW EXCLUSIVE on it, as a write would, writing nothing — and commits after the hold
+    /// time in the background.
     pub async fn open(&mut self) -> Result<(), WorkloadError> {
         let mut sql = String::from("BEGIN;");
         for t in &self.tables {
             sql.push_str(&format!(" SELECT 1 FROM {t} LIMIT 1;"));
+            if self.mode == super::longtx::LongTxMode::Write {
+                sql.push_str(&format!(" LOCK TABLE {t} IN ROW EXCLUSIVE MODE;"));
+            }
         }
         self.client
             .batch_execute(&sql)
@@ -391,6 +401,7 @@ impl LongTransaction {
         };
         Ok(LongTxReport {
             tables: self.tables.clone(),
+            mode: self.mode,
             held_ms: held.as_millis() as u64,
             opened_at_ms: self
                 .opened

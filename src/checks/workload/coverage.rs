@@ -31,6 +31,9 @@ pub(super) enum GapKind {
     Changed,
     /// A query whose requests waited for the generator's own connections.
     Generator,
+    /// A table the migration locked that the long transaction did not hold (or not in a mode
+    /// the migration's lock waits behind).
+    LongTx,
 }
 
 /// Something the rehearsal did not measure: a table the migration locked in a way the
@@ -42,7 +45,7 @@ pub(super) struct Gap {
     pub(super) table: String,
     pub(super) what: String,
     pub(super) why: String,
-    pub(super) fix: &'static str,
+    pub(super) fix: String,
 }
 
 /// A lock the migration's SQL is known to take (or a table it names, the lock not known), on
@@ -63,50 +66,42 @@ pub struct SqlLock {
 /// other statements naming a table ([`parse::touched_tables`]), none known.
 pub async fn sql_locks(client: &Client, sql: &str) -> Vec<SqlLock> {
     let mut out: Vec<SqlLock> = Vec::new();
-    let expected = parse::expected_locks(sql);
     let changed = parse::changed_only(sql);
-    let named = expected
-        .iter()
-        .map(|e| {
-            let table = crate::schema::names::quote_ident(&e.table);
-            let name = match &e.schema {
-                Some(s) => format!("{}.{table}", crate::schema::names::quote_ident(s)),
-                None => table,
+    for (st, path) in super::paths::with_paths(sql) {
+        let expected = parse::expected_locks(st);
+        let named = expected
+            .iter()
+            .map(|e| {
+                let table = crate::schema::names::quote_ident(&e.table);
+                let name = match &e.schema {
+                    Some(s) => format!("{}.{table}", crate::schema::names::quote_ident(s)),
+                    None => table,
+                };
+                (name, e.mode.map(str::to_owned), e.statement.clone())
+            })
+            .chain(parse::touched_tables(st).into_iter().map(|t| {
+                let mode = changed.contains(&t).then(|| "RowExclusiveLock".to_owned());
+                (t, mode, String::new())
+            }));
+        for (name, mode, statement) in named.collect::<Vec<_>>() {
+            let Some(table) = super::paths::resolve(client, &name, path.as_deref()).await else {
+                continue;
             };
-            (name, e.mode.map(str::to_owned), e.statement.clone())
-        })
-        .chain(parse::touched_tables(sql).into_iter().map(|t| {
-            let mode = changed.contains(&t).then(|| "RowExclusiveLock".to_owned());
-            (t, mode, String::new())
-        }));
-    for (name, mode, statement) in named {
-        let Some(table) = resolve(client, &name).await else {
-            continue;
-        };
-        // A statement whose lock is known says more than the name alone.
-        if statement.is_empty() && out.iter().any(|l| l.table == table) {
-            continue;
-        }
-        let l = SqlLock {
-            table,
-            mode,
-            statement,
-        };
-        if !out.contains(&l) {
-            out.push(l);
+            // A statement whose lock is known says more than the name alone.
+            if statement.is_empty() && out.iter().any(|l| l.table == table) {
+                continue;
+            }
+            let l = SqlLock {
+                table,
+                mode,
+                statement,
+            };
+            if !out.contains(&l) {
+                out.push(l);
+            }
         }
     }
     out
-}
-
-/// `name` (as SQL writes it) as the lock sampler names it, if such a table exists.
-async fn resolve(client: &Client, name: &str) -> Option<String> {
-    const SQL: &str =
-        "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind IN ('r', 'p', 'm', 'f', 'v')";
-    let row = client.query_opt(SQL, &[&name]).await.ok()??;
-    Some(row.get(0))
 }
 
 /// Lock modes that block reads (`SELECT`'s ACCESS SHARE) and those that block writes
@@ -143,20 +138,21 @@ pub(super) fn uncovered(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<G
     if let Some(locks) = locks {
         changed(r, locks, &mut out);
     }
+    super::longtx::gaps(r, locks, &mut out);
     match (locks, &r.coverage.migration_sql) {
         (None, _) => out.push(Gap {
             kind: GapKind::Unknown,
             table: String::new(),
             what: "which tables the migration locks was not measured: the locks check is off (the migration's SQL, where known, can hide tables in dynamic SQL, in functions or behind another `search_path`)".into(),
             why: "whether the replayed queries go where the migration locks was not established".into(),
-            fix: "turn the locks check on (`[checks.locks]`): it samples the locks the migration takes and reads which tables it changed",
+            fix: "turn the locks check on (`[checks.locks]`): it samples the locks the migration takes and reads which tables it changed".into(),
         }),
         (Some(_), None) if !established(locks) => out.push(Gap {
             kind: GapKind::Unknown,
             table: String::new(),
             what: "which tables the migration locks is not known: the locks check saw no lock on a table that existed before (one shorter than its sampling interval is not seen), and its SQL is not known (the tool has no `print-sql-command`)".into(),
             why: "whether the replayed queries go where the migration locks was not established".into(),
-            fix: "give the tool a `print-sql-command` under [tool] so the migration's SQL is known",
+            fix: "give the tool a `print-sql-command` under [tool] so the migration's SQL is known".into(),
         }),
         _ => {}
     }
@@ -185,13 +181,13 @@ fn changed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
             table: table.clone(),
             what: format!("the migration changed the definition of {table} (its catalog differs after the migration) and no replayed query goes to {table}"),
             why: format!("changing {table} locks it, whether or not a lock sample caught it; what users of {table} would feel was not rehearsed"),
-            fix: "declare a query that reads this table under [[checks.workload.query]]",
+            fix: "declare a query that reads this table under [[checks.workload.query]]".into(),
         });
     }
 }
 
 /// The table a sampled lock is felt on: an index's lock (`index public.i on t`) on its table.
-fn table_of(key: &str) -> String {
+pub(super) fn table_of(key: &str) -> String {
     match key
         .strip_prefix("index ")
         .and_then(|k| k.split_once(" on "))
@@ -213,7 +209,7 @@ fn read_fix(r: &WorkloadReport) -> &'static str {
 
 /// Whether `table` existed before the migration (a table it created: no query could have
 /// gone there before).
-fn existed(locks: &LockReport, table: &str) -> bool {
+pub(super) fn existed(locks: &LockReport, table: &str) -> bool {
     locks.tables_before.is_empty()
         || parse::plain_name(table).is_some_and(|(schema, name)| {
             locks
@@ -244,7 +240,7 @@ fn observed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
                 table: table.clone(),
                 what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check) and no replayed query reads {table}"),
                 why: format!("every query on {table} waits while this lock is held; none was replayed, so how long users would wait was not measured"),
-                fix: read_fix(r),
+                fix: read_fix(r).into(),
             });
         } else if let Some((mode, ms)) =
             writes.filter(|_| reads.is_none() && !has(&r.coverage.writes, table))
@@ -254,34 +250,9 @@ fn observed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
                 table: table.clone(),
                 what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check), which blocks writes, and no replayed query writes {table}"),
                 why: format!("every INSERT, UPDATE and DELETE on {table} waits while this lock is held; none was replayed"),
-                fix: "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)",
+                fix: "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)".into(),
             });
         }
-        if let Some((mode, ms)) = reads {
-            long_tx_gap(
-                r,
-                table,
-                &format!("held {mode} on {key} for ~{ms} ms (locks check)"),
-                GapKind::Locked,
-                out,
-            );
-        }
-    }
-}
-
-/// With `long-transaction`: a table the migration locks ACCESS EXCLUSIVE that the long
-/// transaction did not read.
-fn long_tx_gap(r: &WorkloadReport, table: &str, how: &str, kind: GapKind, out: &mut Vec<Gap>) {
-    let Some(l) = &r.long_transaction else { return };
-    let read = l.tables.iter().any(|t| bare(t) == bare(table));
-    if !read && out.iter().all(|g| g.table != table) {
-        out.push(Gap {
-            kind,
-            table: table.to_owned(),
-            what: format!("the migration {how} and the long transaction did not read {table}"),
-            why: format!("`long-transaction` rehearses a long query ahead of the migration's lock request; on {table} it was not rehearsed"),
-            fix: "name the table in the migration's SQL, or declare queries that read it",
-        });
     }
 }
 
@@ -325,19 +296,14 @@ fn expected(r: &WorkloadReport, locks: Option<&LockReport>, sql: &[SqlLock], out
                 format!("what users of {table} would feel while the migration runs was not rehearsed"),
                 read_fix(r),
             ),
-            _ => {
-                if let Some(m) = mode.filter(|m| BLOCKS_READS.contains(m)) {
-                    long_tx_gap(r, table, &format!("takes {} on {table} ({from})", lock_name(m)), GapKind::Sql, out);
-                }
-                continue;
-            }
+            _ => continue,
         };
         out.push(Gap {
             kind: GapKind::Sql,
             table: table.to_owned(),
             what,
             why,
-            fix,
+            fix: fix.into(),
         });
     }
 }
@@ -373,6 +339,10 @@ pub(super) fn summary(gaps: &[Gap], rest: &str) -> String {
         (
             GapKind::Generator,
             "requests of {} waited for the generator's own connections",
+        ),
+        (
+            GapKind::LongTx,
+            "the long transaction did not rehearse the lock queue on {}",
         ),
     ] {
         let t = tables(kind);
@@ -416,6 +386,7 @@ mod tests {
         if let Some(tables) = long_tx {
             r.long_transaction = Some(LongTxReport {
                 tables: tables.iter().map(|t| t.to_string()).collect(),
+                mode: Default::default(),
                 held_ms: 3000,
                 opened_at_ms: 100,
             });

@@ -27,12 +27,15 @@
 //! wait the same, and change no data the other checks compare.
 
 pub mod blocking;
+mod bounded;
 mod check;
 pub mod clock;
 pub mod coverage;
 pub mod generator;
 pub mod insert;
+pub mod longtx;
 pub mod parse;
+pub mod paths;
 pub mod render;
 pub mod report;
 pub mod sources;
@@ -75,6 +78,10 @@ pub struct RawWorkloadConfig {
     pub enabled: Option<bool>,
     pub required: Option<bool>,
     pub long_transaction: Option<String>,
+    /// The tables the long transaction holds (default: those the migration's SQL names).
+    pub long_transaction_tables: Option<Vec<String>>,
+    /// `"read"` or `"write"` (default: from the locks the migration's SQL takes).
+    pub long_transaction_mode: Option<String>,
     pub max_blocked: Option<String>,
     pub max_p99_ratio: Option<f64>,
     pub max_errors: Option<u64>,
@@ -106,6 +113,11 @@ pub struct WorkloadConfig {
     /// Opens, before the migration starts, a transaction that reads each touched table and
     /// stays open this long.
     pub long_transaction: Option<Duration>,
+    /// `long-transaction-tables`: the tables it holds, as written (empty: those the
+    /// migration's SQL names, resolved in its `search_path`).
+    pub long_transaction_tables: Vec<String>,
+    /// `long-transaction-mode` (`None`: chosen from the locks the migration's SQL takes).
+    pub long_transaction_mode: Option<longtx::LongTxMode>,
     /// Longest any query may take while the migration runs.
     pub max_blocked: Duration,
     /// Largest p99 during the migration, as a multiple of the baseline's.
@@ -130,6 +142,8 @@ impl Default for WorkloadConfig {
             enabled: false,
             required: false,
             long_transaction: None,
+            long_transaction_tables: Vec::new(),
+            long_transaction_mode: None,
             max_blocked: DEFAULT_MAX_BLOCKED,
             max_p99_ratio: DEFAULT_MAX_P99_RATIO,
             max_errors: 0,
@@ -280,6 +294,7 @@ impl WorkloadConfig {
                 "a few seconds is enough to show the lock queue: `long-transaction = \"3s\"`",
             ));
         }
+        let (long_transaction_tables, long_transaction_mode) = longtx::settings(raw, &mut problems);
         let max_blocked = duration("max-blocked", &raw.max_blocked, &mut problems);
         if max_blocked.is_some_and(|m| m.is_zero()) {
             problems.push(problem(
@@ -345,6 +360,8 @@ impl WorkloadConfig {
             enabled: raw.enabled.unwrap_or(d.enabled),
             required: raw.required.unwrap_or(d.required),
             long_transaction,
+            long_transaction_tables,
+            long_transaction_mode,
             max_blocked: max_blocked.unwrap_or(d.max_blocked),
             max_p99_ratio: ratio,
             max_errors: raw.max_errors.unwrap_or(d.max_errors),
@@ -389,6 +406,11 @@ fn off_with_settings(raw: &RawWorkloadConfig, problems: &mut Vec<ConfigProblem>)
     }
     let keys = [
         ("long-transaction", raw.long_transaction.is_some()),
+        (
+            "long-transaction-tables",
+            raw.long_transaction_tables.is_some(),
+        ),
+        ("long-transaction-mode", raw.long_transaction_mode.is_some()),
         ("max-blocked", raw.max_blocked.is_some()),
         ("max-p99-ratio", raw.max_p99_ratio.is_some()),
         ("max-errors", raw.max_errors.is_some()),
@@ -612,7 +634,17 @@ impl Rehearsal {
         }
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
-                Some(blocking::LongTransaction::connect(target.url, &plan.tables, hold).await?)
+                let tables = match (cfg.long_transaction_tables.is_empty(), pool.client()) {
+                    (false, Some(c)) => {
+                        longtx::named_tables(c, &cfg.long_transaction_tables).await?
+                    }
+                    _ => plan.tables.clone(),
+                };
+                let sql = coverage.migration_sql.as_deref();
+                let mode = longtx::mode(cfg.long_transaction_mode, sql);
+                plan.notes
+                    .extend(longtx::chosen_note(cfg.long_transaction_mode, sql));
+                Some(blocking::LongTransaction::connect(target.url, &tables, hold, mode).await?)
             }
             None => None,
         };

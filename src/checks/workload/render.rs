@@ -91,6 +91,9 @@ pub fn terminal(r: &WorkloadReport) -> String {
         .iter()
         .map(|t| match t.lock.as_deref() {
             Some("ACCESS EXCLUSIVE") => 'X',
+            Some("EXCLUSIVE") => 'E',
+            Some("SHARE ROW EXCLUSIVE") => 'R',
+            Some("SHARE") => 'S',
             Some(_) => 's',
             None => '·',
         })
@@ -110,7 +113,7 @@ pub fn terminal(r: &WorkloadReport) -> String {
     );
     let _ = write!(
         out,
-        "lock  {}  X = ACCESS EXCLUSIVE, s = SHARE…; ┃ = migration starts; {secs:.1} s in all",
+        "lock  {}  X = ACCESS EXCLUSIVE, E = EXCLUSIVE, R = SHARE ROW EXCLUSIVE, S = SHARE; ┃ = migration starts; {secs:.1} s in all",
         mark(locks)
     );
     out

@@ -557,7 +557,10 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
         if let Some(m) = snap
             .held
             .iter()
+            // A relation no other session can see yet (the index `CREATE INDEX` builds, shown
+            // by its oid) blocks no query: the lock drawn is the one on the table.
             .filter(|h| matches!(h.who, Who::Migration | Who::OutlivedTool))
+            .filter(|h| h.relation.parse::<u32>().is_err())
             .map(|h| h.mode.as_str())
             .max_by_key(|m| rank(m))
         {

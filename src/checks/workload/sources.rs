@@ -136,7 +136,10 @@ pub struct Plan {
 /// Finds the queries to replay.
 pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, WorkloadError> {
     let client = session(target.url).await?;
-    let named = target.pending_sql.map(touched_tables).unwrap_or_default();
+    let named = match target.pending_sql {
+        Some(sql) => super::paths::touched(&client, sql).await,
+        None => Vec::new(),
+    };
     let touched = resolve_tables(&client, &named).await?;
     let mut notes = Vec::new();
     let candidates = if touched.is_empty() {

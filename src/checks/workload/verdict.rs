@@ -5,7 +5,7 @@
 use super::blocking::Who;
 use super::report::{Blocked, QueryReport, WorkloadReport};
 use super::sources::Origin;
-use super::{WorkloadConfig, NAME, P99_FLOOR_MS};
+use super::{WorkloadConfig, NAME};
 use crate::checks::locks::LockReport;
 use crate::checks::{CheckResult, CheckStatus, Finding, Severity};
 
@@ -79,6 +79,7 @@ pub fn evaluate(
             );
         }
     }
+    let mut lock_findings = false;
     if let Some(b) = r.longest.as_ref().filter(|b| b.ms > budget_ms) {
         // A query slower than the budget undisturbed, and nothing seen blocking this request:
         // its own time, not the migration's.
@@ -100,32 +101,22 @@ pub fn evaluate(
                 .at(q.sql.clone())
                 .fix("raise `max-blocked` under [checks.workload] above the query's own time, or replay a faster query"),
             ),
-            None => findings.push(blocked_finding(r, b, cfg, locks)),
+            None => {
+                lock_findings = true;
+                findings.push(blocked_finding(r, b, cfg, locks))
+            }
         }
     }
+    let lock_timeout = lock_timeout_finding(r);
+    lock_findings |= lock_timeout
+        .as_ref()
+        .is_some_and(|f| f.severity == Severity::Warning);
     for q in &r.queries {
-        let base = q.baseline.p99_ms.max(P99_FLOOR_MS);
-        let limit = base * cfg.max_p99_ratio;
-        let p99 = super::waits::judged_p99(q);
-        if q.during.count > 0 && p99 > limit {
-            findings.push(
-                Finding::new(
-                    NAME,
-                    Severity::Error,
-                    format!(
-                        "`{}`: p99 {} ms while the migration ran vs {} ms before (max-p99-ratio = {}; under {P99_FLOOR_MS} ms counts as {P99_FLOOR_MS} ms)",
-                        q.name, p99, q.baseline.p99_ms, cfg.max_p99_ratio
-                    ),
-                    "one request in a hundred is this much slower for as long as the migration runs",
-                )
-                .at(super::sources::shown(&q.sql))
-                .fix("see the lock findings above; or raise `max-p99-ratio` under [checks.workload]"),
-            );
+        if let Some(f) = super::bounded::p99_finding(r, q, cfg, lock_findings) {
+            findings.push(f);
         }
     }
-    if let Some(f) = lock_timeout_finding(r) {
-        findings.push(f);
-    }
+    findings.extend(lock_timeout);
     let mut gaps = super::coverage::uncovered(r, locks);
     gaps.extend(super::waits::gaps(r, cfg));
     for g in &gaps {
@@ -135,7 +126,7 @@ pub fn evaluate(
             format!("not checked: {}", g.what),
             g.why.clone(),
         )
-        .fix(g.fix);
+        .fix(g.fix.clone());
         findings.push(match g.table.is_empty() {
             true => f,
             false => f.at(g.table.clone()),
@@ -285,11 +276,7 @@ fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
         out.push(format!("skipped `{}`: {}", s.query, s.why));
     }
     if let Some(l) = &r.long_transaction {
-        out.push(format!(
-            "long transaction: read {} and stayed open {} ms",
-            l.tables.join(", "),
-            l.held_ms
-        ));
+        out.push(super::longtx::line(l));
     }
     for w in &r.queue.migration_waits {
         out.push(format!(

@@ -173,7 +173,7 @@ pub(super) fn gaps(r: &WorkloadReport, cfg: &WorkloadConfig) -> Vec<Gap> {
                 q.name, g.requests, g.longest_ms, g.connections
             ),
             why: "whether users would wait that long was not measured: the requests could not be sent on time".into(),
-            fix: "give the generator more connections (`connections` under [checks.workload]) or lower the query's `rate`",
+            fix: "give the generator more connections (`connections` under [checks.workload]) or lower the query's `rate`".into(),
         });
     }
     out
