@@ -114,6 +114,26 @@ impl Test {
     }
 }
 
+/// The workload rehearsal judges latencies against its own schedule, and refuses to judge
+/// (NOT RUN) when the machine keeps it from that schedule. Its tests run alone: every other
+/// test holds the machine shared, they hold it exclusively (a waiting writer keeps new readers
+/// out), so no other test's Postgres work or tool competes with them for the two cores.
+static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+enum Machine {
+    Alone(#[allow(dead_code)] std::sync::RwLockWriteGuard<'static, ()>),
+    Shared(#[allow(dead_code)] std::sync::RwLockReadGuard<'static, ()>),
+}
+
+fn timing_sensitive(name: &str) -> bool {
+    name.starts_with("workload_")
+}
+
+/// The machine, shared with every test but the timing-sensitive ones.
+pub(crate) fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    MACHINE.read().unwrap_or_else(|e| e.into_inner())
+}
+
 fn trials() -> Vec<Trial> {
     let all = tests();
     // Two files may hold functions of one name: a filter must still pick out one test.
@@ -127,7 +147,13 @@ fn trials() -> Vec<Trial> {
                 println!("note: `{}` is ignored: {reason}", t.name);
             }
             let run = t.run;
+            let name = t.name;
             Trial::test(t.name, move || {
+                let _machine = if timing_sensitive(name) {
+                    Machine::Alone(MACHINE.write().unwrap_or_else(|e| e.into_inner()))
+                } else {
+                    Machine::Shared(shared())
+                };
                 run();
                 Ok::<(), Failed>(())
             })

@@ -49,21 +49,31 @@ pub fn trials() -> Vec<Trial> {
             .unwrap_or("?")
             .to_owned();
         out.push(Trial::test(format!("{PREFIX}fixture::{stem}"), move || {
+            let _machine = crate::shared();
             let fixture = Fixture::read(&path)?;
             runtime().block_on(fixture.check())
         }));
     }
     out.push(Trial::test(
         format!("{PREFIX}fingerprint_is_stable_and_sees_a_one_column_change"),
-        || runtime().block_on(fingerprint_round_trip()),
+        || {
+            let _machine = crate::shared();
+            runtime().block_on(fingerprint_round_trip())
+        },
     ));
     out.push(Trial::test(
         format!("{PREFIX}index_definitions_are_the_servers"),
-        || runtime().block_on(index_definitions()),
+        || {
+            let _machine = crate::shared();
+            runtime().block_on(index_definitions())
+        },
     ));
     out.push(Trial::test(
         format!("{PREFIX}constraint_definitions_are_the_servers"),
-        || runtime().block_on(constraint_definitions()),
+        || {
+            let _machine = crate::shared();
+            runtime().block_on(constraint_definitions())
+        },
     ));
     out.push(Trial::test(
         format!("{PREFIX}fixture_suite_is_large_enough"),
