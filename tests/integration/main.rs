@@ -67,6 +67,7 @@ test_files![
     workload_attacks,
     workload_pool_attacks,
     workload_leaks,
+    workload_window,
     trials,
     integrity,
     integrity_attacks,
