@@ -17,6 +17,8 @@ use neon_migrate::secret::Secret;
 
 pub fn tests() -> Vec<Test> {
     tests![
+        workload_window_no_request_due_in_a_lock_that_blocks_the_query_is_not_checked,
+        workload_window_a_query_the_migration_breaks_is_seen_failing_after_it,
         workload_window_a_params_query_with_no_rows_is_not_run_not_the_migrations_failure,
         workload_window_more_queries_than_the_connection_cap_is_not_run,
         workload_window_too_few_free_connection_slots_is_not_run,
@@ -33,6 +35,122 @@ fn findings(w: &serde_json::Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+const LOCKING_MIGRATION: &str = "-- neon-migrate: no-transaction\n\
+    SELECT pg_sleep(0.25);\n\
+    DO $$ BEGIN LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE; PERFORM pg_sleep(0.45); END $$;\n\
+    SELECT pg_sleep(0.6);\n";
+
+fn locking_config(rate: &str) -> String {
+    format!(
+        r#"
+[checks.locks]
+access-exclusive-budget = "5s"
+
+[checks.workload]
+enabled = true
+max-p99-ratio = 50.0
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "{rate}"
+"#
+    )
+}
+
+/// From an outside attacker (c22): at `rate = "1/s"` the requests were due 2.0 s and 3.0 s
+/// after the load started; the migration held ACCESS EXCLUSIVE on the table they read from
+/// ~2.25 s to ~2.7 s. No request was due inside the lock, so nothing measured what a reader
+/// would feel — and the check passed. The same migration at 20/s is measured (and passes:
+/// ~450 ms < max-blocked; `max-p99-ratio` is set high so that the lock alone decides).
+fn workload_window_no_request_due_in_a_lock_that_blocks_the_query_is_not_checked() {
+    let p = accounts_project(
+        "workload_window_lock",
+        &locking_config("1/s"),
+        ("0001_lock.sql", LOCKING_MIGRATION),
+        1_000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    let summary = w["summary"].as_str().unwrap_or_default();
+    assert!(summary.starts_with("NOT CHECKED: "), "{summary}");
+    assert!(summary.contains("`read account`"), "{summary}");
+    let f = findings(&w);
+    let window = f
+        .iter()
+        .find(|f| f.contains("no request of `read account` was due"))
+        .unwrap_or_else(|| panic!("no window finding: {w:#}"));
+    assert!(window.contains("ACCESS EXCLUSIVE"), "{window}");
+    assert!(window.contains("public.accounts"), "{window}");
+    assert!(window.contains("raise `rate`"), "{window}");
+    out.code(exit::OK);
+    println!("1/s: {summary}\n  {window}");
+
+    // Control: at 20/s requests fall inside the lock; they waited for it, under max-blocked.
+    let p = accounts_project(
+        "workload_window_lock_ok",
+        &locking_config("20/s"),
+        ("0001_lock.sql", LOCKING_MIGRATION),
+        1_000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    assert_eq!(w["status"], "passed", "{w:#}");
+    let longest = w["data"]["longest"]["ms"].as_f64().unwrap_or(0.0);
+    assert!(longest >= 250.0, "requests waited for the lock: {w:#}");
+    out.code(exit::OK);
+}
+
+/// From an outside attacker (c31): a column rename 1.2 s into the migration; at 1/s the
+/// last request ran before it and the load stopped 300 ms after the migration, so the
+/// query it breaks never failed and the check passed. The load now runs on until each query
+/// sent a few requests after the migration ended: they fail.
+fn workload_window_a_query_the_migration_breaks_is_seen_failing_after_it() {
+    let config = r#"
+[checks.lint]
+enabled = false
+
+[checks.workload]
+enabled = true
+
+[[checks.workload.query]]
+name = "read n"
+sql = "SELECT n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 100"
+rate = "1/s"
+"#;
+    let p = accounts_project(
+        "workload_window_rename",
+        config,
+        (
+            "0001_rename.sql",
+            "SELECT pg_sleep(1.2);\nALTER TABLE accounts RENAME COLUMN n TO n2;\n",
+        ),
+        1_000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let report = out.json();
+    let w = workload_result(&report);
+    assert_eq!(w["status"], "failed", "{w:#}");
+    let q = &w["data"]["queries"][0];
+    assert!(q["during"]["errors"].as_u64().unwrap_or(0) >= 2, "{w:#}");
+    assert!(
+        q["errors"].to_string().contains("42703"),
+        "undefined_column: {w:#}"
+    );
+    out.code(exit::CHECK_FAILED);
 }
 
 /// From an outside attacker (c24): a `params` query that returns no rows stopped the

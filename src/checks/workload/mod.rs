@@ -39,6 +39,7 @@ pub mod report;
 pub mod sources;
 mod verdict;
 pub mod waits;
+pub mod window;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -654,11 +655,12 @@ impl Rehearsal {
         })
     }
 
-    /// Call when the migration ended: keeps the load on for [`TAIL`], stops it, waits for the
-    /// requests in flight, and returns what was measured.
+    /// Call when the migration ended: keeps the load on for [`TAIL`] (longer for a slow query:
+    /// [`window::tail`]), stops it, waits for the requests in flight, and returns what was
+    /// measured.
     pub async fn finish(self) -> Result<WorkloadReport, WorkloadError> {
         let ended = Instant::now();
-        tokio::time::sleep(TAIL).await;
+        tokio::time::sleep(window::tail(&self.plan.queries)).await;
         let recorded = self.running.finish(ended).await?;
         let long = match self.long_tx {
             Some(l) => Some(l.finish(self.started).await?),
@@ -667,8 +669,10 @@ impl Rehearsal {
         let mut seen = self.observer.finish().await?;
         // A session still holding a lock well after the tool exited is not the migration's run.
         seen.mark_outlived(recorded.migration_end_us);
+        let windows = window::measure(&self.coverage, &recorded, &seen, &self.plan.queries);
         let mut report = report::build(&self.plan, recorded, seen, long);
         report.coverage = self.coverage;
+        report.windows = windows;
         Ok(report)
     }
 }
