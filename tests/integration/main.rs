@@ -68,6 +68,7 @@ test_files![
     workload_pool_attacks,
     workload_leaks,
     workload_longtx,
+    workload_window,
     trials,
     integrity,
     integrity_attacks,

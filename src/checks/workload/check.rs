@@ -130,10 +130,8 @@ impl Check for Workload {
                 r.data = serde_json::to_value(report).ok();
                 r
             }
-            Some(Err(WorkloadError::Nothing(why))) => CheckResult::not_run(NAME, why.clone()),
-            Some(Err(e)) => {
-                CheckResult::failed(NAME, format!("the workload rehearsal could not run: {e}"))
-            }
+            // Nothing measured: NOT RUN, never the migration's failure (nor a pass).
+            Some(Err(e)) => super::could_not_run::result(e),
             None => {
                 CheckResult::not_run(NAME, "nothing was rehearsed (no migrate stage in this run)")
             }

@@ -103,6 +103,10 @@ pub struct Coverage {
     /// statements is known to take; `None`: its SQL is not known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration_sql: Option<Vec<super::coverage::SqlLock>>,
+    /// Per query (in the plan's order): the relations it locks, and whether it writes there
+    /// (what [`super::window`] asks requests inside the migration's locks of).
+    #[serde(skip)]
+    pub per_query: Vec<Vec<(String, bool)>>,
 }
 
 /// One connection of a query's pool, the query prepared.
@@ -238,6 +242,7 @@ impl Pool {
     pub async fn coverage(&self, queries: &[Query]) -> Coverage {
         let mut out = Coverage::default();
         for (qi, q) in queries.iter().enumerate() {
+            out.per_query.push(Vec::new());
             let Some(c) = self.pools.get(qi).and_then(|p| p.first()) else {
                 out.unknown.push(q.name.clone());
                 continue;
@@ -257,6 +262,7 @@ impl Pool {
                     for r in rows {
                         let rel: String = r.get(0);
                         let writes: bool = r.get(1);
+                        out.per_query[qi].push((rel.clone(), q.write && writes));
                         if q.write && writes {
                             out.writes.insert(rel.clone());
                         }

@@ -30,6 +30,7 @@ pub mod blocking;
 mod bounded;
 mod check;
 pub mod clock;
+mod could_not_run;
 pub mod coverage;
 pub mod generator;
 pub mod insert;
@@ -41,6 +42,7 @@ pub mod report;
 pub mod sources;
 mod verdict;
 pub mod waits;
+pub mod window;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -466,16 +468,23 @@ pub const MIN_PER_QUERY: usize = 2;
 pub const MAX_PER_QUERY: usize = 16;
 pub const MAX_CONNECTIONS: usize = 32;
 
-/// `total` shared in proportion to `want` (largest remainders first), at least `min` each
-/// (so more than `total` when there are more than `total / min` queries).
+/// `total` shared: `min` each, the rest in proportion to what each wants beyond it (largest
+/// remainders first) — never more than `total`, unless there are more than `total / min`
+/// queries (then `min` each: the rehearsal refuses that many by default, see
+/// `could_not_run::check_cap`).
 fn share(total: usize, want: &[usize], min: usize) -> Vec<usize> {
-    let sum: usize = want.iter().sum::<usize>().max(1);
-    let exact: Vec<f64> = want
+    if want.len() * min >= total {
+        return vec![min; want.len()];
+    }
+    let rest = total - want.len() * min;
+    let extra: Vec<usize> = want.iter().map(|w| w.saturating_sub(min)).collect();
+    let sum: usize = extra.iter().sum::<usize>().max(1);
+    let exact: Vec<f64> = extra
         .iter()
-        .map(|w| total as f64 * *w as f64 / sum as f64)
+        .map(|w| rest as f64 * *w as f64 / sum as f64)
         .collect();
     let mut out: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
-    let mut left = total.saturating_sub(out.iter().sum());
+    let mut left = rest.saturating_sub(out.iter().sum());
     let mut order: Vec<usize> = (0..want.len()).collect();
     order.sort_by(|a, b| (exact[*b] - out[*b] as f64).total_cmp(&(exact[*a] - out[*a] as f64)));
     for i in order {
@@ -485,7 +494,7 @@ fn share(total: usize, want: &[usize], min: usize) -> Vec<usize> {
         out[i] += 1;
         left -= 1;
     }
-    out.into_iter().map(|n| n.max(min)).collect()
+    out.into_iter().map(|n| n + min).collect()
 }
 
 fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<DeclaredQuery> {
@@ -570,6 +579,10 @@ pub enum WorkloadError {
     Nothing(String),
     #[error("the workload generator stopped: {0}")]
     Stopped(String),
+    /// Too few connections for the queries (the default cap, the server's free slots):
+    /// what is missing and how to fix it.
+    #[error("{what}")]
+    Capacity { what: String, fix: String },
 }
 
 impl WorkloadError {
@@ -616,6 +629,7 @@ impl Rehearsal {
     pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
         let mut plan = sources::plan(cfg, target).await?;
         let rates: Vec<f64> = plan.queries.iter().map(|q| q.rate).collect();
+        could_not_run::check_cap(cfg, rates.len())?;
         let sizes = cfg.pool_sizes(&rates);
         if let Some(c) = cfg.connections.filter(|c| *c < sizes.len()) {
             // Declared queries are refused below one each (`from_raw`); found ones are
@@ -626,6 +640,10 @@ impl Rehearsal {
                 sizes.iter().sum::<usize>()
             ));
         }
+        // Every session of the rehearsal: the queries' pools, the observer, the long transaction.
+        let pools: usize = sizes.iter().sum();
+        let needed = pools + 1 + usize::from(cfg.long_transaction.is_some());
+        could_not_run::check_slots(target.url, pools, needed).await?;
         let pool = generator::Pool::connect(target.url, &sizes, &plan.queries).await?;
         let pids = pool.pids();
         let mut coverage = pool.coverage(&plan.queries).await;
@@ -669,11 +687,12 @@ impl Rehearsal {
         })
     }
 
-    /// Call when the migration ended: keeps the load on for [`TAIL`], stops it, waits for the
-    /// requests in flight, and returns what was measured.
+    /// Call when the migration ended: keeps the load on for [`TAIL`] (longer for a slow query:
+    /// [`window::tail`]), stops it, waits for the requests in flight, and returns what was
+    /// measured.
     pub async fn finish(self) -> Result<WorkloadReport, WorkloadError> {
         let ended = Instant::now();
-        tokio::time::sleep(TAIL).await;
+        tokio::time::sleep(window::tail(&self.plan.queries)).await;
         let recorded = self.running.finish(ended).await?;
         let long = match self.long_tx {
             Some(l) => Some(l.finish(self.started).await?),
@@ -682,8 +701,10 @@ impl Rehearsal {
         let mut seen = self.observer.finish().await?;
         // A session still holding a lock well after the tool exited is not the migration's run.
         seen.mark_outlived(recorded.migration_end_us);
+        let windows = window::measure(&self.coverage, &recorded, &seen, &self.plan.queries);
         let mut report = report::build(&self.plan, recorded, seen, long);
         report.coverage = self.coverage;
+        report.windows = windows;
         Ok(report)
     }
 }
@@ -720,6 +741,14 @@ mod tests {
         assert_eq!(c.pool_sizes(&[10.0, 100.0, 0.1]), [11, 16, 2]);
         // 32 in all: shared in proportion, at least 2 each.
         assert_eq!(c.pool_sizes(&[500.0, 500.0, 500.0]), [11, 11, 10]);
+        // Never over the cap while 2 each fit (a query wanting 2 takes no one's share):
+        // 16 + 15 × 2 wanted, 32 given; more than 16 queries are refused by the rehearsal.
+        let mixed: Vec<f64> = [100.0].into_iter().chain([1.0; 15]).collect();
+        assert_eq!(c.pool_sizes(&mixed), [2; 16]);
+        let mixed: Vec<f64> = [100.0].into_iter().chain([10.0; 10]).collect();
+        let sizes = c.pool_sizes(&mixed);
+        assert_eq!(sizes.iter().sum::<usize>(), MAX_CONNECTIONS, "{sizes:?}");
+        assert!(sizes.iter().all(|n| *n >= MIN_PER_QUERY), "{sizes:?}");
         assert_eq!(c.pool_sizes(&[1000.0; 20]), [2; 20]);
         let c = parse("max-blocked = \"100ms\"").unwrap();
         assert_eq!(c.pool_sizes(&[100.0, 20.0]), [11, 3]);

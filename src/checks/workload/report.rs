@@ -166,6 +166,9 @@ pub struct WorkloadReport {
     /// The relations the replayed queries lock: what the rehearsal covers.
     #[serde(default)]
     pub coverage: super::generator::Coverage,
+    /// Requests due inside each lock of the migration that blocks a query, and after it.
+    #[serde(default)]
+    pub windows: super::window::Windows,
 }
 
 fn ms(us: u64) -> f64 {
@@ -390,6 +393,7 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         },
         queries,
         coverage: Default::default(),
+        windows: Default::default(),
     }
 }
 
@@ -689,6 +693,7 @@ pub(crate) mod tests {
                 }]),
                 ..Default::default()
             },
+            windows: Default::default(),
         }
     }
 

@@ -277,9 +277,10 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
                     ))
                 })?;
                 if rows.is_empty() {
-                    return Err(fail(
-                        "its `params` query returned no rows: nothing to fill $1… with".into(),
-                    ));
+                    return Err(fail(format!(
+                        "its `params` query returned no rows on the test Neon database branch, nothing to fill $1… with: {}",
+                        shown(p)
+                    )));
                 }
                 if rows[0].len() < n {
                     return Err(fail(format!(

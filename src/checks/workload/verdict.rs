@@ -132,16 +132,19 @@ pub fn evaluate(
             false => f.at(g.table.clone()),
         });
     }
+    let unmeasured = super::window::findings(r, cfg, &mut findings);
     let mut details = vec![super::render::terminal(r)];
     details.extend(lines(r, locks));
     details.extend(super::coverage::note(r, locks));
     details.extend(super::waits::notes(r));
+    details.extend(super::window::note(r));
     let mut result = CheckResult::from_findings(NAME, summary(r), findings, details);
     if !gaps.is_empty() && result.status == CheckStatus::Passed {
         // Part of what users would feel was never measured: no pass.
         result.status = CheckStatus::NotRun;
         result.summary = super::coverage::summary(&gaps, &result.summary);
     }
+    super::window::not_checked(&mut result, &unmeasured);
     result
 }
 
