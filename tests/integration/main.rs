@@ -67,6 +67,7 @@ test_files![
     workload_attacks,
     workload_pool_attacks,
     workload_leaks,
+    workload_rows,
     trials,
     integrity,
     integrity_attacks,

@@ -36,6 +36,7 @@ pub mod parse;
 pub mod render;
 pub mod report;
 pub mod sources;
+pub mod tracking;
 mod verdict;
 pub mod waits;
 
@@ -122,6 +123,9 @@ pub struct WorkloadConfig {
     pub queries: Vec<DeclaredQuery>,
     /// How each query's requests are spread in time.
     pub arrivals: Arrivals,
+    /// Not written in `[checks.workload]`: the configured tool's tracking tables (from its
+    /// `tracking-query`), left out as [`tracking::TOOL_TABLES`] are.
+    pub tool_tables: Vec<String>,
 }
 
 impl Default for WorkloadConfig {
@@ -138,6 +142,7 @@ impl Default for WorkloadConfig {
             connections: None,
             queries: Vec::new(),
             arrivals: Arrivals::Fixed,
+            tool_tables: Vec::new(),
         }
     }
 }
@@ -353,6 +358,7 @@ impl WorkloadConfig {
             connections,
             queries,
             arrivals,
+            tool_tables: Vec::new(),
         })
     }
 
