@@ -30,6 +30,12 @@ pub(super) enum GapKind {
     Changed,
     /// A query whose requests waited for the generator's own connections.
     Generator,
+    /// Rows of a table the migration changed (its transaction kept them locked), no
+    /// replayed write of that table's rows ([`super::rows`]).
+    Rows,
+    /// A sequence the migration locked, no replayed INSERT taking values from it
+    /// ([`super::sequences`]); the gap's table is the table whose column uses it.
+    Sequence,
 }
 
 /// Something the rehearsal did not measure: a table the migration locked in a way the
@@ -41,7 +47,7 @@ pub(super) struct Gap {
     pub(super) table: String,
     pub(super) what: String,
     pub(super) why: String,
-    pub(super) fix: &'static str,
+    pub(super) fix: String,
 }
 
 /// A lock the migration's SQL is known to take (or a table it names, the lock not known), on
@@ -110,19 +116,19 @@ async fn resolve(client: &Client, name: &str) -> Option<String> {
 
 /// Lock modes that block reads (`SELECT`'s ACCESS SHARE) and those that block writes
 /// (ROW EXCLUSIVE), as the lock sampler names them.
-const BLOCKS_READS: &[&str] = &["AccessExclusiveLock"];
-const BLOCKS_WRITES: &[&str] = &[
+pub(super) const BLOCKS_READS: &[&str] = &["AccessExclusiveLock"];
+pub(super) const BLOCKS_WRITES: &[&str] = &[
     "ShareLock",
     "ShareRowExclusiveLock",
     "ExclusiveLock",
     "AccessExclusiveLock",
 ];
 
-fn bare(x: &str) -> &str {
+pub(super) fn bare(x: &str) -> &str {
     x.strip_prefix("public.").unwrap_or(x)
 }
 
-fn has(set: &std::collections::BTreeSet<String>, t: &str) -> bool {
+pub(super) fn has(set: &std::collections::BTreeSet<String>, t: &str) -> bool {
     set.iter().any(|c| bare(c) == bare(t))
 }
 
@@ -148,14 +154,14 @@ pub(super) fn uncovered(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<G
             table: String::new(),
             what: "which tables the migration locks was not measured: the locks check is off (the migration's SQL, where known, can hide tables in dynamic SQL, in functions or behind another `search_path`)".into(),
             why: "whether the replayed queries go where the migration locks was not established".into(),
-            fix: "turn the locks check on (`[checks.locks]`): it samples the locks the migration takes and reads which tables it changed",
+            fix: "turn the locks check on (`[checks.locks]`): it samples the locks the migration takes and reads which tables it changed".into(),
         }),
         (Some(_), None) if !established(locks) => out.push(Gap {
             kind: GapKind::Unknown,
             table: String::new(),
             what: "which tables the migration locks is not known: the locks check saw no lock on a table that existed before (one shorter than its sampling interval is not seen), and its SQL is not known (the tool has no `print-sql-command`)".into(),
             why: "whether the replayed queries go where the migration locks was not established".into(),
-            fix: "give the tool a `print-sql-command` under [tool] so the migration's SQL is known",
+            fix: "give the tool a `print-sql-command` under [tool] so the migration's SQL is known".into(),
         }),
         _ => {}
     }
@@ -184,7 +190,7 @@ fn changed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
             table: table.clone(),
             what: format!("the migration changed the definition of {table} (its catalog differs after the migration) and no replayed query goes to {table}"),
             why: format!("changing {table} locks it, whether or not a lock sample caught it; what users of {table} would feel was not rehearsed"),
-            fix: "declare a query that reads this table under [[checks.workload.query]]",
+            fix: "declare a query that reads this table under [[checks.workload.query]]".into(),
         });
     }
 }
@@ -203,7 +209,7 @@ fn table_of(key: &str) -> String {
 
 /// Whether `table` existed before the migration (a table it created: no query could have
 /// gone there before).
-fn existed(locks: &LockReport, table: &str) -> bool {
+pub(super) fn existed(locks: &LockReport, table: &str) -> bool {
     locks.tables_before.is_empty()
         || parse::plain_name(table).is_some_and(|(schema, name)| {
             locks
@@ -234,7 +240,7 @@ fn observed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
                 table: table.clone(),
                 what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check) and no replayed query reads {table}"),
                 why: format!("every query on {table} waits while this lock is held; none was replayed, so how long users would wait was not measured"),
-                fix: "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
+                fix: "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)".into(),
             });
         } else if let Some((mode, ms)) =
             writes.filter(|_| reads.is_none() && !has(&r.coverage.writes, table))
@@ -244,7 +250,7 @@ fn observed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
                 table: table.clone(),
                 what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check), which blocks writes, and no replayed query writes {table}"),
                 why: format!("every INSERT, UPDATE and DELETE on {table} waits while this lock is held; none was replayed"),
-                fix: "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)",
+                fix: "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)".into(),
             });
         }
         if let Some((mode, ms)) = reads {
@@ -270,7 +276,7 @@ fn long_tx_gap(r: &WorkloadReport, table: &str, how: &str, kind: GapKind, out: &
             table: table.to_owned(),
             what: format!("the migration {how} and the long transaction did not read {table}"),
             why: format!("`long-transaction` rehearses a long query ahead of the migration's lock request; on {table} it was not rehearsed"),
-            fix: "name the table in the migration's SQL, or declare queries that read it",
+            fix: "name the table in the migration's SQL, or declare queries that read it".into(),
         });
     }
 }
@@ -327,7 +333,7 @@ fn expected(r: &WorkloadReport, locks: Option<&LockReport>, sql: &[SqlLock], out
             table: table.to_owned(),
             what,
             why,
-            fix,
+            fix: fix.into(),
         });
     }
 }
@@ -359,6 +365,14 @@ pub(super) fn summary(gaps: &[Gap], rest: &str) -> String {
         (
             GapKind::Changed,
             "the migration changed {} where no replayed query goes",
+        ),
+        (
+            GapKind::Rows,
+            "the migration changed rows of {} (its transaction kept them locked) where no replayed query updates or deletes rows",
+        ),
+        (
+            GapKind::Sequence,
+            "the migration locked the sequence of {} where no replayed INSERT takes a value from it",
         ),
         (
             GapKind::Generator,

@@ -35,6 +35,8 @@ pub mod insert;
 pub mod parse;
 pub mod render;
 pub mod report;
+pub mod rows;
+pub mod sequences;
 pub mod sources;
 pub mod tracking;
 mod verdict;
@@ -591,6 +593,9 @@ pub struct Rehearsal {
     observer: blocking::Observer,
     long_tx: Option<blocking::LongTransaction>,
     started: Instant,
+    /// A session of ours reading the table statistics, and the rows updated or deleted so far
+    /// when the migration started ([`rows`]).
+    stats: Option<(tokio_postgres::Client, Option<rows::Counts>)>,
 }
 
 impl Rehearsal {
@@ -616,6 +621,13 @@ impl Rehearsal {
         if let (Some(sql), Some(client)) = (target.pending_sql, pool.client()) {
             coverage.migration_sql = Some(coverage::sql_locks(client, sql).await);
         }
+        if let Some(client) = pool.client() {
+            coverage.sequences = sequences::users(client).await;
+        }
+        let stats = blocking::own_session(target.url, "neon-migrate workload row counter")
+            .await
+            .ok()
+            .map(|(c, _)| c);
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
                 Some(blocking::LongTransaction::connect(target.url, &plan.tables, hold).await?)
@@ -632,6 +644,13 @@ impl Rehearsal {
         if let Some(l) = &mut long_tx {
             l.open().await?;
         }
+        let stats = match stats {
+            Some(c) => {
+                let before = rows::counts(&c).await;
+                Some((c, before))
+            }
+            None => None,
+        };
         running.mark_migration_start();
         Ok(Rehearsal {
             plan,
@@ -640,6 +659,7 @@ impl Rehearsal {
             observer,
             long_tx,
             started,
+            stats,
         })
     }
 
@@ -656,8 +676,15 @@ impl Rehearsal {
         let mut seen = self.observer.finish().await?;
         // A session still holding a lock well after the tool exited is not the migration's run.
         seen.mark_outlived(recorded.migration_end_us);
+        let mut coverage = self.coverage;
+        coverage.sequence_locks = sequences::locked(&seen, &coverage.sequences);
+        if let Some((client, Some(before))) = &self.stats {
+            coverage.rows_changed = rows::counts(client)
+                .await
+                .map(|after| rows::changed(before, &after));
+        }
         let mut report = report::build(&self.plan, recorded, seen, long);
-        report.coverage = self.coverage;
+        report.coverage = coverage;
         Ok(report)
     }
 }

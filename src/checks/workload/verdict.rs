@@ -127,6 +127,8 @@ pub fn evaluate(
         findings.push(f);
     }
     let mut gaps = super::coverage::uncovered(r, locks);
+    super::rows::gaps(r, locks, cfg, &mut gaps);
+    super::sequences::gaps(r, &mut gaps);
     gaps.extend(super::waits::gaps(r, cfg));
     for g in &gaps {
         let f = Finding::new(
@@ -135,7 +137,7 @@ pub fn evaluate(
             format!("not checked: {}", g.what),
             g.why.clone(),
         )
-        .fix(g.fix);
+        .fix(g.fix.clone());
         findings.push(match g.table.is_empty() {
             true => f,
             false => f.at(g.table.clone()),
@@ -210,6 +212,23 @@ fn blocked_finding(
     } else {
         "use an online form (a new column and a batched backfill instead of a type change, CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE CONSTRAINT), or raise `max-blocked` under [checks.workload] if this wait is acceptable"
     };
+    // A row the migration changed, or a sequence it locked: named for what they block.
+    let (why, fix, at) = match (
+        super::rows::row_table(b),
+        super::sequences::waited_for(r, b),
+    ) {
+        _ if outlived || long_queue => (why, fix.to_owned(), b.table.clone()),
+        (Some(t), _) => {
+            let (why, fix) = super::rows::blame(r, b, locks);
+            (why, fix, Some(t.to_owned()))
+        }
+        (None, Some(l)) => {
+            let (why, fix) = super::sequences::blame(r, b, l);
+            let at = format!("{} (sequence {})", l.tables.join(", "), l.sequence);
+            (why, fix, Some(at))
+        }
+        _ => (why, fix.to_owned(), b.table.clone()),
+    };
     let held = locks.and_then(|l| access_exclusive_ms(l, &table));
     let what = match held {
         _ if outlived => super::render::outlived(b, cfg, &table, held),
@@ -220,8 +239,8 @@ fn blocked_finding(
         None => format!("`{}` was blocked {} ms (max-blocked = {} ms)", b.query, b.ms, cfg.max_blocked.as_millis()),
     };
     let f = Finding::new(NAME, Severity::Error, what, why).fix(fix);
-    match &b.table {
-        Some(t) => f.at(t.clone()),
+    match at {
+        Some(t) => f.at(t),
         None => f,
     }
 }

@@ -1,0 +1,229 @@
+//! Row locks: a row the migration updates or deletes stays locked until its transaction ends,
+//! and every application write of that row (UPDATE, DELETE, SELECT … FOR UPDATE) waits that
+//! long — while reads, and the table's lock (ROW EXCLUSIVE, which blocks no other write),
+//! never show it. A mass `UPDATE` followed by more work in the same transaction is an outage
+//! for the writers of that table.
+//!
+//! Which tables: those the locks check saw the migration hold ROW EXCLUSIVE on (that existed
+//! before it; the lock is released with the transaction, as the row locks are, so its time is
+//! theirs), where the table statistics say rows were updated or deleted while it ran
+//! (`n_tup_upd + n_tup_del` of `pg_stat_user_tables`, read just before the migration starts and
+//! after it ended — its backends have exited and flushed them by then). An INSERT-only
+//! backfill, or an UPDATE that matched no row, holds no row an application writer could wait
+//! for; a statement's text cannot tell either (dynamic SQL, functions, triggers). A table the
+//! migration created is new (no writer before it), and a migration tool's own tracking table
+//! ([`super::tracking`]) is the tool's bookkeeping.
+//!
+//! What covers it: a replayed write that updated or deleted rows of that table (seen in its
+//! trial run's `pg_stat_xact_user_tables`): it waits for the migration's row locks as the
+//! application's would, and the observer names the row's table and the migration's statement.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use super::coverage::{bare, existed, has, Gap, GapKind, BLOCKS_WRITES};
+use super::report::{Blocked, WorkloadReport};
+use super::WorkloadConfig;
+use crate::checks::locks::LockReport;
+
+/// Rows updated and deleted so far, per table (each partition with its partitioned table).
+const COUNTS: &str =
+    "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+       pg_catalog.quote_ident(rn.nspname) || '.' || pg_catalog.quote_ident(r.relname),
+       (s.n_tup_upd + s.n_tup_del)::bigint
+  FROM pg_catalog.pg_stat_user_tables s
+  JOIN pg_catalog.pg_class c ON c.oid = s.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_class r ON r.oid = coalesce(pg_catalog.pg_partition_root(s.relid), s.relid)
+  JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace";
+
+/// Each table's count of rows updated and deleted, with its partitioned table.
+#[derive(Debug, Clone, Default)]
+pub struct Counts(BTreeMap<String, (String, i64)>);
+
+/// The counts now; `None` when they cannot be read.
+pub async fn counts(client: &Client) -> Option<Counts> {
+    let rows = client.query(COUNTS, &[]).await.ok()?;
+    Some(Counts(
+        rows.iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect(),
+    ))
+}
+
+/// What the migration changed: rows updated or deleted per table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RowsChanged {
+    /// Tables (a partitioned table for all its partitions) with rows updated or deleted while
+    /// the migration ran, and how many.
+    pub tables: BTreeMap<String, u64>,
+    /// Each partition's partitioned table.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roots: BTreeMap<String, String>,
+}
+
+/// The rows updated or deleted between `before` and `after`, of the tables there before.
+pub fn changed(before: &Counts, after: &Counts) -> RowsChanged {
+    let mut out = RowsChanged::default();
+    for (table, (root, n)) in &after.0 {
+        if root != table {
+            out.roots.insert(table.clone(), root.clone());
+        }
+        let Some((_, was)) = before.0.get(table) else {
+            continue;
+        };
+        if n > was {
+            *out.tables.entry(root.clone()).or_default() += (n - was) as u64;
+        }
+    }
+    out
+}
+
+/// The tables whose rows the migration changed and kept locked where no replayed write went
+/// (beyond the gaps already in `out`).
+pub(super) fn gaps(
+    r: &WorkloadReport,
+    locks: Option<&LockReport>,
+    cfg: &WorkloadConfig,
+    out: &mut Vec<Gap>,
+) {
+    let Some(locks) = locks else { return };
+    let tool = super::tracking::names(&cfg.tool_tables);
+    let changed = r.coverage.rows_changed.as_ref();
+    for (key, modes) in &locks.held_ms {
+        let Some(ms) = modes.get("RowExclusiveLock").copied() else {
+            continue;
+        };
+        if key.starts_with("index ") || !existed(locks, key) {
+            continue;
+        }
+        let table = changed
+            .and_then(|c| c.roots.get(key))
+            .cloned()
+            .unwrap_or_else(|| key.clone());
+        if super::tracking::is_tool_table(&tool, &table)
+            || out.iter().any(|g| bare(&g.table) == bare(&table))
+            || has(&r.coverage.row_writes, &table)
+            || measured_otherwise(r, modes, ms, &table)
+        {
+            continue;
+        }
+        let rows = match changed {
+            Some(c) => match c.tables.get(&table) {
+                Some(n) => format!("updated or deleted {n} row(s) of {table}"),
+                None => continue,
+            },
+            None => format!(
+                "wrote {table} (whether it updated or deleted rows there is not known: the table statistics could not be read)"
+            ),
+        };
+        out.push(Gap {
+            kind: GapKind::Rows,
+            table: table.clone(),
+            what: format!(
+                "the migration {rows}, holding ROW EXCLUSIVE on {key} for ~{ms} ms (locks check), and no replayed query updates or deletes rows of {table}"
+            ),
+            why: format!(
+                "a row the migration changed stays locked until its transaction ends: every UPDATE, DELETE or SELECT … FOR UPDATE of that row waits that long, and reads never show it; no such write on {table} was replayed, so how long writers would wait was not measured"
+            ),
+            fix: format!(
+                "declare a write of {table} under [[checks.workload.query]], e.g. `sql = \"UPDATE {table} SET <column> = <column> WHERE id = $1\"` with `params = \"SELECT id FROM {table} TABLESAMPLE SYSTEM (1) LIMIT 500\"` (it runs in a transaction that is rolled back)"
+            ),
+        });
+    }
+}
+
+/// A lock at least as long that blocks the table's writes too, which a replayed query there
+/// measured: ACCESS EXCLUSIVE with a replayed read, or a lock that blocks writes with a
+/// replayed write.
+fn measured_otherwise(
+    r: &WorkloadReport,
+    modes: &BTreeMap<String, u64>,
+    ms: u64,
+    table: &str,
+) -> bool {
+    modes.iter().any(|(m, held)| {
+        *held >= ms
+            && ((m == "AccessExclusiveLock" && has(&r.coverage.reads, table))
+                || (BLOCKS_WRITES.contains(&m.as_str()) && has(&r.coverage.writes, table)))
+    })
+}
+
+/// How a request that waited for a row is told: the table whose row it waited for.
+pub(super) fn row_table(b: &Blocked) -> Option<&str> {
+    let t = b.table.as_deref()?;
+    t.strip_prefix("a row of ")
+        .or_else(|| (t == "a row").then_some(t))
+}
+
+/// The why and fix of a request that waited for a row the migration changed.
+pub(super) fn blame(
+    r: &WorkloadReport,
+    b: &Blocked,
+    locks: Option<&LockReport>,
+) -> (String, String) {
+    let table = row_table(b).unwrap_or("a table");
+    let row = match table {
+        "a row" => "a row".to_owned(),
+        t => format!("a row of {t}"),
+    };
+    let held = locks
+        .and_then(|l| {
+            l.held_ms
+                .iter()
+                .find(|(k, _)| bare(k) == bare(table))
+                .and_then(|(_, m)| m.get("RowExclusiveLock"))
+        })
+        .map(|ms| format!(", and its transaction held ROW EXCLUSIVE on {table} for ~{ms} ms (locks check): its row locks last as long"))
+        .unwrap_or_default();
+    let why = format!(
+        "it waited for {row} that {} (`{}`) had changed and kept locked until its transaction ended{held}; {} request(s) queued behind it, up to {} at once — on production every write of a row the migration changed waits this long",
+        b.behind.map_or("another session", |w| w.describe()),
+        b.behind_statement.as_deref().unwrap_or("?"),
+        r.queue.queued,
+        r.queue.max_at_once
+    );
+    let fix = format!(
+        "change the rows of {table} in batches, each in a short transaction of its own (`UPDATE … WHERE id BETWEEN $1 AND $2`, commit, next batch; no-transaction for the built-in `sql` tool), so that no row stays locked for long and no long work follows a mass UPDATE in the same transaction; or raise `max-blocked` under [checks.workload] if this wait is acceptable"
+    );
+    (why, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(rows: &[(&str, &str, i64)]) -> Counts {
+        Counts(
+            rows.iter()
+                .map(|(t, r, n)| (t.to_string(), (r.to_string(), *n)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn rows_changed_sum_partitions_into_their_table_and_skip_new_tables() {
+        let before = counts(&[
+            ("public.a", "public.a", 5),
+            ("public.e_1", "public.e", 0),
+            ("public.e_2", "public.e", 10),
+            ("public.same", "public.same", 3),
+        ]);
+        let after = counts(&[
+            ("public.a", "public.a", 7),
+            ("public.e_1", "public.e", 4),
+            ("public.e_2", "public.e", 11),
+            ("public.same", "public.same", 3),
+            ("public.new", "public.new", 100),
+        ]);
+        let c = changed(&before, &after);
+        assert_eq!(
+            c.tables.into_iter().collect::<Vec<_>>(),
+            [("public.a".to_owned(), 2), ("public.e".to_owned(), 5)]
+        );
+        assert_eq!(c.roots["public.e_1"], "public.e");
+        assert!(!c.roots.contains_key("public.a"));
+    }
+}
