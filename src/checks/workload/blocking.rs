@@ -236,6 +236,8 @@ impl Observer {
                 ..Default::default()
             };
             let mut busy = Duration::ZERO;
+            // Blockers whose statement was read apart.
+            let mut named: Vec<i32> = Vec::new();
             let mut ticker = tokio::time::interval(INTERVAL);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -284,13 +286,16 @@ impl Observer {
                 }
                 // A blocker holding only row locks (ROW EXCLUSIVE, its transaction's) is in
                 // no row above, or was in an earlier sample with an earlier statement: its
-                // statement now is read apart.
+                // statement when it is first seen blocking is read apart (later, it may be
+                // its COMMIT).
                 let blockers: Vec<i32> = snap
                     .waiting
                     .iter()
                     .flat_map(|w| w.blockers.iter().copied())
                     .filter(|p| !rows.iter().any(|r| r.get::<_, i32>(0) == *p))
+                    .filter(|p| !named.contains(p))
                     .collect();
+                named.extend(blockers.iter().copied());
                 if !blockers.is_empty() {
                     if let Ok(rows) = client.query(STATEMENTS, &[&blockers]).await {
                         for r in &rows {

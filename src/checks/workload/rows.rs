@@ -186,7 +186,7 @@ pub(super) fn blame(
         r.queue.max_at_once
     );
     let fix = format!(
-        "change the rows of {table} in batches, each in a short transaction of its own (`UPDATE … WHERE id BETWEEN $1 AND $2`, commit, next batch; no-transaction for the built-in `sql` tool), so that no row stays locked for long and no long work follows a mass UPDATE in the same transaction; or raise `max-blocked` under [checks.workload] if this wait is acceptable"
+        "change the rows of {table} in batches, each committed on its own (`UPDATE … WHERE id BETWEEN … AND …` per batch; with the built-in `sql` tool, a file marked `-- neon-migrate: no-transaction` commits each statement), and do no long work after a mass UPDATE in the same transaction: then no row stays locked for long; or raise `max-blocked` under [checks.workload] if this wait is acceptable"
     );
     (why, fix)
 }
@@ -201,6 +201,112 @@ mod tests {
                 .map(|(t, r, n)| (t.to_string(), (r.to_string(), *n)))
                 .collect(),
         )
+    }
+
+    /// The check's status with the locks check having seen `held` (table, mode, ms), the
+    /// migration having changed `changed` rows per table (`None`: not known), and a replayed
+    /// write having changed rows of `row_writes`.
+    fn judged(
+        held: &[(&str, &str, u64)],
+        changed: Option<&[(&str, u64)]>,
+        row_writes: &[&str],
+        tool: &[&str],
+    ) -> crate::checks::CheckResult {
+        let mut r = super::super::report::tests::report();
+        r.coverage.migration_sql = None;
+        r.coverage.rows_changed = changed.map(|c| RowsChanged {
+            tables: c.iter().map(|(t, n)| (t.to_string(), *n)).collect(),
+            roots: BTreeMap::new(),
+        });
+        r.coverage.row_writes = row_writes.iter().map(|t| t.to_string()).collect();
+        let mut locks = LockReport {
+            compared: true,
+            tables_before: [
+                ("public", "t"),
+                ("public", "other"),
+                ("public", "alembic_version"),
+            ]
+            .iter()
+            .map(|(s, n)| (s.to_string(), n.to_string()))
+            .collect(),
+            ..Default::default()
+        };
+        for (t, m, ms) in held {
+            locks
+                .held_ms
+                .entry(t.to_string())
+                .or_default()
+                .insert(m.to_string(), *ms);
+        }
+        let cfg = WorkloadConfig {
+            max_p99_ratio: 1000.0,
+            tool_tables: tool.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        super::super::report::evaluate(&r, &cfg, Some(&locks))
+    }
+
+    #[test]
+    fn rows_the_migration_changed_need_a_replayed_write_that_changed_rows_there() {
+        use crate::checks::CheckStatus::{NotRun, Passed};
+        let row_ex = [("public.other", "RowExclusiveLock", 900)];
+        // Rows changed, only a read replayed: not checked, naming the table and a write.
+        let res = judged(&row_ex, Some(&[("public.other", 5000)]), &[], &[]);
+        assert_eq!(res.status, NotRun, "{res:#?}");
+        assert!(
+            res.summary
+                .starts_with("NOT CHECKED: the migration changed rows of public.other"),
+            "{}",
+            res.summary
+        );
+        assert!(res.findings.iter().any(|f| f
+            .fix
+            .as_deref()
+            .is_some_and(|x| x.contains("UPDATE public.other SET"))));
+        // A replayed write that changed rows there covers it.
+        let res = judged(
+            &row_ex,
+            Some(&[("public.other", 5000)]),
+            &["public.other"],
+            &[],
+        );
+        assert_eq!(res.status, Passed, "{res:#?}");
+        // Inserts only (no row updated or deleted): nothing an application writer waits for.
+        assert_eq!(judged(&row_ex, Some(&[]), &[], &[]).status, Passed);
+        // Whether rows changed not known: not checked, and said why.
+        let res = judged(&row_ex, None, &[], &[]);
+        assert_eq!(res.status, NotRun, "{res:#?}");
+        assert!(res
+            .findings
+            .iter()
+            .any(|f| f.what.contains("the table statistics could not be read")));
+        // A tool's tracking table, built in or from the tool's tracking query.
+        let held = [("public.alembic_version", "RowExclusiveLock", 900)];
+        let res = judged(&held, Some(&[("public.alembic_version", 1)]), &[], &[]);
+        assert_eq!(res.status, Passed, "{res:#?}");
+        let held = [("public.other", "RowExclusiveLock", 900)];
+        let res = judged(&held, Some(&[("public.other", 1)]), &[], &["other"]);
+        assert_eq!(res.status, Passed, "{res:#?}");
+        // ACCESS EXCLUSIVE held as long, on a table a replayed query reads: measured there.
+        let held = [
+            ("public.t", "RowExclusiveLock", 900),
+            ("public.t", "AccessExclusiveLock", 950),
+        ];
+        assert_eq!(
+            judged(&held, Some(&[("public.t", 10)]), &[], &[]).status,
+            Passed
+        );
+        let held = [
+            ("public.t", "RowExclusiveLock", 900),
+            ("public.t", "AccessExclusiveLock", 20),
+        ];
+        assert_eq!(
+            judged(&held, Some(&[("public.t", 10)]), &[], &[]).status,
+            NotRun
+        );
+        // A table the migration created: no writer before it.
+        let held = [("public.created", "RowExclusiveLock", 900)];
+        assert_eq!(judged(&held, Some(&[]), &[], &[]).status, Passed);
     }
 
     #[test]
