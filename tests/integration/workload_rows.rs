@@ -164,6 +164,12 @@ rate = "10/s"
     p.assert_no_test_db_branches();
     let w = workload_result(&out.json());
     assert_eq!(w["status"], "passed", "{w:#}");
+    assert!(
+        w["details"].as_array().is_some_and(|d| d.iter().any(|d| d
+            .as_str()
+            .is_some_and(|d| d.contains("public.alembic_version need no replayed write")))),
+        "{w:#}"
+    );
     out.code(0);
 }
 

@@ -135,6 +135,31 @@ pub(super) fn gaps(
     }
 }
 
+/// What the details say about the tool tables whose rows the migration changed: left out of
+/// the rule, and why.
+pub(super) fn notes(
+    r: &WorkloadReport,
+    locks: Option<&LockReport>,
+    cfg: &WorkloadConfig,
+) -> Option<String> {
+    let tool = super::tracking::names(&cfg.tool_tables);
+    let changed = r.coverage.rows_changed.as_ref();
+    let left: Vec<&str> = locks?
+        .held_ms
+        .iter()
+        .filter(|(k, m)| m.contains_key("RowExclusiveLock") && !k.starts_with("index "))
+        .map(|(k, _)| k.as_str())
+        .filter(|k| super::tracking::is_tool_table(&tool, k))
+        .filter(|k| changed.is_none_or(|c| c.tables.contains_key(*k)))
+        .collect();
+    (!left.is_empty()).then(|| {
+        format!(
+            "the rows the migration changed in {} need no replayed write: a migration tool's own tracking table, the tool's bookkeeping, not the application's",
+            left.join(", ")
+        )
+    })
+}
+
 /// A lock at least as long that blocks the table's writes too, which a replayed query there
 /// measured: ACCESS EXCLUSIVE with a replayed read, or a lock that blocks writes with a
 /// replayed write.
@@ -284,6 +309,12 @@ mod tests {
         let held = [("public.alembic_version", "RowExclusiveLock", 900)];
         let res = judged(&held, Some(&[("public.alembic_version", 1)]), &[], &[]);
         assert_eq!(res.status, Passed, "{res:#?}");
+        assert!(
+            res.details.iter().any(|d| d.starts_with(
+                "the rows the migration changed in public.alembic_version need no replayed write"
+            )),
+            "{res:#?}"
+        );
         let held = [("public.other", "RowExclusiveLock", 900)];
         let res = judged(&held, Some(&[("public.other", 1)]), &[], &["other"]);
         assert_eq!(res.status, Passed, "{res:#?}");

@@ -146,6 +146,7 @@ pub fn evaluate(
     let mut details = vec![super::render::terminal(r)];
     details.extend(lines(r, locks));
     details.extend(super::coverage::note(r, locks));
+    details.extend(super::rows::notes(r, locks, cfg));
     details.extend(super::waits::notes(r));
     let mut result = CheckResult::from_findings(NAME, summary(r), findings, details);
     if !gaps.is_empty() && result.status == CheckStatus::Passed {
