@@ -69,6 +69,7 @@ test_files![
     workload_leaks,
     workload_longtx,
     workload_window,
+    workload_rows,
     trials,
     integrity,
     integrity_attacks,

@@ -61,7 +61,7 @@ pub struct Wait {
     pub who: Who,
     /// `AccessExclusiveLock`, …
     pub mode: String,
-    /// `public.t`, or for a row lock `a row`.
+    /// `public.t`, or for a row lock `a row of public.t` (`a row` when its table is not known).
     pub relation: String,
     pub blockers: Vec<i32>,
     /// A lock on a relation (a table, an index), not a row's: every request of a query that
@@ -174,9 +174,19 @@ const SAMPLE: &str = r#"
 SELECT l.pid,
        l.mode,
        l.granted,
-       CASE WHEN c.oid IS NOT NULL THEN quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+       CASE WHEN l.locktype = 'tuple' AND c.oid IS NOT NULL
+                 THEN 'a row of ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+            WHEN c.oid IS NOT NULL THEN quote_ident(n.nspname) || '.' || quote_ident(c.relname)
             WHEN l.locktype = 'relation' THEN l.relation::text
-            WHEN l.locktype IN ('transactionid', 'tuple') THEN 'a row'
+            -- Waiting for the transaction that changed the row: the row is the one whose
+            -- tuple lock the waiter holds.
+            WHEN l.locktype IN ('transactionid', 'tuple') THEN
+                 coalesce((SELECT 'a row of ' || quote_ident(tn.nspname) || '.' || quote_ident(tc.relname)
+                             FROM pg_locks t
+                             JOIN pg_class tc ON tc.oid = t.relation
+                             JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+                            WHERE t.pid = l.pid AND t.locktype = 'tuple' AND t.granted
+                            LIMIT 1), 'a row')
             ELSE l.locktype END,
        left(coalesce(a.query, ''), 300),
        CASE WHEN l.granted THEN '{}'::int4[] ELSE pg_blocking_pids(l.pid) END,
@@ -193,6 +203,10 @@ SELECT l.pid,
             AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
             AND coalesce(n.nspname, '') NOT IN ('pg_catalog', 'pg_toast', 'neon_migrate')))
 "#;
+
+/// The statements of sessions that block a sample's waiters but hold no lock it shows.
+const STATEMENTS: &str =
+    "SELECT pid, left(coalesce(query, ''), 300) FROM pg_stat_activity WHERE pid = ANY ($1::int4[])";
 
 /// The observer, sampling.
 pub struct Observer {
@@ -222,6 +236,8 @@ impl Observer {
                 ..Default::default()
             };
             let mut busy = Duration::ZERO;
+            // Blockers whose statement was read apart.
+            let mut named: Vec<i32> = Vec::new();
             let mut ticker = tokio::time::interval(INTERVAL);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -268,6 +284,26 @@ impl Observer {
                         });
                     }
                 }
+                // A blocker holding only row locks (ROW EXCLUSIVE, its transaction's) is in
+                // no row above, or was in an earlier sample with an earlier statement: its
+                // statement when it is first seen blocking is read apart (later, it may be
+                // its COMMIT).
+                let blockers: Vec<i32> = snap
+                    .waiting
+                    .iter()
+                    .flat_map(|w| w.blockers.iter().copied())
+                    .filter(|p| !rows.iter().any(|r| r.get::<_, i32>(0) == *p))
+                    .filter(|p| !named.contains(p))
+                    .collect();
+                named.extend(blockers.iter().copied());
+                if !blockers.is_empty() {
+                    if let Ok(rows) = client.query(STATEMENTS, &[&blockers]).await {
+                        for r in &rows {
+                            let pid: i32 = r.get(0);
+                            seen.sessions.insert(pid, (seen.who(pid), r.get(1)));
+                        }
+                    }
+                }
                 seen.snapshots.push(snap);
             }
             seen.busy_ms = busy.as_millis() as u64;
@@ -286,7 +322,10 @@ impl Observer {
 
 /// A session of ours on the target: named, its statistics flushed (the witness must not
 /// count it as the tool's), its pid registered so the lock sampler leaves it out.
-async fn own_session(url: &Secret<String>, app: &str) -> Result<(Client, i32), WorkloadError> {
+pub(super) async fn own_session(
+    url: &Secret<String>,
+    app: &str,
+) -> Result<(Client, i32), WorkloadError> {
     let client = pg::connect_observer(url)
         .await
         .map_err(WorkloadError::Connect)?;

@@ -30,8 +30,12 @@ pub struct Workload {
 impl Workload {
     pub fn new(config: &Config) -> Option<Self> {
         let cfg = &config.checks.workload;
+        let tracking = config.tool.tracking.as_ref().map(|t| t.query.as_str());
         cfg.enabled.then(|| Workload {
-            cfg: cfg.clone(),
+            cfg: WorkloadConfig {
+                tool_tables: crate::checks::integrity::bookkeeping(tracking),
+                ..cfg.clone()
+            },
             pending: None,
             neon: matches!(config.provider, ProviderConfig::Neon(_)),
             parent_database: None,

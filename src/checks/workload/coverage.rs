@@ -34,6 +34,12 @@ pub(super) enum GapKind {
     /// A table the migration locked that the long transaction did not hold (or not in a mode
     /// the migration's lock waits behind).
     LongTx,
+    /// Rows of a table the migration changed (its transaction kept them locked), no
+    /// replayed write of that table's rows ([`super::rows`]).
+    Rows,
+    /// A sequence the migration locked, no replayed INSERT taking values from it
+    /// ([`super::sequences`]); the gap's table is the table whose column uses it.
+    Sequence,
 }
 
 /// Something the rehearsal did not measure: a table the migration locked in a way the
@@ -106,19 +112,19 @@ pub async fn sql_locks(client: &Client, sql: &str) -> Vec<SqlLock> {
 
 /// Lock modes that block reads (`SELECT`'s ACCESS SHARE) and those that block writes
 /// (ROW EXCLUSIVE), as the lock sampler names them.
-const BLOCKS_READS: &[&str] = &["AccessExclusiveLock"];
-const BLOCKS_WRITES: &[&str] = &[
+pub(super) const BLOCKS_READS: &[&str] = &["AccessExclusiveLock"];
+pub(super) const BLOCKS_WRITES: &[&str] = &[
     "ShareLock",
     "ShareRowExclusiveLock",
     "ExclusiveLock",
     "AccessExclusiveLock",
 ];
 
-fn bare(x: &str) -> &str {
+pub(super) fn bare(x: &str) -> &str {
     x.strip_prefix("public.").unwrap_or(x)
 }
 
-fn has(set: &std::collections::BTreeSet<String>, t: &str) -> bool {
+pub(super) fn has(set: &std::collections::BTreeSet<String>, t: &str) -> bool {
     set.iter().any(|c| bare(c) == bare(t))
 }
 
@@ -335,6 +341,14 @@ pub(super) fn summary(gaps: &[Gap], rest: &str) -> String {
         (
             GapKind::Changed,
             "the migration changed {} where no replayed query goes",
+        ),
+        (
+            GapKind::Rows,
+            "the migration changed rows of {} (its transaction kept them locked) where no replayed query updates or deletes rows",
+        ),
+        (
+            GapKind::Sequence,
+            "the migration locked the sequence of {} where no replayed INSERT takes a value from it",
         ),
         (
             GapKind::Generator,

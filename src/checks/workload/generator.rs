@@ -84,9 +84,18 @@ const LOCKED: &str =
   JOIN pg_catalog.pg_class c ON c.oid = l.relation
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
-   AND c.relkind IN ('r', 'p', 'm', 'v', 'f')
+   AND c.relkind IN ('r', 'p', 'm', 'v', 'f', 'S')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
  GROUP BY 1";
+
+/// The tables (a partition as its partitioned table) where this session's transaction updated
+/// or deleted rows so far: rows it would have waited for had another transaction locked them.
+const ROWS_WRITTEN: &str =
+    "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+  FROM pg_catalog.pg_stat_xact_user_tables s
+  JOIN pg_catalog.pg_class c ON c.oid = coalesce(pg_catalog.pg_partition_root(s.relid), s.relid)
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE s.n_tup_upd + s.n_tup_del > 0";
 
 /// What the replayed queries touch ([`Pool::coverage`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -107,6 +116,21 @@ pub struct Coverage {
     /// (what [`super::window`] asks requests inside the migration's locks of).
     #[serde(skip)]
     pub per_query: Vec<Vec<(String, bool)>>,
+    /// Tables (a partition as its partitioned table) where a replayed write updated or deleted
+    /// rows: a row the migration changed and kept locked makes such a write wait.
+    #[serde(default)]
+    pub row_writes: std::collections::BTreeSet<String>,
+    /// Rows the migration updated or deleted, per table ([`super::rows`]); `None`: the
+    /// table statistics could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_changed: Option<super::rows::RowsChanged>,
+    /// Each sequence, with the tables whose columns take values from it (a `nextval`
+    /// default, `serial`, identity): an INSERT there locks the sequence.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sequences: std::collections::BTreeMap<String, Vec<String>>,
+    /// The sequences the migration locked in a mode that blocks `nextval` ([`super::sequences`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sequence_locks: Vec<super::sequences::SequenceLock>,
 }
 
 /// One connection of a query's pool, the query prepared.
@@ -253,13 +277,18 @@ impl Pool {
             let locked = async {
                 c.client.batch_execute("BEGIN").await?;
                 c.client.query(&c.stmt, &refs).await?;
-                c.client.query(LOCKED, &[]).await
+                let locked = c.client.query(LOCKED, &[]).await?;
+                let rows = match q.write {
+                    true => c.client.query(ROWS_WRITTEN, &[]).await?,
+                    false => Vec::new(),
+                };
+                Ok::<_, tokio_postgres::Error>((locked, rows))
             }
             .await;
             let _ = c.client.batch_execute("ROLLBACK").await;
             match locked {
-                Ok(rows) => {
-                    for r in rows {
+                Ok((locked, rows)) => {
+                    for r in locked {
                         let rel: String = r.get(0);
                         let writes: bool = r.get(1);
                         out.per_query[qi].push((rel.clone(), q.write && writes));
@@ -268,6 +297,8 @@ impl Pool {
                         }
                         out.reads.insert(rel);
                     }
+                    out.row_writes
+                        .extend(rows.iter().map(|r| r.get::<_, String>(0)));
                 }
                 Err(_) => out.unknown.push(q.name.clone()),
             }

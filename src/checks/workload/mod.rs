@@ -39,7 +39,10 @@ pub mod parse;
 pub mod paths;
 pub mod render;
 pub mod report;
+pub mod rows;
+pub mod sequences;
 pub mod sources;
+pub mod tracking;
 mod verdict;
 pub mod waits;
 pub mod window;
@@ -136,6 +139,9 @@ pub struct WorkloadConfig {
     pub queries: Vec<DeclaredQuery>,
     /// How each query's requests are spread in time.
     pub arrivals: Arrivals,
+    /// Not written in `[checks.workload]`: the configured tool's tracking tables (from its
+    /// `tracking-query`), left out as [`tracking::TOOL_TABLES`] are.
+    pub tool_tables: Vec<String>,
 }
 
 impl Default for WorkloadConfig {
@@ -154,6 +160,7 @@ impl Default for WorkloadConfig {
             connections: None,
             queries: Vec::new(),
             arrivals: Arrivals::Fixed,
+            tool_tables: Vec::new(),
         }
     }
 }
@@ -372,6 +379,7 @@ impl WorkloadConfig {
             connections,
             queries,
             arrivals,
+            tool_tables: Vec::new(),
         })
     }
 
@@ -620,6 +628,9 @@ pub struct Rehearsal {
     observer: blocking::Observer,
     long_tx: Option<blocking::LongTransaction>,
     started: Instant,
+    /// A session of ours reading the table statistics, and the rows updated or deleted so far
+    /// when the migration started ([`rows`]).
+    stats: Option<(tokio_postgres::Client, Option<rows::Counts>)>,
 }
 
 impl Rehearsal {
@@ -650,6 +661,13 @@ impl Rehearsal {
         if let (Some(sql), Some(client)) = (target.pending_sql, pool.client()) {
             coverage.migration_sql = Some(coverage::sql_locks(client, sql).await);
         }
+        if let Some(client) = pool.client() {
+            coverage.sequences = sequences::users(client).await;
+        }
+        let stats = blocking::own_session(target.url, "neon-migrate workload row counter")
+            .await
+            .ok()
+            .map(|(c, _)| c);
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
                 let tables = match (cfg.long_transaction_tables.is_empty(), pool.client()) {
@@ -676,6 +694,13 @@ impl Rehearsal {
         if let Some(l) = &mut long_tx {
             l.open().await?;
         }
+        let stats = match stats {
+            Some(c) => {
+                let before = rows::counts(&c).await;
+                Some((c, before))
+            }
+            None => None,
+        };
         running.mark_migration_start();
         Ok(Rehearsal {
             plan,
@@ -684,6 +709,7 @@ impl Rehearsal {
             observer,
             long_tx,
             started,
+            stats,
         })
     }
 
@@ -702,8 +728,15 @@ impl Rehearsal {
         // A session still holding a lock well after the tool exited is not the migration's run.
         seen.mark_outlived(recorded.migration_end_us);
         let windows = window::measure(&self.coverage, &recorded, &seen, &self.plan.queries);
+        let mut coverage = self.coverage;
+        coverage.sequence_locks = sequences::locked(&seen, &coverage.sequences);
+        if let Some((client, Some(before))) = &self.stats {
+            coverage.rows_changed = rows::counts(client)
+                .await
+                .map(|after| rows::changed(before, &after));
+        }
         let mut report = report::build(&self.plan, recorded, seen, long);
-        report.coverage = self.coverage;
+        report.coverage = coverage;
         report.windows = windows;
         Ok(report)
     }

@@ -136,12 +136,14 @@ pub struct Plan {
 /// Finds the queries to replay.
 pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, WorkloadError> {
     let client = session(target.url).await?;
+    let tool = super::tracking::names(&cfg.tool_tables);
+    let mut notes = Vec::new();
     let named = match target.pending_sql {
         Some(sql) => super::paths::touched(&client, sql).await,
         None => Vec::new(),
     };
-    let touched = resolve_tables(&client, &named).await?;
-    let mut notes = Vec::new();
+    let named = without_tool_tables(named, &tool, &mut notes);
+    let touched = resolve_tables(&client, &named, &tool).await?;
     let candidates = if touched.is_empty() {
         if !named.is_empty() {
             notes.push(format!(
@@ -149,7 +151,7 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
                 named.join(", ")
             ));
         }
-        largest_tables(&client).await?
+        largest_tables(&client, &tool).await?
     } else {
         touched
     };
@@ -168,7 +170,7 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
         let via = target.parent_url.unwrap_or(target.url);
         match statements(via, target.parent_database).await {
             Ok(found) => {
-                let (queries, skipped) = fill(&client, &found, cfg.rate).await;
+                let (queries, skipped) = fill(&client, &found, cfg.rate, &tool).await;
                 if !queries.is_empty() {
                     return Ok(Plan {
                         origin: Origin::PgStatStatements,
@@ -379,15 +381,43 @@ async fn statements(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-/// Fills the parameters of the statements found; splits `total_rate` by their calls.
+/// The tables the migration names but the migration tools' own tracking tables (`tool`),
+/// each left out said in `notes`.
+fn without_tool_tables(
+    named: Vec<String>,
+    tool: &[String],
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    let (left, kept): (Vec<String>, Vec<String>) = named
+        .into_iter()
+        .partition(|t| super::tracking::is_tool_table(tool, t));
+    if !left.is_empty() {
+        notes.push(format!(
+            "not replayed: {}, named by the migration — a migration tool's own tracking table, the tool's bookkeeping, not the application's traffic",
+            left.join(", ")
+        ));
+    }
+    kept
+}
+
+/// Fills the parameters of the statements found; splits `total_rate` by their calls. The
+/// statements on a migration tool's tracking table (`tool`) are skipped: the tool's own runs.
 async fn fill(
     client: &Client,
     found: &[(String, i64)],
     total_rate: f64,
+    tool: &[String],
 ) -> (Vec<Query>, Vec<Skipped>) {
     let mut filled: Vec<(String, i64, Params)> = Vec::new();
     let mut skipped = Vec::new();
     for (sql, calls) in found {
+        if let Some(t) = super::tracking::named_in(tool, sql) {
+            skipped.push(Skipped {
+                query: one_line(sql),
+                why: super::tracking::why(&t),
+            });
+            continue;
+        }
         if filled.len() >= MAX_REPLAYED {
             break;
         }
@@ -571,20 +601,23 @@ SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
  WHERE c.relkind IN ('r', 'p')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate')
+   AND NOT (c.relname = ANY ($3::text[]))
    AND ($1::text[] IS NULL OR c.oid = ANY (SELECT to_regclass(x)::oid FROM unnest($1::text[]) x))
  GROUP BY n.nspname, c.relname, c.relpages
  ORDER BY c.relpages DESC, 1
  LIMIT $2
 "#;
 
+/// The tables with a primary key (of `names`, else all), but the tool tables (`tool`).
 async fn keyed(
     client: &Client,
     names: Option<&[String]>,
     limit: i64,
+    tool: &[String],
 ) -> Result<Vec<Keyed>, WorkloadError> {
     let names: Option<Vec<String>> = names.map(|n| n.to_vec());
     let rows = client
-        .query(KEYED, &[&names, &limit])
+        .query(KEYED, &[&names, &limit, &tool])
         .await
         .map_err(|e| WorkloadError::db("cannot list the tables' primary keys", &e))?;
     Ok(rows
@@ -597,16 +630,20 @@ async fn keyed(
 }
 
 /// The tables named that exist and have a primary key.
-async fn resolve_tables(client: &Client, names: &[String]) -> Result<Vec<Keyed>, WorkloadError> {
+async fn resolve_tables(
+    client: &Client,
+    names: &[String],
+    tool: &[String],
+) -> Result<Vec<Keyed>, WorkloadError> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    keyed(client, Some(names), 20).await
+    keyed(client, Some(names), 20, tool).await
 }
 
-/// The three largest tables with a primary key.
-async fn largest_tables(client: &Client) -> Result<Vec<Keyed>, WorkloadError> {
-    keyed(client, None, 3).await
+/// The three largest tables with a primary key, but the migration tools' tracking tables.
+async fn largest_tables(client: &Client, tool: &[String]) -> Result<Vec<Keyed>, WorkloadError> {
+    keyed(client, None, 3, tool).await
 }
 
 /// A point read and a single-row update (rolled back) per table: reads weigh 3, updates 1

@@ -118,6 +118,8 @@ pub fn evaluate(
     }
     findings.extend(lock_timeout);
     let mut gaps = super::coverage::uncovered(r, locks);
+    super::rows::gaps(r, locks, cfg, &mut gaps);
+    super::sequences::gaps(r, &mut gaps);
     gaps.extend(super::waits::gaps(r, cfg));
     for g in &gaps {
         let f = Finding::new(
@@ -136,6 +138,7 @@ pub fn evaluate(
     let mut details = vec![super::render::terminal(r)];
     details.extend(lines(r, locks));
     details.extend(super::coverage::note(r, locks));
+    details.extend(super::rows::notes(r, locks, cfg));
     details.extend(super::waits::notes(r));
     details.extend(super::window::note(r));
     let mut result = CheckResult::from_findings(NAME, summary(r), findings, details);
@@ -204,6 +207,23 @@ fn blocked_finding(
     } else {
         "use an online form (a new column and a batched backfill instead of a type change, CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE CONSTRAINT), or raise `max-blocked` under [checks.workload] if this wait is acceptable"
     };
+    // A row the migration changed, or a sequence it locked: named for what they block.
+    let (why, fix, at) = match (
+        super::rows::row_table(b),
+        super::sequences::waited_for(r, b),
+    ) {
+        _ if outlived || long_queue => (why, fix.to_owned(), b.table.clone()),
+        (Some(t), _) => {
+            let (why, fix) = super::rows::blame(r, b, locks);
+            (why, fix, Some(t.to_owned()))
+        }
+        (None, Some(l)) => {
+            let (why, fix) = super::sequences::blame(r, b, l);
+            let at = format!("{} (sequence {})", l.tables.join(", "), l.sequence);
+            (why, fix, Some(at))
+        }
+        _ => (why, fix.to_owned(), b.table.clone()),
+    };
     let held = locks.and_then(|l| access_exclusive_ms(l, &table));
     let what = match held {
         _ if outlived => super::render::outlived(b, cfg, &table, held),
@@ -214,8 +234,8 @@ fn blocked_finding(
         None => format!("`{}` was blocked {} ms (max-blocked = {} ms)", b.query, b.ms, cfg.max_blocked.as_millis()),
     };
     let f = Finding::new(NAME, Severity::Error, what, why).fix(fix);
-    match &b.table {
-        Some(t) => f.at(t.clone()),
+    match at {
+        Some(t) => f.at(t),
         None => f,
     }
 }

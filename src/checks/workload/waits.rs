@@ -136,7 +136,7 @@ pub(super) fn notes(r: &WorkloadReport) -> Vec<String> {
         .filter_map(|q| {
             let g = q.generator_wait.as_ref()?;
             Some(format!(
-                "`{}`: {} request(s) waited up to {} ms for one of its {} connection(s) while none of them waited for a lock (the generator's own limit): judged without that wait — p99 {} ms, longest {} ms",
+                "`{}`: {} request(s) waited up to {} ms for one of its {} connection(s) while none of them waited for a table's lock (the generator's own limit; a wait for a row's lock holds up only the requests for that row): judged without that wait — p99 {} ms, longest {} ms",
                 q.name, g.requests, g.longest_ms, g.connections, g.p99_ms, g.max_ms
             ))
         })
@@ -169,7 +169,7 @@ pub(super) fn gaps(r: &WorkloadReport, cfg: &WorkloadConfig) -> Vec<Gap> {
             kind: GapKind::Generator,
             table: q.name.clone(),
             what: format!(
-                "`{}`: {} request(s) waited up to {} ms for one of its {} connection(s) while none of them waited for a lock — the generator's own limit, not the migration's; {over}",
+                "`{}`: {} request(s) waited up to {} ms for one of its {} connection(s) while none of them waited for a table's lock — the generator's own limit, not the migration's; {over}",
                 q.name, g.requests, g.longest_ms, g.connections
             ),
             why: "whether users would wait that long was not measured: the requests could not be sent on time".into(),
