@@ -467,7 +467,8 @@ fn aspect(r: &Row, i: usize) -> Option<Box<str>> {
     r.get::<_, Option<&str>>(i).map(Box::from)
 }
 
-/// A digest of `parts` (32 hex digits, like the server's md5).
+/// A digest of `parts`: 128 bits of SHA-256, in 22 characters (base64, URL alphabet) — a
+/// string that fits the allocator's smallest chunk: tens of thousands of them per database.
 pub(super) fn digest(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -476,17 +477,22 @@ pub(super) fn digest(parts: &[&str]) -> String {
         // A separator no text of the catalog holds: `a|b` + `c` never equals `a` + `b|c`.
         h.update([0u8]);
     }
-    hex(&h.finalize()[..16])
+    base64(&h.finalize()[..16])
 }
 
-/// Lower-case hex digits of `bytes`, written straight into one string (a `format!` per byte
-/// was most of the time of [`complete`]).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+/// `bytes` in base64 (URL alphabet, no padding), written straight into one string.
+fn base64(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            let sextet = (n >> (18 - 6 * i)) & 63;
+            s.push(char::from(DIGITS[sextet as usize]));
+        }
     }
     s
 }
@@ -521,7 +527,10 @@ mod tests {
         assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
         assert_ne!(digest(&["a|b", "c"]), digest(&["a", "b|c"]));
         assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
-        assert_eq!(digest(&["x"]).len(), 32);
+        assert_eq!(digest(&["x"]).len(), 22);
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE");
+        assert_eq!(base64(&[0xfb, 0xff]), "-_8");
         // What the model did not read never compares equal to anything, not even to the
         // same object read again: the net reports it.
         assert_ne!(unread(), unread());
