@@ -24,7 +24,7 @@ fn role(e: &str) -> String {
 /// An ACL as sorted `grantee>grantor:privilege[*]` items (NULL: the default ACL), where an
 /// explicit ACL equal to the kind's default (`acldefault`) reads as NULL too: after a GRANT
 /// and its REVOKE nothing is granted, whatever the catalog keeps.
-fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
+pub(super) fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
     acl(
         &format!("CASE WHEN {e} = acldefault({kind}::\"char\", {owner}) THEN NULL ELSE {e} END"),
         owner,
@@ -63,14 +63,14 @@ fn own_not_internal(catalog: &str, oid: &str) -> String {
 
 const QN: &str = "quote_ident(ns.nspname) || '.' || ";
 
-/// Relations: tables, views, sequences, foreign tables (indexes: [`super::indexes`]).
+/// Relations: tables, views, foreign tables (indexes: [`super::indexes`], sequences:
+/// [`super::sequences`]).
 fn relations() -> String {
     format!(
         r#"
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table'
-         WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'sequence' END,
-       CASE WHEN c.relkind = 'S' THEN coalesce(so.owner, '') ELSE '' END,
-       {QN}quote_ident(c.relname),
+         WHEN 'v' THEN 'view' ELSE 'materialized view' END,
+       '', {QN}quote_ident(c.relname),
        md5(concat_ws('|', c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relforcerowsecurity,
          c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -78,27 +78,15 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
          CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
          sp.spcname,
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         CASE WHEN s.seqrelid IS NOT NULL THEN concat_ws(',', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle) END,
          CASE WHEN c.relkind = 'f' THEN (SELECT srvname || md5(coalesce(ft.ftoptions::text, '')) FROM pg_foreign_table ft
               JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END)),
        {acl}, {owner},
        CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
-  -- The table a sequence belongs to (serial or identity): one hash join, not a lookup per row.
-  LEFT JOIN (SELECT DISTINCT ON (d.objid) d.objid, quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) AS owner
-               FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-              WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-                AND d.objid IN (SELECT seqrelid FROM pg_sequence)
-              ORDER BY d.objid, d.refobjid) so ON so.objid = c.oid
   LEFT JOIN pg_am am ON am.oid = c.relam
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
- WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND {own}"#,
-        acl = acl_with_default(
-            "c.relacl",
-            "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END",
-            "c.relowner"
-        ),
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {own}"#,
+        acl = acl_with_default("c.relacl", "'r'", "c.relowner"),
         owner = owner("c.relowner"),
         own = own("pg_class", "c.oid"),
     )

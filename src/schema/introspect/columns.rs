@@ -232,26 +232,8 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
     [Some(definition.into()), acl.map(Box::from), None, extra]
 }
 
-/// Identity columns' sequences (internal to the column, so not among the sequences query).
-pub(super) const IDENTITIES: &str = r#"
-SELECT d.refobjid::int8, d.refobjsubid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
-  FROM pg_sequence s JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
-   AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'"#;
-
-/// (table OID, attnum, options).
+/// An identity column's sequence options: (table OID, attnum, options) (`sequences.rs`).
 pub(super) type IdentityRow = (i64, i32, IdentityOptions);
-
-pub(super) fn identity_row(r: &Row) -> IdentityRow {
-    let o = IdentityOptions {
-        start: r.get(2),
-        increment: r.get(3),
-        min: r.get(4),
-        max: r.get(5),
-        cache: r.get(6),
-        cycle: r.get(7),
-    };
-    (r.get(0), r.get(1), o)
-}
 
 /// Puts each column into its table (in attnum order), records its name for the spelling of
 /// definitions, gives identity columns their sequence's options, keeps settings and

@@ -286,7 +286,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         sequences,
         tables,
         columns,
-        identities,
         constraints,
         indexes,
         default_opclasses,
@@ -320,13 +319,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         ),
         fetch(client, "tables", &qs.tables, &p, tables::table_row),
         fetch(client, "columns", &qs.columns, &p, columns::column_row),
-        fetch(
-            client,
-            "identity columns",
-            columns::IDENTITIES,
-            &[],
-            columns::identity_row
-        ),
         fetch(
             client,
             "constraints",
@@ -386,9 +378,9 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     b.m.schemas = schemas.into_iter().collect();
     b.m.extensions = exts.into_iter().collect();
     types::add(&mut b, enums, domains, composites);
-    sequences::add(&mut b, sequences);
     tables::add(&mut b, tables);
     views::add(&mut b, views);
+    let identities = sequences::add(&mut b, sequences);
     columns::add(&mut b, columns, identities);
     constraints::add(client, &mut b, constraints).await?;
     indexes::add(client, &mut b, indexes, default_opclasses).await?;
