@@ -12,6 +12,7 @@
 
 use tokio_postgres::Row;
 
+use super::census::Census;
 use crate::schema::catalog::{kind, Catalog, ObjectId};
 
 /// A role as the fingerprint spells it: `PUBLIC`, `=` for the session's role, else its name.
@@ -420,9 +421,21 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
 /// other than `own` (one hashed anti-join); call no deparser (`pg_get_*def`, `pg_get_expr`)
 /// for rows the model's own queries already deparse — complete those in Rust, as
 /// [`complete`] does for columns and constraints.
-pub(super) fn catalog_query(version: i32) -> String {
+pub(super) fn catalog_query(census: &Census) -> String {
     let me = ", me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)";
-    let body = [
+    let body = branches(census.version)
+        .into_iter()
+        .filter(|b| present(b, census))
+        .collect::<Vec<_>>()
+        .join("\nUNION ALL\n");
+    // `NS` opens the WITH list (`ns`, `ext`); `me` joins it.
+    let sk = super::catalog_more::with_sk();
+    format!("{}{me}{sk}\n{body}", super::NS.trim_end())
+}
+
+/// Every `SELECT` of the query for server `version` (inner `UNION ALL`s are indented).
+fn branches(version: i32) -> Vec<String> {
+    [
         relations(),
         columns(),
         constraints(),
@@ -433,10 +446,60 @@ pub(super) fn catalog_query(version: i32) -> String {
     .into_iter()
     .chain(super::catalog_more::parts(version)) // more parts: catalog_more.rs
     .collect::<Vec<_>>()
-    .join("\nUNION ALL");
-    // `NS` opens the WITH list (`ns`, `ext`); `me` joins it.
-    let sk = super::catalog_more::with_sk();
-    format!("{}{me}{sk}\n{body}", super::NS.trim_end())
+    .join("\nUNION ALL")
+    .split("\nUNION ALL\n")
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The branches a census may leave out: each found by a text only it holds, and the flag
+/// of the catalog it reads. A branch not listed here is always sent.
+#[rustfmt::skip]
+const GATES: &[(&str, fn(&Census) -> bool)] = &[
+    ("FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace", |c| c.domain_constraints),
+    ("FROM pg_policy p JOIN pg_class c", |c| c.policies),
+    ("FROM pg_rewrite r JOIN pg_class c", |c| c.rules),
+    ("FROM pg_statistic_ext s JOIN ns", |c| c.statistics),
+    ("SELECT 'inheritance'", |c| c.inherits),
+    ("SELECT 'pending partition detach'", |c| c.inherits),
+    ("FROM pg_publication_rel pr", |c| c.publications),
+    ("FROM pg_publication_namespace pn", |c| c.publications),
+    ("FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace", |c| c.functions),
+    ("FROM pg_operator o JOIN ns", |c| c.operators),
+    ("FROM pg_opfamily f JOIN ns", |c| c.opfamilies),
+    ("FROM pg_opclass oc JOIN ns", |c| c.opclasses),
+    ("FROM pg_collation co JOIN ns", |c| c.collations),
+    ("FROM pg_conversion cv JOIN ns", |c| c.conversions),
+    ("FROM pg_ts_config cf JOIN ns", |c| c.ts_configs),
+    ("FROM pg_ts_dict dc JOIN ns", |c| c.ts_dicts),
+    ("FROM pg_ts_parser pp JOIN ns", |c| c.ts_parsers),
+    ("FROM pg_ts_template tt JOIN ns", |c| c.ts_templates),
+    ("FROM pg_extension e WHERE e.oid >= 16384", |c| c.extensions),
+    ("FROM pg_cast ca WHERE ca.oid >= 16384", |c| c.casts),
+    ("FROM pg_foreign_data_wrapper w WHERE w.oid >= 16384", |c| c.fdws),
+    ("FROM pg_foreign_server s WHERE s.oid >= 16384", |c| c.servers),
+    ("FROM pg_user_mappings um", |c| c.servers),
+    ("FROM pg_event_trigger et", |c| c.event_triggers),
+    ("FROM pg_publication p", |c| c.publications),
+    ("FROM pg_default_acl da", |c| c.default_acls),
+    ("FROM pg_language l WHERE l.oid >= 16384", |c| c.languages),
+    ("FROM pg_am am WHERE am.oid >= 16384", |c| c.access_methods),
+    ("FROM pg_transform tr WHERE tr.oid >= 16384", |c| c.transforms),
+    ("FROM pg_description d, LATERAL", |c| c.comments),
+    ("FROM pg_seclabel sl", |c| c.security_labels),
+    // Extension members.
+    ("JOIN pg_extension e ON e.oid = d.refobjid", |c| c.extensions),
+    // View column defaults and materialized views WITH NO DATA: views have rules.
+    ("FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid", |c| c.rules),
+    ("'materialized view not populated (WITH NO DATA)'", |c| c.rules),
+];
+
+/// Whether `branch` may return rows, by the census.
+fn present(branch: &str, census: &Census) -> bool {
+    GATES
+        .iter()
+        .find(|(needle, _)| branch.contains(needle))
+        .is_none_or(|(_, flag)| flag(census))
 }
 
 /// One object's row: (kind, parent, name) and its aspects' digests, into the fingerprint.
@@ -509,6 +572,25 @@ pub(super) fn complete(mut rest: Catalog, out: &mut Catalog) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_gate_finds_one_branch_and_a_full_census_sends_them_all() {
+        let mut seen = vec![false; GATES.len()];
+        for version in [140_000, 150_000, 170_000, 180_000] {
+            let all = branches(version);
+            for (i, (needle, _)) in GATES.iter().enumerate() {
+                let found = all.iter().filter(|b| b.contains(needle)).count();
+                assert!(found <= 1, "{needle:?} in {found} branches ({version})");
+                seen[i] |= found == 1;
+            }
+            let query = catalog_query(&Census::everything(version));
+            assert_eq!(query.matches("\nUNION ALL\n").count() + 1, all.len());
+        }
+        // Some branches exist on newer versions only, but each gate finds its branch.
+        for (i, (needle, _)) in GATES.iter().enumerate() {
+            assert!(seen[i], "{needle:?} finds no branch");
+        }
+    }
 
     #[test]
     fn digests_separate_their_parts_and_unread_never_compares_equal() {
