@@ -32,6 +32,7 @@ pub mod row_values;
 pub mod runner;
 pub mod schema;
 pub mod secret;
+pub mod sqlstate;
 mod stages;
 pub mod template;
 pub mod time;

@@ -173,16 +173,16 @@ pub const FLUSH_OWN_STATS: &str = "DO $$ BEGIN \
 /// report shows only what the migration took.
 static OWN_PIDS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 
-/// Registers `pid` as one of ours (see [`own_pids`]) until [`forget_own_pid`].
+/// Registers `pid` as one of ours (see [`own_pids`]) for the rest of the run, also once the
+/// session is closed: a closed session lingers for a moment in `pg_locks` and
+/// `pg_stat_activity` (its last statement; a cancelled write's locks until its backend
+/// exits), and counted then it would be the migration's. The server hands pids out in
+/// sequence, so none of the tool's sessions gets one of them back within a run.
 pub fn note_own_pid(pid: i32) {
     if let Ok(mut p) = OWN_PIDS.lock() {
-        p.push(pid);
-    }
-}
-
-pub fn forget_own_pid(pid: i32) {
-    if let Ok(mut p) = OWN_PIDS.lock() {
-        p.retain(|x| *x != pid);
+        if !p.contains(&pid) {
+            p.push(pid);
+        }
     }
 }
 

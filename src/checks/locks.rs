@@ -293,7 +293,36 @@ pub struct LockReport {
     /// Tables that existed when sampling started, as unquoted (schema, name).
     #[serde(skip)]
     pub tables_before: BTreeSet<(String, String)>,
+    /// Tables that existed before whose definition (columns, constraints, indexes, triggers,
+    /// rules, policies, options, privileges) differs after, as in `held_ms`: what the
+    /// migration changed, whether or not a sample caught its lock.
+    #[serde(skip)]
+    pub changed: BTreeSet<String>,
+    /// The tables' definitions were read before and after (`changed` is known).
+    #[serde(skip)]
+    pub compared: bool,
+    /// Locks still held after the migration tool exited, by sessions that outlived it: their
+    /// time in `held_ms` ends at the tool's exit, not at their release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outlived: Vec<OutlivedLock>,
 }
+
+/// A lock still held after the migration tool exited, by a session that outlived it (one it
+/// left in the background, or a statement its backend kept running).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutlivedLock {
+    /// As in `held_ms`.
+    pub table: String,
+    pub mode: String,
+    /// The session's statement.
+    pub statement: String,
+    /// How long it was seen holding the lock until the sampler stopped, ms.
+    pub seen_ms: u64,
+}
+
+/// How long after the stop a lock seen at the stop must still be held to count as a session's
+/// that outlived the tool (the tool's own backends end as it exits).
+const OUTLIVED_SETTLE: Duration = Duration::from_millis(50);
 
 const SAMPLE: &str = r#"
 SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index ' ELSE '' END
@@ -327,14 +356,51 @@ SELECT coalesce(array_agg(c.oid), '{}')
 /// The tables that exist, with their files (a partitioned parent has none: 0, never
 /// "rewritten"), before and after the migration.
 const FILES: &str = r#"
-SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::bigint,
+       md5(concat_ws('|', c.relkind, c.relpersistence, c.relreplident, c.relrowsecurity,
+         c.relforcerowsecurity, c.reloptions::text, c.relowner, c.relacl::text, c.relispartition,
+         (SELECT string_agg(concat_ws(',', a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+                  a.atthasdef, a.attisdropped, a.attidentity, a.attgenerated, a.attstorage,
+                  a.attcollation, a.attacl::text), ';' ORDER BY a.attnum)
+            FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
+         (SELECT string_agg(concat_ws(',', d.adnum, d.adbin::text), ';' ORDER BY d.adnum)
+            FROM pg_attrdef d WHERE d.adrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', k.conname, k.contype, k.convalidated, k.conkey::text,
+                  k.confrelid, k.conbin::text), ';' ORDER BY k.conname)
+            FROM pg_constraint k WHERE k.conrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', x.indexrelid, x.indisvalid, x.indisunique,
+                  x.indkey::text), ';' ORDER BY x.indexrelid)
+            FROM pg_index x WHERE x.indrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', t.tgname, t.tgenabled, t.tgfoid), ';' ORDER BY t.tgname)
+            FROM pg_trigger t WHERE t.tgrelid = c.oid),
+         (SELECT string_agg(concat_ws(',', r.rulename, r.ev_enabled), ';' ORDER BY r.rulename)
+            FROM pg_rewrite r WHERE r.ev_class = c.oid),
+         (SELECT string_agg(concat_ws(',', p.polname, p.polcmd, p.polqual::text), ';' ORDER BY p.polname)
+            FROM pg_policy p WHERE p.polrelid = c.oid)))
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
-async fn files(client: &Client) -> Result<BTreeMap<String, i64>, QueryError> {
+/// A table's physical file and a digest of its definition (columns, defaults, constraints,
+/// indexes, triggers, rules, policies, options, owner, privileges).
+#[derive(Debug, Clone, PartialEq)]
+struct Table {
+    file: i64,
+    definition: String,
+}
+
+async fn files(client: &Client) -> Result<BTreeMap<String, Table>, QueryError> {
     let rows = client.query(FILES, &[]).await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let table = Table {
+                file: r.get(1),
+                definition: r.get(2),
+            };
+            (r.get(0), table)
+        })
+        .collect())
 }
 
 /// A running sampler.
@@ -458,6 +524,7 @@ impl Connected {
                 }
             }
             report.longest_gap_ms = gap.max(last_ok.elapsed()).as_millis() as u64;
+            report.outlived = still_held(&client, &sample, &indexes, &open).await;
             for (k, e) in std::mem::take(&mut open) {
                 close(&mut report, &k, &e, interval);
             }
@@ -466,9 +533,15 @@ impl Connected {
             let after = files(&client).await?;
             report.rewrites = before
                 .iter()
-                .filter(|(t, f)| after.get(*t).is_some_and(|n| n != *f))
+                .filter(|(t, f)| after.get(*t).is_some_and(|n| n.file != f.file))
                 .map(|(t, _)| t.clone())
                 .collect();
+            report.changed = before
+                .iter()
+                .filter(|(t, f)| after.get(*t).is_some_and(|n| n.definition != f.definition))
+                .map(|(t, _)| t.clone())
+                .collect();
+            report.compared = true;
             let mut st: Vec<(String, u64)> =
                 statements.into_iter().map(|((_, q), ms)| (q, ms)).collect();
             st.sort_by_key(|s| std::cmp::Reverse(s.1));
@@ -487,6 +560,44 @@ impl Sampler {
         let _ = self.stop.send(true);
         Ok(self.task.await.map_err(SamplerError::Task)??)
     }
+}
+
+/// The locks still held once the tool exited, by sessions that outlived it: seen in a sample
+/// at the stop and again [`OUTLIVED_SETTLE`] later; `open` gives how long each was seen.
+async fn still_held(
+    client: &Client,
+    sample: &tokio_postgres::Statement,
+    indexes: &[u32],
+    open: &BTreeMap<(String, String, i32), Episode>,
+) -> Vec<OutlivedLock> {
+    let take = || async {
+        let rows = client
+            .query(sample, &[&pg::own_pids(), &indexes])
+            .await
+            .unwrap_or_default();
+        rows.iter()
+            .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))
+            .collect::<BTreeMap<(String, String, i32), String>>()
+    };
+    let first = take().await;
+    if first.is_empty() {
+        return Vec::new();
+    }
+    tokio::time::sleep(OUTLIVED_SETTLE).await;
+    let second = take().await;
+    first
+        .into_iter()
+        .filter(|(k, _)| second.contains_key(k))
+        .map(|((table, mode, pid), statement)| OutlivedLock {
+            seen_ms: open
+                .get(&(table.clone(), mode.clone(), pid))
+                .and_then(|e| e.start)
+                .map_or(0, |s| s.elapsed().as_millis() as u64),
+            table,
+            mode,
+            statement: statement.split_whitespace().collect::<Vec<_>>().join(" "),
+        })
+        .collect()
 }
 
 fn close(report: &mut LockReport, key: &(String, String, i32), e: &Episode, interval: Duration) {
@@ -580,6 +691,24 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                 }
             }
         }
+    }
+    for o in &report.outlived {
+        findings.push(
+            Finding::new(
+                NAME,
+                Severity::Warning,
+                format!(
+                    "{} on {} still held after the migration tool exited, by a session that outlived it (`{}`): ~{} ms seen until then, its full time not measured",
+                    lock_name(&o.mode),
+                    o.table,
+                    o.statement.chars().take(120).collect::<String>(),
+                    o.seen_ms
+                ),
+                "every query that conflicts with it keeps waiting after the migration ended, on production too; the times above end at the tool's exit (the `workload` check, when enabled, measures what the queries felt)",
+            )
+            .at(o.table.clone())
+            .fix("make the migration tool end every session it opens before it exits (no connection left in the background)"),
+        );
     }
     for t in &report.rewrites {
         if !report.held_ms.contains_key(t) {

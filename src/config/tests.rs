@@ -376,3 +376,147 @@ fn a_required_check_that_is_not_enabled_is_an_error() {
     assert!(problems("[checks.workload]\nrequired = true\nenabled = true\n").is_empty());
     assert!(problems("[checks.locks]\nrequired = true\n").is_empty());
 }
+
+/// `(line, message, help)` of each problem of `text`.
+fn located(text: &str) -> Vec<(usize, String, String)> {
+    match parse(FILE_NAME, text, Path::new("/repo")) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .problems
+            .iter()
+            .map(|p| {
+                (
+                    e.line_col(p.span.start).0,
+                    p.message.clone(),
+                    p.help.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// From an outside attacker: `rate = "0.5/s"` was accepted and then replayed at 1/s (each
+/// query found got at least 1/s). A rate under 1/s is refused where it is written, with the
+/// lowest accepted form.
+#[test]
+fn a_workload_rate_below_one_per_second_is_refused_at_its_line() {
+    for rate in ["0.5/s", "1/min", "30/min", "1000/h"] {
+        let p = located(&format!(
+            "[checks.workload]\nenabled = true\nrate = \"{rate}\"\n"
+        ));
+        assert_eq!(p.len(), 1, "{rate}: {p:?}");
+        let (line, message, help) = &p[0];
+        assert_eq!(*line, 3, "{rate}: {p:?}");
+        assert!(message.contains("`checks.workload.rate`"), "{message}");
+        assert!(message.contains("below 1 request per second"), "{message}");
+        assert!(
+            help.contains("`1/s`") && help.contains("`60/min`"),
+            "{help}"
+        );
+    }
+    let p = located(
+        "[checks.workload]\nenabled = true\n\n[[checks.workload.query]]\nname = \"q\"\n\
+         sql = \"SELECT 1\"\nrate = \"30/min\"\n",
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, 7, "{p:?}");
+    assert!(p[0].1.contains("below 1 request per second"), "{p:?}");
+    assert!(located("[checks.workload]\nenabled = true\nrate = \"60/min\"\n").is_empty());
+}
+
+/// From an outside attacker: `max-p99-ratio = inf` said "inf is below 1".
+#[test]
+fn a_workload_p99_ratio_must_be_a_finite_number_of_at_least_one() {
+    for ratio in ["inf", "nan", "-2.0", "0.5", "-inf"] {
+        let p = located(&format!(
+            "[checks.workload]\nenabled = true\nmax-p99-ratio = {ratio}\n"
+        ));
+        assert_eq!(p.len(), 1, "{ratio}: {p:?}");
+        let (line, message, help) = &p[0];
+        assert_eq!(*line, 3, "{ratio}: {p:?}");
+        assert!(
+            message.contains("must be a finite number ≥ 1"),
+            "{ratio}: {message}"
+        );
+        assert!(!message.contains("inf is below"), "{message}");
+        assert!(help.contains("max-p99-ratio = 3.0"), "{help}");
+    }
+    assert!(located("[checks.workload]\nenabled = true\nmax-p99-ratio = 1\n").is_empty());
+}
+
+/// From an outside attacker: `baseline = "1.5s"` said "unknown unit `.`". Every duration of
+/// the config shares one parser: a decimal is accepted everywhere, as a whole number of
+/// milliseconds.
+#[test]
+fn decimal_durations_are_accepted_by_every_duration_key() {
+    let c = parse(
+        FILE_NAME,
+        "[neon-database-branch]\nttl = \"1.5h\"\n\n[checks.workload]\nenabled = true\nbaseline = \"1.5s\"\n\
+         max-blocked = \"0.25s\"\n",
+        Path::new("/repo"),
+    )
+    .unwrap_or_else(|e| panic!("{}", diag::render(&e, true)));
+    assert_eq!(c.db_branch.ttl, Duration::from_secs(90 * 60));
+    assert_eq!(c.checks.workload.baseline, Duration::from_millis(1500));
+    assert_eq!(c.checks.workload.max_blocked, Duration::from_millis(250));
+    let p = located("[checks.workload]\nenabled = true\nbaseline = \"1.0005s\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, 3, "{p:?}");
+    assert!(p[0].1.contains("finer than a millisecond"), "{p:?}");
+    assert!(p[0].2.contains("`1.5s`"), "{p:?}");
+}
+
+/// From an outside attacker: a `[[checks.workload.query]]` without `sql` was reported at the
+/// `[checks.workload]` header. It is reported at the entry's own header and names the key.
+#[test]
+fn a_workload_query_missing_a_key_is_reported_at_its_own_entry() {
+    let text = "[checks.workload]\nenabled = true\n\n\
+                [[checks.workload.query]]\nname = \"a\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n\n\
+                [[checks.workload.query]]\nname = \"b\"\nrate = \"1/s\"\n\n\
+                [[checks.workload.query]]\nname = \"c\"\nsql = \"SELECT 2\"\n";
+    let p = located(text);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(p[0].0, 9, "the second entry's header: {p:?}");
+    assert!(
+        p[0].1.contains("no `sql`") && p[0].1.contains("`b`"),
+        "{p:?}"
+    );
+    assert_eq!(p[1].0, 13, "the third entry's header: {p:?}");
+    assert!(
+        p[1].1.contains("no `rate`") && p[1].1.contains("`c`"),
+        "{p:?}"
+    );
+    assert!(p.iter().all(|x| !x.2.is_empty()), "{p:?}");
+}
+
+/// From an outside attacker: `[checks.workload]` with settings and queries but no
+/// `enabled = true` passed `neon-migrate check`, and every run skipped the check without a
+/// word. It is an error at the section's header, as `required` without `enabled` is.
+#[test]
+fn workload_settings_without_enabled_are_an_error_at_the_section() {
+    let text = "[checks.locks]\naccess-exclusive-budget = \"5s\"\n\n\
+                [checks.workload]\nmax-blocked = \"50ms\"\n\n\
+                [[checks.workload.query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n";
+    let p = located(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (line, message, help) = &p[0];
+    assert_eq!(*line, 4, "the [checks.workload] header: {p:?}");
+    assert!(
+        message.contains("not `enabled = true`") && message.contains("`max-blocked`"),
+        "{message}"
+    );
+    assert!(
+        help.contains("add `enabled = true` under [checks.workload]"),
+        "{help}"
+    );
+    // Queries alone: at their entry.
+    let p =
+        located("[[checks.workload.query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, 1, "{p:?}");
+    assert!(located("[checks.workload]\nenabled = false\nmax-blocked = \"50ms\"\n").is_empty());
+    // `required` without `enabled`: one error, the existing one.
+    let p = problems("[checks.workload]\nrequired = true\nmax-blocked = \"50ms\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("`required = true`"), "{p:?}");
+}

@@ -183,11 +183,3 @@ impl Witness {
         }
     }
 }
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        if let Some(pid) = self.pid {
-            pg::forget_own_pid(pid);
-        }
-    }
-}

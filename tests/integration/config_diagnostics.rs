@@ -26,6 +26,8 @@ pub fn tests() -> Vec<Test> {
         config_diagnostics_never_quote_a_secret_written_in_the_file,
         config_diagnostics_of_a_toml_syntax_error_point_at_it,
         config_diagnostics_of_a_provider_url_that_does_not_parse_say_why,
+        config_diagnostics_of_the_workload_check_say_what_where_and_how,
+        config_diagnostics_of_workload_settings_without_enabled_say_what_where_and_how,
     ]
 }
 
@@ -96,7 +98,7 @@ fn config_diagnostics_of_bad_durations_show_the_valid_forms() {
         "bad_durations",
         r#"[neon-database-branch]
 ttl = "4hours"
-lock-wait = "1.5h"
+lock-wait = "1.5ms"
 
 [tool]
 name = "sql"
@@ -230,6 +232,73 @@ fn config_diagnostics_of_a_toml_syntax_error_point_at_it() {
         "syntax_error",
         r#"[provider
 kind = "local"
+"#,
+    );
+}
+
+/// From an outside attacker: a rate under 1/s was raised to 1/s in silence, `inf` was "below
+/// 1", `1.5s` had an "unknown unit `.`", and a `[[checks.workload.query]]` without `sql` was
+/// reported at the `[checks.workload]` header. Each problem now says what, at its own line
+/// (a missing key at its entry's header), and how to fix it; `baseline = "1.5s"` is accepted.
+fn config_diagnostics_of_the_workload_check_say_what_where_and_how() {
+    snapshot_check(
+        "workload",
+        r#"[checks.workload]
+enabled = true
+rate = "0.5/s"
+max-p99-ratio = inf
+baseline = "1.5s"
+max-blocked = "0.0001s"
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 10"
+rate = "1/min"
+
+[[checks.workload.query]]
+name = "update account"
+rate = "10/s"
+"#,
+    );
+}
+
+/// From an outside attacker: `[checks.workload]` with `max-blocked` and a query, but no
+/// `enabled = true`: `check` said ok and every run skipped the workload check. An error at the
+/// section, saying how to turn it on (or remove it); `max-blocked = "0s"` and `connections`
+/// below the queries declared are refused too, once the section is enabled.
+fn config_diagnostics_of_workload_settings_without_enabled_say_what_where_and_how() {
+    snapshot_check(
+        "workload_not_enabled",
+        r#"[checks.locks]
+access-exclusive-budget = "5s"
+
+[checks.workload]
+max-blocked = "50ms"
+
+[[checks.workload.query]]
+name = "read account"
+sql = "SELECT id, n FROM accounts WHERE id = $1"
+params = "SELECT id FROM accounts LIMIT 500"
+rate = "100/s"
+"#,
+    );
+    snapshot_check(
+        "workload_zero_and_too_few_connections",
+        r#"[checks.workload]
+enabled = true
+connections = 1
+max-blocked = "0s"
+
+[[checks.workload.query]]
+name = "q1"
+sql = "SELECT 1"
+rate = "5/s"
+
+[[checks.workload.query]]
+name = "q2"
+sql = "SELECT 2"
+rate = "5/s"
 "#,
     );
 }

@@ -83,7 +83,7 @@ fn template() -> &'static str {
 }
 
 /// A multi-threaded runtime: the generator, the observer and the migration run side by side.
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -127,8 +127,14 @@ impl Drop for Db {
     }
 }
 
-fn config(toml: &str) -> WorkloadConfig {
-    let raw: RawWorkloadConfig = toml::from_str(toml).expect("valid [checks.workload]");
+/// `toml` as the body of `[checks.workload]`, `enabled = true` added unless it says.
+pub(crate) fn config(toml: &str) -> WorkloadConfig {
+    let text = if toml.contains("enabled") {
+        toml.to_owned()
+    } else {
+        format!("enabled = true\n{toml}")
+    };
+    let raw: RawWorkloadConfig = toml::from_str(&text).expect("valid [checks.workload]");
     WorkloadConfig::from_raw(&raw).expect("valid settings")
 }
 
@@ -455,7 +461,7 @@ rate = "100/s"
 }
 
 /// A cluster of the test's own with `pg_stat_statements` preloaded, stopped when dropped.
-struct OwnCluster(Cluster, PathBuf);
+pub(crate) struct OwnCluster(pub(crate) Cluster, pub(crate) PathBuf);
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
@@ -466,7 +472,7 @@ impl Drop for OwnCluster {
 
 /// A cluster of the test's own (folder `<shared cluster>-<suffix>`) with `pg_stat_statements`
 /// preloaded.
-fn pgss_cluster(suffix: &str) -> OwnCluster {
+pub(crate) fn pgss_cluster(suffix: &str) -> OwnCluster {
     let base = cluster().dir.parent().expect("cluster folder").to_owned();
     let dir = base.join(format!(
         "{}-{suffix}",
@@ -741,10 +747,16 @@ rate = "100/s"
     out.stdout_has("✗ workload: ")
         .stdout_has("`read account` was blocked ")
         .stdout_has("p99   ")
-        .stdout_has("┃");
+        .stdout_has("┃")
+        .stdout_has(" warming up (the first ");
+    // No lock of the migration left of the ┃ (the tick holding its start is its own).
+    let lock_row = out.stdout.lines().find(|l| l.trim_start().starts_with("lock  "));
+    let before = lock_row.and_then(|l| l.split('┃').next()).unwrap_or_default();
+    assert!(!before.contains(['X', 's']), "{}", out.stdout);
     let text = std::fs::read_to_string(&md).expect("the Markdown summary");
     assert!(text.contains("### Workload rehearsal"), "{text}");
     assert!(text.contains("xychart-beta"), "{text}");
+    assert!(text.contains(" warming up (the first "), "{text}");
     let json = p.run(&["run", "pre-push", "--json"]);
     json.code(neon_migrate::exit::CHECK_FAILED);
     p.assert_no_test_db_branches();
@@ -755,6 +767,21 @@ rate = "100/s"
     assert_eq!(q["name"], "read account", "{w:#}");
     assert!(q["during"]["count"].as_u64().unwrap_or(0) > 0, "{w:#}");
     assert_eq!(w["data"]["longest"]["table"], "public.accounts", "{w:#}");
+    // The numbers add up, and the longest request is the max column's number.
+    let d = &w["data"];
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(u64::MAX / 4);
+    assert_eq!(
+        n(&d["generator"]["requests"]),
+        n(&d["generator"]["warm_up_requests"]) + n(&q["baseline"]["count"]) + n(&q["during"]["count"]),
+        "{:#}",
+        d["generator"]
+    );
+    assert_eq!(q["during"]["max_ms"], d["longest"]["ms"], "{w:#}");
+    let ticks = d["timeline"].as_array().cloned().unwrap_or_default();
+    assert!(
+        ticks.iter().all(|t| t["during"] == true || t["lock"].is_null()),
+        "a lock before the migration started: {ticks:#?}"
+    );
     assert_eq!(w["data"]["longest"]["behind"], "migration", "{w:#}");
     // The locks check counts only the migration's locks, not the rehearsal's reads.
     let locks = stage(&report, "checks")["results"]
@@ -889,7 +916,7 @@ rate = "100/s"
 
 /// A project on git branch `feature/NAME` with `config` and one migration, its main Neon
 /// database branch holding `accounts` with `rows` rows (and `extra_sql` after it).
-fn accounts_project(
+pub(crate) fn accounts_project(
     name: &str,
     config: &str,
     migration: (&str, &str),
@@ -909,7 +936,7 @@ fn accounts_project(
 }
 
 /// The `workload` check's result in a `--json` report.
-fn workload_result(report: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn workload_result(report: &serde_json::Value) -> serde_json::Value {
     stage(report, "checks")["results"]
         .as_array()
         .and_then(|r| r.iter().find(|c| c["name"] == "workload"))

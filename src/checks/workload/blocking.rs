@@ -34,6 +34,9 @@ pub enum Who {
     LongTransaction,
     /// Any other session on the test Neon database branch: the migration tool's.
     Migration,
+    /// Such a session still there after the migration tool exited (one it left open in the
+    /// background, or a statement its backend kept running): not the migration's run.
+    OutlivedTool,
 }
 
 impl Who {
@@ -42,9 +45,14 @@ impl Who {
             Who::Workload => "a replayed query",
             Who::LongTransaction => "the long transaction",
             Who::Migration => "the migration",
+            Who::OutlivedTool => "a session that outlived the migration tool",
         }
     }
 }
+
+/// How long after the migration tool exited a session of its may still be seen (its backend
+/// ending) before it counts as one that outlived the tool: two samples.
+pub const OUTLIVED_AFTER: Duration = Duration::from_millis(100);
 
 /// A lock request that was waiting when sampled.
 #[derive(Debug, Clone)]
@@ -56,6 +64,9 @@ pub struct Wait {
     /// `public.t`, or for a row lock `a row`.
     pub relation: String,
     pub blockers: Vec<i32>,
+    /// A lock on a relation (a table, an index), not a row's: every request of a query that
+    /// asks for it in the same mode waits as this one does.
+    pub table_lock: bool,
 }
 
 /// A strong lock (SHARE and above) granted to someone but the workload.
@@ -87,6 +98,10 @@ pub struct Seen {
     /// The generator's backends and the long transaction's.
     pub workload_pids: Vec<i32>,
     pub long_tx_pid: Option<i32>,
+    /// Sessions seen after the migration tool exited ([`Seen::mark_outlived`]).
+    pub outlived: Vec<i32>,
+    /// When the migration ended, µs on the timeline (set by [`Seen::mark_outlived`]).
+    pub migration_end_us: Option<u64>,
 }
 
 impl Seen {
@@ -96,9 +111,62 @@ impl Seen {
             Who::Workload
         } else if Some(pid) == self.long_tx_pid {
             Who::LongTransaction
+        } else if self.outlived.contains(&pid) {
+            Who::OutlivedTool
         } else {
             Who::Migration
         }
+    }
+
+    /// The migration ended at `end_us`: a session taken for the migration's that was still
+    /// holding or waiting for a lock more than [`OUTLIVED_AFTER`] later outlived the tool.
+    pub fn mark_outlived(&mut self, end_us: u64) {
+        self.migration_end_us = Some(end_us);
+        let after = end_us + OUTLIVED_AFTER.as_micros() as u64;
+        for snap in self.snapshots.iter().filter(|s| s.t_us > after) {
+            let pids = snap.held.iter().map(|h| (h.pid, h.who));
+            for (pid, who) in pids.chain(snap.waiting.iter().map(|w| (w.pid, w.who))) {
+                if who == Who::Migration && !self.outlived.contains(&pid) {
+                    self.outlived.push(pid);
+                }
+            }
+        }
+        let outlived = self.outlived.clone();
+        let mark = |pid: i32, who: &mut Who| {
+            if outlived.contains(&pid) {
+                *who = Who::OutlivedTool;
+            }
+        };
+        for snap in &mut self.snapshots {
+            snap.held.iter_mut().for_each(|h| mark(h.pid, &mut h.who));
+            snap.waiting
+                .iter_mut()
+                .for_each(|w| mark(w.pid, &mut w.who));
+        }
+        for (pid, (who, _)) in self.sessions.iter_mut() {
+            mark(*pid, who);
+        }
+    }
+
+    /// How long `pid` was seen holding a lock on `relation` (from the first sample that saw it
+    /// to the last, plus one interval), and how much of that after the migration ended, in ms.
+    pub fn held_ms(&self, pid: i32, relation: &str) -> Option<(u64, u64)> {
+        let seen = self.snapshots.iter().filter(|s| {
+            s.held
+                .iter()
+                .any(|h| h.pid == pid && h.relation == relation)
+        });
+        let (mut first, mut last) = (None, 0);
+        for s in seen {
+            first.get_or_insert(s.t_us);
+            last = s.t_us;
+        }
+        let first = first?;
+        let until = last + INTERVAL.as_micros() as u64;
+        let after = self
+            .migration_end_us
+            .map_or(0, |end| until.saturating_sub(end.max(first)));
+        Some(((until - first) / 1000, after / 1000))
     }
 }
 
@@ -111,7 +179,8 @@ SELECT l.pid,
             WHEN l.locktype IN ('transactionid', 'tuple') THEN 'a row'
             ELSE l.locktype END,
        left(coalesce(a.query, ''), 300),
-       CASE WHEN l.granted THEN '{}'::int4[] ELSE pg_blocking_pids(l.pid) END
+       CASE WHEN l.granted THEN '{}'::int4[] ELSE pg_blocking_pids(l.pid) END,
+       l.locktype = 'relation'
   FROM pg_locks l
   JOIN pg_stat_activity a ON a.pid = l.pid
   LEFT JOIN pg_class c ON c.oid = l.relation
@@ -195,6 +264,7 @@ impl Observer {
                             mode,
                             relation,
                             blockers: r.get(5),
+                            table_lock: r.get(6),
                         });
                     }
                 }
@@ -256,12 +326,6 @@ pub struct LongTransaction {
     tables: Vec<String>,
     task: Option<JoinHandle<Result<Duration, WorkloadError>>>,
     opened: Option<Instant>,
-}
-
-impl Drop for LongTransaction {
-    fn drop(&mut self) {
-        pg::forget_own_pid(self.pid);
-    }
 }
 
 impl LongTransaction {
@@ -396,4 +460,51 @@ pub fn episodes(seen: &Seen) -> Vec<Episode> {
     done.extend(open.into_values());
     done.sort_by_key(|e| (e.first_us, e.pid));
     done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every 50 ms from `from_ms` to `to_ms`, `pid` holding ACCESS EXCLUSIVE on `public.t`.
+    fn holding(pid: i32, from_ms: u64, to_ms: u64) -> Vec<Snapshot> {
+        (from_ms..=to_ms)
+            .step_by(50)
+            .map(|t| Snapshot {
+                t_us: t * 1000,
+                waiting: Vec::new(),
+                held: vec![Held {
+                    pid,
+                    who: Who::Migration,
+                    mode: "AccessExclusiveLock".into(),
+                    relation: "public.t".into(),
+                }],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_session_still_holding_its_lock_after_the_tool_exited_outlived_it() {
+        // The tool exited at 1000 ms: 7 held until 1050 (its backend ending), 8 until 3000.
+        let mut seen = Seen {
+            snapshots: [holding(7, 500, 1050), holding(8, 600, 3000)].concat(),
+            ..Default::default()
+        };
+        seen.sessions
+            .insert(8, (Who::Migration, "select pg_sleep(2.5)".into()));
+        seen.mark_outlived(1_000_000);
+        assert_eq!(seen.outlived, [8]);
+        assert_eq!(seen.who(7), Who::Migration);
+        assert_eq!(seen.who(8), Who::OutlivedTool);
+        assert_eq!(seen.sessions[&8].0, Who::OutlivedTool);
+        assert!(seen
+            .snapshots
+            .iter()
+            .flat_map(|s| &s.held)
+            .all(|h| h.who == seen.who(h.pid)));
+        // As observed: 600 → 3000 ms plus one interval, 2050 ms of it after the end.
+        assert_eq!(seen.held_ms(8, "public.t"), Some((2450, 2050)));
+        assert_eq!(seen.held_ms(7, "public.t"), Some((600, 100)));
+        assert_eq!(seen.held_ms(8, "public.other"), None);
+    }
 }

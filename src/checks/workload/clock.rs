@@ -15,7 +15,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc::UnboundedSender;
 
 use super::sources::Query;
 
@@ -161,19 +160,19 @@ pub struct Clock {
 impl Clock {
     /// Starts handing `queries`' requests to `out`, each at its intended start. The thread
     /// ends at [`stop`](Clock::stop) (requests due before the end are all handed over), or when
-    /// `out` is closed.
+    /// `out` returns `false` (nobody takes requests any more).
     pub fn start(
         queries: &[Query],
         t0: Instant,
         arrivals: Arrivals,
-        out: UnboundedSender<Tick>,
+        out: impl FnMut(Tick) -> bool + Send + 'static,
     ) -> Clock {
         let end = Arc::new(End::default());
         let schedule = Schedule::new(queries, t0, arrivals);
         let shared = Arc::clone(&end);
         let thread = std::thread::Builder::new()
             .name("workload-clock".into())
-            .spawn(move || run(schedule, &shared, &out))
+            .spawn(move || run(schedule, &shared, out))
             .ok();
         Clock { end, thread }
     }
@@ -198,7 +197,7 @@ impl Drop for Clock {
     }
 }
 
-fn run(mut schedule: Schedule, end: &End, out: &UnboundedSender<Tick>) {
+fn run(mut schedule: Schedule, end: &End, mut out: impl FnMut(Tick) -> bool) {
     #[cfg(target_os = "linux")]
     let _ = nix::sys::prctl::set_timerslack(TIMER_SLACK_NS);
     while let Some((query, due)) = schedule.due() {
@@ -206,7 +205,7 @@ fn run(mut schedule: Schedule, end: &End, out: &UnboundedSender<Tick>) {
             return;
         }
         let k = schedule.advance(query);
-        if out.send(Tick { query, k, due }).is_err() {
+        if !out(Tick { query, k, due }) {
             return;
         }
     }
@@ -353,7 +352,7 @@ mod tests {
             &[query("a", 1000.0), query("b", 500.0)],
             t0,
             Arrivals::Fixed,
-            tx,
+            move |t| tx.send(t).is_ok(),
         );
         let mut got = Vec::new();
         let mut early = Vec::new();

@@ -6,9 +6,15 @@
 //! time — as wrk2 and `pgbench --rate` do — so a request that waited for a free connection
 //! behind a blocked one is counted as slow, not silently left out (no coordinated omission).
 //! The instants come from a [`Clock`] thread (tokio's timer is 1 ms coarse, and that delay
-//! would count as latency); the dispatcher puts each request on a free connection.
+//! would count as latency); each query's dispatcher puts its requests on a free connection of
+//! that query's own pool.
 //! One request at a time per connection (a blocked request must not hold others up on its
-//! connection); the pool is opened before the migration starts and never reconnects while it
+//! connection), and connections of their own per query: writes blocked by a SHARE lock hold
+//! only the writes' connections, never those of the reads the lock lets through (a shared
+//! pool made those reads wait for a connection, reported as blocked reads). A request that
+//! waits for a connection still counts from its intended start; [`super::waits`] tells a wait
+//! behind the query's own lock-blocked requests from a wait the generator's limit alone
+//! explains. The pools are opened before the migration starts and never reconnect while it
 //! runs (a new session then would be counted as one of the migration tool's).
 
 use std::sync::{Arc, Mutex};
@@ -64,14 +70,23 @@ impl ToSql for TextParam {
 }
 
 /// The relations (tables, partitions, views, materialized views, foreign tables) this
-/// session holds a lock on, named as the lock sampler names them.
+/// session holds a lock on, named as the lock sampler names them, and whether it holds a
+/// mode a write takes there (one SHARE — `CREATE INDEX` — blocks: ROW EXCLUSIVE or
+/// stronger). A foreign-key check locks the referenced table ROW SHARE (`FOR KEY SHARE`):
+/// it goes there, it does not write there. The catalog (this very query's own locks) is
+/// left out.
 const LOCKED: &str =
-    "SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+    "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+       pg_catalog.bool_or(l.mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock',
+                                     'ShareRowExclusiveLock', 'ExclusiveLock',
+                                     'AccessExclusiveLock'))
   FROM pg_catalog.pg_locks l
   JOIN pg_catalog.pg_class c ON c.oid = l.relation
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
-   AND c.relkind IN ('r', 'p', 'm', 'v', 'f')";
+   AND c.relkind IN ('r', 'p', 'm', 'v', 'f')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ GROUP BY 1";
 
 /// What the replayed queries touch ([`Pool::coverage`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -79,33 +94,39 @@ pub struct Coverage {
     /// Relations some replayed query locks (writes included: they wait behind a lock that
     /// blocks reads too).
     pub reads: std::collections::BTreeSet<String>,
-    /// Relations some replayed write locks.
+    /// Relations some replayed write locks in a mode a write takes (ROW EXCLUSIVE or
+    /// stronger): not those it only reads, nor those a foreign-key check locks ROW SHARE.
     pub writes: std::collections::BTreeSet<String>,
     /// Queries whose relations could not be read (the query failed before the migration).
     pub unknown: Vec<String>,
+    /// The tables the migration's SQL names that existed before it, with the lock each of its
+    /// statements is known to take; `None`: its SQL is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_sql: Option<Vec<super::coverage::SqlLock>>,
 }
 
-/// One connection of the pool, with every query prepared.
+/// One connection of a query's pool, the query prepared.
 pub struct Conn {
     client: Client,
     pub pid: i32,
-    stmts: Vec<Statement>,
+    stmt: Statement,
     cancel: CancelToken,
 }
 
-impl Drop for Conn {
-    fn drop(&mut self) {
-        pg::forget_own_pid(self.pid);
-    }
-}
-
 impl Conn {
-    async fn open(url: &Secret<String>, queries: &[Query]) -> Result<Conn, WorkloadError> {
+    async fn open(url: &Secret<String>, q: &Query) -> Result<Conn, WorkloadError> {
         let client = pg::connect(url).await.map_err(WorkloadError::Connect)?;
-        // Named as ours, and its own statistics out now (see `pg::FLUSH_OWN_STATS`).
+        // Named as ours, and its own statistics out now (see `pg::FLUSH_OWN_STATS`). A read
+        // runs read-only: a function it calls must not write for real (a write is replayed in
+        // a transaction that is rolled back; a read is not, and would commit what it wrote).
+        let read_only = if q.write {
+            ""
+        } else {
+            " SET default_transaction_read_only = on;"
+        };
         client
             .batch_execute(&format!(
-                "SET application_name = '{APP}'; {}",
+                "SET application_name = '{APP}'; {};{read_only}",
                 pg::FLUSH_OWN_STATS
             ))
             .await
@@ -118,35 +139,25 @@ impl Conn {
         // The lock sampler leaves our sessions out: their reads are not the migration's locks.
         pg::note_own_pid(pid);
         let cancel = client.cancel_token();
-        let mut conn = Conn {
+        let stmt = client
+            .prepare(&q.sql)
+            .await
+            .map_err(|e| WorkloadError::Query {
+                name: q.name.clone(),
+                message: format!("does not prepare: {}", pg::describe(&e)),
+            })?;
+        Ok(Conn {
             client,
             pid,
-            stmts: Vec::new(),
+            stmt,
             cancel,
-        };
-        for q in queries {
-            let s = conn
-                .client
-                .prepare(&q.sql)
-                .await
-                .map_err(|e| WorkloadError::Query {
-                    name: q.name.clone(),
-                    message: format!("does not prepare: {}", pg::describe(&e)),
-                })?;
-            conn.stmts.push(s);
-        }
-        Ok(conn)
+        })
     }
 
-    async fn exec(
-        &self,
-        qi: usize,
-        write: bool,
-        params: &[TextParam],
-    ) -> Result<(), tokio_postgres::Error> {
+    async fn exec(&self, write: bool, params: &[TextParam]) -> Result<(), tokio_postgres::Error> {
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let stmt = &self.stmts[qi];
+        let stmt = &self.stmt;
         if !write {
             return self.client.query(stmt, &refs).await.map(|_| ());
         }
@@ -162,48 +173,62 @@ impl Conn {
         rollback
     }
 
-    /// Runs query `qi`; `Ok(true)` when it had to be prepared again first (the migration
+    /// Runs its query; `Ok(true)` when it had to be prepared again first (the migration
     /// changed its result type: drivers that cache prepared statements see that error once).
     async fn run(
         &mut self,
-        qi: usize,
         q: &Query,
         params: &[TextParam],
     ) -> Result<bool, tokio_postgres::Error> {
-        match self.exec(qi, q.write, params).await {
+        match self.exec(q.write, params).await {
             Ok(()) => Ok(false),
             Err(e) if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) => {
-                self.stmts[qi] = self.client.prepare(&q.sql).await?;
-                self.exec(qi, q.write, params).await.map(|_| true)
+                self.stmt = self.client.prepare(&q.sql).await?;
+                self.exec(q.write, params).await.map(|_| true)
             }
             Err(e) => Err(e),
         }
     }
 }
 
-/// The generator's connections.
+/// The generator's connections: a pool of its own per query.
 pub struct Pool {
-    conns: Vec<Conn>,
+    /// Per query, its connections.
+    pools: Vec<Vec<Conn>>,
 }
 
 impl Pool {
-    /// Opens `n` connections (in parallel) and prepares every query on each.
+    /// Opens `sizes[i]` connections (at least one) for query `i`, all in parallel, each with
+    /// its query prepared.
     pub async fn connect(
         url: &Secret<String>,
-        n: usize,
+        sizes: &[usize],
         queries: &[Query],
     ) -> Result<Pool, WorkloadError> {
-        let opened =
-            futures_util::future::join_all((0..n.max(1)).map(|_| Conn::open(url, queries))).await;
-        let mut conns = Vec::new();
-        for c in opened {
-            conns.push(c?);
+        let wanted = queries.iter().enumerate().flat_map(|(qi, q)| {
+            (0..sizes.get(qi).copied().unwrap_or(1).max(1)).map(move |_| (qi, q))
+        });
+        let opened = futures_util::future::join_all(
+            wanted.map(|(qi, q)| async move { (qi, Conn::open(url, q).await) }),
+        )
+        .await;
+        let mut pools: Vec<Vec<Conn>> = queries.iter().map(|_| Vec::new()).collect();
+        for (qi, c) in opened {
+            pools[qi].push(c?);
         }
-        Ok(Pool { conns })
+        Ok(Pool { pools })
     }
 
     pub fn pids(&self) -> Vec<i32> {
-        self.conns.iter().map(|c| c.pid).collect()
+        self.pools.iter().flatten().map(|c| c.pid).collect()
+    }
+
+    /// Per query, the backends of its connections.
+    pub fn pids_per_query(&self) -> Vec<Vec<i32>> {
+        self.pools
+            .iter()
+            .map(|p| p.iter().map(|c| c.pid).collect())
+            .collect()
     }
 
     /// Which relations the replayed queries lock, read once each before the load starts:
@@ -212,16 +237,17 @@ impl Pool {
     /// plan opened). What the migration locks outside these was not rehearsed.
     pub async fn coverage(&self, queries: &[Query]) -> Coverage {
         let mut out = Coverage::default();
-        let Some(c) = self.conns.first() else {
-            return out;
-        };
         for (qi, q) in queries.iter().enumerate() {
+            let Some(c) = self.pools.get(qi).and_then(|p| p.first()) else {
+                out.unknown.push(q.name.clone());
+                continue;
+            };
             let params: Vec<TextParam> = q.params.pick(0).into_iter().map(TextParam).collect();
             let refs: Vec<&(dyn ToSql + Sync)> =
                 params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
             let locked = async {
                 c.client.batch_execute("BEGIN").await?;
-                c.client.query(&c.stmts[qi], &refs).await?;
+                c.client.query(&c.stmt, &refs).await?;
                 c.client.query(LOCKED, &[]).await
             }
             .await;
@@ -230,7 +256,8 @@ impl Pool {
                 Ok(rows) => {
                     for r in rows {
                         let rel: String = r.get(0);
-                        if q.write {
+                        let writes: bool = r.get(1);
+                        if q.write && writes {
                             out.writes.insert(rel.clone());
                         }
                         out.reads.insert(rel);
@@ -242,12 +269,18 @@ impl Pool {
         out
     }
 
+    /// One of the sessions (reads before the load starts).
+    pub fn client(&self) -> Option<&Client> {
+        self.pools.iter().flatten().next().map(|c| &c.client)
+    }
+
+    /// All connections, of every query.
     pub fn len(&self) -> usize {
-        self.conns.len()
+        self.pools.iter().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
+        self.len() == 0
     }
 }
 
@@ -266,6 +299,9 @@ pub struct Sample {
     /// From the intended start to the moment the request was sent (a wait for a free
     /// connection included): the part of `latency_us` spent before the server saw it.
     pub lag_us: u64,
+    /// From the intended start to the moment one of its query's connections was free (0: one
+    /// was free at once): the wait for a connection, part of `lag_us`.
+    pub wait_us: u64,
 }
 
 /// Everything the generator measured.
@@ -283,7 +319,10 @@ pub struct Recorded {
     /// How late requests were issued beyond any wait for a free connection, in µs (the generator's
     /// own lag: evidence it kept its schedule).
     pub issue_lag_us: Vec<u64>,
+    /// All connections, of every query.
     pub connections: usize,
+    /// Per query, the backends of its own connections.
+    pub pids: Vec<Vec<i32>>,
     /// How the requests were spread in time.
     pub arrivals: Arrivals,
 }
@@ -315,6 +354,7 @@ impl Recorded {
             pid,
             error,
             lag_us: 0,
+            wait_us: 0,
         });
     }
 }
@@ -331,13 +371,43 @@ pub struct Running {
 
 impl Running {
     /// Starts issuing requests; `t0` is the start of the timeline. The requests' instants come
-    /// from a [`Clock`] thread of their own (tokio's timer is 1 ms coarse).
+    /// from a [`Clock`] thread of their own (tokio's timer is 1 ms coarse); each query has a
+    /// dispatcher of its own, on its own connections.
     pub fn start(pool: Pool, queries: Vec<Query>, t0: Instant, arrivals: Arrivals) -> Running {
         let (stop, stop_rx) = watch::channel(None);
         let mark = Arc::new(Mutex::new(None));
-        let (ticks_tx, ticks) = mpsc::unbounded_channel();
-        let clock = Clock::start(&queries, t0, arrivals, ticks_tx);
-        let task = tokio::spawn(dispatch(pool, queries, t0, ticks, stop_rx));
+        let rec = Arc::new(Mutex::new(Recorded {
+            reprepared: vec![0; queries.len()],
+            connections: pool.len(),
+            pids: pool.pids_per_query(),
+            ..Default::default()
+        }));
+        let queries = Arc::new(queries);
+        let mut senders = Vec::new();
+        let mut dispatchers = Vec::new();
+        for conns in pool.pools {
+            let (tx, ticks) = mpsc::unbounded_channel();
+            senders.push(tx);
+            let d = Dispatcher {
+                queries: Arc::clone(&queries),
+                t0,
+                rec: Arc::clone(&rec),
+            };
+            dispatchers.push(tokio::spawn(d.run(conns, ticks, stop_rx.clone())));
+        }
+        let clock = Clock::start(&queries, t0, arrivals, move |t: Tick| {
+            // One query's dispatcher gone does not stop the others'.
+            senders.get(t.query).is_some_and(|s| s.send(t).is_ok())
+                || senders.iter().any(|s| !s.is_closed())
+        });
+        let task = tokio::spawn(async move {
+            for d in dispatchers {
+                let _ = d.await;
+            }
+            rec.lock()
+                .map(|mut r| std::mem::take(&mut *r))
+                .unwrap_or_default()
+        });
         Running {
             stop,
             clock,
@@ -410,61 +480,57 @@ async fn free_conn(
     }
 }
 
-/// The dispatcher: puts each request the clock hands over on a free connection.
-async fn dispatch(
-    pool: Pool,
-    queries: Vec<Query>,
+/// One query's dispatcher: puts each of its requests the clock hands over on a free
+/// connection of its own pool.
+struct Dispatcher {
+    queries: Arc<Vec<Query>>,
     t0: Instant,
-    mut ticks: mpsc::UnboundedReceiver<Tick>,
-    mut stop: watch::Receiver<Option<Instant>>,
-) -> Recorded {
-    let rec = Arc::new(Mutex::new(Recorded {
-        reprepared: vec![0; queries.len()],
-        connections: pool.len(),
-        ..Default::default()
-    }));
-    let tokens: Vec<CancelToken> = pool.conns.iter().map(|c| c.cancel.clone()).collect();
-    let total = pool.len();
-    let (idle_tx, mut idle) = mpsc::unbounded_channel::<Conn>();
-    for c in pool.conns {
-        let _ = idle_tx.send(c);
-    }
-    let queries = Arc::new(queries);
-    let mut end: Option<Instant> = None;
-    while let Some(tick) = ticks.recv().await {
-        let (conn, freed) = match free_conn(&mut idle, &mut stop, &mut end).await {
-            Free::Conn(c, freed) => (*c, freed),
-            Free::GaveUp => {
-                // The clock stops at the end: what it handed over and nobody issued is
-                // counted, with its latency up to the give-up.
-                let end = end.unwrap_or_else(Instant::now);
-                never_issued(&rec, tick, end, t0);
-                while let Some(t) = ticks.recv().await {
-                    never_issued(&rec, t, end, t0);
+    rec: Arc<Mutex<Recorded>>,
+}
+
+impl Dispatcher {
+    async fn run(
+        self,
+        conns: Vec<Conn>,
+        mut ticks: mpsc::UnboundedReceiver<Tick>,
+        mut stop: watch::Receiver<Option<Instant>>,
+    ) {
+        let tokens: Vec<CancelToken> = conns.iter().map(|c| c.cancel.clone()).collect();
+        let total = conns.len();
+        let (idle_tx, mut idle) = mpsc::unbounded_channel::<Conn>();
+        for c in conns {
+            let _ = idle_tx.send(c);
+        }
+        let mut end: Option<Instant> = None;
+        while let Some(tick) = ticks.recv().await {
+            let (conn, freed) = match free_conn(&mut idle, &mut stop, &mut end).await {
+                Free::Conn(c, freed) => (*c, freed),
+                Free::GaveUp => {
+                    // The clock stops at the end: what it handed over and nobody issued is
+                    // counted, with its latency up to the give-up.
+                    let end = end.unwrap_or_else(Instant::now);
+                    never_issued(&self.rec, tick, end, self.t0);
+                    while let Some(t) = ticks.recv().await {
+                        never_issued(&self.rec, t, end, self.t0);
+                    }
+                    break;
                 }
-                break;
-            }
-            Free::Closed => break,
-        };
-        tokio::spawn(issue(
-            conn,
-            tick,
-            freed,
-            t0,
-            Arc::clone(&queries),
-            Arc::clone(&rec),
-            idle_tx.clone(),
-        ));
+                Free::Closed => break,
+            };
+            tokio::spawn(issue(
+                conn,
+                tick,
+                freed,
+                self.t0,
+                Arc::clone(&self.queries),
+                Arc::clone(&self.rec),
+                idle_tx.clone(),
+            ));
+        }
+        drop(idle_tx);
+        let end = end.unwrap_or_else(Instant::now);
+        drain(&mut idle, total, end + GRACE, &tokens).await;
     }
-    drop(idle_tx);
-    let end = end.unwrap_or_else(Instant::now);
-    drain(&mut idle, total, end + GRACE, &tokens).await;
-    let mut out = rec
-        .lock()
-        .map(|mut r| std::mem::take(&mut *r))
-        .unwrap_or_default();
-    out.connections = total;
-    out
 }
 
 /// Runs one request on `conn` and records it; gives the connection back.
@@ -485,13 +551,16 @@ async fn issue(
         .map(TextParam)
         .collect();
     let sent = Instant::now();
-    let result = conn.run(qi, &q[qi], &params).await;
+    let result = conn.run(&q[qi], &params).await;
     let latency = Instant::now().saturating_duration_since(tick.due);
     // The generator's own lag: how late beyond any wait for a connection (a backlog issued
     // right after a blocked stretch is late because of the block, not of us).
     let own = sent.saturating_duration_since(freed.map_or(tick.due, |f| f.max(tick.due)));
     let at = us_since(t0, tick.due);
     let lag_us = sent.saturating_duration_since(tick.due).as_micros() as u64;
+    let wait_us = freed.map_or(0, |f| {
+        f.saturating_duration_since(tick.due).as_micros() as u64
+    });
     if let Ok(mut r) = rec.lock() {
         r.issue_lag_us.push(own.as_micros() as u64);
         let latency = latency.as_micros() as u64;
@@ -502,50 +571,26 @@ async fn issue(
                 }
                 r.record(qi, at, latency, conn.pid, None);
             }
-            Err(e) => r.record(qi, at, latency, conn.pid, Some(request_error(&e, &params))),
+            Err(e) if q[qi].sampling_conflict(&e) => {
+                let why = super::sources::SAMPLING_CONFLICT.to_owned();
+                r.record(qi, at, latency, conn.pid, Some(why));
+            }
+            Err(e) => r.record(qi, at, latency, conn.pid, Some(request_error(&e))),
         }
         if let Some(s) = r.samples.last_mut() {
             s.lag_us = lag_us;
+            s.wait_us = wait_us;
         }
     }
     let _ = back.send(conn);
 }
 
-/// What a failed request reports, without the row values it may carry: a function's or
-/// trigger's own `RAISE` (SQLSTATE class P0) can print any column, so only its SQLSTATE is
-/// said; elsewhere a quoted part of the message taken from the request's parameters (values
-/// sampled from the rows: `schema "user3@example" does not exist` for an e-mail cast to
-/// `regclass`) is replaced by `…` (PostgreSQL's own value quotes are masked by [`pg::describe`]).
-fn request_error(e: &tokio_postgres::Error, params: &[TextParam]) -> String {
-    if let Some(code) = e.code().map(|c| c.code()).filter(|c| c.starts_with("P0")) {
-        return format!(
-            "raised by a function or trigger (SQLSTATE {code}; its message is not shown: it can hold row values)"
-        );
-    }
-    mask_quoted_values(&pg::describe(e), params)
-}
-
-/// Replaces each `"…"` or `'…'` part of `text` that is part of a parameter's value.
-fn mask_quoted_values(text: &str, params: &[TextParam]) -> String {
-    let values: Vec<&str> = params.iter().filter_map(|p| p.0.as_deref()).collect();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find(['"', '\'']) {
-        let quote = rest[open..].chars().next().unwrap_or('"');
-        let body = &rest[open + 1..];
-        let Some(close) = body.find(quote) else { break };
-        let inner = &body[..close];
-        out.push_str(&rest[..=open]);
-        if !inner.is_empty() && values.iter().any(|v| v.contains(inner)) {
-            out.push('…');
-        } else {
-            out.push_str(inner);
-        }
-        out.push(quote);
-        rest = &body[close + 1..];
-    }
-    out.push_str(rest);
-    out
+/// What a failed request reports, without the row values it may carry: its SQLSTATE and
+/// condition name, never the server's words (a trigger's `RAISE` with any SQLSTATE, a
+/// built-in `invalid input syntax … "user9"` or `date/time field value out of range:
+/// 2020-13-09`, can print any value of the rows; see [`crate::sqlstate`]).
+fn request_error(e: &tokio_postgres::Error) -> String {
+    crate::sqlstate::without_values(e)
 }
 
 fn us_since(t0: Instant, t: Instant) -> u64 {
@@ -559,8 +604,8 @@ async fn sleep_until_opt(t: Option<Instant>) {
     }
 }
 
-/// A request due before the end that was never issued (every connection stayed blocked past
-/// the grace period): an error, with its latency up to the give-up.
+/// A request due before the end that was never issued (every connection of its query stayed
+/// blocked past the grace period): an error, with its latency up to the give-up.
 fn never_issued(rec: &Arc<Mutex<Recorded>>, tick: Tick, end: Instant, t0: Instant) {
     let Ok(mut r) = rec.lock() else { return };
     let latency = (end + GRACE).saturating_duration_since(tick.due);
@@ -570,7 +615,7 @@ fn never_issued(rec: &Arc<Mutex<Recorded>>, tick: Tick, end: Instant, t0: Instan
         latency.as_micros() as u64,
         0,
         Some(format!(
-            "never issued: every connection was still busy {} s after the migration ended",
+            "never issued: every connection of this query was still busy {} s after the migration ended",
             GRACE.as_secs()
         )),
     );
@@ -602,28 +647,5 @@ async fn drain(
             }
             _ = tokio::time::sleep_until(last.into()) => return,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_parts_of_a_parameter_are_masked_and_the_rest_kept() {
-        let params = [TextParam(Some("user3@example.com".into())), TextParam(None)];
-        assert_eq!(
-            mask_quoted_values(
-                "schema \"user3@example\" does not exist (SQLSTATE 3F000)",
-                &params
-            ),
-            "schema \"…\" does not exist (SQLSTATE 3F000)"
-        );
-        assert_eq!(
-            mask_quoted_values("Token 'user3' is invalid; column \"email\" of t", &params),
-            "Token '…' is invalid; column \"email\" of t"
-        );
-        // An unclosed quote is left as it is.
-        assert_eq!(mask_quoted_values("a \"b", &params), "a \"b");
     }
 }

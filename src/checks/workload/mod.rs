@@ -9,15 +9,19 @@
 //! queues too.
 //!
 //! - [`sources`]: where the queries come from — declared in `neon-migrate.toml`, the parent's
-//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`), else primary-key
+//!   `pg_stat_statements` (parameters sampled for `col = $1` / `col IN (…)`, and for the columns
+//!   an `INSERT … VALUES` fills — [`insert`]), else primary-key
 //!   reads and single-row updates on the tables the migration touches (or the largest ones).
 //! - [`generator`]: a schedule per query, a fixed interval or Poisson arrivals ([`clock`]: a
 //!   thread that hands each request over at its instant), latency measured from the intended
-//!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections.
+//!   start (no coordinated omission), HdrHistogram percentiles, a pool of connections per
+//!   query ([`waits`]: a wait for a connection is the lock's or the generator's own limit).
 //! - [`blocking`]: the long transaction, and an observer sampling `pg_locks` /
 //!   `pg_blocking_pids` to name the table, the lock and the session that blocked each query.
-//! - [`report`]: per-query baseline vs during, a per-100 ms timeline, the verdicts
-//!   (`max-blocked`, `max-p99-ratio`, `max-errors`), a mermaid chart and a terminal sparkline.
+//! - [`report`]: per-query baseline vs during, a per-100 ms timeline; [`render`]: a mermaid
+//!   chart and a terminal sparkline; `verdict`: `max-blocked`, `max-p99-ratio`, `max-errors`;
+//!   [`coverage`]: the tables the migration locks (seen, or as its SQL says) where no replayed
+//!   query goes are NOT CHECKED.
 //!
 //! Writes are replayed inside a transaction that is rolled back: they take the same locks and
 //! wait the same, and change no data the other checks compare.
@@ -25,12 +29,15 @@
 pub mod blocking;
 mod check;
 pub mod clock;
-mod coverage;
+pub mod coverage;
 pub mod generator;
+pub mod insert;
 pub mod parse;
 pub mod render;
 pub mod report;
 pub mod sources;
+mod verdict;
+pub mod waits;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -109,7 +116,8 @@ pub struct WorkloadConfig {
     pub baseline: Duration,
     /// Total rate of the queries found (not declared), per second.
     pub rate: f64,
-    /// Connections of the generator; `None`: sized from the rate.
+    /// Connections of the generator in all, shared among the queries (each has its own);
+    /// `None`: sized from each query's rate and `max-blocked`.
     pub connections: Option<usize>,
     pub queries: Vec<DeclaredQuery>,
     /// How each query's requests are spread in time.
@@ -146,13 +154,18 @@ pub struct DeclaredQuery {
     pub rate: f64,
 }
 
-/// One problem in `[checks.workload]`: the key, what is wrong, how to fix it.
+/// One problem in `[checks.workload]`: the key, what is wrong, how to fix it. The config
+/// validator places it at the key; when the key is missing, at the `[[checks.workload.query]]`
+/// entry (or table) it is missing from.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{key}: {message}")]
+#[error("{message}")]
 pub struct ConfigProblem {
     /// `checks.workload.max-blocked`, `checks.workload.query[2].rate`, …
     pub key: String,
+    /// The whole message, naming the key.
     pub message: String,
+    /// What the snippet's label says at the key.
+    pub label: String,
     pub help: String,
 }
 
@@ -160,7 +173,15 @@ fn problem(key: &str, message: impl Into<String>, help: impl Into<String>) -> Co
     ConfigProblem {
         key: format!("checks.workload.{key}"),
         message: message.into(),
+        label: "here".into(),
         help: help.into(),
+    }
+}
+
+impl ConfigProblem {
+    fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 }
 
@@ -169,11 +190,17 @@ fn problem(key: &str, message: impl Into<String>, help: impl Into<String>) -> Co
 #[error("{0}")]
 pub struct BadRate(String);
 
+/// The lowest rate accepted, per second: the rehearsal lasts seconds (the baseline window,
+/// then the migration), so a query issued less often sends a request or two — no latency to
+/// compare — or none at all.
+pub const MIN_RATE: f64 = 1.0;
+
 /// The help line shown with every rate error.
 pub const RATE_HELP: &str =
-    "write a number of queries per unit of time: `200/s`, `30/min`, `1000/h` (fractions like `0.5/s` too)";
+    "write a number of queries per unit of time, at least `1/s` (`60/min`, `3600/h`): `200/s`, `1.5/s`, `6000/min`";
 
-/// Parses `"200/s"`, `"30/min"`, `"1000/h"` into queries per second.
+/// Parses `"200/s"`, `"6000/min"`, `"3600/h"` into queries per second; under [`MIN_RATE`] is
+/// refused, never raised.
 pub fn parse_rate(text: &str) -> Result<f64, BadRate> {
     let t = text.trim();
     let Some((n, unit)) = t.split_once('/') else {
@@ -195,6 +222,11 @@ pub fn parse_rate(text: &str) -> Result<f64, BadRate> {
     if !rate.is_finite() || rate <= 0.0 {
         return Err(BadRate(format!("`{t}` is not a positive rate")));
     }
+    if rate < MIN_RATE {
+        return Err(BadRate(format!(
+            "`{t}` is below 1 request per second, the least the rehearsal replays a query at: it lasts seconds (the baseline window, then the migration), so a slower query sends a request or two, or none — nothing to measure"
+        )));
+    }
     if rate > 100_000.0 {
         return Err(BadRate(format!(
             "`{t}` is more than 100,000 queries per second: the generator would measure itself"
@@ -208,7 +240,28 @@ fn duration(key: &str, text: &Option<String>, out: &mut Vec<ConfigProblem>) -> O
     match crate::config::duration::parse(t) {
         Ok(d) => Some(d),
         Err(e) => {
-            out.push(problem(key, e.to_string(), crate::config::duration::HELP));
+            out.push(
+                problem(
+                    key,
+                    format!("malformed duration for `checks.workload.{key}`: {e}"),
+                    crate::config::duration::HELP,
+                )
+                .label("not a duration"),
+            );
+            None
+        }
+    }
+}
+
+/// A rate, or its problem at `key`.
+fn rate(key: &str, text: &str, out: &mut Vec<ConfigProblem>) -> Option<f64> {
+    match parse_rate(text) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            out.push(
+                problem(key, format!("`checks.workload.{key}`: {e}"), RATE_HELP)
+                    .label("not a usable rate"),
+            );
             None
         }
     }
@@ -223,17 +276,24 @@ impl WorkloadConfig {
         if long_transaction.is_some_and(|l| l.is_zero() || l > Duration::from_secs(600)) {
             problems.push(problem(
                 "long-transaction",
-                "must be between 1ms and 10m",
+                "`checks.workload.long-transaction` must be between 1ms and 10m",
                 "a few seconds is enough to show the lock queue: `long-transaction = \"3s\"`",
             ));
         }
         let max_blocked = duration("max-blocked", &raw.max_blocked, &mut problems);
+        if max_blocked.is_some_and(|m| m.is_zero()) {
+            problems.push(problem(
+                "max-blocked",
+                "`checks.workload.max-blocked` must be more than 0: it is the longest any replayed query may take while the migration runs, and every request takes some time, so every run would fail",
+                "write the longest wait users may feel, like `max-blocked = \"1s\"` (the default) or `max-blocked = \"200ms\"`",
+            ).label("must be > 0"));
+        }
         let baseline = duration("baseline", &raw.baseline, &mut problems);
         if baseline.is_some_and(|b| b < Duration::from_millis(200) || b > Duration::from_secs(600))
         {
             problems.push(problem(
                 "baseline",
-                "must be between 200ms and 10m",
+                "`checks.workload.baseline` must be between 200ms and 10m",
                 "the default `2s` measures a few hundred requests before the migration starts",
             ));
         }
@@ -241,32 +301,38 @@ impl WorkloadConfig {
         if !ratio.is_finite() || ratio < 1.0 {
             problems.push(problem(
                 "max-p99-ratio",
-                format!("{ratio} is below 1: the p99 during the migration is compared with the baseline's, and 1 means no slower at all"),
-                "write a number ≥ 1, like `max-p99-ratio = 3.0`",
-            ));
+                format!("`checks.workload.max-p99-ratio` must be a finite number ≥ 1, not {ratio}: it is the most the p99 during the migration may be, as a multiple of the baseline's (1: no slower at all)"),
+                "write a number ≥ 1, like `max-p99-ratio = 3.0` (the default)",
+            ).label("not a finite number ≥ 1"));
         }
-        let rate = match &raw.rate {
-            Some(r) => parse_rate(r)
-                .map_err(|e| problems.push(problem("rate", e.0, RATE_HELP)))
-                .ok(),
-            None => None,
-        };
+        let rate = raw
+            .rate
+            .as_ref()
+            .and_then(|r| rate("rate", r, &mut problems));
         let connections = raw.connections.map(|c| c as usize);
         if connections.is_some_and(|c| c == 0 || c > 100) {
             problems.push(problem(
                 "connections",
-                "must be between 1 and 100",
-                "leave it out to size the pool from the rate",
+                "`checks.workload.connections` must be between 1 and 100",
+                "leave it out to size each query's connections from its rate and `max-blocked`",
             ));
         }
         let queries = declared(&raw.query, &mut problems);
+        if let Some(c) = connections.filter(|c| *c >= 1 && *c < queries.len()) {
+            problems.push(problem(
+                "connections",
+                format!("`checks.workload.connections = {c}` is fewer than the {} queries declared under [[checks.workload.query]]: each query has connections of its own (so that one blocked query never holds another's), at least one each", queries.len()),
+                format!("write `connections = {}` or more, or leave it out to size each query's connections from its rate and `max-blocked`", queries.len()),
+            ).label("fewer than the queries"));
+        }
+        off_with_settings(raw, &mut problems);
         let arrivals = match raw.arrivals.as_deref().map(str::trim) {
             None | Some("fixed") => Arrivals::Fixed,
             Some("poisson") => Arrivals::Poisson,
             Some(other) => {
                 problems.push(problem(
                     "arrivals",
-                    format!("`{other}` is not a schedule"),
+                    format!("`checks.workload.arrivals`: `{other}` is not a schedule"),
                     "write `arrivals = \"fixed\"` (one request every 1/rate, the default) or `arrivals = \"poisson\"` (random gaps with the same mean, as `pgbench --rate`)",
                 ));
                 Arrivals::Fixed
@@ -290,13 +356,114 @@ impl WorkloadConfig {
         })
     }
 
-    /// Connections for a total rate: enough that the generator itself never waits for one in
-    /// normal operation (a blocked migration takes them all anyway; requests then wait for a
-    /// connection with their latency still measured from the intended start).
-    pub fn pool_size(&self, total_rate: f64) -> usize {
-        self.connections
-            .unwrap_or_else(|| ((total_rate / 100.0).ceil() as usize + 8).clamp(8, 32))
+    /// Connections of each query (`rates`: per query, per second), a pool of its own each.
+    /// Sized so that the query alone keeps sending while its requests are blocked up to
+    /// `max-blocked`: `rate × max-blocked + 1`, between [`MIN_PER_QUERY`] and
+    /// [`MAX_PER_QUERY`], [`MAX_CONNECTIONS`] in all (shared in proportion when more are
+    /// wanted); with `connections`, that total is shared the same way, at least one each.
+    pub fn pool_sizes(&self, rates: &[f64]) -> Vec<usize> {
+        let want: Vec<usize> = rates
+            .iter()
+            .map(|r| {
+                let n = (r.max(0.0) * self.max_blocked.as_secs_f64()).ceil() as usize + 1;
+                n.clamp(MIN_PER_QUERY, MAX_PER_QUERY)
+            })
+            .collect();
+        match self.connections {
+            Some(total) => share(total, &want, 1),
+            None if want.iter().sum::<usize>() > MAX_CONNECTIONS => {
+                share(MAX_CONNECTIONS, &want, MIN_PER_QUERY)
+            }
+            None => want,
+        }
     }
+}
+
+/// Settings or queries under `[checks.workload]` with no `enabled`: the check is off by
+/// default, so they would do nothing and the run would pass without it. (With `required`,
+/// the config's "required without enabled" error says so already; `enabled = false` is a
+/// choice.)
+fn off_with_settings(raw: &RawWorkloadConfig, problems: &mut Vec<ConfigProblem>) {
+    if raw.enabled.is_some() || raw.required.is_some() {
+        return;
+    }
+    let keys = [
+        ("long-transaction", raw.long_transaction.is_some()),
+        ("max-blocked", raw.max_blocked.is_some()),
+        ("max-p99-ratio", raw.max_p99_ratio.is_some()),
+        ("max-errors", raw.max_errors.is_some()),
+        ("baseline", raw.baseline.is_some()),
+        ("rate", raw.rate.is_some()),
+        ("connections", raw.connections.is_some()),
+        ("arrivals", raw.arrivals.is_some()),
+    ];
+    let mut set: Vec<String> = keys
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| format!("`{k}`"))
+        .collect();
+    if !raw.query.is_empty() {
+        set.push(format!(
+            "{} [[checks.workload.query]] entr{}",
+            raw.query.len(),
+            if raw.query.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    let Some(last) = set.pop() else { return };
+    let set = match set.is_empty() {
+        true => last,
+        false => format!("{} and {last}", set.join(", ")),
+    };
+    problems.push(
+        problem(
+            "enabled",
+            format!(
+                "[checks.workload] sets {set} but not `enabled = true`: the workload check is off by default, so it would not run at all and the run would pass without it"
+            ),
+            "add `enabled = true` under [checks.workload] (or remove the section)",
+        )
+        .label("settings, but the check is off"),
+    );
+}
+
+/// How a `[[checks.workload.query]]` entry is named in a message: its `name`, else its place.
+fn entry(i: usize, name: &str) -> String {
+    if name.trim().is_empty() {
+        format!("`[[checks.workload.query]]` #{}", i + 1)
+    } else {
+        // Control characters are written escaped: the name is refused for them, in a message.
+        format!(
+            "`[[checks.workload.query]]` `{}`",
+            crate::schema::comment_text(name)
+        )
+    }
+}
+
+/// Fewest and most connections a query gets by default, and most in all.
+pub const MIN_PER_QUERY: usize = 2;
+pub const MAX_PER_QUERY: usize = 16;
+pub const MAX_CONNECTIONS: usize = 32;
+
+/// `total` shared in proportion to `want` (largest remainders first), at least `min` each
+/// (so more than `total` when there are more than `total / min` queries).
+fn share(total: usize, want: &[usize], min: usize) -> Vec<usize> {
+    let sum: usize = want.iter().sum::<usize>().max(1);
+    let exact: Vec<f64> = want
+        .iter()
+        .map(|w| total as f64 * *w as f64 / sum as f64)
+        .collect();
+    let mut out: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut left = total.saturating_sub(out.iter().sum());
+    let mut order: Vec<usize> = (0..want.len()).collect();
+    order.sort_by(|a, b| (exact[*b] - out[*b] as f64).total_cmp(&(exact[*a] - out[*a] as f64)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        out[i] += 1;
+        left -= 1;
+    }
+    out.into_iter().map(|n| n.max(min)).collect()
 }
 
 fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<DeclaredQuery> {
@@ -305,48 +472,55 @@ fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<Declared
     for (i, q) in raw.iter().enumerate() {
         let key = |k: &str| format!("query[{i}].{k}");
         let name = q.name.clone().unwrap_or_default();
-        if name.trim().is_empty() {
-            problems.push(problem(
+        let this = entry(i, &name);
+        // A key left out is reported at the entry's header (the validator's fallback), with
+        // the key named; a key written empty, at the key.
+        let missing = |k: &str, help: &str| {
+            problem(&key(k), format!("{this} has no `{k}`"), help)
+                .label(format!("no `{k}` in this entry"))
+        };
+        let empty =
+            |k: &str, help: &str| problem(&key(k), format!("{this} has an empty `{k}`"), help);
+        let name_help = "add `name = \"read-account\"`: findings and the report name the query";
+        match &q.name {
+            None => problems.push(missing("name", name_help)),
+            Some(n) if n.trim().is_empty() => problems.push(empty("name", name_help)),
+            Some(n) if n.chars().any(char::is_control) => problems.push(problem(
                 &key("name"),
-                "every query needs a name",
-                "add `name = \"read-account\"`: findings and the report name the query",
-            ));
-        } else if !names.insert(name.clone()) {
-            problems.push(problem(
+                format!(
+                    "{} has a control character (a line break, tab or escape) in its `name`",
+                    entry(i, n)
+                ),
+                "write the name on one line with printable characters only: `name = \"read account\"` (it is printed in the terminal, the Markdown summary and GitHub Actions annotations)",
+            )),
+            Some(_) if !names.insert(name.clone()) => problems.push(problem(
                 &key("name"),
-                format!("`{name}` is declared twice"),
+                format!("{this} is declared twice"),
                 "give each [[checks.workload.query]] its own name",
-            ));
+            )),
+            Some(_) => {}
         }
         let sql = q.sql.clone().unwrap_or_default();
-        if sql.trim().is_empty() {
-            problems.push(problem(
-                &key("sql"),
-                "is missing",
-                "add the statement to replay, with `$1…` for its parameters",
-            ));
+        let sql_help = "add the statement to replay, with `$1…` for its parameters: `sql = \"SELECT id, email FROM accounts WHERE id = $1\"`";
+        match &q.sql {
+            None => problems.push(missing("sql", sql_help)),
+            Some(s) if s.trim().is_empty() => problems.push(empty("sql", sql_help)),
+            Some(_) => {}
         }
         let n = sources::max_param(&sql);
         if n > 0 && q.params.as_deref().is_none_or(|p| p.trim().is_empty()) {
             problems.push(problem(
                 &key("params"),
-                format!("the statement has {n} parameter(s) and nothing supplies them"),
+                format!("{this}: the statement has {n} parameter(s) and no `params` query supplies them"),
                 "add `params = \"SELECT id FROM accounts TABLESAMPLE SYSTEM (1) LIMIT 500\"`: its rows fill $1…",
-            ));
+            ).label("nothing supplies $1…"));
         }
         let rate = match &q.rate {
-            Some(r) => match parse_rate(r) {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(problem(&key("rate"), e.0, RATE_HELP));
-                    0.0
-                }
-            },
+            Some(r) => rate(&key("rate"), r, problems).unwrap_or(0.0),
             None => {
-                problems.push(problem(
-                    &key("rate"),
-                    "is missing",
-                    "add `rate = \"200/s\"`: requests are issued on that schedule",
+                problems.push(missing(
+                    "rate",
+                    "add `rate = \"200/s\"` (at least `1/s`): requests are issued on that schedule",
                 ));
                 0.0
             }
@@ -418,12 +592,24 @@ impl Rehearsal {
     /// the long transaction; returns when the migration may start. Every connection is opened
     /// here, before the migration tool starts (none of them counts as one of the tool's).
     pub async fn start(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Self, WorkloadError> {
-        let plan = sources::plan(cfg, target).await?;
-        let total: f64 = plan.queries.iter().map(|q| q.rate).sum();
-        let pool =
-            generator::Pool::connect(target.url, cfg.pool_size(total), &plan.queries).await?;
+        let mut plan = sources::plan(cfg, target).await?;
+        let rates: Vec<f64> = plan.queries.iter().map(|q| q.rate).collect();
+        let sizes = cfg.pool_sizes(&rates);
+        if let Some(c) = cfg.connections.filter(|c| *c < sizes.len()) {
+            // Declared queries are refused below one each (`from_raw`); found ones are
+            // counted only now.
+            plan.notes.push(format!(
+                "`connections = {c}` is fewer than the {} queries found: each query has a connection of its own, so {} were opened",
+                sizes.len(),
+                sizes.iter().sum::<usize>()
+            ));
+        }
+        let pool = generator::Pool::connect(target.url, &sizes, &plan.queries).await?;
         let pids = pool.pids();
-        let coverage = pool.coverage(&plan.queries).await;
+        let mut coverage = pool.coverage(&plan.queries).await;
+        if let (Some(sql), Some(client)) = (target.pending_sql, pool.client()) {
+            coverage.migration_sql = Some(coverage::sql_locks(client, sql).await);
+        }
         let long_tx = match cfg.long_transaction {
             Some(hold) => {
                 Some(blocking::LongTransaction::connect(target.url, &plan.tables, hold).await?)
@@ -461,7 +647,9 @@ impl Rehearsal {
             Some(l) => Some(l.finish(self.started).await?),
             None => None,
         };
-        let seen = self.observer.finish().await?;
+        let mut seen = self.observer.finish().await?;
+        // A session still holding a lock well after the tool exited is not the migration's run.
+        seen.mark_outlived(recorded.migration_end_us);
         let mut report = report::build(&self.plan, recorded, seen, long);
         report.coverage = self.coverage;
         Ok(report)
@@ -472,21 +660,42 @@ impl Rehearsal {
 mod tests {
     use super::*;
 
+    /// `toml` as the body of `[checks.workload]`, `enabled = true` added unless it says.
     fn parse(toml: &str) -> Result<WorkloadConfig, Vec<ConfigProblem>> {
-        let raw: RawWorkloadConfig = toml::from_str(toml).expect("toml");
+        let text = if toml.contains("enabled") {
+            toml.to_owned()
+        } else {
+            format!("enabled = true\n{toml}")
+        };
+        let raw: RawWorkloadConfig = toml::from_str(&text).expect("toml");
         WorkloadConfig::from_raw(&raw)
     }
 
     #[test]
     fn defaults_are_sensible() {
-        let c = parse("").unwrap();
+        let c = WorkloadConfig::from_raw(&RawWorkloadConfig::default()).unwrap();
         assert!(!c.enabled);
         assert_eq!(c.max_blocked, Duration::from_secs(1));
         assert_eq!(c.max_p99_ratio, 3.0);
         assert_eq!(c.max_errors, 0);
         assert_eq!(c.baseline, Duration::from_secs(2));
-        assert_eq!(c.pool_size(100.0), 9);
-        assert_eq!(c.pool_size(50_000.0), 32);
+    }
+
+    #[test]
+    fn each_query_gets_connections_for_its_rate_over_max_blocked() {
+        let c = parse("").unwrap();
+        // 1 s of 10/s blocked: 11; of 100/s: 101, at most 16; at least 2.
+        assert_eq!(c.pool_sizes(&[10.0, 100.0, 0.1]), [11, 16, 2]);
+        // 32 in all: shared in proportion, at least 2 each.
+        assert_eq!(c.pool_sizes(&[500.0, 500.0, 500.0]), [11, 11, 10]);
+        assert_eq!(c.pool_sizes(&[1000.0; 20]), [2; 20]);
+        let c = parse("max-blocked = \"100ms\"").unwrap();
+        assert_eq!(c.pool_sizes(&[100.0, 20.0]), [11, 3]);
+        // `connections`: the total, shared the same way, one each at least.
+        let c = parse("connections = 8").unwrap();
+        assert_eq!(c.pool_sizes(&[100.0]), [8]);
+        assert_eq!(c.pool_sizes(&[100.0, 100.0]), [4, 4]);
+        assert_eq!(c.pool_sizes(&[1.0; 10]), [1; 10]);
     }
 
     #[test]
@@ -523,6 +732,23 @@ rate = "10/s"
     }
 
     #[test]
+    fn a_query_name_with_control_characters_is_refused_and_shown_escaped() {
+        let e = parse(
+            "[[query]]\nname = \"rd\\n::warning::x\\u001b[2J\"\nsql = \"SELECT 1\"\nrate = \"10/s\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].key, "checks.workload.query[0].name");
+        assert!(e[0].message.contains("control character"), "{e:?}");
+        assert!(
+            e[0].message.contains("`rd\\n::warning::x\\u{1b}[2J`"),
+            "{}",
+            e[0].message
+        );
+        assert!(!e[0].message.chars().any(char::is_control), "{e:?}");
+    }
+
+    #[test]
     fn arrivals_are_fixed_unless_poisson_is_asked_for() {
         assert_eq!(parse("").unwrap().arrivals, Arrivals::Fixed);
         assert_eq!(
@@ -537,9 +763,87 @@ rate = "10/s"
     #[test]
     fn rates_read_like_the_docs() {
         assert_eq!(parse_rate("200/s").unwrap(), 200.0);
-        assert_eq!(parse_rate("30/min").unwrap(), 0.5);
+        assert_eq!(parse_rate("90/min").unwrap(), 1.5);
+        assert_eq!(parse_rate("1/s").unwrap(), 1.0);
+        // Below 1/s: refused, never raised.
+        for slow in ["30/min", "0.5/s", "1000/h", "0.999/s"] {
+            let e = parse_rate(slow).unwrap_err();
+            assert!(e.0.contains("below 1 request per second"), "{slow}: {e}");
+        }
         assert!(parse_rate("200").is_err());
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("5/fortnight").is_err());
+    }
+
+    /// From an outside attacker: settings and queries under `[checks.workload]` without
+    /// `enabled = true` passed `neon-migrate check`, and every run skipped the check.
+    #[test]
+    fn settings_without_enabled_are_refused() {
+        let raw = |toml: &str| -> RawWorkloadConfig { toml::from_str(toml).expect("toml") };
+        let e = WorkloadConfig::from_raw(&raw(
+            "max-blocked = \"50ms\"\n[[query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].key, "checks.workload.enabled");
+        assert!(
+            e[0].message.contains("`max-blocked`")
+                && e[0].message.contains("1 [[checks.workload.query]] entry")
+                && e[0].message.contains("would not run at all"),
+            "{}",
+            e[0].message
+        );
+        assert!(
+            e[0].help.contains("`enabled = true`") && e[0].help.contains("remove the section"),
+            "{}",
+            e[0].help
+        );
+        // Queries alone, too.
+        let e = WorkloadConfig::from_raw(&raw(
+            "[[query]]\nname = \"q\"\nsql = \"SELECT 1\"\nrate = \"1/s\"\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e[0].key, "checks.workload.enabled", "{e:?}");
+        // Said on or off, or only `required` (its own error): no such problem.
+        assert!(WorkloadConfig::from_raw(&raw("enabled = false\nmax-blocked = \"50ms\"")).is_ok());
+        assert!(WorkloadConfig::from_raw(&raw("enabled = true\nmax-blocked = \"50ms\"")).is_ok());
+        assert!(WorkloadConfig::from_raw(&raw("required = true")).is_ok());
+        assert!(WorkloadConfig::from_raw(&raw("")).is_ok());
+    }
+
+    /// From an outside attacker: `max-blocked = "0s"` was accepted, and every run failed.
+    #[test]
+    fn max_blocked_of_zero_is_refused() {
+        for zero in ["0s", "0ms", "0h0m"] {
+            let Err(e) = parse(&format!("max-blocked = \"{zero}\"")) else {
+                panic!("{zero} accepted");
+            };
+            assert_eq!(e.len(), 1, "{zero}: {e:?}");
+            assert_eq!(e[0].key, "checks.workload.max-blocked");
+            assert!(e[0].message.contains("must be more than 0"), "{e:?}");
+        }
+        assert_eq!(
+            parse("max-blocked = \"1ms\"").unwrap().max_blocked,
+            Duration::from_millis(1)
+        );
+    }
+
+    /// From an outside attacker: `connections = 1` with two queries was raised to 2 without a
+    /// word (each query has connections of its own). It is refused, with the least accepted.
+    #[test]
+    fn fewer_connections_than_declared_queries_are_refused() {
+        let two = "[[query]]\nname = \"a\"\nsql = \"SELECT 1\"\nrate = \"5/s\"\n\
+                   [[query]]\nname = \"b\"\nsql = \"SELECT 2\"\nrate = \"5/s\"\n";
+        let e = parse(&format!("connections = 1\n{two}")).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].key, "checks.workload.connections");
+        assert!(
+            e[0].message.contains("fewer than the 2 queries declared"),
+            "{}",
+            e[0].message
+        );
+        assert!(e[0].help.contains("`connections = 2`"), "{}", e[0].help);
+        let c = parse(&format!("connections = 2\n{two}")).unwrap();
+        assert_eq!(c.pool_sizes(&[5.0, 5.0]), [1, 1]);
     }
 }

@@ -141,7 +141,7 @@ pub(crate) fn lex(sql: &str) -> Vec<Tok> {
     out
 }
 
-fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
+pub(crate) fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
 }
 
@@ -155,7 +155,7 @@ fn ident_sql(t: &Tok) -> Option<String> {
 }
 
 /// A possibly qualified name at `toks[i..]`: (SQL text, tokens used).
-fn name_at(toks: &[Tok], i: usize) -> Option<(String, usize)> {
+pub(crate) fn name_at(toks: &[Tok], i: usize) -> Option<(String, usize)> {
     let mut name = ident_sql(toks.get(i)?)?;
     let mut used = 1;
     while toks.get(i + used) == Some(&Tok::Punct('.')) {
@@ -371,12 +371,34 @@ const NOT_A_TABLE: &[&str] = &[
 /// `CREATE TRIGGER`, `CREATE RULE` or `CREATE POLICY` — also inside dollar-quoted bodies
 /// (`DO $$ … ALTER TABLE t … $$`, which runs there and then).
 pub fn touched_tables(sql: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<(String, bool)> = Vec::new();
     named_in(sql, &mut out, 0);
-    out
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in out {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
-fn named_in(sql: &str, out: &mut Vec<String>, depth: u8) {
+/// The tables of [`touched_tables`] that `sql` names only as the target of a data change
+/// (`INSERT INTO`, `UPDATE`, `DELETE FROM`): ROW EXCLUSIVE, which blocks no other statement's
+/// table lock.
+pub fn changed_only(sql: &str) -> Vec<String> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    named_in(sql, &mut out, 0);
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in &out {
+        if !names.contains(name) && out.iter().all(|(n, change)| n != name || *change) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// Each table `sql` names, and whether that statement is a data change.
+fn named_in(sql: &str, out: &mut Vec<(String, bool)>, depth: u8) {
     let toks = lex(sql);
     let kw = |i: usize, k: &str| is_kw(toks.get(i), k);
     let skip = |mut i: usize, words: &[&str]| {
@@ -392,6 +414,12 @@ fn named_in(sql: &str, out: &mut Vec<String>, depth: u8) {
             .find(|&k| kw(k, word))
     };
     for i in 0..toks.len() {
+        let change = (kw(i, "UPDATE")
+            && !kw(i.wrapping_sub(1), "FOR")
+            && !kw(i.wrapping_sub(1), "ON")
+            && !kw(i.wrapping_sub(1), "DO"))
+            || (kw(i, "FROM") && kw(i.wrapping_sub(1), "DELETE"))
+            || (kw(i, "INTO") && kw(i.wrapping_sub(1), "INSERT"));
         let at = if kw(i, "ALTER") && kw(i + 1, "TABLE") {
             let mut j = i + 2;
             if kw(j, "IF") && kw(j + 1, "EXISTS") {
@@ -429,15 +457,7 @@ fn named_in(sql: &str, out: &mut Vec<String>, depth: u8) {
                 .map(|k| skip(k + 1, &["ONLY"]))
         } else if kw(i, "LOCK") || kw(i, "TRUNCATE") {
             Some(skip(i + 1, &["TABLE", "ONLY"]))
-        } else if (kw(i, "UPDATE")
-            && !kw(i.wrapping_sub(1), "FOR")
-            && !kw(i.wrapping_sub(1), "ON")
-            && !kw(i.wrapping_sub(1), "DO"))
-            || (kw(i, "FROM") && kw(i.wrapping_sub(1), "DELETE"))
-            || (kw(i, "INTO") && kw(i.wrapping_sub(1), "INSERT"))
-            || kw(i, "REFERENCES")
-            || kw(i, "CLUSTER")
-        {
+        } else if change || kw(i, "REFERENCES") || kw(i, "CLUSTER") {
             Some(skip(i + 1, &["ONLY"]))
         } else if kw(i, "VACUUM") && kw(i + 1, "FULL") {
             Some(i + 2)
@@ -451,9 +471,7 @@ fn named_in(sql: &str, out: &mut Vec<String>, depth: u8) {
             continue;
         }
         if let Some((name, _)) = name_at(&toks, j) {
-            if !out.contains(&name) {
-                out.push(name);
-            }
+            out.push((name, change));
         }
     }
     if depth < 4 {

@@ -122,11 +122,12 @@ pub fn markdown(r: &WorkloadReport) -> String {
     let _ = writeln!(md, "\n### Workload rehearsal\n");
     let _ = writeln!(
         md,
-        "Queries {}; baseline {} ms, migration {} ms, {} connection(s).\n",
+        "Queries {}; baseline {} ms, migration {} ms, {} connection(s); {}.\n",
         r.source.describe(),
         r.baseline_ms,
         r.migration_ms,
-        r.generator.connections
+        r.generator.connections,
+        r.counts_line()
     );
     let _ = writeln!(md, "| query | requests before / during | p50 ms | p95 ms | p99 ms | max ms | errors |\n|---|--:|--:|--:|--:|--:|--:|");
     for q in &r.queries {
@@ -142,6 +143,12 @@ pub fn markdown(r: &WorkloadReport) -> String {
             arrow(&q.baseline, &q.during, |s| s.max_ms),
             q.during.errors
         );
+    }
+    for q in &r.queries {
+        let conflicts = q.baseline.conflicts + q.during.conflicts;
+        if conflicts > 0 {
+            let _ = writeln!(md, "\n{}", super::verdict::conflicts_line(q, conflicts));
+        }
     }
     if let Some(b) = &r.longest {
         let _ = writeln!(
@@ -175,6 +182,37 @@ pub fn markdown(r: &WorkloadReport) -> String {
         fmt(cols.iter().map(|t| t.qps).collect())
     );
     md
+}
+
+/// The `max-blocked` finding when the blocker outlived the migration tool: named as such, with
+/// the time the workload's observer saw it hold its lock (`locks_ms`: the locks check's, which
+/// stops sampling when the tool exits).
+pub(super) fn outlived(
+    b: &super::report::Blocked,
+    cfg: &super::WorkloadConfig,
+    table: &str,
+    locks_ms: Option<u64>,
+) -> String {
+    let lock = b.behind_lock.as_deref().unwrap_or("a lock");
+    let mut s = format!(
+        "`{}` was blocked {} ms (max-blocked = {} ms) behind a session that outlived the migration tool",
+        b.query,
+        b.ms,
+        cfg.max_blocked.as_millis()
+    );
+    if let (Some(held), Some(after)) = (b.behind_held_ms, b.behind_held_after_ms) {
+        let _ = write!(
+            s,
+            ", which held {lock} on {table} for ~{held} ms as observed, ~{after} ms of it after the tool exited"
+        );
+    }
+    if let Some(h) = locks_ms {
+        let _ = write!(
+            s,
+            " (the locks check stops sampling when the tool exits: it saw ~{h} ms of it)"
+        );
+    }
+    s
 }
 
 #[cfg(test)]

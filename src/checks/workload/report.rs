@@ -1,5 +1,5 @@
-//! What the rehearsal measured and the verdicts: per-query baseline vs during, a per-100 ms
-//! timeline, the lock queue ([`super::render`] shows them).
+//! What the rehearsal measured: per-query baseline vs during, a per-100 ms timeline, the lock
+//! queue ([`super::render`] shows them, [`super::verdict`] judges them).
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::blocking::{self, Episode, LongTxReport, Seen, Who};
 use super::generator::{Recorded, Sample};
 use super::sources::{Origin, Plan, Skipped};
-use super::{WorkloadConfig, NAME, P99_FLOOR_MS};
-use crate::checks::locks::LockReport;
-use crate::checks::{lock_name, CheckResult, CheckStatus, Finding, Severity};
+use crate::checks::lock_name;
+
+pub use super::verdict::{access_exclusive_ms, evaluate};
 
 /// The start of the baseline window left out of it (at most a fifth of it), µs.
 const WARM_UP_US: u64 = 200_000;
@@ -20,8 +20,14 @@ pub const TICK_MS: u64 = 100;
 /// Latency percentiles of one query in one window, in ms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Every request: answered, failed (`errors`) or conflicting (`conflicts`).
     pub count: u64,
     pub errors: u64,
+    /// Inserts with sampled values that hit a unique violation (a unique index the migration
+    /// added on a sampled column): neither errors nor successes; their latencies are in the
+    /// percentiles (the table's lock was waited for before the unique check).
+    #[serde(default)]
+    pub conflicts: u64,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
@@ -44,6 +50,12 @@ pub struct Blocked {
     pub behind_lock: Option<String>,
     /// The blocker itself was waiting (behind the long transaction): the lock queue.
     pub behind_was_waiting: bool,
+    /// How long the workload's observer saw the blocker hold its lock on the table, and how
+    /// much of that after the migration tool exited, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behind_held_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behind_held_after_ms: Option<u64>,
 }
 
 /// One replayed query.
@@ -62,6 +74,9 @@ pub struct QueryReport {
     pub errors: Vec<String>,
     /// Its slowest request during the migration.
     pub slowest: Option<Blocked>,
+    /// Waits for one of its connections that no lock explains (the generator's own limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_wait: Option<super::waits::GeneratorWait>,
 }
 
 /// The migration waiting for a lock.
@@ -107,6 +122,7 @@ pub struct Tick {
 /// Evidence the generator itself kept up.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorStats {
+    /// Every request the generator sent.
     pub requests: u64,
     pub connections: usize,
     /// p99 of how late requests were issued while a connection was free, ms.
@@ -115,6 +131,14 @@ pub struct GeneratorStats {
     /// ms: nothing blocks then, so lateness is the generator's own overload.
     #[serde(default)]
     pub baseline_lag_p99_ms: f64,
+    /// Requests due in the warm-up, the first moments of the baseline window (connections'
+    /// first executions): in neither the baseline nor during. `requests` is
+    /// `warm_up_requests` + every query's `baseline.count` + `during.count`.
+    #[serde(default)]
+    pub warm_up_requests: u64,
+    /// How long the warm-up lasted, ms (a fifth of the baseline window, at most 200 ms).
+    #[serde(default)]
+    pub warm_up_ms: u64,
     pub observer_samples: u64,
     pub observer_busy_ms: u64,
     /// How requests were spread in time: `fixed` or `poisson`.
@@ -148,15 +172,24 @@ fn ms(us: u64) -> f64 {
     (us as f64 / 100.0).round() / 10.0
 }
 
-fn stats(samples: &[&Sample]) -> Stats {
+/// Percentiles from an HdrHistogram (3 significant digits: a value is read back as the top
+/// of its bucket, up to 0.1 % above it); the max is the exact one recorded — the number the
+/// longest request shows — and no percentile is shown above it.
+fn stats(samples: &[&Sample], conflict: Option<u32>) -> Stats {
     let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
     let mut errors = 0;
+    let mut conflicts = 0;
+    let mut max = 0;
     for s in samples {
-        if s.error.is_some() {
+        // A failed request counts in the latencies too: one that waited behind a lock and
+        // then failed (a lock timeout, a cancelled statement) kept its user waiting as long.
+        if s.error.is_some() && s.error == conflict {
+            conflicts += 1;
+        } else if s.error.is_some() {
             errors += 1;
-            continue;
         }
         h.saturating_record(s.latency_us.max(1));
+        max = max.max(s.latency_us);
     }
     if h.is_empty() {
         return Stats {
@@ -165,19 +198,21 @@ fn stats(samples: &[&Sample]) -> Stats {
             ..Default::default()
         };
     }
+    let at = |q: f64| ms(h.value_at_quantile(q).min(max));
     Stats {
         count: samples.len() as u64,
         errors,
-        p50_ms: ms(h.value_at_quantile(0.50)),
-        p95_ms: ms(h.value_at_quantile(0.95)),
-        p99_ms: ms(h.value_at_quantile(0.99)),
-        max_ms: ms(h.max()),
+        conflicts,
+        p50_ms: at(0.50),
+        p95_ms: at(0.95),
+        p99_ms: at(0.99),
+        max_ms: ms(max),
     }
 }
 
 /// What blocked a request: the longest wait episode of its backend within its window (or,
-/// when it waited for a connection, of any replayed query's backend).
-fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
+/// when it waited for a connection, of another of its query's own backends, `pids`).
+fn blocked(s: &Sample, name: &str, pids: &[i32], eps: &[Episode], seen: &Seen) -> Blocked {
     let from = s.due_us;
     let to = s.due_us + s.latency_us;
     let pad = blocking::INTERVAL.as_micros() as u64;
@@ -189,7 +224,7 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
         .max_by_key(|e| e.last_us - e.first_us);
     let any = || {
         eps.iter()
-            .filter(|e| e.who == Who::Workload)
+            .filter(|e| pids.contains(&e.pid))
             .filter(overlaps)
             .max_by_key(|e| e.last_us - e.first_us)
     };
@@ -203,6 +238,8 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
         behind_statement: None,
         behind_lock: None,
         behind_was_waiting: false,
+        behind_held_ms: None,
+        behind_held_after_ms: None,
     };
     let Some(e) = own.or_else(any) else { return b };
     b.table = Some(e.relation.clone());
@@ -226,7 +263,7 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
             (*p, seen.who(*p), q)
         })
         .min_by_key(|(_, w, _)| match w {
-            Who::Migration => 0,
+            Who::Migration | Who::OutlivedTool => 0,
             Who::LongTransaction => 1,
             Who::Workload => 2,
         });
@@ -247,11 +284,15 @@ fn blocked(s: &Sample, name: &str, eps: &[Episode], seen: &Seen) -> Blocked {
             .max_by_key(|m| rank(m));
         b.behind_was_waiting = asked.is_some();
         b.behind_lock = held.or(asked).map(|m| lock_name(&m));
+        if let Some((held, after)) = b.table.as_deref().and_then(|t| seen.held_ms(pid, t)) {
+            b.behind_held_ms = Some(held);
+            b.behind_held_after_ms = Some(after);
+        }
     }
     b
 }
 
-fn rank(mode: &str) -> usize {
+pub(super) fn rank(mode: &str) -> usize {
     crate::checks::LOCK_MODES
         .iter()
         .position(|m| *m == mode)
@@ -261,6 +302,8 @@ fn rank(mode: &str) -> usize {
 /// Puts the measurements together.
 pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>) -> WorkloadReport {
     let start = rec.migration_start_us;
+    let warm = warm_up_us(start);
+    let conflict = conflict_index(&rec);
     let eps = blocking::episodes(&seen);
     let mut queries = Vec::new();
     for (i, q) in plan.queries.iter().enumerate() {
@@ -272,30 +315,41 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         let (base, during): (Vec<&Sample>, Vec<&Sample>) =
             mine.into_iter().partition(|s| s.due_us < start);
         // The first moments warm up (connections' first executions): not the baseline.
-        let warm = (start / 5).min(WARM_UP_US);
         let base: Vec<&Sample> = base.into_iter().filter(|s| s.due_us >= warm).collect();
         let mut errors: Vec<String> = Vec::new();
         for s in &during {
-            if let Some(e) = s.error.and_then(|e| rec.errors.get(e as usize)) {
+            if let Some(e) = s
+                .error
+                .filter(|e| Some(*e) != conflict)
+                .and_then(|e| rec.errors.get(e as usize))
+            {
                 if errors.len() < 3 && !errors.contains(e) {
                     errors.push(e.clone());
                 }
             }
         }
+        // Judged by what locks explain: a wait for a connection that is the generator's own
+        // limit is left out (see `waits`).
+        let pids = rec.pids.get(i).map(Vec::as_slice).unwrap_or_default();
+        let waits = super::waits::lock_waits(&seen, pids);
         let slowest = during
             .iter()
-            .max_by_key(|s| s.latency_us)
-            .map(|s| blocked(s, &q.name, &eps, &seen));
+            .max_by_key(|s| super::waits::explained_us(s, &waits))
+            .map(|s| Blocked {
+                ms: ms(super::waits::explained_us(s, &waits)),
+                ..blocked(s, &q.name, pids, &eps, &seen)
+            });
         queries.push(QueryReport {
             name: q.name.clone(),
             sql: super::sources::one_line(&q.sql),
             write: q.write,
             rate: (q.rate * 100.0).round() / 100.0,
-            baseline: stats(&base),
-            during: stats(&during),
+            baseline: stats(&base, conflict),
+            during: stats(&during, conflict),
             reprepared: rec.reprepared.get(i).copied().unwrap_or(0),
             errors,
             slowest,
+            generator_wait: super::waits::generator_wait(&during, &waits, pids.len()),
         });
     }
     let longest = queries
@@ -305,7 +359,6 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
     let queue = queue(&rec, &queries, &eps, &seen, long.as_ref());
     let mut lag = rec.issue_lag_us.clone();
     lag.sort_unstable();
-    let warm = (start / 5).min(WARM_UP_US);
     let mut baseline_lag: Vec<u64> = rec
         .samples
         .iter()
@@ -326,6 +379,8 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
         timeline: timeline(&rec, &seen),
         generator: GeneratorStats {
             requests: rec.samples.len() as u64,
+            warm_up_requests: rec.samples.iter().filter(|s| s.due_us < warm).count() as u64,
+            warm_up_ms: warm / 1000,
             connections: rec.connections,
             issue_lag_p99_ms: ms(percentile(&lag, 0.99)),
             baseline_lag_p99_ms: ms(percentile(&baseline_lag, 0.99)),
@@ -338,7 +393,33 @@ pub fn build(plan: &Plan, rec: Recorded, seen: Seen, long: Option<LongTxReport>)
     }
 }
 
+/// The error index of [`super::sources::SAMPLING_CONFLICT`], if a request recorded it.
+fn conflict_index(rec: &Recorded) -> Option<u32> {
+    rec.errors
+        .iter()
+        .position(|e| e == super::sources::SAMPLING_CONFLICT)
+        .map(|i| i as u32)
+}
+
+/// The warm-up at the start of a baseline window ending at `start_us`: a fifth of it, at most
+/// [`WARM_UP_US`].
+fn warm_up_us(start_us: u64) -> u64 {
+    (start_us / 5).min(WARM_UP_US)
+}
+
 impl WorkloadReport {
+    /// Every request, as the reader adds them up: warm-up, baseline, during.
+    pub fn counts_line(&self) -> String {
+        let base: u64 = self.queries.iter().map(|q| q.baseline.count).sum();
+        format!(
+            "{} request(s): {} warming up (the first {} ms, not measured), {base} in the baseline, {} during the migration",
+            self.generator.requests,
+            self.generator.warm_up_requests,
+            self.generator.warm_up_ms,
+            self.during_count()
+        )
+    }
+
     /// All requests during the migration.
     pub fn during_count(&self) -> u64 {
         self.queries.iter().map(|q| q.during.count).sum()
@@ -384,7 +465,7 @@ fn queue(
                 .map(|b| seen.who(*b))
                 .min_by_key(|w| match w {
                     Who::LongTransaction => 0,
-                    Who::Migration => 1,
+                    Who::Migration | Who::OutlivedTool => 1,
                     Who::Workload => 2,
                 }),
         })
@@ -431,6 +512,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
     let mut lat: Vec<Vec<u64>> = vec![Vec::new(); n];
     let mut done = vec![0u64; n];
     let mut errors = vec![0u64; n];
+    let conflict = conflict_index(rec);
     for s in &rec.samples {
         let due = (s.due_us / tick_us) as usize;
         let at = ((s.due_us + s.latency_us) / tick_us) as usize;
@@ -438,7 +520,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             v.push(s.latency_us);
         }
         if at < n {
-            match s.error {
+            match s.error.filter(|e| Some(*e) != conflict) {
                 Some(_) => errors[at] += 1,
                 None => done[at] += 1,
             }
@@ -446,6 +528,9 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
     }
     let mut queued = vec![0u64; n];
     let mut lock: Vec<Option<String>> = vec![None; n];
+    // The tick holding the migration's start is the migration's: it is drawn after the ┃.
+    let first_during = (rec.migration_start_us / tick_us) as usize;
+    let interval_us = blocking::INTERVAL.as_micros() as u64;
     for snap in &seen.snapshots {
         let i = (snap.t_us / tick_us) as usize;
         if i >= n {
@@ -457,16 +542,27 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             .filter(|w| w.who == Who::Workload)
             .count() as u64;
         queued[i] = queued[i].max(q);
+        // The migration holds nothing before it starts. A snapshot is stamped before its
+        // query runs, so one stamped less than a sampling interval before the start can see
+        // the lock the migration just took: drawn from the start on. A lock seen earlier is
+        // another session's, not the migration's: not drawn.
+        let at = if i >= first_during {
+            i
+        } else if snap.t_us + interval_us >= rec.migration_start_us {
+            first_during.min(n - 1)
+        } else {
+            continue;
+        };
         if let Some(m) = snap
             .held
             .iter()
-            .filter(|h| h.who == Who::Migration)
+            .filter(|h| matches!(h.who, Who::Migration | Who::OutlivedTool))
             .map(|h| h.mode.as_str())
             .max_by_key(|m| rank(m))
         {
-            let cur = lock[i].as_deref().map(rank).unwrap_or(0);
-            if lock[i].is_none() || rank(m) > cur {
-                lock[i] = Some(m.to_owned());
+            let cur = lock[at].as_deref().map(rank).unwrap_or(0);
+            if lock[at].is_none() || rank(m) > cur {
+                lock[at] = Some(m.to_owned());
             }
         }
     }
@@ -476,7 +572,7 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
             v.sort_unstable();
             Tick {
                 t_ms: i as u64 * TICK_MS,
-                during: i as u64 * tick_us >= rec.migration_start_us,
+                during: i >= first_during,
                 qps: done[i] as f64 * 1000.0 / TICK_MS as f64,
                 p99_ms: ms(percentile(&v, 0.99)),
                 errors: errors[i],
@@ -487,304 +583,31 @@ fn timeline(rec: &Recorded, seen: &Seen) -> Vec<Tick> {
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------
-// Verdicts
-
-/// How late the generator sent requests before the migration (p99), with nothing blocking,
-/// above which what it measured is its own overload.
-const GENERATOR_LAG_LIMIT_MS: f64 = 100.0;
-
-/// The check's result: `max-blocked`, `max-p99-ratio` and `max-errors` against what was
-/// measured; with the locks check's report, the longest block is compared with the ACCESS
-/// EXCLUSIVE time it measured.
-pub fn evaluate(
-    r: &WorkloadReport,
-    cfg: &WorkloadConfig,
-    locks: Option<&LockReport>,
-) -> CheckResult {
-    if r.during_count() == 0 {
-        return CheckResult::not_run(
-            NAME,
-            "no replayed request fell inside the migration (it ended before the first one was due)",
-        );
-    }
-    if r.generator.baseline_lag_p99_ms > GENERATOR_LAG_LIMIT_MS {
-        // Its latencies then measure the generator, not the migration: no verdict either way.
-        let mut res = CheckResult::not_run(
-            NAME,
-            format!(
-                "the load generator could not keep its own schedule: before the migration, with nothing blocking, it sent 1 request in 100 more than {} ms late (limit {GENERATOR_LAG_LIMIT_MS} ms), so the latencies measure it, not the migration — lower `rate` (or the queries' rates) under [checks.workload]",
-                r.generator.baseline_lag_p99_ms
-            ),
-        );
-        res.details = vec![super::render::terminal(r)];
-        return res;
-    }
-    let mut findings = Vec::new();
-    let budget_ms = cfg.max_blocked.as_millis() as f64;
-    for q in &r.queries {
-        if q.baseline.errors > 0 && q.baseline.errors == q.baseline.count {
-            let sev = if r.source == Origin::Declared {
-                Severity::Error
-            } else {
-                Severity::Warning
-            };
-            findings.push(
-                Finding::new(
-                    NAME,
-                    sev,
-                    format!(
-                        "`{}` failed before the migration started: {}",
-                        q.name,
-                        q.errors.first().cloned().unwrap_or_default()
-                    ),
-                    "a query that fails undisturbed measures nothing about the migration",
-                )
-                .at(q.sql.clone())
-                .fix("fix the query (or its `params`) under [[checks.workload.query]]"),
-            );
-        }
-    }
-    let errors: u64 = r.queries.iter().map(|q| q.during.errors).sum();
-    if errors > cfg.max_errors {
-        for q in r.queries.iter().filter(|q| q.during.errors > 0) {
-            findings.push(
-                Finding::new(
-                    NAME,
-                    Severity::Error,
-                    format!("`{}`: {} of {} request(s) failed while the migration ran (max-errors = {})", q.name, q.during.errors, q.during.count, cfg.max_errors),
-                    format!("users would see these errors: {}", q.errors.first().cloned().unwrap_or_default()),
-                )
-                .at(q.sql.clone())
-                .fix("make the change in a form the application's queries survive (add, backfill, then switch; never drop or rename what a running version reads), or raise `max-errors` under [checks.workload]"),
-            );
-        }
-    }
-    if let Some(b) = r.longest.as_ref().filter(|b| b.ms > budget_ms) {
-        findings.push(blocked_finding(r, b, cfg, locks));
-    }
-    for q in &r.queries {
-        let base = q.baseline.p99_ms.max(P99_FLOOR_MS);
-        let limit = base * cfg.max_p99_ratio;
-        if q.during.count > 0 && q.during.p99_ms > limit {
-            findings.push(
-                Finding::new(
-                    NAME,
-                    Severity::Error,
-                    format!(
-                        "`{}`: p99 {} ms while the migration ran vs {} ms before (max-p99-ratio = {}; under {P99_FLOOR_MS} ms counts as {P99_FLOOR_MS} ms)",
-                        q.name, q.during.p99_ms, q.baseline.p99_ms, cfg.max_p99_ratio
-                    ),
-                    "one request in a hundred is this much slower for as long as the migration runs",
-                )
-                .at(q.sql.clone())
-                .fix("see the lock findings above; or raise `max-p99-ratio` under [checks.workload]"),
-            );
-        }
-    }
-    if let Some(f) = lock_timeout_finding(r) {
-        findings.push(f);
-    }
-    let gaps = super::coverage::uncovered(r, locks);
-    for g in &gaps {
-        findings.push(
-            Finding::new(
-                NAME,
-                Severity::Warning,
-                format!("not checked: {}", g.what),
-                g.why.clone(),
-            )
-            .at(g.table.clone())
-            .fix(g.fix),
-        );
-    }
-    let mut details = vec![super::render::terminal(r)];
-    details.extend(lines(r, locks));
-    if locks.is_none() {
-        details.push("which tables the migration locked is not known (the locks check is off): whether the replayed queries read them is not cross-checked".into());
-    }
-    let mut result = CheckResult::from_findings(NAME, summary(r), findings, details);
-    if !gaps.is_empty() && result.status == CheckStatus::Passed {
-        // Part of what users would feel was never replayed: no pass.
-        result.status = CheckStatus::NotRun;
-        let tables: Vec<&str> = gaps.iter().map(|g| g.table.as_str()).collect();
-        result.summary = format!(
-            "NOT CHECKED: the migration locked {} where no replayed query goes; {}",
-            tables.join(", "),
-            result.summary
-        );
-    }
-    result
-}
-
-fn summary(r: &WorkloadReport) -> String {
-    let base = r
-        .queries
-        .iter()
-        .map(|q| q.baseline.p99_ms)
-        .fold(0.0, f64::max);
-    let during = r
-        .queries
-        .iter()
-        .map(|q| q.during.p99_ms)
-        .fold(0.0, f64::max);
-    let errors: u64 = r.queries.iter().map(|q| q.during.errors).sum();
-    format!(
-        "{} request(s) of {} query(ies) ({}) during a {} ms migration; p99 {base} → {during} ms, longest {} ms, {errors} error(s)",
-        r.during_count(),
-        r.queries.len(),
-        r.source.describe(),
-        r.migration_ms,
-        r.longest.as_ref().map(|b| b.ms).unwrap_or(0.0)
-    )
-}
-
-fn blocked_finding(
-    r: &WorkloadReport,
-    b: &Blocked,
-    cfg: &WorkloadConfig,
-    locks: Option<&LockReport>,
-) -> Finding {
-    let table = b.table.clone().unwrap_or_else(|| "its table".into());
-    let why = match (&b.lock, b.behind) {
-        (Some(lock), Some(who)) => {
-            let held = b.behind_lock.clone().unwrap_or_else(|| "a lock".into());
-            let how = if b.behind_was_waiting { "asked for" } else { "held" };
-            format!(
-                "it waited for {lock} on {table} behind {} (`{}`), which {how} {held}; {} request(s) queued behind it, up to {} at once — on production every query on {table} waits this long",
-                who.describe(),
-                b.behind_statement.as_deref().unwrap_or("?"),
-                r.queue.queued,
-                r.queue.max_at_once
-            )
-        }
-        _ => format!(
-            "{} request(s) were slower than {} ms while the migration ran — on production users wait this long",
-            r.queue.queued, r.queue.threshold_ms
-        ),
-    };
-    let long_queue = r.long_transaction.is_some()
-        && (b.behind == Some(Who::LongTransaction) || b.behind_was_waiting);
-    let fix = if long_queue {
-        "set `lock_timeout` in the migration (`SET lock_timeout = '100ms';`) and retry it on timeout: its lock request then gives up instead of queueing every query behind it while a long transaction runs"
-    } else {
-        "use an online form (a new column and a batched backfill instead of a type change, CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE CONSTRAINT), or raise `max-blocked` under [checks.workload] if this wait is acceptable"
-    };
-    let held = locks.and_then(|l| access_exclusive_ms(l, &table));
-    let what = match held {
-        Some(h) => format!(
-            "`{}` was blocked {} ms (max-blocked = {} ms); the locks check measured ACCESS EXCLUSIVE on {table} for ~{h} ms",
-            b.query, b.ms, cfg.max_blocked.as_millis()
-        ),
-        None => format!("`{}` was blocked {} ms (max-blocked = {} ms)", b.query, b.ms, cfg.max_blocked.as_millis()),
-    };
-    let f = Finding::new(NAME, Severity::Error, what, why).fix(fix);
-    match &b.table {
-        Some(t) => f.at(t.clone()),
-        None => f,
-    }
-}
-
-/// ACCESS EXCLUSIVE time the locks check measured on `table`, in ms.
-pub fn access_exclusive_ms(l: &LockReport, table: &str) -> Option<u64> {
-    let bare = table.strip_prefix("public.").unwrap_or(table);
-    l.held_ms
-        .iter()
-        .find(|(t, _)| *t == table || t.strip_prefix("public.") == Some(bare))
-        .and_then(|(_, m)| m.get("AccessExclusiveLock").copied())
-}
-
-fn lock_timeout_finding(r: &WorkloadReport) -> Option<Finding> {
-    let l = r.long_transaction.as_ref()?;
-    let longest = r.queue.migration_waits.iter().max_by_key(|w| w.waited_ms)?;
-    match r.queue.bounded_by_lock_timeout {
-        Some(true) => Some(Finding::new(
-            NAME,
-            Severity::Info,
-            format!(
-                "the migration's lock requests gave up and retried: its longest wait for {} on {} was {} ms while the long transaction stayed open {} ms",
-                longest.lock, longest.table, longest.waited_ms, l.held_ms
-            ),
-            "its `lock_timeout` bounded the lock queue: queries waited at most one timeout",
-        )),
-        _ => Some(
-            Finding::new(
-                NAME,
-                Severity::Warning,
-                format!(
-                    "the migration waited {} ms for {} on {} behind the long transaction ({} ms)",
-                    longest.waited_ms, longest.lock, longest.table, l.held_ms
-                ),
-                "while its lock request waits, every query on the table queues behind it",
-            )
-            .at(longest.table.clone())
-            .fix("start the migration with `SET lock_timeout = '100ms';` (or a few seconds at most) and retry on timeout"),
-        ),
-    }
-}
-
-fn lines(r: &WorkloadReport, locks: Option<&LockReport>) -> Vec<String> {
-    let mut out = Vec::new();
-    out.push(format!(
-        "queries {}; {} connection(s){}; baseline {} ms; the generator's own lag (p99, beyond waits for a connection) {} ms",
-        r.source.describe(),
-        r.generator.connections,
-        match r.generator.arrivals {
-            super::Arrivals::Fixed => "",
-            super::Arrivals::Poisson => ", Poisson arrivals",
-        },
-        r.baseline_ms,
-        r.generator.issue_lag_p99_ms
-    ));
-    for n in &r.notes {
-        out.push(format!("note: {n}"));
-    }
-    for s in &r.skipped {
-        out.push(format!("skipped `{}`: {}", s.query, s.why));
-    }
-    if let Some(l) = &r.long_transaction {
-        out.push(format!(
-            "long transaction: read {} and stayed open {} ms",
-            l.tables.join(", "),
-            l.held_ms
-        ));
-    }
-    for w in &r.queue.migration_waits {
-        out.push(format!(
-            "the migration waited {} ms for {} on {}{}",
-            w.waited_ms,
-            w.lock,
-            w.table,
-            w.behind
-                .map(|b| format!(" behind {}", b.describe()))
-                .unwrap_or_default()
-        ));
-    }
-    out.push(format!(
-        "{} request(s) slower than {} ms while the migration ran; at most {} replayed queries waited for a lock at once",
-        r.queue.queued, r.queue.threshold_ms, r.queue.max_at_once
-    ));
-    if let (Some(b), Some(l)) = (&r.longest, locks) {
-        if let Some(h) = b.table.as_deref().and_then(|t| access_exclusive_ms(l, t)) {
-            out.push(format!(
-                "longest blocked request: {} ms; ACCESS EXCLUSIVE on {} held ~{h} ms (locks check)",
-                b.ms,
-                b.table.as_deref().unwrap_or("?")
-            ));
-        }
-    }
-    for q in r.queries.iter().filter(|q| q.reprepared > 0) {
-        out.push(format!(
-            "`{}`: {} request(s) had to prepare the statement again (the migration changed its result type; drivers that cache prepared statements see `cached plan must not change result type` once per connection)",
-            q.name, q.reprepared
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::super::WorkloadConfig;
     use super::*;
+    use crate::checks::CheckStatus;
+
+    #[test]
+    fn a_request_blocked_then_failed_counts_in_the_latencies() {
+        let sample = |latency_us: u64, error: Option<u32>| Sample {
+            query: 0,
+            due_us: 0,
+            latency_us,
+            pid: 1,
+            error,
+            lag_us: 0,
+            wait_us: 0,
+        };
+        let mut all: Vec<Sample> = (0..99).map(|_| sample(500, None)).collect();
+        all.push(sample(958_700, Some(0)));
+        let refs: Vec<&Sample> = all.iter().collect();
+        let st = stats(&refs, None);
+        assert_eq!((st.count, st.errors), (100, 1));
+        assert_eq!(st.max_ms, 958.7);
+        assert!(st.p99_ms >= 0.5 && st.max_ms > 900.0, "{st:?}");
+    }
 
     pub(crate) fn report() -> WorkloadReport {
         let tick = |t: u64, during: bool, p99: f64, lock: Option<&str>| Tick {
@@ -815,6 +638,7 @@ pub(crate) mod tests {
                     p95_ms: 0.5,
                     p99_ms: 0.6,
                     max_ms: 0.7,
+                    ..Default::default()
                 },
                 during: Stats {
                     count: 25,
@@ -823,10 +647,12 @@ pub(crate) mod tests {
                     p95_ms: 150.0,
                     p99_ms: 180.0,
                     max_ms: 181.0,
+                    ..Default::default()
                 },
                 reprepared: 0,
                 errors: Vec::new(),
                 slowest: None,
+                generator_wait: None,
             }],
             longest: Some(Blocked {
                 query: "read".into(),
@@ -838,6 +664,8 @@ pub(crate) mod tests {
                 behind_statement: Some("ALTER TABLE t ALTER COLUMN n TYPE bigint".into()),
                 behind_lock: Some("ACCESS EXCLUSIVE".into()),
                 behind_was_waiting: false,
+                behind_held_ms: None,
+                behind_held_after_ms: None,
             }),
             queue: Queue::default(),
             long_transaction: None,
@@ -850,6 +678,11 @@ pub(crate) mod tests {
             generator: GeneratorStats::default(),
             coverage: super::super::generator::Coverage {
                 reads: ["public.t".to_owned()].into(),
+                migration_sql: Some(vec![super::super::coverage::SqlLock {
+                    table: "public.t".into(),
+                    mode: Some("AccessExclusiveLock".into()),
+                    statement: "ALTER TABLE t ALTER COLUMN n TYPE …".into(),
+                }]),
                 ..Default::default()
             },
         }
@@ -878,9 +711,14 @@ pub(crate) mod tests {
             "{}",
             f.why
         );
+        // The locks check ran and read which tables changed (none): coverage is known.
+        let measured = crate::checks::locks::LockReport {
+            compared: true,
+            ..Default::default()
+        };
         cfg.max_blocked = std::time::Duration::from_secs(1);
         assert_eq!(
-            evaluate(&r, &cfg, None).status,
+            evaluate(&r, &cfg, Some(&measured)).status,
             crate::checks::CheckStatus::Passed
         );
     }
@@ -920,5 +758,213 @@ pub(crate) mod tests {
         assert_eq!(v["queries"][0]["during"]["p99_ms"], 180.0);
         let back: WorkloadReport = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
+    }
+
+    /// One query's requests every 10 ms for 3 s, the migration starting at `start_ms`;
+    /// the request due at `slow_ms` takes `slow_us`; the observer saw the migration hold
+    /// ACCESS EXCLUSIVE in snapshots taken at `lock_ms`.
+    fn measured(start_ms: u64, slow_ms: u64, slow_us: u64, lock_ms: &[u64]) -> WorkloadReport {
+        use super::super::blocking::{Held, Snapshot};
+        use super::super::sources::{Params, Query};
+        let plan = Plan {
+            origin: Origin::Declared,
+            queries: vec![Query {
+                name: "read".into(),
+                sql: "SELECT 1".into(),
+                write: false,
+                rate: 100.0,
+                params: Params::None,
+                origin: Origin::Declared,
+            }],
+            skipped: Vec::new(),
+            tables: Vec::new(),
+            notes: Vec::new(),
+        };
+        let samples = (0..300u64)
+            .map(|i| Sample {
+                query: 0,
+                due_us: i * 10_000,
+                latency_us: if i * 10 == slow_ms { slow_us } else { 400 + i },
+                pid: 1,
+                error: None,
+                lag_us: 20,
+                wait_us: 0,
+            })
+            .collect();
+        let rec = Recorded {
+            samples,
+            migration_start_us: start_ms * 1000,
+            migration_end_us: 2_700_000,
+            stopped_us: 3_000_000,
+            connections: 4,
+            ..Default::default()
+        };
+        let seen = Seen {
+            snapshots: lock_ms
+                .iter()
+                .map(|t| Snapshot {
+                    t_us: t * 1000,
+                    waiting: Vec::new(),
+                    held: vec![Held {
+                        pid: 99,
+                        who: Who::Migration,
+                        mode: "AccessExclusiveLock".into(),
+                        relation: "public.t".into(),
+                    }],
+                })
+                .collect(),
+            workload_pids: vec![1],
+            ..Default::default()
+        };
+        build(&plan, rec, seen, None)
+    }
+
+    /// From an outside attacker: `generator.requests` counted the warm-up's requests, which
+    /// are in neither the baseline nor "during". The counts add up in every view.
+    #[test]
+    fn the_request_counts_add_up_with_the_warm_up_reported_apart() {
+        let r = measured(2_000, 2_500, 900, &[]);
+        let v = serde_json::to_value(&r).unwrap();
+        let q = &v["queries"][0];
+        let counted =
+            q["baseline"]["count"].as_u64().unwrap() + q["during"]["count"].as_u64().unwrap();
+        let warm_up = v["generator"]["warm_up_requests"].as_u64().unwrap_or(0);
+        assert_eq!(v["generator"]["requests"], 300, "{v:#}");
+        // The first 200 ms (a fifth of the baseline at most) warm the connections up.
+        assert_eq!(warm_up, 20, "{:#}", v["generator"]);
+        assert_eq!(v["generator"]["warm_up_ms"], 200, "{:#}", v["generator"]);
+        assert_eq!(warm_up + counted, 300, "{v:#}");
+        let lines = super::super::verdict::evaluate(&r, &WorkloadConfig::default(), None).details;
+        assert!(
+            lines.iter().any(|l| l.contains("300 request(s): 20 warming up (the first 200 ms, not measured), 180 in the baseline, 100 during the migration")),
+            "{lines:#?}"
+        );
+        let md = super::super::render::markdown(&r);
+        assert!(md.contains("300 request(s): 20 warming up"), "{md}");
+    }
+
+    /// From an outside attacker: the longest request (exact) and the table's max (rounded by
+    /// the histogram) differed by ~2 ms. Both are the exact recorded max; no percentile is
+    /// above it.
+    #[test]
+    fn the_longest_request_and_the_max_column_are_the_same_number() {
+        let r = measured(2_000, 2_500, 2_047_123, &[]);
+        let longest = r.longest.as_ref().expect("a slowest request").ms;
+        assert_eq!(longest, 2047.1);
+        assert_eq!(
+            r.queries[0].during.max_ms, longest,
+            "{:?}",
+            r.queries[0].during
+        );
+        assert!(
+            r.queries[0].during.p99_ms <= longest,
+            "{:?}",
+            r.queries[0].during
+        );
+        let text = super::super::render::terminal(&r);
+        assert!(text.contains("→ 2047.1"), "{text}");
+    }
+
+    /// From an outside attacker: the bucket holding the migration's start was drawn before the
+    /// ┃, with the lock the migration took in it. The bucket is the migration's, and a lock seen
+    /// by a snapshot that started just before the migration is drawn from its start on; one
+    /// seen long before is another session's.
+    #[test]
+    fn no_lock_is_drawn_before_the_migration_started() {
+        let r = measured(1_050, 2_500, 900, &[300, 1_020, 1_070, 1_120]);
+        assert!(
+            r.timeline.iter().all(|t| t.during || t.lock.is_none()),
+            "{:#?}",
+            &r.timeline[9..13]
+        );
+        assert!(r.timeline[10].during, "{:?}", r.timeline[10]);
+        let text = super::super::render::terminal(&r);
+        let lock_row = text
+            .lines()
+            .find(|l| l.starts_with("lock"))
+            .expect("a lock row");
+        let before = lock_row.split('┃').next().unwrap_or_default();
+        assert!(!before.contains('X'), "{lock_row}");
+        assert!(lock_row.contains("┃XX"), "{lock_row}");
+    }
+
+    /// An insert with sampled values that hits a unique violation (a unique index the
+    /// migration added) is neither an error nor a success: counted apart, its latency kept.
+    #[test]
+    fn unique_violations_of_sampled_inserts_are_counted_apart() {
+        use super::super::sources::SAMPLING_CONFLICT;
+        let plan = Plan {
+            origin: Origin::PgStatStatements,
+            queries: vec![super::super::sources::Query {
+                name: "pgss-1".into(),
+                sql: "INSERT INTO t (id, email) VALUES ($1, $2)".into(),
+                write: true,
+                rate: 10.0,
+                params: super::super::sources::Params::None,
+                origin: Origin::PgStatStatements,
+            }],
+            skipped: Vec::new(),
+            tables: Vec::new(),
+            notes: Vec::new(),
+        };
+        let sample = |due_ms: u64, latency_us: u64, error: Option<u32>| Sample {
+            query: 0,
+            due_us: due_ms * 1000,
+            latency_us,
+            pid: 1,
+            error,
+            lag_us: 10,
+            wait_us: 0,
+        };
+        let mut samples: Vec<Sample> = (0..20).map(|i| sample(300 + i * 50, 500, None)).collect();
+        samples.push(sample(1_300, 400_000, Some(0)));
+        samples.push(sample(1_400, 900, Some(0)));
+        samples.push(sample(1_500, 700, None));
+        let rec = Recorded {
+            samples,
+            errors: vec![SAMPLING_CONFLICT.to_owned()],
+            migration_start_us: 1_250_000,
+            migration_end_us: 1_450_000,
+            stopped_us: 1_600_000,
+            ..Default::default()
+        };
+        let r = build(&plan, rec, Seen::default(), None);
+        let during = &r.queries[0].during;
+        assert_eq!(
+            (during.count, during.errors, during.conflicts),
+            (4, 0, 2),
+            "{during:?}"
+        );
+        assert_eq!(
+            during.max_ms, 400.0,
+            "the conflict's latency counts: {during:?}"
+        );
+        assert!(r.queries[0].errors.is_empty(), "{:?}", r.queries[0].errors);
+        assert!(
+            r.timeline.iter().all(|t| t.errors == 0),
+            "{:#?}",
+            r.timeline
+        );
+        let cfg = WorkloadConfig {
+            max_p99_ratio: 100.0,
+            ..Default::default()
+        };
+        let res = evaluate(&r, &cfg, None);
+        assert!(
+            !res.findings
+                .iter()
+                .any(|f| f.what.contains("failed while the migration ran")),
+            "{:#?}",
+            res.findings
+        );
+        assert!(
+            res.details
+                .iter()
+                .any(|l| l
+                    .contains("2 request(s) (2 while the migration ran) hit a unique violation")),
+            "{:#?}",
+            res.details
+        );
+        assert!(super::super::render::markdown(&r).contains("hit a unique violation"));
     }
 }

@@ -4,8 +4,8 @@
 //!    of its `params` query, run on the test Neon database branch;
 //! 2. the parent's `pg_stat_statements`, when readable: the top statements by calls, each `$n`
 //!    filled by sampling real values of the column it is compared with (`col = $n`,
-//!    `col IN ($n, …)`; `LIMIT $n` gets 10, `OFFSET $n` 0); statements it cannot fill are
-//!    listed as skipped;
+//!    `col IN ($n, …)`; `LIMIT $n` gets 10, `OFFSET $n` 0), or, in an `INSERT … VALUES`, the
+//!    column it goes into ([`super::insert`]); statements it cannot fill are listed as skipped;
 //! 3. otherwise primary-key reads and single-row updates on the tables the pending migrations
 //!    touch (from their SQL), else on the largest tables.
 
@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::insert::{self, InsertParams};
 use super::parse::{lex, param_role, table_refs, Role};
-use super::{Target, WorkloadConfig, WorkloadError};
+use super::{Target, WorkloadConfig, WorkloadError, MIN_RATE};
 use crate::pg;
 
 pub use super::parse::{is_write, max_param, touched_tables};
@@ -31,20 +32,25 @@ pub enum Params {
     Rows(Arc<TextRows>),
     /// One pool of sampled values per parameter (`pg_stat_statements`).
     PerParam(Arc<TextRows>),
+    /// An `INSERT … VALUES` of `pg_stat_statements`: sampled pools, and fresh values for a
+    /// column of each unique index it fills ([`super::insert`]).
+    Insert(Arc<InsertParams>),
+}
+
+/// A fixed scramble of `k` (and a salt per pool): which value a request picks.
+pub(super) fn mix(k: u64, salt: u64) -> u64 {
+    let mut x = k
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 29)
 }
 
 impl Params {
     /// The `k`-th set of parameter values (spread over the pools by a fixed scramble, so runs
     /// are repeatable).
     pub fn pick(&self, k: u64) -> Vec<Option<String>> {
-        let mix = |k: u64, salt: u64| {
-            let mut x = k
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-            x ^= x >> 31;
-            x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
-            x ^ (x >> 29)
-        };
         match self {
             Params::None => Vec::new(),
             Params::Rows(rows) if rows.is_empty() => Vec::new(),
@@ -57,9 +63,14 @@ impl Params {
                     n => pool[(mix(k, i as u64 + 1) % n as u64) as usize].clone(),
                 })
                 .collect(),
+            Params::Insert(p) => p.pick(k),
         }
     }
 }
+
+/// The error a request records when it hit a unique violation with values sampled from
+/// existing rows: counted apart, neither an error nor a success ([`Query::sampling_conflict`]).
+pub const SAMPLING_CONFLICT: &str = "unique violation with values sampled from existing rows (a unique index the migration added?): counted apart, not as an error";
 
 /// Where a query was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -93,6 +104,16 @@ pub struct Query {
     pub origin: Origin,
 }
 
+impl Query {
+    /// Whether `e` is a unique violation of an `INSERT` whose values were sampled from
+    /// existing rows: the lock was taken and waited for, but a new row of the application's
+    /// would not collide — neither an error nor a success.
+    pub fn sampling_conflict(&self, e: &tokio_postgres::Error) -> bool {
+        matches!(self.params, Params::Insert(_))
+            && e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+    }
+}
+
 /// A statement that could not be replayed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Skipped {
@@ -114,7 +135,7 @@ pub struct Plan {
 
 /// Finds the queries to replay.
 pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, WorkloadError> {
-    let (client, _pid) = session(target.url).await?;
+    let client = session(target.url).await?;
     let named = target.pending_sql.map(touched_tables).unwrap_or_default();
     let touched = resolve_tables(&client, &named).await?;
     let mut notes = Vec::new();
@@ -173,28 +194,19 @@ pub async fn plan(cfg: &WorkloadConfig, target: &Target<'_>) -> Result<Plan, Wor
             "no query is declared under [[checks.workload.query]], pg_stat_statements gave none, and no table has a primary key".into(),
         ));
     }
-    let queries = primary_key_queries(&client, &candidates, cfg.rate).await?;
+    let (queries, skipped) = primary_key_queries(&client, &candidates, cfg.rate).await?;
     Ok(Plan {
         origin: Origin::PrimaryKey,
         queries,
-        skipped: Vec::new(),
+        skipped,
         tables,
         notes,
     })
 }
 
-/// Our pid, left out by the lock sampler until dropped.
-struct OwnPid(i32);
-
-impl Drop for OwnPid {
-    fn drop(&mut self) {
-        pg::forget_own_pid(self.0);
-    }
-}
-
 /// A short-lived session of ours on `url`: its statistics flushed at once (the witness must
 /// not count it as one of the tool's sessions when it ends later), its pid registered.
-async fn session(url: &crate::secret::Secret<String>) -> Result<(Client, OwnPid), WorkloadError> {
+async fn session(url: &crate::secret::Secret<String>) -> Result<Client, WorkloadError> {
     let client = pg::connect_observer(url)
         .await
         .map_err(WorkloadError::Connect)?;
@@ -208,7 +220,7 @@ async fn session(url: &crate::secret::Secret<String>) -> Result<(Client, OwnPid)
         .batch_execute(pg::FLUSH_OWN_STATS)
         .await
         .map_err(|e| WorkloadError::db("cannot read the test Neon database branch", &e))?;
-    Ok((client, OwnPid(pid)))
+    Ok(client)
 }
 
 /// Rows of a simple query, every value as text.
@@ -233,7 +245,7 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
     let mut out = Vec::new();
     for q in &cfg.queries {
         let fail = |message: String| WorkloadError::Query {
-            name: q.name.clone(),
+            name: crate::schema::comment_text(&q.name),
             message,
         };
         let stmt = client.prepare(&q.sql).await.map_err(|e| {
@@ -256,7 +268,10 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
                     p.trim().trim_end_matches(';')
                 );
                 let rows = text_rows(client, &sql).await.map_err(|e| {
-                    fail(format!("its `params` query failed: {}", pg::describe(&e)))
+                    fail(format!(
+                        "its `params` query failed: {}",
+                        crate::sqlstate::without_values(&e)
+                    ))
                 })?;
                 if rows.is_empty() {
                     return Err(fail(
@@ -273,7 +288,7 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
             }
         };
         out.push(Query {
-            name: q.name.clone(),
+            name: crate::schema::comment_text(&q.name),
             sql: q.sql.clone(),
             write: is_write(&q.sql),
             rate: q.rate,
@@ -289,7 +304,7 @@ async fn declared(client: &Client, cfg: &WorkloadConfig) -> Result<Vec<Query>, W
 
 /// Most statements read from `pg_stat_statements`, and most replayed.
 const MAX_STATEMENTS: i64 = 50;
-const MAX_REPLAYED: usize = 10;
+pub(super) const MAX_REPLAYED: usize = 10;
 
 /// Why a statement (or `pg_stat_statements` itself) cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -308,7 +323,7 @@ async fn statements(
     via: &crate::secret::Secret<String>,
     database: Option<&str>,
 ) -> Result<Vec<(String, i64)>, Unusable> {
-    let (client, _pid) = session(via).await.map_err(|e| e.to_string())?;
+    let client = session(via).await.map_err(|e| e.to_string())?;
     let schema = client
         .query_opt(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
@@ -366,33 +381,37 @@ async fn fill(
     found: &[(String, i64)],
     total_rate: f64,
 ) -> (Vec<Query>, Vec<Skipped>) {
-    let mut filled = Vec::new();
+    let mut filled: Vec<(String, i64, Params)> = Vec::new();
     let mut skipped = Vec::new();
     for (sql, calls) in found {
         if filled.len() >= MAX_REPLAYED {
             break;
         }
-        match fill_one(client, sql).await {
-            Ok(pools) => filled.push((sql.clone(), *calls, pools)),
+        match fill_one(client, sql, filled.len() as u64).await {
+            Ok(params) => filled.push((sql.clone(), *calls, params)),
             Err(why) => skipped.push(Skipped {
                 query: one_line(sql),
                 why: why.0,
             }),
         }
     }
-    let calls: i64 = filled.iter().map(|f| f.1.max(1)).sum();
+    let weights: Vec<f64> = filled.iter().map(|f| f.1.max(1) as f64).collect();
+    let rates = split_rate(total_rate, &weights);
+    for (sql, _, _) in filled.drain(rates.len()..) {
+        skipped.push(Skipped {
+            query: one_line(&sql),
+            why: too_slow(total_rate, weights.len()),
+        });
+    }
     let queries = filled
         .into_iter()
+        .zip(rates)
         .enumerate()
-        .map(|(i, (sql, c, pools))| Query {
+        .map(|(i, ((sql, _, params), rate))| Query {
             name: format!("pgss-{}", i + 1),
             write: is_write(&sql),
-            rate: (total_rate * c.max(1) as f64 / calls.max(1) as f64).max(1.0),
-            params: if pools.is_empty() {
-                Params::None
-            } else {
-                Params::PerParam(Arc::new(pools))
-            },
+            rate,
+            params,
             sql,
             origin: Origin::PgStatStatements,
         })
@@ -400,9 +419,34 @@ async fn fill(
     (queries, skipped)
 }
 
+/// Splits `total` requests per second among queries weighted `weights` so that each gets at
+/// least [`MIN_RATE`] and the rates add up to `total` exactly: each gets the minimum, the rest
+/// goes in proportion to the weights. When `total` cannot give every query the minimum, only
+/// the first `total / MIN_RATE` are given a rate (the length of the result); the caller lists
+/// the others as skipped. No rate is ever raised above what the config says.
+pub fn split_rate(total: f64, weights: &[f64]) -> Vec<f64> {
+    let fit = ((total / MIN_RATE).floor().max(0.0) as usize).min(weights.len());
+    let kept = &weights[..fit];
+    let sum: f64 = kept.iter().sum();
+    let spare = total - MIN_RATE * fit as f64;
+    kept.iter()
+        .map(|w| match sum > 0.0 {
+            true => MIN_RATE + spare * w / sum,
+            false => MIN_RATE + spare / fit as f64,
+        })
+        .collect()
+}
+
+/// Why a query found was left out: the total rate leaves it under [`MIN_RATE`].
+fn too_slow(total: f64, found: usize) -> String {
+    format!(
+        "the total `rate` ({total}/s) gives {found} queries less than 1 request per second each, the least a query is replayed at; raise `rate` under [checks.workload] to at least {found}/s to replay them all"
+    )
+}
+
 /// The statement on one line, shortened.
 pub fn one_line(sql: &str) -> String {
-    let s = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = shown(sql);
     if s.chars().count() > 160 {
         format!("{}…", s.chars().take(160).collect::<String>())
     } else {
@@ -410,12 +454,25 @@ pub fn one_line(sql: &str) -> String {
     }
 }
 
-/// One pool of sampled values per `$n`, or why the statement cannot be filled.
-async fn fill_one(client: &Client, sql: &str) -> Result<TextRows, Unusable> {
+/// `text` on one line as it may be printed: whitespace runs become one space, and the other
+/// control characters (an escape sequence that clears a terminal, from a query's `name`, a
+/// table's name or a statement's text) are written escaped (`\u{1b}`), never sent raw.
+pub fn shown(text: &str) -> String {
+    crate::schema::comment_text(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The parameters of a statement (`slot`: its place among the replayed ones), or why it
+/// cannot be filled: an `INSERT … VALUES` as [`insert`] fills it, any other statement one
+/// pool of sampled values per `$n`.
+async fn fill_one(client: &Client, sql: &str, slot: u64) -> Result<Params, Unusable> {
     let toks = lex(sql);
     let n = max_param(sql);
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(Params::None);
+    }
+    if let Some(shape) = insert::shape(&toks) {
+        prepares(client, sql).await?;
+        return insert::fill(client, sql, &toks, &shape, n, slot).await;
     }
     let tables = table_refs(&toks);
     let mut pools: TextRows = vec![Vec::new(); n];
@@ -433,17 +490,21 @@ async fn fill_one(client: &Client, sql: &str) -> Result<TextRows, Unusable> {
             }
         };
     }
-    if let Err(e) = client.prepare(sql).await {
-        return Err(Unusable(format!(
+    prepares(client, sql).await?;
+    Ok(Params::PerParam(Arc::new(pools)))
+}
+
+async fn prepares(client: &Client, sql: &str) -> Result<(), Unusable> {
+    client.prepare(sql).await.map(|_| ()).map_err(|e| {
+        Unusable(format!(
             "does not prepare on the test Neon database branch: {}",
             pg::describe(&e)
-        )));
-    }
-    Ok(pools)
+        ))
+    })
 }
 
 /// Real values of `column`, from the table it belongs to.
-async fn sample_column(
+pub(super) async fn sample_column(
     client: &Client,
     tables: &[(String, Option<String>)],
     qualifier: Option<&str>,
@@ -544,14 +605,14 @@ async fn largest_tables(client: &Client) -> Result<Vec<Keyed>, WorkloadError> {
     keyed(client, None, 3).await
 }
 
-/// A point read and a single-row update (rolled back) per table: reads get ¾ of the rate.
+/// A point read and a single-row update (rolled back) per table: reads weigh 3, updates 1
+/// ([`split_rate`]); the queries the total rate leaves under 1/s are listed as skipped.
 async fn primary_key_queries(
     client: &Client,
     tables: &[Keyed],
     total_rate: f64,
-) -> Result<Vec<Query>, WorkloadError> {
+) -> Result<(Vec<Query>, Vec<Skipped>), WorkloadError> {
     let mut out = Vec::new();
-    let share = total_rate / tables.len().max(1) as f64;
     for t in tables {
         let cols = t.key.join(", ");
         let mut rows = Vec::new();
@@ -579,19 +640,19 @@ async fn primary_key_queries(
         // The whole row, as applications read it: a migration that changes the row type
         // (a new column) makes prepared statements plan again.
         out.push(Query {
-            name: format!("read {bare}"),
+            name: crate::schema::comment_text(&format!("read {bare}")),
             sql: format!("SELECT * FROM {} WHERE {pred}", t.name),
             write: false,
-            rate: (share * 0.75).max(1.0),
+            rate: 3.0,
             params: params.clone(),
             origin: Origin::PrimaryKey,
         });
         let first = &t.key[0];
         out.push(Query {
-            name: format!("update {bare}"),
+            name: crate::schema::comment_text(&format!("update {bare}")),
             sql: format!("UPDATE {} SET {first} = {first} WHERE {pred}", t.name),
             write: true,
-            rate: (share * 0.25).max(1.0),
+            rate: 1.0,
             params,
             origin: Origin::PrimaryKey,
         });
@@ -601,12 +662,56 @@ async fn primary_key_queries(
             "the tables with a primary key are empty".into(),
         ));
     }
-    Ok(out)
+    // Until here `rate` held each query's weight.
+    let weights: Vec<f64> = out.iter().map(|q| q.rate).collect();
+    let rates = split_rate(total_rate, &weights);
+    let skipped = out
+        .drain(rates.len()..)
+        .map(|q| Skipped {
+            query: one_line(&q.sql),
+            why: too_slow(total_rate, weights.len()),
+        })
+        .collect();
+    for (q, r) in out.iter_mut().zip(rates) {
+        q.rate = r;
+    }
+    Ok((out, skipped))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_and_names_are_printed_on_one_line_with_control_characters_escaped() {
+        assert_eq!(
+            shown("SELECT 1\n  FROM t\t-- \u{1b}[2J"),
+            "SELECT 1 FROM t -- \\u{1b}[2J"
+        );
+        assert_eq!(one_line("SELECT\n::warning::x"), "SELECT ::warning::x");
+    }
+
+    /// From an outside attacker: `rate = "1/s"` over a read and an update was replayed at
+    /// 2/s (each query found was raised to 1/s). The split keeps the total.
+    #[test]
+    fn the_total_rate_is_split_exactly_with_at_least_one_per_second_each() {
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        let r = split_rate(100.0, &[3.0, 1.0, 3.0, 1.0]);
+        assert!((sum(&r) - 100.0).abs() < 1e-9, "{r:?}");
+        assert!(
+            (r[0] - 3.0 * r[1] + 2.0).abs() < 1e-9,
+            "weights 3:1 beyond 1/s each: {r:?}"
+        );
+        // A skewed pg_stat_statements: the rare statement still gets 1/s, the total stays.
+        let r = split_rate(10.0, &[990.0, 9.0, 1.0]);
+        assert!((sum(&r) - 10.0).abs() < 1e-9, "{r:?}");
+        assert!(r.iter().all(|x| *x >= MIN_RATE), "{r:?}");
+        // Too few for all: the first ones, at 1/s each, never more than the total.
+        assert_eq!(split_rate(3.5, &[3.0, 1.0, 3.0, 1.0]).len(), 3);
+        assert!((sum(&split_rate(3.5, &[3.0, 1.0, 3.0, 1.0])) - 3.5).abs() < 1e-9);
+        assert_eq!(split_rate(1.0, &[3.0, 1.0]), vec![1.0]);
+        assert!(split_rate(5.0, &[]).is_empty());
+    }
 
     #[test]
     fn parameters_pick_from_their_pools() {

@@ -1,5 +1,8 @@
 //! `[checks.workload]`: validated by the check's own module
-//! ([`crate::checks::workload::WorkloadConfig::from_raw`]); each problem is placed at its key.
+//! ([`crate::checks::workload::WorkloadConfig::from_raw`]); each problem is placed at its key,
+//! a missing key at the header of the `[[checks.workload.query]]` entry it is missing from.
+
+use std::ops::Range;
 
 use super::{key_span, Seg, Validator};
 use crate::checks::workload::{RawWorkloadConfig, WorkloadConfig};
@@ -15,26 +18,56 @@ impl Validator<'_> {
             Err(problems) => {
                 for p in problems {
                     let segs = segments(&p.key);
-                    // The key itself, else (a missing key) the table it belongs in.
+                    // The key itself, else (a missing key) the entry or table it belongs in.
+                    let parent = &segs[..segs.len() - 1];
                     let span = self
                         .doc
                         .and_then(|d| {
-                            key_span(d, &segs).or_else(|| key_span(d, &segs[..segs.len() - 1]))
+                            key_span(d, &segs)
+                                .or_else(|| entry_span(self.source, d, parent))
+                                .or_else(|| key_span(d, parent))
                         })
                         .unwrap_or_else(|| self.key_at(&["checks", "workload"]));
                     self.push(
-                        Problem::new(
-                            "config::workload",
-                            span,
-                            format!("`{}` {}", p.key, p.message),
-                        )
-                        .help(p.help),
+                        Problem::new("config::workload", span, p.message)
+                            .label(p.label)
+                            .help(p.help),
                     );
                 }
                 WorkloadConfig::default()
             }
         }
     }
+}
+
+/// The first line of the array entry at `path` (ending with its index): the
+/// `[[checks.workload.query]]` header, or the start of an inline table.
+fn entry_span(source: &str, root: &toml_edit::Table, path: &[Seg]) -> Option<Range<usize>> {
+    use toml_edit::{Item, Value};
+    let (Seg::Index(i), parents) = path.split_last()? else {
+        return None;
+    };
+    let mut item = root.get(match parents.first()? {
+        Seg::Key(k) => k.as_str(),
+        Seg::Index(_) => return None,
+    })?;
+    for seg in &parents[1..] {
+        let Seg::Key(k) = seg else { return None };
+        item = item.as_table_like()?.get(k)?;
+    }
+    let span = match item {
+        Item::ArrayOfTables(a) => a.get(*i)?.span()?,
+        Item::Value(Value::Array(a)) => match a.get(*i)? {
+            Value::InlineTable(t) => t.span()?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let line_end = source
+        .get(span.clone())?
+        .find('\n')
+        .map_or(span.end, |n| span.start + n);
+    Some(span.start..line_end.max(span.start))
 }
 
 /// `checks.workload.query[2].rate` as segments.
