@@ -77,7 +77,10 @@ WITH ns AS (
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
                      AND d.objid = n.oid AND d.deptype = 'e')
 ), ext AS (
-  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+  -- An extension's members depend on it: found through the index on the referenced
+  -- object (`pg_depend_reference_index`), not by reading every row of pg_depend — which
+  -- each query using `ext` did, a tenth of some queries' time at 2,000 tables.
+  SELECT classid, objid FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
 )
 "#;
 
