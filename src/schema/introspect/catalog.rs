@@ -12,7 +12,7 @@
 
 use tokio_postgres::Row;
 
-use super::census::Census;
+use super::census::{Census, Flag};
 use crate::schema::catalog::{kind, Catalog, ObjectId};
 
 /// A role as the fingerprint spells it: `PUBLIC`, `=` for the session's role, else its name.
@@ -455,7 +455,7 @@ fn branches(version: i32) -> Vec<String> {
 /// The branches a census may leave out: each found by a text only it holds, and the flag
 /// of the catalog it reads. A branch not listed here is always sent.
 #[rustfmt::skip]
-const GATES: &[(&str, fn(&Census) -> bool)] = &[
+const GATES: &[(&str, Flag)] = &[
     ("FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace", |c| c.domain_constraints),
     ("FROM pg_policy p JOIN pg_class c", |c| c.policies),
     ("FROM pg_rewrite r JOIN pg_class c", |c| c.rules),

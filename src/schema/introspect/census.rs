@@ -14,6 +14,9 @@ use tokio_postgres::{Client, Row};
 
 use crate::pg::PgError;
 
+/// Reads one flag of a [`Census`] (which queries and fingerprint branches are sent).
+pub(super) type Flag = fn(&Census) -> bool;
+
 /// Each flag: the catalog holds a user's object of that kind.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Census {

@@ -3,12 +3,12 @@
 
 use tokio_postgres::Row;
 
-use super::census::Census;
+use super::census::{Census, Flag};
 use super::q;
 
 /// Each kind's `SELECT`, and whether the census says its catalog holds a user's object.
 #[rustfmt::skip]
-const PARTS: &[(fn(&Census) -> bool, &str)] = &[
+const PARTS: &[(Flag, &str)] = &[
     (|c| c.functions, r#"
 SELECT 'window function ' || quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        md5(coalesce(p.prosrc, '') || p.prorettype::regtype::text)
