@@ -65,9 +65,9 @@ pub struct ObjectId {
     /// `table`, `column`, `conversion`, … (the catalog query's first column): one of a few
     /// dozen words, shared by every object of the kind (see [`kind`]).
     pub kind: &'static str,
-    /// The table (domain, publication, …) a sub-object belongs to; empty for none. Boxed
-    /// text, like the aspects: a 2,000-table schema has some 35,000 objects.
-    pub parent: Box<str>,
+    /// The table (domain, publication, …) a sub-object belongs to; empty for none. Shared
+    /// text: a 2,000-table schema has some 35,000 objects, most of them a table's.
+    pub parent: std::sync::Arc<str>,
     pub name: Box<str>,
 }
 
@@ -340,7 +340,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "constraint", aspect: Aspect::Definition, explains: constraint },
     Explainer { kind: "index", aspect: Aspect::Definition, explains: index },
     // An index is logged or unlogged with its table.
-    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.clone(), ..id.clone() }) },
+    Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.as_ref().into(), ..id.clone() }) },
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&*id.parent).is_some_and(|i| i == n)))) },
     // An index column's statistics target (the row names the index as its parent, the column by number).
     Explainer { kind: "index column statistics target", aspect: Aspect::Definition, explains: |m, id| json(m.index_statistics.get(&*id.parent).and_then(|c| id.name.parse::<i16>().ok().and_then(|n| c.get(&n)))) },

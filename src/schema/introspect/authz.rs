@@ -167,10 +167,11 @@ pub(super) struct AuthzRows {
 /// Runs the queries of owners, privileges, roles, replica identities and publications at once (pipelined with the other kinds' on the same connection).
 pub(super) async fn fetch_all(
     client: &tokio_postgres::Client,
-    version: i32,
+    census: &super::census::Census,
     excluded: &[String],
 ) -> Result<AuthzRows, crate::pg::PgError> {
-    use super::fetch;
+    use super::{fetch, fetch_if};
+    let (version, publications) = (census.version, census.publications);
     use super::replication as r;
     let ex: Vec<String> = excluded.to_vec();
     let group = crate::providers::local::role::GROUP.to_owned();
@@ -186,21 +187,30 @@ pub(super) async fn fetch_all(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
         fetch(client, "roles", ROLES, &[], roles_row),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
-        fetch(
+        fetch_if(
+            publications,
             client,
             "publications",
             r::PUBLICATIONS,
             &[],
             r::publication_row
         ),
-        fetch(
+        fetch_if(
+            publications,
             client,
             "publication tables",
             &tq,
             &p1,
             r::publication_table_row
         ),
-        fetch(client, "publication schemas", &nq, &p1, r::pair_row),
+        fetch_if(
+            publications,
+            client,
+            "publication schemas",
+            &nq,
+            &p1,
+            r::pair_row
+        ),
     )?;
     Ok(AuthzRows {
         privileges,

@@ -12,6 +12,7 @@
 
 use tokio_postgres::Row;
 
+use super::census::{Census, Flag};
 use crate::schema::catalog::{kind, Catalog, ObjectId};
 
 /// A role as the fingerprint spells it: `PUBLIC`, `=` for the session's role, else its name.
@@ -24,7 +25,7 @@ fn role(e: &str) -> String {
 /// An ACL as sorted `grantee>grantor:privilege[*]` items (NULL: the default ACL), where an
 /// explicit ACL equal to the kind's default (`acldefault`) reads as NULL too: after a GRANT
 /// and its REVOKE nothing is granted, whatever the catalog keeps.
-fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
+pub(super) fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
     acl(
         &format!("CASE WHEN {e} = acldefault({kind}::\"char\", {owner}) THEN NULL ELSE {e} END"),
         owner,
@@ -63,14 +64,14 @@ fn own_not_internal(catalog: &str, oid: &str) -> String {
 
 const QN: &str = "quote_ident(ns.nspname) || '.' || ";
 
-/// Relations: tables, views, sequences, foreign tables (indexes: [`super::indexes`]).
+/// Relations: tables, views, foreign tables (indexes: [`super::indexes`], sequences:
+/// [`super::sequences`]).
 fn relations() -> String {
     format!(
         r#"
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table'
-         WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'sequence' END,
-       CASE WHEN c.relkind = 'S' THEN coalesce(so.owner, '') ELSE '' END,
-       {QN}quote_ident(c.relname),
+         WHEN 'v' THEN 'view' ELSE 'materialized view' END,
+       '', {QN}quote_ident(c.relname),
        md5(concat_ws('|', c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relforcerowsecurity,
          c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -78,27 +79,15 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
          CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
          sp.spcname,
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         CASE WHEN s.seqrelid IS NOT NULL THEN concat_ws(',', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle) END,
          CASE WHEN c.relkind = 'f' THEN (SELECT srvname || md5(coalesce(ft.ftoptions::text, '')) FROM pg_foreign_table ft
               JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END)),
        {acl}, {owner},
        CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
-  -- The table a sequence belongs to (serial or identity): one hash join, not a lookup per row.
-  LEFT JOIN (SELECT DISTINCT ON (d.objid) d.objid, quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) AS owner
-               FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-              WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-                AND d.objid IN (SELECT seqrelid FROM pg_sequence)
-              ORDER BY d.objid, d.refobjid) so ON so.objid = c.oid
   LEFT JOIN pg_am am ON am.oid = c.relam
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
- WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND {own}"#,
-        acl = acl_with_default(
-            "c.relacl",
-            "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END",
-            "c.relowner"
-        ),
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {own}"#,
+        acl = acl_with_default("c.relacl", "'r'", "c.relowner"),
         owner = owner("c.relowner"),
         own = own("pg_class", "c.oid"),
     )
@@ -432,9 +421,21 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
 /// other than `own` (one hashed anti-join); call no deparser (`pg_get_*def`, `pg_get_expr`)
 /// for rows the model's own queries already deparse — complete those in Rust, as
 /// [`complete`] does for columns and constraints.
-pub(super) fn catalog_query(version: i32) -> String {
+pub(super) fn catalog_query(census: &Census) -> String {
     let me = ", me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)";
-    let body = [
+    let body = branches(census.version)
+        .into_iter()
+        .filter(|b| present(b, census))
+        .collect::<Vec<_>>()
+        .join("\nUNION ALL\n");
+    // `NS` opens the WITH list (`ns`, `ext`); `me` joins it.
+    let sk = super::catalog_more::with_sk();
+    format!("{}{me}{sk}\n{body}", super::NS.trim_end())
+}
+
+/// Every `SELECT` of the query for server `version` (inner `UNION ALL`s are indented).
+fn branches(version: i32) -> Vec<String> {
+    [
         relations(),
         columns(),
         constraints(),
@@ -445,10 +446,60 @@ pub(super) fn catalog_query(version: i32) -> String {
     .into_iter()
     .chain(super::catalog_more::parts(version)) // more parts: catalog_more.rs
     .collect::<Vec<_>>()
-    .join("\nUNION ALL");
-    // `NS` opens the WITH list (`ns`, `ext`); `me` joins it.
-    let sk = super::catalog_more::with_sk();
-    format!("{}{me}{sk}\n{body}", super::NS.trim_end())
+    .join("\nUNION ALL")
+    .split("\nUNION ALL\n")
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The branches a census may leave out: each found by a text only it holds, and the flag
+/// of the catalog it reads. A branch not listed here is always sent.
+#[rustfmt::skip]
+const GATES: &[(&str, Flag)] = &[
+    ("FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace", |c| c.domain_constraints),
+    ("FROM pg_policy p JOIN pg_class c", |c| c.policies),
+    ("FROM pg_rewrite r JOIN pg_class c", |c| c.rules),
+    ("FROM pg_statistic_ext s JOIN ns", |c| c.statistics),
+    ("SELECT 'inheritance'", |c| c.inherits),
+    ("SELECT 'pending partition detach'", |c| c.inherits),
+    ("FROM pg_publication_rel pr", |c| c.publications),
+    ("FROM pg_publication_namespace pn", |c| c.publications),
+    ("FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace", |c| c.functions),
+    ("FROM pg_operator o JOIN ns", |c| c.operators),
+    ("FROM pg_opfamily f JOIN ns", |c| c.opfamilies),
+    ("FROM pg_opclass oc JOIN ns", |c| c.opclasses),
+    ("FROM pg_collation co JOIN ns", |c| c.collations),
+    ("FROM pg_conversion cv JOIN ns", |c| c.conversions),
+    ("FROM pg_ts_config cf JOIN ns", |c| c.ts_configs),
+    ("FROM pg_ts_dict dc JOIN ns", |c| c.ts_dicts),
+    ("FROM pg_ts_parser pp JOIN ns", |c| c.ts_parsers),
+    ("FROM pg_ts_template tt JOIN ns", |c| c.ts_templates),
+    ("FROM pg_extension e WHERE e.oid >= 16384", |c| c.extensions),
+    ("FROM pg_cast ca WHERE ca.oid >= 16384", |c| c.casts),
+    ("FROM pg_foreign_data_wrapper w WHERE w.oid >= 16384", |c| c.fdws),
+    ("FROM pg_foreign_server s WHERE s.oid >= 16384", |c| c.servers),
+    ("FROM pg_user_mappings um", |c| c.servers),
+    ("FROM pg_event_trigger et", |c| c.event_triggers),
+    ("FROM pg_publication p", |c| c.publications),
+    ("FROM pg_default_acl da", |c| c.default_acls),
+    ("FROM pg_language l WHERE l.oid >= 16384", |c| c.languages),
+    ("FROM pg_am am WHERE am.oid >= 16384", |c| c.access_methods),
+    ("FROM pg_transform tr WHERE tr.oid >= 16384", |c| c.transforms),
+    ("FROM pg_description d, LATERAL", |c| c.comments),
+    ("FROM pg_seclabel sl", |c| c.security_labels),
+    // Extension members.
+    ("JOIN pg_extension e ON e.oid = d.refobjid", |c| c.extensions),
+    // View column defaults and materialized views WITH NO DATA: views have rules.
+    ("FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid", |c| c.rules),
+    ("'materialized view not populated (WITH NO DATA)'", |c| c.rules),
+];
+
+/// Whether `branch` may return rows, by the census.
+fn present(branch: &str, census: &Census) -> bool {
+    GATES
+        .iter()
+        .find(|(needle, _)| branch.contains(needle))
+        .is_none_or(|(_, flag)| flag(census))
 }
 
 /// One object's row: (kind, parent, name) and its aspects' digests, into the fingerprint.
@@ -467,7 +518,8 @@ fn aspect(r: &Row, i: usize) -> Option<Box<str>> {
     r.get::<_, Option<&str>>(i).map(Box::from)
 }
 
-/// A digest of `parts` (32 hex digits, like the server's md5).
+/// A digest of `parts`: 128 bits of SHA-256, in 22 characters (base64, URL alphabet) — a
+/// string that fits the allocator's smallest chunk: tens of thousands of them per database.
 pub(super) fn digest(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -476,17 +528,22 @@ pub(super) fn digest(parts: &[&str]) -> String {
         // A separator no text of the catalog holds: `a|b` + `c` never equals `a` + `b|c`.
         h.update([0u8]);
     }
-    hex(&h.finalize()[..16])
+    base64(&h.finalize()[..16])
 }
 
-/// Lower-case hex digits of `bytes`, written straight into one string (a `format!` per byte
-/// was most of the time of [`complete`]).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+/// `bytes` in base64 (URL alphabet, no padding), written straight into one string.
+fn base64(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            let sextet = (n >> (18 - 6 * i)) & 63;
+            s.push(char::from(DIGITS[sextet as usize]));
+        }
     }
     s
 }
@@ -517,11 +574,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_gate_finds_one_branch_and_a_full_census_sends_them_all() {
+        let mut seen = vec![false; GATES.len()];
+        for version in [140_000, 150_000, 170_000, 180_000] {
+            let all = branches(version);
+            for (i, (needle, _)) in GATES.iter().enumerate() {
+                let found = all.iter().filter(|b| b.contains(needle)).count();
+                assert!(found <= 1, "{needle:?} in {found} branches ({version})");
+                seen[i] |= found == 1;
+            }
+            let query = catalog_query(&Census::everything(version));
+            assert_eq!(query.matches("\nUNION ALL\n").count() + 1, all.len());
+        }
+        // Some branches exist on newer versions only, but each gate finds its branch.
+        for (i, (needle, _)) in GATES.iter().enumerate() {
+            assert!(seen[i], "{needle:?} finds no branch");
+        }
+    }
+
+    #[test]
     fn digests_separate_their_parts_and_unread_never_compares_equal() {
         assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
         assert_ne!(digest(&["a|b", "c"]), digest(&["a", "b|c"]));
         assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
-        assert_eq!(digest(&["x"]).len(), 32);
+        assert_eq!(digest(&["x"]).len(), 22);
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE");
+        assert_eq!(base64(&[0xfb, 0xff]), "-_8");
         // What the model did not read never compares equal to anything, not even to the
         // same object read again: the net reports it.
         assert_ne!(unread(), unread());

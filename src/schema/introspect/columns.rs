@@ -193,53 +193,47 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
         c.default.as_deref().unwrap_or("\u{1}"),
         c.generated.as_deref().unwrap_or("\u{1}"),
     ]);
-    let compression = match char_of(r, 18) {
-        0 => '-',
-        c => char::from(c),
-    };
-    let mut extra = format!("{}{compression}", char::from(char_of(r, 16)));
-    if let Some(t) = target.filter(|t| *t >= 0) {
-        extra.push_str(&format!("#{t}"));
-    }
+    // Storage, compression, statistics target and options: none when all are the defaults
+    // (the type's storage), as for most columns.
+    let (storage, typstorage, compression) = (char_of(r, 16), char_of(r, 17), char_of(r, 18));
     let options: Option<Vec<&str>> = r.get(20);
     let fdw: Option<&str> = r.get(21);
-    if options.is_some() || fdw.is_some() {
-        let mut parts = vec!["options"];
-        parts.extend(options.iter().flatten());
-        parts.push("fdw");
-        parts.push(fdw.unwrap_or("\u{1}"));
-        extra.push('|');
-        extra.push_str(&digest(&parts));
-    }
+    let target = target.filter(|t| *t >= 0);
+    let default = storage == typstorage
+        && compression == 0
+        && target.is_none()
+        && options.is_none()
+        && fdw.is_none();
+    let extra = (!default).then(|| {
+        let compression = if compression == 0 {
+            '-'
+        } else {
+            char::from(compression)
+        };
+        let mut extra = format!(
+            "{}{}{compression}",
+            char::from(storage),
+            char::from(typstorage)
+        );
+        if let Some(t) = target {
+            extra.push_str(&format!("#{t}"));
+        }
+        if options.is_some() || fdw.is_some() {
+            let mut parts = vec!["options"];
+            parts.extend(options.iter().flatten());
+            parts.push("fdw");
+            parts.push(fdw.unwrap_or("\u{1}"));
+            extra.push('|');
+            extra.push_str(&digest(&parts));
+        }
+        extra.into()
+    });
     let acl: Option<&str> = r.get(22);
-    [
-        Some(definition.into()),
-        acl.map(Box::from),
-        None,
-        Some(extra.into()),
-    ]
+    [Some(definition.into()), acl.map(Box::from), None, extra]
 }
 
-/// Identity columns' sequences (internal to the column, so not among the sequences query).
-pub(super) const IDENTITIES: &str = r#"
-SELECT d.refobjid::int8, d.refobjsubid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
-  FROM pg_sequence s JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
-   AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'"#;
-
-/// (table OID, attnum, options).
+/// An identity column's sequence options: (table OID, attnum, options) (`sequences.rs`).
 pub(super) type IdentityRow = (i64, i32, IdentityOptions);
-
-pub(super) fn identity_row(r: &Row) -> IdentityRow {
-    let o = IdentityOptions {
-        start: r.get(2),
-        increment: r.get(3),
-        min: r.get(4),
-        max: r.get(5),
-        cache: r.get(6),
-        cycle: r.get(7),
-    };
-    (r.get(0), r.get(1), o)
-}
 
 /// Puts each column into its table (in attnum order), records its name for the spelling of
 /// definitions, gives identity columns their sequence's options, keeps settings and
@@ -301,6 +295,7 @@ fn add_run(
     if let Some(t) = b.m.tables.get_mut(name) {
         t.columns.reserve_exact(run.len());
     }
+    let parent: std::sync::Arc<str> = name.into();
     for c in run {
         let mut column = c.column;
         if let Some(settings) = c.settings {
@@ -312,7 +307,7 @@ fn add_run(
         if let Some(aspects) = c.print {
             let id = ObjectId {
                 kind: kind("column"),
-                parent: name.into(),
+                parent: parent.clone(),
                 name: column.name.as_str().into(),
             };
             prints.insert(id, aspects);

@@ -4,7 +4,8 @@
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
-use super::{casts, collations, event_triggers, fetch, foreign, ranges, Build};
+use super::census::Census;
+use super::{casts, collations, event_triggers, fetch_if, foreign, ranges, Build};
 use crate::pg::PgError;
 
 /// The rows of every kind of this file.
@@ -22,9 +23,10 @@ pub(super) struct Rows {
 /// Runs the queries of these kinds at once (pipelined on the connection).
 pub(super) async fn fetch_all(
     client: &Client,
-    version: i32,
+    census: &Census,
     p: &[&(dyn ToSql + Sync)],
 ) -> Result<Rows, PgError> {
+    let (c, version) = (census, census.version);
     let (rq, cq, eq, coq, fq, sq, uq, tq) = (
         ranges::ranges_query(version),
         casts::casts_query(),
@@ -37,20 +39,56 @@ pub(super) async fn fetch_all(
     );
     let (ranges, casts, event_triggers, collations, fdws, servers, user_mappings, foreign_tables) =
         tokio::try_join!(
-            fetch(client, "range types", &rq, p, ranges::range_row),
-            fetch(client, "casts", &cq, &[], casts::cast_row),
-            fetch(
+            fetch_if(c.ranges, client, "range types", &rq, p, ranges::range_row),
+            fetch_if(c.casts, client, "casts", &cq, &[], casts::cast_row),
+            fetch_if(
+                c.event_triggers,
                 client,
                 "event triggers",
                 &eq,
                 &[],
                 event_triggers::event_trigger_row
             ),
-            fetch(client, "collations", &coq, p, collations::collation_row),
-            fetch(client, "foreign data wrappers", &fq, &[], foreign::fdw_row),
-            fetch(client, "foreign servers", &sq, &[], foreign::server_row),
-            fetch(client, "user mappings", &uq, &[], foreign::user_mapping_row),
-            fetch(client, "foreign tables", &tq, p, foreign::foreign_table_row),
+            fetch_if(
+                c.collations,
+                client,
+                "collations",
+                &coq,
+                p,
+                collations::collation_row
+            ),
+            fetch_if(
+                c.fdws,
+                client,
+                "foreign data wrappers",
+                &fq,
+                &[],
+                foreign::fdw_row
+            ),
+            fetch_if(
+                c.servers,
+                client,
+                "foreign servers",
+                &sq,
+                &[],
+                foreign::server_row
+            ),
+            fetch_if(
+                c.servers,
+                client,
+                "user mappings",
+                &uq,
+                &[],
+                foreign::user_mapping_row
+            ),
+            fetch_if(
+                c.servers,
+                client,
+                "foreign tables",
+                &tq,
+                p,
+                foreign::foreign_table_row
+            ),
         )?;
     Ok(Rows {
         ranges,

@@ -7,12 +7,13 @@ use tokio_postgres::Client;
 
 use super::super::model::{TsConfig, TsDictionary};
 use super::aggregates::{self, AggregateRow};
+use super::census::Census;
 use super::clustering::{self, ClusteringRow};
 use super::operators::{self, OperatorRow};
 use super::rules::{self, RuleRow};
 use super::statistics::{self, StatisticsRow};
 use super::textsearch;
-use super::{fetch, Build};
+use super::{fetch, fetch_if, Build};
 use crate::pg::PgError;
 
 /// The rows of those queries.
@@ -26,7 +27,11 @@ pub(super) struct Rows {
     clustering: Vec<ClusteringRow>,
 }
 
-pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Result<Rows, PgError> {
+pub(super) async fn fetch_all(
+    client: &Client,
+    c: &Census,
+    p: &[&(dyn ToSql + Sync)],
+) -> Result<Rows, PgError> {
     let (aq, oq, rq, sq, dq, cq, kq) = (
         aggregates::aggregates_query(),
         operators::operators_query(),
@@ -37,24 +42,41 @@ pub(super) async fn fetch_all(client: &Client, p: &[&(dyn ToSql + Sync)]) -> Res
         clustering::clustering_query(),
     );
     let (aggregates, operators, rules, statistics, dictionaries, configs, clustering) = tokio::try_join!(
-        fetch(client, "aggregates", &aq, p, aggregates::aggregate_row),
-        fetch(client, "operators", &oq, p, operators::operator_row),
-        fetch(client, "rules", &rq, p, rules::rule_row),
-        fetch(
+        fetch_if(
+            c.functions,
+            client,
+            "aggregates",
+            &aq,
+            p,
+            aggregates::aggregate_row
+        ),
+        fetch_if(
+            c.operators,
+            client,
+            "operators",
+            &oq,
+            p,
+            operators::operator_row
+        ),
+        fetch_if(c.rules, client, "rules", &rq, p, rules::rule_row),
+        fetch_if(
+            c.statistics,
             client,
             "extended statistics",
             &sq,
             p,
             statistics::statistics_row
         ),
-        fetch(
+        fetch_if(
+            c.ts_dicts,
             client,
             "text search dictionaries",
             &dq,
             p,
             textsearch::dictionary_row
         ),
-        fetch(
+        fetch_if(
+            c.ts_configs,
             client,
             "text search configurations",
             &cq,

@@ -3,38 +3,46 @@
 
 use tokio_postgres::Row;
 
+use super::census::{Census, Flag};
 use super::q;
 
-pub(super) fn unsupported_query() -> String {
-    q(r#"
+/// Each kind's `SELECT`, and whether the census says its catalog holds a user's object.
+#[rustfmt::skip]
+const PARTS: &[(Flag, &str)] = &[
+    (|c| c.functions, r#"
 SELECT 'window function ' || quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        md5(coalesce(p.prosrc, '') || p.prorettype::regtype::text)
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
- WHERE p.prokind = 'w' AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
-UNION ALL
-SELECT 'operator class ' || quote_ident(ns.nspname) || '.' || quote_ident(oc.opcname) || ' using ' || am.amname,
+ WHERE p.prokind = 'w' AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)"#),
+    (|c| c.opclasses, r#"SELECT 'operator class ' || quote_ident(ns.nspname) || '.' || quote_ident(oc.opcname) || ' using ' || am.amname,
        md5(oc.opcintype::regtype::text || oc.opcdefault::text || (SELECT fo.opfname FROM pg_opfamily fo WHERE fo.oid = oc.opcfamily))
   FROM pg_opclass oc JOIN ns ON ns.oid = oc.opcnamespace JOIN pg_am am ON am.oid = oc.opcmethod
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = oc.oid)
-UNION ALL
-SELECT 'operator family ' || quote_ident(ns.nspname) || '.' || quote_ident(f.opfname) || ' using ' || am.amname,
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = oc.oid)"#),
+    (|c| c.opfamilies, r#"SELECT 'operator family ' || quote_ident(ns.nspname) || '.' || quote_ident(f.opfname) || ' using ' || am.amname,
        md5(coalesce((SELECT string_agg(ao.amopopr::regoperator::text || '/' || ao.amopstrategy, ',' ORDER BY ao.amopstrategy, ao.amopopr::regoperator::text)
                        FROM pg_amop ao WHERE ao.amopfamily = f.oid), '')
            || coalesce((SELECT string_agg(ap.amproc::regprocedure::text || '/' || ap.amprocnum, ',' ORDER BY ap.amprocnum, ap.amproc::regprocedure::text)
                           FROM pg_amproc ap WHERE ap.amprocfamily = f.oid), ''))
   FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)
-UNION ALL
-SELECT 'text search parser ' || quote_ident(ns.nspname) || '.' || quote_ident(tp.prsname),
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)"#),
+    (|c| c.ts_parsers, r#"SELECT 'text search parser ' || quote_ident(ns.nspname) || '.' || quote_ident(tp.prsname),
        md5(tp.prsstart::text || tp.prstoken::text || tp.prsend::text || tp.prslextype::text || tp.prsheadline::text)
   FROM pg_ts_parser tp JOIN ns ON ns.oid = tp.prsnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = tp.oid)
-UNION ALL
-SELECT 'text search template ' || quote_ident(ns.nspname) || '.' || quote_ident(tt.tmplname),
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = tp.oid)"#),
+    (|c| c.ts_templates, r#"SELECT 'text search template ' || quote_ident(ns.nspname) || '.' || quote_ident(tt.tmplname),
        md5(tt.tmplinit::text || tt.tmpllexize::text)
   FROM pg_ts_template tt JOIN ns ON ns.oid = tt.tmplnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = tt.oid)
-"#)
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = tt.oid)"#),
+];
+
+/// The query of the kinds the database holds (`None`: none of them).
+pub(super) fn unsupported_query(census: &Census) -> Option<String> {
+    let parts: Vec<&str> = PARTS
+        .iter()
+        .filter(|(present, _)| present(census))
+        .map(|(_, sql)| *sql)
+        .collect();
+    (!parts.is_empty()).then(|| q(&parts.join("\nUNION ALL\n")))
 }
 
 /// (what and name, digest).
