@@ -213,7 +213,12 @@ where
             url: url.as_deref(),
         }));
     }
-    match crate::app::runtime() {
+    let runtime = if matches!(cli.command, Command::Diff { .. }) {
+        crate::app::single_thread_runtime()
+    } else {
+        crate::app::runtime()
+    };
+    match runtime {
         Ok(runtime) => runtime.block_on(dispatch(cli.command, &cx)),
         Err(e) => commands::report(&e),
     }

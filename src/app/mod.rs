@@ -10,5 +10,7 @@ pub mod run;
 pub mod schema_source;
 pub mod setup;
 
-pub use run::{interrupt_flag, open_provider, run_pipeline, runtime, RuntimeError};
+pub use run::{
+    interrupt_flag, open_provider, run_pipeline, runtime, single_thread_runtime, RuntimeError,
+};
 pub use setup::{load_config, setup, Loaded, SetupError};
