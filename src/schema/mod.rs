@@ -72,7 +72,7 @@ pub fn fingerprint(model: &Model) -> String {
 pub fn comment_text(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
+            let escaped: Vec<char> = if unprintable(c) {
                 c.escape_default().collect()
             } else {
                 vec![c]
@@ -80,6 +80,14 @@ pub fn comment_text(text: &str) -> String {
             escaped
         })
         .collect()
+}
+
+/// A character that is not printed as itself: control characters, and the invisible
+/// formatting ones that reorder or hide text (bidi overrides and isolates, zero-width marks,
+/// line and paragraph separators), which spoof what a reviewer reads.
+pub fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
 }
 
 /// The plan as a SQL script: session settings, then each statement with its hazards and

@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Test> {
         workload_rows_a_mass_update_needs_a_replayed_write_whose_wait_is_blamed_on_the_row_locks,
         workload_rows_a_locked_sequence_names_its_tables_and_needs_a_replayed_insert,
         workload_rows_the_tools_tracking_tables_are_not_replayed,
+        workload_rows_writes_of_other_rows_are_not_checked_and_a_locking_read_meets_the_locked_ones,
     ]
 }
 
@@ -372,4 +373,67 @@ fn workload_rows_the_tools_tracking_tables_are_not_replayed() {
         }
     }
     drop(own);
+}
+
+/// From a second outside attacker (r2, r4/r6): the migration keeps 5,000 rows locked for
+/// 1.5 s. A declared write of other rows changed rows, so the check passed, though no write
+/// met a locked row: now NOT CHECKED, saying where to aim it. A declared `SELECT … FOR
+/// UPDATE` was replayed in a read-only transaction and failed (a false red): it is a locking
+/// read, replayed as a write, and its wait for the locked rows is measured and blamed.
+fn workload_rows_writes_of_other_rows_are_not_checked_and_a_locking_read_meets_the_locked_ones() {
+    let migration = (
+        "0001_backfill.sql",
+        "UPDATE accounts SET n = n + 1 WHERE id <= 5000;\nSELECT pg_sleep(1.5);\n",
+    );
+    let other_rows = r#"
+[[checks.workload.query]]
+name = "bump other account"
+sql = "UPDATE accounts SET n = n - 1 WHERE id = $1"
+params = "SELECT id FROM accounts WHERE id > 8000 LIMIT 500"
+rate = "20/s"
+"#;
+    let p = accounts_project(
+        "workload_rows_other",
+        &format!("{LOCKS}{READ}{other_rows}"),
+        migration,
+        10_000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let w = workload_result(&out.json());
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    let f = findings(&w);
+    assert!(
+        f.iter().any(|f| f.contains("no replayed write was seen waiting for one of those rows")
+            && f.contains("aim the write's `params` at rows the migration changes")),
+        "{f:#?}"
+    );
+
+    let locking_read = r#"
+[[checks.workload.query]]
+name = "lock account"
+sql = "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"
+params = "SELECT id FROM accounts WHERE id <= 5000 LIMIT 500"
+rate = "20/s"
+"#;
+    let p = accounts_project(
+        "workload_rows_for_update",
+        &format!("{LOCKS}{READ}{locking_read}"),
+        migration,
+        10_000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let w = workload_result(&out.json());
+    assert!(
+        !findings(&w).iter().any(|f| f.contains("read-only")),
+        "a locking read is not replayed read-only: {w:#}"
+    );
+    assert_eq!(w["status"], "failed", "{w:#}");
+    let longest = &w["data"]["longest"];
+    assert_eq!(longest["query"], "lock account", "{w:#}");
+    assert_eq!(longest["table"], "a row of public.accounts", "{w:#}");
+    assert_eq!(longest["behind"], "migration", "{w:#}");
 }

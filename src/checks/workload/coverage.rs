@@ -344,7 +344,7 @@ pub(super) fn summary(gaps: &[Gap], rest: &str) -> String {
         ),
         (
             GapKind::Rows,
-            "the migration changed rows of {} (its transaction kept them locked) where no replayed query updates or deletes rows",
+            "the migration changed rows of {} (its transaction kept them locked) and no replayed write was seen waiting for one",
         ),
         (
             GapKind::Sequence,

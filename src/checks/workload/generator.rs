@@ -131,6 +131,11 @@ pub struct Coverage {
     /// The sequences the migration locked in a mode that blocks `nextval` ([`super::sequences`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sequence_locks: Vec<super::sequences::SequenceLock>,
+    /// Tables (as the observer names them) a row of which a replayed query was seen waiting
+    /// for behind the migration ([`super::rows::met`]): evidence a replayed write met a row
+    /// the migration kept locked.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub rows_met: std::collections::BTreeSet<String>,
 }
 
 /// One connection of a query's pool, the query prepared.

@@ -524,10 +524,10 @@ fn declared(raw: &[RawQuery], problems: &mut Vec<ConfigProblem>) -> Vec<Declared
         match &q.name {
             None => problems.push(missing("name", name_help)),
             Some(n) if n.trim().is_empty() => problems.push(empty("name", name_help)),
-            Some(n) if n.chars().any(char::is_control) => problems.push(problem(
+            Some(n) if n.chars().any(crate::schema::unprintable) => problems.push(problem(
                 &key("name"),
                 format!(
-                    "{} has a control character (a line break, tab or escape) in its `name`",
+                    "{} has a control character (a line break, tab, escape, or an invisible or text-direction mark such as U+202E) in its `name`",
                     entry(i, n)
                 ),
                 "write the name on one line with printable characters only: `name = \"read account\"` (it is printed in the terminal, the Markdown summary and GitHub Actions annotations)",
@@ -730,6 +730,7 @@ impl Rehearsal {
         let windows = window::measure(&self.coverage, &recorded, &seen, &self.plan.queries);
         let mut coverage = self.coverage;
         coverage.sequence_locks = sequences::locked(&seen, &coverage.sequences);
+        coverage.rows_met = rows::met(&seen);
         if let Some((client, Some(before))) = &self.stats {
             coverage.rows_changed = rows::counts(client)
                 .await
@@ -840,6 +841,18 @@ rate = "10/s"
             e[0].message
         );
         assert!(!e[0].message.chars().any(char::is_control), "{e:?}");
+        // Invisible and text-direction marks spoof a report as control characters do.
+        for mark in ["\\u202E", "\\u2028", "\\u200B", "\\u2066"] {
+            let e = parse(&format!(
+                "[[query]]\nname = \"rd{mark}x\"\nsql = \"SELECT 1\"\nrate = \"10/s\"\n"
+            ))
+            .unwrap_err();
+            assert!(e[0].message.contains("control character"), "{mark}: {e:?}");
+            assert!(
+                !e[0].message.chars().any(crate::schema::unprintable),
+                "{mark}: {e:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub fn max_param(sql: &str) -> usize {
 }
 
 /// Whether a statement writes (replayed in a rolled-back transaction): anything but a plain
-/// `SELECT`/`VALUES`/`TABLE`, or a `WITH` holding a data-modifying statement.
+/// `SELECT`/`VALUES`/`TABLE`, or a `WITH` holding a data-modifying statement, or a
+/// locking read (`FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`, `FOR KEY SHARE`: it locks
+/// rows, which a read-only transaction refuses, and waits for rows as writes do).
 pub fn is_write(sql: &str) -> bool {
     let toks = lex(sql);
     let words: Vec<String> = toks
@@ -27,6 +29,12 @@ pub fn is_write(sql: &str) -> bool {
             _ => None,
         })
         .collect();
+    let locking = words
+        .windows(2)
+        .any(|w| w[0] == "FOR" && matches!(w[1].as_str(), "UPDATE" | "SHARE" | "NO" | "KEY"));
+    if locking {
+        return true;
+    }
     match words.first().map(String::as_str) {
         Some("SELECT") | Some("VALUES") | Some("TABLE") | Some("SHOW") => false,
         Some("WITH") => words
@@ -778,5 +786,11 @@ mod tests {
         assert!(is_write("UPDATE t SET a = 1 WHERE id = $1"));
         assert!(is_write("with x as (delete from t returning *) select 1"));
         assert!(!is_write("with x as (select 1) select * from x"));
+        assert!(is_write("SELECT id FROM accounts WHERE id = $1 FOR UPDATE"));
+        assert!(is_write(
+            "select id from t where id = $1 for no key update skip locked"
+        ));
+        assert!(is_write("select 1 from t for share"));
+        assert!(!is_write("select \"for\" from t where note = 'for update'"));
     }
 }

@@ -81,8 +81,25 @@ pub fn changed(before: &Counts, after: &Counts) -> RowsChanged {
     out
 }
 
-/// The tables whose rows the migration changed and kept locked where no replayed write went
-/// (beyond the gaps already in `out`).
+/// Row locks held no longer than this (two of the observer's samples) cannot be seen waited
+/// for, and keep a writer waiting no longer: under the `max-p99-ratio` floor.
+const UNSEEN_MS: u64 = 100;
+
+/// The tables a row of which a replayed query was seen waiting for behind a session that is
+/// not the workload's (the migration, the long transaction, a session the tool left open).
+pub fn met(seen: &super::blocking::Seen) -> std::collections::BTreeSet<String> {
+    use super::blocking::Who;
+    seen.snapshots
+        .iter()
+        .flat_map(|s| &s.waiting)
+        .filter(|w| w.who == Who::Workload)
+        .filter(|w| w.blockers.iter().any(|b| seen.who(*b) != Who::Workload))
+        .filter_map(|w| w.relation.strip_prefix("a row of ").map(str::to_owned))
+        .collect()
+}
+
+/// The tables whose rows the migration changed and kept locked where no replayed write was
+/// seen meeting one of them (beyond the gaps already in `out`).
 pub(super) fn gaps(
     r: &WorkloadReport,
     locks: Option<&LockReport>,
@@ -103,9 +120,14 @@ pub(super) fn gaps(
             .and_then(|c| c.roots.get(key))
             .cloned()
             .unwrap_or_else(|| key.clone());
+        let met = r.coverage.rows_met.iter().any(|t| {
+            let root = changed.and_then(|c| c.roots.get(t)).unwrap_or(t);
+            bare(root) == bare(&table)
+        });
         if super::tracking::is_tool_table(&tool, &table)
             || out.iter().any(|g| bare(&g.table) == bare(&table))
-            || has(&r.coverage.row_writes, &table)
+            || met
+            || ms <= UNSEEN_MS
             || measured_otherwise(r, modes, ms, &table)
         {
             continue;
@@ -119,6 +141,24 @@ pub(super) fn gaps(
                 "wrote {table} (whether it updated or deleted rows there is not known: the table statistics could not be read)"
             ),
         };
+        if has(&r.coverage.row_writes, &table) {
+            // Writes of the table were replayed, but none was seen meeting a row the
+            // migration kept locked: other rows, or not while they were locked.
+            out.push(Gap {
+                kind: GapKind::Rows,
+                table: table.clone(),
+                what: format!(
+                    "the migration {rows}, holding ROW EXCLUSIVE on {key} for ~{ms} ms (locks check), and no replayed write was seen waiting for one of those rows"
+                ),
+                why: format!(
+                    "every UPDATE, DELETE or SELECT … FOR UPDATE of a row the migration changed waits until its transaction ends; the replayed writes of {table} went to other rows, or came when none was locked, so how long writers of the changed rows would wait was not measured"
+                ),
+                fix: format!(
+                    "aim the write's `params` at rows the migration changes (the same WHERE as its UPDATE or DELETE), at a `rate` that puts several requests inside ~{ms} ms"
+                ),
+            });
+            continue;
+        }
         out.push(Gap {
             kind: GapKind::Rows,
             table: table.clone(),
@@ -230,7 +270,8 @@ mod tests {
 
     /// The check's status with the locks check having seen `held` (table, mode, ms), the
     /// migration having changed `changed` rows per table (`None`: not known), and a replayed
-    /// write having changed rows of `row_writes`.
+    /// write having changed rows of `row_writes` (`met public.t`: and having been seen waiting
+    /// for a row of it behind the migration).
     fn judged(
         held: &[(&str, &str, u64)],
         changed: Option<&[(&str, u64)]>,
@@ -243,7 +284,17 @@ mod tests {
             tables: c.iter().map(|(t, n)| (t.to_string(), *n)).collect(),
             roots: BTreeMap::new(),
         });
-        r.coverage.row_writes = row_writes.iter().map(|t| t.to_string()).collect();
+        for w in row_writes {
+            match w.strip_prefix("met ") {
+                Some(t) => {
+                    r.coverage.row_writes.insert(t.to_string());
+                    r.coverage.rows_met.insert(t.to_string());
+                }
+                None => {
+                    r.coverage.row_writes.insert(w.to_string());
+                }
+            }
+        }
         let mut locks = LockReport {
             compared: true,
             tables_before: [
@@ -288,14 +339,35 @@ mod tests {
             .fix
             .as_deref()
             .is_some_and(|x| x.contains("UPDATE public.other SET"))));
-        // A replayed write that changed rows there covers it.
+        // A replayed write that changed rows there but was never seen meeting a locked one
+        // (other rows, or not while they were locked): not checked, saying where to aim it.
         let res = judged(
             &row_ex,
             Some(&[("public.other", 5000)]),
             &["public.other"],
             &[],
         );
+        assert_eq!(res.status, NotRun, "{res:#?}");
+        assert!(
+            res.findings.iter().any(|f| f.fix.as_deref().is_some_and(
+                |x| x.starts_with("aim the write's `params` at rows the migration changes")
+            )),
+            "{res:#?}"
+        );
+        // One seen waiting for a row the migration kept locked covers it: its wait is measured.
+        let res = judged(
+            &row_ex,
+            Some(&[("public.other", 5000)]),
+            &["met public.other"],
+            &[],
+        );
         assert_eq!(res.status, Passed, "{res:#?}");
+        // Rows kept locked no longer than two samples: no wait could be seen, none is long.
+        let short = [("public.other", "RowExclusiveLock", 80)];
+        assert_eq!(
+            judged(&short, Some(&[("public.other", 5000)]), &[], &[]).status,
+            Passed
+        );
         // Inserts only (no row updated or deleted): nothing an application writer waits for.
         assert_eq!(judged(&row_ex, Some(&[]), &[], &[]).status, Passed);
         // Whether rows changed not known: not checked, and said why.

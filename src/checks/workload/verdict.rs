@@ -41,32 +41,23 @@ pub fn evaluate(
     }
     let mut findings = Vec::new();
     let budget_ms = cfg.max_blocked.as_millis() as f64;
-    for q in &r.queries {
-        if q.baseline.errors > 0 && q.baseline.errors == q.baseline.count {
-            let sev = if r.source == Origin::Declared {
-                Severity::Error
-            } else {
-                Severity::Warning
-            };
-            findings.push(
-                Finding::new(
-                    NAME,
-                    sev,
-                    format!(
-                        "`{}` failed before the migration started: {}",
-                        q.name,
-                        q.errors.first().cloned().unwrap_or_default()
-                    ),
-                    "a query that fails undisturbed measures nothing about the migration",
-                )
-                .at(super::sources::shown(&q.sql))
-                .fix("fix the query (or its `params`) under [[checks.workload.query]]"),
-            );
-        }
-    }
-    let errors: u64 = r.queries.iter().map(|q| q.during.errors).sum();
+    let broken = broken_queries(r, &mut findings);
+    // A query that failed every request undisturbed fails during the migration for the same
+    // reason: its errors are not the migration's.
+    let judged = |q: &&super::report::QueryReport| !broken.contains(&q.name);
+    let errors: u64 = r
+        .queries
+        .iter()
+        .filter(judged)
+        .map(|q| q.during.errors)
+        .sum();
     if errors > cfg.max_errors {
-        for q in r.queries.iter().filter(|q| q.during.errors > 0) {
+        for q in r
+            .queries
+            .iter()
+            .filter(judged)
+            .filter(|q| q.during.errors > 0)
+        {
             findings.push(
                 Finding::new(
                     NAME,
@@ -148,7 +139,47 @@ pub fn evaluate(
         result.summary = super::coverage::summary(&gaps, &result.summary);
     }
     super::window::not_checked(&mut result, &unmeasured);
+    if !broken.is_empty() && result.status == CheckStatus::Passed {
+        // A query that cannot run measured nothing: the rehearsal could not run as declared.
+        result.status = CheckStatus::NotRun;
+        result.summary = format!(
+            "NOT RUN: {} failed before the migration started, so it measured nothing; {}",
+            broken
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            result.summary
+        );
+    }
     result
+}
+
+/// The queries that failed every request before the migration started (a broken query or
+/// `params`), each with a finding: a rehearsal that could not run as declared, not the
+/// migration's failure.
+fn broken_queries(r: &WorkloadReport, findings: &mut Vec<Finding>) -> Vec<String> {
+    let mut broken = Vec::new();
+    for q in &r.queries {
+        if q.baseline.errors > 0 && q.baseline.errors == q.baseline.count {
+            broken.push(q.name.clone());
+            findings.push(
+                Finding::new(
+                    NAME,
+                    Severity::Warning,
+                    format!(
+                        "`{}` failed before the migration started: {}",
+                        q.name,
+                        q.errors.first().cloned().unwrap_or_default()
+                    ),
+                    "a query that fails undisturbed measures nothing about the migration; its errors while the migration ran are not counted against `max-errors`",
+                )
+                .at(super::sources::shown(&q.sql))
+                .fix("fix the query (or its `params`) under [[checks.workload.query]]"),
+            );
+        }
+    }
+    broken
 }
 
 fn summary(r: &WorkloadReport) -> String {
