@@ -4,7 +4,6 @@
 
 use super::blocking::Who;
 use super::report::{Blocked, QueryReport, WorkloadReport};
-use super::sources::Origin;
 use super::{WorkloadConfig, NAME};
 use crate::checks::locks::LockReport;
 use crate::checks::{CheckResult, CheckStatus, Finding, Severity};
