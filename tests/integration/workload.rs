@@ -352,6 +352,13 @@ fn workload_c_long_transaction_queues_reads_behind_the_migration_unless_lock_tim
         "{}",
         show(&run)
     );
+    // Every one of the 8 connections' reads waited in the queue for ~3 s: samples saw them
+    // at once (counted per sample; an outside attacker saw "up to 1 at once" with 16 waiting).
+    assert!(
+        run.report.queue.max_at_once >= 6,
+        "reads waiting at once: {}",
+        show(&run)
+    );
     assert_eq!(run.result.status, CheckStatus::Failed, "{}", show(&run));
     let f = run
         .result

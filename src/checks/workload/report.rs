@@ -487,21 +487,32 @@ fn queue(
         }
         _ => None,
     };
-    let mut max_at_once = 0;
-    let mut counts: std::collections::BTreeMap<u64, u64> = Default::default();
+    // Per sample: the replayed queries then waiting in an episode behind someone else.
     let behind = blocking::behind_others(eps, seen);
-    for (e, _) in eps.iter().zip(behind).filter(|(_, b)| *b) {
-        let mut t = e.first_us;
-        while t <= e.last_us {
-            let c = counts.entry(t).or_insert(0);
-            *c += 1;
-            max_at_once = max_at_once.max(*c);
-            t += blocking::INTERVAL.as_micros() as u64;
-            if e.last_us == e.first_us {
-                break;
-            }
-        }
-    }
+    let queued_eps: Vec<&Episode> = eps
+        .iter()
+        .zip(behind)
+        .filter(|(_, b)| *b)
+        .map(|(e, _)| e)
+        .collect();
+    let max_at_once = seen
+        .snapshots
+        .iter()
+        .map(|snap| {
+            snap.waiting
+                .iter()
+                .filter(|w| {
+                    queued_eps.iter().any(|e| {
+                        e.pid == w.pid
+                            && e.mode == w.mode
+                            && e.relation == w.relation
+                            && (e.first_us..=e.last_us).contains(&snap.t_us)
+                    })
+                })
+                .count() as u64
+        })
+        .max()
+        .unwrap_or(0);
     Queue {
         queued,
         threshold_ms: threshold,
