@@ -204,13 +204,22 @@ pub(super) fn table_of(key: &str) -> String {
     }
 }
 
-/// How to get a table replayed, given where this run's queries came from.
-fn read_fix(r: &WorkloadReport) -> &'static str {
+/// How to get `table` replayed, given where this run's queries came from.
+fn read_fix(r: &WorkloadReport, table: &str) -> String {
+    // Its queries were found but not replayed (too low a total `rate`, …): that is why.
+    if let Some(s) = r.skipped.iter().find(|s| {
+        s.query
+            .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';'))
+            .any(|w| !w.is_empty() && bare(w) == bare(table))
+    }) {
+        return format!("its queries were found and skipped: {}", s.why);
+    }
     match r.source {
         Origin::Declared => "declare a query that reads this table under [[checks.workload.query]] (or leave the queries undeclared: the tables the migration names are then replayed)",
         Origin::PgStatStatements => "declare a query that reads this table under [[checks.workload.query]]: none of the statements pg_stat_statements ranks highest by calls reads it",
         Origin::PrimaryKey => "declare a query that reads this table under [[checks.workload.query]]: the tables the migration's SQL names were replayed, and this one is not named there (dynamic SQL, a function or a trigger reached it)",
     }
+    .to_owned()
 }
 
 /// Whether `table` existed before the migration (a table it created: no query could have
@@ -246,7 +255,7 @@ fn observed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
                 table: table.clone(),
                 what: format!("the migration held {mode} on {key} for ~{ms} ms (locks check) and no replayed query reads {table}"),
                 why: format!("every query on {table} waits while this lock is held; none was replayed, so how long users would wait was not measured"),
-                fix: read_fix(r).into(),
+                fix: read_fix(r, table),
             });
         } else if let Some((mode, ms)) =
             writes.filter(|_| reads.is_none() && !has(&r.coverage.writes, table))
@@ -290,17 +299,17 @@ fn expected(r: &WorkloadReport, locks: Option<&LockReport>, sql: &[SqlLock], out
             Some(m) if BLOCKS_READS.contains(&m) && !has(&r.coverage.reads, table) => (
                 format!("the migration takes {} on {table} ({from}; {unseen}) and no replayed query reads {table}", lock_name(m)),
                 format!("every query on {table} waits while this lock is held; none was replayed"),
-                read_fix(r),
+                read_fix(r, table),
             ),
             Some(m) if !BLOCKS_READS.contains(&m) && BLOCKS_WRITES.contains(&m) && !has(&r.coverage.writes, table) => (
                 format!("the migration takes {} on {table} ({from}; {unseen}), which blocks writes, and no replayed query writes {table}", lock_name(m)),
                 format!("every INSERT, UPDATE and DELETE on {table} waits while this lock is held; none was replayed"),
-                "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)",
+                "declare a write on this table under [[checks.workload.query]] (it runs in a transaction that is rolled back)".to_owned(),
             ),
             None if !has(&r.coverage.reads, table) => (
                 format!("the migration's SQL names {table} ({from}; the lock it takes there is not known) and no replayed query goes to {table}"),
                 format!("what users of {table} would feel while the migration runs was not rehearsed"),
-                read_fix(r),
+                read_fix(r, table),
             ),
             _ => continue,
         };
@@ -309,7 +318,7 @@ fn expected(r: &WorkloadReport, locks: Option<&LockReport>, sql: &[SqlLock], out
             table: table.to_owned(),
             what,
             why,
-            fix: fix.into(),
+            fix,
         });
     }
 }
@@ -464,6 +473,22 @@ mod tests {
         );
         assert!(res.findings.iter().any(|f| f.what
             == "not checked: the migration takes ACCESS EXCLUSIVE on public.other (`ALTER TABLE other ADD COLUMN …`; not seen by the locks check: held for less than its sampling interval) and no replayed query reads public.other"), "{res:#?}");
+        // The declared queries' fix, and one that says its queries were skipped, and why.
+        assert!(res.findings.iter().any(|f| f
+            .fix
+            .as_deref()
+            .is_some_and(|x| x.contains("or leave the queries undeclared"))));
+        let mut skipped = with_sql(Some(&alter));
+        skipped.skipped.push(super::super::sources::Skipped {
+            query: "SELECT * FROM public.other WHERE id = $1".into(),
+            why: "raise `rate` to at least 4/s".into(),
+        });
+        let res = judged_with(skipped, Some(&[]), None);
+        assert!(
+            res.findings.iter().any(|f| f.fix.as_deref()
+                == Some("its queries were found and skipped: raise `rate` to at least 4/s")),
+            "{res:#?}"
+        );
         // The locks check off: the SQL alone.
         let res = judged_with(with_sql(Some(&alter)), None, None);
         assert_eq!(res.status, CheckStatus::NotRun, "{res:#?}");
