@@ -232,6 +232,9 @@ fn blocked_finding(
     let outlived = b.behind == Some(Who::OutlivedTool);
     let fix = if outlived {
         "make the migration tool end every session it opens before it exits (a connection left in the background keeps its locks after the migration, on production too), or raise `max-blocked` under [checks.workload] if this wait is acceptable"
+    } else if long_queue && r.queue.bounded_by_lock_timeout == Some(true) {
+        // The migration has a `lock_timeout`: each wait still queued queries that long.
+        "the migration's `lock_timeout` gave up its lock requests, but each wait still queued every query on the table for as long: make it shorter than `max-blocked` (e.g. `SET lock_timeout = '100ms';`) and keep retrying on timeout"
     } else if long_queue {
         "set `lock_timeout` in the migration (`SET lock_timeout = '100ms';`) and retry it on timeout: its lock request then gives up instead of queueing every query behind it while a long transaction runs"
     } else {
