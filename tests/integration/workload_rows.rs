@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         workload_rows_a_locked_sequence_names_its_tables_and_needs_a_replayed_insert,
         workload_rows_the_tools_tracking_tables_are_not_replayed,
         workload_rows_writes_of_other_rows_are_not_checked_and_a_locking_read_meets_the_locked_ones,
+        workload_rows_a_migration_s_select_for_update_keeps_rows_locked_and_is_not_checked_with_reads_only,
     ]
 }
 
@@ -79,7 +80,7 @@ fn workload_rows_a_mass_update_needs_a_replayed_write_whose_wait_is_blamed_on_th
     assert_eq!(w["status"], "not-run", "{w:#}");
     let summary = w["summary"].as_str().unwrap_or_default();
     assert!(
-        summary.starts_with("NOT CHECKED: the migration changed rows of public.accounts"),
+        summary.starts_with("NOT CHECKED: the migration changed or locked rows of public.accounts"),
         "{summary}"
     );
     let f = findings(&w);
@@ -436,4 +437,30 @@ rate = "20/s"
     assert_eq!(longest["query"], "lock account", "{w:#}");
     assert_eq!(longest["table"], "a row of public.accounts", "{w:#}");
     assert_eq!(longest["behind"], "migration", "{w:#}");
+}
+
+/// From a second outside attacker (r4): the migration locks 5,000 rows with `SELECT … FOR
+/// UPDATE` (ROW SHARE on the table, no row changed, so no statistic counts them) and sleeps.
+/// With only reads replayed it passed; every writer of those rows waited. Now NOT CHECKED.
+fn workload_rows_a_migration_s_select_for_update_keeps_rows_locked_and_is_not_checked_with_reads_only() {
+    let migration = (
+        "0001_lock_rows.sql",
+        "SELECT count(*) FROM (SELECT id FROM accounts WHERE id <= 5000 FOR UPDATE) s;\nSELECT pg_sleep(1.5);\n",
+    );
+    let p = accounts_project(
+        "workload_rows_for_update_mig",
+        &format!("{LOCKS}{READ}"),
+        migration,
+        10_000,
+        "",
+    );
+    let out = p.run(&["run", "pre-push", "--json"]);
+    p.assert_no_test_db_branches();
+    let w = workload_result(&out.json());
+    assert_eq!(w["status"], "not-run", "{w:#}");
+    assert!(
+        findings(&w).iter().any(|f| f.contains("locked rows of public.accounts with a locking read")
+            && f.contains("holding ROW SHARE on public.accounts")),
+        "{w:#}"
+    );
 }

@@ -353,7 +353,7 @@ pub(super) fn summary(gaps: &[Gap], rest: &str) -> String {
         ),
         (
             GapKind::Rows,
-            "the migration changed rows of {} (its transaction kept them locked) and no replayed write was seen waiting for one",
+            "the migration changed or locked rows of {} (its transaction kept them locked) and no replayed write was seen waiting for one",
         ),
         (
             GapKind::Sequence,

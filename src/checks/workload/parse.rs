@@ -44,6 +44,22 @@ pub fn is_write(sql: &str) -> bool {
     }
 }
 
+/// Whether a statement locks rows it reads for a write: `FOR UPDATE`, `FOR NO KEY UPDATE` or
+/// `FOR SHARE` (not `FOR KEY SHARE`, which blocks only key changes and deletes, as every
+/// foreign-key check takes).
+pub fn is_locking_read(sql: &str) -> bool {
+    let words: Vec<String> = lex(sql)
+        .into_iter()
+        .filter_map(|t| match t {
+            Tok::Word(w) => Some(w.to_ascii_uppercase()),
+            _ => None,
+        })
+        .collect();
+    words
+        .windows(2)
+        .any(|w| w[0] == "FOR" && matches!(w[1].as_str(), "UPDATE" | "SHARE" | "NO"))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
     /// An unquoted word (keyword or identifier).
@@ -791,6 +807,11 @@ mod tests {
             "select id from t where id = $1 for no key update skip locked"
         ));
         assert!(is_write("select 1 from t for share"));
+        assert!(is_locking_read(
+            "SELECT count(*) FROM (SELECT id FROM t FOR UPDATE) s"
+        ));
+        assert!(!is_locking_read("SELECT 1 FROM t FOR KEY SHARE"));
+        assert!(!is_locking_read("SELECT 'for update' FROM t"));
         assert!(!is_write("select \"for\" from t where note = 'for update'"));
     }
 }

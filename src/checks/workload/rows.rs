@@ -109,9 +109,18 @@ pub(super) fn gaps(
     let Some(locks) = locks else { return };
     let tool = super::tracking::names(&cfg.tool_tables);
     let changed = r.coverage.rows_changed.as_ref();
+    // A locking read of the migration (`SELECT … FOR UPDATE`) locks rows and writes none: its
+    // table shows ROW SHARE, and no statistic counts the rows.
+    let locking_read = locks
+        .statements
+        .iter()
+        .find(|(s, _)| super::parse::is_locking_read(s))
+        .map(|(s, _)| super::sources::one_line(s));
     for (key, modes) in &locks.held_ms {
-        let Some(ms) = modes.get("RowExclusiveLock").copied() else {
-            continue;
+        let (ms, rows_locked) = match (modes.get("RowExclusiveLock"), modes.get("RowShareLock")) {
+            (Some(ms), _) => (*ms, None),
+            (None, Some(ms)) if locking_read.is_some() => (*ms, locking_read.as_deref()),
+            _ => continue,
         };
         if key.starts_with("index ") || !existed(locks, key) {
             continue;
@@ -132,12 +141,19 @@ pub(super) fn gaps(
         {
             continue;
         }
-        let rows = match changed {
-            Some(c) => match c.tables.get(&table) {
+        let lock = match rows_locked {
+            Some(_) => "ROW SHARE",
+            None => "ROW EXCLUSIVE",
+        };
+        let rows = match (rows_locked, changed) {
+            (Some(stmt), _) => format!(
+                "locked rows of {table} with a locking read (`{stmt}`) without changing them"
+            ),
+            (None, Some(c)) => match c.tables.get(&table) {
                 Some(n) => format!("updated or deleted {n} row(s) of {table}"),
                 None => continue,
             },
-            None => format!(
+            (None, None) => format!(
                 "wrote {table} (whether it updated or deleted rows there is not known: the table statistics could not be read)"
             ),
         };
@@ -148,7 +164,7 @@ pub(super) fn gaps(
                 kind: GapKind::Rows,
                 table: table.clone(),
                 what: format!(
-                    "the migration {rows}, holding ROW EXCLUSIVE on {key} for ~{ms} ms (locks check), and no replayed write was seen waiting for one of those rows"
+                    "the migration {rows}, holding {lock} on {key} for ~{ms} ms (locks check), and no replayed write was seen waiting for one of those rows"
                 ),
                 why: format!(
                     "every UPDATE, DELETE or SELECT … FOR UPDATE of a row the migration changed waits until its transaction ends; the replayed writes of {table} went to other rows, or came when none was locked, so how long writers of the changed rows would wait was not measured"
@@ -163,7 +179,7 @@ pub(super) fn gaps(
             kind: GapKind::Rows,
             table: table.clone(),
             what: format!(
-                "the migration {rows}, holding ROW EXCLUSIVE on {key} for ~{ms} ms (locks check), and no replayed query updates or deletes rows of {table}"
+                "the migration {rows}, holding {lock} on {key} for ~{ms} ms (locks check), and no replayed query updates or deletes rows of {table}"
             ),
             why: format!(
                 "a row the migration changed stays locked until its transaction ends: every UPDATE, DELETE or SELECT … FOR UPDATE of that row waits that long, and reads never show it; no such write on {table} was replayed, so how long writers would wait was not measured"
@@ -331,7 +347,7 @@ mod tests {
         assert_eq!(res.status, NotRun, "{res:#?}");
         assert!(
             res.summary
-                .starts_with("NOT CHECKED: the migration changed rows of public.other"),
+                .starts_with("NOT CHECKED: the migration changed or locked rows of public.other"),
             "{}",
             res.summary
         );
