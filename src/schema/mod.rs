@@ -113,7 +113,10 @@ pub fn render_sql(plan: &Plan) -> String {
         });
         return out;
     }
-    out.push_str("SET check_function_bodies = false;\n");
+    // Literals are written for standard strings (a backslash is a plain character): a server
+    // or role where `standard_conforming_strings` is off would read `'\''` as a quote and run
+    // the rest of a comment or default as SQL. pg_dump sets it the same way.
+    out.push_str("SET check_function_bodies = false;\nSET standard_conforming_strings = on;\n");
     let mut timeouts = (0, 0);
     for s in &plan.statements {
         out.push('\n');
@@ -205,7 +208,7 @@ pub fn render_markdown(plan: &Plan) -> String {
 /// Applies a plan statement by statement, with each statement's timeouts.
 pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
     client
-        .batch_execute("SET check_function_bodies = false")
+        .batch_execute("SET check_function_bodies = false; SET standard_conforming_strings = on")
         .await
         .map_err(PgError::bare)?;
     for (i, s) in plan.statements.iter().enumerate() {
@@ -220,7 +223,9 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
             .map_err(|e| PgError::statement(i + 1, plan.statements.len(), &s.sql, e))?;
     }
     let _ = client
-        .batch_execute("RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies")
+        .batch_execute(
+            "RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies; RESET standard_conforming_strings",
+        )
         .await;
     Ok(())
 }

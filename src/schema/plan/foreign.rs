@@ -433,6 +433,13 @@ mod tests {
             text.contains("CREATE USER MAPPING FOR PUBLIC SERVER s;"),
             "{text}"
         );
+        // Literals are written for standard strings, and the script says so before its first
+        // statement (a role with `standard_conforming_strings = off` would read `'\''` as a
+        // quote and run the rest as SQL).
+        let set = text
+            .find("SET standard_conforming_strings = on;")
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(set < text.find("CREATE ").unwrap_or(0), "{text}");
         assert!(
             p.unsupported
                 .iter()
