@@ -155,6 +155,7 @@ fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
 /// What changes on a table that stays, besides its columns.
 fn alter(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     row_security(x, k, Some(old), t);
+    column_order(x, k, old, t);
     if old.unlogged != t.unlogged {
         let to = if t.unlogged { "UNLOGGED" } else { "LOGGED" };
         x.push(
@@ -199,6 +200,27 @@ fn alter(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     } else if old.partition_of != t.partition_of {
         partitions::detach(x, k, old);
         partitions::attach(x, k, t);
+    }
+}
+
+/// The columns both sides have, in a different order: PostgreSQL cannot reorder columns, and
+/// the usual cause is a column dropped and added again under its name — its values gone, its
+/// type and name the same, so nothing else in the model differs. Never silent.
+fn column_order(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
+    let kept = |a: &Table, b: &Table| -> Vec<String> {
+        a.columns
+            .iter()
+            .filter(|c| b.column(&c.name).is_some())
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let (was, now) = (kept(old, t), kept(t, old));
+    if was != now {
+        x.unsupported(format!(
+            "table {k}: the column order differs ({} → {}): columns cannot be reordered in place, and a column dropped and added again under its name has lost its values — review this change by hand",
+            was.join(", "),
+            now.join(", ")
+        ));
     }
 }
 
