@@ -420,8 +420,17 @@ pub fn bookkeeping(tracking_query: Option<&str>) -> Vec<String> {
     out
 }
 
-/// Up to two example keys, `e.g. keys 1, 7`.
+/// Up to two example keys, `e.g. keys 1, 7` — numbers only: a key of text (an e-mail, a
+/// token) is a row value, and row values never reach any output.
 pub(crate) fn examples(first: &Option<String>, last: &Option<String>) -> String {
+    let numeric = |k: &Option<String>| {
+        k.clone().filter(|k| {
+            k.chars().any(|c| c.is_ascii_digit())
+                && k.chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | ',' | ' ' | '(' | ')'))
+        })
+    };
+    let (first, last) = (&numeric(first), &numeric(last));
     match (first, last) {
         (Some(a), Some(b)) if a != b => format!(" (e.g. keys {a}, {b})"),
         (Some(a), _) | (None, Some(a)) => format!(" (e.g. key {a})"),
@@ -541,5 +550,21 @@ mod tests {
             " (e.g. key 1)"
         );
         assert_eq!(examples(&None, &None), "");
+        // Keys of text are row values: never shown.
+        assert_eq!(
+            examples(
+                &Some("sk_live_SECRET".into()),
+                &Some("ceo@corp.example".into())
+            ),
+            ""
+        );
+        assert_eq!(
+            examples(&Some("ceo@corp.example".into()), &Some("12".into())),
+            " (e.g. key 12)"
+        );
+        assert_eq!(
+            examples(&Some("(3, 4)".into()), &None),
+            " (e.g. key (3, 4))"
+        );
     }
 }
