@@ -129,7 +129,10 @@ fn add_enum_values(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
         }
         let place = match labels[i + 1..].iter().find(|n| old.contains(n)) {
             Some(next) => format!(" BEFORE {}", lit(next)),
-            None => match labels[..i].iter().rev().find(|p| old.contains(p)) {
+            // After the value just before it, old or added by the statement before: several
+            // values added after the last old one keep their order (each AFTER the last old
+            // value would put them in reverse).
+            None => match i.checked_sub(1).map(|p| &labels[p]) {
                 Some(prev) => format!(" AFTER {}", lit(prev)),
                 None => String::new(),
             },
