@@ -330,7 +330,11 @@ fn privileges(x: &mut Cx<'_>) {
                 .filter(|k| fresh(x, k) && initial(a, k) != empty),
         );
     }
-    for key in &keys {
+    // Tables' privileges before their columns': a table-level REVOKE takes the column-level
+    // privilege of the same kind with it, so a column GRANT planned before it was undone.
+    let (columns, objects): (Vec<&String>, Vec<&String>) =
+        keys.iter().partition(|k| k.starts_with("COLUMN "));
+    for key in objects.into_iter().chain(columns) {
         if !exists(key, x.b) {
             continue;
         }
