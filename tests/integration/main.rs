@@ -122,11 +122,6 @@ impl Test {
 /// out), so no other test's Postgres work or tool competes with them for the two cores.
 static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-enum Machine {
-    Alone(#[allow(dead_code)] std::sync::RwLockWriteGuard<'static, ()>),
-    Shared(#[allow(dead_code)] std::sync::RwLockReadGuard<'static, ()>),
-}
-
 fn timing_sensitive(name: &str) -> bool {
     name.starts_with("workload_")
 }
@@ -151,11 +146,9 @@ fn trials() -> Vec<Trial> {
             let run = t.run;
             let name = t.name;
             Trial::test(t.name, move || {
-                let _machine = if timing_sensitive(name) {
-                    Machine::Alone(MACHINE.write().unwrap_or_else(|e| e.into_inner()))
-                } else {
-                    Machine::Shared(shared())
-                };
+                let alone = timing_sensitive(name);
+                let _alone = alone.then(|| MACHINE.write().unwrap_or_else(|e| e.into_inner()));
+                let _shared = (!alone).then(shared);
                 run();
                 Ok::<(), Failed>(())
             })

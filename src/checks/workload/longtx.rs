@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
-use super::coverage::{Gap, GapKind, SqlLock};
+use super::coverage::{bare, Gap, GapKind, SqlLock};
 use super::report::WorkloadReport;
 use super::{ConfigProblem, RawWorkloadConfig, WorkloadError};
 use crate::checks::lock_name;
@@ -149,10 +149,6 @@ pub(super) async fn named_tables(
         }
     }
     Ok(out)
-}
-
-fn bare(x: &str) -> &str {
-    x.strip_prefix("public.").unwrap_or(x)
 }
 
 /// A table the migration locked (or changed), the strongest lock known there, and how it is
