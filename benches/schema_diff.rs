@@ -602,8 +602,16 @@ fn measure(mode: &str) -> Result<Value> {
         let (ca, cb) = tokio::try_join!(pg::connect(&ua), pg::connect(&ub))
             .map_err(|e| anyhow::anyhow!("{}", e))?;
         let connected = t0.elapsed();
-        let (a, b) = tokio::try_join!(schema::introspect(&ca, &ex), schema::introspect(&cb, &ex))
-            .map_err(|e| anyhow::anyhow!("{}", e))?;
+        // Each database's rows are turned into its model on a worker of its own, as `diff`
+        // does.
+        let (exa, exb) = (ex.clone(), ex.clone());
+        let ta = tokio::spawn(async move { schema::introspect(&ca, &exa).await });
+        let tb = tokio::spawn(async move { schema::introspect(&cb, &exb).await });
+        let (a, b) = tokio::try_join!(ta, tb).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (a, b) = (
+            a.map_err(|e| anyhow::anyhow!("{e}"))?,
+            b.map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
         Ok::<_, anyhow::Error>((a, b, connected, t0.elapsed() - connected))
     })?;
     let t1 = Instant::now();

@@ -213,12 +213,10 @@ where
             url: url.as_deref(),
         }));
     }
-    let runtime = if matches!(cli.command, Command::Diff { .. }) {
-        crate::app::single_thread_runtime()
-    } else {
-        crate::app::runtime()
-    };
-    match runtime {
+    if matches!(cli.command, Command::Diff { .. }) {
+        crate::app::one_malloc_arena();
+    }
+    match crate::app::runtime() {
         Ok(runtime) => runtime.block_on(dispatch(cli.command, &cx)),
         Err(e) => commands::report(&e),
     }

@@ -11,6 +11,6 @@ pub mod schema_source;
 pub mod setup;
 
 pub use run::{
-    interrupt_flag, open_provider, run_pipeline, runtime, single_thread_runtime, RuntimeError,
+    interrupt_flag, one_malloc_arena, open_provider, run_pipeline, runtime, RuntimeError,
 };
 pub use setup::{load_config, setup, Loaded, SetupError};

@@ -54,10 +54,17 @@ pub(crate) async fn run(
 ) -> Result<i32, DiffError> {
     let config = cx.load_config()?;
     let redactor = Redactor::new();
-    let (a, b) = tokio::join!(
-        schema_source::load(from, &config, &redactor),
-        schema_source::load(to, &config, &redactor)
-    );
+    // Each source on a task of its own: their rows are turned into models on both cores.
+    let spawn = |source: &str| {
+        let (source, config, redactor) = (source.to_owned(), config.clone(), redactor.clone());
+        tokio::spawn(async move { schema_source::load(&source, &config, &redactor).await })
+    };
+    let (a, b) = (spawn(from), spawn(to));
+    let joined = |r: Result<_, tokio::task::JoinError>| match r {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    let (a, b) = (joined(a.await), joined(b.await));
     let (a, b) = match (a, b) {
         (Ok((a, sa)), Ok((b, sb))) => {
             for s in sa.into_iter().chain(sb) {
