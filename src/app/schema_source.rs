@@ -114,19 +114,21 @@ impl Scratch {
                 return Err(e.into());
             }
         };
-        if let Err(source) = client.batch_execute(&sql).await {
+        if let Err(source) = client.batch_execute(&without_restrict(&sql)).await {
             scratch.finish().await;
-            return Err(match refusal_help(&source) {
-                Some(help) => SourceError::NotAllowed {
-                    file: file.to_owned(),
-                    source,
-                    help,
+            return Err(
+                match refusal_help(&source).or_else(|| meta_command_help(&source, &sql)) {
+                    Some(help) => SourceError::NotAllowed {
+                        file: file.to_owned(),
+                        source,
+                        help,
+                    },
+                    None => SourceError::DoesNotLoad {
+                        file: file.to_owned(),
+                        source,
+                    },
                 },
-                None => SourceError::DoesNotLoad {
-                    file: file.to_owned(),
-                    source,
-                },
-            });
+            );
         }
         let model = schema::introspect(&client, &schema::default_excluded()).await;
         drop(client);
@@ -147,6 +149,61 @@ impl Scratch {
 
 /// What to do about a `.sql` file the server refused for want of privilege: it is loaded by
 /// a role that owns only its scratch database. `None` for any other error.
+/// A dump of pg_dump 18, 17.6, 16.10, 15.14 or 14.19 (and later) opens with `\restrict KEY` and
+/// ends with `\unrestrict KEY`: psql meta-commands that keep a hostile server from smuggling in
+/// others. The file runs here as SQL, not through psql, so those two lines become blank ones
+/// (line numbers in errors stay right). Only a whole line of exactly that form goes.
+fn without_restrict(sql: &str) -> std::borrow::Cow<'_, str> {
+    let is_restrict = |line: &str| {
+        let mut words = line.trim_end_matches('\r').split(' ');
+        matches!(words.next(), Some("\\restrict" | "\\unrestrict"))
+            && words
+                .next()
+                .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+            && words.next().is_none()
+    };
+    if !sql.lines().any(is_restrict) {
+        return sql.into();
+    }
+    let mut out = String::with_capacity(sql.len());
+    for line in sql.split_inclusive('\n') {
+        if is_restrict(line.trim_end_matches('\n')) {
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.into()
+}
+
+/// A syntax error in a file with a line that starts with a backslash: most likely a psql
+/// meta-command (`\connect`, `\set`, …), which Postgres itself does not understand.
+fn meta_command_help(e: &tokio_postgres::Error, sql: &str) -> Option<String> {
+    if e.as_db_error()?.code() != &tokio_postgres::error::SqlState::SYNTAX_ERROR {
+        return None;
+    }
+    let (n, line) = sql
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with('\\') && !l.starts_with("\\."))?;
+    // The file's own text: no control or direction marks reach the terminal.
+    let command: String = line
+        .split_whitespace()
+        .next()
+        .unwrap_or(line)
+        .chars()
+        .filter(|c| !schema::unprintable(*c))
+        .take(40)
+        .collect();
+    Some(format!(
+        "help: line {} is the psql meta-command `{}`: a .sql schema runs as SQL on the server, \
+         not through psql, so remove the line (pg_dump's `\\restrict`/`\\unrestrict` lines are \
+         skipped for you)",
+        n + 1,
+        command
+    ))
+}
+
 fn refusal_help(e: &tokio_postgres::Error) -> Option<String> {
     let db = e.as_db_error()?;
     if db.code() != &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE {
@@ -337,5 +394,31 @@ impl PendingCopy {
     pub async fn finish(self) {
         drop(self.client);
         let _ = self.provider.delete(&self.id).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_restrict;
+
+    #[test]
+    fn pg_dumps_restrict_lines_become_blank_and_nothing_else_changes() {
+        let dump = "--\n\\restrict AbC123\n\nCREATE TABLE t (x text DEFAULT '\\restrict a');\r\n\\unrestrict AbC123\r\n";
+        assert_eq!(
+            without_restrict(dump),
+            "--\n\n\nCREATE TABLE t (x text DEFAULT '\\restrict a');\r\n\n"
+        );
+        for kept in [
+            "\\restrict",
+            "\\restrict a b",
+            "\\restrict a;drop",
+            "x \\restrict a",
+        ] {
+            assert_eq!(
+                without_restrict(kept),
+                kept,
+                "{kept:?} is not pg_dump's line"
+            );
+        }
     }
 }

@@ -265,6 +265,16 @@ fn diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4() {
             "plain.sql",
             "create table events (id bigint not null, at date not null);\n",
         )
+        // What pg_dump 18 (and 17.6, 16.10, …) writes around a dump, and a psql meta-command
+        // a hand-written file may carry.
+        .file(
+            "dumped.sql",
+            "\\restrict Zq9X1\ncreate table events (id bigint not null, at date not null);\n\\unrestrict Zq9X1\n",
+        )
+        .file(
+            "meta.sql",
+            "create table events (id bigint not null);\n\\connect other\ncreate table more (id int);\n",
+        )
         .file(
             "partitioned.sql",
             "create table events (id bigint not null, at date not null) partition by range (at);\n",
@@ -277,6 +287,12 @@ fn diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4() {
         .stderr_has(
             "help: sources: a postgres:// URL, `main`, a .sql file, or a Neon database branch name",
         );
+    diff(&p, &["--from", "plain.sql", "--to", "dumped.sql"])
+        .code(exit::OK)
+        .stdout_has("-- no schema changes");
+    diff(&p, &["--to", "meta.sql"])
+        .code(exit::PROVIDER)
+        .stderr_has("help: line 2 is the psql meta-command `\\connect`");
     diff(&p, &["--to", "no_such_neon_database_branch"])
         .code(exit::PROVIDER)
         .stderr_has("no Neon database branch (database) named `no_such_neon_database_branch`");
