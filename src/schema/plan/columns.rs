@@ -7,7 +7,7 @@ use super::super::model::{Column, DepKey, Model, Table};
 use super::sql::{
     column_sql, element_type, identity_sql, lit, narrowing, no_rewrite, volatile_default,
 };
-use super::{h, inherit, Cx, HazardKind, Phase, Stmt};
+use super::{h, inherit, unidentity, Cx, HazardKind, Phase, Stmt};
 
 const P: Phase = Phase::AlterTables;
 
@@ -332,7 +332,12 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     let folded_default = adds_identity && old.default.is_some() && !type_changes;
     // Identity removed: first, so that a type change that follows may leave integers.
     let drops_identity = old.identity.is_some() && new.identity.is_none();
-    if drops_identity {
+    if let Some(seq) = drops_identity
+        .then(|| unidentity::successor(x.a, x.b, old, new))
+        .flatten()
+    {
+        unidentity::hand_over(x, table, col, seq);
+    } else if drops_identity {
         x.simple(
             P,
             format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY"),

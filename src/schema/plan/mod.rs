@@ -59,6 +59,7 @@ mod sql;
 mod tables;
 mod triggers;
 mod types;
+mod unidentity;
 mod views;
 // Aggregates, operators, rules, extended statistics, text search objects.
 mod aggregates;
