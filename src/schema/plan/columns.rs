@@ -15,6 +15,9 @@ const P: Phase = Phase::AlterTables;
 pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     inherit::check_local_flags(x, k, old, t);
     let (readded, left) = drop_columns(x, k, old, t);
+    // Columns dropped to be added again go in after the other columns' changes: a generated
+    // column reads the retyped (or added) columns it is rebuilt around, wherever it stands.
+    let mut readd: Vec<&Column> = Vec::new();
     for c in &t.columns {
         if c.inherited {
             match old.column(&c.name) {
@@ -39,6 +42,10 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             .column(&c.name)
             .filter(|_| !readded.contains(c.name.as_str()))
         else {
+            if readded.contains(c.name.as_str()) {
+                readd.push(c);
+                continue;
+            }
             let moved = inherit::moved_up_retyped(x, k, c);
             if !moved.is_empty() {
                 x.unsupported(format!(
@@ -68,6 +75,10 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             ..oc.clone()
         };
         alter(x, k, &was, c);
+    }
+    for c in readd {
+        add(x, k, c);
+        out_of_place(x, old, t, c);
     }
 }
 
