@@ -41,6 +41,7 @@ mod clustering;
 mod collations;
 mod columns;
 mod comments;
+mod composites;
 mod constraints;
 mod event_triggers;
 mod extensions;
