@@ -75,3 +75,25 @@ pub(super) fn phase(a: &Model, k: &str) -> Phase {
         Phase::AlterTypes
     }
 }
+
+/// Composite type `k`'s attributes in another order than the plan leaves them (the ones it
+/// keeps in their order, the ones it adds last): Postgres cannot reorder attributes, and row
+/// constructors, `(x).*` and casts from records see the order. Reported, as for table columns.
+pub(super) fn order_differs(
+    old: &[(String, String)],
+    new: &[(String, String)],
+) -> Option<(Vec<String>, Vec<String>)> {
+    let has = |attrs: &[(String, String)], n: &str| attrs.iter().any(|(m, _)| m == n);
+    let mut after: Vec<String> = old
+        .iter()
+        .filter(|(n, _)| has(new, n))
+        .map(|(n, _)| n.clone())
+        .collect();
+    after.extend(
+        new.iter()
+            .filter(|(n, _)| !has(old, n))
+            .map(|(n, _)| n.clone()),
+    );
+    let desired: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
+    (after != desired).then_some((after, desired))
+}

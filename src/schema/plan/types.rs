@@ -264,6 +264,13 @@ fn alter_composites(x: &mut Cx<'_>) {
         let Some(old) = a.composites.get(k) else {
             continue;
         };
+        if let Some((after, desired)) = composites::order_differs(old, attrs) {
+            x.unsupported(format!(
+                "composite type {k}: the attribute order differs ({} → {}): attributes cannot be reordered in place (an added one comes last) — review this change by hand",
+                after.join(", "),
+                desired.join(", ")
+            ));
+        }
         let phase = composites::phase(a, k);
         for (n, t) in old {
             match attrs.iter().find(|(m, _)| m == n) {
