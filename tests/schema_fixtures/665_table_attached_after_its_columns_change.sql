@@ -11,8 +11,7 @@ insert into f665_lone (id, k) values (1, 25);
 -- [b]
 create table f665 (id int not null, k int, x bigint) partition by range (k);
 create table f665_1 partition of f665 for values from (0) to (10);
-create table f665_lone (id int not null, k int, x bigint default 5);
-alter table f665 attach partition f665_lone for values from (20) to (30);
+create table f665_lone partition of f665 (x default 5) for values from (20) to (30);
 -- [hazards] access_exclusive_lock, correctness, deletes_data, table_rewrite
 -- [sql] ALTER TABLE public.f665_lone ALTER COLUMN x TYPE bigint
 -- [sql] ALTER TABLE public.f665_lone ALTER COLUMN id SET NOT NULL
