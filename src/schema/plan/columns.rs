@@ -7,7 +7,7 @@ use super::super::model::{Column, DepKey, Model, Table};
 use super::sql::{
     column_sql, element_type, identity_sql, lit, narrowing, no_rewrite, volatile_default,
 };
-use super::{h, inherit, unidentity, Cx, HazardKind, Phase, Stmt};
+use super::{generated, h, inherit, unidentity, Cx, HazardKind, Phase, Stmt};
 
 const P: Phase = Phase::AlterTables;
 
@@ -80,6 +80,15 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
         add(x, k, c);
         out_of_place(x, old, t, c);
     }
+    for c in &old.columns {
+        let rebuilt = x.ch.rebuilt_columns.contains(&format!("{k}.{}", c.name));
+        if let Some(n) = t
+            .column(&c.name)
+            .filter(|_| rebuilt && generated::suspends(x, c))
+        {
+            generated::restore(x, k, n);
+        }
+    }
 }
 
 /// Drops the columns that go, and those dropped to be added again: generated columns with a
@@ -120,6 +129,10 @@ fn drop_columns<'t>(
                 left.insert(c.name.as_str());
                 continue;
             }
+        }
+        if rebuilt && n.is_some() && generated::suspends(x, c) {
+            generated::suspend(x, k, c);
+            continue;
         }
         if n.is_none() || regenerated || rebuilt {
             let mut hz = vec![h(

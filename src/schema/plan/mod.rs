@@ -47,6 +47,7 @@ mod event_triggers;
 mod extensions;
 mod foreign;
 mod functions;
+mod generated;
 mod graph;
 mod indexes;
 mod inherit;
