@@ -22,22 +22,43 @@ fn retyped<'m>(a: &'m Model, b: &'m Model) -> Vec<&'m String> {
         .collect()
 }
 
-/// The table columns of `a` that store composite type `k` (itself, an array of it, or a
-/// domain over it): Postgres cannot retype an attribute under them.
+/// The table columns of `a` that store composite type `k` (itself, an array of it, a domain
+/// over it, or a composite type that holds it): Postgres cannot retype an attribute under them.
 pub(super) fn stored_in(a: &Model, k: &str) -> Vec<String> {
-    let over = |t: &str| {
-        let e = element_type(t);
-        e == k || a.domains.get(e).is_some_and(|d| element_type(&d.base) == k)
-    };
+    // `k` and the composite types that hold it, at any depth.
+    let mut types: BTreeSet<&str> = BTreeSet::from([k]);
+    loop {
+        let more: Vec<&str> = a
+            .composites
+            .iter()
+            .filter(|(c, attrs)| {
+                !types.contains(c.as_str()) && attrs.iter().any(|(_, t)| over(a, &types, t))
+            })
+            .map(|(c, _)| c.as_str())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        types.extend(more);
+    }
     a.tables
         .iter()
         .flat_map(|(tk, t)| {
             t.columns
                 .iter()
-                .filter(|c| !c.inherited && over(&c.data_type))
+                .filter(|c| !c.inherited && over(a, &types, &c.data_type))
                 .map(move |c| format!("{tk}.{}", c.name))
         })
         .collect()
+}
+
+/// Whether type `t` is one of `types`, an array of one, or a domain over one.
+fn over(a: &Model, types: &BTreeSet<&str>, t: &str) -> bool {
+    let e = element_type(t);
+    types.contains(e)
+        || a.domains
+            .get(e)
+            .is_some_and(|d| types.contains(element_type(&d.base)))
 }
 
 /// Views of `a` that read a composite type whose attribute changes type (and that no table
