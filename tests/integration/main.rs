@@ -77,6 +77,7 @@ test_files![
     safety_net,
     hook_trust,
     schema_net,
+    schema_transitions,
     locks,
 ];
 

@@ -194,6 +194,14 @@ fn recreate_views(
             recreate.insert(DepKey::Rel(k.clone()));
         }
     }
+    // Views that read an attribute of a composite type whose type changes.
+    for v in super::composites::views_over_retyped(a, b) {
+        if let DepKey::Rel(k) = &v {
+            if b.views.contains_key(k) {
+                recreate.insert(v.clone());
+            }
+        }
+    }
     let mut roots = altered_tables;
     roots.extend(recreate.iter().cloned());
     // A table or view that goes (dropped, or replaced by a view or table of the same name):

@@ -7,7 +7,7 @@ use super::super::model::{Column, DepKey, Model, Table};
 use super::sql::{
     column_sql, element_type, identity_sql, lit, narrowing, no_rewrite, volatile_default,
 };
-use super::{h, inherit, Cx, HazardKind, Phase, Stmt};
+use super::{generated, h, inherit, unidentity, Cx, HazardKind, Phase, Stmt};
 
 const P: Phase = Phase::AlterTables;
 
@@ -15,6 +15,9 @@ const P: Phase = Phase::AlterTables;
 pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     inherit::check_local_flags(x, k, old, t);
     let (readded, left) = drop_columns(x, k, old, t);
+    // Columns dropped to be added again go in after the other columns' changes: a generated
+    // column reads the retyped (or added) columns it is rebuilt around, wherever it stands.
+    let mut readd: Vec<&Column> = Vec::new();
     for c in &t.columns {
         if c.inherited {
             match old.column(&c.name) {
@@ -39,6 +42,10 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             .column(&c.name)
             .filter(|_| !readded.contains(c.name.as_str()))
         else {
+            if readded.contains(c.name.as_str()) {
+                readd.push(c);
+                continue;
+            }
             let moved = inherit::moved_up_retyped(x, k, c);
             if !moved.is_empty() {
                 x.unsupported(format!(
@@ -68,6 +75,19 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
             ..oc.clone()
         };
         alter(x, k, &was, c);
+    }
+    for c in readd {
+        add(x, k, c);
+        out_of_place(x, old, t, c);
+    }
+    for c in &old.columns {
+        let rebuilt = x.ch.rebuilt_columns.contains(&format!("{k}.{}", c.name));
+        if let Some(n) = t
+            .column(&c.name)
+            .filter(|_| rebuilt && generated::suspends(x, c))
+        {
+            generated::restore(x, k, n);
+        }
     }
 }
 
@@ -109,6 +129,10 @@ fn drop_columns<'t>(
                 left.insert(c.name.as_str());
                 continue;
             }
+        }
+        if rebuilt && n.is_some() && generated::suspends(x, c) {
+            generated::suspend(x, k, c);
+            continue;
         }
         if n.is_none() || regenerated || rebuilt {
             let mut hz = vec![h(
@@ -332,7 +356,12 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     let folded_default = adds_identity && old.default.is_some() && !type_changes;
     // Identity removed: first, so that a type change that follows may leave integers.
     let drops_identity = old.identity.is_some() && new.identity.is_none();
-    if drops_identity {
+    if let Some(seq) = drops_identity
+        .then(|| unidentity::successor(x.a, x.b, old, new))
+        .flatten()
+    {
+        unidentity::hand_over(x, table, col, seq);
+    } else if drops_identity {
         x.simple(
             P,
             format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY"),

@@ -99,17 +99,64 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
     (fns, refns)
 }
 
-/// Functions that go, after everything else that might call them.
+/// Functions that go, after everything else that might call them — except those whose
+/// SQL-standard body reads a table or column (Postgres records it, and refuses to drop what
+/// they read first): before the tables and columns, once the views over them are gone.
 fn drop_gone(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
-    for (k, f) in &a.functions {
-        if !b.functions.contains_key(k) && !x.ch.replaced_fns.contains(k) {
-            x.push(
-                Stmt::new(Phase::DropFunctions, format!("DROP {} {k}", what(f))).hazard(
-                    HazardKind::UntrackableDependencies,
-                    "callers of the function are not tracked by Postgres",
-                ),
-            );
+    let gone: Vec<DepKey> = a
+        .functions
+        .keys()
+        .filter(|k| !b.functions.contains_key(*k) && !x.ch.replaced_fns.contains(*k))
+        .map(|k| DepKey::Fn(k.clone()))
+        .collect();
+    let (early, late): (Vec<DepKey>, Vec<DepKey>) =
+        gone.into_iter().partition(|k| reads_relation_early(x, k));
+    // The early ones in reverse creation order: a body that calls another goes before it.
+    let early = topo(&early, &a.deps)
+        .into_iter()
+        .rev()
+        .map(|k| (Phase::DropReplacedFunctions, k));
+    for (phase, key) in early.chain(late.into_iter().map(|k| (Phase::DropFunctions, k))) {
+        let DepKey::Fn(k) = &key else { continue };
+        if let Some(f) = a.functions.get(k) {
+            x.push(Stmt::new(phase, format!("DROP {} {k}", what(f))).hazard(
+                HazardKind::UntrackableDependencies,
+                "callers of the function are not tracked by Postgres",
+            ));
         }
     }
+}
+
+/// Whether gone function `key` has a body that reads a table or a column of A, and nothing
+/// but views dropped before it (or other such functions) depends on it: then it goes before
+/// the tables and columns.
+fn reads_relation_early(x: &Cx<'_>, key: &DepKey) -> bool {
+    let (a, b) = (x.a, x.b);
+    reads_relation(x, key, 0)
+        && a.deps.iter().all(|(d, ds)| {
+            !ds.contains(key)
+                || match d {
+                    DepKey::Rel(v) if a.views.contains_key(v) => {
+                        !b.views.contains_key(v) || x.ch.recreate_views.contains(d)
+                    }
+                    DepKey::Fn(f) => !b.functions.contains_key(f) && reads_relation_early(x, d),
+                    _ => false,
+                }
+        })
+}
+
+/// Whether the body of function `key` of A reads a table or column, itself or through a gone
+/// function it calls (whose drop must then wait for this one).
+fn reads_relation(x: &Cx<'_>, key: &DepKey, depth: usize) -> bool {
+    let (a, b) = (x.a, x.b);
+    depth < 32
+        && a.deps.get(key).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Rel(r) => a.tables.contains_key(r),
+                DepKey::Col(_) => true,
+                DepKey::Fn(f) => !b.functions.contains_key(f) && reads_relation(x, d, depth + 1),
+                _ => false,
+            })
+        })
 }

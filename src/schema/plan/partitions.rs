@@ -84,6 +84,27 @@ pub(super) fn create_beside_default(x: &mut Cx<'_>, k: &str, t: &Table, create: 
     true
 }
 
+/// Whether a table that stays joins, leaves or changes its partitioned table (and is not
+/// turned into or out of a partitioned table, or moved in an inheritance tree: refused).
+pub(super) fn moves(old: &Table, t: &Table) -> bool {
+    old.partition_of != t.partition_of
+        && old.partition_key == t.partition_key
+        && old.inherits == t.inherits
+}
+
+/// `t` as a table of its own: its columns all declared locally. A table detached keeps the
+/// columns it inherited as its own; one attached must first have the parent's columns (types,
+/// NOT NULL) itself — Postgres refuses to attach it otherwise. Its column changes are
+/// planned between the two.
+pub(super) fn alone(t: &Table) -> Table {
+    let mut t = t.clone();
+    t.partition_of = None;
+    for c in &mut t.columns {
+        c.inherited = false;
+    }
+    t
+}
+
 /// Detaches `k` (as it is in the current schema, `old`) from its partitioned table.
 pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     let Some((parent, _)) = &old.partition_of else {

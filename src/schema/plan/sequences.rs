@@ -11,7 +11,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     drop_gone(x);
 }
 
-fn body(s: &Sequence) -> String {
+pub(super) fn body(s: &Sequence) -> String {
     format!(
         "INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
         s.increment,
@@ -36,8 +36,10 @@ fn create_or_alter(x: &mut Cx<'_>) {
             s.cycle,
         )
     };
+    let handed_over = super::unidentity::successors(a, b);
     for (k, s) in &b.sequences {
         match a.sequences.get(k) {
+            None if handed_over.contains(k) => {} // created with the column (unidentity.rs)
             None => x.simple(
                 Phase::CreateOrAlterSequences,
                 format!("CREATE SEQUENCE {k} AS {} {}", s.data_type, body(s)),

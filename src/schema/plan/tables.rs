@@ -23,7 +23,13 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     for key in topo_with(&kept, &BTreeMap::new(), &parents(&b.tables, false)) {
         let DepKey::Rel(k) = &key else { continue };
         let (old, t) = (&a.tables[k], &b.tables[k]);
-        columns::diff(x, k, old, t);
+        if partitions::moves(old, t) {
+            // Detached first, attached last: its columns change while it stands alone.
+            partitions::detach(x, k, old);
+            columns::diff(x, k, &partitions::alone(old), &partitions::alone(t));
+        } else {
+            columns::diff(x, k, old, t);
+        }
         alter(x, k, old, t);
     }
     for (k, t) in &b.tables {
@@ -198,8 +204,7 @@ fn alter(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     if old.partition_key != t.partition_key || old.inherits != t.inherits {
         x.unsupported(format!("table {k}: partitioning or inheritance changed — not supported by the schema engine; write this change by hand"));
     } else if old.partition_of != t.partition_of {
-        partitions::detach(x, k, old);
-        partitions::attach(x, k, t);
+        partitions::attach(x, k, t); // detached before its columns changed (`diff`)
     }
 }
 

@@ -4,7 +4,7 @@ use super::super::model::{DepKey, Domain, Model};
 use super::super::split_qualified;
 use super::graph::topo;
 use super::sql::{is_subsequence, lit, old_name, strip_not_valid};
-use super::{h, Cx, HazardKind, Phase, Stmt};
+use super::{composites, h, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     create(x);
@@ -264,16 +264,31 @@ fn alter_composites(x: &mut Cx<'_>) {
         let Some(old) = a.composites.get(k) else {
             continue;
         };
+        if let Some((after, desired)) = composites::order_differs(old, attrs) {
+            x.unsupported(format!(
+                "composite type {k}: the attribute order differs ({} → {}): attributes cannot be reordered in place (an added one comes last) — review this change by hand",
+                after.join(", "),
+                desired.join(", ")
+            ));
+        }
+        let phase = composites::phase(a, k);
         for (n, t) in old {
             match attrs.iter().find(|(m, _)| m == n) {
-                None => x.simple(
-                    Phase::AlterTypes,
-                    format!("ALTER TYPE {k} DROP ATTRIBUTE {n}"),
-                ),
-                Some((_, nt)) if nt != t => x.simple(
-                    Phase::AlterTypes,
-                    format!("ALTER TYPE {k} ALTER ATTRIBUTE {n} TYPE {nt}"),
-                ),
+                None => x.simple(phase, format!("ALTER TYPE {k} DROP ATTRIBUTE {n}")),
+                Some((_, nt)) if nt != t => {
+                    let stored = composites::stored_in(a, k);
+                    if stored.is_empty() {
+                        x.simple(
+                            phase,
+                            format!("ALTER TYPE {k} ALTER ATTRIBUTE {n} TYPE {nt}"),
+                        );
+                    } else {
+                        x.unsupported(format!(
+                            "composite type {k}: attribute {n} changes type ({t} → {nt}), but column {} stores the type and Postgres cannot change an attribute's type under it — not supported by the schema engine; write this change by hand",
+                            stored.join(", ")
+                        ));
+                    }
+                }
                 _ => {}
             }
         }
