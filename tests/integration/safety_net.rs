@@ -53,8 +53,8 @@ create index t_note on f411.t (note);\n\
 grant usage on schema f411 to public;\n";
 
 /// PostgreSQL adds columns at the end: a desired schema with the new column in the middle
-/// gets a plan whose result orders columns otherwise, and the plan says so (the fingerprints
-/// do not record column positions, so silence would be a false "converged").
+/// gets a plan whose result orders columns otherwise: the plan says so and is refused (exit
+/// 4), as the re-diff after it would be.
 fn diff_of_a_column_added_in_the_middle_says_the_order_differs() {
     let p = Project::new("net_column_order")
         .config(SQL_TOOL)
@@ -68,12 +68,14 @@ fn diff_of_a_column_added_in_the_middle_says_the_order_differs() {
             "create table f412_t (id bigint primary key, note text, added int);\n",
         )
         .commit();
+    // Refused, not only said: once applied, every later diff would find the order differing.
     p.run(&["diff", "--from", "a.sql", "--to", "b.sql"])
-        .code(exit::OK)
+        .code(exit::CHECK_FAILED)
         .stdout_has("ADD COLUMN added integer")
         .stdout_has(
             "-- hazard correctness: added is added after the last column, not before note as in the desired schema",
-        );
+        )
+        .stdout_has("put it last in the desired schema");
     // At the end, as PostgreSQL adds it: nothing to say.
     p.run(&["diff", "--from", "a.sql", "--to", "c.sql"])
         .code(exit::OK)

@@ -56,7 +56,7 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
                 continue;
             }
             add(x, k, c);
-            out_of_place(x, old, t, c);
+            out_of_place(x, k, old, t, c);
             continue;
         };
         if inherit::moving_up_retyped(x, old, t, &c.name) {
@@ -78,7 +78,7 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     }
     for c in readd {
         add(x, k, c);
-        out_of_place(x, old, t, c);
+        out_of_place(x, k, old, t, c);
     }
     for c in &old.columns {
         let rebuilt = x.ch.rebuilt_columns.contains(&format!("{k}.{}", c.name));
@@ -288,8 +288,10 @@ fn alter_expression(x: &mut Cx<'_>, k: &str, oc: &Column, c: &Column) {
 
 /// PostgreSQL adds a column after the last one: where the desired schema has it before a
 /// column the table keeps, the order differs from it, which `SELECT *`, `COPY` without a
-/// column list and positional `INSERT`s see. Said on the statement that adds it.
-fn out_of_place(x: &mut Cx<'_>, old: &Table, t: &Table, c: &Column) {
+/// column list and positional `INSERT`s see. Said on the statement that adds it, and refused:
+/// once applied, every later diff would find the columns in another order and refuse then
+/// (a plan that exits 0 must converge).
+fn out_of_place(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table, c: &Column) {
     let at = t.columns.iter().position(|o| o.name == c.name);
     let before_kept = at.and_then(|i| {
         t.columns[i + 1..]
@@ -299,12 +301,13 @@ fn out_of_place(x: &mut Cx<'_>, old: &Table, t: &Table, c: &Column) {
     let (Some(next), Some(last)) = (before_kept, x.out.last_mut()) else {
         return;
     };
-    last.hazards.push(h(
-        HazardKind::Correctness,
-        format!(
-            "{} is added after the last column, not before {} as in the desired schema: the column order differs (SELECT *, COPY without a column list and positional INSERTs see it)",
-            c.name, next.name
-        ),
+    let why = format!(
+        "{} is added after the last column, not before {} as in the desired schema: the column order differs (SELECT *, COPY without a column list and positional INSERTs see it)",
+        c.name, next.name
+    );
+    last.hazards.push(h(HazardKind::Correctness, why.clone()));
+    x.unsupported(format!(
+        "table {k}: {why} — PostgreSQL cannot add a column elsewhere: put it last in the desired schema, or rebuild the table by hand"
     ));
 }
 
