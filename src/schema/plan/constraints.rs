@@ -23,7 +23,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
 fn same(c: &Constraint, n: &Constraint) -> bool {
     n.kind == c.kind
         && strip_not_valid(&n.definition) == strip_not_valid(&c.definition)
-        && !(c.validated && !n.validated)
+        && (n.validated || !c.validated)
 }
 
 /// Drops the foreign keys (`fk_pass`) or the other constraints that go or change.
