@@ -82,10 +82,34 @@ fn owned_sequence_persistence(a: &Model, b: &Model, id: &ObjectId, to: Option<&s
     changed && (to == Some("u")) == table.unlogged
 }
 
+/// A new partition is created in its partitioned table's tablespace, as the plan makes it.
+fn partition_tablespace(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    let Some((parent, _)) = b
+        .tables
+        .get(&*id.name)
+        .and_then(|t| t.partition_of.as_ref())
+    else {
+        return false;
+    };
+    let parent_id = ObjectId {
+        kind: id.kind,
+        parent: "".into(),
+        name: parent.as_str().into(),
+    };
+    let theirs = b.catalog.as_ref().and_then(|c| c.get(&parent_id));
+    let space = theirs.map(|p| parts(p[0].as_deref())).unwrap_or_default();
+    let space = space
+        .iter()
+        .find(|(n, _)| *n == "tablespace")
+        .map(|(_, v)| *v);
+    !a.tables.contains_key(&*id.name) && space == to
+}
+
 /// The one registry of unmodeled parts the plan nevertheless makes.
 #[rustfmt::skip]
 pub static PARTS: &[PartExplainer] = &[
     PartExplainer { kind: "sequence", part: "persistence", explains: owned_sequence_persistence },
+    PartExplainer { kind: "table", part: "tablespace", explains: partition_tablespace },
 ];
 
 /// The names of the unmodeled parts of an object that differ between `x` (the current
