@@ -680,6 +680,8 @@ impl Shared {
         if !copied {
             self.dump_copy(&admin, parent, &db).await?;
         }
+        // A Neon database branch keeps its parent's database settings.
+        crate::providers::local::settings::copy(&admin, parent, &db).await?;
         admin
             .batch_execute(&format!(
                 "COMMENT ON DATABASE {0} IS {1}",

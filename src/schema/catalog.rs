@@ -160,7 +160,8 @@ impl Aspect {
     }
 }
 
-/// Explains differences of one aspect of one kind by the part of the model holding them.
+/// Explains differences of one aspect of one kind by the part of the model holding them
+/// (an aspect's digest: its parts the model does not carry are `net_parts`').
 pub struct Explainer {
     pub kind: &'static str,
     pub aspect: Aspect,
@@ -241,6 +242,23 @@ fn sub(m: &Model, id: &ObjectId, kind: &str) -> Option<String> {
     }
 }
 
+/// A trigger on a partition cloned from a trigger of a partitioned ancestor (the model keeps
+/// only the ancestor's): that trigger and the partitions in between. A new partition gets
+/// the clone, and the clone follows the ancestor's trigger, re-created or not.
+fn partition_clone(m: &Model, id: &ObjectId) -> Option<String> {
+    let mut table: &str = &id.parent;
+    let mut chain = Vec::new();
+    for _ in 0..64 {
+        let (parent, bound) = m.tables.get(table)?.partition_of.as_ref()?;
+        chain.push((parent, bound));
+        if let Some(t) = m.triggers.get(&format!("{parent}.{}", id.name)) {
+            return json(Some(&(t, chain)));
+        }
+        table = parent;
+    }
+    None
+}
+
 fn unsupported(m: &Model, key: String) -> Option<String> {
     m.unsupported.get(&key).cloned()
 }
@@ -254,7 +272,9 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
         | "procedure" | "type" | "domain" | "aggregate" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
-        "table column" | "view column" => format!("COLUMN {}", id.name),
+        "table column" | "view column" | "composite type column" => {
+            format!("COLUMN {}", id.name)
+        }
         "table constraint" | "trigger" | "policy" => {
             let kw = match &*id.parent {
                 "table constraint" => "CONSTRAINT",
@@ -352,6 +372,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "function", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
     Explainer { kind: "procedure", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
     Explainer { kind: "trigger", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "trigger") },
+    Explainer { kind: "trigger", aspect: Aspect::Definition, explains: partition_clone },
     Explainer { kind: "policy", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "policy") },
     Explainer { kind: "enum", aspect: Aspect::Definition, explains: |m, id| json(m.enums.get(&*id.name)) },
     Explainer { kind: "domain", aspect: Aspect::Definition, explains: |m, id| json(m.domains.get(&*id.name)) },
@@ -541,11 +562,21 @@ pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
     let diffs = differences(ca, cb);
     let mut entries = Vec::new();
     for (id, aspects, side) in &diffs {
-        let open: Vec<&str> = aspects
+        let (x, y) = (ca.get(*id), cb.get(*id));
+        // The model explains an aspect's digest; the parts it does not carry
+        // (`net_parts`) differ or not whatever it explains.
+        let mut open: Vec<String> = aspects
             .iter()
+            .filter(|&&s| {
+                let at = super::net_parts::head_of;
+                *side != Side::Both || at(x, s as usize) != at(y, s as usize)
+            })
             .filter(|&&s| !explained(a, b, id, s))
-            .map(|s| s.name(id.kind))
+            .map(|s| s.name(id.kind).to_owned())
             .collect();
+        if let Some(y) = y {
+            open.extend(super::net_parts::open(a, b, id, x, y));
+        }
         if open.is_empty() {
             continue;
         }
@@ -603,6 +634,62 @@ mod tests {
 
     fn aspects(def: &str, owner: Option<&str>) -> Aspects {
         [Some(def.into()), None, owner.map(Box::from), None]
+    }
+
+    /// An index whose columns change (the model explains its digest) and whose tablespace
+    /// changes too (the model has none): the net reports the tablespace, though the model
+    /// changes the index — it used to treat the whole object as explained (F24).
+    #[test]
+    fn an_unmodeled_part_is_reported_even_when_the_model_changes_the_object() {
+        use crate::schema::model::Index;
+        let index = |def: &str| Index {
+            table: "public.k".into(),
+            definition: def.into(),
+            unique: false,
+            on_partitioned: false,
+        };
+        let ik = ObjectId {
+            kind: super::kind("index"),
+            parent: "public.k".into(),
+            name: "public.k_i".into(),
+        };
+        let model = |def: &str, print: &str| {
+            let mut m = Model::default();
+            m.indexes.insert("public.k_i".into(), index(def));
+            m.catalog = Some(
+                [(ik.clone(), aspects(print, Some("=")))]
+                    .into_iter()
+                    .collect(),
+            );
+            m
+        };
+        let mut spaced = "d2".to_owned();
+        crate::schema::net_parts::push(&mut spaced, "tablespace", "ts1");
+        let a = model("CREATE INDEX k_i ON public.k (id)", "d1");
+        let run = |b: &Model| {
+            let mut plan = Plan::default();
+            net(&a, b, &mut plan);
+            plan.unsupported
+        };
+        // Columns and tablespace change: the tablespace is reported.
+        let b = model("CREATE INDEX k_i ON public.k (id, x)", &spaced);
+        assert_eq!(
+            run(&b),
+            vec!["not modeled by the schema engine: index public.k_i on public.k differs (tablespace)"]
+        );
+        // Columns alone: explained by the model, nothing reported (but that this empty
+        // test plan writes nothing for it).
+        let b = model("CREATE INDEX k_i ON public.k (id, x)", "d2");
+        let got = run(&b);
+        assert!(got.iter().all(|e| e.starts_with(EMPTY_PLAN)), "{got:?}");
+        // The tablespace alone: reported as such, not as the whole definition.
+        let mut same = "d1".to_owned();
+        crate::schema::net_parts::push(&mut same, "tablespace", "ts1");
+        let b = model("CREATE INDEX k_i ON public.k (id)", &same);
+        assert_eq!(
+            run(&b),
+            vec!["not modeled by the schema engine: index public.k_i on public.k differs (tablespace)"]
+        );
     }
 
     #[test]

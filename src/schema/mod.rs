@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod introspect;
 pub mod model;
+pub mod net_parts;
 pub mod plan;
 mod spell;
 

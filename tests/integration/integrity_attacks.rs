@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         integrity_tables_in_a_schema_named_neon_migrate_are_compared,
         integrity_a_schema_named_like_the_scratch_schema_is_left_alone_and_fails,
         integrity_diff_counts_the_rows_a_narrowing_conversion_refuses,
+        integrity_diff_does_not_blame_rows_for_a_check_on_a_new_enum_value,
         data_check_counts_a_users_table_in_the_schema_named_neon_migrate,
         integrity_a_sample_over_sparse_keys_reads_rows_and_sees_every_row_updated,
         integrity_a_sample_that_reads_almost_nothing_is_not_checked,
@@ -329,6 +330,27 @@ fn integrity_diff_counts_the_rows_a_narrowing_conversion_refuses() {
     // The value a narrowing rounds is counted as well, next to the ones it refuses.
     assert!(
         all.contains("1 row(s) of main hold values of amount that numeric(8,3) → numeric(4,2) changes (e.g. key 9)"),
+        "{all}"
+    );
+}
+
+/// A CHECK naming an enum value the plan adds, on an empty table: the counting query fails
+/// on `--from` (the value does not exist there yet), which is no row's fault. It used to say
+/// "at least one row … violate …: this statement fails on it" (outside attacker, F7).
+fn integrity_diff_does_not_blame_rows_for_a_check_on_a_new_enum_value() {
+    let p = Project::new("integrity_diff_new_enum")
+        .file(
+            "target.sql",
+            "create type e as enum ('a', 'b', 'c');\n\
+             create table t (id int, x e, check (x <> 'b'::e or id > 0));\n",
+        )
+        .commit();
+    p.main_sql("create type e as enum ('a', 'c'); create table t (id int, x e)");
+    let hazards = diff_hazards(&p, "target.sql");
+    let all = hazards.join("\n");
+    assert!(!all.contains("at least one row"), "{all}");
+    assert!(
+        all.contains("the rows of main that violate CHECK") && all.contains("could not be counted: the counting query itself raises SQLSTATE 22P02 before reading a row"),
         "{all}"
     );
 }

@@ -49,6 +49,7 @@ test_files![
     hooks,
     outputs,
     apply,
+    apply_settings,
     reliability,
     isolation,
     scratch_isolation,

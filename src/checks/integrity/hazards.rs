@@ -96,6 +96,20 @@ pub async fn annotate(
                     format!("{n} row(s) of {source} {}{ex}: {}", p.what, p.effect),
                 )
             }
+            // The query itself fails before reading a row (it names a value the plan creates
+            // first, such as a new enum value): no row is known to violate anything.
+            Err(e) if fails_before_rows(client, &sql, &e).await => {
+                let code = e.as_db_error().map_or("?", |d| d.code().code()).to_owned();
+                let message = format!(
+                    "the rows of {source} that {} could not be counted: the counting query itself raises SQLSTATE {code} before reading a row (it needs something this plan creates first, such as a new enum value)",
+                    p.what,
+                );
+                plan.statements[p.statement].hazards.push(Hazard {
+                    kind: HazardKind::Correctness,
+                    message,
+                });
+                continue;
+            }
             Err(e) => match e.as_db_error() {
                 // A data exception: a value the conversion refuses — the statement fails.
                 // Postgres' message quotes the refused value (personal data, secrets): only
@@ -157,6 +171,22 @@ pub async fn annotate(
         }
     }
     Ok(found)
+}
+
+/// Whether the counting query `sql`, which failed with `e`, fails the same way without
+/// reading a row: `EXPLAIN` parses and plans it (a constant such as `'b'::e` is converted
+/// then) but runs nothing.
+async fn fails_before_rows(client: &Client, sql: &str, e: &tokio_postgres::Error) -> bool {
+    let Some(db) = e.as_db_error() else {
+        return false;
+    };
+    if !DATA_EXCEPTIONS.contains(db.code()) {
+        return false;
+    }
+    match client.query(&format!("EXPLAIN {sql}"), &[]).await {
+        Err(again) => again.as_db_error().is_some_and(|d| d.code() == db.code()),
+        Ok(_) => false,
+    }
 }
 
 /// What [`count_refused`] counted.

@@ -42,6 +42,9 @@ impl LocalProvider {
             let template = self.template_for(&client, busy).await?;
             self.copy_database(&client, &db, &template).await?;
         }
+        // As a Neon database branch does, the copy keeps main's database settings (a
+        // template or a dump copies none).
+        super::settings::copy(&client, &self.main, &db).await?;
         let created_at = Utc::now();
         let expires_at =
             created_at + chrono::Duration::from_std(req.ttl).unwrap_or(chrono::Duration::hours(4));

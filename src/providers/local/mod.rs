@@ -13,6 +13,7 @@ pub mod dump;
 mod reaper;
 mod restore;
 pub mod role;
+pub(crate) mod settings;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -75,12 +75,12 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 
        md5(concat_ws('|', c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relforcerowsecurity,
          c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
-         am.amname,
-         CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
-         sp.spcname,
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
          CASE WHEN c.relkind = 'f' THEN (SELECT srvname || md5(coalesce(ft.ftoptions::text, '')) FROM pg_foreign_table ft
-              JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END)),
+              JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END))
+       -- What the model does not carry, apart (`net_parts`): reported whenever it differs.
+       || concat(E'\x1faccess method=' || nullif(am.amname, 'heap'), E'\x1ftype=' || CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END,
+         E'\x1ftablespace=' || sp.spcname),
        {acl}, {owner},
        CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.relreplident::text END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace

@@ -197,16 +197,16 @@ SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.ch
 }
 
 /// Settings of this database (`ALTER DATABASE … SET`) and of roles in it (`ALTER ROLE … IN
-/// DATABASE … SET`); values hashed.
+/// DATABASE … SET`); values hashed. A role is named, even the session's own: the setting
+/// applies to that role whoever reads it (`=` read as the session's role made main and its
+/// copy differ when read by two roles, and printed as a blank name).
 fn database_settings() -> String {
-    format!(
-        r#"
-SELECT 'database setting', CASE WHEN s.setrole = 0 THEN '' ELSE 'role ' || {r} END, split_part(cfg, '=', 1),
+    r#"
+SELECT 'database setting', CASE WHEN s.setrole = 0 THEN '' ELSE 'role ' || s.setrole::regrole::text END, split_part(cfg, '=', 1),
        md5(substr(cfg, strpos(cfg, '=') + 1)), NULL, NULL, NULL
   FROM pg_db_role_setting s, unnest(s.setconfig) cfg
- WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"#,
-        r = role("s.setrole"),
-    )
+ WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"#
+        .to_owned()
 }
 
 /// Subscriptions of this database. The connection string (`subconninfo`) is never read: it

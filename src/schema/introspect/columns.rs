@@ -199,18 +199,17 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
     let options: Option<Vec<&str>> = r.get(20);
     let fdw: Option<&str> = r.get(21);
     let target = target.filter(|t| *t >= 0);
-    let default = storage == typstorage
-        && compression == 0
-        && target.is_none()
-        && options.is_none()
-        && fdw.is_none();
-    let extra = (!default).then(|| {
+    // The head (storage, compression, statistics target) is empty when all are the defaults
+    // (the type's storage), as for most columns; the options are apart (`net_parts`).
+    let default = storage == typstorage && compression == 0 && target.is_none();
+    let mut extra = String::new();
+    if !default {
         let compression = if compression == 0 {
             '-'
         } else {
             char::from(compression)
         };
-        let mut extra = format!(
+        extra = format!(
             "{}{}{compression}",
             char::from(storage),
             char::from(typstorage)
@@ -218,16 +217,16 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
         if let Some(t) = target {
             extra.push_str(&format!("#{t}"));
         }
-        if options.is_some() || fdw.is_some() {
-            let mut parts = vec!["options"];
-            parts.extend(options.iter().flatten());
-            parts.push("fdw");
-            parts.push(fdw.unwrap_or("\u{1}"));
-            extra.push('|');
-            extra.push_str(&digest(&parts));
-        }
-        extra.into()
-    });
+    }
+    if options.is_some() || fdw.is_some() {
+        let mut parts = vec!["options"];
+        parts.extend(options.iter().flatten());
+        parts.push("fdw");
+        parts.push(fdw.unwrap_or("\u{1}"));
+        // Not in the model: reported whenever it differs.
+        crate::schema::net_parts::push(&mut extra, "options", &digest(&parts));
+    }
+    let extra = (!extra.is_empty()).then(|| extra.into());
     let acl: Option<&str> = r.get(22);
     [Some(definition.into()), acl.map(Box::from), None, extra]
 }

@@ -119,7 +119,6 @@ fn index_print(r: &Row) -> Aspects {
         b(33),
         b(34),
         r.get::<_, &str>(8),
-        r.get::<_, Option<&str>>(21).unwrap_or("\u{1}"),
         &natts,
         &nkeyatts,
         b(3),
@@ -135,8 +134,13 @@ fn index_print(r: &Row) -> Aspects {
         b(35),
     ];
     let owner: Option<&str> = r.get(31);
+    // Neither an index's definition nor its constraint's holds its tablespace (`net_parts`).
+    let mut definition = digest(&parts);
+    if let Some(space) = r.get::<_, Option<&str>>(21) {
+        crate::schema::net_parts::push(&mut definition, "tablespace", space);
+    }
     [
-        Some(digest(&parts).into()),
+        Some(definition.into()),
         None,
         owner.map(Box::from),
         r.get::<_, bool>(28).then(|| "replica identity".into()),

@@ -110,7 +110,6 @@ fn print(r: &Row) -> Aspects {
     let options = options.map(|o| o.join("\u{2}"));
     let (start, increment, min, max, cache) = (int(2), int(3), int(4), int(5), int(6));
     let parts = [
-        std::str::from_utf8(&persistence).unwrap_or("?"),
         options.as_deref().unwrap_or("\u{1}"),
         r.get::<_, Option<&str>>(17).unwrap_or("\u{1}"),
         b(18),
@@ -128,8 +127,14 @@ fn print(r: &Row) -> Aspects {
     ];
     let acl: Option<&str> = r.get(23);
     let owner: Option<&str> = r.get(24);
+    // The model has no persistence (`net_parts`): an UNLOGGED sequence is reported.
+    let mut definition = digest(&parts);
+    if persistence != *b"p" {
+        let p = std::str::from_utf8(&persistence).unwrap_or("?");
+        crate::schema::net_parts::push(&mut definition, "persistence", p);
+    }
     [
-        Some(digest(&parts).into()),
+        Some(definition.into()),
         acl.map(Box::from),
         owner.map(Box::from),
         None,

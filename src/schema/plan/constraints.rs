@@ -17,9 +17,13 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     }
 }
 
-/// Whether `c` and `n` are the same constraint, validation aside.
+/// Whether `c` (current) and `n` (desired) are the same constraint, validation aside — but
+/// for a validated one that the desired schema has `NOT VALID`: no statement un-validates a
+/// constraint, so it is dropped and added again `NOT VALID` (no scan), as a domain's is.
 fn same(c: &Constraint, n: &Constraint) -> bool {
-    n.kind == c.kind && strip_not_valid(&n.definition) == strip_not_valid(&c.definition)
+    n.kind == c.kind
+        && strip_not_valid(&n.definition) == strip_not_valid(&c.definition)
+        && (n.validated || !c.validated)
 }
 
 /// Drops the foreign keys (`fk_pass`) or the other constraints that go or change.

@@ -1,6 +1,7 @@
 //! Extensions: created, updated or moved early, dropped late.
 
-use super::sql::lit;
+use super::super::model::Model;
+use super::sql::{element_type, lit};
 use super::{Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
@@ -15,21 +16,27 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                     lit(&e.version)
                 ),
             ),
-            Some(old) if old.version != e.version => x.push(
-                Stmt::new(
-                    Phase::CreateOrAlterExtensions,
-                    format!("ALTER EXTENSION {k} UPDATE TO {}", lit(&e.version)),
-                )
-                .hazard(
-                    HazardKind::Correctness,
-                    "the new extension version may not be backwards compatible",
-                ),
-            ),
-            Some(old) if old.schema != e.schema => x.simple(
-                Phase::CreateOrAlterExtensions,
-                format!("ALTER EXTENSION {k} SET SCHEMA {}", e.schema),
-            ),
-            _ => {}
+            Some(old) => {
+                if old.version != e.version {
+                    x.push(
+                        Stmt::new(
+                            Phase::CreateOrAlterExtensions,
+                            format!("ALTER EXTENSION {k} UPDATE TO {}", lit(&e.version)),
+                        )
+                        .hazard(
+                            HazardKind::Correctness,
+                            "the new extension version may not be backwards compatible",
+                        ),
+                    );
+                }
+                // Moved as well as updated: both (the move was left out).
+                if old.schema != e.schema {
+                    x.simple(
+                        Phase::CreateOrAlterExtensions,
+                        format!("ALTER EXTENSION {k} SET SCHEMA {}", e.schema),
+                    );
+                }
+            }
         }
     }
     for k in a
@@ -44,4 +51,51 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             ),
         );
     }
+}
+
+/// `a` as it is once the extensions the plan moves are moved, when that changes a column:
+/// a column of a moved extension's type (`public.hstore`) then has the type the desired
+/// schema names (`ext.hstore`) — the same type, no `ALTER COLUMN … TYPE` (an ACCESS
+/// EXCLUSIVE no-op) to plan. `None`: nothing moves, `a` stands.
+pub(super) fn after_moves(a: &Model, b: &Model) -> Option<Model> {
+    let moves: Vec<(&str, &str)> = a
+        .extensions
+        .iter()
+        .filter_map(|(k, e)| {
+            let n = b.extensions.get(k)?;
+            (n.schema != e.schema).then_some((e.schema.as_str(), n.schema.as_str()))
+        })
+        .collect();
+    if moves.is_empty() {
+        return None;
+    }
+    // A type of the schema's own (not an extension's) stays where it is.
+    let own = |t: &str| {
+        a.enums.contains_key(t)
+            || a.domains.contains_key(t)
+            || a.composites.contains_key(t)
+            || a.ranges.contains_key(t)
+            || a.tables.contains_key(t)
+    };
+    let mut out: Option<Model> = None;
+    for (tk, t) in &a.tables {
+        let Some(nt) = b.tables.get(tk) else { continue };
+        for (i, c) in t.columns.iter().enumerate() {
+            let Some(nc) = nt.column(&c.name) else {
+                continue;
+            };
+            let moved = moves.iter().any(|(from, to)| {
+                c.data_type
+                    .strip_prefix(&format!("{from}."))
+                    .is_some_and(|rest| nc.data_type == format!("{to}.{rest}"))
+            });
+            if moved && !own(element_type(&c.data_type)) {
+                let m = out.get_or_insert_with(|| a.clone());
+                if let Some(col) = m.tables.get_mut(tk).and_then(|t| t.columns.get_mut(i)) {
+                    col.data_type = nc.data_type.clone();
+                }
+            }
+        }
+    }
+    out
 }

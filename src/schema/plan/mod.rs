@@ -345,6 +345,8 @@ impl Cx<'_> {
 
 /// Diffs `a` (the current schema) into `b` (the desired one).
 pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
+    let moved = extensions::after_moves(a, b);
+    let a = moved.as_ref().unwrap_or(a);
     let mut unsupported = analysis::unsupported_objects(a, b);
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {

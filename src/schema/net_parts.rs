@@ -1,0 +1,162 @@
+//! The parts of an object's catalog fingerprint that the engine's model does not carry (an
+//! index's tablespace, a sequence's persistence, a column's options, a table's tablespace,
+//! access method and type), kept apart from its digest so that the safety net reports them
+//! whenever they differ, even when the model also changes that object: a rebuilt index
+//! would otherwise lose its tablespace, explained by the model's change to its columns.
+//!
+//! An aspect's text is its digest followed by each such part as `␟name=value` (written only
+//! when the part is not the default of a plain `CREATE`, so most objects have none). The
+//! model's explainers ([`super::catalog::REGISTRY`]) explain the digest; a part is explained
+//! only by an entry of [`PARTS`].
+
+use super::catalog::{Aspects, ObjectId};
+use super::model::Model;
+
+/// Separates an aspect's digest from its unmodeled parts.
+pub const SEPARATOR: char = '\u{1f}';
+
+/// Appends the unmodeled part `name=value` to an aspect's text.
+pub fn push(text: &mut String, name: &str, value: &str) {
+    text.push(SEPARATOR);
+    text.push_str(name);
+    text.push('=');
+    text.push_str(value);
+}
+
+/// An aspect's digest, without its unmodeled parts (`None` when it has only parts).
+pub fn head(text: Option<&str>) -> Option<&str> {
+    text.and_then(|t| t.split(SEPARATOR).next().filter(|h| !h.is_empty()))
+}
+
+/// The digest of aspect `i` of an object (`None`: no such object or no value).
+pub fn head_of(c: Option<&Aspects>, i: usize) -> Option<&str> {
+    head(c.and_then(|c| c[i].as_deref()))
+}
+
+/// An aspect's unmodeled parts: `(name, value)`.
+fn parts(text: Option<&str>) -> Vec<(&str, &str)> {
+    text.map(|t| {
+        t.split(SEPARATOR)
+            .skip(1)
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The unmodeled parts that differ between two texts of one aspect: `(name, from, to)`.
+fn differing<'s>(
+    x: Option<&'s str>,
+    y: Option<&'s str>,
+) -> Vec<(&'s str, Option<&'s str>, Option<&'s str>)> {
+    let (px, py) = (parts(x), parts(y));
+    let mut names: Vec<&str> = px.iter().chain(&py).map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    let get = |p: &[(&'s str, &'s str)], n: &str| p.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+    names
+        .into_iter()
+        .map(|n| (n, get(&px, n), get(&py, n)))
+        .filter(|(_, a, b)| a != b)
+        .collect()
+}
+
+/// Explains a difference of one unmodeled part of one kind: whether the plan makes it
+/// anyway (`to`: the part's value in the desired schema, `None` for the default).
+pub struct PartExplainer {
+    pub kind: &'static str,
+    pub part: &'static str,
+    pub explains: fn(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool,
+}
+
+/// A sequence owned by a table (identity, serial, `OWNED BY`) is created with its table's
+/// persistence, and `ALTER TABLE … SET LOGGED | UNLOGGED` changes it with the table's.
+fn owned_sequence_persistence(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    let Some(table) = b.tables.get(&*id.parent) else {
+        return false;
+    };
+    let changed = a
+        .tables
+        .get(&*id.parent)
+        .is_none_or(|t| t.unlogged != table.unlogged);
+    changed && (to == Some("u")) == table.unlogged
+}
+
+/// A new partition is created in its partitioned table's tablespace, as the plan makes it.
+fn partition_tablespace(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    let Some((parent, _)) = b
+        .tables
+        .get(&*id.name)
+        .and_then(|t| t.partition_of.as_ref())
+    else {
+        return false;
+    };
+    let parent_id = ObjectId {
+        kind: id.kind,
+        parent: "".into(),
+        name: parent.as_str().into(),
+    };
+    let theirs = b.catalog.as_ref().and_then(|c| c.get(&parent_id));
+    let space = theirs.map(|p| parts(p[0].as_deref())).unwrap_or_default();
+    let space = space
+        .iter()
+        .find(|(n, _)| *n == "tablespace")
+        .map(|(_, v)| *v);
+    !a.tables.contains_key(&*id.name) && space == to
+}
+
+/// The one registry of unmodeled parts the plan nevertheless makes.
+#[rustfmt::skip]
+pub static PARTS: &[PartExplainer] = &[
+    PartExplainer { kind: "sequence", part: "persistence", explains: owned_sequence_persistence },
+    PartExplainer { kind: "table", part: "tablespace", explains: partition_tablespace },
+];
+
+/// The names of the unmodeled parts of an object that differ between `x` (the current
+/// schema; `None`: the object is new) and `y` (the desired one) and that no entry of
+/// [`PARTS`] explains. Parts of a dropped object need no explaining.
+pub fn open(a: &Model, b: &Model, id: &ObjectId, x: Option<&Aspects>, y: &Aspects) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, to) in y.iter().enumerate() {
+        let from = x.and_then(|x| x[i].as_deref());
+        for (name, _, value) in differing(from, to.as_deref()) {
+            let explained = PARTS
+                .iter()
+                .filter(|p| p.kind == id.kind && p.part == name)
+                .any(|p| (p.explains)(a, b, id, value));
+            if !explained && !out.iter().any(|o| o == name) {
+                out.push(name.to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_split_from_the_digest_and_compared_by_name() {
+        let mut x = "digest".to_owned();
+        push(&mut x, "tablespace", "ts1");
+        assert_eq!(head(Some(&x)), Some("digest"));
+        assert_eq!(head(Some("digest")), Some("digest"));
+        assert_eq!(
+            differing(Some(&x), Some("other")),
+            vec![("tablespace", Some("ts1"), None)]
+        );
+        assert!(differing(Some(&x), Some(&x)).is_empty());
+        let mut y = "other".to_owned();
+        push(&mut y, "tablespace", "ts2");
+        push(&mut y, "persistence", "u");
+        assert_eq!(
+            differing(Some(&x), Some(&y)),
+            vec![
+                ("persistence", None, Some("u")),
+                ("tablespace", Some("ts1"), Some("ts2"))
+            ]
+        );
+        assert_eq!(differing(None, Some(&y)).len(), 2);
+    }
+}
