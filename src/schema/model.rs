@@ -267,6 +267,10 @@ impl std::fmt::Display for DepKey {
 pub struct Extension {
     pub schema: String,
     pub version: String,
+    /// The extensions it requires (`earthdistance` → `cube`): created before it, dropped
+    /// after it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

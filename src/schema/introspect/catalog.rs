@@ -113,13 +113,16 @@ SELECT CASE c.relkind WHEN 'c' THEN 'composite type attribute' WHEN 'v' THEN 'vi
          a.attoptions::text, md5(a.attfdwoptions::text)) END
   FROM pg_attribute a
   JOIN (SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner, c.relispartition FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-         WHERE c.relkind IN ('f', 'v', 'm', 'c') AND {own} OFFSET 0) c ON c.oid = a.attrelid
+         WHERE c.relkind IN ('f', 'v', 'm', 'c') AND {own}
+           -- A composite type is an extension's member through its pg_type row.
+           AND (c.relkind <> 'c' OR {own_type}) OFFSET 0) c ON c.oid = a.attrelid
   JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attnum > 0 AND NOT a.attisdropped"#,
         acl = acl("a.attacl", "c.relowner"),
         own = own("pg_class", "c.oid"),
+        own_type = own("pg_type", "c.reltype"),
     )
 }
 
@@ -133,12 +136,14 @@ SELECT CASE co.contype WHEN 'n' THEN 'not-null constraint' ELSE 'constraint' END
          co.coninhcount, co.connoinherit, pg_get_constraintdef(co.oid))),
        NULL, NULL, NULL
   FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace
- WHERE co.contypid <> 0 AND {own} AND co.conparentid = 0 AND co.conislocal
+ WHERE co.contypid <> 0 AND {own} AND {own_domain} AND co.conparentid = 0 AND co.conislocal
    -- PostgreSQL 17 records a domain's NOT NULL as a constraint: one with its default name and
    -- nothing else is the domain's NOT NULL, as on older versions.
    AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
             AND co.conname = (SELECT typname FROM pg_type WHERE oid = co.contypid) || '_not_null')"#,
         own = own("pg_constraint", "co.oid"),
+        // A domain an extension created: its constraints are the extension's (earthdistance).
+        own_domain = own("pg_type", "co.contypid"),
     )
 }
 
@@ -161,16 +166,17 @@ SELECT 'publication schema', quote_ident(p.pubname), quote_ident(ns.nspname), NU
         r#"
 SELECT 'trigger', {QN}quote_ident(c.relname), quote_ident(t.tgname), md5(pg_get_triggerdef(t.oid) || t.tgenabled::text), NULL, NULL, NULL
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
- WHERE NOT t.tgisinternal AND {own_trg}
+ WHERE NOT t.tgisinternal AND {own_trg} AND {own_rel}
 UNION ALL
 SELECT 'policy', {QN}quote_ident(c.relname), quote_ident(p.polname),
        md5(concat_ws('|', p.polcmd, p.polpermissive, (SELECT string_agg({r}, ',' ORDER BY {r}) FROM unnest(p.polroles) u),
          pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))), NULL, NULL, NULL
   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN ns ON ns.oid = c.relnamespace
+ WHERE {own_rel}
 UNION ALL
 SELECT 'rule', {QN}quote_ident(c.relname), quote_ident(r.rulename), md5(pg_get_ruledef(r.oid) || r.ev_enabled::text), NULL, NULL, NULL
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace
- WHERE r.rulename <> '_RETURN' AND {own_rule}
+ WHERE r.rulename <> '_RETURN' AND {own_rule} AND {own_rel}
 UNION ALL
 SELECT 'statistics', '', {QN}quote_ident(s.stxname), md5(pg_get_statisticsobjdef(s.oid) || coalesce(nullif(s.stxstattarget, -1)::text, '')), NULL, {stx_owner}, NULL
   FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
@@ -186,6 +192,9 @@ SELECT 'publication table', quote_ident(p.pubname), {QN}quote_ident(c.relname), 
         r = role("u"),
         own_trg = own("pg_trigger", "t.oid"),
         own_rule = own("pg_rewrite", "r.oid"),
+        // The parts of a table or view an extension created are the extension's (PostGIS's
+        // rules on geometry_columns).
+        own_rel = own("pg_class", "c.oid"),
         own_stx = own("pg_statistic_ext", "s.oid"),
         stx_owner = owner("s.stxowner"),
     )

@@ -43,7 +43,7 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.
        co.conkey, co.confkey, co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text,
        co.condeferrable, co.condeferred, co.conindid::int8,
        co.contype IN ('p', 'u', 'f', 'c', 'x') AND c.oid NOT IN (SELECT objid FROM owned),
-       co.conparentid = 0 AND co.oid NOT IN (SELECT objid FROM members)
+       co.conparentid = 0 AND co.oid NOT IN (SELECT objid FROM members) AND c.oid NOT IN (SELECT objid FROM owned)
          AND NOT (co.contype = 'n' AND co.convalidated AND NOT co.connoinherit AND co.coninhcount = 0
                   AND co.conname = c.relname || '_' || (SELECT attname FROM pg_attribute
                       WHERE attrelid = co.conrelid AND attnum = co.conkey[1]) || '_not_null'),

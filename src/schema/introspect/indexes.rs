@@ -53,7 +53,7 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns
 }
 
 /// An index row: the model's index (`None` for the indexes the model leaves out), its
-/// catalog fingerprint row (`None` for an extension's index).
+/// catalog fingerprint row (`None` for an index of an extension or of its table).
 pub(super) struct IndexRow {
     model: Option<(String, i64, Index, spell::RawIndex)>,
     print: Option<(ObjectId, Aspects)>,
@@ -63,7 +63,9 @@ pub(super) fn index_row(r: &Row) -> IndexRow {
     let name: String = r.get(0);
     let constraint: bool = r.get(16);
     let table_ext: bool = r.get(17);
-    let print = (!r.get::<_, bool>(18)).then(|| {
+    // An index of an extension's table is the extension's too, though only the table is
+    // recorded as its member (pg_partman's and PostGIS's keys).
+    let print = (!table_ext && !r.get::<_, bool>(18)).then(|| {
         let id = ObjectId {
             kind: kind("index"),
             parent: r.get::<_, &str>(1).into(),

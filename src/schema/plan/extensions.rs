@@ -4,9 +4,44 @@ use super::super::model::Model;
 use super::sql::{element_type, lit};
 use super::{Cx, HazardKind, Phase, Stmt};
 
+/// `names` ordered so that each comes after the extensions of `model` it requires.
+fn required_first<'m>(model: &'m Model, names: Vec<&'m String>) -> Vec<&'m String> {
+    fn visit<'m>(
+        model: &'m Model,
+        k: &'m String,
+        wanted: &std::collections::BTreeSet<&'m String>,
+        seen: &mut std::collections::BTreeSet<&'m String>,
+        out: &mut Vec<&'m String>,
+    ) {
+        if !seen.insert(k) {
+            return;
+        }
+        for r in model
+            .extensions
+            .get(k)
+            .map(|e| &e.requires[..])
+            .unwrap_or(&[])
+        {
+            if let Some((r, _)) = model.extensions.get_key_value(r) {
+                visit(model, r, wanted, seen, out);
+            }
+        }
+        if wanted.contains(k) {
+            out.push(k);
+        }
+    }
+    let wanted: std::collections::BTreeSet<&String> = names.iter().copied().collect();
+    let (mut seen, mut out) = (std::collections::BTreeSet::new(), Vec::new());
+    for k in names {
+        visit(model, k, &wanted, &mut seen, &mut out);
+    }
+    out
+}
+
 pub(super) fn diff(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
-    for (k, e) in &b.extensions {
+    let order = required_first(b, b.extensions.keys().collect());
+    for (k, e) in order.into_iter().map(|k| (k, &b.extensions[k])) {
         match a.extensions.get(k) {
             None => x.simple(
                 Phase::CreateOrAlterExtensions,
@@ -39,11 +74,13 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             }
         }
     }
-    for k in a
+    // An extension goes before the ones it requires.
+    let gone = a
         .extensions
         .keys()
         .filter(|k| !b.extensions.contains_key(*k))
-    {
+        .collect();
+    for k in required_first(a, gone).into_iter().rev() {
         x.push(
             Stmt::new(Phase::DropExtensions, format!("DROP EXTENSION {k}")).hazard(
                 HazardKind::DeletesData,
