@@ -157,13 +157,17 @@ pub enum Grantee {
     Role(String),
 }
 
-/// One privilege of one grantee (the grantor is not compared).
+/// One privilege of one grantee from one grantor.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AclItem {
     pub grantee: Grantee,
     /// `SELECT`, `EXECUTE`, … as `aclexplode` names it.
     pub privilege: String,
     pub grantable: bool,
+    /// Who granted it, quoted, when not the object's owner (a role that holds the privilege
+    /// with grant option and passed it on): only that role's REVOKE takes it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grantor: Option<String>,
 }
 
 /// An ACL as its difference from the default: items granted beyond it, items of the

@@ -72,7 +72,8 @@ pub(super) fn privileges_query() -> String {
 , items AS (
   SELECT o.what, o.key, s.side,
          CASE WHEN e.grantee = 0 THEN 'p' WHEN e.grantee = o.owner THEN 'o' ELSE 'r' END AS gk,
-         CASE WHEN e.grantee = 0 OR e.grantee = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END AS gname,
+         CASE WHEN e.grantee = 0 OR e.grantee = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END
+           || '/' || CASE WHEN e.grantor = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantor)) END AS gname,
          e.privilege_type AS priv, e.is_grantable AS g
     FROM objs o
    CROSS JOIN LATERAL (VALUES ('a', o.acl), ('d', o.defacl)) s(side, acl)
@@ -109,13 +110,15 @@ pub(super) fn privilege_row(r: &Row) -> PrivilegeRow {
     (r.get(0), r.get(1), r.get(2), r.get(3))
 }
 
-/// `+o*SELECT:` / `-p EXECUTE:` / `+r SELECT:"Role"` → (granted?, item).
+/// `+o*SELECT:` / `-p EXECUTE:` / `+r SELECT:"Role"/grantor` → (granted?, item). The
+/// grantor follows a `/` (none or empty: the object's owner).
 pub(super) fn parse_item(s: &str) -> Option<(bool, AclItem)> {
     let mut chars = s.chars();
     let sign = chars.next()?;
     let kind = chars.next()?;
     let grantable = chars.next()? == '*';
-    let (privilege, name) = chars.as_str().split_once(':')?;
+    let (privilege, rest) = chars.as_str().split_once(':')?;
+    let (name, grantor) = split_grantor(rest);
     let grantee = match kind {
         'p' => Grantee::Public,
         'o' => Grantee::Owner,
@@ -127,8 +130,23 @@ pub(super) fn parse_item(s: &str) -> Option<(bool, AclItem)> {
             grantee,
             privilege: privilege.to_owned(),
             grantable,
+            grantor: (!grantor.is_empty()).then(|| grantor.to_owned()),
         },
     ))
+}
+
+/// `"a/b"/r2` → (`"a/b"`, `r2`): the first `/` outside double quotes (a quoted identifier
+/// may hold one; an unquoted one never does).
+fn split_grantor(s: &str) -> (&str, &str) {
+    let mut quoted = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '/' if !quoted => return (&s[..i], &s[i + 1..]),
+            _ => {}
+        }
+    }
+    (s, "")
 }
 
 pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<String>)) {
@@ -242,5 +260,10 @@ mod tests {
         let (g, i) = parse_item("-p EXECUTE:").unwrap();
         assert!(!g && !i.grantable && i.grantee == Grantee::Public);
         assert_eq!(parse_item("+o"), None);
+        let (_, i) = parse_item("+r SELECT:\"a/b\"/\"g/h\"").unwrap();
+        assert_eq!(i.grantee, Grantee::Role("\"a/b\"".into()));
+        assert_eq!(i.grantor.as_deref(), Some("\"g/h\""));
+        let (_, i) = parse_item("+r SELECT:r1/").unwrap();
+        assert_eq!((i.grantee, i.grantor), (Grantee::Role("r1".into()), None));
     }
 }

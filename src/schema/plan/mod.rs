@@ -46,6 +46,7 @@ mod event_triggers;
 mod extensions;
 mod foreign;
 mod functions;
+mod grantors;
 mod graph;
 mod indexes;
 mod inherit;
