@@ -128,7 +128,16 @@ impl Scratch {
                 },
             });
         }
-        let model = schema::introspect(&client, &schema::default_excluded()).await;
+        // The scratch database is not the file's: its comment, owner and privileges say
+        // nothing (a schema dump leaves the database's out).
+        let model = schema::introspect(&client, &schema::default_excluded())
+            .await
+            .map(|mut m| {
+                if let Some(c) = m.catalog.as_mut() {
+                    c.retain(|id, _| id.kind != schema::catalog::DATABASE);
+                }
+                m
+            });
         drop(client);
         match model {
             Ok(m) => Ok((scratch, m)),

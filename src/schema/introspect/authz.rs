@@ -2,8 +2,9 @@
 //! privileges come with the columns, in `columns`: one pass over pg_attribute).
 //!
 //! An owner is kept only when it is not the default one: the role this session connected
-//! as (also `pg_database_owner` when that role owns the database, and a local test copy's
-//! own role, which stands in for main's owners). An ACL is kept as its difference from the
+//! as (also `pg_database_owner`, whoever owns the database — the database's owner is the
+//! catalog net's, see `catalog_more::database` — and a local test copy's own role, which
+//! stands in for main's owners). An ACL is kept as its difference from the
 //! object kind's `acldefault`, computed by the server, with the owner's entries written as
 //! `Owner` (whatever its name) — so "no ACL" and "an explicit ACL equal to the default" are
 //! the same, and a test copy handed to another role reads the same as main.
@@ -18,8 +19,7 @@ pub(super) fn privileges_query() -> String {
 , me AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
 , dflt AS (
   SELECT oid FROM me
-  UNION SELECT to_regrole('pg_database_owner') FROM pg_database d
-   WHERE d.datname = current_database() AND d.datdba IN (SELECT oid FROM me)
+  UNION SELECT to_regrole('pg_database_owner')
   UNION SELECT m.member FROM pg_auth_members m WHERE m.roleid = to_regrole($2::text)
 )
 , dflt_oids AS (SELECT oid FROM dflt WHERE oid IS NOT NULL)
