@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod introspect;
 pub mod model;
 pub mod plan;
+pub mod roles;
 mod spell;
 
 pub(crate) use names::{quote_ident, split_qualified};

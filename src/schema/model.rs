@@ -74,6 +74,11 @@ pub struct Model {
     /// Every role of the server (roles are cluster-wide: the engine never creates them).
     #[serde(skip)]
     pub roles: BTreeSet<String>,
+    /// Each role's attributes and memberships (`SUPERUSER LOGIN …|member of …`), quoted name
+    /// → text, without neon-migrate's own test copy roles: what the schema check compares
+    /// before and after a migration (see [`crate::schema::roles`]). Never a password.
+    #[serde(skip)]
+    pub role_details: BTreeMap<String, String>,
     /// Owners other than the default one, by object as SQL (`TABLE public.t`, `SCHEMA s`,
     /// `FUNCTION public.f(integer)`). The default owner is the role introspection connected
     /// as (and `pg_database_owner` when that role owns the database, and a local test

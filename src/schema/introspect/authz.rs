@@ -95,12 +95,31 @@ SELECT o.what, o.key,
 "#)
 }
 
-/// The connecting role and every role of the server, quoted.
-pub(super) const ROLES: &str = "SELECT quote_ident(current_user::text), \
-     coalesce((SELECT array_agg(quote_ident(rolname::text)) FROM pg_roles), '{}')";
+/// The connecting role, every role of the server, quoted, and each role's attributes and
+/// memberships (`name|attributes|member of`, never a password) but neon-migrate's own test
+/// copy roles' (`$1`: their group role; they come and go with other runs' copies).
+pub(super) const ROLES: &str = r#"
+WITH own AS (SELECT oid FROM pg_roles WHERE rolname = $1::text
+             UNION SELECT m.member FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = $1::text)
+SELECT quote_ident(current_user::text),
+       coalesce((SELECT array_agg(quote_ident(rolname::text)) FROM pg_roles), '{}'),
+       coalesce((SELECT array_agg(quote_ident(r.rolname::text) || '|' || concat_ws(' ',
+                   CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN NOT r.rolinherit THEN 'NOINHERIT' END,
+                   CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,
+                   CASE WHEN r.rolcanlogin THEN 'LOGIN' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
+                   CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END,
+                   CASE WHEN r.rolconnlimit <> -1 THEN 'CONNECTION LIMIT ' || r.rolconnlimit END,
+                   CASE WHEN r.rolvaliduntil IS NOT NULL THEN 'VALID UNTIL ' || r.rolvaliduntil END)
+                 || '|' || coalesce((SELECT string_agg(quote_ident(g.rolname::text)
+                            || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END, ', ' ORDER BY 1)
+                       FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                      WHERE m.member = r.oid AND g.oid NOT IN (SELECT oid FROM own)), ''))
+          FROM pg_roles r WHERE r.oid NOT IN (SELECT oid FROM own)), '{}')"#;
 
-pub(super) fn roles_row(r: &Row) -> (String, Vec<String>) {
-    (r.get(0), r.get(1))
+pub(super) type RolesRow = (String, Vec<String>, Vec<String>);
+
+pub(super) fn roles_row(r: &Row) -> RolesRow {
+    (r.get(0), r.get(1), r.get(2))
 }
 
 /// (`o` object or `d` default privileges, key, owner other than the default, ACL items).
@@ -149,9 +168,15 @@ fn split_grantor(s: &str) -> (&str, &str) {
     (s, "")
 }
 
-pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<String>)) {
+pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: RolesRow) {
     b.m.connected_as = roles.0;
     b.m.roles = roles.1.into_iter().collect();
+    b.m.role_details = roles
+        .2
+        .iter()
+        .filter_map(|d| d.split_once('|'))
+        .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
+        .collect();
     for (what, key, owner, items) in rows {
         let mut delta = AclDelta::default();
         for (granted, item) in items.iter().filter_map(|i| parse_item(i)) {
@@ -178,7 +203,7 @@ pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<St
 /// What this file and `replication` read.
 pub(super) struct AuthzRows {
     privileges: Vec<PrivilegeRow>,
-    roles: (String, Vec<String>),
+    roles: RolesRow,
     replication: super::replication::Rows,
 }
 
@@ -195,6 +220,7 @@ pub(super) async fn fetch_all(
     let group = crate::providers::local::role::GROUP.to_owned();
     let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ex];
     let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ex, &group];
+    let pg: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&group];
     let (pq, iq, tq, nq) = (
         privileges_query(),
         r::replica_identities_query(),
@@ -203,7 +229,7 @@ pub(super) async fn fetch_all(
     );
     let (privileges, roles, identities, publications, tables, schemas) = tokio::try_join!(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
-        fetch(client, "roles", ROLES, &[], roles_row),
+        fetch(client, "roles", ROLES, &pg, roles_row),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
         fetch_if(
             publications,
