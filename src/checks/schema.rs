@@ -225,8 +225,8 @@ pub fn evaluate(
 
 /// Roles the migration created, dropped or changed (attributes, memberships): the schema
 /// engine never plans them, so they count as changes it cannot express and fail the check.
-/// A new plain role (no attributes, no memberships) gives nobody anything: a detail only
-/// (on a shared local server another run may have made it).
+/// A new role with no more than LOGIN, or a dropped role, gives nobody anything new: a
+/// detail only (on a shared local server another run may have made or dropped it).
 fn role_findings(
     before: &Model,
     after: &Model,

@@ -10,17 +10,17 @@ use super::model::Model;
 /// One difference between the roles of two snapshots.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleChange {
-    /// Gives or takes a power: a new role with attributes or memberships, a dropped role,
-    /// changed attributes or memberships. A new plain role (NOLOGIN, no other attribute,
-    /// no memberships) is not serious.
+    /// Gives or takes a power: a new role with powers (SUPERUSER, CREATEROLE, CREATEDB,
+    /// REPLICATION, BYPASSRLS) or memberships, changed attributes or memberships of a role.
+    /// A new role with no more than LOGIN, or a dropped role, gives nobody anything new:
+    /// not serious (on a shared local server another run may have made or dropped it).
     pub serious: bool,
     pub message: String,
 }
 
 /// Attributes that give a role powers beyond its grants.
-const POWERS: [&str; 6] = [
+const POWERS: [&str; 5] = [
     "SUPERUSER",
-    "LOGIN",
     "CREATEROLE",
     "CREATEDB",
     "REPLICATION",
@@ -87,7 +87,7 @@ pub fn changes(before: &Model, after: &Model) -> Vec<RoleChange> {
     }
     for name in a.keys().filter(|n| !b.contains_key(*n)) {
         out.push(RoleChange {
-            serious: true,
+            serious: false,
             message: format!("role {name} dropped"),
         });
     }
@@ -116,12 +116,17 @@ mod tests {
             ("r3", "BYPASSRLS|"),
             ("sneaky", "SUPERUSER|"),
             ("plain", "|"),
+            ("app", "LOGIN|"),
         ]);
         let c = changes(&a, &b);
         let text: Vec<(bool, &str)> = c.iter().map(|c| (c.serious, c.message.as_str())).collect();
         assert_eq!(
             text,
             [
+                (
+                    false,
+                    "role app created (attributes: LOGIN; member of: none)"
+                ),
                 (
                     false,
                     "role plain created (attributes: none; member of: none)"
@@ -134,13 +139,11 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(
-            changes(&b, &a)
-                .iter()
-                .filter(|c| c.message.ends_with("dropped"))
-                .count(),
-            2
-        );
+        let dropped: Vec<RoleChange> = changes(&b, &a)
+            .into_iter()
+            .filter(|c| c.message.ends_with("dropped"))
+            .collect();
+        assert!(dropped.len() == 3 && dropped.iter().all(|c| !c.serious));
         assert!(changes(&a, &a).is_empty());
         assert!(changes(&Model::default(), &b).is_empty());
     }
