@@ -99,12 +99,13 @@ mod tests {
     use super::*;
 
     fn model(roles: &[(&str, &str)]) -> Model {
-        let mut m = Model::default();
-        m.role_details = roles
-            .iter()
-            .map(|(n, d)| (n.to_string(), d.to_string()))
-            .collect();
-        m
+        Model {
+            role_details: roles
+                .iter()
+                .map(|(n, d)| (n.to_string(), d.to_string()))
+                .collect(),
+            ..Model::default()
+        }
     }
 
     #[test]
