@@ -130,7 +130,14 @@ impl Scratch {
                 },
             );
         }
-        let model = schema::introspect(&client, &schema::default_excluded()).await;
+        // The scratch database is not the file's: its comment, owner and privileges say
+        // nothing (a schema dump leaves the database's out).
+        let model = schema::introspect(&client, &schema::default_excluded())
+            .await
+            .map(|mut m| {
+                without_database(&mut m);
+                m
+            });
         drop(client);
         match model {
             Ok(m) => Ok((scratch, m)),
@@ -255,15 +262,30 @@ pub async fn load(
         let (s, m) = Scratch::load_sql(config, &path, redactor).await?;
         return Ok((m, Some(s)));
     }
-    let url = if source.starts_with("postgres://") || source.starts_with("postgresql://") {
+    let is_url = source.starts_with("postgres://") || source.starts_with("postgresql://");
+    let url = if is_url {
         redactor.add_url(source);
         Secret::new(source.to_owned())
     } else {
         db_branch_url(source, config, redactor).await?
     };
     let client = pg::connect(&url).await?;
-    let model = schema::introspect(&client, &schema::default_excluded()).await?;
+    let mut model = schema::introspect(&client, &schema::default_excluded()).await?;
+    if !is_url {
+        // A Neon database branch of the local provider (or Neon's emulator) is a database
+        // made by `CREATE DATABASE … TEMPLATE`: the database's own privileges, owner and
+        // comment (the provider's metadata) are not main's.
+        without_database(&mut model);
+    }
     Ok((model, None))
+}
+
+/// Leaves out the catalog net's row of the database itself: a side without it is not
+/// compared (see [`schema::catalog::DATABASE`]).
+fn without_database(m: &mut Model) {
+    if let Some(c) = m.catalog.as_mut() {
+        c.retain(|id, _| id.kind != schema::catalog::DATABASE);
+    }
 }
 
 /// The URL of a source that is a database (a URL, `main`, a Neon database branch name);

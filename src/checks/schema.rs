@@ -219,5 +219,35 @@ pub fn evaluate(
                 .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion"),
         );
     }
+    role_findings(before, after, &mut plan, &mut findings, &mut details);
     (plan, findings, details)
+}
+
+/// Roles the migration created, dropped or changed (attributes, memberships): the schema
+/// engine never plans them, so they count as changes it cannot express and fail the check.
+/// A new role with no more than LOGIN, or a dropped role, gives nobody anything new: a
+/// detail only (on a shared local server another run may have made or dropped it).
+fn role_findings(
+    before: &Model,
+    after: &Model,
+    plan: &mut Plan,
+    findings: &mut Vec<Finding>,
+    details: &mut Vec<String>,
+) {
+    for c in schema::roles::changes(before, after) {
+        if !c.serious {
+            details.push(c.message);
+            continue;
+        }
+        findings.push(
+            Finding::new(
+                NAME,
+                Severity::Error,
+                c.message.clone(),
+                "roles are not part of the schema the engine models: a new power, membership or role changes who can do what, and no other check covers it",
+            )
+            .fix("manage roles outside migrations (the Neon console or API, or infrastructure code), or review this change by hand"),
+        );
+        plan.unsupported.push(c.message);
+    }
 }

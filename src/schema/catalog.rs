@@ -475,6 +475,11 @@ fn explained(a: &Model, b: &Model, id: &ObjectId, aspect: Aspect) -> bool {
         .any(|e| (e.explains)(a, id) != (e.explains)(b, id))
 }
 
+/// The kind of the row of the database itself (its comment, privileges and owner): a side
+/// without it (a schema file loaded into a scratch database, which says nothing of the
+/// database) is not compared.
+pub const DATABASE: &str = "database";
+
 /// What differs between two fingerprints: each object with the aspects that differ (an
 /// object on one side only: its definition, and for a created one the aspects that are not
 /// the defaults of a plain `CREATE`).
@@ -493,11 +498,15 @@ pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec
         match order {
             std::cmp::Ordering::Less => {
                 let (id, _) = xs.next().expect("peeked");
-                out.push((id, vec![Aspect::Definition], Side::From));
+                if id.kind != DATABASE {
+                    out.push((id, vec![Aspect::Definition], Side::From));
+                }
             }
             std::cmp::Ordering::Greater => {
                 let (id, y) = ys.next().expect("peeked");
-                out.push((id, created(id, y), Side::To));
+                if id.kind != DATABASE {
+                    out.push((id, created(id, y), Side::To));
+                }
             }
             std::cmp::Ordering::Equal => {
                 let ((id, x), (_, y)) = (xs.next().expect("peeked"), ys.next().expect("peeked"));

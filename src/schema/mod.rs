@@ -10,6 +10,7 @@ pub mod introspect;
 pub mod model;
 pub mod net_parts;
 pub mod plan;
+pub mod roles;
 mod spell;
 
 pub(crate) use names::{quote_ident, split_qualified};

@@ -74,6 +74,11 @@ pub struct Model {
     /// Every role of the server (roles are cluster-wide: the engine never creates them).
     #[serde(skip)]
     pub roles: BTreeSet<String>,
+    /// Each role's attributes and memberships (`SUPERUSER LOGIN …|member of …`), quoted name
+    /// → text, without neon-migrate's own test copy roles: what the schema check compares
+    /// before and after a migration (see [`crate::schema::roles`]). Never a password.
+    #[serde(skip)]
+    pub role_details: BTreeMap<String, String>,
     /// Owners other than the default one, by object as SQL (`TABLE public.t`, `SCHEMA s`,
     /// `FUNCTION public.f(integer)`). The default owner is the role introspection connected
     /// as (and `pg_database_owner` when that role owns the database, and a local test
@@ -157,13 +162,17 @@ pub enum Grantee {
     Role(String),
 }
 
-/// One privilege of one grantee (the grantor is not compared).
+/// One privilege of one grantee from one grantor.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AclItem {
     pub grantee: Grantee,
     /// `SELECT`, `EXECUTE`, … as `aclexplode` names it.
     pub privilege: String,
     pub grantable: bool,
+    /// Who granted it, quoted, when not the object's owner (a role that holds the privilege
+    /// with grant option and passed it on): only that role's REVOKE takes it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grantor: Option<String>,
 }
 
 /// An ACL as its difference from the default: items granted beyond it, items of the

@@ -2,7 +2,8 @@
 //! only by a REVOKE, a `.sql` target loaded by another role than the live side's (no owner
 //! change invented), and the drift check before `apply` — a GRANT or an owner change made on
 //! main after the test copy is drift, while a local test copy owned by a role of its own is
-//! not.
+//! not; and the schema check fails on a migration that grants a role membership, sets a
+//! role attribute or creates a superuser (roles are not in the schema it diffs).
 
 use neon_migrate::exit;
 use neon_migrate::pg;
@@ -18,6 +19,7 @@ pub fn tests() -> Vec<Test> {
         diff_to_a_sql_file_loaded_by_another_role_invents_no_owner_change,
         apply_refused_when_a_grant_was_made_on_main_after_the_test_copy,
         apply_refused_when_an_owner_changed_on_main_after_the_test_copy,
+        schema_check_fails_on_a_migration_that_grants_a_role_membership,
     ]
 }
 
@@ -207,4 +209,42 @@ fn apply_refused_when_an_owner_changed_on_main_after_the_test_copy() {
         &psql,
         "ALTER TABLE public.accounts OWNER TO it_authz_reader",
     );
+}
+
+fn schema_check_fails_on_a_migration_that_grants_a_role_membership() {
+    // The server's role runs the migration (it may manage roles); the roles exist before.
+    let p = Project::new("authz_roles")
+        .config("[tool]\nname = \"sql\"\n\n[provider]\ntool-role = \"server\"\n")
+        .migration(
+            "0001_roles.sql",
+            "grant it_authz_role_r2 to it_authz_role_r1;\n\
+             alter role it_authz_role_r3 bypassrls;\n\
+             create role it_authz_role_sneaky superuser;\n",
+        )
+        .commit()
+        .git_branch("feature/authz_roles");
+    p.main_sql(&format!(
+        "{}{}{}create table t (id int);\n",
+        role("it_authz_role_r1", ""),
+        role("it_authz_role_r2", ""),
+        role("it_authz_role_r3", "")
+    ));
+    let out = p.run(&["run", "pre-push"]);
+    // Cluster-wide: undone before any assertion can fail.
+    p.block_on(async {
+        query(
+            "postgres",
+            "DROP ROLE IF EXISTS it_authz_role_sneaky; \
+             REVOKE it_authz_role_r2 FROM it_authz_role_r1; \
+             ALTER ROLE it_authz_role_r3 NOBYPASSRLS",
+        )
+        .await
+        .expect("undo the roles");
+    });
+    out.code(exit::CHECK_FAILED);
+    out.stdout_has("role it_authz_role_r1 changed: member of none → it_authz_role_r2");
+    out.stdout_has("role it_authz_role_r3 changed: attributes none → BYPASSRLS");
+    out.stdout_has("role it_authz_role_sneaky created (attributes: SUPERUSER");
+    assert!(!out.stdout.contains("changed nothing"), "{out}");
+    p.assert_no_test_db_branches();
 }

@@ -2,8 +2,9 @@
 //! privileges come with the columns, in `columns`: one pass over pg_attribute).
 //!
 //! An owner is kept only when it is not the default one: the role this session connected
-//! as (also `pg_database_owner` when that role owns the database, and a local test copy's
-//! own role, which stands in for main's owners). An ACL is kept as its difference from the
+//! as (also `pg_database_owner`, whoever owns the database — the database's owner is the
+//! catalog net's, see `catalog_more::database` — and a local test copy's own role, which
+//! stands in for main's owners). An ACL is kept as its difference from the
 //! object kind's `acldefault`, computed by the server, with the owner's entries written as
 //! `Owner` (whatever its name) — so "no ACL" and "an explicit ACL equal to the default" are
 //! the same, and a test copy handed to another role reads the same as main.
@@ -18,8 +19,7 @@ pub(super) fn privileges_query() -> String {
 , me AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
 , dflt AS (
   SELECT oid FROM me
-  UNION SELECT to_regrole('pg_database_owner') FROM pg_database d
-   WHERE d.datname = current_database() AND d.datdba IN (SELECT oid FROM me)
+  UNION SELECT to_regrole('pg_database_owner')
   UNION SELECT m.member FROM pg_auth_members m WHERE m.roleid = to_regrole($2::text)
 )
 , dflt_oids AS (SELECT oid FROM dflt WHERE oid IS NOT NULL)
@@ -72,7 +72,8 @@ pub(super) fn privileges_query() -> String {
 , items AS (
   SELECT o.what, o.key, s.side,
          CASE WHEN e.grantee = 0 THEN 'p' WHEN e.grantee = o.owner THEN 'o' ELSE 'r' END AS gk,
-         CASE WHEN e.grantee = 0 OR e.grantee = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END AS gname,
+         CASE WHEN e.grantee = 0 OR e.grantee = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END
+           || '/' || CASE WHEN e.grantor = o.owner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantor)) END AS gname,
          e.privilege_type AS priv, e.is_grantable AS g
     FROM objs o
    CROSS JOIN LATERAL (VALUES ('a', o.acl), ('d', o.defacl)) s(side, acl)
@@ -94,12 +95,31 @@ SELECT o.what, o.key,
 "#)
 }
 
-/// The connecting role and every role of the server, quoted.
-pub(super) const ROLES: &str = "SELECT quote_ident(current_user::text), \
-     coalesce((SELECT array_agg(quote_ident(rolname::text)) FROM pg_roles), '{}')";
+/// The connecting role, every role of the server, quoted, and each role's attributes and
+/// memberships (`name|attributes|member of`, never a password) but neon-migrate's own test
+/// copy roles' (`$1`: their group role; they come and go with other runs' copies).
+pub(super) const ROLES: &str = r#"
+WITH own AS (SELECT oid FROM pg_roles WHERE rolname = $1::text
+             UNION SELECT m.member FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = $1::text)
+SELECT quote_ident(current_user::text),
+       coalesce((SELECT array_agg(quote_ident(rolname::text)) FROM pg_roles), '{}'),
+       coalesce((SELECT array_agg(quote_ident(r.rolname::text) || '|' || concat_ws(' ',
+                   CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN NOT r.rolinherit THEN 'NOINHERIT' END,
+                   CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,
+                   CASE WHEN r.rolcanlogin THEN 'LOGIN' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
+                   CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END,
+                   CASE WHEN r.rolconnlimit <> -1 THEN 'CONNECTION LIMIT ' || r.rolconnlimit END,
+                   CASE WHEN r.rolvaliduntil IS NOT NULL THEN 'VALID UNTIL ' || r.rolvaliduntil END)
+                 || '|' || coalesce((SELECT string_agg(quote_ident(g.rolname::text)
+                            || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END, ', ' ORDER BY 1)
+                       FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                      WHERE m.member = r.oid AND g.oid NOT IN (SELECT oid FROM own)), ''))
+          FROM pg_roles r WHERE r.oid NOT IN (SELECT oid FROM own)), '{}')"#;
 
-pub(super) fn roles_row(r: &Row) -> (String, Vec<String>) {
-    (r.get(0), r.get(1))
+pub(super) type RolesRow = (String, Vec<String>, Vec<String>);
+
+pub(super) fn roles_row(r: &Row) -> RolesRow {
+    (r.get(0), r.get(1), r.get(2))
 }
 
 /// (`o` object or `d` default privileges, key, owner other than the default, ACL items).
@@ -109,13 +129,15 @@ pub(super) fn privilege_row(r: &Row) -> PrivilegeRow {
     (r.get(0), r.get(1), r.get(2), r.get(3))
 }
 
-/// `+o*SELECT:` / `-p EXECUTE:` / `+r SELECT:"Role"` → (granted?, item).
+/// `+o*SELECT:` / `-p EXECUTE:` / `+r SELECT:"Role"/grantor` → (granted?, item). The
+/// grantor follows a `/` (none or empty: the object's owner).
 pub(super) fn parse_item(s: &str) -> Option<(bool, AclItem)> {
     let mut chars = s.chars();
     let sign = chars.next()?;
     let kind = chars.next()?;
     let grantable = chars.next()? == '*';
-    let (privilege, name) = chars.as_str().split_once(':')?;
+    let (privilege, rest) = chars.as_str().split_once(':')?;
+    let (name, grantor) = split_grantor(rest);
     let grantee = match kind {
         'p' => Grantee::Public,
         'o' => Grantee::Owner,
@@ -127,13 +149,34 @@ pub(super) fn parse_item(s: &str) -> Option<(bool, AclItem)> {
             grantee,
             privilege: privilege.to_owned(),
             grantable,
+            grantor: (!grantor.is_empty()).then(|| grantor.to_owned()),
         },
     ))
 }
 
-pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<String>)) {
+/// `"a/b"/r2` → (`"a/b"`, `r2`): the first `/` outside double quotes (a quoted identifier
+/// may hold one; an unquoted one never does).
+fn split_grantor(s: &str) -> (&str, &str) {
+    let mut quoted = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '/' if !quoted => return (&s[..i], &s[i + 1..]),
+            _ => {}
+        }
+    }
+    (s, "")
+}
+
+pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: RolesRow) {
     b.m.connected_as = roles.0;
     b.m.roles = roles.1.into_iter().collect();
+    b.m.role_details = roles
+        .2
+        .iter()
+        .filter_map(|d| d.split_once('|'))
+        .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
+        .collect();
     for (what, key, owner, items) in rows {
         let mut delta = AclDelta::default();
         for (granted, item) in items.iter().filter_map(|i| parse_item(i)) {
@@ -160,7 +203,7 @@ pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: (String, Vec<St
 /// What this file and `replication` read.
 pub(super) struct AuthzRows {
     privileges: Vec<PrivilegeRow>,
-    roles: (String, Vec<String>),
+    roles: RolesRow,
     replication: super::replication::Rows,
 }
 
@@ -177,6 +220,7 @@ pub(super) async fn fetch_all(
     let group = crate::providers::local::role::GROUP.to_owned();
     let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ex];
     let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ex, &group];
+    let pg: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&group];
     let (pq, iq, tq, nq) = (
         privileges_query(),
         r::replica_identities_query(),
@@ -185,7 +229,7 @@ pub(super) async fn fetch_all(
     );
     let (privileges, roles, identities, publications, tables, schemas) = tokio::try_join!(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
-        fetch(client, "roles", ROLES, &[], roles_row),
+        fetch(client, "roles", ROLES, &pg, roles_row),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
         fetch_if(
             publications,
@@ -242,5 +286,10 @@ mod tests {
         let (g, i) = parse_item("-p EXECUTE:").unwrap();
         assert!(!g && !i.grantable && i.grantee == Grantee::Public);
         assert_eq!(parse_item("+o"), None);
+        let (_, i) = parse_item("+r SELECT:\"a/b\"/\"g/h\"").unwrap();
+        assert_eq!(i.grantee, Grantee::Role("\"a/b\"".into()));
+        assert_eq!(i.grantor.as_deref(), Some("\"g/h\""));
+        let (_, i) = parse_item("+r SELECT:r1/").unwrap();
+        assert_eq!((i.grantee, i.grantor), (Grantee::Role("r1".into()), None));
     }
 }

@@ -22,23 +22,28 @@ fn role(e: &str) -> String {
     )
 }
 
-/// An ACL as sorted `grantee>grantor:privilege[*]` items (NULL: the default ACL), where an
-/// explicit ACL equal to the kind's default (`acldefault`) reads as NULL too: after a GRANT
-/// and its REVOKE nothing is granted, whatever the catalog keeps.
+/// An ACL as sorted `grantee:privilege[*]/grantor` items (NULL: the default ACL), where an
+/// explicit ACL holding the same items as the kind's default (`acldefault`), in any order,
+/// reads as NULL too: after a GRANT and its REVOKE nothing is granted, whatever the catalog
+/// keeps.
 pub(super) fn acl_with_default(e: &str, kind: &str, owner: &str) -> String {
     acl(
-        &format!("CASE WHEN {e} = acldefault({kind}::\"char\", {owner}) THEN NULL ELSE {e} END"),
+        &format!(
+            "CASE WHEN ARRAY(SELECT x::text FROM unnest({e}) x ORDER BY 1) = ARRAY(SELECT x::text FROM unnest(acldefault({kind}::\"char\", {owner})) x ORDER BY 1) THEN NULL ELSE {e} END"
+        ),
         owner,
     )
 }
 
-/// An ACL as sorted `grantee:privilege[*]` items (NULL: the default ACL). The grantor is
-/// left out and the object's owner (`owner`, an expression) reads `owner` whatever its
-/// name, as the model compares them: an owner change moves the owner's entries along.
+/// An ACL as sorted `grantee:privilege[*]/grantor` items (NULL: the default ACL). The
+/// object's owner (`owner`, an expression) reads `owner` whatever its name, as grantee and
+/// as grantor, as the model compares them: an owner change moves the owner's entries along.
+/// The grantor is kept: only the grantor's REVOKE takes a privilege back.
 pub(super) fn acl(e: &str, owner: &str) -> String {
     format!(
-        "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS s FROM aclexplode({e}) x WHERE NOT (x.grantee = {owner} AND x.privilege_type = 'MAINTAIN')) y), '{{}}') END",
+        "CASE WHEN {e} IS NOT NULL THEN coalesce((SELECT string_agg(s, ',' ORDER BY s) FROM (SELECT CASE WHEN x.grantee = {owner} AND x.grantee <> 0 THEN 'owner' ELSE {} END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END || CASE WHEN x.grantor = {owner} THEN '' ELSE '/' || {} END AS s FROM aclexplode({e}) x WHERE NOT (x.grantee = {owner} AND x.privilege_type = 'MAINTAIN')) y), '{{}}') END",
         role("x.grantee"),
+        role("x.grantor"),
     )
 }
 

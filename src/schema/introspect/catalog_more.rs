@@ -209,6 +209,20 @@ SELECT 'database setting', CASE WHEN s.setrole = 0 THEN '' ELSE 'role ' || s.set
         .to_owned()
 }
 
+/// The database itself: its comment, privileges and owner, which the model leaves out
+/// (`GRANT CREATE ON DATABASE` lets a role create schemas). One row under a fixed name: the
+/// two sides are different databases, compared by content.
+fn database() -> String {
+    format!(
+        r#"
+SELECT 'database', '', '(this database)',
+       md5(coalesce(shobj_description(d.oid, 'pg_database'), '')), {acl}, {owner}, NULL
+  FROM pg_database d WHERE d.datname = current_database()"#,
+        acl = super::catalog::acl_with_default("d.datacl", "'d'", "d.datdba"),
+        owner = super::catalog::owner("d.datdba"),
+    )
+}
+
 /// Subscriptions of this database. The connection string (`subconninfo`) is never read: it
 /// holds a password (and only superusers may read it). Settings newer than PostgreSQL 15
 /// count only when not at their default, so two versions compare equal.
@@ -282,6 +296,7 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         extension_members().to_owned(),
         builtin_privileges(),
         database_settings(),
+        database(),
         subscriptions(version),
         relation_details(version),
     ]

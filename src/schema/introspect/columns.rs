@@ -72,7 +72,8 @@ SELECT a.attrelid::int8, a.attnum::int4, quote_ident(a.attname), c.relkind,
 /// A column's privileges as `introspect::authz` items (`+r SELECT:"Role"`).
 const MODEL_ACL: &str = r#"coalesce((SELECT array_agg(DISTINCT '+' || CASE WHEN e.grantee = 0 THEN 'p' WHEN e.grantee = c.relowner THEN 'o' ELSE 'r' END
                           || CASE WHEN e.is_grantable THEN '*' ELSE ' ' END || e.privilege_type || ':'
-                          || CASE WHEN e.grantee = 0 OR e.grantee = c.relowner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END)
+                          || CASE WHEN e.grantee = 0 OR e.grantee = c.relowner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantee)) END
+                          || '/' || CASE WHEN e.grantor = c.relowner THEN '' ELSE quote_ident(pg_get_userbyid(e.grantor)) END)
                    FROM aclexplode(a.attacl) e), '{}')"#;
 
 /// One column as read.

@@ -48,6 +48,7 @@ mod extensions;
 mod foreign;
 mod functions;
 mod generated;
+mod grantors;
 mod graph;
 mod indexes;
 mod inherit;

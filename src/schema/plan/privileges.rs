@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::model::{AclDelta, AclItem, DepKey, Grantee, Model};
 use super::super::split_qualified;
-use super::{Cx, HazardKind, Phase, Stmt};
+use super::{grantors, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     owners(x);
@@ -160,9 +160,9 @@ fn changes(a: &AclDelta, b: &AclDelta) -> (BTreeSet<AclItem>, BTreeSet<AclItem>)
     (grant, revoke)
 }
 
-/// One GRANT/REVOKE to write: (grantee, action) → privileges.
+/// One GRANT/REVOKE to write: (grantor, grantee, action) → privileges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Action {
+pub(super) enum Action {
     /// `REVOKE GRANT OPTION FOR`: the privilege stays, the right to pass it on goes.
     RevokeOption,
     Revoke,
@@ -170,13 +170,16 @@ enum Action {
     GrantWithOption,
 }
 
-/// The statements' actions, grouped by grantee: a privilege that only gains or loses its
-/// grant option is one GRANT … WITH GRANT OPTION or REVOKE GRANT OPTION FOR.
+/// Who grants (`None`: the object's owner), to whom, what kind of statement.
+pub(super) type ActionKey = (Option<String>, Grantee, Action);
+
+/// The statements' actions, grouped by grantor and grantee: a privilege that only gains or
+/// loses its grant option is one GRANT … WITH GRANT OPTION or REVOKE GRANT OPTION FOR.
 fn actions(
     grant: BTreeSet<AclItem>,
     revoke: BTreeSet<AclItem>,
-) -> BTreeMap<(Grantee, Action), Vec<String>> {
-    let mut out: BTreeMap<(Grantee, Action), Vec<String>> = BTreeMap::new();
+) -> BTreeMap<ActionKey, Vec<String>> {
+    let mut out: BTreeMap<ActionKey, Vec<String>> = BTreeMap::new();
     let held = |set: &BTreeSet<AclItem>, i: &AclItem, grantable: bool| {
         set.contains(&AclItem {
             grantable,
@@ -193,7 +196,7 @@ fn actions(
         } else {
             Action::Revoke
         };
-        out.entry((i.grantee.clone(), action))
+        out.entry((i.grantor.clone(), i.grantee.clone(), action))
             .or_default()
             .push(i.privilege.clone());
     }
@@ -206,11 +209,18 @@ fn actions(
         } else {
             Action::Grant
         };
-        out.entry((i.grantee.clone(), action))
+        out.entry((i.grantor.clone(), i.grantee.clone(), action))
             .or_default()
             .push(i.privilege.clone());
     }
     out
+}
+
+fn role_of(g: &Grantee) -> Option<&str> {
+    match g {
+        Grantee::Role(r) => Some(r),
+        _ => None,
+    }
 }
 
 fn grantee_sql(g: &Grantee, owner: Option<&String>) -> String {
@@ -365,7 +375,17 @@ fn privileges(x: &mut Cx<'_>) {
                 .retain(|i| i.grantee != Grantee::Role(o.clone()));
         }
         let (grant, revoke) = changes(&before, after);
-        for ((grantee, action), privs) in actions(grant, revoke) {
+        let ordered = grantors::ordered(actions(grant, revoke));
+        // A revoke Postgres would refuse leaves the object's privileges alone, whole.
+        let refused: Vec<String> = ordered
+            .iter()
+            .filter_map(|(k, p)| grantors::kept_dependents(key, &before, after, k, p))
+            .collect();
+        if !refused.is_empty() {
+            refused.into_iter().for_each(|m| x.unsupported(m));
+            continue;
+        }
+        for ((grantor, grantee, action), privs) in ordered {
             let Some(target) = on(key, &privs) else {
                 continue;
             };
@@ -387,11 +407,19 @@ fn privileges(x: &mut Cx<'_>) {
                 Grantee::Owner => format!("the owner ({})", who(owner.as_ref())),
                 Grantee::Role(r) => format!("role {r}"),
             };
+            let sql = grantors::as_grantor(sql, grantor.as_ref());
             let mut s = Stmt::new(Phase::SecurityAndTriggers, sql).hazard(
                 HazardKind::AuthzUpdate,
-                format!("{whom} {verb} {} on {key}", privs.join(", ")),
+                format!(
+                    "{whom} {verb} {} on {key}{}",
+                    privs.join(", "),
+                    grantors::runs_as(grantor.as_ref())
+                ),
             );
-            if let Grantee::Role(r) = &grantee {
+            for r in [role_of(&grantee), grantor.as_deref()]
+                .into_iter()
+                .flatten()
+            {
                 if let Some(m) = missing_role(x, r) {
                     s = s.hazard(HazardKind::Correctness, m);
                 }
@@ -426,7 +454,7 @@ fn default_privileges(x: &mut Cx<'_>) {
             .strip_prefix("FOR ROLE ")
             .map(|r| r.split(" IN SCHEMA ").next().unwrap_or(r).trim().to_owned());
         let (grant, revoke) = changes(before, after);
-        for ((grantee, action), privs) in actions(grant, revoke) {
+        for ((_, grantee, action), privs) in actions(grant, revoke) {
             let to = grantee_sql(&grantee, role.as_ref());
             let list = privs.join(", ");
             let head = if scope.is_empty() {
@@ -518,6 +546,7 @@ mod tests {
             grantee: g,
             privilege: p.into(),
             grantable,
+            grantor: None,
         }
     }
 
@@ -535,11 +564,11 @@ mod tests {
         let (g, rv) = changes(&a, &b);
         let up = actions(g, rv);
         assert_eq!(up.len(), 1, "{up:?}");
-        assert!(up.contains_key(&(r.clone(), Action::GrantWithOption)));
+        assert!(up.contains_key(&(None, r.clone(), Action::GrantWithOption)));
         let (g, rv) = changes(&b, &a);
         let down = actions(g, rv);
         assert_eq!(down.len(), 1, "{down:?}");
-        assert!(down.contains_key(&(r, Action::RevokeOption)));
+        assert!(down.contains_key(&(None, r, Action::RevokeOption)));
     }
 
     #[test]
