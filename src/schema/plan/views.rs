@@ -52,6 +52,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                     Phase::CreateViews,
                     format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}"),
                 )
+                .opens(format!("MATERIALIZED VIEW {k}"))
                 .hazard(
                     HazardKind::IndexBuild,
                     "the materialized view is populated: it runs its query once",
@@ -59,9 +60,12 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 .long(),
             );
         } else {
-            x.simple(
-                Phase::CreateViews,
-                format!("CREATE VIEW {k}{with} AS\n{body}"),
+            x.push(
+                Stmt::new(
+                    Phase::CreateViews,
+                    format!("CREATE VIEW {k}{with} AS\n{body}"),
+                )
+                .opens(format!("VIEW {k}")),
             );
         }
     }
