@@ -719,8 +719,12 @@ async fn constraint_definitions() -> Result<(), Failed> {
         CONSTRAINTS_SCHEMA,
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname), co.conname,
                 pg_get_constraintdef(co.oid)
+                -- pg_get_constraintdef leaves a key's index storage parameters out (pg_dump
+                -- adds them): the model keeps them, or a rebuilt key would lose them.
+                || coalesce(' WITH (' || array_to_string(i.reloptions, ', ') || ')', '')
            FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid
            JOIN pg_namespace n ON n.oid = t.relnamespace
+           LEFT JOIN pg_class i ON i.oid = co.conindid AND co.contype IN ('p', 'u')
           WHERE n.nspname IN ('public', 'Other')
             -- PostgreSQL 18 records NOT NULL as constraints too (contype 'n'); the model
             -- keeps NOT NULL on the column, where the fixtures check it.

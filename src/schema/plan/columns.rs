@@ -600,10 +600,11 @@ fn set_not_null(x: &mut Cx<'_>, table: &str, col: &str) {
     }
     // A validated CHECK lets SET NOT NULL skip its scan under ACCESS EXCLUSIVE.
     let bare = col.trim_matches('"');
-    let tmp = crate::pg::ident(&format!(
+    let wanted = format!(
         "{}_nn_neon_migrate",
         bare.chars().take(40).collect::<String>()
-    ));
+    );
+    let tmp = crate::pg::ident(&super::tempnames::constraint(x, &wanted, table));
     x.push(
         Stmt::new(
             P,

@@ -155,7 +155,7 @@ fn add_enum_values(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
 }
 
 fn recreate_enum(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
-    let old_name = old_name(k, "__neon_migrate_old");
+    let old_name = super::tempnames::relation(x, &old_name(k, "__neon_migrate_old"), k);
     let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
     x.simple(
         Phase::RecreateEnums,
