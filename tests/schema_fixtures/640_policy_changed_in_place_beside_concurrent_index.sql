@@ -3,7 +3,7 @@
 -- tenant's rows would be visible for the whole build. Another policy changes its command:
 -- dropped and created again, next to each other, never around the index build.
 -- [a]
-DO $$ BEGIN CREATE ROLE nm_640_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE nm_640_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, tenant text, x int);
 alter table t enable row level security;
 create policy allow_all on t using (true);
@@ -12,7 +12,7 @@ create policy writers on t as restrictive for all to nm_640_app using (true) wit
 create policy cmd on t for select using (true);
 grant select on t to nm_640_app;
 -- [b]
-DO $$ BEGIN CREATE ROLE nm_640_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE nm_640_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table t (id int primary key, tenant text, x int);
 alter table t enable row level security;
 create policy allow_all on t using (true);

@@ -480,6 +480,10 @@ fn add_identity(
     };
     // The serial's own sequence goes first (its default already went, or goes here), so the
     // identity's sequence takes its name rather than `…_seq1`.
+    if let Some(seq) = &serial {
+        // The identity's sequence takes the serial's name, but not its privileges.
+        x.recreated.insert(format!("SEQUENCE {seq}"));
+    }
     let (head, drop) = match serial {
         Some(seq) if drop_default => (
             format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;\nDROP SEQUENCE {seq};\n"),

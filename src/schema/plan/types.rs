@@ -241,6 +241,8 @@ fn alter_domain_checks(x: &mut Cx<'_>, k: &str, old: &Domain, d: &Domain) {
         if old.checks.get(n) == Some(c) {
             continue;
         }
+        // Dropped and added again: its comment went with it.
+        x.recreated.insert(format!("CONSTRAINT {n} ON DOMAIN {k}"));
         x.simple(
             Phase::AddDomainChecks,
             format!(
