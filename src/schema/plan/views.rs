@@ -68,5 +68,12 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 .opens(format!("VIEW {k}")),
             );
         }
+        // What a created view does not carry: its column defaults.
+        for (c, d) in &v.column_defaults {
+            x.simple(
+                Phase::CreateViews,
+                format!("ALTER VIEW {k} ALTER COLUMN {c} SET DEFAULT {d}"),
+            );
+        }
     }
 }
