@@ -173,6 +173,27 @@ pub(super) fn swap(x: &mut Cx<'_>, tk: &str, name: &str, c: &Constraint) {
         };
         let fname = crate::pg::ident(fname);
         let def = strip_not_valid(&fk.definition);
+        // Before PostgreSQL 18 a partitioned table refuses `NOT VALID` foreign keys: it is
+        // added (and checked) at once there, as `constraints` adds it.
+        let partitioned =
+            x.a.tables
+                .get(ft)
+                .is_some_and(|t| t.kind == TableKind::Partitioned);
+        if partitioned {
+            x.push(
+                Stmt::new(
+                    Phase::AddKeys,
+                    format!("ALTER TABLE {ft} ADD CONSTRAINT {fname} {def}"),
+                )
+                .hazard(
+                    HazardKind::ShareRowExclusiveLock,
+                    "SHARE ROW EXCLUSIVE lock on both tables while every row is checked",
+                )
+                .closes(window.clone())
+                .long(),
+            );
+            continue;
+        }
         x.push(
             Stmt::new(
                 Phase::AddKeys,
