@@ -219,10 +219,11 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
             s.lock_timeout_ms, s.statement_timeout_ms
         );
         client.batch_execute(&set).await.map_err(PgError::bare)?;
-        client
-            .batch_execute(&s.sql)
-            .await
-            .map_err(|e| PgError::statement(i + 1, plan.statements.len(), &s.sql, e))?;
+        if let Err(e) = client.batch_execute(&s.sql).await {
+            // A plan's `BEGIN` … `COMMIT` stretch (`plan::windows`) must not stay open.
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(PgError::statement(i + 1, plan.statements.len(), &s.sql, e));
+        }
     }
     let _ = client
         .batch_execute(

@@ -191,6 +191,9 @@ pub struct ColumnSettings {
     /// `pglz`, `lz4`.
     pub compression: Option<String>,
     pub statistics: Option<i32>,
+    /// Attribute options (`SET (n_distinct = 5)`), `name=value` as `pg_attribute` keeps them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
     /// The column type's default storage (what a reset goes back to before PG 16's
     /// `SET STORAGE DEFAULT`).
     #[serde(skip)]
@@ -393,6 +396,20 @@ pub struct View {
     pub materialized: bool,
     pub definition: String,
     pub options: Vec<String>,
+    /// Column defaults (`ALTER VIEW … ALTER COLUMN … SET DEFAULT`): (quoted column,
+    /// expression). Set again on a view the plan creates again; a change on its own is the
+    /// safety net's (`view column default`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub column_defaults: Vec<(String, String)>,
+}
+
+impl View {
+    /// Whether `self` and `o` are the same view, column defaults aside.
+    pub fn same_shape(&self, o: &View) -> bool {
+        self.materialized == o.materialized
+            && self.definition == o.definition
+            && self.options == o.options
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

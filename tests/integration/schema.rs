@@ -304,6 +304,71 @@ fn check_invariants(plan: &Plan) -> Result<(), String> {
             return Err("an empty statement".into());
         }
     }
+    check_security_windows(plan)
+}
+
+/// No non-transactional statement (a concurrent index build: minutes) runs while a policy or
+/// trigger is dropped and not yet created again, nor while a function the plan creates lacks
+/// its owner and privileges (executable by PUBLIC, `SECURITY DEFINER` as the plan's role).
+fn check_security_windows(plan: &Plan) -> Result<(), String> {
+    let st = &plan.statements;
+    let name_after = |sql: &str, head: &str, end: char| -> Option<String> {
+        let rest = &sql[sql.find(head)? + head.len()..];
+        Some(rest.split(end).next()?.trim().to_owned())
+    };
+    for (i, s) in st.iter().enumerate() {
+        // (what is missing, the statements that restore it)
+        let closers: Vec<usize> = if let Some(rest) = s
+            .sql
+            .strip_prefix("DROP POLICY ")
+            .or_else(|| s.sql.strip_prefix("DROP TRIGGER "))
+        {
+            let kind = if s.sql.starts_with("DROP POLICY") {
+                "POLICY"
+            } else {
+                "TRIGGER"
+            };
+            let name = rest.split(' ').next().unwrap_or("");
+            (i + 1..st.len())
+                .filter(|&j| {
+                    [
+                        format!("CREATE {kind} {name} "),
+                        format!("CREATE CONSTRAINT {kind} {name} "),
+                    ]
+                    .iter()
+                    .any(|p| st[j].sql.starts_with(p.as_str()))
+                })
+                .collect()
+        } else if s.sql.contains("CREATE OR REPLACE FUNCTION ")
+            || s.sql.starts_with("CREATE FUNCTION ")
+        {
+            let Some(name) = name_after(&s.sql, "FUNCTION ", '(') else {
+                continue;
+            };
+            (i + 1..st.len())
+                .filter(|&j| {
+                    let t = &st[j].sql;
+                    (t.starts_with("GRANT ")
+                        || t.starts_with("REVOKE ")
+                        || t.contains(" OWNER TO "))
+                        && name_after(t, "FUNCTION ", '(').as_deref() == Some(name.as_str())
+                })
+                .collect()
+        } else {
+            continue;
+        };
+        let Some(&last) = closers.last() else {
+            continue;
+        };
+        if let Some(n) = (i + 1..last).find(|&n| !st[n].transactional) {
+            return Err(format!(
+                "security window: `{}` … `{}` runs outside a transaction … before `{}`",
+                s.sql.lines().next().unwrap_or(""),
+                st[n].sql,
+                st[last].sql.lines().next().unwrap_or("")
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -654,8 +719,12 @@ async fn constraint_definitions() -> Result<(), Failed> {
         CONSTRAINTS_SCHEMA,
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname), co.conname,
                 pg_get_constraintdef(co.oid)
+                -- pg_get_constraintdef leaves a key's index storage parameters out (pg_dump
+                -- adds them): the model keeps them, or a rebuilt key would lose them.
+                || coalesce(' WITH (' || array_to_string(i.reloptions, ', ') || ')', '')
            FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid
            JOIN pg_namespace n ON n.oid = t.relnamespace
+           LEFT JOIN pg_class i ON i.oid = co.conindid AND co.contype IN ('p', 'u')
           WHERE n.nspname IN ('public', 'Other')
             -- PostgreSQL 18 records NOT NULL as constraints too (contype 'n'); the model
             -- keeps NOT NULL on the column, where the fixtures check it.

@@ -133,6 +133,7 @@ pub(super) fn column_row(r: &Row) -> ColumnRow {
             _ => None,
         },
         statistics: target.filter(|t| *t >= 0),
+        options: r.get::<_, Option<Vec<String>>>(20).unwrap_or_default(),
         type_storage: storage(typstorage).to_owned(),
     };
     // Tables' settings, views' privileges and materialized views' statistics targets.
@@ -141,6 +142,7 @@ pub(super) fn column_row(r: &Row) -> ColumnRow {
             settings.storage.is_some()
                 || settings.compression.is_some()
                 || settings.statistics.is_some()
+                || !settings.options.is_empty()
         }
         b'm' => settings.statistics.is_some(),
         _ => false,

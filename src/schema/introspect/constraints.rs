@@ -39,7 +39,10 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.
                                                            AND cic.reltablespace = 0 AND NOT {ci_nulls_not_distinct}, false))
               OR (co.contype = 'f' AND {delete_set_columns})
               OR co.contype NOT IN ('p', 'u', 'f') OR c.oid IN (SELECT objid FROM owned)
-            THEN pg_get_constraintdef(co.oid) END,
+            THEN CASE WHEN cic.reloptions IS NULL THEN pg_get_constraintdef(co.oid)
+                      -- The index's storage parameters, which pg_get_constraintdef leaves out.
+                      ELSE regexp_replace(pg_get_constraintdef(co.oid), '( DEFERRABLE.*)?$',
+                                          ' WITH (' || array_to_string(cic.reloptions, ', ') || ')\1') END END,
        co.conkey, co.confkey, co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text,
        co.condeferrable, co.condeferred, co.conindid::int8,
        co.contype IN ('p', 'u', 'f', 'c', 'x') AND c.oid NOT IN (SELECT objid FROM owned),

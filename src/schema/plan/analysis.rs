@@ -190,7 +190,7 @@ fn recreate_views(
     }
     let mut recreate: BTreeSet<DepKey> = BTreeSet::new();
     for (k, v) in &b.views {
-        if a.views.get(k).is_some_and(|old| old != v) {
+        if a.views.get(k).is_some_and(|old| !old.same_shape(v)) {
             recreate.insert(DepKey::Rel(k.clone()));
         }
     }

@@ -512,6 +512,10 @@ fn add_identity(
     };
     // The serial's own sequence goes first (its default already went, or goes here), so the
     // identity's sequence takes its name rather than `…_seq1`.
+    if let Some(seq) = &serial {
+        // The identity's sequence takes the serial's name, but not its privileges.
+        x.recreated.insert(format!("SEQUENCE {seq}"));
+    }
     let (head, drop) = match serial {
         Some(seq) if drop_default => (
             format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;\nDROP SEQUENCE {seq};\n"),
@@ -632,10 +636,11 @@ fn set_not_null(x: &mut Cx<'_>, table: &str, col: &str) {
     }
     // A validated CHECK lets SET NOT NULL skip its scan under ACCESS EXCLUSIVE.
     let bare = col.trim_matches('"');
-    let tmp = crate::pg::ident(&format!(
+    let wanted = format!(
         "{}_nn_neon_migrate",
         bare.chars().take(40).collect::<String>()
-    ));
+    );
+    let tmp = crate::pg::ident(&super::tempnames::constraint(x, &wanted, table));
     x.push(
         Stmt::new(
             P,

@@ -5,6 +5,7 @@
 
 use super::super::model::ConstraintKind::{self, *};
 use super::super::model::{Constraint, Table, TableKind};
+use super::keyswap;
 use super::sql::{strip_not_valid, unique_index_columns};
 use super::{h, Cx, Hazard, HazardKind, Phase, Stmt};
 
@@ -52,7 +53,12 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
             }
             let kept = nt.constraints.get(n).is_some_and(|nc| same(c, nc))
                 && !x.ch.rebuilt_fks.contains(&(tk.clone(), n.clone()));
-            if kept {
+            let swapped = if fk_pass {
+                keyswap::fk_swapped(x, tk, n)
+            } else {
+                keyswap::swapped(x, tk, n)
+            };
+            if kept || swapped {
                 continue;
             }
             let mut stmt = Stmt::new(
@@ -114,6 +120,7 @@ fn add_changed(x: &mut Cx<'_>, pass: Phase) {
                         );
                     }
                 }
+                None if c.kind == ForeignKey && keyswap::fk_swapped(x, tk, n) => {}
                 None => add(x, tk, n, c, existing),
             }
         }
@@ -142,6 +149,9 @@ fn add(x: &mut Cx<'_>, table: &str, name: &str, c: &Constraint, existing: Option
     x.recreated.insert(format!("CONSTRAINT {n} ON {table}"));
     let plain = format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition);
     match c.kind {
+        PrimaryKey | Unique if online && keyswap::swapped(x, table, name) => {
+            keyswap::swap(x, table, name, c)
+        }
         PrimaryKey | Unique if online => add_key_online(x, table, &n, c),
         Check | ForeignKey if online => {
             let phase = add_phase(c.kind);

@@ -24,7 +24,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 phase
             };
             if let Some(f) = b.functions.get(k) {
-                x.simple(phase, f.definition.clone());
+                x.push(Stmt::new(phase, f.definition.clone()).opens(format!("{} {k}", what(f))));
             }
         }
     }

@@ -37,7 +37,7 @@ fn drop_or_rename(x: &mut Cx<'_>) {
             ),
             Some(n) if n.definition != i.definition => {
                 // Keep the old index serving queries until the new one is built.
-                let old_name = old_name(k, "_neon_migrate_old");
+                let old_name = super::tempnames::relation(x, &old_name(k, "_neon_migrate_old"), k);
                 let schema = split_qualified(k).map(|(s, _)| s).unwrap_or("public");
                 x.simple(
                     Phase::DropOrRenameIndexes,

@@ -52,6 +52,7 @@ mod grantors;
 mod graph;
 mod indexes;
 mod inherit;
+mod keyswap;
 mod partitions;
 mod policies;
 mod privileges;
@@ -60,10 +61,12 @@ mod schemas;
 mod sequences;
 mod sql;
 mod tables;
+mod tempnames;
 mod triggers;
 mod types;
 mod unidentity;
 mod views;
+mod windows;
 // Aggregates, operators, rules, extended statistics, text search objects.
 mod aggregates;
 mod operators;
@@ -131,6 +134,17 @@ pub struct Statement {
     pub statement_timeout_ms: u64,
     #[serde(skip)]
     phase: Phase,
+    /// A security window this statement opens (an object dropped or created without its
+    /// final policies, triggers, owner or privileges): see [`windows`].
+    #[serde(skip)]
+    opens: Option<String>,
+    /// The window this statement (helps) close.
+    #[serde(skip)]
+    closes: Option<String>,
+    /// The window this owner or privilege statement closes: it may run as soon as the
+    /// object exists.
+    #[serde(skip)]
+    secures: Option<String>,
 }
 
 /// Options of a plan.
@@ -261,6 +275,9 @@ struct Stmt {
     hazards: Vec<Hazard>,
     transactional: bool,
     long: bool,
+    opens: Option<String>,
+    closes: Option<String>,
+    secures: Option<String>,
 }
 
 impl Stmt {
@@ -272,7 +289,26 @@ impl Stmt {
             hazards: Vec::new(),
             transactional: true,
             long: false,
+            opens: None,
+            closes: None,
+            secures: None,
         }
+    }
+    /// Opens the security window `key` (see [`windows`]).
+    fn opens(mut self, key: impl Into<String>) -> Stmt {
+        self.opens = Some(key.into());
+        self
+    }
+    /// Closes (with any other closer of the same key) the security window `key`.
+    fn closes(mut self, key: impl Into<String>) -> Stmt {
+        self.closes = Some(key.into());
+        self
+    }
+    /// An owner or privilege statement of the object `key`, which opened a window when
+    /// created: it may run as soon as the object exists.
+    fn secures(mut self, key: impl Into<String>) -> Stmt {
+        self.secures = Some(key.into());
+        self
     }
     fn hazard(mut self, kind: HazardKind, message: impl Into<String>) -> Stmt {
         self.hazards.push(h(kind, message));
@@ -333,6 +369,9 @@ impl Cx<'_> {
             lock_timeout_ms: self.o.lock_timeout.as_millis() as u64,
             statement_timeout_ms: timeout.as_millis() as u64,
             phase: s.phase,
+            opens: s.opens,
+            closes: s.closes,
+            secures: s.secures,
         });
     }
     /// A statement without hazards, in a transaction, under the ordinary timeout.
@@ -389,6 +428,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);
+    let statements = windows::close(statements);
     Plan {
         statements,
         unsupported: cx.unsupported,

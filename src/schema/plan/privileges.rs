@@ -139,6 +139,10 @@ fn owners(x: &mut Cx<'_>) {
         if let Some(m) = after.and_then(|r| missing_role(x, r)) {
             s = s.hazard(HazardKind::Correctness, m);
         }
+        // A sequence's owner must stay its owning table's until `OWNED BY` is set.
+        if fresh(x, key) && kind != "SEQUENCE" {
+            s = s.secures(key.clone());
+        }
         x.push(s);
     }
 }
@@ -423,6 +427,9 @@ fn privileges(x: &mut Cx<'_>) {
                 if let Some(m) = missing_role(x, r) {
                     s = s.hazard(HazardKind::Correctness, m);
                 }
+            }
+            if let Some(k) = owner_key.as_ref().filter(|k| fresh(x, k)) {
+                s = s.secures(k.clone());
             }
             x.push(s);
         }

@@ -308,6 +308,7 @@ fn column_settings(x: &mut Cx<'_>) {
             x.push(Stmt::new(Phase::AlterTables, format!("{alter} SET COMPRESSION {to}"))
                 .hazard(HazardKind::AccessExclusiveLock, format!("SET COMPRESSION takes an ACCESS EXCLUSIVE lock on {t} (brief: existing values keep their compression)")));
         }
+        column_options(x, &alter, &before.options, &after.options);
         if before.statistics != after.statistics {
             let to = after.statistics.unwrap_or(-1);
             x.push(Stmt::new(
@@ -315,5 +316,34 @@ fn column_settings(x: &mut Cx<'_>) {
                 format!("{alter} SET STATISTICS {to}"),
             ));
         }
+    }
+}
+
+/// Attribute options (`n_distinct`, …) from `before` to `after`: a column dropped and added
+/// again (or created) has none.
+fn column_options(x: &mut Cx<'_>, alter: &str, before: &[String], after: &[String]) {
+    let set: Vec<&str> = after
+        .iter()
+        .filter(|o| !before.contains(o))
+        .map(String::as_str)
+        .collect();
+    let key = |o: &str| o.split('=').next().unwrap_or(o).to_owned();
+    let kept: BTreeSet<String> = after.iter().map(|o| key(o)).collect();
+    let reset: Vec<String> = before
+        .iter()
+        .map(|o| key(o))
+        .filter(|k| !kept.contains(k))
+        .collect();
+    if !set.is_empty() {
+        x.simple(
+            Phase::AlterTables,
+            format!("{alter} SET ({})", set.join(", ")),
+        );
+    }
+    if !reset.is_empty() {
+        x.simple(
+            Phase::AlterTables,
+            format!("{alter} RESET ({})", reset.join(", ")),
+        );
     }
 }

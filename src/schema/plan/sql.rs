@@ -199,10 +199,7 @@ pub(super) fn strip_not_valid(def: &str) -> &str {
 /// `(cols)` plus `INCLUDE`/`NULLS NOT DISTINCT` of a PRIMARY KEY/UNIQUE definition, when it
 /// can be built as a plain unique index.
 pub(super) fn unique_index_columns(def: &str) -> Option<&str> {
-    if def.contains("DEFERRABLE")
-        || def.contains("USING INDEX TABLESPACE")
-        || def.contains(" WITH (")
-    {
+    if def.contains("DEFERRABLE") || def.contains("USING INDEX TABLESPACE") {
         return None;
     }
     let rest = def

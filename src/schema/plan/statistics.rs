@@ -1,7 +1,9 @@
 //! Extended statistics: dropped when they change or go (before columns are dropped or
 //! retyped; not when their table goes, which takes them along), created after the tables,
-//! indexes and materialized views, with their `SET STATISTICS` target.
+//! indexes and materialized views (again on a materialized view created again), with their
+//! `SET STATISTICS` target.
 
+use super::super::model::DepKey;
 use super::{Cx, Phase};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
@@ -18,7 +20,13 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     }
     for (k, s) in &b.statistics {
         let old = a.statistics.get(k);
-        let same = old.is_some_and(|o| o.definition == s.definition && o.table == s.table);
+        // A materialized view created again has lost its statistics objects.
+        let view_recreated = x.ch.recreate_views.contains(&DepKey::Rel(s.table.clone()));
+        let same = old.is_some_and(|o| o.definition == s.definition && o.table == s.table)
+            && !view_recreated;
+        if view_recreated {
+            x.recreated.insert(format!("STATISTICS {k}"));
+        }
         if !same {
             x.simple(Phase::CreateStatistics, s.definition.clone());
         }

@@ -78,7 +78,7 @@ fn create(x: &mut Cx<'_>) {
         let DepKey::Rel(k) = &key else { continue };
         let t = &b.tables[k];
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
-            x.simple(Phase::CreateTables, create_table(k, t));
+            x.push(Stmt::new(Phase::CreateTables, create_table(k, t)).opens(format!("TABLE {k}")));
         }
         // Inherited columns may still differ locally (NOT NULL, defaults).
         for c in t.columns.iter().filter(|c| c.inherited) {

@@ -1,9 +1,14 @@
 //! Triggers: dropped when they change or read a retyped column, created again after the
 //! tables and views, then enabled or disabled as B has them.
+//!
+//! A trigger that changes for its own sake is replaced in place (`CREATE OR REPLACE TRIGGER`,
+//! PostgreSQL 14 and later) or, where that cannot be (a constraint trigger), dropped right
+//! before it is created again, in one transaction ([`super::windows`]): it is never missing
+//! while other statements run.
 
-use super::super::model::{DepKey, Trigger};
+use super::super::model::{DepKey, TableKind, Trigger};
 use super::sql::name_of;
-use super::{Cx, Phase};
+use super::{Cx, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     drop_changed(x);
@@ -20,11 +25,18 @@ fn drop_changed(x: &mut Cx<'_>) {
             .is_none_or(|n| n.definition != t.definition)
             || x.ch.rebuilt_triggers.contains(k);
         let relation_stays = b.tables.contains_key(&t.table) || b.views.contains_key(&t.table);
-        if changed && relation_stays && !on_recreated_view {
-            x.simple(
+        // A trigger replaced for its own sake is dropped next to its re-creation.
+        let early = x.ch.rebuilt_triggers.contains(k) || !b.triggers.contains_key(k);
+        if changed && relation_stays && !on_recreated_view && early {
+            let s = Stmt::new(
                 Phase::DropTriggersAndPolicies,
                 format!("DROP TRIGGER {} ON {}", name_of(k, &t.table), t.table),
             );
+            x.push(if b.triggers.contains_key(k) {
+                s.opens(format!("TRIGGER {k}"))
+            } else {
+                s
+            });
         }
     }
 }
@@ -44,13 +56,53 @@ fn create(x: &mut Cx<'_>) {
             }
             continue;
         }
-        x.simple(Phase::SecurityAndTriggers, t.definition.clone());
+        let old = a.triggers.get(k).filter(|_| !view_recreated);
+        let rebuilt = x.ch.rebuilt_triggers.contains(k);
+        match old {
+            Some(o) if !rebuilt => {
+                if let Some(sql) = replace(x, o, t) {
+                    x.simple(Phase::SecurityAndTriggers, sql);
+                } else {
+                    x.push(
+                        Stmt::new(
+                            Phase::SecurityAndTriggers,
+                            format!("DROP TRIGGER {} ON {}", name_of(k, &o.table), o.table),
+                        )
+                        .opens(format!("TRIGGER {k}")),
+                    );
+                    x.push(
+                        Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
+                            .closes(format!("TRIGGER {k}")),
+                    );
+                }
+            }
+            Some(_) => x.push(
+                Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
+                    .closes(format!("TRIGGER {k}")),
+            ),
+            None => x.simple(Phase::SecurityAndTriggers, t.definition.clone()),
+        }
         x.recreated
             .insert(format!("TRIGGER {} ON {}", name_of(k, &t.table), t.table));
         if t.enabled != 'O' {
             x.simple(Phase::EnableTriggers, enable(k, t));
         }
     }
+}
+
+/// `CREATE OR REPLACE TRIGGER` taking `o` to `n`, where the server and the trigger allow it
+/// (not a constraint trigger, not on a partitioned table whose partitions hold clones).
+fn replace(x: &Cx<'_>, o: &Trigger, n: &Trigger) -> Option<String> {
+    const PLAIN: &str = "CREATE TRIGGER ";
+    let partitioned =
+        x.a.tables
+            .get(&n.table)
+            .is_some_and(|t| t.kind == TableKind::Partitioned);
+    if x.a.server_version < 140000 || partitioned || !o.definition.starts_with(PLAIN) {
+        return None;
+    }
+    let rest = n.definition.strip_prefix(PLAIN)?;
+    Some(format!("CREATE OR REPLACE TRIGGER {rest}"))
 }
 
 fn enable(k: &str, t: &Trigger) -> String {

@@ -64,19 +64,25 @@ fn create(x: &mut Cx<'_>) {
         let DepKey::Type(k) = &key else { continue };
         if let Some(labels) = b.enums.get(k) {
             let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
-            x.simple(
-                Phase::CreateTypes,
-                format!("CREATE TYPE {k} AS ENUM ({list})"),
+            x.push(
+                Stmt::new(
+                    Phase::CreateTypes,
+                    format!("CREATE TYPE {k} AS ENUM ({list})"),
+                )
+                .opens(format!("TYPE {k}")),
             );
         } else if let Some(d) = b.domains.get(k) {
-            x.simple(Phase::CreateTypes, create_domain(k, d));
+            x.push(Stmt::new(Phase::CreateTypes, create_domain(k, d)).opens(format!("DOMAIN {k}")));
         } else if let Some(attrs) = b.composites.get(k) {
             let list = attrs
                 .iter()
                 .map(|(n, t)| format!("{n} {t}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            x.simple(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"));
+            x.push(
+                Stmt::new(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"))
+                    .opens(format!("TYPE {k}")),
+            );
         } else if let Some(def) = b.ranges.get(k) {
             // Its constructors, multirange and array types come with it.
             x.simple(
@@ -149,7 +155,7 @@ fn add_enum_values(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
 }
 
 fn recreate_enum(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
-    let old_name = old_name(k, "__neon_migrate_old");
+    let old_name = super::tempnames::relation(x, &old_name(k, "__neon_migrate_old"), k);
     let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
     x.simple(
         Phase::RecreateEnums,
@@ -158,7 +164,8 @@ fn recreate_enum(x: &mut Cx<'_>, k: &str, old: &[String], labels: &[String]) {
     let mut create = Stmt::new(
         Phase::RecreateEnums,
         format!("CREATE TYPE {k} AS ENUM ({list})"),
-    );
+    )
+    .opens(format!("TYPE {k}"));
     for removed in old.iter().filter(|l| !labels.contains(l)) {
         create = create.hazard(
             HazardKind::Correctness,
@@ -234,6 +241,8 @@ fn alter_domain_checks(x: &mut Cx<'_>, k: &str, old: &Domain, d: &Domain) {
         if old.checks.get(n) == Some(c) {
             continue;
         }
+        // Dropped and added again: its comment went with it.
+        x.recreated.insert(format!("CONSTRAINT {n} ON DOMAIN {k}"));
         x.simple(
             Phase::AddDomainChecks,
             format!(

@@ -52,6 +52,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                     Phase::CreateViews,
                     format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}"),
                 )
+                .opens(format!("MATERIALIZED VIEW {k}"))
                 .hazard(
                     HazardKind::IndexBuild,
                     "the materialized view is populated: it runs its query once",
@@ -59,9 +60,19 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 .long(),
             );
         } else {
+            x.push(
+                Stmt::new(
+                    Phase::CreateViews,
+                    format!("CREATE VIEW {k}{with} AS\n{body}"),
+                )
+                .opens(format!("VIEW {k}")),
+            );
+        }
+        // What a created view does not carry: its column defaults.
+        for (c, d) in &v.column_defaults {
             x.simple(
                 Phase::CreateViews,
-                format!("CREATE VIEW {k}{with} AS\n{body}"),
+                format!("ALTER VIEW {k} ALTER COLUMN {c} SET DEFAULT {d}"),
             );
         }
     }

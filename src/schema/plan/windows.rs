@@ -1,0 +1,271 @@
+//! Security windows: the stretch of a plan where an object exists without what protects it —
+//! a policy or trigger dropped and not yet created again, a function or type created and not
+//! yet given its owner and privileges (a new function is executable by PUBLIC, runs a
+//! `SECURITY DEFINER` body as the role running the plan). A statement that opens one is
+//! tagged [`Stmt::opens`], the statements that close it [`Stmt::closes`] (or
+//! [`Stmt::secures`]: owner and privilege statements, which may run as soon as the object
+//! exists).
+//!
+//! Phases alone would leave a non-transactional statement — a `CREATE INDEX CONCURRENTLY`
+//! of up to the long timeout — inside a window, each statement committing on its own. After
+//! the phases have ordered the plan, [`close`]:
+//! 1. moves owner and privilege statements up to right before the first non-transactional
+//!    statement after their object's creation;
+//! 2. moves the concurrent index builds of [`Phase::CreateIndexes`] (nothing before the
+//!    security statements needs them) after the windows that hold them;
+//! 3. warns (an `authz_update` hazard) of any window still holding a non-transactional
+//!    statement;
+//! 4. in a plan that runs statement by statement (it has a non-transactional statement),
+//!    wraps every remaining window in `BEGIN` … `COMMIT`, so that no other session ever sees
+//!    the object unprotected — unless the window holds long work (validation, a rewrite):
+//!    its locks would then be held for that long.
+
+use std::collections::BTreeMap;
+
+use super::{h, HazardKind, Phase, Statement};
+
+/// Reorders `st` (ordered by phase) so that no security window holds a non-transactional
+/// statement where that can be avoided, and makes each window one transaction.
+pub(super) fn close(mut st: Vec<Statement>) -> Vec<Statement> {
+    if !st.iter().any(|s| s.opens.is_some()) {
+        return st;
+    }
+    st = pull_secures(st);
+    st = push_builds(st);
+    warn_open(&mut st);
+    if st.iter().any(|s| !s.transactional) {
+        st = wrap(st);
+    }
+    st
+}
+
+/// Every window: (opener position, last closer position), for closers after the opener.
+fn windows(st: &[Statement]) -> Vec<(usize, usize)> {
+    let mut open: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut out: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, s) in st.iter().enumerate() {
+        if let Some(k) = &s.opens {
+            open.entry(k.as_str()).or_insert(i);
+        }
+        let closed = s.closes.as_deref().or(s.secures.as_deref());
+        if let Some(&o) = closed.and_then(|k| open.get(k)) {
+            if o < i {
+                let e = out.entry(o).or_insert(i);
+                *e = (*e).max(i);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Overlapping windows merged: sorted, disjoint `(from, to)` spans.
+fn spans(st: &[Statement]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (o, c) in windows(st) {
+        match out.last_mut() {
+            Some(last) if o <= last.1 => last.1 = last.1.max(c),
+            _ => out.push((o, c)),
+        }
+    }
+    out
+}
+
+/// Step 1: owner and privilege statements of a created object move up to right before the
+/// first non-transactional statement after its creation (keeping their order).
+fn pull_secures(st: Vec<Statement>) -> Vec<Statement> {
+    let mut opened: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut target: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, s) in st.iter().enumerate() {
+        if let Some(k) = &s.opens {
+            opened.entry(k.as_str()).or_insert(i);
+        }
+        let Some(&o) = s.secures.as_deref().and_then(|k| opened.get(k)) else {
+            continue;
+        };
+        if let Some(n) = (o + 1..i).find(|&n| !st[n].transactional) {
+            target.insert(i, n);
+        }
+    }
+    if target.is_empty() {
+        return st;
+    }
+    let mut before: BTreeMap<usize, Vec<Statement>> = BTreeMap::new();
+    let mut rest: Vec<(usize, Statement)> = Vec::with_capacity(st.len());
+    for (i, s) in st.into_iter().enumerate() {
+        match target.get(&i) {
+            Some(&n) => before.entry(n).or_default().push(s),
+            None => rest.push((i, s)),
+        }
+    }
+    let mut out = Vec::with_capacity(rest.len() + target.len());
+    for (i, s) in rest {
+        out.extend(before.remove(&i).unwrap_or_default());
+        out.push(s);
+    }
+    out
+}
+
+/// Step 2: concurrent index builds inside a window move to right after it.
+fn push_builds(st: Vec<Statement>) -> Vec<Statement> {
+    let spans = spans(&st);
+    let mut after: BTreeMap<usize, Vec<Statement>> = BTreeMap::new();
+    let mut moved = BTreeMap::new();
+    for (i, s) in st.iter().enumerate() {
+        if !s.transactional && s.phase == Phase::CreateIndexes {
+            if let Some(&(_, to)) = spans.iter().find(|(o, c)| *o < i && i < *c) {
+                moved.insert(i, to);
+            }
+        }
+    }
+    if moved.is_empty() {
+        return st;
+    }
+    let mut out = Vec::with_capacity(st.len());
+    for (i, s) in st.into_iter().enumerate() {
+        if let Some(&to) = moved.get(&i) {
+            after.entry(to).or_default().push(s);
+            continue;
+        }
+        out.push(s);
+        out.extend(after.remove(&i).unwrap_or_default());
+    }
+    out
+}
+
+/// Step 3: a window that still holds a non-transactional statement says so on its opener.
+fn warn_open(st: &mut [Statement]) {
+    for (o, c) in windows(st) {
+        if let Some(n) = (o + 1..c).find(|&n| !st[n].transactional) {
+            let what = st[n].sql.lines().next().unwrap_or("").to_owned();
+            let until = st[c].sql.lines().next().unwrap_or("").to_owned();
+            st[o].hazards.push(h(
+                HazardKind::AuthzUpdate,
+                format!("the object is without its policy, trigger, owner or privileges from here until `{until}`, while `{what}` runs outside a transaction"),
+            ));
+        }
+    }
+}
+
+/// Step 4: each window without non-transactional or long statements becomes one
+/// transaction.
+fn wrap(st: Vec<Statement>) -> Vec<Statement> {
+    let spans: Vec<(usize, usize)> = spans(&st)
+        .into_iter()
+        .filter(|&(o, c)| {
+            st[o..=c]
+                .iter()
+                .all(|s| s.transactional && s.statement_timeout_ms == st[o].statement_timeout_ms)
+        })
+        .collect();
+    if spans.is_empty() {
+        return st;
+    }
+    let mut out = Vec::with_capacity(st.len() + 2 * spans.len());
+    let mut next = spans.iter().peekable();
+    for (i, s) in st.into_iter().enumerate() {
+        let here = next.peek().copied().copied();
+        if here.is_some_and(|(o, _)| o == i) {
+            out.push(bare(&s, "BEGIN;"));
+        }
+        let last = here.is_some_and(|(_, c)| c == i);
+        let commit = last.then(|| bare(&s, "COMMIT;"));
+        out.push(s);
+        if let Some(c) = commit {
+            out.push(c);
+            next.next();
+        }
+    }
+    out
+}
+
+fn bare(like: &Statement, sql: &str) -> Statement {
+    Statement {
+        sql: sql.to_owned(),
+        hazards: Vec::new(),
+        transactional: true,
+        lock_timeout_ms: like.lock_timeout_ms,
+        statement_timeout_ms: like.statement_timeout_ms,
+        phase: like.phase,
+        opens: None,
+        closes: None,
+        secures: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(phase: Phase, sql: &str, txn: bool) -> Statement {
+        Statement {
+            sql: sql.into(),
+            hazards: Vec::new(),
+            transactional: txn,
+            lock_timeout_ms: 1,
+            statement_timeout_ms: 1,
+            phase,
+            opens: None,
+            closes: None,
+            secures: None,
+        }
+    }
+
+    fn sqls(v: &[Statement]) -> Vec<&str> {
+        v.iter().map(|s| s.sql.as_str()).collect()
+    }
+
+    #[test]
+    fn no_drop_precedes_a_concurrent_statement_whose_re_create_follows_it() {
+        let mut drop = st(Phase::DropTriggersAndPolicies, "DROP POLICY p", true);
+        drop.opens = Some("POLICY p".into());
+        let mut create = st(Phase::SecurityAndTriggers, "CREATE POLICY p", true);
+        create.closes = Some("POLICY p".into());
+        let mut f = st(Phase::RecreateFunctions, "CREATE FUNCTION f", true);
+        f.opens = Some("FUNCTION f".into());
+        let mut revoke = st(Phase::SecurityAndTriggers, "REVOKE f", true);
+        revoke.secures = Some("FUNCTION f".into());
+        let plan = vec![
+            drop,
+            st(Phase::AlterTables, "ALTER TABLE t", true),
+            f,
+            st(Phase::CreateIndexes, "CREATE INDEX CONCURRENTLY i", false),
+            create,
+            revoke,
+            st(Phase::Comments, "COMMENT", true),
+        ];
+        let out = close(plan);
+        assert_eq!(
+            sqls(&out),
+            [
+                "BEGIN;",
+                "DROP POLICY p",
+                "ALTER TABLE t",
+                "CREATE FUNCTION f",
+                "REVOKE f",
+                "CREATE POLICY p",
+                "COMMIT;",
+                "CREATE INDEX CONCURRENTLY i",
+                "COMMENT"
+            ]
+        );
+        // Every window is closed before the concurrent statement, and none is left open.
+        assert!(out.iter().all(|s| s.hazards.is_empty()));
+    }
+
+    #[test]
+    fn a_window_that_cannot_avoid_a_concurrent_statement_says_so() {
+        let mut drop = st(Phase::DropTriggersAndPolicies, "DROP POLICY p", true);
+        drop.opens = Some("POLICY p".into());
+        let mut create = st(Phase::SecurityAndTriggers, "CREATE POLICY p", true);
+        create.closes = Some("POLICY p".into());
+        let plan = vec![
+            drop,
+            st(Phase::AddKeys, "CREATE UNIQUE INDEX CONCURRENTLY k", false),
+            create,
+        ];
+        let out = close(plan);
+        assert_eq!(out.len(), 3, "{:?}", sqls(&out));
+        assert_eq!(out[0].hazards.len(), 1);
+        assert_eq!(out[0].hazards[0].kind, HazardKind::AuthzUpdate);
+    }
+}
