@@ -198,14 +198,24 @@ pub(super) fn strip_not_valid(def: &str) -> &str {
 
 /// `(cols)` plus `INCLUDE`/`NULLS NOT DISTINCT` of a PRIMARY KEY/UNIQUE definition, when it
 /// can be built as a plain unique index.
-pub(super) fn unique_index_columns(def: &str) -> Option<&str> {
+///
+/// A constraint says `UNIQUE NULLS NOT DISTINCT (cols) INCLUDE (…) WITH (…)`; an index wants
+/// `(cols) INCLUDE (…) NULLS NOT DISTINCT WITH (…)` (written as the constraint has it, the
+/// build was a syntax error, after the old constraint was dropped).
+pub(super) fn unique_index_columns(def: &str) -> Option<String> {
     if def.contains("DEFERRABLE") || def.contains("USING INDEX TABLESPACE") {
         return None;
     }
     let rest = def
         .strip_prefix("PRIMARY KEY ")
         .or_else(|| def.strip_prefix("UNIQUE "))?;
-    Some(rest)
+    let Some(rest) = rest.strip_prefix("NULLS NOT DISTINCT ") else {
+        return Some(rest.to_owned());
+    };
+    Some(match rest.find(" WITH (") {
+        Some(at) => format!("{} NULLS NOT DISTINCT{}", &rest[..at], &rest[at..]),
+        None => format!("{rest} NULLS NOT DISTINCT"),
+    })
 }
 
 /// The name of a table's object (`public.t.name` → `name`).
@@ -261,6 +271,22 @@ pub(super) fn old_name(key: &str, suffix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keys_nulls_not_distinct_goes_where_an_index_has_it() {
+        let cols = |d| unique_index_columns(d).expect("buildable");
+        assert_eq!(cols("UNIQUE (x)"), "(x)");
+        assert_eq!(
+            cols("UNIQUE NULLS NOT DISTINCT (x)"),
+            "(x) NULLS NOT DISTINCT"
+        );
+        assert_eq!(
+            cols("UNIQUE NULLS NOT DISTINCT (x) INCLUDE (k) WITH (fillfactor='70')"),
+            "(x) INCLUDE (k) NULLS NOT DISTINCT WITH (fillfactor='70')"
+        );
+        assert_eq!(cols("PRIMARY KEY (id) INCLUDE (k)"), "(id) INCLUDE (k)");
+        assert_eq!(unique_index_columns("UNIQUE (x) DEFERRABLE"), None);
+    }
 
     #[test]
     fn binary_coercible_widenings_do_not_rewrite() {
