@@ -380,6 +380,8 @@ pub struct View {
     pub materialized: bool,
     pub definition: String,
     pub options: Vec<String>,
+    /// False for a materialized view created (or refreshed) `WITH NO DATA`.
+    pub populated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,7 @@ use super::{q, Build, ObjKind};
 pub(super) fn views_query() -> String {
     q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm', pg_get_viewdef(c.oid, true),
-       coalesce(c.reloptions, '{}'), c.oid::int8, c.reltype::int8
+       coalesce(c.reloptions, '{}'), c.oid::int8, c.reltype::int8, c.relispopulated
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
  WHERE c.relkind IN ('v', 'm')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
@@ -23,6 +23,7 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
         materialized: r.get(1),
         definition: r.get(2),
         options: r.get(3),
+        populated: r.get(6),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

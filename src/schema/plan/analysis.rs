@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::{ConstraintKind, DepKey, Model};
+use super::super::model::{ConstraintKind, DepKey, Model, View};
 use super::super::{quote_ident, split_qualified};
 use super::graph::{dependents, users, Users};
 use super::sql::{element_type, is_subsequence, strip_not_valid};
@@ -190,7 +190,14 @@ fn recreate_views(
     }
     let mut recreate: BTreeSet<DepKey> = BTreeSet::new();
     for (k, v) in &b.views {
-        if a.views.get(k).is_some_and(|old| old != v) {
+        // Only populated or not: a `REFRESH` in `views::diff`, no rebuild.
+        let only_populated = |old: &View| {
+            View {
+                populated: v.populated,
+                ..old.clone()
+            } == *v
+        };
+        if a.views.get(k).is_some_and(|old| !only_populated(old)) {
             recreate.insert(DepKey::Rel(k.clone()));
         }
     }
