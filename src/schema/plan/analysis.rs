@@ -147,19 +147,29 @@ fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTree
                 let rel = d.relation().unwrap_or("");
                 let swapped_under = (a.tables.contains_key(rel) && b.tables.contains_key(rel))
                     || a.views.contains_key(rel);
-                !swapped_under
+                !swapped_under && !dropped_index(a, b, d)
             })
             .map(DepKey::to_string)
             .collect();
         if !blockers.is_empty() {
+            let verb = if blockers.len() == 1 { "uses" } else { "use" };
             unsupported.push(format!(
-                "enum {k}: values are removed or reordered, so the type must be recreated, but {} use it — not supported by the schema engine; write this change by hand",
+                "enum {k}: values are removed or reordered, so the type must be recreated, but {} {verb} it — not supported by the schema engine; write this change by hand",
                 blockers.join(", ")
             ));
             recreated.remove(&k);
         }
     }
     recreated
+}
+
+/// Whether `d` is an index the plan drops for good (B has none of that name, or not its
+/// table): dropped before the columns are retyped, it does not keep the old type.
+fn dropped_index(a: &Model, b: &Model, d: &DepKey) -> bool {
+    let DepKey::Index(k) = d else { return false };
+    a.indexes
+        .get(k)
+        .is_some_and(|i| !b.indexes.contains_key(k) || !b.tables.contains_key(&i.table))
 }
 
 /// Views that change, or sit on something that changes shape (tables whose columns change
