@@ -143,7 +143,10 @@ async fn count_offending_rows(
         } else {
             from
         };
-        crate::checks::integrity::hazards::annotate(plan, a, b, &client, label).await?;
+        let found = crate::checks::integrity::hazards::annotate(plan, a, b, &client, label).await?;
+        // A statement sure to fail (rows counted, no cast) refuses the plan: exit 4.
+        plan.unsupported
+            .extend(found.into_iter().filter_map(|o| o.refusal));
         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     }
     .await;

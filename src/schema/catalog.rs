@@ -368,6 +368,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&*id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
     Explainer { kind: "view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
     Explainer { kind: "materialized view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
+    Explainer { kind: "materialized view not populated (WITH NO DATA)", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
     Explainer { kind: "view column", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.parent)) },
     Explainer { kind: "function", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
     Explainer { kind: "procedure", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },

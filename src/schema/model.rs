@@ -401,10 +401,13 @@ pub struct View {
     /// safety net's (`view column default`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub column_defaults: Vec<(String, String)>,
+    /// False for a materialized view created (or refreshed) `WITH NO DATA`.
+    pub populated: bool,
 }
 
 impl View {
-    /// Whether `self` and `o` are the same view, column defaults aside.
+    /// Whether `self` and `o` are the same view, column defaults and being populated aside
+    /// (set again and `REFRESH`ed in place).
     pub fn same_shape(&self, o: &View) -> bool {
         self.materialized == o.materialized
             && self.definition == o.definition

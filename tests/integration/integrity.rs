@@ -23,6 +23,8 @@ pub fn tests() -> Vec<Test> {
         integrity_a_backfilled_new_column_is_information,
         integrity_diff_counts_the_nulls_a_set_not_null_fails_on,
         integrity_diff_never_prints_a_value_a_conversion_refuses,
+        integrity_diff_refuses_a_not_null_column_without_a_default_on_rows,
+        integrity_diff_refuses_a_type_change_without_a_cast,
         integrity_diff_a_key_with_a_line_break_stays_inside_its_comment,
         integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
         integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
@@ -345,6 +347,44 @@ fn integrity_diff_never_prints_a_value_a_conversion_refuses() {
     out.code(exit::OK)
         .stdout_has("the conversion raises SQLSTATE 22P02 — this statement fails on it");
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET), "{out}");
+}
+
+/// A NOT NULL column without a default added to a table with rows: the ADD COLUMN fails on
+/// them, so the plan is refused (exit 4) naming the column; on an empty table it stands.
+fn integrity_diff_refuses_a_not_null_column_without_a_default_on_rows() {
+    let p = Project::new("integrity_diff_not_null_add")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, c timestamp not null);\n\
+             create table e (id int primary key, c timestamp not null);\n",
+        )
+        .commit();
+    p.main_sql("create table t (id int primary key); insert into t values (1), (2);");
+    p.main_sql("create table e (id int primary key);");
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::CHECK_FAILED)
+        .stdout_has("column public.t.c is added NOT NULL without a default")
+        .stderr_has("1 change(s) the schema engine cannot express");
+    assert!(!out.stdout.contains("public.e.c is added"), "{out}");
+    p.main_sql("delete from t");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK);
+}
+
+/// A type change Postgres has no cast for (integer → inet, and back): refused (exit 4)
+/// naming the column, not planned as a `USING ip::inet` that fails to apply.
+fn integrity_diff_refuses_a_type_change_without_a_cast() {
+    let p = Project::new("integrity_diff_no_cast")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, ip inet, n integer);\n",
+        )
+        .commit();
+    p.main_sql("create table t (id int primary key, ip integer not null, n inet);");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("column public.t.ip: integer → inet has no cast")
+        .stdout_has("column public.t.n: inet → integer has no cast");
 }
 
 /// Example keys are data: one holding a line break must not end the hazard's `--` comment

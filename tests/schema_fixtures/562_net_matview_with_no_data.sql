@@ -1,5 +1,5 @@
--- The safety net: a materialized view created WITH NO DATA (not populated) is seen and
--- reported.
+-- A materialized view emptied (WITH NO DATA, not populated) in the desired schema: once
+-- reported by the safety net, now modeled and planned as a REFRESH … WITH NO DATA (see 680-682).
 -- [a]
 create table t (id int);
 create materialized view mv as select id from t;
@@ -7,4 +7,4 @@ create materialized view mv as select id from t;
 create table t (id int);
 create materialized view mv as select id from t with no data;
 -- [hazards]
--- [unsupported] not modeled by the schema engine: materialized view not populated (WITH NO DATA) public.mv differs
+-- [sql] REFRESH MATERIALIZED VIEW public.mv WITH NO DATA

@@ -37,6 +37,9 @@ pub struct Offending {
     /// counted (the message says why).
     pub rows: Option<i64>,
     pub message: String,
+    /// Set when the plan cannot stand: the statement fails for sure (rows counted, or no
+    /// cast at all) — what to report as a change the plan refuses.
+    pub refusal: Option<String>,
 }
 
 /// A statement's offending rows, as a condition on the table's rows.
@@ -54,6 +57,8 @@ struct Probe {
     nulls_in: Option<String>,
     /// For a type change: the column, its type before and after (see [`count_refused`]).
     conversion: Option<(String, String, String)>,
+    /// A count above zero refuses the plan (what the refusal says, after the count).
+    refuse: Option<String>,
 }
 
 /// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
@@ -84,6 +89,11 @@ pub async fn annotate(
             p.table, p.condition
         );
         let mut extra = None;
+        if let Some(no_cast) = no_cast(client, plan, &p).await {
+            found.push(no_cast);
+            continue;
+        }
+        let mut refusal = None;
         let (rows, message) = match client.query_one(&sql, &[]).await {
             Ok(row) => {
                 let n: i64 = row.get(0);
@@ -91,6 +101,10 @@ pub async fn annotate(
                     continue;
                 }
                 let ex = super::examples(&row.get(1), &row.get(2));
+                refusal = p
+                    .refuse
+                    .as_ref()
+                    .map(|r| format!("{n} row(s) of {source}{ex}: {r}"));
                 (
                     Some(n),
                     format!("{n} row(s) of {source} {}{ex}: {}", p.what, p.effect),
@@ -157,6 +171,7 @@ pub async fn annotate(
             statement: p.statement,
             rows,
             message,
+            refusal,
         });
         if let Some((n, message)) = extra {
             plan.statements[p.statement].hazards.push(Hazard {
@@ -167,6 +182,7 @@ pub async fn annotate(
                 statement: p.statement,
                 rows: Some(n),
                 message,
+                refusal: None,
             });
         }
     }
@@ -187,6 +203,35 @@ async fn fails_before_rows(client: &Client, sql: &str, e: &tokio_postgres::Error
         Err(again) => again.as_db_error().is_some_and(|d| d.code() == db.code()),
         Ok(_) => false,
     }
+}
+
+/// A type change whose `USING` expression Postgres cannot cast (`cannot cast type integer
+/// to inet`, SQLSTATE 42846): the statement fails on any table, empty or not. Checked on
+/// the plan's own expression, with a NULL of the old type for the column.
+async fn no_cast(client: &Client, plan: &Plan, p: &Probe) -> Option<Offending> {
+    let (column, old, new) = p.conversion.as_ref()?;
+    let sql = &plan.statements[p.statement].sql;
+    let using = sql
+        .rsplit_once(" USING ")?
+        .1
+        .trim_end()
+        .trim_end_matches(';');
+    let rest = using.strip_prefix(column.as_str())?;
+    let probe = format!("SELECT (NULL::{old}){rest}");
+    let e = client.query(&probe, &[]).await.err()?;
+    if e.as_db_error()?.code() != &SqlState::CANNOT_COERCE {
+        return None;
+    }
+    let message = format!(
+        "column {}.{column}: {old} → {new} has no cast (Postgres: cannot cast type {old} to {new}) — the type change fails: change it by hand (a new column, filled by a conversion you write)",
+        p.table
+    );
+    Some(Offending {
+        statement: p.statement,
+        rows: None,
+        message: message.clone(),
+        refusal: Some(message),
+    })
 }
 
 /// What [`count_refused`] counted.
@@ -402,6 +447,7 @@ pub fn annotate_recorded(
             statement: p.statement,
             rows: Some(*n),
             message,
+            refusal: None,
         });
     }
     found
@@ -495,6 +541,10 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                         effect: "this statement fails on them",
                         nulls_in: None,
                         conversion: None,
+                        refuse: Some(format!(
+                            "column {table}.{} is added NOT NULL without a default — the ADD COLUMN fails on them: give it a default, or add it nullable, backfill it and set NOT NULL after",
+                            c.name
+                        )),
                     });
                 }
             }
@@ -522,6 +572,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     effect: "this statement fails on them",
                     nulls_in: Some(c.name.clone()),
                     conversion: None,
+                    refuse: None,
                 });
             }
         }
@@ -543,6 +594,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     effect: "they are truncated, rounded or shifted without an error",
                     nulls_in: None,
                     conversion: Some((c.name.clone(), o.data_type.clone(), c.data_type.clone())),
+                    refuse: None,
                 });
             }
         }
@@ -602,6 +654,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
+                refuse: None,
             })
         }
         'c' if c.validated => {
@@ -614,6 +667,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
+                refuse: None,
             })
         }
         'f' if c.validated => {
@@ -649,6 +703,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
+                refuse: None,
             })
         }
         _ => None,

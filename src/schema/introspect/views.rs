@@ -12,7 +12,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
        ARRAY(SELECT quote_ident(a.attname) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
        ARRAY(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-              WHERE d.adrelid = c.oid ORDER BY a.attnum)
+              WHERE d.adrelid = c.oid ORDER BY a.attnum),
+       c.relispopulated
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
  WHERE c.relkind IN ('v', 'm')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
@@ -32,6 +33,7 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
             .into_iter()
             .zip(r.get::<_, Vec<String>>(7))
             .collect(),
+        populated: r.get(8),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

@@ -147,19 +147,29 @@ fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTree
                 let rel = d.relation().unwrap_or("");
                 let swapped_under = (a.tables.contains_key(rel) && b.tables.contains_key(rel))
                     || a.views.contains_key(rel);
-                !swapped_under
+                !swapped_under && !dropped_index(a, b, d)
             })
             .map(DepKey::to_string)
             .collect();
         if !blockers.is_empty() {
+            let verb = if blockers.len() == 1 { "uses" } else { "use" };
             unsupported.push(format!(
-                "enum {k}: values are removed or reordered, so the type must be recreated, but {} use it — not supported by the schema engine; write this change by hand",
+                "enum {k}: values are removed or reordered, so the type must be recreated, but {} {verb} it — not supported by the schema engine; write this change by hand",
                 blockers.join(", ")
             ));
             recreated.remove(&k);
         }
     }
     recreated
+}
+
+/// Whether `d` is an index the plan drops for good (B has none of that name, or not its
+/// table): dropped before the columns are retyped, it does not keep the old type.
+fn dropped_index(a: &Model, b: &Model, d: &DepKey) -> bool {
+    let DepKey::Index(k) = d else { return false };
+    a.indexes
+        .get(k)
+        .is_some_and(|i| !b.indexes.contains_key(k) || !b.tables.contains_key(&i.table))
 }
 
 /// Views that change, or sit on something that changes shape (tables whose columns change
@@ -244,25 +254,51 @@ fn rebuilt_fks(a: &Model, b: &Model) -> BTreeSet<(String, String)> {
             }
             let schema = split_qualified(tk).map_or("public", |(s, _)| s);
             let index = DepKey::Index(format!("{schema}.{}", quote_ident(n)));
-            for (d, ds) in &a.deps {
-                let DepKey::Con(con) = d else { continue };
-                if !ds.contains(&index) {
-                    continue;
-                }
-                let fk = a.tables.iter().find_map(|(ftk, ft)| {
-                    let name = con.strip_prefix(ftk.as_str())?.strip_prefix('.')?;
-                    ft.constraints
-                        .iter()
-                        .find(|(cn, fc)| {
-                            fc.kind == ConstraintKind::ForeignKey && quote_ident(cn) == name
-                        })
-                        .map(|(cn, _)| (ftk.clone(), cn.clone()))
-                });
-                rebuilt.extend(fk);
-            }
+            rebuilt.extend(fks_on(a, &index));
+        }
+    }
+    // A plain unique index (no constraint) that a foreign key rests on, dropped or rebuilt
+    // while its table stays.
+    for (k, i) in &a.indexes {
+        let same = b
+            .indexes
+            .get(k)
+            .is_some_and(|n| n.definition == i.definition);
+        if !same && b.tables.contains_key(&i.table) {
+            rebuilt.extend(fks_on(a, &DepKey::Index(k.clone())));
         }
     }
     rebuilt
+}
+
+/// The foreign keys of `m` (table, name) that depend on `index`.
+fn fks_on(m: &Model, index: &DepKey) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (d, ds) in &m.deps {
+        let DepKey::Con(con) = d else { continue };
+        if !ds.contains(index) {
+            continue;
+        }
+        let fk = m.tables.iter().find_map(|(ftk, ft)| {
+            let name = con.strip_prefix(ftk.as_str())?.strip_prefix('.')?;
+            ft.constraints
+                .iter()
+                .find(|(cn, fc)| fc.kind == ConstraintKind::ForeignKey && quote_ident(cn) == name)
+                .map(|(cn, _)| (ftk.clone(), cn.clone()))
+        });
+        out.extend(fk);
+    }
+    out
+}
+
+/// Whether the foreign key `name` of `table` rests on a plain unique index of `m` (one no
+/// constraint owns): it is added after the indexes are built.
+pub(super) fn fk_on_plain_index(m: &Model, table: &str, name: &str) -> bool {
+    let con = DepKey::Con(format!("{table}.{}", quote_ident(name)));
+    m.deps.get(&con).is_some_and(|ds| {
+        ds.iter()
+            .any(|d| matches!(d, DepKey::Index(i) if m.indexes.contains_key(i)))
+    })
 }
 
 /// Tables and views of A that B no longer has as the same kind of relation.

@@ -148,6 +148,9 @@ fn add(x: &mut Cx<'_>, table: &str, name: &str, c: &Constraint, existing: Option
     x.recreated.insert(format!("CONSTRAINT {name} ON {table}"));
     x.recreated.insert(format!("CONSTRAINT {n} ON {table}"));
     let plain = format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition);
+    if c.kind == ForeignKey && super::analysis::fk_on_plain_index(x.b, table, name) {
+        return add_fk_after_indexes(x, table, &n, c, online);
+    }
     match c.kind {
         PrimaryKey | Unique if online && keyswap::swapped(x, table, name) => {
             keyswap::swap(x, table, name, c)
@@ -270,4 +273,44 @@ fn add_key_online(x: &mut Cx<'_>, table: &str, n: &str, c: &Constraint) {
             "brief ACCESS EXCLUSIVE lock to attach the index",
         ),
     );
+}
+
+/// A foreign key whose referenced key is a plain unique index: added once the indexes are
+/// built (`NOT VALID` and validated apart on a table that exists).
+fn add_fk_after_indexes(x: &mut Cx<'_>, table: &str, n: &str, c: &Constraint, online: bool) {
+    if !online {
+        let sql = format!("ALTER TABLE {table} ADD CONSTRAINT {n} {}", c.definition);
+        let mut stmt = Stmt::new(Phase::AddIndexForeignKeys, sql);
+        if x.a.tables.contains_key(table) {
+            stmt = stmt
+                .hazard(
+                    HazardKind::AccessExclusiveLock,
+                    "the constraint is added and checked under a lock",
+                )
+                .long();
+        }
+        x.push(stmt);
+        return;
+    }
+    let def = strip_not_valid(&c.definition);
+    x.push(
+        Stmt::new(
+            Phase::AddIndexForeignKeys,
+            format!("ALTER TABLE {table} ADD CONSTRAINT {n} {def} NOT VALID"),
+        )
+        .hazard(
+            HazardKind::ShareRowExclusiveLock,
+            "brief SHARE ROW EXCLUSIVE lock on both tables (NOT VALID: no scan)",
+        ),
+    );
+    if c.validated {
+        x.push(
+            Stmt::new(
+                Phase::ValidateIndexForeignKeys,
+                format!("ALTER TABLE {table} VALIDATE CONSTRAINT {n}"),
+            )
+            .hazards(validate_hazards(c))
+            .long(),
+        );
+    }
 }

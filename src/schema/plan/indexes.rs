@@ -43,11 +43,18 @@ fn drop_or_rename(x: &mut Cx<'_>) {
                     Phase::DropOrRenameIndexes,
                     format!("ALTER INDEX {k} RENAME TO {}", crate::pg::ident(&old_name)),
                 );
+                // A column the plan drops takes the renamed index with it when the index
+                // uses it (in its predicate, say): then it may be gone already.
+                let if_exists = if drops_a_column(x, &i.table) {
+                    "IF EXISTS "
+                } else {
+                    ""
+                };
                 x.push(
                     Stmt::new(
                         Phase::DropOldIndexes,
                         format!(
-                            "DROP INDEX {concurrently}{schema}.{}",
+                            "DROP INDEX {concurrently}{if_exists}{schema}.{}",
                             crate::pg::ident(&old_name)
                         ),
                     )
@@ -62,6 +69,14 @@ fn drop_or_rename(x: &mut Cx<'_>) {
             _ => {}
         }
     }
+}
+
+/// Whether the plan drops a column of `table` (which stays).
+fn drops_a_column(x: &Cx<'_>, table: &str) -> bool {
+    let (Some(t), Some(n)) = (x.a.tables.get(table), x.b.tables.get(table)) else {
+        return false;
+    };
+    t.columns.iter().any(|c| n.column(&c.name).is_none())
 }
 
 fn create(x: &mut Cx<'_>) {

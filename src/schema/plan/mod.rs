@@ -256,6 +256,10 @@ enum Phase {
     DropExtensions = 122,
     DropSchemas = 123,
     DropOldIndexes = 125,
+    /// Foreign keys whose referenced key is a plain unique index (no constraint): after it
+    /// is built, and after the index it replaces is gone (Postgres would pick that one).
+    AddIndexForeignKeys = 126,
+    ValidateIndexForeignKeys = 127,
     Comments = 130,
 }
 
@@ -493,6 +497,8 @@ mod tests {
             DropExtensions,
             DropSchemas,
             DropOldIndexes,
+            AddIndexForeignKeys,
+            ValidateIndexForeignKeys,
             Comments,
         ];
         for w in all.windows(2) {

@@ -46,7 +46,12 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         } else {
             format!(" WITH ({})", v.options.join(", "))
         };
-        if v.materialized {
+        if v.materialized && !v.populated {
+            x.simple(
+                Phase::CreateViews,
+                format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}\nWITH NO DATA"),
+            );
+        } else if v.materialized {
             x.push(
                 Stmt::new(
                     Phase::CreateViews,
@@ -74,6 +79,33 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 Phase::CreateViews,
                 format!("ALTER VIEW {k} ALTER COLUMN {c} SET DEFAULT {d}"),
             );
+        }
+    }
+    refresh(x);
+}
+
+/// A materialized view kept but populated on one side only: `REFRESH` it (`WITH NO DATA`
+/// empties it).
+fn refresh(x: &mut Cx<'_>) {
+    for (k, v) in &x.b.views {
+        let Some(old) = x.a.views.get(k) else {
+            continue;
+        };
+        if old.populated == v.populated || x.ch.recreate_views.contains(&DepKey::Rel(k.clone())) {
+            continue;
+        }
+        if v.populated {
+            x.push(
+                Stmt::new(Phase::CreateViews, format!("REFRESH MATERIALIZED VIEW {k}"))
+                    .hazard(
+                        HazardKind::IndexBuild,
+                        "the materialized view is populated: it runs its query once",
+                    )
+                    .long(),
+            );
+        } else {
+            let sql = format!("REFRESH MATERIALIZED VIEW {k} WITH NO DATA");
+            x.simple(Phase::CreateViews, sql);
         }
     }
 }
