@@ -1,5 +1,5 @@
 //! The parts of an object's catalog fingerprint that the engine's model does not carry (an
-//! index's tablespace, a sequence's persistence, a column's options, a table's tablespace,
+//! index's tablespace, a sequence's persistence, a table's tablespace,
 //! access method and type), kept apart from its digest so that the safety net reports them
 //! whenever they differ, even when the model also changes that object: a rebuilt index
 //! would otherwise lose its tablespace, explained by the model's change to its columns.

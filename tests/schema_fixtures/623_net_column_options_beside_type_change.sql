@@ -6,4 +6,4 @@ create table t623 (id int, x int);
 create table t623 (id int, x bigint);
 alter table t623 alter column x set (n_distinct = 10);
 -- [hazards] access_exclusive_lock, table_rewrite
--- [unsupported] not modeled by the schema engine: column public.t623.x differs (options)
+-- [sql] ALTER TABLE public.t623 ALTER COLUMN x SET (n_distinct=10)

@@ -1,9 +1,9 @@
--- A new column with options (n_distinct): the plan adds the column without them, so the
--- net reports them (a new object's unmodeled parts count too).
+-- A new column with options (n_distinct): the plan adds the column and sets them (they were
+-- left out, and the net had to report them).
 -- [a]
 create table t624 (id int);
 -- [b]
 create table t624 (id int, x int);
 alter table t624 alter column x set (n_distinct = 10);
 -- [hazards]
--- [unsupported] not modeled by the schema engine: column public.t624.x differs (options
+-- [sql] ALTER TABLE public.t624 ALTER COLUMN x SET (n_distinct=10)

@@ -226,8 +226,9 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
         parts.extend(options.iter().flatten());
         parts.push("fdw");
         parts.push(fdw.unwrap_or("\u{1}"));
-        // Not in the model: reported whenever it differs.
-        crate::schema::net_parts::push(&mut extra, "options", &digest(&parts));
+        // In the model's column settings (`n_distinct` and the others are set again on a
+        // re-added column and changed in place): explained by them.
+        extra.push_str(&digest(&parts));
     }
     let extra = (!extra.is_empty()).then(|| extra.into());
     let acl: Option<&str> = r.get(22);
