@@ -370,6 +370,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "materialized view", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
     Explainer { kind: "materialized view not populated (WITH NO DATA)", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.name)) },
     Explainer { kind: "view column", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.parent)) },
+    Explainer { kind: "view column default", aspect: Aspect::Definition, explains: |m, id| json(m.views.get(&*id.parent)) },
     Explainer { kind: "function", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
     Explainer { kind: "procedure", aspect: Aspect::Definition, explains: |m, id| json(m.functions.get(&*id.name)) },
     Explainer { kind: "trigger", aspect: Aspect::Definition, explains: |m, id| sub(m, id, "trigger") },

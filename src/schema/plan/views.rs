@@ -82,6 +82,35 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         }
     }
     refresh(x);
+    column_defaults(x);
+}
+
+/// A view kept as it is whose column defaults change: `SET` / `DROP DEFAULT` in place (a view
+/// created again gets its defaults with its `CREATE`, above).
+fn column_defaults(x: &mut Cx<'_>) {
+    for (k, v) in &x.b.views {
+        let Some(old) = x.a.views.get(k) else {
+            continue;
+        };
+        if old.column_defaults == v.column_defaults
+            || x.ch.recreate_views.contains(&DepKey::Rel(k.clone()))
+        {
+            continue;
+        }
+        let had = |c: &str| old.column_defaults.iter().find(|(o, _)| o == c);
+        for (c, d) in &v.column_defaults {
+            if had(c).is_none_or(|(_, od)| od != d) {
+                let sql = format!("ALTER VIEW {k} ALTER COLUMN {c} SET DEFAULT {d}");
+                x.simple(Phase::CreateViews, sql);
+            }
+        }
+        for (c, _) in &old.column_defaults {
+            if !v.column_defaults.iter().any(|(n, _)| n == c) {
+                let sql = format!("ALTER VIEW {k} ALTER COLUMN {c} DROP DEFAULT");
+                x.simple(Phase::CreateViews, sql);
+            }
+        }
+    }
 }
 
 /// A materialized view kept but populated on one side only: `REFRESH` it (`WITH NO DATA`
