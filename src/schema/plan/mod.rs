@@ -244,8 +244,13 @@ enum Phase {
     CreateViews = 100,
     CreateMatviewIndexes = 101,
     CreateStatistics = 102,
+    /// Privileges on schemas given: before the object privileges, whose grantor may need
+    /// the schema's `USAGE` to `GRANT` under `SET ROLE`.
+    SchemaGrants = 109,
     SecurityAndTriggers = 110,
     EnableTriggers = 111,
+    /// Privileges on schemas taken: after the object privileges, for the same reason.
+    SchemaRevokes = 112,
     DropForeignServers = 115,
     DropAggregates = 116,
     DropOperators = 117,
@@ -485,8 +490,10 @@ mod tests {
             CreateViews,
             CreateMatviewIndexes,
             CreateStatistics,
+            SchemaGrants,
             SecurityAndTriggers,
             EnableTriggers,
+            SchemaRevokes,
             DropForeignServers,
             DropAggregates,
             DropOperators,

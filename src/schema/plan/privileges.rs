@@ -412,7 +412,12 @@ fn privileges(x: &mut Cx<'_>) {
                 Grantee::Role(r) => format!("role {r}"),
             };
             let sql = grantors::as_grantor(sql, grantor.as_ref());
-            let mut s = Stmt::new(Phase::SecurityAndTriggers, sql).hazard(
+            let phase = match (key.starts_with("SCHEMA "), &action) {
+                (false, _) => Phase::SecurityAndTriggers,
+                (true, Action::Grant | Action::GrantWithOption) => Phase::SchemaGrants,
+                (true, Action::Revoke | Action::RevokeOption) => Phase::SchemaRevokes,
+            };
+            let mut s = Stmt::new(phase, sql).hazard(
                 HazardKind::AuthzUpdate,
                 format!(
                     "{whom} {verb} {} on {key}{}",
