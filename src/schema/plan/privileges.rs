@@ -372,11 +372,37 @@ fn privileges(x: &mut Cx<'_>) {
             _ => Some(key.clone()),
         };
         let owner = owner_key.as_ref().and_then(|k| x.b.owners.get(k)).cloned();
-        // An owner change folds the new owner's own grants into its owner's rights.
+        // An owner change folds the new owner's own grants into its owner's rights (a grant
+        // option it held stays on the owner's entry), and what the new owner granted becomes
+        // the owner's grant: Postgres rewrites the ACL so.
         if let Some(o) = &owner {
-            before
-                .granted
-                .retain(|i| i.grantee != Grantee::Role(o.clone()));
+            let mut held = Vec::new();
+            before.granted = std::mem::take(&mut before.granted)
+                .into_iter()
+                .filter_map(|mut i| {
+                    if i.grantor.as_ref() == Some(o) {
+                        i.grantor = None;
+                    }
+                    if i.grantee != Grantee::Role(o.clone()) {
+                        return Some(i);
+                    }
+                    let owners = AclItem {
+                        grantee: Grantee::Owner,
+                        grantor: None,
+                        ..i
+                    };
+                    // A grant option it held stays, as the catalog reads such an entry: the
+                    // default's item without the option revoked, the item with it granted.
+                    if owners.grantable {
+                        held.push(AclItem {
+                            grantable: false,
+                            ..owners.clone()
+                        });
+                    }
+                    owners.grantable.then_some(owners)
+                })
+                .collect();
+            before.revoked.extend(held);
         }
         let (grant, revoke) = changes(&before, after);
         let ordered = grantors::ordered(actions(grant, revoke));
