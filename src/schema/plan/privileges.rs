@@ -391,6 +391,11 @@ fn privileges(x: &mut Cx<'_>) {
                         grantor: None,
                         ..i
                     };
+                    // A column's ACL has no owner's entry by default: the new owner's column
+                    // grant stays an entry of its own, now the owner's.
+                    if key.starts_with("COLUMN ") {
+                        return Some(owners);
+                    }
                     // A grant option it held stays, as the catalog reads such an entry: the
                     // default's item without the option revoked, the item with it granted.
                     if owners.grantable {
