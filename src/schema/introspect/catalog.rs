@@ -173,6 +173,15 @@ SELECT 'trigger', {QN}quote_ident(c.relname), quote_ident(t.tgname), md5(pg_get_
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
  WHERE NOT t.tgisinternal AND {own_trg} AND {own_rel}
 UNION ALL
+-- A constraint's internal triggers (a foreign key's checks) disabled (`DISABLE TRIGGER ALL`):
+-- the key is no longer enforced. Named by the constraint and the trigger's function (their
+-- own names hold OIDs); only when not enabled, so the common case adds no row.
+SELECT 'internal trigger', {QN}quote_ident(c.relname),
+       quote_ident(co.conname) || '/' || t.tgfoid::regproc::text || '/' || t.tgtype::text, md5(t.tgenabled::text), NULL, NULL, NULL
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
+  JOIN pg_constraint co ON co.oid = t.tgconstraint
+ WHERE t.tgisinternal AND t.tgenabled <> 'O' AND {own_rel}
+UNION ALL
 SELECT 'policy', {QN}quote_ident(c.relname), quote_ident(p.polname),
        md5(concat_ws('|', p.polcmd, p.polpermissive, (SELECT string_agg({r}, ',' ORDER BY {r}) FROM unnest(p.polroles) u),
          pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))), NULL, NULL, NULL
