@@ -15,7 +15,9 @@ use super::super::model::{ForeignDataWrapper, ForeignServer, ForeignTable, Optio
 use super::{q, Build};
 
 /// Options of wrappers and servers whose values are kept and printed: connection targets
-/// and tuning knobs of postgres_fdw, never credentials.
+/// and tuning knobs of postgres_fdw, never credentials. A value that is itself a connection
+/// string (`dbname` may be a `postgresql://user:password@…` URI or `key=value` pairs) is a
+/// digest like any other.
 pub const PLAIN_OPTIONS: &[&str] = &[
     "host",
     "hostaddr",
@@ -79,7 +81,8 @@ fn quoted_list(names: &[&str]) -> String {
 /// `=value` for an option `o` (`name=value`) in `allowed`, else `#digest`.
 fn option_value_sql(o: &str, allowed: &str) -> String {
     format!(
-        "CASE WHEN split_part({o}, '=', 1) IN ({allowed}) THEN '=' || substr({o}, strpos({o}, '=') + 1)
+        "CASE WHEN split_part({o}, '=', 1) IN ({allowed}) AND substr({o}, strpos({o}, '=') + 1) !~ '=|://'
+              THEN '=' || substr({o}, strpos({o}, '=') + 1)
               ELSE '#' || encode(sha256(convert_to({o}, 'UTF8')), 'hex') END"
     )
 }
@@ -89,7 +92,8 @@ fn options_sql(column: &str, plain: bool) -> String {
     let allowed = quoted_list(if plain { PLAIN_OPTIONS } else { &[] });
     format!(
         "coalesce((SELECT array_agg(split_part(o, '=', 1) ORDER BY o) FROM unnest({column}) o), '{{}}'),
-       coalesce((SELECT array_agg(CASE WHEN split_part(o, '=', 1) IN ({allowed}) THEN '=' || substr(o, strpos(o, '=') + 1)
+       coalesce((SELECT array_agg(CASE WHEN split_part(o, '=', 1) IN ({allowed}) AND substr(o, strpos(o, '=') + 1) !~ '=|://'
+                                       THEN '=' || substr(o, strpos(o, '=') + 1)
                                        ELSE '#' || encode(sha256(convert_to(o, 'UTF8')), 'hex') END ORDER BY o)
                    FROM unnest({column}) o), '{{}}')"
     )
