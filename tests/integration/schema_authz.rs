@@ -219,6 +219,7 @@ fn schema_check_fails_on_a_migration_that_grants_a_role_membership() {
             "0001_roles.sql",
             "grant it_authz_role_r2 to it_authz_role_r1;\n\
              alter role it_authz_role_r3 bypassrls;\n\
+             alter role it_authz_role_r2 set search_path = evil, public;\n\
              create role it_authz_role_sneaky superuser;\n",
         )
         .commit()
@@ -236,7 +237,8 @@ fn schema_check_fails_on_a_migration_that_grants_a_role_membership() {
             "postgres",
             "DROP ROLE IF EXISTS it_authz_role_sneaky; \
              REVOKE it_authz_role_r2 FROM it_authz_role_r1; \
-             ALTER ROLE it_authz_role_r3 NOBYPASSRLS",
+             ALTER ROLE it_authz_role_r3 NOBYPASSRLS; \
+             ALTER ROLE it_authz_role_r2 RESET ALL",
         )
         .await
         .expect("undo the roles");
@@ -245,6 +247,9 @@ fn schema_check_fails_on_a_migration_that_grants_a_role_membership() {
     out.stdout_has("role it_authz_role_r1 changed: member of none → it_authz_role_r2");
     out.stdout_has("role it_authz_role_r3 changed: attributes none → BYPASSRLS");
     out.stdout_has("role it_authz_role_sneaky created (attributes: SUPERUSER");
+    // A setting of the role in every database: named, its value never printed.
+    out.stdout_has("role it_authz_role_r2 changed: attributes none → SET search_path #");
+    out.stdout_lacks("evil");
     assert!(!out.stdout.contains("changed nothing"), "{out}");
     p.assert_no_test_db_branches();
 }

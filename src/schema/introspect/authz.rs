@@ -109,7 +109,11 @@ SELECT quote_ident(current_user::text),
                    CASE WHEN r.rolcanlogin THEN 'LOGIN' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
                    CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END,
                    CASE WHEN r.rolconnlimit <> -1 THEN 'CONNECTION LIMIT ' || r.rolconnlimit END,
-                   CASE WHEN r.rolvaliduntil IS NOT NULL THEN 'VALID UNTIL ' || r.rolvaliduntil END)
+                   CASE WHEN r.rolvaliduntil IS NOT NULL THEN 'VALID UNTIL ' || r.rolvaliduntil END,
+                   -- Settings of the role in every database (ALTER ROLE … SET): names, and a
+                   -- digest of the values (a value may be a secret).
+                   'SET ' || (SELECT string_agg(split_part(c, '=', 1), ',' ORDER BY c) || ' #' || left(md5(string_agg(c, ',' ORDER BY c)), 8)
+                                FROM pg_db_role_setting rs, unnest(rs.setconfig) c WHERE rs.setrole = r.oid AND rs.setdatabase = 0))
                  || '|' || coalesce((SELECT string_agg(quote_ident(g.rolname::text)
                             || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END, ', ' ORDER BY 1)
                        FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
