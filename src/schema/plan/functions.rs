@@ -1,7 +1,7 @@
 //! Functions and procedures (bodies are not validated: the plan sets check_function_bodies
 //! off). New and replaceable ones come before tables (column defaults may call them), except
-//! those whose SQL-standard body reads a relation the plan creates: after the tables and
-//! indexes, before the views. One
+//! those whose SQL-standard body reads a relation the plan creates, or a table it adds
+//! columns to: after the tables and indexes, before the views. One
 //! whose result, kind or parameters (names, defaults) change cannot be replaced: it is
 //! dropped once what uses it (views) is dropped, and created again right after.
 
@@ -39,10 +39,20 @@ fn reads_new_relation(x: &Cx<'_>, key: &DepKey) -> bool {
             DepKey::Rel(r) => {
                 !(x.a.tables.contains_key(r) || x.a.views.contains_key(r))
                     || x.ch.recreate_views.contains(d)
+                    || gains_columns(x, r)
             }
             _ => false,
         })
     })
+}
+
+/// Table `r` kept with columns the plan adds: a SQL-standard body may read them (Postgres
+/// records which columns; the model keeps the table), so it waits for them.
+fn gains_columns(x: &Cx<'_>, r: &str) -> bool {
+    let (Some(old), Some(new)) = (x.a.tables.get(r), x.b.tables.get(r)) else {
+        return false;
+    };
+    new.columns.iter().any(|c| old.column(&c.name).is_none())
 }
 
 fn what(f: &Function) -> &'static str {
