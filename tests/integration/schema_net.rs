@@ -25,7 +25,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// Two fresh databases of the shared cluster loaded with `a` and `b`.
-fn two_dbs(test: &str, a: &str, b: &str) -> (String, String) {
+pub(crate) fn two_dbs(test: &str, a: &str, b: &str) -> (String, String) {
     let (da, db) = (unique_db(&format!("{test}_a")), unique_db(&format!("{test}_b")));
     runtime().block_on(async {
         for (name, sql) in [(&da, a), (&db, b)] {

@@ -3,9 +3,8 @@
 //! cannot reproduce the desired schema (a column added last, before PostgreSQL 17). Each test diffs two fresh
 //! databases with the CLI, applies the plan to the first and looks at the result.
 
-use neon_migrate::pg;
 
-use crate::support::{cluster, query, runtime, unique_db, Output, Project};
+use crate::support::{cluster, query, runtime, Output, Project};
 use crate::Test;
 
 pub fn tests() -> Vec<Test> {
@@ -23,17 +22,7 @@ fn diff_and_apply(test: &str, a: &str, b: &str) -> (String, Output) {
 
 /// [`diff_and_apply`], where the diff exits `code`: the plan is applied only on exit 0.
 fn diff_and_apply_or(test: &str, a: &str, b: &str, code: i32) -> (String, Output) {
-    let (da, db) = (unique_db(&format!("{test}_a")), unique_db(&format!("{test}_b")));
-    runtime().block_on(async {
-        for (name, sql) in [(&da, a), (&db, b)] {
-            query("postgres", &format!("CREATE DATABASE {}", pg::ident(name)))
-                .await
-                .unwrap_or_else(|e| panic!("create {name}: {e}"));
-            query(name, sql)
-                .await
-                .unwrap_or_else(|e| panic!("load {name}: {e}"));
-        }
-    });
+    let (da, db) = crate::schema_net::two_dbs(test, a, b);
     let p = Project::new(test);
     let out = p.run(&["diff", "--from", &cluster().url(&da), "--to", &cluster().url(&db)]);
     out.code(code);
