@@ -498,6 +498,14 @@ impl ConstraintKind {
     pub fn is_key(self) -> bool {
         matches!(self, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
     }
+    /// `PRIMARY KEY` or `UNIQUE`, as `ADD CONSTRAINT … USING INDEX` spells a key.
+    pub fn key_keyword(self) -> &'static str {
+        if self == ConstraintKind::PrimaryKey {
+            "PRIMARY KEY"
+        } else {
+            "UNIQUE"
+        }
+    }
     /// Backed by an index of its own (PRIMARY KEY, UNIQUE, EXCLUDE).
     pub fn has_index(self) -> bool {
         self.is_key() || self == ConstraintKind::Exclusion

@@ -242,11 +242,7 @@ fn add_key_online(x: &mut Cx<'_>, table: &str, n: &str, c: &Constraint) {
         );
         return;
     }
-    let unique = if c.kind == PrimaryKey {
-        "PRIMARY KEY"
-    } else {
-        "UNIQUE"
-    };
+    let unique = c.kind.key_keyword();
     x.push(
         Stmt::new(
             Phase::AddKeys,

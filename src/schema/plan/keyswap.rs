@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::ConstraintKind::{self, ForeignKey, PrimaryKey, Unique};
+use super::super::model::ConstraintKind::{ForeignKey, PrimaryKey, Unique};
 use super::super::model::{Constraint, DepKey, TableKind};
 use super::super::{quote_ident, split_qualified};
 use super::sql::{old_name, strip_not_valid, unique_index_columns};
@@ -161,11 +161,7 @@ pub(super) fn swap(x: &mut Cx<'_>, tk: &str, name: &str, c: &Constraint) {
     for s in drops {
         x.push(s);
     }
-    let kind = if c.kind == ConstraintKind::PrimaryKey {
-        "PRIMARY KEY"
-    } else {
-        "UNIQUE"
-    };
+    let kind = c.kind.key_keyword();
     x.push(
         Stmt::new(
             Phase::AddKeys,
