@@ -225,7 +225,10 @@ fn write(
     o: &Options,
     plan: &Plan,
 ) -> Result<PathBuf, GenerateError> {
-    let stamp = Utc::now().format("%Y%m%d%H%M%S");
+    let stamp = next_version(
+        migrations_dir,
+        Utc::now().format("%Y%m%d%H%M%S").to_string(),
+    );
     let file = migrations_dir.join(format!("{stamp}_{slug}.sql"));
     let mut text = String::new();
     if !plan.transactional() || validates_separately(plan) {
@@ -238,11 +241,41 @@ fn write(
         crate::time::rfc3339(Utc::now())
     ));
     text.push_str(&schema::render_sql(plan));
+    // Never over an existing file: a pending migration of the same second and name is kept.
     std::fs::create_dir_all(migrations_dir)
-        .and_then(|_| std::fs::write(&file, text))
+        .and_then(|_| {
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)?
+                .write_all(text.as_bytes())
+        })
         .map_err(|source| GenerateError::Write {
             path: file.clone(),
             source,
         })?;
     Ok(file)
+}
+
+/// The version of the next migration: `now` (`YYYYMMDDHHMMSS`), or one more than the highest
+/// version already in `dir` when that is not below it — the plan was made from every pending
+/// migration, so the new file must run after all of them (the sql tool orders by version).
+fn next_version(dir: &Path, now: String) -> String {
+    let highest = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+            name.ends_with(".sql")
+                .then(|| digits.parse::<u128>().ok())
+                .flatten()
+        })
+        .max();
+    match (highest, now.parse::<u128>()) {
+        (Some(h), Ok(n)) if h >= n => format!("{:0width$}", h + 1, width = now.len()),
+        _ => now,
+    }
 }

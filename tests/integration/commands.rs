@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing,
         generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with,
         generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name,
+        generate_runs_after_every_pending_migration_and_never_overwrites_one,
         generate_writes_a_foreign_key_on_an_existing_table_to_validate_in_its_own_transaction,
         diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file,
         tool_timeout_kills_the_tool_and_every_process_it_started,
@@ -508,6 +509,33 @@ fn generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name() {
         .code(exit::USAGE)
         .stderr_has("give the migration a name");
     assert!(migration_files(&p).is_empty());
+}
+
+/// A pending migration versioned in the future (a clock ahead, or files named by hand): the
+/// plan was made with it applied, so the new file must sort after it — and a file of the same
+/// version and name must never be overwritten (it was: the pending migration's text was lost).
+fn generate_runs_after_every_pending_migration_and_never_overwrites_one() {
+    let pending = "99990101000000_same.sql";
+    let p = Project::new("generate_after_pending")
+        .config(SQL_TOOL)
+        .migration(pending, CUSTOMERS)
+        .file("schema.sql", DESIRED)
+        .commit();
+    p.ensure_main();
+    let before = migration_files(&p);
+    generate(&p, &["same"]).code(exit::OK).stdout_has("wrote ");
+    let added: Vec<String> = migration_files(&p)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    assert_eq!(added, ["99990101000001_same.sql"], "{:?}", migration_files(&p));
+    let kept = std::fs::read_to_string(p.path().join("migrations").join(pending)).unwrap();
+    assert_eq!(kept, CUSTOMERS, "the pending migration is untouched");
+    let text = std::fs::read_to_string(p.path().join("migrations").join(&added[0])).unwrap();
+    assert!(
+        text.contains("CREATE TABLE public.orders") && !text.contains("TABLE public.customers"),
+        "{text}"
+    );
 }
 
 // ---- the neon provider -------------------------------------------------------------------
