@@ -137,6 +137,9 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
         );
         Vec::new()
     });
+    // A statement sure to fail on main's rows (counted, or no cast) refuses the file, as in `diff`.
+    plan.unsupported
+        .extend(counted.iter().filter_map(|o| o.refusal.clone()));
     refuse(&plan, o.allow_destructive)?;
     if plan.statements.is_empty() {
         println!("no changes: the main Neon database branch plus the pending migrations already matches {}", schema_path.display());

@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         integrity_diff_never_prints_a_value_a_conversion_refuses,
         integrity_diff_refuses_a_not_null_column_without_a_default_on_rows,
         integrity_diff_refuses_a_type_change_without_a_cast,
+        integrity_diff_refuses_enum_values_dropped_while_rows_hold_them,
         integrity_diff_a_key_with_a_line_break_stays_inside_its_comment,
         integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
         integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
@@ -385,6 +386,41 @@ fn integrity_diff_refuses_a_type_change_without_a_cast() {
         .code(exit::CHECK_FAILED)
         .stdout_has("column public.t.ip: integer → inet has no cast")
         .stdout_has("column public.t.n: inet → integer has no cast");
+}
+
+/// Enum values the desired schema drops while rows hold them (a scalar column and an array):
+/// the recreated enum's retype fails on those rows — after the view and the default went, in
+/// a plan without a transaction — so the plan is refused (exit 4) naming the column and the
+/// values; with no row holding them it stands (found by an outside attacker).
+fn integrity_diff_refuses_enum_values_dropped_while_rows_hold_them() {
+    let p = Project::new("integrity_diff_enum_drop")
+        .file(
+            "target.sql",
+            "create type status as enum ('new', 'settled', 'gone');\n\
+             create table orders (id int primary key, st status default 'new', past status[]);\n\
+             create view v as select * from orders;\n",
+        )
+        .commit();
+    p.main_sql(
+        "create type status as enum ('new', 'paid', 'gone');\n\
+         create table orders (id int primary key, st status default 'new', past status[]);\n\
+         create view v as select * from orders;\n\
+         insert into orders select g, 'paid', null from generate_series(1, 3) g;\n\
+         insert into orders values (4, 'new', array['new', 'paid']::status[]);",
+    );
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("3 row(s) of main (e.g. keys 1, 3): column public.orders.st holds enum values the desired schema drops from public.status ('paid')")
+        .stdout_has("1 row(s) of main (e.g. key 4): column public.orders.past holds enum values the desired schema drops");
+    // `generate` refuses it the same way, and writes nothing.
+    p.run(&["generate", "drop_paid", "--schema", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stderr_has("column public.orders.st holds enum values the desired schema drops");
+    assert!(!p.path().join("migrations").exists() || std::fs::read_dir(p.path().join("migrations")).unwrap().next().is_none());
+    p.main_sql("update orders set st = 'gone', past = null");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK)
+        .stdout_has("CREATE TYPE public.status AS ENUM ('new', 'settled', 'gone')");
 }
 
 /// Example keys are data: one holding a line break must not end the hazard's `--` comment

@@ -505,6 +505,7 @@ fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
             continue;
         };
         columns(plan, name, old, new, &mut out);
+        removed_enum_values(plan, name, old, new, from, to, &mut out);
         for (cname, c) in &new.constraints {
             if old
                 .constraints
@@ -598,6 +599,68 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                 });
             }
         }
+    }
+}
+
+/// Columns (or arrays) of an enum whose values the desired schema drops: the plan recreates
+/// the enum and retypes each column through text, which fails on any row holding a dropped
+/// value — a sure failure, counted and refused (the plan would stop half-way otherwise).
+fn removed_enum_values(
+    plan: &Plan,
+    table: &str,
+    old: &Table,
+    new: &Table,
+    from: &Model,
+    to: &Model,
+    out: &mut Vec<Probe>,
+) {
+    for c in &new.columns {
+        let Some(o) = old.columns.iter().find(|o| o.name == c.name) else {
+            continue;
+        };
+        let element = c.data_type.trim_end_matches("[]");
+        if o.data_type != c.data_type {
+            continue;
+        }
+        let (Some(before), Some(after)) = (from.enums.get(element), to.enums.get(element)) else {
+            continue;
+        };
+        let removed: Vec<&String> = before.iter().filter(|l| !after.contains(l)).collect();
+        if removed.is_empty() {
+            continue;
+        }
+        let Some(i) = statement(
+            plan,
+            &[format!("ALTER TABLE {table} ALTER COLUMN {} TYPE ", c.name)],
+        ) else {
+            continue;
+        };
+        let values = removed
+            .iter()
+            .map(|l| crate::pg::literal(l))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let condition = if c.data_type.ends_with("[]") {
+            format!(
+                "(t.{})::text[] OPERATOR(pg_catalog.&&) ARRAY[{values}]::text[]",
+                c.name
+            )
+        } else {
+            format!("(t.{})::text IN ({values})", c.name)
+        };
+        out.push(Probe {
+            statement: i,
+            table: table.to_owned(),
+            condition,
+            what: format!("hold a value of {element} the desired schema drops ({values}) in {}", c.name),
+            effect: "this statement fails on them",
+            nulls_in: None,
+            conversion: None,
+            refuse: Some(format!(
+                "column {table}.{} holds enum values the desired schema drops from {element} ({values}) — the column's retype fails on them: change those rows first (UPDATE … SET {} = <a kept value>), or keep the values",
+                c.name, c.name
+            )),
+        });
     }
 }
 
