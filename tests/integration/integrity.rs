@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Test> {
         integrity_diff_refuses_a_not_null_column_without_a_default_on_rows,
         integrity_diff_refuses_a_type_change_without_a_cast,
         integrity_diff_refuses_enum_values_dropped_while_rows_hold_them,
+        integrity_diff_never_runs_a_desired_check_calling_functions_on_the_from_database,
         integrity_diff_a_key_with_a_line_break_stays_inside_its_comment,
         integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
         integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing,
@@ -421,6 +422,28 @@ fn integrity_diff_refuses_enum_values_dropped_while_rows_hold_them() {
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK)
         .stdout_has("CREATE TYPE public.status AS ENUM ('new', 'settled', 'gone')");
+}
+
+/// A CHECK of the desired schema (repository content) is run on `--from` to count the rows
+/// that violate it — with the role of `--from`, and the count and example keys say what its
+/// functions returned: a file reading `pg_read_file` or `current_setting` leaked production's
+/// server files or settings, one byte per key (found by an outside attacker). Only immutable
+/// built-in calls are run; the others are named, not counted.
+fn integrity_diff_never_runs_a_desired_check_calling_functions_on_the_from_database() {
+    let p = Project::new("integrity_diff_check_exfil")
+        .file(
+            "target.sql",
+            "create table t (id int primary key,\n\
+               constraint leak check (id <> ascii(substr(current_setting('server_version'), 1, 1)) - 40),\n\
+               constraint fine check (abs(id) < 3));\n",
+        )
+        .commit();
+    p.main_sql("create table t (id int primary key); insert into t select g from generate_series(1, 20) g;");
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::OK)
+        .stdout_has("the rows of main that violate CHECK ((id <> (ascii(substr(current_setting('server_version'::text), 1, 1)) - 40))) were not counted: the expression calls current_setting")
+        .stdout_has("18 row(s) of main violate CHECK ((abs(id) < 3))");
+    assert!(!out.stdout.contains("row(s) of main violate CHECK ((id <>"), "{out}");
 }
 
 /// Example keys are data: one holding a line break must not end the hazard's `--` comment

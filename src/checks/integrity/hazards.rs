@@ -59,6 +59,9 @@ struct Probe {
     conversion: Option<(String, String, String)>,
     /// A count above zero refuses the plan (what the refusal says, after the count).
     refuse: Option<String>,
+    /// An expression of the desired schema the condition evaluates (a CHECK): repository
+    /// content, run on the `--from` database only when [`untrusted_calls`] finds nothing.
+    desired_expression: Option<String>,
 }
 
 /// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
@@ -83,6 +86,20 @@ pub async fn annotate(
     let probes = probes(plan, from, to);
     let mut found = Vec::new();
     for p in probes {
+        if let Some(expr) = &p.desired_expression {
+            let calls = untrusted_calls(client, expr).await;
+            if !calls.is_empty() {
+                plan.statements[p.statement].hazards.push(Hazard {
+                    kind: HazardKind::Correctness,
+                    message: format!(
+                        "the rows of {source} that {} were not counted: the expression calls {} — only immutable built-in functions of the desired schema's expressions are run on {source}",
+                        p.what,
+                        calls.join(", ")
+                    ),
+                });
+                continue;
+            }
+        }
         let key = key_text(from.tables.get(&p.table));
         let sql = format!(
             "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM ONLY {} t WHERE {}",
@@ -187,6 +204,52 @@ pub async fn annotate(
         }
     }
     Ok(found)
+}
+
+/// What in `expr` — an expression of the desired schema, repository content — may not be run
+/// on the database `client` is connected to: every call in it (in strings too) that may name a
+/// function other than an immutable built-in one (`pg_read_file`, `current_setting`,
+/// `query_to_xml`, any user-defined function), and any `OPERATOR(…)`, whose function is not
+/// visible. Empty when it is safe to evaluate; an error counts as unsafe. Counting a CHECK's
+/// violations runs its expression there with that connection's role, and the count and the
+/// example keys it prints would carry what such a function returned.
+async fn untrusted_calls(client: &Client, expr: &str) -> Vec<String> {
+    // Each word followed by `(` (a quoted name's closing quote and spaces between), strings
+    // included: a deparsed call is `name(`, `schema.name(` or `"name"(`.
+    let chars: Vec<char> = expr.chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut start = None;
+    for (i, &ch) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        if ch.is_alphanumeric() || ch == '_' || ch == '$' {
+            start.get_or_insert(i);
+            continue;
+        }
+        let Some(from) = start.take() else { continue };
+        let next = chars[i..].iter().find(|c| **c != '"' && !c.is_whitespace());
+        if next == Some(&'(') {
+            words.push(chars[from..i].iter().collect::<String>().to_lowercase());
+        }
+    }
+    words.sort();
+    words.dedup();
+    let mut found = Vec::new();
+    if expr.contains("OPERATOR(") {
+        found.push("OPERATOR(…)".to_owned());
+    }
+    let rows = client
+        .query(
+            "SELECT DISTINCT p.proname::text FROM pg_catalog.pg_proc p \
+              WHERE pg_catalog.lower(p.proname) = ANY($1::text[]) \
+                AND (p.provolatile <> 'i' OR p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace) \
+              ORDER BY 1",
+            &[&words],
+        )
+        .await;
+    match rows {
+        Ok(rows) => found.extend(rows.iter().map(|r| r.get::<_, String>(0))),
+        Err(_) => found.push("functions that could not be checked".to_owned()),
+    }
+    found
 }
 
 /// Whether the counting query `sql`, which failed with `e`, fails the same way without
@@ -546,6 +609,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                             "column {table}.{} is added NOT NULL without a default — the ADD COLUMN fails on them: give it a default, or add it nullable, backfill it and set NOT NULL after",
                             c.name
                         )),
+                        desired_expression: None,
                     });
                 }
             }
@@ -574,6 +638,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     nulls_in: Some(c.name.clone()),
                     conversion: None,
                     refuse: None,
+                    desired_expression: None,
                 });
             }
         }
@@ -596,6 +661,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     nulls_in: None,
                     conversion: Some((c.name.clone(), o.data_type.clone(), c.data_type.clone())),
                     refuse: None,
+                    desired_expression: None,
                 });
             }
         }
@@ -660,6 +726,7 @@ fn removed_enum_values(
                 "column {table}.{} holds enum values the desired schema drops from {element} ({values}) — the column's retype fails on them: change those rows first (UPDATE … SET {} = <a kept value>), or keep the values",
                 c.name, c.name
             )),
+            desired_expression: None,
         });
     }
 }
@@ -718,6 +785,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 nulls_in: None,
                 conversion: None,
                 refuse: None,
+                desired_expression: None,
             })
         }
         'c' if c.validated => {
@@ -731,6 +799,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 nulls_in: None,
                 conversion: None,
                 refuse: None,
+                desired_expression: Some(expr.to_owned()),
             })
         }
         'f' if c.validated => {
@@ -767,6 +836,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 nulls_in: None,
                 conversion: None,
                 refuse: None,
+                desired_expression: None,
             })
         }
         _ => None,
