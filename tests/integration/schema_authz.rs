@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         apply_refused_when_a_grant_was_made_on_main_after_the_test_copy,
         apply_refused_when_an_owner_changed_on_main_after_the_test_copy,
         schema_check_fails_on_a_migration_that_grants_a_role_membership,
+        schema_check_fails_on_a_migration_that_sets_its_own_role_in_every_database,
     ]
 }
 
@@ -251,5 +252,26 @@ fn schema_check_fails_on_a_migration_that_grants_a_role_membership() {
     out.stdout_has("role it_authz_role_r2 changed: attributes none → SET search_path #");
     out.stdout_lacks("evil");
     assert!(!out.stdout.contains("changed nothing"), "{out}");
+    p.assert_no_test_db_branches();
+}
+
+/// `ALTER ROLE CURRENT_USER SET …` in a migration: on the copy it changes the copy's own role
+/// (left out of the roles the check reads, as every run's copy roles are), and on deploy it
+/// changes main's role in every database — it was "changed nothing" (found by an outside
+/// attacker). The connecting role is read: the check fails naming the setting, never its value.
+fn schema_check_fails_on_a_migration_that_sets_its_own_role_in_every_database() {
+    let p = Project::new("authz_own_role_set")
+        .config("[tool]\nname = \"sql\"\n")
+        .migration(
+            "0001_own_role.sql",
+            "create table t (id int);\nalter role current_user set search_path = evil, public;\n",
+        )
+        .commit()
+        .git_branch("feature/authz_own_role_set");
+    p.ensure_main();
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::CHECK_FAILED);
+    out.stdout_has("changed: attributes LOGIN → LOGIN SET search_path #");
+    out.stdout_lacks("evil");
     p.assert_no_test_db_branches();
 }

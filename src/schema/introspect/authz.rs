@@ -97,10 +97,13 @@ SELECT o.what, o.key,
 
 /// The connecting role, every role of the server, quoted, and each role's attributes and
 /// memberships (`name|attributes|member of`, never a password) but neon-migrate's own test
-/// copy roles' (`$1`: their group role; they come and go with other runs' copies).
+/// copy roles' (`$1`: their group role; they come and go with other runs' copies) — except the
+/// connecting role itself: a migration's `ALTER ROLE CURRENT_USER SET …` changes it, and on
+/// deploy the same statement changes main's role in every database.
 pub(super) const ROLES: &str = r#"
 WITH own AS (SELECT oid FROM pg_roles WHERE rolname = $1::text
-             UNION SELECT m.member FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = $1::text)
+             UNION SELECT m.member FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = $1::text
+             EXCEPT SELECT oid FROM pg_roles WHERE rolname = current_user)
 SELECT quote_ident(current_user::text),
        coalesce((SELECT array_agg(quote_ident(rolname::text)) FROM pg_roles), '{}'),
        coalesce((SELECT array_agg(quote_ident(r.rolname::text) || '|' || concat_ws(' ',
