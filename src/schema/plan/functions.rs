@@ -24,11 +24,33 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 phase
             };
             if let Some(f) = b.functions.get(k) {
-                x.push(Stmt::new(phase, f.definition.clone()).opens(format!("{} {k}", what(f))));
+                let mut stmt =
+                    Stmt::new(phase, f.definition.clone()).opens(format!("{} {k}", what(f)));
+                if let Some(change) = security_change(x.a.functions.get(k), f) {
+                    stmt =
+                        stmt.hazard(HazardKind::AuthzUpdate, format!("{} {k} {change}", what(f)));
+                }
+                x.push(stmt);
             }
         }
     }
     drop_gone(x);
+}
+
+/// Whose privileges a function kept under its name now runs with, when that changes:
+/// `SECURITY DEFINER` runs it as its owner (what the owner may read or write, any caller may
+/// through it) — as much a change of who can do what as a GRANT.
+fn security_change(old: Option<&Function>, new: &Function) -> Option<&'static str> {
+    let definer = |f: &Function| f.definition.contains("\n SECURITY DEFINER\n");
+    match (old.map(definer), definer(new)) {
+        (Some(false), true) => {
+            Some("becomes SECURITY DEFINER: it runs with its owner's privileges for every caller")
+        }
+        (Some(true), false) => {
+            Some("is no longer SECURITY DEFINER: it runs with each caller's privileges")
+        }
+        _ => None,
+    }
 }
 
 /// Whether function `key` depends on a relation the plan creates (only a SQL-standard body,

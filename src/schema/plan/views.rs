@@ -65,13 +65,15 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 .long(),
             );
         } else {
-            x.push(
-                Stmt::new(
-                    Phase::CreateViews,
-                    format!("CREATE VIEW {k}{with} AS\n{body}"),
-                )
-                .opens(format!("VIEW {k}")),
-            );
+            let mut stmt = Stmt::new(
+                Phase::CreateViews,
+                format!("CREATE VIEW {k}{with} AS\n{body}"),
+            )
+            .opens(format!("VIEW {k}"));
+            for lost in security_lost(a.views.get(k).map(|o| &o.options[..]), &v.options) {
+                stmt = stmt.hazard(HazardKind::AuthzUpdate, format!("view {k} {lost}"));
+            }
+            x.push(stmt);
         }
         // What a created view does not carry: its column defaults.
         for (c, d) in &v.column_defaults {
@@ -83,6 +85,30 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     }
     refresh(x);
     column_defaults(x);
+}
+
+/// What a view that stays loses of its security options: without `security_invoker` it reads
+/// its tables with its owner's privileges (and past their row-level security policies) for
+/// every caller; without `security_barrier` a caller's function sees the rows its conditions
+/// filter out.
+fn security_lost(old: Option<&[String]>, new: &[String]) -> Vec<&'static str> {
+    let Some(old) = old else {
+        return Vec::new();
+    };
+    let on = |opts: &[String], name: &str| {
+        opts.iter().any(|o| {
+            o.split_once('=')
+                .is_some_and(|(n, v)| n == name && matches!(v, "true" | "on" | "1" | "yes"))
+        })
+    };
+    let mut out = Vec::new();
+    if on(old, "security_invoker") && !on(new, "security_invoker") {
+        out.push("loses security_invoker: it reads its tables with its owner's privileges, past their row-level security, for every caller");
+    }
+    if on(old, "security_barrier") && !on(new, "security_barrier") {
+        out.push("loses security_barrier: a caller's function may see the rows its conditions filter out");
+    }
+    out
 }
 
 /// A view kept as it is whose column defaults change: `SET` / `DROP DEFAULT` in place (a view
