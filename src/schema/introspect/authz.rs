@@ -28,8 +28,9 @@ pub(super) fn privileges_query() -> String {
            || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS key,
          c.relowner AS owner, c.relacl AS acl,
          acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner) AS defacl,
-         NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-              AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) AS owned
+         -- A serial's or identity's sequence too: it has its table's owner, which the plan
+         -- gives it before `OWNED BY` (and `ALTER TABLE … OWNER TO` moves along).
+         true AS owned
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
      AND (c.relacl IS NOT NULL OR c.relowner NOT IN (SELECT oid FROM dflt_oids))

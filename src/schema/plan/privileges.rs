@@ -114,6 +114,9 @@ fn owners(x: &mut Cx<'_>) {
         let Some((kind, name)) = split_key(key) else {
             continue;
         };
+        if kind == "SEQUENCE" && follows_table(x.b, name) {
+            continue;
+        }
         let before = if fresh(x, key) {
             None
         } else {
@@ -145,6 +148,13 @@ fn owners(x: &mut Cx<'_>) {
         }
         x.push(s);
     }
+}
+
+/// Whether sequence `name` of `m` belongs to a table (`OWNED BY` a column, or an identity's:
+/// not in the model's sequences): Postgres gives it its table's owner (`ALTER TABLE … OWNER
+/// TO` moves it along, `OWNED BY` requires it) and refuses an owner of its own.
+fn follows_table(m: &Model, name: &str) -> bool {
+    m.sequences.get(name).is_none_or(|s| s.owned_by.is_some())
 }
 
 /// (items to grant, items to revoke) taking `a` to `b`, both relative to one default.
