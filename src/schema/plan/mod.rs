@@ -56,6 +56,7 @@ mod keyswap;
 mod partitions;
 mod policies;
 mod privileges;
+mod rare_owners;
 mod replication;
 mod schemas;
 mod sequences;

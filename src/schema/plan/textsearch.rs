@@ -93,6 +93,7 @@ fn dictionaries(x: &mut Cx<'_>) {
             Phase::CreateTsDictionaries,
             format!("DROP TEXT SEARCH DICTIONARY {k}"),
         );
+        x.recreated.insert(format!("TEXT SEARCH DICTIONARY {k}"));
         x.simple(Phase::CreateTsDictionaries, create_dictionary(k, d));
     }
     for k in a.ts_dictionaries.keys() {
@@ -158,6 +159,7 @@ fn configs(x: &mut Cx<'_>) {
             Phase::CreateTsConfigs,
             format!("DROP TEXT SEARCH CONFIGURATION {k}"),
         );
+        x.recreated.insert(format!("TEXT SEARCH CONFIGURATION {k}"));
         create_config(x, k, c);
     }
     for k in a.ts_configs.keys() {
