@@ -492,6 +492,8 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&*id.name)) },
     Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&*id.name)) },
     Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&*id.name)) },
+    Explainer { kind: "text search parser", aspect: Aspect::Definition, explains: |m, id| json(m.ts_parsers.get(&*id.name)) },
+    Explainer { kind: "text search template", aspect: Aspect::Definition, explains: |m, id| json(m.ts_templates.get(&*id.name)) },
     // Extension members (`introspect/catalog_more.rs`) follow from their extension's version
     // and schema; changed any other way (`ALTER FUNCTION ext_fn …`, a GRANT on a member,
     // `ALTER EXTENSION … ADD`) they are not modeled.

@@ -74,6 +74,7 @@ mod operators;
 mod rules;
 mod statistics;
 mod textsearch;
+mod ts_parsers;
 
 use analysis::Changes;
 pub use privileges::without_owners;

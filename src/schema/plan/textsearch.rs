@@ -12,8 +12,10 @@ use super::{Cx, HazardKind, Phase, Stmt};
 const REMAPPED: &str = "tsvector values already stored, and indexes over them, keep the old result until recomputed (UPDATE, REINDEX)";
 
 pub(super) fn diff(x: &mut Cx<'_>) {
+    super::ts_parsers::create(x);
     dictionaries(x);
     configs(x);
+    super::ts_parsers::drop_gone(x);
 }
 
 fn create_dictionary(k: &str, d: &TsDictionary) -> String {
