@@ -284,6 +284,19 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
             format!("{kw} {}", on(&id.name))
         }
         "extension" => return json(m.extensions.get(&*id.name)),
+        "collation" | "text search dictionary" | "text search configuration" => {
+            format!("{} {}", id.parent.to_uppercase(), id.name)
+        }
+        "statistics object" => format!("STATISTICS {}", id.name),
+        "operator" => {
+            let bare: String = id.name.chars().filter(|c| *c != ' ').collect();
+            return m
+                .comments
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("OPERATOR ")?, v)))
+                .find(|(k, _)| k.chars().filter(|c| *c != ' ').collect::<String>() == bare)
+                .map(|(_, v)| v.clone());
+        }
         "domain constraint" => format!("CONSTRAINT {}", id.name.replacen(" on ", " ON DOMAIN ", 1)),
         _ => return None,
     };
@@ -313,6 +326,13 @@ fn authz_keyword(kind: &str) -> Option<&'static str> {
         "enum" | "composite type" | "range type" | "type" => "TYPE",
         "domain" => "DOMAIN",
         "publication" => "PUBLICATION",
+        "aggregate" => "AGGREGATE",
+        "operator" => "OPERATOR",
+        "collation" => "COLLATION",
+        "conversion" => "CONVERSION",
+        "text search dictionary" => "TEXT SEARCH DICTIONARY",
+        "text search configuration" => "TEXT SEARCH CONFIGURATION",
+        "statistics" => "STATISTICS",
         _ => return None,
     })
 }
@@ -332,6 +352,20 @@ fn column_authz(m: &Model, id: &ObjectId) -> Option<String> {
         m.column_settings.get(&key),
         m.tables.get(&*id.parent).and_then(|t| t.column(&id.name)),
     )))
+}
+
+/// Owner of an operator: the model keys it with spaces (and `NONE`) the catalog's name lacks.
+fn operator_authz(m: &Model, id: &ObjectId) -> Option<String> {
+    let key = |m: &Model| {
+        let name = id.name.replace("(-,", "(NONE,");
+        let bare: String = name.chars().filter(|c| *c != ' ').collect();
+        m.owners
+            .keys()
+            .filter_map(|k| k.strip_prefix("OPERATOR "))
+            .find(|k| k.chars().filter(|c| *c != ' ').collect::<String>() == bare)
+            .map(|k| format!("OPERATOR {k}"))
+    };
+    authz(m, key(m).unwrap_or_default())
 }
 
 /// A key of `map` equal to `name` but for spaces (`public.===(integer, integer)`); a prefix
@@ -417,6 +451,15 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "composite type", aspect: Aspect::Owner, explains: object_authz },
     Explainer { kind: "range type", aspect: Aspect::Privileges, explains: object_authz },
     Explainer { kind: "range type", aspect: Aspect::Owner, explains: object_authz },
+    // The rarer kinds' owners (`plan/rare_owners.rs`), and aggregates' privileges.
+    Explainer { kind: "aggregate", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "aggregate", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "operator", aspect: Aspect::Owner, explains: operator_authz },
+    Explainer { kind: "collation", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "conversion", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "text search dictionary", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "text search configuration", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "statistics", aspect: Aspect::Owner, explains: object_authz },
     Explainer { kind: "column", aspect: Aspect::Privileges, explains: column_authz },
     Explainer { kind: "column", aspect: Aspect::Extra, explains: column_authz },
     Explainer { kind: "view column", aspect: Aspect::Privileges, explains: column_authz },
@@ -449,6 +492,8 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&*id.name)) },
     Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&*id.name)) },
     Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&*id.name)) },
+    Explainer { kind: "text search parser", aspect: Aspect::Definition, explains: |m, id| json(m.ts_parsers.get(&*id.name)) },
+    Explainer { kind: "text search template", aspect: Aspect::Definition, explains: |m, id| json(m.ts_templates.get(&*id.name)) },
     // Extension members (`introspect/catalog_more.rs`) follow from their extension's version
     // and schema; changed any other way (`ALTER FUNCTION ext_fn …`, a GRANT on a member,
     // `ALTER EXTENSION … ADD`) they are not modeled.

@@ -67,6 +67,13 @@ pub struct Model {
     pub ts_dictionaries: BTreeMap<String, TsDictionary>,
     /// Text search configurations, keyed `schema.name`.
     pub ts_configs: BTreeMap<String, TsConfig>,
+    /// Text search parsers, keyed `schema.name`: `(START = …, GETTOKEN = …, …)` as `CREATE
+    /// TEXT SEARCH PARSER` takes it (function names, qualified).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ts_parsers: BTreeMap<String, String>,
+    /// Text search templates, keyed `schema.name`: `([INIT = …, ]LEXIZE = …)`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ts_templates: BTreeMap<String, String>,
     /// The role introspection connected as: objects it owns have the default owner. Not
     /// part of the fingerprint (two sessions of different roles read the same schema).
     #[serde(skip)]

@@ -28,24 +28,25 @@ pub(super) fn privileges_query() -> String {
            || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS key,
          c.relowner AS owner, c.relacl AS acl,
          acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner) AS defacl,
-         NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-              AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) AS owned
+         -- A serial's or identity's sequence too: it has its table's owner, which the plan
+         -- gives it before `OWNED BY` (and `ALTER TABLE … OWNER TO` moves along).
+         true AS owned
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
      AND (c.relacl IS NOT NULL OR c.relowner NOT IN (SELECT oid FROM dflt_oids))
      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
   UNION ALL
-  SELECT 'o', CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || quote_ident(ns.nspname) || '.'
+  SELECT 'o', CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' WHEN 'a' THEN 'AGGREGATE ' ELSE 'FUNCTION ' END || quote_ident(ns.nspname) || '.'
            || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
          p.proowner, p.proacl, acldefault('f', p.proowner), true
     FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-   WHERE p.prokind IN ('f', 'p') AND (p.proacl IS NOT NULL OR p.proowner NOT IN (SELECT oid FROM dflt_oids))
+   WHERE p.prokind IN ('f', 'p', 'a') AND (p.proacl IS NOT NULL OR p.proowner NOT IN (SELECT oid FROM dflt_oids))
      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
   UNION ALL
   SELECT 'o', CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
          t.typowner, t.typacl, acldefault('T', t.typowner), true
     FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-   WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
+   WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
      AND (t.typacl IS NOT NULL OR t.typowner NOT IN (SELECT oid FROM dflt_oids))
      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
   UNION ALL
@@ -55,6 +56,21 @@ pub(super) fn privileges_query() -> String {
   UNION ALL
   SELECT 'o', 'PUBLICATION ' || quote_ident(p.pubname), p.pubowner, NULL, NULL, true
     FROM pg_publication p WHERE p.pubowner NOT IN (SELECT oid FROM dflt_oids)
+  UNION ALL
+  -- Owners of the rarer kinds (`rare_owners` in the plan), keyed as the model keys them.
+  SELECT 'o', r.kind || ' ' || quote_ident(ns.nspname) || '.' || r.name, r.owner, NULL, NULL, true
+    FROM (SELECT 'OPERATOR' AS kind, 'pg_operator'::regclass AS cls, o.oid, o.oprnamespace AS nsp, o.oprowner AS owner,
+                 o.oprname || '(' || CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END || ', '
+                   || format_type(o.oprright, NULL) || ')' AS name
+            FROM pg_operator o
+          UNION ALL SELECT 'COLLATION', 'pg_collation'::regclass, co.oid, co.collnamespace, co.collowner, quote_ident(co.collname) FROM pg_collation co
+          UNION ALL SELECT 'CONVERSION', 'pg_conversion'::regclass, cv.oid, cv.connamespace, cv.conowner, quote_ident(cv.conname) FROM pg_conversion cv
+          UNION ALL SELECT 'TEXT SEARCH DICTIONARY', 'pg_ts_dict'::regclass, d.oid, d.dictnamespace, d.dictowner, quote_ident(d.dictname) FROM pg_ts_dict d
+          UNION ALL SELECT 'TEXT SEARCH CONFIGURATION', 'pg_ts_config'::regclass, c.oid, c.cfgnamespace, c.cfgowner, quote_ident(c.cfgname) FROM pg_ts_config c
+          UNION ALL SELECT 'STATISTICS', 'pg_statistic_ext'::regclass, x.oid, x.stxnamespace, x.stxowner, quote_ident(x.stxname) FROM pg_statistic_ext x) r
+    JOIN ns ON ns.oid = r.nsp
+   WHERE r.owner NOT IN (SELECT oid FROM dflt_oids)
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = r.cls AND ext.objid = r.oid)
   UNION ALL
   SELECT 'd', concat_ws(' ',
            CASE WHEN d.defaclrole NOT IN (SELECT oid FROM dflt_oids) THEN 'FOR ROLE ' || quote_ident(pg_get_userbyid(d.defaclrole)) END,

@@ -40,6 +40,21 @@ UNION ALL
 SELECT 'POLICY ' || quote_ident(po.polname) || ' ON ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), d.description
   FROM pg_description d JOIN pg_policy po ON d.classoid = 'pg_policy'::regclass AND po.oid = d.objoid
   JOIN pg_class c ON c.oid = po.polrelid JOIN ns ON ns.oid = c.relnamespace
+UNION ALL
+-- The rarer kinds (`plan/rare_owners.rs`): kept when the plan creates one again.
+SELECT r.kind || ' ' || quote_ident(ns.nspname) || '.' || r.name, d.description
+  FROM pg_description d
+  JOIN (SELECT 'OPERATOR' AS kind, 'pg_operator'::regclass AS cls, o.oid, o.oprnamespace AS nsp,
+               o.oprname || '(' || CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END || ', '
+                 || format_type(o.oprright, NULL) || ')' AS name
+          FROM pg_operator o
+        UNION ALL SELECT 'COLLATION', 'pg_collation'::regclass, co.oid, co.collnamespace, quote_ident(co.collname) FROM pg_collation co
+        UNION ALL SELECT 'TEXT SEARCH DICTIONARY', 'pg_ts_dict'::regclass, t.oid, t.dictnamespace, quote_ident(t.dictname) FROM pg_ts_dict t
+        UNION ALL SELECT 'TEXT SEARCH CONFIGURATION', 'pg_ts_config'::regclass, c.oid, c.cfgnamespace, quote_ident(c.cfgname) FROM pg_ts_config c
+        UNION ALL SELECT 'STATISTICS', 'pg_statistic_ext'::regclass, x.oid, x.stxnamespace, quote_ident(x.stxname) FROM pg_statistic_ext x) r
+    ON d.classoid = r.cls AND d.objoid = r.oid AND d.objsubid = 0
+  JOIN ns ON ns.oid = r.nsp
+ WHERE d.objoid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = r.cls AND ext.objid = r.oid)
 "#)
 }
 

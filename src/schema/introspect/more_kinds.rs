@@ -25,6 +25,7 @@ pub(super) struct Rows {
     dictionaries: Vec<(String, TsDictionary)>,
     configs: Vec<(String, TsConfig)>,
     clustering: Vec<ClusteringRow>,
+    parsers: Vec<textsearch::ParserRow>,
 }
 
 pub(super) async fn fetch_all(
@@ -41,7 +42,8 @@ pub(super) async fn fetch_all(
         textsearch::configs_query(),
         clustering::clustering_query(),
     );
-    let (aggregates, operators, rules, statistics, dictionaries, configs, clustering) = tokio::try_join!(
+    let pq = textsearch::parsers_and_templates_query();
+    let (aggregates, operators, rules, statistics, dictionaries, configs, clustering, parsers) = tokio::try_join!(
         fetch_if(
             c.functions,
             client,
@@ -90,6 +92,14 @@ pub(super) async fn fetch_all(
             p,
             clustering::clustering_row
         ),
+        fetch_if(
+            c.ts_parsers || c.ts_templates,
+            client,
+            "text search parsers and templates",
+            &pq,
+            p,
+            textsearch::parser_row
+        ),
     )?;
     Ok(Rows {
         aggregates,
@@ -99,6 +109,7 @@ pub(super) async fn fetch_all(
         dictionaries,
         configs,
         clustering,
+        parsers,
     })
 }
 
@@ -108,6 +119,6 @@ pub(super) fn add(b: &mut Build, rows: Rows) {
     operators::add(b, rows.operators);
     rules::add(b, rows.rules);
     statistics::add(b, rows.statistics);
-    textsearch::add(b, rows.dictionaries, rows.configs);
+    textsearch::add(b, rows.dictionaries, rows.configs, rows.parsers);
     clustering::add(b, rows.clustering);
 }

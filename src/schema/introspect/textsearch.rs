@@ -1,5 +1,5 @@
 //! Text search dictionaries and configurations (with their token mappings, from
-//! `pg_ts_config_map`). Parsers and templates need C functions: they are unsupported objects.
+//! `pg_ts_config_map`), parsers and templates (their functions, by name).
 
 use tokio_postgres::Row;
 
@@ -70,11 +70,54 @@ pub(super) fn config_row(r: &Row) -> (String, TsConfig) {
     (r.get(0), c)
 }
 
+/// Parsers (`p`) and templates (`t`): (kind, name, `CREATE` options).
+pub(super) fn parsers_and_templates_query() -> String {
+    let f = |col: &str, key: &str| {
+        format!(
+            "(SELECT '{key} = ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) FROM pg_proc f \
+             JOIN pg_namespace fn ON fn.oid = f.pronamespace WHERE f.oid = {col})"
+        )
+    };
+    q(&format!(
+        r#"
+SELECT 'p', quote_ident(ns.nspname) || '.' || quote_ident(p.prsname),
+       '(' || concat_ws(', ', {start}, {token}, {end}, {lextypes}, {headline}) || ')'
+  FROM pg_ts_parser p JOIN ns ON ns.oid = p.prsnamespace
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = p.oid)
+UNION ALL
+SELECT 't', quote_ident(ns.nspname) || '.' || quote_ident(t.tmplname), '(' || concat_ws(', ', {init}, {lexize}) || ')'
+  FROM pg_ts_template t JOIN ns ON ns.oid = t.tmplnamespace
+ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = t.oid)"#,
+        start = f("p.prsstart", "START"),
+        token = f("p.prstoken", "GETTOKEN"),
+        end = f("p.prsend", "END"),
+        lextypes = f("p.prslextype", "LEXTYPES"),
+        headline = f("p.prsheadline", "HEADLINE"),
+        init = f("t.tmplinit", "INIT"),
+        lexize = f("t.tmpllexize", "LEXIZE"),
+    ))
+}
+
+pub(super) type ParserRow = (String, String, String);
+
+pub(super) fn parser_row(r: &Row) -> ParserRow {
+    (r.get(0), r.get(1), r.get(2))
+}
+
 pub(super) fn add(
     b: &mut Build,
     dictionaries: Vec<(String, TsDictionary)>,
     configs: Vec<(String, TsConfig)>,
+    parsers: Vec<ParserRow>,
 ) {
     b.m.ts_dictionaries = dictionaries.into_iter().collect();
     b.m.ts_configs = configs.into_iter().collect();
+    for (kind, name, definition) in parsers {
+        let into = if kind == "p" {
+            &mut b.m.ts_parsers
+        } else {
+            &mut b.m.ts_templates
+        };
+        into.insert(name, definition);
+    }
 }

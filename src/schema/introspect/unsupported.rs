@@ -25,14 +25,6 @@ SELECT 'window function ' || quote_ident(ns.nspname) || '.' || quote_ident(p.pro
                           FROM pg_amproc ap WHERE ap.amprocfamily = f.oid), ''))
   FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)"#),
-    (|c| c.ts_parsers, r#"SELECT 'text search parser ' || quote_ident(ns.nspname) || '.' || quote_ident(tp.prsname),
-       md5(tp.prsstart::text || tp.prstoken::text || tp.prsend::text || tp.prslextype::text || tp.prsheadline::text)
-  FROM pg_ts_parser tp JOIN ns ON ns.oid = tp.prsnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = tp.oid)"#),
-    (|c| c.ts_templates, r#"SELECT 'text search template ' || quote_ident(ns.nspname) || '.' || quote_ident(tt.tmplname),
-       md5(tt.tmplinit::text || tt.tmpllexize::text)
-  FROM pg_ts_template tt JOIN ns ON ns.oid = tt.tmplnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = tt.oid)"#),
 ];
 
 /// The query of the kinds the database holds (`None`: none of them).

@@ -44,6 +44,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 "its kind or result type changes: it is dropped and created again; callers in function bodies are not tracked by Postgres",
             ),
         );
+        x.recreated.insert(format!("AGGREGATE {k}"));
         x.simple(Phase::CreateAggregates, g.definition.clone());
     }
     for k in a

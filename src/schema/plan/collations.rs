@@ -38,6 +38,7 @@ pub(super) fn create(x: &mut Cx<'_>) {
                     continue;
                 }
                 x.simple(Phase::CreateCollations, format!("DROP COLLATION {k}"));
+                x.recreated.insert(format!("COLLATION {k}"));
                 x.simple(
                     Phase::CreateCollations,
                     format!("CREATE COLLATION {k} {def}"),

@@ -54,6 +54,9 @@ fn object_recreated(target: &str, recreated: &BTreeSet<DepKey>) -> bool {
 
 /// Whether the object of a comment target exists in `b`.
 fn target_exists(target: &str, b: &Model) -> bool {
+    if let Some((kind, name)) = super::rare_owners::split_key(target) {
+        return super::rare_owners::exists(kind, name, b) == Some(true);
+    }
     if let Some(t) = target.strip_prefix("TABLE ") {
         return b.tables.contains_key(t);
     }

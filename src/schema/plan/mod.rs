@@ -56,6 +56,7 @@ mod keyswap;
 mod partitions;
 mod policies;
 mod privileges;
+mod rare_owners;
 mod replication;
 mod schemas;
 mod sequences;
@@ -73,6 +74,7 @@ mod operators;
 mod rules;
 mod statistics;
 mod textsearch;
+mod ts_parsers;
 
 use analysis::Changes;
 pub use privileges::without_owners;

@@ -45,6 +45,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 "it changes: it is dropped and created again; uses in function bodies are not tracked by Postgres",
             ),
         );
+        x.recreated.insert(format!("OPERATOR {k}"));
         x.simple(Phase::CreateOperators, op.definition.clone());
     }
     for k in a.operators.keys().filter(|k| !b.operators.contains_key(*k)) {

@@ -40,10 +40,16 @@ fn create_or_alter(x: &mut Cx<'_>) {
     for (k, s) in &b.sequences {
         match a.sequences.get(k) {
             None if handed_over.contains(k) => {} // created with the column (unidentity.rs)
-            None => x.simple(
-                Phase::CreateOrAlterSequences,
-                format!("CREATE SEQUENCE {k} AS {} {}", s.data_type, body(s)),
-            ),
+            None => {
+                let mut sql = format!("CREATE SEQUENCE {k} AS {} {}", s.data_type, body(s));
+                let mut stmt = Stmt::new(Phase::CreateOrAlterSequences, "");
+                if let Some((owner, hazard)) = owner_when_created(x, k) {
+                    sql.push_str(&format!(";\nALTER SEQUENCE {k} OWNER TO {owner}"));
+                    stmt = stmt.hazard(HazardKind::AuthzUpdate, hazard);
+                }
+                stmt.sql = sql;
+                x.push(stmt);
+            }
             Some(old) if shape(old) != shape(s) => {
                 // Narrower bounds fail when the current value lies outside them; the plan
                 // cannot know it, and moving the value would hand out used numbers again.
@@ -70,10 +76,7 @@ fn ownership(x: &mut Cx<'_>) {
         let before = a.sequences.get(k).and_then(|o| o.owned_by.clone());
         if s.owned_by != before {
             match &s.owned_by {
-                Some(col) => x.simple(
-                    Phase::SequenceOwnership,
-                    format!("ALTER SEQUENCE {k} OWNED BY {col}"),
-                ),
+                Some(col) => x.push(link(x, k, col, before.is_some())),
                 None => x.simple(
                     Phase::SequenceOwnership,
                     format!("ALTER SEQUENCE {k} OWNED BY NONE"),
@@ -81,6 +84,79 @@ fn ownership(x: &mut Cx<'_>) {
             }
         }
     }
+}
+
+/// The owner, other than the role running the plan, of the table that exists already and
+/// whose column sequence `k` of the desired schema is linked to (`OWNED BY`): a sequence the
+/// plan creates gets it right away, so the table's owner can draw from it as soon as a
+/// default does.
+fn linked_table_owner<'m>(x: &Cx<'m>, k: &str) -> Option<&'m String> {
+    let col = x.b.sequences.get(k)?.owned_by.as_deref()?;
+    let table = split_qualified(col).map_or(col, |(t, _)| t);
+    x.a.owners.get(&format!("TABLE {table}"))
+}
+
+/// For a sequence the plan creates: the owner to give it right after `CREATE SEQUENCE` (see
+/// [`linked_table_owner`]), and the statement's hazard.
+pub(super) fn owner_when_created(x: &Cx<'_>, k: &str) -> Option<(String, String)> {
+    let owner = linked_table_owner(x, k)?;
+    Some((
+        owner.clone(),
+        format!("SEQUENCE {k}: owner role {owner}, the owner of the table whose column it is linked to (OWNED BY requires it): role {owner} gains every privilege on it"),
+    ))
+}
+
+/// `ALTER SEQUENCE k OWNED BY col`. Postgres refuses it unless the sequence has the owner of
+/// `col`'s table, so the sequence is first given that owner — the one the table has when this
+/// runs: its current owner, or the role running the plan for a table the plan creates (whose
+/// `OWNER TO`, which moves its sequences along, this statement precedes: it goes wherever
+/// that statement is moved, see [`super::windows`]). A sequence linked to another column
+/// must be unlinked first: an owned sequence's owner only changes with its table's.
+fn link(x: &Cx<'_>, k: &str, col: &str, linked: bool) -> Stmt {
+    let table = split_qualified(col).map_or(col, |(t, _)| t);
+    let table_key = format!("TABLE {table}");
+    let seq_key = format!("SEQUENCE {k}");
+    let new_table = !x.a.tables.contains_key(table);
+    let table_owner = if new_table {
+        None
+    } else {
+        x.a.owners.get(&table_key)
+    };
+    let new_seq = !x.a.sequences.contains_key(k) || x.recreated.contains(&seq_key);
+    let seq_owner = if new_seq {
+        linked_table_owner(x, k)
+    } else {
+        x.a.owners.get(&seq_key)
+    };
+    let mut sql = Vec::new();
+    let mut hazard = None;
+    if seq_owner != table_owner {
+        if linked {
+            sql.push(format!("ALTER SEQUENCE {k} OWNED BY NONE"));
+        }
+        let to = table_owner.map_or("CURRENT_USER", String::as_str);
+        sql.push(format!("ALTER SEQUENCE {k} OWNER TO {to}"));
+        let who = |o: Option<&String>| {
+            o.map_or_else(
+                || "the role running the migration".to_owned(),
+                |r| format!("role {r}"),
+            )
+        };
+        hazard = Some(format!(
+            "{seq_key}: owner {} → {} (the owner of {table}, which OWNED BY requires): the new owner gains every privilege on it, the old one loses those it had as the owner",
+            who(seq_owner),
+            who(table_owner)
+        ));
+    }
+    sql.push(format!("ALTER SEQUENCE {k} OWNED BY {col}"));
+    let mut stmt = Stmt::new(Phase::SequenceOwnership, sql.join(";\n"));
+    if let Some(h) = hazard {
+        stmt = stmt.hazard(HazardKind::AuthzUpdate, h);
+    }
+    if new_table {
+        stmt = stmt.secures(table_key);
+    }
+    stmt
 }
 
 /// Sequences that go, unless the column that owns them goes too (and takes them along).

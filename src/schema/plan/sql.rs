@@ -140,21 +140,36 @@ pub(super) fn narrowing(from: &str, to: &str) -> Option<String> {
         }
         _ => {}
     }
-    if fb == "double precision" && tb == "real" {
-        return Some("values are rounded to real's 6 significant digits".into());
+    if let Some(how) = to_float(fb, tb, rank) {
+        return Some(how);
     }
     if tb == "numeric" && !tm.is_empty() {
         let (p2, s2) = (tm[0], tm.get(1).copied().unwrap_or(0));
-        let lost = match (fb, fm.as_slice()) {
+        // (fractions rounded, integer digits that no longer fit): integers have no fractions.
+        let (rounds, overflows) = match (fb, fm.as_slice()) {
             ("numeric", [p, rest @ ..]) => {
                 let s = rest.first().copied().unwrap_or(0);
-                s2 < s || p2 - s2 < p - s
+                (s2 < s, p2 - s2 < p - s)
             }
-            ("numeric" | "real" | "double precision", _) => true,
-            (b, _) => rank(b).is_some_and(|r| p2 - s2 < [5, 10, 19][r - 1]),
+            ("numeric" | "real" | "double precision", _) => (true, true),
+            (b, _) => (false, rank(b).is_some_and(|r| p2 - s2 < [5, 10, 19][r - 1])),
         };
-        if lost {
-            return Some(format!("values are rounded to {s2} decimal places, and those with more than {} digits before the point make the apply fail", p2 - s2));
+        let mut how = Vec::new();
+        if rounds {
+            how.push(if s2 == 0 {
+                "fractions are rounded away".to_owned()
+            } else {
+                format!("values are rounded to {s2} decimal places")
+            });
+        }
+        if overflows {
+            how.push(format!(
+                "values with more than {} digits before the point make the apply fail",
+                p2 - s2
+            ));
+        }
+        if !how.is_empty() {
+            return Some(how.join(", and "));
         }
     }
     let precise = |b: &str| {
@@ -180,6 +195,29 @@ pub(super) fn narrowing(from: &str, to: &str) -> Option<String> {
         return Some("the time of day is cut off".into());
     }
     None
+}
+
+/// A change to `real` or `double precision` that rounds values silently: from a float or
+/// `numeric` of more digits, or from integers larger than the float's mantissa holds exactly.
+fn to_float(fb: &str, tb: &str, rank: impl Fn(&str) -> Option<usize>) -> Option<String> {
+    let (digits, exact_up_to, max_rank) = match tb {
+        "real" => (6, "16,777,216 (2^24)", 1),
+        "double precision" => (15, "9,007,199,254,740,992 (2^53)", 2),
+        _ => return None,
+    };
+    if fb == "numeric" || (fb == "double precision" && tb == "real") {
+        let fails = if fb == "numeric" {
+            ", and values outside its range make the apply fail"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "values are rounded to {tb}'s {digits} significant digits{fails}"
+        ));
+    }
+    rank(fb).filter(|&r| r > max_rank).map(|_| {
+        format!("integers larger than {exact_up_to} in magnitude are rounded to the nearest value {tb} holds")
+    })
 }
 
 pub(super) fn index_sql_concurrent(def: &str) -> String {
@@ -351,9 +389,29 @@ mod narrowing_tests {
             ),
             ("timestamp with time zone", "date"),
             ("text[]", "character varying(3)[]"),
+            ("integer", "real"),
+            ("bigint", "double precision"),
+            ("numeric(20,0)", "double precision"),
         ] {
             assert!(narrowing(from, to).is_some(), "{from} → {to}");
         }
+        // Integers are never rounded: only their integer digits can fail to fit (F-z2).
+        assert_eq!(
+            narrowing("integer", "numeric(10,2)").as_deref(),
+            Some("values with more than 8 digits before the point make the apply fail")
+        );
+        assert_eq!(
+            narrowing("numeric(10,4)", "numeric(12,2)").as_deref(),
+            Some("values are rounded to 2 decimal places")
+        );
+        assert_eq!(
+            narrowing("numeric(12,2)", "numeric(8,0)").as_deref(),
+            Some("fractions are rounded away, and values with more than 8 digits before the point make the apply fail")
+        );
+        assert_eq!(
+            narrowing("real", "numeric(6,2)").as_deref(),
+            Some("values are rounded to 2 decimal places, and values with more than 4 digits before the point make the apply fail")
+        );
         for (from, to) in [
             ("character varying(3)", "text"),
             ("character varying(3)", "character varying(10)"),
@@ -364,6 +422,8 @@ mod narrowing_tests {
             ("integer", "numeric"),
             ("integer", "numeric(12,0)"),
             ("real", "double precision"),
+            ("smallint", "real"),
+            ("integer", "double precision"),
             ("integer", "text"),
             (
                 "timestamp(0) without time zone",

@@ -28,6 +28,9 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             x.recreated.insert(format!("STATISTICS {k}"));
         }
         if !same {
+            if old.is_some() {
+                x.recreated.insert(format!("STATISTICS {k}"));
+            }
             x.simple(Phase::CreateStatistics, s.definition.clone());
         }
         let old_target = if same {

@@ -12,8 +12,10 @@ use super::{Cx, HazardKind, Phase, Stmt};
 const REMAPPED: &str = "tsvector values already stored, and indexes over them, keep the old result until recomputed (UPDATE, REINDEX)";
 
 pub(super) fn diff(x: &mut Cx<'_>) {
+    super::ts_parsers::create(x);
     dictionaries(x);
     configs(x);
+    super::ts_parsers::drop_gone(x);
 }
 
 fn create_dictionary(k: &str, d: &TsDictionary) -> String {
@@ -93,6 +95,7 @@ fn dictionaries(x: &mut Cx<'_>) {
             Phase::CreateTsDictionaries,
             format!("DROP TEXT SEARCH DICTIONARY {k}"),
         );
+        x.recreated.insert(format!("TEXT SEARCH DICTIONARY {k}"));
         x.simple(Phase::CreateTsDictionaries, create_dictionary(k, d));
     }
     for k in a.ts_dictionaries.keys() {
@@ -158,6 +161,7 @@ fn configs(x: &mut Cx<'_>) {
             Phase::CreateTsConfigs,
             format!("DROP TEXT SEARCH CONFIGURATION {k}"),
         );
+        x.recreated.insert(format!("TEXT SEARCH CONFIGURATION {k}"));
         create_config(x, k, c);
     }
     for k in a.ts_configs.keys() {

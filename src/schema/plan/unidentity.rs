@@ -76,8 +76,14 @@ pub(super) fn hand_over(x: &mut Cx<'_>, table: &str, col: &str, seq: &str) {
         lit(table),
         lit(&bare_col)
     );
+    // The table's owner draws from it as soon as the default does (and `OWNED BY` needs it).
+    let owner = sequences::owner_when_created(x, seq);
+    let owner_sql = owner
+        .as_ref()
+        .map(|(o, _)| format!("ALTER SEQUENCE {tmp} OWNER TO {o};\n"))
+        .unwrap_or_default();
     let sql = format!(
-        "CREATE SEQUENCE {tmp} AS {} {};\n\
+        "CREATE SEQUENCE {tmp} AS {} {};\n{owner_sql}\
          SELECT pg_catalog.setval({}, v) FROM (SELECT {pick}(pg_catalog.pg_sequence_last_value({identity_seq}), (SELECT {agg}({col}) FROM {table})) AS v) AS p WHERE v {cmp} {};\n\
          ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;\n\
          ALTER SEQUENCE {tmp} RENAME TO {name}",
@@ -88,12 +94,14 @@ pub(super) fn hand_over(x: &mut Cx<'_>, table: &str, col: &str, seq: &str) {
     );
     // Its owner, grants and comment are set as for any sequence the plan creates.
     x.recreated.insert(format!("SEQUENCE {seq}"));
-    x.push(
-        Stmt::new(Phase::AlterTables, sql)
-            .hazard(
-                HazardKind::AccessExclusiveLock,
-                format!("brief ACCESS EXCLUSIVE lock on {table} while the identity of {col} is dropped and its position handed to {seq} (a scan of the column for its largest value)"),
-            )
-            .long(),
-    );
+    let mut stmt = Stmt::new(Phase::AlterTables, sql)
+        .hazard(
+            HazardKind::AccessExclusiveLock,
+            format!("brief ACCESS EXCLUSIVE lock on {table} while the identity of {col} is dropped and its position handed to {seq} (a scan of the column for its largest value)"),
+        )
+        .long();
+    if let Some((_, hazard)) = owner {
+        stmt = stmt.hazard(HazardKind::AuthzUpdate, hazard);
+    }
+    x.push(stmt);
 }
