@@ -403,15 +403,24 @@ pub struct View {
     pub column_defaults: Vec<(String, String)>,
     /// False for a materialized view created (or refreshed) `WITH NO DATA`.
     pub populated: bool,
+    /// A materialized view's tablespace (quoted) when not the database's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
+    /// A materialized view's access method (quoted) when not `heap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
 }
 
 impl View {
     /// Whether `self` and `o` are the same view, column defaults and being populated aside
-    /// (set again and `REFRESH`ed in place).
+    /// (set again and `REFRESH`ed in place). A materialized view moved to another tablespace
+    /// or access method is created again.
     pub fn same_shape(&self, o: &View) -> bool {
         self.materialized == o.materialized
             && self.definition == o.definition
             && self.options == o.options
+            && self.tablespace == o.tablespace
+            && self.access_method == o.access_method
     }
 }
 

@@ -11,6 +11,7 @@
 //! -- [hazards] access_exclusive_lock, table_rewrite
 //! -- [sql] ALTER COLUMN id TYPE bigint        (optional, repeatable: the plan contains this)
 //! -- [unsupported] partitioning               (optional, repeatable: the plan reports this)
+//! -- [tablespaces] f720_ts1, f720_ts2         (optional: created in place, cluster-wide, first)
 //! ```
 //!
 //! The oracle, on two fresh databases of the shared test cluster: load A and B; introspect
@@ -114,6 +115,8 @@ struct Fixture {
     hazards: Option<BTreeSet<String>>,
     sql: Vec<String>,
     unsupported: Vec<String>,
+    /// Tablespaces the fixture uses (cluster-wide, created before A and B are loaded).
+    tablespaces: Vec<String>,
 }
 
 impl Fixture {
@@ -148,6 +151,10 @@ impl Fixture {
             } else if let Some(rest) = t.strip_prefix("-- [unsupported]") {
                 section = None;
                 f.unsupported.push(rest.trim().to_owned());
+            } else if let Some(rest) = t.strip_prefix("-- [tablespaces]") {
+                section = None;
+                let names = rest.split(',').map(|k| k.trim().to_owned());
+                f.tablespaces.extend(names.filter(|k| !k.is_empty()));
             } else if t.starts_with("-- [") {
                 return Err(format!("{}: unknown section `{t}`", path.display()).into());
             } else {
@@ -184,6 +191,9 @@ impl Fixture {
     }
 
     async fn check_on(&self, db_a: &str, db_b: &str) -> Result<(), String> {
+        for space in &self.tablespaces {
+            tablespace(space).await?;
+        }
         let (ca, cb) = tokio::try_join!(fresh_db(db_a, &self.a), fresh_db(db_b, &self.b))?;
         let excluded = schema::default_excluded();
         let (a, b) = tokio::try_join!(
@@ -419,6 +429,31 @@ fn model_equal(a: &Model, b: &Model) -> Result<(), String> {
 }
 
 /// Creates database `name` (dropping a leftover) and loads `sql` into it.
+/// Tablespace `name`, created in place (inside the cluster's data directory: the test
+/// clusters are PostgreSQL 15 or later) unless it exists; kept for the next run.
+async fn tablespace(name: &str) -> Result<(), String> {
+    let client = pg::connect(&Secret::new(cluster().url("postgres")))
+        .await
+        .map_err(|e| e.to_string())?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_tablespace WHERE spcname = $1", &[&name])
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    client
+        .batch_execute("SET allow_in_place_tablespaces = on")
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    let create = format!("CREATE TABLESPACE {} LOCATION ''", pg::ident(name));
+    match client.batch_execute(&create).await {
+        // Another fixture created it meanwhile.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_OBJECT) => Ok(()),
+        r => r.map_err(|e| format!("cannot create tablespace {name}: {}", pg::describe(&e))),
+    }
+}
+
 async fn fresh_db(name: &str, sql: &str) -> Result<Client, String> {
     query(
         "postgres",
