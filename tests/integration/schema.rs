@@ -326,6 +326,7 @@ fn check_security_windows(plan: &Plan) -> Result<(), String> {
         let rest = &sql[sql.find(head)? + head.len()..];
         Some(rest.split(end).next()?.trim().to_owned())
     };
+    check_key_windows(st)?;
     for (i, s) in st.iter().enumerate() {
         // (what is missing, the statements that restore it)
         let closers: Vec<usize> = if let Some(rest) = s
@@ -378,8 +379,76 @@ fn check_security_windows(plan: &Plan) -> Result<(), String> {
                 st[last].sql.lines().next().unwrap_or("")
             ));
         }
+        if !in_one_transaction(st, i, last) && !names_window(s) {
+            return Err(format!(
+                "security window: in a plan that runs statement by statement, `{}` … `{}` is not in one BEGIN … COMMIT, and no authz_update hazard names it",
+                s.sql.lines().next().unwrap_or(""),
+                st[last].sql.lines().next().unwrap_or("")
+            ));
+        }
     }
     Ok(())
+}
+
+/// A key (PRIMARY KEY, UNIQUE, EXCLUDE: its drop drops an index) dropped and added again:
+/// in between the table has no such key. In a plan that runs statement by statement, that
+/// stretch is one transaction, or a `correctness` hazard on the drop names it.
+fn check_key_windows(st: &[schema::Statement]) -> Result<(), String> {
+    for (i, s) in st.iter().enumerate() {
+        let drops_index = s
+            .hazards
+            .iter()
+            .any(|h| h.kind == schema::HazardKind::IndexDropped);
+        let Some((table, name)) = s
+            .sql
+            .strip_prefix("ALTER TABLE ")
+            .and_then(|r| r.split_once(" DROP CONSTRAINT "))
+            .filter(|_| drops_index)
+        else {
+            continue;
+        };
+        let name = name.trim_end_matches(';');
+        let add = format!("ALTER TABLE {table} ADD CONSTRAINT {name} ");
+        let Some(last) = (i + 1..st.len()).find(|&j| st[j].sql.starts_with(&add)) else {
+            continue;
+        };
+        // On the drop, or on the statement that opened its stretch (a swapped key's first
+        // foreign key dropped).
+        let start = (0..i)
+            .rev()
+            .find(|&n| !st[n].transactional)
+            .map_or(0, |n| n + 1);
+        let named = st[start..=i].iter().flat_map(|s| &s.hazards).any(|h| {
+            h.kind == schema::HazardKind::Correctness && h.message.contains(" from here until ")
+        });
+        if !in_one_transaction(st, i, last) && !named {
+            return Err(format!(
+                "key window: in a plan that runs statement by statement, `{}` … `{}` is not in one BEGIN … COMMIT, and no correctness hazard names it",
+                s.sql,
+                st[last].sql.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether statements `from..=to` run in one transaction: the whole plan does (nothing in it
+/// runs outside one), or a `BEGIN` before `from` is not closed until after `to`.
+fn in_one_transaction(st: &[schema::Statement], from: usize, to: usize) -> bool {
+    if st.iter().all(|s| s.transactional) {
+        return true;
+    }
+    let Some(begin) = (0..from).rev().find(|&n| st[n].sql == "BEGIN;") else {
+        return false;
+    };
+    !st[begin..=to].iter().any(|s| s.sql == "COMMIT;")
+}
+
+/// Whether a window's opener warns that it stays open.
+fn names_window(s: &schema::Statement) -> bool {
+    s.hazards.iter().any(|h| {
+        h.kind == schema::HazardKind::AuthzUpdate && h.message.contains(" from here until ")
+    })
 }
 
 fn check_unsupported(want: &[String], plan: &Plan) -> Result<(), String> {
