@@ -323,6 +323,13 @@ pub struct Table {
     pub rls_forced: bool,
     pub options: Vec<String>,
     pub unlogged: bool,
+    /// Tablespace (quoted) when not the database's default: a new table is created in it
+    /// (a move of an existing one is the safety net's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
+    /// Access method (quoted) when not `heap`: a new table is created with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
 }
 
 impl Table {

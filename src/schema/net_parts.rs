@@ -11,7 +11,7 @@
 //! only by an entry of [`PARTS`].
 
 use super::catalog::{Aspects, ObjectId};
-use super::model::{Model, View};
+use super::model::{Model, Table, View};
 
 /// Separates an aspect's digest from its unmodeled parts.
 pub const SEPARATOR: char = '\u{1f}';
@@ -148,11 +148,28 @@ fn matview_part(
         .is_some_and(|v| *part(v) == to.map(super::quote_ident))
 }
 
+/// A table the plan creates, with its tablespace and access method (an existing table's
+/// move is not planned: reported).
+fn new_table_part(
+    a: &Model,
+    b: &Model,
+    id: &ObjectId,
+    to: Option<&str>,
+    part: fn(&Table) -> &Option<String>,
+) -> bool {
+    !a.tables.contains_key(&*id.name)
+        && b.tables
+            .get(&*id.name)
+            .is_some_and(|t| *part(t) == to.map(super::quote_ident))
+}
+
 /// The one registry of unmodeled parts the plan nevertheless makes.
 #[rustfmt::skip]
 pub static PARTS: &[PartExplainer] = &[
     PartExplainer { kind: "sequence", part: "persistence", explains: owned_sequence_persistence },
     PartExplainer { kind: "table", part: "tablespace", explains: partition_tablespace },
+    PartExplainer { kind: "table", part: "tablespace", explains: |a, b, id, to| new_table_part(a, b, id, to, |t| &t.tablespace) },
+    PartExplainer { kind: "table", part: "access method", explains: |a, b, id, to| new_table_part(a, b, id, to, |t| &t.access_method) },
     PartExplainer { kind: "index", part: "tablespace", explains: index_tablespace },
     PartExplainer { kind: "materialized view", part: "tablespace", explains: |_, b, id, to| matview_part(b, id, to, |v| &v.tablespace) },
     PartExplainer { kind: "materialized view", part: "access method", explains: |_, b, id, to| matview_part(b, id, to, |v| &v.access_method) },
