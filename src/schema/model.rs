@@ -330,6 +330,13 @@ pub struct Table {
     pub rls_forced: bool,
     pub options: Vec<String>,
     pub unlogged: bool,
+    /// Tablespace (quoted) when not the database's default: a new table is created in it
+    /// (a move of an existing one is the safety net's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
+    /// Access method (quoted) when not `heap`: a new table is created with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
 }
 
 impl Table {
@@ -410,15 +417,24 @@ pub struct View {
     pub column_defaults: Vec<(String, String)>,
     /// False for a materialized view created (or refreshed) `WITH NO DATA`.
     pub populated: bool,
+    /// A materialized view's tablespace (quoted) when not the database's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
+    /// A materialized view's access method (quoted) when not `heap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
 }
 
 impl View {
     /// Whether `self` and `o` are the same view, column defaults and being populated aside
-    /// (set again and `REFRESH`ed in place).
+    /// (set again and `REFRESH`ed in place). A materialized view moved to another tablespace
+    /// or access method is created again.
     pub fn same_shape(&self, o: &View) -> bool {
         self.materialized == o.materialized
             && self.definition == o.definition
             && self.options == o.options
+            && self.tablespace == o.tablespace
+            && self.access_method == o.access_method
     }
 }
 

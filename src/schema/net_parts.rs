@@ -1,8 +1,9 @@
-//! The parts of an object's catalog fingerprint that the engine's model does not carry (an
-//! index's tablespace, a sequence's persistence, a table's tablespace,
-//! access method and type), kept apart from its digest so that the safety net reports them
-//! whenever they differ, even when the model also changes that object: a rebuilt index
-//! would otherwise lose its tablespace, explained by the model's change to its columns.
+//! The parts of an object's catalog fingerprint that the engine's model does not carry (a
+//! sequence's persistence, a table's tablespace, access method and type) or carries beside
+//! what its digest explains (an index's tablespace, in its definition; a materialized view's
+//! tablespace and access method), kept apart from its digest so that the safety net reports
+//! them whenever they differ, even when the model also changes that object: a rebuilt index
+//! would otherwise lose its tablespace unseen, explained by the model's change to its columns.
 //!
 //! An aspect's text is its digest followed by each such part as `␟name=value` (written only
 //! when the part is not the default of a plain `CREATE`, so most objects have none). The
@@ -10,7 +11,7 @@
 //! only by an entry of [`PARTS`].
 
 use super::catalog::{Aspects, ObjectId};
-use super::model::Model;
+use super::model::{Model, Table, View};
 
 /// Separates an aspect's digest from its unmodeled parts.
 pub const SEPARATOR: char = '\u{1f}';
@@ -105,11 +106,73 @@ fn partition_tablespace(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -
     !a.tables.contains_key(&*id.name) && space == to
 }
 
+/// Whether a definition of the model names tablespace `to` (`None`: none).
+fn names_tablespace(definition: &str, to: Option<&str>) -> bool {
+    match to {
+        Some(t) => definition.contains(&format!(" TABLESPACE {}", super::quote_ident(t))),
+        None => !definition.contains(" TABLESPACE "),
+    }
+}
+
+/// An index's (or its constraint's) definition in a model: the tablespace is part of it.
+fn index_definition<'m>(m: &'m Model, id: &ObjectId) -> Option<&'m str> {
+    if let Some(i) = m.indexes.get(&*id.name) {
+        return Some(&i.definition);
+    }
+    let (_, name) = super::split_qualified(&id.name)?;
+    let t = m.tables.get(&*id.parent)?;
+    t.constraints
+        .iter()
+        .find(|(n, c)| c.kind.has_index() && super::quote_ident(n) == name)
+        .map(|(_, c)| c.definition.as_str())
+}
+
+/// An index (or a constraint's) whose model definition holds its tablespace: created or
+/// rebuilt (its definition differs) in the one the desired schema has.
+fn index_tablespace(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    let Some(def) = index_definition(b, id) else {
+        return false;
+    };
+    names_tablespace(def, to) && index_definition(a, id) != Some(def)
+}
+
+/// A materialized view, created (or created again) with its tablespace and access method.
+fn matview_part(
+    b: &Model,
+    id: &ObjectId,
+    to: Option<&str>,
+    part: fn(&View) -> &Option<String>,
+) -> bool {
+    b.views
+        .get(&*id.name)
+        .is_some_and(|v| *part(v) == to.map(super::quote_ident))
+}
+
+/// A table the plan creates, with its tablespace and access method (an existing table's
+/// move is not planned: reported).
+fn new_table_part(
+    a: &Model,
+    b: &Model,
+    id: &ObjectId,
+    to: Option<&str>,
+    part: fn(&Table) -> &Option<String>,
+) -> bool {
+    !a.tables.contains_key(&*id.name)
+        && b.tables
+            .get(&*id.name)
+            .is_some_and(|t| *part(t) == to.map(super::quote_ident))
+}
+
 /// The one registry of unmodeled parts the plan nevertheless makes.
 #[rustfmt::skip]
 pub static PARTS: &[PartExplainer] = &[
     PartExplainer { kind: "sequence", part: "persistence", explains: owned_sequence_persistence },
     PartExplainer { kind: "table", part: "tablespace", explains: partition_tablespace },
+    PartExplainer { kind: "table", part: "tablespace", explains: |a, b, id, to| new_table_part(a, b, id, to, |t| &t.tablespace) },
+    PartExplainer { kind: "table", part: "access method", explains: |a, b, id, to| new_table_part(a, b, id, to, |t| &t.access_method) },
+    PartExplainer { kind: "index", part: "tablespace", explains: index_tablespace },
+    PartExplainer { kind: "materialized view", part: "tablespace", explains: |_, b, id, to| matview_part(b, id, to, |v| &v.tablespace) },
+    PartExplainer { kind: "materialized view", part: "access method", explains: |_, b, id, to| matview_part(b, id, to, |v| &v.access_method) },
 ];
 
 /// The names of the unmodeled parts of an object that differ between `x` (the current

@@ -11,6 +11,7 @@
 //! -- [hazards] access_exclusive_lock, table_rewrite
 //! -- [sql] ALTER COLUMN id TYPE bigint        (optional, repeatable: the plan contains this)
 //! -- [unsupported] partitioning               (optional, repeatable: the plan reports this)
+//! -- [tablespaces] f720_ts1, f720_ts2         (optional: created in place, cluster-wide, first)
 //! ```
 //!
 //! The oracle, on two fresh databases of the shared test cluster: load A and B; introspect
@@ -114,6 +115,8 @@ struct Fixture {
     hazards: Option<BTreeSet<String>>,
     sql: Vec<String>,
     unsupported: Vec<String>,
+    /// Tablespaces the fixture uses (cluster-wide, created before A and B are loaded).
+    tablespaces: Vec<String>,
 }
 
 impl Fixture {
@@ -148,6 +151,10 @@ impl Fixture {
             } else if let Some(rest) = t.strip_prefix("-- [unsupported]") {
                 section = None;
                 f.unsupported.push(rest.trim().to_owned());
+            } else if let Some(rest) = t.strip_prefix("-- [tablespaces]") {
+                section = None;
+                let names = rest.split(',').map(|k| k.trim().to_owned());
+                f.tablespaces.extend(names.filter(|k| !k.is_empty()));
             } else if t.starts_with("-- [") {
                 return Err(format!("{}: unknown section `{t}`", path.display()).into());
             } else {
@@ -184,6 +191,9 @@ impl Fixture {
     }
 
     async fn check_on(&self, db_a: &str, db_b: &str) -> Result<(), String> {
+        for space in &self.tablespaces {
+            tablespace(space).await?;
+        }
         let (ca, cb) = tokio::try_join!(fresh_db(db_a, &self.a), fresh_db(db_b, &self.b))?;
         let excluded = schema::default_excluded();
         let (a, b) = tokio::try_join!(
@@ -316,6 +326,7 @@ fn check_security_windows(plan: &Plan) -> Result<(), String> {
         let rest = &sql[sql.find(head)? + head.len()..];
         Some(rest.split(end).next()?.trim().to_owned())
     };
+    check_key_windows(st)?;
     for (i, s) in st.iter().enumerate() {
         // (what is missing, the statements that restore it)
         let closers: Vec<usize> = if let Some(rest) = s
@@ -368,8 +379,76 @@ fn check_security_windows(plan: &Plan) -> Result<(), String> {
                 st[last].sql.lines().next().unwrap_or("")
             ));
         }
+        if !in_one_transaction(st, i, last) && !names_window(s) {
+            return Err(format!(
+                "security window: in a plan that runs statement by statement, `{}` … `{}` is not in one BEGIN … COMMIT, and no authz_update hazard names it",
+                s.sql.lines().next().unwrap_or(""),
+                st[last].sql.lines().next().unwrap_or("")
+            ));
+        }
     }
     Ok(())
+}
+
+/// A key (PRIMARY KEY, UNIQUE, EXCLUDE: its drop drops an index) dropped and added again:
+/// in between the table has no such key. In a plan that runs statement by statement, that
+/// stretch is one transaction, or a `correctness` hazard on the drop names it.
+fn check_key_windows(st: &[schema::Statement]) -> Result<(), String> {
+    for (i, s) in st.iter().enumerate() {
+        let drops_index = s
+            .hazards
+            .iter()
+            .any(|h| h.kind == schema::HazardKind::IndexDropped);
+        let Some((table, name)) = s
+            .sql
+            .strip_prefix("ALTER TABLE ")
+            .and_then(|r| r.split_once(" DROP CONSTRAINT "))
+            .filter(|_| drops_index)
+        else {
+            continue;
+        };
+        let name = name.trim_end_matches(';');
+        let add = format!("ALTER TABLE {table} ADD CONSTRAINT {name} ");
+        let Some(last) = (i + 1..st.len()).find(|&j| st[j].sql.starts_with(&add)) else {
+            continue;
+        };
+        // On the drop, or on the statement that opened its stretch (a swapped key's first
+        // foreign key dropped).
+        let start = (0..i)
+            .rev()
+            .find(|&n| !st[n].transactional)
+            .map_or(0, |n| n + 1);
+        let named = st[start..=i].iter().flat_map(|s| &s.hazards).any(|h| {
+            h.kind == schema::HazardKind::Correctness && h.message.contains(" from here until ")
+        });
+        if !in_one_transaction(st, i, last) && !named {
+            return Err(format!(
+                "key window: in a plan that runs statement by statement, `{}` … `{}` is not in one BEGIN … COMMIT, and no correctness hazard names it",
+                s.sql,
+                st[last].sql.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether statements `from..=to` run in one transaction: the whole plan does (nothing in it
+/// runs outside one), or a `BEGIN` before `from` is not closed until after `to`.
+fn in_one_transaction(st: &[schema::Statement], from: usize, to: usize) -> bool {
+    if st.iter().all(|s| s.transactional) {
+        return true;
+    }
+    let Some(begin) = (0..from).rev().find(|&n| st[n].sql == "BEGIN;") else {
+        return false;
+    };
+    !st[begin..=to].iter().any(|s| s.sql == "COMMIT;")
+}
+
+/// Whether a window's opener warns that it stays open.
+fn names_window(s: &schema::Statement) -> bool {
+    s.hazards.iter().any(|h| {
+        h.kind == schema::HazardKind::AuthzUpdate && h.message.contains(" from here until ")
+    })
 }
 
 fn check_unsupported(want: &[String], plan: &Plan) -> Result<(), String> {
@@ -419,6 +498,31 @@ fn model_equal(a: &Model, b: &Model) -> Result<(), String> {
 }
 
 /// Creates database `name` (dropping a leftover) and loads `sql` into it.
+/// Tablespace `name`, created in place (inside the cluster's data directory: the test
+/// clusters are PostgreSQL 15 or later) unless it exists; kept for the next run.
+async fn tablespace(name: &str) -> Result<(), String> {
+    let client = pg::connect(&Secret::new(cluster().url("postgres")))
+        .await
+        .map_err(|e| e.to_string())?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_tablespace WHERE spcname = $1", &[&name])
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    client
+        .batch_execute("SET allow_in_place_tablespaces = on")
+        .await
+        .map_err(|e| pg::describe(&e))?;
+    let create = format!("CREATE TABLESPACE {} LOCATION ''", pg::ident(name));
+    match client.batch_execute(&create).await {
+        // Another fixture created it meanwhile.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_OBJECT) => Ok(()),
+        r => r.map_err(|e| format!("cannot create tablespace {name}: {}", pg::describe(&e))),
+    }
+}
+
 async fn fresh_db(name: &str, sql: &str) -> Result<Client, String> {
     query(
         "postgres",

@@ -39,10 +39,12 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.
                                                            AND cic.reltablespace = 0 AND NOT {ci_nulls_not_distinct}, false))
               OR (co.contype = 'f' AND {delete_set_columns})
               OR co.contype NOT IN ('p', 'u', 'f') OR c.oid IN (SELECT objid FROM owned)
-            THEN CASE WHEN cic.reloptions IS NULL THEN pg_get_constraintdef(co.oid)
-                      -- The index's storage parameters, which pg_get_constraintdef leaves out.
-                      ELSE regexp_replace(pg_get_constraintdef(co.oid), '( DEFERRABLE.*)?$',
-                                          ' WITH (' || array_to_string(cic.reloptions, ', ') || ')\1') END END,
+            THEN CASE WHEN cic.reloptions IS NULL AND sp.spcname IS NULL THEN pg_get_constraintdef(co.oid)
+                      -- The index's storage parameters and tablespace, which pg_get_constraintdef
+                      -- leaves out (an exclusion's before its predicate).
+                      ELSE regexp_replace(pg_get_constraintdef(co.oid), '((?: WHERE \(.*)?(?: DEFERRABLE.*)?)$',
+                                          coalesce(' WITH (' || array_to_string(CASE WHEN co.contype <> 'x' THEN cic.reloptions END, ', ') || ')', '')
+                                          || coalesce(' USING INDEX TABLESPACE ' || quote_ident(sp.spcname), '') || '\1') END END,
        co.conkey, co.confkey, co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text,
        co.condeferrable, co.condeferred, co.conindid::int8,
        co.contype IN ('p', 'u', 'f', 'c', 'x') AND c.oid NOT IN (SELECT objid FROM owned),
@@ -53,7 +55,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), co.conname, co.
        co.coninhcount::int4, co.connoinherit
   FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_index ci ON ci.indexrelid = co.conindid AND co.contype IN ('p', 'u')
-  LEFT JOIN pg_class cic ON cic.oid = co.conindid AND co.contype IN ('p', 'u')
+  LEFT JOIN pg_class cic ON cic.oid = co.conindid AND co.contype IN ('p', 'u', 'x')
+  LEFT JOIN pg_tablespace sp ON sp.oid = cic.reltablespace
  WHERE co.contypid = 0 AND co.conislocal AND co.contype <> 't'"#,
         ci_nulls_not_distinct = nulls_not_distinct(version).replace("i.", "ci."),
     ))

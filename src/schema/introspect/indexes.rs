@@ -39,7 +39,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns
        i.indimmediate, i.indisclustered, i.indisvalid, i.indisreplident,
        CASE WHEN i.indexprs IS NOT NULL THEN pg_get_expr(i.indexprs, i.indrelid) END,
        CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END,
-       {owner}, ic.relrowsecurity, ic.relforcerowsecurity, ic.reloftype <> 0, ic.relacl IS NOT NULL
+       {owner}, ic.relrowsecurity, ic.relforcerowsecurity, ic.reloftype <> 0, ic.relacl IS NOT NULL,
+       quote_ident(sp.spcname)
   FROM (SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'm') OFFSET 0) c
   JOIN pg_index i ON i.indrelid = c.oid
@@ -56,6 +57,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns
 /// catalog fingerprint row (`None` for an index of an extension or of its table).
 pub(super) struct IndexRow {
     model: Option<(String, i64, Index, spell::RawIndex)>,
+    /// The index's tablespace (quoted), when not the database's default.
+    tablespace: Option<String>,
     print: Option<(ObjectId, Aspects)>,
 }
 
@@ -96,7 +99,11 @@ pub(super) fn index_row(r: &Row) -> IndexRow {
         };
         (name, r.get(5), i, raw)
     });
-    IndexRow { model, print }
+    IndexRow {
+        model,
+        print,
+        tablespace: r.get(36),
+    }
 }
 
 /// An index's aspects in the catalog fingerprint: what `pg_class` and `pg_index` say of it
@@ -136,7 +143,8 @@ fn index_print(r: &Row) -> Aspects {
         b(35),
     ];
     let owner: Option<&str> = r.get(31);
-    // Neither an index's definition nor its constraint's holds its tablespace (`net_parts`).
+    // The model's definitions (the index's, its constraint's) hold the tablespace; the net
+    // keeps it apart (`net_parts`) and reports a difference the plan does not make.
     let mut definition = digest(&parts);
     if let Some(space) = r.get::<_, Option<&str>>(21) {
         crate::schema::net_parts::push(&mut definition, "tablespace", space);
@@ -174,6 +182,7 @@ pub(super) async fn add(
     let defaults: HashSet<u32> = default_opclasses.into_iter().collect();
     let mut ask_server: Vec<u32> = Vec::new();
     let mut by_oid: HashMap<i64, String> = HashMap::new();
+    let mut tablespaces: HashMap<i64, String> = HashMap::new();
     for row in indexes {
         if let Some((id, aspects)) = row.print {
             b.prints.insert(id, aspects);
@@ -186,6 +195,9 @@ pub(super) async fn add(
                 Some(d) => i.definition = d,
                 None => ask_server.push(oid_of(oid)),
             }
+        }
+        if let Some(space) = row.tablespace {
+            tablespaces.insert(oid, space);
         }
         by_oid.insert(oid, name.clone());
         b.key(ObjKind::Class, oid, DepKey::Index(name.clone()));
@@ -206,5 +218,55 @@ pub(super) async fn add(
             }
         }
     }
+    // The tablespace is part of the definition: an index rebuilt (or created) is built in
+    // its own, and a move to another one is a rebuild.
+    for (oid, space) in tablespaces {
+        if let Some(i) = by_oid.get(&oid).and_then(|n| b.m.indexes.get_mut(n)) {
+            i.definition = with_tablespace(&i.definition, &space);
+        }
+    }
     Ok(())
+}
+
+/// `CREATE INDEX … (cols) … [WHERE pred]` with `TABLESPACE space` where the syntax wants it:
+/// before the predicate (the first `WHERE` outside parentheses, quotes and identifiers).
+pub(crate) fn with_tablespace(definition: &str, space: &str) -> String {
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    let bytes = definition.as_bytes();
+    for (at, c) in definition.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ' ') if depth == 0 && bytes[at..].starts_with(b" WHERE ") => {
+                return format!(
+                    "{} TABLESPACE {space}{}",
+                    &definition[..at],
+                    &definition[at..]
+                );
+            }
+            _ => {}
+        }
+    }
+    format!("{definition} TABLESPACE {space}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_tablespace;
+
+    #[test]
+    fn the_tablespace_goes_before_the_predicate() {
+        let d = "CREATE INDEX i ON public.t USING btree (x)";
+        assert_eq!(with_tablespace(d, "ts1"), format!("{d} TABLESPACE ts1"));
+        assert_eq!(
+            with_tablespace(
+                "CREATE INDEX \" WHERE \" ON public.t USING btree (f(x, ' WHERE ')) WITH (fillfactor='50') WHERE (x > 0)",
+                "ts1"
+            ),
+            "CREATE INDEX \" WHERE \" ON public.t USING btree (f(x, ' WHERE ')) WITH (fillfactor='50') TABLESPACE ts1 WHERE (x > 0)"
+        );
+    }
 }

@@ -22,8 +22,10 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
                    FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                   WHERE i.inhrelid = c.oid AND NOT c.relispartition), '{}'),
        c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{}'), c.relpersistence = 'u',
-       c.reltype::int8
+       c.reltype::int8, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
+  LEFT JOIN pg_am am ON am.oid = c.relam
  WHERE c.relkind IN ('r', 'p', 'f')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1"#)
@@ -46,6 +48,8 @@ pub(super) fn table_row(r: &Row) -> TableRow {
         rls_forced: r.get(8),
         options: r.get(9),
         unlogged: r.get(10),
+        tablespace: r.get(12),
+        access_method: r.get(13),
     };
     (r.get(0), r.get(2), t, r.get(11))
 }

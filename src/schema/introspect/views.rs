@@ -13,8 +13,10 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
        ARRAY(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
-       c.relispopulated
+       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
+  LEFT JOIN pg_am am ON am.oid = c.relam
  WHERE c.relkind IN ('v', 'm')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
  ORDER BY 1"#)
@@ -34,6 +36,8 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
             .zip(r.get::<_, Vec<String>>(7))
             .collect(),
         populated: r.get(8),
+        tablespace: r.get(9),
+        access_method: r.get(10),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

@@ -1,6 +1,8 @@
 //! `CLUSTER ON` marks and statistics targets of index columns. Both live on an index, so an
 //! index (or constraint, or materialized view) the plan builds again loses them: they are
-//! written again after everything is built, as for a table or index the plan creates.
+//! written again after everything is built, as for a table or index the plan creates. An
+//! index Postgres builds again when a column of its table is retyped keeps its `CLUSTER ON`
+//! mark, not its statistics targets: those are written again too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +39,21 @@ fn index_exists(m: &Model, index: &str) -> bool {
     m.tables.iter().any(|(t, tb)| {
         split_qualified(t).is_some_and(|(s, _)| s == schema) && tb.constraints.contains_key(bare)
     })
+}
+
+/// The table of the index `schema.bare` in `m` (an index of its own or a constraint's).
+fn index_table<'m>(m: &'m Model, index: &str) -> Option<&'m str> {
+    if let Some(i) = m.indexes.get(index) {
+        return Some(&i.table);
+    }
+    let (schema, bare) = split_qualified(index)?;
+    m.tables
+        .iter()
+        .find(|(t, tb)| {
+            split_qualified(t).is_some_and(|(s, _)| s == schema)
+                && tb.constraints.contains_key(bare)
+        })
+        .map(|(t, _)| t.as_str())
 }
 
 fn clustered(x: &mut Cx<'_>) {
@@ -86,9 +103,12 @@ fn index_statistics(x: &mut Cx<'_>) {
             a.index_statistics.get(i).unwrap_or(&none)
         };
         let after = b.index_statistics.get(i).unwrap_or(&none);
+        // Retyping a column of its table may have built it again (Postgres keeps no targets
+        // then): every target it must have is written again.
+        let retyped = index_table(b, i).is_some_and(|t| x.retyped.contains(t));
         let columns: BTreeSet<&i16> = before.keys().chain(after.keys()).collect();
         for n in columns {
-            if before.get(n) == after.get(n) {
+            if before.get(n) == after.get(n) && !(retyped && after.contains_key(n)) {
                 continue;
             }
             let to = after.get(n).copied().unwrap_or(-1);

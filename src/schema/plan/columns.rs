@@ -420,7 +420,28 @@ fn alter(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
     }
 }
 
+/// Notes that `table` and its partitions and inheritance children (the retype recurses to
+/// them) have a column retyped.
+fn note_retyped(x: &mut Cx<'_>, table: &str) {
+    if !x.retyped.insert(table.to_owned()) {
+        return;
+    }
+    let children: Vec<&String> =
+        x.a.tables
+            .iter()
+            .filter(|(_, t)| {
+                t.inherits.iter().any(|p| p == table)
+                    || t.partition_of.as_ref().is_some_and(|(p, _)| p == table)
+            })
+            .map(|(k, _)| k)
+            .collect();
+    for c in children {
+        note_retyped(x, c);
+    }
+}
+
 fn retype(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column, recast: bool) {
+    note_retyped(x, table);
     let col = &new.name;
     let collate = new
         .collation

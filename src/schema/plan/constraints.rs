@@ -74,6 +74,10 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
                     HazardKind::IndexDropped,
                     "the constraint's index is dropped with it: queries that used it may get slower",
                 );
+                // Added again later: the table is without the key meanwhile.
+                if nt.constraints.get(n).is_some_and(|nc| nc.kind == c.kind) {
+                    stmt = stmt.opens(format!("KEY {tk}.{n}"));
+                }
             }
             x.push(stmt);
         }
@@ -104,7 +108,19 @@ fn add_changed(x: &mut Cx<'_>, pass: Phase) {
                 .and_then(|e| e.constraints.get(n))
                 .filter(|oc| same(oc, c))
                 .filter(|_| !x.ch.rebuilt_fks.contains(&(tk.clone(), n.clone())));
+            let again = c.kind.has_index()
+                && !keyswap::swapped(x, tk, n)
+                && existing
+                    .and_then(|e| e.constraints.get(n))
+                    .is_some_and(|oc| oc.kind == c.kind);
             match old {
+                None if again => {
+                    add(x, tk, n, c, existing);
+                    // The statement that adds it closes the window its drop opened.
+                    if let Some(last) = x.out.last_mut() {
+                        last.closes = Some(format!("KEY {tk}.{n}"));
+                    }
+                }
                 Some(oc) => {
                     if !oc.validated && c.validated {
                         x.push(

@@ -359,6 +359,10 @@ struct Cx<'a> {
     /// Comment targets (`INDEX public.i`) of objects dropped and created again: their
     /// comments went with them and are set again even when unchanged.
     recreated: BTreeSet<String>,
+    /// Tables with a column the plan retypes (`ALTER COLUMN … TYPE`): Postgres builds their
+    /// indexes and extended statistics on that column again, without their statistics
+    /// targets and (statistics) owner.
+    retyped: BTreeSet<String>,
 }
 
 impl Cx<'_> {
@@ -408,6 +412,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
         out: Vec::new(),
         unsupported,
         recreated: BTreeSet::new(),
+        retyped: BTreeSet::new(),
     };
     // The order of the calls matters only within a phase: each kind's statements of one
     // phase follow those of the kinds called before it.

@@ -241,16 +241,23 @@ pub(super) fn strip_not_valid(def: &str) -> &str {
 /// `(cols) INCLUDE (…) NULLS NOT DISTINCT WITH (…)` (written as the constraint has it, the
 /// build was a syntax error, after the old constraint was dropped).
 pub(super) fn unique_index_columns(def: &str) -> Option<String> {
-    if def.contains("DEFERRABLE") || def.contains("USING INDEX TABLESPACE") {
+    if def.contains("DEFERRABLE") {
         return None;
     }
     let rest = def
         .strip_prefix("PRIMARY KEY ")
         .or_else(|| def.strip_prefix("UNIQUE "))?;
+    // The tablespace comes last in both: `USING INDEX TABLESPACE s` is an index's
+    // `TABLESPACE s`.
+    let rest = rest.replacen(" USING INDEX TABLESPACE ", " TABLESPACE ", 1);
     let Some(rest) = rest.strip_prefix("NULLS NOT DISTINCT ") else {
-        return Some(rest.to_owned());
+        return Some(rest);
     };
-    Some(match rest.find(" WITH (") {
+    let before = [" WITH (", " TABLESPACE "]
+        .iter()
+        .filter_map(|w| rest.find(w))
+        .min();
+    Some(match before {
         Some(at) => format!("{} NULLS NOT DISTINCT{}", &rest[..at], &rest[at..]),
         None => format!("{rest} NULLS NOT DISTINCT"),
     })
@@ -324,6 +331,14 @@ mod tests {
         );
         assert_eq!(cols("PRIMARY KEY (id) INCLUDE (k)"), "(id) INCLUDE (k)");
         assert_eq!(unique_index_columns("UNIQUE (x) DEFERRABLE"), None);
+        assert_eq!(
+            cols("PRIMARY KEY (id) INCLUDE (x) USING INDEX TABLESPACE ts1"),
+            "(id) INCLUDE (x) TABLESPACE ts1"
+        );
+        assert_eq!(
+            cols("UNIQUE NULLS NOT DISTINCT (x) USING INDEX TABLESPACE \"T s\""),
+            "(x) NULLS NOT DISTINCT TABLESPACE \"T s\""
+        );
     }
 
     #[test]

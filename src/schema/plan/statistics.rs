@@ -1,9 +1,11 @@
 //! Extended statistics: dropped when they change or go (before columns are dropped or
 //! retyped; not when their table goes, which takes them along), created after the tables,
 //! indexes and materialized views (again on a materialized view created again), with their
-//! `SET STATISTICS` target.
+//! `SET STATISTICS` target and owner — written again too on a table with a retyped column,
+//! where Postgres builds them again without either.
 
-use super::super::model::DepKey;
+use super::super::catalog::{kind, ObjectId};
+use super::super::model::{DepKey, Model};
 use super::{Cx, Phase};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
@@ -33,12 +35,15 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             }
             x.simple(Phase::CreateStatistics, s.definition.clone());
         }
+        // Retyping a column of its table may have built it again: without its target, and
+        // owned by the role running the plan.
+        let retyped = x.retyped.contains(&s.table);
         let old_target = if same {
             old.map_or(-1, |o| o.target)
         } else {
             -1
         };
-        if s.target != old_target {
+        if s.target != old_target || (retyped && s.target >= 0) {
             let target = if s.target >= 0 {
                 s.target.to_string()
             } else if b.server_version >= 170_000 {
@@ -51,5 +56,25 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 format!("ALTER STATISTICS {k} SET STATISTICS {target}"),
             );
         }
+        if !same || retyped {
+            if let Some(owner) = owner(x.b, k) {
+                let sql = format!("ALTER STATISTICS {k} OWNER TO {owner}");
+                x.simple(Phase::CreateStatistics, sql);
+            }
+        }
     }
+}
+
+/// The owner of statistics object `k` in `m` when not the default one. The model does not
+/// carry it (a change of it is the safety net's); the catalog fingerprint does.
+fn owner<'m>(m: &'m Model, k: &str) -> Option<&'m str> {
+    let id = ObjectId {
+        kind: kind("statistics"),
+        parent: "".into(),
+        name: k.into(),
+    };
+    let aspects = m.catalog.as_ref()?.get(&id)?;
+    aspects[2]
+        .as_deref()
+        .filter(|o| *o != "=" && *o != "PUBLIC")
 }

@@ -122,8 +122,14 @@ fn create_table(k: &str, t: &Table) -> String {
     if let Some(pk) = &t.partition_key {
         s.push_str(&format!(" PARTITION BY {pk}"));
     }
+    if let Some(am) = &t.access_method {
+        s.push_str(&format!(" USING {am}"));
+    }
     if !t.options.is_empty() {
         s.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    if let Some(space) = &t.tablespace {
+        s.push_str(&format!(" TABLESPACE {space}"));
     }
     s
 }

@@ -41,11 +41,17 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         let DepKey::Rel(k) = &key else { continue };
         let v = &b.views[k];
         let body = v.definition.trim().trim_end_matches(';');
-        let with = if v.options.is_empty() {
+        let mut with = if v.options.is_empty() {
             String::new()
         } else {
             format!(" WITH ({})", v.options.join(", "))
         };
+        if let Some(am) = &v.access_method {
+            with = format!(" USING {am}{with}");
+        }
+        if let Some(space) = &v.tablespace {
+            with = format!("{with} TABLESPACE {space}");
+        }
         if v.materialized && !v.populated {
             x.simple(
                 Phase::CreateViews,

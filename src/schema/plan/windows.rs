@@ -17,8 +17,10 @@
 //!    statement;
 //! 4. in a plan that runs statement by statement (it has a non-transactional statement),
 //!    wraps every remaining window in `BEGIN` … `COMMIT`, so that no other session ever sees
-//!    the object unprotected — unless the window holds long work (validation, a rewrite):
-//!    its locks would then be held for that long.
+//!    the object unprotected — long work in it too when it holds its table ACCESS EXCLUSIVE
+//!    anyway (a rewrite) or the window already does (a hazard says the locks are held through
+//!    it); other long work (a validation of another table) leaves the window unwrapped, and
+//!    a hazard names it.
 
 use std::collections::BTreeMap;
 
@@ -60,8 +62,13 @@ fn windows(st: &[Statement]) -> Vec<(usize, usize)> {
 
 /// Overlapping windows merged: sorted, disjoint `(from, to)` spans.
 fn spans(st: &[Statement]) -> Vec<(usize, usize)> {
+    merge(windows(st))
+}
+
+/// Windows (sorted by opener) merged where they overlap.
+fn merge(windows: impl IntoIterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for (o, c) in windows(st) {
+    for (o, c) in windows {
         match out.last_mut() {
             Some(last) if o <= last.1 => last.1 = last.1.max(c),
             _ => out.push((o, c)),
@@ -132,31 +139,131 @@ fn push_builds(st: Vec<Statement>) -> Vec<Statement> {
     out
 }
 
+/// Whether `s` opens the window of a key (dropped, or swapped, and added again).
+fn is_key(s: &Statement) -> bool {
+    s.opens.as_deref().is_some_and(|k| k.starts_with("KEY "))
+}
+
 /// Step 3: a window that still holds a non-transactional statement says so on its opener.
 fn warn_open(st: &mut [Statement]) {
     for (o, c) in windows(st) {
         if let Some(n) = (o + 1..c).find(|&n| !st[n].transactional) {
             let what = st[n].sql.lines().next().unwrap_or("").to_owned();
             let until = st[c].sql.lines().next().unwrap_or("").to_owned();
-            st[o].hazards.push(h(
-                HazardKind::AuthzUpdate,
-                format!("the object is without its policy, trigger, owner or privileges from here until `{until}`, while `{what}` runs outside a transaction"),
-            ));
+            st[o].hazards.push(if is_key(&st[o]) {
+                h(
+                    HazardKind::Correctness,
+                    format!("the table is without this key (and the foreign keys on it) from here until `{until}`, while `{what}` runs outside a transaction: rows written meanwhile are not checked, and may make it fail"),
+                )
+            } else {
+                h(
+                    HazardKind::AuthzUpdate,
+                    format!("the object is without its policy, trigger, owner or privileges from here until `{until}`, while `{what}` runs outside a transaction"),
+                )
+            });
         }
     }
 }
 
-/// Step 4: each window without non-transactional or long statements becomes one
-/// transaction.
-fn wrap(st: Vec<Statement>) -> Vec<Statement> {
-    let spans: Vec<(usize, usize)> = spans(&st)
-        .into_iter()
-        .filter(|&(o, c)| {
-            st[o..=c]
+/// The table a statement locks ACCESS EXCLUSIVE by its form (`ALTER TABLE t …`, `DROP
+/// POLICY p ON t`, `DROP TRIGGER x ON t`), as the plan spells it.
+fn table_of(sql: &str) -> Option<&str> {
+    if let Some(rest) = sql.strip_prefix("ALTER TABLE ") {
+        let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
+        let mut quoted = false;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    quoted = !quoted;
+                }
+                c == ' ' && !quoted
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        return Some(&rest[..end]);
+    }
+    if sql.starts_with("DROP POLICY ") || sql.starts_with("DROP TRIGGER ") {
+        let (_, t) = sql.rsplit_once(" ON ")?;
+        return Some(t.trim_end_matches(';'));
+    }
+    None
+}
+
+/// Whether long work (a rewrite, a validation, a locked index build) may run inside the
+/// transaction of a window: it holds its table ACCESS EXCLUSIVE anyway, or an earlier
+/// statement of the window already does.
+fn covered(before: &[Statement], s: &Statement) -> bool {
+    let exclusive = |s: &Statement| {
+        s.sql.starts_with("DROP POLICY ")
+            || s.sql.starts_with("DROP TRIGGER ")
+            || s.hazards
                 .iter()
-                .all(|s| s.transactional && s.statement_timeout_ms == st[o].statement_timeout_ms)
-        })
-        .collect();
+                .any(|h| h.kind == HazardKind::AccessExclusiveLock)
+    };
+    if exclusive(s) {
+        return true;
+    }
+    let Some(t) = table_of(&s.sql) else {
+        return false;
+    };
+    before
+        .iter()
+        .any(|b| exclusive(b) && table_of(&b.sql) == Some(t))
+}
+
+/// Whether the window `o..=c` (of transactional statements) can be one transaction: its long
+/// work is [`covered`]. `short`: the ordinary statement timeout.
+fn wrappable(st: &[Statement], (o, c): (usize, usize), short: u64) -> bool {
+    let span = &st[o..=c];
+    span.iter()
+        .enumerate()
+        .all(|(i, s)| s.statement_timeout_ms <= short || covered(&span[..i], s))
+}
+
+/// The ordinary statement timeout of a plan: its shortest.
+fn short_timeout(st: &[Statement]) -> u64 {
+    st.iter().map(|s| s.statement_timeout_ms).min().unwrap_or(0)
+}
+
+/// Step 4: each window without non-transactional statements, whose long work (a table
+/// rewrite) locks its table anyway, becomes one transaction: the object is never seen
+/// without its policy, trigger or key. Long work in it says so: the transaction holds every
+/// lock its statements take until its `COMMIT`. A window left as it is (long work that would
+/// hold the window's locks) says so too.
+fn wrap(mut st: Vec<Statement>) -> Vec<Statement> {
+    let short = short_timeout(&st);
+    let mut spans = Vec::new();
+    // A window holding a non-transactional statement is said by step 3; the others, even
+    // inside it, are wrapped.
+    let transactional = windows(&st)
+        .into_iter()
+        .filter(|&(o, c)| st[o..=c].iter().all(|s| s.transactional));
+    for w in merge(transactional) {
+        let long = (w.0 + 1..=w.1).find(|&n| st[n].statement_timeout_ms > short);
+        let Some(n) = long else {
+            spans.push(w);
+            continue;
+        };
+        let what = st[n].sql.lines().next().unwrap_or("").to_owned();
+        let until = st[w.1].sql.lines().next().unwrap_or("").to_owned();
+        if wrappable(&st, w, short) {
+            st[w.0].hazards.push(h(
+                HazardKind::AccessExclusiveLock,
+                format!("runs in one transaction with `{what}` and up to `{until}`: the locks taken until then are held through it, so that no session sees the table without its policy, trigger or key"),
+            ));
+            spans.push(w);
+        } else if is_key(&st[w.0]) {
+            st[w.0].hazards.push(h(
+                HazardKind::Correctness,
+                format!("the table is without this key (and the foreign keys on it) from here until `{until}`, while `{what}` runs (long work, not in one transaction with it): rows written meanwhile are not checked, and may make it fail"),
+            ));
+        } else {
+            st[w.0].hazards.push(h(
+                HazardKind::AuthzUpdate,
+                format!("the object is without its policy, trigger, owner or privileges from here until `{until}`, while `{what}` runs (long work, not in one transaction with it)"),
+            ));
+        }
+    }
     if spans.is_empty() {
         return st;
     }
@@ -250,6 +357,57 @@ mod tests {
         );
         // Every window is closed before the concurrent statement, and none is left open.
         assert!(out.iter().all(|s| s.hazards.is_empty()));
+    }
+
+    #[test]
+    fn a_rewrite_inside_a_window_runs_in_its_transaction_other_long_work_is_named() {
+        let long = |phase, sql: &str| {
+            let mut s = st(phase, sql, true);
+            s.statement_timeout_ms = 9;
+            s
+        };
+        let mut drop = st(
+            Phase::DropTriggersAndPolicies,
+            "DROP POLICY p ON public.t",
+            true,
+        );
+        drop.opens = Some("POLICY p".into());
+        let mut rewrite = long(
+            Phase::AlterTables,
+            "ALTER TABLE public.t ALTER COLUMN c TYPE bigint",
+        );
+        rewrite
+            .hazards
+            .push(h(HazardKind::AccessExclusiveLock, "x"));
+        let validate = long(
+            Phase::AlterTables,
+            "ALTER TABLE public.t VALIDATE CONSTRAINT k",
+        );
+        let mut create = st(Phase::SecurityAndTriggers, "CREATE POLICY p", true);
+        create.closes = Some("POLICY p".into());
+        let cic = st(Phase::CreateIndexes, "CREATE INDEX CONCURRENTLY i", false);
+        let plan = vec![drop, rewrite, validate, create, cic];
+        let out = close(plan.clone());
+        assert_eq!(
+            sqls(&out),
+            [
+                "BEGIN;",
+                "DROP POLICY p ON public.t",
+                "ALTER TABLE public.t ALTER COLUMN c TYPE bigint",
+                "ALTER TABLE public.t VALIDATE CONSTRAINT k",
+                "CREATE POLICY p",
+                "COMMIT;",
+                "CREATE INDEX CONCURRENTLY i"
+            ]
+        );
+        assert_eq!(out[1].hazards[0].kind, HazardKind::AccessExclusiveLock);
+        // The validation of another table would hold the policy's table locked: not wrapped,
+        // and said.
+        let mut plan = plan;
+        plan[2].sql = "ALTER TABLE public.u VALIDATE CONSTRAINT k".into();
+        let out = close(plan);
+        assert_eq!(out.len(), 5, "{:?}", sqls(&out));
+        assert_eq!(out[0].hazards[0].kind, HazardKind::AuthzUpdate);
     }
 
     #[test]
