@@ -482,6 +482,17 @@ fn explained(a: &Model, b: &Model, id: &ObjectId, aspect: Aspect) -> bool {
 /// database) is not compared.
 pub const DATABASE: &str = "database";
 
+/// The kind of a large object's row (its privileges and owner). A large object is data, made
+/// by an application as it runs: one on a single side is not compared (a schema file has
+/// none, and main gains some after its test copy is made); one on both sides has its
+/// privileges and owner compared.
+pub const LARGE_OBJECT: &str = "large object";
+
+/// Whether an object on one side only is compared.
+fn compared_alone(id: &ObjectId) -> bool {
+    id.kind != DATABASE && id.kind != LARGE_OBJECT
+}
+
 /// What differs between two fingerprints: each object with the aspects that differ (an
 /// object on one side only: its definition, and for a created one the aspects that are not
 /// the defaults of a plain `CREATE`).
@@ -500,13 +511,13 @@ pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec
         match order {
             std::cmp::Ordering::Less => {
                 let (id, _) = xs.next().expect("peeked");
-                if id.kind != DATABASE {
+                if compared_alone(id) {
                     out.push((id, vec![Aspect::Definition], Side::From));
                 }
             }
             std::cmp::Ordering::Greater => {
                 let (id, y) = ys.next().expect("peeked");
-                if id.kind != DATABASE {
+                if compared_alone(id) {
                     out.push((id, created(id, y), Side::To));
                 }
             }
@@ -700,6 +711,43 @@ mod tests {
         assert_eq!(
             run(&b),
             vec!["not modeled by the schema engine: index public.k_i on public.k differs (tablespace)"]
+        );
+    }
+
+    /// A large object is data: one on a single side is not compared; one on both sides has
+    /// its privileges and owner compared (F-x4).
+    #[test]
+    fn large_objects_are_compared_only_when_on_both_sides() {
+        let lo = |name: &str, acl: Option<&str>, owner: &str| {
+            (
+                id(LARGE_OBJECT, name),
+                [None, acl.map(Box::from), Some(owner.into()), None],
+            )
+        };
+        let a: Catalog = [lo("1", None, "="), lo("2", None, "="), lo("4", None, "=")]
+            .into_iter()
+            .collect();
+        let b: Catalog = [
+            lo("1", Some("PUBLIC:SELECT"), "="),
+            lo("2", None, "bob"),
+            lo("3", Some("PUBLIC:SELECT"), "bob"),
+        ]
+        .into_iter()
+        .collect();
+        let got: Vec<(String, Vec<Aspect>, Side)> = differences(&a, &b)
+            .into_iter()
+            .map(|(id, d, side)| (id.to_string(), d, side))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "large object 1".to_owned(),
+                    vec![Aspect::Privileges],
+                    Side::Both
+                ),
+                ("large object 2".to_owned(), vec![Aspect::Owner], Side::Both),
+            ]
         );
     }
 

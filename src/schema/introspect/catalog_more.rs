@@ -11,6 +11,7 @@
 //! - privileges of built-in objects that differ from their initial privileges
 //!   (`pg_init_privs`, else `acldefault`);
 //! - settings of this database and of roles in it (`pg_db_role_setting`; values hashed);
+//! - large objects' privileges and owners (not their existence: data);
 //! - subscriptions of this database (the connection string, which holds a password, is never
 //!   read);
 //! - view column defaults, `toast.*` options, materialized
@@ -223,6 +224,21 @@ SELECT 'database', '', '(this database)',
     )
 }
 
+/// Large objects' privileges and owners (`GRANT … ON LARGE OBJECT`, `ALTER LARGE OBJECT …
+/// OWNER TO`): who may read and write their data. A large object itself is data (an
+/// application creates them as it runs; `pg_dump -s` leaves them out): one on a single side
+/// is not compared (see [`crate::schema::catalog::LARGE_OBJECT`]), only the privileges and
+/// owner of one on both sides, and no explainer explains them: reported as not modeled.
+fn large_objects() -> String {
+    format!(
+        r#"
+SELECT 'large object', '', lo.oid::text, NULL, {acl}, {owner}, NULL
+  FROM pg_largeobject_metadata lo"#,
+        acl = super::catalog::acl_with_default("lo.lomacl", "'L'", "lo.lomowner"),
+        owner = super::catalog::owner("lo.lomowner"),
+    )
+}
+
 /// Subscriptions of this database. The connection string (`subconninfo`) is never read: it
 /// holds a password (and only superusers may read it). Settings newer than PostgreSQL 15
 /// count only when not at their default, so two versions compare equal.
@@ -297,6 +313,7 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         builtin_privileges(),
         database_settings(),
         database(),
+        large_objects(),
         subscriptions(version),
         relation_details(version),
     ]
