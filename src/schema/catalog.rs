@@ -449,12 +449,15 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "statistics", aspect: Aspect::Definition, explains: |m, id| json(m.statistics.get(&*id.name)) },
     Explainer { kind: "text search configuration", aspect: Aspect::Definition, explains: |m, id| json(m.ts_configs.get(&*id.name)) },
     Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&*id.name)) },
-    // Extension members (`introspect/catalog_more.rs`) follow from their extension's version
-    // and schema; changed any other way (`ALTER FUNCTION ext_fn …`, a GRANT on a member,
-    // `ALTER EXTENSION … ADD`) they are not modeled.
+    // Extension members (`introspect/catalog_more.rs`): their definitions (and comments)
+    // follow from their extension's version and schema; changed any other way (`ALTER
+    // FUNCTION ext_fn …`, `ALTER EXTENSION … ADD`) they are not modeled. Their privileges
+    // are what changed since the extension's scripts (a GRANT on a member): never explained,
+    // whatever the versions (no `ALTER EXTENSION … UPDATE` sets them from the desired schema).
+    // An owner is explained only for a member on one side (created or dropped with its
+    // extension, or by the update): one on both sides keeps its owner through an update.
     Explainer { kind: "extension member", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&*id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Privileges, explains: |m, id| json(m.extensions.get(&*id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| json(m.extensions.get(&*id.parent)) },
+    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| m.catalog.as_ref().is_some_and(|c| c.contains_key(id)).then(String::new) },
 ];
 
 /// The aspect's value on an object created by a plain `CREATE` (no GRANT, no ALTER), when

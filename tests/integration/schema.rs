@@ -10,6 +10,7 @@
 //! create table t (id bigint);
 //! -- [hazards] access_exclusive_lock, table_rewrite
 //! -- [sql] ALTER COLUMN id TYPE bigint        (optional, repeatable: the plan contains this)
+//! -- [no-sql] COMMENT ON                      (optional, repeatable: no statement contains this)
 //! -- [unsupported] partitioning               (optional, repeatable: the plan reports this)
 //! ```
 //!
@@ -113,6 +114,7 @@ struct Fixture {
     b: String,
     hazards: Option<BTreeSet<String>>,
     sql: Vec<String>,
+    no_sql: Vec<String>,
     unsupported: Vec<String>,
 }
 
@@ -145,6 +147,9 @@ impl Fixture {
             } else if let Some(rest) = t.strip_prefix("-- [sql]") {
                 section = None;
                 f.sql.push(rest.trim().to_owned());
+            } else if let Some(rest) = t.strip_prefix("-- [no-sql]") {
+                section = None;
+                f.no_sql.push(rest.trim().to_owned());
             } else if let Some(rest) = t.strip_prefix("-- [unsupported]") {
                 section = None;
                 f.unsupported.push(rest.trim().to_owned());
@@ -210,6 +215,16 @@ impl Fixture {
         if kinds != want {
             return Err(format!(
                 "hazard kinds differ: the plan has {kinds:?}, the fixture expects {want:?}\n--- plan ---\n{}",
+                shown()
+            ));
+        }
+        if let Some(needle) = self
+            .no_sql
+            .iter()
+            .find(|n| plan.statements.iter().any(|s| s.sql.contains(n.as_str())))
+        {
+            return Err(format!(
+                "a statement contains `{needle}`\n--- plan ---\n{}",
                 shown()
             ));
         }
