@@ -124,9 +124,12 @@ impl Test {
 /// out), so no other test's Postgres work or tool competes with them for the two cores.
 static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-/// Tests whose migration changes roles, which are cluster-wide: every other run's schema
+/// Tests whose migration changes roles or cluster-wide grants: every other run's schema
 /// check on the shared cluster would see them (a drift test failed so under load).
-const CLUSTER_WIDE: &[&str] = &["schema_check_fails_on_a_migration_that_grants_a_role_membership"];
+const CLUSTER_WIDE: &[&str] = &[
+    "schema_check_fails_on_a_migration_that_grants_a_role_membership",
+    "schema_check_fails_on_a_migration_that_grants_on_parameters_tablespaces_and_databases",
+];
 
 /// Tests that run with the machine to themselves: the timing-sensitive ones, and those that
 /// change what every other test's checks read.

@@ -208,6 +208,7 @@ pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: RolesRow) {
 pub(super) struct AuthzRows {
     privileges: Vec<PrivilegeRow>,
     roles: RolesRow,
+    cluster_grants: Vec<(String, String)>,
     replication: super::replication::Rows,
 }
 
@@ -231,9 +232,17 @@ pub(super) async fn fetch_all(
         r::publication_tables_query(version),
         r::publication_schemas_query(version),
     );
-    let (privileges, roles, identities, publications, tables, schemas) = tokio::try_join!(
+    let cq = super::cluster_grants::query(version);
+    let (privileges, roles, cluster_grants, identities, publications, tables, schemas) = tokio::try_join!(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
         fetch(client, "roles", ROLES, &pg, roles_row),
+        fetch(
+            client,
+            "cluster-wide privileges",
+            &cq,
+            &pg,
+            super::cluster_grants::row
+        ),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
         fetch_if(
             publications,
@@ -263,6 +272,7 @@ pub(super) async fn fetch_all(
     Ok(AuthzRows {
         privileges,
         roles: roles.into_iter().next().unwrap_or_default(),
+        cluster_grants,
         replication: r::Rows {
             identities,
             publications,
@@ -275,6 +285,7 @@ pub(super) async fn fetch_all(
 /// Puts everything [`fetch_all`] read into the model.
 pub(super) fn add_all(b: &mut Build, rows: AuthzRows) {
     add(b, rows.privileges, rows.roles);
+    b.m.cluster_grants = rows.cluster_grants.into_iter().collect();
     super::replication::add(b, rows.replication);
 }
 
