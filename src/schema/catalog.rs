@@ -454,10 +454,9 @@ pub static REGISTRY: &[Explainer] = &[
     // FUNCTION ext_fn …`, `ALTER EXTENSION … ADD`) they are not modeled. Their privileges
     // are what changed since the extension's scripts (a GRANT on a member): never explained,
     // whatever the versions (no `ALTER EXTENSION … UPDATE` sets them from the desired schema).
-    // An owner is explained only for a member on one side (created or dropped with its
-    // extension, or by the update): one on both sides keeps its owner through an update.
+    // Their owners are not explained either: one on both sides keeps its owner through an
+    // update, and a new member's is the script's (`member_owner_is_scripts`) or reported.
     Explainer { kind: "extension member", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&*id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| m.catalog.as_ref().is_some_and(|c| c.contains_key(id)).then(String::new) },
 ];
 
 /// The aspect's value on an object created by a plain `CREATE` (no GRANT, no ALTER), when
@@ -521,7 +520,12 @@ pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec
             std::cmp::Ordering::Greater => {
                 let (id, y) = ys.next().expect("peeked");
                 if compared_alone(id) {
-                    out.push((id, created(id, y), Side::To));
+                    let mut aspects = created(id, y);
+                    if id.kind == EXTENSION_MEMBER {
+                        aspects
+                            .retain(|&s| s != Aspect::Owner || !member_owner_is_scripts(b, id, y));
+                    }
+                    out.push((id, aspects, Side::To));
                 }
             }
             std::cmp::Ordering::Equal => {
@@ -553,6 +557,30 @@ fn created(id: &ObjectId, y: &Aspects) -> Vec<Aspect> {
     }
     d
 }
+
+const EXTENSION_MEMBER: &str = "extension member";
+
+/// Whether a member only in the desired schema has the owner an extension's script gives it
+/// (`CREATE EXTENSION`, `ALTER EXTENSION … UPDATE`): the session's role, its extension's
+/// owner, or the bootstrap superuser (a trusted extension's, created by another role).
+/// Another owner was set after the script: not made by the plan.
+fn member_owner_is_scripts(b: &Catalog, id: &ObjectId, y: &Aspects) -> bool {
+    let owner = y[Aspect::Owner as usize].as_deref();
+    let extension = ObjectId {
+        kind: kind("extension"),
+        parent: "".into(),
+        name: id.parent.as_ref().into(),
+    };
+    let extension_owner = b
+        .get(&extension)
+        .and_then(|e| e[Aspect::Owner as usize].as_deref());
+    matches!(owner, None | Some("=") | Some(BOOTSTRAP_SUPERUSER)) || owner == extension_owner
+}
+
+/// How the catalog query spells the bootstrap superuser as an extension member's owner (the
+/// owner of a trusted extension's members, whoever created it): `postgres` on one server,
+/// `cloud_admin` on Neon.
+pub const BOOTSTRAP_SUPERUSER: &str = "(bootstrap superuser)";
 
 /// Where an object of a difference is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -123,6 +123,8 @@ SELECT 'object in a schema neon-migrate skips', '', 'trigger ' || quote_ident(t.
 /// keep; else the kind's default), as `+item` granted and `-item` revoked: a version update
 /// leaves that change as it was, so it is compared whatever the versions (a GRANT on a member
 /// was hidden by a version change), and a new member's is empty unless a GRANT followed.
+/// The bootstrap superuser (OID 10), which owns a trusted extension's members whoever
+/// created it, reads as one word on every server.
 fn extension_members() -> String {
     let items = |e: &str| {
         format!(
@@ -140,7 +142,7 @@ SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
           (SELECT '+' || u FROM unnest({now}) u EXCEPT SELECT '+' || u FROM unnest({init}) u)
           UNION ALL
           (SELECT '-' || u FROM unnest({init}) u EXCEPT SELECT '-' || u FROM unnest({now}) u)) x(i)),
-       CASE a.own WHEN (SELECT oid FROM me) THEN '=' ELSE a.own::regrole::text END,
+       CASE a.own WHEN 10 THEN '{bootstrap}' WHEN (SELECT oid FROM me) THEN '=' ELSE a.own::regrole::text END,
        NULL
   FROM pg_depend d
   JOIN pg_extension e ON e.oid = d.refobjid
@@ -156,6 +158,7 @@ SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
    AND (t.oid IS NULL OR t.typcategory <> 'A')"#,
         now = items("a.acl"),
         init = items("ip.initprivs"),
+        bootstrap = crate::schema::catalog::BOOTSTRAP_SUPERUSER,
     )
 }
 
