@@ -442,7 +442,11 @@ fn privileges(x: &mut Cx<'_>) {
                 Grantee::Owner => format!("the owner ({})", who(owner.as_ref())),
                 Grantee::Role(r) => format!("role {r}"),
             };
-            let sql = grantors::as_grantor(sql, grantor.as_ref());
+            let schema = split_key(key)
+                .filter(|(kind, _)| !matches!(*kind, "SCHEMA" | "PUBLICATION"))
+                .and_then(|(_, name)| grantors::schema_of(name));
+            let (sql, usage) =
+                grantors::as_grantor_in_schema((x.a, x.b), schema, sql, grantor.as_ref());
             let phase = match (key.starts_with("SCHEMA "), &action) {
                 (false, _) => Phase::SecurityAndTriggers,
                 (true, Action::Grant | Action::GrantWithOption) => Phase::SchemaGrants,
@@ -451,7 +455,7 @@ fn privileges(x: &mut Cx<'_>) {
             let mut s = Stmt::new(phase, sql).hazard(
                 HazardKind::AuthzUpdate,
                 format!(
-                    "{whom} {verb} {} on {key}{}",
+                    "{whom} {verb} {} on {key}{}{usage}",
                     privs.join(", "),
                     grantors::runs_as(grantor.as_ref())
                 ),
