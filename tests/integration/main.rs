@@ -129,6 +129,7 @@ static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 const CLUSTER_WIDE: &[&str] = &[
     "schema_check_fails_on_a_migration_that_grants_a_role_membership",
     "schema_check_fails_on_a_migration_that_grants_on_parameters_tablespaces_and_databases",
+    "schema_check_fails_on_a_migration_that_changes_a_memberships_inherit_option",
 ];
 
 /// Tests that run with the machine to themselves: the timing-sensitive ones, and those that

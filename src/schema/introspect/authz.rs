@@ -115,7 +115,13 @@ SELECT quote_ident(current_user::text),
                    'SET ' || (SELECT string_agg(split_part(c, '=', 1), ',' ORDER BY c) || ' #' || left(md5(string_agg(c, ',' ORDER BY c)), 8)
                                 FROM pg_db_role_setting rs, unnest(rs.setconfig) c WHERE rs.setrole = r.oid AND rs.setdatabase = 0))
                  || '|' || coalesce((SELECT string_agg(quote_ident(g.rolname::text)
-                            || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END, ', ' ORDER BY 1)
+                            || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END
+                            -- PostgreSQL 16's INHERIT and SET options (read by name: older
+                            -- servers have neither), and a grantor other than the bootstrap
+                            -- superuser (16 keeps one grant per grantor).
+                            || CASE WHEN to_jsonb(m)->>'inherit_option' = 'false' THEN ' WITH INHERIT FALSE' ELSE '' END
+                            || CASE WHEN to_jsonb(m)->>'set_option' = 'false' THEN ' WITH SET FALSE' ELSE '' END
+                            || CASE WHEN m.grantor NOT IN (0, 10) THEN ' GRANTED BY ' || quote_ident(pg_get_userbyid(m.grantor)) ELSE '' END, ', ' ORDER BY 1)
                        FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                       WHERE m.member = r.oid AND g.oid NOT IN (SELECT oid FROM own)), ''))
           FROM pg_roles r WHERE r.oid NOT IN (SELECT oid FROM own)), '{}')"#;
