@@ -223,7 +223,9 @@ pub fn evaluate(
     (plan, findings, details)
 }
 
-/// Roles the migration created, dropped or changed (attributes, memberships): the schema
+/// Roles the migration created, dropped or changed (attributes, memberships), and
+/// cluster-wide privileges and owners it changed (other databases', tablespaces',
+/// parameters': [`schema::cluster_grants`]): the schema
 /// engine never plans them, so they count as changes it cannot express and fail the check.
 /// A new role with no more than LOGIN, or a dropped role, gives nobody anything new: a
 /// detail only (on a shared local server another run may have made or dropped it).
@@ -234,19 +236,22 @@ fn role_findings(
     findings: &mut Vec<Finding>,
     details: &mut Vec<String>,
 ) {
-    for c in schema::roles::changes(before, after) {
+    const ROLES_WHY: &str = "roles are not part of the schema the engine models: a new power, membership or role changes who can do what, and no other check covers it";
+    const CLUSTER_WHY: &str = "privileges and owners of other databases, tablespaces and parameters are cluster-wide, not part of the schema the engine models: apply makes the same change on production, and no other check covers it";
+    let roles = schema::roles::changes(before, after)
+        .into_iter()
+        .map(|c| (c, ROLES_WHY));
+    let cluster = schema::cluster_grants::changes(before, after)
+        .into_iter()
+        .map(|c| (c, CLUSTER_WHY));
+    for (c, why) in roles.chain(cluster) {
         if !c.serious {
             details.push(c.message);
             continue;
         }
         findings.push(
-            Finding::new(
-                NAME,
-                Severity::Error,
-                c.message.clone(),
-                "roles are not part of the schema the engine models: a new power, membership or role changes who can do what, and no other check covers it",
-            )
-            .fix("manage roles outside migrations (the Neon console or API, or infrastructure code), or review this change by hand"),
+            Finding::new(NAME, Severity::Error, c.message.clone(), why)
+            .fix("manage roles and cluster-wide grants outside migrations (the Neon console or API, or infrastructure code), or review this change by hand"),
         );
         plan.unsupported.push(c.message);
     }

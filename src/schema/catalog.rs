@@ -494,12 +494,14 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "text search dictionary", aspect: Aspect::Definition, explains: |m, id| json(m.ts_dictionaries.get(&*id.name)) },
     Explainer { kind: "text search parser", aspect: Aspect::Definition, explains: |m, id| json(m.ts_parsers.get(&*id.name)) },
     Explainer { kind: "text search template", aspect: Aspect::Definition, explains: |m, id| json(m.ts_templates.get(&*id.name)) },
-    // Extension members (`introspect/catalog_more.rs`) follow from their extension's version
-    // and schema; changed any other way (`ALTER FUNCTION ext_fn …`, a GRANT on a member,
-    // `ALTER EXTENSION … ADD`) they are not modeled.
+    // Extension members (`introspect/catalog_more.rs`): their definitions (and comments)
+    // follow from their extension's version and schema; changed any other way (`ALTER
+    // FUNCTION ext_fn …`, `ALTER EXTENSION … ADD`) they are not modeled. Their privileges
+    // are what changed since the extension's scripts (a GRANT on a member): never explained,
+    // whatever the versions (no `ALTER EXTENSION … UPDATE` sets them from the desired schema).
+    // Their owners are not explained either: one on both sides keeps its owner through an
+    // update, and a new member's is the script's (`member_owner_is_scripts`) or reported.
     Explainer { kind: "extension member", aspect: Aspect::Definition, explains: |m, id| json(m.extensions.get(&*id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Privileges, explains: |m, id| json(m.extensions.get(&*id.parent)) },
-    Explainer { kind: "extension member", aspect: Aspect::Owner, explains: |m, id| json(m.extensions.get(&*id.parent)) },
 ];
 
 /// The aspect's value on an object created by a plain `CREATE` (no GRANT, no ALTER), when
@@ -527,6 +529,17 @@ fn explained(a: &Model, b: &Model, id: &ObjectId, aspect: Aspect) -> bool {
 /// database) is not compared.
 pub const DATABASE: &str = "database";
 
+/// The kind of a large object's row (its privileges and owner). A large object is data, made
+/// by an application as it runs: one on a single side is not compared (a schema file has
+/// none, and main gains some after its test copy is made); one on both sides has its
+/// privileges and owner compared.
+pub const LARGE_OBJECT: &str = "large object";
+
+/// Whether an object on one side only is compared.
+fn compared_alone(id: &ObjectId) -> bool {
+    id.kind != DATABASE && id.kind != LARGE_OBJECT
+}
+
 /// What differs between two fingerprints: each object with the aspects that differ (an
 /// object on one side only: its definition, and for a created one the aspects that are not
 /// the defaults of a plain `CREATE`).
@@ -545,14 +558,19 @@ pub fn differences<'c>(a: &'c Catalog, b: &'c Catalog) -> Vec<(&'c ObjectId, Vec
         match order {
             std::cmp::Ordering::Less => {
                 let (id, _) = xs.next().expect("peeked");
-                if id.kind != DATABASE {
+                if compared_alone(id) {
                     out.push((id, vec![Aspect::Definition], Side::From));
                 }
             }
             std::cmp::Ordering::Greater => {
                 let (id, y) = ys.next().expect("peeked");
-                if id.kind != DATABASE {
-                    out.push((id, created(id, y), Side::To));
+                if compared_alone(id) {
+                    let mut aspects = created(id, y);
+                    if id.kind == EXTENSION_MEMBER {
+                        aspects
+                            .retain(|&s| s != Aspect::Owner || !member_owner_is_scripts(b, id, y));
+                    }
+                    out.push((id, aspects, Side::To));
                 }
             }
             std::cmp::Ordering::Equal => {
@@ -584,6 +602,30 @@ fn created(id: &ObjectId, y: &Aspects) -> Vec<Aspect> {
     }
     d
 }
+
+const EXTENSION_MEMBER: &str = "extension member";
+
+/// Whether a member only in the desired schema has the owner an extension's script gives it
+/// (`CREATE EXTENSION`, `ALTER EXTENSION … UPDATE`): the session's role, its extension's
+/// owner, or the bootstrap superuser (a trusted extension's, created by another role).
+/// Another owner was set after the script: not made by the plan.
+fn member_owner_is_scripts(b: &Catalog, id: &ObjectId, y: &Aspects) -> bool {
+    let owner = y[Aspect::Owner as usize].as_deref();
+    let extension = ObjectId {
+        kind: kind("extension"),
+        parent: "".into(),
+        name: id.parent.as_ref().into(),
+    };
+    let extension_owner = b
+        .get(&extension)
+        .and_then(|e| e[Aspect::Owner as usize].as_deref());
+    matches!(owner, None | Some("=") | Some(BOOTSTRAP_SUPERUSER)) || owner == extension_owner
+}
+
+/// How the catalog query spells the bootstrap superuser as an extension member's owner (the
+/// owner of a trusted extension's members, whoever created it): `postgres` on one server,
+/// `cloud_admin` on Neon.
+pub const BOOTSTRAP_SUPERUSER: &str = "(bootstrap superuser)";
 
 /// Where an object of a difference is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -745,6 +787,43 @@ mod tests {
         assert_eq!(
             run(&b),
             vec!["not modeled by the schema engine: index public.k_i on public.k differs (tablespace)"]
+        );
+    }
+
+    /// A large object is data: one on a single side is not compared; one on both sides has
+    /// its privileges and owner compared (F-x4).
+    #[test]
+    fn large_objects_are_compared_only_when_on_both_sides() {
+        let lo = |name: &str, acl: Option<&str>, owner: &str| {
+            (
+                id(LARGE_OBJECT, name),
+                [None, acl.map(Box::from), Some(owner.into()), None],
+            )
+        };
+        let a: Catalog = [lo("1", None, "="), lo("2", None, "="), lo("4", None, "=")]
+            .into_iter()
+            .collect();
+        let b: Catalog = [
+            lo("1", Some("PUBLIC:SELECT"), "="),
+            lo("2", None, "bob"),
+            lo("3", Some("PUBLIC:SELECT"), "bob"),
+        ]
+        .into_iter()
+        .collect();
+        let got: Vec<(String, Vec<Aspect>, Side)> = differences(&a, &b)
+            .into_iter()
+            .map(|(id, d, side)| (id.to_string(), d, side))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "large object 1".to_owned(),
+                    vec![Aspect::Privileges],
+                    Side::Both
+                ),
+                ("large object 2".to_owned(), vec![Aspect::Owner], Side::Both),
+            ]
         );
     }
 

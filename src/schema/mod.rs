@@ -6,6 +6,7 @@
 //! repositories without a migration system (`neon-migrate generate`).
 
 pub mod catalog;
+pub mod cluster_grants;
 pub mod introspect;
 pub mod model;
 pub mod net_parts;

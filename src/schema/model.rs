@@ -86,6 +86,11 @@ pub struct Model {
     /// before and after a migration (see [`crate::schema::roles`]). Never a password.
     #[serde(skip)]
     pub role_details: BTreeMap<String, String>,
+    /// Cluster-wide privileges and owners (`database "d"`, `tablespace ts`, `parameter p` →
+    /// `owner|+grantee:PRIVILEGE,…`): what the schema check compares before and after a
+    /// migration (see [`crate::schema::cluster_grants`]).
+    #[serde(skip)]
+    pub cluster_grants: BTreeMap<String, String>,
     /// Owners other than the default one, by object as SQL (`TABLE public.t`, `SCHEMA s`,
     /// `FUNCTION public.f(integer)`). The default owner is the role introspection connected
     /// as (and `pg_database_owner` when that role owns the database, and a local test

@@ -124,9 +124,17 @@ impl Test {
 /// out), so no other test's Postgres work or tool competes with them for the two cores.
 static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-/// Tests whose migration changes roles, which are cluster-wide: every other run's schema
+/// Tests whose migration changes roles or cluster-wide grants: every other run's schema
 /// check on the shared cluster would see them (a drift test failed so under load).
-const CLUSTER_WIDE: &[&str] = &["schema_check_fails_on_a_migration_that_grants_a_role_membership"];
+const CLUSTER_WIDE: &[&str] = &[
+    "schema_check_fails_on_a_migration_that_grants_a_role_membership",
+    "schema_check_fails_on_a_migration_that_grants_on_parameters_tablespaces_and_databases",
+    "schema_check_fails_on_a_migration_that_changes_a_memberships_inherit_option",
+    // Their plans change a database's privileges and owner, which the schema check of a
+    // pipeline test running beside them compares (other databases' grants and owners).
+    "schema_engine::fixture::606_net_database_privileges_and_comment",
+    "schema_engine::fixture::607_net_database_owner",
+];
 
 /// Tests that run with the machine to themselves: the timing-sensitive ones, and those that
 /// change what every other test's checks read.
@@ -137,6 +145,22 @@ fn timing_sensitive(name: &str) -> bool {
 /// The machine, shared with every test but the timing-sensitive ones.
 pub(crate) fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
     MACHINE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The machine as test `name` holds it while it runs: alone when [`timing_sensitive`],
+/// shared otherwise.
+#[allow(dead_code)] // held for its drop
+pub(crate) enum Hold {
+    Shared(std::sync::RwLockReadGuard<'static, ()>),
+    Alone(std::sync::RwLockWriteGuard<'static, ()>),
+}
+
+pub(crate) fn hold(name: &str) -> Hold {
+    if timing_sensitive(name) {
+        Hold::Alone(MACHINE.write().unwrap_or_else(|e| e.into_inner()))
+    } else {
+        Hold::Shared(shared())
+    }
 }
 
 fn trials() -> Vec<Trial> {
@@ -154,9 +178,7 @@ fn trials() -> Vec<Trial> {
             let run = t.run;
             let name = t.name;
             Trial::test(t.name, move || {
-                let alone = timing_sensitive(name);
-                let _alone = alone.then(|| MACHINE.write().unwrap_or_else(|e| e.into_inner()));
-                let _shared = (!alone).then(shared);
+                let _machine = hold(name);
                 run();
                 Ok::<(), Failed>(())
             })

@@ -10,6 +10,7 @@
 //! create table t (id bigint);
 //! -- [hazards] access_exclusive_lock, table_rewrite
 //! -- [sql] ALTER COLUMN id TYPE bigint        (optional, repeatable: the plan contains this)
+//! -- [no-sql] COMMENT ON                      (optional, repeatable: no statement contains this)
 //! -- [unsupported] partitioning               (optional, repeatable: the plan reports this)
 //! -- [tablespaces] f720_ts1, f720_ts2         (optional: created in place, cluster-wide, first)
 //! ```
@@ -49,8 +50,9 @@ pub fn trials() -> Vec<Trial> {
             .and_then(|s| s.to_str())
             .unwrap_or("?")
             .to_owned();
-        out.push(Trial::test(format!("{PREFIX}fixture::{stem}"), move || {
-            let _machine = crate::shared();
+        let name = format!("{PREFIX}fixture::{stem}");
+        out.push(Trial::test(name.clone(), move || {
+            let _machine = crate::hold(&name);
             let fixture = Fixture::read(&path)?;
             runtime().block_on(fixture.check())
         }));
@@ -114,6 +116,7 @@ struct Fixture {
     b: String,
     hazards: Option<BTreeSet<String>>,
     sql: Vec<String>,
+    no_sql: Vec<String>,
     unsupported: Vec<String>,
     /// Tablespaces the fixture uses (cluster-wide, created before A and B are loaded).
     tablespaces: Vec<String>,
@@ -148,6 +151,9 @@ impl Fixture {
             } else if let Some(rest) = t.strip_prefix("-- [sql]") {
                 section = None;
                 f.sql.push(rest.trim().to_owned());
+            } else if let Some(rest) = t.strip_prefix("-- [no-sql]") {
+                section = None;
+                f.no_sql.push(rest.trim().to_owned());
             } else if let Some(rest) = t.strip_prefix("-- [unsupported]") {
                 section = None;
                 f.unsupported.push(rest.trim().to_owned());
@@ -220,6 +226,16 @@ impl Fixture {
         if kinds != want {
             return Err(format!(
                 "hazard kinds differ: the plan has {kinds:?}, the fixture expects {want:?}\n--- plan ---\n{}",
+                shown()
+            ));
+        }
+        if let Some(needle) = self
+            .no_sql
+            .iter()
+            .find(|n| plan.statements.iter().any(|s| s.sql.contains(n.as_str())))
+        {
+            return Err(format!(
+                "a statement contains `{needle}`\n--- plan ---\n{}",
                 shown()
             ));
         }

@@ -21,6 +21,8 @@ pub fn tests() -> Vec<Test> {
         apply_refused_when_an_owner_changed_on_main_after_the_test_copy,
         schema_check_fails_on_a_migration_that_grants_a_role_membership,
         schema_check_fails_on_a_migration_that_sets_its_own_role_in_every_database,
+        schema_check_fails_on_a_migration_that_grants_on_parameters_tablespaces_and_databases,
+        schema_check_fails_on_a_migration_that_changes_a_memberships_inherit_option => below_16(),
     ]
 }
 
@@ -273,5 +275,92 @@ fn schema_check_fails_on_a_migration_that_sets_its_own_role_in_every_database() 
     out.code(exit::CHECK_FAILED);
     out.stdout_has("changed: attributes LOGIN → LOGIN SET search_path #");
     out.stdout_lacks("evil");
+    p.assert_no_test_db_branches();
+}
+
+fn schema_check_fails_on_a_migration_that_grants_on_parameters_tablespaces_and_databases() {
+    // Cluster-wide GRANTs a migration makes (the server's role runs it): not in the schema
+    // the engine diffs, made on production too by apply (found by an outside attacker).
+    let p = Project::new("authz_cluster")
+        .config("[tool]\nname = \"sql\"\n\n[provider]\ntool-role = \"server\"\n")
+        .migration(
+            "0001_cluster.sql",
+            "grant set on parameter log_statement to it_authz_cluster_r1;\n\
+             grant alter system on parameter work_mem to it_authz_cluster_r2;\n\
+             grant create on tablespace pg_default to it_authz_cluster_r1;\n\
+             grant connect, create, temporary on database postgres to it_authz_cluster_r2;\n",
+        )
+        .commit()
+        .git_branch("feature/authz_cluster");
+    p.main_sql(&format!(
+        "{}{}create table t (id int);\n",
+        role("it_authz_cluster_r1", ""),
+        role("it_authz_cluster_r2", ""),
+    ));
+    let out = p.run(&["run", "pre-push"]);
+    // Cluster-wide: undone before any assertion can fail.
+    p.block_on(async {
+        query(
+            "postgres",
+            "REVOKE SET ON PARAMETER log_statement FROM it_authz_cluster_r1; \
+             REVOKE ALTER SYSTEM ON PARAMETER work_mem FROM it_authz_cluster_r2; \
+             REVOKE CREATE ON TABLESPACE pg_default FROM it_authz_cluster_r1; \
+             REVOKE ALL ON DATABASE postgres FROM it_authz_cluster_r2",
+        )
+        .await
+        .expect("undo the grants");
+    });
+    out.code(exit::CHECK_FAILED);
+    out.stdout_has("parameter log_statement changed: privileges none → +it_authz_cluster_r1:SET");
+    out.stdout_has(
+        "parameter work_mem changed: privileges none → +it_authz_cluster_r2:ALTER SYSTEM",
+    );
+    out.stdout_has("tablespace pg_default changed: privileges none → +it_authz_cluster_r1:CREATE");
+    out.stdout_has("database postgres changed: privileges ");
+    out.stdout_has("+it_authz_cluster_r2:CONNECT,+it_authz_cluster_r2:CREATE,+it_authz_cluster_r2:TEMPORARY");
+    assert!(!out.stdout.contains("changed nothing"), "{out}");
+    p.assert_no_test_db_branches();
+}
+
+/// Why a test needing PostgreSQL ≥ 16 cannot run, if it cannot.
+fn below_16() -> Option<&'static str> {
+    match neon_migrate::providers::local::cluster::find_bin() {
+        Ok((_, major)) if major >= 16 => None,
+        Ok((_, major)) => Some(Box::leak(
+            format!("needs PostgreSQL ≥ 16 (membership INHERIT and SET options), this run has {major}: run with NEON_MIGRATE_PG_BIN")
+                .into_boxed_str(),
+        )),
+        Err(_) => Some("no PostgreSQL binaries"),
+    }
+}
+
+fn schema_check_fails_on_a_migration_that_changes_a_memberships_inherit_option() {
+    // PostgreSQL 16: a membership's INHERIT and SET options change what the member may do
+    // with the role's privileges, as surely as the membership itself.
+    let p = Project::new("authz_inherit")
+        .config("[tool]\nname = \"sql\"\n\n[provider]\ntool-role = \"server\"\n")
+        .migration(
+            "0001_inherit.sql",
+            "grant it_authz_opt_r2 to it_authz_opt_r1 with inherit false, set false;\n",
+        )
+        .commit()
+        .git_branch("feature/authz_inherit");
+    p.main_sql(&format!(
+        "{}{}grant it_authz_opt_r2 to it_authz_opt_r1 with inherit true, set true;\ncreate table t (id int);\n",
+        role("it_authz_opt_r1", ""),
+        role("it_authz_opt_r2", ""),
+    ));
+    let out = p.run(&["run", "pre-push"]);
+    // Cluster-wide: undone before any assertion can fail.
+    p.block_on(async {
+        query(
+            "postgres",
+            "GRANT it_authz_opt_r2 TO it_authz_opt_r1 WITH INHERIT TRUE, SET TRUE",
+        )
+        .await
+        .expect("undo the options");
+    });
+    out.code(exit::CHECK_FAILED);
+    out.stdout_has("role it_authz_opt_r1 changed: member of it_authz_opt_r2 → it_authz_opt_r2 WITH INHERIT FALSE WITH SET FALSE");
     p.assert_no_test_db_branches();
 }

@@ -134,7 +134,13 @@ SELECT quote_ident(current_user::text),
                    'SET ' || (SELECT string_agg(split_part(c, '=', 1), ',' ORDER BY c) || ' #' || left(md5(string_agg(c, ',' ORDER BY c)), 8)
                                 FROM pg_db_role_setting rs, unnest(rs.setconfig) c WHERE rs.setrole = r.oid AND rs.setdatabase = 0))
                  || '|' || coalesce((SELECT string_agg(quote_ident(g.rolname::text)
-                            || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END, ', ' ORDER BY 1)
+                            || CASE WHEN m.admin_option THEN ' WITH ADMIN OPTION' ELSE '' END
+                            -- PostgreSQL 16's INHERIT and SET options (read by name: older
+                            -- servers have neither), and a grantor other than the bootstrap
+                            -- superuser (16 keeps one grant per grantor).
+                            || CASE WHEN to_jsonb(m)->>'inherit_option' = 'false' THEN ' WITH INHERIT FALSE' ELSE '' END
+                            || CASE WHEN to_jsonb(m)->>'set_option' = 'false' THEN ' WITH SET FALSE' ELSE '' END
+                            || CASE WHEN m.grantor NOT IN (0, 10) THEN ' GRANTED BY ' || quote_ident(pg_get_userbyid(m.grantor)) ELSE '' END, ', ' ORDER BY 1)
                        FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                       WHERE m.member = r.oid AND g.oid NOT IN (SELECT oid FROM own)), ''))
           FROM pg_roles r WHERE r.oid NOT IN (SELECT oid FROM own)), '{}')"#;
@@ -227,6 +233,7 @@ pub(super) fn add(b: &mut Build, rows: Vec<PrivilegeRow>, roles: RolesRow) {
 pub(super) struct AuthzRows {
     privileges: Vec<PrivilegeRow>,
     roles: RolesRow,
+    cluster_grants: Vec<(String, String)>,
     replication: super::replication::Rows,
 }
 
@@ -250,9 +257,17 @@ pub(super) async fn fetch_all(
         r::publication_tables_query(version),
         r::publication_schemas_query(version),
     );
-    let (privileges, roles, identities, publications, tables, schemas) = tokio::try_join!(
+    let cq = super::cluster_grants::query(version);
+    let (privileges, roles, cluster_grants, identities, publications, tables, schemas) = tokio::try_join!(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
         fetch(client, "roles", ROLES, &pg, roles_row),
+        fetch(
+            client,
+            "cluster-wide privileges",
+            &cq,
+            &pg,
+            super::cluster_grants::row
+        ),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
         fetch_if(
             publications,
@@ -282,6 +297,7 @@ pub(super) async fn fetch_all(
     Ok(AuthzRows {
         privileges,
         roles: roles.into_iter().next().unwrap_or_default(),
+        cluster_grants,
         replication: r::Rows {
             identities,
             publications,
@@ -294,6 +310,7 @@ pub(super) async fn fetch_all(
 /// Puts everything [`fetch_all`] read into the model.
 pub(super) fn add_all(b: &mut Build, rows: AuthzRows) {
     add(b, rows.privileges, rows.roles);
+    b.m.cluster_grants = rows.cluster_grants.into_iter().collect();
     super::replication::add(b, rows.replication);
 }
 

@@ -32,6 +32,7 @@ mod casts;
 mod catalog;
 mod catalog_more;
 mod census;
+mod cluster_grants;
 mod clustering;
 mod collations;
 mod columns;

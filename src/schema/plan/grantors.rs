@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::model::{AclDelta, AclItem, Grantee};
+use super::super::model::{AclDelta, AclItem, Grantee, Model};
 use super::privileges::{Action, ActionKey};
 
 /// The actions in the order they run: revokes (what was passed on first), then grants (a
@@ -115,6 +115,63 @@ pub(super) fn as_grantor(sql: String, grantor: Option<&String>) -> String {
         None => sql,
         Some(g) => format!("SET ROLE {g};\n{sql};\nRESET ROLE"),
     }
+}
+
+/// `sql` run as `grantor` ([`as_grantor`]) on an object of `schema`. A grantor names the
+/// object, which takes the schema's `USAGE`: when neither side gives it that (to it or to
+/// PUBLIC, or as the schema's owner), the statement failed with "permission denied for
+/// schema" — it is given `USAGE` for the statement and has it taken back after. Also
+/// returns the hazard's note on that (empty when not needed).
+pub(super) fn as_grantor_in_schema(
+    (a, b): (&Model, &Model),
+    schema: Option<&str>,
+    sql: String,
+    grantor: Option<&String>,
+) -> (String, String) {
+    let (Some(g), Some(s)) = (grantor, schema) else {
+        return (as_grantor(sql, grantor), String::new());
+    };
+    if uses(a, s, g) || uses(b, s, g) {
+        return (as_grantor(sql, grantor), String::new());
+    }
+    (
+        format!(
+            "GRANT USAGE ON SCHEMA {s} TO {g};\n{};\nREVOKE USAGE ON SCHEMA {s} FROM {g}",
+            as_grantor(sql, grantor)
+        ),
+        format!(
+            " (role {g} has no USAGE on schema {s}: given it for this statement and taken back after)"
+        ),
+    )
+}
+
+/// Whether role `g` may use schema `s` in `m`: `USAGE` granted to it or to PUBLIC, or as
+/// the schema's owner. (A membership giving it is not seen: then the USAGE given for a
+/// statement is only redundant.)
+fn uses(m: &Model, s: &str, g: &str) -> bool {
+    let key = format!("SCHEMA {s}");
+    let usage = |i: &AclItem| {
+        i.privilege == "USAGE"
+            && (i.grantee == Grantee::Public || matches!(&i.grantee, Grantee::Role(r) if r == g))
+    };
+    m.owners.get(&key).is_some_and(|o| o == g)
+        || m.privileges
+            .get(&key)
+            .is_some_and(|d| d.granted.iter().any(usage))
+}
+
+/// The schema of an object's qualified name (`s.t`, `s.t.c`, `s.f(integer)`): its part
+/// before the first `.` outside double quotes.
+pub(super) fn schema_of(name: &str) -> Option<&str> {
+    let mut quoted = false;
+    for (i, c) in name.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => return Some(&name[..i]),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The hazard's note on who runs a statement of `grantor`'s.

@@ -373,9 +373,16 @@ fn privileges(x: &mut Cx<'_>) {
     }
     // Tables' privileges before their columns': a table-level REVOKE takes the column-level
     // privilege of the same kind with it, so a column GRANT planned before it was undone.
+    // But a column REVOKE run as its grantor comes first: it needs the grantor's grant
+    // option, which a table-level REVOKE GRANT OPTION takes (the column REVOKE then revoked
+    // nothing, with a warning only).
     let (columns, objects): (Vec<&String>, Vec<&String>) =
         keys.iter().partition(|k| k.starts_with("COLUMN "));
-    for key in objects.into_iter().chain(columns) {
+    let passes = columns.iter().map(|k| (Pass::GrantorRevokes, *k));
+    let passes = passes
+        .chain(objects.into_iter().map(|k| (Pass::All, k)))
+        .chain(columns.iter().map(|k| (Pass::AllButGrantorRevokes, *k)));
+    for (pass, key) in passes {
         if !exists(key, x.b) {
             continue;
         }
@@ -450,10 +457,22 @@ fn privileges(x: &mut Cx<'_>) {
             .filter_map(|(k, p)| grantors::kept_dependents(key, &before, after, k, p))
             .collect();
         if !refused.is_empty() {
-            refused.into_iter().for_each(|m| x.unsupported(m));
+            if pass != Pass::GrantorRevokes {
+                refused.into_iter().for_each(|m| x.unsupported(m));
+            }
             continue;
         }
         for ((grantor, grantee, action), privs) in ordered {
+            let grantor_revoke =
+                grantor.is_some() && matches!(action, Action::Revoke | Action::RevokeOption);
+            let wanted = match pass {
+                Pass::All => true,
+                Pass::GrantorRevokes => grantor_revoke,
+                Pass::AllButGrantorRevokes => !grantor_revoke,
+            };
+            if !wanted {
+                continue;
+            }
             let Some(target) = on(key, &privs) else {
                 continue;
             };
@@ -475,7 +494,11 @@ fn privileges(x: &mut Cx<'_>) {
                 Grantee::Owner => format!("the owner ({})", who(owner.as_ref())),
                 Grantee::Role(r) => format!("role {r}"),
             };
-            let sql = grantors::as_grantor(sql, grantor.as_ref());
+            let schema = split_key(key)
+                .filter(|(kind, _)| !matches!(*kind, "SCHEMA" | "PUBLICATION"))
+                .and_then(|(_, name)| grantors::schema_of(name));
+            let (sql, usage) =
+                grantors::as_grantor_in_schema((x.a, x.b), schema, sql, grantor.as_ref());
             let phase = match (key.starts_with("SCHEMA "), &action) {
                 (false, _) => Phase::SecurityAndTriggers,
                 (true, Action::Grant | Action::GrantWithOption) => Phase::SchemaGrants,
@@ -484,7 +507,7 @@ fn privileges(x: &mut Cx<'_>) {
             let mut s = Stmt::new(phase, sql).hazard(
                 HazardKind::AuthzUpdate,
                 format!(
-                    "{whom} {verb} {} on {key}{}",
+                    "{whom} {verb} {} on {key}{}{usage}",
                     privs.join(", "),
                     grantors::runs_as(grantor.as_ref())
                 ),
@@ -503,6 +526,16 @@ fn privileges(x: &mut Cx<'_>) {
             x.push(s);
         }
     }
+}
+
+/// Which statements of a key's privileges a pass over the keys makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    All,
+    /// A column's REVOKEs run as their grantor: before the tables' privileges.
+    GrantorRevokes,
+    /// The rest of a column's: after the tables'.
+    AllButGrantorRevokes,
 }
 
 fn default_privileges(x: &mut Cx<'_>) {
