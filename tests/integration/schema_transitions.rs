@@ -11,6 +11,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         schema_transitions_identity_to_sequence_keeps_handing_out_fresh_keys,
         schema_transitions_generated_column_in_the_middle_is_added_after_the_type_change,
+        schema_transitions_sequences_replaced_or_released_keep_their_position,
     ]
 }
 
@@ -86,4 +87,22 @@ fn schema_transitions_generated_column_in_the_middle_is_added_after_the_type_cha
     assert_eq!(order, "id,g,x,z");
     let g = insert_returning_id(&da, "select g from t where id = 1");
     assert_eq!(g, "42");
+}
+
+fn schema_transitions_sequences_replaced_or_released_keep_their_position() {
+    // A serial's sequence renamed (a new sequence): set past the rows (keys 1..10) and the old
+    // sequence (at 12, the last two rows deleted). A sequence kept while its table is
+    // dropped: released first, so it keeps its value (500).
+    let a = "create table t (id serial primary key, v int);
+             insert into t (v) select g from generate_series(1, 12) g;
+             delete from t where id > 10;
+             create table k (id serial primary key);
+             select setval('k_id_seq', 500);";
+    let b = "create table t (id int primary key, v int);
+             create sequence t_id_seq2 as integer owned by t.id;
+             alter table t alter column id set default nextval('t_id_seq2');
+             create sequence k_id_seq as integer;";
+    let (da, _) = diff_and_apply("transitions_sequences", a, b);
+    assert_eq!(insert_returning_id(&da, "insert into t (v) values (0) returning id"), "13");
+    assert_eq!(insert_returning_id(&da, "select nextval('k_id_seq')"), "501");
 }

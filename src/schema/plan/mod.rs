@@ -58,6 +58,7 @@ mod policies;
 mod privileges;
 mod replication;
 mod schemas;
+mod seqpos;
 mod sequences;
 mod sql;
 mod tables;
