@@ -53,6 +53,7 @@ mod graph;
 mod indexes;
 mod inherit;
 mod keyswap;
+mod overloads;
 mod partitions;
 mod policies;
 mod privileges;
