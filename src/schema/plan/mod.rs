@@ -65,6 +65,7 @@ mod sql;
 mod tables;
 mod tempnames;
 mod triggers;
+mod typed;
 mod types;
 mod unidentity;
 mod views;
