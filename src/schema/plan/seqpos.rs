@@ -11,7 +11,7 @@
 //! the primary key. It is set past the column's values (and past the position of the sequence
 //! the column drew from before), right after it is created.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::model::{Model, Sequence};
 use super::super::split_qualified;
@@ -60,15 +60,18 @@ fn drawn_from<'m>(m: &'m Model, default: Option<&str>) -> Option<&'m str> {
         .map(String::as_str)
 }
 
-/// Sets the new sequence `k` (of the desired schema, just created) past the values of every
-/// column, present on both sides, whose default starts drawing from it.
-pub(super) fn carry_position(x: &mut Cx<'_>, k: &str, s: &Sequence) {
-    let (a, b) = (x.a, x.b);
-    let (pick, agg, cmp) = if s.increment < 0 {
-        ("LEAST", "min", "<=")
-    } else {
-        ("GREATEST", "max", ">=")
-    };
+/// A kept column that starts drawing from a new sequence: (table, column, the sequence it
+/// drew from before).
+pub(super) struct Drawer<'m> {
+    table: &'m str,
+    column: &'m str,
+    before: Option<&'m str>,
+}
+
+/// The kept integer columns whose default changes to `nextval` of a sequence the plan
+/// creates, by that sequence: read once for all sequences.
+pub(super) fn drawers<'m>(a: &'m Model, b: &'m Model) -> BTreeMap<&'m str, Vec<Drawer<'m>>> {
+    let mut out: BTreeMap<&str, Vec<Drawer<'m>>> = BTreeMap::new();
     for (tk, t) in &b.tables {
         let Some(old_t) = a.tables.get(tk) else {
             continue;
@@ -77,32 +80,53 @@ pub(super) fn carry_position(x: &mut Cx<'_>, k: &str, s: &Sequence) {
             let Some(o) = old_t.column(&c.name) else {
                 continue;
             };
-            if c.inherited
-                || o.default == c.default
-                || drawn_from(b, c.default.as_deref()) != Some(k)
-                || !integral(&o.data_type)
-            {
+            if c.inherited || o.default == c.default || !integral(&o.data_type) {
                 continue;
             }
-            let mut terms = vec![format!("(SELECT {agg}({}) FROM {tk})", c.name)];
-            if let Some(prev) = drawn_from(a, o.default.as_deref()) {
-                terms.push(format!(
-                    "pg_catalog.pg_sequence_last_value({}::regclass)",
-                    lit(prev)
-                ));
+            let Some(k) = drawn_from(b, c.default.as_deref()) else {
+                continue;
+            };
+            if a.sequences.contains_key(k) {
+                continue;
             }
-            x.push(
-                Stmt::new(
-                    Phase::CreateOrAlterSequences,
-                    format!(
-                        "SELECT pg_catalog.setval({}, v) FROM (SELECT {pick}({}) AS v) AS p WHERE v {cmp} {}",
-                        lit(k),
-                        terms.join(", "),
-                        s.start
-                    ),
-                )
-                .long(),
-            );
+            out.entry(k).or_default().push(Drawer {
+                table: tk,
+                column: &c.name,
+                before: drawn_from(a, o.default.as_deref()),
+            });
         }
+    }
+    out
+}
+
+/// Sets the new sequence `k` (of the desired schema, just created) past the values of every
+/// kept column that starts drawing from it ([`drawers`]), and past the position of the
+/// sequence each drew from before.
+pub(super) fn carry_position(x: &mut Cx<'_>, k: &str, s: &Sequence, drawers: &[Drawer<'_>]) {
+    let (pick, agg, cmp) = if s.increment < 0 {
+        ("LEAST", "min", "<=")
+    } else {
+        ("GREATEST", "max", ">=")
+    };
+    for d in drawers {
+        let mut terms = vec![format!("(SELECT {agg}({}) FROM {})", d.column, d.table)];
+        if let Some(prev) = d.before {
+            terms.push(format!(
+                "pg_catalog.pg_sequence_last_value({}::regclass)",
+                lit(prev)
+            ));
+        }
+        x.push(
+            Stmt::new(
+                Phase::CreateOrAlterSequences,
+                format!(
+                    "SELECT pg_catalog.setval({}, v) FROM (SELECT {pick}({}) AS v) AS p WHERE v {cmp} {}",
+                    lit(k),
+                    terms.join(", "),
+                    s.start
+                ),
+            )
+            .long(),
+        );
     }
 }

@@ -40,6 +40,7 @@ fn create_or_alter(x: &mut Cx<'_>) {
         )
     };
     let handed_over = super::unidentity::successors(a, b);
+    let drawers = super::seqpos::drawers(a, b);
     for (k, s) in &b.sequences {
         match a.sequences.get(k) {
             None if handed_over.contains(k) => {} // created with the column (unidentity.rs)
@@ -48,7 +49,9 @@ fn create_or_alter(x: &mut Cx<'_>) {
                     Phase::CreateOrAlterSequences,
                     format!("CREATE SEQUENCE {k} AS {} {}", s.data_type, body(s)),
                 );
-                super::seqpos::carry_position(x, k, s);
+                if let Some(d) = drawers.get(k.as_str()) {
+                    super::seqpos::carry_position(x, k, s, d);
+                }
             }
             Some(old) if shape(old) != shape(s) => {
                 // Narrower bounds fail when the current value lies outside them; the plan
