@@ -11,6 +11,8 @@ pub fn tests() -> Vec<Test> {
     tests![
         schema_transitions_identity_to_sequence_keeps_handing_out_fresh_keys,
         schema_transitions_generated_column_in_the_middle_is_added_after_the_type_change,
+        schema_transitions_sequences_replaced_or_released_keep_their_position,
+        schema_transitions_sure_failures_are_refused,
     ]
 }
 
@@ -86,4 +88,61 @@ fn schema_transitions_generated_column_in_the_middle_is_added_after_the_type_cha
     assert_eq!(order, "id,g,x,z");
     let g = insert_returning_id(&da, "select g from t where id = 1");
     assert_eq!(g, "42");
+}
+
+fn schema_transitions_sequences_replaced_or_released_keep_their_position() {
+    // A serial's sequence renamed (a new sequence): set past the rows (keys 1..10) and the old
+    // sequence (at 12, the last two rows deleted). A sequence kept while its table is
+    // dropped: released first, so it keeps its value (500).
+    let a = "create table t (id serial primary key, v int);
+             insert into t (v) select g from generate_series(1, 12) g;
+             delete from t where id > 10;
+             create table k (id serial primary key);
+             select setval('k_id_seq', 500);";
+    let b = "create table t (id int primary key, v int);
+             create sequence t_id_seq2 as integer owned by t.id;
+             alter table t alter column id set default nextval('t_id_seq2');
+             create sequence k_id_seq as integer;";
+    let (da, _) = diff_and_apply("transitions_sequences", a, b);
+    assert_eq!(insert_returning_id(&da, "insert into t (v) values (0) returning id"), "13");
+    assert_eq!(insert_returning_id(&da, "select nextval('k_id_seq')"), "501");
+}
+
+/// Plans that would fail for sure on the --from database are refused (exit 4), naming what
+/// blocks them (found by an outside attacker: each exited 0 and failed on apply): a sequence
+/// narrowed below its position, a domain made NOT NULL over NULLs, a view rebuilt under a
+/// function with a SQL-standard body that reads it.
+fn schema_transitions_sure_failures_are_refused() {
+    let (_, out) = diff_and_apply_or(
+        "transitions_seq_narrow",
+        "create sequence s; select setval('s', 40000);",
+        "create sequence s as smallint;",
+        4,
+    );
+    out.stdout_has("sequence public.s stands at a value outside its new bounds (AS smallint, MINVALUE 1, MAXVALUE 32767)");
+    let (_, out) = diff_and_apply_or(
+        "transitions_domain_nn",
+        "create domain d as int; create table t (id int primary key, x d);
+         insert into t values (1, null), (2, 3);",
+        "create domain d as int not null; create table t (id int primary key, x d);",
+        4,
+    );
+    out.stdout_has("1 row(s) of")
+        .stdout_has("column public.t.x holds NULL, and its domain public.d becomes NOT NULL");
+    let (_, out) = diff_and_apply_or(
+        "transitions_atomic_view",
+        "create table t (id int primary key, v int); create view tv as select id, v from t;
+         create function cnt() returns bigint language sql begin atomic select count(*) from tv; end;",
+        "create table t (id int primary key, v bigint); create view tv as select id, v from t;
+         create function cnt() returns bigint language sql begin atomic select count(*) from tv; end;",
+        4,
+    );
+    out.stdout_has("view public.tv must be dropped and created again")
+        .stdout_has("function public.cnt() has a SQL-standard body");
+    // Within bounds, or no NULLs: the plans stand.
+    diff_and_apply(
+        "transitions_seq_narrow_ok",
+        "create sequence s; select setval('s', 400);",
+        "create sequence s as smallint;",
+    );
 }

@@ -563,12 +563,14 @@ fn statement(plan: &Plan, prefixes: &[String]) -> Option<usize> {
 
 fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
     let mut out = Vec::new();
+    narrowed_sequences(plan, from, to, &mut out);
     for (name, new) in &to.tables {
         let Some(old) = from.tables.get(name) else {
             continue;
         };
         columns(plan, name, old, new, &mut out);
         removed_enum_values(plan, name, old, new, from, to, &mut out);
+        domain_nulls(plan, name, old, to, &mut out);
         for (cname, c) in &new.constraints {
             if old
                 .constraints
@@ -725,6 +727,67 @@ fn removed_enum_values(
             refuse: Some(format!(
                 "column {table}.{} holds enum values the desired schema drops from {element} ({values}) — the column's retype fails on them: change those rows first (UPDATE … SET {} = <a kept value>), or keep the values",
                 c.name, c.name
+            )),
+            desired_expression: None,
+        });
+    }
+}
+
+/// Sequences whose bounds narrow: `ALTER SEQUENCE` fails when the current value lies outside
+/// them (Postgres: RESTART value cannot be greater than MAXVALUE) — a sure failure, read from
+/// the sequence itself (its one row) and refused.
+fn narrowed_sequences(plan: &Plan, from: &Model, to: &Model, out: &mut Vec<Probe>) {
+    for (k, s) in &to.sequences {
+        let Some(o) = from.sequences.get(k) else {
+            continue;
+        };
+        if s.min <= o.min && s.max >= o.max {
+            continue;
+        }
+        let Some(i) = statement(plan, &[format!("ALTER SEQUENCE {k} AS ")]) else {
+            continue;
+        };
+        out.push(Probe {
+            statement: i,
+            table: k.clone(),
+            condition: format!("t.last_value < {} OR t.last_value > {}", s.min, s.max),
+            what: format!("(the position of sequence {k}) lie outside its new bounds {}..{}", s.min, s.max),
+            effect: "this statement fails on it",
+            nulls_in: None,
+            conversion: None,
+            refuse: Some(format!(
+                "sequence {k} stands at a value outside its new bounds (AS {}, MINVALUE {}, MAXVALUE {}) — the ALTER SEQUENCE fails on it: keep the bounds, or restart the sequence within them by hand (numbers it handed out may come again)",
+                s.data_type, s.min, s.max
+            )),
+            desired_expression: None,
+        });
+    }
+}
+
+/// Columns of a domain the plan makes NOT NULL (`ALTER DOMAIN … SET NOT NULL` checks every
+/// column of the domain): their NULLs make it fail — counted and refused.
+fn domain_nulls(plan: &Plan, table: &str, old: &Table, to: &Model, out: &mut Vec<Probe>) {
+    for c in &old.columns {
+        if c.inherited || !to.domains.get(&c.data_type).is_some_and(|d| d.not_null) {
+            continue;
+        }
+        let Some(i) = statement(
+            plan,
+            &[format!("ALTER DOMAIN {} SET NOT NULL", c.data_type)],
+        ) else {
+            continue;
+        };
+        out.push(Probe {
+            statement: i,
+            table: table.to_owned(),
+            condition: format!("t.{} IS NULL", c.name),
+            what: format!("hold NULL in {} (of domain {})", c.name, c.data_type),
+            effect: "this statement fails on them",
+            nulls_in: None,
+            conversion: None,
+            refuse: Some(format!(
+                "column {table}.{} holds NULL, and its domain {} becomes NOT NULL — the ALTER DOMAIN fails on them: fill those rows first, or keep the domain nullable",
+                c.name, c.data_type
             )),
             desired_expression: None,
         });

@@ -151,11 +151,18 @@ fn drop_gone(x: &mut Cx<'_>) {
         .map(|k| (Phase::DropReplacedFunctions, k));
     for (phase, key) in early.chain(late.into_iter().map(|k| (Phase::DropFunctions, k))) {
         let DepKey::Fn(k) = &key else { continue };
+        if super::overloads::refuse_drop(x, k) {
+            continue;
+        }
+        let why = match super::overloads::new_overload(x, k) {
+            Some(new) => format!("callers of the function are not tracked by Postgres; until it is dropped, a call matching both it and the new overload {new} is ambiguous"),
+            None => "callers of the function are not tracked by Postgres".to_owned(),
+        };
         if let Some(f) = a.functions.get(k) {
-            x.push(Stmt::new(phase, format!("DROP {} {k}", what(f))).hazard(
-                HazardKind::UntrackableDependencies,
-                "callers of the function are not tracked by Postgres",
-            ));
+            x.push(
+                Stmt::new(phase, format!("DROP {} {k}", what(f)))
+                    .hazard(HazardKind::UntrackableDependencies, why),
+            );
         }
     }
 }

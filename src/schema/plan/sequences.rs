@@ -1,13 +1,16 @@
 //! Sequences: created or altered early, their ownership set and the ones that go dropped
 //! once the tables are in place.
 
+use std::collections::BTreeSet;
+
 use super::super::model::Sequence;
 use super::super::split_qualified;
 use super::{Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
+    let released = super::seqpos::release_early(x);
     create_or_alter(x);
-    ownership(x);
+    ownership(x, &released);
     drop_gone(x);
 }
 
@@ -37,6 +40,7 @@ fn create_or_alter(x: &mut Cx<'_>) {
         )
     };
     let handed_over = super::unidentity::successors(a, b);
+    let drawers = super::seqpos::drawers(a, b);
     for (k, s) in &b.sequences {
         match a.sequences.get(k) {
             None if handed_over.contains(k) => {} // created with the column (unidentity.rs)
@@ -49,6 +53,9 @@ fn create_or_alter(x: &mut Cx<'_>) {
                 }
                 stmt.sql = sql;
                 x.push(stmt);
+                if let Some(d) = drawers.get(k.as_str()) {
+                    super::seqpos::carry_position(x, k, s, d);
+                }
             }
             Some(old) if shape(old) != shape(s) => {
                 // Narrower bounds fail when the current value lies outside them; the plan
@@ -70,10 +77,14 @@ fn create_or_alter(x: &mut Cx<'_>) {
     }
 }
 
-fn ownership(x: &mut Cx<'_>) {
+/// Ownerships that change; `released` were set to NONE before the drops (seqpos.rs).
+fn ownership(x: &mut Cx<'_>, released: &BTreeSet<String>) {
     let (a, b) = (x.a, x.b);
     for (k, s) in &b.sequences {
-        let before = a.sequences.get(k).and_then(|o| o.owned_by.clone());
+        let before = match a.sequences.get(k) {
+            _ if released.contains(k) => None,
+            o => o.and_then(|o| o.owned_by.clone()),
+        };
         if s.owned_by != before {
             match &s.owned_by {
                 Some(col) => x.push(link(x, k, col, before.is_some())),

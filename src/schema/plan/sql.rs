@@ -194,7 +194,23 @@ pub(super) fn narrowing(from: &str, to: &str) -> Option<String> {
     if fb.starts_with("timestamp") && tb == "date" {
         return Some("the time of day is cut off".into());
     }
-    None
+    lossy_conversion(fb, tb)
+}
+
+/// Conversions between types of one family that lose what the old type kept.
+fn lossy_conversion(fb: &str, tb: &str) -> Option<String> {
+    let msg = match (fb, tb) {
+        ("json", "jsonb") => "objects keep only the last value of a duplicate key, and key order and whitespace are lost",
+        ("inet", "cidr") => "host bits to the right of each netmask are zeroed (10.0.0.1/8 becomes 10.0.0.0/8)",
+        (f, t) if f.starts_with("timestamp") && f.ends_with("with time zone") && t.starts_with("timestamp") && t.ends_with("without time zone") => {
+            "each instant becomes its wall-clock time in the applying session's TimeZone (not set by the plan): the offset is lost, and another session zone shifts the values"
+        }
+        (f, t) if f.starts_with("interval") && t.starts_with("interval ") && f != t => {
+            "the parts of each interval its new fields leave out are cut off"
+        }
+        _ => return None,
+    };
+    Some(msg.into())
 }
 
 /// A change to `real` or `double precision` that rounds values silently: from a float or
@@ -407,6 +423,14 @@ mod narrowing_tests {
             ("integer", "real"),
             ("bigint", "double precision"),
             ("numeric(20,0)", "double precision"),
+            ("json", "jsonb"),
+            ("inet", "cidr"),
+            ("interval", "interval hour to minute"),
+            ("timestamp with time zone", "timestamp without time zone"),
+            (
+                "timestamp(3) with time zone",
+                "timestamp(3) without time zone",
+            ),
         ] {
             assert!(narrowing(from, to).is_some(), "{from} → {to}");
         }
@@ -445,6 +469,10 @@ mod narrowing_tests {
                 "timestamp(3) without time zone",
             ),
             ("date", "timestamp without time zone"),
+            ("jsonb", "json"),
+            ("cidr", "inet"),
+            ("interval hour to minute", "interval"),
+            ("timestamp without time zone", "timestamp with time zone"),
         ] {
             assert!(narrowing(from, to).is_none(), "{from} → {to}");
         }

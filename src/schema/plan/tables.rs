@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::super::model::{DepKey, Deps, Table};
 use super::graph::topo_with;
 use super::sql::column_sql;
-use super::{columns, h, partitions, Cx, HazardKind, Phase, Stmt};
+use super::{columns, h, partitions, typed, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     create(x);
@@ -23,6 +23,9 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     for key in topo_with(&kept, &BTreeMap::new(), &parents(&b.tables, false)) {
         let DepKey::Rel(k) = &key else { continue };
         let (old, t) = (&a.tables[k], &b.tables[k]);
+        // A typed table's columns change with its type (ALTER TYPE … CASCADE).
+        let cascaded = typed::after_cascade(x, k, old);
+        let old = cascaded.as_ref().unwrap_or(old);
         if partitions::moves(old, t) {
             // Detached first, attached last: its columns change while it stands alone.
             partitions::detach(x, k, old);

@@ -283,14 +283,20 @@ fn alter_composites(x: &mut Cx<'_>) {
         let phase = composites::phase(a, k);
         for (n, t) in old {
             match attrs.iter().find(|(m, _)| m == n) {
-                None => x.simple(phase, format!("ALTER TYPE {k} DROP ATTRIBUTE {n}")),
+                None => {
+                    let action = format!("DROP ATTRIBUTE {n}");
+                    match super::typed::cascade(x, k, n, &action) {
+                        Some(s) => x.push(s),
+                        None => x.simple(phase, format!("ALTER TYPE {k} {action}")),
+                    }
+                }
                 Some((_, nt)) if nt != t => {
                     let stored = composites::stored_in(a, k);
-                    if stored.is_empty() {
-                        x.simple(
-                            phase,
-                            format!("ALTER TYPE {k} ALTER ATTRIBUTE {n} TYPE {nt}"),
-                        );
+                    let action = format!("ALTER ATTRIBUTE {n} TYPE {nt}");
+                    if let Some(s) = super::typed::cascade(x, k, n, &action) {
+                        x.push(s);
+                    } else if stored.is_empty() {
+                        x.simple(phase, format!("ALTER TYPE {k} {action}"));
                     } else {
                         x.unsupported(format!(
                             "composite type {k}: attribute {n} changes type ({t} → {nt}), but column {} stores the type and Postgres cannot change an attribute's type under it — not supported by the schema engine; write this change by hand",
@@ -303,10 +309,11 @@ fn alter_composites(x: &mut Cx<'_>) {
         }
         for (n, t) in attrs {
             if !old.iter().any(|(m, _)| m == n) {
-                x.simple(
-                    Phase::AlterTypes,
-                    format!("ALTER TYPE {k} ADD ATTRIBUTE {n} {t}"),
-                );
+                let action = format!("ADD ATTRIBUTE {n} {t}");
+                match super::typed::cascade(x, k, n, &action) {
+                    Some(s) => x.push(s),
+                    None => x.simple(Phase::AlterTypes, format!("ALTER TYPE {k} {action}")),
+                }
             }
         }
     }
