@@ -482,6 +482,10 @@ fn explained(a: &Model, b: &Model, id: &ObjectId, aspect: Aspect) -> bool {
 /// database) is not compared.
 pub const DATABASE: &str = "database";
 
+/// The kind of the rows of neon-migrate's own objects (its tracking schema and table), each
+/// only where it differs from what the tool creates (`introspect::catalog_tool`).
+pub const OWN_OBJECT: &str = "neon-migrate's own";
+
 /// What differs between two fingerprints: each object with the aspects that differ (an
 /// object on one side only: its definition, and for a created one the aspects that are not
 /// the defaults of a plain `CREATE`).

@@ -299,6 +299,7 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         database(),
         subscriptions(version),
         relation_details(version),
+        super::catalog_tool::own_objects(),
     ]
 }
 
