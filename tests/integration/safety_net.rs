@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_fails_on_a_migration_only_the_catalog_fingerprint_sees,
         diff_of_a_column_added_in_the_middle_says_the_order_differs,
         schema_check_fails_on_a_migration_that_changes_neon_migrates_own_tracking_table,
+        schema_check_reports_a_rename_as_a_rename_not_as_lost_rows,
     ]
 }
 
@@ -212,4 +213,39 @@ fn schema_check_fails_on_a_migration_that_changes_neon_migrates_own_tracking_tab
             .stdout_lacks("changed nothing in the schema");
         p.assert_no_test_db_branches();
     }
+}
+
+/// The schema check compares one database before and after the migration: a table renamed,
+/// moved to another schema, or a column renamed keeps its OID and column number and its
+/// rows. The engine (keyed by names) plans DROP + CREATE; the check said `deletes_data` and
+/// failed the run, telling the reviewer to allow data deletion.
+fn schema_check_reports_a_rename_as_a_rename_not_as_lost_rows() {
+    let p = Project::new("net_renames")
+        .config(SQL_TOOL)
+        .migration(
+            "0001_renames.sql",
+            "create schema f414_other;\n\
+             alter table f414_orders rename to f414_purchases;\n\
+             alter table f414_accounts rename column note to remark;\n\
+             alter table f414_items set schema f414_other;\n",
+        )
+        .commit()
+        .git_branch("feature/net_renames");
+    p.main_sql(
+        "create table f414_orders (id bigint primary key);\n\
+         create table f414_accounts (id bigint primary key, note text);\n\
+         create table f414_items (id bigint primary key);\n\
+         insert into f414_orders select generate_series(1, 5);\n\
+         insert into f414_accounts select generate_series(1, 5), 'n';\n\
+         insert into f414_items select generate_series(1, 5);\n",
+    );
+    p.run(&["run", "pre-push"])
+        .stdout_has("✓ schema:")
+        .stdout_has(
+            "renamed: public.f414_orders is now public.f414_purchases (the same object, no row lost)",
+        )
+        .stdout_has("renamed: public.f414_accounts column note is now public.f414_accounts column remark")
+        .stdout_has("renamed: public.f414_items is now f414_other.f414_items")
+        .stdout_lacks("error: deletes_data");
+    p.assert_no_test_db_branches();
 }
