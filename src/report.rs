@@ -334,10 +334,10 @@ pub fn no_workflow_commands(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for line in text.split_inclusive('\n') {
         let body = line.trim_start();
-        if body.starts_with("::") {
+        if let Some(rest) = body.strip_prefix("::") {
             out.push_str(&line[..line.len() - body.len()]);
             out.push_str(": :");
-            out.push_str(&body[2..]);
+            out.push_str(rest);
         } else {
             out.push_str(line);
         }
