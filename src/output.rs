@@ -254,12 +254,34 @@ fn severity(s: Severity) -> (&'static str, &'static str) {
 /// `s` as a Markdown code span, whatever backticks it holds: fenced by a run of backticks
 /// longer than any inside.
 pub(crate) fn code(s: &str) -> String {
+    // A line break (a blank line ends the list item) stays out, as in `cell`.
+    let s = &s.replace(['\r', '\n'], " ");
     let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest == 0 {
         return format!("`{s}`");
     }
     let fence = "`".repeat(longest + 1);
     format!("{fence} {s} {fence}")
+}
+
+/// Untrusted text (a finding's message, which quotes names a migration chose) as inline
+/// Markdown that renders as written: line breaks become spaces (no heading, list or block of
+/// its own) and every Markdown-active character is backslash-escaped (no link, image, HTML,
+/// emphasis or code span).
+pub(crate) fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\r' | '\n' => out.push(' '),
+            // Line-start markers (`-`, `+`, `1.`, `>`) cannot start a line here.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Text fit for one table cell.
@@ -436,11 +458,11 @@ fn md_findings(md: &mut String, r: &Report) {
             md,
             "- {icon} **{word}** ({}){at}: {}  \n  why: {}",
             code(&f.check),
-            f.what.trim(),
-            f.why.trim()
+            text(f.what.trim()),
+            text(f.why.trim())
         );
         if let Some(fix) = &f.fix {
-            let _ = writeln!(md, "  fix: {}", fix.trim());
+            let _ = writeln!(md, "  fix: {}", text(fix.trim()));
         }
     }
 }
@@ -652,5 +674,20 @@ mod tests {
         assert_eq!(code("a ``` b"), "```` a ``` b ````");
         assert_eq!(code("plain"), "`plain`");
         assert_eq!(cell(&code("rd` | x")), "`` rd` \\| x ``");
+        assert_eq!(code("a\n\nb"), "`a  b`");
+    }
+
+    /// A name a migration chose, quoted by a finding, cannot add a heading, a link, an
+    /// image or HTML to the summary: it renders as the text it is, on its one line.
+    #[test]
+    fn untrusted_text_renders_as_written() {
+        let name = "`y\n\n## ✅ all checks passed — [details](https://evil.example/) ![x](y) <b>z</b> *e*\r\n`";
+        let t = text(name);
+        assert!(!t.contains('\n') && !t.contains('\r'), "{t}");
+        assert_eq!(
+            t,
+            "\\`y  \\#\\# ✅ all checks passed — \\[details\\](https://evil.example/) \\!\\[x\\](y) \\<b\\>z\\</b\\> \\*e\\*  \\`"
+        );
+        assert_eq!(text("plain words, 1.5 - ok"), "plain words, 1.5 - ok");
     }
 }

@@ -319,7 +319,30 @@ pub fn render_human(r: &Report) -> String {
         out.push_str(&render_stage(s));
     }
     out.push_str(&render_footer(r));
-    crate::secret::mask_url_passwords(&out)
+    no_workflow_commands(&crate::secret::mask_url_passwords(&out))
+}
+
+/// `text` with no line a GitHub Actions runner reads as a workflow command: the runner takes
+/// any stdout line that starts with `::` once leading whitespace is trimmed (`::add-mask::`,
+/// `::error …::`), and the report prints names, messages and SQL that a migration chose (a
+/// table named `"y\n::error title=forged::…"`). Such a line gets a space between its colons;
+/// the run's own annotations are printed apart from the report.
+pub fn no_workflow_commands(text: &str) -> String {
+    if !text.lines().any(|l| l.trim_start().starts_with("::")) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        if let Some(rest) = body.strip_prefix("::") {
+            out.push_str(&line[..line.len() - body.len()]);
+            out.push_str(": :");
+            out.push_str(rest);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The report of a run that could not start (the config is invalid, no git repository, an
@@ -413,5 +436,25 @@ mod collapse_tests {
             "{text}"
         );
         assert_eq!(collapse(&["a", "b", "c"], 2), "a, b … and 1 more");
+    }
+}
+
+#[cfg(test)]
+mod workflow_command_tests {
+    use super::no_workflow_commands;
+
+    /// A table named `"y\n::add-mask::secret\n::error title=forged::…"` printed by the
+    /// report (a lint message, the schema diff) opened no workflow command: the runner reads a
+    /// line that starts with `::` after its leading whitespace.
+    #[test]
+    fn no_report_line_is_a_workflow_command() {
+        let report = "  error: `y\n::add-mask::secret\n   ::error title=forged::ok\n` is too long\n  · a::b\n";
+        let safe = no_workflow_commands(report);
+        assert_eq!(
+            safe,
+            "  error: `y\n: :add-mask::secret\n   : :error title=forged::ok\n` is too long\n  · a::b\n"
+        );
+        assert!(safe.lines().all(|l| !l.trim_start().starts_with("::")));
+        assert_eq!(no_workflow_commands("plain\n"), "plain\n");
     }
 }

@@ -17,15 +17,16 @@ const NAME: &str = "schema";
 pub struct SchemaDiff {
     /// NULLs per nullable column before the migration (see `record_before`).
     nulls: Option<NullCounts>,
+    /// Relation and column names by OID before the migration (renames, `super::renames`).
+    names: Option<super::renames::Names>,
 }
 
 impl SchemaDiff {
     pub fn new(config: &Config) -> Option<Self> {
-        config
-            .checks
-            .schema
-            .enabled
-            .then_some(SchemaDiff { nulls: None })
+        config.checks.schema.enabled.then_some(SchemaDiff {
+            nulls: None,
+            names: None,
+        })
     }
 }
 
@@ -48,6 +49,7 @@ impl Check for SchemaDiff {
         cx: &Recording<'_>,
         obs: &mut Observations,
     ) -> Result<(), RecordError> {
+        self.names = super::renames::read(cx.client).await;
         if let Some(before) = &obs.before {
             let max_rows = cx.config().checks.data.exact_below;
             self.nulls = Some(hazards::count_nulls(cx.client, before, max_rows).await);
@@ -77,8 +79,13 @@ impl Check for SchemaDiff {
                 schema_cfg.allow_migrations.push(m.clone());
             }
         }
-        let (plan, findings, mut details) =
+        let (plan, mut findings, mut details) =
             evaluate(before, after, obs, &schema_cfg, self.nulls.as_ref());
+        if let (Some(names), Some(client)) = (&self.names, cx.client) {
+            if let Some(now) = super::renames::read(client).await {
+                super::renames::explain(&mut findings, names, &now);
+            }
+        }
         if let Some(n) = &self.nulls {
             details.extend(n.skipped.iter().map(|s| format!("NULLs not counted: {s}")));
         }

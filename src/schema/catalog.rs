@@ -539,6 +539,9 @@ pub const LARGE_OBJECT: &str = "large object";
 fn compared_alone(id: &ObjectId) -> bool {
     id.kind != DATABASE && id.kind != LARGE_OBJECT
 }
+/// The kind of the rows of neon-migrate's own objects (its tracking schema and table), each
+/// only where it differs from what the tool creates (`introspect::catalog_tool`).
+pub const OWN_OBJECT: &str = "neon-migrate's own";
 
 /// What differs between two fingerprints: each object with the aspects that differ (an
 /// object on one side only: its definition, and for a created one the aspects that are not

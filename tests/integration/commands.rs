@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name,
         generate_runs_after_every_pending_migration_and_never_overwrites_one,
         generate_writes_a_foreign_key_on_an_existing_table_to_validate_in_its_own_transaction,
+        generate_writes_begin_atomic_bodies_and_rule_actions_the_sql_tool_runs_without_a_transaction,
         diff_and_generate_on_the_neon_provider_read_main_through_the_api_and_write_a_no_transaction_file,
         tool_timeout_kills_the_tool_and_every_process_it_started,
         apply_gives_a_command_tool_lock_and_statement_timeouts_in_pgoptions_on_main,
@@ -488,6 +489,41 @@ fn generate_writes_a_foreign_key_on_an_existing_table_to_validate_in_its_own_tra
     );
     assert!(text.contains("NOT VALID"), "{text}");
     assert!(text.contains("VALIDATE CONSTRAINT"), "{text}");
+    let p = p.commit();
+    applies_cleanly(&p, &["0001_init.sql", &name]);
+}
+
+/// A no-transaction file (a concurrent index build) that also holds a SQL-standard `BEGIN
+/// ATOMIC` function and procedure and a rule with two actions: the `sql` tool splits it as psql
+/// does (it used to cut the bodies at their first `;`, leaving the file half-applied).
+fn generate_writes_begin_atomic_bodies_and_rule_actions_the_sql_tool_runs_without_a_transaction() {
+    let init = "create table accounts (id int primary key, email text);\n\
+        create table audit (id int, what text);\n";
+    let desired = format!(
+        "{init}create index accounts_email on accounts (email);\n\
+        create function f_atomic(a int) returns int language sql begin atomic\n\
+          select case when a > 0 then a + 1 else 0 end;\nend;\n\
+        create procedure p_atomic(a int) language sql begin atomic\n\
+          insert into audit values (a, 'one');\n  insert into audit values (a, 'two');\nend;\n\
+        create rule accounts_ins as on insert to accounts do also\n\
+          (insert into audit values (new.id, 'x'); insert into audit values (new.id, 'y'));\n"
+    );
+    let p = Project::new("generate_atomic")
+        .config(SQL_TOOL)
+        .migration("0001_init.sql", init)
+        .file("schema.sql", &desired)
+        .commit();
+    p.ensure_main();
+    let before = migration_files(&p);
+    generate(&p, &["atomic"]).code(exit::OK);
+    let (name, text) = new_file(&p, &before, "atomic");
+    assert_eq!(
+        text.lines().next(),
+        Some("-- neon-migrate: no-transaction"),
+        "{text}"
+    );
+    assert!(text.contains("BEGIN ATOMIC"), "{text}");
+    assert!(text.contains("CREATE RULE accounts_ins"), "{text}");
     let p = p.commit();
     applies_cleanly(&p, &["0001_init.sql", &name]);
 }

@@ -16,6 +16,8 @@ pub fn tests() -> Vec<Test> {
         diff_of_one_schema_created_in_two_orders_prints_no_schema_changes,
         schema_check_fails_on_a_migration_only_the_catalog_fingerprint_sees,
         diff_of_a_column_added_in_the_middle_says_the_order_differs,
+        schema_check_fails_on_a_migration_that_changes_neon_migrates_own_tracking_table,
+        schema_check_reports_a_rename_as_a_rename_not_as_lost_rows,
     ]
 }
 
@@ -162,5 +164,88 @@ fn schema_check_fails_on_a_migration_only_the_catalog_fingerprint_sees() {
     p.run(&["run", "pre-push"])
         .code(exit::CHECK_FAILED)
         .stdout_has("not modeled by the schema engine: conversion public.f410_conv differs");
+    p.assert_no_test_db_branches();
+}
+
+/// `neon_migrate` and its tracking table are the tool's, skipped by the model; a migration
+/// that opens them (every role may then mark a migration applied, or create objects in the
+/// tool's schema) passed as "changed nothing". Seen whether the tool creates the table in the
+/// run or main already had it; the table as the tool creates it is no change.
+fn schema_check_fails_on_a_migration_that_changes_neon_migrates_own_tracking_table() {
+    const OPEN: &str = "grant all on neon_migrate.schema_migrations to public;\n\
+        grant usage, create on schema neon_migrate to public;\n\
+        alter table neon_migrate.schema_migrations add column note text;\n\
+        alter table neon_migrate.schema_migrations enable row level security;\n\
+        create policy pp on neon_migrate.schema_migrations using (true);\n\
+        comment on table neon_migrate.schema_migrations is 'x';\n";
+    const TRACKING: &str = "create schema neon_migrate;\n\
+        create table neon_migrate.schema_migrations (version text primary key, file text not null, \
+        checksum text not null, applied_at timestamptz not null default now(), duration_ms bigint not null);\n";
+    for (name, main) in [
+        ("net_own_new", BASE.to_owned()),
+        ("net_own_kept", format!("{BASE}{TRACKING}")),
+    ] {
+        let p = Project::new(name)
+            .config(SQL_TOOL)
+            .migration("0001_plain.sql", "create table f413_t (id int);\n")
+            .commit()
+            .git_branch(&format!("feature/{name}"));
+        p.main_sql(&main);
+        // The tracking table as the tool makes it, or as main had it: nothing to say.
+        p.run(&["run", "pre-push"])
+            .stdout_has("✓ schema: 1 schema change(s)")
+            .stdout_lacks("neon-migrate's own");
+        let p = p.migration("0002_open.sql", OPEN).commit();
+        p.run(&["run", "pre-push"])
+            .code(exit::CHECK_FAILED)
+            .stdout_has("neon-migrate's own schema neon_migrate differs (")
+            .stdout_has(
+                "neon-migrate's own table neon_migrate.schema_migrations differs (",
+            )
+            .stdout_has("neon-migrate's own table neon_migrate.schema_migrations: columns differs")
+            .stdout_has(
+                "neon-migrate's own table neon_migrate.schema_migrations: row level security differs",
+            )
+            .stdout_has("neon-migrate's own policy pp on neon_migrate.schema_migrations differs")
+            .stdout_has(
+                "neon-migrate's own comment on table neon_migrate.schema_migrations differs",
+            )
+            .stdout_lacks("changed nothing in the schema");
+        p.assert_no_test_db_branches();
+    }
+}
+
+/// The schema check compares one database before and after the migration: a table renamed,
+/// moved to another schema, or a column renamed keeps its OID and column number and its
+/// rows. The engine (keyed by names) plans DROP + CREATE; the check said `deletes_data` and
+/// failed the run, telling the reviewer to allow data deletion.
+fn schema_check_reports_a_rename_as_a_rename_not_as_lost_rows() {
+    let p = Project::new("net_renames")
+        .config(SQL_TOOL)
+        .migration(
+            "0001_renames.sql",
+            "create schema f414_other;\n\
+             alter table f414_orders rename to f414_purchases;\n\
+             alter table f414_accounts rename column note to remark;\n\
+             alter table f414_items set schema f414_other;\n",
+        )
+        .commit()
+        .git_branch("feature/net_renames");
+    p.main_sql(
+        "create table f414_orders (id bigint primary key);\n\
+         create table f414_accounts (id bigint primary key, note text);\n\
+         create table f414_items (id bigint primary key);\n\
+         insert into f414_orders select generate_series(1, 5);\n\
+         insert into f414_accounts select generate_series(1, 5), 'n';\n\
+         insert into f414_items select generate_series(1, 5);\n",
+    );
+    p.run(&["run", "pre-push"])
+        .stdout_has("✓ schema:")
+        .stdout_has(
+            "renamed: public.f414_orders is now public.f414_purchases (the same object, no row lost)",
+        )
+        .stdout_has("renamed: public.f414_accounts column note is now public.f414_accounts column remark")
+        .stdout_has("renamed: public.f414_items is now f414_other.f414_items")
+        .stdout_lacks("error: deletes_data");
     p.assert_no_test_db_branches();
 }

@@ -340,6 +340,7 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         large_objects(),
         subscriptions(version),
         relation_details(version),
+        super::catalog_tool::own_objects(),
     ]
 }
 

@@ -31,6 +31,7 @@ mod authz;
 mod casts;
 mod catalog;
 mod catalog_more;
+mod catalog_tool;
 mod census;
 mod cluster_grants;
 mod clustering;

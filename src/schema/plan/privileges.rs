@@ -626,6 +626,11 @@ pub fn without_owners(m: &Model, role: &str) -> Model {
                 }
                 (id, aspects)
             })
+            // A row of neon-migrate's own objects that only said "not owned by the reading
+            // role" says nothing once owners are left out.
+            .filter(|(id, aspects)| {
+                id.kind != crate::schema::catalog::OWN_OBJECT || aspects.iter().any(Option::is_some)
+            })
             .collect();
         out.catalog = Some(fixed);
     }
