@@ -105,11 +105,54 @@ fn partition_tablespace(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -
     !a.tables.contains_key(&*id.name) && space == to
 }
 
+/// An inherited column's NOT NULL follows its parent's: set or dropped on the parent (which
+/// Postgres passes down), or on a child the plan creates, the child has its parent's.
+fn inherited_not_null(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    let Some(table) = b.tables.get(&*id.parent) else {
+        return false;
+    };
+    let want = to == Some("t");
+    let col = |m: &Model, t: &str| {
+        m.tables
+            .get(t)
+            .and_then(|t| t.column(&id.name))
+            .map(|c| c.not_null)
+    };
+    let new_child = col(a, &id.parent).is_none();
+    let parents = table
+        .partition_of
+        .iter()
+        .map(|(p, _)| p)
+        .chain(&table.inherits);
+    parents
+        .into_iter()
+        .any(|p| col(b, p) == Some(want) && (new_child || col(a, p) != Some(want)))
+}
+
+/// A partition's index created (with its partition or its partitioned index) takes the
+/// options of its partitioned index.
+fn partition_index_options(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    if a.catalog.as_ref().is_some_and(|c| c.contains_key(id)) {
+        return false;
+    }
+    let Some(to) = to else { return true };
+    let (_, _, indexes) = super::catalog::partition_root(b, &id.parent);
+    indexes.iter().any(|i| {
+        to.split(',').all(|o| {
+            let (k, v) = o.split_once('=').unwrap_or((o, ""));
+            i.definition.contains(&format!("{k}='{v}'"))
+                || i.definition.contains(&format!("{k}={v}"))
+        })
+    })
+}
+
 /// The one registry of unmodeled parts the plan nevertheless makes.
 #[rustfmt::skip]
 pub static PARTS: &[PartExplainer] = &[
     PartExplainer { kind: "sequence", part: "persistence", explains: owned_sequence_persistence },
     PartExplainer { kind: "table", part: "tablespace", explains: partition_tablespace },
+    PartExplainer { kind: "column", part: "not null", explains: inherited_not_null },
+    PartExplainer { kind: "partition index", part: "options", explains: partition_index_options },
 ];
 
 /// The names of the unmodeled parts of an object that differ between `x` (the current

@@ -40,6 +40,15 @@ UNION ALL
 SELECT 'POLICY ' || quote_ident(po.polname) || ' ON ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), d.description
   FROM pg_description d JOIN pg_policy po ON d.classoid = 'pg_policy'::regclass AND po.oid = d.objoid
   JOIN pg_class c ON c.oid = po.polrelid JOIN ns ON ns.oid = c.relnamespace
+UNION ALL
+SELECT 'RULE ' || quote_ident(rw.rulename) || ' ON ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), d.description
+  FROM pg_description d JOIN pg_rewrite rw ON d.classoid = 'pg_rewrite'::regclass AND rw.oid = d.objoid
+  JOIN pg_class c ON c.oid = rw.ev_class JOIN ns ON ns.oid = c.relnamespace
+ WHERE rw.rulename <> '_RETURN'
+UNION ALL
+SELECT 'STATISTICS ' || quote_ident(ns.nspname) || '.' || quote_ident(s.stxname), d.description
+  FROM pg_description d JOIN pg_statistic_ext s ON d.classoid = 'pg_statistic_ext'::regclass AND s.oid = d.objoid
+  JOIN ns ON ns.oid = s.stxnamespace
 "#)
 }
 

@@ -98,6 +98,9 @@ fn target_exists(target: &str, b: &Model) -> bool {
             || b.domains.contains_key(t)
             || b.composites.contains_key(t);
     }
+    if let Some(s) = target.strip_prefix("STATISTICS ") {
+        return b.statistics.contains_key(s);
+    }
     if let Some(s) = target.strip_prefix("SCHEMA ") {
         return b.schemas.contains(s);
     }
@@ -120,6 +123,9 @@ fn on_exists(target: &str, on: &str, b: &Model) -> bool {
     }
     if target.starts_with("TRIGGER ") {
         return b.triggers.contains_key(&format!("{on}.{name}"));
+    }
+    if target.starts_with("RULE ") {
+        return b.rules.contains_key(&format!("{on}.{name}"));
     }
     if target.starts_with("POLICY ") {
         return b.policies.contains_key(&format!("{on}.{name}"));

@@ -28,6 +28,8 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             x.recreated.insert(format!("STATISTICS {k}"));
         }
         if !same {
+            // Created again (or new): a comment of the old one is gone with it.
+            x.recreated.insert(format!("STATISTICS {k}"));
             x.simple(Phase::CreateStatistics, s.definition.clone());
         }
         let old_target = if same {
