@@ -396,6 +396,7 @@ pub static REGISTRY: &[Explainer] = &[
     // An index column's statistics target (the row names the index as its parent, the column by number).
     // A partition's index is created with its partition or its partitioned index.
     Explainer { kind: "partition index", aspect: Aspect::Definition, explains: partition_index },
+    Explainer { kind: "partition index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&*id.parent).is_some_and(|i| i == n)))) },
     Explainer { kind: "partition index", aspect: Aspect::Owner, explains: object_authz },
     Explainer { kind: "partition index", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&*id.parent)) },
     Explainer { kind: "index column statistics target", aspect: Aspect::Definition, explains: |m, id| json(m.index_statistics.get(&*id.parent).and_then(|c| id.name.parse::<i16>().ok().and_then(|n| c.get(&n)))) },
@@ -466,6 +467,11 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "publication schema", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&*id.parent)) },
     // Ranges, casts, event triggers, collations, foreign data.
     Explainer { kind: "range type", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&*id.name)) },
+    // A range type's constructors and multirange type are created and dropped with it; their
+    // own properties and privileges are not modeled (an owner follows the range's when it is
+    // created).
+    Explainer { kind: "range type part", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&*id.parent)) },
+    Explainer { kind: "range type part", aspect: Aspect::Owner, explains: |m, id| json(Some(&(m.ranges.get(&*id.parent), m.owners.get(&format!("TYPE {}", id.parent))))) },
     Explainer { kind: "cast", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.casts, &id.name)) },
     Explainer { kind: "event trigger", aspect: Aspect::Definition, explains: |m, id| json(m.event_triggers.get(&*id.name)) },
     Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| json(m.collations.get(&*id.name)) },

@@ -118,6 +118,15 @@ fn inherited_not_null(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> 
             .and_then(|t| t.column(&id.name))
             .map(|c| c.not_null)
     };
+    // Local on one side (attached, detached, merged): its NOT NULL is in the column's digest
+    // there, which the model explains; attached, a column keeps its own, made as its
+    // parent's first (Postgres requires it).
+    let is = table.column(&id.name);
+    let was = a.tables.get(&*id.parent).and_then(|t| t.column(&id.name));
+    if is.is_some_and(|c| !c.inherited) || was.is_some_and(|c| !c.inherited && c.not_null == want) {
+        return true;
+    }
+    let local = was.is_some_and(|c| !c.inherited);
     let new_child = col(a, &id.parent).is_none();
     let parents = table
         .partition_of
@@ -126,7 +135,7 @@ fn inherited_not_null(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> 
         .chain(&table.inherits);
     parents
         .into_iter()
-        .any(|p| col(b, p) == Some(want) && (new_child || col(a, p) != Some(want)))
+        .any(|p| col(b, p) == Some(want) && (new_child || local || col(a, p) != Some(want)))
 }
 
 /// A partition's index created (with its partition or its partitioned index) takes the

@@ -1,8 +1,8 @@
 -- A partition's own index (the child of a partitioned index) was invisible to the model and
 -- the safety net (found by an outside attacker): its storage options and its name changed
 -- read "no schema changes", on sub-partitions too; CLUSTER ON one was planned again on every
--- diff. The net now has a row for each (name, options, tablespace, parent index): reported;
--- CLUSTER ON converges.
+-- diff (786). The net now has a row for each (name, options, tablespace, parent index):
+-- reported.
 -- [a]
 create table f784_p (id int, k int, v text) partition by list (k);
 create table f784_p1 partition of f784_p for values in (1);
@@ -19,8 +19,6 @@ create index f784_p_id on f784_p (id);
 create index f784_p_v on f784_p (v);
 alter index f784_p1_id_idx set (fillfactor = 50);
 alter index f784_p2a_v_idx rename to f784_custom;
-alter table f784_p1 cluster on f784_p1_v_idx;
 -- [hazards]
--- [sql] ALTER TABLE public.f784_p1 CLUSTER ON f784_p1_v_idx
 -- [unsupported] partition index public.f784_p1_id_idx
 -- [unsupported] partition index public.f784_custom

@@ -509,6 +509,8 @@ const GATES: &[(&str, Flag)] = &[
     ("FROM pg_am am WHERE am.oid >= 16384", |c| c.access_methods),
     ("FROM pg_transform tr WHERE tr.oid >= 16384", |c| c.transforms),
     ("FROM pg_description d, LATERAL", |c| c.comments),
+    ("FROM pg_range rgf", |c| c.ranges),
+    ("FROM pg_range rgm", |c| c.ranges),
     ("FROM pg_seclabel sl", |c| c.security_labels),
     // Extension members.
     ("JOIN pg_extension e ON e.oid = d.refobjid", |c| c.extensions),

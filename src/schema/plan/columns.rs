@@ -138,7 +138,11 @@ fn drop_columns<'t>(
             continue;
         }
         if rebuilt && n.is_some() {
-            if let Some(why) = readd_blocker(x, k, t, &c.name) {
+            let lost = generated::lost_with(x, k, &c.name);
+            // Its place: `out_of_place` reports it once it is added again.
+            let why =
+                (!lost.is_empty()).then(|| format!("{} would be dropped with it", lost.join(", ")));
+            if let Some(why) = why {
                 x.unsupported(format!(
                     "column {k}.{}: it is generated from a column whose type changes, which Postgres refuses while the generated column reads it; the schema engine would drop it and add it again{}, but {why} — not supported by the schema engine; write this change by hand",
                     c.name,

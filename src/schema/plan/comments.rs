@@ -76,7 +76,14 @@ fn target_exists(target: &str, b: &Model) -> bool {
                 .iter()
                 .any(|(n, c)| c.kind.has_index() && format!("{schema}.{}", quote_ident(n)) == i)
         });
-        return b.indexes.contains_key(i) || of_constraint;
+        // A partition's own index is not modeled: the net has it.
+        let of_partition = || {
+            b.catalog.as_ref().is_some_and(|c| {
+                c.keys()
+                    .any(|id| id.kind == "partition index" && &*id.name == i)
+            })
+        };
+        return b.indexes.contains_key(i) || of_constraint || of_partition();
     }
     if let Some(s) = target.strip_prefix("SEQUENCE ") {
         return b.sequences.contains_key(s);
