@@ -233,15 +233,16 @@ fn partition_index(m: &Model, id: &ObjectId) -> Option<String> {
     json(Some(&(chain, root.map(|t| &t.constraints), indexes)))
 }
 
-/// The partitions from `table` up to the root partitioned table, the root, and its indexes.
-pub(super) fn partition_root<'m>(
-    m: &'m Model,
-    table: &'m str,
-) -> (
+/// The partitions from `table` up to the root partitioned table (their `partition_of`), the
+/// root, and its indexes.
+pub(super) type PartitionRoot<'m> = (
     Vec<&'m Option<(String, String)>>,
     Option<&'m super::model::Table>,
     Vec<&'m super::model::Index>,
-) {
+);
+
+/// The partitions from `table` up to the root partitioned table, the root, and its indexes.
+pub(super) fn partition_root<'m>(m: &'m Model, table: &'m str) -> PartitionRoot<'m> {
     let mut chain = Vec::new();
     let mut at: &str = table;
     while let Some(t) = m.tables.get(at) {
