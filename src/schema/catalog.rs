@@ -226,6 +226,36 @@ fn index(m: &Model, id: &ObjectId) -> Option<String> {
     )
 }
 
+/// What makes a partition's index: the partitions up to the root partitioned table, and that
+/// table's indexes and constraints (a partition's own index is not modeled).
+fn partition_index(m: &Model, id: &ObjectId) -> Option<String> {
+    let (chain, root, indexes) = partition_root(m, &id.parent);
+    json(Some(&(chain, root.map(|t| &t.constraints), indexes)))
+}
+
+/// The partitions from `table` up to the root partitioned table (their `partition_of`), the
+/// root, and its indexes.
+pub(super) type PartitionRoot<'m> = (
+    Vec<&'m Option<(String, String)>>,
+    Option<&'m super::model::Table>,
+    Vec<&'m super::model::Index>,
+);
+
+/// The partitions from `table` up to the root partitioned table, the root, and its indexes.
+pub(super) fn partition_root<'m>(m: &'m Model, table: &'m str) -> PartitionRoot<'m> {
+    let mut chain = Vec::new();
+    let mut at: &str = table;
+    while let Some(t) = m.tables.get(at) {
+        chain.push(&t.partition_of);
+        match &t.partition_of {
+            Some((p, _)) if chain.len() < 64 => at = p,
+            _ => break,
+        }
+    }
+    let indexes = m.indexes.values().filter(|i| i.table == at).collect();
+    (chain, m.tables.get(at), indexes)
+}
+
 fn sequence(m: &Model, id: &ObjectId) -> Option<String> {
     // An identity or serial column's sequence goes with its column's table.
     json(Some(&(
@@ -283,11 +313,12 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
             };
             format!("{kw} {}", on(&id.name))
         }
+        "rule" => format!("RULE {}", on(&id.name)),
+        "statistics object" => format!("STATISTICS {}", id.name),
         "extension" => return json(m.extensions.get(&*id.name)),
         "collation" | "text search dictionary" | "text search configuration" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
-        "statistics object" => format!("STATISTICS {}", id.name),
         "operator" => {
             let bare: String = id.name.chars().filter(|c| *c != ' ').collect();
             return m
@@ -397,6 +428,11 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| table_head(m, &ObjectId { name: id.parent.as_ref().into(), ..id.clone() }) },
     Explainer { kind: "index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&*id.parent).is_some_and(|i| i == n)))) },
     // An index column's statistics target (the row names the index as its parent, the column by number).
+    // A partition's index is created with its partition or its partitioned index.
+    Explainer { kind: "partition index", aspect: Aspect::Definition, explains: partition_index },
+    Explainer { kind: "partition index", aspect: Aspect::Definition, explains: |m, id| json(Some(&split_qualified(&id.name).is_some_and(|(_, n)| m.clustered.get(&*id.parent).is_some_and(|i| i == n)))) },
+    Explainer { kind: "partition index", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "partition index", aspect: Aspect::Extra, explains: |m, id| json(m.replica_identities.get(&*id.parent)) },
     Explainer { kind: "index column statistics target", aspect: Aspect::Definition, explains: |m, id| json(m.index_statistics.get(&*id.parent).and_then(|c| id.name.parse::<i16>().ok().and_then(|n| c.get(&n)))) },
     Explainer { kind: "sequence", aspect: Aspect::Definition, explains: sequence },
     Explainer { kind: "inheritance", aspect: Aspect::Definition, explains: |m, id| json(m.tables.get(&*id.parent).map(|t| (&t.inherits, &t.partition_of)).as_ref()) },
@@ -474,6 +510,11 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "publication schema", aspect: Aspect::Definition, explains: |m, id| json(m.publications.get(&*id.parent)) },
     // Ranges, casts, event triggers, collations, foreign data.
     Explainer { kind: "range type", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&*id.name)) },
+    // A range type's constructors and multirange type are created and dropped with it; their
+    // own properties and privileges are not modeled (an owner follows the range's when it is
+    // created).
+    Explainer { kind: "range type part", aspect: Aspect::Definition, explains: |m, id| json(m.ranges.get(&*id.parent)) },
+    Explainer { kind: "range type part", aspect: Aspect::Owner, explains: |m, id| json(Some(&(m.ranges.get(&*id.parent), m.owners.get(&format!("TYPE {}", id.parent))))) },
     Explainer { kind: "cast", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.casts, &id.name)) },
     Explainer { kind: "event trigger", aspect: Aspect::Definition, explains: |m, id| json(m.event_triggers.get(&*id.name)) },
     Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| json(m.collations.get(&*id.name)) },
@@ -512,7 +553,7 @@ fn created_default(kind: &str, aspect: Aspect) -> Option<Option<&'static str>> {
         (Aspect::Privileges, _) => Some(None),
         (Aspect::Owner, _) => Some(Some("=")),
         (Aspect::Extra, "table" | "materialized view") => Some(Some("d")),
-        (Aspect::Extra, "index") => Some(None),
+        (Aspect::Extra, "index" | "partition index") => Some(None),
         _ => None,
     }
 }

@@ -163,6 +163,56 @@ fn new_table_part(
             .is_some_and(|t| *part(t) == to.map(super::quote_ident))
 }
 
+/// An inherited column's NOT NULL follows its parent's: set or dropped on the parent (which
+/// Postgres passes down), or on a child the plan creates, the child has its parent's.
+fn inherited_not_null(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    let Some(table) = b.tables.get(&*id.parent) else {
+        return false;
+    };
+    let want = to == Some("t");
+    let col = |m: &Model, t: &str| {
+        m.tables
+            .get(t)
+            .and_then(|t| t.column(&id.name))
+            .map(|c| c.not_null)
+    };
+    // Local on one side (attached, detached, merged): its NOT NULL is in the column's digest
+    // there, which the model explains; attached, a column keeps its own, made as its
+    // parent's first (Postgres requires it).
+    let is = table.column(&id.name);
+    let was = a.tables.get(&*id.parent).and_then(|t| t.column(&id.name));
+    if is.is_some_and(|c| !c.inherited) || was.is_some_and(|c| !c.inherited && c.not_null == want) {
+        return true;
+    }
+    let local = was.is_some_and(|c| !c.inherited);
+    let new_child = col(a, &id.parent).is_none();
+    let parents = table
+        .partition_of
+        .iter()
+        .map(|(p, _)| p)
+        .chain(&table.inherits);
+    parents
+        .into_iter()
+        .any(|p| col(b, p) == Some(want) && (new_child || local || col(a, p) != Some(want)))
+}
+
+/// A partition's index created (with its partition or its partitioned index) takes the
+/// options of its partitioned index.
+fn partition_index_options(a: &Model, b: &Model, id: &ObjectId, to: Option<&str>) -> bool {
+    if a.catalog.as_ref().is_some_and(|c| c.contains_key(id)) {
+        return false;
+    }
+    let Some(to) = to else { return true };
+    let (_, _, indexes) = super::catalog::partition_root(b, &id.parent);
+    indexes.iter().any(|i| {
+        to.split(',').all(|o| {
+            let (k, v) = o.split_once('=').unwrap_or((o, ""));
+            i.definition.contains(&format!("{k}='{v}'"))
+                || i.definition.contains(&format!("{k}={v}"))
+        })
+    })
+}
+
 /// The one registry of unmodeled parts the plan nevertheless makes.
 #[rustfmt::skip]
 pub static PARTS: &[PartExplainer] = &[
@@ -173,6 +223,8 @@ pub static PARTS: &[PartExplainer] = &[
     PartExplainer { kind: "index", part: "tablespace", explains: index_tablespace },
     PartExplainer { kind: "materialized view", part: "tablespace", explains: |_, b, id, to| matview_part(b, id, to, |v| &v.tablespace) },
     PartExplainer { kind: "materialized view", part: "access method", explains: |_, b, id, to| matview_part(b, id, to, |v| &v.access_method) },
+    PartExplainer { kind: "column", part: "not null", explains: inherited_not_null },
+    PartExplainer { kind: "partition index", part: "options", explains: partition_index_options },
 ];
 
 /// The names of the unmodeled parts of an object that differ between `x` (the current

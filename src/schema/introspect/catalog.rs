@@ -221,8 +221,10 @@ fn namespaced() -> String {
         r#"
 SELECT 'schema', '', quote_ident(ns.nspname), NULL,
        -- `public` belongs to whoever created the database (it differs between a scratch
-       -- database and the one it is compared with): only its existence counts.
-       CASE WHEN n.oid >= 16384 THEN {nsp_acl} END, CASE WHEN n.oid >= 16384 THEN {nsp_owner} END, NULL
+       -- database and the one it is compared with): only its existence counts, also when it
+       -- was dropped and created again (a new OID); the model has its owner and privileges.
+       CASE WHEN n.oid >= 16384 AND n.nspname <> 'public' THEN {nsp_acl} END,
+       CASE WHEN n.oid >= 16384 AND n.nspname <> 'public' THEN {nsp_owner} END, NULL
   FROM pg_namespace n JOIN ns ON ns.oid = n.oid
 UNION ALL
 SELECT CASE WHEN p.prokind IN ('a', 'w') THEN 'aggregate' WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END, '',
@@ -511,6 +513,8 @@ const GATES: &[(&str, Flag)] = &[
     ("FROM pg_am am WHERE am.oid >= 16384", |c| c.access_methods),
     ("FROM pg_transform tr WHERE tr.oid >= 16384", |c| c.transforms),
     ("FROM pg_description d, LATERAL", |c| c.comments),
+    ("FROM pg_range rgf", |c| c.ranges),
+    ("FROM pg_range rgm", |c| c.ranges),
     ("FROM pg_seclabel sl", |c| c.security_labels),
     // Extension members.
     ("JOIN pg_extension e ON e.oid = d.refobjid", |c| c.extensions),

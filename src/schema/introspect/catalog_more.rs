@@ -341,7 +341,42 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         subscriptions(version),
         relation_details(version),
         super::catalog_tool::own_objects(),
+        range_parts(),
     ]
+}
+
+/// A range type's implicit objects, created with it (its constructors, its multirange type
+/// and the multirange's constructors): their properties, privileges and owners, which an
+/// `ALTER FUNCTION`, a `GRANT` or a `REVOKE` changes on their own (the range's row holds
+/// none of them). Each under its range type.
+fn range_parts() -> String {
+    let range_of = |t: &str| {
+        format!(
+            "(SELECT quote_ident(rn.nspname) || '.' || quote_ident(rt.typname) FROM pg_type rt JOIN pg_namespace rn ON rn.oid = rt.typnamespace
+          WHERE rt.oid = coalesce((SELECT rngtypid FROM pg_range WHERE rngmultitypid = {t}), {t}))"
+        )
+    };
+    format!(
+        r#"
+SELECT 'range type part', {fn_range}, 'FUNCTION ' || quote_ident(pns.nspname) || '.' || quote_ident(pf.proname) || '(' || pg_get_function_identity_arguments(pf.oid) || ')',
+       md5(concat_ws('|', pf.procost, pf.prorows, pf.provolatile, pf.proparallel, pf.proleakproof, pf.prosecdef, pf.proisstrict, pf.proconfig::text)),
+       {pro_acl}, {pro_owner}, NULL
+  FROM pg_range rgf JOIN pg_depend dd ON dd.refclassid = 'pg_type'::regclass AND dd.refobjid IN (rgf.rngtypid, rgf.rngmultitypid)
+       AND dd.classid = 'pg_proc'::regclass AND dd.deptype = 'i'
+  JOIN pg_proc pf ON pf.oid = dd.objid JOIN ns pns ON pns.oid = pf.pronamespace
+ WHERE rgf.rngtypid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = rgf.rngtypid)
+UNION ALL
+SELECT 'range type part', {mr_range}, 'TYPE ' || quote_ident(mns.nspname) || '.' || quote_ident(mt.typname), 'multirange',
+       {typ_acl}, {typ_owner}, NULL
+  FROM pg_range rgm JOIN pg_type mt ON mt.oid = rgm.rngmultitypid JOIN ns mns ON mns.oid = mt.typnamespace
+ WHERE rgm.rngtypid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = rgm.rngtypid)"#,
+        fn_range = range_of("dd.refobjid"),
+        mr_range = range_of("rgm.rngtypid"),
+        pro_acl = super::catalog::acl_with_default("pf.proacl", "'f'", "pf.proowner"),
+        pro_owner = super::catalog::owner("pf.proowner"),
+        typ_acl = super::catalog::acl_with_default("mt.typacl", "'T'", "mt.typowner"),
+        typ_owner = super::catalog::owner("mt.typowner"),
+    )
 }
 
 /// The schemas the model skips and this file reads: the system schemas and neon-migrate's

@@ -184,8 +184,11 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
     let identity = [identity];
     let generated = [char_of(r, 13)];
     let inhcount = inhcount.to_string();
-    let definition = digest(&[
-        tf(c.not_null),
+    // An inherited column's NOT NULL is apart (`net_parts`): the plan changes it only with
+    // its parent's, so a change of its default must not explain it.
+    let not_null = if c.inherited { "-" } else { tf(c.not_null) };
+    let mut definition = digest(&[
+        not_null,
         std::str::from_utf8(&identity).unwrap_or("?"),
         std::str::from_utf8(&generated).unwrap_or("?"),
         tf(r.get(14)),
@@ -196,6 +199,9 @@ fn print(r: &Row, c: &Column, identity: u8, target: Option<i32>) -> Aspects {
         c.default.as_deref().unwrap_or("\u{1}"),
         c.generated.as_deref().unwrap_or("\u{1}"),
     ]);
+    if c.inherited && c.not_null {
+        crate::schema::net_parts::push(&mut definition, "not null", "t");
+    }
     // Storage, compression, statistics target and options: none when all are the defaults
     // (the type's storage), as for most columns.
     let (storage, typstorage, compression) = (char_of(r, 16), char_of(r, 17), char_of(r, 18));

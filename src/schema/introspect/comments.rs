@@ -61,6 +61,11 @@ SELECT r.kind || ' ' || quote_ident(ns.nspname) || '.' || r.name, d.description
     ON d.classoid = r.cls AND d.objoid = r.oid AND d.objsubid = 0
   JOIN ns ON ns.oid = r.nsp
  WHERE d.objoid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = r.cls AND ext.objid = r.oid)
+UNION ALL
+SELECT 'RULE ' || quote_ident(rw.rulename) || ' ON ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), d.description
+  FROM pg_description d JOIN pg_rewrite rw ON d.classoid = 'pg_rewrite'::regclass AND rw.oid = d.objoid
+  JOIN pg_class c ON c.oid = rw.ev_class JOIN ns ON ns.oid = c.relnamespace
+ WHERE rw.rulename <> '_RETURN'
 "#)
 }
 

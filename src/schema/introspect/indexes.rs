@@ -40,15 +40,18 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(ic.relname), quote_ident(ns
        CASE WHEN i.indexprs IS NOT NULL THEN pg_get_expr(i.indexprs, i.indrelid) END,
        CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END,
        {owner}, ic.relrowsecurity, ic.relforcerowsecurity, ic.reloftype <> 0, ic.relacl IS NOT NULL,
-       quote_ident(sp.spcname)
+       quote_ident(sp.spcname),
+       -- A partition's index (child of a partitioned index): its parent, for the net only.
+       CASE WHEN ic.relispartition THEN (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
+              FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+             WHERE ih.inhrelid = ic.oid) END
   FROM (SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'm') OFFSET 0) c
   JOIN pg_index i ON i.indrelid = c.oid
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN ns ON ns.oid = ic.relnamespace
   JOIN pg_am am ON am.oid = ic.relam
-  LEFT JOIN pg_tablespace sp ON sp.oid = ic.reltablespace
- WHERE NOT ic.relispartition"#,
+  LEFT JOIN pg_tablespace sp ON sp.oid = ic.reltablespace"#,
         owner = super::catalog::owner("ic.relowner"),
     ))
 }
@@ -68,15 +71,38 @@ pub(super) fn index_row(r: &Row) -> IndexRow {
     let table_ext: bool = r.get(17);
     // An index of an extension's table is the extension's too, though only the table is
     // recorded as its member (pg_partman's and PostGIS's keys).
+    // A partition's index follows from its partitioned index: not modeled, but the net
+    // has a row of its own for it (its name, options, tablespace, parent).
+    let child: Option<&str> = r.get(37);
     let print = (!table_ext && !r.get::<_, bool>(18)).then(|| {
         let id = ObjectId {
-            kind: kind("index"),
+            kind: kind(if child.is_some() {
+                "partition index"
+            } else {
+                "index"
+            }),
             parent: r.get::<_, &str>(1).into(),
             name: name.as_str().into(),
         };
-        (id, index_print(r))
+        let mut aspects = index_print(r);
+        if let (Some(parent), Some(d)) = (child, &aspects[0]) {
+            // Its options are apart: the plan never sets them, whatever else changes.
+            let (head, parts) = d
+                .split_once(crate::schema::net_parts::SEPARATOR)
+                .map_or((&**d, ""), |(h, p)| (h, p));
+            let mut text = digest(&[head, parent]);
+            if let Some(o) = r.get::<_, Option<Vec<&str>>>(20) {
+                crate::schema::net_parts::push(&mut text, "options", &o.join(","));
+            }
+            if !parts.is_empty() {
+                text.push(crate::schema::net_parts::SEPARATOR);
+                text.push_str(parts);
+            }
+            aspects[0] = Some(text.into());
+        }
+        (id, aspects)
     });
-    let model = (!constraint && !table_ext).then(|| {
+    let model = (!constraint && !table_ext && child.is_none()).then(|| {
         let i = Index {
             table: r.get(1),
             definition: r.get::<_, Option<String>>(2).unwrap_or_default(),

@@ -73,7 +73,11 @@ fn clustered(x: &mut Cx<'_>) {
         let before = if fresh { None } else { a.clustered.get(t) };
         let after = b.clustered.get(t);
         let schema = split_qualified(t).map_or("public", |(s, _)| s);
-        let rebuilt = after.is_some_and(|i| index_fresh(x, &format!("{schema}.{i}")));
+        // A partition's index (a partitioned index's child) is not modeled: never fresh.
+        let rebuilt = after.is_some_and(|i| {
+            let i = format!("{schema}.{i}");
+            index_exists(b, &i) && index_fresh(x, &i)
+        });
         if before == after && !rebuilt {
             continue;
         }

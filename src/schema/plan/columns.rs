@@ -62,6 +62,9 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
         if inherit::moving_up_retyped(x, old, t, &c.name) {
             continue; // refused with the parent's column
         }
+        if read_by_refused(x, k, &left, oc, c) {
+            continue; // refused with the generated column that reads it
+        }
         if let Some(why) = retype_blocker(x, k, oc, c) {
             x.unsupported(format!(
                 "column {k}.{}: its type changes ({} → {}), but {why} use it and Postgres refuses to change the type of a column they use — not supported by the schema engine; write this change by hand",
@@ -84,7 +87,7 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
         let rebuilt = x.ch.rebuilt_columns.contains(&format!("{k}.{}", c.name));
         if let Some(n) = t
             .column(&c.name)
-            .filter(|_| rebuilt && generated::suspends(x, c))
+            .filter(|_| rebuilt && generated::suspends(x, k, c))
         {
             generated::restore(x, k, n);
         }
@@ -130,9 +133,24 @@ fn drop_columns<'t>(
                 continue;
             }
         }
-        if rebuilt && n.is_some() && generated::suspends(x, c) {
+        if rebuilt && n.is_some() && generated::suspends(x, k, c) {
             generated::suspend(x, k, c);
             continue;
+        }
+        if rebuilt && n.is_some() {
+            let lost = generated::lost_with(x, k, &c.name);
+            // Its place: `out_of_place` reports it once it is added again.
+            let why =
+                (!lost.is_empty()).then(|| format!("{} would be dropped with it", lost.join(", ")));
+            if let Some(why) = why {
+                x.unsupported(format!(
+                    "column {k}.{}: it is generated from a column whose type changes, which Postgres refuses while the generated column reads it; the schema engine would drop it and add it again{}, but {why} — not supported by the schema engine; write this change by hand",
+                    c.name,
+                    if x.a.server_version >= 170_000 { " (its expression is not suspended: a NULL would break its NOT NULL, a CHECK or a foreign key)" } else { " (PostgreSQL 17 can suspend its expression instead)" }
+                ));
+                left.insert(c.name.as_str());
+                continue;
+            }
         }
         if n.is_none() || regenerated || rebuilt {
             let mut hz = vec![h(
@@ -215,24 +233,26 @@ fn retype_blocker(x: &Cx<'_>, k: &str, old: &Column, c: &Column) -> Option<Strin
     (!users.is_empty()).then(|| users.join(", "))
 }
 
+/// Whether column `c` of `k` changes type while a generated column left alone (refused:
+/// it cannot be rebuilt around the change) reads it: Postgres would refuse the type change.
+fn read_by_refused(x: &Cx<'_>, k: &str, left: &BTreeSet<&str>, old: &Column, c: &Column) -> bool {
+    if old.data_type == c.data_type && old.collation == c.collation {
+        return false;
+    }
+    let key = DepKey::Col(format!("{k}.{}", c.name));
+    left.iter().any(|g| {
+        x.a.deps
+            .get(&DepKey::Col(format!("{k}.{g}")))
+            .is_some_and(|ds| ds.contains(&key))
+    })
+}
+
 /// Why column `col` of `k` cannot simply be dropped and added again: what would go with it
 /// (constraints, indexes), or its place among the columns (an added column comes last).
 fn readd_blocker(x: &Cx<'_>, k: &str, t: &Table, col: &str) -> Option<String> {
-    let key = DepKey::Col(format!("{k}.{col}"));
-    let constraints: Vec<String> =
-        x.a.deps
-            .iter()
-            .filter(|(d, ds)| matches!(d, DepKey::Con(_)) && ds.contains(&key))
-            .map(|(d, _)| d.to_string())
-            .collect();
-    if !constraints.is_empty() {
-        return Some(format!(
-            "{} would be dropped with it",
-            constraints.join(", ")
-        ));
-    }
-    if uses_column_in_index(x.a, k, col) {
-        return Some("an index on it would be dropped with it".into());
+    let lost = generated::lost_with(x, k, col);
+    if !lost.is_empty() {
+        return Some(format!("{} would be dropped with it", lost.join(", ")));
     }
     let old = x.a.tables.get(k)?;
     let pos = t.columns.iter().position(|c| c.name == col)?;

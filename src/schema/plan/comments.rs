@@ -79,7 +79,14 @@ fn target_exists(target: &str, b: &Model) -> bool {
                 .iter()
                 .any(|(n, c)| c.kind.has_index() && format!("{schema}.{}", quote_ident(n)) == i)
         });
-        return b.indexes.contains_key(i) || of_constraint;
+        // A partition's own index is not modeled: the net has it.
+        let of_partition = || {
+            b.catalog.as_ref().is_some_and(|c| {
+                c.keys()
+                    .any(|id| id.kind == "partition index" && &*id.name == i)
+            })
+        };
+        return b.indexes.contains_key(i) || of_constraint || of_partition();
     }
     if let Some(s) = target.strip_prefix("SEQUENCE ") {
         return b.sequences.contains_key(s);
@@ -100,6 +107,9 @@ fn target_exists(target: &str, b: &Model) -> bool {
         return b.enums.contains_key(t)
             || b.domains.contains_key(t)
             || b.composites.contains_key(t);
+    }
+    if let Some(s) = target.strip_prefix("STATISTICS ") {
+        return b.statistics.contains_key(s);
     }
     if let Some(s) = target.strip_prefix("SCHEMA ") {
         return b.schemas.contains(s);
@@ -123,6 +133,9 @@ fn on_exists(target: &str, on: &str, b: &Model) -> bool {
     }
     if target.starts_with("TRIGGER ") {
         return b.triggers.contains_key(&format!("{on}.{name}"));
+    }
+    if target.starts_with("RULE ") {
+        return b.rules.contains_key(&format!("{on}.{name}"));
     }
     if target.starts_with("POLICY ") {
         return b.policies.contains_key(&format!("{on}.{name}"));

@@ -29,6 +29,9 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             continue;
         }
         x.simple(Phase::SecurityAndTriggers, r.definition.clone());
+        // Created again: its comment goes with the old one.
+        x.recreated
+            .insert(format!("RULE {} ON {}", name_of(k, &r.table), r.table));
         if r.enabled != 'O' {
             x.simple(Phase::EnableTriggers, enable(k, r));
         }

@@ -30,9 +30,8 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             x.recreated.insert(format!("STATISTICS {k}"));
         }
         if !same {
-            if old.is_some() {
-                x.recreated.insert(format!("STATISTICS {k}"));
-            }
+            // Created again (or new): a comment of the old one is gone with it.
+            x.recreated.insert(format!("STATISTICS {k}"));
             x.simple(Phase::CreateStatistics, s.definition.clone());
         }
         // Retyping a column of its table may have built it again: without its target, and
