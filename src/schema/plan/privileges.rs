@@ -406,42 +406,8 @@ fn privileges(x: &mut Cx<'_>) {
             _ => Some(key.clone()),
         };
         let owner = owner_key.as_ref().and_then(|k| x.b.owners.get(k)).cloned();
-        // An owner change folds the new owner's own grants into its owner's rights (a grant
-        // option it held stays on the owner's entry), and what the new owner granted becomes
-        // the owner's grant: Postgres rewrites the ACL so.
         if let Some(o) = &owner {
-            let mut held = Vec::new();
-            before.granted = std::mem::take(&mut before.granted)
-                .into_iter()
-                .filter_map(|mut i| {
-                    if i.grantor.as_ref() == Some(o) {
-                        i.grantor = None;
-                    }
-                    if i.grantee != Grantee::Role(o.clone()) {
-                        return Some(i);
-                    }
-                    let owners = AclItem {
-                        grantee: Grantee::Owner,
-                        grantor: None,
-                        ..i
-                    };
-                    // A column's ACL has no owner's entry by default: the new owner's column
-                    // grant stays an entry of its own, now the owner's.
-                    if key.starts_with("COLUMN ") {
-                        return Some(owners);
-                    }
-                    // A grant option it held stays, as the catalog reads such an entry: the
-                    // default's item without the option revoked, the item with it granted.
-                    if owners.grantable {
-                        held.push(AclItem {
-                            grantable: false,
-                            ..owners.clone()
-                        });
-                    }
-                    owners.grantable.then_some(owners)
-                })
-                .collect();
-            before.revoked.extend(held);
+            fold_new_owner(&mut before, o, key);
         }
         let (grant, revoke) = changes(&before, after);
         let ordered = grantors::ordered(actions(grant, revoke));
@@ -526,6 +492,44 @@ fn privileges(x: &mut Cx<'_>) {
             x.push(s);
         }
     }
+}
+
+/// An owner change folds the new owner's own grants into its owner's rights (a grant
+/// option it held stays on the owner's entry), and what the new owner granted becomes
+/// the owner's grant: Postgres rewrites the ACL so.
+fn fold_new_owner(before: &mut AclDelta, o: &String, key: &str) {
+    let mut held = Vec::new();
+    before.granted = std::mem::take(&mut before.granted)
+        .into_iter()
+        .filter_map(|mut i| {
+            if i.grantor.as_ref() == Some(o) {
+                i.grantor = None;
+            }
+            if i.grantee != Grantee::Role(o.clone()) {
+                return Some(i);
+            }
+            let owners = AclItem {
+                grantee: Grantee::Owner,
+                grantor: None,
+                ..i
+            };
+            // A column's ACL has no owner's entry by default: the new owner's column
+            // grant stays an entry of its own, now the owner's.
+            if key.starts_with("COLUMN ") {
+                return Some(owners);
+            }
+            // A grant option it held stays, as the catalog reads such an entry: the
+            // default's item without the option revoked, the item with it granted.
+            if owners.grantable {
+                held.push(AclItem {
+                    grantable: false,
+                    ..owners.clone()
+                });
+            }
+            owners.grantable.then_some(owners)
+        })
+        .collect();
+    before.revoked.extend(held);
 }
 
 /// Which statements of a key's privileges a pass over the keys makes.
