@@ -275,20 +275,6 @@ fn on(key: &str, privileges: &[String]) -> Option<String> {
     })
 }
 
-/// The schema of an object key's name (`public.t`, `"a.b".f(integer)`): up to the first
-/// dot outside quotes.
-fn schema_of(name: &str) -> Option<&str> {
-    let mut quoted = false;
-    for (i, c) in name.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => return Some(&name[..i]),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// The ACL (as a difference from the kind's default) an object the plan creates starts
 /// with: the default privileges `m` (the database before the plan) gives to objects the
 /// role running the migration creates — its own (`ALTER DEFAULT PRIVILEGES` without
@@ -313,7 +299,7 @@ fn initial(m: &Model, key: &str) -> AclDelta {
     let schema = if kind == "SCHEMA" {
         None
     } else {
-        schema_of(name)
+        grantors::schema_of(name)
     };
     if let Some(d) = schema.and_then(|s| {
         m.default_privileges
