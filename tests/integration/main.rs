@@ -134,6 +134,11 @@ const CLUSTER_WIDE: &[&str] = &[
     // pipeline test running beside them compares (other databases' grants and owners).
     "schema_engine::fixture::606_net_database_privileges_and_comment",
     "schema_engine::fixture::607_net_database_owner",
+    // Their migration runs as the server's superuser, whose schema check compares every
+    // database: the emulator handing a test's main database to its project's role beside them
+    // changed one (failed once in CI).
+    "isolation_tool_role_server_is_the_documented_opt_out",
+    "apply_refused_when_an_owner_changed_on_main_after_the_test_copy",
 ];
 
 /// Tests that run with the machine to themselves: the timing-sensitive ones, and those that

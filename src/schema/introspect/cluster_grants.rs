@@ -1,7 +1,8 @@
 //! Cluster-wide privileges and owners the schema check compares before and after a
-//! migration (with the roles, see [`crate::schema::cluster_grants`]): every database's but
-//! this one's (this one's are the catalog net's) and neon-migrate's own test copies' (they
-//! come and go with other runs), every tablespace's, and each parameter's
+//! migration (with the roles, see [`crate::schema::cluster_grants`]): every database's the
+//! connecting role could change (it is a member of its owner's role) but this one's (this
+//! one's are the catalog net's) and neon-migrate's own test copies' (they come and go with
+//! other runs), every tablespace's, and each parameter's
 //! (`GRANT SET | ALTER SYSTEM ON PARAMETER`, PostgreSQL ≥ 15). Never a setting's value.
 
 use tokio_postgres::Row;
@@ -46,6 +47,10 @@ WITH own AS (SELECT oid FROM pg_roles WHERE rolname = $1::text
 SELECT 'database ' || quote_ident(d.datname), quote_ident(pg_get_userbyid(d.datdba)), {db}
   FROM pg_database d
  WHERE d.datname <> current_database() AND d.datdba NOT IN (SELECT oid FROM own)
+   -- Only what the migration's role can change: a database whose owner it is a member of
+   -- (every one for a superuser, as under `tool-role = "server"`; on Neon, the Neon database
+   -- branch's role owns them). Others' databases on a shared server are other runs' noise.
+   AND pg_has_role(d.datdba, 'MEMBER')
    AND coalesce(shobj_description(d.oid, 'pg_database'), '') NOT LIKE '{{"neon\_migrate%'
 UNION ALL
 SELECT 'tablespace ' || quote_ident(t.spcname), quote_ident(pg_get_userbyid(t.spcowner)), {ts}
