@@ -97,10 +97,15 @@ impl Scratch {
         };
         let url = local_url(&local)?;
         let provider = LocalProvider::open(&local, url, redactor).await?;
+        // Both sides of one `diff` may be files, loaded at once: the same microsecond gave
+        // them one name (a duplicate-key failure in CI). A counter of this process tells them
+        // apart.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let name = local_db_name(&format!(
-            "neon_migrate_scratch_{}_{}",
+            "neon_migrate_scratch_{}_{}_{}",
             std::process::id(),
-            Utc::now().timestamp_micros()
+            Utc::now().timestamp_micros(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         // The file is repository content and runs as SQL: it is loaded by a role that owns
         // the scratch database and nothing else (see `LocalProvider::create_scratch`).
