@@ -119,19 +119,13 @@ impl Scratch {
                 return Err(e.into());
             }
         };
-        if let Err(source) = client.batch_execute(&without_restrict(&sql)).await {
+        if let Err((source, line)) = run_like_psql(&client, &without_restrict(&sql)).await {
             scratch.finish().await;
+            let file = at_line(file, line);
             return Err(
                 match refusal_help(&source).or_else(|| meta_command_help(&source, &sql)) {
-                    Some(help) => SourceError::NotAllowed {
-                        file: file.to_owned(),
-                        source,
-                        help,
-                    },
-                    None => SourceError::DoesNotLoad {
-                        file: file.to_owned(),
-                        source,
-                    },
+                    Some(help) => SourceError::NotAllowed { file, source, help },
+                    None => SourceError::DoesNotLoad { file, source },
                 },
             );
         }
@@ -156,6 +150,58 @@ impl Scratch {
     /// Drops the scratch database and its roles.
     pub async fn finish(self) {
         self.provider.drop_scratch(&self.name).await;
+    }
+}
+
+/// Runs a schema file as `psql -f` (what every migration runner does) would. Sent whole, a
+/// file runs as one implicit transaction, which a `BEGIN … ROLLBACK` in it turns into an
+/// explicit one: everything before the `ROLLBACK` was silently thrown away, and a `SET
+/// LOCAL` held for the rest of the file. So a file with any transaction control runs
+/// statement by statement, each its own transaction, as psql runs it; any other file goes
+/// whole (one round trip). The error comes with the line of the statement that failed.
+async fn run_like_psql(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> Result<(), (tokio_postgres::Error, Option<usize>)> {
+    let statements = crate::tools::split::split(sql);
+    if !statements.iter().any(|s| controls_transaction(&s.sql)) {
+        return client.batch_execute(sql).await.map_err(|e| (e, None));
+    }
+    // One commit per statement: not one flush per statement too.
+    client
+        .batch_execute("SET synchronous_commit = off")
+        .await
+        .map_err(|e| (e, None))?;
+    for s in &statements {
+        client
+            .batch_execute(&s.sql)
+            .await
+            .map_err(|e| (e, Some(s.line)))?;
+    }
+    Ok(())
+}
+
+/// Whether `statement` begins or ends a transaction, or sets something only for the
+/// transaction it runs in (which psql, running it alone, leaves without effect).
+fn controls_transaction(statement: &str) -> bool {
+    let words = crate::tools::split::leading_words(statement, 2);
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    let second = words.get(1).map(String::as_str).unwrap_or_default();
+    match first {
+        "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" => {
+            true
+        }
+        "PREPARE" => second == "TRANSACTION",
+        "SET" => matches!(second, "LOCAL" | "TRANSACTION" | "CONSTRAINTS"),
+        _ => false,
+    }
+}
+
+/// `file`, or `file:line` when the failing statement's line is known.
+fn at_line(file: &Path, line: Option<usize>) -> PathBuf {
+    match line {
+        Some(n) => PathBuf::from(format!("{}:{n}", file.display())),
+        None => file.to_owned(),
     }
 }
 

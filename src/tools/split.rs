@@ -234,6 +234,30 @@ fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 /// Whether `text` contains anything besides whitespace, `;` and comments.
+/// The first `n` words of `sql` (letters, digits, `_`), upper-cased, after whitespace and
+/// comments: what a statement is (`BEGIN`, `SET LOCAL`, …).
+pub fn leading_words(sql: &str, n: usize) -> Vec<String> {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut words = Vec::new();
+    while i < b.len() && words.len() < n {
+        match b[i] {
+            c if c.is_ascii_whitespace() => i += 1,
+            b'-' if b.get(i + 1) == Some(&b'-') => i = skip_line_comment(b, i),
+            b'/' if b.get(i + 1) == Some(&b'*') => i = skip_block_comment(b, i),
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                words.push(sql[start..i].to_ascii_uppercase());
+            }
+            _ => break,
+        }
+    }
+    words
+}
+
 fn has_code(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;

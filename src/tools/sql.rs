@@ -254,6 +254,35 @@ pub async fn applied(client: &Client) -> Result<Vec<(String, String, String)>, T
         .collect())
 }
 
+/// A file that runs in the tool's transaction but ends it itself (`COMMIT`, `ROLLBACK`,
+/// `END`, `ABORT`): what ran before was committed or thrown away behind the tool's back,
+/// and recording the file as applied would claim statements that never took effect (a
+/// `BEGIN; … ROLLBACK;` in it silently undid everything above). Refused, naming the fix.
+async fn own_transaction_ended(client: &Client, m: &Migration, xid: i64) -> Option<Failure> {
+    let same = match client
+        .query_one("SELECT txid_current_if_assigned() = $1", &[&xid])
+        .await
+    {
+        Ok(r) => r.get::<_, Option<bool>>(0) == Some(true),
+        Err(e) => return Some(Failure::new(pg::describe(&e), &e)),
+    };
+    if same {
+        return None;
+    }
+    let _ = client.batch_execute("ROLLBACK").await;
+    Some(Failure {
+        message: format!(
+            "{}: the file ends the transaction the sql tool runs it in (a COMMIT, ROLLBACK, END \
+         or ABORT of its own): the statements before it were committed or rolled back on \
+         their own, so the file is not recorded as applied; remove its transaction control, \
+         or mark it `-- neon-migrate: no-transaction` to run it statement by statement as \
+         written",
+            m.file
+        ),
+        code: None,
+    })
+}
+
 async fn run_one(client: &Client, m: &Migration) -> Result<u128, Failure> {
     let started = Instant::now();
     let record = format!("INSERT INTO {TRACKING_SCHEMA}.{TRACKING_TABLE} (version, file, checksum, duration_ms) VALUES ($1, $2, $3, $4)");
@@ -262,9 +291,20 @@ async fn run_one(client: &Client, m: &Migration) -> Result<u128, Failure> {
             .batch_execute("BEGIN")
             .await
             .map_err(|e| Failure::new(pg::describe(&e), &e))?;
+        // The transaction's id, to see it is still the one the file ends in.
+        let xid: i64 = match client.query_one("SELECT txid_current()", &[]).await {
+            Ok(r) => r.get(0),
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(Failure::new(pg::describe(&e), &e));
+            }
+        };
         if let Err(e) = client.batch_execute(&m.sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(sql_error(m, &e, 0));
+        }
+        if let Some(f) = own_transaction_ended(client, m, xid).await {
+            return Err(f);
         }
         let ms = started.elapsed().as_millis() as i64;
         if let Err(e) = client

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         diff_prints_sql_json_and_markdown_and_the_sql_applied_leaves_an_empty_diff,
         diff_reads_main_a_url_a_sql_file_and_a_neon_database_branch_name,
+        diff_loads_a_sql_file_with_transaction_control_as_psql_does,
         diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4,
         diff_and_generate_work_on_the_first_use_when_the_main_database_does_not_exist_yet,
         generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing,
@@ -200,6 +201,40 @@ fn diff_prints_sql_json_and_markdown_and_the_sql_applied_leaves_an_empty_diff() 
         .stdout_has("DROP TABLE public.orders");
     assert!(p.main_has("public.orders"), "diff changes nothing");
     p.assert_no_test_db_branches();
+}
+
+/// A schema file's `BEGIN; … ROLLBACK;` rolls back only its own block, and its `SET LOCAL`
+/// outside a block does nothing, as under `psql -f`. Sent as one batch, the ROLLBACK threw
+/// away everything above it: the plan silently missed a schema, its tables and a policy
+/// (attack9 F11).
+fn diff_loads_a_sql_file_with_transaction_control_as_psql_does() {
+    let p = Project::new("diff_sql_rollback")
+        .config(SQL_TOOL)
+        .file(
+            "schema.sql",
+            "begin; create table public.tmp_check (id int); rollback;\n\
+             create schema app;\ncreate table app.t (id int primary key, x int);\n\
+             alter table app.t enable row level security;\n\
+             create policy only_owner on app.t using (x = 1);\n\
+             begin; create table public.tmp_check (id int); rollback;\n\
+             set local search_path = app;\ncreate table public.audit (id int);\n\
+             create table t2 (id int);\n",
+        )
+        .file("broken.sql", "create table ok (id int);\nbegin;\nselect 1/0;\n")
+        .commit();
+    diff(&p, &["--to", "schema.sql"])
+        .code(exit::OK)
+        .stdout_has("CREATE SCHEMA app")
+        .stdout_has("CREATE TABLE app.t")
+        .stdout_has("CREATE POLICY only_owner ON app.t")
+        .stdout_has("CREATE TABLE public.audit")
+        .stdout_has("CREATE TABLE public.t2")
+        .stdout_lacks("tmp_check")
+        .stdout_lacks("app.t2");
+    // The failing statement's line is named.
+    diff(&p, &["--to", "broken.sql"])
+        .code(exit::PROVIDER)
+        .stderr_has("broken.sql:3 does not load: division by zero");
 }
 
 fn diff_reads_main_a_url_a_sql_file_and_a_neon_database_branch_name() {

@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Test> {
         editing_an_applied_migration_is_a_checksum_mismatch,
         dollar_quoted_function_bodies_apply_and_work,
         create_index_concurrently_needs_the_no_transaction_header,
+        a_file_that_ends_the_tools_transaction_is_refused_and_not_recorded,
     ]
 }
 
@@ -155,4 +156,43 @@ fn create_index_concurrently_needs_the_no_transaction_header() {
         .stdout_has("0002_orders_total_idx.sql")
         .stdout_has("CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
     q.assert_no_test_db_branches();
+}
+
+/// A file that runs in the tool's transaction and ends it itself: its `BEGIN; … ROLLBACK;`
+/// silently undid everything above it, and the file was recorded as applied (attack9 F11).
+fn a_file_that_ends_the_tools_transaction_is_refused_and_not_recorded() {
+    // squawk's `transaction-nesting` would fail the run too: the tool itself must.
+    let no_lint = "[checks.lint]\nignore = [\"transaction-nesting\"]\n";
+    let p = Project::new("own_rollback")
+        .config(no_lint)
+        .migration("0001_init.sql", "create table accounts (id int primary key);\n")
+        .commit();
+    p.run(&["run", "deploy"]).code(exit::OK);
+    let p = p
+        .migration(
+            "0002_rollback.sql",
+            "create table important (id int);\nalter table accounts enable row level security;\n\
+             begin; create table scratch (id int); rollback;\ncreate table later (id int);\n",
+        )
+        .commit()
+        .git_branch("feature/own-rollback");
+    let out = p.run(&["run", "pre-push"]);
+    out.code(exit::MIGRATION_FAILED)
+        .stdout_has("0002_rollback.sql: the file ends the transaction the sql tool runs it in");
+    p.assert_no_test_db_branches();
+    assert!(!p.main_has("public.important"), "nothing reached main");
+
+    // Savepoints stay inside the tool's transaction: no false failure.
+    // (squawk calls `ROLLBACK TO SAVEPOINT` nesting too.)
+    let q = Project::new("own_savepoint")
+        .config(no_lint)
+        .migration(
+            "0001_init.sql",
+            "create table a (id int);\nsavepoint s; create table b (id int); \
+             rollback to savepoint s;\ncreate table c (id int);\n",
+        )
+        .commit()
+        .git_branch("feature/own-savepoint");
+    q.run(&["run", "deploy"]).code(exit::OK);
+    assert!(q.main_has("public.a") && q.main_has("public.c") && !q.main_has("public.b"));
 }
