@@ -61,11 +61,13 @@ pub(super) fn create_beside_default(x: &mut Cx<'_>, k: &str, t: &Table, create: 
     let moving = lit(&format!(
         "WITH moved AS (DELETE FROM {d} WHERE %s RETURNING {list}) INSERT INTO {k} ({list}){overriding} SELECT {list} FROM moved"
     ));
-    let sql = format!(
-        "ALTER TABLE {parent} DETACH PARTITION {d};\n{create};\n\
-         DO $neon_migrate$ BEGIN EXECUTE format({moving}, pg_catalog.pg_get_partition_constraintdef({}::regclass)); END $neon_migrate$;\n\
-         ALTER TABLE {parent} ATTACH PARTITION {d} DEFAULT",
+    let moves = do_block(&format!(
+        "BEGIN EXECUTE format({moving}, pg_catalog.pg_get_partition_constraintdef({}::regclass)); END",
         lit(k)
+    ));
+    let sql = format!(
+        "ALTER TABLE {parent} DETACH PARTITION {d};\n{create};\n{moves};\n\
+         ALTER TABLE {parent} ATTACH PARTITION {d} DEFAULT"
     );
     x.push(
         Stmt::new(Phase::CreateTables, sql)
@@ -145,11 +147,11 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     let drop = lit(&format!("ALTER TABLE {k} DROP CONSTRAINT %I"));
     x.simple(
         Phase::AlterTables,
-        format!(
-            "DO $neon_migrate$ DECLARE c name; BEGIN FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND contype = 'c' AND conname <> ALL (ARRAY[{}]::name[]) LOOP EXECUTE format({drop}, c); END LOOP; END $neon_migrate$",
+        do_block(&format!(
+            "DECLARE c name; BEGIN FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND contype = 'c' AND conname <> ALL (ARRAY[{}]::name[]) LOOP EXECUTE format({drop}, c); END LOOP; END",
             lit(k),
             had.join(", ")
-        ),
+        )),
     );
 }
 
@@ -181,17 +183,17 @@ pub(super) fn attach(x: &mut Cx<'_>, k: &str, t: &Table) {
         let rename = lit(&format!("ALTER TABLE {k} RENAME CONSTRAINT %I TO %I"));
         x.simple(
             Phase::AlterTables,
-            format!(
-                "DO $neon_migrate$ DECLARE r record; BEGIN FOR r IN SELECT c.conname AS own, p.conname AS parents \
+            do_block(&format!(
+                "DECLARE r record; BEGIN FOR r IN SELECT c.conname AS own, p.conname AS parents \
                  FROM pg_catalog.pg_constraint c \
                  JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = c.conkey[1] \
                  JOIN pg_catalog.pg_attribute pa ON pa.attrelid = {pr}::regclass AND pa.attname = ca.attname \
                  JOIN pg_catalog.pg_constraint p ON p.conrelid = pa.attrelid AND p.contype = 'n' AND p.conkey[1] = pa.attnum \
                  WHERE c.conrelid = {kr}::regclass AND c.contype = 'n' AND c.conname <> p.conname \
-                 LOOP EXECUTE format({rename}, r.own, r.parents); END LOOP; END $neon_migrate$",
+                 LOOP EXECUTE format({rename}, r.own, r.parents); END LOOP; END",
                 pr = lit(parent),
                 kr = lit(k),
-            ),
+            )),
         );
     }
     x.push(
@@ -202,4 +204,18 @@ pub(super) fn attach(x: &mut Cx<'_>, k: &str, t: &Table) {
         .hazards(hz)
         .long(),
     );
+}
+
+/// `DO` with `body` in dollar quotes whose tag `body` does not hold: the body carries names
+/// from the schema (a partition named `x$neon_migrate$; DROP TABLE victim; …` closed a fixed
+/// tag early and ran the rest as SQL of the plan).
+pub(super) fn do_block(body: &str) -> String {
+    let tag = (0..)
+        .map(|n| match n {
+            0 => "$neon_migrate$".to_owned(),
+            n => format!("$neon_migrate_{n}$"),
+        })
+        .find(|t| !body.contains(t.as_str()))
+        .unwrap_or_default();
+    format!("DO {tag} {body} {tag}")
 }
