@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         diff_of_two_databases_differing_by_a_revoke_plans_it_with_an_authz_update_hazard,
         diff_to_a_sql_file_loaded_by_another_role_invents_no_owner_change,
+        diff_as_a_role_that_cannot_read_user_mapping_options_says_not_checked,
         apply_refused_when_a_grant_was_made_on_main_after_the_test_copy,
         apply_refused_when_an_owner_changed_on_main_after_the_test_copy,
         schema_check_fails_on_a_migration_that_grants_a_role_membership,
@@ -117,6 +118,59 @@ fn diff_to_a_sql_file_loaded_by_another_role_invents_no_owner_change() {
         !out.stdout.contains("EXECUTE"),
         "the loader's implicit privileges were planned:\n{out}"
     );
+}
+
+/// `pg_user_mappings` shows a mapping's options only to the mapped role, the server's owner
+/// (for PUBLIC) or a superuser; to anyone else they are NULL. They were taken as "no
+/// options": a changed password compared equal ("no schema changes", exit 0) and a new mapping
+/// was planned without its options (found by an outside attacker).
+fn diff_as_a_role_that_cannot_read_user_mapping_options_says_not_checked() {
+    let reader = "it_authz_um_reader";
+    let setup = format!(
+        "{}\n{}\nALTER ROLE {reader} LOGIN PASSWORD 'it-authz-pw';\n\
+         create extension if not exists postgres_fdw;\n\
+         create server s foreign data wrapper postgres_fdw options (host 'localhost', dbname 'x');\n\
+         create table t (id int);\n",
+        role(reader, "LOGIN"),
+        role("it_authz_um_alice", "")
+    );
+    let p = Project::new("authz_um");
+    let (a, b) = (unique_db("authz_um_a"), unique_db("authz_um_b"));
+    database(
+        &p,
+        &a,
+        &format!("{setup}create user mapping for it_authz_um_alice server s options (user 'alice', password 'old');\n"),
+    );
+    database(
+        &p,
+        &b,
+        &format!("{setup}create user mapping for it_authz_um_alice server s options (user 'admin', password 'new');\n\
+                  create user mapping for public server s options (user 'shared', password 'pw');\n"),
+    );
+    let as_reader = |db: &str| {
+        let url = neon_migrate::providers::local::role::url_as(
+            &cluster().url(db),
+            reader,
+            "it-authz-pw",
+            db,
+        );
+        url.expose().to_owned()
+    };
+    let out = p.run(&["diff", "--from", &as_reader(&a), "--to", &as_reader(&b)]);
+    out.code(exit::CHECK_FAILED)
+        .stdout_has("user mapping FOR it_authz_um_alice SERVER s: its options are NOT CHECKED")
+        .stdout_has("user mapping FOR PUBLIC SERVER s: its options are NOT CHECKED");
+    assert!(!out.stdout.contains("no schema changes"), "{out}");
+    assert!(!out.stdout.contains("'old'") && !out.stdout.contains("'new'"), "{out}");
+    // Even unchanged, what cannot be read is not called equal.
+    let same = p.run(&["diff", "--from", &as_reader(&a), "--to", &as_reader(&a)]);
+    same.code(exit::CHECK_FAILED)
+        .stdout_has("user mapping FOR it_authz_um_alice SERVER s: its options are NOT CHECKED");
+    // The superuser reads them: the change is named (values never printed).
+    let (ua, ub) = (cluster().url(&a), cluster().url(&b));
+    p.run(&["diff", "--from", &ua, "--to", &ub])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("user mapping FOR it_authz_um_alice SERVER s: options (password, user) differ");
 }
 
 /// A project whose main has `accounts` owned by another role with a grant, and a pipeline

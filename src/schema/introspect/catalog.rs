@@ -375,8 +375,10 @@ SELECT 'server', '', quote_ident(s.srvname),
          md5(coalesce((SELECT string_agg(o, ',' ORDER BY o) FROM unnest(s.srvoptions) o), '')))), {srv_acl}, {srv_owner}, NULL
   FROM pg_foreign_server s WHERE s.oid >= 16384 AND {own_srv}
 UNION ALL
-SELECT 'user mapping', '', {um_user} || ' SERVER ' || quote_ident(um.srvname), md5(md5(coalesce((SELECT string_agg(o, ',' ORDER BY o) FROM unnest(um.umoptions) o), ''))), NULL, NULL, NULL
-  FROM pg_user_mappings um
+SELECT 'user mapping', '', {um_user} || ' SERVER ' || quote_ident(um.srvname),
+       CASE WHEN {um_readable} THEN md5(md5(coalesce((SELECT string_agg(o, ',' ORDER BY o) FROM unnest(um.umoptions) o), '')))
+            ELSE 'options not readable #' || gen_random_uuid() END, NULL, NULL, NULL
+  FROM pg_user_mappings um JOIN pg_foreign_server ums ON ums.oid = um.srvid
 UNION ALL
 SELECT 'event trigger', '', quote_ident(et.evtname),
        md5(concat_ws('|', et.evtevent, et.evtfoid::regprocedure, et.evtenabled, et.evttags::text)), NULL, {evt_owner}, NULL
@@ -427,6 +429,7 @@ SELECT 'security label', sl.provider, o.type || ' ' || o.identity, md5(sl.label)
         srv_owner = owner("s.srvowner"),
         own_srv = own("pg_foreign_server", "s.oid"),
         um_user = role("um.umuser"),
+        um_readable = super::foreign::um_readable("um", "ums"),
         evt_owner = owner("et.evtowner"),
         own_evt = own("pg_event_trigger", "et.oid"),
         pub_owner = owner("p.pubowner"),

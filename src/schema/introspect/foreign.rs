@@ -5,7 +5,8 @@
 //! known to be harmless (`host`, `port`, `dbname`, …), or a SHA-256 digest of `name=value`
 //! computed by the server: changes are seen, values are never printed. All user mapping
 //! options are digested. User mappings are read from `pg_user_mappings`, whose options are
-//! NULL for a role that may not see them: such options compare as absent.
+//! NULL for a role that may not see them: such a mapping is never taken as having none, it
+//! is refused by name as not checked.
 
 use std::collections::BTreeMap;
 
@@ -172,14 +173,37 @@ SELECT 'FOR ' || CASE WHEN x.umuser = 0 THEN 'PUBLIC' ELSE quote_ident(x.usename
   FROM pg_user_mappings x JOIN pg_foreign_server s ON s.oid = x.srvid
  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_foreign_server'::regclass AND d.objid = s.oid AND d.deptype = 'e')
  ORDER BY 1"#,
-        options_sql("x.umoptions", false)
+        options_sql("x.umoptions", false) + ",\n       " + &um_readable("x", "s")
     )
 }
+
+/// Whether the session's role may see the options of user mapping `um` (a row of
+/// `pg_user_mappings`) on server `srv`: the view's own rule. NULL options mean "none" only then.
+pub(crate) fn um_readable(um: &str, srv: &str) -> String {
+    format!(
+        "({um}.umoptions IS NOT NULL \
+          OR ({um}.umuser <> 0 AND {um}.usename = current_user \
+              AND (pg_has_role({srv}.srvowner, 'USAGE') OR has_server_privilege({srv}.oid, 'USAGE'))) \
+          OR ({um}.umuser = 0 AND pg_has_role({srv}.srvowner, 'USAGE')) \
+          OR coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false))"
+    )
+}
+
+/// The option a user mapping whose options the session's role may not read carries instead:
+/// a digest unique to this read, so it never compares equal, and the plan refuses it by name.
+pub const UNREADABLE_OPTIONS: &str = "(options not readable by the comparing role)";
 
 pub(super) type UserMappingRow = (String, BTreeMap<String, OptionValue>);
 
 pub(super) fn user_mapping_row(r: &Row) -> UserMappingRow {
-    (r.get(0), options_of(r, 1))
+    let mut options = options_of(r, 1);
+    if !r.get::<_, bool>(3) {
+        options.insert(
+            UNREADABLE_OPTIONS.to_owned(),
+            OptionValue::Digest(super::catalog::unread()),
+        );
+    }
+    (r.get(0), options)
 }
 
 pub(super) fn foreign_tables_query() -> String {

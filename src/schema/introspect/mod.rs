@@ -42,6 +42,7 @@ mod constraints;
 mod deps;
 mod event_triggers;
 mod foreign;
+pub use foreign::UNREADABLE_OPTIONS;
 mod functions;
 mod indexes;
 mod kinds;

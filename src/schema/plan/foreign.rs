@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::super::introspect::UNREADABLE_OPTIONS;
 use super::super::model::{ConstraintKind, ForeignTable, OptionValue};
 use super::sql::lit;
 use super::{Cx, HazardKind, Phase, Stmt};
@@ -174,7 +175,25 @@ fn servers(x: &mut Cx<'_>) {
 
 fn user_mappings(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
+    let unreadable = |m: &crate::schema::Model, k: &str| {
+        m.user_mappings
+            .get(k)
+            .is_some_and(|o| o.contains_key(UNREADABLE_OPTIONS))
+    };
+    // A mapping that goes needs no options; one that stays or comes does.
+    for k in b.user_mappings.keys() {
+        if unreadable(a, k) || unreadable(b, k) {
+            x.unsupported(format!(
+                "user mapping {k}: its options are NOT CHECKED — pg_user_mappings shows them only to \
+                 the mapped role, the server's owner or a superuser, not to the comparing role; \
+                 compare as such a role"
+            ));
+        }
+    }
     for (k, opts) in &b.user_mappings {
+        if unreadable(a, k) || unreadable(b, k) {
+            continue;
+        }
         let empty = Options::new();
         let old = a.user_mappings.get(k);
         let (clauses, secret) = option_changes(old.unwrap_or(&empty), opts);
