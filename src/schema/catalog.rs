@@ -315,6 +315,9 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
         }
         "rule" => format!("RULE {}", on(&id.name)),
         "statistics object" => format!("STATISTICS {}", id.name),
+        "cast" | "event trigger" | "publication" => {
+            format!("{} {}", id.parent.to_uppercase(), id.name)
+        }
         "extension" => return json(m.extensions.get(&*id.name)),
         "collation" | "text search dictionary" | "text search configuration" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
@@ -364,6 +367,7 @@ fn authz_keyword(kind: &str) -> Option<&'static str> {
         "text search dictionary" => "TEXT SEARCH DICTIONARY",
         "text search configuration" => "TEXT SEARCH CONFIGURATION",
         "statistics" => "STATISTICS",
+        "event trigger" => "EVENT TRIGGER",
         _ => return None,
     })
 }
@@ -517,6 +521,7 @@ pub static REGISTRY: &[Explainer] = &[
     Explainer { kind: "range type part", aspect: Aspect::Owner, explains: |m, id| json(Some(&(m.ranges.get(&*id.parent), m.owners.get(&format!("TYPE {}", id.parent))))) },
     Explainer { kind: "cast", aspect: Aspect::Definition, explains: |m, id| json(spaced(&m.casts, &id.name)) },
     Explainer { kind: "event trigger", aspect: Aspect::Definition, explains: |m, id| json(m.event_triggers.get(&*id.name)) },
+    Explainer { kind: "event trigger", aspect: Aspect::Owner, explains: object_authz },
     Explainer { kind: "collation", aspect: Aspect::Definition, explains: |m, id| json(m.collations.get(&*id.name)) },
     Explainer { kind: "foreign data wrapper", aspect: Aspect::Definition, explains: |m, id| json(m.fdws.get(&*id.name)) },
     Explainer { kind: "server", aspect: Aspect::Definition, explains: |m, id| json(m.servers.get(&*id.name)) },

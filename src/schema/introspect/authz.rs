@@ -57,6 +57,10 @@ pub(super) fn privileges_query() -> String {
   SELECT 'o', 'PUBLICATION ' || quote_ident(p.pubname), p.pubowner, NULL, NULL, true
     FROM pg_publication p WHERE p.pubowner NOT IN (SELECT oid FROM dflt_oids)
   UNION ALL
+  SELECT 'o', 'EVENT TRIGGER ' || quote_ident(et.evtname), et.evtowner, NULL, NULL, true
+    FROM pg_event_trigger et WHERE et.evtowner NOT IN (SELECT oid FROM dflt_oids)
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = et.oid)
+  UNION ALL
   -- Owners of the rarer kinds (`rare_owners` in the plan), keyed as the model keys them.
   SELECT 'o', r.kind || ' ' || quote_ident(ns.nspname) || '.' || r.name, r.owner, NULL, NULL, true
     FROM (SELECT 'OPERATOR' AS kind, 'pg_operator'::regclass AS cls, o.oid, o.oprnamespace AS nsp, o.oprowner AS owner,

@@ -62,6 +62,12 @@ SELECT r.kind || ' ' || quote_ident(ns.nspname) || '.' || r.name, d.description
   JOIN ns ON ns.oid = r.nsp
  WHERE d.objoid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = r.cls AND ext.objid = r.oid)
 UNION ALL
+-- Casts, event triggers and publications: kept when the plan creates one again.
+SELECT upper(o.type) || ' ' || o.identity, d.description
+  FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, 0) o
+ WHERE d.classoid IN ('pg_cast'::regclass, 'pg_event_trigger'::regclass, 'pg_publication'::regclass)
+   AND d.objoid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = d.classoid AND ext.objid = d.objoid)
+UNION ALL
 SELECT 'RULE ' || quote_ident(rw.rulename) || ' ON ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname), d.description
   FROM pg_description d JOIN pg_rewrite rw ON d.classoid = 'pg_rewrite'::regclass AND rw.oid = d.objoid
   JOIN pg_class c ON c.oid = rw.ev_class JOIN ns ON ns.oid = c.relnamespace

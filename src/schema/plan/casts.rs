@@ -20,6 +20,8 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             Some(_) => {
                 x.simple(Phase::CreateCasts, format!("DROP CAST {k}"));
                 x.simple(Phase::CreateCasts, format!("CREATE CAST {k} {def}"));
+                // Its comment goes with it: written again (`comments`).
+                x.recreated.insert(format!("CAST {k}"));
             }
             None => x.simple(Phase::CreateCasts, format!("CREATE CAST {k} {def}")),
         }

@@ -114,6 +114,15 @@ fn target_exists(target: &str, b: &Model) -> bool {
     if let Some(s) = target.strip_prefix("SCHEMA ") {
         return b.schemas.contains(s);
     }
+    if let Some(c) = target.strip_prefix("CAST ") {
+        return b.casts.contains_key(c);
+    }
+    if let Some(t) = target.strip_prefix("EVENT TRIGGER ") {
+        return b.event_triggers.contains_key(t);
+    }
+    if let Some(p) = target.strip_prefix("PUBLICATION ") {
+        return b.publications.contains_key(p);
+    }
     if let Some((_, on)) = target.split_once(" ON ") {
         return on_exists(target, on, b);
     }

@@ -22,7 +22,11 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                     x.simple(Phase::SecurityAndTriggers, enable_sql(k, t));
                 }
             }
-            _ => {
+            old => {
+                if old.is_some() {
+                    // Dropped above: its comment and owner are written again.
+                    x.recreated.insert(format!("EVENT TRIGGER {k}"));
+                }
                 x.push(
                     Stmt::new(
                         Phase::SecurityAndTriggers,

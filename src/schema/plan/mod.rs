@@ -440,9 +440,10 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     textsearch::diff(&mut cx);
     rules::diff(&mut cx);
     statistics::diff(&mut cx);
+    // Before comments and privileges: a publication it creates again keeps both.
+    replication::diff(&mut cx);
     comments::diff(&mut cx);
     privileges::diff(&mut cx);
-    replication::diff(&mut cx);
     clustering::diff(&mut cx);
 
     let mut statements = cx.out;

@@ -61,6 +61,7 @@ fn exists(key: &str, m: &Model) -> bool {
         }
         "SCHEMA" => m.schemas.contains(name),
         "PUBLICATION" => m.publications.contains_key(name),
+        "EVENT TRIGGER" => m.event_triggers.contains_key(name),
         _ => rare_owners::exists(kind, name, m).unwrap_or(false),
     }
 }
@@ -82,7 +83,14 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
             return Some((kind, rest));
         }
     }
-    for kind in ["PROCEDURE", "TYPE", "DOMAIN", "SCHEMA", "PUBLICATION"] {
+    for kind in [
+        "PROCEDURE",
+        "TYPE",
+        "DOMAIN",
+        "SCHEMA",
+        "PUBLICATION",
+        "EVENT TRIGGER",
+    ] {
         if let Some(rest) = key.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
             return Some((kind, rest));
         }

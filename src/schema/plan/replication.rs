@@ -129,6 +129,8 @@ fn publications(x: &mut Cx<'_>) {
                 Phase::SecurityAndTriggers,
                 format!("DROP PUBLICATION {name};\n{}", create_sql(name, p)),
             );
+            // Its owner and comment are written again (`privileges`, `comments`).
+            x.recreated.insert(format!("PUBLICATION {name}"));
             x.push(replication(s, format!("publication {name} is dropped and created again (FOR ALL TABLES changes), in one transaction: subscribers must refresh it (ALTER SUBSCRIPTION … REFRESH PUBLICATION)")));
             continue;
         }
