@@ -67,6 +67,11 @@ pub async fn probe(client: &Client, exts: &[(String, Extension)], b: &Model) -> 
         return out;
     }
     for (name, e) in exts {
+        // The extensions it requires first, as the judged side has them (their schemas
+        // are in its members' identities); one that fails makes it fail, with the reason.
+        for (req, r) in required(name, b) {
+            let _ = client.batch_execute(&create_sql(&req, &r, b)).await;
+        }
         if let Err(err) = client.batch_execute(&create_sql(name, e, b)).await {
             out.insert(name.clone(), Err(crate::pg::describe(&err)));
         }
@@ -88,6 +93,31 @@ pub async fn probe(client: &Client, exts: &[(String, Extension)], b: &Model) -> 
             }
         }
     }
+    out
+}
+
+/// The extensions `name` requires on `b`, transitively, each after those it requires.
+fn required(name: &str, b: &Model) -> Vec<(String, Extension)> {
+    fn visit(
+        name: &str,
+        b: &Model,
+        seen: &mut BTreeSet<String>,
+        out: &mut Vec<(String, Extension)>,
+    ) {
+        let Some(e) = b.extensions.get(name) else {
+            return;
+        };
+        for r in &e.requires {
+            if seen.insert(r.clone()) {
+                visit(r, b, seen, out);
+                if let Some(x) = b.extensions.get(r) {
+                    out.push((r.clone(), x.clone()));
+                }
+            }
+        }
+    }
+    let (mut seen, mut out) = (BTreeSet::from([name.to_owned()]), Vec::new());
+    visit(name, b, &mut seen, &mut out);
     out
 }
 
