@@ -256,3 +256,98 @@ pub fn entry(id: &ObjectId, aspects: &Aspects, open: &[String], whence: &str) ->
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::catalog::Catalog;
+
+    fn ext(version: &str, requires: &[&str]) -> Extension {
+        Extension {
+            schema: "public".into(),
+            version: version.into(),
+            requires: requires.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn member(name: &str) -> ObjectId {
+        ObjectId {
+            kind: kind(MEMBER),
+            parent: "citext".into(),
+            name: name.into(),
+        }
+    }
+
+    fn model(exts: &[(&str, Extension)], members: &[&str]) -> Model {
+        let mut m = Model::default();
+        for (n, e) in exts {
+            m.extensions.insert(n.to_string(), e.clone());
+        }
+        let mut c = Catalog::new();
+        for name in members {
+            c.insert(member(name), [Some("d".into()), None, None, None]);
+        }
+        m.catalog = Some(c);
+        m
+    }
+
+    /// Only extensions new or at another version are probed: none, nothing at all.
+    #[test]
+    fn only_new_or_changed_extensions_are_probed() {
+        let a = model(&[("citext", ext("1.6", &[]))], &[]);
+        assert!(to_probe(&a, &a).is_empty());
+        let b = model(
+            &[("citext", ext("1.6", &[])), ("cube", ext("1.5", &[]))],
+            &[],
+        );
+        let names: Vec<String> = to_probe(&a, &b).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["cube"]);
+        let c = model(&[("citext", ext("1.5", &[]))], &[]);
+        assert_eq!(to_probe(&c, &a).len(), 1);
+    }
+
+    /// A member the script does not create is relabeled on both sides, an extension without a
+    /// probe gets a row with the reason; `unmark` gives the catalog back as read.
+    #[test]
+    fn unscripted_members_are_marked_and_unmarked() {
+        let fresh = ["function public.citext(character)", "table public.sneaky"];
+        let mut a = model(&[], &["table public.sneaky"]);
+        let mut b = model(&[("citext", ext("1.6", &[]))], &fresh);
+        let read = b.catalog.clone();
+        let probed: Probed = [
+            (
+                "citext".to_owned(),
+                Ok(BTreeSet::from([
+                    "function public.citext(character)".to_owned()
+                ])),
+            ),
+            ("hstore".to_owned(), Err("permission denied".to_owned())),
+        ]
+        .into();
+        mark(Some(&mut a), &mut b, &probed);
+        let (members, unchecked) = marked(&b);
+        assert_eq!(members, BTreeSet::from(["table public.sneaky".to_owned()]));
+        assert_eq!(unchecked, BTreeSet::from(["hstore".to_owned()]));
+        assert_eq!(marked(&a).0, members);
+        unmark(&mut b);
+        assert_eq!(b.catalog, read);
+    }
+
+    /// Required extensions come first, each after those it requires, each once.
+    #[test]
+    fn required_extensions_come_first() {
+        let b = model(
+            &[
+                ("earthdistance", ext("1.1", &["cube"])),
+                ("cube", ext("1.5", &["base"])),
+                ("base", ext("1", &[])),
+            ],
+            &[],
+        );
+        let order: Vec<String> = required("earthdistance", &b)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(order, ["base", "cube"]);
+    }
+}
