@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::pg;
-use crate::schema::extprobe::{self, Probed};
+use crate::schema::extprobe::{self, NoProbe, Probed};
 use crate::schema::model::Extension;
 use crate::schema::Model;
 use crate::secret::{Redactor, Secret};
@@ -39,11 +39,11 @@ pub async fn probed(
         ProbeDb::Local => local(&exts, b, config, redactor).await,
         ProbeDb::Url(url) => on_server(&exts, b, url).await,
     };
-    let probed = probed.unwrap_or_else(|reason| extprobe::not_checked(&exts, &reason));
+    let probed = probed.unwrap_or_else(|reason| extprobe::not_checked(&exts, &reason.0));
     Some(
         probed
             .into_iter()
-            .map(|(n, r)| (n, r.map_err(|e| redactor.redact(&e))))
+            .map(|(n, r)| (n, r.map_err(|e| NoProbe(redactor.redact(&e.0)))))
             .collect(),
     )
 }
@@ -53,13 +53,17 @@ async fn local(
     b: &Model,
     config: &Config,
     redactor: &Redactor,
-) -> Result<Probed, String> {
-    let (scratch, url) = Scratch::empty(config, redactor)
-        .await
-        .map_err(|e| format!("cannot create a scratch database to create it in: {e}"))?;
+) -> Result<Probed, NoProbe> {
+    let (scratch, url) = Scratch::empty(config, redactor).await.map_err(|e| {
+        NoProbe(format!(
+            "cannot create a scratch database to create it in: {e}"
+        ))
+    })?;
     let probed = match pg::connect(&url).await {
         Ok(client) => Ok(extprobe::probe(&client, exts, b).await),
-        Err(e) => Err(format!("cannot connect to the scratch database: {e}")),
+        Err(e) => Err(NoProbe(format!(
+            "cannot connect to the scratch database: {e}"
+        ))),
     };
     scratch.finish().await;
     probed
@@ -80,10 +84,10 @@ async fn on_server(
     exts: &[(String, Extension)],
     b: &Model,
     url: &Secret<String>,
-) -> Result<Probed, String> {
+) -> Result<Probed, NoProbe> {
     let admin = pg::connect(url)
         .await
-        .map_err(|e| format!("cannot connect: {e}"))?;
+        .map_err(|e| NoProbe(format!("cannot connect: {e}")))?;
     let name = probe_name();
     admin
         .batch_execute(&format!(
@@ -92,15 +96,17 @@ async fn on_server(
         ))
         .await
         .map_err(|e| {
-            format!(
+            NoProbe(format!(
                 "cannot create a scratch database to create it in (the role needs CREATEDB): {}",
                 pg::describe(&e)
-            )
+            ))
         })?;
     let probe_url = Secret::new(pg::with_database(url.expose(), &name));
     let probed = match pg::connect(&probe_url).await {
         Ok(client) => Ok(extprobe::probe(&client, exts, b).await),
-        Err(e) => Err(format!("cannot connect to the scratch database: {e}")),
+        Err(e) => Err(NoProbe(format!(
+            "cannot connect to the scratch database: {e}"
+        ))),
     };
     // Dropped whatever the probe found (its sessions are closed by now).
     if let Err(e) = admin

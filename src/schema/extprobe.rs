@@ -52,7 +52,12 @@ SELECT quote_ident(e.extname), o.type || ' ' || o.identity
    AND (t.oid IS NULL OR t.typcategory <> 'A')"#;
 
 /// What one probe learned: each extension's scripted members, or why they are not known.
-pub type Probed = BTreeMap<String, Result<BTreeSet<String>, String>>;
+pub type Probed = BTreeMap<String, Result<BTreeSet<String>, NoProbe>>;
+
+/// Why an extension's script could not be probed (a server's message, redacted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NoProbe(pub String);
 
 /// Creates `exts` (names and schemas quoted, as the model holds them) in the empty database
 /// `client` is connected to, and reads their members. An extension that cannot be created
@@ -62,7 +67,7 @@ pub async fn probe(client: &Client, exts: &[(String, Extension)], b: &Model) -> 
     let mut out = Probed::new();
     if let Err(e) = client.batch_execute("SET search_path = ''").await {
         for (name, _) in exts {
-            out.insert(name.clone(), Err(crate::pg::describe(&e)));
+            out.insert(name.clone(), Err(NoProbe(crate::pg::describe(&e))));
         }
         return out;
     }
@@ -73,7 +78,7 @@ pub async fn probe(client: &Client, exts: &[(String, Extension)], b: &Model) -> 
             let _ = client.batch_execute(&create_sql(&req, &r, b)).await;
         }
         if let Err(err) = client.batch_execute(&create_sql(name, e, b)).await {
-            out.insert(name.clone(), Err(crate::pg::describe(&err)));
+            out.insert(name.clone(), Err(NoProbe(crate::pg::describe(&err))));
         }
     }
     match client.query(MEMBERS, &[]).await {
@@ -89,7 +94,7 @@ pub async fn probe(client: &Client, exts: &[(String, Extension)], b: &Model) -> 
         }
         Err(err) => {
             for (name, _) in exts {
-                out.insert(name.clone(), Err(crate::pg::describe(&err)));
+                out.insert(name.clone(), Err(NoProbe(crate::pg::describe(&err))));
             }
         }
     }
@@ -170,7 +175,7 @@ pub fn mark(a: Option<&mut Model>, b: &mut Model, probed: &Probed) {
                 parent: "".into(),
                 name: name.as_str().into(),
             };
-            let aspects: Aspects = [Some(reason.as_str().into()), None, None, None];
+            let aspects: Aspects = [Some(reason.0.as_str().into()), None, None, None];
             cb.insert(id, aspects);
         }
     }
@@ -191,7 +196,7 @@ fn relabel(c: &mut super::catalog::Catalog, ids: &[ObjectId]) {
 /// Marks every extension of `exts` as not checked, for `reason` (no probe database).
 pub fn not_checked(exts: &[(String, Extension)], reason: &str) -> Probed {
     exts.iter()
-        .map(|(n, _)| (n.clone(), Err(reason.to_owned())))
+        .map(|(n, _)| (n.clone(), Err(NoProbe(reason.to_owned()))))
         .collect()
 }
 
@@ -321,7 +326,10 @@ mod tests {
                     "function public.citext(character)".to_owned()
                 ])),
             ),
-            ("hstore".to_owned(), Err("permission denied".to_owned())),
+            (
+                "hstore".to_owned(),
+                Err(NoProbe("permission denied".to_owned())),
+            ),
         ]
         .into();
         mark(Some(&mut a), &mut b, &probed);
