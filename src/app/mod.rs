@@ -6,6 +6,7 @@
 //! Nothing here prints an error: failures are typed ([`crate::exit::Failure`]) and the command
 //! line renders them.
 
+pub mod ext_probe;
 pub mod run;
 pub mod schema_source;
 pub mod setup;

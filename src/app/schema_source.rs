@@ -72,16 +72,13 @@ fn local_url(l: &config::LocalConfig) -> Result<Option<String>, SourceError> {
 }
 
 impl Scratch {
-    /// Loads the SQL file `file` into a new scratch database and introspects it.
-    pub async fn load_sql(
+    /// A new empty scratch database on the embedded (or configured local) server, and the
+    /// URL of the role that owns it and nothing else. Its name is unique to this process
+    /// and call.
+    pub async fn empty(
         config: &Config,
-        file: &Path,
         redactor: &Redactor,
-    ) -> Result<(Scratch, Model), SourceError> {
-        let sql = std::fs::read_to_string(file).map_err(|source| SourceError::Read {
-            path: file.to_owned(),
-            source,
-        })?;
+    ) -> Result<(Scratch, Secret<String>), SourceError> {
         let local = match &config.provider {
             config::ProviderConfig::Local(l) => l.clone(),
             // A Neon project has no scratch server of ours: use the embedded one.
@@ -111,7 +108,20 @@ impl Scratch {
         // the scratch database and nothing else (see `LocalProvider::create_scratch`).
         let load_url = provider.create_scratch(&name).await?;
         redactor.add_url(load_url.expose());
-        let scratch = Scratch { provider, name };
+        Ok((Scratch { provider, name }, load_url))
+    }
+
+    /// Loads the SQL file `file` into a new scratch database and introspects it.
+    pub async fn load_sql(
+        config: &Config,
+        file: &Path,
+        redactor: &Redactor,
+    ) -> Result<(Scratch, Model), SourceError> {
+        let sql = std::fs::read_to_string(file).map_err(|source| SourceError::Read {
+            path: file.to_owned(),
+            source,
+        })?;
+        let (scratch, load_url) = Scratch::empty(config, redactor).await?;
         let client = match pg::connect(&load_url).await {
             Ok(c) => c,
             Err(e) => {

@@ -10,7 +10,10 @@
 //! from that database can be trusted, on the test copy or on production.
 //!
 //! Objects of an extension (`citext`'s `=` and `length(citext)`) are left out: they come with
-//! the extension, not with the migration's own code.
+//! the extension, not with the migration's own code — but only those its script creates. A
+//! member the migration added to an extension it created (`ALTER EXTENSION citext ADD
+//! FUNCTION public.length(varchar)`), or one of an extension whose script could not be
+//! probed, is judged as the migration's own (see `crate::schema::extprobe`).
 
 use std::collections::BTreeSet;
 
@@ -19,6 +22,7 @@ use tokio_postgres::Client;
 use super::{Check, CheckResult, Evaluation, Finding, Observations, QueryError, RecordError};
 use super::{Recording, Severity};
 use crate::config::Config;
+use crate::schema::{extprobe, Model};
 
 const NAME: &str = "shadowing";
 
@@ -40,12 +44,18 @@ impl Check for Shadowing {
         NAME
     }
 
+    /// The schema after the migration, probed for the extensions it created: a member an
+    /// `ALTER EXTENSION … ADD` gave one is judged as the migration's own.
+    fn needs(&self) -> super::Needs {
+        super::Needs::SCHEMA
+    }
+
     async fn record_before(
         &mut self,
         cx: &Recording<'_>,
         _obs: &mut Observations,
     ) -> Result<(), RecordError> {
-        let shadows = read(cx.client)
+        let shadows = read(cx.client, None)
             .await
             .map_err(|e| cx.unrecorded("the functions and operators before the migration", e))?;
         self.before = Some(shadows);
@@ -58,7 +68,7 @@ impl Check for Shadowing {
             Ok(c) => c,
             Err(e) => return Some(CheckResult::failed(NAME, e.to_string())),
         };
-        match read(client).await {
+        match read(client, cx.after).await {
             Ok(after) => evaluate(before, &after),
             Err(e) => Some(CheckResult::failed(
                 NAME,
@@ -68,29 +78,52 @@ impl Check for Shadowing {
     }
 }
 
+/// Each shadowing function and operator, with its extension and identity (as the catalog
+/// net's `extension member` rows spell it) when it is an extension's member.
 const QUERY: &str = r#"
-SELECT pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+SELECT pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)),
+       pg_catalog.quote_ident(e.extname), CASE WHEN e.oid IS NOT NULL THEN o.type || ' ' || o.identity END
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  LEFT JOIN pg_catalog.pg_depend d
+    ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e'
+  LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid,
+  LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 0) o
  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc c
                 WHERE c.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND c.proname = p.proname)
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                    WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
 UNION ALL
 SELECT pg_catalog.format('%s.%s(%s, %s)', n.nspname, o.oprname,
-                         pg_catalog.format_type(o.oprleft, NULL), pg_catalog.format_type(o.oprright, NULL))
+                         pg_catalog.format_type(o.oprleft, NULL), pg_catalog.format_type(o.oprright, NULL)),
+       pg_catalog.quote_ident(e.extname), CASE WHEN e.oid IS NOT NULL THEN i.type || ' ' || i.identity END
   FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+  LEFT JOIN pg_catalog.pg_depend d
+    ON d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid AND d.deptype = 'e'
+  LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid,
+  LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, 0) i
  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND EXISTS (SELECT 1 FROM pg_catalog.pg_operator c
                 WHERE c.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace AND c.oprname = o.oprname)
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                    WHERE d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid AND d.deptype = 'e')
 "#;
 
-/// The shadowing functions and operators on the database `client` is connected to.
-pub async fn read(client: &Client) -> Result<BTreeSet<String>, QueryError> {
+/// The shadowing functions and operators on the database `client` is connected to. An
+/// extension's member is left out unless `after` (the schema after the migration, probed
+/// for its new extensions: `schema::extprobe`) says its extension's script does not create
+/// it, or that its extension's members could not be checked.
+pub async fn read(client: &Client, after: Option<&Model>) -> Result<BTreeSet<String>, QueryError> {
+    let (unscripted, unchecked) = after.map(extprobe::marked).unwrap_or_default();
     let rows = client.query(QUERY, &[]).await?;
-    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+    Ok(rows
+        .iter()
+        .filter(
+            |r| match (r.get::<_, Option<String>>(1), r.get::<_, Option<String>>(2)) {
+                (None, _) => true,
+                (Some(ext), identity) => {
+                    unchecked.contains(&ext) || identity.is_some_and(|i| unscripted.contains(&i))
+                }
+            },
+        )
+        .map(|r| r.get::<_, String>(0))
+        .collect())
 }
 
 /// A failed result when the migration added shadowing objects; `None` when it added none.

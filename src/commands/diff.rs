@@ -65,7 +65,7 @@ pub(crate) async fn run(
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     };
     let (a, b) = (joined(a.await), joined(b.await));
-    let (a, b) = match (a, b) {
+    let (mut a, mut b) = match (a, b) {
         (Ok((a, sa)), Ok((b, sb))) => {
             for s in sa.into_iter().chain(sb) {
                 s.finish().await;
@@ -92,6 +92,7 @@ pub(crate) async fn run(
         online: !offline,
         ..Default::default()
     };
+    probe_extensions(&mut a, &mut b, to, &config, &redactor).await;
     let mut plan = schema::plan(&a, &b, &opts);
     count_offending_rows(&mut plan, &a, &b, from, &config, &redactor).await;
     match format {
@@ -155,5 +156,35 @@ async fn count_offending_rows(
             "warning: the rows the plan would fail on could not be counted: {}",
             redactor.redact(&e.to_string())
         );
+    }
+}
+
+/// Learns what the extensions new or changed in `to` really create, on `to`'s server (a
+/// `.sql` file's: the local one), so members added by hand are reported
+/// ([`crate::schema::extprobe`]).
+async fn probe_extensions(
+    a: &mut schema::Model,
+    b: &mut schema::Model,
+    to: &str,
+    config: &crate::config::Config,
+    redactor: &Redactor,
+) {
+    use crate::app::ext_probe::{probed, ProbeDb};
+    if schema::extprobe::to_probe(a, b).is_empty() {
+        return;
+    }
+    let found = match schema_source::database_url(to, config, redactor).await {
+        Ok(Some(url)) => probed(a, b, ProbeDb::Url(&url), config, redactor).await,
+        Ok(None) => probed(a, b, ProbeDb::Local, config, redactor).await,
+        Err(e) => {
+            let reason = redactor.redact(&format!("cannot reach the --to database: {e}"));
+            Some(schema::extprobe::not_checked(
+                &schema::extprobe::to_probe(a, b),
+                &reason,
+            ))
+        }
+    };
+    if let Some(found) = found {
+        schema::extprobe::mark(Some(a), b, &found);
     }
 }

@@ -106,7 +106,7 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
         schema_source::with_pending_migrations(&config, &git, migrations_dir, &redactor)
     );
     // The copy of main is kept until its rows are counted; deleted whatever failed.
-    let (copy, a, b) = match (current, desired) {
+    let (copy, mut a, mut b) = match (current, desired) {
         (Ok((copy, a)), Ok((scratch, b))) => {
             scratch.finish().await;
             (copy, a, b)
@@ -126,6 +126,13 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
         }
     };
 
+    // Members added by hand to an extension the schema file creates (`schema::extprobe`).
+    {
+        use crate::app::ext_probe::{probed, ProbeDb};
+        if let Some(found) = probed(&a, &b, ProbeDb::Local, &config, &redactor).await {
+            schema::extprobe::mark(Some(&mut a), &mut b, &found);
+        }
+    }
     let mut plan = schema::plan(&a, &b, &PlanOptions::default());
     // The rows the plan would fail on or change, counted on the copy of main it starts from.
     let counted = count_offending_rows(&mut plan, &a, &b, &copy.client).await;

@@ -732,10 +732,12 @@ pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
             Side::From => "; only in the current schema".to_owned(),
             Side::To => "; only in the desired schema".to_owned(),
         };
-        entries.push(format!(
-            "{NOT_MODELED}: {id} differs ({}{whence})",
-            open.join(", ")
-        ));
+        let marked = y
+            .or(x)
+            .and_then(|v| super::extprobe::entry(id, v, &open, &whence));
+        entries.push(marked.unwrap_or_else(|| {
+            format!("{NOT_MODELED}: {id} differs ({}{whence})", open.join(", "))
+        }));
     }
     if entries.len() > MAX_LISTED {
         let more = entries.len() - MAX_LISTED;

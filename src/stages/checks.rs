@@ -28,7 +28,11 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let mut checks = std::mem::take(&mut ctx.checks);
     let (results, after) = evaluate(ctx, &target, client, &mut checks).await;
     ctx.checks = checks;
-    ctx.observations.after = after;
+    // What `apply` holds main to is the schema as introspection reads it.
+    ctx.observations.after = after.map(|mut m| {
+        schema::extprobe::unmark(&mut m);
+        m
+    });
 
     // A copy replaced or dropped while the checks ran voids them, passed or not: they may have
     // read another run's copy.
@@ -65,7 +69,12 @@ async fn evaluate(
             after_read = true;
             if let (Some(c), Some(_)) = (&client, &obs.before) {
                 match schema::introspect(c, &schema::default_excluded()).await {
-                    Ok(m) => after = Some(m),
+                    Ok(mut m) => {
+                        if let Some(before) = &obs.before {
+                            probe_extensions(ctx, target, before, &mut m).await;
+                        }
+                        after = Some(m)
+                    }
                     Err(e) => results.push(CheckResult::failed(
                         "schema",
                         format!("cannot introspect the migrated test Neon database branch: {e}"),
@@ -85,6 +94,25 @@ async fn evaluate(
         results.extend(check.evaluate(&cx).await);
     }
     (results, after)
+}
+
+/// Marks on `after` the members of the extensions the migration created (or updated) that
+/// their scripts do not create ([`schema::extprobe`]), probed on the copy's server: the
+/// local provider's scratch database, or one the copy's role creates on Neon.
+async fn probe_extensions(
+    ctx: &RunContext<'_>,
+    target: &Target,
+    before: &Model,
+    after: &mut Model,
+) {
+    use crate::app::ext_probe::{probed, ProbeDb};
+    let db = match &ctx.config.provider {
+        crate::config::ProviderConfig::Local(_) => ProbeDb::Local,
+        crate::config::ProviderConfig::Neon(_) => ProbeDb::Url(&target.url),
+    };
+    if let Some(found) = probed(before, after, db, ctx.config, &ctx.redactor).await {
+        schema::extprobe::mark(None, after, &found);
+    }
 }
 
 /// The stage's verdict: failed checks, and NOT RUN checks that are required, fail it.

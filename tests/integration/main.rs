@@ -76,6 +76,7 @@ test_files![
     integrity_attacks,
     schema_authz,
     safety_net,
+    extension_members,
     hook_trust,
     schema_net,
     schema_transitions,
@@ -127,6 +128,8 @@ static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 /// Tests whose migration changes roles or cluster-wide grants: every other run's schema
 /// check on the shared cluster would see them (a drift test failed so under load).
 const CLUSTER_WIDE: &[&str] = &[
+    // It creates a role (a reader without CREATEDB).
+    "diff_says_a_new_extensions_members_are_not_checked_when_no_probe_can_be_made",
     "schema_check_fails_on_a_migration_that_grants_a_role_membership",
     "schema_check_fails_on_a_migration_that_grants_on_parameters_tablespaces_and_databases",
     "schema_check_fails_on_a_migration_that_changes_a_memberships_inherit_option",
