@@ -222,6 +222,11 @@ fn validates_separately(plan: &Plan) -> bool {
         .any(|s| s.sql.contains(" VALIDATE CONSTRAINT "))
 }
 
+/// The session's `search_path`, kept in a setting of its own before the plan pins it.
+const SAVE_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('neon_migrate.search_path', pg_catalog.current_setting('search_path'), false);\n";
+/// The session's `search_path` again, after the plan.
+const RESTORE_SEARCH_PATH: &str = "\nSELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('neon_migrate.search_path'), false);\n";
+
 fn write(
     migrations_dir: &Path,
     slug: &str,
@@ -243,7 +248,12 @@ fn write(
         schema::comment_text(&o.schema.display().to_string()),
         crate::time::rfc3339(Utc::now())
     ));
+    // The plan pins `search_path` (`schema::PIN_SEARCH_PATH`); the session's own is kept
+    // beside it and set again at the end, so the later files the `sql` tool runs in the same
+    // session resolve names as before this one.
+    text.push_str(SAVE_SEARCH_PATH);
     text.push_str(&schema::render_sql(plan));
+    text.push_str(RESTORE_SEARCH_PATH);
     // Never over an existing file: a pending migration of the same second and name is kept.
     std::fs::create_dir_all(migrations_dir)
         .and_then(|_| {

@@ -93,6 +93,12 @@ pub fn unprintable(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
 }
 
+/// The `search_path` the plan's SQL was deparsed for ([`introspect`]): empty, so every
+/// unqualified name is a built-in one (`pg_catalog` is searched first, implicitly). Without it
+/// a target whose database or role puts a user schema first would resolve the plan's `text`
+/// or `lower(…)` to that schema's domain or function. pg_dump pins it the same way.
+pub const PIN_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('search_path', '', false);";
+
 /// The plan as a SQL script: session settings, then each statement with its hazards and
 /// timeouts as comments.
 pub fn render_sql(plan: &Plan) -> String {
@@ -120,6 +126,8 @@ pub fn render_sql(plan: &Plan) -> String {
     // or role where `standard_conforming_strings` is off would read `'\''` as a quote and run
     // the rest of a comment or default as SQL. pg_dump sets it the same way.
     out.push_str("SET check_function_bodies = false;\nSET standard_conforming_strings = on;\n");
+    out.push_str(PIN_SEARCH_PATH);
+    out.push('\n');
     let mut timeouts = (0, 0);
     for s in &plan.statements {
         out.push('\n');
@@ -208,10 +216,13 @@ pub fn render_markdown(plan: &Plan) -> String {
     out
 }
 
-/// Applies a plan statement by statement, with each statement's timeouts.
+/// Applies a plan statement by statement, with each statement's timeouts and the
+/// `search_path` pinned ([`PIN_SEARCH_PATH`]; reset after).
 pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
     client
-        .batch_execute("SET check_function_bodies = false; SET standard_conforming_strings = on")
+        .batch_execute(&format!(
+            "SET check_function_bodies = false; SET standard_conforming_strings = on; {PIN_SEARCH_PATH}"
+        ))
         .await
         .map_err(PgError::bare)?;
     for (i, s) in plan.statements.iter().enumerate() {
@@ -228,7 +239,7 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
     }
     let _ = client
         .batch_execute(
-            "RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies; RESET standard_conforming_strings",
+            "RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies; RESET standard_conforming_strings; RESET search_path",
         )
         .await;
     Ok(())
