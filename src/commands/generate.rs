@@ -48,9 +48,13 @@ pub(crate) enum GenerateError {
     },
 }
 
-/// `\n  - item` per item.
+/// `\n  - item` per item, each on its one line (a name's line break is written `\n`: a line of
+/// its own could be a GitHub Actions workflow command in a CI log).
 fn list(items: &[String]) -> String {
-    items.iter().map(|i| format!("\n  - {i}")).collect()
+    items
+        .iter()
+        .map(|i| format!("\n  - {}", schema::comment_text(i)))
+        .collect()
 }
 
 impl Failure for GenerateError {
@@ -161,12 +165,16 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
         );
     }
     for o in &counted {
-        let sql = plan.statements[o.statement]
-            .sql
+        let sql = schema::printable_sql(&plan.statements[o.statement].sql)
             .lines()
             .next()
-            .unwrap_or("");
-        println!("  rows: {} — {sql}", o.message);
+            .unwrap_or("")
+            .to_owned();
+        println!(
+            "  rows: {} — {}",
+            schema::comment_text(&o.message),
+            schema::comment_text(&sql)
+        );
     }
     println!("next: review it, then `neon-migrate run pre-push` proves it on a test Neon database branch");
     Ok(exit::OK)

@@ -11,6 +11,7 @@ pub mod introspect;
 pub mod model;
 pub mod net_parts;
 pub mod plan;
+mod printable;
 pub mod roles;
 mod spell;
 
@@ -22,6 +23,7 @@ use tokio_postgres::Client;
 
 pub use model::Model;
 pub use plan::{Hazard, HazardKind, Plan, PlanOptions, Statement};
+pub use printable::printable_sql;
 
 use crate::pg::PgError;
 
@@ -151,7 +153,7 @@ pub fn render_sql(plan: &Plan) -> String {
                 s.lock_timeout_ms, s.statement_timeout_ms
             ));
         }
-        out.push_str(&s.sql);
+        out.push_str(&printable_sql(&s.sql));
         out.push('\n');
     }
     out
@@ -190,12 +192,9 @@ pub fn render_markdown(plan: &Plan) -> String {
     }
     out.push_str("| # | statement | hazards |\n|---|---|---|\n");
     for (i, s) in plan.statements.iter().enumerate() {
-        let first = s.sql.lines().next().unwrap_or("").replace('|', "\\|");
-        let more = if s.sql.lines().count() > 1 {
-            " …"
-        } else {
-            ""
-        };
+        let sql = printable_sql(&s.sql);
+        let first = sql.lines().next().unwrap_or("").replace('|', "\\|");
+        let more = if sql.lines().count() > 1 { " …" } else { "" };
         let hz: Vec<String> = s
             .hazards
             .iter()
@@ -231,7 +230,8 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
             s.lock_timeout_ms, s.statement_timeout_ms
         );
         client.batch_execute(&set).await.map_err(PgError::bare)?;
-        if let Err(e) = client.batch_execute(&s.sql).await {
+        // As `render_sql` prints it: the same statement, names and strings with escapes.
+        if let Err(e) = client.batch_execute(&printable_sql(&s.sql)).await {
             // A plan's `BEGIN` … `COMMIT` stretch (`plan::windows`) must not stay open.
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(PgError::statement(i + 1, plan.statements.len(), &s.sql, e));

@@ -662,7 +662,6 @@ fn integrity_generate_counts_the_nulls_a_set_not_null_fails_on() {
         )
         .commit();
     with_three_null_notes(&p);
-    let counted = "3 row(s) of main (with the pending migrations) hold NULL in note (e.g. keys 1, 3): this statement fails on them";
     // A sure failure: refused, nothing written, the copy of main deleted.
     p.run(&["generate", "note_not_null"])
         .code(exit::CHECK_FAILED)
