@@ -84,27 +84,14 @@ pub async fn annotate(
             "cannot prepare the offending-row counts",
         ))?;
     let mut probes = probes(plan, from, to);
-    let mut uncounted = Vec::new();
-    super::sure::unique_indexes(plan, from, to, &mut probes, &mut uncounted);
-    for (i, what, why) in uncounted {
-        plan.statements[i].hazards.push(Hazard {
-            kind: HazardKind::Correctness,
-            message: format!("the rows of {source} that {what} were not counted: {why}"),
-        });
-    }
+    super::sure::unique_indexes(plan, from, to, source, &mut probes);
     let mut found = Vec::new();
     for p in probes {
         if let Some(expr) = &p.desired_expression {
             let calls = untrusted_calls(client, expr).await;
             if !calls.is_empty() {
-                plan.statements[p.statement].hazards.push(Hazard {
-                    kind: HazardKind::Correctness,
-                    message: format!(
-                        "the rows of {source} that {} were not counted: the expression calls {} — only immutable built-in functions of the desired schema's expressions are run on {source}",
-                        p.what,
-                        calls.join(", ")
-                    ),
-                });
+                let why = format!("the expression calls {} — only immutable built-in functions of the desired schema's expressions are run on {source}", calls.join(", "));
+                super::sure::not_counted(plan, p.statement, source, &p.what, &why);
                 continue;
             }
         }
@@ -192,13 +179,8 @@ pub async fn annotate(
                 }
                 // The count ran past its 60 s: said, nothing claimed.
                 Some(db) if db.code() == &SqlState::QUERY_CANCELED => {
-                    plan.statements[p.statement].hazards.push(Hazard {
-                        kind: HazardKind::Correctness,
-                        message: format!(
-                            "the rows of {source} that {} were not counted: the count ran past its 60 s",
-                            p.what
-                        ),
-                    });
+                    let why = "the count ran past its 60 s";
+                    super::sure::not_counted(plan, p.statement, source, &p.what, why);
                     continue;
                 }
                 // No cast: nothing known, nothing claimed.

@@ -11,7 +11,7 @@
 //! (repository) SQL run on `--from` — it is named "not counted" instead.
 
 use super::hazards::Probe;
-use crate::schema::{Model, Plan};
+use crate::schema::{Hazard, HazardKind, Model, Plan};
 
 pub(super) fn not_null(table: &str, column: &str) -> String {
     format!(
@@ -54,18 +54,23 @@ pub(super) fn conversion(table: &str, column: &str, old: &str, new: &str) -> Str
     )
 }
 
-/// A statement of the plan the rows of `--from` are not counted for, and why: `(statement,
-/// what the rows would do, why they are not counted)`.
-pub(super) type Uncounted = (usize, String, String);
+/// Says, as one more hazard of `statement`, that the rows of `source` that `what` were not
+/// counted, and why.
+pub(super) fn not_counted(plan: &mut Plan, statement: usize, source: &str, what: &str, why: &str) {
+    plan.statements[statement].hazards.push(Hazard {
+        kind: HazardKind::Correctness,
+        message: format!("the rows of {source} that {what} were not counted: {why}"),
+    });
+}
 
 /// New (or changed) unique indexes of tables of both sides: duplicates on plain columns are
-/// probed, the others named in `uncounted`.
+/// probed, the others said not counted (on `source`).
 pub(super) fn unique_indexes(
-    plan: &Plan,
+    plan: &mut Plan,
     from: &Model,
     to: &Model,
+    source: &str,
     out: &mut Vec<Probe>,
-    uncounted: &mut Vec<Uncounted>,
 ) {
     for (k, i) in &to.indexes {
         if !i.unique || i.on_partitioned || !from.tables.contains_key(&i.table) {
@@ -102,11 +107,13 @@ pub(super) fn unique_indexes(
                     desired_expression: None,
                 });
             }
-            Err(why) => uncounted.push((
+            Err(why) => not_counted(
+                plan,
                 at,
-                format!("would share a key of the new unique index {k}"),
-                format!("{why} — the desired schema's SQL is not run there, so a duplicate makes this build fail unannounced"),
-            )),
+                source,
+                &format!("would share a key of the new unique index {k}"),
+                &format!("{why} — the desired schema's SQL is not run there, so a duplicate makes this build fail unannounced"),
+            ),
         }
     }
 }
