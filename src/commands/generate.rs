@@ -48,9 +48,13 @@ pub(crate) enum GenerateError {
     },
 }
 
-/// `\n  - item` per item.
+/// `\n  - item` per item, each on its one line (a name's line break is written `\n`: a line of
+/// its own could be a GitHub Actions workflow command in a CI log).
 fn list(items: &[String]) -> String {
-    items.iter().map(|i| format!("\n  - {i}")).collect()
+    items
+        .iter()
+        .map(|i| format!("\n  - {}", schema::comment_text(i)))
+        .collect()
 }
 
 impl Failure for GenerateError {
@@ -168,12 +172,16 @@ pub(crate) async fn run(cx: &Context, o: &Options) -> Result<i32, GenerateError>
         );
     }
     for o in &counted {
-        let sql = plan.statements[o.statement]
-            .sql
+        let sql = schema::printable_sql(&plan.statements[o.statement].sql)
             .lines()
             .next()
-            .unwrap_or("");
-        println!("  rows: {} — {sql}", o.message);
+            .unwrap_or("")
+            .to_owned();
+        println!(
+            "  rows: {} — {}",
+            schema::comment_text(&o.message),
+            schema::comment_text(&sql)
+        );
     }
     println!("next: review it, then `neon-migrate run pre-push` proves it on a test Neon database branch");
     Ok(exit::OK)
@@ -229,6 +237,11 @@ fn validates_separately(plan: &Plan) -> bool {
         .any(|s| s.sql.contains(" VALIDATE CONSTRAINT "))
 }
 
+/// The session's `search_path`, kept in a setting of its own before the plan pins it.
+const SAVE_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('neon_migrate.search_path', pg_catalog.current_setting('search_path'), false);\n";
+/// The session's `search_path` again, after the plan.
+const RESTORE_SEARCH_PATH: &str = "\nSELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('neon_migrate.search_path'), false);\n";
+
 fn write(
     migrations_dir: &Path,
     slug: &str,
@@ -250,7 +263,12 @@ fn write(
         schema::comment_text(&o.schema.display().to_string()),
         crate::time::rfc3339(Utc::now())
     ));
+    // The plan pins `search_path` (`schema::PIN_SEARCH_PATH`); the session's own is kept
+    // beside it and set again at the end, so the later files the `sql` tool runs in the same
+    // session resolve names as before this one.
+    text.push_str(SAVE_SEARCH_PATH);
     text.push_str(&schema::render_sql(plan));
+    text.push_str(RESTORE_SEARCH_PATH);
     // Never over an existing file: a pending migration of the same second and name is kept.
     std::fs::create_dir_all(migrations_dir)
         .and_then(|_| {

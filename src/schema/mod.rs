@@ -12,6 +12,7 @@ pub mod introspect;
 pub mod model;
 pub mod net_parts;
 pub mod plan;
+mod printable;
 pub mod roles;
 mod spell;
 
@@ -23,6 +24,7 @@ use tokio_postgres::Client;
 
 pub use model::Model;
 pub use plan::{Hazard, HazardKind, Plan, PlanOptions, Statement};
+pub use printable::printable_sql;
 
 use crate::pg::PgError;
 
@@ -94,6 +96,12 @@ pub fn unprintable(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
 }
 
+/// The `search_path` the plan's SQL was deparsed for ([`introspect`]): empty, so every
+/// unqualified name is a built-in one (`pg_catalog` is searched first, implicitly). Without it
+/// a target whose database or role puts a user schema first would resolve the plan's `text`
+/// or `lower(…)` to that schema's domain or function. pg_dump pins it the same way.
+pub const PIN_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('search_path', '', false);";
+
 /// The plan as a SQL script: session settings, then each statement with its hazards and
 /// timeouts as comments.
 pub fn render_sql(plan: &Plan) -> String {
@@ -121,6 +129,8 @@ pub fn render_sql(plan: &Plan) -> String {
     // or role where `standard_conforming_strings` is off would read `'\''` as a quote and run
     // the rest of a comment or default as SQL. pg_dump sets it the same way.
     out.push_str("SET check_function_bodies = false;\nSET standard_conforming_strings = on;\n");
+    out.push_str(PIN_SEARCH_PATH);
+    out.push('\n');
     let mut timeouts = (0, 0);
     for s in &plan.statements {
         out.push('\n');
@@ -144,7 +154,7 @@ pub fn render_sql(plan: &Plan) -> String {
                 s.lock_timeout_ms, s.statement_timeout_ms
             ));
         }
-        out.push_str(&s.sql);
+        out.push_str(&printable_sql(&s.sql));
         out.push('\n');
     }
     out
@@ -183,12 +193,9 @@ pub fn render_markdown(plan: &Plan) -> String {
     }
     out.push_str("| # | statement | hazards |\n|---|---|---|\n");
     for (i, s) in plan.statements.iter().enumerate() {
-        let first = s.sql.lines().next().unwrap_or("").replace('|', "\\|");
-        let more = if s.sql.lines().count() > 1 {
-            " …"
-        } else {
-            ""
-        };
+        let sql = printable_sql(&s.sql);
+        let first = sql.lines().next().unwrap_or("").replace('|', "\\|");
+        let more = if sql.lines().count() > 1 { " …" } else { "" };
         let hz: Vec<String> = s
             .hazards
             .iter()
@@ -209,10 +216,13 @@ pub fn render_markdown(plan: &Plan) -> String {
     out
 }
 
-/// Applies a plan statement by statement, with each statement's timeouts.
+/// Applies a plan statement by statement, with each statement's timeouts and the
+/// `search_path` pinned ([`PIN_SEARCH_PATH`]; reset after).
 pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
     client
-        .batch_execute("SET check_function_bodies = false; SET standard_conforming_strings = on")
+        .batch_execute(&format!(
+            "SET check_function_bodies = false; SET standard_conforming_strings = on; {PIN_SEARCH_PATH}"
+        ))
         .await
         .map_err(PgError::bare)?;
     for (i, s) in plan.statements.iter().enumerate() {
@@ -221,7 +231,8 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
             s.lock_timeout_ms, s.statement_timeout_ms
         );
         client.batch_execute(&set).await.map_err(PgError::bare)?;
-        if let Err(e) = client.batch_execute(&s.sql).await {
+        // As `render_sql` prints it: the same statement, names and strings with escapes.
+        if let Err(e) = client.batch_execute(&printable_sql(&s.sql)).await {
             // A plan's `BEGIN` … `COMMIT` stretch (`plan::windows`) must not stay open.
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(PgError::statement(i + 1, plan.statements.len(), &s.sql, e));
@@ -229,7 +240,7 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<(), PgError> {
     }
     let _ = client
         .batch_execute(
-            "RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies; RESET standard_conforming_strings",
+            "RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies; RESET standard_conforming_strings; RESET search_path",
         )
         .await;
     Ok(())

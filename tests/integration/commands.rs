@@ -437,6 +437,19 @@ fn generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_no
     );
     assert!(text.contains("CREATE TABLE public.orders"), "{text}");
     assert!(text.contains("orders_customer_idx"), "{text}");
+    // The search_path the plan was deparsed for is pinned, and the session's own set again
+    // at the end (for the files the `sql` tool runs after it in the same session).
+    let pin = text
+        .find("SELECT pg_catalog.set_config('search_path', '', false);")
+        .expect("pinned");
+    let saved = text
+        .find("SELECT pg_catalog.set_config('neon_migrate.search_path', pg_catalog.current_setting('search_path'), false);")
+        .expect("kept");
+    assert!(saved < pin && pin < text.find("CREATE TABLE public.orders").unwrap(), "{text}");
+    assert!(
+        text.trim_end().ends_with("SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('neon_migrate.search_path'), false);"),
+        "{text}"
+    );
     assert!(
         !text.contains("CREATE TABLE public.customers"),
         "the pending migration already creates customers:\n{text}"

@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Test> {
         integrity_diff_refuses_a_not_null_column_without_a_default_on_rows,
         integrity_diff_refuses_a_type_change_without_a_cast,
         integrity_diff_refuses_enum_values_dropped_while_rows_hold_them,
+        integrity_diff_refuses_nulls_duplicates_and_orphans_a_new_constraint_fails_on,
         integrity_diff_never_runs_a_desired_check_calling_functions_on_the_from_database,
         integrity_diff_a_key_with_a_line_break_stays_inside_its_comment,
         integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values,
@@ -297,7 +298,7 @@ fn integrity_diff_counts_the_nulls_a_set_not_null_fails_on() {
     p.main_sql(ACCOUNTS);
     p.main_sql("update accounts set note = 'kept' where id > 3");
     let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
-    out.code(exit::OK).stdout_has("SET NOT NULL").stdout_has(
+    out.code(exit::CHECK_FAILED).stdout_has("SET NOT NULL").stdout_has(
         "3 row(s) of main hold NULL in note (e.g. keys 1, 3): this statement fails on them",
     );
     let json = p.run(&[
@@ -309,7 +310,7 @@ fn integrity_diff_counts_the_nulls_a_set_not_null_fails_on() {
         "--format",
         "json",
     ]);
-    json.code(exit::OK);
+    json.code(exit::CHECK_FAILED);
     let v = json.json();
     let hazards: Vec<String> = v["plan"]["statements"]
         .as_array()
@@ -346,8 +347,9 @@ fn integrity_diff_never_prints_a_value_a_conversion_refuses() {
          insert into vault select g, '{SECRET}' || g from generate_series(1, 3) g;"
     ));
     let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
-    out.code(exit::OK)
-        .stdout_has("the conversion raises SQLSTATE 22P02 — this statement fails on it");
+    out.code(exit::CHECK_FAILED)
+        .stdout_has("the conversion raises SQLSTATE 22P02 — this statement fails on it")
+        .stdout_has("3 row(s) of main (e.g. keys 1, 3): column public.vault.secret holds values that text → integer refuses — the type change fails on them");
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET), "{out}");
 }
 
@@ -424,6 +426,55 @@ fn integrity_diff_refuses_enum_values_dropped_while_rows_hold_them() {
         .stdout_has("CREATE TYPE public.status AS ENUM ('new', 'settled', 'gone')");
 }
 
+/// NULLs under a new SET NOT NULL, duplicates under a new PRIMARY KEY or unique index on
+/// plain columns, orphans under a new validated FOREIGN KEY: each statement fails on those
+/// rows of `--from` — after the plan's NOT VALID constraint or its invalid CONCURRENTLY index
+/// stayed behind — so the plan is refused (exit 4), saying what, where and how to get past it.
+/// Unique indexes on expressions or with a predicate are not counted (their SQL is the
+/// repository's), and say so. With the rows fixed, the plan stands.
+fn integrity_diff_refuses_nulls_duplicates_and_orphans_a_new_constraint_fails_on() {
+    let p = Project::new("integrity_diff_sure")
+        .file(
+            "target.sql",
+            "create table accounts (id bigint primary key, email text not null, note text not null);\n\
+             create table tags (id int primary key, name text, lname text);\n\
+             create unique index tags_name on tags (name);\n\
+             create unique index tags_lname on tags (lower(lname));\n\
+             create unique index tags_part on tags (lname) where id > 0;\n\
+             create table codes (code text primary key, n int);\n\
+             create table orders (id int primary key, account_id bigint references accounts (id));\n",
+        )
+        .commit();
+    with_three_null_notes(&p);
+    p.main_sql(
+        "create table tags (id int primary key, name text, lname text);\n\
+         insert into tags values (1, 'a', 'x'), (2, 'a', 'X'), (3, 'b', 'z');\n\
+         create table codes (code text, n int); insert into codes values ('c', 1), ('c', 2), ('d', 3);\n\
+         create table orders (id int primary key, account_id bigint);\n\
+         insert into orders select g, case when g <= 2 then 999 else g end from generate_series(1, 5) g;",
+    );
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::CHECK_FAILED)
+        .stderr_has("4 change(s) the schema engine cannot express")
+        .stdout_has("3 row(s) of main (e.g. keys 1, 3): column public.accounts.note holds NULL, and the desired schema makes it NOT NULL — the SET NOT NULL fails on them: fill those rows first")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.tags share their values of (name), which the new unique index public.tags_name requires to be unique — building it fails on them")
+        .stdout_has("2 row(s) of main: rows of public.codes duplicate or leave NULL (code), which the new PRIMARY KEY \"codes_pkey\" requires to be unique")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.orders reference no row of public.accounts through (account_id), and the new FOREIGN KEY \"orders_account_id_fkey\" is validated — the validation fails on them")
+        .stdout_has("the rows of main that would share a key of the new unique index public.tags_lname were not counted: its keys are expressions")
+        .stdout_has("the rows of main that would share a key of the new unique index public.tags_part were not counted: it is a partial index");
+    p.run(&["generate", "sure", "--schema", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stderr_has("rows of public.orders reference no row of public.accounts through (account_id)");
+    assert!(!p.path().join("migrations").exists() || std::fs::read_dir(p.path().join("migrations")).unwrap().next().is_none());
+    p.main_sql(
+        "update accounts set note = 'x' where note is null; delete from tags where id = 2;\n\
+         delete from codes where n = 2; update orders set account_id = 1 where id <= 2;",
+    );
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK)
+        .stdout_has("CREATE UNIQUE INDEX CONCURRENTLY tags_name");
+}
+
 /// A CHECK of the desired schema (repository content) is run on `--from` to count the rows
 /// that violate it — with the role of `--from`, and the count and example keys say what its
 /// functions returned: a file reading `pg_read_file` or `current_setting` leaked production's
@@ -440,7 +491,8 @@ fn integrity_diff_never_runs_a_desired_check_calling_functions_on_the_from_datab
         .commit();
     p.main_sql("create table t (id int primary key); insert into t select g from generate_series(1, 20) g;");
     let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
-    out.code(exit::OK)
+    // The counted CHECK is a sure failure: refused (exit 4); the other is not counted.
+    out.code(exit::CHECK_FAILED)
         .stdout_has("the rows of main that violate CHECK ((id <> (ascii(substr(current_setting('server_version'::text), 1, 1)) - 40))) were not counted: the expression calls current_setting")
         .stdout_has("18 row(s) of main violate CHECK ((abs(id) < 3))");
     assert!(!out.stdout.contains("row(s) of main violate CHECK ((id <>"), "{out}");
@@ -534,9 +586,9 @@ fn integrity_keyless_tables_use_aggregates_and_big_tables_a_sample_both_said() {
 }
 
 /// Every hazard message of a `diff --format json`.
-pub(crate) fn diff_hazards(p: &Project, to: &str) -> Vec<String> {
+pub(crate) fn diff_hazards(p: &Project, to: &str, code: i32) -> Vec<String> {
     let json = p.run(&["diff", "--from", "main", "--to", to, "--format", "json"]);
-    json.code(exit::OK);
+    json.code(code);
     json.json()["plan"]["statements"]
         .as_array()
         .into_iter()
@@ -563,7 +615,7 @@ fn integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values
          insert into orders select g, case when g <= 3 then 999 else g end, case when g <= 2 then -1 else g end, \
          case when g <= 4 then 'longcode' || g else 'c' || g end from generate_series(1, 10) g",
     );
-    let hazards = diff_hazards(&p, "target.sql");
+    let hazards = diff_hazards(&p, "target.sql", exit::CHECK_FAILED);
     for want in [
         "2 row(s) of main share their (note) with another row (e.g. keys 1, 2): this statement fails on them",
         "3 row(s) of main reference no row of public.accounts (account_id) (e.g. keys 1, 3): this statement fails on them",
@@ -572,6 +624,11 @@ fn integrity_diff_counts_duplicates_orphans_check_violations_and_narrowed_values
     ] {
         assert!(hazards.iter().any(|h| h.starts_with(want)), "want {want:?} in {hazards:#?}");
     }
+    // Each sure failure refuses the plan, saying what, where and how to get past it.
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::CHECK_FAILED)
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.accounts share their values of (note), which the new UNIQUE constraint \"accounts_note_key\" requires to be unique — building it fails on them: change or delete those rows first, or leave the constraint out")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.orders violate the new CHECK ((amount > (0)::numeric)) (\"orders_amount_check\"), which is validated");
 }
 
 fn integrity_a_case_insensitive_collation_does_not_hide_a_lower_casing() {
@@ -605,8 +662,22 @@ fn integrity_generate_counts_the_nulls_a_set_not_null_fails_on() {
         )
         .commit();
     with_three_null_notes(&p);
-    let counted = "3 row(s) of main (with the pending migrations) hold NULL in note (e.g. keys 1, 3): this statement fails on them";
-    let out = p.run(&["generate", "note_not_null"]);
+    // A sure failure: refused, nothing written, the copy of main deleted.
+    p.run(&["generate", "note_not_null"])
+        .code(exit::CHECK_FAILED)
+        .stderr_has("3 row(s) of main (with the pending migrations) (e.g. keys 1, 3): column public.accounts.note holds NULL, and the desired schema makes it NOT NULL");
+    p.assert_no_test_db_branches();
+    assert!(!p.path().join("migrations").exists() || std::fs::read_dir(p.path().join("migrations")).unwrap().next().is_none());
+    // Values a narrowing changes (not a failure): counted, in the file and on the terminal.
+    p.main_sql("update accounts set note = 'kept-and-longer' where note is null");
+    let p = p
+        .file(
+            "schema.sql",
+            "create table accounts (id bigint primary key, email text not null, note varchar(4) not null);\n",
+        )
+        .commit();
+    let counted = "3 row(s) of main (with the pending migrations) hold values of note that text → character varying(4) changes (e.g. keys 1, 3): they are truncated, rounded or shifted without an error";
+    let out = p.run(&["generate", "note_short", "--allow-destructive"]);
     out.code(exit::OK).stdout_has(&format!("rows: {counted} — "));
     p.assert_no_test_db_branches();
     // In the file, next to the statement's other hazards.

@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         a_tty_shows_a_spinner_with_the_elapsed_time_and_no_color_drops_the_colors,
         the_readme_documents_every_key_of_the_json_report,
         the_readme_carries_the_example_github_actions_workflow,
+        diff_prints_no_workflow_command_and_no_comment_line_from_an_object_name,
     ]
 }
 
@@ -337,4 +338,43 @@ fn the_readme_carries_the_example_github_actions_workflow() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Names, comments and bodies of the desired schema are repository content: one holding
+/// `"\n::error::…"` put a GitHub Actions workflow command at the start of a line of `diff`'s
+/// output (a CI log), and one holding `"\n-- …"` a line that reads as a comment of the plan.
+/// Written with Unicode escapes (`U&"a\000A::error::x"`), the plan still makes exactly those
+/// names: applied, a second `diff` finds nothing.
+fn diff_prints_no_workflow_command_and_no_comment_line_from_an_object_name() {
+    let p = Project::new("diff_printable")
+        .file(
+            "target.sql",
+            "create table victim (x int);\n\
+             create table \"a\n::error::x\" (\"b\n-- DROP TABLE victim; --\" int default 1, \
+               note text default 'v\n::warning::w');\n\
+             comment on table \"a\n::error::x\" is 'c\n-- DROP TABLE victim;';\n\
+             create function \"f\n::notice::n\"() returns int language sql as $$select 1\n::int$$;\n\
+             create view \"v\n::group::g\" as select \"b\n-- DROP TABLE victim; --\" as \"c\n::debug::d\" from \"a\n::error::x\";\n",
+        )
+        .commit();
+    p.main_sql("create table victim (x int)");
+    let out = p.run(&["diff", "--from", "main", "--to", "target.sql"]);
+    out.code(exit::OK).stdout_has("U&\"a\\000A::error::x\"");
+    for line in out.stdout.lines() {
+        let l = line.trim_start();
+        assert!(!l.starts_with("::"), "a workflow command: {line:?}\n{out}");
+        assert!(!l.starts_with("-- DROP"), "a comment line from a name: {line:?}\n{out}");
+    }
+    for format in ["markdown", "json"] {
+        let out = p.run(&["diff", "--from", "main", "--to", "target.sql", "--format", format]);
+        out.code(exit::OK);
+        assert!(
+            !out.stdout.lines().any(|l| l.trim_start().starts_with("::")),
+            "{out}"
+        );
+    }
+    p.main_sql(&out.stdout);
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK)
+        .stdout_has("-- no schema changes");
 }

@@ -260,7 +260,11 @@ impl Fixture {
             );
         }
 
-        // Apply to A.
+        // Apply to A, on a new session: it takes the database's own settings (its
+        // `search_path`, say), as a target's session would.
+        let ca = pg::connect(&Secret::new(cluster().url(db_a)))
+            .await
+            .map_err(|e| e.to_string())?;
         schema::apply(&ca, &plan).await.map_err(|e| {
             format!(
                 "applying the plan to A failed: {}\n--- plan ---\n{}",

@@ -43,25 +43,25 @@ pub struct Offending {
 }
 
 /// A statement's offending rows, as a condition on the table's rows.
-struct Probe {
-    statement: usize,
-    table: String,
+pub(super) struct Probe {
+    pub(super) statement: usize,
+    pub(super) table: String,
     /// SQL condition on `t`.
-    condition: String,
+    pub(super) condition: String,
     /// `… hold NULLs in "c"`, completed with the count.
-    what: String,
+    pub(super) what: String,
     /// What the statement does to them.
-    effect: &'static str,
+    pub(super) effect: &'static str,
     /// For a SET NOT NULL: the column whose NULLs are the offending rows (so that NULLs
     /// counted before a migration, [`count_nulls`], can be matched with the statement).
-    nulls_in: Option<String>,
+    pub(super) nulls_in: Option<String>,
     /// For a type change: the column, its type before and after (see [`count_refused`]).
-    conversion: Option<(String, String, String)>,
+    pub(super) conversion: Option<(String, String, String)>,
     /// A count above zero refuses the plan (what the refusal says, after the count).
-    refuse: Option<String>,
+    pub(super) refuse: Option<String>,
     /// An expression of the desired schema the condition evaluates (a CHECK): repository
     /// content, run on the `--from` database only when [`untrusted_calls`] finds nothing.
-    desired_expression: Option<String>,
+    pub(super) desired_expression: Option<String>,
 }
 
 /// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
@@ -83,20 +83,15 @@ pub async fn annotate(
         .map_err(IntegrityError::query(
             "cannot prepare the offending-row counts",
         ))?;
-    let probes = probes(plan, from, to);
+    let mut probes = probes(plan, from, to);
+    super::sure::unique_indexes(plan, from, to, source, &mut probes);
     let mut found = Vec::new();
     for p in probes {
         if let Some(expr) = &p.desired_expression {
             let calls = untrusted_calls(client, expr).await;
             if !calls.is_empty() {
-                plan.statements[p.statement].hazards.push(Hazard {
-                    kind: HazardKind::Correctness,
-                    message: format!(
-                        "the rows of {source} that {} were not counted: the expression calls {} — only immutable built-in functions of the desired schema's expressions are run on {source}",
-                        p.what,
-                        calls.join(", ")
-                    ),
-                });
+                let why = format!("the expression calls {} — only immutable built-in functions of the desired schema's expressions are run on {source}", calls.join(", "));
+                super::sure::not_counted(plan, p.statement, source, &p.what, &why);
                 continue;
             }
         }
@@ -153,6 +148,12 @@ pub async fn annotate(
                     };
                     match (counted, &p.conversion) {
                         (Some(r), Some((c, old, new))) if r.refused > 0 => {
+                            refusal = Some(format!(
+                                "{} row(s) of {source}{}: {}",
+                                r.refused,
+                                r.refused_examples,
+                                super::sure::conversion(&p.table, c, old, new)
+                            ));
                             if r.changed > 0 {
                                 extra = Some((r.changed, format!(
                                     "{} row(s) of {source} hold values of {c} that {old} → {new} changes{}: {}",
@@ -176,7 +177,13 @@ pub async fn annotate(
                         ),
                     }
                 }
-                // No cast, a timeout: nothing known, nothing claimed.
+                // The count ran past its 60 s: said, nothing claimed.
+                Some(db) if db.code() == &SqlState::QUERY_CANCELED => {
+                    let why = "the count ran past its 60 s";
+                    super::sure::not_counted(plan, p.statement, source, &p.what, why);
+                    continue;
+                }
+                // No cast: nothing known, nothing claimed.
                 _ => continue,
             },
         };
@@ -639,7 +646,7 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     effect: "this statement fails on them",
                     nulls_in: Some(c.name.clone()),
                     conversion: None,
-                    refuse: None,
+                    refuse: Some(super::sure::not_null(table, &c.name)),
                     desired_expression: None,
                 });
             }
@@ -819,15 +826,8 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
     match kind {
         'u' => {
             let cols = columns_of(def)?;
-            let list = cols
-                .iter()
-                .map(|c| format!("t.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ");
             let bare = cols.join(", ");
-            let dup = format!(
-                "({list}) IN (SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1)"
-            );
+            let dup = super::sure::duplicates(table, &cols);
             let condition = if primary {
                 let nulls: Vec<String> = cols.iter().map(|c| format!("t.{c} IS NULL")).collect();
                 format!("{dup} OR {}", nulls.join(" OR "))
@@ -847,7 +847,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
-                refuse: None,
+                refuse: Some(super::sure::unique(table, &n, &bare, primary)),
                 desired_expression: None,
             })
         }
@@ -861,7 +861,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
-                refuse: None,
+                refuse: Some(super::sure::check(table, &n, def)),
                 desired_expression: Some(expr.to_owned()),
             })
         }
@@ -898,7 +898,12 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
-                refuse: None,
+                refuse: Some(super::sure::foreign_key(
+                    table,
+                    &n,
+                    &local.join(", "),
+                    target,
+                )),
                 desired_expression: None,
             })
         }

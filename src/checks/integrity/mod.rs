@@ -33,6 +33,7 @@ pub mod compare;
 pub mod hazards;
 mod keyless;
 pub mod record;
+mod sure;
 
 use serde::Deserialize;
 

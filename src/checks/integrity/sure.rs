@@ -1,0 +1,231 @@
+//! Sure failures among the counted hazards ([`super::hazards`]): a statement whose rows on
+//! the `--from` database make it fail — NULLs under a new SET NOT NULL, duplicates under a new
+//! UNIQUE / PRIMARY KEY or unique index, orphans under a new validated FOREIGN KEY, violations
+//! of a new validated CHECK, values a type change refuses. A count above zero refuses the plan
+//! (`diff` and `generate` exit 4): applied, it would stop half-way (a NOT VALID constraint
+//! committed, an invalid index left by a failed CONCURRENTLY build). Each text says what
+//! fails, where, and how to get past it.
+//!
+//! New unique indexes are counted here too, on plain columns only: an index on expressions,
+//! with a predicate, or with a collation or operator class of its own would need its
+//! (repository) SQL run on `--from` — it is named "not counted" instead.
+
+use super::hazards::Probe;
+use crate::schema::{Hazard, HazardKind, Model, Plan};
+
+pub(super) fn not_null(table: &str, column: &str) -> String {
+    format!(
+        "column {table}.{column} holds NULL, and the desired schema makes it NOT NULL — the SET NOT NULL fails on them: fill those rows first (UPDATE {table} SET {column} = … WHERE {column} IS NULL, in a migration of its own), or keep the column nullable"
+    )
+}
+
+pub(super) fn unique(table: &str, name: &str, columns: &str, primary: bool) -> String {
+    let (what, kind) = if primary {
+        ("duplicate or leave NULL", "PRIMARY KEY")
+    } else {
+        ("share their values of", "UNIQUE constraint")
+    };
+    format!(
+        "rows of {table} {what} ({columns}), which the new {kind} {name} requires to be unique — building it fails on them: change or delete those rows first, or leave the constraint out"
+    )
+}
+
+pub(super) fn unique_index(table: &str, index: &str, columns: &str) -> String {
+    format!(
+        "rows of {table} share their values of ({columns}), which the new unique index {index} requires to be unique — building it fails on them (a CONCURRENTLY build leaves an invalid index behind): change or delete those rows first, or leave the index out"
+    )
+}
+
+pub(super) fn foreign_key(table: &str, name: &str, columns: &str, target: &str) -> String {
+    format!(
+        "rows of {table} reference no row of {target} through ({columns}), and the new FOREIGN KEY {name} is validated — the validation fails on them (after the key was added NOT VALID): add the missing rows of {target} or change or delete those rows first, or declare the key NOT VALID"
+    )
+}
+
+pub(super) fn check(table: &str, name: &str, definition: &str) -> String {
+    format!(
+        "rows of {table} violate the new {definition} ({name}), which is validated — the validation fails on them (after the constraint was added NOT VALID): change those rows first, or declare the constraint NOT VALID"
+    )
+}
+
+pub(super) fn conversion(table: &str, column: &str, old: &str, new: &str) -> String {
+    format!(
+        "column {table}.{column} holds values that {old} → {new} refuses — the type change fails on them: change those rows first, or convert the column by hand (a new column, filled by a conversion you write)"
+    )
+}
+
+/// Says, as one more hazard of `statement`, that the rows of `source` that `what` were not
+/// counted, and why.
+pub(super) fn not_counted(plan: &mut Plan, statement: usize, source: &str, what: &str, why: &str) {
+    plan.statements[statement].hazards.push(Hazard {
+        kind: HazardKind::Correctness,
+        message: format!("the rows of {source} that {what} were not counted: {why}"),
+    });
+}
+
+/// New (or changed) unique indexes of tables of both sides: duplicates on plain columns are
+/// probed, the others said not counted (on `source`).
+pub(super) fn unique_indexes(
+    plan: &mut Plan,
+    from: &Model,
+    to: &Model,
+    source: &str,
+    out: &mut Vec<Probe>,
+) {
+    for (k, i) in &to.indexes {
+        if !i.unique || i.on_partitioned || !from.tables.contains_key(&i.table) {
+            continue;
+        }
+        if from
+            .indexes
+            .get(k)
+            .is_some_and(|o| o.definition == i.definition)
+        {
+            continue;
+        }
+        let concurrent = i.definition.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1);
+        let Some(at) = plan
+            .statements
+            .iter()
+            .map(|s| s.sql.trim_end().trim_end_matches(';'))
+            .position(|s| s == i.definition || s == concurrent)
+        else {
+            continue;
+        };
+        match plain_index_columns(&i.definition) {
+            Ok(cols) => {
+                let bare = cols.join(", ");
+                out.push(Probe {
+                    statement: at,
+                    table: i.table.clone(),
+                    condition: duplicates(&i.table, &cols),
+                    what: format!("share their ({bare}) with another row (unique index {k})"),
+                    effect: "this statement fails on them",
+                    nulls_in: None,
+                    conversion: None,
+                    refuse: Some(unique_index(&i.table, k, &bare)),
+                    desired_expression: None,
+                });
+            }
+            Err(why) => not_counted(
+                plan,
+                at,
+                source,
+                &format!("would share a key of the new unique index {k}"),
+                &format!("{why} — the desired schema's SQL is not run there, so a duplicate makes this build fail unannounced"),
+            ),
+        }
+    }
+}
+
+/// The condition on `t` (a row of `table`) of sharing the values of `cols` with another row.
+pub(super) fn duplicates(table: &str, cols: &[String]) -> String {
+    let list = cols
+        .iter()
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bare = cols.join(", ");
+    format!(
+        "({list}) IN (SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1)"
+    )
+}
+
+/// The key columns of a unique index's definition (`pg_get_indexdef`) when each is a plain
+/// column (sorted `DESC` or `NULLS FIRST/LAST` at most) and there is no predicate; else why not.
+fn plain_index_columns(def: &str) -> Result<Vec<String>, &'static str> {
+    const EXPRESSIONS: &str =
+        "its keys are expressions, or carry a collation or operator class of their own";
+    let rest = def.split_once(" USING ").ok_or(EXPRESSIONS)?.1;
+    let open = rest.find('(').ok_or(EXPRESSIONS)?;
+    let (mut depth, mut quoted, mut close) = (1usize, false, None);
+    let mut items = vec![String::new()];
+    for (i, ch) in rest[open + 1..].char_indices() {
+        match ch {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(open + 1 + i);
+                    break;
+                }
+            }
+            ',' if !quoted && depth == 1 => {
+                items.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        items.last_mut().expect("one item").push(ch);
+    }
+    let close = close.ok_or(EXPRESSIONS)?;
+    if rest[close..].contains(" WHERE ") {
+        return Err("it is a partial index (its WHERE predicate is repository SQL)");
+    }
+    let mut cols = Vec::new();
+    for item in items {
+        let mut words = item.trim().to_owned();
+        for suffix in [" NULLS FIRST", " NULLS LAST", " DESC", " ASC"] {
+            if let Some(s) = words.strip_suffix(suffix) {
+                words = s.to_owned();
+            }
+        }
+        if !is_identifier(&words) {
+            return Err(EXPRESSIONS);
+        }
+        cols.push(words);
+    }
+    Ok(cols)
+}
+
+/// A column name as the server prints it: a bare lower-case word, or one double-quoted name.
+fn is_identifier(s: &str) -> bool {
+    let bare = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_' || !c.is_ascii())
+        && s.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$' || !c.is_ascii()
+        });
+    let quoted = s.len() >= 2
+        && s.starts_with('"')
+        && s.ends_with('"')
+        && !s[1..s.len() - 1].replace("\"\"", "").contains('"');
+    bare || quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_columns_of_a_unique_index_are_counted() {
+        let ok = |d: &str| plain_index_columns(d).ok();
+        assert_eq!(
+            ok("CREATE UNIQUE INDEX i ON public.t USING btree (a, \"B,c\" DESC NULLS LAST) INCLUDE (x)").unwrap(),
+            ["a", "\"B,c\""]
+        );
+        assert_eq!(
+            ok("CREATE UNIQUE INDEX i ON public.t USING btree (lower(email))"),
+            None
+        );
+        assert_eq!(
+            ok("CREATE UNIQUE INDEX i ON public.t USING btree (a text_pattern_ops)"),
+            None
+        );
+        assert_eq!(
+            ok("CREATE UNIQUE INDEX i ON public.t USING btree (a COLLATE \"C\")"),
+            None
+        );
+        assert_eq!(
+            ok("CREATE UNIQUE INDEX i ON public.t USING btree ((a + 1))"),
+            None
+        );
+        assert!(plain_index_columns(
+            "CREATE UNIQUE INDEX i ON public.t USING btree (a) WHERE (a > 0)"
+        )
+        .unwrap_err()
+        .contains("partial"));
+    }
+}
