@@ -61,15 +61,19 @@ fn table_guard_window(st: &[Statement], i: usize) -> Option<(&'static str, usize
         .into_iter()
         .find(|k| sql.starts_with(&format!("DROP {k} ")))?;
     let table = after(sql, " ON ")?.trim_end_matches(';');
+    let name = after(sql, &format!("DROP {kind} "))?;
+    // Any created on the table; one replaced in place only under the dropped one's name.
     let creates = |s: &Statement| {
-        [
+        let new = [
             format!("CREATE {kind} "),
             format!("CREATE CONSTRAINT {kind} "),
-            format!("CREATE OR REPLACE {kind} "),
         ]
         .iter()
-        .any(|h| s.sql.starts_with(h.as_str()))
-            && after(&s.sql, " ON ") == Some(table)
+        .any(|h| s.sql.starts_with(h.as_str()));
+        let again = s
+            .sql
+            .starts_with(&format!("CREATE OR REPLACE {kind} {name} "));
+        (new || again) && after(&s.sql, " ON ") == Some(table)
     };
     let last = (i + 1..st.len()).rev().find(|&j| creates(&st[j]))?;
     Some((

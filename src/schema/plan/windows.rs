@@ -60,11 +60,6 @@ fn windows(st: &[Statement]) -> Vec<(usize, usize)> {
     out.into_iter().collect()
 }
 
-/// Overlapping windows merged: sorted, disjoint `(from, to)` spans.
-fn spans(st: &[Statement]) -> Vec<(usize, usize)> {
-    merge(windows(st))
-}
-
 /// Windows (sorted by opener) merged where they overlap.
 fn merge(windows: impl IntoIterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -112,9 +107,11 @@ fn pull_secures(st: Vec<Statement>) -> Vec<Statement> {
     out
 }
 
-/// Step 2: concurrent index builds inside a window move to right after it.
+/// Step 2: concurrent index builds inside a window move to right after it — but for the
+/// window of a foreign key, whose re-add may need the build (a key that is a plain unique
+/// index).
 fn push_builds(st: Vec<Statement>) -> Vec<Statement> {
-    let spans = spans(&st);
+    let spans = merge(windows(&st).into_iter().filter(|&(o, _)| !is_fkey(&st[o])));
     let mut after: BTreeMap<usize, Vec<Statement>> = BTreeMap::new();
     let mut moved = BTreeMap::new();
     for (i, s) in st.iter().enumerate() {
