@@ -84,6 +84,7 @@ test_files![
 ];
 
 mod schema;
+mod schema_windows;
 mod support;
 
 use std::fs::File;

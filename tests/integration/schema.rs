@@ -12,6 +12,7 @@
 //! -- [sql] ALTER COLUMN id TYPE bigint        (optional, repeatable: the plan contains this)
 //! -- [no-sql] COMMENT ON                      (optional, repeatable: no statement contains this)
 //! -- [unsupported] partitioning               (optional, repeatable: the plan reports this)
+//! -- [hazard-text] gains SELECT                (optional, repeatable: a hazard says this)
 //! -- [tablespaces] f720_ts1, f720_ts2         (optional: created in place, cluster-wide, first)
 //! ```
 //!
@@ -118,6 +119,7 @@ struct Fixture {
     sql: Vec<String>,
     no_sql: Vec<String>,
     unsupported: Vec<String>,
+    hazard_text: Vec<String>,
     /// Tablespaces the fixture uses (cluster-wide, created before A and B are loaded).
     tablespaces: Vec<String>,
 }
@@ -157,6 +159,9 @@ impl Fixture {
             } else if let Some(rest) = t.strip_prefix("-- [unsupported]") {
                 section = None;
                 f.unsupported.push(rest.trim().to_owned());
+            } else if let Some(rest) = t.strip_prefix("-- [hazard-text]") {
+                section = None;
+                f.hazard_text.push(rest.trim().to_owned());
             } else if let Some(rest) = t.strip_prefix("-- [tablespaces]") {
                 section = None;
                 let names = rest.split(',').map(|k| k.trim().to_owned());
@@ -250,6 +255,17 @@ impl Fixture {
                     shown()
                 ));
             }
+        }
+        if let Some(needle) = self.hazard_text.iter().find(|n| {
+            !plan
+                .statements
+                .iter()
+                .any(|s| s.hazards.iter().any(|h| h.message.contains(n.as_str())))
+        }) {
+            return Err(format!(
+                "no hazard says `{needle}`\n--- plan ---\n{}",
+                shown()
+            ));
         }
         check_invariants(&plan).map_err(|e| format!("{e}\n--- plan ---\n{}", shown()))?;
         check_unsupported(&self.unsupported, &plan)
@@ -347,6 +363,7 @@ fn check_security_windows(plan: &Plan) -> Result<(), String> {
         Some(rest.split(end).next()?.trim().to_owned())
     };
     check_key_windows(st)?;
+    crate::schema_windows::check(plan)?;
     for (i, s) in st.iter().enumerate() {
         // (what is missing, the statements that restore it)
         let closers: Vec<usize> = if let Some(rest) = s

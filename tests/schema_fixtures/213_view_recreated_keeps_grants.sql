@@ -9,5 +9,6 @@ DO $$ BEGIN CREATE ROLE f213_app; EXCEPTION WHEN duplicate_object OR unique_viol
 create table t (id int primary key, n bigint);
 create view v as select id, n from t;
 grant select on v to f213_app;
--- [hazards] access_exclusive_lock, table_rewrite, authz_update
+-- (No authz_update: the grant given again is no change between the two sides.)
+-- [hazards] access_exclusive_lock, table_rewrite
 -- [sql] GRANT SELECT ON TABLE public.v TO f213_app

@@ -13,7 +13,8 @@ delete from f660 where id > 3;
 DO $$ BEGIN CREATE ROLE f660_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table f660 (id serial primary key, x int);
 grant usage on sequence f660_id_seq to f660_app;
--- [hazards] access_exclusive_lock, authz_update
+-- (No authz_update: the grant given again is no change between the two sides.)
+-- [hazards] access_exclusive_lock
 -- [sql] pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence('public.f660', 'id')::regclass)
 -- [sql] ALTER TABLE public.f660 ALTER COLUMN id DROP IDENTITY;
 -- [sql] RENAME TO f660_id_seq

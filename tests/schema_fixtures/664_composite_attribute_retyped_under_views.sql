@@ -16,6 +16,7 @@ create function f664_mk(n int) returns f664_ct language sql as 'select row(n, ''
 create view f664_v as select (f664_mk(1)).a as a, (f664_mk(1)).b as b;
 create view f664_v2 as select * from f664_v;
 grant select on f664_v2 to f664_app;
--- [hazards] authz_update
+-- (No authz_update: the grant given again is no change between the two sides.)
+-- [hazards]
 -- [sql] ALTER TYPE public.f664_ct ALTER ATTRIBUTE a TYPE bigint
 -- [sql] DROP VIEW public.f664_v2

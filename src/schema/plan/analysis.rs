@@ -26,6 +26,8 @@ pub(super) struct Changes {
     /// Functions of A handled as a drop and a create (not dropped again at the end); filled
     /// by the functions' diff.
     pub replaced_fns: BTreeSet<String>,
+    /// Policies and triggers renamed in place.
+    pub renames: super::renames::Renames,
 }
 
 /// Unsupported objects: any difference is reported, never dropped.
@@ -86,6 +88,7 @@ impl Changes {
             }
         }
         let around = dependents(&retyped, a_users);
+        self.renames = super::renames::Renames::of(a, b, &around, &self.recreate_views);
         self.rebuilt_policies = around
             .iter()
             .filter_map(|d| match d {

@@ -79,6 +79,11 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
                     stmt = stmt.opens(format!("KEY {tk}.{n}"));
                 }
             }
+            // A foreign key dropped for the key it rests on, and added again: the table is
+            // without it until then.
+            if c.kind == ForeignKey && nt.constraints.get(n).is_some_and(|nc| nc.kind == c.kind) {
+                stmt = stmt.opens(format!("FKEY {tk}.{n}"));
+            }
             x.push(stmt);
         }
     }
@@ -137,6 +142,15 @@ fn add_changed(x: &mut Cx<'_>, pass: Phase) {
                     }
                 }
                 None if c.kind == ForeignKey && keyswap::fk_swapped(x, tk, n) => {}
+                None if c.kind == ForeignKey => {
+                    let from = x.out.len();
+                    add(x, tk, n, c, existing);
+                    // The statement that adds it closes the window its drop opened.
+                    let head = format!("ALTER TABLE {tk} ADD CONSTRAINT ");
+                    if let Some(s) = x.out[from..].iter_mut().find(|s| s.sql.starts_with(&head)) {
+                        s.closes = Some(format!("FKEY {tk}.{n}"));
+                    }
+                }
                 None => add(x, tk, n, c, existing),
             }
         }

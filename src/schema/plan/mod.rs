@@ -58,6 +58,7 @@ mod partitions;
 mod policies;
 mod privileges;
 mod rare_owners;
+mod renames;
 mod replication;
 mod schemas;
 mod seqpos;
@@ -237,6 +238,9 @@ enum Phase {
     CreateTables = 60,
     AlterTables = 61,
     DropTables = 62,
+    /// Views dropped for a change of the tables under them and created again right after
+    /// it, when nothing later is needed (see `views::is_early`).
+    RecreateViews = 63,
     SequenceOwnership = 70,
     AddKeys = 80,
     AddChecks = 81,
@@ -429,6 +433,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     functions::diff(&mut cx);
     casts::diff(&mut cx);
     tables::diff(&mut cx);
+    renames::diff(&mut cx);
     triggers::diff(&mut cx);
     event_triggers::diff(&mut cx);
     policies::diff(&mut cx);
@@ -492,6 +497,7 @@ mod tests {
             CreateTables,
             AlterTables,
             DropTables,
+            RecreateViews,
             SequenceOwnership,
             AddKeys,
             AddChecks,

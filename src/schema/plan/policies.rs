@@ -7,7 +7,7 @@
 //! created again, in the same transaction ([`super::windows`]); only one that reads a retyped
 //! column is dropped before the column changes.
 
-use super::super::model::Policy;
+use super::super::model::{Model, Policy};
 use super::sql::name_of;
 use super::{Cx, HazardKind, Phase, Stmt};
 
@@ -17,11 +17,17 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         let rebuilt = x.ch.rebuilt_policies.contains(k);
         let changed = b.policies.get(k).is_none_or(|n| n != p);
         // A policy replaced for its own sake is dropped next to its re-creation (below).
-        if (rebuilt || (changed && !b.policies.contains_key(k))) && b.tables.contains_key(&p.table)
+        let renamed = x.ch.renames.policies.contains_key(k);
+        if (rebuilt || (changed && !b.policies.contains_key(k)))
+            && b.tables.contains_key(&p.table)
+            && !renamed
         {
             let d = drop(k, p, Phase::DropTriggersAndPolicies);
             x.push(if rebuilt {
                 d.opens(format!("POLICY {k}"))
+            } else if replaced_on(a, b, &p.table) {
+                // Another policy of the table takes its place: the window lasts until then.
+                d.opens(format!("POLICIES ON {}", p.table))
             } else {
                 d
             });
@@ -30,7 +36,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     for (k, p) in &b.policies {
         let old = a.policies.get(k);
         let rebuilt = x.ch.rebuilt_policies.contains(k);
-        if old == Some(p) && !rebuilt {
+        if (old == Some(p) && !rebuilt) || (old.is_none() && x.ch.renames.policy_to(k)) {
             continue;
         }
         if let (Some(o), false) = (old, rebuilt) {
@@ -62,9 +68,19 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         );
         if old.is_some() {
             st = st.closes(format!("POLICY {k}"));
+        } else {
+            st = st.closes(format!("POLICIES ON {}", p.table));
         }
         x.push(st);
     }
+}
+
+/// Whether B has a policy on `table` that A lacks: a policy A has there and B lacks is
+/// replaced by it, and the table is not to be seen without either.
+fn replaced_on(a: &Model, b: &Model, table: &str) -> bool {
+    b.policies
+        .iter()
+        .any(|(k, p)| p.table == table && !a.policies.contains_key(k))
 }
 
 fn drop(k: &str, p: &Policy, phase: Phase) -> Stmt {

@@ -403,6 +403,8 @@ fn privileges(x: &mut Cx<'_>) {
         if let Some(o) = &owner {
             fold_new_owner(&mut before, o, key);
         }
+        let mut net = net_change(x, key, owner.as_ref(), after);
+        let from = x.out.len();
         let (grant, revoke) = changes(&before, after);
         let ordered = grantors::ordered(actions(grant, revoke));
         if !ordered.is_empty() && on(key, &[]).is_none() {
@@ -437,23 +439,14 @@ fn privileges(x: &mut Cx<'_>) {
                 continue;
             };
             let to = grantee_sql(&grantee, owner.as_ref());
-            let (sql, verb) = match action {
-                Action::Grant => (format!("GRANT {target} TO {to}"), "gains"),
-                Action::GrantWithOption => (
-                    format!("GRANT {target} TO {to} WITH GRANT OPTION"),
-                    "gains (with the right to grant it on)",
-                ),
-                Action::Revoke => (format!("REVOKE {target} FROM {to}"), "loses"),
-                Action::RevokeOption => (
-                    format!("REVOKE GRANT OPTION FOR {target} FROM {to}"),
-                    "loses the right to grant on",
-                ),
+            let sql = match action {
+                Action::Grant => format!("GRANT {target} TO {to}"),
+                Action::GrantWithOption => format!("GRANT {target} TO {to} WITH GRANT OPTION"),
+                Action::Revoke => format!("REVOKE {target} FROM {to}"),
+                Action::RevokeOption => format!("REVOKE GRANT OPTION FOR {target} FROM {to}"),
             };
-            let whom = match &grantee {
-                Grantee::Public => "PUBLIC (every role)".to_owned(),
-                Grantee::Owner => format!("the owner ({})", who(owner.as_ref())),
-                Grantee::Role(r) => format!("role {r}"),
-            };
+            // What the object gains or loses between the two sides, not by this step.
+            let shown = net_part(&mut net, (&grantor, &grantee, action), &privs);
             let schema = split_key(key)
                 .filter(|(kind, _)| !matches!(*kind, "SCHEMA" | "PUBLICATION"))
                 .and_then(|(_, name)| grantors::schema_of(name));
@@ -464,14 +457,12 @@ fn privileges(x: &mut Cx<'_>) {
                 (true, Action::Grant | Action::GrantWithOption) => Phase::SchemaGrants,
                 (true, Action::Revoke | Action::RevokeOption) => Phase::SchemaRevokes,
             };
-            let mut s = Stmt::new(phase, sql).hazard(
-                HazardKind::AuthzUpdate,
-                format!(
-                    "{whom} {verb} {} on {key}{}{usage}",
-                    privs.join(", "),
-                    grantors::runs_as(grantor.as_ref())
-                ),
-            );
+            let mut s = Stmt::new(phase, sql);
+            if !shown.is_empty() {
+                let what = change_text(&grantee, action, owner.as_ref(), &shown, key);
+                let how = grantors::runs_as(grantor.as_ref());
+                s = s.hazard(HazardKind::AuthzUpdate, format!("{what}{how}{usage}"));
+            }
             for r in [role_of(&grantee), grantor.as_deref()]
                 .into_iter()
                 .flatten()
@@ -485,7 +476,89 @@ fn privileges(x: &mut Cx<'_>) {
             }
             x.push(s);
         }
+        if pass == Pass::All && x.out.len() > from {
+            net_left(x, net, owner.as_ref(), key);
+        }
     }
+}
+
+/// One net privilege change: (grantor, grantee, action, privilege).
+type NetItem = (Option<String>, Grantee, Action, String);
+
+/// What the privileges of `key` change between the two sides when the plan creates its
+/// object again (its statements take the new object from its defaults, not from what A
+/// had): `None` for an object the plan keeps or creates new.
+fn net_change(
+    x: &Cx<'_>,
+    key: &str,
+    owner: Option<&String>,
+    after: &AclDelta,
+) -> Option<BTreeSet<NetItem>> {
+    if !fresh(x, key) || !exists(key, x.a) {
+        return None;
+    }
+    let mut was = x.a.privileges.get(key).cloned().unwrap_or_default();
+    if let Some(o) = owner {
+        fold_new_owner(&mut was, o, key);
+    }
+    let (grant, revoke) = changes(&was, after);
+    let items = actions(grant, revoke)
+        .into_iter()
+        .flat_map(|((g, e, a), ps)| ps.into_iter().map(move |p| (g.clone(), e.clone(), a, p)));
+    Some(items.collect())
+}
+
+/// Of a statement's `privs`, those its hazard names: all of them, or for an object
+/// created again those in `net` (taken out of it).
+fn net_part(
+    net: &mut Option<BTreeSet<NetItem>>,
+    (grantor, grantee, action): (&Option<String>, &Grantee, Action),
+    privs: &[String],
+) -> Vec<String> {
+    let Some(n) = net else {
+        return privs.to_vec();
+    };
+    privs
+        .iter()
+        .filter(|p| n.remove(&(grantor.clone(), grantee.clone(), action, (*p).clone())))
+        .cloned()
+        .collect()
+}
+
+/// Net changes of an object created again that no statement's hazard named (the new
+/// object's defaults already differ so): named on its last statement.
+fn net_left(x: &mut Cx<'_>, net: Option<BTreeSet<NetItem>>, owner: Option<&String>, key: &str) {
+    let mut grouped: BTreeMap<(Grantee, Action), Vec<String>> = BTreeMap::new();
+    for (_, grantee, action, p) in net.into_iter().flatten() {
+        grouped.entry((grantee, action)).or_default().push(p);
+    }
+    let Some(last) = x.out.last_mut() else { return };
+    for ((grantee, action), privs) in grouped {
+        let what = change_text(&grantee, action, owner, &privs, key);
+        last.hazards.push(super::h(HazardKind::AuthzUpdate, what));
+    }
+}
+
+/// `role r gains SELECT on VIEW public.v`.
+fn change_text(
+    grantee: &Grantee,
+    action: Action,
+    owner: Option<&String>,
+    privs: &[String],
+    key: &str,
+) -> String {
+    let verb = match action {
+        Action::Grant => "gains",
+        Action::GrantWithOption => "gains (with the right to grant it on)",
+        Action::Revoke => "loses",
+        Action::RevokeOption => "loses the right to grant on",
+    };
+    let whom = match grantee {
+        Grantee::Public => "PUBLIC (every role)".to_owned(),
+        Grantee::Owner => format!("the owner ({})", who(owner)),
+        Grantee::Role(r) => format!("role {r}"),
+    };
+    format!("{whom} {verb} {} on {key}", privs.join(", "))
 }
 
 /// An owner change folds the new owner's own grants into its owner's rights (a grant

@@ -26,14 +26,22 @@ fn drop_changed(x: &mut Cx<'_>) {
             || x.ch.rebuilt_triggers.contains(k);
         let relation_stays = b.tables.contains_key(&t.table) || b.views.contains_key(&t.table);
         // A trigger replaced for its own sake is dropped next to its re-creation.
-        let early = x.ch.rebuilt_triggers.contains(k) || !b.triggers.contains_key(k);
+        let early = (x.ch.rebuilt_triggers.contains(k) || !b.triggers.contains_key(k))
+            && !x.ch.renames.triggers.contains_key(k);
         if changed && relation_stays && !on_recreated_view && early {
             let s = Stmt::new(
                 Phase::DropTriggersAndPolicies,
                 format!("DROP TRIGGER {} ON {}", name_of(k, &t.table), t.table),
             );
+            let replaced = b
+                .triggers
+                .iter()
+                .any(|(n, nt)| nt.table == t.table && !a.triggers.contains_key(n));
             x.push(if b.triggers.contains_key(k) {
                 s.opens(format!("TRIGGER {k}"))
+            } else if replaced {
+                // Another trigger of the table takes its place: the window lasts until then.
+                s.opens(format!("TRIGGERS ON {}", t.table))
             } else {
                 s
             });
@@ -45,6 +53,9 @@ fn create(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     for (k, t) in &b.triggers {
         let view_recreated = x.ch.recreate_views.contains(&DepKey::Rel(t.table.clone()));
+        if !a.triggers.contains_key(k) && x.ch.renames.trigger_to(k) {
+            continue;
+        }
         if a.triggers
             .get(k)
             .is_some_and(|o| o.definition == t.definition)
@@ -80,7 +91,10 @@ fn create(x: &mut Cx<'_>) {
                 Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
                     .closes(format!("TRIGGER {k}")),
             ),
-            None => x.simple(Phase::SecurityAndTriggers, t.definition.clone()),
+            None => x.push(
+                Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
+                    .closes(format!("TRIGGERS ON {}", t.table)),
+            ),
         }
         x.recreated
             .insert(format!("TRIGGER {} ON {}", name_of(k, &t.table), t.table));

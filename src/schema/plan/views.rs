@@ -1,6 +1,8 @@
 //! Views and materialized views: dropped (dependents first) when they go or change or sit on
 //! something that changes shape, created again (dependencies first) after the tables.
 
+use std::collections::BTreeSet;
+
 use super::super::model::DepKey;
 use super::graph::topo;
 use super::{Cx, HazardKind, Phase, Stmt};
@@ -25,7 +27,13 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         } else {
             "VIEW"
         };
-        x.simple(Phase::DropViews, format!("DROP {what} {k}"));
+        let drop = Stmt::new(Phase::DropViews, format!("DROP {what} {k}"));
+        // Created again: missing until then (see `early`).
+        x.push(if b.views.contains_key(k) {
+            drop.opens(format!("REBUILT {what} {k}"))
+        } else {
+            drop
+        });
     }
 
     let create: Vec<DepKey> = b
@@ -37,9 +45,29 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             _ => false,
         })
         .collect();
+    let mut early = BTreeSet::new();
     for key in topo(&create, &b.deps) {
         let DepKey::Rel(k) = &key else { continue };
         let v = &b.views[k];
+        let rebuilt = a.views.contains_key(k);
+        let phase = if rebuilt && is_early(x, k, &early) {
+            early.insert(k.clone());
+            Phase::RecreateViews
+        } else {
+            Phase::CreateViews
+        };
+        let what = if v.materialized {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        };
+        let closes = |s: Stmt| {
+            if rebuilt {
+                s.closes(format!("REBUILT {what} {k}"))
+            } else {
+                s
+            }
+        };
         let body = v.definition.trim().trim_end_matches(';');
         let mut with = if v.options.is_empty() {
             String::new()
@@ -53,14 +81,14 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             with = format!("{with} TABLESPACE {space}");
         }
         if v.materialized && !v.populated {
-            x.simple(
-                Phase::CreateViews,
+            x.push(closes(Stmt::new(
+                phase,
                 format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}\nWITH NO DATA"),
-            );
+            )));
         } else if v.materialized {
-            x.push(
+            x.push(closes(
                 Stmt::new(
-                    Phase::CreateViews,
+                    phase,
                     format!("CREATE MATERIALIZED VIEW {k}{with} AS\n{body}"),
                 )
                 .opens(format!("MATERIALIZED VIEW {k}"))
@@ -69,13 +97,12 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                     "the materialized view is populated: it runs its query once",
                 )
                 .long(),
-            );
+            ));
         } else {
-            let mut stmt = Stmt::new(
-                Phase::CreateViews,
-                format!("CREATE VIEW {k}{with} AS\n{body}"),
-            )
-            .opens(format!("VIEW {k}"));
+            let mut stmt = closes(
+                Stmt::new(phase, format!("CREATE VIEW {k}{with} AS\n{body}"))
+                    .opens(format!("VIEW {k}")),
+            );
             for lost in security_lost(a.views.get(k).map(|o| &o.options[..]), &v.options) {
                 stmt = stmt.hazard(HazardKind::AuthzUpdate, format!("view {k} {lost}"));
             }
@@ -84,13 +111,38 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         // What a created view does not carry: its column defaults.
         for (c, d) in &v.column_defaults {
             x.simple(
-                Phase::CreateViews,
+                phase,
                 format!("ALTER VIEW {k} ALTER COLUMN {c} SET DEFAULT {d}"),
             );
         }
     }
     refresh(x);
     column_defaults(x);
+}
+
+/// Whether the view `k`, dropped and created again, can be created again right after the
+/// tables change ([`Phase::RecreateViews`]) rather than after the keys, checks and indexes:
+/// a plain view whose every dependency is there by then — tables, columns, types, functions
+/// A already has as they are, and views created early too (or kept). Its drop … create then
+/// spans only what forced it, and no concurrent index build (attack8 F-view-window).
+fn is_early(x: &Cx<'_>, k: &str, early: &BTreeSet<String>) -> bool {
+    let (a, b) = (x.a, x.b);
+    if b.views[k].materialized {
+        return false;
+    }
+    let deps = b.deps.get(&DepKey::Rel(k.to_owned()));
+    deps.into_iter().flatten().all(|d| match d {
+        DepKey::Rel(r) if b.views.contains_key(r) => {
+            early.contains(r) || (a.views.contains_key(r) && !x.ch.recreate_views.contains(d))
+        }
+        DepKey::Rel(_) | DepKey::Col(_) | DepKey::Type(_) => true,
+        DepKey::Fn(f) => a
+            .functions
+            .get(f)
+            .zip(b.functions.get(f))
+            .is_some_and(|(o, n)| o.definition == n.definition),
+        _ => false,
+    })
 }
 
 /// What a view that stays loses of its security options: without `security_invoker` it reads

@@ -60,11 +60,6 @@ fn windows(st: &[Statement]) -> Vec<(usize, usize)> {
     out.into_iter().collect()
 }
 
-/// Overlapping windows merged: sorted, disjoint `(from, to)` spans.
-fn spans(st: &[Statement]) -> Vec<(usize, usize)> {
-    merge(windows(st))
-}
-
 /// Windows (sorted by opener) merged where they overlap.
 fn merge(windows: impl IntoIterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -112,9 +107,11 @@ fn pull_secures(st: Vec<Statement>) -> Vec<Statement> {
     out
 }
 
-/// Step 2: concurrent index builds inside a window move to right after it.
+/// Step 2: concurrent index builds inside a window move to right after it — but for the
+/// window of a foreign key, whose re-add may need the build (a key that is a plain unique
+/// index).
 fn push_builds(st: Vec<Statement>) -> Vec<Statement> {
-    let spans = spans(&st);
+    let spans = merge(windows(&st).into_iter().filter(|&(o, _)| !is_fkey(&st[o])));
     let mut after: BTreeMap<usize, Vec<Statement>> = BTreeMap::new();
     let mut moved = BTreeMap::new();
     for (i, s) in st.iter().enumerate() {
@@ -144,12 +141,78 @@ fn is_key(s: &Statement) -> bool {
     s.opens.as_deref().is_some_and(|k| k.starts_with("KEY "))
 }
 
+/// Whether `s` opens the window of a foreign key dropped for the key it rests on.
+fn is_fkey(s: &Statement) -> bool {
+    s.opens.as_deref().is_some_and(|k| k.starts_with("FKEY "))
+}
+
+/// The hazard of a foreign key's window that stays open: `why` says what runs in it.
+fn fkey_open(until: &str, why: &str) -> super::Hazard {
+    h(
+        HazardKind::Correctness,
+        format!("the table is without this foreign key from here until `{until}`, while {why}: rows written meanwhile are not checked against it, and may make its VALIDATE fail"),
+    )
+}
+
+/// Whether `s` opens the window of a view dropped and created again.
+fn is_view(s: &Statement) -> bool {
+    s.opens
+        .as_deref()
+        .is_some_and(|k| k.starts_with("REBUILT "))
+}
+
+/// Whether `s` opens the window of a materialized view dropped and populated again: its
+/// population is long work of its own, so the window is not made one transaction (that
+/// would hold every lock before it through the query), and is named instead.
+fn is_matview(s: &Statement) -> bool {
+    s.opens
+        .as_deref()
+        .is_some_and(|k| k.starts_with("REBUILT MATERIALIZED VIEW "))
+}
+
+/// Step 4's materialized views: each window of one that no `BEGIN` … `COMMIT` of `spans`
+/// holds whole is named.
+fn name_matviews(st: &mut [Statement], spans: &[(usize, usize)]) {
+    for (o, c) in windows(st) {
+        let held = spans.iter().any(|&(b, e)| b <= o && c <= e);
+        if !is_matview(&st[o])
+            || held
+            || st[o]
+                .hazards
+                .iter()
+                .any(|h| h.message.contains(" from here until "))
+        {
+            continue;
+        }
+        let until = st[c].sql.lines().next().unwrap_or("").to_owned();
+        let why = "the statements in between commit one by one".to_owned();
+        st[o].hazards.push(view_open(&until, &why));
+    }
+}
+
+/// The hazard of a view's window that stays open: `why` says what runs in it.
+fn view_open(until: &str, why: &str) -> super::Hazard {
+    h(
+        HazardKind::Correctness,
+        format!("the view is missing from here until `{until}`, while {why}: queries that read it fail meanwhile, and should that statement fail, the view stays dropped"),
+    )
+}
+
 /// Step 3: a window that still holds a non-transactional statement says so on its opener.
 fn warn_open(st: &mut [Statement]) {
     for (o, c) in windows(st) {
         if let Some(n) = (o + 1..c).find(|&n| !st[n].transactional) {
             let what = st[n].sql.lines().next().unwrap_or("").to_owned();
             let until = st[c].sql.lines().next().unwrap_or("").to_owned();
+            let why = format!("`{what}` runs outside a transaction");
+            if is_fkey(&st[o]) {
+                st[o].hazards.push(fkey_open(&until, &why));
+                continue;
+            }
+            if is_view(&st[o]) {
+                st[o].hazards.push(view_open(&until, &why));
+                continue;
+            }
             st[o].hazards.push(if is_key(&st[o]) {
                 h(
                     HazardKind::Correctness,
@@ -237,7 +300,7 @@ fn wrap(mut st: Vec<Statement>) -> Vec<Statement> {
     // inside it, are wrapped.
     let transactional = windows(&st)
         .into_iter()
-        .filter(|&(o, c)| st[o..=c].iter().all(|s| s.transactional));
+        .filter(|&(o, c)| st[o..=c].iter().all(|s| s.transactional) && !is_matview(&st[o]));
     for w in merge(transactional) {
         let long = (w.0 + 1..=w.1).find(|&n| st[n].statement_timeout_ms > short);
         let Some(n) = long else {
@@ -252,6 +315,12 @@ fn wrap(mut st: Vec<Statement>) -> Vec<Statement> {
                 format!("runs in one transaction with `{what}` and up to `{until}`: the locks taken until then are held through it, so that no session sees the table without its policy, trigger or key"),
             ));
             spans.push(w);
+        } else if is_fkey(&st[w.0]) {
+            let why = format!("`{what}` runs (long work, not in one transaction with it)");
+            st[w.0].hazards.push(fkey_open(&until, &why));
+        } else if is_view(&st[w.0]) {
+            let why = format!("`{what}` runs (long work, not in one transaction with it)");
+            st[w.0].hazards.push(view_open(&until, &why));
         } else if is_key(&st[w.0]) {
             st[w.0].hazards.push(h(
                 HazardKind::Correctness,
@@ -264,6 +333,7 @@ fn wrap(mut st: Vec<Statement>) -> Vec<Statement> {
             ));
         }
     }
+    name_matviews(&mut st, &spans);
     if spans.is_empty() {
         return st;
     }
