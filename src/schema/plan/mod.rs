@@ -39,6 +39,7 @@ mod analysis;
 mod casts;
 mod clustering;
 mod collations;
+mod collisions;
 mod columns;
 mod comments;
 mod composites;
@@ -406,6 +407,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     let moved = extensions::after_moves(a, b);
     let a = moved.as_ref().unwrap_or(a);
     let mut unsupported = analysis::unsupported_objects(a, b);
+    let pruned = collisions::prune(a, b, &mut unsupported);
+    let (a, b) = pruned.as_ref().map_or((a, b), |(pa, pb)| (pa, pb));
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {
         a,
