@@ -6,7 +6,8 @@
 //! where the old kind's drop comes before the new kind's creation (a table becoming a view, a
 //! view becoming a table) the plan converges as it is. Everywhere else it would create the
 //! new object first and fail on "already exists": that is refused, naming what depends on the
-//! old object, and both objects are left out of the plan (never half of the change).
+//! old object, and both objects are left out of the plan (never half of the change). So is a
+//! table or view replaced while a column of another table stores its row type.
 
 use std::collections::BTreeMap;
 
@@ -125,12 +126,26 @@ fn collisions(a: &Model, b: &Model) -> BTreeMap<String, (Kind, Kind)> {
     for (na, nb) in names(a).iter().zip(names(b).iter()) {
         for (name, &old) in na {
             let Some(&new) = nb.get(name) else { continue };
-            if old != new && old.dropped() >= new.created() {
+            if old != new && (old.dropped() >= new.created() || stored(a, name, old)) {
                 out.insert((*name).to_owned(), (old, new));
             }
         }
     }
     out
+}
+
+/// Whether a column of another table stores the row type of relation `name` (a table or a
+/// view): its values cannot survive the relation's replacement, whatever the order.
+fn stored(a: &Model, name: &str, kind: Kind) -> bool {
+    let rowtype = matches!(
+        kind,
+        Kind::Table | Kind::View | Kind::MatView | Kind::ForeignTable
+    );
+    let key = DepKey::Rel(name.to_owned());
+    rowtype
+        && a.deps.iter().any(|(d, ds)| {
+            matches!(d, DepKey::Col(_)) && d.relation() != Some(name) && ds.contains(&key)
+        })
 }
 
 fn remove(m: &mut Model, name: &str, kind: Kind) {

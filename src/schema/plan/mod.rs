@@ -44,6 +44,8 @@ mod columns;
 mod comments;
 mod composites;
 mod constraints;
+mod domain_checks;
+mod dropped;
 mod event_triggers;
 mod extensions;
 mod foreign;
@@ -223,6 +225,8 @@ enum Phase {
     CreateAggregates = 43,
     CreateTsDictionaries = 44,
     CreateTsConfigs = 45,
+    /// Domain CHECKs that call a function the plan creates or replaces.
+    AddDomainChecksAfterFunctions = 46,
     DropEventTriggersAndCasts = 49,
     DropTriggersAndPolicies = 50,
     DropViews = 51,
@@ -250,6 +254,9 @@ enum Phase {
     CreateViews = 100,
     CreateMatviewIndexes = 101,
     CreateStatistics = 102,
+    /// Functions dropped and created again whose result or parameters are the row type of a
+    /// view that replaces a table (`RETURNS SETOF t`).
+    RecreateFunctionsAfterViews = 103,
     /// Privileges on schemas given: before the object privileges, whose grantor may need
     /// the schema's `USAGE` to `GRANT` under `SET ROLE`.
     SchemaGrants = 109,
@@ -271,6 +278,8 @@ enum Phase {
     /// is built, and after the index it replaces is gone (Postgres would pick that one).
     AddIndexForeignKeys = 126,
     ValidateIndexForeignKeys = 127,
+    /// Functions that go and that an index the plan replaces used: after the old index.
+    DropFunctionsAfterOldIndexes = 128,
     Comments = 130,
 }
 
@@ -480,6 +489,7 @@ mod tests {
             CreateAggregates,
             CreateTsDictionaries,
             CreateTsConfigs,
+            AddDomainChecksAfterFunctions,
             DropEventTriggersAndCasts,
             DropTriggersAndPolicies,
             DropViews,
@@ -503,6 +513,7 @@ mod tests {
             CreateViews,
             CreateMatviewIndexes,
             CreateStatistics,
+            RecreateFunctionsAfterViews,
             SchemaGrants,
             SecurityAndTriggers,
             EnableTriggers,
@@ -519,6 +530,7 @@ mod tests {
             DropOldIndexes,
             AddIndexForeignKeys,
             ValidateIndexForeignKeys,
+            DropFunctionsAfterOldIndexes,
             Comments,
         ];
         for w in all.windows(2) {
