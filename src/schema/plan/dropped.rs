@@ -41,21 +41,21 @@ pub(super) fn rebuild_readers(ch: &mut Changes, a: &Model, b: &Model, a_users: &
     for d in dropped(a, b) {
         for &u in a_users.get(&d).into_iter().flatten() {
             match u {
-                DepKey::Policy(k) if b.policies.contains_key(k) => {
-                    if a.policies
-                        .get(k)
-                        .is_some_and(|p| b.tables.contains_key(&p.table))
-                    {
-                        ch.rebuilt_policies.insert(k.clone());
-                    }
+                DepKey::Policy(k)
+                    if b.policies.contains_key(k)
+                        && a.policies
+                            .get(k)
+                            .is_some_and(|p| b.tables.contains_key(&p.table)) =>
+                {
+                    ch.rebuilt_policies.insert(k.clone());
                 }
-                DepKey::Trigger(k) if b.triggers.contains_key(k) => {
-                    if a.triggers
-                        .get(k)
-                        .is_some_and(|t| b.tables.contains_key(&t.table))
-                    {
-                        ch.rebuilt_triggers.insert(k.clone());
-                    }
+                DepKey::Trigger(k)
+                    if b.triggers.contains_key(k)
+                        && a.triggers
+                            .get(k)
+                            .is_some_and(|t| b.tables.contains_key(&t.table)) =>
+                {
+                    ch.rebuilt_triggers.insert(k.clone());
                 }
                 _ => {}
             }
