@@ -66,6 +66,7 @@ impl Changes {
         ch.recreate_views = recreate_views(a, b, &ch.recreated_enums, &a_users);
         atomic_readers_of_rebuilt_views(a, b, &ch.recreate_views, unsupported);
         ch.rebuild_around_retyped_columns(a, b, &a_users);
+        super::dropped::rebuild_readers(&mut ch, a, b, &a_users);
         ch.rebuilt_fks = rebuilt_fks(a, b);
         ch
     }

@@ -18,7 +18,11 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     ] {
         for key in topo(list, &b.deps) {
             let DepKey::Fn(k) = &key else { continue };
-            let phase = if reads_new_relation(x, &key) {
+            let phase = if phase == Phase::RecreateFunctions
+                && super::dropped::uses_new_view(x.a, x.b, &key)
+            {
+                Phase::RecreateFunctionsAfterViews
+            } else if reads_new_relation(x, &key) {
                 Phase::CreateAtomicFunctions
             } else {
                 phase
@@ -87,6 +91,7 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
     let (a, b) = (x.a, x.b);
     let mut fns: Vec<DepKey> = Vec::new();
     let mut refns: Vec<DepKey> = Vec::new();
+    let dropped = super::dropped::dropped(a, b);
     for (k, f) in &b.functions {
         let old = a.functions.get(k).map(|o| (k, o)).or_else(|| {
             a.functions
@@ -97,13 +102,22 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
             fns.push(DepKey::Fn(k.clone()));
             continue;
         };
-        if o.definition == f.definition && ka == k {
+        let reads_dropped = super::dropped::reads(a, ka, &dropped);
+        if o.definition == f.definition && ka == k && reads_dropped.is_none() {
             continue;
         }
-        if o.returns == f.returns && o.kind == f.kind && o.arguments == f.arguments {
+        if o.returns == f.returns
+            && o.kind == f.kind
+            && o.arguments == f.arguments
+            && reads_dropped.is_none()
+        {
             fns.push(DepKey::Fn(k.clone()));
             continue;
         }
+        let why = match &reads_dropped {
+            Some(d) => format!("it uses {d}, which the plan drops"),
+            None => "its result, kind or parameters change".to_owned(),
+        };
         x.ch.replaced_fns.insert(ka.clone());
         let key = DepKey::Fn(ka.clone());
         let blockers: Vec<String> = a
@@ -114,15 +128,21 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
             .collect();
         if !blockers.is_empty() {
             x.unsupported(format!(
-                "function {ka}: its result, kind or parameters change, so it must be dropped and created again, but {} use it — not supported by the schema engine; write this change by hand",
+                "function {ka}: {why}, so it must be dropped and created again, but {} use it — not supported by the schema engine; write this change by hand",
                 blockers.join(", ")
             ));
             continue;
         }
         x.push(
-            Stmt::new(Phase::DropReplacedFunctions, format!("DROP {} {ka}", what(o))).hazard(
+            Stmt::new(
+                Phase::DropReplacedFunctions,
+                format!("DROP {} {ka}", what(o)),
+            )
+            .hazard(
                 HazardKind::UntrackableDependencies,
-                "its result, kind or parameters change: it is dropped and created again; callers are not tracked by Postgres",
+                format!(
+                    "{why}: it is dropped and created again; callers are not tracked by Postgres"
+                ),
             ),
         );
         x.recreated.insert(format!("{} {k}", what(f)));
@@ -149,7 +169,21 @@ fn drop_gone(x: &mut Cx<'_>) {
         .into_iter()
         .rev()
         .map(|k| (Phase::DropReplacedFunctions, k));
-    for (phase, key) in early.chain(late.into_iter().map(|k| (Phase::DropFunctions, k))) {
+    // One an old index uses goes after the old indexes (dropped last, once their replacements
+    // are built).
+    let late = late.into_iter().map(|k| {
+        let indexed = a
+            .deps
+            .iter()
+            .any(|(d, ds)| matches!(d, DepKey::Index(_)) && ds.contains(&k));
+        let phase = if indexed {
+            Phase::DropFunctionsAfterOldIndexes
+        } else {
+            Phase::DropFunctions
+        };
+        (phase, k)
+    });
+    for (phase, key) in early.chain(late) {
         let DepKey::Fn(k) = &key else { continue };
         if super::overloads::refuse_drop(x, k) {
             continue;

@@ -39,10 +39,13 @@ mod analysis;
 mod casts;
 mod clustering;
 mod collations;
+mod collisions;
 mod columns;
 mod comments;
 mod composites;
 mod constraints;
+mod domain_checks;
+mod dropped;
 mod event_triggers;
 mod extensions;
 mod foreign;
@@ -223,6 +226,8 @@ enum Phase {
     CreateAggregates = 43,
     CreateTsDictionaries = 44,
     CreateTsConfigs = 45,
+    /// Domain CHECKs that call a function the plan creates or replaces.
+    AddDomainChecksAfterFunctions = 46,
     DropEventTriggersAndCasts = 49,
     DropTriggersAndPolicies = 50,
     DropViews = 51,
@@ -253,6 +258,9 @@ enum Phase {
     CreateViews = 100,
     CreateMatviewIndexes = 101,
     CreateStatistics = 102,
+    /// Functions dropped and created again whose result or parameters are the row type of a
+    /// view that replaces a table (`RETURNS SETOF t`).
+    RecreateFunctionsAfterViews = 103,
     /// Privileges on schemas given: before the object privileges, whose grantor may need
     /// the schema's `USAGE` to `GRANT` under `SET ROLE`.
     SchemaGrants = 109,
@@ -274,6 +282,8 @@ enum Phase {
     /// is built, and after the index it replaces is gone (Postgres would pick that one).
     AddIndexForeignKeys = 126,
     ValidateIndexForeignKeys = 127,
+    /// Functions that go and that an index the plan replaces used: after the old index.
+    DropFunctionsAfterOldIndexes = 128,
     Comments = 130,
 }
 
@@ -410,6 +420,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     let moved = extensions::after_moves(a, b);
     let a = moved.as_ref().unwrap_or(a);
     let mut unsupported = analysis::unsupported_objects(a, b);
+    let pruned = collisions::prune(a, b, &mut unsupported);
+    let (a, b) = pruned.as_ref().map_or((a, b), |(pa, pb)| (pa, pb));
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {
         a,
@@ -483,6 +495,7 @@ mod tests {
             CreateAggregates,
             CreateTsDictionaries,
             CreateTsConfigs,
+            AddDomainChecksAfterFunctions,
             DropEventTriggersAndCasts,
             DropTriggersAndPolicies,
             DropViews,
@@ -507,6 +520,7 @@ mod tests {
             CreateViews,
             CreateMatviewIndexes,
             CreateStatistics,
+            RecreateFunctionsAfterViews,
             SchemaGrants,
             SecurityAndTriggers,
             EnableTriggers,
@@ -523,6 +537,7 @@ mod tests {
             DropOldIndexes,
             AddIndexForeignKeys,
             ValidateIndexForeignKeys,
+            DropFunctionsAfterOldIndexes,
             Comments,
         ];
         for w in all.windows(2) {

@@ -196,6 +196,9 @@ fn alter_domains(x: &mut Cx<'_>) {
             ));
             continue;
         }
+        if super::domain_checks::refuse_in_container(x, k, old, d) {
+            continue;
+        }
         if old.default != d.default {
             match &d.default {
                 Some(def) => x.simple(
@@ -243,8 +246,9 @@ fn alter_domain_checks(x: &mut Cx<'_>, k: &str, old: &Domain, d: &Domain) {
         }
         // Dropped and added again: its comment went with it.
         x.recreated.insert(format!("CONSTRAINT {n} ON DOMAIN {k}"));
+        let phase = super::domain_checks::phase(x, k);
         x.simple(
-            Phase::AddDomainChecks,
+            phase,
             format!(
                 "ALTER DOMAIN {k} ADD CONSTRAINT {n} {} NOT VALID",
                 strip_not_valid(c)
@@ -254,15 +258,12 @@ fn alter_domain_checks(x: &mut Cx<'_>, k: &str, old: &Domain, d: &Domain) {
             continue;
         }
         x.push(
-            Stmt::new(
-                Phase::AddDomainChecks,
-                format!("ALTER DOMAIN {k} VALIDATE CONSTRAINT {n}"),
-            )
-            .hazard(
-                HazardKind::Correctness,
-                "fails if existing values violate the new domain constraint",
-            )
-            .long(),
+            Stmt::new(phase, format!("ALTER DOMAIN {k} VALIDATE CONSTRAINT {n}"))
+                .hazard(
+                    HazardKind::Correctness,
+                    "fails if existing values violate the new domain constraint",
+                )
+                .long(),
         );
     }
 }
