@@ -13,6 +13,7 @@ pub mod net_parts;
 pub mod plan;
 pub mod roles;
 mod spell;
+pub mod system_settings;
 
 pub(crate) use names::{quote_ident, split_qualified};
 pub(crate) mod names;

@@ -140,8 +140,7 @@ impl LocalProvider {
                 .help("rename it, or change `name` under [neon-database-branch]"))
             }
             Some(_) => {
-                client
-                    .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", ident(db)))
+                drop_force(client, db)
                     .await
                     .map_err(|e| {
                         pg::PgError::new(
@@ -264,10 +263,28 @@ impl LocalProvider {
 
 /// Drops `db` if it exists, best effort: the clean-up of a failed creation.
 pub(super) async fn drop_database(client: &Client, db: &str) {
-    let _ = client
+    let _ = drop_force(client, db).await;
+}
+
+/// `DROP DATABASE IF EXISTS db WITH (FORCE)` of a test copy, made an ordinary database first
+/// when a migration made it a template: its owner may run `ALTER DATABASE … IS_TEMPLATE true`,
+/// and Postgres refuses to drop a template (the copy was left behind, undeletable by `gc`).
+pub(crate) async fn drop_force(client: &Client, db: &str) -> Result<(), tokio_postgres::Error> {
+    let template = client
+        .query_opt(
+            "SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate",
+            &[&db],
+        )
+        .await?;
+    if template.is_some() {
+        client
+            .batch_execute(&format!("ALTER DATABASE {} IS_TEMPLATE false", ident(db)))
+            .await?;
+    }
+    client
         .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             ident(db)
         ))
-        .await;
+        .await
 }

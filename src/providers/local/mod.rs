@@ -9,6 +9,7 @@
 
 pub mod cluster;
 mod create;
+pub(crate) use create::drop_force;
 pub mod dump;
 mod reaper;
 mod restore;
@@ -478,18 +479,12 @@ impl Provider for LocalProvider {
                         "refusing to drop database `{id}`: it is not provably a test Neon database branch or restore point created by neon-migrate (a main database, or not owned as neon-migrate's are)"
                     )));
                 }
-                client
-                    .batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        ident(id)
-                    ))
-                    .await
-                    .map_err(|e| {
-                        pg::PgError::new(
-                            format!("cannot drop the test Neon database branch `{id}`"),
-                            e,
-                        )
-                    })?;
+                create::drop_force(&client, id).await.map_err(|e| {
+                    pg::PgError::new(
+                        format!("cannot drop the test Neon database branch `{id}`"),
+                        e,
+                    )
+                })?;
                 role::drop_roles(&client, id).await;
                 Ok(DeleteOutcome::Deleted)
             }
