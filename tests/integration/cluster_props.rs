@@ -17,8 +17,9 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-/// The copy's owner may cap its connections and make it a template: both named with their
-/// values, and the template copy is still deleted at the end of the run.
+/// The copy's owner may cap its connections, make it a template and replace its comment: named
+/// (the properties with their values), and the template copy is still deleted at the end of
+/// the run.
 fn schema_check_fails_on_a_migration_that_changes_its_databases_properties() {
     let p = Project::new("dbprops_limit")
         .config("[tool]\nname = \"sql\"\n")
@@ -28,6 +29,7 @@ fn schema_check_fails_on_a_migration_that_changes_its_databases_properties() {
              do $$ begin\n\
                execute format('alter database %I connection limit 5', current_database());\n\
                execute format('alter database %I is_template true', current_database());\n\
+               execute format('comment on database %I is %L', current_database(), 'hello');\n\
              end $$;\n",
         )
         .commit()
@@ -36,8 +38,11 @@ fn schema_check_fails_on_a_migration_that_changes_its_databases_properties() {
     let out = p.run(&["run", "pre-push"]);
     out.code(exit::CHECK_FAILED);
     out.stdout_has(
-        "not modeled by the schema engine: database (this database) differs (CONNECTION LIMIT -1 → 5, IS_TEMPLATE false → true)",
+        "not modeled by the schema engine: database (this database) differs (definition, CONNECTION LIMIT -1 → 5, IS_TEMPLATE false → true)",
     );
+    // Its comment, where the local provider also writes its record of the copy, replaced:
+    // still this run's copy (the record its role keeps is), checked and deleted.
+    out.stdout_lacks("no longer this run's");
     out.stdout_lacks("cannot drop a template database");
     assert!(!out.stdout.contains("changed nothing"), "{out}");
     // The copy, a template now, was deleted all the same.

@@ -118,7 +118,19 @@ impl LocalProvider {
         let Some(comment) = existing else {
             return Ok(busy);
         };
-        match serde_json::from_str::<Meta>(&comment).ok() {
+        // What the reaper trusts first: a copy handed to its own role keeps its record in the
+        // role's comment, which its migration cannot rewrite (`COMMENT ON DATABASE` can).
+        let provable = self
+            .seen(client)
+            .await?
+            .into_iter()
+            .find(|(d, _)| d.datname == db)
+            .and_then(|(_, m)| m);
+        let claimed = match &provable {
+            Some(m) => Some(m.clone()),
+            None => serde_json::from_str::<Meta>(&comment).ok(),
+        };
+        match claimed {
             // Another project on this server (another main database) may be using it.
             Some(meta) if meta.parent != self.main => {
                 Err(ProviderError::new(format!(
@@ -127,13 +139,7 @@ impl LocalProvider {
                 ))
                 .help("two projects share this server and a Neon database branch name: make `name` under [neon-database-branch] unique per project, e.g. `migrate/<project>/{{git.branch}}`"))
             }
-            Some(_)
-                if !self
-                    .seen(client)
-                    .await?
-                    .iter()
-                    .any(|(d, m)| d.datname == db && m.is_some()) =>
-            {
+            Some(_) if provable.is_none() => {
                 Err(ProviderError::new(format!(
                     "database `{db}` already exists and is not provably a test Neon database branch created by neon-migrate (its comment says so, but a migration can write that)"
                 ))
