@@ -14,7 +14,9 @@
 //!   parallel safety, cost and rows, and one of every comment on a built-in object: both
 //!   differ between major versions, so they are named after the server's and compared only
 //!   when both sides have one of that name (one server version). Sums of 64-bit hashes, not
-//!   a sorted string: the cheapest digest of a few thousand rows.
+//!   a sorted string: the cheapest digest of a few thousand rows. Schemas, extensions and
+//!   extension members are left out: the model has them, and `public` or `plpgsql`, built
+//!   in, can be dropped and created again (with new OIDs).
 
 /// Rows of the shape `(kind, parent, name, def, acl, owner, extra)` to join to the catalog
 /// query with `UNION ALL`.
@@ -39,7 +41,7 @@ SELECT 'built-in comment', '', pg_describe_object(d.classoid, d.objoid, d.objsub
 SELECT '{kind}', '', 'functions'' names, volatility, strictness, leakproof, parallel safety, cost or rows (PostgreSQL ' || {major} || ')',
        sum(hashtextextended(concat_ws('|', p.oid, p.proname, p.pronamespace, p.provolatile, p.proisstrict, p.proleakproof, p.proparallel, p.procost, p.prorows), 0)::numeric)::text,
        NULL, NULL, NULL
-  FROM pg_proc p WHERE p.oid < 16384"#,
+  FROM pg_proc p WHERE p.oid < 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)"#,
             kind = crate::schema::catalog::BUILT_IN,
         ),
         format!(
@@ -47,7 +49,9 @@ SELECT '{kind}', '', 'functions'' names, volatility, strictness, leakproof, para
 SELECT '{kind}', '', 'objects'' comments (PostgreSQL ' || {major} || ')',
        coalesce(sum(hashtextextended(concat_ws('|', d.classoid, d.objoid, d.objsubid, d.description), 0)::numeric)::text, ''),
        NULL, NULL, NULL
-  FROM pg_description d WHERE d.objoid < 16384"#,
+  FROM pg_description d
+ WHERE d.objoid < 16384 AND d.classoid NOT IN ('pg_namespace'::regclass, 'pg_extension'::regclass)
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = d.classoid AND ext.objid = d.objoid)"#,
             kind = crate::schema::catalog::BUILT_IN,
         ),
     ]
