@@ -251,14 +251,18 @@ fn role_findings(
     let cluster = schema::cluster_grants::changes(before, after)
         .into_iter()
         .map(|c| (c, CLUSTER_WHY));
-    for (c, why) in roles.chain(cluster) {
+    const SYSTEM_WHY: &str = "ALTER SYSTEM reconfigures the whole server every database on it uses, not part of the schema the engine models: apply makes the same change on production, and no other check covers it";
+    let system = schema::system_settings::changes(before, after)
+        .into_iter()
+        .map(|c| (c, SYSTEM_WHY));
+    for (c, why) in roles.chain(cluster).chain(system) {
         if !c.serious {
             details.push(c.message);
             continue;
         }
         findings.push(
             Finding::new(NAME, Severity::Error, c.message.clone(), why)
-            .fix("manage roles and cluster-wide grants outside migrations (the Neon console or API, or infrastructure code), or review this change by hand"),
+            .fix("manage roles, cluster-wide grants and server settings outside migrations (the Neon console or API, or infrastructure code), or review this change by hand"),
         );
         plan.unsupported.push(c.message);
     }

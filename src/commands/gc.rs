@@ -55,7 +55,7 @@ pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, G
     let list = provider.list().await.map_err(provider_error)?;
     let now = chrono::Utc::now();
     let mut code = exit::OK;
-    let mut n = 0;
+    let (mut n, mut failed) = (0, 0);
     for info in &list {
         let expired = info.expires_at <= now;
         if !expired && !all {
@@ -85,12 +85,20 @@ pub(crate) async fn run(cx: &Context, dry_run: bool, all: bool) -> Result<i32, G
                     help: e.help_text(),
                 });
                 code = exit::PROVIDER;
+                failed += 1;
             }
         }
     }
     let kept = list.len() - n;
+    // Never counted as deleted when it was not: each failure is reported above.
+    let not_deleted = if failed > 0 {
+        format!("; {failed} could NOT be deleted (see above)")
+    } else {
+        String::new()
+    };
     println!(
-        "{n} test Neon database branch(es) {}; {kept} not expired kept",
+        "{} test Neon database branch(es) {}{not_deleted}; {kept} not expired kept",
+        n - failed,
         if dry_run { "to delete" } else { "deleted" }
     );
     Ok(code)

@@ -754,11 +754,7 @@ impl Shared {
 
     pub async fn drop_physical(&self, db: &str) -> Result<(), ProviderError> {
         let admin = self.backend.admin().await?;
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                ident(db)
-            ))
+        crate::providers::local::drop_force(&admin, db)
             .await
             .map_err(|e| pg::PgError::new("cannot drop a Neon database branch's database", e))?;
         role::drop_roles(&admin, db).await;

@@ -556,6 +556,8 @@ fn created_default(kind: &str, aspect: Aspect) -> Option<Option<&'static str>> {
     match (aspect, kind) {
         // Kinds without privileges or an owner of their own read NULL: nothing to explain.
         (Aspect::Privileges, _) => Some(None),
+        // A built-in function's row exists only where `initdb`'s was changed.
+        (Aspect::Owner, "built-in function") => Some(Some(BOOTSTRAP_SUPERUSER)),
         (Aspect::Owner, _) => Some(Some("=")),
         (Aspect::Extra, "table" | "materialized view") => Some(Some("d")),
         (Aspect::Extra, "index" | "partition index") => Some(None),
@@ -581,9 +583,14 @@ pub const DATABASE: &str = "database";
 /// privileges and owner compared.
 pub const LARGE_OBJECT: &str = "large object";
 
+/// The kind of the digests of all built-in functions' properties and of all comments on
+/// built-in objects (`introspect::catalog_builtin`), named after the server's major version:
+/// compared only when both sides have one (one version), since versions differ.
+pub const BUILT_IN: &str = "built-in";
+
 /// Whether an object on one side only is compared.
 fn compared_alone(id: &ObjectId) -> bool {
-    id.kind != DATABASE && id.kind != LARGE_OBJECT
+    id.kind != DATABASE && id.kind != LARGE_OBJECT && id.kind != BUILT_IN
 }
 /// The kind of the rows of neon-migrate's own objects (its tracking schema and table), each
 /// only where it differs from what the tool creates (`introspect::catalog_tool`).

@@ -15,6 +15,7 @@ pub mod plan;
 mod printable;
 pub mod roles;
 mod spell;
+pub mod system_settings;
 
 pub(crate) use names::{quote_ident, split_qualified};
 pub(crate) mod names;

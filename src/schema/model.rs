@@ -91,6 +91,10 @@ pub struct Model {
     /// migration (see [`crate::schema::cluster_grants`]).
     #[serde(skip)]
     pub cluster_grants: BTreeMap<String, String>,
+    /// The server's `ALTER SYSTEM` settings, values as digests: what the schema check
+    /// compares before and after a migration (see [`crate::schema::system_settings`]).
+    #[serde(skip)]
+    pub alter_system: super::system_settings::AlterSystem,
     /// Owners other than the default one, by object as SQL (`TABLE public.t`, `SCHEMA s`,
     /// `FUNCTION public.f(integer)`). The default owner is the role introspection connected
     /// as (and `pg_database_owner` when that role owns the database, and a local test

@@ -234,17 +234,40 @@ pub fn open(a: &Model, b: &Model, id: &ObjectId, x: Option<&Aspects>, y: &Aspect
     let mut out = Vec::new();
     for (i, to) in y.iter().enumerate() {
         let from = x.and_then(|x| x[i].as_deref());
-        for (name, _, value) in differing(from, to.as_deref()) {
+        for (name, was, value) in differing(from, to.as_deref()) {
             let explained = PARTS
                 .iter()
                 .filter(|p| p.kind == id.kind && p.part == name)
                 .any(|p| (p.explains)(a, b, id, value));
-            if !explained && !out.iter().any(|o| o == name) {
-                out.push(name.to_owned());
+            let shown = shown(id, name, was, value);
+            if !explained && !out.contains(&shown) {
+                out.push(shown);
             }
         }
     }
     out
+}
+
+/// How the net names a part that differs: a database's property (`ALTER DATABASE … CONNECTION
+/// LIMIT`, …) with its value on both sides (the database's own settings, never a secret);
+/// any other part by its name.
+fn shown(id: &ObjectId, name: &str, from: Option<&str>, to: Option<&str>) -> String {
+    if id.kind != super::catalog::DATABASE {
+        return name.to_owned();
+    }
+    // The parts are written only when not the default of `CREATE DATABASE`.
+    let default = match name {
+        "CONNECTION LIMIT" => "-1",
+        "IS_TEMPLATE" => "false",
+        "ALLOW_CONNECTIONS" => "true",
+        "TABLESPACE" => "pg_default",
+        _ => "(default)",
+    };
+    format!(
+        "{name} {} → {}",
+        from.unwrap_or(default),
+        to.unwrap_or(default)
+    )
 }
 
 #[cfg(test)]
@@ -273,5 +296,23 @@ mod tests {
             ]
         );
         assert_eq!(differing(None, Some(&y)).len(), 2);
+    }
+
+    #[test]
+    fn a_database_property_is_named_with_both_values() {
+        let id = ObjectId {
+            kind: crate::schema::catalog::kind(crate::schema::catalog::DATABASE),
+            parent: "".into(),
+            name: "(this database)".into(),
+        };
+        let mut y = String::new();
+        push(&mut y, "CONNECTION LIMIT", "5");
+        push(&mut y, "IS_TEMPLATE", "true");
+        let (m, x) = (Model::default(), [None, None, None, None]);
+        let to = [None, None, None, Some(y.into_boxed_str())];
+        assert_eq!(
+            open(&m, &m, &id, Some(&x), &to),
+            vec!["CONNECTION LIMIT -1 → 5", "IS_TEMPLATE false → true"]
+        );
     }
 }

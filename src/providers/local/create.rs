@@ -118,7 +118,19 @@ impl LocalProvider {
         let Some(comment) = existing else {
             return Ok(busy);
         };
-        match serde_json::from_str::<Meta>(&comment).ok() {
+        // What the reaper trusts first: a copy handed to its own role keeps its record in the
+        // role's comment, which its migration cannot rewrite (`COMMENT ON DATABASE` can).
+        let provable = self
+            .seen(client)
+            .await?
+            .into_iter()
+            .find(|(d, _)| d.datname == db)
+            .and_then(|(_, m)| m);
+        let claimed = match &provable {
+            Some(m) => Some(m.clone()),
+            None => serde_json::from_str::<Meta>(&comment).ok(),
+        };
+        match claimed {
             // Another project on this server (another main database) may be using it.
             Some(meta) if meta.parent != self.main => {
                 Err(ProviderError::new(format!(
@@ -127,21 +139,14 @@ impl LocalProvider {
                 ))
                 .help("two projects share this server and a Neon database branch name: make `name` under [neon-database-branch] unique per project, e.g. `migrate/<project>/{{git.branch}}`"))
             }
-            Some(_)
-                if !self
-                    .seen(client)
-                    .await?
-                    .iter()
-                    .any(|(d, m)| d.datname == db && m.is_some()) =>
-            {
+            Some(_) if provable.is_none() => {
                 Err(ProviderError::new(format!(
                     "database `{db}` already exists and is not provably a test Neon database branch created by neon-migrate (its comment says so, but a migration can write that)"
                 ))
                 .help("rename it, or change `name` under [neon-database-branch]"))
             }
             Some(_) => {
-                client
-                    .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", ident(db)))
+                drop_force(client, db)
                     .await
                     .map_err(|e| {
                         pg::PgError::new(
@@ -264,10 +269,28 @@ impl LocalProvider {
 
 /// Drops `db` if it exists, best effort: the clean-up of a failed creation.
 pub(super) async fn drop_database(client: &Client, db: &str) {
-    let _ = client
+    let _ = drop_force(client, db).await;
+}
+
+/// `DROP DATABASE IF EXISTS db WITH (FORCE)` of a test copy, made an ordinary database first
+/// when a migration made it a template: its owner may run `ALTER DATABASE … IS_TEMPLATE true`,
+/// and Postgres refuses to drop a template (the copy was left behind, undeletable by `gc`).
+pub(crate) async fn drop_force(client: &Client, db: &str) -> Result<(), tokio_postgres::Error> {
+    let template = client
+        .query_opt(
+            "SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate",
+            &[&db],
+        )
+        .await?;
+    if template.is_some() {
+        client
+            .batch_execute(&format!("ALTER DATABASE {} IS_TEMPLATE false", ident(db)))
+            .await?;
+    }
+    client
         .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             ident(db)
         ))
-        .await;
+        .await
 }

@@ -9,6 +9,7 @@
 
 pub mod cluster;
 mod create;
+pub(crate) use create::drop_force;
 pub mod dump;
 mod reaper;
 mod restore;
@@ -33,7 +34,7 @@ const MAX_DB_NAME: usize = 63;
 /// names none (a parsed config always does: see [`role::default_main_database`]).
 pub const DEFAULT_MAIN: &str = "main";
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Meta {
     neon_migrate: u32,
     name: String,
@@ -478,18 +479,12 @@ impl Provider for LocalProvider {
                         "refusing to drop database `{id}`: it is not provably a test Neon database branch or restore point created by neon-migrate (a main database, or not owned as neon-migrate's are)"
                     )));
                 }
-                client
-                    .batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        ident(id)
-                    ))
-                    .await
-                    .map_err(|e| {
-                        pg::PgError::new(
-                            format!("cannot drop the test Neon database branch `{id}`"),
-                            e,
-                        )
-                    })?;
+                create::drop_force(&client, id).await.map_err(|e| {
+                    pg::PgError::new(
+                        format!("cannot drop the test Neon database branch `{id}`"),
+                        e,
+                    )
+                })?;
                 role::drop_roles(&client, id).await;
                 Ok(DeleteOutcome::Deleted)
             }
@@ -498,9 +493,13 @@ impl Provider for LocalProvider {
 
     async fn owner(&self, b: &DbBranch, run_id: &str) -> Result<Owner, ProviderError> {
         let client = self.admin().await?;
-        Ok(match self.comment_of(&client, &b.id).await? {
+        // The metadata the reaper trusts: a copy handed to its own role keeps it in the
+        // role's comment, which its migration cannot change (`COMMENT ON DATABASE` in a
+        // migration made the run take its own copy for another's).
+        let seen = self.seen(&client).await?;
+        Ok(match seen.into_iter().find(|(d, _)| d.datname == b.id) {
             None => Owner::Gone,
-            Some(comment) => match comment.and_then(|c| serde_json::from_str::<Meta>(&c).ok()) {
+            Some((_, meta)) => match meta {
                 Some(meta) if meta.run == run_id && !run_id.is_empty() => Owner::ThisRun,
                 Some(meta) => Owner::Other(format!(
                     "run {} of git branch `{}` (pipeline {}, created {})",
@@ -510,7 +509,7 @@ impl Provider for LocalProvider {
                     rfc3339(meta.created_at)
                 )),
                 None => Owner::Other(format!(
-                    "database `{}`, which neon-migrate did not create",
+                    "database `{}`, which neon-migrate did not create (or whose comment, where neon-migrate keeps its record of a copy made with `tool-role = \"server\"`, a migration replaced)",
                     b.id
                 )),
             },

@@ -238,6 +238,7 @@ pub(super) struct AuthzRows {
     privileges: Vec<PrivilegeRow>,
     roles: RolesRow,
     cluster_grants: Vec<(String, String)>,
+    alter_system: crate::schema::system_settings::AlterSystem,
     replication: super::replication::Rows,
 }
 
@@ -262,7 +263,16 @@ pub(super) async fn fetch_all(
         r::publication_schemas_query(version),
     );
     let cq = super::cluster_grants::query(version);
-    let (privileges, roles, cluster_grants, identities, publications, tables, schemas) = tokio::try_join!(
+    let (
+        privileges,
+        roles,
+        cluster_grants,
+        alter_system,
+        identities,
+        publications,
+        tables,
+        schemas,
+    ) = tokio::try_join!(
         fetch(client, "privileges and owners", &pq, &p2, privilege_row),
         fetch(client, "roles", ROLES, &pg, roles_row),
         fetch(
@@ -272,6 +282,7 @@ pub(super) async fn fetch_all(
             &pg,
             super::cluster_grants::row
         ),
+        super::system_settings::fetch(client, version),
         fetch(client, "replica identities", &iq, &p1, r::pair_row),
         fetch_if(
             publications,
@@ -302,6 +313,7 @@ pub(super) async fn fetch_all(
         privileges,
         roles: roles.into_iter().next().unwrap_or_default(),
         cluster_grants,
+        alter_system,
         replication: r::Rows {
             identities,
             publications,
@@ -315,6 +327,7 @@ pub(super) async fn fetch_all(
 pub(super) fn add_all(b: &mut Build, rows: AuthzRows) {
     add(b, rows.privileges, rows.roles);
     b.m.cluster_grants = rows.cluster_grants.into_iter().collect();
+    b.m.alter_system = rows.alter_system;
     super::replication::add(b, rows.replication);
 }
 

@@ -235,14 +235,21 @@ SELECT 'database setting', CASE WHEN s.setrole = 0 THEN '' ELSE 'role ' || s.set
 }
 
 /// The database itself: its comment, privileges and owner, which the model leaves out
-/// (`GRANT CREATE ON DATABASE` lets a role create schemas). One row under a fixed name: the
-/// two sides are different databases, compared by content.
+/// (`GRANT CREATE ON DATABASE` lets a role create schemas), and the properties its owner can
+/// change with `ALTER DATABASE` (`CONNECTION LIMIT`, `IS_TEMPLATE`, `ALLOW_CONNECTIONS`,
+/// `TABLESPACE`) as unmodeled parts of its `Extra` aspect (`net_parts`), each only when not
+/// the default, in clear: the net names the property with both values. One row under a fixed
+/// name: the two sides are different databases, compared by content.
 fn database() -> String {
     format!(
         r#"
 SELECT 'database', '', '(this database)',
-       md5(coalesce(shobj_description(d.oid, 'pg_database'), '')), {acl}, {owner}, NULL
-  FROM pg_database d WHERE d.datname = current_database()"#,
+       md5(coalesce(shobj_description(d.oid, 'pg_database'), '')), {acl}, {owner},
+       nullif(concat(CASE WHEN d.datconnlimit <> -1 THEN chr(31) || 'CONNECTION LIMIT=' || d.datconnlimit END,
+                     CASE WHEN d.datistemplate THEN chr(31) || 'IS_TEMPLATE=true' END,
+                     CASE WHEN NOT d.datallowconn THEN chr(31) || 'ALLOW_CONNECTIONS=false' END,
+                     CASE WHEN t.spcname <> 'pg_default' THEN chr(31) || 'TABLESPACE=' || quote_ident(t.spcname) END), '')
+  FROM pg_database d LEFT JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = current_database()"#,
         acl = super::catalog::acl_with_default("d.datacl", "'d'", "d.datdba"),
         owner = super::catalog::owner("d.datdba"),
     )
@@ -343,6 +350,9 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         super::catalog_tool::own_objects(),
         range_parts(),
     ]
+    .into_iter()
+    .chain(super::catalog_builtin::parts())
+    .collect()
 }
 
 /// A range type's implicit objects, created with it (its constructors, its multirange type
