@@ -77,6 +77,7 @@ test_files![
     schema_authz,
     safety_net,
     hook_trust,
+    trial7,
     schema_net,
     schema_transitions,
     locks,
