@@ -209,25 +209,40 @@ pub fn evaluate(
         }
     }
     for u in &plan.unsupported {
-        // What only the catalog fingerprint saw fails the check: nothing else reviewed it.
-        let (severity, why) = if schema::catalog::is_net_entry(u) {
-            (
-                Severity::Error,
-                "the catalog changed where the schema engine models nothing: no check covers this change",
-            )
-        } else {
-            (
-                Severity::Warning,
-                "the schema engine cannot see this change, so no check covers it",
-            )
-        };
-        findings.push(
-            Finding::new(NAME, severity, u.clone(), why)
-                .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion"),
-        );
+        findings.push(unmodeled_finding(u, allowed, &obs.applied));
     }
     role_findings(before, after, &mut plan, &mut findings, &mut details);
     (plan, findings, details)
+}
+
+/// A change the schema engine cannot express. What only the catalog fingerprint saw (such as
+/// `ALTER DATABASE … SET`) fails the check, as nothing else reviewed it, unless a migration of
+/// the run is listed in `allow-migrations`: then it is still shown, as a warning.
+fn unmodeled_finding(u: &str, allowed: bool, applied: &[String]) -> Finding {
+    if !schema::catalog::is_net_entry(u) {
+        return Finding::new(
+            NAME,
+            Severity::Warning,
+            u.to_owned(),
+            "the schema engine cannot see this change, so no check covers it",
+        )
+        .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion");
+    }
+    const WHY: &str =
+        "the catalog changed where the schema engine models nothing: no check covers this change";
+    if allowed {
+        return Finding::new(
+            NAME,
+            Severity::Warning,
+            u.to_owned(),
+            format!("{WHY}; accepted: the run applied a migration listed in `allow-migrations`"),
+        )
+        .fix("review this change by hand");
+    }
+    Finding::new(NAME, Severity::Error, u.to_owned(), WHY).fix(format!(
+        "review this change by hand; if intended, list the migration in `allow-migrations` under [checks.schema] (applied here: {})",
+        applied.join(", ")
+    ))
 }
 
 /// Roles the migration created, dropped or changed (attributes, memberships), and

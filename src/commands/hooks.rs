@@ -219,6 +219,15 @@ pub(crate) fn status(cwd: &Path, explicit_config: Option<&Path>) -> Result<i32, 
         // One line per project; a project below the root is named first.
         for p in &projects {
             println!("watches        {}{}", p.label(), p.watched.describe());
+            let missing =
+                hooks::projects::missing_watched(p, &p.watched, |rel| root.join(rel).exists());
+            if !missing.is_empty() {
+                println!(
+                    "NOT WATCHED    {}{} does not exist here: every push is proved whatever it changes until `watch` under [tool] names where the migrations are",
+                    p.label(),
+                    missing.join(", ")
+                );
+            }
         }
     }
     Ok(exit::OK)

@@ -14,7 +14,7 @@ use crate::app::{self, RuntimeError, SetupError};
 use crate::config::Config;
 use crate::exit::{self, Failure};
 use crate::git::GitInfo;
-use crate::hooks::projects::{load_quietly, projects, watched_in_commit, HookProject};
+use crate::hooks::projects::{load_quietly, projects, watched_in_commit, HookProject, Watched};
 use crate::hooks::pushed::{
     parse_pushed, pushed_from_pre_commit, range_base, short, watched_changes, PushedError,
     PushedRef,
@@ -193,13 +193,25 @@ fn pending(
                 }
             })?;
             let label = project.label();
-            if changed.is_empty() {
+            let missing = missing_in_commit(repo, project, &watched, r.local);
+            if changed.is_empty() && missing.is_empty() {
                 eprintln!(
                     "neon-migrate: git branch {git_branch} at {} {how}: {label}no watched path changed ({}); nothing to prove",
                     short(r.local),
                     watched.describe()
                 );
                 continue;
+            }
+            if !missing.is_empty() {
+                eprintln!(
+                    "neon-migrate: NOT WATCHED: {label}the git hook watches {}, which does not exist in the pushed commit {}; a push changing migrations kept elsewhere would look like it changes nothing, so this push is proved whatever it changes: set `watch` under [tool] to where the migrations are",
+                    missing.join(", "),
+                    short(r.local)
+                );
+                if changed.is_empty() {
+                    affected.push(i);
+                    continue;
+                }
             }
             eprintln!(
                 "neon-migrate: git branch {git_branch} at {} {how}: {label}{} watched file(s) changed: {}",
@@ -220,6 +232,20 @@ fn pending(
         }
     }
     Ok(pending)
+}
+
+/// The watched paths of `project` (see `missing_watched`) that the pushed commit lacks.
+fn missing_in_commit(
+    repo: &Repository,
+    project: &HookProject,
+    watched: &Watched,
+    commit: git2::Oid,
+) -> Vec<String> {
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).ok();
+    hooks::projects::missing_watched(project, watched, |p| {
+        tree.as_ref()
+            .is_some_and(|t| t.get_path(Path::new(p)).is_ok())
+    })
 }
 
 /// Proves one pushed ref: in the checked-out tree when it is `head`, else in a temporary

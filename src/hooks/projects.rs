@@ -71,6 +71,30 @@ pub fn watched_paths(config: &Config, git_root: &Path) -> Watched {
     Watched::Paths(out)
 }
 
+/// The watched paths of `project` (not its config file) that `exists` says are not there: a
+/// folder the preset guessed or `watch` names where the migrations are not. A push changing
+/// the real migrations would then look like it changes nothing. The `sql` tool is left out:
+/// its folder is where it reads migrations from, so a missing one holds none.
+pub fn missing_watched(
+    project: &HookProject,
+    watched: &Watched,
+    exists: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let Watched::Paths(paths) = watched else {
+        return Vec::new();
+    };
+    if matches!(project.config.tool.kind, config::ToolKind::Sql { .. }) {
+        return Vec::new();
+    }
+    paths
+        .iter()
+        .filter(|p| !p.contains(['*', '?', '{', '[']))
+        .filter(|p| !p.ends_with(config::FILE_NAME))
+        .filter(|p| !exists(p))
+        .cloned()
+        .collect()
+}
+
 /// The watched paths of `project` for a pushed commit: the checked-out tree's, and — when the
 /// pushed commit is not the checked-out one — its own config's too (a commit that moved the
 /// migrations folder). A config that does not parse there, or a tool config file (such as

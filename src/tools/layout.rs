@@ -351,10 +351,17 @@ fn knex(tree: &Tree) -> Option<Layout> {
     let mut dirs: Vec<String> = Vec::new();
     for (at, _) in text.match_indices("migrations") {
         let block = &text[at..];
-        let block = &block[..block.find('}').unwrap_or(block.len())];
-        for d in string_values(block, "directory") {
-            if let Some(d) = clean(&d).filter(|d| !dirs.contains(d)) {
-                dirs.push(d);
+        let block = &block[..object_end(block)];
+        let key_tail = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+        for value in after_key(block, "directory", key_tail) {
+            let values = match value.strip_prefix('[') {
+                Some(inside) => js_elements(inside),
+                None => vec![value],
+            };
+            for d in values.into_iter().filter_map(js_path) {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
             }
         }
     }
@@ -377,6 +384,22 @@ fn knex(tree: &Tree) -> Option<Layout> {
         migrations_dir: dirs[0].clone(),
         ..Layout::default()
     })
+}
+
+/// Where the object `text` is inside of ends: its first `}` that does not close a template
+/// literal's `${…}`.
+fn object_end(text: &str) -> usize {
+    let mut open = 0;
+    for (i, c) in text.char_indices() {
+        if c == '{' && text[..i].ends_with('$') {
+            open += 1;
+        } else if c == '}' && open > 0 {
+            open -= 1;
+        } else if c == '}' {
+            return i;
+        }
+    }
+    text.len()
 }
 
 fn prisma(tree: &Tree) -> Option<Layout> {
@@ -476,34 +499,90 @@ fn diesel(tree: &Tree) -> Option<Layout> {
 }
 
 /// A path written in JavaScript: `"db/migrations"`, or `path.resolve("db", "migrations")` /
-/// `path.join(__dirname, "db", "migrations")` (relative to the file's folder).
+/// `path.join(__dirname, "db", "migrations")` / `__dirname + "/db/migrations"` /
+/// `` `${__dirname}/db/migrations` `` (relative to the file's folder).
 fn js_path(expr: &str) -> Option<String> {
+    clean(&js_expr_path(expr)?.0)
+}
+
+/// The path one JavaScript expression at the start of `expr` spells, as written (wildcards
+/// kept, not cleaned), and whether it is relative to the file's own folder (`__dirname`):
+/// a string literal, `path.join(…)` / `path.resolve(…)` of `__dirname`, `process.cwd()` and
+/// literals, `__dirname + "/…"`, or a template literal starting `${__dirname}/`.
+fn js_expr_path(expr: &str) -> Option<(String, bool)> {
     let expr = expr.trim_start();
+    let literal = |a: &str| -> Option<String> {
+        let q = a.chars().next()?;
+        if !matches!(q, '"' | '\'' | '`') {
+            return None;
+        }
+        let end = a[1..].find(q)?;
+        Some(a[1..1 + end].to_owned())
+    };
     if let Some(call) = ["path.resolve(", "path.join(", "resolve(", "join("]
         .iter()
         .find_map(|f| expr.strip_prefix(f))
     {
         let args = &call[..call.find(')')?];
-        let mut parts = Vec::new();
+        let (mut parts, mut relative) = (Vec::new(), false);
         for a in args.split(',') {
             let a = a.trim();
             if a == "__dirname" || a == "process.cwd()" {
+                relative |= a == "__dirname";
                 continue;
             }
-            let q = a.chars().next()?;
-            if !matches!(q, '"' | '\'' | '`') || !a.ends_with(q) || a.len() < 2 {
-                return None;
-            }
-            parts.push(a[1..a.len() - 1].to_owned());
+            let v = literal(a).filter(|v| v.len() + 2 == a.len())?;
+            parts.push(v.trim_matches('/').to_owned());
         }
-        return clean(&parts.join("/"));
+        return Some((parts.join("/"), relative));
     }
-    let q = expr.chars().next()?;
-    if !matches!(q, '"' | '\'' | '`') {
+    for root in ["__dirname", "process.cwd()"] {
+        if let Some(rest) = expr.strip_prefix(root) {
+            let rest = rest.trim_start().strip_prefix('+')?.trim_start();
+            let v = literal(rest)?;
+            return Some((v.trim_start_matches('/').to_owned(), root == "__dirname"));
+        }
+    }
+    let v = literal(expr)?;
+    for root in ["${__dirname}", "${process.cwd()}"] {
+        if let Some(rest) = v.strip_prefix(root) {
+            return Some((
+                rest.trim_start_matches('/').to_owned(),
+                root == "${__dirname}",
+            ));
+        }
+    }
+    if v.contains("${") {
         return None;
     }
-    let end = expr[1..].find(q)?;
-    clean(&expr[1..1 + end])
+    Some((v, false))
+}
+
+/// The elements of a JavaScript array's inside (after `[`), split at its top-level commas, up
+/// to its closing `]`.
+fn js_elements(inside: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut quote, mut from) = (Vec::new(), 0i32, None, 0);
+    for (i, c) in inside.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | '}') => depth -= 1,
+            (None, ']') if depth == 0 => {
+                out.push(&inside[from..i]);
+                return out;
+            }
+            (None, ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(&inside[from..i]);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&inside[from..]);
+    out
 }
 
 /// The JavaScript expressions written after `key:` / `key =` / `"key":` (up to the end of the
@@ -550,20 +629,8 @@ fn typeorm(tree: &Tree) -> Option<Layout> {
     let mut watch = Vec::new();
     let at = text.find("migrations:")?;
     let list = &text[at..];
-    let list = &list[..list.find(']').unwrap_or(list.len())];
     let inside = &list[list.find('[')? + 1..];
-    let mut literals = Vec::new();
-    let mut rest = inside;
-    while let Some(open) = rest.find(['"', '\'', '`']) {
-        let q = rest[open..].chars().next().unwrap_or('"');
-        let Some(close) = rest[open + 1..].find(q) else {
-            break;
-        };
-        literals.push(rest[open + 1..open + 1 + close].to_owned());
-        rest = &rest[open + 1 + close + 1..];
-    }
-    for v in literals {
-        let relative_to_file = list.contains("__dirname");
+    for (v, relative_to_file) in js_elements(inside).into_iter().filter_map(js_expr_path) {
         let v = v.trim_start_matches('/');
         let dir: Vec<&str> = v
             .split('/')
@@ -878,6 +945,20 @@ mod tests {
         )]);
         let l = of("knex", &Tree::new(d.path())).unwrap();
         assert_eq!(l.watch, ["db/migrations", "knexfile.js"]);
+        for directory in [
+            "__dirname + '/knex/migrations'",
+            "path.join(__dirname, 'knex', 'migrations')",
+            "path.resolve(__dirname, \"knex/migrations\")",
+            "`${__dirname}/knex/migrations`",
+            "['./knex/migrations']",
+        ] {
+            let text = format!(
+                "module.exports = {{ dev: {{ migrations: {{ directory: {directory}, }}, seeds: {{ directory: __dirname + '/knex/seeds' }} }} }};"
+            );
+            let d = tree(&[("knexfile.js", text.as_str())]);
+            let l = of("knex", &Tree::new(d.path())).unwrap();
+            assert_eq!(l.watch, ["knex/migrations", "knexfile.js"], "{directory}");
+        }
         let d = tree(&[(
             "package.json",
             r#"{"prisma": {"schema": "db/schema.prisma"}}"#,

@@ -351,6 +351,22 @@ fn edited(config: &Config, globs: &[String]) -> Result<(Vec<(String, bool)>, Str
     Ok((out, base))
 }
 
+/// Why `migration-files` cannot tell an edited migration: it matches no file in the working
+/// folder while the tool has recorded migrations (a pattern that matches nothing would say
+/// "no migration file was edited" of a check that never ran).
+fn matches_nothing(config: &Config, globs: &[String], rows: &[String]) -> Option<String> {
+    let dir = &config.tool.working_dir;
+    if rows.is_empty() || !Tree::new(dir).files(globs).is_empty() {
+        return None;
+    }
+    Some(format!(
+        "`migration-files` ({}) matches no file in {} although the tool has {} migration(s) recorded; set `migration-files` under [tool] to where the migrations are",
+        globs.join(", "),
+        dir.display(),
+        rows.len()
+    ))
+}
+
 /// After the tool exited 0 (`rows`: the tracking rows now, `applied`: what this run applied):
 /// `Err((message, help))` when a file the tool will not run is there, or a migration already
 /// applied before this run was edited or deleted; else notes on what was checked.
@@ -370,6 +386,11 @@ pub fn after_run(
         return Ok(vec![format!(
             "edits of already-applied migration files NOT CHECKED: `{}` has no `migration-files` to tell which files are migrations",
             tool.name
+        )]);
+    }
+    if let Some(why) = matches_nothing(config, &t.migration_files, rows) {
+        return Ok(vec![format!(
+            "edits of already-applied migration files NOT CHECKED: {why}"
         )]);
     }
     let (changed, base) = match edited(config, &t.migration_files) {

@@ -78,6 +78,7 @@ test_files![
     safety_net,
     extension_members,
     hook_trust,
+    trial7,
     schema_net,
     schema_transitions,
     locks,
