@@ -76,6 +76,7 @@ test_files![
     integrity_attacks,
     schema_authz,
     safety_net,
+    schema_rebuilt,
     hook_trust,
     schema_net,
     schema_transitions,
