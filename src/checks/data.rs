@@ -20,6 +20,9 @@ const NAME: &str = "data";
 pub struct RowCount {
     pub rows: i64,
     pub exact: bool,
+    /// The table's OID: another one under the same name is a new table (rebuilt).
+    #[serde(skip)]
+    pub oid: u32,
 }
 
 /// `[checks.data]`: row counts before and after.
@@ -89,7 +92,7 @@ impl Check for RowCounts {
 }
 
 const ESTIMATES: &str = r#"
-SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname, c.reltuples::bigint
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname, c.reltuples::bigint, c.oid
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate_integrity')
    -- Of our own schema only the tracking table of the `sql` tool: a user's table there counts.
@@ -108,6 +111,7 @@ pub async fn count(
     for r in rows {
         let key: String = r.get(0);
         let estimate: i64 = r.get(3);
+        let oid: u32 = r.get(4);
         // -1: never analyzed; count it.
         if estimate < exact_below {
             let sql = format!(
@@ -122,6 +126,7 @@ pub async fn count(
                 RowCount {
                     rows: n,
                     exact: true,
+                    oid,
                 },
             );
         } else {
@@ -149,6 +154,7 @@ pub async fn count(
                 RowCount {
                     rows: fresh,
                     exact: false,
+                    oid,
                 },
             );
         }
@@ -181,6 +187,11 @@ pub fn evaluate(
                     .fix(fix),
             ),
             None => details.push(format!("{table}: dropped (it was empty)")),
+            Some(a) if a.oid != b.oid => findings.push(
+                Finding::new(NAME, Severity::Warning, format!("{table} is a new table under the old name: {} → {} row(s); the rows are those the migration copied into it, not the same rows", b.rows, a.rows), "the table's OID changed: the migration dropped it and created another under its name, so equal counts do not show that rows or values were kept (the schema check reports the rebuild)")
+                    .at(table.clone())
+                    .fix("change the table in place instead of rebuilding it, or compare the values with [checks.integrity]"),
+            ),
             Some(a) => {
                 let how = if a.exact && b.exact { "exact" } else { "estimate" };
                 // Estimates move on their own; only a clear drop counts.

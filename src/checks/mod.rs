@@ -19,6 +19,7 @@ pub mod lint;
 pub mod locks;
 pub mod models;
 mod outcome;
+mod rebuilt;
 mod renames;
 pub mod reversible;
 pub mod schema;

@@ -19,6 +19,8 @@ pub struct SchemaDiff {
     nulls: Option<NullCounts>,
     /// Relation and column names by OID before the migration (renames, `super::renames`).
     names: Option<super::renames::Names>,
+    /// Tables, columns and sequence positions before the migration (`super::rebuilt`).
+    snapshot: Option<super::rebuilt::Snapshot>,
 }
 
 impl SchemaDiff {
@@ -26,6 +28,7 @@ impl SchemaDiff {
         config.checks.schema.enabled.then_some(SchemaDiff {
             nulls: None,
             names: None,
+            snapshot: None,
         })
     }
 }
@@ -50,6 +53,7 @@ impl Check for SchemaDiff {
         obs: &mut Observations,
     ) -> Result<(), RecordError> {
         self.names = super::renames::read(cx.client).await;
+        self.snapshot = super::rebuilt::read(cx.client).await;
         if let Some(before) = &obs.before {
             let max_rows = cx.config().checks.data.exact_below;
             self.nulls = Some(hazards::count_nulls(cx.client, before, max_rows).await);
@@ -86,11 +90,25 @@ impl Check for SchemaDiff {
                 super::renames::explain(&mut findings, names, &now);
             }
         }
+        let mut rebuilt = 0;
+        if let (Some(snap), Some(client)) = (&self.snapshot, cx.client) {
+            if let Some(now) = super::rebuilt::read(client).await {
+                let allowed = obs
+                    .applied
+                    .iter()
+                    .any(|m| schema_cfg.allow_migrations.contains(m));
+                let denied = schema_cfg.deny.contains(&HazardKind::DeletesData) && !allowed;
+                let extra = super::rebuilt::findings(client, snap, &now, denied, &findings).await;
+                rebuilt = extra.len();
+                findings.extend(extra);
+            }
+        }
         if let Some(n) = &self.nulls {
             details.extend(n.skipped.iter().map(|s| format!("NULLs not counted: {s}")));
         }
         // "Changed nothing" only when the catalog fingerprints agree (the plan is empty).
         let summary = match (plan.statements.len(), plan.unsupported.len()) {
+            (0, 0) if rebuilt > 0 => format!("{rebuilt} change(s) under unchanged names (tables rebuilt, columns re-added, sequences moved back): see below"),
             (0, 0) => "the migration changed nothing in the schema".to_owned(),
             (0, u) => format!("{u} change(s) the schema engine cannot express"),
             (n, 0) => format!("{n} schema change(s)"),

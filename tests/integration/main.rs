@@ -77,6 +77,7 @@ test_files![
     schema_authz,
     safety_net,
     extension_members,
+    schema_rebuilt,
     hook_trust,
     trial7,
     schema_net,

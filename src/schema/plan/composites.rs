@@ -52,6 +52,23 @@ pub(super) fn stored_in(a: &Model, k: &str) -> Vec<String> {
         .collect()
 }
 
+/// `ALTER TYPE k DROP ATTRIBUTE n`: the attribute's values go from every row of the columns
+/// that store the type (attack9 F2), as a typed table's column does (`typed::cascade`).
+pub(super) fn drop_attribute(a: &Model, k: &str, n: &str, phase: Phase) -> super::Stmt {
+    let stmt = super::Stmt::new(phase, format!("ALTER TYPE {k} DROP ATTRIBUTE {n}"));
+    let stored = stored_in(a, k);
+    if stored.is_empty() {
+        return stmt;
+    }
+    stmt.hazard(
+        super::HazardKind::DeletesData,
+        format!(
+            "values of attribute {n} stored in column {} are lost (the attribute goes from every stored row)",
+            stored.join(", ")
+        ),
+    )
+}
+
 /// Whether type `t` is one of `types`, an array of one, or a domain over one.
 fn over(a: &Model, types: &BTreeSet<&str>, t: &str) -> bool {
     let e = element_type(t);

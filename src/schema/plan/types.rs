@@ -288,7 +288,7 @@ fn alter_composites(x: &mut Cx<'_>) {
                     let action = format!("DROP ATTRIBUTE {n}");
                     match super::typed::cascade(x, k, n, &action) {
                         Some(s) => x.push(s),
-                        None => x.simple(phase, format!("ALTER TYPE {k} {action}")),
+                        None => x.push(composites::drop_attribute(a, k, n, phase)),
                     }
                 }
                 Some((_, nt)) if nt != t => {
