@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod cluster_grants;
+pub mod compact;
 pub mod extprobe;
 pub mod introspect;
 pub mod model;

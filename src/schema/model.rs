@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::compact::{SortedMap, SortedSet};
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Model {
     /// `server_version_num` of the introspected server.
@@ -230,7 +232,7 @@ pub struct Publication {
 }
 
 /// Dependencies: each object → the objects it depends on.
-pub type Deps = BTreeMap<DepKey, BTreeSet<DepKey>>;
+pub type Deps = BTreeMap<DepKey, SortedSet<DepKey>>;
 
 /// An object in the dependency graph, by kind and qualified name.
 ///
@@ -328,7 +330,7 @@ pub struct Sequence {
 pub struct Table {
     pub kind: TableKind,
     pub columns: Vec<Column>,
-    pub constraints: BTreeMap<String, Constraint>,
+    pub constraints: SortedMap<String, Constraint>,
     /// `PARTITION BY …` of a partitioned table.
     pub partition_key: Option<String>,
     /// For a partition: (parent, `FOR VALUES …`).

@@ -1,9 +1,8 @@
 //! Dependencies between the objects read by the other queries, from `pg_depend`.
 
-use std::collections::BTreeSet;
-
 use tokio_postgres::Row;
 
+use super::super::compact::SortedSet;
 use super::super::model::{DepKey, Deps};
 use super::{first_char, Build};
 
@@ -91,7 +90,7 @@ fn add_edge(deps: &mut Deps, a: &DepKey, b: &DepKey) {
             }
         }
         None => {
-            deps.insert(a.clone(), BTreeSet::from([b.clone()]));
+            deps.insert(a.clone(), SortedSet::from([b.clone()]));
         }
     }
 }

@@ -302,6 +302,12 @@ async fn fetch_fingerprint(
     .await
 }
 
+/// Held while one database's rows are turned into its model: two models built at once
+/// (`diff` reads both sides in parallel) held both builds' scaffolding at once, the peak
+/// memory of a diff, and made it depend on how the machine's load interleaved them. The
+/// queries, most of the time, still run in parallel.
+static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Reads the whole schema of the database `client` is connected to.
 pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
     let ex: Vec<String> = excluded.to_vec();
@@ -412,6 +418,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
         fetch_fingerprint(client, &qs, &p),
     )?;
 
+    let _turn = BUILDING.lock().await;
     let mut b = Build {
         m: Model {
             server_version: version,
@@ -464,6 +471,13 @@ fn finish(mut b: Build, catalog: super::catalog::Catalog) -> Model {
     b.m.tables = packed(std::mem::take(&mut b.m.tables));
     b.m.indexes = packed(std::mem::take(&mut b.m.indexes));
     b.m.deps = packed(std::mem::take(&mut b.m.deps));
+    // Their small sets and maps, grown one entry at a time: without the room left unused.
+    for t in b.m.tables.values_mut() {
+        t.constraints.shrink_to_fit();
+    }
+    for ds in b.m.deps.values_mut() {
+        ds.shrink_to_fit();
+    }
     b.m
 }
 

@@ -1,7 +1,5 @@
 //! Tables (their columns: `columns.rs`).
 
-use std::collections::BTreeMap;
-
 use tokio_postgres::Row;
 
 use super::super::model::{DepKey, Table, TableKind};
@@ -40,7 +38,7 @@ pub(super) fn table_row(r: &Row) -> TableRow {
     let t = Table {
         kind: TableKind::from_relkind(first_char(r.get::<_, &str>(1), 'r')),
         columns: Vec::new(),
-        constraints: BTreeMap::new(),
+        constraints: Default::default(),
         partition_key: r.get(3),
         partition_of: parent.zip(bound),
         inherits: r.get(6),

@@ -88,11 +88,12 @@ mod tests {
 
     #[test]
     fn topo_puts_dependencies_first() {
+        use crate::schema::compact::SortedSet;
         let rel = |n: &str| DepKey::Rel(n.to_owned());
         let mut deps = BTreeMap::new();
-        deps.insert(rel("a"), BTreeSet::from([rel("b")]));
-        deps.insert(rel("b"), BTreeSet::from([rel("x")]));
-        deps.insert(rel("x"), BTreeSet::from([rel("c")]));
+        deps.insert(rel("a"), SortedSet::from([rel("b")]));
+        deps.insert(rel("b"), SortedSet::from([rel("x")]));
+        deps.insert(rel("x"), SortedSet::from([rel("c")]));
         let keys = vec![rel("a"), rel("b"), rel("c")];
         assert_eq!(topo(&keys, &deps), [rel("c"), rel("b"), rel("a")]);
     }
