@@ -308,6 +308,22 @@ async fn fetch_fingerprint(
 /// queries, most of the time, still run in parallel.
 static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+impl Build {
+    /// An empty model of a server of `version`, and no rows' names yet.
+    fn new(version: i32) -> Build {
+        Build {
+            m: Model {
+                server_version: version,
+                ..Default::default()
+            },
+            keys: HashMap::new(),
+            table_of: HashMap::new(),
+            names: HashMap::new(),
+            prints: super::catalog::Catalog::new(),
+        }
+    }
+}
+
 /// Reads the whole schema of the database `client` is connected to.
 pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, PgError> {
     let ex: Vec<String> = excluded.to_vec();
@@ -419,16 +435,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     )?;
 
     let _turn = BUILDING.lock().await;
-    let mut b = Build {
-        m: Model {
-            server_version: version,
-            ..Default::default()
-        },
-        keys: HashMap::new(),
-        table_of: HashMap::new(),
-        names: HashMap::new(),
-        prints: super::catalog::Catalog::new(),
-    };
+    let mut b = Build::new(version);
     b.m.schemas = schemas.into_iter().collect();
     b.m.extensions = exts.into_iter().collect();
     types::add(&mut b, enums, domains, composites);
