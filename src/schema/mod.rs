@@ -98,11 +98,17 @@ pub fn unprintable(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
 }
 
-/// The `search_path` the plan's SQL was deparsed for ([`introspect`]): empty, so every
-/// unqualified name is a built-in one (`pg_catalog` is searched first, implicitly). Without it
-/// a target whose database or role puts a user schema first would resolve the plan's `text`
-/// or `lower(…)` to that schema's domain or function. pg_dump pins it the same way.
-pub const PIN_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('search_path', '', false);";
+/// The plan's SQL was deparsed under an empty `search_path` ([`introspect`]): every user
+/// object is qualified, and every unqualified name is a built-in one. So the plan puts
+/// `pg_catalog` first: a target whose database or role puts a user schema first would
+/// otherwise resolve the plan's `text` or `lower(…)` to that schema's domain or function. The
+/// session's own schemas stay after it, because user functions the plan runs (a materialized
+/// view's query, an index expression, a default) may name objects unqualified in their bodies:
+/// an empty path, as pg_dump sets, made `CREATE MATERIALIZED VIEW` over such a function fail.
+/// Only qualified functions and no operators are called before the path is set.
+pub const PIN_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('search_path', \
+     pg_catalog.regexp_replace(pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), \
+     ', (\"\"|)$', ''), false);";
 
 /// The plan as a SQL script: session settings, then each statement with its hazards and
 /// timeouts as comments.

@@ -440,7 +440,7 @@ fn generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_no
     // The search_path the plan was deparsed for is pinned, and the session's own set again
     // at the end (for the files the `sql` tool runs after it in the same session).
     let pin = text
-        .find("SELECT pg_catalog.set_config('search_path', '', false);")
+        .find(neon_migrate::schema::PIN_SEARCH_PATH)
         .expect("pinned");
     let saved = text
         .find("SELECT pg_catalog.set_config('neon_migrate.search_path', pg_catalog.current_setting('search_path'), false);")
