@@ -247,7 +247,7 @@ SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 
          t.typinput::regprocedure, t.typoutput::regprocedure, t.typreceive::regprocedure, t.typsend::regprocedure,
          t.typmodin::regprocedure, t.typmodout::regprocedure, t.typanalyze::regprocedure, t.typalign, t.typstorage,
          t.typnotnull, CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, t.typndims,
-         CASE WHEN t.typcollation <> 0 THEN t.typcollation::regcollation::text END, t.typdefault,
+         CASE WHEN t.typcollation <> 0 THEN t.typcollation::regcollation::text END, coalesce(pg_get_expr(t.typdefaultbin, 0), t.typdefault),
          CASE WHEN t.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) END,
          (SELECT concat_ws('|', rg.rngsubtype::regtype, CASE WHEN rg.rngcollation <> 0 THEN rg.rngcollation::regcollation::text END,
             (SELECT opcname FROM pg_opclass WHERE oid = rg.rngsubopc), rg.rngcanonical::regprocedure, rg.rngsubdiff::regprocedure,

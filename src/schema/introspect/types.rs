@@ -24,7 +24,9 @@ pub(super) fn enum_row(r: &Row) -> EnumRow {
 pub(super) fn domains_query() -> String {
     q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::int8,
-       format_type(t.typbasetype, t.typtypmod), t.typdefault, t.typnotnull,
+       -- `typdefault` is the text as deparsed under its creator's search_path: deparsed
+       -- again here, under the engine's empty one, every name in it is qualified.
+       format_type(t.typbasetype, t.typtypmod), coalesce(pg_get_expr(t.typdefaultbin, 0), t.typdefault), t.typnotnull,
        CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
             THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.collname) FROM pg_collation c JOIN pg_namespace cn ON cn.oid = c.collnamespace WHERE c.oid = t.typcollation) END,
        coalesce((SELECT array_agg(quote_ident(c.conname) ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'), '{}'),

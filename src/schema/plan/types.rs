@@ -72,7 +72,7 @@ fn create(x: &mut Cx<'_>) {
                 .opens(format!("TYPE {k}")),
             );
         } else if let Some(d) = b.domains.get(k) {
-            x.push(Stmt::new(Phase::CreateTypes, create_domain(k, d)).opens(format!("DOMAIN {k}")));
+            create_new_domain(x, k, d);
         } else if let Some(attrs) = b.composites.get(k) {
             let list = attrs
                 .iter()
@@ -90,6 +90,36 @@ fn create(x: &mut Cx<'_>) {
                 format!("CREATE TYPE {k} AS RANGE {def}"),
             );
         }
+    }
+}
+
+/// A new domain. One whose CHECK or DEFAULT calls a function the plan creates or replaces is
+/// created bare, and those are given after the functions: Postgres resolves the call when
+/// the domain is created, and the function may itself take the domain (`f(x dom)`).
+fn create_new_domain(x: &mut Cx<'_>, k: &str, d: &Domain) {
+    let late = super::domain_checks::phase(x, k) == Phase::AddDomainChecksAfterFunctions
+        && (d.default.is_some() || !d.checks.is_empty());
+    if !late {
+        x.push(Stmt::new(Phase::CreateTypes, create_domain(k, d)).opens(format!("DOMAIN {k}")));
+        return;
+    }
+    let bare = Domain {
+        default: None,
+        checks: Default::default(),
+        ..d.clone()
+    };
+    x.push(Stmt::new(Phase::CreateTypes, create_domain(k, &bare)).opens(format!("DOMAIN {k}")));
+    if let Some(def) = &d.default {
+        x.simple(
+            Phase::AddDomainChecksAfterFunctions,
+            format!("ALTER DOMAIN {k} SET DEFAULT {def}"),
+        );
+    }
+    for (n, c) in &d.checks {
+        x.simple(
+            Phase::AddDomainChecksAfterFunctions,
+            format!("ALTER DOMAIN {k} ADD CONSTRAINT {n} {c}"),
+        );
     }
 }
 
@@ -200,11 +230,13 @@ fn alter_domains(x: &mut Cx<'_>) {
             continue;
         }
         if old.default != d.default {
+            // After the functions when it may call one the plan creates or replaces.
+            let phase = match super::domain_checks::phase(x, k) {
+                Phase::AddDomainChecksAfterFunctions => Phase::AddDomainChecksAfterFunctions,
+                _ => Phase::AlterTypes,
+            };
             match &d.default {
-                Some(def) => x.simple(
-                    Phase::AlterTypes,
-                    format!("ALTER DOMAIN {k} SET DEFAULT {def}"),
-                ),
+                Some(def) => x.simple(phase, format!("ALTER DOMAIN {k} SET DEFAULT {def}")),
                 None => x.simple(Phase::AlterTypes, format!("ALTER DOMAIN {k} DROP DEFAULT")),
             }
         }
