@@ -102,9 +102,10 @@ pub fn unprintable(c: char) -> bool {
 /// object is qualified, and every unqualified name is a built-in one. So the plan puts
 /// `pg_catalog` first: a target whose database or role puts a user schema first would
 /// otherwise resolve the plan's `text` or `lower(…)` to that schema's domain or function. The
-/// session's own schemas stay after it, because user functions the plan runs (a materialized
-/// view's query, an index expression, a default) may name objects unqualified in their bodies:
-/// an empty path, as pg_dump sets, made `CREATE MATERIALIZED VIEW` over such a function fail.
+/// session's own schemas stay after it, because user functions the plan runs (a default filled
+/// in, a CHECK validated; before PostgreSQL 17 a materialized view's query or an index
+/// expression too) may name objects unqualified in their bodies: an empty path, as pg_dump
+/// sets, made `ADD COLUMN … DEFAULT f()` over such a function fail.
 /// Only qualified functions and no operators are called before the path is set.
 pub const PIN_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('search_path', \
      pg_catalog.regexp_replace(pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), \
