@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use neon_migrate::exit;
 
 use crate::hooks::{run_git, Git, Pushable, SHOP_MIGRATE};
-use crate::support::{flat_words, Output, Project, BIN};
+use crate::support::{all, has, Project, BIN};
 use crate::tools::{copy_tree, nm, project as tool_project, require, skip_unless, tool_path, Need};
 use crate::Test;
 
@@ -26,19 +26,6 @@ pub fn tests() -> Vec<Test> {
 
 fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// Both streams, for messages that may go to either.
-fn all(out: &Output) -> String {
-    flat_words(&format!("{}{}", out.stdout, out.stderr))
-}
-
-#[track_caller]
-fn has(out: &Output, needle: &str) {
-    assert!(
-        all(out).contains(needle),
-        "no {needle:?} in the output\n{out}"
-    );
 }
 
 // ---- 1: Flask-Migrate ---------------------------------------------------------------------

@@ -372,6 +372,21 @@ pub fn flat_words(text: &str) -> String {
         .join(" ")
 }
 
+/// Both streams of `out`, flattened: messages may go to either, and diagnostics wrap to the
+/// terminal's width.
+pub fn all(out: &Output) -> String {
+    flat_words(&format!("{}{}", out.stdout, out.stderr))
+}
+
+/// Asserts that `needle` is in either stream of `out`.
+#[track_caller]
+pub fn has(out: &Output, needle: &str) {
+    assert!(
+        all(out).contains(needle),
+        "no {needle:?} in the output\n{out}"
+    );
+}
+
 /// The status of check `name` in the `checks` stage of `out`'s `--json` report.
 #[track_caller]
 pub fn check_status(report: &Value, name: &str, out: &Output) -> String {

@@ -8,7 +8,7 @@
 use neon_migrate::exit;
 
 use crate::hooks::{run_git, Git, Pushable, SHOP_MIGRATE};
-use crate::support::{flat_words, stage, Output, Project, BIN};
+use crate::support::{all, has, stage, Output, Project, BIN};
 use crate::tools::tool_path;
 use crate::Test;
 
@@ -20,19 +20,6 @@ pub fn tests() -> Vec<Test> {
         trial7_migration_files_matching_nothing_says_not_checked,
         trial7_alter_database_set_fails_the_schema_check_unless_its_migration_is_allowed,
     ]
-}
-
-/// Both streams, flattened (diagnostics wrap to the terminal's width).
-fn all(out: &Output) -> String {
-    flat_words(&format!("{}{}", out.stdout, out.stderr))
-}
-
-#[track_caller]
-fn has(out: &Output, needle: &str) {
-    assert!(
-        all(out).contains(needle),
-        "no {needle:?} in the output\n{out}"
-    );
 }
 
 fn trial7_init_reads_a_knexfile_directory_written_with_dirname() {
