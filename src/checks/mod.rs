@@ -25,6 +25,7 @@ pub mod reversible;
 pub mod schema;
 pub mod shadowing;
 pub mod sql;
+mod tool_roles;
 pub mod workload;
 
 use tokio_postgres::Client;

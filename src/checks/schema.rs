@@ -90,6 +90,8 @@ impl Check for SchemaDiff {
                 super::renames::explain(&mut findings, names, &now);
             }
         }
+        let roles = super::tool_roles::read(cx.client).await;
+        findings.extend(super::tool_roles::findings(before, after, &roles, NAME));
         let mut rebuilt = 0;
         if let (Some(snap), Some(client)) = (&self.snapshot, cx.client) {
             if let Some(now) = super::rebuilt::read(client).await {
@@ -237,6 +239,16 @@ pub fn evaluate(
 /// `ALTER DATABASE … SET`) fails the check, as nothing else reviewed it, unless a migration of
 /// the run is listed in `allow-migrations`: then it is still shown, as a warning.
 fn unmodeled_finding(u: &str, allowed: bool, applied: &[String]) -> Finding {
+    if schema::catalog::is_not_checked(u) && !schema::catalog::is_net_entry(u) {
+        // Such as a user mapping's options the comparing role cannot read: no evidence.
+        return Finding::new(
+            NAME,
+            Severity::Error,
+            u.to_owned(),
+            "NOT CHECKED: the schema engine could not read what it must compare, so nothing shows this part of the schema is unchanged",
+        )
+        .fix("compare as a role that can read it (see the message); `allow-migrations` does not accept what was not checked");
+    }
     if !schema::catalog::is_net_entry(u) {
         return Finding::new(
             NAME,
@@ -248,7 +260,9 @@ fn unmodeled_finding(u: &str, allowed: bool, applied: &[String]) -> Finding {
     }
     const WHY: &str =
         "the catalog changed where the schema engine models nothing: no check covers this change";
-    if allowed {
+    // What could not be checked was not reviewed by anyone: `allow-migrations` accepts the
+    // changes a migration made, never the absence of a check (a probe that could not run).
+    if allowed && !schema::catalog::is_not_checked(u) {
         return Finding::new(
             NAME,
             Severity::Warning,
@@ -298,5 +312,38 @@ fn role_findings(
             .fix("manage roles, cluster-wide grants and server settings outside migrations (the Neon console or API, or infrastructure code), or review this change by hand"),
         );
         plan.unsupported.push(c.message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `allow-migrations` turned every net-only finding into a warning, NOT CHECKED ones too:
+    /// an extension whose members no probe checked passed the check.
+    #[test]
+    fn allow_migrations_never_accepts_what_was_not_checked() {
+        let applied = ["0001_x.sql".to_owned()];
+        let unchecked = format!(
+            "{}: the members of extension citext were NOT checked against its script (no probe: x)",
+            schema::catalog::NOT_MODELED
+        );
+        let mapping = "user mapping FOR PUBLIC SERVER s: its options are NOT CHECKED — …";
+        for u in [unchecked.as_str(), mapping] {
+            for allowed in [false, true] {
+                let f = unmodeled_finding(u, allowed, &applied);
+                assert_eq!(f.severity, Severity::Error, "{u} (allowed: {allowed})");
+            }
+        }
+        // What the migration really made (a database setting) is still accepted.
+        let set = format!("{}: database settings differ", schema::catalog::NOT_MODELED);
+        assert_eq!(
+            unmodeled_finding(&set, true, &applied).severity,
+            Severity::Warning
+        );
+        assert_eq!(
+            unmodeled_finding(&set, false, &applied).severity,
+            Severity::Error
+        );
     }
 }

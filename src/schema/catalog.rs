@@ -703,6 +703,13 @@ pub fn is_net_entry(entry: &str) -> bool {
 
 const EMPTY_PLAN: &str = "the catalogs differ but the schema engine planned nothing";
 
+/// Whether a plan's `unsupported` entry says something could not be checked (an extension's
+/// members without a probe, a user mapping's unreadable options): no evidence either way,
+/// so no policy (`allow-migrations`) may accept it.
+pub fn is_not_checked(entry: &str) -> bool {
+    entry.contains("NOT CHECKED") || entry.contains("NOT checked")
+}
+
 /// Most `not modeled` entries one plan lists; the rest are counted.
 const MAX_LISTED: usize = 50;
 

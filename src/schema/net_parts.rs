@@ -252,6 +252,15 @@ pub fn open(a: &Model, b: &Model, id: &ObjectId, x: Option<&Aspects>, y: &Aspect
 /// LIMIT`, …) with its value on both sides (the database's own settings, never a secret);
 /// any other part by its name.
 fn shown(id: &ObjectId, name: &str, from: Option<&str>, to: Option<&str>) -> String {
+    if id.kind == super::catalog::BUILT_IN {
+        // A built-in function's volatility, strictness, leakproof, parallel safety, cost and
+        // rows (`introspect::catalog_builtin`): both sides, named.
+        return format!(
+            "{name}: {} → {}",
+            from.unwrap_or("(none)"),
+            to.unwrap_or("(none)")
+        );
+    }
     if id.kind != super::catalog::DATABASE {
         return name.to_owned();
     }

@@ -84,6 +84,7 @@ test_files![
     schema_transitions,
     locks,
     cluster_props,
+    policy_gaps,
 ];
 
 mod schema;

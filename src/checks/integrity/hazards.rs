@@ -85,6 +85,8 @@ pub async fn annotate(
         ))?;
     let mut probes = probes(plan, from, to);
     super::sure::unique_indexes(plan, from, to, source, &mut probes);
+    super::domain_sure::probes(plan, from, to, &mut probes);
+    super::sure::dropped_attributes(plan, from, to, &mut probes);
     let mut found = Vec::new();
     for p in probes {
         if let Some(expr) = &p.desired_expression {

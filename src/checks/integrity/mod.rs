@@ -30,6 +30,7 @@
 //! a FOREIGN KEY, CHECK violations) or silently change (type narrowing), counted.
 
 pub mod compare;
+mod domain_sure;
 pub mod hazards;
 mod keyless;
 pub mod record;

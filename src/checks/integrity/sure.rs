@@ -118,6 +118,57 @@ pub(super) fn unique_indexes(
     }
 }
 
+/// Attributes of composite types the plan drops while a column of `from` stores the type
+/// (`deletes_data`, attack9 F2): the rows holding a value of that attribute are counted, as
+/// a narrowing type change's changed values are (they go from every stored row). Columns of
+/// the type itself and arrays of it; a domain or another composite over it is not counted.
+pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mut Vec<Probe>) {
+    for (k, attrs) in &from.composites {
+        let Some(now) = to.composites.get(k) else {
+            continue;
+        };
+        for (n, _) in attrs
+            .iter()
+            .filter(|(n, _)| !now.iter().any(|(m, _)| m == n))
+        {
+            let sql = format!("ALTER TYPE {k} DROP ATTRIBUTE {n}");
+            let Some(at) = plan
+                .statements
+                .iter()
+                .position(|s| s.sql.trim_end().trim_end_matches(';') == sql)
+            else {
+                continue;
+            };
+            for (tk, t) in &from.tables {
+                for c in t
+                    .columns
+                    .iter()
+                    .filter(|c| !c.inherited && c.generated.is_none())
+                {
+                    let condition = if c.data_type == *k {
+                        format!("(t.{}).{n} IS NOT NULL", c.name)
+                    } else if c.data_type.strip_suffix("[]") == Some(k.as_str()) {
+                        format!("EXISTS (SELECT 1 FROM pg_catalog.unnest(t.{}) e WHERE (e).{n} IS NOT NULL)", c.name)
+                    } else {
+                        continue;
+                    };
+                    out.push(Probe {
+                        statement: at,
+                        table: tk.clone(),
+                        condition,
+                        what: format!("hold a value of attribute {n} of {k} in {}", c.name),
+                        effect: "those values are lost (the attribute goes from every stored row)",
+                        nulls_in: None,
+                        conversion: None,
+                        refuse: None,
+                        desired_expression: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// The condition on `t` (a row of `table`) of sharing the values of `cols` with another row.
 pub(super) fn duplicates(table: &str, cols: &[String]) -> String {
     let list = cols

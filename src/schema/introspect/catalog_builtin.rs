@@ -14,7 +14,10 @@
 //!   parallel safety, cost and rows, and one of every comment on a built-in object: both
 //!   differ between major versions, so they are named after the server's and compared only
 //!   when both sides have one of that name (one server version). Sums of 64-bit hashes, not
-//!   a sorted string: the cheapest digest of a few thousand rows. Schemas, extensions and
+//!   a sorted string: the cheapest digest of a few thousand rows. The functions' digest
+//!   carries each function's properties as an unmodeled part (`net_parts`, `␟name=value`,
+//!   one text, not a row each), so a difference names the function(s) and both values
+//!   (`ALTER FUNCTION pg_catalog.upper(text) VOLATILE` used to be only a digest). Schemas, extensions and
 //!   extension members are left out: the model has them, and `public` or `plpgsql`, built
 //!   in, can be dropped and created again (with new OIDs).
 
@@ -39,7 +42,11 @@ SELECT 'built-in comment', '', pg_describe_object(d.classoid, d.objoid, d.objsub
         format!(
             r#"
 SELECT '{kind}', '', 'functions'' names, volatility, strictness, leakproof, parallel safety, cost or rows (PostgreSQL ' || {major} || ')',
-       sum(hashtextextended(concat_ws('|', p.oid, p.proname, p.pronamespace, p.provolatile, p.proisstrict, p.proleakproof, p.proparallel, p.procost, p.prorows), 0)::numeric)::text,
+       sum(hashtextextended(concat_ws('|', p.oid, p.proname, p.pronamespace, p.provolatile, p.proisstrict, p.proleakproof, p.proparallel, p.procost, p.prorows), 0)::numeric)::text
+         || string_agg(chr(31) || p.pronamespace::regnamespace::text || '.' || quote_ident(p.proname) || '(' || oidvectortypes(p.proargtypes) || ')' || '=' || concat_ws(' ', CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END,
+              CASE WHEN p.proisstrict THEN 'STRICT' END, CASE WHEN p.proleakproof THEN 'LEAKPROOF' END,
+              'PARALLEL ' || CASE p.proparallel WHEN 's' THEN 'SAFE' WHEN 'r' THEN 'RESTRICTED' ELSE 'UNSAFE' END,
+              'COST ' || p.procost, CASE WHEN p.proretset THEN 'ROWS ' || p.prorows END), '' ORDER BY p.oid),
        NULL, NULL, NULL
   FROM pg_proc p WHERE p.oid < 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)"#,
             kind = crate::schema::catalog::BUILT_IN,

@@ -113,9 +113,11 @@ SELECT 'object in a schema neon-migrate skips', '', 'trigger ' || quote_ident(t.
     )
 }
 
-/// Every member of every extension (but built-in ones, `plpgsql`): functions with their
-/// definition, relations with their kind and options, and the privileges and owner of
-/// functions, relations and types. Types of the members' tables and arrays follow from them.
+/// Every member of every extension, built-in ones (`plpgsql`, made by `initdb`) too:
+/// functions with their definition, relations with their kind and options, and the
+/// privileges and owner of functions, relations, types and languages. Types of the members'
+/// tables and arrays follow from them. `ALTER LANGUAGE plpgsql OWNER TO …` and `COMMENT ON
+/// LANGUAGE plpgsql` gave "no schema changes" while built-in extensions were left out (F9).
 ///
 /// A member's comment is part of its definition (the extension's script sets it; the model
 /// leaves members' comments out). Its privileges are only what changed since the extension's
@@ -125,7 +127,14 @@ SELECT 'object in a schema neon-migrate skips', '', 'trigger ' || quote_ident(t.
 /// was hidden by a version change), and a new member's is empty unless a GRANT followed.
 /// The bootstrap superuser (OID 10), which owns a trusted extension's members whoever
 /// created it, reads as one word on every server.
-fn extension_members() -> String {
+fn extension_members(built_in: bool) -> String {
+    // Built-in extensions' members (a handful) are always read; the others only when the
+    // census finds an extension (the branch's join is its gate's text, `catalog::GATES`).
+    let (e, which) = if built_in {
+        ("be", "be.oid < 16384")
+    } else {
+        ("e", "e.oid >= 16384")
+    };
     let items = |e: &str| {
         format!(
             "ARRAY(SELECT CASE WHEN ai.grantee = a.own AND ai.grantee <> 0 THEN 'owner' ELSE {} END || ':' || ai.privilege_type || CASE WHEN ai.is_grantable THEN '*' ELSE '' END FROM aclexplode(coalesce({e}, acldefault(a.k, a.own))) ai)",
@@ -134,7 +143,7 @@ fn extension_members() -> String {
     };
     format!(
         r#"
-SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
+SELECT 'extension member', quote_ident({e}.extname), o.type || ' ' || o.identity,
        md5(concat_ws('|', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) WHEN p.oid IS NOT NULL THEN p.prokind::text END,
          c.relkind, c.relpersistence, c.reloptions::text, c.relrowsecurity, c.relreplident,
          (SELECT 'comment ' || pd.description FROM pg_description pd WHERE pd.objoid = d.objid AND pd.classoid = d.classid AND pd.objsubid = 0))),
@@ -145,15 +154,16 @@ SELECT 'extension member', quote_ident(e.extname), o.type || ' ' || o.identity,
        CASE a.own WHEN 10 THEN '{bootstrap}' WHEN (SELECT oid FROM me) THEN '=' ELSE a.own::regrole::text END,
        NULL
   FROM pg_depend d
-  JOIN pg_extension e ON e.oid = d.refobjid
+  JOIN pg_extension {e} ON {e}.oid = d.refobjid
   LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
   LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
   LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
+  LEFT JOIN pg_language l ON d.classid = 'pg_language'::regclass AND l.oid = d.objid
   LEFT JOIN pg_init_privs ip ON ip.classoid = d.classid AND ip.objoid = d.objid AND ip.objsubid = 0,
-  LATERAL (SELECT coalesce(p.proowner, c.relowner, t.typowner) AS own, coalesce(p.proacl, c.relacl, t.typacl) AS acl,
-                  (CASE WHEN p.oid IS NOT NULL THEN 'f' WHEN c.relkind = 'S' THEN 's' WHEN c.oid IS NOT NULL THEN 'r' ELSE 'T' END)::"char" AS k) a,
+  LATERAL (SELECT coalesce(p.proowner, c.relowner, t.typowner, l.lanowner) AS own, coalesce(p.proacl, c.relacl, t.typacl, l.lanacl) AS acl,
+                  (CASE WHEN p.oid IS NOT NULL THEN 'f' WHEN c.relkind = 'S' THEN 's' WHEN c.oid IS NOT NULL THEN 'r' WHEN l.oid IS NOT NULL THEN 'l' ELSE 'T' END)::"char" AS k) a,
   LATERAL pg_identify_object(d.classid, d.objid, 0) o
- WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass AND e.oid >= 16384
+ WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass AND {which}
    -- An array type follows from its element type (PostgreSQL 18 records it as a member).
    AND (t.oid IS NULL OR t.typcategory <> 'A')"#,
         now = items("a.acl"),
@@ -340,7 +350,8 @@ SELECT 'pending partition detach', quote_ident(pn.nspname) || '.' || quote_ident
 pub(super) fn parts(version: i32) -> Vec<String> {
     vec![
         skipped_schemas(),
-        extension_members(),
+        extension_members(false),
+        extension_members(true),
         builtin_privileges(),
         database_settings(),
         database(),
