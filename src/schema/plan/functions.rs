@@ -11,12 +11,23 @@ use super::{Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     let b = x.b;
-    let (fns, refns) = create_or_replace(x);
+    let (mut fns, refns) = create_or_replace(x);
+    // New range types over a new function, ordered among the functions.
+    fns.extend(
+        b.ranges
+            .keys()
+            .map(|k| DepKey::Type(k.clone()))
+            .filter(|k| super::types::late_range(x.a, b, k)),
+    );
     for (phase, list) in [
         (Phase::CreateFunctions, &fns),
         (Phase::RecreateFunctions, &refns),
     ] {
         for key in topo(list, &b.deps) {
+            if let DepKey::Type(t) = &key {
+                super::types::create_range(x, t, phase);
+                continue;
+            }
             let DepKey::Fn(k) = &key else { continue };
             let phase = if phase == Phase::RecreateFunctions
                 && super::dropped::uses_new_view(x.a, x.b, &key)
