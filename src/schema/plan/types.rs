@@ -329,7 +329,7 @@ fn alter_composites(x: &mut Cx<'_>) {
                 desired.join(", ")
             ));
         }
-        let phase = composites::phase(a, k);
+        let phase = composites::phase(a, x.b, k);
         for (n, t) in old {
             match attrs.iter().find(|(m, _)| m == n) {
                 None => {
