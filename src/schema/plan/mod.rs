@@ -78,6 +78,7 @@ mod views;
 mod windows;
 // Aggregates, operators, rules, extended statistics, text search objects.
 mod aggregates;
+mod opclasses;
 mod operators;
 mod rules;
 mod statistics;
@@ -430,6 +431,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     let (a, b) = pruned.as_ref().map_or((a, b), |(pa, pb)| (pa, pb));
     let taken = ext_members::prune(a, b, &mut unsupported);
     let (a, b) = taken.as_ref().map_or((a, b), |(pa, pb, _)| (pa, pb));
+    let held = opclasses::prune(a, b, &mut unsupported);
+    let b = held.as_ref().unwrap_or(b);
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {
         a,
