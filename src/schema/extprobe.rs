@@ -272,6 +272,7 @@ mod tests {
             schema: "public".into(),
             version: version.into(),
             requires: requires.iter().map(|s| s.to_string()).collect(),
+            members: Vec::new(),
         }
     }
 

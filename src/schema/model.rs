@@ -301,6 +301,11 @@ pub struct Extension {
     /// after it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// The types (`type:schema.name`) and functions (`fn:schema.name(input types)`) its
+    /// script creates: a user object of the same name must go before the extension is
+    /// created. Not part of the fingerprint (the version stands for them).
+    #[serde(skip)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,6 +7,8 @@
 //! - a view dropped and created again (F-view-window);
 //! - a view, materialized view or table created and given its owner or privileges later
 //!   (it has the default privileges meanwhile, F-defpriv-window);
+//! - a table created and given its row-level security, policies or triggers later (granted
+//!   meanwhile without them, F20 sw_newtable_rls);
 //! - a foreign key dropped (for the key it rests on) and added again: the hazard names the
 //!   statement that adds it.
 
@@ -18,10 +20,13 @@ pub fn check(plan: &Plan) -> Result<(), String> {
         return Ok(());
     }
     for (i, s) in st.iter().enumerate() {
-        let found = table_guard_window(st, i)
-            .or_else(|| view_window(st, i))
-            .or_else(|| privilege_window(st, i));
-        if let Some((what, last)) = found {
+        let found = [
+            table_guard_window(st, i),
+            view_window(st, i),
+            privilege_window(st, i),
+            new_table_window(st, i),
+        ];
+        for (what, last) in found.into_iter().flatten() {
             if !in_one_transaction(st, i, last) && !named(s, None) {
                 return Err(format!(
                     "{what} window: in a plan that runs statement by statement, `{}` … `{}` is not in one BEGIN … COMMIT, and no hazard on it names the window",
@@ -118,6 +123,33 @@ fn privilege_window(st: &[Statement], i: usize) -> Option<(&'static str, usize)>
     };
     let last = (i + 1..st.len()).rev().find(|&j| secures(&st[j]))?;
     Some(("privilege", last))
+}
+
+/// `CREATE TABLE t`, and the last later `ENABLE`/`FORCE ROW LEVEL SECURITY`, `CREATE POLICY`
+/// or `CREATE TRIGGER` on it.
+fn new_table_window(st: &[Statement], i: usize) -> Option<(&'static str, usize)> {
+    let name = st[i]
+        .sql
+        .strip_prefix("CREATE TABLE ")?
+        .split([' ', '(', '\n'])
+        .next()?;
+    let guards = |s: &Statement| {
+        let t = &s.sql;
+        let rls = [" ENABLE ROW LEVEL SECURITY", " FORCE ROW LEVEL SECURITY"]
+            .iter()
+            .any(|v| *t == format!("ALTER TABLE {name}{v};"));
+        let on = [
+            "CREATE POLICY ",
+            "CREATE TRIGGER ",
+            "CREATE CONSTRAINT TRIGGER ",
+        ]
+        .iter()
+        .any(|h| t.starts_with(h))
+            && after(t, " ON ") == Some(name);
+        rls || on
+    };
+    let last = (i + 1..st.len()).rev().find(|&j| guards(&st[j]))?;
+    Some(("new table's row security", last))
 }
 
 /// `ALTER TABLE t DROP CONSTRAINT n` of a foreign key added again later (`ALTER TABLE t ADD

@@ -5,15 +5,32 @@
 use super::super::model::Model;
 use super::{Cx, Phase};
 
-/// Whether a column, domain or range type of `m` uses collation `k`.
+/// Whether `text` (an index or constraint definition) names collation `k` (`COLLATE k`,
+/// not a longer name that starts with it).
+fn names(text: &str, k: &str) -> bool {
+    let pat = format!("COLLATE {k}");
+    text.match_indices(&pat).any(|(i, _)| {
+        !text[i + pat.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    })
+}
+
+/// Whether a column, index, constraint, domain or range type of `m` uses collation `k`.
 fn used(m: &Model, k: &str) -> bool {
     let tables = m
         .tables
         .values()
         .chain(m.foreign_tables.values().map(|f| &f.table));
     tables
+        .clone()
         .flat_map(|t| t.columns.iter())
         .any(|c| c.collation.as_deref() == Some(k))
+        || m.indexes.values().any(|i| names(&i.definition, k))
+        || tables
+            .flat_map(|t| t.constraints.values())
+            .any(|c| names(&c.definition, k))
         || m.domains
             .values()
             .any(|d| d.collation.as_deref() == Some(k))
@@ -33,7 +50,7 @@ pub(super) fn create(x: &mut Cx<'_>) {
             Some(old) if old != def => {
                 if used(a, k) {
                     x.unsupported(format!(
-                        "collation {k}: definition changed while columns or types use it — a collation cannot be altered; write this change by hand"
+                        "collation {k}: definition changed while columns, indexes, constraints or types use it — a collation cannot be altered; write this change by hand"
                     ));
                     continue;
                 }
@@ -49,7 +66,8 @@ pub(super) fn create(x: &mut Cx<'_>) {
     }
 }
 
-/// After the types' drops (a domain may use the collation).
+/// After the types' drops (a domain may use the collation) and the old indexes' (an index
+/// the plan builds again may have used it: attack o_idx_coll).
 pub(super) fn drop_gone(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     for k in a
@@ -57,6 +75,6 @@ pub(super) fn drop_gone(x: &mut Cx<'_>) {
         .keys()
         .filter(|k| !b.collations.contains_key(*k))
     {
-        x.simple(Phase::DropTypes, format!("DROP COLLATION {k}"));
+        x.simple(Phase::DropCollations, format!("DROP COLLATION {k}"));
     }
 }

@@ -97,11 +97,67 @@ pub(super) fn views_over_retyped(a: &Model, b: &Model) -> BTreeSet<DepKey> {
         .collect()
 }
 
+/// Whether function `f` has a SQL-standard body (`BEGIN ATOMIC`, `RETURN`): no `AS` clause.
+/// Only such a body is resolved when created, and recorded in `pg_depend`.
+pub(super) fn atomic(f: &super::super::model::Function) -> bool {
+    !f.definition.contains("\nAS ")
+}
+
+/// Composite types of both sides (that no table column stores) with an attribute that changes
+/// type or goes: Postgres refuses that under a SQL-standard body that reads the attribute
+/// ("cannot alter type of a column used by a function"), and a body created before the
+/// change keeps the old attributes.
+fn altered(a: &Model, b: &Model) -> BTreeSet<DepKey> {
+    b.composites
+        .iter()
+        .filter(|(k, attrs)| {
+            a.composites.get(*k).is_some_and(|old| {
+                old.iter()
+                    .any(|(n, t)| !attrs.iter().any(|(m, u)| m == n && u == t))
+            }) && stored_in(a, k).is_empty()
+        })
+        .map(|(k, _)| DepKey::Type(k.clone()))
+        .collect()
+}
+
+/// The functions of `m` with a SQL-standard body that use a composite type of [`altered`]:
+/// those of `a` are dropped before the change and created again after it (attack F8
+/// a_atomic_type), those of `b` are created after it.
+pub(super) fn atomic_users(a: &Model, b: &Model, m: &Model) -> BTreeSet<String> {
+    let types = altered(a, b);
+    if types.is_empty() {
+        return BTreeSet::new();
+    }
+    m.functions
+        .iter()
+        .filter(|(k, f)| {
+            atomic(f)
+                && m.deps
+                    .get(&DepKey::Fn((*k).clone()))
+                    .is_some_and(|ds| ds.iter().any(|d| types.contains(d)))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
 /// When composite type `k`'s attributes change: with the other types, or once the views
 /// that read it are dropped (the phase after `DropViews` that runs before any view or
-/// function is created again).
-pub(super) fn phase(a: &Model, k: &str) -> Phase {
+/// function is created again), or — when a function with a SQL-standard body uses it — once
+/// those functions are dropped, before they are created again (`RecreateFunctions`: the
+/// types' statements of a phase come before the functions').
+pub(super) fn phase(a: &Model, b: &Model, k: &str) -> Phase {
     let key = DepKey::Type(k.to_owned());
+    let read_by_fn = |m: &Model| {
+        m.functions.iter().any(|(f, def)| {
+            atomic(def)
+                && m.deps
+                    .get(&DepKey::Fn(f.clone()))
+                    .is_some_and(|ds| ds.contains(&key))
+        })
+    };
+    if altered(a, b).contains(&key) && (read_by_fn(a) || read_by_fn(b)) {
+        return Phase::RecreateFunctions;
+    }
     let read_by_view = a.views.keys().any(|v| {
         a.deps
             .get(&DepKey::Rel(v.clone()))

@@ -11,12 +11,24 @@ use super::{Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     let b = x.b;
-    let (fns, refns) = create_or_replace(x);
+    let (mut fns, refns) = create_or_replace(x);
+    let after_types = super::composites::atomic_users(x.a, b, b);
+    // New range types over a new function, ordered among the functions.
+    fns.extend(
+        b.ranges
+            .keys()
+            .map(|k| DepKey::Type(k.clone()))
+            .filter(|k| super::types::late_range(x.a, b, k)),
+    );
     for (phase, list) in [
         (Phase::CreateFunctions, &fns),
         (Phase::RecreateFunctions, &refns),
     ] {
         for key in topo(list, &b.deps) {
+            if let DepKey::Type(t) = &key {
+                super::types::create_range(x, t, phase);
+                continue;
+            }
             let DepKey::Fn(k) = &key else { continue };
             let phase = if phase == Phase::RecreateFunctions
                 && super::dropped::uses_new_view(x.a, x.b, &key)
@@ -24,6 +36,9 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 Phase::RecreateFunctionsAfterViews
             } else if reads_new_relation(x, &key) {
                 Phase::CreateAtomicFunctions
+            } else if phase == Phase::CreateFunctions && after_types.contains(k) {
+                // After the composite types it reads change (see `composites::phase`).
+                Phase::RecreateFunctions
             } else {
                 phase
             };
@@ -92,6 +107,7 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
     let mut fns: Vec<DepKey> = Vec::new();
     let mut refns: Vec<DepKey> = Vec::new();
     let dropped = super::dropped::dropped(a, b);
+    let atomic_users = super::composites::atomic_users(a, b, a);
     for (k, f) in &b.functions {
         let old = a.functions.get(k).map(|o| (k, o)).or_else(|| {
             a.functions
@@ -102,7 +118,13 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
             fns.push(DepKey::Fn(k.clone()));
             continue;
         };
-        let reads_dropped = super::dropped::reads(a, ka, &dropped);
+        let reads_dropped = super::dropped::reads(a, ka, &dropped)
+            .map(|d| format!("it uses {d}, which the plan drops"))
+            .or_else(|| {
+                atomic_users.contains(ka).then(|| {
+                    "its SQL-standard body uses a composite type whose attributes change (Postgres refuses the change under it)".to_owned()
+                })
+            });
         if o.definition == f.definition && ka == k && reads_dropped.is_none() {
             continue;
         }
@@ -115,7 +137,7 @@ fn create_or_replace(x: &mut Cx<'_>) -> (Vec<DepKey>, Vec<DepKey>) {
             continue;
         }
         let why = match &reads_dropped {
-            Some(d) => format!("it uses {d}, which the plan drops"),
+            Some(d) => d.clone(),
             None => "its result, kind or parameters change".to_owned(),
         };
         x.ch.replaced_fns.insert(ka.clone());
@@ -162,8 +184,10 @@ fn drop_gone(x: &mut Cx<'_>) {
         .filter(|k| !b.functions.contains_key(*k) && !x.ch.replaced_fns.contains(*k))
         .map(|k| DepKey::Fn(k.clone()))
         .collect();
-    let (early, late): (Vec<DepKey>, Vec<DepKey>) =
-        gone.into_iter().partition(|k| reads_relation_early(x, k));
+    let atomic_users = super::composites::atomic_users(a, b, a);
+    let (early, late): (Vec<DepKey>, Vec<DepKey>) = gone.into_iter().partition(|k| {
+        reads_relation_early(x, k) || matches!(k, DepKey::Fn(f) if atomic_users.contains(f))
+    });
     // The early ones in reverse creation order: a body that calls another goes before it.
     let early = topo(&early, &a.deps)
         .into_iter()

@@ -47,6 +47,7 @@ mod constraints;
 mod domain_checks;
 mod dropped;
 mod event_triggers;
+mod ext_members;
 mod extensions;
 mod foreign;
 mod functions;
@@ -77,6 +78,7 @@ mod views;
 mod windows;
 // Aggregates, operators, rules, extended statistics, text search objects.
 mod aggregates;
+mod opclasses;
 mod operators;
 mod rules;
 mod statistics;
@@ -212,7 +214,9 @@ impl Plan {
 #[repr(u32)]
 enum Phase {
     CreateSchemas = 10,
-    CreateOrAlterExtensions = 11,
+    /// User types and functions whose names an extension the plan creates provides.
+    DropForExtensions = 11,
+    CreateOrAlterExtensions = 12,
     CreateCollations = 15,
     CreateTypes = 20,
     AddEnumValues = 21,
@@ -284,6 +288,9 @@ enum Phase {
     ValidateIndexForeignKeys = 127,
     /// Functions that go and that an index the plan replaces used: after the old index.
     DropFunctionsAfterOldIndexes = 128,
+    /// Collations that go: after the old indexes (and the columns, domains and ranges) that
+    /// used them.
+    DropCollations = 129,
     Comments = 130,
 }
 
@@ -422,6 +429,10 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     let mut unsupported = analysis::unsupported_objects(a, b);
     let pruned = collisions::prune(a, b, &mut unsupported);
     let (a, b) = pruned.as_ref().map_or((a, b), |(pa, pb)| (pa, pb));
+    let taken = ext_members::prune(a, b, &mut unsupported);
+    let (a, b) = taken.as_ref().map_or((a, b), |(pa, pb, _)| (pa, pb));
+    let held = opclasses::prune(a, b, &mut unsupported);
+    let b = held.as_ref().unwrap_or(b);
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {
         a,
@@ -436,6 +447,9 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     // The order of the calls matters only within a phase: each kind's statements of one
     // phase follow those of the kinds called before it.
     schemas::diff(&mut cx);
+    if let Some((_, _, drops)) = &taken {
+        ext_members::push(&mut cx, drops.clone());
+    }
     extensions::diff(&mut cx);
     collations::create(&mut cx);
     types::diff(&mut cx);
@@ -481,6 +495,7 @@ mod tests {
         use Phase::*;
         let all = [
             CreateSchemas,
+            DropForExtensions,
             CreateOrAlterExtensions,
             CreateCollations,
             CreateTypes,
@@ -538,6 +553,7 @@ mod tests {
             AddIndexForeignKeys,
             ValidateIndexForeignKeys,
             DropFunctionsAfterOldIndexes,
+            DropCollations,
             Comments,
         ];
         for w in all.windows(2) {

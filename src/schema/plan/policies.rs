@@ -68,6 +68,9 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         );
         if old.is_some() {
             st = st.closes(format!("POLICY {k}"));
+        } else if !x.a.tables.contains_key(&p.table) {
+            // On a table the plan creates: part of its window (see `tables::row_security`).
+            st = st.closes(format!("TABLE {}", p.table));
         } else {
             st = st.closes(format!("POLICIES ON {}", p.table));
         }

@@ -137,11 +137,18 @@ fn create_table(k: &str, t: &Table) -> String {
     s
 }
 
-/// Row-level security of a table that stays (`old`) or is new.
+/// Row-level security of a table that stays (`old`) or is new. On a new table it closes the
+/// table's window (with its policies, triggers, owner and privileges): in a plan that runs
+/// statement by statement, the table is created, granted and given RLS in one transaction,
+/// never seen granted without its row security (attack F20 sw_newtable_rls).
 fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
+    let window = |s: Stmt| match old {
+        None => s.closes(format!("TABLE {k}")),
+        Some(_) => s,
+    };
     if old.map_or(t.rls, |o| o.rls != t.rls) {
         let verb = if t.rls { "ENABLE" } else { "DISABLE" };
-        x.push(
+        x.push(window(
             Stmt::new(
                 Phase::SecurityAndTriggers,
                 format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
@@ -150,11 +157,11 @@ fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
                 HazardKind::AuthzUpdate,
                 "row-level security changes who sees which rows",
             ),
-        );
+        ));
     }
     if old.map_or(t.rls_forced, |o| o.rls_forced != t.rls_forced) {
         let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
-        x.push(
+        x.push(window(
             Stmt::new(
                 Phase::SecurityAndTriggers,
                 format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
@@ -163,7 +170,7 @@ fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
                 HazardKind::AuthzUpdate,
                 "row-level security for the owner changes",
             ),
-        );
+        ));
     }
 }
 

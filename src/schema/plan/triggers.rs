@@ -91,6 +91,11 @@ fn create(x: &mut Cx<'_>) {
                 Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
                     .closes(format!("TRIGGER {k}")),
             ),
+            // On a table the plan creates: part of its window (see `tables::row_security`).
+            None if !a.tables.contains_key(&t.table) => x.push(
+                Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
+                    .closes(format!("TABLE {}", t.table)),
+            ),
             None => x.push(
                 Stmt::new(Phase::SecurityAndTriggers, t.definition.clone())
                     .closes(format!("TRIGGERS ON {}", t.table)),

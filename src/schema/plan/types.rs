@@ -83,14 +83,30 @@ fn create(x: &mut Cx<'_>) {
                 Stmt::new(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"))
                     .opens(format!("TYPE {k}")),
             );
-        } else if let Some(def) = b.ranges.get(k) {
-            // Its constructors, multirange and array types come with it.
-            x.simple(
-                Phase::CreateTypes,
-                format!("CREATE TYPE {k} AS RANGE {def}"),
-            );
+        } else if b.ranges.contains_key(k) && !late_range(x.a, b, &key) {
+            create_range(x, k, Phase::CreateTypes);
         }
     }
+}
+
+/// `CREATE TYPE k AS RANGE`: its constructors, multirange and array types come with it.
+pub(super) fn create_range(x: &mut Cx<'_>, k: &str, phase: Phase) {
+    if let Some(def) = x.b.ranges.get(k) {
+        x.simple(phase, format!("CREATE TYPE {k} AS RANGE {def}"));
+    }
+}
+
+/// Whether `key` is a range type of `b` that `a` lacks and whose definition names a function
+/// `a` lacks (`subtype_diff`, `canonical`): Postgres resolves it when the range is created,
+/// so the range is created among the functions, after it (attack F25 o_range_newfn).
+pub(super) fn late_range(a: &Model, b: &Model, key: &DepKey) -> bool {
+    let DepKey::Type(k) = key else { return false };
+    b.ranges.contains_key(k)
+        && !a.ranges.contains_key(k)
+        && b.deps.get(key).is_some_and(|ds| {
+            ds.iter()
+                .any(|d| matches!(d, DepKey::Fn(f) if !a.functions.contains_key(f)))
+        })
 }
 
 /// A new domain. One whose CHECK or DEFAULT calls a function the plan creates or replaces is
@@ -313,7 +329,7 @@ fn alter_composites(x: &mut Cx<'_>) {
                 desired.join(", ")
             ));
         }
-        let phase = composites::phase(a, k);
+        let phase = composites::phase(a, x.b, k);
         for (n, t) in old {
             match attrs.iter().find(|(m, _)| m == n) {
                 None => {
