@@ -30,7 +30,9 @@ fn same(c: &Constraint, n: &Constraint) -> bool {
 /// Drops the foreign keys (`fk_pass`) or the other constraints that go or change.
 fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
     let (a, b) = (x.a, x.b);
-    for (tk, t) in &a.tables {
+    // Parents first: a child's own declaration of a CHECK it also inherits can be dropped
+    // only once the parent's is gone.
+    for (tk, t) in super::inherit_checks::by_depth(a, false) {
         let Some(nt) = b.tables.get(tk) else {
             // A dropped table's foreign keys go with it, unless the key they rest on
             // goes first.
@@ -58,7 +60,7 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
             } else {
                 keyswap::swapped(x, tk, n)
             };
-            if kept || swapped {
+            if kept || swapped || super::inherit_checks::local_drop_refused(x, tk, n, c) {
                 continue;
             }
             let mut stmt = Stmt::new(
@@ -103,7 +105,9 @@ fn add_phase(kind: ConstraintKind) -> Phase {
 /// validates those that B has validated.
 fn add_changed(x: &mut Cx<'_>, pass: Phase) {
     let (a, b) = (x.a, x.b);
-    for (tk, t) in &b.tables {
+    // Children first: a child declares a CHECK it is to inherit too before its parent adds
+    // it (which merges them); added after, it would exist already.
+    for (tk, t) in super::inherit_checks::by_depth(b, true) {
         let existing = a.tables.get(tk);
         for (n, c) in &t.constraints {
             if add_phase(c.kind) != pass {
@@ -142,6 +146,7 @@ fn add_changed(x: &mut Cx<'_>, pass: Phase) {
                     }
                 }
                 None if c.kind == ForeignKey && keyswap::fk_swapped(x, tk, n) => {}
+                None if super::inherit_checks::local_add_refused(x, tk, n, c) => {}
                 None if c.kind == ForeignKey => {
                     let from = x.out.len();
                     add(x, tk, n, c, existing);
