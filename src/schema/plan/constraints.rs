@@ -32,7 +32,7 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
     let (a, b) = (x.a, x.b);
     // Parents first: a child's own declaration of a CHECK it also inherits can be dropped
     // only once the parent's is gone.
-    for (tk, t) in super::inherit_checks::by_depth(a, false) {
+    for (tk, t) in super::inherit_checks::parents_first(a) {
         let Some(nt) = b.tables.get(tk) else {
             // A dropped table's foreign keys go with it, unless the key they rest on
             // goes first.
@@ -105,9 +105,7 @@ fn add_phase(kind: ConstraintKind) -> Phase {
 /// validates those that B has validated.
 fn add_changed(x: &mut Cx<'_>, pass: Phase) {
     let (a, b) = (x.a, x.b);
-    // Children first: a child declares a CHECK it is to inherit too before its parent adds
-    // it (which merges them); added after, it would exist already.
-    for (tk, t) in super::inherit_checks::by_depth(b, true) {
+    for (tk, t) in &b.tables {
         let existing = a.tables.get(tk);
         for (n, c) in &t.constraints {
             if add_phase(c.kind) != pass {
@@ -146,7 +144,6 @@ fn add_changed(x: &mut Cx<'_>, pass: Phase) {
                     }
                 }
                 None if c.kind == ForeignKey && keyswap::fk_swapped(x, tk, n) => {}
-                None if super::inherit_checks::local_add_refused(x, tk, n, c) => {}
                 None if c.kind == ForeignKey => {
                     let from = x.out.len();
                     add(x, tk, n, c, existing);

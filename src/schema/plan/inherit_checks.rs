@@ -1,27 +1,19 @@
 //! CHECK constraints a child table (of inheritance or a partition) both inherits and declares
 //! itself (`conislocal` and `coninhcount > 0`; the model holds a child's constraint only when
-//! it declares it). PostgreSQL merges a child's own declaration with its parent's only while
-//! one of them is added — `ALTER TABLE child ADD CONSTRAINT` of a name it inherits fails
-//! ("already exists") — and a child's own declaration of an inherited constraint cannot be
-//! dropped ("cannot drop inherited constraint"). So children add theirs before their parents
-//! and drop theirs after them; where the parent's constraint stays, the change is refused
+//! it declares it). PostgreSQL merges a declaration added to a child with the one it
+//! inherits, but cannot drop a child's own declaration of an inherited constraint ("cannot
+//! drop inherited constraint"): children drop theirs after their parents (whose drop leaves
+//! the child's standing alone); where the parent's constraint stays, the drop is refused
 //! (attacker F21, ih_chk_local_mask).
 
 use super::super::model::{Constraint, ConstraintKind, Model, Table};
 use super::Cx;
 
-/// The tables of `m`, parents before their children (`children_first`: after them).
-pub(super) fn by_depth(m: &Model, children_first: bool) -> Vec<(&String, &Table)> {
+/// The tables of `m`, parents before their children.
+pub(super) fn parents_first(m: &Model) -> Vec<(&String, &Table)> {
     let mut all: Vec<(usize, &String, &Table)> =
         m.tables.iter().map(|(k, t)| (depth(m, k), k, t)).collect();
-    all.sort_by(|x, y| {
-        let d = if children_first {
-            y.0.cmp(&x.0)
-        } else {
-            x.0.cmp(&y.0)
-        };
-        d.then_with(|| x.1.cmp(y.1))
-    });
+    all.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.cmp(y.1)));
     all.into_iter().map(|(_, k, t)| (k, t)).collect()
 }
 
@@ -76,30 +68,6 @@ pub(super) fn local_drop_refused(x: &mut Cx<'_>, k: &str, n: &str, c: &Constrain
     };
     x.unsupported(format!(
         "table {k}: CHECK {n} is declared on it and inherited from {p}; the desired schema has it inherited only — PostgreSQL cannot drop a table's own declaration of an inherited constraint: write this change by hand (drop {n} from {p} and from {k}, then add it to {p} again), or keep {k}'s declaration"
-    ));
-    true
-}
-
-/// A CHECK `n` new to the model of `k` (`c`): refused, and not added, when `k` inherits it
-/// already from a parent that keeps it.
-pub(super) fn local_add_refused(x: &mut Cx<'_>, k: &str, n: &str, c: &Constraint) -> bool {
-    if c.kind != ConstraintKind::Check {
-        return false;
-    }
-    let Some(p) = parent_with(x.b, k, n) else {
-        return false;
-    };
-    let inherited_now =
-        x.a.tables
-            .get(&p)
-            .and_then(|pt| pt.constraints.get(n))
-            .is_some_and(|o| o.definition == x.b.tables[&p].constraints[n].definition)
-            && x.a.tables.get(k).is_none_or(|t| parents(t).contains(&p));
-    if !inherited_now {
-        return false;
-    }
-    x.unsupported(format!(
-        "table {k}: CHECK {n} is inherited from {p}, and the desired schema declares it on {k} too — PostgreSQL refuses to add a constraint of a name the table inherits: write this change by hand (drop {n} from {p}, add it to {k}, then to {p} again), or leave {k}'s declaration out"
     ));
     true
 }
