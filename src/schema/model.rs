@@ -36,6 +36,10 @@ pub struct Model {
     /// Dependencies between objects (`dependent` → referenced keys), from `pg_depend`.
     #[serde(skip)]
     pub deps: Deps,
+    /// Each partition's constraint (`pg_get_partition_constraintdef`, ancestors' OIDs
+    /// replaced by their names): the rows its bound admits, counted before a bound changes.
+    #[serde(skip)]
+    pub partition_checks: BTreeMap<String, String>,
     /// Range types: name → `(subtype = …, …)` as `CREATE TYPE … AS RANGE` takes it. Their
     /// constructor functions, multirange and array types are implicit and not modelled.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -472,6 +476,11 @@ pub struct Trigger {
     pub table: String,
     pub definition: String,
     pub enabled: char,
+    /// On a partitioned table: the partitions (at any depth) whose clone of the trigger is
+    /// enabled otherwise than the trigger (`ALTER TABLE partition DISABLE TRIGGER …`), with
+    /// its state (`tgenabled`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub clones: BTreeMap<String, char>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Test> {
         schema_transitions_generated_column_in_the_middle_is_added_after_the_type_change,
         schema_transitions_sequences_replaced_or_released_keep_their_position,
         schema_transitions_sure_failures_are_refused,
+        schema_transitions_partition_bound_changes_count_the_rows_outside,
     ]
 }
 
@@ -145,4 +146,53 @@ fn schema_transitions_sure_failures_are_refused() {
         "create sequence s; select setval('s', 400);",
         "create sequence s as smallint;",
     );
+}
+
+/// A partition's bound changes: the plan detaches it (`CONCURRENTLY`, committed on its own)
+/// and attaches it under the new bound, which fails on a row outside it — or on a row of the
+/// staying default partition inside it — leaving the partitioned table without the
+/// partition's rows. Those rows are counted and the plan refused (exit 4) naming the
+/// partition, the count and the fix; with no such row the plan applies, and a new partition
+/// over the old bound is created after the detach (found by an outside attacker: F15).
+fn schema_transitions_partition_bound_changes_count_the_rows_outside() {
+    let shrunk = "create table t (id int primary key) partition by range (id);
+         create table t_p1 partition of t for values from (0) to (50);
+         create table t_p2 partition of t for values from (50) to (100);";
+    let (_, out) = diff_and_apply_or(
+        "transitions_bound_shrinks",
+        "create table t (id int primary key) partition by range (id);
+         create table t_p1 partition of t for values from (0) to (100);
+         insert into t select g from generate_series(0, 99) g;",
+        shrunk,
+        4,
+    );
+    out.stdout_has("50 row(s) of")
+        .stdout_has("(e.g. keys 50, 99): partition public.t_p1 holds rows outside its new bound FOR VALUES FROM (0) TO (50)");
+    let (_, out) = diff_and_apply_or(
+        "transitions_bound_into_default",
+        "create table t (id int primary key) partition by range (id);
+         create table t_p1 partition of t for values from (0) to (50);
+         create table t_d partition of t default;
+         insert into t select g from generate_series(0, 59) g;",
+        "create table t (id int primary key) partition by range (id);
+         create table t_p1 partition of t for values from (0) to (100);
+         create table t_d partition of t default;",
+        4,
+    );
+    out.stdout_has("10 row(s) of")
+        .stdout_has("(e.g. keys 50, 59): the default partition public.t_d of public.t holds rows inside the new bound FOR VALUES FROM (0) TO (100) of partition public.t_p1");
+    // No row outside: the plan stands, the new partition created after the detach (fixture
+    // 920 applies it, with rows).
+    let (da, db) = crate::schema_net::two_dbs(
+        "transitions_bound_shrinks_ok",
+        "create table t (id int primary key) partition by range (id);
+         create table t_p1 partition of t for values from (0) to (100);
+         insert into t select g from generate_series(0, 49) g;",
+        shrunk,
+    );
+    let out = Project::new("transitions_bound_shrinks_ok")
+        .run(&["diff", "--from", &cluster().url(&da), "--to", &cluster().url(&db)]);
+    out.code(0);
+    let at = |s: &str| out.stdout.find(s).unwrap_or_else(|| panic!("{s}: {out}"));
+    assert!(at("DETACH PARTITION public.t_p1") < at("CREATE TABLE public.t_p2"), "{out}");
 }

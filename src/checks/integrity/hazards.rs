@@ -212,6 +212,7 @@ pub async fn annotate(
             });
         }
     }
+    found.extend(super::bounds::count(plan, from, to, client, source).await);
     Ok(found)
 }
 
@@ -222,7 +223,7 @@ pub async fn annotate(
 /// visible. Empty when it is safe to evaluate; an error counts as unsafe. Counting a CHECK's
 /// violations runs its expression there with that connection's role, and the count and the
 /// example keys it prints would carry what such a function returned.
-async fn untrusted_calls(client: &Client, expr: &str) -> Vec<String> {
+pub(super) async fn untrusted_calls(client: &Client, expr: &str) -> Vec<String> {
     // Each word followed by `(` (a quoted name's closing quote and spaces between), strings
     // included: a deparsed call is `name(`, `schema.name(` or `"name"(`.
     let chars: Vec<char> = expr.chars().collect();
@@ -526,7 +527,7 @@ pub fn annotate_recorded(
 }
 
 /// The key of a row as text for the examples: the primary key's columns (`NULL` without one).
-fn key_text(table: Option<&Table>) -> String {
+pub(super) fn key_text(table: Option<&Table>) -> String {
     let cols = table
         .and_then(|t| {
             t.constraints

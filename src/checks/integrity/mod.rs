@@ -29,6 +29,7 @@
 //! a statement would fail on (NULLs under SET NOT NULL, duplicates under UNIQUE, orphans under
 //! a FOREIGN KEY, CHECK violations) or silently change (type narrowing), counted.
 
+mod bounds;
 pub mod compare;
 mod domain_sure;
 pub mod hazards;

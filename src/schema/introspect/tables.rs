@@ -20,7 +20,10 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
                    FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                   WHERE i.inhrelid = c.oid AND NOT c.relispartition), '{}'),
        c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{}'), c.relpersistence = 'u',
-       c.reltype::int8, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END
+       c.reltype::int8, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END,
+       CASE WHEN c.relispartition THEN pg_get_partition_constraintdef(c.oid) END,
+       CASE WHEN c.relispartition THEN (SELECT array_agg(a.relid::oid::text || ' ' || quote_ident(an.nspname) || '.' || quote_ident(ac.relname))
+              FROM pg_partition_ancestors(c.oid) a JOIN pg_class ac ON ac.oid = a.relid JOIN pg_namespace an ON an.oid = ac.relnamespace) END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
   LEFT JOIN pg_am am ON am.oid = c.relam
@@ -29,8 +32,9 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
  ORDER BY 1"#)
 }
 
-/// (name, OID, table without its columns and constraints, OID of its row type).
-pub(super) type TableRow = (String, i64, Table, i64);
+/// (name, OID, table without its columns and constraints, OID of its row type, its
+/// partition constraint when a partition).
+pub(super) type TableRow = (String, i64, Table, i64, Option<String>);
 
 pub(super) fn table_row(r: &Row) -> TableRow {
     let parent: Option<String> = r.get(4);
@@ -49,12 +53,35 @@ pub(super) fn table_row(r: &Row) -> TableRow {
         tablespace: r.get(12),
         access_method: r.get(13),
     };
-    (r.get(0), r.get(2), t, r.get(11))
+    (
+        r.get(0),
+        r.get(2),
+        t,
+        r.get(11),
+        partition_check(r.get(14), r.get(15)),
+    )
+}
+
+/// A partition's constraint (`pg_get_partition_constraintdef`) as SQL that holds on another
+/// database: the OIDs of its ancestors (a hash bound's `satisfies_hash_partition('16390'::oid,
+/// …)`) replaced by their names.
+fn partition_check(check: Option<String>, ancestors: Option<Vec<String>>) -> Option<String> {
+    let mut check = check?;
+    for a in ancestors.unwrap_or_default() {
+        if let Some((oid, name)) = a.split_once(' ') {
+            let lit = format!("'{}'::regclass::oid", name.replace('\'', "''"));
+            check = check.replace(&format!("'{oid}'::oid"), &lit);
+        }
+    }
+    Some(check)
 }
 
 /// Puts the tables into the model, each under its dependency key (its row type too).
 pub(super) fn add(b: &mut Build, tables: Vec<TableRow>) {
-    for (name, oid, t, rowtype) in tables {
+    for (name, oid, t, rowtype, check) in tables {
+        if let Some(check) = check {
+            b.m.partition_checks.insert(name.clone(), check);
+        }
         let key = DepKey::Rel(name.clone());
         if rowtype != 0 {
             b.key(ObjKind::Type, rowtype, key.clone());

@@ -14,7 +14,7 @@ const P: Phase = Phase::AlterTables;
 /// The column changes of table `k` (`old` → `t`).
 pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
     inherit::check_local_flags(x, k, old, t);
-    let (readded, left) = drop_columns(x, k, old, t);
+    let (readded, left, later) = drop_columns(x, k, old, t);
     // Columns dropped to be added again go in after the other columns' changes: a generated
     // column reads the retyped (or added) columns it is rebuilt around, wherever it stands.
     let mut readd: Vec<&Column> = Vec::new();
@@ -79,6 +79,10 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
         };
         alter(x, k, &was, c);
     }
+    // Columns that go and that a generated column read: once it reads them no more.
+    for stmt in later {
+        x.push(stmt);
+    }
     for c in readd {
         add(x, k, c);
         out_of_place(x, k, old, t, c);
@@ -96,14 +100,17 @@ pub(super) fn diff(x: &mut Cx<'_>, k: &str, old: &Table, t: &Table) {
 
 /// Drops the columns that go, and those dropped to be added again: generated columns with a
 /// new expression before PG 17 (no SET EXPRESSION), and generated columns that read a
-/// retyped column. Returns the names of the latter, and of the columns left alone because
-/// dropping and adding them again would lose more than their values (reported).
+/// retyped column. Returns the names of the latter, of the columns left alone because
+/// dropping and adding them again would lose more than their values (reported), and the
+/// drops of columns that go but that a generated column reads (dropped after its expression
+/// changed: Postgres refuses to drop a column a generated column reads).
 fn drop_columns<'t>(
     x: &mut Cx<'_>,
     k: &str,
     old: &'t Table,
     t: &Table,
-) -> (BTreeSet<&'t str>, BTreeSet<&'t str>) {
+) -> (BTreeSet<&'t str>, BTreeSet<&'t str>, Vec<Stmt>) {
+    let mut later = Vec::new();
     // Generated columns: a new expression is set in place on PG ≥ 17 (SET EXPRESSION)
     // and dropped and added on older servers; a column that stops being generated keeps
     // its values (DROP EXPRESSION); one that reads a retyped column is rebuilt around it.
@@ -173,13 +180,31 @@ fn drop_columns<'t>(
                     continue;
                 }
             }
-            x.push(Stmt::new(P, format!("ALTER TABLE {k} DROP COLUMN {}", c.name)).hazards(hz));
+            let stmt = Stmt::new(P, format!("ALTER TABLE {k} DROP COLUMN {}", c.name)).hazards(hz);
+            if n.is_none() && read_by_generated(x, k, old, &c.name) {
+                later.push(stmt);
+                continue;
+            }
+            x.push(stmt);
             if n.is_some() {
                 readded.insert(c.name.as_str());
             }
         }
     }
-    (readded, left)
+    (readded, left, later)
+}
+
+/// Whether another generated column of `old` (table `k`) reads column `col`.
+fn read_by_generated(x: &Cx<'_>, k: &str, old: &Table, col: &str) -> bool {
+    let key = DepKey::Col(format!("{k}.{col}"));
+    old.columns.iter().any(|g| {
+        g.generated.is_some()
+            && g.name != col
+            && x.a
+                .deps
+                .get(&DepKey::Col(format!("{k}.{}", g.name)))
+                .is_some_and(|ds| ds.contains(&key))
+    })
 }
 
 /// The default a child or partition gives a column it inherits: set or dropped; under a

@@ -30,7 +30,9 @@ fn same(c: &Constraint, n: &Constraint) -> bool {
 /// Drops the foreign keys (`fk_pass`) or the other constraints that go or change.
 fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
     let (a, b) = (x.a, x.b);
-    for (tk, t) in &a.tables {
+    // Parents first: a child's own declaration of a CHECK it also inherits can be dropped
+    // only once the parent's is gone.
+    for (tk, t) in super::inherit_checks::parents_first(a) {
         let Some(nt) = b.tables.get(tk) else {
             // A dropped table's foreign keys go with it, unless the key they rest on
             // goes first.
@@ -58,7 +60,7 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
             } else {
                 keyswap::swapped(x, tk, n)
             };
-            if kept || swapped {
+            if kept || swapped || super::inherit_checks::local_drop_refused(x, tk, n, c) {
                 continue;
             }
             let mut stmt = Stmt::new(

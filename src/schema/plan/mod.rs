@@ -56,6 +56,7 @@ mod grantors;
 mod graph;
 mod indexes;
 mod inherit;
+mod inherit_checks;
 mod keyswap;
 mod overloads;
 mod partitions;
@@ -244,12 +245,15 @@ enum Phase {
     /// Columns dropped from a parent but kept by its inheritance children (`ONLY`).
     DropParentOnlyColumns = 58,
     DropForeignTables = 59,
-    CreateTables = 60,
-    AlterTables = 61,
-    DropTables = 62,
+    /// Partitions that leave their partitioned table or change their bound: before the new
+    /// partitions, whose bounds may overlap their old ones (attached again in `AlterTables`).
+    DetachPartitions = 60,
+    CreateTables = 61,
+    AlterTables = 62,
+    DropTables = 63,
     /// Views dropped for a change of the tables under them and created again right after
     /// it, when nothing later is needed (see `views::is_early`).
-    RecreateViews = 63,
+    RecreateViews = 64,
     SequenceOwnership = 70,
     AddKeys = 80,
     AddChecks = 81,
@@ -522,6 +526,7 @@ mod tests {
             CreateCasts,
             DropParentOnlyColumns,
             DropForeignTables,
+            DetachPartitions,
             CreateTables,
             AlterTables,
             DropTables,

@@ -107,6 +107,29 @@ pub(super) fn alone(t: &Table) -> Table {
     t
 }
 
+/// Partitions that go, of a partitioned table that stays and gains a partition (new, moved
+/// in, or under a changed bound): detached first, so that the new bound may take their range
+/// (the `DROP TABLE` comes after the tables are created and altered).
+pub(super) fn detach_gone(x: &mut Cx<'_>) {
+    let (a, b) = (x.a, x.b);
+    let gains = |parent: &str| {
+        b.tables.iter().any(|(k, t)| {
+            t.partition_of.as_ref().is_some_and(|(p, _)| p == parent)
+                && a.tables
+                    .get(k)
+                    .is_none_or(|o| o.partition_of != t.partition_of)
+        })
+    };
+    for (k, old) in &a.tables {
+        let Some((parent, _)) = &old.partition_of else {
+            continue;
+        };
+        if !b.tables.contains_key(k) && b.tables.contains_key(parent) && gains(parent) {
+            detach(x, k, old);
+        }
+    }
+}
+
 /// Detaches `k` (as it is in the current schema, `old`) from its partitioned table.
 pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     let Some((parent, _)) = &old.partition_of else {
@@ -119,7 +142,7 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     if x.a.server_version < 140_000 || has_default(x, parent) || !x.o.online {
         x.push(
             Stmt::new(
-                Phase::AlterTables,
+                Phase::DetachPartitions,
                 format!("ALTER TABLE {parent} DETACH PARTITION {k}"),
             )
             .hazards(vec![
@@ -134,7 +157,7 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     }
     x.push(
         Stmt::new(
-            Phase::AlterTables,
+            Phase::DetachPartitions,
             format!("ALTER TABLE {parent} DETACH PARTITION {k} CONCURRENTLY"),
         )
         .hazards(vec![leaves])
@@ -146,7 +169,7 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
     let had: Vec<String> = old.constraints.keys().map(|n| lit(n)).collect();
     let drop = lit(&format!("ALTER TABLE {k} DROP CONSTRAINT %I"));
     x.simple(
-        Phase::AlterTables,
+        Phase::DetachPartitions,
         do_block(&format!(
             "DECLARE c name; BEGIN FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND contype = 'c' AND conname <> ALL (ARRAY[{}]::name[]) LOOP EXECUTE format({drop}, c); END LOOP; END",
             lit(k),

@@ -10,6 +10,7 @@ use super::sql::column_sql;
 use super::{columns, h, partitions, typed, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
+    partitions::detach_gone(x);
     create(x);
     let (a, b) = (x.a, x.b);
     // Parents before their children: a column a parent drops (or retypes) is no longer

@@ -1,5 +1,6 @@
 //! Triggers: dropped when they change or read a retyped column, created again after the
-//! tables and views, then enabled or disabled as B has them.
+//! tables and views, then enabled or disabled as B has them — and their clones on
+//! partitions after them.
 //!
 //! A trigger that changes for its own sake is replaced in place (`CREATE OR REPLACE TRIGGER`,
 //! PostgreSQL 14 and later) or, where that cannot be (a constraint trigger), dropped right
@@ -62,8 +63,13 @@ fn create(x: &mut Cx<'_>) {
             && !view_recreated
             && !x.ch.rebuilt_triggers.contains(k)
         {
-            if a.triggers.get(k).is_some_and(|o| o.enabled != t.enabled) {
+            let old = &a.triggers[k];
+            if old.enabled != t.enabled {
+                // Recursing to the partitions: every clone takes the trigger's state.
                 x.simple(Phase::EnableTriggers, enable(k, t));
+                clones(x, k, t, None);
+            } else {
+                clones(x, k, t, Some(old));
             }
             continue;
         }
@@ -106,6 +112,38 @@ fn create(x: &mut Cx<'_>) {
         if t.enabled != 'O' {
             x.simple(Phase::EnableTriggers, enable(k, t));
         }
+        // Created again, its clones have its state.
+        clones(x, k, t, None);
+    }
+}
+
+/// The clones of trigger `k` (`t` in the desired schema) on partitions enabled as `t` has
+/// them, after the trigger: `old` is the trigger as it stands (`None` when every clone has
+/// the trigger's state then — it was just created, or enabled on the partitioned table).
+fn clones(x: &mut Cx<'_>, k: &str, t: &Trigger, old: Option<&Trigger>) {
+    let (a, b) = (x.a, x.b);
+    let mut partitions: Vec<&String> = t.clones.keys().collect();
+    if let Some(o) = old {
+        partitions.extend(o.clones.keys().filter(|p| !t.clones.contains_key(*p)));
+    }
+    let name = name_of(k, &t.table);
+    for p in partitions {
+        let Some(pt) = b.tables.get(p).filter(|pt| pt.partition_of.is_some()) else {
+            continue;
+        };
+        // A partition created, attached or attached again has a fresh clone.
+        let fresh = a
+            .tables
+            .get(p)
+            .is_none_or(|o| o.partition_of != pt.partition_of);
+        let now = match old {
+            Some(o) if !fresh => o.clones.get(p).copied().unwrap_or(o.enabled),
+            _ => t.enabled,
+        };
+        let wanted = t.clones.get(p).copied().unwrap_or(t.enabled);
+        if now != wanted {
+            x.simple(Phase::EnableTriggers, enable_on(p, &name, wanted));
+        }
     }
 }
 
@@ -125,11 +163,14 @@ fn replace(x: &Cx<'_>, o: &Trigger, n: &Trigger) -> Option<String> {
 }
 
 fn enable(k: &str, t: &Trigger) -> String {
-    let name = name_of(k, &t.table);
-    match t.enabled {
-        'D' => format!("ALTER TABLE {} DISABLE TRIGGER {name}", t.table),
-        'R' => format!("ALTER TABLE {} ENABLE REPLICA TRIGGER {name}", t.table),
-        'A' => format!("ALTER TABLE {} ENABLE ALWAYS TRIGGER {name}", t.table),
-        _ => format!("ALTER TABLE {} ENABLE TRIGGER {name}", t.table),
+    enable_on(&t.table, &name_of(k, &t.table), t.enabled)
+}
+
+fn enable_on(table: &str, name: &str, state: char) -> String {
+    match state {
+        'D' => format!("ALTER TABLE {table} DISABLE TRIGGER {name}"),
+        'R' => format!("ALTER TABLE {table} ENABLE REPLICA TRIGGER {name}"),
+        'A' => format!("ALTER TABLE {table} ENABLE ALWAYS TRIGGER {name}"),
+        _ => format!("ALTER TABLE {table} ENABLE TRIGGER {name}"),
     }
 }
