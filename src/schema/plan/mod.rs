@@ -75,6 +75,7 @@ mod types;
 mod unidentity;
 mod views;
 mod windows;
+mod write_hazards;
 // Aggregates, operators, rules, extended statistics, text search objects.
 mod aggregates;
 mod operators;
@@ -124,6 +125,9 @@ pub enum HazardKind {
     UntrackableDependencies,
     /// Publications or replica identities: what logical replication sends changes.
     Replication,
+    /// The application's writes fail, vanish or do less afterwards: a published table left
+    /// without a replica identity, a user trigger disabled, a `DO INSTEAD` rule on a table.
+    BreaksWrites,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -462,6 +466,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     comments::diff(&mut cx);
     privileges::diff(&mut cx);
     clustering::diff(&mut cx);
+    write_hazards::annotate(cx.a, cx.b, &mut cx.out);
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);
