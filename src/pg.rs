@@ -196,7 +196,7 @@ pub fn own_pids() -> Vec<i32> {
 const CONNECT_CONTEXT: &str = "cannot connect";
 
 pub async fn connect(url: &Secret<String>) -> Result<Client, PgError> {
-    connect_with(url, None).await
+    connect_with(url, None, false).await
 }
 
 /// `search_path` of [`connect_observer`]: the built-in functions and operators first.
@@ -209,10 +209,34 @@ pub const OBSERVER_SEARCH_PATH: &str = "pg_catalog,public";
 /// wins over the database's, so these sessions resolve names in `pg_catalog` first, then
 /// `public`, whatever the migration did.
 pub async fn connect_observer(url: &Secret<String>) -> Result<Client, PgError> {
-    connect_with(url, Some(OBSERVER_SEARCH_PATH)).await
+    connect_with(url, Some(OBSERVER_SEARCH_PATH), false).await
 }
 
-async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result<Client, PgError> {
+/// [`connect_observer`] with `row_security = off`, for the checks that read what the migration
+/// left (row counts, declared assertions, fingerprints). A migration can `FORCE ROW LEVEL
+/// SECURITY` on a table with a policy that hides rows from the table's owner — the role the
+/// checks read as — so a count would quietly see fewer rows and an assertion none of the bad
+/// ones. With row security off, Postgres refuses such a query instead of filtering it (SQLSTATE
+/// 42501, see [`hidden_by_row_security`]): the check fails or says NOT CHECKED, never passes
+/// on a filtered view.
+pub async fn connect_checker(url: &Secret<String>) -> Result<Client, PgError> {
+    connect_with(url, Some(OBSERVER_SEARCH_PATH), true).await
+}
+
+/// Whether a query failed because row-level security would have filtered it under
+/// `row_security = off` (see [`connect_checker`]).
+pub fn hidden_by_row_security(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|d| {
+        d.code() == &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE
+            && d.message().contains("row-level security")
+    })
+}
+
+async fn connect_with(
+    url: &Secret<String>,
+    search_path: Option<&str>,
+    no_row_security: bool,
+) -> Result<Client, PgError> {
     let mut config: tokio_postgres::Config =
         url.expose()
             .parse()
@@ -229,6 +253,10 @@ async fn connect_with(url: &Secret<String>, search_path: Option<&str>) -> Result
     if let Some(path) = search_path {
         let options = config.get_options().unwrap_or_default().to_owned();
         config.options(format!("{options} -c search_path={path}").trim());
+    }
+    if no_row_security {
+        let options = config.get_options().unwrap_or_default().to_owned();
+        config.options(format!("{options} -c row_security=off").trim());
     }
     let (client, connection) = config
         .connect(tls())

@@ -25,6 +25,10 @@ pub struct Snapshot {
     columns: HashMap<(String, String), (u32, i16)>,
     /// Every column number in use, by table OID.
     numbers: HashMap<(u32, i16), String>,
+    /// Composite types (their attributes are in `columns` like a table's columns).
+    composites: std::collections::HashSet<String>,
+    /// Enum label OID → (enum type, label).
+    labels: HashMap<u32, (String, String)>,
     /// Sequence name → (OID, the value `nextval` returns next), for sequences feeding a column.
     sequences: HashMap<String, (u32, i64)>,
     /// Sequence name → the columns it feeds: (schema, table, column) unquoted, and the
@@ -32,33 +36,45 @@ pub struct Snapshot {
     feeds: HashMap<String, Vec<(String, String, String, String)>>,
 }
 
-const TABLES: &str = "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attnum, quote_ident(a.attname)
+const TABLES: &str = "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attnum, quote_ident(a.attname), c.relkind = 'c'
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relkind IN ('r', 'p')
+ WHERE (c.relkind IN ('r', 'p') OR (c.relkind = 'c' AND NOT EXISTS (
+          SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = c.reltype AND d.deptype = 'e')))
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
    AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
-/// Sequences feeding a column: owned by it (serial, identity) or called by its DEFAULT
-/// (`nextval`). Ascending ones only, on integer columns; their position is read from the
-/// sequence itself (`pg_sequences` hides a restarted one's position).
+/// Enum labels by OID: a label renamed in place keeps its OID, and every stored value that
+/// pointed at it reads the new label.
+const LABELS: &str = "SELECT e.oid, quote_ident(n.nspname) || '.' || quote_ident(t.typname), e.enumlabel::text FROM pg_enum e
+  JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')";
+
+/// Every ascending sequence, with the columns it feeds where the catalog says: owned by it
+/// (serial, identity) or called by its DEFAULT (`nextval`), on integer columns. Their position
+/// is read from the sequence itself (`pg_sequences` hides a restarted one's position). A
+/// sequence a function's `nextval` feeds is not in `pg_depend`: it is listed without columns.
 const SEQUENCES: &str = "WITH f AS (
   SELECT d.objid AS seq, d.refobjid AS tab, d.refobjsubid AS col FROM pg_depend d
    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
      AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
   UNION
   SELECT d.refobjid, ad.adrelid, ad.adnum FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
-   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass)
+   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass),
+fed AS (
+  SELECT f.seq, tn.nspname::text AS nsp, t.relname::text AS rel, a.attname::text AS att,
+         quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname) AS shown
+    FROM f JOIN pg_class t ON t.oid = f.tab JOIN pg_namespace tn ON tn.oid = t.relnamespace
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = f.col AND NOT a.attisdropped
+   WHERE a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype))
 SELECT s.oid, quote_ident(sn.nspname) || '.' || quote_ident(s.relname), ps.seqincrement,
-       tn.nspname::text, t.relname::text, a.attname::text,
-       quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname)
-  FROM f JOIN pg_class s ON s.oid = f.seq AND s.relkind = 'S'
-  JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       fed.nsp, fed.rel, fed.att, fed.shown
+  FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace
   JOIN pg_sequence ps ON ps.seqrelid = s.oid
-  JOIN pg_class t ON t.oid = f.tab JOIN pg_namespace tn ON tn.oid = t.relnamespace
-  JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = f.col AND NOT a.attisdropped
- WHERE ps.seqincrement > 0 AND pg_catalog.has_sequence_privilege(s.oid, 'SELECT')
-   AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+  LEFT JOIN fed ON fed.seq = s.oid
+ WHERE s.relkind = 'S' AND ps.seqincrement > 0
+   -- CASE: the planner may test this before relkind, and it raises on a table.
+   AND CASE WHEN s.relkind = 'S' THEN pg_catalog.has_sequence_privilege(s.oid, 'SELECT') ELSE false END
    AND sn.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate', 'neon_migrate_integrity')";
 
 /// The value `nextval` returns next (`None`: unreadable).
@@ -79,12 +95,19 @@ pub async fn read(client: &Client) -> Option<Snapshot> {
     for r in client.query(TABLES, &[]).await.ok()? {
         let oid: u32 = r.get(0);
         let table: String = r.get(1);
-        s.tables.insert(table.clone(), oid);
+        if r.get::<_, bool>(4) {
+            s.composites.insert(table.clone());
+        } else {
+            s.tables.insert(table.clone(), oid);
+        }
         if let (Some(num), Some(col)) = (r.get::<_, Option<i16>>(2), r.get::<_, Option<String>>(3))
         {
             s.numbers.insert((oid, num), col.clone());
             s.columns.insert((table, col), (oid, num));
         }
+    }
+    for r in client.query(LABELS, &[]).await.ok()? {
+        s.labels.insert(r.get(0), (r.get(1), r.get(2)));
     }
     for r in client.query(SEQUENCES, &[]).await.ok()? {
         let seq: String = r.get(1);
@@ -94,10 +117,10 @@ pub async fn read(client: &Client) -> Option<Snapshot> {
             };
             s.sequences.insert(seq.clone(), (r.get(0), next));
         }
-        s.feeds
-            .entry(seq)
-            .or_default()
-            .push((r.get(3), r.get(4), r.get(5), r.get(6)));
+        let feed = s.feeds.entry(seq).or_default();
+        if let (Some(n), Some(t), Some(c), Some(shown)) = (r.get(3), r.get(4), r.get(5), r.get(6)) {
+            feed.push((n, t, c, shown));
+        }
     }
     Some(s)
 }
@@ -184,6 +207,10 @@ pub async fn findings(
         );
     }
     for r in replaced {
+        if before.composites.contains(&r.table) {
+            out.push(composite_attribute(&r, severity));
+            continue;
+        }
         let drop = format!("ALTER TABLE {} DROP COLUMN {}", r.table, r.column);
         if existing.iter().any(|f| f.what.contains(&drop)) {
             continue; // the engine already spelled it as a drop (its order changed)
@@ -207,8 +234,72 @@ pub async fn findings(
         };
         out.push(f.at(r.table.clone()));
     }
+    out.extend(labels_renamed(before, after));
     out.extend(sequences_behind(client, before, after).await);
     out
+}
+
+/// An attribute of a composite type replaced under its name: every value stored in a column of
+/// that type changed meaning (swapped) or lost that field (dropped and added again).
+fn composite_attribute(r: &Replaced, severity: Severity) -> Finding {
+    let (t, a) = (&r.table, &r.column);
+    match &r.moved_to {
+        None => Finding::new(
+            NAME,
+            severity,
+            format!("deletes_data: ALTER TYPE {t} DROP ATTRIBUTE {a}; ALTER TYPE {t} ADD ATTRIBUTE {a} … — the values of attribute {a} are lost in every column that stores composite type {t}"),
+            "the attribute has a new number under the same name: the migration dropped it (its values in every stored row with it) and added another under its name, which a comparison by name cannot see",
+        )
+        .fix("change the attribute in place (ALTER TYPE … ALTER ATTRIBUTE … TYPE) instead of dropping and re-adding it; if intended, list the migration in `allow-migrations` under [checks.schema]"),
+        Some(other) => Finding::new(
+            NAME,
+            Severity::Error,
+            format!("correctness: attribute {a} of composite type {t} now holds other values: its former values are under attribute {other}, in every column that stores the type"),
+            "the attributes were renamed into each other's places: the names are unchanged, the stored values are not, which a comparison by name cannot see",
+        )
+        .fix("check that the code reading this type expects the swapped fields, or rename them back"),
+    }
+    .at(t.clone())
+}
+
+/// Enum labels renamed in place (`ALTER TYPE … RENAME VALUE`): the label's OID is kept, so every
+/// stored value that held the old label reads the new one. Two labels renamed into each other's
+/// places (a swap) change what every such row means: an error. One renamed to a new name is a
+/// warning that says which rows now read what.
+fn labels_renamed(before: &Snapshot, after: &Snapshot) -> Vec<Finding> {
+    let mut renamed: Vec<(&String, &String, &String)> = before
+        .labels
+        .iter()
+        .filter_map(|(oid, (ty, was))| {
+            let (now_ty, now) = after.labels.get(oid)?;
+            (now_ty == ty && now != was).then_some((ty, was, now))
+        })
+        .collect();
+    renamed.sort();
+    renamed
+        .into_iter()
+        .map(|(ty, was, now)| {
+            let swapped = before.labels.values().any(|(t, l)| t == ty && l == now);
+            if swapped {
+                Finding::new(
+                    NAME,
+                    Severity::Error,
+                    format!("correctness: enum {ty}: every stored value '{was}' now reads '{now}', a label that meant something else before"),
+                    "enum labels were renamed into each other's places (RENAME VALUE keeps each label's identity): the labels are unchanged, what each row's value means is not, which a comparison by name cannot see",
+                )
+                .fix("rename the labels back; to change values, UPDATE the rows instead")
+            } else {
+                Finding::new(
+                    NAME,
+                    Severity::Warning,
+                    format!("enum {ty}: label '{was}' was renamed to '{now}' in place: every stored '{was}' now reads '{now}'"),
+                    "code that writes or compares the old label fails or matches nothing once this migration is applied",
+                )
+                .fix("deploy code that reads both labels before this migration")
+            }
+            .at(ty.clone())
+        })
+        .collect()
 }
 
 /// Sequences the migration moved back (or made anew) so that `nextval` returns a value the
@@ -223,7 +314,27 @@ async fn sequences_behind(client: &Client, before: &Snapshot, after: &Snapshot) 
         if matches!(before.sequences.get(seq), Some(&(o, n)) if o == oid && n <= next) {
             continue;
         }
-        for (schema, table, column, shown) in after.feeds.get(seq).into_iter().flatten() {
+        let feeds = after.feeds.get(seq).map(Vec::as_slice).unwrap_or(&[]);
+        if feeds.is_empty() {
+            // What takes values from it is unknown (a function's nextval, the application):
+            // moved back, it hands out values it already handed out.
+            if let Some(&(o, was)) = before.sequences.get(seq) {
+                if o == oid && next < was {
+                    out.push(
+                        Finding::new(
+                            NAME,
+                            Severity::Error,
+                            format!("correctness: sequence {seq} was moved back: its next value was {was}, now {next}"),
+                            "no column names this sequence in its default or as its owner, so what takes values from it (a function calling nextval, the application) is unknown: moved back, it hands out values it already handed out, which fail on a unique key or duplicate an identifier",
+                        )
+                        .at(seq.clone())
+                        .fix("do not move the sequence back; if intended, list the migration in `allow-migrations` under [checks.schema]"),
+                    );
+                }
+            }
+            continue;
+        }
+        for (schema, table, column, shown) in feeds {
             let sql = format!(
                 "SELECT max({})::int8 FROM {}.{}",
                 ident(column),

@@ -1,7 +1,7 @@
 //! `schema`: what the migration really changed — the schema engine's diff of the parent
 //! (the test Neon database branch before the migration) and the migrated test Neon
 //! database branch, with each change's hazards. Policy can deny hazard kinds (by default
-//! `deletes_data`) unless a migration of this run is explicitly allowed.
+//! `deletes_data`) unless every migration of this run is explicitly allowed.
 
 use super::integrity::hazards::{self, NullCounts};
 use super::{
@@ -93,24 +93,29 @@ impl Check for SchemaDiff {
         let roles = super::tool_roles::read(cx.client).await;
         findings.extend(super::tool_roles::findings(before, after, &roles, NAME));
         let mut rebuilt = 0;
-        if let (Some(snap), Some(client)) = (&self.snapshot, cx.client) {
-            if let Some(now) = super::rebuilt::read(client).await {
-                let allowed = obs
-                    .applied
-                    .iter()
-                    .any(|m| schema_cfg.allow_migrations.contains(m));
-                let denied = schema_cfg.deny.contains(&HazardKind::DeletesData) && !allowed;
-                let extra = super::rebuilt::findings(client, snap, &now, denied, &findings).await;
-                rebuilt = extra.len();
-                findings.extend(extra);
-            }
+        let now = match cx.client {
+            Some(client) => super::rebuilt::read(client).await,
+            None => None,
+        };
+        if self.snapshot.is_none() || now.is_none() {
+            findings.push(
+                Finding::new(NAME, Severity::Warning, "tables rebuilt, columns re-added, enum labels renamed and sequences moved back under unchanged names: NOT CHECKED", "the catalog's OIDs and sequence positions could not be read before or after the migration, so a change that keeps every name was not looked for")
+                    .fix("check that the checks' role can read the catalog and the sequences, then run again"),
+            );
+        }
+        if let (Some(snap), Some(client), Some(now)) = (&self.snapshot, cx.client, now) {
+            let allowed = every_migration_allowed(obs, &schema_cfg);
+            let denied = schema_cfg.deny.contains(&HazardKind::DeletesData) && !allowed;
+            let extra = super::rebuilt::findings(client, snap, &now, denied, &findings).await;
+            rebuilt = extra.len();
+            findings.extend(extra);
         }
         if let Some(n) = &self.nulls {
             details.extend(n.skipped.iter().map(|s| format!("NULLs not counted: {s}")));
         }
         // "Changed nothing" only when the catalog fingerprints agree (the plan is empty).
         let summary = match (plan.statements.len(), plan.unsupported.len()) {
-            (0, 0) if rebuilt > 0 => format!("{rebuilt} change(s) under unchanged names (tables rebuilt, columns re-added, sequences moved back): see below"),
+            (0, 0) if rebuilt > 0 => format!("{rebuilt} change(s) under unchanged names (tables rebuilt, columns re-added, labels or attributes swapped, sequences moved back): see below"),
             (0, 0) => "the migration changed nothing in the schema".to_owned(),
             (0, u) => format!("{u} change(s) the schema engine cannot express"),
             (n, 0) => format!("{n} schema change(s)"),
@@ -140,6 +145,7 @@ fn safe_way(k: HazardKind) -> &'static str {
         HazardKind::Correctness => "check the existing rows first: add the constraint NOT VALID, fix the data, then VALIDATE",
         HazardKind::UntrackableDependencies => "search the code and the other functions for callers before changing it",
         HazardKind::Replication => "tell the subscribers' owners first; after a publication's tables change, run ALTER SUBSCRIPTION … REFRESH PUBLICATION on each subscriber",
+        HazardKind::BreaksWrites => "keep the table's writes working: give a published table a replica identity (a primary key, or REPLICA IDENTITY USING INDEX / FULL), keep the trigger enabled, write the rule's effect into the application instead",
     }
 }
 
@@ -168,9 +174,9 @@ pub fn evaluate(
             "the test Neon database branch before the migration (the parent's copy)",
         );
     }
-    let allowed = obs.applied.iter().any(|m| cfg.allow_migrations.contains(m));
+    let allowed = every_migration_allowed(obs, cfg);
     let mut findings = Vec::new();
-    let mut details = Vec::new();
+    let mut details: Vec<String> = unlisted_beside_allowed(obs, cfg).into_iter().collect();
     for s in &plan.statements {
         let sql = as_changed(&s.sql);
         details.push(sql.trim_end().to_owned());
@@ -313,6 +319,31 @@ fn role_findings(
         );
         plan.unsupported.push(c.message);
     }
+}
+
+/// Whether `allow-migrations` excuses this run's denied hazards: only when it lists every
+/// migration the run applied. One listed migration replayed beside an unlisted one (a first
+/// deploy, two migrations in one push) must not excuse what the unlisted one does: the hazards
+/// are not told apart by migration.
+fn every_migration_allowed(obs: &Observations, cfg: &SchemaCheck) -> bool {
+    !obs.applied.is_empty() && obs.applied.iter().all(|m| cfg.allow_migrations.contains(m))
+}
+
+/// The detail line that says why `allow-migrations` excused nothing, when it lists some of the
+/// run's migrations but not all.
+fn unlisted_beside_allowed(obs: &Observations, cfg: &SchemaCheck) -> Option<String> {
+    let (listed, unlisted): (Vec<&String>, Vec<&String>) = obs
+        .applied
+        .iter()
+        .partition(|m| cfg.allow_migrations.contains(m));
+    (!listed.is_empty() && !unlisted.is_empty()).then(|| {
+        let names = |v: Vec<&String>| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        format!(
+            "allow-migrations excuses nothing in this run: it lists {} but not {}, which this run applied too (list every migration of the run, or push them apart)",
+            names(listed),
+            names(unlisted)
+        )
+    })
 }
 
 #[cfg(test)]

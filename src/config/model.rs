@@ -613,6 +613,7 @@ impl ConfigName for HazardKind {
             HazardKind::Correctness => "correctness",
             HazardKind::UntrackableDependencies => "untrackable_dependencies",
             HazardKind::Replication => "replication",
+            HazardKind::BreaksWrites => "breaks_writes",
         }
     }
 }

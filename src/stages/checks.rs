@@ -22,7 +22,7 @@ use crate::tools::Target;
 pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     let target = super::test_target(ctx)?;
     super::verify_ours(ctx, "before the checks").await?;
-    let client = pg::connect_observer(&target.url)
+    let client = pg::connect_checker(&target.url)
         .await
         .map_err(|e| StageFailure::new(exit::PROVIDER, e.to_string()))?;
     let mut checks = std::mem::take(&mut ctx.checks);

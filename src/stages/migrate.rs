@@ -114,7 +114,7 @@ async fn record(
         false => None,
     };
     {
-        let client = pg::connect_observer(&target.url)
+        let client = pg::connect_checker(&target.url)
             .await
             .map_err(|e| RecordError::Before {
                 what: "what the checks compare against",

@@ -74,6 +74,7 @@ test_files![
     trials,
     integrity,
     integrity_attacks,
+    check_attacks,
     schema_authz,
     safety_net,
     extension_members,

@@ -93,7 +93,7 @@ impl Validator<'_> {
                 .iter()
                 .filter_map(|d| self.choice::<HazardKind>(d, "hazard kind"))
                 .collect(),
-            None => vec![HazardKind::DeletesData],
+            None => vec![HazardKind::DeletesData, HazardKind::BreaksWrites],
         };
         SchemaCheck {
             enabled: rs.and_then(|s| s.enabled).unwrap_or(true),

@@ -77,6 +77,7 @@ mod types;
 mod unidentity;
 mod views;
 mod windows;
+mod write_hazards;
 // Aggregates, operators, rules, extended statistics, text search objects.
 mod aggregates;
 mod opclasses;
@@ -127,6 +128,9 @@ pub enum HazardKind {
     UntrackableDependencies,
     /// Publications or replica identities: what logical replication sends changes.
     Replication,
+    /// The application's writes fail, vanish or do less afterwards: a published table left
+    /// without a replica identity, a user trigger disabled, a `DO INSTEAD` rule on a table.
+    BreaksWrites,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -480,6 +484,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     comments::diff(&mut cx);
     privileges::diff(&mut cx);
     clustering::diff(&mut cx);
+    write_hazards::annotate(cx.a, cx.b, &mut cx.out);
 
     let mut statements = cx.out;
     statements.sort_by_key(|s| s.phase as u32);

@@ -1,0 +1,339 @@
+//! The `data` and `schema` checks against an outside attacker's pipeline false passes (issue 17,
+//! attack round 5): each scenario is a migration that did something a user must hear about and
+//! passed `pre-push` before. They run through `pre-push` on the local provider with the built-in
+//! `sql` tool and assert on the JSON report. Lint and reversibility are off: the verdict is the
+//! `data` or `schema` check's alone.
+
+use neon_migrate::exit;
+
+use crate::integrity::pre_push;
+use crate::support::{check_result as result, findings_starting, Project};
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        data_check_counts_rows_that_leave_a_partitioned_or_inherited_table,
+        data_check_counts_a_users_table_in_the_integrity_checks_schema,
+        data_check_sees_a_materialized_view_emptied_and_large_objects_deleted,
+        checks_read_with_row_security_off_and_say_what_a_forced_policy_hides,
+        schema_check_sees_enum_labels_and_composite_attributes_swapped_in_place,
+        schema_check_sees_a_sequence_moved_back_that_a_function_feeds,
+        schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration,
+        schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
+    ]
+}
+
+const CHECKS: &str = "[checks.lint]\nenabled = false\n\n[checks.reversible]\nenabled = false\n";
+
+fn project(name: &str, extra: &str, migration: &str) -> Project {
+    Project::new(name)
+        .config(&format!("{CHECKS}{extra}"))
+        .migration("0001_change.sql", migration)
+        .commit()
+        .git_branch(&format!("feature/{name}"))
+}
+
+/// The one finding of check `check` whose `what` starts with `prefix`, with its severity.
+#[track_caller]
+fn one(report: &serde_json::Value, check: &str, prefix: &str) -> String {
+    let found = findings_starting(report, check, "what", prefix);
+    assert_eq!(
+        found.len(),
+        1,
+        "want one {check} finding starting with {prefix:?}:\n{:#}",
+        result(report, check)
+    );
+    found[0]["severity"].as_str().unwrap_or("").to_owned()
+}
+
+/// A detached partition and a table taken out of an inheritance lose no row of their own, but a
+/// query of the parent no longer reads them: for the application they are deleted.
+fn data_check_counts_rows_that_leave_a_partitioned_or_inherited_table() {
+    let p = project(
+        "data_detach",
+        "",
+        "alter table p detach partition p1;\nalter table ch no inherit par;\n",
+    );
+    p.main_sql(
+        "create table p (k int, v text) partition by range (k); \
+         create table p1 partition of p for values from (0) to (100); \
+         create table p2 partition of p for values from (100) to (200); \
+         insert into p select g, 'v' from generate_series(0, 199) g; \
+         create table par (id int); create table ch () inherits (par); \
+         insert into ch select generate_series(1, 30)",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let sev = one(
+        &report,
+        "data",
+        "100 row(s) left public.p: a query of it reads 200 → 100 (exact) (public.p1 no longer part of it)",
+    );
+    assert_eq!(sev, "error");
+    assert_eq!(one(&report, "data", "30 row(s) left public.par"), "error");
+    // The tables themselves kept their rows: no "lost" finding for them.
+    assert!(findings_starting(&report, "data", "what", "public.p1 lost").is_empty());
+
+    // Declared in allow-loss: information, and the run passes.
+    let p = project(
+        "data_detach_allowed",
+        "[checks.data]\nallow-loss = [\"public.p\"]\n\n[checks.schema]\nenabled = false\n",
+        "alter table p detach partition p1;\n",
+    );
+    p.main_sql(
+        "create table p (k int) partition by range (k); \
+         create table p1 partition of p for values from (0) to (100); \
+         insert into p select generate_series(0, 9)",
+    );
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(one(&report, "data", "10 row(s) left public.p"), "info");
+}
+
+/// A user's schema named like the integrity check's scratch schema was skipped by the `data`
+/// check: a migration emptied a table there unseen.
+fn data_check_counts_a_users_table_in_the_integrity_checks_schema() {
+    let p = project(
+        "data_scratch_schema",
+        "",
+        "delete from neon_migrate_integrity.keep;\nalter table t add column x int;\n",
+    );
+    p.main_sql(
+        "create table t (id int); create schema neon_migrate_integrity; \
+         create table neon_migrate_integrity.keep (id int); \
+         insert into neon_migrate_integrity.keep select generate_series(1, 100)",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        one(
+            &report,
+            "data",
+            "neon_migrate_integrity.keep lost 100 row(s): 100 → 0 (exact)"
+        ),
+        "error"
+    );
+}
+
+fn data_check_sees_a_materialized_view_emptied_and_large_objects_deleted() {
+    let p = project(
+        "data_matview_lo",
+        "",
+        "refresh materialized view mv with no data;\nselect lo_unlink(blob) from docs;\n",
+    );
+    p.main_sql(
+        "create table t (id int); insert into t select generate_series(1, 10); \
+         create materialized view mv as select id from t; \
+         create table docs (id int, blob oid); \
+         insert into docs select g, lo_from_bytea(0, 'x') from generate_series(1, 5) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        one(
+            &report,
+            "data",
+            "materialized view public.mv is no longer populated: 10 row(s) → none"
+        ),
+        "error"
+    );
+    assert_eq!(
+        one(&report, "data", "5 large object(s) deleted: 5 → 0 (exact)"),
+        "error"
+    );
+}
+
+/// A migration forced row-level security on a table with a policy that hides rows from its
+/// owner — the role the checks read as. The count and a declared assertion saw a filtered table
+/// and passed; read with row security off, Postgres refuses the filtered query instead.
+fn checks_read_with_row_security_off_and_say_what_a_forced_policy_hides() {
+    let p = project(
+        "checks_forced_rls",
+        "[checks.schema]\nenabled = false\n\n[[checks.sql]]\nname = \"every user has an email\"\n\
+         query = \"select count(*) = 0 from public.users where email is null\"\n",
+        "update users set email = null where id <= 3;\n\
+         alter table users enable row level security;\n\
+         alter table users force row level security;\n\
+         create policy visible on users using (email is not null);\n\
+         insert into users select g, 'new' || g from generate_series(11, 13) g;\n",
+    );
+    p.main_sql(
+        "create table users (id int primary key, email text); \
+         insert into users select g, 'u' || g from generate_series(1, 10) g",
+    );
+    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        one(
+            &report,
+            "data",
+            "public.users: NOT CHECKED: the migration hid its 10 row(s) behind row-level security"
+        ),
+        "error"
+    );
+    let sql = result(&report, "sql");
+    assert_eq!(sql["status"], "failed", "{sql:#}");
+    assert!(
+        sql.to_string().contains("row-level security"),
+        "the assertion's failure says why: {sql:#}"
+    );
+    out.stdout_has("NOT CHECKED");
+}
+
+/// Renames that swap two enum labels or two attributes of a composite type keep every name, so
+/// a comparison by name saw at most a reordering: every stored value changed meaning.
+fn schema_check_sees_enum_labels_and_composite_attributes_swapped_in_place() {
+    let p = project(
+        "schema_label_swap",
+        "",
+        "alter type st rename value 'active' to 'tmp';\n\
+         alter type st rename value 'banned' to 'active';\n\
+         alter type st rename value 'tmp' to 'banned';\n\
+         alter type mode rename value 'on' to 'enabled';\n\
+         alter type pt rename attribute lat to tmp;\n\
+         alter type pt rename attribute lon to lat;\n\
+         alter type pt rename attribute tmp to lon;\n",
+    );
+    p.main_sql(
+        "create type st as enum ('active', 'banned'); create type mode as enum ('on', 'off'); \
+         create type pt as (lat float8, lon float8); \
+         create table u (id int, s st, m mode, loc pt); \
+         insert into u select g, 'active', 'on', row(g, -g)::pt from generate_series(1, 10) g",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        one(
+            &report,
+            "schema",
+            "correctness: enum public.st: every stored value 'active' now reads 'banned'"
+        ),
+        "error"
+    );
+    assert_eq!(
+        one(
+            &report,
+            "schema",
+            "correctness: enum public.st: every stored value 'banned' now reads 'active'"
+        ),
+        "error"
+    );
+    assert_eq!(
+        one(
+            &report,
+            "schema",
+            "enum public.mode: label 'on' was renamed to 'enabled' in place"
+        ),
+        "warning"
+    );
+    assert_eq!(
+        one(
+            &report,
+            "schema",
+            "correctness: attribute lat of composite type public.pt now holds other values: its former values are under attribute lon"
+        ),
+        "error"
+    );
+}
+
+/// A sequence that a function's `nextval` feeds (no catalog link to the column) moved back.
+fn schema_check_sees_a_sequence_moved_back_that_a_function_feeds() {
+    let p = project("schema_seq_fn", "", "select setval('s', 1);\n");
+    p.main_sql(
+        "create sequence s; \
+         create function next_id() returns bigint language sql as $$ select nextval('s') $$; \
+         create table t (id bigint primary key default next_id(), v text); \
+         insert into t (v) select 'x' from generate_series(1, 100)",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        one(
+            &report,
+            "schema",
+            "correctness: sequence public.s was moved back: its next value was 101, now 2"
+        ),
+        "error"
+    );
+}
+
+/// `allow-migrations` listing one migration excused the data loss of another applied in the
+/// same run: hazards are not told apart by migration, so only a run whose every migration is
+/// listed is excused.
+fn schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration() {
+    let main = "create table t (id int, legacy text, email text); \
+                insert into t select g, 'l', 'e' from generate_series(1, 10) g";
+    let config = format!("{CHECKS}[checks.schema]\nallow-migrations = [\"0001_drop_legacy.sql\"]\n");
+    let p = Project::new("schema_allow_one_of_two")
+        .config(&config)
+        .migration("0001_drop_legacy.sql", "alter table t drop column legacy;\n")
+        .migration("0002_oops.sql", "alter table t drop column email;\n")
+        .commit()
+        .git_branch("feature/schema_allow_one_of_two");
+    p.main_sql(main);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    for col in ["legacy", "email"] {
+        let what = format!("deletes_data: ALTER TABLE public.t DROP COLUMN {col}");
+        assert_eq!(one(&report, "schema", &what), "error", "{schema:#}");
+    }
+    assert!(
+        schema.to_string().contains("allow-migrations excuses nothing in this run: it lists 0001_drop_legacy.sql but not 0002_oops.sql"),
+        "{schema:#}"
+    );
+
+    // Every migration of the run listed: excused, shown as warnings.
+    let p = Project::new("schema_allow_only_one")
+        .config(&config)
+        .migration("0001_drop_legacy.sql", "alter table t drop column legacy;\n")
+        .commit()
+        .git_branch("feature/schema_allow_only_one");
+    p.main_sql(main);
+    let (_, report) = pre_push(&p, exit::OK);
+    assert_eq!(
+        one(&report, "schema", "deletes_data: ALTER TABLE public.t DROP COLUMN legacy"),
+        "warning"
+    );
+}
+
+/// Changes that apply cleanly and fast and leave the application's writes failing, vanishing or
+/// doing less: `breaks_writes`, denied by default; a table made UNLOGGED is `deletes_data`; a
+/// function a policy calls, changed, is `authz_update`.
+fn schema_check_denies_changes_that_break_writes_and_names_a_policys_function() {
+    let p = project(
+        "schema_breaks_writes",
+        "",
+        "alter table pub_t replica identity nothing;\n\
+         alter table pub_k drop constraint pub_k_pkey;\n\
+         alter table audited disable trigger audit;\n\
+         create rule drop_inserts as on insert to orders do instead nothing;\n\
+         alter table scratch set unlogged;\n\
+         create or replace function can_see(o text) returns boolean language sql as $$ select true $$;\n",
+    );
+    p.main_sql(
+        "create table pub_t (id int primary key); create table pub_k (id int primary key); \
+         create publication pub for table pub_t, pub_k; \
+         create table audited (id int); create table audit_log (n int); \
+         create function log() returns trigger language plpgsql as $$ begin insert into audit_log values (1); return new; end $$; \
+         create trigger audit after insert on audited for each row execute function log(); \
+         create table orders (id int); create table scratch (id int); \
+         create function can_see(o text) returns boolean language sql as $$ select o = current_user $$; \
+         create table docs (owner text); alter table docs enable row level security; \
+         create policy mine on docs using (can_see(owner))",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |kind: &str, text: &str| {
+        findings_starting(&report, "schema", "what", kind)
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    for text in [
+        "ALTER TABLE public.pub_t REPLICA IDENTITY NOTHING",
+        "DROP CONSTRAINT \\\"pub_k_pkey\\\"",
+        "DISABLE TRIGGER audit",
+        "drop_inserts",
+    ] {
+        assert_eq!(with("breaks_writes", text), ["error"], "{text}: {schema:#}");
+    }
+    assert_eq!(with("deletes_data", "SET UNLOGGED"), ["error"], "{schema:#}");
+    assert!(
+        !with("authz_update", "called by row-level security policy public.docs.mine").is_empty(),
+        "{schema:#}"
+    );
+}
