@@ -21,4 +21,6 @@ comment on view app.v is 'a view';
 comment on type app.e is 'an enum';
 comment on constraint t_pkey on app.t is 'the pk';
 comment on index app.t_pkey is 'pk index';
+-- `public` is built in (OID 2200): its comment is read all the same.
+comment on schema public is 'the public schema, described';
 -- [hazards]

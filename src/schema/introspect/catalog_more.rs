@@ -331,7 +331,9 @@ SELECT 'view column default', quote_ident(ns.nspname) || '.' || quote_ident(c.re
 UNION ALL
 SELECT 'toast options', '', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5(tc.reloptions::text), NULL, NULL, NULL
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace JOIN pg_class tc ON tc.oid = c.reltoastrelid
- WHERE tc.reloptions IS NOT NULL
+ -- `reltoastrelid` names only toast tables: with no toast options anywhere (built-in views
+ -- have options) the join finds nothing to probe with and pg_class is not read a second time.
+ WHERE tc.relkind = 't' AND tc.reloptions IS NOT NULL
 UNION ALL
 SELECT 'materialized view not populated (WITH NO DATA)', '', quote_ident(ns.nspname) || '.' || quote_ident(c.relname), md5('no data'), NULL, NULL, NULL
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace

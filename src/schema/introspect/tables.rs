@@ -8,18 +8,28 @@ use super::{first_char, q, Build, ObjKind};
 /// Dependency keys come from the queries below: tables, views, sequences, indexes and
 /// the indexes of constraints (named after their constraint); a relation's row type
 /// stands for the relation.
-pub(super) fn tables_query() -> String {
-    q(r#"
+///
+/// A table's parents are looked up per table: when the census found `pg_inherits` empty
+/// (`inherits` false) no table has any, and the query says so without the 2,000 lookups (a
+/// third of its server CPU at 2,000 tables).
+pub(super) fn tables_query(inherits: bool) -> String {
+    let parents = if inherits {
+        r#"coalesce((SELECT array_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY i.inhseqno)
+                   FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                  WHERE i.inhrelid = c.oid AND NOT c.relispartition), '{}')"#
+    } else {
+        "'{}'::text[]"
+    };
+    q(&format!(
+        r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.oid::int8,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
        CASE WHEN c.relispartition THEN (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
               FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
              WHERE i.inhrelid = c.oid) END,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
-       coalesce((SELECT array_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY i.inhseqno)
-                   FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-                  WHERE i.inhrelid = c.oid AND NOT c.relispartition), '{}'),
-       c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{}'), c.relpersistence = 'u',
+       {parents},
+       c.relrowsecurity, c.relforcerowsecurity, coalesce(c.reloptions, '{{}}'), c.relpersistence = 'u',
        c.reltype::int8, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END,
        CASE WHEN c.relispartition THEN pg_get_partition_constraintdef(c.oid) END,
        CASE WHEN c.relispartition THEN (SELECT array_agg(a.relid::oid::text || ' ' || quote_ident(an.nspname) || '.' || quote_ident(ac.relname))
@@ -29,7 +39,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind::text
   LEFT JOIN pg_am am ON am.oid = c.relam
  WHERE c.relkind IN ('r', 'p', 'f')
    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
- ORDER BY 1"#)
+ ORDER BY 1"#
+    ))
 }
 
 /// (name, OID, table without its columns and constraints, OID of its row type, its
