@@ -58,6 +58,7 @@ mod inherit;
 mod keyswap;
 mod overloads;
 mod partitions;
+mod partkeys;
 mod policies;
 mod privileges;
 mod rare_owners;
@@ -268,6 +269,9 @@ enum Phase {
     EnableTriggers = 111,
     /// Privileges on schemas taken: after the object privileges, for the same reason.
     SchemaRevokes = 112,
+    /// Row-level security disabled (or no longer forced) on a table that keeps it off: after
+    /// every privilege is taken away, so that no grantee ever reads the rows it protected.
+    DisableRowSecurity = 113,
     DropForeignServers = 115,
     DropAggregates = 116,
     DropOperators = 117,
@@ -422,6 +426,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     let mut unsupported = analysis::unsupported_objects(a, b);
     let pruned = collisions::prune(a, b, &mut unsupported);
     let (a, b) = pruned.as_ref().map_or((a, b), |(pa, pb)| (pa, pb));
+    let kept = partkeys::keep(a, b, &mut unsupported);
+    let b = kept.as_ref().unwrap_or(b);
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {
         a,
@@ -525,6 +531,7 @@ mod tests {
             SecurityAndTriggers,
             EnableTriggers,
             SchemaRevokes,
+            DisableRowSecurity,
             DropForeignServers,
             DropAggregates,
             DropOperators,
