@@ -262,6 +262,9 @@ enum Phase {
     /// Functions dropped and created again whose result or parameters are the row type of a
     /// view that replaces a table (`RETURNS SETOF t`).
     RecreateFunctionsAfterViews = 103,
+    /// Column defaults, domain defaults and domain CHECKs that call a function created after
+    /// the tables (its SQL-standard body reads a relation the plan creates).
+    AfterLateFunctions = 104,
     /// Privileges on schemas given: before the object privileges, whose grantor may need
     /// the schema's `USAGE` to `GRANT` under `SET ROLE`.
     SchemaGrants = 109,
@@ -527,6 +530,7 @@ mod tests {
             CreateMatviewIndexes,
             CreateStatistics,
             RecreateFunctionsAfterViews,
+            AfterLateFunctions,
             SchemaGrants,
             SecurityAndTriggers,
             EnableTriggers,

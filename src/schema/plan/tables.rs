@@ -87,7 +87,7 @@ fn create(x: &mut Cx<'_>) -> Vec<Stmt> {
         .collect();
     for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
         let DepKey::Rel(k) = &key else { continue };
-        let t = &b.tables[k];
+        let t = &late_defaults(x, k, &b.tables[k]);
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
             x.push(Stmt::new(Phase::CreateTables, create_table(k, t)).opens(format!("TABLE {k}")));
         }
@@ -102,6 +102,28 @@ fn create(x: &mut Cx<'_>) -> Vec<Stmt> {
         }
     }
     inherited_defaults
+}
+
+/// New table `t` without the column defaults that call a function created after the tables
+/// (a SQL-standard body reading a relation the plan creates): those are set after it.
+fn late_defaults(x: &mut Cx<'_>, k: &str, t: &Table) -> Table {
+    let mut t = t.clone();
+    for c in t.columns.iter_mut().filter(|c| !c.inherited) {
+        let key = DepKey::Col(format!("{k}.{}", c.name));
+        let late = x.b.deps.get(&key).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Fn(f) => super::functions::created_late(x, f),
+                _ => false,
+            })
+        });
+        if let (true, Some(d)) = (late, c.default.take()) {
+            x.simple(
+                Phase::AfterLateFunctions,
+                format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
+            );
+        }
+    }
+    t
 }
 
 fn create_table(k: &str, t: &Table) -> String {
