@@ -116,7 +116,7 @@ fn late_defaults(x: &mut Cx<'_>, k: &str, t: &Table) -> Table {
                 _ => false,
             })
         });
-        if let (true, Some(d)) = (late, c.default.take()) {
+        if let Some(d) = c.default.take_if(|_| late) {
             x.simple(
                 Phase::AfterLateFunctions,
                 format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
