@@ -28,6 +28,9 @@ pub(super) struct Changes {
     pub replaced_fns: BTreeSet<String>,
     /// Policies and triggers renamed in place.
     pub renames: super::renames::Renames,
+    /// Functions ([`DepKey::Fn`]) whose SQL-standard body reads a view the plan creates:
+    /// created among the views, in dependency order; filled by the functions' diff.
+    pub view_fns: BTreeSet<DepKey>,
 }
 
 /// Unsupported objects: any difference is reported, never dropped.

@@ -11,16 +11,21 @@ use super::{composites, Cx, Phase};
 
 /// The phase in which the new CHECKs of domain `k` are added.
 pub(super) fn phase(x: &Cx<'_>, k: &str) -> Phase {
-    let calls_new = x.b.deps.get(&DepKey::Type(k.to_owned())).is_some_and(|ds| {
-        ds.iter().any(|d| match d {
-            DepKey::Fn(f) => {
-                x.a.functions.get(f).map(|o| &o.definition)
-                    != x.b.functions.get(f).map(|n| &n.definition)
-            }
-            _ => false,
+    let calls = |late: bool| {
+        x.b.deps.get(&DepKey::Type(k.to_owned())).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Fn(f) => {
+                    x.a.functions.get(f).map(|o| &o.definition)
+                        != x.b.functions.get(f).map(|n| &n.definition)
+                        && (!late || super::functions::created_late(x, f))
+                }
+                _ => false,
+            })
         })
-    });
-    if calls_new {
+    };
+    if calls(true) {
+        Phase::AfterLateFunctions
+    } else if calls(false) {
         Phase::AddDomainChecksAfterFunctions
     } else {
         Phase::AddDomainChecks

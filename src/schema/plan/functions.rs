@@ -34,7 +34,11 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 && super::dropped::uses_new_view(x.a, x.b, &key)
             {
                 Phase::RecreateFunctionsAfterViews
-            } else if reads_new_relation(x, &key) {
+            } else if reads_new_view(x, &key, 0) {
+                // Created by the views' diff, among them.
+                x.ch.view_fns.insert(key.clone());
+                continue;
+            } else if reads_new_relation(x, &key, 0) {
                 Phase::CreateAtomicFunctions
             } else if phase == Phase::CreateFunctions && after_types.contains(k) {
                 // After the composite types it reads change (see `composites::phase`).
@@ -42,18 +46,51 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             } else {
                 phase
             };
-            if let Some(f) = b.functions.get(k) {
-                let mut stmt =
-                    Stmt::new(phase, f.definition.clone()).opens(format!("{} {k}", what(f)));
-                if let Some(change) = security_change(x.a.functions.get(k), f) {
-                    stmt =
-                        stmt.hazard(HazardKind::AuthzUpdate, format!("{} {k} {change}", what(f)));
-                }
+            if let Some(stmt) = create(x, k, phase) {
                 x.push(stmt);
             }
         }
     }
     drop_gone(x);
+}
+
+/// The statement that creates (or replaces) function `k` of B.
+pub(super) fn create(x: &Cx<'_>, k: &str, phase: Phase) -> Option<Stmt> {
+    let f = x.b.functions.get(k)?;
+    let mut stmt = Stmt::new(phase, f.definition.clone()).opens(format!("{} {k}", what(f)));
+    if let Some(change) = security_change(x.a.functions.get(k), f) {
+        stmt = stmt.hazard(HazardKind::AuthzUpdate, format!("{} {k} {change}", what(f)));
+    }
+    Some(stmt)
+}
+
+/// Whether function `f` of B is created or replaced after the tables (its SQL-standard body
+/// reads a relation the plan creates, or calls such a function): what calls it — a column or
+/// domain default, a domain CHECK — is given after it.
+pub(super) fn created_late(x: &Cx<'_>, f: &str) -> bool {
+    changed(x, f) && reads_new_relation(x, &DepKey::Fn(f.to_owned()), 0)
+}
+
+fn changed(x: &Cx<'_>, f: &str) -> bool {
+    x.b.functions.contains_key(f)
+        && x.a.functions.get(f).map(|o| &o.definition)
+            != x.b.functions.get(f).map(|n| &n.definition)
+}
+
+/// Whether the SQL-standard body of function `key` reads a view the plan creates (or
+/// creates again), itself or through a function it calls that does.
+fn reads_new_view(x: &Cx<'_>, key: &DepKey, depth: usize) -> bool {
+    depth < 32
+        && x.b.deps.get(key).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Rel(r) => {
+                    x.b.views.contains_key(r)
+                        && (!x.a.views.contains_key(r) || x.ch.recreate_views.contains(d))
+                }
+                DepKey::Fn(g) => changed(x, g) && reads_new_view(x, d, depth + 1),
+                _ => false,
+            })
+        })
 }
 
 /// Whose privileges a function kept under its name now runs with, when that changes:
@@ -74,17 +111,20 @@ fn security_change(old: Option<&Function>, new: &Function) -> Option<&'static st
 
 /// Whether function `key` depends on a relation the plan creates (only a SQL-standard body,
 /// `BEGIN ATOMIC` or `RETURN`, records such dependencies; it is resolved when created).
-fn reads_new_relation(x: &Cx<'_>, key: &DepKey) -> bool {
-    x.b.deps.get(key).is_some_and(|ds| {
-        ds.iter().any(|d| match d {
-            DepKey::Rel(r) => {
-                !(x.a.tables.contains_key(r) || x.a.views.contains_key(r))
-                    || x.ch.recreate_views.contains(d)
-                    || gains_columns(x, r)
-            }
-            _ => false,
+fn reads_new_relation(x: &Cx<'_>, key: &DepKey, depth: usize) -> bool {
+    depth < 32
+        && x.b.deps.get(key).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Rel(r) => {
+                    !(x.a.tables.contains_key(r) || x.a.views.contains_key(r))
+                        || x.ch.recreate_views.contains(d)
+                        || gains_columns(x, r)
+                }
+                // A body calling such a function waits for it.
+                DepKey::Fn(g) => changed(x, g) && reads_new_relation(x, d, depth + 1),
+                _ => false,
+            })
         })
-    })
 }
 
 /// Table `r` kept with columns the plan adds: a SQL-standard body may read them (Postgres

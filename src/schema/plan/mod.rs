@@ -60,6 +60,7 @@ mod inherit_checks;
 mod keyswap;
 mod overloads;
 mod partitions;
+mod partkeys;
 mod policies;
 mod privileges;
 mod rare_owners;
@@ -273,6 +274,9 @@ enum Phase {
     /// Functions dropped and created again whose result or parameters are the row type of a
     /// view that replaces a table (`RETURNS SETOF t`).
     RecreateFunctionsAfterViews = 103,
+    /// Column defaults, domain defaults and domain CHECKs that call a function created after
+    /// the tables (its SQL-standard body reads a relation the plan creates).
+    AfterLateFunctions = 104,
     /// Privileges on schemas given: before the object privileges, whose grantor may need
     /// the schema's `USAGE` to `GRANT` under `SET ROLE`.
     SchemaGrants = 109,
@@ -280,6 +284,9 @@ enum Phase {
     EnableTriggers = 111,
     /// Privileges on schemas taken: after the object privileges, for the same reason.
     SchemaRevokes = 112,
+    /// Row-level security disabled (or no longer forced) on a table that keeps it off: after
+    /// every privilege is taken away, so that no grantee ever reads the rows it protected.
+    DisableRowSecurity = 113,
     DropForeignServers = 115,
     DropAggregates = 116,
     DropOperators = 117,
@@ -441,6 +448,8 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     let (a, b) = taken.as_ref().map_or((a, b), |(pa, pb, _)| (pa, pb));
     let held = opclasses::prune(a, b, &mut unsupported);
     let b = held.as_ref().unwrap_or(b);
+    let kept = partkeys::keep(a, b, &mut unsupported);
+    let b = kept.as_ref().unwrap_or(b);
     let ch = Changes::of(a, b, &mut unsupported);
     let mut cx = Cx {
         a,
@@ -546,10 +555,12 @@ mod tests {
             CreateMatviewIndexes,
             CreateStatistics,
             RecreateFunctionsAfterViews,
+            AfterLateFunctions,
             SchemaGrants,
             SecurityAndTriggers,
             EnableTriggers,
             SchemaRevokes,
+            DisableRowSecurity,
             DropForeignServers,
             DropAggregates,
             DropOperators,

@@ -11,7 +11,7 @@ use super::{columns, h, partitions, typed, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     partitions::detach_gone(x);
-    create(x);
+    let inherited_defaults = create(x);
     let (a, b) = (x.a, x.b);
     // Parents before their children: a column a parent drops (or retypes) is no longer
     // inherited when a child drops (or declares) its own.
@@ -35,6 +35,11 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             columns::diff(x, k, old, t);
         }
         alter(x, k, old, t);
+    }
+    // After every parent's columns: a new child's inherited column may be one its parent
+    // adds in this plan (`ADD COLUMN`, above), which does not exist before.
+    for s in inherited_defaults {
+        x.push(s);
     }
     for (k, t) in &b.tables {
         if !a.tables.contains_key(k) {
@@ -70,8 +75,11 @@ fn parents(tables: &BTreeMap<String, Table>, references: bool) -> Deps {
     deps
 }
 
-fn create(x: &mut Cx<'_>) {
+/// Creates the new tables; returns the defaults their inherited columns set locally, to run
+/// once the parents have their new columns.
+fn create(x: &mut Cx<'_>) -> Vec<Stmt> {
     let (a, b) = (x.a, x.b);
+    let mut inherited_defaults = Vec::new();
     let new_tables: Vec<DepKey> = b
         .tables
         .keys()
@@ -80,20 +88,43 @@ fn create(x: &mut Cx<'_>) {
         .collect();
     for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
         let DepKey::Rel(k) = &key else { continue };
-        let t = &b.tables[k];
+        let t = &late_defaults(x, k, &b.tables[k]);
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
             x.push(Stmt::new(Phase::CreateTables, create_table(k, t)).opens(format!("TABLE {k}")));
         }
         // Inherited columns may still differ locally (NOT NULL, defaults).
         for c in t.columns.iter().filter(|c| c.inherited) {
             if let Some(d) = &c.default {
-                x.simple(
-                    Phase::CreateTables,
+                inherited_defaults.push(Stmt::new(
+                    Phase::AlterTables,
                     format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
-                );
+                ));
             }
         }
     }
+    inherited_defaults
+}
+
+/// New table `t` without the column defaults that call a function created after the tables
+/// (a SQL-standard body reading a relation the plan creates): those are set after it.
+fn late_defaults(x: &mut Cx<'_>, k: &str, t: &Table) -> Table {
+    let mut t = t.clone();
+    for c in t.columns.iter_mut().filter(|c| !c.inherited) {
+        let key = DepKey::Col(format!("{k}.{}", c.name));
+        let late = x.b.deps.get(&key).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Fn(f) => super::functions::created_late(x, f),
+                _ => false,
+            })
+        });
+        if let Some(d) = c.default.take_if(|_| late) {
+            x.simple(
+                Phase::AfterLateFunctions,
+                format!("ALTER TABLE {k} ALTER COLUMN {} SET DEFAULT {d}", c.name),
+            );
+        }
+    }
+    t
 }
 
 fn create_table(k: &str, t: &Table) -> String {
@@ -151,7 +182,7 @@ fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
         let verb = if t.rls { "ENABLE" } else { "DISABLE" };
         x.push(window(
             Stmt::new(
-                Phase::SecurityAndTriggers,
+                protection_phase(t.rls),
                 format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
             )
             .hazard(
@@ -164,7 +195,7 @@ fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
         let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
         x.push(window(
             Stmt::new(
-                Phase::SecurityAndTriggers,
+                protection_phase(t.rls_forced),
                 format!("ALTER TABLE {k} {verb} ROW LEVEL SECURITY"),
             )
             .hazard(
@@ -172,6 +203,16 @@ fn row_security(x: &mut Cx<'_>, k: &str, old: Option<&Table>, t: &Table) {
                 "row-level security for the owner changes",
             ),
         ));
+    }
+}
+
+/// Row-level security turned on goes with the policies and privileges; turned off, after the
+/// privileges are revoked (a grantee it kept from the rows must have lost them first).
+fn protection_phase(on: bool) -> Phase {
+    if on {
+        Phase::SecurityAndTriggers
+    } else {
+        Phase::DisableRowSecurity
     }
 }
 
@@ -273,5 +314,63 @@ fn drop_gone(x: &mut Cx<'_>) {
                 ])
                 .long(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::model::{AclDelta, AclItem, Grantee, Model, Table, TableKind};
+
+    fn table(rls: bool) -> Table {
+        Table {
+            kind: TableKind::Table,
+            columns: Vec::new(),
+            constraints: Default::default(),
+            partition_key: None,
+            partition_of: None,
+            inherits: Vec::new(),
+            rls,
+            rls_forced: rls,
+            options: Vec::new(),
+            unlogged: false,
+            tablespace: None,
+            access_method: None,
+        }
+    }
+
+    /// attack10 F22 (d64_rls_off_revoke): row-level security went off before the grant it
+    /// limited was revoked, each statement committing on its own.
+    #[test]
+    fn row_security_goes_off_after_the_privileges_it_limited() {
+        let mut a = Model {
+            roles: ["postgres".to_owned(), "reader".to_owned()].into(),
+            ..Model::default()
+        };
+        let mut b = a.clone();
+        a.tables.insert("public.t".into(), table(true));
+        b.tables.insert("public.t".into(), table(false));
+        let select = AclItem {
+            grantee: Grantee::Role("reader".into()),
+            privilege: "SELECT".into(),
+            grantable: false,
+            grantor: None,
+        };
+        a.privileges.insert(
+            "TABLE public.t".into(),
+            AclDelta {
+                granted: [select].into(),
+                revoked: Default::default(),
+            },
+        );
+        let plan = super::super::plan(&a, &b, &Default::default());
+        let at = |needle: &str| {
+            plan.statements
+                .iter()
+                .position(|s| s.sql.contains(needle))
+                .unwrap_or_else(|| panic!("no `{needle}` in {plan:?}"))
+        };
+        let revoke = at("REVOKE SELECT ON TABLE public.t FROM reader");
+        assert!(revoke < at("DISABLE ROW LEVEL SECURITY"), "{plan:?}");
+        assert!(revoke < at("NO FORCE ROW LEVEL SECURITY"), "{plan:?}");
     }
 }

@@ -113,8 +113,8 @@ pub(super) fn late_range(a: &Model, b: &Model, key: &DepKey) -> bool {
 /// created bare, and those are given after the functions: Postgres resolves the call when
 /// the domain is created, and the function may itself take the domain (`f(x dom)`).
 fn create_new_domain(x: &mut Cx<'_>, k: &str, d: &Domain) {
-    let late = super::domain_checks::phase(x, k) == Phase::AddDomainChecksAfterFunctions
-        && (d.default.is_some() || !d.checks.is_empty());
+    let phase = super::domain_checks::phase(x, k);
+    let late = phase != Phase::AddDomainChecks && (d.default.is_some() || !d.checks.is_empty());
     if !late {
         x.push(Stmt::new(Phase::CreateTypes, create_domain(k, d)).opens(format!("DOMAIN {k}")));
         return;
@@ -126,16 +126,10 @@ fn create_new_domain(x: &mut Cx<'_>, k: &str, d: &Domain) {
     };
     x.push(Stmt::new(Phase::CreateTypes, create_domain(k, &bare)).opens(format!("DOMAIN {k}")));
     if let Some(def) = &d.default {
-        x.simple(
-            Phase::AddDomainChecksAfterFunctions,
-            format!("ALTER DOMAIN {k} SET DEFAULT {def}"),
-        );
+        x.simple(phase, format!("ALTER DOMAIN {k} SET DEFAULT {def}"));
     }
     for (n, c) in &d.checks {
-        x.simple(
-            Phase::AddDomainChecksAfterFunctions,
-            format!("ALTER DOMAIN {k} ADD CONSTRAINT {n} {c}"),
-        );
+        x.simple(phase, format!("ALTER DOMAIN {k} ADD CONSTRAINT {n} {c}"));
     }
 }
 
@@ -248,8 +242,8 @@ fn alter_domains(x: &mut Cx<'_>) {
         if old.default != d.default {
             // After the functions when it may call one the plan creates or replaces.
             let phase = match super::domain_checks::phase(x, k) {
-                Phase::AddDomainChecksAfterFunctions => Phase::AddDomainChecksAfterFunctions,
-                _ => Phase::AlterTypes,
+                Phase::AddDomainChecks => Phase::AlterTypes,
+                late => late,
             };
             match &d.default {
                 Some(def) => x.simple(phase, format!("ALTER DOMAIN {k} SET DEFAULT {def}")),

@@ -44,9 +44,17 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             DepKey::Rel(v) => !a.views.contains_key(v) || x.ch.recreate_views.contains(k),
             _ => false,
         })
+        .chain(x.ch.view_fns.iter().cloned())
         .collect();
     let mut early = BTreeSet::new();
     for key in topo(&create, &b.deps) {
+        if let DepKey::Fn(f) = &key {
+            // A function whose SQL-standard body reads a new view: after it.
+            if let Some(s) = super::functions::create(x, f, Phase::CreateViews) {
+                x.push(s);
+            }
+            continue;
+        }
         let DepKey::Rel(k) = &key else { continue };
         let v = &b.views[k];
         let rebuilt = a.views.contains_key(k);
