@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_sees_a_sequence_moved_back_that_a_function_feeds,
         schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration,
         schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
+        diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
     ]
 }
 
@@ -336,4 +337,31 @@ fn schema_check_denies_changes_that_break_writes_and_names_a_policys_function() 
         !with("authz_update", "called by row-level security policy public.docs.mine").is_empty(),
         "{schema:#}"
     );
+}
+
+/// A partitioned table holds no rows itself: the counts that refuse a sure failure read
+/// `ONLY` the table and found nothing, so a NOT NULL or CHECK the partitions' rows fail was
+/// planned (exit 0) and failed half-way.
+fn diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on() {
+    let p = Project::new("diff_partition_sure")
+        .file(
+            "target.sql",
+            "create table p (k int, rid int not null, check (rid > 0)) partition by range (k);\n\
+             create table p1 partition of p for values from (0) to (10);\n\
+             create table p2 partition of p for values from (10) to (20);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table p (k int, rid int) partition by range (k); \
+         create table p1 partition of p for values from (0) to (10); \
+         create table p2 partition of p for values from (10) to (20); \
+         insert into p values (1, 1), (2, -1), (15, null), (16, 3)",
+    );
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("1 row(s) of main: column public.p.rid holds NULL")
+        .stdout_has("1 row(s) of main: rows of public.p violate the new CHECK ((rid > 0))");
+    p.main_sql("update p set rid = 5 where rid is null or rid < 0");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK);
 }

@@ -11,4 +11,5 @@ create function touch() returns trigger language plpgsql as $$ begin new.updated
 create trigger t_touch before insert or update on t for each row execute function touch();
 create trigger t_touch2 before update on t for each row execute function touch();
 alter table t disable trigger t_touch2;
--- [hazards]
+-- [hazards] breaks_writes
+-- [hazard-text] is disabled: what it writes or enforces

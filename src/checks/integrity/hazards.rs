@@ -98,9 +98,10 @@ pub async fn annotate(
             }
         }
         let key = key_text(from.tables.get(&p.table));
+        let (only, condition) = scope(from.tables.get(&p.table), &p.table, &p.condition);
         let sql = format!(
-            "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM ONLY {} t WHERE {}",
-            p.table, p.condition
+            "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM {only}{} t WHERE {condition}",
+            p.table
         );
         let mut extra = None;
         if let Some(no_cast) = no_cast(client, plan, &p).await {
@@ -458,8 +459,9 @@ async fn count_table_nulls(
         firsts.push(format!("pg_catalog.min({key}) FILTER (WHERE {cond})"));
         lasts.push(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
     }
+    let (only, _) = scope(Some(table), name, "");
     let sql = format!(
-        "SELECT ARRAY[{}]::bigint[], ARRAY[{}]::text[], ARRAY[{}]::text[] FROM ONLY {name} t",
+        "SELECT ARRAY[{}]::bigint[], ARRAY[{}]::text[], ARRAY[{}]::text[] FROM {only}{name} t",
         counts.join(", "),
         firsts.join(", "),
         lasts.join(", ")
@@ -927,5 +929,19 @@ mod tests {
             ["a"]
         );
         assert_eq!(columns_of("UNIQUE ()"), None);
+    }
+}
+
+/// What a count over `table` reads: its own rows (`ONLY`: an inheriting child's rows are not
+/// the parent's), or, for a partitioned table — which holds no rows itself, and whose
+/// constraints, NOT NULL and keys every partition gets — the rows of all its partitions. A
+/// `FROM ONLY` of the table inside `condition` (a duplicate probe) is widened the same way.
+fn scope(table: Option<&Table>, name: &str, condition: &str) -> (&'static str, String) {
+    let partitioned = table.is_some_and(|t| t.kind == crate::schema::model::TableKind::Partitioned);
+    if partitioned {
+        let condition = condition.replace(&format!("FROM ONLY {name} "), &format!("FROM {name} "));
+        ("", condition)
+    } else {
+        ("ONLY ", condition.to_owned())
     }
 }
