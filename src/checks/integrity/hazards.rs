@@ -916,6 +916,20 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
     }
 }
 
+/// What a count over `table` reads: its own rows (`ONLY`: an inheriting child's rows are not
+/// the parent's), or, for a partitioned table — which holds no rows itself, and whose
+/// constraints, NOT NULL and keys every partition gets — the rows of all its partitions. A
+/// `FROM ONLY` of the table inside `condition` (a duplicate probe) is widened the same way.
+fn scope(table: Option<&Table>, name: &str, condition: &str) -> (&'static str, String) {
+    let partitioned = table.is_some_and(|t| t.kind == crate::schema::model::TableKind::Partitioned);
+    if partitioned {
+        let condition = condition.replace(&format!("FROM ONLY {name} "), &format!("FROM {name} "));
+        ("", condition)
+    } else {
+        ("ONLY ", condition.to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -929,19 +943,5 @@ mod tests {
             ["a"]
         );
         assert_eq!(columns_of("UNIQUE ()"), None);
-    }
-}
-
-/// What a count over `table` reads: its own rows (`ONLY`: an inheriting child's rows are not
-/// the parent's), or, for a partitioned table — which holds no rows itself, and whose
-/// constraints, NOT NULL and keys every partition gets — the rows of all its partitions. A
-/// `FROM ONLY` of the table inside `condition` (a duplicate probe) is widened the same way.
-fn scope(table: Option<&Table>, name: &str, condition: &str) -> (&'static str, String) {
-    let partitioned = table.is_some_and(|t| t.kind == crate::schema::model::TableKind::Partitioned);
-    if partitioned {
-        let condition = condition.replace(&format!("FROM ONLY {name} "), &format!("FROM {name} "));
-        ("", condition)
-    } else {
-        ("ONLY ", condition.to_owned())
     }
 }
