@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration,
         schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
+        diff_counts_null_duplicates_under_nulls_not_distinct,
     ]
 }
 
@@ -362,6 +363,33 @@ fn diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on() {
         .stdout_has("1 row(s) of main: column public.p.rid holds NULL")
         .stdout_has("1 row(s) of main: rows of public.p violate the new CHECK ((rid > 0))");
     p.main_sql("update p set rid = 5 where rid is null or rid < 0");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK);
+}
+
+/// Under `NULLS NOT DISTINCT` two NULL keys are duplicates, but the count matched rows with
+/// `IN`, which never matches a NULL: the plan exited 0 and its build failed, leaving an invalid
+/// index. A constraint made `NULLS NOT DISTINCT` in place is built under a temporary name first:
+/// it was not counted at all.
+fn diff_counts_null_duplicates_under_nulls_not_distinct() {
+    let p = Project::new("diff_nulls_not_distinct")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, a int, b int, constraint u unique nulls not distinct (a, b));\n\
+             create table s (id int primary key, c int);\n\
+             create unique index s_c on s (c) nulls not distinct;\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table t (id int primary key, a int, b int, constraint u unique (a, b)); \
+         insert into t values (1, null, 1), (2, null, 1), (3, 1, 1); \
+         create table s (id int primary key, c int); insert into s values (1, null), (2, null), (3, 3)",
+    );
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.t share their values of (a, b), which the new UNIQUE constraint \"u\" requires to be unique")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.s share their values of (c), which the new unique index public.s_c requires to be unique");
+    p.main_sql("update t set a = id + 10 where a is null; update s set c = id + 10 where c is null");
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK);
 }

@@ -816,6 +816,11 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
         format!("ALTER TABLE {table} VALIDATE CONSTRAINT {n}"),
         format!("CREATE UNIQUE INDEX CONCURRENTLY {n} ON {table} "),
         format!("ALTER TABLE {table} ADD CONSTRAINT {n} "),
+        // A key changed in place is built beside the old one under a temporary name first.
+        format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY {} ON {table} ",
+            crate::pg::ident(&format!("{name}_neon_migrate_new"))
+        ),
     ];
     // The kind read from the definition (`pg_get_constraintdef`'s first words).
     let primary = def.starts_with("PRIMARY KEY ");
@@ -832,7 +837,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
         'u' => {
             let cols = columns_of(def)?;
             let bare = cols.join(", ");
-            let dup = super::sure::duplicates(table, &cols);
+            let dup = super::sure::duplicates(table, &cols, def.contains("NULLS NOT DISTINCT"));
             let condition = if primary {
                 let nulls: Vec<String> = cols.iter().map(|c| format!("t.{c} IS NULL")).collect();
                 format!("{dup} OR {}", nulls.join(" OR "))

@@ -98,7 +98,11 @@ pub(super) fn unique_indexes(
                 out.push(Probe {
                     statement: at,
                     table: i.table.clone(),
-                    condition: duplicates(&i.table, &cols),
+                    condition: duplicates(
+                        &i.table,
+                        &cols,
+                        i.definition.contains(" NULLS NOT DISTINCT"),
+                    ),
                     what: format!("share their ({bare}) with another row (unique index {k})"),
                     effect: "this statement fails on them",
                     nulls_in: None,
@@ -170,16 +174,27 @@ pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mu
 }
 
 /// The condition on `t` (a row of `table`) of sharing the values of `cols` with another row.
-pub(super) fn duplicates(table: &str, cols: &[String]) -> String {
-    let list = cols
-        .iter()
-        .map(|c| format!("t.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+/// Under `NULLS NOT DISTINCT` (`nulls_equal`) NULLs compare equal, as the index compares them:
+/// `IN` never matches a NULL, so the rows are matched with `IS NOT DISTINCT FROM` instead.
+pub(super) fn duplicates(table: &str, cols: &[String], nulls_equal: bool) -> String {
+    let list = |alias: &str| {
+        cols.iter()
+            .map(|c| format!("{alias}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let bare = cols.join(", ");
-    format!(
-        "({list}) IN (SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1)"
-    )
+    let groups =
+        format!("SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1");
+    if nulls_equal {
+        format!(
+            "EXISTS (SELECT 1 FROM ({groups}) d WHERE ROW({}) IS NOT DISTINCT FROM ROW({}))",
+            list("d"),
+            list("t")
+        )
+    } else {
+        format!("({}) IN ({groups})", list("t"))
+    }
 }
 
 /// The key columns of a unique index's definition (`pg_get_indexdef`) when each is a plain
