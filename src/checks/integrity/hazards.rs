@@ -64,6 +64,11 @@ pub(super) struct Probe {
     pub(super) desired_expression: Option<String>,
 }
 
+/// The counting session: built-ins first, nothing written, no count runs away.
+const COUNTING_SESSION: &str =
+    "SET search_path = pg_catalog; SET default_transaction_read_only = on; \
+     SET statement_timeout = '60s'";
+
 /// Counts, on the database `client` is connected to (the plan's `from` side, `source` in the
 /// messages), the rows each data-sensitive statement of `plan` would fail on or change, and
 /// adds each non-zero count to its statement's hazards. Returns what it added.
@@ -75,20 +80,13 @@ pub async fn annotate(
     source: &str,
 ) -> Result<Vec<Offending>, IntegrityError> {
     client
-        .batch_execute(
-            "SET search_path = pg_catalog; SET default_transaction_read_only = on; \
-             SET statement_timeout = '60s'",
-        )
+        .batch_execute(COUNTING_SESSION)
         .await
         .map_err(IntegrityError::query(
             "cannot prepare the offending-row counts",
         ))?;
-    let mut probes = probes(plan, from, to);
-    super::sure::unique_indexes(plan, from, to, source, &mut probes);
-    super::domain_sure::probes(plan, from, to, &mut probes);
-    super::sure::dropped_attributes(plan, from, to, &mut probes);
     let mut found = Vec::new();
-    for p in probes {
+    for p in every_probe(plan, from, to, source) {
         if let Some(expr) = &p.desired_expression {
             let calls = untrusted_calls(client, expr).await;
             if !calls.is_empty() {
@@ -97,12 +95,7 @@ pub async fn annotate(
                 continue;
             }
         }
-        let key = key_text(from.tables.get(&p.table));
-        let (only, condition) = scope(from.tables.get(&p.table), &p.table, &p.condition);
-        let sql = format!(
-            "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM {only}{} t WHERE {condition}",
-            p.table
-        );
+        let sql = count_sql(from, &p);
         let mut extra = None;
         if let Some(no_cast) = no_cast(client, plan, &p).await {
             found.push(no_cast);
@@ -146,7 +139,14 @@ pub async fn annotate(
                 Some(db) if DATA_EXCEPTIONS.contains(db.code()) => {
                     let code = db.code().code().to_owned();
                     let counted = match &p.conversion {
-                        Some(conv) => count_refused(client, &p.table, &key, conv).await.ok(),
+                        Some(conv) => count_refused(
+                            client,
+                            &p.table,
+                            &key_text(from.tables.get(&p.table)),
+                            conv,
+                        )
+                        .await
+                        .ok(),
                         None => None,
                     };
                     match (counted, &p.conversion) {
@@ -919,6 +919,26 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
         }
         _ => None,
     }
+}
+
+/// Every count the plan's data-sensitive statements need (those that cannot be counted are
+/// said so on their statement).
+fn every_probe(plan: &mut Plan, from: &Model, to: &Model, source: &str) -> Vec<Probe> {
+    let mut probes = probes(plan, from, to);
+    super::sure::unique_indexes(plan, from, to, source, &mut probes);
+    super::domain_sure::probes(plan, from, to, &mut probes);
+    super::sure::dropped_attributes(plan, from, to, &mut probes);
+    probes
+}
+
+/// The query counting the rows `p` is about, with the smallest and largest key among them.
+fn count_sql(from: &Model, p: &Probe) -> String {
+    let key = key_text(from.tables.get(&p.table));
+    let (only, condition) = scope(from.tables.get(&p.table), &p.table, &p.condition);
+    format!(
+        "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM {only}{} t WHERE {condition}",
+        p.table
+    )
 }
 
 /// What a count over `table` reads: its own rows (`ONLY`: an inheriting child's rows are not
