@@ -129,7 +129,7 @@ SELECT 'object in a schema neon-migrate skips', '', 'trigger ' || quote_ident(t.
 /// created it, reads as one word on every server.
 fn extension_members(built_in: bool) -> String {
     // Built-in extensions' members (a handful) are always read; the others only when the
-    // census finds an extension (the branch's join is its gate's text, `catalog::GATES`).
+    // census finds an extension (the query arm's join is its gate's text, `catalog::GATES`).
     let (e, which) = if built_in {
         ("be", "be.oid < 16384")
     } else {
