@@ -91,6 +91,7 @@ const KEYS: &[&str] = &[
     "ignore",
     "warn",
     "access-exclusive-budget",
+    "write-lock-budget",
     "sample-interval",
     "tables",
     "exact-below",

@@ -141,7 +141,7 @@ pub fn judge(report: &LockReport, cfg: &LocksCheck, sql: Option<&str>) -> CheckR
     let tables = report
         .held_ms
         .keys()
-        .filter(|k| !k.starts_with("index "))
+        .filter(|k| !k.starts_with("index ") && !k.starts_with("sequence "))
         .count();
     let mut summary = if tables == 0 {
         // Nothing seen is not "nothing locked": a lock held between two samples is missed.
@@ -325,9 +325,18 @@ pub struct OutlivedLock {
 const OUTLIVED_SETTLE: Duration = Duration::from_millis(50);
 
 const SAMPLE: &str = r#"
-SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index ' ELSE '' END
+SELECT CASE c.relkind WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN 'S' THEN 'sequence ' ELSE '' END
          || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-         || CASE WHEN c.relkind IN ('i', 'I') THEN ' on ' || i.indrelid::regclass::text ELSE '' END,
+         || CASE WHEN c.relkind IN ('i', 'I') THEN ' on ' || i.indrelid::regclass::text
+                 WHEN c.relkind = 'S' THEN coalesce(' feeding ' || (
+                   SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname)
+                     FROM pg_depend d
+                     JOIN pg_class t ON t.oid = d.refobjid
+                     JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+                    LIMIT 1), '')
+                 ELSE '' END,
        l.mode, l.pid,
        left(coalesce(a.query, ''), 300),
        (extract(epoch FROM clock_timestamp() - a.query_start) * 1000)::bigint
@@ -340,17 +349,19 @@ SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index ' ELSE '' END
    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND l.pid <> pg_backend_pid()
    AND NOT (l.pid = ANY($1::int4[]))
-   -- Indexes that existed before the migration: REINDEX and DROP INDEX lock them ACCESS
-   -- EXCLUSIVE (reads through them wait); a new index's own lock blocks nobody.
-   AND (c.relkind IN ('r', 'p', 'm') OR (c.relkind IN ('i', 'I') AND c.oid = ANY($2::oid[])))
+   -- Indexes, views and sequences that existed before the migration: REINDEX and DROP INDEX
+   -- lock an index ACCESS EXCLUSIVE (reads through it wait), ALTER VIEW or CREATE OR REPLACE
+   -- VIEW a view (every read through it waits), ALTER SEQUENCE a sequence SHARE ROW EXCLUSIVE
+   -- (every nextval, so every INSERT drawing from it, waits). A new one's lock blocks nobody.
+   AND (c.relkind IN ('r', 'p', 'm') OR (c.relkind IN ('i', 'I', 'v', 'S') AND c.oid = ANY($2::oid[])))
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
-/// The indexes that exist before the migration.
-const INDEXES: &str = r#"
+/// The indexes, views and sequences that exist before the migration.
+const EXISTING: &str = r#"
 SELECT coalesce(array_agg(c.oid), '{}')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
+ WHERE c.relkind IN ('i', 'I', 'v', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'neon_migrate', 'neon_migrate_integrity')
 "#;
 
 /// The tables that exist, with their files (a partitioned parent has none: 0, never
@@ -452,13 +463,13 @@ impl Sampler {
 }
 
 impl Connected {
-    /// Records the tables' and indexes' files as they are now (one round trip) and starts
+    /// Records the tables' files and which indexes, views and sequences exist (one round trip) and starts
     /// sampling every `interval`.
     pub async fn begin(self, interval: Duration) -> Result<Sampler, QueryError> {
         let Connected { client, sample } = self;
-        let (before, indexes) = tokio::try_join!(files(&client), async {
+        let (before, existing) = tokio::try_join!(files(&client), async {
             client
-                .query_one(INDEXES, &[])
+                .query_one(EXISTING, &[])
                 .await
                 .map(|r| r.get::<_, Vec<u32>>(0))
                 .map_err(QueryError::from)
@@ -487,7 +498,7 @@ impl Connected {
                     _ = rx.changed() => break,
                 }
                 let now = Instant::now();
-                let rows = client.query(&sample, &[&pg::own_pids(), &indexes]).await;
+                let rows = client.query(&sample, &[&pg::own_pids(), &existing]).await;
                 busy += now.elapsed();
                 let Ok(rows) = rows else {
                     report.failed_samples += 1;
@@ -524,7 +535,7 @@ impl Connected {
                 }
             }
             report.longest_gap_ms = gap.max(last_ok.elapsed()).as_millis() as u64;
-            report.outlived = still_held(&client, &sample, &indexes, &open).await;
+            report.outlived = still_held(&client, &sample, &existing, &open).await;
             for (k, e) in std::mem::take(&mut open) {
                 close(&mut report, &k, &e, interval);
             }
@@ -567,12 +578,12 @@ impl Sampler {
 async fn still_held(
     client: &Client,
     sample: &tokio_postgres::Statement,
-    indexes: &[u32],
+    existing: &[u32],
     open: &BTreeMap<(String, String, i32), Episode>,
 ) -> Vec<OutlivedLock> {
     let take = || async {
         let rows = client
-            .query(sample, &[&pg::own_pids(), &indexes])
+            .query(sample, &[&pg::own_pids(), &existing])
             .await
             .unwrap_or_default();
         rows.iter()
@@ -614,6 +625,24 @@ fn close(report: &mut LockReport, key: &(String, String, i32), e: &Episode, inte
     *slot = (*slot).max(ms);
 }
 
+/// Who waits while a lock on `key` (as the sampler names it) is held: `all` for a lock that
+/// blocks reads too (ACCESS EXCLUSIVE), else one that blocks writes.
+fn held_up(key: &str, all: bool) -> String {
+    if let Some(seq) = key.strip_prefix("sequence ") {
+        return match seq.split_once(" feeding ") {
+            Some((s, t)) => {
+                format!("every nextval() of {s}, so every INSERT into {t} that draws from it,")
+            }
+            None => format!("every nextval() of {seq}"),
+        };
+    }
+    match (key.strip_prefix("index "), all) {
+        (Some(_), _) => format!("every query that uses {key}"),
+        (None, true) => format!("every read and write of {key}"),
+        (None, false) => format!("every INSERT, UPDATE and DELETE on {key}"),
+    }
+}
+
 fn rank(mode: &str) -> usize {
     LOCK_MODES.iter().position(|m| *m == mode).unwrap_or(0)
 }
@@ -637,16 +666,17 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                 ", no rewrite"
             }
         ));
+        // A budget under `tables` is how long that table may be held up, by any lock.
+        let own = cfg
+            .tables
+            .get(table)
+            .or_else(|| {
+                cfg.tables
+                    .get(table.strip_prefix("public.").unwrap_or(table))
+            })
+            .copied();
         if let Some(ms) = modes.get("AccessExclusiveLock") {
-            let budget = cfg
-                .tables
-                .get(table)
-                .or_else(|| {
-                    cfg.tables
-                        .get(table.strip_prefix("public.").unwrap_or(table))
-                })
-                .copied()
-                .unwrap_or(cfg.access_exclusive_budget);
+            let budget = own.unwrap_or(cfg.access_exclusive_budget);
             let rewrite = if rewritten {
                 " and the table was rewritten"
             } else {
@@ -658,7 +688,7 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                         NAME,
                         Severity::Error,
                         format!("ACCESS EXCLUSIVE lock on {table} held ~{ms} ms{rewrite} (budget {} ms)", budget.as_millis()),
-                        format!("while it is held every read and write of {table} waits: on production that is ~{ms} ms of downtime, longer under load"),
+                        format!("while it is held {} waits: on production that is ~{ms} ms of downtime, longer under load", held_up(table, true)),
                     )
                     .at(table.clone())
                     .fix("use an online form (CONCURRENTLY, NOT VALID + VALIDATE, a new column and a backfill instead of a type change), or raise the budget under [checks.locks] if this is acceptable"),
@@ -671,25 +701,40 @@ pub fn evaluate(report: &LockReport, cfg: &LocksCheck) -> (Vec<Finding>, Vec<Str
                 );
             }
         }
+        let write_budget = own.map_or(cfg.write_lock_budget, |b| b.max(cfg.write_lock_budget));
         for mode in ["ShareLock", "ShareRowExclusiveLock", "ExclusiveLock"] {
-            if let Some(ms) = modes.get(mode) {
-                if u128::from(*ms) > cfg.access_exclusive_budget.as_millis() {
-                    findings.push(
-                        Finding::new(
-                            NAME,
-                            Severity::Warning,
-                            format!("{} lock on {table} held ~{ms} ms", lock_name(mode)),
-                            format!("writes to {table} wait while it is held"),
-                        )
-                        .at(table.clone())
-                        .fix(if mode == "ShareLock" {
-                            "build indexes with CREATE INDEX CONCURRENTLY"
-                        } else {
-                            "add constraints NOT VALID, then VALIDATE CONSTRAINT separately"
-                        }),
-                    );
-                }
+            let Some(&ms) = modes.get(mode) else {
+                continue;
+            };
+            let over = u128::from(ms) > write_budget.as_millis();
+            if !over && u128::from(ms) <= cfg.access_exclusive_budget.as_millis() {
+                continue;
             }
+            let (severity, budget) = if over {
+                (
+                    Severity::Error,
+                    format!(
+                        " (budget for locks that block writes: {} ms)",
+                        write_budget.as_millis()
+                    ),
+                )
+            } else {
+                (Severity::Warning, String::new())
+            };
+            findings.push(
+                Finding::new(
+                    NAME,
+                    severity,
+                    format!("{} lock on {table} held ~{ms} ms{budget}", lock_name(mode)),
+                    format!("{} waits while it is held: on production that is ~{ms} ms of write outage, longer under load", held_up(table, false)),
+                )
+                .at(table.clone())
+                .fix(match mode {
+                    "ShareLock" => "build indexes with CREATE INDEX CONCURRENTLY (a plain CREATE INDEX holds SHARE for the whole build), or raise `write-lock-budget` under [checks.locks] if this is acceptable",
+                    "ShareRowExclusiveLock" => "CREATE TRIGGER, ADD FOREIGN KEY and ALTER SEQUENCE take it until commit: add foreign keys NOT VALID and VALIDATE them separately, keep the transaction that holds it short, or raise `write-lock-budget` under [checks.locks]",
+                    _ => "REFRESH MATERIALIZED VIEW (without CONCURRENTLY) and LOCK … IN EXCLUSIVE MODE take it until commit: refresh CONCURRENTLY, keep the transaction that holds it short, or raise `write-lock-budget` under [checks.locks]",
+                }),
+            );
         }
     }
     for o in &report.outlived {
@@ -743,9 +788,68 @@ mod tests {
             enabled: true,
             required: false,
             access_exclusive_budget: Duration::from_millis(500),
+            write_lock_budget: Duration::from_millis(2000),
             sample_interval: Duration::from_millis(20),
             tables: BTreeMap::new(),
         }
+    }
+
+    /// attack10 F12, F13: a lock that blocks only writes, held for seconds, passed; and locks on
+    /// a sequence (every INSERT drawing from it waits) or a view were not sampled at all.
+    #[test]
+    fn locks_that_block_writes_have_a_budget_and_say_who_waits() {
+        let mut r = quiet();
+        r.held_ms.insert(
+            "public.accounts".into(),
+            [("ExclusiveLock".to_string(), 3004)].into(),
+        );
+        r.held_ms.insert(
+            "sequence public.accounts_id_seq feeding public.accounts".into(),
+            [("ShareRowExclusiveLock".to_string(), 900)].into(),
+        );
+        r.held_ms.insert(
+            "public.recent".into(),
+            [("AccessExclusiveLock".to_string(), 600)].into(),
+        );
+        let (findings, _) = evaluate(&r, &cfg());
+        let what: Vec<(Severity, &str, &str)> = findings
+            .iter()
+            .map(|f| (f.severity, f.what.as_str(), f.why.as_str()))
+            .collect();
+        assert_eq!(
+            what,
+            [
+                (
+                    Severity::Error,
+                    "EXCLUSIVE lock on public.accounts held ~3004 ms (budget for locks that block writes: 2000 ms)",
+                    "every INSERT, UPDATE and DELETE on public.accounts waits while it is held: on production that is ~3004 ms of write outage, longer under load"
+                ),
+                (
+                    Severity::Error,
+                    "ACCESS EXCLUSIVE lock on public.recent held ~600 ms (budget 500 ms)",
+                    "while it is held every read and write of public.recent waits: on production that is ~600 ms of downtime, longer under load"
+                ),
+                (
+                    Severity::Warning,
+                    "SHARE ROW EXCLUSIVE lock on sequence public.accounts_id_seq feeding public.accounts held ~900 ms",
+                    "every nextval() of public.accounts_id_seq, so every INSERT into public.accounts that draws from it, waits while it is held: on production that is ~900 ms of write outage, longer under load"
+                ),
+            ]
+        );
+        // A table's own budget under `tables` holds for locks that block writes too.
+        let mut lenient = cfg();
+        lenient
+            .tables
+            .insert("public.accounts".into(), Duration::from_secs(10));
+        let (findings, _) = evaluate(&r, &lenient);
+        assert!(findings
+            .iter()
+            .all(|f| !f.what.starts_with("EXCLUSIVE lock on public.accounts")
+                || f.severity == Severity::Warning));
+        // A sequence is not a table in the summary.
+        assert!(judge(&r, &cfg(), None)
+            .summary
+            .starts_with("2 table(s) locked"));
     }
 
     /// 40 samples every 20 ms, nothing seen, on a database with `public.accounts` and

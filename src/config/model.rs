@@ -358,6 +358,9 @@ pub struct LocksCheck {
     pub required: bool,
     /// Longest ACCESS EXCLUSIVE lock allowed on any table.
     pub access_exclusive_budget: Duration,
+    /// Longest SHARE, SHARE ROW EXCLUSIVE or EXCLUSIVE lock allowed (they block writes, not
+    /// reads); by default four times `access_exclusive_budget`.
+    pub write_lock_budget: Duration,
     pub sample_interval: Duration,
     /// Per-table budgets (`schema.table` → budget), overriding the default.
     pub tables: BTreeMap<String, Duration>,

@@ -198,6 +198,7 @@ pub(crate) struct RawLocksCheck {
     pub enabled: Option<bool>,
     pub required: Option<bool>,
     pub access_exclusive_budget: Option<S<String>>,
+    pub write_lock_budget: Option<S<String>>,
     pub sample_interval: Option<S<String>>,
     #[serde(default)]
     pub tables: BTreeMap<String, S<String>>,

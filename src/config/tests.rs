@@ -489,6 +489,26 @@ fn a_workload_query_missing_a_key_is_reported_at_its_own_entry() {
     assert!(p.iter().all(|x| !x.2.is_empty()), "{p:?}");
 }
 
+/// attack10 F13: locks that block writes have their own budget, four times the ACCESS EXCLUSIVE
+/// one unless set.
+#[test]
+fn the_write_lock_budget_defaults_to_four_access_exclusive_budgets() {
+    let locks = |text: &str| {
+        parse(FILE_NAME, text, Path::new("/repo"))
+            .unwrap_or_else(|e| panic!("{}", diag::render(&e, true)))
+            .checks
+            .locks
+    };
+    let l = locks("[checks.locks]\naccess-exclusive-budget = \"1s\"\n");
+    assert_eq!(l.write_lock_budget, Duration::from_secs(4));
+    let l = locks("[checks.locks]\nwrite-lock-budget = \"90s\"\n");
+    assert_eq!(
+        (l.access_exclusive_budget, l.write_lock_budget),
+        (Duration::from_millis(500), Duration::from_secs(90))
+    );
+    assert!(!problems("[checks.locks]\nwrite-lock-budget = \"soon\"\n").is_empty());
+}
+
 /// From an outside attacker: `[checks.workload]` with settings and queries but no
 /// `enabled = true` passed `neon-migrate check`, and every run skipped the check without a
 /// word. It is an error at the section's header, as `required` without `enabled` is.

@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
+        locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
     ]
 }
 
@@ -392,4 +393,50 @@ fn diff_counts_null_duplicates_under_nulls_not_distinct() {
     p.main_sql("update t set a = id + 10 where a is null; update s set c = id + 10 where c is null");
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK);
+}
+
+/// attack10 F13: a lock that blocks every write (EXCLUSIVE) held for seconds passed with a
+/// warning; F12: a long SHARE ROW EXCLUSIVE on a sequence (every INSERT drawing from it waits)
+/// and an ACCESS EXCLUSIVE on a view (every read through it waits) were not sampled at all.
+fn locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views() {
+    let p = project(
+        "locks_write_block",
+        "[checks.locks]\naccess-exclusive-budget = \"100ms\"\n",
+        "lock table t in exclusive mode;\n\
+         alter sequence t_id_seq cache 1;\n\
+         alter view v alter column id set default 1;\n\
+         select pg_sleep(1);\n",
+    );
+    p.main_sql(
+        "create table t (id serial primary key, v text); \
+         insert into t (v) select 'x' from generate_series(1, 10); \
+         create view v as select id, v from t",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(result(&report, "locks")["status"], "failed");
+    assert_eq!(one(&report, "locks", "EXCLUSIVE lock on public.t held ~"), "error");
+    let seq = findings_starting(
+        &report,
+        "locks",
+        "what",
+        "SHARE ROW EXCLUSIVE lock on sequence public.t_id_seq feeding public.t held ~",
+    );
+    assert_eq!(seq.len(), 1, "{:#}", result(&report, "locks"));
+    assert_eq!(seq[0]["severity"], "error");
+    assert!(
+        seq[0]["what"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("(budget for locks that block writes: 400 ms)"),
+        "{:#}",
+        seq[0]
+    );
+    assert!(seq[0]["why"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("every nextval() of public.t_id_seq, so every INSERT into public.t that draws from it, waits"));
+    assert_eq!(
+        one(&report, "locks", "ACCESS EXCLUSIVE lock on public.v held ~"),
+        "error"
+    );
 }

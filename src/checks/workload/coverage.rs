@@ -192,12 +192,17 @@ fn changed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
     }
 }
 
-/// The table a sampled lock is felt on: an index's lock (`index public.i on t`) on its table.
+/// The table a sampled lock is felt on: an index's lock (`index public.i on t`) on its table,
+/// a sequence's (`sequence public.s feeding t`) on the table whose column draws from it.
 pub(super) fn table_of(key: &str) -> String {
-    match key
+    let of = key
         .strip_prefix("index ")
         .and_then(|k| k.split_once(" on "))
-    {
+        .or_else(|| {
+            key.strip_prefix("sequence ")
+                .and_then(|k| k.split_once(" feeding "))
+        });
+    match of {
         Some((_, t)) if t.contains('.') => t.to_owned(),
         Some((_, t)) => format!("public.{t}"),
         None => key.to_owned(),

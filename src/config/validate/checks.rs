@@ -148,6 +148,15 @@ impl Validator<'_> {
             ),
             None => default_budget,
         };
+        let default_write = access_exclusive_budget * 4;
+        let write_lock_budget = match rk {
+            Some(k) => self.duration(
+                &k.write_lock_budget,
+                "checks.locks.write-lock-budget",
+                default_write,
+            ),
+            None => default_write,
+        };
         let sample_interval = match rk {
             Some(k) => self.duration(
                 &k.sample_interval,
@@ -169,6 +178,7 @@ impl Validator<'_> {
             enabled: rk.and_then(|k| k.enabled).unwrap_or(true),
             required: rk.and_then(|k| k.required).unwrap_or(false),
             access_exclusive_budget,
+            write_lock_budget,
             sample_interval,
             tables,
         }
