@@ -241,9 +241,10 @@ pub fn evaluate(
     (plan, findings, details)
 }
 
-/// A change the schema engine cannot express. What only the catalog fingerprint saw (such as
-/// `ALTER DATABASE … SET`) fails the check, as nothing else reviewed it, unless a migration of
-/// the run is listed in `allow-migrations`: then it is still shown, as a warning.
+/// A change the schema engine cannot express: one it sees but cannot plan (an inheritance
+/// changed), or one only the catalog fingerprint saw (such as `ALTER DATABASE … SET`). Either
+/// fails the check, as nothing else reviewed it, unless every migration of the run is listed in
+/// `allow-migrations`: then it is still shown, as a warning.
 fn unmodeled_finding(u: &str, allowed: bool, applied: &[String]) -> Finding {
     if schema::catalog::is_not_checked(u) && !schema::catalog::is_net_entry(u) {
         // Such as a user mapping's options the comparing role cannot read: no evidence.
@@ -255,17 +256,12 @@ fn unmodeled_finding(u: &str, allowed: bool, applied: &[String]) -> Finding {
         )
         .fix("compare as a role that can read it (see the message); `allow-migrations` does not accept what was not checked");
     }
-    if !schema::catalog::is_net_entry(u) {
-        return Finding::new(
-            NAME,
-            Severity::Warning,
-            u.to_owned(),
-            "the schema engine cannot see this change, so no check covers it",
-        )
-        .fix("review this change by hand, or cover it with a `[[checks.sql]]` assertion");
-    }
-    const WHY: &str =
-        "the catalog changed where the schema engine models nothing: no check covers this change";
+    let why = if schema::catalog::is_net_entry(u) {
+        "the catalog changed where the schema engine models nothing: no check covers this change"
+    } else {
+        // attack10 F3: `NO INHERIT` was a warning and the run passed.
+        "the schema engine sees this change but cannot express it: no check covers what it does"
+    };
     // What could not be checked was not reviewed by anyone: `allow-migrations` accepts the
     // changes a migration made, never the absence of a check (a probe that could not run).
     if allowed && !schema::catalog::is_not_checked(u) {
@@ -273,11 +269,11 @@ fn unmodeled_finding(u: &str, allowed: bool, applied: &[String]) -> Finding {
             NAME,
             Severity::Warning,
             u.to_owned(),
-            format!("{WHY}; accepted: the run applied a migration listed in `allow-migrations`"),
+            format!("{why}; accepted: the run applied a migration listed in `allow-migrations`"),
         )
         .fix("review this change by hand");
     }
-    Finding::new(NAME, Severity::Error, u.to_owned(), WHY).fix(format!(
+    Finding::new(NAME, Severity::Error, u.to_owned(), why).fix(format!(
         "review this change by hand; if intended, list the migration in `allow-migrations` under [checks.schema] (applied here: {})",
         applied.join(", ")
     ))

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
+        schema_check_fails_a_change_the_engine_sees_but_cannot_express,
     ]
 }
 
@@ -439,4 +440,35 @@ fn locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views() {
         one(&report, "locks", "ACCESS EXCLUSIVE lock on public.v held ~"),
         "error"
     );
+}
+
+/// attack10 F3: `NO INHERIT` is a change the schema engine sees and cannot express; it was a
+/// warning, and the run passed. With empty tables no row leaves the parent, so only the schema
+/// check can say it: an error, unless every migration of the run is in `allow-migrations`.
+fn schema_check_fails_a_change_the_engine_sees_but_cannot_express() {
+    let migration = "alter table ch no inherit par;\n";
+    let setup = "create table par (id int); create table ch () inherits (par)";
+    let p = project("schema_no_inherit", "", migration);
+    p.main_sql(setup);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(result(&report, "data")["status"], "passed");
+    let found = findings_starting(&report, "schema", "why", "the schema engine sees this change but cannot express it");
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
+    assert_eq!(found[0]["severity"], "error");
+    assert!(
+        found[0]["what"].as_str().unwrap_or("").contains("public.ch"),
+        "{:#}",
+        found[0]
+    );
+
+    let p = project(
+        "schema_no_inherit_allowed",
+        "[checks.schema]\nallow-migrations = [\"0001_change.sql\"]\n",
+        migration,
+    );
+    p.main_sql(setup);
+    let (_, report) = pre_push(&p, exit::OK);
+    let found = findings_starting(&report, "schema", "why", "the schema engine sees this change but cannot express it");
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
+    assert_eq!(found[0]["severity"], "warning");
 }

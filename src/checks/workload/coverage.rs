@@ -192,17 +192,14 @@ fn changed(r: &WorkloadReport, locks: &LockReport, out: &mut Vec<Gap>) {
     }
 }
 
-/// The table a sampled lock is felt on: an index's lock (`index public.i on t`) on its table,
-/// a sequence's (`sequence public.s feeding t`) on the table whose column draws from it.
+/// The table a sampled lock is felt on: an index's lock (`index public.i on t`) on its table.
+/// A sequence's (`sequence public.s feeding public.t`) stays its own: the sequences' gaps are
+/// found apart, by what takes values from them ([`super::sequences`]).
 pub(super) fn table_of(key: &str) -> String {
-    let of = key
+    match key
         .strip_prefix("index ")
         .and_then(|k| k.split_once(" on "))
-        .or_else(|| {
-            key.strip_prefix("sequence ")
-                .and_then(|k| k.split_once(" feeding "))
-        });
-    match of {
+    {
         Some((_, t)) if t.contains('.') => t.to_owned(),
         Some((_, t)) => format!("public.{t}"),
         None => key.to_owned(),
