@@ -163,6 +163,9 @@ pub fn render_sql(plan: &Plan) -> String {
                 s.lock_timeout_ms, s.statement_timeout_ms
             ));
         }
+        if let Some((rule, why)) = s.lint_exempt {
+            out.push_str(&format!("-- squawk-ignore {rule} -- {why}\n"));
+        }
         out.push_str(&printable_sql(&s.sql));
         out.push('\n');
     }

@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         diff_of_a_bad_source_exits_6_naming_it_and_unsupported_changes_exit_4,
         diff_and_generate_work_on_the_first_use_when_the_main_database_does_not_exist_yet,
         generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing,
+        generate_marks_its_own_helper_constraint_for_the_lint,
         generate_refuses_a_destructive_plan_without_allow_destructive_and_writes_it_with,
         generate_refuses_a_non_sql_tool_a_missing_schema_and_an_empty_name,
         generate_runs_after_every_pending_migration_and_never_overwrites_one,
@@ -414,6 +415,67 @@ fn applies_cleanly(p: &Project, files: &[&str]) {
         .unwrap_or_default();
     assert_eq!(applied, files, "{run}");
     p.assert_no_test_db_branches();
+}
+
+/// attack10 F29: a generated SET NOT NULL adds a helper CHECK NOT VALID, validates it and drops
+/// it again; the lint of the next `run pre-push` failed the file on that drop
+/// (`ban-drop-constraint`), advice that does not apply. The drop is marked for squawk, and
+/// nothing else is: the same rule on the user's own drop still fails.
+fn generate_marks_its_own_helper_constraint_for_the_lint() {
+    let p = Project::new("generate_lint_helper")
+        .config(&format!("{SQL_TOOL}\n[checks.reversible]\nenabled = false\n"))
+        .file(
+            "schema.sql",
+            "create table t (id bigint primary key, n bigint not null);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table t (id bigint primary key, n bigint, constraint n_positive check (n > 0)); \
+         insert into t select g, g from generate_series(1, 100) g",
+    );
+    let before = migration_files(&p);
+    generate(&p, &["n_not_null"]).code(exit::OK);
+    let (name, text) = new_file(&p, &before, "n_not_null");
+    assert!(
+        text.contains("-- squawk-ignore ban-drop-constraint -- the plan's own helper CHECK"),
+        "{text}"
+    );
+    let p = p.commit();
+    let run = p.run(&["run", "pre-push", "--json"]);
+    let r = run.json();
+    let lint = crate::support::check_result(&r, "lint");
+    let rules: Vec<&str> = lint["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["what"].as_str())
+        .collect();
+    // The user's own drop of n_positive is still flagged; the helper's is not.
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|w| w.starts_with("ban-drop-constraint"))
+            .count(),
+        1,
+        "{lint:#}"
+    );
+    let at: Vec<&str> = lint["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["what"].as_str().is_some_and(|w| w.starts_with("ban-drop-constraint")))
+        .filter_map(|f| f["location"].as_str())
+        .collect();
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| format!("{name}:{}:", i + 1))
+            .unwrap_or_else(|| panic!("{needle} not in\n{text}"))
+    };
+    assert!(
+        at.len() == 1 && at[0].starts_with(&line("DROP CONSTRAINT \"n_positive\"")),
+        "{at:?} {lint:#}\n{text}"
+    );
 }
 
 fn generate_writes_the_next_migration_that_proves_and_a_second_generate_finds_nothing() {

@@ -162,6 +162,12 @@ pub struct Statement {
     /// object exists.
     #[serde(skip)]
     secures: Option<String>,
+    /// The squawk rule this statement breaks by design, with why: the plan's own helper (the
+    /// CHECK it added so that SET NOT NULL skips its scan, dropped again). Written as a
+    /// `-- squawk-ignore` line before it, so the lint of a generated file judges only the
+    /// user's changes (attack10 F29).
+    #[serde(skip)]
+    pub lint_exempt: Option<(&'static str, &'static str)>,
 }
 
 /// Options of a plan.
@@ -328,6 +334,7 @@ struct Stmt {
     opens: Option<String>,
     closes: Option<String>,
     secures: Option<String>,
+    lint_exempt: Option<(&'static str, &'static str)>,
 }
 
 impl Stmt {
@@ -342,7 +349,13 @@ impl Stmt {
             opens: None,
             closes: None,
             secures: None,
+            lint_exempt: None,
         }
+    }
+    /// Breaks squawk's `rule` by design, for the reason `why` (see [`Statement::lint_exempt`]).
+    fn lint_exempt(mut self, rule: &'static str, why: &'static str) -> Stmt {
+        self.lint_exempt = Some((rule, why));
+        self
     }
     /// Opens the security window `key` (see [`windows`]).
     fn opens(mut self, key: impl Into<String>) -> Stmt {
@@ -426,6 +439,7 @@ impl Cx<'_> {
             opens: s.opens,
             closes: s.closes,
             secures: s.secures,
+            lint_exempt: s.lint_exempt,
         });
     }
     /// A statement without hazards, in a transaction, under the ordinary timeout.

@@ -366,6 +366,7 @@ fn bare(like: &Statement, sql: &str) -> Statement {
         opens: None,
         closes: None,
         secures: None,
+        lint_exempt: None,
     }
 }
 
@@ -384,6 +385,7 @@ mod tests {
             opens: None,
             closes: None,
             secures: None,
+            lint_exempt: None,
         }
     }
 
