@@ -302,6 +302,53 @@ fn lint_text_at(
         f = f.fix(v.help.unwrap_or_else(|| safe_way(&rule)));
         out.push((f, offset));
     }
+    out.extend(ignore_comments(file, text));
+    out
+}
+
+/// squawk honours `-- squawk-ignore rule` (the next line) and `-- squawk-ignore-file`: what
+/// such a comment hides was not checked, and the result says so instead of passing in
+/// silence. A whole file switched off is a warning; one rule on one line is info (as
+/// `generate` writes for the plan's own helper constraints).
+fn ignore_comments(file: &str, text: &str) -> Vec<(Finding, usize)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let at = offset;
+        offset += line.len();
+        let Some(pos) = line.find("squawk-ignore") else {
+            continue;
+        };
+        let before = &line[..pos];
+        if !(before.contains("--") || before.contains("/*")) {
+            continue;
+        }
+        let rest = line[pos..].trim_end();
+        let (severity, what) = if rest.starts_with("squawk-ignore-file") {
+            (
+                Severity::Warning,
+                format!("`{rest}`: the lint rules it names (every rule when it names none) are NOT CHECKED in this file"),
+            )
+        } else {
+            (
+                Severity::Info,
+                format!(
+                    "`{rest}`: the rules it names are NOT CHECKED on the statement that follows"
+                ),
+            )
+        };
+        out.push((
+            Finding::new(
+                "lint",
+                severity,
+                what,
+                "a squawk-ignore comment in the migration switches the lint off where it stands",
+            )
+            .at(format!("{file}:{}:{}", i + 1, pos + 1))
+            .fix("remove the comment to have the statement linted, or keep it if the rule does not apply"),
+            at + pos,
+        ));
+    }
     out
 }
 
@@ -563,6 +610,38 @@ mod tests {
         assert_eq!(split_name("public.Big"), ["public", "big"]);
         assert_eq!(split_name("\"My \"\"T\".x"), ["My \"T", "x"]);
         assert_eq!(split_name("t"), ["t"]);
+    }
+
+    #[test]
+    fn squawk_ignore_comments_are_reported_not_silent() {
+        let text = "-- squawk-ignore-file\nALTER TABLE t DROP CONSTRAINT c;\n";
+        let f: Vec<Finding> = lint_text("0001.sql", text, &cfg(), 15, true)
+            .into_iter()
+            .filter(|f| !f.what.starts_with("require-"))
+            .collect();
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].location.as_deref(), Some("0001.sql:1:4"));
+        assert!(
+            f[0].what.contains("NOT CHECKED in this file"),
+            "{}",
+            f[0].what
+        );
+        let text = "ALTER TABLE t DROP CONSTRAINT a;\n-- squawk-ignore ban-drop-constraint -- why\nALTER TABLE t DROP CONSTRAINT b;\n";
+        let f = lint_text("0001.sql", text, &cfg(), 15, true);
+        let mut got: Vec<(Severity, &str)> = f
+            .iter()
+            .filter(|f| f.what.starts_with("ban-drop-constraint") || f.what.starts_with('`'))
+            .map(|f| (f.severity, f.location.as_deref().unwrap_or("")))
+            .collect();
+        got.sort_by_key(|g| g.1.to_owned());
+        assert_eq!(
+            got,
+            [
+                (Severity::Error, "0001.sql:1:15"),
+                (Severity::Info, "0001.sql:2:4")
+            ]
+        );
     }
 
     #[test]
