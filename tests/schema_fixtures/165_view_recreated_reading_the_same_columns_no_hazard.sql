@@ -1,7 +1,8 @@
 -- No false alarm: views granted to a role (and to PUBLIC) created again while reading the same
 -- columns — one whose condition changes, one over a column retyped under it, one granted
 -- column by column — and a security_invoker view that starts reading a new column (each
--- caller's own privileges apply) carry no authz_update hazard.
+-- caller's own privileges apply) carry no authz_update hazard; nor does a SECURITY DEFINER
+-- function nobody but its owner may call, given a new body.
 -- [a]
 DO $$ BEGIN CREATE ROLE nm_165_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table acct (id int primary key, name text, n int, password_hash text);
@@ -13,6 +14,9 @@ grant select on v_cond to nm_165_app;
 grant select on v_retyped to public;
 grant select (id) on v_cols to nm_165_app;
 grant select on v_inv to nm_165_app;
+create function private_fn(i int) returns text language sql stable security definer
+  return (select name from acct where id = i);
+revoke all on function private_fn(int) from public;
 -- [b]
 DO $$ BEGIN CREATE ROLE nm_165_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 create table acct (id int primary key, name text, n bigint, password_hash text);
@@ -24,4 +28,7 @@ grant select on v_cond to nm_165_app;
 grant select on v_retyped to public;
 grant select (id) on v_cols to nm_165_app;
 grant select on v_inv to nm_165_app;
+create function private_fn(i int) returns text language sql stable security definer
+  return (select password_hash from acct where id = i);
+revoke all on function private_fn(int) from public;
 -- [hazards] access_exclusive_lock, table_rewrite

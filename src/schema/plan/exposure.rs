@@ -54,10 +54,18 @@ pub(super) fn view(x: &Cx<'_>, k: &str) -> Option<String> {
 
 /// The hazard text for function `k` of B, `SECURITY DEFINER` on both sides with a new
 /// definition, when roles other than its owner may call it (PUBLIC unless revoked). Its body
-/// is not parsed: what it reads is known only for a SQL-standard body (its dependencies).
+/// is not parsed: what it reads is known only for a SQL-standard body (its dependencies). A
+/// new `SECURITY DEFINER` function others may call (by default PUBLIC: no GRANT says so)
+/// carries one too: everything it reads is new to them. (One made `SECURITY DEFINER` has its
+/// own hazard, in `functions`.)
 pub(super) fn function(x: &Cx<'_>, k: &str) -> Option<String> {
-    let (old, new) = (x.a.functions.get(k)?, x.b.functions.get(k)?);
-    if old.definition == new.definition || !definer(&old.definition) || !definer(&new.definition) {
+    let new = x.b.functions.get(k)?;
+    let old = x.a.functions.get(k);
+    let changes = match old {
+        Some(o) => o.definition != new.definition && definer(&o.definition),
+        None => true,
+    };
+    if !changes || !definer(&new.definition) {
         return None;
     }
     let what = match new.kind {
@@ -67,6 +75,14 @@ pub(super) fn function(x: &Cx<'_>, k: &str) -> Option<String> {
     let callers = callers(x.b, &format!("{what} {k}"));
     if callers.is_empty() {
         return None;
+    }
+    if old.is_none() {
+        return Some(format!(
+            "new SECURITY DEFINER {} {k} is callable by {}: it runs with its owner's privileges ({}) for them — review what its body reads and writes",
+            what.to_lowercase(),
+            callers.join(", "),
+            owner(x.b, &format!("{what} {k}"))
+        ));
     }
     let key = DepKey::Fn(k.to_owned());
     let new_reads = new_reads(&reads(x.a, &key), &reads(x.b, &key));
