@@ -6,8 +6,8 @@
 //! password_hash …`, granted to an application role, passed). Such a change carries an
 //! `authz_update` hazard naming the grantees and what they can now read.
 //!
-//! What a view reads is its dependencies (`pg_depend` of its rule: columns, relations,
-//! functions), through the views it reads, on both sides. A view only created again (a
+//! What a view reads is its dependencies (`pg_depend` of its rule: columns, relations),
+//! through the views it reads, on both sides. A view only created again (a
 //! retyped column under it, a changed condition) reads the same and gets no hazard; a view
 //! new under its name gets its grants' own hazards instead.
 
@@ -39,7 +39,7 @@ pub(super) fn view(x: &Cx<'_>, k: &str) -> Option<String> {
         return None;
     }
     let key = DepKey::Rel(k.to_owned());
-    let new = new_reads(&reads(x.a, &key), &reads(x.b, &key));
+    let new = new_reads(&reads(x.a, &key, false), &reads(x.b, &key, false));
     if new.is_empty() {
         return None;
     }
@@ -85,7 +85,7 @@ pub(super) fn function(x: &Cx<'_>, k: &str) -> Option<String> {
         ));
     }
     let key = DepKey::Fn(k.to_owned());
-    let new_reads = new_reads(&reads(x.a, &key), &reads(x.b, &key));
+    let new_reads = new_reads(&reads(x.a, &key, true), &reads(x.b, &key, true));
     let reads = if new_reads.is_empty() {
         String::new()
     } else {
@@ -176,9 +176,11 @@ fn owner(m: &Model, key: &str) -> String {
         .unwrap_or_else(|| format!("role {}", m.connected_as))
 }
 
-/// What `key` reads in `m`: the columns, relations and functions it depends on, and what
-/// the views among them read, at any depth.
-fn reads(m: &Model, key: &DepKey) -> BTreeSet<DepKey> {
+/// What `key` reads in `m`: the columns, relations and (`functions`) functions it depends
+/// on, and what the views among them read, at any depth. A function a view calls runs as
+/// its caller (or its own owner), never as the view's owner, and its EXECUTE is checked
+/// against the caller: it hands a view's grantees nothing, so a view's reads leave it out.
+fn reads(m: &Model, key: &DepKey, functions: bool) -> BTreeSet<DepKey> {
     let mut out = BTreeSet::new();
     let mut todo = vec![key.clone()];
     let mut seen = BTreeSet::new();
@@ -188,7 +190,10 @@ fn reads(m: &Model, key: &DepKey) -> BTreeSet<DepKey> {
         }
         for d in m.deps.get(&k).into_iter().flatten() {
             match d {
-                DepKey::Col(_) | DepKey::Fn(_) => {
+                DepKey::Col(_) => {
+                    out.insert(d.clone());
+                }
+                DepKey::Fn(_) if functions => {
                     out.insert(d.clone());
                 }
                 DepKey::Rel(r) => {
