@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         diff_counts_null_duplicates_under_nulls_not_distinct,
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
         schema_check_fails_a_change_the_engine_sees_but_cannot_express,
+        schema_check_sees_a_granted_view_or_definer_function_read_more,
     ]
 }
 
@@ -471,4 +472,66 @@ fn schema_check_fails_a_change_the_engine_sees_but_cannot_express() {
     let found = findings_starting(&report, "schema", "why", "the schema engine sees this change but cannot express it");
     assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
     assert_eq!(found[0]["severity"], "warning");
+/// A view granted to a role, redefined to read `password_hash` (attack10 p49/F23), and a
+/// SECURITY DEFINER function the role may call, given a new body: no GRANT changed, so the
+/// schema check passed while the role could read every hash. Now each carries an
+/// `authz_update` finding (denied here) naming the role and, for the view, the column. A view
+/// created again reading the same columns is no finding (the run passes).
+fn schema_check_sees_a_granted_view_or_definer_function_read_more() {
+    const MAIN: &str = "DO $$ BEGIN CREATE ROLE f164_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         create table acct (id int primary key, name text, password_hash text); \
+         insert into acct values (1, 'a', 'h'); \
+         create view pub_acct as select id, name from acct; \
+         grant select on pub_acct to f164_app; \
+         create function lookup(i int) returns text language plpgsql security definer \
+           as $f$ begin return (select name from acct where id = i); end $f$; \
+         revoke all on function lookup(int) from public; \
+         grant execute on function lookup(int) to f164_app";
+    const DENY: &str = "[checks.schema]\ndeny = [\"deletes_data\", \"authz_update\"]\n";
+    let p = project(
+        "schema_view_exposes",
+        DENY,
+        "create or replace view pub_acct as select id, name, password_hash from acct;\n\
+         create or replace function lookup(i int) returns text language plpgsql security definer \
+           as $f$ begin return (select password_hash from acct where id = i); end $f$;\n",
+    );
+    p.main_sql(MAIN);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let view = findings_starting(
+        &report,
+        "schema",
+        "what",
+        "authz_update: CREATE VIEW public.pub_acct",
+    );
+    assert_eq!(view.len(), 1, "{:#}", result(&report, "schema"));
+    assert_eq!(view[0]["severity"], "error");
+    let why = view[0]["why"].as_str().unwrap_or("");
+    assert!(
+        why.contains("role f164_app") && why.contains("column public.acct.password_hash"),
+        "{why}"
+    );
+    let func = findings_starting(
+        &report,
+        "schema",
+        "what",
+        "authz_update: CREATE OR REPLACE FUNCTION public.lookup",
+    );
+    assert_eq!(func.len(), 1, "{:#}", result(&report, "schema"));
+    assert!(func[0]["why"]
+        .as_str()
+        .is_some_and(|w| w.contains("SECURITY DEFINER") && w.contains("role f164_app")));
+
+    // The same view created again, reading the same columns: nothing to deny.
+    let p = project(
+        "schema_view_same_reads",
+        DENY,
+        "create or replace view pub_acct as select id, name from acct where id > 0;\n",
+    );
+    p.main_sql(MAIN);
+    let (_, report) = pre_push(&p, exit::OK);
+    assert!(
+        findings_starting(&report, "schema", "what", "authz_update").is_empty(),
+        "{:#}",
+        result(&report, "schema")
+    );
 }

@@ -61,6 +61,9 @@ pub(super) fn create(x: &Cx<'_>, k: &str, phase: Phase) -> Option<Stmt> {
     if let Some(change) = security_change(x.a.functions.get(k), f) {
         stmt = stmt.hazard(HazardKind::AuthzUpdate, format!("{} {k} {change}", what(f)));
     }
+    if let Some(exposed) = super::exposure::function(x, k) {
+        stmt = stmt.hazard(HazardKind::AuthzUpdate, exposed);
+    }
     Some(stmt)
 }
 
@@ -97,7 +100,8 @@ fn reads_new_view(x: &Cx<'_>, key: &DepKey, depth: usize) -> bool {
 /// `SECURITY DEFINER` runs it as its owner (what the owner may read or write, any caller may
 /// through it) — as much a change of who can do what as a GRANT.
 fn security_change(old: Option<&Function>, new: &Function) -> Option<&'static str> {
-    let definer = |f: &Function| f.definition.contains("\n SECURITY DEFINER\n");
+    // Also ` STABLE SECURITY DEFINER` on one line (it was missed: `\n SECURITY DEFINER\n`).
+    let definer = |f: &Function| super::exposure::definer(&f.definition);
     match (old.map(definer), definer(new)) {
         (Some(false), true) => {
             Some("becomes SECURITY DEFINER: it runs with its owner's privileges for every caller")

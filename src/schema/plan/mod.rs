@@ -47,6 +47,7 @@ mod constraints;
 mod domain_checks;
 mod dropped;
 mod event_triggers;
+mod exposure;
 mod ext_members;
 mod extensions;
 mod foreign;

@@ -4,14 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::super::model::{DepKey, Deps, Table};
+use super::super::model::{DepKey, Deps, Model, Table};
 use super::graph::topo_with;
 use super::sql::column_sql;
 use super::{columns, h, partitions, typed, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
     partitions::detach_gone(x);
-    let inherited_defaults = create(x);
+    let late = late_children(x.a, x.b);
+    let mut inherited_defaults = create(x, &late, false);
     let (a, b) = (x.a, x.b);
     // Parents before their children: a column a parent drops (or retypes) is no longer
     // inherited when a child drops (or declares) its own.
@@ -36,6 +37,9 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         }
         alter(x, k, old, t);
     }
+    // New inheritance children of a parent that gains columns: after its `ADD COLUMN`s (see
+    // `late_children`).
+    inherited_defaults.extend(create(x, &late, true));
     // After every parent's columns: a new child's inherited column may be one its parent
     // adds in this plan (`ADD COLUMN`, above), which does not exist before.
     for s in inherited_defaults {
@@ -75,22 +79,57 @@ fn parents(tables: &BTreeMap<String, Table>, references: bool) -> Deps {
     deps
 }
 
-/// Creates the new tables; returns the defaults their inherited columns set locally, to run
-/// once the parents have their new columns.
-fn create(x: &mut Cx<'_>) -> Vec<Stmt> {
+/// New inheritance children (not partitions) of a table the plan keeps and adds columns to,
+/// and the new children of those. Postgres gives a child its parents' columns first, then
+/// its own, when it is created; a column its parent gains later goes at its end. Created
+/// before the parent's `ADD COLUMN`, the child would get another column order than B's,
+/// which no statement can fix afterwards (attack10 d06, d102): such children are created
+/// after the parents' columns change ([`Phase::AlterTables`], after the parents' statements).
+fn late_children(a: &Model, b: &Model) -> BTreeSet<String> {
+    let gains = |p: &str| match (a.tables.get(p), b.tables.get(p)) {
+        (Some(o), Some(n)) => n.columns.iter().any(|c| o.column(&c.name).is_none()),
+        _ => false,
+    };
+    let mut late = BTreeSet::new();
+    // Children of late children too: at most as many rounds as there are new tables.
+    loop {
+        let before = late.len();
+        for (k, t) in &b.tables {
+            if a.tables.contains_key(k) || t.partition_of.is_some() || late.contains(k) {
+                continue;
+            }
+            if t.inherits.iter().any(|p| gains(p) || late.contains(p)) {
+                late.insert(k.clone());
+            }
+        }
+        if late.len() == before {
+            return late;
+        }
+    }
+}
+
+/// Creates the new tables (with `deferred`, only those of `late`, after the parents' columns
+/// change; without, all others); returns the defaults their inherited columns set locally,
+/// to run once the parents have their new columns.
+fn create(x: &mut Cx<'_>, late: &BTreeSet<String>, deferred: bool) -> Vec<Stmt> {
     let (a, b) = (x.a, x.b);
     let mut inherited_defaults = Vec::new();
     let new_tables: Vec<DepKey> = b
         .tables
         .keys()
-        .filter(|k| !a.tables.contains_key(*k))
+        .filter(|k| !a.tables.contains_key(*k) && late.contains(*k) == deferred)
         .map(|k| DepKey::Rel(k.clone()))
         .collect();
+    let phase = if deferred {
+        Phase::AlterTables
+    } else {
+        Phase::CreateTables
+    };
     for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
         let DepKey::Rel(k) = &key else { continue };
         let t = &late_defaults(x, k, &b.tables[k]);
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
-            x.push(Stmt::new(Phase::CreateTables, create_table(k, t)).opens(format!("TABLE {k}")));
+            x.push(Stmt::new(phase, create_table(k, t)).opens(format!("TABLE {k}")));
         }
         // Inherited columns may still differ locally (NOT NULL, defaults).
         for c in t.columns.iter().filter(|c| c.inherited) {

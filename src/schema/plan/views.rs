@@ -69,7 +69,14 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         } else {
             "VIEW"
         };
+        // Read by its grantees with its owner's privileges: what it newly reads (see
+        // `exposure`) is theirs to read too.
+        let exposed = super::exposure::view(x, k);
         let closes = |s: Stmt| {
+            let s = match &exposed {
+                Some(m) => s.hazard(HazardKind::AuthzUpdate, m.clone()),
+                None => s,
+            };
             if rebuilt {
                 s.closes(format!("REBUILT {what} {k}"))
             } else {
@@ -161,12 +168,7 @@ fn security_lost(old: Option<&[String]>, new: &[String]) -> Vec<&'static str> {
     let Some(old) = old else {
         return Vec::new();
     };
-    let on = |opts: &[String], name: &str| {
-        opts.iter().any(|o| {
-            o.split_once('=')
-                .is_some_and(|(n, v)| n == name && matches!(v, "true" | "on" | "1" | "yes"))
-        })
-    };
+    let on = super::exposure::option_on;
     let mut out = Vec::new();
     if on(old, "security_invoker") && !on(new, "security_invoker") {
         out.push("loses security_invoker: it reads its tables with its owner's privileges, past their row-level security, for every caller");
