@@ -472,6 +472,8 @@ fn schema_check_fails_a_change_the_engine_sees_but_cannot_express() {
     let found = findings_starting(&report, "schema", "why", "the schema engine sees this change but cannot express it");
     assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
     assert_eq!(found[0]["severity"], "warning");
+}
+
 /// A view granted to a role, redefined to read `password_hash` (attack10 p49/F23), and a
 /// SECURITY DEFINER function the role may call, given a new body: no GRANT changed, so the
 /// schema check passed while the role could read every hash. Now each carries an
