@@ -178,6 +178,35 @@ fn checks_read_with_row_security_off_and_say_what_a_forced_policy_hides() {
         "the assertion's failure says why: {sql:#}"
     );
     out.stdout_has("NOT CHECKED");
+
+    // Hidden before the migration: the integrity check does not fail the run before the tool
+    // starts, nor fingerprint the filtered rows; it says NOT CHECKED for that table.
+    let p = project(
+        "checks_forced_rls_before",
+        "[checks.integrity]\nenabled = true\n",
+        "alter table other add column note text;\n",
+    );
+    p.main_sql(
+        "create table users (id int primary key, email text); \
+         insert into users select g, 'u' || g from generate_series(1, 10) g; \
+         alter table users enable row level security; alter table users force row level security; \
+         create policy visible on users using (id > 5); \
+         create table other (id int primary key); insert into other select generate_series(1, 5)",
+    );
+    let (_, report) = pre_push(&p, exit::OK);
+    let integrity = result(&report, "integrity");
+    assert_eq!(integrity["status"], "passed", "{integrity:#}");
+    assert_eq!(
+        one(&report, "integrity", "NOT CHECKED: public.users: a row-level security policy hid its rows"),
+        "warning"
+    );
+    assert!(
+        integrity["summary"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("; 1 NOT CHECKED (rows hidden by row-level security)"),
+        "{integrity:#}"
+    );
 }
 
 /// Renames that swap two enum labels or two attributes of a composite type keep every name, so

@@ -52,6 +52,18 @@ pub async fn evaluate(
         informational: 0,
         notes: 0,
     };
+    for t in &rec.hidden {
+        out.findings.push(
+            Finding::new(
+                NAME,
+                Severity::Warning,
+                format!("NOT CHECKED: {t}: a row-level security policy hid its rows from the checks' role before the migration (FORCE ROW LEVEL SECURITY), so its values were not fingerprinted or compared"),
+                "with row security off, Postgres refuses to read such a table instead of filtering it; a filtered fingerprint would prove nothing",
+            )
+            .at(t.clone())
+            .fix("run the checks as a role that bypasses row-level security (BYPASSRLS), or cover the table with a `[[checks.sql]]` assertion"),
+        );
+    }
     match compare(client, rec, &mut out).await {
         Ok(()) => {
             let summary = super::summary(rec, &out);

@@ -295,8 +295,12 @@ fn summary(rec: &Recorded, out: &compare::Out<'_>) -> String {
     if aggregated > 0 {
         how.push(format!("{aggregated} by aggregates (no key)"));
     }
+    let hidden = match rec.hidden.len() {
+        0 => String::new(),
+        n => format!("; {n} NOT CHECKED (rows hidden by row-level security)"),
+    };
     format!(
-        "{} table(s) compared: {}; {} with changes that fail, {} with information only",
+        "{} table(s) compared: {}; {} with changes that fail, {} with information only{hidden}",
         rec.tables.len(),
         how.join(", "),
         out.failing,
@@ -355,6 +359,12 @@ pub enum IntegrityError {
 }
 
 impl IntegrityError {
+    /// A read refused because a row-level security policy would have filtered it.
+    pub fn hidden_by_row_security(&self) -> bool {
+        match self {
+            IntegrityError::Query { source, .. } => crate::pg::hidden_by_row_security(source),
+        }
+    }
     pub(crate) fn query(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Self {
         let what = what.into();
         move |source| IntegrityError::Query { what, source }

@@ -231,6 +231,9 @@ pub struct Recorded {
     /// The scratch schema already existed, holding this many relations: a schema of the
     /// user's (or put there to be dropped), left as it is — nothing was fingerprinted.
     pub(crate) occupied: Option<i64>,
+    /// Tables whose rows a row-level security policy hid from the checks' role before the
+    /// migration (FORCE ROW LEVEL SECURITY on a table it owns): not fingerprinted, NOT CHECKED.
+    pub hidden: Vec<String>,
 }
 
 /// Fingerprints per `bigint[]` chunk of a wide table's scratch row.
@@ -336,6 +339,7 @@ pub async fn record(
             tables: Vec::new(),
             tz,
             occupied,
+            hidden: Vec::new(),
         });
     }
     client
@@ -346,6 +350,7 @@ pub async fn record(
         )))?;
     let seed = random_seed();
     let mut out = Vec::new();
+    let mut hidden = Vec::new();
     for t in tables(client, None).await? {
         if skip
             .iter()
@@ -354,16 +359,22 @@ pub async fn record(
             continue;
         }
         let mode = match &t.key {
-            Some(key) => record_keyed(client, &t, key, seed, cfg.sample_above).await?,
-            None => aggregate(client, &t, &[]).await?,
+            Some(key) => record_keyed(client, &t, key, seed, cfg.sample_above).await,
+            None => aggregate(client, &t, &[]).await,
         };
-        out.push(TableRecord { table: t, mode });
+        match mode {
+            Ok(mode) => out.push(TableRecord { table: t, mode }),
+            // Read with `row_security = off`: refused, not filtered (`pg::connect_checker`).
+            Err(e) if e.hidden_by_row_security() => hidden.push(super::display(&t.schema, &t.name)),
+            Err(e) => return Err(e),
+        }
     }
     Ok(Recorded {
         seed,
         tables: out,
         tz,
         occupied: None,
+        hidden,
     })
 }
 
