@@ -35,6 +35,7 @@ mod domain_sure;
 pub mod hazards;
 mod keyless;
 pub mod record;
+mod scope;
 mod sure;
 
 use serde::Deserialize;
