@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         diff_does_not_count_inheritance_children_under_keys,
         diff_refuses_a_check_calling_a_function_it_cannot_run_and_counts_an_unchanged_one,
         diff_counts_a_domain_check_over_a_partitioned_table_once,
+        diff_counts_a_check_over_a_column_the_plan_adds_with_its_default,
     ]
 }
 
@@ -154,4 +155,27 @@ fn diff_counts_a_domain_check_over_a_partitioned_table_once() {
         .code(exit::CHECK_FAILED)
         .stdout_has("1 row(s) of main: column public.p.v holds values that the CHECK ((VALUE > 0))")
         .stdout_lacks("column public.p1.v");
+}
+
+/// A CHECK over a column the plan adds could not be counted on `--from` (no such column) and
+/// nothing refused it: the plan exited 0, and its VALIDATE failed on the default every row got.
+/// The new column is read as its default (a child of the table gets it too).
+fn diff_counts_a_check_over_a_column_the_plan_adds_with_its_default() {
+    let p = Project::new("counts_new_column_check")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, v int, c int default 5, d text, check (c > v), check (d <> ''));\n\
+             create table tc () inherits (t);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table t (id int primary key, v int); create table tc () inherits (t); \
+         insert into t values (1, 2); insert into tc values (2, 7)",
+    );
+    diff(&p)
+        .code(exit::CHECK_FAILED)
+        .stdout_has("1 row(s) of main (e.g. key 2): rows of public.t violate the new CHECK ((c > v))")
+        .stdout_lacks("violate the new CHECK ((d <>");
+    p.main_sql("update t set v = 1");
+    diff(&p).code(exit::OK);
 }

@@ -597,7 +597,7 @@ fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
             {
                 continue;
             }
-            if let Some(p) = constraint(plan, name, cname, c, from) {
+            if let Some(p) = constraint(plan, (name, new), cname, c, from) {
                 out.push(p);
             }
         }
@@ -821,7 +821,14 @@ fn domain_nulls(plan: &Plan, table: &str, old: &Table, to: &Model, out: &mut Vec
     }
 }
 
-fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model) -> Option<Probe> {
+/// The probe of constraint `name` (`c`) of `table` (as the desired schema has it: `new`).
+fn constraint(
+    plan: &Plan,
+    (table, new): (&str, &Table),
+    name: &str,
+    c: &Constraint,
+    from: &Model,
+) -> Option<Probe> {
     let n = crate::pg::ident(name);
     let def = c.definition.trim_end_matches(" NOT VALID");
     // A CHECK reaches inheritance children unless NO INHERIT; keys and FOREIGN KEYs never do.
@@ -881,16 +888,17 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
         }
         'c' if c.validated => {
             let expr = def.strip_prefix("CHECK ")?;
+            let (condition, run) = super::sure::check_condition(expr, from.tables.get(table), new);
             Some(Probe {
                 statement: statement(plan, &[added[0].clone(), added[2].clone()])?,
                 table: table.to_owned(),
-                condition: format!("NOT {expr}"),
+                condition,
                 what: format!("violate {def}"),
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
                 refuse: Some(super::sure::check(table, &n, def)),
-                desired_expression: Some(expr.to_owned()),
+                desired_expression: Some(run),
                 scope: Scope::of(from, table, inheritable),
             })
         }

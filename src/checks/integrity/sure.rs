@@ -293,6 +293,66 @@ pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mu
     }
 }
 
+/// The condition on `t` of violating the CHECK `expr` of a table (`old` on `--from`, `new`
+/// desired), and what it evaluates of the desired schema. Columns the plan adds hold their
+/// default (NULL without one) in the rows the CHECK is validated on: those `expr` names are
+/// read from a row of their defaults (`SELECT <default>::<type> AS c`), the table's own
+/// columns from `t` (a correlated reference). A new identity or generated column is left
+/// out (its values are not a constant's): the count then fails and says "not counted".
+pub(super) fn check_condition(
+    expr: &str,
+    old: Option<&crate::schema::model::Table>,
+    new: &crate::schema::model::Table,
+) -> (String, String) {
+    let words = identifier_words(expr);
+    let added: Vec<&crate::schema::model::Column> = new
+        .columns
+        .iter()
+        .filter(|c| old.is_some_and(|o| !o.columns.iter().any(|x| x.name == c.name)))
+        .filter(|c| c.identity.is_none() && c.generated.is_none())
+        .filter(|c| words.contains(&c.name.trim_matches('"').to_owned()))
+        .collect();
+    if added.is_empty() {
+        return (format!("NOT {expr}"), expr.to_owned());
+    }
+    let values: Vec<String> = added
+        .iter()
+        .map(|c| {
+            let value = c.default.as_deref().unwrap_or("NULL");
+            format!("({value})::{} AS {}", c.data_type, c.name)
+        })
+        .collect();
+    let values = values.join(", ");
+    (
+        format!("NOT (SELECT {expr} FROM (SELECT {values}) n)"),
+        format!("{expr} {values}"),
+    )
+}
+
+/// The identifiers of `expr` (bare words, and double-quoted names without their quotes), in
+/// the server's spelling; quoted strings are skipped.
+fn identifier_words(expr: &str) -> Vec<String> {
+    let (mut out, mut word) = (Vec::new(), String::new());
+    let (mut single, mut double) = (false, false);
+    for ch in expr.chars().chain(std::iter::once(' ')) {
+        match ch {
+            '\'' if !double => single = !single,
+            '"' if !single => {
+                double = !double;
+                continue;
+            }
+            _ => {}
+        }
+        let in_word = double || ch.is_alphanumeric() || ch == '_' || ch == '$';
+        if !single && in_word {
+            word.push(ch);
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+    }
+    out
+}
+
 /// The condition on `t` (a row of `table`) of sharing the values of `cols` with another row
 /// among the rows of `scope`.
 /// Under `NULLS NOT DISTINCT` (`nulls_equal`) NULLs compare equal, as the index compares them:
@@ -387,6 +447,14 @@ fn is_identifier(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_read_outside_strings_and_without_quotes() {
+        assert_eq!(
+            identifier_words("((c > 0) AND (\"My c\" <> 'x y'::text))"),
+            ["c", "0", "AND", "My c", "text"]
+        );
+    }
 
     #[test]
     fn only_plain_columns_of_a_unique_index_are_counted() {
