@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         diff_refuses_a_check_calling_a_function_it_cannot_run_and_counts_an_unchanged_one,
         diff_counts_a_domain_check_over_a_partitioned_table_once,
         diff_counts_a_check_over_a_column_the_plan_adds_with_its_default,
+        diff_counts_a_unique_index_on_a_partitioned_table_and_an_exclusion_constraint,
     ]
 }
 
@@ -177,5 +178,32 @@ fn diff_counts_a_check_over_a_column_the_plan_adds_with_its_default() {
         .stdout_has("1 row(s) of main (e.g. key 2): rows of public.t violate the new CHECK ((c > v))")
         .stdout_lacks("violate the new CHECK ((d <>");
     p.main_sql("update t set v = 1");
+    diff(&p).code(exit::OK);
+}
+
+/// A unique index on a partitioned table and an EXCLUDE constraint were not counted at all:
+/// the plan exited 0, then its build failed on the duplicates / conflicting rows.
+fn diff_counts_a_unique_index_on_a_partitioned_table_and_an_exclusion_constraint() {
+    let p = Project::new("counts_partitioned_index_exclusion")
+        .file(
+            "target.sql",
+            "create table p (k int, v int) partition by range (k);\n\
+             create table p1 partition of p for values from (0) to (10);\n\
+             create unique index p_kv on p (k, v);\n\
+             create table t (id int primary key, k int, r int4range, exclude using gist (r with &&));\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table p (k int, v int) partition by range (k); \
+         create table p1 partition of p for values from (0) to (10); \
+         insert into p values (1, 1), (1, 1), (2, 1); \
+         create table t (id int primary key, k int, r int4range); \
+         insert into t values (1, 1, '[1,5)'), (2, 2, '[3,8)'), (3, 3, null), (4, 4, '[9,10)')",
+    );
+    diff(&p)
+        .code(exit::CHECK_FAILED)
+        .stdout_has("2 row(s) of main: rows of public.p share their values of (k, v), which the new unique index public.p_kv")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.t conflict with each other on (r)");
+    p.main_sql("delete from p where v = 1 and k = 1; update t set r = '[5,8)' where id = 2");
     diff(&p).code(exit::OK);
 }

@@ -957,6 +957,7 @@ fn every_probe(plan: &mut Plan, from: &Model, to: &Model, source: &str) -> Vec<P
     let mut probes = probes(plan, from, to);
     super::sure::unique_indexes(plan, from, to, source, &mut probes);
     super::domain_sure::probes(plan, from, to, &mut probes);
+    super::exclusions::probes(plan, from, to, source, &mut probes);
     super::sure::dropped_attributes(plan, from, to, &mut probes);
     probes
 }

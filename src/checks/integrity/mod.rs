@@ -32,6 +32,7 @@
 mod bounds;
 pub mod compare;
 mod domain_sure;
+mod exclusions;
 pub mod hazards;
 mod keyless;
 pub mod record;

@@ -187,7 +187,7 @@ pub(super) fn unique_indexes(
     out: &mut Vec<Probe>,
 ) {
     for (k, i) in &to.indexes {
-        if !i.unique || i.on_partitioned || !from.tables.contains_key(&i.table) {
+        if !i.unique || !from.tables.contains_key(&i.table) {
             continue;
         }
         if from
@@ -198,11 +198,13 @@ pub(super) fn unique_indexes(
             continue;
         }
         let concurrent = i.definition.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1);
+        // On a partitioned table: built on every partition at once (`ON`, not `ON ONLY`).
+        let cascading = i.definition.replacen(" ON ONLY ", " ON ", 1);
         let Some(at) = plan
             .statements
             .iter()
             .map(|s| s.sql.trim_end().trim_end_matches(';'))
-            .position(|s| s == i.definition || s == concurrent)
+            .position(|s| s == i.definition || s == concurrent || s == cascading)
         else {
             continue;
         };
@@ -429,7 +431,7 @@ fn plain_index_columns(def: &str) -> Result<Vec<String>, &'static str> {
 }
 
 /// A column name as the server prints it: a bare lower-case word, or one double-quoted name.
-fn is_identifier(s: &str) -> bool {
+pub(super) fn is_identifier(s: &str) -> bool {
     let bare = s
         .chars()
         .next()
