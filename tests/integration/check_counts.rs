@@ -160,12 +160,14 @@ fn diff_counts_a_domain_check_over_a_partitioned_table_once() {
 
 /// A CHECK over a column the plan adds could not be counted on `--from` (no such column) and
 /// nothing refused it: the plan exited 0, and its VALIDATE failed on the default every row got.
-/// The new column is read as its default (a child of the table gets it too).
+/// The new column is read as its default, or its generation expression (a child of the table
+/// gets it too).
 fn diff_counts_a_check_over_a_column_the_plan_adds_with_its_default() {
     let p = Project::new("counts_new_column_check")
         .file(
             "target.sql",
-            "create table t (id int primary key, v int, c int default 5, d text, check (c > v), check (d <> ''));\n\
+            "create table t (id int primary key, v int, c int default 5, d text, check (c > v), check (d <> ''),\n\
+               g int generated always as (v * 2) stored check (g < 10));\n\
              create table tc () inherits (t);\n",
         )
         .commit();
@@ -176,6 +178,7 @@ fn diff_counts_a_check_over_a_column_the_plan_adds_with_its_default() {
     diff(&p)
         .code(exit::CHECK_FAILED)
         .stdout_has("1 row(s) of main (e.g. key 2): rows of public.t violate the new CHECK ((c > v))")
+        .stdout_has("1 row(s) of main (e.g. key 2): rows of public.t violate the new CHECK ((g < 10))")
         .stdout_lacks("violate the new CHECK ((d <>");
     p.main_sql("update t set v = 1");
     diff(&p).code(exit::OK);

@@ -297,10 +297,10 @@ pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mu
 
 /// The condition on `t` of violating the CHECK `expr` of a table (`old` on `--from`, `new`
 /// desired), and what it evaluates of the desired schema. Columns the plan adds hold their
-/// default (NULL without one) in the rows the CHECK is validated on: those `expr` names are
-/// read from a row of their defaults (`SELECT <default>::<type> AS c`), the table's own
-/// columns from `t` (a correlated reference). A new identity or generated column is left
-/// out (its values are not a constant's): the count then fails and says "not counted".
+/// default (NULL without one), or their generation expression, in the rows the CHECK is
+/// validated on: those `expr` names are read from a row of these (`SELECT <default>::<type>
+/// AS c`), the table's own columns from `t` (a correlated reference). A new identity column
+/// is left out (its values come from a sequence): the count then fails, "not counted".
 pub(super) fn check_condition(
     expr: &str,
     old: Option<&crate::schema::model::Table>,
@@ -311,7 +311,7 @@ pub(super) fn check_condition(
         .columns
         .iter()
         .filter(|c| old.is_some_and(|o| !o.columns.iter().any(|x| x.name == c.name)))
-        .filter(|c| c.identity.is_none() && c.generated.is_none())
+        .filter(|c| c.identity.is_none())
         .filter(|c| words.contains(&c.name.trim_matches('"').to_owned()))
         .collect();
     if added.is_empty() {
@@ -320,7 +320,8 @@ pub(super) fn check_condition(
     let values: Vec<String> = added
         .iter()
         .map(|c| {
-            let value = c.default.as_deref().unwrap_or("NULL");
+            let value = c.generated.as_deref().or(c.default.as_deref());
+            let value = value.unwrap_or("NULL");
             format!("({value})::{} AS {}", c.data_type, c.name)
         })
         .collect();
