@@ -75,6 +75,7 @@ test_files![
     integrity,
     integrity_attacks,
     check_attacks,
+    check_counts,
     schema_authz,
     safety_net,
     extension_members,

@@ -8,6 +8,7 @@
 //! column's value cast to the domain's base type.
 
 use super::hazards::Probe;
+use super::scope::Scope;
 use crate::schema::{Model, Plan};
 
 /// The CHECKs a value of domain `d` of `m` must pass (its own and its base domains'), and
@@ -94,6 +95,9 @@ fn probe(at: &At<'_>, name: &str, def: &str) -> Option<Probe> {
             "column {table}.{column} holds values that the {def} ({name}) of domain {domain} refuses — {when} fails on them: change those rows first, or change the domain's CHECK"
         )),
         desired_expression: Some(expr.to_owned()),
+        // Both statements reach the rows of the table's inheritance children and partitions
+        // (whose inherited columns are not probed apart).
+        scope: Scope::Descendants,
     })
 }
 
@@ -113,6 +117,10 @@ pub(super) fn probes(plan: &Plan, from: &Model, to: &Model, out: &mut Vec<Probe>
             let Some(o) = old.columns.iter().find(|o| o.name == c.name) else {
                 continue;
             };
+            // An inherited column's rows are counted from its parent's.
+            if o.inherited {
+                continue;
+            }
             // The column becomes a domain: its values must pass every CHECK of it.
             if o.data_type != c.data_type && to.domains.contains_key(&c.data_type) {
                 let Some(i) = position(

@@ -10,6 +10,7 @@
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
+use super::scope::Scope;
 use super::IntegrityError;
 use crate::schema::model::{Constraint, Table};
 use crate::schema::{Hazard, HazardKind, Model, Plan};
@@ -62,6 +63,8 @@ pub(super) struct Probe {
     /// An expression of the desired schema the condition evaluates (a CHECK): repository
     /// content, run on the `--from` database only when [`untrusted_calls`] finds nothing.
     pub(super) desired_expression: Option<String>,
+    /// The rows the statement checks: the table's own, or its descendants' too.
+    pub(super) scope: Scope,
 }
 
 /// The counting session: built-ins first, nothing written, no count runs away.
@@ -87,21 +90,16 @@ pub async fn annotate(
         ))?;
     let mut found = Vec::new();
     for p in every_probe(plan, from, to, source) {
-        if let Some(expr) = &p.desired_expression {
-            let calls = untrusted_calls(client, expr).await;
-            if !calls.is_empty() {
-                let why = format!("the expression calls {} — only immutable built-in functions of the desired schema's expressions are run on {source}", calls.join(", "));
-                super::sure::not_counted(plan, p.statement, source, &p.what, &why);
-                continue;
-            }
+        if let Some(refused) = super::sure::not_run(client, plan, from, to, &p, source).await {
+            found.extend(refused);
+            continue;
         }
-        let sql = count_sql(from, &p);
-        let mut extra = None;
         if let Some(no_cast) = no_cast(client, plan, &p).await {
             found.push(no_cast);
             continue;
         }
-        let mut refusal = None;
+        let (sql, mut extra) = (count_sql(from, &p), None);
+        let refusal;
         let (rows, message) = match client.query_one(&sql, &[]).await {
             Ok(row) => {
                 let n: i64 = row.get(0);
@@ -141,7 +139,7 @@ pub async fn annotate(
                     let counted = match &p.conversion {
                         Some(conv) => count_refused(
                             client,
-                            &p.table,
+                            &p.scope.from(&p.table),
                             &key_text(from.tables.get(&p.table)),
                             conv,
                         )
@@ -171,13 +169,17 @@ pub async fn annotate(
                                 ),
                             )
                         }
-                        _ => (
-                            None,
-                            format!(
-                                "at least one row of {source} {}: the conversion raises SQLSTATE {code} — this statement fails on it (rows not counted)",
-                                p.what,
-                            ),
-                        ),
+                        _ => {
+                            // Sure to fail all the same: refused.
+                            refusal = Some(super::sure::raised(&p, source, &code));
+                            (
+                                None,
+                                format!(
+                                    "at least one row of {source} {}: the conversion raises SQLSTATE {code} — this statement fails on it (rows not counted)",
+                                    p.what,
+                                ),
+                            )
+                        }
                     }
                 }
                 // The count ran past its 60 s: said, nothing claimed.
@@ -186,8 +188,12 @@ pub async fn annotate(
                     super::sure::not_counted(plan, p.statement, source, &p.what, why);
                     continue;
                 }
-                // No cast: nothing known, nothing claimed.
-                _ => continue,
+                // No cast: nothing known, nothing claimed — but an expression of the desired
+                // schema that cannot be evaluated on `source` is said not counted.
+                _ => {
+                    found.extend(super::sure::unevaluated(client, plan, &p, source, &e).await);
+                    continue;
+                }
             },
         };
         plan.statements[p.statement].hazards.push(Hazard {
@@ -316,7 +322,7 @@ struct Refused {
     changed_examples: String,
 }
 
-/// Counts, row by row, the values of `table` a conversion (`column`, `old` → `new`, cast as
+/// Counts, row by row, the values of `table` (a `FROM` item of the probe's scope) a conversion (`column`, `old` → `new`, cast as
 /// the plan's `USING` does) refuses, and those it changes — where one query stops at the first
 /// refused value. A PL/pgSQL block catches each data exception and hands the counts and
 /// example keys back through transaction-local settings; it runs read-only, and no value, nor
@@ -330,7 +336,7 @@ async fn count_refused(
     let body = format!(
         "DECLARE r record; v {new}; nr bigint := 0; nc bigint := 0; rf text; rl text; cf text; cl text;
 BEGIN
-  FOR r IN SELECT {key} AS k, t.{column} AS v FROM ONLY {table} t WHERE t.{column} IS NOT NULL LOOP
+  FOR r IN SELECT {key} AS k, t.{column} AS v FROM {table} t WHERE t.{column} IS NOT NULL LOOP
     BEGIN
       v := (r.v)::{new};
       IF ((v)::{old})::text IS DISTINCT FROM (r.v)::text THEN
@@ -459,9 +465,9 @@ async fn count_table_nulls(
         firsts.push(format!("pg_catalog.min({key}) FILTER (WHERE {cond})"));
         lasts.push(format!("pg_catalog.max({key}) FILTER (WHERE {cond})"));
     }
-    let (only, _) = scope(Some(table), name, "");
+    // Plain tables only (see above): each its own rows.
     let sql = format!(
-        "SELECT ARRAY[{}]::bigint[], ARRAY[{}]::text[], ARRAY[{}]::text[] FROM {only}{name} t",
+        "SELECT ARRAY[{}]::bigint[], ARRAY[{}]::text[], ARRAY[{}]::text[] FROM ONLY {name} t",
         counts.join(", "),
         firsts.join(", "),
         lasts.join(", ")
@@ -591,7 +597,7 @@ fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
             {
                 continue;
             }
-            if let Some(p) = constraint(plan, name, cname, c, from) {
+            if let Some(p) = constraint(plan, (name, new), cname, c, from) {
                 out.push(p);
             }
         }
@@ -624,6 +630,8 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                             c.name
                         )),
                         desired_expression: None,
+                        // ADD COLUMN, SET NOT NULL and TYPE reach inheritance children too.
+                        scope: Scope::Descendants,
                     });
                 }
             }
@@ -653,6 +661,8 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     conversion: None,
                     refuse: Some(super::sure::not_null(table, &c.name)),
                     desired_expression: None,
+                    // ADD COLUMN, SET NOT NULL and TYPE reach inheritance children too.
+                    scope: Scope::Descendants,
                 });
             }
         }
@@ -676,6 +686,8 @@ fn columns(plan: &Plan, table: &str, old: &Table, new: &Table, out: &mut Vec<Pro
                     conversion: Some((c.name.clone(), o.data_type.clone(), c.data_type.clone())),
                     refuse: None,
                     desired_expression: None,
+                    // ADD COLUMN, SET NOT NULL and TYPE reach inheritance children too.
+                    scope: Scope::Descendants,
                 });
             }
         }
@@ -741,6 +753,7 @@ fn removed_enum_values(
                 c.name, c.name
             )),
             desired_expression: None,
+            scope: Scope::Descendants,
         });
     }
 }
@@ -772,6 +785,7 @@ fn narrowed_sequences(plan: &Plan, from: &Model, to: &Model, out: &mut Vec<Probe
                 s.data_type, s.min, s.max
             )),
             desired_expression: None,
+            scope: Scope::Only,
         });
     }
 }
@@ -802,16 +816,25 @@ fn domain_nulls(plan: &Plan, table: &str, old: &Table, to: &Model, out: &mut Vec
                 c.name, c.data_type
             )),
             desired_expression: None,
+            scope: Scope::Descendants,
         });
     }
 }
 
-fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model) -> Option<Probe> {
+/// The probe of constraint `name` (`c`) of `table` (as the desired schema has it: `new`).
+fn constraint(
+    plan: &Plan,
+    (table, new): (&str, &Table),
+    name: &str,
+    c: &Constraint,
+    from: &Model,
+) -> Option<Probe> {
     let n = crate::pg::ident(name);
-    let def = c
-        .definition
-        .trim_end_matches(" NOT VALID")
-        .trim_end_matches(" NO INHERIT");
+    let def = c.definition.trim_end_matches(" NOT VALID");
+    // A CHECK reaches inheritance children unless NO INHERIT; keys and FOREIGN KEYs never do.
+    let inheritable = !def.ends_with(" NO INHERIT");
+    let def = def.trim_end_matches(" NO INHERIT");
+    let own = Scope::of(from, table, false);
     let added = [
         format!("ALTER TABLE {table} VALIDATE CONSTRAINT {n}"),
         format!("CREATE UNIQUE INDEX CONCURRENTLY {n} ON {table} "),
@@ -837,7 +860,8 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
         'u' => {
             let cols = columns_of(def)?;
             let bare = cols.join(", ");
-            let dup = super::sure::duplicates(table, &cols, def.contains("NULLS NOT DISTINCT"));
+            let dup =
+                super::sure::duplicates(table, own, &cols, def.contains("NULLS NOT DISTINCT"));
             let condition = if primary {
                 let nulls: Vec<String> = cols.iter().map(|c| format!("t.{c} IS NULL")).collect();
                 format!("{dup} OR {}", nulls.join(" OR "))
@@ -859,20 +883,23 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                 conversion: None,
                 refuse: Some(super::sure::unique(table, &n, &bare, primary)),
                 desired_expression: None,
+                scope: own,
             })
         }
         'c' if c.validated => {
             let expr = def.strip_prefix("CHECK ")?;
+            let (condition, run) = super::sure::check_condition(expr, from.tables.get(table), new);
             Some(Probe {
                 statement: statement(plan, &[added[0].clone(), added[2].clone()])?,
                 table: table.to_owned(),
-                condition: format!("NOT {expr}"),
+                condition,
                 what: format!("violate {def}"),
                 effect: "this statement fails on them",
                 nulls_in: None,
                 conversion: None,
                 refuse: Some(super::sure::check(table, &n, def)),
-                desired_expression: Some(expr.to_owned()),
+                desired_expression: Some(run),
+                scope: Scope::of(from, table, inheritable),
             })
         }
         'f' if c.validated => {
@@ -891,9 +918,11 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                     .zip(&remote)
                     .map(|(l, r)| format!("r.{r} = t.{l}"))
                     .collect();
+                // The key looks up `ONLY` the target (its partitions if partitioned).
                 format!(
-                    "{} AND NOT EXISTS (SELECT 1 FROM {target} r WHERE {})",
+                    "{} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {})",
                     present.join(" AND "),
+                    Scope::of(from, target, false).from(target),
                     eq.join(" AND ")
                 )
             } else {
@@ -915,6 +944,7 @@ fn constraint(plan: &Plan, table: &str, name: &str, c: &Constraint, from: &Model
                     target,
                 )),
                 desired_expression: None,
+                scope: own,
             })
         }
         _ => None,
@@ -927,6 +957,7 @@ fn every_probe(plan: &mut Plan, from: &Model, to: &Model, source: &str) -> Vec<P
     let mut probes = probes(plan, from, to);
     super::sure::unique_indexes(plan, from, to, source, &mut probes);
     super::domain_sure::probes(plan, from, to, &mut probes);
+    super::exclusions::probes(plan, from, to, source, &mut probes);
     super::sure::dropped_attributes(plan, from, to, &mut probes);
     probes
 }
@@ -934,25 +965,11 @@ fn every_probe(plan: &mut Plan, from: &Model, to: &Model, source: &str) -> Vec<P
 /// The query counting the rows `p` is about, with the smallest and largest key among them.
 fn count_sql(from: &Model, p: &Probe) -> String {
     let key = key_text(from.tables.get(&p.table));
-    let (only, condition) = scope(from.tables.get(&p.table), &p.table, &p.condition);
     format!(
-        "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM {only}{} t WHERE {condition}",
-        p.table
+        "SELECT pg_catalog.count(*), pg_catalog.min({key}), pg_catalog.max({key}) FROM {} t WHERE {}",
+        p.scope.from(&p.table),
+        p.condition
     )
-}
-
-/// What a count over `table` reads: its own rows (`ONLY`: an inheriting child's rows are not
-/// the parent's), or, for a partitioned table — which holds no rows itself, and whose
-/// constraints, NOT NULL and keys every partition gets — the rows of all its partitions. A
-/// `FROM ONLY` of the table inside `condition` (a duplicate probe) is widened the same way.
-fn scope(table: Option<&Table>, name: &str, condition: &str) -> (&'static str, String) {
-    let partitioned = table.is_some_and(|t| t.kind == crate::schema::model::TableKind::Partitioned);
-    if partitioned {
-        let condition = condition.replace(&format!("FROM ONLY {name} "), &format!("FROM {name} "));
-        ("", condition)
-    } else {
-        ("ONLY ", condition.to_owned())
-    }
 }
 
 #[cfg(test)]

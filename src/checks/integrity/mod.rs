@@ -32,9 +32,11 @@
 mod bounds;
 pub mod compare;
 mod domain_sure;
+mod exclusions;
 pub mod hazards;
 mod keyless;
 pub mod record;
+mod scope;
 mod sure;
 
 use serde::Deserialize;

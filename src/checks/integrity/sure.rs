@@ -10,7 +10,10 @@
 //! with a predicate, or with a collation or operator class of its own would need its
 //! (repository) SQL run on `--from` — it is named "not counted" instead.
 
-use super::hazards::Probe;
+use tokio_postgres::Client;
+
+use super::hazards::{untrusted_calls, Offending, Probe};
+use super::scope::Scope;
 use crate::schema::{Hazard, HazardKind, Model, Plan};
 
 pub(super) fn not_null(table: &str, column: &str) -> String {
@@ -54,6 +57,117 @@ pub(super) fn conversion(table: &str, column: &str, old: &str, new: &str) -> Str
     )
 }
 
+/// What refuses a statement whose count stopped on a row raising SQLSTATE `code` (a value the
+/// conversion or the CHECK refuses): it fails on that row, however many more there are.
+pub(super) fn raised(p: &Probe, source: &str, code: &str) -> String {
+    let why = match (&p.refuse, &p.conversion) {
+        (Some(r), _) => r.clone(),
+        (None, Some((c, old, new))) => conversion(&p.table, c, old, new),
+        (None, None) => format!("{} — this statement fails on them", p.what),
+    };
+    format!("at least one row of {source} (not counted: it raises SQLSTATE {code}): {why}")
+}
+
+/// For a probe evaluating an expression of the desired schema: `None` when it may be run on
+/// `source` (it calls only immutable built-ins, or functions of the schema the plan leaves as
+/// they are on `source`: their count is the statement's own check, run before it). Else its
+/// rows are not counted, and the statement may fail on any of them: said so, and refused
+/// unless it checks no row (the returned list holds the refusal).
+pub(super) async fn not_run(
+    client: &Client,
+    plan: &mut Plan,
+    from: &Model,
+    to: &Model,
+    p: &Probe,
+    source: &str,
+) -> Option<Vec<Offending>> {
+    let expr = p.desired_expression.as_ref()?;
+    let calls = untrusted_calls(client, expr).await;
+    let names: Vec<&str> = calls
+        .iter()
+        .filter(|c| !unchanged(from, to, c))
+        .map(|c| c.as_str())
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let why = format!("the expression calls {} — only immutable built-in functions, and functions {source} has as the desired schema has them, are run on {source}", names.join(", "));
+    Some(refuse_uncounted(client, plan, p, source, &why).await)
+}
+
+/// For a probe evaluating an expression of the desired schema whose count failed with `e`
+/// (not a refused value): a function or type it names that the plan creates first (SQLSTATE
+/// 42883, 42704) leaves its rows not counted — said, and refused unless it checks no row.
+/// Another failure (a column the plan adds) is said "not counted" only.
+pub(super) async fn unevaluated(
+    client: &Client,
+    plan: &mut Plan,
+    p: &Probe,
+    source: &str,
+    e: &tokio_postgres::Error,
+) -> Vec<Offending> {
+    if p.desired_expression.is_none() {
+        return Vec::new();
+    }
+    let code = e.as_db_error().map_or("?", |d| d.code().code());
+    let why = format!("evaluating the expression on {source} raises SQLSTATE {code}");
+    if matches!(code, "42883" | "42704") {
+        let why = format!("{why} (it names a function or type {source} does not have yet)");
+        return refuse_uncounted(client, plan, p, source, &why).await;
+    }
+    not_counted(plan, p.statement, source, &p.what, &why);
+    Vec::new()
+}
+
+/// Says the rows `p` checks not counted (`why`) and refuses the plan, unless `p` checks no
+/// row (an empty table cannot fail it).
+async fn refuse_uncounted(
+    client: &Client,
+    plan: &mut Plan,
+    p: &Probe,
+    source: &str,
+    why: &str,
+) -> Vec<Offending> {
+    let rows = format!(
+        "SELECT pg_catalog.count(*) FROM {} t",
+        p.scope.from(&p.table)
+    );
+    let n: Option<i64> = client.query_one(&rows, &[]).await.ok().map(|r| r.get(0));
+    if n == Some(0) {
+        return Vec::new();
+    }
+    not_counted(plan, p.statement, source, &p.what, why);
+    let held = n.map_or_else(|| "the".to_owned(), |n| n.to_string());
+    let refusal = format!(
+        "{held} row(s) of {source} in {} were not counted ({why}) — the statement fails if any of them {}: the plan is refused rather than risk failing half-way; check those rows by hand and declare the constraint NOT VALID (validated in a migration of its own, once what it calls exists on {source}), or leave it out",
+        p.table, p.what
+    );
+    vec![Offending {
+        statement: p.statement,
+        rows: None,
+        message: refusal.clone(),
+        refusal: Some(refusal),
+    }]
+}
+
+/// Whether every function of the name `called` (`proname`) is in `from` as in `to`, and
+/// there is one.
+fn unchanged(from: &Model, to: &Model, called: &str) -> bool {
+    let named = |m: &Model| -> Vec<(String, crate::schema::model::Function)> {
+        m.functions
+            .iter()
+            .filter(|(k, _)| {
+                let head = k.split('(').next().unwrap_or("");
+                let name = head.rsplit('.').next().unwrap_or("");
+                name.trim_matches('"').eq_ignore_ascii_case(called)
+            })
+            .map(|(k, f)| (k.clone(), f.clone()))
+            .collect()
+    };
+    let now = named(to);
+    !now.is_empty() && now == named(from)
+}
+
 /// Says, as one more hazard of `statement`, that the rows of `source` that `what` were not
 /// counted, and why.
 pub(super) fn not_counted(plan: &mut Plan, statement: usize, source: &str, what: &str, why: &str) {
@@ -73,7 +187,7 @@ pub(super) fn unique_indexes(
     out: &mut Vec<Probe>,
 ) {
     for (k, i) in &to.indexes {
-        if !i.unique || i.on_partitioned || !from.tables.contains_key(&i.table) {
+        if !i.unique || !from.tables.contains_key(&i.table) {
             continue;
         }
         if from
@@ -84,22 +198,27 @@ pub(super) fn unique_indexes(
             continue;
         }
         let concurrent = i.definition.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1);
+        // On a partitioned table: built on every partition at once (`ON`, not `ON ONLY`).
+        let cascading = i.definition.replacen(" ON ONLY ", " ON ", 1);
         let Some(at) = plan
             .statements
             .iter()
             .map(|s| s.sql.trim_end().trim_end_matches(';'))
-            .position(|s| s == i.definition || s == concurrent)
+            .position(|s| s == i.definition || s == concurrent || s == cascading)
         else {
             continue;
         };
         match plain_index_columns(&i.definition) {
             Ok(cols) => {
                 let bare = cols.join(", ");
+                // A unique index is the table's own (its partitions' if partitioned).
+                let scope = Scope::of(from, &i.table, false);
                 out.push(Probe {
                     statement: at,
                     table: i.table.clone(),
                     condition: duplicates(
                         &i.table,
+                        scope,
                         &cols,
                         i.definition.contains(" NULLS NOT DISTINCT"),
                     ),
@@ -109,6 +228,7 @@ pub(super) fn unique_indexes(
                     conversion: None,
                     refuse: Some(unique_index(&i.table, k, &bare)),
                     desired_expression: None,
+                    scope,
                 });
             }
             Err(why) => not_counted(
@@ -166,6 +286,8 @@ pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mu
                         conversion: None,
                         refuse: None,
                         desired_expression: None,
+                        // The attribute goes from the children's rows too.
+                        scope: Scope::Descendants,
                     });
                 }
             }
@@ -173,10 +295,72 @@ pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mu
     }
 }
 
-/// The condition on `t` (a row of `table`) of sharing the values of `cols` with another row.
+/// The condition on `t` of violating the CHECK `expr` of a table (`old` on `--from`, `new`
+/// desired), and what it evaluates of the desired schema. Columns the plan adds hold their
+/// default (NULL without one), or their generation expression, in the rows the CHECK is
+/// validated on: those `expr` names are read from a row of these (`SELECT <default>::<type>
+/// AS c`), the table's own columns from `t` (a correlated reference). A new identity column
+/// is left out (its values come from a sequence): the count then fails, "not counted".
+pub(super) fn check_condition(
+    expr: &str,
+    old: Option<&crate::schema::model::Table>,
+    new: &crate::schema::model::Table,
+) -> (String, String) {
+    let words = identifier_words(expr);
+    let added: Vec<&crate::schema::model::Column> = new
+        .columns
+        .iter()
+        .filter(|c| old.is_some_and(|o| !o.columns.iter().any(|x| x.name == c.name)))
+        .filter(|c| c.identity.is_none())
+        .filter(|c| words.contains(&c.name.trim_matches('"').to_owned()))
+        .collect();
+    if added.is_empty() {
+        return (format!("NOT {expr}"), expr.to_owned());
+    }
+    let values: Vec<String> = added
+        .iter()
+        .map(|c| {
+            let value = c.generated.as_deref().or(c.default.as_deref());
+            let value = value.unwrap_or("NULL");
+            format!("({value})::{} AS {}", c.data_type, c.name)
+        })
+        .collect();
+    let values = values.join(", ");
+    (
+        format!("NOT (SELECT {expr} FROM (SELECT {values}) n)"),
+        format!("{expr} {values}"),
+    )
+}
+
+/// The identifiers of `expr` (bare words, and double-quoted names without their quotes), in
+/// the server's spelling; quoted strings are skipped.
+fn identifier_words(expr: &str) -> Vec<String> {
+    let (mut out, mut word) = (Vec::new(), String::new());
+    let (mut single, mut double) = (false, false);
+    for ch in expr.chars().chain(std::iter::once(' ')) {
+        match ch {
+            '\'' if !double => single = !single,
+            '"' if !single => {
+                double = !double;
+                continue;
+            }
+            _ => {}
+        }
+        let in_word = double || ch.is_alphanumeric() || ch == '_' || ch == '$';
+        if !single && in_word {
+            word.push(ch);
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+    }
+    out
+}
+
+/// The condition on `t` (a row of `table`) of sharing the values of `cols` with another row
+/// among the rows of `scope`.
 /// Under `NULLS NOT DISTINCT` (`nulls_equal`) NULLs compare equal, as the index compares them:
 /// `IN` never matches a NULL, so the rows are matched with `IS NOT DISTINCT FROM` instead.
-pub(super) fn duplicates(table: &str, cols: &[String], nulls_equal: bool) -> String {
+pub(super) fn duplicates(table: &str, scope: Scope, cols: &[String], nulls_equal: bool) -> String {
     let list = |alias: &str| {
         cols.iter()
             .map(|c| format!("{alias}.{c}"))
@@ -184,8 +368,10 @@ pub(super) fn duplicates(table: &str, cols: &[String], nulls_equal: bool) -> Str
             .join(", ")
     };
     let bare = cols.join(", ");
-    let groups =
-        format!("SELECT {bare} FROM ONLY {table} GROUP BY {bare} HAVING pg_catalog.count(*) > 1");
+    let groups = format!(
+        "SELECT {bare} FROM {} GROUP BY {bare} HAVING pg_catalog.count(*) > 1",
+        scope.from(table)
+    );
     if nulls_equal {
         format!(
             "EXISTS (SELECT 1 FROM ({groups}) d WHERE ROW({}) IS NOT DISTINCT FROM ROW({}))",
@@ -246,7 +432,7 @@ fn plain_index_columns(def: &str) -> Result<Vec<String>, &'static str> {
 }
 
 /// A column name as the server prints it: a bare lower-case word, or one double-quoted name.
-fn is_identifier(s: &str) -> bool {
+pub(super) fn is_identifier(s: &str) -> bool {
     let bare = s
         .chars()
         .next()
@@ -264,6 +450,14 @@ fn is_identifier(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_read_outside_strings_and_without_quotes() {
+        assert_eq!(
+            identifier_words("((c > 0) AND (\"My c\" <> 'x y'::text))"),
+            ["c", "0", "AND", "My c", "text"]
+        );
+    }
 
     #[test]
     fn only_plain_columns_of_a_unique_index_are_counted() {
