@@ -571,7 +571,7 @@ fn columns_of(definition: &str) -> Option<Vec<String>> {
 
 /// The index of the first statement whose SQL starts with one of `prefixes`, in that order
 /// of preference.
-fn statement(plan: &Plan, prefixes: &[String]) -> Option<usize> {
+pub(super) fn statement(plan: &Plan, prefixes: &[String]) -> Option<usize> {
     prefixes.iter().find_map(|p| {
         plan.statements
             .iter()
@@ -581,7 +581,7 @@ fn statement(plan: &Plan, prefixes: &[String]) -> Option<usize> {
 
 fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
     let mut out = Vec::new();
-    narrowed_sequences(plan, from, to, &mut out);
+    super::seq_bounds::narrowed_sequences(plan, from, to, &mut out);
     for (name, new) in &to.tables {
         let Some(old) = from.tables.get(name) else {
             continue;
@@ -754,38 +754,6 @@ fn removed_enum_values(
             )),
             desired_expression: None,
             scope: Scope::Descendants,
-        });
-    }
-}
-
-/// Sequences whose bounds narrow: `ALTER SEQUENCE` fails when the current value lies outside
-/// them (Postgres: RESTART value cannot be greater than MAXVALUE) — a sure failure, read from
-/// the sequence itself (its one row) and refused.
-fn narrowed_sequences(plan: &Plan, from: &Model, to: &Model, out: &mut Vec<Probe>) {
-    for (k, s) in &to.sequences {
-        let Some(o) = from.sequences.get(k) else {
-            continue;
-        };
-        if s.min <= o.min && s.max >= o.max {
-            continue;
-        }
-        let Some(i) = statement(plan, &[format!("ALTER SEQUENCE {k} AS ")]) else {
-            continue;
-        };
-        out.push(Probe {
-            statement: i,
-            table: k.clone(),
-            condition: format!("t.last_value < {} OR t.last_value > {}", s.min, s.max),
-            what: format!("(the position of sequence {k}) lie outside its new bounds {}..{}", s.min, s.max),
-            effect: "this statement fails on it",
-            nulls_in: None,
-            conversion: None,
-            refuse: Some(format!(
-                "sequence {k} stands at a value outside its new bounds (AS {}, MINVALUE {}, MAXVALUE {}) — the ALTER SEQUENCE fails on it: keep the bounds, or restart the sequence within them by hand (numbers it handed out may come again)",
-                s.data_type, s.min, s.max
-            )),
-            desired_expression: None,
-            scope: Scope::Only,
         });
     }
 }

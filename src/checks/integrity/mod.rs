@@ -37,6 +37,7 @@ pub mod hazards;
 mod keyless;
 pub mod record;
 mod scope;
+mod seq_bounds;
 mod sure;
 
 use serde::Deserialize;

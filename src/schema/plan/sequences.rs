@@ -67,14 +67,37 @@ fn create_or_alter(x: &mut Cx<'_>) {
                 if s.min > old.min || s.max < old.max {
                     stmt = stmt.hazard(
                         HazardKind::Correctness,
-                        "fails if the sequence's current value is outside the new bounds",
+                        "fails if the sequence's current value is outside the new bounds; once it reaches them (it may stand at the new MAXVALUE already), every nextval fails (\"reached maximum value\") and so does every INSERT drawing from it",
                     );
+                }
+                for (kind, message) in breaks_draws(old, s) {
+                    stmt = stmt.hazard(kind, message);
                 }
                 x.push(stmt);
             }
             _ => {}
         }
     }
+}
+
+/// Changes after which the sequence's next values repeat numbers it handed out: its
+/// direction reversed, or `CYCLE` added over a range a table can exhaust (an `integer`'s or
+/// less: it wraps back to its start, duplicate keys).
+fn breaks_draws(old: &Sequence, s: &Sequence) -> Vec<(HazardKind, String)> {
+    let mut out = Vec::new();
+    if (old.increment > 0) != (s.increment > 0) {
+        out.push((HazardKind::BreaksWrites, format!("INCREMENT BY goes from {} to {}: nextval walks back over the numbers the sequence handed out — the next INSERTs drawing from it repeat existing keys (duplicate key) or reach its bound. Keep the direction; to renumber, use a new sequence set past the column's values", old.increment, s.increment)));
+    }
+    if s.cycle && !old.cycle {
+        let range = i128::from(s.max) - i128::from(s.min);
+        let kind = if range <= i128::from(i32::MAX) {
+            HazardKind::BreaksWrites
+        } else {
+            HazardKind::Correctness
+        };
+        out.push((kind, format!("CYCLE is added over {}..{}: after {} the sequence starts again at {}, handing out numbers already used — INSERTs drawing from it fail on a unique key, or duplicate ids. Keep NO CYCLE", s.min, s.max, if s.increment > 0 { s.max } else { s.min }, if s.increment > 0 { s.min } else { s.max })));
+    }
+    out
 }
 
 /// Ownerships that change; `released` were set to NONE before the drops (seqpos.rs).

@@ -23,11 +23,23 @@ pub(super) fn annotate(a: &Model, b: &Model, out: &mut [Statement]) {
     instead_rules(a, b, out);
     unlogged(a, b, out);
     policy_functions(a, b, out);
+    super::trigger_hazards::annotate(a, b, out);
+    super::function_uses::annotate(a, b, out);
 }
 
 /// Adds a hazard to the statements whose SQL starts with `prefix`.
-fn mark(out: &mut [Statement], prefix: &str, kind: HazardKind, message: &str) {
-    for s in out.iter_mut().filter(|s| s.sql.starts_with(prefix)) {
+pub(super) fn mark(out: &mut [Statement], prefix: &str, kind: HazardKind, message: &str) {
+    mark_if(out, |sql| sql.starts_with(prefix), kind, message);
+}
+
+/// Adds a hazard to the statements whose SQL `pick` accepts.
+pub(super) fn mark_if(
+    out: &mut [Statement],
+    pick: impl Fn(&str) -> bool,
+    kind: HazardKind,
+    message: &str,
+) {
+    for s in out.iter_mut().filter(|s| pick(&s.sql)) {
         if !s
             .hazards
             .iter()
