@@ -20,6 +20,8 @@ pub fn tests() -> Vec<Test> {
         schema_check_sees_a_sequence_moved_back_that_a_function_feeds,
         schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration,
         schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
+        schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes,
+        diff_refuses_a_sequence_left_at_its_new_maxvalue,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
@@ -370,6 +372,80 @@ fn schema_check_denies_changes_that_break_writes_and_names_a_policys_function() 
         !with("authz_update", "called by row-level security policy public.docs.mine").is_empty(),
         "{schema:#}"
     );
+}
+
+/// The equivalents of `DISABLE TRIGGER` and of a `DO INSTEAD` rule (attack11 A3, A4, A4b, A6)
+/// passed with no hazard: a trigger set to fire only in replica sessions, a `DO ALSO` rule
+/// that deletes, an immutable function a unique index stores changed in place, a serial's
+/// sequence made to count down — `breaks_writes`, denied; a user trigger dropped and a BEFORE
+/// ROW trigger's function changed — `correctness`, reported, not denied.
+fn schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes() {
+    let p = project(
+        "schema_breaks_writes_2",
+        "",
+        "alter table orders enable replica trigger orders_touch;\n\
+         drop trigger audit on audited;\n\
+         create rule orders_purge as on update to orders do also delete from orders where id < new.id;\n\
+         create or replace function norm(t text) returns text language sql immutable as $$ select upper(t) $$;\n\
+         create or replace function stamp() returns trigger language plpgsql as $$ begin return null; end $$;\n\
+         alter sequence items_id_seq increment by -1 minvalue -1000000;\n",
+    );
+    p.main_sql(
+        "create table orders (id int, total int); \
+         create function touch() returns trigger language plpgsql as $$ begin new.total := coalesce(new.total, 0); return new; end $$; \
+         create trigger orders_touch before insert or update on orders for each row execute function touch(); \
+         create table audited (id int); create table audit_log (n int); \
+         create function log() returns trigger language plpgsql as $$ begin insert into audit_log values (1); return new; end $$; \
+         create trigger audit after insert on audited for each row execute function log(); \
+         create function stamp() returns trigger language plpgsql as $$ begin return new; end $$; \
+         create table stamped (id int); \
+         create trigger stamped_stamp before insert on stamped for each row execute function stamp(); \
+         create function norm(t text) returns text language sql immutable as $$ select lower(t) $$; \
+         create table users (email text); create unique index users_email on users (norm(email)); \
+         insert into users values ('A@x'), ('b@x'); \
+         create table items (id serial primary key); insert into items default values",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |kind: &str, text: &str| {
+        findings_starting(&report, "schema", "what", kind)
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    for text in [
+        "ENABLE REPLICA TRIGGER orders_touch",
+        "orders_purge",
+        "index public.users_email",
+        "INCREMENT BY goes from 1 to -1",
+    ] {
+        assert_eq!(with("breaks_writes", text), ["error"], "{text}: {schema:#}");
+    }
+    for text in ["DROP TRIGGER audit", "public.stamp() is new or changed on public.stamped"] {
+        // The schema check reports `correctness` as info: shown, not denied.
+        assert_eq!(with("correctness", text), ["info"], "{text}: {schema:#}");
+    }
+}
+
+/// `MAXVALUE` lowered to the sequence's position: the `ALTER SEQUENCE` applies, and the next
+/// `nextval` fails ("reached maximum value"). It was an `info` and exited 0 (attack11 A6):
+/// the position is read from main and the plan refused.
+fn diff_refuses_a_sequence_left_at_its_new_maxvalue() {
+    let p = Project::new("diff_seq_at_max")
+        .file(
+            "target.sql",
+            "create table users (id serial primary key);\n\
+             alter sequence users_id_seq maxvalue 3;\n",
+        )
+        .commit();
+    p.main_sql("create table users (id serial primary key); insert into users select from generate_series(1, 3)");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("already stands at the last value its new bounds allow");
+    p.main_sql("select setval('users_id_seq', 2)");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK);
 }
 
 /// A partitioned table holds no rows itself: the counts that refuse a sure failure read

@@ -163,7 +163,16 @@ fn before_row_code(a: &Model, b: &Model, out: &mut [Statement]) {
                 continue;
             };
             let body_changed = old.is_some_and(|o| o.definition != new.definition);
-            if body_changed || !a.triggers.contains_key(k) {
+            // A new trigger whose function a BEFORE ROW trigger of the table already ran
+            // (renamed, events moved) runs no new code.
+            let ran_before = a.triggers.iter().any(|(n, o)| {
+                o.table == t.table
+                    && before_row(&o.definition)
+                    && functions_of(a, n)
+                        .iter()
+                        .any(|g| matches!(g, DepKey::Fn(g) if g == f))
+            });
+            if body_changed || (!a.triggers.contains_key(k) && !ran_before) {
                 changed.entry(f.clone()).or_default().push(t.table.clone());
             }
         }
