@@ -145,7 +145,7 @@ fn safe_way(k: HazardKind) -> &'static str {
         HazardKind::Correctness => "check the existing rows first: add the constraint NOT VALID, fix the data, then VALIDATE",
         HazardKind::UntrackableDependencies => "search the code and the other functions for callers before changing it",
         HazardKind::Replication => "tell the subscribers' owners first; after a publication's tables change, run ALTER SUBSCRIPTION … REFRESH PUBLICATION on each subscriber",
-        HazardKind::BreaksWrites => "keep the table's writes working: give a published table a replica identity (a primary key, or REPLICA IDENTITY USING INDEX / FULL), keep the trigger enabled, write the rule's effect into the application instead",
+        HazardKind::BreaksWrites => "keep the table's writes working: give a published table a replica identity (a primary key, or REPLICA IDENTITY USING INDEX / FULL), keep the trigger enabled and firing, write the rule's effect into the application instead, give a function an index or constraint stores a new name (with a new index / constraint over it), keep a sequence counting up without CYCLE",
     }
 }
 

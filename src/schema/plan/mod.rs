@@ -133,7 +133,9 @@ pub enum HazardKind {
     /// Publications or replica identities: what logical replication sends changes.
     Replication,
     /// The application's writes fail, vanish or do less afterwards: a published table left
-    /// without a replica identity, a user trigger disabled, a `DO INSTEAD` rule on a table.
+    /// without a replica identity, a user trigger disabled (or replica-only, or `WHEN
+    /// (false)`), a `DO INSTEAD` rule or a `DO ALSO` one that deletes or updates, a function an
+    /// index or constraint stores changed in place, a sequence reversed or cycling.
     BreaksWrites,
 }
 

@@ -11,6 +11,9 @@
 //! - `authz_update`: a function a policy calls, changed (who sees which rows may change with
 //!   no GRANT or POLICY statement in sight).
 //!
+//! Trigger and rule changes of the same kind are in trigger_hazards.rs, functions whose results
+//! indexes and constraints store in function_uses.rs, sequences in sequences.rs.
+//!
 //! They run over the finished statements, matching each by the SQL the planner wrote for it.
 
 use super::super::model::{ConstraintKind, DepKey, Model};
