@@ -182,12 +182,13 @@ pub fn judge(report: &LockReport, cfg: &LocksCheck, sql: Option<&str>) -> CheckR
 }
 
 /// Why a pass would prove nothing: the sampler went longer without a sample than the budget it
-/// holds locks to (a lock over the budget could have started and ended in between). A budget
-/// finer than the sampling itself (`1ms` at every 20 ms) only holds the locks seen to it, as
-/// the details say.
+/// holds locks to (a lock over the budget could have started and ended in between) — also
+/// when the budget is finer than the sampling itself (`1ms` at every 20 ms, or a `sample-interval`
+/// coarser than the budget: attack11 A7 passed a 0.9 s lock at every 1.5 s). A run that saw a
+/// lock over its budget fails whatever the gaps.
 fn unproven(report: &LockReport, cfg: &LocksCheck) -> Option<String> {
     let budget = finest_budget(cfg)?;
-    (budget >= 2 * report.interval_ms && report.longest_gap_ms >= budget).then(|| {
+    (report.longest_gap_ms >= budget).then(|| {
         format!(
             "the lock sampler went {} ms without a sample ({} failed), longer than the {budget} ms budget: a lock over the budget could have been missed",
             report.longest_gap_ms, report.failed_samples
@@ -946,6 +947,14 @@ mod tests {
             "{}",
             r.summary
         );
+        // A sampling coarser than the budget proves nothing either (attack11 A7).
+        let coarse = LockReport {
+            interval_ms: 1500,
+            longest_gap_ms: 1218,
+            samples: 1,
+            ..quiet()
+        };
+        assert_eq!(judge(&coarse, &cfg(), None).status, CheckStatus::NotRun);
         // A lock seen over its budget still fails.
         stalled.held_ms.insert(
             "public.accounts".into(),
