@@ -120,7 +120,7 @@ pub(super) async fn unevaluated(
     // A column the plan adds whose values are not known before it runs (an identity column:
     // numbered by its sequence in the order the rewrite reads the rows).
     if e.as_db_error().map(|d| d.code()) == Some(&SqlState::UNDEFINED_COLUMN) {
-        let why = format!("{why} (it names a column the plan adds, whose values {source} cannot give: an identity column is numbered as the rewrite reads the rows)");
+        let why = format!("{why} (it names a column the plan adds, whose values {source} does not hold yet: an identity column's are numbered as the rewrite reads the rows)");
         return refuse_uncounted(client, plan, p, source, &why).await;
     }
     not_counted(plan, p.statement, source, &p.what, &why);
