@@ -323,7 +323,12 @@ fn ignore_comments(file: &str, text: &str) -> Vec<(Finding, usize)> {
         if !(before.contains("--") || before.contains("/*")) {
             continue;
         }
+        // A block comment's own end is not part of what it says.
         let rest = line[pos..].trim_end();
+        let rest = match rest.find("*/") {
+            Some(end) => rest[..end].trim_end(),
+            None => rest,
+        };
         let (severity, what) = if rest.starts_with("squawk-ignore-file") {
             (
                 Severity::Warning,
@@ -614,7 +619,7 @@ mod tests {
 
     #[test]
     fn squawk_ignore_comments_are_reported_not_silent() {
-        let text = "-- squawk-ignore-file\nALTER TABLE t DROP CONSTRAINT c;\n";
+        let text = "/* squawk-ignore-file */\nALTER TABLE t DROP CONSTRAINT c;\n";
         let f: Vec<Finding> = lint_text("0001.sql", text, &cfg(), 15, true)
             .into_iter()
             .filter(|f| !f.what.starts_with("require-"))
@@ -623,7 +628,8 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(f[0].location.as_deref(), Some("0001.sql:1:4"));
         assert!(
-            f[0].what.contains("NOT CHECKED in this file"),
+            f[0].what.starts_with("`squawk-ignore-file`: ")
+                && f[0].what.contains("NOT CHECKED in this file"),
             "{}",
             f[0].what
         );

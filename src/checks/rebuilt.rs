@@ -334,6 +334,12 @@ async fn sequences_behind(client: &Client, before: &Snapshot, after: &Snapshot) 
             }
             continue;
         }
+        // Trial 8 P5: a sequence the migration created (a new identity column whose rows were
+        // then inserted with explicit values) was "moved back" although nothing moved it.
+        let how = match before.sequences.get(seq) {
+            Some(&(o, _)) if o == oid => "was moved back",
+            _ => "is new and behind its column",
+        };
         for (schema, table, column, shown) in feeds {
             let sql = format!(
                 "SELECT max({})::int8 FROM {}.{}",
@@ -352,7 +358,7 @@ async fn sequences_behind(client: &Client, before: &Snapshot, after: &Snapshot) 
                     Finding::new(
                         NAME,
                         Severity::Error,
-                        format!("correctness: sequence {seq} was moved back: its next value is {next} while column {shown} already holds values up to {max}"),
+                        format!("correctness: sequence {seq} {how}: its next value is {next} while column {shown} already holds values up to {max}"),
                         "the next INSERT that takes a value from the sequence gets one the column already holds: it fails on a primary key or unique constraint (or writes a duplicate) until the sequence passes the largest value",
                     )
                     .at(seq.clone())

@@ -489,6 +489,27 @@ fn a_workload_query_missing_a_key_is_reported_at_its_own_entry() {
     assert!(p.iter().all(|x| !x.2.is_empty()), "{p:?}");
 }
 
+/// attack11 A11: the apply's lock wait on main defaults to the ACCESS EXCLUSIVE budget the
+/// test copy was held to (it was 3 s: a queued statement stalled production's reads that long).
+#[test]
+fn the_apply_lock_timeout_defaults_to_the_access_exclusive_budget() {
+    let apply = |text: &str| {
+        parse(FILE_NAME, text, Path::new("/repo"))
+            .unwrap_or_else(|e| panic!("{}", diag::render(&e, true)))
+            .apply
+            .lock_timeout
+    };
+    assert_eq!(apply(""), Duration::from_millis(500));
+    assert_eq!(
+        apply("[checks.locks]\naccess-exclusive-budget = \"2s\"\n"),
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        apply("[apply]\nlock-timeout = \"50ms\"\n"),
+        Duration::from_millis(50)
+    );
+}
+
 /// attack10 F13: locks that block writes have their own budget, four times the ACCESS EXCLUSIVE
 /// one unless set.
 #[test]

@@ -10,11 +10,14 @@ use crate::pg;
 use crate::providers::DbBranch;
 use crate::schema;
 
-/// Holds main to the test copy's migrated schema; `out` is the apply's own output, kept as
-/// it is with one more line when they agree.
+/// Holds main to the test copy's migrated schema, and main's changes to its database
+/// privileges and owners since `main_before` (read just before the apply) to the copy's
+/// ([`super::main_authz`]); `out` is the apply's own output, kept as it is with one more
+/// line when they agree.
 pub(super) async fn verify(
     ctx: &RunContext<'_>,
     main: &DbBranch,
+    main_before: &schema::Model,
     mut out: StageOutput,
 ) -> StageResult {
     let Some(expected) = ctx.observations.after.as_ref() else {
@@ -39,27 +42,37 @@ pub(super) async fn verify(
         .await
         .map_err(|e| unread(e.to_string()))?;
     drop(client);
+    // The copy's own change, from the schema the checks read before and after the migration.
+    let authz = match ctx.observations.before.as_ref() {
+        Some(copy_before) => super::main_authz::unproven(main_before, &now, copy_before, expected)
+            .unwrap_or_else(|e| vec![format!("main's database privileges and owners could not be compared with the test copy's changes: {e}")]),
+        None => vec!["main's database privileges and owners could not be compared with the test copy's changes: the copy's schema before the migration was not recorded".to_owned()],
+    };
     let (now, expected, note) = super::apply::comparable(ctx, now, expected);
     let print = schema::fingerprint(&now);
-    if print == schema::fingerprint(&expected) {
+    if print == schema::fingerprint(&expected) && authz.is_empty() {
         out.details.push(format!(
-            "verified: main's schema now equals the test copy's after the same migrations (fingerprint {}){note}",
+            "verified: main's schema now equals the test copy's after the same migrations (fingerprint {}){note}; main's database privileges and owners changed only as the copy's did",
             &print[..12]
         ));
         return Ok(out);
     }
-    let plan = schema::plan(&expected, &now, &schema::PlanOptions::default());
-    let differences: Vec<String> = plan
-        .statements
-        .iter()
-        .map(|s| s.sql.lines().next().unwrap_or("").to_owned())
-        .chain(plan.unsupported.iter().cloned())
-        .collect();
+    let mut differences: Vec<String> = Vec::new();
+    if print != schema::fingerprint(&expected) {
+        let plan = schema::plan(&expected, &now, &schema::PlanOptions::default());
+        differences.extend(
+            plan.statements
+                .iter()
+                .map(|s| s.sql.lines().next().unwrap_or("").to_owned())
+                .chain(plan.unsupported.iter().cloned()),
+        );
+    }
+    let authz_lines = authz.len();
     let mut f = StageFailure::new(
         exit::MIGRATION_FAILED,
         format!(
             "the apply left the main Neon database branch with a schema the test Neon database branch did not have after the same migrations ({} difference(s)): what ran on main is not what was proven",
-            differences.len().max(1)
+            (differences.len() + authz_lines).max(1)
         ),
     )
     .help(Some(format!(
@@ -73,6 +86,12 @@ pub(super) async fn verify(
             schema::comment_text(d)
         )
     }));
+    f.shown.details.extend(
+        authz
+            .into_iter()
+            .take(10)
+            .map(|d| format!("main differs from the proven schema: {d}")),
+    );
     Err(f)
 }
 

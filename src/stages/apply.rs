@@ -111,10 +111,10 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     }
     let expected = expected.clone();
     let result = match drift(ctx, &main, &expected, &lock).await {
-        Ok(line) => {
+        Ok((line, main_before)) => {
             details.push(line);
             match apply_locked(ctx, &main, details).await {
-                Ok(out) => super::applied::verify(ctx, &main, out).await,
+                Ok(out) => super::applied::verify(ctx, &main, &main_before, out).await,
                 Err(f) => Err(f),
             }
         }
@@ -125,13 +125,14 @@ pub async fn run(ctx: &mut RunContext<'_>) -> StageResult {
     result
 }
 
-/// 3. Drift: main must still be what the test Neon database branch was copied from.
+/// Step 3, drift: main must still be what the test Neon database branch was copied from.
+/// Returns the line to show and main's schema as read (just before the apply, under the lock).
 async fn drift(
     ctx: &RunContext<'_>,
     main: &crate::providers::DbBranch,
     expected: &schema::Model,
     lock: &ApplyLock,
-) -> Result<String, StageFailure> {
+) -> Result<(String, schema::Model), StageFailure> {
     let _ = ctx;
     let client = pg::connect(&main.url)
         .await
@@ -156,6 +157,7 @@ async fn drift(
         lock.wait_session_gone(pid, Duration::from_secs(5)).await;
     }
     let now = now?;
+    let main_before = now.clone();
     let (now, expected, note) = comparable(ctx, now, expected);
     let expected = &expected;
     if schema::fingerprint(&now) != schema::fingerprint(expected) {
@@ -177,9 +179,12 @@ async fn drift(
             .collect();
         return Err(f);
     }
-    Ok(format!(
-        "no drift: main's schema fingerprint is {}{note}",
-        &schema::fingerprint(&now)[..12]
+    Ok((
+        format!(
+            "no drift: main's schema fingerprint is {}{note}",
+            &schema::fingerprint(&now)[..12]
+        ),
+        main_before,
     ))
 }
 

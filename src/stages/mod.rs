@@ -6,6 +6,7 @@ mod apply;
 mod checks;
 mod create;
 mod delete;
+mod main_authz;
 mod migrate;
 mod shell;
 

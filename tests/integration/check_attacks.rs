@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
         schema_check_fails_a_change_the_engine_sees_but_cannot_express,
         schema_check_sees_a_granted_view_or_definer_function_read_more,
+        data_check_rows_moved_between_partitions_are_no_loss,
     ]
 }
 
@@ -641,4 +642,49 @@ fn schema_check_sees_a_granted_view_or_definer_function_read_more() {
         "{:#}",
         result(&report, "schema")
     );
+}
+
+/// Trial 8 P3: rows moved from the default partition into a new one (the plan `generate`
+/// writes for a new partition), or by an UPDATE of the partition key, were "lost" from the
+/// partition they left, although the partitioned table kept every row. A real loss in the same
+/// tree still fails.
+fn data_check_rows_moved_between_partitions_are_no_loss() {
+    let setup = "create table events (id int, at date) partition by range (at); \
+         create table events_2026 partition of events for values from ('2026-01-01') to ('2027-01-01'); \
+         create table events_default partition of events default; \
+         insert into events select g, date '2026-01-01' + (g % 700) from generate_series(1, 2000) g";
+    let p = project(
+        "data_partition_move",
+        "[checks.schema]\nenabled = false\n",
+        "alter table events detach partition events_default;\n\
+         create table events_2027 partition of events for values from ('2027-01-01') to ('2028-01-01');\n\
+         insert into events_2027 select * from events_default where at >= '2027-01-01' and at < '2028-01-01';\n\
+         delete from events_default where at >= '2027-01-01' and at < '2028-01-01';\n\
+         alter table events attach partition events_default default;\n\
+         update events set at = at + 365 where at < '2026-02-01';\n",
+    );
+    p.main_sql(setup);
+    let (_, report) = pre_push(&p, exit::OK);
+    let data = result(&report, "data");
+    assert_eq!(data["status"], "passed", "{data:#}");
+    assert!(
+        data.to_string()
+            .contains("moved within its partitioned table, whose rows were all kept"),
+        "{data:#}"
+    );
+    assert!(
+        !data.to_string().contains("public.events_pkey"),
+        "a partitioned index is no table: {data:#}"
+    );
+
+    let p = project(
+        "data_partition_move_and_loss",
+        "[checks.schema]\nenabled = false\n",
+        "update events set at = at + 365 where at < '2026-02-01';\n\
+         delete from events_default where id % 2 = 0;\n",
+    );
+    p.main_sql(setup);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    assert_eq!(result(&report, "data")["status"], "failed");
+    assert_eq!(one(&report, "data", "public.events_default lost "), "error");
 }

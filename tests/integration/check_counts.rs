@@ -18,6 +18,9 @@ pub fn tests() -> Vec<Test> {
         diff_counts_a_domain_check_over_a_partitioned_table_once,
         diff_counts_a_check_over_a_column_the_plan_adds_with_its_default,
         diff_counts_a_unique_index_on_a_partitioned_table_and_an_exclusion_constraint,
+        diff_counts_duplicates_of_an_expression_or_partial_unique_index,
+        diff_counts_an_exclusion_constraint_with_a_predicate_or_expressions,
+        diff_refuses_a_check_over_a_new_identity_column_of_a_table_with_rows,
     ]
 }
 
@@ -208,5 +211,86 @@ fn diff_counts_a_unique_index_on_a_partitioned_table_and_an_exclusion_constraint
         .stdout_has("2 row(s) of main: rows of public.p share their values of (k, v), which the new unique index public.p_kv")
         .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.t conflict with each other on (r)");
     p.main_sql("delete from p where v = 1 and k = 1; update t set r = '[5,8)' where id = 2");
+    diff(&p).code(exit::OK);
+}
+
+/// A unique index on expressions (`lower(email)`) or with a predicate was only said "not
+/// counted": the plan exited 0, and its build failed on the duplicates. Counted now, among the
+/// rows of the predicate (of every partition), NULLs apart; one whose element the count cannot
+/// select (an operator class of its own) refuses the plan while its table has rows.
+fn diff_counts_duplicates_of_an_expression_or_partial_unique_index() {
+    let p = Project::new("counts_expression_index")
+        .file(
+            "target.sql",
+            "create table users (id int primary key, email text, deleted_at timestamptz);\n\
+             create unique index users_email on users (lower(email)) where deleted_at is null;\n\
+             create table p (k int, e text) partition by range (k);\n\
+             create table p1 partition of p for values from (0) to (10);\n\
+             create table p2 partition of p for values from (10) to (20);\n\
+             create unique index p_e on p (k, lower(e));\n\
+             create type pt as (x numeric);\n\
+             create table q (id int primary key, v pt);\n\
+             create unique index q_v on q (v record_image_ops);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table users (id int primary key, email text, deleted_at timestamptz); \
+         insert into users values (1, 'A@x', null), (2, 'a@x', null), (3, 'a@X', now()), \
+           (4, null, null), (5, null, null); \
+         create table p (k int, e text) partition by range (k); \
+         create table p1 partition of p for values from (0) to (10); \
+         create table p2 partition of p for values from (10) to (20); \
+         insert into p values (1, 'B'), (1, 'b'), (11, 'b'), (12, null), (12, null); \
+         create type pt as (x numeric); \
+         create table q (id int primary key, v pt); insert into q values (1, row(1))",
+    );
+    diff(&p)
+        .code(exit::CHECK_FAILED)
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.users share their values of (lower(email)) among the rows WHERE (deleted_at IS NULL), which the new unique index public.users_email")
+        .stdout_has("2 row(s) of main: rows of public.p share their values of (k, lower(e)), which the new unique index public.p_e")
+        .stdout_has("1 row(s) of main in public.q were not counted (its elements carry an operator class");
+    p.main_sql("update users set deleted_at = now() where id = 2; delete from p where e = 'B'; delete from q");
+    diff(&p).code(exit::OK);
+}
+
+/// An EXCLUDE with a predicate or expression elements was only said "not counted": the plan
+/// exited 0, and building it failed on the conflicting rows.
+fn diff_counts_an_exclusion_constraint_with_a_predicate_or_expressions() {
+    let p = Project::new("counts_exclusion_predicate")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, r int4range, exclude using gist (r with &&) where (id > 0));\n\
+             create table s (id int primary key, a int, b int, exclude using gist (int4range(a, b) with &&));\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table t (id int primary key, r int4range); \
+         insert into t values (1, '[1,5)'), (2, '[3,8)'), (-1, '[1,9)'); \
+         create table s (id int primary key, a int, b int); \
+         insert into s values (1, 1, 5), (2, 4, 8), (3, 8, 9)",
+    );
+    diff(&p)
+        .code(exit::CHECK_FAILED)
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.t conflict with each other on (r) under the new EXCLUDE USING gist (r WITH &&) WHERE ((id > 0))")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.s conflict with each other on (int4range(a, b))");
+    p.main_sql("update t set r = '[5,8)' where id = 2; update s set a = 5 where id = 2");
+    diff(&p).code(exit::OK);
+}
+
+/// A new identity column under a new CHECK could not be counted (`--from` has no such column,
+/// and its values are the sequence's, in the order the rewrite reads the rows): said "not
+/// counted", exit 0, and the VALIDATE failed. Refused now while the table has rows.
+fn diff_refuses_a_check_over_a_new_identity_column_of_a_table_with_rows() {
+    let p = Project::new("counts_identity_check")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, v int, n int generated always as identity check (n < 2));\n",
+        )
+        .commit();
+    p.main_sql("create table t (id int primary key, v int); insert into t values (1, 1), (2, 2)");
+    diff(&p)
+        .code(exit::CHECK_FAILED)
+        .stdout_has("2 row(s) of main in public.t were not counted");
+    p.main_sql("delete from t");
     diff(&p).code(exit::OK);
 }

@@ -945,7 +945,9 @@ expect-true = true
                     .statuses("schema=passed lint=failed locks=failed data=passed reversible=not-run")
                     .then(index_build_holds_share),
             )
-            // CONCURRENTLY: no SHARE lock; lint and locks pass.
+            // CONCURRENTLY: no SHARE lock and lint passes; the locks check sees no lock over
+            // its budget, but a 1 ms budget is finer than every gap between samples, so that
+            // proves nothing: NOT RUN (attack11 A7), and the run passes (it is not required).
             .round(
                 Round::new(exit::OK)
                     .migration(
@@ -960,7 +962,12 @@ expect-true = true
                             d.starts_with("public.ledger: strongest lock SHARE UPDATE EXCLUSIVE for ~"),
                             "{d}"
                         );
-                        assert_eq!(result(report, "locks")["status"], "passed");
+                        let locks = result(report, "locks");
+                        assert_eq!(locks["status"], "not-run", "{locks:#}");
+                        assert!(
+                            text(locks, "summary").starts_with("NOT RUN: the lock sampler went "),
+                            "{locks:#}"
+                        );
                         assert_eq!(result(report, "lint")["status"], "passed");
                     }),
             )],

@@ -50,6 +50,7 @@ test_files![
     outputs,
     apply,
     apply_settings,
+    apply_authz,
     reliability,
     isolation,
     scratch_isolation,

@@ -70,7 +70,8 @@ fn schema_check_fails_on_a_table_rebuilt_under_its_name() {
     .code(exit::CHECK_FAILED)
     .stdout_lacks("changed nothing in the schema")
     .stdout_has("table public.f900_acc was dropped and created again under its name (3 row(s) now)")
-    .stdout_has("correctness: sequence public.f900_acc_id_seq was moved back: its next value is 1 while column public.f900_acc.id already holds values up to 3")
+    // A sequence of its own, new: not "moved back" (trial 8 P5), but as behind its column.
+    .stdout_has("correctness: sequence public.f900_acc_id_seq is new and behind its column: its next value is 1 while column public.f900_acc.id already holds values up to 3")
     .stdout_has("public.f900_acc is a new table under the old name: 3 → 3 row(s)");
 }
 

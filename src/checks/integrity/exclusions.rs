@@ -1,23 +1,25 @@
 //! New EXCLUDE constraints, counted on `--from` like the other sure failures
 //! ([`super::sure`]): the rows that conflict with another row under every operator of the
 //! constraint make its build fail (the plan exited 0, then `could not create exclusion
-//! constraint`). Counted when each element is a plain column compared with a bare operator
-//! (`r WITH &&`) and there is no predicate; otherwise named "not counted". The operators are
-//! resolved as the counting session resolves them (built-ins first): one the plan creates
-//! fails the count, which then says so.
+//! constraint`). Each element is a column or an expression ([`super::keyed`]) compared with a
+//! bare operator, among the rows its predicate (if any) keeps; the operators are resolved as
+//! the counting session resolves them (built-ins first): one the plan creates fails the count,
+//! which then refuses the plan while the table has rows. An element the count cannot select (an
+//! operator class, a schema-qualified operator) is not counted, and refuses it the same way.
 
 use super::hazards::Probe;
+use super::keyed;
 use super::scope::Scope;
-use super::sure::{is_identifier, not_counted};
 use crate::schema::{Model, Plan};
 
-/// The probes of the EXCLUDE constraints the plan adds to tables of `from`.
+/// The probes of the EXCLUDE constraints the plan adds to tables of `from`; those it cannot
+/// count go to `uncounted`, with why.
 pub(super) fn probes(
-    plan: &mut Plan,
+    plan: &Plan,
     from: &Model,
     to: &Model,
-    source: &str,
     out: &mut Vec<Probe>,
+    uncounted: &mut Vec<(Probe, String)>,
 ) {
     for (table, new) in &to.tables {
         let Some(old) = from.tables.get(table) else {
@@ -44,104 +46,75 @@ pub(super) fn probes(
             };
             // Not inherited by inheritance children; a partitioned table's spans its partitions.
             let scope = Scope::of(from, table, false);
-            match elements(def) {
-                Ok(pairs) => {
-                    let other = scope.from(table);
-                    // Under the counting session's search_path: built-in operators only.
-                    let same: Vec<String> = pairs
+            let parsed = keyed::exclusion_pairs(def);
+            let elements: Vec<&str> = match &parsed {
+                Ok((pairs, _)) => pairs.iter().map(|(e, _)| e.as_str()).collect(),
+                Err(_) => Vec::new(),
+            };
+            let on = if elements.is_empty() {
+                String::new()
+            } else {
+                format!(" on ({})", elements.join(", "))
+            };
+            let mut probe = Probe {
+                statement: at,
+                table: table.clone(),
+                condition: String::new(),
+                what: format!("conflict with another row{on} under the new {def}"),
+                effect: "this statement fails on them",
+                nulls_in: None,
+                conversion: None,
+                refuse: Some(format!(
+                    "rows of {table} conflict with each other{on} under the new {def} ({n}) — building it fails on them: change or delete those rows first, or leave the constraint out"
+                )),
+                desired_expression: None,
+                scope,
+            };
+            match parsed {
+                Ok((pairs, pred)) => {
+                    probe.condition = keyed::conflicts(table, scope, &pairs, pred.as_deref());
+                    // Its expressions, predicate and operators are the desired schema's: one
+                    // the count cannot run is said not counted, and refused (`sure::not_run`,
+                    // `sure::unevaluated`).
+                    let ops: Vec<String> = pairs
                         .iter()
-                        .map(|(col, op)| format!("o.{col} {op} t.{col}"))
+                        .map(|(e, op)| format!("{e} {op} {e}"))
                         .collect();
-                    let cols: Vec<&str> = pairs.iter().map(|(c, _)| c.as_str()).collect();
-                    let cols = cols.join(", ");
-                    out.push(Probe {
-                        statement: at,
-                        table: table.clone(),
-                        condition: format!(
-                            "EXISTS (SELECT 1 FROM {other} o WHERE (o.tableoid, o.ctid) <> (t.tableoid, t.ctid) AND {})",
-                            same.join(" AND ")
-                        ),
-                        what: format!("conflict with another row on ({cols}) under the new {def}"),
-                        effect: "this statement fails on them",
-                        nulls_in: None,
-                        conversion: None,
-                        refuse: Some(format!(
-                            "rows of {table} conflict with each other on ({cols}) under the new {def} ({n}) — building it fails on them: change or delete those rows first, or leave the constraint out"
-                        )),
-                        // Its operators are the desired schema's: one the count cannot
-                        // resolve is said not counted, and refused (`sure::unevaluated`).
-                        desired_expression: Some(same.join(" AND ")),
-                        scope,
-                    });
+                    probe.desired_expression = Some(format!(
+                        "{} {}",
+                        ops.join(" AND "),
+                        pred.unwrap_or_default()
+                    ));
+                    out.push(probe);
                 }
-                Err(why) => not_counted(
-                    plan,
-                    at,
-                    source,
-                    &format!("would conflict under the new {def} ({n})"),
-                    &format!("{why} — the desired schema's SQL is not run there, so a conflict makes this build fail unannounced"),
-                ),
+                Err(why) => uncounted.push((probe, why.to_owned())),
             }
         }
     }
-}
-
-/// The (column, operator) pairs of an EXCLUDE definition (`pg_get_constraintdef`) when each
-/// element is a plain column compared with a bare operator and there is no predicate; else why
-/// not.
-fn elements(def: &str) -> Result<Vec<(String, String)>, &'static str> {
-    const EXPRESSIONS: &str =
-        "its elements are expressions, or carry a collation, operator class or schema-qualified operator of their own";
-    let open = def.find('(').ok_or(EXPRESSIONS)?;
-    let (mut depth, mut quoted, mut close) = (0usize, false, None);
-    for (i, ch) in def[open..].char_indices() {
-        match ch {
-            '"' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(open + i);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let close = close.ok_or(EXPRESSIONS)?;
-    if def[close..].contains(" WHERE ") {
-        return Err("it has a WHERE predicate (repository SQL)");
-    }
-    let mut out = Vec::new();
-    for item in def[open + 1..close].split(',') {
-        let (col, op) = item.trim().rsplit_once(" WITH ").ok_or(EXPRESSIONS)?;
-        let op = op.trim();
-        let bare_op = !op.is_empty() && op.chars().all(|c| "+-*/<>=~!@#%^&|`?".contains(c));
-        if !is_identifier(col.trim()) || !bare_op {
-            return Err(EXPRESSIONS);
-        }
-        out.push((col.trim().to_owned(), op.to_owned()));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::keyed::exclusion_pairs;
 
     #[test]
-    fn only_plain_columns_and_bare_operators_are_counted() {
+    fn elements_are_columns_or_expressions_under_bare_operators() {
+        let (pairs, pred) =
+            exclusion_pairs("EXCLUDE USING gist (room WITH =, during WITH &&)").unwrap();
         assert_eq!(
-            elements("EXCLUDE USING gist (room WITH =, during WITH &&)").unwrap(),
+            pairs,
             [
                 ("room".to_owned(), "=".to_owned()),
                 ("during".to_owned(), "&&".to_owned())
             ]
         );
-        assert!(elements("EXCLUDE USING gist (r WITH &&) WHERE ((id > 0))")
-            .unwrap_err()
-            .contains("WHERE"));
-        assert!(elements("EXCLUDE USING gist (lower(a) WITH =)").is_err());
-        assert!(elements("EXCLUDE USING gist (a WITH OPERATOR(public.===))").is_err());
+        assert_eq!(pred, None);
+        let (pairs, pred) =
+            exclusion_pairs("EXCLUDE USING gist (int4range(a, b) WITH &&) WHERE ((id > 0))")
+                .unwrap();
+        assert_eq!(pairs[0].0, "int4range(a, b)");
+        assert_eq!(pred.unwrap(), "((id > 0))");
+        assert!(exclusion_pairs("EXCLUDE USING gist (a WITH OPERATOR(public.===))").is_err());
+        assert!(exclusion_pairs("EXCLUDE USING gist (a public.ops WITH =)").is_err());
     }
 }

@@ -88,8 +88,8 @@ pub async fn annotate(
         .map_err(IntegrityError::query(
             "cannot prepare the offending-row counts",
         ))?;
-    let mut found = Vec::new();
-    for p in every_probe(plan, from, to, source) {
+    let (probes, mut found) = every_probe(client, plan, from, to, source).await;
+    for p in probes {
         if let Some(refused) = super::sure::not_run(client, plan, from, to, &p, source).await {
             found.extend(refused);
             continue;
@@ -919,15 +919,25 @@ fn constraint(
     }
 }
 
-/// Every count the plan's data-sensitive statements need (those that cannot be counted are
-/// said so on their statement).
-fn every_probe(plan: &mut Plan, from: &Model, to: &Model, source: &str) -> Vec<Probe> {
-    let mut probes = probes(plan, from, to);
-    super::sure::unique_indexes(plan, from, to, source, &mut probes);
+/// Every count the plan's data-sensitive statements need; those that cannot be counted are
+/// said so, and refuse the plan while their table has rows (returned).
+async fn every_probe(
+    client: &Client,
+    plan: &mut Plan,
+    from: &Model,
+    to: &Model,
+    source: &str,
+) -> (Vec<Probe>, Vec<Offending>) {
+    let (mut probes, mut uncounted) = (probes(plan, from, to), Vec::new());
+    super::sure::unique_indexes(plan, from, to, &mut probes, &mut uncounted);
     super::domain_sure::probes(plan, from, to, &mut probes);
-    super::exclusions::probes(plan, from, to, source, &mut probes);
+    super::exclusions::probes(plan, from, to, &mut probes, &mut uncounted);
     super::sure::dropped_attributes(plan, from, to, &mut probes);
-    probes
+    let mut refused = Vec::new();
+    for (p, why) in uncounted {
+        refused.extend(super::sure::refuse_uncounted(client, plan, &p, source, &why).await);
+    }
+    (probes, refused)
 }
 
 /// The query counting the rows `p` is about, with the smallest and largest key among them.

@@ -34,6 +34,7 @@ pub mod compare;
 mod domain_sure;
 mod exclusions;
 pub mod hazards;
+mod keyed;
 mod keyless;
 pub mod record;
 mod scope;

@@ -10,6 +10,7 @@
 //! with a predicate, or with a collation or operator class of its own would need its
 //! (repository) SQL run on `--from` — it is named "not counted" instead.
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::hazards::{untrusted_calls, Offending, Probe};
@@ -33,9 +34,9 @@ pub(super) fn unique(table: &str, name: &str, columns: &str, primary: bool) -> S
     )
 }
 
-pub(super) fn unique_index(table: &str, index: &str, columns: &str) -> String {
+pub(super) fn unique_index(table: &str, index: &str, columns: &str, partial: &str) -> String {
     format!(
-        "rows of {table} share their values of ({columns}), which the new unique index {index} requires to be unique — building it fails on them (a CONCURRENTLY build leaves an invalid index behind): change or delete those rows first, or leave the index out"
+        "rows of {table} share their values of ({columns}){partial}, which the new unique index {index} requires to be unique — building it fails on them (a CONCURRENTLY build leaves an invalid index behind): change or delete those rows first, or leave the index out"
     )
 }
 
@@ -97,8 +98,9 @@ pub(super) async fn not_run(
 
 /// For a probe evaluating an expression of the desired schema whose count failed with `e`
 /// (not a refused value): a function or type it names that the plan creates first (SQLSTATE
-/// 42883, 42704) leaves its rows not counted — said, and refused unless it checks no row.
-/// Another failure (a column the plan adds) is said "not counted" only.
+/// 42883, 42704), or a column the plan adds with values not known before (42703, an identity
+/// column), leaves its rows not counted — said, and refused unless it checks no row. Another
+/// failure is said "not counted" only.
 pub(super) async fn unevaluated(
     client: &Client,
     plan: &mut Plan,
@@ -115,13 +117,19 @@ pub(super) async fn unevaluated(
         let why = format!("{why} (it names a function or type {source} does not have yet)");
         return refuse_uncounted(client, plan, p, source, &why).await;
     }
+    // A column the plan adds whose values are not known before it runs (an identity column:
+    // numbered by its sequence in the order the rewrite reads the rows).
+    if e.as_db_error().map(|d| d.code()) == Some(&SqlState::UNDEFINED_COLUMN) {
+        let why = format!("{why} (it names a column the plan adds, whose values {source} does not hold yet: an identity column's are numbered as the rewrite reads the rows)");
+        return refuse_uncounted(client, plan, p, source, &why).await;
+    }
     not_counted(plan, p.statement, source, &p.what, &why);
     Vec::new()
 }
 
 /// Says the rows `p` checks not counted (`why`) and refuses the plan, unless `p` checks no
 /// row (an empty table cannot fail it).
-async fn refuse_uncounted(
+pub(super) async fn refuse_uncounted(
     client: &Client,
     plan: &mut Plan,
     p: &Probe,
@@ -138,8 +146,15 @@ async fn refuse_uncounted(
     }
     not_counted(plan, p.statement, source, &p.what, why);
     let held = n.map_or_else(|| "the".to_owned(), |n| n.to_string());
+    // A unique index or EXCLUDE cannot be NOT VALID: built, it checks every row.
+    let sql = &plan.statements[p.statement].sql;
+    let way = if sql.starts_with("CREATE ") || sql.contains(" EXCLUDE ") {
+        format!("check those rows by hand and build it in a migration of its own (counted there once what it calls exists on {source}), or leave it out")
+    } else {
+        format!("check those rows by hand and declare the constraint NOT VALID (validated in a migration of its own, once what it calls exists on {source}), or leave it out")
+    };
     let refusal = format!(
-        "{held} row(s) of {source} in {} were not counted ({why}) — the statement fails if any of them {}: the plan is refused rather than risk failing half-way; check those rows by hand and declare the constraint NOT VALID (validated in a migration of its own, once what it calls exists on {source}), or leave it out",
+        "{held} row(s) of {source} in {} were not counted ({why}) — the statement fails if any of them {}: the plan is refused rather than risk failing half-way; {way}",
         p.table, p.what
     );
     vec![Offending {
@@ -177,14 +192,15 @@ pub(super) fn not_counted(plan: &mut Plan, statement: usize, source: &str, what:
     });
 }
 
-/// New (or changed) unique indexes of tables of both sides: duplicates on plain columns are
-/// probed, the others said not counted (on `source`).
+/// New (or changed) unique indexes of tables of both sides: duplicates are probed — of plain
+/// columns, or of the expressions and among the rows of the predicate of the desired schema's
+/// index ([`super::keyed`]); those that cannot be counted go to `uncounted`, with why.
 pub(super) fn unique_indexes(
-    plan: &mut Plan,
+    plan: &Plan,
     from: &Model,
     to: &Model,
-    source: &str,
     out: &mut Vec<Probe>,
+    uncounted: &mut Vec<(Probe, String)>,
 ) {
     for (k, i) in &to.indexes {
         if !i.unique || !from.tables.contains_key(&i.table) {
@@ -208,36 +224,48 @@ pub(super) fn unique_indexes(
         else {
             continue;
         };
-        match plain_index_columns(&i.definition) {
-            Ok(cols) => {
-                let bare = cols.join(", ");
-                // A unique index is the table's own (its partitions' if partitioned).
-                let scope = Scope::of(from, &i.table, false);
-                out.push(Probe {
-                    statement: at,
-                    table: i.table.clone(),
-                    condition: duplicates(
-                        &i.table,
-                        scope,
-                        &cols,
-                        i.definition.contains(" NULLS NOT DISTINCT"),
-                    ),
-                    what: format!("share their ({bare}) with another row (unique index {k})"),
-                    effect: "this statement fails on them",
-                    nulls_in: None,
-                    conversion: None,
-                    refuse: Some(unique_index(&i.table, k, &bare)),
-                    desired_expression: None,
-                    scope,
-                });
+        // A unique index is the table's own (its partitions' if partitioned).
+        let scope = Scope::of(from, &i.table, false);
+        let nulls_equal = i.definition.contains(" NULLS NOT DISTINCT");
+        let keys = super::keyed::index_keys(&i.definition);
+        let bare = keys
+            .as_ref()
+            .map_or_else(|_| "its keys".to_owned(), |(k, _)| k.join(", "));
+        let partial = match &keys {
+            Ok((_, Some(p))) => format!(" among the rows WHERE {p}"),
+            _ => String::new(),
+        };
+        let mut probe = Probe {
+            statement: at,
+            table: i.table.clone(),
+            condition: String::new(),
+            what: format!("share their ({bare}){partial} with another row (unique index {k})"),
+            effect: "this statement fails on them",
+            nulls_in: None,
+            conversion: None,
+            refuse: Some(unique_index(&i.table, k, &bare, &partial)),
+            desired_expression: None,
+            scope,
+        };
+        match (plain_index_columns(&i.definition), keys) {
+            (Ok(cols), _) => {
+                probe.condition = duplicates(&i.table, scope, &cols, nulls_equal);
+                out.push(probe);
             }
-            Err(why) => not_counted(
-                plan,
-                at,
-                source,
-                &format!("would share a key of the new unique index {k}"),
-                &format!("{why} — the desired schema's SQL is not run there, so a duplicate makes this build fail unannounced"),
-            ),
+            (Err(_), Ok((keys, pred))) => {
+                probe.condition = super::keyed::duplicate_keys(
+                    &i.table,
+                    scope,
+                    &keys,
+                    pred.as_deref(),
+                    nulls_equal,
+                );
+                // Repository SQL: run only as `not_run` allows, refused if it cannot be.
+                probe.desired_expression =
+                    Some(format!("{} {}", keys.join(", "), pred.unwrap_or_default()));
+                out.push(probe);
+            }
+            (Err(_), Err(why)) => uncounted.push((probe, why.to_owned())),
         }
     }
 }
@@ -300,7 +328,7 @@ pub(super) fn dropped_attributes(plan: &Plan, from: &Model, to: &Model, out: &mu
 /// default (NULL without one), or their generation expression, in the rows the CHECK is
 /// validated on: those `expr` names are read from a row of these (`SELECT <default>::<type>
 /// AS c`), the table's own columns from `t` (a correlated reference). A new identity column
-/// is left out (its values come from a sequence): the count then fails, "not counted".
+/// is left out (its values come from a sequence): the count then fails, and is refused ([`unevaluated`]).
 pub(super) fn check_condition(
     expr: &str,
     old: Option<&crate::schema::model::Table>,

@@ -8,7 +8,9 @@ use crate::config::raw::RawApply;
 use crate::config::{ApplyConfig, MAX_TTL};
 
 impl Validator<'_> {
-    pub(super) fn apply(&mut self, ra: RawApply) -> ApplyConfig {
+    /// `[apply]`; `lock_budget`: the ACCESS EXCLUSIVE budget the test copy was held to, the
+    /// default lock wait (a statement queued for a lock blocks every query behind it).
+    pub(super) fn apply(&mut self, ra: RawApply, lock_budget: Duration) -> ApplyConfig {
         let git_branches = ra
             .git_branches
             .as_ref()
@@ -62,11 +64,9 @@ impl Validator<'_> {
         ApplyConfig {
             git_branches,
             lock_wait: self.duration(&ra.lock_wait, "apply.lock-wait", Duration::from_secs(300)),
-            lock_timeout: self.duration(
-                &ra.lock_timeout,
-                "apply.lock-timeout",
-                Duration::from_secs(3),
-            ),
+            // attack11 A11: 3 s, six times the budget the copy was held to, let the apply's
+            // own queued lock stall production's reads for 3 s per attempt.
+            lock_timeout: self.duration(&ra.lock_timeout, "apply.lock-timeout", lock_budget),
             statement_timeout: self.duration(
                 &ra.statement_timeout,
                 "apply.statement-timeout",

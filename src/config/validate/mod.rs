@@ -243,7 +243,10 @@ impl Validator<'_> {
         let raw_checks = raw.checks.unwrap_or_default();
         let checks = self.checks(&raw_checks);
         let sql_checks = self.sql_checks(raw_checks.sql);
-        let apply = self.apply(raw.apply.unwrap_or_default());
+        let apply = self.apply(
+            raw.apply.unwrap_or_default(),
+            checks.locks.access_exclusive_budget,
+        );
         let stage_defs = self.stage_defs(&raw.stages);
         let pipelines = self.pipelines(&raw.pipelines, &stage_defs);
         Config {

@@ -197,6 +197,9 @@ impl LocalProvider {
         let handed = async {
             let url = role::hand_over(client, self.server_url.expose(), &self.url_of(db), db, None)
                 .await?;
+            // The tool runs as that role on the copy, as the server's role on main: it gets
+            // the settings the server's role has there.
+            super::settings::copy_role(client, &self.main, db, &role::login_role(db)).await?;
             // Other roles (another copy's, on a server whose pg_hba.conf is not ours) must not
             // connect to this copy: Postgres grants CONNECT on a new database to PUBLIC.
             role::revoke_public_connect(client, db).await?;

@@ -50,6 +50,45 @@ pub(crate) async fn copy(client: &Client, from: &str, to: &str) -> Result<(), Pr
     })
 }
 
+/// Gives role `to_role`, in database `to`, the settings the server's role (the one that
+/// applies on main) has in database `from` and in every database (`ALTER ROLE … [IN DATABASE
+/// …] SET`): the test copy's own role runs the migration there, and without them an
+/// unqualified name could reach another table on the copy than on main (`search_path`), or a
+/// conversion read another time zone. The ones for `from` come last: they win, as on main.
+pub(crate) async fn copy_role(
+    client: &Client,
+    from: &str,
+    to: &str,
+    to_role: &str,
+) -> Result<(), ProviderError> {
+    let rows = client
+        .query(
+            "SELECT s.setconfig FROM pg_db_role_setting s
+              WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                AND (s.setdatabase = 0 OR s.setdatabase = (SELECT oid FROM pg_database WHERE datname = $1))
+              ORDER BY s.setdatabase",
+            &[&from],
+        )
+        .await
+        .map_err(|e| pg::PgError::new("cannot read the settings of the server's role", e))?;
+    let mut sql = String::new();
+    for r in rows {
+        for item in r.get::<_, Option<Vec<String>>>(0).unwrap_or_default() {
+            sql.push_str(&statement(Some(to_role), to, &item));
+        }
+    }
+    if sql.is_empty() {
+        return Ok(());
+    }
+    client.batch_execute(&sql).await.map_err(|e| {
+        pg::PgError::new(
+            format!("cannot give the role of `{to}` the settings of the server's role (ALTER ROLE … IN DATABASE … SET)"),
+            e,
+        )
+        .into()
+    })
+}
+
 /// The statement that gives database `db` (for `role`, or all) the setting `item`
 /// (`name=value`, as `pg_db_role_setting` keeps it).
 fn statement(role: Option<&str>, db: &str, item: &str) -> String {

@@ -524,6 +524,9 @@ const GATES: &[(&str, Flag)] = &[
     // View column defaults and materialized views WITH NO DATA: views have rules.
     ("FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid", |c| c.rules),
     ("'materialized view not populated (WITH NO DATA)'", |c| c.rules),
+    // neon-migrate's own objects (`catalog_tool`): all in or on its schemas. Its planning
+    // alone cost some 10 ms of server CPU per database.
+    ("'schema ' || quote_ident(n.nspname) AS name", |c| c.own_schemas),
 ];
 
 /// Whether `branch` may return rows, by the census.

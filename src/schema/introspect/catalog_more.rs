@@ -234,13 +234,16 @@ SELECT 'built-in object privileges', '', o.type || ' ' || o.identity, NULL, z.ch
 /// Settings of this database (`ALTER DATABASE … SET`) and of roles in it (`ALTER ROLE … IN
 /// DATABASE … SET`); values hashed. A role is named, even the session's own: the setting
 /// applies to that role whoever reads it (`=` read as the session's role made main and its
-/// copy differ when read by two roles, and printed as a blank name).
+/// copy differ when read by two roles, and printed as a blank name). A local test copy's own
+/// role (`neon_migrate_copy_…`) is left out: the provider gives it the settings main's role
+/// has, which main has under that role's name, and main never has the copy's role.
 fn database_settings() -> String {
     r#"
 SELECT 'database setting', CASE WHEN s.setrole = 0 THEN '' ELSE 'role ' || s.setrole::regrole::text END, split_part(cfg, '=', 1),
        md5(substr(cfg, strpos(cfg, '=') + 1)), NULL, NULL, NULL
   FROM pg_db_role_setting s, unnest(s.setconfig) cfg
- WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"#
+ WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND (s.setrole = 0 OR s.setrole::regrole::text NOT LIKE 'neon\_migrate\_copy\_%')"#
         .to_owned()
 }
 

@@ -52,7 +52,8 @@ fn owner_unless_me(e: &str) -> String {
 
 /// The part: one `SELECT` of the catalog query's row shape (inner `UNION ALL`s indented).
 /// Its aliases differ from those of the catalog query's census gates (`catalog::GATES`, found
-/// by text): this part is always sent, whatever kinds the modeled schemas hold.
+/// by text) but one: it is sent whenever one of the tool's schemas exists (`own_schemas`),
+/// whatever kinds the modeled schemas hold; without them it has no rows.
 pub(super) fn own_objects() -> String {
     let own = DEFAULT_EXCLUDED
         .iter()

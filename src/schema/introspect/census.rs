@@ -55,6 +55,10 @@ pub(super) struct Census {
     pub security_labels: bool,
     /// Comments on a user's objects (not those on schemas, which the model's query reads).
     pub comments: bool,
+    /// neon-migrate's own schemas (`DEFAULT_EXCLUDED`) exist: the fingerprint's part on the
+    /// tool's own objects (`catalog_tool`) reads only what is in or on them. A name, not an
+    /// OID: a user can create either schema.
+    pub own_schemas: bool,
 }
 
 impl Census {
@@ -93,6 +97,7 @@ impl Census {
             domain_constraints: f,
             security_labels: f,
             comments: f,
+            own_schemas: f,
         }
     }
 }
@@ -127,7 +132,8 @@ SELECT current_setting('server_version_num')::int,
        EXISTS (SELECT 1 FROM pg_transform WHERE oid >= 16384),
        EXISTS (SELECT 1 FROM pg_constraint WHERE contypid >= 16384),
        EXISTS (SELECT 1 FROM pg_seclabel WHERE objoid >= 16384),
-       EXISTS (SELECT 1 FROM pg_description WHERE objoid >= 16384)"#;
+       EXISTS (SELECT 1 FROM pg_description WHERE objoid >= 16384),
+       EXISTS (SELECT 1 FROM pg_namespace WHERE nspname IN ('neon_migrate', 'neon_migrate_integrity'))"#;
 
 fn census_row(r: &Row) -> Census {
     let b = |i: usize| r.get::<_, bool>(i);
@@ -162,6 +168,7 @@ fn census_row(r: &Row) -> Census {
         domain_constraints: b(27),
         security_labels: b(28),
         comments: b(29),
+        own_schemas: b(30),
     }
 }
 
@@ -172,4 +179,15 @@ pub(super) async fn take(client: &Client) -> Result<Census, PgError> {
         .await
         .map_err(|e| super::failed("the server version", e))?;
     Ok(census_row(&row))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The flag of the tool's own schemas names each of them.
+    #[test]
+    fn own_schemas_flag_names_every_default_excluded_schema() {
+        for s in super::super::DEFAULT_EXCLUDED {
+            assert!(super::QUERY.contains(&format!("'{s}'")), "{s}");
+        }
+    }
 }
