@@ -22,6 +22,7 @@ use super::{h, HazardKind, Statement};
 
 pub(super) fn annotate(a: &Model, b: &Model, out: &mut [Statement]) {
     published_without_identity(a, b, out);
+    newly_published_without_identity(a, b, out);
     triggers_disabled(a, b, out);
     instead_rules(a, b, out);
     unlogged(a, b, out);
@@ -113,6 +114,40 @@ fn published_without_identity(a: &Model, b: &Model, out: &mut [Statement]) {
                 }
             }
         }
+    }
+}
+
+/// A table that starts being published for UPDATE or DELETE without a replica identity: a new
+/// table without a primary key under a `FOR ALL TABLES` (or schema) publication, or a table
+/// added to a publication (trial 8 P1: `CREATE TABLE audit_log (…)` with no key passed, and
+/// its first DELETE on production failed). One that lost its identity is
+/// [`published_without_identity`]'s; one already published without one is no change.
+fn newly_published_without_identity(a: &Model, b: &Model, out: &mut [Statement]) {
+    for table in b.tables.keys() {
+        let Some(publication) = published_for_changes(b, table) else {
+            continue;
+        };
+        if identity(b, table).is_some()
+            || (a.tables.contains_key(table)
+                && (identity(a, table).is_some() || published_for_changes(a, table).is_some()))
+        {
+            continue;
+        }
+        let message = format!("table {table} has no replica identity (no primary key, no REPLICA IDENTITY FULL or USING INDEX) and is now published by {publication}, which publishes UPDATE or DELETE: every UPDATE and DELETE of it fails (\"cannot delete from table … because it does not have a replica identity and publishes deletes\"); give it a primary key or REPLICA IDENTITY FULL");
+        let create = format!("CREATE TABLE {table} ");
+        let publication_sql = format!("PUBLICATION {} ", crate::pg::ident(&publication));
+        let publication_bare = format!("PUBLICATION {publication} ");
+        mark_if(
+            out,
+            |sql| {
+                sql.starts_with(&create)
+                    || (sql.contains(&publication_sql) || sql.contains(&publication_bare))
+                        && (sql.starts_with("CREATE PUBLICATION")
+                            || sql.starts_with("ALTER PUBLICATION"))
+            },
+            HazardKind::BreaksWrites,
+            &message,
+        );
     }
 }
 
