@@ -369,8 +369,11 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     // at 2,000 tables) are sent with the others but awaited apart, so the model's first rows
     // are turned into the model while the server still runs them; their replies wait in the
     // connection's queue meanwhile (a few hundred kB).
-    let rest = fetch_rest(client, &qs, &p, excluded);
-    let first = async {
+    //
+    // Both halves are boxed: side by side on the stack, their states (dozens of queries'
+    // futures) overflowed a 2 MB thread stack in a debug build (the test suite's threads).
+    let rest = Box::pin(fetch_rest(client, &qs, &p, excluded));
+    let first = Box::pin(async {
         tokio::try_join!(
             fetch(client, "schemas", &qs.schemas, &p, schemas::schema_row),
             fetch(
@@ -440,8 +443,7 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
                 unsupported::unsupported_row
             ),
         )
-    };
-    futures_util::pin_mut!(rest, first);
+    });
     let (first, rest) = match futures_util::future::select(first, rest).await {
         futures_util::future::Either::Left((first, rest)) => (first?, Pending::Later(rest)),
         futures_util::future::Either::Right((rest, first)) => (first.await?, Pending::Done(rest?)),
