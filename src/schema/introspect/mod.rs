@@ -364,11 +364,8 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     let census = census::take(client).await?;
     let version = census.version;
     let qs = Queries::new(census);
-    // All at once: the queries are pipelined on the connection. The last ones (dependencies,
-    // more kinds, privileges, the catalog fingerprint: some 70 ms of server time per database
-    // at 2,000 tables) are sent with the others but awaited apart, so the model's first rows
-    // are turned into the model while the server still runs them; their replies wait in the
-    // connection's queue meanwhile (a few hundred kB).
+    // All at once: the queries are pipelined on the connection, in two halves (the first
+    // rows, and the last: dependencies, more kinds, privileges, the catalog fingerprint).
     //
     // Both halves are boxed: side by side on the stack, their states (dozens of queries'
     // futures) overflowed a 2 MB thread stack in a debug build (the test suite's threads).
@@ -444,10 +441,12 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
             ),
         )
     });
-    let (first, rest) = match futures_util::future::select(first, rest).await {
-        futures_util::future::Either::Left((first, rest)) => (first?, Pending::Later(rest)),
-        futures_util::future::Either::Right((rest, first)) => (first.await?, Pending::Done(rest?)),
-    };
+    // Both are awaited before the model is built: `constraints::add` and `indexes::add` send
+    // queries of their own on this connection, whose replies come after the last queries'
+    // — left unread while the build awaited those, they deadlocked the connection (the
+    // responses' channels are bounded).
+    let (first, (deps, kinds, more, authz, fingerprint)) =
+        futures_util::future::try_join(first, rest).await?;
     let (
         schemas,
         exts,
@@ -480,10 +479,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     functions::add(&mut b, functions);
     triggers::add(&mut b, triggers);
     policies::add(&mut b, policies);
-    let (deps, kinds, more, authz, fingerprint) = match rest {
-        Pending::Later(rest) => rest.await?,
-        Pending::Done(rest) => rest,
-    };
     more_kinds::add(&mut b, more);
     b.m.comments = comments
         .into_iter()
@@ -501,12 +496,6 @@ pub async fn introspect(client: &Client, excluded: &[String]) -> Result<Model, P
     ));
     authz::add_all(&mut b, authz);
     Ok(finish(b, fingerprint))
-}
-
-/// A future's output, or the future still running.
-enum Pending<F, T> {
-    Later(F),
-    Done(T),
 }
 
 /// The model with its catalog fingerprint completed, in packed maps.
