@@ -145,6 +145,10 @@ pub struct Counts {
     pub matviews: BTreeMap<String, Option<RowCount>>,
     /// Large objects (`pg_largeobject_metadata`), readable or not.
     pub large_objects: i64,
+    /// Why the role the migration runs as on this local test copy is filtered by row-level
+    /// security while the role that applies on main is not (see
+    /// [`crate::providers::local::fidelity`]): a table it hides fails the check.
+    pub row_security_differs: Option<String>,
 }
 
 /// Counts the rows of every table: exactly when the estimate is below `exact_below`. A table
@@ -179,6 +183,10 @@ pub async fn count(client: &Client, exact_below: i64) -> Result<Counts, QueryErr
         )
         .await?
         .get(0);
+    if out.tables.values().any(|t| t.hidden) {
+        out.row_security_differs =
+            crate::providers::local::fidelity::row_security_note(client).await;
+    }
     Ok(out)
 }
 
@@ -269,7 +277,15 @@ pub fn evaluate(before: &Counts, after: &Counts, cfg: &DataCheck) -> (Vec<Findin
                 a.rows,
                 how(b, a)
             )),
-            _ => compare_table(table, b, now, cfg, &mut findings, &mut details),
+            _ => compare_table(
+                table,
+                b,
+                before.row_security_differs.as_deref(),
+                now,
+                cfg,
+                &mut findings,
+                &mut details,
+            ),
         }
     }
     compare_trees(before, after, cfg, &mut findings, &mut details);
@@ -324,6 +340,7 @@ fn how(b: &RowCount, a: &RowCount) -> &'static str {
 fn compare_table(
     table: &str,
     b: &RowCount,
+    row_security_differs: Option<&str>,
     after: Option<&RowCount>,
     cfg: &DataCheck,
     findings: &mut Vec<Finding>,
@@ -332,6 +349,11 @@ fn compare_table(
     let severity = loss_severity(cfg, table);
     let fix = allow_fix(table);
     match after {
+        _ if b.hidden && row_security_differs.is_some() => findings.push(
+            Finding::new(NAME, Severity::Error, format!("{table}: NOT CHECKED: row-level security hides its rows on the test copy, but not from the role that applies on main"), format!("the table has FORCE ROW LEVEL SECURITY: the migration ran here filtered by its policies and will run unfiltered on main, so what it did here says nothing about what it will do to these rows there ({})", row_security_differs.unwrap_or_default()))
+                .at(table.to_owned())
+                .fix("run on the embedded cluster, or let the server's role (a superuser) give the test copy's role BYPASSRLS and connect only to its own database; or set `tool-role = \"server\"` under [provider]"),
+        ),
         _ if b.hidden => findings.push(
             Finding::new(NAME, Severity::Warning, format!("{table}: NOT CHECKED: row-level security hides its rows from the role the checks read as"), "the table has FORCE ROW LEVEL SECURITY and a policy that applies to its owner, so no count of its rows is a count of all of them")
                 .at(table.to_owned())

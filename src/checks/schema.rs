@@ -234,11 +234,46 @@ pub fn evaluate(
             findings.push(f);
         }
     }
+    default_grant_findings(before, after, cfg, allowed, &mut findings);
     for u in &plan.unsupported {
         findings.push(unmodeled_finding(u, allowed, &obs.applied));
     }
     role_findings(before, after, &mut plan, &mut findings, &mut details);
     (plan, findings, details)
+}
+
+/// An object the migration created that gets privileges from the default privileges of the
+/// role that created it (`ALTER DEFAULT PRIVILEGES … GRANT SELECT ON TABLES TO app_ro`): no
+/// GRANT is planned or written for it, yet a role can read or change something it could not
+/// before — `authz_update`, as a GRANT would be (attack11 A9).
+fn default_grant_findings(
+    before: &Model,
+    after: &Model,
+    cfg: &SchemaCheck,
+    allowed: bool,
+    findings: &mut Vec<Finding>,
+) {
+    for (key, role, privileges) in schema::plan::default_grants(before, after) {
+        let denied = cfg.deny.contains(&HazardKind::AuthzUpdate) && !allowed;
+        let what = format!(
+            "{}: GRANT {} ON {key} TO {role} (from the default privileges of the role that creates it)",
+            kind_name(HazardKind::AuthzUpdate),
+            privileges.join(", ")
+        );
+        let why = format!(
+            "{role} gains {} on a new object: `ALTER DEFAULT PRIVILEGES` gives it to what this role creates, on production too, with no GRANT in the migration",
+            privileges.join(", ")
+        );
+        let severity = if denied {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        findings.push(
+            Finding::new(NAME, severity, what, why)
+                .fix("if the role must not have it, REVOKE it in the migration; if intended, list the migration in `allow-migrations` under [checks.schema]"),
+        );
+    }
 }
 
 /// A change the schema engine cannot express: one it sees but cannot plan (an inheritance

@@ -295,10 +295,39 @@ async fn tool_failure(target: &tools::Target, tool: &str, e: &tools::ToolError) 
             .collect();
         return f;
     }
-    let mut f = StageFailure::new(e.exit_code(), e.to_string()).help(e.help_text());
+    let text = format!("{e}\n{}", output.as_deref().unwrap_or_default());
+    let help = copy_role_help(target, &text).or_else(|| e.help_text());
+    let mut f = StageFailure::new(e.exit_code(), e.to_string()).help(help);
     f.output = output;
     f.shown.details = applied_lines(e.applied(), " before the failure");
     f
+}
+
+/// What Postgres says when a role may not act as another one or change another's object.
+const NOT_AS_ANOTHER_ROLE: &[&str] = &[
+    "must be member of role",
+    "must be owner of",
+    "permission denied to set role",
+    "must have admin option on role",
+    "permission denied to grant role",
+    "must be able to SET ROLE",
+];
+
+/// The help for a migration that failed on a local test copy (its URL's user is the copy's
+/// own role, `neon_migrate_copy_…`) because that role cannot act as one of main's roles (B5:
+/// `OWNER TO app_owner`, `SET ROLE`, `GRANT app_admin TO …` work on main, where the server's
+/// role applies).
+fn copy_role_help(target: &tools::Target, text: &str) -> Option<String> {
+    let user = crate::tools::handoff::PgUrl::parse(target.url.expose())?.user?;
+    let user = pg::percent_decode(&user);
+    if !user.starts_with("neon_migrate_copy_")
+        || !NOT_AS_ANOTHER_ROLE.iter().any(|p| text.contains(p))
+    {
+        return None;
+    }
+    Some(format!(
+        "on the local test copy the migration runs as the copy's own role `{user}`: it owns the copy's objects but is no member of main's roles, so it cannot act as one of them (`SET ROLE`, `OWNER TO`, `GRANT <role> TO`) or change an object another role owns there; `apply` runs on main as the server's role, where this works. To run it on the copy as the server's role, set `tool-role = \"server\"` under [provider] (that role can reach every database on the server: see the README)"
+    ))
 }
 
 /// "applied X" per migration — collapsed past a screenful (a first deploy can apply

@@ -6,6 +6,7 @@
 
 use neon_migrate::exit;
 
+use crate::copy_fidelity::{pre_push_on_server, ON_SERVER};
 use crate::integrity::pre_push;
 use crate::support::{check_result as result, findings_starting, Project};
 use crate::Test;
@@ -149,23 +150,26 @@ fn data_check_sees_a_materialized_view_emptied_and_large_objects_deleted() {
 
 /// A migration forced row-level security on a table with a policy that hides rows from its
 /// owner — the role the checks read as. The count and a declared assertion saw a filtered table
-/// and passed; read with row security off, Postgres refuses the filtered query instead.
+/// and passed; read with row security off, Postgres refuses the filtered query instead. The
+/// copy's role is filtered only where it may not bypass row-level security as the superuser
+/// that applies on main does: a server that is not the embedded cluster (`provider.url`).
 fn checks_read_with_row_security_off_and_say_what_a_forced_policy_hides() {
-    let p = project(
-        "checks_forced_rls",
-        "[checks.schema]\nenabled = false\n\n[[checks.sql]]\nname = \"every user has an email\"\n\
-         query = \"select count(*) = 0 from public.users where email is null\"\n",
-        "update users set email = null where id <= 3;\n\
+    const SQL_CHECK: &str = "[checks.schema]\nenabled = false\n\n[[checks.sql]]\nname = \"every user has an email\"\n\
+         query = \"select count(*) = 0 from public.users where email is null\"\n";
+    const MIGRATION: &str = "update users set email = null where id <= 3;\n\
          alter table users enable row level security;\n\
          alter table users force row level security;\n\
          create policy visible on users using (email is not null);\n\
-         insert into users select g, 'new' || g from generate_series(11, 13) g;\n",
+         insert into users select g, 'new' || g from generate_series(11, 13) g;\n";
+    const USERS: &str = "create table users (id int primary key, email text); \
+         insert into users select g, 'u' || g from generate_series(1, 10) g";
+    let p = project(
+        "checks_forced_rls",
+        &format!("{SQL_CHECK}{ON_SERVER}"),
+        MIGRATION,
     );
-    p.main_sql(
-        "create table users (id int primary key, email text); \
-         insert into users select g, 'u' || g from generate_series(1, 10) g",
-    );
-    let (out, report) = pre_push(&p, exit::CHECK_FAILED);
+    p.main_sql(USERS);
+    let report = pre_push_on_server(&p, exit::CHECK_FAILED);
     assert_eq!(
         one(
             &report,
@@ -180,23 +184,37 @@ fn checks_read_with_row_security_off_and_say_what_a_forced_policy_hides() {
         sql.to_string().contains("row-level security"),
         "the assertion's failure says why: {sql:#}"
     );
-    out.stdout_has("NOT CHECKED");
+
+    // On the embedded cluster the copy's role bypasses row-level security, as main's
+    // superuser does: every row is counted, and the assertion sees the three NULLs.
+    let p = project("checks_forced_rls_embedded", SQL_CHECK, MIGRATION);
+    p.main_sql(USERS);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let data = result(&report, "data");
+    assert_eq!(data["status"], "passed", "{data:#}");
+    assert!(
+        data.to_string().contains("public.users: 10 → 13 row(s) (exact)"),
+        "{data:#}"
+    );
+    let sql = result(&report, "sql");
+    assert_eq!(sql["status"], "failed", "{sql:#}");
+    assert!(!sql.to_string().contains("row-level security"), "{sql:#}");
 
     // Hidden before the migration: the integrity check does not fail the run before the tool
-    // starts, nor fingerprint the filtered rows; it says NOT CHECKED for that table.
-    let p = project(
-        "checks_forced_rls_before",
-        "[checks.integrity]\nenabled = true\n",
-        "alter table other add column note text;\n",
-    );
-    p.main_sql(
-        "create table users (id int primary key, email text); \
+    // starts, nor fingerprint the filtered rows; it says NOT CHECKED for that table. The data
+    // check fails it: the migration ran filtered here, and will run unfiltered on main.
+    const HIDDEN: &str = "create table users (id int primary key, email text); \
          insert into users select g, 'u' || g from generate_series(1, 10) g; \
          alter table users enable row level security; alter table users force row level security; \
          create policy visible on users using (id > 5); \
-         create table other (id int primary key); insert into other select generate_series(1, 5)",
+         create table other (id int primary key); insert into other select generate_series(1, 5)";
+    let p = project(
+        "checks_forced_rls_before",
+        &format!("[checks.integrity]\nenabled = true\n\n{ON_SERVER}"),
+        "alter table other add column note text;\n",
     );
-    let (_, report) = pre_push(&p, exit::OK);
+    p.main_sql(HIDDEN);
+    let report = pre_push_on_server(&p, exit::CHECK_FAILED);
     let integrity = result(&report, "integrity");
     assert_eq!(integrity["status"], "passed", "{integrity:#}");
     assert_eq!(
@@ -208,6 +226,25 @@ fn checks_read_with_row_security_off_and_say_what_a_forced_policy_hides() {
             .as_str()
             .unwrap_or("")
             .ends_with("; 1 NOT CHECKED (rows hidden by row-level security)"),
+        "{integrity:#}"
+    );
+    assert_eq!(
+        one(&report, "data", "public.users: NOT CHECKED: row-level security hides its rows on the test copy, but not from the role that applies on main"),
+        "error"
+    );
+
+    // The same on the embedded cluster: nothing is hidden from the copy's role.
+    let p = project(
+        "checks_forced_rls_before_embedded",
+        "[checks.integrity]\nenabled = true\n",
+        "alter table other add column note text;\n",
+    );
+    p.main_sql(HIDDEN);
+    let (_, report) = pre_push(&p, exit::OK);
+    let integrity = result(&report, "integrity");
+    assert_eq!(integrity["status"], "passed", "{integrity:#}");
+    assert!(
+        findings_starting(&report, "integrity", "what", "NOT CHECKED").is_empty(),
         "{integrity:#}"
     );
 }

@@ -88,6 +88,7 @@ test_files![
     locks,
     cluster_props,
     policy_gaps,
+    copy_fidelity,
 ];
 
 mod schema;

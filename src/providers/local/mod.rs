@@ -9,6 +9,7 @@
 
 pub mod cluster;
 mod create;
+pub mod fidelity;
 pub(crate) use create::drop_force;
 pub mod dump;
 mod reaper;

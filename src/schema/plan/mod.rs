@@ -92,7 +92,7 @@ mod textsearch;
 mod ts_parsers;
 
 use analysis::Changes;
-pub use privileges::without_owners;
+pub use privileges::{default_grants, without_owners};
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(

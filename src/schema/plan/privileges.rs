@@ -322,6 +322,37 @@ fn initial(m: &Model, key: &str) -> AclDelta {
     out
 }
 
+/// The grants each object the plan `a` → `b` creates receives from `a`'s default privileges
+/// (`ALTER DEFAULT PRIVILEGES` of the role that runs it): `(object key, role, privileges)`.
+/// The plan writes no GRANT for them (Postgres gives them), so nothing else names them.
+pub fn default_grants(a: &Model, b: &Model) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    if a.default_privileges.is_empty() {
+        return out;
+    }
+    for key in object_keys(b) {
+        if exists(&key, a) {
+            continue;
+        }
+        let mut by_role: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for item in initial(a, &key).granted {
+            let role = match &item.grantee {
+                Grantee::Public => "PUBLIC".to_owned(),
+                Grantee::Owner => continue,
+                Grantee::Role(r) => r.clone(),
+            };
+            by_role
+                .entry(role)
+                .or_default()
+                .push(item.privilege.clone());
+        }
+        for (role, privileges) in by_role {
+            out.push((key.clone(), role, privileges));
+        }
+    }
+    out
+}
+
 /// Keys of every object of `m` that can carry privileges.
 fn object_keys(m: &Model) -> Vec<String> {
     let mut out: Vec<String> = m.tables.keys().map(|k| format!("TABLE {k}")).collect();
