@@ -92,6 +92,9 @@ impl Check for SchemaDiff {
         }
         let roles = super::tool_roles::read(cx.client).await;
         findings.extend(super::tool_roles::findings(before, after, &roles, NAME));
+        if let Some(client) = cx.client {
+            findings.extend(owner_findings(client).await);
+        }
         let mut rebuilt = 0;
         let now = match cx.client {
             Some(client) => super::rebuilt::read(client).await,
@@ -240,6 +243,38 @@ pub fn evaluate(
     }
     role_findings(before, after, &mut plan, &mut findings, &mut details);
     (plan, findings, details)
+}
+
+/// Objects another role than the applying one owned on main, which the migration dropped and
+/// created again on the local test copy: on main the new object is the applying role's, on the
+/// copy every object is the copy's role's, so no owner change shows (deployfid: `deploy`
+/// failed after the apply). The provider recorded main's owners when it made the copy.
+async fn owner_findings(client: &tokio_postgres::Client) -> Vec<Finding> {
+    use crate::providers::local::fidelity;
+    let Some(record) = fidelity::record(client).await else {
+        return Vec::new();
+    };
+    let applier = &record.applier;
+    match fidelity::recreated(client, &record).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|(what, owner)| {
+                Finding::new(
+                    NAME,
+                    Severity::Error,
+                    format!("{}: the owner of {what} changes on main from {owner} to {applier}", kind_name(HazardKind::AuthzUpdate)),
+                    format!("the migration drops it and creates it again: on main the new one is owned by the role that applies, `{applier}`, and {owner} loses it (ALTER, DROP, what it granted); on the test copy every object is owned by the copy's role, so the copy shows no change"),
+                )
+                .fix(format!("change it in place instead of dropping it, or give it back with `ALTER … OWNER TO {owner}` in the migration (on the local test copy that needs `tool-role = \"server\"` under [provider])"))
+            })
+            .collect(),
+        Err(e) => vec![Finding::new(
+            NAME,
+            Severity::Warning,
+            "owners on main of objects the migration created again: NOT CHECKED",
+            format!("the test copy's objects could not be listed: {e}"),
+        )],
+    }
 }
 
 /// An object the migration created that gets privileges from the default privileges of the

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         copy_role_gets_the_default_privileges_of_the_role_that_applies_on_main,
         copy_role_owns_the_copys_publications,
         copy_role_says_why_it_cannot_act_as_an_application_role,
+        schema_check_names_an_owner_main_loses_to_an_object_created_again,
     ]
 }
 
@@ -169,4 +170,49 @@ fn copy_role_says_why_it_cannot_act_as_an_application_role() {
             && text.contains("tool-role = \"server\""),
         "{out}"
     );
+}
+
+/// deployfid: a view owned on main by an application role, dropped and created again, is the
+/// applying role's on main afterwards; on the copy every object is the copy's role's, so no
+/// owner change showed and `deploy` failed only after the apply. The schema check names it
+/// before, from main's owners the provider recorded when it made the copy.
+fn schema_check_names_an_owner_main_loses_to_an_object_created_again() {
+    const MAIN: &str = "DO $$ BEGIN CREATE ROLE fid_view_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         create table t (id int primary key); create view v as select id from t; \
+         alter view v owner to fid_view_owner; create view w as select id from t";
+    const MIGRATION: &str = "drop view v;\ncreate view v as select id, id + 1 as next from t;\n\
+         create or replace view w as select id, 1 as one from t;\n";
+    let p = project("fid_recreate", "", MIGRATION);
+    p.main_sql(MAIN);
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let found = findings_starting(
+        &report,
+        "schema",
+        "what",
+        "authz_update: the owner of view public.v changes on main from fid_view_owner to ",
+    );
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
+    assert_eq!(found[0]["severity"], "error");
+    // A view replaced in place keeps its OID: no owner change to name.
+    assert!(
+        findings_starting(&report, "schema", "what", "authz_update: the owner of view public.w")
+            .is_empty(),
+        "{:#}",
+        result(&report, "schema")
+    );
+
+    // `deploy` stops before the apply: main keeps its view and its owner.
+    let name = "fid_recreate_deploy";
+    let p = Project::new(name)
+        .config(&format!(
+            "{CHECKS}[apply]\nrestore-point-ttl = \"2h\"\ngit-branches = [\"{name}/x\"]\n"
+        ))
+        .migration("0001_change.sql", MIGRATION)
+        .commit()
+        .git_branch(&format!("{name}/x"));
+    p.main_sql(MAIN);
+    p.run(&["run", "deploy"]).code(exit::CHECK_FAILED);
+    let owner = p.main_sql("select pg_get_userbyid(relowner) from pg_class where relname = 'v'");
+    assert_eq!(owner[0][0].as_deref(), Some("fid_view_owner"));
+    p.run(&["gc", "--all"]).code(exit::OK);
 }

@@ -195,23 +195,17 @@ impl LocalProvider {
         json: &str,
     ) -> Result<Secret<String>, ProviderError> {
         let handed = async {
+            // Main's owners, before the copy's role owns everything in the copy.
+            let copy = pg::connect(&self.url_of(db)).await?;
+            let owners = super::fidelity::main_owners(&copy).await?;
             let url = role::hand_over(client, self.server_url.expose(), &self.url_of(db), db, None)
                 .await?;
             // The tool runs as that role on the copy, as the server's role on main: it gets
-            // the settings the server's role has there.
+            // the settings the server's role has there…
             super::settings::copy_role(client, &self.main, db, &role::login_role(db)).await?;
             // …and, where that gives it no power outside the copy, how it sees row-level
             // security, its default privileges and the publications.
-            super::fidelity::mirror_row_security(client, db, self.cluster.is_some()).await?;
-            let copy = pg::connect(&self.url_of(db)).await?;
-            let applier: String = client
-                .query_one("SELECT current_user::text", &[])
-                .await
-                .map_err(|e| pg::PgError::new("cannot read the server's role", e))?
-                .get(0);
-            super::fidelity::mirror_default_privileges(&copy, &applier, &role::login_role(db))
-                .await?;
-            super::fidelity::own_publications(&copy, &role::login_role(db)).await?;
+            super::fidelity::mirror(client, &copy, db, self.cluster.is_some(), owners).await?;
             drop(copy);
             // Other roles (another copy's, on a server whose pg_hba.conf is not ours) must not
             // connect to this copy: Postgres grants CONNECT on a new database to PUBLIC.

@@ -11,24 +11,49 @@
 //!   `pg_hba.conf`, or no other database grants it `CONNECT`); else, and when the server's
 //!   role cannot grant it, the reason is recorded on the copy's group role (a comment the
 //!   copy's role cannot change) and the `data` check fails the tables a policy hides.
+//! - owners: main's, of the objects the applier does not own, recorded there too; an object
+//!   the migration drops and creates again is the applier's on main (on the copy every object
+//!   is the copy's role's, so nothing shows it): the `schema` check names it (deployfid).
 //! - default privileges: the applying role's `ALTER DEFAULT PRIVILEGES` in main are given
 //!   to the copy's role in the copy, so a new table gets on the copy the grants it gets on
 //!   main.
 //! - publications: owned by the copy's role, as every other object of the copy is.
 
+use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
 use super::role::login_role;
 use crate::pg::{self, ident, literal};
 use crate::providers::ProviderError;
 
-/// Start of the comment on a copy's group role (named like its database) that says why the
-/// copy's role does not bypass row-level security while the role that applies on main does.
-pub const ROW_SECURITY_NOTE: &str = "neon-migrate: row-level security differs from main: ";
+/// What the provider records about a copy on its group role (named like its database), in
+/// a comment the copy's role cannot change: who applies on main, why row-level security
+/// differs (if it does), and the objects main's other roles owned when the copy was made.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Record {
+    neon_migrate_copy: u32,
+    /// The server's role: the one `apply` runs as on main.
+    pub applier: String,
+    /// Why the copy's role does not bypass row-level security while the applier does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_security: Option<String>,
+    /// Objects not owned by the applier on main, before the copy was handed over.
+    #[serde(default)]
+    pub owners: Vec<Owned>,
+}
 
-/// The note of the copy the checks' session is on (`None` when there is none, when the
-/// session is not a local copy's role, or when it cannot be read).
-pub async fn row_security_note(client: &Client) -> Option<String> {
+/// One object and its owner, as `pg_identify_object` names it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Owned {
+    pub kind: String,
+    pub identity: String,
+    pub oid: u32,
+    pub owner: String,
+}
+
+/// The record of the copy the session is on (`None` when the session is not a local copy's
+/// role, or when there is none).
+pub async fn record(client: &Client) -> Option<Record> {
     let row = client
         .query_opt(
             "SELECT shobj_description(g.oid, 'pg_authid') FROM pg_roles g \
@@ -39,17 +64,142 @@ pub async fn row_security_note(client: &Client) -> Option<String> {
         .await
         .ok()??;
     let note: Option<String> = row.get(0);
-    note.and_then(|n| n.strip_prefix(ROW_SECURITY_NOTE).map(str::to_owned))
+    serde_json::from_str(&note?).ok()
+}
+
+/// Why row-level security differs between the copy's role and the applier, if it does.
+pub async fn row_security_note(client: &Client) -> Option<String> {
+    record(client).await?.row_security
+}
+
+/// The objects of the database (not the system's nor an extension's: those `role::hand_over`
+/// gives the copy's role) with their owners, except those `except` owns (all when `None`).
+const OBJECTS: &str = r#"
+WITH user_ns AS (
+    SELECT oid FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
+), objs AS (
+    SELECT 'pg_namespace'::regclass AS cls, n.oid, n.nspowner AS owner FROM pg_namespace n
+     WHERE n.oid IN (SELECT oid FROM user_ns)
+    UNION ALL
+    SELECT 'pg_class'::regclass, c.oid, c.relowner FROM pg_class c
+     WHERE c.relnamespace IN (SELECT oid FROM user_ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')
+       AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
+            WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+              AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
+    UNION ALL
+    SELECT 'pg_proc'::regclass, p.oid, p.proowner FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM user_ns)
+    UNION ALL
+    SELECT 'pg_type'::regclass, t.oid, t.typowner FROM pg_type t
+     WHERE t.typnamespace IN (SELECT oid FROM user_ns) AND t.typtype IN ('d', 'e', 'r')
+    UNION ALL
+    SELECT 'pg_publication'::regclass, p.oid, p.pubowner FROM pg_publication p
+)
+SELECT o.type, o.identity, x.oid, pg_get_userbyid(x.owner)::text
+  FROM objs x, LATERAL pg_identify_object(x.cls, x.oid, 0) o
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.deptype = 'e' AND e.classid = x.cls AND e.objid = x.oid)
+   AND ($1::text IS NULL OR x.owner <> (SELECT oid FROM pg_roles WHERE rolname = $1))
+"#;
+
+async fn objects(
+    client: &Client,
+    except: Option<&str>,
+) -> Result<Vec<Owned>, tokio_postgres::Error> {
+    Ok(client
+        .query(OBJECTS, &[&except])
+        .await?
+        .iter()
+        .map(|r| Owned {
+            kind: r.get(0),
+            identity: r.get(1),
+            oid: r.get(2),
+            owner: r.get(3),
+        })
+        .collect())
+}
+
+/// On the copy before it is handed over (`copy`, a privileged session of it; main's owners):
+/// the objects the server's role (this session's) does not own.
+pub(super) async fn main_owners(copy: &Client) -> Result<Vec<Owned>, ProviderError> {
+    let me: String = copy
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .map_err(|e| pg::PgError::new("cannot read the server's role", e))?
+        .get(0);
+    objects(copy, Some(&me)).await.map_err(|e| {
+        pg::PgError::new("cannot read the owners of the test copy's objects", e).into()
+    })
+}
+
+/// The objects of the record that the session's database (the copy, after the migration)
+/// has under the same name but as another object: dropped and created again, they are the
+/// applier's on main, no longer their old owner's. `(kind identity, old owner)`.
+pub async fn recreated(
+    client: &Client,
+    record: &Record,
+) -> Result<Vec<(String, String)>, tokio_postgres::Error> {
+    if record.owners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now: std::collections::HashMap<(String, String), u32> = objects(client, None)
+        .await?
+        .into_iter()
+        .map(|o| ((o.kind, o.identity), o.oid))
+        .collect();
+    Ok(record
+        .owners
+        .iter()
+        .filter(|o| {
+            now.get(&(o.kind.clone(), o.identity.clone()))
+                .is_some_and(|oid| *oid != o.oid)
+        })
+        .map(|o| (format!("{} {}", o.kind, o.identity), o.owner.clone()))
+        .collect())
+}
+
+/// Gives the copy's role what the applier has (see the module's documentation) and writes the
+/// copy's [`Record`] on its group role. `copy`: a privileged session of the copy; `owners`:
+/// [`main_owners`], read before the hand-over.
+pub(super) async fn mirror(
+    admin: &Client,
+    copy: &Client,
+    db: &str,
+    confined: bool,
+    owners: Vec<Owned>,
+) -> Result<(), ProviderError> {
+    let applier: String = admin
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .map_err(|e| pg::PgError::new("cannot read the server's role", e))?
+        .get(0);
+    let login = login_role(db);
+    let row_security = mirror_row_security(admin, db, confined).await?;
+    mirror_default_privileges(copy, &applier, &login).await?;
+    own_publications(copy, &login).await?;
+    let record = Record {
+        neon_migrate_copy: 1,
+        applier,
+        row_security,
+        owners,
+    };
+    let json = serde_json::to_string(&record).expect("serializable");
+    admin
+        .batch_execute(&format!(
+            "COMMENT ON ROLE {} IS {}",
+            ident(db),
+            literal(&json)
+        ))
+        .await
+        .map_err(|e| pg::PgError::new("cannot record the copy's record on its role", e).into())
 }
 
 /// Gives the login role of copy `db` the row-level security exposure of the server's role
 /// (this `admin` session's, the one that applies on main); `confined`: the server's
 /// `pg_hba.conf` lets that role reach its own database only.
-pub(super) async fn mirror_row_security(
+async fn mirror_row_security(
     admin: &Client,
     db: &str,
     confined: bool,
-) -> Result<(), ProviderError> {
+) -> Result<Option<String>, ProviderError> {
     let login = login_role(db);
     let row = admin
         .query_one(
@@ -64,7 +214,7 @@ pub(super) async fn mirror_row_security(
     let (bypasses, alone): (bool, bool) = (row.get(0), row.get(1));
     if !bypasses {
         // The applying role is filtered by policies too: the copy's role stays NOBYPASSRLS.
-        return Ok(());
+        return Ok(None);
     }
     let why = if !(confined || alone) {
         Some(format!(
@@ -82,15 +232,7 @@ pub(super) async fn mirror_row_security(
             )),
         }
     };
-    let Some(why) = why else { return Ok(()) };
-    admin
-        .batch_execute(&format!(
-            "COMMENT ON ROLE {} IS {}",
-            ident(db),
-            literal(&format!("{ROW_SECURITY_NOTE}{why}"))
-        ))
-        .await
-        .map_err(|e| pg::PgError::new("cannot record the copy's row-level security", e).into())
+    Ok(why)
 }
 
 /// On the copy (`copy`, a privileged session of it): the default privileges the server's
@@ -98,7 +240,7 @@ pub(super) async fn mirror_row_security(
 /// login role `login` too, so what the migration creates gets the grants it gets on main.
 /// A global entry (no schema) replaces the built-in default: `PUBLIC`'s and the owner's
 /// entries are taken first, then the entry's granted.
-pub(super) async fn mirror_default_privileges(
+async fn mirror_default_privileges(
     copy: &Client,
     applier: &str,
     login: &str,
@@ -182,7 +324,7 @@ pub(super) async fn mirror_default_privileges(
 /// On the copy: every publication owned by the copy's login role `login`, as every other
 /// object of the copy is (`ALTER PUBLICATION` needs its owner). Not those `FOR ALL TABLES`
 /// or `FOR TABLES IN SCHEMA`: Postgres lets only a superuser own them.
-pub(super) async fn own_publications(copy: &Client, login: &str) -> Result<(), ProviderError> {
+async fn own_publications(copy: &Client, login: &str) -> Result<(), ProviderError> {
     let rows = copy
         .query(
             "SELECT format('ALTER PUBLICATION %I OWNER TO %I', p.pubname, $1::text) \
