@@ -117,15 +117,38 @@ fn copy_role_gets_the_default_privileges_of_the_role_that_applies_on_main() {
          create table t (id int)",
     );
     let (_, report) = pre_push(&p, exit::CHECK_FAILED);
-    let found = findings_starting(&report, "schema", "what", "authz_update");
-    assert!(
-        found.iter().any(|f| {
-            let text = f.to_string();
-            text.contains("api_keys") && text.contains("fid_defacl_ro")
-        }),
-        "{:#}",
-        result(&report, "schema")
+    let found = findings_starting(
+        &report,
+        "schema",
+        "what",
+        "authz_update: GRANT SELECT ON TABLE public.api_keys TO fid_defacl_ro",
     );
+    assert_eq!(found.len(), 1, "{:#}", result(&report, "schema"));
+
+    // `deploy` (the grant not denied): main gets the grant the copy showed, and the check after
+    // the apply agrees (it failed there, with main changed).
+    let name = "fid_defacl_deploy";
+    let p = Project::new(name)
+        .config(&format!(
+            "{CHECKS}[apply]\nrestore-point-ttl = \"2h\"\ngit-branches = [\"{name}/x\"]\n"
+        ))
+        .migration(
+            "0001_change.sql",
+            "create table api_keys (id int primary key, secret text);\n",
+        )
+        .commit()
+        .git_branch(&format!("{name}/x"));
+    p.main_sql(
+        "DO $$ BEGIN CREATE ROLE fid_defacl_ro; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         alter default privileges in schema public grant select on tables to fid_defacl_ro; \
+         create table t (id int)",
+    );
+    p.run(&["run", "deploy"])
+        .code(exit::OK)
+        .stdout_has("verified: main's schema now equals the test copy's");
+    let granted = p.main_sql("select has_table_privilege('fid_defacl_ro', 'public.api_keys', 'SELECT')");
+    assert_eq!(granted[0][0].as_deref(), Some("t"));
+    p.run(&["gc", "--all"]).code(exit::OK);
 }
 
 /// B3: `ALTER PUBLICATION` needs the publication's owner; on the copy the publication kept
