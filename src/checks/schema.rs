@@ -199,11 +199,11 @@ pub fn evaluate(
                     what.push_str(" — observed on the test Neon database branch: no rewrite");
                 }
             }
+            // `correctness` stays a warning (a dropped user trigger, a new BEFORE ROW
+            // trigger's code): visible in every summary, not denied unless `deny` lists it.
             if matches!(
                 hz.kind,
-                HazardKind::IndexBuild
-                    | HazardKind::Correctness
-                    | HazardKind::UntrackableDependencies
+                HazardKind::IndexBuild | HazardKind::UntrackableDependencies
             ) && severity == Severity::Warning
                 && !denied
             {
