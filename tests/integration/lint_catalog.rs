@@ -1,0 +1,152 @@
+//! Lint's "created in this run" and the online way to index a partitioned table, through
+//! `pre-push` on the local provider with the built-in `sql` tool (attack11 A3b, B6).
+
+use neon_migrate::exit;
+use serde_json::Value;
+
+use crate::support::{check_result, findings_starting, Project};
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        lint_resolves_table_names_as_postgres_does_before_calling_a_table_new,
+        lint_and_schema_pass_the_online_way_to_index_a_partitioned_table,
+    ]
+}
+
+const NO_REVERSIBLE: &str = "[checks.reversible]\nenabled = false\n";
+
+fn project(name: &str, migration: &str) -> Project {
+    Project::new(name)
+        .config(NO_REVERSIBLE)
+        .migration("0001_change.sql", migration)
+        .commit()
+}
+
+fn pre_push_json(p: &Project, code: i32) -> Value {
+    let out = p.run(&["run", "pre-push", "--json"]);
+    out.code(code);
+    p.assert_no_test_db_branches();
+    out.json()
+}
+
+/// `(severity, location)` of the lint findings whose `what` starts with `rule`, by location.
+fn lint_findings(report: &Value, rule: &str) -> Vec<(String, String)> {
+    let mut got: Vec<(String, String)> = findings_starting(report, "lint", "what", rule)
+        .into_iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap_or("").to_owned(),
+                f["location"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.1.cmp(&b.1));
+    got
+}
+
+/// A migration that creates a table `t` and drops the id default of existing tables named
+/// the ways Postgres normalizes: a `U&` escape, a name cut to 63 bytes, a comment inside the
+/// qualified name, an unquoted non-ASCII letter Postgres does not fold (beside a new table
+/// of the folded name). Each named an existing table and was demoted to info as "created in
+/// this run"; only `t` is.
+fn lint_resolves_table_names_as_postgres_does_before_calling_a_table_new() {
+    let long = format!("customer_addresses_{}", "0".repeat(44));
+    assert_eq!(long.len(), 63);
+    let p = project(
+        "lint_names",
+        &format!(
+            "set lock_timeout = '2s';\n\
+             set statement_timeout = '60s';\n\
+             create table t (id int default 1);\n\
+             create table \"äpfel\" (id int);\n\
+             alter table t alter column id drop default;\n\
+             alter table U&\"\\0075sers\" alter column id drop default;\n\
+             alter table {long}_archive_v2 alter column id drop default;\n\
+             alter table public/* here */.orders alter column id drop default;\n\
+             alter table Äpfel alter column id drop default;\n"
+        ),
+    );
+    p.main_sql(&format!(
+        "create table users (id serial primary key); insert into users default values; \
+         create table {long} (id serial primary key); \
+         create table orders (id serial primary key); \
+         create table \"Äpfel\" (id serial primary key)"
+    ));
+    let report = pre_push_json(&p, exit::CHECK_FAILED);
+    let lint = check_result(&report, "lint");
+    let got = lint_findings(&report, "ban-drop-default");
+    let at = |line: usize| format!("0001_change.sql:{line}:");
+    let severity_at = |line: usize| {
+        got.iter()
+            .filter(|(_, l)| l.starts_with(&at(line)))
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(severity_at(5), ["info"], "{lint:#}");
+    for line in 6..=9 {
+        assert_eq!(severity_at(line), ["error"], "line {line}: {lint:#}");
+    }
+    let t = findings_starting(&report, "lint", "location", &at(5));
+    assert!(
+        t.iter().any(|f| f["what"]
+            .as_str()
+            .is_some_and(|w| w.ends_with("t did not exist on the parent: created in this run, no rows and no clients yet"))),
+        "{lint:#}"
+    );
+}
+
+/// `CREATE INDEX … ON ONLY` a partitioned table (it builds nothing), `CREATE INDEX
+/// CONCURRENTLY` on each partition, `ALTER INDEX … ATTACH PARTITION`: the only way to index
+/// a partitioned table without blocking writes. Lint failed it (require-concurrent-index-
+/// creation, though CONCURRENTLY is an error on a partitioned table) and the schema check
+/// showed it as `CREATE INDEX m_v_idx ON public.m`, a full build.
+fn lint_and_schema_pass_the_online_way_to_index_a_partitioned_table() {
+    let p = project(
+        "lint_part_index",
+        "-- neon-migrate: no-transaction\n\
+         set lock_timeout = '2s';\n\
+         set statement_timeout = '60s';\n\
+         create index if not exists m_v_idx on only m (v);\n\
+         create index concurrently if not exists m_2025_v_idx on m_2025 (v);\n\
+         create index concurrently if not exists m_2026_v_idx on m_2026 (v);\n\
+         alter index m_v_idx attach partition m_2025_v_idx;\n\
+         alter index m_v_idx attach partition m_2026_v_idx;\n",
+    );
+    p.main_sql(
+        "create table m (id bigint, y int not null, v int) partition by list (y); \
+         create table m_2025 partition of m for values in (2025); \
+         create table m_2026 partition of m for values in (2026); \
+         create table plain (v int); \
+         insert into m select g, 2025 + g % 2, g from generate_series(1, 2000) g",
+    );
+    let report = pre_push_json(&p, exit::OK);
+    let lint = check_result(&report, "lint");
+    let got = lint_findings(&report, "require-concurrent-index-creation");
+    assert_eq!(
+        got,
+        [("info".to_owned(), "0001_change.sql:4:1".to_owned())],
+        "{lint:#}"
+    );
+    let schema = check_result(&report, "schema");
+    let shown = schema.to_string();
+    assert!(
+        shown.contains("CREATE INDEX m_v_idx ON ONLY public.m USING btree (v)")
+            && !shown.contains("m_v_idx ON public.m"),
+        "{schema:#}"
+    );
+
+    // ON ONLY a table that is not partitioned builds the whole index: still an error.
+    let p = project(
+        "lint_only_plain",
+        "set lock_timeout = '2s';\nset statement_timeout = '60s';\ncreate index plain_v on only plain (v);\n",
+    );
+    p.main_sql("create table plain (v int); insert into plain select generate_series(1, 100)");
+    let report = pre_push_json(&p, exit::CHECK_FAILED);
+    assert_eq!(
+        lint_findings(&report, "require-concurrent-index-creation"),
+        [("error".to_owned(), "0001_change.sql:3:1".to_owned())],
+        "{:#}",
+        check_result(&report, "lint")
+    );
+}
