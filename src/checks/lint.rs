@@ -334,56 +334,63 @@ fn lint_text_at(
         f = f.fix(v.help.unwrap_or_else(|| safe_way(&rule)));
         out.push((f, offset));
     }
-    out.extend(ignore_comments(file, text));
+    out.extend(ignore_comments(file, text, &parse));
     out
 }
 
 /// squawk honours `-- squawk-ignore rule` (the next line) and `-- squawk-ignore-file`: what
 /// such a comment hides was not checked, and the result says so instead of passing in
 /// silence. A whole file switched off is a warning; one rule on one line is info (as
-/// `generate` writes for the plan's own helper constraints).
-fn ignore_comments(file: &str, text: &str) -> Vec<(Finding, usize)> {
+/// `generate` writes for the plan's own helper constraints). The comments are found the way
+/// squawk finds them (its own reader, over the comment tokens of the parsed file): a block
+/// comment whose directive is on a line of its own counts, text in a string does not, and
+/// what follows a `--` inside the comment is not part of the rule list.
+fn ignore_comments(file: &str, text: &str, parse: &Parse<SourceFile>) -> Vec<(Finding, usize)> {
+    use squawk_linter::ignore::{ignore_rule_info, IgnoreKind};
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let at = offset;
-        offset += line.len();
-        let Some(pos) = line.find("squawk-ignore") else {
+    for token in parse
+        .syntax_node()
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        let Some((names, range, kind)) = ignore_rule_info(&token) else {
             continue;
         };
-        let before = &line[..pos];
-        if !(before.contains("--") || before.contains("/*")) {
-            continue;
-        }
-        // A block comment's own end is not part of what it says.
-        let rest = line[pos..].trim_end();
-        let rest = match rest.find("*/") {
-            Some(end) => rest[..end].trim_end(),
-            None => rest,
-        };
-        let (severity, what) = if rest.starts_with("squawk-ignore-file") {
-            (
+        let names = names
+            .split(',')
+            .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (prefix, severity, what) = match kind {
+            IgnoreKind::File => (
+                squawk_linter::ignore::IGNORE_FILE_TEXT,
                 Severity::Warning,
-                format!("`{rest}`: the lint rules it names (every rule when it names none) are NOT CHECKED in this file"),
-            )
-        } else {
-            (
+                "the lint rules it names (every rule when it names none) are NOT CHECKED in this file",
+            ),
+            IgnoreKind::Line => (
+                squawk_linter::ignore::IGNORE_LINE_TEXT,
                 Severity::Info,
-                format!(
-                    "`{rest}`: the rules it names are NOT CHECKED on the statement that follows"
-                ),
-            )
+                "the rules it names are NOT CHECKED on the statement that follows",
+            ),
         };
+        let directive = if names.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix} {names}")
+        };
+        let at = usize::from(range.start()).saturating_sub(prefix.len());
+        let (line, col) = crate::config::diag::line_col(text, at);
         out.push((
             Finding::new(
                 "lint",
                 severity,
-                what,
+                format!("`{directive}`: {what}"),
                 "a squawk-ignore comment in the migration switches the lint off where it stands",
             )
-            .at(format!("{file}:{}:{}", i + 1, pos + 1))
+            .at(format!("{file}:{line}:{col}"))
             .fix("remove the comment to have the statement linted, or keep it if the rule does not apply"),
-            at + pos,
+            at,
         ));
     }
     out
@@ -672,6 +679,54 @@ mod tests {
                 (Severity::Info, "0001.sql:2:4")
             ]
         );
+    }
+
+    #[test]
+    fn squawk_ignore_comments_are_read_as_squawk_reads_them() {
+        let ignores = |text: &str| -> Vec<(Severity, String, String)> {
+            lint_text("0001.sql", text, &cfg(), 15, true)
+                .into_iter()
+                .filter(|f| f.what.starts_with('`'))
+                .map(|f| (f.severity, f.what, f.location.unwrap_or_default()))
+                .collect()
+        };
+        // The directive on a line of its own inside a block comment: squawk honours it.
+        let f =
+            ignores("/*\n  squawk-ignore-file\n*/\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].0, Severity::Warning);
+        assert!(f[0].1.starts_with("`squawk-ignore-file`: "), "{f:#?}");
+        assert_eq!(f[0].2, "0001.sql:2:3");
+        let hidden = lint_text(
+            "0001.sql",
+            "/*\n  squawk-ignore-file\n*/\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n",
+            &cfg(),
+            15,
+            true,
+        );
+        assert!(
+            !hidden
+                .iter()
+                .any(|f| f.what.starts_with("ban-drop-default")),
+            "squawk honours it: {hidden:#?}"
+        );
+        // A trailing `-- why` is not part of the rule list; nor a `*/`.
+        let f = ignores("-- squawk-ignore ban-drop-default,  ban-drop-column -- the plan's own helper\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n/* squawk-ignore ban-drop-column */\nALTER TABLE t DROP COLUMN c;\n");
+        let what: Vec<&str> = f
+            .iter()
+            .map(|f| f.1.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            what,
+            [
+                "`squawk-ignore ban-drop-default, ban-drop-column`",
+                "`squawk-ignore ban-drop-column`"
+            ],
+            "{f:#?}"
+        );
+        // In a string it is no directive, for squawk or here.
+        let f = ignores("COMMENT ON TABLE t IS '-- squawk-ignore-file';\n");
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Lint's "created in this run" and the online way to index a partitioned table, through
-//! `pre-push` on the local provider with the built-in `sql` tool (attack11 A3b, B6).
+//! Lint's "created in this run", the online way to index a partitioned table and the
+//! squawk-ignore comments it reports, through `pre-push` on the local provider with the
+//! built-in `sql` tool (attack11 A3b, B6, C1).
 
 use neon_migrate::exit;
 use serde_json::Value;
@@ -11,6 +12,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         lint_resolves_table_names_as_postgres_does_before_calling_a_table_new,
         lint_and_schema_pass_the_online_way_to_index_a_partitioned_table,
+        lint_reports_a_squawk_ignore_file_on_a_line_of_its_own_in_a_block_comment,
     ]
 }
 
@@ -149,4 +151,25 @@ fn lint_and_schema_pass_the_online_way_to_index_a_partitioned_table() {
         "{:#}",
         check_result(&report, "lint")
     );
+}
+
+/// squawk honours `squawk-ignore-file` on a line of its own inside a block comment; lint only
+/// reported one on the line that opens the comment, so the file's lint was switched off in
+/// silence and a dropped default of an existing table passed with no word.
+fn lint_reports_a_squawk_ignore_file_on_a_line_of_its_own_in_a_block_comment() {
+    let p = project(
+        "lint_ignore_block",
+        "/*\n   squawk-ignore-file\n*/\nalter table users alter column id drop default;\n",
+    );
+    p.main_sql("create table users (id serial primary key); insert into users default values");
+    let report = pre_push_json(&p, exit::OK);
+    let lint = check_result(&report, "lint");
+    assert!(
+        lint_findings(&report, "ban-drop-default").is_empty(),
+        "{lint:#}"
+    );
+    let f = findings_starting(&report, "lint", "what", "`squawk-ignore-file");
+    assert_eq!(f.len(), 1, "{lint:#}");
+    assert_eq!(f[0]["severity"], "warning", "{lint:#}");
+    assert_eq!(f[0]["location"], "0001_change.sql:2:4", "{lint:#}");
 }
