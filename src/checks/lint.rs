@@ -499,7 +499,12 @@ fn refine(
     let Some(names) = stmt.tables.into_iter().collect::<Option<Vec<Name>>>() else {
         return f;
     };
-    if cat.all_created(&names) {
+    let created = if stmt.drop {
+        cat.all_created_and_dropped(&names)
+    } else {
+        cat.all_created(&names)
+    };
+    if created {
         let shown: Vec<String> = names.iter().map(Name::shown).collect();
         f.severity = Severity::Info;
         f.what.push_str(&format!(

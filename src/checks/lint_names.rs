@@ -80,6 +80,23 @@ impl Catalog {
             })
     }
 
+    /// Whether every table a `DROP TABLE` names was created in this run (and so cannot be in
+    /// the catalog after it): no relation that existed before has the name, and none that
+    /// of the tables that existed before is gone — a name read wrongly that dropped an
+    /// existing table would have left its OID missing.
+    pub fn all_created_and_dropped(&self, names: &[Name]) -> bool {
+        let (Some(before), Some(after)) = (&self.before, &self.after) else {
+            return false;
+        };
+        !names.is_empty()
+            && names.iter().all(|n| before.matching(n).next().is_none())
+            && before
+                .0
+                .iter()
+                .filter(|(_, (_, _, kind))| matches!(kind, 'r' | 'p'))
+                .all(|(oid, _)| after.0.contains_key(oid))
+    }
+
     /// Whether `name` is a partitioned table (and nothing else) before and after the
     /// migration: `CREATE INDEX … ON ONLY` it builds no index.
     pub fn partitioned(&self, name: &Name) -> bool {
@@ -129,6 +146,8 @@ pub struct Statement {
     pub tables: Vec<Option<Name>>,
     /// `CREATE INDEX … ON ONLY t`.
     pub index_on_only: bool,
+    /// `DROP TABLE`.
+    pub drop: bool,
 }
 
 /// The statement that contains byte `offset`, when it is one lint refines.
@@ -142,12 +161,14 @@ pub fn statement(parse: &Parse<SourceFile>, offset: usize) -> Option<Statement> 
         ast::Stmt::AlterTable(t) if contains(t.syntax()) => Some(Statement {
             tables: vec![name(&t.table_relation_name()?.table_name_ref()?)],
             index_on_only: false,
+            drop: false,
         }),
         ast::Stmt::CreateIndex(i) if contains(i.syntax()) => {
             let rel = i.table_relation_name()?;
             Some(Statement {
                 tables: vec![name(&rel.table_name_ref()?)],
                 index_on_only: rel.only_token().is_some() && i.concurrently_token().is_none(),
+                drop: false,
             })
         }
         ast::Stmt::DropTable(d) if contains(d.syntax()) => {
@@ -155,6 +176,7 @@ pub fn statement(parse: &Parse<SourceFile>, offset: usize) -> Option<Statement> 
             (!tables.is_empty()).then_some(Statement {
                 tables,
                 index_on_only: false,
+                drop: true,
             })
         }
         _ => None,
@@ -370,5 +392,13 @@ mod tests {
             table: vec!["users".into()]
         }]));
         assert!(!Catalog::default().all_created(&[one("t")]));
+        // Dropped in the run: never in the catalog; an old relation gone keeps the finding.
+        assert!(cat.all_created_and_dropped(&[one("tmp")]));
+        assert!(!cat.all_created_and_dropped(&[one("users")]));
+        let gone = Catalog {
+            before: cat.before.clone(),
+            after: Some(Relations::of(&[(2, "public", "t", 'r')])),
+        };
+        assert!(!gone.all_created_and_dropped(&[one("tmp")]));
     }
 }

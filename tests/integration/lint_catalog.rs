@@ -51,7 +51,7 @@ fn lint_findings(report: &Value, rule: &str) -> Vec<(String, String)> {
 /// the ways Postgres normalizes: a `U&` escape, a name cut to 63 bytes, a comment inside the
 /// qualified name, an unquoted non-ASCII letter Postgres does not fold (beside a new table
 /// of the folded name). Each named an existing table and was demoted to info as "created in
-/// this run"; only `t` is.
+/// this run"; only `t` is (and `tmp`, created and dropped).
 fn lint_resolves_table_names_as_postgres_does_before_calling_a_table_new() {
     let long = format!("customer_addresses_{}", "0".repeat(44));
     assert_eq!(long.len(), 63);
@@ -66,7 +66,9 @@ fn lint_resolves_table_names_as_postgres_does_before_calling_a_table_new() {
              alter table U&\"\\0075sers\" alter column id drop default;\n\
              alter table {long}_archive_v2 alter column id drop default;\n\
              alter table public/* here */.orders alter column id drop default;\n\
-             alter table Äpfel alter column id drop default;\n"
+             alter table Äpfel alter column id drop default;\n\
+             create table tmp (id int);\n\
+             drop table tmp;\n"
         ),
     );
     p.main_sql(&format!(
@@ -89,6 +91,12 @@ fn lint_resolves_table_names_as_postgres_does_before_calling_a_table_new() {
     for line in 6..=9 {
         assert_eq!(severity_at(line), ["error"], "line {line}: {lint:#}");
     }
+    // A table created and dropped in the run is never in the catalog: it was not there
+    // before, and no table that was is gone.
+    let dropped = lint_findings(&report, "ban-drop-table");
+    assert_eq!(dropped.len(), 1, "{lint:#}");
+    assert!(dropped[0].1.starts_with(&at(11)), "{lint:#}");
+    assert_eq!(dropped[0].0, "info", "{lint:#}");
     let t = findings_starting(&report, "lint", "location", &at(5));
     assert!(
         t.iter().any(|f| f["what"]
