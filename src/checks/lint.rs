@@ -368,6 +368,11 @@ fn ignore_comments(file: &str, text: &str, parse: &Parse<SourceFile>) -> Vec<(Fi
                 Severity::Warning,
                 "the lint rules it names (every rule when it names none) are NOT CHECKED in this file",
             ),
+            IgnoreKind::Line if names.is_empty() => (
+                squawk_linter::ignore::IGNORE_LINE_TEXT,
+                Severity::Info,
+                "no lint rule is checked on the statement that follows (it names none: every rule is NOT CHECKED there)",
+            ),
             IgnoreKind::Line => (
                 squawk_linter::ignore::IGNORE_LINE_TEXT,
                 Severity::Info,
@@ -729,6 +734,10 @@ mod tests {
             ],
             "{f:#?}"
         );
+        // A bare directive hides every rule of the next statement: said so.
+        let f = ignores("-- squawk-ignore\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].1.contains("every rule is NOT CHECKED there"), "{f:#?}");
         // In a string it is no directive, for squawk or here.
         let f = ignores("COMMENT ON TABLE t IS '-- squawk-ignore-file';\n");
         assert!(f.is_empty(), "{f:#?}");

@@ -167,7 +167,7 @@ fn lint_and_schema_pass_the_online_way_to_index_a_partitioned_table() {
 fn lint_reports_a_squawk_ignore_file_on_a_line_of_its_own_in_a_block_comment() {
     let p = project(
         "lint_ignore_block",
-        "/*\n   squawk-ignore-file\n*/\nalter table users alter column id drop default;\n",
+        "/*\n   squawk-ignore-file\n*/\nalter table users alter column id drop default;\n-- squawk-ignore\nalter table users alter column id set default 1;\n",
     );
     p.main_sql("create table users (id serial primary key); insert into users default values");
     let report = pre_push_json(&p, exit::OK);
@@ -180,4 +180,14 @@ fn lint_reports_a_squawk_ignore_file_on_a_line_of_its_own_in_a_block_comment() {
     assert_eq!(f.len(), 1, "{lint:#}");
     assert_eq!(f[0]["severity"], "warning", "{lint:#}");
     assert_eq!(f[0]["location"], "0001_change.sql:2:4", "{lint:#}");
+    // A bare `-- squawk-ignore` hides every rule of the next statement, and says so.
+    let f = findings_starting(&report, "lint", "location", "0001_change.sql:5:4");
+    assert_eq!(f.len(), 1, "{lint:#}");
+    assert_eq!(f[0]["severity"], "info", "{lint:#}");
+    assert!(
+        f[0]["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("`squawk-ignore`: ") && w.contains("every rule is NOT CHECKED there")),
+        "{lint:#}"
+    );
 }
