@@ -9,10 +9,12 @@
 use std::path::Path;
 
 use squawk_linter::{Linter, Rule};
-use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{Parse, SourceFile};
 
-use super::{Check, CheckResult, Evaluation, Finding, Needs, Observations, Severity};
+use super::lint_names::{self, Catalog, Name};
+use super::{
+    Check, CheckResult, Evaluation, Finding, Needs, Observations, RecordError, Recording, Severity,
+};
 use crate::config::{Config, LintCheck, ToolKind};
 
 const NAME: &str = "lint";
@@ -20,11 +22,15 @@ const NAME: &str = "lint";
 /// `[checks.lint]`: lints the SQL of this run's migrations — the files for the built-in `sql`
 /// tool, the print-SQL output (taken before the tool ran) or the migration files for any
 /// other tool.
-pub struct Lint;
+pub struct Lint {
+    /// The catalog's relations before the migration: a finding on a relation whose OID is not
+    /// among them was made in this run (`None`: not read, nothing is demoted).
+    before: Option<lint_names::Relations>,
+}
 
 impl Lint {
     pub fn new(config: &Config) -> Option<Self> {
-        config.checks.lint.enabled.then_some(Lint)
+        config.checks.lint.enabled.then_some(Lint { before: None })
     }
 }
 
@@ -38,8 +44,25 @@ impl Check for Lint {
         Needs::PENDING_SQL
     }
 
+    async fn record_before(
+        &mut self,
+        cx: &Recording<'_>,
+        _obs: &mut Observations,
+    ) -> Result<(), RecordError> {
+        self.before = lint_names::read(cx.client).await;
+        Ok(())
+    }
+
     async fn evaluate(&mut self, cx: &Evaluation<'_>) -> Option<CheckResult> {
         let obs = cx.obs;
+        let after = match cx.client {
+            Some(client) if self.before.is_some() => lint_names::read(client).await,
+            _ => None,
+        };
+        let cat = Catalog {
+            before: self.before.clone(),
+            after,
+        };
         let major = obs
             .before
             .as_ref()
@@ -54,30 +77,32 @@ impl Check for Lint {
         }
         let cfg = &cx.config().checks.lint;
         Some(match &cx.config().tool.kind {
-            ToolKind::Sql { migrations_dir } => match lint_files(migrations_dir, obs, cfg, major) {
-                Ok(findings) => {
-                    let n = findings.len();
-                    CheckResult::from_findings(
-                        NAME,
-                        format!("{} file(s) linted, {n} finding(s)", obs.applied.len()),
-                        findings,
-                        Vec::new(),
-                    )
+            ToolKind::Sql { migrations_dir } => {
+                match lint_files(migrations_dir, obs, &cat, cfg, major) {
+                    Ok(findings) => {
+                        let n = findings.len();
+                        CheckResult::from_findings(
+                            NAME,
+                            format!("{} file(s) linted, {n} finding(s)", obs.applied.len()),
+                            findings,
+                            Vec::new(),
+                        )
+                    }
+                    Err(e) => CheckResult::failed(NAME, e.to_string()),
                 }
-                Err(e) => CheckResult::failed(NAME, e.to_string()),
-            },
-            ToolKind::Command { .. } => lint_command_tool(cx, major),
+            }
+            ToolKind::Command { .. } => lint_command_tool(cx, &cat, major),
         })
     }
 }
 
 /// Lint for a tool run as a command: its print-SQL output, else its migration files.
-fn lint_command_tool(cx: &Evaluation<'_>, major: i32) -> CheckResult {
+fn lint_command_tool(cx: &Evaluation<'_>, cat: &Catalog, major: i32) -> CheckResult {
     let obs = cx.obs;
     let tool = &cx.config().tool.name;
     let text = match &obs.pending_sql {
             None => {
-                return lint_sql_files(cx, major).unwrap_or_else(|| {
+                return lint_sql_files(cx, cat, major).unwrap_or_else(|| {
                     CheckResult::not_run(
                         NAME,
                         format!("`{tool}` has no print-SQL mode and its migrations are not SQL files: set `print-sql-command` under [tool]"),
@@ -109,7 +134,14 @@ fn lint_command_tool(cx: &Evaluation<'_>, major: i32) -> CheckResult {
         let l = l.trim().to_ascii_uppercase();
         l == "BEGIN;" || l.starts_with("BEGIN TRANSACTION")
     });
-    let findings = lint_observed_text(&file, text, obs, &cx.config().checks.lint, major, in_tx);
+    let findings = lint_observed_text(
+        &file,
+        text,
+        (obs, cat),
+        &cx.config().checks.lint,
+        major,
+        in_tx,
+    );
     let n = findings.len();
     CheckResult::from_findings(
         NAME,
@@ -132,7 +164,7 @@ fn tail(output: &str) -> String {
 /// Prisma, sqlx, dbmate, diesel, refinery, Flyway): the files of the migrations this run
 /// applied, found by the names the tracking table gives them. `None` when they cannot be
 /// found (the caller says NOT RUN).
-fn lint_sql_files(cx: &Evaluation<'_>, major: i32) -> Option<CheckResult> {
+fn lint_sql_files(cx: &Evaluation<'_>, cat: &Catalog, major: i32) -> Option<CheckResult> {
     let obs = cx.obs;
     let tool = &cx.config().tool;
     let patterns = &tool.tracking.as_ref()?.migration_files;
@@ -161,7 +193,7 @@ fn lint_sql_files(cx: &Evaluation<'_>, major: i32) -> Option<CheckResult> {
         findings.extend(lint_observed_text(
             file,
             up,
-            obs,
+            (obs, cat),
             &cx.config().checks.lint,
             major,
             in_tx,
@@ -302,82 +334,71 @@ fn lint_text_at(
         f = f.fix(v.help.unwrap_or_else(|| safe_way(&rule)));
         out.push((f, offset));
     }
-    out.extend(ignore_comments(file, text));
+    out.extend(ignore_comments(file, text, &parse));
     out
 }
 
 /// squawk honours `-- squawk-ignore rule` (the next line) and `-- squawk-ignore-file`: what
 /// such a comment hides was not checked, and the result says so instead of passing in
 /// silence. A whole file switched off is a warning; one rule on one line is info (as
-/// `generate` writes for the plan's own helper constraints).
-fn ignore_comments(file: &str, text: &str) -> Vec<(Finding, usize)> {
+/// `generate` writes for the plan's own helper constraints). The comments are found the way
+/// squawk finds them (its own reader, over the comment tokens of the parsed file): a block
+/// comment whose directive is on a line of its own counts, text in a string does not, and
+/// what follows a `--` inside the comment is not part of the rule list.
+fn ignore_comments(file: &str, text: &str, parse: &Parse<SourceFile>) -> Vec<(Finding, usize)> {
+    use squawk_linter::ignore::{ignore_rule_info, IgnoreKind};
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let at = offset;
-        offset += line.len();
-        let Some(pos) = line.find("squawk-ignore") else {
+    for token in parse
+        .syntax_node()
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        let Some((names, range, kind)) = ignore_rule_info(&token) else {
             continue;
         };
-        let before = &line[..pos];
-        if !(before.contains("--") || before.contains("/*")) {
-            continue;
-        }
-        // A block comment's own end is not part of what it says.
-        let rest = line[pos..].trim_end();
-        let rest = match rest.find("*/") {
-            Some(end) => rest[..end].trim_end(),
-            None => rest,
-        };
-        let (severity, what) = if rest.starts_with("squawk-ignore-file") {
-            (
+        let names = names
+            .split(',')
+            .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (prefix, severity, what) = match kind {
+            IgnoreKind::File => (
+                squawk_linter::ignore::IGNORE_FILE_TEXT,
                 Severity::Warning,
-                format!("`{rest}`: the lint rules it names (every rule when it names none) are NOT CHECKED in this file"),
-            )
-        } else {
-            (
+                "the lint rules it names (every rule when it names none) are NOT CHECKED in this file",
+            ),
+            IgnoreKind::Line if names.is_empty() => (
+                squawk_linter::ignore::IGNORE_LINE_TEXT,
                 Severity::Info,
-                format!(
-                    "`{rest}`: the rules it names are NOT CHECKED on the statement that follows"
-                ),
-            )
+                "no lint rule is checked on the statement that follows (it names none: every rule is NOT CHECKED there)",
+            ),
+            IgnoreKind::Line => (
+                squawk_linter::ignore::IGNORE_LINE_TEXT,
+                Severity::Info,
+                "the rules it names are NOT CHECKED on the statement that follows",
+            ),
         };
+        let directive = if names.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix} {names}")
+        };
+        let at = usize::from(range.start()).saturating_sub(prefix.len());
+        let (line, col) = crate::config::diag::line_col(text, at);
         out.push((
             Finding::new(
                 "lint",
                 severity,
-                what,
+                format!("`{directive}`: {what}"),
                 "a squawk-ignore comment in the migration switches the lint off where it stands",
             )
-            .at(format!("{file}:{}:{}", i + 1, pos + 1))
+            .at(format!("{file}:{line}:{col}"))
             .fix("remove the comment to have the statement linted, or keep it if the rule does not apply"),
-            at + pos,
+            at,
         ));
     }
     out
-}
-
-/// The tables of the `ALTER TABLE`, `CREATE INDEX … ON` or `DROP TABLE` statement that
-/// contains byte `offset`, each as name parts (`["public", "t"]` or `["t"]`, unquoted).
-fn statement_tables(parse: &Parse<SourceFile>, offset: usize) -> Option<Vec<Vec<String>>> {
-    let contains = |n: &squawk_syntax::SyntaxNode| {
-        let range = n.text_range();
-        usize::from(range.start()) <= offset && offset <= usize::from(range.end())
-    };
-    let name = |n: &ast::TableNameRef| split_name(&n.syntax().text().to_string());
-    parse.tree().stmts().find_map(|stmt| match stmt {
-        ast::Stmt::AlterTable(t) if contains(t.syntax()) => {
-            Some(vec![name(&t.table_relation_name()?.table_name_ref()?)])
-        }
-        ast::Stmt::CreateIndex(i) if contains(i.syntax()) => {
-            Some(vec![name(&i.table_relation_name()?.table_name_ref()?)])
-        }
-        ast::Stmt::DropTable(d) if contains(d.syntax()) => {
-            let names: Vec<_> = d.table_name_refs().map(|n| name(&n)).collect();
-            (!names.is_empty()).then_some(names)
-        }
-        _ => None,
-    })
 }
 
 /// `public."Big"` → `["public", "Big"]`; unquoted parts are folded to lower case, as
@@ -404,22 +425,12 @@ fn split_name(name: &str) -> Vec<String> {
     parts
 }
 
-/// Whether a sampled table (`[schema, table]`) is the one a statement names; an unqualified
-/// name matches that table in any schema (so a rewrite is never explained away by a guess
-/// about `search_path`).
-fn same_table(sampled: &[String], named: &[String]) -> bool {
-    match (sampled, named) {
-        ([s, t], [ns, nt]) => s == ns && t == nt,
-        ([_, t], [nt]) => t == nt,
-        _ => sampled == named,
-    }
-}
-
 /// Lints the files applied in this run; downgrades what the parent shows cannot happen (see
 /// [`refine`]).
 pub fn lint_files(
     dir: &Path,
     obs: &Observations,
+    cat: &Catalog,
     cfg: &LintCheck,
     pg_major: i32,
 ) -> Result<Vec<Finding>, ReadError> {
@@ -434,7 +445,14 @@ pub fn lint_files(
             .lines()
             .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
             .any(|l| l.contains(crate::tools::sql::NO_TRANSACTION));
-        findings.extend(lint_observed_text(file, &text, obs, cfg, pg_major, in_tx));
+        findings.extend(lint_observed_text(
+            file,
+            &text,
+            (obs, cat),
+            cfg,
+            pg_major,
+            in_tx,
+        ));
     }
     Ok(findings)
 }
@@ -444,7 +462,7 @@ pub fn lint_files(
 pub fn lint_observed_text(
     file: &str,
     text: &str,
-    obs: &Observations,
+    (obs, cat): (&Observations, &Catalog),
     cfg: &LintCheck,
     pg_major: i32,
     in_transaction: bool,
@@ -452,50 +470,73 @@ pub fn lint_observed_text(
     let parse = squawk_syntax::SourceFile::parse(text);
     lint_text_at(file, text, cfg, pg_major, in_transaction)
         .into_iter()
-        .map(|(f, offset)| refine(f, &parse, offset, obs))
+        .map(|(f, offset)| refine(f, &parse, offset, obs, cat))
         .collect()
 }
 
 /// Downgrades to info what the observations refute:
-/// - a finding on a statement about a table the parent did not have (no table of that name
-///   in any schema of the schema recorded before the migration): the run created it, so it
-///   holds no rows to lock or rewrite and no deployed client reads it — a project's first
-///   deploy replays its whole history onto an empty database;
+/// - a finding on a statement about a table created in this run: a relation whose OID the
+///   catalog did not have before the migration, under a name no relation had then (in any
+///   schema, for an unqualified name), resolved as Postgres reads the name (`U&` escapes,
+///   63-byte truncation, case folding) — it holds no rows to lock or rewrite and no deployed
+///   client reads it (a project's first deploy replays its whole history onto an empty
+///   database);
+/// - a plain `CREATE INDEX … ON ONLY` a partitioned table: it builds nothing (the parent's
+///   index, invalid until each partition's index is attached), the online way to index one;
 /// - a predicted rewrite (`changing-column-type`) of a table the locks check saw no rewrite of.
 ///
-/// Without a recorded schema or lock samples nothing is downgraded.
-fn refine(mut f: Finding, parse: &Parse<SourceFile>, offset: usize, obs: &Observations) -> Finding {
+/// A name that cannot be resolved, or no catalog read before and after, keeps the severity.
+fn refine(
+    mut f: Finding,
+    parse: &Parse<SourceFile>,
+    offset: usize,
+    obs: &Observations,
+    cat: &Catalog,
+) -> Finding {
     if f.severity == Severity::Info {
         return f;
     }
     // The statement's own table, not a guess from the text of one line: a violation may
     // point at `TYPE …` on a line of its own.
-    let Some(tables) = statement_tables(parse, offset) else {
+    let Some(stmt) = lint_names::statement(parse, offset) else {
         return f;
     };
-    let new_tables = obs.before.as_ref().map(|before| {
-        tables.iter().all(|name| {
-            !before
-                .tables
-                .keys()
-                .any(|t| same_table(&split_name(t), name))
-        })
-    });
-    if new_tables == Some(true) {
-        let names: Vec<String> = tables.iter().map(|n| n.join(".")).collect();
+    let Some(names) = stmt.tables.into_iter().collect::<Option<Vec<Name>>>() else {
+        return f;
+    };
+    let created = if stmt.drop {
+        cat.all_created_and_dropped(&names)
+    } else {
+        cat.all_created(&names)
+    };
+    if created {
+        let shown: Vec<String> = names.iter().map(Name::shown).collect();
         f.severity = Severity::Info;
         f.what.push_str(&format!(
             " — {} did not exist on the parent: created in this run, no rows and no clients yet",
-            names.join(", ")
+            shown.join(", ")
         ));
         return f;
     }
-    let name = &tables[0];
+    let name = &names[0];
+    if stmt.index_on_only
+        && f.what.starts_with("require-concurrent-index-creation")
+        && cat.partitioned(name)
+    {
+        f.severity = Severity::Info;
+        f.what.push_str(&format!(
+            " — ON ONLY {}, a partitioned table: builds no index, it adds the parent's (invalid until an index of each partition, built CONCURRENTLY, is attached with ALTER INDEX … ATTACH PARTITION)",
+            name.shown()
+        ));
+        return f;
+    }
     if f.what.starts_with("changing-column-type") {
-        let rewritten = obs
-            .locks
-            .as_ref()
-            .map(|l| l.rewrites.iter().any(|t| same_table(&split_name(t), name)));
+        let rewritten = obs.locks.as_ref().map(|l| {
+            l.rewrites.iter().any(|t| match split_name(t).as_slice() {
+                [s, t] => name.is(s, t),
+                _ => true,
+            })
+        });
         if rewritten == Some(false) {
             f.severity = Severity::Info;
             f.what
@@ -565,7 +606,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        lint_files(dir.path(), &obs, &cfg(), 15).expect("lint")
+        lint_files(dir.path(), &obs, &Catalog::default(), &cfg(), 15).expect("lint")
     }
 
     fn type_change(f: &[Finding]) -> &Finding {
@@ -648,6 +689,58 @@ mod tests {
                 (Severity::Info, "0001.sql:2:4")
             ]
         );
+    }
+
+    #[test]
+    fn squawk_ignore_comments_are_read_as_squawk_reads_them() {
+        let ignores = |text: &str| -> Vec<(Severity, String, String)> {
+            lint_text("0001.sql", text, &cfg(), 15, true)
+                .into_iter()
+                .filter(|f| f.what.starts_with('`'))
+                .map(|f| (f.severity, f.what, f.location.unwrap_or_default()))
+                .collect()
+        };
+        // The directive on a line of its own inside a block comment: squawk honours it.
+        let f =
+            ignores("/*\n  squawk-ignore-file\n*/\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].0, Severity::Warning);
+        assert!(f[0].1.starts_with("`squawk-ignore-file`: "), "{f:#?}");
+        assert_eq!(f[0].2, "0001.sql:2:3");
+        let hidden = lint_text(
+            "0001.sql",
+            "/*\n  squawk-ignore-file\n*/\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n",
+            &cfg(),
+            15,
+            true,
+        );
+        assert!(
+            !hidden
+                .iter()
+                .any(|f| f.what.starts_with("ban-drop-default")),
+            "squawk honours it: {hidden:#?}"
+        );
+        // A trailing `-- why` is not part of the rule list; nor a `*/`.
+        let f = ignores("-- squawk-ignore ban-drop-default,  ban-drop-column -- the plan's own helper\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n/* squawk-ignore ban-drop-column */\nALTER TABLE t DROP COLUMN c;\n");
+        let what: Vec<&str> = f
+            .iter()
+            .map(|f| f.1.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            what,
+            [
+                "`squawk-ignore ban-drop-default, ban-drop-column`",
+                "`squawk-ignore ban-drop-column`"
+            ],
+            "{f:#?}"
+        );
+        // A bare directive hides every rule of the next statement: said so.
+        let f = ignores("-- squawk-ignore\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].1.contains("every rule is NOT CHECKED there"), "{f:#?}");
+        // In a string it is no directive, for squawk or here.
+        let f = ignores("COMMENT ON TABLE t IS '-- squawk-ignore-file';\n");
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 pub mod data;
 pub mod integrity;
 pub mod lint;
+mod lint_names;
 pub mod locks;
 pub mod models;
 mod outcome;

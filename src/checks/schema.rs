@@ -159,6 +159,27 @@ fn as_changed(sql: &str) -> String {
     sql.replacen("INDEX CONCURRENTLY ", "INDEX ", 1)
 }
 
+/// The catalog keeps a partitioned table's own index as `CREATE INDEX … ON ONLY parent`, its
+/// partitions' indexes attached to it; the plan builds it in one statement without `ONLY`.
+/// Whether the migration did that or built each partition's index CONCURRENTLY and attached
+/// it cannot be told from the catalog: the change is shown as the catalog has it.
+fn partitioned_index(after: &Model, plan_sql: &str) -> Option<String> {
+    let bare = plan_sql.trim_end().trim_end_matches(';');
+    after
+        .indexes
+        .values()
+        .filter(|i| i.on_partitioned && i.definition.contains(" ON ONLY "))
+        .find(|i| i.definition.replacen(" ON ONLY ", " ON ", 1) == bare)
+        .map(|i| {
+            let end = &plan_sql[bare.len()..];
+            format!("{}{end}", i.definition)
+        })
+}
+
+const PARTITIONED_INDEX_WHY: &str = "a new index on a partitioned table, with an index on each partition attached to it: built by one CREATE INDEX on the parent, it holds SHARE on every partition for the whole build (writes wait); built the online way (CREATE INDEX … ON ONLY the parent, each partition's index CONCURRENTLY, then ALTER INDEX … ATTACH PARTITION) no write waits — the locks check shows how the migration built it";
+
+const PARTITIONED_INDEX_FIX: &str = "in a migration that runs without a transaction: CREATE INDEX … ON ONLY the parent (it builds nothing), CREATE INDEX CONCURRENTLY on each partition, then ALTER INDEX … ATTACH PARTITION each";
+
 /// The diff as a plan (for reports) and the findings.
 pub fn evaluate(
     before: &Model,
@@ -181,7 +202,8 @@ pub fn evaluate(
     let mut findings = Vec::new();
     let mut details: Vec<String> = unlisted_beside_allowed(obs, cfg).into_iter().collect();
     for s in &plan.statements {
-        let sql = as_changed(&s.sql);
+        let partitioned = partitioned_index(after, &s.sql);
+        let sql = partitioned.clone().unwrap_or_else(|| as_changed(&s.sql));
         details.push(sql.trim_end().to_owned());
         let table = table_of(&s.sql);
         for hz in &s.hazards {
@@ -202,11 +224,11 @@ pub fn evaluate(
                     what.push_str(" — observed on the test Neon database branch: no rewrite");
                 }
             }
+            // `correctness` stays a warning (a dropped user trigger, a new BEFORE ROW
+            // trigger's code): visible in every summary, not denied unless `deny` lists it.
             if matches!(
                 hz.kind,
-                HazardKind::IndexBuild
-                    | HazardKind::Correctness
-                    | HazardKind::UntrackableDependencies
+                HazardKind::IndexBuild | HazardKind::UntrackableDependencies
             ) && severity == Severity::Warning
                 && !denied
             {
@@ -215,7 +237,9 @@ pub fn evaluate(
             // The engine's own words on its online form do not describe how the migration
             // built the index (the statement shown is the migration's change, without
             // CONCURRENTLY).
-            let why = if hz.kind == HazardKind::IndexBuild && sql != s.sql {
+            let why = if partitioned.is_some() {
+                PARTITIONED_INDEX_WHY.to_owned()
+            } else if hz.kind == HazardKind::IndexBuild && sql != s.sql {
                 "a new index on an existing table: building it reads the whole table (CPU and I/O load); built without CONCURRENTLY it also blocks writes while it runs — the locks check shows how the migration built it".to_owned()
             } else {
                 hz.message.clone()
@@ -224,15 +248,20 @@ pub fn evaluate(
             if let Some(t) = &table {
                 f = f.at(t.clone());
             }
+            let safe = if partitioned.is_some() {
+                PARTITIONED_INDEX_FIX
+            } else {
+                safe_way(hz.kind)
+            };
             f = if denied && !allowed {
                 f.fix(format!(
                     "{}; if intended, list the migration in `allow-migrations` under [checks.schema] (applied here: {}), or remove `{}` from `deny`",
-                    safe_way(hz.kind),
+                    safe,
                     obs.applied.join(", "),
                     kind_name(hz.kind)
                 ))
             } else {
-                f.fix(safe_way(hz.kind))
+                f.fix(safe)
             };
             findings.push(f);
         }

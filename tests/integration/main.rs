@@ -86,6 +86,7 @@ test_files![
     schema_net,
     schema_transitions,
     locks,
+    lint_catalog,
     cluster_props,
     policy_gaps,
     copy_fidelity,
