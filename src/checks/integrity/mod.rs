@@ -36,6 +36,8 @@ mod exclusions;
 pub mod hazards;
 mod keyed;
 mod keyless;
+mod nulls;
+mod probes;
 pub mod record;
 mod scope;
 mod seq_bounds;
