@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration,
         schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
         schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes,
+        schema_check_denies_a_view_written_through_made_non_updatable,
         diff_refuses_a_sequence_left_at_its_new_maxvalue,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
@@ -427,6 +428,42 @@ fn schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes(
         // The schema check reports `correctness` as info: shown, not denied.
         assert_eq!(with("correctness", text), ["info"], "{text}: {schema:#}");
     }
+}
+
+/// A view a role writes through, re-created non-updatable (DISTINCT) or with a CHECK OPTION
+/// (attack11 A10): no hazard, PASS, and every INSERT through it failed on main afterwards.
+/// The server's own updatability before and after: `breaks_writes`, denied, naming the role.
+fn schema_check_denies_a_view_written_through_made_non_updatable() {
+    let p = project(
+        "schema_view_writes",
+        "",
+        "create or replace view users as select distinct id, email, active from users_t;\n\
+         create or replace view members as select id, email, active from users_t where active with check option;\n",
+    );
+    p.main_sql(
+        "DO $$ BEGIN CREATE ROLE nm_ca_view_rw; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         create table users_t (id bigserial primary key, email text not null, active bool not null default true); \
+         insert into users_t (email) select 'u' || g from generate_series(1, 100) g; \
+         create view users as select id, email, active from users_t; \
+         create view members as select id, email, active from users_t; \
+         grant select, insert, update, delete on users, members to nm_ca_view_rw",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |text: &str| {
+        findings_starting(&report, "schema", "what", "breaks_writes")
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    for text in [
+        "view public.users no longer accepts INSERT, UPDATE, DELETE",
+        "view public.members gains WITH CASCADED CHECK OPTION",
+    ] {
+        assert_eq!(with(text), ["error"], "{text}: {schema:#}");
+    }
+    assert!(schema.to_string().contains("role nm_ca_view_rw"), "{schema:#}");
 }
 
 /// `MAXVALUE` lowered to the sequence's position: the `ALTER SEQUENCE` applies, and the next

@@ -13,7 +13,8 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
        ARRAY(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
-       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END
+       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END,
+       CASE WHEN c.relkind = 'v' THEN pg_relation_is_updatable(c.oid::regclass, true) ELSE 0 END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
   LEFT JOIN pg_am am ON am.oid = c.relam
@@ -38,6 +39,7 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
         populated: r.get(8),
         tablespace: r.get(9),
         access_method: r.get(10),
+        updatable: r.get(11),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

@@ -79,6 +79,7 @@ mod triggers;
 mod typed;
 mod types;
 mod unidentity;
+mod view_writes;
 mod views;
 mod windows;
 mod write_hazards;
