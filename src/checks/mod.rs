@@ -23,6 +23,7 @@ mod rebuilt;
 mod renames;
 pub mod reversible;
 pub mod schema;
+mod seq_limits;
 pub mod shadowing;
 pub mod sql;
 mod tool_roles;

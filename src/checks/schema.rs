@@ -83,8 +83,17 @@ impl Check for SchemaDiff {
                 schema_cfg.allow_migrations.push(m.clone());
             }
         }
-        let (plan, mut findings, mut details) =
-            evaluate(before, after, obs, &schema_cfg, self.nulls.as_ref());
+        let exhausted = match cx.client {
+            Some(client) => super::seq_limits::exhausted(client, before, after).await,
+            None => Vec::new(),
+        };
+        let (plan, mut findings, mut details) = evaluate(
+            before,
+            after,
+            obs,
+            &schema_cfg,
+            (self.nulls.as_ref(), &exhausted),
+        );
         if let (Some(names), Some(client)) = (&self.names, cx.client) {
             if let Some(now) = super::renames::read(client).await {
                 super::renames::explain(&mut findings, names, &now);
@@ -156,15 +165,17 @@ fn as_changed(sql: &str) -> String {
     sql.replacen("INDEX CONCURRENTLY ", "INDEX ", 1)
 }
 
-/// The diff as a plan (for reports) and the findings.
+/// The diff as a plan (for reports) and the findings. `exhausted`: sequences the migrated
+/// database shows out of values ([`super::seq_limits`]).
 pub fn evaluate(
     before: &Model,
     after: &Model,
     obs: &Observations,
     cfg: &SchemaCheck,
-    nulls: Option<&NullCounts>,
+    (nulls, exhausted): (Option<&NullCounts>, &[(String, String)]),
 ) -> (Plan, Vec<Finding>, Vec<String>) {
     let mut plan = schema::plan(before, after, &PlanOptions::default());
+    super::seq_limits::annotate(&mut plan, exhausted);
     if let Some(n) = nulls {
         hazards::annotate_recorded(
             &mut plan,

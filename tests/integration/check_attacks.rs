@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes,
         schema_check_denies_a_view_written_through_made_non_updatable,
         diff_refuses_a_sequence_left_at_its_new_maxvalue,
+        schema_check_denies_a_sequence_left_with_no_value_to_hand_out,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
@@ -484,6 +485,38 @@ fn diff_refuses_a_sequence_left_at_its_new_maxvalue() {
     p.main_sql("select setval('users_id_seq', 2)");
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK);
+}
+
+/// The pipeline half of attack11 A6: `MAXVALUE` lowered to where the sequence stands (its next
+/// `nextval` fails), or below the values its column holds, was only `correctness` (info) in the
+/// schema check, PASS. The migrated copy holds the data: `breaks_writes`, denied.
+fn schema_check_denies_a_sequence_left_with_no_value_to_hand_out() {
+    let p = project(
+        "schema_seq_exhausted",
+        "",
+        "alter sequence users_id_seq maxvalue 1000;\n\
+         alter sequence items_id_seq maxvalue 300;\n\
+         alter sequence roomy_id_seq maxvalue 100000;\n",
+    );
+    p.main_sql(
+        "create table users (id bigserial primary key, email text); \
+         insert into users (email) select 'u' || g from generate_series(1, 1000) g; \
+         create table items (id serial primary key); \
+         insert into items (id) select g from generate_series(1, 500) g; select setval('items_id_seq', 5); \
+         create table roomy (id serial primary key); insert into roomy default values",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |text: &str| {
+        findings_starting(&report, "schema", "what", "breaks_writes")
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with("sequence public.users_id_seq stands at 1000"), ["error"], "{schema:#}");
+    assert_eq!(with("column public.items.id, fed by sequence public.items_id_seq, holds 500"), ["error"], "{schema:#}");
+    assert!(with("roomy").is_empty(), "{schema:#}");
 }
 
 /// A partitioned table holds no rows itself: the counts that refuse a sure failure read
