@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_denies_a_sequence_left_with_no_value_to_hand_out,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
+        diff_counts_unique_keys_over_a_column_the_plan_adds,
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
         schema_check_fails_a_change_the_engine_sees_but_cannot_express,
         schema_check_sees_a_granted_view_or_definer_function_read_more,
@@ -569,6 +570,41 @@ fn diff_counts_null_duplicates_under_nulls_not_distinct() {
         .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.t share their values of (a, b), which the new UNIQUE constraint \"u\" requires to be unique")
         .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.s share their values of (c), which the new unique index public.s_c requires to be unique");
     p.main_sql("update t set a = id + 10 where a is null; update s set c = id + 10 where c is null");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK);
+}
+
+/// A unique index or UNIQUE constraint over a column the plan adds with a constant default:
+/// every existing row gets the same value, so two rows are duplicates — it was not counted
+/// (the plan exited 0, the build failed). An expression index over a new column was refused
+/// even where it is safe; a column drawn per row (`gen_random_uuid()`) is distinct.
+fn diff_counts_unique_keys_over_a_column_the_plan_adds() {
+    let p = Project::new("diff_new_column_keys")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, code text not null default 'x');\n\
+             create unique index t_code on t (code);\n\
+             create table v (id int primary key, flag int default 0, constraint v_flag unique (flag));\n\
+             create table s (id int primary key, email text, tag text default 'k');\n\
+             create unique index s_tag_email on s (lower(email), tag);\n\
+             create table n (id int primary key, note text);\n\
+             create unique index n_note on n (note);\n\
+             create table u (id int primary key, uid uuid default gen_random_uuid());\n\
+             create unique index u_uid on u (uid);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table t (id int primary key); insert into t values (1), (2), (3); \
+         create table v (id int primary key); insert into v values (1), (2); \
+         create table s (id int primary key, email text); insert into s values (1, 'a'), (2, 'b'); \
+         create table n (id int primary key); insert into n values (1), (2); \
+         create table u (id int primary key); insert into u values (1), (2)",
+    );
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("3 row(s) of main (e.g. keys 1, 3): rows of public.t share their values of (code), which the new unique index public.t_code requires to be unique")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.v share their values of (flag), which the new UNIQUE constraint \"v_flag\" requires to be unique");
+    p.main_sql("delete from t where id > 1; delete from v where id > 1");
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK);
 }

@@ -408,8 +408,9 @@ async fn every_probe(
     to: &Model,
     source: &str,
 ) -> (Vec<Probe>, Vec<Offending>) {
-    let (mut probes, mut uncounted) = (probes(plan, from, to), Vec::new());
-    super::sure::unique_indexes(plan, from, to, &mut probes, &mut uncounted);
+    let volatile = super::newkeys::volatile(client, from, to).await;
+    let (mut probes, mut uncounted) = (probes(plan, from, to, &volatile), Vec::new());
+    super::sure::unique_indexes(plan, from, to, &mut probes, &mut uncounted, &volatile);
     super::domain_sure::probes(plan, from, to, &mut probes);
     super::exclusions::probes(plan, from, to, &mut probes, &mut uncounted);
     super::sure::dropped_attributes(plan, from, to, &mut probes);

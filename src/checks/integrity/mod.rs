@@ -36,6 +36,7 @@ mod exclusions;
 pub mod hazards;
 mod keyed;
 mod keyless;
+mod newkeys;
 mod nulls;
 mod probes;
 pub mod record;

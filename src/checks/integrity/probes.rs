@@ -51,7 +51,12 @@ pub(super) fn statement(plan: &Plan, prefixes: &[String]) -> Option<usize> {
     })
 }
 
-pub(super) fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
+pub(super) fn probes(
+    plan: &Plan,
+    from: &Model,
+    to: &Model,
+    volatile: &super::newkeys::Volatile,
+) -> Vec<Probe> {
     let mut out = Vec::new();
     super::seq_bounds::narrowed_sequences(plan, from, to, &mut out);
     for (name, new) in &to.tables {
@@ -69,7 +74,7 @@ pub(super) fn probes(plan: &Plan, from: &Model, to: &Model) -> Vec<Probe> {
             {
                 continue;
             }
-            if let Some(p) = constraint(plan, (name, new), cname, c, from) {
+            if let Some(p) = constraint(plan, (name, new), cname, c, (from, to, volatile)) {
                 out.push(p);
             }
         }
@@ -267,7 +272,7 @@ fn constraint(
     (table, new): (&str, &Table),
     name: &str,
     c: &Constraint,
-    from: &Model,
+    (from, to, volatile): (&Model, &Model, &super::newkeys::Volatile),
 ) -> Option<Probe> {
     let n = crate::pg::ident(name);
     let def = c.definition.trim_end_matches(" NOT VALID");
@@ -300,10 +305,25 @@ fn constraint(
         'u' => {
             let cols = columns_of(def)?;
             let bare = cols.join(", ");
-            let dup =
-                super::sure::duplicates(table, own, &cols, def.contains("NULLS NOT DISTINCT"));
+            let nulls_equal = def.contains("NULLS NOT DISTINCT");
+            // Columns the plan adds: read as the existing rows will hold them.
+            let (dup, nulls, desired_expression) =
+                match super::newkeys::lift(table, from, to, &cols, None, volatile) {
+                    super::newkeys::Lifted::Distinct => return None,
+                    super::newkeys::Lifted::Values(keys, _, values) => (
+                        super::keyed::duplicate_keys(table, own, &keys, None, nulls_equal),
+                        keys.iter().map(|k| format!("({k}) IS NULL")).collect(),
+                        Some(format!("{} {values}", keys.join(", "))),
+                    ),
+                    super::newkeys::Lifted::Unchanged => (
+                        super::sure::duplicates(table, own, &cols, nulls_equal),
+                        cols.iter()
+                            .map(|c| format!("t.{c} IS NULL"))
+                            .collect::<Vec<_>>(),
+                        None,
+                    ),
+                };
             let condition = if primary {
-                let nulls: Vec<String> = cols.iter().map(|c| format!("t.{c} IS NULL")).collect();
                 format!("{dup} OR {}", nulls.join(" OR "))
             } else {
                 dup
@@ -322,7 +342,7 @@ fn constraint(
                 nulls_in: None,
                 conversion: None,
                 refuse: Some(super::sure::unique(table, &n, &bare, primary)),
-                desired_expression: None,
+                desired_expression,
                 scope: own,
             })
         }
