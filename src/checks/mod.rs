@@ -18,6 +18,7 @@ pub mod integrity;
 pub mod lint;
 pub mod locks;
 pub mod models;
+mod narrowed;
 mod outcome;
 mod rebuilt;
 mod renames;

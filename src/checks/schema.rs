@@ -83,16 +83,19 @@ impl Check for SchemaDiff {
                 schema_cfg.allow_migrations.push(m.clone());
             }
         }
-        let exhausted = match cx.client {
-            Some(client) => super::seq_limits::exhausted(client, before, after).await,
-            None => Vec::new(),
+        let (exhausted, narrowed) = match cx.client {
+            Some(client) => (
+                super::seq_limits::exhausted(client, before, after).await,
+                super::narrowed::read(client, before, after).await,
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         let (plan, mut findings, mut details) = evaluate(
             before,
             after,
             obs,
             &schema_cfg,
-            (self.nulls.as_ref(), &exhausted),
+            (self.nulls.as_ref(), &exhausted, &narrowed),
         );
         if let (Some(names), Some(client)) = (&self.names, cx.client) {
             if let Some(now) = super::renames::read(client).await {
@@ -166,16 +169,22 @@ fn as_changed(sql: &str) -> String {
 }
 
 /// The diff as a plan (for reports) and the findings. `exhausted`: sequences the migrated
-/// database shows out of values ([`super::seq_limits`]).
-pub fn evaluate(
+/// database shows out of values ([`super::seq_limits`]); `narrowed`: narrowing type changes
+/// as its data shows them ([`super::narrowed`]).
+pub(super) fn evaluate(
     before: &Model,
     after: &Model,
     obs: &Observations,
     cfg: &SchemaCheck,
-    (nulls, exhausted): (Option<&NullCounts>, &[(String, String)]),
+    (nulls, exhausted, narrowed): (
+        Option<&NullCounts>,
+        &[(String, String)],
+        &[super::narrowed::Narrowed],
+    ),
 ) -> (Plan, Vec<Finding>, Vec<String>) {
     let mut plan = schema::plan(before, after, &PlanOptions::default());
     super::seq_limits::annotate(&mut plan, exhausted);
+    super::narrowed::annotate(&mut plan, narrowed);
     if let Some(n) = nulls {
         hazards::annotate_recorded(
             &mut plan,

@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         schema_check_denies_a_view_written_through_made_non_updatable,
         diff_refuses_a_sequence_left_at_its_new_maxvalue,
         schema_check_denies_a_sequence_left_with_no_value_to_hand_out,
+        schema_check_says_a_narrowing_whose_data_fits_breaks_writes_not_deletes_data,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
         diff_counts_unique_keys_over_a_column_the_plan_adds,
@@ -518,6 +519,42 @@ fn schema_check_denies_a_sequence_left_with_no_value_to_hand_out() {
     assert_eq!(with("sequence public.users_id_seq stands at 1000"), ["error"], "{schema:#}");
     assert_eq!(with("column public.items.id, fed by sequence public.items_id_seq, holds 500"), ["error"], "{schema:#}");
     assert!(with("roomy").is_empty(), "{schema:#}");
+}
+
+/// attack11 B4: narrowing whose data all fits (`text → varchar(4)` over values of at most 3
+/// characters, `integer → smallint` over small numbers) was `deletes_data` "values longer than 4
+/// characters are cut" — the migration cut nothing (without `USING` Postgres refuses what does
+/// not fit). The data on the migrated copy shows it: `breaks_writes` (later writes of what no
+/// longer fits fail). An explicit `USING s::varchar(4)` over longer values really cuts: still
+/// `deletes_data`, saying the values at the new length may have been cut.
+fn schema_check_says_a_narrowing_whose_data_fits_breaks_writes_not_deletes_data() {
+    let p = project(
+        "schema_narrow_fits",
+        "",
+        "alter table users alter column code type varchar(4);\n\
+         alter table users alter column n type smallint;\n\
+         alter table cut alter column s type varchar(4) using s::varchar(4);\n",
+    );
+    p.main_sql(
+        "create table users (id int primary key, code text, n int); \
+         insert into users select g, 'c' || (g % 100), g % 100 from generate_series(1, 200) g; \
+         create table cut (id int primary key, s text); insert into cut values (1, 'abcdefgh'), (2, 'ab')",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |kind: &str, text: &str| {
+        findings_starting(&report, "schema", "what", kind)
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with("breaks_writes", "ALTER COLUMN code TYPE"), ["error"], "{schema:#}");
+    assert_eq!(with("breaks_writes", "ALTER COLUMN n TYPE"), ["error"], "{schema:#}");
+    assert!(with("deletes_data", "ALTER COLUMN code TYPE").is_empty(), "{schema:#}");
+    assert!(with("deletes_data", "ALTER COLUMN n TYPE").is_empty(), "{schema:#}");
+    assert_eq!(with("deletes_data", "1 value(s) of public.cut.s"), ["error"], "{schema:#}");
+    assert!(schema.to_string().contains("the migration cut nothing"), "{schema:#}");
 }
 
 /// A partitioned table holds no rows itself: the counts that refuse a sure failure read

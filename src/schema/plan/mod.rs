@@ -94,6 +94,7 @@ mod ts_parsers;
 
 use analysis::Changes;
 pub use privileges::without_owners;
+pub use sql::narrowing;
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(
