@@ -83,8 +83,20 @@ impl Check for SchemaDiff {
                 schema_cfg.allow_migrations.push(m.clone());
             }
         }
-        let (plan, mut findings, mut details) =
-            evaluate(before, after, obs, &schema_cfg, self.nulls.as_ref());
+        let (exhausted, narrowed) = match cx.client {
+            Some(client) => (
+                super::seq_limits::exhausted(client, before, after).await,
+                super::narrowed::read(client, before, after).await,
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let (plan, mut findings, mut details) = evaluate(
+            before,
+            after,
+            obs,
+            &schema_cfg,
+            (self.nulls.as_ref(), &exhausted, &narrowed),
+        );
         if let (Some(names), Some(client)) = (&self.names, cx.client) {
             if let Some(now) = super::renames::read(client).await {
                 super::renames::explain(&mut findings, names, &now);
@@ -180,15 +192,23 @@ const PARTITIONED_INDEX_WHY: &str = "a new index on a partitioned table, with an
 
 const PARTITIONED_INDEX_FIX: &str = "in a migration that runs without a transaction: CREATE INDEX … ON ONLY the parent (it builds nothing), CREATE INDEX CONCURRENTLY on each partition, then ALTER INDEX … ATTACH PARTITION each";
 
-/// The diff as a plan (for reports) and the findings.
-pub fn evaluate(
+/// The diff as a plan (for reports) and the findings. `exhausted`: sequences the migrated
+/// database shows out of values ([`super::seq_limits`]); `narrowed`: narrowing type changes
+/// as its data shows them ([`super::narrowed`]).
+pub(super) fn evaluate(
     before: &Model,
     after: &Model,
     obs: &Observations,
     cfg: &SchemaCheck,
-    nulls: Option<&NullCounts>,
+    (nulls, exhausted, narrowed): (
+        Option<&NullCounts>,
+        &[(String, String)],
+        &[super::narrowed::Narrowed],
+    ),
 ) -> (Plan, Vec<Finding>, Vec<String>) {
     let mut plan = schema::plan(before, after, &PlanOptions::default());
+    super::seq_limits::annotate(&mut plan, exhausted);
+    super::narrowed::annotate(&mut plan, narrowed);
     if let Some(n) = nulls {
         hazards::annotate_recorded(
             &mut plan,

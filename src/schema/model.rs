@@ -443,6 +443,13 @@ pub struct View {
     /// A materialized view's access method (quoted) when not `heap`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_method: Option<String>,
+    /// What the server lets through the view, `pg_relation_is_updatable(view, true)`: a
+    /// bitmask of UPDATE (4), INSERT (8) and DELETE (16), whether by automatic updating, an
+    /// INSTEAD OF trigger or an unconditional `DO INSTEAD` rule. Not a property the plan
+    /// writes (it follows from the definition, triggers and rules): compared only to find
+    /// writes a change makes fail (`breaks_writes`).
+    #[serde(skip)]
+    pub updatable: i32,
 }
 
 impl View {

@@ -22,9 +22,13 @@ pub fn tests() -> Vec<Test> {
         schema_check_allow_migrations_excuses_nothing_beside_an_unlisted_migration,
         schema_check_denies_changes_that_break_writes_and_names_a_policys_function,
         schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes,
+        schema_check_denies_a_view_written_through_made_non_updatable,
         diff_refuses_a_sequence_left_at_its_new_maxvalue,
+        schema_check_denies_a_sequence_left_with_no_value_to_hand_out,
+        schema_check_says_a_narrowing_whose_data_fits_breaks_writes_not_deletes_data,
         diff_counts_the_rows_of_every_partition_a_new_constraint_fails_on,
         diff_counts_null_duplicates_under_nulls_not_distinct,
+        diff_counts_unique_keys_over_a_column_the_plan_adds,
         locks_check_budgets_write_blocking_locks_and_samples_sequences_and_views,
         schema_check_fails_a_change_the_engine_sees_but_cannot_express,
         schema_check_sees_a_granted_view_or_definer_function_read_more,
@@ -466,6 +470,42 @@ fn schema_check_denies_triggers_rules_functions_and_sequences_that_break_writes(
     }
 }
 
+/// A view a role writes through, re-created non-updatable (DISTINCT) or with a CHECK OPTION
+/// (attack11 A10): no hazard, PASS, and every INSERT through it failed on main afterwards.
+/// The server's own updatability before and after: `breaks_writes`, denied, naming the role.
+fn schema_check_denies_a_view_written_through_made_non_updatable() {
+    let p = project(
+        "schema_view_writes",
+        "",
+        "create or replace view users as select distinct id, email, active from users_t;\n\
+         create or replace view members as select id, email, active from users_t where active with check option;\n",
+    );
+    p.main_sql(
+        "DO $$ BEGIN CREATE ROLE nm_ca_view_rw; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         create table users_t (id bigserial primary key, email text not null, active bool not null default true); \
+         insert into users_t (email) select 'u' || g from generate_series(1, 100) g; \
+         create view users as select id, email, active from users_t; \
+         create view members as select id, email, active from users_t; \
+         grant select, insert, update, delete on users, members to nm_ca_view_rw",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |text: &str| {
+        findings_starting(&report, "schema", "what", "breaks_writes")
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    for text in [
+        "view public.users no longer accepts INSERT, UPDATE, DELETE",
+        "view public.members gains WITH CASCADED CHECK OPTION",
+    ] {
+        assert_eq!(with(text), ["error"], "{text}: {schema:#}");
+    }
+    assert!(schema.to_string().contains("role nm_ca_view_rw"), "{schema:#}");
+}
+
 /// `MAXVALUE` lowered to the sequence's position: the `ALTER SEQUENCE` applies, and the next
 /// `nextval` fails ("reached maximum value"). It was an `info` and exited 0 (attack11 A6):
 /// the position is read from main and the plan refused.
@@ -484,6 +524,74 @@ fn diff_refuses_a_sequence_left_at_its_new_maxvalue() {
     p.main_sql("select setval('users_id_seq', 2)");
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK);
+}
+
+/// The pipeline half of attack11 A6: `MAXVALUE` lowered to where the sequence stands (its next
+/// `nextval` fails), or below the values its column holds, was only `correctness` (info) in the
+/// schema check, PASS. The migrated copy holds the data: `breaks_writes`, denied.
+fn schema_check_denies_a_sequence_left_with_no_value_to_hand_out() {
+    let p = project(
+        "schema_seq_exhausted",
+        "",
+        "alter sequence users_id_seq maxvalue 1000;\n\
+         alter sequence items_id_seq maxvalue 300;\n\
+         alter sequence roomy_id_seq maxvalue 100000;\n",
+    );
+    p.main_sql(
+        "create table users (id bigserial primary key, email text); \
+         insert into users (email) select 'u' || g from generate_series(1, 1000) g; \
+         create table items (id serial primary key); \
+         insert into items (id) select g from generate_series(1, 500) g; select setval('items_id_seq', 5); \
+         create table roomy (id serial primary key); insert into roomy default values",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |text: &str| {
+        findings_starting(&report, "schema", "what", "breaks_writes")
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with("sequence public.users_id_seq stands at 1000"), ["error"], "{schema:#}");
+    assert_eq!(with("column public.items.id, fed by sequence public.items_id_seq, holds 500"), ["error"], "{schema:#}");
+    assert!(with("roomy").is_empty(), "{schema:#}");
+}
+
+/// attack11 B4: narrowing whose data all fits (`text → varchar(4)` over values of at most 3
+/// characters, `integer → smallint` over small numbers) was `deletes_data` "values longer than 4
+/// characters are cut" — the migration cut nothing (without `USING` Postgres refuses what does
+/// not fit). The data on the migrated copy shows it: `breaks_writes` (later writes of what no
+/// longer fits fail). An explicit `USING s::varchar(4)` over longer values really cuts: still
+/// `deletes_data`, saying the values at the new length may have been cut.
+fn schema_check_says_a_narrowing_whose_data_fits_breaks_writes_not_deletes_data() {
+    let p = project(
+        "schema_narrow_fits",
+        "",
+        "alter table users alter column code type varchar(4);\n\
+         alter table users alter column n type smallint;\n\
+         alter table cut alter column s type varchar(4) using s::varchar(4);\n",
+    );
+    p.main_sql(
+        "create table users (id int primary key, code text, n int); \
+         insert into users select g, 'c' || (g % 100), g % 100 from generate_series(1, 200) g; \
+         create table cut (id int primary key, s text); insert into cut values (1, 'abcdefgh'), (2, 'ab')",
+    );
+    let (_, report) = pre_push(&p, exit::CHECK_FAILED);
+    let schema = result(&report, "schema");
+    let with = |kind: &str, text: &str| {
+        findings_starting(&report, "schema", "what", kind)
+            .into_iter()
+            .filter(|f| f.to_string().contains(text))
+            .map(|f| f["severity"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with("breaks_writes", "ALTER COLUMN code TYPE"), ["error"], "{schema:#}");
+    assert_eq!(with("breaks_writes", "ALTER COLUMN n TYPE"), ["error"], "{schema:#}");
+    assert!(with("deletes_data", "ALTER COLUMN code TYPE").is_empty(), "{schema:#}");
+    assert!(with("deletes_data", "ALTER COLUMN n TYPE").is_empty(), "{schema:#}");
+    assert_eq!(with("deletes_data", "1 value(s) of public.cut.s"), ["error"], "{schema:#}");
+    assert!(schema.to_string().contains("the migration cut nothing"), "{schema:#}");
 }
 
 /// A partitioned table holds no rows itself: the counts that refuse a sure failure read
@@ -536,6 +644,41 @@ fn diff_counts_null_duplicates_under_nulls_not_distinct() {
         .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.t share their values of (a, b), which the new UNIQUE constraint \"u\" requires to be unique")
         .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.s share their values of (c), which the new unique index public.s_c requires to be unique");
     p.main_sql("update t set a = id + 10 where a is null; update s set c = id + 10 where c is null");
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::OK);
+}
+
+/// A unique index or UNIQUE constraint over a column the plan adds with a constant default:
+/// every existing row gets the same value, so two rows are duplicates — it was not counted
+/// (the plan exited 0, the build failed). An expression index over a new column was refused
+/// even where it is safe; a column drawn per row (`gen_random_uuid()`) is distinct.
+fn diff_counts_unique_keys_over_a_column_the_plan_adds() {
+    let p = Project::new("diff_new_column_keys")
+        .file(
+            "target.sql",
+            "create table t (id int primary key, code text not null default 'x');\n\
+             create unique index t_code on t (code);\n\
+             create table v (id int primary key, flag int default 0, constraint v_flag unique (flag));\n\
+             create table s (id int primary key, email text, tag text default 'k');\n\
+             create unique index s_tag_email on s (lower(email), tag);\n\
+             create table n (id int primary key, note text);\n\
+             create unique index n_note on n (note);\n\
+             create table u (id int primary key, uid uuid default gen_random_uuid());\n\
+             create unique index u_uid on u (uid);\n",
+        )
+        .commit();
+    p.main_sql(
+        "create table t (id int primary key); insert into t values (1), (2), (3); \
+         create table v (id int primary key); insert into v values (1), (2); \
+         create table s (id int primary key, email text); insert into s values (1, 'a'), (2, 'b'); \
+         create table n (id int primary key); insert into n values (1), (2); \
+         create table u (id int primary key); insert into u values (1), (2)",
+    );
+    p.run(&["diff", "--from", "main", "--to", "target.sql"])
+        .code(exit::CHECK_FAILED)
+        .stdout_has("3 row(s) of main (e.g. keys 1, 3): rows of public.t share their values of (code), which the new unique index public.t_code requires to be unique")
+        .stdout_has("2 row(s) of main (e.g. keys 1, 2): rows of public.v share their values of (flag), which the new UNIQUE constraint \"v_flag\" requires to be unique");
+    p.main_sql("delete from t where id > 1; delete from v where id > 1");
     p.run(&["diff", "--from", "main", "--to", "target.sql"])
         .code(exit::OK);
 }

@@ -30,17 +30,30 @@ pub(super) const EXPRESSIONS: &str =
 pub(super) fn split(def: &str) -> Result<(Vec<String>, &str), &'static str> {
     let rest = def.split_once(" USING ").ok_or(EXPRESSIONS)?.1;
     let open = rest.find('(').ok_or(EXPRESSIONS)?;
-    let (mut depth, mut quoted, mut single) = (1usize, false, false);
+    let (items, end) = parenthesized(&rest[open..]).ok_or(EXPRESSIONS)?;
+    Ok((items, &rest[open + end..]))
+}
+
+/// `s` opens with `(`: the comma-separated items at its top level, each as written, and the
+/// byte offset just past the `)` that closes it (quoted names and strings skipped); `None`
+/// when it never closes. The one scanner of parentheses here.
+fn parenthesized(s: &str) -> Option<(Vec<String>, usize)> {
+    let (mut depth, mut quoted, mut single) = (0usize, false, false);
     let mut items = vec![String::new()];
-    for (i, ch) in rest[open + 1..].char_indices() {
+    for (i, ch) in s.char_indices() {
         match ch {
             '"' if !single => quoted = !quoted,
             '\'' if !quoted => single = !single,
-            '(' if !quoted && !single => depth += 1,
+            '(' if !quoted && !single => {
+                depth += 1;
+                if depth == 1 {
+                    continue;
+                }
+            }
             ')' if !quoted && !single => {
                 depth -= 1;
                 if depth == 0 {
-                    return Ok((items, &rest[open + 2 + i..]));
+                    return Some((items, i + 1));
                 }
             }
             ',' if !quoted && !single && depth == 1 => {
@@ -51,7 +64,7 @@ pub(super) fn split(def: &str) -> Result<(Vec<String>, &str), &'static str> {
         }
         items.last_mut().expect("one item").push(ch);
     }
-    Err(EXPRESSIONS)
+    None
 }
 
 /// The predicate of a partial index or EXCLUDE (`WHERE (…)` after the elements), if any.
@@ -125,22 +138,7 @@ fn balanced_call(s: &str) -> bool {
     if !head.is_empty() && !head.split('.').all(is_identifier) {
         return false;
     }
-    let (mut depth, mut quoted, mut single) = (0usize, false, false);
-    for (i, ch) in s[open..].char_indices() {
-        match ch {
-            '"' if !single => quoted = !quoted,
-            '\'' if !quoted => single = !single,
-            '(' if !quoted && !single => depth += 1,
-            ')' if !quoted && !single => {
-                depth -= 1;
-                if depth == 0 {
-                    return open + i + 1 == s.len();
-                }
-            }
-            _ => {}
-        }
-    }
-    false
+    parenthesized(&s[open..]).is_some_and(|(_, end)| open + end == s.len())
 }
 
 /// The condition on `t` of sharing the values of `keys` (expressions of the table's columns)
@@ -226,5 +224,8 @@ mod tests {
         assert!(element("lower(a) || lower(b)").is_err());
         let x = "EXCLUDE USING gist (r WITH &&) WHERE ((id > 0)) DEFERRABLE";
         assert_eq!(predicate(split(x).unwrap().1).unwrap(), "((id > 0))");
+        assert!(balanced_call("lower((a || ')'))"));
+        assert!(!balanced_call("(a) + (b)"));
+        assert!(split("CREATE INDEX i ON t USING btree (a, (b").is_err());
     }
 }

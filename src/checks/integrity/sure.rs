@@ -201,6 +201,7 @@ pub(super) fn unique_indexes(
     to: &Model,
     out: &mut Vec<Probe>,
     uncounted: &mut Vec<(Probe, String)>,
+    volatile: &super::newkeys::Volatile,
 ) {
     for (k, i) in &to.indexes {
         if !i.unique || !from.tables.contains_key(&i.table) {
@@ -247,6 +248,28 @@ pub(super) fn unique_indexes(
             desired_expression: None,
             scope,
         };
+        if let Ok((ks, pred)) = &keys {
+            match super::newkeys::lift(&i.table, from, to, ks, pred.as_deref(), volatile) {
+                super::newkeys::Lifted::Distinct => continue,
+                super::newkeys::Lifted::Values(ks, pred, values) => {
+                    probe.condition = super::keyed::duplicate_keys(
+                        &i.table,
+                        scope,
+                        &ks,
+                        pred.as_deref(),
+                        nulls_equal,
+                    );
+                    probe.desired_expression = Some(format!(
+                        "{} {} {values}",
+                        ks.join(", "),
+                        pred.unwrap_or_default()
+                    ));
+                    out.push(probe);
+                    continue;
+                }
+                super::newkeys::Lifted::Unchanged => {}
+            }
+        }
         match (plain_index_columns(&i.definition), keys) {
             (Ok(cols), _) => {
                 probe.condition = duplicates(&i.table, scope, &cols, nulls_equal);
@@ -362,7 +385,7 @@ pub(super) fn check_condition(
 
 /// The identifiers of `expr` (bare words, and double-quoted names without their quotes), in
 /// the server's spelling; quoted strings are skipped.
-fn identifier_words(expr: &str) -> Vec<String> {
+pub(super) fn identifier_words(expr: &str) -> Vec<String> {
     let (mut out, mut word) = (Vec::new(), String::new());
     let (mut single, mut double) = (false, false);
     for ch in expr.chars().chain(std::iter::once(' ')) {
@@ -416,31 +439,8 @@ pub(super) fn duplicates(table: &str, scope: Scope, cols: &[String], nulls_equal
 fn plain_index_columns(def: &str) -> Result<Vec<String>, &'static str> {
     const EXPRESSIONS: &str =
         "its keys are expressions, or carry a collation or operator class of their own";
-    let rest = def.split_once(" USING ").ok_or(EXPRESSIONS)?.1;
-    let open = rest.find('(').ok_or(EXPRESSIONS)?;
-    let (mut depth, mut quoted, mut close) = (1usize, false, None);
-    let mut items = vec![String::new()];
-    for (i, ch) in rest[open + 1..].char_indices() {
-        match ch {
-            '"' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(open + 1 + i);
-                    break;
-                }
-            }
-            ',' if !quoted && depth == 1 => {
-                items.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        items.last_mut().expect("one item").push(ch);
-    }
-    let close = close.ok_or(EXPRESSIONS)?;
-    if rest[close..].contains(" WHERE ") {
+    let (items, tail) = super::keyed::split(def).map_err(|_| EXPRESSIONS)?;
+    if tail.contains(" WHERE ") {
         return Err("it is a partial index (its WHERE predicate is repository SQL)");
     }
     let mut cols = Vec::new();

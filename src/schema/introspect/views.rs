@@ -5,6 +5,9 @@ use tokio_postgres::Row;
 use super::super::model::{DepKey, View};
 use super::{q, Build, ObjKind};
 
+/// Column 11, what a view accepts (`View::updatable`): the server asks the wrapper of a foreign
+/// table under it, which raises without a handler — a view reading one (through other views
+/// too) is taken to accept nothing.
 pub(super) fn views_query() -> String {
     q(r#"
 SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm', pg_get_viewdef(c.oid, true),
@@ -13,7 +16,19 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
        ARRAY(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
-       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END
+       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END,
+       CASE WHEN c.relkind = 'v' AND NOT EXISTS (
+              WITH RECURSIVE r(oid) AS (
+                SELECT c.oid
+                UNION
+                SELECT d.refobjid FROM r JOIN pg_rewrite w ON w.ev_class = r.oid
+                  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                   AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.oid)
+              SELECT 1 FROM r JOIN pg_foreign_table ft ON ft.ftrelid = r.oid
+                JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+                JOIN pg_foreign_data_wrapper fw ON fw.oid = fs.srvfdw
+               WHERE fw.fdwhandler = 0)
+            THEN pg_relation_is_updatable(c.oid::regclass, true) ELSE 0 END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
   LEFT JOIN pg_am am ON am.oid = c.relam
@@ -38,6 +53,7 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
         populated: r.get(8),
         tablespace: r.get(9),
         access_method: r.get(10),
+        updatable: r.get(11),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

@@ -79,6 +79,7 @@ mod triggers;
 mod typed;
 mod types;
 mod unidentity;
+mod view_writes;
 mod views;
 mod windows;
 mod write_hazards;
@@ -93,6 +94,7 @@ mod ts_parsers;
 
 use analysis::Changes;
 pub use privileges::{default_grants, without_owners};
+pub use sql::narrowing;
 
 /// What can go wrong when a statement runs on a busy production database.
 #[derive(

@@ -98,7 +98,7 @@ fn type_mods(t: &str) -> (&str, Vec<i64>) {
 
 /// How a type change can lose values without an error, or fail on values out of range
 /// (the `USING` cast truncates strings, rounds numbers): `None` when it cannot.
-pub(super) fn narrowing(from: &str, to: &str) -> Option<String> {
+pub fn narrowing(from: &str, to: &str) -> Option<String> {
     if let (Some(f), Some(t)) = (from.strip_suffix("[]"), to.strip_suffix("[]")) {
         return narrowing(f, t);
     }

@@ -29,6 +29,7 @@ pub(super) fn annotate(a: &Model, b: &Model, out: &mut [Statement]) {
     policy_functions(a, b, out);
     super::trigger_hazards::annotate(a, b, out);
     super::function_uses::annotate(a, b, out);
+    super::view_writes::annotate(a, b, out);
 }
 
 /// Adds a hazard to the statements whose SQL starts with `prefix`.
