@@ -302,7 +302,8 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
         | "procedure" | "type" | "domain" | "aggregate" => {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
-        "table column" | "view column" | "composite type column" => {
+        "foreign table" => format!("FOREIGN TABLE {}", id.name),
+        "table column" | "view column" | "composite type column" | "foreign table column" => {
             format!("COLUMN {}", id.name)
         }
         "table constraint" | "trigger" | "policy" => {
@@ -351,6 +352,7 @@ fn authz(m: &Model, key: String) -> Option<String> {
 fn authz_keyword(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "table" => "TABLE",
+        "foreign table" => "FOREIGN TABLE",
         "view" => "VIEW",
         "materialized view" => "MATERIALIZED VIEW",
         "sequence" => "SEQUENCE",
@@ -470,6 +472,8 @@ pub static REGISTRY: &[Explainer] = &[
     // Privileges and owners (`owners`, `privileges`, `default_privileges`).
     Explainer { kind: "table", aspect: Aspect::Privileges, explains: object_authz },
     Explainer { kind: "table", aspect: Aspect::Owner, explains: object_authz },
+    Explainer { kind: "foreign table", aspect: Aspect::Privileges, explains: object_authz },
+    Explainer { kind: "foreign table", aspect: Aspect::Owner, explains: object_authz },
     Explainer { kind: "view", aspect: Aspect::Privileges, explains: object_authz },
     Explainer { kind: "view", aspect: Aspect::Owner, explains: object_authz },
     Explainer { kind: "materialized view", aspect: Aspect::Privileges, explains: object_authz },
@@ -748,7 +752,8 @@ pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
         };
         let marked = y
             .or(x)
-            .and_then(|v| super::extprobe::entry(id, v, &open, &whence));
+            .and_then(|v| super::extprobe::entry(id, v, &open, &whence))
+            .or_else(|| disabled_key_trigger(id, *side));
         entries.push(marked.unwrap_or_else(|| {
             format!("{NOT_MODELED}: {id} differs ({}{whence})", open.join(", "))
         }));
@@ -768,6 +773,23 @@ pub fn net(a: &Model, b: &Model, plan: &mut Plan) {
             if diffs.len() > 5 { ", …" } else { "" }
         ));
     }
+}
+
+/// A foreign key's (or other constraint's) internal trigger has a row only when not enabled
+/// (`DISABLE TRIGGER ALL`): said as such, not as a trigger "only in" one schema (trial9 P17).
+fn disabled_key_trigger(id: &ObjectId, side: Side) -> Option<String> {
+    if id.kind != "internal trigger" {
+        return None;
+    }
+    let how = match side {
+        Side::To => "enabled in the current schema, disabled in the desired one (ALTER TABLE … DISABLE TRIGGER ALL): the constraint would not be enforced",
+        Side::From => "disabled in the current schema (ALTER TABLE … DISABLE TRIGGER ALL), enabled in the desired one",
+        Side::Both => "enabled differently (ENABLE/DISABLE TRIGGER) in the two schemas",
+    };
+    Some(format!(
+        "{NOT_MODELED}: {id} is {how}; write ALTER TABLE {} ENABLE|DISABLE TRIGGER ALL by hand",
+        id.parent
+    ))
 }
 
 /// A readable list of what differs between two fingerprints (tests, reports).

@@ -15,6 +15,7 @@ pub mod net_parts;
 pub mod plan;
 mod printable;
 pub mod roles;
+pub(crate) mod roundtrip;
 mod spell;
 pub mod system_settings;
 

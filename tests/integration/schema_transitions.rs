@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         schema_transitions_sequences_replaced_or_released_keep_their_position,
         schema_transitions_sure_failures_are_refused,
         schema_transitions_partition_bound_changes_count_the_rows_outside,
+        schema_transitions_check_in_list_built_or_restored_diffs_empty,
     ]
 }
 
@@ -195,4 +196,43 @@ fn schema_transitions_partition_bound_changes_count_the_rows_outside() {
     out.code(0);
     let at = |s: &str| out.stdout.find(s).unwrap_or_else(|| panic!("{s}: {out}"));
     assert!(at("DETACH PARTITION public.t_p1") < at("CREATE TABLE public.t_p2"), "{out}");
+}
+
+/// A CHECK `varchar_col IN (…)` built from source and the same constraint restored from a
+/// dump (the server re-parses the source's `= ANY ((ARRAY[…])::text[])` into
+/// `= ANY (ARRAY[(…)::text, …])`): one constraint, both directions diff empty (trial9 P11:
+/// each direction planned a drop and re-add, one of them forever).
+fn schema_transitions_check_in_list_built_or_restored_diffs_empty() {
+    let built = "create table s (id int, entity_type varchar(50),
+                   constraint allowed check (entity_type in ('area', 'it''s', 'work')));";
+    let restored = "create table s (id int, entity_type varchar(50),
+                   constraint allowed check (((entity_type)::text = ANY (ARRAY[('area'::character varying)::text, ('it''s'::character varying)::text, ('work'::character varying)::text]))));";
+    for (name, a, b) in [
+        ("transitions_in_list_ab", built, restored),
+        ("transitions_in_list_ba", restored, built),
+    ] {
+        let (da, db) = crate::schema_net::two_dbs(name, a, b);
+        let forms: Vec<String> = [&da, &db]
+            .iter()
+            .map(|d| {
+                insert_returning_id(
+                    d,
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'allowed'",
+                )
+            })
+            .collect();
+        assert_ne!(forms[0], forms[1], "the two databases must hold the two texts");
+        let out = Project::new(name).run(&[
+            "diff",
+            "--from",
+            &cluster().url(&da),
+            "--to",
+            &cluster().url(&db),
+        ]);
+        out.code(0);
+        assert!(
+            out.stdout.contains("-- no schema changes"),
+            "{name}: a plan between the two texts of one constraint:\n{out}"
+        );
+    }
 }

@@ -2,9 +2,12 @@
 //! privileges come with the columns, in `columns`: one pass over pg_attribute).
 //!
 //! An owner is kept only when it is not the default one: the role this session connected
-//! as (also `pg_database_owner`, whoever owns the database — the database's owner is the
-//! catalog net's, see `catalog_more::database` — and a local test copy's own role, which
-//! stands in for main's owners). An ACL is kept as its difference from the
+//! as (and a local test copy's own role, which stands in for main's owners).
+//! `pg_database_owner` (the owner of `public` in a new database since PostgreSQL 15) is an
+//! owner like any other: `public` owned by it and `public` owned by the session's role are
+//! two schemas (`ALTER SCHEMA public OWNER TO …` tells them apart; they differ as soon as the
+//! database belongs to another role — trial9 P1, a PG ≤ 14 dump restored on PG 15 read the
+//! same as a new database). An ACL is kept as its difference from the
 //! object kind's `acldefault`, computed by the server, with the owner's entries written as
 //! `Owner` (whatever its name) — so "no ACL" and "an explicit ACL equal to the default" are
 //! the same, and a test copy handed to another role reads the same as main.
@@ -19,12 +22,12 @@ pub(super) fn privileges_query() -> String {
 , me AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
 , dflt AS (
   SELECT oid FROM me
-  UNION SELECT to_regrole('pg_database_owner')
   UNION SELECT m.member FROM pg_auth_members m WHERE m.roleid = to_regrole($2::text)
 )
 , dflt_oids AS (SELECT oid FROM dflt WHERE oid IS NOT NULL)
 , objs AS (
-  SELECT 'o'::text AS what, CASE c.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+  SELECT 'o'::text AS what, CASE c.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'S' THEN 'SEQUENCE '
+           WHEN 'f' THEN 'FOREIGN TABLE ' ELSE 'TABLE ' END
            || quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS key,
          c.relowner AS owner, c.relacl AS acl,
          acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner) AS defacl,
@@ -32,7 +35,7 @@ pub(super) fn privileges_query() -> String {
          -- gives it before `OWNED BY` (and `ALTER TABLE … OWNER TO` moves along).
          true AS owned
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
+   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
      AND (c.relacl IS NOT NULL OR c.relowner NOT IN (SELECT oid FROM dflt_oids))
      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
   UNION ALL

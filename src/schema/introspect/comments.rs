@@ -25,7 +25,8 @@ SELECT CASE
            (SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = c.oid AND attnum = d.objsubid)
          WHEN d.classoid = 'pg_class'::regclass THEN
            CASE c.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'i' THEN 'INDEX '
-                          WHEN 'S' THEN 'SEQUENCE ' WHEN 'I' THEN 'INDEX ' ELSE 'TABLE ' END
+                          WHEN 'S' THEN 'SEQUENCE ' WHEN 'I' THEN 'INDEX ' WHEN 'f' THEN 'FOREIGN TABLE '
+                          ELSE 'TABLE ' END
            || quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
        END, d.description
   FROM descr d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND c.oid = d.objoid

@@ -193,7 +193,11 @@ pub(super) async fn add(
             }
         }
     }
-    for (row, c) in constraints {
+    for (row, mut c) in constraints {
+        if c.kind == ConstraintKind::Check {
+            // One spelling of the two a CHECK's `IN` list is stored as (trial9 P11).
+            c.definition = crate::schema::roundtrip::canonical_check(&c.definition);
+        }
         if let Some(raw) = &row.print {
             print(b, &row, raw, &c.definition);
         }

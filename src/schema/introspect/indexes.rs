@@ -132,6 +132,9 @@ pub(super) fn index_row(r: &Row) -> IndexRow {
     }
 }
 
+/// How the safety net names an index that is INVALID on one side only.
+const INVALID: &str = "INVALID on one side (indisvalid = false, as a failed CREATE INDEX CONCURRENTLY leaves it): REINDEX INDEX CONCURRENTLY it, or drop it and create it again, by hand";
+
 /// An index's aspects in the catalog fingerprint: what `pg_class` and `pg_index` say of it
 /// (its columns aside), no privileges (an index has none), its owner, and whether it is its
 /// table's replica identity.
@@ -161,7 +164,7 @@ fn index_print(r: &Row) -> Aspects {
         b(24),
         b(25),
         b(26),
-        b(27),
+        // Validity is a part of its own (below), named when it differs.
         &indoption.join(" "),
         r.get::<_, Option<&str>>(29).unwrap_or("\u{1}"),
         r.get::<_, Option<&str>>(30).unwrap_or("\u{1}"),
@@ -174,6 +177,11 @@ fn index_print(r: &Row) -> Aspects {
     let mut definition = digest(&parts);
     if let Some(space) = r.get::<_, Option<&str>>(21) {
         crate::schema::net_parts::push(&mut definition, "tablespace", space);
+    }
+    if !r.get::<_, bool>(27) {
+        // Left by a failed CREATE INDEX CONCURRENTLY: said as such, not "definition" (trial9
+        // P16). The plan never rebuilds it.
+        crate::schema::net_parts::push(&mut definition, INVALID, "t");
     }
     [
         Some(definition.into()),

@@ -139,7 +139,10 @@ fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTree
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     for (k, labels) in &b.enums {
         if let Some(old) = a.enums.get(k) {
-            if old != labels && !is_subsequence(old, labels) {
+            if old != labels
+                && !is_subsequence(old, labels)
+                && super::sql::renamed_labels(old, labels).is_none()
+            {
                 recreated.insert(k.clone());
             }
         }

@@ -60,9 +60,16 @@ fn target_exists(target: &str, b: &Model) -> bool {
     if let Some(t) = target.strip_prefix("TABLE ") {
         return b.tables.contains_key(t);
     }
+    if let Some(t) = target.strip_prefix("FOREIGN TABLE ") {
+        return b.foreign_tables.contains_key(t);
+    }
     if let Some(c) = target.strip_prefix("COLUMN ") {
         return split_qualified(c).is_some_and(|(t, col)| {
-            b.tables.get(t).is_some_and(|t| t.column(col).is_some()) || b.views.contains_key(t)
+            b.tables.get(t).is_some_and(|t| t.column(col).is_some())
+                || b.views.contains_key(t)
+                || b.foreign_tables
+                    .get(t)
+                    .is_some_and(|f| f.table.column(col).is_some())
         });
     }
     if let Some(v) = target

@@ -60,7 +60,11 @@ fn drop_changed(x: &mut Cx<'_>, fk_pass: bool) {
             } else {
                 keyswap::swapped(x, tk, n)
             };
-            if kept || swapped || super::inherit_checks::local_drop_refused(x, tk, n, c) {
+            if kept
+                || swapped
+                || super::inherit_checks::local_drop_refused(x, tk, n, c)
+                || super::partitions::adopted_by_attach(x, tk, n, c)
+            {
                 continue;
             }
             let mut stmt = Stmt::new(
@@ -143,6 +147,7 @@ fn add_changed(x: &mut Cx<'_>, pass: Phase) {
                         );
                     }
                 }
+                None if super::partitions::kept_by_detach(x, tk, n, c) => {}
                 None if c.kind == ForeignKey && keyswap::fk_swapped(x, tk, n) => {}
                 None if c.kind == ForeignKey => {
                     let from = x.out.len();

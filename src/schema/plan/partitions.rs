@@ -2,7 +2,8 @@
 //! PARTITION` (CONCURRENTLY where the server allows it) then `ATTACH PARTITION`.
 //! Turning a plain table into a partitioned one (or back) is refused by the caller.
 
-use super::super::model::Table;
+use super::super::model::{Constraint, ConstraintKind, Model, Table};
+use super::super::split_qualified;
 use super::sql::lit;
 use super::{h, Cx, HazardKind, Phase, Stmt};
 
@@ -241,4 +242,69 @@ pub(super) fn do_block(body: &str) -> String {
         .find(|t| !body.contains(t.as_str()))
         .unwrap_or_default();
     format!("DO {tag} {body} {tag}")
+}
+
+/// Whether the catalog of `m` has a partition's index `name` (unqualified, quoted) on `table`.
+fn partition_index(m: &Model, table: &str, name: &str) -> bool {
+    let schema = split_qualified(table).map_or("public", |(s, _)| s);
+    let full = format!("{schema}.{name}");
+    m.catalog.as_ref().is_none_or(|c| {
+        c.keys().any(|id| {
+            id.kind == "partition index" && &*id.parent == table && &*id.name == full.as_str()
+        })
+    })
+}
+
+/// A key (or foreign key) of `tk` in the desired schema that the table already has once this
+/// plan detaches it: DETACH PARTITION leaves the table its clones of the partitioned table's
+/// keys (under the partition index's name) and foreign keys. Created again, the key's index
+/// already existed and the plan failed (trial9 P9).
+pub(super) fn kept_by_detach(x: &Cx<'_>, tk: &str, n: &str, c: &Constraint) -> bool {
+    let (Some(old), Some(new)) = (x.a.tables.get(tk), x.b.tables.get(tk)) else {
+        return false;
+    };
+    let Some((parent, _)) = &old.partition_of else {
+        return false;
+    };
+    if new.partition_of.is_some() || !moves(old, new) {
+        return false;
+    }
+    let Some(p) = x.a.tables.get(parent) else {
+        return false;
+    };
+    if c.kind.has_index() {
+        p.constraints
+            .values()
+            .any(|pc| pc.kind == c.kind && pc.definition == c.definition)
+            && partition_index(x.a, tk, &crate::schema::quote_ident(n))
+    } else {
+        c.kind == ConstraintKind::ForeignKey
+            && p.constraints
+                .get(n)
+                .is_some_and(|pc| pc.kind == c.kind && pc.definition == c.definition)
+    }
+}
+
+/// A key of `tk` in the current schema that the desired schema's partitioned table adopts
+/// when this plan attaches the table: ATTACH PARTITION takes an index matching the
+/// partitioned table's key as the partition's, under its own name. Dropped first, the key
+/// came back under a name Postgres made up (trial9 P10).
+pub(super) fn adopted_by_attach(x: &Cx<'_>, tk: &str, n: &str, c: &Constraint) -> bool {
+    let (Some(old), Some(new)) = (x.a.tables.get(tk), x.b.tables.get(tk)) else {
+        return false;
+    };
+    let Some((parent, _)) = &new.partition_of else {
+        return false;
+    };
+    if old.partition_of.is_some() || !moves(old, new) || !c.kind.has_index() {
+        return false;
+    }
+    let Some(p) = x.b.tables.get(parent) else {
+        return false;
+    };
+    p.constraints
+        .values()
+        .any(|pc| pc.kind == c.kind && pc.definition == c.definition)
+        && partition_index(x.b, tk, &crate::schema::quote_ident(n))
+        && x.b.catalog.is_some()
 }

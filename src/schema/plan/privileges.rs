@@ -47,6 +47,7 @@ fn exists(key: &str, m: &Model) -> bool {
     };
     match kind {
         "TABLE" => m.tables.contains_key(name),
+        "FOREIGN TABLE" => m.foreign_tables.contains_key(name),
         "VIEW" | "MATERIALIZED VIEW" => m.views.contains_key(name),
         "SEQUENCE" => m.sequences.contains_key(name) || m.privileges.contains_key(key),
         "COLUMN" => split_qualified(name).is_some_and(|(t, c)| {
@@ -73,6 +74,7 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
     }
     for kind in [
         "MATERIALIZED VIEW",
+        "FOREIGN TABLE",
         "VIEW",
         "TABLE",
         "SEQUENCE",
@@ -273,7 +275,9 @@ fn on(key: &str, privileges: &[String]) -> Option<String> {
             let each: Vec<String> = privileges.iter().map(|p| format!("{p} ({c})")).collect();
             format!("{} ON TABLE {t}", each.join(", "))
         }
-        "VIEW" | "MATERIALIZED VIEW" | "TABLE" => format!("{} ON TABLE {name}", list(privileges)),
+        "VIEW" | "MATERIALIZED VIEW" | "TABLE" | "FOREIGN TABLE" => {
+            format!("{} ON TABLE {name}", list(privileges))
+        }
         "AGGREGATE" => format!(
             "{} ON {}",
             list(privileges),
@@ -294,7 +298,7 @@ fn initial(m: &Model, key: &str) -> AclDelta {
         return out;
     };
     let objects = match kind {
-        "TABLE" | "VIEW" | "MATERIALIZED VIEW" => "TABLES",
+        "TABLE" | "VIEW" | "MATERIALIZED VIEW" | "FOREIGN TABLE" => "TABLES",
         "SEQUENCE" => "SEQUENCES",
         "FUNCTION" | "PROCEDURE" | "AGGREGATE" => "FUNCTIONS",
         "TYPE" | "DOMAIN" => "TYPES",
@@ -356,6 +360,11 @@ pub fn default_grants(a: &Model, b: &Model) -> Vec<(String, String, Vec<String>)
 /// Keys of every object of `m` that can carry privileges.
 fn object_keys(m: &Model) -> Vec<String> {
     let mut out: Vec<String> = m.tables.keys().map(|k| format!("TABLE {k}")).collect();
+    out.extend(
+        m.foreign_tables
+            .keys()
+            .map(|k| format!("FOREIGN TABLE {k}")),
+    );
     out.extend(m.views.iter().map(|(k, v)| {
         let kind = if v.materialized {
             "MATERIALIZED VIEW"
