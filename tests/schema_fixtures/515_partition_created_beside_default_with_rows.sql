@@ -13,5 +13,5 @@ create table f515_p1 partition of f515_p for values from (0) to (10);
 create table f515_p2 partition of f515_p for values from (10) to (20);
 create table f515_pd partition of f515_p default;
 -- [hazards] access_exclusive_lock, correctness
--- [sql] ALTER TABLE public.f515_p DETACH PARTITION public.f515_pd;
--- [sql] ALTER TABLE public.f515_p ATTACH PARTITION public.f515_pd DEFAULT
+-- [sql] EXECUTE 'ALTER TABLE public.f515_p DETACH PARTITION public.f515_pd'
+-- [sql] EXECUTE 'ALTER TABLE public.f515_p ATTACH PARTITION public.f515_pd DEFAULT'

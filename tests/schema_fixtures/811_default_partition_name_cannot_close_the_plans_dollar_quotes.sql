@@ -12,4 +12,4 @@ create table f811_tp (id int, k text) partition by list (k);
 create table "f811_d$neon_migrate$;drop table f811_victim;--" partition of f811_tp default;
 create table "f811_n$neon_migrate$;drop table f811_victim;--" partition of f811_tp for values in ('a');
 -- [hazards] correctness, access_exclusive_lock
--- [sql] DO $neon_migrate_1$ BEGIN EXECUTE format(
+-- [sql] DO $neon_migrate_1$ DECLARE restore text[]

@@ -365,6 +365,7 @@ pub(super) fn parts(version: i32) -> Vec<String> {
         relation_details(version),
         super::catalog_tool::own_objects(),
         range_parts(),
+        extension_dependencies(),
     ]
     .into_iter()
     .chain(super::catalog_builtin::parts())
@@ -403,6 +404,21 @@ SELECT 'range type part', {mr_range}, 'TYPE ' || quote_ident(mns.nspname) || '.'
         typ_acl = super::catalog::acl_with_default("mt.typacl", "'T'", "mt.typowner"),
         typ_owner = super::catalog::owner("mt.typowner"),
     )
+}
+
+/// `ALTER … DEPENDS ON EXTENSION` marks (`pg_depend` rows of type `x`): which objects a
+/// `DROP EXTENSION` takes along without CASCADE. The model does not carry them: a mark on one
+/// side only is reported (`not modeled`), never passed as equal schemas.
+fn extension_dependencies() -> String {
+    r#"
+SELECT 'extension dependency', '', o.type || ' ' || o.identity || ' DEPENDS ON EXTENSION ' || quote_ident(xe.extname),
+       'x', NULL, NULL, NULL
+  FROM pg_depend xd JOIN pg_extension xe ON xe.oid = xd.refobjid
+  CROSS JOIN LATERAL pg_identify_object(xd.classid, xd.objid, xd.objsubid) o
+ WHERE xd.deptype = 'x' AND xd.refclassid = 'pg_extension'::regclass AND xd.objid >= 16384
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = xd.classid AND ext.objid = xd.objid)
+   AND (o.schema IS NULL OR o.schema NOT IN (SELECT nspname FROM sk))"#
+        .to_owned()
 }
 
 /// The schemas the model skips and this file reads: the system schemas and neon-migrate's

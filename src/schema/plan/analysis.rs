@@ -134,7 +134,8 @@ impl Changes {
 /// Enums whose values are removed or reordered. A recreated enum is swapped under table
 /// columns (and arrays of it) and views; anything else that uses it (domains, composite types,
 /// functions, constraints or indexes naming its values) would keep the old type: that is for
-/// a human to write, and reported as unsupported.
+/// a human to write, and reported as unsupported — as are partition keys, foreign keys, rules
+/// and expression statistics over a column of it (`enum_users`), where the retype fails.
 fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTreeSet<String> {
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     for (k, labels) in &b.enums {
@@ -161,6 +162,7 @@ fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTree
                 !swapped_under && !dropped_index(a, b, d)
             })
             .map(DepKey::to_string)
+            .chain(super::enum_users::blockers(a, &k))
             .collect();
         if !blockers.is_empty() {
             let verb = if blockers.len() == 1 { "uses" } else { "use" };

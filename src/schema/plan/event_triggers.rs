@@ -19,7 +19,17 @@ pub(super) fn diff(x: &mut Cx<'_>) {
         match a.event_triggers.get(k) {
             Some(old) if old.definition == t.definition => {
                 if old.enabled != t.enabled {
-                    x.simple(Phase::SecurityAndTriggers, enable_sql(k, t));
+                    // One that stops firing in ordinary sessions (DISABLE, ENABLE REPLICA)
+                    // goes first, as a drop does: a DDL guard the target turns off blocked
+                    // the plan's own DDL when it came last (attack12 N12). One that starts
+                    // firing comes last.
+                    let stops = fires(&old.enabled) && !fires(&t.enabled);
+                    let phase = if stops {
+                        Phase::DropEventTriggersAndCasts
+                    } else {
+                        Phase::SecurityAndTriggers
+                    };
+                    x.simple(phase, enable_sql(k, t));
                 }
             }
             old => {
@@ -43,6 +53,12 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             }
         }
     }
+}
+
+/// Whether an event trigger in state `enabled` fires in an ordinary session
+/// (`session_replication_role = origin`).
+fn fires(enabled: &str) -> bool {
+    matches!(enabled, "O" | "A")
 }
 
 fn enable_sql(k: &str, t: &EventTrigger) -> String {

@@ -46,6 +46,7 @@ mod composites;
 mod constraints;
 mod domain_checks;
 mod dropped;
+mod enum_users;
 mod event_triggers;
 mod exposure;
 mod ext_members;

@@ -31,9 +31,16 @@ fn staying_default<'m>(x: &Cx<'m>, parent: &str) -> Option<&'m String> {
 
 /// A new partition `k` (created by `create`) of a partitioned table whose default partition
 /// stays: Postgres refuses to create it while the default partition holds rows of its range.
-/// So, in one transaction: the default partition is detached, the partition created, the
-/// default partition's rows of its range moved into it, and the default partition attached
-/// again. Returns whether it pushed that (else the caller creates the partition alone).
+/// So, in one `DO` block (one statement, so one transaction however the plan is run — `psql`
+/// statement by statement too): the default partition is detached, the partition created,
+/// the user triggers of both disabled, the default partition's rows of its range moved into
+/// it over the columns the parent has at that point (columns the plan adds come later, in
+/// `ALTER TABLE`), the triggers given back their states, and the default partition attached
+/// again. Moving rows must not fire the application's triggers: a `BEFORE INSERT` trigger
+/// returning NULL lost the rows, one stamping columns rewrote them (attack12 N1, N6, N7).
+/// A foreign key referencing the partitioned table forbids the detach while rows point into
+/// the default partition: refused (N13), the partition left out. Returns whether it handled
+/// the partition (else the caller creates it alone).
 pub(super) fn create_beside_default(x: &mut Cx<'_>, k: &str, t: &Table, create: &str) -> bool {
     let Some((parent, bound)) = &t.partition_of else {
         return false;
@@ -44,17 +51,32 @@ pub(super) fn create_beside_default(x: &mut Cx<'_>, k: &str, t: &Table, create: 
     let Some(d) = staying_default(x, parent) else {
         return false;
     };
-    let Some(p) = x.b.tables.get(parent) else {
+    let (Some(p), Some(old)) = (x.b.tables.get(parent), x.a.tables.get(parent)) else {
         return false;
+    };
+    let referencing = referencing_keys(x, parent);
+    if !referencing.is_empty() {
+        x.unsupported(format!(
+            "partition {k} is new beside the default partition {d} of {parent}, which must be detached to move its rows of {bound} into {k}, but foreign keys reference {parent} ({}): Postgres refuses to detach a partition that referencing rows point into, and the plan would stop half-way. Drop the foreign keys, create the partition, and add them again (NOT VALID, then VALIDATE) by hand",
+            referencing.join(", ")
+        ));
+        // Not created: the move would fail, and the plan must not stop half-way.
+        return true;
+    }
+    let exists = |n: &str| {
+        old.columns
+            .iter()
+            .any(|c| c.name == n && c.generated.is_none())
     };
     let cols: Vec<&str> = p
         .columns
         .iter()
-        .filter(|c| c.generated.is_none())
+        .filter(|c| c.generated.is_none() && exists(&c.name))
         .map(|c| c.name.as_str())
         .collect();
     let list = cols.join(", ");
-    let overriding = if p.columns.iter().any(|c| c.identity == Some('a')) {
+    let identity = |t: &Table| t.columns.iter().any(|c| c.identity == Some('a'));
+    let overriding = if identity(p) || identity(old) {
         " OVERRIDING SYSTEM VALUE"
     } else {
         ""
@@ -62,29 +84,57 @@ pub(super) fn create_beside_default(x: &mut Cx<'_>, k: &str, t: &Table, create: 
     let moving = lit(&format!(
         "WITH moved AS (DELETE FROM {d} WHERE %s RETURNING {list}) INSERT INTO {k} ({list}){overriding} SELECT {list} FROM moved"
     ));
-    let moves = do_block(&format!(
-        "BEGIN EXECUTE format({moving}, pg_catalog.pg_get_partition_constraintdef({}::regclass)); END",
-        lit(k)
-    ));
-    let sql = format!(
-        "ALTER TABLE {parent} DETACH PARTITION {d};\n{create};\n{moves};\n\
-         ALTER TABLE {parent} ATTACH PARTITION {d} DEFAULT"
-    );
+    let sql = do_block(&move_body(parent, d, k, create, &moving));
     x.push(
         Stmt::new(Phase::CreateTables, sql)
             .hazards(vec![
                 h(
                     HazardKind::AccessExclusiveLock,
-                    format!("ACCESS EXCLUSIVE lock on {parent} and its default partition {d} while {k} is created beside it: {d} is detached, its rows of {k}'s range are moved into {k}, and it is attached again (a scan of {d})"),
+                    format!("ACCESS EXCLUSIVE lock on {parent} and its default partition {d} while {k} is created beside it, in one statement: {d} is detached, its rows of {k}'s range are moved into {k} (with the user triggers of both disabled), and it is attached again (a scan of {d})"),
                 ),
                 h(
                     HazardKind::Correctness,
-                    format!("rows of {d} in {k}'s range {bound} move to {k} (Postgres would refuse to create {k} while {d} holds them)"),
+                    format!("rows of {d} in {k}'s range {bound} move to {k} (Postgres would refuse to create {k} while {d} holds them); triggers on {d} and {k} do not fire for the move"),
                 ),
             ])
             .long(),
     );
     true
+}
+
+/// The foreign keys (`table.constraint`) of the current schema that reference `parent`.
+fn referencing_keys(x: &Cx<'_>, parent: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (t, table) in &x.a.tables {
+        for (n, c) in &table.constraints {
+            if c.references.as_deref() == Some(parent) {
+                out.push(format!("{t}.{n}"));
+            }
+        }
+    }
+    out
+}
+
+/// The body of the default-partition move's `DO` block (see [`create_beside_default`]).
+fn move_body(parent: &str, d: &str, k: &str, create: &str, moving: &str) -> String {
+    let triggers = format!(
+        "FROM pg_catalog.pg_trigger WHERE tgrelid IN ({}::regclass, {}::regclass) AND NOT tgisinternal AND tgenabled <> 'D'",
+        lit(d),
+        lit(k)
+    );
+    format!(
+        "DECLARE restore text[]; s text; BEGIN \
+         EXECUTE {detach}; EXECUTE {create}; \
+         SELECT coalesce(array_agg(format('ALTER TABLE %s ENABLE %sTRIGGER %I', tgrelid::regclass, CASE tgenabled WHEN 'A' THEN 'ALWAYS ' WHEN 'R' THEN 'REPLICA ' ELSE '' END, tgname)), '{{}}') INTO restore {triggers}; \
+         FOR s IN SELECT format('ALTER TABLE %s DISABLE TRIGGER %I', tgrelid::regclass, tgname) {triggers} LOOP EXECUTE s; END LOOP; \
+         EXECUTE format({moving}, pg_catalog.pg_get_partition_constraintdef({kr}::regclass)); \
+         FOREACH s IN ARRAY restore LOOP EXECUTE s; END LOOP; \
+         EXECUTE {attach}; END",
+        detach = lit(&format!("ALTER TABLE {parent} DETACH PARTITION {d}")),
+        create = lit(create),
+        attach = lit(&format!("ALTER TABLE {parent} ATTACH PARTITION {d} DEFAULT")),
+        kr = lit(k),
+    )
 }
 
 /// Whether a table that stays joins, leaves or changes its partitioned table (and is not
