@@ -443,6 +443,11 @@ pub struct View {
     /// A materialized view's access method (quoted) when not `heap`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_method: Option<String>,
+    /// A view that reads itself (`CREATE OR REPLACE VIEW v AS TABLE v`): its columns as
+    /// `NULL::type [COLLATE c] AS name`, to create it first with them and then replace it with
+    /// its definition, which names it (trial9 P14). Empty for every other view.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub self_seed: Vec<String>,
 }
 
 impl View {

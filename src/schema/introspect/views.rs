@@ -13,7 +13,20 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
        ARRAY(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
               WHERE d.adrelid = c.oid ORDER BY a.attnum),
-       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END
+       c.relispopulated, quote_ident(sp.spcname), CASE WHEN am.amname <> 'heap' THEN quote_ident(am.amname) END,
+       -- A view whose rule reads its own columns reads itself: its columns, to create it in two steps.
+       CASE WHEN EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                          WHERE rw.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid
+                            AND d.refobjsubid > 0 AND d.deptype = 'n')
+            THEN ARRAY(SELECT 'NULL::' || format_type(a.atttypid, a.atttypmod)
+                              || CASE WHEN a.attcollation <> t.typcollation
+                                      THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END
+                              || ' AS ' || quote_ident(a.attname)
+                         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                         LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+            ELSE '{}' END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
   LEFT JOIN pg_am am ON am.oid = c.relam
@@ -38,6 +51,7 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
         populated: r.get(8),
         tablespace: r.get(9),
         access_method: r.get(10),
+        self_seed: r.get(11),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

@@ -114,18 +114,26 @@ fn late_children(a: &Model, b: &Model) -> BTreeSet<String> {
 fn create(x: &mut Cx<'_>, late: &BTreeSet<String>, deferred: bool) -> Vec<Stmt> {
     let (a, b) = (x.a, x.b);
     let mut inherited_defaults = Vec::new();
-    let new_tables: Vec<DepKey> = b
+    let mut new_tables: Vec<DepKey> = b
         .tables
         .keys()
         .filter(|k| !a.tables.contains_key(*k) && late.contains(*k) == deferred)
         .map(|k| DepKey::Rel(k.clone()))
         .collect();
+    if !deferred {
+        // Types over a new table's row type, after it (see `rowtypes`).
+        new_tables.extend(x.ch.late_types.iter().map(|t| DepKey::Type(t.clone())));
+    }
     let phase = if deferred {
         Phase::AlterTables
     } else {
         Phase::CreateTables
     };
     for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
+        if let DepKey::Type(t) = &key {
+            super::types::create_late(x, t, phase);
+            continue;
+        }
         let DepKey::Rel(k) = &key else { continue };
         let t = &late_defaults(x, k, &b.tables[k]);
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
@@ -334,11 +342,16 @@ fn drop_gone(x: &mut Cx<'_>) {
         .keys()
         .filter(|k| !b.tables.contains_key(*k))
         .map(|k| DepKey::Rel(k.clone()))
+        // What goes over their row types, before them (see `rowtypes`).
+        .chain(x.ch.drop_with_tables.iter().cloned())
         .collect();
     let mut order = topo_with(&gone, &a.deps, &parents(&a.tables, true));
     order.reverse();
     for key in order {
-        let DepKey::Rel(k) = &key else { continue };
+        let DepKey::Rel(k) = &key else {
+            super::rowtypes::drop(x, &key, Phase::DropTables);
+            continue;
+        };
         x.push(
             Stmt::new(Phase::DropTables, format!("DROP TABLE {k}"))
                 .hazards(vec![
