@@ -40,7 +40,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             continue;
         }
         x.push(
-            Stmt::new(phase, format!("DROP AGGREGATE {k}")).hazard(
+            Stmt::new(phase, format!("DROP AGGREGATE {}", star(k))).hazard(
                 HazardKind::UntrackableDependencies,
                 "its kind or result type changes: it is dropped and created again; callers in function bodies are not tracked by Postgres",
             ),
@@ -61,10 +61,19 @@ pub(super) fn diff(x: &mut Cx<'_>) {
 
 /// Drops aggregate `k` of A in `phase`.
 pub(super) fn drop_one(x: &mut Cx<'_>, k: &str, phase: Phase) {
-    x.push(Stmt::new(phase, format!("DROP AGGREGATE {k}")).hazard(
+    x.push(Stmt::new(phase, format!("DROP AGGREGATE {}", star(k))).hazard(
         HazardKind::UntrackableDependencies,
         "callers of the aggregate in function bodies are not tracked by Postgres",
     ));
+}
+
+/// Aggregate `k` as `DROP AGGREGATE` names it: one without arguments (`count(*)`-like, keyed
+/// `f()`) is `f(*)` (`DROP AGGREGATE f()` is a syntax error; PostgREST's `unsupported_agg`).
+fn star(k: &str) -> String {
+    match k.strip_suffix("()") {
+        Some(name) => format!("{name}(*)"),
+        None => k.to_owned(),
+    }
 }
 
 /// When aggregate `k` of B is created (or replaced): after what it is made of — its
