@@ -61,10 +61,12 @@ pub(super) fn diff(x: &mut Cx<'_>) {
 
 /// Drops aggregate `k` of A in `phase`.
 pub(super) fn drop_one(x: &mut Cx<'_>, k: &str, phase: Phase) {
-    x.push(Stmt::new(phase, format!("DROP AGGREGATE {}", star(k))).hazard(
-        HazardKind::UntrackableDependencies,
-        "callers of the aggregate in function bodies are not tracked by Postgres",
-    ));
+    x.push(
+        Stmt::new(phase, format!("DROP AGGREGATE {}", star(k))).hazard(
+            HazardKind::UntrackableDependencies,
+            "callers of the aggregate in function bodies are not tracked by Postgres",
+        ),
+    );
 }
 
 /// Aggregate `k` as `DROP AGGREGATE` names it: one without arguments (`count(*)`-like, keyed
