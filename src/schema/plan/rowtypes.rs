@@ -87,6 +87,20 @@ pub(super) fn drops_with(a: &Model, b: &Model) -> (BTreeSet<DepKey>, BTreeSet<De
                 .map(|k| DepKey::Type(k.clone())),
         )
         .collect();
+    // A function whose SQL-standard body reads a column of a table that stays keeps its
+    // own place (`functions::drop_gone`): that column may go before the tables do.
+    let reads_kept = |k: &DepKey| {
+        a.deps.get(k).is_some_and(|ds| {
+            ds.iter().any(|d| match d {
+                DepKey::Col(c) => b.tables.keys().any(|t| {
+                    c.strip_prefix(t.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+                }),
+                _ => false,
+            })
+        })
+    };
+    let candidates: Vec<DepKey> = candidates.into_iter().filter(|k| !reads_kept(k)).collect();
     let over_views = closure(a, &candidates, &gone_views);
     let over_tables = closure(a, &candidates, &gone_tables)
         .into_iter()
