@@ -450,6 +450,11 @@ pub struct View {
     /// writes a change makes fail (`breaks_writes`).
     #[serde(skip)]
     pub updatable: i32,
+    /// A view that reads itself (`CREATE OR REPLACE VIEW v AS TABLE v`): its columns as
+    /// `NULL::type [COLLATE c] AS name`, to create it first with them and then replace it with
+    /// its definition, which names it (trial9 P14). Empty for every other view.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub self_seed: Vec<String>,
 }
 
 impl View {

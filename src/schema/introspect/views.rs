@@ -28,7 +28,20 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.relkind = 'm'
                 JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
                 JOIN pg_foreign_data_wrapper fw ON fw.oid = fs.srvfdw
                WHERE fw.fdwhandler = 0)
-            THEN pg_relation_is_updatable(c.oid::regclass, true) ELSE 0 END
+            THEN pg_relation_is_updatable(c.oid::regclass, true) ELSE 0 END,
+       -- A view whose rule reads its own columns reads itself: its columns, to create it in two steps.
+       CASE WHEN EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                          WHERE rw.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid
+                            AND d.refobjsubid > 0 AND d.deptype = 'n')
+            THEN ARRAY(SELECT 'NULL::' || format_type(a.atttypid, a.atttypmod)
+                              || CASE WHEN a.attcollation <> t.typcollation
+                                      THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END
+                              || ' AS ' || quote_ident(a.attname)
+                         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                         LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+            ELSE '{}' END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
   LEFT JOIN pg_am am ON am.oid = c.relam
@@ -54,6 +67,7 @@ pub(super) fn view_row(r: &Row) -> ViewRow {
         tablespace: r.get(9),
         access_method: r.get(10),
         updatable: r.get(11),
+        self_seed: r.get(12),
     };
     (r.get(0), v, r.get(4), r.get(5))
 }

@@ -31,6 +31,16 @@ pub(super) struct Changes {
     /// Functions ([`DepKey::Fn`]) whose SQL-standard body reads a view the plan creates:
     /// created among the views, in dependency order; filled by the functions' diff.
     pub view_fns: BTreeSet<DepKey>,
+    /// New domains and composite types over a new table's row type: created among the
+    /// tables (see `rowtypes`).
+    pub late_types: BTreeSet<String>,
+    /// Objects that go with a view (or only a table) over whose row type they are: dropped
+    /// among the views (tables), before it (see `rowtypes`).
+    pub drop_with_views: BTreeSet<DepKey>,
+    pub drop_with_tables: BTreeSet<DepKey>,
+    /// The phase each function the plan creates or replaces is created in; filled by the
+    /// functions' diff (an aggregate follows its functions).
+    pub fn_phase: std::collections::BTreeMap<String, super::Phase>,
 }
 
 /// Unsupported objects: any difference is reported, never dropped.
@@ -71,6 +81,8 @@ impl Changes {
         ch.rebuild_around_retyped_columns(a, b, &a_users);
         super::dropped::rebuild_readers(&mut ch, a, b, &a_users);
         ch.rebuilt_fks = rebuilt_fks(a, b);
+        ch.late_types = super::rowtypes::late_types(a, b);
+        (ch.drop_with_views, ch.drop_with_tables) = super::rowtypes::drops_with(a, b);
         ch
     }
 

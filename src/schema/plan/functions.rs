@@ -37,6 +37,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             } else if reads_new_view(x, &key, 0) {
                 // Created by the views' diff, among them.
                 x.ch.view_fns.insert(key.clone());
+                x.ch.fn_phase.insert(k.clone(), Phase::CreateViews);
                 continue;
             } else if reads_new_relation(x, &key, 0) {
                 Phase::CreateAtomicFunctions
@@ -46,6 +47,7 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             } else {
                 phase
             };
+            x.ch.fn_phase.insert(k.clone(), phase);
             if let Some(stmt) = create(x, k, phase) {
                 x.push(stmt);
             }
@@ -126,6 +128,8 @@ fn reads_new_relation(x: &Cx<'_>, key: &DepKey, depth: usize) -> bool {
                 }
                 // A body calling such a function waits for it.
                 DepKey::Fn(g) => changed(x, g) && reads_new_relation(x, d, depth + 1),
+                // So does one taking or returning a type over a new table's row type.
+                DepKey::Type(t) => x.ch.late_types.contains(t),
                 _ => false,
             })
         })
@@ -227,6 +231,7 @@ fn drop_gone(x: &mut Cx<'_>) {
         .keys()
         .filter(|k| !b.functions.contains_key(*k) && !x.ch.replaced_fns.contains(*k))
         .map(|k| DepKey::Fn(k.clone()))
+        .filter(|k| !super::rowtypes::dropped_with_relations(x, k))
         .collect();
     let atomic_users = super::composites::atomic_users(a, b, a);
     let (early, late): (Vec<DepKey>, Vec<DepKey>) = gone.into_iter().partition(|k| {
@@ -251,21 +256,27 @@ fn drop_gone(x: &mut Cx<'_>) {
         };
         (phase, k)
     });
-    for (phase, key) in early.chain(late) {
+    let order: Vec<(Phase, DepKey)> = early.chain(late).collect();
+    for (phase, key) in order {
         let DepKey::Fn(k) = &key else { continue };
-        if super::overloads::refuse_drop(x, k) {
-            continue;
-        }
-        let why = match super::overloads::new_overload(x, k) {
-            Some(new) => format!("callers of the function are not tracked by Postgres; until it is dropped, a call matching both it and the new overload {new} is ambiguous"),
-            None => "callers of the function are not tracked by Postgres".to_owned(),
-        };
-        if let Some(f) = a.functions.get(k) {
-            x.push(
-                Stmt::new(phase, format!("DROP {} {k}", what(f)))
-                    .hazard(HazardKind::UntrackableDependencies, why),
-            );
-        }
+        drop_one(x, k, phase);
+    }
+}
+
+/// Drops function `k` of A in `phase`, unless a new overload makes that unsafe (refused).
+pub(super) fn drop_one(x: &mut Cx<'_>, k: &str, phase: Phase) {
+    if super::overloads::refuse_drop(x, k) {
+        return;
+    }
+    let why = match super::overloads::new_overload(x, k) {
+        Some(new) => format!("callers of the function are not tracked by Postgres; until it is dropped, a call matching both it and the new overload {new} is ambiguous"),
+        None => "callers of the function are not tracked by Postgres".to_owned(),
+    };
+    if let Some(f) = x.a.functions.get(k) {
+        x.push(
+            Stmt::new(phase, format!("DROP {} {k}", what(f)))
+                .hazard(HazardKind::UntrackableDependencies, why),
+        );
     }
 }
 

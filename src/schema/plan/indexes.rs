@@ -2,6 +2,8 @@
 //! Built and dropped CONCURRENTLY where Postgres allows it; a changed index is renamed away
 //! and keeps serving queries until the new one is built.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::super::model::DepKey;
 use super::super::split_qualified;
 use super::sql::{index_sql_cascading, index_sql_concurrent, old_name};
@@ -12,9 +14,58 @@ pub(super) fn diff(x: &mut Cx<'_>) {
     create(x);
 }
 
+/// Indexes renamed: A's index that B lacks and B's that A lacks, on the same table that both
+/// keep, with the same definition but for the name, and no comment on either (A's key → B's
+/// name). Renamed in place (`ALTER INDEX … RENAME TO`) rather than dropped and built again,
+/// which left the table without the index for the whole build (trial9 P18).
+fn renamed(x: &Cx<'_>) -> BTreeMap<String, String> {
+    let (a, b) = (x.a, x.b);
+    let bare = |k: &str, def: &str| {
+        let name = split_qualified(k).map_or(k, |(_, n)| n);
+        def.replacen(&format!(" {name} ON "), " ON ", 1)
+    };
+    let uncommented =
+        |m: &super::super::model::Model, k: &str| !m.comments.contains_key(&format!("INDEX {k}"));
+    let mut out = BTreeMap::new();
+    let mut taken: BTreeSet<&String> = BTreeSet::new();
+    for (k, i) in &a.indexes {
+        if b.indexes.contains_key(k)
+            || !b.tables.contains_key(&i.table)
+            || !a.tables.contains_key(&i.table)
+            || !uncommented(a, k)
+        {
+            continue;
+        }
+        let was = bare(k, &i.definition);
+        let to = b.indexes.iter().find(|(k2, n)| {
+            !a.indexes.contains_key(*k2)
+                && !taken.contains(k2)
+                && n.table == i.table
+                && n.unique == i.unique
+                && n.on_partitioned == i.on_partitioned
+                && uncommented(b, k2)
+                && bare(k2, &n.definition) == was
+        });
+        if let Some((k2, _)) = to {
+            taken.insert(k2);
+            let name = split_qualified(k2).map_or(k2.as_str(), |(_, n)| n);
+            out.insert(k.clone(), name.to_owned());
+        }
+    }
+    out
+}
+
 fn drop_or_rename(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
+    let renamed = renamed(x);
     for (k, i) in &a.indexes {
+        if let Some(to) = renamed.get(k) {
+            x.simple(
+                Phase::DropOrRenameIndexes,
+                format!("ALTER INDEX {k} RENAME TO {to}"),
+            );
+            continue;
+        }
         let table_goes = !b.tables.contains_key(&i.table) && !b.views.contains_key(&i.table);
         let matview_recreated = x.ch.recreate_views.contains(&DepKey::Rel(i.table.clone()));
         if table_goes || matview_recreated {
@@ -81,7 +132,17 @@ fn drops_a_column(x: &Cx<'_>, table: &str) -> bool {
 
 fn create(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
+    let renamed: BTreeSet<String> = renamed(x)
+        .into_iter()
+        .filter_map(|(old, to)| {
+            let schema = split_qualified(&old).map(|(s, _)| s)?;
+            Some(format!("{schema}.{to}"))
+        })
+        .collect();
     for (k, i) in &b.indexes {
+        if renamed.contains(k) {
+            continue;
+        }
         let matview = b.views.get(&i.table).is_some_and(|v| v.materialized);
         let matview_recreated = x.ch.recreate_views.contains(&DepKey::Rel(i.table.clone()))
             || (matview && !a.views.contains_key(&i.table));

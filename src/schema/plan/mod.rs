@@ -88,6 +88,7 @@ mod write_hazards;
 mod aggregates;
 mod opclasses;
 mod operators;
+mod rowtypes;
 mod rules;
 mod statistics;
 mod textsearch;
@@ -308,8 +309,6 @@ enum Phase {
     DropTsDictionaries = 119,
     DropFunctions = 120,
     DropTypes = 121,
-    DropExtensions = 122,
-    DropSchemas = 123,
     DropOldIndexes = 125,
     /// Foreign keys whose referenced key is a plain unique index (no constraint): after it
     /// is built, and after the index it replaces is gone (Postgres would pick that one).
@@ -320,7 +319,12 @@ enum Phase {
     /// Collations that go: after the old indexes (and the columns, domains and ranges) that
     /// used them.
     DropCollations = 129,
-    Comments = 130,
+    /// Extensions and schemas go after every drop of what they hold or serve: a function an
+    /// old index calls returns an extension's type, a collation lives in the schema (trial9
+    /// P7, P8).
+    DropExtensions = 132,
+    DropSchemas = 133,
+    Comments = 140,
 }
 
 fn h(kind: HazardKind, message: impl Into<String>) -> Hazard {
@@ -590,13 +594,13 @@ mod tests {
             DropTsDictionaries,
             DropFunctions,
             DropTypes,
-            DropExtensions,
-            DropSchemas,
             DropOldIndexes,
             AddIndexForeignKeys,
             ValidateIndexForeignKeys,
             DropFunctionsAfterOldIndexes,
             DropCollations,
+            DropExtensions,
+            DropSchemas,
             Comments,
         ];
         for w in all.windows(2) {

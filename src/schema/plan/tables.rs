@@ -70,13 +70,60 @@ fn parents(tables: &BTreeMap<String, Table>, references: bool) -> Deps {
         }
         for c in t.constraints.values() {
             if let Some(r) = &c.references {
-                if r != k {
-                    e.insert(DepKey::Rel(r.clone()));
+                // A foreign key to a partitioned table references each of its partitions
+                // too (Postgres refuses to drop one under it).
+                for r in std::iter::once(r).chain(partitions_of(tables, r).iter()) {
+                    if r != k {
+                        e.insert(DepKey::Rel(r.clone()));
+                    }
                 }
             }
         }
     }
     deps
+}
+
+/// The partitions of table `p`, and theirs.
+fn partitions_of(tables: &BTreeMap<String, Table>, p: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut frontier = vec![p.to_owned()];
+    while let Some(q) = frontier.pop() {
+        for (k, t) in tables {
+            if t.partition_of.as_ref().is_some_and(|(pp, _)| *pp == q) && !out.contains(k) {
+                out.push(k.clone());
+                frontier.push(k.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Foreign keys of tables that go and are still there, on table `k` about to be dropped (or
+/// on a table it is a partition of): in a cycle of foreign keys no drop order works, so
+/// they are dropped first.
+fn cycle_fks(x: &mut Cx<'_>, k: &str, dropped: &BTreeSet<String>) {
+    let (a, b) = (x.a, x.b);
+    let mut targets = vec![k.to_owned()];
+    let mut up = a.tables.get(k).and_then(|t| t.partition_of.as_ref());
+    while let Some((p, _)) = up {
+        targets.push(p.clone());
+        up = a.tables.get(p).and_then(|t| t.partition_of.as_ref());
+    }
+    for (u, t) in &a.tables {
+        if u == k || b.tables.contains_key(u) || dropped.contains(u) {
+            continue;
+        }
+        for (n, c) in &t.constraints {
+            if c.references.as_ref().is_some_and(|r| targets.contains(r))
+                && t.partition_of.is_none()
+            {
+                x.simple(
+                    Phase::DropTables,
+                    format!("ALTER TABLE {u} DROP CONSTRAINT {}", crate::pg::ident(n)),
+                );
+            }
+        }
+    }
 }
 
 /// New inheritance children (not partitions) of a table the plan keeps and adds columns to,
@@ -114,18 +161,26 @@ fn late_children(a: &Model, b: &Model) -> BTreeSet<String> {
 fn create(x: &mut Cx<'_>, late: &BTreeSet<String>, deferred: bool) -> Vec<Stmt> {
     let (a, b) = (x.a, x.b);
     let mut inherited_defaults = Vec::new();
-    let new_tables: Vec<DepKey> = b
+    let mut new_tables: Vec<DepKey> = b
         .tables
         .keys()
         .filter(|k| !a.tables.contains_key(*k) && late.contains(*k) == deferred)
         .map(|k| DepKey::Rel(k.clone()))
         .collect();
+    if !deferred {
+        // Types over a new table's row type, after it (see `rowtypes`).
+        new_tables.extend(x.ch.late_types.iter().map(|t| DepKey::Type(t.clone())));
+    }
     let phase = if deferred {
         Phase::AlterTables
     } else {
         Phase::CreateTables
     };
     for key in topo_with(&new_tables, &b.deps, &parents(&b.tables, false)) {
+        if let DepKey::Type(t) = &key {
+            super::types::create_late(x, t, phase);
+            continue;
+        }
         let DepKey::Rel(k) = &key else { continue };
         let t = &late_defaults(x, k, &b.tables[k]);
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
@@ -334,11 +389,19 @@ fn drop_gone(x: &mut Cx<'_>) {
         .keys()
         .filter(|k| !b.tables.contains_key(*k))
         .map(|k| DepKey::Rel(k.clone()))
+        // What goes over their row types, before them (see `rowtypes`).
+        .chain(x.ch.drop_with_tables.iter().cloned())
         .collect();
     let mut order = topo_with(&gone, &a.deps, &parents(&a.tables, true));
     order.reverse();
+    let mut dropped: BTreeSet<String> = BTreeSet::new();
     for key in order {
-        let DepKey::Rel(k) = &key else { continue };
+        let DepKey::Rel(k) = &key else {
+            super::rowtypes::drop(x, &key, Phase::DropTables);
+            continue;
+        };
+        cycle_fks(x, k, &dropped);
+        dropped.insert(k.clone());
         x.push(
             Stmt::new(Phase::DropTables, format!("DROP TABLE {k}"))
                 .hazards(vec![

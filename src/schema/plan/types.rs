@@ -62,6 +62,10 @@ fn create(x: &mut Cx<'_>) {
     let b = x.b;
     for key in topo(&types_not_in(b, x.a), &b.deps) {
         let DepKey::Type(k) = &key else { continue };
+        if x.ch.late_types.contains(k) {
+            // Over a new table's row type: among the tables (`tables::create`).
+            continue;
+        }
         if let Some(labels) = b.enums.get(k) {
             let list = labels.iter().map(|l| lit(l)).collect::<Vec<_>>().join(", ");
             x.push(
@@ -71,21 +75,27 @@ fn create(x: &mut Cx<'_>) {
                 )
                 .opens(format!("TYPE {k}")),
             );
-        } else if let Some(d) = b.domains.get(k) {
-            create_new_domain(x, k, d);
-        } else if let Some(attrs) = b.composites.get(k) {
-            let list = attrs
-                .iter()
-                .map(|(n, t)| format!("{n} {t}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            x.push(
-                Stmt::new(Phase::CreateTypes, format!("CREATE TYPE {k} AS ({list})"))
-                    .opens(format!("TYPE {k}")),
-            );
+        } else if b.domains.contains_key(k) || b.composites.contains_key(k) {
+            create_late(x, k, Phase::CreateTypes);
         } else if b.ranges.contains_key(k) && !late_range(x.a, b, &key) {
             create_range(x, k, Phase::CreateTypes);
         }
+    }
+}
+
+/// Creates the new domain or composite type `k` of B in `phase` (`CreateTypes`, or
+/// `CreateTables` among the tables for one over a new table's row type).
+pub(super) fn create_late(x: &mut Cx<'_>, k: &str, phase: Phase) {
+    let b = x.b;
+    if let Some(d) = b.domains.get(k) {
+        create_new_domain(x, k, d, phase);
+    } else if let Some(attrs) = b.composites.get(k) {
+        let list = attrs
+            .iter()
+            .map(|(n, t)| format!("{n} {t}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        x.push(Stmt::new(phase, format!("CREATE TYPE {k} AS ({list})")).opens(format!("TYPE {k}")));
     }
 }
 
@@ -112,11 +122,13 @@ pub(super) fn late_range(a: &Model, b: &Model, key: &DepKey) -> bool {
 /// A new domain. One whose CHECK or DEFAULT calls a function the plan creates or replaces is
 /// created bare, and those are given after the functions: Postgres resolves the call when
 /// the domain is created, and the function may itself take the domain (`f(x dom)`).
-fn create_new_domain(x: &mut Cx<'_>, k: &str, d: &Domain) {
-    let phase = super::domain_checks::phase(x, k);
-    let late = phase != Phase::AddDomainChecks && (d.default.is_some() || !d.checks.is_empty());
+fn create_new_domain(x: &mut Cx<'_>, k: &str, d: &Domain, base: Phase) {
+    let phase = super::domain_checks::phase(x, k).max(base);
+    let late = phase > base
+        && phase != Phase::AddDomainChecks
+        && (d.default.is_some() || !d.checks.is_empty());
     if !late {
-        x.push(Stmt::new(Phase::CreateTypes, create_domain(k, d)).opens(format!("DOMAIN {k}")));
+        x.push(Stmt::new(base, create_domain(k, d)).opens(format!("DOMAIN {k}")));
         return;
     }
     let bare = Domain {
@@ -124,7 +136,7 @@ fn create_new_domain(x: &mut Cx<'_>, k: &str, d: &Domain) {
         checks: Default::default(),
         ..d.clone()
     };
-    x.push(Stmt::new(Phase::CreateTypes, create_domain(k, &bare)).opens(format!("DOMAIN {k}")));
+    x.push(Stmt::new(base, create_domain(k, &bare)).opens(format!("DOMAIN {k}")));
     if let Some(def) = &d.default {
         x.simple(phase, format!("ALTER DOMAIN {k} SET DEFAULT {def}"));
     }
@@ -389,11 +401,18 @@ fn drop_gone(x: &mut Cx<'_>) {
     order.reverse();
     for key in order {
         let DepKey::Type(k) = &key else { continue };
-        let what = if a.domains.contains_key(k) {
-            "DOMAIN"
-        } else {
-            "TYPE"
-        };
-        x.simple(Phase::DropTypes, format!("DROP {what} {k}"));
+        if !super::rowtypes::dropped_with_relations(x, &key) {
+            drop_one(x, k, Phase::DropTypes);
+        }
     }
+}
+
+/// Drops type `k` of A in `phase`.
+pub(super) fn drop_one(x: &mut Cx<'_>, k: &str, phase: Phase) {
+    let what = if x.a.domains.contains_key(k) {
+        "DOMAIN"
+    } else {
+        "TYPE"
+    };
+    x.simple(phase, format!("DROP {what} {k}"));
 }

@@ -17,11 +17,16 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             DepKey::Rel(v) => !b.views.contains_key(v) || x.ch.recreate_views.contains(k),
             _ => false,
         })
+        // What goes over their row types, before them (see `rowtypes`).
+        .chain(x.ch.drop_with_views.iter().cloned())
         .collect();
     let mut ordered = topo(&drop, &a.deps);
     ordered.reverse();
     for key in &ordered {
-        let DepKey::Rel(k) = key else { continue };
+        let DepKey::Rel(k) = key else {
+            super::rowtypes::drop(x, key, Phase::DropViews);
+            continue;
+        };
         let what = if a.views[k].materialized {
             "MATERIALIZED VIEW"
         } else {
@@ -114,10 +119,19 @@ pub(super) fn diff(x: &mut Cx<'_>) {
                 .long(),
             ));
         } else {
-            let mut stmt = closes(
+            let create = if v.self_seed.is_empty() {
                 Stmt::new(phase, format!("CREATE VIEW {k}{with} AS\n{body}"))
-                    .opens(format!("VIEW {k}")),
-            );
+                    .opens(format!("VIEW {k}"))
+            } else {
+                // It reads itself: created with its columns first, then given its definition.
+                let seed = format!("CREATE VIEW {k} AS SELECT {}", v.self_seed.join(", "));
+                x.push(Stmt::new(phase, seed).opens(format!("VIEW {k}")));
+                Stmt::new(
+                    phase,
+                    format!("CREATE OR REPLACE VIEW {k}{with} AS\n{body}"),
+                )
+            };
+            let mut stmt = closes(create);
             for lost in security_lost(a.views.get(k).map(|o| &o.options[..]), &v.options) {
                 stmt = stmt.hazard(HazardKind::AuthzUpdate, format!("view {k} {lost}"));
             }
