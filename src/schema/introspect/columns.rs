@@ -125,34 +125,30 @@ pub(super) fn column_row(r: &Row) -> ColumnRow {
     let target: Option<i32> = r.get(19);
     let print = matches!(relkind, b'r' | b'p').then(|| print(r, &column, identity, target));
     let acl: Option<Vec<String>> = r.get(23);
-    let options: Option<Vec<String>> = r.get(20);
-    let statistics = target.filter(|t| *t >= 0);
-    // Tables' settings, views' privileges and materialized views' statistics targets; for
-    // most columns none, and nothing of them is spelled.
+    let settings = ColumnSettings {
+        storage: (attstorage != typstorage).then(|| storage(attstorage).to_owned()),
+        compression: match compression {
+            b'p' => Some("pglz".to_owned()),
+            b'l' => Some("lz4".to_owned()),
+            _ => None,
+        },
+        statistics: target.filter(|t| *t >= 0),
+        options: r.get::<_, Option<Vec<String>>>(20).unwrap_or_default(),
+        type_storage: storage(typstorage).to_owned(),
+    };
+    // Tables' settings, views' privileges and materialized views' statistics targets.
     let kept = match relkind {
         b'r' | b'p' => {
-            attstorage != typstorage
-                || matches!(compression, b'p' | b'l')
-                || statistics.is_some()
-                || options.as_ref().is_some_and(|o| !o.is_empty())
+            settings.storage.is_some()
+                || settings.compression.is_some()
+                || settings.statistics.is_some()
+                || !settings.options.is_empty()
         }
-        b'm' => statistics.is_some(),
+        b'm' => settings.statistics.is_some(),
         _ => false,
     };
-    let settings = (!matches!(relkind, b'f' | b'i' | b'I') && (kept || acl.is_some())).then(|| {
-        let settings = ColumnSettings {
-            storage: (attstorage != typstorage).then(|| storage(attstorage).to_owned()),
-            compression: match compression {
-                b'p' => Some("pglz".to_owned()),
-                b'l' => Some("lz4".to_owned()),
-                _ => None,
-            },
-            statistics,
-            options: options.unwrap_or_default(),
-            type_storage: storage(typstorage).to_owned(),
-        };
-        Box::new((settings, acl.unwrap_or_default()))
-    });
+    let settings = (!matches!(relkind, b'f' | b'i' | b'I') && (kept || acl.is_some()))
+        .then(|| Box::new((settings, acl.unwrap_or_default())));
     let index = match (r.get::<_, Option<String>>(24), target) {
         (Some(name), Some(t)) if t >= 0 => Some(Box::new((
             name,
@@ -252,37 +248,30 @@ pub(super) type IdentityRow = (i64, i32, IdentityOptions);
 /// definitions, gives identity columns their sequence's options, keeps settings and
 /// privileges other than the defaults, and keeps the catalog fingerprint's rows of table
 /// columns (`b.prints`). After the tables and views were added (their names by OID).
-pub(super) fn add(b: &mut Build, columns: Vec<ColumnRow>, identities: Vec<IdentityRow>) {
+pub(super) fn add(b: &mut Build, mut columns: Vec<ColumnRow>, identities: Vec<IdentityRow>) {
     let mut identities: HashMap<(i64, i32), Box<IdentityOptions>> = identities
         .into_iter()
         .map(|(relid, attnum, o)| ((relid, attnum), Box::new(o)))
         .collect();
-    // Sorted by relation: each is looked up once for all its columns, and a table's column
-    // list gets the room it needs at once (growing it by doubling left a third unused). The
-    // order is sorted, not the rows: they are large, and moving them was a third of this.
-    let mut order: Vec<u32> = (0..u32::try_from(columns.len()).unwrap_or(u32::MAX)).collect();
-    order.sort_unstable_by_key(|&i| {
-        let c = &columns[i as usize];
-        (c.relid, c.attnum)
-    });
+    columns.sort_unstable_by_key(|c| (c.relid, c.attnum));
     b.names.reserve(columns.len());
     let mut prints = std::mem::take(&mut b.prints);
-    let mut columns: Vec<Option<ColumnRow>> = columns.into_iter().map(Some).collect();
-    let mut rest = order.as_slice();
-    while let Some(&first) = rest.first() {
-        let relid = columns[first as usize].as_ref().map_or(0, |c| c.relid);
-        let n = rest
-            .iter()
-            .take_while(|&&i| {
-                columns[i as usize]
-                    .as_ref()
-                    .is_some_and(|c| c.relid == relid)
-            })
-            .count()
-            .max(1);
-        let relkind = columns[first as usize].as_ref().map_or(0, |c| c.relkind);
-        let run = rest[..n].iter().filter_map(|&i| columns[i as usize].take());
+    // Sorted by relation: each is looked up once for all its columns, and a table's column
+    // list gets the room it needs at once (growing it by doubling left a third unused).
+    let mut rest = columns.as_slice();
+    let mut runs = Vec::new();
+    while let Some(first) = rest.first() {
+        let n = rest.iter().take_while(|c| c.relid == first.relid).count();
+        runs.push(n);
         rest = &rest[n..];
+    }
+    let mut columns = columns.into_iter();
+    for n in runs {
+        let run: Vec<ColumnRow> = columns.by_ref().take(n).collect();
+        let Some(first) = run.first() else {
+            continue;
+        };
+        let (relid, relkind) = (first.relid, first.relkind);
         if matches!(relkind, b'i' | b'I') {
             index_statistics(b, run, &mut prints);
             continue;
@@ -298,7 +287,7 @@ pub(super) fn add(b: &mut Build, columns: Vec<ColumnRow>, identities: Vec<Identi
         let Some(name) = name else {
             continue;
         };
-        add_run(b, &name, n, run, &mut identities, &mut prints);
+        add_run(b, &name, run, &mut identities, &mut prints);
     }
     b.prints = prints;
 }
@@ -308,13 +297,12 @@ pub(super) fn add(b: &mut Build, columns: Vec<ColumnRow>, identities: Vec<Identi
 fn add_run(
     b: &mut Build,
     name: &str,
-    n: usize,
-    run: impl Iterator<Item = ColumnRow>,
+    run: Vec<ColumnRow>,
     identities: &mut HashMap<(i64, i32), Box<IdentityOptions>>,
     prints: &mut Catalog,
 ) {
     if let Some(t) = b.m.tables.get_mut(name) {
-        t.columns.reserve_exact(n);
+        t.columns.reserve_exact(run.len());
     }
     let parent: std::sync::Arc<str> = name.into();
     for c in run {
@@ -349,7 +337,7 @@ fn add_run(
 
 /// An index's columns' statistics targets: into the model (when it reads the index) and the
 /// catalog fingerprint.
-fn index_statistics(b: &mut Build, run: impl Iterator<Item = ColumnRow>, prints: &mut Catalog) {
+fn index_statistics(b: &mut Build, run: Vec<ColumnRow>, prints: &mut Catalog) {
     for c in run {
         let Some(index) = c.index else {
             continue;
