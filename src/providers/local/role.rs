@@ -292,18 +292,22 @@ pub async fn drop_roles(admin: &Client, db: &str) {
 }
 
 /// `ALTER … OWNER TO $1` for every object of the database that is not the system's or an
-/// extension's: schemas, tables (their indexes and owned sequences follow), views,
+/// extension's: schemas (but those owned by `pg_database_owner`, which the copy's role becomes
+/// as the database's owner), tables (their indexes and owned sequences follow), views,
 /// materialized views, foreign tables, free sequences, composite types, routines, domains,
 /// enums, ranges, collations, conversions, statistics, text search configurations and
 /// dictionaries, large objects.
 const OWNED_OBJECTS: &str = r#"
 WITH user_ns AS (
-    SELECT oid, nspname FROM pg_namespace
+    SELECT oid, nspname, nspowner FROM pg_namespace
     WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
 ),
 ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 SELECT format('ALTER SCHEMA %I OWNER TO %I', n.nspname, $1::text) FROM user_ns n
  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_namespace'::regclass AND objid = n.oid)
+   -- Owned by whoever owns the database (`public` since PG 15): the copy's role, once the
+   -- copy is its; handed over by name, the schema would differ from main's.
+   AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = n.nspowner AND r.rolname = 'pg_database_owner')
 UNION ALL
 SELECT format('ALTER %s %s OWNER TO %I',
     CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
