@@ -103,8 +103,8 @@ pub struct Model {
     pub alter_system: super::system_settings::AlterSystem,
     /// Owners other than the default one, by object as SQL (`TABLE public.t`, `SCHEMA s`,
     /// `FUNCTION public.f(integer)`). The default owner is the role introspection connected
-    /// as (and a local test copy's own role, which stands in for main's owners);
-    /// `pg_database_owner` is an owner like the others.
+    /// as (and `pg_database_owner` when that role owns the database, and a local test
+    /// copy's own role, which stands in for main's owners).
     pub owners: BTreeMap<String, String>,
     /// Privileges that differ from the object kind's default (`acldefault`), by object as
     /// SQL (`TABLE public.t`, `COLUMN public.t.c`, …): an ACL equal to the default is absent.

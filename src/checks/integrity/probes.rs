@@ -226,7 +226,7 @@ fn removed_enum_values(
             nulls_in: None,
             conversion: None,
             refuse: Some(format!(
-                "column {table}.{} holds enum values the desired schema drops from {element} ({values}) — the column's retype fails on them: change those rows first (UPDATE … SET {} = <a kept value>), or keep the values; a value renamed is ALTER TYPE {element} RENAME VALUE (kept rows read the new name), which the engine plans itself when each renamed label keeps its position",
+                "column {table}.{} holds enum values the desired schema drops from {element} ({values}) — the column's retype fails on them: change those rows first (UPDATE … SET {} = <a kept value>), or keep the values; or, if the value was meant to be renamed, write ALTER TYPE {element} RENAME VALUE by hand (rows holding it then read the new name; the engine never guesses a rename)",
                 c.name, c.name
             )),
             desired_expression: None,

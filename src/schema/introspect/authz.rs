@@ -2,12 +2,12 @@
 //! privileges come with the columns, in `columns`: one pass over pg_attribute).
 //!
 //! An owner is kept only when it is not the default one: the role this session connected
-//! as (and a local test copy's own role, which stands in for main's owners).
-//! `pg_database_owner` (the owner of `public` in a new database since PostgreSQL 15) is an
-//! owner like any other: `public` owned by it and `public` owned by the session's role are
-//! two schemas (`ALTER SCHEMA public OWNER TO …` tells them apart; they differ as soon as the
-//! database belongs to another role — trial9 P1, a PG ≤ 14 dump restored on PG 15 read the
-//! same as a new database). An ACL is kept as its difference from the
+//! as (also `pg_database_owner`, whoever owns the database — the database's owner is the
+//! catalog net's, see `catalog_more::database` — and a local test copy's own role, which
+//! stands in for main's owners). `public` owned by `pg_database_owner` and `public` owned by
+//! the session's role read the same (trial9 P1, not fixed: a scratch database a `.sql` source
+//! is loaded into, and a test copy, own their `public` through `pg_database_owner`, so telling
+//! the two apart invents owner changes there). An ACL is kept as its difference from the
 //! object kind's `acldefault`, computed by the server, with the owner's entries written as
 //! `Owner` (whatever its name) — so "no ACL" and "an explicit ACL equal to the default" are
 //! the same, and a test copy handed to another role reads the same as main.
@@ -22,6 +22,7 @@ pub(super) fn privileges_query() -> String {
 , me AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
 , dflt AS (
   SELECT oid FROM me
+  UNION SELECT to_regrole('pg_database_owner')
   UNION SELECT m.member FROM pg_auth_members m WHERE m.roleid = to_regrole($2::text)
 )
 , dflt_oids AS (SELECT oid FROM dflt WHERE oid IS NOT NULL)

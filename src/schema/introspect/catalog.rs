@@ -220,12 +220,11 @@ fn namespaced() -> String {
     format!(
         r#"
 SELECT 'schema', '', quote_ident(ns.nspname), NULL,
-       -- `public` too, built-in (OID 2200) or created again: its owner (`pg_database_owner`
-       -- in a new database, a role after a PG ≤ 14 dump's `ALTER SCHEMA public OWNER TO`)
-       -- and ACL count like any schema's (left out, an owner the model also missed passed
-       -- silently: trial9 P1).
-       CASE WHEN n.oid >= 16384 OR n.nspname = 'public' THEN {nsp_acl} END,
-       CASE WHEN n.oid >= 16384 OR n.nspname = 'public' THEN {nsp_owner} END, NULL
+       -- `public` belongs to whoever created the database (it differs between a scratch
+       -- database and the one it is compared with): only its existence counts, also when it
+       -- was dropped and created again (a new OID); the model has its owner and privileges.
+       CASE WHEN n.oid >= 16384 AND n.nspname <> 'public' THEN {nsp_acl} END,
+       CASE WHEN n.oid >= 16384 AND n.nspname <> 'public' THEN {nsp_owner} END, NULL
   FROM pg_namespace n JOIN ns ON ns.oid = n.oid
 UNION ALL
 SELECT CASE WHEN p.prokind IN ('a', 'w') THEN 'aggregate' WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END, '',

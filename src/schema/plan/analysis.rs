@@ -152,10 +152,7 @@ fn recreated_enums(a: &Model, b: &Model, unsupported: &mut Vec<String>) -> BTree
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     for (k, labels) in &b.enums {
         if let Some(old) = a.enums.get(k) {
-            if old != labels
-                && !is_subsequence(old, labels)
-                && super::sql::renamed_labels(old, labels).is_none()
-            {
+            if old != labels && !is_subsequence(old, labels) {
                 recreated.insert(k.clone());
             }
         }

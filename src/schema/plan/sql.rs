@@ -301,27 +301,6 @@ pub(super) fn is_subsequence(old: &[String], new: &[String]) -> bool {
     old.iter().all(|o| it.any(|n| n == o))
 }
 
-/// An enum's labels renamed in place: both lists as long, and at each position the same
-/// label or an old one the new list lacks replaced by a new one the old list lacks. Such a
-/// change is planned as `ALTER TYPE … RENAME VALUE` (rows keep their value under its new
-/// name), not as a new type (trial9 P19: a rename refused when rows held the old label).
-pub(super) fn renamed_labels(old: &[String], new: &[String]) -> Option<Vec<(String, String)>> {
-    if old.len() != new.len() || old == new {
-        return None;
-    }
-    let mut out = Vec::new();
-    for (o, n) in old.iter().zip(new) {
-        if o == n {
-            continue;
-        }
-        if new.contains(o) || old.contains(n) {
-            return None;
-        }
-        out.push((o.clone(), n.clone()));
-    }
-    Some(out)
-}
-
 /// `{name}{suffix}` of a qualified name's last part, for a renamed-away old copy.
 ///
 /// The result fits PostgreSQL's 63 bytes: a longer name is cut (at a character boundary)

@@ -173,30 +173,10 @@ fn alter_enums(x: &mut Cx<'_>) {
         }
         if is_subsequence(old, labels) {
             add_enum_values(x, k, old, labels);
-        } else if let Some(pairs) = super::sql::renamed_labels(old, labels) {
-            rename_enum_values(x, k, &pairs);
         } else if x.ch.recreated_enums.contains(k) {
             recreate_enum(x, k, old, labels);
         }
         // Otherwise reported as unsupported by the analysis.
-    }
-}
-
-fn rename_enum_values(x: &mut Cx<'_>, k: &str, pairs: &[(String, String)]) {
-    for (from, to) in pairs {
-        let s = Stmt::new(
-            Phase::AddEnumValues,
-            format!("ALTER TYPE {k} RENAME VALUE {} TO {}", lit(from), lit(to)),
-        )
-        .hazard(
-            HazardKind::Correctness,
-            format!(
-                "value {} of {k} is renamed {} (same position, neither on the other side): rows holding it read the new name; if the old value was meant to go and a new one to come, write that change by hand",
-                lit(from),
-                lit(to)
-            ),
-        );
-        x.push(s);
     }
 }
 
