@@ -204,6 +204,7 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
                 leaves,
             ]),
         );
+        drop_index_clones(x, k, old);
         return;
     }
     x.push(
@@ -227,6 +228,46 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
             had.join(", ")
         )),
     );
+    drop_index_clones(x, k, old);
+}
+
+/// DETACH PARTITION leaves the table its clones of the partitioned table's indexes (attack12
+/// N15): those of the table's keys are the keys' (`kept_by_detach`); the others are dropped
+/// when the table stays, and the indexes the desired schema has on it created afterwards.
+fn drop_index_clones(x: &mut Cx<'_>, k: &str, old: &Table) {
+    let Some(catalog) = x.a.catalog.as_ref() else {
+        return;
+    };
+    if !x.b.tables.contains_key(k) {
+        return;
+    }
+    let schema = split_qualified(k).map_or("public", |(s, _)| s);
+    let of_key = |name: &str| {
+        old.constraints
+            .keys()
+            .any(|n| format!("{schema}.{}", crate::schema::quote_ident(n)) == name)
+    };
+    let clones: Vec<String> = catalog
+        .keys()
+        .filter(|id| id.kind == "partition index" && &*id.parent == k && !of_key(&id.name))
+        .map(|id| id.name.to_string())
+        .collect();
+    // A partitioned table's indexes cannot be dropped CONCURRENTLY.
+    let conc = x.o.online && old.partition_key.is_none();
+    for name in clones {
+        let concurrently = if conc { "CONCURRENTLY " } else { "" };
+        x.push(
+            Stmt::new(
+                Phase::DetachPartitions,
+                format!("DROP INDEX {concurrently}{name}"),
+            )
+            .hazard(
+                HazardKind::IndexDropped,
+                "the detached table's copy of its partitioned table's index is dropped",
+            )
+            .outside_txn_if(conc),
+        );
+    }
 }
 
 /// Attaches `k` to the partitioned table it belongs to in the desired schema (`t`).
