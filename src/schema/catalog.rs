@@ -303,7 +303,11 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
             format!("{} {}", id.parent.to_uppercase(), id.name)
         }
         "foreign table" => format!("FOREIGN TABLE {}", id.name),
-        "table column" | "view column" | "composite type column" | "foreign table column" => {
+        "table column"
+        | "view column"
+        | "materialized view column"
+        | "composite type column"
+        | "foreign table column" => {
             format!("COLUMN {}", id.name)
         }
         "table constraint" | "trigger" | "policy" => {
@@ -337,10 +341,31 @@ fn comment(m: &Model, id: &ObjectId) -> Option<String> {
     };
     // `pg_identify_object` calls a domain a type.
     let domain = key.strip_prefix("TYPE ").map(|n| format!("DOMAIN {n}"));
-    m.comments
+    let text = m
+        .comments
         .get(&key)
-        .or_else(|| domain.and_then(|d| m.comments.get(&d)))
-        .cloned()
+        .or_else(|| domain.and_then(|d| m.comments.get(&d)))?;
+    // The same comment on a relation (or its column) whose kind changes is set again on the
+    // new relation: the kind of the relation it is on explains it.
+    let rel = match &*id.parent {
+        "table" | "view" | "materialized view" => Some(&*id.name),
+        "table column" | "view column" | "materialized view column" => {
+            split_qualified(&id.name).map(|(t, _)| t)
+        }
+        _ => None,
+    };
+    let kind = rel.map_or("", |r| relation_kind(m, r));
+    Some(format!("{kind}{text}"))
+}
+
+/// `table `, `view ` or `materialized view ` for relation `r` of `m` (empty otherwise).
+fn relation_kind(m: &Model, r: &str) -> &'static str {
+    match m.views.get(r) {
+        Some(v) if v.materialized => "materialized view ",
+        Some(_) => "view ",
+        None if m.tables.contains_key(r) => "table ",
+        None => "",
+    }
 }
 
 /// Owner and privileges of the object the model keys `key` (`TABLE public.t`).

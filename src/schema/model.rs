@@ -391,6 +391,10 @@ pub struct IdentityOptions {
     pub max: i64,
     pub cache: i64,
     pub cycle: bool,
+    /// The sequence's name (qualified, quoted) when not the one Postgres picks
+    /// (`table_column_seq`): `SEQUENCE NAME` in the identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_name: Option<String>,
 }
 
 impl IdentityOptions {

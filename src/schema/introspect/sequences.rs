@@ -24,7 +24,11 @@ SELECT quote_ident(ns.nspname) || '.' || quote_ident(c.relname), format_type(s.s
        d.owner::int8,
        coalesce(d.extension, false), c.relpersistence, c.reloptions, sp.spcname::text,
        c.relrowsecurity, c.relforcerowsecurity, c.relispartition, c.relam <> 0, c.reloftype <> 0,
-       {acl}, {owner}
+       {acl}, {owner},
+       -- An identity's sequence under a name of its own (not `table_column_seq`, which
+       -- `GENERATED … AS IDENTITY` picks): written `SEQUENCE NAME` in the identity.
+       d.itable IS NOT NULL AND NOT EXISTS (SELECT FROM pg_class tc JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.icolumn
+              WHERE tc.oid = d.itable AND tc.relnamespace = c.relnamespace AND tc.relname || '_' || a.attname || '_seq' = c.relname)
   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN ns ON ns.oid = c.relnamespace
   LEFT JOIN pg_tablespace sp ON sp.oid = c.reltablespace
   -- Its dependencies, one pass over pg_depend for all sequences: on an extension, on a table.
@@ -56,7 +60,11 @@ pub(super) fn sequence_row(r: &Row) -> SequenceRow {
     let internal: bool = r.get(9);
     let extension: bool = r.get(14);
     let identity = match (r.get::<_, Option<i64>>(10), r.get::<_, Option<i32>>(11)) {
-        (Some(table), Some(column)) => Some((table, column, options(r))),
+        (Some(table), Some(column)) => {
+            let mut o = options(r);
+            o.sequence_name = r.get::<_, bool>(25).then(|| name.clone());
+            Some((table, column, o))
+        }
         _ => None,
     };
     let print = (!extension).then(|| {
@@ -96,6 +104,7 @@ fn options(r: &Row) -> IdentityOptions {
         max: r.get(5),
         cache: r.get(6),
         cycle: r.get(7),
+        sequence_name: None,
     }
 }
 

@@ -16,6 +16,10 @@ pub(super) struct Changes {
     pub recreated_enums: BTreeSet<String>,
     /// Views ([`DepKey::Rel`]) dropped and created again.
     pub recreate_views: BTreeSet<DepKey>,
+    /// Relations whose kind changes (table ↔ view or materialized view): the old one is
+    /// dropped with its indexes, statistics, grants and comments, and the new one created
+    /// bare, so everything B has on it is created again after it.
+    pub kind_changed: BTreeSet<String>,
     /// Policies, triggers and generated columns (`table.column`) that read a retyped column.
     pub rebuilt_policies: BTreeSet<String>,
     pub rebuilt_triggers: BTreeSet<String>,
@@ -77,6 +81,7 @@ impl Changes {
         };
         let a_users = users(&a.deps);
         ch.recreate_views = recreate_views(a, b, &ch.recreated_enums, &a_users);
+        ch.kind_changed = kind_changed(a, b);
         atomic_readers_of_rebuilt_views(a, b, &ch.recreate_views, unsupported);
         ch.rebuild_around_retyped_columns(a, b, &a_users);
         super::dropped::rebuild_readers(&mut ch, a, b, &a_users);
@@ -349,6 +354,13 @@ pub(super) fn fk_on_plain_index(m: &Model, table: &str, name: &str) -> bool {
 }
 
 /// Tables and views of A that B no longer has as the same kind of relation.
+/// Relations that are a table on one side and a view (or materialized view) on the other.
+pub(super) fn kind_changed(a: &Model, b: &Model) -> BTreeSet<String> {
+    let to_view = a.tables.keys().filter(|k| b.views.contains_key(*k));
+    let to_table = a.views.keys().filter(|k| b.tables.contains_key(*k));
+    to_view.chain(to_table).cloned().collect()
+}
+
 fn replaced_relations<'m>(a: &'m Model, b: &'m Model) -> impl Iterator<Item = DepKey> + 'm {
     let tables = a.tables.keys().filter(|k| !b.tables.contains_key(*k));
     let views = a.views.keys().filter(|k| !b.views.contains_key(*k));

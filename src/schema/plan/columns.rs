@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::super::model::{Column, DepKey, Model, Table};
+use super::super::model::{Column, DepKey, IdentityOptions, Model, Table};
+use super::super::split_qualified;
 use super::sql::{
     column_sql, element_type, identity_sql, lit, narrowing, no_rewrite, volatile_default,
 };
@@ -683,6 +684,9 @@ fn alter_identity(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
                     format!("ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {how}"),
                 );
             }
+            if let (Some(o), Some(n)) = (&old.identity_options, &new.identity_options) {
+                rename_identity_sequence(x, table, col, o, n);
+            }
             // Only the options that differ: a type change already moved the sequence's
             // bounds when they were the old type's defaults.
             if let (Some(o), Some(n)) = (&old.identity_options, &new.identity_options) {
@@ -702,6 +706,44 @@ fn alter_identity(x: &mut Cx<'_>, table: &str, old: &Column, new: &Column) {
             }
         }
         (None, None) => {}
+    }
+}
+
+/// An identity's sequence renamed (or moved to another schema): `ALTER SEQUENCE`, from the
+/// name it has (Postgres's `table_column_seq` when none of its own) to the desired one.
+fn rename_identity_sequence(
+    x: &mut Cx<'_>,
+    table: &str,
+    col: &str,
+    o: &IdentityOptions,
+    n: &IdentityOptions,
+) {
+    if o.sequence_name == n.sequence_name {
+        return;
+    }
+    let unquote = |s: &str| {
+        s.strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .map_or(s.to_owned(), |s| s.replace("\"\"", "\""))
+    };
+    let (schema, t) = split_qualified(table).unwrap_or(("public", table));
+    let default = format!(
+        "{schema}.{}",
+        crate::schema::quote_ident(&format!("{}_{}_seq", unquote(t), unquote(col)))
+    );
+    let from = o.sequence_name.clone().unwrap_or_else(|| default.clone());
+    let to = n.sequence_name.clone().unwrap_or(default);
+    let split = |q: &str| {
+        split_qualified(q).map_or((schema.to_owned(), q.to_owned()), |(s, b)| {
+            (s.to_owned(), b.to_owned())
+        })
+    };
+    let ((fs, fb), (ts, tb)) = (split(&from), split(&to));
+    if fs != ts {
+        x.simple(P, format!("ALTER SEQUENCE {from} SET SCHEMA {ts}"));
+    }
+    if fb != tb {
+        x.simple(P, format!("ALTER SEQUENCE {ts}.{fb} RENAME TO {tb}"));
     }
 }
 

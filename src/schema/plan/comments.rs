@@ -11,8 +11,8 @@ use super::{Cx, Phase};
 pub(super) fn diff(x: &mut Cx<'_>) {
     let (a, b) = (x.a, x.b);
     for (target, text) in &b.comments {
-        let recreated =
-            object_recreated(target, &x.ch.recreate_views) || x.recreated.contains(target);
+        let recreated = object_recreated(target, &x.ch.recreate_views, &x.ch.kind_changed)
+            || x.recreated.contains(target);
         if a.comments.get(target) != Some(text) || recreated {
             x.simple(
                 Phase::Comments,
@@ -38,18 +38,24 @@ fn spelled(target: &str) -> String {
     }
 }
 
-/// Whether the view a comment is on (or the view of a commented column) is created again.
-fn object_recreated(target: &str, recreated: &BTreeSet<DepKey>) -> bool {
+/// Whether the view a comment is on (or the view of a commented column) is created again, or
+/// the relation changes kind (table ↔ view).
+fn object_recreated(
+    target: &str,
+    recreated: &BTreeSet<DepKey>,
+    kind_changed: &BTreeSet<String>,
+) -> bool {
     let obj = target
         .strip_prefix("VIEW ")
         .or_else(|| target.strip_prefix("MATERIALIZED VIEW "))
+        .or_else(|| target.strip_prefix("TABLE "))
         .map(str::to_owned)
         .or_else(|| {
             target
                 .strip_prefix("COLUMN ")
                 .and_then(|c| split_qualified(c).map(|(t, _)| t.to_owned()))
         });
-    obj.is_some_and(|o| recreated.contains(&DepKey::Rel(o)))
+    obj.is_some_and(|o| kind_changed.contains(&o) || recreated.contains(&DepKey::Rel(o)))
 }
 
 /// Whether the object of a comment target exists in `b`.

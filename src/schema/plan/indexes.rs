@@ -68,7 +68,8 @@ fn drop_or_rename(x: &mut Cx<'_>) {
         }
         let table_goes = !b.tables.contains_key(&i.table) && !b.views.contains_key(&i.table);
         let matview_recreated = x.ch.recreate_views.contains(&DepKey::Rel(i.table.clone()));
-        if table_goes || matview_recreated {
+        // A relation whose kind changes is dropped with its indexes.
+        if table_goes || matview_recreated || x.ch.kind_changed.contains(&i.table) {
             continue;
         }
         let conc = x.o.online && !i.on_partitioned;
@@ -150,7 +151,8 @@ fn create(x: &mut Cx<'_>) {
             .indexes
             .get(k)
             .is_some_and(|o| o.definition == i.definition);
-        if unchanged && !matview_recreated {
+        // On a relation whose kind changes, it went with the old relation.
+        if unchanged && !matview_recreated && !x.ch.kind_changed.contains(&i.table) {
             continue;
         }
         let new_table = !a.tables.contains_key(&i.table) && !matview;

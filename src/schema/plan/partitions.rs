@@ -204,6 +204,7 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
                 leaves,
             ]),
         );
+        drop_index_clones(x, k, old);
         return;
     }
     x.push(
@@ -227,6 +228,73 @@ pub(super) fn detach(x: &mut Cx<'_>, k: &str, old: &Table) {
             had.join(", ")
         )),
     );
+    drop_index_clones(x, k, old);
+}
+
+/// DETACH PARTITION leaves the table its clones of the partitioned table's indexes (attack12
+/// N15): those of the table's keys are the keys' (`kept_by_detach`); the others are dropped
+/// when the table stays, and the indexes the desired schema has on it created afterwards.
+fn drop_index_clones(x: &mut Cx<'_>, k: &str, old: &Table) {
+    let Some(catalog) = x.a.catalog.as_ref() else {
+        return;
+    };
+    if !x.b.tables.contains_key(k) {
+        return;
+    }
+    let schema = split_qualified(k).map_or("public", |(s, _)| s);
+    let new = x.b.tables.get(k);
+    let of_key = |name: &str| {
+        let is = |n: &String| format!("{schema}.{}", crate::schema::quote_ident(n)) == name;
+        old.constraints.keys().any(is) || new.is_some_and(|t| t.constraints.keys().any(is))
+    };
+    let clones: Vec<String> = catalog
+        .keys()
+        .filter(|id| id.kind == "partition index" && &*id.parent == k && !of_key(&id.name))
+        .map(|id| id.name.to_string())
+        .collect();
+    if clones.is_empty() {
+        return;
+    }
+    let hazard = "the detached table's copy of its partitioned table's index is dropped";
+    // A clone of a key of the partitioned table the desired table does not keep is its
+    // key's: left to the constraint (which one is, the model does not say; the server does).
+    let parent_has_keys = old
+        .partition_of
+        .as_ref()
+        .and_then(|(p, _)| x.a.tables.get(p))
+        .is_some_and(|p| p.constraints.values().any(|c| c.kind.has_index()));
+    if parent_has_keys {
+        let names: Vec<String> = clones.iter().map(|n| lit(n)).collect();
+        let body = format!(
+            "DECLARE i regclass; BEGIN FOR i IN SELECT c.oid::regclass FROM pg_catalog.pg_class c \
+             WHERE c.oid = ANY (SELECT pg_catalog.to_regclass(n) FROM pg_catalog.unnest(ARRAY[{}]::text[]) n) \
+             AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = c.oid) \
+             LOOP EXECUTE pg_catalog.format('DROP INDEX %s', i); END LOOP; END",
+            names.join(", ")
+        );
+        x.push(
+            Stmt::new(Phase::DetachPartitions, do_block(&body))
+                .hazard(HazardKind::IndexDropped, hazard)
+                .hazard(
+                    HazardKind::AccessExclusiveLock,
+                    format!("ACCESS EXCLUSIVE lock on {k} while its copies of the partitioned table's indexes are dropped"),
+                ),
+        );
+        return;
+    }
+    // A partitioned table's indexes cannot be dropped CONCURRENTLY.
+    let conc = x.o.online && old.partition_key.is_none();
+    for name in clones {
+        let concurrently = if conc { "CONCURRENTLY " } else { "" };
+        x.push(
+            Stmt::new(
+                Phase::DetachPartitions,
+                format!("DROP INDEX {concurrently}{name}"),
+            )
+            .hazard(HazardKind::IndexDropped, hazard)
+            .outside_txn_if(conc),
+        );
+    }
 }
 
 /// Attaches `k` to the partitioned table it belongs to in the desired schema (`t`).

@@ -31,12 +31,15 @@ fn fresh(x: &Cx<'_>, key: &str) -> bool {
     let rel = key
         .strip_prefix("VIEW ")
         .or_else(|| key.strip_prefix("MATERIALIZED VIEW "))
+        .or_else(|| key.strip_prefix("TABLE "))
         .map(str::to_owned)
         .or_else(|| {
             key.strip_prefix("COLUMN ")
                 .and_then(|c| split_qualified(c).map(|(t, _)| t.to_owned()))
         });
-    rel.is_some_and(|r| x.ch.recreate_views.contains(&DepKey::Rel(r)))
+    rel.is_some_and(|r| {
+        x.ch.kind_changed.contains(&r) || x.ch.recreate_views.contains(&DepKey::Rel(r))
+    })
 }
 
 /// Whether the object of an owner or ACL key exists in `m`. Sequences of identity columns

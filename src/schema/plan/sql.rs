@@ -29,7 +29,17 @@ pub(super) fn column_sql(c: &Column) -> String {
 pub(super) fn identity_sql(kind: char, options: Option<&IdentityOptions>) -> String {
     let how = if kind == 'a' { "ALWAYS" } else { "BY DEFAULT" };
     match options {
-        Some(o) => format!(" GENERATED {how} AS IDENTITY ({})", o.clauses().join(" ")),
+        Some(o) => {
+            let name = o
+                .sequence_name
+                .as_ref()
+                .map(|n| format!("SEQUENCE NAME {n} "))
+                .unwrap_or_default();
+            format!(
+                " GENERATED {how} AS IDENTITY ({name}{})",
+                o.clauses().join(" ")
+            )
+        }
         None => format!(" GENERATED {how} AS IDENTITY"),
     }
 }

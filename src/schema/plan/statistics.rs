@@ -15,15 +15,18 @@ pub(super) fn diff(x: &mut Cx<'_>) {
             .statistics
             .get(k)
             .is_none_or(|n| n.definition != s.definition || n.table != s.table);
-        let table_stays = b.tables.contains_key(&s.table) || b.views.contains_key(&s.table);
+        let table_stays = (b.tables.contains_key(&s.table) || b.views.contains_key(&s.table))
+            && !x.ch.kind_changed.contains(&s.table);
         if changed && table_stays {
             x.simple(Phase::DropConstraints, format!("DROP STATISTICS {k}"));
         }
     }
     for (k, s) in &b.statistics {
         let old = a.statistics.get(k);
-        // A materialized view created again has lost its statistics objects.
-        let view_recreated = x.ch.recreate_views.contains(&DepKey::Rel(s.table.clone()));
+        // A materialized view created again (or a relation whose kind changes) has lost its
+        // statistics objects.
+        let view_recreated = x.ch.recreate_views.contains(&DepKey::Rel(s.table.clone()))
+            || x.ch.kind_changed.contains(&s.table);
         let same = old.is_some_and(|o| o.definition == s.definition && o.table == s.table)
             && !view_recreated;
         if view_recreated {
