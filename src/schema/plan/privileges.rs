@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::model::{AclDelta, AclItem, DepKey, Grantee, Model};
 use super::super::split_qualified;
-use super::sql::lit;
 use super::{grantors, rare_owners, Cx, HazardKind, Phase, Stmt};
 
 pub(super) fn diff(x: &mut Cx<'_>) {
@@ -145,25 +144,13 @@ fn owners(x: &mut Cx<'_>) {
             continue;
         }
         let to = after.map(String::as_str).unwrap_or("CURRENT_USER");
-        let mut sql = format!(
-            "ALTER {kind} {} OWNER TO {to}",
-            rare_owners::spelled(kind, name)
-        );
-        if let Some(multi) = rare_owners::multirange(kind, name, x.b) {
-            // PostgreSQL 16 on moves it along, and refuses to alter it alone.
-            sql.push_str(&format!(
-                ";\n{}",
-                super::partitions::do_block(&format!(
-                    "BEGIN IF (SELECT typowner FROM pg_catalog.pg_type WHERE oid = {m}::regtype) \
-                     <> (SELECT typowner FROM pg_catalog.pg_type WHERE oid = {r}::regtype) \
-                     THEN EXECUTE {alter}; END IF; END",
-                    m = lit(multi),
-                    r = lit(name),
-                    alter = lit(&format!("ALTER TYPE {multi} OWNER TO {to}")),
-                ))
-            ));
-        }
-        let mut s = Stmt::new(Phase::SecurityAndTriggers, sql)
+        let mut s = Stmt::new(
+            Phase::SecurityAndTriggers,
+            format!(
+                "ALTER {kind} {} OWNER TO {to}",
+                rare_owners::spelled(kind, name)
+            ),
+        )
         .hazard(
             HazardKind::AuthzUpdate,
             format!(

@@ -70,15 +70,3 @@ pub(super) fn aggregate_target(name: &str) -> Option<String> {
     }
     Some(format!("FUNCTION {}", name.replacen(" ORDER BY ", ", ", 1)))
 }
-
-/// The multirange of range type `name` (`TYPE`): `ALTER TYPE … OWNER TO` on the range does
-/// not move it (PostgreSQL 14, 15), so the plan moves it too (found by an outside attacker,
-/// N19).
-pub(super) fn multirange<'m>(kind: &str, name: &str, m: &'m Model) -> Option<&'m str> {
-    if kind != "TYPE" {
-        return None;
-    }
-    let d = m.ranges.get(name)?;
-    let (_, rest) = d.rsplit_once("multirange_type_name = ")?;
-    rest.strip_suffix(')')
-}
