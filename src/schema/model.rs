@@ -128,6 +128,11 @@ pub struct Model {
     /// `ALTER INDEX … ALTER COLUMN n SET STATISTICS`: index → column number → target.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub index_statistics: BTreeMap<String, BTreeMap<i16, i32>>,
+    /// Partitions' indexes (clones of a partitioned index, not of a key): index → (its
+    /// table, its parent index), all qualified and quoted. Not modeled as indexes: the plan
+    /// only names them as the desired schema does.
+    #[serde(skip)]
+    pub partition_indexes: BTreeMap<String, (String, String)>,
 }
 
 /// `CREATE EVENT TRIGGER`: `ON <event> [WHEN TAG IN (…)] EXECUTE FUNCTION f()`, and

@@ -63,6 +63,8 @@ pub(super) struct IndexRow {
     /// The index's tablespace (quoted), when not the database's default.
     tablespace: Option<String>,
     print: Option<(ObjectId, Aspects)>,
+    /// A partition's index (not a key's): its name, table and parent index.
+    child: Option<(String, String, String)>,
 }
 
 pub(super) fn index_row(r: &Row) -> IndexRow {
@@ -125,9 +127,13 @@ pub(super) fn index_row(r: &Row) -> IndexRow {
         };
         (name, r.get(5), i, raw)
     });
+    let child = child
+        .filter(|_| !constraint && !table_ext)
+        .map(|p| (r.get::<_, String>(0), r.get::<_, String>(1), p.to_owned()));
     IndexRow {
         model,
         print,
+        child,
         tablespace: r.get(36),
     }
 }
@@ -220,6 +226,9 @@ pub(super) async fn add(
     for row in indexes {
         if let Some((id, aspects)) = row.print {
             b.prints.insert(id, aspects);
+        }
+        if let Some((name, table, parent)) = row.child {
+            b.m.partition_indexes.insert(name, (table, parent));
         }
         let Some((name, oid, mut i, raw)) = row.model else {
             continue;

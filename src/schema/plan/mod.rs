@@ -62,6 +62,7 @@ mod inherit;
 mod inherit_checks;
 mod keyswap;
 mod overloads;
+mod part_index_names;
 mod partitions;
 mod partkeys;
 mod policies;
@@ -280,6 +281,8 @@ enum Phase {
     AddForeignKeys = 82,
     ValidateConstraints = 83,
     CreateIndexes = 90,
+    /// Partitions' indexes that Postgres named itself, named as the desired schema does.
+    RenamePartitionIndexes = 91,
     /// Functions whose SQL-standard body (`BEGIN ATOMIC`, `RETURN`) reads a relation the
     /// plan creates: after the tables (Postgres resolves such a body when it is created).
     CreateAtomicFunctions = 95,
@@ -509,6 +512,7 @@ pub fn plan(a: &Model, b: &Model, o: &PlanOptions) -> Plan {
     views::diff(&mut cx);
     constraints::diff(&mut cx);
     indexes::diff(&mut cx);
+    part_index_names::diff(&mut cx);
     operators::diff(&mut cx);
     aggregates::diff(&mut cx);
     textsearch::diff(&mut cx);

@@ -348,6 +348,28 @@ pub(super) fn attach(x: &mut Cx<'_>, k: &str, t: &Table) {
     );
 }
 
+/// A new partition `k` whose column order is not its parent's (built alone and attached, in
+/// the desired schema): `CREATE TABLE … PARTITION OF` would give it the parent's order (found
+/// by an outside attacker, N18). The `ATTACH` for the caller to run after the parent's
+/// columns change, when the table is created alone; `None` to create it under its parent (a
+/// default partition that stays has rows to move: see `create_beside_default`).
+pub(super) fn attach_own_order(x: &Cx<'_>, k: &str, t: &Table) -> Option<Stmt> {
+    let (parent, bound) = t.partition_of.as_ref()?;
+    let p = x.b.tables.get(parent)?;
+    let same = t.columns.len() == p.columns.len()
+        && t.columns
+            .iter()
+            .zip(&p.columns)
+            .all(|(c, pc)| c.name == pc.name);
+    if same || staying_default(x, parent).is_some() {
+        return None;
+    }
+    Some(Stmt::new(
+        Phase::AlterTables,
+        format!("ALTER TABLE {parent} ATTACH PARTITION {k} {bound}"),
+    ))
+}
+
 /// `DO` with `body` in dollar quotes whose tag `body` does not hold: the body carries names
 /// from the schema (a partition named `x$neon_migrate$; DROP TABLE victim; …` closed a fixed
 /// tag early and ran the rest as SQL of the plan).

@@ -171,6 +171,7 @@ fn owners(x: &mut Cx<'_>) {
         }
         x.push(s);
     }
+    rare_owners::multiranges(x);
 }
 
 /// Whether sequence `name` of `m` belongs to a table (`OWNED BY` a column, or an identity's:

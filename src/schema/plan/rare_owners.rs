@@ -6,6 +6,9 @@
 
 use super::super::catalog::{self, ObjectId};
 use super::super::model::Model;
+use super::partitions::do_block;
+use super::sql::lit;
+use super::{Cx, HazardKind, Phase, Stmt};
 
 /// The kinds, as `ALTER <kind>` spells them.
 const KINDS: [&str; 7] = [
@@ -69,4 +72,53 @@ pub(super) fn aggregate_target(name: &str) -> Option<String> {
         return None;
     }
     Some(format!("FUNCTION {}", name.replacen(" ORDER BY ", ", ", 1)))
+}
+
+/// The multirange of range type `range` in `m`'s catalog, and its owner (`=`: the role
+/// introspection ran as).
+fn multirange_owner<'m>(m: &'m Model, range: &str) -> Option<(&'m str, &'m str)> {
+    let (id, aspects) = m.catalog.as_ref()?.iter().find(|(id, _)| {
+        id.kind == "range type part" && &*id.parent == range && id.name.starts_with("TYPE ")
+    })?;
+    Some((id.name.strip_prefix("TYPE ")?, aspects[2].as_deref()?))
+}
+
+/// Multiranges' owners. PostgreSQL 14 and 15 keep a multirange's owner when its range's
+/// changes (found by an outside attacker, N19), and let it be changed apart; 16 on moves it
+/// with the range and refuses that. So each multirange whose owner is not the desired one
+/// once the ranges' owners are set is given it: on 16 and later, never (its range's was).
+pub(super) fn multiranges(x: &mut Cx<'_>) {
+    for (r, def) in &x.b.ranges {
+        let Some((multi, owner)) = multirange_owner(x.b, r) else {
+            continue;
+        };
+        let before = if x.a.ranges.get(r) == Some(def) {
+            multirange_owner(x.a, r)
+                .filter(|(m, _)| *m == multi)
+                .map(|(_, o)| o)
+        } else {
+            Some("=")
+        };
+        if before == Some(owner) {
+            continue;
+        }
+        let (to, oid) = if owner == "=" {
+            (
+                "CURRENT_USER".to_owned(),
+                "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)".to_owned(),
+            )
+        } else {
+            (owner.to_owned(), format!("{}::regrole", lit(owner)))
+        };
+        let sql = do_block(&format!(
+            "BEGIN IF (SELECT typowner FROM pg_catalog.pg_type WHERE oid = {m}::regtype) <> {oid} \
+             THEN EXECUTE {alter}; END IF; END",
+            m = lit(multi),
+            alter = lit(&format!("ALTER TYPE {multi} OWNER TO {to}")),
+        ));
+        x.push(Stmt::new(Phase::SecurityAndTriggers, sql).hazard(
+            HazardKind::AuthzUpdate,
+            format!("TYPE {multi} (the multirange of {r}): owner → {to}: the new owner gains every privilege on it, the old one loses those it had as the owner"),
+        ));
+    }
 }

@@ -183,6 +183,13 @@ fn create(x: &mut Cx<'_>, late: &BTreeSet<String>, deferred: bool) -> Vec<Stmt> 
         }
         let DepKey::Rel(k) = &key else { continue };
         let t = &late_defaults(x, k, &b.tables[k]);
+        if let Some(attach) = partitions::attach_own_order(x, k, t) {
+            // Its own column order: created alone, attached once the parent has its columns.
+            let alone = partitions::alone(t);
+            x.push(Stmt::new(phase, create_table(k, &alone)).opens(format!("TABLE {k}")));
+            inherited_defaults.push(attach);
+            continue;
+        }
         if !partitions::create_beside_default(x, k, t, &create_table(k, t)) {
             x.push(Stmt::new(phase, create_table(k, t)).opens(format!("TABLE {k}")));
         }
